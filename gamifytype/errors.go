@@ -1,0 +1,46 @@
+package gamifytype
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrNotFound is returned when a user, definition or record does not exist.
+	ErrNotFound = errors.New("gamify: not found")
+	// ErrInvalid is returned (wrapped in a *ValidationError) when input is malformed.
+	ErrInvalid = errors.New("gamify: invalid input")
+	// ErrConflict is returned when an operation contradicts existing state, such as
+	// creating a key that exists or reaching a claim limit.
+	ErrConflict = errors.New("gamify: conflict")
+	// ErrInsufficientPoints is returned when a spend or negative award would take
+	// a user's available points below zero.
+	ErrInsufficientPoints = errors.New("gamify: insufficient points")
+	// ErrOutOfStock is returned when a reward has no inventory left.
+	ErrOutOfStock = errors.New("gamify: out of stock")
+	// ErrClosed is returned by every call made after Engine.Close.
+	ErrClosed = errors.New("gamify: engine closed")
+)
+
+// ValidationError reports one bad input field. It unwraps to ErrInvalid.
+type ValidationError struct {
+	Field  string // e.g. "Event.Value"
+	Value  any    // the offending value, for the message
+	Reason string // what is wrong, e.g. "must be a finite number"
+}
+
+// Error formats as `gamify: invalid Event.Value (NaN): must be a finite number`.
+func (e *ValidationError) Error() string {
+	if e.Value == nil {
+		return fmt.Sprintf("gamify: invalid %s: %s", e.Field, e.Reason)
+	}
+	return fmt.Sprintf("gamify: invalid %s (%v): %s", e.Field, e.Value, e.Reason)
+}
+
+// Unwrap returns ErrInvalid so that errors.Is(err, ErrInvalid) holds.
+func (e *ValidationError) Unwrap() error { return ErrInvalid }
+
+// Invalid is shorthand for &ValidationError{field, value, reason}.
+func Invalid(field string, value any, reason string) *ValidationError {
+	return &ValidationError{Field: field, Value: value, Reason: reason}
+}
