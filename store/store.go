@@ -1,0 +1,241 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// SchemaVersion is the on-disk layout this build writes. Open refuses a file
+// written by a newer layout and migrates older ones (none exist yet).
+const SchemaVersion = 1
+
+// ErrNewerSchema is returned by Open for a file written by a newer gamify.
+var ErrNewerSchema = errors.New("store: database schema is newer than this build supports")
+
+// Keyspace names an ordered map of byte keys to byte values.
+type Keyspace string
+
+// The keyspaces gamify uses. Each is a top-level bbolt bucket created at Open.
+const (
+	Meta        Keyspace = "meta"        // schema version, counters
+	Definitions Keyspace = "definitions" // kind/key → definition (JSON)
+	Users       Keyspace = "users"       // user id → profile
+	UserIDs     Keyspace = "uids"        // internal uid → user id
+	State       Keyspace = "state"       // uid → the user's numbers (binary)
+	Ledger      Keyspace = "ledger"      // uid|seq → ledger entry (binary)
+	Daily       Keyspace = "daily"       // uid|metric|day → change that local day
+	Idempotency Keyspace = "idem"        // uid|metric|key → event seq
+	Jobs        Keyspace = "jobs"        // job id → last completed time
+)
+
+var allKeyspaces = []Keyspace{Meta, Definitions, Users, UserIDs, State, Ledger, Daily, Idempotency, Jobs}
+
+var schemaKey = []byte("schema")
+
+// Options configure Open.
+type Options struct {
+	// LockTimeout bounds the wait for the file lock held by another process.
+	// It must be positive: bbolt's zero would wait forever.
+	LockTimeout time.Duration
+	// NoSync skips fsync at commit. Only benchmarks of CPU cost use it.
+	NoSync bool
+	// BeforeCommit, when set, runs just before each write transaction commits;
+	// a non-nil error aborts the commit. It is the seam for fault injection.
+	BeforeCommit func() error
+}
+
+// DB is an open store.
+type DB struct {
+	bolt         *bolt.DB
+	beforeCommit func() error
+}
+
+// Open opens or creates the store at path, creating the keyspaces and checking
+// the schema version.
+func Open(path string, opts Options) (*DB, error) {
+	if opts.LockTimeout <= 0 {
+		return nil, errors.New("store: LockTimeout must be positive")
+	}
+	b, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:        opts.LockTimeout,
+		NoSync:         opts.NoSync,
+		NoFreelistSync: true, // the freelist is rebuilt at open; commits write less
+		FreelistType:   bolt.FreelistMapType,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	db := &DB{bolt: b, beforeCommit: opts.BeforeCommit}
+	if err := db.init(); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func (db *DB) init() error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		for _, ks := range allKeyspaces {
+			if _, err := tx.CreateBucketIfNotExists([]byte(ks)); err != nil {
+				return fmt.Errorf("store: create keyspace %s: %w", ks, err)
+			}
+		}
+		meta := tx.Bucket([]byte(Meta))
+		v := meta.Get(schemaKey)
+		if v == nil {
+			return meta.Put(schemaKey, binary.BigEndian.AppendUint32(nil, SchemaVersion))
+		}
+		if len(v) != 4 {
+			return fmt.Errorf("store: corrupt schema version record (%d bytes)", len(v))
+		}
+		if got := binary.BigEndian.Uint32(v); got > SchemaVersion {
+			return fmt.Errorf("%w: file has version %d, this build %d", ErrNewerSchema, got, SchemaVersion)
+		}
+		return nil
+	})
+}
+
+// Close closes the file. It waits for open transactions to finish.
+func (db *DB) Close() error { return db.bolt.Close() }
+
+// Path returns the file path.
+func (db *DB) Path() string { return db.bolt.Path() }
+
+// Update runs fn in a write transaction and commits it if fn returns nil.
+func (db *DB) Update(fn func(*Tx) error) error {
+	t, err := db.bolt.Begin(true)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	if err := fn(&Tx{tx: t}); err != nil {
+		_ = t.Rollback()
+		return err
+	}
+	if db.beforeCommit != nil {
+		if err := db.beforeCommit(); err != nil {
+			_ = t.Rollback()
+			return fmt.Errorf("store: commit: %w", err)
+		}
+	}
+	if err := t.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// View runs fn in a read-only snapshot transaction.
+func (db *DB) View(fn func(*Tx) error) error {
+	return db.bolt.View(func(t *bolt.Tx) error { return fn(&Tx{tx: t}) })
+}
+
+// Tx is a transaction over the keyspaces.
+type Tx struct {
+	tx *bolt.Tx
+}
+
+func (t *Tx) bucket(ks Keyspace) *bolt.Bucket {
+	b := t.tx.Bucket([]byte(ks))
+	if b == nil {
+		panic("store: unknown keyspace " + string(ks)) // programmer error: keyspaces are constants
+	}
+	return b
+}
+
+// Get returns the value of key, or nil if absent.
+func (t *Tx) Get(ks Keyspace, key []byte) []byte { return t.bucket(ks).Get(key) }
+
+// Put sets key to val.
+func (t *Tx) Put(ks Keyspace, key, val []byte) error {
+	if err := t.bucket(ks).Put(key, val); err != nil {
+		return fmt.Errorf("store: put %s: %w", ks, err)
+	}
+	return nil
+}
+
+// Delete removes key; absent keys are not an error.
+func (t *Tx) Delete(ks Keyspace, key []byte) error {
+	if err := t.bucket(ks).Delete(key); err != nil {
+		return fmt.Errorf("store: delete %s: %w", ks, err)
+	}
+	return nil
+}
+
+// Scan calls fn for every key with the given prefix, in key order, until fn
+// returns an error (returned as is) or ErrStop (which ends the scan quietly).
+func (t *Tx) Scan(ks Keyspace, prefix []byte, fn func(k, v []byte) error) error {
+	c := t.bucket(ks).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if err := fn(k, v); err != nil {
+			if errors.Is(err, ErrStop) {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// ScanReverse is Scan from the last key with the prefix backwards.
+func (t *Tx) ScanReverse(ks Keyspace, prefix []byte, fn func(k, v []byte) error) error {
+	c := t.bucket(ks).Cursor()
+	end := prefixEnd(prefix)
+	var k, v []byte
+	if end == nil {
+		k, v = c.Last()
+	} else if k, v = c.Seek(end); k == nil {
+		k, v = c.Last()
+	} else {
+		k, v = c.Prev()
+	}
+	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
+		if err := fn(k, v); err != nil {
+			if errors.Is(err, ErrStop) {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// Count returns the number of keys in ks.
+func (t *Tx) Count(ks Keyspace) int { return t.bucket(ks).Stats().KeyN }
+
+// ErrStop ends a Scan early without error.
+var ErrStop = errors.New("store: stop scan")
+
+// prefixEnd returns the smallest key greater than every key with prefix, or
+// nil if there is none (prefix is empty or all 0xff).
+func prefixEnd(prefix []byte) []byte {
+	end := bytes.Clone(prefix)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+// Size returns the file size in bytes.
+func (db *DB) Size() (int64, error) {
+	fi, err := os.Stat(db.bolt.Path())
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
+
+// Dump calls fn for every key and value of every keyspace (for tests that
+// compare stores byte for byte).
+func (t *Tx) Dump(fn func(ks Keyspace, k, v []byte)) {
+	for _, ks := range allKeyspaces {
+		_ = t.bucket(ks).ForEach(func(k, v []byte) error { fn(ks, k, v); return nil })
+	}
+}
