@@ -1,0 +1,141 @@
+package gamify
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gamifykit/gamify/gamifytype"
+	"github.com/gamifykit/gamify/store"
+)
+
+// catalog is an immutable snapshot of the definitions. The writer works on
+// its own copy; readers and boundary validation use the last committed one
+// (Engine.cat), swapped in after each commit that changed definitions.
+type catalog struct {
+	metrics       map[string]*Metric
+	metricByRef   map[uint32]*Metric
+	attrs         map[string]*Attribute
+	lastMetricRef uint32
+}
+
+func newCatalog() *catalog {
+	return &catalog{metrics: map[string]*Metric{}, metricByRef: map[uint32]*Metric{}, attrs: map[string]*Attribute{}}
+}
+
+func (c *catalog) clone() *catalog {
+	return &catalog{
+		metrics:       maps.Clone(c.metrics),
+		metricByRef:   maps.Clone(c.metricByRef),
+		attrs:         maps.Clone(c.attrs),
+		lastMetricRef: c.lastMetricRef,
+	}
+}
+
+// Definition keys in the Definitions keyspace: kind/key.
+const (
+	defMetric    = "metric/"
+	defAttribute = "attribute/"
+)
+
+func loadCatalog(tx *store.Tx) (*catalog, error) {
+	c := newCatalog()
+	err := tx.Scan(store.Definitions, nil, func(k, v []byte) error {
+		switch key := string(k); {
+		case strings.HasPrefix(key, defMetric):
+			var m storedMetric
+			if err := json.Unmarshal(v, &m); err != nil {
+				return fmt.Errorf("gamify: corrupt definition %s: %w", key, err)
+			}
+			mm := m.Metric
+			mm.ref = m.Ref
+			c.metrics[mm.Key] = &mm
+			c.metricByRef[mm.ref] = &mm
+			c.lastMetricRef = max(c.lastMetricRef, mm.ref)
+		case strings.HasPrefix(key, defAttribute):
+			var a Attribute
+			if err := json.Unmarshal(v, &a); err != nil {
+				return fmt.Errorf("gamify: corrupt definition %s: %w", key, err)
+			}
+			c.attrs[a.Key] = &a
+		}
+		return nil
+	})
+	return c, err
+}
+
+// Status is the lifecycle state of a definition.
+type Status string
+
+const (
+	// StatusActive definitions are in use.
+	StatusActive Status = "active"
+	// StatusArchived definitions are soft-deleted: hidden from lists and
+	// unusable, with their history kept; the key is never reused.
+	StatusArchived Status = "archived"
+)
+
+// ListOptions page an admin list.
+type ListOptions struct {
+	// Limit is the page size, 1–100. Default: 100.
+	Limit int
+	// Skip is the number of items to skip.
+	Skip int
+	// IncludeArchived lists archived definitions too.
+	IncludeArchived bool
+}
+
+func (o ListOptions) validate(what string) (limit int, err error) {
+	limit = o.Limit
+	if limit == 0 {
+		limit = 100
+	}
+	if limit < 1 || limit > 100 {
+		return 0, gamifytype.Invalid(what+".Limit", o.Limit, "must be between 1 and 100")
+	}
+	if o.Skip < 0 {
+		return 0, gamifytype.Invalid(what+".Skip", o.Skip, "must not be negative")
+	}
+	return limit, nil
+}
+
+func page[T any](items []T, skip, limit int) []T {
+	if skip >= len(items) {
+		return []T{}
+	}
+	return slices.Clone(items[skip:min(len(items), skip+limit)])
+}
+
+// Severity grades a bulk-operation issue.
+type Severity string
+
+const (
+	// SeverityError means the item was not applied.
+	SeverityError Severity = "error"
+	// SeverityWarning means the item was applied with a caveat.
+	SeverityWarning Severity = "warning"
+)
+
+// Issue reports a problem with one item of a bulk operation.
+type Issue struct {
+	Index    int    // position of the item in the request
+	Key      string // the item's key, if it had one
+	Severity Severity
+	Message  string
+	Err      error // the underlying error, for errors.Is
+}
+
+// BulkLimit is the largest number of items a bulk operation accepts.
+const BulkLimit = 100
+
+func checkBulk(field string, n int) error {
+	if n == 0 || n > BulkLimit {
+		return gamifytype.Invalid(field, n, "must hold 1 to 100 items")
+	}
+	return nil
+}
+
+func stamp(t time.Time) time.Time { return t.UTC().Round(0) }

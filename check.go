@@ -1,0 +1,142 @@
+package gamify
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/gamifykit/gamify/ledger"
+	"github.com/gamifykit/gamify/store"
+)
+
+// Check verifies the engine's invariants on committed state and returns an
+// error describing every violation found (at most the first 20): each user's
+// stored metric totals equal the sums of their ledger entries and of their
+// day aggregates; event counts match; profiles and the uid index agree.
+// It flushes first, so in Buffered mode it checks everything acknowledged.
+// It reads the whole store: use it in tests and offline audits.
+func (e *Engine) Check(ctx context.Context) error {
+	if err := e.Flush(ctx); err != nil {
+		return err
+	}
+	var problems []error
+	report := func(format string, args ...any) {
+		if len(problems) < 20 {
+			problems = append(problems, fmt.Errorf(format, args...))
+		}
+	}
+	type key struct {
+		uid uint64
+		ref uint32
+	}
+	err := e.db.View(func(tx *store.Tx) error {
+		ids := map[uint64]string{}
+		err := tx.Scan(store.Users, nil, func(k, v []byte) error {
+			var p profile
+			if err := json.Unmarshal(v, &p); err != nil {
+				report("user %q: corrupt profile: %v", k, err)
+				return nil
+			}
+			if p.ID != string(k) {
+				report("user %q: profile holds id %q", k, p.ID)
+			}
+			if got := tx.Get(store.UserIDs, uidKey(p.UID)); string(got) != p.ID {
+				report("user %q: uid %d maps to %q", p.ID, p.UID, got)
+			}
+			ids[p.UID] = p.ID
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if n := tx.Count(store.UserIDs); n != len(ids) {
+			report("uid index holds %d entries for %d users", n, len(ids))
+		}
+		ledgerSum := map[key]Amount{}
+		ledgerCount := map[key]uint64{}
+		var maxSeq uint64
+		err = tx.Scan(store.Ledger, nil, func(k, v []byte) error {
+			en, err := ledger.Unmarshal(k, v)
+			if err != nil {
+				report("%v", err)
+				return nil
+			}
+			maxSeq = max(maxSeq, en.Seq)
+			if en.Kind == ledger.MetricDelta {
+				ledgerSum[key{en.User, en.Ref}] += en.Delta
+				ledgerCount[key{en.User, en.Ref}]++
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if b := tx.Get(store.Meta, seqKey); maxSeq > 0 && (len(b) != 8 || binary.BigEndian.Uint64(b) < maxSeq) {
+			report("ledger sequence counter is behind entry %d", maxSeq)
+		}
+		dailySum := map[key]Amount{}
+		err = tx.Scan(store.Daily, nil, func(k, v []byte) error {
+			uid, ref, _, ok := parseDailyKey(k)
+			x, n := binary.Varint(v)
+			if !ok || n <= 0 {
+				report("corrupt day aggregate %x", k)
+				return nil
+			}
+			dailySum[key{uid, ref}] += Amount(x)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		seen := map[key]bool{}
+		err = tx.Scan(store.State, nil, func(k, v []byte) error {
+			uid := binary.BigEndian.Uint64(k)
+			id, ok := ids[uid]
+			if !ok {
+				report("state of unknown uid %d", uid)
+			}
+			var s userState
+			if err := s.unmarshal(v); err != nil {
+				report("user %q: %v", id, err)
+				return nil
+			}
+			var events uint64
+			for _, m := range s.Metrics {
+				kk := key{uid, m.Ref}
+				seen[kk] = true
+				events += m.Events
+				if got := ledgerSum[kk]; got != m.Total {
+					report("user %q metric %d: total %s, ledger sum %s", id, m.Ref, m.Total, got)
+				}
+				if got := dailySum[kk]; got != m.Total {
+					report("user %q metric %d: total %s, day aggregates sum %s", id, m.Ref, m.Total, got)
+				}
+				if got := ledgerCount[kk]; got != m.Events {
+					report("user %q metric %d: %d events, ledger holds %d", id, m.Ref, m.Events, got)
+				}
+			}
+			if events != s.Events {
+				report("user %q: %d events, per-metric counts sum to %d", id, s.Events, events)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for kk := range ledgerSum {
+			if !seen[kk] {
+				report("ledger entries of uid %d metric %d have no stored total", kk.uid, kk.ref)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("gamify: check: %w", err)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("gamify: check failed: %w", errors.Join(problems...))
+	}
+	return nil
+}

@@ -1,0 +1,126 @@
+package gamify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gamifykit/gamify/store"
+)
+
+// Engine is an open gamification database. It is safe for concurrent use:
+// mutations are serialized through one writer goroutine, reads run
+// concurrently on snapshots.
+type Engine struct {
+	opts   Options
+	db     *store.DB
+	w      *writer
+	cat    atomic.Pointer[catalog] // last committed definitions
+	notify *notifier
+
+	closeMu sync.RWMutex // guards closed against in-flight submits
+	closed  bool
+
+	committerExited chan struct{}
+	closeOnce       sync.Once
+	closeErr        error
+}
+
+// Open opens (creating if needed) the database at path. opts may be nil for
+// the defaults. Every bad option is reported at once.
+func Open(path string, opts *Options) (*Engine, error) {
+	o := opts.withDefaults()
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	db, err := store.Open(path, store.Options{LockTimeout: o.LockTimeout, NoSync: o.noSync, BeforeCommit: o.beforeCommit})
+	if err != nil {
+		return nil, fmt.Errorf("gamify: %w", err)
+	}
+	e := &Engine{opts: o, db: db, committerExited: make(chan struct{}), notify: newNotifier(o.NotifyBuffer)}
+	e.w = &writer{
+		opts: o, log: o.Logger, db: db, eng: e,
+		queue:   make(chan *request, o.MaxBatch),
+		commits: make(chan *batch, 1),
+		results: make(chan commitResult, 1),
+		stop:    make(chan struct{}),
+		exited:  make(chan struct{}),
+	}
+	if err := e.w.reload(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("gamify: open %s: %w", path, err)
+	}
+	go e.commitLoop()
+	go e.w.run()
+	return e, nil
+}
+
+// Close flushes what is pending, stops the writer and closes the file. It is
+// idempotent; calls after it return ErrClosed.
+func (e *Engine) Close() error {
+	e.closeOnce.Do(func() {
+		e.closeMu.Lock()
+		e.closed = true
+		e.closeMu.Unlock()
+		close(e.w.stop)
+		<-e.w.exited
+		<-e.committerExited
+		e.notify.close()
+		e.closeErr = e.db.Close()
+		if e.w.lostErr != nil {
+			e.closeErr = errors.Join(e.closeErr, fmt.Errorf("gamify: buffered events were lost: %w", e.w.lostErr))
+		}
+	})
+	return e.closeErr
+}
+
+func (e *Engine) live() error {
+	e.closeMu.RLock()
+	defer e.closeMu.RUnlock()
+	if e.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+func (e *Engine) now() time.Time { return e.opts.Clock.Now() }
+
+// funcCmd adapts a function over a txn into a command.
+type funcCmd func(t *txn) (any, error)
+
+func (f funcCmd) apply(w *writer, now time.Time) (any, error) {
+	t := w.begin(now)
+	v, err := f(t)
+	if err != nil {
+		return nil, err
+	}
+	t.commit()
+	return v, nil
+}
+
+// admin runs an administrative change; it always waits for the commit,
+// whatever the durability mode.
+func (e *Engine) admin(ctx context.Context, now time.Time, fn func(t *txn) (any, error)) (any, error) {
+	return e.do(ctx, funcCmd(fn), now, true)
+}
+
+// Flush returns once everything applied before it is committed. In Buffered
+// mode it reports a failed commit of earlier events since the last Flush.
+func (e *Engine) Flush(ctx context.Context) error {
+	r := &request{cmd: flushCmd{}, durable: true, flush: true, done: make(chan response, 1)}
+	_, err := e.submit(ctx, r)
+	return err
+}
+
+type flushCmd struct{}
+
+func (flushCmd) apply(w *writer, _ time.Time) (any, error) {
+	if err := w.lostErr; err != nil {
+		w.lostErr = nil
+		return nil, fmt.Errorf("gamify: buffered events were lost: %w", err)
+	}
+	return nil, nil
+}

@@ -1,0 +1,290 @@
+package gamify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/gamifykit/gamify/gamifytype"
+	"github.com/gamifykit/gamify/ledger"
+)
+
+// Event is one change of a metric for a user.
+type Event struct {
+	Metric string // key of an active metric
+	User   string // the user's id; the user is created on first sight
+	// Profile, if set, upserts these fields of the user with the event.
+	// Its ID must be empty or equal User.
+	Profile *UserInput
+	// Value is added to the user's total: signed, finite, at most 6
+	// fractional digits.
+	Value float64
+	// Attributes are declared event attributes; they filter achievements
+	// and triggers.
+	Attributes map[string]string
+	// IdempotencyKey makes a retry safe: a second event with the same
+	// (user, metric, key) changes nothing and reports IdempotentReplayed.
+	IdempotencyKey string
+	// Time is when the event happened. Zero means now. It may be up to
+	// Options.MaxEventAge in the past and Options.MaxClockSkew in the future.
+	Time time.Time
+}
+
+// EventResult is what an event changed.
+type EventResult struct {
+	EventID string // the ledger sequence of the event (of the original, on replay)
+	User    string
+	Metric  string
+	Total   Amount // the user's metric total after the event (current total, on replay)
+	// IdempotentReplayed is true when the idempotency key had been seen: the
+	// event was not applied again.
+	IdempotentReplayed bool
+	IdempotencyKey     string
+	// Achievements completed by this event.
+	Achievements []AchievementCompletion
+	// Streak is the default streak after the event, if one is defined.
+	Streak *StreakResult
+	// Points lists the points systems whose balance changed.
+	Points []PointsChange
+	// Leaderboards lists the boards where the user's entry changed.
+	Leaderboards []LeaderboardChange
+}
+
+// AchievementCompletion reports an achievement completed by an event.
+type AchievementCompletion struct {
+	Key         string
+	Name        string
+	CompletedAt time.Time
+}
+
+// StreakResult reports the default streak after an event.
+type StreakResult struct {
+	Length   int
+	Extended bool // this event met the current period
+	Expires  time.Time
+}
+
+// PointsChange reports a points system whose balance an event changed.
+type PointsChange struct {
+	System string
+	Total  Amount
+	Added  Amount
+}
+
+// LeaderboardChange reports a board where an event moved the user.
+type LeaderboardChange struct {
+	Key          string
+	Rank         int
+	PreviousRank int // 0 when the user was not ranked before
+	Threshold    Amount
+	Group        string // breakdown group, empty for none
+}
+
+// maxBatchEvents bounds TrackBatch.
+const maxBatchEvents = 1000
+
+// validEvent is an Event checked at the boundary, with its value parsed.
+type validEvent struct {
+	Event
+	value Amount
+	at    time.Time
+}
+
+func (e *Engine) validateEvent(field string, ev *Event, now time.Time, cat *catalog) (validEvent, error) {
+	var errs []error
+	if m, ok := cat.metrics[ev.Metric]; !ok || m.Status != StatusActive {
+		errs = append(errs, gamifytype.Invalid(field+".Metric", ev.Metric, "is not an active metric"))
+	}
+	errs = append(errs, validateUserID(field+".User", ev.User))
+	v, err := gamifytype.ParseAmount(field+".Value", ev.Value)
+	errs = append(errs, err)
+	errs = append(errs, cat.checkAttributes(field+".Attributes", EventAttribute, ev.Attributes))
+	if len(ev.IdempotencyKey) > 255 {
+		errs = append(errs, gamifytype.Invalid(field+".IdempotencyKey", len(ev.IdempotencyKey), "must be at most 255 bytes"))
+	}
+	at := ev.Time
+	if at.IsZero() {
+		at = now
+	}
+	if at.After(now.Add(e.opts.MaxClockSkew)) {
+		errs = append(errs, gamifytype.Invalid(field+".Time", at, "is more than Options.MaxClockSkew in the future"))
+	}
+	if at.Before(now.Add(-e.opts.MaxEventAge)) {
+		errs = append(errs, gamifytype.Invalid(field+".Time", at, "is older than Options.MaxEventAge"))
+	}
+	if ev.Profile != nil {
+		if ev.Profile.ID != "" && ev.Profile.ID != ev.User {
+			errs = append(errs, gamifytype.Invalid(field+".Profile.ID", ev.Profile.ID, "must be empty or equal Event.User"))
+		}
+		errs = append(errs, ev.Profile.validate(field+".Profile", cat, false))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return validEvent{}, err
+	}
+	return validEvent{Event: *ev, value: v, at: at.UTC()}, nil
+}
+
+// Track applies one event and returns what it changed. In Durable mode it
+// returns once the event is on disk; in Buffered mode once it is applied.
+func (e *Engine) Track(ctx context.Context, ev Event) (EventResult, error) {
+	if err := e.live(); err != nil {
+		return EventResult{}, err
+	}
+	now := e.now()
+	v, err := e.validateEvent("Event", &ev, now, e.cat.Load())
+	if err != nil {
+		return EventResult{}, err
+	}
+	res, err := e.do(ctx, &trackCmd{events: []validEvent{v}}, now, e.opts.Durability == Durable)
+	if err != nil {
+		return EventResult{}, fmt.Errorf("track %s for %q: %w", ev.Metric, ev.User, err)
+	}
+	return res.([]EventResult)[0], nil
+}
+
+// TrackBatch applies up to 1000 events atomically, in order: if any event is
+// invalid or cannot be applied, none is, and the error names its index.
+// Idempotency applies per event, also between events of the batch.
+func (e *Engine) TrackBatch(ctx context.Context, evs []Event) ([]EventResult, error) {
+	if err := e.live(); err != nil {
+		return nil, err
+	}
+	if len(evs) == 0 || len(evs) > maxBatchEvents {
+		return nil, gamifytype.Invalid("Events", len(evs), "must hold 1 to 1000 events")
+	}
+	now := e.now()
+	cat := e.cat.Load()
+	vs := make([]validEvent, len(evs))
+	var errs []error
+	for i := range evs {
+		var err error
+		vs[i], err = e.validateEvent(fmt.Sprintf("Events[%d]", i), &evs[i], now, cat)
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	res, err := e.do(ctx, &trackCmd{events: vs}, now, e.opts.Durability == Durable)
+	if err != nil {
+		return nil, fmt.Errorf("track batch of %d: %w", len(evs), err)
+	}
+	return res.([]EventResult), nil
+}
+
+type trackCmd struct {
+	events []validEvent
+}
+
+func (c *trackCmd) apply(w *writer, now time.Time) (any, error) {
+	t := w.begin(now)
+	out := make([]EventResult, len(c.events))
+	for i := range c.events {
+		field := "Event"
+		if len(c.events) > 1 {
+			field = fmt.Sprintf("Events[%d]", i)
+		}
+		if err := t.track(field, &c.events[i], &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	t.commit()
+	return out, nil
+}
+
+func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
+	cat := t.w.cat
+	m, ok := cat.metrics[ev.Metric]
+	if !ok || m.Status != StatusActive { // archived since the boundary check
+		return gamifytype.Invalid(field+".Metric", ev.Metric, "is not an active metric")
+	}
+	res.User, res.Metric, res.IdempotencyKey = ev.User, ev.Metric, ev.IdempotencyKey
+
+	// A replay must have no side effects, not even the profile upsert, so the
+	// key is checked before the user is created or changed.
+	if ev.IdempotencyKey != "" {
+		if u, err := t.user(ev.User, false); err != nil {
+			return err
+		} else if u != nil {
+			k := idemKey(u.p.UID, m.ref, ev.IdempotencyKey)
+			seq, found := uint64(0), false
+			if p, ok := t.idem[k]; ok {
+				seq, found = p.seq, true
+			} else if seq, _, found, err = t.w.idemRecord(k); err != nil {
+				return err
+			}
+			if found {
+				res.EventID = strconv.FormatUint(seq, 10)
+				res.IdempotentReplayed = true
+				if i, ok := u.s.metric(m.ref); ok {
+					res.Total = u.s.Metrics[i].Total
+				}
+				return nil
+			}
+		}
+	}
+
+	u, err := t.user(ev.User, true)
+	if err != nil {
+		return err
+	}
+	if ev.Profile != nil {
+		if err := cat.checkAttributes(field+".Profile.Attributes", UserAttribute, ev.Profile.Attributes); err != nil {
+			return err
+		}
+		if u.p.merge(ev.Profile, t.now) {
+			u.profileDirty = true
+		}
+	}
+	if err := cat.checkAttributes(field+".Attributes", EventAttribute, ev.Attributes); err != nil {
+		return err
+	}
+
+	s := &u.s
+	i, ok := s.metric(m.ref)
+	if !ok {
+		s.Metrics = append(s.Metrics, metricTotal{})
+		copy(s.Metrics[i+1:], s.Metrics[i:])
+		s.Metrics[i] = metricTotal{Ref: m.ref}
+	}
+	total, ok := s.Metrics[i].Total.Add(ev.value)
+	if !ok {
+		return gamifytype.Invalid(field+".Value", ev.Value, "would overflow the metric total")
+	}
+	s.Metrics[i].Total = total
+	s.Metrics[i].Events++
+	s.Events++
+	at := ev.at.UnixNano()
+	if s.FirstEvent == 0 || at < s.FirstEvent {
+		s.FirstEvent = at
+	}
+	s.LastEvent = max(s.LastEvent, at)
+
+	seq := t.nextSeq()
+	t.entries = append(t.entries, ledger.Entry{
+		Seq: seq, At: at, User: u.p.UID, Kind: ledger.MetricDelta, Ref: m.ref, Delta: ev.value, IdemKey: ev.IdempotencyKey,
+	})
+	if err := t.addDaily(u.p.UID, m.ref, localDay(ev.at, t.w.userLocation(&u.p)), ev.value); err != nil {
+		return err
+	}
+	if ev.IdempotencyKey != "" {
+		if t.idem == nil {
+			t.idem = make(map[string]pendingVal)
+		}
+		t.idem[idemKey(u.p.UID, m.ref, ev.IdempotencyKey)] = pendingVal{seq: seq, at: at}
+	}
+	res.EventID = strconv.FormatUint(seq, 10)
+	res.Total = total
+	return nil
+}
+
+// userLocation is the user's time zone, else the default.
+func (w *writer) userLocation(p *profile) *time.Location {
+	if p.TZ != "" {
+		if l, err := loadLocation(p.TZ); err == nil {
+			return l
+		}
+	}
+	return w.opts.DefaultTimezone
+}

@@ -1,0 +1,179 @@
+package gamify
+
+import (
+	"cmp"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/gamifykit/gamify/gamifytype"
+)
+
+// Durability says when Track returns relative to the commit of its event.
+type Durability int
+
+const (
+	// Durable makes Track return after the batch holding its event is fsynced.
+	Durable Durability = iota
+	// Buffered makes Track return once its event is applied in memory; the
+	// batch is committed within Options.MaxFlushDelay. A crash loses at most
+	// that window, never corrupts and never applies an event twice.
+	Buffered
+)
+
+func (d Durability) String() string {
+	switch d {
+	case Durable:
+		return "durable"
+	case Buffered:
+		return "buffered"
+	}
+	return "unknown"
+}
+
+// Defaults for Options.
+const (
+	MaxFlushDelayDefault = 10 * time.Millisecond
+	LockTimeoutDefault   = 5 * time.Second
+	MaxEventAgeDefault   = 400 * 24 * time.Hour
+	MaxClockSkewDefault  = 5 * time.Minute
+	MaxBatchDefault      = 4096
+	NotifyBufferDefault  = 1024
+)
+
+// Options configure an Engine. The zero value of every field means its default.
+type Options struct {
+	// Clock supplies the time; it is read once per public call. Default: the
+	// system clock. Use a *ManualClock in tests and simulations.
+	Clock Clock
+	// Logger receives operational messages (failed jobs, lost buffered
+	// batches). Default: discard.
+	Logger *slog.Logger
+	// DefaultTimezone is used for users and boards without one. Default: UTC.
+	DefaultTimezone *time.Location
+	// Durability is Durable (the default) or Buffered.
+	Durability Durability
+	// MaxFlushDelay bounds how long a Buffered event waits to be committed.
+	// Default: 10 ms.
+	MaxFlushDelay time.Duration
+	// LockTimeout bounds the wait for the database file lock when another
+	// process holds it. Default: 5 s (never infinite).
+	LockTimeout time.Duration
+	// MaxEventAge is how far back an event may be dated. Default: 400 days.
+	MaxEventAge time.Duration
+	// MaxClockSkew is how far in the future an event may be dated. Default: 5 min.
+	MaxClockSkew time.Duration
+	// IdempotencyWindow bounds how long idempotency keys are remembered.
+	// Default: 0, forever.
+	IdempotencyWindow time.Duration
+	// MaxBatch caps the commands applied in one commit. Default: 4096.
+	MaxBatch int
+	// NotifyBuffer is each subscriber's buffer of undelivered notifications;
+	// past it notifications are dropped and counted. Default: 1024.
+	NotifyBuffer int
+
+	// noSync disables fsync; set only by internal benchmarks of CPU cost.
+	noSync bool
+	// beforeCommit is the fault-injection seam for tests.
+	beforeCommit func() error
+}
+
+// withDefaults returns a copy of o with defaults filled in.
+func (o *Options) withDefaults() Options {
+	var c Options
+	if o != nil {
+		c = *o
+	}
+	if c.Clock == nil {
+		c.Clock = systemClock{}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	c.DefaultTimezone = cmp.Or(c.DefaultTimezone, time.UTC)
+	c.MaxFlushDelay = cmp.Or(c.MaxFlushDelay, MaxFlushDelayDefault)
+	c.LockTimeout = cmp.Or(c.LockTimeout, LockTimeoutDefault)
+	c.MaxEventAge = cmp.Or(c.MaxEventAge, MaxEventAgeDefault)
+	c.MaxClockSkew = cmp.Or(c.MaxClockSkew, MaxClockSkewDefault)
+	c.MaxBatch = cmp.Or(c.MaxBatch, MaxBatchDefault)
+	c.NotifyBuffer = cmp.Or(c.NotifyBuffer, NotifyBufferDefault)
+	return c
+}
+
+// validate reports every bad field at once.
+func (o *Options) validate() error {
+	var errs []error
+	bad := func(field string, v any, reason string) {
+		errs = append(errs, gamifytype.Invalid("Options."+field, v, reason))
+	}
+	if o.Durability != Durable && o.Durability != Buffered {
+		bad("Durability", o.Durability, "must be Durable or Buffered")
+	}
+	if o.MaxFlushDelay < 0 {
+		bad("MaxFlushDelay", o.MaxFlushDelay, "must not be negative")
+	}
+	if o.LockTimeout < 0 {
+		bad("LockTimeout", o.LockTimeout, "must not be negative")
+	}
+	if o.MaxEventAge < 0 {
+		bad("MaxEventAge", o.MaxEventAge, "must not be negative")
+	}
+	if o.MaxClockSkew < 0 {
+		bad("MaxClockSkew", o.MaxClockSkew, "must not be negative")
+	}
+	if o.IdempotencyWindow < 0 {
+		bad("IdempotencyWindow", o.IdempotencyWindow, "must not be negative")
+	}
+	if o.MaxBatch < 0 {
+		bad("MaxBatch", o.MaxBatch, "must not be negative")
+	}
+	if o.NotifyBuffer < 0 {
+		bad("NotifyBuffer", o.NotifyBuffer, "must not be negative")
+	}
+	return errors.Join(errs...)
+}
+
+// Clock tells the time. The engine reads it once per public call and passes
+// that instant down, so a manual clock makes every behaviour reproducible.
+type Clock interface {
+	Now() time.Time
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// ManualClock is a Clock that moves only when told to. It is safe for
+// concurrent use. Scheduled jobs do not run by themselves under a
+// ManualClock; call Engine.RunDue after advancing it.
+type ManualClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewManualClock returns a clock reading t.
+func NewManualClock(t time.Time) *ManualClock { return &ManualClock{now: t} }
+
+// Now returns the clock's time.
+func (c *ManualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Set moves the clock to t (backwards too).
+func (c *ManualClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}
+
+// Advance moves the clock forward by d and returns the new time.
+func (c *ManualClock) Advance(d time.Duration) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	return c.now
+}

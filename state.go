@@ -1,0 +1,508 @@
+package gamify
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/gamifykit/gamify/ledger"
+	"github.com/gamifykit/gamify/store"
+)
+
+// writer owns the working state; only its goroutine touches it.
+type writer struct {
+	opts Options
+	log  *slog.Logger
+	db   *store.DB
+	eng  *Engine
+
+	queue   chan *request
+	commits chan *batch
+	results chan commitResult
+	stop    chan struct{}
+	exited  chan struct{}
+
+	inFlight bool
+	open     batch
+	gen      uint64 // generation of the open batch
+	lostErr  error  // a failed commit of buffered events, for the next Flush
+
+	users       map[string]*userRec   // working user state by user id
+	dirtyUsers  map[string]struct{}   // touched since the last seal
+	pending     map[string]pendingVal // day aggregates by dailyKey
+	pendingIdem map[string]pendingVal // idempotency records by idemKey
+	dirtyDaily  map[string]struct{}
+	cat         *catalog // working definitions
+	seq         uint64   // last ledger sequence used
+	lastUID     uint64   // last internal user id assigned
+	countersAt  [2]uint64
+}
+
+// pendingVal is a day aggregate or idempotency record written by a batch
+// that is not yet known to be committed. Reads consult it before the store.
+type pendingVal struct {
+	amount Amount
+	seq    uint64
+	at     int64
+	gen    uint64
+}
+
+// userRec is the working copy of one user: the profile and the numbers.
+// Commands never mutate a userRec in place: they clone it (txn.user), so a
+// failing command leaves the working state untouched.
+type userRec struct {
+	gen          uint64 // batch generation of the last change
+	isNew        bool   // not yet in the store
+	profileDirty bool
+	p            profile
+	s            userState
+}
+
+func (u *userRec) clone() *userRec {
+	c := *u
+	c.p.Attributes = cloneMap(u.p.Attributes)
+	c.p.DeviceTokens = slices.Clone(u.p.DeviceTokens)
+	c.s.Metrics = slices.Clone(u.s.Metrics)
+	return &c
+}
+
+func cloneMap[M ~map[K]V, K comparable, V any](m M) M {
+	if m == nil {
+		return nil
+	}
+	c := make(M, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+// profile is the stored form of a user's identity, JSON-encoded: it changes
+// rarely, so readability beats compactness.
+type profile struct {
+	ID                string            `json:"id"`
+	UID               uint64            `json:"uid"`
+	Name              string            `json:"name,omitempty"`
+	Email             string            `json:"email,omitempty"`
+	TZ                string            `json:"tz,omitempty"`
+	Attributes        map[string]string `json:"attributes,omitempty"`
+	DeviceTokens      []string          `json:"deviceTokens,omitempty"`
+	SubscribeToEmails bool              `json:"subscribeToEmails"`
+	Created           time.Time         `json:"created"`
+	Updated           time.Time         `json:"updated"`
+	Active            bool              `json:"active"`
+	Preferences       Preferences       `json:"preferences"`
+}
+
+// userState is a user's numbers, binary-encoded on the hot path: one record
+// per touched user per batch.
+type userState struct {
+	Events     uint64
+	FirstEvent int64 // Unix ns of the earliest event time, 0 if none
+	LastEvent  int64
+	Metrics    []metricTotal // sorted by Ref
+}
+
+type metricTotal struct {
+	Ref    uint32
+	Total  Amount
+	Events uint64
+}
+
+func (s *userState) metric(ref uint32) (int, bool) {
+	return slices.BinarySearchFunc(s.Metrics, ref, func(m metricTotal, r uint32) int { return cmpU32(m.Ref, r) })
+}
+
+func cmpU32(a, b uint32) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+const stateVersion = 1
+
+var errCorruptState = errors.New("gamify: corrupt user state record")
+
+func (s *userState) marshal(b []byte) []byte {
+	b = append(b, stateVersion)
+	b = binary.AppendUvarint(b, s.Events)
+	b = binary.AppendVarint(b, s.FirstEvent)
+	b = binary.AppendVarint(b, s.LastEvent)
+	b = binary.AppendUvarint(b, uint64(len(s.Metrics)))
+	for _, m := range s.Metrics {
+		b = binary.AppendUvarint(b, uint64(m.Ref))
+		b = binary.AppendVarint(b, int64(m.Total))
+		b = binary.AppendUvarint(b, m.Events)
+	}
+	return b
+}
+
+func (s *userState) unmarshal(b []byte) error {
+	if len(b) < 1 || b[0] != stateVersion {
+		return errCorruptState
+	}
+	r := decoder{b: b[1:]}
+	s.Events = r.uvarint()
+	s.FirstEvent = r.varint()
+	s.LastEvent = r.varint()
+	n := r.uvarint()
+	if n > uint64(len(r.b)) {
+		return errCorruptState
+	}
+	s.Metrics = make([]metricTotal, n)
+	for i := range s.Metrics {
+		s.Metrics[i] = metricTotal{Ref: uint32(r.uvarint()), Total: Amount(r.varint()), Events: r.uvarint()}
+	}
+	if r.err || len(r.b) != 0 {
+		return errCorruptState
+	}
+	return nil
+}
+
+type decoder struct {
+	b   []byte
+	err bool
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err, d.b = true, nil
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.err, d.b = true, nil
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// Keys of the per-user keyspaces.
+
+func uidKey(uid uint64) []byte { return binary.BigEndian.AppendUint64(nil, uid) }
+
+// dailyKey is uid | metric ref | local day (days since 1970-01-01).
+func dailyKey(uid uint64, ref uint32, day int32) string {
+	k := make([]byte, 16)
+	binary.BigEndian.PutUint64(k, uid)
+	binary.BigEndian.PutUint32(k[8:], ref)
+	binary.BigEndian.PutUint32(k[12:], uint32(day)^0x80000000) // sortable signed
+	return string(k)
+}
+
+func parseDailyKey(k []byte) (uid uint64, ref uint32, day int32, ok bool) {
+	if len(k) != 16 {
+		return 0, 0, 0, false
+	}
+	return binary.BigEndian.Uint64(k), binary.BigEndian.Uint32(k[8:]), int32(binary.BigEndian.Uint32(k[12:]) ^ 0x80000000), true
+}
+
+// idemKey is uid | metric ref | the caller's key.
+func idemKey(uid uint64, ref uint32, key string) string {
+	k := make([]byte, 12, 12+len(key))
+	binary.BigEndian.PutUint64(k, uid)
+	binary.BigEndian.PutUint32(k[8:], ref)
+	return string(append(k, key...))
+}
+
+func encodeIdem(seq uint64, at int64) []byte {
+	b := binary.AppendUvarint(nil, seq)
+	return binary.AppendVarint(b, at)
+}
+
+func decodeIdem(b []byte) (seq uint64, at int64, err error) {
+	d := decoder{b: b}
+	seq, at = d.uvarint(), d.varint()
+	if d.err {
+		return 0, 0, errors.New("gamify: corrupt idempotency record")
+	}
+	return seq, at, nil
+}
+
+// localDay returns the days since 1970-01-01 of t's calendar date in loc.
+func localDay(t time.Time, loc *time.Location) int32 {
+	y, m, d := t.In(loc).Date()
+	return int32(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+}
+
+// dayDate is the inverse of localDay: the date as midnight UTC.
+func dayDate(day int32) time.Time { return time.Unix(int64(day)*86400, 0).UTC() }
+
+var (
+	seqKey        = []byte("seq")
+	uidCounterKey = []byte("uid")
+)
+
+// loadUser returns the working record of id, reading the store on a miss;
+// nil if the user does not exist.
+func (w *writer) loadUser(id string) (*userRec, error) {
+	if u, ok := w.users[id]; ok {
+		return u, nil
+	}
+	var u *userRec
+	err := w.db.View(func(tx *store.Tx) error {
+		pv := tx.Get(store.Users, []byte(id))
+		if pv == nil {
+			return nil
+		}
+		u = &userRec{}
+		if err := json.Unmarshal(pv, &u.p); err != nil {
+			return fmt.Errorf("gamify: corrupt profile of %q: %w", id, err)
+		}
+		if sv := tx.Get(store.State, uidKey(u.p.UID)); sv != nil {
+			if err := u.s.unmarshal(sv); err != nil {
+				return fmt.Errorf("user %q: %w", id, err)
+			}
+		}
+		return nil
+	})
+	if err != nil || u == nil {
+		return nil, err
+	}
+	w.users[id] = u
+	return u, nil
+}
+
+// readPending returns the pending or stored value of a day aggregate.
+func (w *writer) dailyValue(key string) (Amount, error) {
+	if p, ok := w.pending[key]; ok {
+		return p.amount, nil
+	}
+	var v Amount
+	err := w.db.View(func(tx *store.Tx) error {
+		b := tx.Get(store.Daily, []byte(key))
+		if b == nil {
+			return nil
+		}
+		x, n := binary.Varint(b)
+		if n <= 0 {
+			return errors.New("gamify: corrupt day aggregate")
+		}
+		v = Amount(x)
+		return nil
+	})
+	return v, err
+}
+
+// idemRecord returns the event an idempotency key was first used for.
+func (w *writer) idemRecord(key string) (seq uint64, at int64, found bool, err error) {
+	if p, ok := w.pendingIdem[key]; ok {
+		return p.seq, p.at, true, nil
+	}
+	err = w.db.View(func(tx *store.Tx) error {
+		b := tx.Get(store.Idempotency, []byte(key))
+		if b == nil {
+			return nil
+		}
+		found = true
+		seq, at, err = decodeIdem(b)
+		return err
+	})
+	return seq, at, found, err
+}
+
+// flushWrites encodes everything dirty since the last seal.
+func (w *writer) flushWrites(ws []write) []write {
+	for id := range w.dirtyUsers {
+		u := w.users[id]
+		if u.profileDirty {
+			pv, err := json.Marshal(&u.p)
+			if err != nil {
+				panic(err) // a profile always encodes
+			}
+			ws = append(ws, write{store.Users, []byte(id), pv})
+			if u.isNew {
+				ws = append(ws, write{store.UserIDs, uidKey(u.p.UID), []byte(id)})
+			}
+			u.profileDirty, u.isNew = false, false
+		}
+		ws = append(ws, write{store.State, uidKey(u.p.UID), u.s.marshal(nil)})
+	}
+	clear(w.dirtyUsers)
+	for k := range w.dirtyDaily {
+		ws = append(ws, write{store.Daily, []byte(k), binary.AppendVarint(nil, int64(w.pending[k].amount))})
+	}
+	clear(w.dirtyDaily)
+	if w.countersAt != [2]uint64{w.seq, w.lastUID} {
+		ws = append(ws,
+			write{store.Meta, seqKey, binary.BigEndian.AppendUint64(nil, w.seq)},
+			write{store.Meta, uidCounterKey, binary.BigEndian.AppendUint64(nil, w.lastUID)})
+		w.countersAt = [2]uint64{w.seq, w.lastUID}
+	}
+	return ws
+}
+
+const userCacheMax = 1 << 18
+
+// forgetCommitted drops pending values that batch gen made durable and trims
+// the user cache.
+func (w *writer) forgetCommitted(gen uint64) {
+	for k, p := range w.pending {
+		if p.gen <= gen {
+			delete(w.pending, k)
+		}
+	}
+	for k, p := range w.pendingIdem {
+		if p.gen <= gen {
+			delete(w.pendingIdem, k)
+		}
+	}
+	if len(w.users) > userCacheMax {
+		for id, u := range w.users {
+			if u.gen <= gen {
+				delete(w.users, id)
+			}
+			if len(w.users) <= userCacheMax*3/4 {
+				break
+			}
+		}
+	}
+}
+
+// reload drops the working state and reads counters and definitions back
+// from the store, after a failed commit or at Open.
+func (w *writer) reload() error {
+	w.users = make(map[string]*userRec)
+	w.dirtyUsers = make(map[string]struct{})
+	w.pending = make(map[string]pendingVal)
+	w.pendingIdem = make(map[string]pendingVal)
+	w.dirtyDaily = make(map[string]struct{})
+	return w.db.View(func(tx *store.Tx) error {
+		w.seq, w.lastUID = 0, 0
+		if b := tx.Get(store.Meta, seqKey); len(b) == 8 {
+			w.seq = binary.BigEndian.Uint64(b)
+		}
+		if b := tx.Get(store.Meta, uidCounterKey); len(b) == 8 {
+			w.lastUID = binary.BigEndian.Uint64(b)
+		}
+		w.countersAt = [2]uint64{w.seq, w.lastUID}
+		cat, err := loadCatalog(tx)
+		if err != nil {
+			return err
+		}
+		w.cat = cat
+		w.eng.cat.Store(cat)
+		return nil
+	})
+}
+
+// txn collects one command's changes so that a failing command leaves no
+// trace: nothing reaches the writer's state until commit.
+type txn struct {
+	w       *writer
+	now     time.Time
+	users   map[string]*userRec
+	entries []ledger.Entry
+	daily   map[string]Amount
+	idem    map[string]pendingVal
+	writes  []write
+	publish []func()
+	notes   []Notification
+	cat     *catalog // replaced definitions, if the command changed any
+	seq     uint64
+	lastUID uint64
+}
+
+func (w *writer) begin(now time.Time) *txn {
+	return &txn{w: w, now: now, seq: w.seq, lastUID: w.lastUID}
+}
+
+// user returns a private copy of user id for modification; create makes a
+// new user if none exists (else nil is returned for unknown users).
+func (t *txn) user(id string, create bool) (*userRec, error) {
+	if u, ok := t.users[id]; ok {
+		return u, nil
+	}
+	base, err := t.w.loadUser(id)
+	if err != nil {
+		return nil, err
+	}
+	var u *userRec
+	switch {
+	case base != nil:
+		u = base.clone()
+	case !create:
+		return nil, nil
+	default:
+		t.lastUID++
+		u = &userRec{isNew: true, profileDirty: true, p: profile{
+			ID: id, UID: t.lastUID, SubscribeToEmails: true, Created: t.now.UTC(), Updated: t.now.UTC(), Active: true,
+		}}
+		u.p.Preferences = defaultPreferences()
+		t.notes = append(t.notes, UserCreated{User: id, At: t.now})
+	}
+	if t.users == nil {
+		t.users = make(map[string]*userRec)
+	}
+	t.users[id] = u
+	return u, nil
+}
+
+// nextSeq allocates a ledger sequence number.
+func (t *txn) nextSeq() uint64 {
+	t.seq++
+	return t.seq
+}
+
+func (t *txn) addDaily(uid uint64, ref uint32, day int32, delta Amount) error {
+	k := dailyKey(uid, ref, day)
+	v, ok := t.daily[k]
+	if !ok {
+		var err error
+		if v, err = t.w.dailyValue(k); err != nil {
+			return err
+		}
+	}
+	if t.daily == nil {
+		t.daily = make(map[string]Amount)
+	}
+	t.daily[k] = v + delta // bounded by the total, which was overflow-checked
+	return nil
+}
+
+// commit merges the txn into the writer's working state and open batch.
+func (t *txn) commit() {
+	w, b := t.w, &t.w.open
+	for id, u := range t.users {
+		u.gen = w.gen
+		w.users[id] = u
+		w.dirtyUsers[id] = struct{}{}
+	}
+	for i := range t.entries {
+		e := &t.entries[i]
+		b.writes = append(b.writes, write{store.Ledger, ledger.Key(e.User, e.Seq), e.Marshal(nil)})
+	}
+	for k, v := range t.daily {
+		w.pending[k] = pendingVal{amount: v, gen: w.gen}
+		w.dirtyDaily[k] = struct{}{}
+	}
+	for k, p := range t.idem {
+		p.gen = w.gen
+		w.pendingIdem[k] = p
+		b.writes = append(b.writes, write{store.Idempotency, []byte(k), encodeIdem(p.seq, p.at)})
+	}
+	b.writes = append(b.writes, t.writes...)
+	b.publish = append(b.publish, t.publish...)
+	b.notes = append(b.notes, t.notes...)
+	if t.cat != nil {
+		w.cat = t.cat
+		cat := t.cat
+		b.publish = append(b.publish, func() { w.eng.cat.Store(cat) })
+	}
+	w.seq, w.lastUID = t.seq, t.lastUID
+}
