@@ -373,12 +373,12 @@ func cmpErr(err, fallback error) error {
 
 // UserMetric is a user's running total of one metric.
 type UserMetric struct {
-	Key       string
-	Name      string
-	UnitType  UnitType
-	Units     string
-	Total     Amount
-	Events    uint64 // events tracked for this metric
+	Key      string
+	Name     string
+	UnitType UnitType
+	Units    string
+	Total    Amount
+	Events   uint64 // events tracked for this metric
 }
 
 // Metrics returns the user's totals of every active metric (zero for those
