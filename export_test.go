@@ -1,7 +1,47 @@
 package gamify
 
+import (
+	"encoding/binary"
+	"time"
+
+	"github.com/gamifykit/gamify/store"
+)
+
 // Test seams, visible only to this package's tests.
 
 // SetBeforeCommit installs a function that runs before each commit; an error
 // from it makes the commit fail.
 func SetBeforeCommit(o *Options, f func() error) { o.beforeCommit = f }
+
+// DumpStore returns every key and value of the store, for byte-for-byte
+// comparisons.
+func DumpStore(e *Engine) map[string]string {
+	out := map[string]string{}
+	_ = e.db.View(func(tx *store.Tx) error {
+		tx.Dump(func(ks store.Keyspace, k, v []byte) { out[string(ks)+"/"+string(k)] = string(v) })
+		return nil
+	})
+	return out
+}
+
+// DailyChanges returns a user's stored day aggregates of a metric, keyed by
+// local date (YYYY-MM-DD).
+func DailyChanges(e *Engine, user, metric string) map[string]string {
+	p, _, err := e.readUser(user, false)
+	if err != nil {
+		return nil
+	}
+	ref := e.cat.Load().metrics[metric].ref
+	out := map[string]string{}
+	_ = e.db.View(func(tx *store.Tx) error {
+		return tx.Scan(store.Daily, uidKey(p.UID), func(k, v []byte) error {
+			_, r, day, _ := parseDailyKey(k)
+			if r == ref {
+				x, _ := binary.Varint(v)
+				out[dayDate(day).Format(time.DateOnly)] = Amount(x).String()
+			}
+			return nil
+		})
+	})
+	return out
+}

@@ -47,3 +47,6 @@ type ValidationError = gamifytype.ValidationError
 
 // Amount is an exact decimal with 6 fractional digits. Totals are Amounts.
 type Amount = gamifytype.Amount
+
+// AmountScale is the number of Amount units in 1.
+const AmountScale = gamifytype.AmountScale

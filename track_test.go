@@ -2,7 +2,12 @@ package gamify_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -28,4 +33,340 @@ func TestTrackAddsToTotal(t *testing.T) {
 	um, err = eng.Users().Metric(ctx, "ana", "xp")
 	require.NoError(t, err)
 	require.Equal(t, "12.5", um.Total.String())
+}
+
+func TestTrackTotalsAreExact(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, &gamify.Options{Durability: gamify.Buffered})
+	mustMetric(t, eng.Engine, "km")
+	const batches, per = 100, 1000 // 100,000 events of 0.1
+	evs := make([]gamify.Event, per)
+	for i := range evs {
+		evs[i] = gamify.Event{Metric: "km", User: "ana", Value: 0.1}
+	}
+	var float float64
+	for range batches {
+		_, err := eng.TrackBatch(ctx, evs)
+		require.NoError(t, err)
+		for range per {
+			float += 0.1
+		}
+	}
+	require.NotEqual(t, 10000.0, float, "float64 drifts; the engine must not")
+	require.NoError(t, eng.Flush(ctx))
+	um, err := eng.Users().Metric(ctx, "ana", "km")
+	require.NoError(t, err)
+	require.Equal(t, "10000", um.Total.String())
+	require.Equal(t, gamify.Amount(10000*gamify.AmountScale), um.Total)
+}
+
+func TestTrackRejectsBadInputAndChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	mustMetric(t, eng.Engine, "xp")
+	_, err := eng.Attributes().Create(ctx, gamify.Attribute{Key: "level", Name: "Level", Type: gamify.EventAttribute})
+	require.NoError(t, err)
+	_, err = eng.Attributes().Create(ctx, gamify.Attribute{Key: "plan", Name: "Plan", Type: gamify.UserAttribute})
+	require.NoError(t, err)
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "big", Value: 9e12})
+	require.NoError(t, err)
+	before := gamify.DumpStore(eng.Engine)
+
+	cases := []struct {
+		name  string
+		ev    gamify.Event
+		field string
+	}{
+		{"unknown metric", gamify.Event{Metric: "nope", User: "u", Value: 1}, "Event.Metric"},
+		{"empty user", gamify.Event{Metric: "xp", User: "", Value: 1}, "Event.User"},
+		{"long user", gamify.Event{Metric: "xp", User: string(make([]rune, 256)), Value: 1}, "Event.User"},
+		{"NaN", gamify.Event{Metric: "xp", User: "u", Value: math.NaN()}, "Event.Value"},
+		{"Inf", gamify.Event{Metric: "xp", User: "u", Value: math.Inf(-1)}, "Event.Value"},
+		{"7 decimals", gamify.Event{Metric: "xp", User: "u", Value: 0.0000001}, "Event.Value"},
+		{"too large", gamify.Event{Metric: "xp", User: "u", Value: 1e14}, "Event.Value"},
+		{"overflow", gamify.Event{Metric: "xp", User: "big", Value: 9e12}, "Event.Value"},
+		{"undeclared event attribute", gamify.Event{Metric: "xp", User: "u", Value: 1, Attributes: map[string]string{"mode": "x"}}, "Event.Attributes[mode]"},
+		{"user attribute on event", gamify.Event{Metric: "xp", User: "u", Value: 1, Attributes: map[string]string{"plan": "x"}}, "Event.Attributes[plan]"},
+		{"undeclared user attribute", gamify.Event{Metric: "xp", User: "u", Value: 1, Profile: &gamify.UserInput{Attributes: map[string]string{"zz": "1"}}}, "Event.Profile.Attributes[zz]"},
+		{"bad tz", gamify.Event{Metric: "xp", User: "u", Value: 1, Profile: &gamify.UserInput{TZ: "Mars/Olympus"}}, "Event.Profile.TZ"},
+		{"profile of another user", gamify.Event{Metric: "xp", User: "u", Value: 1, Profile: &gamify.UserInput{ID: "v"}}, "Event.Profile.ID"},
+		{"future beyond skew", gamify.Event{Metric: "xp", User: "u", Value: 1, Time: t0.Add(6 * time.Minute)}, "Event.Time"},
+		{"too old", gamify.Event{Metric: "xp", User: "u", Value: 1, Time: t0.Add(-401 * 24 * time.Hour)}, "Event.Time"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := eng.Track(ctx, c.ev)
+			require.ErrorIs(t, err, gamify.ErrInvalid)
+			var ve *gamify.ValidationError
+			require.ErrorAs(t, err, &ve)
+			require.Equal(t, c.field, ve.Field, "error: %v", err)
+			require.Equal(t, before, gamify.DumpStore(eng.Engine))
+		})
+	}
+	// A batch with one bad event applies none of them.
+	_, err = eng.TrackBatch(ctx, []gamify.Event{
+		{Metric: "xp", User: "u", Value: 1},
+		{Metric: "xp", User: "big", Value: 9e12},
+	})
+	var ve *gamify.ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.Equal(t, "Events[1].Value", ve.Field)
+	require.Equal(t, before, gamify.DumpStore(eng.Engine))
+	_, err = eng.Users().Get(ctx, "u")
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+}
+
+func TestTrackAtEdgesOfTimeWindowIsAccepted(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	mustMetric(t, eng.Engine, "xp")
+	_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "u", Value: 1, Time: t0.Add(5 * time.Minute)})
+	require.NoError(t, err)
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "u", Value: 1, Time: t0.Add(-400 * 24 * time.Hour)})
+	require.NoError(t, err)
+}
+
+func TestIdempotentReplay(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	mustMetric(t, eng.Engine, "xp")
+	mustMetric(t, eng.Engine, "coins")
+	first, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 5, IdempotencyKey: "k1"})
+	require.NoError(t, err)
+	require.False(t, first.IdempotentReplayed)
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1})
+	require.NoError(t, err)
+	before := gamify.DumpStore(eng.Engine)
+
+	again, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 5, IdempotencyKey: "k1",
+		Profile: &gamify.UserInput{Name: "Changed"}})
+	require.NoError(t, err)
+	require.True(t, again.IdempotentReplayed)
+	require.Equal(t, "k1", again.IdempotencyKey)
+	require.Equal(t, first.EventID, again.EventID)
+	require.Equal(t, "6", again.Total.String(), "a replay returns the current total")
+	require.Equal(t, before, gamify.DumpStore(eng.Engine), "a replay has no side effects")
+
+	// The scope is (user, metric, key).
+	other, err := eng.Track(ctx, gamify.Event{Metric: "coins", User: "ana", Value: 5, IdempotencyKey: "k1"})
+	require.NoError(t, err)
+	require.False(t, other.IdempotentReplayed)
+	bob, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "bob", Value: 5, IdempotencyKey: "k1"})
+	require.NoError(t, err)
+	require.False(t, bob.IdempotentReplayed)
+
+	// Across Close/Open.
+	eng.reopen(t)
+	again, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 5, IdempotencyKey: "k1"})
+	require.NoError(t, err)
+	require.True(t, again.IdempotentReplayed)
+	require.Equal(t, first.EventID, again.EventID)
+
+	// Within one batch.
+	rs, err := eng.TrackBatch(ctx, []gamify.Event{
+		{Metric: "xp", User: "cy", Value: 2, IdempotencyKey: "b"},
+		{Metric: "xp", User: "cy", Value: 2, IdempotencyKey: "b"},
+	})
+	require.NoError(t, err)
+	require.False(t, rs[0].IdempotentReplayed)
+	require.True(t, rs[1].IdempotentReplayed)
+	require.Equal(t, "2", rs[1].Total.String())
+}
+
+func TestIdempotentReplayBuffered(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, &gamify.Options{Durability: gamify.Buffered, MaxFlushDelay: time.Hour})
+	mustMetric(t, eng.Engine, "xp")
+	for range 3 { // before and after the first key is committed
+		for range 2 {
+			_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1, IdempotencyKey: "k"})
+			require.NoError(t, err)
+		}
+		require.NoError(t, eng.Flush(ctx))
+	}
+	um, err := eng.Users().Metric(ctx, "ana", "xp")
+	require.NoError(t, err)
+	require.Equal(t, "1", um.Total.String())
+}
+
+func TestConcurrentTrackLosesNothing(t *testing.T) {
+	ctx := context.Background()
+	for _, mode := range []gamify.Durability{gamify.Durable, gamify.Buffered} {
+		t.Run(mode.String(), func(t *testing.T) {
+			eng := openTest(t, &gamify.Options{Durability: mode})
+			mustMetric(t, eng.Engine, "xp")
+			const producers, each = 64, 50
+			var wg sync.WaitGroup
+			for p := range producers {
+				wg.Go(func() {
+					for i := range each {
+						user := fmt.Sprintf("u%d", (p+i)%10)
+						_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: user, Value: 1,
+							IdempotencyKey: fmt.Sprintf("%d-%d", p, i)})
+						if err != nil {
+							t.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			require.NoError(t, eng.Flush(ctx))
+			var sum gamify.Amount
+			for u := range 10 {
+				um, err := eng.Users().Metric(ctx, fmt.Sprintf("u%d", u), "xp")
+				require.NoError(t, err)
+				sum += um.Total
+			}
+			require.Equal(t, gamify.Amount(producers*each*gamify.AmountScale), sum)
+		})
+	}
+}
+
+func TestCommitFailureLeavesNoTrace(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	fail := false
+	opts := &gamify.Options{}
+	gamify.SetBeforeCommit(opts, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if fail {
+			fail = false
+			return errors.New("disk on fire")
+		}
+		return nil
+	})
+	eng := openTest(t, opts)
+	mustMetric(t, eng.Engine, "xp")
+	_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1, IdempotencyKey: "a"})
+	require.NoError(t, err)
+	before := gamify.DumpStore(eng.Engine)
+
+	mu.Lock()
+	fail = true
+	mu.Unlock()
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 100, IdempotencyKey: "b"})
+	require.ErrorContains(t, err, "disk on fire")
+	require.Equal(t, before, gamify.DumpStore(eng.Engine))
+
+	// Memory holds nothing of it either: the total, the key and the user
+	// created by a failed batch are gone.
+	r, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1, IdempotencyKey: "b"})
+	require.NoError(t, err)
+	require.False(t, r.IdempotentReplayed)
+	require.Equal(t, "2", r.Total.String())
+
+	mu.Lock()
+	fail = true
+	mu.Unlock()
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "newbie", Value: 1})
+	require.Error(t, err)
+	_, err = eng.Users().Get(ctx, "newbie")
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+	r, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "newbie", Value: 1})
+	require.NoError(t, err)
+	require.Equal(t, "1", r.Total.String())
+}
+
+func TestBufferedAnswersBeforeCommitAndFlushCommits(t *testing.T) {
+	ctx := context.Background()
+	release := make(chan struct{})
+	var once sync.Once
+	opts := &gamify.Options{Durability: gamify.Buffered}
+	blocked := false
+	gamify.SetBeforeCommit(opts, func() error {
+		if blocked {
+			<-release
+		}
+		return nil
+	})
+	eng := openTest(t, opts)
+	mustMetric(t, eng.Engine, "xp")
+	blocked = true // the writer is idle: no commit runs concurrently with this write
+	for range 10 {
+		_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1})
+		require.NoError(t, err, "Buffered Track returns while the commit is blocked")
+	}
+	_, err := eng.Users().Get(ctx, "ana")
+	require.ErrorIs(t, err, gamify.ErrNotFound, "readers see committed state only")
+	once.Do(func() { close(release) })
+	require.NoError(t, eng.Flush(ctx))
+	um, err := eng.Users().Metric(ctx, "ana", "xp")
+	require.NoError(t, err)
+	require.Equal(t, "10", um.Total.String())
+}
+
+func TestBufferedCommitFailureLosesOnlyTheWindowAndRetryAppliesOnce(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	fail := false
+	opts := &gamify.Options{Durability: gamify.Buffered, MaxFlushDelay: time.Hour}
+	gamify.SetBeforeCommit(opts, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if fail {
+			fail = false
+			return errors.New("power cut")
+		}
+		return nil
+	})
+	eng := openTest(t, opts)
+	mustMetric(t, eng.Engine, "xp")
+	track := func(i int) {
+		_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1, IdempotencyKey: fmt.Sprint(i)})
+		require.NoError(t, err)
+	}
+	for i := range 5 {
+		track(i)
+	}
+	require.NoError(t, eng.Flush(ctx)) // 5 durable
+	for i := 5; i < 10; i++ {
+		track(i)
+	}
+	mu.Lock()
+	fail = true
+	mu.Unlock()
+	require.ErrorContains(t, eng.Flush(ctx), "power cut") // the window 5..9 is lost
+	um, err := eng.Users().Metric(ctx, "ana", "xp")
+	require.NoError(t, err)
+	require.Equal(t, "5", um.Total.String())
+	// The client retries everything it sent: each event lands exactly once.
+	for i := range 10 {
+		track(i)
+	}
+	require.NoError(t, eng.Flush(ctx))
+	um, err = eng.Users().Metric(ctx, "ana", "xp")
+	require.NoError(t, err)
+	require.Equal(t, "10", um.Total.String())
+}
+
+func TestDayAggregatesUseUserTimezone(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	mustMetric(t, eng.Engine, "xp")
+	// 2026-03-08 03:30 UTC is still 7 March in New York (UTC-5).
+	at := time.Date(2026, 3, 8, 3, 30, 0, 0, time.UTC)
+	_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ny", Value: 1, Time: at,
+		Profile: &gamify.UserInput{TZ: "America/New_York"}})
+	require.NoError(t, err)
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "utc", Value: 1, Time: at})
+	require.NoError(t, err)
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "ny", Value: 2, Time: at.Add(2 * time.Hour)})
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"2026-03-07": "1", "2026-03-08": "2"}, gamify.DailyChanges(eng.Engine, "ny", "xp"))
+	require.Equal(t, map[string]string{"2026-03-08": "1"}, gamify.DailyChanges(eng.Engine, "utc", "xp"))
+}
+
+func TestClosedEngine(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	mustMetric(t, eng.Engine, "xp")
+	require.NoError(t, eng.Close())
+	require.NoError(t, eng.Close(), "Close is idempotent")
+	_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "u", Value: 1})
+	require.ErrorIs(t, err, gamify.ErrClosed)
+	_, err = eng.Users().Get(ctx, "u")
+	require.ErrorIs(t, err, gamify.ErrClosed)
+	require.ErrorIs(t, eng.Flush(ctx), gamify.ErrClosed)
 }

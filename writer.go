@@ -73,9 +73,9 @@ type batch struct {
 func (b *batch) empty() bool { return b.size == 0 && len(b.waiters) == 0 }
 
 type commitResult struct {
-	gen      uint64
-	err      error
-	buffered bool // the batch held commands whose callers were already answered
+	gen   uint64
+	err   error
+	batch *batch // on failure, for the writer to answer its callers
 }
 
 // do runs cmd through the writer. Callers validate their input first, so
@@ -205,18 +205,26 @@ func (w *writer) committed(res commitResult) {
 		w.forgetCommitted(res.gen)
 		return
 	}
-	// The open batch was applied on top of the failed one: it fails too.
-	err := fmt.Errorf("an earlier batch failed to commit: %w", res.err)
-	for _, r := range w.open.waiters {
-		r.done <- response{err: err}
-	}
-	if w.open.size > len(w.open.waiters) || res.buffered {
-		w.log.Error("gamify: commit failed; buffered events since the last commit are lost", "err", res.err)
-		w.lostErr = res.err
-	}
-	w.open = batch{}
+	// Reset first, so that a caller told of the failure finds the working
+	// state already clean when it retries.
 	if err := w.reload(); err != nil {
 		w.log.Error("gamify: reload after failed commit", "err", err)
+	}
+	open := w.open
+	w.open = batch{}
+	failed := res.batch
+	err := fmt.Errorf("gamify: commit: %w", res.err)
+	for _, r := range failed.waiters {
+		r.done <- response{err: err}
+	}
+	// The open batch was applied on top of the failed one: it fails too.
+	openErr := fmt.Errorf("an earlier batch failed to commit: %w", res.err)
+	for _, r := range open.waiters {
+		r.done <- response{err: openErr}
+	}
+	if (failed.size > len(failed.waiters) && !failed.hasFlush) || open.size > len(open.waiters) {
+		w.log.Error("gamify: commit failed; buffered events since the last commit are lost", "err", res.err)
+		w.lostErr = res.err
 	}
 }
 
@@ -238,21 +246,18 @@ func (e *Engine) commitLoop() {
 			}
 			return nil
 		})
-		buffered := b.size > len(b.waiters)
 		if err != nil {
-			err = fmt.Errorf("gamify: commit: %w", err)
-			for _, r := range b.waiters {
-				r.done <- response{err: err}
-			}
-		} else {
-			for _, f := range b.publish {
-				f()
-			}
-			for i, r := range b.waiters {
-				r.done <- b.replies[i]
-			}
-			e.notify.publish(b.notes)
+			// The writer answers the callers once it has reset its state.
+			e.w.results <- commitResult{gen: b.gen, err: err, batch: b}
+			continue
 		}
-		e.w.results <- commitResult{gen: b.gen, err: err, buffered: buffered}
+		for _, f := range b.publish {
+			f()
+		}
+		for i, r := range b.waiters {
+			r.done <- b.replies[i]
+		}
+		e.notify.publish(b.notes)
+		e.w.results <- commitResult{gen: b.gen}
 	}
 }
