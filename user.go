@@ -201,6 +201,9 @@ func (p *profile) merge(in *UserInput, now time.Time) bool {
 			changed = true
 		}
 	}
+	if len(p.Attributes) == 0 {
+		p.Attributes = nil
+	}
 	if in.DeviceTokens != nil && !slices.Equal(in.DeviceTokens, p.DeviceTokens) {
 		p.DeviceTokens, changed = slices.Clone(in.DeviceTokens), true
 	}

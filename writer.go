@@ -254,10 +254,10 @@ func (e *Engine) commitLoop() {
 		for _, f := range b.publish {
 			f()
 		}
+		e.notify.publish(b.notes)
 		for i, r := range b.waiters {
 			r.done <- b.replies[i]
 		}
-		e.notify.publish(b.notes)
 		e.w.results <- commitResult{gen: b.gen}
 	}
 }

@@ -1,0 +1,247 @@
+package gamify_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gamifykit/gamify"
+)
+
+func TestOpenReportsEveryBadOption(t *testing.T) {
+	_, err := gamify.Open(t.TempDir()+"/x.db", &gamify.Options{
+		Durability: 7, MaxFlushDelay: -1, MaxEventAge: -time.Hour, NotifyBuffer: -1,
+	})
+	for _, f := range []string{"Options.Durability", "Options.MaxFlushDelay", "Options.MaxEventAge", "Options.NotifyBuffer"} {
+		require.ErrorContains(t, err, f)
+	}
+	require.ErrorIs(t, err, gamify.ErrInvalid)
+}
+
+func TestUsers(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	_, err := eng.Attributes().Create(ctx, gamify.Attribute{Key: "plan", Name: "Plan", Type: gamify.UserAttribute})
+	require.NoError(t, err)
+
+	u, err := eng.Users().Create(ctx, gamify.UserInput{ID: "ana", Name: "Ana", Email: "ana@example.com", TZ: "Europe/Paris",
+		Attributes: map[string]string{"plan": "pro"}})
+	require.NoError(t, err)
+	require.True(t, u.Active)
+	require.True(t, u.SubscribeToEmails)
+	require.Equal(t, t0, u.Created)
+	_, err = eng.Users().Create(ctx, gamify.UserInput{ID: "ana"})
+	require.ErrorIs(t, err, gamify.ErrConflict)
+	_, err = eng.Users().Update(ctx, gamify.UserInput{ID: "nobody", Name: "X"})
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+
+	eng.clock.Advance(time.Hour)
+	u, err = eng.Users().Identify(ctx, gamify.UserInput{ID: "ana", Name: "Ana B"})
+	require.NoError(t, err)
+	require.Equal(t, "Ana B", u.Name)
+	require.Equal(t, "Europe/Paris", u.TZ, "fields not given are kept")
+	require.Equal(t, t0.Add(time.Hour), u.Updated)
+
+	no := false
+	u, err = eng.Users().Update(ctx, gamify.UserInput{ID: "ana", SubscribeToEmails: &no, Attributes: map[string]string{"plan": ""}})
+	require.NoError(t, err)
+	require.Empty(t, u.Email, "an unsubscribed user's email is not stored")
+	require.Empty(t, u.Attributes)
+	got, err := eng.Users().Get(ctx, "ana")
+	require.NoError(t, err)
+	require.Equal(t, u, got)
+
+	for _, c := range []struct {
+		in    gamify.UserInput
+		field string
+	}{
+		{gamify.UserInput{ID: ""}, "User.ID"},
+		{gamify.UserInput{ID: "x", TZ: "Nowhere/City"}, "User.TZ"},
+		{gamify.UserInput{ID: "x", Email: "not-an-email"}, "User.Email"},
+		{gamify.UserInput{ID: "x", Attributes: map[string]string{"undeclared": "1"}}, "User.Attributes[undeclared]"},
+		{gamify.UserInput{ID: "x", DeviceTokens: []string{""}}, "User.DeviceTokens[0]"},
+	} {
+		_, err := eng.Users().Identify(ctx, c.in)
+		var ve *gamify.ValidationError
+		require.ErrorAs(t, err, &ve)
+		require.Equal(t, c.field, ve.Field)
+	}
+	_, err = eng.Users().Get(ctx, "x")
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+}
+
+func TestPreferences(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	mustMetric(t, eng.Engine, "steps")
+	_, err := eng.Users().Identify(ctx, gamify.UserInput{ID: "ana"})
+	require.NoError(t, err)
+	p, err := eng.Users().Preferences(ctx, "ana")
+	require.NoError(t, err)
+	require.Equal(t, []gamify.Channel{gamify.ChannelEmail, gamify.ChannelPush}, p.Notifications[gamify.NotifyRecap])
+
+	p, err = eng.Users().SetPreferences(ctx, "ana", gamify.Preferences{
+		Notifications: map[gamify.NotificationType][]gamify.Channel{gamify.NotifyRecap: {}},
+		Streak:        gamify.StreakPreferences{Enabled: true, Thresholds: map[string]float64{"steps": 5000}},
+	})
+	require.NoError(t, err)
+	require.Empty(t, p.Notifications[gamify.NotifyRecap])
+	require.Len(t, p.Notifications[gamify.NotifyStreakReminder], 2, "types left out keep their channels")
+	eng.reopen(t)
+	got, err := eng.Users().Preferences(ctx, "ana")
+	require.NoError(t, err)
+	require.Equal(t, p, got)
+
+	_, err = eng.Users().SetPreferences(ctx, "ana", gamify.Preferences{
+		Notifications: map[gamify.NotificationType][]gamify.Channel{"sms_blast": {"pigeon"}},
+		Streak:        gamify.StreakPreferences{Thresholds: map[string]float64{"nope": 1}},
+	})
+	for _, f := range []string{"Preferences.Notifications", "Preferences.Notifications[sms_blast]", "Preferences.Streak.Thresholds[nope]"} {
+		require.ErrorContains(t, err, f)
+	}
+	_, err = eng.Users().SetPreferences(ctx, "ghost", gamify.Preferences{})
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+}
+
+func TestMetricsAdmin(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	m, err := eng.Metrics().Create(ctx, gamify.Metric{Key: "steps", Name: "Steps", Units: "steps"})
+	require.NoError(t, err)
+	require.Equal(t, gamify.UnitNumber, m.UnitType)
+	require.Equal(t, gamify.StatusActive, m.Status)
+	_, err = eng.Metrics().Create(ctx, gamify.Metric{Key: "steps", Name: "Again"})
+	require.ErrorIs(t, err, gamify.ErrConflict)
+
+	name := "Daily steps"
+	m, err = eng.Metrics().Update(ctx, "steps", gamify.MetricUpdate{Name: &name})
+	require.NoError(t, err)
+	require.Equal(t, "Daily steps", m.Name)
+	require.Equal(t, "steps", m.Units)
+
+	created, issues, err := eng.Metrics().BulkCreate(ctx, []gamify.Metric{
+		{Key: "a", Name: "A"}, {Key: "bad key", Name: "B"}, {Key: "steps", Name: "dup"}, {Key: "c", Name: "C", UnitType: gamify.UnitCurrency},
+	})
+	require.NoError(t, err)
+	require.Len(t, created, 2)
+	require.Len(t, issues, 2)
+	require.Equal(t, 1, issues[0].Index)
+	require.ErrorIs(t, issues[0].Err, gamify.ErrInvalid)
+	require.Equal(t, 2, issues[1].Index)
+	require.ErrorIs(t, issues[1].Err, gamify.ErrConflict)
+
+	list, err := eng.Metrics().List(ctx, gamify.ListOptions{})
+	require.NoError(t, err)
+	require.Equal(t, []string{"steps", "a", "c"}, keys(list))
+	list, err = eng.Metrics().List(ctx, gamify.ListOptions{Limit: 1, Skip: 1})
+	require.NoError(t, err)
+	require.Equal(t, []string{"a"}, keys(list))
+	_, err = eng.Metrics().List(ctx, gamify.ListOptions{Limit: 101})
+	require.ErrorIs(t, err, gamify.ErrInvalid)
+
+	// Archive: hidden, not trackable, key not reusable, totals kept.
+	_, err = eng.Track(ctx, gamify.Event{Metric: "a", User: "ana", Value: 3})
+	require.NoError(t, err)
+	issues, err = eng.Metrics().BulkDelete(ctx, []string{"a", "zzz"})
+	require.NoError(t, err)
+	require.Len(t, issues, 1)
+	require.ErrorIs(t, issues[0].Err, gamify.ErrNotFound)
+	list, err = eng.Metrics().List(ctx, gamify.ListOptions{})
+	require.NoError(t, err)
+	require.Equal(t, []string{"steps", "c"}, keys(list))
+	_, err = eng.Track(ctx, gamify.Event{Metric: "a", User: "ana", Value: 3})
+	require.ErrorIs(t, err, gamify.ErrInvalid)
+	_, err = eng.Metrics().Create(ctx, gamify.Metric{Key: "a", Name: "A2"})
+	require.ErrorIs(t, err, gamify.ErrConflict)
+	got, err := eng.Metrics().Get(ctx, "a")
+	require.NoError(t, err)
+	require.Equal(t, gamify.StatusArchived, got.Status)
+
+	eng.reopen(t)
+	list, err = eng.Metrics().List(ctx, gamify.ListOptions{IncludeArchived: true})
+	require.NoError(t, err)
+	require.Equal(t, []string{"steps", "a", "c"}, keys(list))
+	ms, err := eng.Users().Metrics(ctx, "ana")
+	require.NoError(t, err)
+	require.Len(t, ms, 2, "archived metrics are not listed")
+
+	updated, issues, err := eng.Metrics().BulkUpdate(ctx, []gamify.MetricPatch{
+		{Key: "c", MetricUpdate: gamify.MetricUpdate{Name: &name}}, {Key: "a", MetricUpdate: gamify.MetricUpdate{Name: &name}},
+	})
+	require.NoError(t, err)
+	require.Len(t, updated, 1)
+	require.Len(t, issues, 1)
+	_, _, err = eng.Metrics().BulkCreate(ctx, make([]gamify.Metric, 101))
+	require.ErrorIs(t, err, gamify.ErrInvalid)
+}
+
+func keys(ms []gamify.Metric) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Key)
+	}
+	return out
+}
+
+func TestAttributesAdmin(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	mustMetric(t, eng.Engine, "xp")
+	_, err := eng.Attributes().Create(ctx, gamify.Attribute{Key: "mode", Name: "Mode", Type: gamify.EventAttribute})
+	require.NoError(t, err)
+	_, err = eng.Attributes().Create(ctx, gamify.Attribute{Key: "x", Name: "X", Type: "weird"})
+	require.ErrorContains(t, err, "Attribute.Type")
+	a, err := eng.Attributes().Update(ctx, "mode", "Game mode")
+	require.NoError(t, err)
+	require.Equal(t, "Game mode", a.Name)
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "u", Value: 1, Attributes: map[string]string{"mode": "ranked"}})
+	require.NoError(t, err)
+	require.NoError(t, eng.Attributes().Delete(ctx, "mode"))
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "u", Value: 1, Attributes: map[string]string{"mode": "ranked"}})
+	require.ErrorContains(t, err, "Event.Attributes[mode]")
+	list, err := eng.Attributes().List(ctx, gamify.ListOptions{})
+	require.NoError(t, err)
+	require.Empty(t, list)
+	_, err = eng.Attributes().Create(ctx, gamify.Attribute{Key: "mode", Name: "Mode", Type: gamify.EventAttribute})
+	require.ErrorIs(t, err, gamify.ErrConflict)
+}
+
+func TestSubscribeDeliversAfterCommitInOrder(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	mustMetric(t, eng.Engine, "xp")
+	var mu sync.Mutex
+	var got []string
+	sub := eng.Subscribe(func(n gamify.Notification) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, n.UserID())
+	})
+	for _, u := range []string{"a", "b", "a", "c"} {
+		_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: u, Value: 1})
+		require.NoError(t, err)
+	}
+	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 3 }, 5*time.Second, time.Millisecond)
+	sub.Close()
+	require.Equal(t, []string{"a", "b", "c"}, got, "one UserCreated per new user, in commit order")
+	require.Zero(t, sub.Dropped())
+}
+
+func TestSlowSubscriberDropsInsteadOfStalling(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, &gamify.Options{NotifyBuffer: 2})
+	mustMetric(t, eng.Engine, "xp")
+	block := make(chan struct{})
+	sub := eng.Subscribe(func(gamify.Notification) { <-block })
+	for i := range 10 {
+		_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: string(rune('a' + i)), Value: 1})
+		require.NoError(t, err, "the writer does not wait for a subscriber")
+	}
+	// One is held by the blocked callback and two are buffered; the rest drop.
+	require.Eventually(t, func() bool { return sub.Dropped() == 7 }, 5*time.Second, time.Millisecond)
+	close(block)
+	sub.Close()
+}
