@@ -1,0 +1,222 @@
+package streak
+
+import (
+	"time"
+)
+
+// outcome is how a period was settled.
+type outcome uint8
+
+const (
+	oPending  outcome = iota // not settled yet
+	oMet                     // met by its own activities
+	oGraceMet                // met with its grace-window activities while the streak was alive
+	oFrozen                  // ended unmet, a freeze was consumed
+	oLost                    // ended unmet, the streak was lost
+	oPaused                  // ended unmet inside a pause
+	oSkipped                 // zero-length period (a day a zone skipped)
+	oForgiven                // inside a restore's gap
+	oIdle                    // ended unmet with no streak to keep
+)
+
+// observer receives the settling of periods and the auto-earns during a run.
+// c is the cursor right after the change.
+type observer interface {
+	settled(from, to int64, o outcome, c *cursor, lost int64)
+	earned(k, amount int64, c *cursor)
+}
+
+// run settles periods up to min(limit, the period containing now) in order,
+// interleaving in time order the closing of unmet periods (at end + grace)
+// with auto-earns and admin grants, then credits earns and grants up to until.
+// It is the only place where the rules of loss, freezes, pauses and grace are
+// applied, so the incremental path (the stored cursor) and a replay from the
+// base cursor cannot disagree.
+func (s *State) run(d *Definition, c *cursor, now time.Time, loc *time.Location, limit int64, until time.Time, obs observer) {
+	curP := d.periodAt(now, loc)
+	limit = min(limit, curP)
+	grace := time.Duration(d.GraceHours) * time.Hour
+	for c.p < limit {
+		q := c.p + 1
+		if r, ok := s.restoreAt(q); ok && c.length < r.length {
+			c.length, c.started = r.length, r.started
+			c.longest = max(c.longest, c.length)
+		}
+		if s.isMet(q) || (c.length > 0 && s.graceMet(d, q)) {
+			o := oMet
+			if !s.isMet(q) {
+				o = oGraceMet
+			}
+			if c.length == 0 {
+				c.started = q
+			}
+			c.length++
+			c.longest = max(c.longest, c.length)
+			c.p = q
+			if obs != nil {
+				obs.settled(q, q, o, c, 0)
+			}
+			continue
+		}
+		if s.forgiven(q) {
+			c.p = q
+			if obs != nil {
+				obs.settled(q, q, oForgiven, c, 0)
+			}
+			continue
+		}
+		if c.length == 0 {
+			// Nothing to keep: jump to the next period that can matter.
+			t := min(s.nextMet(q), s.nextRestore(q), limit+1, curP) - 1
+			if t >= q {
+				c.p = t
+				if obs != nil {
+					obs.settled(q, t, oIdle, c, 0)
+				}
+				continue
+			}
+		}
+		if q >= curP {
+			break // the current period is still open
+		}
+		end := d.end(q, loc)
+		closeAt := end.Add(grace)
+		s.creditTimed(d, c, min(closeAt.UnixNano(), now.UnixNano()), obs)
+		if closeAt.After(now) {
+			break // in its grace window
+		}
+		var o outcome
+		var lost int64
+		switch {
+		case s.paused(d, q):
+			o = oPaused
+		case d.start(q, loc).Equal(end):
+			o = oSkipped
+		case c.length == 0:
+			o = oIdle
+		case c.freezes > 0:
+			c.freezes--
+			o = oFrozen
+		default:
+			lost, c.length, c.started = c.length, 0, 0
+			o = oLost
+		}
+		c.p = q
+		c.at = max(c.at, closeAt.UnixNano())
+		if obs != nil {
+			obs.settled(q, q, o, c, lost)
+		}
+	}
+	s.creditTimed(d, c, until.UnixNano(), obs)
+}
+
+// creditTimed credits, in time order, the auto-earns and admin grants at or
+// before until (an earn before a grant at the same instant).
+func (s *State) creditTimed(d *Definition, c *cursor, until int64, obs observer) {
+	fz := d.Freezes
+	earning := fz.EarnAmount > 0 && fz.EarnEveryDays > 0
+	every := int64(fz.EarnEveryDays) * int64(24*time.Hour)
+	for {
+		nextEarn := maxPeriod
+		if earning {
+			nextEarn = s.anchor + (c.earned+1)*every
+		}
+		gi := s.nextGrant(c.at)
+		nextGrant := maxPeriod
+		if gi >= 0 {
+			nextGrant = s.grants[gi]
+		}
+		switch {
+		case nextEarn <= until && nextEarn <= nextGrant:
+			c.earned++
+			amt := min(int64(fz.EarnAmount), int64(fz.Max)-c.freezes)
+			if amt > 0 {
+				c.freezes += amt
+				if obs != nil {
+					obs.earned(c.earned, amt, c)
+				}
+			}
+			c.at = max(c.at, nextEarn)
+		case nextGrant <= until:
+			c.freezes++
+			c.at = nextGrant
+		default:
+			c.at = max(c.at, until)
+			return
+		}
+	}
+}
+
+// nextGrant returns the index of the first grant after at, or -1.
+func (s *State) nextGrant(at int64) int {
+	for i, g := range s.grants {
+		if g > at {
+			return i
+		}
+	}
+	return -1
+}
+
+// projection is the status-relevant view of the periods after the cursor:
+// pending periods in their grace window count as neither met nor missed.
+type projection struct {
+	length, started int64
+	pending         int64 // first unmet period before the current one still in its grace window, or -1
+	curMet          bool
+}
+
+func (s *State) project(d *Definition, c cursor, curP int64) projection {
+	pr := projection{length: c.length, started: c.started, pending: -1}
+	for q := c.p + 1; q <= curP; q++ {
+		if r, ok := s.restoreAt(q); ok && pr.length < r.length {
+			pr.length, pr.started = r.length, r.started
+		}
+		if s.isMet(q) || (pr.length > 0 && s.graceMet(d, q)) {
+			if pr.length == 0 {
+				pr.started = q
+			}
+			pr.length++
+			continue
+		}
+		if q < curP && pr.length > 0 && pr.pending < 0 && !s.forgiven(q) && !s.paused(d, q) {
+			pr.pending = q
+		}
+	}
+	pr.curMet = s.isMet(curP)
+	return pr
+}
+
+// recorder is an observer that keeps the outcome and length of every period
+// (for History, Restore and the effects of a replay) and the earns.
+type recorder struct {
+	base    int64
+	out     []outcome
+	length  []int64
+	started []int64
+	lost    []int64
+	freezes []int64
+	earns   []earnRec
+}
+
+type earnRec struct {
+	k, amount, freezes int64
+}
+
+func newRecorder(base, last int64) *recorder {
+	n := max(last-base+1, 0)
+	return &recorder{base: base, out: make([]outcome, n), length: make([]int64, n), started: make([]int64, n), lost: make([]int64, n), freezes: make([]int64, n)}
+}
+
+func (r *recorder) settled(from, to int64, o outcome, c *cursor, lost int64) {
+	for p := max(from, r.base); p <= to; p++ {
+		i := p - r.base
+		if i >= int64(len(r.out)) {
+			return
+		}
+		r.out[i], r.length[i], r.started[i], r.lost[i], r.freezes[i] = o, c.length, c.started, lost, c.freezes
+	}
+}
+
+func (r *recorder) earned(k, amount int64, c *cursor) {
+	r.earns = append(r.earns, earnRec{k, amount, c.freezes})
+}
