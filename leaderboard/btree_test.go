@@ -1,0 +1,160 @@
+package leaderboard
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/gamifykit/gamify/gamifytype"
+	"github.com/stretchr/testify/require"
+)
+
+// intTree is a Tree over plain ints whose tie groups are the decades
+// (0-9, 10-19, ...), to show the tree is generic and to test Groups alone.
+func intTree(leafMax, innerMax int32) *Tree[int] {
+	t := NewTree(Config[int]{Compare: cmp.Compare[int], Same: func(a, b int) bool { return a/10 == b/10 }})
+	t.setLimits(leafMax, innerMax)
+	return t
+}
+
+// checkAgainst compares every query of t with the sorted slice want.
+func checkAgainst(t *testing.T, tr *Tree[int], want []int, msg string) {
+	t.Helper()
+	require.NoError(t, tr.check(), msg)
+	require.Equal(t, len(want), tr.Len(), "%s: Len", msg)
+	groups := 0
+	for k, v := range want {
+		got, ok := tr.Select(k)
+		require.True(t, ok, "%s: Select(%d) ok", msg, k)
+		require.Equal(t, v, got, "%s: Select(%d) = %v, want %v", msg, k, got, v)
+		pos, found := tr.Rank(v)
+		require.True(t, found && pos == k, "%s: Rank(%d) = %d, %v, want %d, true", msg, v, pos, found, k)
+		pos, found = tr.Rank(v + 1)
+		wantPos, wantFound := slices.BinarySearch(want, v+1)
+		require.Equal(t, [2]any{wantPos, wantFound}, [2]any{pos, found}, "%s: Rank(%d)", msg, v+1)
+		require.Equal(t, groups, tr.Groups(k), "%s: Groups(%d)", msg, k)
+		if k == 0 || want[k-1]/10 != v/10 {
+			groups++
+		}
+	}
+	require.Equal(t, groups, tr.Groups(len(want)), "%s: Groups(Len)", msg)
+	_, ok := tr.Select(len(want))
+	require.False(t, ok, "%s: Select(Len) ok", msg)
+}
+
+func TestTreeGrowShrink(t *testing.T) {
+	orders := map[string]func(vs []int, rng *rand.Rand){
+		"front-first":  func(vs []int, _ *rand.Rand) { slices.Sort(vs) },
+		"back-first":   func(vs []int, _ *rand.Rand) { slices.Sort(vs); slices.Reverse(vs) },
+		"random-order": func(vs []int, rng *rand.Rand) { rng.Shuffle(len(vs), func(i, j int) { vs[i], vs[j] = vs[j], vs[i] }) },
+	}
+	for _, lim := range [][2]int32{{3, 3}, {4, 3}, {7, 5}, {leafCap, innerCap - 1}} {
+		n := 600
+		if lim[0] == leafCap {
+			n = 12000
+		}
+		for name, order := range orders {
+			t.Run(fmt.Sprintf("leaf=%d/inner=%d/%s", lim[0], lim[1], name), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(uint64(n), uint64(lim[0])))
+				tr := intTree(lim[0], lim[1])
+				vs := rng.Perm(n * 3)[:n] // gaps between values, so absent keys get ranked too
+				var want []int
+				for i, v := range vs {
+					require.True(t, tr.Insert(v), "Insert(%d)", v)
+					require.False(t, tr.Insert(v), "Insert(%d) twice", v)
+					want = append(want, v)
+					if i%(n/8) == 0 {
+						slices.Sort(want)
+						checkAgainst(t, tr, want, fmt.Sprintf("after %d inserts", i+1))
+					}
+				}
+				slices.Sort(want)
+				checkAgainst(t, tr, want, "full")
+				require.False(t, tr.root.leafKids, "a tree of %d entries has more than one level", n)
+
+				order(vs, rng)
+				for i, v := range vs {
+					require.True(t, tr.Delete(v), "Delete(%d)", v)
+					require.False(t, tr.Delete(v), "Delete(%d) twice", v)
+					k, _ := slices.BinarySearch(want, v)
+					want = slices.Delete(want, k, k+1)
+					if i%(n/8) == 0 || len(want) < 20 {
+						checkAgainst(t, tr, want, fmt.Sprintf("after %d deletes", i+1))
+					}
+				}
+				require.True(t, tr.root.leafKids, "an empty tree shrinks back to one level")
+				require.Equal(t, 0, tr.Len())
+			})
+		}
+	}
+}
+
+func TestTreeBuild(t *testing.T) {
+	for _, lim := range [][2]int32{{3, 3}, {4, 3}, {leafCap, innerCap - 1}} {
+		for _, n := range []int{0, 1, 2, 3, 5, 17, 64, 200, 4000} {
+			tr := intTree(lim[0], lim[1])
+			tr.Insert(-1) // Build replaces what was there
+			want := make([]int, n)
+			for i := range want {
+				want[i] = i * 3 / 2 // runs of equal decades
+			}
+			require.NoError(t, tr.Build(want), "Build(%d)", n)
+			checkAgainst(t, tr, want, fmt.Sprintf("Build(%d) limits %v", n, lim))
+			// The built tree keeps working.
+			for i := 0; i < n; i += 2 {
+				require.True(t, tr.Delete(want[i]))
+				require.True(t, tr.Insert(want[i]))
+			}
+			checkAgainst(t, tr, want, fmt.Sprintf("Build(%d) then churn", n))
+		}
+	}
+	tr := intTree(4, 3)
+	for _, bad := range [][]int{{2, 1}, {1, 1}, {1, 2, 3, 3}} {
+		err := tr.Build(bad)
+		var ve *gamifytype.ValidationError
+		require.True(t, errors.As(err, &ve), "Build(%v) = %v, want a ValidationError", bad, err)
+		require.ErrorIs(t, err, gamifytype.ErrInvalid)
+	}
+}
+
+func TestTreeCursor(t *testing.T) {
+	tr := intTree(3, 3)
+	want := make([]int, 50)
+	for i := range want {
+		want[i] = i * 2
+		tr.Insert(i * 2)
+	}
+	c := tr.At(7)
+	for k := 7; k < len(want); k++ {
+		require.True(t, c.Valid(), "At(7) then Next to %d", k)
+		require.Equal(t, k, c.Pos())
+		require.Equal(t, want[k], c.Item(), "Item at %d", k)
+		c.Next()
+	}
+	require.False(t, c.Valid(), "Next past the end")
+	c = tr.At(len(want) - 1)
+	for k := len(want) - 1; k >= 0; k-- {
+		require.Equal(t, want[k], c.Item(), "Item at %d walking back", k)
+		c.Prev()
+	}
+	require.False(t, c.Valid(), "Prev before the start")
+	for _, k := range []int{-1, len(want)} {
+		c = tr.At(k)
+		require.False(t, c.Valid(), "At(%d)", k)
+	}
+}
+
+func TestTreeWithoutGroups(t *testing.T) {
+	tr := NewTree(Config[string]{Compare: cmp.Compare[string]})
+	for _, s := range []string{"b", "a", "c"} {
+		tr.Insert(s)
+	}
+	require.Equal(t, 0, tr.Groups(2), "Groups without Config.Same")
+	pos, found := tr.Rank("bb")
+	require.Equal(t, 2, pos)
+	require.False(t, found)
+	require.Panics(t, func() { NewTree(Config[int]{}) }, "NewTree without Compare")
+}
