@@ -438,12 +438,12 @@ func (s *State) history(d *Definition, now time.Time, loc *time.Location) (*reco
 }
 
 // History returns the last n periods up to the current one (oldest first),
-// at most the retained window.
+// at most RetainedPeriods(d.Frequency)+1.
 func History(d Definition, s State, now time.Time, loc *time.Location, n int) []Period {
 	loc = orUTC(loc)
 	s = s.advance(&d, now, loc, &Effects{})
 	rec, curP := s.history(&d, now, loc)
-	from := max(s.base, curP-int64(n)+1)
+	from := max(s.base, curP-int64(n)+1, curP-d.Frequency.retain())
 	out := make([]Period, 0, max(curP-from+1, 0))
 	for p := from; p <= curP; p++ {
 		i := p - s.base
@@ -473,15 +473,25 @@ func GrantFreeze(d Definition, s State, now time.Time, loc *time.Location) (Stat
 	if len(s.grants) >= maxGrants {
 		return s, fx, fmt.Errorf("%w: too many freeze grants in the retained window", gamifytype.ErrConflict)
 	}
-	s.grants = append(slices.Clip(s.grants), now.UnixNano())
+	// The grant's instant orders it among closings and earns in a replay; it is
+	// never before what the cursor has already processed.
+	at := max(now.UnixNano(), s.cur.at)
+	if n := len(s.grants); n > 0 {
+		at = max(at, s.grants[n-1])
+	}
+	s.grants = append(slices.Clip(s.grants), at)
 	s.cur.freezes++
-	s.cur.at = max(s.cur.at, now.UnixNano())
+	s.cur.at = at
 	if s.cur.freezes > int64(d.Freezes.Max) {
 		fx.Warning = ExceedsMax
 	}
 	s.report(&d, now, loc, &fx)
 	return s, fx, nil
 }
+
+// RetainedPeriods is how many periods before the current one a State keeps
+// (and History can return): 410 days, 62 weeks or 27 months.
+func RetainedPeriods(f Frequency) int { return int(f.retain()) }
 
 // restoreWindow is the first period of the Restore window: daily the last 90
 // days, weekly since the week containing 1 January of the current year,
