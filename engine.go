@@ -41,20 +41,13 @@ func Open(path string, opts *Options) (*Engine, error) {
 		return nil, fmt.Errorf("gamify: %w", err)
 	}
 	e := &Engine{opts: o, db: db, committerExited: make(chan struct{}), notify: newNotifier(o.NotifyBuffer)}
-	e.w = &writer{
-		opts: o, log: o.Logger, db: db, eng: e,
-		queue:   make(chan *request, o.MaxBatch),
-		commits: make(chan *batch, 1),
-		results: make(chan commitResult, 1),
-		stop:    make(chan struct{}),
-		exited:  make(chan struct{}),
-	}
+	e.w = &writer{opts: o, log: o.Logger, db: db, eng: e, commits: make(chan *batch, 1)}
+	e.w.sealable.L = &e.w.mu
 	if err := e.w.reload(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("gamify: open %s: %w", path, err)
 	}
 	go e.commitLoop()
-	go e.w.run()
 	return e, nil
 }
 
@@ -65,8 +58,15 @@ func (e *Engine) Close() error {
 		e.closeMu.Lock()
 		e.closed = true
 		e.closeMu.Unlock()
-		close(e.w.stop)
-		<-e.w.exited
+		w := e.w
+		w.mu.Lock()
+		w.closing = true
+		w.maybeSeal()
+		for w.inFlight || !w.open.empty() {
+			w.sealable.Wait()
+		}
+		w.mu.Unlock()
+		close(w.commits)
 		<-e.committerExited
 		e.notify.close()
 		e.closeErr = e.db.Close()
@@ -110,7 +110,7 @@ func (e *Engine) admin(ctx context.Context, now time.Time, fn func(t *txn) (any,
 // Flush returns once everything applied before it is committed. In Buffered
 // mode it reports a failed commit of earlier events since the last Flush.
 func (e *Engine) Flush(ctx context.Context) error {
-	r := &request{cmd: flushCmd{}, durable: true, flush: true, done: make(chan response, 1)}
+	r := &request{cmd: flushCmd{}, durable: true, flush: true}
 	_, err := e.submit(ctx, r)
 	return err
 }

@@ -7,29 +7,33 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/gamifykit/gamify/ledger"
 	"github.com/gamifykit/gamify/store"
 )
 
-// writer owns the working state; only its goroutine touches it.
+// writer owns the working state. Its mutex is the single-writer lock: a
+// command is applied by the goroutine that holds it (see writer.go).
 type writer struct {
 	opts Options
 	log  *slog.Logger
 	db   *store.DB
 	eng  *Engine
 
-	queue   chan *request
-	commits chan *batch
-	results chan commitResult
-	stop    chan struct{}
-	exited  chan struct{}
+	commits chan *batch // to the committer; capacity 1, one batch in flight
 
-	inFlight bool
-	open     batch
-	gen      uint64 // generation of the open batch
-	lostErr  error  // a failed commit of buffered events, for the next Flush
+	// mu guards every field below: the working state, the open batch and the
+	// commit handshake. It is held while a command is applied.
+	mu         sync.Mutex
+	sealable   sync.Cond // signalled when the committer becomes idle
+	timerArmed bool      // a MaxFlushDelay timer will seal the open batch
+	closing    bool
+	inFlight   bool
+	open       batch
+	gen        uint64 // generation of the open batch
+	lostErr    error  // a failed commit of buffered events, for the next Flush
 
 	users       map[string]*userRec   // working user state by user id
 	dirtyUsers  map[string]struct{}   // touched since the last seal

@@ -1,0 +1,166 @@
+package bench
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/gamifykit/gamify"
+)
+
+// producerCounts are the concurrency levels of the write benchmarks.
+var producerCounts = []int{1, 8, 64, 256}
+
+// users is the number of distinct users the write benchmarks spread events over.
+const users = 10_000
+
+// runProducers splits b.N operations over p goroutines; op receives a
+// globally unique operation number.
+func runProducers(b *testing.B, p int, op func(i int64) error) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	for range p {
+		wg.Go(func() {
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(b.N) {
+					return
+				}
+				if err := op(i); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkTrack measures Engine.Track of one-metric events.
+func BenchmarkTrack(b *testing.B) {
+	for _, mode := range []gamify.Durability{gamify.Durable, gamify.Buffered} {
+		for _, p := range producerCounts {
+			b.Run(fmt.Sprintf("mode=%s/producers=%d", mode, p), func(b *testing.B) {
+				ctx := context.Background()
+				eng, err := gamify.Open(filepath.Join(b.TempDir(), "bench.db"), &gamify.Options{Durability: mode})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer eng.Close()
+				if _, err := eng.Metrics().Create(ctx, gamify.Metric{Key: "xp", Name: "XP"}); err != nil {
+					b.Fatal(err)
+				}
+				ids := userIDs(users)
+				b.ReportAllocs()
+				runProducers(b, p, func(i int64) error {
+					_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: ids[i%users], Value: 1})
+					return err
+				})
+				if err := eng.Flush(ctx); err != nil {
+					b.Fatal(err)
+				}
+			})
+		}
+	}
+}
+
+func userIDs(n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("user-%07d", i)
+	}
+	return ids
+}
+
+func openBolt(b *testing.B) *bolt.DB {
+	db, err := bolt.Open(filepath.Join(b.TempDir(), "raw.db"), 0o600, &bolt.Options{Timeout: 1e9, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("events")); return err }); err != nil {
+		b.Fatal(err)
+	}
+	return db
+}
+
+// oneKeyEvent is the raw baseline's whole event: one 16-byte key, one 8-byte value.
+func oneKeyEvent(tx *bolt.Tx, i int64) error {
+	k := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, uint64(i%users)), uint64(i))
+	return tx.Bucket([]byte("events")).Put(k, binary.BigEndian.AppendUint64(nil, uint64(i)))
+}
+
+// BenchmarkBoltUpdate is the raw baseline for one producer: one durable
+// bbolt Update per one-key event.
+func BenchmarkBoltUpdate(b *testing.B) {
+	db := openBolt(b)
+	defer db.Close()
+	b.ReportAllocs()
+	runProducers(b, 1, func(i int64) error {
+		return db.Update(func(tx *bolt.Tx) error { return oneKeyEvent(tx, i) })
+	})
+}
+
+// BenchmarkBoltGroupCommit is the raw baseline for concurrent producers: a
+// minimal one-writer group commit (drain what is waiting, one Update, wake
+// everyone) of one-key events.
+func BenchmarkBoltGroupCommit(b *testing.B) {
+	for _, p := range producerCounts {
+		b.Run(fmt.Sprintf("producers=%d", p), func(b *testing.B) {
+			db := openBolt(b)
+			defer db.Close()
+			type req struct {
+				i    int64
+				done chan error
+			}
+			queue := make(chan req, 4096)
+			stop := make(chan struct{})
+			go func() {
+				var batch []req
+				for {
+					select {
+					case r := <-queue:
+						batch = append(batch[:0], r)
+					case <-stop:
+						return
+					}
+				drain:
+					for len(batch) < 4096 {
+						select {
+						case r := <-queue:
+							batch = append(batch, r)
+						default:
+							break drain
+						}
+					}
+					err := db.Update(func(tx *bolt.Tx) error {
+						for _, r := range batch {
+							if err := oneKeyEvent(tx, r.i); err != nil {
+								return err
+							}
+						}
+						return nil
+					})
+					for _, r := range batch {
+						r.done <- err
+					}
+				}
+			}()
+			defer close(stop)
+			b.ReportAllocs()
+			runProducers(b, p, func(i int64) error {
+				r := req{i: i, done: make(chan error, 1)}
+				queue <- r
+				return <-r.done
+			})
+		})
+	}
+}
