@@ -208,11 +208,16 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 			return err
 		} else if u != nil {
 			k := idemKey(u.p.UID, m.ref, ev.IdempotencyKey)
-			seq, found := uint64(0), false
+			var seq uint64
+			var recorded int64
+			found := false
 			if p, ok := t.idem[k]; ok {
-				seq, found = p.seq, true
-			} else if seq, _, found, err = t.w.idemRecord(k); err != nil {
+				seq, recorded, found = p.seq, p.at, true
+			} else if seq, recorded, found, err = t.w.idemRecord(k); err != nil {
 				return err
+			}
+			if win := t.w.opts.IdempotencyWindow; found && win > 0 && t.now.Add(-win).UnixNano() > recorded {
+				found = false // the key has expired: the event is new
 			}
 			if found {
 				res.EventID = strconv.FormatUint(seq, 10)
@@ -272,7 +277,7 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 		if t.idem == nil {
 			t.idem = make(map[string]pendingVal)
 		}
-		t.idem[idemKey(u.p.UID, m.ref, ev.IdempotencyKey)] = pendingVal{seq: seq, at: at}
+		t.idem[idemKey(u.p.UID, m.ref, ev.IdempotencyKey)] = pendingVal{seq: seq, at: t.now.UnixNano()}
 	}
 	res.EventID = strconv.FormatUint(seq, 10)
 	res.Total = total

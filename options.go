@@ -65,8 +65,10 @@ type Options struct {
 	MaxEventAge time.Duration
 	// MaxClockSkew is how far in the future an event may be dated. Default: 5 min.
 	MaxClockSkew time.Duration
-	// IdempotencyWindow bounds how long idempotency keys are remembered.
-	// Default: 0, forever.
+	// IdempotencyWindow bounds how long an idempotency key is remembered,
+	// counted from when it was first used: a key older than this is treated
+	// as new. Default: 0, forever. (Expired keys stay stored until pruning,
+	// which the scheduler will do.)
 	IdempotencyWindow time.Duration
 	// MaxBatch caps the commands applied in one commit. Default: 4096.
 	MaxBatch int

@@ -370,3 +370,21 @@ func TestClosedEngine(t *testing.T) {
 	require.ErrorIs(t, err, gamify.ErrClosed)
 	require.ErrorIs(t, eng.Flush(ctx), gamify.ErrClosed)
 }
+
+func TestIdempotencyWindow(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, &gamify.Options{IdempotencyWindow: time.Hour})
+	mustMetric(t, eng.Engine, "xp")
+	ev := gamify.Event{Metric: "xp", User: "ana", Value: 1, IdempotencyKey: "k"}
+	_, err := eng.Track(ctx, ev)
+	require.NoError(t, err)
+	eng.clock.Advance(time.Hour)
+	r, err := eng.Track(ctx, ev)
+	require.NoError(t, err)
+	require.True(t, r.IdempotentReplayed, "still inside the window at its last instant")
+	eng.clock.Advance(time.Nanosecond)
+	r, err = eng.Track(ctx, ev)
+	require.NoError(t, err)
+	require.False(t, r.IdempotentReplayed, "an expired key is new again")
+	require.Equal(t, "2", r.Total.String())
+}
