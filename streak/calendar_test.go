@@ -106,9 +106,9 @@ func TestCalendarTimelines(t *testing.T) {
 		{"weekly over new year, Monday start", def(Weekly), ny, []step{
 			{at: time.Date(2025, 12, 22, 9, 0, 0, 0, ny), length: 1, extended: true},
 			{at: time.Date(2025, 12, 31, 23, 0, 0, 0, ny), length: 2, extended: true},
-			{at: time.Date(2026, 1, 1, 1, 0, 0, 0, ny), length: 2},                  // same week (29 Dec – 4 Jan)
-			{at: time.Date(2026, 1, 3, 12, 0, 0, 0, ny), length: 2},                 // Saturday: same week
-			{at: time.Date(2026, 1, 4, 12, 0, 0, 0, ny), length: 2},                 // Sunday: same week
+			{at: time.Date(2026, 1, 1, 1, 0, 0, 0, ny), length: 2},                 // same week (29 Dec – 4 Jan)
+			{at: time.Date(2026, 1, 3, 12, 0, 0, 0, ny), length: 2},                // Saturday: same week
+			{at: time.Date(2026, 1, 4, 12, 0, 0, 0, ny), length: 2},                // Sunday: same week
 			{at: time.Date(2026, 1, 5, 0, 0, 0, 0, ny), length: 3, extended: true}, // Monday
 		}, time.Date(2026, 1, 6, 0, 0, 0, 0, ny), 3, time.Date(2026, 1, 19, 0, 0, 0, 0, ny)},
 		{"weekly over new year, Sunday start", weeklySun, ny, []step{
