@@ -186,7 +186,7 @@ func (d *Definition) Validate() error {
 			add(gamifytype.Invalid(f+".Min", r.Min, "must be positive"))
 		}
 	}
-	if d.GraceHours < 0 || (d.Frequency >= Daily && d.Frequency <= Monthly && d.GraceHours > d.Frequency.maxGraceHours()) {
+	if d.GraceHours < 0 || d.GraceHours > d.Frequency.maxGraceHours() {
 		add(gamifytype.Invalid("Streak.GraceHours", d.GraceHours, "must be between 0 and "+fmt.Sprint(d.Frequency.maxGraceHours())))
 	}
 	fz := d.Freezes
