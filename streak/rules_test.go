@@ -246,7 +246,7 @@ func TestLateActivities(t *testing.T) {
 	t.Run("activity older than the retained window is ignored", func(t *testing.T) {
 		m := newSim(t, def(Daily), ny)
 		now := nyDay(t, 1)
-		fx := m.act(now.AddDate(0, 0, -(MaxLateDays + 20)), now)
+		fx := m.act(now.AddDate(0, 0, -(MaxLateDays+20)), now)
 		require.Empty(t, fx.Notifications)
 		require.Zero(t, m.view(now).Length)
 	})
