@@ -20,6 +20,10 @@ type Engine struct {
 	w      *writer
 	cat    atomic.Pointer[catalog] // last committed definitions
 	notify *notifier
+	sched  *scheduler
+
+	stopRunner   context.CancelFunc // nil under a ManualClock
+	runnerExited chan struct{}
 
 	closeMu sync.RWMutex // guards closed against in-flight submits
 	closed  bool
@@ -40,7 +44,8 @@ func Open(path string, opts *Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gamify: %w", err)
 	}
-	e := &Engine{opts: o, db: db, committerExited: make(chan struct{}), notify: newNotifier(o.NotifyBuffer)}
+	e := &Engine{opts: o, db: db, committerExited: make(chan struct{}), notify: newNotifier(o.NotifyBuffer),
+		sched: newScheduler(), runnerExited: make(chan struct{})}
 	e.w = &writer{opts: o, log: o.Logger, db: db, eng: e, commits: make(chan *batch, 1)}
 	e.w.sealable.L = &e.w.mu
 	if err := e.w.reload(); err != nil {
@@ -48,6 +53,21 @@ func Open(path string, opts *Options) (*Engine, error) {
 		return nil, fmt.Errorf("gamify: open %s: %w", path, err)
 	}
 	go e.commitLoop()
+	if err := e.registerBuiltinJobs(); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("gamify: open %s: %w", path, err)
+	}
+	// Catch up on what fell due while the engine was closed, then start the
+	// runner last.
+	if _, err := e.runDue(context.Background(), e.now()); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("gamify: open %s: catch up on due jobs: %w", path, err)
+	}
+	if _, manual := o.Clock.(*ManualClock); !manual {
+		ctx, cancel := context.WithCancel(context.Background())
+		e.stopRunner = cancel
+		go e.runner(ctx)
+	}
 	return e, nil
 }
 
@@ -55,6 +75,10 @@ func Open(path string, opts *Options) (*Engine, error) {
 // idempotent; calls after it return ErrClosed.
 func (e *Engine) Close() error {
 	e.closeOnce.Do(func() {
+		if e.stopRunner != nil {
+			e.stopRunner()
+			<-e.runnerExited // a running job finishes first
+		}
 		e.closeMu.Lock()
 		e.closed = true
 		e.closeMu.Unlock()

@@ -1,9 +1,11 @@
 package gamify
 
 import (
+	"context"
 	"encoding/binary"
 	"time"
 
+	"github.com/gamifykit/gamify/schedule"
 	"github.com/gamifykit/gamify/store"
 )
 
@@ -44,4 +46,9 @@ func DailyChanges(e *Engine, user, metric string) map[string]string {
 		})
 	})
 	return out
+}
+
+// RegisterJob registers a scheduled job whose occurrences call fn.
+func RegisterJob(e *Engine, id string, s schedule.Schedule, fn func(due time.Time) error) error {
+	return e.register(context.Background(), &job{id: id, sched: s, run: func(_ *txn, due time.Time) error { return fn(due) }})
 }

@@ -1,0 +1,277 @@
+package gamify
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/gamifykit/gamify/schedule"
+	"github.com/gamifykit/gamify/store"
+)
+
+// Scheduled jobs (leaderboard runs, boost windows, streak period ends, time
+// triggers, pruning) are registered by the features that need them. Each job
+// persists the due time of its last completed occurrence, in the same
+// transaction as the occurrence's effects, so an occurrence is applied
+// exactly once even across crashes, and Open after downtime catches up on
+// every missed occurrence in time order. Occurrences run through the writer
+// like any other mutation.
+//
+// With the system clock a runner goroutine sleeps until the earliest due
+// job. With a ManualClock nothing runs by itself: call RunDue after moving
+// the clock.
+
+// job is a recurring piece of work.
+type job struct {
+	id    string
+	sched schedule.Schedule
+	// run applies the occurrence due at due. It runs on the writer inside a
+	// txn: an error or panic discards its changes and the occurrence is
+	// retried later with backoff.
+	run func(t *txn, due time.Time) error
+}
+
+type scheduler struct {
+	mu       sync.Mutex // guards the fields below
+	jobs     map[string]*job
+	next     map[string]time.Time // job id → the occurrence to run next
+	failures map[string]int       // consecutive failures, for backoff
+	queue    schedule.Queue       // job id → when to attempt next
+	wake     chan struct{}        // poked when an earlier attempt is queued
+}
+
+func newScheduler() *scheduler {
+	return &scheduler{jobs: map[string]*job{}, next: map[string]time.Time{}, failures: map[string]int{},
+		wake: make(chan struct{}, 1)}
+}
+
+// Backoff bounds for a failing job.
+const (
+	jobRetryMin = time.Second
+	jobRetryMax = 5 * time.Minute
+)
+
+func jobKey(id string) []byte { return []byte(id) }
+
+// register adds (or replaces) a job. Its first occurrence is the one after
+// its last completed one; a job never run before starts after now, and that
+// start is recorded so that downtime before its first run is caught up.
+func (e *Engine) register(ctx context.Context, j *job) error {
+	now := e.now()
+	v, err := e.admin(ctx, now, func(t *txn) (any, error) {
+		last, ok, err := t.w.jobLast(j.id)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			last = now
+			t.writes = append(t.writes, write{store.Jobs, jobKey(j.id), encodeJobTime(last)})
+		}
+		return last, nil
+	})
+	if err != nil {
+		return fmt.Errorf("register job %s: %w", j.id, err)
+	}
+	s := e.sched
+	s.mu.Lock()
+	s.jobs[j.id] = j
+	delete(s.failures, j.id)
+	next := j.sched.Next(v.(time.Time))
+	if next.IsZero() {
+		delete(s.next, j.id)
+		s.queue.Remove(j.id)
+	} else {
+		s.next[j.id] = next
+		s.queue.Push(j.id, next)
+	}
+	s.mu.Unlock()
+	s.poke()
+	return nil
+}
+
+func (s *scheduler) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func encodeJobTime(t time.Time) []byte { return binary.BigEndian.AppendUint64(nil, uint64(t.UnixNano())) }
+
+// jobLast reads the last completed occurrence of a job from the store. Job
+// records are written only by admin commands, which commit before the
+// scheduler reads again, so the store is current.
+func (w *writer) jobLast(id string) (time.Time, bool, error) {
+	var t time.Time
+	var ok bool
+	err := w.db.View(func(tx *store.Tx) error {
+		b := tx.Get(store.Jobs, jobKey(id))
+		if b == nil {
+			return nil
+		}
+		if len(b) != 8 {
+			return fmt.Errorf("gamify: corrupt job record %s", id)
+		}
+		t, ok = time.Unix(0, int64(binary.BigEndian.Uint64(b))).UTC(), true
+		return nil
+	})
+	return t, ok, err
+}
+
+// RunDue runs every job occurrence due at the clock's current time, in
+// order of due time (then job id), each exactly once, and returns how many
+// ran. A failing occurrence is logged and retried later with backoff; it
+// does not stop the others. Use it with a ManualClock; with the system clock
+// the engine runs due jobs by itself.
+func (e *Engine) RunDue(ctx context.Context) (int, error) {
+	if err := e.live(); err != nil {
+		return 0, err
+	}
+	return e.runDue(ctx, e.now())
+}
+
+func (e *Engine) runDue(ctx context.Context, now time.Time) (int, error) {
+	s := e.sched
+	ran := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return ran, err
+		}
+		s.mu.Lock()
+		id, attempt, ok := s.queue.Peek()
+		if !ok || attempt.After(now) {
+			s.mu.Unlock()
+			return ran, nil
+		}
+		j, due := s.jobs[id], s.next[id]
+		s.mu.Unlock()
+
+		err := e.runOccurrence(ctx, j, due, now)
+		if err == ErrClosed {
+			return ran, err
+		}
+		s.mu.Lock()
+		if s.jobs[id] != j { // replaced meanwhile: the new registration decides
+			s.mu.Unlock()
+			continue
+		}
+		if err != nil {
+			s.failures[id]++
+			backoff := min(jobRetryMin<<min(s.failures[id]-1, 20), jobRetryMax)
+			s.queue.Push(id, now.Add(backoff))
+			e.opts.Logger.Error("gamify: scheduled job failed", "job", id, "due", due, "retry_in", backoff, "err", err)
+			s.mu.Unlock()
+			// Later occurrences of other jobs may still be due: go on.
+			continue
+		}
+		ran++
+		delete(s.failures, id)
+		next := j.sched.Next(due)
+		if next.IsZero() {
+			delete(s.next, id)
+			s.queue.Remove(id)
+		} else {
+			s.next[id] = next
+			s.queue.Push(id, next)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// runOccurrence applies one occurrence and records it as completed, in one
+// commit. An occurrence at or before the recorded one is skipped, which makes
+// a retry after an ambiguous failure safe.
+func (e *Engine) runOccurrence(ctx context.Context, j *job, due, now time.Time) error {
+	_, err := e.admin(ctx, now, func(t *txn) (v any, err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("job %s panicked: %v", j.id, p)
+			}
+		}()
+		last, ok, err := t.w.jobLast(j.id)
+		if err != nil {
+			return nil, err
+		}
+		if ok && !due.After(last) {
+			return nil, nil
+		}
+		if err := j.run(t, due); err != nil {
+			return nil, err
+		}
+		t.writes = append(t.writes, write{store.Jobs, jobKey(j.id), encodeJobTime(due)})
+		return nil, nil
+	})
+	return err
+}
+
+// runner runs due jobs on time under the system clock until ctx ends.
+func (e *Engine) runner(ctx context.Context) {
+	defer close(e.runnerExited)
+	s := e.sched
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		if _, err := e.runDue(ctx, e.now()); err != nil && ctx.Err() == nil && err != ErrClosed {
+			e.opts.Logger.Error("gamify: running due jobs", "err", err)
+		}
+		s.mu.Lock()
+		_, attempt, ok := s.queue.Peek()
+		s.mu.Unlock()
+		wait := time.Hour
+		if ok {
+			wait = max(attempt.Sub(e.now()), 0)
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wake:
+		case <-timer.C:
+		}
+	}
+}
+
+// pruneBatch bounds the idempotency records one pruning occurrence deletes,
+// so that it never holds the writer for long.
+const pruneBatch = 50_000
+
+func (e *Engine) registerBuiltinJobs() error {
+	if e.opts.IdempotencyWindow > 0 {
+		hourly, err := schedule.ParseCron("@hourly", time.UTC)
+		if err != nil {
+			return err
+		}
+		if err := e.register(context.Background(), &job{id: "builtin/prune-idempotency", sched: hourly, run: pruneIdempotency}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pruneIdempotency deletes idempotency records older than the window (up to
+// pruneBatch per occurrence; the rest go at the next one).
+func pruneIdempotency(t *txn, due time.Time) error {
+	w := t.w
+	cutoff := due.Add(-w.opts.IdempotencyWindow).UnixNano()
+	n := 0
+	return w.db.View(func(tx *store.Tx) error {
+		return tx.Scan(store.Idempotency, nil, func(k, v []byte) error {
+			if _, pending := w.pendingIdem[string(k)]; pending {
+				return nil // rewritten by an uncommitted event: not ours to delete
+			}
+			_, recorded, err := decodeIdem(v)
+			if err != nil {
+				return err
+			}
+			if recorded < cutoff {
+				t.writes = append(t.writes, write{store.Idempotency, append([]byte(nil), k...), nil})
+				if n++; n >= pruneBatch {
+					return store.ErrStop
+				}
+			}
+			return nil
+		})
+	})
+}
