@@ -98,7 +98,9 @@ func (s *scheduler) poke() {
 	}
 }
 
-func encodeJobTime(t time.Time) []byte { return binary.BigEndian.AppendUint64(nil, uint64(t.UnixNano())) }
+func encodeJobTime(t time.Time) []byte {
+	return binary.BigEndian.AppendUint64(nil, uint64(t.UnixNano()))
+}
 
 // jobLast reads the last completed occurrence of a job from the store. Job
 // records are written only by admin commands, which commit before the
