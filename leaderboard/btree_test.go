@@ -27,15 +27,19 @@ func checkAgainst(t *testing.T, tr *Tree[int], want []int, msg string) {
 	require.Equal(t, len(want), tr.Len(), "%s: Len", msg)
 	groups := 0
 	for k, v := range want {
-		got, ok := tr.Select(k)
-		require.True(t, ok, "%s: Select(%d) ok", msg, k)
-		require.Equal(t, v, got, "%s: Select(%d) = %v, want %v", msg, k, got, v)
-		pos, found := tr.Rank(v)
-		require.True(t, found && pos == k, "%s: Rank(%d) = %d, %v, want %d, true", msg, v, pos, found, k)
-		pos, found = tr.Rank(v + 1)
-		wantPos, wantFound := slices.BinarySearch(want, v+1)
-		require.Equal(t, [2]any{wantPos, wantFound}, [2]any{pos, found}, "%s: Rank(%d)", msg, v+1)
-		require.Equal(t, groups, tr.Groups(k), "%s: Groups(%d)", msg, k)
+		if got, ok := tr.Select(k); !ok || got != v {
+			require.Failf(t, "Select", "%s: Select(%d) = %v, %v, want %v, true", msg, k, got, ok, v)
+		}
+		if pos, found := tr.Rank(v); !found || pos != k {
+			require.Failf(t, "Rank", "%s: Rank(%d) = %d, %v, want %d, true", msg, v, pos, found, k)
+		}
+		pos, found := tr.Rank(v + 1)
+		if wantPos, wantFound := slices.BinarySearch(want, v+1); pos != wantPos || found != wantFound {
+			require.Failf(t, "Rank", "%s: Rank(%d) = %d, %v, want %d, %v", msg, v+1, pos, found, wantPos, wantFound)
+		}
+		if got := tr.Groups(k); got != groups {
+			require.Failf(t, "Groups", "%s: Groups(%d) = %d, want %d", msg, k, got, groups)
+		}
 		if k == 0 || want[k-1]/10 != v/10 {
 			groups++
 		}
@@ -54,7 +58,7 @@ func TestTreeGrowShrink(t *testing.T) {
 	for _, lim := range [][2]int32{{3, 3}, {4, 3}, {7, 5}, {leafCap, innerCap - 1}} {
 		n := 600
 		if lim[0] == leafCap {
-			n = 12000
+			n = 6000
 		}
 		for name, order := range orders {
 			t.Run(fmt.Sprintf("leaf=%d/inner=%d/%s", lim[0], lim[1], name), func(t *testing.T) {
@@ -63,8 +67,9 @@ func TestTreeGrowShrink(t *testing.T) {
 				vs := rng.Perm(n * 3)[:n] // gaps between values, so absent keys get ranked too
 				var want []int
 				for i, v := range vs {
-					require.True(t, tr.Insert(v), "Insert(%d)", v)
-					require.False(t, tr.Insert(v), "Insert(%d) twice", v)
+					if !tr.Insert(v) || tr.Insert(v) {
+						require.Failf(t, "Insert", "Insert(%d) then again: want true, then false", v)
+					}
 					want = append(want, v)
 					if i%(n/8) == 0 {
 						slices.Sort(want)
@@ -77,8 +82,9 @@ func TestTreeGrowShrink(t *testing.T) {
 
 				order(vs, rng)
 				for i, v := range vs {
-					require.True(t, tr.Delete(v), "Delete(%d)", v)
-					require.False(t, tr.Delete(v), "Delete(%d) twice", v)
+					if !tr.Delete(v) || tr.Delete(v) {
+						require.Failf(t, "Delete", "Delete(%d) then again: want true, then false", v)
+					}
 					k, _ := slices.BinarySearch(want, v)
 					want = slices.Delete(want, k, k+1)
 					if i%(n/8) == 0 || len(want) < 20 {
