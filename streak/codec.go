@@ -164,6 +164,15 @@ func (d *decoder) index(v int64, what string) int64 {
 	return v
 }
 
+// instant checks a unix-ns instant against the bound that keeps sums of two
+// from overflowing.
+func (d *decoder) instant(v int64) int64 {
+	if v < -maxInstant || v > maxInstant {
+		d.fail("instant %d out of range", v)
+	}
+	return v
+}
+
 func (d *decoder) cursor(base int64) cursor {
 	var c cursor
 	c.p = d.varint()
@@ -180,6 +189,7 @@ func (d *decoder) cursor(base int64) cursor {
 			c.freezes < 0 || c.freezes > 1<<20 || c.earned < 0 || c.earned > maxCount {
 			d.fail("cursor out of range")
 		}
+		d.instant(c.at)
 	}
 	return c
 }
@@ -231,11 +241,11 @@ func (s *State) UnmarshalBinary(data []byte) error {
 		d.fail("bad week start")
 	}
 	n.ws = time.Weekday(ws)
-	n.anchor = d.varint()
+	n.anchor = d.instant(d.varint())
 	n.base = d.index(d.varint(), "base")
 	n.baseCur = d.cursor(n.base)
 	n.cur = d.cursor(n.base)
-	n.lastExt = d.varint()
+	n.lastExt = d.instant(d.varint())
 	n.shown = d.varint()
 	if n.shown < 0 || n.shown > maxCount {
 		d.fail("bad shown length")
@@ -274,7 +284,7 @@ func (s *State) UnmarshalBinary(data []byte) error {
 			}
 			p := d.index(prev+int64(gap), "progress period")
 			prev = p
-			n.prog[i] = progress{p: p, maxAt: d.varint(), own: d.sums(), grace: d.sums()}
+			n.prog[i] = progress{p: p, maxAt: d.instant(d.varint()), own: d.sums(), grace: d.sums()}
 		}
 	}
 	if c := d.count(maxPauses); c > 0 {
@@ -293,7 +303,7 @@ func (s *State) UnmarshalBinary(data []byte) error {
 	if c := d.count(maxGrants); c > 0 {
 		n.grants = make([]int64, c)
 		for i := range n.grants {
-			n.grants[i] = d.varint()
+			n.grants[i] = d.instant(d.varint())
 			if i > 0 && n.grants[i] < n.grants[i-1] {
 				d.fail("grants out of order")
 			}
@@ -302,7 +312,7 @@ func (s *State) UnmarshalBinary(data []byte) error {
 	if c := d.count(maxRestores); c > 0 {
 		n.restores = make([]restoreRec, c)
 		for i := range n.restores {
-			r := restoreRec{at: d.varint(), period: d.varint(), from: d.varint(), length: d.varint(), started: d.varint()}
+			r := restoreRec{at: d.instant(d.varint()), period: d.varint(), from: d.varint(), length: d.varint(), started: d.varint()}
 			d.index(r.period, "restore period")
 			d.index(r.from, "restore gap")
 			d.index(r.started, "restore start")

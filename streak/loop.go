@@ -114,13 +114,13 @@ func (s *State) run(d *Definition, c *cursor, now time.Time, loc *time.Location,
 // before until (an earn before a grant at the same instant).
 func (s *State) creditTimed(d *Definition, c *cursor, until int64, obs observer) {
 	fz := d.Freezes
-	earning := fz.EarnAmount > 0 && fz.EarnEveryDays > 0
-	every := int64(fz.EarnEveryDays) * int64(24*time.Hour)
+	var every int64
+	if fz.EarnAmount > 0 && fz.EarnEveryDays > 0 {
+		every = int64(fz.EarnEveryDays) * int64(24*time.Hour)
+	}
+	until = min(until, maxInstant)
 	for {
-		nextEarn := maxPeriod
-		if earning {
-			nextEarn = s.anchor + (c.earned+1)*every
-		}
+		nextEarn := s.earnAt(c.earned+1, every)
 		gi := s.nextGrant(c.at)
 		nextGrant := maxPeriod
 		if gi >= 0 {
@@ -128,13 +128,18 @@ func (s *State) creditTimed(d *Definition, c *cursor, until int64, obs observer)
 		}
 		switch {
 		case nextEarn <= until && nextEarn <= nextGrant:
+			if c.freezes >= int64(fz.Max) {
+				// At the max earns add nothing: skip to the last one before
+				// the next grant (or until) instead of stepping through them.
+				c.earned = max(c.earned+1, (min(until, nextGrant)-s.anchor)/every)
+				c.at = max(c.at, s.earnAt(c.earned, every))
+				continue
+			}
 			c.earned++
 			amt := min(int64(fz.EarnAmount), int64(fz.Max)-c.freezes)
-			if amt > 0 {
-				c.freezes += amt
-				if obs != nil {
-					obs.earned(c.earned, amt, c)
-				}
+			c.freezes += amt
+			if obs != nil {
+				obs.earned(c.earned, amt, c)
 			}
 			c.at = max(c.at, nextEarn)
 		case nextGrant <= until:
@@ -145,6 +150,18 @@ func (s *State) creditTimed(d *Definition, c *cursor, until int64, obs observer)
 			return
 		}
 	}
+}
+
+// maxInstant bounds instants (unix ns) so that sums of two cannot overflow.
+const maxInstant = int64(1) << 62
+
+// earnAt is the instant of the k-th auto-earn, or maxPeriod when there is
+// none (no earning, or past the representable range).
+func (s *State) earnAt(k, every int64) int64 {
+	if every <= 0 || k >= (int64(1)<<61)/every {
+		return maxPeriod
+	}
+	return s.anchor + k*every
 }
 
 // nextGrant returns the index of the first grant after at, or -1.

@@ -379,7 +379,7 @@ func NextDue(d Definition, s State, loc *time.Location) time.Time {
 	var due int64 = maxPeriod
 	fz := d.Freezes
 	if fz.EarnAmount > 0 && fz.EarnEveryDays > 0 && s.cur.freezes < int64(fz.Max) {
-		due = s.anchor + (s.cur.earned+1)*int64(fz.EarnEveryDays)*int64(24*time.Hour)
+		due = s.earnAt(s.cur.earned+1, int64(fz.EarnEveryDays)*int64(24*time.Hour))
 	}
 	l := s.cur.length
 	q := s.cur.p + 1
