@@ -245,61 +245,69 @@ func TestSparseUsers(t *testing.T) {
 	x := New(Desc)
 	x.Set(0, 1, 0, 1)
 	require.NotNil(t, x.users.dense, "ids 0.. start dense")
-	x.Set(10_000_000, 2, 0, 2)
+	x.Set(100_000, 2, 0, 2)
 	require.Nil(t, x.users.dense, "one far id turns the lookup into a map")
-	for u := range uint32(3_000_000) {
-		if u%1000 == 0 {
-			x.Set(u, int64(u), 0, uint64(u)+10)
-		}
+	for u := uint32(300); u < 90_000; u += 300 {
+		x.Set(u, int64(u), 0, uint64(u)+10)
 	}
-	require.Nil(t, x.users.dense, "3000 ids spread over 10M stay sparse")
-	for u := range uint32(3_000_000) {
-		x.Set(u%2_600_000+1, int64(u), 0, uint64(u)+10)
-		if x.users.dense != nil {
-			break
-		}
+	require.Nil(t, x.users.dense, "300 ids spread over 100k stay sparse")
+	require.NoError(t, x.Check())
+	for u := uint32(1); u < 30_000 && x.users.dense == nil; u++ {
+		x.Set(u, int64(u), 0, uint64(u)+10)
 	}
 	require.NotNil(t, x.users.dense, "ids filling up turn the lookup back into a slice")
 	require.NoError(t, x.Check())
-	e, ok := x.Get(10_000_000)
+	e, ok := x.Get(100_000)
 	require.True(t, ok)
 	require.Equal(t, int64(2), e.Score)
 }
 
 func TestSetSteadyStateDoesNotAllocate(t *testing.T) {
 	const n = 20_000
-	rng := rand.New(rand.NewPCG(1, 2))
-	x := New(Desc)
-	reached := uint64(0)
-	set := func() {
-		reached++
-		x.Set(uint32(rng.IntN(n)), rng.Int64N(1000), 0, reached)
+	rng := rand.New(rand.NewPCG(3, 4))
+	workloads := map[string]func(old Entry) int64{
+		"random-scores": func(Entry) int64 { return rng.Int64N(1000) },
+		// Points only grow: entries drift to the front, so leaves at the
+		// back drain and merge while those at the front split.
+		"climbing-scores": func(old Entry) int64 { return old.Score + rng.Int64N(50) },
 	}
-	for u := range uint32(n) {
-		x.Set(u, rng.Int64N(1000), 0, 0)
-	}
-	for range 3 * n {
-		set() // churn until the tree reaches its working size
-	}
-	require.Equal(t, n, x.Len())
-	allocs := testing.AllocsPerRun(1, func() {
-		for range 20_000 {
-			set()
-		}
-	})
-	require.Zero(t, allocs, "20000 Sets of present users allocated")
+	for name, next := range workloads {
+		t.Run(name, func(t *testing.T) {
+			x := New(Desc)
+			reached := uint64(0)
+			set := func() {
+				reached++
+				u := rng.Uint32N(n)
+				old, _ := x.Get(u)
+				x.Set(u, next(old), 0, reached)
+			}
+			for u := range uint32(n) {
+				x.Set(u, 0, 0, 0)
+			}
+			for range 10 * n {
+				set() // churn until the tree reaches its working size
+			}
+			require.Equal(t, n, x.Len())
+			allocs := testing.AllocsPerRun(1, func() {
+				for range 20_000 {
+					set()
+				}
+			})
+			require.Zero(t, allocs, "20000 Sets of present users allocated")
 
-	dst := make([]Standing, 0, 100)
-	allocs = testing.AllocsPerRun(100, func() {
-		u := uint32(rng.IntN(n))
-		x.Rank(u, Dense)
-		x.Position(u)
-		x.Percentile(u)
-		dst = x.Top(100, Competition, dst[:0])
-		dst, _ = x.Around(u, 10, 10, Dense, dst[:0])
-	})
-	require.Zero(t, allocs, "queries with a preallocated dst allocated")
-	require.NoError(t, x.Check())
+			dst := make([]Standing, 0, 100)
+			allocs = testing.AllocsPerRun(100, func() {
+				u := rng.Uint32N(n)
+				x.Rank(u, Dense)
+				x.Position(u)
+				x.Percentile(u)
+				dst = x.Top(100, Competition, dst[:0])
+				dst, _ = x.Around(u, 10, 10, Dense, dst[:0])
+			})
+			require.Zero(t, allocs, "queries with a preallocated dst allocated")
+			require.NoError(t, x.Check())
+		})
+	}
 }
 
 func TestParse(t *testing.T) {
