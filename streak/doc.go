@@ -34,6 +34,18 @@
 //     the activity had arrived on time, freezes included.
 //   - Restore raises the length to the longest reached in the window; it
 //     applies on entering the current period, so an activity today adds one.
+//     Unmet periods still in their grace window at the restore are forgiven.
+//   - Pauses are local date ranges; a period is paused when a pause covers any
+//     of its days. Only pauses not yet started can be deleted outright; one in
+//     progress is cut to end yesterday, so the past never changes.
+//   - Extended (and the Started/Extended notification) is only for an on-time
+//     activity (its period is the current one) that raised the length; a late
+//     one that raises it gives Repaired. Every call reports the change of the
+//     length as Transitions (old -> new) for the achievement and points hooks.
+//   - The state remembers the definition's frequency (and week start); when
+//     it changes the run restarts (freezes, longest and pauses are kept).
+//     Progress of unmet periods is kept per metric position, so reordering
+//     the metrics of a definition mixes up in-flight (unmet) progress.
 //
 // How late activities stay deterministic: the State keeps facts over a window
 // of retained periods (enough for MaxLateDays): met periods as sorted spans,
