@@ -475,3 +475,17 @@ func FuzzValidate(f *testing.F) {
 		}
 	})
 }
+
+// TestPauseKeepsPendingLoss: adding a pause after a period ended unmet does
+// not swallow the loss, which the next Advance reports.
+func TestPauseKeepsPendingLoss(t *testing.T) {
+	ny := mustLoc(t, "America/New_York")
+	m := newSim(t, def(Daily), ny)
+	m.on(nyDay(t, 1))
+	now := nyDay(t, 3, 9, 0, 0) // 2 June ended unmet
+	s, _, err := AddPause(m.d, m.s, now, ny, Date{2026, 6, 3}, Date{2026, 6, 5})
+	require.NoError(t, err)
+	s, fx := Advance(m.d, s, now, ny)
+	require.Equal(t, []Kind{Lost}, kindsOf(fx))
+	require.Zero(t, View(m.d, s, now, ny).Length)
+}

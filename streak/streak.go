@@ -564,7 +564,9 @@ func AddPause(d Definition, s State, now time.Time, loc *time.Location, from, to
 	if len(errs) > 0 {
 		return s, Pause{}, joinErrs(errs)
 	}
-	s = s.advance(&d, now, loc, &Effects{})
+	// Not advanced: that would swallow the notifications of period ends. A
+	// pause starts today at the earliest, so no settled period changes.
+	s = s.prepare(&d, now, loc)
 	f, t := from.dayNumber(), to.dayNumber()
 	live := 0
 	for _, p := range s.pauses {
@@ -595,7 +597,7 @@ func (p pauseRec) public() Pause {
 // ErrNotFound.
 func RemovePause(d Definition, s State, now time.Time, loc *time.Location, id uint32) (State, error) {
 	loc = orUTC(loc)
-	s = s.advance(&d, now, loc, &Effects{})
+	s = s.prepare(&d, now, loc) // see AddPause: periods before today keep their pauses
 	today := localDay(now, loc)
 	i := slices.IndexFunc(s.pauses, func(p pauseRec) bool { return p.id == id })
 	if i < 0 {
