@@ -93,32 +93,44 @@ type validEvent struct {
 }
 
 func (e *Engine) validateEvent(field string, ev *Event, now time.Time, cat *catalog) (validEvent, error) {
-	var errs []error
-	if m, ok := cat.metrics[ev.Metric]; !ok || m.Status != StatusActive {
-		errs = append(errs, gamifytype.Invalid(field+".Metric", ev.Metric, "is not an active metric"))
+	var errs []error // stays nil, unallocated, for a valid event
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
-	errs = append(errs, validateUserID(field+".User", ev.User))
-	v, err := gamifytype.ParseAmount(field+".Value", ev.Value)
-	errs = append(errs, err)
-	errs = append(errs, cat.checkAttributes(field+".Attributes", EventAttribute, ev.Attributes))
+	if m, ok := cat.metrics[ev.Metric]; !ok || m.Status != StatusActive {
+		add(gamifytype.Invalid(field+".Metric", ev.Metric, "is not an active metric"))
+	}
+	// Field names are built only on failure: this is the hot path.
+	if validateUserID("", ev.User) != nil {
+		add(validateUserID(field+".User", ev.User))
+	}
+	v, err := gamifytype.ParseAmount("", ev.Value)
+	if err != nil {
+		add(gamifytype.Invalid(field+".Value", ev.Value, err.(*gamifytype.ValidationError).Reason))
+	}
+	if len(ev.Attributes) > 0 {
+		add(cat.checkAttributes(field+".Attributes", EventAttribute, ev.Attributes))
+	}
 	if len(ev.IdempotencyKey) > 255 {
-		errs = append(errs, gamifytype.Invalid(field+".IdempotencyKey", len(ev.IdempotencyKey), "must be at most 255 bytes"))
+		add(gamifytype.Invalid(field+".IdempotencyKey", len(ev.IdempotencyKey), "must be at most 255 bytes"))
 	}
 	at := ev.Time
 	if at.IsZero() {
 		at = now
 	}
 	if at.After(now.Add(e.opts.MaxClockSkew)) {
-		errs = append(errs, gamifytype.Invalid(field+".Time", at, "is more than Options.MaxClockSkew in the future"))
+		add(gamifytype.Invalid(field+".Time", at, "is more than Options.MaxClockSkew in the future"))
 	}
 	if at.Before(now.Add(-e.opts.MaxEventAge)) {
-		errs = append(errs, gamifytype.Invalid(field+".Time", at, "is older than Options.MaxEventAge"))
+		add(gamifytype.Invalid(field+".Time", at, "is older than Options.MaxEventAge"))
 	}
 	if ev.Profile != nil {
 		if ev.Profile.ID != "" && ev.Profile.ID != ev.User {
-			errs = append(errs, gamifytype.Invalid(field+".Profile.ID", ev.Profile.ID, "must be empty or equal Event.User"))
+			add(gamifytype.Invalid(field+".Profile.ID", ev.Profile.ID, "must be empty or equal Event.User"))
 		}
-		errs = append(errs, ev.Profile.validate(field+".Profile", cat, false))
+		add(ev.Profile.validate(field+".Profile", cat, false))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return validEvent{}, err

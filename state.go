@@ -1,6 +1,7 @@
 package gamify
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -37,10 +38,11 @@ type writer struct {
 
 	users       map[string]*userRec   // working user state by user id
 	dirtyUsers  map[string]struct{}   // touched since the last seal
-	pending     map[string]pendingVal // day aggregates by dailyKey
+	days        map[dayKey]pendingVal // day aggregates: uncommitted, or cached clean copies
 	pendingIdem map[string]pendingVal // idempotency records by idemKey
-	dirtyDaily  map[string]struct{}
+	dirtyDaily  map[dayKey]struct{}
 	cat         *catalog // working definitions
+	scratch     txn      // reused by begin
 	seq         uint64   // last ledger sequence used
 	lastUID     uint64   // last internal user id assigned
 	countersAt  [2]uint64
@@ -136,6 +138,9 @@ const stateVersion = 1
 var errCorruptState = errors.New("gamify: corrupt user state record")
 
 func (s *userState) marshal(b []byte) []byte {
+	if b == nil {
+		b = make([]byte, 0, 32+len(s.Metrics)*24)
+	}
 	b = append(b, stateVersion)
 	b = binary.AppendUvarint(b, s.Events)
 	b = binary.AppendVarint(b, s.FirstEvent)
@@ -200,13 +205,16 @@ func (d *decoder) varint() int64 {
 
 func uidKey(uid uint64) []byte { return binary.BigEndian.AppendUint64(nil, uid) }
 
-// dailyKey is uid | metric ref | local day (days since 1970-01-01).
-func dailyKey(uid uint64, ref uint32, day int32) string {
-	k := make([]byte, 16)
-	binary.BigEndian.PutUint64(k, uid)
+// dayKey is the Daily key: uid | metric ref | local day (days since
+// 1970-01-01), big-endian with the day's sign bit flipped so keys sort by day.
+type dayKey [16]byte
+
+func dailyKey(uid uint64, ref uint32, day int32) dayKey {
+	var k dayKey
+	binary.BigEndian.PutUint64(k[:], uid)
 	binary.BigEndian.PutUint32(k[8:], ref)
-	binary.BigEndian.PutUint32(k[12:], uint32(day)^0x80000000) // sortable signed
-	return string(k)
+	binary.BigEndian.PutUint32(k[12:], uint32(day)^0x80000000)
+	return k
 }
 
 func parseDailyKey(k []byte) (uid uint64, ref uint32, day int32, ok bool) {
@@ -282,14 +290,15 @@ func (w *writer) loadUser(id string) (*userRec, error) {
 	return u, nil
 }
 
-// readPending returns the pending or stored value of a day aggregate.
-func (w *writer) dailyValue(key string) (Amount, error) {
-	if p, ok := w.pending[key]; ok {
+// dailyValue returns the working value of a day aggregate: from memory
+// (uncommitted, or cached since its last read) or else from the store.
+func (w *writer) dailyValue(key dayKey) (Amount, error) {
+	if p, ok := w.days[key]; ok {
 		return p.amount, nil
 	}
 	var v Amount
 	err := w.db.View(func(tx *store.Tx) error {
-		b := tx.Get(store.Daily, []byte(key))
+		b := tx.Get(store.Daily, key[:])
 		if b == nil {
 			return nil
 		}
@@ -339,7 +348,7 @@ func (w *writer) flushWrites(ws []write) []write {
 	}
 	clear(w.dirtyUsers)
 	for k := range w.dirtyDaily {
-		ws = append(ws, write{store.Daily, []byte(k), binary.AppendVarint(nil, int64(w.pending[k].amount))})
+		ws = append(ws, write{store.Daily, bytes.Clone(k[:]), binary.AppendVarint(make([]byte, 0, 10), int64(w.days[k].amount))})
 	}
 	clear(w.dirtyDaily)
 	if w.countersAt != [2]uint64{w.seq, w.lastUID} {
@@ -351,14 +360,24 @@ func (w *writer) flushWrites(ws []write) []write {
 	return ws
 }
 
-const userCacheMax = 1 << 18
+// Bounds of the writer's caches of clean (committed) records.
+const (
+	userCacheMax = 1 << 18
+	dayCacheMax  = 1 << 18
+)
 
 // forgetCommitted drops pending values that batch gen made durable and trims
 // the user cache.
 func (w *writer) forgetCommitted(gen uint64) {
-	for k, p := range w.pending {
-		if p.gen <= gen {
-			delete(w.pending, k)
+	// Day aggregates stay cached (most events hit today's) up to a bound.
+	if len(w.days) > dayCacheMax {
+		for k, p := range w.days {
+			if p.gen <= gen {
+				delete(w.days, k)
+			}
+			if len(w.days) <= dayCacheMax*3/4 {
+				break
+			}
 		}
 	}
 	for k, p := range w.pendingIdem {
@@ -383,9 +402,9 @@ func (w *writer) forgetCommitted(gen uint64) {
 func (w *writer) reload() error {
 	w.users = make(map[string]*userRec)
 	w.dirtyUsers = make(map[string]struct{})
-	w.pending = make(map[string]pendingVal)
+	w.days = make(map[dayKey]pendingVal)
 	w.pendingIdem = make(map[string]pendingVal)
-	w.dirtyDaily = make(map[string]struct{})
+	w.dirtyDaily = make(map[dayKey]struct{})
 	return w.db.View(func(tx *store.Tx) error {
 		w.seq, w.lastUID = 0, 0
 		if b := tx.Get(store.Meta, seqKey); len(b) == 8 {
@@ -412,7 +431,7 @@ type txn struct {
 	now     time.Time
 	users   map[string]*userRec
 	entries []ledger.Entry
-	daily   map[string]Amount
+	daily   map[dayKey]Amount
 	idem    map[string]pendingVal
 	writes  []write
 	publish []func()
@@ -422,8 +441,19 @@ type txn struct {
 	lastUID uint64
 }
 
+// begin starts a txn. The writer reuses one txn (commands never nest) so
+// that its maps and slices are not reallocated for every event.
 func (w *writer) begin(now time.Time) *txn {
-	return &txn{w: w, now: now, seq: w.seq, lastUID: w.lastUID}
+	t := &w.scratch
+	clear(t.users)
+	clear(t.daily)
+	clear(t.idem)
+	*t = txn{
+		w: w, now: now, seq: w.seq, lastUID: w.lastUID,
+		users: t.users, daily: t.daily, idem: t.idem,
+		entries: t.entries[:0], writes: t.writes[:0], publish: t.publish[:0], notes: t.notes[:0],
+	}
+	return t
 }
 
 // user returns a private copy of user id for modification; create makes a
@@ -473,7 +503,7 @@ func (t *txn) addDaily(uid uint64, ref uint32, day int32, delta Amount) error {
 		}
 	}
 	if t.daily == nil {
-		t.daily = make(map[string]Amount)
+		t.daily = make(map[dayKey]Amount)
 	}
 	t.daily[k] = v + delta // bounded by the total, which was overflow-checked
 	return nil
@@ -492,7 +522,7 @@ func (t *txn) commit() {
 		b.writes = append(b.writes, write{store.Ledger, ledger.Key(e.User, e.Seq), e.Marshal(nil)})
 	}
 	for k, v := range t.daily {
-		w.pending[k] = pendingVal{amount: v, gen: w.gen}
+		w.days[k] = pendingVal{amount: v, gen: w.gen}
 		w.dirtyDaily[k] = struct{}{}
 	}
 	for k, p := range t.idem {

@@ -45,44 +45,59 @@ func ParseAmount(field string, v float64) (Amount, error) {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, Invalid(field, v, "must be a finite number")
 	}
+	if v == math.Trunc(v) && math.Abs(v) <= 9e12 { // whole numbers: the common case
+		return Amount(int64(v)) * AmountScale, nil
+	}
 	// The shortest representation that round-trips is the decimal the caller
 	// meant: 0.1 is "0.1", not 0.1000000000000000055...
-	s := strconv.FormatFloat(v, 'f', -1, 64)
-	return parseDecimal(field, v, s)
+	var buf [32]byte
+	return parseDecimal(field, v, strconv.AppendFloat(buf[:0], v, 'f', -1, 64))
 }
 
 // ParseAmountString parses a decimal string such as "12.5" or "-0.000001".
 func ParseAmountString(field, s string) (Amount, error) {
-	if _, err := strconv.ParseFloat(s, 64); err != nil || strings.ContainsAny(s, "eEnNiIxX_pP") {
-		return 0, Invalid(field, s, "must be a decimal number")
-	}
 	return parseDecimal(field, s, s)
 }
 
-func parseDecimal(field string, shown any, s string) (Amount, error) {
+// parseDecimal parses [+-]digits[.digits] with at most 6 fractional digits.
+func parseDecimal[T string | []byte](field string, shown any, s T) (Amount, error) {
 	neg := false
-	if s != "" && (s[0] == '-' || s[0] == '+') {
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
 		neg = s[0] == '-'
 		s = s[1:]
 	}
-	intPart, frac, _ := strings.Cut(s, ".")
-	if len(frac) > 6 {
-		return 0, Invalid(field, shown, "must have at most 6 fractional digits")
+	var whole, frac uint64
+	digits, fracDigits, seenDot := 0, 0, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '.' && !seenDot:
+			seenDot = true
+		case c >= '0' && c <= '9':
+			digits++
+			if seenDot {
+				if fracDigits++; fracDigits > 6 {
+					return 0, Invalid(field, shown, "must have at most 6 fractional digits")
+				}
+				frac = frac*10 + uint64(c-'0')
+				continue
+			}
+			if whole > (math.MaxUint64-9)/10 {
+				return 0, Invalid(field, shown, "is too large")
+			}
+			whole = whole*10 + uint64(c-'0')
+		default:
+			return 0, Invalid(field, shown, "must be a decimal number")
+		}
 	}
-	if intPart == "" {
-		intPart = "0"
-	}
-	whole, err := strconv.ParseUint(intPart, 10, 64)
-	if err != nil {
-		return 0, Invalid(field, shown, "is too large")
-	}
-	frac += strings.Repeat("0", 6-len(frac))
-	f, err := strconv.ParseUint(frac, 10, 64)
-	if err != nil {
+	if digits == 0 {
 		return 0, Invalid(field, shown, "must be a decimal number")
 	}
+	for ; fracDigits < 6; fracDigits++ {
+		frac *= 10
+	}
 	hi, lo := bits.Mul64(whole, AmountScale)
-	lo, carry := bits.Add64(lo, f, 0)
+	lo, carry := bits.Add64(lo, frac, 0)
 	if hi != 0 || carry != 0 || lo > math.MaxInt64 {
 		return 0, Invalid(field, shown, "is too large")
 	}

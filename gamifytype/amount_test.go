@@ -3,6 +3,7 @@ package gamifytype
 import (
 	"errors"
 	"math"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -82,4 +83,22 @@ func TestValidateKey(t *testing.T) {
 	for _, bad := range []string{"", "a b", "é", string(make([]byte, 65))} {
 		require.ErrorIs(t, ValidateKey("K", bad), ErrInvalid, "ValidateKey(%q)", bad)
 	}
+}
+
+func FuzzParseAmount(f *testing.F) {
+	for _, v := range []float64{0, 0.1, -2.5, 1e12, 123.456789, 1e-7} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v float64) {
+		a, err := ParseAmount("V", v)
+		if err != nil {
+			require.ErrorIs(t, err, ErrInvalid)
+			return
+		}
+		// An accepted value is exactly the decimal the float stands for: its
+		// shortest decimal form parses to the same Amount.
+		want, err := ParseAmountString("V", strconv.FormatFloat(v, 'f', -1, 64))
+		require.NoError(t, err)
+		require.Equal(t, want, a, "ParseAmount(%v)", v)
+	})
 }

@@ -43,6 +43,9 @@ const version = 1
 
 // Marshal appends the value encoding of e (everything except the key) to b.
 func (e *Entry) Marshal(b []byte) []byte {
+	if b == nil {
+		b = make([]byte, 0, 40+len(e.Cause)+len(e.IdemKey))
+	}
 	b = append(b, version, byte(e.Kind))
 	b = binary.AppendVarint(b, e.At)
 	b = binary.AppendUvarint(b, uint64(e.Ref))
