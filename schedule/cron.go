@@ -113,7 +113,7 @@ func (c *cronSchedule) Next(after time.Time) time.Time {
 	for {
 		_, off := t.Zone()
 		offset := time.Duration(off) * time.Second
-		_, end := t.ZoneBounds()
+		end := periodEnd(t)
 		var limit time.Time // the wall clock at which the period ends; zero: never
 		if !end.IsZero() {
 			limit = end.UTC().Add(offset)

@@ -218,3 +218,22 @@ func TestCronLeapDayAcross2100(t *testing.T) {
 	got, want := s.Next(after), utc(2104, 2, 29, 0, 0)
 	require.True(t, got.Equal(want), "Next(%v) = %v, want %v", after, got, want)
 }
+
+// TestCronPast2037 crosses the last day of a leap year after New York's last
+// explicit transition, where time.Time.ZoneBounds misreports the period end.
+func TestCronPast2037(t *testing.T) {
+	ny := zone(t, "America/New_York")
+	for _, tt := range []struct {
+		expr        string
+		after, want time.Time
+	}{
+		{"0 0 29 2 *", time.Date(2040, 2, 29, 0, 0, 0, 0, ny), time.Date(2044, 2, 29, 0, 0, 0, 0, ny)},
+		{"0 12 * * *", time.Date(2040, 12, 30, 19, 0, 0, 0, ny), time.Date(2040, 12, 31, 12, 0, 0, 0, ny)},
+		{"30 2 * * *", time.Date(2041, 3, 10, 0, 0, 0, 0, ny), time.Date(2041, 3, 10, 3, 0, 0, 0, ny)},
+	} {
+		s, err := ParseCron(tt.expr, ny)
+		require.NoError(t, err)
+		got := s.Next(tt.after)
+		require.True(t, got.Equal(tt.want), "%s: Next(%v) = %v, want %v", tt.expr, tt.after, got, tt.want)
+	}
+}

@@ -95,3 +95,34 @@ func wallTime(y int, mo time.Month, d, h, mi, s, ns int, loc *time.Location) tim
 	}
 	return wall.Add(-time.Duration(r.gapOffset) * time.Second).In(loc)
 }
+
+// periodEnd returns an instant after t up to which t's UTC offset holds
+// (normally the next transition), or the zero Time if it never changes.
+func periodEnd(t time.Time) time.Time {
+	_, end := t.ZoneBounds()
+	if end.IsZero() || end.After(t) {
+		return end
+	}
+	// Go 1.26 reports an end ≤ t on the last day of leap years past a zone's
+	// last explicit transition (America/New_York, 2040-12-30 19:00 EST), so
+	// find the next change by probing hourly, then bisecting to the second.
+	_, off := t.Zone()
+	loc := t.Location()
+	for h := int64(1); h <= 48; h++ {
+		hi := t.Unix() + h*3600
+		if _, o := time.Unix(hi, 0).In(loc).Zone(); o == off {
+			continue
+		}
+		lo := hi - 3600
+		for hi-lo > 1 {
+			mid := lo + (hi-lo)/2
+			if _, o := time.Unix(mid, 0).In(loc).Zone(); o == off {
+				lo = mid
+			} else {
+				hi = mid
+			}
+		}
+		return time.Unix(hi, 0).In(loc)
+	}
+	return t.Add(48 * time.Hour)
+}
