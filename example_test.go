@@ -1,0 +1,122 @@
+package gamify_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gamifykit/gamify"
+)
+
+// exampleEngine opens an engine on a fresh temporary file with a manual clock.
+func exampleEngine() (*gamify.Engine, func()) {
+	dir, err := os.MkdirTemp("", "gamify-example")
+	if err != nil {
+		panic(err)
+	}
+	clock := gamify.NewManualClock(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
+	eng, err := gamify.Open(filepath.Join(dir, "game.db"), &gamify.Options{Clock: clock})
+	if err != nil {
+		panic(err)
+	}
+	return eng, func() { eng.Close(); os.RemoveAll(dir) }
+}
+
+func ExampleOpen() {
+	dir, _ := os.MkdirTemp("", "gamify-example")
+	defer os.RemoveAll(dir)
+
+	eng, err := gamify.Open(filepath.Join(dir, "game.db"), &gamify.Options{Durability: gamify.Buffered})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer eng.Close()
+
+	_, err = gamify.Open(filepath.Join(dir, "other.db"), &gamify.Options{Durability: 9, MaxFlushDelay: -1})
+	fmt.Println(err)
+	// Output:
+	// gamify: invalid Options.Durability (unknown): must be Durable or Buffered
+	// gamify: invalid Options.MaxFlushDelay (-1ns): must not be negative
+}
+
+func ExampleEngine_Track() {
+	ctx := context.Background()
+	eng, done := exampleEngine()
+	defer done()
+
+	eng.Metrics().Create(ctx, gamify.Metric{Key: "km", Name: "Distance", Units: "km"})
+	for _, km := range []float64{5.2, 0.1, 0.2} {
+		res, err := eng.Track(ctx, gamify.Event{Metric: "km", User: "ana", Value: km})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(res.Total) // exact decimals: 5.5, not 5.500000000000001
+	}
+
+	_, err := eng.Track(ctx, gamify.Event{Metric: "km", User: "ana", Value: 1.0000001})
+	var ve *gamify.ValidationError
+	if errors.As(err, &ve) {
+		fmt.Println(ve.Field, "-", ve.Reason)
+	}
+	// Output:
+	// 5.2
+	// 5.3
+	// 5.5
+	// Event.Value - must have at most 6 fractional digits
+}
+
+func ExampleEngine_Track_idempotency() {
+	ctx := context.Background()
+	eng, done := exampleEngine()
+	defer done()
+
+	eng.Metrics().Create(ctx, gamify.Metric{Key: "coins", Name: "Coins"})
+	ev := gamify.Event{Metric: "coins", User: "ana", Value: 50, IdempotencyKey: "purchase-1234"}
+	first, _ := eng.Track(ctx, ev)
+	retry, _ := eng.Track(ctx, ev) // e.g. the client timed out and sent it again
+	fmt.Println(first.Total, first.IdempotentReplayed)
+	fmt.Println(retry.Total, retry.IdempotentReplayed, retry.EventID == first.EventID)
+	// Output:
+	// 50 false
+	// 50 true true
+}
+
+func ExampleEngine_Subscribe() {
+	ctx := context.Background()
+	eng, done := exampleEngine()
+	defer done()
+
+	got := make(chan string, 1)
+	sub := eng.Subscribe(func(n gamify.Notification) {
+		if c, ok := n.(gamify.UserCreated); ok {
+			got <- c.User
+		}
+	})
+	defer sub.Close()
+	eng.Metrics().Create(ctx, gamify.Metric{Key: "xp", Name: "XP"})
+	eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 10})
+	fmt.Println("new user:", <-got)
+	// Output:
+	// new user: ana
+}
+
+func ExampleUsersAPI_Identify() {
+	ctx := context.Background()
+	eng, done := exampleEngine()
+	defer done()
+
+	eng.Users().Identify(ctx, gamify.UserInput{ID: "ana", Name: "Ana", TZ: "Europe/Lisbon"})
+	u, _ := eng.Users().Identify(ctx, gamify.UserInput{ID: "ana", Email: "ana@example.com"})
+	fmt.Println(u.Name, u.Email, u.TZ)
+
+	_, err := eng.Users().Identify(ctx, gamify.UserInput{ID: "ben", TZ: "Mars/Base"})
+	fmt.Println(errors.Is(err, gamify.ErrInvalid), err)
+	// Output:
+	// Ana ana@example.com Europe/Lisbon
+	// true gamify: invalid User.TZ (Mars/Base): is not an IANA time zone
+}
