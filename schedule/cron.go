@@ -55,6 +55,8 @@ type cronSchedule struct {
 // again at 01:30 EST, on 2026-11-01). A wildcard expression ("*/15 * * * *",
 // "30 * * * *", @hourly) fires at every instant whose wall clock matches, so
 // it keeps its rhythm: nothing in the gap, both passes of the repeated hour.
+// (robfig/cron's own Next would skip the 02:30 run of 2026-03-08 and run 01:30
+// twice on 2026-11-01; TestRobfigDST pins that down.)
 //
 // Next returns times in loc.
 func ParseCron(expr string, loc *time.Location) (Schedule, error) {
