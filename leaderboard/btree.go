@@ -30,6 +30,10 @@ type Config[E any] struct {
 	// contiguous under Compare. Optional: when nil, Groups always returns 0
 	// and the tree skips the group bookkeeping.
 	Same func(a, b E) bool
+	// Floor returns a key at most every entry of e's tie group and greater
+	// than every entry of the groups before it. Required with Same: Where
+	// seeks it when a tie group starts in an earlier leaf.
+	Floor func(e E) E
 	// Moved is called whenever an entry is placed in a leaf: on insertion and
 	// whenever a split, merge or rebalance moves it. Optional.
 	Moved func(e E, h Handle)
@@ -45,6 +49,7 @@ type Config[E any] struct {
 type Tree[E any] struct {
 	cmp   func(a, b E) int
 	same  func(a, b E) bool
+	floor func(e E) E
 	moved func(e E, h Handle)
 
 	root   *inner[E]
@@ -96,12 +101,13 @@ type path[E any] struct {
 	d int
 }
 
-// NewTree returns an empty tree. It panics if cfg.Compare is nil.
+// NewTree returns an empty tree. It panics if cfg.Compare is nil, or if
+// cfg.Same is set without cfg.Floor.
 func NewTree[E any](cfg Config[E]) *Tree[E] {
-	if cfg.Compare == nil {
-		panic("leaderboard: NewTree needs Config.Compare")
+	if cfg.Compare == nil || (cfg.Same == nil) != (cfg.Floor == nil) {
+		panic("leaderboard: NewTree needs Config.Compare, and Floor with Same")
 	}
-	t := &Tree[E]{cmp: cfg.Compare, same: cfg.Same, moved: cfg.Moved}
+	t := &Tree[E]{cmp: cfg.Compare, same: cfg.Same, floor: cfg.Floor, moved: cfg.Moved}
 	t.setLimits(leafCap, innerCap-1)
 	t.reset()
 	return t
@@ -299,23 +305,12 @@ func (t *Tree[E]) Groups(k int) int {
 	}
 }
 
-// prefixHeads counts the group starts among l.items[:m], scanning from
-// whichever end of the leaf is nearer.
+// prefixHeads counts the group starts among l.items[:m]. It counts down from
+// l.heads over the entries after m: the alternative, counting up, needs the
+// previous leaf's last entry, a cache miss that costs more than the scan.
 func (t *Tree[E]) prefixHeads(l *leaf[E], m int32) int32 {
 	if m == 0 {
 		return 0
-	}
-	if m <= l.n-m {
-		h := int32(0)
-		if p := t.prevLast(l); p == nil || !t.same(*p, l.items[0]) {
-			h = 1
-		}
-		for i := int32(1); i < m; i++ {
-			if !t.same(l.items[i-1], l.items[i]) {
-				h++
-			}
-		}
-		return h
 	}
 	h := l.heads
 	for i := m; i < l.n; i++ {
@@ -358,18 +353,115 @@ func b2i(b bool) int32 {
 	return 0
 }
 
+// Where locates an entry: its position and, with Config.Same, where its tie
+// group starts. A rank under any tie policy follows from it: Pos+1 (unique),
+// First+1 (competition), Groups+1 (dense).
+type Where struct {
+	Pos    int // 0-based position
+	First  int // position of the first entry of the tie group
+	Groups int // number of tie groups before this one
+}
+
+// Detail selects how much of a Where to compute; each level costs more.
+type Detail uint8
+
+const (
+	// PosOnly computes Pos; First and Groups are -1.
+	PosOnly Detail = iota
+	// WithFirst adds First (Groups is -1).
+	WithFirst
+	// WithGroups computes everything.
+	WithGroups
+)
+
+// Where returns the location of x, computed to detail d, and whether x is
+// present. For an absent x only Pos is set: where x would be inserted.
+func (t *Tree[E]) Where(x E, d Detail) (Where, bool) {
+	var p path[E]
+	l := t.descend(x, &p)
+	i, found := l.search(x, t.cmp)
+	if !found {
+		return Where{Pos: t.pathPos(&p, nil) + int(i), First: -1, Groups: -1}, false
+	}
+	return t.where(&p, l, i, d), true
+}
+
+// pathPos sums the entries (and, when heads is not nil, the group starts) in
+// the subtrees left of the path.
+func (t *Tree[E]) pathPos(p *path[E], heads *int) int {
+	pos, h := 0, 0
+	for k := 0; k < p.d; k++ {
+		s := p.s[k]
+		for q := int32(0); q < s.j; q++ {
+			pos += int(s.nd.cnt[q])
+			h += int(s.nd.hd[q])
+		}
+	}
+	if heads != nil {
+		*heads = h
+	}
+	return pos
+}
+
+// where computes the location of l.items[i], which p leads to. Finding the
+// group start scans back within the leaf; only a group that began in an
+// earlier leaf costs another descent.
+func (t *Tree[E]) where(p *path[E], l *leaf[E], i int32, d Detail) Where {
+	var heads int
+	pos := t.pathPos(p, &heads)
+	w := Where{Pos: pos + int(i), First: -1, Groups: -1}
+	if d == PosOnly {
+		return w
+	}
+	if t.same == nil {
+		w.First, w.Groups = w.Pos, 0
+		return w
+	}
+	x := l.items[i]
+	k := i
+	for k > 0 && t.same(l.items[k-1], x) {
+		k--
+	}
+	if k == 0 {
+		// The group may have begun in an earlier leaf.
+		if prev := t.prevLast(l); prev != nil && t.same(*prev, x) {
+			w.First = t.Seek(t.floor(x))
+			if d == WithGroups {
+				w.Groups = t.Groups(w.First)
+			}
+			return w
+		}
+	}
+	w.First = pos + int(k)
+	if d == WithGroups {
+		w.Groups = heads + int(t.prefixHeads(l, k))
+	}
+	return w
+}
+
 // Insert adds x and reports whether it was added (false if an equal entry exists).
 func (t *Tree[E]) Insert(x E) bool {
+	_, ok := t.insert(x, false, PosOnly)
+	return ok
+}
+
+// InsertWhere is Insert that also returns where x was inserted, to detail d.
+func (t *Tree[E]) InsertWhere(x E, d Detail) (Where, bool) { return t.insert(x, true, d) }
+
+func (t *Tree[E]) insert(x E, want bool, d Detail) (Where, bool) {
 	var p path[E]
 	for {
 		l := t.descend(x, &p)
 		i, found := l.search(x, t.cmp)
 		if found {
-			return false
+			return Where{}, false
 		}
 		if l.n < t.leafMax {
 			t.insertAt(&p, l, i, x)
-			return true
+			if want {
+				return t.where(&p, l, i, d), true
+			}
+			return Where{}, true
 		}
 		// Make room first, then descend again: splits are rare (about one per
 		// leafMax/2 inserts) and this keeps the insertion itself simple.
@@ -626,11 +718,23 @@ func (t *Tree[E]) splitInner(parent *inner[E], j int32) {
 
 // Delete removes x and reports whether it was present.
 func (t *Tree[E]) Delete(x E) bool {
+	_, ok := t.delete(x, false, PosOnly)
+	return ok
+}
+
+// DeleteWhere is Delete that also returns where x was before its removal, to detail d.
+func (t *Tree[E]) DeleteWhere(x E, d Detail) (Where, bool) { return t.delete(x, true, d) }
+
+func (t *Tree[E]) delete(x E, want bool, d Detail) (Where, bool) {
 	var p path[E]
 	l := t.descend(x, &p)
 	i, found := l.search(x, t.cmp)
 	if !found {
-		return false
+		return Where{}, false
+	}
+	var w Where
+	if want {
+		w = t.where(&p, l, i, d)
 	}
 	var dl int32
 	if t.same != nil {
@@ -673,7 +777,7 @@ func (t *Tree[E]) Delete(x E) bool {
 		s.nd.heads += int(dl)
 	}
 	t.rebalance(&p)
-	return true
+	return w, true
 }
 
 func (t *Tree[E]) rebalance(p *path[E]) {

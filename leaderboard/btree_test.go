@@ -15,7 +15,11 @@ import (
 // intTree is a Tree over plain ints whose tie groups are the decades
 // (0-9, 10-19, ...), to show the tree is generic and to test Groups alone.
 func intTree(leafMax, innerMax int32) *Tree[int] {
-	t := NewTree(Config[int]{Compare: cmp.Compare[int], Same: func(a, b int) bool { return a/10 == b/10 }})
+	t := NewTree(Config[int]{
+		Compare: cmp.Compare[int],
+		Same:    func(a, b int) bool { return a/10 == b/10 },
+		Floor:   func(a int) int { return a / 10 * 10 }, // values are not negative
+	})
 	t.setLimits(leafMax, innerMax)
 	return t
 }
@@ -25,8 +29,29 @@ func checkAgainst(t *testing.T, tr *Tree[int], want []int, msg string) {
 	t.Helper()
 	require.NoError(t, tr.check(), msg)
 	require.Equal(t, len(want), tr.Len(), "%s: Len", msg)
-	groups := 0
+	groups, first := 0, 0
 	for k, v := range want {
+		if k == 0 || want[k-1]/10 != v/10 {
+			first = k
+		}
+		before := groups // groups started in [0, k), x's own included unless it starts one
+		if first < k {
+			before--
+		}
+		wantW := Where{Pos: k, First: first, Groups: before}
+		for _, d := range []Detail{PosOnly, WithFirst, WithGroups} {
+			w, found := tr.Where(v, d)
+			if d < WithGroups {
+				wantW.Groups = -1
+			}
+			if d < WithFirst {
+				wantW.First = -1
+			}
+			if !found || w != wantW {
+				require.Failf(t, "Where", "%s: Where(%d, %d) = %+v, %v, want %+v, true", msg, v, d, w, found, wantW)
+			}
+			wantW = Where{Pos: k, First: first, Groups: before}
+		}
 		if got, ok := tr.Select(k); !ok || got != v {
 			require.Failf(t, "Select", "%s: Select(%d) = %v, %v, want %v, true", msg, k, got, ok, v)
 		}
@@ -43,6 +68,9 @@ func checkAgainst(t *testing.T, tr *Tree[int], want []int, msg string) {
 		if k == 0 || want[k-1]/10 != v/10 {
 			groups++
 		}
+	}
+	if w, found := tr.Where(-5, WithGroups); found || w.Pos != 0 {
+		require.Failf(t, "Where", "%s: Where(-5) = %+v, %v, want position 0, false", msg, w, found)
 	}
 	require.Equal(t, groups, tr.Groups(len(want)), "%s: Groups(Len)", msg)
 	_, ok := tr.Select(len(want))
@@ -159,8 +187,15 @@ func TestTreeWithoutGroups(t *testing.T) {
 		tr.Insert(s)
 	}
 	require.Equal(t, 0, tr.Groups(2), "Groups without Config.Same")
+	w, found := tr.Where("b", WithGroups)
+	require.True(t, found)
+	require.Equal(t, Where{Pos: 1, First: 1}, w, "Where without Config.Same")
 	pos, found := tr.Rank("bb")
 	require.Equal(t, 2, pos)
 	require.False(t, found)
 	require.Panics(t, func() { NewTree(Config[int]{}) }, "NewTree without Compare")
+	require.Panics(t, func() {
+		NewTree(Config[int]{Compare: cmp.Compare[int], Same: func(a, b int) bool { return true }})
+	}, "NewTree with Same but no Floor")
 }
+

@@ -142,6 +142,28 @@ func TestSetMovesUpAndDown(t *testing.T) {
 	require.NoError(t, x.Check())
 }
 
+func TestUpdateReportsOldAndNewRank(t *testing.T) {
+	x := board(Desc, [3]int64{1, 50, 1}, [3]int64{2, 40, 2}, [3]int64{3, 40, 3}, [3]int64{4, 10, 4})
+	tests := []struct {
+		user  uint32
+		score int64
+		seq   uint64
+		ties  Ties
+		want  Change
+	}{
+		{5, 20, 5, Competition, Change{Rank: 4}}, // newcomer
+		{4, 60, 6, Competition, Change{Old: Entry{Score: 10, Reached: 4, User: 4}, Existed: true, OldRank: 5, Rank: 1}},
+		{3, 40, 3, Dense, Change{Old: Entry{Score: 40, Reached: 3, User: 3}, Existed: true, OldRank: 3, Rank: 3}}, // no change
+		{1, 40, 7, Dense, Change{Old: Entry{Score: 50, Reached: 1, User: 1}, Existed: true, OldRank: 2, Rank: 2}},
+		{1, 40, 7, Unique, Change{Old: Entry{Score: 40, Reached: 7, User: 1}, Existed: true, OldRank: 4, Rank: 4}},
+	}
+	for _, tc := range tests {
+		got := x.Update(tc.user, tc.score, 0, tc.seq, tc.ties)
+		require.Equal(t, tc.want, got, "Update(%d, %d, %v) = %+v, want %+v", tc.user, tc.score, tc.ties, got, tc.want)
+	}
+	require.NoError(t, x.Check())
+}
+
 func TestRemove(t *testing.T) {
 	x := board(Desc, [3]int64{1, 30, 1}, [3]int64{2, 20, 2}, [3]int64{3, 10, 3})
 	old, ok := x.Remove(2)

@@ -169,10 +169,21 @@ func runRandom(t *testing.T, tc randomCase, seed uint64, ops int) {
 			if old, ok := m.byUser[u]; ok && rng.IntN(4) == 0 {
 				e.Score = old.Score + rng.Int64N(5) - 2 // small moves stay near the old place
 			}
-			wantOld, wantOK := m.set(e)
-			gotOld, gotOK := x.Set(u, e.Score, e.Sub, e.Reached)
-			eq(t, wantOK, gotOK, "op %d: Set(%d) existed", op, u)
-			eq(t, wantOld, gotOld, "op %d: Set(%d) old entry", op, u)
+			if rng.IntN(2) == 0 {
+				wantOld, wantOK := m.set(e)
+				gotOld, gotOK := x.Set(u, e.Score, e.Sub, e.Reached)
+				eq(t, wantOK, gotOK, "op %d: Set(%d) existed", op, u)
+				eq(t, wantOld, gotOld, "op %d: Set(%d) old entry", op, u)
+				break
+			}
+			p := ties[rng.IntN(3)]
+			want := Change{}
+			if old, ok := m.byUser[u]; ok {
+				want = Change{Old: old, Existed: true, OldRank: m.rank(m.pos(old), p)}
+			}
+			m.set(e)
+			want.Rank = m.rank(m.pos(e), p)
+			eq(t, want, x.Update(u, e.Score, e.Sub, e.Reached, p), "op %d: Update(%+v, %v)", op, e, p)
 		case r < 55:
 			u := user()
 			wantOld, wantOK := m.remove(u)
