@@ -198,4 +198,3 @@ func TestTreeWithoutGroups(t *testing.T) {
 		NewTree(Config[int]{Compare: cmp.Compare[int], Same: func(a, b int) bool { return true }})
 	}, "NewTree with Same but no Floor")
 }
-
