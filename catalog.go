@@ -20,10 +20,17 @@ type catalog struct {
 	metricByRef   map[uint32]*Metric
 	attrs         map[string]*Attribute
 	lastMetricRef uint32
+
+	streaks       map[string]*Streak
+	streakByRef   map[uint32]*Streak
+	lastStreakRef uint32
+	metricStreaks map[string][]*Streak // derived: active streaks counting a metric
+	defaultStreak *Streak              // derived: the streak event results report
 }
 
 func newCatalog() *catalog {
-	return &catalog{metrics: map[string]*Metric{}, metricByRef: map[uint32]*Metric{}, attrs: map[string]*Attribute{}}
+	return &catalog{metrics: map[string]*Metric{}, metricByRef: map[uint32]*Metric{}, attrs: map[string]*Attribute{},
+		streaks: map[string]*Streak{}, streakByRef: map[uint32]*Streak{}, metricStreaks: map[string][]*Streak{}}
 }
 
 func (c *catalog) clone() *catalog {
@@ -32,6 +39,11 @@ func (c *catalog) clone() *catalog {
 		metricByRef:   maps.Clone(c.metricByRef),
 		attrs:         maps.Clone(c.attrs),
 		lastMetricRef: c.lastMetricRef,
+		streaks:       maps.Clone(c.streaks),
+		streakByRef:   maps.Clone(c.streakByRef),
+		lastStreakRef: c.lastStreakRef,
+		metricStreaks: c.metricStreaks,
+		defaultStreak: c.defaultStreak,
 	}
 }
 
@@ -61,9 +73,24 @@ func loadCatalog(tx *store.Tx) (*catalog, error) {
 				return fmt.Errorf("gamify: corrupt definition %s: %w", key, err)
 			}
 			c.attrs[a.Key] = &a
+		case strings.HasPrefix(key, defStreak):
+			var st storedStreak
+			if err := json.Unmarshal(v, &st); err != nil {
+				return fmt.Errorf("gamify: corrupt definition %s: %w", key, err)
+			}
+			s := st.Streak
+			s.ref = st.Ref
+			d, err := s.definition()
+			if err != nil {
+				return fmt.Errorf("gamify: invalid stored definition %s: %w", key, err)
+			}
+			s.def = d
+			c.streaks[s.Key], c.streakByRef[s.ref] = &s, &s
+			c.lastStreakRef = max(c.lastStreakRef, s.ref)
 		}
 		return nil
 	})
+	c.indexStreaks()
 	return c, err
 }
 

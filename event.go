@@ -61,9 +61,12 @@ type AchievementCompletion struct {
 
 // StreakResult reports the default streak after an event.
 type StreakResult struct {
+	Key      string
 	Length   int
-	Extended bool // this event met the current period
-	Expires  time.Time
+	Extended bool      // this event met the current period
+	Expires  time.Time // when the streak is lost unless extended
+	AtRisk   bool
+	Freezes  int
 }
 
 // PointsChange reports a points system whose balance an event changed.
@@ -293,6 +296,9 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 	}
 	res.EventID = strconv.FormatUint(seq, 10)
 	res.Total = total
+	if len(cat.metricStreaks[m.Key]) > 0 {
+		return t.trackStreaks(u, m, ev, res)
+	}
 	return nil
 }
 

@@ -123,7 +123,8 @@ func (w *writer) jobLast(id string) (time.Time, bool, error) {
 }
 
 // RunDue runs every job occurrence due at the clock's current time, in
-// order of due time (then job id), each exactly once, and returns how many
+// order of due time (then job id), each exactly once, then the streak period
+// ends that fell due, and returns how many occurrences and streak updates
 // ran. A failing occurrence is logged and retried later with backoff; it
 // does not stop the others. Use it with a ManualClock; with the system clock
 // the engine runs due jobs by itself.
@@ -145,7 +146,8 @@ func (e *Engine) runDue(ctx context.Context, now time.Time) (int, error) {
 		id, attempt, ok := s.queue.Peek()
 		if !ok || attempt.After(now) {
 			s.mu.Unlock()
-			return ran, nil
+			n, err := e.advanceDueStreaks(ctx, now)
+			return ran + n, err
 		}
 		j, due := s.jobs[id], s.next[id]
 		s.mu.Unlock()
@@ -225,6 +227,12 @@ func (e *Engine) runner(ctx context.Context) {
 		if ok {
 			wait = max(attempt.Sub(e.now()), 0)
 		}
+		e.w.mu.Lock()
+		_, due, ok := e.w.streakQueue.Peek()
+		e.w.mu.Unlock()
+		if ok {
+			wait = min(wait, max(due.Sub(e.now()), 0))
+		}
 		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
@@ -276,4 +284,47 @@ func pruneIdempotency(t *txn, due time.Time) error {
 			return nil
 		})
 	})
+}
+
+// streakChunk bounds the users one streak period-end command advances, so
+// that a period end of a million users does not hold the writer for long.
+const streakChunk = 1000
+
+// advanceDueStreaks runs streak.Advance for every user whose streak has
+// work due at now (a period end past its grace, a freeze to earn): the cost
+// is O(users due), not O(users). It returns how many were processed.
+func (e *Engine) advanceDueStreaks(ctx context.Context, now time.Time) (int, error) {
+	done := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return done, err
+		}
+		w := e.w
+		w.mu.Lock()
+		var ids []string
+		for len(ids) < streakChunk {
+			id, due, ok := w.streakQueue.Peek()
+			if !ok || due.After(now) {
+				break
+			}
+			w.streakQueue.Remove(id)
+			ids = append(ids, id)
+		}
+		w.mu.Unlock()
+		if len(ids) == 0 {
+			return done, nil
+		}
+		_, err := e.admin(ctx, now, func(t *txn) (any, error) { return nil, t.advanceStreaks(ids) })
+		if err != nil {
+			w.mu.Lock()
+			for _, id := range ids { // retry later; Advance is idempotent
+				if _, queued := w.streakQueue.Due(id); !queued {
+					w.streakQueue.Push(id, now.Add(jobRetryMin))
+				}
+			}
+			w.mu.Unlock()
+			return done, err
+		}
+		done += len(ids)
+	}
 }

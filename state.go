@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gamifykit/gamify/ledger"
+	"github.com/gamifykit/gamify/schedule"
 	"github.com/gamifykit/gamify/store"
 )
 
@@ -41,10 +42,11 @@ type writer struct {
 	days        map[dayKey]pendingVal // day aggregates: uncommitted, or cached clean copies
 	pendingIdem map[string]pendingVal // idempotency records by idemKey
 	dirtyDaily  map[dayKey]struct{}
-	cat         *catalog // working definitions
-	scratch     txn      // reused by begin
-	seq         uint64   // last ledger sequence used
-	lastUID     uint64   // last internal user id assigned
+	cat         *catalog       // working definitions
+	scratch     txn            // reused by begin
+	streakQueue schedule.Queue // streak/user → when streak.Advance has work
+	seq         uint64         // last ledger sequence used
+	lastUID     uint64         // last internal user id assigned
 	countersAt  [2]uint64
 }
 
@@ -73,6 +75,7 @@ func (u *userRec) clone() *userRec {
 	c.p.Attributes = cloneMap(u.p.Attributes)
 	c.p.DeviceTokens = slices.Clone(u.p.DeviceTokens)
 	c.s.Metrics = slices.Clone(u.s.Metrics)
+	c.s.Streaks = slices.Clone(u.s.Streaks) // streak.State values are never modified in place
 	return &c
 }
 
@@ -111,6 +114,7 @@ type userState struct {
 	FirstEvent int64 // Unix ns of the earliest event time, 0 if none
 	LastEvent  int64
 	Metrics    []metricTotal // sorted by Ref
+	Streaks    []userStreak  // sorted by Ref
 }
 
 type metricTotal struct {
@@ -151,6 +155,15 @@ func (s *userState) marshal(b []byte) []byte {
 		b = binary.AppendVarint(b, int64(m.Total))
 		b = binary.AppendUvarint(b, m.Events)
 	}
+	b = binary.AppendUvarint(b, uint64(len(s.Streaks)))
+	for _, x := range s.Streaks {
+		b = binary.AppendUvarint(b, uint64(x.Ref))
+		b = binary.AppendVarint(b, x.Due)
+		lenAt := len(b)
+		b = append(b, 0, 0, 0, 0)
+		b, _ = x.St.AppendBinary(b) // encoding a State cannot fail
+		binary.BigEndian.PutUint32(b[lenAt:], uint32(len(b)-lenAt-4))
+	}
 	return b
 }
 
@@ -169,6 +182,29 @@ func (s *userState) unmarshal(b []byte) error {
 	s.Metrics = make([]metricTotal, n)
 	for i := range s.Metrics {
 		s.Metrics[i] = metricTotal{Ref: uint32(r.uvarint()), Total: Amount(r.varint()), Events: r.uvarint()}
+	}
+	n = r.uvarint()
+	if n > uint64(len(r.b)) {
+		return errCorruptState
+	}
+	s.Streaks = make([]userStreak, n)
+	for i := range s.Streaks {
+		x := &s.Streaks[i]
+		x.Ref, x.Due = uint32(r.uvarint()), r.varint()
+		if r.err || len(r.b) < 4 {
+			return errCorruptState
+		}
+		l := binary.BigEndian.Uint32(r.b)
+		if uint64(l) > uint64(len(r.b)-4) {
+			return errCorruptState
+		}
+		if err := x.St.UnmarshalBinary(r.b[4 : 4+l]); err != nil {
+			return fmt.Errorf("%w: streak %d: %v", errCorruptState, x.Ref, err)
+		}
+		r.b = r.b[4+l:]
+	}
+	if len(s.Streaks) == 0 {
+		s.Streaks = nil
 	}
 	if r.err || len(r.b) != 0 {
 		return errCorruptState
@@ -420,7 +456,7 @@ func (w *writer) reload() error {
 		}
 		w.cat = cat
 		w.eng.cat.Store(cat)
-		return nil
+		return w.rebuildStreakQueue(tx)
 	})
 }
 
@@ -437,8 +473,10 @@ type txn struct {
 	publish []func()
 	notes   []Notification
 	cat     *catalog // replaced definitions, if the command changed any
-	seq     uint64
-	lastUID uint64
+
+	streakDue []streakDueItem // users whose streak due time changed
+	seq       uint64
+	lastUID   uint64
 }
 
 // begin starts a txn. The writer reuses one txn (commands never nest) so
@@ -452,6 +490,7 @@ func (w *writer) begin(now time.Time) *txn {
 		w: w, now: now, seq: w.seq, lastUID: w.lastUID,
 		users: t.users, daily: t.daily, idem: t.idem,
 		entries: t.entries[:0], writes: t.writes[:0], publish: t.publish[:0], notes: t.notes[:0],
+		streakDue: t.streakDue[:0],
 	}
 	return t
 }
@@ -538,5 +577,33 @@ func (t *txn) commit() {
 		cat := t.cat
 		b.publish = append(b.publish, func() { w.eng.cat.Store(cat) })
 	}
+	for _, d := range t.streakDue {
+		w.streakQueue.Push(d.id, d.due) // a zero due removes it
+	}
 	w.seq, w.lastUID = t.seq, t.lastUID
+}
+
+// rebuildStreakQueue fills the streak due-queue from the due times stored
+// with each user's streak states.
+func (w *writer) rebuildStreakQueue(tx *store.Tx) error {
+	w.streakQueue = schedule.Queue{}
+	if w.cat.lastStreakRef == 0 {
+		return nil
+	}
+	return tx.Scan(store.State, nil, func(k, v []byte) error {
+		var s userState
+		if err := s.unmarshal(v); err != nil {
+			return fmt.Errorf("uid %x: %w", k, err)
+		}
+		if len(s.Streaks) == 0 {
+			return nil
+		}
+		id := tx.Get(store.UserIDs, k)
+		for _, x := range s.Streaks {
+			if x.Due != 0 {
+				w.streakQueue.Push(streakDueID(x.Ref, string(id)), time.Unix(0, x.Due))
+			}
+		}
+		return nil
+	})
 }

@@ -1,0 +1,682 @@
+package gamify
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gamifykit/gamify/gamifytype"
+	"github.com/gamifykit/gamify/store"
+	"github.com/gamifykit/gamify/streak"
+)
+
+// Streak vocabulary, from the pure streak package.
+type (
+	// StreakFrequency is the length of a streak period.
+	StreakFrequency = streak.Frequency
+	// StreakMode says whether every metric rule (all) or one (any) must be met.
+	StreakMode = streak.Mode
+	// Weekday is the first day of weekly periods; its zero value is Monday.
+	Weekday = streak.Weekday
+	// StreakFreezes configures freezes: initial grant, cap, auto-earn.
+	StreakFreezes = streak.Freezes
+	// StreakStatus is a user's streak computed from the clock.
+	StreakStatus = streak.Status
+	// StreakPeriod is one period of a streak's history.
+	StreakPeriod = streak.Period
+	// StreakPause is a pause over local dates.
+	StreakPause = streak.Pause
+	// Date is a calendar date.
+	Date = streak.Date
+	// StreakKind is the kind of a StreakChanged notification.
+	StreakKind = streak.Kind
+)
+
+// The frequencies and modes.
+const (
+	Daily   = streak.Daily
+	Weekly  = streak.Weekly
+	Monthly = streak.Monthly
+
+	StreakModeAll = streak.ModeAll
+	StreakModeAny = streak.ModeAny
+)
+
+// StreakMetric is one counting metric of a streak: its positive change within
+// a period must reach Min.
+type StreakMetric struct {
+	Metric string
+	Min    float64
+}
+
+// Streak defines a streak: consecutive periods in which users meet the
+// metric rules. See SEMANTICS.md "Streaks" and the streak package for the rules.
+type Streak struct {
+	Key            string
+	Name           string
+	Description    string
+	Frequency      StreakFrequency
+	WeekStart      Weekday // weekly streaks; zero means Monday
+	Metrics        []StreakMetric
+	Mode           StreakMode // all (default) or any
+	GraceHours     int
+	Freezes        StreakFreezes
+	Personalizable bool // users may set their own minimums (Preferences.Streak)
+	// Default marks the streak that event results report. Setting it clears
+	// it on the others. Without one, results report the first created.
+	Default bool
+	Status  Status
+	Created time.Time
+	Updated time.Time
+
+	ref uint32
+	def streak.Definition // the validated pure definition
+}
+
+type storedStreak struct {
+	Streak
+	Ref uint32 `json:"ref"`
+}
+
+// definition converts s to the pure definition; field errors name "Streak.…".
+func (s *Streak) definition() (streak.Definition, error) {
+	d := streak.Definition{
+		Key: s.Key, Name: s.Name, Frequency: s.Frequency, WeekStart: s.WeekStart, Mode: s.Mode,
+		GraceHours: s.GraceHours, Freezes: s.Freezes, Personalizable: s.Personalizable,
+	}
+	var errs []error
+	for i, m := range s.Metrics {
+		a, err := gamifytype.ParseAmount(fmt.Sprintf("Streak.Metrics[%d].Min", i), m.Min)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		d.Metrics = append(d.Metrics, streak.MetricRule{Metric: m.Metric, Min: a})
+	}
+	if err := errors.Join(append(errs, d.Validate())...); err != nil {
+		return d, err
+	}
+	return d, nil
+}
+
+// Validate reports every bad field of a streak to create.
+func (s *Streak) Validate() error {
+	_, err := s.definition()
+	return errors.Join(err, validateName("Streak", s.Name))
+}
+
+// userStreak is one user's state for one streak, with when it next needs
+// Advance (persisted so that Open rebuilds the due-queue without profiles).
+type userStreak struct {
+	Ref uint32
+	Due int64 // Unix ns, 0 for nothing due
+	St  streak.State
+}
+
+func (s *userState) streak(ref uint32) (int, bool) {
+	return slices.BinarySearchFunc(s.Streaks, ref, func(x userStreak, r uint32) int { return cmpU32(x.Ref, r) })
+}
+
+// StreaksAPI administers streaks and reads them across users. Get it from
+// Engine.Streaks.
+type StreaksAPI struct{ e *Engine }
+
+// Streaks returns the streaks API.
+func (e *Engine) Streaks() StreaksAPI { return StreaksAPI{e} }
+
+const defStreak = "streak/"
+
+// Create defines a streak. Its metrics must be active metrics.
+func (a StreaksAPI) Create(ctx context.Context, s Streak) (Streak, error) {
+	if err := a.e.live(); err != nil {
+		return Streak{}, err
+	}
+	if err := s.Validate(); err != nil {
+		return Streak{}, err
+	}
+	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		cat := t.catalogForWrite()
+		if _, ok := cat.streaks[s.Key]; ok {
+			return nil, fmt.Errorf("%w: streak %s exists", ErrConflict, s.Key)
+		}
+		if err := cat.checkStreakMetrics(&s); err != nil {
+			return nil, err
+		}
+		s.def, _ = s.definition()
+		s.Status = StatusActive
+		s.Created, s.Updated = stamp(t.now), stamp(t.now)
+		cat.lastStreakRef++
+		s.ref = cat.lastStreakRef
+		t.putStreak(&s)
+		return s, nil
+	})
+	if err != nil {
+		return Streak{}, fmt.Errorf("create streak %s: %w", s.Key, err)
+	}
+	return v.(Streak), nil
+}
+
+func (c *catalog) checkStreakMetrics(s *Streak) error {
+	var errs []error
+	for i, m := range s.Metrics {
+		if mm, ok := c.metrics[m.Metric]; !ok || mm.Status != StatusActive {
+			errs = append(errs, gamifytype.Invalid(fmt.Sprintf("Streak.Metrics[%d].Metric", i), m.Metric, "is not an active metric"))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (t *txn) putStreak(s *Streak) {
+	cat := t.catalogForWrite()
+	if s.Default {
+		for _, o := range cat.streaks {
+			if o.Default && o.Key != s.Key {
+				c := *o
+				c.Default = false
+				cat.streaks[c.Key], cat.streakByRef[c.ref] = &c, &c
+				v, _ := json.Marshal(storedStreak{Streak: c, Ref: c.ref})
+				t.writes = append(t.writes, write{store.Definitions, []byte(defStreak + c.Key), v})
+			}
+		}
+	}
+	cat.streaks[s.Key], cat.streakByRef[s.ref] = s, s
+	cat.indexStreaks()
+	v, _ := json.Marshal(storedStreak{Streak: *s, Ref: s.ref})
+	t.writes = append(t.writes, write{store.Definitions, []byte(defStreak + s.Key), v})
+}
+
+// indexStreaks recomputes which active streaks count each metric, and the
+// streak event results report.
+func (c *catalog) indexStreaks() {
+	c.metricStreaks = map[string][]*Streak{}
+	c.defaultStreak = nil
+	for ref := uint32(1); ref <= c.lastStreakRef; ref++ {
+		s, ok := c.streakByRef[ref]
+		if !ok || s.Status != StatusActive {
+			continue
+		}
+		for _, m := range s.Metrics {
+			c.metricStreaks[m.Metric] = append(c.metricStreaks[m.Metric], s)
+		}
+		if c.defaultStreak == nil || (s.Default && !c.defaultStreak.Default) {
+			c.defaultStreak = s
+		}
+	}
+}
+
+// Get returns a streak, archived or not, or ErrNotFound.
+func (a StreaksAPI) Get(ctx context.Context, key string) (Streak, error) {
+	if err := a.e.live(); err != nil {
+		return Streak{}, err
+	}
+	s, ok := a.e.cat.Load().streaks[key]
+	if !ok {
+		return Streak{}, fmt.Errorf("streak %s: %w", key, ErrNotFound)
+	}
+	return *s, nil
+}
+
+// List returns streaks in creation order.
+func (a StreaksAPI) List(ctx context.Context, opts ListOptions) ([]Streak, error) {
+	limit, err := opts.validate("ListOptions")
+	if err != nil {
+		return nil, err
+	}
+	if err := a.e.live(); err != nil {
+		return nil, err
+	}
+	var all []Streak
+	for _, s := range a.e.cat.Load().streaks {
+		if s.Status == StatusActive || opts.IncludeArchived {
+			all = append(all, *s)
+		}
+	}
+	slices.SortFunc(all, func(x, y Streak) int { return cmp.Compare(x.ref, y.ref) })
+	return page(all, opts.Skip, limit), nil
+}
+
+// Update replaces the editable fields of a streak (all but Key, Status and
+// the timestamps) with those of s. Changing the frequency or week start
+// restarts every user's run (freezes and longest are kept).
+func (a StreaksAPI) Update(ctx context.Context, s Streak) (Streak, error) {
+	if err := a.e.live(); err != nil {
+		return Streak{}, err
+	}
+	if err := s.Validate(); err != nil {
+		return Streak{}, err
+	}
+	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		cat := t.catalogForWrite()
+		old, ok := cat.streaks[s.Key]
+		if !ok || old.Status != StatusActive {
+			return nil, ErrNotFound
+		}
+		if err := cat.checkStreakMetrics(&s); err != nil {
+			return nil, err
+		}
+		s.def, _ = s.definition()
+		s.ref, s.Status, s.Created, s.Updated = old.ref, old.Status, old.Created, stamp(t.now)
+		t.putStreak(&s)
+		return s, nil
+	})
+	if err != nil {
+		return Streak{}, fmt.Errorf("update streak %s: %w", s.Key, err)
+	}
+	return v.(Streak), nil
+}
+
+// Delete archives a streak: it stops counting; users' states are kept.
+func (a StreaksAPI) Delete(ctx context.Context, key string) error {
+	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		old, ok := t.catalogForWrite().streaks[key]
+		if !ok || old.Status != StatusActive {
+			return nil, ErrNotFound
+		}
+		s := *old
+		s.Status, s.Default, s.Updated = StatusArchived, false, stamp(t.now)
+		t.putStreak(&s)
+		return nil, nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete streak %s: %w", key, err)
+	}
+	return nil
+}
+
+// personalized returns the definition to apply for a user: the user's own
+// minimums when the streak allows it and the user enabled them.
+func (s *Streak) personalized(p *profile) streak.Definition {
+	prefs := p.Preferences.Streak
+	if !s.Personalizable || !prefs.Enabled || len(prefs.Thresholds) == 0 {
+		return s.def
+	}
+	pz := streak.Personalization{Enabled: true, Min: map[string]Amount{}}
+	for _, r := range s.def.Metrics {
+		if v, ok := prefs.Thresholds[r.Metric]; ok {
+			if a, err := gamifytype.ParseAmount("", v); err == nil && a > 0 {
+				pz.Min[r.Metric] = a
+			}
+		}
+	}
+	d, err := s.def.Personalize(pz)
+	if err != nil {
+		return s.def // validated when set; a streak edited since falls back to its own rules
+	}
+	return d
+}
+
+// StreakChanged is sent for each streak event of a user: started, extended,
+// lost (Length is the lost length), freeze consumed/earned/refunded,
+// repaired by a late event, restored.
+type StreakChanged struct {
+	User    string
+	Streak  string
+	Kind    StreakKind
+	Period  Date // first day of the period concerned
+	Length  int
+	Freezes int
+	Amount  int // freezes earned
+	At      time.Time
+}
+
+// UserID implements Notification.
+func (n StreakChanged) UserID() string { return n.User }
+
+// StreakLengthChanged reports every change of a user's streak length: the hook
+// for streak achievements and points "streak" triggers.
+type StreakLengthChanged struct {
+	User     string
+	Streak   string
+	From, To int
+	At       time.Time
+}
+
+// UserID implements Notification.
+func (n StreakLengthChanged) UserID() string { return n.User }
+
+// setStreak stores a user's new streak state, queues its next due time and
+// turns the effects into notifications.
+func (t *txn) setStreak(u *userRec, s *Streak, st streak.State, fx *streak.Effects, loc *time.Location) {
+	i, ok := u.s.streak(s.ref)
+	if !ok {
+		u.s.Streaks = slices.Insert(u.s.Streaks, i, userStreak{Ref: s.ref})
+	}
+	due := streak.NextDue(s.personalized(&u.p), st, loc)
+	u.s.Streaks[i].St = st
+	u.s.Streaks[i].Due = 0
+	if !due.IsZero() {
+		u.s.Streaks[i].Due = due.UnixNano()
+	}
+	t.streakDue = append(t.streakDue, streakDueItem{id: streakDueID(s.ref, u.p.ID), due: due})
+	for _, n := range fx.Notifications {
+		t.notes = append(t.notes, StreakChanged{User: u.p.ID, Streak: s.Key, Kind: n.Kind, Period: n.Period,
+			Length: n.Length, Freezes: n.Freezes, Amount: n.Amount, At: t.now})
+	}
+	for _, tr := range fx.Transitions {
+		t.notes = append(t.notes, StreakLengthChanged{User: u.p.ID, Streak: s.Key, From: tr.From, To: tr.To, At: t.now})
+	}
+}
+
+type streakDueItem struct {
+	id  string
+	due time.Time
+}
+
+func streakDueID(ref uint32, user string) string {
+	return strconv.FormatUint(uint64(ref), 10) + "/" + user
+}
+
+func parseStreakDueID(id string) (uint32, string, bool) {
+	r, user, ok := strings.Cut(id, "/")
+	n, err := strconv.ParseUint(r, 10, 32)
+	return uint32(n), user, ok && err == nil
+}
+
+// trackStreaks applies an event to every active streak counting its metric.
+func (t *txn) trackStreaks(u *userRec, m *Metric, ev *validEvent, res *EventResult) error {
+	cat := t.w.cat
+	loc := t.w.userLocation(&u.p)
+	for _, s := range cat.metricStreaks[m.Key] {
+		var old streak.State
+		if i, ok := u.s.streak(s.ref); ok {
+			old = u.s.Streaks[i].St
+		}
+		d := s.personalized(&u.p)
+		st, fx, err := streak.Apply(d, old, streak.Activity{Metric: m.Key, Delta: ev.value, At: ev.at, Loc: loc}, t.now)
+		if err != nil {
+			return err
+		}
+		t.setStreak(u, s, st, &fx, loc)
+		if s == cat.defaultStreak {
+			v := streak.View(d, st, t.now, loc)
+			res.Streak = &StreakResult{Key: s.Key, Length: v.Length, Extended: fx.Extended, Expires: v.Expires, AtRisk: v.AtRisk, Freezes: v.Freezes}
+		}
+	}
+	return nil
+}
+
+// UserStreak is a user's status in one streak.
+type UserStreak struct {
+	Key string
+	StreakStatus
+}
+
+// Streak returns a user's status in a streak, computed from the clock (right
+// even if no scheduled job has processed the latest period end).
+func (a UsersAPI) Streak(ctx context.Context, id, key string) (UserStreak, error) {
+	s, p, us, err := a.e.readStreak(id, key)
+	if err != nil {
+		return UserStreak{}, err
+	}
+	return UserStreak{Key: s.Key, StreakStatus: streak.View(s.personalized(p), us.St, a.e.now(), a.e.location(p))}, nil
+}
+
+// Streaks returns a user's status in every active streak.
+func (a UsersAPI) Streaks(ctx context.Context, id string) ([]UserStreak, error) {
+	p, st, err := a.e.readUser(id, true)
+	if err != nil {
+		return nil, err
+	}
+	cat, now, loc := a.e.cat.Load(), a.e.now(), a.e.location(p)
+	var out []UserStreak
+	for ref := uint32(1); ref <= cat.lastStreakRef; ref++ {
+		s, ok := cat.streakByRef[ref]
+		if !ok || s.Status != StatusActive {
+			continue
+		}
+		var us userStreak
+		if i, ok := st.streak(ref); ok {
+			us = st.Streaks[i]
+		}
+		out = append(out, UserStreak{Key: s.Key, StreakStatus: streak.View(s.personalized(p), us.St, now, loc)})
+	}
+	return out, nil
+}
+
+// StreakHistory returns the last n periods (n ≤ the retained window: about
+// 410 days, 62 weeks or 27 months), most recent first.
+func (a UsersAPI) StreakHistory(ctx context.Context, id, key string, n int) ([]StreakPeriod, error) {
+	if n < 1 || n > 400 {
+		return nil, gamifytype.Invalid("N", n, "must be between 1 and 400")
+	}
+	s, p, us, err := a.e.readStreak(id, key)
+	if err != nil {
+		return nil, err
+	}
+	return streak.History(s.personalized(p), us.St, a.e.now(), a.e.location(p), n), nil
+}
+
+// StreakPauses lists a user's pauses of a streak.
+func (a UsersAPI) StreakPauses(ctx context.Context, id, key string) ([]StreakPause, error) {
+	_, _, us, err := a.e.readStreak(id, key)
+	if err != nil {
+		return nil, err
+	}
+	return streak.Pauses(us.St), nil
+}
+
+func (e *Engine) readStreak(id, key string) (*Streak, *profile, userStreak, error) {
+	s, ok := e.cat.Load().streaks[key]
+	if !ok || s.Status != StatusActive {
+		return nil, nil, userStreak{}, fmt.Errorf("streak %s: %w", key, ErrNotFound)
+	}
+	p, st, err := e.readUser(id, true)
+	if err != nil {
+		return nil, nil, userStreak{}, err
+	}
+	var us userStreak
+	if i, ok := st.streak(s.ref); ok {
+		us = st.Streaks[i]
+	}
+	return s, p, us, nil
+}
+
+func (e *Engine) location(p *profile) *time.Location {
+	if p.TZ != "" {
+		if l, err := loadLocation(p.TZ); err == nil {
+			return l
+		}
+	}
+	return e.opts.DefaultTimezone
+}
+
+// StreakLeader is one row of StreaksAPI.Users.
+type StreakLeader struct {
+	User string
+	StreakStatus
+}
+
+// Users returns the status of up to 100 users in a streak, sorted by length
+// (longest first, then user id). Unknown users are reported as length 0.
+func (a StreaksAPI) Users(ctx context.Context, key string, users []string) ([]StreakLeader, error) {
+	if err := checkBulk("Users", len(users)); err != nil {
+		return nil, err
+	}
+	out := make([]StreakLeader, 0, len(users))
+	for _, id := range users {
+		us, err := a.e.Users().Streak(ctx, id, key)
+		switch {
+		case errors.Is(err, ErrNotFound) && a.e.cat.Load().streaks[key] != nil:
+			out = append(out, StreakLeader{User: id})
+		case err != nil:
+			return nil, err
+		default:
+			out = append(out, StreakLeader{User: id, StreakStatus: us.StreakStatus})
+		}
+	}
+	slices.SortStableFunc(out, func(x, y StreakLeader) int {
+		return cmp.Or(cmp.Compare(y.Length, x.Length), cmp.Compare(x.User, y.User))
+	})
+	return out, nil
+}
+
+// StreakUserResult is the outcome for one user of a bulk streak operation.
+type StreakUserResult struct {
+	User    string
+	Length  int
+	Freezes int
+	Warning string // e.g. "exceeds max freezes", "no streak to restore"
+}
+
+// GrantFreezes gives one freeze to each of up to 100 users. A grant past the
+// streak's maximum is made and flagged with a warning. Unknown users are
+// reported as issues.
+func (a StreaksAPI) GrantFreezes(ctx context.Context, key string, users []string) ([]StreakUserResult, []Issue, error) {
+	return a.bulkUsers(ctx, key, users, func(d streak.Definition, st streak.State, now time.Time, loc *time.Location) (streak.State, streak.Effects, error) {
+		return streak.GrantFreeze(d, st, now, loc)
+	})
+}
+
+// Restore raises each of up to 100 users' streaks back to the longest length
+// reached within the restore window (daily: 90 days; weekly: since the week
+// of 1 January; monthly: since 1 January of the previous year). A user with
+// nothing to restore gets a warning, not an error.
+func (a StreaksAPI) Restore(ctx context.Context, key string, users []string) ([]StreakUserResult, []Issue, error) {
+	return a.bulkUsers(ctx, key, users, streak.Restore)
+}
+
+func (a StreaksAPI) bulkUsers(ctx context.Context, key string, users []string,
+	op func(streak.Definition, streak.State, time.Time, *time.Location) (streak.State, streak.Effects, error)) ([]StreakUserResult, []Issue, error) {
+	if err := checkBulk("Users", len(users)); err != nil {
+		return nil, nil, err
+	}
+	if err := a.e.live(); err != nil {
+		return nil, nil, err
+	}
+	var issues []Issue
+	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		s, ok := t.w.cat.streaks[key]
+		if !ok || s.Status != StatusActive {
+			return nil, fmt.Errorf("streak %s: %w", key, ErrNotFound)
+		}
+		var out []StreakUserResult
+		for i, id := range users {
+			u, err := t.user(id, false)
+			if err == nil && u == nil {
+				err = fmt.Errorf("user %q: %w", id, ErrNotFound)
+			}
+			var st streak.State
+			var fx streak.Effects
+			if err == nil {
+				loc := t.w.userLocation(&u.p)
+				if j, ok := u.s.streak(s.ref); ok {
+					st = u.s.Streaks[j].St
+				}
+				d := s.personalized(&u.p)
+				if st, fx, err = op(d, st, t.now, loc); err == nil {
+					t.setStreak(u, s, st, &fx, loc)
+					v := streak.View(d, st, t.now, loc)
+					out = append(out, StreakUserResult{User: id, Length: v.Length, Freezes: v.Freezes, Warning: warningText(fx.Warning)})
+				}
+			}
+			if err != nil {
+				issues = append(issues, Issue{Index: i, Key: id, Severity: SeverityError, Message: err.Error(), Err: err})
+			} else if fx.Warning != streak.NoWarning {
+				issues = append(issues, Issue{Index: i, Key: id, Severity: SeverityWarning, Message: warningText(fx.Warning)})
+			}
+		}
+		return out, nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return v.([]StreakUserResult), issues, nil
+}
+
+func warningText(w streak.Warning) string {
+	switch w {
+	case streak.ExceedsMax:
+		return "exceeds max freezes"
+	case streak.NothingToRestore:
+		return "no streak to restore"
+	}
+	return ""
+}
+
+// AddPause pauses a user's streak over the local dates from..to (inclusive).
+// from must not be before today in the user's time zone.
+func (a StreaksAPI) AddPause(ctx context.Context, key, user string, from, to Date) (StreakPause, error) {
+	v, err := a.userOp(ctx, key, user, func(d streak.Definition, st streak.State, now time.Time, loc *time.Location) (streak.State, any, error) {
+		st, p, err := streak.AddPause(d, st, now, loc, from, to)
+		return st, p, err
+	})
+	if err != nil {
+		return StreakPause{}, err
+	}
+	return v.(StreakPause), nil
+}
+
+// RemovePause deletes a pause; one in progress is cut to end yesterday.
+func (a StreaksAPI) RemovePause(ctx context.Context, key, user string, id uint32) error {
+	_, err := a.userOp(ctx, key, user, func(d streak.Definition, st streak.State, now time.Time, loc *time.Location) (streak.State, any, error) {
+		st, err := streak.RemovePause(d, st, now, loc, id)
+		return st, nil, err
+	})
+	return err
+}
+
+func (a StreaksAPI) userOp(ctx context.Context, key, user string,
+	op func(streak.Definition, streak.State, time.Time, *time.Location) (streak.State, any, error)) (any, error) {
+	if err := a.e.live(); err != nil {
+		return nil, err
+	}
+	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		s, ok := t.w.cat.streaks[key]
+		if !ok || s.Status != StatusActive {
+			return nil, fmt.Errorf("streak %s: %w", key, ErrNotFound)
+		}
+		u, err := t.user(user, false)
+		if err != nil || u == nil {
+			return nil, cmpErr(err, fmt.Errorf("user %q: %w", user, ErrNotFound))
+		}
+		var st streak.State
+		if j, ok := u.s.streak(s.ref); ok {
+			st = u.s.Streaks[j].St
+		}
+		loc := t.w.userLocation(&u.p)
+		st, v, err := op(s.personalized(&u.p), st, t.now, loc)
+		if err != nil {
+			return nil, err
+		}
+		t.setStreak(u, s, st, &streak.Effects{}, loc)
+		return v, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("streak %s of %q: %w", key, user, err)
+	}
+	return v, nil
+}
+
+// advanceStreaks processes the period ends of the given due items.
+func (t *txn) advanceStreaks(items []string) error {
+	for _, id := range items {
+		ref, user, ok := parseStreakDueID(id)
+		if !ok {
+			continue
+		}
+		s, ok := t.w.cat.streakByRef[ref]
+		if !ok || s.Status != StatusActive {
+			continue
+		}
+		u, err := t.user(user, false)
+		if err != nil {
+			return err
+		}
+		if u == nil {
+			continue
+		}
+		j, ok := u.s.streak(ref)
+		if !ok {
+			continue
+		}
+		loc := t.w.userLocation(&u.p)
+		st, fx := streak.Advance(s.personalized(&u.p), u.s.Streaks[j].St, t.now, loc)
+		t.setStreak(u, s, st, &fx, loc)
+	}
+	return nil
+}
