@@ -347,12 +347,16 @@ func (t *txn) setStreak(u *userRec, s *Streak, st streak.State, fx *streak.Effec
 		u.s.Streaks = slices.Insert(u.s.Streaks, i, userStreak{Ref: s.ref})
 	}
 	due := streak.NextDue(s.personalized(&u.p), st, loc)
-	u.s.Streaks[i].St = st
-	u.s.Streaks[i].Due = 0
+	var dueNs int64
 	if !due.IsZero() {
-		u.s.Streaks[i].Due = due.UnixNano()
+		dueNs = due.UnixNano()
 	}
-	t.streakDue = append(t.streakDue, streakDueItem{id: streakDueID(s.ref, u.p.ID), due: due})
+	x := &u.s.Streaks[i]
+	x.St = st
+	if x.Due != dueNs || !ok { // most events of a period leave it unchanged
+		x.Due = dueNs
+		t.streakDue = append(t.streakDue, streakDueItem{id: streakDueID(s.ref, u.p.ID), due: due})
+	}
 	for _, n := range fx.Notifications {
 		t.notes = append(t.notes, StreakChanged{User: u.p.ID, Streak: s.Key, Kind: n.Kind, Period: n.Period,
 			Length: n.Length, Freezes: n.Freezes, Amount: n.Amount, At: t.now})
@@ -676,6 +680,7 @@ func (t *txn) advanceStreaks(items []string) error {
 		}
 		loc := t.w.userLocation(&u.p)
 		st, fx := streak.Advance(s.personalized(&u.p), u.s.Streaks[j].St, t.now, loc)
+		u.s.Streaks[j].Due = -1 // popped from the queue: make setStreak queue it again
 		t.setStreak(u, s, st, &fx, loc)
 	}
 	return nil
