@@ -257,3 +257,27 @@ func TestStreakStateSurvivesReopenAndArchive(t *testing.T) {
 	_, err = eng.Users().Streak(ctx, "ana", "walk")
 	require.ErrorIs(t, err, gamify.ErrNotFound)
 }
+
+func TestStreakFreezesAreEarnedBySchedule(t *testing.T) {
+	ctx := context.Background()
+	eng, log := streakEngine(t, nil, func(s *gamify.Streak) {
+		s.Freezes = gamify.StreakFreezes{Max: 2, EarnAmount: 1, EarnEveryDays: 2}
+	})
+	for range 5 {
+		walk(t, eng, "ana", 1000)
+		eng.clock.Advance(24 * time.Hour)
+		_, err := eng.RunDue(ctx)
+		require.NoError(t, err)
+	}
+	s, err := eng.Users().Streak(ctx, "ana", "walk")
+	require.NoError(t, err)
+	require.Equal(t, 2, s.Freezes, "one every two days, capped at Max")
+	kinds := log.kinds(t, 7)
+	earned := 0
+	for _, k := range kinds {
+		if k == "freeze_earned" {
+			earned++
+		}
+	}
+	require.Equal(t, 2, earned, "notified once per earn: %v", kinds)
+}
