@@ -7,8 +7,10 @@ import (
 )
 
 // Node capacities. A leaf holds up to leafCap entries inline; with the 32-byte
-// leaderboard Entry and the 24-byte leaf header a leaf is 2040 bytes, which
-// fills Go's 2048-byte size class instead of spilling into the 2304 one.
+// leaderboard Entry and the 24-byte leaf header a leaf is 2040 bytes, inside
+// Go's 2048-byte size class. Leaves hold no pointers (links are uint32 ids):
+// a pointer would add an 8-byte malloc header, pushing a leaf into the
+// 2304-byte class, and make the GC scan every leaf.
 const (
 	leafCap  = 63
 	innerCap = 64 // one spare slot: an inner node may hold innerMax+1 children until it splits
@@ -55,6 +57,8 @@ type Tree[E any] struct {
 	root   *inner[E]
 	leaves []*leaf[E] // by leaf id; nil for freed ids
 	free   []uint32   // freed leaf ids, reused first
+	inners []*inner[E] // by inner id, for leaf.parent; nil for freed ids
+	freeIn []uint32
 	n      int
 
 	// Nodes freed by merges, reused by splits, so that a board whose size
@@ -68,16 +72,19 @@ type Tree[E any] struct {
 }
 
 type leaf[E any] struct {
-	n     int32
-	heads int32 // entries here that start a tie group (see Tree.Groups)
-	id    uint32
-	prev  uint32
-	next  uint32
-	items [leafCap]E
+	n      int32
+	heads  int32 // entries here that start a tie group (see Tree.Groups)
+	id     uint32
+	prev   uint32
+	next   uint32
+	parent uint32 // id of the inner node above, in Tree.inners
+	items  [leafCap]E
 }
 
 type inner[E any] struct {
-	n        int32 // children
+	parent   *inner[E] // nil at the root
+	id       uint32    // index in Tree.inners
+	n        int32     // children
 	leafKids bool  // children are leaves (else inner nodes)
 	total    int   // entries below
 	heads    int   // group starts below
@@ -125,12 +132,17 @@ func (t *Tree[E]) reset() {
 	clear(t.leaves)
 	t.leaves = t.leaves[:0]
 	t.free = t.free[:0]
+	clear(t.inners)
+	t.inners = t.inners[:0]
+	t.freeIn = t.freeIn[:0]
 	clear(t.spareLeaves)
 	clear(t.spareInners)
 	t.spareLeaves, t.spareInners = t.spareLeaves[:0], t.spareInners[:0]
 	t.n = 0
-	t.root = &inner[E]{n: 1, leafKids: true}
+	t.root = t.allocInner(true)
+	t.root.n = 1
 	t.root.leaves[0] = t.allocLeaf()
+	t.root.leaves[0].parent = t.root.id
 }
 
 func (t *Tree[E]) allocLeaf() *leaf[E] {
@@ -161,16 +173,28 @@ func (t *Tree[E]) freeLeaf(l *leaf[E]) {
 }
 
 func (t *Tree[E]) allocInner(leafKids bool) *inner[E] {
+	var nd *inner[E]
 	if k := len(t.spareInners); k > 0 {
-		nd := t.spareInners[k-1]
+		nd = t.spareInners[k-1]
 		t.spareInners = t.spareInners[:k-1]
-		nd.leafKids = leafKids
+	} else {
+		nd = new(inner[E])
+	}
+	nd.leafKids = leafKids
+	if k := len(t.freeIn); k > 0 {
+		nd.id = t.freeIn[k-1]
+		t.freeIn = t.freeIn[:k-1]
+		t.inners[nd.id] = nd
 		return nd
 	}
-	return &inner[E]{leafKids: leafKids}
+	nd.id = uint32(len(t.inners))
+	t.inners = append(t.inners, nd)
+	return nd
 }
 
 func (t *Tree[E]) freeInner(nd *inner[E]) {
+	t.inners[nd.id] = nil
+	t.freeIn = append(t.freeIn, nd.id)
 	*nd = inner[E]{}
 	t.spareInners = append(t.spareInners, nd)
 }
@@ -214,6 +238,35 @@ func (l *leaf[E]) search(x E, cmp func(a, b E) int) (int32, bool) {
 		}
 	}
 	return lo, lo < l.n && cmp(l.items[lo], x) == 0
+}
+
+// pathTo fills p with the path from the root to l, found bottom-up through
+// the parent pointers: no key comparisons, which is what makes the rank of a
+// known entry cheaper than a descent.
+func (t *Tree[E]) pathTo(l *leaf[E], p *path[E]) {
+	var up [maxDepth]step[E]
+	d := 0
+	nd := t.inners[l.parent]
+	j := int32(0)
+	for nd.leaves[j] != l {
+		j++
+	}
+	up[d] = step[E]{nd, j}
+	d++
+	for nd.parent != nil {
+		par := nd.parent
+		j = 0
+		for par.kids[j] != nd {
+			j++
+		}
+		up[d] = step[E]{par, j}
+		d++
+		nd = par
+	}
+	p.d = d
+	for k := range d {
+		p.s[k] = up[d-1-k]
+	}
 }
 
 func (t *Tree[E]) descend(x E, p *path[E]) *leaf[E] {
@@ -671,6 +724,7 @@ func (t *Tree[E]) splitLeaf(p *path[E]) {
 	P.cnt[j], P.hd[j] = a.n, a.heads
 	P.insertSlot(j+1, b.items[0], b.n, b.heads)
 	P.leaves[j+1] = b
+	b.parent = P.id
 	t.notify(b, 0, b.n)
 	for k := p.d - 1; k >= 0 && p.s[k].nd.n > t.innerMax; k-- {
 		if k == 0 {
@@ -678,6 +732,7 @@ func (t *Tree[E]) splitLeaf(p *path[E]) {
 			t.root = t.allocInner(false)
 			t.root.n, t.root.total, t.root.heads = 1, old.total, old.heads
 			t.root.kids[0] = old
+			old.parent = t.root
 			t.root.cnt[0], t.root.hd[0] = int32(old.total), int32(old.heads)
 			t.splitInner(t.root, 0)
 		} else {
@@ -699,9 +754,15 @@ func (t *Tree[E]) splitInner(parent *inner[E], j int32) {
 	if a.leafKids {
 		copy(b.leaves[:k], a.leaves[m:a.n])
 		clear(a.leaves[m:a.n])
+		for _, c := range b.leaves[:k] {
+			c.parent = b.id
+		}
 	} else {
 		copy(b.kids[:k], a.kids[m:a.n])
 		clear(a.kids[m:a.n])
+		for _, c := range b.kids[:k] {
+			c.parent = b
+		}
 	}
 	clear(a.keys[m:a.n])
 	a.n, b.n = m, k
@@ -714,6 +775,7 @@ func (t *Tree[E]) splitInner(parent *inner[E], j int32) {
 	parent.cnt[j], parent.hd[j] = int32(a.total), int32(a.heads)
 	parent.insertSlot(j+1, sep, int32(b.total), int32(b.heads))
 	parent.kids[j+1] = b
+	b.parent = parent
 }
 
 // Delete removes x and reports whether it was present.
@@ -732,9 +794,15 @@ func (t *Tree[E]) delete(x E, want bool, d Detail) (Where, bool) {
 	if !found {
 		return Where{}, false
 	}
+	return t.deleteAt(&p, l, i, want, d), true
+}
+
+// deleteAt removes l.items[i], which p leads to.
+func (t *Tree[E]) deleteAt(p *path[E], l *leaf[E], i int32, want bool, d Detail) Where {
+	x := l.items[i]
 	var w Where
 	if want {
-		w = t.where(&p, l, i, d)
+		w = t.where(p, l, i, d)
 	}
 	var dl int32
 	if t.same != nil {
@@ -759,7 +827,7 @@ func (t *Tree[E]) delete(x E, want bool, d Detail) (Where, bool) {
 			} else if ds != 0 {
 				// Before any merge, so that the rebalancing below sees
 				// counts that already match the sequence without x.
-				t.adjustNext(&p, ds)
+				t.adjustNext(p, ds)
 			}
 		}
 	}
@@ -776,8 +844,8 @@ func (t *Tree[E]) delete(x E, want bool, d Detail) (Where, bool) {
 		s.nd.total--
 		s.nd.heads += int(dl)
 	}
-	t.rebalance(&p)
-	return w, true
+	t.rebalance(p)
+	return w
 }
 
 func (t *Tree[E]) rebalance(p *path[E]) {
@@ -791,6 +859,7 @@ func (t *Tree[E]) rebalance(p *path[E]) {
 	for !t.root.leafKids && t.root.n == 1 {
 		old := t.root
 		t.root = old.kids[0]
+		t.root.parent = nil
 		t.freeInner(old)
 	}
 }
@@ -874,9 +943,15 @@ func moveSlots[E any](dst *inner[E], at int32, src *inner[E], from, k int32, sep
 	if src.leafKids {
 		copy(dst.leaves[at:at+k], src.leaves[from:from+k])
 		clear(src.leaves[from : from+k])
+		for _, c := range dst.leaves[at : at+k] {
+			c.parent = dst.id
+		}
 	} else {
 		copy(dst.kids[at:at+k], src.kids[from:from+k])
 		clear(src.kids[from : from+k])
+		for _, c := range dst.kids[at : at+k] {
+			c.parent = dst
+		}
 	}
 	c, h := 0, 0
 	for q := at; q < at+k; q++ {
@@ -925,6 +1000,7 @@ func (t *Tree[E]) Build(sorted []E) error {
 	nl := (len(sorted) + fill - 1) / fill
 	ls := make([]*leaf[E], nl)
 	ls[0] = t.root.leaves[0]
+	t.freeInner(t.root) // rebuilt below
 	var pred *E
 	off := 0
 	for i := range nl {
@@ -967,13 +1043,19 @@ func (t *Tree[E]) Build(sorted []E) error {
 			if i < len(level)%np {
 				k++
 			}
-			nd := &inner[E]{n: int32(k), leafKids: leafKids}
+			nd := t.allocInner(leafKids)
+			nd.n = int32(k)
 			for q, c := range level[off : off+k] {
 				if q > 0 {
 					nd.keys[q] = c.min
 				}
 				nd.cnt[q], nd.hd[q] = int32(c.total), int32(c.heads)
 				nd.leaves[q], nd.kids[q] = c.lf, c.nd
+				if c.lf != nil {
+					c.lf.parent = nd.id
+				} else {
+					c.nd.parent = nd
+				}
 				nd.total += c.total
 				nd.heads += c.heads
 			}
@@ -1047,8 +1129,13 @@ func (c *Cursor[E]) Prev() {
 func (t *Tree[E]) check() error {
 	var seq []E
 	var lvs []*leaf[E]
+	inners := 0
 	var walk func(nd *inner[E], lo, hi *E, root bool) (int, int, error)
 	walk = func(nd *inner[E], lo, hi *E, root bool) (int, int, error) {
+		inners++
+		if int(nd.id) >= len(t.inners) || t.inners[nd.id] != nd {
+			return 0, 0, fmt.Errorf("inner node %d not registered", nd.id)
+		}
 		if nd.n < 1 || nd.n > t.innerMax || (!root && nd.n < t.innerMin) {
 			return 0, 0, fmt.Errorf("inner node with %d children", nd.n)
 		}
@@ -1067,6 +1154,9 @@ func (t *Tree[E]) check() error {
 				if l == nil || t.leaves[l.id] != l {
 					return 0, 0, fmt.Errorf("leaf %d not registered", j)
 				}
+				if t.inners[l.parent] != nd {
+					return 0, 0, fmt.Errorf("leaf %d has a wrong parent", l.id)
+				}
 				if l.n < 0 || l.n > t.leafMax || (!root || nd.n > 1) && l.n < t.leafMin {
 					return 0, 0, fmt.Errorf("leaf %d with %d entries", l.id, l.n)
 				}
@@ -1079,6 +1169,9 @@ func (t *Tree[E]) check() error {
 				seq = append(seq, l.items[:l.n]...)
 				c, h = int(l.n), int(l.heads)
 			} else {
+				if nd.kids[j].parent != nd {
+					return 0, 0, fmt.Errorf("inner node with a wrong parent")
+				}
 				var err error
 				if c, h, err = walk(nd.kids[j], clo, chi, false); err != nil {
 					return 0, 0, err
@@ -1094,6 +1187,9 @@ func (t *Tree[E]) check() error {
 			heads += h
 		}
 		return total, heads, nil
+	}
+	if t.root.parent != nil {
+		return fmt.Errorf("root has a parent")
 	}
 	total, heads, err := walk(t.root, nil, nil, true)
 	if err != nil {
@@ -1131,6 +1227,15 @@ func (t *Tree[E]) check() error {
 	}
 	if live != len(lvs) || live+len(t.free) != len(t.leaves) {
 		return fmt.Errorf("%d live leaves registered, %d in the tree", live, len(lvs))
+	}
+	live = 0
+	for _, nd := range t.inners {
+		if nd != nil {
+			live++
+		}
+	}
+	if live != inners || live+len(t.freeIn) != len(t.inners) {
+		return fmt.Errorf("%d live inner nodes registered, %d in the tree", live, inners)
 	}
 	return nil
 }

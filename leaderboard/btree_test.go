@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/gamifykit/gamify/gamifytype"
 	"github.com/stretchr/testify/require"
@@ -197,4 +199,22 @@ func TestTreeWithoutGroups(t *testing.T) {
 	require.Panics(t, func() {
 		NewTree(Config[int]{Compare: cmp.Compare[int], Same: func(a, b int) bool { return true }})
 	}, "NewTree with Same but no Floor")
+}
+
+// TestLeafLayout guards the memory budget: a leaf of leaderboard entries must
+// fit the 2048-byte size class and hold no pointers (a pointer adds a malloc
+// header, moving it to the 2304-byte class, and makes the GC scan it).
+func TestLeafLayout(t *testing.T) {
+	size := unsafe.Sizeof(leaf[Entry]{})
+	require.LessOrEqual(t, size, uintptr(2048), "leaf[Entry] size = %d, want <= 2048", size)
+	typ := reflect.TypeFor[leaf[Entry]]()
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		k := f.Type.Kind()
+		if k == reflect.Array {
+			k = f.Type.Elem().Kind()
+		}
+		require.NotContains(t, []reflect.Kind{reflect.Pointer, reflect.Slice, reflect.Map, reflect.String, reflect.Interface, reflect.Func, reflect.Chan}, k, "leaf field %s holds pointers", f.Name)
+	}
+	require.Equal(t, uintptr(32), unsafe.Sizeof(Entry{}), "Entry stays 32 bytes")
 }

@@ -163,18 +163,47 @@ func (x *Index) Order() Order { return x.order }
 // Len returns the number of participants.
 func (x *Index) Len() int { return x.tree.Len() }
 
-// Get returns user's entry.
-func (x *Index) Get(user uint32) (Entry, bool) {
+// locate finds user's leaf through its handle, then the entry in the leaf.
+func (x *Index) locate(user uint32) (*leaf[Entry], int32, bool) {
 	h, ok := x.users.get(user)
 	if !ok {
-		return Entry{}, false
+		return nil, 0, false
 	}
-	for _, e := range x.tree.Items(Handle(h)) {
-		if e.User == user {
-			return e, true
+	l := x.tree.leaves[h]
+	for i := range l.n {
+		if l.items[i].User == user {
+			return l, i, true
 		}
 	}
 	panic(fmt.Sprintf("leaderboard: user %d not in its leaf %d", user, h))
+}
+
+// where locates user's entry to detail d without comparing keys: the handle
+// gives the leaf, the parent pointers the path.
+func (x *Index) where(user uint32, d Detail) (Entry, Where, bool) {
+	l, i, ok := x.locate(user)
+	if !ok {
+		return Entry{}, Where{}, false
+	}
+	var p path[Entry]
+	x.tree.pathTo(l, &p)
+	return l.items[i], x.tree.where(&p, l, i, d), true
+}
+
+// remove deletes user's entry, known to be in l at i, and returns where it was.
+func (x *Index) remove(l *leaf[Entry], i int32, want bool, d Detail) Where {
+	var p path[Entry]
+	x.tree.pathTo(l, &p)
+	return x.tree.deleteAt(&p, l, i, want, d)
+}
+
+// Get returns user's entry.
+func (x *Index) Get(user uint32) (Entry, bool) {
+	l, i, ok := x.locate(user)
+	if !ok {
+		return Entry{}, false
+	}
+	return l.items[i], true
 }
 
 // Set inserts user's entry or moves it to the new score. It returns the
@@ -182,27 +211,30 @@ func (x *Index) Get(user uint32) (Entry, bool) {
 // change so that whoever reached a score first stays ahead within the tie.
 func (x *Index) Set(user uint32, score, sub int64, reached uint64) (Entry, bool) {
 	e := Entry{Score: score, Sub: sub, Reached: reached, User: user}
-	old, ok := x.Get(user)
-	if ok {
-		if old != e {
-			x.tree.Delete(old)
-			x.tree.Insert(e)
-		}
-		return old, true
+	l, i, ok := x.locate(user)
+	if !ok {
+		x.users.add(user, x.tree.Len()+1)
+		x.tree.Insert(e)
+		return Entry{}, false
 	}
-	x.users.add(user, x.tree.Len()+1)
-	x.tree.Insert(e)
-	return Entry{}, false
+	old := l.items[i]
+	if old != e {
+		x.remove(l, i, false, PosOnly)
+		x.tree.Insert(e)
+	}
+	return old, true
 }
 
 // Remove deletes user's entry and returns it.
 func (x *Index) Remove(user uint32) (Entry, bool) {
-	old, ok := x.Get(user)
-	if ok {
-		x.tree.Delete(old)
-		x.users.del(user)
+	l, i, ok := x.locate(user)
+	if !ok {
+		return Entry{}, false
 	}
-	return old, ok
+	old := l.items[i]
+	x.remove(l, i, false, PosOnly)
+	x.users.del(user)
+	return old, true
 }
 
 // Build replaces the contents with entries, for the rebuild at open. It sorts
@@ -242,17 +274,18 @@ type Change struct {
 // Rank, Set, Rank.
 func (x *Index) Update(user uint32, score, sub int64, reached uint64, ties Ties) Change {
 	e := Entry{Score: score, Sub: sub, Reached: reached, User: user}
-	old, ok := x.Get(user)
-	if ok && old == e {
-		r, _ := x.Rank(user, ties)
-		return Change{Old: old, Existed: true, OldRank: r, Rank: r}
-	}
+	l, i, ok := x.locate(user)
 	var c Change
-	if ok {
-		w, _ := x.tree.DeleteWhere(old, detail(ties))
-		c = Change{Old: old, Existed: true, OldRank: rankAt(w, ties)}
-	} else {
+	switch {
+	case !ok:
 		x.users.add(user, x.tree.Len()+1)
+	case l.items[i] == e:
+		r, _ := x.Rank(user, ties)
+		return Change{Old: e, Existed: true, OldRank: r, Rank: r}
+	default:
+		old := l.items[i]
+		w := x.remove(l, i, true, detail(ties))
+		c = Change{Old: old, Existed: true, OldRank: rankAt(w, ties)}
 	}
 	w, _ := x.tree.InsertWhere(e, detail(ties))
 	c.Rank = rankAt(w, ties)
@@ -282,21 +315,16 @@ func rankAt(w Where, ties Ties) int {
 
 // Position returns user's 0-based position in listing order.
 func (x *Index) Position(user uint32) (int, bool) {
-	e, ok := x.Get(user)
-	if !ok {
-		return 0, false
-	}
-	w, _ := x.tree.Where(e, PosOnly)
-	return w.Pos, true
+	_, w, ok := x.where(user, PosOnly)
+	return w.Pos, ok
 }
 
 // Rank returns user's 1-based rank under the tie policy.
 func (x *Index) Rank(user uint32, ties Ties) (int, bool) {
-	e, ok := x.Get(user)
+	_, w, ok := x.where(user, detail(ties))
 	if !ok {
 		return 0, false
 	}
-	w, _ := x.tree.Where(e, detail(ties))
 	return rankAt(w, ties), true
 }
 
