@@ -55,8 +55,8 @@ type Tree[E any] struct {
 	moved func(e E, h Handle)
 
 	root   *inner[E]
-	leaves []*leaf[E] // by leaf id; nil for freed ids
-	free   []uint32   // freed leaf ids, reused first
+	leaves []*leaf[E]  // by leaf id; nil for freed ids
+	free   []uint32    // freed leaf ids, reused first
 	inners []*inner[E] // by inner id, for leaf.parent; nil for freed ids
 	freeIn []uint32
 	n      int
@@ -85,9 +85,9 @@ type inner[E any] struct {
 	parent   *inner[E] // nil at the root
 	id       uint32    // index in Tree.inners
 	n        int32     // children
-	leafKids bool  // children are leaves (else inner nodes)
-	total    int   // entries below
-	heads    int   // group starts below
+	leafKids bool      // children are leaves (else inner nodes)
+	total    int       // entries below
+	heads    int       // group starts below
 	cnt      [innerCap]int32
 	hd       [innerCap]int32
 	// keys[j] is a lower bound of child j (j >= 1) and greater than every
