@@ -37,7 +37,8 @@ func lbEntries(n int, seed uint64) []leaderboard.Entry {
 // BenchmarkLeaderboard measures the index operations on a board of n users.
 // update moves a random user to a random score (Set); update+rank is the
 // per-event work, Update, which also returns the previous and the new rank;
-// set+rank is the same done as Set then Rank. Besides ns/op (wall clock) each
+// set+rank is the same done as Set then Rank; increment+rank is Update
+// with a small gain, as on metric and points boards. Besides ns/op (wall clock) each
 // reports cpu-ns/op, the process CPU time per operation, which stays
 // meaningful when other work shares the machine.
 func BenchmarkLeaderboard(b *testing.B) {
@@ -67,6 +68,12 @@ func BenchmarkLeaderboard(b *testing.B) {
 				x.Update(user(), rng.Int64N(lbScoreRange), 0, seq, leaderboard.Competition)
 			}},
 			{"set+rank", func() { x.Rank(update(), leaderboard.Competition) }},
+			{"increment+rank", func() { // a metric board: small gains, often within the leaf
+				u := user()
+				e, _ := x.Get(u)
+				seq++
+				x.Update(u, e.Score+rng.Int64N(100), 0, seq, leaderboard.Competition)
+			}},
 			{"top100", func() { dst = x.Top(100, leaderboard.Competition, dst[:0]) }},
 			{"around10", func() { dst, _ = x.Around(user(), 10, 10, leaderboard.Competition, dst[:0]) }},
 			{"select", func() { x.At(int(user())) }},

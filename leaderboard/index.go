@@ -197,6 +197,35 @@ func (x *Index) remove(l *leaf[Entry], i int32, want bool, d Detail) Where {
 	return x.tree.deleteAt(&p, l, i, want, d)
 }
 
+// move replaces l.items[i] with e and returns where the entry was and is.
+// When e falls strictly between two other entries of the same leaf (a small
+// score change, the common case on metric and points boards) it stays in the
+// leaf: no descent, only the leaf's shifts and the bottom-up path.
+func (x *Index) move(l *leaf[Entry], i int32, e Entry, want bool, d Detail) (before, after Where) {
+	t := x.tree
+	lo, hi := int32(0), l.n-1
+	if lo == i {
+		lo++
+	}
+	if hi == i {
+		hi--
+	}
+	if l.n > t.leafMin && lo < hi && t.cmp(l.items[lo], e) < 0 && t.cmp(e, l.items[hi]) < 0 {
+		var p path[Entry]
+		t.pathTo(l, &p)
+		before = t.deleteAt(&p, l, i, want, d) // l stays above leafMin: no rebalancing
+		j, _ := l.search(e, t.cmp)
+		t.insertAt(&p, l, j, e)
+		if want {
+			after = t.where(&p, l, j, d)
+		}
+		return before, after
+	}
+	before = x.remove(l, i, want, d)
+	after, _ = t.insert(e, want, d)
+	return before, after
+}
+
 // Get returns user's entry.
 func (x *Index) Get(user uint32) (Entry, bool) {
 	l, i, ok := x.locate(user)
@@ -219,8 +248,7 @@ func (x *Index) Set(user uint32, score, sub int64, reached uint64) (Entry, bool)
 	}
 	old := l.items[i]
 	if old != e {
-		x.remove(l, i, false, PosOnly)
-		x.tree.Insert(e)
+		x.move(l, i, e, false, PosOnly)
 	}
 	return old, true
 }
@@ -284,8 +312,8 @@ func (x *Index) Update(user uint32, score, sub int64, reached uint64, ties Ties)
 		return Change{Old: e, Existed: true, OldRank: r, Rank: r}
 	default:
 		old := l.items[i]
-		w := x.remove(l, i, true, detail(ties))
-		c = Change{Old: old, Existed: true, OldRank: rankAt(w, ties)}
+		before, after := x.move(l, i, e, true, detail(ties))
+		return Change{Old: old, Existed: true, OldRank: rankAt(before, ties), Rank: rankAt(after, ties)}
 	}
 	w, _ := x.tree.InsertWhere(e, detail(ties))
 	c.Rank = rankAt(w, ties)
