@@ -404,6 +404,7 @@ func (x *Index) Worst() (Entry, bool) { return x.tree.Select(x.tree.Len() - 1) }
 // With enough capacity in dst it does not allocate.
 func (x *Index) Range(offset, limit int, ties Ties, dst []Standing) []Standing {
 	offset = max(offset, 0)
+	limit = min(limit, x.Len()) // offset+limit cannot overflow
 	if limit <= 0 {
 		return dst
 	}
@@ -426,8 +427,9 @@ func (x *Index) Around(user uint32, above, below int, ties Ties, dst []Standing)
 	if !ok {
 		return dst, false
 	}
-	from := max(pos-max(above, 0), 0)
-	return x.Range(from, pos-from+1+max(below, 0), ties, dst), true
+	n := x.Len()
+	from := max(pos-min(max(above, 0), n), 0)
+	return x.Range(from, pos-from+1+min(max(below, 0), n), ties, dst), true
 }
 
 // Each calls fn with the standings from position offset on, in order, until

@@ -3,6 +3,7 @@ package leaderboard
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -209,6 +210,9 @@ func TestAround(t *testing.T) {
 	}
 	_, ok := x.Around(42, 1, 1, Competition, nil)
 	require.False(t, ok, "Around an absent user")
+	all, _ := x.Around(4, math.MaxInt, math.MaxInt, Competition, nil)
+	require.Len(t, all, 10, "Around(4, MaxInt, MaxInt) lists everyone")
+	require.Len(t, x.Range(3, math.MaxInt, Unique, nil), 7, "Range(3, MaxInt)")
 }
 
 func TestPercentileAndAhead(t *testing.T) {
