@@ -297,9 +297,9 @@ type Change struct {
 }
 
 // Update is Set that also returns the user's rank before and after under the
-// tie policy: what an event result reports. It costs two descents (the
-// removal and the insertion compute the ranks on their way), about half of
-// Rank, Set, Rank.
+// tie policy: what an event result reports. The removal and the insertion
+// compute the ranks on their way, so it costs about as much as Set alone,
+// and a small score change that stays within its leaf needs no descent.
 func (x *Index) Update(user uint32, score, sub int64, reached uint64, ties Ties) Change {
 	e := Entry{Score: score, Sub: sub, Reached: reached, User: user}
 	l, i, ok := x.locate(user)
