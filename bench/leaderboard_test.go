@@ -111,6 +111,34 @@ func BenchmarkLeaderboardDenseRank(b *testing.B) {
 	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
 }
 
+// BenchmarkLeaderboardTies measures a board of 1M users sharing 10 scores:
+// most tie groups span thousands of leaves, so competition and dense ranks
+// take the path that seeks the group's start.
+func BenchmarkLeaderboardTies(b *testing.B) {
+	const n = 1_000_000
+	es := lbEntries(n, 1)
+	for i := range es {
+		es[i].Score %= 10
+	}
+	x := leaderboard.New(leaderboard.Desc)
+	if err := x.Build(es); err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(8, 9))
+	seq := uint64(n)
+	for _, ties := range []leaderboard.Ties{leaderboard.Competition, leaderboard.Dense} {
+		b.Run("n=1M/op=update+rank/ties="+ties.String(), func(b *testing.B) {
+			b.ReportAllocs()
+			cpu := cpuTime()
+			for b.Loop() {
+				seq++
+				x.Update(rng.Uint32N(n), rng.Int64N(10), 0, seq, ties)
+			}
+			b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
 // BenchmarkLeaderboardBuild measures the rebuild at Open from stored scores,
 // unsorted (any key order) or already in board order.
 func BenchmarkLeaderboardBuild(b *testing.B) {
@@ -141,12 +169,21 @@ func BenchmarkLeaderboardBuild(b *testing.B) {
 }
 
 // BenchmarkLeaderboardMemory reports the live heap per entry of a 1M-user
-// board, lookup included: right after Build, and after a million random
-// updates have split and merged its leaves.
+// board, lookup included: right after Build, after a million random updates
+// have split and merged its leaves, and after a million small gains (scores
+// only climb, so entries drift to the front: the worst pattern for fill).
 func BenchmarkLeaderboardMemory(b *testing.B) {
 	const n = 1_000_000
-	for _, churn := range []int{0, n} {
-		b.Run(fmt.Sprintf("n=1M/updates=%d", churn), func(b *testing.B) {
+	workloads := []struct {
+		name string
+		next func(rng *rand.Rand, old leaderboard.Entry) int64
+	}{
+		{"updates=0", nil},
+		{"updates=1M-random", func(rng *rand.Rand, _ leaderboard.Entry) int64 { return rng.Int64N(lbScoreRange) }},
+		{"updates=1M-climbing", func(rng *rand.Rand, old leaderboard.Entry) int64 { return old.Score + rng.Int64N(1000) }},
+	}
+	for _, w := range workloads {
+		b.Run("n=1M/"+w.name, func(b *testing.B) {
 			var perEntry float64
 			for b.Loop() {
 				es := lbEntries(n, 1)
@@ -156,8 +193,10 @@ func BenchmarkLeaderboardMemory(b *testing.B) {
 					b.Fatal(err)
 				}
 				rng := rand.New(rand.NewPCG(6, 7))
-				for i := range churn {
-					x.Set(rng.Uint32N(n), rng.Int64N(lbScoreRange), 0, uint64(n+i))
+				for i := 0; w.next != nil && i < n; i++ {
+					u := rng.Uint32N(n)
+					old, _ := x.Get(u)
+					x.Set(u, w.next(rng, old), 0, uint64(n+i))
 				}
 				perEntry = float64(heapAlloc()-before) / n
 				runtime.KeepAlive(es) // counted in both readings
