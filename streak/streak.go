@@ -230,6 +230,10 @@ func (a *Activity) validate(now time.Time) error {
 	if a.At.IsZero() {
 		return gamifytype.Invalid("Activity.At", nil, "must be set")
 	}
+	if y := a.At.Year(); y < 1900 || y > 2200 {
+		// Instants are kept as int64 nanoseconds (years 1678..2262).
+		return gamifytype.Invalid("Activity.At", a.At, "must be between the years 1900 and 2200")
+	}
 	if a.At.After(now.Add(MaxFuture)) {
 		return gamifytype.Invalid("Activity.At", a.At, "must not be more than 48h after now")
 	}
