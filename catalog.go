@@ -26,11 +26,19 @@ type catalog struct {
 	lastStreakRef uint32
 	metricStreaks map[string][]*Streak // derived: active streaks counting a metric
 	defaultStreak *Streak              // derived: the streak event results report
+
+	boards       map[string]*Leaderboard
+	boardByRef   map[uint32]*Leaderboard
+	lastBoardRef uint32
+	metricBoards map[string][]*Leaderboard // derived: live boards ranking a metric
+	streakBoards map[string][]*Leaderboard // derived: live boards ranking a streak
 }
 
 func newCatalog() *catalog {
 	return &catalog{metrics: map[string]*Metric{}, metricByRef: map[uint32]*Metric{}, attrs: map[string]*Attribute{},
-		streaks: map[string]*Streak{}, streakByRef: map[uint32]*Streak{}, metricStreaks: map[string][]*Streak{}}
+		streaks: map[string]*Streak{}, streakByRef: map[uint32]*Streak{}, metricStreaks: map[string][]*Streak{},
+		boards: map[string]*Leaderboard{}, boardByRef: map[uint32]*Leaderboard{},
+		metricBoards: map[string][]*Leaderboard{}, streakBoards: map[string][]*Leaderboard{}}
 }
 
 func (c *catalog) clone() *catalog {
@@ -44,6 +52,11 @@ func (c *catalog) clone() *catalog {
 		lastStreakRef: c.lastStreakRef,
 		metricStreaks: c.metricStreaks,
 		defaultStreak: c.defaultStreak,
+		boards:        maps.Clone(c.boards),
+		boardByRef:    maps.Clone(c.boardByRef),
+		lastBoardRef:  c.lastBoardRef,
+		metricBoards:  c.metricBoards,
+		streakBoards:  c.streakBoards,
 	}
 }
 
@@ -53,7 +66,7 @@ const (
 	defAttribute = "attribute/"
 )
 
-func loadCatalog(tx *store.Tx) (*catalog, error) {
+func loadCatalog(tx *store.Tx, defaultTZ *time.Location) (*catalog, error) {
 	c := newCatalog()
 	err := tx.Scan(store.Definitions, nil, func(k, v []byte) error {
 		switch key := string(k); {
@@ -87,10 +100,13 @@ func loadCatalog(tx *store.Tx) (*catalog, error) {
 			s.def = d
 			c.streaks[s.Key], c.streakByRef[s.ref] = &s, &s
 			c.lastStreakRef = max(c.lastStreakRef, s.ref)
+		case strings.HasPrefix(key, defBoard):
+			return loadBoard(c, key, v, defaultTZ)
 		}
 		return nil
 	})
 	c.indexStreaks()
+	c.indexBoards()
 	return c, err
 }
 

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/gamifykit/gamify/leaderboard"
 	"github.com/gamifykit/gamify/ledger"
 	"github.com/gamifykit/gamify/store"
 )
@@ -91,6 +93,12 @@ func (e *Engine) Check(ctx context.Context) error {
 			return err
 		}
 		seen := map[key]bool{}
+		type runKey struct {
+			ref   uint32
+			run   int64
+			group string
+		}
+		stored := map[runKey]map[uint32]userBoard{}
 		err = tx.Scan(store.State, nil, func(k, v []byte) error {
 			uid := binary.BigEndian.Uint64(k)
 			id, ok := ids[uid]
@@ -120,6 +128,15 @@ func (e *Engine) Check(ctx context.Context) error {
 			if events != s.Events {
 				report("user %q: %d events, per-metric counts sum to %d", id, s.Events, events)
 			}
+			for _, ub := range s.Boards {
+				if ub.In {
+					rk := runKey{ub.Ref, ub.Run, ub.Group}
+					if stored[rk] == nil {
+						stored[rk] = map[uint32]userBoard{}
+					}
+					stored[rk][uint32(uid)] = ub
+				}
+			}
 			return nil
 		})
 		if err != nil {
@@ -129,6 +146,42 @@ func (e *Engine) Check(ctx context.Context) error {
 			if !seen[kk] {
 				report("ledger entries of uid %d metric %d have no stored total", kk.uid, kk.ref)
 			}
+		}
+		// Leaderboard indexes hold exactly the stored scores of unfinished runs.
+		e.boardsMu.RLock()
+		defer e.boardsMu.RUnlock()
+		for ref, rt := range e.boards {
+			rt.mu.RLock()
+			for start, run := range rt.runs {
+				for g, x := range run.groups {
+					if err := x.Check(); err != nil {
+						report("board %d run %d group %q: %v", ref, start, g, err)
+					}
+					want := stored[runKey{ref, start, g}]
+					if x.Len() != len(want) {
+						report("board %d run %d group %q: index holds %d entries, store %d", ref, start, g, x.Len(), len(want))
+					}
+					x.Each(0, TiesUnique, func(s leaderboard.Standing) bool {
+						ub, ok := want[s.User]
+						if !ok || ub.Score != s.Score || ub.Sub != s.Sub || ub.Reached != s.Reached {
+							report("board %d run %d group %q: uid %d indexed as %d/%d, stored %+v", ref, start, g, s.User, s.Score, s.Sub, ub)
+						}
+						return true
+					})
+					delete(stored, runKey{ref, start, g})
+				}
+			}
+			rt.mu.RUnlock()
+		}
+		for rk, users := range stored {
+			b := e.cat.Load().boardByRef[rk.ref]
+			if b == nil || !b.activated || b.archived {
+				continue
+			}
+			if _, end, ok := b.runAt(time.Unix(0, rk.run)); ok && !end.IsZero() && end.UnixNano() <= e.boards[rk.ref].finishedTo {
+				continue // a finished run: frozen in the store, no index
+			}
+			report("board %s run %d group %q: %d stored entries missing from the index", b.Key, rk.run, rk.group, len(users))
 		}
 		return nil
 	})

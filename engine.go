@@ -22,6 +22,9 @@ type Engine struct {
 	notify *notifier
 	sched  *scheduler
 
+	boardsMu sync.RWMutex // guards the boards map (each runtime has its own lock)
+	boards   map[uint32]*boardRuntime
+
 	stopRunner   context.CancelFunc // nil under a ManualClock
 	runnerExited chan struct{}
 
@@ -45,7 +48,7 @@ func Open(path string, opts *Options) (*Engine, error) {
 		return nil, fmt.Errorf("gamify: %w", err)
 	}
 	e := &Engine{opts: o, db: db, committerExited: make(chan struct{}), notify: newNotifier(o.NotifyBuffer),
-		sched: newScheduler(), runnerExited: make(chan struct{})}
+		sched: newScheduler(), runnerExited: make(chan struct{}), boards: map[uint32]*boardRuntime{}}
 	e.w = &writer{opts: o, log: o.Logger, db: db, eng: e, commits: make(chan *batch, 1)}
 	e.w.sealable.L = &e.w.mu
 	if err := e.w.reload(); err != nil {
@@ -119,6 +122,7 @@ func (f funcCmd) apply(w *writer, now time.Time) (any, error) {
 	t := w.begin(now)
 	v, err := f(t)
 	if err != nil {
+		t.rollback()
 		return nil, err
 	}
 	t.commit()

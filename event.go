@@ -201,6 +201,7 @@ func (c *trackCmd) apply(w *writer, now time.Time) (any, error) {
 			field = fmt.Sprintf("Events[%d]", i)
 		}
 		if err := t.track(field, &c.events[i], &out[i]); err != nil {
+			t.rollback()
 			return nil, err
 		}
 	}
@@ -297,7 +298,12 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 	res.EventID = strconv.FormatUint(seq, 10)
 	res.Total = total
 	if len(cat.metricStreaks[m.Key]) > 0 {
-		return t.trackStreaks(u, m, ev, res)
+		if err := t.trackStreaks(u, m, ev, res); err != nil {
+			return err
+		}
+	}
+	if len(cat.metricBoards[m.Key]) > 0 {
+		return t.trackBoards(u, m, ev, seq, res)
 	}
 	return nil
 }

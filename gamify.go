@@ -50,3 +50,6 @@ type Amount = gamifytype.Amount
 
 // AmountScale is the number of Amount units in 1.
 const AmountScale = gamifytype.AmountScale
+
+// AmountFromInt returns n as an Amount.
+func AmountFromInt(n int64) Amount { return gamifytype.AmountFromInt(n) }

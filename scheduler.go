@@ -59,26 +59,34 @@ func jobKey(id string) []byte { return []byte(id) }
 // its last completed one; a job never run before starts after now, and that
 // start is recorded so that downtime before its first run is caught up.
 func (e *Engine) register(ctx context.Context, j *job) error {
-	now := e.now()
-	v, err := e.admin(ctx, now, func(t *txn) (any, error) {
-		last, ok, err := t.w.jobLast(j.id)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			last = now
-			t.writes = append(t.writes, write{store.Jobs, jobKey(j.id), encodeJobTime(last)})
-		}
-		return last, nil
-	})
+	_, err := e.admin(ctx, e.now(), func(t *txn) (any, error) { return nil, t.registerJob(j) })
 	if err != nil {
 		return fmt.Errorf("register job %s: %w", j.id, err)
 	}
-	s := e.sched
+	return nil
+}
+
+// registerJob registers j as part of a command; the scheduler learns of it
+// when the command commits.
+func (t *txn) registerJob(j *job) error {
+	last, ok, err := t.w.jobLast(j.id)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		last = t.now
+		t.writes = append(t.writes, write{store.Jobs, jobKey(j.id), encodeJobTime(last)})
+	}
+	s := t.w.eng.sched
+	t.publish = append(t.publish, func() { s.add(j, last) })
+	return nil
+}
+
+func (s *scheduler) add(j *job, last time.Time) {
 	s.mu.Lock()
 	s.jobs[j.id] = j
 	delete(s.failures, j.id)
-	next := j.sched.Next(v.(time.Time))
+	next := j.sched.Next(last)
 	if next.IsZero() {
 		delete(s.next, j.id)
 		s.queue.Remove(j.id)
@@ -88,7 +96,6 @@ func (e *Engine) register(ctx context.Context, j *job) error {
 	}
 	s.mu.Unlock()
 	s.poke()
-	return nil
 }
 
 func (s *scheduler) poke() {
@@ -105,21 +112,23 @@ func encodeJobTime(t time.Time) []byte {
 // jobLast reads the last completed occurrence of a job from the store. Job
 // records are written only by admin commands, which commit before the
 // scheduler reads again, so the store is current.
-func (w *writer) jobLast(id string) (time.Time, bool, error) {
-	var t time.Time
-	var ok bool
-	err := w.db.View(func(tx *store.Tx) error {
-		b := tx.Get(store.Jobs, jobKey(id))
-		if b == nil {
-			return nil
-		}
-		if len(b) != 8 {
-			return fmt.Errorf("gamify: corrupt job record %s", id)
-		}
-		t, ok = time.Unix(0, int64(binary.BigEndian.Uint64(b))).UTC(), true
-		return nil
+func (w *writer) jobLast(id string) (last time.Time, ok bool, err error) {
+	err = w.db.View(func(tx *store.Tx) error {
+		last, ok, err = w.jobLastTx(tx, id)
+		return err
 	})
-	return t, ok, err
+	return last, ok, err
+}
+
+func (w *writer) jobLastTx(tx *store.Tx, id string) (time.Time, bool, error) {
+	b := tx.Get(store.Jobs, jobKey(id))
+	if b == nil {
+		return time.Time{}, false, nil
+	}
+	if len(b) != 8 {
+		return time.Time{}, false, fmt.Errorf("gamify: corrupt job record %s", id)
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(b))).UTC(), true, nil
 }
 
 // RunDue runs every job occurrence due at the clock's current time, in
@@ -248,6 +257,17 @@ func (e *Engine) runner(ctx context.Context) {
 const pruneBatch = 50_000
 
 func (e *Engine) registerBuiltinJobs() error {
+	cat := e.cat.Load()
+	for ref := uint32(1); ref <= cat.lastBoardRef; ref++ {
+		if b, ok := cat.boardByRef[ref]; ok && b.activated && !b.archived {
+			if _, err := e.admin(context.Background(), e.now(), func(t *txn) (any, error) {
+				t.registerBoard(b)
+				return nil, nil
+			}); err != nil {
+				return err
+			}
+		}
+	}
 	if e.opts.IdempotencyWindow > 0 {
 		hourly, err := schedule.ParseCron("@hourly", time.UTC)
 		if err != nil {

@@ -76,6 +76,7 @@ func (u *userRec) clone() *userRec {
 	c.p.DeviceTokens = slices.Clone(u.p.DeviceTokens)
 	c.s.Metrics = slices.Clone(u.s.Metrics)
 	c.s.Streaks = slices.Clone(u.s.Streaks) // streak.State values are never modified in place
+	c.s.Boards = slices.Clone(u.s.Boards)
 	return &c
 }
 
@@ -115,6 +116,7 @@ type userState struct {
 	LastEvent  int64
 	Metrics    []metricTotal // sorted by Ref
 	Streaks    []userStreak  // sorted by Ref
+	Boards     []userBoard   // sorted by (Ref, Run)
 }
 
 type metricTotal struct {
@@ -164,6 +166,24 @@ func (s *userState) marshal(b []byte) []byte {
 		b, _ = x.St.AppendBinary(b) // encoding a State cannot fail
 		binary.BigEndian.PutUint32(b[lenAt:], uint32(len(b)-lenAt-4))
 	}
+	b = binary.AppendUvarint(b, uint64(len(s.Boards)))
+	for _, x := range s.Boards {
+		b = binary.AppendUvarint(b, uint64(x.Ref))
+		b = binary.AppendVarint(b, x.Run)
+		b = binary.AppendVarint(b, x.Score)
+		b = binary.AppendVarint(b, x.Sub)
+		b = binary.AppendUvarint(b, x.Reached)
+		b = binary.AppendUvarint(b, uint64(len(x.Group)))
+		b = append(b, x.Group...)
+		var flags byte
+		if x.In {
+			flags |= 1
+		}
+		if x.Scored {
+			flags |= 2
+		}
+		b = append(b, flags)
+	}
 	return b
 }
 
@@ -205,6 +225,22 @@ func (s *userState) unmarshal(b []byte) error {
 	}
 	if len(s.Streaks) == 0 {
 		s.Streaks = nil
+	}
+	n = r.uvarint()
+	if n > uint64(len(r.b)) {
+		return errCorruptState
+	}
+	for range n {
+		x := userBoard{Ref: uint32(r.uvarint()), Run: r.varint(), Score: r.varint(), Sub: r.varint(), Reached: r.uvarint()}
+		l := r.uvarint()
+		if r.err || l >= uint64(len(r.b)) {
+			return errCorruptState
+		}
+		x.Group = string(r.b[:l])
+		flags := r.b[l]
+		r.b = r.b[l+1:]
+		x.In, x.Scored = flags&1 != 0, flags&2 != 0
+		s.Boards = append(s.Boards, x)
 	}
 	if r.err || len(r.b) != 0 {
 		return errCorruptState
@@ -450,13 +486,16 @@ func (w *writer) reload() error {
 			w.lastUID = binary.BigEndian.Uint64(b)
 		}
 		w.countersAt = [2]uint64{w.seq, w.lastUID}
-		cat, err := loadCatalog(tx)
+		cat, err := loadCatalog(tx, w.opts.DefaultTimezone)
 		if err != nil {
 			return err
 		}
 		w.cat = cat
 		w.eng.cat.Store(cat)
-		return w.rebuildStreakQueue(tx)
+		if err := w.rebuildStreakQueue(tx); err != nil {
+			return err
+		}
+		return w.rebuildBoards(tx)
 	})
 }
 
@@ -475,6 +514,7 @@ type txn struct {
 	cat     *catalog // replaced definitions, if the command changed any
 
 	streakDue []streakDueItem // users whose streak due time changed
+	undo      []indexUndo     // leaderboard index changes, undone if the command fails
 	seq       uint64
 	lastUID   uint64
 }
@@ -490,7 +530,7 @@ func (w *writer) begin(now time.Time) *txn {
 		w: w, now: now, seq: w.seq, lastUID: w.lastUID,
 		users: t.users, daily: t.daily, idem: t.idem,
 		entries: t.entries[:0], writes: t.writes[:0], publish: t.publish[:0], notes: t.notes[:0],
-		streakDue: t.streakDue[:0],
+		streakDue: t.streakDue[:0], undo: t.undo[:0],
 	}
 	return t
 }

@@ -341,7 +341,7 @@ func (n StreakLengthChanged) UserID() string { return n.User }
 
 // setStreak stores a user's new streak state, queues its next due time and
 // turns the effects into notifications.
-func (t *txn) setStreak(u *userRec, s *Streak, st streak.State, fx *streak.Effects, loc *time.Location) {
+func (t *txn) setStreak(u *userRec, s *Streak, st streak.State, fx *streak.Effects, loc *time.Location) error {
 	i, ok := u.s.streak(s.ref)
 	if !ok {
 		u.s.Streaks = slices.Insert(u.s.Streaks, i, userStreak{Ref: s.ref})
@@ -364,6 +364,10 @@ func (t *txn) setStreak(u *userRec, s *Streak, st streak.State, fx *streak.Effec
 	for _, tr := range fx.Transitions {
 		t.notes = append(t.notes, StreakLengthChanged{User: u.p.ID, Streak: s.Key, From: tr.From, To: tr.To, At: t.now})
 	}
+	if n := len(fx.Transitions); n > 0 && len(t.w.cat.streakBoards[s.Key]) > 0 {
+		return t.streakBoardsChanged(u, s, fx.Transitions[n-1].To)
+	}
+	return nil
 }
 
 type streakDueItem struct {
@@ -395,7 +399,9 @@ func (t *txn) trackStreaks(u *userRec, m *Metric, ev *validEvent, res *EventResu
 		if err != nil {
 			return err
 		}
-		t.setStreak(u, s, st, &fx, loc)
+		if err := t.setStreak(u, s, st, &fx, loc); err != nil {
+			return err
+		}
 		if s == cat.defaultStreak {
 			v := streak.View(d, st, t.now, loc)
 			res.Streak = &StreakResult{Key: s.Key, Length: v.Length, Extended: fx.Extended, Expires: v.Expires, AtRisk: v.AtRisk, Freezes: v.Freezes}
@@ -573,7 +579,9 @@ func (a StreaksAPI) bulkUsers(ctx context.Context, key string, users []string,
 				}
 				d := s.personalized(&u.p)
 				if st, fx, err = op(d, st, t.now, loc); err == nil {
-					t.setStreak(u, s, st, &fx, loc)
+					err = t.setStreak(u, s, st, &fx, loc)
+				}
+				if err == nil {
 					v := streak.View(d, st, t.now, loc)
 					out = append(out, StreakUserResult{User: id, Length: v.Length, Freezes: v.Freezes, Warning: warningText(fx.Warning)})
 				}
@@ -647,8 +655,7 @@ func (a StreaksAPI) userOp(ctx context.Context, key, user string,
 		if err != nil {
 			return nil, err
 		}
-		t.setStreak(u, s, st, &streak.Effects{}, loc)
-		return v, nil
+		return v, t.setStreak(u, s, st, &streak.Effects{}, loc)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("streak %s of %q: %w", key, user, err)
@@ -681,7 +688,9 @@ func (t *txn) advanceStreaks(items []string) error {
 		loc := t.w.userLocation(&u.p)
 		st, fx := streak.Advance(s.personalized(&u.p), u.s.Streaks[j].St, t.now, loc)
 		u.s.Streaks[j].Due = -1 // popped from the queue: make setStreak queue it again
-		t.setStreak(u, s, st, &fx, loc)
+		if err := t.setStreak(u, s, st, &fx, loc); err != nil {
+			return err
+		}
 	}
 	return nil
 }

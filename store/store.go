@@ -32,9 +32,10 @@ const (
 	Daily       Keyspace = "daily"       // uid|metric|day → change that local day
 	Idempotency Keyspace = "idem"        // uid|metric|key → event seq
 	Jobs        Keyspace = "jobs"        // job id → last completed time
+	Runs        Keyspace = "runs"        // board|run|group|position → frozen final standing
 )
 
-var allKeyspaces = []Keyspace{Meta, Definitions, Users, UserIDs, State, Ledger, Daily, Idempotency, Jobs}
+var allKeyspaces = []Keyspace{Meta, Definitions, Users, UserIDs, State, Ledger, Daily, Idempotency, Jobs, Runs}
 
 var schemaKey = []byte("schema")
 

@@ -1,0 +1,517 @@
+package gamify
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/gamifykit/gamify/gamifytype"
+	"github.com/gamifykit/gamify/leaderboard"
+	"github.com/gamifykit/gamify/store"
+)
+
+// The in-memory standings of leaderboards. Each board has a runtime holding
+// one counted B-tree index per (unfinished run, breakdown group), keyed by
+// the users' internal ids (dense integers, so the index needs no interner).
+//
+// The writer updates an index while it applies a command, so that the event
+// result can carry the rank; readers take the board's read lock. Readers may
+// therefore see a score whose batch is still being committed (a few
+// milliseconds at most); if that commit fails, the writer rebuilds every
+// index from the store before anything else runs. This departs from
+// DESIGN.md's "readers observe only committed state" for leaderboards only:
+// keeping a second, committed copy of every index would double their memory.
+
+type boardRuntime struct {
+	mu         sync.RWMutex        // guards runs and finishedTo
+	runs       map[int64]*runIndex // run start (Unix ns) → standings of a run not yet finished
+	finishedTo int64               // runs ending at or before this instant (Unix ns) are finished
+}
+
+type runIndex struct {
+	start, end int64 // end 0 when open-ended
+	groups     map[string]*leaderboard.Index
+}
+
+func (r *runIndex) group(g string, order BoardOrder) *leaderboard.Index {
+	x, ok := r.groups[g]
+	if !ok {
+		x = leaderboard.New(order)
+		r.groups[g] = x
+	}
+	return x
+}
+
+// boardRT returns the runtime of a board, creating it.
+func (e *Engine) boardRT(ref uint32) *boardRuntime {
+	e.boardsMu.RLock()
+	rt, ok := e.boards[ref]
+	e.boardsMu.RUnlock()
+	if ok {
+		return rt
+	}
+	e.boardsMu.Lock()
+	defer e.boardsMu.Unlock()
+	if rt, ok = e.boards[ref]; !ok {
+		rt = &boardRuntime{runs: map[int64]*runIndex{}}
+		e.boards[ref] = rt
+	}
+	return rt
+}
+
+// userBoard is a user's score in one run of one board.
+type userBoard struct {
+	Ref     uint32
+	Run     int64 // run start, Unix ns
+	Score   int64
+	Sub     int64
+	Reached uint64 // ledger sequence of the change that set the score
+	Group   string
+	In      bool // listed in the index (false: kept out by MaxParticipants)
+	Scored  bool // has a score (score boards start with none)
+}
+
+func (s *userState) board(ref uint32, run int64) (int, bool) {
+	return slices.BinarySearchFunc(s.Boards, userBoard{Ref: ref, Run: run}, func(x, y userBoard) int {
+		if x.Ref != y.Ref {
+			return cmpU32(x.Ref, y.Ref)
+		}
+		return cmpI64(x.Run, y.Run)
+	})
+}
+
+func cmpI64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// better reports whether (s1, u1) ranks strictly before (s2, u2) on a board.
+func better(order BoardOrder, s1, u1, s2, u2 int64) bool {
+	if order == Asc {
+		s1, u1, s2, u2 = -s1, -u1, -s2, -u2
+	}
+	return s1 > s2 || (s1 == s2 && u1 > u2)
+}
+
+// combine computes a user's new score from the stored one.
+type combine func(old userBoard) (score, sub int64)
+
+// scoreBoard updates a user's score in the run of b containing at and the
+// board's index, and reports the change in res.
+func (t *txn) scoreBoard(u *userRec, b *Leaderboard, at time.Time, reached uint64, f combine, res *[]LeaderboardChange) error {
+	start, end, ok := b.runAt(at)
+	if !ok || !b.inWindow(at, t.w.userLocation(&u.p)) {
+		return nil
+	}
+	rt := t.w.eng.boardRT(b.ref)
+	runKey, endKey := start.UnixNano(), int64(0)
+	if !end.IsZero() {
+		endKey = end.UnixNano()
+	}
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if endKey != 0 && endKey <= rt.finishedTo {
+		return nil // a late event for a finished run
+	}
+	i, found := u.s.board(b.ref, runKey)
+	if !found {
+		u.s.Boards = slices.Insert(u.s.Boards, i, userBoard{Ref: b.ref, Run: runKey})
+		t.pruneBoards(u, b.ref, rt.finishedTo)
+		i, _ = u.s.board(b.ref, runKey)
+	}
+	ub := &u.s.Boards[i]
+	score, sub := f(*ub)
+	if ub.Scored && score == ub.Score && sub == ub.Sub {
+		return nil
+	}
+	run, ok := rt.runs[runKey]
+	if !ok {
+		run = &runIndex{start: runKey, end: endKey, groups: map[string]*leaderboard.Index{}}
+		rt.runs[runKey] = run
+	}
+	group := b.group(&u.p)
+	uid := uint32(u.p.UID)
+	oldRank := 0
+	if ub.In && ub.Group != group { // the user's attributes moved them to another group
+		if x, ok := run.groups[ub.Group]; ok {
+			t.saveIndex(rt, runKey, ub.Group, x, uid)
+			x.Remove(uid)
+		}
+		ub.In = false
+	}
+	ub.Score, ub.Sub, ub.Reached, ub.Group, ub.Scored = score, sub, reached, group, true
+	x := run.group(group, b.Order)
+	change := LeaderboardChange{Key: b.Key, Group: group}
+	full := b.MaxParticipants > 0 && x.Len() >= b.MaxParticipants
+	switch {
+	case ub.In || !full:
+		t.saveIndex(rt, runKey, group, x, uid)
+		c := x.Update(uid, score, sub, reached, b.Ties)
+		oldRank, change.Rank = c.OldRank, c.Rank
+		ub.In = true
+	default:
+		worst, _ := x.Worst()
+		if !better(b.Order, score, sub, worst.Score, worst.Sub) {
+			change.Threshold = Amount(worst.Score)
+			*res = append(*res, change) // the score counts but does not enter the board
+			return nil
+		}
+		t.saveIndex(rt, runKey, group, x, worst.User)
+		x.Remove(worst.User)
+		if err := t.evicted(uint64(worst.User), b.ref, runKey); err != nil {
+			return err
+		}
+		t.saveIndex(rt, runKey, group, x, uid)
+		change.Rank = x.Update(uid, score, sub, reached, b.Ties).Rank
+		ub.In = true
+	}
+	change.PreviousRank = oldRank
+	if b.MaxParticipants > 0 && x.Len() >= b.MaxParticipants {
+		w, _ := x.Worst()
+		change.Threshold = Amount(w.Score)
+	}
+	*res = append(*res, change)
+	return nil
+}
+
+// pruneBoards drops a user's scores in finished runs of a board.
+func (t *txn) pruneBoards(u *userRec, ref uint32, finishedTo int64) {
+	b := t.w.cat.boardByRef[ref]
+	u.s.Boards = slices.DeleteFunc(u.s.Boards, func(x userBoard) bool {
+		if x.Ref != ref {
+			return false
+		}
+		_, end, ok := b.runAt(time.Unix(0, x.Run))
+		return ok && !end.IsZero() && end.UnixNano() <= finishedTo
+	})
+}
+
+// evicted marks a user pushed off a full board.
+func (t *txn) evicted(uid uint64, ref uint32, run int64) error {
+	var id []byte
+	if err := t.w.db.View(func(tx *store.Tx) error {
+		id = bytes.Clone(tx.Get(store.UserIDs, uidKey(uid)))
+		return nil
+	}); err != nil {
+		return err
+	}
+	if id == nil { // created in this very batch: search the working state
+		for _, u := range t.w.users {
+			if u.p.UID == uid {
+				id = []byte(u.p.ID)
+			}
+		}
+	}
+	u, err := t.user(string(id), false)
+	if err != nil || u == nil {
+		return cmpErr(err, fmt.Errorf("gamify: evicted uid %d has no user", uid))
+	}
+	if i, ok := u.s.board(ref, run); ok {
+		u.s.Boards[i].In = false
+	}
+	return nil
+}
+
+// trackBoards updates the metric boards of an event.
+func (t *txn) trackBoards(u *userRec, m *Metric, ev *validEvent, seq uint64, res *EventResult) error {
+	for _, b := range t.w.cat.metricBoards[m.Key] {
+		v := int64(ev.value)
+		if err := t.scoreBoard(u, b, ev.at, seq, func(old userBoard) (int64, int64) { return old.Score + v, 0 }, &res.Leaderboards); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// streakBoardsChanged updates streak boards after a length transition.
+func (t *txn) streakBoardsChanged(u *userRec, s *Streak, length int) error {
+	var ignored []LeaderboardChange
+	for _, b := range t.w.cat.streakBoards[s.Key] {
+		if err := t.scoreBoard(u, b, t.now, t.nextSeq(), func(userBoard) (int64, int64) { return int64(AmountFromInt(int64(length))), 0 }, &ignored); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Submit records a score on a score board with the board's operator and
+// returns the user's standing. The user is created on first sight.
+func (a LeaderboardsAPI) Submit(ctx context.Context, key, user string, score, subscore float64) (LeaderboardChange, error) {
+	if err := a.e.live(); err != nil {
+		return LeaderboardChange{}, err
+	}
+	var errs []error
+	errs = append(errs, validateUserID("Submit.User", user))
+	sc, err := gamifytype.ParseAmount("Submit.Score", score)
+	errs = append(errs, err)
+	sub, err := gamifytype.ParseAmount("Submit.Subscore", subscore)
+	errs = append(errs, err)
+	b, ok := a.e.cat.Load().boards[key]
+	if !ok || b.archived || b.RankBy != RankByScore {
+		errs = append(errs, gamifytype.Invalid("Submit.Board", key, "is not a score board"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return LeaderboardChange{}, err
+	}
+	now := a.e.now()
+	v, err := a.e.do(ctx, funcCmd(func(t *txn) (any, error) {
+		b, ok := t.w.cat.boards[key]
+		if !ok || b.archived || !b.activated {
+			return nil, fmt.Errorf("leaderboard %s is not active: %w", key, ErrConflict)
+		}
+		if b.status(t.now) != BoardActive {
+			return nil, fmt.Errorf("leaderboard %s is %s: %w", key, b.status(t.now), ErrConflict)
+		}
+		u, err := t.user(user, true)
+		if err != nil {
+			return nil, err
+		}
+		s, ss := int64(sc), int64(sub)
+		var overflow bool
+		var changes []LeaderboardChange
+		err = t.scoreBoard(u, b, t.now, t.nextSeq(), func(old userBoard) (int64, int64) {
+			switch {
+			case b.Operator == OpSet || !old.Scored:
+				if b.Operator == OpDecr {
+					return -s, ss
+				}
+				return s, ss
+			case b.Operator == OpIncr:
+				n, ok := Amount(old.Score).Add(Amount(s))
+				overflow = !ok
+				return int64(n), ss
+			case b.Operator == OpDecr:
+				n, ok := Amount(old.Score).Add(Amount(-s))
+				overflow = !ok
+				return int64(n), ss
+			case better(b.Order, s, ss, old.Score, old.Sub):
+				return s, ss
+			}
+			return old.Score, old.Sub
+		}, &changes)
+		if overflow {
+			return nil, gamifytype.Invalid("Submit.Score", score, "would overflow the stored score")
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(changes) == 0 { // unchanged (a worse best): report the standing
+			rt := t.w.eng.boardRT(b.ref)
+			start, _, _ := b.runAt(t.now)
+			c := LeaderboardChange{Key: key, Group: b.group(&u.p)}
+			rt.mu.RLock()
+			if run, ok := rt.runs[start.UnixNano()]; ok {
+				if x, ok := run.groups[c.Group]; ok {
+					c.Rank, _ = x.Rank(uint32(u.p.UID), b.Ties)
+				}
+			}
+			rt.mu.RUnlock()
+			c.PreviousRank = c.Rank
+			return c, nil
+		}
+		return changes[0], nil
+	}), now, a.e.opts.Durability == Durable)
+	if err != nil {
+		return LeaderboardChange{}, fmt.Errorf("submit to %s for %q: %w", key, user, err)
+	}
+	return v.(LeaderboardChange), nil
+}
+
+// registerBoard (re)registers the rollover job of an activated board.
+func (t *txn) registerBoard(b *Leaderboard) {
+	ref := b.ref
+	_ = t.registerJob(&job{id: "leaderboard/" + b.Key, sched: boundaries{b}, run: func(t *txn, due time.Time) error {
+		return t.rollover(ref, due)
+	}})
+}
+
+// rollover finishes the runs of a board that end at or before due, freezing
+// their final standings in the store, and announces the run starting at due.
+func (t *txn) rollover(ref uint32, due time.Time) error {
+	b, ok := t.w.cat.boardByRef[ref]
+	if !ok || b.archived || !b.activated {
+		return nil
+	}
+	rt := t.w.eng.boardRT(ref)
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	dueNs := due.UnixNano()
+	if pstart, pend, ok := b.runAt(due.Add(-time.Nanosecond)); ok && pend.Equal(due) {
+		n := 0
+		if run, ok := rt.runs[pstart.UnixNano()]; ok {
+			n = t.freeze(b, run)
+		}
+		t.writes = append(t.writes, write{store.Runs, runSummaryKey(ref, pstart.UnixNano()), runSummary(pend, n)})
+		t.notes = append(t.notes, LeaderboardFinished{Board: b.Key, RunStart: pstart, RunEnd: pend, Participants: n})
+	}
+	for start, run := range rt.runs {
+		if run.end != 0 && run.end <= dueNs {
+			delete(rt.runs, start)
+		}
+	}
+	rt.finishedTo = max(rt.finishedTo, dueNs)
+	if start, end, ok := b.runAt(due); ok && start.Equal(due) {
+		t.notes = append(t.notes, LeaderboardStarted{Board: b.Key, RunStart: start, RunEnd: end})
+	}
+	return nil
+}
+
+// freeze writes the final standings of a run; it returns the participants.
+func (t *txn) freeze(b *Leaderboard, run *runIndex) int {
+	n := 0
+	for g, x := range run.groups {
+		x.Each(0, b.Ties, func(s leaderboard.Standing) bool {
+			v := binary.AppendUvarint(nil, uint64(s.User))
+			v = binary.AppendVarint(v, s.Score)
+			v = binary.AppendVarint(v, s.Sub)
+			v = binary.AppendUvarint(v, uint64(s.Rank))
+			t.writes = append(t.writes, write{store.Runs, runRowKey(b.ref, run.start, g, s.Position), v})
+			n++
+			return true
+		})
+	}
+	return n
+}
+
+// Keys of frozen runs: ref | run start | 0 | group | 0 | position for rows,
+// ref | run start | 1 for the run's summary.
+func runPrefix(ref uint32, run int64) []byte {
+	k := binary.BigEndian.AppendUint32(nil, ref)
+	return binary.BigEndian.AppendUint64(k, uint64(run))
+}
+
+func runRowKey(ref uint32, run int64, group string, pos int) []byte {
+	k := append(runPrefix(ref, run), 0)
+	k = append(append(k, group...), 0)
+	return binary.BigEndian.AppendUint32(k, uint32(pos))
+}
+
+func runSummaryKey(ref uint32, run int64) []byte { return append(runPrefix(ref, run), 1) }
+
+func runSummary(end time.Time, n int) []byte {
+	v := binary.AppendVarint(nil, end.UnixNano())
+	return binary.AppendUvarint(v, uint64(n))
+}
+
+// rebuildBoards rebuilds every board's indexes from stored scores: at Open
+// and after a failed commit.
+func (w *writer) rebuildBoards(tx *store.Tx) error {
+	e := w.eng
+	e.boardsMu.Lock()
+	e.boards = map[uint32]*boardRuntime{}
+	e.boardsMu.Unlock()
+	type key struct {
+		ref   uint32
+		run   int64
+		group string
+	}
+	entries := map[key][]leaderboard.Entry{}
+	for ref := uint32(1); ref <= w.cat.lastBoardRef; ref++ {
+		b, ok := w.cat.boardByRef[ref]
+		if !ok || !b.activated || b.archived {
+			continue
+		}
+		last, _, err := w.jobLastTx(tx, "leaderboard/"+b.Key)
+		if err != nil {
+			return err
+		}
+		e.boardRT(ref).finishedTo = last.UnixNano()
+	}
+	if len(e.boards) == 0 {
+		return nil
+	}
+	err := tx.Scan(store.State, nil, func(k, v []byte) error {
+		var s userState
+		if err := s.unmarshal(v); err != nil {
+			return fmt.Errorf("uid %x: %w", k, err)
+		}
+		uid := uint32(binary.BigEndian.Uint64(k))
+		for _, ub := range s.Boards {
+			if !ub.In {
+				continue
+			}
+			rt, ok := e.boards[ub.Ref]
+			if !ok {
+				continue
+			}
+			b := w.cat.boardByRef[ub.Ref]
+			_, end, ok := b.runAt(time.Unix(0, ub.Run))
+			if !ok || (!end.IsZero() && end.UnixNano() <= rt.finishedTo) {
+				continue
+			}
+			kk := key{ub.Ref, ub.Run, ub.Group}
+			entries[kk] = append(entries[kk], leaderboard.Entry{Score: ub.Score, Sub: ub.Sub, Reached: ub.Reached, User: uid})
+			if _, ok := rt.runs[ub.Run]; !ok {
+				var endNs int64
+				if !end.IsZero() {
+					endNs = end.UnixNano()
+				}
+				rt.runs[ub.Run] = &runIndex{start: ub.Run, end: endNs, groups: map[string]*leaderboard.Index{}}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for k, es := range entries {
+		b := w.cat.boardByRef[k.ref]
+		if err := e.boards[k.ref].runs[k.run].group(k.group, b.Order).Build(es); err != nil {
+			return fmt.Errorf("gamify: rebuild leaderboard %s: %w", b.Key, err)
+		}
+	}
+	return nil
+}
+
+// indexUndo restores one index entry if the command that changed it fails:
+// indexes change while a command applies (see the top of this file), but a
+// failed command must leave no trace.
+type indexUndo struct {
+	x    *leaderboard.Index
+	rt   *boardRuntime
+	user uint32
+	old  leaderboard.Entry
+	had  bool
+}
+
+// saveIndex records the entry of user in x before it changes. rt.mu is held.
+func (t *txn) saveIndex(rt *boardRuntime, run int64, group string, x *leaderboard.Index, user uint32) {
+	old, had := x.Get(user)
+	t.undo = append(t.undo, indexUndo{x: x, rt: rt, user: user, old: old, had: had})
+}
+
+// rollback undoes the index changes of a failed command, newest first.
+func (t *txn) rollback() {
+	for i := len(t.undo) - 1; i >= 0; i-- {
+		u := t.undo[i]
+		u.rt.mu.Lock()
+		if u.had {
+			u.x.Set(u.user, u.old.Score, u.old.Sub, u.old.Reached)
+		} else {
+			u.x.Remove(u.user)
+		}
+		u.rt.mu.Unlock()
+	}
+	t.undo = t.undo[:0]
+}
+
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+func sortRows(rows []BoardRow) {
+	slices.SortStableFunc(rows, func(x, y BoardRow) int {
+		if x.Rank != y.Rank {
+			return x.Rank - y.Rank
+		}
+		return 0
+	})
+}

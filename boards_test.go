@@ -1,0 +1,367 @@
+package gamify_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gamifykit/gamify"
+)
+
+var ny = func() *time.Location { l, _ := time.LoadLocation("America/New_York"); return l }()
+
+// boardEngine has metric "xp" and an activated board over it, with a clock
+// at 2026-03-06 12:00 New York time (the Friday before the DST change).
+func boardEngine(t *testing.T, opts *gamify.Options, b gamify.Leaderboard) *testEngine {
+	t.Helper()
+	ctx := context.Background()
+	eng := openTest(t, opts)
+	eng.clock.Set(time.Date(2026, 3, 6, 12, 0, 0, 0, ny))
+	mustMetric(t, eng.Engine, "xp")
+	if b.Key == "" {
+		b.Key = "board"
+	}
+	b.Name = "Board"
+	if b.RankBy == "" {
+		b.RankBy, b.Metric = gamify.RankByMetric, "xp"
+	}
+	if b.TZ == "" {
+		b.TZ = "America/New_York"
+	}
+	_, err := eng.Leaderboards().Create(ctx, b)
+	require.NoError(t, err)
+	_, err = eng.Leaderboards().Activate(ctx, b.Key)
+	require.NoError(t, err)
+	return eng
+}
+
+func xp(t *testing.T, eng *testEngine, user string, v float64) gamify.EventResult {
+	t.Helper()
+	r, err := eng.Track(context.Background(), gamify.Event{Metric: "xp", User: user, Value: v})
+	require.NoError(t, err)
+	return r
+}
+
+func standings(t *testing.T, eng *testEngine, q gamify.BoardQuery) []string {
+	t.Helper()
+	p, err := eng.Leaderboards().Rankings(context.Background(), "board", q)
+	require.NoError(t, err)
+	var out []string
+	for _, r := range p.Rows {
+		out = append(out, fmt.Sprintf("%d:%s:%s", r.Rank, r.User, r.Score))
+	}
+	return out
+}
+
+func TestBoardRanksEventsWithTiePolicies(t *testing.T) {
+	for _, c := range []struct {
+		ties gamify.TiePolicy
+		want []string
+	}{
+		{gamify.TiesCompetition, []string{"1:a:30", "2:b:20", "2:c:20", "4:d:10"}},
+		{gamify.TiesDense, []string{"1:a:30", "2:b:20", "2:c:20", "3:d:10"}},
+		{gamify.TiesUnique, []string{"1:a:30", "2:b:20", "3:c:20", "4:d:10"}},
+	} {
+		t.Run(c.ties.String(), func(t *testing.T) {
+			eng := boardEngine(t, nil, gamify.Leaderboard{Ties: c.ties})
+			r := xp(t, eng, "c", 20) // c reaches 20 before b: listed first... until b's tie
+			require.Equal(t, []gamify.LeaderboardChange{{Key: "board", Rank: 1}}, r.Leaderboards)
+			xp(t, eng, "d", 10)
+			xp(t, eng, "b", 5)
+			xp(t, eng, "b", 15)
+			r = xp(t, eng, "a", 30)
+			require.Equal(t, 1, r.Leaderboards[0].Rank)
+			require.Equal(t, 0, r.Leaderboards[0].PreviousRank)
+			// Within a tie whoever reached the score first is listed first:
+			// c reached 20 before b did.
+			got := standings(t, eng, gamify.BoardQuery{})
+			want := append([]string(nil), c.want...)
+			want[1], want[2] = want[1][:2]+"c:20", want[2][:2]+"b:20"
+			require.Equal(t, want, got)
+		})
+	}
+}
+
+func TestBoardAscendingAndPreviousRank(t *testing.T) {
+	eng := boardEngine(t, nil, gamify.Leaderboard{Order: gamify.Asc})
+	xp(t, eng, "slow", 50)
+	xp(t, eng, "fast", 10)
+	r := xp(t, eng, "slow", -45) // 5: now the lowest, first on an ascending board
+	require.Equal(t, gamify.LeaderboardChange{Key: "board", Rank: 1, PreviousRank: 2}, r.Leaderboards[0])
+	require.Equal(t, []string{"1:slow:5", "2:fast:10"}, standings(t, eng, gamify.BoardQuery{}))
+}
+
+func TestBoardRunRolloverAtLocalMidnightAcrossDST(t *testing.T) {
+	ctx := context.Background()
+	eng := boardEngine(t, nil, gamify.Leaderboard{RunEvery: 1, RunUnit: gamify.RunDay})
+	var mu sync.Mutex
+	var finished []gamify.LeaderboardFinished
+	sub := eng.Subscribe(func(n gamify.Notification) {
+		if f, ok := n.(gamify.LeaderboardFinished); ok {
+			mu.Lock()
+			finished = append(finished, f)
+			mu.Unlock()
+		}
+	})
+	defer sub.Close()
+	// Saturday 7 March, then Sunday 8 March (a 23-hour day in New York).
+	eng.clock.Set(time.Date(2026, 3, 7, 23, 30, 0, 0, ny))
+	xp(t, eng, "ana", 5)
+	xp(t, eng, "bob", 7)
+	eng.clock.Set(time.Date(2026, 3, 8, 23, 59, 0, 0, ny))
+	n, err := eng.RunDue(ctx)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, n, 1)
+	xp(t, eng, "ana", 1)
+	eng.clock.Set(time.Date(2026, 3, 9, 0, 0, 0, 0, ny))
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(finished) >= 3 }, 5*time.Second, time.Millisecond)
+	mu.Lock()
+	sunday := finished[len(finished)-1]
+	mu.Unlock()
+	require.Equal(t, time.Date(2026, 3, 8, 0, 0, 0, 0, ny), sunday.RunStart.In(ny))
+	require.Equal(t, 23*time.Hour, sunday.RunEnd.Sub(sunday.RunStart), "the DST day's run is 23 hours long")
+	require.Equal(t, 1, sunday.Participants)
+
+	// Saturday's run is frozen and still queryable by date.
+	p, err := eng.Leaderboards().Rankings(ctx, "board", gamify.BoardQuery{At: time.Date(2026, 3, 7, 12, 0, 0, 0, ny)})
+	require.NoError(t, err)
+	require.True(t, p.Finished)
+	require.Equal(t, []gamify.BoardRow{{Rank: 1, User: "bob", Score: 7 * gamify.AmountScale}, {Rank: 2, User: "ana", Score: 5 * gamify.AmountScale}}, p.Rows)
+	// A late event for Saturday no longer counts.
+	r, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 100, Time: time.Date(2026, 3, 7, 22, 0, 0, 0, ny)})
+	require.NoError(t, err)
+	require.Empty(t, r.Leaderboards)
+	p, err = eng.Leaderboards().Rankings(ctx, "board", gamify.BoardQuery{At: time.Date(2026, 3, 7, 12, 0, 0, 0, ny)})
+	require.NoError(t, err)
+	require.Equal(t, "5", p.Rows[1].Score.String(), "a finished run's standings are frozen")
+	// Monday's run starts empty.
+	require.Empty(t, standings(t, eng, gamify.BoardQuery{}))
+	runs, err := eng.Leaderboards().Runs(ctx, "board", 10)
+	require.NoError(t, err)
+	require.Len(t, runs, 3) // Friday, Saturday, Sunday
+	require.Equal(t, 2, runs[1].Participants)
+}
+
+func TestBoardMaxParticipantsEvictsTheLowest(t *testing.T) {
+	ctx := context.Background()
+	eng := boardEngine(t, nil, gamify.Leaderboard{MaxParticipants: 2})
+	xp(t, eng, "a", 10)
+	r := xp(t, eng, "b", 20)
+	require.Equal(t, gamify.Amount(10*gamify.AmountScale), r.Leaderboards[0].Threshold, "full: the entry threshold is the lowest score")
+	r = xp(t, eng, "c", 10) // ties the lowest: does not beat it
+	require.Equal(t, 0, r.Leaderboards[0].Rank)
+	require.Equal(t, []string{"1:b:20", "2:a:10"}, standings(t, eng, gamify.BoardQuery{}))
+	r = xp(t, eng, "c", 5) // 15 beats a, who leaves
+	require.Equal(t, 2, r.Leaderboards[0].Rank)
+	require.Equal(t, []string{"1:b:20", "2:c:15"}, standings(t, eng, gamify.BoardQuery{}))
+	_, err := eng.Leaderboards().UserRank(ctx, "board", "a")
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+	eng.reopen(t) // the membership survives a restart (checked by Check at cleanup too)
+	require.Equal(t, []string{"1:b:20", "2:c:15"}, standings(t, eng, gamify.BoardQuery{}))
+}
+
+func TestBoardBreakdownGroupsAreIsolated(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	mustMetric(t, eng.Engine, "xp")
+	_, err := eng.Attributes().Create(ctx, gamify.Attribute{Key: "country", Name: "Country", Type: gamify.UserAttribute})
+	require.NoError(t, err)
+	_, err = eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "board", Name: "B", RankBy: gamify.RankByMetric, Metric: "xp",
+		Breakdown: []string{"country"}, MaxParticipants: 1})
+	require.NoError(t, err)
+	_, err = eng.Leaderboards().Activate(ctx, "board")
+	require.NoError(t, err)
+	for _, u := range []struct {
+		id, country string
+		v           float64
+	}{{"fr1", "FR", 5}, {"de1", "DE", 1}, {"fr2", "FR", 9}} {
+		_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: u.id, Value: u.v, Profile: &gamify.UserInput{Attributes: map[string]string{"country": u.country}}})
+		require.NoError(t, err)
+	}
+	require.Equal(t, []string{"1:fr2:9"}, standings(t, eng, gamify.BoardQuery{Group: "country=FR"}), "the cap applies per group")
+	require.Equal(t, []string{"1:de1:1"}, standings(t, eng, gamify.BoardQuery{Group: "country=DE"}))
+	ur, err := eng.Leaderboards().UserRank(ctx, "board", "de1")
+	require.NoError(t, err)
+	require.Equal(t, gamify.UserRank{Board: "board", Group: "country=DE", Rank: 1, Score: gamify.AmountScale, Participants: 1}, ur)
+}
+
+func TestBoardAroundAndRelativeOffset(t *testing.T) {
+	ctx := context.Background()
+	eng := boardEngine(t, nil, gamify.Leaderboard{})
+	for i := 1; i <= 6; i++ {
+		xp(t, eng, fmt.Sprintf("u%d", i), float64(i*10)) // u6 first ... u1 last
+	}
+	top, err := eng.Leaderboards().Around(ctx, "board", "u6", 2, 2)
+	require.NoError(t, err)
+	require.Equal(t, []string{"u6", "u5", "u4"}, users(top.Rows), "around rank 1: nobody above")
+	last, err := eng.Leaderboards().Around(ctx, "board", "u1", 2, 2)
+	require.NoError(t, err)
+	require.Equal(t, []string{"u3", "u2", "u1"}, users(last.Rows), "around the last rank: nobody below")
+	require.Equal(t, []string{"3:u4:40", "4:u3:30"}, standings(t, eng, gamify.BoardQuery{User: "u5", Offset: 1, Limit: 2}))
+	friends, err := eng.Leaderboards().Ranks(ctx, "board", []string{"u2", "nobody", "u5"})
+	require.NoError(t, err)
+	require.Equal(t, []string{"u5", "u2"}, users(friends))
+	ur, err := eng.Leaderboards().UserRank(ctx, "board", "u3")
+	require.NoError(t, err)
+	require.InDelta(t, 100*2.0/6, ur.Percentile, 1e-9)
+}
+
+func users(rows []gamify.BoardRow) []string {
+	var out []string
+	for _, r := range rows {
+		out = append(out, r.User)
+	}
+	return out
+}
+
+func TestScoreBoardOperators(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		op        gamify.ScoreOperator
+		order     gamify.BoardOrder
+		subs      [][2]float64
+		wantScore string
+		wantSub   string
+	}{
+		// best compares the whole pair: (10, 1) beats (10, 0) and (9, 9).
+		{gamify.OpBest, gamify.Desc, [][2]float64{{9, 9}, {10, 0}, {10, 1}, {8, 100}}, "10", "1"},
+		// ascending best: the lowest time wins; never a mix of two submissions.
+		{gamify.OpBest, gamify.Asc, [][2]float64{{30, 5}, {25, 9}, {25, 10}, {40, 0}}, "25", "9"},
+		{gamify.OpSet, gamify.Desc, [][2]float64{{9, 9}, {3, 1}}, "3", "1"},
+		{gamify.OpIncr, gamify.Desc, [][2]float64{{9, 1}, {3, 2}}, "12", "2"},
+		{gamify.OpDecr, gamify.Desc, [][2]float64{{9, 1}, {3, 2}}, "-12", "2"},
+	} {
+		t.Run(string(c.op)+"/"+c.order.String(), func(t *testing.T) {
+			eng := boardEngine(t, nil, gamify.Leaderboard{RankBy: gamify.RankByScore, Operator: c.op, Order: c.order})
+			for _, s := range c.subs {
+				_, err := eng.Leaderboards().Submit(ctx, "board", "ana", s[0], s[1])
+				require.NoError(t, err)
+			}
+			ur, err := eng.Leaderboards().UserRank(ctx, "board", "ana")
+			require.NoError(t, err)
+			require.Equal(t, c.wantScore, ur.Score.String())
+			require.Equal(t, c.wantSub, ur.Subscore.String())
+		})
+	}
+}
+
+func TestBoardLifecycle(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	mustMetric(t, eng.Engine, "xp")
+	start := gamify.Date{Year: 2026, Month: 3, Day: 10}
+	end := gamify.Date{Year: 2026, Month: 3, Day: 11}
+	b, err := eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "cup", Name: "Cup", RankBy: gamify.RankByMetric, Metric: "xp", Start: start, End: end})
+	require.NoError(t, err)
+	require.Equal(t, gamify.BoardInactive, b.Status)
+	b.Name = "The Cup"
+	b.Metric = "xp"
+	_, err = eng.Leaderboards().Update(ctx, b)
+	require.NoError(t, err, "inactive boards are editable")
+	b, err = eng.Leaderboards().Activate(ctx, "cup")
+	require.NoError(t, err)
+	require.Equal(t, gamify.BoardScheduled, b.Status)
+	b.RankBy, b.Streak, b.Metric = gamify.RankByScore, "", ""
+	_, err = eng.Leaderboards().Update(ctx, b)
+	require.ErrorIs(t, err, gamify.ErrInvalid, "rank-by changes only while inactive")
+
+	r := xp(t, eng, "ana", 5)
+	require.Empty(t, r.Leaderboards, "not started yet")
+	eng.clock.Set(time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC))
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	got, err := eng.Leaderboards().Get(ctx, "cup")
+	require.NoError(t, err)
+	require.Equal(t, gamify.BoardActive, got.Status)
+	r = xp(t, eng, "ana", 5)
+	require.Len(t, r.Leaderboards, 1)
+	eng.clock.Set(time.Date(2026, 3, 12, 0, 0, 0, 0, time.UTC))
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	got, err = eng.Leaderboards().Get(ctx, "cup")
+	require.NoError(t, err)
+	require.Equal(t, gamify.BoardFinished, got.Status)
+	r = xp(t, eng, "ana", 5)
+	require.Empty(t, r.Leaderboards, "finished boards track nothing")
+	list, err := eng.Leaderboards().List(ctx, gamify.BoardListOptions{})
+	require.NoError(t, err)
+	require.Empty(t, list)
+	list, err = eng.Leaderboards().List(ctx, gamify.BoardListOptions{IncludeFinished: true})
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	p, err := eng.Leaderboards().Rankings(ctx, "cup", gamify.BoardQuery{At: time.Date(2026, 3, 11, 0, 0, 0, 0, time.UTC)})
+	require.NoError(t, err)
+	require.True(t, p.Finished)
+	require.Equal(t, []string{"ana"}, users(p.Rows))
+}
+
+func TestStreakBoardRanksLength(t *testing.T) {
+	ctx := context.Background()
+	eng, _ := streakEngine(t, nil, nil)
+	_, err := eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "board", Name: "Streaks", RankBy: gamify.RankByStreak, Streak: "walk"})
+	require.NoError(t, err)
+	_, err = eng.Leaderboards().Activate(ctx, "board")
+	require.NoError(t, err)
+	for range 2 {
+		walk(t, eng, "ana", 1000)
+		eng.clock.Advance(24 * time.Hour)
+	}
+	walk(t, eng, "bob", 1000)
+	require.Equal(t, []string{"1:ana:2", "2:bob:1"}, standings(t, eng, gamify.BoardQuery{}))
+	_, err = eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "bad", Name: "B", RankBy: gamify.RankByStreak, Streak: "walk", RunEvery: 1, RunUnit: gamify.RunDay})
+	require.ErrorContains(t, err, "streak boards cannot repeat")
+}
+
+func TestBoardIndexUndoneWhenCommandFails(t *testing.T) {
+	ctx := context.Background()
+	eng := boardEngine(t, nil, gamify.Leaderboard{})
+	xp(t, eng, "big", 9e12)
+	_, err := eng.TrackBatch(ctx, []gamify.Event{{Metric: "xp", User: "ana", Value: 5}, {Metric: "xp", User: "big", Value: 9e12}})
+	require.ErrorIs(t, err, gamify.ErrInvalid)
+	require.Equal(t, []string{"1:big:9000000000000"}, standings(t, eng, gamify.BoardQuery{}), "the failed batch left no entry")
+}
+
+func TestBoardIndexRebuiltAfterCommitFailure(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	fail := false
+	opts := &gamify.Options{}
+	gamify.SetBeforeCommit(opts, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if fail {
+			fail = false
+			return errors.New("disk gone")
+		}
+		return nil
+	})
+	eng := boardEngine(t, opts, gamify.Leaderboard{})
+	xp(t, eng, "a", 1)
+	mu.Lock()
+	fail = true
+	mu.Unlock()
+	_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "b", Value: 5})
+	require.Error(t, err)
+	require.Equal(t, []string{"1:a:1"}, standings(t, eng, gamify.BoardQuery{}))
+}
+
+func TestBoardValidation(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	_, err := eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "b", Name: "B", RankBy: gamify.RankByMetric, Metric: "nope",
+		TZ: "Moon/Base", RunEvery: 1, RunCron: "@daily", Window: gamify.DailyWindow{From: "25:00", To: "10:00"}, MaxParticipants: -1,
+		Breakdown: []string{"x"}, End: gamify.Date{Year: 2020, Month: 1, Day: 1}})
+	for _, f := range []string{"Leaderboard.Metric", "Leaderboard.TZ", "Leaderboard.RunCron", "Leaderboard.Window",
+		"Leaderboard.MaxParticipants", "Leaderboard.Breakdown[0]", "Leaderboard.End"} {
+		require.ErrorContains(t, err, f)
+	}
+	_, err = eng.Leaderboards().Submit(ctx, "b", "ana", 1, 0)
+	require.ErrorIs(t, err, gamify.ErrInvalid)
+}
