@@ -20,6 +20,9 @@ const stateVersion = 1
 // replay loop or an allocation large: period indexes of years 1..9999.
 const (
 	minIndex = -800_000
+	// Bounds of State.anchor: the years 1900 to 2200, like activities.
+	minAnchor = -2208988800 * int64(time.Second)
+	maxAnchor = 7258118400 * int64(time.Second)
 	maxIndex = 3_000_000
 	maxCount = 1 << 40
 )
@@ -242,6 +245,11 @@ func (s *State) UnmarshalBinary(data []byte) error {
 	}
 	n.ws = time.Weekday(ws)
 	n.anchor = d.instant(d.varint())
+	// The anchor is a first-sight instant: a real time. Far-off values would
+	// make earn arithmetic overflow (found by FuzzUnmarshalBinary).
+	if n.anchor != 0 && (n.anchor < minAnchor || n.anchor > maxAnchor) {
+		d.fail("anchor out of range")
+	}
 	n.base = d.index(d.varint(), "base")
 	n.baseCur = d.cursor(n.base)
 	n.cur = d.cursor(n.base)
@@ -324,6 +332,18 @@ func (s *State) UnmarshalBinary(data []byte) error {
 	}
 	if d.err == nil && len(d.b) != 0 {
 		d.fail("trailing bytes")
+	}
+	if d.err == nil {
+		// Periods must fall in the years activities may have (1900 to 2200):
+		// beyond them instants overflow Unix nanoseconds (found by
+		// FuzzUnmarshalBinary, which hung on a base in the year 953).
+		def := Definition{Frequency: n.freq, WeekStart: WeekdayOf(n.ws)}
+		for _, p := range []int64{n.base, n.baseCur.p + 1, n.cur.p + 1} {
+			if y := def.start(p, time.UTC).Year(); y < 1900 || y > 2200 {
+				d.fail("period %d out of the supported years", p)
+				break
+			}
+		}
 	}
 	if d.err != nil {
 		return d.err
