@@ -23,8 +23,8 @@ const (
 	// Bounds of State.anchor: the years 1900 to 2200, like activities.
 	minAnchor = -2208988800 * int64(time.Second)
 	maxAnchor = 7258118400 * int64(time.Second)
-	maxIndex = 3_000_000
-	maxCount = 1 << 40
+	maxIndex  = 3_000_000
+	maxCount  = 1 << 40
 )
 
 // MarshalBinary encodes s (a version byte, then varints). The zero State
