@@ -176,6 +176,7 @@ func (t *txn) scoreBoard(u *userRec, b *Leaderboard, at time.Time, reached uint6
 		ub.In = true
 	}
 	change.PreviousRank = oldRank
+	u.s.recordRank(b.ref, localDay(t.now, t.w.userLocation(&u.p)), change.Rank)
 	if b.MaxParticipants > 0 && x.Len() >= b.MaxParticipants {
 		w, _ := x.Worst()
 		change.Threshold = Amount(w.Score)
@@ -514,4 +515,81 @@ func sortRows(rows []BoardRow) {
 		}
 		return 0
 	})
+}
+
+// rankDay is a user's rank on a board during one local day: the last rank
+// their own changes produced that day, and the best.
+type rankDay struct {
+	Ref  uint32
+	Day  int32 // days since 1970-01-01 in the user's zone
+	Last int32
+	Best int32
+}
+
+// maxRankDays is how many days of rank history a user keeps per board.
+const maxRankDays = 100
+
+// recordRank notes the rank a change produced. History is recorded when the
+// user's own entry changes, so it costs nothing per day for idle users; on
+// days without a change their rank (which others may have moved) is unknown.
+func (s *userState) recordRank(ref uint32, day int32, rank int) {
+	if rank <= 0 {
+		return
+	}
+	i, found := slices.BinarySearchFunc(s.Ranks, rankDay{Ref: ref, Day: day}, func(x, y rankDay) int {
+		if x.Ref != y.Ref {
+			return cmpU32(x.Ref, y.Ref)
+		}
+		return int(x.Day) - int(y.Day)
+	})
+	r := int32(rank)
+	if found {
+		s.Ranks[i].Last, s.Ranks[i].Best = r, min(s.Ranks[i].Best, r)
+		return
+	}
+	s.Ranks = slices.Insert(s.Ranks, i, rankDay{Ref: ref, Day: day, Last: r, Best: r})
+	// Keep the newest maxRankDays days of this board.
+	first := i
+	for first > 0 && s.Ranks[first-1].Ref == ref {
+		first--
+	}
+	last := i
+	for last+1 < len(s.Ranks) && s.Ranks[last+1].Ref == ref {
+		last++
+	}
+	if n := last - first + 1; n > maxRankDays {
+		s.Ranks = slices.Delete(s.Ranks, first, first+n-maxRankDays)
+	}
+}
+
+// DailyRank is a user's rank on one day.
+type DailyRank struct {
+	Date Date
+	Rank int // the rank after the user's last change that day
+	Best int // the best rank the user's changes reached that day
+}
+
+// RankHistory returns a user's daily ranks on a board over the last days
+// (1–100) that had a change of the user's entry, oldest first.
+func (a LeaderboardsAPI) RankHistory(ctx context.Context, key, user string, days int) ([]DailyRank, error) {
+	if days < 1 || days > maxRankDays {
+		return nil, gamifytype.Invalid("Days", days, "must be between 1 and 100")
+	}
+	b, ok := a.e.cat.Load().boards[key]
+	if !ok {
+		return nil, fmt.Errorf("leaderboard %s: %w", key, ErrNotFound)
+	}
+	p, s, err := a.e.readUser(user, true)
+	if err != nil {
+		return nil, err
+	}
+	from := localDay(a.e.now(), a.e.location(p)) - int32(days) + 1
+	var out []DailyRank
+	for _, r := range s.Ranks {
+		if r.Ref == b.ref && r.Day >= from {
+			y, m, d := dayDate(r.Day).Date()
+			out = append(out, DailyRank{Date: Date{Year: y, Month: m, Day: d}, Rank: int(r.Last), Best: int(r.Best)})
+		}
+	}
+	return out, nil
 }

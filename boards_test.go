@@ -365,3 +365,26 @@ func TestBoardValidation(t *testing.T) {
 	_, err = eng.Leaderboards().Submit(ctx, "b", "ana", 1, 0)
 	require.ErrorIs(t, err, gamify.ErrInvalid)
 }
+
+func TestBoardDailyRankHistory(t *testing.T) {
+	ctx := context.Background()
+	eng := boardEngine(t, nil, gamify.Leaderboard{})
+	xp(t, eng, "top", 100)
+	xp(t, eng, "ana", 10) // rank 2
+	xp(t, eng, "ana", 200) // rank 1: best of the day
+	xp(t, eng, "top", 500)
+	eng.clock.Advance(24 * time.Hour)
+	xp(t, eng, "ana", 1) // rank 2 again
+	eng.clock.Advance(48 * time.Hour)
+	h, err := eng.Leaderboards().RankHistory(ctx, "board", "ana", 10)
+	require.NoError(t, err)
+	require.Equal(t, []gamify.DailyRank{
+		{Date: gamify.Date{Year: 2026, Month: 3, Day: 6}, Rank: 1, Best: 1},
+		{Date: gamify.Date{Year: 2026, Month: 3, Day: 7}, Rank: 2, Best: 2},
+	}, h)
+	h, err = eng.Leaderboards().RankHistory(ctx, "board", "ana", 3)
+	require.NoError(t, err)
+	require.Len(t, h, 1, "only the last 3 days")
+	_, err = eng.Leaderboards().RankHistory(ctx, "board", "ana", 101)
+	require.ErrorIs(t, err, gamify.ErrInvalid)
+}

@@ -77,6 +77,7 @@ func (u *userRec) clone() *userRec {
 	c.s.Metrics = slices.Clone(u.s.Metrics)
 	c.s.Streaks = slices.Clone(u.s.Streaks) // streak.State values are never modified in place
 	c.s.Boards = slices.Clone(u.s.Boards)
+	c.s.Ranks = slices.Clone(u.s.Ranks)
 	return &c
 }
 
@@ -117,6 +118,7 @@ type userState struct {
 	Metrics    []metricTotal // sorted by Ref
 	Streaks    []userStreak  // sorted by Ref
 	Boards     []userBoard   // sorted by (Ref, Run)
+	Ranks      []rankDay     // sorted by (Ref, Day)
 }
 
 type metricTotal struct {
@@ -184,6 +186,13 @@ func (s *userState) marshal(b []byte) []byte {
 		}
 		b = append(b, flags)
 	}
+	b = binary.AppendUvarint(b, uint64(len(s.Ranks)))
+	for _, r := range s.Ranks {
+		b = binary.AppendUvarint(b, uint64(r.Ref))
+		b = binary.AppendVarint(b, int64(r.Day))
+		b = binary.AppendUvarint(b, uint64(r.Last))
+		b = binary.AppendUvarint(b, uint64(r.Best))
+	}
 	return b
 }
 
@@ -241,6 +250,13 @@ func (s *userState) unmarshal(b []byte) error {
 		r.b = r.b[l+1:]
 		x.In, x.Scored = flags&1 != 0, flags&2 != 0
 		s.Boards = append(s.Boards, x)
+	}
+	n = r.uvarint()
+	if n > uint64(len(r.b)) {
+		return errCorruptState
+	}
+	for range n {
+		s.Ranks = append(s.Ranks, rankDay{Ref: uint32(r.uvarint()), Day: int32(r.varint()), Last: int32(r.uvarint()), Best: int32(r.uvarint())})
 	}
 	if r.err || len(r.b) != 0 {
 		return errCorruptState
