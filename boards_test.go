@@ -370,7 +370,7 @@ func TestBoardDailyRankHistory(t *testing.T) {
 	ctx := context.Background()
 	eng := boardEngine(t, nil, gamify.Leaderboard{})
 	xp(t, eng, "top", 100)
-	xp(t, eng, "ana", 10) // rank 2
+	xp(t, eng, "ana", 10)  // rank 2
 	xp(t, eng, "ana", 200) // rank 1: best of the day
 	xp(t, eng, "top", 500)
 	eng.clock.Advance(24 * time.Hour)
