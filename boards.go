@@ -416,7 +416,7 @@ func (w *writer) rebuildBoards(tx *store.Tx) error {
 		run   int64
 		group string
 	}
-	entries := map[key][]leaderboard.Entry{}
+	entries := map[key]*[]leaderboard.Entry{}
 	for ref := uint32(1); ref <= w.cat.lastBoardRef; ref++ {
 		b, ok := w.cat.boardByRef[ref]
 		if !ok || !b.activated || b.archived {
@@ -431,43 +431,63 @@ func (w *writer) rebuildBoards(tx *store.Tx) error {
 	if len(e.boards) == 0 {
 		return nil
 	}
+	// Entries are collected per (board, run, group); each board's last
+	// lookup is cached because consecutive users mostly share it.
+	type cached struct {
+		key key
+		es  *[]leaderboard.Entry
+	}
+	last := make([]cached, w.cat.lastBoardRef+1)
 	err := tx.Scan(store.State, nil, func(k, v []byte) error {
-		var s userState
-		if err := s.unmarshal(v); err != nil {
-			return fmt.Errorf("uid %x: %w", k, err)
-		}
 		uid := uint32(binary.BigEndian.Uint64(k))
-		for _, ub := range s.Boards {
-			if !ub.In {
-				continue
+		var ferr error
+		err := scanBoards(v, func(ub userBoard, group []byte) {
+			if !ub.In || ferr != nil {
+				return
+			}
+			if int(ub.Ref) >= len(last) {
+				return
+			}
+			if c := last[ub.Ref]; c.es != nil && c.key.run == ub.Run && c.key.group == string(group) {
+				*c.es = append(*c.es, leaderboard.Entry{Score: ub.Score, Sub: ub.Sub, Reached: ub.Reached, User: uid})
+				return
 			}
 			rt, ok := e.boards[ub.Ref]
 			if !ok {
-				continue
+				return
 			}
 			b := w.cat.boardByRef[ub.Ref]
-			_, end, ok := b.runAt(time.Unix(0, ub.Run))
-			if !ok || (!end.IsZero() && end.UnixNano() <= rt.finishedTo) {
-				continue
-			}
-			kk := key{ub.Ref, ub.Run, ub.Group}
-			entries[kk] = append(entries[kk], leaderboard.Entry{Score: ub.Score, Sub: ub.Sub, Reached: ub.Reached, User: uid})
-			if _, ok := rt.runs[ub.Run]; !ok {
-				var endNs int64
-				if !end.IsZero() {
-					endNs = end.UnixNano()
+			kk := key{ub.Ref, ub.Run, string(group)}
+			es, ok := entries[kk]
+			if !ok {
+				_, end, ok := b.runAt(time.Unix(0, ub.Run))
+				if !ok || (!end.IsZero() && end.UnixNano() <= rt.finishedTo) {
+					return
 				}
-				rt.runs[ub.Run] = &runIndex{start: ub.Run, end: endNs, groups: map[string]*leaderboard.Index{}}
+				if _, ok := rt.runs[ub.Run]; !ok {
+					var endNs int64
+					if !end.IsZero() {
+						endNs = end.UnixNano()
+					}
+					rt.runs[ub.Run] = &runIndex{start: ub.Run, end: endNs, groups: map[string]*leaderboard.Index{}}
+				}
+				es = new([]leaderboard.Entry)
+				entries[kk] = es
 			}
+			*es = append(*es, leaderboard.Entry{Score: ub.Score, Sub: ub.Sub, Reached: ub.Reached, User: uid})
+			last[ub.Ref] = cached{kk, es}
+		})
+		if err != nil {
+			return fmt.Errorf("uid %x: %w", k, err)
 		}
-		return nil
+		return ferr
 	})
 	if err != nil {
 		return err
 	}
 	for k, es := range entries {
 		b := w.cat.boardByRef[k.ref]
-		if err := e.boards[k.ref].runs[k.run].group(k.group, b.Order).Build(es); err != nil {
+		if err := e.boards[k.ref].runs[k.run].group(k.group, b.Order).Build(*es); err != nil {
 			return fmt.Errorf("gamify: rebuild leaderboard %s: %w", b.Key, err)
 		}
 	}

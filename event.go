@@ -192,6 +192,8 @@ type trackCmd struct {
 	events []validEvent
 }
 
+func (c *trackCmd) weight() int { return len(c.events) }
+
 func (c *trackCmd) apply(w *writer, now time.Time) (any, error) {
 	t := w.begin(now)
 	out := make([]EventResult, len(c.events))

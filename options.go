@@ -70,7 +70,10 @@ type Options struct {
 	// as new. Default: 0, forever. (Expired keys stay stored until pruning,
 	// which the scheduler will do.)
 	IdempotencyWindow time.Duration
-	// MaxBatch caps the commands applied in one commit. Default: 4096.
+	// MaxBatch caps the events (and other commands) applied in one commit;
+	// past it producers wait for the commit in progress. Large commits cost
+	// more than proportionally in bbolt (its nodes split only at commit).
+	// Default: 4096.
 	MaxBatch int
 	// NotifyBuffer is each subscriber's buffer of undelivered notifications;
 	// past it notifications are dropped and counted. Default: 1024.

@@ -46,6 +46,17 @@ type command interface {
 	apply(w *writer, now time.Time) (any, error)
 }
 
+// weigher is implemented by commands that count as more than one toward
+// Options.MaxBatch (a TrackBatch counts its events).
+type weigher interface{ weight() int }
+
+func weight(c command) int {
+	if w, ok := c.(weigher); ok {
+		return max(w.weight(), 1)
+	}
+	return 1
+}
+
 type request struct {
 	cmd     command
 	now     time.Time
@@ -133,7 +144,7 @@ func (w *writer) handle(r *request) (any, error) {
 	if b.empty() {
 		b.started = time.Now()
 	}
-	b.size++
+	b.size += weight(r.cmd)
 	if r.flush {
 		b.hasFlush = true
 	}
