@@ -200,10 +200,7 @@ func (a LeaderboardsAPI) Around(ctx context.Context, key, user string, above, be
 	if err != nil {
 		return BoardPage{}, err
 	}
-	offset := -min(above, ur.Rank-1)
-	if ur.Position >= 0 {
-		offset = -min(above, ur.Position)
-	}
+	offset := -min(above, ur.Position)
 	return a.Rankings(ctx, key, BoardQuery{Group: ur.Group, User: user, Offset: offset, Limit: -offset + 1 + below})
 }
 

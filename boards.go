@@ -206,10 +206,12 @@ func (t *txn) evicted(uid uint64, ref uint32, run int64) error {
 	}); err != nil {
 		return err
 	}
-	if id == nil { // created in this very batch: search the working state
-		for _, u := range t.w.users {
-			if u.p.UID == uid {
-				id = []byte(u.p.ID)
+	if id == nil { // created in this batch or this command: search the working state
+		for _, users := range []map[string]*userRec{t.users, t.w.users} {
+			for _, u := range users {
+				if u.p.UID == uid {
+					id = []byte(u.p.ID)
+				}
 			}
 		}
 	}

@@ -388,3 +388,11 @@ func TestBoardDailyRankHistory(t *testing.T) {
 	_, err = eng.Leaderboards().RankHistory(ctx, "board", "ana", 101)
 	require.ErrorIs(t, err, gamify.ErrInvalid)
 }
+
+func TestBoardEvictionWithinOneBatch(t *testing.T) {
+	ctx := context.Background()
+	eng := boardEngine(t, nil, gamify.Leaderboard{MaxParticipants: 1})
+	_, err := eng.TrackBatch(ctx, []gamify.Event{{Metric: "xp", User: "first", Value: 1}, {Metric: "xp", User: "second", Value: 2}})
+	require.NoError(t, err)
+	require.Equal(t, []string{"1:second:2"}, standings(t, eng, gamify.BoardQuery{}))
+}
