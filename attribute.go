@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/gamifykit/gamify/gamifytype"
@@ -83,33 +82,14 @@ func (t *txn) putAttribute(a *Attribute) {
 
 // Get returns an attribute, archived or not, or ErrNotFound.
 func (a AttributesAPI) Get(ctx context.Context, key string) (Attribute, error) {
-	if err := a.e.live(); err != nil {
-		return Attribute{}, err
-	}
-	at, ok := a.e.cat.Load().attrs[key]
-	if !ok {
-		return Attribute{}, fmt.Errorf("attribute %s: %w", key, ErrNotFound)
-	}
-	return *at, nil
+	return getDef(a.e, "attribute", key, func(c *catalog) map[string]*Attribute { return c.attrs })
 }
 
 // List returns attributes ordered by key.
 func (a AttributesAPI) List(ctx context.Context, opts ListOptions) ([]Attribute, error) {
-	limit, err := opts.validate("ListOptions")
-	if err != nil {
-		return nil, err
-	}
-	if err := a.e.live(); err != nil {
-		return nil, err
-	}
-	var all []Attribute
-	for _, at := range a.e.cat.Load().attrs {
-		if at.Status == StatusActive || opts.IncludeArchived {
-			all = append(all, *at)
-		}
-	}
-	slices.SortFunc(all, func(x, y Attribute) int { return cmp.Compare(x.Key, y.Key) })
-	return page(all, opts.Skip, limit), nil
+	return listDefs(a.e, opts, func(c *catalog) map[string]*Attribute { return c.attrs },
+		func(at *Attribute) bool { return at.Status == StatusActive || opts.IncludeArchived },
+		func(x, y *Attribute) int { return cmp.Compare(x.Key, y.Key) })
 }
 
 // Update renames an attribute (its key and type are immutable).

@@ -2,6 +2,7 @@ package gamify
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -79,20 +80,10 @@ type userBoard struct {
 func (s *userState) board(ref uint32, run int64) (int, bool) {
 	return slices.BinarySearchFunc(s.Boards, userBoard{Ref: ref, Run: run}, func(x, y userBoard) int {
 		if x.Ref != y.Ref {
-			return cmpU32(x.Ref, y.Ref)
+			return cmp.Compare(x.Ref, y.Ref)
 		}
-		return cmpI64(x.Run, y.Run)
+		return cmp.Compare(x.Run, y.Run)
 	})
-}
-
-func cmpI64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // better reports whether (s1, u1) ranks strictly before (s2, u2) on a board.
@@ -560,7 +551,7 @@ func (s *userState) recordRank(ref uint32, day int32, rank int) {
 	}
 	i, found := slices.BinarySearchFunc(s.Ranks, rankDay{Ref: ref, Day: day}, func(x, y rankDay) int {
 		if x.Ref != y.Ref {
-			return cmpU32(x.Ref, y.Ref)
+			return cmp.Compare(x.Ref, y.Ref)
 		}
 		return int(x.Day) - int(y.Day)
 	})

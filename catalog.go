@@ -182,3 +182,41 @@ func checkBulk(field string, n int) error {
 }
 
 func stamp(t time.Time) time.Time { return t.UTC().Round(0) }
+
+// getDef returns a copy of the definition with key from a committed catalog
+// map, or ErrNotFound naming what (e.g. "metric").
+func getDef[T any](e *Engine, what, key string, defs func(*catalog) map[string]*T) (T, error) {
+	var zero T
+	if err := e.live(); err != nil {
+		return zero, err
+	}
+	d, ok := defs(e.cat.Load())[key]
+	if !ok {
+		return zero, fmt.Errorf("%s %s: %w", what, key, ErrNotFound)
+	}
+	return *d, nil
+}
+
+// listDefs pages the definitions of a committed catalog map that keep
+// returns true for, in the order of compare.
+func listDefs[T any](e *Engine, opts ListOptions, defs func(*catalog) map[string]*T, keep func(*T) bool, compare func(a, b *T) int) ([]T, error) {
+	limit, err := opts.validate("ListOptions")
+	if err != nil {
+		return nil, err
+	}
+	if err := e.live(); err != nil {
+		return nil, err
+	}
+	var all []*T
+	for _, d := range defs(e.cat.Load()) {
+		if keep(d) {
+			all = append(all, d)
+		}
+	}
+	slices.SortFunc(all, compare)
+	out := []T{}
+	for _, d := range page(all, opts.Skip, limit) {
+		out = append(out, *d)
+	}
+	return out, nil
+}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/gamifykit/gamify/gamifytype"
@@ -138,33 +137,14 @@ func (t *txn) putMetric(m *Metric) {
 
 // Get returns the metric with key, archived or not, or ErrNotFound.
 func (a MetricsAPI) Get(ctx context.Context, key string) (Metric, error) {
-	if err := a.e.live(); err != nil {
-		return Metric{}, err
-	}
-	m, ok := a.e.cat.Load().metrics[key]
-	if !ok {
-		return Metric{}, fmt.Errorf("metric %s: %w", key, ErrNotFound)
-	}
-	return *m, nil
+	return getDef(a.e, "metric", key, func(c *catalog) map[string]*Metric { return c.metrics })
 }
 
 // List returns metrics in creation order.
 func (a MetricsAPI) List(ctx context.Context, opts ListOptions) ([]Metric, error) {
-	limit, err := opts.validate("ListOptions")
-	if err != nil {
-		return nil, err
-	}
-	if err := a.e.live(); err != nil {
-		return nil, err
-	}
-	var all []Metric
-	for _, m := range a.e.cat.Load().metrics {
-		if m.Status == StatusActive || opts.IncludeArchived {
-			all = append(all, *m)
-		}
-	}
-	slices.SortFunc(all, func(x, y Metric) int { return cmp.Compare(x.ref, y.ref) })
-	return page(all, opts.Skip, limit), nil
+	return listDefs(a.e, opts, func(c *catalog) map[string]*Metric { return c.metrics },
+		func(m *Metric) bool { return m.Status == StatusActive || opts.IncludeArchived },
+		func(x, y *Metric) int { return cmp.Compare(x.ref, y.ref) })
 }
 
 // Update changes the given fields of a metric.

@@ -2,6 +2,7 @@ package gamify
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -128,17 +129,7 @@ type metricTotal struct {
 }
 
 func (s *userState) metric(ref uint32) (int, bool) {
-	return slices.BinarySearchFunc(s.Metrics, ref, func(m metricTotal, r uint32) int { return cmpU32(m.Ref, r) })
-}
-
-func cmpU32(a, b uint32) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return slices.BinarySearchFunc(s.Metrics, ref, func(m metricTotal, r uint32) int { return cmp.Compare(m.Ref, r) })
 }
 
 const stateVersion = 1

@@ -119,7 +119,7 @@ type userStreak struct {
 }
 
 func (s *userState) streak(ref uint32) (int, bool) {
-	return slices.BinarySearchFunc(s.Streaks, ref, func(x userStreak, r uint32) int { return cmpU32(x.Ref, r) })
+	return slices.BinarySearchFunc(s.Streaks, ref, func(x userStreak, r uint32) int { return cmp.Compare(x.Ref, r) })
 }
 
 // StreaksAPI administers streaks and reads them across users. Get it from
@@ -211,33 +211,14 @@ func (c *catalog) indexStreaks() {
 
 // Get returns a streak, archived or not, or ErrNotFound.
 func (a StreaksAPI) Get(ctx context.Context, key string) (Streak, error) {
-	if err := a.e.live(); err != nil {
-		return Streak{}, err
-	}
-	s, ok := a.e.cat.Load().streaks[key]
-	if !ok {
-		return Streak{}, fmt.Errorf("streak %s: %w", key, ErrNotFound)
-	}
-	return *s, nil
+	return getDef(a.e, "streak", key, func(c *catalog) map[string]*Streak { return c.streaks })
 }
 
 // List returns streaks in creation order.
 func (a StreaksAPI) List(ctx context.Context, opts ListOptions) ([]Streak, error) {
-	limit, err := opts.validate("ListOptions")
-	if err != nil {
-		return nil, err
-	}
-	if err := a.e.live(); err != nil {
-		return nil, err
-	}
-	var all []Streak
-	for _, s := range a.e.cat.Load().streaks {
-		if s.Status == StatusActive || opts.IncludeArchived {
-			all = append(all, *s)
-		}
-	}
-	slices.SortFunc(all, func(x, y Streak) int { return cmp.Compare(x.ref, y.ref) })
-	return page(all, opts.Skip, limit), nil
+	return listDefs(a.e, opts, func(c *catalog) map[string]*Streak { return c.streaks },
+		func(s *Streak) bool { return s.Status == StatusActive || opts.IncludeArchived },
+		func(x, y *Streak) int { return cmp.Compare(x.ref, y.ref) })
 }
 
 // Update replaces the editable fields of a streak (all but Key, Status and
