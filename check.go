@@ -110,6 +110,9 @@ func (e *Engine) Check(ctx context.Context) error {
 				report("user %q: %v", id, err)
 				return nil
 			}
+			for _, d := range s.Days {
+				dailySum[key{uid, d.Ref}] += d.Change
+			}
 			var events uint64
 			for _, m := range s.Metrics {
 				kk := key{uid, m.Ref}

@@ -288,7 +288,7 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 	t.entries = append(t.entries, ledger.Entry{
 		Seq: seq, At: at, User: u.p.UID, Kind: ledger.MetricDelta, Ref: m.ref, Delta: ev.value, IdemKey: ev.IdempotencyKey,
 	})
-	if err := t.addDaily(u.p.UID, m.ref, localDay(ev.at, t.w.userLocation(&u.p)), ev.value); err != nil {
+	if err := t.addDay(u, m.ref, localDay(ev.at, t.w.userLocation(&u.p)), ev.value); err != nil {
 		return err
 	}
 	if ev.IdempotencyKey != "" {

@@ -29,22 +29,31 @@ func DumpStore(e *Engine) map[string]string {
 // DailyChanges returns a user's stored day aggregates of a metric, keyed by
 // local date (YYYY-MM-DD).
 func DailyChanges(e *Engine, user, metric string) map[string]string {
-	p, _, err := e.readUser(user, false)
+	p, st, err := e.readUser(user, true)
 	if err != nil {
 		return nil
 	}
 	ref := e.cat.Load().metrics[metric].ref
-	out := map[string]string{}
+	sum := map[int32]Amount{}
+	for _, d := range st.Days {
+		if d.Ref == ref {
+			sum[d.Day] += d.Change
+		}
+	}
 	_ = e.db.View(func(tx *store.Tx) error {
 		return tx.Scan(store.Daily, uidKey(p.UID), func(k, v []byte) error {
 			_, r, day, _ := parseDailyKey(k)
 			if r == ref {
 				x, _ := binary.Varint(v)
-				out[dayDate(day).Format(time.DateOnly)] = Amount(x).String()
+				sum[day] += Amount(x)
 			}
 			return nil
 		})
 	})
+	out := map[string]string{}
+	for day, a := range sum {
+		out[dayDate(day).Format(time.DateOnly)] = a.String()
+	}
 	return out
 }
 

@@ -79,6 +79,7 @@ func (u *userRec) clone() *userRec {
 	c.s.Streaks = slices.Clone(u.s.Streaks) // streak.State values are never modified in place
 	c.s.Boards = slices.Clone(u.s.Boards)
 	c.s.Ranks = slices.Clone(u.s.Ranks)
+	c.s.Days = slices.Clone(u.s.Days)
 	return &c
 }
 
@@ -120,6 +121,17 @@ type userState struct {
 	Streaks    []userStreak  // sorted by Ref
 	Boards     []userBoard   // sorted by (Ref, Run)
 	Ranks      []rankDay     // sorted by (Ref, Day)
+	// Days holds, per metric, the change of the latest local day seen, not
+	// yet written to the Daily keyspace: events of the same day then rewrite
+	// only this record, and the day is spilled once when a later one starts.
+	Days []dayAgg // sorted by Ref
+}
+
+// dayAgg is the unspilled change of one metric on one local day.
+type dayAgg struct {
+	Ref    uint32
+	Day    int32
+	Change Amount
 }
 
 type metricTotal struct {
@@ -183,6 +195,12 @@ func (s *userState) marshal(b []byte) []byte {
 		b = binary.AppendVarint(b, int64(r.Day))
 		b = binary.AppendUvarint(b, uint64(r.Last))
 		b = binary.AppendUvarint(b, uint64(r.Best))
+	}
+	b = binary.AppendUvarint(b, uint64(len(s.Days)))
+	for _, d := range s.Days {
+		b = binary.AppendUvarint(b, uint64(d.Ref))
+		b = binary.AppendVarint(b, int64(d.Day))
+		b = binary.AppendVarint(b, int64(d.Change))
 	}
 	return b
 }
@@ -248,6 +266,13 @@ func (s *userState) unmarshal(b []byte) error {
 	}
 	for range n {
 		s.Ranks = append(s.Ranks, rankDay{Ref: uint32(r.uvarint()), Day: int32(r.varint()), Last: int32(r.uvarint()), Best: int32(r.uvarint())})
+	}
+	n = r.uvarint()
+	if n > uint64(len(r.b)) {
+		return errCorruptState
+	}
+	for range n {
+		s.Days = append(s.Days, dayAgg{Ref: uint32(r.uvarint()), Day: int32(r.varint()), Change: Amount(r.varint())})
 	}
 	if r.err || len(r.b) != 0 {
 		return errCorruptState
@@ -592,6 +617,28 @@ func (t *txn) addDaily(uid uint64, ref uint32, day int32, delta Amount) error {
 		t.daily = make(map[dayKey]Amount)
 	}
 	t.daily[k] = v + delta // bounded by the total, which was overflow-checked
+	return nil
+}
+
+// addDay adds delta to the user's change of metric ref on local day day:
+// in the state record for the latest day, in the Daily keyspace for earlier
+// ones (a late event, or the latest day being spilled when a new one starts).
+func (t *txn) addDay(u *userRec, ref uint32, day int32, delta Amount) error {
+	ds := u.s.Days
+	i, ok := slices.BinarySearchFunc(ds, ref, func(d dayAgg, r uint32) int { return cmp.Compare(d.Ref, r) })
+	switch {
+	case !ok:
+		u.s.Days = slices.Insert(ds, i, dayAgg{Ref: ref, Day: day, Change: delta})
+	case ds[i].Day == day:
+		ds[i].Change += delta // bounded by the total, which was overflow-checked
+	case ds[i].Day > day:
+		return t.addDaily(u.p.UID, ref, day, delta)
+	default:
+		if err := t.addDaily(u.p.UID, ref, ds[i].Day, ds[i].Change); err != nil {
+			return err
+		}
+		ds[i] = dayAgg{Ref: ref, Day: day, Change: delta}
+	}
 	return nil
 }
 

@@ -355,6 +355,12 @@ func TestDayAggregatesUseUserTimezone(t *testing.T) {
 	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "ny", Value: 2, Time: at.Add(2 * time.Hour)})
 	require.NoError(t, err)
 	require.Equal(t, map[string]string{"2026-03-07": "1", "2026-03-08": "2"}, gamify.DailyChanges(eng.Engine, "ny", "xp"))
+	// Late events land on their own day, also one already spilled (the 7th).
+	for _, back := range []time.Duration{30 * time.Hour, 20 * time.Hour} {
+		_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "ny", Value: 0.5, Time: at.Add(-back)})
+		require.NoError(t, err)
+	}
+	require.Equal(t, map[string]string{"2026-03-06": "0.5", "2026-03-07": "1.5", "2026-03-08": "2"}, gamify.DailyChanges(eng.Engine, "ny", "xp"))
 	require.Equal(t, map[string]string{"2026-03-08": "1"}, gamify.DailyChanges(eng.Engine, "utc", "xp"))
 }
 
