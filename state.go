@@ -652,7 +652,7 @@ func (t *txn) commit() {
 	}
 	for i := range t.entries {
 		e := &t.entries[i]
-		b.writes = append(b.writes, write{store.Ledger, ledger.Key(e.User, e.Seq), e.Marshal(nil)})
+		b.writes = append(b.writes, write{store.Ledger, ledger.Key(e.Seq), e.Marshal(nil)})
 	}
 	for k, v := range t.daily {
 		w.days[k] = pendingVal{amount: v, gen: w.gen}

@@ -5,7 +5,11 @@
 // idempotency key. Balances kept elsewhere are derivable from the ledger;
 // Engine.Check proves it by summing.
 //
-// Entries are keyed by (user, sequence) so one user's history is one prefix
-// scan and a hard delete removes a contiguous range; the sequence still orders
-// entries globally. Encodings are binary and versioned.
+// Entries are keyed by their global sequence alone, so writing the ledger is
+// an append to the last pages of one key range. Keying by (user, sequence)
+// was tried first: it made every batch rewrite a ledger page per touched
+// user, the largest cost of a commit (measured). A user's history is
+// therefore a scan, which only audits, hard deletes and compaction need;
+// per-user reads (award logs, summaries) use their own records. Encodings
+// are binary and versioned.
 package ledger

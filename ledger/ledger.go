@@ -28,18 +28,11 @@ type Entry struct {
 	IdemKey string            // the caller's idempotency key, if any
 }
 
-// Key returns the storage key of e: user then sequence, big-endian.
-func Key(user, seq uint64) []byte {
-	k := make([]byte, 16)
-	binary.BigEndian.PutUint64(k, user)
-	binary.BigEndian.PutUint64(k[8:], seq)
-	return k
-}
+// Key returns the storage key of an entry: its sequence, big-endian, so that
+// the ledger is an append at the end of one key range.
+func Key(seq uint64) []byte { return binary.BigEndian.AppendUint64(make([]byte, 0, 8), seq) }
 
-// UserPrefix is the key prefix of all entries of user.
-func UserPrefix(user uint64) []byte { return binary.BigEndian.AppendUint64(nil, user) }
-
-const version = 1
+const version = 2
 
 // Marshal appends the value encoding of e (everything except the key) to b.
 func (e *Entry) Marshal(b []byte) []byte {
@@ -47,6 +40,7 @@ func (e *Entry) Marshal(b []byte) []byte {
 		b = make([]byte, 0, 40+len(e.Cause)+len(e.IdemKey))
 	}
 	b = append(b, version, byte(e.Kind))
+	b = binary.AppendUvarint(b, e.User)
 	b = binary.AppendVarint(b, e.At)
 	b = binary.AppendUvarint(b, uint64(e.Ref))
 	b = binary.AppendVarint(b, int64(e.Delta))
@@ -63,16 +57,16 @@ var ErrCorrupt = errors.New("ledger: corrupt entry")
 // Unmarshal decodes an entry from its key and value.
 func Unmarshal(key, val []byte) (Entry, error) {
 	var e Entry
-	if len(key) != 16 {
+	if len(key) != 8 {
 		return e, fmt.Errorf("%w: key of %d bytes", ErrCorrupt, len(key))
 	}
-	e.User = binary.BigEndian.Uint64(key)
-	e.Seq = binary.BigEndian.Uint64(key[8:])
+	e.Seq = binary.BigEndian.Uint64(key)
 	if len(val) < 2 || val[0] != version {
 		return e, fmt.Errorf("%w: bad header", ErrCorrupt)
 	}
 	e.Kind = Kind(val[1])
 	r := reader{b: val[2:]}
+	e.User = r.uvarint()
 	e.At = r.varint()
 	e.Ref = uint32(r.uvarint())
 	e.Delta = gamifytype.Amount(r.varint())

@@ -28,7 +28,7 @@ const (
 	Users       Keyspace = "users"       // user id → profile
 	UserIDs     Keyspace = "uids"        // internal uid → user id
 	State       Keyspace = "state"       // uid → the user's numbers (binary)
-	Ledger      Keyspace = "ledger"      // uid|seq → ledger entry (binary)
+	Ledger      Keyspace = "ledger"      // seq → ledger entry (binary)
 	Daily       Keyspace = "daily"       // uid|metric|day → change that local day
 	Idempotency Keyspace = "idem"        // uid|metric|key → event seq
 	Jobs        Keyspace = "jobs"        // job id → last completed time
