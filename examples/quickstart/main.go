@@ -48,9 +48,27 @@ func run(path string) error {
 	if _, err := eng.Attributes().Create(ctx, gamify.Attribute{Key: "terrain", Name: "Terrain", Type: gamify.EventAttribute}); err != nil {
 		return err
 	}
+	// A daily streak: run at least 1 km a day; one freeze to start with.
+	if _, err := eng.Streaks().Create(ctx, gamify.Streak{Key: "daily-run", Name: "Daily run", Frequency: gamify.Daily,
+		Metrics: []gamify.StreakMetric{{Metric: "km", Min: 1}}, Freezes: gamify.StreakFreezes{Initial: 1, Max: 2}}); err != nil {
+		return err
+	}
+	// A weekly leaderboard of distance, in runs that start on Monday.
+	if _, err := eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "weekly-km", Name: "Weekly distance",
+		RankBy: gamify.RankByMetric, Metric: "km", RunEvery: 1, RunUnit: gamify.RunWeek}); err != nil {
+		return err
+	}
+	if _, err := eng.Leaderboards().Activate(ctx, "weekly-km"); err != nil {
+		return err
+	}
 	sub := eng.Subscribe(func(n gamify.Notification) {
-		if c, ok := n.(gamify.UserCreated); ok {
-			fmt.Printf("  [notification] new user %s\n", c.User)
+		switch n := n.(type) {
+		case gamify.UserCreated:
+			fmt.Printf("  [notification] new user %s\n", n.User)
+		case gamify.StreakChanged:
+			if n.Kind.String() == "freeze_consumed" || n.Kind.String() == "lost" {
+				fmt.Printf("  [notification] %s: streak %s (%d)\n", n.User, n.Kind, n.Length)
+			}
 		}
 	})
 
@@ -81,9 +99,13 @@ func run(path string) error {
 			if err != nil {
 				return err
 			}
-			fmt.Printf("  %s  %-4s ran %4.1f km, total %s km\n", clock.Now().Format("Mon Jan 2"), u.ID, km, res.Total)
+			fmt.Printf("  %s  %-4s ran %4.1f km, total %5s km, streak %d, weekly rank %d\n",
+				clock.Now().Format("Mon Jan 2"), u.ID, km, res.Total, res.Streak.Length, res.Leaderboards[0].Rank)
 		}
 		clock.Advance(24 * time.Hour)
+		if _, err := eng.RunDue(ctx); err != nil { // period ends: freezes, losses
+			return err
+		}
 	}
 
 	// A retried request with the same idempotency key changes nothing.
@@ -106,7 +128,20 @@ func run(path string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("  %-4s %6s km over %d runs\n", u.ID, m.Total, m.Events)
+		s, err := eng.Users().Streak(ctx, u.ID, "daily-run")
+		if err != nil {
+			return err
+		}
+		fmt.Printf("  %-4s %6s km over %d runs, streak %d (longest %d, %d freezes left)\n",
+			u.ID, m.Total, m.Events, s.Length, s.Longest, s.Freezes)
+	}
+	week, err := eng.Leaderboards().Rankings(ctx, "weekly-km", gamify.BoardQuery{At: clock.Now().Add(-24 * time.Hour)})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\nWeekly distance, week of %s (finished: %v):\n", week.RunStart.Format("Jan 2"), week.Finished)
+	for _, r := range week.Rows {
+		fmt.Printf("  #%d %-4s %s km\n", r.Rank, r.User, r.Score)
 	}
 	if err := eng.Check(ctx); err != nil {
 		return err
