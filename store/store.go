@@ -240,3 +240,45 @@ func (t *Tx) Dump(fn func(ks Keyspace, k, v []byte)) {
 		_ = t.bucket(ks).ForEach(func(k, v []byte) error { fn(ks, k, v); return nil })
 	}
 }
+
+// Compact rewrites the store at path into a fresh file holding only live
+// keys, then replaces path with it. bbolt reuses freed pages without zeroing
+// them, so deleted values stay in the file until a compaction: this is the
+// step that makes a hard delete final. The store must not be open.
+func Compact(path string, lockTimeout time.Duration) error {
+	if lockTimeout <= 0 {
+		return errors.New("store: LockTimeout must be positive")
+	}
+	src, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("store: compact %s: %w", path, err)
+	}
+	tmp := path + ".compact"
+	_ = os.Remove(tmp)
+	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: lockTimeout, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		src.Close()
+		return fmt.Errorf("store: compact %s: %w", path, err)
+	}
+	err = bolt.Compact(dst, src, 64<<20)
+	err = errors.Join(err, dst.Close(), src.Close())
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("store: compact %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("store: compact %s: %w", path, err)
+	}
+	return nil
+}
+
+// DeletePrefix removes every key of ks that starts with prefix.
+func (t *Tx) DeletePrefix(ks Keyspace, prefix []byte) error {
+	c := t.bucket(ks).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
+		if err := c.Delete(); err != nil {
+			return fmt.Errorf("store: delete %s: %w", ks, err)
+		}
+	}
+	return nil
+}
