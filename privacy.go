@@ -169,4 +169,3 @@ func (a UsersAPI) Anonymize(ctx context.Context, id string) (User, error) {
 func Compact(path string) error {
 	return store.Compact(path, LockTimeoutDefault)
 }
-
