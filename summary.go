@@ -1,0 +1,169 @@
+package gamify
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gamifykit/gamify/gamifytype"
+	"github.com/gamifykit/gamify/store"
+)
+
+// Aggregation is the period of summary rows.
+type Aggregation string
+
+// The aggregations.
+const (
+	AggregateDaily   Aggregation = "daily"
+	AggregateWeekly  Aggregation = "weekly" // weeks start on Monday
+	AggregateMonthly Aggregation = "monthly"
+)
+
+// SummaryQuery selects a user's history of a metric: the periods of
+// Aggregation that overlap the local dates Start (inclusive) to End
+// (exclusive), at most 400 days apart.
+type SummaryQuery struct {
+	Aggregation Aggregation
+	Start, End  Date
+}
+
+// SummaryRow is one period of a summary.
+type SummaryRow struct {
+	Start  Date   // first day of the period
+	Total  Amount // the user's total at the end of the period
+	Change Amount // the change during the period (0 for a quiet one)
+}
+
+// maxSummaryDays bounds a summary's range.
+const maxSummaryDays = 400
+
+func (q *SummaryQuery) validate() (from, to int32, err error) {
+	var errs []error
+	switch q.Aggregation {
+	case AggregateDaily, AggregateWeekly, AggregateMonthly:
+	default:
+		errs = append(errs, gamifytype.Invalid("SummaryQuery.Aggregation", q.Aggregation, "must be daily, weekly or monthly"))
+	}
+	if !validDate(q.Start) {
+		errs = append(errs, gamifytype.Invalid("SummaryQuery.Start", q.Start, "is not a date"))
+	}
+	if !validDate(q.End) {
+		errs = append(errs, gamifytype.Invalid("SummaryQuery.End", q.End, "is not a date"))
+	}
+	from, to = dayOf(q.Start), dayOf(q.End)
+	if len(errs) == 0 && from >= to {
+		errs = append(errs, gamifytype.Invalid("SummaryQuery.End", q.End, "must be after Start"))
+	}
+	if len(errs) == 0 && to-from > maxSummaryDays {
+		errs = append(errs, gamifytype.Invalid("SummaryQuery.End", q.End, "must be at most 400 days after Start"))
+	}
+	return from, to, errors.Join(errs...)
+}
+
+func dayOf(d Date) int32 {
+	return int32(time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+}
+
+func dateOf(day int32) Date {
+	y, m, d := dayDate(day).Date()
+	return Date{Year: y, Month: m, Day: d}
+}
+
+// periodStart returns the first day of the period containing day.
+func (a Aggregation) periodStart(day int32) int32 {
+	switch a {
+	case AggregateWeekly:
+		wd := (int32(dayDate(day).Weekday()) + 6) % 7 // Monday = 0
+		return day - wd
+	case AggregateMonthly:
+		d := dateOf(day)
+		return dayOf(Date{Year: d.Year, Month: d.Month, Day: 1})
+	}
+	return day
+}
+
+func (a Aggregation) next(start int32) int32 {
+	switch a {
+	case AggregateWeekly:
+		return start + 7
+	case AggregateMonthly:
+		d := dateOf(start)
+		return dayOf(Date{Year: d.Year, Month: d.Month + 1, Day: 1})
+	}
+	return start + 1
+}
+
+// MetricSummary returns a user's history of a metric per period, from the
+// stored day aggregates (no ledger scan). Days are the user's local dates
+// when the events happened, so a time-zone change neither loses nor doubles
+// one. Quiet periods are included with a change of 0.
+func (a UsersAPI) MetricSummary(ctx context.Context, id, metric string, q SummaryQuery) ([]SummaryRow, error) {
+	from, to, err := q.validate()
+	if err != nil {
+		return nil, err
+	}
+	m, ok := a.e.cat.Load().metrics[metric]
+	if !ok {
+		return nil, fmt.Errorf("metric %s: %w", metric, ErrNotFound)
+	}
+	p, s, err := a.e.readUser(id, true)
+	if err != nil {
+		return nil, err
+	}
+	var total Amount
+	if i, ok := s.metric(m.ref); ok {
+		total = s.Metrics[i].Total
+	}
+	changes := map[int32]Amount{} // day → change, for days ≥ the first period's start
+	first := q.Aggregation.periodStart(from)
+	for _, d := range s.Days {
+		if d.Ref == m.ref && d.Day >= first {
+			changes[d.Day] += d.Change
+		}
+	}
+	err = a.e.db.View(func(tx *store.Tx) error {
+		prefix := binary.BigEndian.AppendUint32(uidKey(p.UID), m.ref)
+		return tx.Scan(store.Daily, prefix, func(k, v []byte) error {
+			_, _, day, _ := parseDailyKey(k)
+			if day < first {
+				return nil
+			}
+			x, n := binary.Varint(v)
+			if n <= 0 {
+				return errors.New("gamify: corrupt day aggregate")
+			}
+			changes[day] += Amount(x)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	var rows []SummaryRow
+	for start := first; start < to; start = q.Aggregation.next(start) {
+		rows = append(rows, SummaryRow{Start: dateOf(start)})
+	}
+	// Walk back from the current total: a period's total at its end is the
+	// total now minus every change after it.
+	var after Amount
+	for day, c := range changes {
+		if day >= q.Aggregation.next(rows[len(rows)-1].dayStart()) {
+			after += c
+		}
+	}
+	for i := len(rows) - 1; i >= 0; i-- {
+		start, end := rows[i].dayStart(), q.Aggregation.next(rows[i].dayStart())
+		var change Amount
+		for day := start; day < end; day++ {
+			change += changes[day]
+		}
+		rows[i].Change = change
+		rows[i].Total = total - after
+		after += change
+	}
+	return rows, nil
+}
+
+func (r SummaryRow) dayStart() int32 { return dayOf(r.Start) }
