@@ -63,6 +63,9 @@ func Open(path string, opts Options) (*DB, error) {
 	if opts.LockTimeout <= 0 {
 		return nil, errors.New("store: LockTimeout must be positive")
 	}
+	if err := checkFile(path); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	b, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:        opts.LockTimeout,
 		NoSync:         opts.NoSync,
