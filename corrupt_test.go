@@ -33,8 +33,12 @@ func TestOpenCorruptFileFailsCleanly(t *testing.T) {
 		"empty":        func([]byte) []byte { return nil },
 		"truncated":    func(b []byte) []byte { return b[:len(b)/3] },
 		"zeroed metas": func(b []byte) []byte { c := append([]byte(nil), b...); clear(c[:8192]); return c },
-		"garbage":      func(b []byte) []byte { c := append([]byte(nil), b...); copy(c, "this is not a bolt file at all"); return c },
-		"not a db":     func([]byte) []byte { return []byte("hello") },
+		"garbage": func(b []byte) []byte {
+			c := append([]byte(nil), b...)
+			copy(c, "this is not a bolt file at all")
+			return c
+		},
+		"not a db": func([]byte) []byte { return []byte("hello") },
 	}
 	for name, f := range damage {
 		t.Run(name, func(t *testing.T) {
