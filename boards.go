@@ -48,6 +48,26 @@ func (r *runIndex) group(g string, order BoardOrder) *leaderboard.Index {
 	return x
 }
 
+// runAt finds the run of b containing at, first among the runs in memory
+// (the hot path: a cron board's run is otherwise found by walking its fire
+// times from the start). rt.mu is held.
+func (rt *boardRuntime) runAt(b *Leaderboard, at time.Time) (start, end int64, ok bool) {
+	ns := at.UnixNano()
+	for s, r := range rt.runs {
+		if s <= ns && (r.end == 0 || ns < r.end) {
+			return s, r.end, true
+		}
+	}
+	st, en, ok := b.runAt(at)
+	if !ok {
+		return 0, 0, false
+	}
+	if !en.IsZero() {
+		end = en.UnixNano()
+	}
+	return st.UnixNano(), end, true
+}
+
 // boardRT returns the runtime of a board, creating it.
 func (e *Engine) boardRT(ref uint32) *boardRuntime {
 	e.boardsMu.RLock()
@@ -100,17 +120,16 @@ type combine func(old userBoard) (score, sub int64)
 // scoreBoard updates a user's score in the run of b containing at and the
 // board's index, and reports the change in res.
 func (t *txn) scoreBoard(u *userRec, b *Leaderboard, at time.Time, reached uint64, f combine, res *[]LeaderboardChange) error {
-	start, end, ok := b.runAt(at)
-	if !ok || !b.inWindow(at, t.w.userLocation(&u.p)) {
+	if !b.inWindow(at, t.w.userLocation(&u.p)) {
 		return nil
 	}
 	rt := t.w.eng.boardRT(b.ref)
-	runKey, endKey := start.UnixNano(), int64(0)
-	if !end.IsZero() {
-		endKey = end.UnixNano()
-	}
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
+	runKey, endKey, ok := rt.runAt(b, at)
+	if !ok {
+		return nil
+	}
 	if endKey != 0 && endKey <= rt.finishedTo {
 		return nil // a late event for a finished run
 	}
