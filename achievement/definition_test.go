@@ -57,7 +57,7 @@ func TestValidate(t *testing.T) {
 			d.Name, d.Category = strings.Repeat("n", MaxTextLen+1), strings.Repeat("c", MaxTextLen+1)
 			d.Description, d.BadgeURL = strings.Repeat("d", MaxDescLen+1), strings.Repeat("u", MaxURLLen+1)
 		}), []string{"Achievement.Name", "Achievement.Description", "Achievement.BadgeURL", "Achievement.Category"}},
-		{withKind(KindManual, func(d *Definition) { d.Rarity, d.Status = Legendary + 1, Locked + 1 }), []string{"Achievement.Rarity", "Achievement.Status"}},
+		{withKind(KindManual, func(d *Definition) { d.Rarity, d.Status = Legendary+1, Locked+1 }), []string{"Achievement.Rarity", "Achievement.Status"}},
 		{withKind(KindManual, func(d *Definition) {
 			d.UserFilters = map[string]string{"bad key": "v", "ok": strings.Repeat("v", MaxTextLen+1)}
 		}), []string{"Achievement.UserFilters[bad key]", "Achievement.UserFilters[ok]"}},

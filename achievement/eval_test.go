@@ -96,8 +96,8 @@ func TestEventFilters(t *testing.T) {
 	u := newUser(t, catalog(t, d, metricDef("any5", "steps", 5)))
 	runSteps(t, u, []step{
 		{"steps", 4, []string{"platform", "android"}, nil},
-		{"steps", 2, []string{"platform", "ios"}, []string{"any5"}}, // total 6, filtered sum 2
-		{"steps", 2, nil, nil}, // no attribute: does not match
+		{"steps", 2, []string{"platform", "ios"}, []string{"any5"}},    // total 6, filtered sum 2
+		{"steps", 2, nil, nil},                                         // no attribute: does not match
 		{"steps", 2, []string{"platform", "ios", "hand", "left"}, nil}, // extra attributes are fine: 4
 		{"steps", 1, []string{"platform", "ios"}, []string{"ios5"}},
 	})
