@@ -25,6 +25,8 @@ type Engine struct {
 	boardsMu sync.RWMutex // guards the boards map (each runtime has its own lock)
 	boards   map[uint32]*boardRuntime
 
+	tenants tenants
+
 	stopRunner   context.CancelFunc // nil under a ManualClock
 	runnerExited chan struct{}
 
@@ -78,6 +80,8 @@ func Open(path string, opts *Options) (*Engine, error) {
 // idempotent; calls after it return ErrClosed.
 func (e *Engine) Close() error {
 	e.closeOnce.Do(func() {
+		tenantsErr := e.closeTenants()
+		defer func() { e.closeErr = errors.Join(e.closeErr, tenantsErr) }()
 		if e.stopRunner != nil {
 			e.stopRunner()
 			<-e.runnerExited // a running job finishes first
