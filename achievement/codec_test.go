@@ -44,6 +44,8 @@ func TestCodecCorrupt(t *testing.T) {
 		{"zero sum", []byte{1, 0, 1, 1, 'a', 0}},
 		{"sum of completed", []byte{1, 1, 1, 'a', 0, 0, 1, 1, 'a', 2}},
 		{"key longer than input", []byte{1, 1, 9, 'a', 0, 0}},
+		{"non-minimal count", []byte{1, 0x80, 0, 0}},
+		{"non-minimal time", []byte{1, 1, 1, 'a', 0x80, 0, 0, 0}},
 	} {
 		s := State{}.complete("keep", t0, false)
 		err := s.UnmarshalBinary(tc.in)

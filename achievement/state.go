@@ -175,7 +175,9 @@ func (d *decoder) varint() int64 {
 		return 0
 	}
 	v, n := binary.Varint(d.b)
-	if n <= 0 {
+	// A last byte of 0 is a non-minimal encoding: refused, so that accepted
+	// input is canonical (found by FuzzUnmarshalBinary).
+	if n <= 0 || (n > 1 && d.b[n-1] == 0) {
 		d.fail("bad varint")
 		return 0
 	}
@@ -188,7 +190,9 @@ func (d *decoder) uvarint() uint64 {
 		return 0
 	}
 	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
+	// A last byte of 0 is a non-minimal encoding: refused, so that accepted
+	// input is canonical (found by FuzzUnmarshalBinary).
+	if n <= 0 || (n > 1 && d.b[n-1] == 0) {
 		d.fail("bad uvarint")
 		return 0
 	}
