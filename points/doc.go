@@ -1,0 +1,44 @@
+// Package points is the pure logic of points systems: the definitions
+// (System, Trigger, Boost, Level) with Validate, a user's opaque per-system
+// State with its binary encoding, the transitions that award and spend points
+// (OnMetric, OnAchievement, OnStreak, OnUserCreated, OnTime, Award, Spend,
+// PinLevel, UnpinLevel) and the reads (LevelFor, NextLevel, NextTimeDue,
+// GlobalBoosts, EligibleBoosts, Histogram, UsersPerLevel). It does no I/O and
+// never reads the clock: instants and the user's time zone come in as
+// arguments, and every transition returns a new State plus Effects (the
+// awards and the level change) for the event result, the ledger and the
+// notifications. On error a transition returns the State it was given, so
+// the engine can reject the whole event.
+//
+// Decisions (SEMANTICS.md "Points" leaves these open):
+//   - Points are exact Amounts. An award with no multiplier (no boost, no
+//     level multiplier, or a negative award) is exact, fractions included. A
+//     multiplied award is the exact product rounded to a whole point with the
+//     common rounding mode of the stacked boosts, or down where they differ
+//     (a level multiplier alone rounds down).
+//   - Boost windows are evaluated at the instant of the event (a late event
+//     gets the boosts of its time); a time trigger uses the due instant.
+//   - The level multiplier is that of the user's level at the start of the
+//     call; the level is recomputed once, at the end, and reported only when
+//     it differs from the one at the start.
+//   - The cap limits increases only: a positive award is cut so that the total
+//     reaches MaxPoints exactly (nothing is added at or above it); a negative
+//     award always applies in full. Awards cut to zero are not reported.
+//   - Manual awards (Award) take no boosts and no level multiplier but respect
+//     the cap. Spend changes spent, never total, so levels do not move.
+//   - Triggers are applied in the order given; a negative award with
+//     BlockIfOutOfPoints is checked against the available points after the
+//     earlier awards of the same call.
+//   - Inactive or gated-out (UserFilters) metric triggers ignore the event:
+//     their running sum does not move. Streak and time triggers keep their
+//     high-water marks moving while inactive or gated out, so activating a
+//     trigger never pays out a lump for the past.
+//   - Streak triggers award each new multiple of EveryN within a run; the
+//     high-water mark resets only when the length goes to 0 (a loss), so a
+//     restore after a loss pays the restored multiples again.
+//   - Time triggers fire at created + k×Every (hours, or calendar days in the
+//     user's zone), k ≥ 1, for fires after Trigger.Since. Missed fires are
+//     caught up collapsed into one award of n×Points, like a metric event that
+//     crosses several multiples.
+//   - Histogram: negative totals are counted in the first range, [0,0].
+package points

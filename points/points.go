@@ -1,0 +1,535 @@
+package points
+
+import (
+	"fmt"
+	"math/big"
+	"slices"
+	"time"
+
+	"github.com/gamifykit/gamify/gamifytype"
+)
+
+// Rules are the definitions of one points system that a transition applies.
+// Triggers and Boosts of other systems are ignored, so the engine may pass
+// all of them. Every definition must have passed Validate (and Levels
+// ValidateLevels).
+type Rules struct {
+	System   System
+	Triggers []Trigger
+	Boosts   []Boost
+	Levels   []Level
+}
+
+// User is who a transition is for: the id (per-user boosts), the attributes
+// (user filters of triggers and cohort boosts) and the time zone (boost date
+// windows, day-based time triggers; nil means UTC).
+type User struct {
+	ID    string
+	Attrs map[string]string
+	Loc   *time.Location
+}
+
+// MetricChange is one change of a metric total by an event.
+type MetricChange struct {
+	Metric string
+	Delta  Amount
+	Attrs  map[string]string // the event's attributes
+	At     time.Time         // the event's time: boosts active then apply
+}
+
+// AppliedBoost is one multiplier applied to an award.
+type AppliedBoost struct {
+	Key        string // the boost key; "" for the level multiplier
+	Level      string // the level key for the level multiplier
+	Multiplier Amount
+}
+
+// AwardRecord is one award made by a transition.
+type AwardRecord struct {
+	Trigger  string // "" for a manual award
+	Kind     Kind   // 0 for a manual award
+	Reason   string // manual awards only
+	Base     Amount // Points × Multiples (the amount before multipliers)
+	Multiple int64  // how many thresholds, multiples or fires the award pays
+	Boosts   []AppliedBoost
+	Rounding Rounding // the mode used when Boosts is not empty
+	Points   Amount   // the final amount added to the total
+	Capped   bool     // Points was cut to reach MaxPoints
+	Total    Amount   // the total after the award
+}
+
+// LevelChange reports a move between levels ("" is below every level).
+type LevelChange struct {
+	From, To  string
+	Promotion bool // false: a demotion
+	Pinned    bool // the change comes from PinLevel or UnpinLevel
+}
+
+// Effects is what a transition did, for the event result, the ledger and
+// the notifications.
+type Effects struct {
+	Awards []AwardRecord
+	Added  Amount       // sum of Awards[i].Points
+	Spent  Amount       // Spend only
+	Total  Amount       // the total after the transition
+	Level  *LevelChange // nil unless the level changed
+}
+
+// Changed reports whether the transition changed the balance or the level.
+func (fx Effects) Changed() bool { return len(fx.Awards) > 0 || fx.Spent != 0 || fx.Level != nil }
+
+// run is one transition in progress over a private copy of the State.
+type run struct {
+	r        *Rules
+	u        *User
+	s        State
+	fx       Effects
+	at       time.Time
+	levelMul *AppliedBoost // the multiplier of the level at the start
+	start    string        // level key at the start
+}
+
+func begin(r *Rules, u *User, s State, at time.Time) *run {
+	s.recs = slices.Clone(s.recs)
+	x := &run{r: r, u: u, s: s, at: at}
+	x.start, _ = s.LevelKey()
+	if i := slices.IndexFunc(r.Levels, func(l Level) bool { return l.Key == x.start }); i >= 0 && r.Levels[i].Multiplier != 0 {
+		x.levelMul = &AppliedBoost{Level: x.start, Multiplier: r.Levels[i].Multiplier}
+	}
+	return x
+}
+
+// finish recomputes the level (unless pinned) and returns the result.
+func (x *run) finish() (State, Effects, error) {
+	if x.s.pin == "" {
+		if l, ok := LevelFor(x.r.Levels, x.s.total); ok {
+			x.s.level = l.Key
+		} else {
+			x.s.level = ""
+		}
+	}
+	x.fx.Total = x.s.total
+	if now, _ := x.s.LevelKey(); now != x.start {
+		x.fx.Level = x.r.change(x.start, now, false)
+	}
+	return x.s, x.fx, nil
+}
+
+func (r *Rules) change(from, to string, pinned bool) *LevelChange {
+	th := func(k string) (Amount, bool) {
+		i := slices.IndexFunc(r.Levels, func(l Level) bool { return l.Key == k })
+		if i < 0 {
+			return 0, false
+		}
+		return r.Levels[i].Threshold, true
+	}
+	tf, okf := th(from)
+	tt, okt := th(to)
+	return &LevelChange{From: from, To: to, Pinned: pinned, Promotion: okt && (!okf || tt > tf)}
+}
+
+func matches(filters, attrs map[string]string) bool {
+	for k, v := range filters {
+		if a, ok := attrs[k]; !ok || a != v {
+			return false
+		}
+	}
+	return true
+}
+
+// eligible reports whether b multiplies the awards of u in system at at.
+func (b *Boost) eligible(system string, u *User, at time.Time) bool {
+	if b.System != system || b.StatusAt(at, u.Loc) != Active {
+		return false
+	}
+	switch b.Scope {
+	case Global:
+		return true
+	case Cohort:
+		return matches(b.UserFilters, u.Attrs)
+	case PerUser:
+		return b.User == u.ID
+	}
+	return false
+}
+
+var overflow = gamifytype.Invalid("Points", nil, "total would overflow")
+
+// award pays trigger t (key, kind) multiples × points.
+func (x *run) award(t *Trigger, multiples int64) error {
+	base, ok := mul(t.Points, multiples)
+	if !ok {
+		return fmt.Errorf("points: trigger %s: %w", t.Key, overflow)
+	}
+	a := AwardRecord{Trigger: t.Key, Kind: t.Kind, Base: base, Multiple: multiples, Points: base}
+	if base > 0 {
+		for i := range x.r.Boosts {
+			if b := &x.r.Boosts[i]; b.eligible(x.r.System.Key, x.u, x.at) {
+				if len(a.Boosts) == 0 {
+					a.Rounding = b.Rounding
+				} else if a.Rounding != b.Rounding {
+					a.Rounding = RoundDown
+				}
+				a.Boosts = append(a.Boosts, AppliedBoost{Key: b.Key, Multiplier: b.Multiplier})
+			}
+		}
+		if x.levelMul != nil {
+			if len(a.Boosts) == 0 {
+				a.Rounding = RoundDown
+			}
+			a.Boosts = append(a.Boosts, *x.levelMul)
+		}
+		if len(a.Boosts) > 0 {
+			if a.Points, ok = multiply(base, a.Boosts, a.Rounding); !ok {
+				return fmt.Errorf("points: trigger %s: %w", t.Key, overflow)
+			}
+		}
+	} else if t.BlockIfOutOfPoints {
+		if avail, ok := x.s.Available().Add(base); !ok || avail < 0 {
+			return fmt.Errorf("points: trigger %s: %w: available %v, award %v", t.Key, gamifytype.ErrInsufficientPoints, x.s.Available(), base)
+		}
+	}
+	return x.add(a)
+}
+
+// add applies the cap, adds a to the total and records it.
+func (x *run) add(a AwardRecord) error {
+	if c := x.r.System.MaxPoints; c > 0 && a.Points > 0 {
+		if room := c - x.s.total; a.Points > room {
+			a.Points, a.Capped = max(room, 0), true
+		}
+	}
+	if a.Points == 0 {
+		return nil
+	}
+	total, ok := x.s.total.Add(a.Points)
+	if !ok || total-x.s.spent > gamifytype.MaxAmount/2 || total < -gamifytype.MaxAmount/2 {
+		return fmt.Errorf("points: %w", overflow)
+	}
+	x.s.total, a.Total = total, total
+	x.fx.Added += a.Points
+	x.fx.Awards = append(x.fx.Awards, a)
+	return nil
+}
+
+func mul(a Amount, n int64) (Amount, bool) {
+	hi := new(big.Int).Mul(big.NewInt(int64(a)), big.NewInt(n))
+	if !hi.IsInt64() {
+		return 0, false
+	}
+	return Amount(hi.Int64()), true
+}
+
+// multiply returns base × every multiplier, rounded to a whole point with
+// mode. The product is computed exactly (big integers), so 2 × 1.5 × 3 is
+// exactly 9 and only the final rounding loses anything.
+func multiply(base Amount, ms []AppliedBoost, mode Rounding) (Amount, bool) {
+	num := big.NewInt(int64(base))
+	den := big.NewInt(gamifytype.AmountScale) // to whole points
+	scale := big.NewInt(gamifytype.AmountScale)
+	for _, m := range ms {
+		num.Mul(num, big.NewInt(int64(m.Multiplier)))
+		den.Mul(den, scale)
+	}
+	q, rem := new(big.Int).QuoRem(num, den, new(big.Int)) // num > 0: truncation is down
+	switch mode {
+	case RoundUp:
+		if rem.Sign() != 0 {
+			q.Add(q, big.NewInt(1))
+		}
+	case RoundNearest:
+		if rem.Lsh(rem, 1).Cmp(den) >= 0 {
+			q.Add(q, big.NewInt(1))
+		}
+	}
+	q.Mul(q, scale)
+	if !q.IsInt64() {
+		return 0, false
+	}
+	return Amount(q.Int64()), true
+}
+
+// floorDiv returns ⌊a/b⌋ for b > 0.
+func floorDiv(a, b Amount) int64 {
+	q := int64(a / b)
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+func (t *Trigger) applies(r *Rules, k Kind) bool { return t.System == r.System.Key && t.Kind == k }
+
+// OnMetric applies a metric change to every metric trigger of the system on
+// that metric: an active trigger whose user and event filters match adds the
+// delta to its own running sum and awards Points × k when the sum reaches k
+// new multiples of Threshold above its high-water mark (one award; going
+// down and up again does not re-award). It fails, with s unchanged, when a
+// blocking negative award would take available below zero (an error wrapping
+// ErrInsufficientPoints) or a total would overflow.
+func OnMetric(r Rules, s State, u User, c MetricChange) (State, Effects, error) {
+	x := begin(&r, &u, s, c.At)
+	for i := range r.Triggers {
+		t := &r.Triggers[i]
+		if !t.applies(&r, KindMetric) || t.Metric != c.Metric || !t.Active || !matches(t.UserFilters, u.Attrs) || !matches(t.EventFilters, c.Attrs) {
+			continue
+		}
+		p := x.s.get(t.Key)
+		sum, ok := p.sum.Add(c.Delta)
+		if !ok {
+			return s, Effects{}, fmt.Errorf("points: trigger %s: %w", t.Key, overflow)
+		}
+		p.sum = sum
+		if k := floorDiv(sum, t.Threshold); k > p.n {
+			if err := x.award(t, k-p.n); err != nil {
+				return s, Effects{}, err
+			}
+			p.n = k
+		}
+		x.s.put(p)
+	}
+	return x.finish()
+}
+
+// OnAchievement awards the achievement triggers of achievement key, each
+// once per user. at is the completion time (for boosts).
+func OnAchievement(r Rules, s State, u User, key string, at time.Time) (State, Effects, error) {
+	return once(&r, s, &u, KindAchievement, key, at)
+}
+
+// OnUserCreated awards the user_creation triggers, each once per user.
+func OnUserCreated(r Rules, s State, u User, at time.Time) (State, Effects, error) {
+	return once(&r, s, &u, KindUserCreated, "", at)
+}
+
+func once(r *Rules, s State, u *User, k Kind, achievement string, at time.Time) (State, Effects, error) {
+	x := begin(r, u, s, at)
+	for i := range r.Triggers {
+		t := &r.Triggers[i]
+		if !t.applies(r, k) || t.Achievement != achievement || !t.Active || !matches(t.UserFilters, u.Attrs) {
+			continue
+		}
+		if p := x.s.get(t.Key); p.n == 0 {
+			if err := x.award(t, 1); err != nil {
+				return s, Effects{}, err
+			}
+			p.n = 1
+			x.s.put(p)
+		}
+	}
+	return x.finish()
+}
+
+// OnStreak applies a change of streak key's length from → to (as reported by
+// the streak package's Transitions): every streak trigger on it awards
+// Points × k for the k multiples of EveryN reached above its high-water mark
+// in the current run. A length of 0 (a loss) starts a new run.
+func OnStreak(r Rules, s State, u User, key string, from, to int, at time.Time) (State, Effects, error) {
+	x := begin(&r, &u, s, at)
+	for i := range r.Triggers {
+		t := &r.Triggers[i]
+		if !t.applies(&r, KindStreak) || t.Streak != key {
+			continue
+		}
+		p := x.s.get(t.Key)
+		k := int64(max(to, 0) / t.EveryN)
+		switch {
+		case to <= 0:
+			p.n = 0
+		case k > p.n:
+			if t.Active && matches(t.UserFilters, u.Attrs) {
+				if err := x.award(t, k-p.n); err != nil {
+					return s, Effects{}, err
+				}
+			}
+			p.n = k
+		}
+		x.s.put(p)
+	}
+	return x.finish()
+}
+
+// fireAt returns the instant of time trigger t's k-th fire for a user
+// created at created.
+func (t *Trigger) fireAt(created time.Time, loc *time.Location, k int64) time.Time {
+	if t.Unit == Days {
+		return created.In(orUTC(loc)).AddDate(0, 0, int(k)*t.Every)
+	}
+	return created.Add(time.Duration(k*int64(t.Every)) * time.Hour)
+}
+
+// fires returns how many fires of t are at or before until.
+func (t *Trigger) fires(created time.Time, loc *time.Location, until time.Time) int64 {
+	if until.Before(created) {
+		return 0
+	}
+	k := int64(until.Sub(created) / (time.Duration(t.Every) * time.Hour))
+	if t.Unit == Days {
+		k /= 24
+		// Calendar days differ from 24 hours by at most an hour per DST change.
+		for k > 0 && t.fireAt(created, loc, k).After(until) {
+			k--
+		}
+		for !t.fireAt(created, loc, k+1).After(until) {
+			k++
+		}
+	}
+	return k
+}
+
+// passed returns the fires of t that are settled: the recorded count, and no
+// fewer than the fires at or before Since.
+func (t *Trigger) passed(s *State, created time.Time, loc *time.Location) int64 {
+	n := s.get(t.Key).n
+	if !t.Since.IsZero() {
+		n = max(n, t.fires(created, loc, t.Since))
+	}
+	return n
+}
+
+// OnTime pays every time trigger of the system whose fires are due at now for
+// a user created at created: the n fires since the last call (catch-up after
+// downtime) are paid as one award of Points × n, with the boosts active at
+// now. Fires while a trigger is inactive or gated out pass unpaid.
+func OnTime(r Rules, s State, u User, created, now time.Time) (State, Effects, error) {
+	x := begin(&r, &u, s, now)
+	for i := range r.Triggers {
+		t := &r.Triggers[i]
+		if !t.applies(&r, KindTime) {
+			continue
+		}
+		done := t.passed(&x.s, created, u.Loc)
+		k := t.fires(created, u.Loc, now)
+		if k <= done {
+			continue
+		}
+		if t.Active && matches(t.UserFilters, u.Attrs) {
+			if err := x.award(t, k-done); err != nil {
+				return s, Effects{}, err
+			}
+		}
+		p := x.s.get(t.Key)
+		p.n = k
+		x.s.put(p)
+	}
+	return x.finish()
+}
+
+// NextTimeDue returns when time trigger t next fires for a user created at
+// created with state s (zero for an inactive or non-time trigger). The
+// engine schedules OnTime then; exactly-once comes from the State.
+func NextTimeDue(t Trigger, s State, created time.Time, loc *time.Location) time.Time {
+	if t.Kind != KindTime || !t.Active || t.Every < 1 {
+		return time.Time{}
+	}
+	return t.fireAt(created, loc, t.passed(&s, created, loc)+1)
+}
+
+// Award adds amount (> 0) to the total as a manual award with reason. No
+// boost or level multiplier applies; the cap does.
+func Award(r Rules, s State, amount Amount, reason string) (State, Effects, error) {
+	if amount <= 0 {
+		return s, Effects{}, gamifytype.Invalid("Award.Amount", amount, "must be positive")
+	}
+	x := begin(&r, &User{}, s, time.Time{})
+	if err := x.add(AwardRecord{Reason: reason, Base: amount, Multiple: 1, Points: amount}); err != nil {
+		return s, Effects{}, err
+	}
+	return x.finish()
+}
+
+// Spend adds amount (> 0) to spent. It fails with an error wrapping
+// ErrInsufficientPoints, s unchanged, when available is below amount.
+func Spend(s State, amount Amount) (State, Effects, error) {
+	if amount <= 0 {
+		return s, Effects{}, gamifytype.Invalid("Spend.Amount", amount, "must be positive")
+	}
+	if s.Available() < amount {
+		return s, Effects{}, fmt.Errorf("points: spend %v: %w: available %v", amount, gamifytype.ErrInsufficientPoints, s.Available())
+	}
+	s.spent += amount
+	return s, Effects{Spent: amount, Total: s.total}, nil
+}
+
+// PinLevel pins the user at level key until UnpinLevel; awards then no longer
+// move the level. An unknown key fails with ErrNotFound.
+func PinLevel(levels []Level, s State, key string) (State, Effects, error) {
+	if !slices.ContainsFunc(levels, func(l Level) bool { return l.Key == key }) {
+		return s, Effects{}, fmt.Errorf("points: level %s: %w", key, gamifytype.ErrNotFound)
+	}
+	from, _ := s.LevelKey()
+	s.pin = key
+	fx := Effects{Total: s.total}
+	if from != key {
+		fx.Level = (&Rules{Levels: levels}).change(from, key, true)
+	}
+	return s, fx, nil
+}
+
+// UnpinLevel clears a pin: the level is again the one of the total.
+func UnpinLevel(levels []Level, s State) (State, Effects) {
+	from, _ := s.LevelKey()
+	s.pin, s.level = "", ""
+	if l, ok := LevelFor(levels, s.total); ok {
+		s.level = l.Key
+	}
+	fx := Effects{Total: s.total}
+	if from != s.level {
+		fx.Level = (&Rules{Levels: levels}).change(from, s.level, true)
+	}
+	return s, fx
+}
+
+// LevelFor returns the level with the highest Threshold not above total, and
+// false when total is below every level.
+func LevelFor(levels []Level, total Amount) (Level, bool) {
+	best := -1
+	for i, l := range levels {
+		if l.Threshold <= total && (best < 0 || l.Threshold > levels[best].Threshold) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return Level{}, false
+	}
+	return levels[best], true
+}
+
+// NextLevel returns the level with the lowest Threshold above total, with the
+// points it requires (its Threshold) and those remaining (Threshold − total);
+// false at the top level.
+func NextLevel(levels []Level, total Amount) (next Level, required, remaining Amount, ok bool) {
+	best := -1
+	for i, l := range levels {
+		if l.Threshold > total && (best < 0 || l.Threshold < levels[best].Threshold) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return Level{}, 0, 0, false
+	}
+	return levels[best], levels[best].Threshold, levels[best].Threshold - total, true
+}
+
+// GlobalBoosts returns the global boosts of system, without the finished
+// ones at now (in loc) unless withFinished.
+func GlobalBoosts(boosts []Boost, system string, now time.Time, loc *time.Location, withFinished bool) []Boost {
+	var out []Boost
+	for _, b := range boosts {
+		if b.System == system && b.Scope == Global && (withFinished || b.StatusAt(now, loc) != Finished) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// EligibleBoosts returns the boosts of system that multiply u's awards at now.
+func EligibleBoosts(boosts []Boost, system string, u User, now time.Time) []Boost {
+	var out []Boost
+	for i := range boosts {
+		if boosts[i].eligible(system, &u, now) {
+			out = append(out, boosts[i])
+		}
+	}
+	return out
+}
