@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gamifykit/gamify/achievement"
 	"github.com/gamifykit/gamify/gamifytype"
 	"github.com/gamifykit/gamify/store"
 )
@@ -32,13 +33,17 @@ type catalog struct {
 	lastBoardRef uint32
 	metricBoards map[string][]*Leaderboard // derived: live boards ranking a metric
 	streakBoards map[string][]*Leaderboard // derived: live boards ranking a streak
+
+	achievements map[string]*Achievement
+	achCat       *achievement.Catalog // derived: the validated pure catalogue
 }
 
 func newCatalog() *catalog {
 	return &catalog{metrics: map[string]*Metric{}, metricByRef: map[uint32]*Metric{}, attrs: map[string]*Attribute{},
 		streaks: map[string]*Streak{}, streakByRef: map[uint32]*Streak{}, metricStreaks: map[string][]*Streak{},
 		boards: map[string]*Leaderboard{}, boardByRef: map[uint32]*Leaderboard{},
-		metricBoards: map[string][]*Leaderboard{}, streakBoards: map[string][]*Leaderboard{}}
+		metricBoards: map[string][]*Leaderboard{}, streakBoards: map[string][]*Leaderboard{},
+		achievements: map[string]*Achievement{}}
 }
 
 func (c *catalog) clone() *catalog {
@@ -57,6 +62,8 @@ func (c *catalog) clone() *catalog {
 		lastBoardRef:  c.lastBoardRef,
 		metricBoards:  c.metricBoards,
 		streakBoards:  c.streakBoards,
+		achievements:  maps.Clone(c.achievements),
+		achCat:        c.achCat,
 	}
 }
 
@@ -102,11 +109,20 @@ func loadCatalog(tx *store.Tx, defaultTZ *time.Location) (*catalog, error) {
 			c.lastStreakRef = max(c.lastStreakRef, s.ref)
 		case strings.HasPrefix(key, defBoard):
 			return loadBoard(c, key, v, defaultTZ)
+		case strings.HasPrefix(key, defAchievement):
+			var a Achievement
+			if err := json.Unmarshal(v, &a); err != nil {
+				return fmt.Errorf("gamify: corrupt definition %s: %w", key, err)
+			}
+			c.achievements[a.Key] = &a
 		}
 		return nil
 	})
 	c.indexStreaks()
 	c.indexBoards()
+	if err == nil {
+		err = c.rebuildAchievements()
+	}
 	return c, err
 }
 

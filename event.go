@@ -57,6 +57,7 @@ type AchievementCompletion struct {
 	Key         string
 	Name        string
 	CompletedAt time.Time
+	Backdated   bool // completed by backdating, not by this call (never in event results)
 }
 
 // StreakResult reports the default streak after an event.
@@ -299,6 +300,11 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 	}
 	res.EventID = strconv.FormatUint(seq, 10)
 	res.Total = total
+	if err := t.trackAchievements(u, m, ev, total, res); err != nil {
+		return err
+	}
+	t.achResults = &res.Achievements
+	defer func() { t.achResults = nil }()
 	if len(cat.metricStreaks[m.Key]) > 0 {
 		if err := t.trackStreaks(u, m, ev, res); err != nil {
 			return err

@@ -64,6 +64,10 @@ func (t *txn) deleteUser(id string) error {
 	}
 	uid := u.p.UID
 	up := uidKey(uid)
+	t.newUsers--
+	for _, c := range u.s.Ach.Completions() {
+		t.achCount[c.Key]--
+	}
 	del := func(ks store.Keyspace, k []byte) {
 		t.writes = append(t.writes, write{ks, bytes.Clone(k), nil})
 	}

@@ -34,12 +34,13 @@ type job struct {
 }
 
 type scheduler struct {
-	mu       sync.Mutex // guards the fields below
-	jobs     map[string]*job
-	next     map[string]time.Time // job id → the occurrence to run next
-	failures map[string]int       // consecutive failures, for backoff
-	queue    schedule.Queue       // job id → when to attempt next
-	wake     chan struct{}        // poked when an earlier attempt is queued
+	mu        sync.Mutex // guards the fields below
+	jobs      map[string]*job
+	next      map[string]time.Time // job id → the occurrence to run next
+	failures  map[string]int       // consecutive failures, for backoff
+	queue     schedule.Queue       // job id → when to attempt next
+	wake      chan struct{}        // poked when an earlier attempt is queued
+	backdates map[string]bool      // achievements with backdating pending
 }
 
 func newScheduler() *scheduler {
@@ -156,7 +157,11 @@ func (e *Engine) runDue(ctx context.Context, now time.Time) (int, error) {
 		if !ok || attempt.After(now) {
 			s.mu.Unlock()
 			n, err := e.advanceDueStreaks(ctx, now)
-			return ran + n, err
+			if err != nil {
+				return ran + n, err
+			}
+			m, err := e.runBackdates(ctx, now)
+			return ran + n + m, err
 		}
 		j, due := s.jobs[id], s.next[id]
 		s.mu.Unlock()
@@ -236,6 +241,11 @@ func (e *Engine) runner(ctx context.Context) {
 		if ok {
 			wait = max(attempt.Sub(e.now()), 0)
 		}
+		s.mu.Lock()
+		if len(s.backdates) > 0 {
+			wait = 0
+		}
+		s.mu.Unlock()
 		e.w.mu.Lock()
 		_, due, ok := e.w.streakQueue.Peek()
 		e.w.mu.Unlock()
@@ -257,6 +267,9 @@ func (e *Engine) runner(ctx context.Context) {
 const pruneBatch = 50_000
 
 func (e *Engine) registerBuiltinJobs() error {
+	if err := e.loadBackdates(); err != nil {
+		return err
+	}
 	cat := e.cat.Load()
 	for ref := uint32(1); ref <= cat.lastBoardRef; ref++ {
 		if b, ok := cat.boardByRef[ref]; ok && b.activated && !b.archived {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gamifykit/gamify/achievement"
 	"github.com/gamifykit/gamify/ledger"
 	"github.com/gamifykit/gamify/schedule"
 	"github.com/gamifykit/gamify/store"
@@ -43,11 +44,12 @@ type writer struct {
 	days        map[dayKey]pendingVal // day aggregates: uncommitted, or cached clean copies
 	pendingIdem map[string]pendingVal // idempotency records by idemKey
 	dirtyDaily  map[dayKey]struct{}
-	cat         *catalog       // working definitions
-	scratch     txn            // reused by begin
-	streakQueue schedule.Queue // streak/user → when streak.Advance has work
-	seq         uint64         // last ledger sequence used
-	lastUID     uint64         // last internal user id assigned
+	cat         *catalog          // working definitions
+	scratch     txn               // reused by begin
+	streakQueue schedule.Queue    // streak/user → when streak.Advance has work
+	counters    map[string]uint64 // Meta counters as of the working state
+	seq         uint64            // last ledger sequence used
+	lastUID     uint64            // last internal user id assigned
 	countersAt  [2]uint64
 }
 
@@ -125,6 +127,7 @@ type userState struct {
 	// yet written to the Daily keyspace: events of the same day then rewrite
 	// only this record, and the day is spilled once when a later one starts.
 	Days []dayAgg // sorted by Ref
+	Ach  achievement.State
 }
 
 // dayAgg is the unspilled change of one metric on one local day.
@@ -202,6 +205,10 @@ func (s *userState) marshal(b []byte) []byte {
 		b = binary.AppendVarint(b, int64(d.Day))
 		b = binary.AppendVarint(b, int64(d.Change))
 	}
+	lenAt := len(b)
+	b = append(b, 0, 0, 0, 0)
+	b, _ = s.Ach.AppendBinary(b) // encoding a State cannot fail
+	binary.BigEndian.PutUint32(b[lenAt:], uint32(len(b)-lenAt-4))
 	return b
 }
 
@@ -274,6 +281,15 @@ func (s *userState) unmarshal(b []byte) error {
 	for range n {
 		s.Days = append(s.Days, dayAgg{Ref: uint32(r.uvarint()), Day: int32(r.varint()), Change: Amount(r.varint())})
 	}
+	if r.err || len(r.b) < 4 {
+		return errCorruptState
+	}
+	if l := binary.BigEndian.Uint32(r.b); uint64(l) != uint64(len(r.b)-4) {
+		return errCorruptState
+	} else if err := s.Ach.UnmarshalBinary(r.b[4:]); err != nil {
+		return fmt.Errorf("%w: achievements: %v", errCorruptState, err)
+	}
+	r.b = nil
 	if r.err || len(r.b) != 0 {
 		return errCorruptState
 	}
@@ -507,6 +523,7 @@ func (w *writer) reload() error {
 	w.users = make(map[string]*userRec)
 	w.dirtyUsers = make(map[string]struct{})
 	w.days = make(map[dayKey]pendingVal)
+	w.counters = map[string]uint64{}
 	w.pendingIdem = make(map[string]pendingVal)
 	w.dirtyDaily = make(map[dayKey]struct{})
 	return w.db.View(func(tx *store.Tx) error {
@@ -545,10 +562,14 @@ type txn struct {
 	notes   []Notification
 	cat     *catalog // replaced definitions, if the command changed any
 
-	streakDue []streakDueItem // users whose streak due time changed
-	undo      []indexUndo     // leaderboard index changes, undone if the command fails
-	seq       uint64
-	lastUID   uint64
+	streakDue  []streakDueItem          // users whose streak due time changed
+	achCount   map[string]int64         // completions per achievement, for the counters
+	achResults *[]AchievementCompletion // where streak-made completions are reported
+	newUsers   int64                    // users created (+) and deleted (-)
+	backdates  []string                 // achievements to backdate once committed
+	undo       []indexUndo              // leaderboard index changes, undone if the command fails
+	seq        uint64
+	lastUID    uint64
 }
 
 // begin starts a txn. The writer reuses one txn (commands never nest) so
@@ -558,11 +579,16 @@ func (w *writer) begin(now time.Time) *txn {
 	clear(t.users)
 	clear(t.daily)
 	clear(t.idem)
+	achCount := t.achCount
 	*t = txn{
 		w: w, now: now, seq: w.seq, lastUID: w.lastUID,
 		users: t.users, daily: t.daily, idem: t.idem,
 		entries: t.entries[:0], writes: t.writes[:0], publish: t.publish[:0], notes: t.notes[:0],
-		streakDue: t.streakDue[:0], undo: t.undo[:0],
+		streakDue: t.streakDue[:0], undo: t.undo[:0], achCount: achCount, backdates: t.backdates[:0],
+	}
+	clear(t.achCount)
+	if t.achCount == nil {
+		t.achCount = map[string]int64{}
 	}
 	return t
 }
@@ -589,6 +615,7 @@ func (t *txn) user(id string, create bool) (*userRec, error) {
 			ID: id, UID: t.lastUID, SubscribeToEmails: true, Created: t.now.UTC(), Updated: t.now.UTC(), Active: true,
 		}}
 		u.p.Preferences = defaultPreferences()
+		t.newUsers++
 		t.notes = append(t.notes, UserCreated{User: id, At: t.now})
 	}
 	if t.users == nil {
@@ -642,6 +669,19 @@ func (t *txn) addDay(u *userRec, ref uint32, day int32, delta Amount) error {
 	return nil
 }
 
+// addCounter adds delta to a counter of the Meta keyspace. Part of commit:
+// the writer's copy changes at once.
+func (t *txn) addCounter(k []byte, delta int64) {
+	w := t.w
+	v, ok := w.counters[string(k)]
+	if !ok {
+		_ = w.db.View(func(tx *store.Tx) error { v = readCounter(tx, k); return nil })
+	}
+	v = uint64(int64(v) + delta)
+	w.counters[string(k)] = v
+	t.writes = append(t.writes, write{store.Meta, k, binary.BigEndian.AppendUint64(nil, v)})
+}
+
 // commit merges the txn into the writer's working state and open batch.
 func (t *txn) commit() {
 	w, b := t.w, &t.w.open
@@ -663,6 +703,12 @@ func (t *txn) commit() {
 		w.pendingIdem[k] = p
 		b.writes = append(b.writes, write{store.Idempotency, []byte(k), encodeIdem(p.seq, p.at)})
 	}
+	if t.newUsers != 0 {
+		t.addCounter(usersCounterKey, t.newUsers)
+	}
+	for k, n := range t.achCount {
+		t.addCounter(achCountKey(k), n)
+	}
 	b.writes = append(b.writes, t.writes...)
 	b.publish = append(b.publish, t.publish...)
 	b.notes = append(b.notes, t.notes...)
@@ -673,6 +719,11 @@ func (t *txn) commit() {
 	}
 	for _, d := range t.streakDue {
 		w.streakQueue.Push(d.id, d.due) // a zero due removes it
+	}
+	if len(t.backdates) > 0 {
+		keys := slices.Clone(t.backdates)
+		e := w.eng
+		b.publish = append(b.publish, func() { e.sched.addBackdates(keys) })
 	}
 	w.seq, w.lastUID = t.seq, t.lastUID
 }

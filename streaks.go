@@ -345,8 +345,12 @@ func (t *txn) setStreak(u *userRec, s *Streak, st streak.State, fx *streak.Effec
 	for _, tr := range fx.Transitions {
 		t.notes = append(t.notes, StreakLengthChanged{User: u.p.ID, Streak: s.Key, From: tr.From, To: tr.To, At: t.now})
 	}
-	if n := len(fx.Transitions); n > 0 && len(t.w.cat.streakBoards[s.Key]) > 0 {
-		return t.streakBoardsChanged(u, s, fx.Transitions[n-1].To)
+	if n := len(fx.Transitions); n > 0 {
+		to := fx.Transitions[n-1].To
+		t.streakAchievements(u, s, to)
+		if len(t.w.cat.streakBoards[s.Key]) > 0 {
+			return t.streakBoardsChanged(u, s, to)
+		}
 	}
 	return nil
 }
