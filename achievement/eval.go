@@ -2,6 +2,8 @@ package achievement
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/gamifykit/gamify/gamifytype"
@@ -275,4 +277,22 @@ func RarityPercent(holders, users int) float64 {
 		return 0
 	}
 	return 100 * float64(min(holders, users)) / float64(users)
+}
+
+// NeedsBackdate reports whether changing a definition from old to new may
+// make users qualify who did not before, so the engine should run the
+// backdating job: new is Active and it was not (activation or unlocking), or
+// a condition got easier or different (lower Threshold or Length, another
+// metric, streak, kind or filters, fewer or other prerequisites). It errs
+// on the side of true: Backdate is idempotent, so a needless run only costs
+// time.
+func NeedsBackdate(old, new Definition) bool {
+	if new.Status != Active {
+		return false
+	}
+	return old.Status != Active || old.Kind != new.Kind ||
+		new.Threshold < old.Threshold || new.Length < old.Length ||
+		old.Metric != new.Metric || old.Streak != new.Streak ||
+		!maps.Equal(old.EventFilters, new.EventFilters) || !maps.Equal(old.UserFilters, new.UserFilters) ||
+		!slices.Equal(old.Prerequisites, new.Prerequisites)
 }

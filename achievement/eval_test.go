@@ -385,3 +385,34 @@ func TestRarityPercent(t *testing.T) {
 		require.InDelta(t, tc.want, got, 1e-9, "RarityPercent(%d, %d) = %v, want %v", tc.holders, tc.users, got, tc.want)
 	}
 }
+
+func TestNeedsBackdate(t *testing.T) {
+	base := metricDef("m", "steps", 10)
+	change := func(f func(d *Definition)) Definition {
+		d := base.clone()
+		f(&d)
+		return d
+	}
+	for _, tc := range []struct {
+		name     string
+		old, new Definition
+		want     bool
+	}{
+		{"no change", base, base, false},
+		{"presentation only", base, change(func(d *Definition) { d.Name, d.Order, d.Rarity = "x", 3, Epic }), false},
+		{"raised threshold", base, change(func(d *Definition) { d.Threshold = amt(11) }), false},
+		{"lowered threshold", base, change(func(d *Definition) { d.Threshold = amt(9) }), true},
+		{"activated", change(func(d *Definition) { d.Status = Inactive }), base, true},
+		{"unlocked", change(func(d *Definition) { d.Status = Locked }), base, true},
+		{"locked", base, change(func(d *Definition) { d.Status = Locked }), false},
+		{"lowered while inactive", change(func(d *Definition) { d.Status = Inactive }), change(func(d *Definition) { d.Status, d.Threshold = Inactive, 1 }), false},
+		{"user filter dropped", change(func(d *Definition) { d.UserFilters = map[string]string{"a": "b"} }), base, true},
+		{"event filter changed", base, change(func(d *Definition) { d.EventFilters = map[string]string{"a": "b"} }), true},
+		{"shorter streak", streakDef("s", "d", 5), streakDef("s", "d", 4), true},
+		{"longer streak", streakDef("s", "d", 5), streakDef("s", "d", 6), false},
+		{"prerequisite dropped", compositeDef("c", "a", "b"), compositeDef("c", "a"), true},
+	} {
+		got := NeedsBackdate(tc.old, tc.new)
+		require.Equal(t, tc.want, got, "NeedsBackdate(%s) = %v, want %v", tc.name, got, tc.want)
+	}
+}
