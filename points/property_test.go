@@ -1,0 +1,99 @@
+package points
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestHighWaterMatchesFromScratch checks the incremental awards of metric
+// triggers (with event filters, round-tripping the State through its
+// encoding at random) against a from-scratch computation over the same
+// deltas: a trigger has paid Points × max(0, max over prefixes of
+// ⌊sum of its matching deltas / Threshold⌋).
+func TestHighWaterMatchesFromScratch(t *testing.T) {
+	runs, steps := 300, 200
+	if testing.Short() {
+		runs = 30
+	}
+	for run := range runs {
+		rng := rand.New(rand.NewPCG(uint64(run), 7))
+		var triggers []Trigger
+		for i := range 1 + rng.IntN(4) {
+			tr := metricTrigger(fmt.Sprintf("t%d", i), "m", "1", "1")
+			tr.Threshold = Amount(1 + rng.Int64N(int64(50*one)))
+			tr.Points = Amount(1+rng.Int64N(20)) * one
+			if rng.IntN(2) == 0 {
+				tr.EventFilters = map[string]string{"c": fmt.Sprint(rng.IntN(2))}
+			}
+			triggers = append(triggers, tr)
+		}
+		r := Rules{System: xp(), Triggers: triggers}
+		sums := make([]Amount, len(triggers))
+		best := make([]int64, len(triggers))
+		var s State
+		var total Amount
+		for step := range steps {
+			delta := Amount(rng.Int64N(int64(60*one))) - 25*one
+			attrs := map[string]string{"c": fmt.Sprint(rng.IntN(2))}
+			var fx Effects
+			var err error
+			s, fx, err = OnMetric(r, s, User{}, MetricChange{Metric: "m", Delta: delta, Attrs: attrs, At: t0})
+			require.NoError(t, err)
+			total += fx.Added
+			var want Amount
+			for i, tr := range triggers {
+				if matches(tr.EventFilters, attrs) {
+					sums[i] += delta
+					best[i] = max(best[i], floorDiv(sums[i], tr.Threshold))
+				}
+				want += tr.Points * Amount(best[i])
+			}
+			require.Equal(t, want, s.Total(), "run %d step %d: incremental total = %v, want %v", run, step, s.Total(), want)
+			require.Equal(t, total, s.Total(), "the awards sum to the total")
+			if rng.IntN(10) == 0 {
+				var d State
+				require.NoError(t, d.UnmarshalBinary(mustEncode(s)))
+				s = d
+			}
+		}
+	}
+}
+
+// TestTransitionsDoNotModifyTheirInput checks that a State is a value: the
+// State given to a transition is unchanged afterwards.
+func TestTransitionsDoNotModifyTheirInput(t *testing.T) {
+	r := Rules{System: xp(), Triggers: []Trigger{metricTrigger("a", "m", "1", "1"), metricTrigger("b", "m", "2", "1")}}
+	s, _ := track(t, r, State{}, User{}, "m", "3")
+	before := mustEncode(s)
+	_, _, err := OnMetric(r, s, User{}, MetricChange{Metric: "m", Delta: pts("10"), At: t0})
+	require.NoError(t, err)
+	require.Equal(t, before, mustEncode(s))
+}
+
+func BenchmarkOnMetric(b *testing.B) {
+	r := Rules{
+		System: xp(),
+		Triggers: []Trigger{
+			metricTrigger("steps", "steps", "100", "1"),
+			metricTrigger("steps-ios", "steps", "50", "2"),
+			metricTrigger("other", "minutes", "10", "1"),
+		},
+		Boosts: []Boost{globalBoost("double", "2", RoundDown), globalBoost("half-more", "1.5", RoundNearest)},
+		Levels: levels(),
+	}
+	r.Triggers[1].EventFilters = map[string]string{"platform": "ios"}
+	u := User{ID: "u", Attrs: map[string]string{"plan": "pro"}}
+	c := MetricChange{Metric: "steps", Delta: pts("120"), Attrs: map[string]string{"platform": "ios"}, At: t0}
+	var s State
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		s, _, err = OnMetric(r, s, u, c)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
