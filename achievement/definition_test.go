@@ -159,3 +159,15 @@ func FuzzValidate(f *testing.F) {
 		require.Equal(t, d.Kind == KindMetric && d.Status == Active, held, "a metric event of exactly the threshold completes an active metric achievement")
 	})
 }
+
+func TestStrings(t *testing.T) {
+	for _, tc := range []struct {
+		got, want string
+	}{
+		{KindMetric.String(), "metric"}, {KindComposite.String(), "composite"}, {Kind(0).String(), "Kind(0)"}, {Kind(9).String(), "Kind(9)"},
+		{Inactive.String(), "inactive"}, {Locked.String(), "locked"}, {Status(3).String(), "Status(3)"},
+		{Common.String(), "common"}, {Legendary.String(), "legendary"}, {Rarity(4).String(), "Rarity(4)"},
+	} {
+		require.Equal(t, tc.want, tc.got)
+	}
+}

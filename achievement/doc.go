@@ -2,8 +2,10 @@
 // definitions and their validation, a validated Catalog, the per-user State
 // (completions and filtered running sums, binary-encodable), and the
 // transitions the engine's writer calls (OnMetric, OnStreak, Complete,
-// Backdate) plus the reads (Progress, Visible, RarityPercent). It does no I/O
-// and never reads the clock: every transition takes now.
+// Backdate, with NeedsBackdate to decide when to run it) plus the reads
+// (ProgressOf, Visible, RarityPercent). It does no I/O and never reads the
+// clock: every transition takes now (an instant within the years 1678-2262,
+// stored as Unix nanoseconds).
 //
 // Rules (SEMANTICS.md "Achievements and badges", with the decisions taken here):
 //   - State is keyed by achievement key (keys are immutable and never reused),
@@ -19,7 +21,10 @@
 //     that goes down and up again never completes twice.
 //   - Only Active achievements complete. Locked ones complete for nobody new;
 //     holders keep and see them. Inactive ones are neither evaluated nor
-//     visible.
+//     visible. A composite counts a prerequisite the user holds whatever its
+//     status, so one over a locked prerequisite completes only for holders.
+//   - Gating by UserFilters is checked at completion only: a user who loses
+//     the attribute keeps what was completed.
 //   - Metric kind without EventFilters compares the metric total after the
 //     event with Threshold. With EventFilters only matching events count: the
 //     State keeps the achievement's own signed running sum of matching deltas.

@@ -131,11 +131,13 @@ type Result struct {
 	Completions []Completion
 }
 
-// Complete completes the manual achievement key for a user. A repeat is not
-// an error: it returns the original completion with AlreadyCompleted and s
-// unchanged (even if the achievement has since been locked). Otherwise it
-// fails with an error wrapping gamifytype.ErrNotFound (unknown key),
-// ErrNotManual, ErrInactive, ErrLocked or ErrGated, and s unchanged.
+// Complete completes the manual achievement key for a user, then the
+// composites that depend on it. A repeat is not an error: it returns the
+// original completion with AlreadyCompleted and s unchanged (even if the
+// achievement has since been locked or the user lost a gating attribute).
+// Otherwise it fails with s unchanged and an error wrapping, checked in this
+// order, gamifytype.ErrNotFound (unknown key), ErrNotManual (even if the
+// user holds it), ErrInactive, ErrLocked or ErrGated.
 func Complete(c *Catalog, s State, key string, userAttrs map[string]string, now time.Time) (State, Result, error) {
 	i, ok := c.index[key]
 	if !ok {
