@@ -50,8 +50,9 @@ const (
 // Achievement is an achievement (badge) as stored.
 type Achievement struct {
 	AchievementDefinition
-	Created time.Time
-	Updated time.Time
+	Archived bool // soft-deleted: hidden and never evaluated; holders' records are kept
+	Created  time.Time
+	Updated  time.Time
 }
 
 const defAchievement = "achievement/"
@@ -60,7 +61,9 @@ const defAchievement = "achievement/"
 func (c *catalog) rebuildAchievements() error {
 	defs := make([]achievement.Definition, 0, len(c.achievements))
 	for _, a := range c.achievements {
-		defs = append(defs, a.AchievementDefinition)
+		if !a.Archived {
+			defs = append(defs, a.AchievementDefinition)
+		}
 	}
 	slices.SortFunc(defs, func(x, y achievement.Definition) int { return cmp.Compare(x.Key, y.Key) })
 	ac, err := achievement.NewCatalog(defs)
@@ -167,7 +170,7 @@ func (a AchievementsAPI) Update(ctx context.Context, d AchievementDefinition) (A
 	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
 		cat := t.catalogForWrite()
 		old, ok := cat.achievements[d.Key]
-		if !ok {
+		if !ok || old.Archived {
 			return nil, ErrNotFound
 		}
 		if d.Kind != old.Kind {
@@ -190,6 +193,72 @@ func (a AchievementsAPI) Update(ctx context.Context, d AchievementDefinition) (A
 		return Achievement{}, fmt.Errorf("update achievement %s: %w", d.Key, err)
 	}
 	return v.(Achievement), nil
+}
+
+// Delete archives an achievement: hidden from every list and never
+// evaluated again; the key is not reused. An achievement that a composite
+// lists as a prerequisite cannot be deleted (ErrConflict).
+func (a AchievementsAPI) Delete(ctx context.Context, key string) error {
+	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return nil, t.archiveAchievement(key) })
+	if err != nil {
+		return fmt.Errorf("delete achievement %s: %w", key, err)
+	}
+	return nil
+}
+
+func (t *txn) archiveAchievement(key string) error {
+	cat := t.catalogForWrite()
+	old, ok := cat.achievements[key]
+	if !ok || old.Archived {
+		return ErrNotFound
+	}
+	for _, o := range cat.achievements {
+		if !o.Archived && slices.Contains(o.Prerequisites, key) {
+			return fmt.Errorf("%w: achievement %s is a prerequisite of %s", ErrConflict, key, o.Key)
+		}
+	}
+	c := *old
+	c.Archived, c.Updated = true, stamp(t.now)
+	return t.putAchievement(&c)
+}
+
+// BulkCreate creates up to 100 achievements in one commit, in order (so a
+// composite may follow its prerequisites); failures are reported per item.
+func (a AchievementsAPI) BulkCreate(ctx context.Context, defs []AchievementDefinition) ([]Achievement, []Issue, error) {
+	if err := checkBulk("Achievements", len(defs)); err != nil {
+		return nil, nil, err
+	}
+	var issues []Issue
+	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		var out []Achievement
+		for i, d := range defs {
+			err := d.Validate()
+			cat := t.catalogForWrite()
+			if _, ok := cat.achievements[d.Key]; err == nil && ok {
+				err = fmt.Errorf("%w: achievement %s exists", ErrConflict, d.Key)
+			}
+			if err == nil {
+				err = cat.checkAchievementRefs(&d)
+			}
+			ach := Achievement{AchievementDefinition: d, Created: stamp(t.now), Updated: stamp(t.now)}
+			if err == nil {
+				err = t.putAchievement(&ach)
+			}
+			if err != nil {
+				issues = append(issues, Issue{Index: i, Key: d.Key, Severity: SeverityError, Message: err.Error(), Err: err})
+				continue
+			}
+			if d.Status == achievement.Active {
+				t.queueBackdate(d.Key)
+			}
+			out = append(out, ach)
+		}
+		return out, nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return v.([]Achievement), issues, nil
 }
 
 // Get returns an achievement, or ErrNotFound.
@@ -315,7 +384,7 @@ func (a AchievementsAPI) List(ctx context.Context, userAttrs map[string]string) 
 		users := int(readCounter(tx, usersCounterKey))
 		for _, ach := range cat.achievements {
 			d := ach.AchievementDefinition
-			if d.Status == achievement.Inactive || (userAttrs != nil && !achievement.Visible(d, achievement.State{}, userAttrs)) {
+			if ach.Archived || d.Status == achievement.Inactive || (userAttrs != nil && !achievement.Visible(d, achievement.State{}, userAttrs)) {
 				continue
 			}
 			n := int(readCounter(tx, achCountKey(d.Key)))
@@ -352,6 +421,9 @@ func (a AchievementsAPI) User(ctx context.Context, id string, incomplete bool) (
 	var out []UserAchievement
 	for _, ach := range cat.achievements {
 		d := ach.AchievementDefinition
+		if ach.Archived {
+			continue
+		}
 		c, done := s.Ach.Completed(d.Key)
 		if !done && (!incomplete || !achievement.Visible(d, s.Ach, p.Attributes)) {
 			continue

@@ -161,7 +161,7 @@ func TestManualAchievement(t *testing.T) {
 func TestAchievementBackdatingWhileEventsFlow(t *testing.T) {
 	ctx := context.Background()
 	eng := achEngine(t)
-	const users = 2000 // several backdating chunks
+	const users = 10_000 // twenty backdating chunks
 	evs := make([]gamify.Event, 0, 1000)
 	for i := range users {
 		evs = append(evs, gamify.Event{Metric: "xp", User: fmt.Sprintf("u%04d", i), Value: float64(i % 20)})
@@ -246,4 +246,35 @@ func TestStreakAchievement(t *testing.T) {
 	require.Equal(t, []string{"walk3"}, keysOf(r.Achievements))
 	_, err = eng.Achievements().Create(ctx, ach("bad", gamify.KindStreak, func(d *gamify.AchievementDefinition) { d.Streak, d.Length = "nope", 1 }))
 	require.ErrorContains(t, err, "Achievement.Streak")
+}
+
+func TestAchievementDeleteAndBulk(t *testing.T) {
+	ctx := context.Background()
+	eng := achEngine(t)
+	created, issues, err := eng.Achievements().BulkCreate(ctx, []gamify.AchievementDefinition{
+		ach("a", gamify.KindMetric, threshold(1)),
+		ach("b", gamify.KindComposite, func(d *gamify.AchievementDefinition) { d.Prerequisites = []string{"a"} }),
+		ach("a", gamify.KindManual, nil),
+		ach("c", gamify.KindComposite, func(d *gamify.AchievementDefinition) { d.Prerequisites = []string{"zzz"} }),
+	})
+	require.NoError(t, err)
+	require.Len(t, created, 2)
+	require.Len(t, issues, 2)
+	require.ErrorIs(t, issues[0].Err, gamify.ErrConflict)
+	require.Equal(t, 3, issues[1].Index)
+	require.ErrorIs(t, eng.Achievements().Delete(ctx, "a"), gamify.ErrConflict, "a is a prerequisite of b")
+	require.NoError(t, eng.Achievements().Delete(ctx, "b"))
+	require.NoError(t, eng.Achievements().Delete(ctx, "a"))
+	list, err := eng.Achievements().List(ctx, nil)
+	require.NoError(t, err)
+	require.Empty(t, list)
+	r, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 5})
+	require.NoError(t, err)
+	require.Empty(t, r.Achievements, "archived achievements are not evaluated")
+	_, err = eng.Achievements().Create(ctx, ach("a", gamify.KindManual, nil))
+	require.ErrorIs(t, err, gamify.ErrConflict, "keys are never reused")
+	eng.reopen(t)
+	got, err := eng.Achievements().Get(ctx, "a")
+	require.NoError(t, err)
+	require.True(t, got.Archived)
 }

@@ -33,6 +33,7 @@ func (e *Engine) Check(ctx context.Context) error {
 		uid uint64
 		ref uint32
 	}
+	cat := e.cat.Load()
 	err := e.db.View(func(tx *store.Tx) error {
 		ids := map[uint64]string{}
 		err := tx.Scan(store.Users, nil, func(k, v []byte) error {
@@ -57,6 +58,7 @@ func (e *Engine) Check(ctx context.Context) error {
 			report("uid index holds %d entries for %d users", n, len(ids))
 		}
 		ledgerSum := map[key]Amount{}
+		ledgerMax := map[key]Amount{} // highest running total, in ledger order
 		ledgerCount := map[key]uint64{}
 		var maxSeq uint64
 		err = tx.Scan(store.Ledger, nil, func(k, v []byte) error {
@@ -67,8 +69,12 @@ func (e *Engine) Check(ctx context.Context) error {
 			}
 			maxSeq = max(maxSeq, en.Seq)
 			if en.Kind == ledger.MetricDelta {
-				ledgerSum[key{en.User, en.Ref}] += en.Delta
-				ledgerCount[key{en.User, en.Ref}]++
+				k := key{en.User, en.Ref}
+				ledgerSum[k] += en.Delta
+				if ledgerCount[k] == 0 || ledgerSum[k] > ledgerMax[k] {
+					ledgerMax[k] = ledgerSum[k]
+				}
+				ledgerCount[k]++
 			}
 			return nil
 		})
@@ -130,6 +136,21 @@ func (e *Engine) Check(ctx context.Context) error {
 			}
 			if events != s.Events {
 				report("user %q: %d events, per-metric counts sum to %d", id, s.Events, events)
+			}
+			// No metric achievement was completed below its threshold: the
+			// user's running total reached it at some point of the ledger.
+			for _, c := range s.Ach.Completions() {
+				a, ok := cat.achievements[c.Key]
+				if !ok || a.Kind != KindMetric || len(a.EventFilters) > 0 {
+					continue
+				}
+				m, ok := cat.metrics[a.Metric]
+				if !ok {
+					continue
+				}
+				if got := ledgerMax[key{uid, m.ref}]; got < a.Threshold {
+					report("user %q completed %s at a total of at most %s, below its threshold %s", id, c.Key, got, a.Threshold)
+				}
 			}
 			for _, ub := range s.Boards {
 				if ub.In {
