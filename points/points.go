@@ -2,7 +2,6 @@ package points
 
 import (
 	"fmt"
-	"math/big"
 	"slices"
 	"time"
 
@@ -85,16 +84,16 @@ type run struct {
 	s        State
 	fx       Effects
 	at       time.Time
-	levelMul *AppliedBoost // the multiplier of the level at the start
-	start    string        // level key at the start
+	levelMul AppliedBoost // the multiplier of the level at the start (0: none)
+	start    string       // level key at the start
 }
 
-func begin(r *Rules, u *User, s State, at time.Time) *run {
+func begin(r *Rules, u *User, s State, at time.Time) run {
 	s.recs = slices.Clone(s.recs)
-	x := &run{r: r, u: u, s: s, at: at}
+	x := run{r: r, u: u, s: s, at: at}
 	x.start, _ = s.LevelKey()
 	if i := slices.IndexFunc(r.Levels, func(l Level) bool { return l.Key == x.start }); i >= 0 && r.Levels[i].Multiplier != 0 {
-		x.levelMul = &AppliedBoost{Level: x.start, Multiplier: r.Levels[i].Multiplier}
+		x.levelMul = AppliedBoost{Level: x.start, Multiplier: r.Levels[i].Multiplier}
 	}
 	return x
 }
@@ -173,11 +172,11 @@ func (x *run) award(t *Trigger, multiples int64) error {
 				a.Boosts = append(a.Boosts, AppliedBoost{Key: b.Key, Multiplier: b.Multiplier})
 			}
 		}
-		if x.levelMul != nil {
+		if x.levelMul.Multiplier != 0 {
 			if len(a.Boosts) == 0 {
 				a.Rounding = RoundDown
 			}
-			a.Boosts = append(a.Boosts, *x.levelMul)
+			a.Boosts = append(a.Boosts, x.levelMul)
 		}
 		if len(a.Boosts) > 0 {
 			if a.Points, ok = multiply(base, a.Boosts, a.Rounding); !ok {
@@ -210,43 +209,6 @@ func (x *run) add(a AwardRecord) error {
 	x.fx.Added += a.Points
 	x.fx.Awards = append(x.fx.Awards, a)
 	return nil
-}
-
-func mul(a Amount, n int64) (Amount, bool) {
-	hi := new(big.Int).Mul(big.NewInt(int64(a)), big.NewInt(n))
-	if !hi.IsInt64() {
-		return 0, false
-	}
-	return Amount(hi.Int64()), true
-}
-
-// multiply returns base × every multiplier, rounded to a whole point with
-// mode. The product is computed exactly (big integers), so 2 × 1.5 × 3 is
-// exactly 9 and only the final rounding loses anything.
-func multiply(base Amount, ms []AppliedBoost, mode Rounding) (Amount, bool) {
-	num := big.NewInt(int64(base))
-	den := big.NewInt(gamifytype.AmountScale) // to whole points
-	scale := big.NewInt(gamifytype.AmountScale)
-	for _, m := range ms {
-		num.Mul(num, big.NewInt(int64(m.Multiplier)))
-		den.Mul(den, scale)
-	}
-	q, rem := new(big.Int).QuoRem(num, den, new(big.Int)) // num > 0: truncation is down
-	switch mode {
-	case RoundUp:
-		if rem.Sign() != 0 {
-			q.Add(q, big.NewInt(1))
-		}
-	case RoundNearest:
-		if rem.Lsh(rem, 1).Cmp(den) >= 0 {
-			q.Add(q, big.NewInt(1))
-		}
-	}
-	q.Mul(q, scale)
-	if !q.IsInt64() {
-		return 0, false
-	}
-	return Amount(q.Int64()), true
 }
 
 // floorDiv returns ⌊a/b⌋ for b > 0.

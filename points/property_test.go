@@ -97,3 +97,31 @@ func BenchmarkOnMetric(b *testing.B) {
 		}
 	}
 }
+
+// TestMultiplyFastPathMatchesBig checks the 128-bit product against big
+// integers on random bases, stacks and modes, including overflowing ones.
+func TestMultiplyFastPathMatchesBig(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	n := 20000
+	if testing.Short() {
+		n = 2000
+	}
+	for i := range n {
+		base := Amount(1 + rng.Int64N(int64(1000*one)))
+		if i%10 == 0 {
+			base = Amount(1 + rng.Int64N(int64(maxPointsMagnitude)*1000))
+		}
+		ms := make([]AppliedBoost, rng.IntN(6))
+		for j := range ms {
+			ms[j].Multiplier = Amount(1 + rng.Int64N(int64(100*one)-1))
+		}
+		mode := Rounding(rng.IntN(3))
+		want, wok := multiplyBig(base, ms, mode)
+		got, gok := multiply(base, ms, mode)
+		require.Equal(t, wok, gok, "multiply(%v, %v, %v) ok", base, ms, mode)
+		require.Equal(t, want, got, "multiply(%v, %v, %v) = %v, want %v", base, ms, mode, got, want)
+		if f, fok := multiply128(base, ms, mode); fok {
+			require.Equal(t, want, f, "multiply128(%v, %v, %v) = %v, want %v", base, ms, mode, f, want)
+		}
+	}
+}
