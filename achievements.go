@@ -167,28 +167,7 @@ func (a AchievementsAPI) Update(ctx context.Context, d AchievementDefinition) (A
 	if err := d.Validate(); err != nil {
 		return Achievement{}, err
 	}
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		cat := t.catalogForWrite()
-		old, ok := cat.achievements[d.Key]
-		if !ok || old.Archived {
-			return nil, ErrNotFound
-		}
-		if d.Kind != old.Kind {
-			return nil, gamifytype.Invalid("Achievement.Kind", d.Kind, "cannot change")
-		}
-		if err := cat.checkAchievementRefs(&d); err != nil {
-			return nil, err
-		}
-		ach := Achievement{AchievementDefinition: d, Created: old.Created, Updated: stamp(t.now)}
-		if err := t.putAchievement(&ach); err != nil {
-			return nil, err
-		}
-		easier := d.Threshold < old.Threshold || d.Length < old.Length || old.Status != achievement.Active
-		if d.Status == achievement.Active && easier {
-			t.queueBackdate(d.Key)
-		}
-		return ach, nil
-	})
+	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return t.updateAchievement(d) })
 	if err != nil {
 		return Achievement{}, fmt.Errorf("update achievement %s: %w", d.Key, err)
 	}
@@ -259,6 +238,74 @@ func (a AchievementsAPI) BulkCreate(ctx context.Context, defs []AchievementDefin
 		return nil, nil, err
 	}
 	return v.([]Achievement), issues, nil
+}
+
+func (t *txn) updateAchievement(d AchievementDefinition) (Achievement, error) {
+	if err := d.Validate(); err != nil {
+		return Achievement{}, err
+	}
+	cat := t.catalogForWrite()
+	old, ok := cat.achievements[d.Key]
+	if !ok || old.Archived {
+		return Achievement{}, ErrNotFound
+	}
+	if d.Kind != old.Kind {
+		return Achievement{}, gamifytype.Invalid("Achievement.Kind", d.Kind, "cannot change")
+	}
+	if err := cat.checkAchievementRefs(&d); err != nil {
+		return Achievement{}, err
+	}
+	ach := Achievement{AchievementDefinition: d, Created: old.Created, Updated: stamp(t.now)}
+	if err := t.putAchievement(&ach); err != nil {
+		return Achievement{}, err
+	}
+	if achievement.NeedsBackdate(old.AchievementDefinition, d) {
+		t.queueBackdate(d.Key)
+	}
+	return ach, nil
+}
+
+// BulkUpdate applies up to 100 definition updates in one commit (see
+// Update); failures are reported per item.
+func (a AchievementsAPI) BulkUpdate(ctx context.Context, defs []AchievementDefinition) ([]Achievement, []Issue, error) {
+	if err := checkBulk("Achievements", len(defs)); err != nil {
+		return nil, nil, err
+	}
+	var issues []Issue
+	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		var out []Achievement
+		for i, d := range defs {
+			ach, err := t.updateAchievement(d)
+			if err != nil {
+				issues = append(issues, Issue{Index: i, Key: d.Key, Severity: SeverityError, Message: err.Error(), Err: err})
+				continue
+			}
+			out = append(out, ach)
+		}
+		return out, nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return v.([]Achievement), issues, nil
+}
+
+// BulkDelete archives up to 100 achievements in one commit (see Delete);
+// failures are reported per item.
+func (a AchievementsAPI) BulkDelete(ctx context.Context, keys []string) ([]Issue, error) {
+	if err := checkBulk("Keys", len(keys)); err != nil {
+		return nil, err
+	}
+	var issues []Issue
+	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		for i, k := range keys {
+			if err := t.archiveAchievement(k); err != nil {
+				issues = append(issues, Issue{Index: i, Key: k, Severity: SeverityError, Message: err.Error(), Err: err})
+			}
+		}
+		return nil, nil
+	})
+	return issues, err
 }
 
 // Get returns an achievement, or ErrNotFound.

@@ -278,3 +278,27 @@ func TestAchievementDeleteAndBulk(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, got.Archived)
 }
+
+func TestAchievementBulkUpdateBackdatesLoweredThreshold(t *testing.T) {
+	ctx := context.Background()
+	eng := achEngine(t, ach("xp10", gamify.KindMetric, threshold(10)))
+	_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 7})
+	require.NoError(t, err)
+	updated, issues, err := eng.Achievements().BulkUpdate(ctx, []gamify.AchievementDefinition{
+		ach("xp10", gamify.KindMetric, threshold(5)),
+		ach("nope", gamify.KindManual, nil),
+	})
+	require.NoError(t, err)
+	require.Len(t, updated, 1)
+	require.Len(t, issues, 1)
+	require.ErrorIs(t, issues[0].Err, gamify.ErrNotFound)
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	got, err := eng.Achievements().User(ctx, "ana", false)
+	require.NoError(t, err)
+	require.Len(t, got, 1, "lowering the threshold backdated it")
+	require.True(t, got[0].Backdated)
+	issues, err = eng.Achievements().BulkDelete(ctx, []string{"xp10", "xp10"})
+	require.NoError(t, err)
+	require.Len(t, issues, 1)
+}
