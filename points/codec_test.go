@@ -47,6 +47,7 @@ func TestStateDecodeRejectsCorrupt(t *testing.T) {
 		"neg spent":   mustEncode(State{spent: -1}),
 		"huge count":  {1, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f},
 		"long string": {1, 0, 0, 0x7f},
+		"overlong":    {1, 0x80, 0x00, 0, 0, 0, 0},
 	} {
 		s := State{total: 42}
 		require.ErrorIs(t, s.UnmarshalBinary(b), ErrCorrupt, name)

@@ -202,7 +202,9 @@ func (x *run) add(a AwardRecord) error {
 		return nil
 	}
 	total, ok := x.s.total.Add(a.Points)
-	if !ok || total-x.s.spent > gamifytype.MaxAmount/2 || total < -gamifytype.MaxAmount/2 {
+	// Totals stay within ±MaxAmount/2 so that Available (total − spent, with
+	// 0 ≤ spent ≤ a past total) never overflows.
+	if !ok || total > gamifytype.MaxAmount/2 || total < -gamifytype.MaxAmount/2 {
 		return fmt.Errorf("points: %w", overflow)
 	}
 	x.s.total, a.Total = total, total
@@ -268,7 +270,7 @@ func once(r *Rules, s State, u *User, k Kind, achievement string, at time.Time) 
 	x := begin(r, u, s, at)
 	for i := range r.Triggers {
 		t := &r.Triggers[i]
-		if !t.applies(r, k) || t.Achievement != achievement || !t.Active || !matches(t.UserFilters, u.Attrs) {
+		if !t.applies(r, k) || (k == KindAchievement && t.Achievement != achievement) || !t.Active || !matches(t.UserFilters, u.Attrs) {
 			continue
 		}
 		if p := x.s.get(t.Key); p.n == 0 {
@@ -282,11 +284,12 @@ func once(r *Rules, s State, u *User, k Kind, achievement string, at time.Time) 
 	return x.finish()
 }
 
-// OnStreak applies a change of streak key's length from → to (as reported by
-// the streak package's Transitions): every streak trigger on it awards
+// OnStreak applies a new length of streak key (the To of each of the streak
+// package's Transitions, in order): every streak trigger on it awards
 // Points × k for the k multiples of EveryN reached above its high-water mark
-// in the current run. A length of 0 (a loss) starts a new run.
-func OnStreak(r Rules, s State, u User, key string, from, to int, at time.Time) (State, Effects, error) {
+// in the current run. A length of 0 (a loss) starts a new run; a lower
+// non-zero length (a correction) keeps the mark, so it never pays twice.
+func OnStreak(r Rules, s State, u User, key string, length int, at time.Time) (State, Effects, error) {
 	x := begin(&r, &u, s, at)
 	for i := range r.Triggers {
 		t := &r.Triggers[i]
@@ -294,9 +297,9 @@ func OnStreak(r Rules, s State, u User, key string, from, to int, at time.Time) 
 			continue
 		}
 		p := x.s.get(t.Key)
-		k := int64(max(to, 0) / t.EveryN)
+		k := int64(max(length, 0) / t.EveryN)
 		switch {
-		case to <= 0:
+		case length <= 0:
 			p.n = 0
 		case k > p.n:
 			if t.Active && matches(t.UserFilters, u.Attrs) {
@@ -354,6 +357,9 @@ func (t *Trigger) passed(s *State, created time.Time, loc *time.Location) int64 
 // downtime) are paid as one award of Points × n, with the boosts active at
 // now. Fires while a trigger is inactive or gated out pass unpaid.
 func OnTime(r Rules, s State, u User, created, now time.Time) (State, Effects, error) {
+	if !inRange(created) {
+		return s, Effects{}, gamifytype.Invalid("User.Created", created, "must be between the years 1900 and 2200")
+	}
 	x := begin(&r, &u, s, now)
 	for i := range r.Triggers {
 		t := &r.Triggers[i]
@@ -381,11 +387,14 @@ func OnTime(r Rules, s State, u User, created, now time.Time) (State, Effects, e
 // created with state s (zero for an inactive or non-time trigger). The
 // engine schedules OnTime then; exactly-once comes from the State.
 func NextTimeDue(t Trigger, s State, created time.Time, loc *time.Location) time.Time {
-	if t.Kind != KindTime || !t.Active || t.Every < 1 {
+	if t.Kind != KindTime || !t.Active || t.Every < 1 || !inRange(created) {
 		return time.Time{}
 	}
 	return t.fireAt(created, loc, t.passed(&s, created, loc)+1)
 }
+
+// inRange bounds creation instants so that counting fires stays cheap.
+func inRange(t time.Time) bool { return t.Year() >= 1900 && t.Year() <= 2200 }
 
 // Award adds amount (> 0) to the total as a manual award with reason. No
 // boost or level multiplier applies; the cap does.

@@ -426,7 +426,7 @@ func TestAwardAndSpend(t *testing.T) {
 
 func TestAchievementAndUserCreatedOnce(t *testing.T) {
 	ach := Trigger{Key: "first", System: "xp", Kind: KindAchievement, Achievement: "first-run", Points: pts("50"), Active: true}
-	welcome := Trigger{Key: "welcome", System: "xp", Kind: KindUserCreated, Points: pts("10"), Active: true}
+	welcome := Trigger{Key: "welcome", System: "xp", Kind: KindUserCreated, Achievement: "ignored", Points: pts("10"), Active: true}
 	r := Rules{System: xp(), Triggers: []Trigger{ach, welcome}}
 	s, fx, err := OnAchievement(r, State{}, User{}, "first-run", t0)
 	require.NoError(t, err)
@@ -451,32 +451,35 @@ func TestStreakMultiples(t *testing.T) {
 	r := Rules{System: xp(), Triggers: []Trigger{tr}}
 	s := State{}
 	for _, c := range []struct {
-		from, to int
-		want     string
+		to   int
+		want string
 	}{
-		{0, 1, "0"}, {5, 6, "0"}, {6, 7, "100"}, {7, 8, "0"},
-		{8, 15, "100"},  // one multiple (14)
-		{15, 29, "200"}, // restore-like jump over 21 and 28: one award of 2 multiples
-		{29, 28, "0"},   // a correction downwards does not lower the mark
-		{28, 29, "0"},
-		{29, 0, "0"}, // lost: new run
-		{0, 7, "100"},
+		{1, "0"}, {6, "0"}, {7, "100"}, {8, "0"},
+		{15, "100"}, // one multiple (14)
+		{29, "200"}, // a jump over 21 and 28: one award of 2 multiples
+		{20, "0"},   // a correction downwards keeps the mark
+		{29, "0"},
+		{0, "0"}, // lost: a new run
+		{7, "100"},
 	} {
 		var fx Effects
 		var err error
-		s, fx, err = OnStreak(r, s, User{}, "daily", c.from, c.to, t0)
+		s, fx, err = OnStreak(r, s, User{}, "daily", c.to, t0)
 		require.NoError(t, err)
-		require.Equal(t, pts(c.want), fx.Added, "OnStreak(%d→%d) added %v, want %v", c.from, c.to, fx.Added, c.want)
+		require.Equal(t, pts(c.want), fx.Added, "OnStreak(%d) added %v, want %v", c.to, fx.Added, c.want)
 	}
+	_, fx, err := OnStreak(r, s, User{}, "weekly", 70, t0)
+	require.NoError(t, err)
+	require.False(t, fx.Changed(), "another streak")
 	// An inactive trigger's mark moves, so activating it does not pay the past.
 	tr.Active = false
 	r.Triggers = []Trigger{tr}
-	s, fx, err := OnStreak(r, State{}, User{}, "daily", 0, 14, t0)
+	s, fx, err = OnStreak(r, State{}, User{}, "daily", 14, t0)
 	require.NoError(t, err)
 	require.False(t, fx.Changed())
 	tr.Active = true
 	r.Triggers = []Trigger{tr}
-	_, fx, err = OnStreak(r, s, User{}, "daily", 14, 21, t0)
+	_, fx, err = OnStreak(r, s, User{}, "daily", 21, t0)
 	require.NoError(t, err)
 	require.Equal(t, pts("100"), fx.Added)
 }
@@ -538,6 +541,9 @@ func TestTimeTrigger(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, fx.Changed())
 	require.Equal(t, int64(4), s.get("h6").n)
+	_, _, err = OnTime(r, State{}, u, time.Time{}, created)
+	require.ErrorIs(t, err, gamifytype.ErrInvalid, "a zero creation instant")
+	require.True(t, NextTimeDue(daily, State{}, time.Time{}, ny).IsZero())
 }
 
 func TestEffectsErrorsAreWrapped(t *testing.T) {

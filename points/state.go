@@ -147,9 +147,11 @@ func (d *decoder) byte() byte {
 	return c
 }
 
+// An encoding whose last byte is 0 (beyond the first) is overlong: it is
+// rejected so that each State has exactly one encoding.
 func (d *decoder) varint() int64 {
 	v, n := binary.Varint(d.b)
-	if n <= 0 {
+	if n <= 0 || (n > 1 && d.b[n-1] == 0) {
 		d.bad = true
 		return 0
 	}
@@ -159,7 +161,7 @@ func (d *decoder) varint() int64 {
 
 func (d *decoder) uvarint() uint64 {
 	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
+	if n <= 0 || (n > 1 && d.b[n-1] == 0) {
 		d.bad = true
 		return 0
 	}

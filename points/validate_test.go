@@ -90,7 +90,7 @@ func FuzzTriggerValidate(f *testing.F) {
 		// A valid trigger can be applied without panicking.
 		r := Rules{System: System{Key: sys, Name: "S"}, Triggers: []Trigger{tr}}
 		s, _, _ := OnMetric(r, State{}, User{}, MetricChange{Metric: metric, Delta: Amount(points), At: t0})
-		s, _, _ = OnStreak(r, s, User{}, streak, 0, everyN*3, t0)
+		s, _, _ = OnStreak(r, s, User{}, streak, everyN*3, t0)
 		s, _, _ = OnTime(r, s, User{}, t0, t0.Add(1000*time.Hour))
 		_ = NextTimeDue(tr, s, t0, nil)
 	})
