@@ -1,6 +1,7 @@
 package points
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -17,6 +18,25 @@ type Rules struct {
 	Triggers []Trigger
 	Boosts   []Boost
 	Levels   []Level
+}
+
+// Validate reports every bad definition of r and a trigger key used twice in
+// the system (trigger progress is kept by key). Triggers and boosts of other
+// systems are validated too, but otherwise ignored.
+func (r Rules) Validate() error {
+	errs := []error{r.System.Validate(), ValidateLevels(r.Levels)}
+	seen := make(map[string]bool, len(r.Triggers))
+	for _, t := range r.Triggers {
+		errs = append(errs, t.Validate())
+		if seen[t.Key] && t.System == r.System.Key {
+			errs = append(errs, gamifytype.Invalid("Trigger.Key", t.Key, "is duplicated"))
+		}
+		seen[t.Key] = seen[t.Key] || t.System == r.System.Key
+	}
+	for _, b := range r.Boosts {
+		errs = append(errs, b.Validate())
+	}
+	return errors.Join(errs...)
 }
 
 // User is who a transition is for: the id (per-user boosts), the attributes
@@ -98,14 +118,12 @@ func begin(r *Rules, u *User, s State, at time.Time) run {
 	return x
 }
 
-// finish recomputes the level (unless pinned) and returns the result.
+// finish recomputes the level of the total (a pin overrides it in LevelKey)
+// and returns the result.
 func (x *run) finish() (State, Effects, error) {
-	if x.s.pin == "" {
-		if l, ok := LevelFor(x.r.Levels, x.s.total); ok {
-			x.s.level = l.Key
-		} else {
-			x.s.level = ""
-		}
+	x.s.level = ""
+	if l, ok := LevelFor(x.r.Levels, x.s.total); ok {
+		x.s.level = l.Key
 	}
 	x.fx.Total = x.s.total
 	if now, _ := x.s.LevelKey(); now != x.start {

@@ -136,3 +136,19 @@ func FuzzSystemAndLevelValidate(f *testing.F) {
 		}
 	})
 }
+
+func TestRulesValidate(t *testing.T) {
+	good := Rules{System: xp(), Levels: levels(), Triggers: []Trigger{metricTrigger("a", "m", "1", "1")}, Boosts: []Boost{globalBoost("b", "2", RoundUp)}}
+	require.NoError(t, good.Validate())
+	other := metricTrigger("a", "m", "1", "1")
+	other.System = "coins"
+	good.Triggers = append(good.Triggers, other)
+	require.NoError(t, good.Validate(), "the same key in another system")
+	bad := good
+	bad.System.Name = ""
+	bad.Triggers = append(bad.Triggers, metricTrigger("a", "n", "1", "1"), Trigger{Key: "z", System: "xp"})
+	bad.Boosts = append(bad.Boosts, Boost{Key: "c", System: "xp", Scope: Global, From: Date{2026, 1, 1}})
+	got := fields(bad.Validate())
+	want := []string{"System.Name", "Trigger.Key", "Trigger.Points", "Trigger.Kind", "Boost.Multiplier"}
+	require.Equal(t, want, got, "Rules.Validate fields = %v, want %v", got, want)
+}
