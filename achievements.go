@@ -12,6 +12,7 @@ import (
 
 	"github.com/gamifykit/gamify/achievement"
 	"github.com/gamifykit/gamify/gamifytype"
+	"github.com/gamifykit/gamify/points"
 	"github.com/gamifykit/gamify/store"
 	"github.com/gamifykit/gamify/streak"
 )
@@ -337,6 +338,12 @@ func (t *txn) completed(u *userRec, comps []achievement.Completion, res *[]Achie
 			*res = append(*res, AchievementCompletion{Key: c.Key, Name: name, CompletedAt: c.At, Backdated: c.Backdated})
 		}
 		t.achCount[c.Key]++
+		key := c.Key
+		if err := t.applyPoints(u, func(r points.Rules, s points.State) (points.State, points.Effects, error) {
+			return points.OnAchievement(r, s, t.pointsUser(u), key, c.At)
+		}); err != nil {
+			t.w.log.Error("gamify: points for an achievement", "user", u.p.ID, "achievement", key, "err", err)
+		}
 		if !c.Backdated {
 			t.notes = append(t.notes, AchievementCompleted{User: u.p.ID, Achievement: c.Key, Name: name, At: c.At})
 		}

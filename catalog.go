@@ -36,14 +36,19 @@ type catalog struct {
 
 	achievements map[string]*Achievement
 	achCat       *achievement.Catalog // derived: the validated pure catalogue
+
+	points pointsDefs
 }
 
 func newCatalog() *catalog {
-	return &catalog{metrics: map[string]*Metric{}, metricByRef: map[uint32]*Metric{}, attrs: map[string]*Attribute{},
+	c := &catalog{metrics: map[string]*Metric{}, metricByRef: map[uint32]*Metric{}, attrs: map[string]*Attribute{},
 		streaks: map[string]*Streak{}, streakByRef: map[uint32]*Streak{}, metricStreaks: map[string][]*Streak{},
 		boards: map[string]*Leaderboard{}, boardByRef: map[uint32]*Leaderboard{},
 		metricBoards: map[string][]*Leaderboard{}, streakBoards: map[string][]*Leaderboard{},
 		achievements: map[string]*Achievement{}}
+	c.points.init()
+	c.points.index()
+	return c
 }
 
 func (c *catalog) clone() *catalog {
@@ -64,6 +69,7 @@ func (c *catalog) clone() *catalog {
 		streakBoards:  c.streakBoards,
 		achievements:  maps.Clone(c.achievements),
 		achCat:        c.achCat,
+		points:        c.points.clone(),
 	}
 }
 
@@ -115,6 +121,8 @@ func loadCatalog(tx *store.Tx, defaultTZ *time.Location) (*catalog, error) {
 				return fmt.Errorf("gamify: corrupt definition %s: %w", key, err)
 			}
 			c.achievements[a.Key] = &a
+		case strings.HasPrefix(key, "points-"):
+			return c.points.load(key, v)
 		}
 		return nil
 	})
@@ -123,6 +131,7 @@ func loadCatalog(tx *store.Tx, defaultTZ *time.Location) (*catalog, error) {
 	if err == nil {
 		err = c.rebuildAchievements()
 	}
+	c.points.index()
 	return c, err
 }
 

@@ -60,6 +60,7 @@ func (e *Engine) Check(ctx context.Context) error {
 		ledgerSum := map[key]Amount{}
 		ledgerMax := map[key]Amount{} // highest running total, in ledger order
 		ledgerCount := map[key]uint64{}
+		awarded, spent := map[key]Amount{}, map[key]Amount{}
 		var maxSeq uint64
 		err = tx.Scan(store.Ledger, nil, func(k, v []byte) error {
 			en, err := ledger.Unmarshal(k, v)
@@ -75,6 +76,12 @@ func (e *Engine) Check(ctx context.Context) error {
 					ledgerMax[k] = ledgerSum[k]
 				}
 				ledgerCount[k]++
+			}
+			switch en.Kind {
+			case ledgerAward:
+				awarded[key{en.User, en.Ref}] += en.Delta
+			case ledgerSpend:
+				spent[key{en.User, en.Ref}] += en.Delta
 			}
 			return nil
 		})
@@ -136,6 +143,19 @@ func (e *Engine) Check(ctx context.Context) error {
 			}
 			if events != s.Events {
 				report("user %q: %d events, per-metric counts sum to %d", id, s.Events, events)
+			}
+			// Points: the total is the sum of awards, spent the sum of spends.
+			for _, p := range s.Points {
+				k := key{uid, p.Ref}
+				if got := awarded[k]; got != p.St.Total() {
+					report("user %q points system %d: total %s, ledger awards %s", id, p.Ref, p.St.Total(), got)
+				}
+				if got := spent[k]; got != p.St.Spent() {
+					report("user %q points system %d: spent %s, ledger spends %s", id, p.Ref, p.St.Spent(), got)
+				}
+				if p.St.Available() != p.St.Total()-p.St.Spent() {
+					report("user %q points system %d: available is not total − spent", id, p.Ref)
+				}
 			}
 			// No metric achievement was completed below its threshold: the
 			// user's running total reached it at some point of the ledger.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gamifykit/gamify/gamifytype"
 	"github.com/gamifykit/gamify/ledger"
+	"github.com/gamifykit/gamify/points"
 )
 
 // Event is one change of a metric for a user.
@@ -75,6 +76,8 @@ type PointsChange struct {
 	System string
 	Total  Amount
 	Added  Amount
+	Awards []Award      // each with its trigger, boosts and total after
+	Level  *LevelChange // set only when the level changed
 }
 
 // LeaderboardChange reports a board where an event moved the user.
@@ -300,11 +303,16 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 	}
 	res.EventID = strconv.FormatUint(seq, 10)
 	res.Total = total
+	t.achResults, t.pointsRes = &res.Achievements, &res.Points
+	defer func() { t.achResults, t.pointsRes = nil, nil }()
 	if err := t.trackAchievements(u, m, ev, total, res); err != nil {
 		return err
 	}
-	t.achResults = &res.Achievements
-	defer func() { t.achResults = nil }()
+	if err := t.applyPoints(u, func(r points.Rules, s points.State) (points.State, points.Effects, error) {
+		return points.OnMetric(r, s, t.pointsUser(u), points.MetricChange{Metric: m.Key, Delta: ev.value, Attrs: ev.Attributes, At: ev.at})
+	}); err != nil {
+		return err
+	}
 	if len(cat.metricStreaks[m.Key]) > 0 {
 		if err := t.trackStreaks(u, m, ev, res); err != nil {
 			return err

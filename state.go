@@ -14,6 +14,7 @@ import (
 
 	"github.com/gamifykit/gamify/achievement"
 	"github.com/gamifykit/gamify/ledger"
+	"github.com/gamifykit/gamify/points"
 	"github.com/gamifykit/gamify/schedule"
 	"github.com/gamifykit/gamify/store"
 )
@@ -82,6 +83,7 @@ func (u *userRec) clone() *userRec {
 	c.s.Boards = slices.Clone(u.s.Boards)
 	c.s.Ranks = slices.Clone(u.s.Ranks)
 	c.s.Days = slices.Clone(u.s.Days)
+	c.s.Points = slices.Clone(u.s.Points) // points.State values are never modified in place
 	return &c
 }
 
@@ -126,8 +128,9 @@ type userState struct {
 	// Days holds, per metric, the change of the latest local day seen, not
 	// yet written to the Daily keyspace: events of the same day then rewrite
 	// only this record, and the day is spilled once when a later one starts.
-	Days []dayAgg // sorted by Ref
-	Ach  achievement.State
+	Days   []dayAgg // sorted by Ref
+	Ach    achievement.State
+	Points []userPoints // sorted by Ref
 }
 
 // dayAgg is the unspilled change of one metric on one local day.
@@ -209,6 +212,14 @@ func (s *userState) marshal(b []byte) []byte {
 	b = append(b, 0, 0, 0, 0)
 	b, _ = s.Ach.AppendBinary(b) // encoding a State cannot fail
 	binary.BigEndian.PutUint32(b[lenAt:], uint32(len(b)-lenAt-4))
+	b = binary.AppendUvarint(b, uint64(len(s.Points)))
+	for _, p := range s.Points {
+		b = binary.AppendUvarint(b, uint64(p.Ref))
+		lenAt := len(b)
+		b = append(b, 0, 0, 0, 0)
+		b, _ = p.St.AppendBinary(b)
+		binary.BigEndian.PutUint32(b[lenAt:], uint32(len(b)-lenAt-4))
+	}
 	return b
 }
 
@@ -284,12 +295,33 @@ func (s *userState) unmarshal(b []byte) error {
 	if r.err || len(r.b) < 4 {
 		return errCorruptState
 	}
-	if l := binary.BigEndian.Uint32(r.b); uint64(l) != uint64(len(r.b)-4) {
+	l := binary.BigEndian.Uint32(r.b)
+	if uint64(l) > uint64(len(r.b)-4) {
 		return errCorruptState
-	} else if err := s.Ach.UnmarshalBinary(r.b[4:]); err != nil {
+	}
+	if err := s.Ach.UnmarshalBinary(r.b[4 : 4+l]); err != nil {
 		return fmt.Errorf("%w: achievements: %v", errCorruptState, err)
 	}
-	r.b = nil
+	r.b = r.b[4+l:]
+	n = r.uvarint()
+	if n > uint64(len(r.b)) {
+		return errCorruptState
+	}
+	for range n {
+		p := userPoints{Ref: uint32(r.uvarint())}
+		if r.err || len(r.b) < 4 {
+			return errCorruptState
+		}
+		l := binary.BigEndian.Uint32(r.b)
+		if uint64(l) > uint64(len(r.b)-4) {
+			return errCorruptState
+		}
+		if err := p.St.UnmarshalBinary(r.b[4 : 4+l]); err != nil {
+			return fmt.Errorf("%w: points: %v", errCorruptState, err)
+		}
+		r.b = r.b[4+l:]
+		s.Points = append(s.Points, p)
+	}
 	if r.err || len(r.b) != 0 {
 		return errCorruptState
 	}
@@ -565,6 +597,7 @@ type txn struct {
 	streakDue  []streakDueItem          // users whose streak due time changed
 	achCount   map[string]int64         // completions per achievement, for the counters
 	achResults *[]AchievementCompletion // where streak-made completions are reported
+	pointsRes  *[]PointsChange          // where points changes of the current event are reported
 	newUsers   int64                    // users created (+) and deleted (-)
 	backdates  []string                 // achievements to backdate once committed
 	undo       []indexUndo              // leaderboard index changes, undone if the command fails
@@ -617,6 +650,15 @@ func (t *txn) user(id string, create bool) (*userRec, error) {
 		u.p.Preferences = defaultPreferences()
 		t.newUsers++
 		t.notes = append(t.notes, UserCreated{User: id, At: t.now})
+		if t.users == nil {
+			t.users = make(map[string]*userRec)
+		}
+		t.users[id] = u
+		if err := t.applyPoints(u, func(r points.Rules, s points.State) (points.State, points.Effects, error) {
+			return points.OnUserCreated(r, s, t.pointsUser(u), t.now)
+		}); err != nil {
+			return nil, err
+		}
 	}
 	if t.users == nil {
 		t.users = make(map[string]*userRec)

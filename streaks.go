@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gamifykit/gamify/gamifytype"
+	"github.com/gamifykit/gamify/points"
 	"github.com/gamifykit/gamify/store"
 	"github.com/gamifykit/gamify/streak"
 )
@@ -344,6 +345,14 @@ func (t *txn) setStreak(u *userRec, s *Streak, st streak.State, fx *streak.Effec
 	}
 	for _, tr := range fx.Transitions {
 		t.notes = append(t.notes, StreakLengthChanged{User: u.p.ID, Streak: s.Key, From: tr.From, To: tr.To, At: t.now})
+	}
+	for _, tr := range fx.Transitions {
+		to := tr.To
+		if err := t.applyPoints(u, func(r points.Rules, st points.State) (points.State, points.Effects, error) {
+			return points.OnStreak(r, st, t.pointsUser(u), s.Key, to, t.now)
+		}); err != nil {
+			return err
+		}
 	}
 	if n := len(fx.Transitions); n > 0 {
 		to := fx.Transitions[n-1].To

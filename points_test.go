@@ -1,0 +1,155 @@
+package gamify_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gamifykit/gamify"
+	"github.com/gamifykit/gamify/points"
+)
+
+func pointsEngine(t *testing.T, triggers ...gamify.Trigger) *testEngine {
+	t.Helper()
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	mustMetric(t, eng.Engine, "xp")
+	mustMetric(t, eng.Engine, "energy")
+	_, err := eng.Points().CreateSystem(ctx, gamify.PointsDefinition{Key: "coins", Name: "Coins"})
+	require.NoError(t, err)
+	for _, tr := range triggers {
+		_, err := eng.Points().SetTrigger(ctx, tr)
+		require.NoError(t, err)
+	}
+	return eng
+}
+
+func perUnits(key, metric string, threshold, pts int64) gamify.Trigger {
+	return gamify.Trigger{Key: key, System: "coins", Kind: points.KindMetric, Metric: metric,
+		Threshold: gamify.AmountFromInt(threshold), Points: gamify.AmountFromInt(pts), Active: true}
+}
+
+func TestPointsOnEventsWithBoostsAndLevels(t *testing.T) {
+	ctx := context.Background()
+	eng := pointsEngine(t, perUnits("per10", "xp", 10, 5))
+	require.NoError(t, eng.Points().SetLevels(ctx, "coins", []gamify.Level{
+		{Key: "bronze", Name: "Bronze", Threshold: 0}, {Key: "silver", Name: "Silver", Threshold: gamify.AmountFromInt(50)},
+	}))
+	r, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 35})
+	require.NoError(t, err)
+	require.Len(t, r.Points, 1)
+	require.Equal(t, "15", r.Points[0].Added.String(), "three multiples in one award")
+	require.Len(t, r.Points[0].Awards, 1)
+	require.Equal(t, int64(3), r.Points[0].Awards[0].Multiple)
+
+	for _, m := range []float64{2, 1.5, 3} {
+		_, err := eng.Points().SetBoost(ctx, gamify.Boost{Key: "b" + gamify.AmountFromInt(int64(m*10)).String(), System: "coins", Scope: points.Global,
+			From: points.Date{Year: 2026, Month: 1, Day: 1}, Multiplier: gamify.Amount(m * gamify.AmountScale)})
+		require.NoError(t, err)
+	}
+	r, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 5})
+	require.NoError(t, err)
+	require.Equal(t, "45", r.Points[0].Added.String(), "5 × 2 × 1.5 × 3")
+	require.Equal(t, "60", r.Points[0].Total.String())
+	require.NotNil(t, r.Points[0].Level)
+	require.Equal(t, "silver", r.Points[0].Level.To)
+	require.True(t, r.Points[0].Level.Promotion)
+	up, err := eng.Users().Points(ctx, "ana", "coins")
+	require.NoError(t, err)
+	require.Equal(t, "silver", up.Level)
+	require.Equal(t, "60", up.Available.String())
+}
+
+func TestBlockingNegativeTriggerRejectsTheEvent(t *testing.T) {
+	ctx := context.Background()
+	drain := gamify.Trigger{Key: "drain", System: "coins", Kind: points.KindMetric, Metric: "energy",
+		Threshold: gamify.AmountFromInt(1), Points: gamify.AmountFromInt(-10), BlockIfOutOfPoints: true, Active: true}
+	eng := pointsEngine(t, perUnits("per1", "xp", 1, 1), drain)
+	_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 15})
+	require.NoError(t, err)
+	_, err = eng.Track(ctx, gamify.Event{Metric: "energy", User: "ana", Value: 1})
+	require.NoError(t, err)
+	before := gamify.DumpStore(eng.Engine)
+	_, err = eng.Track(ctx, gamify.Event{Metric: "energy", User: "ana", Value: 1})
+	require.ErrorIs(t, err, gamify.ErrInsufficientPoints)
+	require.Equal(t, before, gamify.DumpStore(eng.Engine), "the whole event is rejected")
+	um, err := eng.Users().Metric(ctx, "ana", "energy")
+	require.NoError(t, err)
+	require.Equal(t, "1", um.Total.String())
+}
+
+func TestManualAwardAndSpend(t *testing.T) {
+	ctx := context.Background()
+	eng := pointsEngine(t)
+	r, err := eng.Points().Award(ctx, "coins", "ana", 100, "bonus-1", "welcome")
+	require.NoError(t, err)
+	require.Equal(t, "100", r.Available.String())
+	r, err = eng.Points().Award(ctx, "coins", "ana", 100, "bonus-1", "welcome")
+	require.NoError(t, err)
+	require.True(t, r.IdempotentReplayed)
+	require.Equal(t, "100", r.Total.String())
+	r, err = eng.Points().Spend(ctx, "coins", "ana", 30, "buy-1")
+	require.NoError(t, err)
+	require.Equal(t, "70", r.Available.String())
+	r, err = eng.Points().Spend(ctx, "coins", "ana", 30, "buy-1")
+	require.NoError(t, err)
+	require.True(t, r.IdempotentReplayed)
+	require.Equal(t, "70", r.Available.String(), "a replayed spend takes nothing")
+	before := gamify.DumpStore(eng.Engine)
+	_, err = eng.Points().Spend(ctx, "coins", "ana", 71, "")
+	require.ErrorIs(t, err, gamify.ErrInsufficientPoints)
+	require.Equal(t, before, gamify.DumpStore(eng.Engine))
+	_, err = eng.Points().Spend(ctx, "coins", "ana", -1, "")
+	require.ErrorIs(t, err, gamify.ErrInvalid)
+}
+
+func TestConcurrentSpendsNeverGoBelowZero(t *testing.T) {
+	ctx := context.Background()
+	eng := pointsEngine(t)
+	_, err := eng.Points().Award(ctx, "coins", "ana", 100, "", "seed")
+	require.NoError(t, err)
+	var ok, short atomic.Int64
+	var wg sync.WaitGroup
+	for range 64 {
+		wg.Go(func() {
+			_, err := eng.Points().Spend(ctx, "coins", "ana", 7, "")
+			switch {
+			case err == nil:
+				ok.Add(1)
+			case errorsIs(err, gamify.ErrInsufficientPoints):
+				short.Add(1)
+			default:
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	require.Equal(t, int64(14), ok.Load(), "100 / 7 spends succeed")
+	require.Equal(t, int64(50), short.Load())
+	up, err := eng.Users().Points(ctx, "ana", "coins")
+	require.NoError(t, err)
+	require.Equal(t, "2", up.Available.String())
+}
+
+func TestAchievementAndUserCreationTriggers(t *testing.T) {
+	ctx := context.Background()
+	eng := pointsEngine(t)
+	_, err := eng.Achievements().Create(ctx, ach("xp5", gamify.KindMetric, threshold(5)))
+	require.NoError(t, err)
+	_, err = eng.Points().SetTrigger(ctx, gamify.Trigger{Key: "hello", System: "coins", Kind: points.KindUserCreated, Points: gamify.AmountFromInt(10), Active: true})
+	require.NoError(t, err)
+	_, err = eng.Points().SetTrigger(ctx, gamify.Trigger{Key: "badge", System: "coins", Kind: points.KindAchievement, Achievement: "xp5", Points: gamify.AmountFromInt(50), Active: true})
+	require.NoError(t, err)
+	r, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 5})
+	require.NoError(t, err)
+	require.Equal(t, []string{"xp5"}, keysOf(r.Achievements))
+	up, err := eng.Users().Points(ctx, "ana", "coins")
+	require.NoError(t, err)
+	require.Equal(t, "60", up.Total.String(), "10 on creation + 50 for the achievement")
+}
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }
