@@ -53,7 +53,7 @@ type MetricChange struct {
 	Metric string
 	Delta  Amount
 	Attrs  map[string]string // the event's attributes
-	At     time.Time         // the event's time: boosts active then apply
+	At     time.Time         // the event's time (required): boosts active then apply
 }
 
 // AppliedBoost is one multiplier applied to an award.
@@ -112,7 +112,7 @@ func begin(r *Rules, u *User, s State, at time.Time) run {
 	s.recs = slices.Clone(s.recs)
 	x := run{r: r, u: u, s: s, at: at}
 	x.start, _ = s.LevelKey()
-	if i := slices.IndexFunc(r.Levels, func(l Level) bool { return l.Key == x.start }); i >= 0 && r.Levels[i].Multiplier != 0 {
+	if i := slices.IndexFunc(r.Levels, func(l Level) bool { return l.Key == x.start }); i >= 0 && r.Levels[i].Multiplier != 0 && r.Levels[i].Multiplier != one {
 		x.levelMul = AppliedBoost{Level: x.start, Multiplier: r.Levels[i].Multiplier}
 	}
 	return x
@@ -250,6 +250,9 @@ func (t *Trigger) applies(r *Rules, k Kind) bool { return t.System == r.System.K
 // blocking negative award would take available below zero (an error wrapping
 // ErrInsufficientPoints) or a total would overflow.
 func OnMetric(r Rules, s State, u User, c MetricChange) (State, Effects, error) {
+	if err := checkAt("MetricChange.At", c.At); err != nil {
+		return s, Effects{}, err
+	}
 	x := begin(&r, &u, s, c.At)
 	for i := range r.Triggers {
 		t := &r.Triggers[i]
@@ -285,6 +288,9 @@ func OnUserCreated(r Rules, s State, u User, at time.Time) (State, Effects, erro
 }
 
 func once(r *Rules, s State, u *User, k Kind, achievement string, at time.Time) (State, Effects, error) {
+	if err := checkAt("At", at); err != nil {
+		return s, Effects{}, err
+	}
 	x := begin(r, u, s, at)
 	for i := range r.Triggers {
 		t := &r.Triggers[i]
@@ -308,6 +314,9 @@ func once(r *Rules, s State, u *User, k Kind, achievement string, at time.Time) 
 // in the current run. A length of 0 (a loss) starts a new run; a lower
 // non-zero length (a correction) keeps the mark, so it never pays twice.
 func OnStreak(r Rules, s State, u User, key string, length int, at time.Time) (State, Effects, error) {
+	if err := checkAt("At", at); err != nil {
+		return s, Effects{}, err
+	}
 	x := begin(&r, &u, s, at)
 	for i := range r.Triggers {
 		t := &r.Triggers[i]
@@ -375,8 +384,11 @@ func (t *Trigger) passed(s *State, created time.Time, loc *time.Location) int64 
 // downtime) are paid as one award of Points × n, with the boosts active at
 // now. Fires while a trigger is inactive or gated out pass unpaid.
 func OnTime(r Rules, s State, u User, created, now time.Time) (State, Effects, error) {
-	if !inRange(created) {
-		return s, Effects{}, gamifytype.Invalid("User.Created", created, "must be between the years 1900 and 2200")
+	if err := checkAt("User.Created", created); err != nil {
+		return s, Effects{}, err
+	}
+	if err := checkAt("Now", now); err != nil {
+		return s, Effects{}, err
 	}
 	x := begin(&r, &u, s, now)
 	for i := range r.Triggers {
@@ -411,8 +423,16 @@ func NextTimeDue(t Trigger, s State, created time.Time, loc *time.Location) time
 	return t.fireAt(created, loc, t.passed(&s, created, loc)+1)
 }
 
-// inRange bounds creation instants so that counting fires stays cheap.
+// inRange bounds instants like the rest of gamify (and keeps counting time
+// trigger fires cheap).
 func inRange(t time.Time) bool { return t.Year() >= 1900 && t.Year() <= 2200 }
+
+func checkAt(field string, t time.Time) error {
+	if !inRange(t) {
+		return gamifytype.Invalid(field, t, "must be set, between the years 1900 and 2200")
+	}
+	return nil
+}
 
 // Award adds amount (> 0) to the total as a manual award with reason. No
 // boost or level multiplier applies; the cap does.

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gamifykit/gamify/gamifytype"
 	"github.com/stretchr/testify/require"
 )
 
@@ -122,6 +123,80 @@ func TestMultiplyFastPathMatchesBig(t *testing.T) {
 		require.Equal(t, want, got, "multiply(%v, %v, %v) = %v, want %v", base, ms, mode, got, want)
 		if f, fok := multiply128(base, ms, mode); fok {
 			require.Equal(t, want, f, "multiply128(%v, %v, %v) = %v, want %v", base, ms, mode, f, want)
+		}
+	}
+}
+
+// TestRandomOperationsKeepInvariants applies random metric events, manual
+// awards, spends, pins and streak lengths and checks after each step: the
+// awards sum to the change of the total, available = total − spent ≥ 0
+// unless negative awards made it so, the total never rises past the cap
+// through an award, the level is that of the total unless pinned, a failed
+// call changes nothing, and the State survives its encoding.
+func TestRandomOperationsKeepInvariants(t *testing.T) {
+	runs, steps := 200, 150
+	if testing.Short() {
+		runs = 20
+	}
+	for run := range runs {
+		rng := rand.New(rand.NewPCG(uint64(run), 99))
+		sys := xp()
+		if rng.IntN(2) == 0 {
+			sys.MaxPoints = Amount(1+rng.Int64N(500)) * one
+		}
+		neg := metricTrigger("neg", "spend", "1", "-3")
+		neg.BlockIfOutOfPoints = rng.IntN(2) == 0
+		r := Rules{System: sys, Levels: levels(), Triggers: []Trigger{
+			metricTrigger("a", "m", "7", "5"), neg,
+			{Key: "s", System: "xp", Kind: KindStreak, Streak: "d", EveryN: 3, Points: pts("2.5"), Active: true},
+		}, Boosts: []Boost{globalBoost("b", "1.3", Rounding(rng.IntN(3)))}}
+		var s State
+		for step := range steps {
+			before := s
+			var fx Effects
+			var err error
+			switch op := rng.IntN(6); op {
+			case 0, 1:
+				s, fx, err = OnMetric(r, s, User{}, MetricChange{Metric: "m", Delta: Amount(rng.Int64N(int64(40*one))) - 10*one, At: t0})
+			case 2:
+				s, fx, err = OnMetric(r, s, User{}, MetricChange{Metric: "spend", Delta: Amount(rng.Int64N(3)) * one, At: t0})
+			case 3:
+				s, fx, err = Award(r, s, Amount(1+rng.Int64N(int64(50*one))), "r")
+			case 4:
+				s, fx, err = Spend(s, Amount(1+rng.Int64N(int64(30*one))))
+			case 5:
+				switch rng.IntN(3) {
+				case 0:
+					s, fx, err = PinLevel(r.Levels, s, r.Levels[rng.IntN(len(r.Levels))].Key)
+				case 1:
+					s, fx = UnpinLevel(r.Levels, s)
+				default:
+					s, fx, err = OnStreak(r, s, User{}, "d", rng.IntN(20), t0)
+				}
+			}
+			where := fmt.Sprintf("run %d step %d", run, step)
+			if err != nil {
+				require.ErrorIs(t, err, gamifytype.ErrInsufficientPoints, where)
+				require.Equal(t, mustEncode(before), mustEncode(s), "%s: a failed call changes nothing", where)
+				continue
+			}
+			require.Equal(t, s.Total()-before.Total(), fx.Added, "%s: awards sum to the change", where)
+			require.Equal(t, s.Total()-s.Spent(), s.Available())
+			for _, a := range fx.Awards {
+				if a.Points > 0 && sys.MaxPoints > 0 {
+					require.LessOrEqual(t, a.Total, sys.MaxPoints, "%s: %v passes the cap", where, a.Total)
+				}
+			}
+			key, pinned := s.LevelKey()
+			if !pinned {
+				l, _ := LevelFor(r.Levels, s.Total())
+				require.Equal(t, l.Key, key, "%s: level of %v", where, s.Total())
+			}
+			bk, _ := before.LevelKey()
+			require.Equal(t, bk != key, fx.Level != nil, "%s: a level change is reported iff it happened", where)
+			var d State
+			require.NoError(t, d.UnmarshalBinary(mustEncode(s)))
+			require.Equal(t, mustEncode(s), mustEncode(d))
 		}
 	}
 }

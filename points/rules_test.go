@@ -554,3 +554,23 @@ func TestEffectsErrorsAreWrapped(t *testing.T) {
 	var ve *gamifytype.ValidationError
 	require.True(t, errors.As(err, &ve))
 }
+
+func TestInstantsAreRequired(t *testing.T) {
+	r := Rules{System: xp(), Triggers: []Trigger{metricTrigger("t", "m", "1", "1")}}
+	_, _, err := OnMetric(r, State{}, User{}, MetricChange{Metric: "m", Delta: pts("1")})
+	require.ErrorIs(t, err, gamifytype.ErrInvalid)
+	_, _, err = OnAchievement(r, State{}, User{}, "a", time.Time{})
+	require.ErrorIs(t, err, gamifytype.ErrInvalid)
+	_, _, err = OnStreak(r, State{}, User{}, "s", 1, time.Time{})
+	require.ErrorIs(t, err, gamifytype.ErrInvalid)
+	_, _, err = OnTime(r, State{}, User{}, t0, time.Time{})
+	require.ErrorIs(t, err, gamifytype.ErrInvalid)
+}
+
+func TestLevelMultiplierOfOneIsIgnored(t *testing.T) {
+	r := Rules{System: xp(), Levels: []Level{{Key: "l", Name: "L", Multiplier: one}}, Triggers: []Trigger{metricTrigger("t", "m", "1", "0.5")}}
+	_, fx, err := OnMetric(r, State{level: "l"}, User{}, MetricChange{Metric: "m", Delta: pts("1"), At: t0})
+	require.NoError(t, err)
+	require.Equal(t, pts("0.5"), fx.Added, "×1 leaves the award exact")
+	require.Empty(t, fx.Awards[0].Boosts)
+}
