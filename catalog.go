@@ -33,6 +33,7 @@ type catalog struct {
 	lastBoardRef uint32
 	metricBoards map[string][]*Leaderboard // derived: live boards ranking a metric
 	streakBoards map[string][]*Leaderboard // derived: live boards ranking a streak
+	pointsBoards map[string][]*Leaderboard // derived: live boards ranking a points system
 
 	achievements map[string]*Achievement
 	achCat       *achievement.Catalog // derived: the validated pure catalogue
@@ -44,7 +45,7 @@ func newCatalog() *catalog {
 	c := &catalog{metrics: map[string]*Metric{}, metricByRef: map[uint32]*Metric{}, attrs: map[string]*Attribute{},
 		streaks: map[string]*Streak{}, streakByRef: map[uint32]*Streak{}, metricStreaks: map[string][]*Streak{},
 		boards: map[string]*Leaderboard{}, boardByRef: map[uint32]*Leaderboard{},
-		metricBoards: map[string][]*Leaderboard{}, streakBoards: map[string][]*Leaderboard{},
+		metricBoards: map[string][]*Leaderboard{}, streakBoards: map[string][]*Leaderboard{}, pointsBoards: map[string][]*Leaderboard{},
 		achievements: map[string]*Achievement{}}
 	c.points.init()
 	c.points.index()
@@ -67,6 +68,7 @@ func (c *catalog) clone() *catalog {
 		lastBoardRef:  c.lastBoardRef,
 		metricBoards:  c.metricBoards,
 		streakBoards:  c.streakBoards,
+		pointsBoards:  c.pointsBoards,
 		achievements:  maps.Clone(c.achievements),
 		achCat:        c.achCat,
 		points:        c.points.clone(),

@@ -303,8 +303,8 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 	}
 	res.EventID = strconv.FormatUint(seq, 10)
 	res.Total = total
-	t.achResults, t.pointsRes = &res.Achievements, &res.Points
-	defer func() { t.achResults, t.pointsRes = nil, nil }()
+	t.achResults, t.pointsRes, t.boardsRes = &res.Achievements, &res.Points, &res.Leaderboards
+	defer func() { t.achResults, t.pointsRes, t.boardsRes = nil, nil, nil }()
 	if err := t.trackAchievements(u, m, ev, total, res); err != nil {
 		return err
 	}

@@ -160,7 +160,9 @@ func (b *Leaderboard) prepare(cat *catalog, defaultTZ *time.Location, today func
 			add(gamifytype.Invalid("Leaderboard.RunEvery", b.RunEvery, "streak boards cannot repeat"))
 		}
 	case RankByPoints:
-		add(gamifytype.Invalid("Leaderboard.System", b.System, "is not a points system"))
+		if ps, ok := cat.points.systems[b.System]; !ok || ps.Status != StatusActive {
+			add(gamifytype.Invalid("Leaderboard.System", b.System, "is not an active points system"))
+		}
 	case RankByScore:
 		switch b.Operator {
 		case "":
@@ -381,6 +383,7 @@ func (t *txn) putBoard(b *Leaderboard) {
 func (c *catalog) indexBoards() {
 	c.metricBoards = map[string][]*Leaderboard{}
 	c.streakBoards = map[string][]*Leaderboard{}
+	c.pointsBoards = map[string][]*Leaderboard{}
 	for ref := uint32(1); ref <= c.lastBoardRef; ref++ {
 		b, ok := c.boardByRef[ref]
 		if !ok || !b.activated || b.archived {
@@ -391,6 +394,8 @@ func (c *catalog) indexBoards() {
 			c.metricBoards[b.Metric] = append(c.metricBoards[b.Metric], b)
 		case RankByStreak:
 			c.streakBoards[b.Streak] = append(c.streakBoards[b.Streak], b)
+		case RankByPoints:
+			c.pointsBoards[b.System] = append(c.pointsBoards[b.System], b)
 		}
 	}
 }

@@ -153,3 +153,23 @@ func TestAchievementAndUserCreationTriggers(t *testing.T) {
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+func TestPointsBoardRanksPointsAwardedInTheRun(t *testing.T) {
+	ctx := context.Background()
+	eng := pointsEngine(t, perUnits("per1", "xp", 1, 2))
+	_, err := eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "board", Name: "Coins today", RankBy: gamify.RankByPoints, System: "coins",
+		RunEvery: 1, RunUnit: gamify.RunDay})
+	require.NoError(t, err)
+	_, err = eng.Leaderboards().Activate(ctx, "board")
+	require.NoError(t, err)
+	r, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 3})
+	require.NoError(t, err)
+	require.Equal(t, []gamify.LeaderboardChange{{Key: "board", Rank: 1}}, r.Leaderboards)
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "bob", Value: 5})
+	require.NoError(t, err)
+	_, err = eng.Points().Award(ctx, "coins", "ana", 100, "", "prize")
+	require.NoError(t, err)
+	require.Equal(t, []string{"1:ana:106", "2:bob:10"}, standings(t, eng, gamify.BoardQuery{}))
+	_, err = eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "bad", Name: "B", RankBy: gamify.RankByPoints, System: "nope"})
+	require.ErrorContains(t, err, "Leaderboard.System")
+}

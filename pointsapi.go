@@ -355,12 +355,28 @@ func (t *txn) applyPoints(u *userRec, f func(r points.Rules, s points.State) (po
 			u.s.Points = slices.Insert(u.s.Points, i, userPoints{Ref: sys.ref})
 		}
 		u.s.Points[i].St = ns
-		t.recordPoints(u, sys, fx, "")
+		if err := t.recordPoints(u, sys, fx, ""); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, idem string) {
+func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, idem string) error {
+	// Points boards rank the points awarded inside each run.
+	var changes []LeaderboardChange
+	for _, b := range t.w.cat.pointsBoards[sys.Key] {
+		if fx.Added == 0 {
+			break
+		}
+		added := int64(fx.Added)
+		if err := t.scoreBoard(u, b, t.now, t.seq+1, func(old userBoard) (int64, int64) { return old.Score + added, 0 }, &changes); err != nil {
+			return err
+		}
+	}
+	if t.boardsRes != nil {
+		*t.boardsRes = append(*t.boardsRes, changes...)
+	}
 	for _, aw := range fx.Awards {
 		cause := aw.Trigger
 		if cause == "" {
@@ -389,6 +405,7 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 			c.Level = fx.Level
 		}
 	}
+	return nil
 }
 
 // UserPoints is a user's balance in one system.
@@ -499,7 +516,9 @@ func (a PointsAPI) manual(ctx context.Context, system, user string, amount float
 			u.s.Points = slices.Insert(u.s.Points, i, userPoints{Ref: sys.ref})
 		}
 		u.s.Points[i].St = ns
-		t.recordPoints(u, sys, fx, key)
+		if err := t.recordPoints(u, sys, fx, key); err != nil {
+			return nil, err
+		}
 		if key != "" {
 			if t.idem == nil {
 				t.idem = make(map[string]pendingVal)

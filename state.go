@@ -598,6 +598,7 @@ type txn struct {
 	achCount   map[string]int64         // completions per achievement, for the counters
 	achResults *[]AchievementCompletion // where streak-made completions are reported
 	pointsRes  *[]PointsChange          // where points changes of the current event are reported
+	boardsRes  *[]LeaderboardChange     // where board changes of the current event are reported
 	newUsers   int64                    // users created (+) and deleted (-)
 	backdates  []string                 // achievements to backdate once committed
 	undo       []indexUndo              // leaderboard index changes, undone if the command fails
