@@ -173,3 +173,75 @@ func TestPointsBoardRanksPointsAwardedInTheRun(t *testing.T) {
 	_, err = eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "bad", Name: "B", RankBy: gamify.RankByPoints, System: "nope"})
 	require.ErrorContains(t, err, "Leaderboard.System")
 }
+
+func TestPointsReadsPinsAndAwardLog(t *testing.T) {
+	ctx := context.Background()
+	eng := pointsEngine(t, perUnits("per1", "xp", 1, 1), perUnits("per5", "xp", 5, 10))
+	require.NoError(t, eng.Points().SetLevels(ctx, "coins", []gamify.Level{
+		{Key: "bronze", Name: "Bronze", Threshold: gamify.AmountFromInt(1)}, {Key: "gold", Name: "Gold", Threshold: gamify.AmountFromInt(100)},
+	}))
+	_, err := eng.Points().SetBoost(ctx, gamify.Boost{Key: "old", System: "coins", Scope: points.Global,
+		From: points.Date{Year: 2025, Month: 1, Day: 1}, To: points.Date{Year: 2025, Month: 1, Day: 2}, Multiplier: 2 * gamify.AmountScale})
+	require.NoError(t, err)
+	for i := range 3 {
+		_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 5, IdempotencyKey: string(rune('a' + i))})
+		require.NoError(t, err)
+	}
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "bob", Value: 1})
+	require.NoError(t, err)
+
+	d, err := eng.Points().System(ctx, "coins")
+	require.NoError(t, err)
+	require.Len(t, d.Triggers, 2)
+	require.Len(t, d.Levels, 2)
+	require.NoError(t, eng.Points().DeleteTrigger(ctx, "per5"))
+	d, err = eng.Points().System(ctx, "coins")
+	require.NoError(t, err)
+	require.Len(t, d.Triggers, 1)
+	require.ErrorIs(t, eng.Points().DeleteTrigger(ctx, "per5"), gamify.ErrNotFound)
+
+	bs, err := eng.Points().Boosts(ctx, "coins", false)
+	require.NoError(t, err)
+	require.Empty(t, bs, "finished boosts are left out")
+	bs, err = eng.Points().Boosts(ctx, "coins", true)
+	require.NoError(t, err)
+	require.Len(t, bs, 1)
+
+	log, err := eng.Users().Awards(ctx, "ana", "coins", 4, 0)
+	require.NoError(t, err)
+	require.Len(t, log, 4)
+	require.Equal(t, "45", log[0].Total.String(), "latest first, with the total after")
+	require.Equal(t, "per5", log[0].Trigger)
+	all, err := eng.Users().Awards(ctx, "ana", "coins", 100, 0)
+	require.NoError(t, err)
+	require.Len(t, all, 6)
+
+	up, err := eng.Points().PinLevel(ctx, "coins", "bob", "gold")
+	require.NoError(t, err)
+	require.Equal(t, "gold", up.Level)
+	require.True(t, up.Pinned)
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "bob", Value: 1})
+	require.NoError(t, err)
+	got, err := eng.Users().Points(ctx, "bob", "coins")
+	require.NoError(t, err)
+	require.Equal(t, "gold", got.Level, "a pinned level does not move")
+	up, err = eng.Points().UnpinLevel(ctx, "coins", "bob")
+	require.NoError(t, err)
+	require.Equal(t, "bronze", up.Level)
+
+	h, err := eng.Points().Histogram(ctx, "coins", nil)
+	require.NoError(t, err)
+	require.Len(t, h, 11)
+	n := 0
+	for _, b := range h {
+		n += b.Users
+	}
+	require.Equal(t, 2, n)
+	per, err := eng.Points().UsersPerLevel(ctx, "coins")
+	require.NoError(t, err)
+	counts := map[string]int{}
+	for _, c := range per {
+		counts[c.Level] = c.Users
+	}
+	require.Equal(t, map[string]int{"": 0, "bronze": 2, "gold": 0}, counts)
+}

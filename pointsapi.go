@@ -3,6 +3,7 @@ package gamify
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -382,8 +383,11 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 		if cause == "" {
 			cause = aw.Reason
 		}
-		t.entries = append(t.entries, ledger.Entry{Seq: t.nextSeq(), At: t.now.UnixNano(), User: u.p.UID, Kind: ledgerAward,
+		seq := t.nextSeq()
+		t.entries = append(t.entries, ledger.Entry{Seq: seq, At: t.now.UnixNano(), User: u.p.UID, Kind: ledgerAward,
 			Ref: sys.ref, Delta: aw.Points, Cause: cause, IdemKey: idem})
+		rec, _ := json.Marshal(aw)
+		t.writes = append(t.writes, write{store.Awards, binary.BigEndian.AppendUint64(awardPrefix(u.p.UID, sys.ref), seq), rec})
 	}
 	if fx.Spent != 0 {
 		t.entries = append(t.entries, ledger.Entry{Seq: t.nextSeq(), At: t.now.UnixNano(), User: u.p.UID, Kind: ledgerSpend,

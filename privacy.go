@@ -72,7 +72,7 @@ func (t *txn) deleteUser(id string) error {
 		t.writes = append(t.writes, write{ks, bytes.Clone(k), nil})
 	}
 	err = w.db.View(func(tx *store.Tx) error {
-		for _, ks := range []store.Keyspace{store.Daily, store.Idempotency} {
+		for _, ks := range []store.Keyspace{store.Daily, store.Idempotency, store.Awards} {
 			if err := tx.Scan(ks, up, func(k, _ []byte) error { del(ks, k); return nil }); err != nil {
 				return err
 			}
@@ -109,7 +109,7 @@ func (t *txn) deleteUser(id string) error {
 		case store.Ledger:
 			en, err := ledger.Unmarshal(wr.key, wr.val)
 			return err == nil && en.User == uid
-		case store.Daily, store.Idempotency, store.State, store.UserIDs:
+		case store.Daily, store.Idempotency, store.State, store.UserIDs, store.Awards:
 			return bytes.HasPrefix(wr.key, up)
 		case store.Users:
 			return string(wr.key) == id

@@ -33,9 +33,10 @@ const (
 	Idempotency Keyspace = "idem"        // uid|metric|key → event seq
 	Jobs        Keyspace = "jobs"        // job id → last completed time
 	Runs        Keyspace = "runs"        // board|run|group|position → frozen final standing
+	Awards      Keyspace = "awards"      // uid|system|seq → a points award, for the award log
 )
 
-var allKeyspaces = []Keyspace{Meta, Definitions, Users, UserIDs, State, Ledger, Daily, Idempotency, Jobs, Runs}
+var allKeyspaces = []Keyspace{Meta, Definitions, Users, UserIDs, State, Ledger, Daily, Idempotency, Jobs, Runs, Awards}
 
 var schemaKey = []byte("schema")
 

@@ -1,0 +1,254 @@
+package gamify
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"iter"
+	"slices"
+
+	"github.com/gamifykit/gamify/gamifytype"
+	"github.com/gamifykit/gamify/points"
+	"github.com/gamifykit/gamify/store"
+)
+
+// Reads and the remaining administration of points.
+
+// SystemDetail is a points system with its active triggers and its levels.
+type SystemDetail struct {
+	PointsSystem
+	Triggers []Trigger
+	Levels   []Level
+}
+
+// System returns a points system with its active triggers (by key) and its
+// levels.
+func (a PointsAPI) System(ctx context.Context, key string) (SystemDetail, error) {
+	s, err := a.GetSystem(ctx, key)
+	if err != nil {
+		return SystemDetail{}, err
+	}
+	cat := a.e.cat.Load()
+	d := SystemDetail{PointsSystem: s, Levels: slices.Clone(cat.points.levels[key])}
+	for _, t := range sortedValues(cat.points.triggers) {
+		if t.System == key && t.Active {
+			d.Triggers = append(d.Triggers, *t)
+		}
+	}
+	return d, nil
+}
+
+// DeleteTrigger removes a trigger (it stops awarding; awards made stay).
+func (a PointsAPI) DeleteTrigger(ctx context.Context, key string) error {
+	return a.deleteDef(ctx, "trigger", defTrigger+key, func(p *pointsDefs) bool {
+		_, ok := p.triggers[key]
+		delete(p.triggers, key)
+		return ok
+	})
+}
+
+// DeleteBoost removes a boost.
+func (a PointsAPI) DeleteBoost(ctx context.Context, key string) error {
+	return a.deleteDef(ctx, "boost", defBoost+key, func(p *pointsDefs) bool {
+		_, ok := p.boosts[key]
+		delete(p.boosts, key)
+		return ok
+	})
+}
+
+func (a PointsAPI) deleteDef(ctx context.Context, what, storeKey string, del func(*pointsDefs) bool) error {
+	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		p := &t.catalogForWrite().points
+		if !del(p) {
+			return nil, ErrNotFound
+		}
+		t.writes = append(t.writes, write{store.Definitions, []byte(storeKey), nil})
+		p.index()
+		return nil, nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete %s %s: %w", what, storeKey, err)
+	}
+	return nil
+}
+
+// Boosts returns a system's global boosts active at the clock's time (and
+// scheduled ones), finished ones only when asked; dates are evaluated in
+// Options.DefaultTimezone.
+func (a PointsAPI) Boosts(ctx context.Context, system string, withFinished bool) ([]Boost, error) {
+	if err := a.e.live(); err != nil {
+		return nil, err
+	}
+	return points.GlobalBoosts(a.allBoosts(), system, a.e.now(), a.e.opts.DefaultTimezone, withFinished), nil
+}
+
+func (a PointsAPI) allBoosts() []Boost {
+	var out []Boost
+	for _, b := range sortedValues(a.e.cat.Load().points.boosts) {
+		out = append(out, *b)
+	}
+	return out
+}
+
+// UserBoosts returns the boosts of a system that apply to a user now.
+func (a PointsAPI) UserBoosts(ctx context.Context, system, user string) ([]Boost, error) {
+	p, _, err := a.e.readUser(user, false)
+	if err != nil {
+		return nil, err
+	}
+	u := points.User{ID: p.ID, Attrs: p.Attributes, Loc: a.e.location(p)}
+	return points.EligibleBoosts(a.allBoosts(), system, u, a.e.now()), nil
+}
+
+// PinLevel fixes a user's level in a system until UnpinLevel.
+func (a PointsAPI) PinLevel(ctx context.Context, system, user, level string) (UserPoints, error) {
+	return a.levelOp(ctx, system, user, func(levels []points.Level, s points.State) (points.State, points.Effects, error) {
+		return points.PinLevel(levels, s, level)
+	})
+}
+
+// UnpinLevel lets a user's level follow their total again.
+func (a PointsAPI) UnpinLevel(ctx context.Context, system, user string) (UserPoints, error) {
+	return a.levelOp(ctx, system, user, func(levels []points.Level, s points.State) (points.State, points.Effects, error) {
+		st, fx := points.UnpinLevel(levels, s)
+		return st, fx, nil
+	})
+}
+
+func (a PointsAPI) levelOp(ctx context.Context, system, user string, f func([]points.Level, points.State) (points.State, points.Effects, error)) (UserPoints, error) {
+	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		sys, ok := t.w.cat.points.systems[system]
+		if !ok || sys.Status != StatusActive {
+			return nil, fmt.Errorf("points system %s: %w", system, ErrNotFound)
+		}
+		u, err := t.user(user, false)
+		if err != nil || u == nil {
+			return nil, cmpErr(err, fmt.Errorf("user %q: %w", user, ErrNotFound))
+		}
+		i, had := u.s.pointsOf(sys.ref)
+		var st points.State
+		if had {
+			st = u.s.Points[i].St
+		}
+		ns, fx, err := f(t.w.cat.points.levels[system], st)
+		if err != nil {
+			return nil, err
+		}
+		if !had {
+			u.s.Points = slices.Insert(u.s.Points, i, userPoints{Ref: sys.ref})
+		}
+		u.s.Points[i].St = ns
+		if fx.Changed() {
+			if err := t.recordPoints(u, sys, fx, ""); err != nil {
+				return nil, err
+			}
+		}
+		return pointsOf(t.w.cat, sys, u), nil
+	})
+	if err != nil {
+		return UserPoints{}, fmt.Errorf("level of %q in %s: %w", user, system, err)
+	}
+	return v.(UserPoints), nil
+}
+
+// Awards returns a user's awards in a system, latest first: up to limit
+// (1–100) awards older than the ledger sequence before (0: from the latest).
+// Each carries its trigger, boosts and total after.
+func (a UsersAPI) Awards(ctx context.Context, id, system string, limit int, before uint64) ([]Award, error) {
+	if limit < 1 || limit > 100 {
+		return nil, gamifytype.Invalid("Limit", limit, "must be between 1 and 100")
+	}
+	sys, ok := a.e.cat.Load().points.systems[system]
+	if !ok {
+		return nil, fmt.Errorf("points system %s: %w", system, ErrNotFound)
+	}
+	p, _, err := a.e.readUser(id, false)
+	if err != nil {
+		return nil, err
+	}
+	prefix := awardPrefix(p.UID, sys.ref)
+	var out []Award
+	err = a.e.db.View(func(tx *store.Tx) error {
+		return tx.ScanReverse(store.Awards, prefix, func(k, v []byte) error {
+			if seq := binary.BigEndian.Uint64(k[len(k)-8:]); before != 0 && seq >= before {
+				return nil
+			}
+			var aw Award
+			if err := json.Unmarshal(v, &aw); err != nil {
+				return fmt.Errorf("gamify: corrupt award record: %w", err)
+			}
+			out = append(out, aw)
+			if len(out) >= limit {
+				return store.ErrStop
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// awardPrefix is uid | system ref, the prefix of a user's award records.
+func awardPrefix(uid uint64, ref uint32) []byte {
+	return binary.BigEndian.AppendUint32(uidKey(uid), ref)
+}
+
+// Histogram counts the users of a system in 11 ranges of total: [0,0], then
+// ten equal ranges up to the top total rounded up to a power of ten
+// (negative totals count in the first). With attrs, only users whose
+// attributes match every pair count. It reads every user.
+func (a PointsAPI) Histogram(ctx context.Context, system string, attrs map[string]string) ([]points.Bucket, error) {
+	var totals []Amount
+	err := a.eachState(system, attrs, func(st points.State) { totals = append(totals, st.Total()) })
+	if err != nil {
+		return nil, err
+	}
+	return points.Histogram(totals), nil
+}
+
+// UsersPerLevel counts the users of a system at each level ("" is below every
+// level). It reads every user.
+func (a PointsAPI) UsersPerLevel(ctx context.Context, system string) ([]points.LevelCount, error) {
+	var states []points.State
+	if err := a.eachState(system, nil, func(st points.State) { states = append(states, st) }); err != nil {
+		return nil, err
+	}
+	return points.UsersPerLevel(a.e.cat.Load().points.levels[system], iter.Seq[points.State](slices.Values(states))), nil
+}
+
+// eachState calls fn with every user's state in a system (zero for users
+// without one), filtered by user attributes.
+func (a PointsAPI) eachState(system string, attrs map[string]string, fn func(points.State)) error {
+	if err := a.e.live(); err != nil {
+		return err
+	}
+	sys, ok := a.e.cat.Load().points.systems[system]
+	if !ok {
+		return fmt.Errorf("points system %s: %w", system, ErrNotFound)
+	}
+	return a.e.db.View(func(tx *store.Tx) error {
+		return tx.Scan(store.Users, nil, func(_, v []byte) error {
+			var p profile
+			if err := json.Unmarshal(v, &p); err != nil {
+				return err
+			}
+			for k, want := range attrs {
+				if p.Attributes[k] != want {
+					return nil
+				}
+			}
+			var s userState
+			if sv := tx.Get(store.State, uidKey(p.UID)); sv != nil {
+				if err := s.unmarshal(sv); err != nil {
+					return err
+				}
+			}
+			var st points.State
+			if i, ok := s.pointsOf(sys.ref); ok {
+				st = s.Points[i].St
+			}
+			fn(st)
+			return nil
+		})
+	})
+}
