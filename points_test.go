@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -244,4 +245,38 @@ func TestPointsReadsPinsAndAwardLog(t *testing.T) {
 		counts[c.Level] = c.Users
 	}
 	require.Equal(t, map[string]int{"": 0, "bronze": 2, "gold": 0}, counts)
+}
+
+func TestTimeTriggerPaysEveryDayAndCatchesUpOnce(t *testing.T) {
+	ctx := context.Background()
+	eng := pointsEngine(t)
+	_, err := eng.Users().Identify(ctx, gamify.UserInput{ID: "ana", TZ: "America/New_York"})
+	require.NoError(t, err)
+	eng.clock.Advance(time.Hour)
+	_, err = eng.Points().SetTrigger(ctx, gamify.Trigger{Key: "daily", System: "coins", Kind: points.KindTime, Every: 1, Unit: points.Days,
+		Points: gamify.AmountFromInt(5), Active: true})
+	require.NoError(t, err)
+	eng.clock.Advance(3*24*time.Hour + time.Hour) // closed for three days
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	up, err := eng.Users().Points(ctx, "ana", "coins")
+	require.NoError(t, err)
+	require.Equal(t, "15", up.Total.String(), "three missed fires, paid once")
+	log, err := eng.Users().Awards(ctx, "ana", "coins", 10, 0)
+	require.NoError(t, err)
+	require.Len(t, log, 1)
+	require.Equal(t, int64(3), log[0].Multiple)
+
+	eng.reopen(t)
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	up, err = eng.Users().Points(ctx, "ana", "coins")
+	require.NoError(t, err)
+	require.Equal(t, "15", up.Total.String(), "nothing twice after a restart")
+	eng.clock.Advance(24 * time.Hour)
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	up, err = eng.Users().Points(ctx, "ana", "coins")
+	require.NoError(t, err)
+	require.Equal(t, "20", up.Total.String())
 }

@@ -217,16 +217,17 @@ func (a PointsAPI) DeleteSystem(ctx context.Context, key string) error {
 	return nil
 }
 
-// SetTrigger creates or replaces a trigger of an active system. Time
-// triggers are not scheduled yet.
+// SetTrigger creates or replaces a trigger of an active system. A time
+// trigger pays from its creation on (Since defaults to now); setting one
+// queues every user, which reads the whole store.
 func (a PointsAPI) SetTrigger(ctx context.Context, tr Trigger) (Trigger, error) {
 	if err := tr.Validate(); err != nil {
 		return Trigger{}, err
 	}
-	if tr.Kind == points.KindTime {
-		return Trigger{}, gamifytype.Invalid("Trigger.Kind", tr.Kind, "time triggers are not supported yet")
-	}
 	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		if tr.Kind == points.KindTime && tr.Since.IsZero() {
+			tr.Since = t.now // fires before the trigger existed are not paid
+		}
 		cat := t.catalogForWrite()
 		if s, ok := cat.points.systems[tr.System]; !ok || s.Status != StatusActive {
 			return nil, gamifytype.Invalid("Trigger.System", tr.System, "is not an active points system")
@@ -252,6 +253,11 @@ func (a PointsAPI) SetTrigger(ctx context.Context, tr Trigger) (Trigger, error) 
 	})
 	if err != nil {
 		return Trigger{}, fmt.Errorf("set trigger %s: %w", tr.Key, err)
+	}
+	if tr.Kind == points.KindTime {
+		if err := a.e.rebuildTimeQueue(); err != nil {
+			return Trigger{}, fmt.Errorf("set trigger %s: queue users: %w", tr.Key, err)
+		}
 	}
 	return v.(Trigger), nil
 }
@@ -359,6 +365,7 @@ func (t *txn) applyPoints(u *userRec, f func(r points.Rules, s points.State) (po
 		if err := t.recordPoints(u, sys, fx, ""); err != nil {
 			return err
 		}
+		t.queueTime(u, sys, ns)
 	}
 	return nil
 }

@@ -161,7 +161,11 @@ func (e *Engine) runDue(ctx context.Context, now time.Time) (int, error) {
 				return ran + n, err
 			}
 			m, err := e.runBackdates(ctx, now)
-			return ran + n + m, err
+			if err != nil {
+				return ran + n + m, err
+			}
+			p, err := e.payDueTime(ctx, now)
+			return ran + n + m + p, err
 		}
 		j, due := s.jobs[id], s.next[id]
 		s.mu.Unlock()
@@ -248,9 +252,13 @@ func (e *Engine) runner(ctx context.Context) {
 		s.mu.Unlock()
 		e.w.mu.Lock()
 		_, due, ok := e.w.streakQueue.Peek()
+		_, tdue, tok := e.w.timeQueue.Peek()
 		e.w.mu.Unlock()
 		if ok {
 			wait = min(wait, max(due.Sub(e.now()), 0))
+		}
+		if tok {
+			wait = min(wait, max(tdue.Sub(e.now()), 0))
 		}
 		timer.Reset(wait)
 		select {
@@ -268,6 +276,9 @@ const pruneBatch = 50_000
 
 func (e *Engine) registerBuiltinJobs() error {
 	if err := e.loadBackdates(); err != nil {
+		return err
+	}
+	if err := e.rebuildTimeQueue(); err != nil {
 		return err
 	}
 	cat := e.cat.Load()

@@ -48,6 +48,7 @@ type writer struct {
 	cat         *catalog          // working definitions
 	scratch     txn               // reused by begin
 	streakQueue schedule.Queue    // streak/user → when streak.Advance has work
+	timeQueue   schedule.Queue    // system/user → next time-trigger fire
 	counters    map[string]uint64 // Meta counters as of the working state
 	seq         uint64            // last ledger sequence used
 	lastUID     uint64            // last internal user id assigned
@@ -595,6 +596,7 @@ type txn struct {
 	cat     *catalog // replaced definitions, if the command changed any
 
 	streakDue  []streakDueItem          // users whose streak due time changed
+	timeDue    []streakDueItem          // users whose next time-trigger fire changed
 	achCount   map[string]int64         // completions per achievement, for the counters
 	achResults *[]AchievementCompletion // where streak-made completions are reported
 	pointsRes  *[]PointsChange          // where points changes of the current event are reported
@@ -618,7 +620,7 @@ func (w *writer) begin(now time.Time) *txn {
 		w: w, now: now, seq: w.seq, lastUID: w.lastUID,
 		users: t.users, daily: t.daily, idem: t.idem,
 		entries: t.entries[:0], writes: t.writes[:0], publish: t.publish[:0], notes: t.notes[:0],
-		streakDue: t.streakDue[:0], undo: t.undo[:0], achCount: achCount, backdates: t.backdates[:0],
+		streakDue: t.streakDue[:0], timeDue: t.timeDue[:0], undo: t.undo[:0], achCount: achCount, backdates: t.backdates[:0],
 	}
 	clear(t.achCount)
 	if t.achCount == nil {
@@ -762,6 +764,9 @@ func (t *txn) commit() {
 	}
 	for _, d := range t.streakDue {
 		w.streakQueue.Push(d.id, d.due) // a zero due removes it
+	}
+	for _, d := range t.timeDue {
+		w.timeQueue.Push(d.id, d.due)
 	}
 	if len(t.backdates) > 0 {
 		keys := slices.Clone(t.backdates)

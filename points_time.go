@@ -1,0 +1,176 @@
+package gamify
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gamifykit/gamify/points"
+	"github.com/gamifykit/gamify/store"
+)
+
+// Time triggers pay every N hours or days from each user's creation. Users
+// wait in a due-queue (system/user → next fire), rebuilt at Open and when a
+// time trigger is set by a scan of every user (outside the writer), and kept
+// current as users' points change. Exactly-once comes from the points State
+// (OnTime pays the fires since the last call), so a stale entry only costs
+// a look.
+
+func timeDueID(ref uint32, user string) string {
+	return strconv.FormatUint(uint64(ref), 10) + "/" + user
+}
+
+// timeDue is when the user's next time-trigger fire in the system is due.
+func (c *catalog) timeDue(sysKey string, st points.State, created time.Time, loc *time.Location) time.Time {
+	r := c.points.rules[sysKey]
+	if r == nil {
+		return time.Time{}
+	}
+	var due time.Time
+	for _, tr := range r.Triggers {
+		if tr.Kind != points.KindTime {
+			continue
+		}
+		if d := points.NextTimeDue(tr, st, created, loc); !d.IsZero() && (due.IsZero() || d.Before(due)) {
+			due = d
+		}
+	}
+	return due
+}
+
+func (c *catalog) hasTimeTriggers() bool {
+	for _, t := range c.points.triggers {
+		if t.Kind == points.KindTime && t.Active {
+			return true
+		}
+	}
+	return false
+}
+
+// queueTime re-queues a working user for a system's time triggers.
+func (t *txn) queueTime(u *userRec, sys *PointsSystem, st points.State) {
+	if !t.w.cat.hasTimeTriggers() {
+		return
+	}
+	due := t.w.cat.timeDue(sys.Key, st, u.p.Created, t.w.userLocation(&u.p))
+	t.timeDue = append(t.timeDue, streakDueItem{id: timeDueID(sys.ref, u.p.ID), due: due})
+}
+
+// rebuildTimeQueue scans every user and queues their next time-trigger
+// fire. It reads committed state outside the writer; entries only move
+// earlier, so a concurrent change queued by the writer is never overwritten.
+func (e *Engine) rebuildTimeQueue() error {
+	cat := e.cat.Load()
+	if !cat.hasTimeTriggers() {
+		return nil
+	}
+	type item struct {
+		id  string
+		due time.Time
+	}
+	var items []item
+	err := e.db.View(func(tx *store.Tx) error {
+		return tx.Scan(store.Users, nil, func(_, v []byte) error {
+			var p profile
+			if err := json.Unmarshal(v, &p); err != nil {
+				return err
+			}
+			var s userState
+			if sv := tx.Get(store.State, uidKey(p.UID)); sv != nil {
+				if err := s.unmarshal(sv); err != nil {
+					return err
+				}
+			}
+			for key, sys := range cat.points.systems {
+				var st points.State
+				if i, ok := s.pointsOf(sys.ref); ok {
+					st = s.Points[i].St
+				}
+				if due := cat.timeDue(key, st, p.Created, e.location(&p)); !due.IsZero() {
+					items = append(items, item{timeDueID(sys.ref, p.ID), due})
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	w := e.w
+	w.mu.Lock()
+	for _, it := range items {
+		if cur, ok := w.timeQueue.Due(it.id); !ok || it.due.Before(cur) {
+			w.timeQueue.Push(it.id, it.due)
+		}
+	}
+	w.mu.Unlock()
+	e.sched.poke()
+	return nil
+}
+
+// payDueTime pays the time triggers that fell due, in chunks.
+func (e *Engine) payDueTime(ctx context.Context, now time.Time) (int, error) {
+	done := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return done, err
+		}
+		w := e.w
+		w.mu.Lock()
+		var ids []string
+		for len(ids) < streakChunk {
+			id, due, ok := w.timeQueue.Peek()
+			if !ok || due.After(now) {
+				break
+			}
+			w.timeQueue.Remove(id)
+			ids = append(ids, id)
+		}
+		w.mu.Unlock()
+		if len(ids) == 0 {
+			return done, nil
+		}
+		if _, err := e.admin(ctx, now, func(t *txn) (any, error) { return nil, t.payTime(ids) }); err != nil {
+			return done, err
+		}
+		done += len(ids)
+	}
+}
+
+func (t *txn) payTime(ids []string) error {
+	for _, id := range ids {
+		r, user, ok := strings.Cut(id, "/")
+		ref, err := strconv.ParseUint(r, 10, 32)
+		if !ok || err != nil {
+			continue
+		}
+		sys, ok := t.w.cat.points.systemByRef[uint32(ref)]
+		if !ok || t.w.cat.points.rules[sys.Key] == nil {
+			continue
+		}
+		u, err := t.user(user, false)
+		if err != nil {
+			return err
+		}
+		if u == nil {
+			continue
+		}
+		created := u.p.Created
+		if err := t.applyPoints(u, func(r points.Rules, s points.State) (points.State, points.Effects, error) {
+			if r.System.Key != sys.Key {
+				return s, points.Effects{}, nil
+			}
+			return points.OnTime(r, s, t.pointsUser(u), created, t.now)
+		}); err != nil {
+			t.w.log.Error("gamify: time trigger", "user", user, "system", sys.Key, "err", err)
+		}
+		var st points.State
+		if i, ok := u.s.pointsOf(sys.ref); ok {
+			st = u.s.Points[i].St
+		}
+		t.queueTime(u, sys, st)
+	}
+	return nil
+}
