@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 	"slices"
@@ -251,4 +252,61 @@ func (a PointsAPI) eachState(system string, attrs map[string]string, fn func(poi
 			return nil
 		})
 	})
+}
+
+// UpdateSystem changes a system's name, description, image and cap.
+func (a PointsAPI) UpdateSystem(ctx context.Context, d PointsDefinition) (PointsSystem, error) {
+	if err := d.Validate(); err != nil {
+		return PointsSystem{}, err
+	}
+	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		p := &t.catalogForWrite().points
+		old, ok := p.systems[d.Key]
+		if !ok || old.Status != StatusActive {
+			return nil, ErrNotFound
+		}
+		s := *old
+		s.PointsDefinition, s.Updated = d, stamp(t.now)
+		p.systems[d.Key], p.systemByRef[s.ref] = &s, &s
+		t.putPointsDef(defSystem+d.Key, storedSystem{PointsSystem: s, Ref: s.ref})
+		return s, nil
+	})
+	if err != nil {
+		return PointsSystem{}, fmt.Errorf("update points system %s: %w", d.Key, err)
+	}
+	return v.(PointsSystem), nil
+}
+
+// BulkSetTriggers creates or replaces up to 100 triggers, reporting failures
+// per item (each is applied as SetTrigger would).
+func (a PointsAPI) BulkSetTriggers(ctx context.Context, ts []Trigger) ([]Trigger, []Issue, error) {
+	return bulkSet(ctx, "Triggers", ts, func(t Trigger) string { return t.Key }, a.SetTrigger)
+}
+
+// BulkSetBoosts creates or replaces up to 100 boosts, reporting failures per
+// item.
+func (a PointsAPI) BulkSetBoosts(ctx context.Context, bs []Boost) ([]Boost, []Issue, error) {
+	return bulkSet(ctx, "Boosts", bs, func(b Boost) string { return b.Key }, a.SetBoost)
+}
+
+// bulkSet applies set to each item (one commit each: triggers of a bulk may
+// depend on each other's systems being valid, and a failure stays local).
+func bulkSet[T any](ctx context.Context, field string, items []T, key func(T) string, set func(context.Context, T) (T, error)) ([]T, []Issue, error) {
+	if err := checkBulk(field, len(items)); err != nil {
+		return nil, nil, err
+	}
+	var out []T
+	var issues []Issue
+	for i, it := range items {
+		v, err := set(ctx, it)
+		if errors.Is(err, ErrClosed) {
+			return out, issues, err
+		}
+		if err != nil {
+			issues = append(issues, Issue{Index: i, Key: key(it), Severity: SeverityError, Message: err.Error(), Err: err})
+			continue
+		}
+		out = append(out, v)
+	}
+	return out, issues, nil
 }

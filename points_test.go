@@ -280,3 +280,23 @@ func TestTimeTriggerPaysEveryDayAndCatchesUpOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "20", up.Total.String())
 }
+
+func TestPointsBulkAndUpdate(t *testing.T) {
+	ctx := context.Background()
+	eng := pointsEngine(t)
+	ts, issues, err := eng.Points().BulkSetTriggers(ctx, []gamify.Trigger{
+		perUnits("a", "xp", 1, 1), {Key: "bad"}, perUnits("c", "nope", 1, 1),
+	})
+	require.NoError(t, err)
+	require.Len(t, ts, 1)
+	require.Len(t, issues, 2)
+	require.Equal(t, 1, issues[0].Index)
+	require.ErrorIs(t, issues[1].Err, gamify.ErrInvalid)
+	s, err := eng.Points().UpdateSystem(ctx, gamify.PointsDefinition{Key: "coins", Name: "Gold coins", MaxPoints: gamify.AmountFromInt(3)})
+	require.NoError(t, err)
+	require.Equal(t, "Gold coins", s.Name)
+	r, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 10})
+	require.NoError(t, err)
+	require.Equal(t, "3", r.Points[0].Total.String(), "the cap cuts the award to reach it exactly")
+	require.True(t, r.Points[0].Awards[0].Capped)
+}
