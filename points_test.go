@@ -300,3 +300,23 @@ func TestPointsBulkAndUpdate(t *testing.T) {
 	require.Equal(t, "3", r.Points[0].Total.String(), "the cap cuts the award to reach it exactly")
 	require.True(t, r.Points[0].Awards[0].Capped)
 }
+
+func TestMetricTriggerSumsAcrossEvents(t *testing.T) {
+	ctx := context.Background()
+	eng := pointsEngine(t, perUnits("per5", "xp", 5, 10))
+	var added []string
+	for _, v := range []float64{3.2, 3.6, 4.4, 4.8, 5.6} { // 21.6 in all: four multiples of 5
+		r, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: v})
+		require.NoError(t, err)
+		a := "0"
+		if len(r.Points) > 0 {
+			a = r.Points[0].Added.String()
+		}
+		added = append(added, a)
+	}
+	require.Equal(t, []string{"0", "10", "10", "10", "10"}, added, "running sums 3.2, 6.8, 11.2, 16, 21.6")
+	eng.reopen(t)
+	r, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 3.4}) // 25: the running sum survived a restart
+	require.NoError(t, err)
+	require.Equal(t, "10", r.Points[0].Added.String())
+}

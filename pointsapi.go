@@ -355,19 +355,31 @@ func (t *txn) applyPoints(u *userRec, f func(r points.Rules, s points.State) (po
 		if err != nil {
 			return err
 		}
-		if !fx.Changed() {
-			continue
-		}
+		// The state changes without an award too (a trigger's running sum,
+		// a high-water mark): keep it, unless it is still the zero state.
 		if !ok {
+			if !fx.Changed() && isZeroPoints(ns) {
+				continue
+			}
 			u.s.Points = slices.Insert(u.s.Points, i, userPoints{Ref: sys.ref})
 		}
 		u.s.Points[i].St = ns
+		if !fx.Changed() {
+			continue
+		}
 		if err := t.recordPoints(u, sys, fx, ""); err != nil {
 			return err
 		}
 		t.queueTime(u, sys, ns)
 	}
 	return nil
+}
+
+var zeroPoints, _ = points.State{}.MarshalBinary()
+
+func isZeroPoints(s points.State) bool {
+	b, _ := s.AppendBinary(make([]byte, 0, 16))
+	return string(b) == string(zeroPoints)
 }
 
 func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, idem string) error {

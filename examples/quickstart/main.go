@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gamifykit/gamify"
+	"github.com/gamifykit/gamify/points"
 )
 
 func main() {
@@ -61,10 +62,24 @@ func run(path string) error {
 	if _, err := eng.Leaderboards().Activate(ctx, "weekly-km"); err != nil {
 		return err
 	}
+	// Coins: 10 for every 5 km; a badge for the first 20 km.
+	if _, err := eng.Points().CreateSystem(ctx, gamify.PointsDefinition{Key: "coins", Name: "Coins"}); err != nil {
+		return err
+	}
+	if _, err := eng.Points().SetTrigger(ctx, gamify.Trigger{Key: "per-5km", System: "coins", Kind: points.KindMetric,
+		Metric: "km", Threshold: gamify.AmountFromInt(5), Points: gamify.AmountFromInt(10), Active: true}); err != nil {
+		return err
+	}
+	if _, err := eng.Achievements().Create(ctx, gamify.AchievementDefinition{Key: "twenty-k", Name: "20 km club",
+		Kind: gamify.KindMetric, Metric: "km", Threshold: gamify.AmountFromInt(20), Status: gamify.AchievementActive}); err != nil {
+		return err
+	}
 	sub := eng.Subscribe(func(n gamify.Notification) {
 		switch n := n.(type) {
 		case gamify.UserCreated:
 			fmt.Printf("  [notification] new user %s\n", n.User)
+		case gamify.AchievementCompleted:
+			fmt.Printf("  [notification] %s earned the badge %q\n", n.User, n.Name)
 		case gamify.StreakChanged:
 			if n.Kind.String() == "freeze_consumed" || n.Kind.String() == "lost" {
 				fmt.Printf("  [notification] %s: streak %s (%d)\n", n.User, n.Kind, n.Length)
@@ -132,8 +147,12 @@ func run(path string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("  %-4s %6s km over %d runs, streak %d (longest %d, %d freezes left)\n",
-			u.ID, m.Total, m.Events, s.Length, s.Longest, s.Freezes)
+		c, err := eng.Users().Points(ctx, u.ID, "coins")
+		if err != nil {
+			return err
+		}
+		fmt.Printf("  %-4s %6s km over %d runs, streak %d (longest %d, %d freezes left), %s coins\n",
+			u.ID, m.Total, m.Events, s.Length, s.Longest, s.Freezes, c.Available)
 	}
 	week, err := eng.Leaderboards().Rankings(ctx, "weekly-km", gamify.BoardQuery{At: clock.Now().Add(-24 * time.Hour)})
 	if err != nil {
