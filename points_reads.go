@@ -153,45 +153,71 @@ func (a PointsAPI) levelOp(ctx context.Context, system, user string, f func([]po
 	return v.(UserPoints), nil
 }
 
-// Awards returns a user's awards in a system, latest first: up to limit
-// (1–100) awards older than the ledger sequence before (0: from the latest).
-// Each carries its trigger, boosts and total after.
-func (a UsersAPI) Awards(ctx context.Context, id, system string, limit int, before uint64) ([]Award, error) {
+// Awards returns a page of a user's awards in a system, latest first: up to
+// limit (1–100) awards after skipping offset. Each carries its trigger,
+// boosts and total after. The latest 32 come from the user's index; older
+// pages scan the award log backwards.
+func (a UsersAPI) Awards(ctx context.Context, id, system string, offset, limit int) ([]Award, error) {
 	if limit < 1 || limit > 100 {
 		return nil, gamifytype.Invalid("Limit", limit, "must be between 1 and 100")
 	}
+	if offset < 0 {
+		return nil, gamifytype.Invalid("Offset", offset, "must not be negative")
+	}
+	want := offset + limit
 	sys, ok := a.e.cat.Load().points.systems[system]
 	if !ok {
 		return nil, fmt.Errorf("points system %s: %w", system, ErrNotFound)
 	}
-	p, _, err := a.e.readUser(id, false)
+	p, s, err := a.e.readUser(id, true)
 	if err != nil {
 		return nil, err
 	}
-	prefix := awardPrefix(p.UID, sys.ref)
+	var recent []uint64
+	if i, ok := s.pointsOf(sys.ref); ok {
+		recent = s.Points[i].Recent
+	}
 	var out []Award
 	err = a.e.db.View(func(tx *store.Tx) error {
-		return tx.ScanReverse(store.Awards, prefix, func(k, v []byte) error {
-			if seq := binary.BigEndian.Uint64(k[len(k)-8:]); before != 0 && seq >= before {
+		decode := func(v []byte) (awardRecord, error) {
+			var r awardRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return r, fmt.Errorf("gamify: corrupt award record: %w", err)
+			}
+			return r, nil
+		}
+		for i := len(recent) - 1; i >= 0 && len(out) < want; i-- {
+			r, err := decode(tx.Get(store.Awards, binary.BigEndian.AppendUint64(nil, recent[i])))
+			if err != nil {
+				return err
+			}
+			out = append(out, r.Award)
+		}
+		if len(out) >= want || len(recent) < recentAwards {
+			return nil // the index holds every award the user has
+		}
+		from := recent[0]
+		return tx.ScanReverse(store.Awards, nil, func(k, v []byte) error {
+			if binary.BigEndian.Uint64(k) >= from {
 				return nil
 			}
-			var aw Award
-			if err := json.Unmarshal(v, &aw); err != nil {
-				return fmt.Errorf("gamify: corrupt award record: %w", err)
+			r, err := decode(v)
+			if err != nil {
+				return err
 			}
-			out = append(out, aw)
-			if len(out) >= limit {
-				return store.ErrStop
+			if r.User == p.UID && r.Ref == sys.ref {
+				out = append(out, r.Award)
+				if len(out) >= want {
+					return store.ErrStop
+				}
 			}
 			return nil
 		})
 	})
-	return out, err
-}
-
-// awardPrefix is uid | system ref, the prefix of a user's award records.
-func awardPrefix(uid uint64, ref uint32) []byte {
-	return binary.BigEndian.AppendUint32(uidKey(uid), ref)
+	if err != nil || offset >= len(out) {
+		return []Award{}, err
+	}
+	return out[offset:], nil
 }
 
 // Histogram counts the users of a system in 11 ranges of total: [0,0], then

@@ -208,12 +208,12 @@ func TestPointsReadsPinsAndAwardLog(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, bs, 1)
 
-	log, err := eng.Users().Awards(ctx, "ana", "coins", 4, 0)
+	log, err := eng.Users().Awards(ctx, "ana", "coins", 0, 4)
 	require.NoError(t, err)
 	require.Len(t, log, 4)
 	require.Equal(t, "45", log[0].Total.String(), "latest first, with the total after")
 	require.Equal(t, "per5", log[0].Trigger)
-	all, err := eng.Users().Awards(ctx, "ana", "coins", 100, 0)
+	all, err := eng.Users().Awards(ctx, "ana", "coins", 0, 100)
 	require.NoError(t, err)
 	require.Len(t, all, 6)
 
@@ -262,7 +262,7 @@ func TestTimeTriggerPaysEveryDayAndCatchesUpOnce(t *testing.T) {
 	up, err := eng.Users().Points(ctx, "ana", "coins")
 	require.NoError(t, err)
 	require.Equal(t, "15", up.Total.String(), "three missed fires, paid once")
-	log, err := eng.Users().Awards(ctx, "ana", "coins", 10, 0)
+	log, err := eng.Users().Awards(ctx, "ana", "coins", 0, 10)
 	require.NoError(t, err)
 	require.Len(t, log, 1)
 	require.Equal(t, int64(3), log[0].Multiple)
@@ -319,4 +319,29 @@ func TestMetricTriggerSumsAcrossEvents(t *testing.T) {
 	r, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 3.4}) // 25: the running sum survived a restart
 	require.NoError(t, err)
 	require.Equal(t, "10", r.Points[0].Added.String())
+}
+
+func TestAwardLogPagesBeyondTheIndex(t *testing.T) {
+	ctx := context.Background()
+	eng := pointsEngine(t, perUnits("per1", "xp", 1, 1))
+	for range 45 {
+		_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1})
+		require.NoError(t, err)
+		_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "bob", Value: 1}) // interleaved in the log
+		require.NoError(t, err)
+	}
+	var totals []string
+	for offset := 0; ; offset += 10 {
+		page, err := eng.Users().Awards(ctx, "ana", "coins", offset, 10)
+		require.NoError(t, err)
+		if len(page) == 0 {
+			break
+		}
+		for _, aw := range page {
+			totals = append(totals, aw.Total.String())
+		}
+	}
+	require.Len(t, totals, 45)
+	require.Equal(t, "45", totals[0])
+	require.Equal(t, "1", totals[44], "latest first, all the way back past the 32 indexed")
 }

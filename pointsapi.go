@@ -305,10 +305,25 @@ func (a PointsAPI) SetLevels(ctx context.Context, system string, levels []Level)
 	return nil
 }
 
-// userPoints is a user's state in one points system.
+// userPoints is a user's state in one points system, with the ledger
+// sequences of their latest awards (oldest first): the per-user index of the
+// award log, whose records are keyed by sequence alone so that writing them
+// is an append.
 type userPoints struct {
-	Ref uint32
-	St  points.State
+	Ref    uint32
+	St     points.State
+	Recent []uint64
+}
+
+// recentAwards is how many award sequences a user's index keeps per system;
+// older awards are found by scanning the log backwards.
+const recentAwards = 32
+
+// awardRecord is the stored form of an award-log entry.
+type awardRecord struct {
+	User uint64 `json:"u"`
+	Ref  uint32 `json:"s"`
+	Award
 }
 
 func (s *userState) pointsOf(ref uint32) (int, bool) {
@@ -405,8 +420,15 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 		seq := t.nextSeq()
 		t.entries = append(t.entries, ledger.Entry{Seq: seq, At: t.now.UnixNano(), User: u.p.UID, Kind: ledgerAward,
 			Ref: sys.ref, Delta: aw.Points, Cause: cause, IdemKey: idem})
-		rec, _ := json.Marshal(aw)
-		t.writes = append(t.writes, write{store.Awards, binary.BigEndian.AppendUint64(awardPrefix(u.p.UID, sys.ref), seq), rec})
+		rec, _ := json.Marshal(awardRecord{User: u.p.UID, Ref: sys.ref, Award: aw})
+		t.writes = append(t.writes, write{store.Awards, binary.BigEndian.AppendUint64(nil, seq), rec})
+		if i, ok := u.s.pointsOf(sys.ref); ok {
+			r := append(u.s.Points[i].Recent, seq)
+			if len(r) > recentAwards {
+				r = r[len(r)-recentAwards:]
+			}
+			u.s.Points[i].Recent = r
+		}
 	}
 	if fx.Spent != 0 {
 		t.entries = append(t.entries, ledger.Entry{Seq: t.nextSeq(), At: t.now.UnixNano(), User: u.p.UID, Kind: ledgerSpend,

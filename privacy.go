@@ -3,6 +3,7 @@ package gamify
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -72,10 +73,19 @@ func (t *txn) deleteUser(id string) error {
 		t.writes = append(t.writes, write{ks, bytes.Clone(k), nil})
 	}
 	err = w.db.View(func(tx *store.Tx) error {
-		for _, ks := range []store.Keyspace{store.Daily, store.Idempotency, store.Awards} {
+		for _, ks := range []store.Keyspace{store.Daily, store.Idempotency} {
 			if err := tx.Scan(ks, up, func(k, _ []byte) error { del(ks, k); return nil }); err != nil {
 				return err
 			}
+		}
+		if err := tx.Scan(store.Awards, nil, func(k, v []byte) error {
+			var r awardRecord
+			if json.Unmarshal(v, &r) == nil && r.User == uid {
+				del(store.Awards, k)
+			}
+			return nil
+		}); err != nil {
+			return err
 		}
 		if err := tx.Scan(store.Ledger, nil, func(k, v []byte) error {
 			if en, err := ledger.Unmarshal(k, v); err == nil && en.User == uid {
@@ -109,7 +119,10 @@ func (t *txn) deleteUser(id string) error {
 		case store.Ledger:
 			en, err := ledger.Unmarshal(wr.key, wr.val)
 			return err == nil && en.User == uid
-		case store.Daily, store.Idempotency, store.State, store.UserIDs, store.Awards:
+		case store.Awards:
+			var r awardRecord
+			return json.Unmarshal(wr.val, &r) == nil && r.User == uid
+		case store.Daily, store.Idempotency, store.State, store.UserIDs:
 			return bytes.HasPrefix(wr.key, up)
 		case store.Users:
 			return string(wr.key) == id

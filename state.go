@@ -85,6 +85,9 @@ func (u *userRec) clone() *userRec {
 	c.s.Ranks = slices.Clone(u.s.Ranks)
 	c.s.Days = slices.Clone(u.s.Days)
 	c.s.Points = slices.Clone(u.s.Points) // points.State values are never modified in place
+	for i := range c.s.Points {
+		c.s.Points[i].Recent = slices.Clone(c.s.Points[i].Recent)
+	}
 	return &c
 }
 
@@ -220,6 +223,10 @@ func (s *userState) marshal(b []byte) []byte {
 		b = append(b, 0, 0, 0, 0)
 		b, _ = p.St.AppendBinary(b)
 		binary.BigEndian.PutUint32(b[lenAt:], uint32(len(b)-lenAt-4))
+		b = binary.AppendUvarint(b, uint64(len(p.Recent)))
+		for _, seq := range p.Recent {
+			b = binary.AppendUvarint(b, seq)
+		}
 	}
 	return b
 }
@@ -321,6 +328,13 @@ func (s *userState) unmarshal(b []byte) error {
 			return fmt.Errorf("%w: points: %v", errCorruptState, err)
 		}
 		r.b = r.b[4+l:]
+		m := r.uvarint()
+		if m > recentAwards {
+			return errCorruptState
+		}
+		for range m {
+			p.Recent = append(p.Recent, r.uvarint())
+		}
 		s.Points = append(s.Points, p)
 	}
 	if r.err || len(r.b) != 0 {

@@ -33,7 +33,7 @@ const (
 	Idempotency Keyspace = "idem"        // uid|metric|key → event seq
 	Jobs        Keyspace = "jobs"        // job id → last completed time
 	Runs        Keyspace = "runs"        // board|run|group|position → frozen final standing
-	Awards      Keyspace = "awards"      // uid|system|seq → a points award, for the award log
+	Awards      Keyspace = "awards"      // seq → a points award (user, system, details), the award log
 )
 
 var allKeyspaces = []Keyspace{Meta, Definitions, Users, UserIDs, State, Ledger, Daily, Idempotency, Jobs, Runs, Awards}
