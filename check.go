@@ -153,6 +153,9 @@ func (e *Engine) Check(ctx context.Context) error {
 				if got := spent[k]; got != p.St.Spent() {
 					report("user %q points system %d: spent %s, ledger spends %s", id, p.Ref, p.St.Spent(), got)
 				}
+				if got := dailySum[key{uid, pointsDayRef(p.Ref)}]; got != p.St.Total() {
+					report("user %q points system %d: total %s, day aggregates sum %s", id, p.Ref, p.St.Total(), got)
+				}
 				if p.St.Available() != p.St.Total()-p.St.Spent() {
 					report("user %q points system %d: available is not total − spent", id, p.Ref)
 				}

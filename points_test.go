@@ -345,3 +345,23 @@ func TestAwardLogPagesBeyondTheIndex(t *testing.T) {
 	require.Equal(t, "45", totals[0])
 	require.Equal(t, "1", totals[44], "latest first, all the way back past the 32 indexed")
 }
+
+func TestPointsSummary(t *testing.T) {
+	ctx := context.Background()
+	eng := pointsEngine(t, perUnits("per1", "xp", 1, 2))
+	for day := range 3 {
+		_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: float64(day + 1)})
+		require.NoError(t, err)
+		eng.clock.Advance(24 * time.Hour)
+	}
+	_, err := eng.Points().Award(ctx, "coins", "ana", 100, "", "gift") // 11 March
+	require.NoError(t, err)
+	rows, err := eng.Users().PointsSummary(ctx, "ana", "coins", gamify.SummaryQuery{Aggregation: gamify.AggregateDaily,
+		Start: gamify.Date{Year: 2026, Month: 3, Day: 8}, End: gamify.Date{Year: 2026, Month: 3, Day: 12}})
+	require.NoError(t, err)
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.Start.String()+" "+r.Change.String()+" "+r.Total.String())
+	}
+	require.Equal(t, []string{"2026-03-08 2 2", "2026-03-09 4 6", "2026-03-10 6 12", "2026-03-11 100 112"}, got)
+}

@@ -430,6 +430,11 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 			u.s.Points[i].Recent = r
 		}
 	}
+	if fx.Added != 0 { // per-day aggregates of awarded points, for summaries
+		if err := t.addDay(u, pointsDayRef(sys.ref), localDay(t.now, t.w.userLocation(&u.p)), fx.Added); err != nil {
+			return err
+		}
+	}
 	if fx.Spent != 0 {
 		t.entries = append(t.entries, ledger.Entry{Seq: t.nextSeq(), At: t.now.UnixNano(), User: u.p.UID, Kind: ledgerSpend,
 			Ref: sys.ref, Delta: fx.Spent, IdemKey: idem})

@@ -116,15 +116,48 @@ func (a UsersAPI) MetricSummary(ctx context.Context, id, metric string, q Summar
 	if i, ok := s.metric(m.ref); ok {
 		total = s.Metrics[i].Total
 	}
+	return a.e.summarize(p, s, m.ref, total, q, from, to)
+}
+
+// PointsSummary returns a user's points in a system per period: the total
+// awarded at the end of each period and the points awarded during it (from
+// per-day aggregates kept on the write path, in the user's local dates).
+func (a UsersAPI) PointsSummary(ctx context.Context, id, system string, q SummaryQuery) ([]SummaryRow, error) {
+	from, to, err := q.validate()
+	if err != nil {
+		return nil, err
+	}
+	sys, ok := a.e.cat.Load().points.systems[system]
+	if !ok {
+		return nil, fmt.Errorf("points system %s: %w", system, ErrNotFound)
+	}
+	p, s, err := a.e.readUser(id, true)
+	if err != nil {
+		return nil, err
+	}
+	var total Amount
+	if i, ok := s.pointsOf(sys.ref); ok {
+		total = s.Points[i].St.Total()
+	}
+	return a.e.summarize(p, s, pointsDayRef(sys.ref), total, q, from, to)
+}
+
+// pointsDayRef is the day-aggregate ref of a points system: system refs and
+// metric refs share the Daily keyspace, told apart by the top bit.
+func pointsDayRef(ref uint32) uint32 { return ref | 1<<31 }
+
+// summarize builds summary rows for one day-aggregate ref from the state's
+// unspilled day and the Daily keyspace.
+func (e *Engine) summarize(p *profile, s *userState, ref uint32, total Amount, q SummaryQuery, from, to int32) ([]SummaryRow, error) {
 	changes := map[int32]Amount{} // day → change, for days ≥ the first period's start
 	first := q.Aggregation.periodStart(from)
 	for _, d := range s.Days {
-		if d.Ref == m.ref && d.Day >= first {
+		if d.Ref == ref && d.Day >= first {
 			changes[d.Day] += d.Change
 		}
 	}
-	err = a.e.db.View(func(tx *store.Tx) error {
-		prefix := binary.BigEndian.AppendUint32(uidKey(p.UID), m.ref)
+	err := e.db.View(func(tx *store.Tx) error {
+		prefix := binary.BigEndian.AppendUint32(uidKey(p.UID), ref)
 		return tx.Scan(store.Daily, prefix, func(k, v []byte) error {
 			_, _, day, _ := parseDailyKey(k)
 			if day < first {
