@@ -39,6 +39,9 @@ type catalog struct {
 	achCat       *achievement.Catalog // derived: the validated pure catalogue
 
 	points pointsDefs
+
+	rewards       map[string]*Reward
+	lastRewardRef uint32
 }
 
 func newCatalog() *catalog {
@@ -46,7 +49,7 @@ func newCatalog() *catalog {
 		streaks: map[string]*Streak{}, streakByRef: map[uint32]*Streak{}, metricStreaks: map[string][]*Streak{},
 		boards: map[string]*Leaderboard{}, boardByRef: map[uint32]*Leaderboard{},
 		metricBoards: map[string][]*Leaderboard{}, streakBoards: map[string][]*Leaderboard{}, pointsBoards: map[string][]*Leaderboard{},
-		achievements: map[string]*Achievement{}}
+		achievements: map[string]*Achievement{}, rewards: map[string]*Reward{}}
 	c.points.init()
 	c.points.index()
 	return c
@@ -72,6 +75,8 @@ func (c *catalog) clone() *catalog {
 		achievements:  maps.Clone(c.achievements),
 		achCat:        c.achCat,
 		points:        c.points.clone(),
+		rewards:       maps.Clone(c.rewards),
+		lastRewardRef: c.lastRewardRef,
 	}
 }
 
@@ -125,6 +130,15 @@ func loadCatalog(tx *store.Tx, defaultTZ *time.Location) (*catalog, error) {
 			c.achievements[a.Key] = &a
 		case strings.HasPrefix(key, "points-"):
 			return c.points.load(key, v)
+		case strings.HasPrefix(key, defReward):
+			var sr storedReward
+			if err := json.Unmarshal(v, &sr); err != nil {
+				return fmt.Errorf("gamify: corrupt definition %s: %w", key, err)
+			}
+			r := sr.Reward
+			r.ref = sr.Ref
+			c.rewards[r.Key] = &r
+			c.lastRewardRef = max(c.lastRewardRef, r.ref)
 		}
 		return nil
 	})

@@ -194,6 +194,33 @@ func (e *Engine) Check(ctx context.Context) error {
 				report("ledger entries of uid %d metric %d have no stored total", kk.uid, kk.ref)
 			}
 		}
+		// Claims: no code given twice, no reward claimed past its inventory.
+		codes := map[string]string{}
+		perReward := map[string]int{}
+		err = tx.Scan(store.Claims, nil, func(k, v []byte) error {
+			var c Claim
+			if err := json.Unmarshal(v, &c); err != nil {
+				report("corrupt claim %x: %v", k, err)
+				return nil
+			}
+			perReward[c.Reward]++
+			if c.Code != "" {
+				ck := c.Reward + "\x00" + c.Code
+				if other, dup := codes[ck]; dup {
+					report("reward %s code %s claimed by %q and %q", c.Reward, c.Code, other, c.User)
+				}
+				codes[ck] = c.User
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for key, n := range perReward {
+			if r, ok := cat.rewards[key]; ok && r.Inventory > 0 && n > r.Inventory {
+				report("reward %s: %d claims for an inventory of %d", key, n, r.Inventory)
+			}
+		}
 		// Leaderboard indexes hold exactly the stored scores of unfinished runs.
 		e.boardsMu.RLock()
 		defer e.boardsMu.RUnlock()

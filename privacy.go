@@ -13,9 +13,11 @@ import (
 )
 
 // Delete removes every trace of a user: profile and preferences, the id
-// index, totals, streaks and day aggregates (the state record and the Daily
-// keyspace), idempotency keys, ledger entries, leaderboard entries of current
-// runs (in memory and stored) and of frozen past runs. Other users keep their
+// index, totals, streaks, points, achievements and day aggregates (the state
+// record and the Daily keyspace), idempotency keys, ledger entries, award-log
+// records, claims, leaderboard entries of current runs (in memory and
+// stored) and of frozen past runs. (Codes the user claimed stay marked as
+// given out, by internal id only.) Other users keep their
 // standings; a frozen run keeps its ranks with a gap.
 //
 // bbolt keeps freed pages' old bytes until they are reused, so the user's id
@@ -73,7 +75,7 @@ func (t *txn) deleteUser(id string) error {
 		t.writes = append(t.writes, write{ks, bytes.Clone(k), nil})
 	}
 	err = w.db.View(func(tx *store.Tx) error {
-		for _, ks := range []store.Keyspace{store.Daily, store.Idempotency} {
+		for _, ks := range []store.Keyspace{store.Daily, store.Idempotency, store.Claims} {
 			if err := tx.Scan(ks, up, func(k, _ []byte) error { del(ks, k); return nil }); err != nil {
 				return err
 			}
@@ -122,7 +124,7 @@ func (t *txn) deleteUser(id string) error {
 		case store.Awards:
 			var r awardRecord
 			return json.Unmarshal(wr.val, &r) == nil && r.User == uid
-		case store.Daily, store.Idempotency, store.State, store.UserIDs:
+		case store.Daily, store.Idempotency, store.State, store.UserIDs, store.Claims:
 			return bytes.HasPrefix(wr.key, up)
 		case store.Users:
 			return string(wr.key) == id

@@ -34,9 +34,11 @@ const (
 	Jobs        Keyspace = "jobs"        // job id → last completed time
 	Runs        Keyspace = "runs"        // board|run|group|position → frozen final standing
 	Awards      Keyspace = "awards"      // seq → a points award (user, system, details), the award log
+	Codes       Keyspace = "codes"       // reward|code → available code of a reward's inventory
+	Claims      Keyspace = "claims"      // uid|reward|seq → a claim of a reward
 )
 
-var allKeyspaces = []Keyspace{Meta, Definitions, Users, UserIDs, State, Ledger, Daily, Idempotency, Jobs, Runs, Awards}
+var allKeyspaces = []Keyspace{Meta, Definitions, Users, UserIDs, State, Ledger, Daily, Idempotency, Jobs, Runs, Awards, Codes, Claims}
 
 var schemaKey = []byte("schema")
 
