@@ -112,31 +112,7 @@ func (e *Engine) rebuildTimeQueue() error {
 
 // payDueTime pays the time triggers that fell due, in chunks.
 func (e *Engine) payDueTime(ctx context.Context, now time.Time) (int, error) {
-	done := 0
-	for {
-		if err := ctx.Err(); err != nil {
-			return done, err
-		}
-		w := e.w
-		w.mu.Lock()
-		var ids []string
-		for len(ids) < streakChunk {
-			id, due, ok := w.timeQueue.Peek()
-			if !ok || due.After(now) {
-				break
-			}
-			w.timeQueue.Remove(id)
-			ids = append(ids, id)
-		}
-		w.mu.Unlock()
-		if len(ids) == 0 {
-			return done, nil
-		}
-		if _, err := e.admin(ctx, now, func(t *txn) (any, error) { return nil, t.payTime(ids) }); err != nil {
-			return done, err
-		}
-		done += len(ids)
-	}
+	return e.drainQueue(ctx, now, &e.w.timeQueue, (*txn).payTime)
 }
 
 func (t *txn) payTime(ids []string) error {

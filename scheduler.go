@@ -338,32 +338,39 @@ const streakChunk = 1000
 // work due at now (a period end past its grace, a freeze to earn): the cost
 // is O(users due), not O(users). It returns how many were processed.
 func (e *Engine) advanceDueStreaks(ctx context.Context, now time.Time) (int, error) {
+	return e.drainQueue(ctx, now, &e.w.streakQueue, (*txn).advanceStreaks)
+}
+
+// drainQueue runs apply, as one command per chunk of streakChunk ids, on
+// every id of a per-user due-queue (guarded by the writer's lock) that is due
+// at now. Ids of a failed chunk are queued again for a retry: the work is
+// idempotent.
+func (e *Engine) drainQueue(ctx context.Context, now time.Time, q *schedule.Queue, apply func(*txn, []string) error) (int, error) {
 	done := 0
+	w := e.w
 	for {
 		if err := ctx.Err(); err != nil {
 			return done, err
 		}
-		w := e.w
 		w.mu.Lock()
 		var ids []string
 		for len(ids) < streakChunk {
-			id, due, ok := w.streakQueue.Peek()
+			id, due, ok := q.Peek()
 			if !ok || due.After(now) {
 				break
 			}
-			w.streakQueue.Remove(id)
+			q.Remove(id)
 			ids = append(ids, id)
 		}
 		w.mu.Unlock()
 		if len(ids) == 0 {
 			return done, nil
 		}
-		_, err := e.admin(ctx, now, func(t *txn) (any, error) { return nil, t.advanceStreaks(ids) })
-		if err != nil {
+		if _, err := e.admin(ctx, now, func(t *txn) (any, error) { return nil, apply(t, ids) }); err != nil {
 			w.mu.Lock()
-			for _, id := range ids { // retry later; Advance is idempotent
-				if _, queued := w.streakQueue.Due(id); !queued {
-					w.streakQueue.Push(id, now.Add(jobRetryMin))
+			for _, id := range ids {
+				if _, queued := q.Due(id); !queued {
+					q.Push(id, now.Add(jobRetryMin))
 				}
 			}
 			w.mu.Unlock()
