@@ -1,6 +1,7 @@
 package gamify
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -335,4 +336,31 @@ func bulkSet[T any](ctx context.Context, field string, items []T, key func(T) st
 		out = append(out, v)
 	}
 	return out, issues, nil
+}
+
+// BulkCreateSystems creates up to 100 points systems, reporting failures per
+// item.
+func (a PointsAPI) BulkCreateSystems(ctx context.Context, ds []PointsDefinition) ([]PointsSystem, []Issue, error) {
+	created, issues, err := bulkSet(ctx, "Systems", ds, func(d PointsDefinition) string { return d.Key },
+		func(ctx context.Context, d PointsDefinition) (PointsDefinition, error) {
+			s, err := a.CreateSystem(ctx, d)
+			return s.PointsDefinition, err
+		})
+	var out []PointsSystem
+	for _, d := range created {
+		s, _ := a.GetSystem(ctx, d.Key)
+		out = append(out, s)
+	}
+	return out, issues, err
+}
+
+// Levels returns a system's levels, lowest threshold first.
+func (a PointsAPI) Levels(ctx context.Context, system string) ([]Level, error) {
+	d, err := a.System(ctx, system)
+	if err != nil {
+		return nil, err
+	}
+	ls := slices.Clone(d.Levels)
+	slices.SortFunc(ls, func(x, y Level) int { return cmp.Compare(x.Threshold, y.Threshold) })
+	return ls, nil
 }

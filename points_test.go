@@ -365,3 +365,17 @@ func TestPointsSummary(t *testing.T) {
 	}
 	require.Equal(t, []string{"2026-03-08 2 2", "2026-03-09 4 6", "2026-03-10 6 12", "2026-03-11 100 112"}, got)
 }
+
+func TestBulkSystemsAndLevels(t *testing.T) {
+	ctx := context.Background()
+	eng := pointsEngine(t)
+	out, issues, err := eng.Points().BulkCreateSystems(ctx, []gamify.PointsDefinition{{Key: "xp", Name: "XP"}, {Key: "coins", Name: "again"}, {Key: "gems", Name: "Gems"}})
+	require.NoError(t, err)
+	require.Len(t, out, 2)
+	require.Len(t, issues, 1)
+	require.ErrorIs(t, issues[0].Err, gamify.ErrConflict)
+	require.NoError(t, eng.Points().SetLevels(ctx, "xp", []gamify.Level{{Key: "b", Name: "B", Threshold: 10 * gamify.AmountScale}, {Key: "a", Name: "A"}}))
+	ls, err := eng.Points().Levels(ctx, "xp")
+	require.NoError(t, err)
+	require.Equal(t, "a", ls[0].Key)
+}
