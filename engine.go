@@ -26,6 +26,7 @@ type Engine struct {
 	boards   map[uint32]*boardRuntime
 
 	tenants tenants
+	parts   participants
 
 	stopRunner   context.CancelFunc // nil under a ManualClock
 	runnerExited chan struct{}

@@ -68,6 +68,7 @@ func (t *txn) deleteUser(id string) error {
 	uid := u.p.UID
 	up := uidKey(uid)
 	t.newUsers--
+	t.publish = append(t.publish, w.eng.parts.forget(uid))
 	for _, c := range u.s.Ach.Completions() {
 		t.achCount[c.Key]--
 	}

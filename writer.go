@@ -182,6 +182,15 @@ func (w *writer) maybeSeal() {
 func (w *writer) seal() {
 	b := w.open
 	b.gen = w.gen
+	if w.eng.parts.isReady() {
+		ids := make([]string, 0, len(w.dirtyUsers))
+		for id := range w.dirtyUsers {
+			ids = append(ids, id)
+		}
+		if f := w.sealRows(ids); f != nil {
+			b.publish = append(b.publish, f)
+		}
+	}
 	b.writes = w.flushWrites(b.writes)
 	w.gen++
 	w.open = batch{}

@@ -1,0 +1,347 @@
+package gamify
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/btree"
+
+	"github.com/gamifykit/gamify/gamifytype"
+	"github.com/gamifykit/gamify/store"
+)
+
+// The participants list is served from in-memory indexes: a row per user
+// and one ordered set (google/btree) per sort key. They are built by the
+// first ListParticipants call (a scan of every user, holding the writer, so
+// that no change is missed) and from then on kept current by the writer,
+// which computes the rows of the users a batch touched when it seals it and
+// publishes them after the commit. An engine that never lists participants
+// pays nothing for them.
+
+// Participant is one row of the participants list.
+type Participant struct {
+	ID         string
+	Name       string
+	Active     bool
+	Created    time.Time
+	FirstEvent time.Time // zero before the first event
+	LastEvent  time.Time
+	Events     uint64
+	// Points, Available and Level are in the points system of the query.
+	Points    Amount
+	Available Amount
+	Level     string
+}
+
+// ParticipantSort is a sort key of the participants list.
+type ParticipantSort string
+
+// The sort keys.
+const (
+	SortCreated     ParticipantSort = "created"
+	SortTotalPoints ParticipantSort = "total_points"
+	SortLastEvent   ParticipantSort = "last_event"
+	SortID          ParticipantSort = "id"
+	SortName        ParticipantSort = "name"
+)
+
+// ParticipantQuery selects a page of participants.
+type ParticipantQuery struct {
+	Search     string          // substring of id or name (case-insensitive); empty for all
+	Active     *bool           // filter on active, when set
+	Level      string          // filter on the level in System, when set
+	System     string          // points system of Points/Level; default the first created
+	Sort       ParticipantSort // default created
+	Descending bool
+	Page       int // from 1; default 1
+	PageSize   int // 1–100; default 50
+}
+
+// ParticipantPage is a page of participants with the total matching count.
+type ParticipantPage struct {
+	Rows  []Participant
+	Total int
+}
+
+type partRow struct {
+	uid                            uint64
+	id, name                       string
+	active                         bool
+	created, firstEvent, lastEvent int64
+	events                         uint64
+	points                         map[uint32]partPoints // by system ref
+}
+
+type partPoints struct {
+	total, available Amount
+	level            string
+}
+
+type partItem struct {
+	key  int64
+	skey string
+	uid  uint64
+}
+
+type participants struct {
+	mu    sync.RWMutex // guards everything below
+	ready bool
+	rows  map[uint64]*partRow
+	trees map[string]*btree.BTreeG[partItem] // by sort key; "points/<ref>" per system
+}
+
+func itemLess(a, b partItem) bool {
+	if a.key != b.key {
+		return a.key < b.key
+	}
+	if a.skey != b.skey {
+		return a.skey < b.skey
+	}
+	return a.uid < b.uid
+}
+
+func (r *partRow) items() map[string]partItem {
+	m := map[string]partItem{
+		string(SortCreated):   {key: r.created, uid: r.uid},
+		string(SortLastEvent): {key: r.lastEvent, uid: r.uid},
+		string(SortID):        {skey: r.id, uid: r.uid},
+		string(SortName):      {skey: strings.ToLower(r.name), uid: r.uid},
+	}
+	for ref, p := range r.points {
+		m[fmt.Sprintf("points/%d", ref)] = partItem{key: int64(p.total), uid: r.uid}
+	}
+	return m
+}
+
+// put replaces a user's row (nil row: the user was deleted). p.mu is held.
+func (p *participants) put(uid uint64, row *partRow) {
+	if old, ok := p.rows[uid]; ok {
+		for k, it := range old.items() {
+			p.trees[k].Delete(it)
+		}
+		delete(p.rows, uid)
+	}
+	if row == nil {
+		return
+	}
+	p.rows[uid] = row
+	for k, it := range row.items() {
+		t, ok := p.trees[k]
+		if !ok {
+			t = btree.NewG(32, itemLess)
+			p.trees[k] = t
+		}
+		t.ReplaceOrInsert(it)
+	}
+}
+
+func rowOf(p *profile, s *userState) *partRow {
+	r := &partRow{uid: p.UID, id: p.ID, name: p.Name, active: p.Active, created: p.Created.UnixNano(),
+		firstEvent: s.FirstEvent, lastEvent: s.LastEvent, events: s.Events, points: map[uint32]partPoints{}}
+	for _, x := range s.Points {
+		lvl, _ := x.St.LevelKey()
+		r.points[x.Ref] = partPoints{total: x.St.Total(), available: x.St.Available(), level: lvl}
+	}
+	return r
+}
+
+// sealRows computes the rows of the users a batch touched, to publish after
+// its commit. w.mu is held.
+func (w *writer) sealRows(ids []string) func() {
+	pt := &w.eng.parts
+	pt.mu.RLock()
+	ready := pt.ready
+	pt.mu.RUnlock()
+	if !ready || len(ids) == 0 {
+		return nil
+	}
+	rows := make([]*partRow, 0, len(ids))
+	for _, id := range ids {
+		if u, ok := w.users[id]; ok {
+			rows = append(rows, rowOf(&u.p, &u.s))
+		}
+	}
+	return func() {
+		pt.mu.Lock()
+		for _, r := range rows {
+			pt.put(r.uid, r)
+		}
+		pt.mu.Unlock()
+	}
+}
+
+// build fills the indexes from the store, holding the writer so that every
+// later change reaches them through sealRows.
+func (e *Engine) buildParticipants() error {
+	pt := &e.parts
+	pt.mu.RLock()
+	ready := pt.ready
+	pt.mu.RUnlock()
+	if ready {
+		return nil
+	}
+	w := e.w
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for w.inFlight { // let the batch in flight land in the store first
+		w.sealable.Wait()
+	}
+	pt.mu.Lock()
+	defer pt.mu.Unlock()
+	if pt.ready {
+		return nil
+	}
+	pt.rows, pt.trees = map[uint64]*partRow{}, map[string]*btree.BTreeG[partItem]{}
+	err := e.db.View(func(tx *store.Tx) error {
+		return tx.Scan(store.Users, nil, func(_, v []byte) error {
+			var p profile
+			if err := json.Unmarshal(v, &p); err != nil {
+				return err
+			}
+			var s userState
+			if sv := tx.Get(store.State, uidKey(p.UID)); sv != nil {
+				if err := s.unmarshal(sv); err != nil {
+					return err
+				}
+			}
+			pt.put(p.UID, rowOf(&p, &s))
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	// Users of the open batch are not in the store yet: index their working
+	// state now; the commit publishes the same rows again.
+	for id := range w.dirtyUsers {
+		if u, ok := w.users[id]; ok {
+			pt.put(u.p.UID, rowOf(&u.p, &u.s))
+		}
+	}
+	pt.ready = true
+	return nil
+}
+
+// ListParticipants returns a page of users, filtered, searched and sorted,
+// with the total count of matching users. Sorting and paging use the
+// indexes; a search or a filter walks them in order and tests each row.
+// Sorted by total_points, the list holds the users with a balance in the
+// system. The first call builds the indexes (a scan of every user).
+func (a UsersAPI) ListParticipants(ctx context.Context, q ParticipantQuery) (ParticipantPage, error) {
+	if err := a.e.live(); err != nil {
+		return ParticipantPage{}, err
+	}
+	q.Page = cmp.Or(q.Page, 1)
+	q.PageSize = cmp.Or(q.PageSize, 50)
+	q.Sort = cmp.Or(q.Sort, SortCreated)
+	if q.Page < 1 {
+		return ParticipantPage{}, gamifytype.Invalid("ParticipantQuery.Page", q.Page, "must be at least 1")
+	}
+	if q.PageSize < 1 || q.PageSize > 100 {
+		return ParticipantPage{}, gamifytype.Invalid("ParticipantQuery.PageSize", q.PageSize, "must be between 1 and 100")
+	}
+	cat := a.e.cat.Load()
+	var sysRef uint32
+	if q.System != "" {
+		s, ok := cat.points.systems[q.System]
+		if !ok {
+			return ParticipantPage{}, gamifytype.Invalid("ParticipantQuery.System", q.System, "is not a points system")
+		}
+		sysRef = s.ref
+	} else {
+		for ref := uint32(1); ref <= cat.points.lastSystemRef; ref++ {
+			if _, ok := cat.points.systemByRef[ref]; ok {
+				sysRef = ref
+				break
+			}
+		}
+	}
+	treeKey := string(q.Sort)
+	switch q.Sort {
+	case SortCreated, SortLastEvent, SortID, SortName:
+	case SortTotalPoints:
+		treeKey = fmt.Sprintf("points/%d", sysRef)
+	default:
+		return ParticipantPage{}, gamifytype.Invalid("ParticipantQuery.Sort", q.Sort, "must be created, total_points, last_event, id or name")
+	}
+	if err := a.e.buildParticipants(); err != nil {
+		return ParticipantPage{}, err
+	}
+	pt := &a.e.parts
+	pt.mu.RLock()
+	defer pt.mu.RUnlock()
+	search := strings.ToLower(q.Search)
+	match := func(r *partRow) bool {
+		if q.Active != nil && r.active != *q.Active {
+			return false
+		}
+		if q.Level != "" && r.points[sysRef].level != q.Level {
+			return false
+		}
+		return search == "" || strings.Contains(strings.ToLower(r.id), search) || strings.Contains(strings.ToLower(r.name), search)
+	}
+	filtered := q.Active != nil || q.Level != "" || search != ""
+	skip := (q.Page - 1) * q.PageSize
+	var page ParticipantPage
+	visit := func(it partItem) bool {
+		r := pt.rows[it.uid]
+		if filtered && !match(r) {
+			return true
+		}
+		if page.Total >= skip && len(page.Rows) < q.PageSize {
+			page.Rows = append(page.Rows, r.public(sysRef))
+		}
+		page.Total++
+		// Without filters the total is the index size: stop after the page.
+		return filtered || len(page.Rows) < q.PageSize
+	}
+	t := pt.trees[treeKey]
+	if t != nil {
+		if q.Descending {
+			t.Descend(visit)
+		} else {
+			t.Ascend(visit)
+		}
+	}
+	if !filtered {
+		page.Total = len(pt.rows)
+		if q.Sort == SortTotalPoints && t != nil {
+			page.Total = t.Len()
+		}
+	}
+	return page, nil
+}
+
+func (r *partRow) public(sysRef uint32) Participant {
+	p := Participant{ID: r.id, Name: r.name, Active: r.active, Created: time.Unix(0, r.created).UTC(), Events: r.events}
+	if r.firstEvent != 0 {
+		p.FirstEvent = time.Unix(0, r.firstEvent).UTC()
+		p.LastEvent = time.Unix(0, r.lastEvent).UTC()
+	}
+	if x, ok := r.points[sysRef]; ok {
+		p.Points, p.Available, p.Level = x.total, x.available, x.level
+	}
+	return p
+}
+
+func (p *participants) isReady() bool {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.ready
+}
+
+// forget drops a deleted user's row, after the delete commits.
+func (p *participants) forget(uid uint64) func() {
+	return func() {
+		p.mu.Lock()
+		if p.ready {
+			p.put(uid, nil)
+		}
+		p.mu.Unlock()
+	}
+}
