@@ -430,3 +430,33 @@ func (a UsersAPI) Claims(ctx context.Context, id string) ([]Claim, error) {
 	slices.SortFunc(out, func(x, y Claim) int { return cmp.Compare(y.Seq, x.Seq) })
 	return out, err
 }
+
+// Update replaces a reward's definition (its key, type and system are
+// immutable; claims already made are kept).
+func (a RewardsAPI) Update(ctx context.Context, r Reward) (Reward, error) {
+	if err := r.Validate(); err != nil {
+		return Reward{}, err
+	}
+	r.PerUserLimit = cmp.Or(r.PerUserLimit, 1)
+	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		old, ok := t.catalogForWrite().rewards[r.Key]
+		if !ok {
+			return nil, ErrNotFound
+		}
+		if r.Type != old.Type || r.System != old.System {
+			return nil, gamifytype.Invalid("Reward.Type", r.Type, "type and system cannot change")
+		}
+		r.ref, r.Created, r.Updated = old.ref, old.Created, stamp(t.now)
+		t.putReward(&r)
+		return r, nil
+	})
+	if err != nil {
+		return Reward{}, fmt.Errorf("update reward %s: %w", r.Key, err)
+	}
+	return v.(Reward), nil
+}
+
+// BulkCreate creates up to 100 rewards, reporting failures per item.
+func (a RewardsAPI) BulkCreate(ctx context.Context, rs []Reward) ([]Reward, []Issue, error) {
+	return bulkSet(ctx, "Rewards", rs, func(r Reward) string { return r.Key }, a.Create)
+}

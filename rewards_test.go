@@ -124,3 +124,37 @@ func TestPointsMultiplierReward(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "5", r.Points[0].Added.String(), "and no longer")
 }
+
+func TestRewardsAdmin(t *testing.T) {
+	ctx := context.Background()
+	eng := rewardEngine(t)
+	out, issues, err := eng.Rewards().BulkCreate(ctx, []gamify.Reward{
+		{Key: "a", Name: "A", Type: gamify.RewardDigital, Active: true},
+		{Key: "b", Name: "B", Type: "lollipop"},
+		{Key: "c", Name: "C", Type: gamify.RewardPhysical, Cost: gamify.AmountScale, System: "coins", Active: true},
+	})
+	require.NoError(t, err)
+	require.Len(t, out, 2)
+	require.Len(t, issues, 1)
+	require.Equal(t, "b", issues[0].Key)
+	list, err := eng.Rewards().List(ctx, gamify.RewardPhysical, gamify.ListOptions{})
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	r := out[0]
+	r.Name, r.PerUserLimit = "A+", 2
+	r, err = eng.Rewards().Update(ctx, r)
+	require.NoError(t, err)
+	require.Equal(t, 2, r.PerUserLimit)
+	for range 2 {
+		_, err = eng.Rewards().Claim(ctx, "a", "u1", "")
+		require.NoError(t, err)
+	}
+	_, err = eng.Rewards().Claim(ctx, "a", "u1", "")
+	require.ErrorIs(t, err, gamify.ErrConflict)
+	require.NoError(t, eng.Rewards().SetActive(ctx, "c", false))
+	_, err = eng.Rewards().Claim(ctx, "c", "u1", "")
+	require.ErrorIs(t, err, gamify.ErrConflict, "an inactive reward is not claimable")
+	list, err = eng.Rewards().List(ctx, "", gamify.ListOptions{})
+	require.NoError(t, err)
+	require.Len(t, list, 1, "inactive rewards leave the catalogue")
+}
