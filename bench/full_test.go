@@ -1,0 +1,117 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gamifykit/gamify"
+	"github.com/gamifykit/gamify/points"
+)
+
+// fullEngine opens an engine with every feature on: 3 leaderboards (daily,
+// weekly with a country breakdown, all-time), a daily streak, a points
+// system with 3 triggers and a boost, and 5 achievements (4 metric, 1
+// composite); n users are known (one event each) before it returns.
+func fullEngine(b *testing.B, mode gamify.Durability, n int) (*gamify.Engine, []string) {
+	ctx := context.Background()
+	clock := gamify.NewManualClock(time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC))
+	eng, err := gamify.Open(filepath.Join(b.TempDir(), "full.db"), &gamify.Options{Durability: mode, Clock: clock})
+	if err != nil {
+		b.Fatal(err)
+	}
+	must := func(_ any, err error) {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	must(eng.Metrics().Create(ctx, gamify.Metric{Key: "xp", Name: "XP"}))
+	must(eng.Attributes().Create(ctx, gamify.Attribute{Key: "country", Name: "Country", Type: gamify.UserAttribute}))
+	must(eng.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily", Frequency: gamify.Daily,
+		Metrics: []gamify.StreakMetric{{Metric: "xp", Min: 10}}, Freezes: gamify.StreakFreezes{Initial: 1, Max: 3}}))
+	for _, lb := range []gamify.Leaderboard{
+		{Key: "daily", RunEvery: 1, RunUnit: gamify.RunDay},
+		{Key: "weekly", RunEvery: 1, RunUnit: gamify.RunWeek, Breakdown: []string{"country"}},
+		{Key: "alltime"},
+	} {
+		lb.Name, lb.RankBy, lb.Metric = lb.Key, gamify.RankByMetric, "xp"
+		must(eng.Leaderboards().Create(ctx, lb))
+		must(eng.Leaderboards().Activate(ctx, lb.Key))
+	}
+	must(eng.Points().CreateSystem(ctx, gamify.PointsDefinition{Key: "coins", Name: "Coins"}))
+	for i, th := range []int64{1, 10, 100} {
+		must(eng.Points().SetTrigger(ctx, gamify.Trigger{Key: fmt.Sprint("t", i), System: "coins", Kind: points.KindMetric,
+			Metric: "xp", Threshold: gamify.AmountFromInt(th), Points: gamify.AmountFromInt(th), Active: true}))
+	}
+	must(eng.Points().SetBoost(ctx, gamify.Boost{Key: "weekend", System: "coins", Scope: points.Global,
+		From: points.Date{Year: 2026, Month: 1, Day: 1}, Multiplier: 2 * gamify.AmountScale}))
+	for i, th := range []int64{10, 100, 1000, 10000} {
+		must(eng.Achievements().Create(ctx, gamify.AchievementDefinition{Key: fmt.Sprint("a", i), Name: "A", Kind: gamify.KindMetric,
+			Metric: "xp", Threshold: gamify.AmountFromInt(th), Status: gamify.AchievementActive}))
+	}
+	must(eng.Achievements().Create(ctx, gamify.AchievementDefinition{Key: "all", Name: "All", Kind: gamify.KindComposite,
+		Prerequisites: []string{"a0", "a1"}, Status: gamify.AchievementActive}))
+	if _, err := eng.RunDue(ctx); err != nil {
+		b.Fatal(err)
+	}
+	ids := userIDs(n)
+	evs := make([]gamify.Event, 0, 1000)
+	for i, id := range ids {
+		evs = append(evs, gamify.Event{Metric: "xp", User: id, Value: 1,
+			Profile: &gamify.UserInput{Attributes: map[string]string{"country": []string{"FR", "DE", "US"}[i%3]}}})
+		if len(evs) == cap(evs) || i == len(ids)-1 {
+			if _, err := eng.TrackBatch(ctx, evs); err != nil {
+				b.Fatal(err)
+			}
+			evs = evs[:0]
+		}
+	}
+	return eng, ids
+}
+
+// BenchmarkTrackFull measures Track with every feature on, next to the raw
+// baselines (BenchmarkBoltUpdate, BenchmarkBoltGroupCommit) of the same run.
+func BenchmarkTrackFull(b *testing.B) {
+	for _, mode := range []gamify.Durability{gamify.Durable, gamify.Buffered} {
+		for _, p := range []int{1, 64} {
+			b.Run(fmt.Sprintf("mode=%s/producers=%d", mode, p), func(b *testing.B) {
+				eng, ids := fullEngine(b, mode, users)
+				defer eng.Close()
+				ctx := context.Background()
+				b.ReportAllocs()
+				runProducers(b, p, func(i int64) error {
+					_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: ids[i%int64(len(ids))], Value: 3})
+					return err
+				})
+				if err := eng.Flush(ctx); err != nil {
+					b.Fatal(err)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkTrackFullScaling is BenchmarkTrackFull (buffered, one producer)
+// over stores of 10k, 100k and 1M users: the cost per event should stay flat.
+func BenchmarkTrackFullScaling(b *testing.B) {
+	for _, n := range []int{10_000, 100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
+			if n > 10_000 && testing.Short() {
+				b.Skip("large store: run without -short")
+			}
+			eng, ids := fullEngine(b, gamify.Buffered, n)
+			defer eng.Close()
+			ctx := context.Background()
+			b.ReportAllocs()
+			runProducers(b, 1, func(i int64) error {
+				_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: ids[(i*7919)%int64(len(ids))], Value: 3})
+				return err
+			})
+			if err := eng.Flush(ctx); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+}
