@@ -3,7 +3,6 @@ package gamify
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -198,18 +197,8 @@ func (e *Engine) buildParticipants() error {
 	}
 	pt.rows, pt.trees = map[uint64]*partRow{}, map[string]*btree.BTreeG[partItem]{}
 	err := e.db.View(func(tx *store.Tx) error {
-		return tx.Scan(store.Users, nil, func(_, v []byte) error {
-			var p profile
-			if err := json.Unmarshal(v, &p); err != nil {
-				return err
-			}
-			var s userState
-			if sv := tx.Get(store.State, uidKey(p.UID)); sv != nil {
-				if err := s.unmarshal(sv); err != nil {
-					return err
-				}
-			}
-			pt.put(p.UID, rowOf(&p, &s))
+		return scanUsers(tx, func(p *profile, s *userState) error {
+			pt.put(p.UID, rowOf(p, s))
 			return nil
 		})
 	})

@@ -255,20 +255,10 @@ func (a PointsAPI) eachState(system string, attrs map[string]string, fn func(poi
 		return fmt.Errorf("points system %s: %w", system, ErrNotFound)
 	}
 	return a.e.db.View(func(tx *store.Tx) error {
-		return tx.Scan(store.Users, nil, func(_, v []byte) error {
-			var p profile
-			if err := json.Unmarshal(v, &p); err != nil {
-				return err
-			}
+		return scanUsers(tx, func(p *profile, s *userState) error {
 			for k, want := range attrs {
 				if p.Attributes[k] != want {
 					return nil
-				}
-			}
-			var s userState
-			if sv := tx.Get(store.State, uidKey(p.UID)); sv != nil {
-				if err := s.unmarshal(sv); err != nil {
-					return err
 				}
 			}
 			var st points.State

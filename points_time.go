@@ -2,7 +2,6 @@ package gamify
 
 import (
 	"context"
-	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -72,23 +71,13 @@ func (e *Engine) rebuildTimeQueue() error {
 	}
 	var items []item
 	err := e.db.View(func(tx *store.Tx) error {
-		return tx.Scan(store.Users, nil, func(_, v []byte) error {
-			var p profile
-			if err := json.Unmarshal(v, &p); err != nil {
-				return err
-			}
-			var s userState
-			if sv := tx.Get(store.State, uidKey(p.UID)); sv != nil {
-				if err := s.unmarshal(sv); err != nil {
-					return err
-				}
-			}
+		return scanUsers(tx, func(p *profile, s *userState) error {
 			for key, sys := range cat.points.systems {
 				var st points.State
 				if i, ok := s.pointsOf(sys.ref); ok {
 					st = s.Points[i].St
 				}
-				if due := cat.timeDue(key, st, p.Created, e.location(&p)); !due.IsZero() {
+				if due := cat.timeDue(key, st, p.Created, e.location(p)); !due.IsZero() {
 					items = append(items, item{timeDueID(sys.ref, p.ID), due})
 				}
 			}

@@ -886,3 +886,21 @@ func scanBoards(b []byte, fn func(ub userBoard, group []byte)) error {
 	}
 	return nil
 }
+
+// scanUsers calls fn with every stored user's profile and state, in user id
+// order. It reads the whole Users keyspace: for rebuilds and reports only.
+func scanUsers(tx *store.Tx, fn func(p *profile, s *userState) error) error {
+	return tx.Scan(store.Users, nil, func(k, v []byte) error {
+		var p profile
+		if err := json.Unmarshal(v, &p); err != nil {
+			return fmt.Errorf("gamify: corrupt profile of %q: %w", k, err)
+		}
+		var st userState
+		if sv := tx.Get(store.State, uidKey(p.UID)); sv != nil {
+			if err := st.unmarshal(sv); err != nil {
+				return fmt.Errorf("user %q: %w", k, err)
+			}
+		}
+		return fn(&p, &st)
+	})
+}
