@@ -41,6 +41,7 @@ const (
 	MaxClockSkewDefault  = 5 * time.Minute
 	MaxBatchDefault      = 4096
 	NotifyBufferDefault  = 1024
+	UserCacheDefault     = 1 << 18
 )
 
 // Options configure an Engine. The zero value of every field means its default.
@@ -78,6 +79,10 @@ type Options struct {
 	// NotifyBuffer is each subscriber's buffer of undelivered notifications;
 	// past it notifications are dropped and counted. Default: 1024.
 	NotifyBuffer int
+	// UserCache bounds the users whose decoded records the writer keeps
+	// (about 1–2 KB each with every feature on). An event of a user not in
+	// it costs a read and a decode. Default: 262,144.
+	UserCache int
 
 	// noSync disables fsync; set only by internal benchmarks of CPU cost.
 	noSync bool
@@ -104,6 +109,7 @@ func (o *Options) withDefaults() Options {
 	c.MaxClockSkew = cmp.Or(c.MaxClockSkew, MaxClockSkewDefault)
 	c.MaxBatch = cmp.Or(c.MaxBatch, MaxBatchDefault)
 	c.NotifyBuffer = cmp.Or(c.NotifyBuffer, NotifyBufferDefault)
+	c.UserCache = cmp.Or(c.UserCache, UserCacheDefault)
 	return c
 }
 
@@ -136,6 +142,9 @@ func (o *Options) validate() error {
 	}
 	if o.NotifyBuffer < 0 {
 		bad("NotifyBuffer", o.NotifyBuffer, "must not be negative")
+	}
+	if o.UserCache < 0 {
+		bad("UserCache", o.UserCache, "must not be negative")
 	}
 	return errors.Join(errs...)
 }

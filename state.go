@@ -533,8 +533,7 @@ func (w *writer) flushWrites(ws []write) []write {
 
 // Bounds of the writer's caches of clean (committed) records.
 const (
-	userCacheMax = 1 << 18
-	dayCacheMax  = 1 << 18
+	dayCacheMax = 1 << 18
 )
 
 // forgetCommitted drops pending values that batch gen made durable and trims
@@ -569,12 +568,12 @@ func (w *writer) forgetCommitted(gen uint64) {
 			w.pendingClaims[k] = gens
 		}
 	}
-	if len(w.users) > userCacheMax {
+	if limit := w.opts.UserCache; len(w.users) > limit {
 		for id, u := range w.users {
 			if u.gen <= gen {
 				delete(w.users, id)
 			}
-			if len(w.users) <= userCacheMax*3/4 {
+			if len(w.users) <= limit*3/4 {
 				break
 			}
 		}

@@ -15,10 +15,10 @@ import (
 // weekly with a country breakdown, all-time), a daily streak, a points
 // system with 3 triggers and a boost, and 5 achievements (4 metric, 1
 // composite); n users are known (one event each) before it returns.
-func fullEngine(b *testing.B, mode gamify.Durability, n int) (*gamify.Engine, []string) {
+func fullEngine(b *testing.B, mode gamify.Durability, n, cache int) (*gamify.Engine, []string) {
 	ctx := context.Background()
 	clock := gamify.NewManualClock(time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC))
-	eng, err := gamify.Open(filepath.Join(b.TempDir(), "full.db"), &gamify.Options{Durability: mode, Clock: clock})
+	eng, err := gamify.Open(filepath.Join(b.TempDir(), "full.db"), &gamify.Options{Durability: mode, Clock: clock, UserCache: cache})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func BenchmarkTrackFull(b *testing.B) {
 	for _, mode := range []gamify.Durability{gamify.Durable, gamify.Buffered} {
 		for _, p := range []int{1, 64} {
 			b.Run(fmt.Sprintf("mode=%s/producers=%d", mode, p), func(b *testing.B) {
-				eng, ids := fullEngine(b, mode, users)
+				eng, ids := fullEngine(b, mode, users, 0)
 				defer eng.Close()
 				ctx := context.Background()
 				b.ReportAllocs()
@@ -94,24 +94,33 @@ func BenchmarkTrackFull(b *testing.B) {
 }
 
 // BenchmarkTrackFullScaling is BenchmarkTrackFull (buffered, one producer)
-// over stores of 10k, 100k and 1M users: the cost per event should stay flat.
+// over stores of 10k, 100k and 1M users, with the default user cache and
+// with one holding every user: the cost per event should stay flat.
 func BenchmarkTrackFullScaling(b *testing.B) {
 	for _, n := range []int{10_000, 100_000, 1_000_000} {
-		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
-			if n > 10_000 && testing.Short() {
-				b.Skip("large store: run without -short")
+		for _, cache := range []int{0, 2 * n} {
+			name := fmt.Sprintf("users=%d/cache=default", n)
+			if cache > 0 {
+				name = fmt.Sprintf("users=%d/cache=all", n)
 			}
-			eng, ids := fullEngine(b, gamify.Buffered, n)
-			defer eng.Close()
-			ctx := context.Background()
-			b.ReportAllocs()
-			runProducers(b, 1, func(i int64) error {
-				_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: ids[(i*7919)%int64(len(ids))], Value: 3})
-				return err
-			})
-			if err := eng.Flush(ctx); err != nil {
-				b.Fatal(err)
-			}
-		})
+			b.Run(name, func(b *testing.B) { benchScaling(b, n, cache) })
+		}
+	}
+}
+
+func benchScaling(b *testing.B, n, cache int) {
+	if n > 10_000 && testing.Short() {
+		b.Skip("large store: run without -short")
+	}
+	eng, ids := fullEngine(b, gamify.Buffered, n, cache)
+	defer eng.Close()
+	ctx := context.Background()
+	b.ReportAllocs()
+	runProducers(b, 1, func(i int64) error {
+		_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: ids[(i*7919)%int64(len(ids))], Value: 3})
+		return err
+	})
+	if err := eng.Flush(ctx); err != nil {
+		b.Fatal(err)
 	}
 }
