@@ -13,9 +13,9 @@ import (
 
 func TestOpenReportsEveryBadOption(t *testing.T) {
 	_, err := gamify.Open(t.TempDir()+"/x.db", &gamify.Options{
-		Durability: 7, MaxFlushDelay: -1, MaxEventAge: -time.Hour, NotifyBuffer: -1,
+		Durability: 7, MaxFlushDelay: -1, MaxEventAge: -time.Hour, NotifyBuffer: -1, UserCache: -1,
 	})
-	for _, f := range []string{"Options.Durability", "Options.MaxFlushDelay", "Options.MaxEventAge", "Options.NotifyBuffer"} {
+	for _, f := range []string{"Options.Durability", "Options.MaxFlushDelay", "Options.MaxEventAge", "Options.NotifyBuffer", "Options.UserCache"} {
 		require.ErrorContains(t, err, f)
 	}
 	require.ErrorIs(t, err, gamify.ErrInvalid)

@@ -39,14 +39,7 @@ func (c *catalog) timeDue(sysKey string, st points.State, created time.Time, loc
 	return due
 }
 
-func (c *catalog) hasTimeTriggers() bool {
-	for _, t := range c.points.triggers {
-		if t.Kind == points.KindTime && t.Active {
-			return true
-		}
-	}
-	return false
-}
+func (c *catalog) hasTimeTriggers() bool { return c.points.hasTime }
 
 // queueTime re-queues a working user for a system's time triggers.
 func (t *txn) queueTime(u *userRec, sys *PointsSystem, st points.State) {

@@ -56,12 +56,14 @@ type pointsDefs struct {
 	boosts        map[string]*points.Boost
 	levels        map[string][]points.Level // by system key
 	rules         map[string]*points.Rules  // derived: by active system key
+	hasTime       bool                      // derived: an active time trigger exists
 }
 
 func (p *pointsDefs) clone() pointsDefs {
 	return pointsDefs{
 		systems: cloneMap(p.systems), systemByRef: cloneMap(p.systemByRef), lastSystemRef: p.lastSystemRef,
 		triggers: cloneMap(p.triggers), boosts: cloneMap(p.boosts), levels: cloneMap(p.levels), rules: p.rules,
+		hasTime: p.hasTime,
 	}
 }
 
@@ -80,7 +82,9 @@ func (p *pointsDefs) index() {
 			p.rules[key] = &points.Rules{System: s.PointsDefinition, Levels: p.levels[key]}
 		}
 	}
+	p.hasTime = false
 	for _, t := range sortedValues(p.triggers) {
+		p.hasTime = p.hasTime || (t.Kind == points.KindTime && t.Active)
 		if r, ok := p.rules[t.System]; ok {
 			r.Triggers = append(r.Triggers, *t)
 		}
