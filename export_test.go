@@ -15,6 +15,17 @@ import (
 // from it makes the commit fail.
 func SetBeforeCommit(o *Options, f func() error) { o.beforeCommit = f }
 
+// SetAfterCommit installs a function that runs after each successful or
+// failed commit, before the writer learns of the outcome.
+func SetAfterCommit(o *Options, f func()) { o.afterCommit = f }
+
+// OpenBatchSize returns the number of commands in the batch not yet sealed.
+func OpenBatchSize(e *Engine) int {
+	e.w.mu.Lock()
+	defer e.w.mu.Unlock()
+	return e.w.open.size
+}
+
 // DumpStore returns every key and value of the store, for byte-for-byte
 // comparisons.
 func DumpStore(e *Engine) map[string]string {

@@ -88,6 +88,9 @@ type Options struct {
 	noSync bool
 	// beforeCommit is the fault-injection seam for tests.
 	beforeCommit func() error
+	// afterCommit runs between a batch's commit and the writer hearing of
+	// it: the window in which the store is ahead of the working state.
+	afterCommit func()
 }
 
 // withDefaults returns a copy of o with defaults filled in.

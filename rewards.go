@@ -293,11 +293,17 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 			return c, err
 		}
 	}
-	// The user's limit and the stock, from the store plus this batch.
-	var mine int
+	// The user's limit and the stock, from the store plus the batches not
+	// yet known committed. A batch can be in the store before the writer
+	// hears so, so pending claims already stored are not counted twice.
+	prefix := claimPrefix(u.p.UID, r.ref)
+	stored := map[uint64]bool{}
 	var codeK []byte
 	err = w.db.View(func(tx *store.Tx) error {
-		_ = tx.Scan(store.Claims, claimPrefix(u.p.UID, r.ref), func(_, _ []byte) error { mine++; return nil })
+		_ = tx.Scan(store.Claims, prefix, func(k, _ []byte) error {
+			stored[binary.BigEndian.Uint64(k[len(prefix):])] = true
+			return nil
+		})
 		return tx.Scan(store.Codes, binary.BigEndian.AppendUint32(nil, r.ref), func(k, _ []byte) error {
 			if _, taken := w.claimedCodes[string(k)]; taken {
 				return nil
@@ -309,7 +315,12 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 	if err != nil {
 		return Claim{}, err
 	}
-	mine += len(w.pendingClaims[string(claimPrefix(u.p.UID, r.ref))])
+	mine := len(stored)
+	for _, p := range w.pendingClaims[string(prefix)] {
+		if !stored[p.seq] {
+			mine++
+		}
+	}
 	if mine >= r.PerUserLimit {
 		return Claim{}, fmt.Errorf("%w: %q reached the limit of %d claims of %s", ErrConflict, user, r.PerUserLimit, rewardKey)
 	}
@@ -362,8 +373,8 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 	}
 	c.Seq = t.nextSeq()
 	rec, _ := json.Marshal(c)
-	t.writes = append(t.writes, write{store.Claims, binary.BigEndian.AppendUint64(claimPrefix(u.p.UID, r.ref), c.Seq), rec})
-	t.claimsAdded = append(t.claimsAdded, string(claimPrefix(u.p.UID, r.ref)))
+	t.writes = append(t.writes, write{store.Claims, binary.BigEndian.AppendUint64(prefix, c.Seq), rec})
+	t.claimsAdded = append(t.claimsAdded, addedClaim{prefix: string(prefix), seq: c.Seq})
 	t.achCount[rewardCounter+rewardKey]++ // counted like achievement completions, in the Meta keyspace
 	if key != "" {
 		if t.idem == nil {
@@ -374,6 +385,16 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 	t.notes = append(t.notes, RewardClaimed{Claim: c})
 	return c, nil
 }
+
+// addedClaim is a claim made by a command; pendingClaim one of a batch not
+// yet known committed.
+type (
+	addedClaim struct {
+		prefix string
+		seq    uint64
+	}
+	pendingClaim struct{ seq, gen uint64 }
+)
 
 // rewardCounter prefixes the claimed-count keys among the counters that
 // txn.achCount carries.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -157,4 +158,46 @@ func TestRewardsAdmin(t *testing.T) {
 	list, err = eng.Rewards().List(ctx, "", gamify.ListOptions{})
 	require.NoError(t, err)
 	require.Len(t, list, 1, "inactive rewards leave the catalogue")
+}
+
+// A batch is in the store a moment before the writer hears it committed; a
+// claim applied in that window must count the batch's claims once.
+func TestClaimLimitInCommitWindow(t *testing.T) {
+	ctx := context.Background()
+	var armed atomic.Bool
+	inWindow, release := make(chan struct{}), make(chan struct{})
+	var opts gamify.Options
+	gamify.SetAfterCommit(&opts, func() {
+		if armed.CompareAndSwap(true, false) {
+			inWindow <- struct{}{}
+			<-release
+		}
+	})
+	eng := openTest(t, &opts)
+	unblock := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(unblock) // before the engine's cleanup, so a failure cannot hang Close
+	_, err := eng.Rewards().Create(ctx, gamify.Reward{Key: "a", Name: "A", Type: gamify.RewardDigital, PerUserLimit: 2, Active: true})
+	require.NoError(t, err)
+	armed.Store(true)
+	_, err = eng.Rewards().Claim(ctx, "a", "u1", "") // answered once stored, before the writer hears
+	require.NoError(t, err)
+	<-inWindow
+	// Claims wait for their commit, so the second runs aside until it has
+	// applied (it sits in the open batch) or failed.
+	second := make(chan error, 1)
+	go func() { _, err := eng.Rewards().Claim(ctx, "a", "u1", ""); second <- err }()
+	for gamify.OpenBatchSize(eng.Engine) == 0 {
+		select {
+		case err := <-second:
+			t.Fatalf("the second claim failed in the window: %v", err)
+		case <-time.After(time.Millisecond):
+		}
+	}
+	_, err = eng.Rewards().Claim(ctx, "a", "u1", "")
+	require.ErrorIs(t, err, gamify.ErrConflict, "the limit still holds")
+	unblock()
+	require.NoError(t, <-second)
+	claims, err := eng.Users().Claims(ctx, "u1")
+	require.NoError(t, err)
+	require.Len(t, claims, 2)
 }

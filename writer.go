@@ -255,6 +255,9 @@ func (e *Engine) commitLoop() {
 				r.done <- b.replies[i]
 			}
 		}
+		if e.opts.afterCommit != nil {
+			e.opts.afterCommit()
+		}
 		// On failure the callers are answered under the lock, once the
 		// working state is reset, so that a retry finds it clean.
 		w.mu.Lock()
