@@ -575,6 +575,7 @@ func (s *userState) recordRank(ref uint32, day int32, rank int) {
 		return int(x.Day) - int(y.Day)
 	})
 	r := int32(rank)
+	s.bestYear(yearRank, ref, yearOfDay(day), int64(rank))
 	if found {
 		s.Ranks[i].Last, s.Ranks[i].Best = r, min(s.Ranks[i].Best, r)
 		return

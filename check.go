@@ -160,6 +160,30 @@ func (e *Engine) Check(ctx context.Context) error {
 					report("user %q points system %d: available is not total − spent", id, p.Ref)
 				}
 			}
+			// The per-day event counts and the yearly changes add up to the
+			// totals they break down.
+			if got := dailySum[key{uid, eventsDayRef}]; uint64(got) != s.Events {
+				report("user %q: %d events, per-day event counts sum to %d", id, s.Events, got)
+			}
+			yearSum := map[uint32]int64{}
+			for _, y := range s.Years {
+				if y.Kind == yearChange {
+					yearSum[y.Ref] += y.Value
+				}
+			}
+			if got := yearSum[eventsDayRef]; uint64(got) != s.Events {
+				report("user %q: %d events, yearly event counts sum to %d", id, s.Events, got)
+			}
+			for _, m := range s.Metrics {
+				if got := Amount(yearSum[m.Ref]); got != m.Total {
+					report("user %q metric %d: total %s, yearly changes sum to %s", id, m.Ref, m.Total, got)
+				}
+			}
+			for _, p := range s.Points {
+				if got := Amount(yearSum[pointsDayRef(p.Ref)]); got != p.St.Total() {
+					report("user %q points system %d: total %s, yearly changes sum to %s", id, p.Ref, p.St.Total(), got)
+				}
+			}
 			// No metric achievement was completed below its threshold: the
 			// user's running total reached it at some point of the ledger.
 			for _, c := range s.Ach.Completions() {

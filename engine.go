@@ -16,6 +16,7 @@ import (
 // concurrently on snapshots.
 type Engine struct {
 	opts   Options
+	years  yearDists // year-in-review distributions, built on demand
 	db     *store.DB
 	w      *writer
 	cat    atomic.Pointer[catalog] // last committed definitions

@@ -292,7 +292,11 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 	t.entries = append(t.entries, ledger.Entry{
 		Seq: seq, At: at, User: u.p.UID, Kind: ledger.MetricDelta, Ref: m.ref, Delta: ev.value, IdemKey: ev.IdempotencyKey,
 	})
-	if err := t.addDay(u, m.ref, localDay(ev.at, t.w.userLocation(&u.p)), ev.value); err != nil {
+	day := localDay(ev.at, t.w.userLocation(&u.p))
+	if err := t.addDay(u, m.ref, day, ev.value); err != nil {
+		return err
+	}
+	if err := t.addDay(u, eventsDayRef, day, 1); err != nil { // a count, not an amount
 		return err
 	}
 	if ev.IdempotencyKey != "" {

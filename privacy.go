@@ -53,6 +53,7 @@ func (c deleteCmd) apply(w *writer, now time.Time) (any, error) {
 		return nil, err
 	}
 	t.commit()
+	w.eng.years.reset() // rebuilt without the user when next asked for
 	return nil, nil
 }
 

@@ -356,6 +356,11 @@ func (t *txn) setStreak(u *userRec, s *Streak, st streak.State, fx *streak.Effec
 	}
 	if n := len(fx.Transitions); n > 0 {
 		to := fx.Transitions[n-1].To
+		longest := 0
+		for _, tr := range fx.Transitions {
+			longest = max(longest, tr.To)
+		}
+		u.s.recordStreakYear(s, localDay(t.now, loc), longest)
 		t.streakAchievements(u, s, to)
 		if len(t.w.cat.streakBoards[s.Key]) > 0 {
 			return t.streakBoardsChanged(u, s, to)

@@ -1,0 +1,554 @@
+package gamify
+
+import (
+	"cmp"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/gamifykit/gamify/gamifytype"
+	"github.com/gamifykit/gamify/leaderboard"
+	"github.com/gamifykit/gamify/store"
+)
+
+// Year in review.
+//
+// Each user's state record keeps a few numbers per calendar year (in the
+// user's time zone): the change of every metric and points system, the
+// number of events, the longest streak run inside the year and the best rank
+// per leaderboard. They are updated on the write path, so a review reads one
+// state record and one Daily prefix (the per-day event counts), never the
+// ledger. Percentiles come from per-year distributions of those changes
+// among the users active that year, built by one pass over the users the
+// first time a year is asked for and kept current by the writer after that.
+
+// yearKind tells the kinds of per-year numbers apart.
+type yearKind uint8
+
+const (
+	yearChange yearKind = iota // Ref is a day-aggregate ref (a metric, pointsDayRef, eventsDayRef); Value its change
+	yearStreak                 // Ref is a streak; Value the longest run of periods inside the year
+	yearRank                   // Ref is a leaderboard; Value the best rank reached
+)
+
+// yearAgg is one per-year number of a user.
+type yearAgg struct {
+	Kind  yearKind
+	Ref   uint32
+	Year  int32
+	Value int64
+}
+
+func compareYearAgg(a, b yearAgg) int {
+	if c := cmp.Compare(a.Kind, b.Kind); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Ref, b.Ref); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Year, b.Year)
+}
+
+// eventsDayRef is the day-aggregate ref counting a user's events per local
+// day: above every metric ref, below every points ref.
+const eventsDayRef = 1<<31 - 1
+
+// yearOfDay returns the calendar year of a local day.
+func yearOfDay(day int32) int32 { return int32(dayDate(day).Year()) }
+
+// yearAt returns the index of (kind, ref, year) in s.Years and whether it is there.
+func (s *userState) yearAt(kind yearKind, ref uint32, year int32) (int, bool) {
+	return slices.BinarySearchFunc(s.Years, yearAgg{Kind: kind, Ref: ref, Year: year}, compareYearAgg)
+}
+
+// year returns the value of (kind, ref, year), 0 if none.
+func (s *userState) year(kind yearKind, ref uint32, year int32) (int64, bool) {
+	i, ok := s.yearAt(kind, ref, year)
+	if !ok {
+		return 0, false
+	}
+	return s.Years[i].Value, true
+}
+
+// addYear adds delta to a yearly change and tells the year distributions.
+func (t *txn) addYear(u *userRec, ref uint32, day int32, delta int64) {
+	s := &u.s
+	year := yearOfDay(day)
+	i, ok := s.yearAt(yearChange, ref, year)
+	if !ok {
+		s.Years = slices.Insert(s.Years, i, yearAgg{Kind: yearChange, Ref: ref, Year: year})
+	}
+	s.Years[i].Value += delta // bounded like the total it is part of
+	t.yearMoves = append(t.yearMoves, yearMove{uid: u.p.UID, ref: ref, year: year, value: s.Years[i].Value, first: !ok})
+}
+
+// bestYear keeps the better of a yearly number and v: the larger for
+// streak runs, the smaller for ranks.
+func (s *userState) bestYear(kind yearKind, ref uint32, year int32, v int64) {
+	i, ok := s.yearAt(kind, ref, year)
+	switch {
+	case !ok:
+		s.Years = slices.Insert(s.Years, i, yearAgg{Kind: kind, Ref: ref, Year: year, Value: v})
+	case kind == yearRank && v < s.Years[i].Value, kind == yearStreak && v > s.Years[i].Value:
+		s.Years[i].Value = v
+	}
+}
+
+// recordStreakYear notes the run of a streak of length n whose latest met
+// period is the one containing local day today: the part of the run inside
+// today's year is at most the number of periods of the year so far.
+func (s *userState) recordStreakYear(def *Streak, today int32, n int) {
+	if n <= 0 {
+		return
+	}
+	year := yearOfDay(today)
+	jan1 := dayOf(Date{Year: int(year), Month: time.January, Day: 1})
+	var periods int32
+	switch def.Frequency {
+	case Weekly:
+		ws := goWeekday(def.WeekStart)
+		startOf := func(day int32) int32 { return day - (int32(dayDate(day).Weekday())-int32(ws)+7)%7 }
+		periods = (startOf(today)-startOf(jan1))/7 + 1
+	case Monthly:
+		periods = int32(dayDate(today).Month())
+	default:
+		periods = today - jan1 + 1
+	}
+	s.bestYear(yearStreak, def.ref, year, int64(min(int32(n), periods)))
+}
+
+// yearMove is a change of a user's yearly change of one ref, for the year
+// distributions; first is set when the user had no number for it before.
+type yearMove struct {
+	uid   uint64
+	ref   uint32
+	year  int32
+	value int64
+	first bool
+}
+
+// yearDists holds the distributions of yearly changes among the users active
+// each year, for the years a review has asked for.
+type yearDists struct {
+	mu    sync.RWMutex
+	years map[int32]*yearDist
+}
+
+type yearDist struct {
+	active int                           // users with an event in the year
+	byRef  map[uint32]*leaderboard.Index // users with a non-zero change, by change
+}
+
+func (d *yearDist) index(ref uint32) *leaderboard.Index {
+	x := d.byRef[ref]
+	if x == nil {
+		x = leaderboard.New(leaderboard.Desc)
+		d.byRef[ref] = x
+	}
+	return x
+}
+
+func (d *yearDist) set(uid uint64, ref uint32, value int64) {
+	if ref == eventsDayRef {
+		return
+	}
+	if value == 0 {
+		if x := d.byRef[ref]; x != nil {
+			x.Remove(uint32(uid))
+		}
+		return
+	}
+	d.index(ref).Set(uint32(uid), value, 0, 0)
+}
+
+// apply moves the built distributions by a command's yearly changes. The
+// writer's lock is held.
+func (y *yearDists) apply(moves []yearMove) {
+	if len(moves) == 0 {
+		return
+	}
+	y.mu.Lock()
+	defer y.mu.Unlock()
+	for _, m := range moves {
+		d := y.years[m.year]
+		if d == nil {
+			continue
+		}
+		if m.ref == eventsDayRef && m.first {
+			d.active++
+		}
+		d.set(m.uid, m.ref, m.value)
+	}
+}
+
+// reset forgets every distribution: after a failed commit or a hard delete
+// they are rebuilt when next asked for.
+func (y *yearDists) reset() {
+	y.mu.Lock()
+	y.years = nil
+	y.mu.Unlock()
+}
+
+// percentile returns the share, in percent, of the users active in year
+// whose change of ref is strictly lower than value, and how many were active.
+func (y *yearDists) percentile(year int32, ref uint32, value int64) (float64, int, bool) {
+	y.mu.RLock()
+	defer y.mu.RUnlock()
+	d := y.years[year]
+	if d == nil {
+		return 0, 0, false
+	}
+	if d.active == 0 {
+		return 0, 0, true
+	}
+	x := d.byRef[ref]
+	nonZero, higher := 0, 0 // users with a non-zero change; those with one above value
+	below := 0
+	if x != nil {
+		nonZero = x.Len()
+		higher = x.Ahead(value, 0)
+		atLeast := higher
+		if value > math.MinInt64 {
+			atLeast = x.Ahead(value-1, 0)
+		}
+		below = nonZero - atLeast // non-zero changes under value
+	}
+	if value > 0 {
+		below += d.active - nonZero // the active users without a change
+	}
+	return 100 * float64(below) / float64(d.active), d.active, true
+}
+
+// buildYear builds the distribution of one year, through the writer so that
+// no change is missed: every stored user state plus the writer's working
+// copies of users changed in batches not yet committed.
+type buildYearCmd int32
+
+func (c buildYearCmd) apply(w *writer, now time.Time) (any, error) {
+	year := int32(c)
+	y := &w.eng.years
+	y.mu.RLock()
+	built := y.years[year] != nil
+	y.mu.RUnlock()
+	if built {
+		return nil, nil
+	}
+	d := &yearDist{byRef: map[uint32]*leaderboard.Index{}}
+	add := func(uid uint64, s *userState) {
+		lo, _ := s.yearAt(yearChange, 0, 0)
+		for _, a := range s.Years[lo:] {
+			if a.Kind != yearChange {
+				break
+			}
+			if a.Year != year {
+				continue
+			}
+			if a.Ref == eventsDayRef {
+				d.active++
+			}
+			d.set(uid, a.Ref, a.Value)
+		}
+	}
+	working := map[uint64]*userState{}
+	for _, u := range w.users {
+		working[u.p.UID] = &u.s
+	}
+	err := w.db.View(func(tx *store.Tx) error {
+		return tx.Scan(store.State, nil, func(k, v []byte) error {
+			uid := binary.BigEndian.Uint64(k)
+			if _, ok := working[uid]; ok {
+				return nil
+			}
+			var s userState
+			if err := s.unmarshal(v); err != nil {
+				return fmt.Errorf("state of uid %d: %w", uid, err)
+			}
+			add(uid, &s)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	for uid, s := range working {
+		add(uid, s)
+	}
+	y.mu.Lock()
+	if y.years == nil {
+		y.years = map[int32]*yearDist{}
+	}
+	y.years[year] = d
+	y.mu.Unlock()
+	return nil, nil
+}
+
+// YearReview is a user's year in review, in the user's time zone.
+type YearReview struct {
+	User string
+	Year int
+
+	DaysActive, WeeksActive, MonthsActive int // with at least one event; weeks start on Monday
+	Events                                int // events tracked in the year
+	MostActiveDay                         *ActivePeriod
+	MostActiveWeek                        *ActivePeriod
+	MostActiveMonth                       *ActivePeriod
+	Weekly                                []ActivePeriod // events per week of the year, quiet weeks included
+
+	// LongestStreak is the longest run of the default streak inside the
+	// year (periods before 1 January do not count); Streaks has every
+	// streak the user had a run of in the year.
+	LongestStreak int
+	Streaks       []YearStreak
+
+	Metrics      []YearTotal             // metrics the user changed in the year, by key
+	Points       []YearTotal             // points systems the user earned in the year, by key
+	Achievements []AchievementCompletion // completed in the year, oldest first
+	Leaderboards []YearRank              // best rank per leaderboard in the year, by key
+}
+
+// ActivePeriod is a day, a week (starting Monday) or a month and the number
+// of events the user tracked in it.
+type ActivePeriod struct {
+	Start  Date
+	Events int
+}
+
+// YearStreak is the longest run of a streak inside the year.
+type YearStreak struct {
+	Streak string
+	Length int
+}
+
+// YearTotal is a metric's or points system's year.
+type YearTotal struct {
+	Key    string
+	Total  Amount // at the end of the year (now, for the current year)
+	Change Amount // during the year
+	// PercentChange is Change relative to the total at the start of the
+	// year, in percent; nil when that total was zero.
+	PercentChange *float64
+	// Percentile is the share, in percent, of the users active in the year
+	// whose change was strictly lower: ties share a percentile, and active
+	// users without a change count as 0.
+	Percentile  float64
+	ActiveUsers int // users active in the year
+}
+
+// YearRank is a user's best rank on a leaderboard in the year, among the
+// ranks recorded when the user's own entry changed.
+type YearRank struct {
+	Leaderboard string
+	Best        int
+}
+
+// YearInReview returns a user's year in review. year 0 means the current
+// year in the user's time zone; a year in the future or before the user's
+// first activity (or creation) is a ValidationError. The first review of a
+// year builds that year's distributions with one pass over all users (a
+// writer command); later ones read the user's record and one Daily prefix.
+func (a UsersAPI) YearInReview(ctx context.Context, id string, year int) (YearReview, error) {
+	e := a.e
+	p, s, err := e.readUser(id, true)
+	if err != nil {
+		return YearReview{}, err
+	}
+	loc := e.location(p)
+	now := e.now().In(loc)
+	if year == 0 {
+		year = now.Year()
+	}
+	first := p.Created
+	if s.FirstEvent != 0 {
+		first = minTime(first, time.Unix(0, s.FirstEvent))
+	}
+	switch {
+	case year > now.Year():
+		return YearReview{}, gamifytype.Invalid("Year", year, "is in the future")
+	case year < first.In(loc).Year():
+		return YearReview{}, gamifytype.Invalid("Year", year, fmt.Sprintf("is before the user's first activity in %d", first.In(loc).Year()))
+	}
+	y := int32(year)
+	e.years.mu.RLock()
+	built := e.years.years[y] != nil
+	e.years.mu.RUnlock()
+	if !built {
+		if _, err := e.do(ctx, buildYearCmd(y), e.now(), false); err != nil {
+			return YearReview{}, fmt.Errorf("year in review: %w", err)
+		}
+	}
+	r := YearReview{User: p.ID, Year: year}
+	if err := e.reviewActivity(&r, p, s); err != nil {
+		return YearReview{}, err
+	}
+	cat := e.cat.Load()
+	var total func(ref uint32) (Amount, bool)
+	for _, a := range s.Years {
+		if a.Year != y {
+			continue
+		}
+		switch a.Kind {
+		case yearChange:
+			var key string
+			var list *[]YearTotal
+			switch ref := a.Ref; {
+			case ref == eventsDayRef:
+				continue
+			case ref&(1<<31) != 0:
+				sys := cat.points.systemByRef[ref&^(1<<31)]
+				if sys == nil {
+					continue
+				}
+				key, list = sys.Key, &r.Points
+				i, _ := s.pointsOf(sys.ref)
+				total = func(uint32) (Amount, bool) { return s.Points[i].St.Total(), true }
+			default:
+				m := cat.metricByRef[ref]
+				if m == nil {
+					continue
+				}
+				key, list = m.Key, &r.Metrics
+				total = func(ref uint32) (Amount, bool) {
+					i, ok := s.metric(ref)
+					return s.Metrics[i].Total, ok
+				}
+			}
+			*list = append(*list, e.yearTotal(s, a, key, total))
+		case yearStreak:
+			if st := cat.streakByRef[a.Ref]; st != nil {
+				r.Streaks = append(r.Streaks, YearStreak{Streak: st.Key, Length: int(a.Value)})
+				if st == cat.defaultStreak {
+					r.LongestStreak = int(a.Value)
+				}
+			}
+		case yearRank:
+			if b := cat.boardByRef[a.Ref]; b != nil {
+				r.Leaderboards = append(r.Leaderboards, YearRank{Leaderboard: b.Key, Best: int(a.Value)})
+			}
+		}
+	}
+	for _, c := range s.Ach.Completions() {
+		if c.At.In(loc).Year() == year {
+			name := c.Key
+			if d := cat.achievements[c.Key]; d != nil {
+				name = d.Name
+			}
+			r.Achievements = append(r.Achievements, AchievementCompletion{Key: c.Key, Name: name, CompletedAt: c.At, Backdated: c.Backdated})
+		}
+	}
+	slices.SortStableFunc(r.Achievements, func(a, b AchievementCompletion) int { return a.CompletedAt.Compare(b.CompletedAt) })
+	for _, l := range [][]YearTotal{r.Metrics, r.Points} {
+		slices.SortFunc(l, func(a, b YearTotal) int { return cmp.Compare(a.Key, b.Key) })
+	}
+	slices.SortFunc(r.Streaks, func(a, b YearStreak) int { return cmp.Compare(a.Streak, b.Streak) })
+	slices.SortFunc(r.Leaderboards, func(a, b YearRank) int { return cmp.Compare(a.Leaderboard, b.Leaderboard) })
+	return r, nil
+}
+
+// yearTotal computes one metric's or system's year: the total at the end of
+// the year is the total now minus the changes of later years.
+func (e *Engine) yearTotal(s *userState, a yearAgg, key string, total func(uint32) (Amount, bool)) YearTotal {
+	now, _ := total(a.Ref &^ (1 << 31))
+	end := now
+	for _, b := range s.Years {
+		if b.Kind == yearChange && b.Ref == a.Ref && b.Year > a.Year {
+			end -= Amount(b.Value)
+		}
+	}
+	t := YearTotal{Key: key, Total: end, Change: Amount(a.Value)}
+	if start := end - Amount(a.Value); start != 0 {
+		pc := float64(a.Value) / float64(start) * 100
+		t.PercentChange = &pc
+	}
+	t.Percentile, t.ActiveUsers, _ = e.years.percentile(a.Year, a.Ref, a.Value)
+	return t
+}
+
+// reviewActivity fills the activity figures from the per-day event counts.
+func (e *Engine) reviewActivity(r *YearReview, p *profile, s *userState) error {
+	from := dayOf(Date{Year: r.Year, Month: time.January, Day: 1})
+	to := dayOf(Date{Year: r.Year + 1, Month: time.January, Day: 1})
+	counts := map[int32]int64{}
+	for _, d := range s.Days {
+		if d.Ref == eventsDayRef && d.Day >= from && d.Day < to {
+			counts[d.Day] += int64(d.Change)
+		}
+	}
+	err := e.db.View(func(tx *store.Tx) error {
+		prefix := binary.BigEndian.AppendUint32(uidKey(p.UID), eventsDayRef)
+		return tx.Scan(store.Daily, prefix, func(k, v []byte) error {
+			_, _, day, _ := parseDailyKey(k)
+			if day < from {
+				return nil
+			}
+			if day >= to {
+				return store.ErrStop
+			}
+			x, n := binary.Varint(v)
+			if n <= 0 {
+				return errors.New("gamify: corrupt day aggregate")
+			}
+			counts[day] += x
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	weekOf := AggregateWeekly.periodStart
+	monthOf := AggregateMonthly.periodStart
+	weeks, months := map[int32]int64{}, map[int32]int64{}
+	for day, n := range counts {
+		if n <= 0 {
+			continue
+		}
+		r.DaysActive++
+		r.Events += int(n)
+		weeks[weekOf(day)] += n
+		months[monthOf(day)] += n
+	}
+	r.WeeksActive, r.MonthsActive = len(weeks), len(months)
+	r.MostActiveDay = mostActive(counts)
+	r.MostActiveWeek = mostActive(weeks)
+	r.MostActiveMonth = mostActive(months)
+	for w := weekOf(from); w < to; w += 7 {
+		r.Weekly = append(r.Weekly, ActivePeriod{Start: dateOf(w), Events: int(weeks[w])})
+	}
+	return nil
+}
+
+// mostActive returns the period with the most events, the earliest of equals.
+func mostActive(counts map[int32]int64) *ActivePeriod {
+	best, bestN := int32(0), int64(0)
+	for day, n := range counts {
+		if n > bestN || (n == bestN && n > 0 && day < best) {
+			best, bestN = day, n
+		}
+	}
+	if bestN == 0 {
+		return nil
+	}
+	return &ActivePeriod{Start: dateOf(best), Events: int(bestN)}
+}
+
+// goWeekday converts a streak week start to a time.Weekday.
+func goWeekday(w Weekday) time.Weekday {
+	switch w {
+	case 0:
+		return time.Monday
+	case 7:
+		return time.Sunday
+	}
+	return time.Weekday(w)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
