@@ -137,8 +137,14 @@ func run(path string, n int, seed uint64) error {
 // with a level ladder and a few badges.
 func define(ctx context.Context, eng *gamify.Engine) error {
 	steps := []func() error{
-		func() error { _, err := eng.Metrics().Create(ctx, gamify.Metric{Key: "games", Name: "Games played"}); return err },
-		func() error { _, err := eng.Metrics().Create(ctx, gamify.Metric{Key: "wins", Name: "Games won"}); return err },
+		func() error {
+			_, err := eng.Metrics().Create(ctx, gamify.Metric{Key: "games", Name: "Games played"})
+			return err
+		},
+		func() error {
+			_, err := eng.Metrics().Create(ctx, gamify.Metric{Key: "wins", Name: "Games won"})
+			return err
+		},
 		func() error {
 			_, err := eng.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily puzzle", Frequency: gamify.Daily,
 				Metrics: []gamify.StreakMetric{{Metric: "games", Min: 1}}, Freezes: gamify.StreakFreezes{Initial: 1, Max: 2}})
@@ -150,7 +156,10 @@ func define(ctx context.Context, eng *gamify.Engine) error {
 			return err
 		},
 		func() error { _, err := eng.Leaderboards().Activate(ctx, "weekly-wins"); return err },
-		func() error { _, err := eng.Points().CreateSystem(ctx, gamify.PointsDefinition{Key: "xp", Name: "XP"}); return err },
+		func() error {
+			_, err := eng.Points().CreateSystem(ctx, gamify.PointsDefinition{Key: "xp", Name: "XP"})
+			return err
+		},
 		func() error {
 			_, err := eng.Points().SetTrigger(ctx, gamify.Trigger{Key: "per-win", System: "xp", Kind: points.KindMetric,
 				Metric: "wins", Threshold: gamify.AmountFromInt(1), Points: gamify.AmountFromInt(10), Active: true})
