@@ -134,7 +134,7 @@ func run(path string, n int, seed uint64) error {
 }
 
 // define creates the game: two metrics, a daily streak, a weekly board, XP
-// with a level ladder and a few badges.
+// for wins and a few badges.
 func define(ctx context.Context, eng *gamify.Engine) error {
 	steps := []func() error{
 		func() error {
