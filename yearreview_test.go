@@ -155,3 +155,42 @@ func TestYearInReviewFixture(t *testing.T) {
 	require.Equal(t, 3, r.Metrics[0].ActiveUsers)
 	require.InDelta(t, 200.0/3, r.Metrics[0].Percentile, 1e-9)
 }
+
+// A weekly streak's run counts only the weeks touching the year, and days
+// stay the local dates of the events after the user changes time zone.
+func TestYearInReviewWeeklyStreakAndZoneChange(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	eng.clock.Set(time.Date(2025, 12, 1, 12, 0, 0, 0, tokyo))
+	mustMetric(t, eng.Engine, "steps")
+	_, err := eng.Streaks().Create(ctx, gamify.Streak{Key: "weekly", Name: "Weekly", Frequency: gamify.Weekly,
+		Metrics: []gamify.StreakMetric{{Metric: "steps", Min: 1}}})
+	require.NoError(t, err)
+	_, err = eng.Users().Identify(ctx, gamify.UserInput{ID: "kai", TZ: "Asia/Tokyo"})
+	require.NoError(t, err)
+	track := func(at time.Time) {
+		t.Helper()
+		eng.clock.Set(at)
+		_, err := eng.Track(ctx, gamify.Event{Metric: "steps", User: "kai", Value: 1})
+		require.NoError(t, err)
+	}
+	// Weeks of 1, 8, 15, 22 and 29 December 2025 (Mondays), then 5 January.
+	for d := 1; d <= 29; d += 7 {
+		track(time.Date(2025, 12, d, 12, 0, 0, 0, tokyo))
+	}
+	track(time.Date(2026, 1, 1, 1, 0, 0, 0, tokyo)) // 31 December in UTC, 1 January for kai
+	_, err = eng.Users().Update(ctx, gamify.UserInput{ID: "kai", TZ: "America/New_York"})
+	require.NoError(t, err)
+	track(time.Date(2026, 1, 5, 12, 0, 0, 0, ny))
+
+	r, err := eng.Users().YearInReview(ctx, "kai", 2026)
+	require.NoError(t, err)
+	require.Equal(t, 2, r.LongestStreak, "the week of 29 December touches 2026, then the week of 5 January")
+	require.Equal(t, 2, r.DaysActive, "1 January (Tokyo) and 5 January (New York)")
+	require.Equal(t, &gamify.ActivePeriod{Start: gamify.Date{Year: 2026, Month: 1, Day: 1}, Events: 1}, r.MostActiveDay)
+	r, err = eng.Users().YearInReview(ctx, "kai", 2025)
+	require.NoError(t, err)
+	require.Equal(t, 5, r.LongestStreak)
+	require.Equal(t, 5, r.DaysActive)
+}
