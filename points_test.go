@@ -379,3 +379,39 @@ func TestBulkSystemsAndLevels(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "a", ls[0].Key)
 }
+
+func TestLevelAdmin(t *testing.T) {
+	ctx := context.Background()
+	eng := pointsEngine(t, perUnits("per1", "xp", 1, 1))
+	lv := func(key string, at int64) gamify.Level {
+		return gamify.Level{Key: key, Name: key, Threshold: gamify.AmountFromInt(at)}
+	}
+	_, err := eng.Points().SetLevel(ctx, "coins", lv("bronze", 0))
+	require.NoError(t, err)
+	_, err = eng.Points().SetLevel(ctx, "coins", lv("silver", 50))
+	require.NoError(t, err)
+	_, err = eng.Points().SetLevel(ctx, "coins", lv("silver", 20)) // replaced by key
+	require.NoError(t, err)
+	_, err = eng.Points().SetLevel(ctx, "coins", lv("gold", 20))
+	require.ErrorIs(t, err, gamify.ErrInvalid, "two levels at one threshold")
+	_, err = eng.Points().SetLevel(ctx, "nope", lv("gold", 90))
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+	out, issues, err := eng.Points().BulkSetLevels(ctx, "coins", []gamify.Level{lv("gold", 100), lv("", 200), lv("platinum", 500)})
+	require.NoError(t, err)
+	require.Len(t, out, 2)
+	require.Len(t, issues, 1)
+	require.Equal(t, 1, issues[0].Index)
+	require.NoError(t, eng.Points().DeleteLevel(ctx, "coins", "platinum"))
+	require.ErrorIs(t, eng.Points().DeleteLevel(ctx, "coins", "platinum"), gamify.ErrNotFound)
+
+	levels, err := eng.Points().Levels(ctx, "coins")
+	require.NoError(t, err)
+	var keys []string
+	for _, l := range levels {
+		keys = append(keys, l.Key)
+	}
+	require.Equal(t, []string{"bronze", "silver", "gold"}, keys)
+	r, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 25})
+	require.NoError(t, err)
+	require.Equal(t, "silver", r.Points[0].Level.To, "the edited ladder applies")
+}

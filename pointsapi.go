@@ -309,6 +309,66 @@ func (a PointsAPI) SetLevels(ctx context.Context, system string, levels []Level)
 	return nil
 }
 
+// SetLevel creates or replaces (by key) one level of a system; the system's
+// levels must stay valid together (distinct keys and thresholds).
+func (a PointsAPI) SetLevel(ctx context.Context, system string, l Level) (Level, error) {
+	_, err := a.editLevels(ctx, system, func(ls []Level) ([]Level, error) {
+		i := slices.IndexFunc(ls, func(x Level) bool { return x.Key == l.Key })
+		if i < 0 {
+			return append(ls, l), nil
+		}
+		ls[i] = l
+		return ls, nil
+	})
+	if err != nil {
+		return Level{}, fmt.Errorf("set level %s of %s: %w", l.Key, system, err)
+	}
+	return l, nil
+}
+
+// DeleteLevel removes one level of a system, or returns ErrNotFound.
+func (a PointsAPI) DeleteLevel(ctx context.Context, system, key string) error {
+	_, err := a.editLevels(ctx, system, func(ls []Level) ([]Level, error) {
+		i := slices.IndexFunc(ls, func(x Level) bool { return x.Key == key })
+		if i < 0 {
+			return nil, ErrNotFound
+		}
+		return slices.Delete(ls, i, i+1), nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete level %s of %s: %w", key, system, err)
+	}
+	return nil
+}
+
+// BulkSetLevels creates or replaces up to 100 levels of a system, reporting
+// failures per item.
+func (a PointsAPI) BulkSetLevels(ctx context.Context, system string, ls []Level) ([]Level, []Issue, error) {
+	return bulkSet(ctx, "Levels", ls, func(l Level) string { return l.Key },
+		func(ctx context.Context, l Level) (Level, error) { return a.SetLevel(ctx, system, l) })
+}
+
+// editLevels changes a system's levels inside the writer, so that concurrent
+// edits never lose one another.
+func (a PointsAPI) editLevels(ctx context.Context, system string, edit func([]Level) ([]Level, error)) (any, error) {
+	return a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		cat := t.catalogForWrite()
+		if s, ok := cat.points.systems[system]; !ok || s.Status != StatusActive {
+			return nil, ErrNotFound
+		}
+		ls, err := edit(slices.Clone(cat.points.levels[system]))
+		if err != nil {
+			return nil, err
+		}
+		if err := points.ValidateLevels(ls); err != nil {
+			return nil, err
+		}
+		cat.points.levels[system] = ls
+		t.putPointsDef(defLevels+system, ls)
+		return nil, nil
+	})
+}
+
 // userPoints is a user's state in one points system, with the ledger
 // sequences of their latest awards (oldest first): the per-user index of the
 // award log, whose records are keyed by sequence alone so that writing them
