@@ -50,9 +50,31 @@ type Options struct {
 	// NoSync skips fsync at commit. Only benchmarks of CPU cost use it.
 	NoSync bool
 	// BeforeCommit, when set, runs just before each write transaction commits;
-	// a non-nil error aborts the commit. It is the seam for fault injection.
+	// a non-nil error aborts the commit, unless it was made by FailAfterCommit.
+	// It is the seam for fault injection.
 	BeforeCommit func() error
 }
+
+// FailAfterCommit wraps err so that, returned by Options.BeforeCommit, it lets
+// the transaction commit and is then reported as the commit's failure.
+//
+// It simulates the failed fsync of an outcome unknown. bbolt offers no hook
+// into its fdatasync, and when that fails after the pages and the meta page
+// were written, the data is in the OS page cache: the kernel will likely
+// write it out, and this process's mmap already reads the new meta page, so
+// the next transaction sees the "failed" commit. A caller told of a commit
+// failure can therefore rely on nothing about the batch: it may or may not be
+// stored. What gamify guarantees in that case is that it re-reads its working
+// state from the store (so later reads and commands agree with whatever the
+// file holds) and that a retry with the same idempotency key applies the
+// event exactly once, replaying it if the failed commit did land. A retry
+// without an idempotency key may apply an event twice.
+func FailAfterCommit(err error) error { return &lateFault{err} }
+
+type lateFault struct{ err error }
+
+func (f *lateFault) Error() string { return f.err.Error() }
+func (f *lateFault) Unwrap() error { return f.err }
 
 // DB is an open store.
 type DB struct {
@@ -124,14 +146,18 @@ func (db *DB) Update(fn func(*Tx) error) error {
 		_ = t.Rollback()
 		return err
 	}
+	var late *lateFault
 	if db.beforeCommit != nil {
-		if err := db.beforeCommit(); err != nil {
+		if err := db.beforeCommit(); err != nil && !errors.As(err, &late) {
 			_ = t.Rollback()
 			return fmt.Errorf("store: commit: %w", err)
 		}
 	}
 	if err := t.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
+	}
+	if late != nil {
+		return fmt.Errorf("store: commit (outcome unknown): %w", late.err)
 	}
 	return nil
 }

@@ -65,3 +65,24 @@ func TestScanAndBeforeCommit(t *testing.T) {
 		return nil
 	}))
 }
+
+func TestFailAfterCommitStoresAndReportsFailure(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	fsync := errors.New("fsync: input/output error")
+	db, err := Open(path, Options{LockTimeout: 100e6, BeforeCommit: func() error { return FailAfterCommit(fsync) }})
+	require.NoError(t, err)
+	err = db.Update(func(tx *Tx) error { return tx.Put(State, []byte("z"), []byte("1")) })
+	require.ErrorIs(t, err, fsync)
+	require.ErrorContains(t, err, "outcome unknown")
+	require.NoError(t, db.View(func(tx *Tx) error {
+		require.Equal(t, []byte("1"), tx.Get(State, []byte("z")), "the data landed although the commit reported failure")
+		return nil
+	}))
+	require.NoError(t, db.Close())
+	db = open(t, path)
+	defer db.Close()
+	require.NoError(t, db.View(func(tx *Tx) error {
+		require.Equal(t, []byte("1"), tx.Get(State, []byte("z")))
+		return nil
+	}))
+}
