@@ -1,9 +1,18 @@
+//go:build unix
+
 package gamify_test
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -330,4 +339,137 @@ func TestParticipantsAfterCommitOfUnknownOutcome(t *testing.T) {
 	require.Equal(t, 2, pp.Total)
 	require.Equal(t, "bo", pp.Rows[1].ID)
 	require.EqualValues(t, 1, pp.Rows[1].Events)
+}
+
+// diskFullChildEnv makes TestDiskFullInChildProcess act as the child that
+// runs out of file size; its value is the child's directory.
+const diskFullChildEnv = "GAMIFY_DISKFULL_CHILD"
+
+// A full disk, for real: a child process caps its file size with
+// RLIMIT_FSIZE (and ignores SIGXFSZ, so that writes past it fail with EFBIG
+// instead of killing it), so bbolt's own writes fail when the file must
+// grow. The engine must answer with errors, not panic or corrupt the file,
+// and work again once the cap is lifted. The parent then reopens the file:
+// Check passes and every event the child saw acknowledged is there.
+func TestDiskFullInChildProcess(t *testing.T) {
+	if dir := os.Getenv(diskFullChildEnv); dir != "" {
+		diskFullChild(t, dir)
+		return
+	}
+	if testing.Short() {
+		t.Skip("spawns a child process")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestDiskFullInChildProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), diskFullChildEnv+"="+dir)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "child stdout:\n%s\nstderr:\n%s", out, &stderr)
+
+	acked, attempted, failures, efbig := map[string]bool{}, []string{}, 0, ""
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		switch {
+		case len(f) == 2 && f[0] == "ack":
+			acked[f[1]] = true
+			attempted = append(attempted, f[1])
+		case len(f) >= 2 && f[0] == "fail":
+			failures++
+			attempted = append(attempted, f[1])
+		case len(f) > 0 && f[0] == "efbig":
+			efbig = sc.Text()
+		}
+	}
+	require.Greater(t, failures, 0, "the cap made commits fail:\n%s", out)
+	require.Greater(t, len(acked), failures, "the engine worked before and after the cap:\n%s", out)
+	t.Logf("child: %d events acknowledged, %d failed with the file size capped (%s)", len(acked), failures, efbig)
+
+	eng, err := gamify.Open(filepath.Join(dir, "full.db"), &gamify.Options{Clock: gamify.NewManualClock(t0)})
+	require.NoError(t, err)
+	defer eng.Close()
+	require.NoError(t, eng.Check(ctx))
+	landed := 0
+	for _, key := range attempted {
+		i, err := strconv.Atoi(key)
+		require.NoError(t, err)
+		r, err := eng.Track(ctx, diskFullEvent(i))
+		require.NoError(t, err)
+		if acked[key] {
+			require.True(t, r.IdempotentReplayed, "acknowledged event %s is stored", key)
+		}
+		if r.IdempotentReplayed {
+			landed++
+		}
+		require.Equal(t, "1", r.Total.String())
+	}
+	t.Logf("%d of %d events attempted had landed", landed, len(attempted))
+	require.NoError(t, eng.Check(ctx))
+}
+
+// diskFullEvent is the child's i-th event. Long user ids make the file grow
+// within a few hundred events.
+func diskFullEvent(i int) gamify.Event {
+	return gamify.Event{Metric: "xp", User: fmt.Sprintf("user-%06d-%s", i, strings.Repeat("x", 200)), Value: 1, IdempotencyKey: strconv.Itoa(i)}
+}
+
+// diskFullChild tracks events, printing "ack KEY" or "fail KEY error" for
+// each, first freely, then with the file size capped at the database's
+// current size, then with the cap lifted.
+func diskFullChild(t *testing.T, dir string) {
+	ctx := context.Background()
+	eng, err := gamify.Open(filepath.Join(dir, "full.db"), &gamify.Options{Clock: gamify.NewManualClock(t0)})
+	require.NoError(t, err)
+	mustMetric(t, eng, "xp")
+	_, err = eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "board", Name: "Board", RankBy: gamify.RankByMetric, Metric: "xp"})
+	require.NoError(t, err)
+	_, err = eng.Leaderboards().Activate(ctx, "board")
+	require.NoError(t, err)
+	n := 0
+	track := func() error {
+		_, err := eng.Track(ctx, diskFullEvent(n))
+		if err != nil {
+			fmt.Printf("fail %d %v\n", n, err)
+		} else {
+			fmt.Printf("ack %d\n", n)
+		}
+		n++
+		return err
+	}
+	for range 50 {
+		require.NoError(t, track())
+	}
+
+	fi, err := os.Stat(filepath.Join(dir, "full.db"))
+	require.NoError(t, err)
+	var lim syscall.Rlimit
+	require.NoError(t, syscall.Getrlimit(syscall.RLIMIT_FSIZE, &lim))
+	signal.Ignore(syscall.SIGXFSZ)
+	capped := lim
+	capped.Cur = uint64(fi.Size())
+	require.NoError(t, syscall.Setrlimit(syscall.RLIMIT_FSIZE, &capped))
+	failures, efbig := 0, 0
+	for i := 0; i < 5000 && failures < 20; i++ {
+		if err := track(); err != nil {
+			failures++
+			if errors.Is(err, syscall.EFBIG) {
+				efbig++
+			}
+			// Reads keep working while writes fail.
+			_, err := eng.Users().Metric(ctx, diskFullEvent(0).User, "xp")
+			require.NoError(t, err)
+		}
+	}
+	require.Equal(t, 20, failures, "the cap was never hit")
+	fmt.Printf("efbig %d of %d failures\n", efbig, failures) // bbolt formats its resize error with %s
+	require.NoError(t, eng.Check(ctx))
+
+	require.NoError(t, syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim))
+	for range 50 {
+		require.NoError(t, track(), "writes work again once the cap is lifted")
+	}
+	require.NoError(t, eng.Check(ctx))
+	require.NoError(t, eng.Close())
 }
