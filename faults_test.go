@@ -290,34 +290,20 @@ func TestDiskFullSimulated(t *testing.T) {
 
 // A TrackBatch whose commit fails is answered with the error; no buffered
 // event was lost, so the next Flush (and Check, and Close) must not say so.
-//
-// Known bug (writer.go, committed): the "buffered events lost" test compares
-// a batch's size, which counts each event of a TrackBatch, with its number of
-// waiters, one per TrackBatch, so a failed Durable TrackBatch of two or more
-// events sets lostErr. The test skips while the bug is there and checks the
-// behaviour once it is fixed.
+// (The writer once compared a batch's event count with its waiters, one per
+// TrackBatch, and reported a failed Durable TrackBatch as lost events.)
 func TestFailedDurableBatchIsNotReportedAsLostBufferedEvents(t *testing.T) {
 	ctx := context.Background()
 	eng, f := openFaulty(t, nil)
 	f.arm(fmt.Errorf("write: %w", syscall.ENOSPC))
 	_, err := eng.TrackBatch(ctx, []gamify.Event{{Metric: "xp", User: "ana", Value: 1}, {Metric: "xp", User: "bo", Value: 1}})
 	require.ErrorIs(t, err, syscall.ENOSPC)
-	err = eng.Flush(ctx)
-	if err != nil && strings.Contains(err.Error(), "buffered events were lost") {
-		t.Skip("known bug in writer.committed: a failed Durable TrackBatch is reported as lost buffered events")
-	}
-	require.NoError(t, err)
+	require.NoError(t, eng.Flush(ctx))
 }
 
 // The participants index is published after a commit, so a commit reported
-// failed that did land must not leave it behind the store.
-//
-// Known gap (writer.committed / participants.go): the failed batch's rows are
-// never published and the index is not rebuilt, so a user created by that
-// batch is missing from ListParticipants until touched again or the engine is
-// reopened (Check does not look at this index). The fix is to mark the index
-// not ready on a failed commit, so that the next listing rebuilds it. The
-// test skips while the gap is there and checks the behaviour once fixed.
+// failed that did land must not leave it behind the store: a failed commit
+// drops the index and the next listing rebuilds it from the store.
 func TestParticipantsAfterCommitOfUnknownOutcome(t *testing.T) {
 	ctx := context.Background()
 	fsync := errors.New("fsync: input/output error")
@@ -333,9 +319,6 @@ func TestParticipantsAfterCommitOfUnknownOutcome(t *testing.T) {
 	require.NoError(t, err, "the batch landed")
 	pp, err := eng.Users().ListParticipants(ctx, gamify.ParticipantQuery{Sort: gamify.SortID})
 	require.NoError(t, err)
-	if pp.Total == 1 {
-		t.Skip("known gap: the participants index misses a batch whose commit was reported failed but landed")
-	}
 	require.Equal(t, 2, pp.Total)
 	require.Equal(t, "bo", pp.Rows[1].ID)
 	require.EqualValues(t, 1, pp.Rows[1].Events)

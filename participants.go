@@ -324,6 +324,15 @@ func (p *participants) isReady() bool {
 	return p.ready
 }
 
+// reset drops the indexes, to be rebuilt by the next listing: after a
+// failed commit, whose batch may or may not have landed, they cannot be
+// patched.
+func (p *participants) reset() {
+	p.mu.Lock()
+	p.ready, p.rows, p.trees = false, nil, nil
+	p.mu.Unlock()
+}
+
 // forget drops a deleted user's row, after the delete commits.
 func (p *participants) forget(uid uint64) func() {
 	return func() {

@@ -608,7 +608,8 @@ func (w *writer) forgetCommitted(gen uint64) {
 // reload drops the working state and reads counters and definitions back
 // from the store, after a failed commit or at Open.
 func (w *writer) reload() error {
-	w.eng.years.reset()
+	w.eng.years.reset() // in-memory views of the store are rebuilt when next asked for
+	w.eng.parts.reset()
 	w.users = make(map[string]*userRec)
 	w.dirtyUsers = make(map[string]struct{})
 	w.days = make(map[dayKey]pendingVal)

@@ -80,6 +80,7 @@ type batch struct {
 	gen      uint64
 	started  time.Time // wall time of the first command, for MaxFlushDelay
 	size     int
+	buffered int // commands whose callers were answered before the commit
 	writes   []write
 	waiters  []*request
 	replies  []response
@@ -151,6 +152,8 @@ func (w *writer) handle(r *request) (any, error) {
 	if r.durable {
 		b.waiters = append(b.waiters, r)
 		b.replies = append(b.replies, response{val: val})
+	} else {
+		b.buffered++
 	}
 	return val, nil
 }
@@ -221,7 +224,7 @@ func (w *writer) committed(res commitResult) {
 	for _, r := range open.waiters {
 		r.done <- response{err: openErr}
 	}
-	if (failed.size > len(failed.waiters) && !failed.hasFlush) || open.size > len(open.waiters) {
+	if (failed.buffered > 0 && !failed.hasFlush) || open.buffered > 0 {
 		w.log.Error("gamify: commit failed; buffered events since the last commit are lost", "err", res.err)
 		w.lostErr = res.err
 	}
