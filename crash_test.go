@@ -26,6 +26,10 @@ func TestMain(m *testing.M) {
 		crashChild(dir)
 		return
 	}
+	if spec := os.Getenv(crashKillChildEnv); spec != "" {
+		crashKillChild(spec) // TestCrashKill's child, in crashkill_test.go
+		return
+	}
 	os.Exit(m.Run())
 }
 
