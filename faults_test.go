@@ -106,6 +106,7 @@ func TestCommitFailureFailsTheBatchAppliedOnTopOfIt(t *testing.T) {
 	before := gamify.DumpStore(eng.Engine)
 
 	held, release := f.holdNext()
+	t.Cleanup(release) // runs before the engine's cleanup: a failure below must not hang Close
 	f.arm(errors.New("disk on fire"))
 	first := make(chan error, 1)
 	go func() {
