@@ -20,8 +20,12 @@ type Event struct {
 	// Its ID must be empty or equal User.
 	Profile *UserInput
 	// Value is added to the user's total: signed, finite, at most 6
-	// fractional digits.
+	// fractional digits. A float64 computed by arithmetic may carry binary
+	// noise (0.1 + 0.2) and be rejected: round it, or use Amount.
 	Value float64
+	// Amount, when not zero, is the exact value to add instead of Value
+	// (which must then be 0), e.g. from ParseAmountString("Value", "4.4").
+	Amount Amount
 	// Attributes are declared event attributes; they filter achievements
 	// and triggers.
 	Attributes map[string]string
@@ -114,8 +118,15 @@ func (e *Engine) validateEvent(field string, ev *Event, now time.Time, cat *cata
 		add(validateUserID(field+".User", ev.User))
 	}
 	v, err := gamifytype.ParseAmount("", ev.Value)
-	if err != nil {
+	switch {
+	case err != nil:
 		add(gamifytype.Invalid(field+".Value", ev.Value, err.(*gamifytype.ValidationError).Reason))
+	case ev.Amount != 0 && ev.Value != 0:
+		add(gamifytype.Invalid(field+".Amount", ev.Amount, "must not be set together with Value"))
+	case ev.Amount == -gamifytype.MaxAmount-1:
+		add(gamifytype.Invalid(field+".Amount", ev.Amount, "is out of range"))
+	case ev.Amount != 0:
+		v = ev.Amount
 	}
 	if len(ev.Attributes) > 0 {
 		add(cat.checkAttributes(field+".Attributes", EventAttribute, ev.Attributes))
@@ -277,6 +288,9 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 	}
 	total, ok := s.Metrics[i].Total.Add(ev.value)
 	if !ok {
+		if ev.Amount != 0 {
+			return gamifytype.Invalid(field+".Amount", ev.Amount, "would overflow the metric total")
+		}
 		return gamifytype.Invalid(field+".Value", ev.Value, "would overflow the metric total")
 	}
 	s.Metrics[i].Total = total

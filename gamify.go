@@ -53,3 +53,10 @@ const AmountScale = gamifytype.AmountScale
 
 // AmountFromInt returns n as an Amount.
 func AmountFromInt(n int64) Amount { return gamifytype.AmountFromInt(n) }
+
+// MaxAmount is the largest Amount (about 9.2 trillion).
+const MaxAmount = gamifytype.MaxAmount
+
+// ParseAmountString parses an exact decimal such as "4.4" or "-0.000001" (at
+// most 6 fractional digits); field names the input in a ValidationError.
+func ParseAmountString(field, s string) (Amount, error) { return gamifytype.ParseAmountString(field, s) }

@@ -92,6 +92,9 @@ func TestTrackRejectsBadInputAndChangesNothing(t *testing.T) {
 		{"profile of another user", gamify.Event{Metric: "xp", User: "u", Value: 1, Profile: &gamify.UserInput{ID: "v"}}, "Event.Profile.ID"},
 		{"future beyond skew", gamify.Event{Metric: "xp", User: "u", Value: 1, Time: t0.Add(6 * time.Minute)}, "Event.Time"},
 		{"too old", gamify.Event{Metric: "xp", User: "u", Value: 1, Time: t0.Add(-401 * 24 * time.Hour)}, "Event.Time"},
+		{"Value and Amount", gamify.Event{Metric: "xp", User: "u", Value: 1, Amount: gamify.AmountScale}, "Event.Amount"},
+		{"Amount overflow", gamify.Event{Metric: "xp", User: "big", Amount: gamify.MaxAmount}, "Event.Amount"},
+		{"Amount out of range", gamify.Event{Metric: "xp", User: "u", Amount: -gamify.MaxAmount - 1}, "Event.Amount"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -114,6 +117,27 @@ func TestTrackRejectsBadInputAndChangesNothing(t *testing.T) {
 	require.Equal(t, before, gamify.DumpStore(eng.Engine))
 	_, err = eng.Users().Get(ctx, "u")
 	require.ErrorIs(t, err, gamify.ErrNotFound)
+}
+
+// Event.Amount carries an exact value where a float64 computed by arithmetic
+// would be rejected for its binary noise.
+func TestTrackExactAmount(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	mustMetric(t, eng.Engine, "km")
+	a, b := 0.1, 0.2 // variables: constant arithmetic would be exact
+	_, err := eng.Track(ctx, gamify.Event{Metric: "km", User: "ana", Value: a + b})
+	require.ErrorIs(t, err, gamify.ErrInvalid, "0.30000000000000004 has more than 6 decimals")
+	exact, err := gamify.ParseAmountString("Value", "0.3")
+	require.NoError(t, err)
+	r, err := eng.Track(ctx, gamify.Event{Metric: "km", User: "ana", Amount: exact})
+	require.NoError(t, err)
+	require.Equal(t, "0.3", r.Total.String())
+	for range 7 {
+		r, err = eng.Track(ctx, gamify.Event{Metric: "km", User: "ana", Amount: gamify.AmountScale / 10})
+		require.NoError(t, err)
+	}
+	require.Equal(t, "1", r.Total.String())
 }
 
 func TestTrackAtEdgesOfTimeWindowIsAccepted(t *testing.T) {
