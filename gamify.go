@@ -59,4 +59,6 @@ const MaxAmount = gamifytype.MaxAmount
 
 // ParseAmountString parses an exact decimal such as "4.4" or "-0.000001" (at
 // most 6 fractional digits); field names the input in a ValidationError.
-func ParseAmountString(field, s string) (Amount, error) { return gamifytype.ParseAmountString(field, s) }
+func ParseAmountString(field, s string) (Amount, error) {
+	return gamifytype.ParseAmountString(field, s)
+}
