@@ -88,10 +88,11 @@ type partItem struct {
 }
 
 type participants struct {
-	mu    sync.RWMutex // guards everything below
-	ready bool
-	rows  map[uint64]*partRow
-	trees map[string]*btree.BTreeG[partItem] // by sort key; "points/<ref>" per system
+	mu      sync.RWMutex // guards everything below
+	ready   bool
+	systems uint32 // the catalogue's last points system ref when built: rows have an entry for each
+	rows    map[uint64]*partRow
+	trees   map[string]*btree.BTreeG[partItem] // by sort key; "points/<ref>" per system
 }
 
 func itemLess(a, b partItem) bool {
@@ -139,9 +140,15 @@ func (p *participants) put(uid uint64, row *partRow) {
 	}
 }
 
-func rowOf(p *profile, s *userState) *partRow {
+// rowOf returns a user's row, with an entry for every points system up to
+// ref systems (zero where the user has no balance), so that a listing
+// sorted by points holds every user.
+func rowOf(p *profile, s *userState, systems uint32) *partRow {
 	r := &partRow{uid: p.UID, id: p.ID, name: p.Name, active: p.Active, created: p.Created.UnixNano(),
-		firstEvent: s.FirstEvent, lastEvent: s.LastEvent, events: s.Events, points: map[uint32]partPoints{}}
+		firstEvent: s.FirstEvent, lastEvent: s.LastEvent, events: s.Events, points: make(map[uint32]partPoints, systems)}
+	for ref := uint32(1); ref <= systems; ref++ {
+		r.points[ref] = partPoints{}
+	}
 	for _, x := range s.Points {
 		lvl, _ := x.St.LevelKey()
 		r.points[x.Ref] = partPoints{total: x.St.Total(), available: x.St.Available(), level: lvl}
@@ -154,15 +161,22 @@ func rowOf(p *profile, s *userState) *partRow {
 func (w *writer) sealRows(ids []string) func() {
 	pt := &w.eng.parts
 	pt.mu.RLock()
-	ready := pt.ready
+	ready, systems := pt.ready, pt.systems
 	pt.mu.RUnlock()
-	if !ready || len(ids) == 0 {
+	if !ready {
+		return nil
+	}
+	if systems != w.cat.points.lastSystemRef {
+		pt.reset() // a new points system: every row needs an entry; rebuilt when next listed
+		return nil
+	}
+	if len(ids) == 0 {
 		return nil
 	}
 	rows := make([]*partRow, 0, len(ids))
 	for _, id := range ids {
 		if u, ok := w.users[id]; ok {
-			rows = append(rows, rowOf(&u.p, &u.s))
+			rows = append(rows, rowOf(&u.p, &u.s, systems))
 		}
 	}
 	return func() {
@@ -196,9 +210,10 @@ func (e *Engine) buildParticipants() error {
 		return nil
 	}
 	pt.rows, pt.trees = map[uint64]*partRow{}, map[string]*btree.BTreeG[partItem]{}
+	pt.systems = w.cat.points.lastSystemRef
 	err := e.db.View(func(tx *store.Tx) error {
 		return scanUsers(tx, func(p *profile, s *userState) error {
-			pt.put(p.UID, rowOf(p, s))
+			pt.put(p.UID, rowOf(p, s, pt.systems))
 			return nil
 		})
 	})
@@ -209,7 +224,7 @@ func (e *Engine) buildParticipants() error {
 	// state now; the commit publishes the same rows again.
 	for id := range w.dirtyUsers {
 		if u, ok := w.users[id]; ok {
-			pt.put(u.p.UID, rowOf(&u.p, &u.s))
+			pt.put(u.p.UID, rowOf(&u.p, &u.s, pt.systems))
 		}
 	}
 	pt.ready = true
@@ -219,8 +234,8 @@ func (e *Engine) buildParticipants() error {
 // ListParticipants returns a page of users, filtered, searched and sorted,
 // with the total count of matching users. Sorting and paging use the
 // indexes; a search or a filter walks them in order and tests each row.
-// Sorted by total_points, the list holds the users with a balance in the
-// system. The first call builds the indexes (a scan of every user).
+// Sorted by total_points, users without a balance in the system count as 0.
+// The first call builds the indexes (a scan of every user).
 func (a UsersAPI) ListParticipants(ctx context.Context, q ParticipantQuery) (ParticipantPage, error) {
 	if err := a.e.live(); err != nil {
 		return ParticipantPage{}, err
