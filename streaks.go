@@ -323,7 +323,11 @@ func (n StreakLengthChanged) UserID() string { return n.User }
 
 // setStreak stores a user's new streak state, queues its next due time and
 // turns the effects into notifications.
-func (t *txn) setStreak(u *userRec, s *Streak, st streak.State, fx *streak.Effects, loc *time.Location) error {
+//
+// lookback is how many periods back the year-in-review runs are re-read
+// (when the length changed, or always when lookback > 2: a late event or a
+// restore may change past periods).
+func (t *txn) setStreak(u *userRec, s *Streak, st streak.State, fx *streak.Effects, loc *time.Location, lookback int) error {
 	i, ok := u.s.streak(s.ref)
 	if !ok {
 		u.s.Streaks = slices.Insert(u.s.Streaks, i, userStreak{Ref: s.ref})
@@ -346,6 +350,9 @@ func (t *txn) setStreak(u *userRec, s *Streak, st streak.State, fx *streak.Effec
 	for _, tr := range fx.Transitions {
 		t.notes = append(t.notes, StreakLengthChanged{User: u.p.ID, Streak: s.Key, From: tr.From, To: tr.To, At: t.now})
 	}
+	if lookback > 2 || (lookback > 0 && len(fx.Transitions) > 0) {
+		t.recordStreakYears(u, s, st, loc, lookback)
+	}
 	for _, tr := range fx.Transitions {
 		to := tr.To
 		if err := t.applyPoints(u, func(r points.Rules, st points.State) (points.State, points.Effects, error) {
@@ -356,11 +363,6 @@ func (t *txn) setStreak(u *userRec, s *Streak, st streak.State, fx *streak.Effec
 	}
 	if n := len(fx.Transitions); n > 0 {
 		to := fx.Transitions[n-1].To
-		longest := 0
-		for _, tr := range fx.Transitions {
-			longest = max(longest, tr.To)
-		}
-		u.s.recordStreakYear(s, localDay(t.now, loc), longest)
 		t.streakAchievements(u, s, to)
 		if len(t.w.cat.streakBoards[s.Key]) > 0 {
 			return t.streakBoardsChanged(u, s, to)
@@ -398,7 +400,10 @@ func (t *txn) trackStreaks(u *userRec, m *Metric, ev *validEvent, res *EventResu
 		if err != nil {
 			return err
 		}
-		if err := t.setStreak(u, s, st, &fx, loc); err != nil {
+		// Periods back to the event's (an upper bound in days), for the
+		// yearly runs: a late event can fill and join past periods.
+		lookback := int(localDay(t.now, loc)-localDay(ev.at, loc)) + 2
+		if err := t.setStreak(u, s, st, &fx, loc, lookback); err != nil {
 			return err
 		}
 		if s == cat.defaultStreak {
@@ -578,7 +583,7 @@ func (a StreaksAPI) bulkUsers(ctx context.Context, key string, users []string,
 				}
 				d := s.personalized(&u.p)
 				if st, fx, err = op(d, st, t.now, loc); err == nil {
-					err = t.setStreak(u, s, st, &fx, loc)
+					err = t.setStreak(u, s, st, &fx, loc, streak.RetainedPeriods(s.Frequency)+1) // a restore fills past periods
 				}
 				if err == nil {
 					v := streak.View(d, st, t.now, loc)
@@ -654,7 +659,7 @@ func (a StreaksAPI) userOp(ctx context.Context, key, user string,
 		if err != nil {
 			return nil, err
 		}
-		return v, t.setStreak(u, s, st, &streak.Effects{}, loc)
+		return v, t.setStreak(u, s, st, &streak.Effects{}, loc, 0) // pauses start today or later
 	})
 	if err != nil {
 		return nil, fmt.Errorf("streak %s of %q: %w", key, user, err)
@@ -687,7 +692,7 @@ func (t *txn) advanceStreaks(items []string) error {
 		loc := t.w.userLocation(&u.p)
 		st, fx := streak.Advance(s.personalized(&u.p), u.s.Streaks[j].St, t.now, loc)
 		u.s.Streaks[j].Due = -1 // popped from the queue: make setStreak queue it again
-		if err := t.setStreak(u, s, st, &fx, loc); err != nil {
+		if err := t.setStreak(u, s, st, &fx, loc, 2); err != nil {
 			return err
 		}
 	}

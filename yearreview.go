@@ -14,6 +14,7 @@ import (
 	"github.com/gamifykit/gamify/gamifytype"
 	"github.com/gamifykit/gamify/leaderboard"
 	"github.com/gamifykit/gamify/store"
+	"github.com/gamifykit/gamify/streak"
 )
 
 // Year in review.
@@ -84,7 +85,7 @@ func (t *txn) addYear(u *userRec, ref uint32, day int32, delta int64) {
 		s.Years = slices.Insert(s.Years, i, yearAgg{Kind: yearChange, Ref: ref, Year: year})
 	}
 	s.Years[i].Value += delta // bounded like the total it is part of
-	t.yearMoves = append(t.yearMoves, yearMove{uid: u.p.UID, ref: ref, year: year, value: s.Years[i].Value, first: !ok})
+	t.yearMoves = append(t.yearMoves, yearMove{uid: u.p.UID, ref: ref, year: year, value: s.Years[i].Value})
 }
 
 // bestYear keeps the better of a yearly number and v: the larger for
@@ -99,37 +100,52 @@ func (s *userState) bestYear(kind yearKind, ref uint32, year int32, v int64) {
 	}
 }
 
-// recordStreakYear notes the run of a streak of length n whose latest met
-// period is the one containing local day today: the part of the run inside
-// today's year is at most the number of periods of the year so far.
-func (s *userState) recordStreakYear(def *Streak, today int32, n int) {
-	if n <= 0 {
-		return
+// recordStreakYears notes, for the last lookback periods of a streak (from
+// its history, so late events and restores count where they land), the run
+// of each met, frozen or paused period inside the years the period touches:
+// at most the number of periods of that year up to it.
+func (t *txn) recordStreakYears(u *userRec, def *Streak, st streak.State, loc *time.Location, lookback int) {
+	for _, p := range streak.History(def.personalized(&u.p), st, t.now, loc, lookback) {
+		if p.Length <= 0 || !(p.Met || p.UsedFreeze || p.UsedPause) {
+			continue
+		}
+		first := dayOf(Date(p.First))
+		last := localDay(p.End.Add(-time.Nanosecond), loc)
+		for year := yearOfDay(first); year <= yearOfDay(last); year++ {
+			periods := def.periodsOfYearUpTo(year, first)
+			u.s.bestYear(yearStreak, def.ref, year, int64(min(int32(p.Length), periods)))
+		}
 	}
-	year := yearOfDay(today)
+}
+
+// periodsOfYearUpTo counts the periods that touch year, up to the one
+// starting on local day first.
+func (def *Streak) periodsOfYearUpTo(year, first int32) int32 {
 	jan1 := dayOf(Date{Year: int(year), Month: time.January, Day: 1})
-	var periods int32
 	switch def.Frequency {
 	case Weekly:
 		ws := goWeekday(def.WeekStart)
 		startOf := func(day int32) int32 { return day - (int32(dayDate(day).Weekday())-int32(ws)+7)%7 }
-		periods = (startOf(today)-startOf(jan1))/7 + 1
+		return (startOf(first)-startOf(jan1))/7 + 1
 	case Monthly:
-		periods = int32(dayDate(today).Month())
-	default:
-		periods = today - jan1 + 1
+		if yearOfDay(first) < year {
+			return 1
+		}
+		return int32(dayDate(first).Month())
 	}
-	s.bestYear(yearStreak, def.ref, year, int64(min(int32(n), periods)))
+	if first < jan1 {
+		return 1
+	}
+	return first - jan1 + 1
 }
 
 // yearMove is a change of a user's yearly change of one ref, for the year
-// distributions; first is set when the user had no number for it before.
+// distributions.
 type yearMove struct {
 	uid   uint64
 	ref   uint32
 	year  int32
 	value int64
-	first bool
 }
 
 // yearDists holds the distributions of yearly changes among the users active
@@ -140,8 +156,15 @@ type yearDists struct {
 }
 
 type yearDist struct {
-	active int                           // users with an event in the year
-	byRef  map[uint32]*leaderboard.Index // users with a non-zero change, by change
+	byRef map[uint32]*leaderboard.Index // by change; eventsDayRef's holds the users active in the year
+	// waiting holds the non-zero changes of users not (yet) active in the
+	// year (a manual award, a late event of another year's day): they join
+	// the distributions with the user's first event of the year.
+	waiting map[uint32]map[uint32]int64
+}
+
+func newYearDist() *yearDist {
+	return &yearDist{byRef: map[uint32]*leaderboard.Index{}, waiting: map[uint32]map[uint32]int64{}}
 }
 
 func (d *yearDist) index(ref uint32) *leaderboard.Index {
@@ -153,17 +176,48 @@ func (d *yearDist) index(ref uint32) *leaderboard.Index {
 	return x
 }
 
-func (d *yearDist) set(uid uint64, ref uint32, value int64) {
-	if ref == eventsDayRef {
-		return
+func (d *yearDist) active() int {
+	if x := d.byRef[eventsDayRef]; x != nil {
+		return x.Len()
 	}
-	if value == 0 {
-		if x := d.byRef[ref]; x != nil {
-			x.Remove(uint32(uid))
+	return 0
+}
+
+// set records a user's change of ref in the year.
+func (d *yearDist) set(uid uint64, ref uint32, value int64) {
+	u := uint32(uid)
+	if ref == eventsDayRef {
+		x := d.index(ref)
+		_, was := x.Get(u)
+		x.Set(u, value, 0, 0)
+		if !was {
+			for r, v := range d.waiting[u] {
+				d.place(u, r, v)
+			}
+			delete(d.waiting, u)
 		}
 		return
 	}
-	d.index(ref).Set(uint32(uid), value, 0, 0)
+	if _, active := d.index(eventsDayRef).Get(u); !active {
+		w := d.waiting[u]
+		if w == nil {
+			w = map[uint32]int64{}
+			d.waiting[u] = w
+		}
+		w[ref] = value
+		return
+	}
+	d.place(u, ref, value)
+}
+
+func (d *yearDist) place(u, ref uint32, value int64) {
+	if value == 0 {
+		if x := d.byRef[ref]; x != nil {
+			x.Remove(u)
+		}
+		return
+	}
+	d.index(ref).Set(u, value, 0, 0)
 }
 
 // apply moves the built distributions by a command's yearly changes. The
@@ -175,14 +229,9 @@ func (y *yearDists) apply(moves []yearMove) {
 	y.mu.Lock()
 	defer y.mu.Unlock()
 	for _, m := range moves {
-		d := y.years[m.year]
-		if d == nil {
-			continue
+		if d := y.years[m.year]; d != nil {
+			d.set(m.uid, m.ref, m.value)
 		}
-		if m.ref == eventsDayRef && m.first {
-			d.active++
-		}
-		d.set(m.uid, m.ref, m.value)
 	}
 }
 
@@ -203,7 +252,8 @@ func (y *yearDists) percentile(year int32, ref uint32, value int64) (float64, in
 	if d == nil {
 		return 0, 0, false
 	}
-	if d.active == 0 {
+	active := d.active()
+	if active == 0 {
 		return 0, 0, true
 	}
 	x := d.byRef[ref]
@@ -219,9 +269,9 @@ func (y *yearDists) percentile(year int32, ref uint32, value int64) (float64, in
 		below = nonZero - atLeast // non-zero changes under value
 	}
 	if value > 0 {
-		below += d.active - nonZero // the active users without a change
+		below += active - nonZero // the active users without a change
 	}
-	return 100 * float64(below) / float64(d.active), d.active, true
+	return 100 * float64(below) / float64(active), active, true
 }
 
 // buildYear builds the distribution of one year, through the writer so that
@@ -238,20 +288,16 @@ func (c buildYearCmd) apply(w *writer, now time.Time) (any, error) {
 	if built {
 		return nil, nil
 	}
-	d := &yearDist{byRef: map[uint32]*leaderboard.Index{}}
+	d := newYearDist()
 	add := func(uid uint64, s *userState) {
 		lo, _ := s.yearAt(yearChange, 0, 0)
 		for _, a := range s.Years[lo:] {
 			if a.Kind != yearChange {
 				break
 			}
-			if a.Year != year {
-				continue
+			if a.Year == year {
+				d.set(uid, a.Ref, a.Value)
 			}
-			if a.Ref == eventsDayRef {
-				d.active++
-			}
-			d.set(uid, a.Ref, a.Value)
 		}
 	}
 	working := map[uint64]*userState{}

@@ -194,3 +194,59 @@ func TestYearInReviewWeeklyStreakAndZoneChange(t *testing.T) {
 	require.Equal(t, 5, r.LongestStreak)
 	require.Equal(t, 5, r.DaysActive)
 }
+
+// Late events count in the year of their own day, and users without an
+// event in the year (a manual award) stay out of its percentiles. Both were
+// found by the model test.
+func TestYearInReviewLateRunsAndInactiveUsers(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	eng.clock.Set(time.Date(2026, 12, 30, 12, 0, 0, 0, time.UTC))
+	mustMetric(t, eng.Engine, "xp")
+	_, err := eng.Streaks().Create(ctx, gamify.Streak{Key: "d", Name: "D", Frequency: gamify.Daily,
+		Metrics: []gamify.StreakMetric{{Metric: "xp", Min: 1}}})
+	require.NoError(t, err)
+	_, err = eng.Points().CreateSystem(ctx, gamify.PointsDefinition{Key: "pts", Name: "Pts"})
+	require.NoError(t, err)
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "a", Value: 1, Time: time.Date(2026, 12, 28, 12, 0, 0, 0, time.UTC)})
+	require.NoError(t, err)
+	r, err := eng.Users().YearInReview(ctx, "a", 2026)
+	require.NoError(t, err)
+	require.Equal(t, 1, r.LongestStreak, "a run met by a late event, already lost")
+
+	eng.clock.Set(time.Date(2027, 1, 1, 12, 0, 0, 0, time.UTC))
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "b", Value: 1, Time: time.Date(2026, 12, 31, 12, 0, 0, 0, time.UTC)})
+	require.NoError(t, err)
+	r, err = eng.Users().YearInReview(ctx, "b", 2026)
+	require.NoError(t, err)
+	require.Equal(t, 1, r.LongestStreak)
+	r, err = eng.Users().YearInReview(ctx, "b", 2027)
+	require.NoError(t, err)
+	require.Equal(t, 0, r.LongestStreak, "no period of 2027 was met")
+
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "c", Value: 1}) // c: the only user active in 2027
+	require.NoError(t, err)
+	for _, u := range []string{"d", "e"} {
+		_, err := eng.Points().Award(ctx, "pts", u, 10, "", "gift")
+		require.NoError(t, err)
+	}
+	_, err = eng.Points().Award(ctx, "pts", "c", 5, "", "gift")
+	require.NoError(t, err)
+	r, err = eng.Users().YearInReview(ctx, "c", 2027)
+	require.NoError(t, err)
+	require.Equal(t, []gamify.YearTotal{{Key: "pts", Total: gamify.AmountFromInt(5), Change: gamify.AmountFromInt(5),
+		Percentile: 0, ActiveUsers: 1}}, r.Points, "d and e have points but no event in 2027")
+	r, err = eng.Users().YearInReview(ctx, "d", 2027)
+	require.NoError(t, err)
+	require.Equal(t, 100.0, r.Points[0].Percentile, "above the one active user")
+	// d's first event of the year brings its award into the distribution.
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "d", Value: 1})
+	require.NoError(t, err)
+	r, err = eng.Users().YearInReview(ctx, "c", 2027)
+	require.NoError(t, err)
+	require.Equal(t, 2, r.Points[0].ActiveUsers)
+	require.Equal(t, 0.0, r.Points[0].Percentile)
+	r, err = eng.Users().YearInReview(ctx, "d", 2027)
+	require.NoError(t, err)
+	require.Equal(t, 50.0, r.Points[0].Percentile)
+}
