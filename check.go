@@ -91,6 +91,33 @@ func (e *Engine) Check(ctx context.Context) error {
 		if b := tx.Get(store.Meta, seqKey); maxSeq > 0 && (len(b) != 8 || binary.BigEndian.Uint64(b) < maxSeq) {
 			report("ledger sequence counter is behind entry %d", maxSeq)
 		}
+		// The award log holds one record per award of the ledger.
+		logged := map[key]Amount{}
+		err = tx.Scan(store.Awards, nil, func(k, v []byte) error {
+			var r awardRecord
+			if err := r.unmarshal(v); err != nil || len(k) != 8 {
+				report("award record %x: %v", k, err)
+				return nil
+			}
+			if _, ok := ids[r.User]; !ok {
+				report("award record %d of unknown uid %d", binary.BigEndian.Uint64(k), r.User)
+			}
+			logged[key{r.User, r.Ref}] += r.Points
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for k := range logged {
+			if _, ok := awarded[k]; !ok {
+				awarded[k] = 0 // reported below
+			}
+		}
+		for k, v := range awarded {
+			if logged[k] != v {
+				report("uid %d points system %d: ledger awards %s, award log %s", k.uid, k.ref, v, logged[k])
+			}
+		}
 		dailySum := map[key]Amount{}
 		err = tx.Scan(store.Daily, nil, func(k, v []byte) error {
 			uid, ref, _, ok := parseDailyKey(k)

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -182,10 +181,7 @@ func (a UsersAPI) Awards(ctx context.Context, id, system string, offset, limit i
 	err = a.e.db.View(func(tx *store.Tx) error {
 		decode := func(v []byte) (awardRecord, error) {
 			var r awardRecord
-			if err := json.Unmarshal(v, &r); err != nil {
-				return r, fmt.Errorf("gamify: corrupt award record: %w", err)
-			}
-			return r, nil
+			return r, r.unmarshal(v)
 		}
 		for i := len(recent) - 1; i >= 0 && len(out) < want; i-- {
 			r, err := decode(tx.Get(store.Awards, binary.BigEndian.AppendUint64(nil, recent[i])))

@@ -383,10 +383,10 @@ type userPoints struct {
 // older awards are found by scanning the log backwards.
 const recentAwards = 32
 
-// awardRecord is the stored form of an award-log entry.
+// awardRecord is the stored form of an award-log entry (awardlog.go).
 type awardRecord struct {
-	User uint64 `json:"u"`
-	Ref  uint32 `json:"s"`
+	User uint64
+	Ref  uint32
 	Award
 }
 
@@ -484,8 +484,8 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 		seq := t.nextSeq()
 		t.entries = append(t.entries, ledger.Entry{Seq: seq, At: t.now.UnixNano(), User: u.p.UID, Kind: ledgerAward,
 			Ref: sys.ref, Delta: aw.Points, Cause: cause, IdemKey: idem})
-		rec, _ := json.Marshal(awardRecord{User: u.p.UID, Ref: sys.ref, Award: aw})
-		t.writes = append(t.writes, write{store.Awards, binary.BigEndian.AppendUint64(nil, seq), rec})
+		rec := awardRecord{User: u.p.UID, Ref: sys.ref, Award: aw}
+		t.writes = append(t.writes, write{store.Awards, binary.BigEndian.AppendUint64(nil, seq), rec.marshal(make([]byte, 0, 40+len(aw.Trigger)+len(aw.Reason)))})
 		if i, ok := u.s.pointsOf(sys.ref); ok {
 			r := append(u.s.Points[i].Recent, seq)
 			if len(r) > recentAwards {

@@ -3,7 +3,6 @@ package gamify
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -83,8 +82,7 @@ func (t *txn) deleteUser(id string) error {
 			}
 		}
 		if err := tx.Scan(store.Awards, nil, func(k, v []byte) error {
-			var r awardRecord
-			if json.Unmarshal(v, &r) == nil && r.User == uid {
+			if u, ok := awardUser(v); ok && u == uid {
 				del(store.Awards, k)
 			}
 			return nil
@@ -124,8 +122,8 @@ func (t *txn) deleteUser(id string) error {
 			en, err := ledger.Unmarshal(wr.key, wr.val)
 			return err == nil && en.User == uid
 		case store.Awards:
-			var r awardRecord
-			return json.Unmarshal(wr.val, &r) == nil && r.User == uid
+			u, ok := awardUser(wr.val)
+			return ok && u == uid
 		case store.Daily, store.Idempotency, store.State, store.UserIDs, store.Claims:
 			return bytes.HasPrefix(wr.key, up)
 		case store.Users:
