@@ -2,6 +2,7 @@ package gamify_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -60,6 +61,8 @@ func TestStressConcurrentEverything(t *testing.T) {
 						_, _ = eng.Users().Streak(ctx, u, "walk")
 						_, _ = eng.Users().Metric(ctx, u, "steps")
 						_, _ = eng.Metrics().List(ctx, gamify.ListOptions{})
+						_, _ = eng.Users().YearInReview(ctx, u, 0)
+						_, _ = eng.Users().ListParticipants(ctx, gamify.ParticipantQuery{Sort: gamify.SortLastEvent, PageSize: 5})
 					}
 				})
 			}
@@ -74,6 +77,16 @@ func TestStressConcurrentEverything(t *testing.T) {
 					if _, err := eng.RunDue(ctx); err != nil {
 						t.Error(err)
 						return
+					}
+					if i%7 == 3 { // a hard delete drops the year and participant indexes mid-traffic
+						if err := eng.Users().Delete(ctx, fmt.Sprintf("gone%d", i)); err != nil && !errors.Is(err, gamify.ErrNotFound) {
+							t.Error(err)
+							return
+						}
+						if _, err := eng.Track(ctx, gamify.Event{Metric: "steps", User: fmt.Sprintf("gone%d", i+7), Value: 1}); err != nil {
+							t.Error(err)
+							return
+						}
 					}
 					if i%5 == 0 {
 						if err := eng.Flush(ctx); err != nil {
