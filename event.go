@@ -307,7 +307,12 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 		Seq: seq, At: at, User: u.p.UID, Kind: ledger.MetricDelta, Ref: m.ref, Delta: ev.value, IdemKey: ev.IdempotencyKey,
 	})
 	day := localDay(ev.at, t.w.userLocation(&u.p))
-	if err := t.addDay(u, m.ref, day, ev.value); err != nil {
+	if err := t.addDay(u, m.ref, day, ev.value); errors.Is(err, errChangeOverflow) {
+		if ev.Amount != 0 {
+			return gamifytype.Invalid(field+".Amount", ev.Amount, err.Error())
+		}
+		return gamifytype.Invalid(field+".Value", ev.Value, err.Error())
+	} else if err != nil {
 		return err
 	}
 	if err := t.addDay(u, eventsDayRef, day, 1); err != nil { // a count, not an amount

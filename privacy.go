@@ -52,7 +52,6 @@ func (c deleteCmd) apply(w *writer, now time.Time) (any, error) {
 		return nil, err
 	}
 	t.commit()
-	w.eng.years.reset() // rebuilt without the user when next asked for
 	return nil, nil
 }
 
@@ -69,6 +68,7 @@ func (t *txn) deleteUser(id string) error {
 	up := uidKey(uid)
 	t.newUsers--
 	t.publish = append(t.publish, w.eng.parts.forget(uid))
+	t.publish = append(t.publish, w.eng.years.reset) // rebuilt without the user when next asked for
 	for _, c := range u.s.Ach.Completions() {
 		t.achCount[c.Key]--
 	}

@@ -749,22 +749,36 @@ func (t *txn) addDaily(uid uint64, ref uint32, day int32, delta Amount) error {
 	if t.daily == nil {
 		t.daily = make(map[dayKey]Amount)
 	}
-	t.daily[k] = v + delta // bounded by the total, which was overflow-checked
+	sum, ok := v.Add(delta)
+	if !ok {
+		return errChangeOverflow
+	}
+	t.daily[k] = sum
 	return nil
 }
+
+// errChangeOverflow reports a day's or a year's change out of range (a
+// total can stay in range while its changes swing further).
+var errChangeOverflow = errors.New("would overflow the change of a day or year")
 
 // addDay adds delta to the user's change of metric ref on local day day:
 // in the state record for the latest day, in the Daily keyspace for earlier
 // ones (a late event, or the latest day being spilled when a new one starts).
 func (t *txn) addDay(u *userRec, ref uint32, day int32, delta Amount) error {
-	t.addYear(u, ref, day, int64(delta))
+	if err := t.addYear(u, ref, day, delta); err != nil {
+		return err
+	}
 	ds := u.s.Days
 	i, ok := slices.BinarySearchFunc(ds, ref, func(d dayAgg, r uint32) int { return cmp.Compare(d.Ref, r) })
 	switch {
 	case !ok:
 		u.s.Days = slices.Insert(ds, i, dayAgg{Ref: ref, Day: day, Change: delta})
 	case ds[i].Day == day:
-		ds[i].Change += delta // bounded by the total, which was overflow-checked
+		sum, ok := ds[i].Change.Add(delta)
+		if !ok {
+			return errChangeOverflow
+		}
+		ds[i].Change = sum
 	case ds[i].Day > day:
 		return t.addDaily(u.p.UID, ref, day, delta)
 	default:
@@ -836,7 +850,7 @@ func (t *txn) commit() {
 	for _, c := range t.claimsAdded {
 		w.pendingClaims[c.prefix] = append(w.pendingClaims[c.prefix], pendingClaim{seq: c.seq, gen: w.gen})
 	}
-	w.eng.years.apply(t.yearMoves)
+	b.yearMoves = append(b.yearMoves, t.yearMoves...) // applied once committed
 	if len(t.backdates) > 0 {
 		keys := slices.Clone(t.backdates)
 		e := w.eng

@@ -301,25 +301,36 @@ func (e *Engine) readUser(id string, withState bool) (*profile, *userState, erro
 	if err := e.live(); err != nil {
 		return nil, nil, err
 	}
-	var p profile
-	var s userState
+	var p *profile
+	var s *userState
 	err := e.db.View(func(tx *store.Tx) error {
-		pv := tx.Get(store.Users, []byte(id))
-		if pv == nil {
-			return fmt.Errorf("user %q: %w", id, ErrNotFound)
-		}
-		if err := json.Unmarshal(pv, &p); err != nil {
-			return fmt.Errorf("gamify: corrupt profile of %q: %w", id, err)
-		}
-		if withState {
-			if sv := tx.Get(store.State, uidKey(p.UID)); sv != nil {
-				return s.unmarshal(sv)
-			}
-		}
-		return nil
+		var err error
+		p, s, err = readUserTx(tx, id, withState)
+		return err
 	})
 	if err != nil {
 		return nil, nil, err
+	}
+	return p, s, nil
+}
+
+// readUserTx reads a profile (and, if withState, the numbers) in tx.
+func readUserTx(tx *store.Tx, id string, withState bool) (*profile, *userState, error) {
+	var p profile
+	var s userState
+	pv := tx.Get(store.Users, []byte(id))
+	if pv == nil {
+		return nil, nil, fmt.Errorf("user %q: %w", id, ErrNotFound)
+	}
+	if err := json.Unmarshal(pv, &p); err != nil {
+		return nil, nil, fmt.Errorf("gamify: corrupt profile of %q: %w", id, err)
+	}
+	if withState {
+		if sv := tx.Get(store.State, uidKey(p.UID)); sv != nil {
+			if err := s.unmarshal(sv); err != nil {
+				return nil, nil, err
+			}
+		}
 	}
 	return &p, &s, nil
 }

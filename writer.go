@@ -77,16 +77,17 @@ type write struct {
 }
 
 type batch struct {
-	gen      uint64
-	started  time.Time // wall time of the first command, for MaxFlushDelay
-	size     int
-	buffered int // commands whose callers were answered before the commit
-	writes   []write
-	waiters  []*request
-	replies  []response
-	publish  []func() // in-memory changes to make visible after commit
-	notes    []Notification
-	hasFlush bool
+	gen       uint64
+	started   time.Time // wall time of the first command, for MaxFlushDelay
+	size      int
+	buffered  int // commands whose callers were answered before the commit
+	writes    []write
+	waiters   []*request
+	replies   []response
+	publish   []func()   // in-memory changes to make visible after commit
+	yearMoves []yearMove // changes for the year-in-review distributions, after commit
+	notes     []Notification
+	hasFlush  bool
 }
 
 func (b *batch) empty() bool { return b.size == 0 && len(b.waiters) == 0 }
@@ -253,6 +254,7 @@ func (e *Engine) commitLoop() {
 			for _, f := range b.publish {
 				f()
 			}
+			e.years.apply(b.yearMoves)
 			e.notify.publish(b.notes)
 			for i, r := range b.waiters {
 				r.done <- b.replies[i]

@@ -76,16 +76,22 @@ func (s *userState) year(kind yearKind, ref uint32, year int32) (int64, bool) {
 	return s.Years[i].Value, true
 }
 
-// addYear adds delta to a yearly change and tells the year distributions.
-func (t *txn) addYear(u *userRec, ref uint32, day int32, delta int64) {
+// addYear adds delta to a yearly change; the distributions follow once the
+// batch commits.
+func (t *txn) addYear(u *userRec, ref uint32, day int32, delta Amount) error {
 	s := &u.s
 	year := yearOfDay(day)
 	i, ok := s.yearAt(yearChange, ref, year)
 	if !ok {
 		s.Years = slices.Insert(s.Years, i, yearAgg{Kind: yearChange, Ref: ref, Year: year})
 	}
-	s.Years[i].Value += delta // bounded like the total it is part of
-	t.yearMoves = append(t.yearMoves, yearMove{uid: u.p.UID, ref: ref, year: year, value: s.Years[i].Value})
+	sum, ok := Amount(s.Years[i].Value).Add(delta)
+	if !ok {
+		return errChangeOverflow
+	}
+	s.Years[i].Value = int64(sum)
+	t.yearMoves = append(t.yearMoves, yearMove{uid: u.p.UID, ref: ref, year: year, value: int64(sum)})
+	return nil
 }
 
 // bestYear keeps the better of a yearly number and v: the larger for
@@ -274,19 +280,23 @@ func (y *yearDists) percentile(year int32, ref uint32, value int64) (float64, in
 	return 100 * float64(below) / float64(active), active, true
 }
 
-// buildYear builds the distribution of one year, through the writer so that
-// no change is missed: every stored user state plus the writer's working
-// copies of users changed in batches not yet committed.
-type buildYearCmd int32
-
-func (c buildYearCmd) apply(w *writer, now time.Time) (any, error) {
-	year := int32(c)
-	y := &w.eng.years
+// buildYear builds the distribution of one year holding the writer, so that
+// no change is missed: the store once the batch in flight has landed, plus
+// the writer's working copies of the users of the open batch. It writes
+// nothing, so it is not a command (a command would cost a commit).
+func (e *Engine) buildYear(year int32) error {
+	y := &e.years
 	y.mu.RLock()
 	built := y.years[year] != nil
 	y.mu.RUnlock()
 	if built {
-		return nil, nil
+		return nil
+	}
+	w := e.w
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for w.inFlight {
+		w.sealable.Wait()
 	}
 	d := newYearDist()
 	add := func(uid uint64, s *userState) {
@@ -301,8 +311,10 @@ func (c buildYearCmd) apply(w *writer, now time.Time) (any, error) {
 		}
 	}
 	working := map[uint64]*userState{}
-	for _, u := range w.users {
-		working[u.p.UID] = &u.s
+	for id := range w.dirtyUsers {
+		if u, ok := w.users[id]; ok {
+			working[u.p.UID] = &u.s
+		}
 	}
 	err := w.db.View(func(tx *store.Tx) error {
 		return tx.Scan(store.State, nil, func(k, v []byte) error {
@@ -319,7 +331,7 @@ func (c buildYearCmd) apply(w *writer, now time.Time) (any, error) {
 		})
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for uid, s := range working {
 		add(uid, s)
@@ -330,7 +342,7 @@ func (c buildYearCmd) apply(w *writer, now time.Time) (any, error) {
 	}
 	y.years[year] = d
 	y.mu.Unlock()
-	return nil, nil
+	return nil
 }
 
 // YearReview is a user's year in review, in the user's time zone.
@@ -395,42 +407,52 @@ type YearRank struct {
 // YearInReview returns a user's year in review. year 0 means the current
 // year in the user's time zone; a year in the future or before the user's
 // first activity (or creation) is a ValidationError. The first review of a
-// year builds that year's distributions with one pass over all users (a
-// writer command); later ones read the user's record and one Daily prefix.
+// year builds that year's distributions with one pass over all users
+// (holding the writer); later ones read the user's record and one Daily
+// prefix.
 func (a UsersAPI) YearInReview(ctx context.Context, id string, year int) (YearReview, error) {
 	e := a.e
-	p, s, err := e.readUser(id, true)
+	if err := e.live(); err != nil {
+		return YearReview{}, err
+	}
+	// The user's record and day counts from one snapshot: a commit in
+	// between could move a day from one to the other.
+	var p *profile
+	var s *userState
+	var counts map[int32]int64
+	err := e.db.View(func(tx *store.Tx) error {
+		var err error
+		if p, s, err = readUserTx(tx, id, true); err != nil {
+			return err
+		}
+		if year == 0 {
+			year = e.now().In(e.location(p)).Year()
+		}
+		counts, err = eventDays(tx, p.UID, s, int32(year))
+		return err
+	})
 	if err != nil {
 		return YearReview{}, err
 	}
 	loc := e.location(p)
-	now := e.now().In(loc)
-	if year == 0 {
-		year = now.Year()
-	}
-	first := p.Created
-	if s.FirstEvent != 0 {
-		first = minTime(first, time.Unix(0, s.FirstEvent))
+	// The first year is the earliest of the yearly numbers (kept in the
+	// zone of each event) and of the creation.
+	first := p.Created.In(loc).Year()
+	for _, a := range s.Years {
+		first = min(first, int(a.Year))
 	}
 	switch {
-	case year > now.Year():
+	case year > e.now().In(loc).Year():
 		return YearReview{}, gamifytype.Invalid("Year", year, "is in the future")
-	case year < first.In(loc).Year():
-		return YearReview{}, gamifytype.Invalid("Year", year, fmt.Sprintf("is before the user's first activity in %d", first.In(loc).Year()))
+	case year < first:
+		return YearReview{}, gamifytype.Invalid("Year", year, fmt.Sprintf("is before the user's first activity in %d", first))
 	}
 	y := int32(year)
-	e.years.mu.RLock()
-	built := e.years.years[y] != nil
-	e.years.mu.RUnlock()
-	if !built {
-		if _, err := e.do(ctx, buildYearCmd(y), e.now(), false); err != nil {
-			return YearReview{}, fmt.Errorf("year in review: %w", err)
-		}
+	if err := e.buildYear(y); err != nil {
+		return YearReview{}, fmt.Errorf("year in review: %w", err)
 	}
 	r := YearReview{User: p.ID, Year: year}
-	if err := e.reviewActivity(&r, p, s); err != nil {
-		return YearReview{}, err
-	}
+	r.activity(counts)
 	cat := e.cat.Load()
 	var total func(ref uint32) (Amount, bool)
 	for _, a := range s.Years {
@@ -514,37 +536,40 @@ func (e *Engine) yearTotal(s *userState, a yearAgg, key string, total func(uint3
 	return t
 }
 
-// reviewActivity fills the activity figures from the per-day event counts.
-func (e *Engine) reviewActivity(r *YearReview, p *profile, s *userState) error {
-	from := dayOf(Date{Year: r.Year, Month: time.January, Day: 1})
-	to := dayOf(Date{Year: r.Year + 1, Month: time.January, Day: 1})
+// eventDays returns a user's events per local day of year, from the state
+// record's latest day and the Daily keyspace.
+func eventDays(tx *store.Tx, uid uint64, s *userState, year int32) (map[int32]int64, error) {
+	from := dayOf(Date{Year: int(year), Month: time.January, Day: 1})
+	to := dayOf(Date{Year: int(year) + 1, Month: time.January, Day: 1})
 	counts := map[int32]int64{}
 	for _, d := range s.Days {
 		if d.Ref == eventsDayRef && d.Day >= from && d.Day < to {
 			counts[d.Day] += int64(d.Change)
 		}
 	}
-	err := e.db.View(func(tx *store.Tx) error {
-		prefix := binary.BigEndian.AppendUint32(uidKey(p.UID), eventsDayRef)
-		return tx.Scan(store.Daily, prefix, func(k, v []byte) error {
-			_, _, day, _ := parseDailyKey(k)
-			if day < from {
-				return nil
-			}
-			if day >= to {
-				return store.ErrStop
-			}
-			x, n := binary.Varint(v)
-			if n <= 0 {
-				return errors.New("gamify: corrupt day aggregate")
-			}
-			counts[day] += x
+	prefix := binary.BigEndian.AppendUint32(uidKey(uid), eventsDayRef)
+	err := tx.Scan(store.Daily, prefix, func(k, v []byte) error {
+		_, _, day, _ := parseDailyKey(k)
+		if day < from {
 			return nil
-		})
+		}
+		if day >= to {
+			return store.ErrStop
+		}
+		x, n := binary.Varint(v)
+		if n <= 0 {
+			return errors.New("gamify: corrupt day aggregate")
+		}
+		counts[day] += x
+		return nil
 	})
-	if err != nil {
-		return err
-	}
+	return counts, err
+}
+
+// activity fills the activity figures from the per-day event counts.
+func (r *YearReview) activity(counts map[int32]int64) {
+	from := dayOf(Date{Year: r.Year, Month: time.January, Day: 1})
+	to := dayOf(Date{Year: r.Year + 1, Month: time.January, Day: 1})
 	weekOf := AggregateWeekly.periodStart
 	monthOf := AggregateMonthly.periodStart
 	weeks, months := map[int32]int64{}, map[int32]int64{}
@@ -564,7 +589,6 @@ func (e *Engine) reviewActivity(r *YearReview, p *profile, s *userState) error {
 	for w := weekOf(from); w < to; w += 7 {
 		r.Weekly = append(r.Weekly, ActivePeriod{Start: dateOf(w), Events: int(weeks[w])})
 	}
-	return nil
 }
 
 // mostActive returns the period with the most events, the earliest of equals.
