@@ -542,7 +542,7 @@ func checkModelYear(t *testing.T, eng *testEngine, m *model, id string, year int
 		}
 		yt := gamify.YearTotal{Key: key, Total: gamify.Amount(end), Change: gamify.Amount(c)}
 		if start := end - c; start != 0 {
-			pc := float64(c) / float64(start) * 100
+			pc := float64(c) / math.Abs(float64(start)) * 100 // relative to the magnitude of the start
 			yt.PercentChange = &pc
 		}
 		yt.Percentile, yt.ActiveUsers = percentile(func(o *modelUser) int64 { return changes(o)[year] })

@@ -403,6 +403,12 @@ func (t *txn) trackStreaks(u *userRec, m *Metric, ev *validEvent, res *EventResu
 		// Periods back to the event's (an upper bound in days), for the
 		// yearly runs: a late event can fill and join past periods.
 		lookback := int(localDay(t.now, loc)-localDay(ev.at, loc)) + 2
+		switch s.Frequency {
+		case Weekly:
+			lookback = lookback/7 + 2
+		case Monthly:
+			lookback = lookback/28 + 2
+		}
 		if err := t.setStreak(u, s, st, &fx, loc, lookback); err != nil {
 			return err
 		}

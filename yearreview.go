@@ -387,8 +387,9 @@ type YearTotal struct {
 	Key    string
 	Total  Amount // at the end of the year (now, for the current year)
 	Change Amount // during the year
-	// PercentChange is Change relative to the total at the start of the
-	// year, in percent; nil when that total was zero.
+	// PercentChange is Change relative to the magnitude of the total at the
+	// start of the year, in percent (from -10 to -5 is +50); nil when that
+	// total was zero.
 	PercentChange *float64
 	// Percentile is the share, in percent, of the users active in the year
 	// whose change was strictly lower: ties share a percentile, and active
@@ -529,7 +530,7 @@ func (e *Engine) yearTotal(s *userState, a yearAgg, key string, total func(uint3
 	}
 	t := YearTotal{Key: key, Total: end, Change: Amount(a.Value)}
 	if start := end - Amount(a.Value); start != 0 {
-		pc := float64(a.Value) / float64(start) * 100
+		pc := float64(a.Value) / math.Abs(float64(start)) * 100 // from -10 to -5 is +50 %
 		t.PercentChange = &pc
 	}
 	t.Percentile, t.ActiveUsers, _ = e.years.percentile(a.Year, a.Ref, a.Value)
