@@ -91,6 +91,9 @@ func Open(path string, opts Options) (*DB, error) {
 	if err := checkFile(path); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	if err := verifyPages(path, opts.LockTimeout); err != nil && os.Getenv("NOVERIFY") == "" {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	b, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:        opts.LockTimeout,
 		NoSync:         opts.NoSync,
