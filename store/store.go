@@ -12,11 +12,23 @@ import (
 )
 
 // SchemaVersion is the on-disk layout this build writes. Open refuses a file
-// written by a newer layout and migrates older ones (none exist yet).
-const SchemaVersion = 1
+// written by a newer layout, and an older one it has no migration for.
+//
+// Versions: 1, the first development layout; 2 (2026-11-23), user state
+// records with yearly numbers and binary award-log records. Version 1 files
+// were only ever written by unreleased builds, so there is no migration.
+const SchemaVersion = 2
 
-// ErrNewerSchema is returned by Open for a file written by a newer gamify.
-var ErrNewerSchema = errors.New("store: database schema is newer than this build supports")
+// oldestSchema is the oldest layout Open reads (or migrates).
+const oldestSchema = 2
+
+var (
+	// ErrNewerSchema is returned by Open for a file written by a newer gamify.
+	ErrNewerSchema = errors.New("store: database schema is newer than this build supports")
+	// ErrOldSchema is returned by Open for a file of a layout this build
+	// neither reads nor migrates.
+	ErrOldSchema = errors.New("store: database schema is older than this build can migrate")
+)
 
 // Keyspace names an ordered map of byte keys to byte values.
 type Keyspace string
@@ -126,8 +138,11 @@ func (db *DB) init() error {
 		if len(v) != 4 {
 			return fmt.Errorf("store: corrupt schema version record (%d bytes)", len(v))
 		}
-		if got := binary.BigEndian.Uint32(v); got > SchemaVersion {
+		switch got := binary.BigEndian.Uint32(v); {
+		case got > SchemaVersion:
 			return fmt.Errorf("%w: file has version %d, this build %d", ErrNewerSchema, got, SchemaVersion)
+		case got < oldestSchema:
+			return fmt.Errorf("%w: file has version %d (a development layout), this build reads %d–%d", ErrOldSchema, got, oldestSchema, SchemaVersion)
 		}
 		return nil
 	})

@@ -31,6 +31,16 @@ func TestSchemaVersion(t *testing.T) {
 	require.NoError(t, b.Close())
 	_, err = Open(path, Options{LockTimeout: 100e6})
 	require.ErrorIs(t, err, ErrNewerSchema)
+
+	// A file of a development layout without a migration is refused too.
+	b, err = bolt.Open(path, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, b.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(Meta)).Put(schemaKey, binary.BigEndian.AppendUint32(nil, 1))
+	}))
+	require.NoError(t, b.Close())
+	_, err = Open(path, Options{LockTimeout: 100e6})
+	require.ErrorIs(t, err, ErrOldSchema)
 }
 
 func TestLockTimeoutIsRequired(t *testing.T) {
