@@ -103,7 +103,7 @@ func Open(path string, opts Options) (*DB, error) {
 	if err := checkFile(path); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	if err := verifyPages(path, opts.LockTimeout); err != nil && os.Getenv("NOVERIFY") == "" {
+	if err := verifyPages(path, opts.LockTimeout); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	b, err := bolt.Open(path, 0o600, &bolt.Options{
