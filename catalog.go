@@ -142,6 +142,16 @@ func loadCatalog(tx *store.Tx, defaultTZ *time.Location) (*catalog, error) {
 		}
 		return nil
 	})
+	// Refs are dense counters; a huge one is damage, and the loops over
+	// 1..last below (and in the writer) would run for ever.
+	for _, last := range []uint32{c.lastMetricRef, c.lastStreakRef, c.lastBoardRef, c.lastRewardRef, c.points.lastSystemRef} {
+		if err == nil && last > maxDefinitionRef {
+			err = fmt.Errorf("gamify: corrupt definitions: a ref of %d is beyond %d", last, maxDefinitionRef)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
 	c.indexStreaks()
 	c.indexBoards()
 	if err == nil {
@@ -150,6 +160,10 @@ func loadCatalog(tx *store.Tx, defaultTZ *time.Location) (*catalog, error) {
 	c.points.index()
 	return c, err
 }
+
+// maxDefinitionRef bounds the refs of a kind of definition (they count up
+// from 1, one per definition ever created).
+const maxDefinitionRef = 1 << 24
 
 // Status is the lifecycle state of a definition.
 type Status string
