@@ -199,11 +199,8 @@ func (e *Engine) buildParticipants() error {
 		return nil
 	}
 	w := e.w
-	w.mu.Lock()
+	w.lockLanded()
 	defer w.mu.Unlock()
-	for w.inFlight { // let the batch in flight land in the store first
-		w.sealable.Wait()
-	}
 	pt.mu.Lock()
 	defer pt.mu.Unlock()
 	if pt.ready {

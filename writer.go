@@ -159,6 +159,17 @@ func (w *writer) handle(r *request) (any, error) {
 	return val, nil
 }
 
+// lockLanded takes the writer's lock once no batch is in flight: the store
+// then holds everything but the open batch, whose users are in w.users. For
+// in-memory views built from the store (they are then kept current after
+// each commit).
+func (w *writer) lockLanded() {
+	w.mu.Lock()
+	for w.inFlight {
+		w.sealable.Wait()
+	}
+}
+
 // maybeSeal hands the open batch to the committer if it is idle and the
 // batch should not wait; otherwise it makes sure a timer will. w.mu is held.
 func (w *writer) maybeSeal() {

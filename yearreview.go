@@ -293,10 +293,13 @@ func (e *Engine) buildYear(year int32) error {
 		return nil
 	}
 	w := e.w
-	w.mu.Lock()
+	w.lockLanded()
 	defer w.mu.Unlock()
-	for w.inFlight {
-		w.sealable.Wait()
+	y.mu.RLock()
+	built = y.years[year] != nil // by a concurrent review meanwhile
+	y.mu.RUnlock()
+	if built {
+		return nil
 	}
 	d := newYearDist()
 	add := func(uid uint64, s *userState) {
