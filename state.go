@@ -41,6 +41,7 @@ type writer struct {
 	lostErr    error  // a failed commit of buffered events, for the next Flush
 
 	users       map[string]*userRec   // working user state by user id
+	spares      []*userRec            // records replaced by commits, for cloneInto
 	dirtyUsers  map[string]struct{}   // touched since the last seal
 	days        map[dayKey]pendingVal // day aggregates: uncommitted, or cached clean copies
 	pendingIdem map[string]pendingVal // idempotency records by idemKey
@@ -94,6 +95,43 @@ func (u *userRec) clone() *userRec {
 		c.s.Points[i].Recent = slices.Clone(c.s.Points[i].Recent)
 	}
 	return &c
+}
+
+// cloneInto is clone reusing the slices of c, a record no longer referenced
+// (the version a commit replaced): one command per event would otherwise
+// allocate every section of the record again. c may be nil.
+func (u *userRec) cloneInto(c *userRec) *userRec {
+	if c == nil {
+		return u.clone()
+	}
+	cs := c.s
+	*c = *u
+	c.p.Attributes = cloneMap(u.p.Attributes)
+	c.p.DeviceTokens = slices.Clone(u.p.DeviceTokens)
+	c.s.Metrics = append(cs.Metrics[:0], u.s.Metrics...)
+	c.s.Streaks = append(cs.Streaks[:0], u.s.Streaks...) // streak.State values are never modified in place
+	c.s.Boards = append(cs.Boards[:0], u.s.Boards...)
+	c.s.Ranks = append(cs.Ranks[:0], u.s.Ranks...)
+	c.s.Days = append(cs.Days[:0], u.s.Days...)
+	c.s.Years = append(cs.Years[:0], u.s.Years...)
+	c.s.Points = append(cs.Points[:0], u.s.Points...) // points.State values are never modified in place
+	for i := range c.s.Points {
+		c.s.Points[i].Recent = slices.Clone(c.s.Points[i].Recent)
+	}
+	return c
+}
+
+// Spare records for cloneInto, bounded.
+const maxSpareUsers = 64
+
+func (w *writer) takeSpare() *userRec {
+	n := len(w.spares)
+	if n == 0 {
+		return nil
+	}
+	u := w.spares[n-1]
+	w.spares = w.spares[:n-1]
+	return u
 }
 
 func cloneMap[M ~map[K]V, K comparable, V any](m M) M {
@@ -703,7 +741,7 @@ func (t *txn) user(id string, create bool) (*userRec, error) {
 	var u *userRec
 	switch {
 	case base != nil:
-		u = base.clone()
+		u = base.cloneInto(t.w.takeSpare())
 	case !create:
 		return nil, nil
 	default:
@@ -808,6 +846,9 @@ func (t *txn) commit() {
 	w, b := t.w, &t.w.open
 	for id, u := range t.users {
 		u.gen = w.gen
+		if old := w.users[id]; old != nil && old != u && len(w.spares) < maxSpareUsers {
+			w.spares = append(w.spares, old) // replaced: nothing else refers to it
+		}
 		w.users[id] = u
 		w.dirtyUsers[id] = struct{}{}
 	}
