@@ -67,15 +67,6 @@ func (s *userState) yearAt(kind yearKind, ref uint32, year int32) (int, bool) {
 	return slices.BinarySearchFunc(s.Years, yearAgg{Kind: kind, Ref: ref, Year: year}, compareYearAgg)
 }
 
-// year returns the value of (kind, ref, year), 0 if none.
-func (s *userState) year(kind yearKind, ref uint32, year int32) (int64, bool) {
-	i, ok := s.yearAt(kind, ref, year)
-	if !ok {
-		return 0, false
-	}
-	return s.Years[i].Value, true
-}
-
 // addYear adds delta to a yearly change; the distributions follow once the
 // batch commits.
 func (t *txn) addYear(u *userRec, ref uint32, day int32, delta Amount) error {
@@ -618,11 +609,4 @@ func goWeekday(w Weekday) time.Weekday {
 		return time.Sunday
 	}
 	return time.Weekday(w)
-}
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
 }
