@@ -85,7 +85,7 @@ func TestPreferences(t *testing.T) {
 
 	p, err = eng.Users().SetPreferences(ctx, "ana", gamify.Preferences{
 		Notifications: map[gamify.NotificationType][]gamify.Channel{gamify.NotifyRecap: {}},
-		Streak:        gamify.StreakPreferences{Enabled: true, Thresholds: map[string]float64{"steps": 5000}},
+		Streak:        gamify.StreakPreferences{Enabled: true, Thresholds: map[string]gamify.Amount{"steps": gamify.AmountFromInt(5000)}},
 	})
 	require.NoError(t, err)
 	require.Empty(t, p.Notifications[gamify.NotifyRecap])
@@ -97,7 +97,7 @@ func TestPreferences(t *testing.T) {
 
 	_, err = eng.Users().SetPreferences(ctx, "ana", gamify.Preferences{
 		Notifications: map[gamify.NotificationType][]gamify.Channel{"sms_blast": {"pigeon"}},
-		Streak:        gamify.StreakPreferences{Thresholds: map[string]float64{"nope": 1}},
+		Streak:        gamify.StreakPreferences{Thresholds: map[string]gamify.Amount{"nope": gamify.AmountFromInt(1)}},
 	})
 	for _, f := range []string{"Preferences.Notifications", "Preferences.Notifications[sms_blast]", "Preferences.Streak.Thresholds[nope]"} {
 		require.ErrorContains(t, err, f)

@@ -21,10 +21,10 @@ func (r *awardRecord) marshal(b []byte) []byte {
 	b = appendString(b, r.Trigger)
 	b = append(b, byte(r.Kind), byte(r.Rounding))
 	b = appendString(b, r.Reason)
-	b = binary.AppendVarint(b, int64(r.Base))
+	b = binary.AppendVarint(b, r.Base.Micros())
 	b = binary.AppendVarint(b, r.Multiple)
-	b = binary.AppendVarint(b, int64(r.Points))
-	b = binary.AppendVarint(b, int64(r.Total))
+	b = binary.AppendVarint(b, r.Points.Micros())
+	b = binary.AppendVarint(b, r.Total.Micros())
 	var flags byte
 	if r.Capped {
 		flags |= 1
@@ -34,7 +34,7 @@ func (r *awardRecord) marshal(b []byte) []byte {
 	for _, x := range r.Boosts {
 		b = appendString(b, x.Key)
 		b = appendString(b, x.Level)
-		b = binary.AppendVarint(b, int64(x.Multiplier))
+		b = binary.AppendVarint(b, x.Multiplier.Micros())
 	}
 	return b
 }
@@ -53,10 +53,10 @@ func (r *awardRecord) unmarshal(v []byte) error {
 	r.Kind, r.Rounding = points.Kind(d.b[0]), points.Rounding(d.b[1])
 	d.b = d.b[2:]
 	r.Reason = d.str()
-	r.Base = Amount(d.varint())
+	r.Base = AmountFromMicros(d.varint())
 	r.Multiple = d.varint()
-	r.Points = Amount(d.varint())
-	r.Total = Amount(d.varint())
+	r.Points = AmountFromMicros(d.varint())
+	r.Total = AmountFromMicros(d.varint())
 	if d.err || len(d.b) < 1 || d.b[0] > 1 {
 		return errCorruptAward
 	}
@@ -68,7 +68,7 @@ func (r *awardRecord) unmarshal(v []byte) error {
 	}
 	r.Boosts = nil
 	for range n {
-		r.Boosts = append(r.Boosts, points.AppliedBoost{Key: d.str(), Level: d.str(), Multiplier: Amount(d.varint())})
+		r.Boosts = append(r.Boosts, points.AppliedBoost{Key: d.str(), Level: d.str(), Multiplier: AmountFromMicros(d.varint())})
 	}
 	if d.err || len(d.b) != 0 {
 		return errCorruptAward

@@ -104,7 +104,7 @@ func (a LeaderboardsAPI) Rankings(ctx context.Context, key string, q BoardQuery)
 				page.Participants = x.Len()
 				if b.MaxParticipants > 0 && x.Len() >= b.MaxParticipants {
 					w, _ := x.Worst()
-					page.Threshold = Amount(w.Score)
+					page.Threshold = AmountFromMicros(w.Score)
 				}
 			}
 		}
@@ -137,7 +137,7 @@ func (e *Engine) rows(ss []leaderboard.Standing) ([]BoardRow, error) {
 	err := e.db.View(func(tx *store.Tx) error {
 		for _, s := range ss {
 			id := tx.Get(store.UserIDs, uidKey(uint64(s.User)))
-			out = append(out, BoardRow{Rank: s.Rank, User: string(id), Score: Amount(s.Score), Subscore: Amount(s.Sub)})
+			out = append(out, BoardRow{Rank: s.Rank, User: string(id), Score: AmountFromMicros(s.Score), Subscore: AmountFromMicros(s.Sub)})
 		}
 		return nil
 	})
@@ -184,7 +184,7 @@ func (e *Engine) frozenPage(b *Leaderboard, start time.Time, q BoardQuery, limit
 			d := decoder{b: v}
 			uid, score, sub, rank := d.uvarint(), d.varint(), d.varint(), d.uvarint()
 			id := tx.Get(store.UserIDs, uidKey(uid))
-			page.Rows = append(page.Rows, BoardRow{Rank: int(rank), User: string(id), Score: Amount(score), Subscore: Amount(sub)})
+			page.Rows = append(page.Rows, BoardRow{Rank: int(rank), User: string(id), Score: AmountFromMicros(score), Subscore: AmountFromMicros(sub)})
 			return nil
 		})
 	})
@@ -247,7 +247,7 @@ func (a LeaderboardsAPI) UserRank(ctx context.Context, key, user string) (UserRa
 	if !ok {
 		return UserRank{}, fmt.Errorf("user %q is not on leaderboard %s: %w", user, key, ErrNotFound)
 	}
-	r := UserRank{Board: key, Group: group, Score: Amount(en.Score), Subscore: Amount(en.Sub), Participants: x.Len()}
+	r := UserRank{Board: key, Group: group, Score: AmountFromMicros(en.Score), Subscore: AmountFromMicros(en.Sub), Participants: x.Len()}
 	r.Rank, _ = x.Rank(uid, b.Ties)
 	r.Position, _ = x.Position(uid)
 	r.Percentile, _ = x.Percentile(uid)

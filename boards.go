@@ -24,9 +24,10 @@ import (
 // result can carry the rank; readers take the board's read lock. Readers may
 // therefore see a score whose batch is still being committed (a few
 // milliseconds at most); if that commit fails, the writer rebuilds every
-// index from the store before anything else runs. This departs from
-// DESIGN.md's "readers observe only committed state" for leaderboards only:
-// keeping a second, committed copy of every index would double their memory.
+// index from the store before anything else runs. Leaderboards are the one
+// exception to "readers observe only committed state" (docs/design.md, the
+// read path): a second, committed copy of every index would double their
+// memory.
 
 type boardRuntime struct {
 	mu         sync.RWMutex        // guards runs and finishedTo
@@ -172,7 +173,7 @@ func (t *txn) scoreBoard(u *userRec, b *Leaderboard, at time.Time, reached uint6
 	default:
 		worst, _ := x.Worst()
 		if !better(b.Order, score, sub, worst.Score, worst.Sub) {
-			change.Threshold = Amount(worst.Score)
+			change.Threshold = AmountFromMicros(worst.Score)
 			*res = append(*res, change) // the score counts but does not enter the board
 			return nil
 		}
@@ -189,7 +190,7 @@ func (t *txn) scoreBoard(u *userRec, b *Leaderboard, at time.Time, reached uint6
 	u.s.recordRank(b.ref, localDay(t.now, t.w.userLocation(&u.p)), change.Rank)
 	if b.MaxParticipants > 0 && x.Len() >= b.MaxParticipants {
 		w, _ := x.Worst()
-		change.Threshold = Amount(w.Score)
+		change.Threshold = AmountFromMicros(w.Score)
 	}
 	*res = append(*res, change)
 	return nil
@@ -238,7 +239,7 @@ func (t *txn) evicted(uid uint64, ref uint32, run int64) error {
 // trackBoards updates the metric boards of an event.
 func (t *txn) trackBoards(u *userRec, m *Metric, ev *validEvent, seq uint64, res *EventResult) error {
 	for _, b := range t.w.cat.metricBoards[m.Key] {
-		v := int64(ev.value)
+		v := ev.value.Micros()
 		if err := t.scoreBoard(u, b, ev.at, seq, func(old userBoard) (int64, int64) { return old.Score + v, 0 }, &res.Leaderboards); err != nil {
 			return err
 		}
@@ -250,7 +251,7 @@ func (t *txn) trackBoards(u *userRec, m *Metric, ev *validEvent, seq uint64, res
 func (t *txn) streakBoardsChanged(u *userRec, s *Streak, length int) error {
 	var ignored []LeaderboardChange
 	for _, b := range t.w.cat.streakBoards[s.Key] {
-		if err := t.scoreBoard(u, b, t.now, t.nextSeq(), func(userBoard) (int64, int64) { return int64(AmountFromInt(int64(length))), 0 }, &ignored); err != nil {
+		if err := t.scoreBoard(u, b, t.now, t.nextSeq(), func(userBoard) (int64, int64) { return AmountFromInt(int64(length)).Micros(), 0 }, &ignored); err != nil {
 			return err
 		}
 	}
@@ -259,16 +260,19 @@ func (t *txn) streakBoardsChanged(u *userRec, s *Streak, length int) error {
 
 // Submit records a score on a score board with the board's operator and
 // returns the user's standing. The user is created on first sight.
-func (a LeaderboardsAPI) Submit(ctx context.Context, key, user string, score, subscore float64) (LeaderboardChange, error) {
+func (a LeaderboardsAPI) Submit(ctx context.Context, key, user string, score, subscore Amount) (LeaderboardChange, error) {
 	if err := a.e.live(); err != nil {
 		return LeaderboardChange{}, err
 	}
 	var errs []error
 	errs = append(errs, validateUserID("Submit.User", user))
-	sc, err := gamifytype.ParseAmount("Submit.Score", score)
-	errs = append(errs, err)
-	sub, err := gamifytype.ParseAmount("Submit.Subscore", subscore)
-	errs = append(errs, err)
+	sc, sub := score, subscore
+	if sc == gamifytype.MinAmount {
+		errs = append(errs, gamifytype.Invalid("Submit.Score", sc, "is out of range"))
+	}
+	if sub == gamifytype.MinAmount {
+		errs = append(errs, gamifytype.Invalid("Submit.Subscore", sub, "is out of range"))
+	}
 	b, ok := a.e.cat.Load().boards[key]
 	if !ok || b.archived || b.RankBy != RankByScore {
 		errs = append(errs, gamifytype.Invalid("Submit.Board", key, "is not a score board"))
@@ -289,7 +293,7 @@ func (a LeaderboardsAPI) Submit(ctx context.Context, key, user string, score, su
 		if err != nil {
 			return nil, err
 		}
-		s, ss := int64(sc), int64(sub)
+		s, ss := sc.Micros(), sub.Micros()
 		var overflow bool
 		var changes []LeaderboardChange
 		err = t.scoreBoard(u, b, t.now, t.nextSeq(), func(old userBoard) (int64, int64) {
@@ -300,13 +304,13 @@ func (a LeaderboardsAPI) Submit(ctx context.Context, key, user string, score, su
 				}
 				return s, ss
 			case b.Operator == OpIncr:
-				n, ok := Amount(old.Score).Add(Amount(s))
+				n, ok := AmountFromMicros(old.Score).AddChecked(AmountFromMicros(s))
 				overflow = !ok
-				return int64(n), ss
+				return n.Micros(), ss
 			case b.Operator == OpDecr:
-				n, ok := Amount(old.Score).Add(Amount(-s))
+				n, ok := AmountFromMicros(old.Score).AddChecked(AmountFromMicros(-s))
 				overflow = !ok
-				return int64(n), ss
+				return n.Micros(), ss
 			case better(b.Order, s, ss, old.Score, old.Sub):
 				return s, ss
 			}

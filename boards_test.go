@@ -133,7 +133,7 @@ func TestBoardRunRolloverAtLocalMidnightAcrossDST(t *testing.T) {
 	p, err := eng.Leaderboards().Rankings(ctx, "board", gamify.BoardQuery{At: time.Date(2026, 3, 7, 12, 0, 0, 0, ny)})
 	require.NoError(t, err)
 	require.True(t, p.Finished)
-	require.Equal(t, []gamify.BoardRow{{Rank: 1, User: "bob", Score: 7 * gamify.AmountScale}, {Rank: 2, User: "ana", Score: 5 * gamify.AmountScale}}, p.Rows)
+	require.Equal(t, []gamify.BoardRow{{Rank: 1, User: "bob", Score: gamify.AmountFromInt(7)}, {Rank: 2, User: "ana", Score: gamify.AmountFromInt(5)}}, p.Rows)
 	// A late event for Saturday no longer counts.
 	r, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 100, Time: time.Date(2026, 3, 7, 22, 0, 0, 0, ny)})
 	require.NoError(t, err)
@@ -154,7 +154,7 @@ func TestBoardMaxParticipantsEvictsTheLowest(t *testing.T) {
 	eng := boardEngine(t, nil, gamify.Leaderboard{MaxParticipants: 2})
 	xp(t, eng, "a", 10)
 	r := xp(t, eng, "b", 20)
-	require.Equal(t, gamify.Amount(10*gamify.AmountScale), r.Leaderboards[0].Threshold, "full: the entry threshold is the lowest score")
+	require.Equal(t, gamify.AmountFromInt(int64(10)), r.Leaderboards[0].Threshold, "full: the entry threshold is the lowest score")
 	r = xp(t, eng, "c", 10) // ties the lowest: does not beat it
 	require.Equal(t, 0, r.Leaderboards[0].Rank)
 	require.Equal(t, []string{"1:b:20", "2:a:10"}, standings(t, eng, gamify.BoardQuery{}))
@@ -189,7 +189,7 @@ func TestBoardBreakdownGroupsAreIsolated(t *testing.T) {
 	require.Equal(t, []string{"1:de1:1"}, standings(t, eng, gamify.BoardQuery{Group: "country=DE"}))
 	ur, err := eng.Leaderboards().UserRank(ctx, "board", "de1")
 	require.NoError(t, err)
-	require.Equal(t, gamify.UserRank{Board: "board", Group: "country=DE", Rank: 1, Score: gamify.AmountScale, Participants: 1}, ur)
+	require.Equal(t, gamify.UserRank{Board: "board", Group: "country=DE", Rank: 1, Score: gamify.AmountFromInt(1), Participants: 1}, ur)
 }
 
 func TestBoardAroundAndRelativeOffset(t *testing.T) {
@@ -241,7 +241,7 @@ func TestScoreBoardOperators(t *testing.T) {
 		t.Run(string(c.op)+"/"+c.order.String(), func(t *testing.T) {
 			eng := boardEngine(t, nil, gamify.Leaderboard{RankBy: gamify.RankByScore, Operator: c.op, Order: c.order})
 			for _, s := range c.subs {
-				_, err := eng.Leaderboards().Submit(ctx, "board", "ana", s[0], s[1])
+				_, err := eng.Leaderboards().Submit(ctx, "board", "ana", floatAmount(s[0]), floatAmount(s[1]))
 				require.NoError(t, err)
 			}
 			ur, err := eng.Leaderboards().UserRank(ctx, "board", "ana")
@@ -362,7 +362,7 @@ func TestBoardValidation(t *testing.T) {
 		"Leaderboard.MaxParticipants", "Leaderboard.Breakdown[0]", "Leaderboard.End"} {
 		require.ErrorContains(t, err, f)
 	}
-	_, err = eng.Leaderboards().Submit(ctx, "b", "ana", 1, 0)
+	_, err = eng.Leaderboards().Submit(ctx, "b", "ana", gamify.AmountFromInt(1), gamify.AmountFromInt(0))
 	require.ErrorIs(t, err, gamify.ErrInvalid)
 }
 

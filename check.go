@@ -71,17 +71,17 @@ func (e *Engine) Check(ctx context.Context) error {
 			maxSeq = max(maxSeq, en.Seq)
 			if en.Kind == ledger.MetricDelta {
 				k := key{en.User, en.Ref}
-				ledgerSum[k] += en.Delta
-				if ledgerCount[k] == 0 || ledgerSum[k] > ledgerMax[k] {
+				ledgerSum[k] = ledgerSum[k].Add(en.Delta)
+				if ledgerCount[k] == 0 || ledgerMax[k].Less(ledgerSum[k]) {
 					ledgerMax[k] = ledgerSum[k]
 				}
 				ledgerCount[k]++
 			}
 			switch en.Kind {
 			case ledgerAward:
-				awarded[key{en.User, en.Ref}] += en.Delta
+				awarded[key{en.User, en.Ref}] = awarded[key{en.User, en.Ref}].Add(en.Delta)
 			case ledgerSpend:
-				spent[key{en.User, en.Ref}] += en.Delta
+				spent[key{en.User, en.Ref}] = spent[key{en.User, en.Ref}].Add(en.Delta)
 			}
 			return nil
 		})
@@ -102,7 +102,7 @@ func (e *Engine) Check(ctx context.Context) error {
 			if _, ok := ids[r.User]; !ok {
 				report("award record %d of unknown uid %d", binary.BigEndian.Uint64(k), r.User)
 			}
-			logged[key{r.User, r.Ref}] += r.Points
+			logged[key{r.User, r.Ref}] = logged[key{r.User, r.Ref}].Add(r.Points)
 			return nil
 		})
 		if err != nil {
@@ -110,7 +110,7 @@ func (e *Engine) Check(ctx context.Context) error {
 		}
 		for k := range logged {
 			if _, ok := awarded[k]; !ok {
-				awarded[k] = 0 // reported below
+				awarded[k] = Amount{} // reported below
 			}
 		}
 		for k, v := range awarded {
@@ -126,7 +126,7 @@ func (e *Engine) Check(ctx context.Context) error {
 				report("corrupt day aggregate %x", k)
 				return nil
 			}
-			dailySum[key{uid, ref}] += Amount(x)
+			dailySum[key{uid, ref}] = dailySum[key{uid, ref}].Add(AmountFromMicros(x))
 			return nil
 		})
 		if err != nil {
@@ -151,7 +151,7 @@ func (e *Engine) Check(ctx context.Context) error {
 				return nil
 			}
 			for _, d := range s.Days {
-				dailySum[key{uid, d.Ref}] += d.Change
+				dailySum[key{uid, d.Ref}] = dailySum[key{uid, d.Ref}].Add(d.Change)
 			}
 			var events uint64
 			for _, m := range s.Metrics {
@@ -183,13 +183,13 @@ func (e *Engine) Check(ctx context.Context) error {
 				if got := dailySum[key{uid, pointsDayRef(p.Ref)}]; got != p.St.Total() {
 					report("user %q points system %d: total %s, day aggregates sum %s", id, p.Ref, p.St.Total(), got)
 				}
-				if p.St.Available() != p.St.Total()-p.St.Spent() {
+				if p.St.Available() != p.St.Total().Sub(p.St.Spent()) {
 					report("user %q points system %d: available is not total − spent", id, p.Ref)
 				}
 			}
 			// The per-day event counts and the yearly changes add up to the
 			// totals they break down.
-			if got := dailySum[key{uid, eventsDayRef}]; uint64(got) != s.Events {
+			if got := dailySum[key{uid, eventsDayRef}]; uint64(got.Micros()) != s.Events {
 				report("user %q: %d events, per-day event counts sum to %d", id, s.Events, got)
 			}
 			yearSum := map[uint32]int64{}
@@ -202,12 +202,12 @@ func (e *Engine) Check(ctx context.Context) error {
 				report("user %q: %d events, yearly event counts sum to %d", id, s.Events, got)
 			}
 			for _, m := range s.Metrics {
-				if got := Amount(yearSum[m.Ref]); got != m.Total {
+				if got := AmountFromMicros(yearSum[m.Ref]); got != m.Total {
 					report("user %q metric %d: total %s, yearly changes sum to %s", id, m.Ref, m.Total, got)
 				}
 			}
 			for _, p := range s.Points {
-				if got := Amount(yearSum[pointsDayRef(p.Ref)]); got != p.St.Total() {
+				if got := AmountFromMicros(yearSum[pointsDayRef(p.Ref)]); got != p.St.Total() {
 					report("user %q points system %d: total %s, yearly changes sum to %s", id, p.Ref, p.St.Total(), got)
 				}
 			}
@@ -222,7 +222,7 @@ func (e *Engine) Check(ctx context.Context) error {
 				if !ok {
 					continue
 				}
-				if got := ledgerMax[key{uid, m.ref}]; got < a.Threshold {
+				if got := ledgerMax[key{uid, m.ref}]; got.Less(a.Threshold) {
 					report("user %q completed %s at a total of at most %s, below its threshold %s", id, c.Key, got, a.Threshold)
 				}
 			}

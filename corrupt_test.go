@@ -230,7 +230,7 @@ func fillForDamage(t *testing.T, eng *gamify.Engine) {
 	_, err = eng.Leaderboards().Activate(ctx, "board")
 	require.NoError(t, err)
 	_, err = eng.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily", Frequency: gamify.Daily,
-		Metrics: []gamify.StreakMetric{{Metric: "xp", Min: 1}}})
+		Metrics: []gamify.StreakMetric{{Metric: "xp", Min: gamify.AmountFromInt(1)}}})
 	require.NoError(t, err)
 	_, err = eng.Points().CreateSystem(ctx, gamify.PointsDefinition{Key: "coins", Name: "Coins"})
 	require.NoError(t, err)

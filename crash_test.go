@@ -94,10 +94,10 @@ func TestBufferedCrashLosesOnlyASuffixAndRetryAppliesOnce(t *testing.T) {
 		for u := range 7 {
 			m, err := eng.Users().Metric(ctx, "u"+strconv.Itoa(u), "xp")
 			if err == nil {
-				committed += m.Total
+				committed = committed.Add(m.Total)
 			}
 		}
-		n := int(committed / gamify.AmountScale)
+		n := int(committed.Floor())
 		require.LessOrEqual(t, n, acked)
 		// Batches commit in order, so what survived is a prefix: every event
 		// before the first lost one is present, none after it.
@@ -117,9 +117,9 @@ func TestBufferedCrashLosesOnlyASuffixAndRetryAppliesOnce(t *testing.T) {
 		for u := range 7 {
 			m, err := eng.Users().Metric(ctx, "u"+strconv.Itoa(u), "xp")
 			require.NoError(t, err)
-			total += m.Total
+			total = total.Add(m.Total)
 		}
-		require.Equal(t, gamify.Amount(acked)*gamify.AmountScale, total, "after the retry every acknowledged event counts once")
+		require.Equal(t, gamify.AmountFromInt(int64(acked)), total, "after the retry every acknowledged event counts once")
 		require.NoError(t, eng.Check(ctx))
 		require.NoError(t, eng.Close())
 		t.Logf("round %d: %d acknowledged, %d survived the crash", round, acked, n)

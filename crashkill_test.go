@@ -95,9 +95,9 @@ var (
 	ckCost       = gamify.AmountFromInt(3)
 	ckTrigEvery  = gamify.AmountFromInt(5) // the trigger pays ckTrigPoints every 5 xp
 	ckTrigPoints = gamify.AmountFromInt(2)
-	ckEvents     = []gamify.Amount{500_000, 1_000_000, 1_250_000, 2_000_000, 100_000, 2_300_000, 125_000, 10_000_000}
-	ckAwards     = []gamify.Amount{1_000_000, 2_500_000, 5_000_000, 750_000}
-	ckSpends     = []gamify.Amount{1_000_000, 3_000_000, 4_500_000, 250_000}
+	ckEvents     = []gamify.Amount{gamify.MustParseAmount("0.5"), gamify.AmountFromInt(1), gamify.MustParseAmount("1.25"), gamify.AmountFromInt(2), gamify.MustParseAmount("0.1"), gamify.MustParseAmount("2.3"), gamify.MustParseAmount("0.125"), gamify.AmountFromInt(10)}
+	ckAwards     = []gamify.Amount{gamify.AmountFromInt(1), gamify.MustParseAmount("2.5"), gamify.AmountFromInt(5), gamify.MustParseAmount("0.75")}
+	ckSpends     = []gamify.Amount{gamify.AmountFromInt(1), gamify.AmountFromInt(3), gamify.MustParseAmount("4.5"), gamify.MustParseAmount("0.25")}
 )
 
 // ckConfig is what the parent tells a child.
@@ -177,19 +177,19 @@ func ckDo(ctx context.Context, eng *gamify.Engine, op *ckOp, at time.Time) (ckAc
 	switch kind {
 	case "event":
 		r, err := eng.Track(ctx, gamify.Event{Metric: op.metric, User: op.user, Value: op.amount.Float64(), IdempotencyKey: op.key, Time: at})
-		return ckAck{replayed: r.IdempotentReplayed, v: [3]int64{int64(r.Total)}}, err
+		return ckAck{replayed: r.IdempotentReplayed, v: [3]int64{r.Total.Micros()}}, err
 	case "award", "spend":
 		var r gamify.PointsResult
 		var err error
 		if kind == "award" {
-			r, err = eng.Points().Award(ctx, ckSystem, op.user, op.amount.Float64(), op.key, "crash harness")
+			r, err = eng.Points().Award(ctx, ckSystem, op.user, op.amount, op.key, "crash harness")
 		} else {
-			r, err = eng.Points().Spend(ctx, ckSystem, op.user, op.amount.Float64(), op.key)
+			r, err = eng.Points().Spend(ctx, ckSystem, op.user, op.amount, op.key)
 		}
-		return ckAck{replayed: r.IdempotentReplayed, v: [3]int64{int64(r.Total), int64(r.Spent), int64(r.Available)}}, err
+		return ckAck{replayed: r.IdempotentReplayed, v: [3]int64{r.Total.Micros(), r.Spent.Micros(), r.Available.Micros()}}, err
 	case "claim":
 		c, err := eng.Rewards().Claim(ctx, ckReward, op.user, op.key)
-		return ckAck{replayed: c.Replay, v: [3]int64{int64(c.Seq), int64(c.Cost)}}, err
+		return ckAck{replayed: c.Replay, v: [3]int64{int64(c.Seq), c.Cost.Micros()}}, err
 	case "metric":
 		_, err := eng.Metrics().Create(ctx, gamify.Metric{Key: op.key, Name: op.key})
 		return ckAck{}, err
@@ -250,7 +250,7 @@ func ckSetup(ctx context.Context, eng *gamify.Engine) error {
 		}
 	}
 	if _, err := eng.Streaks().Create(ctx, gamify.Streak{Key: ckStreak, Name: "Daily XP", Frequency: gamify.Daily,
-		Metrics: []gamify.StreakMetric{{Metric: "xp", Min: 1}}, Freezes: gamify.StreakFreezes{Max: 2}}); exists(err) != nil {
+		Metrics: []gamify.StreakMetric{{Metric: "xp", Min: gamify.AmountFromInt(1)}}, Freezes: gamify.StreakFreezes{Max: 2}}); exists(err) != nil {
 		return err
 	}
 	b, err := eng.Leaderboards().Get(ctx, ckBoard)
@@ -324,7 +324,7 @@ func crashKillChild(spec string) {
 		clock.Set(next)
 		op := ckNext(rng, c.Round, n, done)
 		op.at = next.UnixNano()
-		write(false, "I %d %s %s %s %s %d %d", n, op.kind, dash(op.user), dash(op.metric), dash(op.key), op.amount, op.at)
+		write(false, "I %d %s %s %s %s %d %d", n, op.kind, dash(op.user), dash(op.metric), dash(op.key), op.amount.Micros(), op.at)
 		ack, err := ckDo(ctx, eng, &op, time.Time{})
 		if err != nil {
 			class := ckClass(err)
@@ -413,7 +413,7 @@ func ckParse(t *testing.T, data []byte, start int64) ckLog {
 			require.Len(t, f, 8, "side log: %q", line)
 			require.Nil(t, open, "side log: %q starts while %v has no outcome", line, open)
 			open = &ckOp{n: int(num(f[1])), kind: f[2], user: undash(f[3]), metric: undash(f[4]), key: undash(f[5]),
-				amount: gamify.Amount(num(f[6])), at: num(f[7]), state: 'I'}
+				amount: gamify.AmountFromMicros(num(f[6])), at: num(f[7]), state: 'I'}
 			l.tMax = max(l.tMax, open.at)
 			l.ops = append(l.ops, open)
 		case "A", "F":
@@ -469,8 +469,9 @@ func (m *ckModel) clone() *ckModel {
 // points is a user's total, spent and available points: manual awards plus
 // what the trigger paid for the user's xp.
 func (m *ckModel) points(u string) [3]gamify.Amount {
-	total := m.manual[u] + ckTrigPoints*(m.totals[u+" xp"].Total/ckTrigEvery)
-	return [3]gamify.Amount{total, m.spent[u], total - m.spent[u]}
+	pays, _ := ckTrigPoints.MulInt(m.totals[u+" xp"].Total.Micros() / ckTrigEvery.Micros())
+	total := m.manual[u].Add(pays)
+	return [3]gamify.Amount{total, m.spent[u], total.Sub(m.spent[u])}
 }
 
 // fails predicts whether a spend or a claim is refused.
@@ -478,9 +479,9 @@ func (m *ckModel) fails(op *ckOp) bool {
 	avail := m.points(op.user)[2]
 	switch op.kind {
 	case "spend":
-		return op.amount > avail
+		return avail.Less(op.amount)
 	case "claim":
-		return len(m.claims[op.user]) >= ckLimit || ckCost > avail
+		return len(m.claims[op.user]) >= ckLimit || avail.Less(ckCost)
 	}
 	return false
 }
@@ -491,18 +492,18 @@ func (m *ckModel) apply(op *ckOp, ack ckAck) {
 	case "event":
 		k := op.user + " " + op.metric
 		tot := m.totals[k]
-		tot.Total += op.amount
+		tot.Total = tot.Total.Add(op.amount)
 		tot.Events++
 		m.totals[k] = tot
 		if op.metric == "xp" {
 			m.xp = append(m.xp, op)
 		}
 	case "award":
-		m.manual[op.user] += op.amount
+		m.manual[op.user] = m.manual[op.user].Add(op.amount)
 	case "spend":
-		m.spent[op.user] += op.amount
+		m.spent[op.user] = m.spent[op.user].Add(op.amount)
 	case "claim":
-		m.spent[op.user] += ckCost
+		m.spent[op.user] = m.spent[op.user].Add(ckCost)
 		m.claims[op.user] = append(m.claims[op.user], uint64(ack.v[0]))
 		m.claimSeq[op.key] = uint64(ack.v[0])
 	case "metric", "achievement", "board":
@@ -537,7 +538,7 @@ func (m *ckModel) expect(start, end time.Time) ckState {
 	for _, op := range m.xp {
 		at := time.Unix(0, op.at)
 		if !at.Before(start) && (end.IsZero() || at.Before(end)) {
-			s.Board[op.user] += op.amount
+			s.Board[op.user] = s.Board[op.user].Add(op.amount)
 		}
 	}
 	return s
@@ -554,7 +555,7 @@ func ckRead(t *testing.T, ctx context.Context, eng *gamify.Engine) (s ckState, s
 				continue
 			}
 			require.NoError(t, err)
-			if um.Events > 0 || um.Total != 0 {
+			if um.Events > 0 || !um.Total.IsZero() {
 				s.Metrics[u+" "+m] = ckTotal{um.Total, um.Events}
 			}
 		}
@@ -584,13 +585,13 @@ func ckRead(t *testing.T, ctx context.Context, eng *gamify.Engine) (s ckState, s
 	for i, r := range page.Rows {
 		above := 0
 		for _, o := range page.Rows {
-			if o.Score > r.Score {
+			if r.Score.Less(o.Score) {
 				above++
 			}
 		}
 		require.Equal(t, above+1, r.Rank, "rank of row %d in %+v", i, page.Rows)
 		if i > 0 {
-			require.GreaterOrEqual(t, page.Rows[i-1].Score, r.Score, "standings in order: %+v", page.Rows)
+			require.False(t, page.Rows[i-1].Score.Less(r.Score), "standings in order: %+v", page.Rows)
 		}
 		_, dup := s.Board[r.User]
 		require.False(t, dup, "user %s twice on the board", r.User)
@@ -894,13 +895,13 @@ func (r *ckRunner) checkAck(t *testing.T, sim *ckModel, op *ckOp) {
 	}
 	switch base {
 	case "event":
-		require.Equal(t, sim.totals[op.user+" "+op.metric].Total, gamify.Amount(ack.v[0]), "total reported to %v", op)
+		require.Equal(t, sim.totals[op.user+" "+op.metric].Total, gamify.AmountFromMicros(ack.v[0]), "total reported to %v", op)
 	case "award", "spend":
 		p := sim.points(op.user)
-		require.Equal(t, p, [3]gamify.Amount{gamify.Amount(ack.v[0]), gamify.Amount(ack.v[1]), gamify.Amount(ack.v[2])},
+		require.Equal(t, p, [3]gamify.Amount{gamify.AmountFromMicros(ack.v[0]), gamify.AmountFromMicros(ack.v[1]), gamify.AmountFromMicros(ack.v[2])},
 			"total, spent, available reported to %v", op)
 	case "claim":
-		require.Equal(t, int64(ckCost), ack.v[1], "cost reported to %v", op)
+		require.Equal(t, ckCost.Micros(), ack.v[1], "cost reported to %v", op)
 		require.Equal(t, sim.claimSeq[op.key], uint64(ack.v[0]), "claim id reported to %v", op)
 	}
 }

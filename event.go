@@ -117,15 +117,15 @@ func (e *Engine) validateEvent(field string, ev *Event, now time.Time, cat *cata
 	if validateUserID("", ev.User) != nil {
 		add(validateUserID(field+".User", ev.User))
 	}
-	v, err := gamifytype.ParseAmount("", ev.Value)
+	v, err := gamifytype.ParseFloat("", ev.Value)
 	switch {
 	case err != nil:
 		add(gamifytype.Invalid(field+".Value", ev.Value, err.(*gamifytype.ValidationError).Reason))
-	case ev.Amount != 0 && ev.Value != 0:
+	case !ev.Amount.IsZero() && ev.Value != 0:
 		add(gamifytype.Invalid(field+".Amount", ev.Amount, "must not be set together with Value"))
-	case ev.Amount == -gamifytype.MaxAmount-1:
+	case ev.Amount == gamifytype.MinAmount:
 		add(gamifytype.Invalid(field+".Amount", ev.Amount, "is out of range"))
-	case ev.Amount != 0:
+	case !ev.Amount.IsZero():
 		v = ev.Amount
 	}
 	if len(ev.Attributes) > 0 {
@@ -286,9 +286,9 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 		copy(s.Metrics[i+1:], s.Metrics[i:])
 		s.Metrics[i] = metricTotal{Ref: m.ref}
 	}
-	total, ok := s.Metrics[i].Total.Add(ev.value)
+	total, ok := s.Metrics[i].Total.AddChecked(ev.value)
 	if !ok {
-		if ev.Amount != 0 {
+		if !ev.Amount.IsZero() {
 			return gamifytype.Invalid(field+".Amount", ev.Amount, "would overflow the metric total")
 		}
 		return gamifytype.Invalid(field+".Value", ev.Value, "would overflow the metric total")
@@ -308,14 +308,14 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 	})
 	day := localDay(ev.at, t.w.userLocation(&u.p))
 	if err := t.addDay(u, m.ref, day, ev.value); errors.Is(err, errChangeOverflow) {
-		if ev.Amount != 0 {
+		if !ev.Amount.IsZero() {
 			return gamifytype.Invalid(field+".Amount", ev.Amount, err.Error())
 		}
 		return gamifytype.Invalid(field+".Value", ev.Value, err.Error())
 	} else if err != nil {
 		return err
 	}
-	if err := t.addDay(u, eventsDayRef, day, 1); err != nil { // a count, not an amount
+	if err := t.addDay(u, eventsDayRef, day, AmountFromMicros(1)); err != nil { // a count, not an amount
 		return err
 	}
 	if ev.IdempotencyKey != "" {

@@ -26,6 +26,14 @@ func OpenBatchSize(e *Engine) int {
 	return e.w.open.size
 }
 
+// CommitterIdle reports whether no batch is being committed: the committer
+// has finished the last one, after-commit hook included.
+func CommitterIdle(e *Engine) bool {
+	e.w.mu.Lock()
+	defer e.w.mu.Unlock()
+	return !e.w.inFlight
+}
+
 // DumpStore returns every key and value of the store, for byte-for-byte
 // comparisons.
 func DumpStore(e *Engine) map[string]string {
@@ -48,7 +56,7 @@ func DailyChanges(e *Engine, user, metric string) map[string]string {
 	sum := map[int32]Amount{}
 	for _, d := range st.Days {
 		if d.Ref == ref {
-			sum[d.Day] += d.Change
+			sum[d.Day] = sum[d.Day].Add(d.Change)
 		}
 	}
 	_ = e.db.View(func(tx *store.Tx) error {
@@ -56,7 +64,7 @@ func DailyChanges(e *Engine, user, metric string) map[string]string {
 			_, r, day, _ := parseDailyKey(k)
 			if r == ref {
 				x, _ := binary.Varint(v)
-				sum[day] += Amount(x)
+				sum[day] = sum[day].Add(AmountFromMicros(x))
 			}
 			return nil
 		})

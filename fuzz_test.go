@@ -106,7 +106,7 @@ func fuzzSetup(fe *fuzzEngine) error {
 	_, err4 := fe.Points().CreateSystem(ctx, PointsDefinition{Key: "coins", Name: "Coins"})
 	_, err5 := fe.Leaderboards().Create(ctx, Leaderboard{Key: "board", Name: "Board", RankBy: RankByMetric, Metric: "xp", RunEvery: 1, RunUnit: RunDay})
 	_, err6 := fe.Leaderboards().Activate(ctx, "board")
-	_, err7 := fe.Streaks().Create(ctx, Streak{Key: "daily", Name: "Daily", Frequency: streak.Daily, Metrics: []StreakMetric{{Metric: "xp", Min: 1}}})
+	_, err7 := fe.Streaks().Create(ctx, Streak{Key: "daily", Name: "Daily", Frequency: streak.Daily, Metrics: []StreakMetric{{Metric: "xp", Min: AmountFromInt(1)}}})
 	_, err8 := fe.Points().SetTrigger(ctx, Trigger{Key: "per-xp", System: "coins", Kind: points.KindMetric, Metric: "xp",
 		Threshold: AmountFromInt(1), Points: AmountFromInt(1), Active: true})
 	_, err9 := fe.Achievements().Create(ctx, AchievementDefinition{Key: "xp10", Name: "XP 10", Kind: achievement.KindMetric,
@@ -244,7 +244,7 @@ func FuzzStreakDefinition(f *testing.F) {
 	f.Add("bad", "", uint8(99), uint8(99), "nope", math.NaN(), uint8(99), -1, -1, 1000, 5, -3, false)
 	f.Fuzz(func(t *testing.T, key, name string, freq, week uint8, metric string, min float64, mode uint8, grace, initial, max, earn, every int, personal bool) {
 		s := Streak{Key: key, Name: name, Frequency: streak.Frequency(freq), WeekStart: streak.Weekday(week),
-			Metrics: []StreakMetric{{Metric: metric, Min: min}}, Mode: streak.Mode(mode), GraceHours: grace,
+			Metrics: []StreakMetric{{Metric: metric, Min: fuzzAmount(min)}}, Mode: streak.Mode(mode), GraceHours: grace,
 			Freezes: StreakFreezes{Initial: initial, Max: max, EarnAmount: earn, EarnEveryDays: every}, Personalizable: personal}
 		if !fe.call(t, "Streaks().Create", func() error { _, err := fe.Streaks().Create(fe.ctx, s); return err }) {
 			return
@@ -266,7 +266,7 @@ func FuzzAchievementDefinition(f *testing.F) {
 		threshold int64, fk, fv, streakKey string, length int, prereq, uk, uv string) {
 		d := AchievementDefinition{Key: key, Name: name, Description: desc, BadgeURL: badge, Category: category,
 			Rarity: achievement.Rarity(rarity), Kind: achievement.Kind(kind), Status: achievement.Status(status), Order: order,
-			Metric: metric, Threshold: Amount(threshold), Streak: streakKey, Length: length}
+			Metric: metric, Threshold: AmountFromMicros(threshold), Streak: streakKey, Length: length}
 		if fk != "" {
 			d.EventFilters = map[string]string{fk: fv}
 		}
@@ -298,26 +298,26 @@ func FuzzPointsDefinitions(f *testing.F) {
 		every int, unit uint8, everyN int, boostKey string, scope uint8, user string, fy, fm, fd, ty, tm, td int, mult int64, rounding uint8,
 		levelKey string, lthreshold, lmult int64) {
 		if fe.call(t, "Points().CreateSystem", func() error {
-			_, err := fe.Points().CreateSystem(fe.ctx, PointsDefinition{Key: sysKey, Name: name, MaxPoints: Amount(maxPoints)})
+			_, err := fe.Points().CreateSystem(fe.ctx, PointsDefinition{Key: sysKey, Name: name, MaxPoints: AmountFromMicros(maxPoints)})
 			return err
 		}) {
 			mustCall(t, "Points().DeleteSystem", fe.Points().DeleteSystem(fe.ctx, sysKey))
 		}
-		tr := Trigger{Key: trigKey, System: "coins", Kind: points.Kind(kind), Points: Amount(pts), Metric: metric, Threshold: Amount(threshold),
+		tr := Trigger{Key: trigKey, System: "coins", Kind: points.Kind(kind), Points: AmountFromMicros(pts), Metric: metric, Threshold: AmountFromMicros(threshold),
 			Achievement: metric, Streak: metric, EveryN: everyN, Every: every, Unit: points.Unit(unit), Active: true}
 		if fe.call(t, "Points().SetTrigger", func() error { _, err := fe.Points().SetTrigger(fe.ctx, tr); return err }) {
 			mustCall(t, "Points().DeleteTrigger", fe.Points().DeleteTrigger(fe.ctx, trigKey))
 		}
 		b := points.Boost{Key: boostKey, System: "coins", Name: name, Scope: points.Scope(scope), User: user,
 			From: points.Date{Year: fy, Month: time.Month(fm), Day: fd}, To: points.Date{Year: ty, Month: time.Month(tm), Day: td},
-			Multiplier: Amount(mult), Rounding: points.Rounding(rounding)}
+			Multiplier: AmountFromMicros(mult), Rounding: points.Rounding(rounding)}
 		if b.Scope == points.Cohort {
 			b.UserFilters = map[string]string{"tier": user}
 		}
 		if fe.call(t, "Points().SetBoost", func() error { _, err := fe.Points().SetBoost(fe.ctx, b); return err }) {
 			mustCall(t, "Points().DeleteBoost", fe.Points().DeleteBoost(fe.ctx, boostKey))
 		}
-		levels := []Level{{Key: "base", Name: "Base"}, {Key: levelKey, Name: name, Threshold: Amount(lthreshold), Multiplier: Amount(lmult)}}
+		levels := []Level{{Key: "base", Name: "Base"}, {Key: levelKey, Name: name, Threshold: AmountFromMicros(lthreshold), Multiplier: AmountFromMicros(lmult)}}
 		fe.call(t, "Points().SetLevels", func() error { return fe.Points().SetLevels(fe.ctx, "coins", levels) })
 	})
 }
@@ -329,8 +329,8 @@ func FuzzRewardDefinition(f *testing.F) {
 	f.Add("x2", "Double", "points_multiplier", int64(0), "coins", 0, 0, fuzzNow.Add(time.Hour).UnixNano(), true, int64(2_000_000), int64(time.Hour))
 	f.Add("bad", "", "gift", int64(-1), "nope", -1, -1, int64(1), false, int64(-1), int64(-1))
 	f.Fuzz(func(t *testing.T, key, name, typ string, cost int64, system string, limit, inv int, expires int64, active bool, mult, dur int64) {
-		r := Reward{Key: key, Name: name, Type: RewardType(typ), Cost: Amount(cost), System: system, PerUserLimit: limit, Inventory: inv,
-			Active: active, Multiplier: Amount(mult), Duration: time.Duration(dur)}
+		r := Reward{Key: key, Name: name, Type: RewardType(typ), Cost: AmountFromMicros(cost), System: system, PerUserLimit: limit, Inventory: inv,
+			Active: active, Multiplier: AmountFromMicros(mult), Duration: time.Duration(dur)}
 		if expires != 0 {
 			r.Expires = time.Unix(0, expires)
 		}
@@ -374,7 +374,7 @@ func FuzzUserInput(f *testing.F) {
 			return err
 		})
 		prefs := Preferences{Notifications: map[NotificationType][]Channel{NotificationType(notif): {Channel(channel)}},
-			Streak: StreakPreferences{Enabled: enabled, Thresholds: map[string]float64{streakKey: threshold}}}
+			Streak: StreakPreferences{Enabled: enabled, Thresholds: map[string]Amount{streakKey: fuzzAmount(threshold)}}}
 		fe.call(t, "Users().SetPreferences", func() error { _, err := fe.Users().SetPreferences(fe.ctx, id, prefs); return err })
 		mustCall(t, "Users().Delete", fe.Users().Delete(fe.ctx, id))
 	})
@@ -573,4 +573,11 @@ func FuzzStoredDefinition(f *testing.F) {
 			return nil
 		})
 	})
+}
+
+// fuzzAmount turns a fuzzed float into an Amount; NaN, ±Inf and values out of
+// range become 0, which definitions refuse as they would any other bad value.
+func fuzzAmount(v float64) Amount {
+	a, _ := AmountFromFloat(v)
+	return a
 }

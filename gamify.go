@@ -45,20 +45,41 @@ var (
 // ValidationError reports a bad input field; it unwraps to ErrInvalid.
 type ValidationError = gamifytype.ValidationError
 
-// Amount is an exact decimal with 6 fractional digits. Totals are Amounts.
+// Amount is an exact decimal with 6 fractional digits: every metric value,
+// total, score, points balance, cost, threshold and multiplier the engine
+// stores or returns. It is a struct, so an untyped constant never turns into
+// one by accident (Reward{Cost: 200} does not compile): write
+// AmountFromInt(200) or MustParseAmount("12.5"). The zero value is 0.
+//
+// Methods: Add, Sub (saturating), AddChecked, SubChecked, MulInt, Neg, Abs,
+// Sign, IsZero, Cmp, Less, Floor, Float64, Micros, String. Amounts compare
+// with ==; JSON and text forms are decimal strings ("12.5"); JSON input may
+// also be a plain number (12.5 means 12.5).
 type Amount = gamifytype.Amount
 
-// AmountScale is the number of Amount units in 1.
-const AmountScale = gamifytype.AmountScale
-
-// AmountFromInt returns n as an Amount.
+// AmountFromInt returns n whole units as an Amount. It panics when |n| is
+// above about 9.2 trillion (a programmer error for a constant).
 func AmountFromInt(n int64) Amount { return gamifytype.AmountFromInt(n) }
 
-// MaxAmount is the largest Amount (about 9.2 trillion).
-const MaxAmount = gamifytype.MaxAmount
+// AmountFromFloat returns v rounded to the nearest millionth; a float whose
+// shortest decimal form has at most 6 fractional digits (0.1, 12.345) is
+// taken exactly. It fails with a ValidationError for NaN, ±Inf and values
+// too large.
+func AmountFromFloat(v float64) (Amount, error) { return gamifytype.AmountFromFloat(v) }
 
-// ParseAmountString parses an exact decimal such as "4.4" or "-0.000001" (at
-// most 6 fractional digits); field names the input in a ValidationError.
-func ParseAmountString(field, s string) (Amount, error) {
-	return gamifytype.ParseAmountString(field, s)
-}
+// AmountScale is the number of millionths in 1: AmountFromInt(1).Micros().
+const AmountScale = gamifytype.AmountScale
+
+// AmountFromMicros returns the Amount of m millionths (the stored form).
+func AmountFromMicros(m int64) Amount { return gamifytype.AmountFromMicros(m) }
+
+// ParseAmount parses an exact decimal such as "4.4" or "-0.000001" (at most
+// 6 fractional digits, no exponent); a bad string is a ValidationError.
+func ParseAmount(s string) (Amount, error) { return gamifytype.ParseAmount(s) }
+
+// MustParseAmount is ParseAmount for constants: it panics on a bad string.
+func MustParseAmount(s string) Amount { return gamifytype.MustParseAmount(s) }
+
+// MaxAmount is the largest Amount (about 9.2 trillion). Read it; do not
+// assign to it.
+var MaxAmount = gamifytype.MaxAmount

@@ -61,3 +61,13 @@ func mustMetric(t testing.TB, eng *gamify.Engine, key string) {
 	_, err := eng.Metrics().Create(context.Background(), gamify.Metric{Key: key, Name: key})
 	require.NoError(t, err)
 }
+
+// floatAmount converts a test's float to an Amount, failing loudly on a value
+// no Amount holds.
+func floatAmount(v float64) gamify.Amount {
+	a, err := gamify.AmountFromFloat(v)
+	if err != nil {
+		panic(err)
+	}
+	return a
+}

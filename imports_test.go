@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestImportDirection keeps the architecture of DESIGN.md true: only store
+// TestImportDirection keeps docs/design.md#packages-and-imports true: only store
 // imports bbolt, and the pure domain packages import neither store nor the
 // root package (nor ledger, which works on stored entries).
 func TestImportDirection(t *testing.T) {

@@ -108,7 +108,7 @@ type Leaderboard struct {
 	// Runs repeat every RunEvery × RunUnit from Start, or at the times of
 	// RunCron (in TZ); with neither, the board is one run from Start to End.
 	RunEvery        int
-	RunUnit         RunUnit `json:"-"` // stored as storedBoard.Unit: an unset unit has no text form
+	RunUnit         RunUnit `json:",omitempty"` // "day", "week", "month" or "year"
 	RunCron         string
 	Window          DailyWindow
 	MaxParticipants int      // per breakdown group; 0 means unlimited
@@ -129,7 +129,6 @@ type Leaderboard struct {
 type storedBoard struct {
 	Leaderboard
 	Ref       uint32 `json:"ref"`
-	Unit      uint8  `json:"unit"`
 	Activated bool   `json:"activated"`
 	Archived  bool   `json:"archived"`
 }
@@ -372,7 +371,7 @@ func (t *txn) putBoard(b *Leaderboard) {
 	cat := t.catalogForWrite()
 	cat.boards[b.Key], cat.boardByRef[b.ref] = b, b
 	cat.indexBoards()
-	v, err := json.Marshal(storedBoard{Leaderboard: *b, Ref: b.ref, Unit: uint8(b.RunUnit), Activated: b.activated, Archived: b.archived})
+	v, err := json.Marshal(storedBoard{Leaderboard: *b, Ref: b.ref, Activated: b.activated, Archived: b.archived})
 	if err != nil {
 		panic(err) // a validated definition always encodes
 	}
@@ -406,7 +405,7 @@ func loadBoard(c *catalog, key string, v []byte, defaultTZ *time.Location) error
 		return fmt.Errorf("gamify: corrupt definition %s: %w", key, err)
 	}
 	b := sb.Leaderboard
-	b.ref, b.activated, b.archived, b.RunUnit = sb.Ref, sb.Activated, sb.Archived, RunUnit(sb.Unit)
+	b.ref, b.activated, b.archived = sb.Ref, sb.Activated, sb.Archived
 	// References may have been archived since; the board keeps its own.
 	b.loc = defaultTZ
 	if b.TZ != "" {

@@ -180,15 +180,15 @@ func runModel(t *testing.T, seed uint64, steps int) {
 	_, err = eng.Points().CreateSystem(ctx, gamify.PointsDefinition{Key: "pts", Name: "Points"})
 	require.NoError(t, err)
 	_, err = eng.Points().SetTrigger(ctx, gamify.Trigger{Key: "per-5coins", System: "pts", Kind: points.KindMetric, Metric: "coins",
-		Threshold: gamify.Amount(modelEvery), Points: gamify.Amount(modelPoints), Active: true})
+		Threshold: gamify.AmountFromMicros(modelEvery), Points: gamify.AmountFromMicros(modelPoints), Active: true})
 	require.NoError(t, err)
 	for _, a := range modelAchievements {
 		_, err = eng.Achievements().Create(ctx, gamify.AchievementDefinition{Key: a.key, Name: a.key, Kind: gamify.KindMetric,
-			Status: gamify.AchievementActive, Metric: a.metric, Threshold: gamify.Amount(a.threshold)})
+			Status: gamify.AchievementActive, Metric: a.metric, Threshold: gamify.AmountFromMicros(a.threshold)})
 		require.NoError(t, err)
 	}
 	_, err = eng.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily", Frequency: gamify.Daily,
-		Metrics: []gamify.StreakMetric{{Metric: "xp", Min: float64(modelStreakMin / modelUnit)}}, Default: true})
+		Metrics: []gamify.StreakMetric{{Metric: "xp", Min: gamify.AmountFromMicros(modelStreakMin)}}, Default: true})
 	require.NoError(t, err)
 
 	m := model{users: map[string]*modelUser{}, keys: map[string]bool{}, board: map[string]int64{}}
@@ -231,7 +231,7 @@ func runModel(t *testing.T, seed uint64, steps int) {
 		replay := ev.IdempotencyKey != "" && m.keys[k]
 		require.Equal(t, replay, res.IdempotentReplayed, "replay of %s", k)
 		if replay {
-			require.Equal(t, m.users[ev.User].totals[ev.Metric], int64(res.Total), "total of %s %s on replay", ev.User, ev.Metric)
+			require.Equal(t, m.users[ev.User].totals[ev.Metric], res.Total.Micros(), "total of %s %s on replay", ev.User, ev.Metric)
 			require.Empty(t, res.Achievements, "a replay completes nothing")
 			require.Empty(t, res.Points, "a replay awards nothing")
 			return
@@ -249,7 +249,7 @@ func runModel(t *testing.T, seed uint64, steps int) {
 			u.first = at
 		}
 		u.totals[ev.Metric] += v
-		require.Equal(t, u.totals[ev.Metric], int64(res.Total), "total of %s %s", ev.User, ev.Metric)
+		require.Equal(t, u.totals[ev.Metric], res.Total.Micros(), "total of %s %s", ev.User, ev.Metric)
 		day := modelDay(at, u.loc)
 		u.events[day]++
 		if u.change[ev.Metric] == nil {
@@ -290,8 +290,8 @@ func runModel(t *testing.T, seed uint64, steps int) {
 		} else {
 			require.Len(t, res.Points, 1, "points of %+v", ev)
 			require.Equal(t, "pts", res.Points[0].System)
-			require.Equal(t, added, int64(res.Points[0].Added), "points added by %+v", ev)
-			require.Equal(t, u.points, int64(res.Points[0].Total), "points total after %+v", ev)
+			require.Equal(t, added, res.Points[0].Added.Micros(), "points added by %+v", ev)
+			require.Equal(t, u.points, res.Points[0].Total.Micros(), "points total after %+v", ev)
 		}
 
 		// The daily streak counts the positive xp of the event's local day
@@ -324,9 +324,9 @@ func runModel(t *testing.T, seed uint64, steps int) {
 		var res gamify.PointsResult
 		var err error
 		if spend {
-			res, err = eng.Points().Spend(ctx, "pts", id, amount, key)
+			res, err = eng.Points().Spend(ctx, "pts", id, floatAmount(amount), key)
 		} else {
-			res, err = eng.Points().Award(ctx, "pts", id, amount, key, "gift")
+			res, err = eng.Points().Award(ctx, "pts", id, floatAmount(amount), key, "gift")
 		}
 		what := fmt.Sprintf("award %s %.1f key %q", id, amount, key)
 		if spend {
@@ -356,9 +356,9 @@ func runModel(t *testing.T, seed uint64, steps int) {
 				u.award(v, now)
 			}
 		}
-		require.Equal(t, u.points, int64(res.Total), what)
-		require.Equal(t, u.spent, int64(res.Spent), what)
-		require.Equal(t, u.points-u.spent, int64(res.Available), what)
+		require.Equal(t, u.points, res.Total.Micros(), what)
+		require.Equal(t, u.spent, res.Spent.Micros(), what)
+		require.Equal(t, u.points-u.spent, res.Available.Micros(), what)
 	}
 
 	for step := range steps {
@@ -437,12 +437,12 @@ func checkModelUser(t *testing.T, eng *testEngine, m *model, id string, start ti
 	for _, mk := range []string{"xp", "coins"} {
 		um, err := eng.Users().Metric(ctx, id, mk)
 		require.NoError(t, err, at)
-		require.Equal(t, u.totals[mk], int64(um.Total), "%s of %s", mk, at)
+		require.Equal(t, u.totals[mk], um.Total.Micros(), "%s of %s", mk, at)
 	}
 
 	up, err := eng.Users().Points(ctx, id, "pts")
 	require.NoError(t, err, at)
-	require.Equal(t, []int64{u.points, u.spent, u.points - u.spent}, []int64{int64(up.Total), int64(up.Spent), int64(up.Available)},
+	require.Equal(t, []int64{u.points, u.spent, u.points - u.spent}, []int64{up.Total.Micros(), up.Spent.Micros(), up.Available.Micros()},
 		"points total, spent, available of %s", at)
 
 	as, err := eng.Achievements().User(ctx, id, true)
@@ -459,7 +459,7 @@ func checkModelUser(t *testing.T, eng *testEngine, m *model, id string, start ti
 		if ok {
 			current = def.threshold
 		}
-		require.Equal(t, current, int64(a.Current), "progress of %s of %s", a.Key, at)
+		require.Equal(t, current, a.Current.Micros(), "progress of %s of %s", a.Key, at)
 	}
 
 	now := eng.clock.Now()
@@ -540,7 +540,7 @@ func checkModelYear(t *testing.T, eng *testEngine, m *model, id string, year int
 				end += v
 			}
 		}
-		yt := gamify.YearTotal{Key: key, Total: gamify.Amount(end), Change: gamify.Amount(c)}
+		yt := gamify.YearTotal{Key: key, Total: gamify.AmountFromMicros(end), Change: gamify.AmountFromMicros(c)}
 		if start := end - c; start != 0 {
 			pc := float64(c) / math.Abs(float64(start)) * 100 // relative to the magnitude of the start
 			yt.PercentChange = &pc
@@ -587,8 +587,8 @@ func checkModelBoard(t *testing.T, eng *testEngine, m model) {
 	seen := map[string]bool{}
 	for i, r := range p.Rows {
 		require.Equal(t, i+1, r.Rank)
-		require.Equal(t, want[i].score, int64(r.Score), "score at rank %d", i+1)
-		require.Equal(t, m.board[r.User], int64(r.Score), "score of %s", r.User)
+		require.Equal(t, want[i].score, r.Score.Micros(), "score at rank %d", i+1)
+		require.Equal(t, m.board[r.User], r.Score.Micros(), "score of %s", r.User)
 		seen[r.User] = true
 	}
 	require.Len(t, seen, len(want))

@@ -113,7 +113,7 @@ func (r *partRow) items() map[string]partItem {
 		string(SortName):      {skey: strings.ToLower(r.name), uid: r.uid},
 	}
 	for ref, p := range r.points {
-		m[fmt.Sprintf("points/%d", ref)] = partItem{key: int64(p.total), uid: r.uid}
+		m[fmt.Sprintf("points/%d", ref)] = partItem{key: p.total.Micros(), uid: r.uid}
 	}
 	return m
 }

@@ -1,7 +1,6 @@
 package gamify
 
 import (
-	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -347,6 +346,6 @@ func (a PointsAPI) Levels(ctx context.Context, system string) ([]Level, error) {
 		return nil, err
 	}
 	ls := slices.Clone(d.Levels)
-	slices.SortFunc(ls, func(x, y Level) int { return cmp.Compare(x.Threshold, y.Threshold) })
+	slices.SortFunc(ls, func(x, y Level) int { return x.Threshold.Cmp(y.Threshold) })
 	return ls, nil
 }

@@ -38,7 +38,7 @@ func TestPointsOnEventsWithBoostsAndLevels(t *testing.T) {
 	ctx := context.Background()
 	eng := pointsEngine(t, perUnits("per10", "xp", 10, 5))
 	require.NoError(t, eng.Points().SetLevels(ctx, "coins", []gamify.Level{
-		{Key: "bronze", Name: "Bronze", Threshold: 0}, {Key: "silver", Name: "Silver", Threshold: gamify.AmountFromInt(50)},
+		{Key: "bronze", Name: "Bronze", Threshold: gamify.Amount{}}, {Key: "silver", Name: "Silver", Threshold: gamify.AmountFromInt(50)},
 	}))
 	r, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 35})
 	require.NoError(t, err)
@@ -49,7 +49,7 @@ func TestPointsOnEventsWithBoostsAndLevels(t *testing.T) {
 
 	for _, m := range []float64{2, 1.5, 3} {
 		_, err := eng.Points().SetBoost(ctx, gamify.Boost{Key: "b" + gamify.AmountFromInt(int64(m*10)).String(), System: "coins", Scope: points.Global,
-			From: points.Date{Year: 2026, Month: 1, Day: 1}, Multiplier: gamify.Amount(m * gamify.AmountScale)})
+			From: points.Date{Year: 2026, Month: 1, Day: 1}, Multiplier: floatAmount(m)})
 		require.NoError(t, err)
 	}
 	r, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 5})
@@ -86,38 +86,38 @@ func TestBlockingNegativeTriggerRejectsTheEvent(t *testing.T) {
 func TestManualAwardAndSpend(t *testing.T) {
 	ctx := context.Background()
 	eng := pointsEngine(t)
-	r, err := eng.Points().Award(ctx, "coins", "ana", 100, "bonus-1", "welcome")
+	r, err := eng.Points().Award(ctx, "coins", "ana", gamify.AmountFromInt(100), "bonus-1", "welcome")
 	require.NoError(t, err)
 	require.Equal(t, "100", r.Available.String())
-	r, err = eng.Points().Award(ctx, "coins", "ana", 100, "bonus-1", "welcome")
+	r, err = eng.Points().Award(ctx, "coins", "ana", gamify.AmountFromInt(100), "bonus-1", "welcome")
 	require.NoError(t, err)
 	require.True(t, r.IdempotentReplayed)
 	require.Equal(t, "100", r.Total.String())
-	r, err = eng.Points().Spend(ctx, "coins", "ana", 30, "buy-1")
+	r, err = eng.Points().Spend(ctx, "coins", "ana", gamify.AmountFromInt(30), "buy-1")
 	require.NoError(t, err)
 	require.Equal(t, "70", r.Available.String())
-	r, err = eng.Points().Spend(ctx, "coins", "ana", 30, "buy-1")
+	r, err = eng.Points().Spend(ctx, "coins", "ana", gamify.AmountFromInt(30), "buy-1")
 	require.NoError(t, err)
 	require.True(t, r.IdempotentReplayed)
 	require.Equal(t, "70", r.Available.String(), "a replayed spend takes nothing")
 	before := gamify.DumpStore(eng.Engine)
-	_, err = eng.Points().Spend(ctx, "coins", "ana", 71, "")
+	_, err = eng.Points().Spend(ctx, "coins", "ana", gamify.AmountFromInt(71), "")
 	require.ErrorIs(t, err, gamify.ErrInsufficientPoints)
 	require.Equal(t, before, gamify.DumpStore(eng.Engine))
-	_, err = eng.Points().Spend(ctx, "coins", "ana", -1, "")
+	_, err = eng.Points().Spend(ctx, "coins", "ana", gamify.AmountFromInt(-1), "")
 	require.ErrorIs(t, err, gamify.ErrInvalid)
 }
 
 func TestConcurrentSpendsNeverGoBelowZero(t *testing.T) {
 	ctx := context.Background()
 	eng := pointsEngine(t)
-	_, err := eng.Points().Award(ctx, "coins", "ana", 100, "", "seed")
+	_, err := eng.Points().Award(ctx, "coins", "ana", gamify.AmountFromInt(100), "", "seed")
 	require.NoError(t, err)
 	var ok, short atomic.Int64
 	var wg sync.WaitGroup
 	for range 64 {
 		wg.Go(func() {
-			_, err := eng.Points().Spend(ctx, "coins", "ana", 7, "")
+			_, err := eng.Points().Spend(ctx, "coins", "ana", gamify.AmountFromInt(7), "")
 			switch {
 			case err == nil:
 				ok.Add(1)
@@ -168,7 +168,7 @@ func TestPointsBoardRanksPointsAwardedInTheRun(t *testing.T) {
 	require.Equal(t, []gamify.LeaderboardChange{{Key: "board", Rank: 1}}, r.Leaderboards)
 	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "bob", Value: 5})
 	require.NoError(t, err)
-	_, err = eng.Points().Award(ctx, "coins", "ana", 100, "", "prize")
+	_, err = eng.Points().Award(ctx, "coins", "ana", gamify.AmountFromInt(100), "", "prize")
 	require.NoError(t, err)
 	require.Equal(t, []string{"1:ana:106", "2:bob:10"}, standings(t, eng, gamify.BoardQuery{}))
 	_, err = eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "bad", Name: "B", RankBy: gamify.RankByPoints, System: "nope"})
@@ -182,7 +182,7 @@ func TestPointsReadsPinsAndAwardLog(t *testing.T) {
 		{Key: "bronze", Name: "Bronze", Threshold: gamify.AmountFromInt(1)}, {Key: "gold", Name: "Gold", Threshold: gamify.AmountFromInt(100)},
 	}))
 	_, err := eng.Points().SetBoost(ctx, gamify.Boost{Key: "old", System: "coins", Scope: points.Global,
-		From: points.Date{Year: 2025, Month: 1, Day: 1}, To: points.Date{Year: 2025, Month: 1, Day: 2}, Multiplier: 2 * gamify.AmountScale})
+		From: points.Date{Year: 2025, Month: 1, Day: 1}, To: points.Date{Year: 2025, Month: 1, Day: 2}, Multiplier: gamify.AmountFromInt(2)})
 	require.NoError(t, err)
 	for i := range 3 {
 		_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 5, IdempotencyKey: string(rune('a' + i))})
@@ -354,7 +354,7 @@ func TestPointsSummary(t *testing.T) {
 		require.NoError(t, err)
 		eng.clock.Advance(24 * time.Hour)
 	}
-	_, err := eng.Points().Award(ctx, "coins", "ana", 100, "", "gift") // 11 March
+	_, err := eng.Points().Award(ctx, "coins", "ana", gamify.AmountFromInt(100), "", "gift") // 11 March
 	require.NoError(t, err)
 	rows, err := eng.Users().PointsSummary(ctx, "ana", "coins", gamify.SummaryQuery{Aggregation: gamify.AggregateDaily,
 		Start: gamify.Date{Year: 2026, Month: 3, Day: 8}, End: gamify.Date{Year: 2026, Month: 3, Day: 12}})
@@ -374,7 +374,7 @@ func TestBulkSystemsAndLevels(t *testing.T) {
 	require.Len(t, out, 2)
 	require.Len(t, issues, 1)
 	require.ErrorIs(t, issues[0].Err, gamify.ErrConflict)
-	require.NoError(t, eng.Points().SetLevels(ctx, "xp", []gamify.Level{{Key: "b", Name: "B", Threshold: 10 * gamify.AmountScale}, {Key: "a", Name: "A"}}))
+	require.NoError(t, eng.Points().SetLevels(ctx, "xp", []gamify.Level{{Key: "b", Name: "B", Threshold: gamify.AmountFromInt(10)}, {Key: "a", Name: "A"}}))
 	ls, err := eng.Points().Levels(ctx, "xp")
 	require.NoError(t, err)
 	require.Equal(t, "a", ls[0].Key)

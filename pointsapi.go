@@ -465,10 +465,10 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 	// Points boards rank the points awarded inside each run.
 	var changes []LeaderboardChange
 	for _, b := range t.w.cat.pointsBoards[sys.Key] {
-		if fx.Added == 0 {
+		if fx.Added.IsZero() {
 			break
 		}
-		added := int64(fx.Added)
+		added := fx.Added.Micros()
 		if err := t.scoreBoard(u, b, t.now, t.seq+1, func(old userBoard) (int64, int64) { return old.Score + added, 0 }, &changes); err != nil {
 			return err
 		}
@@ -494,12 +494,12 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 			u.s.Points[i].Recent = r
 		}
 	}
-	if fx.Added != 0 { // per-day aggregates of awarded points, for summaries
+	if !fx.Added.IsZero() { // per-day aggregates of awarded points, for summaries
 		if err := t.addDay(u, pointsDayRef(sys.ref), localDay(t.now, t.w.userLocation(&u.p)), fx.Added); err != nil {
 			return err
 		}
 	}
-	if fx.Spent != 0 {
+	if !fx.Spent.IsZero() {
 		t.entries = append(t.entries, ledger.Entry{Seq: t.nextSeq(), At: t.now.UnixNano(), User: u.p.UID, Kind: ledgerSpend,
 			Ref: sys.ref, Delta: fx.Spent, IdemKey: idem})
 	}
@@ -512,7 +512,7 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 			j = len(*rows) - 1
 		}
 		c := &(*rows)[j]
-		c.Added += fx.Added
+		c.Added = c.Added.Add(fx.Added)
 		c.Total = fx.Total
 		c.Awards = append(c.Awards, fx.Awards...)
 		if fx.Level != nil {
@@ -567,7 +567,7 @@ type PointsResult struct {
 // Award adds points to a user (created on first sight) with a reason;
 // boosts do not apply to manual awards. key, if set, makes the call
 // idempotent per (user, system).
-func (a PointsAPI) Award(ctx context.Context, system, user string, amount float64, key, reason string) (PointsResult, error) {
+func (a PointsAPI) Award(ctx context.Context, system, user string, amount Amount, key, reason string) (PointsResult, error) {
 	return a.manual(ctx, system, user, amount, key, "Award", func(r points.Rules, s points.State, v Amount) (points.State, points.Effects, error) {
 		return points.Award(r, s, v, reason)
 	})
@@ -575,19 +575,18 @@ func (a PointsAPI) Award(ctx context.Context, system, user string, amount float6
 
 // Spend takes points from a user's available balance; ErrInsufficientPoints
 // (nothing changed) when it is too low. key, if set, makes it idempotent.
-func (a PointsAPI) Spend(ctx context.Context, system, user string, amount float64, key string) (PointsResult, error) {
+func (a PointsAPI) Spend(ctx context.Context, system, user string, amount Amount, key string) (PointsResult, error) {
 	return a.manual(ctx, system, user, amount, key, "Spend", func(_ points.Rules, s points.State, v Amount) (points.State, points.Effects, error) {
 		return points.Spend(s, v)
 	})
 }
 
-func (a PointsAPI) manual(ctx context.Context, system, user string, amount float64, key, op string,
+func (a PointsAPI) manual(ctx context.Context, system, user string, amount Amount, key, op string,
 	f func(points.Rules, points.State, Amount) (points.State, points.Effects, error)) (PointsResult, error) {
 	var errs []error
 	errs = append(errs, validateUserID(op+".User", user))
-	v, err := gamifytype.ParseAmount(op+".Amount", amount)
-	errs = append(errs, err)
-	if err == nil && v <= 0 {
+	v := amount
+	if v.Sign() <= 0 {
 		errs = append(errs, gamifytype.Invalid(op+".Amount", amount, "must be positive"))
 	}
 	if len(key) > 255 {

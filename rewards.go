@@ -75,7 +75,7 @@ func (r *Reward) Validate() error {
 	switch r.Type {
 	case RewardCoupon, RewardVoucher, RewardPhysical, RewardDigital:
 	case RewardPointsMultiplier:
-		if r.Multiplier <= 0 || r.Multiplier >= 100*AmountScale || r.Multiplier == AmountScale {
+		if r.Multiplier.Sign() <= 0 || !r.Multiplier.Less(AmountFromInt(100)) || r.Multiplier == AmountFromInt(1) {
 			add(gamifytype.Invalid("Reward.Multiplier", r.Multiplier, "must be in (0, 100) and not 1"))
 		}
 		if r.Duration <= 0 {
@@ -84,10 +84,10 @@ func (r *Reward) Validate() error {
 	default:
 		add(gamifytype.Invalid("Reward.Type", r.Type, "must be coupon, voucher, physical, digital or points_multiplier"))
 	}
-	if r.Cost < 0 {
+	if r.Cost.Sign() < 0 {
 		add(gamifytype.Invalid("Reward.Cost", r.Cost, "must not be negative"))
 	}
-	if (r.Cost > 0 || r.Type == RewardPointsMultiplier) && r.System == "" {
+	if (r.Cost.Sign() > 0 || r.Type == RewardPointsMultiplier) && r.System == "" {
 		add(gamifytype.Invalid("Reward.System", r.System, "must name the points system"))
 	}
 	if r.PerUserLimit < 0 {
@@ -330,7 +330,7 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 		return Claim{}, fmt.Errorf("%w: reward %s", ErrOutOfStock, rewardKey)
 	}
 	c := Claim{Reward: rewardKey, User: user, Cost: r.Cost, At: stamp(t.now), IdemKey: key}
-	if r.Cost > 0 {
+	if r.Cost.Sign() > 0 {
 		sys := w.cat.points.systems[r.System]
 		if sys == nil {
 			return Claim{}, fmt.Errorf("points system %s: %w", r.System, ErrNotFound)

@@ -3,6 +3,7 @@ package gamify_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,7 +19,7 @@ func rewardEngine(t *testing.T) *testEngine {
 	ctx := context.Background()
 	eng := pointsEngine(t)
 	for i := range 120 {
-		_, err := eng.Points().Award(ctx, "coins", fmt.Sprintf("u%d", i), 100, "", "seed")
+		_, err := eng.Points().Award(ctx, "coins", fmt.Sprintf("u%d", i), gamify.AmountFromInt(100), "", "seed")
 		require.NoError(t, err)
 	}
 	return eng
@@ -27,7 +28,7 @@ func rewardEngine(t *testing.T) *testEngine {
 func TestLastCodesAreNeverOversold(t *testing.T) {
 	ctx := context.Background()
 	eng := rewardEngine(t)
-	_, err := eng.Rewards().Create(ctx, gamify.Reward{Key: "tee", Name: "T-shirt", Type: gamify.RewardCoupon, Cost: 10 * gamify.AmountScale, System: "coins", Active: true})
+	_, err := eng.Rewards().Create(ctx, gamify.Reward{Key: "tee", Name: "T-shirt", Type: gamify.RewardCoupon, Cost: gamify.AmountFromInt(10), System: "coins", Active: true})
 	require.NoError(t, err)
 	var codes []string
 	for i := range 10 {
@@ -69,7 +70,7 @@ func TestLastCodesAreNeverOversold(t *testing.T) {
 func TestClaimFailuresChangeNothingAndReplay(t *testing.T) {
 	ctx := context.Background()
 	eng := rewardEngine(t)
-	_, err := eng.Rewards().Create(ctx, gamify.Reward{Key: "gift", Name: "Gift card", Type: gamify.RewardVoucher, Cost: 60 * gamify.AmountScale,
+	_, err := eng.Rewards().Create(ctx, gamify.Reward{Key: "gift", Name: "Gift card", Type: gamify.RewardVoucher, Cost: gamify.AmountFromInt(60),
 		System: "coins", Inventory: 3, Active: true})
 	require.NoError(t, err)
 	c, err := eng.Rewards().Claim(ctx, "gift", "u1", "k1")
@@ -83,7 +84,7 @@ func TestClaimFailuresChangeNothingAndReplay(t *testing.T) {
 	before := gamify.DumpStore(eng.Engine)
 	_, err = eng.Rewards().Claim(ctx, "gift", "u1", "k2")
 	require.ErrorIs(t, err, gamify.ErrConflict, "the per-user limit is 1")
-	_, err = eng.Points().Spend(ctx, "coins", "u2", 50, "")
+	_, err = eng.Points().Spend(ctx, "coins", "u2", gamify.AmountFromInt(50), "")
 	require.NoError(t, err)
 	before = gamify.DumpStore(eng.Engine)
 	_, err = eng.Rewards().Claim(ctx, "gift", "u2", "")
@@ -113,7 +114,7 @@ func TestPointsMultiplierReward(t *testing.T) {
 	_, err := eng.Points().SetTrigger(ctx, perUnits("per1", "xp", 1, 1))
 	require.NoError(t, err)
 	_, err = eng.Rewards().Create(ctx, gamify.Reward{Key: "double", Name: "Double XP", Type: gamify.RewardPointsMultiplier,
-		System: "coins", Multiplier: 2 * gamify.AmountScale, Duration: time.Hour, Active: true})
+		System: "coins", Multiplier: gamify.AmountFromInt(2), Duration: time.Hour, Active: true})
 	require.NoError(t, err)
 	_, err = eng.Rewards().Claim(ctx, "double", "u1", "")
 	require.NoError(t, err)
@@ -132,7 +133,7 @@ func TestRewardsAdmin(t *testing.T) {
 	out, issues, err := eng.Rewards().BulkCreate(ctx, []gamify.Reward{
 		{Key: "a", Name: "A", Type: gamify.RewardDigital, Active: true},
 		{Key: "b", Name: "B", Type: "lollipop"},
-		{Key: "c", Name: "C", Type: gamify.RewardPhysical, Cost: gamify.AmountScale, System: "coins", Active: true},
+		{Key: "c", Name: "C", Type: gamify.RewardPhysical, Cost: gamify.AmountFromInt(1), System: "coins", Active: true},
 	})
 	require.NoError(t, err)
 	require.Len(t, out, 2)
@@ -178,6 +179,11 @@ func TestClaimLimitInCommitWindow(t *testing.T) {
 	t.Cleanup(unblock) // before the engine's cleanup, so a failure cannot hang Close
 	_, err := eng.Rewards().Create(ctx, gamify.Reward{Key: "a", Name: "A", Type: gamify.RewardDigital, PerUserLimit: 2, Active: true})
 	require.NoError(t, err)
+	// The create's caller is answered before the committer runs the hook for
+	// its batch: arm only once that hook has run, or it would catch the create.
+	for !gamify.CommitterIdle(eng.Engine) {
+		runtime.Gosched()
+	}
 	armed.Store(true)
 	_, err = eng.Rewards().Claim(ctx, "a", "u1", "") // answered once stored, before the writer hears
 	require.NoError(t, err)

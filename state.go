@@ -213,7 +213,7 @@ func (s *userState) marshal(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s.Metrics)))
 	for _, m := range s.Metrics {
 		b = binary.AppendUvarint(b, uint64(m.Ref))
-		b = binary.AppendVarint(b, int64(m.Total))
+		b = binary.AppendVarint(b, m.Total.Micros())
 		b = binary.AppendUvarint(b, m.Events)
 	}
 	b = binary.AppendUvarint(b, uint64(len(s.Streaks)))
@@ -254,7 +254,7 @@ func (s *userState) marshal(b []byte) []byte {
 	for _, d := range s.Days {
 		b = binary.AppendUvarint(b, uint64(d.Ref))
 		b = binary.AppendVarint(b, int64(d.Day))
-		b = binary.AppendVarint(b, int64(d.Change))
+		b = binary.AppendVarint(b, d.Change.Micros())
 	}
 	lenAt := len(b)
 	b = append(b, 0, 0, 0, 0)
@@ -296,7 +296,7 @@ func (s *userState) unmarshal(b []byte) error {
 	}
 	s.Metrics = make([]metricTotal, n)
 	for i := range s.Metrics {
-		s.Metrics[i] = metricTotal{Ref: uint32(r.uvarint()), Total: Amount(r.varint()), Events: r.uvarint()}
+		s.Metrics[i] = metricTotal{Ref: uint32(r.uvarint()), Total: AmountFromMicros(r.varint()), Events: r.uvarint()}
 	}
 	n = r.uvarint()
 	if n > uint64(len(r.b)) {
@@ -349,7 +349,7 @@ func (s *userState) unmarshal(b []byte) error {
 		return errCorruptState
 	}
 	for range n {
-		s.Days = append(s.Days, dayAgg{Ref: uint32(r.uvarint()), Day: int32(r.varint()), Change: Amount(r.varint())})
+		s.Days = append(s.Days, dayAgg{Ref: uint32(r.uvarint()), Day: int32(r.varint()), Change: AmountFromMicros(r.varint())})
 	}
 	if r.err || len(r.b) < 4 {
 		return errCorruptState
@@ -540,7 +540,7 @@ func (w *writer) dailyValue(key dayKey) (Amount, error) {
 		if n <= 0 {
 			return errors.New("gamify: corrupt day aggregate")
 		}
-		v = Amount(x)
+		v = AmountFromMicros(x)
 		return nil
 	})
 	return v, err
@@ -582,7 +582,7 @@ func (w *writer) flushWrites(ws []write) []write {
 	}
 	clear(w.dirtyUsers)
 	for k := range w.dirtyDaily {
-		ws = append(ws, write{store.Daily, bytes.Clone(k[:]), binary.AppendVarint(make([]byte, 0, 10), int64(w.days[k].amount))})
+		ws = append(ws, write{store.Daily, bytes.Clone(k[:]), binary.AppendVarint(make([]byte, 0, 10), w.days[k].amount.Micros())})
 	}
 	clear(w.dirtyDaily)
 	if w.countersAt != [2]uint64{w.seq, w.lastUID} {
@@ -787,7 +787,7 @@ func (t *txn) addDaily(uid uint64, ref uint32, day int32, delta Amount) error {
 	if t.daily == nil {
 		t.daily = make(map[dayKey]Amount)
 	}
-	sum, ok := v.Add(delta)
+	sum, ok := v.AddChecked(delta)
 	if !ok {
 		return errChangeOverflow
 	}
@@ -812,7 +812,7 @@ func (t *txn) addDay(u *userRec, ref uint32, day int32, delta Amount) error {
 	case !ok:
 		u.s.Days = slices.Insert(ds, i, dayAgg{Ref: ref, Day: day, Change: delta})
 	case ds[i].Day == day:
-		sum, ok := ds[i].Change.Add(delta)
+		sum, ok := ds[i].Change.AddChecked(delta)
 		if !ok {
 			return errChangeOverflow
 		}

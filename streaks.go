@@ -53,11 +53,11 @@ const (
 // a period must reach Min.
 type StreakMetric struct {
 	Metric string
-	Min    float64
+	Min    Amount
 }
 
 // Streak defines a streak: consecutive periods in which users meet the
-// metric rules. See SEMANTICS.md "Streaks" and the streak package for the rules.
+// metric rules. See docs/behaviour.md#streaks for the rules.
 type Streak struct {
 	Key            string
 	Name           string
@@ -92,12 +92,8 @@ func (s *Streak) definition() (streak.Definition, error) {
 		GraceHours: s.GraceHours, Freezes: s.Freezes, Personalizable: s.Personalizable,
 	}
 	var errs []error
-	for i, m := range s.Metrics {
-		a, err := gamifytype.ParseAmount(fmt.Sprintf("Streak.Metrics[%d].Min", i), m.Min)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		d.Metrics = append(d.Metrics, streak.MetricRule{Metric: m.Metric, Min: a})
+	for _, m := range s.Metrics {
+		d.Metrics = append(d.Metrics, streak.MetricRule{Metric: m.Metric, Min: m.Min})
 	}
 	if err := errors.Join(append(errs, d.Validate())...); err != nil {
 		return d, err
@@ -280,8 +276,8 @@ func (s *Streak) personalized(p *profile) streak.Definition {
 	pz := streak.Personalization{Enabled: true, Min: map[string]Amount{}}
 	for _, r := range s.def.Metrics {
 		if v, ok := prefs.Thresholds[r.Metric]; ok {
-			if a, err := gamifytype.ParseAmount("", v); err == nil && a > 0 {
-				pz.Min[r.Metric] = a
+			if v.Sign() > 0 {
+				pz.Min[r.Metric] = v
 			}
 		}
 	}

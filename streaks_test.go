@@ -21,7 +21,7 @@ func streakEngine(t *testing.T, opts *gamify.Options, mod func(*gamify.Streak)) 
 	eng.clock.Set(time.Date(2026, 3, 2, 12, 0, 0, 0, ny))
 	mustMetric(t, eng.Engine, "steps")
 	s := gamify.Streak{Key: "walk", Name: "Walk", Frequency: gamify.Daily,
-		Metrics: []gamify.StreakMetric{{Metric: "steps", Min: 1000}}, Freezes: gamify.StreakFreezes{Max: 2}}
+		Metrics: []gamify.StreakMetric{{Metric: "steps", Min: gamify.AmountFromInt(1000)}}, Freezes: gamify.StreakFreezes{Max: 2}}
 	if mod != nil {
 		mod(&s)
 	}
@@ -157,7 +157,7 @@ func TestStreakPersonalizedThreshold(t *testing.T) {
 	ctx := context.Background()
 	eng, _ := streakEngine(t, nil, func(s *gamify.Streak) { s.Personalizable = true })
 	_, err := eng.Users().SetPreferences(ctx, "ana", gamify.Preferences{
-		Streak: gamify.StreakPreferences{Enabled: true, Thresholds: map[string]float64{"steps": 300}}})
+		Streak: gamify.StreakPreferences{Enabled: true, Thresholds: map[string]gamify.Amount{"steps": gamify.AmountFromInt(300)}}})
 	require.NoError(t, err)
 	r := walk(t, eng, "ana", 300)
 	require.Equal(t, 1, r.Streak.Length)
@@ -228,12 +228,12 @@ func TestStreakDefinitionValidation(t *testing.T) {
 	ctx := context.Background()
 	eng := openTest(t, nil)
 	_, err := eng.Streaks().Create(ctx, gamify.Streak{Key: "bad key", Name: "", Frequency: 9,
-		Metrics: []gamify.StreakMetric{{Metric: "steps", Min: 0.0000001}}, Freezes: gamify.StreakFreezes{Max: 101}})
+		Metrics: []gamify.StreakMetric{{Metric: "steps", Min: gamify.AmountFromInt(-1)}}, Freezes: gamify.StreakFreezes{Max: 101}})
 	for _, f := range []string{"Streak.Key", "Streak.Name", "Streak.Frequency", "Streak.Metrics[0].Min", "Streak.Freezes.Max"} {
 		require.ErrorContains(t, err, f)
 	}
 	_, err = eng.Streaks().Create(ctx, gamify.Streak{Key: "s", Name: "S", Frequency: gamify.Weekly,
-		Metrics: []gamify.StreakMetric{{Metric: "nope", Min: 1}}})
+		Metrics: []gamify.StreakMetric{{Metric: "nope", Min: gamify.AmountFromInt(1)}}})
 	require.ErrorContains(t, err, "Streak.Metrics[0].Metric")
 	require.ErrorIs(t, err, gamify.ErrInvalid)
 	list, err := eng.Streaks().List(ctx, gamify.ListOptions{})

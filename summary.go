@@ -153,7 +153,7 @@ func (e *Engine) summarize(p *profile, s *userState, ref uint32, total Amount, q
 	first := q.Aggregation.periodStart(from)
 	for _, d := range s.Days {
 		if d.Ref == ref && d.Day >= first {
-			changes[d.Day] += d.Change
+			changes[d.Day] = changes[d.Day].Add(d.Change)
 		}
 	}
 	err := e.db.View(func(tx *store.Tx) error {
@@ -167,7 +167,7 @@ func (e *Engine) summarize(p *profile, s *userState, ref uint32, total Amount, q
 			if n <= 0 {
 				return errors.New("gamify: corrupt day aggregate")
 			}
-			changes[day] += Amount(x)
+			changes[day] = changes[day].Add(AmountFromMicros(x))
 			return nil
 		})
 	})
@@ -183,18 +183,18 @@ func (e *Engine) summarize(p *profile, s *userState, ref uint32, total Amount, q
 	var after Amount
 	for day, c := range changes {
 		if day >= q.Aggregation.next(rows[len(rows)-1].dayStart()) {
-			after += c
+			after = after.Add(c)
 		}
 	}
 	for i := len(rows) - 1; i >= 0; i-- {
 		start, end := rows[i].dayStart(), q.Aggregation.next(rows[i].dayStart())
 		var change Amount
 		for day := start; day < end; day++ {
-			change += changes[day]
+			change = change.Add(changes[day])
 		}
 		rows[i].Change = change
-		rows[i].Total = total - after
-		after += change
+		rows[i].Total = total.Sub(after)
+		after = after.Add(change)
 	}
 	return rows, nil
 }

@@ -40,10 +40,10 @@ func TestTenantsAreIsolated(t *testing.T) {
 		require.NoError(t, err)
 		m, err := te.Users().Metric(ctx, "ana", "xp")
 		require.NoError(t, err)
-		require.Equal(t, gamify.Amount(v*gamify.AmountScale), m.Total)
+		require.Equal(t, gamify.AmountFromInt(int64(v)), m.Total)
 		p, err := te.Leaderboards().Rankings(ctx, "b", gamify.BoardQuery{})
 		require.NoError(t, err)
-		require.Equal(t, []gamify.BoardRow{{Rank: 1, User: "ana", Score: gamify.Amount(v * gamify.AmountScale)}}, p.Rows)
+		require.Equal(t, []gamify.BoardRow{{Rank: 1, User: "ana", Score: gamify.AmountFromInt(int64(v))}}, p.Rows)
 		require.NoError(t, te.Check(ctx))
 	}
 	_, err = eng.Users().Get(ctx, "ana")

@@ -20,7 +20,7 @@ func TestTrackAddsToTotal(t *testing.T) {
 	mustMetric(t, eng.Engine, "xp")
 	r1, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 10})
 	require.NoError(t, err)
-	require.Equal(t, gamify.Amount(10_000_000), r1.Total)
+	require.Equal(t, gamify.AmountFromInt(10), r1.Total)
 	r2, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 2.5})
 	require.NoError(t, err)
 	require.Equal(t, "12.5", r2.Total.String())
@@ -57,7 +57,7 @@ func TestTrackTotalsAreExact(t *testing.T) {
 	um, err := eng.Users().Metric(ctx, "ana", "km")
 	require.NoError(t, err)
 	require.Equal(t, "10000", um.Total.String())
-	require.Equal(t, gamify.Amount(10000*gamify.AmountScale), um.Total)
+	require.Equal(t, gamify.AmountFromInt(int64(10000)), um.Total)
 }
 
 func TestTrackRejectsBadInputAndChangesNothing(t *testing.T) {
@@ -92,9 +92,9 @@ func TestTrackRejectsBadInputAndChangesNothing(t *testing.T) {
 		{"profile of another user", gamify.Event{Metric: "xp", User: "u", Value: 1, Profile: &gamify.UserInput{ID: "v"}}, "Event.Profile.ID"},
 		{"future beyond skew", gamify.Event{Metric: "xp", User: "u", Value: 1, Time: t0.Add(6 * time.Minute)}, "Event.Time"},
 		{"too old", gamify.Event{Metric: "xp", User: "u", Value: 1, Time: t0.Add(-401 * 24 * time.Hour)}, "Event.Time"},
-		{"Value and Amount", gamify.Event{Metric: "xp", User: "u", Value: 1, Amount: gamify.AmountScale}, "Event.Amount"},
+		{"Value and Amount", gamify.Event{Metric: "xp", User: "u", Value: 1, Amount: gamify.AmountFromInt(1)}, "Event.Amount"},
 		{"Amount overflow", gamify.Event{Metric: "xp", User: "big", Amount: gamify.MaxAmount}, "Event.Amount"},
-		{"Amount out of range", gamify.Event{Metric: "xp", User: "u", Amount: -gamify.MaxAmount - 1}, "Event.Amount"},
+		{"Amount out of range", gamify.Event{Metric: "xp", User: "u", Amount: gamify.AmountFromMicros(math.MinInt64)}, "Event.Amount"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -128,13 +128,13 @@ func TestTrackExactAmount(t *testing.T) {
 	a, b := 0.1, 0.2 // variables: constant arithmetic would be exact
 	_, err := eng.Track(ctx, gamify.Event{Metric: "km", User: "ana", Value: a + b})
 	require.ErrorIs(t, err, gamify.ErrInvalid, "0.30000000000000004 has more than 6 decimals")
-	exact, err := gamify.ParseAmountString("Value", "0.3")
+	exact, err := gamify.ParseAmount("0.3")
 	require.NoError(t, err)
 	r, err := eng.Track(ctx, gamify.Event{Metric: "km", User: "ana", Amount: exact})
 	require.NoError(t, err)
 	require.Equal(t, "0.3", r.Total.String())
 	for range 7 {
-		r, err = eng.Track(ctx, gamify.Event{Metric: "km", User: "ana", Amount: gamify.AmountScale / 10})
+		r, err = eng.Track(ctx, gamify.Event{Metric: "km", User: "ana", Amount: gamify.MustParseAmount("0.1")})
 		require.NoError(t, err)
 	}
 	require.Equal(t, "1", r.Total.String())
@@ -240,9 +240,9 @@ func TestConcurrentTrackLosesNothing(t *testing.T) {
 			for u := range 10 {
 				um, err := eng.Users().Metric(ctx, fmt.Sprintf("u%d", u), "xp")
 				require.NoError(t, err)
-				sum += um.Total
+				sum = sum.Add(um.Total)
 			}
-			require.Equal(t, gamify.Amount(producers*each*gamify.AmountScale), sum)
+			require.Equal(t, gamify.AmountFromInt(int64(producers*each)), sum)
 		})
 	}
 }

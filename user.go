@@ -46,7 +46,7 @@ type UserInput struct {
 // NotificationType names a kind of message a user may receive.
 type NotificationType string
 
-// The notification types of SEMANTICS.md.
+// The notification types a user may set channels for (Trophy's preference types).
 const (
 	NotifyAchievementCompleted NotificationType = "achievement_completed"
 	NotifyRecap                NotificationType = "recap"
@@ -75,8 +75,8 @@ type Preferences struct {
 // StreakPreferences personalize a streak: when Enabled, Thresholds (metric
 // key → minimum change per period) replace the definition's minimums.
 type StreakPreferences struct {
-	Enabled    bool               `json:"enabled"`
-	Thresholds map[string]float64 `json:"thresholds,omitempty"`
+	Enabled    bool              `json:"enabled"`
+	Thresholds map[string]Amount `json:"thresholds,omitempty"`
 }
 
 func defaultPreferences() Preferences {
@@ -105,9 +105,7 @@ func (p *Preferences) validate(cat *catalog) error {
 		if m, ok := cat.metrics[k]; !ok || m.Status != StatusActive {
 			errs = append(errs, gamifytype.Invalid(field, k, "is not a metric"))
 		}
-		if a, err := gamifytype.ParseAmount(field, v); err != nil {
-			errs = append(errs, err)
-		} else if a < 0 {
+		if v.Sign() < 0 {
 			errs = append(errs, gamifytype.Invalid(field, v, "must not be negative"))
 		}
 	}

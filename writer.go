@@ -18,7 +18,7 @@ import (
 //	              publish in-memory changes, notify, wake Durable callers, and
 //	              seal the batch that filled up meanwhile
 //
-// DESIGN.md describes a writer goroutine fed by a queue. Applying under a
+// The first design fed a writer goroutine through a queue. Applying under a
 // mutex keeps its guarantee — one command at a time, in a serial order, on
 // one working state — without two goroutine hand-offs per event, which
 // dominated the cost of a Buffered Track (measured: 65k events/s with the

@@ -76,12 +76,12 @@ func (t *txn) addYear(u *userRec, ref uint32, day int32, delta Amount) error {
 	if !ok {
 		s.Years = slices.Insert(s.Years, i, yearAgg{Kind: yearChange, Ref: ref, Year: year})
 	}
-	sum, ok := Amount(s.Years[i].Value).Add(delta)
+	sum, ok := AmountFromMicros(s.Years[i].Value).AddChecked(delta)
 	if !ok {
 		return errChangeOverflow
 	}
-	s.Years[i].Value = int64(sum)
-	t.yearMoves = append(t.yearMoves, yearMove{uid: u.p.UID, ref: ref, year: year, value: int64(sum)})
+	s.Years[i].Value = sum.Micros()
+	t.yearMoves = append(t.yearMoves, yearMove{uid: u.p.UID, ref: ref, year: year, value: sum.Micros()})
 	return nil
 }
 
@@ -519,12 +519,12 @@ func (e *Engine) yearTotal(s *userState, a yearAgg, key string, total func(uint3
 	end := now
 	for _, b := range s.Years {
 		if b.Kind == yearChange && b.Ref == a.Ref && b.Year > a.Year {
-			end -= Amount(b.Value)
+			end = end.Sub(AmountFromMicros(b.Value))
 		}
 	}
-	t := YearTotal{Key: key, Total: end, Change: Amount(a.Value)}
-	if start := end - Amount(a.Value); start != 0 {
-		pc := float64(a.Value) / math.Abs(float64(start)) * 100 // from -10 to -5 is +50 %
+	t := YearTotal{Key: key, Total: end, Change: AmountFromMicros(a.Value)}
+	if start := end.Sub(AmountFromMicros(a.Value)); !start.IsZero() {
+		pc := float64(a.Value) / math.Abs(float64(start.Micros())) * 100 // from -10 to -5 is +50 %
 		t.PercentChange = &pc
 	}
 	t.Percentile, t.ActiveUsers, _ = e.years.percentile(a.Year, a.Ref, a.Value)
@@ -539,7 +539,7 @@ func eventDays(tx *store.Tx, uid uint64, s *userState, year int32) (map[int32]in
 	counts := map[int32]int64{}
 	for _, d := range s.Days {
 		if d.Ref == eventsDayRef && d.Day >= from && d.Day < to {
-			counts[d.Day] += int64(d.Change)
+			counts[d.Day] += d.Change.Micros()
 		}
 	}
 	prefix := binary.BigEndian.AppendUint32(uidKey(uid), eventsDayRef)

@@ -186,7 +186,7 @@ func TestReviewYearChangeOverflow(t *testing.T) {
 	eng := openTest(t, nil)
 	eng.clock.Set(time.Date(2025, 12, 31, 12, 0, 0, 0, time.UTC))
 	mustMetric(t, eng.Engine, "bal")
-	_, err := eng.Track(ctx, gamify.Event{Metric: "bal", User: "a", Amount: -gamify.MaxAmount})
+	_, err := eng.Track(ctx, gamify.Event{Metric: "bal", User: "a", Amount: gamify.MaxAmount.Neg()})
 	require.NoError(t, err)
 	eng.clock.Set(time.Date(2026, 1, 2, 12, 0, 0, 0, time.UTC))
 	_, err = eng.Track(ctx, gamify.Event{Metric: "bal", User: "a", Amount: gamify.MaxAmount})
@@ -199,7 +199,7 @@ func TestReviewYearChangeOverflow(t *testing.T) {
 	require.Equal(t, before, gamify.DumpStore(eng.Engine))
 	r, err := eng.Users().YearInReview(ctx, "a", 2026)
 	require.NoError(t, err)
-	require.Equal(t, gamify.Amount(0), r.Metrics[0].Total)
+	require.Equal(t, gamify.AmountFromInt(0), r.Metrics[0].Total)
 	require.Equal(t, gamify.MaxAmount, r.Metrics[0].Change)
 }
 

@@ -31,7 +31,7 @@ func TestYearInReviewFixture(t *testing.T) {
 	mustMetric(t, eng.Engine, "steps")
 	mustMetric(t, eng.Engine, "other")
 	_, err := eng.Streaks().Create(ctx, gamify.Streak{Key: "walk", Name: "Walk", Frequency: gamify.Daily,
-		Metrics: []gamify.StreakMetric{{Metric: "steps", Min: 1}}})
+		Metrics: []gamify.StreakMetric{{Metric: "steps", Min: gamify.AmountFromInt(1)}}})
 	require.NoError(t, err)
 	_, err = eng.Points().CreateSystem(ctx, gamify.PointsDefinition{Key: "xp", Name: "XP"})
 	require.NoError(t, err)
@@ -165,7 +165,7 @@ func TestYearInReviewWeeklyStreakAndZoneChange(t *testing.T) {
 	eng.clock.Set(time.Date(2025, 12, 1, 12, 0, 0, 0, tokyo))
 	mustMetric(t, eng.Engine, "steps")
 	_, err := eng.Streaks().Create(ctx, gamify.Streak{Key: "weekly", Name: "Weekly", Frequency: gamify.Weekly,
-		Metrics: []gamify.StreakMetric{{Metric: "steps", Min: 1}}})
+		Metrics: []gamify.StreakMetric{{Metric: "steps", Min: gamify.AmountFromInt(1)}}})
 	require.NoError(t, err)
 	_, err = eng.Users().Identify(ctx, gamify.UserInput{ID: "kai", TZ: "Asia/Tokyo"})
 	require.NoError(t, err)
@@ -204,7 +204,7 @@ func TestYearInReviewLateRunsAndInactiveUsers(t *testing.T) {
 	eng.clock.Set(time.Date(2026, 12, 30, 12, 0, 0, 0, time.UTC))
 	mustMetric(t, eng.Engine, "xp")
 	_, err := eng.Streaks().Create(ctx, gamify.Streak{Key: "d", Name: "D", Frequency: gamify.Daily,
-		Metrics: []gamify.StreakMetric{{Metric: "xp", Min: 1}}})
+		Metrics: []gamify.StreakMetric{{Metric: "xp", Min: gamify.AmountFromInt(1)}}})
 	require.NoError(t, err)
 	_, err = eng.Points().CreateSystem(ctx, gamify.PointsDefinition{Key: "pts", Name: "Pts"})
 	require.NoError(t, err)
@@ -227,10 +227,10 @@ func TestYearInReviewLateRunsAndInactiveUsers(t *testing.T) {
 	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "c", Value: 1}) // c: the only user active in 2027
 	require.NoError(t, err)
 	for _, u := range []string{"d", "e"} {
-		_, err := eng.Points().Award(ctx, "pts", u, 10, "", "gift")
+		_, err := eng.Points().Award(ctx, "pts", u, gamify.AmountFromInt(10), "", "gift")
 		require.NoError(t, err)
 	}
-	_, err = eng.Points().Award(ctx, "pts", "c", 5, "", "gift")
+	_, err = eng.Points().Award(ctx, "pts", "c", gamify.AmountFromInt(5), "", "gift")
 	require.NoError(t, err)
 	r, err = eng.Users().YearInReview(ctx, "c", 2027)
 	require.NoError(t, err)

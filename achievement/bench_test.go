@@ -48,7 +48,7 @@ func BenchmarkOnMetric(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		ch := events[i%len(events)]
-		totals[ch.Metric] += ch.Delta
+		totals[ch.Metric] = totals[ch.Metric].Add(ch.Delta)
 		ch.Total, ch.UserAttrs = totals[ch.Metric], attrs
 		var done []Completion
 		if s, done, err = OnMetric(c, s, ch, t0); err != nil || len(done) != 0 {

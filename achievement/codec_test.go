@@ -11,7 +11,7 @@ func TestCodecRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []byte{stateVersion, 0, 0}, empty)
 
-	s := State{}.complete("b", t0, false).complete("a", at(3), true).withSum("z", amt(-4)).withSum("f", 12)
+	s := State{}.complete("b", t0, false).complete("a", at(3), true).withSum("z", amt(-4)).withSum("f", micros(12))
 	b, err := s.MarshalBinary()
 	require.NoError(t, err)
 	var got State
@@ -25,7 +25,7 @@ func TestCodecRoundTrip(t *testing.T) {
 }
 
 func TestCodecCorrupt(t *testing.T) {
-	valid, err := State{}.complete("a", t0, false).withSum("f", 5).MarshalBinary()
+	valid, err := State{}.complete("a", t0, false).withSum("f", micros(5)).MarshalBinary()
 	require.NoError(t, err)
 	for _, tc := range []struct {
 		name string
@@ -56,7 +56,7 @@ func TestCodecCorrupt(t *testing.T) {
 }
 
 func FuzzUnmarshalBinary(f *testing.F) {
-	for _, s := range []State{{}, State{}.complete("a", t0, true).withSum("b", 3), State{}.withSum("x", -1)} {
+	for _, s := range []State{{}, State{}.complete("a", t0, true).withSum("b", micros(3)), State{}.withSum("x", micros(-1))} {
 		b, err := s.MarshalBinary()
 		require.NoError(f, err)
 		f.Add(b)

@@ -143,14 +143,14 @@ func (d *Definition) Validate() error {
 	// achievement with a Threshold is almost certainly a mistake.
 	if metric {
 		add(gamifytype.ValidateKey("Achievement.Metric", d.Metric))
-		if d.Threshold <= 0 {
+		if d.Threshold.Sign() <= 0 {
 			add(gamifytype.Invalid("Achievement.Threshold", d.Threshold, "must be positive"))
 		}
 	} else {
 		if d.Metric != "" {
 			add(gamifytype.Invalid("Achievement.Metric", d.Metric, "is only for metric achievements"))
 		}
-		if d.Threshold != 0 {
+		if !d.Threshold.IsZero() {
 			add(gamifytype.Invalid("Achievement.Threshold", d.Threshold, "is only for metric achievements"))
 		}
 		if len(d.EventFilters) != 0 {

@@ -26,7 +26,7 @@ func TestValidate(t *testing.T) {
 	for _, d := range []Definition{
 		metricDef("m", "steps", 1), streakDef("s", "daily", 1), manualDef("x"), compositeDef("c", "a", "b"),
 		{Key: "full", Name: "Full", Description: "d", BadgeURL: "https://x/b.png", Category: "c", Rarity: Legendary, Order: -3,
-			Kind: KindMetric, Status: Locked, Metric: "m", Threshold: 1, EventFilters: map[string]string{"k": ""}, UserFilters: map[string]string{"plan": "pro"}},
+			Kind: KindMetric, Status: Locked, Metric: "m", Threshold: micros(1), EventFilters: map[string]string{"k": ""}, UserFilters: map[string]string{"plan": "pro"}},
 	} {
 		require.NoError(t, d.Validate(), "Validate(%s)", d.Key)
 	}
@@ -41,10 +41,10 @@ func TestValidate(t *testing.T) {
 	}{
 		{Definition{}, []string{"Achievement.Key", "Achievement.Kind"}},
 		{withKind(KindMetric, func(d *Definition) {}), []string{"Achievement.Metric", "Achievement.Threshold"}},
-		{withKind(KindMetric, func(d *Definition) { d.Metric, d.Threshold = "m", -1 }), []string{"Achievement.Threshold"}},
+		{withKind(KindMetric, func(d *Definition) { d.Metric, d.Threshold = "m", micros(-1) }), []string{"Achievement.Threshold"}},
 		{withKind(KindStreak, func(d *Definition) { d.Streak = "s" }), []string{"Achievement.Length"}},
 		{withKind(KindStreak, func(d *Definition) { d.Length = MaxStreakLength + 1 }), []string{"Achievement.Streak", "Achievement.Length"}},
-		{withKind(KindManual, func(d *Definition) { d.Metric, d.Threshold, d.Streak, d.Length = "m", 1, "s", 1 }),
+		{withKind(KindManual, func(d *Definition) { d.Metric, d.Threshold, d.Streak, d.Length = "m", micros(1), "s", 1 }),
 			[]string{"Achievement.Metric", "Achievement.Threshold", "Achievement.Streak", "Achievement.Length"}},
 		{withKind(KindManual, func(d *Definition) {
 			d.EventFilters = map[string]string{"a": "b"}
@@ -132,7 +132,7 @@ func FuzzValidate(f *testing.F) {
 	f.Add("k", uint8(1), uint8(1), "m", int64(1), "s", 0, "a,b", "plan", "pro", "")
 	f.Add("", uint8(9), uint8(9), "", int64(-1), "", -1, "k,k", "bad key", "", "x")
 	f.Fuzz(func(t *testing.T, key string, kind, status uint8, metric string, threshold int64, streak string, length int, prereqs, fk, fv, name string) {
-		d := Definition{Key: key, Kind: Kind(kind), Status: Status(status), Metric: metric, Threshold: gamifytype.Amount(threshold),
+		d := Definition{Key: key, Kind: Kind(kind), Status: Status(status), Metric: metric, Threshold: gamifytype.AmountFromMicros(threshold),
 			Streak: streak, Length: length, Name: name, UserFilters: map[string]string{fk: fv}, EventFilters: map[string]string{fv: fk}}
 		if prereqs != "" {
 			d.Prerequisites = strings.Split(prereqs, ",")

@@ -7,7 +7,7 @@
 // clock: every transition takes now (an instant within the years 1678-2262,
 // stored as Unix nanoseconds).
 //
-// Rules (SEMANTICS.md "Achievements and badges", with the decisions taken here):
+// Rules (docs/behaviour.md#achievements, with the decisions taken here):
 //   - State is keyed by achievement key (keys are immutable and never reused),
 //     so a State needs no reference table and survives catalogue changes.
 //   - Evaluation is level-triggered: an event evaluates every achievement that

@@ -64,13 +64,13 @@ func OnMetric(c *Catalog, s State, ch MetricChange, now time.Time) (State, []Com
 			cur = s.Sum(d.Key)
 			if matches(d.EventFilters, ch.EventAttrs) {
 				var ok bool
-				if cur, ok = cur.Add(ch.Delta); !ok {
+				if cur, ok = cur.AddChecked(ch.Delta); !ok {
 					return orig, nil, gamifytype.Invalid("Event.Value", ch.Delta, "overflows the sum of achievement "+d.Key)
 				}
 				s = s.withSum(d.Key, cur)
 			}
 		}
-		if d.Status == Active && cur >= d.Threshold && !d.Gated(ch.UserAttrs) {
+		if d.Status == Active && !cur.Less(d.Threshold) && !d.Gated(ch.UserAttrs) {
 			s = s.complete(d.Key, now, false)
 			out = append(out, Completion{Key: d.Key, At: now.UTC()})
 		}
@@ -186,9 +186,9 @@ func Qualifies(d Definition, s State, f Facts, userAttrs map[string]string) bool
 	switch d.Kind {
 	case KindMetric:
 		if len(d.EventFilters) > 0 {
-			return s.Sum(d.Key) >= d.Threshold
+			return !s.Sum(d.Key).Less(d.Threshold)
 		}
-		return f.Totals[d.Metric] >= d.Threshold
+		return !f.Totals[d.Metric].Less(d.Threshold)
 	case KindStreak:
 		return f.Streaks[d.Streak] >= d.Length
 	case KindComposite:
@@ -256,7 +256,7 @@ func ProgressOf(d Definition, s State, f Facts) Progress {
 	if done {
 		cur = target
 	}
-	return Progress{Current: min(max(cur, 0), target), Target: target, Completed: done}
+	return Progress{Current: clampAmount(cur, target), Target: target, Completed: done}
 }
 
 // Visible reports whether d is listed for a user: never when Inactive;
@@ -293,8 +293,19 @@ func NeedsBackdate(old, new Definition) bool {
 		return false
 	}
 	return old.Status != Active || old.Kind != new.Kind ||
-		new.Threshold < old.Threshold || new.Length < old.Length ||
+		new.Threshold.Less(old.Threshold) || new.Length < old.Length ||
 		old.Metric != new.Metric || old.Streak != new.Streak ||
 		!maps.Equal(old.EventFilters, new.EventFilters) || !maps.Equal(old.UserFilters, new.UserFilters) ||
 		!slices.Equal(old.Prerequisites, new.Prerequisites)
+}
+
+// clampAmount returns cur clamped to 0..target.
+func clampAmount(cur, target gamifytype.Amount) gamifytype.Amount {
+	if cur.Sign() < 0 {
+		cur = gamifytype.Amount{}
+	}
+	if target.Less(cur) {
+		return target
+	}
+	return cur
 }

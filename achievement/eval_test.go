@@ -120,14 +120,14 @@ func TestFilteredSumOverflow(t *testing.T) {
 	d := metricDef("f", "v", 5)
 	d.EventFilters = map[string]string{"k": "v"}
 	c := catalog(t, d)
-	s, _, err := OnMetric(c, State{}, MetricChange{Metric: "v", Delta: gamifytype.MaxAmount - 1, EventAttrs: map[string]string{"k": "v"}}, t0)
+	s, _, err := OnMetric(c, State{}, MetricChange{Metric: "v", Delta: gamifytype.MaxAmount.Sub(micros(1)), EventAttrs: map[string]string{"k": "v"}}, t0)
 	require.NoError(t, err)
 	// Crossing the threshold completed it already; use a fresh state with a
 	// big negative sum to hit the overflow.
 	require.Zero(t, s.Sum("f"))
-	s, _, err = OnMetric(c, State{}, MetricChange{Metric: "v", Delta: -gamifytype.MaxAmount, EventAttrs: map[string]string{"k": "v"}}, t0)
+	s, _, err = OnMetric(c, State{}, MetricChange{Metric: "v", Delta: gamifytype.MaxAmount.Neg(), EventAttrs: map[string]string{"k": "v"}}, t0)
 	require.NoError(t, err)
-	s2, done, err := OnMetric(c, s, MetricChange{Metric: "v", Delta: -10, EventAttrs: map[string]string{"k": "v"}}, t0)
+	s2, done, err := OnMetric(c, s, MetricChange{Metric: "v", Delta: micros(-10), EventAttrs: map[string]string{"k": "v"}}, t0)
 	require.ErrorIs(t, err, gamifytype.ErrInvalid)
 	require.Nil(t, done)
 	require.Equal(t, s.Sum("f"), s2.Sum("f"), "state unchanged on error")
@@ -340,11 +340,11 @@ func TestProgressOf(t *testing.T) {
 	}{
 		{metricDef("m", "steps", 10), Progress{amt(7), amt(10), false}},
 		{metricDef("m", "steps", 5), Progress{amt(5), amt(5), false}}, // clamped (e.g. gated)
-		{metricDef("m", "neg", 5), Progress{0, amt(5), false}},
+		{metricDef("m", "neg", 5), Progress{gamifytype.Amount{}, amt(5), false}},
 		{metricDef("a", "neg", 5), Progress{amt(5), amt(5), true}}, // completed, total went down
 		{streakDef("s", "d", 7), Progress{amt(3), amt(7), false}},
 		{compositeDef("c", "a", "b", "x"), Progress{amt(1), amt(3), false}},
-		{manualDef("x"), Progress{0, amt(1), false}},
+		{manualDef("x"), Progress{gamifytype.Amount{}, amt(1), false}},
 		{manualDef("a"), Progress{amt(1), amt(1), true}},
 	} {
 		got := ProgressOf(tc.d, s, facts)
@@ -405,7 +405,7 @@ func TestNeedsBackdate(t *testing.T) {
 		{"activated", change(func(d *Definition) { d.Status = Inactive }), base, true},
 		{"unlocked", change(func(d *Definition) { d.Status = Locked }), base, true},
 		{"locked", base, change(func(d *Definition) { d.Status = Locked }), false},
-		{"lowered while inactive", change(func(d *Definition) { d.Status = Inactive }), change(func(d *Definition) { d.Status, d.Threshold = Inactive, 1 }), false},
+		{"lowered while inactive", change(func(d *Definition) { d.Status = Inactive }), change(func(d *Definition) { d.Status, d.Threshold = Inactive, micros(1) }), false},
 		{"user filter dropped", change(func(d *Definition) { d.UserFilters = map[string]string{"a": "b"} }), base, true},
 		{"event filter changed", base, change(func(d *Definition) { d.EventFilters = map[string]string{"a": "b"} }), true},
 		{"shorter streak", streakDef("s", "d", 5), streakDef("s", "d", 4), true},

@@ -24,7 +24,7 @@ func ExampleOnMetric() {
 	var s achievement.State
 	var total gamifytype.Amount
 	for _, km := range []int64{3, 2, 4} {
-		total += gamifytype.AmountFromInt(km)
+		total = total.Add(gamifytype.AmountFromInt(km))
 		var done []achievement.Completion
 		s, done, err = achievement.OnMetric(c, s, achievement.MetricChange{Metric: "km", Delta: gamifytype.AmountFromInt(km), Total: total}, now)
 		if err != nil {

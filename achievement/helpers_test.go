@@ -60,7 +60,7 @@ func (u *user) event(metric string, delta int64, now time.Time, kv ...string) []
 	for i := 0; i+1 < len(kv); i += 2 {
 		ev[kv[i]] = kv[i+1]
 	}
-	u.totals[metric] += amt(delta)
+	u.totals[metric] = u.totals[metric].Add(amt(delta))
 	before := u.s
 	enc, err := before.MarshalBinary()
 	require.NoError(u.t, err)
@@ -107,3 +107,4 @@ func roundTrip(t testing.TB, s State) State {
 	require.Equal(t, b, b2)
 	return got
 }
+func micros(n int64) gamifytype.Amount { return gamifytype.AmountFromMicros(n) }

@@ -50,9 +50,9 @@ func (m *model) qualifies(d Definition) bool {
 	switch d.Kind {
 	case KindMetric:
 		if len(d.EventFilters) > 0 {
-			return m.sums[d.Key] >= d.Threshold
+			return !m.sums[d.Key].Less(d.Threshold)
 		}
-		return m.totals[d.Metric] >= d.Threshold
+		return !m.totals[d.Metric].Less(d.Threshold)
 	case KindStreak:
 		return m.length[d.Streak] >= d.Length
 	case KindComposite:
@@ -145,10 +145,10 @@ func TestModel(t *testing.T) {
 					ev["p"] = fmt.Sprint(r.IntN(2))
 				}
 				what = fmt.Sprintf("OnMetric(%s %v %v)", metric, delta, ev)
-				m.totals[metric] += delta
+				m.totals[metric] = m.totals[metric].Add(delta)
 				for _, d := range defs {
 					if _, ok := m.held[d.Key]; !ok && d.Kind == KindMetric && d.Metric == metric && len(d.EventFilters) > 0 && matches(d.EventFilters, ev) {
-						m.sums[d.Key] += delta
+						m.sums[d.Key] = m.sums[d.Key].Add(delta)
 					}
 				}
 				want = m.settle(func(d Definition) bool { return m.dependsOn(d, KindMetric, metric) }, now)

@@ -72,7 +72,7 @@ func (s State) Completions() []Completion {
 func (s State) Sum(key string) gamifytype.Amount {
 	i, ok := slices.BinarySearchFunc(s.sums, key, func(r sumRec, k string) int { return strings.Compare(r.key, k) })
 	if !ok {
-		return 0
+		return gamifytype.Amount{}
 	}
 	return s.sums[i].sum
 }
@@ -85,14 +85,14 @@ func (s State) complete(key string, now time.Time, backdated bool) State {
 	done = append(done, s.done[:i]...)
 	done = append(done, doneRec{key: key, at: now.UnixNano(), backdated: backdated})
 	s.done = append(done, s.done[i:]...)
-	return s.withSum(key, 0)
+	return s.withSum(key, gamifytype.Amount{})
 }
 
 // withSum returns s with the sum of key set (removed when zero).
 func (s State) withSum(key string, v gamifytype.Amount) State {
 	i, ok := slices.BinarySearchFunc(s.sums, key, func(r sumRec, k string) int { return strings.Compare(r.key, k) })
 	switch {
-	case ok && v == 0:
+	case ok && v.IsZero():
 		s.sums = slices.Concat(s.sums[:i], s.sums[i+1:])
 		if len(s.sums) == 0 {
 			s.sums = nil
@@ -100,7 +100,7 @@ func (s State) withSum(key string, v gamifytype.Amount) State {
 	case ok:
 		s.sums = slices.Clone(s.sums)
 		s.sums[i].sum = v
-	case v != 0:
+	case !v.IsZero():
 		s.sums = slices.Insert(slices.Clone(s.sums), i, sumRec{key, v})
 	}
 	return s
@@ -135,7 +135,7 @@ func (s State) AppendBinary(b []byte) ([]byte, error) {
 	b = binary.AppendUvarint(b, uint64(len(s.sums)))
 	for _, r := range s.sums {
 		b = appendKey(b, r.key)
-		b = binary.AppendVarint(b, int64(r.sum))
+		b = binary.AppendVarint(b, r.sum.Micros())
 	}
 	return b, nil
 }
@@ -266,11 +266,11 @@ func (s *State) UnmarshalBinary(data []byte) error {
 		for i := range n.sums {
 			r := &n.sums[i]
 			r.key = d.key(prev)
-			r.sum = gamifytype.Amount(d.varint())
+			r.sum = gamifytype.AmountFromMicros(d.varint())
 			if d.err != nil {
 				break
 			}
-			if r.sum == 0 {
+			if r.sum.IsZero() {
 				d.fail("zero sum")
 			} else if n.has(r.key) {
 				d.fail("sum of completed %q", r.key)

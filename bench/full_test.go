@@ -30,7 +30,7 @@ func fullEngine(b *testing.B, mode gamify.Durability, n, cache int) (*gamify.Eng
 	must(eng.Metrics().Create(ctx, gamify.Metric{Key: "xp", Name: "XP"}))
 	must(eng.Attributes().Create(ctx, gamify.Attribute{Key: "country", Name: "Country", Type: gamify.UserAttribute}))
 	must(eng.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily", Frequency: gamify.Daily,
-		Metrics: []gamify.StreakMetric{{Metric: "xp", Min: 10}}, Freezes: gamify.StreakFreezes{Initial: 1, Max: 3}}))
+		Metrics: []gamify.StreakMetric{{Metric: "xp", Min: gamify.AmountFromInt(10)}}, Freezes: gamify.StreakFreezes{Initial: 1, Max: 3}}))
 	for _, lb := range []gamify.Leaderboard{
 		{Key: "daily", RunEvery: 1, RunUnit: gamify.RunDay},
 		{Key: "weekly", RunEvery: 1, RunUnit: gamify.RunWeek, Breakdown: []string{"country"}},
@@ -46,7 +46,7 @@ func fullEngine(b *testing.B, mode gamify.Durability, n, cache int) (*gamify.Eng
 			Metric: "xp", Threshold: gamify.AmountFromInt(th), Points: gamify.AmountFromInt(th), Active: true}))
 	}
 	must(eng.Points().SetBoost(ctx, gamify.Boost{Key: "weekend", System: "coins", Scope: points.Global,
-		From: points.Date{Year: 2026, Month: 1, Day: 1}, Multiplier: 2 * gamify.AmountScale}))
+		From: points.Date{Year: 2026, Month: 1, Day: 1}, Multiplier: gamify.AmountFromInt(2)}))
 	for i, th := range []int64{10, 100, 1000, 10000} {
 		must(eng.Achievements().Create(ctx, gamify.AchievementDefinition{Key: fmt.Sprint("a", i), Name: "A", Kind: gamify.KindMetric,
 			Metric: "xp", Threshold: gamify.AmountFromInt(th), Status: gamify.AchievementActive}))

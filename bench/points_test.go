@@ -37,9 +37,9 @@ func BenchmarkTrackPoints(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				for i, m := range []float64{2, 1.5} {
+				for i, m := range []gamify.Amount{gamify.AmountFromInt(2), gamify.MustParseAmount("1.5")} {
 					if _, err := eng.Points().SetBoost(ctx, gamify.Boost{Key: fmt.Sprint("b", i), System: "coins", Scope: points.Global,
-						From: points.Date{Year: 2026, Month: 1, Day: 1}, Multiplier: gamify.Amount(m * gamify.AmountScale)}); err != nil {
+						From: points.Date{Year: 2026, Month: 1, Day: 1}, Multiplier: m}); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -30,7 +30,7 @@ func BenchmarkTrackStreak(b *testing.B) {
 				}
 				if streak {
 					_, err := eng.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily", Frequency: gamify.Daily,
-						Metrics: []gamify.StreakMetric{{Metric: "xp", Min: 10}}, GraceHours: 2,
+						Metrics: []gamify.StreakMetric{{Metric: "xp", Min: gamify.AmountFromInt(10)}}, GraceHours: 2,
 						Freezes: gamify.StreakFreezes{Initial: 1, Max: 3, EarnAmount: 1, EarnEveryDays: 7}})
 					if err != nil {
 						b.Fatal(err)

@@ -46,7 +46,7 @@ func BenchmarkYearInReview(b *testing.B) {
 			must(eng.Points().SetTrigger(ctx, gamify.Trigger{Key: "per-step", System: "xp", Kind: points.KindMetric, Metric: "steps",
 				Threshold: gamify.AmountFromInt(100), Points: gamify.AmountFromInt(1), Active: true}))
 			must(eng.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily", Frequency: gamify.Daily,
-				Metrics: []gamify.StreakMetric{{Metric: "sessions", Min: 1}}}))
+				Metrics: []gamify.StreakMetric{{Metric: "sessions", Min: gamify.AmountFromInt(1)}}}))
 			must(eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "steps", Name: "Steps", RankBy: gamify.RankByMetric, Metric: "steps"}))
 			must(eng.Leaderboards().Activate(ctx, "steps"))
 

@@ -43,7 +43,7 @@ func (e *Entry) Marshal(b []byte) []byte {
 	b = binary.AppendUvarint(b, e.User)
 	b = binary.AppendVarint(b, e.At)
 	b = binary.AppendUvarint(b, uint64(e.Ref))
-	b = binary.AppendVarint(b, int64(e.Delta))
+	b = binary.AppendVarint(b, e.Delta.Micros())
 	b = binary.AppendUvarint(b, uint64(len(e.Cause)))
 	b = append(b, e.Cause...)
 	b = binary.AppendUvarint(b, uint64(len(e.IdemKey)))
@@ -69,7 +69,7 @@ func Unmarshal(key, val []byte) (Entry, error) {
 	e.User = r.uvarint()
 	e.At = r.varint()
 	e.Ref = uint32(r.uvarint())
-	e.Delta = gamifytype.Amount(r.varint())
+	e.Delta = gamifytype.AmountFromMicros(r.varint())
 	e.Cause = r.str()
 	e.IdemKey = r.str()
 	if r.err || len(r.b) != 0 {

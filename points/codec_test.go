@@ -33,7 +33,7 @@ func TestStateRoundTrip(t *testing.T) {
 }
 
 func TestStateDecodeRejectsCorrupt(t *testing.T) {
-	good, _ := State{total: 5, recs: []rec{{key: "a", n: 1}, {key: "b", n: 2}}}.MarshalBinary()
+	good, _ := State{total: micros(5), recs: []rec{{key: "a", n: 1}, {key: "b", n: 2}}}.MarshalBinary()
 	for name, b := range map[string][]byte{
 		"empty":       nil,
 		"version":     {2, 0, 0, 0, 0, 0},
@@ -44,14 +44,14 @@ func TestStateDecodeRejectsCorrupt(t *testing.T) {
 		"bad key":     mustEncode(State{recs: []rec{{key: "a b"}}}),
 		"empty key":   mustEncode(State{recs: []rec{{key: ""}}}),
 		"negative n":  mustEncode(State{recs: []rec{{key: "a", n: -1}}}),
-		"neg spent":   mustEncode(State{spent: -1}),
+		"neg spent":   mustEncode(State{spent: micros(-1)}),
 		"huge count":  {1, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f},
 		"long string": {1, 0, 0, 0x7f},
 		"overlong":    {1, 0x80, 0x00, 0, 0, 0, 0},
 	} {
-		s := State{total: 42}
+		s := State{total: micros(42)}
 		require.ErrorIs(t, s.UnmarshalBinary(b), ErrCorrupt, name)
-		require.Equal(t, Amount(42), s.Total(), "%s: a failed decode leaves the State alone", name)
+		require.Equal(t, micros(42), s.Total(), "%s: a failed decode leaves the State alone", name)
 	}
 }
 
@@ -75,6 +75,6 @@ func FuzzStateDecode(f *testing.F) {
 		// A decoded State re-encodes to the same bytes and can be used.
 		require.Equal(t, b, mustEncode(s))
 		_, _, _ = OnMetric(r, s, User{}, MetricChange{Metric: "m", Delta: pts("1"), At: t0})
-		_, _, _ = Spend(s, 1)
+		_, _, _ = Spend(s, micros(1))
 	})
 }

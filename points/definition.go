@@ -11,14 +11,15 @@ import (
 // Amount is the exact fixed-point amount used for points and multipliers.
 type Amount = gamifytype.Amount
 
-const one = Amount(gamifytype.AmountScale)
+// one is the Amount 1, the multiplier that changes nothing.
+var one = gamifytype.AmountFromInt(1)
 
 // maxMultiplier bounds boost and level multipliers (exclusive).
-const maxMultiplier = 100 * one
+var maxMultiplier = gamifytype.AmountFromInt(100)
 
 // maxPointsMagnitude bounds |Trigger.Points| so that sums of many awards stay
 // far from overflowing an Amount.
-const maxPointsMagnitude = 1_000_000_000 * one
+var maxPointsMagnitude = gamifytype.AmountFromInt(1_000_000_000)
 
 // maxEveryHours bounds a time trigger's period (about 100 years).
 const maxEveryHours = 100 * 366 * 24
@@ -43,7 +44,7 @@ func (s System) Validate() error {
 	if s.Name == "" {
 		errs = append(errs, gamifytype.Invalid("System.Name", s.Name, "must not be empty"))
 	}
-	if s.MaxPoints < 0 {
+	if s.MaxPoints.Sign() < 0 {
 		errs = append(errs, gamifytype.Invalid("System.MaxPoints", s.MaxPoints, "must not be negative (0 means no cap)"))
 	}
 	return errors.Join(errs...)
@@ -137,15 +138,15 @@ func (t Trigger) Validate() error {
 	add(gamifytype.ValidateKey("Trigger.Key", t.Key))
 	add(gamifytype.ValidateKey("Trigger.System", t.System))
 	switch {
-	case t.Points == 0:
+	case t.Points.IsZero():
 		add(gamifytype.Invalid("Trigger.Points", t.Points, "must not be 0"))
-	case t.Points > maxPointsMagnitude || t.Points < -maxPointsMagnitude:
+	case t.Points.Abs().Cmp(maxPointsMagnitude) > 0:
 		add(gamifytype.Invalid("Trigger.Points", t.Points, "must be within ±1000000000"))
 	}
 	switch t.Kind {
 	case KindMetric:
 		add(gamifytype.ValidateKey("Trigger.Metric", t.Metric))
-		if t.Threshold <= 0 {
+		if t.Threshold.Sign() <= 0 {
 			add(gamifytype.Invalid("Trigger.Threshold", t.Threshold, "must be positive"))
 		}
 	case KindAchievement:
@@ -304,7 +305,7 @@ func (b Boost) Validate() error {
 	}
 	add(gamifytype.ValidateKey("Boost.Key", b.Key))
 	add(gamifytype.ValidateKey("Boost.System", b.System))
-	if b.Multiplier <= 0 || b.Multiplier >= maxMultiplier || b.Multiplier == one {
+	if b.Multiplier.Sign() <= 0 || !b.Multiplier.Less(maxMultiplier) || b.Multiplier == one {
 		add(gamifytype.Invalid("Boost.Multiplier", b.Multiplier, "must be in (0, 100) and not 1"))
 	}
 	if b.Rounding > RoundNearest {
@@ -425,7 +426,7 @@ func (l Level) Validate() error {
 	if l.Name == "" {
 		errs = append(errs, gamifytype.Invalid("Level.Name", l.Name, "must not be empty"))
 	}
-	if l.Multiplier < 0 || l.Multiplier >= maxMultiplier {
+	if l.Multiplier.Sign() < 0 || !l.Multiplier.Less(maxMultiplier) {
 		errs = append(errs, gamifytype.Invalid("Level.Multiplier", l.Multiplier, "must be 0 (none) or in (0, 100)"))
 	}
 	return errors.Join(errs...)

@@ -10,7 +10,7 @@
 // notifications. On error a transition returns the State it was given, so
 // the engine can reject the whole event.
 //
-// Decisions (SEMANTICS.md "Points" leaves these open):
+// Decisions the hosted references leave open (docs/behaviour.md#points):
 //   - Points are exact Amounts. An award with no multiplier (no boost, no
 //     level multiplier, or a negative award) is exact, fractions included. A
 //     multiplied award is the exact product rounded to a whole point with the

@@ -20,7 +20,7 @@ func ExampleOnMetric() {
 			Multiplier: gamifytype.AmountFromInt(2),
 		}},
 		Levels: []points.Level{
-			{Key: "rookie", Name: "Rookie", Threshold: 0},
+			{Key: "rookie", Name: "Rookie", Threshold: gamifytype.AmountFromInt(0)},
 			{Key: "walker", Name: "Walker", Threshold: gamifytype.AmountFromInt(25)},
 		},
 	}

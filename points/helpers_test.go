@@ -1,6 +1,7 @@
 package points
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -10,11 +11,23 @@ import (
 
 // pts parses a decimal literal as an Amount.
 func pts(s string) Amount {
-	a, err := gamifytype.ParseAmountString("test", s)
+	a, err := gamifytype.ParseAmountField("test", s)
 	if err != nil {
 		panic(err)
 	}
 	return a
+}
+
+// micros returns the Amount of m millionths.
+func micros(m int64) Amount { return gamifytype.AmountFromMicros(m) }
+
+// times returns a × n; it panics on overflow.
+func times(a Amount, n int64) Amount {
+	p, ok := a.MulInt(n)
+	if !ok {
+		panic(fmt.Sprintf("times(%v, %d) overflows", a, n))
+	}
+	return p
 }
 
 func mustLoc(t testing.TB, name string) *time.Location {

@@ -95,7 +95,7 @@ type Effects struct {
 }
 
 // Changed reports whether the transition changed the balance or the level.
-func (fx Effects) Changed() bool { return len(fx.Awards) > 0 || fx.Spent != 0 || fx.Level != nil }
+func (fx Effects) Changed() bool { return len(fx.Awards) > 0 || !fx.Spent.IsZero() || fx.Level != nil }
 
 // run is one transition in progress over a private copy of the State.
 type run struct {
@@ -112,8 +112,10 @@ func begin(r *Rules, u *User, s State, at time.Time) run {
 	s.recs = slices.Clone(s.recs)
 	x := run{r: r, u: u, s: s, at: at}
 	x.start, _ = s.LevelKey()
-	if i := slices.IndexFunc(r.Levels, func(l Level) bool { return l.Key == x.start }); i >= 0 && r.Levels[i].Multiplier != 0 && r.Levels[i].Multiplier != one {
-		x.levelMul = AppliedBoost{Level: x.start, Multiplier: r.Levels[i].Multiplier}
+	if i := slices.IndexFunc(r.Levels, func(l Level) bool { return l.Key == x.start }); i >= 0 {
+		if m := r.Levels[i].Multiplier; !m.IsZero() && m != one {
+			x.levelMul = AppliedBoost{Level: x.start, Multiplier: m}
+		}
 	}
 	return x
 }
@@ -136,13 +138,13 @@ func (r *Rules) change(from, to string, pinned bool) *LevelChange {
 	th := func(k string) (Amount, bool) {
 		i := slices.IndexFunc(r.Levels, func(l Level) bool { return l.Key == k })
 		if i < 0 {
-			return 0, false
+			return Amount{}, false
 		}
 		return r.Levels[i].Threshold, true
 	}
 	tf, okf := th(from)
 	tt, okt := th(to)
-	return &LevelChange{From: from, To: to, Pinned: pinned, Promotion: okt && (!okf || tt > tf)}
+	return &LevelChange{From: from, To: to, Pinned: pinned, Promotion: okt && (!okf || tf.Less(tt))}
 }
 
 func matches(filters, attrs map[string]string) bool {
@@ -174,12 +176,12 @@ var overflow = gamifytype.Invalid("Points", nil, "total would overflow")
 
 // award pays trigger t (key, kind) multiples × points.
 func (x *run) award(t *Trigger, multiples int64) error {
-	base, ok := mul(t.Points, multiples)
+	base, ok := t.Points.MulInt(multiples)
 	if !ok {
 		return fmt.Errorf("points: trigger %s: %w", t.Key, overflow)
 	}
 	a := AwardRecord{Trigger: t.Key, Kind: t.Kind, Base: base, Multiple: multiples, Points: base}
-	if base > 0 {
+	if base.Sign() > 0 {
 		for i := range x.r.Boosts {
 			if b := &x.r.Boosts[i]; b.eligible(x.r.System.Key, x.u, x.at) {
 				if len(a.Boosts) == 0 {
@@ -190,7 +192,7 @@ func (x *run) award(t *Trigger, multiples int64) error {
 				a.Boosts = append(a.Boosts, AppliedBoost{Key: b.Key, Multiplier: b.Multiplier})
 			}
 		}
-		if x.levelMul.Multiplier != 0 {
+		if !x.levelMul.Multiplier.IsZero() {
 			if len(a.Boosts) == 0 {
 				a.Rounding = RoundDown
 			}
@@ -202,7 +204,7 @@ func (x *run) award(t *Trigger, multiples int64) error {
 			}
 		}
 	} else if t.BlockIfOutOfPoints {
-		if avail, ok := x.s.Available().Add(base); !ok || avail < 0 {
+		if avail, ok := x.s.Available().AddChecked(base); !ok || avail.Sign() < 0 {
 			return fmt.Errorf("points: trigger %s: %w: available %v, award %v", t.Key, gamifytype.ErrInsufficientPoints, x.s.Available(), base)
 		}
 	}
@@ -211,30 +213,34 @@ func (x *run) award(t *Trigger, multiples int64) error {
 
 // add applies the cap, adds a to the total and records it.
 func (x *run) add(a AwardRecord) error {
-	if c := x.r.System.MaxPoints; c > 0 && a.Points > 0 {
-		if room := c - x.s.total; a.Points > room {
-			a.Points, a.Capped = max(room, 0), true
+	if c := x.r.System.MaxPoints; c.Sign() > 0 && a.Points.Sign() > 0 {
+		if room := wrapSub(c, x.s.total); room.Less(a.Points) {
+			a.Points, a.Capped = maxAmount(room, Amount{}), true
 		}
 	}
-	if a.Points == 0 {
+	if a.Points.IsZero() {
 		return nil
 	}
-	total, ok := x.s.total.Add(a.Points)
+	total, ok := x.s.total.AddChecked(a.Points)
 	// Totals stay within ±MaxAmount/2 so that Available (total − spent, with
 	// 0 ≤ spent ≤ a past total) never overflows.
-	if !ok || total > gamifytype.MaxAmount/2 || total < -gamifytype.MaxAmount/2 {
+	if !ok || maxTotal.Less(total) || total.Less(maxTotal.Neg()) {
 		return fmt.Errorf("points: %w", overflow)
 	}
 	x.s.total, a.Total = total, total
-	x.fx.Added += a.Points
+	x.fx.Added = wrapAdd(x.fx.Added, a.Points)
 	x.fx.Awards = append(x.fx.Awards, a)
 	return nil
 }
 
+// maxTotal bounds |State.total|: half of MaxAmount.
+var maxTotal = gamifytype.AmountFromMicros(gamifytype.MaxAmount.Micros() / 2)
+
 // floorDiv returns ⌊a/b⌋ for b > 0.
 func floorDiv(a, b Amount) int64 {
-	q := int64(a / b)
-	if a%b != 0 && a < 0 {
+	x, y := a.Micros(), b.Micros()
+	q := x / y
+	if x%y != 0 && x < 0 {
 		q--
 	}
 	return q
@@ -260,7 +266,7 @@ func OnMetric(r Rules, s State, u User, c MetricChange) (State, Effects, error) 
 			continue
 		}
 		p := x.s.get(t.Key)
-		sum, ok := p.sum.Add(c.Delta)
+		sum, ok := p.sum.AddChecked(c.Delta)
 		if !ok {
 			return s, Effects{}, fmt.Errorf("points: trigger %s: %w", t.Key, overflow)
 		}
@@ -437,7 +443,7 @@ func checkAt(field string, t time.Time) error {
 // Award adds amount (> 0) to the total as a manual award with reason. No
 // boost or level multiplier applies; the cap does.
 func Award(r Rules, s State, amount Amount, reason string) (State, Effects, error) {
-	if amount <= 0 {
+	if amount.Sign() <= 0 {
 		return s, Effects{}, gamifytype.Invalid("Award.Amount", amount, "must be positive")
 	}
 	x := begin(&r, &User{}, s, time.Time{})
@@ -450,13 +456,13 @@ func Award(r Rules, s State, amount Amount, reason string) (State, Effects, erro
 // Spend adds amount (> 0) to spent. It fails with an error wrapping
 // ErrInsufficientPoints, s unchanged, when available is below amount.
 func Spend(s State, amount Amount) (State, Effects, error) {
-	if amount <= 0 {
+	if amount.Sign() <= 0 {
 		return s, Effects{}, gamifytype.Invalid("Spend.Amount", amount, "must be positive")
 	}
-	if s.Available() < amount {
+	if s.Available().Less(amount) {
 		return s, Effects{}, fmt.Errorf("points: spend %v: %w: available %v", amount, gamifytype.ErrInsufficientPoints, s.Available())
 	}
-	s.spent += amount
+	s.spent = wrapAdd(s.spent, amount)
 	return s, Effects{Spent: amount, Total: s.total}, nil
 }
 
@@ -494,7 +500,7 @@ func UnpinLevel(levels []Level, s State) (State, Effects) {
 func LevelFor(levels []Level, total Amount) (Level, bool) {
 	best := -1
 	for i, l := range levels {
-		if l.Threshold <= total && (best < 0 || l.Threshold > levels[best].Threshold) {
+		if l.Threshold.Cmp(total) <= 0 && (best < 0 || levels[best].Threshold.Less(l.Threshold)) {
 			best = i
 		}
 	}
@@ -510,14 +516,14 @@ func LevelFor(levels []Level, total Amount) (Level, bool) {
 func NextLevel(levels []Level, total Amount) (next Level, required, remaining Amount, ok bool) {
 	best := -1
 	for i, l := range levels {
-		if l.Threshold > total && (best < 0 || l.Threshold < levels[best].Threshold) {
+		if total.Less(l.Threshold) && (best < 0 || l.Threshold.Less(levels[best].Threshold)) {
 			best = i
 		}
 	}
 	if best < 0 {
-		return Level{}, 0, 0, false
+		return Level{}, Amount{}, Amount{}, false
 	}
-	return levels[best], levels[best].Threshold, levels[best].Threshold - total, true
+	return levels[best], levels[best].Threshold, wrapSub(levels[best].Threshold, total), true
 }
 
 // GlobalBoosts returns the global boosts of system, without the finished

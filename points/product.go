@@ -8,23 +8,6 @@ import (
 	"github.com/gamifykit/gamify/gamifytype"
 )
 
-// mul returns a × n for n > 0, and false on overflow.
-func mul(a Amount, n int64) (Amount, bool) {
-	neg := a < 0
-	m := uint64(a)
-	if neg {
-		m = -m
-	}
-	hi, lo := bits.Mul64(m, uint64(n))
-	if hi != 0 || lo > math.MaxInt64 {
-		return 0, false
-	}
-	if neg {
-		return -Amount(lo), true
-	}
-	return Amount(lo), true
-}
-
 // multiply returns base (> 0) × every multiplier, rounded to a whole point
 // with mode, and false on overflow. The product is exact: 2 × 1.5 × 3 is 9,
 // and only the final rounding loses anything. The common case fits in 128
@@ -59,15 +42,16 @@ func (x u128) div(d uint64) u128 {
 	return u128{qhi, qlo}
 }
 
+// multiply128 works on the millionths of base and the multipliers.
 func multiply128(base Amount, ms []AppliedBoost, mode Rounding) (Amount, bool) {
-	x, den := u128{0, uint64(base)}, u128{0, gamifytype.AmountScale} // den: to whole points
+	x, den := u128{0, uint64(base.Micros())}, u128{0, gamifytype.AmountScale} // den: to whole points
 	var ok bool
 	for _, m := range ms {
-		if x, ok = x.mul(uint64(m.Multiplier)); !ok {
-			return 0, false
+		if x, ok = x.mul(uint64(m.Multiplier.Micros())); !ok {
+			return Amount{}, false
 		}
 		if den, ok = den.mul(gamifytype.AmountScale); !ok {
-			return 0, false
+			return Amount{}, false
 		}
 	}
 	// ⌈x/den⌉ = ⌊(x+den−1)/den⌋ and round-half-up is ⌊(x+den/2)/den⌋; den is
@@ -80,15 +64,16 @@ func multiply128(base Amount, ms []AppliedBoost, mode Rounding) (Amount, bool) {
 		x, ok = x.add(den.div(2))
 	}
 	if !ok {
-		return 0, false
+		return Amount{}, false
 	}
 	for range len(ms) + 1 {
 		x = x.div(gamifytype.AmountScale)
 	}
-	if x.hi != 0 || x.lo > uint64(gamifytype.MaxAmount/gamifytype.AmountScale) {
-		return 0, false
+	// x is now a count of whole points.
+	if x.hi != 0 || x.lo > math.MaxInt64 {
+		return Amount{}, false
 	}
-	return Amount(x.lo) * gamifytype.AmountScale, true
+	return gamifytype.AmountFromIntChecked(int64(x.lo))
 }
 
 func b2u(b bool) uint64 {
@@ -100,11 +85,11 @@ func b2u(b bool) uint64 {
 
 // multiplyBig is multiply with big integers, for products beyond 128 bits.
 func multiplyBig(base Amount, ms []AppliedBoost, mode Rounding) (Amount, bool) {
-	num := big.NewInt(int64(base))
+	num := big.NewInt(base.Micros())
 	den := big.NewInt(gamifytype.AmountScale)
 	scale := big.NewInt(gamifytype.AmountScale)
 	for _, m := range ms {
-		num.Mul(num, big.NewInt(int64(m.Multiplier)))
+		num.Mul(num, big.NewInt(m.Multiplier.Micros()))
 		den.Mul(den, scale)
 	}
 	q, rem := new(big.Int).QuoRem(num, den, new(big.Int)) // num > 0: truncation is down
@@ -120,7 +105,7 @@ func multiplyBig(base Amount, ms []AppliedBoost, mode Rounding) (Amount, bool) {
 	}
 	q.Mul(q, scale)
 	if !q.IsInt64() {
-		return 0, false
+		return Amount{}, false
 	}
-	return Amount(q.Int64()), true
+	return gamifytype.AmountFromMicros(q.Int64()), true
 }

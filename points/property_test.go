@@ -24,8 +24,8 @@ func TestHighWaterMatchesFromScratch(t *testing.T) {
 		var triggers []Trigger
 		for i := range 1 + rng.IntN(4) {
 			tr := metricTrigger(fmt.Sprintf("t%d", i), "m", "1", "1")
-			tr.Threshold = Amount(1 + rng.Int64N(int64(50*one)))
-			tr.Points = Amount(1+rng.Int64N(20)) * one
+			tr.Threshold = micros(1 + rng.Int64N(50*gamifytype.AmountScale))
+			tr.Points = gamifytype.AmountFromInt(1 + rng.Int64N(20))
 			if rng.IntN(2) == 0 {
 				tr.EventFilters = map[string]string{"c": fmt.Sprint(rng.IntN(2))}
 			}
@@ -37,20 +37,20 @@ func TestHighWaterMatchesFromScratch(t *testing.T) {
 		var s State
 		var total Amount
 		for step := range steps {
-			delta := Amount(rng.Int64N(int64(60*one))) - 25*one
+			delta := micros(rng.Int64N(60*gamifytype.AmountScale) - 25*gamifytype.AmountScale)
 			attrs := map[string]string{"c": fmt.Sprint(rng.IntN(2))}
 			var fx Effects
 			var err error
 			s, fx, err = OnMetric(r, s, User{}, MetricChange{Metric: "m", Delta: delta, Attrs: attrs, At: t0})
 			require.NoError(t, err)
-			total += fx.Added
+			total = total.Add(fx.Added)
 			var want Amount
 			for i, tr := range triggers {
 				if matches(tr.EventFilters, attrs) {
-					sums[i] += delta
+					sums[i] = sums[i].Add(delta)
 					best[i] = max(best[i], floorDiv(sums[i], tr.Threshold))
 				}
-				want += tr.Points * Amount(best[i])
+				want = want.Add(times(tr.Points, best[i]))
 			}
 			require.Equal(t, want, s.Total(), "run %d step %d: incremental total = %v, want %v", run, step, s.Total(), want)
 			require.Equal(t, total, s.Total(), "the awards sum to the total")
@@ -108,13 +108,13 @@ func TestMultiplyFastPathMatchesBig(t *testing.T) {
 		n = 2000
 	}
 	for i := range n {
-		base := Amount(1 + rng.Int64N(int64(1000*one)))
+		base := micros(1 + rng.Int64N(1000*gamifytype.AmountScale))
 		if i%10 == 0 {
-			base = Amount(1 + rng.Int64N(int64(maxPointsMagnitude)*1000))
+			base = micros(1 + rng.Int64N(maxPointsMagnitude.Micros()*1000))
 		}
 		ms := make([]AppliedBoost, rng.IntN(6))
 		for j := range ms {
-			ms[j].Multiplier = Amount(1 + rng.Int64N(int64(100*one)-1))
+			ms[j].Multiplier = micros(1 + rng.Int64N(100*gamifytype.AmountScale-1))
 		}
 		mode := Rounding(rng.IntN(3))
 		want, wok := multiplyBig(base, ms, mode)
@@ -142,7 +142,7 @@ func TestRandomOperationsKeepInvariants(t *testing.T) {
 		rng := rand.New(rand.NewPCG(uint64(run), 99))
 		sys := xp()
 		if rng.IntN(2) == 0 {
-			sys.MaxPoints = Amount(1+rng.Int64N(500)) * one
+			sys.MaxPoints = gamifytype.AmountFromInt(1 + rng.Int64N(500))
 		}
 		neg := metricTrigger("neg", "spend", "1", "-3")
 		neg.BlockIfOutOfPoints = rng.IntN(2) == 0
@@ -157,13 +157,13 @@ func TestRandomOperationsKeepInvariants(t *testing.T) {
 			var err error
 			switch op := rng.IntN(6); op {
 			case 0, 1:
-				s, fx, err = OnMetric(r, s, User{}, MetricChange{Metric: "m", Delta: Amount(rng.Int64N(int64(40*one))) - 10*one, At: t0})
+				s, fx, err = OnMetric(r, s, User{}, MetricChange{Metric: "m", Delta: micros(rng.Int64N(40*gamifytype.AmountScale) - 10*gamifytype.AmountScale), At: t0})
 			case 2:
-				s, fx, err = OnMetric(r, s, User{}, MetricChange{Metric: "spend", Delta: Amount(rng.Int64N(3)) * one, At: t0})
+				s, fx, err = OnMetric(r, s, User{}, MetricChange{Metric: "spend", Delta: gamifytype.AmountFromInt(rng.Int64N(3)), At: t0})
 			case 3:
-				s, fx, err = Award(r, s, Amount(1+rng.Int64N(int64(50*one))), "r")
+				s, fx, err = Award(r, s, micros(1+rng.Int64N(50*gamifytype.AmountScale)), "r")
 			case 4:
-				s, fx, err = Spend(s, Amount(1+rng.Int64N(int64(30*one))))
+				s, fx, err = Spend(s, micros(1+rng.Int64N(30*gamifytype.AmountScale)))
 			case 5:
 				switch rng.IntN(3) {
 				case 0:
@@ -180,11 +180,11 @@ func TestRandomOperationsKeepInvariants(t *testing.T) {
 				require.Equal(t, mustEncode(before), mustEncode(s), "%s: a failed call changes nothing", where)
 				continue
 			}
-			require.Equal(t, s.Total()-before.Total(), fx.Added, "%s: awards sum to the change", where)
-			require.Equal(t, s.Total()-s.Spent(), s.Available())
+			require.Equal(t, s.Total().Sub(before.Total()), fx.Added, "%s: awards sum to the change", where)
+			require.Equal(t, s.Total().Sub(s.Spent()), s.Available())
 			for _, a := range fx.Awards {
-				if a.Points > 0 && sys.MaxPoints > 0 {
-					require.LessOrEqual(t, a.Total, sys.MaxPoints, "%s: %v passes the cap", where, a.Total)
+				if a.Points.Sign() > 0 && sys.MaxPoints.Sign() > 0 {
+					require.LessOrEqual(t, a.Total.Cmp(sys.MaxPoints), 0, "%s: %v passes the cap", where, a.Total)
 				}
 			}
 			key, pinned := s.LevelKey()

@@ -87,7 +87,7 @@ func TestInactiveTriggerAndOtherSystemIgnored(t *testing.T) {
 	s, fx, err := OnMetric(r, State{}, User{}, MetricChange{Metric: "m", Delta: pts("5"), At: t0})
 	require.NoError(t, err)
 	require.False(t, fx.Changed())
-	require.Equal(t, Amount(0), s.Total())
+	require.Equal(t, Amount{}, s.Total())
 }
 
 func TestBoostsStackMultiplicatively(t *testing.T) {
@@ -380,7 +380,7 @@ func TestBlockIfOutOfPointsRejectsWholeEvent(t *testing.T) {
 	// Now 2 available: +3 −5 = 0, accepted; then 0: +3 −5 < 0, rejected.
 	s3, _, err := OnMetric(r, s2, User{}, MetricChange{Metric: "m", Delta: pts("1"), At: t0})
 	require.NoError(t, err)
-	require.Equal(t, Amount(0), s3.Available())
+	require.Equal(t, Amount{}, s3.Available())
 	s4, fx, err := OnMetric(r, s3, User{}, MetricChange{Metric: "m", Delta: pts("1"), At: t0})
 	require.ErrorIs(t, err, gamifytype.ErrInsufficientPoints)
 	require.Equal(t, s3, s4, "state unchanged on rejection")
@@ -416,7 +416,7 @@ func TestAwardAndSpend(t *testing.T) {
 	s2, _, err := Spend(s, pts("50.000001"))
 	require.ErrorIs(t, err, gamifytype.ErrInsufficientPoints)
 	require.Equal(t, s, s2)
-	for _, bad := range []Amount{0, -1} {
+	for _, bad := range []Amount{{}, micros(-1)} {
 		_, _, err = Spend(s, bad)
 		require.ErrorIs(t, err, gamifytype.ErrInvalid)
 		_, _, err = Award(r, s, bad, "")

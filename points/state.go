@@ -43,7 +43,16 @@ func (s State) Total() Amount { return s.total }
 func (s State) Spent() Amount { return s.spent }
 
 // Available returns Total − Spent.
-func (s State) Available() Amount { return s.total - s.spent }
+func (s State) Available() Amount { return wrapSub(s.total, s.spent) }
+
+// wrapAdd and wrapSub return a+b and a−b computed on the millionths in
+// two's complement: unlike Amount.Add and Amount.Sub they wrap around on
+// overflow instead of saturating. Totals kept within ±MaxAmount/2 never get
+// there; the wrapping only shows for decoded States or definitions (MaxPoints,
+// Level.Threshold) near the ends of the range.
+func wrapAdd(a, b Amount) Amount { return gamifytype.AmountFromMicros(a.Micros() + b.Micros()) }
+
+func wrapSub(a, b Amount) Amount { return gamifytype.AmountFromMicros(a.Micros() - b.Micros()) }
 
 // LevelKey returns the user's level key ("" below every level) as of the last
 // transition, and whether it is pinned.
@@ -83,14 +92,14 @@ func (s State) MarshalBinary() ([]byte, error) { return s.AppendBinary(nil) }
 // and length-prefixed keys.
 func (s State) AppendBinary(b []byte) ([]byte, error) {
 	b = append(b, stateVersion)
-	b = binary.AppendVarint(b, int64(s.total))
-	b = binary.AppendVarint(b, int64(s.spent))
+	b = binary.AppendVarint(b, s.total.Micros())
+	b = binary.AppendVarint(b, s.spent.Micros())
 	b = appendString(b, s.level)
 	b = appendString(b, s.pin)
 	b = binary.AppendUvarint(b, uint64(len(s.recs)))
 	for _, r := range s.recs {
 		b = appendString(b, r.key)
-		b = binary.AppendVarint(b, int64(r.sum))
+		b = binary.AppendVarint(b, r.sum.Micros())
 		b = binary.AppendVarint(b, r.n)
 	}
 	return b, nil
@@ -109,8 +118,8 @@ func (s *State) UnmarshalBinary(data []byte) error {
 		return ErrCorrupt
 	}
 	var n State
-	n.total = Amount(d.varint())
-	n.spent = Amount(d.varint())
+	n.total = gamifytype.AmountFromMicros(d.varint())
+	n.spent = gamifytype.AmountFromMicros(d.varint())
 	n.level = d.key(true)
 	n.pin = d.key(true)
 	count := d.uvarint()
@@ -119,13 +128,13 @@ func (s *State) UnmarshalBinary(data []byte) error {
 	}
 	n.recs = make([]rec, 0, count)
 	for range count {
-		r := rec{key: d.key(false), sum: Amount(d.varint()), n: d.varint()}
+		r := rec{key: d.key(false), sum: gamifytype.AmountFromMicros(d.varint()), n: d.varint()}
 		if d.bad || r.n < 0 || (len(n.recs) > 0 && n.recs[len(n.recs)-1].key >= r.key) {
 			return ErrCorrupt
 		}
 		n.recs = append(n.recs, r)
 	}
-	if d.bad || len(d.b) != 0 || n.spent < 0 {
+	if d.bad || len(d.b) != 0 || n.spent.Sign() < 0 {
 		return ErrCorrupt
 	}
 	*s = n

@@ -20,31 +20,33 @@ type Bucket struct {
 // counted in the first range. The engine filters the totals (e.g. by user
 // attributes) before calling it.
 func Histogram(totals []Amount) []Bucket {
-	top := Amount(0)
+	var top Amount
 	for _, t := range totals {
-		top = max(top, t)
+		top = maxAmount(top, t)
 	}
-	// step is a tenth of the power of ten, in whole points; 10^12 points is
-	// the largest step whose ten multiples (nearly) fit in an Amount.
-	step := one
-	for step < 1_000_000_000_000*one && step*10 < top {
+	// step is a tenth of the power of ten, in millionths of a point; 10^12
+	// points is the largest step whose ten multiples (nearly) fit in an
+	// Amount.
+	const maxStep = 1_000_000_000_000 * gamifytype.AmountScale
+	step := int64(gamifytype.AmountScale)
+	for step < maxStep && step*10 < top.Micros() {
 		step *= 10
 	}
 	out := make([]Bucket, 11)
 	for i := 1; i <= 10; i++ {
-		out[i].From = step * Amount(i-1)
-		if i == 10 && step == 1_000_000_000_000*one {
+		out[i].From = gamifytype.AmountFromMicros(step * int64(i-1))
+		if i == 10 && step == maxStep {
 			out[i].To = gamifytype.MaxAmount // 10^13 points does not fit
 		} else {
-			out[i].To = step * Amount(i)
+			out[i].To = gamifytype.AmountFromMicros(step * int64(i))
 		}
 	}
 	for _, t := range totals {
-		if t <= 0 {
+		if t.Sign() <= 0 {
 			out[0].Users++
 			continue
 		}
-		i := int64((t-1)/step) + 1 // ceil(t/step) for t > 0
+		i := (t.Micros()-1)/step + 1 // ceil(t/step) for t > 0
 		out[min(i, 10)].Users++
 	}
 	return out
@@ -62,7 +64,7 @@ type LevelCount struct {
 // level definitions edited since the states were written).
 func UsersPerLevel(levels []Level, states iter.Seq[State]) []LevelCount {
 	sorted := slices.Clone(levels)
-	slices.SortFunc(sorted, func(a, b Level) int { return cmpAmount(a.Threshold, b.Threshold) })
+	slices.SortFunc(sorted, func(a, b Level) int { return a.Threshold.Cmp(b.Threshold) })
 	out := make([]LevelCount, len(sorted)+1)
 	index := make(map[string]int, len(sorted))
 	for i, l := range sorted {
@@ -82,12 +84,10 @@ func UsersPerLevel(levels []Level, states iter.Seq[State]) []LevelCount {
 	return out
 }
 
-func cmpAmount(a, b Amount) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
+// maxAmount returns the larger of a and b.
+func maxAmount(a, b Amount) Amount {
+	if a.Less(b) {
+		return b
 	}
-	return 0
+	return a
 }

@@ -36,14 +36,14 @@ func TestHistogram(t *testing.T) {
 			got[i] = b.Users
 		}
 		require.Equal(t, c.users, got, "%s: Histogram(%v) = %v, want %v", c.name, c.totals, got, c.users)
-		require.Equal(t, Bucket{From: 0, To: 0, Users: c.users[0]}, h[0])
+		require.Equal(t, Bucket{From: Amount{}, To: Amount{}, Users: c.users[0]}, h[0])
 		step := pts(c.step)
 		for i := 1; i <= 10; i++ {
-			require.Equal(t, step*Amount(i-1), h[i].From, "%s: bucket %d From", c.name, i)
-			require.Equal(t, step*Amount(i), h[i].To, "%s: bucket %d To", c.name, i)
+			require.Equal(t, times(step, int64(i-1)), h[i].From, "%s: bucket %d From", c.name, i)
+			require.Equal(t, times(step, int64(i)), h[i].To, "%s: bucket %d To", c.name, i)
 		}
 	}
-	h := Histogram([]Amount{gamifytype.MaxAmount, 1})
+	h := Histogram([]Amount{gamifytype.MaxAmount, micros(1)})
 	require.Equal(t, gamifytype.MaxAmount, h[10].To)
 	require.Equal(t, 1, h[10].Users)
 	require.Equal(t, 1, h[1].Users)
@@ -53,7 +53,7 @@ func TestUsersPerLevel(t *testing.T) {
 	ls := levels()
 	pinned, _, err := PinLevel(ls, State{total: pts("5")}, "gold")
 	require.NoError(t, err)
-	states := []State{{total: pts("-1")}, {total: 0}, {total: pts("99")}, {total: pts("100")}, {total: pts("800")}, pinned,
+	states := []State{{total: pts("-1")}, {total: Amount{}}, {total: pts("99")}, {total: pts("100")}, {total: pts("800")}, pinned,
 		{total: pts("600"), pin: "deleted-level"}}
 	got := UsersPerLevel(ls, slices.Values(states))
 	want := []LevelCount{{"", 1}, {"bronze", 2}, {"silver", 1}, {"gold", 3}}

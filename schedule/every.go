@@ -43,16 +43,24 @@ func ParseUnit(s string) (Unit, error) {
 	return 0, gamifytype.Invalid("Unit", s, "must be one of day, week, month, year")
 }
 
-// MarshalText encodes u as its name; an invalid unit is an error.
+// MarshalText encodes u as its name and the unset zero Unit as ""; any other
+// invalid unit is an error.
 func (u Unit) MarshalText() ([]byte, error) {
+	if u == 0 {
+		return []byte{}, nil
+	}
 	if !u.valid() {
 		return nil, gamifytype.Invalid("Unit", uint8(u), "must be one of day, week, month, year")
 	}
 	return []byte(unitNames[u]), nil
 }
 
-// UnmarshalText decodes a name accepted by ParseUnit.
+// UnmarshalText decodes a name accepted by ParseUnit, or "" as the zero Unit.
 func (u *Unit) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*u = 0
+		return nil
+	}
 	v, err := ParseUnit(string(b))
 	if err != nil {
 		return err

@@ -253,15 +253,23 @@ func TestUnit(t *testing.T) {
 		require.NoError(t, back.UnmarshalText(b))
 		require.Equal(t, u, back)
 	}
+	b, err := Unit(0).MarshalText()
+	require.NoError(t, err)
+	require.Empty(t, b, "the unset unit marshals as empty text")
+	var zero Unit = Week
+	require.NoError(t, zero.UnmarshalText(nil))
+	require.Equal(t, Unit(0), zero)
 	for _, s := range []string{"", "Day", "days", "hour", " day"} {
 		_, err := ParseUnit(s)
 		var ve *gamifytype.ValidationError
 		require.True(t, errors.As(err, &ve), "ParseUnit(%q) error = %v", s, err)
 		require.Equal(t, "Unit", ve.Field)
-		var u Unit
-		require.Error(t, u.UnmarshalText([]byte(s)))
+		if s != "" {
+			var u Unit
+			require.Error(t, u.UnmarshalText([]byte(s)))
+		}
 	}
 	require.Equal(t, "Unit(0)", Unit(0).String())
-	_, err := Unit(9).MarshalText()
+	_, err = Unit(9).MarshalText()
 	require.ErrorIs(t, err, gamifytype.ErrInvalid)
 }

@@ -15,12 +15,14 @@ import (
 // written by a newer layout, and an older one it has no migration for.
 //
 // Versions: 1, the first development layout; 2 (2026-11-23), user state
-// records with yearly numbers and binary award-log records. Version 1 files
-// were only ever written by unreleased builds, so there is no migration.
-const SchemaVersion = 2
+// records with yearly numbers and binary award-log records; 3 (2026-12-01),
+// amounts inside stored definitions are decimal strings ("12.5"), not counts
+// of millionths. Versions 1 and 2 were only ever written by unreleased
+// builds, so there is no migration.
+const SchemaVersion = 3
 
 // oldestSchema is the oldest layout Open reads (or migrates).
-const oldestSchema = 2
+const oldestSchema = 3
 
 var (
 	// ErrNewerSchema is returned by Open for a file written by a newer gamify.

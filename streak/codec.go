@@ -92,7 +92,7 @@ func appendCursor(b []byte, c cursor) []byte {
 func appendSums(b []byte, sums []gamifytype.Amount) []byte {
 	b = binary.AppendUvarint(b, uint64(len(sums)))
 	for _, v := range sums {
-		b = binary.AppendVarint(b, int64(v))
+		b = binary.AppendVarint(b, v.Micros())
 	}
 	return b
 }
@@ -204,8 +204,8 @@ func (d *decoder) sums() []gamifytype.Amount {
 	}
 	out := make([]gamifytype.Amount, n)
 	for i := range out {
-		out[i] = gamifytype.Amount(d.varint())
-		if out[i] < 0 {
+		out[i] = gamifytype.AmountFromMicros(d.varint())
+		if out[i].Sign() < 0 {
 			d.fail("negative sum")
 		}
 	}

@@ -182,7 +182,7 @@ func (d *Definition) Validate() error {
 			add(gamifytype.Invalid(f+".Metric", r.Metric, "is listed twice"))
 		}
 		seen[r.Metric] = true
-		if r.Min <= 0 {
+		if r.Min.Sign() <= 0 {
 			add(gamifytype.Invalid(f+".Min", r.Min, "must be positive"))
 		}
 	}
@@ -234,7 +234,7 @@ func (d Definition) Personalize(p Personalization) (Definition, error) {
 			errs = append(errs, gamifytype.Invalid(f, m, "is not a metric of streak "+d.Key))
 			continue
 		}
-		if v <= 0 {
+		if v.Sign() <= 0 {
 			errs = append(errs, gamifytype.Invalid(f, v, "must be positive"))
 			continue
 		}
@@ -263,7 +263,7 @@ func (d *Definition) met(sums []gamifytype.Amount) bool {
 		if i < len(sums) {
 			v = sums[i]
 		}
-		ok := v >= r.Min
+		ok := !v.Less(r.Min)
 		if d.Mode == ModeAny && ok {
 			return true
 		}

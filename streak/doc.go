@@ -13,7 +13,7 @@
 // calendar days (23 or 25 hours around DST) and a day a zone skipped
 // (Pacific/Apia 2011-12-30) is a zero-length period that is skipped.
 //
-// Rules (SEMANTICS.md "Streaks", with the decisions taken here):
+// Rules (docs/behaviour.md#streaks, with the decisions taken here):
 //   - Only positive deltas count toward a period, so "met" never reverts and
 //     the result does not depend on the order activities arrive in.
 //   - Length is the number of met periods in the run of consecutive met,

@@ -80,3 +80,4 @@ func (m *sim) count(k Kind) int {
 	}
 	return n
 }
+func micros(n int64) gamifytype.Amount { return gamifytype.AmountFromMicros(n) }

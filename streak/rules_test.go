@@ -379,7 +379,7 @@ func TestModesAndPersonalization(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, d.Metrics, same.Metrics)
 
-	_, err = d.Personalize(Personalization{Enabled: true, Min: map[string]gamifytype.Amount{"x": amt(1), "b": 0}})
+	_, err = d.Personalize(Personalization{Enabled: true, Min: map[string]gamifytype.Amount{"x": amt(1), "b": {}}})
 	var ve *gamifytype.ValidationError
 	require.ErrorAs(t, err, &ve)
 	require.ErrorContains(t, err, "Personalization.Min[x]")
@@ -419,8 +419,8 @@ func TestValidate(t *testing.T) {
 		Mode:      7,
 		Metrics: []MetricRule{
 			{Metric: "a", Min: amt(1)},
-			{Metric: "a", Min: 0},
-			{Metric: "", Min: -1},
+			{Metric: "a"},
+			{Metric: "", Min: micros(-1)},
 		},
 		GraceHours: 30,
 		Freezes:    Freezes{Initial: 102, Max: 101, EarnAmount: -1, EarnEveryDays: -2},
@@ -455,13 +455,13 @@ func FuzzValidate(f *testing.F) {
 	f.Add("", uint8(9), uint8(9), uint8(9), "", int64(-1), -1, 200, -5, 1000, -1)
 	f.Fuzz(func(t *testing.T, key string, freq, ws, mode uint8, metric string, min int64, grace, max, initial, earn, every int) {
 		d := Definition{Key: key, Frequency: Frequency(freq), WeekStart: Weekday(ws), Mode: Mode(mode),
-			Metrics: []MetricRule{{Metric: metric, Min: gamifytype.Amount(min)}}, GraceHours: grace,
+			Metrics: []MetricRule{{Metric: metric, Min: gamifytype.AmountFromMicros(min)}}, GraceHours: grace,
 			Freezes: Freezes{Max: max, Initial: initial, EarnAmount: earn, EarnEveryDays: every}}
 		err := d.Validate()
 		if err == nil {
 			// A valid definition must work end to end without panicking.
 			now := time.Date(2026, 3, 8, 1, 30, 0, 0, time.UTC)
-			s, _, aerr := Apply(d, State{}, Activity{Metric: metric, Delta: gamifytype.Amount(max + 1), At: now, Loc: time.UTC}, now)
+			s, _, aerr := Apply(d, State{}, Activity{Metric: metric, Delta: gamifytype.AmountFromMicros(int64(max + 1)), At: now, Loc: time.UTC}, now)
 			require.NoError(t, aerr)
 			View(d, s, now.Add(40*24*time.Hour), time.UTC)
 			return

@@ -208,11 +208,7 @@ func (s *State) credit(d *Definition, p int64, m int, delta gamifytype.Amount, a
 func addSum(sums []gamifytype.Amount, n, m int, delta gamifytype.Amount) []gamifytype.Amount {
 	out := make([]gamifytype.Amount, max(n, len(sums)))
 	copy(out, sums)
-	if v, ok := out[m].Add(delta); ok {
-		out[m] = v
-	} else {
-		out[m] = gamifytype.MaxAmount
-	}
+	out[m] = out[m].Add(delta)
 	return out
 }
 
@@ -227,11 +223,7 @@ func (s *State) graceMet(d *Definition, p int64) bool {
 	sums := make([]gamifytype.Amount, max(len(pr.own), len(pr.grace)))
 	copy(sums, pr.own)
 	for j, v := range pr.grace {
-		if t, ok := sums[j].Add(v); ok {
-			sums[j] = t
-		} else {
-			sums[j] = gamifytype.MaxAmount
-		}
+		sums[j] = sums[j].Add(v)
 	}
 	return d.met(sums)
 }

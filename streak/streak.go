@@ -256,7 +256,7 @@ func Apply(d Definition, s State, a Activity, now time.Time) (State, Effects, er
 	s = s.advance(&d, now, loc, &fx)
 	s.report(&d, now, loc, &fx)
 	m := d.metricIndex(a.Metric)
-	if m < 0 || a.Delta <= 0 {
+	if m < 0 || a.Delta.Sign() <= 0 {
 		return s, fx, nil
 	}
 	q := d.periodAt(a.At, loc)

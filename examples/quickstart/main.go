@@ -51,7 +51,7 @@ func run(path string) error {
 	}
 	// A daily streak: run at least 1 km a day; one freeze to start with.
 	if _, err := eng.Streaks().Create(ctx, gamify.Streak{Key: "daily-run", Name: "Daily run", Frequency: gamify.Daily,
-		Metrics: []gamify.StreakMetric{{Metric: "km", Min: 1}}, Freezes: gamify.StreakFreezes{Initial: 1, Max: 2}}); err != nil {
+		Metrics: []gamify.StreakMetric{{Metric: "km", Min: gamify.AmountFromInt(1)}}, Freezes: gamify.StreakFreezes{Initial: 1, Max: 2}}); err != nil {
 		return err
 	}
 	// A weekly leaderboard of distance, in runs that start on Monday.

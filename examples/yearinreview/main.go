@@ -147,7 +147,7 @@ func define(ctx context.Context, eng *gamify.Engine) error {
 		},
 		func() error {
 			_, err := eng.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily puzzle", Frequency: gamify.Daily,
-				Metrics: []gamify.StreakMetric{{Metric: "games", Min: 1}}, Freezes: gamify.StreakFreezes{Initial: 1, Max: 2}})
+				Metrics: []gamify.StreakMetric{{Metric: "games", Min: gamify.AmountFromInt(1)}}, Freezes: gamify.StreakFreezes{Initial: 1, Max: 2}})
 			return err
 		},
 		func() error {
