@@ -117,10 +117,10 @@ func TestMetricsAdmin(t *testing.T) {
 	require.ErrorIs(t, err, gamify.ErrConflict)
 
 	name := "Daily steps"
-	m, err = eng.Metrics().Update(ctx, "steps", gamify.MetricUpdate{Name: &name})
+	m, err = eng.Metrics().Patch(ctx, "steps", func(m *gamify.Metric) { m.Name = name })
 	require.NoError(t, err)
 	require.Equal(t, "Daily steps", m.Name)
-	require.Equal(t, "steps", m.Units)
+	require.Equal(t, "steps", m.Units, "a patch keeps the fields it does not set")
 
 	created, issues, err := eng.Metrics().BulkCreate(ctx, []gamify.Metric{
 		{Key: "a", Name: "A"}, {Key: "bad key", Name: "B"}, {Key: "steps", Name: "dup"}, {Key: "c", Name: "C", UnitType: gamify.UnitCurrency},
@@ -168,14 +168,111 @@ func TestMetricsAdmin(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, ms, 2, "archived metrics are not listed")
 
-	updated, issues, err := eng.Metrics().BulkUpdate(ctx, []gamify.MetricPatch{
-		{Key: "c", MetricUpdate: gamify.MetricUpdate{Name: &name}}, {Key: "a", MetricUpdate: gamify.MetricUpdate{Name: &name}},
-	})
+	updated, issues, err := eng.Metrics().BulkPatch(ctx, []string{"c", "a"}, func(m *gamify.Metric) { m.Name = name })
 	require.NoError(t, err)
 	require.Len(t, updated, 1)
+	require.Equal(t, name, updated[0].Name)
+	require.Equal(t, gamify.UnitCurrency, updated[0].UnitType, "kept")
 	require.Len(t, issues, 1)
+	require.Equal(t, 1, issues[0].Index)
+	require.ErrorIs(t, issues[0].Err, gamify.ErrNotFound, "an archived metric is not patched")
 	_, _, err = eng.Metrics().BulkCreate(ctx, make([]gamify.Metric, 101))
 	require.ErrorIs(t, err, gamify.ErrInvalid)
+}
+
+func TestMetricPatchAndLifecycle(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	created, err := eng.Metrics().Create(ctx, gamify.Metric{Key: "km", Name: "Distance", Description: "Running", ImageURL: "https://x/km.png", Units: "km"})
+	require.NoError(t, err)
+
+	// Refused edits name their field and change nothing.
+	before := gamify.DumpStore(eng.Engine)
+	for field, edit := range map[string]func(*gamify.Metric){
+		"Metric.Key":      func(m *gamify.Metric) { m.Key = "mi" },
+		"Metric.Status":   func(m *gamify.Metric) { m.Status = gamify.StatusInactive },
+		"Metric.Created":  func(m *gamify.Metric) { m.Created = m.Created.Add(time.Hour) },
+		"Metric.Name":     func(m *gamify.Metric) { m.Name = "" },
+		"Metric.UnitType": func(m *gamify.Metric) { m.UnitType = "miles" },
+	} {
+		_, err := eng.Metrics().Patch(ctx, "km", edit)
+		var ve *gamify.ValidationError
+		require.ErrorAs(t, err, &ve, field)
+		require.Equal(t, field, ve.Field)
+	}
+	require.Equal(t, before, gamify.DumpStore(eng.Engine), "a refused patch changes nothing")
+	_, err = eng.Metrics().Patch(ctx, "nope", func(*gamify.Metric) {})
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+
+	eng.clock.Advance(time.Minute)
+	m, err := eng.Metrics().Patch(ctx, "km", func(m *gamify.Metric) { m.Units = "kilometres" })
+	require.NoError(t, err)
+	want := created
+	want.Units, want.Updated = "kilometres", created.Updated.Add(time.Minute)
+	require.Equal(t, want, m, "only Units (and Updated) changed")
+	got, err := eng.Metrics().Get(ctx, "km")
+	require.NoError(t, err)
+	require.Equal(t, m, got)
+
+	// Deactivate: events are refused, the metric is listed, Activate undoes it.
+	_, err = eng.Track(ctx, gamify.Event{Metric: "km", User: "ana", Value: 2})
+	require.NoError(t, err)
+	m, err = eng.Metrics().Deactivate(ctx, "km")
+	require.NoError(t, err)
+	require.Equal(t, gamify.StatusInactive, m.Status)
+	_, err = eng.Track(ctx, gamify.Event{Metric: "km", User: "ana", Value: 2})
+	require.ErrorIs(t, err, gamify.ErrInvalid)
+	list, err := eng.Metrics().List(ctx, gamify.ListOptions{})
+	require.NoError(t, err)
+	require.Equal(t, []string{"km"}, keys(list), "inactive metrics are listed")
+	m, err = eng.Metrics().Patch(ctx, "km", func(m *gamify.Metric) { m.Name = "Run" })
+	require.NoError(t, err, "an inactive metric can be patched")
+	require.Equal(t, gamify.StatusInactive, m.Status)
+	again, err := eng.Metrics().Deactivate(ctx, "km")
+	require.NoError(t, err, "deactivating twice is not an error")
+	require.Equal(t, m, again)
+	eng.reopen(t)
+	m, err = eng.Metrics().Activate(ctx, "km")
+	require.NoError(t, err)
+	require.Equal(t, gamify.StatusActive, m.Status)
+	r, err := eng.Track(ctx, gamify.Event{Metric: "km", User: "ana", Value: 2})
+	require.NoError(t, err)
+	require.Equal(t, "4", r.Total.String(), "the total was kept while inactive")
+
+	_, err = eng.Metrics().Create(ctx, gamify.Metric{Key: "later", Name: "Later", Status: gamify.StatusInactive})
+	require.NoError(t, err)
+	_, err = eng.Track(ctx, gamify.Event{Metric: "later", User: "ana", Value: 1})
+	require.ErrorIs(t, err, gamify.ErrInvalid, "created inactive")
+	_, err = eng.Metrics().Create(ctx, gamify.Metric{Key: "gone", Name: "Gone", Status: gamify.StatusArchived})
+	require.ErrorContains(t, err, "Metric.Status")
+
+	require.NoError(t, eng.Metrics().Delete(ctx, "km"))
+	_, err = eng.Metrics().Activate(ctx, "km")
+	require.ErrorIs(t, err, gamify.ErrNotFound, "an archived metric stays archived")
+	_, err = eng.Metrics().Patch(ctx, "km", func(m *gamify.Metric) { m.Name = "Back" })
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+}
+
+// A patch whose metric changes between the edit and the command is redone on
+// the new version, so two concurrent patches of different fields both land.
+func TestMetricPatchRetriesOnConcurrentChange(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	_, err := eng.Metrics().Create(ctx, gamify.Metric{Key: "km", Name: "Distance"})
+	require.NoError(t, err)
+	calls := 0
+	m, err := eng.Metrics().Patch(ctx, "km", func(m *gamify.Metric) {
+		calls++
+		if calls == 1 { // another writer lands between this edit and its command
+			_, err := eng.Metrics().Patch(ctx, "km", func(m *gamify.Metric) { m.Units = "km" })
+			require.NoError(t, err)
+		}
+		m.Description = "Running"
+	})
+	require.NoError(t, err)
+	require.Equal(t, 2, calls, "the edit ran again on the new version")
+	require.Equal(t, "km", m.Units, "the concurrent patch is kept")
+	require.Equal(t, "Running", m.Description)
 }
 
 func keys(ms []gamify.Metric) []string {

@@ -165,17 +165,6 @@ func loadCatalog(tx *store.Tx, defaultTZ *time.Location) (*catalog, error) {
 // from 1, one per definition ever created).
 const maxDefinitionRef = 1 << 24
 
-// Status is the lifecycle state of a definition.
-type Status string
-
-const (
-	// StatusActive definitions are in use.
-	StatusActive Status = "active"
-	// StatusArchived definitions are soft-deleted: hidden from lists and
-	// unusable, with their history kept; the key is never reused.
-	StatusArchived Status = "archived"
-)
-
 // ListOptions page an admin list.
 type ListOptions struct {
 	// Limit is the page size, 1–100. Default: 100.

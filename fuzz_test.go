@@ -175,8 +175,8 @@ func FuzzMetricDefinition(f *testing.F) {
 		if got.Name != name || got.Units != units {
 			t.Fatalf("created %+v, read %+v", m, got)
 		}
-		fe.call(t, "Metrics().Update", func() error {
-			_, err := fe.Metrics().Update(fe.ctx, key, MetricUpdate{Name: &newName, Units: &desc})
+		fe.call(t, "Metrics().Patch", func() error {
+			_, err := fe.Metrics().Patch(fe.ctx, key, func(m *Metric) { m.Name, m.Units = newName, desc })
 			return err
 		})
 		mustCall(t, "Metrics().Delete", fe.Metrics().Delete(fe.ctx, key))

@@ -31,7 +31,7 @@ type Metric struct {
 	ImageURL    string   // optional
 	UnitType    UnitType // number (default) or currency
 	Units       string   // label such as "steps" or "USD"
-	Status      Status   // set by the engine: active or archived
+	Status      Status   // active (the default), inactive or archived; see Activate, Deactivate, Delete
 	Created     time.Time
 	Updated     time.Time
 
@@ -64,26 +64,6 @@ func validateName(what, name string) error {
 		return gamifytype.Invalid(what+".Name", len(name), "must be at most 255 bytes")
 	}
 	return nil
-}
-
-// MetricUpdate changes the fields that are set (non-nil) of a metric.
-type MetricUpdate struct {
-	Name        *string
-	Description *string
-	ImageURL    *string
-	UnitType    *UnitType
-	Units       *string
-}
-
-func (u *MetricUpdate) validate() error {
-	var errs []error
-	if u.Name != nil {
-		errs = append(errs, validateName("MetricUpdate", *u.Name))
-	}
-	if u.UnitType != nil && *u.UnitType != UnitNumber && *u.UnitType != UnitCurrency {
-		errs = append(errs, gamifytype.Invalid("MetricUpdate.UnitType", *u.UnitType, "must be number or currency"))
-	}
-	return errors.Join(errs...)
 }
 
 // MetricsAPI administers metric definitions. Get it from Engine.Metrics.
@@ -119,7 +99,13 @@ func (t *txn) createMetric(m Metric) (Metric, error) {
 		return Metric{}, fmt.Errorf("%w: metric %s exists", ErrConflict, m.Key)
 	}
 	m.UnitType = cmp.Or(m.UnitType, UnitNumber)
-	m.Status = StatusActive
+	switch m.Status {
+	case "":
+		m.Status = StatusActive
+	case StatusActive, StatusInactive:
+	default:
+		return Metric{}, gamifytype.Invalid("Metric.Status", m.Status, "must be active (the default) or inactive")
+	}
 	m.Created, m.Updated = stamp(t.now), stamp(t.now)
 	cat.lastMetricRef++
 	m.ref = cat.lastMetricRef
@@ -143,42 +129,66 @@ func (a MetricsAPI) Get(ctx context.Context, key string) (Metric, error) {
 // List returns metrics in creation order.
 func (a MetricsAPI) List(ctx context.Context, opts ListOptions) ([]Metric, error) {
 	return listDefs(a.e, opts, func(c *catalog) map[string]*Metric { return c.metrics },
-		func(m *Metric) bool { return m.Status == StatusActive || opts.IncludeArchived },
+		func(m *Metric) bool { return m.Status != StatusArchived || opts.IncludeArchived },
 		func(x, y *Metric) int { return cmp.Compare(x.ref, y.ref) })
 }
 
-// Update changes the given fields of a metric.
-func (a MetricsAPI) Update(ctx context.Context, key string, u MetricUpdate) (Metric, error) {
-	if err := u.validate(); err != nil {
-		return Metric{}, err
-	}
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return t.updateMetric(key, u) })
+// metrics describes metrics for the shared admin verbs.
+var metrics = resource[Metric]{
+	what: "metric", field: "Metric",
+	defs:  func(c *catalog) map[string]*Metric { return c.metrics },
+	clone: func(m Metric) Metric { return m },
+	owned: func(m *Metric) owned { return owned{m.Key, m.Status, m.Created, m.Updated} },
+	replace: func(t *txn, old *Metric, m Metric) (Metric, error) {
+		if err := m.Validate(); err != nil {
+			return Metric{}, err
+		}
+		m.UnitType = cmp.Or(m.UnitType, UnitNumber)
+		m.ref, m.Updated = old.ref, stamp(t.now)
+		t.putMetric(&m)
+		return m, nil
+	},
+}
+
+// Patch changes a metric: edit gets a copy of the stored metric and sets the
+// fields to change; the others are kept. Key, Status, Created and Updated
+// are the engine's (a change to one is a ValidationError). edit runs
+// outside the writer and may run more than once if another write lands
+// meanwhile, so it must only edit its argument.
+func (a MetricsAPI) Patch(ctx context.Context, key string, edit func(*Metric)) (Metric, error) {
+	return metrics.patch(ctx, a.e, key, edit)
+}
+
+// Activate makes an inactive metric count events again. Activating an
+// active metric changes nothing.
+func (a MetricsAPI) Activate(ctx context.Context, key string) (Metric, error) {
+	return a.setStatus(ctx, key, StatusActive)
+}
+
+// Deactivate stops a metric from counting: Track refuses its events until
+// it is activated again; totals and history are kept.
+func (a MetricsAPI) Deactivate(ctx context.Context, key string) (Metric, error) {
+	return a.setStatus(ctx, key, StatusInactive)
+}
+
+func (a MetricsAPI) setStatus(ctx context.Context, key string, to Status) (Metric, error) {
+	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		old, ok := t.catalogForWrite().metrics[key]
+		if !ok || old.Status == StatusArchived {
+			return nil, ErrNotFound
+		}
+		if old.Status == to {
+			return *old, nil
+		}
+		m := *old
+		m.Status, m.Updated = to, stamp(t.now)
+		t.putMetric(&m)
+		return m, nil
+	})
 	if err != nil {
-		return Metric{}, fmt.Errorf("update metric %s: %w", key, err)
+		return Metric{}, fmt.Errorf("set metric %s %s: %w", key, to, err)
 	}
 	return v.(Metric), nil
-}
-
-func (t *txn) updateMetric(key string, u MetricUpdate) (Metric, error) {
-	old, ok := t.catalogForWrite().metrics[key]
-	if !ok || old.Status == StatusArchived {
-		return Metric{}, ErrNotFound
-	}
-	m := *old
-	setIf(&m.Name, u.Name)
-	setIf(&m.Description, u.Description)
-	setIf(&m.ImageURL, u.ImageURL)
-	setIf(&m.UnitType, u.UnitType)
-	setIf(&m.Units, u.Units)
-	m.Updated = stamp(t.now)
-	t.putMetric(&m)
-	return m, nil
-}
-
-func setIf[T any](dst *T, v *T) {
-	if v != nil {
-		*dst = *v
-	}
 }
 
 // Delete archives a metric: it disappears from lists and can no longer be
@@ -231,38 +241,10 @@ func (a MetricsAPI) BulkCreate(ctx context.Context, ms []Metric) ([]Metric, []Is
 	return v.([]Metric), issues, nil
 }
 
-// MetricPatch is one item of BulkUpdate.
-type MetricPatch struct {
-	Key string
-	MetricUpdate
-}
-
-// BulkUpdate applies up to 100 updates in one commit, reporting failures per item.
-func (a MetricsAPI) BulkUpdate(ctx context.Context, ps []MetricPatch) ([]Metric, []Issue, error) {
-	if err := checkBulk("Patches", len(ps)); err != nil {
-		return nil, nil, err
-	}
-	var issues []Issue
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		var out []Metric
-		for i, p := range ps {
-			err := p.validate()
-			var m Metric
-			if err == nil {
-				m, err = t.updateMetric(p.Key, p.MetricUpdate)
-			}
-			if err != nil {
-				issues = append(issues, Issue{Index: i, Key: p.Key, Severity: SeverityError, Message: err.Error(), Err: err})
-				continue
-			}
-			out = append(out, m)
-		}
-		return out, nil
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	return v.([]Metric), issues, nil
+// BulkPatch runs edit on up to 100 metrics in one commit (as Patch does for
+// one), reporting failures per item; it returns the metrics it changed.
+func (a MetricsAPI) BulkPatch(ctx context.Context, keys []string, edit func(*Metric)) ([]Metric, []Issue, error) {
+	return metrics.bulkPatch(ctx, a.e, keys, edit)
 }
 
 // BulkDelete archives up to 100 metrics in one commit, reporting failures per item.
