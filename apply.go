@@ -1,0 +1,199 @@
+package gamify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"time"
+)
+
+// Game is a whole game definition for Engine.Apply: what a game server
+// declares at start-up. Items are applied in dependency order (attributes
+// and metrics first), each resource in the order given.
+type Game struct {
+	Metrics []Metric
+}
+
+// ApplyAction is what Apply did with one definition.
+type ApplyAction string
+
+// The actions of an ApplyReport.
+const (
+	// ApplyCreated: the definition did not exist and was created.
+	ApplyCreated ApplyAction = "created"
+	// ApplyPatched: fields differed and were patched (listed in Fields).
+	ApplyPatched ApplyAction = "patched"
+	// ApplyActivated and ApplyDeactivated: the status was changed to the
+	// one the definition gives.
+	ApplyActivated   ApplyAction = "activated"
+	ApplyDeactivated ApplyAction = "deactivated"
+	// ApplyUnchanged: the stored definition already matched.
+	ApplyUnchanged ApplyAction = "unchanged"
+)
+
+// ApplyChange reports what Apply did with one definition.
+type ApplyChange struct {
+	Resource string      `json:"resource"` // "metric", "streak", ...
+	Key      string      `json:"key"`
+	Action   ApplyAction `json:"action"`
+	Fields   []string    `json:"fields,omitempty"` // the patched fields
+}
+
+// ApplyReport lists what Apply did, one change per definition and action.
+type ApplyReport struct {
+	Changes []ApplyChange `json:"changes"`
+}
+
+// Changed reports whether Apply changed anything.
+func (r ApplyReport) Changed() bool {
+	for _, c := range r.Changes {
+		if c.Action != ApplyUnchanged {
+			return true
+		}
+	}
+	return false
+}
+
+// Apply makes the stored definitions match g: it creates what is missing,
+// patches what differs and sets the status a definition asks for, and
+// reports what it did. Run twice with the same g, the second run changes
+// nothing and reports every definition unchanged — so a game server can
+// call it at every start instead of handling ErrConflict from Create.
+//
+// What "differs" means: a field the definition leaves at its zero value
+// (an empty string or slice, 0, a zero time or Amount) keeps what is stored,
+// including values the engine filled in at creation (a board's start day, a
+// metric's unit type); a field it sets replaces the stored value. Status is
+// applied only when the definition sets one (Activate or Deactivate). Apply
+// does not delete: a stored definition absent from g is left as it is. A
+// definition whose key is archived is an error (keys are never reused).
+//
+// Apply is not one transaction: each change commits on its own. If it fails
+// part-way, it returns the report so far with the error, and running it
+// again completes the rest.
+func (e *Engine) Apply(ctx context.Context, g Game) (ApplyReport, error) {
+	var rep ApplyReport
+	ms := e.Metrics()
+	err := applyAll(ctx, &rep, g.Metrics, applier[Metric]{
+		resource: "metric",
+		key:      func(m *Metric) string { return m.Key },
+		status:   func(m *Metric) Status { return m.Status },
+		get:      ms.Get, create: ms.Create, patch: ms.Patch,
+		activate: ms.Activate, deactivate: ms.Deactivate,
+	})
+	return rep, err
+}
+
+// applier is what Apply needs of one resource's admin API.
+type applier[T any] struct {
+	resource             string
+	key                  func(*T) string
+	status               func(*T) Status
+	get                  func(context.Context, string) (T, error)
+	create               func(context.Context, T) (T, error)
+	patch                func(context.Context, string, func(*T)) (T, error)
+	activate, deactivate func(context.Context, string) (T, error)
+}
+
+func applyAll[T any](ctx context.Context, rep *ApplyReport, items []T, a applier[T]) error {
+	for i := range items {
+		if err := a.apply(ctx, rep, items[i]); err != nil {
+			return fmt.Errorf("apply %s %s: %w", a.resource, a.key(&items[i]), err)
+		}
+	}
+	return nil
+}
+
+func (a applier[T]) apply(ctx context.Context, rep *ApplyReport, want T) error {
+	key := a.key(&want)
+	note := func(act ApplyAction, fields []string) {
+		rep.Changes = append(rep.Changes, ApplyChange{Resource: a.resource, Key: key, Action: act, Fields: fields})
+	}
+	cur, err := a.get(ctx, key)
+	if errors.Is(err, ErrNotFound) {
+		if _, err := a.create(ctx, want); err != nil {
+			return err
+		}
+		note(ApplyCreated, nil)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if a.status(&cur) == StatusArchived {
+		return fmt.Errorf("%w: the key is archived and cannot be reused", ErrConflict)
+	}
+	changed := false
+	if fields := overlay(&cur, &want, true); len(fields) > 0 {
+		if cur, err = a.patch(ctx, key, func(d *T) { overlay(d, &want, false) }); err != nil {
+			return err
+		}
+		note(ApplyPatched, fields)
+		changed = true
+	}
+	switch st := a.status(&want); {
+	case st == "" || st == a.status(&cur):
+	case st == StatusActive:
+		if _, err := a.activate(ctx, key); err != nil {
+			return err
+		}
+		note(ApplyActivated, nil)
+		changed = true
+	case st == StatusInactive:
+		if _, err := a.deactivate(ctx, key); err != nil {
+			return err
+		}
+		note(ApplyDeactivated, nil)
+		changed = true
+	default:
+		return fmt.Errorf("%w: Apply sets Status active or inactive, not %s", ErrInvalid, st)
+	}
+	if !changed {
+		note(ApplyUnchanged, nil)
+	}
+	return nil
+}
+
+// engineOwned are the fields Apply never copies: the engine sets them.
+var engineOwned = map[string]bool{"Key": true, "Status": true, "Created": true, "Updated": true}
+
+// overlay copies onto dst every exported field that src sets (non-zero; an
+// empty slice or map counts as unset) and that differs, except the
+// engine-owned ones, and returns the names of the fields that differed.
+// With dryRun it only reports them.
+func overlay[T any](dst, src *T, dryRun bool) []string {
+	d, s := reflect.ValueOf(dst).Elem(), reflect.ValueOf(src).Elem()
+	var fields []string
+	for i := range s.NumField() {
+		f := s.Type().Field(i)
+		if !f.IsExported() || engineOwned[f.Name] || unset(s.Field(i)) {
+			continue
+		}
+		if same(d.Field(i), s.Field(i)) {
+			continue
+		}
+		fields = append(fields, f.Name)
+		if !dryRun {
+			d.Field(i).Set(s.Field(i))
+		}
+	}
+	return fields
+}
+
+// same compares two field values; times compare as instants (a stored time
+// is UTC, the caller's may be in any zone).
+func same(a, b reflect.Value) bool {
+	if t, ok := a.Interface().(time.Time); ok {
+		return t.Equal(b.Interface().(time.Time))
+	}
+	return reflect.DeepEqual(a.Interface(), b.Interface())
+}
+
+func unset(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Slice, reflect.Map:
+		return v.Len() == 0
+	}
+	return v.IsZero()
+}

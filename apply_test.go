@@ -1,0 +1,75 @@
+package gamify_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gamifykit/gamify"
+)
+
+func actions(rep gamify.ApplyReport) []string {
+	var out []string
+	for _, c := range rep.Changes {
+		out = append(out, c.Resource+"/"+c.Key+":"+string(c.Action))
+	}
+	return out
+}
+
+func TestApplyMetrics(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	game := gamify.Game{Metrics: []gamify.Metric{
+		{Key: "xp", Name: "Experience"},
+		{Key: "km", Name: "Distance", Units: "km", UnitType: gamify.UnitNumber},
+		{Key: "later", Name: "Later", Status: gamify.StatusInactive},
+	}}
+	rep, err := eng.Apply(ctx, game)
+	require.NoError(t, err)
+	require.Equal(t, []string{"metric/xp:created", "metric/km:created", "metric/later:created"}, actions(rep))
+	require.True(t, rep.Changed())
+
+	// The second run changes nothing, in the store either, also after a restart.
+	before := gamify.DumpStore(eng.Engine)
+	rep, err = eng.Apply(ctx, game)
+	require.NoError(t, err)
+	require.Equal(t, []string{"metric/xp:unchanged", "metric/km:unchanged", "metric/later:unchanged"}, actions(rep))
+	require.False(t, rep.Changed())
+	eng.reopen(t)
+	rep, err = eng.Apply(ctx, game)
+	require.NoError(t, err)
+	require.False(t, rep.Changed())
+	require.Equal(t, before, gamify.DumpStore(eng.Engine))
+
+	// A changed field is patched, the others kept; a status is set by its verb.
+	_, err = eng.Metrics().Patch(ctx, "xp", func(m *gamify.Metric) { m.Description = "set by an admin" })
+	require.NoError(t, err)
+	game.Metrics[0].Units = "points"
+	game.Metrics[2].Status = gamify.StatusActive
+	rep, err = eng.Apply(ctx, game)
+	require.NoError(t, err)
+	require.Equal(t, []gamify.ApplyChange{
+		{Resource: "metric", Key: "xp", Action: gamify.ApplyPatched, Fields: []string{"Units"}},
+		{Resource: "metric", Key: "km", Action: gamify.ApplyUnchanged},
+		{Resource: "metric", Key: "later", Action: gamify.ApplyActivated},
+	}, rep.Changes)
+	xp, err := eng.Metrics().Get(ctx, "xp")
+	require.NoError(t, err)
+	require.Equal(t, "points", xp.Units)
+	require.Equal(t, "set by an admin", xp.Description, "a field the game leaves unset keeps its stored value")
+	later, err := eng.Metrics().Get(ctx, "later")
+	require.NoError(t, err)
+	require.Equal(t, gamify.StatusActive, later.Status)
+
+	// Bad input names its field; an archived key is a conflict.
+	_, err = eng.Apply(ctx, gamify.Game{Metrics: []gamify.Metric{{Key: "new", Name: ""}}})
+	require.ErrorContains(t, err, "Metric.Name")
+	_, err = eng.Metrics().Get(ctx, "new")
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+	require.NoError(t, eng.Metrics().Delete(ctx, "km"))
+	rep, err = eng.Apply(ctx, game)
+	require.ErrorIs(t, err, gamify.ErrConflict)
+	require.ErrorContains(t, err, "metric km")
+	require.Equal(t, []string{"metric/xp:unchanged"}, actions(rep), "the report so far")
+}
