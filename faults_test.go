@@ -311,14 +311,14 @@ func TestParticipantsAfterCommitOfUnknownOutcome(t *testing.T) {
 	eng, f := openFaulty(t, nil)
 	_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1})
 	require.NoError(t, err)
-	_, err = eng.Users().ListParticipants(ctx, gamify.ParticipantQuery{}) // build the index
+	_, err = eng.Users().List(ctx, gamify.UserQuery{}) // build the index
 	require.NoError(t, err)
 	f.arm(gamify.FailAfterCommit(fsync))
 	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "bo", Value: 7})
 	require.ErrorIs(t, err, fsync)
 	_, err = eng.Users().Get(ctx, "bo")
 	require.NoError(t, err, "the batch landed")
-	pp, err := eng.Users().ListParticipants(ctx, gamify.ParticipantQuery{Sort: gamify.SortID})
+	pp, err := eng.Users().List(ctx, gamify.UserQuery{Sort: gamify.SortID})
 	require.NoError(t, err)
 	require.Equal(t, 2, pp.Total)
 	require.Equal(t, "bo", pp.Rows[1].ID)

@@ -376,7 +376,7 @@ func FuzzUserInput(f *testing.F) {
 		prefs := Preferences{Notifications: map[NotificationType][]Channel{NotificationType(notif): {Channel(channel)}},
 			Streak: StreakPreferences{Enabled: enabled, Thresholds: map[string]Amount{streakKey: fuzzAmount(threshold)}}}
 		fe.call(t, "Users().SetPreferences", func() error { _, err := fe.Users().SetPreferences(fe.ctx, id, prefs); return err })
-		mustCall(t, "Users().Delete", fe.Users().Delete(fe.ctx, id))
+		mustCall(t, "Users().Erase", fe.Users().Erase(fe.ctx, id))
 	})
 }
 

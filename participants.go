@@ -16,14 +16,14 @@ import (
 
 // The participants list is served from in-memory indexes: a row per user
 // and one ordered set (google/btree) per sort key. They are built by the
-// first ListParticipants call (a scan of every user, holding the writer, so
+// first List call (a scan of every user, holding the writer, so
 // that no change is missed) and from then on kept current by the writer,
 // which computes the rows of the users a batch touched when it seals it and
 // publishes them after the commit. An engine that never lists participants
 // pays nothing for them.
 
-// Participant is one row of the participants list.
-type Participant struct {
+// UserRow is one row of a users list (Bricqs' participants list).
+type UserRow struct {
 	ID         string
 	Name       string
 	Active     bool
@@ -37,34 +37,37 @@ type Participant struct {
 	Level     string
 }
 
-// ParticipantSort is a sort key of the participants list.
-type ParticipantSort string
+// UserSort is a sort key of the participants list.
+type UserSort string
 
 // The sort keys.
 const (
-	SortCreated     ParticipantSort = "created"
-	SortTotalPoints ParticipantSort = "total_points"
-	SortLastEvent   ParticipantSort = "last_event"
-	SortID          ParticipantSort = "id"
-	SortName        ParticipantSort = "name"
+	SortCreated     UserSort = "created"
+	SortTotalPoints UserSort = "total_points"
+	SortLastEvent   UserSort = "last_event"
+	SortID          UserSort = "id"
+	SortName        UserSort = "name"
 )
 
-// ParticipantQuery selects a page of participants.
-type ParticipantQuery struct {
+// UserQuery selects a page of users.
+type UserQuery struct {
 	Search     string          // substring of id or name (case-insensitive); empty for all
 	Active     *bool           // filter on active, when set
 	Level      string          // filter on the level in System, when set
 	System     string          // points system of Points/Level; default the first created
-	Sort       ParticipantSort // default created
+	Sort       UserSort // default created
 	Descending bool
 	Page       int // from 1; default 1
 	PageSize   int // 1–100; default 50
 }
 
-// ParticipantPage is a page of participants with the total matching count.
-type ParticipantPage struct {
-	Rows  []Participant
-	Total int
+// UserPage is a page of users with the total matching count and the page
+// it is (the query's, defaults filled in).
+type UserPage struct {
+	Rows     []UserRow
+	Total    int
+	Page     int
+	PageSize int
 }
 
 type partRow struct {
@@ -228,30 +231,30 @@ func (e *Engine) buildParticipants() error {
 	return nil
 }
 
-// ListParticipants returns a page of users, filtered, searched and sorted,
+// List returns a page of users (Bricqs' participants), filtered, searched and sorted,
 // with the total count of matching users. Sorting and paging use the
 // indexes; a search or a filter walks them in order and tests each row.
 // Sorted by total_points, users without a balance in the system count as 0.
 // The first call builds the indexes (a scan of every user).
-func (a UsersAPI) ListParticipants(ctx context.Context, q ParticipantQuery) (ParticipantPage, error) {
+func (a UsersAPI) List(ctx context.Context, q UserQuery) (UserPage, error) {
 	if err := a.e.live(); err != nil {
-		return ParticipantPage{}, err
+		return UserPage{}, err
 	}
 	q.Page = cmp.Or(q.Page, 1)
 	q.PageSize = cmp.Or(q.PageSize, 50)
 	q.Sort = cmp.Or(q.Sort, SortCreated)
 	if q.Page < 1 {
-		return ParticipantPage{}, gamifytype.Invalid("ParticipantQuery.Page", q.Page, "must be at least 1")
+		return UserPage{}, gamifytype.Invalid("UserQuery.Page", q.Page, "must be at least 1")
 	}
 	if q.PageSize < 1 || q.PageSize > 100 {
-		return ParticipantPage{}, gamifytype.Invalid("ParticipantQuery.PageSize", q.PageSize, "must be between 1 and 100")
+		return UserPage{}, gamifytype.Invalid("UserQuery.PageSize", q.PageSize, "must be between 1 and 100")
 	}
 	cat := a.e.cat.Load()
 	var sysRef uint32
 	if q.System != "" {
 		s, ok := cat.points.systems[q.System]
 		if !ok {
-			return ParticipantPage{}, gamifytype.Invalid("ParticipantQuery.System", q.System, "is not a points system")
+			return UserPage{}, gamifytype.Invalid("UserQuery.System", q.System, "is not a points system")
 		}
 		sysRef = s.ref
 	} else {
@@ -268,10 +271,10 @@ func (a UsersAPI) ListParticipants(ctx context.Context, q ParticipantQuery) (Par
 	case SortTotalPoints:
 		treeKey = fmt.Sprintf("points/%d", sysRef)
 	default:
-		return ParticipantPage{}, gamifytype.Invalid("ParticipantQuery.Sort", q.Sort, "must be created, total_points, last_event, id or name")
+		return UserPage{}, gamifytype.Invalid("UserQuery.Sort", q.Sort, "must be created, total_points, last_event, id or name")
 	}
 	if err := a.e.buildParticipants(); err != nil {
-		return ParticipantPage{}, err
+		return UserPage{}, err
 	}
 	pt := &a.e.parts
 	pt.mu.RLock()
@@ -288,7 +291,7 @@ func (a UsersAPI) ListParticipants(ctx context.Context, q ParticipantQuery) (Par
 	}
 	filtered := q.Active != nil || q.Level != "" || search != ""
 	skip := (q.Page - 1) * q.PageSize
-	var page ParticipantPage
+	page := UserPage{Page: q.Page, PageSize: q.PageSize}
 	visit := func(it partItem) bool {
 		r := pt.rows[it.uid]
 		if filtered && !match(r) {
@@ -318,8 +321,8 @@ func (a UsersAPI) ListParticipants(ctx context.Context, q ParticipantQuery) (Par
 	return page, nil
 }
 
-func (r *partRow) public(sysRef uint32) Participant {
-	p := Participant{ID: r.id, Name: r.name, Active: r.active, Created: time.Unix(0, r.created).UTC(), Events: r.events}
+func (r *partRow) public(sysRef uint32) UserRow {
+	p := UserRow{ID: r.id, Name: r.name, Active: r.active, Created: time.Unix(0, r.created).UTC(), Events: r.events}
 	if r.firstEvent != 0 {
 		p.FirstEvent = time.Unix(0, r.firstEvent).UTC()
 		p.LastEvent = time.Unix(0, r.lastEvent).UTC()

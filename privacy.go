@@ -11,7 +11,8 @@ import (
 	"github.com/gamifykit/gamify/store"
 )
 
-// Delete removes every trace of a user: profile and preferences, the id
+// Erase hard-deletes a user (Bricqs' participant delete), removing every
+// trace of them: profile and preferences, the id
 // index, totals, streaks, points, achievements and day aggregates (the state
 // record and the Daily keyspace), idempotency keys, ledger entries, award-log
 // records, claims, leaderboard entries of current runs (in memory and
@@ -23,15 +24,15 @@ import (
 // and email may still be found in the file until Compact runs: close the
 // engine and call Compact to make the deletion final.
 //
-// The ledger is keyed by sequence, so Delete scans all of it (and all frozen
+// The ledger is keyed by sequence, so Erase scans all of it (and all frozen
 // runs) while holding the writer: on a large store, schedule it off-peak.
-func (a UsersAPI) Delete(ctx context.Context, id string) error {
+func (a UsersAPI) Erase(ctx context.Context, id string) error {
 	if err := validateUserID("User.ID", id); err != nil {
 		return err
 	}
 	_, err := a.e.do(ctx, deleteCmd(id), a.e.now(), true)
 	if err != nil {
-		return fmt.Errorf("delete user %q: %w", id, err)
+		return fmt.Errorf("erase user %q: %w", id, err)
 	}
 	return nil
 }
@@ -159,6 +160,39 @@ func (t *txn) deleteUser(id string) error {
 		rt.mu.Unlock()
 	}
 	return nil
+}
+
+// Deactivate marks a user inactive (Bricqs' explicit deactivation): the
+// user shows as inactive in Get and in lists, where UserQuery.Active
+// filters on it. It is a mark for the game's own use: the user's events,
+// awards and claims still apply, so nothing a device sends later is lost.
+// Deactivating an inactive user changes nothing.
+func (a UsersAPI) Deactivate(ctx context.Context, id string) (User, error) {
+	return a.setActive(ctx, id, false)
+}
+
+// Activate marks a deactivated (or anonymized) user active again.
+// Activating an active user changes nothing.
+func (a UsersAPI) Activate(ctx context.Context, id string) (User, error) {
+	return a.setActive(ctx, id, true)
+}
+
+func (a UsersAPI) setActive(ctx context.Context, id string, active bool) (User, error) {
+	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		u, err := t.user(id, false)
+		if err != nil || u == nil {
+			return nil, cmpErr(err, ErrNotFound)
+		}
+		if u.p.Active != active {
+			u.p.Active, u.p.Updated = active, stamp(t.now)
+			u.profileDirty = true
+		}
+		return u.p.user(), nil
+	})
+	if err != nil {
+		return User{}, fmt.Errorf("set user %q active=%t: %w", id, active, err)
+	}
+	return v.(User), nil
 }
 
 // Anonymize clears a user's personal data (name, email, device tokens,

@@ -42,10 +42,10 @@ func TestHardDeleteLeavesNoTraceAfterCompact(t *testing.T) {
 	require.True(t, bytes.Contains(raw(), []byte(secretID)), "the scan finds the id before the delete")
 	require.True(t, bytes.Contains(raw(), []byte(secretEmail)))
 
-	require.NoError(t, eng.Users().Delete(ctx, secretID))
+	require.NoError(t, eng.Users().Erase(ctx, secretID))
 	_, err = eng.Users().Get(ctx, secretID)
 	require.ErrorIs(t, err, gamify.ErrNotFound)
-	require.ErrorIs(t, eng.Users().Delete(ctx, secretID), gamify.ErrNotFound)
+	require.ErrorIs(t, eng.Users().Erase(ctx, secretID), gamify.ErrNotFound)
 	p, err := eng.Leaderboards().Rankings(ctx, "board", gamify.BoardQuery{At: eng.clock.Now().Add(-30 * time.Hour)})
 	require.NoError(t, err)
 	require.Equal(t, []string{"keeper"}, users(p.Rows), "gone from frozen runs too")
@@ -79,7 +79,7 @@ func TestDeleteWithinAnOpenBatch(t *testing.T) {
 	mustMetric(t, eng.Engine, "xp")
 	_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "gone", Value: 1, IdempotencyKey: "k"})
 	require.NoError(t, err)
-	require.NoError(t, eng.Users().Delete(ctx, "gone")) // its event is still in the open batch
+	require.NoError(t, eng.Users().Erase(ctx, "gone")) // its event is still in the open batch
 	require.NoError(t, eng.Flush(ctx))
 	_, err = eng.Users().Get(ctx, "gone")
 	require.ErrorIs(t, err, gamify.ErrNotFound)

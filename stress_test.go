@@ -62,7 +62,7 @@ func TestStressConcurrentEverything(t *testing.T) {
 						_, _ = eng.Users().Metric(ctx, u, "steps")
 						_, _ = eng.Metrics().List(ctx, gamify.ListOptions{})
 						_, _ = eng.Users().YearInReview(ctx, u, 0)
-						_, _ = eng.Users().ListParticipants(ctx, gamify.ParticipantQuery{Sort: gamify.SortLastEvent, PageSize: 5})
+						_, _ = eng.Users().List(ctx, gamify.UserQuery{Sort: gamify.SortLastEvent, PageSize: 5})
 					}
 				})
 			}
@@ -79,7 +79,7 @@ func TestStressConcurrentEverything(t *testing.T) {
 						return
 					}
 					if i%7 == 3 { // a hard delete drops the year and participant indexes mid-traffic
-						if err := eng.Users().Delete(ctx, fmt.Sprintf("gone%d", i)); err != nil && !errors.Is(err, gamify.ErrNotFound) {
+						if err := eng.Users().Erase(ctx, fmt.Sprintf("gone%d", i)); err != nil && !errors.Is(err, gamify.ErrNotFound) {
 							t.Error(err)
 							return
 						}

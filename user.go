@@ -26,7 +26,7 @@ type User struct {
 	SubscribeToEmails bool // default true
 	Created           time.Time
 	Updated           time.Time
-	Active            bool // false after anonymization
+	Active            bool // false after Anonymize or Deactivate
 }
 
 // UserInput carries the fields to set on a user. Empty fields leave the stored

@@ -70,7 +70,7 @@ func TestReviewDeleteRacingBuild(t *testing.T) {
 	}
 	armed.Store(true)
 	done := make(chan error, 1)
-	go func() { done <- eng.Users().Delete(ctx, "b") }()
+	go func() { done <- eng.Users().Erase(ctx, "b") }()
 	<-entered // the delete's batch is committing
 	built := make(chan error, 1)
 	go func() { _, err := eng.Users().YearInReview(ctx, "a", 2026); built <- err }()

@@ -149,7 +149,7 @@ func TestYearInReviewFixture(t *testing.T) {
 	require.ErrorIs(t, err, gamify.ErrNotFound)
 
 	// A deleted user leaves the distributions.
-	require.NoError(t, eng.Users().Delete(ctx, "bo"))
+	require.NoError(t, eng.Users().Erase(ctx, "bo"))
 	r, err := eng.Users().YearInReview(ctx, "ana", 2026)
 	require.NoError(t, err)
 	require.Equal(t, 3, r.Metrics[0].ActiveUsers)

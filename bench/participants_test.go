@@ -51,16 +51,16 @@ func BenchmarkParticipantsPage(b *testing.B) {
 				b.Fatal(err)
 			}
 			page := min(500, n/100)
-			q := gamify.ParticipantQuery{Sort: gamify.SortTotalPoints, Descending: true, Page: page, PageSize: 50}
+			q := gamify.UserQuery{Sort: gamify.SortTotalPoints, Descending: true, Page: page, PageSize: 50}
 			start := time.Now()
-			if _, err := eng.Users().ListParticipants(ctx, q); err != nil { // builds the indexes
+			if _, err := eng.Users().List(ctx, q); err != nil { // builds the indexes
 				b.Fatal(err)
 			}
 			build := time.Since(start)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
-				p, err := eng.Users().ListParticipants(ctx, q)
+				p, err := eng.Users().List(ctx, q)
 				if err != nil || len(p.Rows) != 50 {
 					b.Fatal(err, len(p.Rows))
 				}
