@@ -51,10 +51,10 @@ const (
 
 // UserQuery selects a page of users.
 type UserQuery struct {
-	Search     string          // substring of id or name (case-insensitive); empty for all
-	Active     *bool           // filter on active, when set
-	Level      string          // filter on the level in System, when set
-	System     string          // points system of Points/Level; default the first created
+	Search     string   // substring of id or name (case-insensitive); empty for all
+	Active     *bool    // filter on active, when set
+	Level      string   // filter on the level in System, when set
+	System     string   // points system of Points/Level; default the first created
 	Sort       UserSort // default created
 	Descending bool
 	Page       int // from 1; default 1
