@@ -143,7 +143,7 @@ func (a *Achievement) Validate() error {
 		errs = append(errs, gamifytype.Invalid("Achievement.Rarity", a.Rarity, "must be common, rare, epic or legendary"))
 	}
 	d := a.definition()
-	for _, err := range unjoin(d.Validate()) {
+	for _, err := range achUnjoin(d.Validate()) {
 		var ve *gamifytype.ValidationError
 		if errors.As(err, &ve) {
 			if ve.Field == "Achievement.Kind" && !kindOK {
@@ -158,8 +158,8 @@ func (a *Achievement) Validate() error {
 	return errors.Join(errs...)
 }
 
-// unjoin splits an errors.Join result into its errors.
-func unjoin(err error) []error {
+// achUnjoin splits an errors.Join result into its errors.
+func achUnjoin(err error) []error {
 	if err == nil {
 		return nil
 	}
@@ -300,8 +300,8 @@ func (c *catalog) checkAchievementRefs(old, d *Achievement) error {
 			errs = append(errs, gamifytype.Invalid("Achievement.Metric", d.Metric, "is not an active metric"))
 		}
 	}
-	for _, k := range sortedKeys(d.EventFilters) {
-		if old != nil && hasKey(old.EventFilters, k) {
+	for _, k := range achSortedKeys(d.EventFilters) {
+		if old != nil && achHasKey(old.EventFilters, k) {
 			continue
 		}
 		if at, ok := c.attrs[k]; !ok || at.Type != EventAttribute || at.Status != StatusActive {
@@ -321,8 +321,8 @@ func (c *catalog) checkAchievementRefs(old, d *Achievement) error {
 			errs = append(errs, gamifytype.Invalid(fmt.Sprintf("Achievement.Prerequisites[%d]", i), p, "is not an achievement"))
 		}
 	}
-	for _, k := range sortedKeys(d.UserFilters) {
-		if old != nil && hasKey(old.UserFilters, k) {
+	for _, k := range achSortedKeys(d.UserFilters) {
+		if old != nil && achHasKey(old.UserFilters, k) {
 			continue
 		}
 		if at, ok := c.attrs[k]; !ok || at.Type != UserAttribute || at.Status != StatusActive {
@@ -332,9 +332,9 @@ func (c *catalog) checkAchievementRefs(old, d *Achievement) error {
 	return errors.Join(errs...)
 }
 
-func hasKey(m map[string]string, k string) bool { _, ok := m[k]; return ok }
+func achHasKey(m map[string]string, k string) bool { _, ok := m[k]; return ok }
 
-func sortedKeys(m map[string]string) []string {
+func achSortedKeys(m map[string]string) []string {
 	return slices.Sorted(maps.Keys(m))
 }
 
