@@ -723,10 +723,16 @@ func (a AchievementsAPI) User(ctx context.Context, id string, incomplete bool) (
 		return nil, err
 	}
 	cat := a.e.cat.Load()
-	facts := a.e.facts(cat, p, s)
+	return userAchievements(cat, p, s, a.e.facts(cat, p, s), incomplete, nil), nil
+}
+
+// userAchievements lists a user's achievements that keep accepts (all with
+// nil keep): the completed ones, and with incomplete the visible others, in
+// display order.
+func userAchievements(cat *catalog, p *profile, s *userState, facts achievement.Facts, incomplete bool, keep func(*Achievement) bool) []UserAchievement {
 	var out []UserAchievement
 	for _, ach := range cat.achievements {
-		if ach.Status == StatusArchived {
+		if ach.Status == StatusArchived || (keep != nil && !keep(ach)) {
 			continue
 		}
 		d := ach.definition()
@@ -742,7 +748,15 @@ func (a AchievementsAPI) User(ctx context.Context, id string, incomplete bool) (
 		dx, dy := cat.achievements[x.Key], cat.achievements[y.Key]
 		return cmp.Or(cmp.Compare(dx.Order, dy.Order), cmp.Compare(x.Key, y.Key))
 	})
-	return out, nil
+	return out
+}
+
+// metricAchievements are the user's achievements of one metric (see
+// UserMetric.Achievements).
+func metricAchievements(cat *catalog, p *profile, s *userState, facts achievement.Facts, metric string) []UserAchievement {
+	return userAchievements(cat, p, s, facts, true, func(a *Achievement) bool {
+		return a.Kind == AchievementMetric && a.Metric == metric
+	})
 }
 
 // facts gathers a user's totals and current streak lengths.

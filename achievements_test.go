@@ -763,3 +763,47 @@ func TestAchievementPatchRetriesOnConcurrentChange(t *testing.T) {
 	require.Equal(t, "stories", a.Category)
 	require.Equal(t, "Saved the day", a.Description)
 }
+
+// A user's metric view carries that metric's achievements with progress.
+func TestUserMetricAchievements(t *testing.T) {
+	ctx := context.Background()
+	eng := achEngine(t,
+		ach("xp5", gamify.AchievementMetric, threshold(5)),
+		ach("xp20", gamify.AchievementMetric, func(a *gamify.Achievement) { threshold(20)(a); a.Order = -1 }),
+		ach("pro", gamify.AchievementMetric, func(a *gamify.Achievement) {
+			threshold(1)(a)
+			a.UserFilters = map[string]string{"plan": "pro"}
+		}),
+		ach("hero", gamify.AchievementManual, nil),
+		ach("off", gamify.AchievementMetric, func(a *gamify.Achievement) { threshold(1)(a); a.Status = gamify.StatusInactive }),
+	)
+	mustMetric(t, eng.Engine, "km")
+	_, err := eng.Achievements().Create(ctx, ach("km1", gamify.AchievementMetric, func(a *gamify.Achievement) {
+		a.Metric, a.Threshold = "km", gamify.AmountFromInt(1)
+	}))
+	require.NoError(t, err)
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 7})
+	require.NoError(t, err)
+
+	m, err := eng.Users().Metric(ctx, "ana", "xp")
+	require.NoError(t, err)
+	require.Equal(t, "7", m.Total.String())
+	type row struct {
+		key     string
+		done    bool
+		current string
+	}
+	var got []row
+	for _, a := range m.Achievements {
+		got = append(got, row{a.Key, a.Completed, a.Current.String()})
+	}
+	require.Equal(t, []row{{"xp20", false, "7"}, {"xp5", true, "5"}}, got,
+		"this metric's visible achievements in display order; not gated, inactive, manual or other metrics' ones")
+	ms, err := eng.Users().Metrics(ctx, "ana")
+	require.NoError(t, err)
+	require.Len(t, ms, 2)
+	require.Equal(t, m, ms[0])
+	require.Len(t, ms[1].Achievements, 1)
+	require.Equal(t, "km1", ms[1].Achievements[0].Key)
+	require.Equal(t, "0", ms[1].Achievements[0].Current.String())
+}
