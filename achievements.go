@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gamifykit/gamify/achievement"
@@ -169,6 +170,24 @@ func achUnjoin(err error) []error {
 	return []error{err}
 }
 
+// achCatalogError renames the fields of the catalogue's errors about one
+// definition (a cycle of prerequisites, say) from "Achievements[i].X", the
+// position in the sorted catalogue that means nothing to the caller, to
+// "Achievement.X".
+func achCatalogError(err error) error {
+	var out []error
+	for _, e := range achUnjoin(err) {
+		var ve *gamifytype.ValidationError
+		if errors.As(e, &ve) && strings.HasPrefix(ve.Field, "Achievements[") {
+			if _, rest, ok := strings.Cut(ve.Field, "]."); ok {
+				e = gamifytype.Invalid("Achievement."+rest, ve.Value, ve.Reason)
+			}
+		}
+		out = append(out, e)
+	}
+	return errors.Join(out...)
+}
+
 // cloneAchievement copies a's maps and slices, so an edit of the copy
 // cannot reach the stored definition. The copy has no creation order (the
 // engine's bookkeeping), so what callers get back compares equal to its JSON
@@ -222,7 +241,7 @@ func (t *txn) putAchievement(a *Achievement) error {
 			delete(cat.achievements, a.Key)
 		}
 		_ = cat.rebuildAchievements()
-		return err
+		return achCatalogError(err)
 	}
 	v, _ := json.Marshal(storedAchievement{Achievement: *a, Seq: a.seq})
 	t.writes = append(t.writes, write{store.Definitions, []byte(defAchievement + a.Key), v})

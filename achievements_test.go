@@ -374,6 +374,25 @@ func TestAchievementPatchAndLifecycle(t *testing.T) {
 	}
 	_, err = eng.Achievements().Patch(ctx, "hero", func(a *gamify.Achievement) { a.Prerequisites = []string{"xp10"} })
 	require.ErrorContains(t, err, "Achievement.Prerequisites", "a manual achievement has no prerequisites")
+	_, err = eng.Achievements().Create(ctx, ach("c1", gamify.AchievementComposite, func(a *gamify.Achievement) { a.Prerequisites = []string{"hero"} }))
+	require.NoError(t, err)
+	_, err = eng.Achievements().Create(ctx, ach("c2", gamify.AchievementComposite, func(a *gamify.Achievement) { a.Prerequisites = []string{"c1"} }))
+	require.NoError(t, err)
+	before = gamify.DumpStore(eng.Engine)
+	_, err = eng.Achievements().Patch(ctx, "c1", func(a *gamify.Achievement) { a.Prerequisites = append(a.Prerequisites, "c2") })
+	var cycle *gamify.ValidationError
+	require.ErrorAs(t, err, &cycle)
+	require.Equal(t, "Achievement.Prerequisites", cycle.Field)
+	require.ErrorContains(t, err, "c1 -> c2 -> c1")
+	for _, bad := range []gamify.Achievement{
+		ach("new", gamify.AchievementMetric, func(a *gamify.Achievement) { a.Metric = "xp" }),                // no threshold
+		ach("new", gamify.AchievementStreak, func(a *gamify.Achievement) { a.Streak, a.Length = "none", 2 }), // no such streak
+		ach("new", gamify.AchievementManual, func(a *gamify.Achievement) { a.Rarity = "mythic" }),
+	} {
+		_, err := eng.Achievements().Create(ctx, bad)
+		require.ErrorIs(t, err, gamify.ErrInvalid)
+	}
+	require.Equal(t, before, gamify.DumpStore(eng.Engine), "refused creates and patches change nothing")
 	require.Equal(t, before, gamify.DumpStore(eng.Engine), "a refused patch changes nothing")
 	_, err = eng.Achievements().Patch(ctx, "nope", func(*gamify.Achievement) {})
 	require.ErrorIs(t, err, gamify.ErrNotFound)
