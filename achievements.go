@@ -770,12 +770,15 @@ func userAchievements(cat *catalog, p *profile, s *userState, facts achievement.
 	return out
 }
 
-// metricAchievements are the user's achievements of one metric (see
-// UserMetric.Achievements).
-func metricAchievements(cat *catalog, p *profile, s *userState, facts achievement.Facts, metric string) []UserAchievement {
-	return userAchievements(cat, p, s, facts, true, func(a *Achievement) bool {
-		return a.Kind == AchievementMetric && a.Metric == metric
-	})
+// metricAchievements are the user's metric achievements (see
+// UserMetric.Achievements) by metric key, in one pass over the catalogue.
+func metricAchievements(cat *catalog, p *profile, s *userState, facts achievement.Facts) map[string][]UserAchievement {
+	out := map[string][]UserAchievement{}
+	for _, ua := range userAchievements(cat, p, s, facts, true, func(a *Achievement) bool { return a.Kind == AchievementMetric }) {
+		m := cat.achievements[ua.Key].Metric
+		out[m] = append(out[m], ua)
+	}
+	return out
 }
 
 // facts gathers a user's totals and current streak lengths.

@@ -404,7 +404,7 @@ func (a UsersAPI) Metrics(ctx context.Context, id string) ([]UserMetric, error) 
 		return nil, err
 	}
 	cat := a.e.cat.Load()
-	facts := a.e.facts(cat, p, s)
+	achs := metricAchievements(cat, p, s, a.e.facts(cat, p, s))
 	var out []UserMetric
 	for ref := uint32(1); ref <= cat.lastMetricRef; ref++ {
 		m, ok := cat.metricByRef[ref]
@@ -412,7 +412,7 @@ func (a UsersAPI) Metrics(ctx context.Context, id string) ([]UserMetric, error) 
 			continue
 		}
 		um := userMetric(m, s)
-		um.Achievements = metricAchievements(cat, p, s, facts, m.Key)
+		um.Achievements = achs[m.Key]
 		out = append(out, um)
 	}
 	return out, nil
@@ -430,7 +430,7 @@ func (a UsersAPI) Metric(ctx context.Context, id, metric string) (UserMetric, er
 		return UserMetric{}, err
 	}
 	um := userMetric(m, s)
-	um.Achievements = metricAchievements(cat, p, s, a.e.facts(cat, p, s), m.Key)
+	um.Achievements = metricAchievements(cat, p, s, a.e.facts(cat, p, s))[m.Key]
 	return um, nil
 }
 
