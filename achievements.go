@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gamifykit/gamify/achievement"
@@ -17,53 +19,206 @@ import (
 	"github.com/gamifykit/gamify/streak"
 )
 
-// Achievement vocabulary, from the pure achievement package.
-type (
-	// AchievementKind says how an achievement completes: metric, streak,
-	// manual or composite.
-	AchievementKind = achievement.Kind
-	// AchievementStatus is inactive (hidden, not evaluated), active, or
-	// locked (no new completions; holders keep it).
-	AchievementStatus = achievement.Status
-	// Rarity is a badge's rarity label.
-	Rarity = achievement.Rarity
-	// AchievementDefinition is the definition of an achievement.
-	AchievementDefinition = achievement.Definition
-)
+// AchievementKind says how an achievement completes. Its JSON is the name.
+type AchievementKind string
 
-// Kinds, statuses and rarities of achievements.
 const (
-	KindMetric    = achievement.KindMetric
-	KindStreak    = achievement.KindStreak
-	KindManual    = achievement.KindManual
-	KindComposite = achievement.KindComposite
-
-	AchievementInactive = achievement.Inactive
-	AchievementActive   = achievement.Active
-	AchievementLocked   = achievement.Locked
-
-	RarityCommon    = achievement.Common
-	RarityRare      = achievement.Rare
-	RarityEpic      = achievement.Epic
-	RarityLegendary = achievement.Legendary
+	// AchievementMetric completes when a metric total (or the sum of the
+	// events matching EventFilters) reaches Threshold.
+	AchievementMetric AchievementKind = "metric"
+	// AchievementStreak completes when a streak reaches Length.
+	AchievementStreak AchievementKind = "streak"
+	// AchievementManual completes only through AchievementsAPI.Complete.
+	AchievementManual AchievementKind = "manual"
+	// AchievementComposite completes when every achievement in
+	// Prerequisites is completed.
+	AchievementComposite AchievementKind = "composite"
 )
 
-// Achievement is an achievement (badge) as stored.
+// Rarity is a badge's rarity label, shown with it; it is presentation only
+// (the measured rarity is AchievementStats.RarityPercent). Its JSON is the
+// name.
+type Rarity string
+
+const (
+	// RarityCommon is the default rarity.
+	RarityCommon Rarity = "common"
+	// RarityRare is a rare badge.
+	RarityRare Rarity = "rare"
+	// RarityEpic is an epic badge.
+	RarityEpic Rarity = "epic"
+	// RarityLegendary is a legendary badge.
+	RarityLegendary Rarity = "legendary"
+)
+
+var (
+	achievementKinds = map[AchievementKind]achievement.Kind{
+		AchievementMetric: achievement.KindMetric, AchievementStreak: achievement.KindStreak,
+		AchievementManual: achievement.KindManual, AchievementComposite: achievement.KindComposite,
+	}
+	rarities = map[Rarity]achievement.Rarity{
+		RarityCommon: achievement.Common, RarityRare: achievement.Rare,
+		RarityEpic: achievement.Epic, RarityLegendary: achievement.Legendary,
+	}
+)
+
+// Achievement is an achievement (badge) definition. Which fields matter
+// depends on Kind: Metric, Threshold and EventFilters for metric
+// achievements; Streak and Length for streak ones; Prerequisites for
+// composites. Fields of the other kinds must be left zero. UserFilters gate
+// every kind.
+//
+// Status is active (the default), inactive, locked or archived. An inactive
+// achievement completes for nobody (events, streaks, composites, backdating
+// and Complete all pass it by) and is hidden from Stats and from users'
+// lists of what they can still earn; holders keep their completions and the
+// filtered sums of its events keep accruing, so that Activate backdates it
+// exactly. A locked one awards no new completions either, but stays visible
+// to its holders. See Activate, Deactivate, Lock and Delete.
 type Achievement struct {
-	AchievementDefinition
-	Archived bool // soft-deleted: hidden and never evaluated; holders' records are kept
-	Created  time.Time
-	Updated  time.Time
+	Key         string          // immutable, [A-Za-z0-9_-]{1,64}
+	Name        string          // display name, at most 255 bytes
+	Description string          // optional, at most 4096 bytes
+	ImageURL    string          // the badge image, optional
+	Category    string          // optional grouping label
+	Rarity      Rarity          // common (the default), rare, epic or legendary
+	Order       int             // display order, ascending (ties by key)
+	Kind        AchievementKind // immutable: metric, streak, manual or composite
+	Status      Status          // active (the default), inactive, locked or archived
+
+	Metric       string            // metric achievements: the active metric counted
+	Threshold    Amount            // metric achievements: the total to reach, positive
+	EventFilters map[string]string // metric achievements: only events with these event attributes count
+
+	Streak string // streak achievements: the active streak
+	Length int    // streak achievements: the length to reach, 1 to 2^20
+
+	Prerequisites []string // composites: the achievements to hold, 1 to 32
+
+	UserFilters map[string]string // only users with these user attributes qualify
+
+	Created time.Time
+	Updated time.Time
+
+	seq uint32 // creation order
+}
+
+// storedAchievement is an achievement as stored, with its creation order.
+type storedAchievement struct {
+	Achievement
+	Seq uint32 `json:"seq"`
 }
 
 const defAchievement = "achievement/"
 
-// rebuildAchievements builds the pure catalogue from the definitions.
+// definition converts a to the pure package's definition. Unknown enums
+// become invalid or default values, caught by Validate first.
+func (a *Achievement) definition() achievement.Definition {
+	d := achievement.Definition{
+		Key: a.Key, Name: a.Name, Description: a.Description, BadgeURL: a.ImageURL, Category: a.Category,
+		Rarity: rarities[a.Rarity], Order: a.Order, Kind: achievementKinds[a.Kind],
+		Metric: a.Metric, Threshold: a.Threshold, EventFilters: a.EventFilters,
+		Streak: a.Streak, Length: a.Length, Prerequisites: a.Prerequisites, UserFilters: a.UserFilters,
+	}
+	switch a.Status {
+	case StatusActive:
+		d.Status = achievement.Active
+	case StatusLocked:
+		d.Status = achievement.Locked
+	default:
+		d.Status = achievement.Inactive
+	}
+	return d
+}
+
+// Validate reports every bad field of an achievement to create, joined.
+// Whether its metric, streak, attributes and prerequisites exist is checked
+// by Create.
+func (a *Achievement) Validate() error {
+	var errs []error
+	_, kindOK := achievementKinds[a.Kind]
+	if !kindOK {
+		errs = append(errs, gamifytype.Invalid("Achievement.Kind", a.Kind, "must be metric, streak, manual or composite"))
+	}
+	if _, ok := rarities[a.Rarity]; !ok && a.Rarity != "" {
+		errs = append(errs, gamifytype.Invalid("Achievement.Rarity", a.Rarity, "must be common, rare, epic or legendary"))
+	}
+	d := a.definition()
+	for _, err := range achUnjoin(d.Validate()) {
+		var ve *gamifytype.ValidationError
+		if errors.As(err, &ve) {
+			if ve.Field == "Achievement.Kind" && !kindOK {
+				continue // reported above, by name
+			}
+			if ve.Field == "Achievement.BadgeURL" {
+				err = gamifytype.Invalid("Achievement.ImageURL", ve.Value, ve.Reason)
+			}
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// achUnjoin splits an errors.Join result into its errors.
+func achUnjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// achCatalogError renames the fields of the catalogue's errors about one
+// definition (a cycle of prerequisites, say) from "Achievements[i].X", the
+// position in the sorted catalogue that means nothing to the caller, to
+// "Achievement.X".
+func achCatalogError(err error) error {
+	var out []error
+	for _, e := range achUnjoin(err) {
+		var ve *gamifytype.ValidationError
+		if errors.As(e, &ve) && strings.HasPrefix(ve.Field, "Achievements[") {
+			if _, rest, ok := strings.Cut(ve.Field, "]."); ok {
+				e = gamifytype.Invalid("Achievement."+rest, ve.Value, ve.Reason)
+			}
+		}
+		out = append(out, e)
+	}
+	return errors.Join(out...)
+}
+
+// cloneAchievement copies a's maps and slices, so an edit of the copy
+// cannot reach the stored definition. The copy has no creation order (the
+// engine's bookkeeping), so what callers get back compares equal to its JSON
+// round trip.
+func cloneAchievement(a Achievement) Achievement {
+	a.seq = 0
+	a.EventFilters = maps.Clone(a.EventFilters)
+	a.UserFilters = maps.Clone(a.UserFilters)
+	a.Prerequisites = slices.Clone(a.Prerequisites)
+	return a
+}
+
+// loadAchievement reads a stored achievement into c.
+func loadAchievement(c *catalog, key string, v []byte) error {
+	var sa storedAchievement
+	if err := json.Unmarshal(v, &sa); err != nil {
+		return fmt.Errorf("gamify: corrupt definition %s: %w", key, err)
+	}
+	a := sa.Achievement
+	a.seq = sa.Seq
+	c.achievements[a.Key] = &a
+	return nil
+}
+
+// rebuildAchievements builds the pure catalogue from the definitions that
+// are not archived.
 func (c *catalog) rebuildAchievements() error {
 	defs := make([]achievement.Definition, 0, len(c.achievements))
 	for _, a := range c.achievements {
-		if !a.Archived {
-			defs = append(defs, a.AchievementDefinition)
+		if a.Status != StatusArchived {
+			defs = append(defs, a.definition())
 		}
 	}
 	slices.SortFunc(defs, func(x, y achievement.Definition) int { return cmp.Compare(x.Key, y.Key) })
@@ -86,9 +241,9 @@ func (t *txn) putAchievement(a *Achievement) error {
 			delete(cat.achievements, a.Key)
 		}
 		_ = cat.rebuildAchievements()
-		return err
+		return achCatalogError(err)
 	}
-	v, _ := json.Marshal(a)
+	v, _ := json.Marshal(storedAchievement{Achievement: *a, Seq: a.seq})
 	t.writes = append(t.writes, write{store.Definitions, []byte(defAchievement + a.Key), v})
 	return nil
 }
@@ -100,84 +255,226 @@ type AchievementsAPI struct{ e *Engine }
 // Achievements returns the achievements API.
 func (e *Engine) Achievements() AchievementsAPI { return AchievementsAPI{e} }
 
-// Create defines an achievement. Its metric, streak and prerequisites must
-// exist. Created active (or locked), it is backdated at once: users who
-// already qualify complete it, flagged backdated, without notification.
-func (a AchievementsAPI) Create(ctx context.Context, d AchievementDefinition) (Achievement, error) {
+// Create defines an achievement. Its metric, streak, attributes and
+// prerequisites must exist (a composite's prerequisites not archived). A key
+// in use, even by an archived achievement, is ErrConflict. Created active
+// (Status "", the default), it is backdated at once: users who already
+// qualify complete it, flagged backdated, without notification. Status
+// inactive creates it inactive; any other Status is a ValidationError.
+func (a AchievementsAPI) Create(ctx context.Context, d Achievement) (Achievement, error) {
 	if err := a.e.live(); err != nil {
 		return Achievement{}, err
 	}
 	if err := d.Validate(); err != nil {
 		return Achievement{}, err
 	}
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		cat := t.catalogForWrite()
-		if _, ok := cat.achievements[d.Key]; ok {
-			return nil, fmt.Errorf("%w: achievement %s exists", ErrConflict, d.Key)
-		}
-		if err := cat.checkAchievementRefs(&d); err != nil {
-			return nil, err
-		}
-		ach := Achievement{AchievementDefinition: d, Created: stamp(t.now), Updated: stamp(t.now)}
-		if err := t.putAchievement(&ach); err != nil {
-			return nil, err
-		}
-		if d.Status == achievement.Active {
-			t.queueBackdate(d.Key)
-		}
-		return ach, nil
-	})
+	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return t.createAchievement(d) })
 	if err != nil {
 		return Achievement{}, fmt.Errorf("create achievement %s: %w", d.Key, err)
 	}
 	return v.(Achievement), nil
 }
 
-func (c *catalog) checkAchievementRefs(d *AchievementDefinition) error {
+func (t *txn) createAchievement(d Achievement) (Achievement, error) {
+	if err := d.Validate(); err != nil {
+		return Achievement{}, err
+	}
+	cat := t.catalogForWrite()
+	if _, ok := cat.achievements[d.Key]; ok {
+		return Achievement{}, fmt.Errorf("%w: achievement %s exists", ErrConflict, d.Key)
+	}
+	switch d.Status {
+	case "":
+		d.Status = StatusActive
+	case StatusActive, StatusInactive:
+	default:
+		return Achievement{}, gamifytype.Invalid("Achievement.Status", d.Status, "must be active (the default) or inactive")
+	}
+	if err := cat.checkAchievementRefs(nil, &d); err != nil {
+		return Achievement{}, err
+	}
+	d = cloneAchievement(d)
+	d.Rarity = cmp.Or(d.Rarity, RarityCommon)
+	d.Created, d.Updated = stamp(t.now), stamp(t.now)
+	for _, o := range cat.achievements {
+		d.seq = max(d.seq, o.seq)
+	}
+	d.seq++
+	if err := t.putAchievement(&d); err != nil {
+		return Achievement{}, err
+	}
+	if d.Status == StatusActive {
+		t.queueBackdate(d.Key)
+	}
+	return cloneAchievement(d), nil
+}
+
+// checkAchievementRefs checks that what d refers to exists and is usable.
+// With old (a patch), only the references the edit changed are checked, so
+// an edit of the name never fails on a metric deactivated since.
+func (c *catalog) checkAchievementRefs(old, d *Achievement) error {
 	var errs []error
-	switch d.Kind {
-	case achievement.KindMetric:
+	if d.Kind == AchievementMetric && (old == nil || old.Metric != d.Metric) {
 		if m, ok := c.metrics[d.Metric]; !ok || m.Status != StatusActive {
 			errs = append(errs, gamifytype.Invalid("Achievement.Metric", d.Metric, "is not an active metric"))
 		}
-		for k := range d.EventFilters {
-			if at, ok := c.attrs[k]; !ok || at.Type != EventAttribute {
-				errs = append(errs, gamifytype.Invalid("Achievement.EventFilters["+k+"]", k, "is not an event attribute"))
-			}
+	}
+	for _, k := range achSortedKeys(d.EventFilters) {
+		if old != nil && achHasKey(old.EventFilters, k) {
+			continue
 		}
-	case achievement.KindStreak:
+		if at, ok := c.attrs[k]; !ok || at.Type != EventAttribute || at.Status != StatusActive {
+			errs = append(errs, gamifytype.Invalid("Achievement.EventFilters["+k+"]", k, "is not an event attribute"))
+		}
+	}
+	if d.Kind == AchievementStreak && (old == nil || old.Streak != d.Streak) {
 		if s, ok := c.streaks[d.Streak]; !ok || s.Status != StatusActive {
 			errs = append(errs, gamifytype.Invalid("Achievement.Streak", d.Streak, "is not an active streak"))
 		}
 	}
-	for k := range d.UserFilters {
-		if at, ok := c.attrs[k]; !ok || at.Type != UserAttribute {
+	for i, p := range d.Prerequisites {
+		if old != nil && slices.Contains(old.Prerequisites, p) {
+			continue
+		}
+		if o, ok := c.achievements[p]; !ok || o.Status == StatusArchived {
+			errs = append(errs, gamifytype.Invalid(fmt.Sprintf("Achievement.Prerequisites[%d]", i), p, "is not an achievement"))
+		}
+	}
+	for _, k := range achSortedKeys(d.UserFilters) {
+		if old != nil && achHasKey(old.UserFilters, k) {
+			continue
+		}
+		if at, ok := c.attrs[k]; !ok || at.Type != UserAttribute || at.Status != StatusActive {
 			errs = append(errs, gamifytype.Invalid("Achievement.UserFilters["+k+"]", k, "is not a user attribute"))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// Update replaces an achievement's definition (its key and kind are
-// immutable). Activating it, or lowering a metric threshold or streak
-// length, backdates it for users who already qualify.
-func (a AchievementsAPI) Update(ctx context.Context, d AchievementDefinition) (Achievement, error) {
-	if err := a.e.live(); err != nil {
-		return Achievement{}, err
+func achHasKey(m map[string]string, k string) bool { _, ok := m[k]; return ok }
+
+func achSortedKeys(m map[string]string) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+// Get returns the achievement with key, archived or not, or ErrNotFound.
+func (a AchievementsAPI) Get(ctx context.Context, key string) (Achievement, error) {
+	d, err := getDef(a.e, "achievement", key, func(c *catalog) map[string]*Achievement { return c.achievements })
+	return cloneAchievement(d), err
+}
+
+// List returns achievements in creation order, inactive and locked ones
+// included, archived ones only with IncludeArchived. For what users see,
+// with holder counts, use Stats.
+func (a AchievementsAPI) List(ctx context.Context, opts ListOptions) ([]Achievement, error) {
+	out, err := listDefs(a.e, opts, func(c *catalog) map[string]*Achievement { return c.achievements },
+		func(d *Achievement) bool { return d.Status != StatusArchived || opts.IncludeArchived },
+		func(x, y *Achievement) int { return cmp.Compare(x.seq, y.seq) })
+	for i := range out {
+		out[i] = cloneAchievement(out[i])
 	}
-	if err := d.Validate(); err != nil {
-		return Achievement{}, err
-	}
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return t.updateAchievement(d) })
+	return out, err
+}
+
+// achievements describes achievements for the shared admin verbs.
+var achievements = resource[Achievement]{
+	what: "achievement", field: "Achievement",
+	defs:  func(c *catalog) map[string]*Achievement { return c.achievements },
+	clone: cloneAchievement,
+	owned: func(a *Achievement) owned { return owned{a.Key, a.Status, a.Created, a.Updated} },
+	replace: func(t *txn, old *Achievement, d Achievement) (Achievement, error) {
+		if d.Kind != old.Kind { // before Validate, which would blame the kind's fields
+			return Achievement{}, gamifytype.Invalid("Achievement.Kind", d.Kind, "is immutable")
+		}
+		if err := d.Validate(); err != nil {
+			return Achievement{}, err
+		}
+		if err := t.catalogForWrite().checkAchievementRefs(old, &d); err != nil {
+			return Achievement{}, err
+		}
+		d.Rarity = cmp.Or(d.Rarity, RarityCommon)
+		d.seq, d.Updated = old.seq, stamp(t.now)
+		if err := t.putAchievement(&d); err != nil {
+			return Achievement{}, err
+		}
+		if achievement.NeedsBackdate(old.definition(), d.definition()) {
+			t.queueBackdate(d.Key)
+		}
+		return cloneAchievement(d), nil
+	},
+}
+
+// Patch changes an achievement: edit gets a copy of the stored achievement
+// and sets the fields to change; the others are kept. Key, Status, Created
+// and Updated are the engine's and Kind is immutable (a change to one is a
+// ValidationError). Lowering a metric threshold or a streak length of an
+// active achievement backdates it for users who already qualify. edit runs
+// outside the writer and may run more than once if another write lands
+// meanwhile, so it must only edit its argument.
+func (a AchievementsAPI) Patch(ctx context.Context, key string, edit func(*Achievement)) (Achievement, error) {
+	return achievements.patch(ctx, a.e, key, edit)
+}
+
+// BulkPatch runs edit on up to 100 achievements in one commit (as Patch
+// does for one), reporting failures per item; it returns the achievements it
+// changed.
+func (a AchievementsAPI) BulkPatch(ctx context.Context, keys []string, edit func(*Achievement)) ([]Achievement, []Issue, error) {
+	return achievements.bulkPatch(ctx, a.e, keys, edit)
+}
+
+// Activate makes an inactive or locked achievement complete again, and
+// backdates it: users who already qualify complete it, flagged backdated,
+// without notification. Activating an active achievement changes nothing.
+func (a AchievementsAPI) Activate(ctx context.Context, key string) (Achievement, error) {
+	return a.setStatus(ctx, key, StatusActive)
+}
+
+// Deactivate makes an achievement inactive: it completes for nobody and is
+// hidden from Stats and from users' lists of what they can still earn;
+// holders keep it (see Achievement). Deactivating an inactive achievement
+// changes nothing.
+func (a AchievementsAPI) Deactivate(ctx context.Context, key string) (Achievement, error) {
+	return a.setStatus(ctx, key, StatusInactive)
+}
+
+// Lock stops an achievement from awarding new completions while its holders
+// keep it and still see it (a retired badge). Locking a locked achievement
+// changes nothing; Activate unlocks it.
+func (a AchievementsAPI) Lock(ctx context.Context, key string) (Achievement, error) {
+	return a.setStatus(ctx, key, StatusLocked)
+}
+
+func (a AchievementsAPI) setStatus(ctx context.Context, key string, to Status) (Achievement, error) {
+	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		old, ok := t.catalogForWrite().achievements[key]
+		if !ok || old.Status == StatusArchived {
+			return nil, ErrNotFound
+		}
+		if old.Status == to {
+			return cloneAchievement(*old), nil
+		}
+		d := *old
+		d.Status, d.Updated = to, stamp(t.now)
+		if err := t.putAchievement(&d); err != nil {
+			return nil, err
+		}
+		if achievement.NeedsBackdate(old.definition(), d.definition()) {
+			t.queueBackdate(key)
+		}
+		return cloneAchievement(d), nil
+	})
 	if err != nil {
-		return Achievement{}, fmt.Errorf("update achievement %s: %w", d.Key, err)
+		return Achievement{}, fmt.Errorf("set achievement %s %s: %w", key, to, err)
 	}
 	return v.(Achievement), nil
 }
 
-// Delete archives an achievement: hidden from every list and never
-// evaluated again; the key is not reused. An achievement that a composite
-// lists as a prerequisite cannot be deleted (ErrConflict).
+// Delete archives an achievement: it is hidden from lists (but for
+// ListOptions.IncludeArchived), never evaluated again and cannot be
+// completed; holders' records are kept and the key is never reused. An
+// achievement that a composite not archived lists as a prerequisite cannot
+// be deleted (ErrConflict). Deleting a missing or archived one is
+// ErrNotFound.
 func (a AchievementsAPI) Delete(ctx context.Context, key string) error {
 	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return nil, t.archiveAchievement(key) })
 	if err != nil {
@@ -189,116 +486,59 @@ func (a AchievementsAPI) Delete(ctx context.Context, key string) error {
 func (t *txn) archiveAchievement(key string) error {
 	cat := t.catalogForWrite()
 	old, ok := cat.achievements[key]
-	if !ok || old.Archived {
+	if !ok || old.Status == StatusArchived {
 		return ErrNotFound
 	}
 	for _, o := range cat.achievements {
-		if !o.Archived && slices.Contains(o.Prerequisites, key) {
+		if o.Status != StatusArchived && slices.Contains(o.Prerequisites, key) {
 			return fmt.Errorf("%w: achievement %s is a prerequisite of %s", ErrConflict, key, o.Key)
 		}
 	}
 	c := *old
-	c.Archived, c.Updated = true, stamp(t.now)
+	c.Status, c.Updated = StatusArchived, stamp(t.now)
 	return t.putAchievement(&c)
 }
 
 // BulkCreate creates up to 100 achievements in one commit, in order (so a
-// composite may follow its prerequisites); failures are reported per item.
-func (a AchievementsAPI) BulkCreate(ctx context.Context, defs []AchievementDefinition) ([]Achievement, []Issue, error) {
+// composite may follow its prerequisites); items that fail are reported as
+// issues and skipped, the others are created (see Create).
+func (a AchievementsAPI) BulkCreate(ctx context.Context, defs []Achievement) ([]Achievement, []Issue, error) {
 	if err := checkBulk("Achievements", len(defs)); err != nil {
+		return nil, nil, err
+	}
+	if err := a.e.live(); err != nil {
 		return nil, nil, err
 	}
 	var issues []Issue
 	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		var out []Achievement
+		issues = nil // the command may be retried
+		out := []Achievement{}
 		for i, d := range defs {
-			err := d.Validate()
-			cat := t.catalogForWrite()
-			if _, ok := cat.achievements[d.Key]; err == nil && ok {
-				err = fmt.Errorf("%w: achievement %s exists", ErrConflict, d.Key)
-			}
-			if err == nil {
-				err = cat.checkAchievementRefs(&d)
-			}
-			ach := Achievement{AchievementDefinition: d, Created: stamp(t.now), Updated: stamp(t.now)}
-			if err == nil {
-				err = t.putAchievement(&ach)
-			}
+			c, err := t.createAchievement(d)
 			if err != nil {
 				issues = append(issues, Issue{Index: i, Key: d.Key, Severity: SeverityError, Message: err.Error(), Err: err})
 				continue
 			}
-			if d.Status == achievement.Active {
-				t.queueBackdate(d.Key)
-			}
-			out = append(out, ach)
+			out = append(out, c)
 		}
 		return out, nil
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("bulk create achievements: %w", err)
 	}
 	return v.([]Achievement), issues, nil
 }
 
-func (t *txn) updateAchievement(d AchievementDefinition) (Achievement, error) {
-	if err := d.Validate(); err != nil {
-		return Achievement{}, err
-	}
-	cat := t.catalogForWrite()
-	old, ok := cat.achievements[d.Key]
-	if !ok || old.Archived {
-		return Achievement{}, ErrNotFound
-	}
-	if d.Kind != old.Kind {
-		return Achievement{}, gamifytype.Invalid("Achievement.Kind", d.Kind, "cannot change")
-	}
-	if err := cat.checkAchievementRefs(&d); err != nil {
-		return Achievement{}, err
-	}
-	ach := Achievement{AchievementDefinition: d, Created: old.Created, Updated: stamp(t.now)}
-	if err := t.putAchievement(&ach); err != nil {
-		return Achievement{}, err
-	}
-	if achievement.NeedsBackdate(old.AchievementDefinition, d) {
-		t.queueBackdate(d.Key)
-	}
-	return ach, nil
-}
-
-// BulkUpdate applies up to 100 definition updates in one commit (see
-// Update); failures are reported per item.
-func (a AchievementsAPI) BulkUpdate(ctx context.Context, defs []AchievementDefinition) ([]Achievement, []Issue, error) {
-	if err := checkBulk("Achievements", len(defs)); err != nil {
-		return nil, nil, err
-	}
-	var issues []Issue
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		var out []Achievement
-		for i, d := range defs {
-			ach, err := t.updateAchievement(d)
-			if err != nil {
-				issues = append(issues, Issue{Index: i, Key: d.Key, Severity: SeverityError, Message: err.Error(), Err: err})
-				continue
-			}
-			out = append(out, ach)
-		}
-		return out, nil
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	return v.([]Achievement), issues, nil
-}
-
-// BulkDelete archives up to 100 achievements in one commit (see Delete);
-// failures are reported per item.
+// BulkDelete archives up to 100 achievements in one commit (see Delete),
+// reporting failures per item. The items are archived in order, so a
+// composite listed before its prerequisite frees it.
 func (a AchievementsAPI) BulkDelete(ctx context.Context, keys []string) ([]Issue, error) {
 	if err := checkBulk("Keys", len(keys)); err != nil {
 		return nil, err
 	}
 	var issues []Issue
 	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		issues = nil
 		for i, k := range keys {
 			if err := t.archiveAchievement(k); err != nil {
 				issues = append(issues, Issue{Index: i, Key: k, Severity: SeverityError, Message: err.Error(), Err: err})
@@ -307,11 +547,6 @@ func (a AchievementsAPI) BulkDelete(ctx context.Context, keys []string) ([]Issue
 		return nil, nil
 	})
 	return issues, err
-}
-
-// Get returns an achievement, or ErrNotFound.
-func (a AchievementsAPI) Get(ctx context.Context, key string) (Achievement, error) {
-	return getDef(a.e, "achievement", key, func(c *catalog) map[string]*Achievement { return c.achievements })
 }
 
 // AchievementCompleted is sent when a user completes an achievement (not
@@ -378,6 +613,15 @@ func (t *txn) streakAchievements(u *userRec, s *Streak, length int) {
 	t.completed(u, comps, t.achResults)
 }
 
+// ManualCompletion asks to complete a manual achievement for a user.
+type ManualCompletion struct {
+	Achievement string // the manual achievement's key
+	User        string // the user's id; the user is created on first sight
+	// Profile, if set, upserts these fields of the user first (as
+	// Event.Profile does), so a gained attribute counts for UserFilters.
+	Profile *UserInput
+}
+
 // CompleteResult is the outcome of completing a manual achievement.
 type CompleteResult struct {
 	CompletedAt      time.Time
@@ -385,35 +629,61 @@ type CompleteResult struct {
 	// Completions are the achievements completed by the call: the manual
 	// one, then composites it completed.
 	Completions []AchievementCompletion
+	// Points lists the points systems whose balance the completions changed
+	// (through achievement triggers), as EventResult.Points does.
+	Points []PointsChange
 }
 
-// Complete completes a manual achievement for a user (created on first
-// sight). A repeat returns the original time with AlreadyCompleted and
-// changes nothing. A non-manual achievement is ErrInvalid; an inactive,
-// locked or gated one ErrConflict.
-func (a AchievementsAPI) Complete(ctx context.Context, key, user string) (CompleteResult, error) {
-	if err := validateUserID("User", user); err != nil {
+// Complete completes a manual achievement for a user. A repeat returns the
+// original time with AlreadyCompleted and changes nothing but the profile.
+// A missing or archived achievement is ErrNotFound, a non-manual one
+// ErrInvalid, an inactive, locked or gated one ErrConflict; on error nothing
+// changes.
+func (a AchievementsAPI) Complete(ctx context.Context, c ManualCompletion) (CompleteResult, error) {
+	if err := a.e.live(); err != nil {
 		return CompleteResult{}, err
 	}
+	errs := []error{validateUserID("ManualCompletion.User", c.User)}
+	if c.Profile != nil {
+		if c.Profile.ID != "" && c.Profile.ID != c.User {
+			errs = append(errs, gamifytype.Invalid("ManualCompletion.Profile.ID", c.Profile.ID, "must be empty or equal ManualCompletion.User"))
+		}
+		errs = append(errs, c.Profile.validate("ManualCompletion.Profile", a.e.cat.Load(), false))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return CompleteResult{}, err
+	}
+	key := c.Achievement
 	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		if _, ok := t.w.cat.achievements[key]; !ok {
+		cat := t.w.cat
+		if d, ok := cat.achievements[key]; !ok || d.Status == StatusArchived {
 			return nil, ErrNotFound
 		}
-		u, err := t.user(user, true)
+		u, err := t.user(c.User, true)
 		if err != nil {
 			return nil, err
 		}
-		st, r, err := achievement.Complete(t.w.cat.achCat, u.s.Ach, key, u.p.Attributes, t.now)
+		if c.Profile != nil {
+			if err := cat.checkAttributes("ManualCompletion.Profile.Attributes", UserAttribute, c.Profile.Attributes); err != nil {
+				return nil, err
+			}
+			if u.p.merge(c.Profile, t.now) {
+				u.profileDirty = true
+			}
+		}
+		st, r, err := achievement.Complete(cat.achCat, u.s.Ach, key, u.p.Attributes, t.now)
 		if err != nil {
 			return nil, err
 		}
 		out := CompleteResult{CompletedAt: r.Completion.At, AlreadyCompleted: r.AlreadyCompleted}
 		u.s.Ach = st
+		t.pointsRes = &out.Points
+		defer func() { t.pointsRes = nil }()
 		t.completed(u, r.Completions, &out.Completions)
 		return out, nil
 	})
 	if err != nil {
-		return CompleteResult{}, fmt.Errorf("complete %s for %q: %w", key, user, err)
+		return CompleteResult{}, fmt.Errorf("complete %s for %q: %w", key, c.User, err)
 	}
 	return v.(CompleteResult), nil
 }
@@ -425,10 +695,11 @@ type AchievementStats struct {
 	RarityPercent float64 // share of all users holding it
 }
 
-// List returns the visible achievements (active and locked; inactive ones
-// are hidden) in display order, with completions and rarity. With
-// userAttrs, only those a user with these attributes can see are listed.
-func (a AchievementsAPI) List(ctx context.Context, userAttrs map[string]string) ([]AchievementStats, error) {
+// Stats returns the achievements users see (active and locked; inactive
+// and archived ones are left out) in display order, with completions and
+// rarity. With userAttrs, only those a user with these attributes can see
+// are listed.
+func (a AchievementsAPI) Stats(ctx context.Context, userAttrs map[string]string) ([]AchievementStats, error) {
 	if err := a.e.live(); err != nil {
 		return nil, err
 	}
@@ -437,12 +708,12 @@ func (a AchievementsAPI) List(ctx context.Context, userAttrs map[string]string) 
 	err := a.e.db.View(func(tx *store.Tx) error {
 		users := int(readCounter(tx, usersCounterKey))
 		for _, ach := range cat.achievements {
-			d := ach.AchievementDefinition
-			if ach.Archived || d.Status == achievement.Inactive || (userAttrs != nil && !achievement.Visible(d, achievement.State{}, userAttrs)) {
+			if ach.Status == StatusArchived || ach.Status == StatusInactive ||
+				(userAttrs != nil && !achievement.Visible(ach.definition(), achievement.State{}, userAttrs)) {
 				continue
 			}
-			n := int(readCounter(tx, achCountKey(d.Key)))
-			out = append(out, AchievementStats{Achievement: *ach, Completions: n, RarityPercent: achievement.RarityPercent(n, users)})
+			n := int(readCounter(tx, achCountKey(ach.Key)))
+			out = append(out, AchievementStats{Achievement: cloneAchievement(*ach), Completions: n, RarityPercent: achievement.RarityPercent(n, users)})
 		}
 		return nil
 	})
@@ -471,13 +742,19 @@ func (a AchievementsAPI) User(ctx context.Context, id string, incomplete bool) (
 		return nil, err
 	}
 	cat := a.e.cat.Load()
-	facts := a.e.facts(cat, p, s)
+	return userAchievements(cat, p, s, a.e.facts(cat, p, s), incomplete, nil), nil
+}
+
+// userAchievements lists a user's achievements that keep accepts (all with
+// nil keep): the completed ones, and with incomplete the visible others, in
+// display order.
+func userAchievements(cat *catalog, p *profile, s *userState, facts achievement.Facts, incomplete bool, keep func(*Achievement) bool) []UserAchievement {
 	var out []UserAchievement
 	for _, ach := range cat.achievements {
-		d := ach.AchievementDefinition
-		if ach.Archived {
+		if ach.Status == StatusArchived || (keep != nil && !keep(ach)) {
 			continue
 		}
+		d := ach.definition()
 		c, done := s.Ach.Completed(d.Key)
 		if !done && (!incomplete || !achievement.Visible(d, s.Ach, p.Attributes)) {
 			continue
@@ -490,7 +767,18 @@ func (a AchievementsAPI) User(ctx context.Context, id string, incomplete bool) (
 		dx, dy := cat.achievements[x.Key], cat.achievements[y.Key]
 		return cmp.Or(cmp.Compare(dx.Order, dy.Order), cmp.Compare(x.Key, y.Key))
 	})
-	return out, nil
+	return out
+}
+
+// metricAchievements are the user's metric achievements (see
+// UserMetric.Achievements) by metric key, in one pass over the catalogue.
+func metricAchievements(cat *catalog, p *profile, s *userState, facts achievement.Facts) map[string][]UserAchievement {
+	out := map[string][]UserAchievement{}
+	for _, ua := range userAchievements(cat, p, s, facts, true, func(a *Achievement) bool { return a.Kind == AchievementMetric }) {
+		m := cat.achievements[ua.Key].Metric
+		out[m] = append(out[m], ua)
+	}
+	return out
 }
 
 // facts gathers a user's totals and current streak lengths.

@@ -123,11 +123,7 @@ func loadCatalog(tx *store.Tx, defaultTZ *time.Location) (*catalog, error) {
 		case strings.HasPrefix(key, defBoard):
 			return loadBoard(c, key, v, defaultTZ)
 		case strings.HasPrefix(key, defAchievement):
-			var a Achievement
-			if err := json.Unmarshal(v, &a); err != nil {
-				return fmt.Errorf("gamify: corrupt definition %s: %w", key, err)
-			}
-			c.achievements[a.Key] = &a
+			return loadAchievement(c, key, v)
 		case strings.HasPrefix(key, "points-"):
 			return c.points.load(key, v)
 		case strings.HasPrefix(key, defReward):

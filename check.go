@@ -215,7 +215,7 @@ func (e *Engine) Check(ctx context.Context) error {
 			// user's running total reached it at some point of the ledger.
 			for _, c := range s.Ach.Completions() {
 				a, ok := cat.achievements[c.Key]
-				if !ok || a.Kind != KindMetric || len(a.EventFilters) > 0 {
+				if !ok || a.Kind != AchievementMetric || len(a.EventFilters) > 0 {
 					continue
 				}
 				m, ok := cat.metrics[a.Metric]

@@ -194,8 +194,8 @@ func ckDo(ctx context.Context, eng *gamify.Engine, op *ckOp, at time.Time) (ckAc
 		_, err := eng.Metrics().Create(ctx, gamify.Metric{Key: op.key, Name: op.key})
 		return ckAck{}, err
 	case "achievement":
-		_, err := eng.Achievements().Create(ctx, gamify.AchievementDefinition{Key: op.key, Name: op.key, Kind: gamify.KindMetric,
-			Status: gamify.AchievementActive, Metric: "xp", Threshold: op.amount})
+		_, err := eng.Achievements().Create(ctx, gamify.Achievement{Key: op.key, Name: op.key, Kind: gamify.AchievementMetric,
+			Metric: "xp", Threshold: op.amount})
 		return ckAck{}, err
 	case "board":
 		_, err := eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: op.key, Name: op.key, RankBy: gamify.RankByMetric,

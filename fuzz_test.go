@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"path/filepath"
 	"reflect"
@@ -12,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gamifykit/gamify/achievement"
 	"github.com/gamifykit/gamify/gamifytype"
 	"github.com/gamifykit/gamify/leaderboard"
 	"github.com/gamifykit/gamify/points"
@@ -109,8 +109,8 @@ func fuzzSetup(fe *fuzzEngine) error {
 	_, err7 := fe.Streaks().Create(ctx, Streak{Key: "daily", Name: "Daily", Frequency: streak.Daily, Metrics: []StreakMetric{{Metric: "xp", Min: AmountFromInt(1)}}})
 	_, err8 := fe.Points().SetTrigger(ctx, Trigger{Key: "per-xp", System: "coins", Kind: points.KindMetric, Metric: "xp",
 		Threshold: AmountFromInt(1), Points: AmountFromInt(1), Active: true})
-	_, err9 := fe.Achievements().Create(ctx, AchievementDefinition{Key: "xp10", Name: "XP 10", Kind: achievement.KindMetric,
-		Metric: "xp", Threshold: AmountFromInt(10), Status: achievement.Active})
+	_, err9 := fe.Achievements().Create(ctx, Achievement{Key: "xp10", Name: "XP 10", Kind: AchievementMetric,
+		Metric: "xp", Threshold: AmountFromInt(10)})
 	return errors.Join(err, err2, err3, err4, err5, err6, err7, err8, err9)
 }
 
@@ -258,14 +258,23 @@ func FuzzStreakDefinition(f *testing.F) {
 // FuzzAchievementDefinition: Create and Delete of achievements of every kind.
 func FuzzAchievementDefinition(f *testing.F) {
 	fe := newFuzzEngine(f, fuzzSetup)
-	f.Add("km", "Km", "", "", "run", uint8(0), uint8(achievement.KindMetric), uint8(achievement.Active), 0, "xp", int64(5_000_000), "color", "red", "", 0, "", "tier", "gold")
-	f.Add("s7", "Week", "", "", "", uint8(3), uint8(achievement.KindStreak), uint8(0), 1, "", int64(0), "", "", "daily", 7, "", "", "")
-	f.Add("all", "All", "", "", "", uint8(1), uint8(achievement.KindComposite), uint8(1), 2, "", int64(0), "", "", "", 0, "xp10", "", "")
+	f.Add("km", "Km", "", "", "run", uint8(0), uint8(1), uint8(2), 0, "xp", int64(5_000_000), "color", "red", "", 0, "", "tier", "gold")
+	f.Add("s7", "Week", "", "", "", uint8(3), uint8(2), uint8(0), 1, "", int64(0), "", "", "daily", 7, "", "", "")
+	f.Add("all", "All", "", "", "", uint8(1), uint8(4), uint8(1), 2, "", int64(0), "", "", "", 0, "xp10", "", "")
 	f.Add("bad", "", "", "", "", uint8(9), uint8(9), uint8(9), -1, "nope", int64(-1), "shape", "", "nope", -7, "bad", "x", "")
 	f.Fuzz(func(t *testing.T, key, name, desc, badge, category string, rarity, kind, status uint8, order int, metric string,
 		threshold int64, fk, fv, streakKey string, length int, prereq, uk, uv string) {
-		d := AchievementDefinition{Key: key, Name: name, Description: desc, BadgeURL: badge, Category: category,
-			Rarity: achievement.Rarity(rarity), Kind: achievement.Kind(kind), Status: achievement.Status(status), Order: order,
+		// Small numbers pick a valid enum (0 the zero value), others an unknown name.
+		pick := func(n uint8, names ...string) string {
+			if int(n) < len(names) {
+				return names[n]
+			}
+			return fmt.Sprint("x", n)
+		}
+		d := Achievement{Key: key, Name: name, Description: desc, ImageURL: badge, Category: category,
+			Rarity: Rarity(pick(rarity, "", "common", "rare", "epic", "legendary")),
+			Kind:   AchievementKind(pick(kind, "", "metric", "streak", "manual", "composite")),
+			Status: Status(pick(status, "", "inactive", "active", "locked", "archived")), Order: order,
 			Metric: metric, Threshold: AmountFromMicros(threshold), Streak: streakKey, Length: length}
 		if fk != "" {
 			d.EventFilters = map[string]string{fk: fv}

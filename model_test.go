@@ -183,8 +183,8 @@ func runModel(t *testing.T, seed uint64, steps int) {
 		Threshold: gamify.AmountFromMicros(modelEvery), Points: gamify.AmountFromMicros(modelPoints), Active: true})
 	require.NoError(t, err)
 	for _, a := range modelAchievements {
-		_, err = eng.Achievements().Create(ctx, gamify.AchievementDefinition{Key: a.key, Name: a.key, Kind: gamify.KindMetric,
-			Status: gamify.AchievementActive, Metric: a.metric, Threshold: gamify.AmountFromMicros(a.threshold)})
+		_, err = eng.Achievements().Create(ctx, gamify.Achievement{Key: a.key, Name: a.key, Kind: gamify.AchievementMetric,
+			Metric: a.metric, Threshold: gamify.AmountFromMicros(a.threshold)})
 		require.NoError(t, err)
 	}
 	_, err = eng.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily", Frequency: gamify.Daily,

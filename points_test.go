@@ -139,7 +139,7 @@ func TestConcurrentSpendsNeverGoBelowZero(t *testing.T) {
 func TestAchievementAndUserCreationTriggers(t *testing.T) {
 	ctx := context.Background()
 	eng := pointsEngine(t)
-	_, err := eng.Achievements().Create(ctx, ach("xp5", gamify.KindMetric, threshold(5)))
+	_, err := eng.Achievements().Create(ctx, ach("xp5", gamify.AchievementMetric, threshold(5)))
 	require.NoError(t, err)
 	_, err = eng.Points().SetTrigger(ctx, gamify.Trigger{Key: "hello", System: "coins", Kind: points.KindUserCreated, Points: gamify.AmountFromInt(10), Active: true})
 	require.NoError(t, err)

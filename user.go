@@ -391,38 +391,47 @@ type UserMetric struct {
 	Units    string
 	Total    Amount
 	Events   uint64 // events tracked for this metric
+	// Achievements are the user's metric achievements of this metric: the
+	// completed ones and the visible others, with progress, in display order.
+	Achievements []UserAchievement
 }
 
 // Metrics returns the user's totals of every active metric (zero for those
 // never tracked), in metric creation order.
 func (a UsersAPI) Metrics(ctx context.Context, id string) ([]UserMetric, error) {
-	_, s, err := a.e.readUser(id, true)
+	p, s, err := a.e.readUser(id, true)
 	if err != nil {
 		return nil, err
 	}
 	cat := a.e.cat.Load()
+	achs := metricAchievements(cat, p, s, a.e.facts(cat, p, s))
 	var out []UserMetric
 	for ref := uint32(1); ref <= cat.lastMetricRef; ref++ {
 		m, ok := cat.metricByRef[ref]
 		if !ok || m.Status != StatusActive {
 			continue
 		}
-		out = append(out, userMetric(m, s))
+		um := userMetric(m, s)
+		um.Achievements = achs[m.Key]
+		out = append(out, um)
 	}
 	return out, nil
 }
 
 // Metric returns the user's total of one metric.
 func (a UsersAPI) Metric(ctx context.Context, id, metric string) (UserMetric, error) {
-	m, ok := a.e.cat.Load().metrics[metric]
+	cat := a.e.cat.Load()
+	m, ok := cat.metrics[metric]
 	if !ok {
 		return UserMetric{}, fmt.Errorf("metric %s: %w", metric, ErrNotFound)
 	}
-	_, s, err := a.e.readUser(id, true)
+	p, s, err := a.e.readUser(id, true)
 	if err != nil {
 		return UserMetric{}, err
 	}
-	return userMetric(m, s), nil
+	um := userMetric(m, s)
+	um.Achievements = metricAchievements(cat, p, s, a.e.facts(cat, p, s))[m.Key]
+	return um, nil
 }
 
 func userMetric(m *Metric, s *userState) UserMetric {

@@ -211,8 +211,8 @@ func TestReviewYearAfterZoneChange(t *testing.T) {
 	eng := openTest(t, nil)
 	eng.clock.Set(time.Date(2025, 12, 31, 20, 0, 0, 0, ny)) // 1 January 01:00 UTC
 	mustMetric(t, eng.Engine, "steps")
-	_, err := eng.Achievements().Create(ctx, gamify.AchievementDefinition{Key: "one", Name: "One", Kind: gamify.KindMetric,
-		Status: gamify.AchievementActive, Metric: "steps", Threshold: gamify.AmountFromInt(1)})
+	_, err := eng.Achievements().Create(ctx, gamify.Achievement{Key: "one", Name: "One", Kind: gamify.AchievementMetric,
+		Metric: "steps", Threshold: gamify.AmountFromInt(1)})
 	require.NoError(t, err)
 	_, err = eng.Users().Identify(ctx, gamify.UserInput{ID: "kai", TZ: "America/New_York"})
 	require.NoError(t, err)

@@ -39,8 +39,8 @@ func TestYearInReviewFixture(t *testing.T) {
 	tr.System = "xp"
 	_, err = eng.Points().SetTrigger(ctx, tr)
 	require.NoError(t, err)
-	_, err = eng.Achievements().Create(ctx, gamify.AchievementDefinition{Key: "ten", Name: "Ten", Kind: gamify.KindMetric,
-		Status: gamify.AchievementActive, Metric: "steps", Threshold: gamify.AmountFromInt(10)})
+	_, err = eng.Achievements().Create(ctx, gamify.Achievement{Key: "ten", Name: "Ten", Kind: gamify.AchievementMetric,
+		Metric: "steps", Threshold: gamify.AmountFromInt(10)})
 	require.NoError(t, err)
 	_, err = eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "steps", Name: "Steps", RankBy: gamify.RankByMetric, Metric: "steps", TZ: "America/New_York"})
 	require.NoError(t, err)

@@ -48,11 +48,11 @@ func fullEngine(b *testing.B, mode gamify.Durability, n, cache int) (*gamify.Eng
 	must(eng.Points().SetBoost(ctx, gamify.Boost{Key: "weekend", System: "coins", Scope: points.Global,
 		From: points.Date{Year: 2026, Month: 1, Day: 1}, Multiplier: gamify.AmountFromInt(2)}))
 	for i, th := range []int64{10, 100, 1000, 10000} {
-		must(eng.Achievements().Create(ctx, gamify.AchievementDefinition{Key: fmt.Sprint("a", i), Name: "A", Kind: gamify.KindMetric,
-			Metric: "xp", Threshold: gamify.AmountFromInt(th), Status: gamify.AchievementActive}))
+		must(eng.Achievements().Create(ctx, gamify.Achievement{Key: fmt.Sprint("a", i), Name: "A", Kind: gamify.AchievementMetric,
+			Metric: "xp", Threshold: gamify.AmountFromInt(th)}))
 	}
-	must(eng.Achievements().Create(ctx, gamify.AchievementDefinition{Key: "all", Name: "All", Kind: gamify.KindComposite,
-		Prerequisites: []string{"a0", "a1"}, Status: gamify.AchievementActive}))
+	must(eng.Achievements().Create(ctx, gamify.Achievement{Key: "all", Name: "All", Kind: gamify.AchievementComposite,
+		Prerequisites: []string{"a0", "a1"}}))
 	if _, err := eng.RunDue(ctx); err != nil {
 		b.Fatal(err)
 	}

@@ -70,8 +70,8 @@ func run(path string) error {
 		Metric: "km", Threshold: gamify.AmountFromInt(5), Points: gamify.AmountFromInt(10), Active: true}); err != nil {
 		return err
 	}
-	if _, err := eng.Achievements().Create(ctx, gamify.AchievementDefinition{Key: "twenty-k", Name: "20 km club",
-		Kind: gamify.KindMetric, Metric: "km", Threshold: gamify.AmountFromInt(20), Status: gamify.AchievementActive}); err != nil {
+	if _, err := eng.Achievements().Create(ctx, gamify.Achievement{Key: "twenty-k", Name: "20 km club",
+		Kind: gamify.AchievementMetric, Metric: "km", Threshold: gamify.AmountFromInt(20)}); err != nil {
 		return err
 	}
 	sub := eng.Subscribe(func(n gamify.Notification) {

@@ -175,14 +175,14 @@ func define(ctx context.Context, eng *gamify.Engine) error {
 		{"five-hundred-wins", "Five hundred wins", "wins", 500},
 	} {
 		steps = append(steps, func() error {
-			_, err := eng.Achievements().Create(ctx, gamify.AchievementDefinition{Key: b.key, Name: b.name, Kind: gamify.KindMetric,
-				Metric: b.metric, Threshold: gamify.AmountFromInt(b.threshold), Status: gamify.AchievementActive})
+			_, err := eng.Achievements().Create(ctx, gamify.Achievement{Key: b.key, Name: b.name, Kind: gamify.AchievementMetric,
+				Metric: b.metric, Threshold: gamify.AmountFromInt(b.threshold)})
 			return err
 		})
 	}
 	steps = append(steps, func() error {
-		_, err := eng.Achievements().Create(ctx, gamify.AchievementDefinition{Key: "week-streak", Name: "Seven in a row",
-			Kind: gamify.KindStreak, Streak: "daily", Length: 7, Status: gamify.AchievementActive})
+		_, err := eng.Achievements().Create(ctx, gamify.Achievement{Key: "week-streak", Name: "Seven in a row",
+			Kind: gamify.AchievementStreak, Streak: "daily", Length: 7})
 		return err
 	})
 	for _, step := range steps {
