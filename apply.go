@@ -6,13 +6,16 @@ import (
 	"fmt"
 	"reflect"
 	"time"
+
+	"github.com/gamifykit/gamify/gamifytype"
 )
 
 // Game is a whole game definition for Engine.Apply: what a game server
 // declares at start-up. Items are applied in dependency order (attributes
 // and metrics first), each resource in the order given.
 type Game struct {
-	Metrics []Metric
+	Metrics      []Metric
+	Achievements []Achievement
 }
 
 // ApplyAction is what Apply did with one definition.
@@ -24,10 +27,11 @@ const (
 	ApplyCreated ApplyAction = "created"
 	// ApplyPatched: fields differed and were patched (listed in Fields).
 	ApplyPatched ApplyAction = "patched"
-	// ApplyActivated and ApplyDeactivated: the status was changed to the
-	// one the definition gives.
+	// ApplyActivated, ApplyDeactivated and ApplyLocked: the status was
+	// changed to the one the definition gives.
 	ApplyActivated   ApplyAction = "activated"
 	ApplyDeactivated ApplyAction = "deactivated"
+	ApplyLocked      ApplyAction = "locked"
 	// ApplyUnchanged: the stored definition already matched.
 	ApplyUnchanged ApplyAction = "unchanged"
 )
@@ -74,26 +78,56 @@ func (r ApplyReport) Changed() bool {
 // again completes the rest.
 func (e *Engine) Apply(ctx context.Context, g Game) (ApplyReport, error) {
 	var rep ApplyReport
-	ms := e.Metrics()
-	err := applyAll(ctx, &rep, g.Metrics, applier[Metric]{
-		resource: "metric",
-		key:      func(m *Metric) string { return m.Key },
-		status:   func(m *Metric) Status { return m.Status },
-		get:      ms.Get, create: ms.Create, patch: ms.Patch,
-		activate: ms.Activate, deactivate: ms.Deactivate,
-	})
-	return rep, err
+	ms, as := e.Metrics(), e.Achievements()
+	steps := []func() error{
+		func() error {
+			return applyAll(ctx, &rep, g.Metrics, applier[Metric]{
+				resource: "metric",
+				key:      func(m *Metric) string { return m.Key },
+				status:   func(m *Metric) Status { return m.Status },
+				get:      ms.Get, create: ms.Create, patch: ms.Patch,
+				verbs: statusVerbs[Metric]{StatusActive: ms.Activate, StatusInactive: ms.Deactivate},
+			})
+		},
+		func() error {
+			return applyAll(ctx, &rep, g.Achievements, applier[Achievement]{
+				resource: "achievement",
+				key:      func(a *Achievement) string { return a.Key },
+				status:   func(a *Achievement) Status { return a.Status },
+				get:      as.Get, create: as.Create, patch: as.Patch,
+				verbs: statusVerbs[Achievement]{StatusActive: as.Activate, StatusInactive: as.Deactivate, StatusLocked: as.Lock},
+			})
+		},
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
 }
 
 // applier is what Apply needs of one resource's admin API.
 type applier[T any] struct {
-	resource             string
-	key                  func(*T) string
-	status               func(*T) Status
-	get                  func(context.Context, string) (T, error)
-	create               func(context.Context, T) (T, error)
-	patch                func(context.Context, string, func(*T)) (T, error)
-	activate, deactivate func(context.Context, string) (T, error)
+	resource string
+	key      func(*T) string
+	status   func(*T) Status
+	get      func(context.Context, string) (T, error)
+	create   func(context.Context, T) (T, error)
+	patch    func(context.Context, string, func(*T)) (T, error)
+	verbs    statusVerbs[T] // the status a definition may ask for → its verb
+}
+
+// statusVerbs maps a status to the verb that sets it.
+type statusVerbs[T any] map[Status]func(context.Context, string) (T, error)
+
+// statusActions names what setting a status did.
+var statusActions = map[Status]ApplyAction{StatusActive: ApplyActivated, StatusInactive: ApplyDeactivated, StatusLocked: ApplyLocked}
+
+// field is the resource's type name for ValidationError fields ("Metric").
+func (a applier[T]) field() string {
+	var zero T
+	return reflect.TypeOf(zero).Name()
 }
 
 func applyAll[T any](ctx context.Context, rep *ApplyReport, items []T, a applier[T]) error {
@@ -132,22 +166,16 @@ func (a applier[T]) apply(ctx context.Context, rep *ApplyReport, want T) error {
 		note(ApplyPatched, fields)
 		changed = true
 	}
-	switch st := a.status(&want); {
-	case st == "" || st == a.status(&cur):
-	case st == StatusActive:
-		if _, err := a.activate(ctx, key); err != nil {
+	if st := a.status(&want); st != "" && st != a.status(&cur) {
+		verb, ok := a.verbs[st]
+		if !ok {
+			return gamifytype.Invalid(a.field()+".Status", st, "is not a status Apply can set")
+		}
+		if _, err := verb(ctx, key); err != nil {
 			return err
 		}
-		note(ApplyActivated, nil)
+		note(statusActions[st], nil)
 		changed = true
-	case st == StatusInactive:
-		if _, err := a.deactivate(ctx, key); err != nil {
-			return err
-		}
-		note(ApplyDeactivated, nil)
-		changed = true
-	default:
-		return fmt.Errorf("%w: Apply sets Status active or inactive, not %s", ErrInvalid, st)
 	}
 	if !changed {
 		note(ApplyUnchanged, nil)

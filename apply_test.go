@@ -73,3 +73,42 @@ func TestApplyMetrics(t *testing.T) {
 	require.ErrorContains(t, err, "metric km")
 	require.Equal(t, []string{"metric/xp:unchanged"}, actions(rep), "the report so far")
 }
+
+func TestApplyAchievementsAfterTheirMetrics(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	game := gamify.Game{
+		Metrics: []gamify.Metric{{Key: "lessons", Name: "Lessons"}},
+		Achievements: []gamify.Achievement{
+			{Key: "first", Name: "First lesson", Kind: gamify.AchievementMetric, Metric: "lessons", Threshold: gamify.AmountFromInt(1)},
+			{Key: "ten", Name: "Ten lessons", Kind: gamify.AchievementMetric, Metric: "lessons", Threshold: gamify.AmountFromInt(10), Status: gamify.StatusInactive},
+		},
+	}
+	rep, err := eng.Apply(ctx, game)
+	require.NoError(t, err)
+	require.Equal(t, []string{"metric/lessons:created", "achievement/first:created", "achievement/ten:created"}, actions(rep))
+	r, err := eng.Track(ctx, gamify.Event{Metric: "lessons", User: "ana", Value: 1})
+	require.NoError(t, err)
+	require.Len(t, r.Achievements, 1, "the applied achievement is live")
+
+	rep, err = eng.Apply(ctx, game)
+	require.NoError(t, err)
+	require.False(t, rep.Changed(), "%v", actions(rep))
+
+	game.Achievements[0].Status = gamify.StatusLocked
+	game.Achievements[1].Threshold = gamify.AmountFromInt(5)
+	rep, err = eng.Apply(ctx, game)
+	require.NoError(t, err)
+	require.Equal(t, []gamify.ApplyChange{
+		{Resource: "metric", Key: "lessons", Action: gamify.ApplyUnchanged},
+		{Resource: "achievement", Key: "first", Action: gamify.ApplyLocked},
+		{Resource: "achievement", Key: "ten", Action: gamify.ApplyPatched, Fields: []string{"Threshold"}},
+	}, rep.Changes)
+	first, err := eng.Achievements().Get(ctx, "first")
+	require.NoError(t, err)
+	require.Equal(t, gamify.StatusLocked, first.Status)
+
+	game.Achievements[0].Status = gamify.StatusFinished
+	_, err = eng.Apply(ctx, game)
+	require.ErrorContains(t, err, "Achievement.Status")
+}
