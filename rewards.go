@@ -24,11 +24,17 @@ type RewardType string
 
 // The reward types.
 const (
-	RewardCoupon           RewardType = "coupon"
-	RewardVoucher          RewardType = "voucher"
-	RewardPhysical         RewardType = "physical"
-	RewardDigital          RewardType = "digital"
-	RewardPointsMultiplier RewardType = "points_multiplier" // a per-user boost for a while
+	// RewardCoupon gives a code: a loaded one, or a generated one.
+	RewardCoupon RewardType = "coupon"
+	// RewardVoucher gives a code: a loaded one, or a generated one.
+	RewardVoucher RewardType = "voucher"
+	// RewardPhysical is shipped: it gives a code only when codes are loaded.
+	RewardPhysical RewardType = "physical"
+	// RewardDigital gives a code: a loaded one, or a generated one.
+	RewardDigital RewardType = "digital"
+	// RewardPointsMultiplier gives the claiming user a boost of Multiplier
+	// in System for Duration.
+	RewardPointsMultiplier RewardType = "points_multiplier"
 )
 
 // Reward is something users claim, usually for points.
@@ -567,7 +573,8 @@ func (n RewardClaimed) UserID() string { return n.User }
 // (ErrOutOfStock), debits the cost from available points
 // (ErrInsufficientPoints), allocates a loaded code or generates one, and
 // records the claim. Any failure changes nothing. key, if set, makes it
-// idempotent: a repeat returns the original claim.
+// idempotent: a repeat returns the original claim, even once the reward
+// is inactive, archived or expired.
 func (a RewardsAPI) Claim(ctx context.Context, rewardKey, user, key string) (Claim, error) {
 	if err := validateUserID("Claim.User", user); err != nil {
 		return Claim{}, err
@@ -586,11 +593,8 @@ func claimPrefix(uid uint64, ref uint32) []byte {
 func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 	w := t.w
 	r, ok := w.cat.rewards[rewardKey]
-	if !ok || r.Status == StatusArchived {
+	if !ok {
 		return Claim{}, ErrNotFound
-	}
-	if r.Status != StatusActive || (!r.Expires.IsZero() && !t.now.Before(r.Expires)) {
-		return Claim{}, fmt.Errorf("%w: reward %s is not claimable", ErrConflict, rewardKey)
 	}
 	u, err := t.user(user, true)
 	if err != nil {
@@ -608,6 +612,14 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 			c.Replay = true
 			return c, err
 		}
+	}
+	// A replay answers even once the reward is no longer claimable: the
+	// retry of a claim whose answer was lost gets that claim.
+	if r.Status == StatusArchived {
+		return Claim{}, ErrNotFound
+	}
+	if r.Status != StatusActive || (!r.Expires.IsZero() && !t.now.Before(r.Expires)) {
+		return Claim{}, fmt.Errorf("%w: reward %s is not claimable", ErrConflict, rewardKey)
 	}
 	// The user's limit and the stock, from the store plus the batches not
 	// yet known committed. A batch can be in the store before the writer

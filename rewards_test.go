@@ -289,7 +289,7 @@ func TestRewardPatchAndLifecycle(t *testing.T) {
 	created, err := eng.Rewards().Create(ctx, gamify.Reward{Key: "mug", Name: "Mug", Description: "A mug", Type: gamify.RewardCoupon,
 		Cost: gamify.AmountFromInt(10), System: "coins", PerUserLimit: 3, Inventory: 2, Expires: t0.Add(24 * time.Hour)})
 	require.NoError(t, err)
-	_, err = eng.Rewards().Claim(ctx, "mug", "u1", "")
+	first, err := eng.Rewards().Claim(ctx, "mug", "u1", "k")
 	require.NoError(t, err)
 
 	// Refused edits name their field and change nothing.
@@ -332,7 +332,13 @@ func TestRewardPatchAndLifecycle(t *testing.T) {
 	before = gamify.DumpStore(eng.Engine)
 	_, err = eng.Rewards().Claim(ctx, "mug", "u2", "")
 	require.ErrorIs(t, err, gamify.ErrConflict, "an inactive reward cannot be claimed")
-	require.Equal(t, before, gamify.DumpStore(eng.Engine))
+	_, err = eng.Rewards().Claim(ctx, "mug", "newbie", "")
+	require.ErrorIs(t, err, gamify.ErrConflict)
+	require.Equal(t, before, gamify.DumpStore(eng.Engine), "nor is its claimer created")
+	replay, err := eng.Rewards().Claim(ctx, "mug", "u1", "k")
+	require.NoError(t, err, "a replay still answers")
+	require.True(t, replay.Replay)
+	require.Equal(t, first.Seq, replay.Seq)
 	list, err := eng.Rewards().List(ctx, gamify.RewardListOptions{})
 	require.NoError(t, err)
 	require.Equal(t, []string{"mug"}, rewardKeys(list), "inactive rewards are listed")
@@ -371,6 +377,9 @@ func TestRewardPatchAndLifecycle(t *testing.T) {
 	require.ErrorIs(t, eng.Rewards().Delete(ctx, "nope"), gamify.ErrNotFound)
 	_, err = eng.Rewards().Claim(ctx, "mug", "u3", "")
 	require.ErrorIs(t, err, gamify.ErrNotFound, "an archived reward cannot be claimed")
+	replay, err = eng.Rewards().Claim(ctx, "mug", "u1", "k")
+	require.NoError(t, err, "a replay still answers")
+	require.Equal(t, first.Seq, replay.Seq)
 	_, err = eng.Rewards().AddCodes(ctx, "mug", []string{"X"})
 	require.ErrorIs(t, err, gamify.ErrNotFound)
 	_, err = eng.Rewards().Activate(ctx, "mug")
