@@ -42,6 +42,9 @@ type catalog struct {
 
 	rewards       map[string]*Reward
 	lastRewardRef uint32
+
+	tenants       map[string]*Tenant
+	lastTenantRef uint32
 }
 
 func newCatalog() *catalog {
@@ -49,7 +52,7 @@ func newCatalog() *catalog {
 		streaks: map[string]*Streak{}, streakByRef: map[uint32]*Streak{}, metricStreaks: map[string][]*Streak{},
 		boards: map[string]*Leaderboard{}, boardByRef: map[uint32]*Leaderboard{},
 		metricBoards: map[string][]*Leaderboard{}, streakBoards: map[string][]*Leaderboard{}, pointsBoards: map[string][]*Leaderboard{},
-		achievements: map[string]*Achievement{}, rewards: map[string]*Reward{}}
+		achievements: map[string]*Achievement{}, rewards: map[string]*Reward{}, tenants: map[string]*Tenant{}}
 	c.points.init()
 	c.points.index()
 	return c
@@ -77,6 +80,8 @@ func (c *catalog) clone() *catalog {
 		points:        c.points.clone(),
 		rewards:       maps.Clone(c.rewards),
 		lastRewardRef: c.lastRewardRef,
+		tenants:       maps.Clone(c.tenants),
+		lastTenantRef: c.lastTenantRef,
 	}
 }
 
@@ -135,6 +140,15 @@ func loadCatalog(tx *store.Tx, defaultTZ *time.Location) (*catalog, error) {
 			r.ref = sr.Ref
 			c.rewards[r.Key] = &r
 			c.lastRewardRef = max(c.lastRewardRef, r.ref)
+		case strings.HasPrefix(key, defTenant):
+			var st storedTenant
+			if err := json.Unmarshal(v, &st); err != nil {
+				return fmt.Errorf("gamify: corrupt definition %s: %w", key, err)
+			}
+			tn := st.Tenant
+			tn.ref = st.Ref
+			c.tenants[tn.Key] = &tn
+			c.lastTenantRef = max(c.lastTenantRef, tn.ref)
 		}
 		return nil
 	})

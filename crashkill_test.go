@@ -267,7 +267,7 @@ func ckSetup(ctx context.Context, eng *gamify.Engine) error {
 		}
 	}
 	_, err = eng.Rewards().Create(ctx, gamify.Reward{Key: ckReward, Name: "Badge", Type: gamify.RewardCoupon, Cost: ckCost,
-		System: ckSystem, PerUserLimit: ckLimit, Active: true})
+		System: ckSystem, PerUserLimit: ckLimit})
 	return exists(err)
 }
 

@@ -19,6 +19,9 @@ func SetBeforeCommit(o *Options, f func() error) { o.beforeCommit = f }
 // failed commit, before the writer learns of the outcome.
 func SetAfterCommit(o *Options, f func()) { o.afterCommit = f }
 
+// SetRewardKeySource installs the source of generated reward keys.
+func SetRewardKeySource(o *Options, f func() string) { o.rewardKey = f }
+
 // OpenBatchSize returns the number of commands in the batch not yet sealed.
 func OpenBatchSize(e *Engine) int {
 	e.w.mu.Lock()

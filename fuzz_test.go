@@ -339,7 +339,10 @@ func FuzzRewardDefinition(f *testing.F) {
 	f.Add("bad", "", "gift", int64(-1), "nope", -1, -1, int64(1), false, int64(-1), int64(-1))
 	f.Fuzz(func(t *testing.T, key, name, typ string, cost int64, system string, limit, inv int, expires int64, active bool, mult, dur int64) {
 		r := Reward{Key: key, Name: name, Type: RewardType(typ), Cost: AmountFromMicros(cost), System: system, PerUserLimit: limit, Inventory: inv,
-			Active: active, Multiplier: AmountFromMicros(mult), Duration: time.Duration(dur)}
+			Multiplier: AmountFromMicros(mult), Duration: time.Duration(dur)}
+		if !active {
+			r.Status = StatusInactive
+		}
 		if expires != 0 {
 			r.Expires = time.Unix(0, expires)
 		}
@@ -516,7 +519,7 @@ func FuzzSmallRecords(f *testing.F) {
 // ever; loadCatalog now refuses refs above maxDefinitionRef.)
 func FuzzStoredDefinition(f *testing.F) {
 	fe := newFuzzEngine(f, fuzzSetup)
-	_, err := fe.Rewards().Create(fe.ctx, Reward{Key: "mug", Name: "Mug", Type: RewardPhysical, Cost: AmountFromInt(5), System: "coins", Active: true})
+	_, err := fe.Rewards().Create(fe.ctx, Reward{Key: "mug", Name: "Mug", Type: RewardPhysical, Cost: AmountFromInt(5), System: "coins"})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -91,6 +91,9 @@ type Options struct {
 	// afterCommit runs between a batch's commit and the writer hearing of
 	// it: the window in which the store is ahead of the working state.
 	afterCommit func()
+	// rewardKey, when set, replaces the random source of generated reward
+	// keys (tests of collisions).
+	rewardKey func() string
 }
 
 // withDefaults returns a copy of o with defaults filled in.

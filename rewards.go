@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,30 +24,44 @@ type RewardType string
 
 // The reward types.
 const (
-	RewardCoupon           RewardType = "coupon"
-	RewardVoucher          RewardType = "voucher"
-	RewardPhysical         RewardType = "physical"
-	RewardDigital          RewardType = "digital"
-	RewardPointsMultiplier RewardType = "points_multiplier" // a per-user boost for a while
+	// RewardCoupon gives a code: a loaded one, or a generated one.
+	RewardCoupon RewardType = "coupon"
+	// RewardVoucher gives a code: a loaded one, or a generated one.
+	RewardVoucher RewardType = "voucher"
+	// RewardPhysical is shipped: it gives a code only when codes are loaded.
+	RewardPhysical RewardType = "physical"
+	// RewardDigital gives a code: a loaded one, or a generated one.
+	RewardDigital RewardType = "digital"
+	// RewardPointsMultiplier gives the claiming user a boost of Multiplier
+	// in System for Duration.
+	RewardPointsMultiplier RewardType = "points_multiplier"
 )
 
 // Reward is something users claim, usually for points.
 type Reward struct {
+	// Key is immutable, [A-Za-z0-9_-]{1,64}. Create generates one when it is
+	// empty: "gamify_" and 8 random lowercase hex digits.
 	Key         string
-	Name        string
+	Name        string // display name, required
 	Description string
-	Type        RewardType
+	Type        RewardType // immutable
 	// Cost is debited from the user's available points in System.
-	Cost   Amount
+	Cost Amount
+	// System is the points system Cost is paid in (immutable); required
+	// when Cost is positive and for points_multiplier rewards.
 	System string
 	// PerUserLimit is how many times a user may claim it. Default 1.
 	PerUserLimit int
 	// Inventory caps the claims of all users; 0 means unlimited (or, with
-	// loaded codes, as many as there are codes).
+	// loaded codes, as many as there are codes). It cannot go below the
+	// claims already made.
 	Inventory int
 	// Expires ends claiming; zero means never.
 	Expires time.Time
-	Active  bool
+	// Status is active (the default) or inactive on Create: an inactive
+	// reward cannot be claimed (ErrConflict) but keeps its codes and claims
+	// and can be patched. Activate, Deactivate and Delete (archived) change it.
+	Status Status
 	// Multiplier and Duration (points_multiplier rewards): a boost of
 	// System for the claiming user, from the claim for Duration.
 	Multiplier Amount
@@ -62,7 +77,8 @@ type storedReward struct {
 	Ref uint32 `json:"ref"`
 }
 
-// Validate reports every bad field of a reward.
+// Validate reports every bad field of a reward. An empty Key is accepted:
+// Create generates one.
 func (r *Reward) Validate() error {
 	var errs []error
 	add := func(err error) {
@@ -70,7 +86,9 @@ func (r *Reward) Validate() error {
 			errs = append(errs, err)
 		}
 	}
-	add(gamifytype.ValidateKey("Reward.Key", r.Key))
+	if r.Key != "" {
+		add(gamifytype.ValidateKey("Reward.Key", r.Key))
+	}
 	add(validateName("Reward", r.Name))
 	switch r.Type {
 	case RewardCoupon, RewardVoucher, RewardPhysical, RewardDigital:
@@ -115,72 +133,277 @@ func (t *txn) putReward(r *Reward) {
 	t.writes = append(t.writes, write{store.Definitions, []byte(defReward + r.Key), v})
 }
 
-// Create defines a reward (PerUserLimit 0 becomes 1).
+// errKeyTaken is a generated reward key already in use: the create is
+// retried with another.
+var errKeyTaken = errors.New("gamify: generated reward key in use")
+
+// maxKeyAttempts bounds the draws of a generated reward key.
+const maxKeyAttempts = 8
+
+// newRewardKey draws a reward key: "gamify_" and 8 random lowercase hex
+// digits. It is drawn before the command so the command is deterministic.
+func (e *Engine) newRewardKey() string {
+	if e.opts.rewardKey != nil {
+		return e.opts.rewardKey()
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return "gamify_" + hex.EncodeToString(b[:])
+}
+
+// Create defines a reward (PerUserLimit 0 becomes 1; an empty Key is
+// generated). A key in use, even by an archived reward, is ErrConflict.
 func (a RewardsAPI) Create(ctx context.Context, r Reward) (Reward, error) {
 	if err := r.Validate(); err != nil {
 		return Reward{}, err
 	}
-	if r.PerUserLimit == 0 {
-		r.PerUserLimit = 1
-	}
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		cat := t.catalogForWrite()
-		if _, ok := cat.rewards[r.Key]; ok {
-			return nil, fmt.Errorf("%w: reward %s exists", ErrConflict, r.Key)
+	generated := r.Key == ""
+	for range maxKeyAttempts {
+		d := r
+		if generated {
+			d.Key = a.e.newRewardKey()
 		}
-		if r.System != "" {
-			if s, ok := cat.points.systems[r.System]; !ok || s.Status != StatusActive {
-				return nil, gamifytype.Invalid("Reward.System", r.System, "is not an active points system")
-			}
+		v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return t.createReward(d, generated) })
+		if errors.Is(err, errKeyTaken) {
+			continue
 		}
-		cat.lastRewardRef++
-		r.ref = cat.lastRewardRef
-		r.Created, r.Updated = stamp(t.now), stamp(t.now)
-		t.putReward(&r)
-		return r, nil
-	})
-	if err != nil {
-		return Reward{}, fmt.Errorf("create reward %s: %w", r.Key, err)
+		if err != nil {
+			return Reward{}, fmt.Errorf("create reward %s: %w", d.Key, err)
+		}
+		return v.(Reward), nil
 	}
-	return v.(Reward), nil
+	return Reward{}, fmt.Errorf("create reward: %w: no free generated key in %d draws", ErrConflict, maxKeyAttempts)
 }
 
-// Get returns a reward, or ErrNotFound.
+// createReward creates a validated reward in the command.
+func (t *txn) createReward(r Reward, generated bool) (Reward, error) {
+	cat := t.catalogForWrite()
+	if _, ok := cat.rewards[r.Key]; ok {
+		if generated {
+			return Reward{}, errKeyTaken
+		}
+		return Reward{}, fmt.Errorf("%w: reward %s exists", ErrConflict, r.Key)
+	}
+	switch r.Status {
+	case "":
+		r.Status = StatusActive
+	case StatusActive, StatusInactive:
+	default:
+		return Reward{}, gamifytype.Invalid("Reward.Status", r.Status, "must be active (the default) or inactive")
+	}
+	if r.System != "" {
+		if s, ok := cat.points.systems[r.System]; !ok || s.Status != StatusActive {
+			return Reward{}, gamifytype.Invalid("Reward.System", r.System, "is not an active points system")
+		}
+	}
+	r.PerUserLimit = cmp.Or(r.PerUserLimit, 1)
+	cat.lastRewardRef++
+	r.ref = cat.lastRewardRef
+	r.Created, r.Updated = stamp(t.now), stamp(t.now)
+	t.putReward(&r)
+	return r, nil
+}
+
+// Get returns a reward, archived or not, or ErrNotFound.
 func (a RewardsAPI) Get(ctx context.Context, key string) (Reward, error) {
 	return getDef(a.e, "reward", key, func(c *catalog) map[string]*Reward { return c.rewards })
 }
 
-// List returns the catalogue of active rewards, optionally of one type.
-func (a RewardsAPI) List(ctx context.Context, typ RewardType, opts ListOptions) ([]Reward, error) {
-	return listDefs(a.e, opts, func(c *catalog) map[string]*Reward { return c.rewards },
-		func(r *Reward) bool { return (r.Active || opts.IncludeArchived) && (typ == "" || r.Type == typ) },
-		func(x, y *Reward) int { return strings.Compare(x.Key, y.Key) })
+// RewardListOptions pages rewards and filters them by type.
+type RewardListOptions struct {
+	ListOptions
+	// Type lists only rewards of this type; "" lists every type.
+	Type RewardType
 }
 
-// SetActive turns claiming of a reward on or off (a soft delete is off).
-func (a RewardsAPI) SetActive(ctx context.Context, key string, active bool) error {
-	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+// List returns rewards in creation order, inactive ones included (archived
+// ones only with IncludeArchived), optionally of one type.
+func (a RewardsAPI) List(ctx context.Context, opts RewardListOptions) ([]Reward, error) {
+	switch opts.Type {
+	case "", RewardCoupon, RewardVoucher, RewardPhysical, RewardDigital, RewardPointsMultiplier:
+	default:
+		return nil, gamifytype.Invalid("RewardListOptions.Type", opts.Type, "must be empty, coupon, voucher, physical, digital or points_multiplier")
+	}
+	return listDefs(a.e, opts.ListOptions, func(c *catalog) map[string]*Reward { return c.rewards },
+		func(r *Reward) bool {
+			return (r.Status != StatusArchived || opts.IncludeArchived) && (opts.Type == "" || r.Type == opts.Type)
+		},
+		func(x, y *Reward) int { return cmp.Compare(x.ref, y.ref) })
+}
+
+// rewardDefs describes rewards for the shared admin verbs.
+var rewardDefs = resource[Reward]{
+	what: "reward", field: "Reward",
+	defs:  func(c *catalog) map[string]*Reward { return c.rewards },
+	clone: func(r Reward) Reward { return r },
+	owned: func(r *Reward) owned { return owned{r.Key, r.Status, r.Created, r.Updated} },
+	replace: func(t *txn, old *Reward, r Reward) (Reward, error) {
+		errs := []error{r.Validate()}
+		if r.Type != old.Type {
+			errs = append(errs, gamifytype.Invalid("Reward.Type", r.Type, "is immutable"))
+		}
+		if r.System != old.System {
+			errs = append(errs, gamifytype.Invalid("Reward.System", r.System, "is immutable"))
+		}
+		if r.Inventory != old.Inventory && r.Inventory > 0 {
+			if n := t.counter(rewardClaimedKey(r.Key)); uint64(r.Inventory) < n {
+				errs = append(errs, gamifytype.Invalid("Reward.Inventory", r.Inventory, fmt.Sprintf("must not be below the %d claims made", n)))
+			}
+		}
+		if err := errors.Join(errs...); err != nil {
+			return Reward{}, err
+		}
+		r.PerUserLimit = cmp.Or(r.PerUserLimit, 1)
+		r.ref, r.Updated = old.ref, stamp(t.now)
+		t.putReward(&r)
+		return r, nil
+	},
+}
+
+// Patch changes a reward: edit gets a copy of the stored reward and sets the
+// fields to change; the others are kept. Key, Status, Created and Updated
+// are the engine's, Type and System are immutable (a change to one is a
+// ValidationError), and Inventory cannot go below the claims made. Claims
+// already made are kept. edit runs outside the writer and may run more than
+// once if another write lands meanwhile, so it must only edit its argument.
+func (a RewardsAPI) Patch(ctx context.Context, key string, edit func(*Reward)) (Reward, error) {
+	return rewardDefs.patch(ctx, a.e, key, edit)
+}
+
+// Activate makes an inactive reward claimable again. Activating an active
+// reward changes nothing.
+func (a RewardsAPI) Activate(ctx context.Context, key string) (Reward, error) {
+	return a.setStatus(ctx, key, StatusActive)
+}
+
+// Deactivate stops claims of a reward (Claim is ErrConflict) until it is
+// activated again; it stays listed, its codes and claims are kept and it
+// can be patched and given codes.
+func (a RewardsAPI) Deactivate(ctx context.Context, key string) (Reward, error) {
+	return a.setStatus(ctx, key, StatusInactive)
+}
+
+func (a RewardsAPI) setStatus(ctx context.Context, key string, to Status) (Reward, error) {
+	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
 		old, ok := t.catalogForWrite().rewards[key]
-		if !ok {
+		if !ok || old.Status == StatusArchived {
 			return nil, ErrNotFound
 		}
+		if old.Status == to {
+			return *old, nil
+		}
 		r := *old
-		r.Active, r.Updated = active, stamp(t.now)
+		r.Status, r.Updated = to, stamp(t.now)
 		t.putReward(&r)
-		return nil, nil
+		return r, nil
 	})
 	if err != nil {
-		return fmt.Errorf("set reward %s active: %w", key, err)
+		return Reward{}, fmt.Errorf("set reward %s %s: %w", key, to, err)
+	}
+	return v.(Reward), nil
+}
+
+// Delete archives a reward: it leaves lists, cannot be claimed (ErrNotFound)
+// or given codes; users' claims are kept and the key is never reused.
+func (a RewardsAPI) Delete(ctx context.Context, key string) error {
+	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return nil, t.archiveReward(key) })
+	if err != nil {
+		return fmt.Errorf("delete reward %s: %w", key, err)
 	}
 	return nil
+}
+
+func (t *txn) archiveReward(key string) error {
+	old, ok := t.catalogForWrite().rewards[key]
+	if !ok || old.Status == StatusArchived {
+		return ErrNotFound
+	}
+	r := *old
+	r.Status, r.Updated = StatusArchived, stamp(t.now)
+	t.putReward(&r)
+	return nil
+}
+
+// BulkCreate creates up to 100 rewards in one commit (as Create does for
+// one). Items that fail are reported as issues and skipped; the others are
+// created.
+func (a RewardsAPI) BulkCreate(ctx context.Context, rs []Reward) ([]Reward, []Issue, error) {
+	if err := checkBulk("Rewards", len(rs)); err != nil {
+		return nil, nil, err
+	}
+	type result struct {
+		out    []Reward
+		issues []Issue
+	}
+	for range maxKeyAttempts {
+		ds := slices.Clone(rs)
+		for i := range ds {
+			if ds[i].Key == "" {
+				ds[i].Key = a.e.newRewardKey()
+			}
+		}
+		v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+			var res result
+			for i, r := range ds {
+				generated := rs[i].Key == ""
+				err := rs[i].Validate()
+				if err == nil {
+					r, err = t.createReward(r, generated)
+				}
+				if errors.Is(err, errKeyTaken) {
+					return nil, err // redrawn and retried
+				}
+				if err != nil {
+					res.issues = append(res.issues, Issue{Index: i, Key: rs[i].Key, Severity: SeverityError, Message: err.Error(), Err: err})
+					continue
+				}
+				res.out = append(res.out, r)
+			}
+			return res, nil
+		})
+		if errors.Is(err, errKeyTaken) {
+			continue
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("bulk create rewards: %w", err)
+		}
+		res := v.(result)
+		return res.out, res.issues, nil
+	}
+	return nil, nil, fmt.Errorf("bulk create rewards: %w: no free generated keys in %d draws", ErrConflict, maxKeyAttempts)
+}
+
+// BulkPatch runs edit on up to 100 rewards in one commit (as Patch does for
+// one), reporting failures per item; it returns the rewards it changed.
+func (a RewardsAPI) BulkPatch(ctx context.Context, keys []string, edit func(*Reward)) ([]Reward, []Issue, error) {
+	return rewardDefs.bulkPatch(ctx, a.e, keys, edit)
+}
+
+// BulkDelete archives up to 100 rewards in one commit, reporting failures
+// per item.
+func (a RewardsAPI) BulkDelete(ctx context.Context, keys []string) ([]Issue, error) {
+	if err := checkBulk("Keys", len(keys)); err != nil {
+		return nil, err
+	}
+	var issues []Issue
+	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		for i, k := range keys {
+			if err := t.archiveReward(k); err != nil {
+				issues = append(issues, Issue{Index: i, Key: k, Severity: SeverityError, Message: err.Error(), Err: err})
+			}
+		}
+		return nil, nil
+	})
+	return issues, err
 }
 
 func codeKey(ref uint32, code string) []byte {
 	return append(binary.BigEndian.AppendUint32(nil, ref), code...)
 }
 
-// AddCodes loads codes into a reward's inventory (up to 1000 per call);
-// codes already loaded or claimed are reported and skipped.
+// AddCodes loads codes into a reward's inventory (up to 1000 per call), an
+// inactive reward's too; codes already loaded or claimed are skipped. It
+// returns how many were added.
 func (a RewardsAPI) AddCodes(ctx context.Context, key string, codes []string) (added int, err error) {
 	if len(codes) == 0 || len(codes) > 1000 {
 		return 0, gamifytype.Invalid("Codes", len(codes), "must hold 1 to 1000 codes")
@@ -192,7 +415,7 @@ func (a RewardsAPI) AddCodes(ctx context.Context, key string, codes []string) (a
 	}
 	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
 		r, ok := t.w.cat.rewards[key]
-		if !ok {
+		if !ok || r.Status == StatusArchived {
 			return nil, ErrNotFound
 		}
 		n := 0
@@ -226,12 +449,110 @@ func (w *writer) codeUsed(tx *store.Tx, ref uint32, code string) bool {
 	return pending || tx.Get(store.Meta, append([]byte("code/"), codeKey(ref, code)...)) != nil
 }
 
+// Codes returns the codes left in a reward's inventory, loaded by AddCodes
+// and not yet claimed, in byte order, paged by opts (IncludeArchived does
+// not apply). An archived reward's remaining codes are listed too.
+func (a RewardsAPI) Codes(ctx context.Context, key string, opts ListOptions) ([]string, error) {
+	limit, err := opts.validate("ListOptions")
+	if err != nil {
+		return nil, err
+	}
+	out := []string{}
+	skip := opts.Skip
+	err = a.scanCodes(key, func(code []byte) error {
+		if skip > 0 {
+			skip--
+			return nil
+		}
+		out = append(out, string(code))
+		if len(out) == limit {
+			return store.ErrStop
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CodeCount returns how many codes are left in a reward's inventory (what
+// Codes lists); it reads every one of them.
+func (a RewardsAPI) CodeCount(ctx context.Context, key string) (int, error) {
+	n := 0
+	err := a.scanCodes(key, func([]byte) error { n++; return nil })
+	return n, err
+}
+
+// scanCodes calls fn with each unclaimed code of a reward, as committed.
+func (a RewardsAPI) scanCodes(key string, fn func(code []byte) error) error {
+	if err := a.e.live(); err != nil {
+		return err
+	}
+	r, ok := a.e.cat.Load().rewards[key]
+	if !ok {
+		return fmt.Errorf("reward %s: %w", key, ErrNotFound)
+	}
+	prefix := binary.BigEndian.AppendUint32(nil, r.ref)
+	err := a.e.db.View(func(tx *store.Tx) error {
+		return tx.Scan(store.Codes, prefix, func(k, _ []byte) error { return fn(k[len(prefix):]) })
+	})
+	if err != nil {
+		return fmt.Errorf("codes of %s: %w", key, err)
+	}
+	return nil
+}
+
+// RewardCode is one code of a reward.
+type RewardCode struct {
+	Code string
+	// Claimed is true once a user claimed it (generated codes are claimed
+	// when they are made); false while it is left in the inventory.
+	Claimed bool
+}
+
+// Code looks a code of a reward up: left in the inventory or claimed. A
+// code that was never loaded nor given out is ErrNotFound.
+func (a RewardsAPI) Code(ctx context.Context, key, code string) (RewardCode, error) {
+	if err := a.e.live(); err != nil {
+		return RewardCode{}, err
+	}
+	r, ok := a.e.cat.Load().rewards[key]
+	if !ok {
+		return RewardCode{}, fmt.Errorf("reward %s: %w", key, ErrNotFound)
+	}
+	rc := RewardCode{Code: code}
+	found := false
+	err := a.e.db.View(func(tx *store.Tx) error {
+		k := codeKey(r.ref, code)
+		switch {
+		case tx.Get(store.Codes, k) != nil:
+			found = true
+		case tx.Get(store.Meta, append([]byte("code/"), k...)) != nil:
+			found, rc.Claimed = true, true
+		}
+		return nil
+	})
+	if err == nil && !found {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return RewardCode{}, fmt.Errorf("code %q of %s: %w", code, key, err)
+	}
+	return rc, nil
+}
+
 // Claim is a user's claim of a reward.
 type Claim struct {
-	Reward  string
-	User    string
-	Code    string // the allocated or generated code; empty for physical rewards without codes
-	Cost    Amount
+	Reward     string     // the reward's key
+	RewardName string     // the reward's name when it was claimed
+	RewardType RewardType // the reward's type
+	User       string
+	Code       string // the allocated or generated code; empty for physical rewards without codes
+	Cost       Amount
+	// Balance is the user's available points in the reward's System right
+	// after the debit; zero for a reward without a System.
+	Balance Amount
 	At      time.Time
 	Seq     uint64 // the claim's ledger sequence (its id)
 	Replay  bool   `json:"-"` // the idempotency key had been used: this is the original claim
@@ -247,11 +568,13 @@ type RewardClaimed struct {
 func (n RewardClaimed) UserID() string { return n.User }
 
 // Claim claims a reward for a user in one transaction: it checks the
-// reward is active and not expired, the user's limit (ErrConflict), the stock
+// reward exists and is not archived (ErrNotFound), is active and not
+// expired (ErrConflict), the user's limit (ErrConflict), the stock
 // (ErrOutOfStock), debits the cost from available points
 // (ErrInsufficientPoints), allocates a loaded code or generates one, and
 // records the claim. Any failure changes nothing. key, if set, makes it
-// idempotent: a repeat returns the original claim.
+// idempotent: a repeat returns the original claim, even once the reward
+// is inactive, archived or expired.
 func (a RewardsAPI) Claim(ctx context.Context, rewardKey, user, key string) (Claim, error) {
 	if err := validateUserID("Claim.User", user); err != nil {
 		return Claim{}, err
@@ -273,9 +596,6 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 	if !ok {
 		return Claim{}, ErrNotFound
 	}
-	if !r.Active || (!r.Expires.IsZero() && !t.now.Before(r.Expires)) {
-		return Claim{}, fmt.Errorf("%w: reward %s is not claimable", ErrConflict, rewardKey)
-	}
 	u, err := t.user(user, true)
 	if err != nil {
 		return Claim{}, err
@@ -292,6 +612,14 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 			c.Replay = true
 			return c, err
 		}
+	}
+	// A replay answers even once the reward is no longer claimable: the
+	// retry of a claim whose answer was lost gets that claim.
+	if r.Status == StatusArchived {
+		return Claim{}, ErrNotFound
+	}
+	if r.Status != StatusActive || (!r.Expires.IsZero() && !t.now.Before(r.Expires)) {
+		return Claim{}, fmt.Errorf("%w: reward %s is not claimable", ErrConflict, rewardKey)
 	}
 	// The user's limit and the stock, from the store plus the batches not
 	// yet known committed. A batch can be in the store before the writer
@@ -329,8 +657,8 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 	if (r.Inventory > 0 && claimed >= r.Inventory) || (hasCodes && codeK == nil) {
 		return Claim{}, fmt.Errorf("%w: reward %s", ErrOutOfStock, rewardKey)
 	}
-	c := Claim{Reward: rewardKey, User: user, Cost: r.Cost, At: stamp(t.now), IdemKey: key}
-	if r.Cost.Sign() > 0 {
+	c := Claim{Reward: rewardKey, RewardName: r.Name, RewardType: r.Type, User: user, Cost: r.Cost, At: stamp(t.now), IdemKey: key}
+	if r.System != "" {
 		sys := w.cat.points.systems[r.System]
 		if sys == nil {
 			return Claim{}, fmt.Errorf("points system %s: %w", r.System, ErrNotFound)
@@ -340,16 +668,20 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 		if had {
 			st = u.s.Points[i].St
 		}
-		ns, fx, err := points.Spend(st, r.Cost)
-		if err != nil {
-			return Claim{}, err
-		}
-		if !had {
-			u.s.Points = slices.Insert(u.s.Points, i, userPoints{Ref: sys.ref})
-		}
-		u.s.Points[i].St = ns
-		if err := t.recordPoints(u, sys, fx, key); err != nil {
-			return Claim{}, err
+		c.Balance = st.Available()
+		if r.Cost.Sign() > 0 {
+			ns, fx, err := points.Spend(st, r.Cost)
+			if err != nil {
+				return Claim{}, err
+			}
+			if !had {
+				u.s.Points = slices.Insert(u.s.Points, i, userPoints{Ref: sys.ref})
+			}
+			u.s.Points[i].St = ns
+			if err := t.recordPoints(u, sys, fx, key); err != nil {
+				return Claim{}, err
+			}
+			c.Balance = ns.Available()
 		}
 	}
 	switch {
@@ -450,34 +782,4 @@ func (a UsersAPI) Claims(ctx context.Context, id string) ([]Claim, error) {
 	})
 	slices.SortFunc(out, func(x, y Claim) int { return cmp.Compare(y.Seq, x.Seq) })
 	return out, err
-}
-
-// Update replaces a reward's definition (its key, type and system are
-// immutable; claims already made are kept).
-func (a RewardsAPI) Update(ctx context.Context, r Reward) (Reward, error) {
-	if err := r.Validate(); err != nil {
-		return Reward{}, err
-	}
-	r.PerUserLimit = cmp.Or(r.PerUserLimit, 1)
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		old, ok := t.catalogForWrite().rewards[r.Key]
-		if !ok {
-			return nil, ErrNotFound
-		}
-		if r.Type != old.Type || r.System != old.System {
-			return nil, gamifytype.Invalid("Reward.Type", r.Type, "type and system cannot change")
-		}
-		r.ref, r.Created, r.Updated = old.ref, old.Created, stamp(t.now)
-		t.putReward(&r)
-		return r, nil
-	})
-	if err != nil {
-		return Reward{}, fmt.Errorf("update reward %s: %w", r.Key, err)
-	}
-	return v.(Reward), nil
-}
-
-// BulkCreate creates up to 100 rewards, reporting failures per item.
-func (a RewardsAPI) BulkCreate(ctx context.Context, rs []Reward) ([]Reward, []Issue, error) {
-	return bulkSet(ctx, "Rewards", rs, func(r Reward) string { return r.Key }, a.Create)
 }

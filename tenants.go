@@ -4,9 +4,11 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -21,11 +23,32 @@ import (
 // engine's options. Separate files make isolation structural: no key, index,
 // idempotency key or leaderboard of one tenant can reach another's.
 type Tenant struct {
-	Key     string // immutable customer id, [A-Za-z0-9_-]{1,64}
-	Name    string
-	Status  Status // active or archived
+	Key  string // immutable customer id, [A-Za-z0-9_-]{1,64}
+	Name string // display name, required
+	// Status is active (the default) or inactive on Create. Engine.Tenant
+	// refuses an inactive tenant (ErrConflict) and Deactivate closes its open
+	// engine; its data file is kept for Activate. Delete archives it: Tenant
+	// is then ErrNotFound, the file is kept and the key is never reused.
+	Status  Status
 	Created time.Time
 	Updated time.Time
+
+	ref uint32 // creation order
+}
+
+type storedTenant struct {
+	Tenant
+	Ref uint32 `json:"ref"`
+}
+
+// Validate reports every bad field of a tenant to create.
+func (tn *Tenant) Validate() error {
+	var errs []error
+	if err := gamifytype.ValidateKey("Tenant.Key", tn.Key); err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, validateName("Tenant", tn.Name))
+	return errors.Join(errs...)
 }
 
 const defTenant = "tenant/"
@@ -43,125 +66,210 @@ type tenants struct {
 }
 
 // Create registers a tenant; a key in use (even archived) is ErrConflict.
-func (a TenantsAPI) Create(ctx context.Context, key, name string) (Tenant, error) {
-	if err := gamifytype.ValidateKey("Tenant.Key", key); err != nil {
+func (a TenantsAPI) Create(ctx context.Context, tn Tenant) (Tenant, error) {
+	if err := tn.Validate(); err != nil {
 		return Tenant{}, err
 	}
-	if err := validateName("Tenant", name); err != nil {
-		return Tenant{}, err
-	}
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		if _, ok, err := a.e.readTenant(key); err != nil || ok {
-			return nil, cmpErr(err, fmt.Errorf("%w: tenant %s exists", ErrConflict, key))
-		}
-		tn := Tenant{Key: key, Name: name, Status: StatusActive, Created: stamp(t.now), Updated: stamp(t.now)}
-		t.putTenant(tn)
-		return tn, nil
-	})
+	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return t.createTenant(tn) })
 	if err != nil {
-		return Tenant{}, fmt.Errorf("create tenant %s: %w", key, err)
+		return Tenant{}, fmt.Errorf("create tenant %s: %w", tn.Key, err)
 	}
 	return v.(Tenant), nil
 }
 
-func (t *txn) putTenant(tn Tenant) {
-	v, _ := json.Marshal(tn)
-	t.writes = append(t.writes, write{store.Definitions, []byte(defTenant + tn.Key), v})
+func (t *txn) createTenant(tn Tenant) (Tenant, error) {
+	cat := t.catalogForWrite()
+	if _, ok := cat.tenants[tn.Key]; ok {
+		return Tenant{}, fmt.Errorf("%w: tenant %s exists", ErrConflict, tn.Key)
+	}
+	switch tn.Status {
+	case "":
+		tn.Status = StatusActive
+	case StatusActive, StatusInactive:
+	default:
+		return Tenant{}, gamifytype.Invalid("Tenant.Status", tn.Status, "must be active (the default) or inactive")
+	}
+	tn.Created, tn.Updated = stamp(t.now), stamp(t.now)
+	cat.lastTenantRef++
+	tn.ref = cat.lastTenantRef
+	t.putTenant(&tn)
+	return tn, nil
 }
 
-func (e *Engine) readTenant(key string) (Tenant, bool, error) {
-	var tn Tenant
-	var ok bool
-	err := e.db.View(func(tx *store.Tx) error {
-		v := tx.Get(store.Definitions, []byte(defTenant+key))
-		if v == nil {
-			return nil
-		}
-		ok = true
-		return json.Unmarshal(v, &tn)
-	})
-	return tn, ok, err
+func (t *txn) putTenant(tn *Tenant) {
+	t.catalogForWrite().tenants[tn.Key] = tn
+	v, _ := json.Marshal(storedTenant{Tenant: *tn, Ref: tn.ref})
+	t.writes = append(t.writes, write{store.Definitions, []byte(defTenant + tn.Key), v})
 }
 
 // Get returns a tenant, archived or not, or ErrNotFound.
 func (a TenantsAPI) Get(ctx context.Context, key string) (Tenant, error) {
-	if err := a.e.live(); err != nil {
-		return Tenant{}, err
-	}
-	tn, ok, err := a.e.readTenant(key)
-	if err == nil && !ok {
-		err = ErrNotFound
-	}
-	if err != nil {
-		return Tenant{}, fmt.Errorf("tenant %s: %w", key, err)
-	}
-	return tn, nil
+	return getDef(a.e, "tenant", key, func(c *catalog) map[string]*Tenant { return c.tenants })
 }
 
-// List returns tenants ordered by key.
+// List returns tenants in creation order, inactive ones included (archived
+// ones only with IncludeArchived).
 func (a TenantsAPI) List(ctx context.Context, opts ListOptions) ([]Tenant, error) {
-	limit, err := opts.validate("ListOptions")
-	if err != nil {
-		return nil, err
-	}
-	if err := a.e.live(); err != nil {
-		return nil, err
-	}
-	var all []Tenant
-	err = a.e.db.View(func(tx *store.Tx) error {
-		return tx.Scan(store.Definitions, []byte(defTenant), func(_, v []byte) error {
-			var tn Tenant
-			if err := json.Unmarshal(v, &tn); err != nil {
-				return err
-			}
-			if tn.Status == StatusActive || opts.IncludeArchived {
-				all = append(all, tn)
-			}
-			return nil
-		})
-	})
-	return page(all, opts.Skip, limit), err // the scan is in key order
+	return listDefs(a.e, opts, func(c *catalog) map[string]*Tenant { return c.tenants },
+		func(tn *Tenant) bool { return tn.Status != StatusArchived || opts.IncludeArchived },
+		func(x, y *Tenant) int { return cmp.Compare(x.ref, y.ref) })
 }
 
-// Update renames a tenant.
-func (a TenantsAPI) Update(ctx context.Context, key, name string) (Tenant, error) {
-	if err := validateName("Tenant", name); err != nil {
+// tenantDefs describes tenants for the shared admin verbs.
+var tenantDefs = resource[Tenant]{
+	what: "tenant", field: "Tenant",
+	defs:  func(c *catalog) map[string]*Tenant { return c.tenants },
+	clone: func(tn Tenant) Tenant { return tn },
+	owned: func(tn *Tenant) owned { return owned{tn.Key, tn.Status, tn.Created, tn.Updated} },
+	replace: func(t *txn, old *Tenant, tn Tenant) (Tenant, error) {
+		if err := tn.Validate(); err != nil {
+			return Tenant{}, err
+		}
+		tn.ref, tn.Updated = old.ref, stamp(t.now)
+		t.putTenant(&tn)
+		return tn, nil
+	},
+}
+
+// Patch changes a tenant (its Name: Key, Status, Created and Updated are
+// the engine's, and a change to one is a ValidationError). edit gets a copy
+// of the stored tenant; it runs outside the writer and may run more than
+// once if another write lands meanwhile, so it must only edit its argument.
+func (a TenantsAPI) Patch(ctx context.Context, key string, edit func(*Tenant)) (Tenant, error) {
+	return tenantDefs.patch(ctx, a.e, key, edit)
+}
+
+// Activate lets Engine.Tenant open an inactive tenant's engine again, over
+// the data it had. Activating an active tenant changes nothing.
+func (a TenantsAPI) Activate(ctx context.Context, key string) (Tenant, error) {
+	return a.setStatus(ctx, key, StatusActive)
+}
+
+// Deactivate suspends a tenant: its open engine is closed (callers holding
+// it get ErrClosed) and Engine.Tenant refuses it with ErrConflict until it is
+// activated again. Its data file is kept untouched and it stays listed.
+func (a TenantsAPI) Deactivate(ctx context.Context, key string) (Tenant, error) {
+	tn, err := a.setStatus(ctx, key, StatusInactive)
+	if err != nil {
 		return Tenant{}, err
 	}
+	return tn, a.e.closeTenant(key)
+}
+
+func (a TenantsAPI) setStatus(ctx context.Context, key string, to Status) (Tenant, error) {
 	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		tn, ok, err := a.e.readTenant(key)
-		if err != nil || !ok || tn.Status != StatusActive {
-			return nil, cmpErr(err, ErrNotFound)
+		old, ok := t.catalogForWrite().tenants[key]
+		if !ok || old.Status == StatusArchived {
+			return nil, ErrNotFound
 		}
-		tn.Name, tn.Updated = name, stamp(t.now)
-		t.putTenant(tn)
+		if old.Status == to {
+			return *old, nil
+		}
+		tn := *old
+		tn.Status, tn.Updated = to, stamp(t.now)
+		t.putTenant(&tn)
 		return tn, nil
 	})
 	if err != nil {
-		return Tenant{}, fmt.Errorf("update tenant %s: %w", key, err)
+		return Tenant{}, fmt.Errorf("set tenant %s %s: %w", key, to, err)
 	}
 	return v.(Tenant), nil
 }
 
-// Delete archives a tenant: Tenant refuses it from then on and its open
-// engine is closed; its file is kept.
+// Delete archives a tenant: Engine.Tenant refuses it (ErrNotFound) from
+// then on and its open engine is closed; its data file is kept and the key
+// is never reused.
 func (a TenantsAPI) Delete(ctx context.Context, key string) error {
-	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		tn, ok, err := a.e.readTenant(key)
-		if err != nil || !ok || tn.Status != StatusActive {
-			return nil, cmpErr(err, ErrNotFound)
-		}
-		tn.Status, tn.Updated = StatusArchived, stamp(t.now)
-		t.putTenant(tn)
-		return nil, nil
-	})
+	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return nil, t.archiveTenant(key) })
 	if err != nil {
 		return fmt.Errorf("delete tenant %s: %w", key, err)
 	}
-	a.e.tenants.mu.Lock()
-	te := a.e.tenants.open[key]
-	delete(a.e.tenants.open, key)
-	a.e.tenants.mu.Unlock()
+	return a.e.closeTenant(key)
+}
+
+func (t *txn) archiveTenant(key string) error {
+	old, ok := t.catalogForWrite().tenants[key]
+	if !ok || old.Status == StatusArchived {
+		return ErrNotFound
+	}
+	tn := *old
+	tn.Status, tn.Updated = StatusArchived, stamp(t.now)
+	t.putTenant(&tn)
+	return nil
+}
+
+// BulkCreate creates up to 100 tenants in one commit. Items that fail are
+// reported as issues and skipped; the others are created.
+func (a TenantsAPI) BulkCreate(ctx context.Context, ts []Tenant) ([]Tenant, []Issue, error) {
+	if err := checkBulk("Tenants", len(ts)); err != nil {
+		return nil, nil, err
+	}
+	type result struct {
+		out    []Tenant
+		issues []Issue
+	}
+	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		var res result
+		for i, tn := range ts {
+			err := tn.Validate()
+			if err == nil {
+				tn, err = t.createTenant(tn)
+			}
+			if err != nil {
+				res.issues = append(res.issues, Issue{Index: i, Key: ts[i].Key, Severity: SeverityError, Message: err.Error(), Err: err})
+				continue
+			}
+			res.out = append(res.out, tn)
+		}
+		return res, nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("bulk create tenants: %w", err)
+	}
+	res := v.(result)
+	return res.out, res.issues, nil
+}
+
+// BulkPatch runs edit on up to 100 tenants in one commit (as Patch does for
+// one), reporting failures per item; it returns the tenants it changed.
+func (a TenantsAPI) BulkPatch(ctx context.Context, keys []string, edit func(*Tenant)) ([]Tenant, []Issue, error) {
+	return tenantDefs.bulkPatch(ctx, a.e, keys, edit)
+}
+
+// BulkDelete archives up to 100 tenants in one commit (as Delete does for
+// one), reporting failures per item.
+func (a TenantsAPI) BulkDelete(ctx context.Context, keys []string) ([]Issue, error) {
+	if err := checkBulk("Keys", len(keys)); err != nil {
+		return nil, err
+	}
+	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		var issues []Issue
+		for i, k := range keys {
+			if err := t.archiveTenant(k); err != nil {
+				issues = append(issues, Issue{Index: i, Key: k, Severity: SeverityError, Message: err.Error(), Err: err})
+			}
+		}
+		return issues, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bulk delete tenants: %w", err)
+	}
+	issues := v.([]Issue)
+	var errs []error
+	for i, k := range keys {
+		if !slices.ContainsFunc(issues, func(is Issue) bool { return is.Index == i }) {
+			errs = append(errs, a.e.closeTenant(k))
+		}
+	}
+	return issues, errors.Join(errs...)
+}
+
+// closeTenant closes the open engine of a tenant, if any.
+func (e *Engine) closeTenant(key string) error {
+	e.tenants.mu.Lock()
+	te := e.tenants.open[key]
+	delete(e.tenants.open, key)
+	e.tenants.mu.Unlock()
 	if te != nil {
 		return te.Close()
 	}
@@ -170,20 +278,23 @@ func (a TenantsAPI) Delete(ctx context.Context, key string) error {
 
 // Tenant returns the engine of an active tenant: the whole API, over data no
 // other tenant can read or change. It is opened on first use with this
-// engine's options and closed by this engine's Close.
+// engine's options and closed by this engine's Close. An inactive tenant is
+// ErrConflict; a missing or archived one ErrNotFound.
 func (e *Engine) Tenant(key string) (*Engine, error) {
 	if err := e.live(); err != nil {
 		return nil, err
 	}
-	tn, ok, err := e.readTenant(key)
-	if err == nil && (!ok || tn.Status != StatusActive) {
-		err = ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("tenant %s: %w", key, err)
-	}
 	e.tenants.mu.Lock()
 	defer e.tenants.mu.Unlock()
+	// The status is read under the lock: Deactivate and Delete publish theirs
+	// before they close the engine, so none is opened after that close.
+	tn, ok := e.cat.Load().tenants[key]
+	switch {
+	case !ok || tn.Status == StatusArchived:
+		return nil, fmt.Errorf("tenant %s: %w", key, ErrNotFound)
+	case tn.Status != StatusActive:
+		return nil, fmt.Errorf("tenant %s: %w: the tenant is %s", key, ErrConflict, tn.Status)
+	}
 	if te, ok := e.tenants.open[key]; ok {
 		return te, nil
 	}
