@@ -16,6 +16,7 @@ import (
 type Game struct {
 	Metrics      []Metric
 	Achievements []Achievement
+	Rewards      []Reward
 }
 
 // ApplyAction is what Apply did with one definition.
@@ -78,7 +79,7 @@ func (r ApplyReport) Changed() bool {
 // again completes the rest.
 func (e *Engine) Apply(ctx context.Context, g Game) (ApplyReport, error) {
 	var rep ApplyReport
-	ms, as := e.Metrics(), e.Achievements()
+	ms, as, rs := e.Metrics(), e.Achievements(), e.Rewards()
 	steps := []func() error{
 		func() error {
 			return applyAll(ctx, &rep, g.Metrics, applier[Metric]{
@@ -96,6 +97,15 @@ func (e *Engine) Apply(ctx context.Context, g Game) (ApplyReport, error) {
 				status:   func(a *Achievement) Status { return a.Status },
 				get:      as.Get, create: as.Create, patch: as.Patch,
 				verbs: statusVerbs[Achievement]{StatusActive: as.Activate, StatusInactive: as.Deactivate, StatusLocked: as.Lock},
+			})
+		},
+		func() error {
+			return applyAll(ctx, &rep, g.Rewards, applier[Reward]{
+				resource: "reward",
+				key:      func(r *Reward) string { return r.Key },
+				status:   func(r *Reward) Status { return r.Status },
+				get:      rs.Get, create: rs.Create, patch: rs.Patch,
+				verbs: statusVerbs[Reward]{StatusActive: rs.Activate, StatusInactive: rs.Deactivate},
 			})
 		},
 	}
@@ -141,6 +151,9 @@ func applyAll[T any](ctx context.Context, rep *ApplyReport, items []T, a applier
 
 func (a applier[T]) apply(ctx context.Context, rep *ApplyReport, want T) error {
 	key := a.key(&want)
+	if key == "" {
+		return gamifytype.Invalid(a.field()+".Key", key, "is required: Apply finds a definition by its key")
+	}
 	note := func(act ApplyAction, fields []string) {
 		rep.Changes = append(rep.Changes, ApplyChange{Resource: a.resource, Key: key, Action: act, Fields: fields})
 	}

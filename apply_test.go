@@ -3,6 +3,7 @@ package gamify_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -111,4 +112,24 @@ func TestApplyAchievementsAfterTheirMetrics(t *testing.T) {
 	game.Achievements[0].Status = gamify.StatusFinished
 	_, err = eng.Apply(ctx, game)
 	require.ErrorContains(t, err, "Achievement.Status")
+}
+
+func TestApplyRewards(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	game := gamify.Game{Rewards: []gamify.Reward{
+		{Key: "sticker", Name: "Sticker pack", Type: gamify.RewardDigital, Expires: time.Date(2027, 1, 1, 0, 0, 0, 0, time.FixedZone("CET", 3600))},
+	}}
+	rep, err := eng.Apply(ctx, game)
+	require.NoError(t, err)
+	require.Equal(t, []string{"reward/sticker:created"}, actions(rep))
+	rep, err = eng.Apply(ctx, game)
+	require.NoError(t, err)
+	require.False(t, rep.Changed(), "a time in another zone is the same instant: %v", rep.Changes)
+
+	_, err = eng.Apply(ctx, gamify.Game{Rewards: []gamify.Reward{{Name: "No key", Type: gamify.RewardDigital}}})
+	require.ErrorContains(t, err, "Reward.Key")
+	list, err := eng.Rewards().List(ctx, gamify.RewardListOptions{})
+	require.NoError(t, err)
+	require.Len(t, list, 1, "Apply never generates a key")
 }
