@@ -291,7 +291,7 @@ func TestAttributesAdmin(t *testing.T) {
 	require.NoError(t, err)
 	_, err = eng.Attributes().Create(ctx, gamify.Attribute{Key: "x", Name: "X", Type: "weird"})
 	require.ErrorContains(t, err, "Attribute.Type")
-	a, err := eng.Attributes().Update(ctx, "mode", "Game mode")
+	a, err := eng.Attributes().Patch(ctx, "mode", func(a *gamify.Attribute) { a.Name = "Game mode" })
 	require.NoError(t, err)
 	require.Equal(t, "Game mode", a.Name)
 	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "u", Value: 1, Attributes: map[string]string{"mode": "ranked"}})
