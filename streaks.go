@@ -69,19 +69,94 @@ type StreakFreezes struct {
 	EarnEveryDays int // 24-hour days between earns from a user's first sight; 1–3660 when EarnAmount is set
 }
 
-// Streak vocabulary of the reads, from the pure streak package.
-type (
-	// StreakStatus is a user's streak computed from the clock.
-	StreakStatus = streak.Status
-	// StreakPeriod is one period of a streak's history.
-	StreakPeriod = streak.Period
-	// StreakPause is a pause over local dates.
-	StreakPause = streak.Pause
-	// Date is a calendar date.
-	Date = streak.Date
-	// StreakKind is the kind of a StreakChanged notification.
-	StreakKind = streak.Kind
+// Date is a calendar date without a time zone (pauses, board dates,
+// periods). Its JSON and text form is "2006-01-02"; the zero Date is "".
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// String formats d as "2006-01-02".
+func (d Date) String() string { return streak.Date(d).String() }
+
+// MarshalText formats d as "2006-01-02", or the zero Date as "".
+func (d Date) MarshalText() ([]byte, error) {
+	if d == (Date{}) {
+		return []byte{}, nil
+	}
+	return []byte(d.String()), nil
+}
+
+// UnmarshalText parses "2006-01-02" ("" is the zero Date).
+func (d *Date) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*d = Date{}
+		return nil
+	}
+	v, err := streak.ParseDate("Date", string(b))
+	if err != nil {
+		return err
+	}
+	*d = Date(v)
+	return nil
+}
+
+// StreakKind is the kind of a StreakChanged notification.
+type StreakKind string
+
+// The kinds of StreakChanged.
+const (
+	StreakStarted        StreakKind = "started"         // an on-time event started a streak
+	StreakExtended       StreakKind = "extended"        // an on-time event extended it
+	StreakLost           StreakKind = "lost"            // a period ended unmet; Length is the lost length
+	StreakFreezeConsumed StreakKind = "freeze_consumed" // a freeze kept the streak over an unmet period
+	StreakFreezeEarned   StreakKind = "freeze_earned"   // Amount freezes were auto-earned
+	StreakFreezeRefunded StreakKind = "freeze_refunded" // a late event met a frozen period: its freeze came back
+	StreakRepaired       StreakKind = "repaired"        // a late event raised the length
+	StreakRestored       StreakKind = "restored"        // StreaksAPI.Restore raised the length
 )
+
+// String returns the kind's name, e.g. "freeze_consumed".
+func (k StreakKind) String() string { return string(k) }
+
+// StreakStatus is a user's streak as of now, computed from the clock.
+type StreakStatus struct {
+	Length       int       // met periods in the current run
+	Longest      int       // longest run ever
+	Started      time.Time // start of the run's first period; zero when Length is 0
+	PeriodStart  time.Time // the current period, in the user's current zone
+	PeriodEnd    time.Time
+	Met          bool      // the current period is met
+	Paused       bool      // a pause covers the current period, or the streak is inactive
+	AtRisk       bool      // alive, and the current (or a previous, in grace) period is unmet
+	Expires      time.Time // end of the current period while at risk, of the next once met; zero when Length is 0
+	GraceEnds    time.Time // when a previous unmet period in its grace window will be missed; else zero
+	LastExtended time.Time // the latest event counted in a met period; zero if none
+	Freezes      int       // freezes held
+}
+
+// StreakPeriod is one period of a user's streak history.
+type StreakPeriod struct {
+	First      Date // first day of the period
+	Start, End time.Time
+	Length     int  // streak length at the end of the period (so far, for the current one)
+	Met        bool // met, on its own or with its grace window
+	UsedFreeze bool
+	UsedPause  bool // unmet and covered by a pause or by the streak's inactive time
+	Missed     bool // the streak was lost at this period
+}
+
+// StreakPause is a pause of a user's streak over the local dates From..To
+// inclusive.
+type StreakPause struct {
+	ID       uint32
+	From, To Date
+}
+
+func pauseOf(p streak.Pause) StreakPause {
+	return StreakPause{ID: p.ID, From: Date(p.From), To: Date(p.To)}
+}
 
 // StreakMetric is one counting metric of a streak: its positive change within
 // a period must reach Min.
@@ -620,7 +695,7 @@ func (t *txn) setStreak(u *userRec, s *Streak, st streak.State, fx *streak.Effec
 		t.streakDue = append(t.streakDue, streakDueItem{id: streakDueID(s.ref, u.p.ID), due: due})
 	}
 	for _, n := range fx.Notifications {
-		t.notes = append(t.notes, StreakChanged{User: u.p.ID, Streak: s.Key, Kind: n.Kind, Period: n.Period,
+		t.notes = append(t.notes, StreakChanged{User: u.p.ID, Streak: s.Key, Kind: StreakKind(n.Kind.String()), Period: Date(n.Period),
 			Length: n.Length, Freezes: n.Freezes, Amount: n.Amount, At: t.now})
 	}
 	for _, tr := range fx.Transitions {
@@ -712,7 +787,7 @@ func (a UsersAPI) Streak(ctx context.Context, id, key string) (UserStreak, error
 	if err != nil {
 		return UserStreak{}, err
 	}
-	return UserStreak{Key: s.Key, StreakStatus: streak.View(s.personalized(p), us.St, a.e.now(), a.e.location(p))}, nil
+	return UserStreak{Key: s.Key, StreakStatus: StreakStatus(streak.View(s.personalized(p), us.St, a.e.now(), a.e.location(p)))}, nil
 }
 
 // Streaks returns a user's status in every active streak.
@@ -732,7 +807,7 @@ func (a UsersAPI) Streaks(ctx context.Context, id string) ([]UserStreak, error) 
 		if i, ok := st.streak(ref); ok {
 			us = st.Streaks[i]
 		}
-		out = append(out, UserStreak{Key: s.Key, StreakStatus: streak.View(s.personalized(p), us.St, now, loc)})
+		out = append(out, UserStreak{Key: s.Key, StreakStatus: StreakStatus(streak.View(s.personalized(p), us.St, now, loc))})
 	}
 	return out, nil
 }
@@ -747,7 +822,13 @@ func (a UsersAPI) StreakHistory(ctx context.Context, id, key string, n int) ([]S
 	if err != nil {
 		return nil, err
 	}
-	return streak.History(s.personalized(p), us.St, a.e.now(), a.e.location(p), n), nil
+	hist := streak.History(s.personalized(p), us.St, a.e.now(), a.e.location(p), n)
+	out := make([]StreakPeriod, 0, len(hist))
+	for _, x := range hist {
+		out = append(out, StreakPeriod{First: Date(x.First), Start: x.Start, End: x.End, Length: x.Length,
+			Met: x.Met, UsedFreeze: x.UsedFreeze, UsedPause: x.UsedPause, Missed: x.Missed})
+	}
+	return out, nil
 }
 
 // StreakPauses lists a user's pauses of a streak.
@@ -756,7 +837,12 @@ func (a UsersAPI) StreakPauses(ctx context.Context, id, key string) ([]StreakPau
 	if err != nil {
 		return nil, err
 	}
-	return streak.Pauses(us.St), nil
+	ps := streak.Pauses(us.St)
+	out := make([]StreakPause, 0, len(ps))
+	for _, x := range ps {
+		out = append(out, pauseOf(x))
+	}
+	return out, nil
 }
 
 func (e *Engine) readStreak(id, key string) (*Streak, *profile, userStreak, error) {
@@ -903,8 +989,8 @@ func warningText(w streak.Warning) string {
 // from must not be before today in the user's time zone.
 func (a StreaksAPI) AddPause(ctx context.Context, key, user string, from, to Date) (StreakPause, error) {
 	v, err := a.userOp(ctx, key, user, func(d streak.Definition, st streak.State, now time.Time, loc *time.Location) (streak.State, any, error) {
-		st, p, err := streak.AddPause(d, st, now, loc, from, to)
-		return st, p, err
+		st, p, err := streak.AddPause(d, st, now, loc, streak.Date(from), streak.Date(to))
+		return st, pauseOf(p), err
 	})
 	if err != nil {
 		return StreakPause{}, err

@@ -2,6 +2,7 @@ package gamify_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -367,4 +368,30 @@ func TestStreakDefaultIsAnActiveStreak(t *testing.T) {
 		}
 	}
 	require.Equal(t, []string{"c"}, defaults)
+}
+
+// Definitions, dates and notifications have JSON with names, not numbers.
+func TestStreakJSONIsStable(t *testing.T) {
+	s := gamify.Streak{Key: "w", Name: "W", Frequency: gamify.StreakWeekly, WeekStart: gamify.Sunday, Mode: gamify.StreakModeAny,
+		Metrics: []gamify.StreakMetric{{Metric: "km", Min: floatAmount(1.5)}}, Freezes: gamify.StreakFreezes{Initial: 1, Max: 2}}
+	b, err := json.Marshal(s)
+	require.NoError(t, err)
+	for _, want := range []string{`"Frequency":"weekly"`, `"WeekStart":"sunday"`, `"Mode":"any"`, `"Min":"1.5"`, `"Freezes":{"Initial":1,"Max":2,"EarnAmount":0,"EarnEveryDays":0}`} {
+		require.Contains(t, string(b), want)
+	}
+	var back gamify.Streak
+	require.NoError(t, json.Unmarshal(b, &back))
+	require.Equal(t, s, back)
+
+	b, err = json.Marshal(gamify.StreakChanged{Kind: gamify.StreakFreezeConsumed, Period: gamify.Date{Year: 2026, Month: 3, Day: 8}})
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"Kind":"freeze_consumed"`)
+	require.Contains(t, string(b), `"Period":"2026-03-08"`)
+	b, err = json.Marshal(gamify.StreakPause{ID: 1, To: gamify.Date{Year: 2026, Month: 12, Day: 31}})
+	require.NoError(t, err)
+	require.Equal(t, `{"ID":1,"From":"","To":"2026-12-31"}`, string(b))
+	var p gamify.StreakPause
+	require.NoError(t, json.Unmarshal(b, &p))
+	require.Equal(t, gamify.StreakPause{ID: 1, To: gamify.Date{Year: 2026, Month: 12, Day: 31}}, p)
+	require.Error(t, json.Unmarshal([]byte(`{"From":"2026-02-30"}`), &p))
 }
