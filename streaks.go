@@ -813,7 +813,7 @@ func (a UsersAPI) Streaks(ctx context.Context, id string) ([]UserStreak, error) 
 }
 
 // StreakHistory returns the last n periods (n ≤ the retained window: about
-// 410 days, 62 weeks or 27 months), most recent first.
+// 410 days, 62 weeks or 27 months), oldest first, ending with the current one.
 func (a UsersAPI) StreakHistory(ctx context.Context, id, key string, n int) ([]StreakPeriod, error) {
 	if n < 1 || n > 400 {
 		return nil, gamifytype.Invalid("N", n, "must be between 1 and 400")
