@@ -395,3 +395,30 @@ func TestStreakJSONIsStable(t *testing.T) {
 	require.Equal(t, gamify.StreakPause{ID: 1, To: gamify.Date{Year: 2026, Month: 12, Day: 31}}, p)
 	require.Error(t, json.Unmarshal([]byte(`{"From":"2026-02-30"}`), &p))
 }
+
+// A Deactivate landing between a patch's edit and its command makes the
+// patch run again on the inactive streak: the status and the inactive
+// time are kept.
+func TestStreakPatchRetriesWhenDeactivatedMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	eng, _ := streakEngine(t, nil, nil)
+	walk(t, eng, "ana", 1000)
+	calls := 0
+	s, err := eng.Streaks().Patch(ctx, "walk", func(s *gamify.Streak) {
+		calls++
+		if calls == 1 {
+			_, err := eng.Streaks().Deactivate(ctx, "walk")
+			require.NoError(t, err)
+		}
+		s.Description = "Walk every day"
+	})
+	require.NoError(t, err)
+	require.Equal(t, 2, calls, "the edit ran again on the new version")
+	require.Equal(t, gamify.StatusInactive, s.Status)
+	require.Equal(t, "Walk every day", s.Description)
+	eng.clock.Advance(72 * time.Hour)
+	us, err := eng.Users().Streak(ctx, "ana", "walk")
+	require.NoError(t, err)
+	require.Equal(t, 1, us.Length, "still paused: the patch kept the inactive time")
+	require.True(t, us.Paused)
+}
