@@ -283,27 +283,168 @@ func keys(ms []gamify.Metric) []string {
 	return out
 }
 
+func attrKeys(as []gamify.Attribute) []string {
+	var out []string
+	for _, a := range as {
+		out = append(out, a.Key)
+	}
+	return out
+}
+
 func TestAttributesAdmin(t *testing.T) {
 	ctx := context.Background()
 	eng := openTest(t, nil)
 	mustMetric(t, eng.Engine, "xp")
-	_, err := eng.Attributes().Create(ctx, gamify.Attribute{Key: "mode", Name: "Mode", Type: gamify.EventAttribute})
+	created, err := eng.Attributes().Create(ctx, gamify.Attribute{Key: "mode", Name: "Mode", Type: gamify.EventAttribute})
 	require.NoError(t, err)
+	require.Equal(t, gamify.StatusActive, created.Status)
 	_, err = eng.Attributes().Create(ctx, gamify.Attribute{Key: "x", Name: "X", Type: "weird"})
 	require.ErrorContains(t, err, "Attribute.Type")
-	a, err := eng.Attributes().Update(ctx, "mode", "Game mode")
+
+	// BulkCreate: per-item issues; List in creation order, paged.
+	out, issues, err := eng.Attributes().BulkCreate(ctx, []gamify.Attribute{
+		{Key: "zone", Name: "Zone", Type: gamify.UserAttribute}, {Key: "mode", Name: "Again", Type: gamify.EventAttribute},
+		{Key: "bad key", Name: "B", Type: gamify.UserAttribute}, {Key: "level", Name: "Level", Type: gamify.EventAttribute},
+		{Key: "gone", Name: "Gone", Type: gamify.UserAttribute, Status: gamify.StatusArchived},
+	})
 	require.NoError(t, err)
-	require.Equal(t, "Game mode", a.Name)
-	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "u", Value: 1, Attributes: map[string]string{"mode": "ranked"}})
-	require.NoError(t, err)
-	require.NoError(t, eng.Attributes().Delete(ctx, "mode"))
-	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "u", Value: 1, Attributes: map[string]string{"mode": "ranked"}})
-	require.ErrorContains(t, err, "Event.Attributes[mode]")
+	require.Equal(t, []string{"zone", "level"}, attrKeys(out))
+	require.Len(t, issues, 3)
+	require.Equal(t, 1, issues[0].Index)
+	require.ErrorIs(t, issues[0].Err, gamify.ErrConflict)
+	require.Equal(t, 2, issues[1].Index)
+	var ve *gamify.ValidationError
+	require.ErrorAs(t, issues[1].Err, &ve)
+	require.Equal(t, "Attribute.Key", ve.Field)
+	require.Equal(t, 4, issues[2].Index)
+	require.ErrorAs(t, issues[2].Err, &ve)
+	require.Equal(t, "Attribute.Status", ve.Field)
+	_, _, err = eng.Attributes().BulkCreate(ctx, make([]gamify.Attribute, 101))
+	require.ErrorIs(t, err, gamify.ErrInvalid)
 	list, err := eng.Attributes().List(ctx, gamify.ListOptions{})
 	require.NoError(t, err)
-	require.Empty(t, list)
+	require.Equal(t, []string{"mode", "zone", "level"}, attrKeys(list), "creation order")
+	list, err = eng.Attributes().List(ctx, gamify.ListOptions{Limit: 2, Skip: 1})
+	require.NoError(t, err)
+	require.Equal(t, []string{"zone", "level"}, attrKeys(list))
+	_, err = eng.Attributes().List(ctx, gamify.ListOptions{Limit: 101})
+	require.ErrorIs(t, err, gamify.ErrInvalid)
+
+	// Patch keeps the other fields; Key and Type are immutable.
+	eng.clock.Advance(time.Minute)
+	a, err := eng.Attributes().Patch(ctx, "mode", func(a *gamify.Attribute) { a.Name = "Game mode" })
+	require.NoError(t, err)
+	want := created
+	want.Name, want.Updated = "Game mode", created.Updated.Add(time.Minute)
+	require.Equal(t, want, a)
+	before := gamify.DumpStore(eng.Engine)
+	for field, edit := range map[string]func(*gamify.Attribute){
+		"Attribute.Key":     func(a *gamify.Attribute) { a.Key = "mode2" },
+		"Attribute.Type":    func(a *gamify.Attribute) { a.Type = gamify.UserAttribute },
+		"Attribute.Status":  func(a *gamify.Attribute) { a.Status = gamify.StatusInactive },
+		"Attribute.Created": func(a *gamify.Attribute) { a.Created = time.Time{} },
+		"Attribute.Name":    func(a *gamify.Attribute) { a.Name = "" },
+	} {
+		_, err := eng.Attributes().Patch(ctx, "mode", edit)
+		require.ErrorAs(t, err, &ve, field)
+		require.Equal(t, field, ve.Field)
+	}
+	require.Equal(t, before, gamify.DumpStore(eng.Engine), "a refused patch changes nothing")
+	patched, issues, err := eng.Attributes().BulkPatch(ctx, []string{"zone", "nope", "level"}, func(a *gamify.Attribute) { a.Name += "!" })
+	require.NoError(t, err)
+	require.Equal(t, []string{"zone", "level"}, attrKeys(patched))
+	require.Equal(t, "Level!", patched[1].Name)
+	require.Len(t, issues, 1)
+	require.Equal(t, 1, issues[0].Index)
+	require.ErrorIs(t, issues[0].Err, gamify.ErrNotFound)
+
+	// Delete archives: refused in events, hidden, kept, key not reusable.
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "u", Value: 1, Attributes: map[string]string{"mode": "ranked"}})
+	require.NoError(t, err)
+	issues, err = eng.Attributes().BulkDelete(ctx, []string{"mode", "mode", "nope"})
+	require.NoError(t, err)
+	require.Len(t, issues, 2)
+	require.Equal(t, 1, issues[0].Index)
+	require.ErrorIs(t, issues[0].Err, gamify.ErrNotFound, "already archived")
+	require.Equal(t, 2, issues[1].Index)
+	require.ErrorIs(t, eng.Attributes().Delete(ctx, "mode"), gamify.ErrNotFound)
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "u", Value: 1, Attributes: map[string]string{"mode": "ranked"}})
+	require.ErrorContains(t, err, "Event.Attributes[mode]")
+	list, err = eng.Attributes().List(ctx, gamify.ListOptions{})
+	require.NoError(t, err)
+	require.Equal(t, []string{"zone", "level"}, attrKeys(list))
 	_, err = eng.Attributes().Create(ctx, gamify.Attribute{Key: "mode", Name: "Mode", Type: gamify.EventAttribute})
 	require.ErrorIs(t, err, gamify.ErrConflict)
+	_, err = eng.Attributes().Patch(ctx, "mode", func(a *gamify.Attribute) { a.Name = "Back" })
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+	_, err = eng.Attributes().Activate(ctx, "mode")
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+
+	eng.reopen(t)
+	list, err = eng.Attributes().List(ctx, gamify.ListOptions{IncludeArchived: true})
+	require.NoError(t, err)
+	require.Equal(t, []string{"mode", "zone", "level"}, attrKeys(list), "creation order survives a reopen")
+	got, err := eng.Attributes().Get(ctx, "mode")
+	require.NoError(t, err)
+	require.Equal(t, gamify.StatusArchived, got.Status)
+	require.Equal(t, "Game mode", got.Name)
+}
+
+// An inactive attribute is refused in events and profiles like an
+// undeclared one; the values users hold are kept.
+func TestAttributeDeactivateRefusesValuesAndKeepsStored(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	mustMetric(t, eng.Engine, "xp")
+	_, err := eng.Attributes().Create(ctx, gamify.Attribute{Key: "plan", Name: "Plan", Type: gamify.UserAttribute})
+	require.NoError(t, err)
+	_, err = eng.Attributes().Create(ctx, gamify.Attribute{Key: "level", Name: "Level", Type: gamify.EventAttribute})
+	require.NoError(t, err)
+	_, err = eng.Users().Identify(ctx, gamify.UserInput{ID: "ana", Attributes: map[string]string{"plan": "pro"}})
+	require.NoError(t, err)
+
+	a, err := eng.Attributes().Deactivate(ctx, "plan")
+	require.NoError(t, err)
+	require.Equal(t, gamify.StatusInactive, a.Status)
+	again, err := eng.Attributes().Deactivate(ctx, "plan")
+	require.NoError(t, err, "deactivating twice is not an error")
+	require.Equal(t, a, again)
+	_, err = eng.Attributes().Deactivate(ctx, "level")
+	require.NoError(t, err)
+	list, err := eng.Attributes().List(ctx, gamify.ListOptions{})
+	require.NoError(t, err)
+	require.Equal(t, []string{"plan", "level"}, attrKeys(list), "inactive attributes are listed")
+
+	before := gamify.DumpStore(eng.Engine)
+	_, err = eng.Users().Identify(ctx, gamify.UserInput{ID: "ana", Attributes: map[string]string{"plan": "free"}})
+	require.ErrorContains(t, err, "Attributes[plan]")
+	require.ErrorIs(t, err, gamify.ErrInvalid)
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1, Attributes: map[string]string{"level": "3"}})
+	require.ErrorContains(t, err, "Event.Attributes[level]")
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1,
+		Profile: &gamify.UserInput{Attributes: map[string]string{"plan": "free"}}})
+	require.ErrorContains(t, err, "Attributes[plan]")
+	require.Equal(t, before, gamify.DumpStore(eng.Engine), "refused values change nothing")
+	u, err := eng.Users().Get(ctx, "ana")
+	require.NoError(t, err)
+	require.Equal(t, "pro", u.Attributes["plan"], "the stored value is kept")
+
+	eng.reopen(t)
+	got, err := eng.Attributes().Get(ctx, "plan")
+	require.NoError(t, err)
+	require.Equal(t, gamify.StatusInactive, got.Status)
+	a, err = eng.Attributes().Activate(ctx, "plan")
+	require.NoError(t, err)
+	require.Equal(t, gamify.StatusActive, a.Status)
+	again, err = eng.Attributes().Activate(ctx, "plan")
+	require.NoError(t, err)
+	require.Equal(t, a, again)
+	_, err = eng.Users().Identify(ctx, gamify.UserInput{ID: "ana", Attributes: map[string]string{"plan": "free"}})
+	require.NoError(t, err)
+	_, err = eng.Attributes().Create(ctx, gamify.Attribute{Key: "later", Name: "Later", Type: gamify.EventAttribute, Status: gamify.StatusInactive})
+	require.NoError(t, err)
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1, Attributes: map[string]string{"later": "x"}})
+	require.ErrorContains(t, err, "Event.Attributes[later]", "created inactive")
 }
 
 func TestSubscribeDeliversAfterCommitInOrder(t *testing.T) {

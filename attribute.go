@@ -24,14 +24,27 @@ const (
 	EventAttribute AttributeType = "event"
 )
 
-// Attribute declares a key that users or events may carry. Values are strings.
+// Attribute declares a key that users or events may carry. Values are
+// strings of at most 255 bytes.
+//
+// An inactive attribute (Deactivate, or created with Status inactive) is
+// refused in events and user profiles exactly like an undeclared key; the
+// values users already hold are kept, and what reads them (achievement and
+// trigger gates, leaderboard breakdowns) still sees them.
 type Attribute struct {
-	Key     string
-	Name    string
-	Type    AttributeType
-	Status  Status
+	Key     string        // immutable, [A-Za-z0-9_-]{1,64}
+	Name    string        // display name, required
+	Type    AttributeType // user or event; immutable
+	Status  Status        // active (the default), inactive or archived; see Activate, Deactivate, Delete
 	Created time.Time
 	Updated time.Time
+
+	ref uint32 // creation order
+}
+
+type storedAttribute struct {
+	Attribute
+	Ref uint32 `json:"ref"`
 }
 
 // Validate reports every bad field of an attribute to create.
@@ -58,25 +71,38 @@ func (a AttributesAPI) Create(ctx context.Context, at Attribute) (Attribute, err
 	if err := at.Validate(); err != nil {
 		return Attribute{}, err
 	}
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		cat := t.catalogForWrite()
-		if _, ok := cat.attrs[at.Key]; ok {
-			return nil, fmt.Errorf("%w: attribute %s exists", ErrConflict, at.Key)
-		}
-		at.Status = StatusActive
-		at.Created, at.Updated = stamp(t.now), stamp(t.now)
-		t.putAttribute(&at)
-		return at, nil
-	})
+	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return t.createAttribute(at) })
 	if err != nil {
 		return Attribute{}, fmt.Errorf("create attribute %s: %w", at.Key, err)
 	}
 	return v.(Attribute), nil
 }
 
+// createAttribute stores a new, validated attribute.
+func (t *txn) createAttribute(at Attribute) (Attribute, error) {
+	cat := t.catalogForWrite()
+	if _, ok := cat.attrs[at.Key]; ok {
+		return Attribute{}, fmt.Errorf("%w: attribute %s exists", ErrConflict, at.Key)
+	}
+	switch at.Status {
+	case "":
+		at.Status = StatusActive
+	case StatusActive, StatusInactive:
+	default:
+		return Attribute{}, gamifytype.Invalid("Attribute.Status", at.Status, "must be active (the default) or inactive")
+	}
+	at.Created, at.Updated = stamp(t.now), stamp(t.now)
+	at.ref = 1
+	for _, o := range cat.attrs { // attributes are few
+		at.ref = max(at.ref, o.ref+1)
+	}
+	t.putAttribute(&at)
+	return at, nil
+}
+
 func (t *txn) putAttribute(a *Attribute) {
 	t.catalogForWrite().attrs[a.Key] = a
-	v, _ := json.Marshal(a)
+	v, _ := json.Marshal(storedAttribute{Attribute: *a, Ref: a.ref})
 	t.writes = append(t.writes, write{store.Definitions, []byte(defAttribute + a.Key), v})
 }
 
@@ -85,62 +111,167 @@ func (a AttributesAPI) Get(ctx context.Context, key string) (Attribute, error) {
 	return getDef(a.e, "attribute", key, func(c *catalog) map[string]*Attribute { return c.attrs })
 }
 
-// List returns attributes ordered by key.
+// List returns attributes in creation order, inactive ones included,
+// archived ones only with IncludeArchived.
 func (a AttributesAPI) List(ctx context.Context, opts ListOptions) ([]Attribute, error) {
 	return listDefs(a.e, opts, func(c *catalog) map[string]*Attribute { return c.attrs },
-		func(at *Attribute) bool { return at.Status == StatusActive || opts.IncludeArchived },
-		func(x, y *Attribute) int { return cmp.Compare(x.Key, y.Key) })
+		func(at *Attribute) bool { return at.Status != StatusArchived || opts.IncludeArchived },
+		func(x, y *Attribute) int { return cmp.Or(cmp.Compare(x.ref, y.ref), cmp.Compare(x.Key, y.Key)) })
 }
 
-// Update renames an attribute (its key and type are immutable).
-func (a AttributesAPI) Update(ctx context.Context, key, name string) (Attribute, error) {
-	if err := validateName("Attribute", name); err != nil {
-		return Attribute{}, err
-	}
+// attributes describes attributes for the shared admin verbs.
+var attributes = resource[Attribute]{
+	what: "attribute", field: "Attribute",
+	defs:  func(c *catalog) map[string]*Attribute { return c.attrs },
+	clone: func(a Attribute) Attribute { return a },
+	owned: func(a *Attribute) owned { return owned{a.Key, a.Status, a.Created, a.Updated} },
+	replace: func(t *txn, old *Attribute, a Attribute) (Attribute, error) {
+		if a.Type != old.Type {
+			return Attribute{}, gamifytype.Invalid("Attribute.Type", a.Type, "is immutable")
+		}
+		if err := a.Validate(); err != nil {
+			return Attribute{}, err
+		}
+		a.ref, a.Updated = old.ref, stamp(t.now)
+		t.putAttribute(&a)
+		return a, nil
+	},
+}
+
+// Patch changes an attribute: edit gets a copy of the stored attribute and
+// sets the fields to change; the others are kept. Key, Type, Status, Created
+// and Updated cannot change (a change to one is a ValidationError). edit runs
+// outside the writer and may run more than once if another write lands
+// meanwhile, so it must only edit its argument.
+func (a AttributesAPI) Patch(ctx context.Context, key string, edit func(*Attribute)) (Attribute, error) {
+	return attributes.patch(ctx, a.e, key, edit)
+}
+
+// BulkPatch runs edit on up to 100 attributes in one commit (as Patch does
+// for one), reporting failures per item; it returns the attributes it changed.
+func (a AttributesAPI) BulkPatch(ctx context.Context, keys []string, edit func(*Attribute)) ([]Attribute, []Issue, error) {
+	return attributes.bulkPatch(ctx, a.e, keys, edit)
+}
+
+// Activate lets events and profiles carry an inactive attribute again.
+// Activating an active attribute changes nothing.
+func (a AttributesAPI) Activate(ctx context.Context, key string) (Attribute, error) {
+	return a.setStatus(ctx, key, StatusActive)
+}
+
+// Deactivate makes events and profiles that set the attribute fail as if it
+// were undeclared, until Activate; stored values are kept (see Attribute).
+// Deactivating an inactive attribute changes nothing.
+func (a AttributesAPI) Deactivate(ctx context.Context, key string) (Attribute, error) {
+	return a.setStatus(ctx, key, StatusInactive)
+}
+
+func (a AttributesAPI) setStatus(ctx context.Context, key string, to Status) (Attribute, error) {
 	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
 		old, ok := t.catalogForWrite().attrs[key]
 		if !ok || old.Status == StatusArchived {
 			return nil, ErrNotFound
 		}
+		if old.Status == to {
+			return *old, nil
+		}
 		at := *old
-		at.Name, at.Updated = name, stamp(t.now)
+		at.Status, at.Updated = to, stamp(t.now)
 		t.putAttribute(&at)
 		return at, nil
 	})
 	if err != nil {
-		return Attribute{}, fmt.Errorf("update attribute %s: %w", key, err)
+		return Attribute{}, fmt.Errorf("set attribute %s %s: %w", key, to, err)
 	}
 	return v.(Attribute), nil
 }
 
-// Delete archives an attribute: it can no longer be set on users or events.
-// Values already stored on users are kept.
+// Delete archives an attribute: it can no longer be set on users or events
+// and disappears from lists; values already stored on users are kept and
+// the key is never reused.
 func (a AttributesAPI) Delete(ctx context.Context, key string) error {
-	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		old, ok := t.catalogForWrite().attrs[key]
-		if !ok || old.Status == StatusArchived {
-			return nil, ErrNotFound
-		}
-		at := *old
-		at.Status, at.Updated = StatusArchived, stamp(t.now)
-		t.putAttribute(&at)
-		return nil, nil
-	})
+	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return nil, t.archiveAttribute(key) })
 	if err != nil {
 		return fmt.Errorf("delete attribute %s: %w", key, err)
 	}
 	return nil
 }
 
+func (t *txn) archiveAttribute(key string) error {
+	old, ok := t.catalogForWrite().attrs[key]
+	if !ok || old.Status == StatusArchived {
+		return ErrNotFound
+	}
+	at := *old
+	at.Status, at.Updated = StatusArchived, stamp(t.now)
+	t.putAttribute(&at)
+	return nil
+}
+
+// BulkCreate declares up to 100 attributes in one commit. Items that fail
+// are reported as issues and skipped; the others are created.
+func (a AttributesAPI) BulkCreate(ctx context.Context, ats []Attribute) ([]Attribute, []Issue, error) {
+	if err := checkBulk("Attributes", len(ats)); err != nil {
+		return nil, nil, err
+	}
+	var issues []Issue
+	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		issues = issues[:0] // the command may be retried
+		out := []Attribute{}
+		for i, at := range ats {
+			err := at.Validate()
+			if err == nil {
+				at, err = t.createAttribute(at)
+			}
+			if err != nil {
+				issues = append(issues, Issue{Index: i, Key: ats[i].Key, Severity: SeverityError, Message: err.Error(), Err: err})
+				continue
+			}
+			out = append(out, at)
+		}
+		return out, nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("bulk create attributes: %w", err)
+	}
+	return v.([]Attribute), issues, nil
+}
+
+// BulkDelete archives up to 100 attributes in one commit, reporting
+// failures per item.
+func (a AttributesAPI) BulkDelete(ctx context.Context, keys []string) ([]Issue, error) {
+	if err := checkBulk("Keys", len(keys)); err != nil {
+		return nil, err
+	}
+	var issues []Issue
+	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		issues = issues[:0]
+		for i, k := range keys {
+			if err := t.archiveAttribute(k); err != nil {
+				err = fmt.Errorf("attribute %s: %w", k, err)
+				issues = append(issues, Issue{Index: i, Key: k, Severity: SeverityError, Message: err.Error(), Err: err})
+			}
+		}
+		return nil, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bulk delete attributes: %w", err)
+	}
+	return issues, nil
+}
+
 // checkAttributes verifies that every key of attrs is an active attribute of
-// type typ; field names the map in errors ("Event.Attributes").
+// type typ; field names the map in errors ("Event.Attributes"). An inactive
+// attribute is refused like an undeclared one.
 func (c *catalog) checkAttributes(field string, typ AttributeType, attrs map[string]string) error {
 	var errs []error
 	for k, v := range attrs {
 		at, ok := c.attrs[k]
 		switch {
-		case !ok || at.Status != StatusActive:
+		case !ok || at.Status == StatusArchived:
 			errs = append(errs, gamifytype.Invalid(field+"["+k+"]", k, "is not a declared attribute"))
+		case at.Status != StatusActive:
+			errs = append(errs, gamifytype.Invalid(field+"["+k+"]", k, "is not a declared attribute (it is inactive)"))
 		case at.Type != typ:
 			errs = append(errs, gamifytype.Invalid(field+"["+k+"]", k, "is a "+string(at.Type)+" attribute, not a "+string(typ)+" attribute"))
 		case len(v) > 255:

@@ -106,10 +106,12 @@ func loadCatalog(tx *store.Tx, defaultTZ *time.Location) (*catalog, error) {
 			c.metricByRef[mm.ref] = &mm
 			c.lastMetricRef = max(c.lastMetricRef, mm.ref)
 		case strings.HasPrefix(key, defAttribute):
-			var a Attribute
-			if err := json.Unmarshal(v, &a); err != nil {
+			var sa storedAttribute
+			if err := json.Unmarshal(v, &sa); err != nil {
 				return fmt.Errorf("gamify: corrupt definition %s: %w", key, err)
 			}
+			a := sa.Attribute
+			a.ref = sa.Ref
 			c.attrs[a.Key] = &a
 		case strings.HasPrefix(key, defStreak):
 			var st storedStreak
@@ -117,7 +119,7 @@ func loadCatalog(tx *store.Tx, defaultTZ *time.Location) (*catalog, error) {
 				return fmt.Errorf("gamify: corrupt definition %s: %w", key, err)
 			}
 			s := st.Streak
-			s.ref = st.Ref
+			s.ref, s.off = st.Ref, st.Off
 			d, err := s.definition()
 			if err != nil {
 				return fmt.Errorf("gamify: invalid stored definition %s: %w", key, err)

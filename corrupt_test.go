@@ -229,7 +229,7 @@ func fillForDamage(t *testing.T, eng *gamify.Engine) {
 	require.NoError(t, err)
 	_, err = eng.Leaderboards().Activate(ctx, "board")
 	require.NoError(t, err)
-	_, err = eng.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily", Frequency: gamify.Daily,
+	_, err = eng.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily", Frequency: gamify.StreakDaily,
 		Metrics: []gamify.StreakMetric{{Metric: "xp", Min: gamify.AmountFromInt(1)}}})
 	require.NoError(t, err)
 	_, err = eng.Points().CreateSystem(ctx, gamify.PointsDefinition{Key: "coins", Name: "Coins"})

@@ -249,7 +249,7 @@ func ckSetup(ctx context.Context, eng *gamify.Engine) error {
 			return err
 		}
 	}
-	if _, err := eng.Streaks().Create(ctx, gamify.Streak{Key: ckStreak, Name: "Daily XP", Frequency: gamify.Daily,
+	if _, err := eng.Streaks().Create(ctx, gamify.Streak{Key: ckStreak, Name: "Daily XP", Frequency: gamify.StreakDaily,
 		Metrics: []gamify.StreakMetric{{Metric: "xp", Min: gamify.AmountFromInt(1)}}, Freezes: gamify.StreakFreezes{Max: 2}}); exists(err) != nil {
 		return err
 	}

@@ -106,7 +106,7 @@ func fuzzSetup(fe *fuzzEngine) error {
 	_, err4 := fe.Points().CreateSystem(ctx, PointsDefinition{Key: "coins", Name: "Coins"})
 	_, err5 := fe.Leaderboards().Create(ctx, Leaderboard{Key: "board", Name: "Board", RankBy: RankByMetric, Metric: "xp", RunEvery: 1, RunUnit: RunDay})
 	_, err6 := fe.Leaderboards().Activate(ctx, "board")
-	_, err7 := fe.Streaks().Create(ctx, Streak{Key: "daily", Name: "Daily", Frequency: streak.Daily, Metrics: []StreakMetric{{Metric: "xp", Min: AmountFromInt(1)}}})
+	_, err7 := fe.Streaks().Create(ctx, Streak{Key: "daily", Name: "Daily", Frequency: StreakDaily, Metrics: []StreakMetric{{Metric: "xp", Min: AmountFromInt(1)}}})
 	_, err8 := fe.Points().SetTrigger(ctx, Trigger{Key: "per-xp", System: "coins", Kind: points.KindMetric, Metric: "xp",
 		Threshold: AmountFromInt(1), Points: AmountFromInt(1), Active: true})
 	_, err9 := fe.Achievements().Create(ctx, Achievement{Key: "xp10", Name: "XP 10", Kind: AchievementMetric,
@@ -196,7 +196,10 @@ func FuzzAttributeDefinition(f *testing.F) {
 		}) {
 			return
 		}
-		fe.call(t, "Attributes().Update", func() error { _, err := fe.Attributes().Update(fe.ctx, key, newName); return err })
+		fe.call(t, "Attributes().Patch", func() error {
+			_, err := fe.Attributes().Patch(fe.ctx, key, func(a *Attribute) { a.Name = newName })
+			return err
+		})
 		mustCall(t, "Attributes().Delete", fe.Attributes().Delete(fe.ctx, key))
 	})
 }
@@ -243,8 +246,8 @@ func FuzzStreakDefinition(f *testing.F) {
 	f.Add("week", "Week", uint8(streak.Weekly), uint8(7), "xp", 0.5, uint8(streak.ModeAny), 48, 0, 0, 0, 0, true)
 	f.Add("bad", "", uint8(99), uint8(99), "nope", math.NaN(), uint8(99), -1, -1, 1000, 5, -3, false)
 	f.Fuzz(func(t *testing.T, key, name string, freq, week uint8, metric string, min float64, mode uint8, grace, initial, max, earn, every int, personal bool) {
-		s := Streak{Key: key, Name: name, Frequency: streak.Frequency(freq), WeekStart: streak.Weekday(week),
-			Metrics: []StreakMetric{{Metric: metric, Min: fuzzAmount(min)}}, Mode: streak.Mode(mode), GraceHours: grace,
+		s := Streak{Key: key, Name: name, Frequency: StreakFrequency(streak.Frequency(freq).String()), WeekStart: Weekday(bytes.ToLower([]byte(streak.Weekday(week).String()))),
+			Metrics: []StreakMetric{{Metric: metric, Min: fuzzAmount(min)}}, Mode: StreakMode(streak.Mode(mode).String()), GraceHours: grace,
 			Freezes: StreakFreezes{Initial: initial, Max: max, EarnAmount: earn, EarnEveryDays: every}, Personalizable: personal}
 		if !fe.call(t, "Streaks().Create", func() error { _, err := fe.Streaks().Create(fe.ctx, s); return err }) {
 			return

@@ -187,7 +187,7 @@ func runModel(t *testing.T, seed uint64, steps int) {
 			Metric: a.metric, Threshold: gamify.AmountFromMicros(a.threshold)})
 		require.NoError(t, err)
 	}
-	_, err = eng.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily", Frequency: gamify.Daily,
+	_, err = eng.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily", Frequency: gamify.StreakDaily,
 		Metrics: []gamify.StreakMetric{{Metric: "xp", Min: gamify.AmountFromMicros(modelStreakMin)}}, Default: true})
 	require.NoError(t, err)
 

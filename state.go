@@ -58,6 +58,10 @@ type writer struct {
 	seq           uint64                    // last ledger sequence used
 	lastUID       uint64                    // last internal user id assigned
 	countersAt    [2]uint64
+
+	// parkedStreaks are the due ids of inactive streaks popped from
+	// streakQueue, by streak ref, for Activate to queue again.
+	parkedStreaks map[uint32][]string
 }
 
 // pendingVal is a day aggregate or idempotency record written by a batch

@@ -17,37 +17,146 @@ import (
 	"github.com/gamifykit/gamify/streak"
 )
 
-// Streak vocabulary, from the pure streak package.
-type (
-	// StreakFrequency is the length of a streak period.
-	StreakFrequency = streak.Frequency
-	// StreakMode says whether every metric rule (all) or one (any) must be met.
-	StreakMode = streak.Mode
-	// Weekday is the first day of weekly periods; its zero value is Monday.
-	Weekday = streak.Weekday
-	// StreakFreezes configures freezes: initial grant, cap, auto-earn.
-	StreakFreezes = streak.Freezes
-	// StreakStatus is a user's streak computed from the clock.
-	StreakStatus = streak.Status
-	// StreakPeriod is one period of a streak's history.
-	StreakPeriod = streak.Period
-	// StreakPause is a pause over local dates.
-	StreakPause = streak.Pause
-	// Date is a calendar date.
-	Date = streak.Date
-	// StreakKind is the kind of a StreakChanged notification.
-	StreakKind = streak.Kind
-)
+// StreakFrequency is the length of a streak's periods: calendar days, weeks
+// or months in the user's time zone.
+type StreakFrequency string
 
-// The frequencies and modes.
+// The streak frequencies.
 const (
-	Daily   = streak.Daily
-	Weekly  = streak.Weekly
-	Monthly = streak.Monthly
-
-	StreakModeAll = streak.ModeAll
-	StreakModeAny = streak.ModeAny
+	StreakDaily   StreakFrequency = "daily"
+	StreakWeekly  StreakFrequency = "weekly"
+	StreakMonthly StreakFrequency = "monthly"
 )
+
+// StreakMode says how a streak's metric rules combine in a period.
+type StreakMode string
+
+// The modes: every rule's minimum must be reached (all, the default) or one
+// of them (any).
+const (
+	StreakModeAll StreakMode = "all"
+	StreakModeAny StreakMode = "any"
+)
+
+// Weekday is the first day of a weekly streak's periods. The empty Weekday
+// means Monday, so that an unset field cannot silently mean Sunday.
+type Weekday string
+
+// The days of the week.
+const (
+	Monday    Weekday = "monday"
+	Tuesday   Weekday = "tuesday"
+	Wednesday Weekday = "wednesday"
+	Thursday  Weekday = "thursday"
+	Friday    Weekday = "friday"
+	Saturday  Weekday = "saturday"
+	Sunday    Weekday = "sunday"
+)
+
+var (
+	streakFrequencies = map[StreakFrequency]streak.Frequency{StreakDaily: streak.Daily, StreakWeekly: streak.Weekly, StreakMonthly: streak.Monthly}
+	streakModes       = map[StreakMode]streak.Mode{"": streak.ModeAll, StreakModeAll: streak.ModeAll, StreakModeAny: streak.ModeAny}
+	weekdays          = map[Weekday]streak.Weekday{"": streak.DefaultWeekStart, Monday: streak.Monday, Tuesday: streak.Tuesday,
+		Wednesday: streak.Wednesday, Thursday: streak.Thursday, Friday: streak.Friday, Saturday: streak.Saturday, Sunday: streak.Sunday}
+)
+
+// StreakFreezes configures a streak's freezes, which keep a run alive over
+// an unmet period.
+type StreakFreezes struct {
+	Initial       int // granted when a user is first seen, at most Max
+	Max           int // most freezes auto-earning tops up to, 0–100
+	EarnAmount    int // freezes auto-earned each EarnEveryDays, 0–100
+	EarnEveryDays int // 24-hour days between earns from a user's first sight; 1–3660 when EarnAmount is set
+}
+
+// Date is a calendar date without a time zone (pauses, board dates,
+// periods). Its JSON and text form is "2006-01-02"; the zero Date is "".
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// String formats d as "2006-01-02".
+func (d Date) String() string { return streak.Date(d).String() }
+
+// MarshalText formats d as "2006-01-02", or the zero Date as "".
+func (d Date) MarshalText() ([]byte, error) {
+	if d == (Date{}) {
+		return []byte{}, nil
+	}
+	return []byte(d.String()), nil
+}
+
+// UnmarshalText parses "2006-01-02" ("" is the zero Date).
+func (d *Date) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*d = Date{}
+		return nil
+	}
+	v, err := streak.ParseDate("Date", string(b))
+	if err != nil {
+		return err
+	}
+	*d = Date(v)
+	return nil
+}
+
+// StreakKind is the kind of a StreakChanged notification.
+type StreakKind string
+
+// The kinds of StreakChanged.
+const (
+	StreakStarted        StreakKind = "started"         // an on-time event started a streak
+	StreakExtended       StreakKind = "extended"        // an on-time event extended it
+	StreakLost           StreakKind = "lost"            // a period ended unmet; Length is the lost length
+	StreakFreezeConsumed StreakKind = "freeze_consumed" // a freeze kept the streak over an unmet period
+	StreakFreezeEarned   StreakKind = "freeze_earned"   // Amount freezes were auto-earned
+	StreakFreezeRefunded StreakKind = "freeze_refunded" // a late event met a frozen period: its freeze came back
+	StreakRepaired       StreakKind = "repaired"        // a late event raised the length
+	StreakRestored       StreakKind = "restored"        // StreaksAPI.Restore raised the length
+)
+
+// String returns the kind's name, e.g. "freeze_consumed".
+func (k StreakKind) String() string { return string(k) }
+
+// StreakStatus is a user's streak as of now, computed from the clock.
+type StreakStatus struct {
+	Length       int       // met periods in the current run
+	Longest      int       // longest run ever
+	Started      time.Time // start of the run's first period; zero when Length is 0
+	PeriodStart  time.Time // the current period, in the user's current zone
+	PeriodEnd    time.Time
+	Met          bool      // the current period is met
+	Paused       bool      // a pause covers the current period, or the streak is inactive
+	AtRisk       bool      // alive, and the current (or a previous, in grace) period is unmet
+	Expires      time.Time // end of the current period while at risk, of the next once met; zero when Length is 0
+	GraceEnds    time.Time // when a previous unmet period in its grace window will be missed; else zero
+	LastExtended time.Time // the latest event counted in a met period; zero if none
+	Freezes      int       // freezes held
+}
+
+// StreakPeriod is one period of a user's streak history.
+type StreakPeriod struct {
+	First      Date // first day of the period
+	Start, End time.Time
+	Length     int  // streak length at the end of the period (so far, for the current one)
+	Met        bool // met, on its own or with its grace window
+	UsedFreeze bool
+	UsedPause  bool // unmet and covered by a pause or by the streak's inactive time
+	Missed     bool // the streak was lost at this period
+}
+
+// StreakPause is a pause of a user's streak over the local dates From..To
+// inclusive.
+type StreakPause struct {
+	ID       uint32
+	From, To Date
+}
+
+func pauseOf(p streak.Pause) StreakPause {
+	return StreakPause{ID: p.ID, From: Date(p.From), To: Date(p.To)}
+}
 
 // StreakMetric is one counting metric of a streak: its positive change within
 // a period must reach Min.
@@ -59,52 +168,110 @@ type StreakMetric struct {
 // Streak defines a streak: consecutive periods in which users meet the
 // metric rules. See docs/behaviour.md#streaks for the rules.
 type Streak struct {
-	Key            string
-	Name           string
-	Description    string
-	Frequency      StreakFrequency
-	WeekStart      Weekday // weekly streaks; zero means Monday
-	Metrics        []StreakMetric
-	Mode           StreakMode // all (default) or any
+	Key         string // immutable, [A-Za-z0-9_-]{1,64}
+	Name        string // display name, required
+	Description string // optional
+	// Order is the streak's position for the game's own displays; the engine
+	// keeps it and does not sort by it (List is in creation order).
+	Order     int
+	Frequency StreakFrequency // daily, weekly or monthly; a change restarts every user's run
+	WeekStart Weekday         // weekly streaks; empty means Monday; a change restarts every run
+	Metrics   []StreakMetric  // 1–16 active metrics, each once
+	Mode      StreakMode      // all (the default) or any
+	// GraceHours after a period's end still count toward it (at most 22 for
+	// daily, 166 for weekly, 670 for monthly streaks).
 	GraceHours     int
 	Freezes        StreakFreezes
 	Personalizable bool // users may set their own minimums (Preferences.Streak)
-	// Default marks the streak that event results report. Setting it clears
-	// it on the others. Without one, results report the first created.
+	// Default marks the streak that event results report; only an active
+	// streak can be it. Setting it clears it on the others; Deactivate and
+	// Delete clear it. Without one, results report the first created active
+	// streak.
 	Default bool
+	// Status is active (the default), inactive or archived; see Activate,
+	// Deactivate, Delete.
 	Status  Status
 	Created time.Time
 	Updated time.Time
 
 	ref uint32
+	off []streak.Interval // when the streak was inactive, oldest first; the last is open while inactive
 	def streak.Definition // the validated pure definition
 }
 
 type storedStreak struct {
 	Streak
-	Ref uint32 `json:"ref"`
+	Ref uint32            `json:"ref"`
+	Off []streak.Interval `json:"off,omitempty"`
 }
 
 // definition converts s to the pure definition; field errors name "Streak.…".
 func (s *Streak) definition() (streak.Definition, error) {
-	d := streak.Definition{
-		Key: s.Key, Name: s.Name, Frequency: s.Frequency, WeekStart: s.WeekStart, Mode: s.Mode,
-		GraceHours: s.GraceHours, Freezes: s.Freezes, Personalizable: s.Personalizable,
-	}
 	var errs []error
+	seen := map[string]bool{}
+	invalid := func(field string, v any, reason string) {
+		errs = append(errs, gamifytype.Invalid(field, v, reason))
+		seen[field] = true
+	}
+	freq, ok := streakFrequencies[s.Frequency]
+	if !ok {
+		invalid("Streak.Frequency", s.Frequency, "must be daily, weekly or monthly")
+	}
+	ws, ok := weekdays[s.WeekStart]
+	if !ok {
+		invalid("Streak.WeekStart", s.WeekStart, "must be a weekday such as monday")
+	}
+	mode, ok := streakModes[s.Mode]
+	if !ok {
+		invalid("Streak.Mode", s.Mode, "must be all or any")
+	}
+	fz := s.Freezes
+	d := streak.Definition{
+		Key: s.Key, Name: s.Name, Frequency: freq, WeekStart: ws, Mode: mode, GraceHours: s.GraceHours,
+		Freezes:        streak.Freezes{Initial: fz.Initial, Max: fz.Max, EarnAmount: fz.EarnAmount, EarnEveryDays: fz.EarnEveryDays},
+		Personalizable: s.Personalizable, Off: s.off,
+	}
 	for _, m := range s.Metrics {
 		d.Metrics = append(d.Metrics, streak.MetricRule{Metric: m.Metric, Min: m.Min})
 	}
-	if err := errors.Join(append(errs, d.Validate())...); err != nil {
-		return d, err
+	if err := d.Validate(); err != nil {
+		for _, e := range flatten(err) {
+			if ve, ok := e.(*gamifytype.ValidationError); !ok || !seen[ve.Field] {
+				errs = append(errs, e)
+			}
+		}
 	}
-	return d, nil
+	return d, errors.Join(errs...)
+}
+
+// flatten returns the errors joined in err.
+func flatten(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // Validate reports every bad field of a streak to create.
 func (s *Streak) Validate() error {
 	_, err := s.definition()
-	return errors.Join(err, validateName("Streak", s.Name))
+	var errs []error
+	if err != nil {
+		for _, e := range flatten(err) {
+			if ve, ok := e.(*gamifytype.ValidationError); !ok || ve.Field != "Streak.Name" {
+				errs = append(errs, e)
+			}
+		}
+	}
+	return errors.Join(append(errs, validateName("Streak", s.Name))...)
+}
+
+// normalize fills the defaults a stored streak spells out.
+func (s *Streak) normalize() {
+	s.Mode = cmp.Or(s.Mode, StreakModeAll)
+	if s.Frequency == StreakWeekly {
+		s.WeekStart = cmp.Or(s.WeekStart, Monday)
+	}
 }
 
 // userStreak is one user's state for one streak, with when it next needs
@@ -121,6 +288,18 @@ func (s *userState) streak(ref uint32) (int, bool) {
 
 // StreaksAPI administers streaks and reads them across users. Get it from
 // Engine.Streaks.
+//
+// An inactive streak (Deactivate, or created with Status inactive) is out of
+// use for a while: events do not count toward it (not even late events
+// dated while it was inactive), its period ends are not processed, and admin
+// changes to users' streaks (GrantFreezes, Restore, AddPause, RemovePause)
+// are refused with ErrConflict. Users' states are kept and still readable.
+// Every period that overlaps the inactive time (its grace window included)
+// and that a user had not met is treated as paused for every user: it
+// neither adds to nor breaks a run, so Activate resumes runs where they
+// were, and reads show those periods as paused (StreakStatus.Paused,
+// StreakPeriod.UsedPause). A period met before the streak was deactivated
+// still counts.
 type StreaksAPI struct{ e *Engine }
 
 // Streaks returns the streaks API.
@@ -128,7 +307,8 @@ func (e *Engine) Streaks() StreaksAPI { return StreaksAPI{e} }
 
 const defStreak = "streak/"
 
-// Create defines a streak. Its metrics must be active metrics.
+// Create defines a streak. Its metrics must be active metrics. A key in
+// use, even by an archived streak, is ErrConflict.
 func (a StreaksAPI) Create(ctx context.Context, s Streak) (Streak, error) {
 	if err := a.e.live(); err != nil {
 		return Streak{}, err
@@ -136,31 +316,54 @@ func (a StreaksAPI) Create(ctx context.Context, s Streak) (Streak, error) {
 	if err := s.Validate(); err != nil {
 		return Streak{}, err
 	}
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		cat := t.catalogForWrite()
-		if _, ok := cat.streaks[s.Key]; ok {
-			return nil, fmt.Errorf("%w: streak %s exists", ErrConflict, s.Key)
-		}
-		if err := cat.checkStreakMetrics(&s); err != nil {
-			return nil, err
-		}
-		s.def, _ = s.definition()
-		s.Status = StatusActive
-		s.Created, s.Updated = stamp(t.now), stamp(t.now)
-		cat.lastStreakRef++
-		s.ref = cat.lastStreakRef
-		t.putStreak(&s)
-		return s, nil
-	})
+	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return t.createStreak(s) })
 	if err != nil {
 		return Streak{}, fmt.Errorf("create streak %s: %w", s.Key, err)
 	}
 	return v.(Streak), nil
 }
 
-func (c *catalog) checkStreakMetrics(s *Streak) error {
+// createStreak stores a new, validated streak.
+func (t *txn) createStreak(s Streak) (Streak, error) {
+	cat := t.catalogForWrite()
+	if _, ok := cat.streaks[s.Key]; ok {
+		return Streak{}, fmt.Errorf("%w: streak %s exists", ErrConflict, s.Key)
+	}
+	switch s.Status {
+	case "":
+		s.Status = StatusActive
+	case StatusActive, StatusInactive:
+	default:
+		return Streak{}, gamifytype.Invalid("Streak.Status", s.Status, "must be active (the default) or inactive")
+	}
+	if s.Default && s.Status != StatusActive {
+		return Streak{}, gamifytype.Invalid("Streak.Default", true, "an inactive streak cannot be the default")
+	}
+	if err := cat.checkStreakMetrics(nil, &s); err != nil {
+		return Streak{}, err
+	}
+	s.normalize()
+	s.Created, s.Updated = stamp(t.now), stamp(t.now)
+	s.off = nil
+	if s.Status == StatusInactive {
+		s.off = []streak.Interval{{From: s.Created}}
+	}
+	s.def, _ = s.definition()
+	cat.lastStreakRef++
+	s.ref = cat.lastStreakRef
+	t.putStreak(&s)
+	return s, nil
+}
+
+// checkStreakMetrics verifies that the metrics of s that old does not count
+// already are active metrics (a metric deactivated since does not block
+// edits of other fields).
+func (c *catalog) checkStreakMetrics(old, s *Streak) error {
 	var errs []error
 	for i, m := range s.Metrics {
+		if old != nil && slices.ContainsFunc(old.Metrics, func(o StreakMetric) bool { return o.Metric == m.Metric }) {
+			continue
+		}
 		if mm, ok := c.metrics[m.Metric]; !ok || mm.Status != StatusActive {
 			errs = append(errs, gamifytype.Invalid(fmt.Sprintf("Streak.Metrics[%d].Metric", i), m.Metric, "is not an active metric"))
 		}
@@ -176,14 +379,14 @@ func (t *txn) putStreak(s *Streak) {
 				c := *o
 				c.Default = false
 				cat.streaks[c.Key], cat.streakByRef[c.ref] = &c, &c
-				v, _ := json.Marshal(storedStreak{Streak: c, Ref: c.ref})
+				v, _ := json.Marshal(storedStreak{Streak: c, Ref: c.ref, Off: c.off})
 				t.writes = append(t.writes, write{store.Definitions, []byte(defStreak + c.Key), v})
 			}
 		}
 	}
 	cat.streaks[s.Key], cat.streakByRef[s.ref] = s, s
 	cat.indexStreaks()
-	v, _ := json.Marshal(storedStreak{Streak: *s, Ref: s.ref})
+	v, _ := json.Marshal(storedStreak{Streak: *s, Ref: s.ref, Off: s.off})
 	t.writes = append(t.writes, write{store.Definitions, []byte(defStreak + s.Key), v})
 }
 
@@ -211,59 +414,211 @@ func (a StreaksAPI) Get(ctx context.Context, key string) (Streak, error) {
 	return getDef(a.e, "streak", key, func(c *catalog) map[string]*Streak { return c.streaks })
 }
 
-// List returns streaks in creation order.
+// List returns streaks in creation order (not by Order), inactive ones
+// included, archived ones only with IncludeArchived.
 func (a StreaksAPI) List(ctx context.Context, opts ListOptions) ([]Streak, error) {
 	return listDefs(a.e, opts, func(c *catalog) map[string]*Streak { return c.streaks },
-		func(s *Streak) bool { return s.Status == StatusActive || opts.IncludeArchived },
+		func(s *Streak) bool { return s.Status != StatusArchived || opts.IncludeArchived },
 		func(x, y *Streak) int { return cmp.Compare(x.ref, y.ref) })
 }
 
-// Update replaces the editable fields of a streak (all but Key, Status and
-// the timestamps) with those of s. Changing the frequency or week start
-// restarts every user's run (freezes and longest are kept).
-func (a StreaksAPI) Update(ctx context.Context, s Streak) (Streak, error) {
+// streaks describes streaks for the shared admin verbs.
+var streaks = resource[Streak]{
+	what: "streak", field: "Streak",
+	defs: func(c *catalog) map[string]*Streak { return c.streaks },
+	clone: func(s Streak) Streak {
+		s.Metrics = slices.Clone(s.Metrics)
+		return s
+	},
+	owned: func(s *Streak) owned { return owned{s.Key, s.Status, s.Created, s.Updated} },
+	replace: func(t *txn, old *Streak, s Streak) (Streak, error) {
+		if err := s.Validate(); err != nil {
+			return Streak{}, err
+		}
+		cat := t.catalogForWrite()
+		if s.Default == old.Default {
+			// Untouched by the edit: keep the current flag (an earlier item
+			// of the same BulkPatch may have taken it).
+			s.Default = cat.streaks[s.Key].Default
+		} else if s.Default && old.Status != StatusActive {
+			return Streak{}, gamifytype.Invalid("Streak.Default", true, "an inactive streak cannot be the default")
+		}
+		if err := cat.checkStreakMetrics(old, &s); err != nil {
+			return Streak{}, err
+		}
+		s.normalize()
+		s.ref, s.off, s.Updated = old.ref, old.off, stamp(t.now)
+		s.def, _ = s.definition()
+		t.putStreak(&s)
+		return s, nil
+	},
+}
+
+// Patch changes a streak: edit gets a copy of the stored streak and sets the
+// fields to change; the others are kept. Key, Status, Created and Updated
+// are the engine's (a change to one is a ValidationError), and an inactive
+// streak cannot be made the Default. Changing the frequency or week start
+// restarts every user's run (freezes and longest are kept). edit runs
+// outside the writer and may run more than once if another write lands
+// meanwhile, so it must only edit its argument.
+func (a StreaksAPI) Patch(ctx context.Context, key string, edit func(*Streak)) (Streak, error) {
+	return streaks.patch(ctx, a.e, key, edit)
+}
+
+// BulkPatch runs edit on up to 100 streaks in one commit (as Patch does for
+// one), reporting failures per item; it returns the streaks it changed.
+func (a StreaksAPI) BulkPatch(ctx context.Context, keys []string, edit func(*Streak)) ([]Streak, []Issue, error) {
+	return streaks.bulkPatch(ctx, a.e, keys, edit)
+}
+
+// Activate puts an inactive streak back in use: events count again and
+// users' runs resume where they were (see StreaksAPI). Activating an active
+// streak changes nothing.
+func (a StreaksAPI) Activate(ctx context.Context, key string) (Streak, error) {
+	return a.setStatus(ctx, key, StatusActive)
+}
+
+// Deactivate takes a streak out of use until Activate (see StreaksAPI for
+// what stops and what is kept). It clears Default. Deactivating an inactive
+// streak changes nothing.
+func (a StreaksAPI) Deactivate(ctx context.Context, key string) (Streak, error) {
+	return a.setStatus(ctx, key, StatusInactive)
+}
+
+// maxOffIntervals bounds the inactive intervals a streak remembers; older
+// ones are merged (the time between them then counts as inactive too).
+const maxOffIntervals = 64
+
+// offRetention is how long a closed inactive interval matters: longer than
+// the retained window of any frequency (27 months) plus grace.
+const offRetention = 1000 * 24 * time.Hour
+
+func (a StreaksAPI) setStatus(ctx context.Context, key string, to Status) (Streak, error) {
 	if err := a.e.live(); err != nil {
 		return Streak{}, err
 	}
-	if err := s.Validate(); err != nil {
-		return Streak{}, err
-	}
 	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		cat := t.catalogForWrite()
-		old, ok := cat.streaks[s.Key]
-		if !ok || old.Status != StatusActive {
+		old, ok := t.catalogForWrite().streaks[key]
+		if !ok || old.Status == StatusArchived {
 			return nil, ErrNotFound
 		}
-		if err := cat.checkStreakMetrics(&s); err != nil {
-			return nil, err
+		if old.Status == to {
+			return *old, nil
+		}
+		s := *old
+		now := stamp(t.now)
+		s.Status, s.Updated = to, now
+		off := slices.DeleteFunc(slices.Clone(old.off), func(iv streak.Interval) bool {
+			return !iv.To.IsZero() && iv.To.Before(now.Add(-offRetention))
+		})
+		if to == StatusInactive {
+			s.Default = false
+			if len(off) >= maxOffIntervals {
+				off[1].From = off[0].From
+				off = off[1:]
+			}
+			off = append(off, streak.Interval{From: now})
+		} else {
+			if n := len(off); n > 0 && off[n-1].To.IsZero() {
+				off[n-1].To = now
+				if !off[n-1].From.Before(now) {
+					off = off[:n-1] // inactive for no time at all
+				}
+			}
+			// Users whose period ends came due while inactive are queued again.
+			for _, id := range t.w.parkedStreaks[s.ref] {
+				t.streakDue = append(t.streakDue, streakDueItem{id: id, due: t.now})
+			}
+			delete(t.w.parkedStreaks, s.ref)
+		}
+		s.off = slices.Clip(off)
+		if len(s.off) == 0 {
+			s.off = nil
 		}
 		s.def, _ = s.definition()
-		s.ref, s.Status, s.Created, s.Updated = old.ref, old.Status, old.Created, stamp(t.now)
 		t.putStreak(&s)
 		return s, nil
 	})
 	if err != nil {
-		return Streak{}, fmt.Errorf("update streak %s: %w", s.Key, err)
+		return Streak{}, fmt.Errorf("set streak %s %s: %w", key, to, err)
 	}
 	return v.(Streak), nil
 }
 
-// Delete archives a streak: it stops counting; users' states are kept.
+// Delete archives a streak: it stops counting, disappears from lists and
+// users' reads, and its key is never reused; users' states are kept.
 func (a StreaksAPI) Delete(ctx context.Context, key string) error {
-	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		old, ok := t.catalogForWrite().streaks[key]
-		if !ok || old.Status != StatusActive {
-			return nil, ErrNotFound
-		}
-		s := *old
-		s.Status, s.Default, s.Updated = StatusArchived, false, stamp(t.now)
-		t.putStreak(&s)
-		return nil, nil
-	})
+	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return nil, t.archiveStreak(key) })
 	if err != nil {
 		return fmt.Errorf("delete streak %s: %w", key, err)
 	}
 	return nil
+}
+
+func (t *txn) archiveStreak(key string) error {
+	old, ok := t.catalogForWrite().streaks[key]
+	if !ok || old.Status == StatusArchived {
+		return ErrNotFound
+	}
+	s := *old
+	s.Status, s.Default, s.Updated = StatusArchived, false, stamp(t.now)
+	t.putStreak(&s)
+	return nil
+}
+
+// BulkCreate creates up to 100 streaks in one commit. Items that fail are
+// reported as issues and skipped; the others are created.
+func (a StreaksAPI) BulkCreate(ctx context.Context, ss []Streak) ([]Streak, []Issue, error) {
+	if err := checkBulk("Streaks", len(ss)); err != nil {
+		return nil, nil, err
+	}
+	if err := a.e.live(); err != nil {
+		return nil, nil, err
+	}
+	var issues []Issue
+	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		issues = issues[:0] // the command may be retried
+		out := []Streak{}
+		for i, s := range ss {
+			err := s.Validate()
+			if err == nil {
+				s, err = t.createStreak(s)
+			}
+			if err != nil {
+				issues = append(issues, Issue{Index: i, Key: ss[i].Key, Severity: SeverityError, Message: err.Error(), Err: err})
+				continue
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("bulk create streaks: %w", err)
+	}
+	return v.([]Streak), issues, nil
+}
+
+// BulkDelete archives up to 100 streaks in one commit, reporting failures
+// per item.
+func (a StreaksAPI) BulkDelete(ctx context.Context, keys []string) ([]Issue, error) {
+	if err := checkBulk("Keys", len(keys)); err != nil {
+		return nil, err
+	}
+	var issues []Issue
+	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		issues = issues[:0]
+		for i, k := range keys {
+			if err := t.archiveStreak(k); err != nil {
+				err = fmt.Errorf("streak %s: %w", k, err)
+				issues = append(issues, Issue{Index: i, Key: k, Severity: SeverityError, Message: err.Error(), Err: err})
+			}
+		}
+		return nil, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bulk delete streaks: %w", err)
+	}
+	return issues, nil
 }
 
 // personalized returns the definition to apply for a user: the user's own
@@ -340,7 +695,7 @@ func (t *txn) setStreak(u *userRec, s *Streak, st streak.State, fx *streak.Effec
 		t.streakDue = append(t.streakDue, streakDueItem{id: streakDueID(s.ref, u.p.ID), due: due})
 	}
 	for _, n := range fx.Notifications {
-		t.notes = append(t.notes, StreakChanged{User: u.p.ID, Streak: s.Key, Kind: n.Kind, Period: n.Period,
+		t.notes = append(t.notes, StreakChanged{User: u.p.ID, Streak: s.Key, Kind: StreakKind(n.Kind.String()), Period: Date(n.Period),
 			Length: n.Length, Freezes: n.Freezes, Amount: n.Amount, At: t.now})
 	}
 	for _, tr := range fx.Transitions {
@@ -387,6 +742,9 @@ func (t *txn) trackStreaks(u *userRec, m *Metric, ev *validEvent, res *EventResu
 	cat := t.w.cat
 	loc := t.w.userLocation(&u.p)
 	for _, s := range cat.metricStreaks[m.Key] {
+		if len(s.off) > 0 && s.def.OffAt(ev.at) {
+			continue // dated while the streak was inactive
+		}
 		var old streak.State
 		if i, ok := u.s.streak(s.ref); ok {
 			old = u.s.Streaks[i].St
@@ -400,9 +758,9 @@ func (t *txn) trackStreaks(u *userRec, m *Metric, ev *validEvent, res *EventResu
 		// yearly runs: a late event can fill and join past periods.
 		lookback := int(localDay(t.now, loc)-localDay(ev.at, loc)) + 2
 		switch s.Frequency {
-		case Weekly:
+		case StreakWeekly:
 			lookback = lookback/7 + 2
-		case Monthly:
+		case StreakMonthly:
 			lookback = lookback/28 + 2
 		}
 		if err := t.setStreak(u, s, st, &fx, loc, lookback); err != nil {
@@ -429,7 +787,7 @@ func (a UsersAPI) Streak(ctx context.Context, id, key string) (UserStreak, error
 	if err != nil {
 		return UserStreak{}, err
 	}
-	return UserStreak{Key: s.Key, StreakStatus: streak.View(s.personalized(p), us.St, a.e.now(), a.e.location(p))}, nil
+	return UserStreak{Key: s.Key, StreakStatus: StreakStatus(streak.View(s.personalized(p), us.St, a.e.now(), a.e.location(p)))}, nil
 }
 
 // Streaks returns a user's status in every active streak.
@@ -449,13 +807,13 @@ func (a UsersAPI) Streaks(ctx context.Context, id string) ([]UserStreak, error) 
 		if i, ok := st.streak(ref); ok {
 			us = st.Streaks[i]
 		}
-		out = append(out, UserStreak{Key: s.Key, StreakStatus: streak.View(s.personalized(p), us.St, now, loc)})
+		out = append(out, UserStreak{Key: s.Key, StreakStatus: StreakStatus(streak.View(s.personalized(p), us.St, now, loc))})
 	}
 	return out, nil
 }
 
 // StreakHistory returns the last n periods (n ≤ the retained window: about
-// 410 days, 62 weeks or 27 months), most recent first.
+// 410 days, 62 weeks or 27 months), oldest first, ending with the current one.
 func (a UsersAPI) StreakHistory(ctx context.Context, id, key string, n int) ([]StreakPeriod, error) {
 	if n < 1 || n > 400 {
 		return nil, gamifytype.Invalid("N", n, "must be between 1 and 400")
@@ -464,7 +822,13 @@ func (a UsersAPI) StreakHistory(ctx context.Context, id, key string, n int) ([]S
 	if err != nil {
 		return nil, err
 	}
-	return streak.History(s.personalized(p), us.St, a.e.now(), a.e.location(p), n), nil
+	hist := streak.History(s.personalized(p), us.St, a.e.now(), a.e.location(p), n)
+	out := make([]StreakPeriod, 0, len(hist))
+	for _, x := range hist {
+		out = append(out, StreakPeriod{First: Date(x.First), Start: x.Start, End: x.End, Length: x.Length,
+			Met: x.Met, UsedFreeze: x.UsedFreeze, UsedPause: x.UsedPause, Missed: x.Missed})
+	}
+	return out, nil
 }
 
 // StreakPauses lists a user's pauses of a streak.
@@ -473,12 +837,17 @@ func (a UsersAPI) StreakPauses(ctx context.Context, id, key string) ([]StreakPau
 	if err != nil {
 		return nil, err
 	}
-	return streak.Pauses(us.St), nil
+	ps := streak.Pauses(us.St)
+	out := make([]StreakPause, 0, len(ps))
+	for _, x := range ps {
+		out = append(out, pauseOf(x))
+	}
+	return out, nil
 }
 
 func (e *Engine) readStreak(id, key string) (*Streak, *profile, userStreak, error) {
 	s, ok := e.cat.Load().streaks[key]
-	if !ok || s.Status != StatusActive {
+	if !ok || s.Status == StatusArchived {
 		return nil, nil, userStreak{}, fmt.Errorf("streak %s: %w", key, ErrNotFound)
 	}
 	p, st, err := e.readUser(id, true)
@@ -566,9 +935,9 @@ func (a StreaksAPI) bulkUsers(ctx context.Context, key string, users []string,
 	}
 	var issues []Issue
 	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		s, ok := t.w.cat.streaks[key]
-		if !ok || s.Status != StatusActive {
-			return nil, fmt.Errorf("streak %s: %w", key, ErrNotFound)
+		s, err := t.w.cat.usableStreak(key)
+		if err != nil {
+			return nil, err
 		}
 		var out []StreakUserResult
 		for i, id := range users {
@@ -585,7 +954,7 @@ func (a StreaksAPI) bulkUsers(ctx context.Context, key string, users []string,
 				}
 				d := s.personalized(&u.p)
 				if st, fx, err = op(d, st, t.now, loc); err == nil {
-					err = t.setStreak(u, s, st, &fx, loc, streak.RetainedPeriods(s.Frequency)+1) // a restore fills past periods
+					err = t.setStreak(u, s, st, &fx, loc, streak.RetainedPeriods(s.def.Frequency)+1) // a restore fills past periods
 				}
 				if err == nil {
 					v := streak.View(d, st, t.now, loc)
@@ -620,8 +989,8 @@ func warningText(w streak.Warning) string {
 // from must not be before today in the user's time zone.
 func (a StreaksAPI) AddPause(ctx context.Context, key, user string, from, to Date) (StreakPause, error) {
 	v, err := a.userOp(ctx, key, user, func(d streak.Definition, st streak.State, now time.Time, loc *time.Location) (streak.State, any, error) {
-		st, p, err := streak.AddPause(d, st, now, loc, from, to)
-		return st, p, err
+		st, p, err := streak.AddPause(d, st, now, loc, streak.Date(from), streak.Date(to))
+		return st, pauseOf(p), err
 	})
 	if err != nil {
 		return StreakPause{}, err
@@ -644,9 +1013,9 @@ func (a StreaksAPI) userOp(ctx context.Context, key, user string,
 		return nil, err
 	}
 	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		s, ok := t.w.cat.streaks[key]
-		if !ok || s.Status != StatusActive {
-			return nil, fmt.Errorf("streak %s: %w", key, ErrNotFound)
+		s, err := t.w.cat.usableStreak(key)
+		if err != nil {
+			return nil, err
 		}
 		u, err := t.user(user, false)
 		if err != nil || u == nil {
@@ -669,6 +1038,20 @@ func (a StreaksAPI) userOp(ctx context.Context, key, user string,
 	return v, nil
 }
 
+// usableStreak returns the active streak with key for a change of users'
+// streaks: an inactive one is ErrConflict, an archived or unknown one
+// ErrNotFound.
+func (c *catalog) usableStreak(key string) (*Streak, error) {
+	s, ok := c.streaks[key]
+	switch {
+	case !ok || s.Status == StatusArchived:
+		return nil, fmt.Errorf("streak %s: %w", key, ErrNotFound)
+	case s.Status != StatusActive:
+		return nil, fmt.Errorf("%w: streak %s is inactive", ErrConflict, key)
+	}
+	return s, nil
+}
+
 // advanceStreaks processes the period ends of the given due items.
 func (t *txn) advanceStreaks(items []string) error {
 	for _, id := range items {
@@ -677,7 +1060,16 @@ func (t *txn) advanceStreaks(items []string) error {
 			continue
 		}
 		s, ok := t.w.cat.streakByRef[ref]
-		if !ok || s.Status != StatusActive {
+		if !ok || s.Status == StatusArchived {
+			continue
+		}
+		if s.Status != StatusActive {
+			// Kept for Activate, which queues it again; the stored due time
+			// is unchanged, so a reopen queues it too.
+			if t.w.parkedStreaks == nil {
+				t.w.parkedStreaks = map[uint32][]string{}
+			}
+			t.w.parkedStreaks[ref] = append(t.w.parkedStreaks[ref], id)
 			continue
 		}
 		u, err := t.user(user, false)

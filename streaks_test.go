@@ -20,7 +20,7 @@ func streakEngine(t *testing.T, opts *gamify.Options, mod func(*gamify.Streak)) 
 	ny, _ := time.LoadLocation("America/New_York")
 	eng.clock.Set(time.Date(2026, 3, 2, 12, 0, 0, 0, ny))
 	mustMetric(t, eng.Engine, "steps")
-	s := gamify.Streak{Key: "walk", Name: "Walk", Frequency: gamify.Daily,
+	s := gamify.Streak{Key: "walk", Name: "Walk", Frequency: gamify.StreakDaily,
 		Metrics: []gamify.StreakMetric{{Metric: "steps", Min: gamify.AmountFromInt(1000)}}, Freezes: gamify.StreakFreezes{Max: 2}}
 	if mod != nil {
 		mod(&s)
@@ -227,12 +227,12 @@ func TestStreakAdminGrantRestorePauseAndBulkRead(t *testing.T) {
 func TestStreakDefinitionValidation(t *testing.T) {
 	ctx := context.Background()
 	eng := openTest(t, nil)
-	_, err := eng.Streaks().Create(ctx, gamify.Streak{Key: "bad key", Name: "", Frequency: 9,
+	_, err := eng.Streaks().Create(ctx, gamify.Streak{Key: "bad key", Name: "", Frequency: "hourly",
 		Metrics: []gamify.StreakMetric{{Metric: "steps", Min: gamify.AmountFromInt(-1)}}, Freezes: gamify.StreakFreezes{Max: 101}})
 	for _, f := range []string{"Streak.Key", "Streak.Name", "Streak.Frequency", "Streak.Metrics[0].Min", "Streak.Freezes.Max"} {
 		require.ErrorContains(t, err, f)
 	}
-	_, err = eng.Streaks().Create(ctx, gamify.Streak{Key: "s", Name: "S", Frequency: gamify.Weekly,
+	_, err = eng.Streaks().Create(ctx, gamify.Streak{Key: "s", Name: "S", Frequency: gamify.StreakWeekly,
 		Metrics: []gamify.StreakMetric{{Metric: "nope", Min: gamify.AmountFromInt(1)}}})
 	require.ErrorContains(t, err, "Streak.Metrics[0].Metric")
 	require.ErrorIs(t, err, gamify.ErrInvalid)

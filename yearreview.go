@@ -119,12 +119,12 @@ func (t *txn) recordStreakYears(u *userRec, def *Streak, st streak.State, loc *t
 // starting on local day first.
 func (def *Streak) periodsOfYearUpTo(year, first int32) int32 {
 	jan1 := dayOf(Date{Year: int(year), Month: time.January, Day: 1})
-	switch def.Frequency {
-	case Weekly:
-		ws := goWeekday(def.WeekStart)
+	switch def.def.Frequency {
+	case streak.Weekly:
+		ws := def.def.WeekStart.Weekday()
 		startOf := func(day int32) int32 { return day - (int32(dayDate(day).Weekday())-int32(ws)+7)%7 }
 		return (startOf(first)-startOf(jan1))/7 + 1
-	case Monthly:
+	case streak.Monthly:
 		if yearOfDay(first) < year {
 			return 1
 		}
@@ -598,15 +598,4 @@ func mostActive(counts map[int32]int64) *ActivePeriod {
 		return nil
 	}
 	return &ActivePeriod{Start: dateOf(best), Events: int(bestN)}
-}
-
-// goWeekday converts a streak week start to a time.Weekday.
-func goWeekday(w Weekday) time.Weekday {
-	switch w {
-	case 0:
-		return time.Monday
-	case 7:
-		return time.Sunday
-	}
-	return time.Weekday(w)
 }

@@ -30,7 +30,7 @@ func TestYearInReviewFixture(t *testing.T) {
 	eng.clock.Set(time.Date(2025, 12, 30, 8, 0, 0, 0, ny))
 	mustMetric(t, eng.Engine, "steps")
 	mustMetric(t, eng.Engine, "other")
-	_, err := eng.Streaks().Create(ctx, gamify.Streak{Key: "walk", Name: "Walk", Frequency: gamify.Daily,
+	_, err := eng.Streaks().Create(ctx, gamify.Streak{Key: "walk", Name: "Walk", Frequency: gamify.StreakDaily,
 		Metrics: []gamify.StreakMetric{{Metric: "steps", Min: gamify.AmountFromInt(1)}}})
 	require.NoError(t, err)
 	_, err = eng.Points().CreateSystem(ctx, gamify.PointsDefinition{Key: "xp", Name: "XP"})
@@ -164,7 +164,7 @@ func TestYearInReviewWeeklyStreakAndZoneChange(t *testing.T) {
 	tokyo, _ := time.LoadLocation("Asia/Tokyo")
 	eng.clock.Set(time.Date(2025, 12, 1, 12, 0, 0, 0, tokyo))
 	mustMetric(t, eng.Engine, "steps")
-	_, err := eng.Streaks().Create(ctx, gamify.Streak{Key: "weekly", Name: "Weekly", Frequency: gamify.Weekly,
+	_, err := eng.Streaks().Create(ctx, gamify.Streak{Key: "weekly", Name: "Weekly", Frequency: gamify.StreakWeekly,
 		Metrics: []gamify.StreakMetric{{Metric: "steps", Min: gamify.AmountFromInt(1)}}})
 	require.NoError(t, err)
 	_, err = eng.Users().Identify(ctx, gamify.UserInput{ID: "kai", TZ: "Asia/Tokyo"})
@@ -203,7 +203,7 @@ func TestYearInReviewLateRunsAndInactiveUsers(t *testing.T) {
 	eng := openTest(t, nil)
 	eng.clock.Set(time.Date(2026, 12, 30, 12, 0, 0, 0, time.UTC))
 	mustMetric(t, eng.Engine, "xp")
-	_, err := eng.Streaks().Create(ctx, gamify.Streak{Key: "d", Name: "D", Frequency: gamify.Daily,
+	_, err := eng.Streaks().Create(ctx, gamify.Streak{Key: "d", Name: "D", Frequency: gamify.StreakDaily,
 		Metrics: []gamify.StreakMetric{{Metric: "xp", Min: gamify.AmountFromInt(1)}}})
 	require.NoError(t, err)
 	_, err = eng.Points().CreateSystem(ctx, gamify.PointsDefinition{Key: "pts", Name: "Pts"})

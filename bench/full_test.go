@@ -29,7 +29,7 @@ func fullEngine(b *testing.B, mode gamify.Durability, n, cache int) (*gamify.Eng
 	}
 	must(eng.Metrics().Create(ctx, gamify.Metric{Key: "xp", Name: "XP"}))
 	must(eng.Attributes().Create(ctx, gamify.Attribute{Key: "country", Name: "Country", Type: gamify.UserAttribute}))
-	must(eng.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily", Frequency: gamify.Daily,
+	must(eng.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily", Frequency: gamify.StreakDaily,
 		Metrics: []gamify.StreakMetric{{Metric: "xp", Min: gamify.AmountFromInt(10)}}, Freezes: gamify.StreakFreezes{Initial: 1, Max: 3}}))
 	for _, lb := range []gamify.Leaderboard{
 		{Key: "daily", RunEvery: 1, RunUnit: gamify.RunDay},

@@ -29,7 +29,7 @@ func BenchmarkTrackStreak(b *testing.B) {
 					b.Fatal(err)
 				}
 				if streak {
-					_, err := eng.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily", Frequency: gamify.Daily,
+					_, err := eng.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily", Frequency: gamify.StreakDaily,
 						Metrics: []gamify.StreakMetric{{Metric: "xp", Min: gamify.AmountFromInt(10)}}, GraceHours: 2,
 						Freezes: gamify.StreakFreezes{Initial: 1, Max: 3, EarnAmount: 1, EarnEveryDays: 7}})
 					if err != nil {

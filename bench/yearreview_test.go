@@ -45,7 +45,7 @@ func BenchmarkYearInReview(b *testing.B) {
 			must(eng.Points().CreateSystem(ctx, gamify.PointsDefinition{Key: "xp", Name: "XP"}))
 			must(eng.Points().SetTrigger(ctx, gamify.Trigger{Key: "per-step", System: "xp", Kind: points.KindMetric, Metric: "steps",
 				Threshold: gamify.AmountFromInt(100), Points: gamify.AmountFromInt(1), Active: true}))
-			must(eng.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily", Frequency: gamify.Daily,
+			must(eng.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily", Frequency: gamify.StreakDaily,
 				Metrics: []gamify.StreakMetric{{Metric: "sessions", Min: gamify.AmountFromInt(1)}}}))
 			must(eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "steps", Name: "Steps", RankBy: gamify.RankByMetric, Metric: "steps"}))
 			must(eng.Leaderboards().Activate(ctx, "steps"))

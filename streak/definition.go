@@ -130,6 +130,38 @@ type Definition struct {
 	GraceHours     int
 	Freezes        Freezes
 	Personalizable bool
+	// Off are the times the definition was out of use (the engine's inactive
+	// streaks), oldest first. A period that overlaps one, grace window
+	// included, and is unmet is treated as paused for every user: it neither
+	// adds to nor breaks the run. Validate does not check Off.
+	Off []Interval
+}
+
+// Interval is the span of instants [From, To); a zero To means open-ended.
+type Interval struct {
+	From, To time.Time
+}
+
+// off reports whether period p, or its grace window, overlaps an Off interval.
+func (d *Definition) off(p int64, loc *time.Location) bool {
+	start := d.start(p, loc)
+	end := d.end(p, loc).Add(time.Duration(d.GraceHours) * time.Hour)
+	for _, iv := range d.Off {
+		if iv.From.Before(end) && (iv.To.IsZero() || iv.To.After(start)) {
+			return true
+		}
+	}
+	return false
+}
+
+// OffAt reports whether t falls inside an Off interval.
+func (d *Definition) OffAt(t time.Time) bool {
+	for _, iv := range d.Off {
+		if !t.Before(iv.From) && (iv.To.IsZero() || t.Before(iv.To)) {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *Definition) weekStart() time.Weekday { return d.WeekStart.Weekday() }

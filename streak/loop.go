@@ -88,7 +88,7 @@ func (s *State) run(d *Definition, c *cursor, now time.Time, loc *time.Location,
 		var o outcome
 		var lost int64
 		switch {
-		case s.paused(d, q):
+		case s.paused(d, q, loc):
 			o = oPaused
 		case d.start(q, loc).Equal(end):
 			o = oSkipped
@@ -182,7 +182,7 @@ type projection struct {
 	curMet          bool
 }
 
-func (s *State) project(d *Definition, c cursor, curP int64) projection {
+func (s *State) project(d *Definition, c cursor, curP int64, loc *time.Location) projection {
 	pr := projection{length: c.length, started: c.started, pending: -1}
 	for q := c.p + 1; q <= curP; q++ {
 		if r, ok := s.restoreAt(q); ok && pr.length < r.length {
@@ -195,7 +195,7 @@ func (s *State) project(d *Definition, c cursor, curP int64) projection {
 			pr.length++
 			continue
 		}
-		if q < curP && pr.length > 0 && pr.pending < 0 && !s.forgiven(q) && !s.paused(d, q) {
+		if q < curP && pr.length > 0 && pr.pending < 0 && !s.forgiven(q) && !s.paused(d, q, loc) {
 			pr.pending = q
 		}
 	}

@@ -228,8 +228,13 @@ func (s *State) graceMet(d *Definition, p int64) bool {
 	return d.met(sums)
 }
 
-// paused reports whether a pause covers any day of period p.
-func (s *State) paused(d *Definition, p int64) bool {
+// paused reports whether a pause covers any day of period p, or the
+// definition was off during the period or its grace window (see
+// Definition.Off).
+func (s *State) paused(d *Definition, p int64, loc *time.Location) bool {
+	if len(d.Off) > 0 && d.off(p, loc) {
+		return true
+	}
 	if len(s.pauses) == 0 {
 		return false
 	}

@@ -185,7 +185,7 @@ func (s State) fold(d *Definition, now time.Time, loc *time.Location, nb int64) 
 
 // report appends a Transition when the length differs from the one last reported.
 func (s *State) report(d *Definition, now time.Time, loc *time.Location, fx *Effects) {
-	l := s.project(d, s.cur, d.periodAt(now, loc)).length
+	l := s.project(d, s.cur, d.periodAt(now, loc), loc).length
 	if l != s.shown {
 		fx.Transitions = append(fx.Transitions, Transition{From: int(s.shown), To: int(l)})
 		s.shown = l
@@ -264,7 +264,7 @@ func Apply(d Definition, s State, a Activity, now time.Time) (State, Effects, er
 		return s, fx, nil
 	}
 	curP := d.periodAt(now, loc)
-	before := s.project(&d, s.cur, curP)
+	before := s.project(&d, s.cur, curP, loc)
 	old := s
 	at := a.At.UnixNano()
 	replay := s.credit(&d, q, m, a.Delta, at, false) && q <= s.cur.p
@@ -279,7 +279,7 @@ func Apply(d Definition, s State, a Activity, now time.Time) (State, Effects, er
 	} else {
 		s.run(&d, &s.cur, now, loc, maxPeriod, now, &notifier{d: &d, fx: &fx})
 	}
-	after := s.project(&d, s.cur, curP)
+	after := s.project(&d, s.cur, curP, loc)
 	if after.length > before.length {
 		k := Repaired
 		if q == curP {
@@ -337,14 +337,14 @@ func View(d Definition, s State, now time.Time, loc *time.Location) Status {
 	loc = orUTC(loc)
 	s = s.advance(&d, now, loc, &Effects{})
 	curP := d.periodAt(now, loc)
-	pr := s.project(&d, s.cur, curP)
+	pr := s.project(&d, s.cur, curP, loc)
 	st := Status{
 		Length:      int(pr.length),
 		Longest:     int(max(s.cur.longest, pr.length)),
 		PeriodStart: d.start(curP, loc),
 		PeriodEnd:   d.end(curP, loc),
 		Met:         pr.curMet,
-		Paused:      s.paused(&d, curP),
+		Paused:      s.paused(&d, curP, loc),
 		Freezes:     int(s.cur.freezes),
 	}
 	if s.lastExt != 0 {
@@ -364,7 +364,7 @@ func View(d Definition, s State, now time.Time, loc *time.Location) Status {
 	}
 	// A paused (or skipped) period cannot be missed: the deadline is the end
 	// of the first one that can.
-	for i := 0; i < maxPauseLen+1 && (s.paused(&d, q) || d.start(q, loc).Equal(d.end(q, loc))); i++ {
+	for i := 0; i < maxPauseLen+1 && (s.paused(&d, q, loc) || d.start(q, loc).Equal(d.end(q, loc))); i++ {
 		q++
 	}
 	st.Expires = d.end(q, loc)
@@ -460,7 +460,7 @@ func History(d Definition, s State, now time.Time, loc *time.Location, n int) []
 			Length:     int(rec.length[i]),
 			Met:        met,
 			UsedFreeze: o == oFrozen,
-			UsedPause:  !met && s.paused(&d, p) && o != oPending || o == oPaused,
+			UsedPause:  !met && s.paused(&d, p, loc) && o != oPending || o == oPaused,
 			Missed:     o == oLost,
 		})
 	}
@@ -538,7 +538,7 @@ func Restore(d Definition, s State, now time.Time, loc *time.Location) (State, E
 	old := s
 	s.restores = append(slices.Clip(s.restores), restoreRec{at: now.UnixNano(), period: curP, from: min(s.cur.p+1, curP), length: best, started: started})
 	s.replay(&d, &old, now, loc, &fx)
-	l := s.project(&d, s.cur, curP).length
+	l := s.project(&d, s.cur, curP, loc).length
 	fx.Notifications = append(fx.Notifications, Notification{Kind: Restored, Period: d.firstDate(curP), Length: int(l), Freezes: int(s.cur.freezes)})
 	s.report(&d, now, loc, &fx)
 	return s, fx, nil

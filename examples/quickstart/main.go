@@ -50,7 +50,7 @@ func run(path string) error {
 		return err
 	}
 	// A daily streak: run at least 1 km a day; one freeze to start with.
-	if _, err := eng.Streaks().Create(ctx, gamify.Streak{Key: "daily-run", Name: "Daily run", Frequency: gamify.Daily,
+	if _, err := eng.Streaks().Create(ctx, gamify.Streak{Key: "daily-run", Name: "Daily run", Frequency: gamify.StreakDaily,
 		Metrics: []gamify.StreakMetric{{Metric: "km", Min: gamify.AmountFromInt(1)}}, Freezes: gamify.StreakFreezes{Initial: 1, Max: 2}}); err != nil {
 		return err
 	}

@@ -146,7 +146,7 @@ func define(ctx context.Context, eng *gamify.Engine) error {
 			return err
 		},
 		func() error {
-			_, err := eng.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily puzzle", Frequency: gamify.Daily,
+			_, err := eng.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily puzzle", Frequency: gamify.StreakDaily,
 				Metrics: []gamify.StreakMetric{{Metric: "games", Min: gamify.AmountFromInt(1)}}, Freezes: gamify.StreakFreezes{Initial: 1, Max: 2}})
 			return err
 		},
