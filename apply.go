@@ -14,7 +14,9 @@ import (
 // declares at start-up. Items are applied in dependency order (attributes
 // and metrics first), each resource in the order given.
 type Game struct {
+	Attributes   []Attribute
 	Metrics      []Metric
+	Streaks      []Streak
 	Achievements []Achievement
 	Rewards      []Reward
 }
@@ -79,8 +81,17 @@ func (r ApplyReport) Changed() bool {
 // again completes the rest.
 func (e *Engine) Apply(ctx context.Context, g Game) (ApplyReport, error) {
 	var rep ApplyReport
-	ms, as, rs := e.Metrics(), e.Achievements(), e.Rewards()
+	ats, ms, ss, as, rs := e.Attributes(), e.Metrics(), e.Streaks(), e.Achievements(), e.Rewards()
 	steps := []func() error{
+		func() error {
+			return applyAll(ctx, &rep, g.Attributes, applier[Attribute]{
+				resource: "attribute",
+				key:      func(a *Attribute) string { return a.Key },
+				status:   func(a *Attribute) Status { return a.Status },
+				get:      ats.Get, create: ats.Create, patch: ats.Patch,
+				verbs: statusVerbs[Attribute]{StatusActive: ats.Activate, StatusInactive: ats.Deactivate},
+			})
+		},
 		func() error {
 			return applyAll(ctx, &rep, g.Metrics, applier[Metric]{
 				resource: "metric",
@@ -88,6 +99,15 @@ func (e *Engine) Apply(ctx context.Context, g Game) (ApplyReport, error) {
 				status:   func(m *Metric) Status { return m.Status },
 				get:      ms.Get, create: ms.Create, patch: ms.Patch,
 				verbs: statusVerbs[Metric]{StatusActive: ms.Activate, StatusInactive: ms.Deactivate},
+			})
+		},
+		func() error {
+			return applyAll(ctx, &rep, g.Streaks, applier[Streak]{
+				resource: "streak",
+				key:      func(s *Streak) string { return s.Key },
+				status:   func(s *Streak) Status { return s.Status },
+				get:      ss.Get, create: ss.Create, patch: ss.Patch,
+				verbs: statusVerbs[Streak]{StatusActive: ss.Activate, StatusInactive: ss.Deactivate},
 			})
 		},
 		func() error {

@@ -133,3 +133,36 @@ func TestApplyRewards(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, list, 1, "Apply never generates a key")
 }
+
+func TestApplyStreaksAndAttributes(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	game := gamify.Game{
+		Attributes: []gamify.Attribute{{Key: "course", Name: "Course", Type: gamify.UserAttribute}},
+		Metrics:    []gamify.Metric{{Key: "lessons", Name: "Lessons"}},
+		Streaks: []gamify.Streak{{Key: "daily", Name: "Daily lesson", Frequency: gamify.StreakDaily, Default: true,
+			Metrics: []gamify.StreakMetric{{Metric: "lessons", Min: gamify.AmountFromInt(1)}}, Freezes: gamify.StreakFreezes{Initial: 1, Max: 2}}},
+	}
+	rep, err := eng.Apply(ctx, game)
+	require.NoError(t, err)
+	require.Equal(t, []string{"attribute/course:created", "metric/lessons:created", "streak/daily:created"}, actions(rep))
+	r, err := eng.Track(ctx, gamify.Event{Metric: "lessons", User: "ana", Value: 1,
+		Profile: &gamify.UserInput{Attributes: map[string]string{"course": "es"}}})
+	require.NoError(t, err)
+	require.NotNil(t, r.Streak)
+	require.Equal(t, 1, r.Streak.Length)
+
+	eng.reopen(t)
+	rep, err = eng.Apply(ctx, game)
+	require.NoError(t, err)
+	require.False(t, rep.Changed(), "%v", rep.Changes)
+
+	game.Streaks[0].Freezes.Max = 3
+	rep, err = eng.Apply(ctx, game)
+	require.NoError(t, err)
+	require.Equal(t, gamify.ApplyChange{Resource: "streak", Key: "daily", Action: gamify.ApplyPatched, Fields: []string{"Freezes"}}, rep.Changes[2])
+	s, err := eng.Streaks().Get(ctx, "daily")
+	require.NoError(t, err)
+	require.Equal(t, 3, s.Freezes.Max)
+	require.Equal(t, 1, s.Freezes.Initial)
+}
