@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gamifykit/gamify"
-	"github.com/gamifykit/gamify/points"
 )
 
 func pointsEngine(t *testing.T, triggers ...gamify.Trigger) *testEngine {
@@ -20,26 +19,25 @@ func pointsEngine(t *testing.T, triggers ...gamify.Trigger) *testEngine {
 	eng := openTest(t, nil)
 	mustMetric(t, eng.Engine, "xp")
 	mustMetric(t, eng.Engine, "energy")
-	_, err := eng.Points().CreateSystem(ctx, gamify.PointsDefinition{Key: "coins", Name: "Coins"})
+	_, err := eng.Points().Create(ctx, gamify.PointsSystem{Key: "coins", Name: "Coins"})
 	require.NoError(t, err)
 	for _, tr := range triggers {
-		_, err := eng.Points().SetTrigger(ctx, tr)
+		_, err := eng.Points().Triggers().Create(ctx, tr)
 		require.NoError(t, err)
 	}
 	return eng
 }
 
 func perUnits(key, metric string, threshold, pts int64) gamify.Trigger {
-	return gamify.Trigger{Key: key, System: "coins", Kind: points.KindMetric, Metric: metric,
-		Threshold: gamify.AmountFromInt(threshold), Points: gamify.AmountFromInt(pts), Active: true}
+	return gamify.Trigger{Key: key, System: "coins", Kind: gamify.TriggerMetric, Metric: metric,
+		Threshold: gamify.AmountFromInt(threshold), Points: gamify.AmountFromInt(pts)}
 }
 
 func TestPointsOnEventsWithBoostsAndLevels(t *testing.T) {
 	ctx := context.Background()
 	eng := pointsEngine(t, perUnits("per10", "xp", 10, 5))
-	require.NoError(t, eng.Points().SetLevels(ctx, "coins", []gamify.Level{
-		{Key: "bronze", Name: "Bronze", Threshold: gamify.Amount{}}, {Key: "silver", Name: "Silver", Threshold: gamify.AmountFromInt(50)},
-	}))
+	mustLevels(t, eng, "coins", gamify.Level{Key: "bronze", Level: 1, Name: "Bronze", Threshold: gamify.Amount{}},
+		gamify.Level{Key: "silver", Level: 2, Name: "Silver", Threshold: gamify.AmountFromInt(50)})
 	r, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 35})
 	require.NoError(t, err)
 	require.Len(t, r.Points, 1)
@@ -48,8 +46,8 @@ func TestPointsOnEventsWithBoostsAndLevels(t *testing.T) {
 	require.Equal(t, int64(3), r.Points[0].Awards[0].Multiple)
 
 	for _, m := range []float64{2, 1.5, 3} {
-		_, err := eng.Points().SetBoost(ctx, gamify.Boost{Key: "b" + gamify.AmountFromInt(int64(m*10)).String(), System: "coins", Scope: points.Global,
-			From: points.Date{Year: 2026, Month: 1, Day: 1}, Multiplier: floatAmount(m)})
+		_, err := eng.Points().Boosts().Create(ctx, gamify.Boost{Key: "b" + gamify.AmountFromInt(int64(m*10)).String(), System: "coins", Scope: gamify.BoostGlobal,
+			From: gamify.Date{Year: 2026, Month: 1, Day: 1}, Multiplier: floatAmount(m)})
 		require.NoError(t, err)
 	}
 	r, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 5})
@@ -67,8 +65,8 @@ func TestPointsOnEventsWithBoostsAndLevels(t *testing.T) {
 
 func TestBlockingNegativeTriggerRejectsTheEvent(t *testing.T) {
 	ctx := context.Background()
-	drain := gamify.Trigger{Key: "drain", System: "coins", Kind: points.KindMetric, Metric: "energy",
-		Threshold: gamify.AmountFromInt(1), Points: gamify.AmountFromInt(-10), BlockIfOutOfPoints: true, Active: true}
+	drain := gamify.Trigger{Key: "drain", System: "coins", Kind: gamify.TriggerMetric, Metric: "energy",
+		Threshold: gamify.AmountFromInt(1), Points: gamify.AmountFromInt(-10), BlockIfOutOfPoints: true}
 	eng := pointsEngine(t, perUnits("per1", "xp", 1, 1), drain)
 	_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 15})
 	require.NoError(t, err)
@@ -141,9 +139,9 @@ func TestAchievementAndUserCreationTriggers(t *testing.T) {
 	eng := pointsEngine(t)
 	_, err := eng.Achievements().Create(ctx, ach("xp5", gamify.KindMetric, threshold(5)))
 	require.NoError(t, err)
-	_, err = eng.Points().SetTrigger(ctx, gamify.Trigger{Key: "hello", System: "coins", Kind: points.KindUserCreated, Points: gamify.AmountFromInt(10), Active: true})
+	_, err = eng.Points().Triggers().Create(ctx, gamify.Trigger{Key: "hello", System: "coins", Kind: gamify.TriggerUserCreation, Points: gamify.AmountFromInt(10)})
 	require.NoError(t, err)
-	_, err = eng.Points().SetTrigger(ctx, gamify.Trigger{Key: "badge", System: "coins", Kind: points.KindAchievement, Achievement: "xp5", Points: gamify.AmountFromInt(50), Active: true})
+	_, err = eng.Points().Triggers().Create(ctx, gamify.Trigger{Key: "badge", System: "coins", Kind: gamify.TriggerAchievement, Achievement: "xp5", Points: gamify.AmountFromInt(50)})
 	require.NoError(t, err)
 	r, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 5})
 	require.NoError(t, err)
@@ -178,11 +176,10 @@ func TestPointsBoardRanksPointsAwardedInTheRun(t *testing.T) {
 func TestPointsReadsPinsAndAwardLog(t *testing.T) {
 	ctx := context.Background()
 	eng := pointsEngine(t, perUnits("per1", "xp", 1, 1), perUnits("per5", "xp", 5, 10))
-	require.NoError(t, eng.Points().SetLevels(ctx, "coins", []gamify.Level{
-		{Key: "bronze", Name: "Bronze", Threshold: gamify.AmountFromInt(1)}, {Key: "gold", Name: "Gold", Threshold: gamify.AmountFromInt(100)},
-	}))
-	_, err := eng.Points().SetBoost(ctx, gamify.Boost{Key: "old", System: "coins", Scope: points.Global,
-		From: points.Date{Year: 2025, Month: 1, Day: 1}, To: points.Date{Year: 2025, Month: 1, Day: 2}, Multiplier: gamify.AmountFromInt(2)})
+	mustLevels(t, eng, "coins", gamify.Level{Key: "bronze", Level: 1, Name: "Bronze", Threshold: gamify.AmountFromInt(1)},
+		gamify.Level{Key: "gold", Level: 2, Name: "Gold", Threshold: gamify.AmountFromInt(100)})
+	_, err := eng.Points().Boosts().Create(ctx, gamify.Boost{Key: "old", System: "coins", Scope: gamify.BoostGlobal,
+		From: gamify.Date{Year: 2025, Month: 1, Day: 1}, To: gamify.Date{Year: 2025, Month: 1, Day: 2}, Multiplier: gamify.AmountFromInt(2)})
 	require.NoError(t, err)
 	for i := range 3 {
 		_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 5, IdempotencyKey: string(rune('a' + i))})
@@ -191,28 +188,36 @@ func TestPointsReadsPinsAndAwardLog(t *testing.T) {
 	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "bob", Value: 1})
 	require.NoError(t, err)
 
-	d, err := eng.Points().System(ctx, "coins")
+	ts, err := eng.Points().Triggers().ListFor(ctx, gamify.TriggerFilter{System: "coins"}, gamify.ListOptions{})
 	require.NoError(t, err)
-	require.Len(t, d.Triggers, 2)
-	require.Len(t, d.Levels, 2)
-	require.NoError(t, eng.Points().DeleteTrigger(ctx, "per5"))
-	d, err = eng.Points().System(ctx, "coins")
+	require.Len(t, ts, 2)
+	ls, err := eng.Points().Levels("coins").List(ctx, gamify.ListOptions{})
 	require.NoError(t, err)
-	require.Len(t, d.Triggers, 1)
-	require.ErrorIs(t, eng.Points().DeleteTrigger(ctx, "per5"), gamify.ErrNotFound)
+	require.Len(t, ls, 2)
+	require.NoError(t, eng.Points().Triggers().Delete(ctx, "per5"))
+	ts, err = eng.Points().Triggers().ListFor(ctx, gamify.TriggerFilter{System: "coins"}, gamify.ListOptions{})
+	require.NoError(t, err)
+	require.Len(t, ts, 1)
+	require.ErrorIs(t, eng.Points().Triggers().Delete(ctx, "per5"), gamify.ErrNotFound)
 
-	bs, err := eng.Points().Boosts(ctx, "coins", false)
+	bs, err := eng.Points().Boosts().ListFor(ctx, gamify.BoostFilter{System: "coins", Status: gamify.StatusActive}, gamify.ListOptions{})
 	require.NoError(t, err)
-	require.Empty(t, bs, "finished boosts are left out")
-	bs, err = eng.Points().Boosts(ctx, "coins", true)
+	require.Empty(t, bs, "the finished boost is not running")
+	bs, err = eng.Points().Boosts().ListFor(ctx, gamify.BoostFilter{System: "coins"}, gamify.ListOptions{})
 	require.NoError(t, err)
 	require.Len(t, bs, 1)
+	require.Equal(t, gamify.StatusFinished, bs[0].Status)
 
 	log, err := eng.Users().Awards(ctx, "ana", "coins", 0, 4)
 	require.NoError(t, err)
 	require.Len(t, log, 4)
 	require.Equal(t, "45", log[0].Total.String(), "latest first, with the total after")
 	require.Equal(t, "per5", log[0].Trigger)
+	require.Equal(t, gamify.TriggerMetric, log[0].Kind)
+	require.Equal(t, t0, log[0].At, "the time of the award")
+	for i := 1; i < len(log); i++ {
+		require.Less(t, log[i].ID, log[i-1].ID, "ids are ledger sequences, latest first")
+	}
 	all, err := eng.Users().Awards(ctx, "ana", "coins", 0, 100)
 	require.NoError(t, err)
 	require.Len(t, all, 6)
@@ -253,8 +258,8 @@ func TestTimeTriggerPaysEveryDayAndCatchesUpOnce(t *testing.T) {
 	_, err := eng.Users().Identify(ctx, gamify.UserInput{ID: "ana", TZ: "America/New_York"})
 	require.NoError(t, err)
 	eng.clock.Advance(time.Hour)
-	_, err = eng.Points().SetTrigger(ctx, gamify.Trigger{Key: "daily", System: "coins", Kind: points.KindTime, Every: 1, Unit: points.Days,
-		Points: gamify.AmountFromInt(5), Active: true})
+	_, err = eng.Points().Triggers().Create(ctx, gamify.Trigger{Key: "daily", System: "coins", Kind: gamify.TriggerTime, Every: 1, Unit: gamify.TriggerDays,
+		Points: gamify.AmountFromInt(5)})
 	require.NoError(t, err)
 	eng.clock.Advance(3*24*time.Hour + time.Hour) // closed for three days
 	_, err = eng.RunDue(ctx)
@@ -284,7 +289,7 @@ func TestTimeTriggerPaysEveryDayAndCatchesUpOnce(t *testing.T) {
 func TestPointsBulkAndUpdate(t *testing.T) {
 	ctx := context.Background()
 	eng := pointsEngine(t)
-	ts, issues, err := eng.Points().BulkSetTriggers(ctx, []gamify.Trigger{
+	ts, issues, err := eng.Points().Triggers().BulkCreate(ctx, []gamify.Trigger{
 		perUnits("a", "xp", 1, 1), {Key: "bad"}, perUnits("c", "nope", 1, 1),
 	})
 	require.NoError(t, err)
@@ -292,7 +297,7 @@ func TestPointsBulkAndUpdate(t *testing.T) {
 	require.Len(t, issues, 2)
 	require.Equal(t, 1, issues[0].Index)
 	require.ErrorIs(t, issues[1].Err, gamify.ErrInvalid)
-	s, err := eng.Points().UpdateSystem(ctx, gamify.PointsDefinition{Key: "coins", Name: "Gold coins", MaxPoints: gamify.AmountFromInt(3)})
+	s, err := eng.Points().Patch(ctx, "coins", func(s *gamify.PointsSystem) { s.Name, s.MaxPoints = "Gold coins", gamify.AmountFromInt(3) })
 	require.NoError(t, err)
 	require.Equal(t, "Gold coins", s.Name)
 	r, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 10})
@@ -369,49 +374,64 @@ func TestPointsSummary(t *testing.T) {
 func TestBulkSystemsAndLevels(t *testing.T) {
 	ctx := context.Background()
 	eng := pointsEngine(t)
-	out, issues, err := eng.Points().BulkCreateSystems(ctx, []gamify.PointsDefinition{{Key: "xp", Name: "XP"}, {Key: "coins", Name: "again"}, {Key: "gems", Name: "Gems"}})
+	out, issues, err := eng.Points().BulkCreate(ctx, []gamify.PointsSystem{{Key: "xp", Name: "XP"}, {Key: "coins", Name: "again"}, {Key: "gems", Name: "Gems"}})
 	require.NoError(t, err)
 	require.Len(t, out, 2)
 	require.Len(t, issues, 1)
+	require.Equal(t, 1, issues[0].Index)
 	require.ErrorIs(t, issues[0].Err, gamify.ErrConflict)
-	require.NoError(t, eng.Points().SetLevels(ctx, "xp", []gamify.Level{{Key: "b", Name: "B", Threshold: gamify.AmountFromInt(10)}, {Key: "a", Name: "A"}}))
-	ls, err := eng.Points().Levels(ctx, "xp")
+	mustLevels(t, eng, "xp", gamify.Level{Key: "b", Level: 2, Name: "B", Threshold: gamify.AmountFromInt(10)}, gamify.Level{Key: "a", Level: 1, Name: "A"})
+	ls, err := eng.Points().Levels("xp").List(ctx, gamify.ListOptions{})
 	require.NoError(t, err)
-	require.Equal(t, "a", ls[0].Key)
+	require.Equal(t, []string{"b", "a"}, levelKeys(ls), "creation order")
+	_, err = eng.Points().Levels("nope").List(ctx, gamify.ListOptions{})
+	require.ErrorIs(t, err, gamify.ErrNotFound)
 }
 
 func TestLevelAdmin(t *testing.T) {
 	ctx := context.Background()
 	eng := pointsEngine(t, perUnits("per1", "xp", 1, 1))
-	lv := func(key string, at int64) gamify.Level {
-		return gamify.Level{Key: key, Name: key, Threshold: gamify.AmountFromInt(at)}
+	lv := func(key string, n int, at int64) gamify.Level {
+		return gamify.Level{Key: key, Level: n, Name: key, Threshold: gamify.AmountFromInt(at)}
 	}
-	_, err := eng.Points().SetLevel(ctx, "coins", lv("bronze", 0))
+	levels := eng.Points().Levels("coins")
+	_, err := levels.Create(ctx, lv("bronze", 1, 0))
 	require.NoError(t, err)
-	_, err = eng.Points().SetLevel(ctx, "coins", lv("silver", 50))
+	_, err = levels.Create(ctx, lv("silver", 2, 50))
 	require.NoError(t, err)
-	_, err = eng.Points().SetLevel(ctx, "coins", lv("silver", 20)) // replaced by key
+	_, err = levels.Patch(ctx, "silver", func(l *gamify.Level) { l.Threshold = gamify.AmountFromInt(20) })
 	require.NoError(t, err)
-	_, err = eng.Points().SetLevel(ctx, "coins", lv("gold", 20))
+	_, err = levels.Create(ctx, lv("gold", 3, 20))
 	require.ErrorIs(t, err, gamify.ErrInvalid, "two levels at one threshold")
-	_, err = eng.Points().SetLevel(ctx, "nope", lv("gold", 90))
+	_, err = eng.Points().Levels("nope").Create(ctx, lv("gold", 3, 90))
 	require.ErrorIs(t, err, gamify.ErrNotFound)
-	out, issues, err := eng.Points().BulkSetLevels(ctx, "coins", []gamify.Level{lv("gold", 100), lv("", 200), lv("platinum", 500)})
+	out, issues, err := levels.BulkCreate(ctx, []gamify.Level{lv("gold", 3, 100), lv("", 4, 200), lv("platinum", 5, 500)})
 	require.NoError(t, err)
 	require.Len(t, out, 2)
 	require.Len(t, issues, 1)
 	require.Equal(t, 1, issues[0].Index)
-	require.NoError(t, eng.Points().DeleteLevel(ctx, "coins", "platinum"))
-	require.ErrorIs(t, eng.Points().DeleteLevel(ctx, "coins", "platinum"), gamify.ErrNotFound)
+	require.NoError(t, levels.Delete(ctx, "platinum"))
+	require.ErrorIs(t, levels.Delete(ctx, "platinum"), gamify.ErrNotFound)
 
-	levels, err := eng.Points().Levels(ctx, "coins")
+	list, err := levels.List(ctx, gamify.ListOptions{})
 	require.NoError(t, err)
-	var keys []string
-	for _, l := range levels {
-		keys = append(keys, l.Key)
-	}
-	require.Equal(t, []string{"bronze", "silver", "gold"}, keys)
+	require.Equal(t, []string{"bronze", "silver", "gold"}, levelKeys(list))
 	r, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 25})
 	require.NoError(t, err)
 	require.Equal(t, "silver", r.Points[0].Level.To, "the edited ladder applies")
+}
+
+func mustLevels(t *testing.T, eng *testEngine, system string, ls ...gamify.Level) {
+	t.Helper()
+	_, issues, err := eng.Points().Levels(system).BulkCreate(context.Background(), ls)
+	require.NoError(t, err)
+	require.Empty(t, issues)
+}
+
+func levelKeys(ls []gamify.Level) []string {
+	var out []string
+	for _, l := range ls {
+		out = append(out, l.Key)
+	}
+	return out
 }
