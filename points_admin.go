@@ -204,23 +204,15 @@ func (k defKind[T]) bulkDelete(ctx context.Context, e *Engine, keys []string) ([
 	return issues, err
 }
 
-// lifecycle folds the window statuses of a boost into active.
-func lifecycle(s Status) Status {
-	if s == StatusScheduled || s == StatusFinished {
-		return StatusActive
-	}
-	return s
-}
-
 // ---- Triggers ----
 
 // TriggersAPI administers the triggers of every points system. Get it from
 // PointsAPI.Triggers.
 //
 // An inactive trigger awards nothing: events, completions, streaks and
-// time fires pass unpaid, while users' running sums keep counting so that
-// the trigger resumes where they are. Activating a time trigger sets its
-// Since to now: fires while it was inactive are never paid.
+// time fires pass unpaid, and events do not count toward its running sums,
+// which are kept, so that it resumes where users were. Activating a time
+// trigger sets its Since to now: fires while it was inactive are never paid.
 type TriggersAPI struct{ e *Engine }
 
 // Triggers returns the trigger administration API.
@@ -433,9 +425,10 @@ func (a BoostsAPI) kind() defKind[Boost] {
 		resource: resource[Boost]{
 			what: "boost", field: "Boost",
 			defs: func(c *catalog) map[string]*Boost { return c.points.boosts },
-			// The edit sees the boost as reads show it.
-			clone: func(b Boost) Boost { return cloneBoost(b).shown(now, loc) },
-			owned: func(b *Boost) owned { return owned{b.Key, lifecycle(b.Status), b.Created, b.Updated} },
+			// The edit sees the stored Status (active, not the window's
+			// scheduled or finished), so that a change to it is seen.
+			clone: cloneBoost,
+			owned: func(b *Boost) owned { return owned{b.Key, b.Status, b.Created, b.Updated} },
 			replace: func(t *txn, old *Boost, d Boost) (Boost, error) {
 				var errs []error
 				if d.System != old.System {
@@ -444,9 +437,6 @@ func (a BoostsAPI) kind() defKind[Boost] {
 				errs = append(errs, d.validate())
 				if err := errors.Join(errs...); err != nil {
 					return Boost{}, err
-				}
-				if lifecycle(d.Status) == lifecycle(old.Status) {
-					d.Status = old.Status
 				}
 				d.Rounding = cmpOr(d.Rounding, RoundDown)
 				d.seq, d.Updated = old.seq, stamp(t.now)
@@ -518,8 +508,9 @@ func (a BoostsAPI) ListFor(ctx context.Context, f BoostFilter, opts ListOptions)
 	})
 }
 
-// Patch changes a boost: edit gets a copy of it (as Get shows it) and sets
-// the fields to change; the others are kept. Key, Status, Created and
+// Patch changes a boost: edit gets a copy of it and sets the fields to
+// change; the others are kept. The copy's Status is the stored one (active
+// for a scheduled or finished boost); the result shows the window's. Key, Status, Created and
 // Updated are the engine's and System is immutable (a change to one is a
 // ValidationError). edit may run more than once and must only edit its
 // argument.

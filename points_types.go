@@ -433,6 +433,9 @@ func nested(err error, typ, at string) error {
 
 // placed wraps a non-validation error with the place of the item.
 func placed(err error, typ, at string) error {
+	if err == nil {
+		return nil
+	}
 	var v *ValidationError
 	if errors.As(err, &v) {
 		return nested(err, typ, at)

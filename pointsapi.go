@@ -286,6 +286,18 @@ func (t *txn) createSystem(s PointsSystem) (PointsSystem, error) {
 	return out, nil
 }
 
+// restartTimeTriggers sets the Since of a system's active time triggers to
+// now, so that the fires while the system was inactive are never paid.
+func (t *txn) restartTimeTriggers(system string) {
+	for _, tr := range sortedValues(t.catalogForWrite().points.triggers) {
+		if tr.System == system && tr.Kind == TriggerTime && tr.Status == StatusActive {
+			c := cloneTrigger(*tr)
+			c.Since, c.Updated = stamp(t.now), stamp(t.now)
+			t.putTrigger(&c)
+		}
+	}
+}
+
 // PointsAPI administers points systems (the shared admin verbs), awards and
 // spends points, and leads to the systems' triggers, boosts and levels. Get
 // it from Engine.Points.
@@ -322,6 +334,9 @@ func (a PointsAPI) systemsKind() defKind[PointsSystem] {
 				}
 				s.ref, s.Updated = old.ref, stamp(t.now)
 				t.putSystem(&s)
+				if old.Status != StatusActive && s.Status == StatusActive {
+					t.restartTimeTriggers(s.Key)
+				}
 				return s, nil
 			},
 		},
