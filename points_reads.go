@@ -159,23 +159,44 @@ func (a UsersAPI) Awards(ctx context.Context, id, system string, offset, limit i
 // ten equal ranges up to the top total rounded up to a power of ten
 // (negative totals count in the first). With attrs, only users whose
 // attributes match every pair count. It reads every user.
-func (a PointsAPI) Histogram(ctx context.Context, system string, attrs map[string]string) ([]points.Bucket, error) {
+func (a PointsAPI) Histogram(ctx context.Context, system string, attrs map[string]string) ([]PointsBucket, error) {
 	var totals []Amount
 	err := a.eachState(system, attrs, func(st points.State) { totals = append(totals, st.Total()) })
 	if err != nil {
 		return nil, err
 	}
-	return points.Histogram(totals), nil
+	out := []PointsBucket{}
+	for _, b := range points.Histogram(totals) {
+		out = append(out, PointsBucket{From: b.From, To: b.To, Users: b.Users})
+	}
+	return out, nil
+}
+
+// PointsBucket is one range of totals of a Histogram: (From, To], except
+// the first, [0, 0].
+type PointsBucket struct {
+	From, To Amount
+	Users    int
+}
+
+// LevelCount is how many users are at a level ("" is below every level).
+type LevelCount struct {
+	Level string
+	Users int
 }
 
 // UsersPerLevel counts the users of a system at each level ("" is below every
 // level). It reads every user.
-func (a PointsAPI) UsersPerLevel(ctx context.Context, system string) ([]points.LevelCount, error) {
+func (a PointsAPI) UsersPerLevel(ctx context.Context, system string) ([]LevelCount, error) {
 	var states []points.State
 	if err := a.eachState(system, nil, func(st points.State) { states = append(states, st) }); err != nil {
 		return nil, err
 	}
-	return points.UsersPerLevel(a.e.cat.Load().points.ladders[system], iter.Seq[points.State](slices.Values(states))), nil
+	out := []LevelCount{}
+	for _, c := range points.UsersPerLevel(a.e.cat.Load().points.ladders[system], iter.Seq[points.State](slices.Values(states))) {
+		out = append(out, LevelCount{Level: c.Level, Users: c.Users})
+	}
+	return out, nil
 }
 
 // eachState calls fn with every user's state in a system (zero for users

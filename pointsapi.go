@@ -17,9 +17,20 @@ import (
 	"github.com/gamifykit/gamify/store"
 )
 
-// LevelChange is a promotion or demotion between levels ("" is below every
+// LevelChange is a move between levels of a system ("" is below every
 // level).
-type LevelChange = points.LevelChange
+type LevelChange struct {
+	From, To  string
+	Promotion bool // false: a demotion
+	Pinned    bool // the change comes from PinLevel or UnpinLevel
+}
+
+func levelChangeOf(c *points.LevelChange) *LevelChange {
+	if c == nil {
+		return nil
+	}
+	return &LevelChange{From: c.From, To: c.To, Promotion: c.Promotion, Pinned: c.Pinned}
+}
 
 type storedSystem struct {
 	PointsSystem
@@ -565,7 +576,7 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 		t.entries = append(t.entries, ledger.Entry{Seq: t.nextSeq(), At: t.now.UnixNano(), User: u.p.UID, Kind: ledgerSpend,
 			Ref: sys.ref, Delta: fx.Spent, IdemKey: idem})
 	}
-	t.notes = append(t.notes, PointsChanged{User: u.p.ID, System: sys.Key, Added: fx.Added, Spent: fx.Spent, Total: fx.Total, Level: fx.Level, At: t.now})
+	t.notes = append(t.notes, PointsChanged{User: u.p.ID, System: sys.Key, Added: fx.Added, Spent: fx.Spent, Total: fx.Total, Level: levelChangeOf(fx.Level), At: t.now})
 	if t.pointsRes != nil {
 		rows := t.pointsRes
 		j := slices.IndexFunc(*rows, func(c PointsChange) bool { return c.System == sys.Key })
@@ -578,7 +589,7 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 		c.Total = fx.Total
 		c.Awards = append(c.Awards, awards...)
 		if fx.Level != nil {
-			c.Level = fx.Level
+			c.Level = levelChangeOf(fx.Level)
 		}
 	}
 	return nil
