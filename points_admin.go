@@ -27,8 +27,10 @@ type defKind[T any] struct {
 	mark func(d *T, s Status, at time.Time)
 	// show turns a stored definition into what reads report (optional).
 	show func(T) T
-	// committed runs after a commit that wrote ds (optional).
-	committed func(e *Engine, ds []T) error
+	// committed runs after a commit that created or activated ds, and, with
+	// afterPatch, after patches too (optional).
+	committed  func(e *Engine, ds []T) error
+	afterPatch bool
 }
 
 func (k defKind[T]) shown(d T) T {
@@ -112,8 +114,8 @@ func (k defKind[T]) bulkCreate(ctx context.Context, e *Engine, field string, ds 
 
 func (k defKind[T]) patchOne(ctx context.Context, e *Engine, key string, edit func(*T)) (T, error) {
 	d, err := k.patch(ctx, e, key, edit)
-	if err != nil {
-		return d, err
+	if err != nil || !k.afterPatch {
+		return k.shown(d), err
 	}
 	if err := k.after(e, d); err != nil {
 		return d, fmt.Errorf("patch %s %s: %w", k.what, key, err)
@@ -126,8 +128,10 @@ func (k defKind[T]) bulkPatch(ctx context.Context, e *Engine, keys []string, edi
 	if err != nil {
 		return out, issues, err
 	}
-	if err := k.after(e, out...); err != nil {
-		return nil, nil, fmt.Errorf("bulk patch %ss: %w", k.what, err)
+	if k.afterPatch {
+		if err := k.after(e, out...); err != nil {
+			return nil, nil, fmt.Errorf("bulk patch %ss: %w", k.what, err)
+		}
 	}
 	for i := range out {
 		out[i] = k.shown(out[i])
@@ -260,10 +264,11 @@ func (a TriggersAPI) kind() defKind[Trigger] {
 				return d, nil
 			},
 		},
-		seq:    func(t *Trigger) uint64 { return t.seq },
-		create: (*txn).createTrigger,
-		store:  (*txn).putTrigger,
-		mark:   func(t *Trigger, s Status, at time.Time) { t.Status, t.Updated = s, at },
+		seq:        func(t *Trigger) uint64 { return t.seq },
+		create:     (*txn).createTrigger,
+		store:      (*txn).putTrigger,
+		mark:       func(t *Trigger, s Status, at time.Time) { t.Status, t.Updated = s, at },
+		afterPatch: true, // a time trigger's period may have changed
 		committed: func(e *Engine, ts []Trigger) error {
 			for _, t := range ts {
 				if t.Kind == TriggerTime {
@@ -473,9 +478,13 @@ func (t *txn) createBoost(b Boost) (Boost, error) {
 	return b, nil
 }
 
-// addClaimBoost stores the per-user boost a reward claim grants.
+// addClaimBoost stores the per-user boost a reward claim grants, under a
+// key no boost has.
 func (t *txn) addClaimBoost(b Boost) {
 	p := &t.catalogForWrite().points
+	for i, key := 2, b.Key; p.boosts[b.Key] != nil; i++ {
+		b.Key = fmt.Sprintf("%s-%d", key, i)
+	}
 	p.lastSeq++
 	b.Scope, b.Rounding = BoostUser, cmpOr(b.Rounding, RoundDown)
 	b.Status, b.Created, b.Updated, b.seq = StatusActive, stamp(t.now), stamp(t.now), p.lastSeq

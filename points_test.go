@@ -1049,3 +1049,26 @@ func TestPointsEnumsAreNamesInJSON(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(`{"Kind":"user_creation","Points":"5"}`), &tr))
 	require.Equal(t, gamify.TriggerUserCreation, tr.Kind)
 }
+
+// A level patch whose level changes between the edit and the command is
+// redone on the new version (levels are looked up within their system).
+func TestLevelPatchRetriesOnConcurrentChange(t *testing.T) {
+	ctx := context.Background()
+	eng := pointsEngine(t)
+	levels := eng.Points().Levels("coins")
+	_, err := levels.Create(ctx, gamify.Level{Key: "gold", Level: 1, Name: "Gold"})
+	require.NoError(t, err)
+	calls := 0
+	l, err := levels.Patch(ctx, "gold", func(l *gamify.Level) {
+		calls++
+		if calls == 1 {
+			_, err := levels.Patch(ctx, "gold", func(l *gamify.Level) { l.Colour = "#fc0" })
+			require.NoError(t, err)
+		}
+		l.Description = "Top"
+	})
+	require.NoError(t, err)
+	require.Equal(t, 2, calls, "the edit ran again on the new version")
+	require.Equal(t, "#fc0", l.Colour, "the concurrent patch is kept")
+	require.Equal(t, "Top", l.Description)
+}
