@@ -443,7 +443,7 @@ func (a BoostsAPI) kind() defKind[Boost] {
 				if err := errors.Join(errs...); err != nil {
 					return Boost{}, err
 				}
-				d.Rounding = cmpOr(d.Rounding, RoundDown)
+				d.Rounding = cmp.Or(d.Rounding, RoundDown)
 				d.seq, d.Updated = old.seq, stamp(t.now)
 				t.putBoost(&d)
 				return d, nil
@@ -471,7 +471,7 @@ func (t *txn) createBoost(b Boost) (Boost, error) {
 		return Boost{}, fmt.Errorf("%w: boost %s exists", ErrConflict, b.Key)
 	}
 	b = cloneBoost(b)
-	b.Rounding = cmpOr(b.Rounding, RoundDown)
+	b.Rounding = cmp.Or(b.Rounding, RoundDown)
 	p.lastSeq++
 	b.Status, b.Created, b.Updated, b.seq = st, stamp(t.now), stamp(t.now), p.lastSeq
 	t.putBoost(&b)
@@ -486,7 +486,7 @@ func (t *txn) addClaimBoost(b Boost) {
 		b.Key = fmt.Sprintf("%s-%d", key, i)
 	}
 	p.lastSeq++
-	b.Scope, b.Rounding = BoostUser, cmpOr(b.Rounding, RoundDown)
+	b.Scope, b.Rounding = BoostUser, cmp.Or(b.Rounding, RoundDown)
 	b.Status, b.Created, b.Updated, b.seq = StatusActive, stamp(t.now), stamp(t.now), p.lastSeq
 	t.putBoost(&b)
 }

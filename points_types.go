@@ -1,6 +1,7 @@
 package gamify
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -250,15 +251,7 @@ func (b *Boost) domain() points.Boost {
 	return points.Boost{Key: b.Key, System: b.System, Name: b.Name, Scope: boostScopes[b.Scope], UserFilters: b.UserFilters,
 		User: b.User, From: points.Date{Year: b.From.Year, Month: b.From.Month, Day: b.From.Day},
 		To: points.Date{Year: b.To.Year, Month: b.To.Month, Day: b.To.Day}, Start: b.Start, End: b.End,
-		Multiplier: b.Multiplier, Rounding: roundings[cmpOr(b.Rounding, RoundDown)]}
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
+		Multiplier: b.Multiplier, Rounding: roundings[cmp.Or(b.Rounding, RoundDown)]}
 }
 
 func (b *Boost) validate() error {
@@ -267,7 +260,7 @@ func (b *Boost) validate() error {
 	if !scopeOK {
 		own = append(own, gamifytype.Invalid("Boost.Scope", b.Scope, "must be global, cohort or user"))
 	}
-	_, roundOK := roundings[cmpOr(b.Rounding, RoundDown)]
+	_, roundOK := roundings[cmp.Or(b.Rounding, RoundDown)]
 	if !roundOK {
 		own = append(own, gamifytype.Invalid("Boost.Rounding", b.Rounding, "must be down, up or nearest"))
 	}
