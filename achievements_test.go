@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gamifykit/gamify"
-	"github.com/gamifykit/gamify/points"
 )
 
 func ach(key string, kind gamify.AchievementKind, mod func(*gamify.Achievement)) gamify.Achievement {
@@ -721,8 +720,8 @@ func TestCompleteProfileAndPoints(t *testing.T) {
 		a.UserFilters = map[string]string{"plan": "pro"}
 	}))
 	require.NoError(t, err)
-	_, err = eng.Points().SetTrigger(ctx, gamify.Trigger{Key: "badge", System: "coins", Kind: points.KindAchievement, Achievement: "vip",
-		Points: gamify.AmountFromInt(50), Active: true})
+	_, err = eng.Points().Triggers().Create(ctx, gamify.Trigger{Key: "badge", System: "coins", Kind: gamify.TriggerAchievement, Achievement: "vip",
+		Points: gamify.AmountFromInt(50)})
 	require.NoError(t, err)
 
 	_, err = eng.Achievements().Complete(ctx, gamify.ManualCompletion{Achievement: "vip", User: "ana"})

@@ -10,7 +10,7 @@ import (
 // The award log's records (Awards keyspace, keyed by ledger sequence) are
 // binary: one is written per award on the write path.
 
-const awardVersion = 1
+const awardVersion = 2
 
 var errCorruptAward = errors.New("gamify: corrupt award record")
 
@@ -18,20 +18,21 @@ func (r *awardRecord) marshal(b []byte) []byte {
 	b = append(b, awardVersion)
 	b = binary.AppendUvarint(b, r.User)
 	b = binary.AppendUvarint(b, uint64(r.Ref))
-	b = appendString(b, r.Trigger)
-	b = append(b, byte(r.Kind), byte(r.Rounding))
-	b = appendString(b, r.Reason)
-	b = binary.AppendVarint(b, r.Base.Micros())
-	b = binary.AppendVarint(b, r.Multiple)
-	b = binary.AppendVarint(b, r.Points.Micros())
-	b = binary.AppendVarint(b, r.Total.Micros())
+	b = binary.AppendVarint(b, r.At)
+	b = appendString(b, r.Award.Trigger)
+	b = append(b, byte(r.Award.Kind), byte(r.Award.Rounding))
+	b = appendString(b, r.Award.Reason)
+	b = binary.AppendVarint(b, r.Award.Base.Micros())
+	b = binary.AppendVarint(b, r.Award.Multiple)
+	b = binary.AppendVarint(b, r.Award.Points.Micros())
+	b = binary.AppendVarint(b, r.Award.Total.Micros())
 	var flags byte
-	if r.Capped {
+	if r.Award.Capped {
 		flags |= 1
 	}
 	b = append(b, flags)
-	b = binary.AppendUvarint(b, uint64(len(r.Boosts)))
-	for _, x := range r.Boosts {
+	b = binary.AppendUvarint(b, uint64(len(r.Award.Boosts)))
+	for _, x := range r.Award.Boosts {
 		b = appendString(b, x.Key)
 		b = appendString(b, x.Level)
 		b = binary.AppendVarint(b, x.Multiplier.Micros())
@@ -46,29 +47,30 @@ func (r *awardRecord) unmarshal(v []byte) error {
 	d := decoder{b: v[1:]}
 	r.User = d.uvarint()
 	r.Ref = uint32(d.uvarint())
-	r.Trigger = d.str()
+	r.At = d.varint()
+	r.Award.Trigger = d.str()
 	if len(d.b) < 2 {
 		return errCorruptAward
 	}
-	r.Kind, r.Rounding = points.Kind(d.b[0]), points.Rounding(d.b[1])
+	r.Award.Kind, r.Award.Rounding = points.Kind(d.b[0]), points.Rounding(d.b[1])
 	d.b = d.b[2:]
-	r.Reason = d.str()
-	r.Base = AmountFromMicros(d.varint())
-	r.Multiple = d.varint()
-	r.Points = AmountFromMicros(d.varint())
-	r.Total = AmountFromMicros(d.varint())
+	r.Award.Reason = d.str()
+	r.Award.Base = AmountFromMicros(d.varint())
+	r.Award.Multiple = d.varint()
+	r.Award.Points = AmountFromMicros(d.varint())
+	r.Award.Total = AmountFromMicros(d.varint())
 	if d.err || len(d.b) < 1 || d.b[0] > 1 {
 		return errCorruptAward
 	}
-	r.Capped = d.b[0] == 1
+	r.Award.Capped = d.b[0] == 1
 	d.b = d.b[1:]
 	n := d.uvarint()
 	if n > uint64(len(d.b)) {
 		return errCorruptAward
 	}
-	r.Boosts = nil
+	r.Award.Boosts = nil
 	for range n {
-		r.Boosts = append(r.Boosts, points.AppliedBoost{Key: d.str(), Level: d.str(), Multiplier: AmountFromMicros(d.varint())})
+		r.Award.Boosts = append(r.Award.Boosts, points.AppliedBoost{Key: d.str(), Level: d.str(), Multiplier: AmountFromMicros(d.varint())})
 	}
 	if d.err || len(d.b) != 0 {
 		return errCorruptAward

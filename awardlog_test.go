@@ -10,11 +10,11 @@ import (
 // FuzzAwardRecord: corrupt bytes give an error, never a panic, and a record
 // decoded from any input encodes back to an equal record.
 func FuzzAwardRecord(f *testing.F) {
-	full := awardRecord{User: 42, Ref: 3, Award: Award{Trigger: "per-5", Kind: 1, Base: AmountFromInt(10), Multiple: 2,
+	full := awardRecord{User: 42, Ref: 3, Award: points.AwardRecord{Trigger: "per-5", Kind: 1, Base: AmountFromInt(10), Multiple: 2,
 		Boosts:   []points.AppliedBoost{{Key: "weekend", Multiplier: AmountFromInt(2)}, {Level: "gold", Multiplier: MustParseAmount("0.5")}},
 		Rounding: 1, Points: AmountFromInt(10), Capped: true, Total: AmountFromInt(99)}}
 	f.Add(full.marshal(nil))
-	f.Add((&awardRecord{User: 1, Ref: 1, Award: Award{Reason: "gift", Points: MustParseAmount("-0.000005")}}).marshal(nil))
+	f.Add((&awardRecord{User: 1, Ref: 1, Award: points.AwardRecord{Reason: "gift", Points: MustParseAmount("-0.000005")}}).marshal(nil))
 	f.Add([]byte{awardVersion})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var r awardRecord
@@ -32,7 +32,7 @@ func FuzzAwardRecord(f *testing.F) {
 }
 
 func TestAwardRecordRoundTrip(t *testing.T) {
-	r := awardRecord{User: 7, Ref: 2, Award: Award{Trigger: "t", Kind: 2, Reason: "r", Base: MustParseAmount("0.000001"), Multiple: 3,
+	r := awardRecord{User: 7, Ref: 2, Award: points.AwardRecord{Trigger: "t", Kind: 2, Reason: "r", Base: MustParseAmount("0.000001"), Multiple: 3,
 		Boosts: []points.AppliedBoost{{Key: "b", Level: "l", Multiplier: MustParseAmount("1.5")}}, Rounding: 2, Points: MustParseAmount("0.000004"), Capped: true, Total: MustParseAmount("0.000009")}}
 	b := r.marshal(nil)
 	var got awardRecord

@@ -102,7 +102,7 @@ func (e *Engine) Check(ctx context.Context) error {
 			if _, ok := ids[r.User]; !ok {
 				report("award record %d of unknown uid %d", binary.BigEndian.Uint64(k), r.User)
 			}
-			logged[key{r.User, r.Ref}] = logged[key{r.User, r.Ref}].Add(r.Points)
+			logged[key{r.User, r.Ref}] = logged[key{r.User, r.Ref}].Add(r.Award.Points)
 			return nil
 		})
 		if err != nil {

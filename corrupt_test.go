@@ -16,7 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gamifykit/gamify"
-	"github.com/gamifykit/gamify/points"
 )
 
 // TestOpenCorruptFileFailsCleanly damages a database file in several ways:
@@ -232,10 +231,10 @@ func fillForDamage(t *testing.T, eng *gamify.Engine) {
 	_, err = eng.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily", Frequency: gamify.StreakDaily,
 		Metrics: []gamify.StreakMetric{{Metric: "xp", Min: gamify.AmountFromInt(1)}}})
 	require.NoError(t, err)
-	_, err = eng.Points().CreateSystem(ctx, gamify.PointsDefinition{Key: "coins", Name: "Coins"})
+	_, err = eng.Points().Create(ctx, gamify.PointsSystem{Key: "coins", Name: "Coins"})
 	require.NoError(t, err)
-	_, err = eng.Points().SetTrigger(ctx, gamify.Trigger{Key: "per-xp", System: "coins", Kind: points.KindMetric, Metric: "xp",
-		Threshold: gamify.AmountFromInt(1), Points: gamify.AmountFromInt(2), Active: true})
+	_, err = eng.Points().Triggers().Create(ctx, gamify.Trigger{Key: "per-xp", System: "coins", Kind: gamify.TriggerMetric, Metric: "xp",
+		Threshold: gamify.AmountFromInt(1), Points: gamify.AmountFromInt(2)})
 	require.NoError(t, err)
 	evs := make([]gamify.Event, 0, 100)
 	for i := range 1500 {

@@ -67,7 +67,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gamifykit/gamify"
-	"github.com/gamifykit/gamify/points"
 )
 
 var (
@@ -236,18 +235,12 @@ func ckSetup(ctx context.Context, eng *gamify.Engine) error {
 			return err
 		}
 	}
-	if _, err := eng.Points().CreateSystem(ctx, gamify.PointsDefinition{Key: ckSystem, Name: "Coins"}); exists(err) != nil {
+	if _, err := eng.Points().Create(ctx, gamify.PointsSystem{Key: ckSystem, Name: "Coins"}); exists(err) != nil {
 		return err
 	}
-	d, err := eng.Points().System(ctx, ckSystem)
-	if err != nil {
+	if _, err := eng.Points().Triggers().Create(ctx, gamify.Trigger{Key: ckTrigger, System: ckSystem, Kind: gamify.TriggerMetric,
+		Metric: "xp", Threshold: ckTrigEvery, Points: ckTrigPoints}); exists(err) != nil {
 		return err
-	}
-	if len(d.Triggers) == 0 {
-		if _, err := eng.Points().SetTrigger(ctx, gamify.Trigger{Key: ckTrigger, System: ckSystem, Kind: points.KindMetric,
-			Metric: "xp", Threshold: ckTrigEvery, Points: ckTrigPoints, Active: true}); err != nil {
-			return err
-		}
 	}
 	if _, err := eng.Streaks().Create(ctx, gamify.Streak{Key: ckStreak, Name: "Daily XP", Frequency: gamify.StreakDaily,
 		Metrics: []gamify.StreakMetric{{Metric: "xp", Min: gamify.AmountFromInt(1)}}, Freezes: gamify.StreakFreezes{Max: 2}}); exists(err) != nil {

@@ -103,12 +103,12 @@ func fuzzSetup(fe *fuzzEngine) error {
 	_, err := fe.Metrics().Create(ctx, Metric{Key: "xp", Name: "XP"})
 	_, err2 := fe.Attributes().Create(ctx, Attribute{Key: "color", Name: "Color", Type: EventAttribute})
 	_, err3 := fe.Attributes().Create(ctx, Attribute{Key: "tier", Name: "Tier", Type: UserAttribute})
-	_, err4 := fe.Points().CreateSystem(ctx, PointsDefinition{Key: "coins", Name: "Coins"})
+	_, err4 := fe.Points().Create(ctx, PointsSystem{Key: "coins", Name: "Coins"})
 	_, err5 := fe.Leaderboards().Create(ctx, Leaderboard{Key: "board", Name: "Board", RankBy: RankByMetric, Metric: "xp", RunEvery: 1, RunUnit: RunDay})
 	_, err6 := fe.Leaderboards().Activate(ctx, "board")
 	_, err7 := fe.Streaks().Create(ctx, Streak{Key: "daily", Name: "Daily", Frequency: StreakDaily, Metrics: []StreakMetric{{Metric: "xp", Min: AmountFromInt(1)}}})
-	_, err8 := fe.Points().SetTrigger(ctx, Trigger{Key: "per-xp", System: "coins", Kind: points.KindMetric, Metric: "xp",
-		Threshold: AmountFromInt(1), Points: AmountFromInt(1), Active: true})
+	_, err8 := fe.Points().Triggers().Create(ctx, Trigger{Key: "per-xp", System: "coins", Kind: TriggerMetric, Metric: "xp",
+		Threshold: AmountFromInt(1), Points: AmountFromInt(1)})
 	_, err9 := fe.Achievements().Create(ctx, Achievement{Key: "xp10", Name: "XP 10", Kind: AchievementMetric,
 		Metric: "xp", Threshold: AmountFromInt(10)})
 	return errors.Join(err, err2, err3, err4, err5, err6, err7, err8, err9)
@@ -309,29 +309,54 @@ func FuzzPointsDefinitions(f *testing.F) {
 	f.Fuzz(func(t *testing.T, sysKey, name string, maxPoints int64, trigKey string, kind uint8, pts int64, metric string, threshold int64,
 		every int, unit uint8, everyN int, boostKey string, scope uint8, user string, fy, fm, fd, ty, tm, td int, mult int64, rounding uint8,
 		levelKey string, lthreshold, lmult int64) {
-		if fe.call(t, "Points().CreateSystem", func() error {
-			_, err := fe.Points().CreateSystem(fe.ctx, PointsDefinition{Key: sysKey, Name: name, MaxPoints: AmountFromMicros(maxPoints)})
+		if fe.call(t, "Points().Create", func() error {
+			_, err := fe.Points().Create(fe.ctx, PointsSystem{Key: sysKey, Name: name, MaxPoints: AmountFromMicros(maxPoints)})
 			return err
 		}) {
-			mustCall(t, "Points().DeleteSystem", fe.Points().DeleteSystem(fe.ctx, sysKey))
+			mustCall(t, "Points().Delete", fe.Points().Delete(fe.ctx, sysKey))
 		}
-		tr := Trigger{Key: trigKey, System: "coins", Kind: points.Kind(kind), Points: AmountFromMicros(pts), Metric: metric, Threshold: AmountFromMicros(threshold),
-			Achievement: metric, Streak: metric, EveryN: everyN, Every: every, Unit: points.Unit(unit), Active: true}
-		if fe.call(t, "Points().SetTrigger", func() error { _, err := fe.Points().SetTrigger(fe.ctx, tr); return err }) {
-			mustCall(t, "Points().DeleteTrigger", fe.Points().DeleteTrigger(fe.ctx, trigKey))
+		tr := Trigger{Key: trigKey, System: "coins", Kind: fuzzName(fuzzKinds, kind), Points: AmountFromMicros(pts), Metric: metric, Threshold: AmountFromMicros(threshold),
+			Achievement: metric, Streak: metric, EveryN: everyN, Every: every, Unit: fuzzName(fuzzUnits, unit)}
+		if fe.call(t, "Points().Triggers().Create", func() error { _, err := fe.Points().Triggers().Create(fe.ctx, tr); return err }) {
+			mustCall(t, "Points().Triggers().Delete", fe.Points().Triggers().Delete(fe.ctx, trigKey))
 		}
-		b := points.Boost{Key: boostKey, System: "coins", Name: name, Scope: points.Scope(scope), User: user,
-			From: points.Date{Year: fy, Month: time.Month(fm), Day: fd}, To: points.Date{Year: ty, Month: time.Month(tm), Day: td},
-			Multiplier: AmountFromMicros(mult), Rounding: points.Rounding(rounding)}
-		if b.Scope == points.Cohort {
+		b := Boost{Key: boostKey, System: "coins", Name: name, Scope: fuzzName(fuzzScopes, scope), User: user,
+			From: Date{Year: fy, Month: time.Month(fm), Day: fd}, To: Date{Year: ty, Month: time.Month(tm), Day: td},
+			Multiplier: AmountFromMicros(mult), Rounding: fuzzName(fuzzRoundings, rounding)}
+		if b.Scope == BoostCohort {
 			b.UserFilters = map[string]string{"tier": user}
 		}
-		if fe.call(t, "Points().SetBoost", func() error { _, err := fe.Points().SetBoost(fe.ctx, b); return err }) {
-			mustCall(t, "Points().DeleteBoost", fe.Points().DeleteBoost(fe.ctx, boostKey))
+		if fe.call(t, "Points().Boosts().Create", func() error { _, err := fe.Points().Boosts().Create(fe.ctx, b); return err }) {
+			mustCall(t, "Points().Boosts().Delete", fe.Points().Boosts().Delete(fe.ctx, boostKey))
 		}
-		levels := []Level{{Key: "base", Name: "Base"}, {Key: levelKey, Name: name, Threshold: AmountFromMicros(lthreshold), Multiplier: AmountFromMicros(lmult)}}
-		fe.call(t, "Points().SetLevels", func() error { return fe.Points().SetLevels(fe.ctx, "coins", levels) })
+		levels := []Level{{Key: "base", Level: 1, Name: "Base"}, {Key: levelKey, Level: 2, Name: name, Threshold: AmountFromMicros(lthreshold), Multiplier: AmountFromMicros(lmult)}}
+		fe.call(t, "Points().Levels().BulkCreate", func() error { _, _, err := fe.Points().Levels("coins").BulkCreate(fe.ctx, levels); return err })
+		// All of it in one system: created all together or not at all.
+		tr.System, b.System = "", ""
+		if fe.call(t, "Points().Create with definitions", func() error {
+			_, err := fe.Points().Create(fe.ctx, PointsSystem{Key: sysKey + "-all", Name: name, MaxPoints: AmountFromMicros(maxPoints),
+				Triggers: []Trigger{tr}, Boosts: []Boost{b}, Levels: levels})
+			return err
+		}) {
+			mustCall(t, "Points().Delete", fe.Points().Delete(fe.ctx, sysKey+"-all"))
+		}
 	})
+}
+
+// The fuzzed enum values, by the points package's numbering (0 and values
+// beyond are not names).
+var (
+	fuzzKinds     = []TriggerKind{"", TriggerMetric, TriggerAchievement, TriggerStreak, TriggerTime, TriggerUserCreation}
+	fuzzUnits     = []TriggerUnit{"", TriggerHours, TriggerDays}
+	fuzzScopes    = []BoostScope{"", BoostGlobal, BoostCohort, BoostUser}
+	fuzzRoundings = []Rounding{RoundDown, RoundUp, RoundNearest}
+)
+
+func fuzzName[T ~string](names []T, i uint8) T {
+	if int(i) < len(names) {
+		return names[i]
+	}
+	return T(fmt.Sprint(i))
 }
 
 // FuzzRewardDefinition: Create of rewards of every type.

@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gamifykit/gamify"
-	"github.com/gamifykit/gamify/points"
 )
 
 var (
@@ -177,10 +176,10 @@ func runModel(t *testing.T, seed uint64, steps int) {
 	require.NoError(t, err)
 	_, err = eng.Leaderboards().Activate(ctx, "all")
 	require.NoError(t, err)
-	_, err = eng.Points().CreateSystem(ctx, gamify.PointsDefinition{Key: "pts", Name: "Points"})
+	_, err = eng.Points().Create(ctx, gamify.PointsSystem{Key: "pts", Name: "Points"})
 	require.NoError(t, err)
-	_, err = eng.Points().SetTrigger(ctx, gamify.Trigger{Key: "per-5coins", System: "pts", Kind: points.KindMetric, Metric: "coins",
-		Threshold: gamify.AmountFromMicros(modelEvery), Points: gamify.AmountFromMicros(modelPoints), Active: true})
+	_, err = eng.Points().Triggers().Create(ctx, gamify.Trigger{Key: "per-5coins", System: "pts", Kind: gamify.TriggerMetric, Metric: "coins",
+		Threshold: gamify.AmountFromMicros(modelEvery), Points: gamify.AmountFromMicros(modelPoints)})
 	require.NoError(t, err)
 	for _, a := range modelAchievements {
 		_, err = eng.Achievements().Create(ctx, gamify.Achievement{Key: a.key, Name: a.key, Kind: gamify.AchievementMetric,

@@ -47,7 +47,7 @@ func TestUsersList(t *testing.T) {
 	require.Equal(t, []string{"u3", "u0"}, ids(p), "u3 has no balance: 0, first ascending")
 
 	// A points system created later gives every listed user a 0 entry.
-	_, err = eng.Points().CreateSystem(ctx, gamify.PointsDefinition{Key: "gems", Name: "Gems"})
+	_, err = eng.Points().Create(ctx, gamify.PointsSystem{Key: "gems", Name: "Gems"})
 	require.NoError(t, err)
 	p, err = eng.Users().List(ctx, gamify.UserQuery{Sort: gamify.SortTotalPoints, System: "gems"})
 	require.NoError(t, err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"time"
 
 	"github.com/gamifykit/gamify/gamifytype"
 	"github.com/gamifykit/gamify/points"
@@ -15,90 +16,28 @@ import (
 
 // Reads and the remaining administration of points.
 
-// SystemDetail is a points system with its active triggers and its levels.
-type SystemDetail struct {
-	PointsSystem
-	Triggers []Trigger
-	Levels   []Level
-}
-
-// System returns a points system with its active triggers (by key) and its
-// levels.
-func (a PointsAPI) System(ctx context.Context, key string) (SystemDetail, error) {
-	s, err := a.GetSystem(ctx, key)
-	if err != nil {
-		return SystemDetail{}, err
-	}
-	cat := a.e.cat.Load()
-	d := SystemDetail{PointsSystem: s, Levels: slices.Clone(cat.points.levels[key])}
-	for _, t := range sortedValues(cat.points.triggers) {
-		if t.System == key && t.Active {
-			d.Triggers = append(d.Triggers, *t)
-		}
-	}
-	return d, nil
-}
-
-// DeleteTrigger removes a trigger (it stops awarding; awards made stay).
-func (a PointsAPI) DeleteTrigger(ctx context.Context, key string) error {
-	return a.deleteDef(ctx, "trigger", defTrigger+key, func(p *pointsDefs) bool {
-		_, ok := p.triggers[key]
-		delete(p.triggers, key)
-		return ok
-	})
-}
-
-// DeleteBoost removes a boost.
-func (a PointsAPI) DeleteBoost(ctx context.Context, key string) error {
-	return a.deleteDef(ctx, "boost", defBoost+key, func(p *pointsDefs) bool {
-		_, ok := p.boosts[key]
-		delete(p.boosts, key)
-		return ok
-	})
-}
-
-func (a PointsAPI) deleteDef(ctx context.Context, what, storeKey string, del func(*pointsDefs) bool) error {
-	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		p := &t.catalogForWrite().points
-		if !del(p) {
-			return nil, ErrNotFound
-		}
-		t.writes = append(t.writes, write{store.Definitions, []byte(storeKey), nil})
-		p.index()
-		return nil, nil
-	})
-	if err != nil {
-		return fmt.Errorf("delete %s %s: %w", what, storeKey, err)
-	}
-	return nil
-}
-
-// Boosts returns a system's global boosts active at the clock's time (and
-// scheduled ones), finished ones only when asked; dates are evaluated in
-// Options.DefaultTimezone.
-func (a PointsAPI) Boosts(ctx context.Context, system string, withFinished bool) ([]Boost, error) {
-	if err := a.e.live(); err != nil {
-		return nil, err
-	}
-	return points.GlobalBoosts(a.allBoosts(), system, a.e.now(), a.e.opts.DefaultTimezone, withFinished), nil
-}
-
-func (a PointsAPI) allBoosts() []Boost {
-	var out []Boost
-	for _, b := range sortedValues(a.e.cat.Load().points.boosts) {
-		out = append(out, *b)
-	}
-	return out
-}
-
-// UserBoosts returns the boosts of a system that apply to a user now.
+// UserBoosts returns the boosts of a system that apply to a user now (active,
+// in their window, in the user's scope), as Boosts().Get shows them.
 func (a PointsAPI) UserBoosts(ctx context.Context, system, user string) ([]Boost, error) {
 	p, _, err := a.e.readUser(user, false)
 	if err != nil {
 		return nil, err
 	}
+	var all []points.Boost
+	byKey := map[string]*Boost{}
+	for _, b := range sortedValues(a.e.cat.Load().points.boosts) {
+		if b.Status == StatusActive {
+			all = append(all, b.domain())
+			byKey[b.Key] = b
+		}
+	}
 	u := points.User{ID: p.ID, Attrs: p.Attributes, Loc: a.e.location(p)}
-	return points.EligibleBoosts(a.allBoosts(), system, u, a.e.now()), nil
+	now := a.e.now()
+	out := []Boost{}
+	for _, b := range points.EligibleBoosts(all, system, u, now) {
+		out = append(out, byKey[b.Key].shown(now, a.e.opts.DefaultTimezone))
+	}
+	return out, nil
 }
 
 // PinLevel fixes a user's level in a system until UnpinLevel.
@@ -131,7 +70,7 @@ func (a PointsAPI) levelOp(ctx context.Context, system, user string, f func([]po
 		if had {
 			st = u.s.Points[i].St
 		}
-		ns, fx, err := f(t.w.cat.points.levels[system], st)
+		ns, fx, err := f(t.w.cat.points.ladders[system], st)
 		if err != nil {
 			return nil, err
 		}
@@ -153,9 +92,9 @@ func (a PointsAPI) levelOp(ctx context.Context, system, user string, f func([]po
 }
 
 // Awards returns a page of a user's awards in a system, latest first: up to
-// limit (1–100) awards after skipping offset. Each carries its trigger,
-// boosts and total after. The latest 32 come from the user's index; older
-// pages scan the award log backwards.
+// limit (1–100) awards after skipping offset. Each carries its id (the
+// ledger sequence), time, trigger, boosts and total after. The latest 32
+// come from the user's index; older pages scan the award log backwards.
 func (a UsersAPI) Awards(ctx context.Context, id, system string, offset, limit int) ([]Award, error) {
 	if limit < 1 || limit > 100 {
 		return nil, gamifytype.Invalid("Limit", limit, "must be between 1 and 100")
@@ -187,7 +126,7 @@ func (a UsersAPI) Awards(ctx context.Context, id, system string, offset, limit i
 			if err != nil {
 				return err
 			}
-			out = append(out, r.Award)
+			out = append(out, awardOf(recent[i], time.Unix(0, r.At).UTC(), r.Award))
 		}
 		if len(out) >= want || len(recent) < recentAwards {
 			return nil // the index holds every award the user has
@@ -202,7 +141,7 @@ func (a UsersAPI) Awards(ctx context.Context, id, system string, offset, limit i
 				return err
 			}
 			if r.User == p.UID && r.Ref == sys.ref {
-				out = append(out, r.Award)
+				out = append(out, awardOf(binary.BigEndian.Uint64(k), time.Unix(0, r.At).UTC(), r.Award))
 				if len(out) >= want {
 					return store.ErrStop
 				}
@@ -220,23 +159,44 @@ func (a UsersAPI) Awards(ctx context.Context, id, system string, offset, limit i
 // ten equal ranges up to the top total rounded up to a power of ten
 // (negative totals count in the first). With attrs, only users whose
 // attributes match every pair count. It reads every user.
-func (a PointsAPI) Histogram(ctx context.Context, system string, attrs map[string]string) ([]points.Bucket, error) {
+func (a PointsAPI) Histogram(ctx context.Context, system string, attrs map[string]string) ([]PointsBucket, error) {
 	var totals []Amount
 	err := a.eachState(system, attrs, func(st points.State) { totals = append(totals, st.Total()) })
 	if err != nil {
 		return nil, err
 	}
-	return points.Histogram(totals), nil
+	out := []PointsBucket{}
+	for _, b := range points.Histogram(totals) {
+		out = append(out, PointsBucket{From: b.From, To: b.To, Users: b.Users})
+	}
+	return out, nil
+}
+
+// PointsBucket is one range of totals of a Histogram: (From, To], except
+// the first, [0, 0].
+type PointsBucket struct {
+	From, To Amount
+	Users    int
+}
+
+// LevelCount is how many users are at a level ("" is below every level).
+type LevelCount struct {
+	Level string
+	Users int
 }
 
 // UsersPerLevel counts the users of a system at each level ("" is below every
 // level). It reads every user.
-func (a PointsAPI) UsersPerLevel(ctx context.Context, system string) ([]points.LevelCount, error) {
+func (a PointsAPI) UsersPerLevel(ctx context.Context, system string) ([]LevelCount, error) {
 	var states []points.State
 	if err := a.eachState(system, nil, func(st points.State) { states = append(states, st) }); err != nil {
 		return nil, err
 	}
-	return points.UsersPerLevel(a.e.cat.Load().points.levels[system], iter.Seq[points.State](slices.Values(states))), nil
+	out := []LevelCount{}
+	for _, c := range points.UsersPerLevel(a.e.cat.Load().points.ladders[system], iter.Seq[points.State](slices.Values(states))) {
+		out = append(out, LevelCount{Level: c.Level, Users: c.Users})
+	}
+	return out, nil
 }
 
 // eachState calls fn with every user's state in a system (zero for users
@@ -266,43 +226,8 @@ func (a PointsAPI) eachState(system string, attrs map[string]string, fn func(poi
 	})
 }
 
-// UpdateSystem changes a system's name, description, image and cap.
-func (a PointsAPI) UpdateSystem(ctx context.Context, d PointsDefinition) (PointsSystem, error) {
-	if err := d.Validate(); err != nil {
-		return PointsSystem{}, err
-	}
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		p := &t.catalogForWrite().points
-		old, ok := p.systems[d.Key]
-		if !ok || old.Status != StatusActive {
-			return nil, ErrNotFound
-		}
-		s := *old
-		s.PointsDefinition, s.Updated = d, stamp(t.now)
-		p.systems[d.Key], p.systemByRef[s.ref] = &s, &s
-		t.putPointsDef(defSystem+d.Key, storedSystem{PointsSystem: s, Ref: s.ref})
-		return s, nil
-	})
-	if err != nil {
-		return PointsSystem{}, fmt.Errorf("update points system %s: %w", d.Key, err)
-	}
-	return v.(PointsSystem), nil
-}
-
-// BulkSetTriggers creates or replaces up to 100 triggers, reporting failures
-// per item (each is applied as SetTrigger would).
-func (a PointsAPI) BulkSetTriggers(ctx context.Context, ts []Trigger) ([]Trigger, []Issue, error) {
-	return bulkSet(ctx, "Triggers", ts, func(t Trigger) string { return t.Key }, a.SetTrigger)
-}
-
-// BulkSetBoosts creates or replaces up to 100 boosts, reporting failures per
-// item.
-func (a PointsAPI) BulkSetBoosts(ctx context.Context, bs []Boost) ([]Boost, []Issue, error) {
-	return bulkSet(ctx, "Boosts", bs, func(b Boost) string { return b.Key }, a.SetBoost)
-}
-
-// bulkSet applies set to each item (one commit each: triggers of a bulk may
-// depend on each other's systems being valid, and a failure stays local).
+// bulkSet applies set to each item, one commit each, reporting failures per
+// item (rewards' BulkCreate uses it).
 func bulkSet[T any](ctx context.Context, field string, items []T, key func(T) string, set func(context.Context, T) (T, error)) ([]T, []Issue, error) {
 	if err := checkBulk(field, len(items)); err != nil {
 		return nil, nil, err
@@ -321,31 +246,4 @@ func bulkSet[T any](ctx context.Context, field string, items []T, key func(T) st
 		out = append(out, v)
 	}
 	return out, issues, nil
-}
-
-// BulkCreateSystems creates up to 100 points systems, reporting failures per
-// item.
-func (a PointsAPI) BulkCreateSystems(ctx context.Context, ds []PointsDefinition) ([]PointsSystem, []Issue, error) {
-	created, issues, err := bulkSet(ctx, "Systems", ds, func(d PointsDefinition) string { return d.Key },
-		func(ctx context.Context, d PointsDefinition) (PointsDefinition, error) {
-			s, err := a.CreateSystem(ctx, d)
-			return s.PointsDefinition, err
-		})
-	var out []PointsSystem
-	for _, d := range created {
-		s, _ := a.GetSystem(ctx, d.Key)
-		out = append(out, s)
-	}
-	return out, issues, err
-}
-
-// Levels returns a system's levels, lowest threshold first.
-func (a PointsAPI) Levels(ctx context.Context, system string) ([]Level, error) {
-	d, err := a.System(ctx, system)
-	if err != nil {
-		return nil, err
-	}
-	ls := slices.Clone(d.Levels)
-	slices.SortFunc(ls, func(x, y Level) int { return x.Threshold.Cmp(y.Threshold) })
-	return ls, nil
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gamifykit/gamify/gamifytype"
@@ -16,30 +17,19 @@ import (
 	"github.com/gamifykit/gamify/store"
 )
 
-// Points vocabulary, from the pure points package.
-type (
-	// PointsDefinition is a points system's definition (key, name, cap).
-	PointsDefinition = points.System
-	// Trigger awards points when its condition is met.
-	Trigger = points.Trigger
-	// Boost multiplies positive awards for a scope and a window.
-	Boost = points.Boost
-	// Level is a tier of a points system.
-	Level = points.Level
-	// Award is one award of points.
-	Award = points.AwardRecord
-	// LevelChange is a promotion or demotion.
-	LevelChange = points.LevelChange
-)
+// LevelChange is a move between levels of a system ("" is below every
+// level).
+type LevelChange struct {
+	From, To  string
+	Promotion bool // false: a demotion
+	Pinned    bool // the change comes from PinLevel or UnpinLevel
+}
 
-// PointsSystem is a points system as stored.
-type PointsSystem struct {
-	PointsDefinition
-	Status  Status
-	Created time.Time
-	Updated time.Time
-
-	ref uint32
+func levelChangeOf(c *points.LevelChange) *LevelChange {
+	if c == nil {
+		return nil
+	}
+	return &LevelChange{From: c.From, To: c.To, Promotion: c.Promotion, Pinned: c.Pinned}
 }
 
 type storedSystem struct {
@@ -47,51 +37,87 @@ type storedSystem struct {
 	Ref uint32 `json:"ref"`
 }
 
-// pointsDefs is the points part of the catalogue.
+type storedTrigger struct {
+	Trigger
+	Seq uint64 `json:"seq"`
+}
+
+type storedBoost struct {
+	Boost
+	Seq uint64 `json:"seq"`
+}
+
+type storedLevel struct {
+	Level
+	Seq uint64 `json:"seq"`
+}
+
+// pointsDefs is the points part of the catalogue. Definitions are never
+// modified in place: a change stores a new copy.
 type pointsDefs struct {
 	systems       map[string]*PointsSystem
 	systemByRef   map[uint32]*PointsSystem
 	lastSystemRef uint32
-	triggers      map[string]*points.Trigger // archived triggers are removed
-	boosts        map[string]*points.Boost
-	levels        map[string][]points.Level // by system key
+	triggers      map[string]*Trigger
+	boosts        map[string]*Boost
+	levels        map[string]*Level         // by levelID(system, key)
+	lastSeq       uint64                    // creation order of triggers, boosts and levels
 	rules         map[string]*points.Rules  // derived: by active system key
-	hasTime       bool                      // derived: an active time trigger exists
+	ladders       map[string][]points.Level // derived: active levels by system key, in creation order
+	hasTime       bool                      // derived: an active time trigger of an active system exists
 }
 
+func levelID(system, key string) string { return system + "/" + key }
+
 func (p *pointsDefs) clone() pointsDefs {
-	return pointsDefs{
-		systems: cloneMap(p.systems), systemByRef: cloneMap(p.systemByRef), lastSystemRef: p.lastSystemRef,
-		triggers: cloneMap(p.triggers), boosts: cloneMap(p.boosts), levels: cloneMap(p.levels), rules: p.rules,
-		hasTime: p.hasTime,
-	}
+	c := *p
+	c.systems, c.systemByRef = cloneMap(p.systems), cloneMap(p.systemByRef)
+	c.triggers, c.boosts, c.levels = cloneMap(p.triggers), cloneMap(p.boosts), cloneMap(p.levels)
+	return c
 }
 
 func (p *pointsDefs) init() {
 	if p.systems == nil {
 		p.systems, p.systemByRef = map[string]*PointsSystem{}, map[uint32]*PointsSystem{}
-		p.triggers, p.boosts, p.levels = map[string]*points.Trigger{}, map[string]*points.Boost{}, map[string][]points.Level{}
+		p.triggers, p.boosts, p.levels = map[string]*Trigger{}, map[string]*Boost{}, map[string]*Level{}
 	}
 }
 
-// index rebuilds the rules of every active system.
+// index rebuilds the rules of every active system: its triggers that are
+// not archived (an inactive one is kept, inactive, so that the pure rules
+// pass its fires unpaid), its active boosts and its active levels.
 func (p *pointsDefs) index() {
-	p.rules = map[string]*points.Rules{}
+	p.rules, p.ladders = map[string]*points.Rules{}, map[string][]points.Level{}
 	for key, s := range p.systems {
 		if s.Status == StatusActive {
-			p.rules[key] = &points.Rules{System: s.PointsDefinition, Levels: p.levels[key]}
+			p.rules[key] = &points.Rules{System: s.domain()}
 		}
+	}
+	levels := make([]*Level, 0, len(p.levels))
+	for _, l := range p.levels {
+		if l.Status == StatusActive {
+			levels = append(levels, l)
+		}
+	}
+	slices.SortFunc(levels, func(x, y *Level) int { return cmp.Compare(x.seq, y.seq) })
+	for _, l := range levels {
+		p.ladders[l.System] = append(p.ladders[l.System], l.domain())
+	}
+	for key, r := range p.rules {
+		r.Levels = p.ladders[key]
 	}
 	p.hasTime = false
 	for _, t := range sortedValues(p.triggers) {
-		p.hasTime = p.hasTime || (t.Kind == points.KindTime && t.Active)
-		if r, ok := p.rules[t.System]; ok {
-			r.Triggers = append(r.Triggers, *t)
+		r, ok := p.rules[t.System]
+		if !ok || t.Status == StatusArchived {
+			continue
 		}
+		p.hasTime = p.hasTime || (t.Kind == TriggerTime && t.Status == StatusActive)
+		r.Triggers = append(r.Triggers, t.domain())
 	}
 	for _, b := range sortedValues(p.boosts) {
-		if r, ok := p.rules[b.System]; ok {
-			r.Boosts = append(r.Boosts, *b)
+		if r, ok := p.rules[b.System]; ok && b.Status == StatusActive {
+			r.Boosts = append(r.Boosts, b.domain())
 		}
 	}
 }
@@ -113,14 +139,14 @@ const (
 	defSystem  = "points-system/"
 	defTrigger = "points-trigger/"
 	defBoost   = "points-boost/"
-	defLevels  = "points-levels/"
+	defLevel   = "points-level/" // + system + "/" + key
 )
 
 func (p *pointsDefs) load(key string, v []byte) error {
 	p.init()
 	var err error
 	switch {
-	case len(key) > len(defSystem) && key[:len(defSystem)] == defSystem:
+	case strings.HasPrefix(key, defSystem):
 		var s storedSystem
 		if err = json.Unmarshal(v, &s); err == nil {
 			ps := s.PointsSystem
@@ -128,20 +154,29 @@ func (p *pointsDefs) load(key string, v []byte) error {
 			p.systems[ps.Key], p.systemByRef[ps.ref] = &ps, &ps
 			p.lastSystemRef = max(p.lastSystemRef, ps.ref)
 		}
-	case len(key) > len(defTrigger) && key[:len(defTrigger)] == defTrigger:
-		var t points.Trigger
-		if err = json.Unmarshal(v, &t); err == nil {
+	case strings.HasPrefix(key, defTrigger):
+		var s storedTrigger
+		if err = json.Unmarshal(v, &s); err == nil {
+			t := s.Trigger
+			t.seq = s.Seq
 			p.triggers[t.Key] = &t
+			p.lastSeq = max(p.lastSeq, t.seq)
 		}
-	case len(key) > len(defBoost) && key[:len(defBoost)] == defBoost:
-		var b points.Boost
-		if err = json.Unmarshal(v, &b); err == nil {
+	case strings.HasPrefix(key, defBoost):
+		var s storedBoost
+		if err = json.Unmarshal(v, &s); err == nil {
+			b := s.Boost
+			b.seq = s.Seq
 			p.boosts[b.Key] = &b
+			p.lastSeq = max(p.lastSeq, b.seq)
 		}
-	case len(key) > len(defLevels) && key[:len(defLevels)] == defLevels:
-		var ls []points.Level
-		if err = json.Unmarshal(v, &ls); err == nil {
-			p.levels[key[len(defLevels):]] = ls
+	case strings.HasPrefix(key, defLevel):
+		var s storedLevel
+		if err = json.Unmarshal(v, &s); err == nil {
+			l := s.Level
+			l.seq = s.Seq
+			p.levels[levelID(l.System, l.Key)] = &l
+			p.lastSeq = max(p.lastSeq, l.seq)
 		}
 	}
 	if err != nil {
@@ -159,214 +194,247 @@ func (t *txn) putPointsDef(key string, v any) {
 	t.catalogForWrite().points.index()
 }
 
-// PointsAPI administers points systems, triggers, boosts and levels, and
-// awards and spends points. Get it from Engine.Points.
+func (t *txn) putSystem(s *PointsSystem) {
+	p := &t.catalogForWrite().points
+	s.Levels, s.Triggers, s.Boosts = nil, nil, nil
+	p.systems[s.Key], p.systemByRef[s.ref] = s, s
+	t.putPointsDef(defSystem+s.Key, storedSystem{PointsSystem: *s, Ref: s.ref})
+}
+
+func (t *txn) putTrigger(tr *Trigger) {
+	t.catalogForWrite().points.triggers[tr.Key] = tr
+	t.putPointsDef(defTrigger+tr.Key, storedTrigger{Trigger: *tr, Seq: tr.seq})
+}
+
+func (t *txn) putBoost(b *Boost) {
+	t.catalogForWrite().points.boosts[b.Key] = b
+	t.putPointsDef(defBoost+b.Key, storedBoost{Boost: *b, Seq: b.seq})
+}
+
+func (t *txn) putLevel(l *Level) {
+	id := levelID(l.System, l.Key)
+	t.catalogForWrite().points.levels[id] = l
+	t.putPointsDef(defLevel+id, storedLevel{Level: *l, Seq: l.seq})
+}
+
+// createStatus checks the Status a definition is created with: "" is active.
+func createStatus(field string, s Status) (Status, error) {
+	switch s {
+	case "":
+		return StatusActive, nil
+	case StatusActive, StatusInactive:
+		return s, nil
+	}
+	return "", gamifytype.Invalid(field, s, "must be active (the default) or inactive")
+}
+
+// createSystem creates a system with the levels, triggers and boosts it
+// carries, all or nothing: on a failure the command's points definitions
+// and writes are put back as they were, so a bulk create goes on with the
+// next item.
+func (t *txn) createSystem(s PointsSystem) (PointsSystem, error) {
+	if err := s.validate(); err != nil {
+		return PointsSystem{}, err
+	}
+	st, err := createStatus("PointsSystem.Status", s.Status)
+	if err != nil {
+		return PointsSystem{}, err
+	}
+	p := &t.catalogForWrite().points
+	if _, ok := p.systems[s.Key]; ok {
+		return PointsSystem{}, fmt.Errorf("%w: points system %s exists", ErrConflict, s.Key)
+	}
+	var errs []error
+	for i, l := range s.Levels {
+		if l.System != "" && l.System != s.Key {
+			errs = append(errs, gamifytype.Invalid(fmt.Sprintf("PointsSystem.Levels[%d].System", i), l.System, "must be empty or the system's key"))
+		}
+	}
+	for i, tr := range s.Triggers {
+		if tr.System != "" && tr.System != s.Key {
+			errs = append(errs, gamifytype.Invalid(fmt.Sprintf("PointsSystem.Triggers[%d].System", i), tr.System, "must be empty or the system's key"))
+		}
+	}
+	for i, b := range s.Boosts {
+		if b.System != "" && b.System != s.Key {
+			errs = append(errs, gamifytype.Invalid(fmt.Sprintf("PointsSystem.Boosts[%d].System", i), b.System, "must be empty or the system's key"))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return PointsSystem{}, err
+	}
+	saved, mark := p.clone(), len(t.writes)
+	out := s
+	out.Status, out.Created, out.Updated = st, stamp(t.now), stamp(t.now)
+	p.lastSystemRef++
+	out.ref = p.lastSystemRef
+	stored := out
+	t.putSystem(&stored)
+	out.Levels, out.Triggers, out.Boosts = nil, nil, nil
+	for i, l := range s.Levels {
+		l.System = s.Key
+		c, err := t.createLevel(l)
+		errs = append(errs, placed(err, "Level", fmt.Sprintf("PointsSystem.Levels[%d]", i)))
+		out.Levels = append(out.Levels, c)
+	}
+	for i, tr := range s.Triggers {
+		tr.System = s.Key
+		c, err := t.createTrigger(tr)
+		errs = append(errs, placed(err, "Trigger", fmt.Sprintf("PointsSystem.Triggers[%d]", i)))
+		out.Triggers = append(out.Triggers, c)
+	}
+	for i, b := range s.Boosts {
+		b.System = s.Key
+		c, err := t.createBoost(b)
+		errs = append(errs, placed(err, "Boost", fmt.Sprintf("PointsSystem.Boosts[%d]", i)))
+		out.Boosts = append(out.Boosts, c.shown(t.now, t.w.opts.DefaultTimezone))
+	}
+	if err := errors.Join(errs...); err != nil {
+		*p, t.writes = saved, t.writes[:mark]
+		p.index()
+		return PointsSystem{}, err
+	}
+	return out, nil
+}
+
+// restartTimeTriggers sets the Since of a system's active time triggers to
+// now, so that the fires while the system was inactive are never paid.
+func (t *txn) restartTimeTriggers(system string) {
+	for _, tr := range sortedValues(t.catalogForWrite().points.triggers) {
+		if tr.System == system && tr.Kind == TriggerTime && tr.Status == StatusActive {
+			c := cloneTrigger(*tr)
+			c.Since, c.Updated = stamp(t.now), stamp(t.now)
+			t.putTrigger(&c)
+		}
+	}
+}
+
+// PointsAPI administers points systems (the shared admin verbs), awards and
+// spends points, and leads to the systems' triggers, boosts and levels. Get
+// it from Engine.Points.
+//
+// An inactive system awards nothing: events, achievements, streaks and
+// time pass without paying its triggers, and Award, Spend and level pins
+// are refused with ErrNotFound; balances, levels, the award log and its
+// definitions are kept (and can be edited), and reward claims still spend
+// it. Activate resumes it (fires of its time triggers while it was inactive
+// are not paid).
 type PointsAPI struct{ e *Engine }
 
 // Points returns the points API.
 func (e *Engine) Points() PointsAPI { return PointsAPI{e} }
 
-// CreateSystem defines a points system.
-func (a PointsAPI) CreateSystem(ctx context.Context, d PointsDefinition) (PointsSystem, error) {
-	if err := d.Validate(); err != nil {
-		return PointsSystem{}, err
-	}
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		p := &t.catalogForWrite().points
-		if _, ok := p.systems[d.Key]; ok {
-			return nil, fmt.Errorf("%w: points system %s exists", ErrConflict, d.Key)
-		}
-		p.lastSystemRef++
-		s := &PointsSystem{PointsDefinition: d, Status: StatusActive, Created: stamp(t.now), Updated: stamp(t.now), ref: p.lastSystemRef}
-		p.systems[d.Key], p.systemByRef[s.ref] = s, s
-		t.putPointsDef(defSystem+d.Key, storedSystem{PointsSystem: *s, Ref: s.ref})
-		return *s, nil
-	})
-	if err != nil {
-		return PointsSystem{}, fmt.Errorf("create points system %s: %w", d.Key, err)
-	}
-	return v.(PointsSystem), nil
-}
-
-// GetSystem returns a points system, or ErrNotFound.
-func (a PointsAPI) GetSystem(ctx context.Context, key string) (PointsSystem, error) {
-	return getDef(a.e, "points system", key, func(c *catalog) map[string]*PointsSystem { return c.points.systems })
-}
-
-// ListSystems returns points systems in creation order.
-func (a PointsAPI) ListSystems(ctx context.Context, opts ListOptions) ([]PointsSystem, error) {
-	return listDefs(a.e, opts, func(c *catalog) map[string]*PointsSystem { return c.points.systems },
-		func(s *PointsSystem) bool { return s.Status == StatusActive || opts.IncludeArchived },
-		func(x, y *PointsSystem) int { return cmp.Compare(x.ref, y.ref) })
-}
-
-// DeleteSystem archives a points system: it stops awarding; balances and
-// the ledger are kept.
-func (a PointsAPI) DeleteSystem(ctx context.Context, key string) error {
-	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		p := &t.catalogForWrite().points
-		old, ok := p.systems[key]
-		if !ok || old.Status != StatusActive {
-			return nil, ErrNotFound
-		}
-		s := *old
-		s.Status, s.Updated = StatusArchived, stamp(t.now)
-		p.systems[key], p.systemByRef[s.ref] = &s, &s
-		t.putPointsDef(defSystem+key, storedSystem{PointsSystem: s, Ref: s.ref})
-		return nil, nil
-	})
-	if err != nil {
-		return fmt.Errorf("delete points system %s: %w", key, err)
-	}
-	return nil
-}
-
-// SetTrigger creates or replaces a trigger of an active system. A time
-// trigger pays from its creation on (Since defaults to now); setting one
-// queues every user, which reads the whole store.
-func (a PointsAPI) SetTrigger(ctx context.Context, tr Trigger) (Trigger, error) {
-	if err := tr.Validate(); err != nil {
-		return Trigger{}, err
-	}
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		if tr.Kind == points.KindTime && tr.Since.IsZero() {
-			tr.Since = t.now // fires before the trigger existed are not paid
-		}
-		cat := t.catalogForWrite()
-		if s, ok := cat.points.systems[tr.System]; !ok || s.Status != StatusActive {
-			return nil, gamifytype.Invalid("Trigger.System", tr.System, "is not an active points system")
-		}
-		switch tr.Kind {
-		case points.KindMetric:
-			if m, ok := cat.metrics[tr.Metric]; !ok || m.Status != StatusActive {
-				return nil, gamifytype.Invalid("Trigger.Metric", tr.Metric, "is not an active metric")
+// systemsKind describes points systems for the shared admin verbs.
+func (a PointsAPI) systemsKind() defKind[PointsSystem] {
+	return defKind[PointsSystem]{
+		resource: resource[PointsSystem]{
+			what: "points system", field: "PointsSystem",
+			defs:  func(c *catalog) map[string]*PointsSystem { return c.points.systems },
+			clone: func(s PointsSystem) PointsSystem { return s },
+			owned: func(s *PointsSystem) owned { return owned{s.Key, s.Status, s.Created, s.Updated} },
+			replace: func(t *txn, old *PointsSystem, s PointsSystem) (PointsSystem, error) {
+				var errs []error
+				for f, n := range map[string]int{"Levels": len(s.Levels), "Triggers": len(s.Triggers), "Boosts": len(s.Boosts)} {
+					if n > 0 {
+						errs = append(errs, gamifytype.Invalid("PointsSystem."+f, n, "are created with the system only; use Points()."+f))
+					}
+				}
+				errs = append(errs, s.validate())
+				if err := errors.Join(errs...); err != nil {
+					return PointsSystem{}, err
+				}
+				s.ref, s.Updated = old.ref, stamp(t.now)
+				t.putSystem(&s)
+				if old.Status != StatusActive && s.Status == StatusActive {
+					t.restartTimeTriggers(s.Key)
+				}
+				return s, nil
+			},
+		},
+		seq:    func(s *PointsSystem) uint64 { return uint64(s.ref) },
+		create: (*txn).createSystem,
+		store:  (*txn).putSystem,
+		mark:   func(s *PointsSystem, st Status, at time.Time) { s.Status, s.Updated = st, at },
+		committed: func(e *Engine, ss []PointsSystem) error {
+			// A system created with or activated over time triggers queues its users.
+			cat := e.cat.Load()
+			for _, s := range ss {
+				for _, tr := range cat.points.triggers {
+					if tr.System == s.Key && tr.Kind == TriggerTime && tr.Status == StatusActive {
+						return e.rebuildTimeQueue()
+					}
+				}
 			}
-		case points.KindAchievement:
-			if _, ok := cat.achievements[tr.Achievement]; !ok {
-				return nil, gamifytype.Invalid("Trigger.Achievement", tr.Achievement, "is not an achievement")
-			}
-		case points.KindStreak:
-			if _, ok := cat.streaks[tr.Streak]; !ok {
-				return nil, gamifytype.Invalid("Trigger.Streak", tr.Streak, "is not a streak")
-			}
-		}
-		c := tr
-		cat.points.triggers[tr.Key] = &c
-		t.putPointsDef(defTrigger+tr.Key, c)
-		return c, nil
-	})
-	if err != nil {
-		return Trigger{}, fmt.Errorf("set trigger %s: %w", tr.Key, err)
+			return nil
+		},
 	}
-	if tr.Kind == points.KindTime {
-		if err := a.e.rebuildTimeQueue(); err != nil {
-			return Trigger{}, fmt.Errorf("set trigger %s: queue users: %w", tr.Key, err)
-		}
-	}
-	return v.(Trigger), nil
 }
 
-// SetBoost creates or replaces a boost of an active system.
-func (a PointsAPI) SetBoost(ctx context.Context, b Boost) (Boost, error) {
-	if err := b.Validate(); err != nil {
-		return Boost{}, err
-	}
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		cat := t.catalogForWrite()
-		if s, ok := cat.points.systems[b.System]; !ok || s.Status != StatusActive {
-			return nil, gamifytype.Invalid("Boost.System", b.System, "is not an active points system")
-		}
-		c := b
-		cat.points.boosts[b.Key] = &c
-		t.putPointsDef(defBoost+b.Key, c)
-		return c, nil
-	})
-	if err != nil {
-		return Boost{}, fmt.Errorf("set boost %s: %w", b.Key, err)
-	}
-	return v.(Boost), nil
+// Create defines a points system with the levels, triggers and boosts it
+// carries, in one commit: if one of them is bad, nothing is created and the
+// error names it (e.g. PointsSystem.Triggers[1].Points). A key in use, even
+// by an archived system, is ErrConflict.
+func (a PointsAPI) Create(ctx context.Context, s PointsSystem) (PointsSystem, error) {
+	return a.systemsKind().createOne(ctx, a.e, s, s.Key)
 }
 
-// SetLevels replaces the levels of a system. Users' levels follow at their
-// next change of points.
-func (a PointsAPI) SetLevels(ctx context.Context, system string, levels []Level) error {
-	if err := points.ValidateLevels(levels); err != nil {
-		return err
-	}
-	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		cat := t.catalogForWrite()
-		if s, ok := cat.points.systems[system]; !ok || s.Status != StatusActive {
-			return nil, ErrNotFound
-		}
-		ls := slices.Clone(levels)
-		cat.points.levels[system] = ls
-		t.putPointsDef(defLevels+system, ls)
-		return nil, nil
-	})
-	if err != nil {
-		return fmt.Errorf("set levels of %s: %w", system, err)
-	}
-	return nil
+// Get returns the points system with key, archived or not, or ErrNotFound.
+// Its Levels, Triggers and Boosts are left empty.
+func (a PointsAPI) Get(ctx context.Context, key string) (PointsSystem, error) {
+	return a.systemsKind().get(a.e, key)
 }
 
-// SetLevel creates or replaces (by key) one level of a system; the system's
-// levels must stay valid together (distinct keys and thresholds).
-func (a PointsAPI) SetLevel(ctx context.Context, system string, l Level) (Level, error) {
-	_, err := a.editLevels(ctx, system, func(ls []Level) ([]Level, error) {
-		i := slices.IndexFunc(ls, func(x Level) bool { return x.Key == l.Key })
-		if i < 0 {
-			return append(ls, l), nil
-		}
-		ls[i] = l
-		return ls, nil
-	})
-	if err != nil {
-		return Level{}, fmt.Errorf("set level %s of %s: %w", l.Key, system, err)
-	}
-	return l, nil
+// List returns points systems in creation order, inactive ones included
+// and archived ones when asked.
+func (a PointsAPI) List(ctx context.Context, opts ListOptions) ([]PointsSystem, error) {
+	return a.systemsKind().list(a.e, opts, nil)
 }
 
-// DeleteLevel removes one level of a system, or returns ErrNotFound.
-func (a PointsAPI) DeleteLevel(ctx context.Context, system, key string) error {
-	_, err := a.editLevels(ctx, system, func(ls []Level) ([]Level, error) {
-		i := slices.IndexFunc(ls, func(x Level) bool { return x.Key == key })
-		if i < 0 {
-			return nil, ErrNotFound
-		}
-		return slices.Delete(ls, i, i+1), nil
-	})
-	if err != nil {
-		return fmt.Errorf("delete level %s of %s: %w", key, system, err)
-	}
-	return nil
+// Patch changes a points system: edit gets a copy of it and sets the fields
+// to change; the others are kept. Key, Status, Created and Updated are the
+// engine's, and Levels, Triggers and Boosts are created with the system
+// only (a change to one is a ValidationError). edit runs outside the writer
+// and may run more than once, so it must only edit its argument.
+func (a PointsAPI) Patch(ctx context.Context, key string, edit func(*PointsSystem)) (PointsSystem, error) {
+	return a.systemsKind().patchOne(ctx, a.e, key, edit)
 }
 
-// BulkSetLevels creates or replaces up to 100 levels of a system, reporting
-// failures per item.
-func (a PointsAPI) BulkSetLevels(ctx context.Context, system string, ls []Level) ([]Level, []Issue, error) {
-	return bulkSet(ctx, "Levels", ls, func(l Level) string { return l.Key },
-		func(ctx context.Context, l Level) (Level, error) { return a.SetLevel(ctx, system, l) })
+// BulkPatch runs edit on up to 100 systems in one commit (as Patch does for
+// one), reporting failures per item; it returns the systems it changed.
+func (a PointsAPI) BulkPatch(ctx context.Context, keys []string, edit func(*PointsSystem)) ([]PointsSystem, []Issue, error) {
+	return a.systemsKind().bulkPatch(ctx, a.e, keys, edit)
 }
 
-// editLevels changes a system's levels inside the writer, so that concurrent
-// edits never lose one another.
-func (a PointsAPI) editLevels(ctx context.Context, system string, edit func([]Level) ([]Level, error)) (any, error) {
-	return a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		cat := t.catalogForWrite()
-		if s, ok := cat.points.systems[system]; !ok || s.Status != StatusActive {
-			return nil, ErrNotFound
-		}
-		ls, err := edit(slices.Clone(cat.points.levels[system]))
-		if err != nil {
-			return nil, err
-		}
-		if err := points.ValidateLevels(ls); err != nil {
-			return nil, err
-		}
-		cat.points.levels[system] = ls
-		t.putPointsDef(defLevels+system, ls)
-		return nil, nil
-	})
+// Activate makes an inactive system award again. Activating an active
+// system changes nothing.
+func (a PointsAPI) Activate(ctx context.Context, key string) (PointsSystem, error) {
+	return a.systemsKind().setStatus(ctx, a.e, key, StatusActive)
+}
+
+// Deactivate stops a system from awarding (see PointsAPI for what is kept).
+// Deactivating an inactive system changes nothing.
+func (a PointsAPI) Deactivate(ctx context.Context, key string) (PointsSystem, error) {
+	return a.systemsKind().setStatus(ctx, a.e, key, StatusInactive)
+}
+
+// Delete archives a points system: it awards nothing, is hidden from lists
+// and refuses new triggers, boosts, levels, boards and rewards; balances,
+// the award log and its definitions are kept and the key is never reused.
+func (a PointsAPI) Delete(ctx context.Context, key string) error {
+	return a.systemsKind().delete(ctx, a.e, key)
+}
+
+// BulkCreate creates up to 100 systems (each with what it carries, all or
+// nothing per system) in one commit. Items that fail are reported as issues
+// and skipped; the others are created.
+func (a PointsAPI) BulkCreate(ctx context.Context, ss []PointsSystem) ([]PointsSystem, []Issue, error) {
+	return a.systemsKind().bulkCreate(ctx, a.e, "Systems", ss, func(s PointsSystem) string { return s.Key })
+}
+
+// BulkDelete archives up to 100 systems in one commit, reporting failures
+// per item.
+func (a PointsAPI) BulkDelete(ctx context.Context, keys []string) ([]Issue, error) {
+	return a.systemsKind().bulkDelete(ctx, a.e, keys)
 }
 
 // userPoints is a user's state in one points system, with the ledger
@@ -385,9 +453,10 @@ const recentAwards = 32
 
 // awardRecord is the stored form of an award-log entry (awardlog.go).
 type awardRecord struct {
-	User uint64
-	Ref  uint32
-	Award
+	User  uint64
+	Ref   uint32
+	At    int64 // Unix nanoseconds
+	Award points.AwardRecord
 }
 
 func (s *userState) pointsOf(ref uint32) (int, bool) {
@@ -476,6 +545,7 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 	if t.boardsRes != nil {
 		*t.boardsRes = append(*t.boardsRes, changes...)
 	}
+	var awards []Award
 	for _, aw := range fx.Awards {
 		cause := aw.Trigger
 		if cause == "" {
@@ -484,8 +554,11 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 		seq := t.nextSeq()
 		t.entries = append(t.entries, ledger.Entry{Seq: seq, At: t.now.UnixNano(), User: u.p.UID, Kind: ledgerAward,
 			Ref: sys.ref, Delta: aw.Points, Cause: cause, IdemKey: idem})
-		rec := awardRecord{User: u.p.UID, Ref: sys.ref, Award: aw}
-		t.writes = append(t.writes, write{store.Awards, binary.BigEndian.AppendUint64(nil, seq), rec.marshal(make([]byte, 0, 40+len(aw.Trigger)+len(aw.Reason)))})
+		rec := awardRecord{User: u.p.UID, Ref: sys.ref, At: t.now.UnixNano(), Award: aw}
+		t.writes = append(t.writes, write{store.Awards, binary.BigEndian.AppendUint64(nil, seq), rec.marshal(make([]byte, 0, 48+len(aw.Trigger)+len(aw.Reason)))})
+		if t.pointsRes != nil {
+			awards = append(awards, awardOf(seq, stamp(t.now), aw))
+		}
 		if i, ok := u.s.pointsOf(sys.ref); ok {
 			r := append(u.s.Points[i].Recent, seq)
 			if len(r) > recentAwards {
@@ -503,7 +576,7 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 		t.entries = append(t.entries, ledger.Entry{Seq: t.nextSeq(), At: t.now.UnixNano(), User: u.p.UID, Kind: ledgerSpend,
 			Ref: sys.ref, Delta: fx.Spent, IdemKey: idem})
 	}
-	t.notes = append(t.notes, PointsChanged{User: u.p.ID, System: sys.Key, Added: fx.Added, Spent: fx.Spent, Total: fx.Total, Level: fx.Level, At: t.now})
+	t.notes = append(t.notes, PointsChanged{User: u.p.ID, System: sys.Key, Added: fx.Added, Spent: fx.Spent, Total: fx.Total, Level: levelChangeOf(fx.Level), At: t.now})
 	if t.pointsRes != nil {
 		rows := t.pointsRes
 		j := slices.IndexFunc(*rows, func(c PointsChange) bool { return c.System == sys.Key })
@@ -514,9 +587,9 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 		c := &(*rows)[j]
 		c.Added = c.Added.Add(fx.Added)
 		c.Total = fx.Total
-		c.Awards = append(c.Awards, fx.Awards...)
+		c.Awards = append(c.Awards, awards...)
 		if fx.Level != nil {
-			c.Level = fx.Level
+			c.Level = levelChangeOf(fx.Level)
 		}
 	}
 	return nil
@@ -552,7 +625,7 @@ func (a UsersAPI) Points(ctx context.Context, id, system string) (UserPoints, er
 	}
 	up := UserPoints{System: system, Total: st.Total(), Spent: st.Spent(), Available: st.Available()}
 	up.Level, up.Pinned = st.LevelKey()
-	if next, req, rem, ok := points.NextLevel(cat.points.levels[system], st.Total()); ok {
+	if next, req, rem, ok := points.NextLevel(cat.points.ladders[system], st.Total()); ok {
 		up.NextLevel, up.Required, up.Remaining = next.Key, req, rem
 	}
 	return up, nil
@@ -653,7 +726,7 @@ func pointsOf(cat *catalog, sys *PointsSystem, u *userRec) UserPoints {
 	}
 	up := UserPoints{System: sys.Key, Total: st.Total(), Spent: st.Spent(), Available: st.Available()}
 	up.Level, up.Pinned = st.LevelKey()
-	if next, req, rem, ok := points.NextLevel(cat.points.levels[sys.Key], st.Total()); ok {
+	if next, req, rem, ok := points.NextLevel(cat.points.ladders[sys.Key], st.Total()); ok {
 		up.NextLevel, up.Required, up.Remaining = next.Key, req, rem
 	}
 	return up

@@ -697,11 +697,8 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 		t.writes = append(t.writes, write{store.Meta, append([]byte("code/"), ck...), uidKey(u.p.UID)})
 	}
 	if r.Type == RewardPointsMultiplier {
-		b := points.Boost{Key: fmt.Sprintf("claim-%s-%d", rewardKey, t.seq+1), System: r.System, Name: r.Name, Scope: points.PerUser,
-			User: user, Start: t.now, End: t.now.Add(r.Duration), Multiplier: r.Multiplier}
-		cat := t.catalogForWrite()
-		cat.points.boosts[b.Key] = &b
-		t.putPointsDef(defBoost+b.Key, b)
+		t.addClaimBoost(Boost{Key: fmt.Sprintf("claim-%s-%d", rewardKey, t.seq+1), System: r.System, Name: r.Name,
+			User: user, Start: t.now, End: t.now.Add(r.Duration), Multiplier: r.Multiplier})
 	}
 	c.Seq = t.nextSeq()
 	rec, _ := json.Marshal(c)

@@ -122,7 +122,7 @@ func TestClaimFailuresChangeNothingAndReplay(t *testing.T) {
 func TestPointsMultiplierReward(t *testing.T) {
 	ctx := context.Background()
 	eng := rewardEngine(t)
-	_, err := eng.Points().SetTrigger(ctx, perUnits("per1", "xp", 1, 1))
+	_, err := eng.Points().Triggers().Create(ctx, perUnits("per1", "xp", 1, 1))
 	require.NoError(t, err)
 	_, err = eng.Rewards().Create(ctx, gamify.Reward{Key: "double", Name: "Double XP", Type: gamify.RewardPointsMultiplier,
 		System: "coins", Multiplier: gamify.AmountFromInt(2), Duration: time.Hour})

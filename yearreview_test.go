@@ -33,11 +33,11 @@ func TestYearInReviewFixture(t *testing.T) {
 	_, err := eng.Streaks().Create(ctx, gamify.Streak{Key: "walk", Name: "Walk", Frequency: gamify.StreakDaily,
 		Metrics: []gamify.StreakMetric{{Metric: "steps", Min: gamify.AmountFromInt(1)}}})
 	require.NoError(t, err)
-	_, err = eng.Points().CreateSystem(ctx, gamify.PointsDefinition{Key: "xp", Name: "XP"})
+	_, err = eng.Points().Create(ctx, gamify.PointsSystem{Key: "xp", Name: "XP"})
 	require.NoError(t, err)
 	tr := perUnits("per-step", "steps", 1, 1)
 	tr.System = "xp"
-	_, err = eng.Points().SetTrigger(ctx, tr)
+	_, err = eng.Points().Triggers().Create(ctx, tr)
 	require.NoError(t, err)
 	_, err = eng.Achievements().Create(ctx, gamify.Achievement{Key: "ten", Name: "Ten", Kind: gamify.AchievementMetric,
 		Metric: "steps", Threshold: gamify.AmountFromInt(10)})
@@ -206,7 +206,7 @@ func TestYearInReviewLateRunsAndInactiveUsers(t *testing.T) {
 	_, err := eng.Streaks().Create(ctx, gamify.Streak{Key: "d", Name: "D", Frequency: gamify.StreakDaily,
 		Metrics: []gamify.StreakMetric{{Metric: "xp", Min: gamify.AmountFromInt(1)}}})
 	require.NoError(t, err)
-	_, err = eng.Points().CreateSystem(ctx, gamify.PointsDefinition{Key: "pts", Name: "Pts"})
+	_, err = eng.Points().Create(ctx, gamify.PointsSystem{Key: "pts", Name: "Pts"})
 	require.NoError(t, err)
 	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "a", Value: 1, Time: time.Date(2026, 12, 28, 12, 0, 0, 0, time.UTC)})
 	require.NoError(t, err)

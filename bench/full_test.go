@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gamifykit/gamify"
-	"github.com/gamifykit/gamify/points"
 )
 
 // fullEngine opens an engine with every feature on: 3 leaderboards (daily,
@@ -40,13 +39,13 @@ func fullEngine(b *testing.B, mode gamify.Durability, n, cache int) (*gamify.Eng
 		must(eng.Leaderboards().Create(ctx, lb))
 		must(eng.Leaderboards().Activate(ctx, lb.Key))
 	}
-	must(eng.Points().CreateSystem(ctx, gamify.PointsDefinition{Key: "coins", Name: "Coins"}))
+	must(eng.Points().Create(ctx, gamify.PointsSystem{Key: "coins", Name: "Coins"}))
 	for i, th := range []int64{1, 10, 100} {
-		must(eng.Points().SetTrigger(ctx, gamify.Trigger{Key: fmt.Sprint("t", i), System: "coins", Kind: points.KindMetric,
-			Metric: "xp", Threshold: gamify.AmountFromInt(th), Points: gamify.AmountFromInt(th), Active: true}))
+		must(eng.Points().Triggers().Create(ctx, gamify.Trigger{Key: fmt.Sprint("t", i), System: "coins", Kind: gamify.TriggerMetric,
+			Metric: "xp", Threshold: gamify.AmountFromInt(th), Points: gamify.AmountFromInt(th)}))
 	}
-	must(eng.Points().SetBoost(ctx, gamify.Boost{Key: "weekend", System: "coins", Scope: points.Global,
-		From: points.Date{Year: 2026, Month: 1, Day: 1}, Multiplier: gamify.AmountFromInt(2)}))
+	must(eng.Points().Boosts().Create(ctx, gamify.Boost{Key: "weekend", System: "coins", Scope: gamify.BoostGlobal,
+		From: gamify.Date{Year: 2026, Month: 1, Day: 1}, Multiplier: gamify.AmountFromInt(2)}))
 	for i, th := range []int64{10, 100, 1000, 10000} {
 		must(eng.Achievements().Create(ctx, gamify.Achievement{Key: fmt.Sprint("a", i), Name: "A", Kind: gamify.AchievementMetric,
 			Metric: "xp", Threshold: gamify.AmountFromInt(th)}))

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gamifykit/gamify"
-	"github.com/gamifykit/gamify/points"
 )
 
 // BenchmarkParticipantsPage measures a page of the participants list sorted
@@ -30,11 +29,11 @@ func BenchmarkParticipantsPage(b *testing.B) {
 			if _, err := eng.Metrics().Create(ctx, gamify.Metric{Key: "xp", Name: "XP"}); err != nil {
 				b.Fatal(err)
 			}
-			if _, err := eng.Points().CreateSystem(ctx, gamify.PointsDefinition{Key: "coins", Name: "Coins"}); err != nil {
+			if _, err := eng.Points().Create(ctx, gamify.PointsSystem{Key: "coins", Name: "Coins"}); err != nil {
 				b.Fatal(err)
 			}
-			if _, err := eng.Points().SetTrigger(ctx, gamify.Trigger{Key: "per1", System: "coins", Kind: points.KindMetric, Metric: "xp",
-				Threshold: gamify.AmountFromInt(1), Points: gamify.AmountFromInt(1), Active: true}); err != nil {
+			if _, err := eng.Points().Triggers().Create(ctx, gamify.Trigger{Key: "per1", System: "coins", Kind: gamify.TriggerMetric, Metric: "xp",
+				Threshold: gamify.AmountFromInt(1), Points: gamify.AmountFromInt(1)}); err != nil {
 				b.Fatal(err)
 			}
 			evs := make([]gamify.Event, 0, 1000)

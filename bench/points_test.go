@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gamifykit/gamify"
-	"github.com/gamifykit/gamify/points"
 )
 
 // BenchmarkTrackPoints is BenchmarkTrack (buffered, one producer) with a
@@ -28,18 +27,18 @@ func BenchmarkTrackPoints(b *testing.B) {
 				b.Fatal(err)
 			}
 			if withPoints {
-				if _, err := eng.Points().CreateSystem(ctx, gamify.PointsDefinition{Key: "coins", Name: "Coins"}); err != nil {
+				if _, err := eng.Points().Create(ctx, gamify.PointsSystem{Key: "coins", Name: "Coins"}); err != nil {
 					b.Fatal(err)
 				}
 				for i, th := range []int64{1, 10, 100} {
-					if _, err := eng.Points().SetTrigger(ctx, gamify.Trigger{Key: fmt.Sprint("t", i), System: "coins", Kind: points.KindMetric,
-						Metric: "xp", Threshold: gamify.AmountFromInt(th), Points: gamify.AmountFromInt(th), Active: true}); err != nil {
+					if _, err := eng.Points().Triggers().Create(ctx, gamify.Trigger{Key: fmt.Sprint("t", i), System: "coins", Kind: gamify.TriggerMetric,
+						Metric: "xp", Threshold: gamify.AmountFromInt(th), Points: gamify.AmountFromInt(th)}); err != nil {
 						b.Fatal(err)
 					}
 				}
 				for i, m := range []gamify.Amount{gamify.AmountFromInt(2), gamify.MustParseAmount("1.5")} {
-					if _, err := eng.Points().SetBoost(ctx, gamify.Boost{Key: fmt.Sprint("b", i), System: "coins", Scope: points.Global,
-						From: points.Date{Year: 2026, Month: 1, Day: 1}, Multiplier: m}); err != nil {
+					if _, err := eng.Points().Boosts().Create(ctx, gamify.Boost{Key: fmt.Sprint("b", i), System: "coins", Scope: gamify.BoostGlobal,
+						From: gamify.Date{Year: 2026, Month: 1, Day: 1}, Multiplier: m}); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/gamifykit/gamify"
-	"github.com/gamifykit/gamify/points"
 )
 
 // BenchmarkYearInReview measures one user's year in review in a store of n
@@ -42,9 +41,9 @@ func BenchmarkYearInReview(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			must(eng.Points().CreateSystem(ctx, gamify.PointsDefinition{Key: "xp", Name: "XP"}))
-			must(eng.Points().SetTrigger(ctx, gamify.Trigger{Key: "per-step", System: "xp", Kind: points.KindMetric, Metric: "steps",
-				Threshold: gamify.AmountFromInt(100), Points: gamify.AmountFromInt(1), Active: true}))
+			must(eng.Points().Create(ctx, gamify.PointsSystem{Key: "xp", Name: "XP"}))
+			must(eng.Points().Triggers().Create(ctx, gamify.Trigger{Key: "per-step", System: "xp", Kind: gamify.TriggerMetric, Metric: "steps",
+				Threshold: gamify.AmountFromInt(100), Points: gamify.AmountFromInt(1)}))
 			must(eng.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily", Frequency: gamify.StreakDaily,
 				Metrics: []gamify.StreakMetric{{Metric: "sessions", Min: gamify.AmountFromInt(1)}}}))
 			must(eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "steps", Name: "Steps", RankBy: gamify.RankByMetric, Metric: "steps"}))

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/gamifykit/gamify"
-	"github.com/gamifykit/gamify/points"
 )
 
 func main() {
@@ -63,11 +62,11 @@ func run(path string) error {
 		return err
 	}
 	// Coins: 10 for every 5 km; a badge for the first 20 km.
-	if _, err := eng.Points().CreateSystem(ctx, gamify.PointsDefinition{Key: "coins", Name: "Coins"}); err != nil {
+	if _, err := eng.Points().Create(ctx, gamify.PointsSystem{Key: "coins", Name: "Coins"}); err != nil {
 		return err
 	}
-	if _, err := eng.Points().SetTrigger(ctx, gamify.Trigger{Key: "per-5km", System: "coins", Kind: points.KindMetric,
-		Metric: "km", Threshold: gamify.AmountFromInt(5), Points: gamify.AmountFromInt(10), Active: true}); err != nil {
+	if _, err := eng.Points().Triggers().Create(ctx, gamify.Trigger{Key: "per-5km", System: "coins", Kind: gamify.TriggerMetric,
+		Metric: "km", Threshold: gamify.AmountFromInt(5), Points: gamify.AmountFromInt(10)}); err != nil {
 		return err
 	}
 	if _, err := eng.Achievements().Create(ctx, gamify.Achievement{Key: "twenty-k", Name: "20 km club",

@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/gamifykit/gamify"
-	"github.com/gamifykit/gamify/points"
 )
 
 func main() {
@@ -157,12 +156,12 @@ func define(ctx context.Context, eng *gamify.Engine) error {
 		},
 		func() error { _, err := eng.Leaderboards().Activate(ctx, "weekly-wins"); return err },
 		func() error {
-			_, err := eng.Points().CreateSystem(ctx, gamify.PointsDefinition{Key: "xp", Name: "XP"})
+			_, err := eng.Points().Create(ctx, gamify.PointsSystem{Key: "xp", Name: "XP"})
 			return err
 		},
 		func() error {
-			_, err := eng.Points().SetTrigger(ctx, gamify.Trigger{Key: "per-win", System: "xp", Kind: points.KindMetric,
-				Metric: "wins", Threshold: gamify.AmountFromInt(1), Points: gamify.AmountFromInt(10), Active: true})
+			_, err := eng.Points().Triggers().Create(ctx, gamify.Trigger{Key: "per-win", System: "xp", Kind: gamify.TriggerMetric,
+				Metric: "wins", Threshold: gamify.AmountFromInt(1), Points: gamify.AmountFromInt(10)})
 			return err
 		},
 	}
