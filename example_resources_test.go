@@ -17,7 +17,7 @@ func ExampleAchievementsAPI_Create() {
 	defer done()
 
 	eng.Metrics().Create(ctx, gamify.Metric{Key: "lessons", Name: "Lessons completed"})
-	eng.Streaks().Create(ctx, gamify.Streak{Key: "practice", Name: "Daily practice", Frequency: gamify.Daily,
+	eng.Streaks().Create(ctx, gamify.Streak{Key: "practice", Name: "Daily practice", Frequency: gamify.StreakDaily,
 		Metrics: []gamify.StreakMetric{{Metric: "lessons", Min: gamify.AmountFromInt(1)}}})
 	for _, a := range []gamify.Achievement{
 		{Key: "ten-lessons", Name: "Bookworm", Kind: gamify.AchievementMetric, Metric: "lessons", Threshold: gamify.AmountFromInt(10)},
@@ -159,7 +159,7 @@ func ExampleRewardsAPI_Claim() {
 	eng, done := exampleEngine()
 	defer done()
 
-	eng.Points().CreateSystem(ctx, gamify.PointsDefinition{Key: "gems", Name: "Gems"})
+	eng.Points().Create(ctx, gamify.PointsSystem{Key: "gems", Name: "Gems"})
 	eng.Points().Award(ctx, "gems", "ana", gamify.AmountFromInt(250), "", "weekly quest")
 	eng.Rewards().Create(ctx, gamify.Reward{Key: "premium-week", Name: "A week of Premium", Type: gamify.RewardDigital,
 		Cost: gamify.AmountFromInt(200), System: "gems", PerUserLimit: 5})
