@@ -1,10 +1,12 @@
 package gamify
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/gamifykit/gamify/gamifytype"
@@ -18,7 +20,10 @@ type Game struct {
 	Metrics      []Metric
 	Streaks      []Streak
 	Achievements []Achievement
-	Rewards      []Reward
+	// Points are the points systems, each with its levels, triggers and
+	// boosts (their System may be left empty).
+	Points  []PointsSystem
+	Rewards []Reward
 }
 
 // ApplyAction is what Apply did with one definition.
@@ -82,6 +87,7 @@ func (r ApplyReport) Changed() bool {
 func (e *Engine) Apply(ctx context.Context, g Game) (ApplyReport, error) {
 	var rep ApplyReport
 	ats, ms, ss, as, rs := e.Attributes(), e.Metrics(), e.Streaks(), e.Achievements(), e.Rewards()
+	ps := e.Points()
 	steps := []func() error{
 		func() error {
 			return applyAll(ctx, &rep, g.Attributes, applier[Attribute]{
@@ -119,6 +125,7 @@ func (e *Engine) Apply(ctx context.Context, g Game) (ApplyReport, error) {
 				verbs: statusVerbs[Achievement]{StatusActive: as.Activate, StatusInactive: as.Deactivate, StatusLocked: as.Lock},
 			})
 		},
+		func() error { return e.applyPoints(ctx, &rep, ps, g.Points) },
 		func() error {
 			return applyAll(ctx, &rep, g.Rewards, applier[Reward]{
 				resource: "reward",
@@ -137,9 +144,75 @@ func (e *Engine) Apply(ctx context.Context, g Game) (ApplyReport, error) {
 	return rep, nil
 }
 
+// applyPoints applies each system, then its levels, triggers and boosts
+// one by one (a system is created with them in one commit when it is new).
+func (e *Engine) applyPoints(ctx context.Context, rep *ApplyReport, ps PointsAPI, systems []PointsSystem) error {
+	sysApplier := applier[PointsSystem]{
+		resource: "points system",
+		key:      func(s *PointsSystem) string { return s.Key },
+		status:   func(s *PointsSystem) Status { return s.Status },
+		get:      ps.Get, create: ps.Create, patch: ps.Patch,
+		verbs: statusVerbs[PointsSystem]{StatusActive: ps.Activate, StatusInactive: ps.Deactivate},
+		skip:  []string{"Levels", "Triggers", "Boosts"},
+	}
+	ts, bs := ps.Triggers(), ps.Boosts()
+	for _, s := range systems {
+		n := len(rep.Changes)
+		if err := applyAll(ctx, rep, []PointsSystem{s}, sysApplier); err != nil {
+			return err
+		}
+		if rep.Changes[n].Action == ApplyCreated {
+			continue // created with its levels, triggers and boosts
+		}
+		ls := ps.Levels(s.Key)
+		levels, triggers, boosts := slices.Clone(s.Levels), slices.Clone(s.Triggers), slices.Clone(s.Boosts)
+		for i := range levels {
+			levels[i].System = cmp.Or(levels[i].System, s.Key)
+		}
+		for i := range triggers {
+			triggers[i].System = cmp.Or(triggers[i].System, s.Key)
+		}
+		for i := range boosts {
+			boosts[i].System = cmp.Or(boosts[i].System, s.Key)
+		}
+		if err := applyAll(ctx, rep, levels, applier[Level]{
+			resource: "level", key: func(l *Level) string { return l.Key }, status: func(l *Level) Status { return l.Status },
+			get: ls.Get, create: ls.Create, patch: ls.Patch,
+			verbs: statusVerbs[Level]{StatusActive: ls.Activate, StatusInactive: ls.Deactivate},
+		}); err != nil {
+			return err
+		}
+		if err := applyAll(ctx, rep, triggers, applier[Trigger]{
+			resource: "trigger", key: func(t *Trigger) string { return t.Key }, status: func(t *Trigger) Status { return t.Status },
+			get: ts.Get, create: ts.Create, patch: ts.Patch,
+			verbs: statusVerbs[Trigger]{StatusActive: ts.Activate, StatusInactive: ts.Deactivate},
+		}); err != nil {
+			return err
+		}
+		if err := applyAll(ctx, rep, boosts, applier[Boost]{
+			resource: "boost", key: func(b *Boost) string { return b.Key }, status: boostLifecycle,
+			get: bs.Get, create: bs.Create, patch: bs.Patch,
+			verbs: statusVerbs[Boost]{StatusActive: bs.Activate, StatusInactive: bs.Deactivate},
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// boostLifecycle is the status a boost's verbs set: a scheduled or finished
+// boost (its window, not its status) is active.
+func boostLifecycle(b *Boost) Status {
+	if b.Status == StatusScheduled || b.Status == StatusFinished {
+		return StatusActive
+	}
+	return b.Status
+}
+
 // applier is what Apply needs of one resource's admin API.
 type applier[T any] struct {
 	resource string
+	skip     []string // fields Apply leaves to other steps
 	key      func(*T) string
 	status   func(*T) Status
 	get      func(context.Context, string) (T, error)
@@ -192,8 +265,8 @@ func (a applier[T]) apply(ctx context.Context, rep *ApplyReport, want T) error {
 		return fmt.Errorf("%w: the key is archived and cannot be reused", ErrConflict)
 	}
 	changed := false
-	if fields := overlay(&cur, &want, true); len(fields) > 0 {
-		if cur, err = a.patch(ctx, key, func(d *T) { overlay(d, &want, false) }); err != nil {
+	if fields := overlay(&cur, &want, a.skip, true); len(fields) > 0 {
+		if cur, err = a.patch(ctx, key, func(d *T) { overlay(d, &want, a.skip, false) }); err != nil {
 			return err
 		}
 		note(ApplyPatched, fields)
@@ -223,12 +296,12 @@ var engineOwned = map[string]bool{"Key": true, "Status": true, "Created": true, 
 // empty slice or map counts as unset) and that differs, except the
 // engine-owned ones, and returns the names of the fields that differed.
 // With dryRun it only reports them.
-func overlay[T any](dst, src *T, dryRun bool) []string {
+func overlay[T any](dst, src *T, skip []string, dryRun bool) []string {
 	d, s := reflect.ValueOf(dst).Elem(), reflect.ValueOf(src).Elem()
 	var fields []string
 	for i := range s.NumField() {
 		f := s.Type().Field(i)
-		if !f.IsExported() || engineOwned[f.Name] || unset(s.Field(i)) {
+		if !f.IsExported() || engineOwned[f.Name] || slices.Contains(skip, f.Name) || unset(s.Field(i)) {
 			continue
 		}
 		if same(d.Field(i), s.Field(i)) {

@@ -166,3 +166,46 @@ func TestApplyStreaksAndAttributes(t *testing.T) {
 	require.Equal(t, 3, s.Freezes.Max)
 	require.Equal(t, 1, s.Freezes.Initial)
 }
+
+func TestApplyPointsSystemsWithLevelsTriggersAndBoosts(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	sys := gamify.PointsSystem{Key: "xp", Name: "XP",
+		Levels: []gamify.Level{{Key: "novice", Name: "Novice", Level: 1}, {Key: "adept", Name: "Adept", Level: 2, Threshold: gamify.AmountFromInt(100)}},
+		Triggers: []gamify.Trigger{{Key: "per-lesson", Kind: gamify.TriggerMetric, Metric: "lessons",
+			Threshold: gamify.AmountFromInt(1), Points: gamify.AmountFromInt(10)}},
+		Boosts: []gamify.Boost{{Key: "launch", Scope: gamify.BoostGlobal, Multiplier: gamify.AmountFromInt(2),
+			From: gamify.Date{Year: 2026, Month: 12, Day: 24}}}, // scheduled: starts later
+	}
+	game := gamify.Game{Metrics: []gamify.Metric{{Key: "lessons", Name: "Lessons"}}, Points: []gamify.PointsSystem{sys}}
+	rep, err := eng.Apply(ctx, game)
+	require.NoError(t, err)
+	require.Equal(t, []string{"metric/lessons:created", "points system/xp:created"}, actions(rep))
+	r, err := eng.Track(ctx, gamify.Event{Metric: "lessons", User: "ana", Value: 1})
+	require.NoError(t, err)
+	require.Len(t, r.Points, 1)
+	require.Equal(t, "10", r.Points[0].Total.String())
+
+	eng.reopen(t)
+	rep, err = eng.Apply(ctx, game)
+	require.NoError(t, err)
+	require.False(t, rep.Changed(), "%v", rep.Changes)
+	require.Equal(t, []string{"metric/lessons:unchanged", "points system/xp:unchanged", "level/novice:unchanged", "level/adept:unchanged",
+		"trigger/per-lesson:unchanged", "boost/launch:unchanged"}, actions(rep))
+
+	// A changed trigger is patched, a new level created, a boost deactivated.
+	game.Points[0].Triggers[0].Points = gamify.AmountFromInt(15)
+	game.Points[0].Levels = append(game.Points[0].Levels, gamify.Level{Key: "master", Name: "Master", Level: 3, Threshold: gamify.AmountFromInt(1000)})
+	game.Points[0].Boosts[0].Status = gamify.StatusInactive
+	game.Points[0].Description = "Experience"
+	rep, err = eng.Apply(ctx, game)
+	require.NoError(t, err)
+	require.Equal(t, []string{"metric/lessons:unchanged", "points system/xp:patched", "level/novice:unchanged", "level/adept:unchanged",
+		"level/master:created", "trigger/per-lesson:patched", "boost/launch:deactivated"}, actions(rep))
+	tr, err := eng.Points().Triggers().Get(ctx, "per-lesson")
+	require.NoError(t, err)
+	require.Equal(t, "15", tr.Points.String())
+	rep, err = eng.Apply(ctx, game)
+	require.NoError(t, err)
+	require.False(t, rep.Changed(), "%v", rep.Changes)
+}
