@@ -181,13 +181,13 @@ func ckDo(ctx context.Context, eng *gamify.Engine, op *ckOp, at time.Time) (ckAc
 		var r gamify.PointsResult
 		var err error
 		if kind == "award" {
-			r, err = eng.Points().Award(ctx, ckSystem, op.user, op.amount, op.key, "crash harness")
+			r, err = eng.Points().Award(ctx, gamify.PointsEntry{System: ckSystem, User: op.user, Amount: op.amount, IdempotencyKey: op.key, Reason: "crash harness"})
 		} else {
-			r, err = eng.Points().Spend(ctx, ckSystem, op.user, op.amount, op.key)
+			r, err = eng.Points().Spend(ctx, gamify.PointsEntry{System: ckSystem, User: op.user, Amount: op.amount, IdempotencyKey: op.key})
 		}
 		return ckAck{replayed: r.IdempotentReplayed, v: [3]int64{r.Total.Micros(), r.Spent.Micros(), r.Available.Micros()}}, err
 	case "claim":
-		c, err := eng.Rewards().Claim(ctx, ckReward, op.user, op.key)
+		c, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: ckReward, User: op.user, IdempotencyKey: op.key})
 		return ckAck{replayed: c.Replay, v: [3]int64{int64(c.Seq), c.Cost.Micros()}}, err
 	case "metric":
 		_, err := eng.Metrics().Create(ctx, gamify.Metric{Key: op.key, Name: op.key})

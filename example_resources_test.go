@@ -160,21 +160,21 @@ func ExampleRewardsAPI_Claim() {
 	defer done()
 
 	eng.Points().Create(ctx, gamify.PointsSystem{Key: "gems", Name: "Gems"})
-	eng.Points().Award(ctx, "gems", "ana", gamify.AmountFromInt(250), "", "weekly quest")
+	eng.Points().Award(ctx, gamify.PointsEntry{System: "gems", User: "ana", Amount: gamify.AmountFromInt(250), Reason: "weekly quest"})
 	eng.Rewards().Create(ctx, gamify.Reward{Key: "premium-week", Name: "A week of Premium", Type: gamify.RewardDigital,
 		Cost: gamify.AmountFromInt(200), System: "gems", PerUserLimit: 5})
 
-	c, err := eng.Rewards().Claim(ctx, "premium-week", "ana", "order-1")
+	c, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "premium-week", User: "ana", IdempotencyKey: "order-1"})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Println(c.RewardName, "for", c.Cost, "gems, balance", c.Balance, "| has a code:", c.Code != "")
 
-	retry, _ := eng.Rewards().Claim(ctx, "premium-week", "ana", "order-1") // the app retried the request
+	retry, _ := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "premium-week", User: "ana", IdempotencyKey: "order-1"}) // the app retried the request
 	fmt.Println(retry.Replay, retry.Code == c.Code, retry.Balance)
 
-	_, err = eng.Rewards().Claim(ctx, "premium-week", "ana", "order-2")
+	_, err = eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "premium-week", User: "ana", IdempotencyKey: "order-2"})
 	fmt.Println(errors.Is(err, gamify.ErrInsufficientPoints), err)
 	// Output:
 	// A week of Premium for 200 gems, balance 50 | has a code: true
@@ -197,14 +197,14 @@ func ExampleRewardsAPI_Codes() {
 	}
 	fmt.Println("added", added)
 
-	c, _ := eng.Rewards().Claim(ctx, "bookshop", "ana", "")
+	c, _ := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "bookshop", User: "ana"})
 	fmt.Println(c.User, "got", c.Code)
 	left, _ := eng.Rewards().Codes(ctx, "bookshop", gamify.ListOptions{})
 	n, _ := eng.Rewards().CodeCount(ctx, "bookshop")
 	fmt.Println(left, n)
 
 	eng.Rewards().Deactivate(ctx, "bookshop") // the partnership is paused
-	_, err = eng.Rewards().Claim(ctx, "bookshop", "ben", "")
+	_, err = eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "bookshop", User: "ben"})
 	fmt.Println(errors.Is(err, gamify.ErrConflict), err)
 	// Output:
 	// added 3

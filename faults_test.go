@@ -269,7 +269,7 @@ func TestDiskFullSimulated(t *testing.T) {
 	require.ErrorIs(t, err, syscall.ENOSPC)
 	_, err = eng.Metrics().Create(ctx, gamify.Metric{Key: "gold", Name: "Gold"})
 	require.ErrorIs(t, err, syscall.ENOSPC)
-	_, err = eng.Points().Award(ctx, "nope", "ana", gamify.AmountFromInt(1), "", "")
+	_, err = eng.Points().Award(ctx, gamify.PointsEntry{System: "nope", User: "ana", Amount: gamify.AmountFromInt(1)})
 	require.ErrorIs(t, err, gamify.ErrNotFound, "validation still answers without a commit")
 	_, err = eng.Users().Identify(ctx, gamify.UserInput{ID: "ana", Name: "Ana"})
 	require.ErrorIs(t, err, syscall.ENOSPC)

@@ -323,9 +323,9 @@ func runModel(t *testing.T, seed uint64, steps int) {
 		var res gamify.PointsResult
 		var err error
 		if spend {
-			res, err = eng.Points().Spend(ctx, "pts", id, floatAmount(amount), key)
+			res, err = eng.Points().Spend(ctx, gamify.PointsEntry{System: "pts", User: id, Amount: floatAmount(amount), IdempotencyKey: key})
 		} else {
-			res, err = eng.Points().Award(ctx, "pts", id, floatAmount(amount), key, "gift")
+			res, err = eng.Points().Award(ctx, gamify.PointsEntry{System: "pts", User: id, Amount: floatAmount(amount), IdempotencyKey: key, Reason: "gift"})
 		}
 		what := fmt.Sprintf("award %s %.1f key %q", id, amount, key)
 		if spend {

@@ -85,38 +85,38 @@ func TestBlockingNegativeTriggerRejectsTheEvent(t *testing.T) {
 func TestManualAwardAndSpend(t *testing.T) {
 	ctx := context.Background()
 	eng := pointsEngine(t)
-	r, err := eng.Points().Award(ctx, "coins", "ana", gamify.AmountFromInt(100), "bonus-1", "welcome")
+	r, err := eng.Points().Award(ctx, gamify.PointsEntry{System: "coins", User: "ana", Amount: gamify.AmountFromInt(100), IdempotencyKey: "bonus-1", Reason: "welcome"})
 	require.NoError(t, err)
 	require.Equal(t, "100", r.Available.String())
-	r, err = eng.Points().Award(ctx, "coins", "ana", gamify.AmountFromInt(100), "bonus-1", "welcome")
+	r, err = eng.Points().Award(ctx, gamify.PointsEntry{System: "coins", User: "ana", Amount: gamify.AmountFromInt(100), IdempotencyKey: "bonus-1", Reason: "welcome"})
 	require.NoError(t, err)
 	require.True(t, r.IdempotentReplayed)
 	require.Equal(t, "100", r.Total.String())
-	r, err = eng.Points().Spend(ctx, "coins", "ana", gamify.AmountFromInt(30), "buy-1")
+	r, err = eng.Points().Spend(ctx, gamify.PointsEntry{System: "coins", User: "ana", Amount: gamify.AmountFromInt(30), IdempotencyKey: "buy-1"})
 	require.NoError(t, err)
 	require.Equal(t, "70", r.Available.String())
-	r, err = eng.Points().Spend(ctx, "coins", "ana", gamify.AmountFromInt(30), "buy-1")
+	r, err = eng.Points().Spend(ctx, gamify.PointsEntry{System: "coins", User: "ana", Amount: gamify.AmountFromInt(30), IdempotencyKey: "buy-1"})
 	require.NoError(t, err)
 	require.True(t, r.IdempotentReplayed)
 	require.Equal(t, "70", r.Available.String(), "a replayed spend takes nothing")
 	before := gamify.DumpStore(eng.Engine)
-	_, err = eng.Points().Spend(ctx, "coins", "ana", gamify.AmountFromInt(71), "")
+	_, err = eng.Points().Spend(ctx, gamify.PointsEntry{System: "coins", User: "ana", Amount: gamify.AmountFromInt(71)})
 	require.ErrorIs(t, err, gamify.ErrInsufficientPoints)
 	require.Equal(t, before, gamify.DumpStore(eng.Engine))
-	_, err = eng.Points().Spend(ctx, "coins", "ana", gamify.AmountFromInt(-1), "")
+	_, err = eng.Points().Spend(ctx, gamify.PointsEntry{System: "coins", User: "ana", Amount: gamify.AmountFromInt(-1)})
 	require.ErrorIs(t, err, gamify.ErrInvalid)
 }
 
 func TestConcurrentSpendsNeverGoBelowZero(t *testing.T) {
 	ctx := context.Background()
 	eng := pointsEngine(t)
-	_, err := eng.Points().Award(ctx, "coins", "ana", gamify.AmountFromInt(100), "", "seed")
+	_, err := eng.Points().Award(ctx, gamify.PointsEntry{System: "coins", User: "ana", Amount: gamify.AmountFromInt(100), Reason: "seed"})
 	require.NoError(t, err)
 	var ok, short atomic.Int64
 	var wg sync.WaitGroup
 	for range 64 {
 		wg.Go(func() {
-			_, err := eng.Points().Spend(ctx, "coins", "ana", gamify.AmountFromInt(7), "")
+			_, err := eng.Points().Spend(ctx, gamify.PointsEntry{System: "coins", User: "ana", Amount: gamify.AmountFromInt(7)})
 			switch {
 			case err == nil:
 				ok.Add(1)
@@ -167,7 +167,7 @@ func TestPointsBoardRanksPointsAwardedInTheRun(t *testing.T) {
 	require.Equal(t, []gamify.LeaderboardChange{{Key: "board", Rank: 1}}, r.Leaderboards)
 	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "bob", Value: 5})
 	require.NoError(t, err)
-	_, err = eng.Points().Award(ctx, "coins", "ana", gamify.AmountFromInt(100), "", "prize")
+	_, err = eng.Points().Award(ctx, gamify.PointsEntry{System: "coins", User: "ana", Amount: gamify.AmountFromInt(100), Reason: "prize"})
 	require.NoError(t, err)
 	require.Equal(t, []string{"1:ana:106", "2:bob:10"}, standings(t, eng, gamify.BoardQuery{}))
 	_, err = eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "bad", Name: "B", RankBy: gamify.RankByPoints, System: "nope"})
@@ -360,7 +360,7 @@ func TestPointsSummary(t *testing.T) {
 		require.NoError(t, err)
 		eng.clock.Advance(24 * time.Hour)
 	}
-	_, err := eng.Points().Award(ctx, "coins", "ana", gamify.AmountFromInt(100), "", "gift") // 11 March
+	_, err := eng.Points().Award(ctx, gamify.PointsEntry{System: "coins", User: "ana", Amount: gamify.AmountFromInt(100), Reason: "gift"}) // 11 March
 	require.NoError(t, err)
 	rows, err := eng.Users().PointsSummary(ctx, "ana", "coins", gamify.SummaryQuery{Aggregation: gamify.AggregateDaily,
 		Start: gamify.Date{Year: 2026, Month: 3, Day: 8}, End: gamify.Date{Year: 2026, Month: 3, Day: 12}})
@@ -495,7 +495,7 @@ func TestPointsSystemPatchAndLifecycle(t *testing.T) {
 	r, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 5})
 	require.NoError(t, err)
 	require.Empty(t, r.Points, "an inactive system awards nothing")
-	_, err = eng.Points().Award(ctx, "coins", "ana", gamify.AmountFromInt(1), "", "gift")
+	_, err = eng.Points().Award(ctx, gamify.PointsEntry{System: "coins", User: "ana", Amount: gamify.AmountFromInt(1), Reason: "gift"})
 	require.ErrorIs(t, err, gamify.ErrNotFound)
 	up, err := eng.Users().Points(ctx, "ana", "coins")
 	require.NoError(t, err)
@@ -517,7 +517,7 @@ func TestPointsSystemPatchAndLifecycle(t *testing.T) {
 	// Created inactive; a status other than active or inactive is refused.
 	_, err = eng.Points().Create(ctx, gamify.PointsSystem{Key: "later", Name: "Later", Status: gamify.StatusInactive})
 	require.NoError(t, err)
-	_, err = eng.Points().Award(ctx, "later", "ana", gamify.AmountFromInt(1), "", "gift")
+	_, err = eng.Points().Award(ctx, gamify.PointsEntry{System: "later", User: "ana", Amount: gamify.AmountFromInt(1), Reason: "gift"})
 	require.ErrorIs(t, err, gamify.ErrNotFound, "created inactive")
 	_, err = eng.Points().Create(ctx, gamify.PointsSystem{Key: "gone", Name: "Gone", Status: gamify.StatusArchived})
 	requireField(t, err, "PointsSystem.Status")
@@ -1071,4 +1071,19 @@ func TestLevelPatchRetriesOnConcurrentChange(t *testing.T) {
 	require.Equal(t, 2, calls, "the edit ran again on the new version")
 	require.Equal(t, "#fc0", l.Colour, "the concurrent patch is kept")
 	require.Equal(t, "Top", l.Description)
+}
+
+func TestManualPointsEntryValidation(t *testing.T) {
+	ctx := context.Background()
+	eng := pointsEngine(t)
+	before := gamify.DumpStore(eng.Engine)
+	_, err := eng.Points().Spend(ctx, gamify.PointsEntry{System: "coins", User: "ana", Amount: gamify.AmountFromInt(1), Reason: "shop"})
+	require.ErrorContains(t, err, "Spend.Reason", "a spend has no reason to record: refused, not dropped")
+	_, err = eng.Points().Award(ctx, gamify.PointsEntry{System: "coins", User: "", Amount: gamify.AmountFromInt(-1)})
+	require.ErrorContains(t, err, "Award.User")
+	require.ErrorContains(t, err, "Award.Amount")
+	require.Equal(t, before, gamify.DumpStore(eng.Engine))
+	r, err := eng.Points().Award(ctx, gamify.PointsEntry{System: "coins", User: "ana", Amount: gamify.AmountFromInt(5), Reason: "welcome"})
+	require.NoError(t, err)
+	require.Equal(t, "5", r.Total.String())
 }

@@ -637,30 +637,47 @@ type PointsResult struct {
 	IdempotentReplayed bool
 }
 
+// PointsEntry is a manual change of one user's points in one system, for
+// Award and Spend.
+type PointsEntry struct {
+	System string // the points system's key
+	User   string // the user's id; the user is created on first sight
+	Amount Amount // positive
+	// IdempotencyKey makes a retry safe: a second Award or Spend with the
+	// same (user, system, key) changes nothing and reports
+	// IdempotentReplayed. Awards and spends share the scope.
+	IdempotencyKey string
+	// Reason is recorded in the award log (Award only).
+	Reason string
+}
+
 // Award adds points to a user (created on first sight) with a reason;
-// boosts do not apply to manual awards. key, if set, makes the call
-// idempotent per (user, system).
-func (a PointsAPI) Award(ctx context.Context, system, user string, amount Amount, key, reason string) (PointsResult, error) {
-	return a.manual(ctx, system, user, amount, key, "Award", func(r points.Rules, s points.State, v Amount) (points.State, points.Effects, error) {
-		return points.Award(r, s, v, reason)
+// boosts do not apply to manual awards.
+func (a PointsAPI) Award(ctx context.Context, p PointsEntry) (PointsResult, error) {
+	return a.manual(ctx, p, "Award", func(r points.Rules, s points.State, v Amount) (points.State, points.Effects, error) {
+		return points.Award(r, s, v, p.Reason)
 	})
 }
 
 // Spend takes points from a user's available balance; ErrInsufficientPoints
-// (nothing changed) when it is too low. key, if set, makes it idempotent.
-func (a PointsAPI) Spend(ctx context.Context, system, user string, amount Amount, key string) (PointsResult, error) {
-	return a.manual(ctx, system, user, amount, key, "Spend", func(_ points.Rules, s points.State, v Amount) (points.State, points.Effects, error) {
+// (nothing changed) when it is too low.
+func (a PointsAPI) Spend(ctx context.Context, p PointsEntry) (PointsResult, error) {
+	return a.manual(ctx, p, "Spend", func(_ points.Rules, s points.State, v Amount) (points.State, points.Effects, error) {
 		return points.Spend(s, v)
 	})
 }
 
-func (a PointsAPI) manual(ctx context.Context, system, user string, amount Amount, key, op string,
+func (a PointsAPI) manual(ctx context.Context, p PointsEntry, op string,
 	f func(points.Rules, points.State, Amount) (points.State, points.Effects, error)) (PointsResult, error) {
+	system, user, amount, key := p.System, p.User, p.Amount, p.IdempotencyKey
 	var errs []error
 	errs = append(errs, validateUserID(op+".User", user))
 	v := amount
 	if v.Sign() <= 0 {
 		errs = append(errs, gamifytype.Invalid(op+".Amount", amount, "must be positive"))
+	}
+	if op == "Spend" && p.Reason != "" {
+		errs = append(errs, gamifytype.Invalid(op+".Reason", p.Reason, "is recorded for awards only"))
 	}
 	if len(key) > 255 {
 		errs = append(errs, gamifytype.Invalid(op+".IdempotencyKey", len(key), "must be at most 255 bytes"))

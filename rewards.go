@@ -567,15 +567,25 @@ type RewardClaimed struct {
 // UserID implements Notification.
 func (n RewardClaimed) UserID() string { return n.User }
 
+// ClaimRequest is a user's claim of a reward.
+type ClaimRequest struct {
+	Reward string // the reward's key
+	User   string // the user's id; the user is created on first sight
+	// IdempotencyKey makes a retry safe: a repeat for the same (user,
+	// reward, key) returns the original claim.
+	IdempotencyKey string
+}
+
 // Claim claims a reward for a user in one transaction: it checks the
 // reward exists and is not archived (ErrNotFound), is active and not
 // expired (ErrConflict), the user's limit (ErrConflict), the stock
 // (ErrOutOfStock), debits the cost from available points
 // (ErrInsufficientPoints), allocates a loaded code or generates one, and
-// records the claim. Any failure changes nothing. key, if set, makes it
-// idempotent: a repeat returns the original claim, even once the reward
-// is inactive, archived or expired.
-func (a RewardsAPI) Claim(ctx context.Context, rewardKey, user, key string) (Claim, error) {
+// records the claim. Any failure changes nothing. IdempotencyKey, if set,
+// makes it idempotent: a repeat returns the original claim, even once the
+// reward is inactive, archived or expired.
+func (a RewardsAPI) Claim(ctx context.Context, c ClaimRequest) (Claim, error) {
+	rewardKey, user, key := c.Reward, c.User, c.IdempotencyKey
 	if err := validateUserID("Claim.User", user); err != nil {
 		return Claim{}, err
 	}

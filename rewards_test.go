@@ -20,7 +20,7 @@ func rewardEngine(t *testing.T) *testEngine {
 	ctx := context.Background()
 	eng := pointsEngine(t)
 	for i := range 120 {
-		_, err := eng.Points().Award(ctx, "coins", fmt.Sprintf("u%d", i), gamify.AmountFromInt(100), "", "seed")
+		_, err := eng.Points().Award(ctx, gamify.PointsEntry{System: "coins", User: fmt.Sprintf("u%d", i), Amount: gamify.AmountFromInt(100), Reason: "seed"})
 		require.NoError(t, err)
 	}
 	return eng
@@ -44,7 +44,7 @@ func TestLastCodesAreNeverOversold(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 100 {
 		wg.Go(func() {
-			c, err := eng.Rewards().Claim(ctx, "tee", fmt.Sprintf("u%d", i), "")
+			c, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "tee", User: fmt.Sprintf("u%d", i)})
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -74,41 +74,41 @@ func TestClaimFailuresChangeNothingAndReplay(t *testing.T) {
 	_, err := eng.Rewards().Create(ctx, gamify.Reward{Key: "gift", Name: "Gift card", Type: gamify.RewardVoucher, Cost: gamify.AmountFromInt(60),
 		System: "coins", Inventory: 3})
 	require.NoError(t, err)
-	c, err := eng.Rewards().Claim(ctx, "gift", "u1", "k1")
+	c, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "gift", User: "u1", IdempotencyKey: "k1"})
 	require.NoError(t, err)
 	require.NotEmpty(t, c.Code, "a voucher without loaded codes gets a generated one")
 	require.Equal(t, "Gift card", c.RewardName)
 	require.Equal(t, gamify.RewardVoucher, c.RewardType)
 	require.Equal(t, "40", c.Balance.String(), "100 coins less the cost")
-	_, err = eng.Points().Award(ctx, "coins", "u1", gamify.AmountFromInt(5), "", "later")
+	_, err = eng.Points().Award(ctx, gamify.PointsEntry{System: "coins", User: "u1", Amount: gamify.AmountFromInt(5), Reason: "later"})
 	require.NoError(t, err)
-	again, err := eng.Rewards().Claim(ctx, "gift", "u1", "k1")
+	again, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "gift", User: "u1", IdempotencyKey: "k1"})
 	require.NoError(t, err)
 	again.Replay = false
 	c.Replay = false
 	require.Equal(t, c, again, "a replay returns the original claim, its balance included")
-	again, err = eng.Rewards().Claim(ctx, "gift", "u1", "k1")
+	again, err = eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "gift", User: "u1", IdempotencyKey: "k1"})
 	require.NoError(t, err)
 	require.True(t, again.Replay)
 
 	before := gamify.DumpStore(eng.Engine)
-	_, err = eng.Rewards().Claim(ctx, "gift", "u1", "k2")
+	_, err = eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "gift", User: "u1", IdempotencyKey: "k2"})
 	require.ErrorIs(t, err, gamify.ErrConflict, "the per-user limit is 1")
-	_, err = eng.Points().Spend(ctx, "coins", "u2", gamify.AmountFromInt(50), "")
+	_, err = eng.Points().Spend(ctx, gamify.PointsEntry{System: "coins", User: "u2", Amount: gamify.AmountFromInt(50)})
 	require.NoError(t, err)
 	before = gamify.DumpStore(eng.Engine)
-	_, err = eng.Rewards().Claim(ctx, "gift", "u2", "")
+	_, err = eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "gift", User: "u2"})
 	require.ErrorIs(t, err, gamify.ErrInsufficientPoints)
 	require.Equal(t, before, gamify.DumpStore(eng.Engine), "a failed claim changes nothing")
 	for _, u := range []string{"u3", "u4"} {
-		_, err := eng.Rewards().Claim(ctx, "gift", u, "")
+		_, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "gift", User: u})
 		require.NoError(t, err)
 	}
 	before = gamify.DumpStore(eng.Engine)
-	_, err = eng.Rewards().Claim(ctx, "gift", "u5", "")
+	_, err = eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "gift", User: "u5"})
 	require.ErrorIs(t, err, gamify.ErrOutOfStock)
 	require.Equal(t, before, gamify.DumpStore(eng.Engine))
-	_, err = eng.Rewards().Claim(ctx, "nope", "u5", "")
+	_, err = eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "nope", User: "u5"})
 	require.ErrorIs(t, err, gamify.ErrNotFound)
 	up, err := eng.Users().Points(ctx, "u1", "coins")
 	require.NoError(t, err)
@@ -127,7 +127,7 @@ func TestPointsMultiplierReward(t *testing.T) {
 	_, err = eng.Rewards().Create(ctx, gamify.Reward{Key: "double", Name: "Double XP", Type: gamify.RewardPointsMultiplier,
 		System: "coins", Multiplier: gamify.AmountFromInt(2), Duration: time.Hour})
 	require.NoError(t, err)
-	_, err = eng.Rewards().Claim(ctx, "double", "u1", "")
+	_, err = eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "double", User: "u1"})
 	require.NoError(t, err)
 	r, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "u1", Value: 5})
 	require.NoError(t, err)
@@ -162,13 +162,13 @@ func TestClaimLimitInCommitWindow(t *testing.T) {
 		runtime.Gosched()
 	}
 	armed.Store(true)
-	_, err = eng.Rewards().Claim(ctx, "a", "u1", "") // answered once stored, before the writer hears
+	_, err = eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "a", User: "u1"}) // answered once stored, before the writer hears
 	require.NoError(t, err)
 	<-inWindow
 	// Claims wait for their commit, so the second runs aside until it has
 	// applied (it sits in the open batch) or failed.
 	second := make(chan error, 1)
-	go func() { _, err := eng.Rewards().Claim(ctx, "a", "u1", ""); second <- err }()
+	go func() { _, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "a", User: "u1"}); second <- err }()
 	for gamify.OpenBatchSize(eng.Engine) == 0 {
 		select {
 		case err := <-second:
@@ -176,7 +176,7 @@ func TestClaimLimitInCommitWindow(t *testing.T) {
 		case <-time.After(time.Millisecond):
 		}
 	}
-	_, err = eng.Rewards().Claim(ctx, "a", "u1", "")
+	_, err = eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "a", User: "u1"})
 	require.ErrorIs(t, err, gamify.ErrConflict, "the limit still holds")
 	unblock()
 	require.NoError(t, <-second)
@@ -256,10 +256,10 @@ func TestRewardsAdmin(t *testing.T) {
 	require.Equal(t, 1, issues[0].Index)
 	require.ErrorContains(t, issues[0].Err, "Reward.Cost")
 	for range 2 {
-		_, err = eng.Rewards().Claim(ctx, "a", "u1", "")
+		_, err = eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "a", User: "u1"})
 		require.NoError(t, err)
 	}
-	_, err = eng.Rewards().Claim(ctx, "a", "u1", "")
+	_, err = eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "a", User: "u1"})
 	require.ErrorIs(t, err, gamify.ErrConflict, "the patched limit holds")
 
 	// BulkDelete archives, reporting missing and archived keys.
@@ -289,7 +289,7 @@ func TestRewardPatchAndLifecycle(t *testing.T) {
 	created, err := eng.Rewards().Create(ctx, gamify.Reward{Key: "mug", Name: "Mug", Description: "A mug", Type: gamify.RewardCoupon,
 		Cost: gamify.AmountFromInt(10), System: "coins", PerUserLimit: 3, Inventory: 2, Expires: t0.Add(24 * time.Hour)})
 	require.NoError(t, err)
-	first, err := eng.Rewards().Claim(ctx, "mug", "u1", "k")
+	first, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "mug", User: "u1", IdempotencyKey: "k"})
 	require.NoError(t, err)
 
 	// Refused edits name their field and change nothing.
@@ -330,12 +330,12 @@ func TestRewardPatchAndLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, gamify.StatusInactive, r.Status)
 	before = gamify.DumpStore(eng.Engine)
-	_, err = eng.Rewards().Claim(ctx, "mug", "u2", "")
+	_, err = eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "mug", User: "u2"})
 	require.ErrorIs(t, err, gamify.ErrConflict, "an inactive reward cannot be claimed")
-	_, err = eng.Rewards().Claim(ctx, "mug", "newbie", "")
+	_, err = eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "mug", User: "newbie"})
 	require.ErrorIs(t, err, gamify.ErrConflict)
 	require.Equal(t, before, gamify.DumpStore(eng.Engine), "nor is its claimer created")
-	replay, err := eng.Rewards().Claim(ctx, "mug", "u1", "k")
+	replay, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "mug", User: "u1", IdempotencyKey: "k"})
 	require.NoError(t, err, "a replay still answers")
 	require.True(t, replay.Replay)
 	require.Equal(t, first.Seq, replay.Seq)
@@ -355,14 +355,14 @@ func TestRewardPatchAndLifecycle(t *testing.T) {
 	again, err = eng.Rewards().Activate(ctx, "mug")
 	require.NoError(t, err)
 	require.Equal(t, r, again, "activating twice changes nothing")
-	c, err := eng.Rewards().Claim(ctx, "mug", "u2", "")
+	c, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "mug", User: "u2"})
 	require.NoError(t, err)
 	require.Equal(t, "Big mug", c.RewardName)
 
 	// Created inactive: not claimable until activated. Other statuses are refused.
 	_, err = eng.Rewards().Create(ctx, gamify.Reward{Key: "later", Name: "Later", Type: gamify.RewardDigital, Status: gamify.StatusInactive})
 	require.NoError(t, err)
-	_, err = eng.Rewards().Claim(ctx, "later", "u1", "")
+	_, err = eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "later", User: "u1"})
 	require.ErrorIs(t, err, gamify.ErrConflict, "created inactive")
 	before = gamify.DumpStore(eng.Engine)
 	_, err = eng.Rewards().Create(ctx, gamify.Reward{Key: "gone", Name: "Gone", Type: gamify.RewardDigital, Status: gamify.StatusArchived})
@@ -375,9 +375,9 @@ func TestRewardPatchAndLifecycle(t *testing.T) {
 	require.NoError(t, eng.Rewards().Delete(ctx, "mug"))
 	require.ErrorIs(t, eng.Rewards().Delete(ctx, "mug"), gamify.ErrNotFound)
 	require.ErrorIs(t, eng.Rewards().Delete(ctx, "nope"), gamify.ErrNotFound)
-	_, err = eng.Rewards().Claim(ctx, "mug", "u3", "")
+	_, err = eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "mug", User: "u3"})
 	require.ErrorIs(t, err, gamify.ErrNotFound, "an archived reward cannot be claimed")
-	replay, err = eng.Rewards().Claim(ctx, "mug", "u1", "k")
+	replay, err = eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "mug", User: "u1", IdempotencyKey: "k"})
 	require.NoError(t, err, "a replay still answers")
 	require.Equal(t, first.Seq, replay.Seq)
 	_, err = eng.Rewards().AddCodes(ctx, "mug", []string{"X"})
@@ -407,7 +407,7 @@ func TestRewardInventoryNotBelowClaims(t *testing.T) {
 	_, err := eng.Rewards().Create(ctx, gamify.Reward{Key: "pin", Name: "Pin", Type: gamify.RewardPhysical, Inventory: 5})
 	require.NoError(t, err)
 	for _, u := range []string{"u1", "u2", "u3"} {
-		_, err := eng.Rewards().Claim(ctx, "pin", u, "")
+		_, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "pin", User: u})
 		require.NoError(t, err)
 	}
 	before := gamify.DumpStore(eng.Engine)
@@ -419,11 +419,11 @@ func TestRewardInventoryNotBelowClaims(t *testing.T) {
 	r, err := eng.Rewards().Patch(ctx, "pin", func(r *gamify.Reward) { r.Inventory = 3 })
 	require.NoError(t, err)
 	require.Equal(t, 3, r.Inventory)
-	_, err = eng.Rewards().Claim(ctx, "pin", "u4", "")
+	_, err = eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "pin", User: "u4"})
 	require.ErrorIs(t, err, gamify.ErrOutOfStock)
 	r, err = eng.Rewards().Patch(ctx, "pin", func(r *gamify.Reward) { r.Inventory = 0 })
 	require.NoError(t, err, "0 is unlimited")
-	_, err = eng.Rewards().Claim(ctx, "pin", "u4", "")
+	_, err = eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "pin", User: "u4"})
 	require.NoError(t, err)
 	r, err = eng.Rewards().Patch(ctx, "pin", func(r *gamify.Reward) { r.Description = "Enamel" })
 	require.NoError(t, err, "an untouched Inventory is not checked")
@@ -519,7 +519,7 @@ func TestRewardCodesLeft(t *testing.T) {
 
 	_, err = eng.Rewards().Activate(ctx, "tee")
 	require.NoError(t, err)
-	c, err := eng.Rewards().Claim(ctx, "tee", "u1", "")
+	c, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "tee", User: "u1"})
 	require.NoError(t, err)
 	require.Equal(t, "A", c.Code)
 	codes, err = eng.Rewards().Codes(ctx, "tee", gamify.ListOptions{})
@@ -540,7 +540,7 @@ func TestRewardCodesLeft(t *testing.T) {
 	// A generated code is known as claimed.
 	_, err = eng.Rewards().Create(ctx, gamify.Reward{Key: "gen", Name: "Gen", Type: gamify.RewardVoucher})
 	require.NoError(t, err)
-	g, err := eng.Rewards().Claim(ctx, "gen", "u1", "")
+	g, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "gen", User: "u1"})
 	require.NoError(t, err)
 	rc, err = eng.Rewards().Code(ctx, "gen", g.Code)
 	require.NoError(t, err)
@@ -570,14 +570,14 @@ func TestClaimReportsBalance(t *testing.T) {
 	require.NoError(t, err)
 	_, err = eng.Rewards().Create(ctx, gamify.Reward{Key: "nosys", Name: "Poster", Type: gamify.RewardDigital})
 	require.NoError(t, err)
-	c, err := eng.Rewards().Claim(ctx, "free", "u1", "")
+	c, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "free", User: "u1"})
 	require.NoError(t, err)
 	require.Equal(t, "100", c.Balance.String(), "a free reward in a system reports the balance")
 	require.Equal(t, gamify.RewardPhysical, c.RewardType)
-	c, err = eng.Rewards().Claim(ctx, "free", "newcomer", "")
+	c, err = eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "free", User: "newcomer"})
 	require.NoError(t, err)
 	require.True(t, c.Balance.IsZero())
-	c, err = eng.Rewards().Claim(ctx, "nosys", "u1", "")
+	c, err = eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "nosys", User: "u1"})
 	require.NoError(t, err)
 	require.True(t, c.Balance.IsZero(), "no system, no balance")
 	require.Equal(t, "Poster", c.RewardName)

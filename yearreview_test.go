@@ -227,10 +227,10 @@ func TestYearInReviewLateRunsAndInactiveUsers(t *testing.T) {
 	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "c", Value: 1}) // c: the only user active in 2027
 	require.NoError(t, err)
 	for _, u := range []string{"d", "e"} {
-		_, err := eng.Points().Award(ctx, "pts", u, gamify.AmountFromInt(10), "", "gift")
+		_, err := eng.Points().Award(ctx, gamify.PointsEntry{System: "pts", User: u, Amount: gamify.AmountFromInt(10), Reason: "gift"})
 		require.NoError(t, err)
 	}
-	_, err = eng.Points().Award(ctx, "pts", "c", gamify.AmountFromInt(5), "", "gift")
+	_, err = eng.Points().Award(ctx, gamify.PointsEntry{System: "pts", User: "c", Amount: gamify.AmountFromInt(5), Reason: "gift"})
 	require.NoError(t, err)
 	r, err = eng.Users().YearInReview(ctx, "c", 2027)
 	require.NoError(t, err)
