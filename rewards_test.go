@@ -168,7 +168,10 @@ func TestClaimLimitInCommitWindow(t *testing.T) {
 	// Claims wait for their commit, so the second runs aside until it has
 	// applied (it sits in the open batch) or failed.
 	second := make(chan error, 1)
-	go func() { _, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "a", User: "u1"}); second <- err }()
+	go func() {
+		_, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "a", User: "u1"})
+		second <- err
+	}()
 	for gamify.OpenBatchSize(eng.Engine) == 0 {
 		select {
 		case err := <-second:
