@@ -51,6 +51,18 @@ const (
 	RarityLegendary Rarity = "legendary"
 )
 
+// Why Complete refused a manual achievement; each wraps ErrConflict.
+var (
+	// ErrAchievementInactive is returned by Complete for an inactive achievement.
+	ErrAchievementInactive = achievement.ErrInactive
+	// ErrAchievementLocked is returned by Complete for a locked achievement
+	// the user does not hold.
+	ErrAchievementLocked = achievement.ErrLocked
+	// ErrAchievementGated is returned by Complete when the user's attributes
+	// do not match the achievement's user filters.
+	ErrAchievementGated = achievement.ErrGated
+)
+
 var (
 	achievementKinds = map[AchievementKind]achievement.Kind{
 		AchievementMetric: achievement.KindMetric, AchievementStreak: achievement.KindStreak,

@@ -88,12 +88,12 @@ func ExampleAchievementsAPI_Lock() {
 	fmt.Println(a.Status)
 
 	_, err := eng.Achievements().Complete(ctx, gamify.ManualCompletion{Achievement: "halloween-2026", User: "ben"})
-	fmt.Println(errors.Is(err, gamify.ErrConflict), err)
+	fmt.Println(errors.Is(err, gamify.ErrConflict), errors.Is(err, gamify.ErrAchievementLocked), err)
 	mine, _ := eng.Achievements().User(ctx, "ana", false)
 	fmt.Println(mine[0].Name, mine[0].Completed)
 	// Output:
 	// locked
-	// true complete halloween-2026 for "ben": complete halloween-2026 (manual): achievement: locked: gamify: conflict
+	// true true complete halloween-2026 for "ben": achievement: locked: gamify: conflict
 	// Spooky speaker true
 }
 
@@ -210,7 +210,7 @@ func ExampleRewardsAPI_Codes() {
 	// added 3
 	// ana got BOOK-0001
 	// [BOOK-0002 BOOK-0003] 2
-	// true claim bookshop for "ben": gamify: conflict: reward bookshop is not claimable
+	// true claim bookshop for "ben": gamify: conflict: reward bookshop is inactive
 }
 
 // Two schools on one server: each tenant's engine has data of its own.

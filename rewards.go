@@ -628,8 +628,11 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 	if r.Status == StatusArchived {
 		return Claim{}, ErrNotFound
 	}
-	if r.Status != StatusActive || (!r.Expires.IsZero() && !t.now.Before(r.Expires)) {
-		return Claim{}, fmt.Errorf("%w: reward %s is not claimable", ErrConflict, rewardKey)
+	if r.Status != StatusActive {
+		return Claim{}, fmt.Errorf("%w: reward %s is %s", ErrConflict, rewardKey, r.Status)
+	}
+	if !r.Expires.IsZero() && !t.now.Before(r.Expires) {
+		return Claim{}, fmt.Errorf("%w: reward %s expired at %s", ErrConflict, rewardKey, r.Expires.Format(time.RFC3339))
 	}
 	// The user's limit and the stock, from the store plus the batches not
 	// yet known committed. A batch can be in the store before the writer

@@ -159,7 +159,7 @@ func Complete(c *Catalog, s State, key string, userAttrs map[string]string, now 
 		err = ErrGated
 	}
 	if err != nil {
-		return s, Result{}, fmt.Errorf("complete %s (%s): %w", key, d.Kind, err)
+		return s, Result{}, err // the caller names the achievement and user
 	}
 	s = s.complete(key, now, false)
 	done := Completion{Key: key, At: now.UTC()}
