@@ -707,11 +707,23 @@ type AchievementStats struct {
 	RarityPercent float64 // share of all users holding it
 }
 
+// AchievementStatsQuery selects the achievements Stats lists.
+type AchievementStatsQuery struct {
+	// ForUser lists only what a user with UserAttributes sees: an
+	// achievement whose user filters they do not match is left out (a nil
+	// or empty UserAttributes is a user without attributes).
+	ForUser        bool
+	UserAttributes map[string]string
+}
+
 // Stats returns the achievements users see (active and locked; inactive
 // and archived ones are left out) in display order, with completions and
-// rarity. With userAttrs, only those a user with these attributes can see
-// are listed.
-func (a AchievementsAPI) Stats(ctx context.Context, userAttrs map[string]string) ([]AchievementStats, error) {
+// rarity; q.ForUser narrows them to what one user sees.
+func (a AchievementsAPI) Stats(ctx context.Context, q AchievementStatsQuery) ([]AchievementStats, error) {
+	userAttrs := q.UserAttributes
+	if q.ForUser && userAttrs == nil {
+		userAttrs = map[string]string{}
+	}
 	if err := a.e.live(); err != nil {
 		return nil, err
 	}
@@ -721,7 +733,7 @@ func (a AchievementsAPI) Stats(ctx context.Context, userAttrs map[string]string)
 		users := int(readCounter(tx, usersCounterKey))
 		for _, ach := range cat.achievements {
 			if ach.Status == StatusArchived || ach.Status == StatusInactive ||
-				(userAttrs != nil && !achievement.Visible(ach.definition(), achievement.State{}, userAttrs)) {
+				(q.ForUser && !achievement.Visible(ach.definition(), achievement.State{}, userAttrs)) {
 				continue
 			}
 			n := int(readCounter(tx, achCountKey(ach.Key)))

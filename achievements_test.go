@@ -74,7 +74,7 @@ func TestAchievementsOnEvents(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, r.Achievements, "down then up does not complete again")
 
-	list, err := eng.Achievements().Stats(ctx, nil)
+	list, err := eng.Achievements().Stats(ctx, gamify.AchievementStatsQuery{})
 	require.NoError(t, err)
 	require.Len(t, list, 5)
 	for _, s := range list {
@@ -83,7 +83,7 @@ func TestAchievementsOnEvents(t *testing.T) {
 	}
 	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "bob", Value: 1})
 	require.NoError(t, err)
-	list, err = eng.Achievements().Stats(ctx, nil)
+	list, err = eng.Achievements().Stats(ctx, gamify.AchievementStatsQuery{})
 	require.NoError(t, err)
 	require.Equal(t, 50.0, list[0].RarityPercent)
 	mine, err := eng.Achievements().User(ctx, "bob", true)
@@ -194,7 +194,7 @@ func TestAchievementBackdatingWhileEventsFlow(t *testing.T) {
 	wg.Wait()
 	_, err = eng.RunDue(ctx)
 	require.NoError(t, err)
-	list, err := eng.Achievements().Stats(ctx, nil)
+	list, err := eng.Achievements().Stats(ctx, gamify.AchievementStatsQuery{})
 	require.NoError(t, err)
 	require.Equal(t, users/2+200, list[0].Completions, "every qualifying user, once")
 	got, err := eng.Achievements().User(ctx, "u0019", false)
@@ -262,7 +262,7 @@ func TestAchievementDeleteAndBulk(t *testing.T) {
 	require.ErrorIs(t, eng.Achievements().Delete(ctx, "a"), gamify.ErrConflict, "a is a prerequisite of b")
 	require.NoError(t, eng.Achievements().Delete(ctx, "b"))
 	require.NoError(t, eng.Achievements().Delete(ctx, "a"))
-	list, err := eng.Achievements().Stats(ctx, nil)
+	list, err := eng.Achievements().Stats(ctx, gamify.AchievementStatsQuery{})
 	require.NoError(t, err)
 	require.Empty(t, list)
 	defs, err := eng.Achievements().List(ctx, gamify.ListOptions{})
@@ -323,7 +323,7 @@ func userAchKeys(t *testing.T, eng *testEngine, user string, incomplete bool) []
 
 func statKeys(t *testing.T, eng *testEngine) []string {
 	t.Helper()
-	ss, err := eng.Achievements().Stats(context.Background(), nil)
+	ss, err := eng.Achievements().Stats(context.Background(), gamify.AchievementStatsQuery{})
 	require.NoError(t, err)
 	out := []string{}
 	for _, s := range ss {
@@ -824,4 +824,33 @@ func TestUserMetricAchievements(t *testing.T) {
 	require.Len(t, ms[1].Achievements, 1)
 	require.Equal(t, "km1", ms[1].Achievements[0].Key)
 	require.Equal(t, "0", ms[1].Achievements[0].Current.String())
+}
+
+// Stats for a user lists only what that user sees; a user without
+// attributes (a nil map, as User.Attributes is for them) sees no gated one.
+func TestAchievementStatsForUser(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	_, err := eng.Attributes().Create(ctx, gamify.Attribute{Key: "plan", Name: "Plan", Type: gamify.UserAttribute})
+	require.NoError(t, err)
+	for _, a := range []gamify.Achievement{
+		{Key: "open", Name: "Open", Kind: gamify.AchievementManual},
+		{Key: "pro", Name: "Pro only", Kind: gamify.AchievementManual, UserFilters: map[string]string{"plan": "pro"}},
+	} {
+		_, err := eng.Achievements().Create(ctx, a)
+		require.NoError(t, err)
+	}
+	keysOf := func(q gamify.AchievementStatsQuery) []string {
+		list, err := eng.Achievements().Stats(ctx, q)
+		require.NoError(t, err)
+		var out []string
+		for _, s := range list {
+			out = append(out, s.Key)
+		}
+		return out
+	}
+	require.Equal(t, []string{"open", "pro"}, keysOf(gamify.AchievementStatsQuery{}), "every achievement")
+	require.Equal(t, []string{"open"}, keysOf(gamify.AchievementStatsQuery{ForUser: true}), "a user without attributes")
+	require.Equal(t, []string{"open", "pro"}, keysOf(gamify.AchievementStatsQuery{ForUser: true, UserAttributes: map[string]string{"plan": "pro"}}))
+	require.Equal(t, []string{"open"}, keysOf(gamify.AchievementStatsQuery{ForUser: true, UserAttributes: map[string]string{"plan": "free"}}))
 }

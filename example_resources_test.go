@@ -112,7 +112,7 @@ func ExampleAchievementsAPI_Stats() {
 		eng.Track(ctx, gamify.Event{Metric: "lessons", User: fmt.Sprint("learner-", i), Value: lessons})
 	}
 
-	stats, err := eng.Achievements().Stats(ctx, nil)
+	stats, err := eng.Achievements().Stats(ctx, gamify.AchievementStatsQuery{})
 	if err != nil {
 		fmt.Println(err)
 		return
