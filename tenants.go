@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -81,6 +82,13 @@ func (t *txn) createTenant(tn Tenant) (Tenant, error) {
 	cat := t.catalogForWrite()
 	if _, ok := cat.tenants[tn.Key]; ok {
 		return Tenant{}, fmt.Errorf("%w: tenant %s exists", ErrConflict, tn.Key)
+	}
+	// A tenant's data file is named after its key, and macOS and Windows
+	// file systems ignore case: "Acme" and "acme" would share one file.
+	for k := range cat.tenants {
+		if strings.EqualFold(k, tn.Key) {
+			return Tenant{}, fmt.Errorf("%w: tenant %s differs from tenant %s only in case", ErrConflict, tn.Key, k)
+		}
 	}
 	switch tn.Status {
 	case "":

@@ -295,3 +295,17 @@ func TestTenantConcurrentCreatesOfOneKey(t *testing.T) {
 	}
 	require.Equal(t, 1, ok)
 }
+
+// Tenant files are named after keys; keys differing only in case would share
+// a file on case-insensitive file systems, so the second is refused.
+func TestTenantKeysDifferingInCaseAreRefused(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	_, err := eng.Tenants().Create(ctx, gamify.Tenant{Key: "Acme", Name: "Acme"})
+	require.NoError(t, err)
+	before := gamify.DumpStore(eng.Engine)
+	_, err = eng.Tenants().Create(ctx, gamify.Tenant{Key: "acme", Name: "Other acme"})
+	require.ErrorIs(t, err, gamify.ErrConflict)
+	require.ErrorContains(t, err, "only in case")
+	require.Equal(t, before, gamify.DumpStore(eng.Engine))
+}
