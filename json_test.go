@@ -1,6 +1,7 @@
 package gamify_test
 
 import (
+	"context"
 	"encoding"
 	"encoding/json"
 	"go/ast"
@@ -466,4 +467,36 @@ func TestJSONDurability(t *testing.T) {
 	require.Error(t, json.Unmarshal([]byte(`1`), &d))
 	_, err := json.Marshal(gamify.Durability(9))
 	require.Error(t, err)
+}
+
+// TestJSONClaimReplay: a retried claim's Replay flag is in its JSON; stored
+// claims (Users().Claims) never carry it.
+func TestJSONClaimReplay(t *testing.T) {
+	ctx := context.Background()
+	eng := rewardEngine(t)
+	_, err := eng.Rewards().Create(ctx, gamify.Reward{Key: "mug", Name: "Mug", Type: gamify.RewardCoupon,
+		Cost: gamify.AmountFromInt(10), System: "coins", PerUserLimit: 3})
+	require.NoError(t, err)
+	first, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "mug", User: "u1", IdempotencyKey: "k"})
+	require.NoError(t, err)
+	retry, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "mug", User: "u1", IdempotencyKey: "k"})
+	require.NoError(t, err)
+	require.True(t, retry.Replay)
+
+	b, err := json.Marshal(first)
+	require.NoError(t, err)
+	require.NotContains(t, string(b), `"Replay"`)
+	b, err = json.Marshal(retry)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"Replay":true`)
+	var back gamify.Claim
+	require.NoError(t, json.Unmarshal(b, &back))
+	require.Equal(t, retry, back)
+
+	claims, err := eng.Users().Claims(ctx, "u1")
+	require.NoError(t, err)
+	require.Len(t, claims, 1)
+	require.False(t, claims[0].Replay)
+	first.Replay = false
+	require.Equal(t, first, claims[0])
 }
