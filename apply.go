@@ -46,15 +46,15 @@ const (
 
 // ApplyChange reports what Apply did with one definition.
 type ApplyChange struct {
-	Resource string      `json:"resource"` // "metric", "streak", ...
-	Key      string      `json:"key"`
-	Action   ApplyAction `json:"action"`
-	Fields   []string    `json:"fields,omitempty"` // the patched fields
+	Resource string // "metric", "streak", ...
+	Key      string
+	Action   ApplyAction
+	Fields   []string `json:",omitempty"` // the patched fields
 }
 
 // ApplyReport lists what Apply did, one change per definition and action.
 type ApplyReport struct {
-	Changes []ApplyChange `json:"changes"`
+	Changes []ApplyChange
 }
 
 // Changed reports whether Apply changed anything.

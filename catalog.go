@@ -224,7 +224,7 @@ type Issue struct {
 	Key      string // the item's key, if it had one
 	Severity Severity
 	Message  string
-	Err      error // the underlying error, for errors.Is
+	Err      error `json:"-"` // the underlying error, for errors.Is; not in JSON (Message is its text)
 }
 
 // BulkLimit is the largest number of items a bulk operation accepts.

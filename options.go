@@ -33,6 +33,28 @@ func (d Durability) String() string {
 	return "unknown"
 }
 
+// MarshalText encodes d by name: "durable" or "buffered".
+func (d Durability) MarshalText() ([]byte, error) {
+	switch d {
+	case Durable, Buffered:
+		return []byte(d.String()), nil
+	}
+	return nil, gamifytype.Invalid("Durability", int(d), "must be durable or buffered")
+}
+
+// UnmarshalText decodes "durable" or "buffered"; "" is Durable, the default.
+func (d *Durability) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "", "durable":
+		*d = Durable
+	case "buffered":
+		*d = Buffered
+	default:
+		return gamifytype.Invalid("Durability", string(b), "must be durable or buffered")
+	}
+	return nil
+}
+
 // Defaults for Options.
 const (
 	MaxFlushDelayDefault = 10 * time.Millisecond

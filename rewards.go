@@ -63,7 +63,9 @@ type Reward struct {
 	// and can be patched. Activate, Deactivate and Delete (archived) change it.
 	Status Status
 	// Multiplier and Duration (points_multiplier rewards): a boost of
-	// System for the claiming user, from the claim for Duration.
+	// System for the claiming user, from the claim for Duration. In JSON
+	// Duration is an integer of nanoseconds, as encoding/json writes any
+	// time.Duration (90 minutes is 5400000000000).
 	Multiplier Amount
 	Duration   time.Duration
 	Created    time.Time
@@ -555,7 +557,7 @@ type Claim struct {
 	Balance Amount
 	At      time.Time
 	Seq     uint64 // the claim's ledger sequence (its id)
-	Replay  bool   `json:"-"` // the idempotency key had been used: this is the original claim
+	Replay  bool   `json:",omitempty"` // the idempotency key had been used: this is the original claim
 	IdemKey string `json:",omitempty"`
 }
 

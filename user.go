@@ -67,16 +67,16 @@ const (
 type Preferences struct {
 	// Notifications maps each type to the channels the user accepts. A type
 	// with an empty list is muted. Default: every type on every channel.
-	Notifications map[NotificationType][]Channel `json:"notifications"`
+	Notifications map[NotificationType][]Channel
 	// Streak personalizes streaks whose definition allows it.
-	Streak StreakPreferences `json:"streak"`
+	Streak StreakPreferences
 }
 
 // StreakPreferences personalize a streak: when Enabled, Thresholds (metric
 // key → minimum change per period) replace the definition's minimums.
 type StreakPreferences struct {
-	Enabled    bool              `json:"enabled"`
-	Thresholds map[string]Amount `json:"thresholds,omitempty"`
+	Enabled    bool
+	Thresholds map[string]Amount `json:",omitempty"`
 }
 
 func defaultPreferences() Preferences {
