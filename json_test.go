@@ -122,6 +122,7 @@ func jsonCases() []jsonCase {
 		{name: "ManualCompletion", v: gamify.ManualCompletion{Achievement: "helper", User: "u1", Profile: &jUser}},
 		{name: "PointsEntry", v: gamify.PointsEntry{System: "xp", User: "u1", Amount: amt("12.75"), IdempotencyKey: "grant-1", Reason: "support"}},
 		{name: "ClaimRequest", v: gamify.ClaimRequest{Reward: "mug", User: "u1", IdempotencyKey: "claim-1"}},
+		{name: "AchievementStatsQuery", v: gamify.AchievementStatsQuery{ForUser: true, UserAttributes: map[string]string{"plan": "pro"}}},
 		{name: "Preferences", v: gamify.Preferences{
 			Notifications: map[gamify.NotificationType][]gamify.Channel{gamify.NotifyRecap: {gamify.ChannelEmail}, gamify.NotifyStreakReminder: {}},
 			Streak:        gamify.StreakPreferences{Enabled: true, Thresholds: map[string]gamify.Amount{"km": amt("3.5")}}}},
