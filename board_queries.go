@@ -54,7 +54,7 @@ func (e *Engine) boardRun(key string, at time.Time) (*Leaderboard, time.Time, ti
 		return nil, time.Time{}, time.Time{}, err
 	}
 	b, ok := e.cat.Load().boards[key]
-	if !ok || b.archived {
+	if !ok || b.Status == StatusArchived {
 		return nil, time.Time{}, time.Time{}, fmt.Errorf("leaderboard %s: %w", key, ErrNotFound)
 	}
 	if at.IsZero() {
@@ -100,7 +100,7 @@ func (a LeaderboardsAPI) Rankings(ctx context.Context, key string, q BoardQuery)
 					}
 					offset += pos
 				}
-				rows = x.Range(max(offset, 0), limit, b.Ties, nil)
+				rows = x.Range(max(offset, 0), limit, b.ties, nil)
 				page.Participants = x.Len()
 				if b.MaxParticipants > 0 && x.Len() >= b.MaxParticipants {
 					w, _ := x.Worst()
@@ -248,7 +248,7 @@ func (a LeaderboardsAPI) UserRank(ctx context.Context, key, user string) (UserRa
 		return UserRank{}, fmt.Errorf("user %q is not on leaderboard %s: %w", user, key, ErrNotFound)
 	}
 	r := UserRank{Board: key, Group: group, Score: AmountFromMicros(en.Score), Subscore: AmountFromMicros(en.Sub), Participants: x.Len()}
-	r.Rank, _ = x.Rank(uid, b.Ties)
+	r.Rank, _ = x.Rank(uid, b.ties)
 	r.Position, _ = x.Position(uid)
 	r.Percentile, _ = x.Percentile(uid)
 	return r, nil
