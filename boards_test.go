@@ -812,3 +812,43 @@ func TestBoardJSONUsesNames(t *testing.T) {
 	require.Equal(t, gamify.Desc, created.Order, "the defaults are filled in")
 	require.Equal(t, gamify.TiesCompetition, created.Ties)
 }
+
+func TestBoardUserRankAtAPastRun(t *testing.T) {
+	ctx := context.Background()
+	eng := boardEngine(t, nil, gamify.Leaderboard{RunEvery: 1, RunUnit: gamify.RunDay})
+	xp(t, eng, "ana", 5)
+	xp(t, eng, "bob", 7)
+	xp(t, eng, "cara", 3)
+	xp(t, eng, "dan", 5)
+	live := map[string]gamify.UserRank{}
+	for _, u := range []string{"ana", "bob", "cara", "dan"} {
+		r, err := eng.Leaderboards().UserRank(ctx, "board", u)
+		require.NoError(t, err)
+		live[u] = r
+	}
+	require.Equal(t, gamify.UserRank{Board: "board", Rank: 2, Position: 2, Score: gamify.AmountFromInt(5), Percentile: 25, Participants: 4}, live["dan"])
+	friday := time.Date(2026, 3, 6, 15, 0, 0, 0, ny)
+	got, err := eng.Leaderboards().UserRankAt(ctx, "board", "ana", friday)
+	require.NoError(t, err)
+	require.Equal(t, live["ana"], got, "the current run, by date")
+
+	eng.clock.Set(time.Date(2026, 3, 7, 10, 0, 0, 0, ny))
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	xp(t, eng, "ana", 1)
+	eng.reopen(t)
+	for u, want := range live {
+		got, err := eng.Leaderboards().UserRankAt(ctx, "board", u, friday)
+		require.NoError(t, err, u)
+		require.Equal(t, want, got, "%s: a finished run's standing is the frozen one", u)
+	}
+	now, err := eng.Leaderboards().UserRank(ctx, "board", "ana")
+	require.NoError(t, err)
+	require.Equal(t, gamify.UserRank{Board: "board", Rank: 1, Score: gamify.AmountFromInt(1), Participants: 1}, now)
+	_, err = eng.Leaderboards().UserRankAt(ctx, "board", "bob", time.Date(2026, 3, 7, 12, 0, 0, 0, ny))
+	require.ErrorIs(t, err, gamify.ErrNotFound, "bob has no score on Saturday")
+	_, err = eng.Leaderboards().UserRankAt(ctx, "board", "nobody", friday)
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+	_, err = eng.Leaderboards().UserRankAt(ctx, "board", "ana", time.Date(2026, 3, 1, 0, 0, 0, 0, ny))
+	require.ErrorIs(t, err, gamify.ErrNotFound, "before the board's start")
+}
