@@ -141,6 +141,7 @@ func (t *txn) scoreBoard(u *userRec, b *Leaderboard, at time.Time, reached uint6
 		i, _ = u.s.board(b.ref, runKey)
 	}
 	ub := &u.s.Boards[i]
+	prevScore := ub.Score // the user's score before this change, if they were ranked
 	score, sub := f(*ub)
 	if ub.Scored && score == ub.Score && sub == ub.Sub {
 		return nil
@@ -187,7 +188,10 @@ func (t *txn) scoreBoard(u *userRec, b *Leaderboard, at time.Time, reached uint6
 		ub.In = true
 	}
 	change.PreviousRank = oldRank
-	u.s.recordRank(b.ref, localDay(t.now, t.w.userLocation(&u.p)), change.Rank)
+	if oldRank == 0 {
+		prevScore = 0
+	}
+	u.s.recordRank(b.ref, localDay(t.now, t.w.userLocation(&u.p)), change.Rank, score, oldRank, prevScore)
 	if b.MaxParticipants > 0 && x.Len() >= b.MaxParticipants {
 		w, _ := x.Worst()
 		change.Threshold = AmountFromMicros(w.Score)
@@ -583,12 +587,16 @@ func sortRows(rows []BoardRow) {
 }
 
 // rankDay is a user's rank on a board during one local day: the last rank
-// their own changes produced that day, and the best.
+// their own changes produced that day, and the best; the score after the
+// last change; the rank and score before the first (0 when not ranked).
 type rankDay struct {
-	Ref  uint32
-	Day  int32 // days since 1970-01-01 in the user's zone
-	Last int32
-	Best int32
+	Ref       uint32
+	Day       int32 // days since 1970-01-01 in the user's zone
+	Last      int32
+	Best      int32
+	Score     int64 // micros
+	PrevRank  int32
+	PrevScore int64 // micros
 }
 
 // maxRankDays is how many days of rank history a user keeps per board.
@@ -597,7 +605,7 @@ const maxRankDays = 100
 // recordRank notes the rank a change produced. History is recorded when the
 // user's own entry changes, so it costs nothing per day for idle users; on
 // days without a change their rank (which others may have moved) is unknown.
-func (s *userState) recordRank(ref uint32, day int32, rank int) {
+func (s *userState) recordRank(ref uint32, day int32, rank int, score int64, prevRank int, prevScore int64) {
 	if rank <= 0 {
 		return
 	}
@@ -610,10 +618,10 @@ func (s *userState) recordRank(ref uint32, day int32, rank int) {
 	r := int32(rank)
 	s.bestYear(yearRank, ref, yearOfDay(day), int64(rank))
 	if found {
-		s.Ranks[i].Last, s.Ranks[i].Best = r, min(s.Ranks[i].Best, r)
+		s.Ranks[i].Last, s.Ranks[i].Best, s.Ranks[i].Score = r, min(s.Ranks[i].Best, r), score
 		return
 	}
-	s.Ranks = slices.Insert(s.Ranks, i, rankDay{Ref: ref, Day: day, Last: r, Best: r})
+	s.Ranks = slices.Insert(s.Ranks, i, rankDay{Ref: ref, Day: day, Last: r, Best: r, Score: score, PrevRank: int32(prevRank), PrevScore: prevScore})
 	// Keep the newest maxRankDays days of this board.
 	first := i
 	for first > 0 && s.Ranks[first-1].Ref == ref {
@@ -630,9 +638,15 @@ func (s *userState) recordRank(ref uint32, day int32, rank int) {
 
 // DailyRank is a user's rank on one day.
 type DailyRank struct {
-	Date Date
-	Rank int // the rank after the user's last change that day
-	Best int // the best rank the user's changes reached that day
+	Date  Date
+	Rank  int    // the rank after the user's last change that day
+	Best  int    // the best rank the user's changes reached that day
+	Score Amount // the user's score after their last change that day
+	// PreviousRank and PreviousScore are the user's rank and score before
+	// their first change that day; 0 when they were not ranked then (new
+	// to the run, or kept out by MaxParticipants).
+	PreviousRank  int
+	PreviousScore Amount
 }
 
 // RankHistory returns a user's daily ranks on a board over the last days
@@ -654,7 +668,8 @@ func (a LeaderboardsAPI) RankHistory(ctx context.Context, key, user string, days
 	for _, r := range s.Ranks {
 		if r.Ref == b.ref && r.Day >= from {
 			y, m, d := dayDate(r.Day).Date()
-			out = append(out, DailyRank{Date: Date{Year: y, Month: m, Day: d}, Rank: int(r.Last), Best: int(r.Best)})
+			out = append(out, DailyRank{Date: Date{Year: y, Month: m, Day: d}, Rank: int(r.Last), Best: int(r.Best),
+				Score: AmountFromMicros(r.Score), PreviousRank: int(r.PrevRank), PreviousScore: AmountFromMicros(r.PrevScore)})
 		}
 	}
 	return out, nil

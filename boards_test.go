@@ -330,9 +330,16 @@ func TestBoardDailyRankHistory(t *testing.T) {
 	h, err := eng.Leaderboards().RankHistory(ctx, "board", "ana", 10)
 	require.NoError(t, err)
 	require.Equal(t, []gamify.DailyRank{
-		{Date: gamify.Date{Year: 2026, Month: 3, Day: 6}, Rank: 1, Best: 1},
-		{Date: gamify.Date{Year: 2026, Month: 3, Day: 7}, Rank: 2, Best: 2},
+		{Date: gamify.Date{Year: 2026, Month: 3, Day: 6}, Rank: 1, Best: 1, Score: gamify.AmountFromInt(210)}, // new on the board
+		// top passed ana after her last change on the 6th: she starts the 7th second.
+		{Date: gamify.Date{Year: 2026, Month: 3, Day: 7}, Rank: 2, Best: 2, Score: gamify.AmountFromInt(211),
+			PreviousRank: 2, PreviousScore: gamify.AmountFromInt(210)},
 	}, h)
+	eng.reopen(t)
+	again, err := eng.Leaderboards().RankHistory(ctx, "board", "ana", 10)
+	require.NoError(t, err)
+	require.Len(t, again, 2)
+	require.Equal(t, h[1], again[1], "the history is stored")
 	h, err = eng.Leaderboards().RankHistory(ctx, "board", "ana", 3)
 	require.NoError(t, err)
 	require.Len(t, h, 1, "only the last 3 days")
