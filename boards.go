@@ -69,6 +69,20 @@ func (rt *boardRuntime) runAt(b *Leaderboard, at time.Time) (start, end int64, o
 	return st.UnixNano(), end, true
 }
 
+// refreshEnds recomputes the ends of the unfinished runs in memory after
+// b's End changed. (Should the command fail, the writer rebuilds every index
+// from the store, ends included.)
+func (rt *boardRuntime) refreshEnds(b *Leaderboard) {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	for start, run := range rt.runs {
+		run.end = 0
+		if _, end, ok := b.runAt(time.Unix(0, start)); ok && !end.IsZero() {
+			run.end = end.UnixNano()
+		}
+	}
+}
+
 // boardRT returns the runtime of a board, creating it.
 func (e *Engine) boardRT(ref uint32) *boardRuntime {
 	e.boardsMu.RLock()
@@ -263,7 +277,9 @@ func (t *txn) streakBoardsChanged(u *userRec, s *Streak, length int) error {
 }
 
 // Submit records a score on a score board with the board's operator and
-// returns the user's standing. The user is created on first sight.
+// returns the user's standing. The user is created on first sight. A board
+// that is not active (inactive, scheduled, finished, archived) is
+// ErrConflict.
 func (a LeaderboardsAPI) Submit(ctx context.Context, key, user string, score, subscore Amount) (LeaderboardChange, error) {
 	if err := a.e.live(); err != nil {
 		return LeaderboardChange{}, err

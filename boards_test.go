@@ -859,3 +859,27 @@ func TestBoardUserRankAtAPastRun(t *testing.T) {
 	_, err = eng.Leaderboards().UserRankAt(ctx, "board", "ana", time.Date(2026, 3, 1, 0, 0, 0, 0, ny))
 	require.ErrorIs(t, err, gamify.ErrNotFound, "before the board's start")
 }
+
+// Moving the End of an active board moves the end of its current run.
+func TestBoardEndMovedOnAnActiveBoard(t *testing.T) {
+	ctx := context.Background()
+	eng := boardEngine(t, nil, gamify.Leaderboard{}) // one open-ended run from Friday 6 March
+	notes := boardNotes(t, eng)
+	xp(t, eng, "ana", 5)
+	_, err := eng.Leaderboards().Patch(ctx, "board", func(b *gamify.Leaderboard) { b.End = gamify.Date{Year: 2026, Month: 3, Day: 7} })
+	require.NoError(t, err)
+	eng.clock.Set(time.Date(2026, 3, 8, 1, 0, 0, 0, ny))
+	require.Empty(t, xp(t, eng, "ana", 1).Leaderboards, "past the new End, even before the rollover ran")
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []string{"finished board 2026-03-06 05:00:00-2026-03-08 05:00:00 1"}, notes())
+	r, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 100, Time: time.Date(2026, 3, 7, 23, 0, 0, 0, ny)})
+	require.NoError(t, err)
+	require.Empty(t, r.Leaderboards, "the run ended at the new End")
+	got, err := eng.Leaderboards().Get(ctx, "board")
+	require.NoError(t, err)
+	require.Equal(t, gamify.StatusFinished, got.Status)
+	ur, err := eng.Leaderboards().UserRankAt(ctx, "board", "ana", time.Date(2026, 3, 7, 12, 0, 0, 0, ny))
+	require.NoError(t, err)
+	require.Equal(t, "5", ur.Score.String())
+}

@@ -689,6 +689,9 @@ func (t *txn) replaceBoard(old *Leaderboard, b Leaderboard) (Leaderboard, error)
 	t.putBoard(&b)
 	if b.activated {
 		t.registerBoard(&b) // End may have moved the last boundary
+		if b.End != old.End {
+			t.w.eng.boardRT(b.ref).refreshEnds(&b)
+		}
 	}
 	return b.shown(t.now), nil
 }
