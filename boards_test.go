@@ -191,6 +191,20 @@ func TestBoardBreakdownGroupsAreIsolated(t *testing.T) {
 	ur, err := eng.Leaderboards().UserRank(ctx, "board", "de1")
 	require.NoError(t, err)
 	require.Equal(t, gamify.UserRank{Board: "board", Group: "country=DE", Rank: 1, Score: gamify.AmountFromInt(1), Participants: 1}, ur)
+
+	// Once finished, the frozen standings give the same ranks per group.
+	fr, err := eng.Leaderboards().UserRank(ctx, "board", "fr2")
+	require.NoError(t, err)
+	eng.clock.Advance(time.Hour)
+	_, err = eng.Leaderboards().Finish(ctx, "board")
+	require.NoError(t, err)
+	for u, want := range map[string]gamify.UserRank{"de1": ur, "fr2": fr} {
+		got, err := eng.Leaderboards().UserRankAt(ctx, "board", u, t0)
+		require.NoError(t, err)
+		require.Equal(t, want, got)
+	}
+	_, err = eng.Leaderboards().UserRankAt(ctx, "board", "fr1", t0)
+	require.ErrorIs(t, err, gamify.ErrNotFound, "fr1 was pushed off the capped group")
 }
 
 func TestBoardAroundAndRelativeOffset(t *testing.T) {
@@ -882,4 +896,24 @@ func TestBoardEndMovedOnAnActiveBoard(t *testing.T) {
 	ur, err := eng.Leaderboards().UserRankAt(ctx, "board", "ana", time.Date(2026, 3, 7, 12, 0, 0, 0, ny))
 	require.NoError(t, err)
 	require.Equal(t, "5", ur.Score.String())
+}
+
+// A patch whose board changes between the edit and the command is redone on
+// the new version.
+func TestBoardPatchRetriesOnConcurrentChange(t *testing.T) {
+	ctx := context.Background()
+	eng := boardEngine(t, nil, gamify.Leaderboard{})
+	calls := 0
+	b, err := eng.Leaderboards().Patch(ctx, "board", func(b *gamify.Leaderboard) {
+		calls++
+		if calls == 1 {
+			_, err := eng.Leaderboards().Patch(ctx, "board", func(b *gamify.Leaderboard) { b.Description = "Weekly" })
+			require.NoError(t, err)
+		}
+		b.MaxParticipants = 3
+	})
+	require.NoError(t, err)
+	require.Equal(t, 2, calls, "the edit ran again on the new version")
+	require.Equal(t, "Weekly", b.Description, "the concurrent patch is kept")
+	require.Equal(t, 3, b.MaxParticipants)
 }
