@@ -54,7 +54,7 @@ func (e *Engine) boardRun(key string, at time.Time) (*Leaderboard, time.Time, ti
 		return nil, time.Time{}, time.Time{}, err
 	}
 	b, ok := e.cat.Load().boards[key]
-	if !ok || b.archived {
+	if !ok || b.Status == StatusArchived {
 		return nil, time.Time{}, time.Time{}, fmt.Errorf("leaderboard %s: %w", key, ErrNotFound)
 	}
 	if at.IsZero() {
@@ -100,7 +100,7 @@ func (a LeaderboardsAPI) Rankings(ctx context.Context, key string, q BoardQuery)
 					}
 					offset += pos
 				}
-				rows = x.Range(max(offset, 0), limit, b.Ties, nil)
+				rows = x.Range(max(offset, 0), limit, b.ties, nil)
 				page.Participants = x.Len()
 				if b.MaxParticipants > 0 && x.Len() >= b.MaxParticipants {
 					w, _ := x.Worst()
@@ -204,7 +204,7 @@ func (a LeaderboardsAPI) Around(ctx context.Context, key, user string, above, be
 	return a.Rankings(ctx, key, BoardQuery{Group: ur.Group, User: user, Offset: offset, Limit: -offset + 1 + below})
 }
 
-// UserRank is a user's standing in a board's current run.
+// UserRank is a user's standing in a run of a board.
 type UserRank struct {
 	Board        string
 	Group        string
@@ -219,7 +219,15 @@ type UserRank struct {
 // UserRank returns a user's standing in the current run; ErrNotFound when the
 // user is not on the board.
 func (a LeaderboardsAPI) UserRank(ctx context.Context, key, user string) (UserRank, error) {
-	b, start, _, err := a.e.boardRun(key, time.Time{})
+	return a.UserRankAt(ctx, key, user, time.Time{})
+}
+
+// UserRankAt returns a user's standing in the run containing at (zero means
+// now): live while the run is unfinished, from its frozen standings once it
+// is finished. ErrNotFound when the board has no run at that time or the
+// user is not on it.
+func (a LeaderboardsAPI) UserRankAt(ctx context.Context, key, user string, at time.Time) (UserRank, error) {
+	b, start, end, err := a.e.boardRun(key, at)
 	if err != nil {
 		return UserRank{}, err
 	}
@@ -227,13 +235,17 @@ func (a LeaderboardsAPI) UserRank(ctx context.Context, key, user string) (UserRa
 	if err != nil {
 		return UserRank{}, err
 	}
+	rt := a.e.boardRT(b.ref)
+	rt.mu.RLock()
+	if !end.IsZero() && end.UnixNano() <= rt.finishedTo {
+		rt.mu.RUnlock()
+		return a.e.frozenRank(b, start, p)
+	}
+	defer rt.mu.RUnlock()
 	group := b.group(p)
 	if i, ok := s.board(b.ref, start.UnixNano()); ok {
 		group = s.Boards[i].Group
 	}
-	rt := a.e.boardRT(b.ref)
-	rt.mu.RLock()
-	defer rt.mu.RUnlock()
 	run, ok := rt.runs[start.UnixNano()]
 	if !ok {
 		return UserRank{}, fmt.Errorf("user %q is not on leaderboard %s: %w", user, key, ErrNotFound)
@@ -248,9 +260,59 @@ func (a LeaderboardsAPI) UserRank(ctx context.Context, key, user string) (UserRa
 		return UserRank{}, fmt.Errorf("user %q is not on leaderboard %s: %w", user, key, ErrNotFound)
 	}
 	r := UserRank{Board: key, Group: group, Score: AmountFromMicros(en.Score), Subscore: AmountFromMicros(en.Sub), Participants: x.Len()}
-	r.Rank, _ = x.Rank(uid, b.Ties)
+	r.Rank, _ = x.Rank(uid, b.ties)
 	r.Position, _ = x.Position(uid)
 	r.Percentile, _ = x.Percentile(uid)
+	return r, nil
+}
+
+// frozenRank reads a user's standing in a finished run from its frozen
+// rows: the user's row in any group, then that group's rows for the count
+// and the entries with a strictly worse (score, subscore).
+func (e *Engine) frozenRank(b *Leaderboard, start time.Time, p *profile) (UserRank, error) {
+	prefix := append(runPrefix(b.ref, start.UnixNano()), 0)
+	r := UserRank{Board: b.Key}
+	found := false
+	var score, sub int64
+	err := e.db.View(func(tx *store.Tx) error {
+		err := tx.Scan(store.Runs, prefix, func(k, v []byte) error {
+			d := decoder{b: v}
+			if d.uvarint() != p.UID {
+				return nil
+			}
+			score, sub = d.varint(), d.varint()
+			r.Rank = int(d.uvarint())
+			r.Group = string(k[len(prefix) : len(k)-5]) // group | 0 | position
+			r.Position = int(binary.BigEndian.Uint32(k[len(k)-4:]))
+			found = true
+			return store.ErrStop
+		})
+		if err != nil || !found {
+			return err
+		}
+		below := 0
+		err = tx.Scan(store.Runs, append(append(prefix, r.Group...), 0), func(k, v []byte) error {
+			d := decoder{b: v}
+			d.uvarint()
+			s, u := d.varint(), d.varint()
+			if int(binary.BigEndian.Uint32(k[len(k)-4:])) > r.Position && (s != score || u != sub) {
+				below++
+			}
+			r.Participants++
+			return nil
+		})
+		if r.Participants > 0 {
+			r.Percentile = 100 * float64(below) / float64(r.Participants)
+		}
+		return err
+	})
+	if err != nil {
+		return UserRank{}, err
+	}
+	if !found {
+		return UserRank{}, fmt.Errorf("user %q is not on leaderboard %s: %w", p.ID, b.Key, ErrNotFound)
+	}
+	r.Score, r.Subscore = AmountFromMicros(score), AmountFromMicros(sub)
 	return r, nil
 }
 

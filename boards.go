@@ -40,7 +40,7 @@ type runIndex struct {
 	groups     map[string]*leaderboard.Index
 }
 
-func (r *runIndex) group(g string, order BoardOrder) *leaderboard.Index {
+func (r *runIndex) group(g string, order leaderboard.Order) *leaderboard.Index {
 	x, ok := r.groups[g]
 	if !ok {
 		x = leaderboard.New(order)
@@ -67,6 +67,20 @@ func (rt *boardRuntime) runAt(b *Leaderboard, at time.Time) (start, end int64, o
 		end = en.UnixNano()
 	}
 	return st.UnixNano(), end, true
+}
+
+// refreshEnds recomputes the ends of the unfinished runs in memory after
+// b's End changed. (Should the command fail, the writer rebuilds every index
+// from the store, ends included.)
+func (rt *boardRuntime) refreshEnds(b *Leaderboard) {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	for start, run := range rt.runs {
+		run.end = 0
+		if _, end, ok := b.runAt(time.Unix(0, start)); ok && !end.IsZero() {
+			run.end = end.UnixNano()
+		}
+	}
 }
 
 // boardRT returns the runtime of a board, creating it.
@@ -108,8 +122,8 @@ func (s *userState) board(ref uint32, run int64) (int, bool) {
 }
 
 // better reports whether (s1, u1) ranks strictly before (s2, u2) on a board.
-func better(order BoardOrder, s1, u1, s2, u2 int64) bool {
-	if order == Asc {
+func better(order leaderboard.Order, s1, u1, s2, u2 int64) bool {
+	if order == leaderboard.Asc {
 		s1, u1, s2, u2 = -s1, -u1, -s2, -u2
 	}
 	return s1 > s2 || (s1 == s2 && u1 > u2)
@@ -141,6 +155,7 @@ func (t *txn) scoreBoard(u *userRec, b *Leaderboard, at time.Time, reached uint6
 		i, _ = u.s.board(b.ref, runKey)
 	}
 	ub := &u.s.Boards[i]
+	prevScore := ub.Score // the user's score before this change, if they were ranked
 	score, sub := f(*ub)
 	if ub.Scored && score == ub.Score && sub == ub.Sub {
 		return nil
@@ -161,18 +176,18 @@ func (t *txn) scoreBoard(u *userRec, b *Leaderboard, at time.Time, reached uint6
 		ub.In = false
 	}
 	ub.Score, ub.Sub, ub.Reached, ub.Group, ub.Scored = score, sub, reached, group, true
-	x := run.group(group, b.Order)
+	x := run.group(group, b.order)
 	change := LeaderboardChange{Key: b.Key, Group: group}
 	full := b.MaxParticipants > 0 && x.Len() >= b.MaxParticipants
 	switch {
 	case ub.In || !full:
 		t.saveIndex(rt, runKey, group, x, uid)
-		c := x.Update(uid, score, sub, reached, b.Ties)
+		c := x.Update(uid, score, sub, reached, b.ties)
 		oldRank, change.Rank = c.OldRank, c.Rank
 		ub.In = true
 	default:
 		worst, _ := x.Worst()
-		if !better(b.Order, score, sub, worst.Score, worst.Sub) {
+		if !better(b.order, score, sub, worst.Score, worst.Sub) {
 			change.Threshold = AmountFromMicros(worst.Score)
 			*res = append(*res, change) // the score counts but does not enter the board
 			return nil
@@ -183,11 +198,14 @@ func (t *txn) scoreBoard(u *userRec, b *Leaderboard, at time.Time, reached uint6
 			return err
 		}
 		t.saveIndex(rt, runKey, group, x, uid)
-		change.Rank = x.Update(uid, score, sub, reached, b.Ties).Rank
+		change.Rank = x.Update(uid, score, sub, reached, b.ties).Rank
 		ub.In = true
 	}
 	change.PreviousRank = oldRank
-	u.s.recordRank(b.ref, localDay(t.now, t.w.userLocation(&u.p)), change.Rank)
+	if oldRank == 0 {
+		prevScore = 0
+	}
+	u.s.recordRank(b.ref, localDay(t.now, t.w.userLocation(&u.p)), change.Rank, score, oldRank, prevScore)
 	if b.MaxParticipants > 0 && x.Len() >= b.MaxParticipants {
 		w, _ := x.Worst()
 		change.Threshold = AmountFromMicros(w.Score)
@@ -259,7 +277,9 @@ func (t *txn) streakBoardsChanged(u *userRec, s *Streak, length int) error {
 }
 
 // Submit records a score on a score board with the board's operator and
-// returns the user's standing. The user is created on first sight.
+// returns the user's standing. The user is created on first sight. A board
+// that is not active (inactive, scheduled, finished, archived) is
+// ErrConflict.
 func (a LeaderboardsAPI) Submit(ctx context.Context, key, user string, score, subscore Amount) (LeaderboardChange, error) {
 	if err := a.e.live(); err != nil {
 		return LeaderboardChange{}, err
@@ -274,7 +294,7 @@ func (a LeaderboardsAPI) Submit(ctx context.Context, key, user string, score, su
 		errs = append(errs, gamifytype.Invalid("Submit.Subscore", sub, "is out of range"))
 	}
 	b, ok := a.e.cat.Load().boards[key]
-	if !ok || b.archived || b.RankBy != RankByScore {
+	if !ok || b.Status == StatusArchived || b.RankBy != RankByScore {
 		errs = append(errs, gamifytype.Invalid("Submit.Board", key, "is not a score board"))
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -283,10 +303,10 @@ func (a LeaderboardsAPI) Submit(ctx context.Context, key, user string, score, su
 	now := a.e.now()
 	v, err := a.e.do(ctx, funcCmd(func(t *txn) (any, error) {
 		b, ok := t.w.cat.boards[key]
-		if !ok || b.archived || !b.activated {
-			return nil, fmt.Errorf("leaderboard %s is not active: %w", key, ErrConflict)
+		if !ok || b.Status == StatusArchived {
+			return nil, fmt.Errorf("leaderboard %s is archived: %w", key, ErrConflict)
 		}
-		if b.status(t.now) != BoardActive {
+		if b.status(t.now) != StatusActive {
 			return nil, fmt.Errorf("leaderboard %s is %s: %w", key, b.status(t.now), ErrConflict)
 		}
 		u, err := t.user(user, true)
@@ -311,7 +331,7 @@ func (a LeaderboardsAPI) Submit(ctx context.Context, key, user string, score, su
 				n, ok := AmountFromMicros(old.Score).AddChecked(AmountFromMicros(-s))
 				overflow = !ok
 				return n.Micros(), ss
-			case better(b.Order, s, ss, old.Score, old.Sub):
+			case better(b.order, s, ss, old.Score, old.Sub):
 				return s, ss
 			}
 			return old.Score, old.Sub
@@ -329,7 +349,7 @@ func (a LeaderboardsAPI) Submit(ctx context.Context, key, user string, score, su
 			rt.mu.RLock()
 			if run, ok := rt.runs[start.UnixNano()]; ok {
 				if x, ok := run.groups[c.Group]; ok {
-					c.Rank, _ = x.Rank(uint32(u.p.UID), b.Ties)
+					c.Rank, _ = x.Rank(uint32(u.p.UID), b.ties)
 				}
 			}
 			rt.mu.RUnlock()
@@ -344,22 +364,28 @@ func (a LeaderboardsAPI) Submit(ctx context.Context, key, user string, score, su
 	return v.(LeaderboardChange), nil
 }
 
-// registerBoard (re)registers the rollover job of an activated board.
-func (t *txn) registerBoard(b *Leaderboard) {
+// boardJob is the rollover job of an activated board.
+func boardJob(b *Leaderboard) *job {
 	ref := b.ref
-	_ = t.registerJob(&job{id: "leaderboard/" + b.Key, sched: boundaries{b}, run: func(t *txn, due time.Time) error {
-		return t.rollover(ref, due)
-	}})
+	return &job{id: "leaderboard/" + b.Key, sched: boundaries{b}, run: func(t *txn, due time.Time) error {
+		b, ok := t.w.cat.boardByRef[ref]
+		if ok && b.hasRuns() {
+			t.rollover(b, due)
+		}
+		return nil
+	}}
 }
 
-// rollover finishes the runs of a board that end at or before due, freezing
-// their final standings in the store, and announces the run starting at due.
-func (t *txn) rollover(ref uint32, due time.Time) error {
-	b, ok := t.w.cat.boardByRef[ref]
-	if !ok || b.archived || !b.activated {
-		return nil
-	}
-	rt := t.w.eng.boardRT(ref)
+// registerBoard (re)registers the rollover job of an activated board.
+func (t *txn) registerBoard(b *Leaderboard) {
+	_ = t.registerJob(boardJob(b))
+}
+
+// rollover finishes the run of b that ends at due, freezing its final
+// standings in the store, and announces the run starting at due (not while
+// the board is paused).
+func (t *txn) rollover(b *Leaderboard, due time.Time) {
+	rt := t.w.eng.boardRT(b.ref)
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	dueNs := due.UnixNano()
@@ -368,7 +394,8 @@ func (t *txn) rollover(ref uint32, due time.Time) error {
 		if run, ok := rt.runs[pstart.UnixNano()]; ok {
 			n = t.freeze(b, run)
 		}
-		t.writes = append(t.writes, write{store.Runs, runSummaryKey(ref, pstart.UnixNano()), runSummary(pend, n)})
+		delete(rt.runs, pstart.UnixNano()) // its stored end may be later: Finish ended it early
+		t.writes = append(t.writes, write{store.Runs, runSummaryKey(b.ref, pstart.UnixNano()), runSummary(pend, n)})
 		t.notes = append(t.notes, LeaderboardFinished{Board: b.Key, RunStart: pstart, RunEnd: pend, Participants: n})
 	}
 	for start, run := range rt.runs {
@@ -377,9 +404,31 @@ func (t *txn) rollover(ref uint32, due time.Time) error {
 		}
 	}
 	rt.finishedTo = max(rt.finishedTo, dueNs)
-	if start, end, ok := b.runAt(due); ok && start.Equal(due) {
+	if start, end, ok := b.runAt(due); ok && start.Equal(due) && b.Status == StatusActive {
 		t.notes = append(t.notes, LeaderboardStarted{Board: b.Key, RunStart: start, RunEnd: end})
 	}
+}
+
+// finishRuns rolls b (just finished by Finish) over to its end: every run
+// boundary due since the job's last occurrence, then the end, which freezes
+// the current run. The job is recorded as done at the end, so the scheduler
+// never rolls those boundaries over again.
+func (t *txn) finishRuns(b *Leaderboard) error {
+	j := boardJob(b)
+	last, ok, err := t.w.jobLast(j.id)
+	if err != nil {
+		return err
+	}
+	end := b.endTime()
+	if !ok {
+		last = end
+	}
+	for due := j.sched.Next(last); !due.IsZero() && !due.After(end); due = j.sched.Next(due) {
+		t.rollover(b, due)
+	}
+	t.writes = append(t.writes, write{store.Jobs, jobKey(j.id), encodeJobTime(end)})
+	s := t.w.eng.sched
+	t.publish = append(t.publish, func() { s.add(j, end) })
 	return nil
 }
 
@@ -387,7 +436,7 @@ func (t *txn) rollover(ref uint32, due time.Time) error {
 func (t *txn) freeze(b *Leaderboard, run *runIndex) int {
 	n := 0
 	for g, x := range run.groups {
-		x.Each(0, b.Ties, func(s leaderboard.Standing) bool {
+		x.Each(0, b.ties, func(s leaderboard.Standing) bool {
 			v := binary.AppendUvarint(nil, uint64(s.User))
 			v = binary.AppendVarint(v, s.Score)
 			v = binary.AppendVarint(v, s.Sub)
@@ -435,7 +484,7 @@ func (w *writer) rebuildBoards(tx *store.Tx) error {
 	entries := map[key]*[]leaderboard.Entry{}
 	for ref := uint32(1); ref <= w.cat.lastBoardRef; ref++ {
 		b, ok := w.cat.boardByRef[ref]
-		if !ok || !b.activated || b.archived {
+		if !ok || !b.hasRuns() {
 			continue
 		}
 		last, _, err := w.jobLastTx(tx, "leaderboard/"+b.Key)
@@ -503,7 +552,7 @@ func (w *writer) rebuildBoards(tx *store.Tx) error {
 	}
 	for k, es := range entries {
 		b := w.cat.boardByRef[k.ref]
-		if err := e.boards[k.ref].runs[k.run].group(k.group, b.Order).Build(*es); err != nil {
+		if err := e.boards[k.ref].runs[k.run].group(k.group, b.order).Build(*es); err != nil {
 			return fmt.Errorf("gamify: rebuild leaderboard %s: %w", b.Key, err)
 		}
 	}
@@ -554,12 +603,16 @@ func sortRows(rows []BoardRow) {
 }
 
 // rankDay is a user's rank on a board during one local day: the last rank
-// their own changes produced that day, and the best.
+// their own changes produced that day, and the best; the score after the
+// last change; the rank and score before the first (0 when not ranked).
 type rankDay struct {
-	Ref  uint32
-	Day  int32 // days since 1970-01-01 in the user's zone
-	Last int32
-	Best int32
+	Ref       uint32
+	Day       int32 // days since 1970-01-01 in the user's zone
+	Last      int32
+	Best      int32
+	Score     int64 // micros
+	PrevRank  int32
+	PrevScore int64 // micros
 }
 
 // maxRankDays is how many days of rank history a user keeps per board.
@@ -568,7 +621,7 @@ const maxRankDays = 100
 // recordRank notes the rank a change produced. History is recorded when the
 // user's own entry changes, so it costs nothing per day for idle users; on
 // days without a change their rank (which others may have moved) is unknown.
-func (s *userState) recordRank(ref uint32, day int32, rank int) {
+func (s *userState) recordRank(ref uint32, day int32, rank int, score int64, prevRank int, prevScore int64) {
 	if rank <= 0 {
 		return
 	}
@@ -581,10 +634,10 @@ func (s *userState) recordRank(ref uint32, day int32, rank int) {
 	r := int32(rank)
 	s.bestYear(yearRank, ref, yearOfDay(day), int64(rank))
 	if found {
-		s.Ranks[i].Last, s.Ranks[i].Best = r, min(s.Ranks[i].Best, r)
+		s.Ranks[i].Last, s.Ranks[i].Best, s.Ranks[i].Score = r, min(s.Ranks[i].Best, r), score
 		return
 	}
-	s.Ranks = slices.Insert(s.Ranks, i, rankDay{Ref: ref, Day: day, Last: r, Best: r})
+	s.Ranks = slices.Insert(s.Ranks, i, rankDay{Ref: ref, Day: day, Last: r, Best: r, Score: score, PrevRank: int32(prevRank), PrevScore: prevScore})
 	// Keep the newest maxRankDays days of this board.
 	first := i
 	for first > 0 && s.Ranks[first-1].Ref == ref {
@@ -601,9 +654,15 @@ func (s *userState) recordRank(ref uint32, day int32, rank int) {
 
 // DailyRank is a user's rank on one day.
 type DailyRank struct {
-	Date Date
-	Rank int // the rank after the user's last change that day
-	Best int // the best rank the user's changes reached that day
+	Date  Date
+	Rank  int    // the rank after the user's last change that day
+	Best  int    // the best rank the user's changes reached that day
+	Score Amount // the user's score after their last change that day
+	// PreviousRank and PreviousScore are the user's rank and score before
+	// their first change that day; 0 when they were not ranked then (new
+	// to the run, or kept out by MaxParticipants).
+	PreviousRank  int
+	PreviousScore Amount
 }
 
 // RankHistory returns a user's daily ranks on a board over the last days
@@ -625,7 +684,8 @@ func (a LeaderboardsAPI) RankHistory(ctx context.Context, key, user string, days
 	for _, r := range s.Ranks {
 		if r.Ref == b.ref && r.Day >= from {
 			y, m, d := dayDate(r.Day).Date()
-			out = append(out, DailyRank{Date: Date{Year: y, Month: m, Day: d}, Rank: int(r.Last), Best: int(r.Best)})
+			out = append(out, DailyRank{Date: Date{Year: y, Month: m, Day: d}, Rank: int(r.Last), Best: int(r.Best),
+				Score: AmountFromMicros(r.Score), PreviousRank: int(r.PrevRank), PreviousScore: AmountFromMicros(r.PrevScore)})
 		}
 	}
 	return out, nil

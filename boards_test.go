@@ -2,6 +2,7 @@ package gamify_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -67,7 +68,7 @@ func TestBoardRanksEventsWithTiePolicies(t *testing.T) {
 		{gamify.TiesDense, []string{"1:a:30", "2:b:20", "2:c:20", "3:d:10"}},
 		{gamify.TiesUnique, []string{"1:a:30", "2:b:20", "3:c:20", "4:d:10"}},
 	} {
-		t.Run(c.ties.String(), func(t *testing.T) {
+		t.Run(string(c.ties), func(t *testing.T) {
 			eng := boardEngine(t, nil, gamify.Leaderboard{Ties: c.ties})
 			r := xp(t, eng, "c", 20) // c reaches 20 before b: listed first... until b's tie
 			require.Equal(t, []gamify.LeaderboardChange{{Key: "board", Rank: 1}}, r.Leaderboards)
@@ -190,6 +191,20 @@ func TestBoardBreakdownGroupsAreIsolated(t *testing.T) {
 	ur, err := eng.Leaderboards().UserRank(ctx, "board", "de1")
 	require.NoError(t, err)
 	require.Equal(t, gamify.UserRank{Board: "board", Group: "country=DE", Rank: 1, Score: gamify.AmountFromInt(1), Participants: 1}, ur)
+
+	// Once finished, the frozen standings give the same ranks per group.
+	fr, err := eng.Leaderboards().UserRank(ctx, "board", "fr2")
+	require.NoError(t, err)
+	eng.clock.Advance(time.Hour)
+	_, err = eng.Leaderboards().Finish(ctx, "board")
+	require.NoError(t, err)
+	for u, want := range map[string]gamify.UserRank{"de1": ur, "fr2": fr} {
+		got, err := eng.Leaderboards().UserRankAt(ctx, "board", u, t0)
+		require.NoError(t, err)
+		require.Equal(t, want, got)
+	}
+	_, err = eng.Leaderboards().UserRankAt(ctx, "board", "fr1", t0)
+	require.ErrorIs(t, err, gamify.ErrNotFound, "fr1 was pushed off the capped group")
 }
 
 func TestBoardAroundAndRelativeOffset(t *testing.T) {
@@ -238,7 +253,7 @@ func TestScoreBoardOperators(t *testing.T) {
 		{gamify.OpIncr, gamify.Desc, [][2]float64{{9, 1}, {3, 2}}, "12", "2"},
 		{gamify.OpDecr, gamify.Desc, [][2]float64{{9, 1}, {3, 2}}, "-12", "2"},
 	} {
-		t.Run(string(c.op)+"/"+c.order.String(), func(t *testing.T) {
+		t.Run(string(c.op)+"/"+string(c.order), func(t *testing.T) {
 			eng := boardEngine(t, nil, gamify.Leaderboard{RankBy: gamify.RankByScore, Operator: c.op, Order: c.order})
 			for _, s := range c.subs {
 				_, err := eng.Leaderboards().Submit(ctx, "board", "ana", floatAmount(s[0]), floatAmount(s[1]))
@@ -250,56 +265,6 @@ func TestScoreBoardOperators(t *testing.T) {
 			require.Equal(t, c.wantSub, ur.Subscore.String())
 		})
 	}
-}
-
-func TestBoardLifecycle(t *testing.T) {
-	ctx := context.Background()
-	eng := openTest(t, nil)
-	mustMetric(t, eng.Engine, "xp")
-	start := gamify.Date{Year: 2026, Month: 3, Day: 10}
-	end := gamify.Date{Year: 2026, Month: 3, Day: 11}
-	b, err := eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "cup", Name: "Cup", RankBy: gamify.RankByMetric, Metric: "xp", Start: start, End: end})
-	require.NoError(t, err)
-	require.Equal(t, gamify.BoardInactive, b.Status)
-	b.Name = "The Cup"
-	b.Metric = "xp"
-	_, err = eng.Leaderboards().Update(ctx, b)
-	require.NoError(t, err, "inactive boards are editable")
-	b, err = eng.Leaderboards().Activate(ctx, "cup")
-	require.NoError(t, err)
-	require.Equal(t, gamify.BoardScheduled, b.Status)
-	b.RankBy, b.Streak, b.Metric = gamify.RankByScore, "", ""
-	_, err = eng.Leaderboards().Update(ctx, b)
-	require.ErrorIs(t, err, gamify.ErrInvalid, "rank-by changes only while inactive")
-
-	r := xp(t, eng, "ana", 5)
-	require.Empty(t, r.Leaderboards, "not started yet")
-	eng.clock.Set(time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC))
-	_, err = eng.RunDue(ctx)
-	require.NoError(t, err)
-	got, err := eng.Leaderboards().Get(ctx, "cup")
-	require.NoError(t, err)
-	require.Equal(t, gamify.BoardActive, got.Status)
-	r = xp(t, eng, "ana", 5)
-	require.Len(t, r.Leaderboards, 1)
-	eng.clock.Set(time.Date(2026, 3, 12, 0, 0, 0, 0, time.UTC))
-	_, err = eng.RunDue(ctx)
-	require.NoError(t, err)
-	got, err = eng.Leaderboards().Get(ctx, "cup")
-	require.NoError(t, err)
-	require.Equal(t, gamify.BoardFinished, got.Status)
-	r = xp(t, eng, "ana", 5)
-	require.Empty(t, r.Leaderboards, "finished boards track nothing")
-	list, err := eng.Leaderboards().List(ctx, gamify.BoardListOptions{})
-	require.NoError(t, err)
-	require.Empty(t, list)
-	list, err = eng.Leaderboards().List(ctx, gamify.BoardListOptions{IncludeFinished: true})
-	require.NoError(t, err)
-	require.Len(t, list, 1)
-	p, err := eng.Leaderboards().Rankings(ctx, "cup", gamify.BoardQuery{At: time.Date(2026, 3, 11, 0, 0, 0, 0, time.UTC)})
-	require.NoError(t, err)
-	require.True(t, p.Finished)
-	require.Equal(t, []string{"ana"}, users(p.Rows))
 }
 
 func TestStreakBoardRanksLength(t *testing.T) {
@@ -379,9 +344,16 @@ func TestBoardDailyRankHistory(t *testing.T) {
 	h, err := eng.Leaderboards().RankHistory(ctx, "board", "ana", 10)
 	require.NoError(t, err)
 	require.Equal(t, []gamify.DailyRank{
-		{Date: gamify.Date{Year: 2026, Month: 3, Day: 6}, Rank: 1, Best: 1},
-		{Date: gamify.Date{Year: 2026, Month: 3, Day: 7}, Rank: 2, Best: 2},
+		{Date: gamify.Date{Year: 2026, Month: 3, Day: 6}, Rank: 1, Best: 1, Score: gamify.AmountFromInt(210)}, // new on the board
+		// top passed ana after her last change on the 6th: she starts the 7th second.
+		{Date: gamify.Date{Year: 2026, Month: 3, Day: 7}, Rank: 2, Best: 2, Score: gamify.AmountFromInt(211),
+			PreviousRank: 2, PreviousScore: gamify.AmountFromInt(210)},
 	}, h)
+	eng.reopen(t)
+	again, err := eng.Leaderboards().RankHistory(ctx, "board", "ana", 10)
+	require.NoError(t, err)
+	require.Len(t, again, 2)
+	require.Equal(t, h[1], again[1], "the history is stored")
 	h, err = eng.Leaderboards().RankHistory(ctx, "board", "ana", 3)
 	require.NoError(t, err)
 	require.Len(t, h, 1, "only the last 3 days")
@@ -395,4 +367,553 @@ func TestBoardEvictionWithinOneBatch(t *testing.T) {
 	_, err := eng.TrackBatch(ctx, []gamify.Event{{Metric: "xp", User: "first", Value: 1}, {Metric: "xp", User: "second", Value: 2}})
 	require.NoError(t, err)
 	require.Equal(t, []string{"1:second:2"}, standings(t, eng, gamify.BoardQuery{}))
+}
+
+// boardNotes collects the board notifications of eng's current engine (until
+// a reopen), in order.
+func boardNotes(t *testing.T, eng *testEngine) func() []string {
+	t.Helper()
+	var mu sync.Mutex
+	var got []string
+	sub := eng.Subscribe(func(n gamify.Notification) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch n := n.(type) {
+		case gamify.LeaderboardStarted:
+			got = append(got, fmt.Sprintf("started %s %s", n.Board, n.RunStart.UTC().Format(time.DateTime)))
+		case gamify.LeaderboardFinished:
+			got = append(got, fmt.Sprintf("finished %s %s-%s %d", n.Board, n.RunStart.UTC().Format(time.DateTime), n.RunEnd.UTC().Format(time.DateTime), n.Participants))
+		}
+	})
+	t.Cleanup(sub.Close)
+	return func() []string {
+		t.Helper()
+		// Notifications are delivered after commit: wait for a quiet moment.
+		require.NoError(t, eng.Flush(context.Background()))
+		time.Sleep(20 * time.Millisecond)
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), got...)
+	}
+}
+
+func boardKeys(bs []gamify.Leaderboard) []string {
+	out := []string{}
+	for _, b := range bs {
+		out = append(out, b.Key)
+	}
+	return out
+}
+
+func requireField(t *testing.T, err error, field string) {
+	t.Helper()
+	var ve *gamify.ValidationError
+	require.ErrorAs(t, err, &ve, field)
+	require.Equal(t, field, ve.Field)
+}
+
+func TestBoardLifecycle(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil) // 2026-03-08 12:00 UTC
+	mustMetric(t, eng.Engine, "xp")
+	mustMetric(t, eng.Engine, "km")
+	notes := boardNotes(t, eng)
+	start := gamify.Date{Year: 2026, Month: 3, Day: 10}
+	end := gamify.Date{Year: 2026, Month: 3, Day: 11}
+	b, err := eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "cup", Name: "Cup", RankBy: gamify.RankByMetric, Metric: "xp",
+		Start: start, End: end, TZ: "UTC", Status: gamify.StatusInactive})
+	require.NoError(t, err)
+	require.Equal(t, gamify.StatusInactive, b.Status)
+	list, err := eng.Leaderboards().List(ctx, gamify.BoardListOptions{})
+	require.NoError(t, err)
+	require.Empty(t, list, "inactive boards are hidden")
+	list, err = eng.Leaderboards().List(ctx, gamify.BoardListOptions{IncludeInactive: true})
+	require.NoError(t, err)
+	require.Equal(t, []string{"cup"}, boardKeys(list))
+
+	// Never activated: every field may change.
+	b, err = eng.Leaderboards().Patch(ctx, "cup", func(b *gamify.Leaderboard) { b.Name, b.Metric, b.Ties = "The Cup", "km", gamify.TiesDense })
+	require.NoError(t, err, "inactive boards are editable")
+	require.Equal(t, "km", b.Metric)
+	_, err = eng.Leaderboards().Patch(ctx, "cup", func(b *gamify.Leaderboard) { b.Metric = "xp" })
+	require.NoError(t, err)
+	r := xp(t, eng, "ana", 5)
+	require.Empty(t, r.Leaderboards, "inactive boards count nothing")
+
+	b, err = eng.Leaderboards().Activate(ctx, "cup")
+	require.NoError(t, err)
+	require.Equal(t, gamify.StatusScheduled, b.Status)
+	again, err := eng.Leaderboards().Activate(ctx, "cup")
+	require.NoError(t, err, "activating twice is not an error")
+	require.Equal(t, b, again)
+	before := gamify.DumpStore(eng.Engine)
+	_, err = eng.Leaderboards().Patch(ctx, "cup", func(b *gamify.Leaderboard) { b.RankBy, b.Metric = gamify.RankByScore, "" })
+	requireField(t, err, "Leaderboard.RankBy")
+	require.Equal(t, before, gamify.DumpStore(eng.Engine))
+	b, err = eng.Leaderboards().Patch(ctx, "cup", func(b *gamify.Leaderboard) { b.Name = "World Cup" })
+	require.NoError(t, err, "the name of an activated board may change")
+	require.Equal(t, gamify.StatusScheduled, b.Status)
+
+	r = xp(t, eng, "ana", 5)
+	require.Empty(t, r.Leaderboards, "not started yet")
+	eng.clock.Set(time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC))
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	got, err := eng.Leaderboards().Get(ctx, "cup")
+	require.NoError(t, err)
+	require.Equal(t, gamify.StatusActive, got.Status)
+	r = xp(t, eng, "ana", 5)
+	require.Len(t, r.Leaderboards, 1)
+	eng.clock.Set(time.Date(2026, 3, 12, 0, 0, 0, 0, time.UTC))
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	got, err = eng.Leaderboards().Get(ctx, "cup")
+	require.NoError(t, err)
+	require.Equal(t, gamify.StatusFinished, got.Status)
+	r = xp(t, eng, "ana", 5)
+	require.Empty(t, r.Leaderboards, "finished boards track nothing")
+	list, err = eng.Leaderboards().List(ctx, gamify.BoardListOptions{})
+	require.NoError(t, err)
+	require.Empty(t, list)
+	list, err = eng.Leaderboards().List(ctx, gamify.BoardListOptions{IncludeFinished: true})
+	require.NoError(t, err)
+	require.Equal(t, []string{"cup"}, boardKeys(list))
+	p, err := eng.Leaderboards().Rankings(ctx, "cup", gamify.BoardQuery{At: time.Date(2026, 3, 11, 0, 0, 0, 0, time.UTC)})
+	require.NoError(t, err)
+	require.True(t, p.Finished)
+	require.Equal(t, []string{"ana"}, users(p.Rows))
+	require.Equal(t, []string{"started cup 2026-03-10 00:00:00", "finished cup 2026-03-10 00:00:00-2026-03-12 00:00:00 1"}, notes())
+
+	_, err = eng.Leaderboards().Activate(ctx, "cup")
+	require.ErrorIs(t, err, gamify.ErrConflict, "a finished board stays finished")
+	_, err = eng.Leaderboards().Deactivate(ctx, "cup")
+	require.ErrorIs(t, err, gamify.ErrConflict)
+	_, err = eng.Leaderboards().Patch(ctx, "cup", func(b *gamify.Leaderboard) { b.End = gamify.Date{} })
+	requireField(t, err, "Leaderboard.End")
+	eng.reopen(t)
+	got, err = eng.Leaderboards().Get(ctx, "cup")
+	require.NoError(t, err)
+	require.Equal(t, gamify.StatusFinished, got.Status)
+	require.Equal(t, "World Cup", got.Name)
+}
+
+func TestBoardCreateStatus(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	mustMetric(t, eng.Engine, "xp")
+	notes := boardNotes(t, eng)
+	now, err := eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "now", Name: "Now", RankBy: gamify.RankByMetric, Metric: "xp", TZ: "UTC"})
+	require.NoError(t, err)
+	require.Equal(t, gamify.StatusActive, now.Status, "created active by default")
+	require.Equal(t, gamify.Date{Year: 2026, Month: 3, Day: 8}, now.Start, "Start defaults to today")
+	later, err := eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "later", Name: "Later", RankBy: gamify.RankByMetric, Metric: "xp",
+		Start: gamify.Date{Year: 2026, Month: 4, Day: 1}})
+	require.NoError(t, err)
+	require.Equal(t, gamify.StatusScheduled, later.Status)
+	_, err = eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "draft", Name: "Draft", RankBy: gamify.RankByMetric, Metric: "xp", Status: gamify.StatusInactive})
+	require.NoError(t, err)
+	r := xp(t, eng, "ana", 3)
+	require.Equal(t, []gamify.LeaderboardChange{{Key: "now", Rank: 1}}, r.Leaderboards, "only the active board counts")
+	require.Equal(t, []string{"started now 2026-03-08 00:00:00"}, notes(), "only the board starting now is announced")
+
+	before := gamify.DumpStore(eng.Engine)
+	for _, st := range []gamify.Status{gamify.StatusArchived, gamify.StatusScheduled, gamify.StatusFinished, "paused"} {
+		_, err = eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "bad", Name: "Bad", RankBy: gamify.RankByMetric, Metric: "xp", Status: st})
+		requireField(t, err, "Leaderboard.Status")
+	}
+	require.Equal(t, before, gamify.DumpStore(eng.Engine), "a refused create changes nothing")
+	_, err = eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "now", Name: "Again", RankBy: gamify.RankByMetric, Metric: "xp"})
+	require.ErrorIs(t, err, gamify.ErrConflict)
+}
+
+func TestBoardPatchKeepsFieldsAndRefusesLockedOnes(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	mustMetric(t, eng.Engine, "xp")
+	mustMetric(t, eng.Engine, "km")
+	_, err := eng.Attributes().Create(ctx, gamify.Attribute{Key: "country", Name: "Country", Type: gamify.UserAttribute})
+	require.NoError(t, err)
+	created, err := eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "full", Name: "Full", Description: "Everything", RankBy: gamify.RankByMetric,
+		Metric: "xp", Order: gamify.Asc, Ties: gamify.TiesDense, TZ: "Europe/Paris", End: gamify.Date{Year: 2026, Month: 12, Day: 31},
+		RunEvery: 1, RunUnit: gamify.RunWeek, Window: gamify.DailyWindow{From: "08:00", To: "20:00"}, MaxParticipants: 10, Breakdown: []string{"country"}})
+	require.NoError(t, err)
+	require.Equal(t, gamify.StatusActive, created.Status)
+
+	before := gamify.DumpStore(eng.Engine)
+	for field, edit := range map[string]func(*gamify.Leaderboard){
+		"Leaderboard.Key":             func(b *gamify.Leaderboard) { b.Key = "other" },
+		"Leaderboard.Status":          func(b *gamify.Leaderboard) { b.Status = gamify.StatusInactive },
+		"Leaderboard.Created":         func(b *gamify.Leaderboard) { b.Created = b.Created.Add(time.Hour) },
+		"Leaderboard.RankBy":          func(b *gamify.Leaderboard) { b.RankBy = gamify.RankByScore },
+		"Leaderboard.Metric":          func(b *gamify.Leaderboard) { b.Metric = "km" },
+		"Leaderboard.Order":           func(b *gamify.Leaderboard) { b.Order = gamify.Desc },
+		"Leaderboard.Ties":            func(b *gamify.Leaderboard) { b.Ties = gamify.TiesUnique },
+		"Leaderboard.TZ":              func(b *gamify.Leaderboard) { b.TZ = "UTC" },
+		"Leaderboard.Start":           func(b *gamify.Leaderboard) { b.Start.Day++ },
+		"Leaderboard.RunEvery":        func(b *gamify.Leaderboard) { b.RunEvery = 2 },
+		"Leaderboard.RunUnit":         func(b *gamify.Leaderboard) { b.RunUnit = gamify.RunDay },
+		"Leaderboard.Breakdown":       func(b *gamify.Leaderboard) { b.Breakdown = nil },
+		"Leaderboard.End":             func(b *gamify.Leaderboard) { b.End = gamify.Date{Year: 2026, Month: 3, Day: 1} }, // in the past
+		"Leaderboard.Name":            func(b *gamify.Leaderboard) { b.Name = "" },
+		"Leaderboard.Window":          func(b *gamify.Leaderboard) { b.Window.To = "25:00" },
+		"Leaderboard.MaxParticipants": func(b *gamify.Leaderboard) { b.MaxParticipants = -1 },
+	} {
+		_, err := eng.Leaderboards().Patch(ctx, "full", edit)
+		requireField(t, err, field)
+	}
+	require.Equal(t, before, gamify.DumpStore(eng.Engine), "a refused patch changes nothing")
+	_, err = eng.Leaderboards().Patch(ctx, "nope", func(*gamify.Leaderboard) {})
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+
+	// The references need not be active any more for other fields to change.
+	_, err = eng.Metrics().Deactivate(ctx, "xp")
+	require.NoError(t, err)
+	eng.clock.Advance(time.Minute)
+	b, err := eng.Leaderboards().Patch(ctx, "full", func(b *gamify.Leaderboard) {
+		require.Equal(t, gamify.StatusActive, b.Status, "the edit sees the current status")
+		b.Name, b.Description, b.MaxParticipants = "Fuller", "", 20
+		b.Window = gamify.DailyWindow{From: "22:00", To: "06:00"}
+		b.End = gamify.Date{Year: 2027, Month: 1, Day: 31}
+	})
+	require.NoError(t, err)
+	want := created
+	want.Name, want.Description, want.MaxParticipants = "Fuller", "", 20
+	want.Window, want.End = gamify.DailyWindow{From: "22:00", To: "06:00"}, gamify.Date{Year: 2027, Month: 1, Day: 31}
+	want.Updated = created.Updated.Add(time.Minute)
+	require.Equal(t, want, b, "only the patched fields (and Updated) changed")
+	eng.reopen(t)
+	got, err := eng.Leaderboards().Get(ctx, "full")
+	require.NoError(t, err)
+	require.Equal(t, b, got)
+}
+
+func TestBoardDeactivatePausesCounting(t *testing.T) {
+	ctx := context.Background()
+	eng := boardEngine(t, nil, gamify.Leaderboard{RunEvery: 1, RunUnit: gamify.RunDay}) // Friday 2026-03-06 12:00 New York
+	xp(t, eng, "ana", 5)
+	b, err := eng.Leaderboards().Deactivate(ctx, "board")
+	require.NoError(t, err)
+	require.Equal(t, gamify.StatusInactive, b.Status)
+	again, err := eng.Leaderboards().Deactivate(ctx, "board")
+	require.NoError(t, err, "deactivating twice is not an error")
+	require.Equal(t, b, again)
+	r := xp(t, eng, "ana", 5)
+	require.Empty(t, r.Leaderboards, "a paused board counts nothing")
+	xp(t, eng, "bob", 1)
+	require.Equal(t, []string{"1:ana:5"}, standings(t, eng, gamify.BoardQuery{}), "the current run keeps its standings")
+	list, err := eng.Leaderboards().List(ctx, gamify.BoardListOptions{})
+	require.NoError(t, err)
+	require.Empty(t, list)
+	_, err = eng.Leaderboards().Patch(ctx, "board", func(b *gamify.Leaderboard) { b.RunUnit = gamify.RunWeek })
+	requireField(t, err, "Leaderboard.RunUnit") // pausing does not make it a draft again
+	eng.reopen(t)
+	notes := boardNotes(t, eng)
+
+	b, err = eng.Leaderboards().Activate(ctx, "board")
+	require.NoError(t, err)
+	require.Equal(t, gamify.StatusActive, b.Status)
+	r = xp(t, eng, "ana", 1)
+	require.Equal(t, 1, r.Leaderboards[0].Rank)
+	require.Equal(t, []string{"1:ana:6"}, standings(t, eng, gamify.BoardQuery{}), "counting resumes in the same run")
+
+	// A run that ends while the board is paused is frozen at its end.
+	_, err = eng.Leaderboards().Deactivate(ctx, "board")
+	require.NoError(t, err)
+	eng.clock.Set(time.Date(2026, 3, 7, 1, 0, 0, 0, ny))
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	p, err := eng.Leaderboards().Rankings(ctx, "board", gamify.BoardQuery{At: time.Date(2026, 3, 6, 12, 0, 0, 0, ny)})
+	require.NoError(t, err)
+	require.True(t, p.Finished)
+	require.Equal(t, []string{"ana"}, users(p.Rows))
+	require.Equal(t, []string{"finished board 2026-03-06 05:00:00-2026-03-07 05:00:00 1"}, notes(), "no run starts while paused")
+	_, err = eng.Leaderboards().Activate(ctx, "board")
+	require.NoError(t, err)
+	xp(t, eng, "bob", 2)
+	require.Equal(t, []string{"1:bob:2"}, standings(t, eng, gamify.BoardQuery{}), "Saturday's run starts empty")
+}
+
+func TestBoardFinishFreezesTheCurrentRun(t *testing.T) {
+	ctx := context.Background()
+	eng := boardEngine(t, nil, gamify.Leaderboard{RunEvery: 1, RunUnit: gamify.RunDay})
+	notes := boardNotes(t, eng)
+	xp(t, eng, "ana", 5)
+	xp(t, eng, "bob", 7)
+	// Saturday's boundary is due but not rolled over yet: Finish rolls it
+	// over, then ends Saturday's run now.
+	eng.clock.Set(time.Date(2026, 3, 7, 9, 0, 0, 0, ny))
+	xp(t, eng, "cara", 1)
+	b, err := eng.Leaderboards().Finish(ctx, "board")
+	require.NoError(t, err)
+	require.Equal(t, gamify.StatusFinished, b.Status)
+	require.Equal(t, []string{
+		"finished board 2026-03-06 05:00:00-2026-03-07 05:00:00 2",
+		"finished board 2026-03-07 05:00:00-2026-03-07 14:00:00 1",
+	}, notes())
+	again, err := eng.Leaderboards().Finish(ctx, "board")
+	require.NoError(t, err, "finishing twice is not an error")
+	require.Equal(t, b, again)
+	r := xp(t, eng, "ana", 5)
+	require.Empty(t, r.Leaderboards, "a finished board counts nothing")
+	_, err = eng.Leaderboards().Activate(ctx, "board")
+	require.ErrorIs(t, err, gamify.ErrConflict)
+	eng.clock.Set(time.Date(2026, 3, 8, 12, 0, 0, 0, ny))
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	require.Len(t, notes(), 2, "no run is finished twice, nor started after the end")
+
+	eng.reopen(t)
+	p, err := eng.Leaderboards().Rankings(ctx, "board", gamify.BoardQuery{At: time.Date(2026, 3, 6, 12, 0, 0, 0, ny)})
+	require.NoError(t, err)
+	require.True(t, p.Finished)
+	require.Equal(t, []string{"bob", "ana"}, users(p.Rows), "history stays queryable")
+	runs, err := eng.Leaderboards().Runs(ctx, "board", 10)
+	require.NoError(t, err)
+	require.Len(t, runs, 2)
+	require.Equal(t, time.Date(2026, 3, 7, 9, 0, 0, 0, ny), runs[0].End.In(ny), "the last run ended at Finish")
+	_, err = eng.Leaderboards().Rankings(ctx, "board", gamify.BoardQuery{})
+	require.ErrorIs(t, err, gamify.ErrNotFound, "no current run")
+	list, err := eng.Leaderboards().List(ctx, gamify.BoardListOptions{IncludeFinished: true})
+	require.NoError(t, err)
+	require.Equal(t, []string{"board"}, boardKeys(list))
+}
+
+func TestBoardFinishOfAScoreBoard(t *testing.T) {
+	ctx := context.Background()
+	eng := boardEngine(t, nil, gamify.Leaderboard{RankBy: gamify.RankByScore})
+	notes := boardNotes(t, eng)
+	_, err := eng.Leaderboards().Submit(ctx, "board", "ana", gamify.AmountFromInt(3), gamify.AmountFromInt(0))
+	require.NoError(t, err)
+	eng.clock.Advance(time.Hour)
+	_, err = eng.Leaderboards().Finish(ctx, "board")
+	require.NoError(t, err)
+	_, err = eng.Leaderboards().Submit(ctx, "board", "ana", gamify.AmountFromInt(9), gamify.AmountFromInt(0))
+	require.ErrorIs(t, err, gamify.ErrConflict)
+	require.Equal(t, []string{"finished board 2026-03-06 05:00:00-2026-03-06 18:00:00 1"}, notes())
+	p, err := eng.Leaderboards().Rankings(ctx, "board", gamify.BoardQuery{At: time.Date(2026, 3, 6, 12, 0, 0, 0, ny)})
+	require.NoError(t, err)
+	require.Equal(t, []gamify.BoardRow{{Rank: 1, User: "ana", Score: gamify.AmountFromInt(3)}}, p.Rows)
+
+	// A board finished before it ever started has no runs.
+	_, err = eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "later", Name: "Later", RankBy: gamify.RankByScore,
+		Start: gamify.Date{Year: 2026, Month: 4, Day: 1}})
+	require.NoError(t, err)
+	b, err := eng.Leaderboards().Finish(ctx, "later")
+	require.NoError(t, err)
+	require.Equal(t, gamify.StatusFinished, b.Status)
+	eng.clock.Set(time.Date(2026, 4, 2, 0, 0, 0, 0, ny))
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	require.Len(t, notes(), 1)
+}
+
+func TestBoardDeleteArchives(t *testing.T) {
+	ctx := context.Background()
+	eng := boardEngine(t, nil, gamify.Leaderboard{})
+	xp(t, eng, "ana", 5)
+	require.NoError(t, eng.Leaderboards().Delete(ctx, "board"))
+	r := xp(t, eng, "ana", 5)
+	require.Empty(t, r.Leaderboards, "an archived board counts nothing")
+	list, err := eng.Leaderboards().List(ctx, gamify.BoardListOptions{IncludeInactive: true, IncludeFinished: true})
+	require.NoError(t, err)
+	require.Empty(t, list)
+	list, err = eng.Leaderboards().List(ctx, gamify.BoardListOptions{ListOptions: gamify.ListOptions{IncludeArchived: true}})
+	require.NoError(t, err)
+	require.Equal(t, []string{"board"}, boardKeys(list))
+	require.Equal(t, gamify.StatusArchived, list[0].Status)
+	got, err := eng.Leaderboards().Get(ctx, "board")
+	require.NoError(t, err)
+	require.Equal(t, gamify.StatusArchived, got.Status)
+	_, err = eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "board", Name: "Again", RankBy: gamify.RankByMetric, Metric: "xp"})
+	require.ErrorIs(t, err, gamify.ErrConflict, "the key is never reused")
+	require.ErrorIs(t, eng.Leaderboards().Delete(ctx, "board"), gamify.ErrNotFound)
+	require.ErrorIs(t, eng.Leaderboards().Delete(ctx, "nope"), gamify.ErrNotFound)
+	for name, verb := range map[string]func() error{
+		"Activate":   func() error { _, err := eng.Leaderboards().Activate(ctx, "board"); return err },
+		"Deactivate": func() error { _, err := eng.Leaderboards().Deactivate(ctx, "board"); return err },
+		"Finish":     func() error { _, err := eng.Leaderboards().Finish(ctx, "board"); return err },
+		"Patch": func() error {
+			_, err := eng.Leaderboards().Patch(ctx, "board", func(b *gamify.Leaderboard) { b.Name = "X" })
+			return err
+		},
+	} {
+		require.ErrorIs(t, verb(), gamify.ErrNotFound, name)
+	}
+	eng.reopen(t)
+	got, err = eng.Leaderboards().Get(ctx, "board")
+	require.NoError(t, err)
+	require.Equal(t, gamify.StatusArchived, got.Status)
+}
+
+func TestBoardBulkVerbsAndPaging(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	mustMetric(t, eng.Engine, "xp")
+	board := func(key string) gamify.Leaderboard {
+		return gamify.Leaderboard{Key: key, Name: key, RankBy: gamify.RankByMetric, Metric: "xp"}
+	}
+	bad := board("bad")
+	bad.Metric = "nope"
+	draft := board("d")
+	draft.Status = gamify.StatusInactive
+	created, issues, err := eng.Leaderboards().BulkCreate(ctx, []gamify.Leaderboard{board("a"), bad, board("a"), draft, board("c")})
+	require.NoError(t, err)
+	require.Equal(t, []string{"a", "d", "c"}, boardKeys(created))
+	require.Len(t, issues, 2)
+	require.Equal(t, 1, issues[0].Index)
+	requireField(t, issues[0].Err, "Leaderboard.Metric")
+	require.Equal(t, 2, issues[1].Index)
+	require.ErrorIs(t, issues[1].Err, gamify.ErrConflict)
+	r := xp(t, eng, "ana", 1)
+	require.Len(t, r.Leaderboards, 2, "a and c count; the draft does not")
+
+	list, err := eng.Leaderboards().List(ctx, gamify.BoardListOptions{IncludeInactive: true, ListOptions: gamify.ListOptions{Limit: 2, Skip: 1}})
+	require.NoError(t, err)
+	require.Equal(t, []string{"d", "c"}, boardKeys(list))
+	_, err = eng.Leaderboards().List(ctx, gamify.BoardListOptions{ListOptions: gamify.ListOptions{Limit: 101}})
+	require.ErrorIs(t, err, gamify.ErrInvalid)
+
+	// Only the never-activated draft may change what it ranks.
+	patched, issues, err := eng.Leaderboards().BulkPatch(ctx, []string{"a", "zzz", "d"}, func(b *gamify.Leaderboard) { b.Ties = gamify.TiesUnique })
+	require.NoError(t, err)
+	require.Equal(t, []string{"d"}, boardKeys(patched))
+	require.Equal(t, gamify.TiesUnique, patched[0].Ties)
+	require.Len(t, issues, 2)
+	require.Equal(t, 0, issues[0].Index)
+	requireField(t, issues[0].Err, "Leaderboard.Ties")
+	require.Equal(t, 1, issues[1].Index)
+	require.ErrorIs(t, issues[1].Err, gamify.ErrNotFound)
+
+	issues, err = eng.Leaderboards().BulkDelete(ctx, []string{"c", "zzz", "c"})
+	require.NoError(t, err)
+	require.Len(t, issues, 2)
+	require.Equal(t, 1, issues[0].Index)
+	require.Equal(t, 2, issues[1].Index, "deleted earlier in the same call")
+	require.ErrorIs(t, issues[1].Err, gamify.ErrNotFound)
+	list, err = eng.Leaderboards().List(ctx, gamify.BoardListOptions{})
+	require.NoError(t, err)
+	require.Equal(t, []string{"a"}, boardKeys(list))
+
+	_, _, err = eng.Leaderboards().BulkCreate(ctx, make([]gamify.Leaderboard, 101))
+	require.ErrorIs(t, err, gamify.ErrInvalid)
+	_, err = eng.Leaderboards().BulkDelete(ctx, make([]string, 101))
+	require.ErrorIs(t, err, gamify.ErrInvalid)
+	eng.reopen(t)
+	list, err = eng.Leaderboards().List(ctx, gamify.BoardListOptions{IncludeInactive: true, ListOptions: gamify.ListOptions{IncludeArchived: true}})
+	require.NoError(t, err)
+	require.Equal(t, []string{"a", "d", "c"}, boardKeys(list))
+}
+
+func TestBoardJSONUsesNames(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	mustMetric(t, eng.Engine, "xp")
+	b, err := eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "w", Name: "W", RankBy: gamify.RankByMetric, Metric: "xp",
+		Order: gamify.Asc, Ties: gamify.TiesDense, RunEvery: 1, RunUnit: gamify.RunWeek})
+	require.NoError(t, err)
+	v, err := json.Marshal(b)
+	require.NoError(t, err)
+	for _, s := range []string{`"Order":"asc"`, `"Ties":"dense"`, `"RunUnit":"week"`, `"Status":"active"`, `"RankBy":"metric"`} {
+		require.Contains(t, string(v), s)
+	}
+	var back gamify.Leaderboard
+	require.NoError(t, json.Unmarshal(v, &back))
+	require.Equal(t, b, back)
+	for field, bad := range map[string]gamify.Leaderboard{
+		"Leaderboard.Order":   {Order: "up"},
+		"Leaderboard.Ties":    {Ties: "shared"},
+		"Leaderboard.RunUnit": {RunEvery: 1, RunUnit: "fortnight"},
+	} {
+		bad.Key, bad.Name, bad.RankBy, bad.Metric = "bad", "Bad", gamify.RankByMetric, "xp"
+		_, err := eng.Leaderboards().Create(ctx, bad)
+		requireField(t, err, field)
+	}
+	created, err := eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "d", Name: "D", RankBy: gamify.RankByMetric, Metric: "xp"})
+	require.NoError(t, err)
+	require.Equal(t, gamify.Desc, created.Order, "the defaults are filled in")
+	require.Equal(t, gamify.TiesCompetition, created.Ties)
+}
+
+func TestBoardUserRankAtAPastRun(t *testing.T) {
+	ctx := context.Background()
+	eng := boardEngine(t, nil, gamify.Leaderboard{RunEvery: 1, RunUnit: gamify.RunDay})
+	xp(t, eng, "ana", 5)
+	xp(t, eng, "bob", 7)
+	xp(t, eng, "cara", 3)
+	xp(t, eng, "dan", 5)
+	live := map[string]gamify.UserRank{}
+	for _, u := range []string{"ana", "bob", "cara", "dan"} {
+		r, err := eng.Leaderboards().UserRank(ctx, "board", u)
+		require.NoError(t, err)
+		live[u] = r
+	}
+	require.Equal(t, gamify.UserRank{Board: "board", Rank: 2, Position: 2, Score: gamify.AmountFromInt(5), Percentile: 25, Participants: 4}, live["dan"])
+	friday := time.Date(2026, 3, 6, 15, 0, 0, 0, ny)
+	got, err := eng.Leaderboards().UserRankAt(ctx, "board", "ana", friday)
+	require.NoError(t, err)
+	require.Equal(t, live["ana"], got, "the current run, by date")
+
+	eng.clock.Set(time.Date(2026, 3, 7, 10, 0, 0, 0, ny))
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	xp(t, eng, "ana", 1)
+	eng.reopen(t)
+	for u, want := range live {
+		got, err := eng.Leaderboards().UserRankAt(ctx, "board", u, friday)
+		require.NoError(t, err, u)
+		require.Equal(t, want, got, "%s: a finished run's standing is the frozen one", u)
+	}
+	now, err := eng.Leaderboards().UserRank(ctx, "board", "ana")
+	require.NoError(t, err)
+	require.Equal(t, gamify.UserRank{Board: "board", Rank: 1, Score: gamify.AmountFromInt(1), Participants: 1}, now)
+	_, err = eng.Leaderboards().UserRankAt(ctx, "board", "bob", time.Date(2026, 3, 7, 12, 0, 0, 0, ny))
+	require.ErrorIs(t, err, gamify.ErrNotFound, "bob has no score on Saturday")
+	_, err = eng.Leaderboards().UserRankAt(ctx, "board", "nobody", friday)
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+	_, err = eng.Leaderboards().UserRankAt(ctx, "board", "ana", time.Date(2026, 3, 1, 0, 0, 0, 0, ny))
+	require.ErrorIs(t, err, gamify.ErrNotFound, "before the board's start")
+}
+
+// Moving the End of an active board moves the end of its current run.
+func TestBoardEndMovedOnAnActiveBoard(t *testing.T) {
+	ctx := context.Background()
+	eng := boardEngine(t, nil, gamify.Leaderboard{}) // one open-ended run from Friday 6 March
+	notes := boardNotes(t, eng)
+	xp(t, eng, "ana", 5)
+	_, err := eng.Leaderboards().Patch(ctx, "board", func(b *gamify.Leaderboard) { b.End = gamify.Date{Year: 2026, Month: 3, Day: 7} })
+	require.NoError(t, err)
+	eng.clock.Set(time.Date(2026, 3, 8, 1, 0, 0, 0, ny))
+	require.Empty(t, xp(t, eng, "ana", 1).Leaderboards, "past the new End, even before the rollover ran")
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []string{"finished board 2026-03-06 05:00:00-2026-03-08 05:00:00 1"}, notes())
+	r, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 100, Time: time.Date(2026, 3, 7, 23, 0, 0, 0, ny)})
+	require.NoError(t, err)
+	require.Empty(t, r.Leaderboards, "the run ended at the new End")
+	got, err := eng.Leaderboards().Get(ctx, "board")
+	require.NoError(t, err)
+	require.Equal(t, gamify.StatusFinished, got.Status)
+	ur, err := eng.Leaderboards().UserRankAt(ctx, "board", "ana", time.Date(2026, 3, 7, 12, 0, 0, 0, ny))
+	require.NoError(t, err)
+	require.Equal(t, "5", ur.Score.String())
+}
+
+// A patch whose board changes between the edit and the command is redone on
+// the new version.
+func TestBoardPatchRetriesOnConcurrentChange(t *testing.T) {
+	ctx := context.Background()
+	eng := boardEngine(t, nil, gamify.Leaderboard{})
+	calls := 0
+	b, err := eng.Leaderboards().Patch(ctx, "board", func(b *gamify.Leaderboard) {
+		calls++
+		if calls == 1 {
+			_, err := eng.Leaderboards().Patch(ctx, "board", func(b *gamify.Leaderboard) { b.Description = "Weekly" })
+			require.NoError(t, err)
+		}
+		b.MaxParticipants = 3
+	})
+	require.NoError(t, err)
+	require.Equal(t, 2, calls, "the edit ran again on the new version")
+	require.Equal(t, "Weekly", b.Description, "the concurrent patch is kept")
+	require.Equal(t, 3, b.MaxParticipants)
 }

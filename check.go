@@ -286,7 +286,7 @@ func (e *Engine) Check(ctx context.Context) error {
 					if x.Len() != len(want) {
 						report("board %d run %d group %q: index holds %d entries, store %d", ref, start, g, x.Len(), len(want))
 					}
-					x.Each(0, TiesUnique, func(s leaderboard.Standing) bool {
+					x.Each(0, leaderboard.Unique, func(s leaderboard.Standing) bool {
 						ub, ok := want[s.User]
 						if !ok || ub.Score != s.Score || ub.Sub != s.Sub || ub.Reached != s.Reached {
 							report("board %d run %d group %q: uid %d indexed as %d/%d, stored %+v", ref, start, g, s.User, s.Score, s.Sub, ub)
@@ -300,7 +300,7 @@ func (e *Engine) Check(ctx context.Context) error {
 		}
 		for rk, users := range stored {
 			b := e.cat.Load().boardByRef[rk.ref]
-			if b == nil || !b.activated || b.archived {
+			if b == nil || !b.hasRuns() {
 				continue
 			}
 			if _, end, ok := b.runAt(time.Unix(0, rk.run)); ok && !end.IsZero() && end.UnixNano() <= e.boards[rk.ref].finishedTo {

@@ -254,7 +254,7 @@ func ckSetup(ctx context.Context, eng *gamify.Engine) error {
 	if err != nil {
 		return err
 	}
-	if b.Status == gamify.BoardInactive {
+	if b.Status == gamify.StatusInactive {
 		if _, err := eng.Leaderboards().Activate(ctx, ckBoard); err != nil {
 			return err
 		}
@@ -857,7 +857,7 @@ func (r *ckRunner) verify(t *testing.T, ctx context.Context, l ckLog, kill strin
 		case "board":
 			var b gamify.Leaderboard
 			b, err = eng.Leaderboards().Get(ctx, op.key)
-			if err == nil && b.Status == gamify.BoardInactive {
+			if err == nil && b.Status == gamify.StatusInactive {
 				err = fmt.Errorf("board %s is inactive", op.key)
 			}
 		}

@@ -14,9 +14,7 @@ import (
 	"time"
 
 	"github.com/gamifykit/gamify/gamifytype"
-	"github.com/gamifykit/gamify/leaderboard"
 	"github.com/gamifykit/gamify/points"
-	"github.com/gamifykit/gamify/schedule"
 	"github.com/gamifykit/gamify/store"
 	"github.com/gamifykit/gamify/streak"
 )
@@ -209,14 +207,14 @@ func FuzzAttributeDefinition(f *testing.F) {
 // daily window, cap and breakdown.
 func FuzzLeaderboardDefinition(f *testing.F) {
 	fe := newFuzzEngine(f, fuzzSetup)
-	f.Add("weekly", "Weekly", "metric", "xp", "", uint8(0), uint8(0), "America/New_York", 2026, 3, 1, 0, 0, 0, 1, uint8(RunWeek), "", "", "", 0, "")
+	f.Add("weekly", "Weekly", "metric", "xp", "", uint8(0), uint8(0), "America/New_York", 2026, 3, 1, 0, 0, 0, 1, uint8(2), "", "", "", 0, "")
 	f.Add("cron", "Cron", "score", "", "incr", uint8(1), uint8(2), "", 0, 0, 0, 2026, 12, 31, 0, uint8(0), "0 9 * * MON", "08:00", "20:00", 100, "tier")
 	f.Add("pts", "Points", "points", "coins", "", uint8(9), uint8(9), "Local", 2026, 2, 30, 1900, 1, 1, -1, uint8(77), "@every 1h", "25:00", "x", -5, "nope")
 	f.Fuzz(func(t *testing.T, key, name, rankBy, ref, op string, order, ties uint8, tz string,
 		sy, sm, sd, ey, em, ed, every int, unit uint8, cron, from, to string, maxp int, breakdown string) {
-		b := Leaderboard{Key: key, Name: name, RankBy: RankBy(rankBy), Operator: ScoreOperator(op), Order: leaderboard.Order(order),
-			Ties: leaderboard.Ties(ties), TZ: tz, Start: Date{Year: sy, Month: time.Month(sm), Day: sd}, End: Date{Year: ey, Month: time.Month(em), Day: ed},
-			RunEvery: every, RunUnit: schedule.Unit(unit), RunCron: cron, Window: DailyWindow{From: from, To: to}, MaxParticipants: maxp}
+		b := Leaderboard{Key: key, Name: name, RankBy: RankBy(rankBy), Operator: ScoreOperator(op), Order: fuzzOrders[int(order)%len(fuzzOrders)],
+			Ties: fuzzTies[int(ties)%len(fuzzTies)], TZ: tz, Start: Date{Year: sy, Month: time.Month(sm), Day: sd}, End: Date{Year: ey, Month: time.Month(em), Day: ed},
+			RunEvery: every, RunUnit: fuzzUnits[int(unit)%len(fuzzUnits)], RunCron: cron, Window: DailyWindow{From: from, To: to}, MaxParticipants: maxp}
 		switch b.RankBy {
 		case RankByMetric:
 			b.Metric = ref
@@ -238,6 +236,14 @@ func FuzzLeaderboardDefinition(f *testing.F) {
 		mustCall(t, "Leaderboards().Delete", fe.Leaderboards().Delete(fe.ctx, key))
 	})
 }
+
+// The orders, tie policies and run units a fuzzed board picks from by index,
+// each with an invalid one.
+var (
+	fuzzOrders = []BoardOrder{"", Desc, Asc, "up"}
+	fuzzTies   = []TiePolicy{"", TiesCompetition, TiesDense, TiesUnique, "shared"}
+	fuzzUnits  = []RunUnit{"", RunDay, RunWeek, RunMonth, RunYear, "fortnight"}
+)
 
 // FuzzStreakDefinition: Create and Delete of streaks.
 func FuzzStreakDefinition(f *testing.F) {
@@ -423,12 +429,12 @@ func FuzzUserInput(f *testing.F) {
 // FuzzTimezone: a zone name is accepted for a user exactly when it is for a
 // board, and an accepted one is stored as given and loads.
 func FuzzTimezone(f *testing.F) {
-	board := Leaderboard{Key: "tz-board", Name: "TZ", RankBy: RankByMetric, Metric: "xp"}
+	board := Leaderboard{Key: "tz-board", Name: "TZ", RankBy: RankByMetric, Metric: "xp", Status: StatusInactive}
 	fe := newFuzzEngine(f, func(fe *fuzzEngine) error {
 		if err := fuzzSetup(fe); err != nil {
 			return err
 		}
-		_, err := fe.Leaderboards().Create(fe.ctx, board) // not activated: its zone may change
+		_, err := fe.Leaderboards().Create(fe.ctx, board) // inactive: its zone may change
 		return err
 	})
 	for _, tz := range []string{"UTC", "America/New_York", "Asia/Kathmandu", "Local", "", "Europe/../etc/passwd", "/etc/localtime", "EST5EDT", "Etc/GMT+14", "africa/lagos"} {
@@ -439,9 +445,10 @@ func FuzzTimezone(f *testing.F) {
 			_, err := fe.Users().Identify(fe.ctx, UserInput{ID: "tz-user", TZ: tz})
 			return err
 		})
-		b := board
-		b.TZ = tz
-		boardOK := fe.call(t, "Leaderboards().Update", func() error { _, err := fe.Leaderboards().Update(fe.ctx, b); return err })
+		boardOK := fe.call(t, "Leaderboards().Patch", func() error {
+			_, err := fe.Leaderboards().Patch(fe.ctx, "tz-board", func(b *Leaderboard) { b.TZ = tz })
+			return err
+		})
 		if userOK != boardOK {
 			t.Fatalf("zone %q: accepted for a user %v, for a board %v", tz, userOK, boardOK)
 		}

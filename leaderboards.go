@@ -16,30 +16,76 @@ import (
 	"github.com/gamifykit/gamify/store"
 )
 
-// Leaderboard vocabulary, from the leaderboard and schedule packages.
-type (
-	// BoardOrder is a board's sort direction: Desc (default) or Asc.
-	BoardOrder = leaderboard.Order
-	// TiePolicy says how equal scores share ranks.
-	TiePolicy = leaderboard.Ties
-	// RunUnit is the unit of a board's run interval.
-	RunUnit = schedule.Unit
-)
+// BoardOrder is a board's sort direction. Its JSON is its name.
+type BoardOrder string
 
-// Orders, tie policies and run units.
+// The orders of boards.
 const (
-	Desc = leaderboard.Desc
-	Asc  = leaderboard.Asc
-
-	TiesCompetition = leaderboard.Competition // 1, 2, 2, 4 (default)
-	TiesDense       = leaderboard.Dense       // 1, 2, 2, 3
-	TiesUnique      = leaderboard.Unique      // 1, 2, 3, 4
-
-	RunDay   = schedule.Day
-	RunWeek  = schedule.Week
-	RunMonth = schedule.Month
-	RunYear  = schedule.Year
+	// Desc ranks the highest score first (the default).
+	Desc BoardOrder = "desc"
+	// Asc ranks the lowest score first (times, golf scores).
+	Asc BoardOrder = "asc"
 )
+
+// TiePolicy says how equal scores share ranks. Its JSON is its name.
+type TiePolicy string
+
+// The tie policies.
+const (
+	// TiesCompetition gives equal scores the same rank and skips the ranks
+	// they use: 1, 2, 2, 4 (the default).
+	TiesCompetition TiePolicy = "competition"
+	// TiesDense gives equal scores the same rank without gaps: 1, 2, 2, 3.
+	TiesDense TiePolicy = "dense"
+	// TiesUnique gives every entry its own rank in listing order: 1, 2, 3, 4.
+	TiesUnique TiePolicy = "unique"
+)
+
+// RunUnit is the calendar unit of a board's run interval. Its JSON is its
+// name.
+type RunUnit string
+
+// The run units.
+const (
+	// RunDay runs start at local midnight.
+	RunDay RunUnit = "day"
+	// RunWeek runs last 7 days from the board's start.
+	RunWeek RunUnit = "week"
+	// RunMonth runs start on the day of the month of the board's start.
+	RunMonth RunUnit = "month"
+	// RunYear runs start on the anniversary of the board's start.
+	RunYear RunUnit = "year"
+)
+
+// order converts o to the index's order; ok is false for an unknown one.
+func (o BoardOrder) order() (leaderboard.Order, bool) {
+	switch o {
+	case Desc:
+		return leaderboard.Desc, true
+	case Asc:
+		return leaderboard.Asc, true
+	}
+	return 0, false
+}
+
+// ties converts p to the index's tie policy; ok is false for an unknown one.
+func (p TiePolicy) ties() (leaderboard.Ties, bool) {
+	switch p {
+	case TiesCompetition:
+		return leaderboard.Competition, true
+	case TiesDense:
+		return leaderboard.Dense, true
+	case TiesUnique:
+		return leaderboard.Unique, true
+	}
+	return 0, false
+}
+
+// unit converts u to the schedule's unit; ok is false for an unknown one.
+func (u RunUnit) unit() (schedule.Unit, bool) {
+	v, err := schedule.ParseUnit(string(u))
+	return v, err == nil
+}
 
 // RankBy says what a leaderboard ranks.
 type RankBy string
@@ -71,19 +117,6 @@ const (
 	OpDecr ScoreOperator = "decr"
 )
 
-// BoardStatus is where a board is in its lifecycle.
-type BoardStatus string
-
-// The lifecycle: inactive (editable) → scheduled (start in the future) →
-// active → finished (after the end), or archived.
-const (
-	BoardInactive  BoardStatus = "inactive"
-	BoardScheduled BoardStatus = "scheduled"
-	BoardActive    BoardStatus = "active"
-	BoardFinished  BoardStatus = "finished"
-	BoardArchived  BoardStatus = "archived"
-)
-
 // DailyWindow restricts counting to a local time-of-day range "HH:mm"–"HH:mm"
 // (in the user's time zone, else the board's). To before From wraps midnight.
 type DailyWindow struct {
@@ -91,75 +124,106 @@ type DailyWindow struct {
 }
 
 // Leaderboard defines a ranking of users, in runs.
+//
+// Its lifecycle (Status): inactive (being prepared: editable, counts
+// nothing) → scheduled (activated, Start in the future) → active (counting)
+// → finished (past End, or ended by Finish); Delete archives it at any
+// point. Deactivate pauses an activated board (see LeaderboardsAPI.Deactivate).
+// Once a board has been activated, its runs and history depend on how it
+// ranks, so only Name, Description, Window, End and MaxParticipants change
+// (also while it is paused).
 type Leaderboard struct {
-	Key         string
-	Name        string
-	Description string
-	RankBy      RankBy
-	Metric      string        // RankByMetric
-	Streak      string        // RankByStreak
-	System      string        // RankByPoints
-	Operator    ScoreOperator // RankByScore; default best
-	Order       BoardOrder
-	Ties        TiePolicy
-	TZ          string // IANA zone of the board's dates and runs; default Options.DefaultTimezone
-	Start       Date   // first day; zero means the day it is created
-	End         Date   // last day (inclusive); zero means no end
-	// Runs repeat every RunEvery × RunUnit from Start, or at the times of
-	// RunCron (in TZ); with neither, the board is one run from Start to End.
-	RunEvery        int
-	RunUnit         RunUnit `json:",omitempty"` // "day", "week", "month" or "year"
-	RunCron         string
+	Key         string        // immutable, [A-Za-z0-9_-]{1,64}
+	Name        string        // display name, required
+	Description string        // optional
+	RankBy      RankBy        // what the board ranks, required
+	Metric      string        // the metric of a RankByMetric board
+	Streak      string        // the streak of a RankByStreak board
+	System      string        // the points system of a RankByPoints board
+	Operator    ScoreOperator // RankByScore only; default OpBest
+	Order       BoardOrder    // default Desc
+	Ties        TiePolicy     // default TiesCompetition
+	TZ          string        // IANA zone of the board's dates and runs; default Options.DefaultTimezone
+	Start       Date          // first day; zero means the day it is created
+	End         Date          // last day (inclusive); zero means no end
+	// RunEvery repeats runs every RunEvery × RunUnit from Start; RunCron
+	// starts runs at the times of a cron expression (in TZ). With neither,
+	// the board is one run from Start to End.
+	RunEvery int
+	RunUnit  RunUnit `json:",omitempty"` // RunDay, RunWeek, RunMonth or RunYear
+	RunCron  string
+	// Window restricts counting to a local time of day; zero means all day.
 	Window          DailyWindow
 	MaxParticipants int      // per breakdown group; 0 means unlimited
-	Breakdown       []string // user attributes splitting the board into groups
-	Status          BoardStatus
-	Created         time.Time
-	Updated         time.Time
+	Breakdown       []string // user attributes splitting the board into groups (at most 5)
+	// Status is the board's lifecycle state at the time it was read; see
+	// Activate, Deactivate, Finish and Delete. Create accepts "" (active,
+	// or scheduled when Start is in the future) or StatusInactive.
+	Status  Status
+	Created time.Time
+	Updated time.Time
 
-	ref       uint32
+	ref uint32
+	// activated is set by the first activation and never cleared: the
+	// board has a rollover job and its ranking definition is fixed.
 	activated bool
-	archived  bool
-	loc       *time.Location
-	runs      schedule.Schedule // nil for a single run
-	winFrom   int               // minutes after local midnight; -1 for no window
-	winTo     int
+	// finishedAt is when Finish ended the board; zero otherwise.
+	finishedAt time.Time
+	loc        *time.Location
+	runs       schedule.Schedule // nil for a single run
+	winFrom    int               // minutes after local midnight; -1 for no window
+	winTo      int
+	order      leaderboard.Order
+	ties       leaderboard.Ties
 }
 
+// storedBoard is a board's stored JSON. The stored Status is the state
+// Activate, Deactivate, Finish and Delete set (inactive, active, finished or
+// archived); scheduled and active, and finished by End, follow from the clock.
 type storedBoard struct {
 	Leaderboard
-	Ref       uint32 `json:"ref"`
-	Activated bool   `json:"activated"`
-	Archived  bool   `json:"archived"`
+	Ref        uint32    `json:"ref"`
+	Activated  bool      `json:"activated"`
+	FinishedAt time.Time `json:"finishedAt,omitzero"`
 }
 
 // maxBreakdown bounds the attributes of a breakdown.
 const maxBreakdown = 5
 
-// prepare validates b and fills its derived fields; cat checks references.
-func (b *Leaderboard) prepare(cat *catalog, defaultTZ *time.Location, today func(*time.Location) Date) error {
+// dateIn is the calendar date of now in loc.
+func dateIn(now time.Time, loc *time.Location) Date {
+	y, m, d := now.In(loc).Date()
+	return Date{Year: y, Month: m, Day: d}
+}
+
+// prepare validates b and fills its defaults and derived fields; cat checks
+// references. old is the stored board of a patch (nil on create): a
+// reference it already had is not checked again, so patching the Name of a
+// board whose metric was since deactivated works.
+func (b *Leaderboard) prepare(cat *catalog, defaultTZ *time.Location, now time.Time, old *Leaderboard) error {
 	var errs []error
 	add := func(err error) {
 		if err != nil {
 			errs = append(errs, err)
 		}
 	}
+	same := func(f func(*Leaderboard) string) bool { return old != nil && old.RankBy == b.RankBy && f(old) == f(b) }
 	add(gamifytype.ValidateKey("Leaderboard.Key", b.Key))
 	add(validateName("Leaderboard", b.Name))
 	switch b.RankBy {
 	case RankByMetric:
-		if m, ok := cat.metrics[b.Metric]; !ok || m.Status != StatusActive {
+		if m, ok := cat.metrics[b.Metric]; (!ok || m.Status != StatusActive) && !same(func(x *Leaderboard) string { return x.Metric }) {
 			add(gamifytype.Invalid("Leaderboard.Metric", b.Metric, "is not an active metric"))
 		}
 	case RankByStreak:
-		if s, ok := cat.streaks[b.Streak]; !ok || s.Status != StatusActive {
+		if s, ok := cat.streaks[b.Streak]; (!ok || s.Status != StatusActive) && !same(func(x *Leaderboard) string { return x.Streak }) {
 			add(gamifytype.Invalid("Leaderboard.Streak", b.Streak, "is not an active streak"))
 		}
 		if b.RunEvery != 0 || b.RunCron != "" {
 			add(gamifytype.Invalid("Leaderboard.RunEvery", b.RunEvery, "streak boards cannot repeat"))
 		}
 	case RankByPoints:
-		if ps, ok := cat.points.systems[b.System]; !ok || ps.Status != StatusActive {
+		if ps, ok := cat.points.systems[b.System]; (!ok || ps.Status != StatusActive) && !same(func(x *Leaderboard) string { return x.System }) {
 			add(gamifytype.Invalid("Leaderboard.System", b.System, "is not an active points system"))
 		}
 	case RankByScore:
@@ -176,10 +240,16 @@ func (b *Leaderboard) prepare(cat *catalog, defaultTZ *time.Location, today func
 	if b.RankBy != RankByScore && b.Operator != "" {
 		add(gamifytype.Invalid("Leaderboard.Operator", b.Operator, "applies to score boards only"))
 	}
-	if b.Order != Desc && b.Order != Asc {
+	b.Order = cmp.Or(b.Order, Desc)
+	if o, ok := b.Order.order(); ok {
+		b.order = o
+	} else {
 		add(gamifytype.Invalid("Leaderboard.Order", b.Order, "must be desc or asc"))
 	}
-	if b.Ties > TiesUnique {
+	b.Ties = cmp.Or(b.Ties, TiesCompetition)
+	if p, ok := b.Ties.ties(); ok {
+		b.ties = p
+	} else {
 		add(gamifytype.Invalid("Leaderboard.Ties", b.Ties, "must be competition, dense or unique"))
 	}
 	b.loc = defaultTZ
@@ -192,7 +262,7 @@ func (b *Leaderboard) prepare(cat *catalog, defaultTZ *time.Location, today func
 		}
 	}
 	if b.Start == (Date{}) {
-		b.Start = today(b.loc)
+		b.Start = dateIn(now, b.loc)
 	}
 	if !validDate(b.Start) {
 		add(gamifytype.Invalid("Leaderboard.Start", b.Start, "is not a date"))
@@ -205,7 +275,12 @@ func (b *Leaderboard) prepare(cat *catalog, defaultTZ *time.Location, today func
 	case b.RunEvery != 0 && b.RunCron != "":
 		add(gamifytype.Invalid("Leaderboard.RunCron", b.RunCron, "must not be set together with RunEvery"))
 	case b.RunEvery != 0:
-		e := schedule.Every{N: b.RunEvery, Unit: b.RunUnit, Anchor: b.startTime(), Loc: b.loc}
+		u, ok := b.RunUnit.unit()
+		if !ok {
+			add(gamifytype.Invalid("Leaderboard.RunUnit", b.RunUnit, "must be day, week, month or year"))
+			break
+		}
+		e := schedule.Every{N: b.RunEvery, Unit: u, Anchor: b.startTime(), Loc: b.loc}
 		if err := e.Validate(); err != nil {
 			add(gamifytype.Invalid("Leaderboard.RunEvery", b.RunEvery, err.Error()))
 		} else {
@@ -218,6 +293,9 @@ func (b *Leaderboard) prepare(cat *catalog, defaultTZ *time.Location, today func
 		} else {
 			b.runs = c
 		}
+	}
+	if b.RunEvery == 0 && b.RunUnit != "" {
+		add(gamifytype.Invalid("Leaderboard.RunUnit", b.RunUnit, "applies with RunEvery only"))
 	}
 	b.winFrom, b.winTo = -1, -1
 	if b.Window != (DailyWindow{}) {
@@ -235,10 +313,39 @@ func (b *Leaderboard) prepare(cat *catalog, defaultTZ *time.Location, today func
 		add(gamifytype.Invalid("Leaderboard.Breakdown", len(b.Breakdown), "must list at most 5 attributes"))
 	}
 	for i, k := range b.Breakdown {
+		if old != nil && i < len(old.Breakdown) && old.Breakdown[i] == k {
+			continue
+		}
 		if a, ok := cat.attrs[k]; !ok || a.Status != StatusActive || a.Type != UserAttribute {
 			add(gamifytype.Invalid(fmt.Sprintf("Leaderboard.Breakdown[%d]", i), k, "is not a user attribute"))
 		}
 	}
+	return errors.Join(errs...)
+}
+
+// lockedChanges refuses changes to how an activated board ranks, naming each
+// changed field.
+func lockedChanges(old, b *Leaderboard) error {
+	var errs []error
+	check := func(field string, changed bool, v any) {
+		if changed {
+			errs = append(errs, gamifytype.Invalid("Leaderboard."+field, v,
+				"cannot change once the board has been activated (only Name, Description, Window, End and MaxParticipants can)"))
+		}
+	}
+	check("RankBy", b.RankBy != old.RankBy, b.RankBy)
+	check("Metric", b.Metric != old.Metric, b.Metric)
+	check("Streak", b.Streak != old.Streak, b.Streak)
+	check("System", b.System != old.System, b.System)
+	check("Operator", b.Operator != old.Operator, b.Operator)
+	check("Order", b.Order != old.Order, b.Order)
+	check("Ties", b.Ties != old.Ties, b.Ties)
+	check("TZ", b.TZ != old.TZ, b.TZ)
+	check("Start", b.Start != old.Start, b.Start)
+	check("RunEvery", b.RunEvery != old.RunEvery, b.RunEvery)
+	check("RunUnit", b.RunUnit != old.RunUnit, b.RunUnit)
+	check("RunCron", b.RunCron != old.RunCron, b.RunCron)
+	check("Breakdown", !slices.Equal(b.Breakdown, old.Breakdown), b.Breakdown)
 	return errors.Join(errs...)
 }
 
@@ -264,28 +371,41 @@ func (b *Leaderboard) startTime() time.Time {
 	return time.Date(b.Start.Year, b.Start.Month, b.Start.Day, 0, 0, 0, 0, b.loc)
 }
 
-// endTime is the instant after the board's last day, or zero for no end.
+// endTime is the instant the board ends: after its last day, or when Finish
+// ended it if earlier; zero for no end.
 func (b *Leaderboard) endTime() time.Time {
-	if b.End == (Date{}) {
-		return time.Time{}
+	var end time.Time
+	if b.End != (Date{}) {
+		end = time.Date(b.End.Year, b.End.Month, b.End.Day+1, 0, 0, 0, 0, b.loc)
 	}
-	return time.Date(b.End.Year, b.End.Month, b.End.Day+1, 0, 0, 0, 0, b.loc)
+	if !b.finishedAt.IsZero() && (end.IsZero() || b.finishedAt.Before(end)) {
+		end = b.finishedAt
+	}
+	return end
 }
 
 // status is the board's lifecycle state at now.
-func (b *Leaderboard) status(now time.Time) BoardStatus {
+func (b *Leaderboard) status(now time.Time) Status {
+	end := b.endTime()
 	switch {
-	case b.archived:
-		return BoardArchived
-	case !b.activated:
-		return BoardInactive
+	case b.Status == StatusArchived, b.Status == StatusFinished:
+		return b.Status
+	case b.activated && !end.IsZero() && !now.Before(end):
+		return StatusFinished // past its end, paused or not
+	case b.Status == StatusInactive:
+		return StatusInactive
 	case now.Before(b.startTime()):
-		return BoardScheduled
-	case !b.endTime().IsZero() && !now.Before(b.endTime()):
-		return BoardFinished
+		return StatusScheduled
 	}
-	return BoardActive
+	return StatusActive
 }
+
+// hasRuns reports whether the board's runs are rolled over: it has been
+// activated and is not archived (paused and finished boards included).
+func (b *Leaderboard) hasRuns() bool { return b.activated && b.Status != StatusArchived }
+
+// counts reports whether events count toward the board (the clock aside).
+func (b *Leaderboard) counts() bool { return b.activated && b.Status == StatusActive }
 
 // runAt returns the run containing t: [start, end), end zero when open-ended.
 // ok is false before the board's start or from its end on.
@@ -318,6 +438,9 @@ type boundaries struct{ b *Leaderboard }
 
 func (s boundaries) Next(after time.Time) time.Time {
 	first, last := s.b.startTime(), s.b.endTime()
+	if !last.IsZero() && !first.Before(last) {
+		return time.Time{} // finished before it started: no runs
+	}
 	if after.Before(first) {
 		return first
 	}
@@ -371,21 +494,21 @@ func (t *txn) putBoard(b *Leaderboard) {
 	cat := t.catalogForWrite()
 	cat.boards[b.Key], cat.boardByRef[b.ref] = b, b
 	cat.indexBoards()
-	v, err := json.Marshal(storedBoard{Leaderboard: *b, Ref: b.ref, Activated: b.activated, Archived: b.archived})
+	v, err := json.Marshal(storedBoard{Leaderboard: *b, Ref: b.ref, Activated: b.activated, FinishedAt: b.finishedAt})
 	if err != nil {
 		panic(err) // a validated definition always encodes
 	}
 	t.writes = append(t.writes, write{store.Definitions, []byte(defBoard + b.Key), v})
 }
 
-// indexBoards recomputes which live boards rank each metric and streak.
+// indexBoards recomputes which counting boards rank each metric and streak.
 func (c *catalog) indexBoards() {
 	c.metricBoards = map[string][]*Leaderboard{}
 	c.streakBoards = map[string][]*Leaderboard{}
 	c.pointsBoards = map[string][]*Leaderboard{}
 	for ref := uint32(1); ref <= c.lastBoardRef; ref++ {
 		b, ok := c.boardByRef[ref]
-		if !ok || !b.activated || b.archived {
+		if !ok || !b.counts() {
 			continue
 		}
 		switch b.RankBy {
@@ -405,7 +528,23 @@ func loadBoard(c *catalog, key string, v []byte, defaultTZ *time.Location) error
 		return fmt.Errorf("gamify: corrupt definition %s: %w", key, err)
 	}
 	b := sb.Leaderboard
-	b.ref, b.activated, b.archived = sb.Ref, sb.Activated, sb.Archived
+	b.ref, b.activated, b.finishedAt = sb.Ref, sb.Activated, sb.FinishedAt
+	corrupt := func(what string, v any) error {
+		return fmt.Errorf("gamify: invalid stored definition %s: %s %v", key, what, v)
+	}
+	switch b.Status {
+	case StatusInactive, StatusActive, StatusFinished, StatusArchived:
+	default:
+		return corrupt("status", b.Status)
+	}
+	var ok bool
+	b.Order, b.Ties = cmp.Or(b.Order, Desc), cmp.Or(b.Ties, TiesCompetition)
+	if b.order, ok = b.Order.order(); !ok {
+		return corrupt("order", b.Order)
+	}
+	if b.ties, ok = b.Ties.ties(); !ok {
+		return corrupt("ties", b.Ties)
+	}
 	// References may have been archived since; the board keeps its own.
 	b.loc = defaultTZ
 	if b.TZ != "" {
@@ -415,7 +554,12 @@ func loadBoard(c *catalog, key string, v []byte, defaultTZ *time.Location) error
 	}
 	switch {
 	case b.RunEvery != 0:
-		b.runs = schedule.Every{N: b.RunEvery, Unit: b.RunUnit, Anchor: b.startTime(), Loc: b.loc}
+		u, ok := b.RunUnit.unit()
+		e := schedule.Every{N: b.RunEvery, Unit: u, Anchor: b.startTime(), Loc: b.loc}
+		if !ok || e.Validate() != nil {
+			return corrupt("run interval", b.RunEvery)
+		}
+		b.runs = e
 	case b.RunCron != "":
 		r, err := schedule.ParseCron(b.RunCron, b.loc)
 		if err != nil {
@@ -440,127 +584,313 @@ type LeaderboardsAPI struct{ e *Engine }
 // Leaderboards returns the leaderboards API.
 func (e *Engine) Leaderboards() LeaderboardsAPI { return LeaderboardsAPI{e} }
 
-func (e *Engine) today(loc *time.Location) Date {
-	y, m, d := e.now().In(loc).Date()
-	return Date{Year: y, Month: m, Day: d}
+// shown is a copy of b as the API returns it: its status at now and none
+// of the engine's derived fields, so that copies compare equal by value.
+func (b *Leaderboard) shown(now time.Time) Leaderboard {
+	out := *b
+	out.Breakdown = slices.Clone(b.Breakdown)
+	out.Status = b.status(now)
+	out.ref, out.activated, out.finishedAt, out.loc, out.runs = 0, false, time.Time{}, nil, nil
+	out.winFrom, out.winTo, out.order, out.ties = 0, 0, 0, 0
+	return out
 }
 
-// Create defines a board. It starts inactive (editable); Activate starts it.
+// Create defines a board. With Status "" it is activated at once: active,
+// or scheduled when Start is in the future (LeaderboardStarted is sent when
+// it starts now). With StatusInactive it is created inactive: fully
+// editable, counting nothing, until Activate. A key in use, even by an
+// archived board, is ErrConflict.
 func (a LeaderboardsAPI) Create(ctx context.Context, b Leaderboard) (Leaderboard, error) {
 	if err := a.e.live(); err != nil {
 		return Leaderboard{}, err
 	}
 	b.Breakdown = slices.Clone(b.Breakdown)
-	if err := b.prepare(a.e.cat.Load(), a.e.opts.DefaultTimezone, a.e.today); err != nil {
+	if err := checkNewBoard(a.e.cat.Load(), a.e.opts.DefaultTimezone, a.e.now(), &b); err != nil {
 		return Leaderboard{}, err
 	}
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		cat := t.catalogForWrite()
-		if _, ok := cat.boards[b.Key]; ok {
-			return nil, fmt.Errorf("%w: leaderboard %s exists", ErrConflict, b.Key)
-		}
-		if err := b.prepare(cat, t.w.opts.DefaultTimezone, a.e.today); err != nil {
-			return nil, err
-		}
-		b.Created, b.Updated = stamp(t.now), stamp(t.now)
-		cat.lastBoardRef++
-		b.ref = cat.lastBoardRef
-		t.putBoard(&b)
-		b.Status = b.status(t.now)
-		return b, nil
-	})
+	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return t.createBoard(b) })
 	if err != nil {
 		return Leaderboard{}, fmt.Errorf("create leaderboard %s: %w", b.Key, err)
 	}
 	return v.(Leaderboard), nil
 }
 
-// Update replaces an inactive board's definition. Once activated, only the
-// name, description, window, end and max participants may change; RankBy
-// and what it names change only while inactive.
-func (a LeaderboardsAPI) Update(ctx context.Context, b Leaderboard) (Leaderboard, error) {
-	if err := a.e.live(); err != nil {
+// checkNewBoard validates a board to create, its Status included.
+func checkNewBoard(cat *catalog, defaultTZ *time.Location, now time.Time, b *Leaderboard) error {
+	var err error
+	switch b.Status {
+	case "", StatusActive, StatusInactive:
+	default:
+		err = gamifytype.Invalid("Leaderboard.Status", b.Status, "must be active (the default) or inactive")
+	}
+	return errors.Join(err, b.prepare(cat, defaultTZ, now, nil))
+}
+
+func (t *txn) createBoard(b Leaderboard) (Leaderboard, error) {
+	cat := t.catalogForWrite()
+	if _, ok := cat.boards[b.Key]; ok {
+		return Leaderboard{}, fmt.Errorf("%w: leaderboard %s exists", ErrConflict, b.Key)
+	}
+	if err := checkNewBoard(cat, t.w.opts.DefaultTimezone, t.now, &b); err != nil {
 		return Leaderboard{}, err
 	}
-	b.Breakdown = slices.Clone(b.Breakdown)
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		cat := t.catalogForWrite()
-		old, ok := cat.boards[b.Key]
-		if !ok || old.archived {
-			return nil, ErrNotFound
+	b.Status = cmp.Or(b.Status, StatusActive)
+	b.activated = b.Status == StatusActive
+	b.Created, b.Updated = stamp(t.now), stamp(t.now)
+	cat.lastBoardRef++
+	b.ref = cat.lastBoardRef
+	t.putBoard(&b)
+	if b.activated {
+		t.startBoard(&b)
+	}
+	return b.shown(t.now), nil
+}
+
+// startBoard registers the rollover job of a board activated for the first
+// time and announces its run if it starts now.
+func (t *txn) startBoard(b *Leaderboard) {
+	t.registerBoard(b)
+	if b.status(t.now) == StatusActive {
+		start, end, _ := b.runAt(t.now)
+		t.notes = append(t.notes, LeaderboardStarted{Board: b.Key, RunStart: start, RunEnd: end})
+	}
+}
+
+// boardDefs describes leaderboards for the shared admin verbs.
+var boardDefs = resource[Leaderboard]{
+	what: "leaderboard", field: "Leaderboard",
+	defs:  func(c *catalog) map[string]*Leaderboard { return c.boards },
+	clone: func(b Leaderboard) Leaderboard { b.Breakdown = slices.Clone(b.Breakdown); return b },
+	owned: func(b *Leaderboard) owned { return owned{b.Key, b.Status, b.Created, b.Updated} },
+	replace: func(t *txn, old *Leaderboard, b Leaderboard) (Leaderboard, error) {
+		return t.replaceBoard(old, b)
+	},
+}
+
+func (t *txn) replaceBoard(old *Leaderboard, b Leaderboard) (Leaderboard, error) {
+	if old.activated {
+		if err := lockedChanges(old, &b); err != nil {
+			return Leaderboard{}, err
 		}
-		if old.activated {
-			if b.RankBy != old.RankBy || b.Metric != old.Metric || b.Streak != old.Streak || b.System != old.System ||
-				b.Operator != old.Operator || b.Order != old.Order || b.Ties != old.Ties || b.TZ != old.TZ ||
-				b.Start != old.Start || b.RunEvery != old.RunEvery || b.RunUnit != old.RunUnit || b.RunCron != old.RunCron ||
-				!slices.Equal(b.Breakdown, old.Breakdown) {
-				return nil, gamifytype.Invalid("Leaderboard", b.Key, "only Name, Description, Window, End and MaxParticipants change once activated")
+		if b.End != old.End {
+			if old.status(t.now) == StatusFinished {
+				return Leaderboard{}, gamifytype.Invalid("Leaderboard.End", b.End, "cannot change once the board is finished")
+			}
+			if b.End != (Date{}) && dateBefore(b.End, dateIn(t.now, old.loc)) {
+				return Leaderboard{}, gamifytype.Invalid("Leaderboard.End", b.End, "must not be in the past once the board has been activated")
 			}
 		}
-		if err := b.prepare(cat, t.w.opts.DefaultTimezone, a.e.today); err != nil {
-			return nil, err
+	}
+	if err := b.prepare(t.catalogForWrite(), t.w.opts.DefaultTimezone, t.now, old); err != nil {
+		return Leaderboard{}, err
+	}
+	b.ref, b.activated, b.finishedAt = old.ref, old.activated, old.finishedAt
+	b.Updated = stamp(t.now)
+	t.putBoard(&b)
+	if b.activated {
+		t.registerBoard(&b) // End may have moved the last boundary
+		if b.End != old.End {
+			t.w.eng.boardRT(b.ref).refreshEnds(&b)
 		}
-		b.ref, b.activated, b.Created, b.Updated = old.ref, old.activated, old.Created, stamp(t.now)
-		t.putBoard(&b)
-		if b.activated {
-			t.registerBoard(&b)
+	}
+	return b.shown(t.now), nil
+}
+
+// Patch changes a board: edit gets a copy of it (with its current Status)
+// and sets the fields to change; the others are kept. An inactive board
+// that was never activated may change in every field; once activated, only
+// Name, Description, Window, End (not into the past, and not once finished)
+// and MaxParticipants: a change to another field is a ValidationError
+// naming it. Key, Status, Created and Updated are the engine's. edit runs
+// outside the writer and may run more than once if another write lands
+// meanwhile, so it must only edit its argument.
+func (a LeaderboardsAPI) Patch(ctx context.Context, key string, edit func(*Leaderboard)) (Leaderboard, error) {
+	return boardDefs.patch(ctx, a.e, key, a.showStatus(edit))
+}
+
+// BulkPatch runs edit on up to 100 boards in one commit (as Patch does for
+// one), reporting failures per item; it returns the boards it changed.
+func (a LeaderboardsAPI) BulkPatch(ctx context.Context, keys []string, edit func(*Leaderboard)) ([]Leaderboard, []Issue, error) {
+	return boardDefs.bulkPatch(ctx, a.e, keys, a.showStatus(edit))
+}
+
+// showStatus wraps a patch edit so that it sees the board's current Status
+// (scheduled, active, finished) rather than the stored one, which an edit
+// that leaves Status alone gets back.
+func (a LeaderboardsAPI) showStatus(edit func(*Leaderboard)) func(*Leaderboard) {
+	now := a.e.now()
+	return func(b *Leaderboard) {
+		stored, shown := b.Status, b.status(now)
+		b.Status = shown
+		edit(b)
+		if b.Status == shown {
+			b.Status = stored
 		}
-		b.Status = b.status(t.now)
-		return b, nil
+	}
+}
+
+// setBoard applies a lifecycle change to the board with key in one command.
+func (a LeaderboardsAPI) setBoard(ctx context.Context, verb, key string, f func(t *txn, old *Leaderboard) (Leaderboard, error)) (Leaderboard, error) {
+	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		old, ok := t.catalogForWrite().boards[key]
+		if !ok || old.Status == StatusArchived {
+			return nil, ErrNotFound
+		}
+		return f(t, old)
 	})
 	if err != nil {
-		return Leaderboard{}, fmt.Errorf("update leaderboard %s: %w", b.Key, err)
+		return Leaderboard{}, fmt.Errorf("%s leaderboard %s: %w", verb, key, err)
 	}
 	return v.(Leaderboard), nil
 }
 
 // Activate starts an inactive board: it becomes scheduled or active by the
-// clock, and its runs are rolled over by the scheduler.
+// clock, and its runs are rolled over by the scheduler. The first
+// activation announces the run that starts now (LeaderboardStarted); a
+// paused board resumes counting in the run current now, keeping its
+// standings. Activating a scheduled or active board changes nothing; a
+// finished one is ErrConflict.
 func (a LeaderboardsAPI) Activate(ctx context.Context, key string) (Leaderboard, error) {
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		old, ok := t.catalogForWrite().boards[key]
-		if !ok || old.archived {
-			return nil, ErrNotFound
-		}
-		if old.activated {
-			return nil, fmt.Errorf("%w: already activated", ErrConflict)
+	return a.setBoard(ctx, "activate", key, func(t *txn, old *Leaderboard) (Leaderboard, error) {
+		switch old.status(t.now) {
+		case StatusFinished:
+			return Leaderboard{}, fmt.Errorf("%w: the board is finished", ErrConflict)
+		case StatusScheduled, StatusActive:
+			return old.shown(t.now), nil
 		}
 		b := *old
-		b.activated, b.Updated = true, stamp(t.now)
+		first := !b.activated
+		b.Status, b.activated, b.Updated = StatusActive, true, stamp(t.now)
 		t.putBoard(&b)
-		t.registerBoard(&b)
-		if !t.now.Before(b.startTime()) && b.status(t.now) == BoardActive {
-			start, end, _ := b.runAt(t.now)
-			t.notes = append(t.notes, LeaderboardStarted{Board: b.Key, RunStart: start, RunEnd: end})
+		if first {
+			t.startBoard(&b)
 		}
-		b.Status = b.status(t.now)
-		return b, nil
+		return b.shown(t.now), nil
 	})
-	if err != nil {
-		return Leaderboard{}, fmt.Errorf("activate leaderboard %s: %w", key, err)
-	}
-	return v.(Leaderboard), nil
 }
 
-// Delete archives a board: hidden from lists, no more tracking, history kept.
-func (a LeaderboardsAPI) Delete(ctx context.Context, key string) error {
-	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		old, ok := t.catalogForWrite().boards[key]
-		if !ok || old.archived {
-			return nil, ErrNotFound
+// Deactivate pauses a board: events and submissions stop counting toward it
+// until Activate. The current run keeps its standings (queryable, and
+// counted into again on Activate if the run is still current then); the
+// runs keep their calendar, so a run that ends while the board is paused is
+// frozen at its end with the standings it had, and LeaderboardFinished is
+// sent as usual (no LeaderboardStarted while paused). A board never
+// activated is already inactive. Deactivating an inactive board changes
+// nothing; a finished one is ErrConflict.
+func (a LeaderboardsAPI) Deactivate(ctx context.Context, key string) (Leaderboard, error) {
+	return a.setBoard(ctx, "deactivate", key, func(t *txn, old *Leaderboard) (Leaderboard, error) {
+		switch old.status(t.now) {
+		case StatusFinished:
+			return Leaderboard{}, fmt.Errorf("%w: the board is finished", ErrConflict)
+		case StatusInactive:
+			return old.shown(t.now), nil
 		}
 		b := *old
-		b.archived, b.Updated = true, stamp(t.now)
+		b.Status, b.Updated = StatusInactive, stamp(t.now)
 		t.putBoard(&b)
-		return nil, nil
+		return b.shown(t.now), nil
 	})
+}
+
+// Finish ends a board now, as if its End were now: its current run is
+// frozen exactly as a run reaching its scheduled end is (once, with
+// LeaderboardFinished), nothing counts toward it any more, and its history
+// stays queryable (Rankings with At, Runs). Run boundaries that fell due
+// before now and were not yet rolled over are rolled over first. Finishing a
+// finished board changes nothing; finishing a board never activated just
+// marks it finished.
+func (a LeaderboardsAPI) Finish(ctx context.Context, key string) (Leaderboard, error) {
+	return a.setBoard(ctx, "finish", key, func(t *txn, old *Leaderboard) (Leaderboard, error) {
+		if old.status(t.now) == StatusFinished {
+			return old.shown(t.now), nil
+		}
+		b := *old
+		b.Status, b.finishedAt, b.Updated = StatusFinished, stamp(t.now), stamp(t.now)
+		t.putBoard(&b)
+		if b.activated {
+			if err := t.finishRuns(&b); err != nil {
+				return Leaderboard{}, err
+			}
+		}
+		return b.shown(t.now), nil
+	})
+}
+
+// Delete archives a board: hidden from lists unless asked, no more tracking
+// nor rollovers (an unfinished run is not frozen), frozen runs kept and the
+// key never reused. A missing or archived key is ErrNotFound.
+func (a LeaderboardsAPI) Delete(ctx context.Context, key string) error {
+	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return nil, t.archiveBoard(key) })
 	if err != nil {
 		return fmt.Errorf("delete leaderboard %s: %w", key, err)
 	}
 	return nil
 }
 
-// Get returns a board with its status at the clock's time, or ErrNotFound.
+func (t *txn) archiveBoard(key string) error {
+	old, ok := t.catalogForWrite().boards[key]
+	if !ok || old.Status == StatusArchived {
+		return ErrNotFound
+	}
+	b := *old
+	b.Status, b.Updated = StatusArchived, stamp(t.now)
+	t.putBoard(&b)
+	return nil
+}
+
+// BulkCreate creates up to 100 boards in one commit (each as Create does).
+// Items that fail are reported as issues and skipped; the others are created.
+func (a LeaderboardsAPI) BulkCreate(ctx context.Context, bs []Leaderboard) ([]Leaderboard, []Issue, error) {
+	if err := checkBulk("Leaderboards", len(bs)); err != nil {
+		return nil, nil, err
+	}
+	if err := a.e.live(); err != nil {
+		return nil, nil, err
+	}
+	var issues []Issue
+	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		issues = issues[:0]
+		out := []Leaderboard{}
+		for i, b := range bs {
+			b.Breakdown = slices.Clone(b.Breakdown)
+			c, err := t.createBoard(b)
+			if err != nil {
+				issues = append(issues, Issue{Index: i, Key: b.Key, Severity: SeverityError, Message: err.Error(), Err: err})
+				continue
+			}
+			out = append(out, c)
+		}
+		return out, nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("bulk create leaderboards: %w", err)
+	}
+	return v.([]Leaderboard), issues, nil
+}
+
+// BulkDelete archives up to 100 boards in one commit, reporting failures per item.
+func (a LeaderboardsAPI) BulkDelete(ctx context.Context, keys []string) ([]Issue, error) {
+	if err := checkBulk("Keys", len(keys)); err != nil {
+		return nil, err
+	}
+	var issues []Issue
+	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		issues = issues[:0]
+		for i, k := range keys {
+			if err := t.archiveBoard(k); err != nil {
+				issues = append(issues, Issue{Index: i, Key: k, Severity: SeverityError, Message: err.Error(), Err: err})
+			}
+		}
+		return nil, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bulk delete leaderboards: %w", err)
+	}
+	return issues, nil
+}
+
+// Get returns a board, archived or not, with its status at the clock's
+// time, or ErrNotFound.
 func (a LeaderboardsAPI) Get(ctx context.Context, key string) (Leaderboard, error) {
 	if err := a.e.live(); err != nil {
 		return Leaderboard{}, err
@@ -569,20 +899,21 @@ func (a LeaderboardsAPI) Get(ctx context.Context, key string) (Leaderboard, erro
 	if !ok {
 		return Leaderboard{}, fmt.Errorf("leaderboard %s: %w", key, ErrNotFound)
 	}
-	out := *b
-	out.Status = b.status(a.e.now())
-	return out, nil
+	return b.shown(a.e.now()), nil
 }
 
-// BoardListOptions page a list of boards.
+// BoardListOptions page a list of boards and say which to include besides
+// the scheduled and active ones.
 type BoardListOptions struct {
 	ListOptions
+	// IncludeInactive lists inactive boards too.
+	IncludeInactive bool
 	// IncludeFinished lists finished boards too.
 	IncludeFinished bool
 }
 
-// List returns boards in creation order; finished (and archived) ones only
-// when asked.
+// List returns boards in creation order: scheduled and active ones, and
+// inactive, finished and archived ones when asked.
 func (a LeaderboardsAPI) List(ctx context.Context, opts BoardListOptions) ([]Leaderboard, error) {
 	limit, err := opts.validate("ListOptions")
 	if err != nil {
@@ -592,21 +923,34 @@ func (a LeaderboardsAPI) List(ctx context.Context, opts BoardListOptions) ([]Lea
 		return nil, err
 	}
 	now := a.e.now()
-	var all []Leaderboard
+	var all []*Leaderboard
 	for _, b := range a.e.cat.Load().boards {
-		st := b.status(now)
-		if (st == BoardFinished && !opts.IncludeFinished) || (st == BoardArchived && !opts.IncludeArchived) {
-			continue
+		switch b.status(now) {
+		case StatusInactive:
+			if !opts.IncludeInactive {
+				continue
+			}
+		case StatusFinished:
+			if !opts.IncludeFinished {
+				continue
+			}
+		case StatusArchived:
+			if !opts.IncludeArchived {
+				continue
+			}
 		}
-		out := *b
-		out.Status = st
-		all = append(all, out)
+		all = append(all, b)
 	}
-	slices.SortFunc(all, func(x, y Leaderboard) int { return cmp.Compare(x.ref, y.ref) })
-	return page(all, opts.Skip, limit), nil
+	slices.SortFunc(all, func(x, y *Leaderboard) int { return cmp.Compare(x.ref, y.ref) })
+	out := []Leaderboard{}
+	for _, b := range page(all, opts.Skip, limit) {
+		out = append(out, b.shown(now))
+	}
+	return out, nil
 }
 
-// LeaderboardStarted is sent when a board's run starts.
+// LeaderboardStarted is sent when a board's run starts: at a run boundary of
+// an active board, and when Create or the first Activate starts it now.
 type LeaderboardStarted struct {
 	Board            string
 	RunStart, RunEnd time.Time // RunEnd zero when open-ended
@@ -615,7 +959,8 @@ type LeaderboardStarted struct {
 // UserID implements Notification; board notifications concern no user.
 func (LeaderboardStarted) UserID() string { return "" }
 
-// LeaderboardFinished is sent when a run ends; its standings are frozen.
+// LeaderboardFinished is sent once when a run ends (at its scheduled end or
+// by Finish); its standings are frozen.
 type LeaderboardFinished struct {
 	Board            string
 	RunStart, RunEnd time.Time

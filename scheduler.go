@@ -283,7 +283,7 @@ func (e *Engine) registerBuiltinJobs() error {
 	}
 	cat := e.cat.Load()
 	for ref := uint32(1); ref <= cat.lastBoardRef; ref++ {
-		if b, ok := cat.boardByRef[ref]; ok && b.activated && !b.archived {
+		if b, ok := cat.boardByRef[ref]; ok && b.hasRuns() {
 			if _, err := e.admin(context.Background(), e.now(), func(t *txn) (any, error) {
 				t.registerBoard(b)
 				return nil, nil

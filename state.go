@@ -253,6 +253,9 @@ func (s *userState) marshal(b []byte) []byte {
 		b = binary.AppendVarint(b, int64(r.Day))
 		b = binary.AppendUvarint(b, uint64(r.Last))
 		b = binary.AppendUvarint(b, uint64(r.Best))
+		b = binary.AppendVarint(b, r.Score)
+		b = binary.AppendUvarint(b, uint64(r.PrevRank))
+		b = binary.AppendVarint(b, r.PrevScore)
 	}
 	b = binary.AppendUvarint(b, uint64(len(s.Days)))
 	for _, d := range s.Days {
@@ -346,7 +349,8 @@ func (s *userState) unmarshal(b []byte) error {
 		return errCorruptState
 	}
 	for range n {
-		s.Ranks = append(s.Ranks, rankDay{Ref: uint32(r.uvarint()), Day: int32(r.varint()), Last: int32(r.uvarint()), Best: int32(r.uvarint())})
+		s.Ranks = append(s.Ranks, rankDay{Ref: uint32(r.uvarint()), Day: int32(r.varint()), Last: int32(r.uvarint()), Best: int32(r.uvarint()),
+			Score: r.varint(), PrevRank: int32(r.uvarint()), PrevScore: r.varint()})
 	}
 	n = r.uvarint()
 	if n > uint64(len(r.b)) {

@@ -53,12 +53,10 @@ func run(path string) error {
 		Metrics: []gamify.StreakMetric{{Metric: "km", Min: gamify.AmountFromInt(1)}}, Freezes: gamify.StreakFreezes{Initial: 1, Max: 2}}); err != nil {
 		return err
 	}
-	// A weekly leaderboard of distance, in runs that start on Monday.
+	// A weekly leaderboard of distance, in runs that start on Monday
+	// (active from creation).
 	if _, err := eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "weekly-km", Name: "Weekly distance",
 		RankBy: gamify.RankByMetric, Metric: "km", RunEvery: 1, RunUnit: gamify.RunWeek}); err != nil {
-		return err
-	}
-	if _, err := eng.Leaderboards().Activate(ctx, "weekly-km"); err != nil {
 		return err
 	}
 	// Coins: 10 for every 5 km; a badge for the first 20 km.

@@ -154,7 +154,6 @@ func define(ctx context.Context, eng *gamify.Engine) error {
 				RankBy: gamify.RankByMetric, Metric: "wins", RunEvery: 1, RunUnit: gamify.RunWeek})
 			return err
 		},
-		func() error { _, err := eng.Leaderboards().Activate(ctx, "weekly-wins"); return err },
 		func() error {
 			_, err := eng.Points().Create(ctx, gamify.PointsSystem{Key: "xp", Name: "XP"})
 			return err
