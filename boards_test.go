@@ -405,13 +405,6 @@ func boardKeys(bs []gamify.Leaderboard) []string {
 	return out
 }
 
-func requireField(t *testing.T, err error, field string) {
-	t.Helper()
-	var ve *gamify.ValidationError
-	require.ErrorAs(t, err, &ve, field)
-	require.Equal(t, field, ve.Field)
-}
-
 func TestBoardLifecycle(t *testing.T) {
 	ctx := context.Background()
 	eng := openTest(t, nil) // 2026-03-08 12:00 UTC

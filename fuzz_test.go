@@ -214,7 +214,7 @@ func FuzzLeaderboardDefinition(f *testing.F) {
 		sy, sm, sd, ey, em, ed, every int, unit uint8, cron, from, to string, maxp int, breakdown string) {
 		b := Leaderboard{Key: key, Name: name, RankBy: RankBy(rankBy), Operator: ScoreOperator(op), Order: fuzzOrders[int(order)%len(fuzzOrders)],
 			Ties: fuzzTies[int(ties)%len(fuzzTies)], TZ: tz, Start: Date{Year: sy, Month: time.Month(sm), Day: sd}, End: Date{Year: ey, Month: time.Month(em), Day: ed},
-			RunEvery: every, RunUnit: fuzzUnits[int(unit)%len(fuzzUnits)], RunCron: cron, Window: DailyWindow{From: from, To: to}, MaxParticipants: maxp}
+			RunEvery: every, RunUnit: fuzzRunUnits[int(unit)%len(fuzzRunUnits)], RunCron: cron, Window: DailyWindow{From: from, To: to}, MaxParticipants: maxp}
 		switch b.RankBy {
 		case RankByMetric:
 			b.Metric = ref
@@ -240,9 +240,9 @@ func FuzzLeaderboardDefinition(f *testing.F) {
 // The orders, tie policies and run units a fuzzed board picks from by index,
 // each with an invalid one.
 var (
-	fuzzOrders = []BoardOrder{"", Desc, Asc, "up"}
-	fuzzTies   = []TiePolicy{"", TiesCompetition, TiesDense, TiesUnique, "shared"}
-	fuzzUnits  = []RunUnit{"", RunDay, RunWeek, RunMonth, RunYear, "fortnight"}
+	fuzzOrders   = []BoardOrder{"", Desc, Asc, "up"}
+	fuzzTies     = []TiePolicy{"", TiesCompetition, TiesDense, TiesUnique, "shared"}
+	fuzzRunUnits = []RunUnit{"", RunDay, RunWeek, RunMonth, RunYear, "fortnight"}
 )
 
 // FuzzStreakDefinition: Create and Delete of streaks.

@@ -71,3 +71,11 @@ func floatAmount(v float64) gamify.Amount {
 	}
 	return a
 }
+
+// requireField asserts that err is a ValidationError naming field.
+func requireField(t *testing.T, err error, field string) {
+	t.Helper()
+	var ve *gamify.ValidationError
+	require.ErrorAs(t, err, &ve, field)
+	require.Equal(t, field, ve.Field)
+}

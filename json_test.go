@@ -195,12 +195,12 @@ func jsonCases() []jsonCase {
 		{name: "StreakLengthChanged", v: gamify.StreakLengthChanged{User: "u1", Streak: "daily-run", From: 3, To: 5, At: jT2}},
 		{name: "UserCreated", v: gamify.UserCreated{User: "u1", At: jT1}},
 
-		// Leaderboards (they round-trip as they are; Order and Ties are still numbers, see jsonNumericEnumOK).
+		// Leaderboards.
 		{name: "Leaderboard", v: gamify.Leaderboard{Key: "weekly", Name: "Weekly", Description: "Most km this week", RankBy: gamify.RankByScore,
 			Metric: "km", Streak: "daily-run", System: "xp", Operator: gamify.OpBest, Order: gamify.Asc, Ties: gamify.TiesDense, TZ: "Europe/Paris",
 			Start: jD1, End: jD2, RunEvery: 1, RunUnit: gamify.RunWeek, RunCron: "0 0 * * 1", Window: gamify.DailyWindow{From: "09:00", To: "17:00"},
-			MaxParticipants: 100, Breakdown: []string{"plan"}, Status: gamify.BoardScheduled, Created: jT1, Updated: jT2}},
-		{name: "BoardListOptions", v: gamify.BoardListOptions{ListOptions: gamify.ListOptions{Limit: 10, Skip: 5, IncludeArchived: true}, IncludeFinished: true}},
+			MaxParticipants: 100, Breakdown: []string{"plan"}, Status: gamify.StatusScheduled, Created: jT1, Updated: jT2}},
+		{name: "BoardListOptions", v: gamify.BoardListOptions{ListOptions: gamify.ListOptions{Limit: 10, Skip: 5, IncludeArchived: true}, IncludeFinished: true, IncludeInactive: true}},
 		{name: "BoardQuery", v: gamify.BoardQuery{At: jT2, Group: "plan=pro", Offset: 10, Limit: 20, User: "u1"}},
 		{name: "BoardPage", v: gamify.BoardPage{Board: "weekly", Group: "plan=pro", RunStart: jT1, RunEnd: jT3, Finished: true, Participants: 30,
 			Threshold: amt("12.5"), Rows: []gamify.BoardRow{{Rank: 1, User: "u1", Score: amt("42.195"), Subscore: amt("-3")}}}},
@@ -209,7 +209,7 @@ func jsonCases() []jsonCase {
 		{name: "UserRank", v: gamify.UserRank{Board: "weekly", Group: "plan=pro", Rank: 2, Position: 3, Score: amt("40"), Subscore: amt("1"),
 			Percentile: 93.5, Participants: 30}},
 		{name: "LeaderboardChange", v: jBoardChange},
-		{name: "DailyRank", v: gamify.DailyRank{Date: jD1, Rank: 4, Best: 2}},
+		{name: "DailyRank", v: gamify.DailyRank{Date: jD1, Rank: 4, Best: 2, Score: gamify.MustParseAmount("12.5"), PreviousRank: 7, PreviousScore: gamify.AmountFromInt(9)}},
 		{name: "LeaderboardStarted", v: gamify.LeaderboardStarted{Board: "weekly", RunStart: jT1, RunEnd: jT3}},
 		{name: "LeaderboardFinished", v: gamify.LeaderboardFinished{Board: "weekly", RunStart: jT1, RunEnd: jT3, Participants: 30}},
 	}
@@ -384,9 +384,7 @@ func checkJSONShape(t *testing.T, path string, typ reflect.Type, v any) {
 // board's Order and Ties (0 desc / 1 asc; 0 competition / 1 dense / 2
 // unique), pending the leaderboard work, and the Month inside a Date.
 var jsonNumericEnumOK = map[reflect.Type]bool{
-	reflect.TypeFor[gamify.BoardOrder](): true,
-	reflect.TypeFor[gamify.TiePolicy]():  true,
-	reflect.TypeFor[time.Month]():        true, // only inside Date, which encodes as text
+	reflect.TypeFor[time.Month](): true, // only inside Date, which encodes as text
 }
 
 // TestJSONGolden pins the exact form of a few values: amounts as decimal

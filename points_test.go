@@ -437,14 +437,6 @@ func levelKeys(ls []gamify.Level) []string {
 	return out
 }
 
-// requireField asserts that err is a ValidationError naming field.
-func requireField(t *testing.T, err error, field string) {
-	t.Helper()
-	var ve *gamify.ValidationError
-	require.ErrorAs(t, err, &ve, field)
-	require.Equal(t, field, ve.Field)
-}
-
 func TestPointsSystemPatchAndLifecycle(t *testing.T) {
 	ctx := context.Background()
 	eng := pointsEngine(t, perUnits("per1", "xp", 1, 1))
