@@ -7,14 +7,17 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/gamifykit/gamify/gamifytype"
 )
 
 // Game is a whole game definition for Engine.Apply: what a game server
-// declares at start-up. Items are applied in dependency order (attributes
-// and metrics first), each resource in the order given.
+// declares at start-up. Resources are applied in dependency order —
+// attributes, metrics, streaks, achievements, points systems (each with its
+// levels, triggers and boosts), leaderboards, rewards, tenants — and the
+// items of each in the order given.
 type Game struct {
 	Attributes   []Attribute
 	Metrics      []Metric
@@ -22,8 +25,10 @@ type Game struct {
 	Achievements []Achievement
 	// Points are the points systems, each with its levels, triggers and
 	// boosts (their System may be left empty).
-	Points  []PointsSystem
-	Rewards []Reward
+	Points       []PointsSystem
+	Leaderboards []Leaderboard
+	Rewards      []Reward
+	Tenants      []Tenant
 }
 
 // ApplyAction is what Apply did with one definition.
@@ -40,6 +45,7 @@ const (
 	ApplyActivated   ApplyAction = "activated"
 	ApplyDeactivated ApplyAction = "deactivated"
 	ApplyLocked      ApplyAction = "locked"
+	ApplyFinished    ApplyAction = "finished"
 	// ApplyUnchanged: the stored definition already matched.
 	ApplyUnchanged ApplyAction = "unchanged"
 )
@@ -67,16 +73,18 @@ func (r ApplyReport) Changed() bool {
 	return false
 }
 
-// Apply makes the stored definitions match g: it creates what is missing,
-// patches what differs and sets the status a definition asks for, and
-// reports what it did. Run twice with the same g, the second run changes
+// Apply brings the stored definitions in line with the fields g sets: it
+// creates what is missing, patches what differs and sets the status a
+// definition asks for, and reports what it did. Run twice with the same g, the second run changes
 // nothing and reports every definition unchanged — so a game server can
 // call it at every start instead of handling ErrConflict from Create.
 //
 // What "differs" means: a field the definition leaves at its zero value
 // (an empty string or slice, 0, a zero time or Amount) keeps what is stored,
 // including values the engine filled in at creation (a board's start day, a
-// metric's unit type); a field it sets replaces the stored value. Status is
+// metric's unit type) — so Apply cannot clear a field: use Patch for that; a
+// field it sets replaces the stored value (a struct field, such as a streak's
+// Freezes, as a whole). A game making two streaks the default is refused. Status is
 // applied only when the definition sets one (Activate or Deactivate). Apply
 // does not delete: a stored definition absent from g is left as it is. A
 // definition whose key is archived is an error (keys are never reused).
@@ -86,8 +94,11 @@ func (r ApplyReport) Changed() bool {
 // again completes the rest.
 func (e *Engine) Apply(ctx context.Context, g Game) (ApplyReport, error) {
 	var rep ApplyReport
+	if err := checkGame(g); err != nil {
+		return ApplyReport{}, err
+	}
 	ats, ms, ss, as, rs := e.Attributes(), e.Metrics(), e.Streaks(), e.Achievements(), e.Rewards()
-	ps := e.Points()
+	ps, bs, ts := e.Points(), e.Leaderboards(), e.Tenants()
 	steps := []func() error{
 		func() error {
 			return applyAll(ctx, &rep, g.Attributes, applier[Attribute]{
@@ -127,12 +138,30 @@ func (e *Engine) Apply(ctx context.Context, g Game) (ApplyReport, error) {
 		},
 		func() error { return e.applyPoints(ctx, &rep, ps, g.Points) },
 		func() error {
+			return applyAll(ctx, &rep, g.Leaderboards, applier[Leaderboard]{
+				resource: "leaderboard",
+				key:      func(b *Leaderboard) string { return b.Key },
+				status:   boardLifecycle,
+				get:      bs.Get, create: bs.Create, patch: bs.Patch,
+				verbs: statusVerbs[Leaderboard]{StatusActive: bs.Activate, StatusInactive: bs.Deactivate, StatusFinished: bs.Finish},
+			})
+		},
+		func() error {
 			return applyAll(ctx, &rep, g.Rewards, applier[Reward]{
 				resource: "reward",
 				key:      func(r *Reward) string { return r.Key },
 				status:   func(r *Reward) Status { return r.Status },
 				get:      rs.Get, create: rs.Create, patch: rs.Patch,
 				verbs: statusVerbs[Reward]{StatusActive: rs.Activate, StatusInactive: rs.Deactivate},
+			})
+		},
+		func() error {
+			return applyAll(ctx, &rep, g.Tenants, applier[Tenant]{
+				resource: "tenant",
+				key:      func(t *Tenant) string { return t.Key },
+				status:   func(t *Tenant) Status { return t.Status },
+				get:      ts.Get, create: ts.Create, patch: ts.Patch,
+				verbs: statusVerbs[Tenant]{StatusActive: ts.Activate, StatusInactive: ts.Deactivate},
 			})
 		},
 	}
@@ -200,6 +229,31 @@ func (e *Engine) applyPoints(ctx context.Context, rep *ApplyReport, ps PointsAPI
 	return nil
 }
 
+// checkGame refuses a game Apply could never converge on: one that would
+// make two streaks the default (each run would move the flag back and forth).
+func checkGame(g Game) error {
+	first := -1
+	for i, s := range g.Streaks {
+		if s.Default {
+			if first >= 0 {
+				return gamifytype.Invalid(fmt.Sprintf("Game.Streaks[%d].Default", i), s.Key,
+					"only one streak can be the default, and Streaks["+strconv.Itoa(first)+"] is")
+			}
+			first = i
+		}
+	}
+	return nil
+}
+
+// boardLifecycle is the status a board's verbs set: a scheduled board (its
+// dates, not its status) is active.
+func boardLifecycle(b *Leaderboard) Status {
+	if b.Status == StatusScheduled {
+		return StatusActive
+	}
+	return b.Status
+}
+
 // boostLifecycle is the status a boost's verbs set: a scheduled or finished
 // boost (its window, not its status) is active.
 func boostLifecycle(b *Boost) Status {
@@ -225,7 +279,8 @@ type applier[T any] struct {
 type statusVerbs[T any] map[Status]func(context.Context, string) (T, error)
 
 // statusActions names what setting a status did.
-var statusActions = map[Status]ApplyAction{StatusActive: ApplyActivated, StatusInactive: ApplyDeactivated, StatusLocked: ApplyLocked}
+var statusActions = map[Status]ApplyAction{StatusActive: ApplyActivated, StatusInactive: ApplyDeactivated,
+	StatusLocked: ApplyLocked, StatusFinished: ApplyFinished}
 
 // field is the resource's type name for ValidationError fields ("Metric").
 func (a applier[T]) field() string {

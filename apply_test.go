@@ -209,3 +209,51 @@ func TestApplyPointsSystemsWithLevelsTriggersAndBoosts(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, rep.Changed(), "%v", rep.Changes)
 }
+
+func TestApplyLeaderboardsAndTenants(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	game := gamify.Game{
+		Metrics: []gamify.Metric{{Key: "xp", Name: "XP"}},
+		Leaderboards: []gamify.Leaderboard{
+			{Key: "weekly", Name: "Weekly XP", RankBy: gamify.RankByMetric, Metric: "xp", RunEvery: 1, RunUnit: gamify.RunWeek},
+			{Key: "launch", Name: "Launch week", RankBy: gamify.RankByMetric, Metric: "xp", Start: gamify.Date{Year: 2027, Month: 1, Day: 4}},
+		},
+		Tenants: []gamify.Tenant{{Key: "school-a", Name: "School A"}},
+	}
+	rep, err := eng.Apply(ctx, game)
+	require.NoError(t, err)
+	require.Equal(t, []string{"metric/xp:created", "leaderboard/weekly:created", "leaderboard/launch:created", "tenant/school-a:created"}, actions(rep))
+	launch, err := eng.Leaderboards().Get(ctx, "launch")
+	require.NoError(t, err)
+	require.Equal(t, gamify.StatusScheduled, launch.Status)
+
+	// The board's start day, filled in by Create, is kept; a scheduled board
+	// asked to be active is already.
+	game.Leaderboards[1].Status = gamify.StatusActive
+	rep, err = eng.Apply(ctx, game)
+	require.NoError(t, err)
+	require.False(t, rep.Changed(), "%v", rep.Changes)
+
+	game.Leaderboards[0].Name = "This week's XP"
+	game.Leaderboards[1].Status = gamify.StatusFinished
+	rep, err = eng.Apply(ctx, game)
+	require.NoError(t, err)
+	require.Equal(t, []string{"metric/xp:unchanged", "leaderboard/weekly:patched", "leaderboard/launch:finished", "tenant/school-a:unchanged"}, actions(rep))
+	rep, err = eng.Apply(ctx, game)
+	require.NoError(t, err)
+	require.False(t, rep.Changed(), "%v", rep.Changes)
+}
+
+func TestApplyRefusesTwoDefaultStreaks(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	streak := func(key string) gamify.Streak {
+		return gamify.Streak{Key: key, Name: key, Frequency: gamify.StreakDaily, Default: true,
+			Metrics: []gamify.StreakMetric{{Metric: "xp", Min: gamify.AmountFromInt(1)}}}
+	}
+	before := gamify.DumpStore(eng.Engine)
+	_, err := eng.Apply(ctx, gamify.Game{Metrics: []gamify.Metric{{Key: "xp", Name: "XP"}}, Streaks: []gamify.Streak{streak("a"), streak("b")}})
+	requireField(t, err, "Game.Streaks[1].Default")
+	require.Equal(t, before, gamify.DumpStore(eng.Engine), "checked before anything is applied")
+}
