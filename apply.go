@@ -84,8 +84,9 @@ func (r ApplyReport) Changed() bool {
 // including values the engine filled in at creation (a board's start day, a
 // metric's unit type) — so Apply cannot clear a field: use Patch for that; a
 // field it sets replaces the stored value (a struct field, such as a streak's
-// Freezes, as a whole). A game making two streaks the default is refused. Status is
-// applied only when the definition sets one (Activate or Deactivate). Apply
+// Freezes, as a whole). A game making two streaks the default is refused.
+// Status is applied only when the definition sets one (through Activate,
+// Deactivate, Lock or Finish). Apply
 // does not delete: a stored definition absent from g is left as it is. A
 // definition whose key is archived is an error (keys are never reused).
 //
