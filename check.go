@@ -16,7 +16,11 @@ import (
 // Check verifies the engine's invariants on committed state and returns an
 // error describing every violation found (at most the first 20): each user's
 // stored metric totals equal the sums of their ledger entries and of their
-// day aggregates; event counts match; profiles and the uid index agree.
+// day and year aggregates; event counts match; points totals and spends
+// equal the ledger and the award log; metric completions are at or past
+// their thresholds; claims stay within inventory and each code is given
+// once; every leaderboard index equals the stored scores; profiles and the
+// uid index agree.
 // It flushes first, so in Buffered mode it checks everything acknowledged.
 // It reads the whole store: use it in tests and offline audits.
 func (e *Engine) Check(ctx context.Context) error {

@@ -12,8 +12,8 @@ import (
 )
 
 // Engine is an open gamification database. It is safe for concurrent use:
-// mutations are serialized through one writer goroutine, reads run
-// concurrently on snapshots.
+// mutations are applied one at a time under the writer's lock and committed
+// in groups by a committer goroutine; reads run concurrently on snapshots.
 type Engine struct {
 	opts   Options
 	years  yearDists // year-in-review distributions, built on demand

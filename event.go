@@ -24,7 +24,7 @@ type Event struct {
 	// noise (0.1 + 0.2) and be rejected: round it, or use Amount.
 	Value float64
 	// Amount, when not zero, is the exact value to add instead of Value
-	// (which must then be 0), e.g. from ParseAmountString("Value", "4.4").
+	// (which must then be 0), e.g. MustParseAmount("4.4") or ParseAmount(s).
 	Amount Amount
 	// Attributes are declared event attributes; they filter achievements
 	// and triggers.

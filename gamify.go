@@ -1,9 +1,10 @@
 // Package gamify is an embedded, in-process gamification engine: metrics and
 // events, users and attributes, with streaks, points, achievements,
 // leaderboards and rewards built on the same write path. One Engine applies
-// events to a bbolt-backed ledger through a single writer goroutine that
-// group-commits batches, so every rule ("award exactly once", per-user order,
-// idempotency) holds without locks in domain code.
+// events to a bbolt-backed ledger one command at a time (under a single
+// writer lock) and group-commits them in batches, so every rule ("award
+// exactly once", per-user order, idempotency) holds without locks in domain
+// code.
 //
 // Open an engine on a file, define metrics, and Track events:
 //
@@ -42,7 +43,11 @@ var (
 	ErrClosed = gamifytype.ErrClosed
 )
 
-// ValidationError reports a bad input field; it unwraps to ErrInvalid.
+// ValidationError reports a bad input field; it unwraps to ErrInvalid. Its
+// fields: Field (the input's path, e.g. "Event.Value" or
+// "PointsSystem.Triggers[1].Points"), Value (the offending value) and Reason
+// ("must be a finite number"). Validate methods and calls report every bad
+// field at once, joined with errors.Join: use errors.As to get the first.
 type ValidationError = gamifytype.ValidationError
 
 // Amount is an exact decimal with 6 fractional digits: every metric value,

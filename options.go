@@ -90,8 +90,8 @@ type Options struct {
 	MaxClockSkew time.Duration
 	// IdempotencyWindow bounds how long an idempotency key is remembered,
 	// counted from when it was first used: a key older than this is treated
-	// as new. Default: 0, forever. (Expired keys stay stored until pruning,
-	// which the scheduler will do.)
+	// as new. Default: 0, forever. Expired keys stay stored until an hourly
+	// job prunes them (up to 50,000 per run).
 	IdempotencyWindow time.Duration
 	// MaxBatch caps the events (and other commands) applied in one commit;
 	// past it producers wait for the commit in progress. Large commits cost
