@@ -83,9 +83,9 @@ func TestPreferences(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []gamify.Channel{gamify.ChannelEmail, gamify.ChannelPush}, p.Notifications[gamify.NotifyRecap])
 
-	p, err = eng.Users().SetPreferences(ctx, "ana", gamify.Preferences{
-		Notifications: map[gamify.NotificationType][]gamify.Channel{gamify.NotifyRecap: {}},
-		Streak:        gamify.StreakPreferences{Enabled: true, Thresholds: map[string]gamify.Amount{"steps": gamify.AmountFromInt(5000)}},
+	p, err = eng.Users().PatchPreferences(ctx, "ana", func(p *gamify.Preferences) {
+		p.Notifications[gamify.NotifyRecap] = nil
+		p.Streak = gamify.StreakPreferences{Enabled: true, Thresholds: map[string]gamify.Amount{"steps": gamify.AmountFromInt(5000)}}
 	})
 	require.NoError(t, err)
 	require.Empty(t, p.Notifications[gamify.NotifyRecap])
@@ -95,14 +95,26 @@ func TestPreferences(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, p, got)
 
-	_, err = eng.Users().SetPreferences(ctx, "ana", gamify.Preferences{
-		Notifications: map[gamify.NotificationType][]gamify.Channel{"sms_blast": {"pigeon"}},
-		Streak:        gamify.StreakPreferences{Thresholds: map[string]gamify.Amount{"nope": gamify.AmountFromInt(1)}},
+	// A change of channels keeps the streak personalization (a replace used
+	// to reset it), and the other way round.
+	p, err = eng.Users().PatchPreferences(ctx, "ana", func(p *gamify.Preferences) {
+		p.Notifications[gamify.NotifyReactivation] = []gamify.Channel{gamify.ChannelPush}
+	})
+	require.NoError(t, err)
+	require.Equal(t, got.Streak, p.Streak)
+	require.Equal(t, []gamify.Channel{gamify.ChannelPush}, p.Notifications[gamify.NotifyReactivation])
+	require.Empty(t, p.Notifications[gamify.NotifyRecap])
+
+	before := gamify.DumpStore(eng.Engine)
+	_, err = eng.Users().PatchPreferences(ctx, "ana", func(p *gamify.Preferences) {
+		p.Notifications["sms_blast"] = []gamify.Channel{"pigeon"}
+		p.Streak.Thresholds = map[string]gamify.Amount{"nope": gamify.AmountFromInt(1)}
 	})
 	for _, f := range []string{"Preferences.Notifications", "Preferences.Notifications[sms_blast]", "Preferences.Streak.Thresholds[nope]"} {
 		require.ErrorContains(t, err, f)
 	}
-	_, err = eng.Users().SetPreferences(ctx, "ghost", gamify.Preferences{})
+	require.Equal(t, before, gamify.DumpStore(eng.Engine))
+	_, err = eng.Users().PatchPreferences(ctx, "ghost", func(*gamify.Preferences) {})
 	require.ErrorIs(t, err, gamify.ErrNotFound)
 }
 

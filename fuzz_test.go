@@ -421,7 +421,10 @@ func FuzzUserInput(f *testing.F) {
 		})
 		prefs := Preferences{Notifications: map[NotificationType][]Channel{NotificationType(notif): {Channel(channel)}},
 			Streak: StreakPreferences{Enabled: enabled, Thresholds: map[string]Amount{streakKey: fuzzAmount(threshold)}}}
-		fe.call(t, "Users().SetPreferences", func() error { _, err := fe.Users().SetPreferences(fe.ctx, id, prefs); return err })
+		fe.call(t, "Users().PatchPreferences", func() error {
+			_, err := fe.Users().PatchPreferences(fe.ctx, id, func(p *Preferences) { *p = prefs })
+			return err
+		})
 		mustCall(t, "Users().Erase", fe.Users().Erase(fe.ctx, id))
 	})
 }

@@ -156,8 +156,9 @@ func TestStreakLateEventRepairsGap(t *testing.T) {
 func TestStreakPersonalizedThreshold(t *testing.T) {
 	ctx := context.Background()
 	eng, _ := streakEngine(t, nil, func(s *gamify.Streak) { s.Personalizable = true })
-	_, err := eng.Users().SetPreferences(ctx, "ana", gamify.Preferences{
-		Streak: gamify.StreakPreferences{Enabled: true, Thresholds: map[string]gamify.Amount{"steps": gamify.AmountFromInt(300)}}})
+	_, err := eng.Users().PatchPreferences(ctx, "ana", func(p *gamify.Preferences) {
+		p.Streak = gamify.StreakPreferences{Enabled: true, Thresholds: map[string]gamify.Amount{"steps": gamify.AmountFromInt(300)}}
+	})
 	require.NoError(t, err)
 	r := walk(t, eng, "ana", 300)
 	require.Equal(t, 1, r.Streak.Length)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -342,38 +343,63 @@ func (a UsersAPI) Preferences(ctx context.Context, id string) (Preferences, erro
 	return p.Preferences, nil
 }
 
-// SetPreferences replaces a user's preferences; unknown users are ErrNotFound.
-// Notification types left out of prefs keep their current channels.
-func (a UsersAPI) SetPreferences(ctx context.Context, id string, prefs Preferences) (Preferences, error) {
+// PatchPreferences changes a user's preferences as Patch changes a
+// definition: edit gets a copy of the stored preferences and sets what it
+// means to change; the rest is kept (a change of notification channels
+// leaves the streak personalization alone, and the other way round). Unknown
+// users are ErrNotFound; bad preferences are a ValidationError naming the
+// field, changing nothing. edit runs outside the writer and may run again
+// if the user's preferences change meanwhile.
+func (a UsersAPI) PatchPreferences(ctx context.Context, id string, edit func(*Preferences)) (Preferences, error) {
 	if err := a.e.live(); err != nil {
 		return Preferences{}, err
 	}
-	if err := prefs.validate(a.e.cat.Load()); err != nil {
-		return Preferences{}, err
+	for range maxPatchAttempts {
+		p, _, err := a.e.readUser(id, false)
+		if err != nil {
+			return Preferences{}, fmt.Errorf("patch preferences of %q: %w", id, err)
+		}
+		base := p.Preferences.clone()
+		prefs := base.clone()
+		edit(&prefs)
+		if err := prefs.validate(a.e.cat.Load()); err != nil {
+			return Preferences{}, err
+		}
+		prefs = prefs.clone() // the edit's maps are the caller's
+		v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+			u, err := t.user(id, false)
+			if err != nil || u == nil {
+				return nil, cmpErr(err, ErrNotFound)
+			}
+			if !reflect.DeepEqual(u.p.Preferences, base) {
+				return nil, errStale
+			}
+			u.p.Preferences = prefs
+			u.p.Updated = stamp(t.now)
+			u.profileDirty = true
+			return prefs.clone(), nil
+		})
+		if errors.Is(err, errStale) {
+			continue
+		}
+		if err != nil {
+			return Preferences{}, fmt.Errorf("patch preferences of %q: %w", id, err)
+		}
+		return v.(Preferences), nil
 	}
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		u, err := t.user(id, false)
-		if err != nil || u == nil {
-			return nil, cmpErr(err, ErrNotFound)
+	return Preferences{}, fmt.Errorf("patch preferences of %q: %w: they kept changing under concurrent writes", id, ErrConflict)
+}
+
+// clone copies p deeply: no map or slice is shared.
+func (p Preferences) clone() Preferences {
+	out := Preferences{Streak: StreakPreferences{Enabled: p.Streak.Enabled, Thresholds: cloneMap(p.Streak.Thresholds)}}
+	if p.Notifications != nil {
+		out.Notifications = make(map[NotificationType][]Channel, len(p.Notifications))
+		for k, v := range p.Notifications {
+			out.Notifications[k] = slices.Clone(v)
 		}
-		merged := cloneMap(u.p.Preferences.Notifications)
-		if merged == nil {
-			merged = map[NotificationType][]Channel{}
-		}
-		for typ, chans := range prefs.Notifications {
-			merged[typ] = slices.Clone(chans)
-		}
-		u.p.Preferences = Preferences{Notifications: merged, Streak: StreakPreferences{
-			Enabled: prefs.Streak.Enabled, Thresholds: cloneMap(prefs.Streak.Thresholds),
-		}}
-		u.p.Updated = stamp(t.now)
-		u.profileDirty = true
-		return u.p.Preferences, nil
-	})
-	if err != nil {
-		return Preferences{}, fmt.Errorf("set preferences of %q: %w", id, err)
 	}
-	return v.(Preferences), nil
+	return out
 }
 
 func cmpErr(err, fallback error) error {
