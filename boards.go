@@ -276,11 +276,20 @@ func (t *txn) streakBoardsChanged(u *userRec, s *Streak, length int) error {
 	return nil
 }
 
+// ScoreSubmission is a score the game submits to a score board.
+type ScoreSubmission struct {
+	Board    string // the score board's key
+	User     string // the user's id; the user is created on first sight
+	Score    Amount
+	Subscore Amount // breaks ties (optional)
+}
+
 // Submit records a score on a score board with the board's operator and
-// returns the user's standing. The user is created on first sight. A board
-// that is not active (inactive, scheduled, finished, archived) is
-// ErrConflict.
-func (a LeaderboardsAPI) Submit(ctx context.Context, key, user string, score, subscore Amount) (LeaderboardChange, error) {
+// returns the user's standing. A board that is not active (inactive,
+// scheduled, finished, archived) is ErrConflict. Submissions carry no
+// idempotency key: with the incr and decr operators a retry counts again.
+func (a LeaderboardsAPI) Submit(ctx context.Context, s ScoreSubmission) (LeaderboardChange, error) {
+	key, user, score, subscore := s.Board, s.User, s.Score, s.Subscore
 	if err := a.e.live(); err != nil {
 		return LeaderboardChange{}, err
 	}

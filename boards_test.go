@@ -256,7 +256,7 @@ func TestScoreBoardOperators(t *testing.T) {
 		t.Run(string(c.op)+"/"+string(c.order), func(t *testing.T) {
 			eng := boardEngine(t, nil, gamify.Leaderboard{RankBy: gamify.RankByScore, Operator: c.op, Order: c.order})
 			for _, s := range c.subs {
-				_, err := eng.Leaderboards().Submit(ctx, "board", "ana", floatAmount(s[0]), floatAmount(s[1]))
+				_, err := eng.Leaderboards().Submit(ctx, gamify.ScoreSubmission{Board: "board", User: "ana", Score: floatAmount(s[0]), Subscore: floatAmount(s[1])})
 				require.NoError(t, err)
 			}
 			ur, err := eng.Leaderboards().UserRank(ctx, "board", "ana")
@@ -327,7 +327,7 @@ func TestBoardValidation(t *testing.T) {
 		"Leaderboard.MaxParticipants", "Leaderboard.Breakdown[0]", "Leaderboard.End"} {
 		require.ErrorContains(t, err, f)
 	}
-	_, err = eng.Leaderboards().Submit(ctx, "b", "ana", gamify.AmountFromInt(1), gamify.AmountFromInt(0))
+	_, err = eng.Leaderboards().Submit(ctx, gamify.ScoreSubmission{Board: "b", User: "ana", Score: gamify.AmountFromInt(1)})
 	require.ErrorIs(t, err, gamify.ErrInvalid)
 }
 
@@ -675,12 +675,12 @@ func TestBoardFinishOfAScoreBoard(t *testing.T) {
 	ctx := context.Background()
 	eng := boardEngine(t, nil, gamify.Leaderboard{RankBy: gamify.RankByScore})
 	notes := boardNotes(t, eng)
-	_, err := eng.Leaderboards().Submit(ctx, "board", "ana", gamify.AmountFromInt(3), gamify.AmountFromInt(0))
+	_, err := eng.Leaderboards().Submit(ctx, gamify.ScoreSubmission{Board: "board", User: "ana", Score: gamify.AmountFromInt(3)})
 	require.NoError(t, err)
 	eng.clock.Advance(time.Hour)
 	_, err = eng.Leaderboards().Finish(ctx, "board")
 	require.NoError(t, err)
-	_, err = eng.Leaderboards().Submit(ctx, "board", "ana", gamify.AmountFromInt(9), gamify.AmountFromInt(0))
+	_, err = eng.Leaderboards().Submit(ctx, gamify.ScoreSubmission{Board: "board", User: "ana", Score: gamify.AmountFromInt(9)})
 	require.ErrorIs(t, err, gamify.ErrConflict)
 	require.Equal(t, []string{"finished board 2026-03-06 05:00:00-2026-03-06 18:00:00 1"}, notes())
 	p, err := eng.Leaderboards().Rankings(ctx, "board", gamify.BoardQuery{At: time.Date(2026, 3, 6, 12, 0, 0, 0, ny)})
