@@ -37,7 +37,10 @@ type BoardPage struct {
 type BoardQuery struct {
 	// At picks the run containing this instant; zero means now.
 	At time.Time
-	// Group is the breakdown group ("k=v,k2=v2" in breakdown order).
+	// Group is the breakdown group of a board with a breakdown, Trophy's
+	// way: "attr:value" for each breakdown attribute, comma-separated, in
+	// any order ("country:DE,plan:pro"). A board without a breakdown takes
+	// "". A malformed or unknown group is a ValidationError.
 	Group string
 	// Offset and Limit (1–100, default 10) page the standings. With User
 	// set, Offset is relative to that user's position and may be negative.
@@ -84,6 +87,9 @@ func (a LeaderboardsAPI) Rankings(ctx context.Context, key string, q BoardQuery)
 		return BoardPage{}, err
 	}
 	page := BoardPage{Board: key, Group: q.Group, RunStart: start, RunEnd: end}
+	if q.Group, err = b.internalGroup("BoardQuery.Group", q.Group); err != nil {
+		return BoardPage{}, err
+	}
 	var rows []leaderboard.Standing
 	rt := a.e.boardRT(b.ref)
 	rt.mu.RLock()
@@ -259,7 +265,7 @@ func (a LeaderboardsAPI) UserRankAt(ctx context.Context, key, user string, at ti
 	if !ok {
 		return UserRank{}, fmt.Errorf("user %q is not on leaderboard %s: %w", user, key, ErrNotFound)
 	}
-	r := UserRank{Board: key, Group: group, Score: AmountFromMicros(en.Score), Subscore: AmountFromMicros(en.Sub), Participants: x.Len()}
+	r := UserRank{Board: key, Group: publicGroup(group), Score: AmountFromMicros(en.Score), Subscore: AmountFromMicros(en.Sub), Participants: x.Len()}
 	r.Rank, _ = x.Rank(uid, b.ties)
 	r.Position, _ = x.Position(uid)
 	r.Percentile, _ = x.Percentile(uid)
@@ -291,6 +297,7 @@ func (e *Engine) frozenRank(b *Leaderboard, start time.Time, p *profile) (UserRa
 			return err
 		}
 		below := 0
+		defer func() { r.Group = publicGroup(r.Group) }()
 		err = tx.Scan(store.Runs, append(append(prefix, r.Group...), 0), func(k, v []byte) error {
 			d := decoder{b: v}
 			d.uvarint()

@@ -177,7 +177,7 @@ func (t *txn) scoreBoard(u *userRec, b *Leaderboard, at time.Time, reached uint6
 	}
 	ub.Score, ub.Sub, ub.Reached, ub.Group, ub.Scored = score, sub, reached, group, true
 	x := run.group(group, b.order)
-	change := LeaderboardChange{Key: b.Key, Group: group}
+	change := LeaderboardChange{Key: b.Key, Group: publicGroup(group)}
 	full := b.MaxParticipants > 0 && x.Len() >= b.MaxParticipants
 	switch {
 	case ub.In || !full:
@@ -354,10 +354,11 @@ func (a LeaderboardsAPI) Submit(ctx context.Context, s ScoreSubmission) (Leaderb
 		if len(changes) == 0 { // unchanged (a worse best): report the standing
 			rt := t.w.eng.boardRT(b.ref)
 			start, _, _ := b.runAt(t.now)
-			c := LeaderboardChange{Key: key, Group: b.group(&u.p)}
+			group := b.group(&u.p)
+			c := LeaderboardChange{Key: key, Group: publicGroup(group)}
 			rt.mu.RLock()
 			if run, ok := rt.runs[start.UnixNano()]; ok {
-				if x, ok := run.groups[c.Group]; ok {
+				if x, ok := run.groups[group]; ok {
 					c.Rank, _ = x.Rank(uint32(u.p.UID), b.ties)
 				}
 			}

@@ -186,11 +186,11 @@ func TestBoardBreakdownGroupsAreIsolated(t *testing.T) {
 		_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: u.id, Value: u.v, Profile: &gamify.UserInput{Attributes: map[string]string{"country": u.country}}})
 		require.NoError(t, err)
 	}
-	require.Equal(t, []string{"1:fr2:9"}, standings(t, eng, gamify.BoardQuery{Group: "country=FR"}), "the cap applies per group")
-	require.Equal(t, []string{"1:de1:1"}, standings(t, eng, gamify.BoardQuery{Group: "country=DE"}))
+	require.Equal(t, []string{"1:fr2:9"}, standings(t, eng, gamify.BoardQuery{Group: "country:FR"}), "the cap applies per group")
+	require.Equal(t, []string{"1:de1:1"}, standings(t, eng, gamify.BoardQuery{Group: "country:DE"}))
 	ur, err := eng.Leaderboards().UserRank(ctx, "board", "de1")
 	require.NoError(t, err)
-	require.Equal(t, gamify.UserRank{Board: "board", Group: "country=DE", Rank: 1, Score: gamify.AmountFromInt(1), Participants: 1}, ur)
+	require.Equal(t, gamify.UserRank{Board: "board", Group: "country:DE", Rank: 1, Score: gamify.AmountFromInt(1), Participants: 1}, ur)
 
 	// Once finished, the frozen standings give the same ranks per group.
 	fr, err := eng.Leaderboards().UserRank(ctx, "board", "fr2")
@@ -205,6 +205,53 @@ func TestBoardBreakdownGroupsAreIsolated(t *testing.T) {
 	}
 	_, err = eng.Leaderboards().UserRankAt(ctx, "board", "fr1", t0)
 	require.ErrorIs(t, err, gamify.ErrNotFound, "fr1 was pushed off the capped group")
+	frozen, err := eng.Leaderboards().Rankings(ctx, "board", gamify.BoardQuery{At: t0, Group: "country:FR"})
+	require.NoError(t, err)
+	require.Equal(t, "country:FR", frozen.Group)
+	require.Len(t, frozen.Rows, 1, "the frozen run, by group")
+}
+
+// Breakdown groups are named Trophy's way ("attr:value,..."); a group that
+// cannot exist is a ValidationError, not an empty page.
+func TestBoardGroupSyntax(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	mustMetric(t, eng.Engine, "xp")
+	for _, k := range []string{"country", "plan"} {
+		_, err := eng.Attributes().Create(ctx, gamify.Attribute{Key: k, Name: k, Type: gamify.UserAttribute})
+		require.NoError(t, err)
+	}
+	_, err := eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "split", Name: "Split", RankBy: gamify.RankByMetric, Metric: "xp",
+		Breakdown: []string{"country", "plan"}})
+	require.NoError(t, err)
+	_, err = eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "all", Name: "All", RankBy: gamify.RankByMetric, Metric: "xp"})
+	require.NoError(t, err)
+	r, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 4,
+		Profile: &gamify.UserInput{Attributes: map[string]string{"country": "DE", "plan": "pro"}}})
+	require.NoError(t, err)
+	groups := map[string]string{}
+	for _, c := range r.Leaderboards {
+		groups[c.Key] = c.Group
+	}
+	require.Equal(t, map[string]string{"split": "country:DE,plan:pro", "all": ""}, groups)
+
+	for _, g := range []string{"country:DE,plan:pro", "plan:pro,country:DE"} {
+		p, err := eng.Leaderboards().Rankings(ctx, "split", gamify.BoardQuery{Group: g})
+		require.NoError(t, err, g)
+		require.Len(t, p.Rows, 1, "pairs in any order: %s", g)
+	}
+	p, err := eng.Leaderboards().Rankings(ctx, "split", gamify.BoardQuery{Group: "country:FR,plan:pro"})
+	require.NoError(t, err)
+	require.Empty(t, p.Rows, "a well-formed group nobody is in is an empty page")
+	for _, g := range []string{"", "country=DE,plan=pro", "country:DE", "country:DE,plan:pro,age:9", "country:DE,country:FR", "tier:gold,plan:pro"} {
+		_, err := eng.Leaderboards().Rankings(ctx, "split", gamify.BoardQuery{Group: g})
+		requireField(t, err, "BoardQuery.Group")
+	}
+	_, err = eng.Leaderboards().Rankings(ctx, "all", gamify.BoardQuery{Group: "country:DE"})
+	requireField(t, err, "BoardQuery.Group")
+	ur, err := eng.Leaderboards().UserRank(ctx, "split", "ana")
+	require.NoError(t, err)
+	require.Equal(t, "country:DE,plan:pro", ur.Group)
 }
 
 func TestBoardAroundAndRelativeOffset(t *testing.T) {

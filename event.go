@@ -90,7 +90,7 @@ type LeaderboardChange struct {
 	Rank         int
 	PreviousRank int // 0 when the user was not ranked before
 	Threshold    Amount
-	Group        string // breakdown group, empty for none
+	Group        string // breakdown group ("country:DE"), empty for none
 }
 
 // maxBatchEvents bounds TrackBatch.

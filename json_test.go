@@ -49,7 +49,7 @@ var (
 		Rounding: gamify.RoundNearest, Points: amt("15"), Capped: true, Total: amt("115.25")}
 	jPointsChange = gamify.PointsChange{System: "xp", Total: amt("115.25"), Added: amt("15"),
 		Awards: []gamify.Award{jAward}, Level: &jLevel}
-	jBoardChange = gamify.LeaderboardChange{Key: "weekly", Rank: 3, PreviousRank: 5, Threshold: amt("12.5"), Group: "plan=pro"}
+	jBoardChange = gamify.LeaderboardChange{Key: "weekly", Rank: 3, PreviousRank: 5, Threshold: amt("12.5"), Group: "plan:pro"}
 	jStreakState = gamify.StreakStatus{Length: 4, Longest: 9, Started: jT1, PeriodStart: jT1, PeriodEnd: jT2, Met: true,
 		Paused: true, AtRisk: true, Expires: jT3, GraceEnds: jT3, LastExtended: jT2, Freezes: 2}
 	jClaim = gamify.Claim{Reward: "mug", RewardName: "Mug", RewardType: gamify.RewardPhysical, User: "u1", Code: "MUG-1",
@@ -110,7 +110,9 @@ func jsonCases() []jsonCase {
 			Streaks:      []gamify.Streak{{Key: "daily-run", Name: "Daily run", Frequency: gamify.StreakDaily, Metrics: []gamify.StreakMetric{{Metric: "km", Min: amt("1")}}}},
 			Achievements: []gamify.Achievement{{Key: "first-run", Name: "First run", Kind: gamify.AchievementMetric, Metric: "km", Threshold: amt("1")}},
 			Points:       []gamify.PointsSystem{{Key: "xp", Name: "XP"}},
+			Leaderboards: []gamify.Leaderboard{{Key: "weekly", Name: "Weekly", RankBy: gamify.RankByMetric, Metric: "km", RunEvery: 1, RunUnit: gamify.RunWeek}},
 			Rewards:      []gamify.Reward{{Key: "mug", Name: "Mug", Type: gamify.RewardPhysical, Cost: amt("200"), System: "xp"}},
+			Tenants:      []gamify.Tenant{{Key: "acme", Name: "Acme"}},
 		}},
 		{name: "DailyWindow", v: gamify.DailyWindow{From: "09:00", To: "17:30"}},
 		{name: "Date", v: jD2},
@@ -122,6 +124,7 @@ func jsonCases() []jsonCase {
 		{name: "ManualCompletion", v: gamify.ManualCompletion{Achievement: "helper", User: "u1", Profile: &jUser}},
 		{name: "PointsEntry", v: gamify.PointsEntry{System: "xp", User: "u1", Amount: amt("12.75"), IdempotencyKey: "grant-1", Reason: "support"}},
 		{name: "ClaimRequest", v: gamify.ClaimRequest{Reward: "mug", User: "u1", IdempotencyKey: "claim-1"}},
+		{name: "ScoreSubmission", v: gamify.ScoreSubmission{Board: "arcade", User: "u1", Score: amt("1200"), Subscore: amt("3.5")}},
 		{name: "AchievementStatsQuery", v: gamify.AchievementStatsQuery{ForUser: true, UserAttributes: map[string]string{"plan": "pro"}}},
 		{name: "Preferences", v: gamify.Preferences{
 			Notifications: map[gamify.NotificationType][]gamify.Channel{gamify.NotifyRecap: {gamify.ChannelEmail}, gamify.NotifyStreakReminder: {}},
@@ -201,12 +204,12 @@ func jsonCases() []jsonCase {
 			Start: jD1, End: jD2, RunEvery: 1, RunUnit: gamify.RunWeek, RunCron: "0 0 * * 1", Window: gamify.DailyWindow{From: "09:00", To: "17:00"},
 			MaxParticipants: 100, Breakdown: []string{"plan"}, Status: gamify.StatusScheduled, Created: jT1, Updated: jT2}},
 		{name: "BoardListOptions", v: gamify.BoardListOptions{ListOptions: gamify.ListOptions{Limit: 10, Skip: 5, IncludeArchived: true}, IncludeFinished: true, IncludeInactive: true}},
-		{name: "BoardQuery", v: gamify.BoardQuery{At: jT2, Group: "plan=pro", Offset: 10, Limit: 20, User: "u1"}},
-		{name: "BoardPage", v: gamify.BoardPage{Board: "weekly", Group: "plan=pro", RunStart: jT1, RunEnd: jT3, Finished: true, Participants: 30,
+		{name: "BoardQuery", v: gamify.BoardQuery{At: jT2, Group: "plan:pro", Offset: 10, Limit: 20, User: "u1"}},
+		{name: "BoardPage", v: gamify.BoardPage{Board: "weekly", Group: "plan:pro", RunStart: jT1, RunEnd: jT3, Finished: true, Participants: 30,
 			Threshold: amt("12.5"), Rows: []gamify.BoardRow{{Rank: 1, User: "u1", Score: amt("42.195"), Subscore: amt("-3")}}}},
 		{name: "BoardRow", v: gamify.BoardRow{Rank: 1, User: "u1", Score: amt("42.195"), Subscore: amt("-3")}},
 		{name: "BoardRun", v: gamify.BoardRun{Start: jT1, End: jT3, Participants: 30}},
-		{name: "UserRank", v: gamify.UserRank{Board: "weekly", Group: "plan=pro", Rank: 2, Position: 3, Score: amt("40"), Subscore: amt("1"),
+		{name: "UserRank", v: gamify.UserRank{Board: "weekly", Group: "plan:pro", Rank: 2, Position: 3, Score: amt("40"), Subscore: amt("1"),
 			Percentile: 93.5, Participants: 30}},
 		{name: "LeaderboardChange", v: jBoardChange},
 		{name: "DailyRank", v: gamify.DailyRank{Date: jD1, Rank: 4, Best: 2, Score: gamify.MustParseAmount("12.5"), PreviousRank: 7, PreviousScore: gamify.AmountFromInt(9)}},
@@ -334,6 +337,9 @@ func checkJSONShape(t *testing.T, path string, typ reflect.Type, v any) {
 	case dateType:
 		s, ok := v.(string)
 		require.True(t, ok, "%s: a Date is a string, got %T", path, v)
+		if s == "" {
+			return // the zero Date: no date
+		}
 		_, err := time.Parse(time.DateOnly, s)
 		require.NoError(t, err, "%s", path)
 		return

@@ -488,6 +488,64 @@ func (b *Leaderboard) group(p *profile) string {
 	return sb.String()
 }
 
+// A breakdown group is named in the API as Trophy names it: "attr:value"
+// for each breakdown attribute, comma-separated ("country:DE,plan:pro"), in
+// the board's breakdown order. Internally (in indexes and stored keys) the
+// pairs are written "attr=value".
+
+// publicGroup returns the API name of an internal group key.
+func publicGroup(g string) string {
+	if g == "" {
+		return ""
+	}
+	pairs := strings.Split(g, ",")
+	for i, p := range pairs {
+		pairs[i] = strings.Replace(p, "=", ":", 1)
+	}
+	return strings.Join(pairs, ",")
+}
+
+// internalGroup parses the API name of one of b's breakdown groups (pairs in
+// any order) into its internal key. A board without a breakdown has the one
+// group "". An unknown attribute, a missing or repeated one, or a pair
+// without ':' is a ValidationError naming field.
+func (b *Leaderboard) internalGroup(field, g string) (string, error) {
+	if len(b.Breakdown) == 0 {
+		if g != "" {
+			return "", gamifytype.Invalid(field, g, "must be empty: leaderboard "+b.Key+" has no breakdown")
+		}
+		return "", nil
+	}
+	want := "one attr:value pair for each of " + strings.Join(b.Breakdown, ", ")
+	if g == "" {
+		return "", gamifytype.Invalid(field, g, "must name a breakdown group: "+want)
+	}
+	vals := map[string]string{}
+	for _, p := range strings.Split(g, ",") {
+		k, v, ok := strings.Cut(p, ":")
+		if !ok || !slices.Contains(b.Breakdown, k) {
+			return "", gamifytype.Invalid(field, g, "must be "+want)
+		}
+		if _, dup := vals[k]; dup {
+			return "", gamifytype.Invalid(field, g, "names "+k+" twice")
+		}
+		vals[k] = v
+	}
+	if len(vals) != len(b.Breakdown) {
+		return "", gamifytype.Invalid(field, g, "must be "+want)
+	}
+	var sb strings.Builder
+	for i, k := range b.Breakdown {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(k)
+		sb.WriteByte('=')
+		sb.WriteString(vals[k])
+	}
+	return sb.String(), nil
+}
+
 const defBoard = "leaderboard/"
 
 func (t *txn) putBoard(b *Leaderboard) {
