@@ -12,7 +12,7 @@ import (
 // This file holds the machinery every definition resource's admin API
 // shares: one Status vocabulary, Patch as an edit of a copy, and the bulk
 // forms with per-item issues. The resources' public faces live in their own
-// files (metric.go, streaks.go, ...).
+// files (metrics.go, streaks.go, ...).
 
 // Status is where a definition is in its lifecycle. Every definition has one
 // Status field with these values; each resource's doc says which it uses.

@@ -20,9 +20,11 @@
 package gamify
 
 import (
+	"time"
 	_ "time/tzdata" // time zones work on machines without a zoneinfo database
 
 	"github.com/gamifykit/gamify/gamifytype"
+	"github.com/gamifykit/gamify/streak"
 )
 
 // The sentinel errors. Test with errors.Is.
@@ -88,3 +90,36 @@ func MustParseAmount(s string) Amount { return gamifytype.MustParseAmount(s) }
 // MaxAmount is the largest Amount (about 9.2 trillion). Read it; do not
 // assign to it.
 var MaxAmount = gamifytype.MaxAmount
+
+// Date is a calendar date without a time zone (pauses, board dates,
+// periods). Its JSON and text form is "2006-01-02"; the zero Date is "".
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// String formats d as "2006-01-02".
+func (d Date) String() string { return streak.Date(d).String() }
+
+// MarshalText formats d as "2006-01-02", or the zero Date as "".
+func (d Date) MarshalText() ([]byte, error) {
+	if d == (Date{}) {
+		return []byte{}, nil
+	}
+	return []byte(d.String()), nil
+}
+
+// UnmarshalText parses "2006-01-02" ("" is the zero Date).
+func (d *Date) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*d = Date{}
+		return nil
+	}
+	v, err := streak.ParseDate("Date", string(b))
+	if err != nil {
+		return err
+	}
+	*d = Date(v)
+	return nil
+}

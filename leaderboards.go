@@ -3,6 +3,7 @@ package gamify
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -1027,3 +1028,365 @@ type LeaderboardFinished struct {
 
 // UserID implements Notification; board notifications concern no user.
 func (LeaderboardFinished) UserID() string { return "" }
+
+// Submit records a score on a score board with the board's operator and
+// returns the user's standing. A board that is not active (inactive,
+// scheduled, finished, archived) is ErrConflict. Submissions carry no
+// idempotency key: with the incr and decr operators a retry counts again.
+func (a LeaderboardsAPI) Submit(ctx context.Context, s ScoreSubmission) (LeaderboardChange, error) {
+	key, user, score, subscore := s.Board, s.User, s.Score, s.Subscore
+	if err := a.e.live(); err != nil {
+		return LeaderboardChange{}, err
+	}
+	var errs []error
+	errs = append(errs, validateUserID("Submit.User", user))
+	sc, sub := score, subscore
+	if sc == gamifytype.MinAmount {
+		errs = append(errs, gamifytype.Invalid("Submit.Score", sc, "is out of range"))
+	}
+	if sub == gamifytype.MinAmount {
+		errs = append(errs, gamifytype.Invalid("Submit.Subscore", sub, "is out of range"))
+	}
+	b, ok := a.e.cat.Load().boards[key]
+	if !ok || b.Status == StatusArchived || b.RankBy != RankByScore {
+		errs = append(errs, gamifytype.Invalid("Submit.Board", key, "is not a score board"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return LeaderboardChange{}, err
+	}
+	now := a.e.now()
+	v, err := a.e.do(ctx, funcCmd(func(t *txn) (any, error) {
+		b, ok := t.w.cat.boards[key]
+		if !ok || b.Status == StatusArchived {
+			return nil, fmt.Errorf("leaderboard %s is archived: %w", key, ErrConflict)
+		}
+		if b.status(t.now) != StatusActive {
+			return nil, fmt.Errorf("leaderboard %s is %s: %w", key, b.status(t.now), ErrConflict)
+		}
+		u, err := t.user(user, true)
+		if err != nil {
+			return nil, err
+		}
+		s, ss := sc.Micros(), sub.Micros()
+		var overflow bool
+		var changes []LeaderboardChange
+		err = t.scoreBoard(u, b, t.now, t.nextSeq(), func(old userBoard) (int64, int64) {
+			switch {
+			case b.Operator == OpSet || !old.Scored:
+				if b.Operator == OpDecr {
+					return -s, ss
+				}
+				return s, ss
+			case b.Operator == OpIncr:
+				n, ok := AmountFromMicros(old.Score).AddChecked(AmountFromMicros(s))
+				overflow = !ok
+				return n.Micros(), ss
+			case b.Operator == OpDecr:
+				n, ok := AmountFromMicros(old.Score).AddChecked(AmountFromMicros(-s))
+				overflow = !ok
+				return n.Micros(), ss
+			case better(b.order, s, ss, old.Score, old.Sub):
+				return s, ss
+			}
+			return old.Score, old.Sub
+		}, &changes)
+		if overflow {
+			return nil, gamifytype.Invalid("Submit.Score", score, "would overflow the stored score")
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(changes) == 0 { // unchanged (a worse best): report the standing
+			rt := t.w.eng.boardRT(b.ref)
+			start, _, _ := b.runAt(t.now)
+			group := b.group(&u.p)
+			c := LeaderboardChange{Key: key, Group: publicGroup(group)}
+			rt.mu.RLock()
+			if run, ok := rt.runs[start.UnixNano()]; ok {
+				if x, ok := run.groups[group]; ok {
+					c.Rank, _ = x.Rank(uint32(u.p.UID), b.ties)
+				}
+			}
+			rt.mu.RUnlock()
+			c.PreviousRank = c.Rank
+			return c, nil
+		}
+		return changes[0], nil
+	}), now, a.e.opts.Durability == Durable)
+	if err != nil {
+		return LeaderboardChange{}, fmt.Errorf("submit to %s for %q: %w", key, user, err)
+	}
+	return v.(LeaderboardChange), nil
+}
+
+// RankHistory returns a user's daily ranks on a board over the last days
+// (1–100) that had a change of the user's entry, oldest first.
+func (a LeaderboardsAPI) RankHistory(ctx context.Context, key, user string, days int) ([]DailyRank, error) {
+	if days < 1 || days > maxRankDays {
+		return nil, gamifytype.Invalid("Days", days, "must be between 1 and 100")
+	}
+	b, ok := a.e.cat.Load().boards[key]
+	if !ok {
+		return nil, fmt.Errorf("leaderboard %s: %w", key, ErrNotFound)
+	}
+	p, s, err := a.e.readUser(user, true)
+	if err != nil {
+		return nil, err
+	}
+	from := localDay(a.e.now(), a.e.location(p)) - int32(days) + 1
+	var out []DailyRank
+	for _, r := range s.Ranks {
+		if r.Ref == b.ref && r.Day >= from {
+			y, m, d := dayDate(r.Day).Date()
+			out = append(out, DailyRank{Date: Date{Year: y, Month: m, Day: d}, Rank: int(r.Last), Best: int(r.Best),
+				Score: AmountFromMicros(r.Score), PreviousRank: int(r.PrevRank), PreviousScore: AmountFromMicros(r.PrevScore)})
+		}
+	}
+	return out, nil
+}
+
+// Rankings returns a page of the standings of a run.
+func (a LeaderboardsAPI) Rankings(ctx context.Context, key string, q BoardQuery) (BoardPage, error) {
+	limit := q.Limit
+	if limit == 0 {
+		limit = 10
+	}
+	if limit < 1 || limit > maxBoardLimit {
+		return BoardPage{}, gamifytype.Invalid("BoardQuery.Limit", q.Limit, "must be between 1 and 100")
+	}
+	if q.User == "" && q.Offset < 0 {
+		return BoardPage{}, gamifytype.Invalid("BoardQuery.Offset", q.Offset, "must not be negative without User")
+	}
+	b, start, end, err := a.e.boardRun(key, q.At)
+	if err != nil {
+		return BoardPage{}, err
+	}
+	page := BoardPage{Board: key, Group: q.Group, RunStart: start, RunEnd: end}
+	if q.Group, err = b.internalGroup("BoardQuery.Group", q.Group); err != nil {
+		return BoardPage{}, err
+	}
+	var rows []leaderboard.Standing
+	rt := a.e.boardRT(b.ref)
+	rt.mu.RLock()
+	finished := !end.IsZero() && end.UnixNano() <= rt.finishedTo
+	if !finished {
+		if run, ok := rt.runs[start.UnixNano()]; ok {
+			if x, ok := run.groups[q.Group]; ok {
+				offset := q.Offset
+				if q.User != "" {
+					pos, err := a.e.position(x, q.User)
+					if err != nil {
+						rt.mu.RUnlock()
+						return BoardPage{}, err
+					}
+					offset += pos
+				}
+				rows = x.Range(max(offset, 0), limit, b.ties, nil)
+				page.Participants = x.Len()
+				if b.MaxParticipants > 0 && x.Len() >= b.MaxParticipants {
+					w, _ := x.Worst()
+					page.Threshold = AmountFromMicros(w.Score)
+				}
+			}
+		}
+	}
+	rt.mu.RUnlock()
+	if finished {
+		page.Finished = true
+		return page, a.e.frozenPage(b, start, q, limit, &page)
+	}
+	page.Rows, err = a.e.rows(rows)
+	return page, err
+}
+
+// Around returns the user's standing with up to above entries before it and
+// below after it, in the user's breakdown group of the current run.
+func (a LeaderboardsAPI) Around(ctx context.Context, key, user string, above, below int) (BoardPage, error) {
+	if above < 0 || below < 0 || above+below+1 > maxBoardLimit {
+		return BoardPage{}, gamifytype.Invalid("Around", [2]int{above, below}, "above and below must be non-negative and list at most 100 entries")
+	}
+	ur, err := a.UserRank(ctx, key, user)
+	if err != nil {
+		return BoardPage{}, err
+	}
+	offset := -min(above, ur.Position)
+	return a.Rankings(ctx, key, BoardQuery{Group: ur.Group, User: user, Offset: offset, Limit: -offset + 1 + below})
+}
+
+// UserRank returns a user's standing in the current run; ErrNotFound when the
+// user is not on the board.
+func (a LeaderboardsAPI) UserRank(ctx context.Context, key, user string) (UserRank, error) {
+	return a.UserRankAt(ctx, key, user, time.Time{})
+}
+
+// UserRankAt returns a user's standing in the run containing at (zero means
+// now): live while the run is unfinished, from its frozen standings once it
+// is finished. ErrNotFound when the board has no run at that time or the
+// user is not on it.
+func (a LeaderboardsAPI) UserRankAt(ctx context.Context, key, user string, at time.Time) (UserRank, error) {
+	b, start, end, err := a.e.boardRun(key, at)
+	if err != nil {
+		return UserRank{}, err
+	}
+	p, s, err := a.e.readUser(user, true)
+	if err != nil {
+		return UserRank{}, err
+	}
+	rt := a.e.boardRT(b.ref)
+	rt.mu.RLock()
+	if !end.IsZero() && end.UnixNano() <= rt.finishedTo {
+		rt.mu.RUnlock()
+		return a.e.frozenRank(b, start, p)
+	}
+	defer rt.mu.RUnlock()
+	group := b.group(p)
+	if i, ok := s.board(b.ref, start.UnixNano()); ok {
+		group = s.Boards[i].Group
+	}
+	run, ok := rt.runs[start.UnixNano()]
+	if !ok {
+		return UserRank{}, fmt.Errorf("user %q is not on leaderboard %s: %w", user, key, ErrNotFound)
+	}
+	x, ok := run.groups[group]
+	uid := uint32(p.UID)
+	var en leaderboard.Entry
+	if ok {
+		en, ok = x.Get(uid)
+	}
+	if !ok {
+		return UserRank{}, fmt.Errorf("user %q is not on leaderboard %s: %w", user, key, ErrNotFound)
+	}
+	r := UserRank{Board: key, Group: publicGroup(group), Score: AmountFromMicros(en.Score), Subscore: AmountFromMicros(en.Sub), Participants: x.Len()}
+	r.Rank, _ = x.Rank(uid, b.ties)
+	r.Position, _ = x.Position(uid)
+	r.Percentile, _ = x.Percentile(uid)
+	return r, nil
+}
+
+// Ranks returns the standings of up to 100 users (friends), best first;
+// users not on the board are left out.
+func (a LeaderboardsAPI) Ranks(ctx context.Context, key string, users []string) ([]BoardRow, error) {
+	if err := checkBulk("Users", len(users)); err != nil {
+		return nil, err
+	}
+	var out []BoardRow
+	for _, u := range users {
+		r, err := a.UserRank(ctx, key, u)
+		if err != nil {
+			if isNotFound(err) {
+				continue
+			}
+			return nil, err
+		}
+		out = append(out, BoardRow{Rank: r.Rank, User: u, Score: r.Score, Subscore: r.Subscore})
+	}
+	sortRows(out)
+	return out, nil
+}
+
+// Runs returns the finished runs of a board, latest first (at most limit,
+// 1–100).
+func (a LeaderboardsAPI) Runs(ctx context.Context, key string, limit int) ([]BoardRun, error) {
+	if limit < 1 || limit > maxBoardLimit {
+		return nil, gamifytype.Invalid("Limit", limit, "must be between 1 and 100")
+	}
+	if err := a.e.live(); err != nil {
+		return nil, err
+	}
+	b, ok := a.e.cat.Load().boards[key]
+	if !ok {
+		return nil, fmt.Errorf("leaderboard %s: %w", key, ErrNotFound)
+	}
+	var out []BoardRun
+	err := a.e.db.View(func(tx *store.Tx) error {
+		return tx.ScanReverse(store.Runs, binary.BigEndian.AppendUint32(nil, b.ref), func(k, v []byte) error {
+			if len(k) != 13 || k[12] != 1 {
+				return nil
+			}
+			d := decoder{b: v}
+			end, n := d.varint(), d.uvarint()
+			out = append(out, BoardRun{Start: time.Unix(0, int64(binary.BigEndian.Uint64(k[4:12]))).In(b.loc),
+				End: time.Unix(0, end).In(b.loc), Participants: int(n)})
+			if len(out) >= limit {
+				return store.ErrStop
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// ScoreSubmission is a score the game submits to a score board.
+type ScoreSubmission struct {
+	Board    string // the score board's key
+	User     string // the user's id; the user is created on first sight
+	Score    Amount
+	Subscore Amount // breaks ties (optional)
+}
+
+// DailyRank is a user's rank on one day.
+type DailyRank struct {
+	Date  Date
+	Rank  int    // the rank after the user's last change that day
+	Best  int    // the best rank the user's changes reached that day
+	Score Amount // the user's score after their last change that day
+	// PreviousRank and PreviousScore are the user's rank and score before
+	// their first change that day; 0 when they were not ranked then (new
+	// to the run, or kept out by MaxParticipants).
+	PreviousRank  int
+	PreviousScore Amount
+}
+
+// BoardRow is one user's standing.
+type BoardRow struct {
+	Rank     int
+	User     string
+	Score    Amount
+	Subscore Amount
+}
+
+// BoardPage is a page of a run's standings.
+type BoardPage struct {
+	Board        string
+	Group        string
+	RunStart     time.Time
+	RunEnd       time.Time // zero when open-ended
+	Finished     bool      // the run is over; its standings are frozen
+	Participants int       // in the group
+	// Threshold is the score to beat to enter a full board (MaxParticipants).
+	Threshold Amount
+	Rows      []BoardRow
+}
+
+// BoardQuery selects standings.
+type BoardQuery struct {
+	// At picks the run containing this instant; zero means now.
+	At time.Time
+	// Group is the breakdown group of a board with a breakdown, Trophy's
+	// way: "attr:value" for each breakdown attribute, comma-separated, in
+	// any order ("country:DE,plan:pro"). A board without a breakdown takes
+	// "". A malformed or unknown group is a ValidationError.
+	Group string
+	// Offset and Limit (1–100, default 10) page the standings. With User
+	// set, Offset is relative to that user's position and may be negative.
+	Offset, Limit int
+	User          string
+}
+
+// UserRank is a user's standing in a run of a board.
+type UserRank struct {
+	Board        string
+	Group        string
+	Rank         int
+	Position     int // 0-based listing position
+	Score        Amount
+	Subscore     Amount
+	Percentile   float64 // share of participants ranked strictly below, in percent
+	Participants int
+}
+
+// BoardRun is a finished run of a board.
+type BoardRun struct {
+	Start, End   time.Time
+	Participants int
+}

@@ -775,23 +775,24 @@ func newCode() string {
 	return strings.ToUpper(rand.Text())
 }
 
-// Claims returns a user's claims, latest first.
-func (a UsersAPI) Claims(ctx context.Context, id string) ([]Claim, error) {
-	p, _, err := a.e.readUser(id, false)
-	if err != nil {
-		return nil, err
+// bulkSet applies set to each item, one commit each, reporting failures per
+// item (rewards' BulkCreate uses it).
+func bulkSet[T any](ctx context.Context, field string, items []T, key func(T) string, set func(context.Context, T) (T, error)) ([]T, []Issue, error) {
+	if err := checkBulk(field, len(items)); err != nil {
+		return nil, nil, err
 	}
-	var out []Claim
-	err = a.e.db.View(func(tx *store.Tx) error {
-		return tx.Scan(store.Claims, uidKey(p.UID), func(_, v []byte) error {
-			var c Claim
-			if err := json.Unmarshal(v, &c); err != nil {
-				return err
-			}
-			out = append(out, c)
-			return nil
-		})
-	})
-	slices.SortFunc(out, func(x, y Claim) int { return cmp.Compare(y.Seq, x.Seq) })
-	return out, err
+	var out []T
+	var issues []Issue
+	for i, it := range items {
+		v, err := set(ctx, it)
+		if errors.Is(err, ErrClosed) {
+			return out, issues, err
+		}
+		if err != nil {
+			issues = append(issues, Issue{Index: i, Key: key(it), Severity: SeverityError, Message: err.Error(), Err: err})
+			continue
+		}
+		out = append(out, v)
+	}
+	return out, issues, nil
 }

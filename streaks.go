@@ -69,39 +69,6 @@ type StreakFreezes struct {
 	EarnEveryDays int // 24-hour days between earns from a user's first sight; 1–3660 when EarnAmount is set
 }
 
-// Date is a calendar date without a time zone (pauses, board dates,
-// periods). Its JSON and text form is "2006-01-02"; the zero Date is "".
-type Date struct {
-	Year  int
-	Month time.Month
-	Day   int
-}
-
-// String formats d as "2006-01-02".
-func (d Date) String() string { return streak.Date(d).String() }
-
-// MarshalText formats d as "2006-01-02", or the zero Date as "".
-func (d Date) MarshalText() ([]byte, error) {
-	if d == (Date{}) {
-		return []byte{}, nil
-	}
-	return []byte(d.String()), nil
-}
-
-// UnmarshalText parses "2006-01-02" ("" is the zero Date).
-func (d *Date) UnmarshalText(b []byte) error {
-	if len(b) == 0 {
-		*d = Date{}
-		return nil
-	}
-	v, err := streak.ParseDate("Date", string(b))
-	if err != nil {
-		return err
-	}
-	*d = Date(v)
-	return nil
-}
-
 // StreakKind is the kind of a StreakChanged notification.
 type StreakKind string
 
@@ -778,71 +745,6 @@ func (t *txn) trackStreaks(u *userRec, m *Metric, ev *validEvent, res *EventResu
 type UserStreak struct {
 	Key string
 	StreakStatus
-}
-
-// Streak returns a user's status in a streak, computed from the clock (right
-// even if no scheduled job has processed the latest period end).
-func (a UsersAPI) Streak(ctx context.Context, id, key string) (UserStreak, error) {
-	s, p, us, err := a.e.readStreak(id, key)
-	if err != nil {
-		return UserStreak{}, err
-	}
-	return UserStreak{Key: s.Key, StreakStatus: StreakStatus(streak.View(s.personalized(p), us.St, a.e.now(), a.e.location(p)))}, nil
-}
-
-// Streaks returns a user's status in every active streak.
-func (a UsersAPI) Streaks(ctx context.Context, id string) ([]UserStreak, error) {
-	p, st, err := a.e.readUser(id, true)
-	if err != nil {
-		return nil, err
-	}
-	cat, now, loc := a.e.cat.Load(), a.e.now(), a.e.location(p)
-	var out []UserStreak
-	for ref := uint32(1); ref <= cat.lastStreakRef; ref++ {
-		s, ok := cat.streakByRef[ref]
-		if !ok || s.Status != StatusActive {
-			continue
-		}
-		var us userStreak
-		if i, ok := st.streak(ref); ok {
-			us = st.Streaks[i]
-		}
-		out = append(out, UserStreak{Key: s.Key, StreakStatus: StreakStatus(streak.View(s.personalized(p), us.St, now, loc))})
-	}
-	return out, nil
-}
-
-// StreakHistory returns the last n periods (n ≤ the retained window: about
-// 410 days, 62 weeks or 27 months), oldest first, ending with the current one.
-func (a UsersAPI) StreakHistory(ctx context.Context, id, key string, n int) ([]StreakPeriod, error) {
-	if n < 1 || n > 400 {
-		return nil, gamifytype.Invalid("N", n, "must be between 1 and 400")
-	}
-	s, p, us, err := a.e.readStreak(id, key)
-	if err != nil {
-		return nil, err
-	}
-	hist := streak.History(s.personalized(p), us.St, a.e.now(), a.e.location(p), n)
-	out := make([]StreakPeriod, 0, len(hist))
-	for _, x := range hist {
-		out = append(out, StreakPeriod{First: Date(x.First), Start: x.Start, End: x.End, Length: x.Length,
-			Met: x.Met, UsedFreeze: x.UsedFreeze, UsedPause: x.UsedPause, Missed: x.Missed})
-	}
-	return out, nil
-}
-
-// StreakPauses lists a user's pauses of a streak.
-func (a UsersAPI) StreakPauses(ctx context.Context, id, key string) ([]StreakPause, error) {
-	_, _, us, err := a.e.readStreak(id, key)
-	if err != nil {
-		return nil, err
-	}
-	ps := streak.Pauses(us.St)
-	out := make([]StreakPause, 0, len(ps))
-	for _, x := range ps {
-		out = append(out, pauseOf(x))
-	}
-	return out, nil
 }
 
 func (e *Engine) readStreak(id, key string) (*Streak, *profile, userStreak, error) {

@@ -1,40 +1,13 @@
 package gamify
 
 import (
-	"context"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/gamifykit/gamify/gamifytype"
 	"github.com/gamifykit/gamify/store"
 )
-
-// Aggregation is the period of summary rows.
-type Aggregation string
-
-// The aggregations.
-const (
-	AggregateDaily   Aggregation = "daily"
-	AggregateWeekly  Aggregation = "weekly" // weeks start on Monday
-	AggregateMonthly Aggregation = "monthly"
-)
-
-// SummaryQuery selects a user's history of a metric: the periods of
-// Aggregation that overlap the local dates Start (inclusive) to End
-// (exclusive), at most 400 days apart.
-type SummaryQuery struct {
-	Aggregation Aggregation
-	Start, End  Date
-}
-
-// SummaryRow is one period of a summary.
-type SummaryRow struct {
-	Start  Date   // first day of the period
-	Total  Amount // the user's total at the end of the period
-	Change Amount // the change during the period (0 for a quiet one)
-}
 
 // maxSummaryDays bounds a summary's range.
 const maxSummaryDays = 400
@@ -93,53 +66,6 @@ func (a Aggregation) next(start int32) int32 {
 		return dayOf(Date{Year: d.Year, Month: d.Month + 1, Day: 1})
 	}
 	return start + 1
-}
-
-// MetricSummary returns a user's history of a metric per period, from the
-// stored day aggregates (no ledger scan). Days are the user's local dates
-// when the events happened, so a time-zone change neither loses nor doubles
-// one. Quiet periods are included with a change of 0.
-func (a UsersAPI) MetricSummary(ctx context.Context, id, metric string, q SummaryQuery) ([]SummaryRow, error) {
-	from, to, err := q.validate()
-	if err != nil {
-		return nil, err
-	}
-	m, ok := a.e.cat.Load().metrics[metric]
-	if !ok {
-		return nil, fmt.Errorf("metric %s: %w", metric, ErrNotFound)
-	}
-	p, s, err := a.e.readUser(id, true)
-	if err != nil {
-		return nil, err
-	}
-	var total Amount
-	if i, ok := s.metric(m.ref); ok {
-		total = s.Metrics[i].Total
-	}
-	return a.e.summarize(p, s, m.ref, total, q, from, to)
-}
-
-// PointsSummary returns a user's points in a system per period: the total
-// awarded at the end of each period and the points awarded during it (from
-// per-day aggregates kept on the write path, in the user's local dates).
-func (a UsersAPI) PointsSummary(ctx context.Context, id, system string, q SummaryQuery) ([]SummaryRow, error) {
-	from, to, err := q.validate()
-	if err != nil {
-		return nil, err
-	}
-	sys, ok := a.e.cat.Load().points.systems[system]
-	if !ok {
-		return nil, fmt.Errorf("points system %s: %w", system, ErrNotFound)
-	}
-	p, s, err := a.e.readUser(id, true)
-	if err != nil {
-		return nil, err
-	}
-	var total Amount
-	if i, ok := s.pointsOf(sys.ref); ok {
-		total = s.Points[i].St.Total()
-	}
-	return a.e.summarize(p, s, pointsDayRef(sys.ref), total, q, from, to)
 }
 
 // pointsDayRef is the day-aggregate ref of a points system: system refs and

@@ -2,7 +2,6 @@ package gamify
 
 import (
 	"cmp"
-	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gamifykit/gamify/gamifytype"
 	"github.com/gamifykit/gamify/leaderboard"
 	"github.com/gamifykit/gamify/store"
 	"github.com/gamifykit/gamify/streak"
@@ -337,179 +335,6 @@ func (e *Engine) buildYear(year int32) error {
 	y.years[year] = d
 	y.mu.Unlock()
 	return nil
-}
-
-// YearReview is a user's year in review, in the user's time zone.
-type YearReview struct {
-	User string
-	Year int
-
-	DaysActive, WeeksActive, MonthsActive int // with at least one event; weeks start on Monday
-	Events                                int // events tracked in the year
-	MostActiveDay                         *ActivePeriod
-	MostActiveWeek                        *ActivePeriod
-	MostActiveMonth                       *ActivePeriod
-	Weekly                                []ActivePeriod // events per week of the year, quiet weeks included
-
-	// LongestStreak is the longest run of the default streak inside the
-	// year (periods before 1 January do not count); Streaks has every
-	// streak the user had a run of in the year.
-	LongestStreak int
-	Streaks       []YearStreak
-
-	Metrics      []YearTotal             // metrics the user changed in the year, by key
-	Points       []YearTotal             // points systems the user earned in the year, by key
-	Achievements []AchievementCompletion // completed in the year, oldest first
-	Leaderboards []YearRank              // best rank per leaderboard in the year, by key
-}
-
-// ActivePeriod is a day, a week (starting Monday) or a month and the number
-// of events the user tracked in it.
-type ActivePeriod struct {
-	Start  Date
-	Events int
-}
-
-// YearStreak is the longest run of a streak inside the year.
-type YearStreak struct {
-	Streak string
-	Length int
-}
-
-// YearTotal is a metric's or points system's year.
-type YearTotal struct {
-	Key    string
-	Total  Amount // at the end of the year (now, for the current year)
-	Change Amount // during the year
-	// PercentChange is Change relative to the magnitude of the total at the
-	// start of the year, in percent (from -10 to -5 is +50); nil when that
-	// total was zero.
-	PercentChange *float64
-	// Percentile is the share, in percent, of the users active in the year
-	// whose change was strictly lower: ties share a percentile, and active
-	// users without a change count as 0.
-	Percentile  float64
-	ActiveUsers int // users active in the year
-}
-
-// YearRank is a user's best rank on a leaderboard in the year, among the
-// ranks recorded when the user's own entry changed.
-type YearRank struct {
-	Leaderboard string
-	Best        int
-}
-
-// YearInReview returns a user's year in review. year 0 means the current
-// year in the user's time zone; a year in the future or before the user's
-// first activity (or creation) is a ValidationError. The first review of a
-// year builds that year's distributions with one pass over all users
-// (holding the writer); later ones read the user's record and one Daily
-// prefix.
-func (a UsersAPI) YearInReview(ctx context.Context, id string, year int) (YearReview, error) {
-	e := a.e
-	if err := e.live(); err != nil {
-		return YearReview{}, err
-	}
-	// The user's record and day counts from one snapshot: a commit in
-	// between could move a day from one to the other.
-	var p *profile
-	var s *userState
-	var counts map[int32]int64
-	err := e.db.View(func(tx *store.Tx) error {
-		var err error
-		if p, s, err = readUserTx(tx, id, true); err != nil {
-			return err
-		}
-		if year == 0 {
-			year = e.now().In(e.location(p)).Year()
-		}
-		counts, err = eventDays(tx, p.UID, s, int32(year))
-		return err
-	})
-	if err != nil {
-		return YearReview{}, err
-	}
-	loc := e.location(p)
-	// The first year is the earliest of the yearly numbers (kept in the
-	// zone of each event) and of the creation.
-	first := p.Created.In(loc).Year()
-	for _, a := range s.Years {
-		first = min(first, int(a.Year))
-	}
-	switch {
-	case year > e.now().In(loc).Year():
-		return YearReview{}, gamifytype.Invalid("Year", year, "is in the future")
-	case year < first:
-		return YearReview{}, gamifytype.Invalid("Year", year, fmt.Sprintf("is before the user's first activity in %d", first))
-	}
-	y := int32(year)
-	if err := e.buildYear(y); err != nil {
-		return YearReview{}, fmt.Errorf("year in review: %w", err)
-	}
-	r := YearReview{User: p.ID, Year: year}
-	r.activity(counts)
-	cat := e.cat.Load()
-	var total func(ref uint32) (Amount, bool)
-	for _, a := range s.Years {
-		if a.Year != y {
-			continue
-		}
-		switch a.Kind {
-		case yearChange:
-			var key string
-			var list *[]YearTotal
-			switch ref := a.Ref; {
-			case ref == eventsDayRef:
-				continue
-			case ref&(1<<31) != 0:
-				sys := cat.points.systemByRef[ref&^(1<<31)]
-				if sys == nil {
-					continue
-				}
-				key, list = sys.Key, &r.Points
-				i, _ := s.pointsOf(sys.ref)
-				total = func(uint32) (Amount, bool) { return s.Points[i].St.Total(), true }
-			default:
-				m := cat.metricByRef[ref]
-				if m == nil {
-					continue
-				}
-				key, list = m.Key, &r.Metrics
-				total = func(ref uint32) (Amount, bool) {
-					i, ok := s.metric(ref)
-					return s.Metrics[i].Total, ok
-				}
-			}
-			*list = append(*list, e.yearTotal(s, a, key, total))
-		case yearStreak:
-			if st := cat.streakByRef[a.Ref]; st != nil {
-				r.Streaks = append(r.Streaks, YearStreak{Streak: st.Key, Length: int(a.Value)})
-				if st == cat.defaultStreak {
-					r.LongestStreak = int(a.Value)
-				}
-			}
-		case yearRank:
-			if b := cat.boardByRef[a.Ref]; b != nil {
-				r.Leaderboards = append(r.Leaderboards, YearRank{Leaderboard: b.Key, Best: int(a.Value)})
-			}
-		}
-	}
-	for _, c := range s.Ach.Completions() {
-		if c.At.In(loc).Year() == year {
-			name := c.Key
-			if d := cat.achievements[c.Key]; d != nil {
-				name = d.Name
-			}
-			r.Achievements = append(r.Achievements, AchievementCompletion{Key: c.Key, Name: name, CompletedAt: c.At, Backdated: c.Backdated})
-		}
-	}
-	slices.SortStableFunc(r.Achievements, func(a, b AchievementCompletion) int { return a.CompletedAt.Compare(b.CompletedAt) })
-	for _, l := range [][]YearTotal{r.Metrics, r.Points} {
-		slices.SortFunc(l, func(a, b YearTotal) int { return cmp.Compare(a.Key, b.Key) })
-	}
-	slices.SortFunc(r.Streaks, func(a, b YearStreak) int { return cmp.Compare(a.Streak, b.Streak) })
-	slices.SortFunc(r.Leaderboards, func(a, b YearRank) int { return cmp.Compare(a.Leaderboard, b.Leaderboard) })
-	return r, nil
 }
 
 // yearTotal computes one metric's or system's year: the total at the end of

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -608,29 +609,6 @@ type UserPoints struct {
 	Remaining Amount // points still needed for it
 }
 
-// Points returns a user's balance in a system.
-func (a UsersAPI) Points(ctx context.Context, id, system string) (UserPoints, error) {
-	cat := a.e.cat.Load()
-	sys, ok := cat.points.systems[system]
-	if !ok {
-		return UserPoints{}, fmt.Errorf("points system %s: %w", system, ErrNotFound)
-	}
-	_, s, err := a.e.readUser(id, true)
-	if err != nil {
-		return UserPoints{}, err
-	}
-	var st points.State
-	if i, ok := s.pointsOf(sys.ref); ok {
-		st = s.Points[i].St
-	}
-	up := UserPoints{System: system, Total: st.Total(), Spent: st.Spent(), Available: st.Available()}
-	up.Level, up.Pinned = st.LevelKey()
-	if next, req, rem, ok := points.NextLevel(cat.points.ladders[system], st.Total()); ok {
-		up.NextLevel, up.Required, up.Remaining = next.Key, req, rem
-	}
-	return up, nil
-}
-
 // PointsResult is the outcome of a manual award or spend.
 type PointsResult struct {
 	UserPoints
@@ -747,4 +725,224 @@ func pointsOf(cat *catalog, sys *PointsSystem, u *userRec) UserPoints {
 		up.NextLevel, up.Required, up.Remaining = next.Key, req, rem
 	}
 	return up
+}
+
+// Triggers returns the trigger administration API.
+func (a PointsAPI) Triggers() TriggersAPI { return TriggersAPI{a.e} }
+
+// Boosts returns the boost administration API.
+func (a PointsAPI) Boosts() BoostsAPI { return BoostsAPI{a.e} }
+
+// Levels returns the level administration API of a points system.
+func (a PointsAPI) Levels(system string) LevelsAPI { return LevelsAPI{a.e, system} }
+
+// UserBoosts returns the boosts of a system that apply to a user now (active,
+// in their window, in the user's scope), as Boosts().Get shows them.
+func (a PointsAPI) UserBoosts(ctx context.Context, system, user string) ([]Boost, error) {
+	p, _, err := a.e.readUser(user, false)
+	if err != nil {
+		return nil, err
+	}
+	var all []points.Boost
+	byKey := map[string]*Boost{}
+	for _, b := range sortedValues(a.e.cat.Load().points.boosts) {
+		if b.Status == StatusActive {
+			all = append(all, b.domain())
+			byKey[b.Key] = b
+		}
+	}
+	u := points.User{ID: p.ID, Attrs: p.Attributes, Loc: a.e.location(p)}
+	now := a.e.now()
+	out := []Boost{}
+	for _, b := range points.EligibleBoosts(all, system, u, now) {
+		out = append(out, byKey[b.Key].shown(now, a.e.opts.DefaultTimezone))
+	}
+	return out, nil
+}
+
+// PinLevel fixes a user's level in a system until UnpinLevel.
+func (a PointsAPI) PinLevel(ctx context.Context, system, user, level string) (UserPoints, error) {
+	return a.levelOp(ctx, system, user, func(levels []points.Level, s points.State) (points.State, points.Effects, error) {
+		return points.PinLevel(levels, s, level)
+	})
+}
+
+// UnpinLevel lets a user's level follow their total again.
+func (a PointsAPI) UnpinLevel(ctx context.Context, system, user string) (UserPoints, error) {
+	return a.levelOp(ctx, system, user, func(levels []points.Level, s points.State) (points.State, points.Effects, error) {
+		st, fx := points.UnpinLevel(levels, s)
+		return st, fx, nil
+	})
+}
+
+func (a PointsAPI) levelOp(ctx context.Context, system, user string, f func([]points.Level, points.State) (points.State, points.Effects, error)) (UserPoints, error) {
+	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		sys, ok := t.w.cat.points.systems[system]
+		if !ok || sys.Status != StatusActive {
+			return nil, fmt.Errorf("points system %s: %w", system, ErrNotFound)
+		}
+		u, err := t.user(user, false)
+		if err != nil || u == nil {
+			return nil, cmpErr(err, fmt.Errorf("user %q: %w", user, ErrNotFound))
+		}
+		i, had := u.s.pointsOf(sys.ref)
+		var st points.State
+		if had {
+			st = u.s.Points[i].St
+		}
+		ns, fx, err := f(t.w.cat.points.ladders[system], st)
+		if err != nil {
+			return nil, err
+		}
+		if !had {
+			u.s.Points = slices.Insert(u.s.Points, i, userPoints{Ref: sys.ref})
+		}
+		u.s.Points[i].St = ns
+		if fx.Changed() {
+			if err := t.recordPoints(u, sys, fx, ""); err != nil {
+				return nil, err
+			}
+		}
+		return pointsOf(t.w.cat, sys, u), nil
+	})
+	if err != nil {
+		return UserPoints{}, fmt.Errorf("level of %q in %s: %w", user, system, err)
+	}
+	return v.(UserPoints), nil
+}
+
+// Histogram counts the users of a system in 11 ranges of total: [0,0], then
+// ten equal ranges up to the top total rounded up to a power of ten
+// (negative totals count in the first). With attrs, only users whose
+// attributes match every pair count. It reads every user.
+func (a PointsAPI) Histogram(ctx context.Context, system string, attrs map[string]string) ([]PointsBucket, error) {
+	var totals []Amount
+	err := a.eachState(system, attrs, func(st points.State) { totals = append(totals, st.Total()) })
+	if err != nil {
+		return nil, err
+	}
+	out := []PointsBucket{}
+	for _, b := range points.Histogram(totals) {
+		out = append(out, PointsBucket{From: b.From, To: b.To, Users: b.Users})
+	}
+	return out, nil
+}
+
+// UsersPerLevel counts the users of a system at each level ("" is below every
+// level). It reads every user.
+func (a PointsAPI) UsersPerLevel(ctx context.Context, system string) ([]LevelCount, error) {
+	var states []points.State
+	if err := a.eachState(system, nil, func(st points.State) { states = append(states, st) }); err != nil {
+		return nil, err
+	}
+	out := []LevelCount{}
+	for _, c := range points.UsersPerLevel(a.e.cat.Load().points.ladders[system], iter.Seq[points.State](slices.Values(states))) {
+		out = append(out, LevelCount{Level: c.Level, Users: c.Users})
+	}
+	return out, nil
+}
+
+// eachState calls fn with every user's state in a system (zero for users
+// without one), filtered by user attributes.
+func (a PointsAPI) eachState(system string, attrs map[string]string, fn func(points.State)) error {
+	if err := a.e.live(); err != nil {
+		return err
+	}
+	sys, ok := a.e.cat.Load().points.systems[system]
+	if !ok {
+		return fmt.Errorf("points system %s: %w", system, ErrNotFound)
+	}
+	return a.e.db.View(func(tx *store.Tx) error {
+		return scanUsers(tx, func(p *profile, s *userState) error {
+			for k, want := range attrs {
+				if p.Attributes[k] != want {
+					return nil
+				}
+			}
+			var st points.State
+			if i, ok := s.pointsOf(sys.ref); ok {
+				st = s.Points[i].St
+			}
+			fn(st)
+			return nil
+		})
+	})
+}
+
+// PointsBucket is one range of totals of a Histogram: (From, To], except
+// the first, [0, 0].
+type PointsBucket struct {
+	From, To Amount
+	Users    int
+}
+
+// LevelCount is how many users are at a level ("" is below every level).
+type LevelCount struct {
+	Level string
+	Users int
+}
+
+// PointsSystem is a points system (XP, coins, energy...): each user has a
+// balance in it.
+type PointsSystem struct {
+	Key         string // immutable, [A-Za-z0-9_-]{1,64}
+	Name        string // display name, required
+	Description string // optional
+	ImageURL    string // optional
+	MaxPoints   Amount // caps a user's total; 0 means no cap
+	// Status is active (the default), inactive or archived; see
+	// PointsAPI.Activate, Deactivate and Delete.
+	Status  Status
+	Created time.Time
+	Updated time.Time
+
+	// Levels, Triggers and Boosts are read by Create only: they are created
+	// with the system in the same commit (their System may be left empty).
+	// Create returns them as created; Get and List leave them empty (see
+	// Points().Levels, Triggers and Boosts), and a Patch may not set them.
+	Levels   []Level   `json:",omitempty"`
+	Triggers []Trigger `json:",omitempty"`
+	Boosts   []Boost   `json:",omitempty"`
+
+	ref uint32
+}
+
+// validate reports every bad field of the system itself.
+func (s *PointsSystem) validate() error {
+	var errs []error
+	if err := gamifytype.ValidateKey("PointsSystem.Key", s.Key); err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, validateName("PointsSystem", s.Name))
+	if s.MaxPoints.Sign() < 0 {
+		errs = append(errs, gamifytype.Invalid("PointsSystem.MaxPoints", s.MaxPoints, "must not be negative (0 means no cap)"))
+	}
+	return errors.Join(errs...)
+}
+
+func (s *PointsSystem) domain() points.System {
+	return points.System{Key: s.Key, Name: s.Name, Description: s.Description, ImageURL: s.ImageURL, MaxPoints: s.MaxPoints}
+}
+
+// AppliedBoost is one multiplier applied to an award.
+type AppliedBoost struct {
+	Key        string `json:",omitempty"` // the boost key; "" for the level multiplier
+	Level      string `json:",omitempty"` // the level key for the level multiplier
+	Multiplier Amount
+}
+
+// Award is one award of points.
+type Award struct {
+	ID       uint64         // the award's ledger sequence, unique and increasing
+	At       time.Time      // when it was made
+	Trigger  string         `json:",omitempty"` // "" for a manual award
+	Kind     TriggerKind    `json:",omitempty"` // "" for a manual award
+	Reason   string         `json:",omitempty"` // manual awards only
+	Base     Amount         // the trigger's Points × Multiple, before multipliers
+	Multiple int64          // how many thresholds, multiples or fires the award pays
+	Boosts   []AppliedBoost `json:",omitempty"`
+	Rounding Rounding       `json:",omitempty"` // the mode used when Boosts is not empty
+	Points   Amount         // the amount added to the total
+	Capped   bool           `json:",omitempty"` // Points was cut to reach MaxPoints
+	Total    Amount         // the total after the award
 }

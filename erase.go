@@ -2,40 +2,12 @@ package gamify
 
 import (
 	"bytes"
-	"context"
-	"fmt"
 	"slices"
 	"time"
 
 	"github.com/gamifykit/gamify/ledger"
 	"github.com/gamifykit/gamify/store"
 )
-
-// Erase hard-deletes a user (Bricqs' participant delete), removing every
-// trace of them: profile and preferences, the id
-// index, totals, streaks, points, achievements and day aggregates (the state
-// record and the Daily keyspace), idempotency keys, ledger entries, award-log
-// records, claims, leaderboard entries of current runs (in memory and
-// stored) and of frozen past runs. (Codes the user claimed stay marked as
-// given out, by internal id only.) Other users keep their
-// standings; a frozen run keeps its ranks with a gap.
-//
-// bbolt keeps freed pages' old bytes until they are reused, so the user's id
-// and email may still be found in the file until Compact runs: close the
-// engine and call Compact to make the deletion final.
-//
-// The ledger is keyed by sequence, so Erase scans all of it (and all frozen
-// runs) while holding the writer: on a large store, schedule it off-peak.
-func (a UsersAPI) Erase(ctx context.Context, id string) error {
-	if err := validateUserID("User.ID", id); err != nil {
-		return err
-	}
-	_, err := a.e.do(ctx, deleteCmd(id), a.e.now(), true)
-	if err != nil {
-		return fmt.Errorf("erase user %q: %w", id, err)
-	}
-	return nil
-}
 
 // deleteCmd hard-deletes a user.
 type deleteCmd string
@@ -160,60 +132,6 @@ func (t *txn) deleteUser(id string) error {
 		rt.mu.Unlock()
 	}
 	return nil
-}
-
-// Deactivate marks a user inactive (Bricqs' explicit deactivation): the
-// user shows as inactive in Get and in lists, where UserQuery.Active
-// filters on it. It is a mark for the game's own use: the user's events,
-// awards and claims still apply, so nothing a device sends later is lost.
-// Deactivating an inactive user changes nothing.
-func (a UsersAPI) Deactivate(ctx context.Context, id string) (User, error) {
-	return a.setActive(ctx, id, false)
-}
-
-// Activate marks a deactivated (or anonymized) user active again.
-// Activating an active user changes nothing.
-func (a UsersAPI) Activate(ctx context.Context, id string) (User, error) {
-	return a.setActive(ctx, id, true)
-}
-
-func (a UsersAPI) setActive(ctx context.Context, id string, active bool) (User, error) {
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		u, err := t.user(id, false)
-		if err != nil || u == nil {
-			return nil, cmpErr(err, ErrNotFound)
-		}
-		if u.p.Active != active {
-			u.p.Active, u.p.Updated = active, stamp(t.now)
-			u.profileDirty = true
-		}
-		return u.p.user(), nil
-	})
-	if err != nil {
-		return User{}, fmt.Errorf("set user %q active=%t: %w", id, active, err)
-	}
-	return v.(User), nil
-}
-
-// Anonymize clears a user's personal data (name, email, device tokens,
-// attributes, time zone) and marks them inactive, keeping their numbers,
-// history and standings under the same id.
-func (a UsersAPI) Anonymize(ctx context.Context, id string) (User, error) {
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		u, err := t.user(id, false)
-		if err != nil || u == nil {
-			return nil, cmpErr(err, ErrNotFound)
-		}
-		p := &u.p
-		p.Name, p.Email, p.TZ, p.Attributes, p.DeviceTokens = "", "", "", nil, nil
-		p.Active, p.SubscribeToEmails, p.Updated = false, false, stamp(t.now)
-		u.profileDirty = true
-		return p.user(), nil
-	})
-	if err != nil {
-		return User{}, fmt.Errorf("anonymize user %q: %w", id, err)
-	}
-	return v.(User), nil
 }
 
 // Compact rewrites the database at path into a fresh file with only live

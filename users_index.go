@@ -1,8 +1,6 @@
 package gamify
 
 import (
-	"cmp"
-	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -10,7 +8,6 @@ import (
 
 	"github.com/google/btree"
 
-	"github.com/gamifykit/gamify/gamifytype"
 	"github.com/gamifykit/gamify/store"
 )
 
@@ -21,54 +18,6 @@ import (
 // which computes the rows of the users a batch touched when it seals it and
 // publishes them after the commit. An engine that never lists participants
 // pays nothing for them.
-
-// UserRow is one row of a users list (Bricqs' participants list).
-type UserRow struct {
-	ID         string
-	Name       string
-	Active     bool
-	Created    time.Time
-	FirstEvent time.Time // zero before the first event
-	LastEvent  time.Time
-	Events     uint64
-	// Points, Available and Level are in the points system of the query.
-	Points    Amount
-	Available Amount
-	Level     string
-}
-
-// UserSort is a sort key of the participants list.
-type UserSort string
-
-// The sort keys.
-const (
-	SortCreated     UserSort = "created"
-	SortTotalPoints UserSort = "total_points"
-	SortLastEvent   UserSort = "last_event"
-	SortID          UserSort = "id"
-	SortName        UserSort = "name"
-)
-
-// UserQuery selects a page of users.
-type UserQuery struct {
-	Search     string   // substring of id or name (case-insensitive); empty for all
-	Active     *bool    // filter on active, when set
-	Level      string   // filter on the level in System, when set
-	System     string   // points system of Points/Level; default the first created
-	Sort       UserSort // default created
-	Descending bool
-	Page       int // from 1; default 1
-	PageSize   int // 1–100; default 50
-}
-
-// UserPage is a page of users with the total matching count and the page
-// it is (the query's, defaults filled in).
-type UserPage struct {
-	Rows     []UserRow
-	Total    int
-	Page     int
-	PageSize int
-}
 
 type partRow struct {
 	uid                            uint64
@@ -229,96 +178,6 @@ func (e *Engine) buildParticipants() error {
 	}
 	pt.ready = true
 	return nil
-}
-
-// List returns a page of users (Bricqs' participants), filtered, searched and sorted,
-// with the total count of matching users. Sorting and paging use the
-// indexes; a search or a filter walks them in order and tests each row.
-// Sorted by total_points, users without a balance in the system count as 0.
-// The first call builds the indexes (a scan of every user).
-func (a UsersAPI) List(ctx context.Context, q UserQuery) (UserPage, error) {
-	if err := a.e.live(); err != nil {
-		return UserPage{}, err
-	}
-	q.Page = cmp.Or(q.Page, 1)
-	q.PageSize = cmp.Or(q.PageSize, 50)
-	q.Sort = cmp.Or(q.Sort, SortCreated)
-	if q.Page < 1 {
-		return UserPage{}, gamifytype.Invalid("UserQuery.Page", q.Page, "must be at least 1")
-	}
-	if q.PageSize < 1 || q.PageSize > 100 {
-		return UserPage{}, gamifytype.Invalid("UserQuery.PageSize", q.PageSize, "must be between 1 and 100")
-	}
-	cat := a.e.cat.Load()
-	var sysRef uint32
-	if q.System != "" {
-		s, ok := cat.points.systems[q.System]
-		if !ok {
-			return UserPage{}, gamifytype.Invalid("UserQuery.System", q.System, "is not a points system")
-		}
-		sysRef = s.ref
-	} else {
-		for ref := uint32(1); ref <= cat.points.lastSystemRef; ref++ {
-			if _, ok := cat.points.systemByRef[ref]; ok {
-				sysRef = ref
-				break
-			}
-		}
-	}
-	treeKey := string(q.Sort)
-	switch q.Sort {
-	case SortCreated, SortLastEvent, SortID, SortName:
-	case SortTotalPoints:
-		treeKey = fmt.Sprintf("points/%d", sysRef)
-	default:
-		return UserPage{}, gamifytype.Invalid("UserQuery.Sort", q.Sort, "must be created, total_points, last_event, id or name")
-	}
-	if err := a.e.buildParticipants(); err != nil {
-		return UserPage{}, err
-	}
-	pt := &a.e.parts
-	pt.mu.RLock()
-	defer pt.mu.RUnlock()
-	search := strings.ToLower(q.Search)
-	match := func(r *partRow) bool {
-		if q.Active != nil && r.active != *q.Active {
-			return false
-		}
-		if q.Level != "" && r.points[sysRef].level != q.Level {
-			return false
-		}
-		return search == "" || strings.Contains(strings.ToLower(r.id), search) || strings.Contains(strings.ToLower(r.name), search)
-	}
-	filtered := q.Active != nil || q.Level != "" || search != ""
-	skip := (q.Page - 1) * q.PageSize
-	page := UserPage{Page: q.Page, PageSize: q.PageSize}
-	visit := func(it partItem) bool {
-		r := pt.rows[it.uid]
-		if filtered && !match(r) {
-			return true
-		}
-		if page.Total >= skip && len(page.Rows) < q.PageSize {
-			page.Rows = append(page.Rows, r.public(sysRef))
-		}
-		page.Total++
-		// Without filters the total is the index size: stop after the page.
-		return filtered || len(page.Rows) < q.PageSize
-	}
-	t := pt.trees[treeKey]
-	if t != nil {
-		if q.Descending {
-			t.Descend(visit)
-		} else {
-			t.Ascend(visit)
-		}
-	}
-	if !filtered {
-		page.Total = len(pt.rows)
-		if q.Sort == SortTotalPoints && t != nil {
-			page.Total = t.Len()
-		}
-	}
-	return page, nil
 }
 
 func (r *partRow) public(sysRef uint32) UserRow {

@@ -3,7 +3,6 @@ package gamify
 import (
 	"bytes"
 	"cmp"
-	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gamifykit/gamify/gamifytype"
 	"github.com/gamifykit/gamify/leaderboard"
 	"github.com/gamifykit/gamify/store"
 )
@@ -274,104 +272,6 @@ func (t *txn) streakBoardsChanged(u *userRec, s *Streak, length int) error {
 		}
 	}
 	return nil
-}
-
-// ScoreSubmission is a score the game submits to a score board.
-type ScoreSubmission struct {
-	Board    string // the score board's key
-	User     string // the user's id; the user is created on first sight
-	Score    Amount
-	Subscore Amount // breaks ties (optional)
-}
-
-// Submit records a score on a score board with the board's operator and
-// returns the user's standing. A board that is not active (inactive,
-// scheduled, finished, archived) is ErrConflict. Submissions carry no
-// idempotency key: with the incr and decr operators a retry counts again.
-func (a LeaderboardsAPI) Submit(ctx context.Context, s ScoreSubmission) (LeaderboardChange, error) {
-	key, user, score, subscore := s.Board, s.User, s.Score, s.Subscore
-	if err := a.e.live(); err != nil {
-		return LeaderboardChange{}, err
-	}
-	var errs []error
-	errs = append(errs, validateUserID("Submit.User", user))
-	sc, sub := score, subscore
-	if sc == gamifytype.MinAmount {
-		errs = append(errs, gamifytype.Invalid("Submit.Score", sc, "is out of range"))
-	}
-	if sub == gamifytype.MinAmount {
-		errs = append(errs, gamifytype.Invalid("Submit.Subscore", sub, "is out of range"))
-	}
-	b, ok := a.e.cat.Load().boards[key]
-	if !ok || b.Status == StatusArchived || b.RankBy != RankByScore {
-		errs = append(errs, gamifytype.Invalid("Submit.Board", key, "is not a score board"))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return LeaderboardChange{}, err
-	}
-	now := a.e.now()
-	v, err := a.e.do(ctx, funcCmd(func(t *txn) (any, error) {
-		b, ok := t.w.cat.boards[key]
-		if !ok || b.Status == StatusArchived {
-			return nil, fmt.Errorf("leaderboard %s is archived: %w", key, ErrConflict)
-		}
-		if b.status(t.now) != StatusActive {
-			return nil, fmt.Errorf("leaderboard %s is %s: %w", key, b.status(t.now), ErrConflict)
-		}
-		u, err := t.user(user, true)
-		if err != nil {
-			return nil, err
-		}
-		s, ss := sc.Micros(), sub.Micros()
-		var overflow bool
-		var changes []LeaderboardChange
-		err = t.scoreBoard(u, b, t.now, t.nextSeq(), func(old userBoard) (int64, int64) {
-			switch {
-			case b.Operator == OpSet || !old.Scored:
-				if b.Operator == OpDecr {
-					return -s, ss
-				}
-				return s, ss
-			case b.Operator == OpIncr:
-				n, ok := AmountFromMicros(old.Score).AddChecked(AmountFromMicros(s))
-				overflow = !ok
-				return n.Micros(), ss
-			case b.Operator == OpDecr:
-				n, ok := AmountFromMicros(old.Score).AddChecked(AmountFromMicros(-s))
-				overflow = !ok
-				return n.Micros(), ss
-			case better(b.order, s, ss, old.Score, old.Sub):
-				return s, ss
-			}
-			return old.Score, old.Sub
-		}, &changes)
-		if overflow {
-			return nil, gamifytype.Invalid("Submit.Score", score, "would overflow the stored score")
-		}
-		if err != nil {
-			return nil, err
-		}
-		if len(changes) == 0 { // unchanged (a worse best): report the standing
-			rt := t.w.eng.boardRT(b.ref)
-			start, _, _ := b.runAt(t.now)
-			group := b.group(&u.p)
-			c := LeaderboardChange{Key: key, Group: publicGroup(group)}
-			rt.mu.RLock()
-			if run, ok := rt.runs[start.UnixNano()]; ok {
-				if x, ok := run.groups[group]; ok {
-					c.Rank, _ = x.Rank(uint32(u.p.UID), b.ties)
-				}
-			}
-			rt.mu.RUnlock()
-			c.PreviousRank = c.Rank
-			return c, nil
-		}
-		return changes[0], nil
-	}), now, a.e.opts.Durability == Durable)
-	if err != nil {
-		return LeaderboardChange{}, fmt.Errorf("submit to %s for %q: %w", key, user, err)
-	}
-	return v.(LeaderboardChange), nil
 }
 
 // boardJob is the rollover job of an activated board.
@@ -660,43 +560,4 @@ func (s *userState) recordRank(ref uint32, day int32, rank int, score int64, pre
 	if n := last - first + 1; n > maxRankDays {
 		s.Ranks = slices.Delete(s.Ranks, first, first+n-maxRankDays)
 	}
-}
-
-// DailyRank is a user's rank on one day.
-type DailyRank struct {
-	Date  Date
-	Rank  int    // the rank after the user's last change that day
-	Best  int    // the best rank the user's changes reached that day
-	Score Amount // the user's score after their last change that day
-	// PreviousRank and PreviousScore are the user's rank and score before
-	// their first change that day; 0 when they were not ranked then (new
-	// to the run, or kept out by MaxParticipants).
-	PreviousRank  int
-	PreviousScore Amount
-}
-
-// RankHistory returns a user's daily ranks on a board over the last days
-// (1–100) that had a change of the user's entry, oldest first.
-func (a LeaderboardsAPI) RankHistory(ctx context.Context, key, user string, days int) ([]DailyRank, error) {
-	if days < 1 || days > maxRankDays {
-		return nil, gamifytype.Invalid("Days", days, "must be between 1 and 100")
-	}
-	b, ok := a.e.cat.Load().boards[key]
-	if !ok {
-		return nil, fmt.Errorf("leaderboard %s: %w", key, ErrNotFound)
-	}
-	p, s, err := a.e.readUser(user, true)
-	if err != nil {
-		return nil, err
-	}
-	from := localDay(a.e.now(), a.e.location(p)) - int32(days) + 1
-	var out []DailyRank
-	for _, r := range s.Ranks {
-		if r.Ref == b.ref && r.Day >= from {
-			y, m, d := dayDate(r.Day).Date()
-			out = append(out, DailyRank{Date: Date{Year: y, Month: m, Day: d}, Rank: int(r.Last), Best: int(r.Best),
-				Score: AmountFromMicros(r.Score), PreviousRank: int(r.PrevRank), PreviousScore: AmountFromMicros(r.PrevScore)})
-		}
-	}
-	return out, nil
 }

@@ -1,0 +1,188 @@
+package gamify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gamifykit/gamify/gamifytype"
+	"github.com/gamifykit/gamify/points"
+)
+
+// LevelsAPI administers the levels of one points system; level keys are
+// unique within it. Get it from PointsAPI.Levels.
+//
+// An inactive level is not part of the ladder: nobody reaches it and a user
+// at it moves to the level of their total at their next change of points
+// (a pin to it stays until then). Users' levels follow every change of the
+// ladder at their next change of points.
+type LevelsAPI struct {
+	e      *Engine
+	system string
+}
+
+func (a LevelsAPI) kind() defKind[Level] {
+	system := a.system
+	return defKind[Level]{
+		resource: resource[Level]{
+			what: "level of " + system, field: "Level",
+			defs: func(c *catalog) map[string]*Level {
+				out := map[string]*Level{}
+				for _, l := range c.points.levels {
+					if l.System == system {
+						out[l.Key] = l
+					}
+				}
+				return out
+			},
+			clone: cloneLevel,
+			owned: func(l *Level) owned { return owned{l.Key, l.Status, l.Created, l.Updated} },
+			replace: func(t *txn, old *Level, d Level) (Level, error) {
+				var errs []error
+				if d.System != old.System {
+					errs = append(errs, gamifytype.Invalid("Level.System", d.System, "is immutable"))
+				}
+				errs = append(errs, d.validate())
+				if err := errors.Join(errs...); err != nil {
+					return Level{}, err
+				}
+				if err := t.checkLadder(&d); err != nil {
+					return Level{}, err
+				}
+				d.seq, d.Updated = old.seq, stamp(t.now)
+				t.putLevel(&d)
+				return d, nil
+			},
+		},
+		seq: func(l *Level) uint64 { return l.seq },
+		create: func(t *txn, l Level) (Level, error) {
+			if l.System != "" && l.System != system {
+				return Level{}, gamifytype.Invalid("Level.System", l.System, "must be empty or "+system)
+			}
+			l.System = system
+			return t.createLevel(l)
+		},
+		store: (*txn).putLevel,
+		mark:  func(l *Level, s Status, at time.Time) { l.Status, l.Updated = s, at },
+	}
+}
+
+// systemExists reports ErrNotFound for a system that was never created.
+func (a LevelsAPI) systemExists() error {
+	if _, ok := a.e.cat.Load().points.systems[a.system]; !ok {
+		return fmt.Errorf("points system %s: %w", a.system, ErrNotFound)
+	}
+	return nil
+}
+
+// Create defines a level of the system (which must not be archived); its
+// System may be left empty. A key in use in the system, even by an
+// archived level, is ErrConflict.
+func (a LevelsAPI) Create(ctx context.Context, l Level) (Level, error) {
+	return a.kind().createOne(ctx, a.e, l, l.Key)
+}
+
+// Get returns the level with key, archived or not, or ErrNotFound.
+func (a LevelsAPI) Get(ctx context.Context, key string) (Level, error) {
+	return a.kind().get(a.e, key)
+}
+
+// List returns the system's levels in creation order (sort by Order to
+// display them), inactive ones included and archived ones when asked; a
+// system that does not exist is ErrNotFound.
+func (a LevelsAPI) List(ctx context.Context, opts ListOptions) ([]Level, error) {
+	if err := a.systemExists(); err != nil {
+		return nil, err
+	}
+	return a.kind().list(a.e, opts, nil)
+}
+
+// Patch changes a level: edit gets a copy of it and sets the fields to
+// change; the others are kept. Key, Status, Created and Updated are the
+// engine's and System is immutable (a change to one is a ValidationError).
+// edit may run more than once and must only edit its argument.
+func (a LevelsAPI) Patch(ctx context.Context, key string, edit func(*Level)) (Level, error) {
+	return a.kind().patchOne(ctx, a.e, key, edit)
+}
+
+// BulkPatch runs edit on up to 100 levels in one commit, reporting
+// failures per item; it returns the levels it changed.
+func (a LevelsAPI) BulkPatch(ctx context.Context, keys []string, edit func(*Level)) ([]Level, []Issue, error) {
+	return a.kind().bulkPatch(ctx, a.e, keys, edit)
+}
+
+// Activate puts an inactive level back in the ladder (its threshold must
+// be free). Activating an active level changes nothing.
+func (a LevelsAPI) Activate(ctx context.Context, key string) (Level, error) {
+	return a.kind().setStatus(ctx, a.e, key, StatusActive)
+}
+
+// Deactivate takes a level out of the ladder (see LevelsAPI).
+// Deactivating an inactive level changes nothing.
+func (a LevelsAPI) Deactivate(ctx context.Context, key string) (Level, error) {
+	return a.kind().setStatus(ctx, a.e, key, StatusInactive)
+}
+
+// Delete archives a level: it leaves the ladder as Deactivate does and is
+// hidden from lists; its key is never reused in the system, and its number
+// is free for another level.
+func (a LevelsAPI) Delete(ctx context.Context, key string) error {
+	return a.kind().delete(ctx, a.e, key)
+}
+
+// BulkCreate creates up to 100 levels of the system in one commit. Items
+// that fail are reported as issues and skipped; the others are created.
+func (a LevelsAPI) BulkCreate(ctx context.Context, ls []Level) ([]Level, []Issue, error) {
+	return a.kind().bulkCreate(ctx, a.e, "Levels", ls, func(l Level) string { return l.Key })
+}
+
+// BulkDelete archives up to 100 levels of the system in one commit,
+// reporting failures per item.
+func (a LevelsAPI) BulkDelete(ctx context.Context, keys []string) ([]Issue, error) {
+	return a.kind().bulkDelete(ctx, a.e, keys)
+}
+
+// Level is a tier of a points system: a user is at the active level with the
+// highest Threshold not above their total. Levels are keyed within their
+// system.
+type Level struct {
+	System string // the points system, set by the engine
+	Key    string // immutable, unique in the system
+	// Level is the level's number as users see it ("level 3"): 1 or more,
+	// unique among the system's levels that are not archived.
+	Level int
+	// Order places the level in displays (lowest first); ties keep creation order.
+	Order       int
+	Name        string   // required
+	Description string   `json:",omitempty"`
+	ImageURL    string   `json:",omitempty"`
+	Colour      string   `json:",omitempty"`
+	Benefits    []string `json:",omitempty"`
+	Threshold   Amount   // the total that reaches the level; unique among the active levels
+	// Multiplier, when not 0, multiplies the positive awards of users at this
+	// level like a permanent boost; it is in (0, 100).
+	Multiplier Amount `json:",omitzero"`
+	// Status is active (the default), inactive or archived. An inactive
+	// level is not part of the ladder: nobody reaches it, and users at it
+	// move to the level of their total at their next change of points.
+	Status  Status
+	Created time.Time
+	Updated time.Time
+
+	seq uint64
+}
+
+func (l *Level) domain() points.Level {
+	return points.Level{Key: l.Key, Name: l.Name, Description: l.Description, ImageURL: l.ImageURL, Colour: l.Colour,
+		Benefits: l.Benefits, Threshold: l.Threshold, Multiplier: l.Multiplier}
+}
+
+func (l *Level) validate() error {
+	var errs []error
+	if l.Level < 1 {
+		errs = append(errs, gamifytype.Invalid("Level.Level", l.Level, "must be 1 or more"))
+	}
+	d := l.domain()
+	return errors.Join(append(errs, d.Validate())...)
+}

@@ -1,0 +1,1109 @@
+package gamify
+
+import (
+	"cmp"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gamifykit/gamify/gamifytype"
+	"github.com/gamifykit/gamify/points"
+	"github.com/gamifykit/gamify/store"
+	"github.com/gamifykit/gamify/streak"
+)
+
+// User is a participant as stored.
+type User struct {
+	ID                string // the caller's id, 1–255 characters
+	Name              string
+	Email             string // empty when SubscribeToEmails is false
+	TZ                string // IANA time zone; empty means Options.DefaultTimezone
+	Attributes        map[string]string
+	DeviceTokens      []string
+	SubscribeToEmails bool // default true
+	Created           time.Time
+	Updated           time.Time
+	Active            bool // false after Anonymize or Deactivate
+}
+
+// UserInput carries the fields to set on a user. Empty fields leave the stored
+// value unchanged, so an event can carry a partial profile. Attributes are
+// merged key by key; an attribute set to "" is removed. A non-nil
+// DeviceTokens replaces the stored list.
+type UserInput struct {
+	ID                string
+	Name              string
+	Email             string
+	TZ                string
+	Attributes        map[string]string
+	DeviceTokens      []string
+	SubscribeToEmails *bool // false also erases the stored email
+}
+
+// NotificationType names a kind of message a user may receive.
+type NotificationType string
+
+// The notification types a user may set channels for (Trophy's preference types).
+const (
+	NotifyAchievementCompleted NotificationType = "achievement_completed"
+	NotifyRecap                NotificationType = "recap"
+	NotifyReactivation         NotificationType = "reactivation"
+	NotifyStreakReminder       NotificationType = "streak_reminder"
+)
+
+// Channel is a way to reach a user.
+type Channel string
+
+// The channels a notification type may use.
+const (
+	ChannelEmail Channel = "email"
+	ChannelPush  Channel = "push"
+)
+
+// Preferences are a user's notification and streak choices.
+type Preferences struct {
+	// Notifications maps each type to the channels the user accepts. A type
+	// with an empty list is muted. Default: every type on every channel.
+	Notifications map[NotificationType][]Channel
+	// Streak personalizes streaks whose definition allows it.
+	Streak StreakPreferences
+}
+
+// StreakPreferences personalize a streak: when Enabled, Thresholds (metric
+// key → minimum change per period) replace the definition's minimums.
+type StreakPreferences struct {
+	Enabled    bool
+	Thresholds map[string]Amount `json:",omitempty"`
+}
+
+func defaultPreferences() Preferences {
+	all := []Channel{ChannelEmail, ChannelPush}
+	return Preferences{Notifications: map[NotificationType][]Channel{
+		NotifyAchievementCompleted: all, NotifyRecap: all, NotifyReactivation: all, NotifyStreakReminder: all,
+	}}
+}
+
+func (p *Preferences) validate(cat *catalog) error {
+	var errs []error
+	for typ, chans := range p.Notifications {
+		switch typ {
+		case NotifyAchievementCompleted, NotifyRecap, NotifyReactivation, NotifyStreakReminder:
+		default:
+			errs = append(errs, gamifytype.Invalid("Preferences.Notifications", typ, "is not a notification type"))
+		}
+		for _, c := range chans {
+			if c != ChannelEmail && c != ChannelPush {
+				errs = append(errs, gamifytype.Invalid("Preferences.Notifications["+string(typ)+"]", c, "must be email or push"))
+			}
+		}
+	}
+	for k, v := range p.Streak.Thresholds {
+		field := "Preferences.Streak.Thresholds[" + k + "]"
+		if m, ok := cat.metrics[k]; !ok || m.Status != StatusActive {
+			errs = append(errs, gamifytype.Invalid(field, k, "is not a metric"))
+		}
+		if v.Sign() < 0 {
+			errs = append(errs, gamifytype.Invalid(field, v, "must not be negative"))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+var locations sync.Map // name → *time.Location; LoadLocation parses tzdata each call
+
+func loadLocation(name string) (*time.Location, error) {
+	if l, ok := locations.Load(name); ok {
+		return l.(*time.Location), nil
+	}
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	locations.Store(name, l)
+	return l, nil
+}
+
+func validateUserID(field, id string) error {
+	switch {
+	case id == "":
+		return gamifytype.Invalid(field, id, "must not be empty")
+	case !utf8.ValidString(id):
+		return gamifytype.Invalid(field, id, "must be valid UTF-8")
+	case utf8.RuneCountInString(id) > 255:
+		return gamifytype.Invalid(field, len(id), "must be at most 255 characters")
+	}
+	return nil
+}
+
+// validate reports every bad field; prefix names the input ("User", "Event.Profile").
+func (in *UserInput) validate(prefix string, cat *catalog, idRequired bool) error {
+	var errs []error
+	if idRequired || in.ID != "" {
+		errs = append(errs, validateUserID(prefix+".ID", in.ID))
+	}
+	if len(in.Name) > 255 {
+		errs = append(errs, gamifytype.Invalid(prefix+".Name", len(in.Name), "must be at most 255 bytes"))
+	}
+	if in.Email != "" && (len(in.Email) > 320 || !strings.Contains(in.Email, "@") || strings.ContainsAny(in.Email, " \t\r\n")) {
+		errs = append(errs, gamifytype.Invalid(prefix+".Email", in.Email, "is not an email address"))
+	}
+	if in.TZ != "" {
+		if _, err := loadLocation(in.TZ); err != nil || in.TZ == "Local" {
+			errs = append(errs, gamifytype.Invalid(prefix+".TZ", in.TZ, "is not an IANA time zone"))
+		}
+	}
+	errs = append(errs, cat.checkAttributes(prefix+".Attributes", UserAttribute, in.Attributes))
+	if len(in.DeviceTokens) > 100 {
+		errs = append(errs, gamifytype.Invalid(prefix+".DeviceTokens", len(in.DeviceTokens), "must hold at most 100 tokens"))
+	}
+	for i, tok := range in.DeviceTokens {
+		if tok == "" || len(tok) > 4096 {
+			errs = append(errs, gamifytype.Invalid(fmt.Sprintf("%s.DeviceTokens[%d]", prefix, i), len(tok), "must be 1 to 4096 bytes"))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// merge applies in to the profile and reports whether anything changed.
+func (p *profile) merge(in *UserInput, now time.Time) bool {
+	changed := false
+	set := func(dst *string, v string) {
+		if v != "" && *dst != v {
+			*dst, changed = v, true
+		}
+	}
+	set(&p.Name, in.Name)
+	set(&p.TZ, in.TZ)
+	if in.SubscribeToEmails != nil && *in.SubscribeToEmails != p.SubscribeToEmails {
+		p.SubscribeToEmails, changed = *in.SubscribeToEmails, true
+	}
+	if p.SubscribeToEmails {
+		set(&p.Email, in.Email)
+	} else if p.Email != "" {
+		p.Email, changed = "", true // an unsubscribed user's email is not stored
+	}
+	for k, v := range in.Attributes {
+		old, had := p.Attributes[k]
+		switch {
+		case v == "" && had:
+			delete(p.Attributes, k)
+			changed = true
+		case v != "" && old != v:
+			if p.Attributes == nil {
+				p.Attributes = make(map[string]string)
+			}
+			p.Attributes[k] = v
+			changed = true
+		}
+	}
+	if len(p.Attributes) == 0 {
+		p.Attributes = nil
+	}
+	if in.DeviceTokens != nil && !slices.Equal(in.DeviceTokens, p.DeviceTokens) {
+		p.DeviceTokens, changed = slices.Clone(in.DeviceTokens), true
+	}
+	if changed {
+		p.Updated = stamp(now)
+	}
+	return changed
+}
+
+func (p *profile) user() User {
+	return User{
+		ID: p.ID, Name: p.Name, Email: p.Email, TZ: p.TZ, Attributes: cloneMap(p.Attributes),
+		DeviceTokens: slices.Clone(p.DeviceTokens), SubscribeToEmails: p.SubscribeToEmails,
+		Created: p.Created, Updated: p.Updated, Active: p.Active,
+	}
+}
+
+// UsersAPI manages participants. Get it from Engine.Users.
+type UsersAPI struct{ e *Engine }
+
+// Users returns the participants API.
+func (e *Engine) Users() UsersAPI { return UsersAPI{e} }
+
+// Create creates a user; an existing id is ErrConflict.
+func (a UsersAPI) Create(ctx context.Context, in UserInput) (User, error) {
+	return a.upsert(ctx, in, "create", func(exists bool) error {
+		if exists {
+			return ErrConflict
+		}
+		return nil
+	})
+}
+
+// Identify creates the user or updates the given fields (upsert).
+func (a UsersAPI) Identify(ctx context.Context, in UserInput) (User, error) {
+	return a.upsert(ctx, in, "identify", func(bool) error { return nil })
+}
+
+// Update changes the given fields of an existing user; unknown is ErrNotFound.
+func (a UsersAPI) Update(ctx context.Context, in UserInput) (User, error) {
+	return a.upsert(ctx, in, "update", func(exists bool) error {
+		if !exists {
+			return ErrNotFound
+		}
+		return nil
+	})
+}
+
+func (a UsersAPI) upsert(ctx context.Context, in UserInput, op string, check func(exists bool) error) (User, error) {
+	if err := a.e.live(); err != nil {
+		return User{}, err
+	}
+	if err := in.validate("User", a.e.cat.Load(), true); err != nil {
+		return User{}, err
+	}
+	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		existing, err := t.user(in.ID, false)
+		if err != nil {
+			return nil, err
+		}
+		if err := check(existing != nil); err != nil {
+			return nil, err
+		}
+		// Attributes may have been archived since the boundary check.
+		if err := t.w.cat.checkAttributes("User.Attributes", UserAttribute, in.Attributes); err != nil {
+			return nil, err
+		}
+		u, err := t.user(in.ID, true)
+		if err != nil {
+			return nil, err
+		}
+		if u.p.merge(&in, t.now) {
+			u.profileDirty = true
+		}
+		return u.p.user(), nil
+	})
+	if err != nil {
+		return User{}, fmt.Errorf("%s user %q: %w", op, in.ID, err)
+	}
+	return v.(User), nil
+}
+
+// Get returns a user, or ErrNotFound. In Buffered mode it reflects committed
+// batches only.
+func (a UsersAPI) Get(ctx context.Context, id string) (User, error) {
+	p, _, err := a.e.readUser(id, false)
+	if err != nil {
+		return User{}, err
+	}
+	return p.user(), nil
+}
+
+// readUser reads a committed profile (and, if withState, the numbers).
+func (e *Engine) readUser(id string, withState bool) (*profile, *userState, error) {
+	if err := e.live(); err != nil {
+		return nil, nil, err
+	}
+	var p *profile
+	var s *userState
+	err := e.db.View(func(tx *store.Tx) error {
+		var err error
+		p, s, err = readUserTx(tx, id, withState)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, s, nil
+}
+
+// readUserTx reads a profile (and, if withState, the numbers) in tx.
+func readUserTx(tx *store.Tx, id string, withState bool) (*profile, *userState, error) {
+	var p profile
+	var s userState
+	pv := tx.Get(store.Users, []byte(id))
+	if pv == nil {
+		return nil, nil, fmt.Errorf("user %q: %w", id, ErrNotFound)
+	}
+	if err := json.Unmarshal(pv, &p); err != nil {
+		return nil, nil, fmt.Errorf("gamify: corrupt profile of %q: %w", id, err)
+	}
+	if withState {
+		if sv := tx.Get(store.State, uidKey(p.UID)); sv != nil {
+			if err := s.unmarshal(sv); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return &p, &s, nil
+}
+
+// Preferences returns a user's preferences.
+func (a UsersAPI) Preferences(ctx context.Context, id string) (Preferences, error) {
+	p, _, err := a.e.readUser(id, false)
+	if err != nil {
+		return Preferences{}, err
+	}
+	return p.Preferences, nil
+}
+
+// PatchPreferences changes a user's preferences as Patch changes a
+// definition: edit gets a copy of the stored preferences and sets what it
+// means to change; the rest is kept (a change of notification channels
+// leaves the streak personalization alone, and the other way round). Unknown
+// users are ErrNotFound; bad preferences are a ValidationError naming the
+// field, changing nothing. edit runs outside the writer and may run again
+// if the user's preferences change meanwhile.
+func (a UsersAPI) PatchPreferences(ctx context.Context, id string, edit func(*Preferences)) (Preferences, error) {
+	if err := a.e.live(); err != nil {
+		return Preferences{}, err
+	}
+	for range maxPatchAttempts {
+		p, _, err := a.e.readUser(id, false)
+		if err != nil {
+			return Preferences{}, fmt.Errorf("patch preferences of %q: %w", id, err)
+		}
+		base := p.Preferences.clone()
+		prefs := base.clone()
+		edit(&prefs)
+		if err := prefs.validate(a.e.cat.Load()); err != nil {
+			return Preferences{}, err
+		}
+		prefs = prefs.clone() // the edit's maps are the caller's
+		v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+			u, err := t.user(id, false)
+			if err != nil || u == nil {
+				return nil, cmpErr(err, ErrNotFound)
+			}
+			if !reflect.DeepEqual(u.p.Preferences, base) {
+				return nil, errStale
+			}
+			u.p.Preferences = prefs
+			u.p.Updated = stamp(t.now)
+			u.profileDirty = true
+			return prefs.clone(), nil
+		})
+		if errors.Is(err, errStale) {
+			continue
+		}
+		if err != nil {
+			return Preferences{}, fmt.Errorf("patch preferences of %q: %w", id, err)
+		}
+		return v.(Preferences), nil
+	}
+	return Preferences{}, fmt.Errorf("patch preferences of %q: %w: they kept changing under concurrent writes", id, ErrConflict)
+}
+
+// clone copies p deeply: no map or slice is shared.
+func (p Preferences) clone() Preferences {
+	out := Preferences{Streak: StreakPreferences{Enabled: p.Streak.Enabled, Thresholds: cloneMap(p.Streak.Thresholds)}}
+	if p.Notifications != nil {
+		out.Notifications = make(map[NotificationType][]Channel, len(p.Notifications))
+		for k, v := range p.Notifications {
+			out.Notifications[k] = slices.Clone(v)
+		}
+	}
+	return out
+}
+
+func cmpErr(err, fallback error) error {
+	if err != nil {
+		return err
+	}
+	return fallback
+}
+
+// UserMetric is a user's running total of one metric.
+type UserMetric struct {
+	Key      string
+	Name     string
+	UnitType UnitType
+	Units    string
+	Total    Amount
+	Events   uint64 // events tracked for this metric
+	// Achievements are the user's metric achievements of this metric: the
+	// completed ones and the visible others, with progress, in display order.
+	Achievements []UserAchievement
+}
+
+// Metrics returns the user's totals of every active metric (zero for those
+// never tracked), in metric creation order.
+func (a UsersAPI) Metrics(ctx context.Context, id string) ([]UserMetric, error) {
+	p, s, err := a.e.readUser(id, true)
+	if err != nil {
+		return nil, err
+	}
+	cat := a.e.cat.Load()
+	achs := metricAchievements(cat, p, s, a.e.facts(cat, p, s))
+	var out []UserMetric
+	for ref := uint32(1); ref <= cat.lastMetricRef; ref++ {
+		m, ok := cat.metricByRef[ref]
+		if !ok || m.Status != StatusActive {
+			continue
+		}
+		um := userMetric(m, s)
+		um.Achievements = achs[m.Key]
+		out = append(out, um)
+	}
+	return out, nil
+}
+
+// Metric returns the user's total of one metric.
+func (a UsersAPI) Metric(ctx context.Context, id, metric string) (UserMetric, error) {
+	cat := a.e.cat.Load()
+	m, ok := cat.metrics[metric]
+	if !ok {
+		return UserMetric{}, fmt.Errorf("metric %s: %w", metric, ErrNotFound)
+	}
+	p, s, err := a.e.readUser(id, true)
+	if err != nil {
+		return UserMetric{}, err
+	}
+	um := userMetric(m, s)
+	um.Achievements = metricAchievements(cat, p, s, a.e.facts(cat, p, s))[m.Key]
+	return um, nil
+}
+
+func userMetric(m *Metric, s *userState) UserMetric {
+	um := UserMetric{Key: m.Key, Name: m.Name, UnitType: m.UnitType, Units: m.Units}
+	if i, ok := s.metric(m.ref); ok {
+		um.Total, um.Events = s.Metrics[i].Total, s.Metrics[i].Events
+	}
+	return um
+}
+
+// Erase hard-deletes a user (Bricqs' participant delete), removing every
+// trace of them: profile and preferences, the id
+// index, totals, streaks, points, achievements and day aggregates (the state
+// record and the Daily keyspace), idempotency keys, ledger entries, award-log
+// records, claims, leaderboard entries of current runs (in memory and
+// stored) and of frozen past runs. (Codes the user claimed stay marked as
+// given out, by internal id only.) Other users keep their
+// standings; a frozen run keeps its ranks with a gap.
+//
+// bbolt keeps freed pages' old bytes until they are reused, so the user's id
+// and email may still be found in the file until Compact runs: close the
+// engine and call Compact to make the deletion final.
+//
+// The ledger is keyed by sequence, so Erase scans all of it (and all frozen
+// runs) while holding the writer: on a large store, schedule it off-peak.
+func (a UsersAPI) Erase(ctx context.Context, id string) error {
+	if err := validateUserID("User.ID", id); err != nil {
+		return err
+	}
+	_, err := a.e.do(ctx, deleteCmd(id), a.e.now(), true)
+	if err != nil {
+		return fmt.Errorf("erase user %q: %w", id, err)
+	}
+	return nil
+}
+
+// Deactivate marks a user inactive (Bricqs' explicit deactivation): the
+// user shows as inactive in Get and in lists, where UserQuery.Active
+// filters on it. It is a mark for the game's own use: the user's events,
+// awards and claims still apply, so nothing a device sends later is lost.
+// Deactivating an inactive user changes nothing.
+func (a UsersAPI) Deactivate(ctx context.Context, id string) (User, error) {
+	return a.setActive(ctx, id, false)
+}
+
+// Activate marks a deactivated (or anonymized) user active again.
+// Activating an active user changes nothing.
+func (a UsersAPI) Activate(ctx context.Context, id string) (User, error) {
+	return a.setActive(ctx, id, true)
+}
+
+func (a UsersAPI) setActive(ctx context.Context, id string, active bool) (User, error) {
+	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		u, err := t.user(id, false)
+		if err != nil || u == nil {
+			return nil, cmpErr(err, ErrNotFound)
+		}
+		if u.p.Active != active {
+			u.p.Active, u.p.Updated = active, stamp(t.now)
+			u.profileDirty = true
+		}
+		return u.p.user(), nil
+	})
+	if err != nil {
+		return User{}, fmt.Errorf("set user %q active=%t: %w", id, active, err)
+	}
+	return v.(User), nil
+}
+
+// Anonymize clears a user's personal data (name, email, device tokens,
+// attributes, time zone) and marks them inactive, keeping their numbers,
+// history and standings under the same id.
+func (a UsersAPI) Anonymize(ctx context.Context, id string) (User, error) {
+	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
+		u, err := t.user(id, false)
+		if err != nil || u == nil {
+			return nil, cmpErr(err, ErrNotFound)
+		}
+		p := &u.p
+		p.Name, p.Email, p.TZ, p.Attributes, p.DeviceTokens = "", "", "", nil, nil
+		p.Active, p.SubscribeToEmails, p.Updated = false, false, stamp(t.now)
+		u.profileDirty = true
+		return p.user(), nil
+	})
+	if err != nil {
+		return User{}, fmt.Errorf("anonymize user %q: %w", id, err)
+	}
+	return v.(User), nil
+}
+
+// Points returns a user's balance in a system.
+func (a UsersAPI) Points(ctx context.Context, id, system string) (UserPoints, error) {
+	cat := a.e.cat.Load()
+	sys, ok := cat.points.systems[system]
+	if !ok {
+		return UserPoints{}, fmt.Errorf("points system %s: %w", system, ErrNotFound)
+	}
+	_, s, err := a.e.readUser(id, true)
+	if err != nil {
+		return UserPoints{}, err
+	}
+	var st points.State
+	if i, ok := s.pointsOf(sys.ref); ok {
+		st = s.Points[i].St
+	}
+	up := UserPoints{System: system, Total: st.Total(), Spent: st.Spent(), Available: st.Available()}
+	up.Level, up.Pinned = st.LevelKey()
+	if next, req, rem, ok := points.NextLevel(cat.points.ladders[system], st.Total()); ok {
+		up.NextLevel, up.Required, up.Remaining = next.Key, req, rem
+	}
+	return up, nil
+}
+
+// Awards returns a page of a user's awards in a system, latest first: up to
+// limit (1–100) awards after skipping offset. Each carries its id (the
+// ledger sequence), time, trigger, boosts and total after. The latest 32
+// come from the user's index; older pages scan the award log backwards.
+func (a UsersAPI) Awards(ctx context.Context, id, system string, offset, limit int) ([]Award, error) {
+	if limit < 1 || limit > 100 {
+		return nil, gamifytype.Invalid("Limit", limit, "must be between 1 and 100")
+	}
+	if offset < 0 {
+		return nil, gamifytype.Invalid("Offset", offset, "must not be negative")
+	}
+	want := offset + limit
+	sys, ok := a.e.cat.Load().points.systems[system]
+	if !ok {
+		return nil, fmt.Errorf("points system %s: %w", system, ErrNotFound)
+	}
+	p, s, err := a.e.readUser(id, true)
+	if err != nil {
+		return nil, err
+	}
+	var recent []uint64
+	if i, ok := s.pointsOf(sys.ref); ok {
+		recent = s.Points[i].Recent
+	}
+	var out []Award
+	err = a.e.db.View(func(tx *store.Tx) error {
+		decode := func(v []byte) (awardRecord, error) {
+			var r awardRecord
+			return r, r.unmarshal(v)
+		}
+		for i := len(recent) - 1; i >= 0 && len(out) < want; i-- {
+			r, err := decode(tx.Get(store.Awards, binary.BigEndian.AppendUint64(nil, recent[i])))
+			if err != nil {
+				return err
+			}
+			out = append(out, awardOf(recent[i], time.Unix(0, r.At).UTC(), r.Award))
+		}
+		if len(out) >= want || len(recent) < recentAwards {
+			return nil // the index holds every award the user has
+		}
+		from := recent[0]
+		return tx.ScanReverse(store.Awards, nil, func(k, v []byte) error {
+			if binary.BigEndian.Uint64(k) >= from {
+				return nil
+			}
+			r, err := decode(v)
+			if err != nil {
+				return err
+			}
+			if r.User == p.UID && r.Ref == sys.ref {
+				out = append(out, awardOf(binary.BigEndian.Uint64(k), time.Unix(0, r.At).UTC(), r.Award))
+				if len(out) >= want {
+					return store.ErrStop
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil || offset >= len(out) {
+		return []Award{}, err
+	}
+	return out[offset:], nil
+}
+
+// Claims returns a user's claims, latest first.
+func (a UsersAPI) Claims(ctx context.Context, id string) ([]Claim, error) {
+	p, _, err := a.e.readUser(id, false)
+	if err != nil {
+		return nil, err
+	}
+	var out []Claim
+	err = a.e.db.View(func(tx *store.Tx) error {
+		return tx.Scan(store.Claims, uidKey(p.UID), func(_, v []byte) error {
+			var c Claim
+			if err := json.Unmarshal(v, &c); err != nil {
+				return err
+			}
+			out = append(out, c)
+			return nil
+		})
+	})
+	slices.SortFunc(out, func(x, y Claim) int { return cmp.Compare(y.Seq, x.Seq) })
+	return out, err
+}
+
+// Streak returns a user's status in a streak, computed from the clock (right
+// even if no scheduled job has processed the latest period end).
+func (a UsersAPI) Streak(ctx context.Context, id, key string) (UserStreak, error) {
+	s, p, us, err := a.e.readStreak(id, key)
+	if err != nil {
+		return UserStreak{}, err
+	}
+	return UserStreak{Key: s.Key, StreakStatus: StreakStatus(streak.View(s.personalized(p), us.St, a.e.now(), a.e.location(p)))}, nil
+}
+
+// Streaks returns a user's status in every active streak.
+func (a UsersAPI) Streaks(ctx context.Context, id string) ([]UserStreak, error) {
+	p, st, err := a.e.readUser(id, true)
+	if err != nil {
+		return nil, err
+	}
+	cat, now, loc := a.e.cat.Load(), a.e.now(), a.e.location(p)
+	var out []UserStreak
+	for ref := uint32(1); ref <= cat.lastStreakRef; ref++ {
+		s, ok := cat.streakByRef[ref]
+		if !ok || s.Status != StatusActive {
+			continue
+		}
+		var us userStreak
+		if i, ok := st.streak(ref); ok {
+			us = st.Streaks[i]
+		}
+		out = append(out, UserStreak{Key: s.Key, StreakStatus: StreakStatus(streak.View(s.personalized(p), us.St, now, loc))})
+	}
+	return out, nil
+}
+
+// StreakHistory returns the last n periods (n ≤ the retained window: about
+// 410 days, 62 weeks or 27 months), oldest first, ending with the current one.
+func (a UsersAPI) StreakHistory(ctx context.Context, id, key string, n int) ([]StreakPeriod, error) {
+	if n < 1 || n > 400 {
+		return nil, gamifytype.Invalid("N", n, "must be between 1 and 400")
+	}
+	s, p, us, err := a.e.readStreak(id, key)
+	if err != nil {
+		return nil, err
+	}
+	hist := streak.History(s.personalized(p), us.St, a.e.now(), a.e.location(p), n)
+	out := make([]StreakPeriod, 0, len(hist))
+	for _, x := range hist {
+		out = append(out, StreakPeriod{First: Date(x.First), Start: x.Start, End: x.End, Length: x.Length,
+			Met: x.Met, UsedFreeze: x.UsedFreeze, UsedPause: x.UsedPause, Missed: x.Missed})
+	}
+	return out, nil
+}
+
+// StreakPauses lists a user's pauses of a streak.
+func (a UsersAPI) StreakPauses(ctx context.Context, id, key string) ([]StreakPause, error) {
+	_, _, us, err := a.e.readStreak(id, key)
+	if err != nil {
+		return nil, err
+	}
+	ps := streak.Pauses(us.St)
+	out := make([]StreakPause, 0, len(ps))
+	for _, x := range ps {
+		out = append(out, pauseOf(x))
+	}
+	return out, nil
+}
+
+// MetricSummary returns a user's history of a metric per period, from the
+// stored day aggregates (no ledger scan). Days are the user's local dates
+// when the events happened, so a time-zone change neither loses nor doubles
+// one. Quiet periods are included with a change of 0.
+func (a UsersAPI) MetricSummary(ctx context.Context, id, metric string, q SummaryQuery) ([]SummaryRow, error) {
+	from, to, err := q.validate()
+	if err != nil {
+		return nil, err
+	}
+	m, ok := a.e.cat.Load().metrics[metric]
+	if !ok {
+		return nil, fmt.Errorf("metric %s: %w", metric, ErrNotFound)
+	}
+	p, s, err := a.e.readUser(id, true)
+	if err != nil {
+		return nil, err
+	}
+	var total Amount
+	if i, ok := s.metric(m.ref); ok {
+		total = s.Metrics[i].Total
+	}
+	return a.e.summarize(p, s, m.ref, total, q, from, to)
+}
+
+// PointsSummary returns a user's points in a system per period: the total
+// awarded at the end of each period and the points awarded during it (from
+// per-day aggregates kept on the write path, in the user's local dates).
+func (a UsersAPI) PointsSummary(ctx context.Context, id, system string, q SummaryQuery) ([]SummaryRow, error) {
+	from, to, err := q.validate()
+	if err != nil {
+		return nil, err
+	}
+	sys, ok := a.e.cat.Load().points.systems[system]
+	if !ok {
+		return nil, fmt.Errorf("points system %s: %w", system, ErrNotFound)
+	}
+	p, s, err := a.e.readUser(id, true)
+	if err != nil {
+		return nil, err
+	}
+	var total Amount
+	if i, ok := s.pointsOf(sys.ref); ok {
+		total = s.Points[i].St.Total()
+	}
+	return a.e.summarize(p, s, pointsDayRef(sys.ref), total, q, from, to)
+}
+
+// UserRow is one row of a users list (Bricqs' participants list).
+type UserRow struct {
+	ID         string
+	Name       string
+	Active     bool
+	Created    time.Time
+	FirstEvent time.Time // zero before the first event
+	LastEvent  time.Time
+	Events     uint64
+	// Points, Available and Level are in the points system of the query.
+	Points    Amount
+	Available Amount
+	Level     string
+}
+
+// UserSort is a sort key of the participants list.
+type UserSort string
+
+// UserQuery selects a page of users.
+type UserQuery struct {
+	Search     string   // substring of id or name (case-insensitive); empty for all
+	Active     *bool    // filter on active, when set
+	Level      string   // filter on the level in System, when set
+	System     string   // points system of Points/Level; default the first created
+	Sort       UserSort // default created
+	Descending bool
+	Page       int // from 1; default 1
+	PageSize   int // 1–100; default 50
+}
+
+// UserPage is a page of users with the total matching count and the page
+// it is (the query's, defaults filled in).
+type UserPage struct {
+	Rows     []UserRow
+	Total    int
+	Page     int
+	PageSize int
+}
+
+// List returns a page of users (Bricqs' participants), filtered, searched and sorted,
+// with the total count of matching users. Sorting and paging use the
+// indexes; a search or a filter walks them in order and tests each row.
+// Sorted by total_points, users without a balance in the system count as 0.
+// The first call builds the indexes (a scan of every user).
+func (a UsersAPI) List(ctx context.Context, q UserQuery) (UserPage, error) {
+	if err := a.e.live(); err != nil {
+		return UserPage{}, err
+	}
+	q.Page = cmp.Or(q.Page, 1)
+	q.PageSize = cmp.Or(q.PageSize, 50)
+	q.Sort = cmp.Or(q.Sort, SortCreated)
+	if q.Page < 1 {
+		return UserPage{}, gamifytype.Invalid("UserQuery.Page", q.Page, "must be at least 1")
+	}
+	if q.PageSize < 1 || q.PageSize > 100 {
+		return UserPage{}, gamifytype.Invalid("UserQuery.PageSize", q.PageSize, "must be between 1 and 100")
+	}
+	cat := a.e.cat.Load()
+	var sysRef uint32
+	if q.System != "" {
+		s, ok := cat.points.systems[q.System]
+		if !ok {
+			return UserPage{}, gamifytype.Invalid("UserQuery.System", q.System, "is not a points system")
+		}
+		sysRef = s.ref
+	} else {
+		for ref := uint32(1); ref <= cat.points.lastSystemRef; ref++ {
+			if _, ok := cat.points.systemByRef[ref]; ok {
+				sysRef = ref
+				break
+			}
+		}
+	}
+	treeKey := string(q.Sort)
+	switch q.Sort {
+	case SortCreated, SortLastEvent, SortID, SortName:
+	case SortTotalPoints:
+		treeKey = fmt.Sprintf("points/%d", sysRef)
+	default:
+		return UserPage{}, gamifytype.Invalid("UserQuery.Sort", q.Sort, "must be created, total_points, last_event, id or name")
+	}
+	if err := a.e.buildParticipants(); err != nil {
+		return UserPage{}, err
+	}
+	pt := &a.e.parts
+	pt.mu.RLock()
+	defer pt.mu.RUnlock()
+	search := strings.ToLower(q.Search)
+	match := func(r *partRow) bool {
+		if q.Active != nil && r.active != *q.Active {
+			return false
+		}
+		if q.Level != "" && r.points[sysRef].level != q.Level {
+			return false
+		}
+		return search == "" || strings.Contains(strings.ToLower(r.id), search) || strings.Contains(strings.ToLower(r.name), search)
+	}
+	filtered := q.Active != nil || q.Level != "" || search != ""
+	skip := (q.Page - 1) * q.PageSize
+	page := UserPage{Page: q.Page, PageSize: q.PageSize}
+	visit := func(it partItem) bool {
+		r := pt.rows[it.uid]
+		if filtered && !match(r) {
+			return true
+		}
+		if page.Total >= skip && len(page.Rows) < q.PageSize {
+			page.Rows = append(page.Rows, r.public(sysRef))
+		}
+		page.Total++
+		// Without filters the total is the index size: stop after the page.
+		return filtered || len(page.Rows) < q.PageSize
+	}
+	t := pt.trees[treeKey]
+	if t != nil {
+		if q.Descending {
+			t.Descend(visit)
+		} else {
+			t.Ascend(visit)
+		}
+	}
+	if !filtered {
+		page.Total = len(pt.rows)
+		if q.Sort == SortTotalPoints && t != nil {
+			page.Total = t.Len()
+		}
+	}
+	return page, nil
+}
+
+// YearInReview returns a user's year in review. year 0 means the current
+// year in the user's time zone; a year in the future or before the user's
+// first activity (or creation) is a ValidationError. The first review of a
+// year builds that year's distributions with one pass over all users
+// (holding the writer); later ones read the user's record and one Daily
+// prefix.
+func (a UsersAPI) YearInReview(ctx context.Context, id string, year int) (YearReview, error) {
+	e := a.e
+	if err := e.live(); err != nil {
+		return YearReview{}, err
+	}
+	// The user's record and day counts from one snapshot: a commit in
+	// between could move a day from one to the other.
+	var p *profile
+	var s *userState
+	var counts map[int32]int64
+	err := e.db.View(func(tx *store.Tx) error {
+		var err error
+		if p, s, err = readUserTx(tx, id, true); err != nil {
+			return err
+		}
+		if year == 0 {
+			year = e.now().In(e.location(p)).Year()
+		}
+		counts, err = eventDays(tx, p.UID, s, int32(year))
+		return err
+	})
+	if err != nil {
+		return YearReview{}, err
+	}
+	loc := e.location(p)
+	// The first year is the earliest of the yearly numbers (kept in the
+	// zone of each event) and of the creation.
+	first := p.Created.In(loc).Year()
+	for _, a := range s.Years {
+		first = min(first, int(a.Year))
+	}
+	switch {
+	case year > e.now().In(loc).Year():
+		return YearReview{}, gamifytype.Invalid("Year", year, "is in the future")
+	case year < first:
+		return YearReview{}, gamifytype.Invalid("Year", year, fmt.Sprintf("is before the user's first activity in %d", first))
+	}
+	y := int32(year)
+	if err := e.buildYear(y); err != nil {
+		return YearReview{}, fmt.Errorf("year in review: %w", err)
+	}
+	r := YearReview{User: p.ID, Year: year}
+	r.activity(counts)
+	cat := e.cat.Load()
+	var total func(ref uint32) (Amount, bool)
+	for _, a := range s.Years {
+		if a.Year != y {
+			continue
+		}
+		switch a.Kind {
+		case yearChange:
+			var key string
+			var list *[]YearTotal
+			switch ref := a.Ref; {
+			case ref == eventsDayRef:
+				continue
+			case ref&(1<<31) != 0:
+				sys := cat.points.systemByRef[ref&^(1<<31)]
+				if sys == nil {
+					continue
+				}
+				key, list = sys.Key, &r.Points
+				i, _ := s.pointsOf(sys.ref)
+				total = func(uint32) (Amount, bool) { return s.Points[i].St.Total(), true }
+			default:
+				m := cat.metricByRef[ref]
+				if m == nil {
+					continue
+				}
+				key, list = m.Key, &r.Metrics
+				total = func(ref uint32) (Amount, bool) {
+					i, ok := s.metric(ref)
+					return s.Metrics[i].Total, ok
+				}
+			}
+			*list = append(*list, e.yearTotal(s, a, key, total))
+		case yearStreak:
+			if st := cat.streakByRef[a.Ref]; st != nil {
+				r.Streaks = append(r.Streaks, YearStreak{Streak: st.Key, Length: int(a.Value)})
+				if st == cat.defaultStreak {
+					r.LongestStreak = int(a.Value)
+				}
+			}
+		case yearRank:
+			if b := cat.boardByRef[a.Ref]; b != nil {
+				r.Leaderboards = append(r.Leaderboards, YearRank{Leaderboard: b.Key, Best: int(a.Value)})
+			}
+		}
+	}
+	for _, c := range s.Ach.Completions() {
+		if c.At.In(loc).Year() == year {
+			name := c.Key
+			if d := cat.achievements[c.Key]; d != nil {
+				name = d.Name
+			}
+			r.Achievements = append(r.Achievements, AchievementCompletion{Key: c.Key, Name: name, CompletedAt: c.At, Backdated: c.Backdated})
+		}
+	}
+	slices.SortStableFunc(r.Achievements, func(a, b AchievementCompletion) int { return a.CompletedAt.Compare(b.CompletedAt) })
+	for _, l := range [][]YearTotal{r.Metrics, r.Points} {
+		slices.SortFunc(l, func(a, b YearTotal) int { return cmp.Compare(a.Key, b.Key) })
+	}
+	slices.SortFunc(r.Streaks, func(a, b YearStreak) int { return cmp.Compare(a.Streak, b.Streak) })
+	slices.SortFunc(r.Leaderboards, func(a, b YearRank) int { return cmp.Compare(a.Leaderboard, b.Leaderboard) })
+	return r, nil
+}
+
+// The sort keys.
+const (
+	SortCreated     UserSort = "created"
+	SortTotalPoints UserSort = "total_points"
+	SortLastEvent   UserSort = "last_event"
+	SortID          UserSort = "id"
+	SortName        UserSort = "name"
+)
+
+// Aggregation is the period of summary rows.
+type Aggregation string
+
+// The aggregations.
+const (
+	AggregateDaily   Aggregation = "daily"
+	AggregateWeekly  Aggregation = "weekly" // weeks start on Monday
+	AggregateMonthly Aggregation = "monthly"
+)
+
+// SummaryQuery selects a user's history of a metric: the periods of
+// Aggregation that overlap the local dates Start (inclusive) to End
+// (exclusive), at most 400 days apart.
+type SummaryQuery struct {
+	Aggregation Aggregation
+	Start, End  Date
+}
+
+// SummaryRow is one period of a summary.
+type SummaryRow struct {
+	Start  Date   // first day of the period
+	Total  Amount // the user's total at the end of the period
+	Change Amount // the change during the period (0 for a quiet one)
+}
+
+// YearReview is a user's year in review, in the user's time zone.
+type YearReview struct {
+	User string
+	Year int
+
+	DaysActive, WeeksActive, MonthsActive int // with at least one event; weeks start on Monday
+	Events                                int // events tracked in the year
+	MostActiveDay                         *ActivePeriod
+	MostActiveWeek                        *ActivePeriod
+	MostActiveMonth                       *ActivePeriod
+	Weekly                                []ActivePeriod // events per week of the year, quiet weeks included
+
+	// LongestStreak is the longest run of the default streak inside the
+	// year (periods before 1 January do not count); Streaks has every
+	// streak the user had a run of in the year.
+	LongestStreak int
+	Streaks       []YearStreak
+
+	Metrics      []YearTotal             // metrics the user changed in the year, by key
+	Points       []YearTotal             // points systems the user earned in the year, by key
+	Achievements []AchievementCompletion // completed in the year, oldest first
+	Leaderboards []YearRank              // best rank per leaderboard in the year, by key
+}
+
+// ActivePeriod is a day, a week (starting Monday) or a month and the number
+// of events the user tracked in it.
+type ActivePeriod struct {
+	Start  Date
+	Events int
+}
+
+// YearStreak is the longest run of a streak inside the year.
+type YearStreak struct {
+	Streak string
+	Length int
+}
+
+// YearTotal is a metric's or points system's year.
+type YearTotal struct {
+	Key    string
+	Total  Amount // at the end of the year (now, for the current year)
+	Change Amount // during the year
+	// PercentChange is Change relative to the magnitude of the total at the
+	// start of the year, in percent (from -10 to -5 is +50); nil when that
+	// total was zero.
+	PercentChange *float64
+	// Percentile is the share, in percent, of the users active in the year
+	// whose change was strictly lower: ties share a percentile, and active
+	// users without a change count as 0.
+	Percentile  float64
+	ActiveUsers int // users active in the year
+}
+
+// YearRank is a user's best rank on a leaderboard in the year, among the
+// ranks recorded when the user's own entry changed.
+type YearRank struct {
+	Leaderboard string
+	Best        int
+}
