@@ -248,3 +248,18 @@ func fillForDamage(t *testing.T, eng *gamify.Engine) {
 		}
 	}
 }
+
+// Open's failures are testable with the root package alone.
+func TestOpenErrorsAreRootSentinels(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "game.db")
+	eng, err := gamify.Open(path, &gamify.Options{LockTimeout: 50 * time.Millisecond})
+	require.NoError(t, err)
+	defer eng.Close()
+	_, err = gamify.Open(path, &gamify.Options{LockTimeout: 50 * time.Millisecond})
+	require.ErrorIs(t, err, gamify.ErrLocked, "the file is held by the first engine")
+
+	bad := filepath.Join(t.TempDir(), "bad.db")
+	require.NoError(t, os.WriteFile(bad, []byte("not a database, but long enough to be read as one? no"), 0o600))
+	_, err = gamify.Open(bad, nil)
+	require.ErrorIs(t, err, gamify.ErrCorrupt)
+}

@@ -24,6 +24,7 @@ import (
 	_ "time/tzdata" // time zones work on machines without a zoneinfo database
 
 	"github.com/gamifykit/gamify/gamifytype"
+	"github.com/gamifykit/gamify/store"
 	"github.com/gamifykit/gamify/streak"
 )
 
@@ -43,6 +44,17 @@ var (
 	ErrOutOfStock = gamifytype.ErrOutOfStock
 	// ErrClosed is returned by calls made after Close.
 	ErrClosed = gamifytype.ErrClosed
+
+	// ErrLocked is returned by Open when another process holds the database
+	// file for longer than Options.LockTimeout.
+	ErrLocked = store.ErrLocked
+	// ErrCorrupt is returned by Open for a truncated or damaged file, and
+	// reported by Check for damaged records.
+	ErrCorrupt = store.ErrCorrupt
+	// ErrNewerSchema is returned by Open for a file written by a newer
+	// gamify; ErrOldSchema for a file of a layout this build cannot read.
+	ErrNewerSchema = store.ErrNewerSchema
+	ErrOldSchema   = store.ErrOldSchema
 )
 
 // ValidationError reports a bad input field; it unwraps to ErrInvalid. Its

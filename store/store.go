@@ -9,6 +9,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // SchemaVersion is the on-disk layout this build writes. Open refuses a file
@@ -27,6 +28,9 @@ const oldestSchema = 3
 var (
 	// ErrNewerSchema is returned by Open for a file written by a newer gamify.
 	ErrNewerSchema = errors.New("store: database schema is newer than this build supports")
+	// ErrLocked is returned by Open when another process holds the file's
+	// lock for longer than the lock timeout.
+	ErrLocked = errors.New("store: database file is locked by another process")
 	// ErrOldSchema is returned by Open for a file of a layout this build
 	// neither reads nor migrates.
 	ErrOldSchema = errors.New("store: database schema is older than this build can migrate")
@@ -106,7 +110,7 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	if err := verifyPages(path, opts.LockTimeout); err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, fmt.Errorf("store: open %s: %w", path, lockErr(err))
 	}
 	b, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:        opts.LockTimeout,
@@ -115,7 +119,7 @@ func Open(path string, opts Options) (*DB, error) {
 		FreelistType:   bolt.FreelistMapType,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, fmt.Errorf("store: open %s: %w", path, lockErr(err))
 	}
 	db := &DB{bolt: b, beforeCommit: opts.BeforeCommit}
 	if err := db.init(); err != nil {
@@ -333,4 +337,13 @@ func (t *Tx) DeletePrefix(ks Keyspace, prefix []byte) error {
 		}
 	}
 	return nil
+}
+
+// lockErr turns bbolt's lock timeout into ErrLocked (keeping bbolt's error
+// in the message), so callers need not import bbolt.
+func lockErr(err error) error {
+	if errors.Is(err, berrors.ErrTimeout) {
+		return fmt.Errorf("%w (%v)", ErrLocked, err)
+	}
+	return err
 }
