@@ -352,7 +352,7 @@ func ExampleLeaderboardsAPI_Submit() {
 		user string
 		secs string
 	}{{"ana", "62.5"}, {"ben", "58.1"}, {"ana", "55.03"}, {"ana", "70"}} {
-		c, err := eng.Leaderboards().Submit(ctx, "lap-times", s.user, gamify.MustParseAmount(s.secs), gamify.Amount{})
+		c, err := eng.Leaderboards().Submit(ctx, gamify.ScoreSubmission{Board: "lap-times", User: s.user, Score: gamify.MustParseAmount(s.secs)})
 		if err != nil {
 			fmt.Println(err)
 			return
