@@ -336,6 +336,11 @@ func (t *txn) finishRuns(b *Leaderboard) error {
 	for due := j.sched.Next(last); !due.IsZero() && !due.After(end); due = j.sched.Next(due) {
 		t.rollover(b, due)
 	}
+	// Finished at the very instant the job last ran (a board finished as it
+	// was activated): the end is not after last, so the loop skipped it.
+	if rt := t.w.eng.boardRT(b.ref); rt.finishedTo < end.UnixNano() {
+		t.rollover(b, end)
+	}
 	t.writes = append(t.writes, write{store.Jobs, jobKey(j.id), encodeJobTime(end)})
 	s := t.w.eng.sched
 	t.publish = append(t.publish, func() { s.add(j, end) })

@@ -957,3 +957,22 @@ func TestBoardPatchRetriesOnConcurrentChange(t *testing.T) {
 	require.Equal(t, "Weekly", b.Description, "the concurrent patch is kept")
 	require.Equal(t, 3, b.MaxParticipants)
 }
+
+// A board finished at the instant it was activated still freezes its run.
+func TestBoardFinishedAsItStarts(t *testing.T) {
+	ctx := context.Background()
+	eng := boardEngine(t, nil, gamify.Leaderboard{})
+	xp(t, eng, "ana", 5)
+	b, err := eng.Leaderboards().Finish(ctx, "board")
+	require.NoError(t, err)
+	require.Equal(t, gamify.StatusFinished, b.Status)
+	runs, err := eng.Leaderboards().Runs(ctx, "board", 10)
+	require.NoError(t, err)
+	require.Len(t, runs, 1, "the run is frozen")
+	require.Equal(t, 1, runs[0].Participants)
+	eng.reopen(t)
+	p, err := eng.Leaderboards().Rankings(ctx, "board", gamify.BoardQuery{At: runs[0].Start})
+	require.NoError(t, err)
+	require.True(t, p.Finished)
+	require.Len(t, p.Rows, 1)
+}
