@@ -1,6 +1,7 @@
 // Command quickstart shows gamify end to end on an embedded database file:
-// it defines a metric and attributes, identifies users, tracks a week of
-// simulated activity with a manual clock, and prints what happened.
+// it declares a game (metric, attributes, streak, badge, coins, weekly board)
+// and applies it, identifies users, tracks a week of simulated activity with
+// a manual clock, and prints what happened.
 //
 //	go run ./examples/quickstart            # uses ./quickstart.db, created fresh
 //	go run ./examples/quickstart -db my.db
@@ -17,6 +18,28 @@ import (
 
 	"github.com/gamifykit/gamify"
 )
+
+// game is what the app counts and rewards.
+var game = gamify.Game{
+	// What we know about users and events.
+	Attributes: []gamify.Attribute{
+		{Key: "plan", Name: "Plan", Type: gamify.UserAttribute},
+		{Key: "terrain", Name: "Terrain", Type: gamify.EventAttribute},
+	},
+	Metrics: []gamify.Metric{{Key: "km", Name: "Distance run", Units: "km"}},
+	// A daily streak: run at least 1 km a day; one freeze to start with.
+	Streaks: []gamify.Streak{{Key: "daily-run", Name: "Daily run", Frequency: gamify.StreakDaily,
+		Metrics: []gamify.StreakMetric{{Metric: "km", Min: gamify.AmountFromInt(1)}}, Freezes: gamify.StreakFreezes{Initial: 1, Max: 2}}},
+	// A badge for the first 20 km.
+	Achievements: []gamify.Achievement{{Key: "twenty-k", Name: "20 km club",
+		Kind: gamify.AchievementMetric, Metric: "km", Threshold: gamify.AmountFromInt(20)}},
+	// Coins: 10 for every 5 km.
+	Points: []gamify.PointsSystem{{Key: "coins", Name: "Coins", Triggers: []gamify.Trigger{{Key: "per-5km",
+		Kind: gamify.TriggerMetric, Metric: "km", Threshold: gamify.AmountFromInt(5), Points: gamify.AmountFromInt(10)}}}},
+	// A weekly leaderboard of distance, in runs that start on Monday.
+	Leaderboards: []gamify.Leaderboard{{Key: "weekly-km", Name: "Weekly distance",
+		RankBy: gamify.RankByMetric, Metric: "km", RunEvery: 1, RunUnit: gamify.RunWeek}},
+}
 
 func main() {
 	path := flag.String("db", "quickstart.db", "database file (recreated on each run)")
@@ -38,39 +61,18 @@ func run(path string) error {
 	}
 	defer eng.Close()
 
-	// Definitions: what we count, and what we know about users and events.
-	if _, err := eng.Metrics().Create(ctx, gamify.Metric{Key: "km", Name: "Distance run", Units: "km"}); err != nil {
+	// The whole game, declared once. Apply creates what is missing and, on
+	// the next start of the server, changes nothing (see the second run below).
+	rep, err := eng.Apply(ctx, game)
+	if err != nil {
 		return err
 	}
-	if _, err := eng.Attributes().Create(ctx, gamify.Attribute{Key: "plan", Name: "Plan", Type: gamify.UserAttribute}); err != nil {
+	fmt.Printf("Set-up: %d definitions applied\n", len(rep.Changes))
+	if rep, err = eng.Apply(ctx, game); err != nil {
 		return err
 	}
-	if _, err := eng.Attributes().Create(ctx, gamify.Attribute{Key: "terrain", Name: "Terrain", Type: gamify.EventAttribute}); err != nil {
-		return err
-	}
-	// A daily streak: run at least 1 km a day; one freeze to start with.
-	if _, err := eng.Streaks().Create(ctx, gamify.Streak{Key: "daily-run", Name: "Daily run", Frequency: gamify.StreakDaily,
-		Metrics: []gamify.StreakMetric{{Metric: "km", Min: gamify.AmountFromInt(1)}}, Freezes: gamify.StreakFreezes{Initial: 1, Max: 2}}); err != nil {
-		return err
-	}
-	// A weekly leaderboard of distance, in runs that start on Monday
-	// (active from creation).
-	if _, err := eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "weekly-km", Name: "Weekly distance",
-		RankBy: gamify.RankByMetric, Metric: "km", RunEvery: 1, RunUnit: gamify.RunWeek}); err != nil {
-		return err
-	}
-	// Coins: 10 for every 5 km; a badge for the first 20 km.
-	if _, err := eng.Points().Create(ctx, gamify.PointsSystem{Key: "coins", Name: "Coins"}); err != nil {
-		return err
-	}
-	if _, err := eng.Points().Triggers().Create(ctx, gamify.Trigger{Key: "per-5km", System: "coins", Kind: gamify.TriggerMetric,
-		Metric: "km", Threshold: gamify.AmountFromInt(5), Points: gamify.AmountFromInt(10)}); err != nil {
-		return err
-	}
-	if _, err := eng.Achievements().Create(ctx, gamify.Achievement{Key: "twenty-k", Name: "20 km club",
-		Kind: gamify.AchievementMetric, Metric: "km", Threshold: gamify.AmountFromInt(20)}); err != nil {
-		return err
-	}
+	fmt.Printf("Set-up again (a restart): changed anything? %v\n\n", rep.Changed())
+
 	sub := eng.Subscribe(func(n gamify.Notification) {
 		switch n := n.(type) {
 		case gamify.UserCreated:
