@@ -144,10 +144,15 @@ func TestBoardRunRolloverAtLocalMidnightAcrossDST(t *testing.T) {
 	require.Equal(t, "5", p.Rows[1].Score.String(), "a finished run's standings are frozen")
 	// Monday's run starts empty.
 	require.Empty(t, standings(t, eng, gamify.BoardQuery{}))
-	runs, err := eng.Leaderboards().Runs(ctx, "board", 10)
+	runs, err := eng.Leaderboards().Runs(ctx, "board", gamify.ListOptions{Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, runs, 3) // Friday, Saturday, Sunday
 	require.Equal(t, 2, runs[1].Participants)
+	page, err := eng.Leaderboards().Runs(ctx, "board", gamify.ListOptions{Skip: 1, Limit: 1})
+	require.NoError(t, err)
+	require.Equal(t, runs[1:2], page, "paged like every list")
+	_, err = eng.Leaderboards().Runs(ctx, "board", gamify.ListOptions{Limit: 101})
+	requireField(t, err, "ListOptions.Limit")
 }
 
 func TestBoardMaxParticipantsEvictsTheLowest(t *testing.T) {
@@ -707,7 +712,7 @@ func TestBoardFinishFreezesTheCurrentRun(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, p.Finished)
 	require.Equal(t, []string{"bob", "ana"}, users(p.Rows), "history stays queryable")
-	runs, err := eng.Leaderboards().Runs(ctx, "board", 10)
+	runs, err := eng.Leaderboards().Runs(ctx, "board", gamify.ListOptions{Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, runs, 2)
 	require.Equal(t, time.Date(2026, 3, 7, 9, 0, 0, 0, ny), runs[0].End.In(ny), "the last run ended at Finish")
@@ -966,7 +971,7 @@ func TestBoardFinishedAsItStarts(t *testing.T) {
 	b, err := eng.Leaderboards().Finish(ctx, "board")
 	require.NoError(t, err)
 	require.Equal(t, gamify.StatusFinished, b.Status)
-	runs, err := eng.Leaderboards().Runs(ctx, "board", 10)
+	runs, err := eng.Leaderboards().Runs(ctx, "board", gamify.ListOptions{Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, runs, 1, "the run is frozen")
 	require.Equal(t, 1, runs[0].Participants)

@@ -320,7 +320,7 @@ func ExampleLeaderboardsAPI_Finish() {
 	res, _ := eng.Track(ctx, gamify.Event{Metric: "kills", User: "ben", Value: 5})
 	fmt.Println(b.Status, "- boards moved by a late kill:", len(res.Leaderboards))
 
-	runs, _ := eng.Leaderboards().Runs(ctx, "halloween-hunt", 10)
+	runs, _ := eng.Leaderboards().Runs(ctx, "halloween-hunt", gamify.ListOptions{Limit: 10})
 	for _, r := range runs {
 		fmt.Println("run", r.Start.Format(time.DateTime), "to", r.End.Format(time.DateTime), "-", r.Participants, "players")
 		page, _ := eng.Leaderboards().Rankings(ctx, "halloween-hunt", gamify.BoardQuery{At: r.Start})

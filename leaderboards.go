@@ -1284,12 +1284,14 @@ func (a LeaderboardsAPI) Ranks(ctx context.Context, key string, users []string) 
 	return out, nil
 }
 
-// Runs returns the finished runs of a board, latest first (at most limit,
-// 1–100).
-func (a LeaderboardsAPI) Runs(ctx context.Context, key string, limit int) ([]BoardRun, error) {
-	if limit < 1 || limit > maxBoardLimit {
-		return nil, gamifytype.Invalid("Limit", limit, "must be between 1 and 100")
+// Runs returns the finished runs of a board, latest first, paged by opts
+// (Limit 1–100, default 100; Skip).
+func (a LeaderboardsAPI) Runs(ctx context.Context, key string, opts ListOptions) ([]BoardRun, error) {
+	limit, err := opts.validate("ListOptions")
+	if err != nil {
+		return nil, err
 	}
+	skip := opts.Skip
 	if err := a.e.live(); err != nil {
 		return nil, err
 	}
@@ -1298,9 +1300,13 @@ func (a LeaderboardsAPI) Runs(ctx context.Context, key string, limit int) ([]Boa
 		return nil, fmt.Errorf("leaderboard %s: %w", key, ErrNotFound)
 	}
 	var out []BoardRun
-	err := a.e.db.View(func(tx *store.Tx) error {
+	err = a.e.db.View(func(tx *store.Tx) error {
 		return tx.ScanReverse(store.Runs, binary.BigEndian.AppendUint32(nil, b.ref), func(k, v []byte) error {
 			if len(k) != 13 || k[12] != 1 {
+				return nil
+			}
+			if skip > 0 {
+				skip--
 				return nil
 			}
 			d := decoder{b: v}

@@ -209,7 +209,7 @@ func TestPointsReadsPinsAndAwardLog(t *testing.T) {
 	require.Len(t, bs, 1)
 	require.Equal(t, gamify.StatusFinished, bs[0].Status)
 
-	log, err := eng.Users().Awards(ctx, "ana", "coins", 0, 4)
+	log, err := eng.Users().Awards(ctx, "ana", "coins", gamify.ListOptions{Limit: 4})
 	require.NoError(t, err)
 	require.Len(t, log, 4)
 	require.Equal(t, "45", log[0].Total.String(), "latest first, with the total after")
@@ -219,7 +219,7 @@ func TestPointsReadsPinsAndAwardLog(t *testing.T) {
 	for i := 1; i < len(log); i++ {
 		require.Less(t, log[i].ID, log[i-1].ID, "ids are ledger sequences, latest first")
 	}
-	all, err := eng.Users().Awards(ctx, "ana", "coins", 0, 100)
+	all, err := eng.Users().Awards(ctx, "ana", "coins", gamify.ListOptions{Limit: 100})
 	require.NoError(t, err)
 	require.Len(t, all, 6)
 
@@ -268,7 +268,7 @@ func TestTimeTriggerPaysEveryDayAndCatchesUpOnce(t *testing.T) {
 	up, err := eng.Users().Points(ctx, "ana", "coins")
 	require.NoError(t, err)
 	require.Equal(t, "15", up.Total.String(), "three missed fires, paid once")
-	log, err := eng.Users().Awards(ctx, "ana", "coins", 0, 10)
+	log, err := eng.Users().Awards(ctx, "ana", "coins", gamify.ListOptions{Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, log, 1)
 	require.Equal(t, int64(3), log[0].Multiple)
@@ -338,7 +338,7 @@ func TestAwardLogPagesBeyondTheIndex(t *testing.T) {
 	}
 	var totals []string
 	for offset := 0; ; offset += 10 {
-		page, err := eng.Users().Awards(ctx, "ana", "coins", offset, 10)
+		page, err := eng.Users().Awards(ctx, "ana", "coins", gamify.ListOptions{Skip: offset, Limit: 10})
 		require.NoError(t, err)
 		if len(page) == 0 {
 			break

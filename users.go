@@ -575,17 +575,16 @@ func (a UsersAPI) Points(ctx context.Context, id, system string) (UserPoints, er
 	return up, nil
 }
 
-// Awards returns a page of a user's awards in a system, latest first: up to
-// limit (1–100) awards after skipping offset. Each carries its id (the
+// Awards returns a page of a user's awards in a system, latest first, paged
+// by opts (Limit 1–100, default 100; Skip). Each carries its id (the
 // ledger sequence), time, trigger, boosts and total after. The latest 32
 // come from the user's index; older pages scan the award log backwards.
-func (a UsersAPI) Awards(ctx context.Context, id, system string, offset, limit int) ([]Award, error) {
-	if limit < 1 || limit > 100 {
-		return nil, gamifytype.Invalid("Limit", limit, "must be between 1 and 100")
+func (a UsersAPI) Awards(ctx context.Context, id, system string, opts ListOptions) ([]Award, error) {
+	limit, err := opts.validate("ListOptions")
+	if err != nil {
+		return nil, err
 	}
-	if offset < 0 {
-		return nil, gamifytype.Invalid("Offset", offset, "must not be negative")
-	}
+	offset := opts.Skip
 	want := offset + limit
 	sys, ok := a.e.cat.Load().points.systems[system]
 	if !ok {
