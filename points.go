@@ -316,7 +316,7 @@ func (t *txn) restartTimeTriggers(system string) {
 //
 // An inactive system awards nothing: events, achievements, streaks and
 // time pass without paying its triggers, and Award, Spend and level pins
-// are refused with ErrNotFound; balances, levels, the award log and its
+// are refused with ErrConflict; balances, levels, the award log and its
 // definitions are kept (and can be edited), and reward claims still spend
 // it. Activate resumes it (fires of its time triggers while it was inactive
 // are not paid).
@@ -666,8 +666,11 @@ func (a PointsAPI) manual(ctx context.Context, p PointsEntry, op string,
 	res, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
 		sys, ok := t.w.cat.points.systems[system]
 		r := t.w.cat.points.rules[system]
-		if !ok || r == nil {
+		if !ok || sys.Status == StatusArchived {
 			return nil, fmt.Errorf("points system %s: %w", system, ErrNotFound)
+		}
+		if r == nil {
+			return nil, fmt.Errorf("points system %s is %s: %w", system, sys.Status, ErrConflict)
 		}
 		u, err := t.user(user, true)
 		if err != nil {
@@ -778,8 +781,11 @@ func (a PointsAPI) UnpinLevel(ctx context.Context, system, user string) (UserPoi
 func (a PointsAPI) levelOp(ctx context.Context, system, user string, f func([]points.Level, points.State) (points.State, points.Effects, error)) (UserPoints, error) {
 	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
 		sys, ok := t.w.cat.points.systems[system]
-		if !ok || sys.Status != StatusActive {
+		if !ok || sys.Status == StatusArchived {
 			return nil, fmt.Errorf("points system %s: %w", system, ErrNotFound)
+		}
+		if sys.Status != StatusActive {
+			return nil, fmt.Errorf("points system %s is %s: %w", system, sys.Status, ErrConflict)
 		}
 		u, err := t.user(user, false)
 		if err != nil || u == nil {

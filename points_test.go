@@ -488,7 +488,7 @@ func TestPointsSystemPatchAndLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, r.Points, "an inactive system awards nothing")
 	_, err = eng.Points().Award(ctx, gamify.PointsEntry{System: "coins", User: "ana", Amount: gamify.AmountFromInt(1), Reason: "gift"})
-	require.ErrorIs(t, err, gamify.ErrNotFound)
+	require.ErrorIs(t, err, gamify.ErrConflict, "an inactive system, as an inactive reward or achievement")
 	up, err := eng.Users().Points(ctx, "ana", "coins")
 	require.NoError(t, err)
 	require.Equal(t, "2", up.Total.String(), "the balance is kept")
@@ -510,7 +510,7 @@ func TestPointsSystemPatchAndLifecycle(t *testing.T) {
 	_, err = eng.Points().Create(ctx, gamify.PointsSystem{Key: "later", Name: "Later", Status: gamify.StatusInactive})
 	require.NoError(t, err)
 	_, err = eng.Points().Award(ctx, gamify.PointsEntry{System: "later", User: "ana", Amount: gamify.AmountFromInt(1), Reason: "gift"})
-	require.ErrorIs(t, err, gamify.ErrNotFound, "created inactive")
+	require.ErrorIs(t, err, gamify.ErrConflict, "created inactive")
 	_, err = eng.Points().Create(ctx, gamify.PointsSystem{Key: "gone", Name: "Gone", Status: gamify.StatusArchived})
 	requireField(t, err, "PointsSystem.Status")
 
