@@ -209,3 +209,64 @@ func collect[T any](keys []string, out []T, errs []error) ([]T, []Issue, error) 
 	}
 	return applied, issues, nil
 }
+
+// bulkCreate creates up to BulkLimit definitions in one commit: each item is
+// validated and created in turn, so a later item sees an earlier one (a key
+// given twice fails the second time); failures are reported per item and
+// skipped. field names the list in a ValidationError ("Metrics").
+func bulkCreate[T any](ctx context.Context, e *Engine, what, field string, items []T, key func(*T) string,
+	validate func(*T) error, create func(*txn, T) (T, error)) ([]T, []Issue, error) {
+	if err := checkBulk(field, len(items)); err != nil {
+		return nil, nil, err
+	}
+	if err := e.live(); err != nil {
+		return nil, nil, err
+	}
+	type result struct {
+		out    []T
+		issues []Issue
+	}
+	v, err := e.admin(ctx, e.now(), func(t *txn) (any, error) {
+		res := result{out: []T{}} // fresh on each run: a command may be applied again
+		for i := range items {
+			d := items[i]
+			err := validate(&d)
+			if err == nil {
+				d, err = create(t, d)
+			}
+			if err != nil {
+				res.issues = append(res.issues, Issue{Index: i, Key: key(&items[i]), Severity: SeverityError, Message: err.Error(), Err: err})
+				continue
+			}
+			res.out = append(res.out, d)
+		}
+		return res, nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("bulk create %ss: %w", what, err)
+	}
+	res := v.(result)
+	return res.out, res.issues, nil
+}
+
+// bulkDelete archives up to BulkLimit definitions in one commit, reporting
+// failures per item.
+func bulkDelete(ctx context.Context, e *Engine, what string, keys []string, archive func(*txn, string) error) ([]Issue, error) {
+	if err := checkBulk("Keys", len(keys)); err != nil {
+		return nil, err
+	}
+	v, err := e.admin(ctx, e.now(), func(t *txn) (any, error) {
+		var issues []Issue
+		for i, k := range keys {
+			if err := archive(t, k); err != nil {
+				err = fmt.Errorf("%s %s: %w", what, k, err)
+				issues = append(issues, Issue{Index: i, Key: k, Severity: SeverityError, Message: err.Error(), Err: err})
+			}
+		}
+		return issues, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bulk delete %ss: %w", what, err)
+	}
+	return v.([]Issue), nil
+}

@@ -211,53 +211,13 @@ func (t *txn) archiveAttribute(key string) error {
 // BulkCreate declares up to 100 attributes in one commit. Items that fail
 // are reported as issues and skipped; the others are created.
 func (a AttributesAPI) BulkCreate(ctx context.Context, ats []Attribute) ([]Attribute, []Issue, error) {
-	if err := checkBulk("Attributes", len(ats)); err != nil {
-		return nil, nil, err
-	}
-	var issues []Issue
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		issues = issues[:0] // the command may be retried
-		out := []Attribute{}
-		for i, at := range ats {
-			err := at.Validate()
-			if err == nil {
-				at, err = t.createAttribute(at)
-			}
-			if err != nil {
-				issues = append(issues, Issue{Index: i, Key: ats[i].Key, Severity: SeverityError, Message: err.Error(), Err: err})
-				continue
-			}
-			out = append(out, at)
-		}
-		return out, nil
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("bulk create attributes: %w", err)
-	}
-	return v.([]Attribute), issues, nil
+	return bulkCreate(ctx, a.e, "attribute", "Attributes", ats, func(at *Attribute) string { return at.Key }, (*Attribute).Validate, (*txn).createAttribute)
 }
 
 // BulkDelete archives up to 100 attributes in one commit, reporting
 // failures per item.
 func (a AttributesAPI) BulkDelete(ctx context.Context, keys []string) ([]Issue, error) {
-	if err := checkBulk("Keys", len(keys)); err != nil {
-		return nil, err
-	}
-	var issues []Issue
-	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		issues = issues[:0]
-		for i, k := range keys {
-			if err := t.archiveAttribute(k); err != nil {
-				err = fmt.Errorf("attribute %s: %w", k, err)
-				issues = append(issues, Issue{Index: i, Key: k, Severity: SeverityError, Message: err.Error(), Err: err})
-			}
-		}
-		return nil, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("bulk delete attributes: %w", err)
-	}
-	return issues, nil
+	return bulkDelete(ctx, a.e, "attribute", keys, (*txn).archiveAttribute)
 }
 
 // checkAttributes verifies that every key of attrs is an active attribute of

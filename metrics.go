@@ -216,29 +216,7 @@ func (t *txn) archiveMetric(key string) error {
 // BulkCreate creates up to 100 metrics in one commit. Items that fail are
 // reported as issues and skipped; the others are created.
 func (a MetricsAPI) BulkCreate(ctx context.Context, ms []Metric) ([]Metric, []Issue, error) {
-	if err := checkBulk("Metrics", len(ms)); err != nil {
-		return nil, nil, err
-	}
-	var issues []Issue
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		var out []Metric
-		for i, m := range ms {
-			err := m.Validate()
-			if err == nil {
-				m, err = t.createMetric(m)
-			}
-			if err != nil {
-				issues = append(issues, Issue{Index: i, Key: m.Key, Severity: SeverityError, Message: err.Error(), Err: err})
-				continue
-			}
-			out = append(out, m)
-		}
-		return out, nil
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	return v.([]Metric), issues, nil
+	return bulkCreate(ctx, a.e, "metric", "Metrics", ms, func(m *Metric) string { return m.Key }, (*Metric).Validate, (*txn).createMetric)
 }
 
 // BulkPatch runs edit on up to 100 metrics in one commit (as Patch does for
@@ -249,17 +227,5 @@ func (a MetricsAPI) BulkPatch(ctx context.Context, keys []string, edit func(*Met
 
 // BulkDelete archives up to 100 metrics in one commit, reporting failures per item.
 func (a MetricsAPI) BulkDelete(ctx context.Context, keys []string) ([]Issue, error) {
-	if err := checkBulk("Keys", len(keys)); err != nil {
-		return nil, err
-	}
-	var issues []Issue
-	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		for i, k := range keys {
-			if err := t.archiveMetric(k); err != nil {
-				issues = append(issues, Issue{Index: i, Key: k, Severity: SeverityError, Message: err.Error(), Err: err})
-			}
-		}
-		return nil, nil
-	})
-	return issues, err
+	return bulkDelete(ctx, a.e, "metric", keys, (*txn).archiveMetric)
 }

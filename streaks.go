@@ -536,56 +536,13 @@ func (t *txn) archiveStreak(key string) error {
 // BulkCreate creates up to 100 streaks in one commit. Items that fail are
 // reported as issues and skipped; the others are created.
 func (a StreaksAPI) BulkCreate(ctx context.Context, ss []Streak) ([]Streak, []Issue, error) {
-	if err := checkBulk("Streaks", len(ss)); err != nil {
-		return nil, nil, err
-	}
-	if err := a.e.live(); err != nil {
-		return nil, nil, err
-	}
-	var issues []Issue
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		issues = issues[:0] // the command may be retried
-		out := []Streak{}
-		for i, s := range ss {
-			err := s.Validate()
-			if err == nil {
-				s, err = t.createStreak(s)
-			}
-			if err != nil {
-				issues = append(issues, Issue{Index: i, Key: ss[i].Key, Severity: SeverityError, Message: err.Error(), Err: err})
-				continue
-			}
-			out = append(out, s)
-		}
-		return out, nil
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("bulk create streaks: %w", err)
-	}
-	return v.([]Streak), issues, nil
+	return bulkCreate(ctx, a.e, "streak", "Streaks", ss, func(s *Streak) string { return s.Key }, (*Streak).Validate, (*txn).createStreak)
 }
 
 // BulkDelete archives up to 100 streaks in one commit, reporting failures
 // per item.
 func (a StreaksAPI) BulkDelete(ctx context.Context, keys []string) ([]Issue, error) {
-	if err := checkBulk("Keys", len(keys)); err != nil {
-		return nil, err
-	}
-	var issues []Issue
-	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		issues = issues[:0]
-		for i, k := range keys {
-			if err := t.archiveStreak(k); err != nil {
-				err = fmt.Errorf("streak %s: %w", k, err)
-				issues = append(issues, Issue{Index: i, Key: k, Severity: SeverityError, Message: err.Error(), Err: err})
-			}
-		}
-		return nil, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("bulk delete streaks: %w", err)
-	}
-	return issues, nil
+	return bulkDelete(ctx, a.e, "streak", keys, (*txn).archiveStreak)
 }
 
 // personalized returns the definition to apply for a user: the user's own

@@ -209,33 +209,7 @@ func (t *txn) archiveTenant(key string) error {
 // BulkCreate creates up to 100 tenants in one commit. Items that fail are
 // reported as issues and skipped; the others are created.
 func (a TenantsAPI) BulkCreate(ctx context.Context, ts []Tenant) ([]Tenant, []Issue, error) {
-	if err := checkBulk("Tenants", len(ts)); err != nil {
-		return nil, nil, err
-	}
-	type result struct {
-		out    []Tenant
-		issues []Issue
-	}
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		var res result
-		for i, tn := range ts {
-			err := tn.Validate()
-			if err == nil {
-				tn, err = t.createTenant(tn)
-			}
-			if err != nil {
-				res.issues = append(res.issues, Issue{Index: i, Key: ts[i].Key, Severity: SeverityError, Message: err.Error(), Err: err})
-				continue
-			}
-			res.out = append(res.out, tn)
-		}
-		return res, nil
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("bulk create tenants: %w", err)
-	}
-	res := v.(result)
-	return res.out, res.issues, nil
+	return bulkCreate(ctx, a.e, "tenant", "Tenants", ts, func(tn *Tenant) string { return tn.Key }, (*Tenant).Validate, (*txn).createTenant)
 }
 
 // BulkPatch runs edit on up to 100 tenants in one commit (as Patch does for
@@ -247,22 +221,10 @@ func (a TenantsAPI) BulkPatch(ctx context.Context, keys []string, edit func(*Ten
 // BulkDelete archives up to 100 tenants in one commit (as Delete does for
 // one), reporting failures per item.
 func (a TenantsAPI) BulkDelete(ctx context.Context, keys []string) ([]Issue, error) {
-	if err := checkBulk("Keys", len(keys)); err != nil {
+	issues, err := bulkDelete(ctx, a.e, "tenant", keys, (*txn).archiveTenant)
+	if err != nil {
 		return nil, err
 	}
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		var issues []Issue
-		for i, k := range keys {
-			if err := t.archiveTenant(k); err != nil {
-				issues = append(issues, Issue{Index: i, Key: k, Severity: SeverityError, Message: err.Error(), Err: err})
-			}
-		}
-		return issues, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("bulk delete tenants: %w", err)
-	}
-	issues := v.([]Issue)
 	var errs []error
 	for i, k := range keys {
 		if !slices.ContainsFunc(issues, func(is Issue) bool { return is.Index == i }) {
