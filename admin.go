@@ -270,3 +270,32 @@ func bulkDelete(ctx context.Context, e *Engine, what string, keys []string, arch
 	}
 	return v.([]Issue), nil
 }
+
+// restatus moves a definition of a resource whose status change has no
+// side effects (metrics, attributes) to status to, stamped now, and stores
+// it with put; setting the status it has changes nothing. An archived or
+// unknown key is ErrNotFound.
+func (r resource[T]) restatus(t *txn, key string, to Status, set func(*T, Status, time.Time), put func(*txn, *T)) (T, error) {
+	old, ok := r.defs(t.catalogForWrite())[key]
+	if !ok || r.owned(old).status == StatusArchived {
+		var zero T
+		return zero, ErrNotFound
+	}
+	if r.owned(old).status == to {
+		return *old, nil
+	}
+	d := r.clone(*old)
+	set(&d, to, stamp(t.now))
+	put(t, &d)
+	return d, nil
+}
+
+// setStatus is restatus as a command of its own.
+func (r resource[T]) setStatus(ctx context.Context, e *Engine, key string, to Status, set func(*T, Status, time.Time), put func(*txn, *T)) (T, error) {
+	v, err := e.admin(ctx, e.now(), func(t *txn) (any, error) { return r.restatus(t, key, to, set, put) })
+	if err != nil {
+		var zero T
+		return zero, fmt.Errorf("set %s %s %s: %w", r.what, key, to, err)
+	}
+	return v.(T), nil
+}

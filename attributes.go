@@ -167,24 +167,10 @@ func (a AttributesAPI) Deactivate(ctx context.Context, key string) (Attribute, e
 }
 
 func (a AttributesAPI) setStatus(ctx context.Context, key string, to Status) (Attribute, error) {
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		old, ok := t.catalogForWrite().attrs[key]
-		if !ok || old.Status == StatusArchived {
-			return nil, ErrNotFound
-		}
-		if old.Status == to {
-			return *old, nil
-		}
-		at := *old
-		at.Status, at.Updated = to, stamp(t.now)
-		t.putAttribute(&at)
-		return at, nil
-	})
-	if err != nil {
-		return Attribute{}, fmt.Errorf("set attribute %s %s: %w", key, to, err)
-	}
-	return v.(Attribute), nil
+	return attributes.setStatus(ctx, a.e, key, to, setAttributeStatus, (*txn).putAttribute)
 }
+
+func setAttributeStatus(a *Attribute, s Status, now time.Time) { a.Status, a.Updated = s, now }
 
 // Delete archives an attribute: it can no longer be set on users or events
 // and disappears from lists; values already stored on users are kept and
@@ -198,14 +184,8 @@ func (a AttributesAPI) Delete(ctx context.Context, key string) error {
 }
 
 func (t *txn) archiveAttribute(key string) error {
-	old, ok := t.catalogForWrite().attrs[key]
-	if !ok || old.Status == StatusArchived {
-		return ErrNotFound
-	}
-	at := *old
-	at.Status, at.Updated = StatusArchived, stamp(t.now)
-	t.putAttribute(&at)
-	return nil
+	_, err := attributes.restatus(t, key, StatusArchived, setAttributeStatus, (*txn).putAttribute)
+	return err
 }
 
 // BulkCreate declares up to 100 attributes in one commit. Items that fail

@@ -172,24 +172,10 @@ func (a MetricsAPI) Deactivate(ctx context.Context, key string) (Metric, error) 
 }
 
 func (a MetricsAPI) setStatus(ctx context.Context, key string, to Status) (Metric, error) {
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		old, ok := t.catalogForWrite().metrics[key]
-		if !ok || old.Status == StatusArchived {
-			return nil, ErrNotFound
-		}
-		if old.Status == to {
-			return *old, nil
-		}
-		m := *old
-		m.Status, m.Updated = to, stamp(t.now)
-		t.putMetric(&m)
-		return m, nil
-	})
-	if err != nil {
-		return Metric{}, fmt.Errorf("set metric %s %s: %w", key, to, err)
-	}
-	return v.(Metric), nil
+	return metrics.setStatus(ctx, a.e, key, to, setMetricStatus, (*txn).putMetric)
 }
+
+func setMetricStatus(m *Metric, s Status, now time.Time) { m.Status, m.Updated = s, now }
 
 // Delete archives a metric: it disappears from lists and can no longer be
 // tracked; users' totals and history are kept and the key is never reused.
@@ -202,15 +188,8 @@ func (a MetricsAPI) Delete(ctx context.Context, key string) error {
 }
 
 func (t *txn) archiveMetric(key string) error {
-	old, ok := t.catalogForWrite().metrics[key]
-	if !ok || old.Status == StatusArchived {
-		return ErrNotFound
-	}
-	m := *old
-	m.Status = StatusArchived
-	m.Updated = stamp(t.now)
-	t.putMetric(&m)
-	return nil
+	_, err := metrics.restatus(t, key, StatusArchived, setMetricStatus, (*txn).putMetric)
+	return err
 }
 
 // BulkCreate creates up to 100 metrics in one commit. Items that fail are
