@@ -899,13 +899,15 @@ func (e *Engine) runBackdates(ctx context.Context, now time.Time) (int, error) {
 	slices.Sort(keys)
 	total := 0
 	for _, key := range keys {
+		job := backdateKey(key)
+		chunk := func(t *txn) (any, error) { return t.backdateChunk(key) }
+		if system, ok := strings.CutPrefix(key, relevelPrefix); ok {
+			job = []byte(key)
+			chunk = func(t *txn) (any, error) { return t.relevelChunk(system) }
+		}
 		for {
 			if err := ctx.Err(); err != nil {
 				return total, err
-			}
-			chunk := func(t *txn) (any, error) { return t.backdateChunk(key) }
-			if system, ok := strings.CutPrefix(key, relevelPrefix); ok {
-				chunk = func(t *txn) (any, error) { return t.relevelChunk(system) }
 			}
 			v, err := e.admin(ctx, now, chunk)
 			if err != nil {
@@ -920,6 +922,16 @@ func (e *Engine) runBackdates(ctx context.Context, now time.Time) (int, error) {
 		e.sched.mu.Lock()
 		delete(e.sched.backdates, key)
 		e.sched.mu.Unlock()
+		// Queued again after the last chunk (its record is back, cursor
+		// 0) but announced before the delete above: keep it pending. One
+		// announced later adds itself back.
+		var again bool
+		if err := e.db.View(func(tx *store.Tx) error { again = tx.Get(store.Jobs, job) != nil; return nil }); err != nil {
+			return total, err
+		}
+		if again {
+			e.sched.addBackdates([]string{key})
+		}
 	}
 	return total, nil
 }

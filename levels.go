@@ -140,8 +140,8 @@ func (a LevelsAPI) Deactivate(ctx context.Context, key string) (Level, error) {
 }
 
 // Delete archives a level: it leaves the ladder as Deactivate does (its
-// users move, see LevelsAPI) and is hidden from lists; its key is never reused in the system, and its number
-// is free for another level.
+// users move, see LevelsAPI) and is hidden from lists; its key is never
+// reused in the system, and its number is free for another level.
 func (a LevelsAPI) Delete(ctx context.Context, key string) error {
 	return a.kind().delete(ctx, a.e, key)
 }
