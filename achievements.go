@@ -863,12 +863,21 @@ func (s *scheduler) addBackdates(keys []string) {
 	s.poke()
 }
 
-// loadBackdates resumes the backdating left unfinished by a previous run.
+// loadBackdates resumes the backdating (and relevelling) left unfinished by
+// a previous run.
 func (e *Engine) loadBackdates() error {
 	var keys []string
 	err := e.db.View(func(tx *store.Tx) error {
-		return tx.Scan(store.Jobs, []byte("backdate/"), func(k, _ []byte) error {
+		if err := tx.Scan(store.Jobs, []byte("backdate/"), func(k, _ []byte) error {
 			keys = append(keys, string(k[len("backdate/"):]))
+			return nil
+		}); err != nil {
+			return err
+		}
+		// Pending relevelling (levels.go) rides the same queue under its
+		// own job key, which no achievement key can equal (keys have no '/').
+		return tx.Scan(store.Jobs, []byte(relevelPrefix), func(k, _ []byte) error {
+			keys = append(keys, string(k))
 			return nil
 		})
 	})
@@ -890,11 +899,17 @@ func (e *Engine) runBackdates(ctx context.Context, now time.Time) (int, error) {
 	slices.Sort(keys)
 	total := 0
 	for _, key := range keys {
+		job := backdateKey(key)
+		chunk := func(t *txn) (any, error) { return t.backdateChunk(key) }
+		if system, ok := strings.CutPrefix(key, relevelPrefix); ok {
+			job = []byte(key)
+			chunk = func(t *txn) (any, error) { return t.relevelChunk(system) }
+		}
 		for {
 			if err := ctx.Err(); err != nil {
 				return total, err
 			}
-			v, err := e.admin(ctx, now, func(t *txn) (any, error) { return t.backdateChunk(key) })
+			v, err := e.admin(ctx, now, chunk)
 			if err != nil {
 				return total, err
 			}
@@ -907,6 +922,16 @@ func (e *Engine) runBackdates(ctx context.Context, now time.Time) (int, error) {
 		e.sched.mu.Lock()
 		delete(e.sched.backdates, key)
 		e.sched.mu.Unlock()
+		// Queued again after the last chunk (its record is back, cursor
+		// 0) but announced before the delete above: keep it pending. One
+		// announced later adds itself back.
+		var again bool
+		if err := e.db.View(func(tx *store.Tx) error { again = tx.Get(store.Jobs, job) != nil; return nil }); err != nil {
+			return total, err
+		}
+		if again {
+			e.sched.addBackdates([]string{key})
+		}
 	}
 	return total, nil
 }
@@ -915,25 +940,7 @@ func (e *Engine) runBackdates(ctx context.Context, now time.Time) (int, error) {
 // than a chunk remain it removes the pending record.
 func (t *txn) backdateChunk(key string) (int, error) {
 	w := t.w
-	var cursor uint64
-	var uids []uint64
-	var ids []string
-	err := w.db.View(func(tx *store.Tx) error {
-		if b := tx.Get(store.Jobs, backdateKey(key)); len(b) == 8 {
-			cursor = binary.BigEndian.Uint64(b)
-		}
-		return tx.Scan(store.UserIDs, nil, func(k, v []byte) error {
-			uid := binary.BigEndian.Uint64(k)
-			if uid <= cursor {
-				return nil
-			}
-			if len(uids) >= backdateChunk {
-				return store.ErrStop
-			}
-			uids, ids = append(uids, uid), append(ids, string(v))
-			return nil
-		})
-	})
+	uids, ids, err := w.chunkAfter(backdateKey(key))
 	if err != nil {
 		return 0, err
 	}
@@ -952,12 +959,41 @@ func (t *txn) backdateChunk(key string) (int, error) {
 			t.completed(u, comps, nil)
 		}
 	}
-	if len(uids) < backdateChunk {
-		t.writes = append(t.writes, write{store.Jobs, backdateKey(key), nil})
-	} else {
-		t.writes = append(t.writes, write{store.Jobs, backdateKey(key), binary.BigEndian.AppendUint64(nil, uids[len(uids)-1])})
-	}
+	t.advanceCursor(backdateKey(key), uids)
 	return len(uids), nil
+}
+
+// chunkAfter returns the next backdateChunk users (internal and public
+// ids, in internal id order) after the cursor stored at the job key.
+func (w *writer) chunkAfter(job []byte) (uids []uint64, ids []string, err error) {
+	err = w.db.View(func(tx *store.Tx) error {
+		var cursor uint64
+		if b := tx.Get(store.Jobs, job); len(b) == 8 {
+			cursor = binary.BigEndian.Uint64(b)
+		}
+		return tx.Scan(store.UserIDs, nil, func(k, v []byte) error {
+			uid := binary.BigEndian.Uint64(k)
+			if uid <= cursor {
+				return nil
+			}
+			if len(uids) >= backdateChunk {
+				return store.ErrStop
+			}
+			uids, ids = append(uids, uid), append(ids, string(v))
+			return nil
+		})
+	})
+	return uids, ids, err
+}
+
+// advanceCursor moves the job's cursor past a chunk, or, after the last
+// (short) chunk, removes the pending record.
+func (t *txn) advanceCursor(job []byte, uids []uint64) {
+	if len(uids) < backdateChunk {
+		t.writes = append(t.writes, write{store.Jobs, job, nil})
+	} else {
+		t.writes = append(t.writes, write{store.Jobs, job, binary.BigEndian.AppendUint64(nil, uids[len(uids)-1])})
+	}
 }
 
 // facts are a working user's totals and streak lengths at now.

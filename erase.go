@@ -70,6 +70,16 @@ func (t *txn) deleteUser(id string) error {
 		}); err != nil {
 			return err
 		}
+		// Claimed codes stay claimed (a code is never handed out twice),
+		// but no longer say by whom.
+		if err := tx.Scan(store.Meta, []byte("code/"), func(k, v []byte) error {
+			if bytes.Equal(v, up) {
+				t.writes = append(t.writes, write{store.Meta, bytes.Clone(k), uidKey(0)})
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
 		return tx.Scan(store.Runs, nil, func(k, v []byte) error {
 			if len(k) > 13 && k[12] == 0 { // a row, not a run summary
 				d := decoder{b: v}
@@ -86,6 +96,7 @@ func (t *txn) deleteUser(id string) error {
 	del(store.Users, []byte(id))
 	del(store.UserIDs, up)
 	del(store.State, up)
+	t.dropUserBoosts(id)
 
 	// The open batch may hold writes of this user: drop them.
 	b := &w.open
@@ -104,6 +115,11 @@ func (t *txn) deleteUser(id string) error {
 		}
 		return false
 	})
+	for i, wr := range b.writes {
+		if wr.ks == store.Meta && bytes.HasPrefix(wr.key, []byte("code/")) && bytes.Equal(wr.val, up) {
+			b.writes[i].val = uidKey(0)
+		}
+	}
 	delete(w.users, id)
 	delete(w.dirtyUsers, id)
 	for k := range w.days {
@@ -120,6 +136,9 @@ func (t *txn) deleteUser(id string) error {
 	for ref := range w.cat.streakByRef {
 		w.streakQueue.Remove(streakDueID(ref, id))
 	}
+	for ref := range w.cat.points.systemByRef {
+		w.timeQueue.Remove(timeDueID(ref, id))
+	}
 	// Leaderboard indexes of unfinished runs.
 	for _, ub := range u.s.Boards {
 		rt := w.eng.boardRT(ub.Ref)
@@ -132,6 +151,31 @@ func (t *txn) deleteUser(id string) error {
 		rt.mu.Unlock()
 	}
 	return nil
+}
+
+// dropUserBoosts removes the per-user boosts of a user being erased from
+// the catalogue, archived ones included, rather than anonymizing them: a
+// boost's key may itself name the user (an admin's "double-alice"), a
+// boost without its user multiplies nothing, and a new user with the same
+// id must not inherit it. Awards it multiplied belong to the erased user
+// and go with them, so nothing refers to the key any more; it is free
+// again.
+func (t *txn) dropUserBoosts(id string) {
+	var keys []string
+	for key, b := range t.w.cat.points.boosts {
+		if b.Scope == BoostUser && b.User == id {
+			keys = append(keys, key)
+		}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	p := &t.catalogForWrite().points
+	for _, key := range keys {
+		delete(p.boosts, key)
+		t.writes = append(t.writes, write{store.Definitions, []byte(defBoost + key), nil})
+	}
+	p.index()
 }
 
 // Compact rewrites the database at path into a fresh file with only live

@@ -2,21 +2,30 @@ package gamify
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gamifykit/gamify/gamifytype"
 	"github.com/gamifykit/gamify/points"
+	"github.com/gamifykit/gamify/store"
 )
 
 // LevelsAPI administers the levels of one points system; level keys are
 // unique within it. Get it from PointsAPI.Levels.
 //
-// An inactive level is not part of the ladder: nobody reaches it and a user
-// at it moves to the level of their total at their next change of points
-// (a pin to it stays until then). Users' levels follow every change of the
-// ladder at their next change of points.
+// An inactive or archived level is not part of the ladder: nobody reaches
+// it. Deactivate and Delete move its users, eventually: the command queues
+// the move and returns; the engine's runner (or RunDue, under a
+// ManualClock) then works through every user in chunks, as achievement
+// backdating does, moving each user at the level to the level of their
+// total (a pin to it is cleared) with a PointsChanged carrying the
+// LevelChange, and the users list follows. Until a user's chunk has run,
+// reads still show the old level, unless a change of points moved them
+// first. Users' levels follow other changes of the ladder (a new level, a
+// new threshold) at their next change of points.
 type LevelsAPI struct {
 	e      *Engine
 	system string
@@ -63,8 +72,13 @@ func (a LevelsAPI) kind() defKind[Level] {
 			l.System = system
 			return t.createLevel(l)
 		},
-		store: (*txn).putLevel,
-		mark:  func(l *Level, s Status, at time.Time) { l.Status, l.Updated = s, at },
+		// store writes a status change (Deactivate, Delete): the level
+		// left the ladder, so its users move (see relevelChunk).
+		store: func(t *txn, l *Level) {
+			t.putLevel(l)
+			t.queueRelevel(l.System)
+		},
+		mark: func(l *Level, s Status, at time.Time) { l.Status, l.Updated = s, at },
 	}
 }
 
@@ -118,15 +132,16 @@ func (a LevelsAPI) Activate(ctx context.Context, key string) (Level, error) {
 	return a.kind().setStatus(ctx, a.e, key, StatusActive)
 }
 
-// Deactivate takes a level out of the ladder (see LevelsAPI).
+// Deactivate takes a level out of the ladder and queues the move of its
+// users (see LevelsAPI).
 // Deactivating an inactive level changes nothing.
 func (a LevelsAPI) Deactivate(ctx context.Context, key string) (Level, error) {
 	return a.kind().setStatus(ctx, a.e, key, StatusInactive)
 }
 
-// Delete archives a level: it leaves the ladder as Deactivate does and is
-// hidden from lists; its key is never reused in the system, and its number
-// is free for another level.
+// Delete archives a level: it leaves the ladder as Deactivate does (its
+// users move, see LevelsAPI) and is hidden from lists; its key is never
+// reused in the system, and its number is free for another level.
 func (a LevelsAPI) Delete(ctx context.Context, key string) error {
 	return a.kind().delete(ctx, a.e, key)
 }
@@ -185,4 +200,75 @@ func (l *Level) validate() error {
 	}
 	d := l.domain()
 	return errors.Join(append(errs, d.Validate())...)
+}
+
+// Relevelling: a level that leaves the ladder (Deactivate, Delete) still
+// has users at it, or pinned to it. The move is a pending job per system,
+// persisted in the Jobs keyspace with a cursor and run through the
+// backdating queue (achievements.go) in chunks of backdateChunk users, so
+// that a million users never hold the writer for long and a crash resumes
+// where it stopped. The job compares each user with the ladder of the
+// moment it runs, so queueing it again (another level leaves) restarts it
+// from the first user, and a level activated again meanwhile keeps its
+// users.
+
+const relevelPrefix = "relevel/" // + system key: the job key and its pending name
+
+func (t *txn) queueRelevel(system string) {
+	job := relevelPrefix + system
+	if !slices.Contains(t.backdates, job) {
+		t.backdates = append(t.backdates, job)
+	}
+	t.writes = append(t.writes, write{store.Jobs, []byte(job), binary.BigEndian.AppendUint64(nil, 0)})
+}
+
+// relevelChunk moves the next users after the system's cursor whose level
+// left the ladder; when fewer than a chunk remain it removes the pending
+// record.
+func (t *txn) relevelChunk(system string) (int, error) {
+	w := t.w
+	job := []byte(relevelPrefix + system)
+	uids, ids, err := w.chunkAfter(job)
+	if err != nil {
+		return 0, err
+	}
+	sys := w.cat.points.systems[system]
+	if sys != nil && sys.Status != StatusArchived {
+		ladder := w.cat.points.ladders[system]
+		var gone []points.Level // for the direction of a move
+		for _, l := range w.cat.points.levels {
+			if l.System == system && l.Status != StatusActive {
+				gone = append(gone, l.domain())
+			}
+		}
+		for _, id := range ids {
+			// Look before loading for write: only users who move are
+			// copied and rewritten.
+			base, err := w.loadUser(id)
+			if err != nil {
+				return 0, err
+			}
+			if base == nil {
+				continue
+			}
+			i, ok := base.s.pointsOf(sys.ref)
+			if !ok {
+				continue
+			}
+			if _, fx := points.Relevel(ladder, gone, base.s.Points[i].St); fx.Level == nil {
+				continue
+			}
+			u, err := t.user(id, false)
+			if err != nil {
+				return 0, err
+			}
+			ns, fx := points.Relevel(ladder, gone, u.s.Points[i].St)
+			u.s.Points[i].St = ns
+			if err := t.recordPoints(u, sys, fx, ""); err != nil {
+				return 0, err
+			}
+		}
+	}
+	t.advanceCursor(job, uids)
+	return len(uids), nil
 }

@@ -476,9 +476,11 @@ func userMetric(m *Metric, s *userState) UserMetric {
 // trace of them: profile and preferences, the id
 // index, totals, streaks, points, achievements and day aggregates (the state
 // record and the Daily keyspace), idempotency keys, ledger entries, award-log
-// records, claims, leaderboard entries of current runs (in memory and
-// stored) and of frozen past runs. (Codes the user claimed stay marked as
-// given out, by internal id only.) Other users keep their
+// records, claims, per-user boosts (a claim's or an admin's, removed from
+// the catalogue: a key may name the user, and a new user with the same id
+// must not inherit them), leaderboard entries of current runs (in memory
+// and stored) and of frozen past runs. (Codes the user claimed stay marked
+// as given out, by no one.) Other users keep their
 // standings; a frozen run keeps its ranks with a gap.
 //
 // bbolt keeps freed pages' old bytes until they are reused, so the user's id

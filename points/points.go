@@ -495,6 +495,29 @@ func UnpinLevel(levels []Level, s State) (State, Effects) {
 	return s, fx
 }
 
+// Relevel moves a user whose level is no longer in levels (an archived or
+// deactivated level) to the level of their total, clearing a pin to it; a
+// user at a level of levels, or pinned to one, is left as they are (their
+// next transition recomputes the level anyway). gone are the levels that
+// left the ladder, for the direction of the move (a threshold above the
+// new level's is a demotion). The total and trigger progress never change.
+func Relevel(levels, gone []Level, s State) (State, Effects) {
+	in := func(k string) bool { return slices.ContainsFunc(levels, func(l Level) bool { return l.Key == k }) }
+	from, _ := s.LevelKey()
+	fx := Effects{Total: s.total}
+	if from == "" || in(from) {
+		return s, fx
+	}
+	s.pin, s.level = "", ""
+	if l, ok := LevelFor(levels, s.total); ok {
+		s.level = l.Key
+	}
+	if s.level != from {
+		fx.Level = (&Rules{Levels: append(slices.Clone(levels), gone...)}).change(from, s.level, false)
+	}
+	return s, fx
+}
+
 // LevelFor returns the level with the highest Threshold not above total, and
 // false when total is below every level.
 func LevelFor(levels []Level, total Amount) (Level, bool) {

@@ -574,3 +574,40 @@ func TestLevelMultiplierOfOneIsIgnored(t *testing.T) {
 	require.Equal(t, pts("0.5"), fx.Added, "×1 leaves the award exact")
 	require.Empty(t, fx.Awards[0].Boosts)
 }
+
+func TestRelevelMovesOnlyUsersOfLevelsThatLeft(t *testing.T) {
+	r := Rules{System: xp(), Levels: levels(), Triggers: []Trigger{metricTrigger("t", "m", "1", "1")}}
+	at200, _ := track(t, r, State{}, User{}, "m", "200") // silver
+	pinned, _, err := PinLevel(r.Levels, at200, "gold")
+	require.NoError(t, err)
+	var without []Level // the ladder with gold gone
+	var gone []Level
+	for _, l := range r.Levels {
+		if l.Key == "gold" {
+			gone = append(gone, l)
+		} else {
+			without = append(without, l)
+		}
+	}
+	s, fx := Relevel(without, gone, pinned)
+	require.Equal(t, &LevelChange{From: "gold", To: "silver"}, fx.Level, "a demotion, not a pin change")
+	key, isPinned := s.LevelKey()
+	require.Equal(t, "silver", key)
+	require.False(t, isPinned)
+	require.Equal(t, pts("200"), s.Total())
+
+	s, fx = Relevel(without, gone, at200)
+	require.Nil(t, fx.Level, "a user at a level still in the ladder stays")
+	require.Equal(t, at200, s)
+	s, fx = Relevel(r.Levels, nil, pinned)
+	require.Nil(t, fx.Level, "a pin to a level in the ladder stays")
+	require.Equal(t, pinned, s)
+
+	// A user pinned to a low level that left moves up: a promotion.
+	low, _, err := PinLevel(r.Levels, at200, "bronze")
+	require.NoError(t, err)
+	s, fx = Relevel(r.Levels[:1], r.Levels[1:2], low)
+	require.Equal(t, &LevelChange{From: "bronze", To: "silver", Promotion: true}, fx.Level)
+	key, _ = s.LevelKey()
+	require.Equal(t, "silver", key)
+}
