@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/gamifykit/gamify/gamifytype"
 	"github.com/gamifykit/gamify/ledger"
 	"github.com/gamifykit/gamify/points"
+	"github.com/gamifykit/gamify/streak"
 )
 
 // Event is one change of a metric for a user.
@@ -236,28 +238,24 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 
 	// A replay must have no side effects, not even the profile upsert, so the
 	// key is checked before the user is created or changed.
+	var fp uint64
 	if ev.IdempotencyKey != "" {
+		fp = eventFingerprint(ev)
 		if u, err := t.user(ev.User, false); err != nil {
 			return err
 		} else if u != nil {
-			k := idemKey(u.p.UID, m.ref, ev.IdempotencyKey)
-			var seq uint64
-			var recorded int64
-			found := false
-			if p, ok := t.idem[k]; ok {
-				seq, recorded, found = p.seq, p.at, true
-			} else if seq, recorded, found, err = t.w.idemRecord(k); err != nil {
+			rec, found, err := t.idemRecord(idemKey(u.p.UID, m.ref, ev.IdempotencyKey))
+			if err != nil {
 				return err
 			}
-			if win := t.w.opts.IdempotencyWindow; found && win > 0 && t.now.Add(-win).UnixNano() > recorded {
+			if win := t.w.opts.IdempotencyWindow; found && win > 0 && t.now.Add(-win).UnixNano() > rec.at {
 				found = false // the key has expired: the event is new
 			}
 			if found {
-				res.EventID = strconv.FormatUint(seq, 10)
-				res.IdempotentReplayed = true
-				if i, ok := u.s.metric(m.ref); ok {
-					res.Total = u.s.Metrics[i].Total
+				if !rec.matchesEvent(fp, ev) {
+					return idemConflict(field+".IdempotencyKey", ev.IdempotencyKey, "event of "+m.Key+" (value, time or attributes)")
 				}
+				t.replayResult(u, m, ev, rec.seq, res)
 				return nil
 			}
 		}
@@ -319,10 +317,7 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 		return err
 	}
 	if ev.IdempotencyKey != "" {
-		if t.idem == nil {
-			t.idem = make(map[string]pendingVal)
-		}
-		t.idem[idemKey(u.p.UID, m.ref, ev.IdempotencyKey)] = pendingVal{seq: seq, at: t.now.UnixNano()}
+		t.recordEventIdem(idemKey(u.p.UID, m.ref, ev.IdempotencyKey), seq, fp, ev)
 	}
 	res.EventID = strconv.FormatUint(seq, 10)
 	res.Total = total
@@ -345,6 +340,36 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 		return t.trackBoards(u, m, ev, seq, res)
 	}
 	return nil
+}
+
+// replayResult fills the result of a replayed event with the user's state
+// as it is now, shaped like the original result so that a client which
+// retried shows the same things: the metric total, the default streak (when
+// the metric feeds it; Extended false, as this call extended nothing) and
+// the user's standing on each board the metric feeds, in the run of the
+// event's time (PreviousRank equals Rank: nothing moved). Achievements and
+// Points stay empty: completions and awards are reported once, by the call
+// that made them.
+func (t *txn) replayResult(u *userRec, m *Metric, ev *validEvent, seq uint64, res *EventResult) {
+	res.EventID = strconv.FormatUint(seq, 10)
+	res.IdempotentReplayed = true
+	if i, ok := u.s.metric(m.ref); ok {
+		res.Total = u.s.Metrics[i].Total
+	}
+	cat := t.w.cat
+	if s := cat.defaultStreak; s != nil && slices.Contains(cat.metricStreaks[m.Key], s) {
+		var st streak.State
+		if i, ok := u.s.streak(s.ref); ok {
+			st = u.s.Streaks[i].St
+		}
+		v := streak.View(s.personalized(&u.p), st, t.now, t.w.userLocation(&u.p))
+		res.Streak = &StreakResult{Key: s.Key, Length: v.Length, Expires: v.Expires, AtRisk: v.AtRisk, Freezes: v.Freezes}
+	}
+	for _, b := range cat.metricBoards[m.Key] {
+		if c, ok := t.standing(u, b, ev.at); ok {
+			res.Leaderboards = append(res.Leaderboards, c)
+		}
+	}
 }
 
 // userLocation is the user's time zone, else the default.

@@ -521,13 +521,13 @@ func FuzzUserStateRecord(f *testing.F) {
 // FuzzSmallRecords: idempotency records and day-aggregate keys round-trip,
 // and corrupt ones are errors, never panics.
 func FuzzSmallRecords(f *testing.F) {
-	f.Add(encodeIdem(42, fuzzNow.UnixNano()), uint64(7), uint32(3), int32(20520))
+	f.Add(encodeIdem(idemVal{seq: 42, at: fuzzNow.UnixNano(), fp: 0xfeedface}), uint64(7), uint32(3), int32(20520))
 	f.Add([]byte{0x80}, uint64(0), uint32(0), int32(math.MinInt32))
 	f.Add([]byte{}, uint64(math.MaxUint64), uint32(math.MaxUint32), int32(math.MaxInt32))
 	f.Fuzz(func(t *testing.T, b []byte, uid uint64, ref uint32, day int32) {
-		if seq, at, err := decodeIdem(b); err == nil {
-			if s2, a2, err := decodeIdem(encodeIdem(seq, at)); err != nil || s2 != seq || a2 != at {
-				t.Fatalf("idempotency record %d/%d round-trips to %d/%d, %v", seq, at, s2, a2, err)
+		if r, err := decodeIdem(b); err == nil {
+			if r2, err := decodeIdem(encodeIdem(r)); err != nil || r2 != r {
+				t.Fatalf("idempotency record %+v round-trips to %+v, %v", r, r2, err)
 			}
 		}
 		k := dailyKey(uid, ref, day)

@@ -676,12 +676,14 @@ func (a PointsAPI) manual(ctx context.Context, p PointsEntry, op string,
 		if err != nil {
 			return nil, err
 		}
-		idk := ""
+		idk, fp := "", uint64(0)
 		if key != "" {
-			idk = idemKey(u.p.UID, sys.ref|1<<31, key)
-			if _, _, found, err := t.w.idemRecord(idk); err != nil {
+			idk, fp = idemKey(u.p.UID, sys.ref|1<<31, key), pointsFingerprint(op, amount, p.Reason)
+			if rec, found, err := t.idemRecord(idk); err != nil {
 				return nil, err
-			} else if _, dup := t.idem[idk]; found || dup {
+			} else if found && !rec.matches(fp) {
+				return nil, idemConflict(op+".IdempotencyKey", key, "award or spend in "+system+" (operation, amount or reason)")
+			} else if found {
 				out := PointsResult{IdempotentReplayed: true}
 				out.UserPoints = pointsOf(t.w.cat, sys, u)
 				return out, nil
@@ -704,10 +706,7 @@ func (a PointsAPI) manual(ctx context.Context, p PointsEntry, op string,
 			return nil, err
 		}
 		if key != "" {
-			if t.idem == nil {
-				t.idem = make(map[string]pendingVal)
-			}
-			t.idem[idk] = pendingVal{seq: t.seq, at: t.now.UnixNano()}
+			t.recordIdem(idk, t.seq, fp)
 		}
 		return PointsResult{UserPoints: pointsOf(t.w.cat, sys, u)}, nil
 	})
