@@ -31,8 +31,13 @@ type Event struct {
 	// Attributes are declared event attributes; they filter achievements
 	// and triggers.
 	Attributes map[string]string
-	// IdempotencyKey makes a retry safe: a second event with the same
-	// (user, metric, key) changes nothing and reports IdempotentReplayed.
+	// IdempotencyKey makes a retry safe. Its scope is (user, metric): a
+	// second event with the same key there is the same event — same value
+	// (Value or Amount), attributes and, if the retry gives a Time, the time
+	// the event was recorded at — and changes nothing, reporting
+	// IdempotentReplayed (its Profile is not applied). A different event
+	// under the key is ErrConflict and changes nothing. Profile is not part
+	// of the comparison.
 	IdempotencyKey string
 	// Time is when the event happened. Zero means now. It may be up to
 	// Options.MaxEventAge in the past and Options.MaxClockSkew in the future.
@@ -46,7 +51,11 @@ type EventResult struct {
 	Metric  string
 	Total   Amount // the user's metric total after the event (current total, on replay)
 	// IdempotentReplayed is true when the idempotency key had been seen: the
-	// event was not applied again.
+	// event was not applied again, and the result reports the user's state
+	// now — Total, Streak (as it is now, Extended false) and Leaderboards
+	// (the current rank in the run of the event's time, PreviousRank equal
+	// to Rank) — while Achievements and Points stay empty: completions and
+	// awards are reported once, by the original call.
 	IdempotentReplayed bool
 	IdempotencyKey     string
 	// Achievements completed by this event.
@@ -178,7 +187,9 @@ func (e *Engine) Track(ctx context.Context, ev Event) (EventResult, error) {
 
 // TrackBatch applies up to 1000 events atomically, in order: if any event is
 // invalid or cannot be applied, none is, and the error names its index.
-// Idempotency applies per event, also between events of the batch.
+// Idempotency applies per event, also between events of the batch: a key
+// reused with a different event, even by an earlier event of the batch, is
+// ErrConflict for the whole batch.
 func (e *Engine) TrackBatch(ctx context.Context, evs []Event) ([]EventResult, error) {
 	if err := e.live(); err != nil {
 		return nil, err

@@ -43,9 +43,9 @@ var modelZones = map[string]string{"ann": "America/New_York", "bo": "Asia/Tokyo"
 // model is the reference: plain maps, written for clarity.
 type model struct {
 	users map[string]*modelUser
-	keys  map[string]string // user|pts|key of manual points calls → their payload
+	keys  map[string]string       // user|pts|key of manual points calls → their payload
 	sent  map[string]gamify.Event // user|metric|key → the event first sent with it, its Time set to when it was recorded
-	board map[string]int64 // user → xp sum (an all-time board over xp)
+	board map[string]int64        // user → xp sum (an all-time board over xp)
 }
 
 // modelUser is one user. Days are local dates as days since 1970-01-01.

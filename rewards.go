@@ -574,7 +574,10 @@ type ClaimRequest struct {
 	Reward string // the reward's key
 	User   string // the user's id; the user is created on first sight
 	// IdempotencyKey makes a retry safe: a repeat for the same (user,
-	// reward, key) returns the original claim.
+	// reward, key) returns the original claim. The scope holds the reward,
+	// a claim's only payload, so there is nothing else to compare: the same
+	// key for another reward is another claim. It is apart from the points
+	// scope of Award and Spend.
 	IdempotencyKey string
 }
 

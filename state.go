@@ -464,7 +464,9 @@ func parseDailyKey(k []byte) (uid uint64, ref uint32, day int32, ok bool) {
 	return binary.BigEndian.Uint64(k), binary.BigEndian.Uint32(k[8:]), int32(binary.BigEndian.Uint32(k[12:]) ^ 0x80000000), true
 }
 
-// idemKey is uid | metric ref | the caller's key.
+// idemKey is uid | scope ref | the caller's key. The scope ref is the
+// metric's ref for events, the points system's ref | 1<<31 for manual awards
+// and spends (one scope for both), the reward's ref | 1<<30 for claims.
 func idemKey(uid uint64, ref uint32, key string) string {
 	k := make([]byte, 12, 12+len(key))
 	binary.BigEndian.PutUint64(k, uid)
