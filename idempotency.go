@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
-	"maps"
 	"slices"
 )
 
@@ -17,7 +16,7 @@ import (
 // under the same key is a client mistake — a key generator that repeats, a
 // retry that rebuilt its request — which a silent replay would hide.
 //
-// The fingerprint starts with the operation ("award", "spend"), so in the
+// The fingerprint starts with the operation ("Award", "Spend"), so in the
 // scope awards and spends share, a Spend reusing an Award's key is a
 // conflict, never a replay of the award nor a fresh spend: a key means one
 // operation.
@@ -48,29 +47,21 @@ func (r idemVal) matchesEvent(fp uint64, ev *validEvent) bool {
 	return !r.timed || ev.Time.IsZero() || ev.at.UnixNano() == r.eventAt
 }
 
-// fingerprint builds a payload fingerprint: an unambiguous encoding
-// (length-prefixed strings, varints) hashed with SHA-256, of which 8 bytes
-// are kept. 64 bits make an accidental match of two different payloads
-// (which would replay, the behaviour before fingerprints) negligible, at 8
-// bytes a record.
-type fingerprint struct{ b []byte }
+// A payload fingerprint is an unambiguous encoding of the payload
+// (length-prefixed strings, varints, starting with the operation) hashed
+// with SHA-256, of which 8 bytes are kept: 64 bits make an accidental match
+// of two different payloads (which would replay, the behaviour before
+// fingerprints) negligible, at 8 bytes a record. The encoding is built in a
+// stack buffer: fingerprints are computed for every keyed event.
 
-func newFingerprint(op string, buf []byte) fingerprint {
-	f := fingerprint{b: buf[:0]}
-	f.str(op)
-	return f
+func fpStr(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
 }
 
-func (f *fingerprint) str(s string) {
-	f.b = binary.AppendUvarint(f.b, uint64(len(s)))
-	f.b = append(f.b, s...)
-}
-
-func (f *fingerprint) int(v int64) { f.b = binary.AppendVarint(f.b, v) }
-
-// sum is never 0, which stands for "no fingerprint".
-func (f *fingerprint) sum() uint64 {
-	h := sha256.Sum256(f.b)
+// fpSum is never 0, which stands for "no fingerprint".
+func fpSum(b []byte) uint64 {
+	h := sha256.Sum256(b)
 	return max(binary.BigEndian.Uint64(h[:]), 1)
 }
 
@@ -80,34 +71,35 @@ func (f *fingerprint) sum() uint64 {
 // Event.Profile describes the user, not the event, and a retry may carry a
 // fresher one; a replay applies none (Users().Upsert does).
 func eventFingerprint(ev *validEvent) uint64 {
-	var buf [64]byte
-	f := newFingerprint("event", buf[:])
-	f.int(ev.value.Micros())
-	if len(ev.Attributes) > 0 { // last, so needs no count
-		for _, k := range slices.Sorted(maps.Keys(ev.Attributes)) {
-			f.str(k)
-			f.str(ev.Attributes[k])
+	var buf [128]byte
+	b := fpStr(buf[:0], "event")
+	b = binary.AppendVarint(b, ev.value.Micros())
+	if len(ev.Attributes) > 0 { // last, so they need no count
+		var keyBuf [8]string
+		keys := keyBuf[:0]
+		for k := range ev.Attributes {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			b = fpStr(fpStr(b, k), ev.Attributes[k])
 		}
 	}
-	return f.sum()
+	return fpSum(b)
 }
 
 // pointsFingerprint covers a manual award or spend: the operation, the
 // amount and the reason.
 func pointsFingerprint(op string, amount Amount, reason string) uint64 {
-	var buf [64]byte
-	f := newFingerprint(op, buf[:])
-	f.int(amount.Micros())
-	f.str(reason)
-	return f.sum()
+	var buf [128]byte
+	b := fpStr(buf[:0], op)
+	b = binary.AppendVarint(b, amount.Micros())
+	return fpSum(fpStr(b, reason))
 }
 
 // claimFingerprint: a claim's only payload, the reward, is part of its
 // scope, so the fingerprint names the operation only.
-var claimFingerprint = func() uint64 {
-	f := newFingerprint("claim", nil)
-	return f.sum()
-}()
+var claimFingerprint = fpSum(fpStr(nil, "claim"))
 
 // idemRecord returns the record of key: one this command made (an earlier
 // event of a batch), else the writer's.
