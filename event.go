@@ -53,8 +53,8 @@ type EventResult struct {
 	// IdempotentReplayed is true when the idempotency key had been seen: the
 	// event was not applied again, and the result reports the user's state
 	// now — Total, Streak (as it is now, Extended false) and Leaderboards
-	// (the current rank in the run of the event's time, PreviousRank equal
-	// to Rank) — while Achievements and Points stay empty: completions and
+	// (the current rank in the run the event counted in, none once that run
+	// is finished; PreviousRank equal to Rank) — while Achievements and Points stay empty: completions and
 	// awards are reported once, by the original call.
 	IdempotentReplayed bool
 	IdempotencyKey     string
@@ -266,7 +266,11 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 				if !rec.matchesEvent(fp, ev) {
 					return idemConflict(field+".IdempotencyKey", ev.IdempotencyKey, "event of "+m.Key+" (value, time or attributes)")
 				}
-				t.replayResult(u, m, ev, rec.seq, res)
+				at := ev.at // the time the event was recorded at: the run it counted in
+				if rec.timed {
+					at = time.Unix(0, rec.eventAt).UTC()
+				}
+				t.replayResult(u, m, at, rec.seq, res)
 				return nil
 			}
 		}
@@ -358,10 +362,10 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 // retried shows the same things: the metric total, the default streak (when
 // the metric feeds it; Extended false, as this call extended nothing) and
 // the user's standing on each board the metric feeds, in the run of the
-// event's time (PreviousRank equals Rank: nothing moved). Achievements and
-// Points stay empty: completions and awards are reported once, by the call
-// that made them.
-func (t *txn) replayResult(u *userRec, m *Metric, ev *validEvent, seq uint64, res *EventResult) {
+// event's recorded time at, the run it counted in (PreviousRank equals
+// Rank: nothing moved). Achievements and Points stay empty: completions and
+// awards are reported once, by the call that made them.
+func (t *txn) replayResult(u *userRec, m *Metric, at time.Time, seq uint64, res *EventResult) {
 	res.EventID = strconv.FormatUint(seq, 10)
 	res.IdempotentReplayed = true
 	if i, ok := u.s.metric(m.ref); ok {
@@ -377,7 +381,7 @@ func (t *txn) replayResult(u *userRec, m *Metric, ev *validEvent, seq uint64, re
 		res.Streak = &StreakResult{Key: s.Key, Length: v.Length, Expires: v.Expires, AtRisk: v.AtRisk, Freezes: v.Freezes}
 	}
 	for _, b := range cat.metricBoards[m.Key] {
-		if c, ok := t.standing(u, b, ev.at); ok {
+		if c, ok := t.standing(u, b, at); ok {
 			res.Leaderboards = append(res.Leaderboards, c)
 		}
 	}

@@ -185,3 +185,39 @@ func TestReplayedEventReportsCurrentState(t *testing.T) {
 		eng.reopen(t)
 	}
 }
+
+// A replay reports the user's rank in the run the event counted in, also
+// when the retry leaves Time out and a new run has started since: once
+// that run is finished there is no row, not the rank in today's run, which
+// the event did not feed.
+func TestReplayReportsTheRunTheEventCountedIn(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	mustMetric(t, eng.Engine, "xp")
+	_, err := eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "daily", Name: "Daily", RankBy: gamify.RankByMetric, Metric: "xp",
+		Ties: gamify.TiesUnique, RunEvery: 1, RunUnit: gamify.RunDay})
+	require.NoError(t, err)
+	_, err = eng.Leaderboards().Activate(ctx, "daily")
+	require.NoError(t, err)
+	ev := gamify.Event{Metric: "xp", User: "ana", Value: 5, IdempotencyKey: "k"}
+	_, err = eng.Track(ctx, ev)
+	require.NoError(t, err)
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "bo", Value: 9})
+	require.NoError(t, err)
+	eng.clock.Advance(time.Hour)
+	again, err := eng.Track(ctx, ev)
+	require.NoError(t, err)
+	require.Equal(t, []gamify.LeaderboardChange{{Key: "daily", Rank: 2, PreviousRank: 2}}, again.Leaderboards)
+
+	// The next day: ana leads today's run; yesterday's is finished.
+	eng.clock.Advance(24 * time.Hour)
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	today, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1})
+	require.NoError(t, err)
+	require.Equal(t, 1, today.Leaderboards[0].Rank)
+	again, err = eng.Track(ctx, ev)
+	require.NoError(t, err)
+	require.True(t, again.IdempotentReplayed)
+	require.Empty(t, again.Leaderboards)
+}
