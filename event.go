@@ -32,12 +32,12 @@ type Event struct {
 	// and triggers.
 	Attributes map[string]string
 	// IdempotencyKey makes a retry safe. Its scope is (user, metric): a
-	// second event with the same key there is the same event — same value
-	// (Value or Amount), attributes and, if the retry gives a Time, the time
-	// the event was recorded at — and changes nothing, reporting
-	// IdempotentReplayed (its Profile is not applied). A different event
-	// under the key is ErrConflict and changes nothing. Profile is not part
-	// of the comparison.
+	// second event with the key there must be the same event — same value
+	// (Value or Amount), same attributes and, if the retry gives a Time, the
+	// time the event was recorded at — and then changes nothing and reports
+	// IdempotentReplayed. A different event under the key is ErrConflict and
+	// changes nothing. Profile is not compared, and a replay does not apply
+	// it.
 	IdempotencyKey string
 	// Time is when the event happened. Zero means now. It may be up to
 	// Options.MaxEventAge in the past and Options.MaxClockSkew in the future.
@@ -54,8 +54,9 @@ type EventResult struct {
 	// event was not applied again, and the result reports the user's state
 	// now — Total, Streak (as it is now, Extended false) and Leaderboards
 	// (the current rank in the run the event counted in, none once that run
-	// is finished; PreviousRank equal to Rank) — while Achievements and Points stay empty: completions and
-	// awards are reported once, by the original call.
+	// is finished; PreviousRank equal to Rank) — while Achievements and
+	// Points stay empty: completions and awards are reported once, by the
+	// original call.
 	IdempotentReplayed bool
 	IdempotencyKey     string
 	// Achievements completed by this event.
