@@ -212,6 +212,43 @@ func (t *txn) scoreBoard(u *userRec, b *Leaderboard, at time.Time, reached uint6
 	return nil
 }
 
+// standing is the user's place on b in the run containing at, as a change
+// that moved nothing (PreviousRank = Rank; Rank 0 when a full board kept the
+// score out), for a replayed event. False when the user has no score in
+// that run or it is finished, where the event would not have counted.
+func (t *txn) standing(u *userRec, b *Leaderboard, at time.Time) (LeaderboardChange, bool) {
+	if !b.inWindow(at, t.w.userLocation(&u.p)) {
+		return LeaderboardChange{}, false
+	}
+	rt := t.w.eng.boardRT(b.ref)
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	runKey, endKey, ok := rt.runAt(b, at)
+	if !ok || (endKey != 0 && endKey <= rt.finishedTo) {
+		return LeaderboardChange{}, false
+	}
+	i, found := u.s.board(b.ref, runKey)
+	run := rt.runs[runKey]
+	if !found || !u.s.Boards[i].Scored || run == nil {
+		return LeaderboardChange{}, false
+	}
+	ub := u.s.Boards[i]
+	c := LeaderboardChange{Key: b.Key, Group: publicGroup(ub.Group)}
+	x, ok := run.groups[ub.Group]
+	if !ok {
+		return c, true
+	}
+	if ub.In {
+		c.Rank, _ = x.Rank(uint32(u.p.UID), b.ties)
+		c.PreviousRank = c.Rank
+	}
+	if b.MaxParticipants > 0 && x.Len() >= b.MaxParticipants {
+		w, _ := x.Worst()
+		c.Threshold = AmountFromMicros(w.Score)
+	}
+	return c, true
+}
+
 // pruneBoards drops a user's scores in finished runs of a board.
 func (t *txn) pruneBoards(u *userRec, ref uint32, finishedTo int64) {
 	b := t.w.cat.boardByRef[ref]

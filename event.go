@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/gamifykit/gamify/gamifytype"
 	"github.com/gamifykit/gamify/ledger"
 	"github.com/gamifykit/gamify/points"
+	"github.com/gamifykit/gamify/streak"
 )
 
 // Event is one change of a metric for a user.
@@ -29,8 +31,13 @@ type Event struct {
 	// Attributes are declared event attributes; they filter achievements
 	// and triggers.
 	Attributes map[string]string
-	// IdempotencyKey makes a retry safe: a second event with the same
-	// (user, metric, key) changes nothing and reports IdempotentReplayed.
+	// IdempotencyKey makes a retry safe. Its scope is (user, metric): a
+	// second event with the key there must be the same event — same value
+	// (Value or Amount), same attributes and, if the retry gives a Time, the
+	// time the event was recorded at — and then changes nothing and reports
+	// IdempotentReplayed. A different event under the key is ErrConflict and
+	// changes nothing. Profile is not compared, and a replay does not apply
+	// it.
 	IdempotencyKey string
 	// Time is when the event happened. Zero means now. It may be up to
 	// Options.MaxEventAge in the past and Options.MaxClockSkew in the future.
@@ -44,7 +51,12 @@ type EventResult struct {
 	Metric  string
 	Total   Amount // the user's metric total after the event (current total, on replay)
 	// IdempotentReplayed is true when the idempotency key had been seen: the
-	// event was not applied again.
+	// event was not applied again, and the result reports the user's state
+	// now — Total, Streak (as it is now, Extended false) and Leaderboards
+	// (the current rank in the run the event counted in, none once that run
+	// is finished; PreviousRank equal to Rank) — while Achievements and
+	// Points stay empty: completions and awards are reported once, by the
+	// original call.
 	IdempotentReplayed bool
 	IdempotencyKey     string
 	// Achievements completed by this event.
@@ -176,7 +188,9 @@ func (e *Engine) Track(ctx context.Context, ev Event) (EventResult, error) {
 
 // TrackBatch applies up to 1000 events atomically, in order: if any event is
 // invalid or cannot be applied, none is, and the error names its index.
-// Idempotency applies per event, also between events of the batch.
+// Idempotency applies per event, also between events of the batch: a key
+// reused with a different event, even by an earlier event of the batch, is
+// ErrConflict for the whole batch.
 func (e *Engine) TrackBatch(ctx context.Context, evs []Event) ([]EventResult, error) {
 	if err := e.live(); err != nil {
 		return nil, err
@@ -236,28 +250,28 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 
 	// A replay must have no side effects, not even the profile upsert, so the
 	// key is checked before the user is created or changed.
+	var fp uint64
 	if ev.IdempotencyKey != "" {
+		fp = eventFingerprint(ev)
 		if u, err := t.user(ev.User, false); err != nil {
 			return err
 		} else if u != nil {
-			k := idemKey(u.p.UID, m.ref, ev.IdempotencyKey)
-			var seq uint64
-			var recorded int64
-			found := false
-			if p, ok := t.idem[k]; ok {
-				seq, recorded, found = p.seq, p.at, true
-			} else if seq, recorded, found, err = t.w.idemRecord(k); err != nil {
+			rec, found, err := t.idemRecord(idemKey(u.p.UID, m.ref, ev.IdempotencyKey))
+			if err != nil {
 				return err
 			}
-			if win := t.w.opts.IdempotencyWindow; found && win > 0 && t.now.Add(-win).UnixNano() > recorded {
+			if win := t.w.opts.IdempotencyWindow; found && win > 0 && t.now.Add(-win).UnixNano() > rec.at {
 				found = false // the key has expired: the event is new
 			}
 			if found {
-				res.EventID = strconv.FormatUint(seq, 10)
-				res.IdempotentReplayed = true
-				if i, ok := u.s.metric(m.ref); ok {
-					res.Total = u.s.Metrics[i].Total
+				if !rec.matchesEvent(fp, ev) {
+					return idemConflict(field+".IdempotencyKey", ev.IdempotencyKey, "event of "+m.Key+" (value, time or attributes)")
 				}
+				at := ev.at // the time the event was recorded at: the run it counted in
+				if rec.timed {
+					at = time.Unix(0, rec.eventAt).UTC()
+				}
+				t.replayResult(u, m, at, rec.seq, res)
 				return nil
 			}
 		}
@@ -319,10 +333,7 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 		return err
 	}
 	if ev.IdempotencyKey != "" {
-		if t.idem == nil {
-			t.idem = make(map[string]pendingVal)
-		}
-		t.idem[idemKey(u.p.UID, m.ref, ev.IdempotencyKey)] = pendingVal{seq: seq, at: t.now.UnixNano()}
+		t.recordEventIdem(idemKey(u.p.UID, m.ref, ev.IdempotencyKey), seq, fp, ev)
 	}
 	res.EventID = strconv.FormatUint(seq, 10)
 	res.Total = total
@@ -345,6 +356,36 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 		return t.trackBoards(u, m, ev, seq, res)
 	}
 	return nil
+}
+
+// replayResult fills the result of a replayed event with the user's state
+// as it is now, shaped like the original result so that a client which
+// retried shows the same things: the metric total, the default streak (when
+// the metric feeds it; Extended false, as this call extended nothing) and
+// the user's standing on each board the metric feeds, in the run of the
+// event's recorded time at, the run it counted in (PreviousRank equals
+// Rank: nothing moved). Achievements and Points stay empty: completions and
+// awards are reported once, by the call that made them.
+func (t *txn) replayResult(u *userRec, m *Metric, at time.Time, seq uint64, res *EventResult) {
+	res.EventID = strconv.FormatUint(seq, 10)
+	res.IdempotentReplayed = true
+	if i, ok := u.s.metric(m.ref); ok {
+		res.Total = u.s.Metrics[i].Total
+	}
+	cat := t.w.cat
+	if s := cat.defaultStreak; s != nil && slices.Contains(cat.metricStreaks[m.Key], s) {
+		var st streak.State
+		if i, ok := u.s.streak(s.ref); ok {
+			st = u.s.Streaks[i].St
+		}
+		v := streak.View(s.personalized(&u.p), st, t.now, t.w.userLocation(&u.p))
+		res.Streak = &StreakResult{Key: s.Key, Length: v.Length, Expires: v.Expires, AtRisk: v.AtRisk, Freezes: v.Freezes}
+	}
+	for _, b := range cat.metricBoards[m.Key] {
+		if c, ok := t.standing(u, b, at); ok {
+			res.Leaderboards = append(res.Leaderboards, c)
+		}
+	}
 }
 
 // userLocation is the user's time zone, else the default.

@@ -9,6 +9,7 @@ import (
 	"math"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -518,16 +519,42 @@ func FuzzUserStateRecord(f *testing.F) {
 	})
 }
 
+// An idempotency record stored without a fingerprint (before they were
+// stored) matches any payload: it replays, as it did when it was written.
+func TestIdemRecordWithoutFingerprintReplays(t *testing.T) {
+	r, err := decodeIdem(binary.AppendVarint(binary.AppendUvarint(nil, 42), fuzzNow.UnixNano()))
+	if err != nil || r.seq != 42 || r.at != fuzzNow.UnixNano() || r.timed {
+		t.Fatalf("decoded %+v, %v", r, err)
+	}
+	ev := validEvent{Event: Event{Time: fuzzNow}, value: AmountFromInt(1), at: fuzzNow}
+	if !r.matchesEvent(eventFingerprint(&ev), &ev) || !r.matches(claimFingerprint) {
+		t.Fatal("a record without a fingerprint conflicts")
+	}
+	head := binary.AppendVarint(binary.AppendUvarint(nil, 42), 0)
+	for _, b := range [][]byte{
+		slices.Concat(head, []byte{1}),                   // a partial fingerprint
+		slices.Concat(head, []byte{1, 2, 3, 4, 5, 6, 7}), // a partial fingerprint
+		append(encodeIdem(idemVal{}), 0x80),              // a truncated event time
+		append(encodeIdem(idemVal{timed: true}), 0),      // a trailing byte
+	} {
+		if _, err := decodeIdem(b); err == nil {
+			t.Fatalf("%x decodes", b)
+		}
+	}
+}
+
 // FuzzSmallRecords: idempotency records and day-aggregate keys round-trip,
 // and corrupt ones are errors, never panics.
 func FuzzSmallRecords(f *testing.F) {
-	f.Add(encodeIdem(42, fuzzNow.UnixNano()), uint64(7), uint32(3), int32(20520))
+	f.Add(encodeIdem(idemVal{seq: 42, at: fuzzNow.UnixNano(), fp: 0xfeedface}), uint64(7), uint32(3), int32(20520))
+	f.Add(encodeIdem(idemVal{seq: 42, at: fuzzNow.UnixNano(), fp: 0xfeedface, eventAt: fuzzNow.UnixNano() - 1, timed: true}), uint64(7), uint32(3), int32(20520))
+	f.Add(binary.AppendVarint(binary.AppendUvarint(nil, 42), fuzzNow.UnixNano()), uint64(7), uint32(3), int32(20520)) // without a fingerprint
 	f.Add([]byte{0x80}, uint64(0), uint32(0), int32(math.MinInt32))
 	f.Add([]byte{}, uint64(math.MaxUint64), uint32(math.MaxUint32), int32(math.MaxInt32))
 	f.Fuzz(func(t *testing.T, b []byte, uid uint64, ref uint32, day int32) {
-		if seq, at, err := decodeIdem(b); err == nil {
-			if s2, a2, err := decodeIdem(encodeIdem(seq, at)); err != nil || s2 != seq || a2 != at {
-				t.Fatalf("idempotency record %d/%d round-trips to %d/%d, %v", seq, at, s2, a2, err)
+		if r, err := decodeIdem(b); err == nil {
+			if r2, err := decodeIdem(encodeIdem(r)); err != nil || r2 != r {
+				t.Fatalf("idempotency record %+v round-trips to %+v, %v", r, r2, err)
 			}
 		}
 		k := dailyKey(uid, ref, day)

@@ -1,6 +1,7 @@
 package gamify_test
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -42,8 +43,9 @@ var modelZones = map[string]string{"ann": "America/New_York", "bo": "Asia/Tokyo"
 // model is the reference: plain maps, written for clarity.
 type model struct {
 	users map[string]*modelUser
-	keys  map[string]bool  // user|metric|key of events, user|pts|key of manual points calls
-	board map[string]int64 // user → xp sum (an all-time board over xp)
+	keys  map[string]string       // user|pts|key of manual points calls → their payload
+	sent  map[string]gamify.Event // user|metric|key → the event first sent with it, its Time set to when it was recorded
+	board map[string]int64        // user → xp sum (an all-time board over xp)
 }
 
 // modelUser is one user. Days are local dates as days since 1970-01-01.
@@ -190,7 +192,7 @@ func runModel(t *testing.T, seed uint64, steps int) {
 		Metrics: []gamify.StreakMetric{{Metric: "xp", Min: gamify.AmountFromMicros(modelStreakMin)}}, Default: true})
 	require.NoError(t, err)
 
-	m := model{users: map[string]*modelUser{}, keys: map[string]bool{}, board: map[string]int64{}}
+	m := model{users: map[string]*modelUser{}, keys: map[string]string{}, sent: map[string]gamify.Event{}, board: map[string]int64{}}
 	users := []string{"ann", "bo", "cy", "di", "ed", "flo", "gus"}
 	pick := func() string { // gus joins 60 h in: on 1 January when the run starts on 30 December
 		if eng.clock.Now().Sub(start) < 60*time.Hour {
@@ -216,27 +218,92 @@ func runModel(t *testing.T, seed uint64, steps int) {
 		} else {
 			ev.Value = float64(rng.IntN(2001)-1000) / 100 // -10.00 .. 10.00: up and down
 		}
-		if rng.IntN(3) == 0 {
-			ev.IdempotencyKey = fmt.Sprint("k", rng.IntN(40))
-		}
 		if rng.IntN(4) == 0 {
 			ev.Time = eng.clock.Now().Add(-time.Duration(rng.IntN(72)) * time.Hour)
 		}
+		if rng.IntN(3) == 0 {
+			ev.IdempotencyKey = fmt.Sprint("k", rng.IntN(40))
+			// Mostly a retry of the key's event; else a different event under
+			// the same key, a conflict.
+			// A retry may leave Time out or give the recorded time.
+			if orig, ok := m.sent[ev.User+"|"+ev.Metric+"|"+ev.IdempotencyKey]; ok && rng.IntN(4) != 0 {
+				if ev.Time.IsZero() {
+					orig.Time = time.Time{}
+				}
+				ev = orig
+			}
+		}
 		return ev
+	}
+	// conflicts reports whether one call's events reuse a key, of an earlier
+	// call or of an earlier event of the call, with a different event: another
+	// value, or a Time other than the one recorded.
+	conflicts := func(evs ...gamify.Event) bool {
+		seen := map[string]gamify.Event{}
+		for _, ev := range evs {
+			if ev.IdempotencyKey == "" {
+				continue
+			}
+			k := ev.User + "|" + ev.Metric + "|" + ev.IdempotencyKey
+			prev, ok := seen[k]
+			if !ok {
+				prev, ok = m.sent[k]
+			}
+			if ok && (prev.Value != ev.Value || (!ev.Time.IsZero() && !ev.Time.Equal(prev.Time))) {
+				return true
+			}
+			if !ok {
+				ev.Time = cmp.Or(ev.Time, eng.clock.Now())
+				seen[k] = ev
+			}
+		}
+		return false
 	}
 	apply := func(ev gamify.Event, res gamify.EventResult) {
 		now := eng.clock.Now()
 		k := ev.User + "|" + ev.Metric + "|" + ev.IdempotencyKey
-		replay := ev.IdempotencyKey != "" && m.keys[k]
+		_, replay := m.sent[k]
+		replay = replay && ev.IdempotencyKey != ""
 		require.Equal(t, replay, res.IdempotentReplayed, "replay of %s", k)
 		if replay {
-			require.Equal(t, m.users[ev.User].totals[ev.Metric], res.Total.Micros(), "total of %s %s on replay", ev.User, ev.Metric)
+			u := m.users[ev.User]
+			require.Equal(t, u.totals[ev.Metric], res.Total.Micros(), "total of %s %s on replay", ev.User, ev.Metric)
 			require.Empty(t, res.Achievements, "a replay completes nothing")
 			require.Empty(t, res.Points, "a replay awards nothing")
+			if ev.Metric != "xp" {
+				require.Nil(t, res.Streak, "replay of %s", k)
+				require.Empty(t, res.Leaderboards, "replay of %s", k)
+				return
+			}
+			// The current state: the streak as it is now, the rank as it is now.
+			require.NotNil(t, res.Streak, "replay of %s", k)
+			require.Equal(t, u.streakLength(modelDay(now, u.loc)), res.Streak.Length, "streak on replay of %s", k)
+			require.False(t, res.Streak.Extended, "replay of %s", k)
+			at := m.sent[k].Time // the rank in the run the event counted in
+			score, ranked := m.board[ev.User]
+			if !ranked || at.Before(start.Truncate(24*time.Hour)) {
+				require.Empty(t, res.Leaderboards, "replay of %s", k)
+				return
+			}
+			above, tied := 0, 0
+			for _, s := range m.board {
+				if s > score {
+					above++
+				} else if s == score {
+					tied++
+				}
+			}
+			require.Len(t, res.Leaderboards, 1, "replay of %s", k)
+			lc := res.Leaderboards[0]
+			require.Equal(t, "all", lc.Key)
+			require.Equal(t, lc.Rank, lc.PreviousRank, "a replay moves nothing")
+			require.True(t, lc.Rank > above && lc.Rank <= above+tied, "rank %d of %s on replay, %d ahead, %d tied", lc.Rank, ev.User, above, tied)
 			return
 		}
 		if ev.IdempotencyKey != "" {
-			m.keys[k] = true
+			orig := ev
+			orig.Time = cmp.Or(ev.Time, now)
+			m.sent[k] = orig
 		}
 		u := m.user(ev.User, now)
 		v := int64(math.Round(ev.Value*100)) * 10_000
@@ -319,7 +386,14 @@ func runModel(t *testing.T, seed uint64, steps int) {
 		var key string
 		if rng.IntN(2) == 0 {
 			key = fmt.Sprint("p", rng.IntN(5)) // one scope per (user, system) for awards and spends
+			// Mostly a retry of the key's call; else a different call (amount
+			// or operation) under the same key, a conflict.
+			if prev, ok := m.keys[id+"|pts|"+key]; ok && rng.IntN(4) != 0 {
+				_, err := fmt.Sscan(prev, &spend, &amount)
+				require.NoError(t, err)
+			}
 		}
+		payload := fmt.Sprint(spend, " ", amount)
 		var res gamify.PointsResult
 		var err error
 		if spend {
@@ -335,8 +409,12 @@ func runModel(t *testing.T, seed uint64, steps int) {
 		k := id + "|pts|" + key
 		v := int64(math.Round(amount*10)) * 100_000
 		u := m.users[id]
+		prev, used := m.keys[k]
 		switch {
-		case key != "" && m.keys[k]:
+		case key != "" && used && prev != payload:
+			require.ErrorIs(t, err, gamify.ErrConflict, what)
+			return // nothing changed
+		case key != "" && used:
 			require.NoError(t, err, what)
 			require.True(t, res.IdempotentReplayed, what)
 		case spend && (u == nil || u.points-u.spent < v):
@@ -346,7 +424,7 @@ func runModel(t *testing.T, seed uint64, steps int) {
 			require.NoError(t, err, what)
 			require.False(t, res.IdempotentReplayed, what)
 			if key != "" {
-				m.keys[k] = true
+				m.keys[k] = payload
 			}
 			u = m.user(id, now)
 			if spend {
@@ -367,6 +445,10 @@ func runModel(t *testing.T, seed uint64, steps int) {
 			ev := randomEvent()
 			res, err := eng.Track(ctx, ev)
 			logf("%d %s: track %s", step, now, modelEvent(ev))
+			if conflicts(ev) {
+				require.ErrorIs(t, err, gamify.ErrConflict, "step %d", step)
+				break
+			}
 			require.NoError(t, err, "step %d", step)
 			apply(ev, res)
 		case op < 12:
@@ -377,6 +459,10 @@ func runModel(t *testing.T, seed uint64, steps int) {
 			rs, err := eng.TrackBatch(ctx, evs)
 			for _, ev := range evs {
 				logf("%d %s: batch %s", step, now, modelEvent(ev))
+			}
+			if conflicts(evs...) {
+				require.ErrorIs(t, err, gamify.ErrConflict, "step %d", step)
+				break // the batch changed nothing
 			}
 			require.NoError(t, err, "step %d", step)
 			for i := range evs {

@@ -621,16 +621,20 @@ type PointsEntry struct {
 	System string // the points system's key
 	User   string // the user's id; the user is created on first sight
 	Amount Amount // positive
-	// IdempotencyKey makes a retry safe: a second Award or Spend with the
-	// same (user, system, key) changes nothing and reports
-	// IdempotentReplayed. Awards and spends share the scope.
+	// IdempotencyKey makes a retry safe. Its scope is (user, system), shared
+	// by Award and Spend, and a key names one call: the same operation with
+	// the same Amount and Reason changes nothing and reports
+	// IdempotentReplayed (with the balance as it is now); anything else under
+	// the key — a Spend reusing an Award's key, another amount or reason —
+	// is ErrConflict and changes nothing. Claims have their own scope.
 	IdempotencyKey string
 	// Reason is recorded in the award log (Award only).
 	Reason string
 }
 
 // Award adds points to a user (created on first sight) with a reason;
-// boosts do not apply to manual awards.
+// boosts do not apply to manual awards. See PointsEntry.IdempotencyKey for
+// retries.
 func (a PointsAPI) Award(ctx context.Context, p PointsEntry) (PointsResult, error) {
 	return a.manual(ctx, p, "Award", func(r points.Rules, s points.State, v Amount) (points.State, points.Effects, error) {
 		return points.Award(r, s, v, p.Reason)
@@ -638,7 +642,8 @@ func (a PointsAPI) Award(ctx context.Context, p PointsEntry) (PointsResult, erro
 }
 
 // Spend takes points from a user's available balance; ErrInsufficientPoints
-// (nothing changed) when it is too low.
+// (nothing changed) when it is too low. See PointsEntry.IdempotencyKey for
+// retries: a Spend never replays an Award with the same key.
 func (a PointsAPI) Spend(ctx context.Context, p PointsEntry) (PointsResult, error) {
 	return a.manual(ctx, p, "Spend", func(_ points.Rules, s points.State, v Amount) (points.State, points.Effects, error) {
 		return points.Spend(s, v)
@@ -676,12 +681,14 @@ func (a PointsAPI) manual(ctx context.Context, p PointsEntry, op string,
 		if err != nil {
 			return nil, err
 		}
-		idk := ""
+		idk, fp := "", uint64(0)
 		if key != "" {
-			idk = idemKey(u.p.UID, sys.ref|1<<31, key)
-			if _, _, found, err := t.w.idemRecord(idk); err != nil {
+			idk, fp = idemKey(u.p.UID, sys.ref|1<<31, key), pointsFingerprint(op, amount, p.Reason)
+			if rec, found, err := t.idemRecord(idk); err != nil {
 				return nil, err
-			} else if _, dup := t.idem[idk]; found || dup {
+			} else if found && !rec.matches(fp) {
+				return nil, idemConflict(op+".IdempotencyKey", key, "award or spend in "+system+" (operation, amount or reason)")
+			} else if found {
 				out := PointsResult{IdempotentReplayed: true}
 				out.UserPoints = pointsOf(t.w.cat, sys, u)
 				return out, nil
@@ -704,10 +711,7 @@ func (a PointsAPI) manual(ctx context.Context, p PointsEntry, op string,
 			return nil, err
 		}
 		if key != "" {
-			if t.idem == nil {
-				t.idem = make(map[string]pendingVal)
-			}
-			t.idem[idk] = pendingVal{seq: t.seq, at: t.now.UnixNano()}
+			t.recordIdem(idk, t.seq, fp)
 		}
 		return PointsResult{UserPoints: pointsOf(t.w.cat, sys, u)}, nil
 	})

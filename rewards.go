@@ -574,7 +574,10 @@ type ClaimRequest struct {
 	Reward string // the reward's key
 	User   string // the user's id; the user is created on first sight
 	// IdempotencyKey makes a retry safe: a repeat for the same (user,
-	// reward, key) returns the original claim.
+	// reward, key) returns the original claim. The scope holds the reward,
+	// a claim's only payload, so there is nothing else to compare: the same
+	// key for another reward is another claim. It is apart from the points
+	// scope of Award and Spend.
 	IdempotencyKey string
 }
 
@@ -615,12 +618,15 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 	idk := ""
 	if key != "" {
 		idk = idemKey(u.p.UID, r.ref|1<<30, key)
-		seq, _, found, err := w.idemRecord(idk)
+		rec, found, err := t.idemRecord(idk)
 		if err != nil {
 			return Claim{}, err
 		}
+		if found && !rec.matches(claimFingerprint) {
+			return Claim{}, idemConflict("Claim.IdempotencyKey", key, "operation")
+		}
 		if found {
-			c, err := w.readClaim(u.p.UID, r.ref, seq)
+			c, err := w.readClaim(u.p.UID, r.ref, rec.seq)
 			c.Replay = true
 			return c, err
 		}
@@ -721,10 +727,7 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 	t.claimsAdded = append(t.claimsAdded, addedClaim{prefix: string(prefix), seq: c.Seq})
 	t.achCount[rewardCounter+rewardKey]++ // counted like achievement completions, in the Meta keyspace
 	if key != "" {
-		if t.idem == nil {
-			t.idem = make(map[string]pendingVal)
-		}
-		t.idem[idk] = pendingVal{seq: c.Seq, at: t.now.UnixNano()}
+		t.recordIdem(idk, c.Seq, claimFingerprint)
 	}
 	t.notes = append(t.notes, RewardClaimed{Claim: c})
 	return c, nil

@@ -315,11 +315,11 @@ func pruneIdempotency(t *txn, due time.Time) error {
 			if _, pending := w.pendingIdem[string(k)]; pending {
 				return nil // rewritten by an uncommitted event: not ours to delete
 			}
-			_, recorded, err := decodeIdem(v)
+			rec, err := decodeIdem(v)
 			if err != nil {
 				return err
 			}
-			if recorded < cutoff {
+			if rec.at < cutoff {
 				t.writes = append(t.writes, write{store.Idempotency, append([]byte(nil), k...), nil})
 				if n++; n >= pruneBatch {
 					return store.ErrStop

@@ -44,7 +44,7 @@ type writer struct {
 	spares      []*userRec            // records replaced by commits, for cloneInto
 	dirtyUsers  map[string]struct{}   // touched since the last seal
 	days        map[dayKey]pendingVal // day aggregates: uncommitted, or cached clean copies
-	pendingIdem map[string]pendingVal // idempotency records by idemKey
+	pendingIdem map[string]idemVal    // idempotency records by idemKey
 	dirtyDaily  map[dayKey]struct{}
 	cat         *catalog          // working definitions
 	scratch     txn               // reused by begin
@@ -64,12 +64,10 @@ type writer struct {
 	parkedStreaks map[uint32][]string
 }
 
-// pendingVal is a day aggregate or idempotency record written by a batch
-// that is not yet known to be committed. Reads consult it before the store.
+// pendingVal is a day aggregate written by a batch that is not yet known
+// to be committed. Reads consult it before the store.
 type pendingVal struct {
 	amount Amount
-	seq    uint64
-	at     int64
 	gen    uint64
 }
 
@@ -466,7 +464,9 @@ func parseDailyKey(k []byte) (uid uint64, ref uint32, day int32, ok bool) {
 	return binary.BigEndian.Uint64(k), binary.BigEndian.Uint32(k[8:]), int32(binary.BigEndian.Uint32(k[12:]) ^ 0x80000000), true
 }
 
-// idemKey is uid | metric ref | the caller's key.
+// idemKey is uid | scope ref | the caller's key. The scope ref is the
+// metric's ref for events, the points system's ref | 1<<31 for manual awards
+// and spends (one scope for both), the reward's ref | 1<<30 for claims.
 func idemKey(uid uint64, ref uint32, key string) string {
 	k := make([]byte, 12, 12+len(key))
 	binary.BigEndian.PutUint64(k, uid)
@@ -474,18 +474,43 @@ func idemKey(uid uint64, ref uint32, key string) string {
 	return string(append(k, key...))
 }
 
-func encodeIdem(seq uint64, at int64) []byte {
-	b := binary.AppendUvarint(nil, seq)
-	return binary.AppendVarint(b, at)
+// encodeIdem is the stored idempotency record: the ledger sequence of the
+// original operation, when it was applied, its payload fingerprint (8
+// bytes, big-endian) and, for an event, the event's time.
+func encodeIdem(r idemVal) []byte {
+	b := binary.AppendUvarint(make([]byte, 0, 38), r.seq)
+	b = binary.AppendVarint(b, r.at)
+	b = binary.BigEndian.AppendUint64(b, r.fp)
+	if r.timed {
+		b = binary.AppendVarint(b, r.eventAt)
+	}
+	return b
 }
 
-func decodeIdem(b []byte) (seq uint64, at int64, err error) {
+// decodeIdem reads a record of encodeIdem. A record without a fingerprint
+// (written before fingerprints were stored) reads as fp 0, which matches
+// any payload: it replays, as it did when it was written.
+func decodeIdem(b []byte) (idemVal, error) {
+	corrupt := errors.New("gamify: corrupt idempotency record")
 	d := decoder{b: b}
-	seq, at = d.uvarint(), d.varint()
-	if d.err {
-		return 0, 0, errors.New("gamify: corrupt idempotency record")
+	var r idemVal
+	r.seq, r.at = d.uvarint(), d.varint()
+	switch {
+	case d.err:
+		return idemVal{}, corrupt
+	case len(d.b) == 0:
+		return r, nil
+	case len(d.b) < 8:
+		return idemVal{}, corrupt
 	}
-	return seq, at, nil
+	r.fp, d.b = binary.BigEndian.Uint64(d.b), d.b[8:]
+	if len(d.b) > 0 {
+		r.eventAt, r.timed = d.varint(), true
+		if d.err || len(d.b) > 0 {
+			return idemVal{}, corrupt
+		}
+	}
+	return r, nil
 }
 
 // localDay returns the days since 1970-01-01 of t's calendar date in loc.
@@ -554,10 +579,12 @@ func (w *writer) dailyValue(key dayKey) (Amount, error) {
 	return v, err
 }
 
-// idemRecord returns the event an idempotency key was first used for.
-func (w *writer) idemRecord(key string) (seq uint64, at int64, found bool, err error) {
+// idemRecord returns the record of the operation an idempotency key was
+// first used for, from the uncommitted batches or the store. (txn.idemRecord
+// also sees the command's own records.)
+func (w *writer) idemRecord(key string) (rec idemVal, found bool, err error) {
 	if p, ok := w.pendingIdem[key]; ok {
-		return p.seq, p.at, true, nil
+		return p, true, nil
 	}
 	err = w.db.View(func(tx *store.Tx) error {
 		b := tx.Get(store.Idempotency, []byte(key))
@@ -565,10 +592,10 @@ func (w *writer) idemRecord(key string) (seq uint64, at int64, found bool, err e
 			return nil
 		}
 		found = true
-		seq, at, err = decodeIdem(b)
+		rec, err = decodeIdem(b)
 		return err
 	})
-	return seq, at, found, err
+	return rec, found, err
 }
 
 // flushWrites encodes everything dirty since the last seal.
@@ -661,7 +688,7 @@ func (w *writer) reload() error {
 	w.days = make(map[dayKey]pendingVal)
 	w.counters = map[string]uint64{}
 	w.claimedCodes, w.pendingClaims = map[string]uint64{}, map[string][]pendingClaim{}
-	w.pendingIdem = make(map[string]pendingVal)
+	w.pendingIdem = make(map[string]idemVal)
 	w.dirtyDaily = make(map[dayKey]struct{})
 	return w.db.View(func(tx *store.Tx) error {
 		w.seq, w.lastUID = 0, 0
@@ -693,7 +720,7 @@ type txn struct {
 	users   map[string]*userRec
 	entries []ledger.Entry
 	daily   map[dayKey]Amount
-	idem    map[string]pendingVal
+	idem    map[string]idemVal
 	writes  []write
 	publish []func()
 	notes   []Notification
@@ -871,7 +898,7 @@ func (t *txn) commit() {
 	for k, p := range t.idem {
 		p.gen = w.gen
 		w.pendingIdem[k] = p
-		b.writes = append(b.writes, write{store.Idempotency, []byte(k), encodeIdem(p.seq, p.at)})
+		b.writes = append(b.writes, write{store.Idempotency, []byte(k), encodeIdem(p)})
 	}
 	if t.newUsers != 0 {
 		t.addCounter(usersCounterKey, t.newUsers)

@@ -48,7 +48,7 @@ const (
 	State       Keyspace = "state"       // uid → the user's numbers (binary)
 	Ledger      Keyspace = "ledger"      // seq → ledger entry (binary)
 	Daily       Keyspace = "daily"       // uid|metric|day → change that local day
-	Idempotency Keyspace = "idem"        // uid|metric|key → event seq
+	Idempotency Keyspace = "idem"        // uid|scope ref|key → seq, applied at, payload fingerprint[, event time]
 	Jobs        Keyspace = "jobs"        // job id → last completed time
 	Runs        Keyspace = "runs"        // board|run|group|position → frozen final standing
 	Awards      Keyspace = "awards"      // seq → a points award (user, system, details), the award log

@@ -122,8 +122,11 @@ func run(path string) error {
 		}
 	}
 
-	// A retried request with the same idempotency key changes nothing.
-	res, err := eng.Track(ctx, gamify.Event{Metric: "km", User: "ana", Value: 3.2, IdempotencyKey: "ana-day0"})
+	// A retried request (the same event: value and attributes) with the same
+	// idempotency key changes nothing; another event under the key would be
+	// ErrConflict.
+	res, err := eng.Track(ctx, gamify.Event{Metric: "km", User: "ana", Value: 3.2,
+		Attributes: map[string]string{"terrain": "road"}, IdempotencyKey: "ana-day0"})
 	if err != nil {
 		return err
 	}
