@@ -42,3 +42,38 @@ func TestNotifyMaximalBatchAtDefaultSettings(t *testing.T) {
 	sub.Close()
 	require.Equal(t, uint64(2), sub.Dropped())
 }
+
+// A user created or changed by an acknowledged Track is found by Get, with
+// that profile, in both modes — also while a Buffered batch is uncommitted.
+func TestReadYourWritesAfterTrack(t *testing.T) {
+	for _, mode := range []gamify.Durability{gamify.Durable, gamify.Buffered} {
+		t.Run(mode.String(), func(t *testing.T) {
+			ctx := context.Background()
+			// An hour's delay: nothing commits unless asked.
+			eng := openTest(t, &gamify.Options{Durability: mode, MaxFlushDelay: time.Hour})
+			mustMetric(t, eng.Engine, "xp")
+			_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1, Profile: &gamify.UserInput{Name: "Ana"}})
+			require.NoError(t, err)
+			u, err := eng.Users().Get(ctx, "ana")
+			require.NoError(t, err, "Track acknowledged ana")
+			require.Equal(t, "Ana", u.Name)
+			_, err = eng.Users().Preferences(ctx, "ana")
+			require.NoError(t, err)
+			_, err = eng.Users().Create(ctx, gamify.UserInput{ID: "ana"})
+			require.ErrorIs(t, err, gamify.ErrConflict, "Create and Get agree")
+
+			_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1, Profile: &gamify.UserInput{Name: "Ana B."}})
+			require.NoError(t, err)
+			u, err = eng.Users().Get(ctx, "ana")
+			require.NoError(t, err)
+			require.Equal(t, "Ana B.", u.Name, "the profile upsert of the event")
+
+			_, err = eng.Users().Get(ctx, "bob")
+			require.ErrorIs(t, err, gamify.ErrNotFound)
+			require.NoError(t, eng.Flush(ctx))
+			u, err = eng.Users().Get(ctx, "ana")
+			require.NoError(t, err)
+			require.Equal(t, "Ana B.", u.Name)
+		})
+	}
+}
