@@ -492,6 +492,13 @@ func (t *txn) pointsUser(u *userRec) points.User {
 // applyPoints runs a transition on every active system, records ledger
 // entries, result rows and notifications. A failing transition (e.g. a
 // blocked negative award) fails the command.
+//
+// One call (an event, Complete) may run several transitions per system:
+// user_creation, achievements, the metric, streaks. The level multiplier is
+// that of the level at the start of the call for all of them, not of a
+// level an earlier transition of the same call reached: the award that
+// promotes a user is not what multiplies the rest of the event, whatever
+// order the transitions run in.
 func (t *txn) applyPoints(u *userRec, f func(r points.Rules, s points.State) (points.State, points.Effects, error)) error {
 	for key, r := range t.w.cat.points.rules {
 		sys := t.w.cat.points.systems[key]
@@ -500,7 +507,11 @@ func (t *txn) applyPoints(u *userRec, f func(r points.Rules, s points.State) (po
 		if ok {
 			st = u.s.Points[i].St
 		}
-		ns, fx, err := f(*r, st)
+		rules := *r
+		if lvl, moved := t.callLevel(sys.Key); moved {
+			rules.CallLevel = &lvl
+		}
+		ns, fx, err := f(rules, st)
 		if err != nil {
 			return err
 		}
@@ -544,7 +555,7 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 		}
 	}
 	if t.boardsRes != nil {
-		*t.boardsRes = append(*t.boardsRes, changes...)
+		t.mergeBoards(changes)
 	}
 	var awards []Award
 	for _, aw := range fx.Awards {
@@ -590,10 +601,70 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 		c.Total = fx.Total
 		c.Awards = append(c.Awards, awards...)
 		if fx.Level != nil {
-			c.Level = levelChangeOf(fx.Level)
+			c.Level = t.mergeLevel(sys.Key, c.Level, fx.Level)
 		}
 	}
 	return nil
+}
+
+// mergeBoards adds points-board changes to the call's result, one row per
+// board and group: several transitions of one call (user_creation, then the
+// metric) move the same entry, and the result reports the rank before the
+// call and after it.
+func (t *txn) mergeBoards(changes []LeaderboardChange) {
+	rows := t.boardsRes
+	for _, c := range changes {
+		j := slices.IndexFunc(*rows, func(r LeaderboardChange) bool { return r.Key == c.Key && r.Group == c.Group })
+		if j < 0 {
+			*rows = append(*rows, c)
+			continue
+		}
+		c.PreviousRank = (*rows)[j].PreviousRank
+		(*rows)[j] = c
+	}
+}
+
+// callLevel is the user's level in system at the start of the current call,
+// if the call has already moved it: the From of the call's result row. A
+// call without a result row has not moved it (or has no result, and each
+// transition is then its own call).
+func (t *txn) callLevel(system string) (string, bool) {
+	if t.pointsRes == nil {
+		return "", false
+	}
+	for _, c := range *t.pointsRes {
+		if c.System == system && c.Level != nil {
+			return c.Level.From, true
+		}
+	}
+	return "", false
+}
+
+// mergeLevel folds a transition's level change into the call's: from the
+// level before the call to the level after it, nil if they are the same (a
+// promotion undone by a later demotion of the same call).
+func (t *txn) mergeLevel(system string, call *LevelChange, fx *points.LevelChange) *LevelChange {
+	if call == nil {
+		return levelChangeOf(fx)
+	}
+	if call.From == fx.To {
+		return nil
+	}
+	var from, to *points.Level
+	if r := t.w.cat.points.rules[system]; r != nil {
+		for i := range r.Levels {
+			switch r.Levels[i].Key {
+			case call.From:
+				from = &r.Levels[i]
+			case fx.To:
+				to = &r.Levels[i]
+			}
+		}
+	}
+	// As the points package decides: up to a level, from below every
+	// level or from a lower threshold, is a promotion.
+	promotion := to != nil && (from == nil || from.Threshold.Less(to.Threshold))
+	return &LevelChange{From: call.From, To: fx.To, Promotion: promotion, Pinned: call.Pinned || fx.Pinned}
 }
 
 // UserPoints is a user's balance in one system.
