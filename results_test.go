@@ -167,3 +167,25 @@ func TestOneEventTwoLevels(t *testing.T) {
 	require.Equal(t, "3", r.Points[0].Added.String())
 	require.Nil(t, r.Points[0].Level)
 }
+
+// Without multipliers too, two promotions in one event are one change from
+// the level before the event to the level after it.
+func TestOneEventTwoLevelsReportsOneChange(t *testing.T) {
+	ctx := context.Background()
+	eng := pointsEngine(t, perUnits("per1", "xp", 1, 1))
+	_, err := eng.Achievements().Create(ctx, ach("xp5", gamify.AchievementMetric, threshold(5)))
+	require.NoError(t, err)
+	_, err = eng.Points().Triggers().Create(ctx, gamify.Trigger{Key: "badge", System: "coins", Kind: gamify.TriggerAchievement, Achievement: "xp5", Points: gamify.AmountFromInt(15)})
+	require.NoError(t, err)
+	mustLevels(t, eng, "coins",
+		gamify.Level{Key: "bronze", Level: 1, Name: "Bronze"},
+		gamify.Level{Key: "silver", Level: 2, Name: "Silver", Threshold: gamify.AmountFromInt(10)},
+		gamify.Level{Key: "gold", Level: 3, Name: "Gold", Threshold: gamify.AmountFromInt(20)})
+	r, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1})
+	require.NoError(t, err)
+	require.Equal(t, &gamify.LevelChange{From: "", To: "bronze", Promotion: true}, r.Points[0].Level, "a new user is placed")
+	r, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 4})
+	require.NoError(t, err)
+	require.Equal(t, "20", r.Points[0].Total.String())
+	require.Equal(t, &gamify.LevelChange{From: "bronze", To: "gold", Promotion: true}, r.Points[0].Level)
+}
