@@ -684,6 +684,11 @@ type UserPoints struct {
 type PointsResult struct {
 	UserPoints
 	IdempotentReplayed bool
+	// Points lists the points systems whose balance the call changed, as
+	// EventResult.Points does: the entry's system, and, when the call
+	// created the user, the systems of its user_creation awards. Empty on
+	// a replay.
+	Points []PointsChange
 }
 
 // PointsEntry is a manual change of one user's points in one system, for
@@ -743,6 +748,11 @@ func (a PointsAPI) manual(ctx context.Context, p PointsEntry, op string,
 		if r == nil {
 			return nil, fmt.Errorf("points system %s is %s: %w", system, sys.Status, ErrConflict)
 		}
+		// The result collects before the user is created: a new user's
+		// user_creation awards are part of what the call changed.
+		var out PointsResult
+		t.pointsRes = &out.Points
+		defer func() { t.pointsRes = nil }()
 		u, err := t.user(user, true)
 		if err != nil {
 			return nil, err
@@ -753,9 +763,8 @@ func (a PointsAPI) manual(ctx context.Context, p PointsEntry, op string,
 			if _, _, found, err := t.w.idemRecord(idk); err != nil {
 				return nil, err
 			} else if _, dup := t.idem[idk]; found || dup {
-				out := PointsResult{IdempotentReplayed: true}
-				out.UserPoints = pointsOf(t.w.cat, sys, u)
-				return out, nil
+				// A replay's user existed, so nothing was awarded.
+				return PointsResult{IdempotentReplayed: true, UserPoints: pointsOf(t.w.cat, sys, u)}, nil
 			}
 		}
 		i, had := u.s.pointsOf(sys.ref)
@@ -780,7 +789,8 @@ func (a PointsAPI) manual(ctx context.Context, p PointsEntry, op string,
 			}
 			t.idem[idk] = pendingVal{seq: t.seq, at: t.now.UnixNano()}
 		}
-		return PointsResult{UserPoints: pointsOf(t.w.cat, sys, u)}, nil
+		out.UserPoints = pointsOf(t.w.cat, sys, u)
+		return out, nil
 	})
 	if err != nil {
 		return PointsResult{}, fmt.Errorf("%s %s for %q: %w", op, system, user, err)

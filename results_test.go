@@ -121,6 +121,11 @@ func TestUserCreationAwardIsInTheCreatingCallsResult(t *testing.T) {
 	p, err := eng.Points().Award(ctx, gamify.PointsEntry{System: "coins", User: "eve", Amount: gamify.AmountFromInt(5), Reason: "gift"})
 	require.NoError(t, err)
 	require.Equal(t, "15", p.Total.String(), "10 on creation + 5")
+	require.Equal(t, []string{"coins/hello", "coins/"}, awardTriggers(p.Points), "the creation award, then the manual one")
+	require.Equal(t, "15", p.Points[0].Added.String())
+	p, err = eng.Points().Award(ctx, gamify.PointsEntry{System: "coins", User: "eve", Amount: gamify.AmountFromInt(5), Reason: "gift"})
+	require.NoError(t, err)
+	require.Equal(t, []string{"coins/"}, awardTriggers(p.Points), "an existing user: the manual award only")
 }
 
 // One event that promotes a user twice reports the level before the event
