@@ -671,6 +671,11 @@ func (a AchievementsAPI) Complete(ctx context.Context, c ManualCompletion) (Comp
 		if d, ok := cat.achievements[key]; !ok || d.Status == StatusArchived {
 			return nil, ErrNotFound
 		}
+		// The result collects before the user is created: a new user's
+		// user_creation awards are part of what the call changed.
+		var out CompleteResult
+		t.pointsRes = &out.Points
+		defer func() { t.pointsRes = nil }()
 		u, err := t.user(c.User, true)
 		if err != nil {
 			return nil, err
@@ -687,10 +692,8 @@ func (a AchievementsAPI) Complete(ctx context.Context, c ManualCompletion) (Comp
 		if err != nil {
 			return nil, err
 		}
-		out := CompleteResult{CompletedAt: r.Completion.At, AlreadyCompleted: r.AlreadyCompleted}
+		out.CompletedAt, out.AlreadyCompleted = r.Completion.At, r.AlreadyCompleted
 		u.s.Ach = st
-		t.pointsRes = &out.Points
-		defer func() { t.pointsRes = nil }()
 		t.completed(u, r.Completions, &out.Completions)
 		return out, nil
 	})

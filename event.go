@@ -277,6 +277,10 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 		}
 	}
 
+	// The result collects from here on: creating the user may already award
+	// points (user_creation triggers) and move points boards.
+	t.achResults, t.pointsRes, t.boardsRes = &res.Achievements, &res.Points, &res.Leaderboards
+	defer func() { t.achResults, t.pointsRes, t.boardsRes = nil, nil, nil }()
 	u, err := t.user(ev.User, true)
 	if err != nil {
 		return err
@@ -337,8 +341,6 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 	}
 	res.EventID = strconv.FormatUint(seq, 10)
 	res.Total = total
-	t.achResults, t.pointsRes, t.boardsRes = &res.Achievements, &res.Points, &res.Leaderboards
-	defer func() { t.achResults, t.pointsRes, t.boardsRes = nil, nil, nil }()
 	if err := t.trackAchievements(u, m, ev, total, res); err != nil {
 		return err
 	}

@@ -261,7 +261,7 @@ func ExampleLevelsAPI_Create() {
 	}
 	// Output:
 	// create level of xp expert: gamify: invalid Level.Level (2): is the number of level learner
-	// 30 XP
+	// 30 XP, "" -> "novice": level 1 Novice, promotion true
 	// 60 XP, "novice" -> "learner": level 2 Learner, promotion true
 }
 

@@ -152,7 +152,7 @@ func jsonCases() []jsonCase {
 		{name: "LevelChange", v: jLevel},
 		{name: "Award", v: jAward},
 		{name: "AppliedBoost", v: gamify.AppliedBoost{Key: "weekend", Level: "silver", Multiplier: amt("1.5")}},
-		{name: "PointsResult", v: gamify.PointsResult{UserPoints: jUserPoints, IdempotentReplayed: true}},
+		{name: "PointsResult", v: gamify.PointsResult{UserPoints: jUserPoints, IdempotentReplayed: true, Points: []gamify.PointsChange{jPointsChange}}},
 		{name: "UserPoints", v: jUserPoints},
 		{name: "Claim", v: jClaim},
 		{name: "RewardCode", v: gamify.RewardCode{Code: "MUG-1", Claimed: true}},

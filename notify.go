@@ -25,7 +25,11 @@ func (n UserCreated) UserID() string { return n.User }
 // Subscription is a registered subscriber.
 type Subscription struct {
 	n       *notifier
-	ch      chan Notification
+	mu      sync.Mutex // guards queue and closed
+	cond    sync.Cond  // signalled when queue grows or closed is set
+	queue   [][]Notification
+	closed  bool
+	pending atomic.Int64 // notifications queued and not yet handed to the callback
 	dropped atomic.Uint64
 	done    chan struct{}
 	once    sync.Once
@@ -35,19 +39,41 @@ type Subscription struct {
 // buffer was full.
 func (s *Subscription) Dropped() uint64 { return s.dropped.Load() }
 
-// Close unsubscribes and waits for the callback to return.
+// Close unsubscribes and waits for the callback to return; notifications
+// already queued are delivered first.
 func (s *Subscription) Close() {
 	s.once.Do(func() {
 		s.n.remove(s)
-		close(s.ch)
+		s.stop()
 	})
 	<-s.done
 }
 
-// notifier fans notifications out to subscribers. Each has a buffered channel
-// and its own goroutine, so a slow subscriber loses notifications (counted)
-// instead of stalling the committer. One committer publishes in commit order,
-// so every subscriber sees each user's notifications in order.
+func (s *Subscription) stop() {
+	s.mu.Lock()
+	s.closed = true
+	s.cond.Signal()
+	s.mu.Unlock()
+}
+
+// notifier fans notifications out to subscribers. Each subscriber has a queue
+// and its own dispatcher goroutine, so a slow subscriber loses notifications
+// (counted) instead of stalling the committer: the committer only appends to
+// queues, it never waits for a callback. One committer publishes in commit
+// order, so every subscriber sees each user's notifications in order.
+//
+// The queue admits or drops whole commits. A commit is admitted when fewer
+// than Options.NotifyBuffer notifications wait for the callback, however many
+// it holds: a commit can carry thousands (a TrackBatch of 1000 new users
+// emits a UserCreated each, plus a PointsChanged per system with a
+// user_creation trigger, achievements, streaks), more than any fixed buffer a
+// subscriber would size for one event, and a subscriber that keeps up must
+// never lose part of one. A subscriber that is behind by NotifyBuffer
+// notifications or more loses the commits that arrive meanwhile, whole, so
+// what it receives is always complete commits. Memory per subscriber is thus
+// bounded by NotifyBuffer plus one commit (itself bounded by Options.MaxBatch
+// commands); the queued commits share the batch's slice, so admitting one
+// copies nothing.
 type notifier struct {
 	buf  int
 	mu   sync.Mutex // guards subs
@@ -60,17 +86,56 @@ func newNotifier(buf int) *notifier { return &notifier{buf: buf} }
 // committed from now on. fn must not call back into the Engine's writes
 // synchronously in a way that waits for its own delivery.
 func (e *Engine) Subscribe(fn func(Notification)) *Subscription {
-	s := &Subscription{n: e.notify, ch: make(chan Notification, e.notify.buf), done: make(chan struct{})}
-	go func() {
-		defer close(s.done)
-		for n := range s.ch {
-			fn(n)
-		}
-	}()
+	s := &Subscription{n: e.notify, done: make(chan struct{})}
+	s.cond.L = &s.mu
+	go s.dispatch(fn)
 	e.notify.mu.Lock()
 	e.notify.subs = append(e.notify.subs, s)
 	e.notify.mu.Unlock()
 	return s
+}
+
+// dispatch is the subscriber's goroutine: it hands queued notifications to
+// fn, in order, until the subscription is closed and its queue drained.
+func (s *Subscription) dispatch(fn func(Notification)) {
+	defer close(s.done)
+	for {
+		s.mu.Lock()
+		for len(s.queue) == 0 && !s.closed {
+			s.cond.Wait()
+		}
+		if len(s.queue) == 0 {
+			s.mu.Unlock()
+			return
+		}
+		notes := s.queue[0]
+		s.queue[0] = nil
+		s.queue = s.queue[1:]
+		s.mu.Unlock()
+		for _, n := range notes {
+			// Counted out as it is handed over, as a channel buffer would:
+			// the one the callback holds does not occupy the buffer.
+			s.pending.Add(-1)
+			fn(n)
+		}
+	}
+}
+
+// offer queues one commit's notifications, or drops them all if the
+// subscriber is NotifyBuffer or more behind. It never blocks on fn.
+func (s *Subscription) offer(notes []Notification, buf int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	if s.pending.Load() >= int64(buf) {
+		s.dropped.Add(uint64(len(notes)))
+		return
+	}
+	s.pending.Add(int64(len(notes)))
+	s.queue = append(s.queue, notes)
+	s.cond.Signal()
 }
 
 func (n *notifier) remove(s *Subscription) {
@@ -84,6 +149,8 @@ func (n *notifier) remove(s *Subscription) {
 	}
 }
 
+// publish queues one commit's notifications for every subscriber. notes
+// belongs to the committed batch and is never written again.
 func (n *notifier) publish(notes []Notification) {
 	if len(notes) == 0 {
 		return
@@ -91,13 +158,7 @@ func (n *notifier) publish(notes []Notification) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, s := range n.subs {
-		for _, note := range notes {
-			select {
-			case s.ch <- note:
-			default:
-				s.dropped.Add(1)
-			}
-		}
+		s.offer(notes, n.buf)
 	}
 }
 
@@ -107,6 +168,6 @@ func (n *notifier) close() {
 	n.subs = nil
 	n.mu.Unlock()
 	for _, s := range subs {
-		s.once.Do(func() { close(s.ch) })
+		s.once.Do(s.stop)
 	}
 }

@@ -98,8 +98,13 @@ type Options struct {
 	// more than proportionally in bbolt (its nodes split only at commit).
 	// Default: 4096.
 	MaxBatch int
-	// NotifyBuffer is each subscriber's buffer of undelivered notifications;
-	// past it notifications are dropped and counted. Default: 1024.
+	// NotifyBuffer is how many undelivered notifications a subscriber may
+	// fall behind before it loses notifications (dropped and counted). It
+	// admits or drops whole commits: a commit arriving while fewer than
+	// NotifyBuffer wait is queued in full, however large (a maximal
+	// TrackBatch emits several per event), so a subscriber that keeps up
+	// never loses any; one arriving later is dropped whole. The committer
+	// never waits for a subscriber. Default: 1024.
 	NotifyBuffer int
 	// UserCache bounds the users whose decoded records the writer keeps
 	// (about 1–2 KB each with every feature on). An event of a user not in

@@ -492,6 +492,13 @@ func (t *txn) pointsUser(u *userRec) points.User {
 // applyPoints runs a transition on every active system, records ledger
 // entries, result rows and notifications. A failing transition (e.g. a
 // blocked negative award) fails the command.
+//
+// One call (an event, Complete) may run several transitions per system:
+// user_creation, achievements, the metric, streaks. The level multiplier is
+// that of the level at the start of the call for all of them, not of a
+// level an earlier transition of the same call reached: the award that
+// promotes a user is not what multiplies the rest of the event, whatever
+// order the transitions run in.
 func (t *txn) applyPoints(u *userRec, f func(r points.Rules, s points.State) (points.State, points.Effects, error)) error {
 	for key, r := range t.w.cat.points.rules {
 		sys := t.w.cat.points.systems[key]
@@ -500,7 +507,11 @@ func (t *txn) applyPoints(u *userRec, f func(r points.Rules, s points.State) (po
 		if ok {
 			st = u.s.Points[i].St
 		}
-		ns, fx, err := f(*r, st)
+		rules := *r
+		if lvl, moved := t.callLevel(sys.Key); moved {
+			rules.CallLevel = &lvl
+		}
+		ns, fx, err := f(rules, st)
 		if err != nil {
 			return err
 		}
@@ -544,7 +555,7 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 		}
 	}
 	if t.boardsRes != nil {
-		*t.boardsRes = append(*t.boardsRes, changes...)
+		t.mergeBoards(changes)
 	}
 	var awards []Award
 	for _, aw := range fx.Awards {
@@ -590,10 +601,70 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 		c.Total = fx.Total
 		c.Awards = append(c.Awards, awards...)
 		if fx.Level != nil {
-			c.Level = levelChangeOf(fx.Level)
+			c.Level = t.mergeLevel(sys.Key, c.Level, fx.Level)
 		}
 	}
 	return nil
+}
+
+// mergeBoards adds points-board changes to the call's result, one row per
+// board and group: several transitions of one call (user_creation, then the
+// metric) move the same entry, and the result reports the rank before the
+// call and after it.
+func (t *txn) mergeBoards(changes []LeaderboardChange) {
+	rows := t.boardsRes
+	for _, c := range changes {
+		j := slices.IndexFunc(*rows, func(r LeaderboardChange) bool { return r.Key == c.Key && r.Group == c.Group })
+		if j < 0 {
+			*rows = append(*rows, c)
+			continue
+		}
+		c.PreviousRank = (*rows)[j].PreviousRank
+		(*rows)[j] = c
+	}
+}
+
+// callLevel is the user's level in system at the start of the current call,
+// if the call has already moved it: the From of the call's result row. A
+// call without a result row has not moved it (or has no result, and each
+// transition is then its own call).
+func (t *txn) callLevel(system string) (string, bool) {
+	if t.pointsRes == nil {
+		return "", false
+	}
+	for _, c := range *t.pointsRes {
+		if c.System == system && c.Level != nil {
+			return c.Level.From, true
+		}
+	}
+	return "", false
+}
+
+// mergeLevel folds a transition's level change into the call's: from the
+// level before the call to the level after it, nil if they are the same (a
+// promotion undone by a later demotion of the same call).
+func (t *txn) mergeLevel(system string, call *LevelChange, fx *points.LevelChange) *LevelChange {
+	if call == nil {
+		return levelChangeOf(fx)
+	}
+	if call.From == fx.To {
+		return nil
+	}
+	var from, to *points.Level
+	if r := t.w.cat.points.rules[system]; r != nil {
+		for i := range r.Levels {
+			switch r.Levels[i].Key {
+			case call.From:
+				from = &r.Levels[i]
+			case fx.To:
+				to = &r.Levels[i]
+			}
+		}
+	}
+	// As the points package decides: up to a level, from below every
+	// level or from a lower threshold, is a promotion.
+	promotion := to != nil && (from == nil || from.Threshold.Less(to.Threshold))
+	return &LevelChange{From: call.From, To: fx.To, Promotion: promotion, Pinned: call.Pinned || fx.Pinned}
 }
 
 // UserPoints is a user's balance in one system.
@@ -613,6 +684,11 @@ type UserPoints struct {
 type PointsResult struct {
 	UserPoints
 	IdempotentReplayed bool
+	// Points lists the points systems whose balance the call changed, as
+	// EventResult.Points does: the entry's system, and, when the call
+	// created the user, the systems of its user_creation awards. Empty on
+	// a replay.
+	Points []PointsChange
 }
 
 // PointsEntry is a manual change of one user's points in one system, for
@@ -677,6 +753,11 @@ func (a PointsAPI) manual(ctx context.Context, p PointsEntry, op string,
 		if r == nil {
 			return nil, fmt.Errorf("points system %s is %s: %w", system, sys.Status, ErrConflict)
 		}
+		// The result collects before the user is created: a new user's
+		// user_creation awards are part of what the call changed.
+		var out PointsResult
+		t.pointsRes = &out.Points
+		defer func() { t.pointsRes = nil }()
 		u, err := t.user(user, true)
 		if err != nil {
 			return nil, err
@@ -689,9 +770,8 @@ func (a PointsAPI) manual(ctx context.Context, p PointsEntry, op string,
 			} else if found && !rec.matches(fp) {
 				return nil, idemConflict(op+".IdempotencyKey", key, "award or spend in "+system+" (operation, amount or reason)")
 			} else if found {
-				out := PointsResult{IdempotentReplayed: true}
-				out.UserPoints = pointsOf(t.w.cat, sys, u)
-				return out, nil
+				// A replay's user existed, so nothing was awarded.
+				return PointsResult{IdempotentReplayed: true, UserPoints: pointsOf(t.w.cat, sys, u)}, nil
 			}
 		}
 		i, had := u.s.pointsOf(sys.ref)
@@ -713,7 +793,8 @@ func (a PointsAPI) manual(ctx context.Context, p PointsEntry, op string,
 		if key != "" {
 			t.recordIdem(idk, t.seq, fp)
 		}
-		return PointsResult{UserPoints: pointsOf(t.w.cat, sys, u)}, nil
+		out.UserPoints = pointsOf(t.w.cat, sys, u)
+		return out, nil
 	})
 	if err != nil {
 		return PointsResult{}, fmt.Errorf("%s %s for %q: %w", op, system, user, err)

@@ -313,7 +313,9 @@ func TestBufferedAnswersBeforeCommitAndFlushCommits(t *testing.T) {
 		require.NoError(t, err, "Buffered Track returns while the commit is blocked")
 	}
 	_, err := eng.Users().Get(ctx, "ana")
-	require.ErrorIs(t, err, gamify.ErrNotFound, "readers see committed state only")
+	require.NoError(t, err, "Get reads your writes")
+	_, err = eng.Users().Metric(ctx, "ana", "xp")
+	require.ErrorIs(t, err, gamify.ErrNotFound, "the numbers: committed state only")
 	once.Do(func() { close(release) })
 	require.NoError(t, eng.Flush(ctx))
 	um, err := eng.Users().Metric(ctx, "ana", "xp")

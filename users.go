@@ -289,14 +289,51 @@ func (a UsersAPI) upsert(ctx context.Context, in UserInput, op string, check fun
 	return v.(User), nil
 }
 
-// Get returns a user, or ErrNotFound. In Buffered mode it reflects committed
-// batches only.
+// Get returns a user, or ErrNotFound. It reads your writes in both modes:
+// a user created or changed by an acknowledged call (a Buffered Track
+// returns before its batch commits) is found with that profile. In Buffered
+// mode a user with changes not yet committed is read from the writer's
+// working state, so Get may also show a change whose batch later fails to
+// commit, which then takes it back as it takes back the events.
 func (a UsersAPI) Get(ctx context.Context, id string) (User, error) {
+	if err := a.e.live(); err != nil {
+		return User{}, err
+	}
+	if u, ok := a.e.w.working(id, func(p *profile) any { return p.user() }); ok {
+		return u.(User), nil
+	}
 	p, _, err := a.e.readUser(id, false)
 	if err != nil {
 		return User{}, err
 	}
 	return p.user(), nil
+}
+
+// working returns read(profile) of user id as the writer holds it, if the
+// engine is Buffered and the user has changes not yet committed: the store
+// lags the acknowledged state only then (a Durable caller is answered after
+// its commit is published). read runs under the writer's lock and must copy
+// what it keeps: the record is recycled once replaced.
+//
+// Read-your-writes is served from the working state rather than by waiting
+// for the batch holding the user's last command, because waiting costs a
+// reader up to MaxFlushDelay and the hot path a per-user generation record;
+// this costs the plain Track nothing and a Get the writer's lock briefly.
+// Only top-level reads may call it: the writer takes board-index and store
+// locks under its own lock, so a reader holding those must not take it.
+func (w *writer) working(id string, read func(*profile) any) (any, bool) {
+	if w.opts.Durability != Buffered {
+		return nil, false
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	u, ok := w.users[id]
+	// The open batch has generation w.gen, the one in flight w.gen-1; older
+	// ones are committed, and the store serves them.
+	if !ok || (u.gen != w.gen && !(w.inFlight && u.gen+1 == w.gen)) {
+		return nil, false
+	}
+	return read(&u.p), true
 }
 
 // readUser reads a committed profile (and, if withState, the numbers).
@@ -338,8 +375,15 @@ func readUserTx(tx *store.Tx, id string, withState bool) (*profile, *userState, 
 	return &p, &s, nil
 }
 
-// Preferences returns a user's preferences.
+// Preferences returns a user's preferences. Like Get, it reads your writes
+// in both modes.
 func (a UsersAPI) Preferences(ctx context.Context, id string) (Preferences, error) {
+	if err := a.e.live(); err != nil {
+		return Preferences{}, err
+	}
+	if v, ok := a.e.w.working(id, func(p *profile) any { return p.Preferences.clone() }); ok {
+		return v.(Preferences), nil
+	}
 	p, _, err := a.e.readUser(id, false)
 	if err != nil {
 		return Preferences{}, err

@@ -19,8 +19,10 @@
 //   - Boost windows are evaluated at the instant of the event (a late event
 //     gets the boosts of its time); a time trigger uses the due instant.
 //   - The level multiplier is that of the user's level at the start of the
-//     call; the level is recomputed once, at the end, and reported only when
-//     it differs from the one at the start.
+//     call (Rules.CallLevel, when a call runs several transitions, else at
+//     the start of the transition); the level is recomputed once, at the end
+//     of the transition, and reported only when it differs from the one at
+//     its start.
 //   - The cap limits increases only: a positive award is cut so that the total
 //     reaches MaxPoints exactly (nothing is added at or above it); a negative
 //     award always applies in full. Awards cut to zero are not reported.

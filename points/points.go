@@ -18,6 +18,14 @@ type Rules struct {
 	Triggers []Trigger
 	Boosts   []Boost
 	Levels   []Level
+	// CallLevel, when not nil, is the level key whose multiplier applies
+	// instead of that of the State's level. A caller that runs several
+	// transitions for one call (the engine: an event's user_creation,
+	// achievement, metric and streak awards) passes the user's level at
+	// the start of the call, so that an award early in the call that
+	// promotes the user does not multiply the later ones. The level change
+	// a transition reports is still from the State's level.
+	CallLevel *string
 }
 
 // Validate reports every bad definition of r and a trigger key used twice in
@@ -112,9 +120,13 @@ func begin(r *Rules, u *User, s State, at time.Time) run {
 	s.recs = slices.Clone(s.recs)
 	x := run{r: r, u: u, s: s, at: at}
 	x.start, _ = s.LevelKey()
-	if i := slices.IndexFunc(r.Levels, func(l Level) bool { return l.Key == x.start }); i >= 0 {
+	mul := x.start
+	if r.CallLevel != nil {
+		mul = *r.CallLevel
+	}
+	if i := slices.IndexFunc(r.Levels, func(l Level) bool { return l.Key == mul }); i >= 0 {
 		if m := r.Levels[i].Multiplier; !m.IsZero() && m != one {
-			x.levelMul = AppliedBoost{Level: x.start, Multiplier: m}
+			x.levelMul = AppliedBoost{Level: mul, Multiplier: m}
 		}
 	}
 	return x

@@ -611,3 +611,26 @@ func TestRelevelMovesOnlyUsersOfLevelsThatLeft(t *testing.T) {
 	key, _ = s.LevelKey()
 	require.Equal(t, "silver", key)
 }
+
+// Rules.CallLevel decides the level multiplier; the level change is still
+// reported from the State's level.
+func TestCallLevelDecidesTheMultiplier(t *testing.T) {
+	r := Rules{System: xp(), Triggers: []Trigger{metricTrigger("per1", "km", "1", "1")}, Levels: []Level{
+		{Key: "bronze", Name: "Bronze"},
+		{Key: "silver", Name: "Silver", Threshold: pts("10"), Multiplier: pts("2")},
+		{Key: "gold", Name: "Gold", Threshold: pts("100"), Multiplier: pts("3")},
+	}}
+	u := User{ID: "ana", Loc: time.UTC}
+	s, _ := track(t, r, State{}, u, "km", "10") // silver, 10
+	_, got := track(t, r, s, u, "km", "1")
+	require.Equal(t, []Amount{pts("2")}, got, "the State's level: silver")
+
+	bronze := "bronze"
+	r.CallLevel = &bronze
+	ns, fx, err := OnMetric(r, s, u, MetricChange{Metric: "km", Delta: pts("1"), At: t0})
+	require.NoError(t, err)
+	require.Equal(t, pts("1"), fx.Added, "the call's level: bronze, no multiplier")
+	require.Empty(t, fx.Awards[0].Boosts)
+	require.Nil(t, fx.Level, "still silver: no change from the State's level")
+	require.Equal(t, pts("11"), ns.Total())
+}
