@@ -981,3 +981,35 @@ func TestBoardFinishedAsItStarts(t *testing.T) {
 	require.True(t, p.Finished)
 	require.Len(t, p.Rows, 1)
 }
+
+// A weekly board created mid-week runs Monday to Monday, and a unit without
+// an interval means every one of it (it used to be refused, and before that
+// silently all-time).
+func TestBoardDefaultStartIsThePeriodStart(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	eng.clock.Set(time.Date(2026, 3, 11, 15, 0, 0, 0, time.UTC)) // a Wednesday
+	mustMetric(t, eng.Engine, "xp")
+	for _, c := range []struct {
+		unit  gamify.RunUnit
+		start gamify.Date
+		end   time.Time
+	}{
+		{gamify.RunWeek, gamify.Date{Year: 2026, Month: 3, Day: 9}, time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC)},
+		{gamify.RunMonth, gamify.Date{Year: 2026, Month: 3, Day: 1}, time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)},
+		{gamify.RunYear, gamify.Date{Year: 2026, Month: 1, Day: 1}, time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{gamify.RunDay, gamify.Date{Year: 2026, Month: 3, Day: 11}, time.Date(2026, 3, 12, 0, 0, 0, 0, time.UTC)},
+	} {
+		key := "b-" + string(c.unit)
+		b, err := eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: key, Name: key, RankBy: gamify.RankByMetric, Metric: "xp", TZ: "UTC", RunUnit: c.unit})
+		require.NoError(t, err, c.unit)
+		require.Equal(t, c.start, b.Start, "%s board starts at the period's start", c.unit)
+		require.Equal(t, 1, b.RunEvery, "%s without an interval repeats every %s", c.unit, c.unit)
+		p, err := eng.Leaderboards().Rankings(ctx, key, gamify.BoardQuery{})
+		require.NoError(t, err)
+		require.True(t, p.RunEnd.Equal(c.end), "%s run ends %v, want %v", c.unit, p.RunEnd, c.end)
+	}
+	_, err := eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "cron", Name: "Cron", RankBy: gamify.RankByMetric, Metric: "xp",
+		RunCron: "0 0 * * 1", RunUnit: gamify.RunWeek})
+	requireField(t, err, "Leaderboard.RunUnit")
+}

@@ -145,11 +145,15 @@ type Leaderboard struct {
 	Order       BoardOrder    // default Desc
 	Ties        TiePolicy     // default TiesCompetition
 	TZ          string        // IANA zone of the board's dates and runs; default Options.DefaultTimezone
-	Start       Date          // first day; zero means the day it is created
-	End         Date          // last day (inclusive); zero means no end
-	// RunEvery repeats runs every RunEvery × RunUnit from Start; RunCron
-	// starts runs at the times of a cron expression (in TZ). With neither,
-	// the board is one run from Start to End.
+	// Start is the first day; zero means the start of the current calendar
+	// period of RunUnit in TZ when the board is created (this week's Monday,
+	// the 1st of this month, 1 January), or today without a unit.
+	Start Date
+	End   Date // last day (inclusive); zero means no end
+	// RunEvery repeats runs every RunEvery × RunUnit from Start (a RunUnit
+	// without RunEvery means every 1); RunCron starts runs at the times of a
+	// cron expression (in TZ). With neither, the board is one run from Start
+	// to End.
 	RunEvery int
 	RunUnit  RunUnit `json:",omitempty"` // RunDay, RunWeek, RunMonth or RunYear
 	RunCron  string
@@ -262,8 +266,12 @@ func (b *Leaderboard) prepare(cat *catalog, defaultTZ *time.Location, now time.T
 			b.loc = l
 		}
 	}
+	// A unit without an interval means every one of it.
+	if b.RunUnit != "" && b.RunEvery == 0 && b.RunCron == "" {
+		b.RunEvery = 1
+	}
 	if b.Start == (Date{}) {
-		b.Start = dateIn(now, b.loc)
+		b.Start = periodStart(dateIn(now, b.loc), b.RunUnit)
 	}
 	if !validDate(b.Start) {
 		add(gamifytype.Invalid("Leaderboard.Start", b.Start, "is not a date"))
@@ -295,8 +303,8 @@ func (b *Leaderboard) prepare(cat *catalog, defaultTZ *time.Location, now time.T
 			b.runs = c
 		}
 	}
-	if b.RunEvery == 0 && b.RunUnit != "" {
-		add(gamifytype.Invalid("Leaderboard.RunUnit", b.RunUnit, "applies with RunEvery only"))
+	if b.RunCron != "" && b.RunUnit != "" {
+		add(gamifytype.Invalid("Leaderboard.RunUnit", b.RunUnit, "applies with RunEvery, not RunCron"))
 	}
 	b.winFrom, b.winTo = -1, -1
 	if b.Window != (DailyWindow{}) {
@@ -348,6 +356,22 @@ func lockedChanges(old, b *Leaderboard) error {
 	check("RunCron", b.RunCron != old.RunCron, b.RunCron)
 	check("Breakdown", !slices.Equal(b.Breakdown, old.Breakdown), b.Breakdown)
 	return errors.Join(errs...)
+}
+
+// periodStart is the first day of the calendar period of unit that holds d:
+// the Monday of its week, the 1st of its month, 1 January of its year, or d
+// itself for days (and for boards without a unit).
+func periodStart(d Date, unit RunUnit) Date {
+	t := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
+	switch unit {
+	case RunWeek:
+		t = t.AddDate(0, 0, -((int(t.Weekday()) + 6) % 7))
+	case RunMonth:
+		t = t.AddDate(0, 0, 1-t.Day())
+	case RunYear:
+		t = time.Date(t.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	return Date{Year: t.Year(), Month: t.Month(), Day: t.Day()}
 }
 
 func validDate(d Date) bool {
