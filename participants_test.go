@@ -124,3 +124,18 @@ func TestUserDeactivateAndActivate(t *testing.T) {
 	_, err = eng.Users().Deactivate(ctx, "ghost")
 	require.ErrorIs(t, err, gamify.ErrNotFound)
 }
+
+// Sorting by points needs a points system: without one the page used to be
+// empty with every user counted in its total.
+func TestUsersListByPointsWithoutAPointsSystem(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	_, err := eng.Users().Identify(ctx, gamify.UserInput{ID: "ana"})
+	require.NoError(t, err)
+	_, err = eng.Users().List(ctx, gamify.UserQuery{Sort: gamify.SortTotalPoints})
+	requireField(t, err, "UserQuery.Sort")
+	p, err := eng.Users().List(ctx, gamify.UserQuery{})
+	require.NoError(t, err)
+	require.Equal(t, 1, p.Total)
+	require.Len(t, p.Rows, 1)
+}

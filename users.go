@@ -894,6 +894,11 @@ func (a UsersAPI) List(ctx context.Context, q UserQuery) (UserPage, error) {
 	switch q.Sort {
 	case SortCreated, SortLastEvent, SortID, SortName:
 	case SortTotalPoints:
+		if sysRef == 0 {
+			// There are no points to sort by; an empty page with every user
+			// counted in its total would hide the mistake.
+			return UserPage{}, gamifytype.Invalid("UserQuery.Sort", q.Sort, "needs a points system, and there is none")
+		}
 		treeKey = fmt.Sprintf("points/%d", sysRef)
 	default:
 		return UserPage{}, gamifytype.Invalid("UserQuery.Sort", q.Sort, "must be created, total_points, last_event, id or name")
