@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"time"
@@ -378,6 +379,23 @@ func (db *DB) Size() (int64, error) {
 		return 0, err
 	}
 	return fi.Size(), nil
+}
+
+// Backup writes a consistent copy of the database file to w, as of the start
+// of one read transaction: commits go on meanwhile (those that must grow
+// the file's memory map wait for it to end). The copy is a database file of
+// its own, openable with Open. It returns the bytes written.
+func (db *DB) Backup(w io.Writer) (int64, error) {
+	var n int64
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	if err != nil {
+		return n, fmt.Errorf("store: backup: %w", err)
+	}
+	return n, nil
 }
 
 // Dump calls fn for every key and value of every keyspace (for tests that
