@@ -336,3 +336,21 @@ func TestMigrateV2Fixture(t *testing.T) {
 	require.Equal(t, "15750", um.Total.String())
 	require.NoError(t, eng.Check(ctx))
 }
+
+// TestOpenRefusesWhatIsNotAGamifyFile: a directory is ErrForeign and an
+// empty file ErrCorrupt, left empty (store's tests cover FIFOs and other
+// programs' bbolt files).
+func TestOpenRefusesWhatIsNotAGamifyFile(t *testing.T) {
+	dir := t.TempDir()
+	_, err := gamify.Open(dir, nil)
+	require.ErrorIs(t, err, gamify.ErrForeign)
+
+	empty := filepath.Join(dir, "empty.db")
+	require.NoError(t, os.WriteFile(empty, nil, 0o600))
+	_, err = gamify.Open(empty, nil)
+	require.ErrorIs(t, err, gamify.ErrCorrupt)
+	fi, err := os.Stat(empty)
+	require.NoError(t, err)
+	require.Zero(t, fi.Size())
+
+}
