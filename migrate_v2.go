@@ -88,7 +88,8 @@ func migrateV2(m *store.MigrationTx) error {
 			}
 		}
 	}
-	for k, d := range defs {
+	for _, k := range slices.Sorted(maps.Keys(defs)) { // in order, so the file's layout is the same each time
+		d := defs[k]
 		v, err := json.Marshal(d)
 		if err != nil {
 			return fmt.Errorf("definition %s: %w", k, err)
@@ -484,70 +485,85 @@ func (mg *v2Migration) awards() error {
 }
 
 // claims rewrites claims with decimal costs, the reward's name and type and
-// the balance after them.
+// the balance after them. The ledger is read once, for the owners of claims.
 func (mg *v2Migration) claims() error {
-	type entry struct {
-		seq   uint64
-		delta Amount // + awarded, − spent
-	}
 	type owner struct {
 		uid uint64
-		ref uint32
+		ref uint32 // the reward's points system; 0 for none
 	}
-	var ledgerPoints map[owner][]entry // built on the first claim with a system
+	type claim struct {
+		key   []byte
+		rec   map[string]any
+		owner owner
+	}
 	systems := map[string]uint32{}
 	for k, d := range mg.defs {
 		if strings.HasPrefix(k, defSystem) {
 			systems[str(d, "Key")] = uint32(new(v2Errors).int(d, "ref"))
 		}
 	}
-	return mg.m.Each(store.Claims, func(k, v []byte) error {
+	var claims []claim
+	owners := map[owner][]ledger.Entry{}
+	if err := mg.m.Each(store.Claims, func(k, v []byte) error {
 		c, err := decodeJSON(v)
 		if err != nil || len(k) < 8 {
 			return fmt.Errorf("claim %x: corrupt", k)
 		}
-		e := &v2Errors{key: "claim"}
-		e.amount(c, "Cost")
 		r, ok := mg.defs[defReward+str(c, "Reward")]
 		if !ok {
 			return fmt.Errorf("claim %x: reward %q is not defined", k, str(c, "Reward"))
 		}
 		c["RewardName"], c["RewardType"] = r["Name"], r["Type"]
-		balance := Amount{}
-		if ref, ok := systems[str(r, "System")]; ok {
-			if ledgerPoints == nil {
-				ledgerPoints = map[owner][]entry{}
-				if err := mg.m.Each(store.Ledger, func(lk, lv []byte) error {
-					le, err := ledger.Unmarshal(lk, lv)
-					if err != nil {
-						return err
-					}
-					switch le.Kind {
-					case ledgerAward:
-						ledgerPoints[owner{le.User, le.Ref}] = append(ledgerPoints[owner{le.User, le.Ref}], entry{le.Seq, le.Delta})
-					case ledgerSpend:
-						ledgerPoints[owner{le.User, le.Ref}] = append(ledgerPoints[owner{le.User, le.Ref}], entry{le.Seq, le.Delta.Neg()})
-					}
-					return nil
-				}); err != nil {
-					return err
-				}
+		o := owner{binary.BigEndian.Uint64(k), systems[str(r, "System")]}
+		if o.ref != 0 {
+			owners[o] = nil
+		}
+		claims = append(claims, claim{k, c, o})
+		return nil
+	}); err != nil {
+		return err
+	}
+	if len(owners) > 0 {
+		if err := mg.m.Each(store.Ledger, func(k, v []byte) error {
+			le, err := ledger.Unmarshal(k, v)
+			if err != nil {
+				return fmt.Errorf("ledger entry %x: %w", k, err)
 			}
-			seq := binary.BigEndian.Uint64(k[len(k)-8:])
-			for _, x := range ledgerPoints[owner{binary.BigEndian.Uint64(k), ref}] {
-				if x.seq < seq {
-					balance = balance.Add(x.delta)
-				}
+			o := owner{le.User, le.Ref}
+			if es, ok := owners[o]; ok && (le.Kind == ledgerAward || le.Kind == ledgerSpend) {
+				owners[o] = append(es, le)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	for _, c := range claims {
+		e := &v2Errors{key: fmt.Sprintf("claim %x", c.key)}
+		e.amount(c.rec, "Cost")
+		seq := binary.BigEndian.Uint64(c.key[len(c.key)-8:])
+		balance := Amount{}
+		for _, le := range owners[c.owner] { // in sequence order
+			if le.Seq >= seq {
+				break
+			}
+			if le.Kind == ledgerSpend {
+				balance = balance.Sub(le.Delta)
+			} else {
+				balance = balance.Add(le.Delta)
 			}
 		}
-		c["Balance"] = balance.String()
+		c.rec["Balance"] = balance.String()
 		if e.err != nil {
 			return e.err
 		}
-		b, err := json.Marshal(c)
+		b, err := json.Marshal(c.rec)
+		if err == nil {
+			err = mg.m.Put(store.Claims, c.key, b)
+		}
 		if err != nil {
 			return err
 		}
-		return mg.m.Put(store.Claims, k, b)
-	})
+	}
+	return nil
 }

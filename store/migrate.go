@@ -67,26 +67,38 @@ func (m *MigrationTx) Delete(ks Keyspace, key []byte) error {
 	return b.Delete(key)
 }
 
-// Each calls fn with a copy of every key and value of ks, in key order, read
-// before fn runs: fn may Put and Delete in ks.
+// Each calls fn with a copy of every key and value of ks, in key order. It
+// reads a chunk of records before calling fn on them, so fn may Put and
+// Delete in ks (a key it adds after the current one is visited too).
 func (m *MigrationTx) Each(ks Keyspace, fn func(k, v []byte) error) error {
 	b, err := m.bucket(ks)
 	if err != nil {
 		return err
 	}
-	var ks2, vs [][]byte
-	if err := b.ForEach(func(k, v []byte) error {
-		ks2, vs = append(ks2, bytes.Clone(k)), append(vs, bytes.Clone(v))
-		return nil
-	}); err != nil {
-		return err
-	}
-	for i := range ks2 {
-		if err := fn(ks2[i], vs[i]); err != nil {
-			return err
+	const chunk = 1024
+	var after []byte // the last key visited
+	for {
+		var keys, vals [][]byte
+		c := b.Cursor()
+		k, v := c.First()
+		if after != nil {
+			if k, v = c.Seek(after); k != nil && bytes.Equal(k, after) {
+				k, v = c.Next()
+			}
 		}
+		for ; k != nil && len(keys) < chunk; k, v = c.Next() {
+			keys, vals = append(keys, bytes.Clone(k)), append(vals, bytes.Clone(v))
+		}
+		for i := range keys {
+			if err := fn(keys[i], vals[i]); err != nil {
+				return err
+			}
+		}
+		if len(keys) < chunk {
+			return nil
+		}
+		after = keys[len(keys)-1]
 	}
-	return nil
 }
 
 // BackupPath is where Open copies a file of schema version from before it

@@ -192,3 +192,51 @@ func TestOpenRefusesForeignBoltFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestMigrationEachVisitsEveryRecordOnceWhileWriting: Each reads in
+// chunks, and the step rewrites and deletes as it goes.
+func TestMigrationEachVisitsEveryRecordOnceWhileWriting(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	from := uint32(SchemaVersion - 1)
+	oldFile(t, path, from)
+	const n = 3000
+	b, err := bolt.Open(path, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, b.Update(func(tx *bolt.Tx) error {
+		for i := range n {
+			if err := tx.Bucket([]byte(Ledger)).Put(binary.BigEndian.AppendUint64(nil, uint64(i)), []byte("old")); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	require.NoError(t, b.Close())
+	seen := map[uint64]int{}
+	step := Migration{From: from, Name: "rewrite", Run: func(m *MigrationTx) error {
+		return m.Each(Ledger, func(k, v []byte) error {
+			i := binary.BigEndian.Uint64(k)
+			seen[i]++
+			if string(v) != "old" {
+				return errors.New("a rewritten value was read again")
+			}
+			if i%3 == 0 {
+				return m.Delete(Ledger, k)
+			}
+			return m.Put(Ledger, k, []byte("new"))
+		})
+	}}
+	db, err := Open(path, Options{LockTimeout: time.Second, Migrations: []Migration{step}})
+	require.NoError(t, err)
+	defer db.Close()
+	require.Len(t, seen, n)
+	for i, c := range seen {
+		require.Equal(t, 1, c, "record %d", i)
+	}
+	require.NoError(t, db.View(func(tx *Tx) error {
+		require.Equal(t, n-n/3, tx.Count(Ledger))
+		return tx.Scan(Ledger, nil, func(k, v []byte) error {
+			require.Equal(t, "new", string(v))
+			return nil
+		})
+	}))
+}
