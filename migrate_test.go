@@ -311,6 +311,24 @@ func TestMigrateV2Fixture(t *testing.T) {
 	clock.Advance(24 * time.Hour)
 	_, err = eng.RunDue(ctx)
 	require.NoError(t, err)
+	// The migrated streak, trigger and board states go on.
+	xp, err := eng.Users().Points(ctx, "ana", "xp")
+	require.NoError(t, err)
+	res, err = eng.Track(ctx, gamify.Event{Metric: "steps", User: "ana", Value: 2000, IdempotencyKey: "steps-ana-11"})
+	require.NoError(t, err)
+	walk, err := eng.Users().Streaks(ctx, "ana")
+	require.NoError(t, err)
+	for _, s := range walk {
+		if s.Key == "walk" {
+			require.Equal(t, exp.Users["ana"].Streaks["walk"].Length+1, s.Length)
+		}
+	}
+	xp2, err := eng.Users().Points(ctx, "ana", "xp")
+	require.NoError(t, err)
+	require.Positive(t, xp2.Total.Cmp(xp.Total), "the steps trigger awards")
+	p, err := eng.Leaderboards().Rankings(ctx, "daily-steps", gamify.BoardQuery{Limit: 10})
+	require.NoError(t, err)
+	require.Equal(t, []v2Row{{Rank: 1, User: "ana", Score: "2000", Sub: "0"}}, rowsOf(p), "a new daily run")
 	require.NoError(t, eng.Check(ctx))
 
 	// The tenant's file migrates when first opened.
@@ -333,7 +351,7 @@ func TestMigrateV2Fixture(t *testing.T) {
 	require.True(t, errors.Is(err, os.ErrNotExist))
 	um, err = eng.Users().Metric(ctx, "ana", "steps")
 	require.NoError(t, err)
-	require.Equal(t, "15750", um.Total.String())
+	require.Equal(t, "17750", um.Total.String())
 	require.NoError(t, eng.Check(ctx))
 }
 
