@@ -162,6 +162,14 @@ func TestOpenRefusesForeignBoltFiles(t *testing.T) {
 			_, err := tx.CreateBucket([]byte(Meta))
 			return err
 		},
+		"another program's keyspaces": func(tx *bolt.Tx) error {
+			for _, name := range []string{"widgets", "users"} {
+				if _, err := tx.CreateBucket([]byte(name)); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
 		"unknown keyspace": func(tx *bolt.Tx) error {
 			for _, ks := range allKeyspaces {
 				if _, err := tx.CreateBucket([]byte(ks)); err != nil {
@@ -185,7 +193,12 @@ func TestOpenRefusesForeignBoltFiles(t *testing.T) {
 			require.NoError(t, err)
 
 			_, err = Open(path, Options{LockTimeout: time.Second})
-			require.ErrorIs(t, err, ErrForeign)
+			if name == "unknown keyspace" {
+				// With gamify's schema record it is gamify's file, damaged.
+				require.ErrorIs(t, err, ErrCorrupt)
+			} else {
+				require.ErrorIs(t, err, ErrForeign)
+			}
 			after, err := os.ReadFile(path)
 			require.NoError(t, err)
 			require.Equal(t, before, after, "nothing written into another program's file")

@@ -37,8 +37,9 @@ var (
 	ErrOldSchema = errors.New("store: database schema is older than this build can migrate")
 	// ErrForeign is returned by Open for a path that is not a gamify
 	// database: a directory, a named pipe or other non-regular file, or a
-	// bbolt file of another program (no schema record, or keyspaces gamify
-	// does not use). Open writes nothing into it.
+	// bbolt file of another program (with keyspaces but no gamify schema
+	// record). Open writes nothing into it. (A file with the schema record
+	// and a keyspace gamify does not use is ErrCorrupt.)
 	ErrForeign = errors.New("store: not a gamify database file")
 )
 
@@ -211,20 +212,21 @@ func (db *DB) init(migrations []Migration) error {
 }
 
 // inspect reads the schema version of an existing file; fresh is true for
-// a file with no keyspace at all (just created by bbolt). A bbolt file with
-// keyspaces gamify does not use, or without a schema record, is ErrForeign.
+// a file with no keyspace at all (just created by bbolt). A bbolt file
+// without a schema record is ErrForeign; one with it and a keyspace gamify
+// does not use (another program's, or one whose name was damaged) is
+// ErrCorrupt.
 func (db *DB) inspect() (version uint32, fresh bool, err error) {
 	err = db.bolt.View(func(tx *bolt.Tx) error {
 		n := 0
-		if err := tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+		var unknown []byte
+		_ = tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
 			n++
-			if !slices.Contains(allKeyspaces, Keyspace(name)) {
-				return fmt.Errorf("%w: it holds a keyspace %q gamify does not use", ErrForeign, name)
+			if unknown == nil && !slices.Contains(allKeyspaces, Keyspace(name)) {
+				unknown = bytes.Clone(name)
 			}
 			return nil
-		}); err != nil {
-			return err
-		}
+		})
 		if n == 0 {
 			fresh = true
 			return nil
@@ -235,10 +237,15 @@ func (db *DB) inspect() (version uint32, fresh bool, err error) {
 			v = meta.Get(schemaKey)
 		}
 		switch {
+		case v == nil && unknown != nil:
+			return fmt.Errorf("%w: it has no gamify schema record and a keyspace %q gamify does not use", ErrForeign, unknown)
 		case v == nil:
 			return fmt.Errorf("%w: it has no gamify schema record", ErrForeign)
 		case len(v) != 4:
 			return fmt.Errorf("%w: schema version record of %d bytes", ErrCorrupt, len(v))
+		case unknown != nil:
+			// gamify's own file: a keyspace of another name is a damaged one.
+			return fmt.Errorf("%w: keyspace %q is not one gamify uses", ErrCorrupt, unknown)
 		}
 		version = binary.BigEndian.Uint32(v)
 		return nil
