@@ -3,6 +3,7 @@ package gamify_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -111,4 +113,24 @@ func TestBackupStopsWithItsContextAndAfterClose(t *testing.T) {
 	require.ErrorIs(t, te.Backup(ctx, &buf), context.Canceled)
 	require.NoError(t, te.Close())
 	require.ErrorIs(t, te.Backup(context.Background(), &buf), gamify.ErrClosed)
+}
+
+// TestBackupReportsLostBufferedEvents: in Buffered mode a failed commit of
+// acknowledged events is Backup's error, and nothing is written: a copy
+// without them would break the promise.
+func TestBackupReportsLostBufferedEvents(t *testing.T) {
+	ctx := context.Background()
+	eng, f := openFaulty(t, &gamify.Options{Durability: gamify.Buffered, MaxFlushDelay: time.Hour})
+	for i := range 3 {
+		_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1, IdempotencyKey: fmt.Sprint(i)})
+		require.NoError(t, err)
+	}
+	disk := errors.New("disk on fire")
+	f.arm(disk)
+	var buf bytes.Buffer
+	require.ErrorIs(t, eng.Backup(ctx, &buf), disk)
+	require.Zero(t, buf.Len())
+	// Reported once: the next backup is of what the store holds.
+	require.NoError(t, eng.Backup(ctx, &buf))
+	require.NotZero(t, buf.Len())
 }
