@@ -92,8 +92,13 @@ const (
 )
 
 func loadCatalog(tx *store.Tx, defaultTZ *time.Location) (*catalog, error) {
+	return loadDefinitions(func(fn func(k, v []byte) error) error { return tx.Scan(store.Definitions, nil, fn) }, defaultTZ)
+}
+
+// loadDefinitions builds the catalog from the definitions scan calls fn with.
+func loadDefinitions(scan func(fn func(k, v []byte) error) error, defaultTZ *time.Location) (*catalog, error) {
 	c := newCatalog()
-	err := tx.Scan(store.Definitions, nil, func(k, v []byte) error {
+	err := scan(func(k, v []byte) error {
 		switch key := string(k); {
 		case strings.HasPrefix(key, defMetric):
 			var m storedMetric

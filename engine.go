@@ -42,12 +42,24 @@ type Engine struct {
 
 // Open opens (creating if needed) the database at path. opts may be nil for
 // the defaults. Every bad option is reported at once.
+//
+// A file written by an older gamify (schema version 2 and later) is
+// upgraded in place: Open first copies it, byte for byte and synced, to
+// path + ".v<version>.bak" (game.db.v2.bak), then rewrites its records in
+// one transaction, so a failure or crash leaves the old file untouched. It
+// never overwrites a different file at the backup path (ErrBackupExists).
+// A file of a newer gamify is ErrNewerSchema, an older layout without a
+// migration ErrOldSchema. An existing path that is empty, a directory, a
+// named pipe or another program's bbolt file is refused before anything is
+// written (ErrCorrupt, ErrForeign). Tenant files are migrated the same way
+// when Engine.Tenant first opens them.
 func Open(path string, opts *Options) (*Engine, error) {
 	o := opts.withDefaults()
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	db, err := store.Open(path, store.Options{LockTimeout: o.LockTimeout, NoSync: o.noSync, BeforeCommit: o.beforeCommit})
+	db, err := store.Open(path, store.Options{LockTimeout: o.LockTimeout, NoSync: o.noSync, BeforeCommit: o.beforeCommit,
+		Migrations: migrations})
 	if err != nil {
 		return nil, fmt.Errorf("gamify: %w", err)
 	}

@@ -120,3 +120,37 @@ func ExampleUsersAPI_Identify() {
 	// Ana ana@example.com Europe/Lisbon
 	// true gamify: invalid User.TZ (Mars/Base): is not an IANA time zone
 }
+
+func ExampleEngine_Backup() {
+	ctx := context.Background()
+	eng, done := exampleEngine()
+	defer done()
+	eng.Metrics().Create(ctx, gamify.Metric{Key: "km", Name: "Distance"})
+	eng.Track(ctx, gamify.Event{Metric: "km", User: "ana", Amount: gamify.MustParseAmount("5.2")})
+
+	// Back up to a file while the engine stays open; writes may go on.
+	dir, _ := os.MkdirTemp("", "gamify-backup")
+	defer os.RemoveAll(dir)
+	copyPath := filepath.Join(dir, "backup.db")
+	f, _ := os.Create(copyPath)
+	if err := eng.Backup(ctx, f); err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := errors.Join(f.Sync(), f.Close()); err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	// The copy is a database of its own.
+	restored, err := gamify.Open(copyPath, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer restored.Close()
+	m, _ := restored.Users().Metric(ctx, "ana", "km")
+	fmt.Println(m.Total, restored.Check(ctx))
+	// Output:
+	// 5.2 <nil>
+}

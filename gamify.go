@@ -51,10 +51,20 @@ var (
 	// ErrCorrupt is returned by Open for a truncated or damaged file, and
 	// reported by Check for damaged records.
 	ErrCorrupt = store.ErrCorrupt
+	// ErrCorrupt is also returned by Open for an empty (0-byte) file, which
+	// is never taken for a new database.
+	//
 	// ErrNewerSchema is returned by Open for a file written by a newer
 	// gamify; ErrOldSchema for a file of a layout this build cannot read.
 	ErrNewerSchema = store.ErrNewerSchema
 	ErrOldSchema   = store.ErrOldSchema
+	// ErrForeign is returned by Open for a path that is not a gamify
+	// database: a directory, a named pipe, or another program's bbolt file.
+	// Open writes nothing into it.
+	ErrForeign = store.ErrForeign
+	// ErrBackupExists is returned by Open when a file needs a migration and
+	// a different file already sits at its backup path (see Open).
+	ErrBackupExists = store.ErrBackupExists
 )
 
 // ValidationError reports a bad input field; it unwraps to ErrInvalid. Its

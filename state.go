@@ -287,7 +287,11 @@ func (s *userState) marshal(b []byte) []byte {
 	return b
 }
 
-func (s *userState) unmarshal(b []byte) error {
+func (s *userState) unmarshal(b []byte) error { return s.decode(b, false) }
+
+// decode reads a state record; v2 reads one of schema version 2, whose rank
+// days end at Best (see migrateV2).
+func (s *userState) decode(b []byte, v2 bool) error {
 	if len(b) < 1 || b[0] != stateVersion {
 		return errCorruptState
 	}
@@ -347,8 +351,11 @@ func (s *userState) unmarshal(b []byte) error {
 		return errCorruptState
 	}
 	for range n {
-		s.Ranks = append(s.Ranks, rankDay{Ref: uint32(r.uvarint()), Day: int32(r.varint()), Last: int32(r.uvarint()), Best: int32(r.uvarint()),
-			Score: r.varint(), PrevRank: int32(r.uvarint()), PrevScore: r.varint()})
+		d := rankDay{Ref: uint32(r.uvarint()), Day: int32(r.varint()), Last: int32(r.uvarint()), Best: int32(r.uvarint())}
+		if !v2 {
+			d.Score, d.PrevRank, d.PrevScore = r.varint(), int32(r.uvarint()), r.varint()
+		}
+		s.Ranks = append(s.Ranks, d)
 	}
 	n = r.uvarint()
 	if n > uint64(len(r.b)) {

@@ -31,7 +31,7 @@ const (
 // panics (in a goroutine of its own, out of our reach) or faults on reading
 // pages past the end of a truncated file, so the file's size is checked
 // against the high-water mark of its newest valid meta page before bbolt
-// opens it. A missing or empty file is fine (it will be created).
+// opens it. A missing file is fine (it will be created); an empty one is not.
 func checkFile(path string) error {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -42,8 +42,13 @@ func checkFile(path string) error {
 	}
 	defer f.Close()
 	fi, err := f.Stat()
-	if err != nil || fi.Size() == 0 {
+	if err != nil {
 		return err
+	}
+	if fi.Size() == 0 {
+		// Not silently a new database: an empty file is someone else's, or
+		// what a crash left of one being created.
+		return fmt.Errorf("%w: the file is empty (0 bytes); remove it to create a new database", ErrCorrupt)
 	}
 	head := make([]byte, metaHeaderSize)
 	if _, err := io.ReadFull(f, head); err != nil {

@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -15,15 +17,14 @@ import (
 // SchemaVersion is the on-disk layout this build writes. Open refuses a file
 // written by a newer layout, and an older one it has no migration for.
 //
-// Versions: 1, the first development layout; 2 (2026-11-23), user state
-// records with yearly numbers and binary award-log records; 3 (2026-12-01),
-// amounts inside stored definitions are decimal strings ("12.5"), not counts
-// of millionths. Versions 1 and 2 were only ever written by unreleased
-// builds, so there is no migration.
+// Versions: 1, the first development layout (never released, no
+// migration); 2 (2026-11-23), the first release: user state records with
+// yearly numbers and binary award-log records; 3 (2026-12-01), amounts
+// inside stored definitions are decimal strings ("12.5"), not counts of
+// millionths, definitions carry a status and creation order, claims their
+// reward's name and the balance after them, rank history its scores, award
+// records their time. Options.Migrations upgrade older files.
 const SchemaVersion = 3
-
-// oldestSchema is the oldest layout Open reads (or migrates).
-const oldestSchema = 3
 
 var (
 	// ErrNewerSchema is returned by Open for a file written by a newer gamify.
@@ -34,6 +35,12 @@ var (
 	// ErrOldSchema is returned by Open for a file of a layout this build
 	// neither reads nor migrates.
 	ErrOldSchema = errors.New("store: database schema is older than this build can migrate")
+	// ErrForeign is returned by Open for a path that is not a gamify
+	// database: a directory, a named pipe or other non-regular file, or a
+	// bbolt file of another program (with keyspaces but no gamify schema
+	// record). Open writes nothing into it. (A file with the schema record
+	// and a keyspace gamify does not use is ErrCorrupt.)
+	ErrForeign = errors.New("store: not a gamify database file")
 )
 
 // Keyspace names an ordered map of byte keys to byte values.
@@ -71,6 +78,8 @@ type Options struct {
 	// a non-nil error aborts the commit, unless it was made by FailAfterCommit.
 	// It is the seam for fault injection.
 	BeforeCommit func() error
+	// Migrations are the steps that upgrade an older file; see Open.
+	Migrations []Migration
 }
 
 // FailAfterCommit wraps err so that, returned by Options.BeforeCommit, it lets
@@ -102,9 +111,25 @@ type DB struct {
 
 // Open opens or creates the store at path, creating the keyspaces and checking
 // the schema version.
+//
+// A missing file is created. An existing one must be a regular, non-empty
+// bbolt file holding gamify's keyspaces and schema record, else Open fails
+// at once without writing to it: ErrForeign (a directory, a named pipe, a
+// bbolt file of another program) or ErrCorrupt (an empty, truncated or
+// damaged file). A file of a newer schema is ErrNewerSchema. A file of an
+// older schema is migrated when opts.Migrations hold a step from each
+// version up to SchemaVersion (else ErrOldSchema): Open first copies the
+// file byte for byte to BackupPath(path, version), synced, then runs the
+// steps and writes the new version in one transaction. A different file
+// already at the backup path is ErrBackupExists (an identical one, left by
+// a migration that did not finish, is reused); a failed step leaves the
+// file as it was.
 func Open(path string, opts Options) (*DB, error) {
 	if opts.LockTimeout <= 0 {
 		return nil, errors.New("store: LockTimeout must be positive")
+	}
+	if err := regularFile(path); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	if err := checkFile(path); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -122,36 +147,110 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, lockErr(err))
 	}
 	db := &DB{bolt: b, beforeCommit: opts.BeforeCommit}
-	if err := db.init(); err != nil {
+	if err := db.init(opts.Migrations); err != nil {
 		b.Close()
 		return nil, err
 	}
 	return db, nil
 }
 
-func (db *DB) init() error {
+// regularFile refuses a path that exists and is not a regular file before
+// anything opens it: opening a named pipe for reading blocks until a writer
+// comes, and bbolt cannot use a directory or a device.
+func regularFile(path string) error {
+	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	switch m := fi.Mode(); {
+	case m.IsRegular():
+		return nil
+	case m.IsDir():
+		return fmt.Errorf("%w: it is a directory", ErrForeign)
+	case m&os.ModeNamedPipe != 0:
+		return fmt.Errorf("%w: it is a named pipe (FIFO)", ErrForeign)
+	default:
+		return fmt.Errorf("%w: it is not a regular file (mode %v)", ErrForeign, m)
+	}
+}
+
+// init reads the schema version of the file, migrating it if it is older,
+// and creates the keyspaces of a new file.
+func (db *DB) init(migrations []Migration) error {
+	version, fresh, err := db.inspect()
+	if err != nil {
+		return err
+	}
+	switch {
+	case fresh:
+		version = SchemaVersion
+	case version > SchemaVersion:
+		return fmt.Errorf("%w: file has version %d, this build %d", ErrNewerSchema, version, SchemaVersion)
+	case version < SchemaVersion:
+		plan, err := planMigrations(migrations, version)
+		if err != nil {
+			return err
+		}
+		if err := db.migrate(version, plan); err != nil {
+			return err
+		}
+	}
 	return db.bolt.Update(func(tx *bolt.Tx) error {
 		for _, ks := range allKeyspaces {
 			if _, err := tx.CreateBucketIfNotExists([]byte(ks)); err != nil {
 				return fmt.Errorf("store: create keyspace %s: %w", ks, err)
 			}
 		}
-		meta := tx.Bucket([]byte(Meta))
-		v := meta.Get(schemaKey)
-		if v == nil {
-			return meta.Put(schemaKey, binary.BigEndian.AppendUint32(nil, SchemaVersion))
-		}
-		if len(v) != 4 {
-			return fmt.Errorf("store: corrupt schema version record (%d bytes)", len(v))
-		}
-		switch got := binary.BigEndian.Uint32(v); {
-		case got > SchemaVersion:
-			return fmt.Errorf("%w: file has version %d, this build %d", ErrNewerSchema, got, SchemaVersion)
-		case got < oldestSchema:
-			return fmt.Errorf("%w: file has version %d (a development layout), this build reads %d–%d", ErrOldSchema, got, oldestSchema, SchemaVersion)
+		if fresh {
+			return tx.Bucket([]byte(Meta)).Put(schemaKey, binary.BigEndian.AppendUint32(nil, SchemaVersion))
 		}
 		return nil
 	})
+}
+
+// inspect reads the schema version of an existing file; fresh is true for
+// a file with no keyspace at all (just created by bbolt). A bbolt file
+// without a schema record is ErrForeign; one with it and a keyspace gamify
+// does not use (another program's, or one whose name was damaged) is
+// ErrCorrupt.
+func (db *DB) inspect() (version uint32, fresh bool, err error) {
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		n := 0
+		var unknown []byte
+		_ = tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+			n++
+			if unknown == nil && !slices.Contains(allKeyspaces, Keyspace(name)) {
+				unknown = bytes.Clone(name)
+			}
+			return nil
+		})
+		if n == 0 {
+			fresh = true
+			return nil
+		}
+		meta := tx.Bucket([]byte(Meta))
+		var v []byte
+		if meta != nil {
+			v = meta.Get(schemaKey)
+		}
+		switch {
+		case v == nil && unknown != nil:
+			return fmt.Errorf("%w: it has no gamify schema record and a keyspace %q gamify does not use", ErrForeign, unknown)
+		case v == nil:
+			return fmt.Errorf("%w: it has no gamify schema record", ErrForeign)
+		case len(v) != 4:
+			return fmt.Errorf("%w: schema version record of %d bytes", ErrCorrupt, len(v))
+		case unknown != nil:
+			// gamify's own file: a keyspace of another name is a damaged one.
+			return fmt.Errorf("%w: keyspace %q is not one gamify uses", ErrCorrupt, unknown)
+		}
+		version = binary.BigEndian.Uint32(v)
+		return nil
+	})
+	return version, fresh, err
 }
 
 // Close closes the file. It waits for open transactions to finish.
@@ -287,6 +386,23 @@ func (db *DB) Size() (int64, error) {
 		return 0, err
 	}
 	return fi.Size(), nil
+}
+
+// Backup writes a consistent copy of the database file to w, as of the start
+// of one read transaction: commits go on meanwhile (those that must grow
+// the file's memory map wait for it to end). The copy is a database file of
+// its own, openable with Open. It returns the bytes written.
+func (db *DB) Backup(w io.Writer) (int64, error) {
+	var n int64
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	if err != nil {
+		return n, fmt.Errorf("store: backup: %w", err)
+	}
+	return n, nil
 }
 
 // Dump calls fn for every key and value of every keyspace (for tests that

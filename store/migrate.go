@@ -1,0 +1,222 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Migration upgrades a file from schema version From to From+1.
+//
+// Open runs the migrations a file needs one after another in a single bbolt
+// write transaction, which also writes the new version: either the file
+// ends at SchemaVersion or (on any error, or a crash) it is left as it was.
+// Run sees the values exactly as the From layout stored them.
+type Migration struct {
+	From uint32
+	Name string // what the step changes, for errors
+	Run  func(*MigrationTx) error
+}
+
+// MigrationTx is the write transaction a Migration runs in, over raw stored
+// values (no encoding is added or checked on the way).
+type MigrationTx struct{ tx *bolt.Tx }
+
+func (m *MigrationTx) bucket(ks Keyspace) (*bolt.Bucket, error) {
+	b := m.tx.Bucket([]byte(ks))
+	if b == nil {
+		return nil, fmt.Errorf("store: migration: keyspace %s is missing", ks)
+	}
+	return b, nil
+}
+
+// Get returns the value of key, or nil. It is valid until the transaction ends.
+func (m *MigrationTx) Get(ks Keyspace, key []byte) ([]byte, error) {
+	b, err := m.bucket(ks)
+	if err != nil {
+		return nil, err
+	}
+	return b.Get(key), nil
+}
+
+// Put sets key to val.
+func (m *MigrationTx) Put(ks Keyspace, key, val []byte) error {
+	b, err := m.bucket(ks)
+	if err != nil {
+		return err
+	}
+	if err := b.Put(key, val); err != nil {
+		return fmt.Errorf("store: migration: put %s: %w", ks, err)
+	}
+	return nil
+}
+
+// Delete removes key; an absent key is not an error.
+func (m *MigrationTx) Delete(ks Keyspace, key []byte) error {
+	b, err := m.bucket(ks)
+	if err != nil {
+		return err
+	}
+	return b.Delete(key)
+}
+
+// Each calls fn with a copy of every key and value of ks, in key order. It
+// reads a chunk of records before calling fn on them, so fn may Put and
+// Delete in ks (a key it adds after the current one is visited too).
+func (m *MigrationTx) Each(ks Keyspace, fn func(k, v []byte) error) error {
+	b, err := m.bucket(ks)
+	if err != nil {
+		return err
+	}
+	const chunk = 1024
+	var after []byte // the last key visited
+	for {
+		var keys, vals [][]byte
+		c := b.Cursor()
+		k, v := c.First()
+		if after != nil {
+			if k, v = c.Seek(after); k != nil && bytes.Equal(k, after) {
+				k, v = c.Next()
+			}
+		}
+		for ; k != nil && len(keys) < chunk; k, v = c.Next() {
+			keys, vals = append(keys, bytes.Clone(k)), append(vals, bytes.Clone(v))
+		}
+		for i := range keys {
+			if err := fn(keys[i], vals[i]); err != nil {
+				return err
+			}
+		}
+		if len(keys) < chunk {
+			return nil
+		}
+		after = keys[len(keys)-1]
+	}
+}
+
+// BackupPath is where Open copies a file of schema version from before it
+// migrates it: the path with ".v<from>.bak" appended ("game.db.v2.bak").
+func BackupPath(path string, from uint32) string {
+	return fmt.Sprintf("%s.v%d.bak", path, from)
+}
+
+// ErrBackupExists is returned by Open when the file needs a migration and a
+// different file already sits at its BackupPath: Open never overwrites it.
+// Move it away and open again.
+var ErrBackupExists = errors.New("store: a different backup file is in the way of the migration")
+
+// planMigrations returns the steps from version from to SchemaVersion, or
+// ErrOldSchema when one is missing.
+func planMigrations(all []Migration, from uint32) ([]Migration, error) {
+	var plan []Migration
+	for v := from; v < SchemaVersion; v++ {
+		i := slices.IndexFunc(all, func(m Migration) bool { return m.From == v })
+		if i < 0 || all[i].Run == nil {
+			return nil, fmt.Errorf("%w: file has version %d, this build has no migration from version %d (it reads %d)", ErrOldSchema, from, v, SchemaVersion)
+		}
+		plan = append(plan, all[i])
+	}
+	return plan, nil
+}
+
+// migrate upgrades the open file from version from: it writes the backup,
+// then runs plan and sets the version in one transaction.
+func (db *DB) migrate(from uint32, plan []Migration) error {
+	path := db.bolt.Path()
+	if err := writeBackup(path, BackupPath(path, from)); err != nil {
+		return err
+	}
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		mt := &MigrationTx{tx: tx}
+		for _, m := range plan {
+			if err := m.Run(mt); err != nil {
+				return fmt.Errorf("store: migrate %s from version %d (%s): %w", path, m.From, m.Name, err)
+			}
+		}
+		meta := tx.Bucket([]byte(Meta))
+		if meta == nil {
+			return fmt.Errorf("store: migrate %s: keyspace meta is missing", path)
+		}
+		return meta.Put(schemaKey, binary.BigEndian.AppendUint32(nil, SchemaVersion))
+	})
+}
+
+// writeBackup copies the file at path byte for byte to dst, synced, before
+// a migration. This process holds bbolt's lock and no transaction is open,
+// so the file does not change meanwhile. An identical file already at dst
+// (left by a migration that did not finish) is kept; a different one is
+// ErrBackupExists.
+func writeBackup(path, dst string) error {
+	if same, err := sameContents(path, dst); err != nil || same {
+		return err
+	}
+	src, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("store: backup before migration: %w", err)
+	}
+	defer src.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(dst), filepath.Base(dst)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("store: backup before migration: %w", err)
+	}
+	_, err = io.Copy(tmp, src)
+	err = errors.Join(err, tmp.Sync(), tmp.Close())
+	if err == nil {
+		// Link, unlike Rename, never replaces a file that appeared meanwhile.
+		err = os.Link(tmp.Name(), dst)
+	}
+	os.Remove(tmp.Name())
+	if errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("%w: %s", ErrBackupExists, dst)
+	}
+	if err != nil {
+		return fmt.Errorf("store: backup before migration: %w", err)
+	}
+	return syncDir(filepath.Dir(dst))
+}
+
+// sameContents reports whether dst exists with the contents of path; a
+// different file at dst is ErrBackupExists.
+func sameContents(path, dst string) (bool, error) {
+	di, err := os.Stat(dst)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: backup before migration: %w", err)
+	}
+	var a, b []byte
+	if si, err := os.Stat(path); err == nil && si.Size() == di.Size() {
+		a, err = os.ReadFile(path)
+		if err == nil {
+			b, err = os.ReadFile(dst)
+		}
+		if err != nil {
+			return false, fmt.Errorf("store: backup before migration: %w", err)
+		}
+	}
+	if a == nil || !bytes.Equal(a, b) {
+		return false, fmt.Errorf("%w: %s", ErrBackupExists, dst)
+	}
+	return true, nil
+}
+
+// syncDir makes a new directory entry durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("store: backup before migration: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return fmt.Errorf("store: backup before migration: sync %s: %w", dir, err)
+	}
+	return nil
+}
