@@ -69,19 +69,37 @@ type StreakFreezes struct {
 	EarnEveryDays int // 24-hour days between earns from a user's first sight; 1–3660 when EarnAmount is set
 }
 
-// StreakKind is the kind of a StreakChanged notification.
+// StreakKind is the kind of a StreakChanged notification. The
+// notifications of one call (a Track, a whole TrackBatch, a restore, a
+// scheduled period end) describe its net change per user and streak: at
+// most one of started, extended and repaired, and lost only when time
+// passing ended a streak the user had (docs/behaviour.md, "Streak
+// notifications").
 type StreakKind string
 
 // The kinds of StreakChanged.
 const (
-	StreakStarted        StreakKind = "started"         // an on-time event started a streak
-	StreakExtended       StreakKind = "extended"        // an on-time event extended it
-	StreakLost           StreakKind = "lost"            // a period ended unmet; Length is the lost length
-	StreakFreezeConsumed StreakKind = "freeze_consumed" // a freeze kept the streak over an unmet period
-	StreakFreezeEarned   StreakKind = "freeze_earned"   // Amount freezes were auto-earned
-	StreakFreezeRefunded StreakKind = "freeze_refunded" // a late event met a frozen period: its freeze came back
-	StreakRepaired       StreakKind = "repaired"        // a late event raised the length
-	StreakRestored       StreakKind = "restored"        // StreaksAPI.Restore raised the length
+	// StreakStarted: an on-time event of the call raised the length from 0;
+	// Length is the length after the call.
+	StreakStarted StreakKind = "started"
+	// StreakExtended: an on-time event of the call raised a length above 0.
+	StreakExtended StreakKind = "extended"
+	// StreakLost: time passing settled a period unmet (no freeze, no pause)
+	// and ended the streak the user had; Length is the lost length. Never
+	// sent for a run only a late event rewrote in the past, nor for a loss
+	// that a later event of the same call repaired.
+	StreakLost StreakKind = "lost"
+	// StreakFreezeConsumed: a freeze kept the streak over an unmet period.
+	StreakFreezeConsumed StreakKind = "freeze_consumed"
+	// StreakFreezeEarned: Amount freezes were auto-earned.
+	StreakFreezeEarned StreakKind = "freeze_earned"
+	// StreakFreezeRefunded: a late event met a frozen period: its freeze came back.
+	StreakFreezeRefunded StreakKind = "freeze_refunded"
+	// StreakRepaired: only late events of the call raised the length;
+	// Period is the earliest period they repaired.
+	StreakRepaired StreakKind = "repaired"
+	// StreakRestored: StreaksAPI.Restore raised the length.
+	StreakRestored StreakKind = "restored"
 )
 
 // String returns the kind's name, e.g. "freeze_consumed".
@@ -569,7 +587,8 @@ func (s *Streak) personalized(p *profile) streak.Definition {
 
 // StreakChanged is sent for each streak event of a user: started, extended,
 // lost (Length is the lost length), freeze consumed/earned/refunded,
-// repaired by a late event, restored.
+// repaired by a late event, restored; one call's notifications are its net
+// change (see StreakKind).
 type StreakChanged struct {
 	User    string
 	Streak  string
@@ -584,8 +603,11 @@ type StreakChanged struct {
 // UserID implements Notification.
 func (n StreakChanged) UserID() string { return n.User }
 
-// StreakLengthChanged reports every change of a user's streak length: the hook
-// for streak achievements and points "streak" triggers.
+// StreakLengthChanged reports the change of a user's streak length made by
+// one call (a batch included: one per user and streak, From before the call,
+// To after it; none when the length is back where it was). Streak
+// achievements and points "streak" triggers follow the runs of the history
+// instead, so that they do not depend on the arrival order.
 type StreakLengthChanged struct {
 	User     string
 	Streak   string

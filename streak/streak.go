@@ -26,10 +26,16 @@ type Activity struct {
 type Kind uint8
 
 // The notification kinds.
+//
+// Lost is reported only when time passing (Advance, or the advance at the
+// start of Apply) settles an unmet period of a streak that was alive: a
+// replay caused by a late activity never reports one, and Apply drops a
+// loss its own advance found when its activity repairs it. Several Applies
+// of one call can be merged with Missed (see the engine's batches).
 const (
 	Started        Kind = iota + 1 // an on-time activity started a streak (length was 0)
 	Extended                       // an on-time activity extended a streak
-	Lost                           // a period ended unmet: Length is the lost length
+	Lost                           // time passing ended a live streak: Length is the lost length
 	FreezeConsumed                 // a freeze kept the streak over an unmet period
 	FreezeEarned                   // Amount freezes were auto-earned
 	FreezeRefunded                 // a late activity met a frozen period: its freeze came back
@@ -57,8 +63,8 @@ type Notification struct {
 	Amount  int  // FreezeEarned: freezes earned
 }
 
-// Transition is a change of the reported streak length, for the streak
-// achievement and the points "streak" trigger hooks.
+// Transition is a change of the reported streak length (for boards and the
+// engine's StreakLengthChanged); rewards tied to lengths use Reach.
 type Transition struct {
 	From, To int
 }
