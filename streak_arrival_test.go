@@ -3,6 +3,8 @@ package gamify_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -253,4 +255,45 @@ func TestStreakLossRepairedInTheSameCallIsNotNotified(t *testing.T) {
 			require.Equal(t, c.want, got)
 		})
 	}
+}
+
+// testdata/streaks-v3.db was written by the engine before streak rewards
+// followed the history (schema 3; the bonusEngine game without "eight",
+// clock at day 10 noon): ana had days 1-7 (paid 20) and synced day 8 on day
+// 10 (the ended run became 8, unpaid, the achievement not completed); bo had
+// days 1-7, synced day 8 on day 9 (paid a second 20) and day 9. Its records
+// decode unchanged, and what their history holds counts as paid: nothing is
+// paid twice after the upgrade, and later multiples are paid once.
+func TestStreakRewardsOfAnUpgradedFile(t *testing.T) {
+	ctx := context.Background()
+	src, err := os.ReadFile("testdata/streaks-v3.db")
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "old.db")
+	require.NoError(t, os.WriteFile(path, src, 0o600))
+	clock := gamify.NewManualClock(onDay(10))
+	eng, err := gamify.Open(path, &gamify.Options{Clock: clock})
+	require.NoError(t, err)
+	te := &testEngine{Engine: eng, path: path, clock: clock}
+	t.Cleanup(func() { te.closeChecked(t) })
+
+	require.Equal(t, gamify.AmountFromInt(20), xpTotal(t, te, "ana"))
+	require.Equal(t, gamify.AmountFromInt(40), xpTotal(t, te, "bo"))
+	h, err := eng.Users().StreakHistory(ctx, "ana", "daily", 10)
+	require.NoError(t, err)
+	require.Equal(t, 8, h[7].Length, "ana's run 1..8 as the old engine stored it")
+
+	liveDays(t, te, "ana", 10, 17) // a new run of 8
+	require.Equal(t, gamify.AmountFromInt(40), xpTotal(t, te, "ana"), "the new run's 7 is paid once, the old run counts as paid")
+	require.True(t, completed(t, te, "ana", "eight-days"))
+
+	s, err := eng.Users().Streak(ctx, "bo", "daily")
+	require.NoError(t, err)
+	require.Equal(t, 0, s.Length, "bo missed day 10")
+	setClock(t, te, onDay(17).Add(time.Hour))
+	lesson(t, te, "bo", onDay(10)) // joins 1..9 and nothing: 10 long, no new multiple of 7
+	require.Equal(t, gamify.AmountFromInt(40), xpTotal(t, te, "bo"))
+	for d := 11; d <= 14; d++ {
+		lesson(t, te, "bo", onDay(d))
+	}
+	require.Equal(t, gamify.AmountFromInt(60), xpTotal(t, te, "bo"), "14: the second multiple of the run, once")
 }
