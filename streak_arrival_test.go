@@ -297,3 +297,23 @@ func TestStreakRewardsOfAnUpgradedFile(t *testing.T) {
 	}
 	require.Equal(t, gamify.AmountFromInt(60), xpTotal(t, te, "bo"), "14: the second multiple of the run, once")
 }
+
+// A restore carries on the run it restores: its multiples are not paid
+// again (main paid the restored run's 7 a second time).
+func TestStreakRestoreDoesNotPayTheRunAgain(t *testing.T) {
+	ctx := context.Background()
+	eng := bonusEngine(t, false)
+	liveDays(t, eng, "ana", 1, 8)
+	setClock(t, eng, onDay(10))
+	_, issues, err := eng.Streaks().Restore(ctx, "daily", []string{"ana"})
+	require.NoError(t, err)
+	require.Empty(t, issues)
+	s, err := eng.Users().Streak(ctx, "ana", "daily")
+	require.NoError(t, err)
+	require.Equal(t, 8, s.Length)
+	require.Equal(t, gamify.AmountFromInt(20), xpTotal(t, eng, "ana"))
+	liveDays(t, eng, "ana", 10, 14) // 8 restored + 5
+	require.Equal(t, gamify.AmountFromInt(20), xpTotal(t, eng, "ana"), "13 long")
+	liveDays(t, eng, "ana", 15, 15)
+	require.Equal(t, gamify.AmountFromInt(40), xpTotal(t, eng, "ana"), "14: the run's second multiple")
+}
