@@ -622,8 +622,8 @@ func (n StreakLengthChanged) UserID() string { return n.User }
 // turns the effects into notifications.
 //
 // lookback is how many periods back the year-in-review runs are re-read
-// (when the length changed, or always when lookback > 2: a late event or a
-// restore may change past periods).
+// (when the length or a run changed, or always when lookback > 2: a late
+// event or a restore may change past periods).
 func (t *txn) setStreak(u *userRec, s *Streak, st streak.State, fx *streak.Effects, loc *time.Location, lookback int) error {
 	i, ok := u.s.streak(s.ref)
 	if !ok {
@@ -650,7 +650,7 @@ func (t *txn) setStreak(u *userRec, s *Streak, st streak.State, fx *streak.Effec
 	for _, tr := range fx.Transitions {
 		t.notes = append(t.notes, StreakLengthChanged{User: u.p.ID, Streak: s.Key, From: tr.From, To: tr.To, At: t.now})
 	}
-	if lookback > 2 || (lookback > 0 && len(fx.Transitions) > 0) {
+	if lookback > 2 || (lookback > 0 && (len(fx.Transitions) > 0 || len(fx.Reached) > 0)) { // a call may lose and restart a run: no net transition
 		t.recordStreakYears(u, s, st, loc, lookback)
 	}
 	// Rewards tied to lengths follow the runs of the history, not the
