@@ -225,6 +225,7 @@ func (c *trackCmd) weight() int { return len(c.events) }
 
 func (c *trackCmd) apply(w *writer, now time.Time) (any, error) {
 	t := w.begin(now)
+	t.netStreaks = len(c.events) > 1
 	out := make([]EventResult, len(c.events))
 	for i := range c.events {
 		field := "Event"
@@ -235,6 +236,9 @@ func (c *trackCmd) apply(w *writer, now time.Time) (any, error) {
 			t.rollback()
 			return nil, err
 		}
+	}
+	if t.netStreaks {
+		t.netStreakNotes()
 	}
 	t.commit()
 	return out, nil

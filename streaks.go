@@ -69,19 +69,37 @@ type StreakFreezes struct {
 	EarnEveryDays int // 24-hour days between earns from a user's first sight; 1–3660 when EarnAmount is set
 }
 
-// StreakKind is the kind of a StreakChanged notification.
+// StreakKind is the kind of a StreakChanged notification. The
+// notifications of one call (a Track, a whole TrackBatch, a restore, a
+// scheduled period end) describe its net change per user and streak: at
+// most one of started, extended and repaired, and lost only when time
+// passing ended a streak the user had (docs/behaviour.md, "Streak
+// notifications").
 type StreakKind string
 
 // The kinds of StreakChanged.
 const (
-	StreakStarted        StreakKind = "started"         // an on-time event started a streak
-	StreakExtended       StreakKind = "extended"        // an on-time event extended it
-	StreakLost           StreakKind = "lost"            // a period ended unmet; Length is the lost length
-	StreakFreezeConsumed StreakKind = "freeze_consumed" // a freeze kept the streak over an unmet period
-	StreakFreezeEarned   StreakKind = "freeze_earned"   // Amount freezes were auto-earned
-	StreakFreezeRefunded StreakKind = "freeze_refunded" // a late event met a frozen period: its freeze came back
-	StreakRepaired       StreakKind = "repaired"        // a late event raised the length
-	StreakRestored       StreakKind = "restored"        // StreaksAPI.Restore raised the length
+	// StreakStarted: an on-time event of the call raised the length from 0;
+	// Length is the length after the call.
+	StreakStarted StreakKind = "started"
+	// StreakExtended: an on-time event of the call raised a length above 0.
+	StreakExtended StreakKind = "extended"
+	// StreakLost: time passing settled a period unmet (no freeze, no pause)
+	// and ended the streak the user had; Length is the lost length. Never
+	// sent for a run only a late event rewrote in the past, nor for a loss
+	// that a later event of the same call repaired.
+	StreakLost StreakKind = "lost"
+	// StreakFreezeConsumed: a freeze kept the streak over an unmet period.
+	StreakFreezeConsumed StreakKind = "freeze_consumed"
+	// StreakFreezeEarned: Amount freezes were auto-earned.
+	StreakFreezeEarned StreakKind = "freeze_earned"
+	// StreakFreezeRefunded: a late event met a frozen period: its freeze came back.
+	StreakFreezeRefunded StreakKind = "freeze_refunded"
+	// StreakRepaired: only late events of the call raised the length;
+	// Period is the earliest period they repaired.
+	StreakRepaired StreakKind = "repaired"
+	// StreakRestored: StreaksAPI.Restore raised the length.
+	StreakRestored StreakKind = "restored"
 )
 
 // String returns the kind's name, e.g. "freeze_consumed".
@@ -569,7 +587,8 @@ func (s *Streak) personalized(p *profile) streak.Definition {
 
 // StreakChanged is sent for each streak event of a user: started, extended,
 // lost (Length is the lost length), freeze consumed/earned/refunded,
-// repaired by a late event, restored.
+// repaired by a late event, restored; one call's notifications are its net
+// change (see StreakKind).
 type StreakChanged struct {
 	User    string
 	Streak  string
@@ -584,8 +603,11 @@ type StreakChanged struct {
 // UserID implements Notification.
 func (n StreakChanged) UserID() string { return n.User }
 
-// StreakLengthChanged reports every change of a user's streak length: the hook
-// for streak achievements and points "streak" triggers.
+// StreakLengthChanged reports the change of a user's streak length made by
+// one call (a batch included: one per user and streak, From before the call,
+// To after it; none when the length is back where it was). Streak
+// achievements and points "streak" triggers follow the runs of the history
+// instead, so that they do not depend on the arrival order.
 type StreakLengthChanged struct {
 	User     string
 	Streak   string
@@ -600,8 +622,8 @@ func (n StreakLengthChanged) UserID() string { return n.User }
 // turns the effects into notifications.
 //
 // lookback is how many periods back the year-in-review runs are re-read
-// (when the length changed, or always when lookback > 2: a late event or a
-// restore may change past periods).
+// (when the length or a run changed, or always when lookback > 2: a late
+// event or a restore may change past periods).
 func (t *txn) setStreak(u *userRec, s *Streak, st streak.State, fx *streak.Effects, loc *time.Location, lookback int) error {
 	i, ok := u.s.streak(s.ref)
 	if !ok {
@@ -619,31 +641,176 @@ func (t *txn) setStreak(u *userRec, s *Streak, st streak.State, fx *streak.Effec
 		t.streakDue = append(t.streakDue, streakDueItem{id: streakDueID(s.ref, u.p.ID), due: due})
 	}
 	for _, n := range fx.Notifications {
+		if t.netStreaks && (n.Kind == streak.Started || n.Kind == streak.Extended || n.Kind == streak.Repaired) {
+			t.raiseFrom = append(t.raiseFrom, noteFrom{len(t.notes), n.From})
+		}
 		t.notes = append(t.notes, StreakChanged{User: u.p.ID, Streak: s.Key, Kind: StreakKind(n.Kind.String()), Period: Date(n.Period),
 			Length: n.Length, Freezes: n.Freezes, Amount: n.Amount, At: t.now})
 	}
 	for _, tr := range fx.Transitions {
 		t.notes = append(t.notes, StreakLengthChanged{User: u.p.ID, Streak: s.Key, From: tr.From, To: tr.To, At: t.now})
 	}
-	if lookback > 2 || (lookback > 0 && len(fx.Transitions) > 0) {
+	if lookback > 2 || (lookback > 0 && (len(fx.Transitions) > 0 || len(fx.Reached) > 0)) { // a call may lose and restart a run: no net transition
 		t.recordStreakYears(u, s, st, loc, lookback)
 	}
-	for _, tr := range fx.Transitions {
-		to := tr.To
-		if err := t.applyPoints(u, func(r points.Rules, st points.State) (points.State, points.Effects, error) {
-			return points.OnStreak(r, st, t.pointsUser(u), s.Key, to, t.now)
+	// Rewards tied to lengths follow the runs of the history, not the
+	// current length: each is paid once per run, whatever the arrival order.
+	longest := 0
+	for _, r := range fx.Reached {
+		if err := t.applyPoints(u, func(rs points.Rules, st points.State) (points.State, points.Effects, error) {
+			return points.OnStreak(rs, st, t.pointsUser(u), s.Key, r, t.now)
 		}); err != nil {
 			return err
 		}
+		longest = max(longest, r.Length)
 	}
-	if n := len(fx.Transitions); n > 0 {
-		to := fx.Transitions[n-1].To
-		t.streakAchievements(u, s, to)
-		if len(t.w.cat.streakBoards[s.Key]) > 0 {
-			return t.streakBoardsChanged(u, s, to)
-		}
+	if longest > 0 {
+		t.streakAchievements(u, s, longest)
+	}
+	if n := len(fx.Transitions); n > 0 && len(t.w.cat.streakBoards[s.Key]) > 0 {
+		return t.streakBoardsChanged(u, s, fx.Transitions[n-1].To)
 	}
 	return nil
+}
+
+// noteFrom is the length before a raise note (started, extended,
+// repaired) at index i of txn.notes.
+type noteFrom struct{ i, from int }
+
+// netStreakNotes rewrites the streak notes of a call of several events so
+// that, per user and streak, they describe the call's net change as a
+// single event's do (docs/behaviour.md, "Streak notifications"): a lost that
+// a later event of the call repaired is dropped; the raises become one
+// (started or extended when an on-time event took part, else repaired for
+// the earliest period repaired; the length after the call); the length
+// changes become one (dropped when the length is back where it was).
+func (t *txn) netStreakNotes() {
+	type key struct{ user, streak string }
+	type group struct {
+		lost, raise, length []int
+	}
+	var groups map[key]*group
+	var order []key
+	at := func(k key) *group {
+		if groups == nil {
+			groups = map[key]*group{}
+		}
+		g := groups[k]
+		if g == nil {
+			g = &group{}
+			groups[k] = g
+			order = append(order, k)
+		}
+		return g
+	}
+	for i, n := range t.notes {
+		switch n := n.(type) {
+		case StreakChanged:
+			switch n.Kind {
+			case StreakLost:
+				at(key{n.User, n.Streak}).lost = append(at(key{n.User, n.Streak}).lost, i)
+			case StreakStarted, StreakExtended, StreakRepaired:
+				at(key{n.User, n.Streak}).raise = append(at(key{n.User, n.Streak}).raise, i)
+			}
+		case StreakLengthChanged:
+			at(key{n.User, n.Streak}).length = append(at(key{n.User, n.Streak}).length, i)
+		}
+	}
+	if len(order) == 0 {
+		return
+	}
+	drop := make([]bool, len(t.notes))
+	for _, k := range order {
+		g := groups[k]
+		if len(g.raise) == 0 && len(g.length) < 2 {
+			continue
+		}
+		before := -1 // the length before the call, when a loss of the call is dropped
+		if len(g.raise) > 0 {
+			for _, i := range g.lost {
+				if i < g.raise[len(g.raise)-1] && !t.stillMissed(t.notes[i].(StreakChanged)) {
+					drop[i] = true
+					before = t.notes[i].(StreakChanged).Length
+				}
+			}
+		}
+		if len(g.raise) > 1 {
+			last := g.raise[len(g.raise)-1]
+			n := t.notes[last].(StreakChanged)
+			onTime, from := false, -1
+			for j, i := range g.raise {
+				r := t.notes[i].(StreakChanged)
+				if r.Kind != StreakRepaired {
+					onTime, n.Period = true, r.Period
+				} else if !onTime && dateBefore(r.Period, n.Period) {
+					n.Period = r.Period
+				}
+				if j == 0 {
+					from = t.raiseBefore(i)
+				}
+				if i != last {
+					drop[i] = true
+				}
+			}
+			if before >= 0 {
+				from = before
+			}
+			switch {
+			case !onTime:
+				n.Kind = StreakRepaired
+			case from == 0:
+				n.Kind = StreakStarted
+			default:
+				n.Kind = StreakExtended
+			}
+			t.notes[last] = n
+		}
+		if len(g.length) > 1 {
+			first := t.notes[g.length[0]].(StreakLengthChanged)
+			last := g.length[len(g.length)-1]
+			n := t.notes[last].(StreakLengthChanged)
+			n.From = first.From
+			t.notes[last] = n
+			for _, i := range g.length[:len(g.length)-1] {
+				drop[i] = true
+			}
+			drop[last] = n.From == n.To
+		}
+	}
+	j := 0
+	for i, n := range t.notes {
+		if !drop[i] {
+			t.notes[j] = n
+			j++
+		}
+	}
+	clear(t.notes[j:])
+	t.notes = t.notes[:j]
+}
+
+// raiseBefore returns the length before the raise note at index i.
+func (t *txn) raiseBefore(i int) int {
+	for _, r := range t.raiseFrom {
+		if r.i == i {
+			return r.from
+		}
+	}
+	return 0
+}
+
+// stillMissed reports whether the loss n reports is still in the user's
+// streak history at the end of the call.
+func (t *txn) stillMissed(n StreakChanged) bool {
+	u := t.users[n.User]
+	s := t.w.cat.streaks[n.Streak]
+	if u == nil || s == nil {
+		return true
+	}
+	i, ok := u.s.streak(s.ref)
+	if !ok {
+		return true
+	}
+	return streak.Missed(s.personalized(&u.p), u.s.Streaks[i].St, t.now, t.w.userLocation(&u.p), streak.Date(n.Period))
 }
 
 type streakDueItem struct {

@@ -34,8 +34,10 @@ type MetricChange struct {
 	UserAttrs  map[string]string // the user's attributes after the event's upsert
 }
 
-// StreakChange is a new length of a user's streak (the To of a streak
-// transition; pass the last one when an event caused several).
+// StreakChange is a length a run of a user's streak history reached: pass
+// the longest run a call changed (the streak package's Reached), ended runs
+// included, so that a late activity that makes a past run long enough
+// completes the achievement whatever the current length.
 type StreakChange struct {
 	Streak    string
 	Length    int

@@ -326,35 +326,35 @@ func once(r *Rules, s State, u *User, k Kind, achievement string, at time.Time) 
 	return x.finish()
 }
 
-// OnStreak applies a new length of streak key (the To of each of the streak
-// package's Transitions, in order): every streak trigger on it awards
-// Points × k for the k multiples of EveryN reached above its high-water mark
-// in the current run. A length of 0 (a loss) starts a new run; a lower
-// non-zero length (a correction) keeps the mark, so it never pays twice.
-func OnStreak(r Rules, s State, u User, key string, length int, at time.Time) (State, Effects, error) {
+// StreakReach is a change of one run of a streak's history (the streak
+// package's Reach satisfies it): Multiples(n) is how many multiples of n the
+// run newly reaches, net of what the runs it joins had reached.
+type StreakReach interface {
+	Multiples(n int) int
+}
+
+// OnStreak applies a change of one run of streak key's history: every
+// streak trigger on it awards Points × k for the k multiples of EveryN the
+// run newly reaches (reach.Multiples). So each multiple is paid once per run
+// whatever the order activities arrive in, a late activity that joins two
+// runs pays only what the joined run newly reaches, and a new run pays from
+// its first period. Multiples reached while a trigger is inactive or gated
+// out pass unpaid. The triggers keep no state of their own here.
+func OnStreak(r Rules, s State, u User, key string, reach StreakReach, at time.Time) (State, Effects, error) {
 	if err := checkAt("At", at); err != nil {
 		return s, Effects{}, err
 	}
 	x := begin(&r, &u, s, at)
 	for i := range r.Triggers {
 		t := &r.Triggers[i]
-		if !t.applies(&r, KindStreak) || t.Streak != key {
+		if !t.applies(&r, KindStreak) || t.Streak != key || !t.Active || !matches(t.UserFilters, u.Attrs) {
 			continue
 		}
-		p := x.s.get(t.Key)
-		k := int64(max(length, 0) / t.EveryN)
-		switch {
-		case length <= 0:
-			p.n = 0
-		case k > p.n:
-			if t.Active && matches(t.UserFilters, u.Attrs) {
-				if err := x.award(t, k-p.n); err != nil {
-					return s, Effects{}, err
-				}
+		if k := reach.Multiples(t.EveryN); k > 0 {
+			if err := x.award(t, int64(k)); err != nil {
+				return s, Effects{}, err
 			}
-			p.n = k
 		}
-		x.s.put(p)
 	}
 	return x.finish()
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gamifykit/gamify/gamifytype"
+	"github.com/gamifykit/gamify/streak"
 	"github.com/stretchr/testify/require"
 )
 
@@ -171,7 +172,7 @@ func TestRandomOperationsKeepInvariants(t *testing.T) {
 				case 1:
 					s, fx = UnpinLevel(r.Levels, s)
 				default:
-					s, fx, err = OnStreak(r, s, User{}, "d", rng.IntN(20), t0)
+					s, fx, err = OnStreak(r, s, User{}, "d", streak.Reach{Before: []int{rng.IntN(10)}, Length: rng.IntN(20)}, t0)
 				}
 			}
 			where := fmt.Sprintf("run %d step %d", run, step)

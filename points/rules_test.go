@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gamifykit/gamify/gamifytype"
+	"github.com/gamifykit/gamify/streak"
 	"github.com/stretchr/testify/require"
 )
 
@@ -451,35 +452,37 @@ func TestStreakMultiples(t *testing.T) {
 	r := Rules{System: xp(), Triggers: []Trigger{tr}}
 	s := State{}
 	for _, c := range []struct {
-		to   int
-		want string
+		before []int
+		length int
+		want   string
 	}{
-		{1, "0"}, {6, "0"}, {7, "100"}, {8, "0"},
-		{15, "100"}, // one multiple (14)
-		{29, "200"}, // a jump over 21 and 28: one award of 2 multiples
-		{20, "0"},   // a correction downwards keeps the mark
-		{29, "0"},
-		{0, "0"}, // lost: a new run
-		{7, "100"},
+		{nil, 1, "0"}, {[]int{1}, 6, "0"}, {[]int{6}, 7, "100"}, {[]int{7}, 8, "0"},
+		{[]int{8}, 15, "100"},   // one multiple (14)
+		{[]int{15}, 29, "200"},  // a jump over 21 and 28: one award of 2 multiples
+		{nil, 7, "100"},         // a new run
+		{[]int{7, 1}, 9, "0"},   // a late event joins a paid run of 7 and a run of 1
+		{[]int{5, 3}, 9, "100"}, // joined runs that had not reached 7
+		{[]int{7, 7}, 15, "0"},  // two paid runs joined: 2 multiples owed, 2 paid
+		{[]int{7, 7}, 21, "100"},
 	} {
 		var fx Effects
 		var err error
-		s, fx, err = OnStreak(r, s, User{}, "daily", c.to, t0)
+		s, fx, err = OnStreak(r, s, User{}, "daily", streak.Reach{Before: c.before, Length: c.length}, t0)
 		require.NoError(t, err)
-		require.Equal(t, pts(c.want), fx.Added, "OnStreak(%d) added %v, want %v", c.to, fx.Added, c.want)
+		require.Equal(t, pts(c.want), fx.Added, "OnStreak(%v -> %d) added %v, want %v", c.before, c.length, fx.Added, c.want)
 	}
-	_, fx, err := OnStreak(r, s, User{}, "weekly", 70, t0)
+	_, fx, err := OnStreak(r, s, User{}, "weekly", streak.Reach{Length: 70}, t0)
 	require.NoError(t, err)
 	require.False(t, fx.Changed(), "another streak")
-	// An inactive trigger's mark moves, so activating it does not pay the past.
+	// Multiples reached while the trigger is inactive pass unpaid.
 	tr.Active = false
 	r.Triggers = []Trigger{tr}
-	s, fx, err = OnStreak(r, State{}, User{}, "daily", 14, t0)
+	s, fx, err = OnStreak(r, State{}, User{}, "daily", streak.Reach{Length: 14}, t0)
 	require.NoError(t, err)
 	require.False(t, fx.Changed())
 	tr.Active = true
 	r.Triggers = []Trigger{tr}
-	_, fx, err = OnStreak(r, s, User{}, "daily", 21, t0)
+	_, fx, err = OnStreak(r, s, User{}, "daily", streak.Reach{Before: []int{14}, Length: 21}, t0)
 	require.NoError(t, err)
 	require.Equal(t, pts("100"), fx.Added)
 }
@@ -561,7 +564,7 @@ func TestInstantsAreRequired(t *testing.T) {
 	require.ErrorIs(t, err, gamifytype.ErrInvalid)
 	_, _, err = OnAchievement(r, State{}, User{}, "a", time.Time{})
 	require.ErrorIs(t, err, gamifytype.ErrInvalid)
-	_, _, err = OnStreak(r, State{}, User{}, "s", 1, time.Time{})
+	_, _, err = OnStreak(r, State{}, User{}, "s", streak.Reach{Length: 1}, time.Time{})
 	require.ErrorIs(t, err, gamifytype.ErrInvalid)
 	_, _, err = OnTime(r, State{}, User{}, t0, time.Time{})
 	require.ErrorIs(t, err, gamifytype.ErrInvalid)

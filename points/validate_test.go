@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gamifykit/gamify/gamifytype"
+	gstreak "github.com/gamifykit/gamify/streak"
 	"github.com/stretchr/testify/require"
 )
 
@@ -90,7 +91,7 @@ func FuzzTriggerValidate(f *testing.F) {
 		// A valid trigger can be applied without panicking.
 		r := Rules{System: System{Key: sys, Name: "S"}, Triggers: []Trigger{tr}}
 		s, _, _ := OnMetric(r, State{}, User{}, MetricChange{Metric: metric, Delta: micros(points), At: t0})
-		s, _, _ = OnStreak(r, s, User{}, streak, everyN*3, t0)
+		s, _, _ = OnStreak(r, s, User{}, streak, gstreak.Reach{Length: everyN * 3}, t0)
 		s, _, _ = OnTime(r, s, User{}, t0, t0.Add(1000*time.Hour))
 		_ = NextTimeDue(tr, s, t0, nil)
 	})

@@ -40,8 +40,15 @@
 //     progress is cut to end yesterday, so the past never changes.
 //   - Extended (and the Started/Extended notification) is only for an on-time
 //     activity (its period is the current one) that raised the length; a late
-//     one that raises it gives Repaired. Every call reports the change of the
-//     length as Transitions (old -> new) for the achievement and points hooks.
+//     one that raises it gives Repaired. Lost is only for time passing ending
+//     a live streak, never for a past rewritten by a late activity. Every call
+//     reports the net change of the length as one Transition (old -> new).
+//   - Rewards tied to lengths follow the runs of the history: every call
+//     that changes runs reports them as Reached (the run's length and the
+//     lengths of the runs it joins), and Reach.Multiples and Reach.Crossed
+//     say what a run newly reaches, so each threshold is paid once per run
+//     whatever the arrival order. The state needs no record of what was
+//     paid: after every call each run has been paid what its length owes.
 //   - The state remembers the definition's frequency (and week start); when
 //     it changes the run restarts (freezes, longest and pauses are kept).
 //     Progress of unmet periods is kept per metric position, so reordering

@@ -26,10 +26,16 @@ type Activity struct {
 type Kind uint8
 
 // The notification kinds.
+//
+// Lost is reported only when time passing (Advance, or the advance at the
+// start of Apply) settles an unmet period of a streak that was alive: a
+// replay caused by a late activity never reports one, and Apply drops a
+// loss its own advance found when its activity repairs it. Several Applies
+// of one call can be merged with Missed (see the engine's batches).
 const (
 	Started        Kind = iota + 1 // an on-time activity started a streak (length was 0)
 	Extended                       // an on-time activity extended a streak
-	Lost                           // a period ended unmet: Length is the lost length
+	Lost                           // time passing ended a live streak: Length is the lost length
 	FreezeConsumed                 // a freeze kept the streak over an unmet period
 	FreezeEarned                   // Amount freezes were auto-earned
 	FreezeRefunded                 // a late activity met a frozen period: its freeze came back
@@ -52,12 +58,13 @@ type Notification struct {
 	Kind    Kind
 	Period  Date // first day of the period concerned (zero for FreezeEarned)
 	Length  int  // the length after the change; for Lost, the length lost
+	From    int  // Started, Extended, Repaired, Restored: the length before the change
 	Freezes int  // freezes held after the change
 	Amount  int  // FreezeEarned: freezes earned
 }
 
-// Transition is a change of the reported streak length, for the streak
-// achievement and the points "streak" trigger hooks.
+// Transition is a change of the reported streak length (for boards and the
+// engine's StreakLengthChanged); rewards tied to lengths use Reach.
 type Transition struct {
 	From, To int
 }
@@ -78,8 +85,14 @@ type Effects struct {
 	// period met (or the previous period met within its grace window).
 	Extended      bool
 	Notifications []Notification
-	Transitions   []Transition
-	Warning       Warning
+	// Transitions holds the net change of the reported length over the
+	// call (at most one, From != To): the hook for streak boards and
+	// StreakLengthChanged.
+	Transitions []Transition
+	// Reached lists the runs of the history the call changed, for the
+	// rewards tied to lengths (see Reach).
+	Reached []Reach
+	Warning Warning
 }
 
 // Status is a user's streak as of an instant, computed from the clock alone.
@@ -183,13 +196,37 @@ func (s State) fold(d *Definition, now time.Time, loc *time.Location, nb int64) 
 	return s
 }
 
-// report appends a Transition when the length differs from the one last reported.
+// report records a Transition when the length differs from the one last
+// reported, merged with one this call already recorded.
 func (s *State) report(d *Definition, now time.Time, loc *time.Location, fx *Effects) {
 	l := s.project(d, s.cur, d.periodAt(now, loc), loc).length
-	if l != s.shown {
-		fx.Transitions = append(fx.Transitions, Transition{From: int(s.shown), To: int(l)})
-		s.shown = l
+	if l == s.shown {
+		return
 	}
+	if n := len(fx.Transitions); n > 0 {
+		fx.Transitions[n-1].To = int(l)
+		if fx.Transitions[n-1].From == int(l) {
+			fx.Transitions = fx.Transitions[:n-1]
+		}
+	} else {
+		fx.Transitions = append(fx.Transitions, Transition{From: int(s.shown), To: int(l)})
+	}
+	s.shown = l
+}
+
+// reportTime is report after time alone moved: the length can then rise
+// only by an activity dated ahead of its time (clock skew) whose period has
+// begun, which the run it extends (or starts) newly reaches.
+func (s *State) reportTime(d *Definition, now time.Time, loc *time.Location, fx *Effects) {
+	pr := s.project(d, s.cur, d.periodAt(now, loc), loc)
+	if pr.length > 0 && pr.length != s.shown {
+		r := Reach{Start: d.firstDate(pr.started), Length: int(pr.length)}
+		if pr.length > s.shown && s.shown > 0 {
+			r.Before = []int{int(s.shown)}
+		}
+		fx.Reached = append(fx.Reached, r)
+	}
+	s.report(d, now, loc, fx)
 }
 
 // notifier turns settled periods into notifications on the incremental path.
@@ -222,7 +259,7 @@ func Advance(d Definition, s State, now time.Time, loc *time.Location) (State, E
 	loc = orUTC(loc)
 	var fx Effects
 	s = s.advance(&d, now, loc, &fx)
-	s.report(&d, now, loc, &fx)
+	s.reportTime(&d, now, loc, &fx)
 	return s, fx
 }
 
@@ -254,7 +291,7 @@ func Apply(d Definition, s State, a Activity, now time.Time) (State, Effects, er
 	loc := orUTC(a.Loc)
 	var fx Effects
 	s = s.advance(&d, now, loc, &fx)
-	s.report(&d, now, loc, &fx)
+	s.reportTime(&d, now, loc, &fx)
 	m := d.metricIndex(a.Metric)
 	if m < 0 || a.Delta.Sign() <= 0 {
 		return s, fx, nil
@@ -274,12 +311,32 @@ func Apply(d Definition, s State, a Activity, now time.Time) (State, Effects, er
 			replay = replay || g <= s.cur.p
 		}
 	}
+	var after projection
+	from := before.length // the length the user saw before the call
 	if replay {
-		s.replay(&d, &old, now, loc, &fx)
+		rb := s.replay(&d, &old, now, loc, &fx)
+		// A loss this call's advance reported and its activity repaired
+		// is no news (docs/behaviour.md, streak notifications).
+		fx.Notifications = slices.DeleteFunc(fx.Notifications, func(n Notification) bool {
+			if n.Kind == Lost && !rb.missed(&d, n.Period) {
+				from = int64(n.Length)
+				return true
+			}
+			return false
+		})
+		after = s.project(&d, s.cur, curP, loc)
 	} else {
+		// Only the periods after the cursor changed: the run in progress.
 		s.run(&d, &s.cur, now, loc, maxPeriod, now, &notifier{d: &d, fx: &fx})
+		after = s.project(&d, s.cur, curP, loc)
+		if after.length > 0 && after.length != before.length {
+			r := Reach{Start: d.firstDate(after.started), Length: int(after.length)}
+			if before.length > 0 && before.started == after.started {
+				r.Before = []int{int(before.length)}
+			}
+			fx.Reached = append(fx.Reached, r)
+		}
 	}
-	after := s.project(&d, s.cur, curP, loc)
 	if after.length > before.length {
 		k := Repaired
 		if q == curP {
@@ -289,7 +346,7 @@ func Apply(d Definition, s State, a Activity, now time.Time) (State, Effects, er
 				k = Started
 			}
 		}
-		fx.Notifications = append(fx.Notifications, Notification{Kind: k, Period: d.firstDate(q), Length: int(after.length), Freezes: int(s.cur.freezes)})
+		fx.Notifications = append(fx.Notifications, Notification{Kind: k, Period: d.firstDate(q), Length: int(after.length), From: int(from), Freezes: int(s.cur.freezes)})
 	}
 	s.report(&d, now, loc, &fx)
 	return s, fx, nil
@@ -297,15 +354,13 @@ func Apply(d Definition, s State, a Activity, now time.Time) (State, Effects, er
 
 // replay recomputes the cursor of s from its base after a change of facts in
 // periods old had already settled, and notifies the differences: freezes
-// consumed or refunded, losses not reported before, earns not credited before.
-func (s *State) replay(d *Definition, old *State, now time.Time, loc *time.Location, fx *Effects) {
-	curP := d.periodAt(now, loc)
-	ra := newRecorder(s.base, curP)
-	ca := old.baseCur
-	old.run(d, &ca, now, loc, maxPeriod, now, ra)
-	rb := newRecorder(s.base, curP)
-	cb := s.baseCur
-	s.run(d, &cb, now, loc, maxPeriod, now, rb)
+// consumed or refunded, earns not credited before, and the runs changed
+// (Reached). A loss found in the rewritten past is not notified: only time
+// passing loses a streak the user had (see Lost). It returns the new
+// history.
+func (s *State) replay(d *Definition, old *State, now time.Time, loc *time.Location, fx *Effects) *recorder {
+	ra, _, _ := old.history(d, now, loc)
+	rb, cb, _ := s.history(d, now, loc)
 	for i := range rb.out {
 		p := s.base + int64(i)
 		oa, ob := ra.out[i], rb.out[i]
@@ -318,16 +373,32 @@ func (s *State) replay(d *Definition, old *State, now time.Time, loc *time.Locat
 		case oa == oFrozen && ob != oFrozen:
 			fx.Notifications = append(fx.Notifications, Notification{Kind: FreezeRefunded, Period: d.firstDate(p), Length: int(rb.length[i]), Freezes: int(rb.freezes[i])})
 		}
-		if ob == oLost && oa != oLost {
-			fx.Notifications = append(fx.Notifications, Notification{Kind: Lost, Period: d.firstDate(p), Length: int(rb.lost[i]), Freezes: int(rb.freezes[i])})
-		}
 	}
 	for _, e := range rb.earns {
 		if e.k > old.cur.earned {
 			fx.Notifications = append(fx.Notifications, Notification{Kind: FreezeEarned, Freezes: int(e.freezes), Amount: int(e.amount)})
 		}
 	}
+	fx.Reached = append(fx.Reached, d.reached(ra.runs(), rb.runs())...)
 	s.cur = cb
+	return rb
+}
+
+// missed reports whether the period whose first day is first was lost in
+// the history of r.
+func (r *recorder) missed(d *Definition, first Date) bool {
+	i := d.periodOfDay(first.dayNumber()) - r.base
+	return i >= 0 && i < int64(len(r.out)) && r.out[i] == oLost
+}
+
+// Missed reports whether, in the history at now, the streak was lost at the
+// period whose first day is first (see Notification Lost). The engine uses
+// it to drop a loss that a later activity of the same call repaired.
+func Missed(d Definition, s State, now time.Time, loc *time.Location, first Date) bool {
+	loc = orUTC(loc)
+	s = s.advance(&d, now, loc, &Effects{})
+	rec, _, _ := s.history(&d, now, loc)
+	return rec.missed(&d, first)
 }
 
 // View returns the status at now in loc, the user's current zone. It equals
@@ -418,7 +489,7 @@ func NextDue(d Definition, s State, loc *time.Location) time.Time {
 
 // history replays the retained window and returns a recorder covering
 // base..curP, with the open periods filled in as projected.
-func (s *State) history(d *Definition, now time.Time, loc *time.Location) (*recorder, int64) {
+func (s *State) history(d *Definition, now time.Time, loc *time.Location) (*recorder, cursor, int64) {
 	curP := d.periodAt(now, loc)
 	rec := newRecorder(s.base, curP)
 	c := s.baseCur
@@ -438,7 +509,7 @@ func (s *State) history(d *Definition, now time.Time, loc *time.Location) (*reco
 		}
 		rec.settled(q, q, o, &cursor{length: l, started: st, freezes: c.freezes}, 0)
 	}
-	return rec, curP
+	return rec, c, curP
 }
 
 // History returns the last n periods up to the current one (oldest first),
@@ -446,7 +517,7 @@ func (s *State) history(d *Definition, now time.Time, loc *time.Location) (*reco
 func History(d Definition, s State, now time.Time, loc *time.Location, n int) []Period {
 	loc = orUTC(loc)
 	s = s.advance(&d, now, loc, &Effects{})
-	rec, curP := s.history(&d, now, loc)
+	rec, _, curP := s.history(&d, now, loc)
 	from := max(s.base, curP-int64(n)+1, curP-d.Frequency.retain())
 	out := make([]Period, 0, max(curP-from+1, 0))
 	for p := from; p <= curP; p++ {
@@ -489,7 +560,7 @@ func GrantFreeze(d Definition, s State, now time.Time, loc *time.Location) (Stat
 	if s.cur.freezes > int64(d.Freezes.Max) {
 		fx.Warning = ExceedsMax
 	}
-	s.report(&d, now, loc, &fx)
+	s.reportTime(&d, now, loc, &fx)
 	return s, fx, nil
 }
 
@@ -520,8 +591,8 @@ func Restore(d Definition, s State, now time.Time, loc *time.Location) (State, E
 	loc = orUTC(loc)
 	var fx Effects
 	s = s.advance(&d, now, loc, &fx)
-	s.report(&d, now, loc, &fx)
-	rec, curP := s.history(&d, now, loc)
+	s.reportTime(&d, now, loc, &fx)
+	rec, _, curP := s.history(&d, now, loc)
 	var best, started int64
 	for p := max(d.restoreWindow(now, loc, curP), s.base); p <= curP; p++ {
 		if i := p - s.base; rec.length[i] > best {
@@ -537,9 +608,10 @@ func Restore(d Definition, s State, now time.Time, loc *time.Location) (State, E
 	}
 	old := s
 	s.restores = append(slices.Clip(s.restores), restoreRec{at: now.UnixNano(), period: curP, from: min(s.cur.p+1, curP), length: best, started: started})
+	from := s.project(&d, s.cur, curP, loc).length
 	s.replay(&d, &old, now, loc, &fx)
 	l := s.project(&d, s.cur, curP, loc).length
-	fx.Notifications = append(fx.Notifications, Notification{Kind: Restored, Period: d.firstDate(curP), Length: int(l), Freezes: int(s.cur.freezes)})
+	fx.Notifications = append(fx.Notifications, Notification{Kind: Restored, Period: d.firstDate(curP), Length: int(l), From: int(from), Freezes: int(s.cur.freezes)})
 	s.report(&d, now, loc, &fx)
 	return s, fx, nil
 }

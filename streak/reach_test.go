@@ -1,0 +1,99 @@
+package streak
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestReachMultiplesAndCrossed(t *testing.T) {
+	for _, c := range []struct {
+		r       Reach
+		n       int
+		want    int
+		crossed bool // Crossed(n)
+	}{
+		{Reach{Length: 7}, 7, 1, true},
+		{Reach{Before: []int{6}, Length: 7}, 7, 1, true},
+		{Reach{Before: []int{7}, Length: 8}, 7, 0, false},
+		{Reach{Before: []int{7, 1}, Length: 9}, 7, 0, false}, // a repair joining a paid run
+		{Reach{Before: []int{5, 3}, Length: 9}, 7, 1, true},
+		{Reach{Before: []int{7, 7}, Length: 15}, 7, 0, false},
+		{Reach{Before: []int{7, 7}, Length: 21}, 7, 1, false},
+		{Reach{Before: []int{9}, Length: 4}, 3, 0, false}, // never negative
+		{Reach{Length: 5}, 0, 0, true},
+	} {
+		require.Equal(t, c.want, c.r.Multiples(c.n), "%+v.Multiples(%d)", c.r, c.n)
+		require.Equal(t, c.crossed, c.r.Crossed(c.n), "%+v.Crossed(%d)", c.r, c.n)
+	}
+}
+
+// paid sums the multiples of n that the calls of m newly reached.
+func (m *sim) paid(n int) int {
+	k := 0
+	for _, fx := range m.fx {
+		for _, r := range fx.Reached {
+			k += r.Multiples(n)
+		}
+	}
+	return k
+}
+
+// The repro at the package level: a late activity that repairs a
+// lost run reports the joined run with what it had reached, so nothing is
+// paid twice; one that joins two runs owes the difference.
+func TestReachedOnRepairAndJoin(t *testing.T) {
+	utc := time.UTC
+	day := func(n int) time.Time { return time.Date(2026, 3, n, 12, 0, 0, 0, utc) }
+	m := newSim(t, def(Daily), utc)
+	for d := 1; d <= 7; d++ {
+		m.on(day(d))
+	}
+	require.Equal(t, 1, m.paid(7))
+	m.advance(day(9))
+	fx := m.act(day(8), day(9))
+	require.Equal(t, []Reach{{Start: Date{2026, 3, 1}, Before: []int{7}, Length: 8}}, fx.Reached)
+	require.Equal(t, 1, m.paid(7), "the repair reaches 8: no new multiple of 7")
+	require.Equal(t, 8, m.paid(1), "each length once")
+
+	for d := 10; d <= 15; d++ { // day 9 missed: a new run 10..15
+		m.on(day(d))
+	}
+	m.advance(day(16))
+	fx = m.act(day(9), day(16)) // joins 1..8 and 10..15: 15 long
+	require.Equal(t, []Reach{{Start: Date{2026, 3, 1}, Before: []int{8, 6}, Length: 15}}, fx.Reached)
+	require.Equal(t, 2, m.paid(7))
+	require.Equal(t, 15, m.paid(1))
+	for _, n := range fx.Notifications {
+		require.NotEqual(t, Lost, n.Kind, "a late activity reports no loss")
+	}
+}
+
+// Lost is for time passing ending a streak the user had: a late activity
+// that rewrites the past reports no loss, and a loss the same call repairs
+// is dropped.
+func TestLostOnlyForRealLosses(t *testing.T) {
+	utc := time.UTC
+	day := func(n int) time.Time { return time.Date(2026, 3, n, 12, 0, 0, 0, utc) }
+	m := newSim(t, def(Daily), utc)
+	m.act(day(7), day(10)) // a new user syncs days 7, 8, 9 on day 10
+	m.act(day(8), day(10))
+	fx := m.act(day(9), day(10))
+	require.Equal(t, []Kind{Repaired}, m.kinds())
+	require.Equal(t, 3, fx.Notifications[0].Length)
+	require.Equal(t, 0, fx.Notifications[0].From)
+
+	m.advance(day(12)) // day 10 and 11 missed: a real loss
+	require.Equal(t, []Kind{Repaired, Lost}, m.kinds())
+
+	m2 := newSim(t, def(Daily), utc)
+	for d := 1; d <= 5; d++ {
+		m2.on(day(d))
+	}
+	fx = m2.act(day(6), day(7)) // the loss at the end of day 6 is repaired by the same call
+	require.Len(t, fx.Notifications, 1)
+	require.Equal(t, Repaired, fx.Notifications[0].Kind)
+	require.Equal(t, 5, fx.Notifications[0].From, "the length the user saw before the call")
+	require.Equal(t, []Transition{{From: 5, To: 6}}, fx.Transitions, "one net transition per call")
+}
