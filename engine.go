@@ -36,6 +36,8 @@ type Engine struct {
 	closeMu sync.RWMutex // guards closed against in-flight submits
 	closed  bool
 
+	commits commitStats // written by the committer, read by Stats
+
 	committerExited chan struct{}
 	closeOnce       sync.Once
 	closeErr        error
@@ -52,7 +54,7 @@ func Open(path string, opts *Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gamify: %w", err)
 	}
-	e := &Engine{path: db.Path(), opts: o, db: db, committerExited: make(chan struct{}), notify: newNotifier(o.NotifyBuffer),
+	e := &Engine{path: db.Path(), opts: o, db: db, committerExited: make(chan struct{}), notify: newNotifier(o.NotifyBuffer, o.Logger),
 		sched: newScheduler(), runnerExited: make(chan struct{}), boards: map[uint32]*boardRuntime{}}
 	e.w = &writer{opts: o, log: o.Logger, db: db, eng: e, commits: make(chan *batch, 1)}
 	e.w.sealable.L = &e.w.mu

@@ -65,3 +65,123 @@ func TestTenantRacingCloseIsClosedWithParent(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, entries, "nothing is created in the working directory")
 }
+
+func dailyBoard(t *testing.T, eng *gamify.Engine) {
+	t.Helper()
+	ctx := context.Background()
+	mustMetric(t, eng, "xp")
+	_, err := eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "daily", Name: "Daily", RankBy: gamify.RankByMetric,
+		Metric: "xp", RunEvery: 1, RunUnit: gamify.RunDay})
+	require.NoError(t, err)
+	_, err = eng.Leaderboards().Activate(ctx, "daily")
+	require.NoError(t, err)
+}
+
+// A clock jump of decades, then to year 9999: Open's catch-up is bounded
+// (runs without participants past the bound are collapsed), the file stays
+// small, the run with activity is kept and the current run is right.
+func TestOpenCatchUpAfterClockJumpIsBounded(t *testing.T) {
+	ctx := context.Background()
+	clock := gamify.NewManualClock(t0)
+	path := filepath.Join(t.TempDir(), "jump.db")
+	opts := gamify.Options{Clock: clock}
+	eng, err := gamify.Open(path, &opts)
+	require.NoError(t, err)
+	dailyBoard(t, eng)
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 5})
+	require.NoError(t, err)
+	require.NoError(t, eng.Close())
+	info, err := os.Stat(path)
+	require.NoError(t, err)
+	before := info.Size()
+
+	for i, at := range []time.Time{t0.AddDate(30, 0, 0), time.Date(2250, 6, 1, 12, 0, 0, 0, time.UTC)} {
+		clock.Set(at)
+		eng, err = gamify.Open(path, &opts)
+		require.NoError(t, err)
+		runs, err := eng.Leaderboards().Runs(ctx, "daily", gamify.ListOptions{Limit: 100})
+		require.NoError(t, err)
+		require.Equal(t, at.Truncate(24*time.Hour), runs[0].End.UTC(), "the last finished run ends where the current one starts")
+		var kept int
+		for skip := 0; ; skip += 100 {
+			page, err := eng.Leaderboards().Runs(ctx, "daily", gamify.ListOptions{Skip: skip, Limit: 100})
+			require.NoError(t, err)
+			for _, r := range page {
+				if r.Participants > 0 {
+					require.Equal(t, t0.Truncate(24*time.Hour), r.Start.UTC())
+					kept++
+				}
+			}
+			if len(page) < 100 {
+				// Up to 100 one by one and the one before now, per Open.
+				require.LessOrEqual(t, skip+len(page), 1+101*(i+1), "runs materialized are bounded")
+				break
+			}
+		}
+		require.Equal(t, 1, kept, "the run with activity is kept")
+		p, err := eng.Leaderboards().Rankings(ctx, "daily", gamify.BoardQuery{At: t0})
+		require.NoError(t, err)
+		require.Equal(t, []gamify.BoardRow{{Rank: 1, User: "ana", Score: gamify.AmountFromInt(5)}}, p.Rows)
+		cur, err := eng.Leaderboards().Rankings(ctx, "daily", gamify.BoardQuery{})
+		require.NoError(t, err)
+		require.Empty(t, cur.Rows)
+		require.Equal(t, at.Truncate(24*time.Hour), cur.RunStart.UTC())
+		require.Positive(t, eng.Stats().JobsCollapsed)
+		require.NoError(t, eng.Check(ctx))
+		require.NoError(t, eng.Close())
+		info, err := os.Stat(path)
+		require.NoError(t, err)
+		require.Less(t, info.Size(), before+1<<20, "the file grows by a bounded amount")
+	}
+
+	// Past what Unix nanoseconds hold: Open still returns, the file bounded.
+	clock.Set(time.Date(9999, 6, 1, 12, 0, 0, 0, time.UTC))
+	eng, err = gamify.Open(path, &opts)
+	require.NoError(t, err)
+	require.NoError(t, eng.Close())
+	info, err = os.Stat(path)
+	require.NoError(t, err)
+	require.Less(t, info.Size(), before+1<<20)
+}
+
+// Runs with participants are never collapsed: past the bound they are
+// frozen one per step, and past twice the bound RunDue returns and the next
+// call goes on.
+func TestRunDueCatchUpResumesPastTheBound(t *testing.T) {
+	ctx := context.Background()
+	var o gamify.Options
+	gamify.SetCatchUpMax(&o, 3)
+	eng := openTest(t, &o)
+	dailyBoard(t, eng.Engine)
+	day0 := eng.clock.Now()
+	for d := range 10 { // ten runs with a participant each, none rolled over
+		eng.clock.Set(day0.AddDate(0, 0, d))
+		_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: float64(d + 1)})
+		require.NoError(t, err)
+	}
+	eng.clock.Set(day0.AddDate(0, 0, 40))
+	var got []int
+	for {
+		n, err := eng.RunDue(ctx)
+		require.NoError(t, err)
+		if n == 0 {
+			break
+		}
+		got = append(got, n)
+	}
+	require.Equal(t, []int{6, 5}, got, "3 one by one, then 3 frozen runs; then 3, 1 frozen run and the skip to now")
+	runs, err := eng.Leaderboards().Runs(ctx, "daily", gamify.ListOptions{})
+	require.NoError(t, err)
+	// Each run with a participant, and of the 30 empty ones only the last,
+	// which ends where the current run starts.
+	require.Len(t, runs, 11)
+	require.Equal(t, 0, runs[0].Participants)
+	require.Equal(t, day0.AddDate(0, 0, 40).Truncate(24*time.Hour), runs[0].End.UTC())
+	for i, r := range runs[1:] {
+		require.Equal(t, 1, r.Participants)
+		require.Equal(t, day0.AddDate(0, 0, 9-i).Truncate(24*time.Hour), r.Start.UTC())
+	}
+	cur, err := eng.Leaderboards().Rankings(ctx, "daily", gamify.BoardQuery{})
+	require.NoError(t, err)
+	require.Equal(t, day0.AddDate(0, 0, 40).Truncate(24*time.Hour), cur.RunStart.UTC())
+}
