@@ -26,16 +26,16 @@ func (n UserCreated) UserID() string { return n.User }
 
 // Subscription is a registered subscriber.
 type Subscription struct {
-	n       *notifier
-	mu      sync.Mutex // guards queue and closed
-	cond    sync.Cond  // signalled when queue grows or closed is set
+	n        *notifier
+	mu       sync.Mutex // guards queue and closed
+	cond     sync.Cond  // signalled when queue grows or closed is set
 	queue    [][]Notification
 	closed   bool
-	dropping bool // the last commit offered was dropped: a drop episode is logged once
-	pending atomic.Int64 // notifications queued and not yet handed to the callback
-	dropped atomic.Uint64
-	done    chan struct{}
-	once    sync.Once
+	dropping bool         // the last commit offered was dropped: a drop episode is logged once
+	pending  atomic.Int64 // notifications queued and not yet handed to the callback
+	dropped  atomic.Uint64
+	done     chan struct{}
+	once     sync.Once
 }
 
 // Dropped is the number of notifications lost because the subscriber's
