@@ -185,3 +185,61 @@ func TestRunDueCatchUpResumesPastTheBound(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, day0.AddDate(0, 0, 40).Truncate(24*time.Hour), cur.RunStart.UTC())
 }
+
+// Breakdown values holding the group syntax cannot forge another group:
+// live, after a reopen (indexes rebuilt from the store) and in a frozen run.
+func TestBoardGroupKeysAreEscaped(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	mustMetric(t, eng.Engine, "xp")
+	for _, k := range []string{"region", "tier"} {
+		_, err := eng.Attributes().Create(ctx, gamify.Attribute{Key: k, Name: k, Type: gamify.UserAttribute})
+		require.NoError(t, err)
+	}
+	_, err := eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "split", Name: "Split", RankBy: gamify.RankByMetric,
+		Metric: "xp", Breakdown: []string{"region", "tier"}, RunEvery: 1, RunUnit: gamify.RunDay})
+	require.NoError(t, err)
+	_, err = eng.Leaderboards().Activate(ctx, "split")
+	require.NoError(t, err)
+	attrs := map[string]map[string]string{
+		"ana": {"region": "eu,tier=gold", "tier": "x"},
+		"bob": {"region": "eu", "tier": "gold,tier=x"},
+		"cy":  {"region": "50%", "tier": "a:b"},
+	}
+	want := map[string]string{
+		"ana": "region:eu%2Ctier=gold,tier:x",
+		"bob": "region:eu,tier:gold%2Ctier=x",
+		"cy":  "region:50%25,tier:a:b",
+	}
+	for _, u := range []string{"ana", "bob", "cy"} {
+		r, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: u, Value: 1, Profile: &gamify.UserInput{Attributes: attrs[u]}})
+		require.NoError(t, err)
+		require.Equal(t, want[u], r.Leaderboards[0].Group)
+	}
+	check := func(at time.Time) {
+		t.Helper()
+		for u, g := range want {
+			p, err := eng.Leaderboards().Rankings(ctx, "split", gamify.BoardQuery{Group: g, At: at})
+			require.NoError(t, err, g)
+			require.Equal(t, []string{u}, users(p.Rows), "group %s", g)
+			ur, err := eng.Leaderboards().UserRank(ctx, "split", u)
+			if at.IsZero() {
+				require.NoError(t, err)
+				require.Equal(t, g, ur.Group)
+				require.Equal(t, 1, ur.Participants)
+			}
+		}
+		// Written without escapes where unambiguous, the group is the same.
+		p, err := eng.Leaderboards().Rankings(ctx, "split", gamify.BoardQuery{Group: "tier:a:b,region:50%", At: at})
+		require.NoError(t, err)
+		require.Equal(t, []string{"cy"}, users(p.Rows))
+	}
+	check(time.Time{})
+	eng.reopen(t)
+	check(time.Time{})
+	day := eng.clock.Now()
+	eng.clock.Advance(24 * time.Hour)
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	check(day)
+}
