@@ -35,7 +35,7 @@ type job struct {
 	// skipTo, if set, may move a catch-up occurrence due at due to a later
 	// one at or before now, the occurrences between having nothing to do but
 	// be recorded. It runs in the occurrence's txn, and only once the
-	// occurrence is past the catch-up bound (see catchUpMax).
+	// occurrence is past the catch-up bound (catchUpMaxDefault).
 	skipTo func(t *txn, due, now time.Time) time.Time
 }
 
@@ -149,12 +149,15 @@ func (w *writer) jobLastTx(tx *store.Tx, id string) (time.Time, bool, error) {
 	return time.Unix(0, int64(binary.BigEndian.Uint64(b))).UTC(), true, nil
 }
 
-// RunDue runs every job occurrence due at the clock's current time, in
-// order of due time (then job id), each exactly once, then the streak period
+// RunDue runs the job occurrences due at the clock's current time, in
+// order of due time (then job id), each at most once, then the streak period
 // ends that fell due, and returns how many occurrences and streak updates
 // ran. A failing occurrence is logged and retried later with backoff; it
-// does not stop the others. Use it with a ManualClock; with the system clock
-// the engine runs due jobs by itself.
+// does not stop the others. Catch-up is bounded: past 100 occurrences of
+// one job, leaderboard runs without participants are skipped, and past 200
+// the rest wait for the next call (call again until it returns 0). Use it
+// with a ManualClock; with the system clock the engine runs due jobs by
+// itself.
 func (e *Engine) RunDue(ctx context.Context) (int, error) {
 	if err := e.live(); err != nil {
 		return 0, err

@@ -48,8 +48,8 @@ type Stats struct {
 	UsersIndexed int
 	// JobsRun and JobsFailed count scheduled job occurrences (leaderboard
 	// rollovers, pruning) that completed or failed (each failure is logged
-	// and retried with backoff). JobsCollapsed counts occurrences skipped as
-	// having nothing to do (see RunDue).
+	// and retried with backoff). JobsCollapsed counts the catch-up steps
+	// that skipped occurrences with nothing to do (see RunDue).
 	JobsRun       uint64
 	JobsFailed    uint64
 	JobsCollapsed uint64
