@@ -218,7 +218,7 @@ func jsonCases() []jsonCase {
 		{name: "LatencyHistogram", v: jLatency},
 		{name: "Stats", v: gamify.Stats{Commands: 12, Rejected: 1, Events: 9, Batches: 4, CommitFailures: 1,
 			CommitLatency: jLatency, Pending: 2, UserCacheHits: 7, UserCacheMisses: 3, UsersCached: 3, BoardEntries: 3,
-			UsersIndexed: 3, JobsRun: 2, JobsFailed: 1, JobsCollapsed: 1, Subscribers: 1, NotificationsDelivered: 5,
+			UsersIndexed: 3, JobsRun: 2, JobsFailed: 1, JobsCollapsed: 1, Subscribers: 1, NotificationsQueued: 2, NotificationsDelivered: 5,
 			NotificationsDropped: 2, CallbackPanics: 1, Tenants: 1}},
 	}
 }

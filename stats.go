@@ -53,8 +53,10 @@ type Stats struct {
 	JobsRun       uint64
 	JobsFailed    uint64
 	JobsCollapsed uint64
-	// Subscribers is the open subscriptions.
-	Subscribers int
+	// Subscribers is the open subscriptions; NotificationsQueued the
+	// notifications waiting for their callbacks, summed over them.
+	Subscribers         int
+	NotificationsQueued int
 	// NotificationsDelivered is the notifications handed to a subscriber's
 	// callback that returned; NotificationsDropped those lost because a
 	// subscriber was Options.NotifyBuffer behind (see Subscription.Dropped);
@@ -90,12 +92,14 @@ type LatencyHistogram struct {
 // before a commit's callers are answered, so that a caller reading Stats
 // after its commit sees it counted.
 type commitStats struct {
+	inFlight   atomic.Int64 // size of the batch being committed, 0 once it is
 	ok, failed atomic.Uint64
 	counts     [len(commitLatencyBounds) + 1]atomic.Uint64
 	sum        atomic.Int64
 }
 
 func (l *commitStats) observe(d time.Duration, err error) {
+	l.inFlight.Store(0)
 	if err == nil {
 		l.ok.Add(1)
 	} else {
@@ -124,7 +128,6 @@ func (l *commitStats) latency() LatencyHistogram {
 type writerStats struct {
 	commands, rejected, events uint64
 	userHits, userMisses       uint64
-	inFlight                   int // size of the batch being committed
 }
 
 // Stats returns the engine's counters. It is cheap (it takes the writer's
@@ -135,10 +138,7 @@ func (e *Engine) Stats() Stats {
 	w := e.w
 	w.mu.Lock()
 	ws := w.stats
-	st.Pending = w.open.size
-	if w.inFlight {
-		st.Pending += ws.inFlight
-	}
+	st.Pending = w.open.size + int(e.commits.inFlight.Load())
 	st.UsersCached = len(w.users)
 	w.mu.Unlock()
 	st.Commands, st.Rejected, st.Events = ws.commands, ws.rejected, ws.events
@@ -169,6 +169,9 @@ func (e *Engine) Stats() Stats {
 	n := e.notify
 	n.mu.Lock()
 	st.Subscribers = len(n.subs)
+	for _, sub := range n.subs {
+		st.NotificationsQueued += int(sub.pending.Load())
+	}
 	n.mu.Unlock()
 	st.NotificationsDelivered, st.NotificationsDropped, st.CallbackPanics = n.delivered.Load(), n.dropped.Load(), n.panics.Load()
 

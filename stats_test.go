@@ -175,6 +175,8 @@ func TestFailuresAreLogged(t *testing.T) {
 			<-started // the callback holds u1's notification
 		}
 	}
+	require.Equal(t, 1, eng.Stats().NotificationsQueued, "u2's, behind the one the callback holds")
+	require.Equal(t, 1, eng.Stats().Subscribers)
 	close(release)
 	sub.Close()
 	st = eng.Stats()

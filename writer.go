@@ -215,7 +215,7 @@ func (w *writer) seal() {
 	w.gen++
 	w.open = batch{}
 	w.inFlight = true
-	w.stats.inFlight = b.size
+	w.eng.commits.inFlight.Store(int64(b.size))
 	w.commits <- &b // never blocks: capacity 1 and nothing in flight
 }
 
