@@ -249,8 +249,10 @@ func (e *Engine) closeTenant(key string) error {
 
 // Tenant returns the engine of an active tenant: the whole API, over data no
 // other tenant can read or change. It is opened on first use with this
-// engine's options and closed by this engine's Close. An inactive tenant is
-// ErrConflict; a missing or archived one ErrNotFound.
+// engine's options, beside this engine's file, and closed by this engine's
+// Close; once Close has begun, Tenant returns ErrClosed. It has Stats of its
+// own. An inactive tenant is ErrConflict; a missing or archived one
+// ErrNotFound.
 func (e *Engine) Tenant(key string) (*Engine, error) {
 	e.tenants.mu.Lock()
 	defer e.tenants.mu.Unlock()
