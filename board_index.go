@@ -329,16 +329,16 @@ func boardJob(b *Leaderboard) *job {
 	}}
 }
 
+// quietWalk bounds the boundaries of a cron board one skip walks.
+const quietWalk = 100_000
+
 // quietUntil returns the last run boundary of b at or before now that
 // rollovers from due can skip to: up to it, every run ending is one without
 // participants (nothing to freeze). It stops at the end of the earliest
-// unfinished run with entries, which is then frozen as usual. Only boards
-// repeating every fixed period skip (their boundary before an instant is
-// computed directly); others return due.
+// unfinished run with entries, which is then frozen as usual. A board
+// repeating every fixed period finds its boundary directly; a cron board
+// walks its boundaries, at most quietWalk of them per call.
 func (t *txn) quietUntil(b *Leaderboard, due, now time.Time) time.Time {
-	if _, ok := b.runs.(schedule.Every); !ok {
-		return due
-	}
 	at := now // compared as times: now may be past what Unix nanoseconds hold
 	rt := t.w.eng.boardRT(b.ref)
 	rt.mu.RLock()
@@ -348,6 +348,17 @@ func (t *txn) quietUntil(b *Leaderboard, due, now time.Time) time.Time {
 		}
 	}
 	rt.mu.RUnlock()
+	if _, ok := b.runs.(schedule.Every); !ok {
+		last, sched := due, boundaries{b}
+		for range quietWalk {
+			next := sched.Next(last)
+			if next.IsZero() || next.After(at) {
+				break
+			}
+			last = next
+		}
+		return last
+	}
 	start, _, ok := b.runAt(at)
 	switch {
 	case ok && start.After(due):

@@ -243,3 +243,34 @@ func TestBoardGroupKeysAreEscaped(t *testing.T) {
 	require.NoError(t, err)
 	check(day)
 }
+
+// A cron board collapses its quiet runs too.
+func TestCronBoardCatchUpIsBounded(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	mustMetric(t, eng.Engine, "xp")
+	_, err := eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "cron", Name: "Cron", RankBy: gamify.RankByMetric,
+		Metric: "xp", RunCron: "@daily"})
+	require.NoError(t, err)
+	_, err = eng.Leaderboards().Activate(ctx, "cron")
+	require.NoError(t, err)
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 5})
+	require.NoError(t, err)
+	day0 := eng.clock.Now().Truncate(24 * time.Hour)
+	eng.clock.Set(day0.AddDate(20, 0, 0).Add(time.Hour))
+	n, err := eng.RunDue(ctx)
+	require.NoError(t, err)
+	require.LessOrEqual(t, n, 102, "100 one by one, then the run with ana and the skip to now")
+	n, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n, "nothing left")
+	runs, err := eng.Leaderboards().Runs(ctx, "cron", gamify.ListOptions{})
+	require.NoError(t, err)
+	require.Equal(t, day0.AddDate(20, 0, 0), runs[0].End.UTC())
+	cur, err := eng.Leaderboards().Rankings(ctx, "cron", gamify.BoardQuery{})
+	require.NoError(t, err)
+	require.Equal(t, day0.AddDate(20, 0, 0), cur.RunStart.UTC())
+	past, err := eng.Leaderboards().Rankings(ctx, "cron", gamify.BoardQuery{At: day0.Add(time.Hour)})
+	require.NoError(t, err)
+	require.Equal(t, []string{"ana"}, users(past.Rows))
+}
