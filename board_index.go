@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gamifykit/gamify/leaderboard"
+	"github.com/gamifykit/gamify/schedule"
 	"github.com/gamifykit/gamify/store"
 )
 
@@ -320,7 +321,52 @@ func boardJob(b *Leaderboard) *job {
 			t.rollover(b, due)
 		}
 		return nil
+	}, skipTo: func(t *txn, due, now time.Time) time.Time {
+		if b, ok := t.w.cat.boardByRef[ref]; ok && b.hasRuns() {
+			return t.quietUntil(b, due, now)
+		}
+		return due
 	}}
+}
+
+// quietWalk bounds the boundaries of a cron board one skip walks.
+const quietWalk = 100_000
+
+// quietUntil returns the last run boundary of b at or before now that
+// rollovers from due can skip to: up to it, every run ending is one without
+// participants (nothing to freeze). It stops at the end of the earliest
+// unfinished run with entries, which is then frozen as usual. A board
+// repeating every fixed period finds its boundary directly; a cron board
+// walks its boundaries, at most quietWalk of them per call.
+func (t *txn) quietUntil(b *Leaderboard, due, now time.Time) time.Time {
+	at := now // compared as times: now may be past what Unix nanoseconds hold
+	rt := t.w.eng.boardRT(b.ref)
+	rt.mu.RLock()
+	for _, run := range rt.runs {
+		if end := time.Unix(0, run.end); run.end != 0 && end.Before(at) {
+			at = end
+		}
+	}
+	rt.mu.RUnlock()
+	if _, ok := b.runs.(schedule.Every); !ok {
+		last, sched := due, boundaries{b}
+		for range quietWalk {
+			next := sched.Next(last)
+			if next.IsZero() || next.After(at) {
+				break
+			}
+			last = next
+		}
+		return last
+	}
+	start, _, ok := b.runAt(at)
+	switch {
+	case ok && start.After(due):
+		return start
+	case !ok && b.activated && !b.endTime().IsZero() && !at.Before(b.endTime()):
+		return b.endTime() // the board has ended: its end is the last boundary
+	}
+	return due
 }
 
 // registerBoard (re)registers the rollover job of an activated board.

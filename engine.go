@@ -15,6 +15,7 @@ import (
 // mutations are applied one at a time under the writer's lock and committed
 // in groups by a committer goroutine; reads run concurrently on snapshots.
 type Engine struct {
+	path   string // as opened: tenant files live beside it
 	opts   Options
 	years  yearDists // year-in-review distributions, built on demand
 	db     *store.DB
@@ -34,6 +35,8 @@ type Engine struct {
 
 	closeMu sync.RWMutex // guards closed against in-flight submits
 	closed  bool
+
+	commits commitStats // written by the committer, read by Stats
 
 	committerExited chan struct{}
 	closeOnce       sync.Once
@@ -63,7 +66,7 @@ func Open(path string, opts *Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gamify: %w", err)
 	}
-	e := &Engine{opts: o, db: db, committerExited: make(chan struct{}), notify: newNotifier(o.NotifyBuffer),
+	e := &Engine{path: db.Path(), opts: o, db: db, committerExited: make(chan struct{}), notify: newNotifier(o.NotifyBuffer, o.Logger),
 		sched: newScheduler(), runnerExited: make(chan struct{}), boards: map[uint32]*boardRuntime{}}
 	e.w = &writer{opts: o, log: o.Logger, db: db, eng: e, commits: make(chan *batch, 1)}
 	e.w.sealable.L = &e.w.mu

@@ -19,6 +19,10 @@ func SetBeforeCommit(o *Options, f func() error) { o.beforeCommit = f }
 // failed commit, before the writer learns of the outcome.
 func SetAfterCommit(o *Options, f func()) { o.afterCommit = f }
 
+// SetCatchUpMax replaces the bound on the occurrences of a job one RunDue
+// runs one by one.
+func SetCatchUpMax(o *Options, n int) { o.catchUpMax = n }
+
 // SetRewardKeySource installs the source of generated reward keys.
 func SetRewardKeySource(o *Options, f func() string) { o.rewardKey = f }
 

@@ -215,7 +215,19 @@ func jsonCases() []jsonCase {
 		{name: "DailyRank", v: gamify.DailyRank{Date: jD1, Rank: 4, Best: 2, Score: gamify.MustParseAmount("12.5"), PreviousRank: 7, PreviousScore: gamify.AmountFromInt(9)}},
 		{name: "LeaderboardStarted", v: gamify.LeaderboardStarted{Board: "weekly", RunStart: jT1, RunEnd: jT3}},
 		{name: "LeaderboardFinished", v: gamify.LeaderboardFinished{Board: "weekly", RunStart: jT1, RunEnd: jT3, Participants: 30}},
+		{name: "LatencyHistogram", v: jLatency},
+		{name: "Stats", v: gamify.Stats{Commands: 12, Rejected: 1, Events: 9, Batches: 4, CommitFailures: 1,
+			CommitLatency: jLatency, Pending: 2, UserCacheHits: 7, UserCacheMisses: 3, UsersCached: 3, BoardEntries: 3,
+			UsersIndexed: 3, JobsRun: 2, JobsFailed: 1, JobsCollapsed: 1, Subscribers: 1, NotificationsQueued: 2, NotificationsDelivered: 5,
+			NotificationsDropped: 2, CallbackPanics: 1, Tenants: 1}},
 	}
+}
+
+var jLatency = gamify.LatencyHistogram{
+	Bounds: [11]time.Duration{250 * time.Microsecond, 500 * time.Microsecond, time.Millisecond, 2500 * time.Microsecond,
+		5 * time.Millisecond, 10 * time.Millisecond, 25 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond,
+		250 * time.Millisecond, time.Second},
+	Counts: [12]uint64{1, 2, 1}, Count: 4, Sum: 1800 * time.Microsecond,
 }
 
 // jsonSkipped are the exported types without a JSON form of their own:

@@ -496,7 +496,7 @@ func (b *Leaderboard) inWindow(t time.Time, loc *time.Location) bool {
 }
 
 // group is the breakdown group of a user: "k=v,k2=v2" over the breakdown
-// attributes, empty for boards without breakdown.
+// attributes, values escaped, empty for boards without breakdown.
 func (b *Leaderboard) group(p *profile) string {
 	if len(b.Breakdown) == 0 {
 		return ""
@@ -508,7 +508,7 @@ func (b *Leaderboard) group(p *profile) string {
 		}
 		sb.WriteString(k)
 		sb.WriteByte('=')
-		sb.WriteString(p.Attributes[k])
+		escapeGroupValue(&sb, p.Attributes[k])
 	}
 	return sb.String()
 }
@@ -516,7 +516,59 @@ func (b *Leaderboard) group(p *profile) string {
 // A breakdown group is named in the API as Trophy names it: "attr:value"
 // for each breakdown attribute, comma-separated ("country:DE,plan:pro"), in
 // the board's breakdown order. Internally (in indexes and stored keys) the
-// pairs are written "attr=value".
+// pairs are written "attr=value". Attribute keys hold neither separator; in
+// values '%', ',' and NUL are written %25, %2C and %00, so that no value
+// can forge another group ("region:eu%2Ctier=gold,tier:x" is not
+// "region:eu,tier:gold%2Ctier=x") nor end a stored key early.
+
+// escapeGroupValue writes v with '%', ',' and NUL escaped.
+func escapeGroupValue(sb *strings.Builder, v string) {
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; c {
+		case '%', ',', 0:
+			sb.WriteByte('%')
+			sb.WriteByte(hex[c>>4])
+			sb.WriteByte(hex[c&15])
+		default:
+			sb.WriteByte(c)
+		}
+	}
+}
+
+// unescapeGroupValue decodes %XX escapes of a group value given in the API;
+// a '%' not followed by two hex digits stands for itself.
+func unescapeGroupValue(v string) string {
+	if !strings.Contains(v, "%") {
+		return v
+	}
+	var out []byte
+	for i := 0; i < len(v); i++ {
+		if v[i] == '%' && i+2 < len(v) {
+			if h, ok := unhex(v[i+1]); ok {
+				if l, ok := unhex(v[i+2]); ok {
+					out = append(out, h<<4|l)
+					i += 2
+					continue
+				}
+			}
+		}
+		out = append(out, v[i])
+	}
+	return string(out)
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
 
 // publicGroup returns the API name of an internal group key.
 func publicGroup(g string) string {
@@ -566,7 +618,7 @@ func (b *Leaderboard) internalGroup(field, g string) (string, error) {
 		}
 		sb.WriteString(k)
 		sb.WriteByte('=')
-		sb.WriteString(vals[k])
+		escapeGroupValue(&sb, unescapeGroupValue(vals[k]))
 	}
 	return sb.String(), nil
 }

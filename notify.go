@@ -1,6 +1,8 @@
 package gamify
 
 import (
+	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,15 +26,16 @@ func (n UserCreated) UserID() string { return n.User }
 
 // Subscription is a registered subscriber.
 type Subscription struct {
-	n       *notifier
-	mu      sync.Mutex // guards queue and closed
-	cond    sync.Cond  // signalled when queue grows or closed is set
-	queue   [][]Notification
-	closed  bool
-	pending atomic.Int64 // notifications queued and not yet handed to the callback
-	dropped atomic.Uint64
-	done    chan struct{}
-	once    sync.Once
+	n        *notifier
+	mu       sync.Mutex // guards queue and closed
+	cond     sync.Cond  // signalled when queue grows or closed is set
+	queue    [][]Notification
+	closed   bool
+	dropping bool         // the last commit offered was dropped: a drop episode is logged once
+	pending  atomic.Int64 // notifications queued and not yet handed to the callback
+	dropped  atomic.Uint64
+	done     chan struct{}
+	once     sync.Once
 }
 
 // Dropped is the number of notifications lost because the subscriber's
@@ -75,23 +78,37 @@ func (s *Subscription) stop() {
 // commands); the queued commits share the batch's slice, so admitting one
 // copies nothing.
 type notifier struct {
-	buf  int
-	mu   sync.Mutex // guards subs
-	subs []*Subscription
+	buf    int
+	log    *slog.Logger
+	mu     sync.Mutex // guards subs and closed
+	subs   []*Subscription
+	closed bool
+
+	// Engine-wide counts for Stats.
+	delivered, dropped, panics atomic.Uint64
 }
 
-func newNotifier(buf int) *notifier { return &notifier{buf: buf} }
+func newNotifier(buf int, log *slog.Logger) *notifier { return &notifier{buf: buf, log: log} }
 
 // Subscribe calls fn, on a goroutine of its own, for each notification
 // committed from now on. fn must not call back into the Engine's writes
-// synchronously in a way that waits for its own delivery.
+// synchronously in a way that waits for its own delivery. A panic in fn is
+// recovered, logged and counted (Stats.CallbackPanics); delivery goes on
+// with the next notification. A nil fn, or a call after Close, returns a
+// subscription that is already closed and receives nothing.
 func (e *Engine) Subscribe(fn func(Notification)) *Subscription {
 	s := &Subscription{n: e.notify, done: make(chan struct{})}
 	s.cond.L = &s.mu
+	n := e.notify
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if fn == nil || n.closed {
+		s.closed = true
+		close(s.done)
+		return s
+	}
+	n.subs = append(n.subs, s)
 	go s.dispatch(fn)
-	e.notify.mu.Lock()
-	e.notify.subs = append(e.notify.subs, s)
-	e.notify.mu.Unlock()
 	return s
 }
 
@@ -116,9 +133,22 @@ func (s *Subscription) dispatch(fn func(Notification)) {
 			// Counted out as it is handed over, as a channel buffer would:
 			// the one the callback holds does not occupy the buffer.
 			s.pending.Add(-1)
-			fn(n)
+			s.deliver(fn, n)
 		}
 	}
+}
+
+// deliver hands one notification to fn, recovering a panic so that one bad
+// notification neither kills the process nor stops the subscription.
+func (s *Subscription) deliver(fn func(Notification), n Notification) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.n.panics.Add(1)
+			s.n.log.Warn("gamify: subscriber callback panicked", "notification", fmt.Sprintf("%T", n), "user", n.UserID(), "panic", p)
+		}
+	}()
+	fn(n)
+	s.n.delivered.Add(1)
 }
 
 // offer queues one commit's notifications, or drops them all if the
@@ -131,8 +161,15 @@ func (s *Subscription) offer(notes []Notification, buf int) {
 	}
 	if s.pending.Load() >= int64(buf) {
 		s.dropped.Add(uint64(len(notes)))
+		s.n.dropped.Add(uint64(len(notes)))
+		if !s.dropping {
+			s.dropping = true
+			s.n.log.Warn("gamify: subscriber is behind; dropping notifications until it catches up",
+				"buffer", buf, "dropped_now", len(notes), "dropped_total", s.dropped.Load())
+		}
 		return
 	}
+	s.dropping = false
 	s.pending.Add(int64(len(notes)))
 	s.queue = append(s.queue, notes)
 	s.cond.Signal()
@@ -166,6 +203,7 @@ func (n *notifier) close() {
 	n.mu.Lock()
 	subs := n.subs
 	n.subs = nil
+	n.closed = true
 	n.mu.Unlock()
 	for _, s := range subs {
 		s.once.Do(s.stop)

@@ -3,7 +3,6 @@ package gamify
 import (
 	"cmp"
 	"errors"
-	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -71,8 +70,10 @@ type Options struct {
 	// Clock supplies the time; it is read once per public call. Default: the
 	// system clock. Use a *ManualClock in tests and simulations.
 	Clock Clock
-	// Logger receives operational messages (failed jobs, lost buffered
-	// batches). Default: discard.
+	// Logger receives operational messages: failed jobs and commits, lost
+	// buffered batches, dropped notifications and recovered subscriber
+	// panics, at level Warn (Error for lost events). Default:
+	// slog.Default() as of Open.
 	Logger *slog.Logger
 	// DefaultTimezone is used for users and boards without one. Default: UTC.
 	DefaultTimezone *time.Location
@@ -118,6 +119,8 @@ type Options struct {
 	// afterCommit runs between a batch's commit and the writer hearing of
 	// it: the window in which the store is ahead of the working state.
 	afterCommit func()
+	// catchUpMax, when set, replaces catchUpMaxDefault (tests of the bound).
+	catchUpMax int
 	// rewardKey, when set, replaces the random source of generated reward
 	// keys (tests of collisions).
 	rewardKey func() string
@@ -133,7 +136,7 @@ func (o *Options) withDefaults() Options {
 		c.Clock = systemClock{}
 	}
 	if c.Logger == nil {
-		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		c.Logger = slog.Default()
 	}
 	c.DefaultTimezone = cmp.Or(c.DefaultTimezone, time.UTC)
 	c.MaxFlushDelay = cmp.Or(c.MaxFlushDelay, MaxFlushDelayDefault)

@@ -1,6 +1,7 @@
 package gamify
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -31,7 +32,21 @@ type job struct {
 	// txn: an error or panic discards its changes and the occurrence is
 	// retried later with backoff.
 	run func(t *txn, due time.Time) error
+	// skipTo, if set, may move a catch-up occurrence due at due to a later
+	// one at or before now, the occurrences between having nothing to do but
+	// be recorded. It runs in the occurrence's txn, and only once the
+	// occurrence is past the catch-up bound (catchUpMaxDefault).
+	skipTo func(t *txn, due, now time.Time) time.Time
 }
+
+// catchUpMaxDefault bounds the occurrences of one job that one RunDue (or
+// Open's catch-up, or a step of the runner) runs one by one. Past it, a job
+// that can skips the occurrences with nothing to do (a leaderboard's runs
+// without participants), and past twice it the job's remaining occurrences
+// wait for the next RunDue (under the system clock the runner goes on at
+// once, in the background). A clock jump of years thus costs Open a bounded
+// time and file growth, whatever the jump.
+const catchUpMaxDefault = 100
 
 type scheduler struct {
 	mu        sync.Mutex // guards the fields below
@@ -41,6 +56,8 @@ type scheduler struct {
 	queue     schedule.Queue       // job id → when to attempt next
 	wake      chan struct{}        // poked when an earlier attempt is queued
 	backdates map[string]bool      // achievements with backdating pending
+
+	ran, failed, collapsed uint64 // occurrences, for Stats
 }
 
 func newScheduler() *scheduler {
@@ -132,12 +149,15 @@ func (w *writer) jobLastTx(tx *store.Tx, id string) (time.Time, bool, error) {
 	return time.Unix(0, int64(binary.BigEndian.Uint64(b))).UTC(), true, nil
 }
 
-// RunDue runs every job occurrence due at the clock's current time, in
-// order of due time (then job id), each exactly once, then the streak period
+// RunDue runs the job occurrences due at the clock's current time, in
+// order of due time (then job id), each at most once, then the streak period
 // ends that fell due, and returns how many occurrences and streak updates
 // ran. A failing occurrence is logged and retried later with backoff; it
-// does not stop the others. Use it with a ManualClock; with the system clock
-// the engine runs due jobs by itself.
+// does not stop the others. Catch-up is bounded: past 100 occurrences of
+// one job, leaderboard runs without participants are skipped, and past 200
+// the rest wait for the next call (call again until it returns 0). Use it
+// with a ManualClock; with the system clock the engine runs due jobs by
+// itself.
 func (e *Engine) RunDue(ctx context.Context) (int, error) {
 	if err := e.live(); err != nil {
 		return 0, err
@@ -148,12 +168,35 @@ func (e *Engine) RunDue(ctx context.Context) (int, error) {
 func (e *Engine) runDue(ctx context.Context, now time.Time) (int, error) {
 	s := e.sched
 	ran := 0
+	limit := cmp.Or(e.opts.catchUpMax, catchUpMaxDefault)
+	steps := map[string]int{} // occurrences run by this call, by job
+	var deferred []*job       // jobs past 2*limit: out of the queue until the call ends
+	defer func() {
+		s.mu.Lock()
+		for _, j := range deferred {
+			if s.jobs[j.id] == j { // not replaced meanwhile (that queued it anew)
+				if next, ok := s.next[j.id]; ok {
+					s.queue.Push(j.id, next)
+				}
+			}
+		}
+		s.mu.Unlock()
+		if len(deferred) > 0 {
+			s.poke() // the runner goes on with them
+		}
+	}()
 	for {
 		if err := ctx.Err(); err != nil {
 			return ran, err
 		}
 		s.mu.Lock()
 		id, attempt, ok := s.queue.Peek()
+		if ok && !attempt.After(now) && steps[id] >= 2*limit {
+			s.queue.Remove(id)
+			deferred = append(deferred, s.jobs[id])
+			s.mu.Unlock()
+			continue
+		}
 		if !ok || attempt.After(now) {
 			s.mu.Unlock()
 			n, err := e.advanceDueStreaks(ctx, now)
@@ -170,7 +213,8 @@ func (e *Engine) runDue(ctx context.Context, now time.Time) (int, error) {
 		j, due := s.jobs[id], s.next[id]
 		s.mu.Unlock()
 
-		err := e.runOccurrence(ctx, j, due, now)
+		steps[id]++
+		done, err := e.runOccurrence(ctx, j, due, now, steps[id] > limit)
 		if err == ErrClosed {
 			return ran, err
 		}
@@ -183,14 +227,19 @@ func (e *Engine) runDue(ctx context.Context, now time.Time) (int, error) {
 			s.failures[id]++
 			backoff := min(jobRetryMin<<min(s.failures[id]-1, 20), jobRetryMax)
 			s.queue.Push(id, now.Add(backoff))
-			e.opts.Logger.Error("gamify: scheduled job failed", "job", id, "due", due, "retry_in", backoff, "err", err)
+			s.failed++
+			e.opts.Logger.Warn("gamify: scheduled job failed", "job", id, "due", due, "retry_in", backoff, "err", err)
 			s.mu.Unlock()
 			// Later occurrences of other jobs may still be due: go on.
 			continue
 		}
 		ran++
+		s.ran++
+		if done.After(due) {
+			s.collapsed++
+		}
 		delete(s.failures, id)
-		next := j.sched.Next(due)
+		next := j.sched.Next(done)
 		if next.IsZero() {
 			delete(s.next, id)
 			s.queue.Remove(id)
@@ -203,9 +252,10 @@ func (e *Engine) runDue(ctx context.Context, now time.Time) (int, error) {
 }
 
 // runOccurrence applies one occurrence and records it as completed, in one
-// commit. An occurrence at or before the recorded one is skipped, which makes
-// a retry after an ambiguous failure safe.
-func (e *Engine) runOccurrence(ctx context.Context, j *job, due, now time.Time) error {
+// commit, and returns the occurrence it completed: due, or with skip a later
+// one chosen by the job's skipTo. An occurrence at or before the recorded one
+// is skipped, which makes a retry after an ambiguous failure safe.
+func (e *Engine) runOccurrence(ctx context.Context, j *job, due, now time.Time, skip bool) (time.Time, error) {
 	_, err := e.admin(ctx, now, func(t *txn) (v any, err error) {
 		defer func() {
 			if p := recover(); p != nil {
@@ -219,13 +269,18 @@ func (e *Engine) runOccurrence(ctx context.Context, j *job, due, now time.Time) 
 		if ok && !due.After(last) {
 			return nil, nil
 		}
+		if skip && j.skipTo != nil {
+			if d := j.skipTo(t, due, now); d.After(due) && !d.After(now) {
+				due = d
+			}
+		}
 		if err := j.run(t, due); err != nil {
 			return nil, err
 		}
 		t.writes = append(t.writes, write{store.Jobs, jobKey(j.id), encodeJobTime(due)})
 		return nil, nil
 	})
-	return err
+	return due, err
 }
 
 // runner runs due jobs on time under the system clock until ctx ends.
@@ -236,7 +291,7 @@ func (e *Engine) runner(ctx context.Context) {
 	defer timer.Stop()
 	for {
 		if _, err := e.runDue(ctx, e.now()); err != nil && ctx.Err() == nil && err != ErrClosed {
-			e.opts.Logger.Error("gamify: running due jobs", "err", err)
+			e.opts.Logger.Warn("gamify: running due jobs", "err", err)
 		}
 		s.mu.Lock()
 		_, attempt, ok := s.queue.Peek()
@@ -297,7 +352,8 @@ func (e *Engine) registerBuiltinJobs() error {
 		if err != nil {
 			return err
 		}
-		if err := e.register(context.Background(), &job{id: "builtin/prune-idempotency", sched: hourly, run: pruneIdempotency}); err != nil {
+		if err := e.register(context.Background(), &job{id: "builtin/prune-idempotency", sched: hourly, run: pruneIdempotency,
+			skipTo: func(_ *txn, _, now time.Time) time.Time { return now.Truncate(time.Hour) }}); err != nil {
 			return err
 		}
 	}

@@ -62,6 +62,8 @@ type writer struct {
 	// parkedStreaks are the due ids of inactive streaks popped from
 	// streakQueue, by streak ref, for Activate to queue again.
 	parkedStreaks map[uint32][]string
+
+	stats writerStats
 }
 
 // pendingVal is a day aggregate written by a batch that is not yet known
@@ -538,8 +540,10 @@ var (
 // nil if the user does not exist.
 func (w *writer) loadUser(id string) (*userRec, error) {
 	if u, ok := w.users[id]; ok {
+		w.stats.userHits++
 		return u, nil
 	}
+	w.stats.userMisses++
 	var u *userRec
 	err := w.db.View(func(tx *store.Tx) error {
 		pv := tx.Get(store.Users, []byte(id))

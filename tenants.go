@@ -62,8 +62,9 @@ func (e *Engine) Tenants() TenantsAPI { return TenantsAPI{e} }
 
 // tenants holds the open tenant engines of an Engine.
 type tenants struct {
-	mu   sync.Mutex // guards open
-	open map[string]*Engine
+	mu     sync.Mutex // guards open and closed
+	open   map[string]*Engine
+	closed bool // set by the engine's Close: no tenant opens after it
 }
 
 // Create registers a tenant; a key in use (even archived) is ErrConflict.
@@ -248,14 +249,18 @@ func (e *Engine) closeTenant(key string) error {
 
 // Tenant returns the engine of an active tenant: the whole API, over data no
 // other tenant can read or change. It is opened on first use with this
-// engine's options and closed by this engine's Close. An inactive tenant is
-// ErrConflict; a missing or archived one ErrNotFound.
+// engine's options, beside this engine's file, and closed by this engine's
+// Close; once Close has begun, Tenant returns ErrClosed. It has Stats of its
+// own. An inactive tenant is ErrConflict; a missing or archived one
+// ErrNotFound.
 func (e *Engine) Tenant(key string) (*Engine, error) {
-	if err := e.live(); err != nil {
-		return nil, err
-	}
 	e.tenants.mu.Lock()
 	defer e.tenants.mu.Unlock()
+	// Checked under the lock that Close takes first, so that a tenant opened
+	// by a call racing Close is closed by it, never left holding its file.
+	if e.tenants.closed {
+		return nil, ErrClosed
+	}
 	// The status is read under the lock: Deactivate and Delete publish theirs
 	// before they close the engine, so none is opened after that close.
 	tn, ok := e.cat.Load().tenants[key]
@@ -268,7 +273,7 @@ func (e *Engine) Tenant(key string) (*Engine, error) {
 	if te, ok := e.tenants.open[key]; ok {
 		return te, nil
 	}
-	dir := e.db.Path() + ".tenants"
+	dir := e.path + ".tenants"
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", key, err)
 	}
@@ -284,10 +289,11 @@ func (e *Engine) Tenant(key string) (*Engine, error) {
 	return te, nil
 }
 
-// closeTenants closes every open tenant engine.
+// closeTenants closes every open tenant engine and refuses new ones.
 func (e *Engine) closeTenants() error {
 	e.tenants.mu.Lock()
 	defer e.tenants.mu.Unlock()
+	e.tenants.closed = true
 	var first error
 	for k, te := range e.tenants.open {
 		first = cmp.Or(first, te.Close())

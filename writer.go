@@ -140,7 +140,12 @@ func (e *Engine) submit(ctx context.Context, r *request) (any, error) {
 func (w *writer) handle(r *request) (any, error) {
 	val, err := r.cmd.apply(w, r.now)
 	if err != nil {
+		w.stats.rejected++
 		return nil, err
+	}
+	w.stats.commands++
+	if tc, ok := r.cmd.(*trackCmd); ok {
+		w.stats.events += uint64(len(tc.events))
 	}
 	b := &w.open
 	if b.empty() {
@@ -210,6 +215,7 @@ func (w *writer) seal() {
 	w.gen++
 	w.open = batch{}
 	w.inFlight = true
+	w.eng.commits.inFlight.Store(int64(b.size))
 	w.commits <- &b // never blocks: capacity 1 and nothing in flight
 }
 
@@ -239,6 +245,8 @@ func (w *writer) committed(res commitResult) {
 	if (failed.buffered > 0 && !failed.hasFlush) || open.buffered > 0 {
 		w.log.Error("gamify: commit failed; buffered events since the last commit are lost", "err", res.err)
 		w.lostErr = res.err
+	} else {
+		w.log.Warn("gamify: commit failed; its callers were told", "err", res.err, "callers", len(failed.waiters)+len(open.waiters))
 	}
 }
 
@@ -247,6 +255,7 @@ func (e *Engine) commitLoop() {
 	defer close(e.committerExited)
 	w := e.w
 	for b := range w.commits {
+		start := time.Now()
 		err := e.db.Update(func(tx *store.Tx) error {
 			for _, wr := range b.writes {
 				var err error
@@ -261,6 +270,7 @@ func (e *Engine) commitLoop() {
 			}
 			return nil
 		})
+		e.commits.observe(time.Since(start), err)
 		if err == nil {
 			for _, f := range b.publish {
 				f()
