@@ -730,13 +730,21 @@ func (t *txn) createBoard(b Leaderboard) (Leaderboard, error) {
 }
 
 // startBoard registers the rollover job of a board activated for the first
-// time and announces its run if it starts now.
+// time, announces its run if it starts now, and queues its fill from
+// history (board_fill.go). Runs that ended before now are finished, as the
+// job's first occurrence is after now: a late event counts toward none of
+// them.
 func (t *txn) startBoard(b *Leaderboard) {
 	t.registerBoard(b)
+	rt := t.w.eng.boardRT(b.ref)
+	rt.mu.Lock()
+	rt.finishedTo = max(rt.finishedTo, t.now.UnixNano())
+	rt.mu.Unlock()
 	if b.status(t.now) == StatusActive {
 		start, end, _ := b.runAt(t.now)
 		t.notes = append(t.notes, LeaderboardStarted{Board: b.Key, RunStart: start, RunEnd: end})
 	}
+	t.queueFill(b)
 }
 
 // boardDefs describes leaderboards for the shared admin verbs.
@@ -1193,6 +1201,7 @@ func (a LeaderboardsAPI) Rankings(ctx context.Context, key string, q BoardQuery)
 	rt := a.e.boardRT(b.ref)
 	rt.mu.RLock()
 	finished := !end.IsZero() && end.UnixNano() <= rt.finishedTo
+	page.Filling = rt.filling
 	if !finished {
 		if run, ok := rt.runs[start.UnixNano()]; ok {
 			if x, ok := run.groups[q.Group]; ok {
@@ -1382,6 +1391,7 @@ type BoardPage struct {
 	RunStart     time.Time
 	RunEnd       time.Time // zero when open-ended
 	Finished     bool      // the run is over; its standings are frozen
+	Filling      bool      // the board is being filled from history: standings are partial (see Rankings)
 	Participants int       // in the group
 	// Threshold is the score to beat to enter a full board (MaxParticipants).
 	Threshold Amount
