@@ -160,7 +160,7 @@ func (t *txn) scoreRun(u *userRec, b *Leaderboard, rt *boardRuntime, runKey, end
 	i, found := u.s.board(b.ref, runKey)
 	if !found {
 		u.s.Boards = slices.Insert(u.s.Boards, i, userBoard{Ref: b.ref, Run: runKey})
-		t.pruneBoards(u, b.ref, rt)
+		t.pruneBoards(u, b.ref, rt, runKey)
 		i, _ = u.s.board(b.ref, runKey)
 	}
 	ub := &u.s.Boards[i]
@@ -268,12 +268,12 @@ func (t *txn) standing(u *userRec, b *Leaderboard, at time.Time) (LeaderboardCha
 }
 
 // pruneBoards drops a user's scores in finished runs of a board, except in
-// runs still in memory (finished runs being filled from history). rt.mu is
-// held.
-func (t *txn) pruneBoards(u *userRec, ref uint32, rt *boardRuntime) {
+// keep and in runs still in memory (finished runs being filled from
+// history). rt.mu is held.
+func (t *txn) pruneBoards(u *userRec, ref uint32, rt *boardRuntime, keep int64) {
 	b := t.w.cat.boardByRef[ref]
 	u.s.Boards = slices.DeleteFunc(u.s.Boards, func(x userBoard) bool {
-		if x.Ref != ref {
+		if x.Ref != ref || x.Run == keep {
 			return false
 		}
 		if _, filling := rt.runs[x.Run]; filling {
