@@ -271,3 +271,168 @@ func TestBoardFilledFromHistoryStreakLengths(t *testing.T) {
 	}
 	require.Equal(t, []string{"1:ana:5", "2:bob:1"}, rows)
 }
+
+// rowsAt lists a board's standings as rank:user:score in the run holding at.
+func rowsAt(t *testing.T, eng *testEngine, key string, at time.Time) []string {
+	t.Helper()
+	rows, _, _ := boardRows(t, eng, key, at)
+	return rows
+}
+
+// A late event counts toward the run its time falls in while that run is
+// unfinished, and toward no run once it is finished, on metric and points
+// boards alike. Points boards used the award's time: a Sunday event synced
+// after the rollover counted in the new week.
+func TestBoardLateEventCountsInItsOwnRunUntilFinished(t *testing.T) {
+	ctx := context.Background()
+	eng := pointsEngine(t, perUnits("per1", "xp", 1, 2))
+	for _, b := range []gamify.Leaderboard{
+		{Key: "xp", Name: "XP", RankBy: gamify.RankByMetric, Metric: "xp", TZ: "UTC", RunUnit: gamify.RunWeek},
+		{Key: "coins", Name: "Coins", RankBy: gamify.RankByPoints, System: "coins", TZ: "UTC", RunUnit: gamify.RunWeek},
+	} {
+		_, err := eng.Leaderboards().Create(ctx, b)
+		require.NoError(t, err)
+	}
+	sunday := time.Date(2026, 3, 8, 20, 0, 0, 0, time.UTC)
+	late := func(user string, at time.Time) {
+		_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: user, Value: 3, Time: at})
+		require.NoError(t, err)
+	}
+	// Monday 00:30: the week has ended but its rollover has not run yet.
+	eng.clock.Set(time.Date(2026, 3, 9, 0, 30, 0, 0, time.UTC))
+	late("ana", sunday)
+	require.Equal(t, []string{"1:ana:3"}, rowsAt(t, eng, "xp", sunday))
+	require.Equal(t, []string{"1:ana:6"}, rowsAt(t, eng, "coins", sunday), "the award counts in its event's week")
+	require.Empty(t, rowsAt(t, eng, "coins", time.Time{}))
+	runDue(t, eng) // the week is frozen with it
+
+	// Tuesday: a Sunday event counts in no week.
+	eng.clock.Set(time.Date(2026, 3, 10, 10, 0, 0, 0, time.UTC))
+	late("bob", sunday.Add(time.Hour))
+	for _, key := range []string{"xp", "coins"} {
+		rows, finished, _ := boardRows(t, eng, key, sunday)
+		require.True(t, finished)
+		require.Len(t, rows, 1, "%s: the finished week keeps its standings", key)
+		require.Empty(t, rowsAt(t, eng, key, time.Time{}), "%s: nor does it count in the new week", key)
+	}
+	late("bob", time.Date(2026, 3, 9, 8, 0, 0, 0, time.UTC)) // Monday: this week
+	require.Equal(t, []string{"1:bob:3"}, rowsAt(t, eng, "xp", time.Time{}))
+	require.Equal(t, []string{"1:bob:6"}, rowsAt(t, eng, "coins", time.Time{}))
+}
+
+// Runs that ended before a board's activation are finished: a late event
+// arriving after the activation counts toward none of them (it used to land
+// in a run kept in memory that was never frozen and was gone after a
+// restart).
+func TestBoardLateEventForARunEndedBeforeActivation(t *testing.T) {
+	ctx := context.Background()
+	eng := pointsEngine(t, perUnits("per1", "xp", 1, 2))
+	eng.clock.Set(time.Date(2026, 3, 11, 12, 0, 0, 0, time.UTC))
+	feb16 := gamify.Date{Year: 2026, Month: 2, Day: 16}
+	for _, b := range []gamify.Leaderboard{
+		{Key: "xp", Name: "XP", RankBy: gamify.RankByMetric, Metric: "xp", TZ: "UTC", Start: feb16, RunUnit: gamify.RunWeek},
+		{Key: "coins", Name: "Coins", RankBy: gamify.RankByPoints, System: "coins", TZ: "UTC", Start: feb16, RunUnit: gamify.RunWeek},
+	} {
+		_, err := eng.Leaderboards().Create(ctx, b)
+		require.NoError(t, err)
+	}
+	lastWeek := time.Date(2026, 3, 3, 9, 0, 0, 0, time.UTC)
+	_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 3, Time: lastWeek})
+	require.NoError(t, err)
+	for _, key := range []string{"xp", "coins"} {
+		rows, finished, _ := boardRows(t, eng, key, lastWeek)
+		require.True(t, finished, key)
+		require.Empty(t, rows, key)
+		require.Empty(t, rowsAt(t, eng, key, time.Time{}), key)
+	}
+}
+
+// A streak board judges its daily window by the time of the event that
+// changed the length, not by when it arrived.
+func TestBoardLateEventStreakBoardWindowByEventTime(t *testing.T) {
+	ctx := context.Background()
+	eng, _ := streakEngine(t, nil, nil) // 2026-03-02 12:00 New York; ana lives there
+	_, err := eng.Users().Identify(ctx, gamify.UserInput{ID: "bob", TZ: "America/New_York"})
+	require.NoError(t, err)
+	_, err = eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "board", Name: "Streaks", RankBy: gamify.RankByStreak, Streak: "walk",
+		TZ: "America/New_York", Window: gamify.DailyWindow{From: "08:00", To: "20:00"}})
+	require.NoError(t, err)
+	walkAt := func(user string, at time.Time) {
+		_, err := eng.Track(ctx, gamify.Event{Metric: "steps", User: user, Value: 1000, Time: at})
+		require.NoError(t, err)
+	}
+	eng.clock.Set(time.Date(2026, 3, 2, 21, 0, 0, 0, ny))
+	walkAt("ana", time.Date(2026, 3, 2, 10, 0, 0, 0, ny)) // inside the window, synced outside it
+	eng.clock.Set(time.Date(2026, 3, 3, 10, 0, 0, 0, ny))
+	walkAt("bob", time.Date(2026, 3, 2, 21, 30, 0, 0, ny)) // outside the window, synced inside it
+	require.Equal(t, []string{"1:ana:1"}, standings(t, eng, gamify.BoardQuery{}))
+}
+
+// The same events delivered in different orders and batchings, without a
+// rollover in between, give identical standings, ties included: a tie is
+// listed by who reached the score first in event time, not in arrival.
+func TestBoardStandingsIndependentOfArrivalOrder(t *testing.T) {
+	ctx := context.Background()
+	day := time.Date(2026, 3, 8, 0, 0, 0, 0, time.UTC)
+	type ev struct {
+		user string
+		v    float64
+		h    int
+	}
+	events := []ev{
+		{"ana", 5, 1}, {"bob", 4, 2}, {"cy", 4, 3}, {"bob", 1, 4}, {"dan", 2, 5},
+		{"ana", 3, 6}, {"cy", 3, 7}, {"bob", 3, 8}, {"dan", 6, 9}, {"eve", 8, 10},
+	}
+	// Four users reach 8: ana at 06:00, bob at 08:00, dan at 09:00, eve at 10:00.
+	deliver := func(name string, order []int, batches int) (xp, coins []string) {
+		eng := pointsEngine(t, perUnits("per1", "xp", 1, 2))
+		for _, b := range []gamify.Leaderboard{
+			{Key: "xp", Name: "XP", RankBy: gamify.RankByMetric, Metric: "xp", TZ: "UTC", RunUnit: gamify.RunDay},
+			{Key: "coins", Name: "Coins", RankBy: gamify.RankByPoints, System: "coins", TZ: "UTC", RunUnit: gamify.RunDay},
+		} {
+			_, err := eng.Leaderboards().Create(ctx, b)
+			require.NoError(t, err)
+		}
+		var evs []gamify.Event
+		for _, i := range order {
+			e := events[i]
+			evs = append(evs, gamify.Event{Metric: "xp", User: e.user, Value: e.v, Time: day.Add(time.Duration(e.h) * time.Hour)})
+		}
+		size := (len(evs) + batches - 1) / batches
+		for len(evs) > 0 {
+			n := min(size, len(evs))
+			if n == 1 {
+				_, err := eng.Track(ctx, evs[0])
+				require.NoError(t, err, name)
+			} else {
+				_, err := eng.TrackBatch(ctx, evs[:n])
+				require.NoError(t, err, name)
+			}
+			evs = evs[n:]
+		}
+		return rowsAt(t, eng, "xp", time.Time{}), rowsAt(t, eng, "coins", time.Time{})
+	}
+	n := len(events)
+	forward, reverse := make([]int, n), make([]int, n)
+	for i := range n {
+		forward[i], reverse[i] = i, n-1-i
+	}
+	rng := rand.New(rand.NewPCG(14, 2))
+	shuffled := rng.Perm(n)
+	wantXP, wantCoins := deliver("oldest first, one by one", forward, n)
+	require.Equal(t, []string{"1:ana:8", "1:bob:8", "1:dan:8", "1:eve:8", "5:cy:7"}, wantXP)
+	for _, c := range []struct {
+		name    string
+		order   []int
+		batches int
+	}{
+		{"newest first, one by one", reverse, n},
+		{"shuffled, one batch", shuffled, 1},
+		{"shuffled, three batches", shuffled, 3},
+		{"newest first, two batches", reverse, 2},
+	} {
+		xp, coins := deliver(c.name, c.order, c.batches)
+		require.Equal(t, wantXP, xp, c.name)
+		require.Equal(t, wantCoins, coins, c.name)
+	}
+}
