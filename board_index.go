@@ -140,6 +140,11 @@ func (t *txn) scoreBoard(u *userRec, b *Leaderboard, at time.Time, reached uint6
 	if !b.inWindow(at, t.w.userLocation(&u.p)) {
 		return nil
 	}
+	return t.scoreAt(u, b, at, reached, f, res)
+}
+
+// scoreAt is scoreBoard after the daily window.
+func (t *txn) scoreAt(u *userRec, b *Leaderboard, at time.Time, reached uint64, f combine, res *[]LeaderboardChange) error {
 	rt := t.w.eng.boardRT(b.ref)
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
@@ -333,12 +338,26 @@ func (t *txn) trackBoards(u *userRec, m *Metric, ev *validEvent, res *EventResul
 }
 
 // streakBoardsChanged updates streak boards after a length transition,
-// attributed to the time of the event that caused it.
+// attributed to the time of the event that caused it: its daily window is
+// judged there, and the change counts unless the board's run is finished.
+// A streak board ranks the current length, which history before the
+// board's start is part of (its fill counts it too), so once the board has
+// started a change from an event dated before the start counts in the run,
+// as at the start.
 func (t *txn) streakBoardsChanged(u *userRec, s *Streak, length int) error {
 	var ignored []LeaderboardChange
 	at := t.attributedAt()
+	score := AmountFromInt(int64(length)).Micros()
+	set := func(userBoard) (int64, int64) { return score, 0 }
 	for _, b := range t.w.cat.streakBoards[s.Key] {
-		if err := t.scoreBoard(u, b, at, uint64(at.UnixNano()), func(userBoard) (int64, int64) { return AmountFromInt(int64(length)).Micros(), 0 }, &ignored); err != nil {
+		if !b.inWindow(at, t.w.userLocation(&u.p)) {
+			continue
+		}
+		runAt := at
+		if start := b.startTime(); at.Before(start) && !t.now.Before(start) {
+			runAt = start
+		}
+		if err := t.scoreAt(u, b, runAt, uint64(at.UnixNano()), set, &ignored); err != nil {
 			return err
 		}
 	}

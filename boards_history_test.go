@@ -361,11 +361,19 @@ func TestBoardLateEventStreakBoardWindowByEventTime(t *testing.T) {
 		_, err := eng.Track(ctx, gamify.Event{Metric: "steps", User: user, Value: 1000, Time: at})
 		require.NoError(t, err)
 	}
+	// The board ranks the current length: a late event dated before its
+	// start (today) that lengthens the streak counts once it has started.
+	_, err = eng.Users().Identify(ctx, gamify.UserInput{ID: "cy", TZ: "America/New_York"})
+	require.NoError(t, err)
+	walkAt("cy", time.Date(2026, 3, 2, 11, 0, 0, 0, ny))
+	walkAt("cy", time.Date(2026, 3, 1, 11, 0, 0, 0, ny))
+	require.Equal(t, []string{"1:cy:2"}, standings(t, eng, gamify.BoardQuery{}))
+
 	eng.clock.Set(time.Date(2026, 3, 2, 21, 0, 0, 0, ny))
 	walkAt("ana", time.Date(2026, 3, 2, 10, 0, 0, 0, ny)) // inside the window, synced outside it
 	eng.clock.Set(time.Date(2026, 3, 3, 10, 0, 0, 0, ny))
 	walkAt("bob", time.Date(2026, 3, 2, 21, 30, 0, 0, ny)) // outside the window, synced inside it
-	require.Equal(t, []string{"1:ana:1"}, standings(t, eng, gamify.BoardQuery{}))
+	require.Equal(t, []string{"1:cy:2", "2:ana:1"}, standings(t, eng, gamify.BoardQuery{}))
 }
 
 // The same events delivered in different orders and batchings, without a
