@@ -110,8 +110,11 @@ func (t *txn) fillChunk(key string) (n int, done bool, err error) {
 			rec = wr.val
 		}
 	}
+	if rec == nil { // done already (completed by a rollover)
+		return 0, true, nil
+	}
 	b, ok := t.w.cat.boards[key]
-	if !ok || rec == nil || !b.hasRuns() { // archived meanwhile, or done
+	if !ok || !b.hasRuns() { // archived meanwhile: abandoned
 		if ok {
 			t.endFill(b, false)
 		}

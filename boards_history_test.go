@@ -444,3 +444,40 @@ func TestBoardStandingsIndependentOfArrivalOrder(t *testing.T) {
 		require.Equal(t, wantCoins, coins, c.name)
 	}
 }
+
+// A run boundary reached while a fill is pending (the scheduler runs the
+// rollover first) completes the fill before freezing the run; so does
+// Finish. Delete abandons the fill.
+func TestBoardRolloverAndFinishCompleteAPendingFill(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	mustMetric(t, eng.Engine, "xp")
+	eng.clock.Set(time.Date(2026, 3, 11, 12, 0, 0, 0, time.UTC)) // Wednesday
+	for i, u := range []string{"ana", "bob", "cy"} {
+		_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: u, Value: float64(3 - i), Time: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)})
+		require.NoError(t, err)
+	}
+	for _, key := range []string{"rolled", "finished", "deleted"} {
+		_, err := eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: key, Name: key, RankBy: gamify.RankByMetric, Metric: "xp", TZ: "UTC", RunUnit: gamify.RunWeek})
+		require.NoError(t, err)
+	}
+	_, err := eng.Leaderboards().Finish(ctx, "finished")
+	require.NoError(t, err)
+	require.NoError(t, eng.Leaderboards().Delete(ctx, "deleted"))
+	eng.clock.Set(time.Date(2026, 3, 16, 1, 0, 0, 0, time.UTC)) // past the week's end
+	runDue(t, eng)
+	week := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+	for _, key := range []string{"rolled", "finished"} {
+		rows, finished, filling := boardRows(t, eng, key, week)
+		require.True(t, finished, key)
+		require.False(t, filling, key)
+		require.Equal(t, []string{"1:ana:3", "2:bob:2", "3:cy:1"}, rows, "%s: frozen with its history, once", key)
+		runs, err := eng.Leaderboards().Runs(ctx, key, gamify.ListOptions{})
+		require.NoError(t, err)
+		require.Len(t, runs, 1, key)
+		require.Equal(t, 3, runs[0].Participants, key)
+	}
+	eng.reopen(t)
+	rows, _, _ := boardRows(t, eng, "rolled", week)
+	require.Equal(t, []string{"1:ana:3", "2:bob:2", "3:cy:1"}, rows)
+}
