@@ -183,6 +183,7 @@ func TestBoardFillLargerThanAChunkResumesAfterClose(t *testing.T) {
 	rows, _, filling := boardRows(t, eng, "weekly", time.Time{})
 	require.True(t, filling)
 	require.Less(t, len(rows), len(want[monday]), "a partial board while filling")
+	require.NoError(t, eng.Check(ctx), "indexes equal stored scores mid-fill, past runs included")
 
 	eng.reopen(t) // resumes the fill (Open runs due work)
 	// Ties are listed by who reached the score first; compare sorted by
