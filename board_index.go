@@ -440,7 +440,9 @@ func (t *txn) finishRuns(b *Leaderboard) error {
 	}
 	// Finished at the very instant the job last ran (a board finished as it
 	// was activated): the end is not after last, so the loop skipped it.
-	if !t.rolledOver(b, end) {
+	if done, err := t.rolledOver(b, end); err != nil {
+		return err
+	} else if !done {
 		if err := t.rollover(b, end); err != nil {
 			return err
 		}
@@ -457,20 +459,20 @@ func (t *txn) finishRuns(b *Leaderboard) error {
 // rolledOver reports whether b's runs were rolled over at end: the run
 // ending there is frozen (its summary written, by this command or before),
 // or, when no run ends there, the board's runs are finished up to end.
-func (t *txn) rolledOver(b *Leaderboard, end time.Time) bool {
+func (t *txn) rolledOver(b *Leaderboard, end time.Time) (bool, error) {
 	start, runEnd, ok := b.runAt(end.Add(-time.Nanosecond))
 	if !ok || !runEnd.Equal(end) {
-		return t.w.eng.boardRT(b.ref).finishedTo >= end.UnixNano()
+		return t.w.eng.boardRT(b.ref).finishedTo >= end.UnixNano(), nil
 	}
 	key := runSummaryKey(b.ref, start.UnixNano())
 	for _, wr := range t.writes {
 		if wr.ks == store.Runs && bytes.Equal(wr.key, key) {
-			return true
+			return true, nil
 		}
 	}
 	var found bool
 	err := t.w.db.View(func(tx *store.Tx) error { found = tx.Get(store.Runs, key) != nil; return nil })
-	return found || err != nil
+	return found, err
 }
 
 // freeze writes the final standings of a run; it returns the participants.
