@@ -877,12 +877,18 @@ func (e *Engine) loadBackdates() error {
 		}); err != nil {
 			return err
 		}
-		// Pending relevelling (levels.go) rides the same queue under its
-		// own job key, which no achievement key can equal (keys have no '/').
-		return tx.Scan(store.Jobs, []byte(relevelPrefix), func(k, _ []byte) error {
-			keys = append(keys, string(k))
-			return nil
-		})
+		// Pending relevelling (levels.go) and board fills (board_fill.go)
+		// ride the same queue under their own job keys, which no
+		// achievement key can equal (keys have no '/').
+		for _, prefix := range []string{relevelPrefix, fillPrefix} {
+			if err := tx.Scan(store.Jobs, []byte(prefix), func(k, _ []byte) error {
+				keys = append(keys, string(k))
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err == nil && len(keys) > 0 {
 		e.sched.addBackdates(keys)
@@ -903,10 +909,17 @@ func (e *Engine) runBackdates(ctx context.Context, now time.Time) (int, error) {
 	total := 0
 	for _, key := range keys {
 		job := backdateKey(key)
-		chunk := func(t *txn) (any, error) { return t.backdateChunk(key) }
+		chunk := func(t *txn) (any, error) { n, err := t.backdateChunk(key); return chunkDone{n, n < backdateChunk}, err }
 		if system, ok := strings.CutPrefix(key, relevelPrefix); ok {
 			job = []byte(key)
-			chunk = func(t *txn) (any, error) { return t.relevelChunk(system) }
+			chunk = func(t *txn) (any, error) {
+				n, err := t.relevelChunk(system)
+				return chunkDone{n, n < backdateChunk}, err
+			}
+		}
+		if board, ok := strings.CutPrefix(key, fillPrefix); ok {
+			job = []byte(key)
+			chunk = func(t *txn) (any, error) { n, done, err := t.fillChunk(board); return chunkDone{n, done}, err }
 		}
 		for {
 			if err := ctx.Err(); err != nil {
@@ -916,9 +929,9 @@ func (e *Engine) runBackdates(ctx context.Context, now time.Time) (int, error) {
 			if err != nil {
 				return total, err
 			}
-			n := v.(int)
-			total += n
-			if n < backdateChunk {
+			c := v.(chunkDone)
+			total += c.n
+			if c.done {
 				break
 			}
 		}
@@ -937,6 +950,13 @@ func (e *Engine) runBackdates(ctx context.Context, now time.Time) (int, error) {
 		}
 	}
 	return total, nil
+}
+
+// chunkDone is what a chunk of pending work examined, and whether it was
+// the last.
+type chunkDone struct {
+	n    int
+	done bool
 }
 
 // backdateChunk backdates the next users after the key's cursor; when fewer
@@ -969,11 +989,23 @@ func (t *txn) backdateChunk(key string) (int, error) {
 // chunkAfter returns the next backdateChunk users (internal and public
 // ids, in internal id order) after the cursor stored at the job key.
 func (w *writer) chunkAfter(job []byte) (uids []uint64, ids []string, err error) {
+	var cursor uint64
 	err = w.db.View(func(tx *store.Tx) error {
-		var cursor uint64
 		if b := tx.Get(store.Jobs, job); len(b) == 8 {
 			cursor = binary.BigEndian.Uint64(b)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return w.usersAfter(cursor)
+}
+
+// usersAfter returns the next backdateChunk users after cursor (an
+// internal id).
+func (w *writer) usersAfter(cursor uint64) (uids []uint64, ids []string, err error) {
+	err = w.db.View(func(tx *store.Tx) error {
 		return tx.Scan(store.UserIDs, nil, func(k, v []byte) error {
 			uid := binary.BigEndian.Uint64(k)
 			if uid <= cursor {

@@ -29,9 +29,10 @@ import (
 // memory.
 
 type boardRuntime struct {
-	mu         sync.RWMutex        // guards runs and finishedTo
-	runs       map[int64]*runIndex // run start (Unix ns) → standings of a run not yet finished
+	mu         sync.RWMutex        // guards runs, finishedTo and filling
+	runs       map[int64]*runIndex // run start (Unix ns) → standings of a run not yet finished, or being filled (board_fill.go)
 	finishedTo int64               // runs ending at or before this instant (Unix ns) are finished
+	filling    bool                // the board is being filled from history (board_fill.go)
 }
 
 type runIndex struct {
@@ -105,7 +106,7 @@ type userBoard struct {
 	Run     int64 // run start, Unix ns
 	Score   int64
 	Sub     int64
-	Reached uint64 // ledger sequence of the change that set the score
+	Reached uint64 // when the score was reached, for ties: Unix ns of the change's time (a ledger sequence on score boards)
 	Group   string
 	In      bool // listed in the index (false: kept out by MaxParticipants)
 	Scored  bool // has a score (score boards start with none)
@@ -131,12 +132,20 @@ func better(order leaderboard.Order, s1, u1, s2, u2 int64) bool {
 // combine computes a user's new score from the stored one.
 type combine func(old userBoard) (score, sub int64)
 
-// scoreBoard updates a user's score in the run of b containing at and the
-// board's index, and reports the change in res.
+// scoreBoard updates a user's score in the run of b containing at (the
+// time the change belongs to: an event's time, not its arrival) and the
+// board's index, and reports the change in res. A change whose run is
+// finished counts nowhere. reached orders ties (who reached the score
+// first): the change's time, or the ledger sequence on score boards.
 func (t *txn) scoreBoard(u *userRec, b *Leaderboard, at time.Time, reached uint64, f combine, res *[]LeaderboardChange) error {
 	if !b.inWindow(at, t.w.userLocation(&u.p)) {
 		return nil
 	}
+	return t.scoreAt(u, b, at, reached, f, res)
+}
+
+// scoreAt is scoreBoard after the daily window.
+func (t *txn) scoreAt(u *userRec, b *Leaderboard, at time.Time, reached uint64, f combine, res *[]LeaderboardChange) error {
 	rt := t.w.eng.boardRT(b.ref)
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
@@ -147,10 +156,17 @@ func (t *txn) scoreBoard(u *userRec, b *Leaderboard, at time.Time, reached uint6
 	if endKey != 0 && endKey <= rt.finishedTo {
 		return nil // a late event for a finished run
 	}
+	return t.scoreRun(u, b, rt, runKey, endKey, reached, f, res, true)
+}
+
+// scoreRun updates a user's score in one run of b; rt.mu is held. history
+// says whether the change is the user's own, recorded in their daily rank
+// history (a fill from history is not).
+func (t *txn) scoreRun(u *userRec, b *Leaderboard, rt *boardRuntime, runKey, endKey int64, reached uint64, f combine, res *[]LeaderboardChange, history bool) error {
 	i, found := u.s.board(b.ref, runKey)
 	if !found {
 		u.s.Boards = slices.Insert(u.s.Boards, i, userBoard{Ref: b.ref, Run: runKey})
-		t.pruneBoards(u, b.ref, rt.finishedTo)
+		t.pruneBoards(u, b.ref, rt, runKey)
 		i, _ = u.s.board(b.ref, runKey)
 	}
 	ub := &u.s.Boards[i]
@@ -158,6 +174,11 @@ func (t *txn) scoreBoard(u *userRec, b *Leaderboard, at time.Time, reached uint6
 	score, sub := f(*ub)
 	if ub.Scored && score == ub.Score && sub == ub.Sub {
 		return nil
+	}
+	if ub.Scored {
+		// The score was reached by the latest change in time, whatever
+		// order the changes arrived in.
+		reached = max(reached, ub.Reached)
 	}
 	run, ok := rt.runs[runKey]
 	if !ok {
@@ -204,7 +225,9 @@ func (t *txn) scoreBoard(u *userRec, b *Leaderboard, at time.Time, reached uint6
 	if oldRank == 0 {
 		prevScore = 0
 	}
-	u.s.recordRank(b.ref, localDay(t.now, t.w.userLocation(&u.p)), change.Rank, score, oldRank, prevScore)
+	if history {
+		u.s.recordRank(b.ref, localDay(t.now, t.w.userLocation(&u.p)), change.Rank, score, oldRank, prevScore)
+	}
 	if b.MaxParticipants > 0 && x.Len() >= b.MaxParticipants {
 		w, _ := x.Worst()
 		change.Threshold = AmountFromMicros(w.Score)
@@ -250,26 +273,44 @@ func (t *txn) standing(u *userRec, b *Leaderboard, at time.Time) (LeaderboardCha
 	return c, true
 }
 
-// pruneBoards drops a user's scores in finished runs of a board.
-func (t *txn) pruneBoards(u *userRec, ref uint32, finishedTo int64) {
+// pruneBoards drops a user's scores in finished runs of a board, except in
+// keep and in runs still in memory (finished runs being filled from
+// history). rt.mu is held.
+func (t *txn) pruneBoards(u *userRec, ref uint32, rt *boardRuntime, keep int64) {
 	b := t.w.cat.boardByRef[ref]
 	u.s.Boards = slices.DeleteFunc(u.s.Boards, func(x userBoard) bool {
-		if x.Ref != ref {
+		if x.Ref != ref || x.Run == keep {
+			return false
+		}
+		if _, filling := rt.runs[x.Run]; filling {
 			return false
 		}
 		_, end, ok := b.runAt(time.Unix(0, x.Run))
-		return ok && !end.IsZero() && end.UnixNano() <= finishedTo
+		return ok && !end.IsZero() && end.UnixNano() <= rt.finishedTo
 	})
 }
 
 // evicted marks a user pushed off a full board.
 func (t *txn) evicted(uid uint64, ref uint32, run int64) error {
+	u, err := t.userByUID(uid)
+	if err != nil || u == nil {
+		return cmpErr(err, fmt.Errorf("gamify: evicted uid %d has no user", uid))
+	}
+	if i, ok := u.s.board(ref, run); ok {
+		u.s.Boards[i].In = false
+	}
+	return nil
+}
+
+// userByUID loads the user with an internal id for write; nil when there
+// is none (deleted).
+func (t *txn) userByUID(uid uint64) (*userRec, error) {
 	var id []byte
 	if err := t.w.db.View(func(tx *store.Tx) error {
 		id = bytes.Clone(tx.Get(store.UserIDs, uidKey(uid)))
 		return nil
 	}); err != nil {
-		return err
+		return nil, err
 	}
 	if id == nil { // created in this batch or this command: search the working state
 		for _, users := range []map[string]*userRec{t.users, t.w.users} {
@@ -280,32 +321,44 @@ func (t *txn) evicted(uid uint64, ref uint32, run int64) error {
 			}
 		}
 	}
-	u, err := t.user(string(id), false)
-	if err != nil || u == nil {
-		return cmpErr(err, fmt.Errorf("gamify: evicted uid %d has no user", uid))
+	if id == nil {
+		return nil, nil
 	}
-	if i, ok := u.s.board(ref, run); ok {
-		u.s.Boards[i].In = false
-	}
-	return nil
+	return t.user(string(id), false)
 }
 
 // trackBoards updates the metric boards of an event.
-func (t *txn) trackBoards(u *userRec, m *Metric, ev *validEvent, seq uint64, res *EventResult) error {
+func (t *txn) trackBoards(u *userRec, m *Metric, ev *validEvent, res *EventResult) error {
 	for _, b := range t.w.cat.metricBoards[m.Key] {
 		v := ev.value.Micros()
-		if err := t.scoreBoard(u, b, ev.at, seq, func(old userBoard) (int64, int64) { return old.Score + v, 0 }, &res.Leaderboards); err != nil {
+		if err := t.scoreBoard(u, b, ev.at, uint64(ev.at.UnixNano()), func(old userBoard) (int64, int64) { return old.Score + v, 0 }, &res.Leaderboards); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// streakBoardsChanged updates streak boards after a length transition.
+// streakBoardsChanged updates streak boards after a length transition,
+// attributed to the time of the event that caused it: its daily window is
+// judged there, and the change counts unless the board's run is finished.
+// A streak board ranks the current length, which history before the
+// board's start is part of (its fill counts it too), so once the board has
+// started a change from an event dated before the start counts in the run,
+// as at the start.
 func (t *txn) streakBoardsChanged(u *userRec, s *Streak, length int) error {
 	var ignored []LeaderboardChange
+	at := t.attributedAt()
+	score := AmountFromInt(int64(length)).Micros()
+	set := func(userBoard) (int64, int64) { return score, 0 }
 	for _, b := range t.w.cat.streakBoards[s.Key] {
-		if err := t.scoreBoard(u, b, t.now, t.nextSeq(), func(userBoard) (int64, int64) { return AmountFromInt(int64(length)).Micros(), 0 }, &ignored); err != nil {
+		if !b.inWindow(at, t.w.userLocation(&u.p)) {
+			continue
+		}
+		runAt := at
+		if start := b.startTime(); at.Before(start) && !t.now.Before(start) {
+			runAt = start
+		}
+		if err := t.scoreAt(u, b, runAt, uint64(at.UnixNano()), set, &ignored); err != nil {
 			return err
 		}
 	}
@@ -317,8 +370,14 @@ func boardJob(b *Leaderboard) *job {
 	ref := b.ref
 	return &job{id: "leaderboard/" + b.Key, sched: boundaries{b}, run: func(t *txn, due time.Time) error {
 		b, ok := t.w.cat.boardByRef[ref]
-		if ok && b.hasRuns() {
-			t.rollover(b, due)
+		if !ok || !b.hasRuns() {
+			return nil
+		}
+		if err := t.rollover(b, due); err != nil {
+			return err
+		}
+		if b.RankBy == RankByStreak && due.Equal(b.startTime()) {
+			t.queueFill(b) // a scheduled streak board starts with the lengths of the moment
 		}
 		return nil
 	}, skipTo: func(t *txn, due, now time.Time) time.Time {
@@ -376,8 +435,11 @@ func (t *txn) registerBoard(b *Leaderboard) {
 
 // rollover finishes the run of b that ends at due, freezing its final
 // standings in the store, and announces the run starting at due (not while
-// the board is paused).
-func (t *txn) rollover(b *Leaderboard, due time.Time) {
+// the board is paused). A pending fill from history is completed first.
+func (t *txn) rollover(b *Leaderboard, due time.Time) error {
+	if err := t.completeFill(b); err != nil {
+		return err
+	}
 	rt := t.w.eng.boardRT(b.ref)
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
@@ -400,6 +462,7 @@ func (t *txn) rollover(b *Leaderboard, due time.Time) {
 	if start, end, ok := b.runAt(due); ok && start.Equal(due) && b.Status == StatusActive {
 		t.notes = append(t.notes, LeaderboardStarted{Board: b.Key, RunStart: start, RunEnd: end})
 	}
+	return nil
 }
 
 // finishRuns rolls b (just finished by Finish) over to its end: every run
@@ -417,17 +480,45 @@ func (t *txn) finishRuns(b *Leaderboard) error {
 		last = end
 	}
 	for due := j.sched.Next(last); !due.IsZero() && !due.After(end); due = j.sched.Next(due) {
-		t.rollover(b, due)
+		if err := t.rollover(b, due); err != nil {
+			return err
+		}
 	}
 	// Finished at the very instant the job last ran (a board finished as it
 	// was activated): the end is not after last, so the loop skipped it.
-	if rt := t.w.eng.boardRT(b.ref); rt.finishedTo < end.UnixNano() {
-		t.rollover(b, end)
+	if done, err := t.rolledOver(b, end); err != nil {
+		return err
+	} else if !done {
+		if err := t.rollover(b, end); err != nil {
+			return err
+		}
+	}
+	if err := t.completeFill(b); err != nil { // no boundary was due
+		return err
 	}
 	t.writes = append(t.writes, write{store.Jobs, jobKey(j.id), encodeJobTime(end)})
 	s := t.w.eng.sched
 	t.publish = append(t.publish, func() { s.add(j, end) })
 	return nil
+}
+
+// rolledOver reports whether b's runs were rolled over at end: the run
+// ending there is frozen (its summary written, by this command or before),
+// or, when no run ends there, the board's runs are finished up to end.
+func (t *txn) rolledOver(b *Leaderboard, end time.Time) (bool, error) {
+	start, runEnd, ok := b.runAt(end.Add(-time.Nanosecond))
+	if !ok || !runEnd.Equal(end) {
+		return t.w.eng.boardRT(b.ref).finishedTo >= end.UnixNano(), nil
+	}
+	key := runSummaryKey(b.ref, start.UnixNano())
+	for _, wr := range t.writes {
+		if wr.ks == store.Runs && bytes.Equal(wr.key, key) {
+			return true, nil
+		}
+	}
+	var found bool
+	err := t.w.db.View(func(tx *store.Tx) error { found = tx.Get(store.Runs, key) != nil; return nil })
+	return found, err
 }
 
 // freeze writes the final standings of a run; it returns the participants.
@@ -489,7 +580,9 @@ func (w *writer) rebuildBoards(tx *store.Tx) error {
 		if err != nil {
 			return err
 		}
-		e.boardRT(ref).finishedTo = last.UnixNano()
+		rt := e.boardRT(ref)
+		rt.finishedTo = last.UnixNano()
+		rt.filling = tx.Get(store.Jobs, fillKey(b.Key)) != nil
 	}
 	if len(e.boards) == 0 {
 		return nil
@@ -523,8 +616,11 @@ func (w *writer) rebuildBoards(tx *store.Tx) error {
 			kk := key{ub.Ref, ub.Run, string(group)}
 			es, ok := entries[kk]
 			if !ok {
+				// Finished runs are frozen in the store, except while a
+				// fill from history fills those that ended before the
+				// activation (board_fill.go).
 				_, end, ok := b.runAt(time.Unix(0, ub.Run))
-				if !ok || (!end.IsZero() && end.UnixNano() <= rt.finishedTo) {
+				if !ok || (!end.IsZero() && end.UnixNano() <= rt.finishedTo && !rt.filling) {
 					return
 				}
 				if _, ok := rt.runs[ub.Run]; !ok {

@@ -283,8 +283,8 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 
 	// The result collects from here on: creating the user may already award
 	// points (user_creation triggers) and move points boards.
-	t.achResults, t.pointsRes, t.boardsRes = &res.Achievements, &res.Points, &res.Leaderboards
-	defer func() { t.achResults, t.pointsRes, t.boardsRes = nil, nil, nil }()
+	t.achResults, t.pointsRes, t.boardsRes, t.eventAt = &res.Achievements, &res.Points, &res.Leaderboards, ev.at
+	defer func() { t.achResults, t.pointsRes, t.boardsRes, t.eventAt = nil, nil, nil, time.Time{} }()
 	u, err := t.user(ev.User, true)
 	if err != nil {
 		return err
@@ -359,7 +359,7 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 		}
 	}
 	if len(cat.metricBoards[m.Key]) > 0 {
-		return t.trackBoards(u, m, ev, seq, res)
+		return t.trackBoards(u, m, ev, res)
 	}
 	return nil
 }

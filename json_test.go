@@ -205,7 +205,7 @@ func jsonCases() []jsonCase {
 			MaxParticipants: 100, Breakdown: []string{"plan"}, Status: gamify.StatusScheduled, Created: jT1, Updated: jT2}},
 		{name: "BoardListOptions", v: gamify.BoardListOptions{ListOptions: gamify.ListOptions{Limit: 10, Skip: 5, IncludeArchived: true}, IncludeFinished: true, IncludeInactive: true}},
 		{name: "BoardQuery", v: gamify.BoardQuery{At: jT2, Group: "plan:pro", Offset: 10, Limit: 20, User: "u1"}},
-		{name: "BoardPage", v: gamify.BoardPage{Board: "weekly", Group: "plan:pro", RunStart: jT1, RunEnd: jT3, Finished: true, Participants: 30,
+		{name: "BoardPage", v: gamify.BoardPage{Board: "weekly", Group: "plan:pro", RunStart: jT1, RunEnd: jT3, Finished: true, Filling: true, Participants: 30,
 			Threshold: amt("12.5"), Rows: []gamify.BoardRow{{Rank: 1, User: "u1", Score: amt("42.195"), Subscore: amt("-3")}}}},
 		{name: "BoardRow", v: gamify.BoardRow{Rank: 1, User: "u1", Score: amt("42.195"), Subscore: amt("-3")}},
 		{name: "BoardRun", v: gamify.BoardRun{Start: jT1, End: jT3, Participants: 30}},

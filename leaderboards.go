@@ -93,11 +93,13 @@ type RankBy string
 
 // What boards rank.
 const (
-	// RankByMetric ranks the sum of a metric's event values inside each run.
+	// RankByMetric ranks the sum of a metric's event values inside each
+	// run, each event in the run of its own time.
 	RankByMetric RankBy = "metric"
 	// RankByStreak ranks the current length of a streak (no runs).
 	RankByStreak RankBy = "streak"
-	// RankByPoints ranks the points awarded inside each run.
+	// RankByPoints ranks the points awarded inside each run, each award in
+	// the run of the time of the event that caused it.
 	RankByPoints RankBy = "points"
 	// RankByScore ranks scores the game submits with Leaderboards().Submit.
 	RankByScore RankBy = "score"
@@ -133,6 +135,12 @@ type DailyWindow struct {
 // Once a board has been activated, its runs and history depend on how it
 // ranks, so only Name, Description, Window, End and MaxParticipants change
 // (also while it is paused).
+//
+// Everything counts by its event time: a late event counts toward the run
+// its time falls in while that run is unfinished, and toward no run once
+// it is finished (rolled over; runs that ended before the first activation
+// are finished from then on). The first activation fills the board from
+// history in the background (see Create; BoardPage.Filling).
 type Leaderboard struct {
 	Key         string        // immutable, [A-Za-z0-9_-]{1,64}
 	Name        string        // display name, required
@@ -735,6 +743,15 @@ func (b *Leaderboard) shown(now time.Time) Leaderboard {
 // it starts now). With StatusInactive it is created inactive: fully
 // editable, counting nothing, until Activate. A key in use, even by an
 // archived board, is ErrConflict.
+//
+// The first activation (here or by Activate) queues a fill from history,
+// run in resumable chunks by the scheduler (RunDue with a ManualClock): a
+// metric or points board adds the ledger's events and awards recorded
+// before the activation to the runs of their times, the current run and
+// the runs that ended before it, which are frozen when the fill ends
+// (without LeaderboardFinished); a streak board gets each user's current
+// length (a scheduled one when it starts). Until the fill ends, reads see
+// a partial board (BoardPage.Filling).
 func (a LeaderboardsAPI) Create(ctx context.Context, b Leaderboard) (Leaderboard, error) {
 	if err := a.e.live(); err != nil {
 		return Leaderboard{}, err
@@ -782,13 +799,21 @@ func (t *txn) createBoard(b Leaderboard) (Leaderboard, error) {
 }
 
 // startBoard registers the rollover job of a board activated for the first
-// time and announces its run if it starts now.
+// time, announces its run if it starts now, and queues its fill from
+// history (board_fill.go). Runs that ended before now are finished, as the
+// job's first occurrence is after now: a late event counts toward none of
+// them.
 func (t *txn) startBoard(b *Leaderboard) {
 	t.registerBoard(b)
+	rt := t.w.eng.boardRT(b.ref)
+	rt.mu.Lock()
+	rt.finishedTo = max(rt.finishedTo, t.now.UnixNano())
+	rt.mu.Unlock()
 	if b.status(t.now) == StatusActive {
 		start, end, _ := b.runAt(t.now)
 		t.notes = append(t.notes, LeaderboardStarted{Board: b.Key, RunStart: start, RunEnd: end})
 	}
+	t.queueFill(b)
 }
 
 // boardDefs describes leaderboards for the shared admin verbs.
@@ -881,7 +906,8 @@ func (a LeaderboardsAPI) setBoard(ctx context.Context, verb, key string, f func(
 
 // Activate starts an inactive board: it becomes scheduled or active by the
 // clock, and its runs are rolled over by the scheduler. The first
-// activation announces the run that starts now (LeaderboardStarted); a
+// activation fills the board from history (see Create) and announces the
+// run that starts now (LeaderboardStarted); a
 // paused board resumes counting in the run current now, keeping its
 // standings. Activating a scheduled or active board changes nothing; a
 // finished one is ErrConflict.
@@ -1221,7 +1247,10 @@ func (a LeaderboardsAPI) RankHistory(ctx context.Context, key, user string, days
 	return out, nil
 }
 
-// Rankings returns a page of the standings of a run.
+// Rankings returns a page of the standings of a run. While the board is
+// being filled from history after its activation, the page says Filling
+// and holds what is filled so far (a run that ended before the activation
+// has no rows until the fill ends).
 func (a LeaderboardsAPI) Rankings(ctx context.Context, key string, q BoardQuery) (BoardPage, error) {
 	limit := q.Limit
 	if limit == 0 {
@@ -1245,6 +1274,7 @@ func (a LeaderboardsAPI) Rankings(ctx context.Context, key string, q BoardQuery)
 	rt := a.e.boardRT(b.ref)
 	rt.mu.RLock()
 	finished := !end.IsZero() && end.UnixNano() <= rt.finishedTo
+	page.Filling = rt.filling
 	if !finished {
 		if run, ok := rt.runs[start.UnixNano()]; ok {
 			if x, ok := run.groups[q.Group]; ok {
@@ -1434,6 +1464,7 @@ type BoardPage struct {
 	RunStart     time.Time
 	RunEnd       time.Time // zero when open-ended
 	Finished     bool      // the run is over; its standings are frozen
+	Filling      bool      // the board is being filled from history: standings are partial (see Rankings)
 	Participants int       // in the group
 	// Threshold is the score to beat to enter a full board (MaxParticipants).
 	Threshold Amount

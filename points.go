@@ -543,14 +543,16 @@ func isZeroPoints(s points.State) bool {
 }
 
 func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, idem string) error {
-	// Points boards rank the points awarded inside each run.
+	// Points boards rank the points awarded inside each run, attributed to
+	// the time of the event that caused them (the ledger records that time).
+	at := t.attributedAt()
 	var changes []LeaderboardChange
 	for _, b := range t.w.cat.pointsBoards[sys.Key] {
 		if fx.Added.IsZero() {
 			break
 		}
 		added := fx.Added.Micros()
-		if err := t.scoreBoard(u, b, t.now, t.seq+1, func(old userBoard) (int64, int64) { return old.Score + added, 0 }, &changes); err != nil {
+		if err := t.scoreBoard(u, b, at, uint64(at.UnixNano()), func(old userBoard) (int64, int64) { return old.Score + added, 0 }, &changes); err != nil {
 			return err
 		}
 	}
@@ -564,7 +566,7 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 			cause = aw.Reason
 		}
 		seq := t.nextSeq()
-		t.entries = append(t.entries, ledger.Entry{Seq: seq, At: t.now.UnixNano(), User: u.p.UID, Kind: ledgerAward,
+		t.entries = append(t.entries, ledger.Entry{Seq: seq, At: at.UnixNano(), User: u.p.UID, Kind: ledgerAward,
 			Ref: sys.ref, Delta: aw.Points, Cause: cause, IdemKey: idem})
 		rec := awardRecord{User: u.p.UID, Ref: sys.ref, At: t.now.UnixNano(), Award: aw}
 		t.writes = append(t.writes, write{store.Awards, binary.BigEndian.AppendUint64(nil, seq), rec.marshal(make([]byte, 0, 48+len(aw.Trigger)+len(aw.Reason)))})

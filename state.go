@@ -743,6 +743,7 @@ type txn struct {
 	achResults  *[]AchievementCompletion // where streak-made completions are reported
 	pointsRes   *[]PointsChange          // where points changes of the current event are reported
 	boardsRes   *[]LeaderboardChange     // where board changes of the current event are reported
+	eventAt     time.Time                // the time of the event being applied (zero outside one): what boards attribute its changes to
 	newUsers    int64                    // users created (+) and deleted (-)
 	backdates   []string                 // achievements to backdate once committed
 	undo        []indexUndo              // leaderboard index changes, undone if the command fails
@@ -753,6 +754,16 @@ type txn struct {
 	raiseFrom   []noteFrom               // netStreaks: the length before each raise note
 	seq         uint64
 	lastUID     uint64
+}
+
+// attributedAt is the time the changes being applied belong to on
+// leaderboards: the event's time inside an event (its awards and streak
+// change included), else the command's time.
+func (t *txn) attributedAt() time.Time {
+	if !t.eventAt.IsZero() {
+		return t.eventAt
+	}
+	return t.now
 }
 
 // begin starts a txn. The writer reuses one txn (commands never nest) so

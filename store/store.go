@@ -337,6 +337,21 @@ func (t *Tx) Scan(ks Keyspace, prefix []byte, fn func(k, v []byte) error) error 
 	return nil
 }
 
+// ScanFrom calls fn for every key at or after from, in key order, until fn
+// returns an error (returned as is) or ErrStop (which ends the scan quietly).
+func (t *Tx) ScanFrom(ks Keyspace, from []byte, fn func(k, v []byte) error) error {
+	c := t.bucket(ks).Cursor()
+	for k, v := c.Seek(from); k != nil; k, v = c.Next() {
+		if err := fn(k, v); err != nil {
+			if errors.Is(err, ErrStop) {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
 // ScanReverse is Scan from the last key with the prefix backwards.
 func (t *Tx) ScanReverse(ks Keyspace, prefix []byte, fn func(k, v []byte) error) error {
 	c := t.bucket(ks).Cursor()

@@ -66,6 +66,17 @@ func TestScanAndBeforeCommit(t *testing.T) {
 	}))
 	require.Equal(t, []string{"a1", "a2", "a\xff"}, fwd)
 	require.Equal(t, []string{"a\xff", "a2", "a1"}, rev)
+	var from []string
+	require.NoError(t, db.View(func(tx *Tx) error {
+		return tx.ScanFrom(State, []byte("a2"), func(k, _ []byte) error {
+			from = append(from, string(k))
+			if k[0] == 'b' {
+				return ErrStop
+			}
+			return nil
+		})
+	}))
+	require.Equal(t, []string{"a2", "a\xff", "b1"}, from, "ScanFrom starts at its key and crosses prefixes")
 
 	db.beforeCommit = func() error { return errors.New("injected") }
 	err := db.Update(func(tx *Tx) error { return tx.Put(State, []byte("z"), []byte("1")) })
