@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -136,6 +137,7 @@ func (e *env) do(method, path, key string, body any, hdr ...string) response {
 func (r response) decode(t *testing.T, v any) {
 	t.Helper()
 	require.Equal(t, "application/json", r.header.Get("Content-Type"), "body %s", r.body)
+	reflect.ValueOf(v).Elem().SetZero() // a reused target keeps no old fields
 	dec := json.NewDecoder(bytes.NewReader(r.body))
 	dec.DisallowUnknownFields()
 	require.NoError(t, dec.Decode(v), "body %s", r.body)

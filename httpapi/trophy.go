@@ -276,7 +276,7 @@ type achievementOut struct {
 	StreakLength    int          `json:"streakLength,omitempty"`
 	AchievementIDs  []string     `json:"achievementIds,omitempty"`
 	UserAttributes  []kv         `json:"userAttributes"`
-	EventAttributes []kv         `json:"eventAttributes,omitempty"`
+	EventAttributes *[]kv        `json:"eventAttributes,omitempty"`
 	AchievedAt      *time.Time   `json:"achievedAt,omitempty"`
 	Completions     *int         `json:"completions,omitempty"`
 	Rarity          *json.Number `json:"rarity,omitempty"`
@@ -305,7 +305,8 @@ func (c *call) achievementDef(a gamify.Achievement) (achievementOut, error) {
 			return out, err
 		}
 		out.MetricID, out.MetricName, out.MetricValue = a.Metric, m.Name, numOrNull(a.Threshold)
-		out.EventAttributes = pairs(a.EventFilters)
+		ev := pairs(a.EventFilters)
+		out.EventAttributes = &ev
 	case gamify.AchievementStreak:
 		out.StreakLength = a.Length
 	case gamify.AchievementComposite:
@@ -627,7 +628,7 @@ type triggerOut struct {
 	TimeUnit        string       `json:"timeUnit,omitempty"`
 	TimeInterval    int          `json:"timeInterval,omitempty"`
 	UserAttributes  []kv         `json:"userAttributes"`
-	EventAttributes []kv         `json:"eventAttributes,omitempty"`
+	EventAttributes *[]kv        `json:"eventAttributes,omitempty"`
 }
 
 func triggerJSON(t gamify.Trigger) triggerOut {
@@ -635,8 +636,8 @@ func triggerJSON(t gamify.Trigger) triggerOut {
 		MetricID: t.Metric, StreakLength: t.EveryN, AchievementID: t.Achievement,
 		TimeUnit: string(t.Unit), TimeInterval: t.Every, UserAttributes: pairs(t.UserFilters)}
 	if t.Kind == gamify.TriggerMetric {
-		out.MetricThreshold = numOrNull(t.Threshold)
-		out.EventAttributes = pairs(t.EventFilters)
+		ev := pairs(t.EventFilters)
+		out.MetricThreshold, out.EventAttributes = numOrNull(t.Threshold), &ev
 	}
 	return out
 }
