@@ -94,6 +94,19 @@ func (n *numberIn) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// optNumber is a numberIn that tells an explicit null (set, empty) from an
+// absent field (not set).
+type optNumber struct {
+	set bool
+	n   numberIn
+}
+
+// UnmarshalJSON records that the field was given.
+func (o *optNumber) UnmarshalJSON(b []byte) error {
+	o.set = true
+	return o.n.UnmarshalJSON(b)
+}
+
 // amountOf reads a JSON number (or decimal string) as an exact Amount. An
 // exponent form is accepted when its value has at most 6 fractional digits;
 // more digits are refused, never rounded.

@@ -1,0 +1,346 @@
+package httpapi_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gamifykit/gamify"
+	"github.com/gamifykit/gamify/httpapi"
+)
+
+type issueGolden struct {
+	Index    *int   `json:"index"`
+	ID       string `json:"id"`
+	UserID   string `json:"userId"`
+	Severity string `json:"severity"`
+	Message  string `json:"message"`
+}
+
+type batchGolden struct {
+	Accepted int           `json:"accepted"`
+	Issues   []issueGolden `json:"issues"`
+}
+
+func (e *env) total(user string) string {
+	e.t.Helper()
+	m, err := e.eng.Users().Metric(context.Background(), user, "words")
+	if err != nil {
+		return "missing"
+	}
+	return m.Total.String()
+}
+
+func TestTrophyBatchEvents(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	const path = "/admin/v1/metrics/events"
+	// All valid: one commit for the lot.
+	r := e.do("POST", path, adminKey, `[
+		{"key":"words","user":{"id":"ana"},"value":2,"idempotencyKey":"a1"},
+		{"key":"words","user":{"id":"bo"},"value":3},
+		{"key":"words","user":{"id":"ana"},"value":2,"idempotencyKey":"a1"}]`)
+	r.requireStatus(t, http.StatusAccepted)
+	var got batchGolden
+	r.decode(t, &got)
+	require.Equal(t, batchGolden{Accepted: 3, Issues: []issueGolden{}}, got)
+	require.Equal(t, "2", e.total("ana")) // the repeated key counted once
+	require.Equal(t, "3", e.total("bo"))
+
+	// Bad items are reported by index; the others are applied.
+	r = e.do("POST", path, adminKey, `[
+		{"key":"words","user":{"id":"ana"},"value":1},
+		{"user":{"id":"ana"},"value":1},
+		{"key":"words","user":{"id":"ana"},"value":"x"},
+		{"key":"nosuch","user":{"id":"cy"},"value":1},
+		{"key":"words","user":{"id":"bo"},"value":5,"idempotencyKey":"b1"},
+		{"key":"words","user":{"id":"bo"},"value":6,"idempotencyKey":"b1"}]`)
+	r.requireStatus(t, http.StatusAccepted)
+	r.decode(t, &got)
+	require.Equal(t, 2, got.Accepted)
+	var idx []int
+	for _, is := range got.Issues {
+		require.Equal(t, "error", is.Severity)
+		require.NotEmpty(t, is.Message)
+		idx = append(idx, *is.Index)
+	}
+	require.Equal(t, []int{1, 2, 3, 5}, idx)
+	require.Equal(t, "3", e.total("ana"))
+	require.Equal(t, "8", e.total("bo"))
+	require.Equal(t, "missing", e.total("cy"))
+
+	e.do("POST", path, appKey, `[]`).requireError(t, http.StatusForbidden, "forbidden", "")
+	e.do("POST", path, adminKey, `[]`).requireError(t, http.StatusUnprocessableEntity, "invalid", "events")
+	e.do("POST", path, adminKey, `{"key":"words"}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "")
+}
+
+func TestTrophyStreakFreezesAndRestore(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	e.track("ana", 1).requireStatus(t, http.StatusCreated)
+	type freezeGolden struct {
+		Issues []issueGolden `json:"issues"`
+	}
+	r := e.do("POST", "/admin/v1/streaks/freezes", adminKey, `{"freezes":[{"userId":"ana"},{"userId":"ana"},{"userId":"nobody"}]}`)
+	r.requireStatus(t, http.StatusCreated)
+	var got freezeGolden
+	r.decode(t, &got)
+	var warnings, errs int
+	for _, is := range got.Issues {
+		switch is.Severity {
+		case "warning":
+			warnings++
+		case "error":
+			errs++
+			require.Equal(t, "nobody", is.UserID)
+		}
+	}
+	require.Equal(t, 1, errs)
+	require.Zero(t, warnings) // 1 initial + 2 = 3, the max
+	st, err := e.eng.Users().Streak(context.Background(), "ana", "daily")
+	require.NoError(t, err)
+	require.Equal(t, 3, st.Freezes)
+	r = e.do("POST", "/admin/v1/streaks/freezes", adminKey, `{"freezes":[{"userId":"ana"}]}`)
+	r.decode(t, &got)
+	require.Len(t, got.Issues, 1)
+	require.Equal(t, "warning", got.Issues[0].Severity)
+	e.do("POST", "/admin/v1/streaks/freezes", adminKey, `{"freezes":[]}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "freezes")
+
+	type restoreGolden struct {
+		RestoredUsers []string      `json:"restoredUsers"`
+		Issues        []issueGolden `json:"issues"`
+	}
+	var rg restoreGolden
+	e.do("POST", "/admin/v1/streaks/restore", adminKey, `{"users":[{"id":"ana"}]}`).decode(t, &rg)
+	require.Empty(t, rg.RestoredUsers)
+	require.Len(t, rg.Issues, 1)
+	require.Equal(t, "warning", rg.Issues[0].Severity)
+}
+
+type metricAdminGolden struct {
+	ID          string     `json:"id"`
+	Key         string     `json:"key"`
+	Name        *string    `json:"name"`
+	Description *string    `json:"description"`
+	UnitType    *string    `json:"unitType"`
+	Units       *string    `json:"units"`
+	Status      string     `json:"status"`
+	Created     *time.Time `json:"created"`
+	Updated     *time.Time `json:"updated"`
+}
+
+func TestTrophyAdminMetrics(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	type createdGolden struct {
+		Created []metricAdminGolden `json:"created"`
+		Issues  []issueGolden       `json:"issues"`
+	}
+	r := e.do("POST", "/admin/v1/metrics", adminKey, `[
+		{"key":"revenue","name":"Revenue","unitType":"currency","units":"USD"},
+		{"key":"words","name":"Again"},
+		{"key":"bad key","name":"X"},
+		{"key":"typo","nmae":"X"}]`)
+	r.requireStatus(t, http.StatusCreated)
+	var c createdGolden
+	r.decode(t, &c)
+	require.Equal(t, []metricAdminGolden{{ID: "revenue", Key: "revenue", Name: ptr("Revenue"), UnitType: ptr("currency"),
+		Units: ptr("USD"), Status: "active", Created: ptr(t0), Updated: ptr(t0)}}, c.Created)
+	require.Len(t, c.Issues, 3)
+	require.Equal(t, []int{1, 2, 3}, []int{*c.Issues[0].Index, *c.Issues[1].Index, *c.Issues[2].Index})
+	// Nothing created: 200.
+	e.do("POST", "/admin/v1/metrics", adminKey, `[{"key":"words","name":"Again"}]`).requireStatus(t, http.StatusOK)
+
+	var list []metricAdminGolden
+	e.do("GET", "/admin/v1/metrics?limit=1&skip=1", adminKey, nil).decode(t, &list)
+	require.Equal(t, c.Created, list)
+	var one metricAdminGolden
+	e.do("GET", "/admin/v1/metrics/revenue", adminKey, nil).decode(t, &one)
+	require.Equal(t, c.Created[0], one)
+	e.do("GET", "/admin/v1/metrics/nope", adminKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
+	e.do("GET", "/admin/v1/metrics?limit=0", adminKey, nil).requireError(t, http.StatusUnprocessableEntity, "invalid", "limit")
+
+	type updatedGolden struct {
+		Updated []metricAdminGolden `json:"updated"`
+		Issues  []issueGolden       `json:"issues"`
+	}
+	var u updatedGolden
+	e.do("PATCH", "/admin/v1/metrics", adminKey, `[{"id":"revenue","name":"Sales"},{"id":"nope","name":"X"},{"id":"words","status":"inactive"}]`).decode(t, &u)
+	require.Len(t, u.Updated, 2)
+	require.Equal(t, ptr("Sales"), u.Updated[0].Name)
+	require.Equal(t, ptr("USD"), u.Updated[0].Units) // kept: a patch
+	require.Equal(t, "inactive", u.Updated[1].Status)
+	require.Equal(t, []issueGolden{{Index: ptr(1), ID: "nope", Severity: "error", Message: u.Issues[0].Message}}, u.Issues)
+
+	type deletedGolden struct {
+		Deleted []string      `json:"deleted"`
+		Issues  []issueGolden `json:"issues"`
+	}
+	var d deletedGolden
+	e.do("DELETE", "/admin/v1/metrics?ids=revenue,nope", adminKey, nil).decode(t, &d)
+	require.Equal(t, []string{"revenue"}, d.Deleted)
+	require.Len(t, d.Issues, 1)
+	require.Equal(t, "nope", d.Issues[0].ID)
+	m, err := e.eng.Metrics().Get(context.Background(), "revenue")
+	require.NoError(t, err)
+	require.Equal(t, gamify.StatusArchived, m.Status)
+	e.do("DELETE", "/admin/v1/metrics", adminKey, nil).requireError(t, http.StatusUnprocessableEntity, "invalid", "ids")
+}
+
+func TestTrophyAdminAttributesAndTenants(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	type attrGolden struct {
+		ID      string     `json:"id"`
+		Key     string     `json:"key"`
+		Name    *string    `json:"name"`
+		Type    string     `json:"type"`
+		Status  string     `json:"status"`
+		Created *time.Time `json:"created"`
+		Updated *time.Time `json:"updated"`
+	}
+	var ca struct {
+		Created []attrGolden  `json:"created"`
+		Issues  []issueGolden `json:"issues"`
+	}
+	e.do("POST", "/admin/v1/attributes", adminKey, `[{"key":"country","name":"Country","type":"user"}]`).decode(t, &ca)
+	require.Equal(t, []attrGolden{{ID: "country", Key: "country", Name: ptr("Country"), Type: "user", Status: "active", Created: ptr(t0), Updated: ptr(t0)}}, ca.Created)
+
+	type tenantGolden struct {
+		ID         string     `json:"id"`
+		CustomerID string     `json:"customerId"`
+		Name       *string    `json:"name"`
+		Status     string     `json:"status"`
+		Created    *time.Time `json:"created"`
+		Updated    *time.Time `json:"updated"`
+	}
+	var ct struct {
+		Created []tenantGolden `json:"created"`
+		Issues  []issueGolden  `json:"issues"`
+	}
+	r := e.do("POST", "/admin/v1/tenants", adminKey, `[{"customerId":"globex","name":"Globex"}]`)
+	r.requireStatus(t, http.StatusCreated)
+	r.decode(t, &ct)
+	require.Equal(t, []tenantGolden{{ID: "globex", CustomerID: "globex", Name: ptr("Globex"), Status: "active", Created: ptr(t0), Updated: ptr(t0)}}, ct.Created)
+	// The new tenant is served at once.
+	e.do("POST", "/v1/users", adminKey, `{"id":"ana"}`, "Tenant-ID", "globex").requireStatus(t, http.StatusCreated)
+	var tl []tenantGolden
+	e.do("GET", "/admin/v1/tenants", adminKey, nil).decode(t, &tl)
+	require.Len(t, tl, 2)
+}
+
+func TestTrophyAdminLeaderboards(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	type adminBoardGolden struct {
+		boardGolden
+		StartTime *string    `json:"startTime"`
+		EndTime   *string    `json:"endTime"`
+		Created   *time.Time `json:"created"`
+		Updated   *time.Time `json:"updated"`
+	}
+	var c struct {
+		Created []adminBoardGolden `json:"created"`
+		Issues  []issueGolden      `json:"issues"`
+	}
+	e.do("POST", "/admin/v1/leaderboards", adminKey, `[
+		{"key":"weekly-xp","name":"Weekly XP","rankBy":"points","pointsSystemId":"xp","runUnit":"week","maxParticipants":100,"status":"inactive"},
+		{"key":"x","name":"X","rankBy":"points","pointsSystemId":"xp","start":"March 1"}]`).decode(t, &c)
+	require.Equal(t, []adminBoardGolden{{boardGolden: boardGolden{ID: "weekly-xp", Key: "weekly-xp", Name: "Weekly XP", RankBy: "points",
+		PointsSystemKey: "xp", Status: "inactive", Start: ptr("2026-03-09"), MaxParticipants: 100, BreakdownAttributes: []string{},
+		RunUnit: ptr("week"), RunInterval: 1}, Created: ptr(t0), Updated: ptr(t0)}}, c.Created)
+	require.Len(t, c.Issues, 1)
+	require.Equal(t, 1, *c.Issues[0].Index)
+
+	var u struct {
+		Updated []adminBoardGolden `json:"updated"`
+		Issues  []issueGolden      `json:"issues"`
+	}
+	e.do("PATCH", "/admin/v1/leaderboards", adminKey, `[{"id":"weekly-xp","name":"Weekly","status":"active"}]`).decode(t, &u)
+	require.Empty(t, u.Issues)
+	require.Equal(t, "Weekly", u.Updated[0].Name)
+	require.Equal(t, "active", u.Updated[0].Status)
+	e.do("PATCH", "/admin/v1/leaderboards", adminKey, `[{"id":"weekly-xp","status":"finished"}]`).decode(t, &u)
+	require.Equal(t, "finished", u.Updated[0].Status)
+	e.do("PATCH", "/admin/v1/leaderboards", adminKey, `[{"id":"weekly-xp","status":"archived"}]`).decode(t, &u)
+	require.Len(t, u.Issues, 1)
+}
+
+func TestTrophyAdminPointsSystemsAndBoosts(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	type adminSystemGolden struct {
+		systemGolden
+		Status  string     `json:"status"`
+		Created *time.Time `json:"created"`
+		Updated *time.Time `json:"updated"`
+	}
+	var cs struct {
+		Created []adminSystemGolden `json:"created"`
+		Issues  []issueGolden       `json:"issues"`
+	}
+	e.do("POST", "/admin/v1/points/systems", adminKey, `[{"key":"coins","name":"Coins","maxPoints":1000}]`).decode(t, &cs)
+	require.Equal(t, []adminSystemGolden{{systemGolden: systemGolden{ID: "coins", Key: "coins", Name: "Coins", MaxPoints: ptr(1000.0)},
+		Status: "active", Created: ptr(t0), Updated: ptr(t0)}}, cs.Created)
+	var us struct {
+		Updated []adminSystemGolden `json:"updated"`
+		Issues  []issueGolden       `json:"issues"`
+	}
+	e.do("PATCH", "/admin/v1/points/systems", adminKey, `[{"id":"coins","maxPoints":null}]`).decode(t, &us)
+	require.Nil(t, us.Updated[0].MaxPoints)
+
+	type adminBoostGolden struct {
+		boostGolden
+		UserAttributes []kvGolden `json:"userAttributes"`
+		Created        *time.Time `json:"created"`
+		Updated        *time.Time `json:"updated"`
+	}
+	var cb struct {
+		Created []adminBoostGolden `json:"created"`
+		Issues  []issueGolden      `json:"issues"`
+	}
+	const boosts = "/admin/v1/points/systems/xp/boosts"
+	e.do("POST", boosts, adminKey, `[
+		{"key":"ana-2x","name":"Ana double","userId":"ana","start":"2026-03-10","end":"2026-03-10","multiplier":2},
+		{"key":"pro","name":"Pro","userAttributes":[{"attributeId":"plan","attributeValue":"pro"}],"start":"2026-03-01","multiplier":1.5,"rounding":"up"},
+		{"name":"Generated","start":"2026-03-01","multiplier":3},
+		{"key":"bad","multiplier":1}]`).decode(t, &cb)
+	require.Len(t, cb.Created, 3)
+	require.Equal(t, adminBoostGolden{boostGolden: boostGolden{ID: "ana-2x", Name: "Ana double", Status: "active", Start: ptr("2026-03-10"),
+		End: ptr("2026-03-10"), Multiplier: 2, Rounding: "down", UserID: "ana"}, UserAttributes: []kvGolden{}, Created: ptr(t0), Updated: ptr(t0)}, cb.Created[0])
+	require.Equal(t, []kvGolden{{"plan", "pro"}}, cb.Created[1].UserAttributes)
+	require.Regexp(t, `^boost_[0-9a-f]{16}$`, cb.Created[2].ID)
+	require.Len(t, cb.Issues, 1)
+	require.Equal(t, 3, *cb.Issues[0].Index)
+
+	// The per-user boost doubles ana's award today.
+	var ev eventGolden
+	e.track("ana", 1).decode(t, &ev)
+	require.Equal(t, 12.0, ev.Points["xp"].Added) // 2 points × 2 (ana-2x) × 3 (generated)
+
+	var list []adminBoostGolden
+	e.do("GET", boosts, adminKey, nil).decode(t, &list)
+	require.Len(t, list, 3)
+	e.do("GET", "/admin/v1/points/systems/nope/boosts", adminKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
+	var one adminBoostGolden
+	e.do("GET", boosts+"/pro", adminKey, nil).decode(t, &one)
+	require.Equal(t, cb.Created[1], one)
+	// A boost is found only under its own system.
+	e.do("GET", "/admin/v1/points/systems/coins/boosts/pro", adminKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
+	var d struct {
+		Deleted []string      `json:"deleted"`
+		Issues  []issueGolden `json:"issues"`
+	}
+	e.do("DELETE", "/admin/v1/points/systems/coins/boosts?ids=pro", adminKey, nil).decode(t, &d)
+	require.Empty(t, d.Deleted)
+	b, err := e.eng.Points().Boosts().Get(context.Background(), "pro")
+	require.NoError(t, err)
+	require.NotEqual(t, gamify.StatusArchived, b.Status)
+
+	var ub struct {
+		Updated []adminBoostGolden `json:"updated"`
+		Issues  []issueGolden      `json:"issues"`
+	}
+	e.do("PATCH", boosts, adminKey, `[{"id":"pro","multiplier":3},{"id":"pro","multiplier":"big"}]`).decode(t, &ub)
+	require.Equal(t, 3.0, ub.Updated[0].Multiplier)
+	require.Len(t, ub.Issues, 1)
+	e.do("DELETE", boosts+"?ids=pro", adminKey, nil).decode(t, &d)
+	require.Equal(t, []string{"pro"}, d.Deleted)
+}
