@@ -34,15 +34,11 @@ func readUser(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "gamify user: give one user ID")
 		return exitUsage
 	}
-	root, code := readOpen(*db, stderr)
-	if root == nil {
-		return code
-	}
-	defer root.Close()
-	eng, code := tenantOf(root, *tenant, stderr)
+	root, eng, code := readOpen(*db, *tenant, stderr)
 	if eng == nil {
 		return code
 	}
+	defer root.Close()
 	rep, err := userOf(ctx, eng, pos[0])
 	if err != nil {
 		return failed(stderr, err)
@@ -154,15 +150,11 @@ func readBoard(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "gamify board: --run must be a date YYYY-MM-DD, not %q\n", *run)
 		return exitUsage
 	}
-	root, code := readOpen(*db, stderr)
-	if root == nil {
-		return code
-	}
-	defer root.Close()
-	eng, code := tenantOf(root, *tenant, stderr)
+	root, eng, code := readOpen(*db, *tenant, stderr)
 	if eng == nil {
 		return code
 	}
+	defer root.Close()
 	key := pos[0]
 	b, err := eng.Leaderboards().Get(ctx, key)
 	if err != nil {

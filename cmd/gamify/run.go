@@ -246,27 +246,25 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	return exitOK
 }
 
-// readOpen opens path for a read command, which must not create it.
-func readOpen(path string, stderr io.Writer) (*gamify.Engine, int) {
+// readOpen opens path for a read command, which must not create it, and
+// returns the root engine (to close) and the tenant's (the root for "").
+func readOpen(path, tenant string, stderr io.Writer) (root, eng *gamify.Engine, code int) {
 	if path != "" {
 		if _, err := os.Stat(path); err != nil {
 			fmt.Fprintf(stderr, "gamify: %v\n", err)
-			return nil, exitFailure
+			return nil, nil, exitFailure
 		}
 	}
-	return openDB(path, &gamify.Options{LockTimeout: 2 * time.Second}, stderr)
-}
-
-// tenantOf returns the tenant's engine, or eng for "".
-func tenantOf(eng *gamify.Engine, tenant string, stderr io.Writer) (*gamify.Engine, int) {
-	if tenant == "" {
-		return eng, exitOK
+	root, code = openDB(path, &gamify.Options{LockTimeout: 2 * time.Second}, stderr)
+	if root == nil || tenant == "" {
+		return root, root, code
 	}
-	te, err := eng.Tenant(tenant)
+	eng, err := root.Tenant(tenant)
 	if err != nil {
-		return nil, failed(stderr, err)
+		root.Close()
+		return nil, nil, failed(stderr, err)
 	}
-	return te, exitOK
+	return root, eng, exitOK
 }
 
 // failed reports err and returns its exit code.
