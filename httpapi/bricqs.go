@@ -17,6 +17,7 @@ func (h *handler) routeBricqs() {
 	h.handle("GET "+p+"/participants", adminKey, h.listParticipants)
 	h.handle("GET "+p+"/participants/{id}", adminKey, h.getParticipant)
 	h.handle("DELETE "+p+"/participants/{id}", adminKey, h.deleteParticipant)
+	h.routeBricqsDefinitions(p)
 }
 
 // participantOut is a row of Bricqs' participants list.

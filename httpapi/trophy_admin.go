@@ -214,20 +214,29 @@ func (h *handler) restoreStreaks(c *call) (int, any, error) {
 
 // ---- the admin shape, once for every definition
 
-// resource adapts one definition type D to the admin shape.
-type resource[D any] struct {
-	name   string
+// ops are the engine's admin verbs of one definition type D.
+type ops[D any] struct {
 	list   func(c *call, o gamify.ListOptions) ([]D, error)
 	get    func(c *call, key string) (D, error)
 	create func(c *call, ds []D) ([]D, []gamify.Issue, error)
 	delete func(c *call, keys []string) ([]gamify.Issue, error)
-	// decode reads a create item; edit reads an update item into the key
-	// it names, an edit of the definition and an optional status change.
-	decode func(c *call, raw json.RawMessage) (D, error)
-	edit   func(c *call, raw json.RawMessage) (key string, edit func(*D), status string, err error)
 	patch  func(c *call, key string, edit func(*D)) (D, error)
 	status func(c *call, key, status string) (D, error)
+}
+
+// codec is one API's JSON for D: decode reads a create item; edit reads an
+// update item into the key it names, an edit of the definition and an
+// optional status change; out writes a definition.
+type codec[D any] struct {
+	decode func(c *call, raw json.RawMessage) (D, error)
+	edit   func(c *call, raw json.RawMessage) (key string, edit func(*D), status string, err error)
 	out    func(D) any
+}
+
+// resource adapts one definition type D to an API's admin shape.
+type resource[D any] struct {
+	ops[D]
+	codec[D]
 }
 
 func routeAdmin[D any](h *handler, path string, r resource[D]) {
@@ -408,8 +417,7 @@ type attributeIO struct {
 	Updated *time.Time `json:"updated,omitempty"`
 }
 
-var attributesResource = resource[gamify.Attribute]{
-	name: "attribute",
+var attributesOps = ops[gamify.Attribute]{
 	list: func(c *call, o gamify.ListOptions) ([]gamify.Attribute, error) {
 		return c.eng.Attributes().List(c.ctx(), o)
 	},
@@ -418,6 +426,16 @@ var attributesResource = resource[gamify.Attribute]{
 		return c.eng.Attributes().BulkCreate(c.ctx(), ds)
 	},
 	delete: func(c *call, ks []string) ([]gamify.Issue, error) { return c.eng.Attributes().BulkDelete(c.ctx(), ks) },
+	patch: func(c *call, k string, e func(*gamify.Attribute)) (gamify.Attribute, error) {
+		return c.eng.Attributes().Patch(c.ctx(), k, e)
+	},
+	status: func(c *call, k, s string) (gamify.Attribute, error) {
+		a := c.eng.Attributes()
+		return editStatus(a.Activate, a.Deactivate, nil)(c, k, s)
+	},
+}
+
+var attributesResource = resource[gamify.Attribute]{attributesOps, codec[gamify.Attribute]{
 	decode: func(c *call, raw json.RawMessage) (gamify.Attribute, error) {
 		var in attributeIO
 		if err := strictItem(raw, &in); err != nil {
@@ -440,17 +458,10 @@ var attributesResource = resource[gamify.Attribute]{
 			}
 		}, in.Status, nil
 	},
-	patch: func(c *call, k string, e func(*gamify.Attribute)) (gamify.Attribute, error) {
-		return c.eng.Attributes().Patch(c.ctx(), k, e)
-	},
-	status: func(c *call, k, s string) (gamify.Attribute, error) {
-		a := c.eng.Attributes()
-		return editStatus(a.Activate, a.Deactivate, nil)(c, k, s)
-	},
 	out: func(a gamify.Attribute) any {
 		return attributeIO{ID: a.Key, Key: a.Key, Name: &a.Name, Type: string(a.Type), Status: string(a.Status), Created: instant(a.Created), Updated: instant(a.Updated)}
 	},
-}
+}}
 
 // ---- metrics
 
@@ -481,14 +492,23 @@ func setIf(dst *string, v *string) {
 	}
 }
 
-var metricsResource = resource[gamify.Metric]{
-	name: "metric",
+var metricsOps = ops[gamify.Metric]{
 	list: func(c *call, o gamify.ListOptions) ([]gamify.Metric, error) { return c.eng.Metrics().List(c.ctx(), o) },
 	get:  func(c *call, k string) (gamify.Metric, error) { return c.eng.Metrics().Get(c.ctx(), k) },
 	create: func(c *call, ds []gamify.Metric) ([]gamify.Metric, []gamify.Issue, error) {
 		return c.eng.Metrics().BulkCreate(c.ctx(), ds)
 	},
 	delete: func(c *call, ks []string) ([]gamify.Issue, error) { return c.eng.Metrics().BulkDelete(c.ctx(), ks) },
+	patch: func(c *call, k string, e func(*gamify.Metric)) (gamify.Metric, error) {
+		return c.eng.Metrics().Patch(c.ctx(), k, e)
+	},
+	status: func(c *call, k, s string) (gamify.Metric, error) {
+		m := c.eng.Metrics()
+		return editStatus(m.Activate, m.Deactivate, nil)(c, k, s)
+	},
+}
+
+var metricsResource = resource[gamify.Metric]{metricsOps, codec[gamify.Metric]{
 	decode: func(c *call, raw json.RawMessage) (gamify.Metric, error) {
 		var in metricIO
 		if err := strictItem(raw, &in); err != nil {
@@ -503,19 +523,12 @@ var metricsResource = resource[gamify.Metric]{
 		err := strictItem(raw, &in)
 		return in.ID, in.apply, in.Status, err
 	},
-	patch: func(c *call, k string, e func(*gamify.Metric)) (gamify.Metric, error) {
-		return c.eng.Metrics().Patch(c.ctx(), k, e)
-	},
-	status: func(c *call, k, s string) (gamify.Metric, error) {
-		m := c.eng.Metrics()
-		return editStatus(m.Activate, m.Deactivate, nil)(c, k, s)
-	},
 	out: func(m gamify.Metric) any {
 		ut := string(m.UnitType)
 		return metricIO{ID: m.Key, Key: m.Key, Name: &m.Name, Description: strOrNull(m.Description), UnitType: &ut,
 			Units: &m.Units, Status: string(m.Status), Created: instant(m.Created), Updated: instant(m.Updated)}
 	},
-}
+}}
 
 // ---- tenants
 
@@ -528,14 +541,23 @@ type tenantIO struct {
 	Updated    *time.Time `json:"updated,omitempty"`
 }
 
-var tenantsResource = resource[gamify.Tenant]{
-	name: "tenant",
+var tenantsOps = ops[gamify.Tenant]{
 	list: func(c *call, o gamify.ListOptions) ([]gamify.Tenant, error) { return c.eng.Tenants().List(c.ctx(), o) },
 	get:  func(c *call, k string) (gamify.Tenant, error) { return c.eng.Tenants().Get(c.ctx(), k) },
 	create: func(c *call, ds []gamify.Tenant) ([]gamify.Tenant, []gamify.Issue, error) {
 		return c.eng.Tenants().BulkCreate(c.ctx(), ds)
 	},
 	delete: func(c *call, ks []string) ([]gamify.Issue, error) { return c.eng.Tenants().BulkDelete(c.ctx(), ks) },
+	patch: func(c *call, k string, e func(*gamify.Tenant)) (gamify.Tenant, error) {
+		return c.eng.Tenants().Patch(c.ctx(), k, e)
+	},
+	status: func(c *call, k, s string) (gamify.Tenant, error) {
+		t := c.eng.Tenants()
+		return editStatus(t.Activate, t.Deactivate, nil)(c, k, s)
+	},
+}
+
+var tenantsResource = resource[gamify.Tenant]{tenantsOps, codec[gamify.Tenant]{
 	decode: func(c *call, raw json.RawMessage) (gamify.Tenant, error) {
 		var in tenantIO
 		if err := strictItem(raw, &in); err != nil {
@@ -550,17 +572,10 @@ var tenantsResource = resource[gamify.Tenant]{
 		err := strictItem(raw, &in)
 		return in.ID, func(tn *gamify.Tenant) { setIf(&tn.Name, in.Name) }, in.Status, err
 	},
-	patch: func(c *call, k string, e func(*gamify.Tenant)) (gamify.Tenant, error) {
-		return c.eng.Tenants().Patch(c.ctx(), k, e)
-	},
-	status: func(c *call, k, s string) (gamify.Tenant, error) {
-		t := c.eng.Tenants()
-		return editStatus(t.Activate, t.Deactivate, nil)(c, k, s)
-	},
 	out: func(tn gamify.Tenant) any {
 		return tenantIO{ID: tn.Key, CustomerID: tn.Key, Name: &tn.Name, Status: string(tn.Status), Created: instant(tn.Created), Updated: instant(tn.Updated)}
 	},
-}
+}}
 
 // ---- leaderboards
 
@@ -629,8 +644,7 @@ type adminBoardOut struct {
 	Updated   *time.Time `json:"updated"`
 }
 
-var leaderboardsResource = resource[gamify.Leaderboard]{
-	name: "leaderboard",
+var leaderboardsOps = ops[gamify.Leaderboard]{
 	list: func(c *call, o gamify.ListOptions) ([]gamify.Leaderboard, error) {
 		return c.eng.Leaderboards().List(c.ctx(), gamify.BoardListOptions{ListOptions: o, IncludeInactive: true, IncludeFinished: true})
 	},
@@ -641,6 +655,16 @@ var leaderboardsResource = resource[gamify.Leaderboard]{
 	delete: func(c *call, ks []string) ([]gamify.Issue, error) {
 		return c.eng.Leaderboards().BulkDelete(c.ctx(), ks)
 	},
+	patch: func(c *call, k string, e func(*gamify.Leaderboard)) (gamify.Leaderboard, error) {
+		return c.eng.Leaderboards().Patch(c.ctx(), k, e)
+	},
+	status: func(c *call, k, s string) (gamify.Leaderboard, error) {
+		l := c.eng.Leaderboards()
+		return editStatus(l.Activate, l.Deactivate, l.Finish)(c, k, s)
+	},
+}
+
+var leaderboardsResource = resource[gamify.Leaderboard]{leaderboardsOps, codec[gamify.Leaderboard]{
 	decode: func(c *call, raw json.RawMessage) (gamify.Leaderboard, error) {
 		var in boardIn
 		if err := strictItem(raw, &in); err != nil {
@@ -668,18 +692,11 @@ var leaderboardsResource = resource[gamify.Leaderboard]{
 		}
 		return in.ID, func(b *gamify.Leaderboard) { _ = in.apply(b) }, in.Status, nil
 	},
-	patch: func(c *call, k string, e func(*gamify.Leaderboard)) (gamify.Leaderboard, error) {
-		return c.eng.Leaderboards().Patch(c.ctx(), k, e)
-	},
-	status: func(c *call, k, s string) (gamify.Leaderboard, error) {
-		l := c.eng.Leaderboards()
-		return editStatus(l.Activate, l.Deactivate, l.Finish)(c, k, s)
-	},
 	out: func(b gamify.Leaderboard) any {
 		return adminBoardOut{boardOut: boardJSON(b), StartTime: strOrNull(b.Window.From), EndTime: strOrNull(b.Window.To),
 			Created: instant(b.Created), Updated: instant(b.Updated)}
 	},
-}
+}}
 
 // ---- points systems
 
@@ -717,8 +734,7 @@ type adminSystemOut struct {
 	Updated *time.Time `json:"updated"`
 }
 
-var systemsResource = resource[gamify.PointsSystem]{
-	name: "points system",
+var systemsOps = ops[gamify.PointsSystem]{
 	list: func(c *call, o gamify.ListOptions) ([]gamify.PointsSystem, error) {
 		return c.eng.Points().List(c.ctx(), o)
 	},
@@ -727,6 +743,16 @@ var systemsResource = resource[gamify.PointsSystem]{
 		return c.eng.Points().BulkCreate(c.ctx(), ds)
 	},
 	delete: func(c *call, ks []string) ([]gamify.Issue, error) { return c.eng.Points().BulkDelete(c.ctx(), ks) },
+	patch: func(c *call, k string, e func(*gamify.PointsSystem)) (gamify.PointsSystem, error) {
+		return c.eng.Points().Patch(c.ctx(), k, e)
+	},
+	status: func(c *call, k, s string) (gamify.PointsSystem, error) {
+		p := c.eng.Points()
+		return editStatus(p.Activate, p.Deactivate, nil)(c, k, s)
+	},
+}
+
+var systemsResource = resource[gamify.PointsSystem]{systemsOps, codec[gamify.PointsSystem]{
 	decode: func(c *call, raw json.RawMessage) (gamify.PointsSystem, error) {
 		var in systemIn
 		if err := strictItem(raw, &in); err != nil {
@@ -746,17 +772,10 @@ var systemsResource = resource[gamify.PointsSystem]{
 		}
 		return in.ID, func(s *gamify.PointsSystem) { _ = in.apply(s) }, in.Status, nil
 	},
-	patch: func(c *call, k string, e func(*gamify.PointsSystem)) (gamify.PointsSystem, error) {
-		return c.eng.Points().Patch(c.ctx(), k, e)
-	},
-	status: func(c *call, k, s string) (gamify.PointsSystem, error) {
-		p := c.eng.Points()
-		return editStatus(p.Activate, p.Deactivate, nil)(c, k, s)
-	},
 	out: func(s gamify.PointsSystem) any {
 		return adminSystemOut{systemOut: systemJSON(s), Status: string(s.Status), Created: instant(s.Created), Updated: instant(s.Updated)}
 	},
-}
+}}
 
 // ---- points boosts of a system
 
@@ -838,8 +857,7 @@ type adminBoostOut struct {
 	Updated        *time.Time `json:"updated"`
 }
 
-var boostsResource = resource[gamify.Boost]{
-	name: "boost",
+var boostsOps = ops[gamify.Boost]{
 	list: func(c *call, o gamify.ListOptions) ([]gamify.Boost, error) {
 		sys := c.r.PathValue("systemId")
 		if _, err := c.eng.Points().Get(c.ctx(), sys); err != nil {
@@ -881,6 +899,16 @@ var boostsResource = resource[gamify.Boost]{
 		}
 		return out, nil
 	},
+	patch: func(c *call, k string, e func(*gamify.Boost)) (gamify.Boost, error) {
+		return c.eng.Points().Boosts().Patch(c.ctx(), k, e)
+	},
+	status: func(c *call, k, s string) (gamify.Boost, error) {
+		b := c.eng.Points().Boosts()
+		return editStatus(b.Activate, b.Deactivate, nil)(c, k, s)
+	},
+}
+
+var boostsResource = resource[gamify.Boost]{boostsOps, codec[gamify.Boost]{
 	decode: func(c *call, raw json.RawMessage) (gamify.Boost, error) {
 		var in boostIn
 		if err := strictItem(raw, &in); err != nil {
@@ -920,14 +948,7 @@ var boostsResource = resource[gamify.Boost]{
 		}
 		return in.ID, func(b *gamify.Boost) { _ = in.apply(b) }, in.Status, nil
 	},
-	patch: func(c *call, k string, e func(*gamify.Boost)) (gamify.Boost, error) {
-		return c.eng.Points().Boosts().Patch(c.ctx(), k, e)
-	},
-	status: func(c *call, k, s string) (gamify.Boost, error) {
-		b := c.eng.Points().Boosts()
-		return editStatus(b.Activate, b.Deactivate, nil)(c, k, s)
-	},
 	out: func(b gamify.Boost) any {
 		return adminBoostOut{boostOut: boostJSON(b), UserAttributes: pairs(b.UserFilters), Created: instant(b.Created), Updated: instant(b.Updated)}
 	},
-}
+}}
