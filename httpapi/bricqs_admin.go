@@ -397,11 +397,8 @@ var tierCodec = codec[gamify.Level]{
 		if err := strictItem(raw, &in); err != nil {
 			return "", nil, "", err
 		}
-		var probe gamify.Level
-		if err := in.apply(&probe); err != nil {
-			return "", nil, "", err
-		}
-		return c.r.PathValue("id"), func(l *gamify.Level) { _ = in.apply(l) }, activeStatus(in.IsActive), nil
+		edit, err := checked(in.apply)
+		return c.r.PathValue("id"), edit, activeStatus(in.IsActive), err
 	},
 	out: func(l gamify.Level) any {
 		out := tierOut{ID: l.Key, Code: l.Key, Name: l.Name, Description: strOrNull(l.Description), Level: l.Level,
@@ -519,11 +516,8 @@ var bricqsStreakCodec = codec[gamify.Streak]{
 		if err := strictItem(raw, &in); err != nil {
 			return "", nil, "", err
 		}
-		var probe gamify.Streak
-		if err := in.apply(&probe); err != nil {
-			return "", nil, "", err
-		}
-		return c.r.PathValue("id"), func(s *gamify.Streak) { _ = in.apply(s) }, activeStatus(in.IsActive), nil
+		edit, err := checked(in.apply)
+		return c.r.PathValue("id"), edit, activeStatus(in.IsActive), err
 	},
 	out: func(s gamify.Streak) any {
 		out := bricqsStreakOut{ID: s.Key, Code: s.Key, Name: s.Name, Description: strOrNull(s.Description), Period: string(s.Frequency),
@@ -613,11 +607,8 @@ var bricqsBoardCodec = codec[gamify.Leaderboard]{
 		if err := strictItem(raw, &in); err != nil {
 			return "", nil, "", err
 		}
-		var probe gamify.Leaderboard
-		if err := in.apply(&probe); err != nil {
-			return "", nil, "", err
-		}
-		return c.r.PathValue("id"), func(b *gamify.Leaderboard) { _ = in.apply(b) }, activeStatus(in.IsActive), nil
+		edit, err := checked(in.apply)
+		return c.r.PathValue("id"), edit, activeStatus(in.IsActive), err
 	},
 	out: func(b gamify.Leaderboard) any {
 		window := "all_time"
@@ -752,11 +743,8 @@ var rewardCodec = codec[gamify.Reward]{
 		if err := strictItem(raw, &in); err != nil {
 			return "", nil, "", err
 		}
-		var probe gamify.Reward
-		if err := in.apply(&probe); err != nil {
-			return "", nil, "", err
-		}
-		return c.r.PathValue("id"), func(r *gamify.Reward) { _ = in.apply(r) }, activeStatus(in.IsActive), nil
+		edit, err := checked(in.apply)
+		return c.r.PathValue("id"), edit, activeStatus(in.IsActive), err
 	},
 	out: func(r gamify.Reward) any {
 		out := rewardOut{ID: r.Key, Code: r.Key, Name: r.Name, Description: strOrNull(r.Description), RewardType: string(r.Type),

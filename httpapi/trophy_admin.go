@@ -387,6 +387,16 @@ func strictItem(raw json.RawMessage, v any) error {
 	return nil
 }
 
+// checked turns a fallible apply into an edit, after a trial run on a zero
+// value has caught its errors: Patch's edit cannot fail.
+func checked[D any](apply func(*D) error) (func(*D), error) {
+	var probe D
+	if err := apply(&probe); err != nil {
+		return nil, err
+	}
+	return func(d *D) { _ = apply(d) }, nil
+}
+
 // editStatus applies a Trophy status through the lifecycle verbs.
 func editStatus[D any](activate, deactivate func(context.Context, string) (D, error), finish func(context.Context, string) (D, error)) func(c *call, key, status string) (D, error) {
 	return func(c *call, key, status string) (D, error) {
@@ -686,11 +696,8 @@ var leaderboardsResource = resource[gamify.Leaderboard]{leaderboardsOps, codec[g
 			return in.ID, nil, "", err
 		}
 		// Check the dates before the edit runs: an edit cannot fail.
-		var probe gamify.Leaderboard
-		if err := in.apply(&probe); err != nil {
-			return in.ID, nil, "", err
-		}
-		return in.ID, func(b *gamify.Leaderboard) { _ = in.apply(b) }, in.Status, nil
+		edit, err := checked(in.apply)
+		return in.ID, edit, in.Status, err
 	},
 	out: func(b gamify.Leaderboard) any {
 		return adminBoardOut{boardOut: boardJSON(b), StartTime: strOrNull(b.Window.From), EndTime: strOrNull(b.Window.To),
@@ -766,11 +773,8 @@ var systemsResource = resource[gamify.PointsSystem]{systemsOps, codec[gamify.Poi
 		if err := strictItem(raw, &in); err != nil {
 			return in.ID, nil, "", err
 		}
-		var probe gamify.PointsSystem
-		if err := in.apply(&probe); err != nil {
-			return in.ID, nil, "", err
-		}
-		return in.ID, func(s *gamify.PointsSystem) { _ = in.apply(s) }, in.Status, nil
+		edit, err := checked(in.apply)
+		return in.ID, edit, in.Status, err
 	},
 	out: func(s gamify.PointsSystem) any {
 		return adminSystemOut{systemOut: systemJSON(s), Status: string(s.Status), Created: instant(s.Created), Updated: instant(s.Updated)}
