@@ -96,6 +96,7 @@ type call struct {
 	r   *http.Request
 	eng *gamify.Engine
 	key *Key
+	log *slog.Logger
 }
 
 func (c *call) ctx() context.Context { return c.r.Context() }
@@ -132,7 +133,7 @@ func (h *handler) handle(pattern string, need scope, fn endpoint) {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
-		status, body, err := fn(&call{r: r, eng: eng, key: key})
+		status, body, err := fn(&call{r: r, eng: eng, key: key, log: h.log})
 		if err != nil {
 			h.fail(w, r, err)
 			return

@@ -211,17 +211,18 @@ func (h *handler) trackEvent(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out, err := c.eventJSON(res)
-	if err != nil {
-		return 0, nil, err
-	}
+	out := c.eventJSON(res)
 	if res.IdempotentReplayed {
 		return http.StatusAccepted, out, nil
 	}
 	return http.StatusCreated, out, nil
 }
 
-func (c *call) eventJSON(res gamify.EventResult) (eventOut, error) {
+// eventJSON builds the response of an applied event. The event is already
+// acknowledged, so a failed read of a definition (the engine closing under
+// the request) must not turn into an error a client would retry without a
+// key: the entry falls back to what the result itself holds.
+func (c *call) eventJSON(res gamify.EventResult) eventOut {
 	out := eventOut{EventID: res.EventID, MetricID: res.Metric, Total: num(res.Total),
 		Achievements: []achievementOut{}, IdempotencyKey: res.IdempotencyKey}
 	if res.IdempotencyKey != "" {
@@ -230,34 +231,39 @@ func (c *call) eventJSON(res gamify.EventResult) (eventOut, error) {
 	for _, ac := range res.Achievements {
 		a, err := c.achievementJSON(ac.Key)
 		if err != nil {
-			return out, err
+			c.degraded(err)
+			a = achievementOut{ID: ac.Key, Key: ac.Key, Name: ac.Name, UserAttributes: []kv{}}
 		}
 		a.AchievedAt = instant(ac.CompletedAt)
 		out.Achievements = append(out.Achievements, a)
 	}
-	if res.Streak != nil {
-		s, err := c.streakJSON(res.User, res.Streak.Key)
+	if rs := res.Streak; rs != nil {
+		s, err := c.streakJSON(res.User, rs.Key)
 		if err != nil {
-			return out, err
+			c.degraded(err)
+			s = streakOut{Length: rs.Length, Expires: lastDayOf(rs.Expires), Freezes: &rs.Freezes}
 		}
-		s.Extended = res.Streak.Extended
+		s.Extended = rs.Extended
 		out.CurrentStreak = &s
 	}
-	var err error
-	if out.Points, err = c.pointsDiffJSON(res.Points); err != nil {
-		return out, err
-	}
+	out.Points = c.pointsDiffJSON(res.Points)
 	out.Leaderboards = map[string]boardChangeOut{}
 	for _, lc := range res.Leaderboards {
 		b, err := c.eng.Leaderboards().Get(c.ctx(), lc.Key)
 		if err != nil {
-			return out, err
+			c.degraded(err)
+			b = gamify.Leaderboard{Key: lc.Key, Name: lc.Key}
 		}
 		o := boardChangeOut{boardOut: boardJSON(b), Rank: rankOrNull(lc.Rank), PreviousRank: rankOrNull(lc.PreviousRank),
 			Threshold: num(lc.Threshold), BreakdownAttributeValues: groupPairs(lc.Group)}
 		out.Leaderboards[lc.Key] = o
 	}
-	return out, nil
+	return out
+}
+
+// degraded logs a failed read that a write's response does without.
+func (c *call) degraded(err error) {
+	c.log.Warn("httpapi: response of an applied write lacks a definition", "path", c.r.URL.Path, "err", err)
 }
 
 // ---- achievements
@@ -412,14 +418,12 @@ func (h *handler) completeAchievement(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	a, err := c.achievementJSON(key)
-	if err != nil {
-		return 0, nil, err
+	if err != nil { // applied: answer without the definition
+		c.degraded(err)
+		a = achievementOut{ID: key, Key: key, Name: key, UserAttributes: []kv{}}
 	}
 	a.AchievedAt = instant(res.CompletedAt)
-	pts, err := c.pointsDiffJSON(res.Points)
-	if err != nil {
-		return 0, nil, err
-	}
+	pts := c.pointsDiffJSON(res.Points)
 	// A completion is identified by its achievement and user: it happens once.
 	out := completionOut{CompletionID: key + ":" + in.User.ID, Achievement: a, Points: pts}
 	if res.AlreadyCompleted {
@@ -692,7 +696,9 @@ func (c *call) levelOrNull(system, key string) (*levelOut, error) {
 	return &out, nil
 }
 
-func (c *call) awardsJSON(awards []gamify.Award) ([]awardOut, error) {
+// awardsJSON writes awards with their triggers and boosts; a trigger or boost
+// that cannot be read is left out (see eventJSON).
+func (c *call) awardsJSON(awards []gamify.Award) []awardOut {
 	out := []awardOut{}
 	triggers := map[string]*triggerOut{}
 	for _, a := range awards {
@@ -700,12 +706,13 @@ func (c *call) awardsJSON(awards []gamify.Award) ([]awardOut, error) {
 		if a.Trigger != "" {
 			t, ok := triggers[a.Trigger]
 			if !ok {
-				tr, err := c.eng.Points().Triggers().Get(c.ctx(), a.Trigger)
-				if err != nil {
-					return nil, err
+				if tr, err := c.eng.Points().Triggers().Get(c.ctx(), a.Trigger); err == nil {
+					tj := triggerJSON(tr)
+					t = &tj
+				} else {
+					c.degraded(err)
 				}
-				tj := triggerJSON(tr)
-				t, triggers[a.Trigger] = &tj, &tj
+				triggers[a.Trigger] = t
 			}
 			o.Trigger = t
 		}
@@ -720,29 +727,28 @@ func (c *call) awardsJSON(awards []gamify.Award) ([]awardOut, error) {
 		}
 		out = append(out, o)
 	}
-	return out, nil
+	return out
 }
 
-func (c *call) pointsDiffJSON(changes []gamify.PointsChange) (map[string]pointsDiffOut, error) {
+// pointsDiffJSON writes the systems a write changed (see eventJSON).
+func (c *call) pointsDiffJSON(changes []gamify.PointsChange) map[string]pointsDiffOut {
 	out := map[string]pointsDiffOut{}
 	for _, pc := range changes {
 		s, err := c.eng.Points().Get(c.ctx(), pc.System)
 		if err != nil {
-			return nil, err
+			c.degraded(err)
+			s = gamify.PointsSystem{Key: pc.System, Name: pc.System}
 		}
-		awards, err := c.awardsJSON(pc.Awards)
-		if err != nil {
-			return nil, err
-		}
-		d := pointsDiffOut{systemOut: systemJSON(s), Total: num(pc.Total), Added: num(pc.Added), Awards: awards}
+		d := pointsDiffOut{systemOut: systemJSON(s), Total: num(pc.Total), Added: num(pc.Added), Awards: c.awardsJSON(pc.Awards)}
 		if pc.Level != nil {
 			if d.Level, err = c.levelOrNull(pc.System, pc.Level.To); err != nil {
-				return nil, err
+				c.degraded(err)
+				d.Level = &levelOut{ID: pc.Level.To, Key: pc.Level.To, Name: pc.Level.To}
 			}
 		}
 		out[pc.System] = d
 	}
-	return out, nil
+	return out
 }
 
 type userPointsOut struct {
@@ -774,9 +780,7 @@ func (h *handler) userPoints(c *call) (int, any, error) {
 	if out.Level, err = c.levelOrNull(key, up.Level); err != nil {
 		return 0, nil, err
 	}
-	if out.Awards, err = c.awardsJSON(awards); err != nil {
-		return 0, nil, err
-	}
+	out.Awards = c.awardsJSON(awards)
 	return http.StatusOK, out, nil
 }
 
