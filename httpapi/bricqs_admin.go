@@ -16,7 +16,7 @@ import (
 // engine's keys.
 func (h *handler) routeBricqsDefinitions(p string) {
 	routeBricqs(h, p+"/badges", "Badge", resource[gamify.Achievement]{achievementsOps, badgeCodec})
-	routeBricqs(h, p+"/tiers", "Tier", resource[gamify.Level]{tiersOps, tierCodec})
+	routeBricqs(h, p+"/tiers", "Tier", resource[gamify.Level]{levelOps((*call).levels), tierCodec})
 	routeBricqs(h, p+"/streaks", "Streak", resource[gamify.Streak]{streaksOps, bricqsStreakCodec})
 	routeBricqs(h, p+"/leaderboards", "Leaderboard", resource[gamify.Leaderboard]{leaderboardsOps, bricqsBoardCodec})
 	routeBricqs(h, p+"/rewards", "Reward", resource[gamify.Reward]{rewardsOps, rewardCodec})
@@ -256,51 +256,6 @@ func (c *call) levels() (gamify.LevelsAPI, error) {
 		return gamify.LevelsAPI{}, err
 	}
 	return c.eng.Points().Levels(s), nil
-}
-
-var tiersOps = ops[gamify.Level]{
-	list: func(c *call, o gamify.ListOptions) ([]gamify.Level, error) {
-		l, err := c.levels()
-		if err != nil {
-			return nil, err
-		}
-		return l.List(c.ctx(), o)
-	},
-	get: func(c *call, k string) (gamify.Level, error) {
-		l, err := c.levels()
-		if err != nil {
-			return gamify.Level{}, err
-		}
-		return l.Get(c.ctx(), k)
-	},
-	create: func(c *call, ds []gamify.Level) ([]gamify.Level, []gamify.Issue, error) {
-		l, err := c.levels()
-		if err != nil {
-			return nil, nil, err
-		}
-		return l.BulkCreate(c.ctx(), ds)
-	},
-	delete: func(c *call, ks []string) ([]gamify.Issue, error) {
-		l, err := c.levels()
-		if err != nil {
-			return nil, err
-		}
-		return l.BulkDelete(c.ctx(), ks)
-	},
-	patch: func(c *call, k string, e func(*gamify.Level)) (gamify.Level, error) {
-		l, err := c.levels()
-		if err != nil {
-			return gamify.Level{}, err
-		}
-		return l.Patch(c.ctx(), k, e)
-	},
-	status: func(c *call, k, s string) (gamify.Level, error) {
-		l, err := c.levels()
-		if err != nil {
-			return gamify.Level{}, err
-		}
-		return editStatus(l.Activate, l.Deactivate, nil)(c, k, s)
-	},
 }
 
 type criteriaIO struct {

@@ -33,6 +33,8 @@ func (h *handler) routeTrophyAdmin() {
 	routeAdmin(h, p+"/leaderboards", leaderboardsResource)
 	routeAdmin(h, p+"/points/systems", systemsResource)
 	routeAdmin(h, p+"/points/systems/{systemId}/boosts", boostsResource)
+	routeAdmin(h, p+"/points/systems/{systemId}/triggers", triggersResource)
+	routeAdmin(h, p+"/points/systems/{systemId}/levels", levelsResource)
 }
 
 // ---- batch events
@@ -838,11 +840,12 @@ func (in *boostIn) apply(b *gamify.Boost) error {
 	return nil
 }
 
-// newBoostKey names a boost created without a key, as Trophy's ids do.
-func newBoostKey() string {
+// newKey names a boost or trigger created without a key, as Trophy's ids
+// do: prefix, "_" and 16 random hex digits.
+func newKey(prefix string) string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
-	return "boost_" + hex.EncodeToString(b[:])
+	return prefix + "_" + hex.EncodeToString(b[:])
 }
 
 // systemBoost checks the boost belongs to the system in the path.
@@ -875,33 +878,9 @@ var boostsOps = ops[gamify.Boost]{
 	create: func(c *call, ds []gamify.Boost) ([]gamify.Boost, []gamify.Issue, error) {
 		return c.eng.Points().Boosts().BulkCreate(c.ctx(), ds)
 	},
-	// delete passes on only the boosts of the path's system; the others
-	// are reported as not found.
 	delete: func(c *call, ks []string) ([]gamify.Issue, error) {
-		var own []string
-		var idx []int
-		var out []gamify.Issue
-		for i, k := range ks {
-			if _, err := systemBoost(c, k); err != nil {
-				if !errors.Is(err, gamify.ErrNotFound) {
-					return nil, err
-				}
-				out = append(out, gamify.Issue{Index: i, Key: k, Severity: gamify.SeverityError, Message: err.Error()})
-				continue
-			}
-			own, idx = append(own, k), append(idx, i)
-		}
-		if len(own) > 0 {
-			issues, err := c.eng.Points().Boosts().BulkDelete(c.ctx(), own)
-			if err != nil {
-				return nil, err
-			}
-			for _, is := range issues {
-				is.Index = idx[is.Index]
-				out = append(out, is)
-			}
-		}
-		return out, nil
+		get := func(c *call, k string) error { _, err := systemBoost(c, k); return err }
+		return scopedDelete(c, ks, get, func(own []string) ([]gamify.Issue, error) { return c.eng.Points().Boosts().BulkDelete(c.ctx(), own) })
 	},
 	patch: func(c *call, k string, e func(*gamify.Boost)) (gamify.Boost, error) {
 		return c.eng.Points().Boosts().Patch(c.ctx(), k, e)
@@ -920,7 +899,7 @@ var boostsResource = resource[gamify.Boost]{boostsOps, codec[gamify.Boost]{
 		}
 		b := gamify.Boost{Key: in.Key, System: c.r.PathValue("systemId"), Scope: gamify.BoostGlobal, User: in.UserID}
 		if b.Key == "" {
-			b.Key = newBoostKey()
+			b.Key = newKey("boost")
 		}
 		switch {
 		case in.UserID != "" && len(in.UserAttributes) > 0:

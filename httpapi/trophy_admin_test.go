@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
@@ -343,4 +344,99 @@ func TestTrophyAdminPointsSystemsAndBoosts(t *testing.T) {
 	require.Len(t, ub.Issues, 1)
 	e.do("DELETE", boosts+"?ids=pro", adminKey, nil).decode(t, &d)
 	require.Equal(t, []string{"pro"}, d.Deleted)
+}
+
+func TestTrophyAdminTriggersAndLevels(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	const triggers = "/admin/v1/points/systems/xp/triggers"
+	type adminTriggerGolden struct {
+		triggerGolden
+		BlockIfOutOfPoints bool       `json:"blockIfOutOfPoints"`
+		Created            *time.Time `json:"created"`
+		Updated            *time.Time `json:"updated"`
+	}
+	var c struct {
+		Created []adminTriggerGolden `json:"created"`
+		Issues  []issueGolden        `json:"issues"`
+	}
+	r := e.do("POST", triggers, adminKey, `[
+		{"key":"onboard","type":"achievement","achievementId":"onboarded","points":50,"status":"active"},
+		{"type":"streak","streakLengthThreshold":7,"points":100},
+		{"key":"energy","type":"time","timeUnit":"hour","timeInterval":1,"points":1,"userAttributes":[{"attributeId":"plan","attributeValue":"pro"}]},
+		{"key":"bad","type":"metric","metricId":"words","points":0,"metricThreshold":1}]`)
+	r.requireStatus(t, http.StatusCreated)
+	r.decode(t, &c)
+	require.Len(t, c.Created, 3)
+	require.Equal(t, adminTriggerGolden{triggerGolden: triggerGolden{ID: "onboard", Type: "achievement", Points: 50, Status: "active",
+		AchievementID: "onboarded", UserAttributes: []kvGolden{}}, Created: ptr(t0), Updated: ptr(t0)}, c.Created[0])
+	require.Regexp(t, `^trigger_[0-9a-f]{16}$`, c.Created[1].ID)
+	require.Equal(t, "inactive", c.Created[1].Status) // Trophy's default
+	require.Equal(t, 7, c.Created[1].StreakLength)
+	require.Equal(t, "hours", c.Created[2].TimeUnit)
+	require.Equal(t, []kvGolden{{"plan", "pro"}}, c.Created[2].UserAttributes)
+	require.Equal(t, []issueGolden{{Index: ptr(3), ID: "bad", Severity: "error", Message: c.Issues[0].Message}}, c.Issues)
+
+	// The active achievement trigger pays on completion.
+	var comp struct {
+		Points map[string]pointsDiffGolden `json:"points"`
+	}
+	r = e.do("POST", "/v1/achievements/onboarded/complete", appKey, `{"user":{"id":"ana"}}`)
+	require.NoError(t, json.Unmarshal(r.body, &comp))
+	require.Equal(t, 50.0, comp.Points["xp"].Added)
+
+	var list []adminTriggerGolden
+	e.do("GET", triggers, adminKey, nil).decode(t, &list)
+	require.Len(t, list, 4) // the test game's xp-words and three
+	e.do("GET", "/admin/v1/points/systems/nope/triggers", adminKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
+	var u struct {
+		Updated []adminTriggerGolden `json:"updated"`
+		Issues  []issueGolden        `json:"issues"`
+	}
+	e.do("PATCH", triggers, adminKey, `[{"id":"energy","points":2,"status":"active"},{"id":"energy","timeUnit":"weeks"}]`).decode(t, &u)
+	require.Equal(t, 2.0, u.Updated[0].Points)
+	require.Equal(t, "active", u.Updated[0].Status)
+	require.Len(t, u.Issues, 1)
+
+	// Another system's path does not reach xp's triggers.
+	_, err := e.eng.Points().Create(context.Background(), gamify.PointsSystem{Key: "coins", Name: "Coins"})
+	require.NoError(t, err)
+	e.do("GET", "/admin/v1/points/systems/coins/triggers/energy", adminKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
+	e.do("PATCH", "/admin/v1/points/systems/coins/triggers", adminKey, `[{"id":"energy","points":9}]`).decode(t, &u)
+	require.Empty(t, u.Updated)
+	var d struct {
+		Deleted []string      `json:"deleted"`
+		Issues  []issueGolden `json:"issues"`
+	}
+	e.do("DELETE", "/admin/v1/points/systems/coins/triggers?ids=energy", adminKey, nil).decode(t, &d)
+	require.Empty(t, d.Deleted)
+	e.do("DELETE", triggers+"?ids=energy", adminKey, nil).decode(t, &d)
+	require.Equal(t, []string{"energy"}, d.Deleted)
+
+	// Levels: numbered after the highest when no number is given.
+	type adminLevelGolden struct {
+		levelGolden
+		Level   int        `json:"level"`
+		Status  string     `json:"status"`
+		Created *time.Time `json:"created"`
+		Updated *time.Time `json:"updated"`
+	}
+	var cl struct {
+		Created []adminLevelGolden `json:"created"`
+		Issues  []issueGolden      `json:"issues"`
+	}
+	e.do("POST", "/admin/v1/points/systems/xp/levels", adminKey, `[{"key":"gold","name":"Gold","points":100},{"key":"dup","name":"Dup","points":20}]`).decode(t, &cl)
+	require.Equal(t, []adminLevelGolden{{levelGolden: levelGolden{ID: "gold", Key: "gold", Name: "Gold", Points: 100}, Level: 3,
+		Status: "active", Created: ptr(t0), Updated: ptr(t0)}}, cl.Created)
+	require.Len(t, cl.Issues, 1) // threshold 20 is silver's
+	var levels []adminLevelGolden
+	e.do("GET", "/admin/v1/points/systems/xp/levels", adminKey, nil).decode(t, &levels)
+	require.Len(t, levels, 3)
+	var ul struct {
+		Updated []adminLevelGolden `json:"updated"`
+		Issues  []issueGolden      `json:"issues"`
+	}
+	e.do("PATCH", "/admin/v1/points/systems/xp/levels", adminKey, `[{"id":"gold","badgeUrl":"https://x/g.png"}]`).decode(t, &ul)
+	require.Equal(t, ptr("https://x/g.png"), ul.Updated[0].BadgeURL)
+	require.Equal(t, 100.0, ul.Updated[0].Points)
+	e.do("GET", "/admin/v1/points/systems/coins/levels/gold", adminKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
 }
