@@ -41,6 +41,11 @@ type Key struct {
 	// Tenant, when set, confines the key to that tenant: requests without a
 	// tenant use it and requests naming another are 403.
 	Tenant string `json:"tenant,omitempty"`
+	// User, when set, confines an application key to one user (Trophy's
+	// user-scoped keys, safe to ship in a client): calls about another user
+	// are 403. Shared reads (leaderboards, achievements, points systems)
+	// stay open. An admin key cannot have a User.
+	User string `json:"user,omitempty"`
 }
 
 func (k *Key) admin() bool {
@@ -82,6 +87,9 @@ func New(eng *gamify.Engine, opts Options) http.Handler {
 		if k.Secret == "" || seen[k.Secret] {
 			panic(fmt.Sprintf("httpapi: key %q is empty or given twice", k.Name))
 		}
+		if k.User != "" && k.admin() {
+			panic(fmt.Sprintf("httpapi: admin key %q cannot be confined to a user", k.Name))
+		}
 		seen[k.Secret] = true
 		h.keys = append(h.keys, k)
 	}
@@ -100,6 +108,18 @@ type call struct {
 }
 
 func (c *call) ctx() context.Context { return c.r.Context() }
+
+// ownUser refuses a user-scoped key acting for another user.
+func (c *call) ownUser(id string) error {
+	if c.key.User != "" && id != c.key.User {
+		return otherUser()
+	}
+	return nil
+}
+
+func otherUser() *apiError {
+	return &apiError{http.StatusForbidden, "forbidden", "API key is confined to another user", ""}
+}
 
 // endpoint handles a call and returns the status and body to send.
 type endpoint func(c *call) (int, any, error)
@@ -121,6 +141,10 @@ func (h *handler) handle(pattern string, need scope, fn endpoint) {
 		}
 		if need == adminKey && !key.admin() {
 			writeError(w, &apiError{http.StatusForbidden, "forbidden", "API key requires 'admin' or 'gamify:admin' scope", ""})
+			return
+		}
+		if id := r.PathValue("id"); id != "" && key.User != "" && id != key.User {
+			writeError(w, otherUser())
 			return
 		}
 		eng, err := h.tenantEngine(r, key)

@@ -183,3 +183,30 @@ func TestIdempotencyKeyReplay(t *testing.T) {
 	require.NotContains(t, string(plain.body), "idempotencyKey")
 	require.NotContains(t, string(plain.body), "idempotentReplayed")
 }
+
+func TestUserScopedKey(t *testing.T) {
+	keys := []httpapi.Key{{Secret: appKey}, {Secret: "ana-key", Name: "ana's phone", User: "ana"}}
+	e := newEnv(t, httpapi.Options{Keys: keys})
+	const k = "ana-key"
+	e.do("POST", "/v1/metrics/words/event", k, `{"user":{"id":"ana"},"value":1}`).requireStatus(t, http.StatusCreated)
+	e.do("POST", "/v1/metrics/words/event", k, `{"user":{"id":"bo"},"value":1}`).requireError(t, http.StatusForbidden, "forbidden", "")
+	require.Equal(t, "missing", e.total("bo"))
+	e.do("GET", "/v1/users/ana", k, nil).requireStatus(t, http.StatusOK)
+	e.do("GET", "/v1/users/ana/streak", k, nil).requireStatus(t, http.StatusOK)
+	e.do("POST", "/v1/users", appKey, `{"id":"bo"}`).requireStatus(t, http.StatusCreated)
+	e.do("GET", "/v1/users/bo", k, nil).requireError(t, http.StatusForbidden, "forbidden", "")
+	e.do("PATCH", "/v1/users/bo", k, `{"name":"X"}`).requireError(t, http.StatusForbidden, "forbidden", "")
+	e.do("GET", "/v1/users/bo/points/xp", k, nil).requireError(t, http.StatusForbidden, "forbidden", "")
+	e.do("POST", "/v1/users", k, `{"id":"cy"}`).requireError(t, http.StatusForbidden, "forbidden", "")
+	e.do("POST", "/v1/achievements/onboarded/complete", k, `{"user":{"id":"bo"}}`).requireError(t, http.StatusForbidden, "forbidden", "")
+	e.do("POST", "/v1/achievements/onboarded/complete", k, `{"user":{"id":"ana"}}`).requireStatus(t, http.StatusCreated)
+	e.do("GET", "/v1/streaks?userIds=ana", k, nil).requireStatus(t, http.StatusOK)
+	e.do("GET", "/v1/streaks?userIds=ana,bo", k, nil).requireError(t, http.StatusForbidden, "forbidden", "")
+	// Shared reads stay open.
+	e.do("GET", "/v1/leaderboards/top-words", k, nil).requireStatus(t, http.StatusOK)
+	e.do("GET", "/v1/achievements", k, nil).requireStatus(t, http.StatusOK)
+
+	require.Panics(t, func() {
+		httpapi.New(e.eng, httpapi.Options{Keys: []httpapi.Key{{Secret: "x", Scopes: []string{httpapi.ScopeAdmin}, User: "ana"}}})
+	})
+}

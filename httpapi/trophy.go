@@ -101,6 +101,9 @@ func (h *handler) createUser(c *call) (int, any, error) {
 	if in.ID == "" {
 		return 0, nil, invalid("id", "id is required")
 	}
+	if err := c.ownUser(in.ID); err != nil {
+		return 0, nil, err
+	}
 	u, err := c.eng.Users().Create(c.ctx(), in.input())
 	if err != nil {
 		return 0, nil, err
@@ -205,6 +208,9 @@ func (h *handler) trackEvent(c *call) (int, any, error) {
 	}
 	ev, err := in.event(c.r.PathValue("key"), c.r.Header.Get("Idempotency-Key"))
 	if err != nil {
+		return 0, nil, err
+	}
+	if err := c.ownUser(ev.User); err != nil {
 		return 0, nil, err
 	}
 	res, err := c.eng.Track(c.ctx(), ev)
@@ -411,6 +417,9 @@ func (h *handler) completeAchievement(c *call) (int, any, error) {
 	if in.User == nil || in.User.ID == "" {
 		return 0, nil, invalid("user.id", "user.id is required")
 	}
+	if err := c.ownUser(in.User.ID); err != nil {
+		return 0, nil, err
+	}
 	key := c.r.PathValue("key")
 	profile := in.User.input()
 	res, err := c.eng.Achievements().Complete(c.ctx(), gamify.ManualCompletion{Achievement: key, User: in.User.ID, Profile: &profile})
@@ -570,6 +579,11 @@ func (h *handler) bulkStreaks(c *call) (int, any, error) {
 	ids := c.queryList("userIds")
 	if len(ids) == 0 || len(ids) > 100 {
 		return 0, nil, invalid("userIds", "userIds must list 1 to 100 user ids")
+	}
+	for _, id := range ids {
+		if err := c.ownUser(id); err != nil {
+			return 0, nil, err
+		}
 	}
 	def, err := c.defaultStreak()
 	if err != nil {
