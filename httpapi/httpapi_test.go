@@ -2,10 +2,12 @@ package httpapi_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -209,4 +211,46 @@ func TestUserScopedKey(t *testing.T) {
 	require.Panics(t, func() {
 		httpapi.New(e.eng, httpapi.Options{Keys: []httpapi.Key{{Secret: "x", Scopes: []string{httpapi.ScopeAdmin}, User: "ana"}}})
 	})
+}
+
+// TestConcurrentRetriesApplyOnce sends events from several clients at once,
+// each twice under its Idempotency-Key (a client retrying after a lost
+// answer): every event counts exactly once.
+func TestConcurrentRetriesApplyOnce(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	const clients, events = 6, 15
+	var wg sync.WaitGroup
+	statuses := make(chan int, clients*events*2)
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range events {
+				body := fmt.Sprintf(`{"user":{"id":"u%d"},"value":%d}`, c%3, i+1)
+				for range 2 {
+					req, _ := http.NewRequest("POST", e.srv.URL+"/v1/metrics/words/event", strings.NewReader(body))
+					req.Header.Set("X-API-Key", appKey)
+					req.Header.Set("Idempotency-Key", fmt.Sprintf("c%d-e%d", c, i))
+					resp, err := e.srv.Client().Do(req)
+					if err != nil {
+						statuses <- -1
+						continue
+					}
+					resp.Body.Close()
+					statuses <- resp.StatusCode
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	counts := map[int]int{}
+	for s := range statuses {
+		counts[s]++
+	}
+	require.Equal(t, map[int]int{http.StatusCreated: clients * events, http.StatusAccepted: clients * events}, counts)
+	// Each of u0, u1, u2 got two clients' events: 2 × (1+…+15) = 240.
+	for _, u := range []string{"u0", "u1", "u2"} {
+		require.Equal(t, "240", e.total(u), u)
+	}
 }

@@ -222,6 +222,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	srv := &http.Server{
 		Handler:           httpapi.New(eng, httpapi.Options{Keys: keys, MaxBodyBytes: *maxBody, Logger: log}),
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("serving", "db", *db, "addr", ln.Addr().String(), "keys", len(keys))
