@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +34,7 @@ func (h *handler) routeTrophy() {
 	h.handle("GET /v1/users/{id}/leaderboards/{key}", anyKey, h.userLeaderboard)
 	h.handle("GET /v1/users/{id}/preferences", anyKey, h.userPreferences)
 	h.handle("PATCH /v1/users/{id}/preferences", anyKey, h.patchPreferences)
+	h.handle("GET /v1/users/{id}/wrapped", anyKey, h.userWrapped)
 
 	h.handle("GET /v1/achievements", anyKey, h.listAchievements)
 	h.handle("POST /v1/achievements/{key}/complete", anyKey, h.completeAchievement)
@@ -339,9 +342,12 @@ func (c *call) statsByKey() (map[string]gamify.AchievementStats, error) {
 	return m, nil
 }
 
+// formatPercent writes a percentage with at most 2 decimals.
+func formatPercent(f float64) string { return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64) }
+
 func withStats(out *achievementOut, s gamify.AchievementStats) {
 	n := s.Completions
-	r := json.Number(fmt.Sprintf("%.2f", s.RarityPercent))
+	r := json.Number(formatPercent(s.RarityPercent))
 	out.Completions, out.Rarity = &n, &r
 }
 

@@ -398,3 +398,73 @@ func TestTrophyLeaderboards(t *testing.T) {
 	e.do("GET", "/v1/leaderboards/top-words?limit=101", appKey, nil).requireError(t, http.StatusUnprocessableEntity, "invalid", "limit")
 	e.do("GET", "/v1/leaderboards/nope", appKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
 }
+
+func TestTrophyWrapped(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	e.track("ana", 4).requireStatus(t, http.StatusCreated)
+	e.track("ana", 4).requireStatus(t, http.StatusCreated)
+	e.clock.Advance(24 * time.Hour)
+	e.track("ana", 4).requireStatus(t, http.StatusCreated)
+	e.track("bo", 1).requireStatus(t, http.StatusCreated)
+	type totalGolden struct {
+		Name                 string   `json:"name"`
+		Units                *string  `json:"units"`
+		CurrentTotal         float64  `json:"currentTotal"`
+		ChangeThisPeriod     float64  `json:"changeThisPeriod"`
+		PercentChange        *float64 `json:"percentChange"`
+		PercentileThisPeriod float64  `json:"percentileThisPeriod"`
+	}
+	type wrappedGolden struct {
+		User     userGolden `json:"user"`
+		Activity struct {
+			DaysActive    int `json:"daysActive"`
+			WeeksActive   int `json:"weeksActive"`
+			MonthsActive  int `json:"monthsActive"`
+			MostActiveDay *struct {
+				Date string `json:"date"`
+			} `json:"mostActiveDay"`
+			MostActiveWeek *struct {
+				Start string `json:"start"`
+				End   string `json:"end"`
+			} `json:"mostActiveWeek"`
+			MostActiveMonth *struct {
+				Month int `json:"month"`
+			} `json:"mostActiveMonth"`
+			EntireYear struct {
+				LongestStreak int                    `json:"longestStreak"`
+				Metrics       map[string]totalGolden `json:"metrics"`
+				Points        map[string]totalGolden `json:"points"`
+				Achievements  []achievementGolden    `json:"achievements"`
+				Leaderboards  map[string]struct {
+					ID   string `json:"id"`
+					Key  string `json:"key"`
+					Name string `json:"name"`
+					Rank int    `json:"rank"`
+				} `json:"leaderboards"`
+			} `json:"entireYear"`
+		} `json:"activity"`
+	}
+	var w wrappedGolden
+	e.do("GET", "/v1/users/ana/wrapped", appKey, nil).decode(t, &w)
+	require.Equal(t, "ana", w.User.ID)
+	a := w.Activity
+	require.Equal(t, 2, a.DaysActive)
+	require.Equal(t, 1, a.WeeksActive)
+	require.Equal(t, 1, a.MonthsActive)
+	require.Equal(t, "2026-03-10", a.MostActiveDay.Date) // two events that day
+	require.Equal(t, "2026-03-09", a.MostActiveWeek.Start)
+	require.Equal(t, "2026-03-15", a.MostActiveWeek.End)
+	require.Equal(t, 2, a.MostActiveMonth.Month) // March, counted from 0
+	y := a.EntireYear
+	require.Equal(t, 2, y.LongestStreak)
+	require.Equal(t, totalGolden{Name: "Words written", Units: ptr("words"), CurrentTotal: 12, ChangeThisPeriod: 12, PercentileThisPeriod: 50}, y.Metrics["words"])
+	require.Equal(t, 24.0, y.Points["xp"].CurrentTotal)
+	require.Nil(t, y.Points["xp"].Units)
+	require.Len(t, y.Achievements, 1)
+	require.Equal(t, "ten-words", y.Achievements[0].Key)
+	require.Equal(t, 1, y.Leaderboards["top-words"].Rank)
+
+	e.do("GET", "/v1/users/ana/wrapped?year=2030", appKey, nil).requireStatus(t, http.StatusUnprocessableEntity)
+	e.do("GET", "/v1/users/ana/wrapped?year=soon", appKey, nil).requireError(t, http.StatusUnprocessableEntity, "invalid", "year")
+	e.do("GET", "/v1/users/nobody/wrapped", appKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
+}
