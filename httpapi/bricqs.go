@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -96,7 +97,7 @@ func (h *handler) listParticipants(c *call) (int, any, error) {
 	}
 	page, err := c.eng.Users().List(c.ctx(), q)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, renameField(err, participantParams)
 	}
 	out := participantsOut{Items: []participantOut{}, Total: page.Total, Page: page.Page, PageSize: page.PageSize}
 	for _, r := range page.Rows {
@@ -135,6 +136,25 @@ func (h *handler) getParticipant(c *call) (int, any, error) {
 func participantMissing(err error, id string) error {
 	if ae, _ := classify(err); ae.status == http.StatusNotFound {
 		return notFound("Participant not found: " + id)
+	}
+	return err
+}
+
+// participantParams names the query parameters of the engine's UserQuery
+// fields, so that a 422 names what the caller sent.
+var participantParams = map[string]string{
+	"UserQuery.Search": "search", "UserQuery.Active": "is_active", "UserQuery.Level": "tier", "UserQuery.System": "system",
+	"UserQuery.Sort": "sort_by", "UserQuery.Page": "page", "UserQuery.PageSize": "page_size",
+}
+
+// renameField reports a ValidationError of a mapped field under its
+// request name; other errors pass unchanged.
+func renameField(err error, names map[string]string) error {
+	var ve *gamify.ValidationError
+	if errors.As(err, &ve) {
+		if name, ok := names[ve.Field]; ok {
+			return invalid(name, fmt.Sprintf("%s: %s", name, ve.Reason))
+		}
 	}
 	return err
 }

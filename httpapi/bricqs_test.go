@@ -130,3 +130,12 @@ func TestBricqsParticipantGetAndDelete(t *testing.T) {
 	e.do("DELETE", participants+"/cy", appKey, nil).requireError(t, http.StatusForbidden, "forbidden", "")
 	e.do("DELETE", participants+"/cy?anonymize=perhaps", adminKey, nil).requireError(t, http.StatusUnprocessableEntity, "invalid", "anonymize")
 }
+
+func TestBricqsParticipantsEngineErrorsNameTheParameter(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	seedParticipants(e)
+	e.do("GET", participants+"?system=nope", adminKey, nil).requireError(t, http.StatusUnprocessableEntity, "invalid", "system")
+	var p participantsGolden
+	e.do("GET", participants+"?tier=platinum", adminKey, nil).decode(t, &p) // a filter that matches nobody
+	require.Empty(t, p.Items)
+}
