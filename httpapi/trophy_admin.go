@@ -717,6 +717,53 @@ type systemIn struct {
 	BadgeURL    *string   `json:"badgeUrl"`
 	MaxPoints   optNumber `json:"maxPoints"`
 	Status      string    `json:"status"`
+	// Levels, Triggers and Boosts are created with the system (create
+	// only), in the items' shapes of their own endpoints.
+	Levels   []json.RawMessage `json:"levels"`
+	Triggers []json.RawMessage `json:"triggers"`
+	Boosts   []json.RawMessage `json:"boosts"`
+}
+
+// subItems decodes the levels, triggers and boosts of a new system; an
+// error names the item ("triggers[1]: ...").
+func (in *systemIn) subItems(c *call, s *gamify.PointsSystem) error {
+	for i, raw := range in.Levels {
+		l, err := levelsResource.decode(c, raw)
+		if err != nil {
+			return prefixed(fmt.Sprintf("levels[%d]", i), err)
+		}
+		if l.Level == 0 {
+			l.Level = i + 1 // Trophy's levels have no number: in the order given
+		}
+		s.Levels = append(s.Levels, l)
+	}
+	for i, raw := range in.Triggers {
+		t, err := triggersResource.decode(c, raw)
+		if err != nil {
+			return prefixed(fmt.Sprintf("triggers[%d]", i), err)
+		}
+		s.Triggers = append(s.Triggers, t)
+	}
+	for i, raw := range in.Boosts {
+		b, err := boostsResource.decode(c, raw)
+		if err != nil {
+			return prefixed(fmt.Sprintf("boosts[%d]", i), err)
+		}
+		s.Boosts = append(s.Boosts, b)
+	}
+	return nil
+}
+
+// prefixed puts the item's place in front of a request-level error.
+func prefixed(at string, err error) error {
+	if ae, ok := err.(*apiError); ok {
+		field := at
+		if ae.field != "" {
+			field = at + "." + ae.field
+		}
+		return &apiError{ae.status, ae.code, at + ": " + ae.message, field}
+	}
+	return fmt.Errorf("%s: %w", at, err)
 }
 
 func (in *systemIn) apply(s *gamify.PointsSystem) error {
@@ -741,6 +788,10 @@ type adminSystemOut struct {
 	Status  string     `json:"status"`
 	Created *time.Time `json:"created"`
 	Updated *time.Time `json:"updated"`
+	// What a create made with the system; absent elsewhere.
+	Levels   []any `json:"levels,omitempty"`
+	Triggers []any `json:"triggers,omitempty"`
+	Boosts   []any `json:"boosts,omitempty"`
 }
 
 var systemsOps = ops[gamify.PointsSystem]{
@@ -768,6 +819,9 @@ var systemsResource = resource[gamify.PointsSystem]{systemsOps, codec[gamify.Poi
 			return gamify.PointsSystem{}, err
 		}
 		s := gamify.PointsSystem{Key: in.Key, Status: gamify.Status(in.Status)}
+		if err := in.subItems(c, &s); err != nil {
+			return s, err
+		}
 		return s, in.apply(&s)
 	},
 	edit: func(c *call, raw json.RawMessage) (string, func(*gamify.PointsSystem), string, error) {
@@ -775,11 +829,24 @@ var systemsResource = resource[gamify.PointsSystem]{systemsOps, codec[gamify.Poi
 		if err := strictItem(raw, &in); err != nil {
 			return in.ID, nil, "", err
 		}
+		if in.Levels != nil || in.Triggers != nil || in.Boosts != nil {
+			return in.ID, nil, "", invalid("levels", "levels, triggers and boosts are created with the system; patch them at their own paths")
+		}
 		edit, err := checked(in.apply)
 		return in.ID, edit, in.Status, err
 	},
 	out: func(s gamify.PointsSystem) any {
-		return adminSystemOut{systemOut: systemJSON(s), Status: string(s.Status), Created: instant(s.Created), Updated: instant(s.Updated)}
+		out := adminSystemOut{systemOut: systemJSON(s), Status: string(s.Status), Created: instant(s.Created), Updated: instant(s.Updated)}
+		for _, l := range s.Levels {
+			out.Levels = append(out.Levels, levelsResource.out(l))
+		}
+		for _, t := range s.Triggers {
+			out.Triggers = append(out.Triggers, triggersResource.out(t))
+		}
+		for _, b := range s.Boosts {
+			out.Boosts = append(out.Boosts, boostsResource.out(b))
+		}
+		return out
 	},
 }}
 

@@ -440,3 +440,45 @@ func TestTrophyAdminTriggersAndLevels(t *testing.T) {
 	require.Equal(t, 100.0, ul.Updated[0].Points)
 	e.do("GET", "/admin/v1/points/systems/coins/levels/gold", adminKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
 }
+
+func TestTrophyAdminSystemWithSubItems(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	var c struct {
+		Created []struct {
+			ID       string            `json:"id"`
+			Levels   []json.RawMessage `json:"levels"`
+			Triggers []json.RawMessage `json:"triggers"`
+			Boosts   []json.RawMessage `json:"boosts"`
+		} `json:"created"`
+		Issues []issueGolden `json:"issues"`
+	}
+	r := e.do("POST", "/admin/v1/points/systems", adminKey, `[
+		{"key":"coins","name":"Coins","levels":[{"key":"c1","name":"C1","points":0},{"key":"c2","name":"C2","points":50}],
+		 "triggers":[{"key":"coin-words","type":"metric","metricId":"words","metricThreshold":1,"points":5,"status":"active"}],
+		 "boosts":[{"key":"coin-2x","start":"2026-03-01","multiplier":2}]},
+		{"key":"gems","name":"Gems","triggers":[{"type":"metric","metricId":"words","points":"many"}]}]`)
+	r.requireStatus(t, http.StatusCreated)
+	require.NoError(t, json.Unmarshal(r.body, &c))
+	require.Len(t, c.Created, 1)
+	require.Len(t, c.Created[0].Levels, 2)
+	require.Len(t, c.Created[0].Triggers, 1)
+	require.Len(t, c.Created[0].Boosts, 1)
+	require.Len(t, c.Issues, 1)
+	require.Equal(t, 1, *c.Issues[0].Index)
+	require.Contains(t, c.Issues[0].Message, "triggers[0]")
+	_, err := e.eng.Points().Get(context.Background(), "gems")
+	require.ErrorIs(t, err, gamify.ErrNotFound) // all or nothing per system
+
+	var ev eventGolden
+	e.track("ana", 6).decode(t, &ev)
+	require.Equal(t, 60.0, ev.Points["coins"].Added) // 6 × 5, doubled
+	require.Equal(t, "c2", ev.Points["coins"].Level.Key)
+
+	var u struct {
+		Updated []json.RawMessage `json:"updated"`
+		Issues  []issueGolden     `json:"issues"`
+	}
+	e.do("PATCH", "/admin/v1/points/systems", adminKey, `[{"id":"coins","levels":[]}]`).decode(t, &u)
+	require.Empty(t, u.Updated)
+	require.Len(t, u.Issues, 1)
+}
