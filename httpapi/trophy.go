@@ -569,7 +569,7 @@ func (h *handler) userStreak(c *call) (int, any, error) {
 	}
 	ps := []pauseOut{}
 	for _, p := range pauses {
-		ps = append(ps, pauseOut{ID: fmt.Sprint(p.ID), Start: p.From.String(), End: p.To.String()})
+		ps = append(ps, pauseOut{ID: pauseID(id, p.ID), Start: p.From.String(), End: p.To.String()})
 	}
 	out.Pauses = &ps
 	return http.StatusOK, out, nil

@@ -26,6 +26,8 @@ func (h *handler) routeTrophyAdmin() {
 	h.handle("POST "+p+"/metrics/events", adminKey, h.batchEvents)
 	h.handle("POST "+p+"/streaks/freezes", adminKey, h.grantFreezes)
 	h.handle("POST "+p+"/streaks/restore", adminKey, h.restoreStreaks)
+	h.handle("POST "+p+"/streaks/pauses", adminKey, h.createPauses)
+	h.handle("DELETE "+p+"/streaks/pauses", adminKey, h.deletePauses)
 
 	routeAdmin(h, p+"/attributes", attributesResource)
 	routeAdmin(h, p+"/metrics", metricsResource)

@@ -482,3 +482,44 @@ func TestTrophyAdminSystemWithSubItems(t *testing.T) {
 	require.Empty(t, u.Updated)
 	require.Len(t, u.Issues, 1)
 }
+
+func TestTrophyStreakPauses(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	e.track("ana", 1).requireStatus(t, http.StatusCreated)
+	type pauseAdminGolden struct {
+		ID     string `json:"id"`
+		UserID string `json:"userId"`
+		Start  string `json:"start"`
+		End    string `json:"end"`
+		Status string `json:"status"`
+	}
+	var c struct {
+		Created []pauseAdminGolden `json:"created"`
+		Issues  []issueGolden      `json:"issues"`
+	}
+	r := e.do("POST", "/admin/v1/streaks/pauses", adminKey, `{"pauses":[
+		{"userId":"ana","start":"2026-03-12","end":"2026-03-14"},
+		{"userId":"ana","start":"2026-03-01","end":"2026-03-02"},
+		{"userId":"ana","start":"soon","end":"2026-03-02"}]}`)
+	r.requireStatus(t, http.StatusCreated)
+	r.decode(t, &c)
+	require.Len(t, c.Created, 1)
+	require.Equal(t, pauseAdminGolden{ID: c.Created[0].ID, UserID: "ana", Start: "2026-03-12", End: "2026-03-14", Status: "active"}, c.Created[0])
+	require.Regexp(t, `^ana:\d+$`, c.Created[0].ID)
+	require.Len(t, c.Issues, 2) // a start before today, a bad date
+	require.Equal(t, []int{1, 2}, []int{*c.Issues[0].Index, *c.Issues[1].Index})
+
+	var st streakGolden
+	e.do("GET", "/v1/users/ana/streak", appKey, nil).decode(t, &st)
+	require.Equal(t, &[]pauseGolden{{ID: c.Created[0].ID, Start: "2026-03-12", End: "2026-03-14"}}, st.Pauses)
+
+	var d struct {
+		Deleted []string      `json:"deleted"`
+		Issues  []issueGolden `json:"issues"`
+	}
+	e.do("DELETE", "/admin/v1/streaks/pauses?ids="+c.Created[0].ID+",ana:99,junk", adminKey, nil).decode(t, &d)
+	require.Equal(t, []string{c.Created[0].ID}, d.Deleted)
+	require.Len(t, d.Issues, 2)
+	e.do("GET", "/v1/users/ana/streak", appKey, nil).decode(t, &st)
+	require.Equal(t, &[]pauseGolden{}, st.Pauses)
+}
