@@ -174,3 +174,9 @@ func (e *env) track(user string, value any, hdr ...string) response {
 	e.t.Helper()
 	return e.do("POST", "/v1/metrics/words/event", appKey, map[string]any{"user": map[string]any{"id": user}, "value": value}, hdr...)
 }
+
+func newBenchServer(b *testing.B, eng *gamify.Engine) *httptest.Server {
+	srv := httptest.NewServer(httpapi.New(eng, httpapi.Options{Keys: []httpapi.Key{{Secret: appKey}}}))
+	b.Cleanup(srv.Close)
+	return srv
+}

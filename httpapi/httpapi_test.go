@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -236,6 +237,7 @@ func TestConcurrentRetriesApplyOnce(t *testing.T) {
 						statuses <- -1
 						continue
 					}
+					_, _ = io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
 					statuses <- resp.StatusCode
 				}
