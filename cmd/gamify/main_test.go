@@ -294,3 +294,39 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+func TestCheckAndCompactCommands(t *testing.T) {
+	path := seedDB(t)
+	code, out, errs := runCmd("check", "--db", path)
+	require.Equal(t, exitOK, code, errs)
+	require.Equal(t, "ok\n", out)
+	code, out, _ = runCmd("check", "--db", path, "--json")
+	require.Equal(t, exitOK, code)
+	var rep checkReport
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	require.Equal(t, checkReport{OK: true, Problems: []string{}}, rep)
+
+	// Erase a user, then compact: the file is rewritten and still checks.
+	eng, err := gamify.Open(path, nil)
+	require.NoError(t, err)
+	require.NoError(t, eng.Users().Erase(context.Background(), "bo"))
+	// Held open: compact refuses with exit 4.
+	code, _, _ = runCmd("compact", "--db", path)
+	require.Equal(t, exitLocked, code)
+	require.NoError(t, eng.Close())
+	code, out, errs = runCmd("compact", "--db", path)
+	require.Equal(t, exitOK, code, errs)
+	require.Contains(t, out, "compacted "+path)
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NotContains(t, string(raw), `"bo"`)
+	code, _, _ = runCmd("check", "--db", path)
+	require.Equal(t, exitOK, code)
+
+	code, _, _ = runCmd("compact")
+	require.Equal(t, exitUsage, code)
+	code, _, _ = runCmd("compact", "--db", filepath.Join(t.TempDir(), "none.db"))
+	require.Equal(t, exitFailure, code)
+	code, _, _ = runCmd("check", "--db", path, "--tenant", "nope")
+	require.Equal(t, exitNotFound, code)
+}

@@ -25,6 +25,7 @@ const (
 	exitUsage    = 2 // bad command line, flags or key configuration
 	exitNotFound = 3 // the user, board or tenant asked for does not exist
 	exitLocked   = 4 // another process holds the database (a running serve?)
+	exitProblems = 5 // check found violations of the stored data's invariants
 )
 
 const usage = `gamify - an embedded gamification engine, from the shell
@@ -33,6 +34,8 @@ Usage:
   gamify serve --db FILE [--addr ADDR] [--keys FILE] [flags]
   gamify user ID --db FILE [--tenant KEY] [--json]
   gamify board KEY --db FILE [--tenant KEY] [--run DATE] [--offset N] [--limit N] [--json]
+  gamify check --db FILE [--tenant KEY] [--json]
+  gamify compact --db FILE
   gamify help
 
 Commands:
@@ -40,6 +43,8 @@ Commands:
           Bricqs' admin API under /api/v1/gamify/admin (see docs/http.md)
   user    print a user's profile, totals, points, streaks and achievements
   board   print a page of a leaderboard's standings
+  check   verify every invariant of the stored data (totals = ledger, indexes, claims)
+  compact rewrite the file with live data only (erased users' bytes are gone); offline
 
 API keys for serve come from --keys FILE (or $GAMIFY_KEYS_FILE), a JSON file
   {"keys": [{"key": "SECRET", "name": "ops", "scopes": ["admin"]},
@@ -52,8 +57,10 @@ Examples:
   gamify serve --db game.db --addr :8080 --keys keys.json --buffered
   gamify user ana --db game.db --json | jq .points
   gamify board weekly-xp --db game.db --run 2026-03-02 --limit 20
+  gamify check --db game.db || echo "damaged: restore a backup"
 
-Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 database in use.
+Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 database in use,
+5 check found problems.
 `
 
 // listening, when set (by tests), is told the address serve listens on.
@@ -75,6 +82,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return readUser(ctx, args[1:], stdout, stderr)
 	case "board":
 		return readBoard(ctx, args[1:], stdout, stderr)
+	case "check":
+		return checkDB(ctx, args[1:], stdout, stderr)
+	case "compact":
+		return compactDB(args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "gamify: unknown command %q\n\n%s", args[0], usage)
 	return exitUsage
