@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -169,9 +170,13 @@ func (h *handler) handle(pattern string, need scope, fn endpoint) {
 // ServeHTTP strips a /tenants/{key} prefix into the request's tenant, then
 // routes. Unknown paths and methods get JSON errors too.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if rest, ok := strings.CutPrefix(r.URL.Path, "/tenants/"); ok {
-		tenant, path, _ := strings.Cut(rest, "/")
-		if tenant == "" {
+	// Cut the escaped path, so that an id holding an encoded slash
+	// (/tenants/acme/v1/users/a%2Fb) stays one segment.
+	if rest, ok := strings.CutPrefix(r.URL.EscapedPath(), "/tenants/"); ok {
+		tenantEsc, pathEsc, _ := strings.Cut(rest, "/")
+		tenant, err1 := url.PathUnescape(tenantEsc)
+		path, err2 := url.PathUnescape("/" + pathEsc)
+		if tenant == "" || err1 != nil || err2 != nil {
 			writeError(w, &apiError{http.StatusNotFound, "not_found", "no such endpoint", ""})
 			return
 		}
@@ -180,8 +185,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		r2 := r.Clone(r.Context())
-		r2.URL.Path = "/" + path
-		r2.URL.RawPath = ""
+		r2.URL.Path, r2.URL.RawPath = path, "/"+pathEsc
 		r2.Header.Set("Tenant-ID", tenant)
 		r = r2
 	}

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -128,6 +129,15 @@ func TestTenantSelection(t *testing.T) {
 	e.do("GET", "/v1/users/ana", appKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
 	// By path.
 	e.do("GET", "/tenants/acme/v1/users/ana", appKey, nil).requireStatus(t, http.StatusOK)
+	// An id with an encoded slash stays one path segment, with or without the prefix.
+	e.do("PUT", "/tenants/acme/v1/users/a%2Fb", appKey, `{"name":"Slash"}`).requireStatus(t, http.StatusOK)
+	var u struct {
+		ID string `json:"id"`
+	}
+	r := e.do("GET", "/v1/users/a%2Fb", appKey, nil, "Tenant-ID", "acme")
+	require.NoError(t, json.Unmarshal(r.body, &u))
+	require.Equal(t, "a/b", u.ID)
+	e.do("GET", "/tenants/acme/v1/users/a%2Fb", appKey, nil).requireStatus(t, http.StatusOK)
 	e.do("GET", "/tenants/acme/v1/users/ana", appKey, nil, "Tenant-ID", "other").requireError(t, http.StatusBadRequest, "bad_request", "Tenant-ID")
 	// Unknown tenants.
 	e.do("GET", "/v1/users/ana", appKey, nil, "Tenant-ID", "nope").requireError(t, http.StatusNotFound, "tenant_not_found", "Tenant-ID")
