@@ -20,6 +20,8 @@ func (h *handler) routeBricqsDefinitions(p string) {
 	routeBricqs(h, p+"/streaks", "Streak", resource[gamify.Streak]{streaksOps, bricqsStreakCodec})
 	routeBricqs(h, p+"/leaderboards", "Leaderboard", resource[gamify.Leaderboard]{leaderboardsOps, bricqsBoardCodec})
 	routeBricqs(h, p+"/rewards", "Reward", resource[gamify.Reward]{rewardsOps, rewardCodec})
+	h.handle("POST "+p+"/rewards/{id}/codes", adminKey, h.addRewardCodes)
+	h.handle("GET "+p+"/rewards/{id}/codes", adminKey, h.listRewardCodes)
 }
 
 type pageOut struct {
@@ -715,4 +717,64 @@ var rewardCodec = codec[gamify.Reward]{
 		}
 		return out
 	},
+}
+
+// ---- reward codes (a gamify extension: Bricqs loads codes from its
+// dashboard)
+
+type codesIn struct {
+	Codes []string `json:"codes"`
+}
+
+type codesAddedOut struct {
+	Added          int `json:"added"`
+	AvailableCodes int `json:"available_codes"`
+}
+
+func (h *handler) addRewardCodes(c *call) (int, any, error) {
+	var in codesIn
+	if err := c.decode(&in); err != nil {
+		return 0, nil, err
+	}
+	if len(in.Codes) == 0 || len(in.Codes) > 1000 {
+		return 0, nil, invalid("codes", "codes must hold 1 to 1000 codes")
+	}
+	key := c.r.PathValue("id")
+	added, err := c.eng.Rewards().AddCodes(c.ctx(), key, in.Codes)
+	if err != nil {
+		return 0, nil, err
+	}
+	n, err := c.eng.Rewards().CodeCount(c.ctx(), key)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, codesAddedOut{Added: added, AvailableCodes: n}, nil
+}
+
+type codesPageOut struct {
+	Items    []string `json:"items"`
+	Total    int      `json:"total"`
+	Page     int      `json:"page"`
+	PageSize int      `json:"page_size"`
+}
+
+func (h *handler) listRewardCodes(c *call) (int, any, error) {
+	page, err := c.queryInt("page", 1, 1, 1<<30)
+	if err != nil {
+		return 0, nil, err
+	}
+	size, err := c.queryInt("page_size", 50, 1, 100)
+	if err != nil {
+		return 0, nil, err
+	}
+	key := c.r.PathValue("id")
+	codes, err := c.eng.Rewards().Codes(c.ctx(), key, gamify.ListOptions{Limit: size, Skip: (page - 1) * size})
+	if err != nil {
+		return 0, nil, err
+	}
+	n, err := c.eng.Rewards().CodeCount(c.ctx(), key)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, codesPageOut{Items: append([]string{}, codes...), Total: n, Page: page, PageSize: size}, nil
 }

@@ -248,3 +248,31 @@ func TestBricqsRewards(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, gamify.StatusArchived, got.Status)
 }
+
+func TestBricqsRewardCodes(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	e.do("POST", admin+"/rewards", adminKey, `{"code":"coffee","name":"Coffee","reward_type":"coupon"}`).requireStatus(t, http.StatusCreated)
+	type addedGolden struct {
+		Added          int `json:"added"`
+		AvailableCodes int `json:"available_codes"`
+	}
+	var a addedGolden
+	r := e.do("POST", admin+"/rewards/coffee/codes", adminKey, `{"codes":["C-1","C-2","C-3"]}`)
+	r.requireStatus(t, http.StatusCreated)
+	r.decode(t, &a)
+	require.Equal(t, addedGolden{3, 3}, a)
+	e.do("POST", admin+"/rewards/coffee/codes", adminKey, `{"codes":["C-3","C-4"]}`).decode(t, &a)
+	require.Equal(t, addedGolden{1, 4}, a) // C-3 was loaded already
+	type codesGolden struct {
+		Items    []string `json:"items"`
+		Total    int      `json:"total"`
+		Page     int      `json:"page"`
+		PageSize int      `json:"page_size"`
+	}
+	var p codesGolden
+	e.do("GET", admin+"/rewards/coffee/codes?page=2&page_size=3", adminKey, nil).decode(t, &p)
+	require.Equal(t, codesGolden{Items: []string{"C-4"}, Total: 4, Page: 2, PageSize: 3}, p)
+	e.do("POST", admin+"/rewards/nope/codes", adminKey, `{"codes":["x"]}`).requireError(t, http.StatusNotFound, "not_found", "")
+	e.do("POST", admin+"/rewards/coffee/codes", adminKey, `{"codes":[]}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "codes")
+	e.do("GET", admin+"/rewards/coffee/codes", appKey, nil).requireError(t, http.StatusForbidden, "forbidden", "")
+}
