@@ -19,6 +19,7 @@ func (h *handler) routeBricqs() {
 	h.handle("GET "+p+"/participants/{id}", adminKey, h.getParticipant)
 	h.handle("DELETE "+p+"/participants/{id}", adminKey, h.deleteParticipant)
 	h.routeBricqsDefinitions(p)
+	h.routeBricqsParticipant()
 }
 
 // participantOut is a row of Bricqs' participants list.
