@@ -97,7 +97,20 @@ func New(eng *gamify.Engine, opts Options) http.Handler {
 	h.routeTrophy()
 	h.routeTrophyAdmin()
 	h.routeBricqs()
+	h.mux.HandleFunc("GET /healthz", h.health)
 	return h
+}
+
+// health answers load balancers without a key: 200 while the engine
+// serves reads, 503 once it is closed.
+func (h *handler) health(w http.ResponseWriter, r *http.Request) {
+	if _, err := h.eng.Metrics().List(r.Context(), gamify.ListOptions{Limit: 1}); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Status string `json:"status"`
+	}{"ok"})
 }
 
 // call is one authenticated request, with the engine of its tenant.

@@ -112,6 +112,18 @@ func TestClosedEngineIs503(t *testing.T) {
 	defer srv.Close()
 	e := &env{t: t, eng: eng, srv: srv}
 	e.do("GET", "/v1/users/ana", appKey, nil).requireError(t, http.StatusServiceUnavailable, "unavailable", "")
+	e.do("GET", "/healthz", "", nil).requireError(t, http.StatusServiceUnavailable, "unavailable", "")
+}
+
+func TestHealthNeedsNoKey(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	r := e.do("GET", "/healthz", "", nil)
+	r.requireStatus(t, http.StatusOK)
+	var b struct {
+		Status string `json:"status"`
+	}
+	r.decode(t, &b)
+	require.Equal(t, "ok", b.Status)
 }
 
 func TestTenantSelection(t *testing.T) {
