@@ -332,6 +332,7 @@ type tierOut struct {
 	AwardType    string     `json:"award_type"`
 	DisplayOrder int        `json:"display_order"`
 	PointsSystem string     `json:"points_system"`
+	Status       string     `json:"status"`
 	IsActive     bool       `json:"is_active"`
 	CreatedAt    *time.Time `json:"created_at"`
 	UpdatedAt    *time.Time `json:"updated_at"`
@@ -360,7 +361,7 @@ var tierCodec = codec[gamify.Level]{
 	out: func(l gamify.Level) any {
 		out := tierOut{ID: l.Key, Code: l.Key, Name: l.Name, Description: strOrNull(l.Description), Level: l.Level,
 			Color: strOrNull(l.Colour), IconURL: strOrNull(l.ImageURL), Benefits: l.Benefits, PointMultiplier: numOrNull(l.Multiplier),
-			AwardType: "automatic", DisplayOrder: l.Order, PointsSystem: l.System, IsActive: isActive(l.Status),
+			AwardType: "automatic", DisplayOrder: l.Order, PointsSystem: l.System, Status: string(l.Status), IsActive: isActive(l.Status),
 			CreatedAt: instant(l.Created), UpdatedAt: instant(l.Updated)}
 		out.CriteriaConfig.MinPoints = num(l.Threshold)
 		if out.Benefits == nil {
@@ -448,6 +449,7 @@ type bricqsStreakOut struct {
 	DisplayOrder     int               `json:"display_order"`
 	Metrics          []streakMetricOut `json:"metrics"`
 	Mode             string            `json:"mode"`
+	Status           string            `json:"status"`
 	IsActive         bool              `json:"is_active"`
 	CreatedAt        *time.Time        `json:"created_at"`
 	UpdatedAt        *time.Time        `json:"updated_at"`
@@ -479,7 +481,7 @@ var bricqsStreakCodec = codec[gamify.Streak]{
 	out: func(s gamify.Streak) any {
 		out := bricqsStreakOut{ID: s.Key, Code: s.Key, Name: s.Name, Description: strOrNull(s.Description), Period: string(s.Frequency),
 			GracePeriodHours: s.GraceHours, DisplayOrder: s.Order, Metrics: []streakMetricOut{}, Mode: string(s.Mode),
-			IsActive: isActive(s.Status), CreatedAt: instant(s.Created), UpdatedAt: instant(s.Updated)}
+			Status: string(s.Status), IsActive: isActive(s.Status), CreatedAt: instant(s.Created), UpdatedAt: instant(s.Updated)}
 		if out.Mode == "" {
 			out.Mode = string(gamify.StreakModeAll)
 		}

@@ -95,6 +95,7 @@ func TestBricqsTiers(t *testing.T) {
 		AwardType    string     `json:"award_type"`
 		DisplayOrder int        `json:"display_order"`
 		PointsSystem string     `json:"points_system"`
+		Status       string     `json:"status"`
 		IsActive     bool       `json:"is_active"`
 		CreatedAt    *time.Time `json:"created_at"`
 		UpdatedAt    *time.Time `json:"updated_at"`
@@ -105,7 +106,7 @@ func TestBricqsTiers(t *testing.T) {
 	var tier tierGolden
 	r.decode(t, &tier)
 	want := tierGolden{ID: "gold", Code: "gold", Name: "Gold", Level: 3, Color: ptr("#ffd700"), Benefits: []string{"free shipping"},
-		PointMultiplier: ptr(1.5), AwardType: "automatic", PointsSystem: "xp", IsActive: true, CreatedAt: ptr(t0), UpdatedAt: ptr(t0)}
+		PointMultiplier: ptr(1.5), AwardType: "automatic", PointsSystem: "xp", Status: "active", IsActive: true, CreatedAt: ptr(t0), UpdatedAt: ptr(t0)}
 	want.CriteriaConfig.MinPoints = 10000
 	require.Equal(t, want, tier)
 	e.do("POST", admin+"/tiers", adminKey, `{"code":"vip","name":"VIP","level":4,"award_type":"manual","criteria_config":{"min_points":1}}`).
@@ -147,6 +148,7 @@ func TestBricqsStreaksAndLeaderboards(t *testing.T) {
 			Min    float64 `json:"min"`
 		} `json:"metrics"`
 		Mode      string     `json:"mode"`
+		Status    string     `json:"status"`
 		IsActive  bool       `json:"is_active"`
 		CreatedAt *time.Time `json:"created_at"`
 		UpdatedAt *time.Time `json:"updated_at"`
