@@ -468,3 +468,49 @@ func TestTrophyWrapped(t *testing.T) {
 	e.do("GET", "/v1/users/ana/wrapped?year=soon", appKey, nil).requireError(t, http.StatusUnprocessableEntity, "invalid", "year")
 	e.do("GET", "/v1/users/nobody/wrapped", appKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
 }
+
+func TestTrophyLeaderboardPastRun(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	ctx := context.Background()
+	_, err := e.eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "daily-words", Name: "Daily", RankBy: gamify.RankByMetric,
+		Metric: "words", RunUnit: gamify.RunDay, TZ: "America/New_York"})
+	require.NoError(t, err)
+	e.track("ana", 5).requireStatus(t, http.StatusCreated) // 08:00 in New York, 10 March
+	e.clock.Advance(24 * time.Hour)
+	_, err = e.eng.RunDue(ctx)
+	require.NoError(t, err)
+	e.track("bo", 7).requireStatus(t, http.StatusCreated)
+
+	type rankingsGolden struct {
+		boardGolden
+		Rankings []struct {
+			UserID   string  `json:"userId"`
+			UserName *string `json:"userName"`
+			Rank     int     `json:"rank"`
+			Value    float64 `json:"value"`
+		} `json:"rankings"`
+	}
+	var past, now rankingsGolden
+	e.do("GET", "/v1/leaderboards/daily-words?run=2026-03-10", appKey, nil).decode(t, &past)
+	require.Len(t, past.Rankings, 1)
+	require.Equal(t, "ana", past.Rankings[0].UserID)
+	e.do("GET", "/v1/leaderboards/daily-words", appKey, nil).decode(t, &now)
+	require.Len(t, now.Rankings, 1)
+	require.Equal(t, "bo", now.Rankings[0].UserID)
+	require.Equal(t, ptr("day"), now.RunUnit)
+	require.Equal(t, 1, now.RunInterval)
+
+	type userBoard struct {
+		boardGolden
+		Rank    *int     `json:"rank"`
+		Value   *float64 `json:"value"`
+		History []any    `json:"history"`
+	}
+	var ub userBoard
+	e.do("GET", "/v1/users/ana/leaderboards/daily-words?run=2026-03-10&numEvents=0", appKey, nil).decode(t, &ub)
+	require.Equal(t, ptr(1), ub.Rank)
+	require.Equal(t, ptr(5.0), ub.Value)
+	require.Empty(t, ub.History)
+	e.do("GET", "/v1/users/ana/leaderboards/daily-words", appKey, nil).decode(t, &ub)
+	require.Nil(t, ub.Rank) // nothing in today's run
+}
