@@ -17,6 +17,7 @@ import (
 func TestEveryAdminResource(t *testing.T) {
 	trophy := []struct{ path, create, patch string }{
 		{"/admin/v1/attributes", `[{"key":"r1","name":"R1","type":"user"}]`, `[{"id":"r1","name":"Renamed"}]`},
+		{"/admin/v1/achievements", `[{"key":"r1","name":"R1","trigger":"metric","metricId":"words","metricValue":100}]`, `[{"id":"r1","name":"Renamed"}]`},
 		{"/admin/v1/metrics", `[{"key":"r1","name":"R1"}]`, `[{"id":"r1","name":"Renamed"}]`},
 		{"/admin/v1/tenants", `[{"customerId":"r1","name":"R1"}]`, `[{"id":"r1","name":"Renamed"}]`},
 		{"/admin/v1/leaderboards", `[{"key":"r1","name":"R1","rankBy":"metric","metricId":"words"}]`, `[{"id":"r1","name":"Renamed"}]`},

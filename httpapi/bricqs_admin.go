@@ -155,10 +155,7 @@ var achievementsOps = ops[gamify.Achievement]{
 	patch: func(c *call, k string, e func(*gamify.Achievement)) (gamify.Achievement, error) {
 		return c.eng.Achievements().Patch(c.ctx(), k, e)
 	},
-	status: func(c *call, k, s string) (gamify.Achievement, error) {
-		a := c.eng.Achievements()
-		return editStatus(a.Activate, a.Deactivate, nil)(c, k, s)
-	},
+	status: achievementStatus,
 }
 
 type badgeIn struct {

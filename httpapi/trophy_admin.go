@@ -30,6 +30,7 @@ func (h *handler) routeTrophyAdmin() {
 	h.handle("DELETE "+p+"/streaks/pauses", adminKey, h.deletePauses)
 
 	routeAdmin(h, p+"/attributes", attributesResource)
+	routeAdmin(h, p+"/achievements", resource[gamify.Achievement]{achievementsOps, trophyAchievementCodec})
 	routeAdmin(h, p+"/metrics", metricsResource)
 	routeAdmin(h, p+"/tenants", tenantsResource)
 	routeAdmin(h, p+"/leaderboards", leaderboardsResource)

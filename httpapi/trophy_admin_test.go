@@ -523,3 +523,57 @@ func TestTrophyStreakPauses(t *testing.T) {
 	e.do("GET", "/v1/users/ana/streak", appKey, nil).decode(t, &st)
 	require.Equal(t, &[]pauseGolden{}, st.Pauses)
 }
+
+func TestTrophyAdminAchievements(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	type adminAchievementGolden struct {
+		achievementGolden
+		StreakID string     `json:"streakId"`
+		Status   string     `json:"status"`
+		Created  *time.Time `json:"created"`
+		Updated  *time.Time `json:"updated"`
+	}
+	var c struct {
+		Created []adminAchievementGolden `json:"created"`
+		Issues  []issueGolden            `json:"issues"`
+	}
+	e.track("ana", 1).requireStatus(t, http.StatusCreated) // a one-day streak
+	r := e.do("POST", "/admin/v1/achievements", adminKey, `[
+		{"key":"streak-1","name":"First day","trigger":"streak","streakLength":1},
+		{"key":"both","name":"Both","trigger":"achievement","achievementIds":["streak-1","onboarded"]},
+		{"key":"pro-100","name":"Pro 100","trigger":"metric","metricId":"words","metricValue":100,
+		 "userAttributes":[{"attributeId":"plan","attributeValue":"pro"}],"eventAttributes":[{"attributeId":"source","attributeValue":"web"}]},
+		{"key":"bad","name":"Bad","trigger":"vibes"}]`)
+	r.requireStatus(t, http.StatusCreated)
+	r.decode(t, &c)
+	require.Len(t, c.Created, 3)
+	require.Equal(t, adminAchievementGolden{achievementGolden: achievementGolden{ID: "streak-1", Key: "streak-1", Name: "First day",
+		Trigger: "streak", StreakLength: 1, UserAttributes: []kvGolden{}}, StreakID: "daily", Status: "active", Created: ptr(t0), Updated: ptr(t0)}, c.Created[0])
+	require.Equal(t, []string{"streak-1", "onboarded"}, c.Created[1].AchievementIDs)
+	require.Equal(t, []kvGolden{{"plan", "pro"}}, c.Created[2].UserAttributes)
+	require.Equal(t, []kvGolden{{"source", "web"}}, c.Created[2].EventAttributes)
+	require.Equal(t, []issueGolden{{Index: ptr(3), Severity: "error", Message: c.Issues[0].Message}}, c.Issues)
+
+	// Created active, the streak achievement is backdated: ana holds it
+	// once the backdating job ran.
+	_, err := e.eng.RunDue(context.Background())
+	require.NoError(t, err)
+	var achs []achievementGolden
+	e.do("GET", "/v1/users/ana/achievements", appKey, nil).decode(t, &achs)
+	var keys []string
+	for _, a := range achs {
+		keys = append(keys, a.Key)
+	}
+	require.Contains(t, keys, "streak-1")
+
+	var u struct {
+		Updated []adminAchievementGolden `json:"updated"`
+		Issues  []issueGolden            `json:"issues"`
+	}
+	e.do("PATCH", "/admin/v1/achievements", adminKey, `[{"id":"pro-100","metricValue":50,"status":"locked"},{"id":"both","trigger":"metric"}]`).decode(t, &u)
+	require.Len(t, u.Updated, 1)
+	require.Equal(t, "locked", u.Updated[0].Status)
+	require.Equal(t, ptr(50.0), u.Updated[0].MetricValue)
+	require.Len(t, u.Issues, 1) // the trigger is immutable
+	require.Equal(t, "both", u.Issues[0].ID)
+}
