@@ -18,6 +18,98 @@ func (h *handler) routeBricqsParticipant() {
 	h.handle("POST "+p+"/points/deduct", anyKey, h.deductPoints)
 	h.handle("POST "+p+"/rewards/{id}/claim", anyKey, h.claimReward)
 	h.handle("GET "+p+"/participants/{id}/rewards", anyKey, h.participantClaims)
+	h.handle("POST "+p+"/badges/award", anyKey, h.awardBadge)
+	h.handle("GET "+p+"/participants/{id}/badges", anyKey, h.participantBadges)
+}
+
+type badgeAwardOut struct {
+	ParticipantID string    `json:"participant_id"`
+	BadgeCode     string    `json:"badge_code"`
+	BadgeName     string    `json:"badge_name"`
+	EarnedAt      time.Time `json:"earned_at"`
+	AlreadyEarned bool      `json:"already_earned"`
+}
+
+// awardBadge completes a manual badge; a repeat returns the original time
+// with already_earned (idempotent on participant and badge, as Bricqs).
+func (h *handler) awardBadge(c *call) (int, any, error) {
+	var in struct {
+		ParticipantID string `json:"participant_id"`
+		BadgeCode     string `json:"badge_code"`
+	}
+	if err := c.decode(&in); err != nil {
+		return 0, nil, err
+	}
+	if in.ParticipantID == "" {
+		return 0, nil, invalid("participant_id", "participant_id is required")
+	}
+	if in.BadgeCode == "" {
+		return 0, nil, invalid("badge_code", "badge_code is required")
+	}
+	if err := c.ownUser(in.ParticipantID); err != nil {
+		return 0, nil, err
+	}
+	res, err := c.eng.Achievements().Complete(c.ctx(), gamify.ManualCompletion{Achievement: in.BadgeCode, User: in.ParticipantID})
+	if err != nil {
+		return 0, nil, err
+	}
+	out := badgeAwardOut{ParticipantID: in.ParticipantID, BadgeCode: in.BadgeCode, BadgeName: in.BadgeCode,
+		EarnedAt: res.CompletedAt.UTC(), AlreadyEarned: res.AlreadyCompleted}
+	for _, ac := range res.Completions {
+		if ac.Key == in.BadgeCode {
+			out.BadgeName = ac.Name
+		}
+	}
+	if a, err := c.eng.Achievements().Get(c.ctx(), in.BadgeCode); err == nil {
+		out.BadgeName = a.Name
+	}
+	if res.AlreadyCompleted {
+		return http.StatusOK, out, nil
+	}
+	return http.StatusCreated, out, nil
+}
+
+type participantBadgeOut struct {
+	Code     string      `json:"code"`
+	Name     string      `json:"name"`
+	Earned   bool        `json:"earned"`
+	EarnedAt *time.Time  `json:"earned_at"`
+	Progress json.Number `json:"progress"`
+	Target   json.Number `json:"target"`
+}
+
+type participantBadgesOut struct {
+	Items       []participantBadgeOut `json:"items"`
+	Total       int                   `json:"total"`
+	EarnedCount int                   `json:"earned_count"`
+}
+
+// participantBadges lists earned badges and, unless earned_only=true, the
+// visible ones not yet earned with their progress.
+func (h *handler) participantBadges(c *call) (int, any, error) {
+	earnedOnly, err := c.queryBool("earned_only")
+	if err != nil {
+		return 0, nil, err
+	}
+	id := c.r.PathValue("id")
+	if _, err := c.eng.Users().Get(c.ctx(), id); err != nil {
+		return 0, nil, participantMissing(err, id)
+	}
+	list, err := c.eng.Achievements().User(c.ctx(), id, !earnedOnly)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := participantBadgesOut{Items: []participantBadgeOut{}}
+	for _, ua := range list {
+		b := participantBadgeOut{Code: ua.Key, Name: ua.Name, Earned: ua.Completed, Progress: num(ua.Current), Target: num(ua.Target)}
+		if ua.Completed {
+			b.EarnedAt = instant(ua.CompletedAt)
+			out.EarnedCount++
+		}
+		out.Items = append(out.Items, b)
+	}
+	out.Total = len(out.Items)
+	return http.StatusOK, out, nil
 }
 
 type pointsIn struct {

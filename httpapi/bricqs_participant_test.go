@@ -122,3 +122,49 @@ func TestBricqsRewardClaims(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "60", b.Available.String()) // the refused claims took nothing
 }
+
+func TestBricqsBadgeAward(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	e.do("POST", admin+"/badges", adminKey, `{"code":"helper","name":"Helper"}`).requireStatus(t, http.StatusCreated)
+	type awardGolden struct {
+		ParticipantID string    `json:"participant_id"`
+		BadgeCode     string    `json:"badge_code"`
+		BadgeName     string    `json:"badge_name"`
+		EarnedAt      time.Time `json:"earned_at"`
+		AlreadyEarned bool      `json:"already_earned"`
+	}
+	var a awardGolden
+	r := e.do("POST", "/api/v1/gamify/badges/award", appKey, `{"participant_id":"ana","badge_code":"helper"}`)
+	r.requireStatus(t, http.StatusCreated)
+	r.decode(t, &a)
+	require.Equal(t, awardGolden{"ana", "helper", "Helper", t0, false}, a)
+	e.clock.Advance(time.Hour)
+	r = e.do("POST", "/api/v1/gamify/badges/award", appKey, `{"participant_id":"ana","badge_code":"helper"}`)
+	r.requireStatus(t, http.StatusOK)
+	r.decode(t, &a)
+	require.Equal(t, awardGolden{"ana", "helper", "Helper", t0, true}, a) // the original time
+	e.do("POST", "/api/v1/gamify/badges/award", appKey, `{"participant_id":"ana","badge_code":"ten-words"}`).requireStatus(t, http.StatusUnprocessableEntity)
+	e.do("POST", "/api/v1/gamify/badges/award", appKey, `{"participant_id":"ana"}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "badge_code")
+
+	type badgesGolden struct {
+		Items []struct {
+			Code     string     `json:"code"`
+			Name     string     `json:"name"`
+			Earned   bool       `json:"earned"`
+			EarnedAt *time.Time `json:"earned_at"`
+			Progress float64    `json:"progress"`
+			Target   float64    `json:"target"`
+		} `json:"items"`
+		Total       int `json:"total"`
+		EarnedCount int `json:"earned_count"`
+	}
+	var b badgesGolden
+	e.do("GET", "/api/v1/gamify/participants/ana/badges", appKey, nil).decode(t, &b)
+	require.Equal(t, 3, b.Total) // helper earned; onboarded and ten-words not yet
+	require.Equal(t, 1, b.EarnedCount)
+	e.do("GET", "/api/v1/gamify/participants/ana/badges?earned_only=true", appKey, nil).decode(t, &b)
+	require.Equal(t, 1, b.Total)
+	require.Equal(t, "helper", b.Items[0].Code)
+	require.Equal(t, ptr(t0), b.Items[0].EarnedAt)
+	e.do("GET", "/api/v1/gamify/participants/zed/badges", appKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
+}
