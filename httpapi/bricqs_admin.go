@@ -86,14 +86,7 @@ func routeBricqs[D any](h *handler, path, noun string, r resource[D]) {
 		if err := c.decode(&raw); err != nil {
 			return 0, nil, err
 		}
-		key, edit, status, err := r.edit(c, raw)
-		if err != nil {
-			return 0, nil, err
-		}
-		d, err := r.patch(c, key, edit)
-		if err == nil && status != "" {
-			d, err = r.status(c, key, status)
-		}
+		_, d, err := patchItem(c, r, raw)
 		if err != nil {
 			return 0, nil, err
 		}

@@ -319,14 +319,7 @@ func routeAdmin[D any](h *handler, path string, r resource[D]) {
 			Issues  []issueOut `json:"issues"`
 		}{[]any{}, []issueOut{}}
 		for i, raw := range items {
-			key, edit, status, err := r.edit(c, raw)
-			var d D
-			if err == nil {
-				d, err = r.patch(c, key, edit)
-			}
-			if err == nil && status != "" {
-				d, err = r.status(c, key, status)
-			}
+			key, d, err := patchItem(c, r, raw)
 			if err != nil {
 				o := itemIssue(i, err)
 				o.ID = key
@@ -363,6 +356,30 @@ func routeAdmin[D any](h *handler, path string, r resource[D]) {
 		}
 		return http.StatusOK, out, nil
 	})
+}
+
+// patchItem applies one update item: its fields, then its status. A status
+// outside the lifecycle is refused before anything changes; a status change
+// the state refuses (activating a finished board) is reported as such, the
+// fields having been updated.
+func patchItem[D any](c *call, r resource[D], raw json.RawMessage) (string, D, error) {
+	var d D
+	key, edit, status, err := r.edit(c, raw)
+	if err != nil {
+		return key, d, err
+	}
+	switch gamify.Status(status) {
+	case "", gamify.StatusActive, gamify.StatusScheduled, gamify.StatusInactive, gamify.StatusFinished, gamify.StatusLocked:
+	default:
+		return key, d, invalid("status", fmt.Sprintf("status %q cannot be set", status))
+	}
+	if d, err = r.patch(c, key, edit); err != nil || status == "" {
+		return key, d, err
+	}
+	if d, err = r.status(c, key, status); err != nil {
+		return key, d, fmt.Errorf("the other fields were updated, the status was not: %w", err)
+	}
+	return key, d, nil
 }
 
 // items reads a JSON array of 1 to 100 items.

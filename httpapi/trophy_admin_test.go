@@ -577,3 +577,27 @@ func TestTrophyAdminAchievements(t *testing.T) {
 	require.Len(t, u.Issues, 1) // the trigger is immutable
 	require.Equal(t, "both", u.Issues[0].ID)
 }
+
+func TestTrophyAdminPatchStatus(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	var u struct {
+		Updated []map[string]any `json:"updated"`
+		Issues  []issueGolden    `json:"issues"`
+	}
+	// A status outside the lifecycle changes nothing.
+	e.do("PATCH", "/admin/v1/leaderboards", adminKey, `[{"id":"top-words","name":"Renamed","status":"paused"}]`).decode(t, &u)
+	require.Empty(t, u.Updated)
+	require.Len(t, u.Issues, 1)
+	b, err := e.eng.Leaderboards().Get(context.Background(), "top-words")
+	require.NoError(t, err)
+	require.Equal(t, "Top writers", b.Name)
+	// A status the state refuses: the fields were updated, the item says so.
+	e.do("PATCH", "/admin/v1/leaderboards", adminKey, `[{"id":"top-words","status":"finished"}]`).decode(t, &u)
+	require.Empty(t, u.Issues)
+	e.do("PATCH", "/admin/v1/leaderboards", adminKey, `[{"id":"top-words","description":"Old","status":"active"}]`).decode(t, &u)
+	require.Len(t, u.Issues, 1)
+	require.Contains(t, u.Issues[0].Message, "the other fields were updated")
+	b, err = e.eng.Leaderboards().Get(context.Background(), "top-words")
+	require.NoError(t, err)
+	require.Equal(t, "Old", b.Description)
+}
