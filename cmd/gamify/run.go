@@ -1,0 +1,298 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gamifykit/gamify"
+	"github.com/gamifykit/gamify/httpapi"
+)
+
+// Exit codes scripts can rely on (docs/cli.md).
+const (
+	exitOK       = 0 // done
+	exitFailure  = 1 // the command failed (I/O, a damaged file, a server error)
+	exitUsage    = 2 // bad command line, flags or key configuration
+	exitNotFound = 3 // the user, board or tenant asked for does not exist
+	exitLocked   = 4 // another process holds the database (a running serve?)
+	exitProblems = 5 // check found violations of the stored data's invariants
+)
+
+const usage = `gamify - an embedded gamification engine, from the shell
+
+Usage:
+  gamify serve --db FILE [--addr ADDR] [--keys FILE] [flags]
+  gamify user ID --db FILE [--tenant KEY] [--json]
+  gamify board KEY --db FILE [--tenant KEY] [--run DATE] [--offset N] [--limit N] [--json]
+  gamify check --db FILE [--tenant KEY] [--json]
+  gamify compact --db FILE
+  gamify help
+
+Commands:
+  serve   serve the database over HTTP: Trophy's API under /v1 and /admin/v1,
+          Bricqs' admin API under /api/v1/gamify/admin (see docs/http.md)
+  user    print a user's profile, totals, points, streaks and achievements
+  board   print a page of a leaderboard's standings
+  check   verify every invariant of the stored data (totals = ledger, indexes, claims)
+  compact rewrite the file with live data only (erased users' bytes are gone); offline
+
+API keys for serve come from --keys FILE (or $GAMIFY_KEYS_FILE), a JSON file
+  {"keys": [{"key": "SECRET", "name": "ops", "scopes": ["admin"]},
+            {"key": "SECRET2", "name": "game", "tenant": "acme"}]}
+and from $GAMIFY_ADMIN_KEYS and $GAMIFY_APP_KEYS (comma-separated secrets,
+with the admin scope or none). serve refuses to start without a key.
+
+Examples:
+  GAMIFY_ADMIN_KEYS=s3cret gamify serve --db game.db --addr 127.0.0.1:8080
+  gamify serve --db game.db --addr :8080 --keys keys.json --buffered
+  gamify user ana --db game.db --json | jq .points
+  gamify board weekly-xp --db game.db --run 2026-03-02 --limit 20
+  gamify check --db game.db || echo "damaged: restore a backup"
+
+Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 database in use,
+5 check found problems.
+`
+
+// listening, when set (by tests), is told the address serve listens on.
+var listening func(addr string)
+
+// run executes one command line and returns its exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	case "serve":
+		return serve(ctx, args[1:], stderr, getenv)
+	case "user":
+		return readUser(ctx, args[1:], stdout, stderr)
+	case "board":
+		return readBoard(ctx, args[1:], stdout, stderr)
+	case "check":
+		return checkDB(ctx, args[1:], stdout, stderr)
+	case "compact":
+		return compactDB(args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "gamify: unknown command %q\n\n%s", args[0], usage)
+	return exitUsage
+}
+
+// newFlags returns a flag set that prints the usage on -h and reports
+// errors to stderr (exit code 2 is the caller's).
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("gamify "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage of gamify %s:\n", name)
+		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "\nRun \"gamify help\" for every command and examples.\n")
+	}
+	return fs
+}
+
+// parse parses flags that may come before or after the positional
+// arguments (gamify user ana --db x, or gamify user --db x ana).
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// keyFile is the format of --keys.
+type keyFile struct {
+	Keys []httpapi.Key `json:"keys"`
+}
+
+// loadKeys gathers the keys of --keys (or $GAMIFY_KEYS_FILE) and of
+// $GAMIFY_ADMIN_KEYS and $GAMIFY_APP_KEYS.
+func loadKeys(path string, getenv func(string) string) ([]httpapi.Key, error) {
+	var keys []httpapi.Key
+	if path == "" {
+		path = getenv("GAMIFY_KEYS_FILE")
+	}
+	if path != "" {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		var kf keyFile
+		dec := json.NewDecoder(strings.NewReader(string(raw)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&kf); err != nil {
+			return nil, fmt.Errorf("keys file %s: %w", path, err)
+		}
+		for i, k := range kf.Keys {
+			if k.Secret == "" {
+				return nil, fmt.Errorf("keys file %s: keys[%d].key is empty", path, i)
+			}
+		}
+		keys = kf.Keys
+	}
+	for _, env := range []struct {
+		name   string
+		scopes []string
+	}{{"GAMIFY_ADMIN_KEYS", []string{httpapi.ScopeAdmin}}, {"GAMIFY_APP_KEYS", nil}} {
+		for i, s := range strings.Split(getenv(env.name), ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				keys = append(keys, httpapi.Key{Secret: s, Name: fmt.Sprintf("%s[%d]", env.name, i), Scopes: env.scopes})
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if seen[k.Secret] {
+			return nil, fmt.Errorf("key %q is given twice", k.Name)
+		}
+		seen[k.Secret] = true
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("no API keys: give --keys FILE, $GAMIFY_KEYS_FILE, $GAMIFY_ADMIN_KEYS or $GAMIFY_APP_KEYS")
+	}
+	return keys, nil
+}
+
+// openDB opens the database; ErrLocked becomes exitLocked.
+func openDB(path string, opts *gamify.Options, stderr io.Writer) (*gamify.Engine, int) {
+	if path == "" {
+		fmt.Fprintln(stderr, "gamify: --db FILE is required")
+		return nil, exitUsage
+	}
+	eng, err := gamify.Open(path, opts)
+	switch {
+	case errors.Is(err, gamify.ErrLocked):
+		fmt.Fprintf(stderr, "gamify: %s is in use by another process (a running gamify serve?): %v\n", path, err)
+		return nil, exitLocked
+	case err != nil:
+		fmt.Fprintf(stderr, "gamify: open %s: %v\n", path, err)
+		return nil, exitFailure
+	}
+	return eng, exitOK
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) int {
+	fs := newFlags("serve", stderr)
+	db := fs.String("db", "", "the database `FILE` (created if missing)")
+	addr := fs.String("addr", "127.0.0.1:8080", "the `ADDR`ess to listen on, host:port")
+	keysPath := fs.String("keys", "", "a JSON `FILE` of API keys (default $GAMIFY_KEYS_FILE)")
+	maxBody := fs.Int64("max-body", httpapi.MaxBodyBytesDefault, "the largest request body, in `bytes`")
+	buffered := fs.Bool("buffered", false, "answer writes once applied, committing within 10 ms (default: once on disk)")
+	grace := fs.Duration("shutdown-timeout", 10*time.Second, "how long requests in flight may finish on SIGINT or SIGTERM")
+	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
+		if err == nil {
+			fmt.Fprintf(stderr, "gamify serve: unexpected argument %q\n", pos[0])
+		}
+		return exitUsage
+	}
+	keys, err := loadKeys(*keysPath, getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "gamify serve: %v\n", err)
+		return exitUsage
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	opts := &gamify.Options{Logger: log}
+	if *buffered {
+		opts.Durability = gamify.Buffered
+	}
+	eng, code := openDB(*db, opts, stderr)
+	if eng == nil {
+		return code
+	}
+	// Close runs last, after the server stopped taking requests.
+	defer func() {
+		if err := eng.Close(); err != nil {
+			log.Error("close", "err", err)
+		}
+	}()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "gamify serve: %v\n", err)
+		return exitFailure
+	}
+	srv := &http.Server{
+		Handler:           httpapi.New(eng, httpapi.Options{Keys: keys, MaxBodyBytes: *maxBody, Logger: log}),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("serving", "db", *db, "addr", ln.Addr().String(), "keys", len(keys))
+	if listening != nil {
+		listening(ln.Addr().String())
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		fmt.Fprintf(stderr, "gamify serve: %v\n", err)
+		return exitFailure
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), *grace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Error("shutdown", "err", err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+// readOpen opens path for a read command, which must not create it, and
+// returns the root engine (to close) and the tenant's (the root for "").
+func readOpen(path, tenant string, stderr io.Writer) (root, eng *gamify.Engine, code int) {
+	if path != "" {
+		if _, err := os.Stat(path); err != nil {
+			fmt.Fprintf(stderr, "gamify: %v\n", err)
+			return nil, nil, exitFailure
+		}
+	}
+	root, code = openDB(path, &gamify.Options{LockTimeout: 2 * time.Second}, stderr)
+	if root == nil || tenant == "" {
+		return root, root, code
+	}
+	eng, err := root.Tenant(tenant)
+	if err != nil {
+		root.Close()
+		return nil, nil, failed(stderr, err)
+	}
+	return root, eng, exitOK
+}
+
+// failed reports err and returns its exit code.
+func failed(stderr io.Writer, err error) int {
+	fmt.Fprintf(stderr, "gamify: %v\n", err)
+	if errors.Is(err, gamify.ErrNotFound) {
+		return exitNotFound
+	}
+	return exitFailure
+}
+
+func writeJSON(w io.Writer, v any) int {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return exitFailure
+	}
+	return exitOK
+}

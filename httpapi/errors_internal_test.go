@@ -1,0 +1,46 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gamifykit/gamify"
+)
+
+// TestClassify pins the error table of docs/http.md, wrapped errors included.
+func TestClassify(t *testing.T) {
+	wrap := func(err error) error { return fmt.Errorf("op: %w", err) }
+	cases := []struct {
+		err    error
+		status int
+		code   string
+		field  string
+	}{
+		{wrap(&gamify.ValidationError{Field: "Event.Value", Reason: "bad"}), http.StatusUnprocessableEntity, "invalid", "Event.Value"},
+		{errors.Join(&gamify.ValidationError{Field: "A.B", Reason: "x"}, &gamify.ValidationError{Field: "A.C", Reason: "y"}), http.StatusUnprocessableEntity, "invalid", "A.B"},
+		{wrap(gamify.ErrInvalid), http.StatusUnprocessableEntity, "invalid", ""},
+		{wrap(gamify.ErrNotFound), http.StatusNotFound, "not_found", ""},
+		{wrap(gamify.ErrConflict), http.StatusConflict, "conflict", ""},
+		{wrap(gamify.ErrAchievementLocked), http.StatusConflict, "conflict", ""},
+		{wrap(gamify.ErrInsufficientPoints), http.StatusUnprocessableEntity, "insufficient_points", ""},
+		{wrap(gamify.ErrOutOfStock), http.StatusConflict, "out_of_stock", ""},
+		{wrap(gamify.ErrClosed), http.StatusServiceUnavailable, "unavailable", ""},
+		{wrap(context.Canceled), http.StatusServiceUnavailable, "unavailable", ""},
+		{errors.New("disk on fire"), http.StatusInternalServerError, "internal", ""},
+	}
+	for _, c := range cases {
+		ae, known := classify(c.err)
+		require.Equal(t, c.status, ae.status, "classify(%v)", c.err)
+		require.Equal(t, c.code, ae.code, "classify(%v)", c.err)
+		require.Equal(t, c.field, ae.field, "classify(%v)", c.err)
+		require.Equal(t, c.status != http.StatusInternalServerError, known)
+	}
+	// A 500 does not leak the error's text.
+	ae, _ := classify(errors.New("secret path /var/x"))
+	require.Equal(t, "internal error", ae.message)
+}

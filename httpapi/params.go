@@ -1,0 +1,194 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gamifykit/gamify"
+)
+
+// queryInt reads an integer query parameter within [lo, hi]; absent is def.
+func (c *call) queryInt(name string, def, lo, hi int) (int, error) {
+	s := c.r.URL.Query().Get(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		return 0, invalid(name, fmt.Sprintf("%s must be an integer from %d to %d, not %q", name, lo, hi, s))
+	}
+	return n, nil
+}
+
+// queryBool reads a boolean query parameter; absent is false.
+func (c *call) queryBool(name string) (bool, error) {
+	s := c.r.URL.Query().Get(name)
+	if s == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return false, invalid(name, fmt.Sprintf("%s must be true or false, not %q", name, s))
+	}
+	return b, nil
+}
+
+// queryList reads a list given as repeated parameters or comma-separated.
+func (c *call) queryList(name string) []string {
+	var out []string
+	for _, v := range c.r.URL.Query()[name] {
+		for s := range strings.SplitSeq(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// queryAttrs reads "k:v,k2:v2" filters (Trophy's userAttributes).
+func (c *call) queryAttrs(name string) (map[string]string, error) {
+	s := c.r.URL.Query().Get(name)
+	if s == "" {
+		return nil, nil
+	}
+	m := map[string]string{}
+	for pair := range strings.SplitSeq(s, ",") {
+		k, v, ok := strings.Cut(pair, ":")
+		if !ok || k == "" {
+			return nil, invalid(name, fmt.Sprintf("%s must be attribute:value pairs separated by commas, not %q", name, s))
+		}
+		m[k] = v
+	}
+	return m, nil
+}
+
+// queryDate reads a YYYY-MM-DD parameter; absent is the zero Date.
+func (c *call) queryDate(name string) (gamify.Date, error) {
+	var d gamify.Date
+	s := c.r.URL.Query().Get(name)
+	if s == "" {
+		return d, nil
+	}
+	if err := d.UnmarshalText([]byte(s)); err != nil {
+		return d, invalid(name, fmt.Sprintf("%s must be a date YYYY-MM-DD, not %q", name, s))
+	}
+	return d, nil
+}
+
+// numberIn is a JSON number or a decimal string, read later by amountOf so
+// that a bad value is a 422 naming its field rather than a decode error.
+type numberIn string
+
+// UnmarshalJSON keeps the literal; null is "".
+func (n *numberIn) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*n = ""
+		return nil
+	}
+	*n = numberIn(strings.Trim(string(b), `"`))
+	return nil
+}
+
+// optNumber is a numberIn that tells an explicit null (set, empty) from an
+// absent field (not set).
+type optNumber struct {
+	set bool
+	n   numberIn
+}
+
+// UnmarshalJSON records that the field was given.
+func (o *optNumber) UnmarshalJSON(b []byte) error {
+	o.set = true
+	return o.n.UnmarshalJSON(b)
+}
+
+// amountOf reads a JSON number (or decimal string) as an exact Amount. An
+// exponent form is accepted when its value has at most 6 fractional digits;
+// more digits are refused, never rounded.
+func amountOf(field string, n numberIn) (gamify.Amount, error) {
+	s := string(n)
+	if strings.ContainsAny(s, "eE") {
+		if f, err := strconv.ParseFloat(s, 64); err == nil {
+			s = strconv.FormatFloat(f, 'f', -1, 64)
+		}
+	}
+	a, err := gamify.ParseAmount(s)
+	if err != nil {
+		return gamify.Amount{}, invalid(field, fmt.Sprintf("%s must be a finite number with at most 6 fractional digits, not %q", field, string(n)))
+	}
+	return a, nil
+}
+
+// num writes an Amount as an exact JSON number ("12.5" → 12.5).
+func num(a gamify.Amount) json.Number { return json.Number(a.String()) }
+
+// numOrNull is num, or null for zero (an unset cap).
+func numOrNull(a gamify.Amount) *json.Number {
+	if a.IsZero() {
+		return nil
+	}
+	n := num(a)
+	return &n
+}
+
+// day formats a calendar date, or null for the zero Date.
+func day(d gamify.Date) *string {
+	if d == (gamify.Date{}) {
+		return nil
+	}
+	s := d.String()
+	return &s
+}
+
+// dayOf formats the local date of t (in t's location), or null for zero.
+func dayOf(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := t.Format(time.DateOnly)
+	return &s
+}
+
+// lastDayOf is the local date of the last instant before an exclusive end.
+func lastDayOf(end time.Time) *string {
+	if end.IsZero() {
+		return nil
+	}
+	return dayOf(end.Add(-time.Nanosecond))
+}
+
+// instant formats t in RFC 3339 UTC, or null for zero.
+func instant(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func strOrNull(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// kv is Trophy's {key, value} pair.
+type kv struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+func pairs(m map[string]string) []kv {
+	out := []kv{}
+	for k, v := range m {
+		out = append(out, kv{k, v})
+	}
+	slices.SortFunc(out, func(a, b kv) int { return strings.Compare(a.Key, b.Key) })
+	return out
+}
