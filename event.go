@@ -143,9 +143,7 @@ func (e *Engine) validateEvent(field string, ev *Event, now time.Time, cat *cata
 	if len(ev.Attributes) > 0 {
 		add(cat.checkAttributes(field+".Attributes", EventAttribute, ev.Attributes))
 	}
-	if len(ev.IdempotencyKey) > 255 {
-		add(gamifytype.Invalid(field+".IdempotencyKey", len(ev.IdempotencyKey), "must be at most 255 bytes"))
-	}
+	add(checkIdemKey(field, ev.IdempotencyKey))
 	at := ev.Time
 	if at.IsZero() {
 		at = now
@@ -236,7 +234,9 @@ func (c *trackCmd) apply(w *writer, now time.Time) (any, error) {
 			return nil, err
 		}
 	}
-	t.commit()
+	if err := t.commit(); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
