@@ -40,11 +40,18 @@ func TestOversizedIdempotencyKeyFailsOnlyItsCaller(t *testing.T) {
 
 func testOversizedKeyAmongWriters(t *testing.T, mode gamify.Durability) {
 	ctx := context.Background()
-	release := make(chan struct{})
+	release, held := make(chan struct{}), make(chan struct{}, 1)
 	var hold atomic.Bool
+	var releaseOnce sync.Once
+	free := func() { releaseOnce.Do(func() { close(release) }) }
+	defer free() // a failed wait must not leave the committer held for the cleanup's Close
 	opts := &gamify.Options{Durability: mode, MaxFlushDelay: time.Hour}
 	gamify.SetBeforeCommit(opts, func() error {
 		if hold.Load() {
+			select {
+			case held <- struct{}{}:
+			default:
+			}
 			<-release
 		}
 		return nil
@@ -73,7 +80,7 @@ func testOversizedKeyAmongWriters(t *testing.T, mode gamify.Durability) {
 		errs <- err
 		errs <- eng.Flush(ctx)
 	}()
-	waitFor(t, "the first batch to be committing", func() bool { return !gamify.CommitterIdle(eng.Engine) })
+	<-held // the first batch is committing, and waits
 	for i := range writers {
 		wg.Add(1)
 		go track(fmt.Sprintf("w%d", i), 1)
@@ -93,7 +100,7 @@ func testOversizedKeyAmongWriters(t *testing.T, mode gamify.Durability) {
 			return gamify.OpenBatchSize(eng.Engine) > writers // applied: it rides with the writers
 		}
 	})
-	close(release)
+	free()
 	if claimErr == nil {
 		claimErr = <-claimed
 	}
@@ -266,6 +273,16 @@ func TestInputLimits(t *testing.T) {
 		}},
 		{"boost name", "Boost.Name", func() error {
 			return second(eng.Points().Boosts().Patch(ctx, "double", func(b *gamify.Boost) { b.Name = huge }))
+		}},
+		{"board end", "Leaderboard.End", func() error {
+			return second(eng.Leaderboards().Patch(ctx, "board", func(b *gamify.Leaderboard) { b.End = gamify.Date{Year: 5000, Month: 1, Day: 1} }))
+		}},
+		{"boost start", "Boost.Start", func() error {
+			return second(eng.Points().Boosts().Create(ctx, gamify.Boost{Key: "mine", System: "coins", Scope: gamify.BoostUser, User: "ana",
+				Start: year10000, Multiplier: gamify.AmountFromInt(2)}))
+		}},
+		{"reward expires", "Reward.Expires", func() error {
+			return second(eng.Rewards().Patch(ctx, "badge", func(r *gamify.Reward) { r.Expires = year10000 }))
 		}},
 		{"reward description", "Reward.Description", func() error {
 			return second(eng.Rewards().Patch(ctx, "badge", func(r *gamify.Reward) { r.Description = huge }))

@@ -148,7 +148,9 @@ func (e *Engine) validateEvent(field string, ev *Event, now time.Time, cat *cata
 	if at.IsZero() {
 		at = now
 	}
-	if at.After(now.Add(e.opts.MaxClockSkew)) {
+	if !gamifytype.EncodableTime(ev.Time) { // a clock beyond them is refused for every call, naming the clock
+		add(gamifytype.CheckTime(field+".Time", ev.Time))
+	} else if at.After(now.Add(e.opts.MaxClockSkew)) {
 		add(gamifytype.Invalid(field+".Time", at, "is more than Options.MaxClockSkew in the future"))
 	}
 	if at.Before(now.Add(-e.opts.MaxEventAge)) {

@@ -377,7 +377,7 @@ func periodStart(d Date, unit RunUnit) Date {
 
 func validDate(d Date) bool {
 	t := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
-	return d.Year >= 1900 && d.Year <= 9999 && t.Day() == d.Day && t.Month() == d.Month
+	return d.Year >= 1900 && d.Year < gamifytype.MaxTime.Year() && t.Day() == d.Day && t.Month() == d.Month // runs are timed in int64 nanoseconds
 }
 
 func dateBefore(a, b Date) bool {

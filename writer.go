@@ -228,9 +228,9 @@ func (w *writer) maybeSeal() {
 		w.timerArmed = true
 		time.AfterFunc(wait, func() {
 			w.mu.Lock()
+			defer w.mu.Unlock()
 			w.timerArmed = false
 			w.maybeSeal()
-			w.mu.Unlock()
 		})
 	}
 }
