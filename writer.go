@@ -34,6 +34,13 @@ import (
 // previous fsync goes into the next one) without a timer. In Buffered mode a
 // batch of answered-only commands waits up to MaxFlushDelay to grow.
 //
+// A command fails alone, leaving no trace: by returning an error, by a record
+// the store would refuse (txn.storable: a key beyond bbolt's limit, a value
+// that does not encode — checked before its changes join the batch, since a
+// refused write fails the whole transaction, everyone's commands with it), or
+// by a panic, which apply recovers. The locks are released by defer, so no
+// failure can leave the writer held.
+//
 // If a commit fails, its callers get the error, and so do the Durable callers
 // of the open batch, which was applied on top of it; the working state is then
 // dropped and reloaded from the store, so nothing of either batch survives in
