@@ -255,8 +255,7 @@ func (t *txn) putAchievement(a *Achievement) error {
 		_ = cat.rebuildAchievements()
 		return achCatalogError(err)
 	}
-	v, _ := json.Marshal(storedAchievement{Achievement: *a, Seq: a.seq})
-	t.writes = append(t.writes, write{store.Definitions, []byte(defAchievement + a.Key), v})
+	t.putJSON(store.Definitions, []byte(defAchievement+a.Key), storedAchievement{Achievement: *a, Seq: a.seq})
 	return nil
 }
 
@@ -476,7 +475,7 @@ func (a AchievementsAPI) setStatus(ctx context.Context, key string, to Status) (
 		return cloneAchievement(d), nil
 	})
 	if err != nil {
-		return Achievement{}, fmt.Errorf("set achievement %s %s: %w", key, to, err)
+		return Achievement{}, fmt.Errorf("set achievement %s %s: %w", gamifytype.Quote(key), to, err)
 	}
 	return v.(Achievement), nil
 }
@@ -490,7 +489,7 @@ func (a AchievementsAPI) setStatus(ctx context.Context, key string, to Status) (
 func (a AchievementsAPI) Delete(ctx context.Context, key string) error {
 	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return nil, t.archiveAchievement(key) })
 	if err != nil {
-		return fmt.Errorf("delete achievement %s: %w", key, err)
+		return fmt.Errorf("delete achievement %s: %w", gamifytype.Quote(key), err)
 	}
 	return nil
 }
@@ -503,7 +502,7 @@ func (t *txn) archiveAchievement(key string) error {
 	}
 	for _, o := range cat.achievements {
 		if o.Status != StatusArchived && slices.Contains(o.Prerequisites, key) {
-			return fmt.Errorf("%w: achievement %s is a prerequisite of %s", ErrConflict, key, o.Key)
+			return fmt.Errorf("%w: achievement %s is a prerequisite of %s", ErrConflict, gamifytype.Quote(key), o.Key)
 		}
 	}
 	c := *old
@@ -655,7 +654,7 @@ func (a AchievementsAPI) Complete(ctx context.Context, c ManualCompletion) (Comp
 	if err := a.e.live(); err != nil {
 		return CompleteResult{}, err
 	}
-	errs := []error{validateUserID("ManualCompletion.User", c.User)}
+	errs := []error{validateUserID("ManualCompletion.User", c.User), gamifytype.ValidateKey("ManualCompletion.Achievement", c.Achievement)}
 	if c.Profile != nil {
 		if c.Profile.ID != "" && c.Profile.ID != c.User {
 			errs = append(errs, gamifytype.Invalid("ManualCompletion.Profile.ID", c.Profile.ID, "must be empty or equal ManualCompletion.User"))
@@ -698,7 +697,7 @@ func (a AchievementsAPI) Complete(ctx context.Context, c ManualCompletion) (Comp
 		return out, nil
 	})
 	if err != nil {
-		return CompleteResult{}, fmt.Errorf("complete %s for %q: %w", key, c.User, err)
+		return CompleteResult{}, fmt.Errorf("complete %s for %q: %w", gamifytype.Quote(key), gamifytype.Quote(c.User), err)
 	}
 	return v.(CompleteResult), nil
 }

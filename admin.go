@@ -103,7 +103,7 @@ func (r resource[T]) prepare(e *Engine, keys []string, edit func(*T)) []edited[T
 		out[i].key = k
 		cur, ok := r.defs(cat)[k]
 		if !ok || r.owned(cur).status == StatusArchived {
-			out[i].err = fmt.Errorf("%s %s: %w", r.what, k, ErrNotFound)
+			out[i].err = fmt.Errorf("%s %s: %w", r.what, gamifytype.Quote(k), ErrNotFound)
 			continue
 		}
 		out[i].base, out[i].d = cur, r.clone(*cur)
@@ -144,7 +144,7 @@ func (r resource[T]) patch(ctx context.Context, e *Engine, key string, edit func
 	for range maxPatchAttempts {
 		items := r.prepare(e, []string{key}, edit)
 		if items[0].err != nil {
-			return zero, fmt.Errorf("patch %s %s: %w", r.what, key, items[0].err)
+			return zero, fmt.Errorf("patch %s %s: %w", r.what, gamifytype.Quote(key), items[0].err)
 		}
 		v, err := e.admin(ctx, e.now(), func(t *txn) (any, error) {
 			out, errs, err := r.apply(t, items)
@@ -157,11 +157,11 @@ func (r resource[T]) patch(ctx context.Context, e *Engine, key string, edit func
 			continue
 		}
 		if err != nil {
-			return zero, fmt.Errorf("patch %s %s: %w", r.what, key, err)
+			return zero, fmt.Errorf("patch %s %s: %w", r.what, gamifytype.Quote(key), err)
 		}
 		return v.(T), nil
 	}
-	return zero, fmt.Errorf("patch %s %s: %w: it kept changing under concurrent writes", r.what, key, ErrConflict)
+	return zero, fmt.Errorf("patch %s %s: %w: it kept changing under concurrent writes", r.what, gamifytype.Quote(key), ErrConflict)
 }
 
 // bulkPatch runs edit on up to BulkLimit definitions in one commit, reporting
@@ -259,7 +259,7 @@ func bulkDelete(ctx context.Context, e *Engine, what string, keys []string, arch
 		var issues []Issue
 		for i, k := range keys {
 			if err := archive(t, k); err != nil {
-				err = fmt.Errorf("%s %s: %w", what, k, err)
+				err = fmt.Errorf("%s %s: %w", what, gamifytype.Quote(k), err)
 				issues = append(issues, Issue{Index: i, Key: k, Severity: SeverityError, Message: err.Error(), Err: err})
 			}
 		}
@@ -295,7 +295,7 @@ func (r resource[T]) setStatus(ctx context.Context, e *Engine, key string, to St
 	v, err := e.admin(ctx, e.now(), func(t *txn) (any, error) { return r.restatus(t, key, to, set, put) })
 	if err != nil {
 		var zero T
-		return zero, fmt.Errorf("set %s %s %s: %w", r.what, key, to, err)
+		return zero, fmt.Errorf("set %s %s %s: %w", r.what, gamifytype.Quote(key), to, err)
 	}
 	return v.(T), nil
 }

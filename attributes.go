@@ -3,10 +3,10 @@ package gamify
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gamifykit/gamify/gamifytype"
 	"github.com/gamifykit/gamify/store"
@@ -102,8 +102,7 @@ func (t *txn) createAttribute(at Attribute) (Attribute, error) {
 
 func (t *txn) putAttribute(a *Attribute) {
 	t.catalogForWrite().attrs[a.Key] = a
-	v, _ := json.Marshal(storedAttribute{Attribute: *a, Ref: a.ref})
-	t.writes = append(t.writes, write{store.Definitions, []byte(defAttribute + a.Key), v})
+	t.putJSON(store.Definitions, []byte(defAttribute+a.Key), storedAttribute{Attribute: *a, Ref: a.ref})
 }
 
 // Get returns an attribute, archived or not, or ErrNotFound.
@@ -178,7 +177,7 @@ func setAttributeStatus(a *Attribute, s Status, now time.Time) { a.Status, a.Upd
 func (a AttributesAPI) Delete(ctx context.Context, key string) error {
 	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return nil, t.archiveAttribute(key) })
 	if err != nil {
-		return fmt.Errorf("delete attribute %s: %w", key, err)
+		return fmt.Errorf("delete attribute %s: %w", gamifytype.Quote(key), err)
 	}
 	return nil
 }
@@ -204,6 +203,9 @@ func (a AttributesAPI) BulkDelete(ctx context.Context, keys []string) ([]Issue, 
 // type typ; field names the map in errors ("Event.Attributes"). An inactive
 // attribute is refused like an undeclared one.
 func (c *catalog) checkAttributes(field string, typ AttributeType, attrs map[string]string) error {
+	if len(attrs) > gamifytype.MaxMapEntries {
+		return gamifytype.CheckLen(field, len(attrs), gamifytype.MaxMapEntries)
+	}
 	var errs []error
 	for k, v := range attrs {
 		at, ok := c.attrs[k]
@@ -214,8 +216,8 @@ func (c *catalog) checkAttributes(field string, typ AttributeType, attrs map[str
 			errs = append(errs, gamifytype.Invalid(field+"["+k+"]", k, "is not a declared attribute (it is inactive)"))
 		case at.Type != typ:
 			errs = append(errs, gamifytype.Invalid(field+"["+k+"]", k, "is a "+string(at.Type)+" attribute, not a "+string(typ)+" attribute"))
-		case len(v) > 255:
-			errs = append(errs, gamifytype.Invalid(field+"["+k+"]", len(v), "value must be at most 255 bytes"))
+		case len(v) > gamifytype.MaxNameLen || !utf8.ValidString(v): // the field name is built on failure only: Track's hot path
+			errs = append(errs, gamifytype.CheckText(field+"["+k+"]", v, gamifytype.MaxNameLen))
 		}
 	}
 	return errors.Join(errs...)

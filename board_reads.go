@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gamifykit/gamify/gamifytype"
 	"github.com/gamifykit/gamify/leaderboard"
 	"github.com/gamifykit/gamify/store"
 )
@@ -20,14 +21,14 @@ func (e *Engine) boardRun(key string, at time.Time) (*Leaderboard, time.Time, ti
 	}
 	b, ok := e.cat.Load().boards[key]
 	if !ok || b.Status == StatusArchived {
-		return nil, time.Time{}, time.Time{}, fmt.Errorf("leaderboard %s: %w", key, ErrNotFound)
+		return nil, time.Time{}, time.Time{}, fmt.Errorf("leaderboard %s: %w", gamifytype.Quote(key), ErrNotFound)
 	}
 	if at.IsZero() {
 		at = e.now()
 	}
 	start, end, ok := b.runAt(at)
 	if !ok {
-		return nil, time.Time{}, time.Time{}, fmt.Errorf("leaderboard %s has no run at %v: %w", key, at, ErrNotFound)
+		return nil, time.Time{}, time.Time{}, fmt.Errorf("leaderboard %s has no run at %v: %w", gamifytype.Quote(key), at, ErrNotFound)
 	}
 	return b, start, end, nil
 }
@@ -40,7 +41,7 @@ func (e *Engine) position(x *leaderboard.Index, user string) (int, error) {
 	}
 	pos, ok := x.Position(uint32(p.UID))
 	if !ok {
-		return 0, fmt.Errorf("user %q is not on this board: %w", user, ErrNotFound)
+		return 0, fmt.Errorf("user %q is not on this board: %w", gamifytype.Quote(user), ErrNotFound)
 	}
 	return pos, nil
 }
@@ -149,7 +150,7 @@ func (e *Engine) frozenRank(b *Leaderboard, start time.Time, p *profile) (UserRa
 		return UserRank{}, err
 	}
 	if !found {
-		return UserRank{}, fmt.Errorf("user %q is not on leaderboard %s: %w", p.ID, b.Key, ErrNotFound)
+		return UserRank{}, fmt.Errorf("user %q is not on leaderboard %s: %w", gamifytype.Quote(p.ID), b.Key, ErrNotFound)
 	}
 	r.Score, r.Subscore = AmountFromMicros(score), AmountFromMicros(sub)
 	return r, nil

@@ -253,7 +253,7 @@ func getDef[T any](e *Engine, what, key string, defs func(*catalog) map[string]*
 	}
 	d, ok := defs(e.cat.Load())[key]
 	if !ok {
-		return zero, fmt.Errorf("%s %s: %w", what, key, ErrNotFound)
+		return zero, fmt.Errorf("%s %s: %w", what, gamifytype.Quote(key), ErrNotFound)
 	}
 	return *d, nil
 }

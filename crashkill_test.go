@@ -8,7 +8,8 @@ package gamify_test
 // crashKillChildEnv) that opens the file with a ManualClock, sets up the
 // definitions if they are missing (a metric points trigger, a daily streak,
 // a metric leaderboard with daily runs, a reward with a cost and a per-user
-// limit), writes "S" to its side log, and then runs a workload drawn from the
+// limit; a new reward every ckRewardRounds rounds, so that claims keep
+// succeeding as rounds accumulate), writes "S" to its side log, and then runs a workload drawn from the
 // round's seed: events with idempotency keys (two metrics, six users, values
 // such as 0.1 and 2.3), manual awards and spends, reward claims, retries of
 // acknowledged keys, admin changes (metrics, achievements, boards) and
@@ -83,9 +84,17 @@ const (
 	ckSystem  = "coins"
 	ckTrigger = "xp-coins"
 	ckBoard   = "daily"
-	ckReward  = "badge"
 	ckStreak  = "daily-xp"
-	ckLimit   = 15 // claims of the reward per user
+	ckLimit   = 6 // claims of a reward per user
+	// ckRewardRounds is how many rounds claim one reward before the next
+	// round's child defines a new one: with one reward for the whole run,
+	// nearly every claim after the first rounds failed at the per-user
+	// limit. About 45 claims over six users per reward reach the limit
+	// sometimes, not mostly.
+	ckRewardRounds = 4
+	// ckMinClaimShare is the least share of claims with an outcome that
+	// must succeed.
+	ckMinClaimShare = 0.5
 )
 
 var (
@@ -133,6 +142,10 @@ type ckAck struct {
 	replayed bool
 	v        [3]int64
 }
+
+// ckReward is the reward the claims of a round go to; a claim carries it in
+// its metric field.
+func ckReward(round int) string { return fmt.Sprintf("badge-%d", round/ckRewardRounds) }
 
 func (op *ckOp) idempotent() bool {
 	switch op.kind {
@@ -187,7 +200,7 @@ func ckDo(ctx context.Context, eng *gamify.Engine, op *ckOp, at time.Time) (ckAc
 		}
 		return ckAck{replayed: r.IdempotentReplayed, v: [3]int64{r.Total.Micros(), r.Spent.Micros(), r.Available.Micros()}}, err
 	case "claim":
-		c, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: ckReward, User: op.user, IdempotencyKey: op.key})
+		c, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: op.metric, User: op.user, IdempotencyKey: op.key})
 		return ckAck{replayed: c.Replay, v: [3]int64{int64(c.Seq), c.Cost.Micros()}}, err
 	case "metric":
 		_, err := eng.Metrics().Create(ctx, gamify.Metric{Key: op.key, Name: op.key})
@@ -223,7 +236,7 @@ func ckClass(err error) string {
 
 // ckSetup creates what is missing of the definitions; a child killed half-way
 // through leaves the rest to the next one.
-func ckSetup(ctx context.Context, eng *gamify.Engine) error {
+func ckSetup(ctx context.Context, eng *gamify.Engine, round int) error {
 	exists := func(err error) error {
 		if errors.Is(err, gamify.ErrConflict) {
 			return nil
@@ -259,7 +272,7 @@ func ckSetup(ctx context.Context, eng *gamify.Engine) error {
 			return err
 		}
 	}
-	_, err = eng.Rewards().Create(ctx, gamify.Reward{Key: ckReward, Name: "Badge", Type: gamify.RewardCoupon, Cost: ckCost,
+	_, err = eng.Rewards().Create(ctx, gamify.Reward{Key: ckReward(round), Name: "Badge", Type: gamify.RewardCoupon, Cost: ckCost,
 		System: ckSystem, PerUserLimit: ckLimit})
 	return exists(err)
 }
@@ -300,7 +313,7 @@ func crashKillChild(spec string) {
 	if err != nil {
 		die(err)
 	}
-	if err := ckSetup(ctx, eng); err != nil {
+	if err := ckSetup(ctx, eng, c.Round); err != nil {
 		die(fmt.Errorf("setup: %w", err))
 	}
 	write(true, "S")
@@ -353,7 +366,7 @@ func ckNext(rng *rand.Rand, round, n int, done []ckOp) ckOp {
 	case r < 74:
 		op.kind, op.amount = "spend", ckSpends[rng.IntN(len(ckSpends))]
 	case r < 82:
-		op.kind = "claim"
+		op.kind, op.metric = "claim", ckReward(round)
 	case r < 87 && len(done) > 0:
 		op = done[rng.IntN(len(done))]
 		op.n, op.kind = n, "dup-"+op.kind
@@ -440,6 +453,7 @@ type ckModel struct {
 	manual   map[string]gamify.Amount
 	spent    map[string]gamify.Amount
 	claims   map[string][]uint64 // claim ids by user
+	perRew   map[string]int      // claims by "user reward"
 	claimSeq map[string]uint64   // claim ids by idempotency key
 	xp       []*ckOp             // applied xp events, for the board
 	admin    []*ckOp             // acknowledged admin changes
@@ -447,12 +461,12 @@ type ckModel struct {
 
 func newCkModel() *ckModel {
 	return &ckModel{totals: map[string]ckTotal{}, manual: map[string]gamify.Amount{}, spent: map[string]gamify.Amount{},
-		claims: map[string][]uint64{}, claimSeq: map[string]uint64{}}
+		claims: map[string][]uint64{}, claimSeq: map[string]uint64{}, perRew: map[string]int{}}
 }
 
 func (m *ckModel) clone() *ckModel {
 	c := &ckModel{totals: maps.Clone(m.totals), manual: maps.Clone(m.manual), spent: maps.Clone(m.spent),
-		claims: map[string][]uint64{}, claimSeq: maps.Clone(m.claimSeq), xp: slices.Clone(m.xp), admin: slices.Clone(m.admin)}
+		claims: map[string][]uint64{}, claimSeq: maps.Clone(m.claimSeq), perRew: maps.Clone(m.perRew), xp: slices.Clone(m.xp), admin: slices.Clone(m.admin)}
 	for u, s := range m.claims {
 		c.claims[u] = slices.Clone(s)
 	}
@@ -467,6 +481,9 @@ func (m *ckModel) points(u string) [3]gamify.Amount {
 	return [3]gamify.Amount{total, m.spent[u], total.Sub(m.spent[u])}
 }
 
+// limited reports whether a claim would pass the reward's per-user limit.
+func (m *ckModel) limited(op *ckOp) bool { return m.perRew[op.user+" "+op.metric] >= ckLimit }
+
 // fails predicts whether a spend or a claim is refused.
 func (m *ckModel) fails(op *ckOp) bool {
 	avail := m.points(op.user)[2]
@@ -474,7 +491,7 @@ func (m *ckModel) fails(op *ckOp) bool {
 	case "spend":
 		return avail.Less(op.amount)
 	case "claim":
-		return len(m.claims[op.user]) >= ckLimit || avail.Less(ckCost)
+		return m.limited(op) || avail.Less(ckCost)
 	}
 	return false
 }
@@ -498,6 +515,7 @@ func (m *ckModel) apply(op *ckOp, ack ckAck) {
 	case "claim":
 		m.spent[op.user] = m.spent[op.user].Add(ckCost)
 		m.claims[op.user] = append(m.claims[op.user], uint64(ack.v[0]))
+		m.perRew[op.user+" "+op.metric]++
 		m.claimSeq[op.key] = uint64(ack.v[0])
 	case "metric", "achievement", "board":
 		m.admin = append(m.admin, op)
@@ -564,7 +582,7 @@ func ckRead(t *testing.T, ctx context.Context, eng *gamify.Engine) (s ckState, s
 			require.NoError(t, err)
 			for _, c := range cs {
 				require.Equal(t, u, c.User)
-				require.Equal(t, ckReward, c.Reward)
+				require.True(t, strings.HasPrefix(c.Reward, "badge-"), "claim of %s", c.Reward)
 				require.Equal(t, ckCost, c.Cost)
 				s.Claims[u] = append(s.Claims[u], c.Seq)
 			}
@@ -604,7 +622,10 @@ type ckRunner struct {
 	setup    bool
 	kill     string // how the current round's child was killed
 	stderr   string // what it wrote to stderr (engine warnings)
-	stats    struct{ acked, lost, inflight, inflightSurvived, inflightApplied, failed, limited, early int }
+	stats    struct {
+		acked, lost, inflight, inflightSurvived, inflightApplied, failed, limited, early int
+		claimed, claimsRefused                                                           int // claims acknowledged / failed
+	}
 }
 
 func TestCrashKill(t *testing.T) {
@@ -647,6 +668,12 @@ func TestCrashKill(t *testing.T) {
 				"%d ops in flight (%d had been applied, %d applied by the retry), %d kills before the workload",
 				mode.name, mode.rounds, time.Since(begin).Round(time.Millisecond), seed, r.stats.acked, r.stats.failed, r.stats.limited, r.stats.lost,
 				r.stats.inflight, r.stats.inflightSurvived, r.stats.inflightApplied-r.stats.inflightSurvived, r.stats.early)
+			claims := r.stats.claimed + r.stats.claimsRefused
+			t.Logf("%s: %d of %d claims succeeded, %d failed at the per-user limit", mode.name, r.stats.claimed, claims, r.stats.limited)
+			if claims >= 20 {
+				require.GreaterOrEqual(t, float64(r.stats.claimed), ckMinClaimShare*float64(claims),
+					"most claims must succeed, or the harness stops exercising them")
+			}
 		})
 	}
 }
@@ -748,12 +775,18 @@ func (r *ckRunner) verify(t *testing.T, ctx context.Context, l ckLog, kill strin
 			r.stats.inflight++
 		case 'F':
 			r.stats.failed++
-			if len(sim.claims[op.user]) >= ckLimit {
-				r.stats.limited++
+			if op.kind == "claim" {
+				r.stats.claimsRefused++
+				if sim.limited(op) {
+					r.stats.limited++
+				}
 			}
 			require.True(t, sim.fails(op), "%v failed (%s) but the model has %v available, %d claims", op, op.class, sim.points(op.user)[2], len(sim.claims[op.user]))
 		case 'A':
 			r.stats.acked++
+			if op.kind == "claim" {
+				r.stats.claimed++
+			}
 			r.checkAck(t, sim, op)
 		}
 	}

@@ -146,7 +146,9 @@ func (f funcCmd) apply(w *writer, now time.Time) (any, error) {
 		t.rollback()
 		return nil, err
 	}
-	t.commit()
+	if err := t.commit(); err != nil {
+		return nil, err
+	}
 	return v, nil
 }
 

@@ -24,8 +24,7 @@ func (c deleteCmd) apply(w *writer, now time.Time) (any, error) {
 		t.rollback()
 		return nil, err
 	}
-	t.commit()
-	return nil, nil
+	return nil, t.commit()
 }
 
 func (t *txn) deleteUser(id string) error {

@@ -143,14 +143,14 @@ func (e *Engine) validateEvent(field string, ev *Event, now time.Time, cat *cata
 	if len(ev.Attributes) > 0 {
 		add(cat.checkAttributes(field+".Attributes", EventAttribute, ev.Attributes))
 	}
-	if len(ev.IdempotencyKey) > 255 {
-		add(gamifytype.Invalid(field+".IdempotencyKey", len(ev.IdempotencyKey), "must be at most 255 bytes"))
-	}
+	add(checkIdemKey(field, ev.IdempotencyKey))
 	at := ev.Time
 	if at.IsZero() {
 		at = now
 	}
-	if at.After(now.Add(e.opts.MaxClockSkew)) {
+	if !gamifytype.EncodableTime(ev.Time) { // a clock beyond them is refused for every call, naming the clock
+		add(gamifytype.CheckTime(field+".Time", ev.Time))
+	} else if at.After(now.Add(e.opts.MaxClockSkew)) {
 		add(gamifytype.Invalid(field+".Time", at, "is more than Options.MaxClockSkew in the future"))
 	}
 	if at.Before(now.Add(-e.opts.MaxEventAge)) {
@@ -240,7 +240,9 @@ func (c *trackCmd) apply(w *writer, now time.Time) (any, error) {
 	if t.netStreaks {
 		t.netStreakNotes()
 	}
-	t.commit()
+	if err := t.commit(); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

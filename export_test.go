@@ -15,6 +15,10 @@ import (
 // from it makes the commit fail.
 func SetBeforeCommit(o *Options, f func() error) { o.beforeCommit = f }
 
+// SetBeforeTxnCommit installs a function that runs in every command once its
+// changes are made, before they enter the working state (it may panic).
+func SetBeforeTxnCommit(o *Options, f func()) { o.beforeTxnCommit = f }
+
 // SetAfterCommit installs a function that runs after each successful or
 // failed commit, before the writer learns of the outcome.
 func SetAfterCommit(o *Options, f func()) { o.afterCommit = f }

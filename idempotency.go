@@ -5,6 +5,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"unicode/utf8"
+
+	"github.com/gamifykit/gamify/gamifytype"
 )
 
 // Idempotency keys. A key is remembered per scope (idemKey): (user, metric)
@@ -20,6 +23,16 @@ import (
 // scope awards and spends share, a Spend reusing an Award's key is a
 // conflict, never a replay of the award nor a fresh spend: a key means one
 // operation.
+
+// checkIdemKey refuses an idempotency key that is too long or not UTF-8. A
+// key is part of a stored key, so an unbounded one could exceed the store's
+// key size and fail the whole batch the command rides in.
+func checkIdemKey(field, key string) error {
+	if len(key) <= gamifytype.MaxIDLen && utf8.ValidString(key) {
+		return nil // without building the field name: Track's hot path
+	}
+	return gamifytype.CheckText(field+".IdempotencyKey", key, gamifytype.MaxIDLen)
+}
 
 // idemVal is an idempotency record: in a command (txn.idem), in a batch not
 // yet known committed (writer.pendingIdem), or decoded from the store.
@@ -129,5 +142,5 @@ func (t *txn) putIdem(key string, r idemVal) {
 
 // idemConflict is the error of a key reused with a different payload.
 func idemConflict(field, key, what string) error {
-	return fmt.Errorf("%w: %s %q was first used for a different %s", ErrConflict, field, key, what)
+	return fmt.Errorf("%w: %s %q was first used for a different %s", ErrConflict, field, gamifytype.Quote(key), what)
 }

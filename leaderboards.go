@@ -223,6 +223,8 @@ func (b *Leaderboard) prepare(cat *catalog, defaultTZ *time.Location, now time.T
 	same := func(f func(*Leaderboard) string) bool { return old != nil && old.RankBy == b.RankBy && f(old) == f(b) }
 	add(gamifytype.ValidateKey("Leaderboard.Key", b.Key))
 	add(validateName("Leaderboard", b.Name))
+	add(gamifytype.CheckText("Leaderboard.Description", b.Description, gamifytype.MaxTextLen))
+	add(gamifytype.CheckText("Leaderboard.RunCron", b.RunCron, gamifytype.MaxNameLen))
 	switch b.RankBy {
 	case RankByMetric:
 		if m, ok := cat.metrics[b.Metric]; (!ok || m.Status != StatusActive) && !same(func(x *Leaderboard) string { return x.Metric }) {
@@ -267,11 +269,10 @@ func (b *Leaderboard) prepare(cat *catalog, defaultTZ *time.Location, now time.T
 	}
 	b.loc = defaultTZ
 	if b.TZ != "" {
-		l, err := loadLocation(b.TZ)
-		if err != nil || b.TZ == "Local" {
-			add(gamifytype.Invalid("Leaderboard.TZ", b.TZ, "is not an IANA time zone"))
+		if err := checkZone("Leaderboard.TZ", b.TZ); err != nil {
+			add(err)
 		} else {
-			b.loc = l
+			b.loc, _ = loadLocation(b.TZ)
 		}
 	}
 	// A unit without an interval means every one of it.
@@ -329,7 +330,7 @@ func (b *Leaderboard) prepare(cat *catalog, defaultTZ *time.Location, now time.T
 	if len(b.Breakdown) > maxBreakdown {
 		add(gamifytype.Invalid("Leaderboard.Breakdown", len(b.Breakdown), "must list at most 5 attributes"))
 	}
-	for i, k := range b.Breakdown {
+	for i, k := range b.Breakdown[:min(len(b.Breakdown), maxBreakdown)] {
 		if old != nil && i < len(old.Breakdown) && old.Breakdown[i] == k {
 			continue
 		}
@@ -384,7 +385,7 @@ func periodStart(d Date, unit RunUnit) Date {
 
 func validDate(d Date) bool {
 	t := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
-	return d.Year >= 1900 && d.Year <= 9999 && t.Day() == d.Day && t.Month() == d.Month
+	return d.Year >= 1900 && d.Year < gamifytype.MaxTime.Year() && t.Day() == d.Day && t.Month() == d.Month // runs are timed in int64 nanoseconds
 }
 
 func dateBefore(a, b Date) bool {
@@ -637,11 +638,7 @@ func (t *txn) putBoard(b *Leaderboard) {
 	cat := t.catalogForWrite()
 	cat.boards[b.Key], cat.boardByRef[b.ref] = b, b
 	cat.indexBoards()
-	v, err := json.Marshal(storedBoard{Leaderboard: *b, Ref: b.ref, Activated: b.activated, FinishedAt: b.finishedAt})
-	if err != nil {
-		panic(err) // a validated definition always encodes
-	}
-	t.writes = append(t.writes, write{store.Definitions, []byte(defBoard + b.Key), v})
+	t.putJSON(store.Definitions, []byte(defBoard+b.Key), storedBoard{Leaderboard: *b, Ref: b.ref, Activated: b.activated, FinishedAt: b.finishedAt})
 }
 
 // indexBoards recomputes which counting boards rank each metric and streak.
@@ -899,7 +896,7 @@ func (a LeaderboardsAPI) setBoard(ctx context.Context, verb, key string, f func(
 		return f(t, old)
 	})
 	if err != nil {
-		return Leaderboard{}, fmt.Errorf("%s leaderboard %s: %w", verb, key, err)
+		return Leaderboard{}, fmt.Errorf("%s leaderboard %s: %w", verb, gamifytype.Quote(key), err)
 	}
 	return v.(Leaderboard), nil
 }
@@ -983,7 +980,7 @@ func (a LeaderboardsAPI) Finish(ctx context.Context, key string) (Leaderboard, e
 func (a LeaderboardsAPI) Delete(ctx context.Context, key string) error {
 	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return nil, t.archiveBoard(key) })
 	if err != nil {
-		return fmt.Errorf("delete leaderboard %s: %w", key, err)
+		return fmt.Errorf("delete leaderboard %s: %w", gamifytype.Quote(key), err)
 	}
 	return nil
 }
@@ -1058,7 +1055,7 @@ func (a LeaderboardsAPI) Get(ctx context.Context, key string) (Leaderboard, erro
 	}
 	b, ok := a.e.cat.Load().boards[key]
 	if !ok {
-		return Leaderboard{}, fmt.Errorf("leaderboard %s: %w", key, ErrNotFound)
+		return Leaderboard{}, fmt.Errorf("leaderboard %s: %w", gamifytype.Quote(key), ErrNotFound)
 	}
 	return b.shown(a.e.now()), nil
 }
@@ -1160,7 +1157,7 @@ func (a LeaderboardsAPI) Submit(ctx context.Context, s ScoreSubmission) (Leaderb
 	v, err := a.e.do(ctx, funcCmd(func(t *txn) (any, error) {
 		b, ok := t.w.cat.boards[key]
 		if !ok || b.Status == StatusArchived {
-			return nil, fmt.Errorf("leaderboard %s is archived: %w", key, ErrConflict)
+			return nil, fmt.Errorf("leaderboard %s is archived: %w", gamifytype.Quote(key), ErrConflict)
 		}
 		if b.status(t.now) != StatusActive {
 			return nil, fmt.Errorf("leaderboard %s is %s: %w", key, b.status(t.now), ErrConflict)
@@ -1216,7 +1213,7 @@ func (a LeaderboardsAPI) Submit(ctx context.Context, s ScoreSubmission) (Leaderb
 		return changes[0], nil
 	}), now, a.e.opts.Durability == Durable)
 	if err != nil {
-		return LeaderboardChange{}, fmt.Errorf("submit to %s for %q: %w", key, user, err)
+		return LeaderboardChange{}, fmt.Errorf("submit to %s for %q: %w", gamifytype.Quote(key), gamifytype.Quote(user), err)
 	}
 	return v.(LeaderboardChange), nil
 }
@@ -1229,7 +1226,7 @@ func (a LeaderboardsAPI) RankHistory(ctx context.Context, key, user string, days
 	}
 	b, ok := a.e.cat.Load().boards[key]
 	if !ok {
-		return nil, fmt.Errorf("leaderboard %s: %w", key, ErrNotFound)
+		return nil, fmt.Errorf("leaderboard %s: %w", gamifytype.Quote(key), ErrNotFound)
 	}
 	p, s, err := a.e.readUser(user, true)
 	if err != nil {
@@ -1351,7 +1348,7 @@ func (a LeaderboardsAPI) UserRankAt(ctx context.Context, key, user string, at ti
 	}
 	run, ok := rt.runs[start.UnixNano()]
 	if !ok {
-		return UserRank{}, fmt.Errorf("user %q is not on leaderboard %s: %w", user, key, ErrNotFound)
+		return UserRank{}, fmt.Errorf("user %q is not on leaderboard %s: %w", gamifytype.Quote(user), gamifytype.Quote(key), ErrNotFound)
 	}
 	x, ok := run.groups[group]
 	uid := uint32(p.UID)
@@ -1360,7 +1357,7 @@ func (a LeaderboardsAPI) UserRankAt(ctx context.Context, key, user string, at ti
 		en, ok = x.Get(uid)
 	}
 	if !ok {
-		return UserRank{}, fmt.Errorf("user %q is not on leaderboard %s: %w", user, key, ErrNotFound)
+		return UserRank{}, fmt.Errorf("user %q is not on leaderboard %s: %w", gamifytype.Quote(user), gamifytype.Quote(key), ErrNotFound)
 	}
 	r := UserRank{Board: key, Group: publicGroup(group), Score: AmountFromMicros(en.Score), Subscore: AmountFromMicros(en.Sub), Participants: x.Len()}
 	r.Rank, _ = x.Rank(uid, b.ties)
@@ -1403,7 +1400,7 @@ func (a LeaderboardsAPI) Runs(ctx context.Context, key string, opts ListOptions)
 	}
 	b, ok := a.e.cat.Load().boards[key]
 	if !ok {
-		return nil, fmt.Errorf("leaderboard %s: %w", key, ErrNotFound)
+		return nil, fmt.Errorf("leaderboard %s: %w", gamifytype.Quote(key), ErrNotFound)
 	}
 	var out []BoardRun
 	err = a.e.db.View(func(tx *store.Tx) error {

@@ -85,7 +85,7 @@ func (a LevelsAPI) kind() defKind[Level] {
 // systemExists reports ErrNotFound for a system that was never created.
 func (a LevelsAPI) systemExists() error {
 	if _, ok := a.e.cat.Load().points.systems[a.system]; !ok {
-		return fmt.Errorf("points system %s: %w", a.system, ErrNotFound)
+		return fmt.Errorf("points system %s: %w", gamifytype.Quote(a.system), ErrNotFound)
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package gamify
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -49,21 +48,22 @@ func (m *Metric) Validate() error {
 	if err := gamifytype.ValidateKey("Metric.Key", m.Key); err != nil {
 		errs = append(errs, err)
 	}
-	errs = append(errs, validateName("Metric", m.Name))
+	errs = append(errs, validateName("Metric", m.Name),
+		gamifytype.CheckText("Metric.Description", m.Description, gamifytype.MaxTextLen),
+		gamifytype.CheckText("Metric.ImageURL", m.ImageURL, gamifytype.MaxURLLen),
+		gamifytype.CheckText("Metric.Units", m.Units, gamifytype.MaxNameLen))
 	if m.UnitType != "" && m.UnitType != UnitNumber && m.UnitType != UnitCurrency {
 		errs = append(errs, gamifytype.Invalid("Metric.UnitType", m.UnitType, "must be number or currency"))
 	}
 	return errors.Join(errs...)
 }
 
+// validateName checks a required display name (gamifytype.MaxNameLen).
 func validateName(what, name string) error {
 	if name == "" {
 		return gamifytype.Invalid(what+".Name", name, "must not be empty")
 	}
-	if len(name) > 255 {
-		return gamifytype.Invalid(what+".Name", len(name), "must be at most 255 bytes")
-	}
-	return nil
+	return gamifytype.CheckText(what+".Name", name, gamifytype.MaxNameLen)
 }
 
 // MetricsAPI administers metric definitions. Get it from Engine.Metrics.
@@ -117,8 +117,7 @@ func (t *txn) putMetric(m *Metric) {
 	cat := t.catalogForWrite()
 	cat.metrics[m.Key] = m
 	cat.metricByRef[m.ref] = m
-	v, _ := json.Marshal(storedMetric{Metric: *m, Ref: m.ref})
-	t.writes = append(t.writes, write{store.Definitions, []byte(defMetric + m.Key), v})
+	t.putJSON(store.Definitions, []byte(defMetric+m.Key), storedMetric{Metric: *m, Ref: m.ref})
 }
 
 // Get returns the metric with key, archived or not, or ErrNotFound.
@@ -182,7 +181,7 @@ func setMetricStatus(m *Metric, s Status, now time.Time) { m.Status, m.Updated =
 func (a MetricsAPI) Delete(ctx context.Context, key string) error {
 	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return nil, t.archiveMetric(key) })
 	if err != nil {
-		return fmt.Errorf("delete metric %s: %w", key, err)
+		return fmt.Errorf("delete metric %s: %w", gamifytype.Quote(key), err)
 	}
 	return nil
 }

@@ -114,6 +114,9 @@ type Options struct {
 
 	// noSync disables fsync; set only by internal benchmarks of CPU cost.
 	noSync bool
+	// beforeTxnCommit runs as a command's changes are about to enter the
+	// working state; a fault-injection seam for tests (it may panic).
+	beforeTxnCommit func()
 	// beforeCommit is the fault-injection seam for tests.
 	beforeCommit func() error
 	// afterCommit runs between a batch's commit and the writer hearing of

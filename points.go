@@ -187,11 +187,7 @@ func (p *pointsDefs) load(key string, v []byte) error {
 }
 
 func (t *txn) putPointsDef(key string, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err) // validated definitions always encode
-	}
-	t.writes = append(t.writes, write{store.Definitions, []byte(key), b})
+	t.putJSON(store.Definitions, []byte(key), v)
 	t.catalogForWrite().points.index()
 }
 
@@ -740,9 +736,9 @@ func (a PointsAPI) manual(ctx context.Context, p PointsEntry, op string,
 	if op == "Spend" && p.Reason != "" {
 		errs = append(errs, gamifytype.Invalid(op+".Reason", p.Reason, "is recorded for awards only"))
 	}
-	if len(key) > 255 {
-		errs = append(errs, gamifytype.Invalid(op+".IdempotencyKey", len(key), "must be at most 255 bytes"))
-	}
+	errs = append(errs, checkIdemKey(op, key),
+		gamifytype.ValidateKey(op+".System", system),
+		gamifytype.CheckText(op+".Reason", p.Reason, gamifytype.MaxNameLen))
 	if err := errors.Join(errs...); err != nil {
 		return PointsResult{}, err
 	}
@@ -750,10 +746,10 @@ func (a PointsAPI) manual(ctx context.Context, p PointsEntry, op string,
 		sys, ok := t.w.cat.points.systems[system]
 		r := t.w.cat.points.rules[system]
 		if !ok || sys.Status == StatusArchived {
-			return nil, fmt.Errorf("points system %s: %w", system, ErrNotFound)
+			return nil, fmt.Errorf("points system %s: %w", gamifytype.Quote(system), ErrNotFound)
 		}
 		if r == nil {
-			return nil, fmt.Errorf("points system %s is %s: %w", system, sys.Status, ErrConflict)
+			return nil, fmt.Errorf("points system %s is %s: %w", gamifytype.Quote(system), sys.Status, ErrConflict)
 		}
 		// The result collects before the user is created: a new user's
 		// user_creation awards are part of what the call changed.
@@ -799,7 +795,7 @@ func (a PointsAPI) manual(ctx context.Context, p PointsEntry, op string,
 		return out, nil
 	})
 	if err != nil {
-		return PointsResult{}, fmt.Errorf("%s %s for %q: %w", op, system, user, err)
+		return PointsResult{}, fmt.Errorf("%s %s for %q: %w", op, gamifytype.Quote(system), gamifytype.Quote(user), err)
 	}
 	return res.(PointsResult), nil
 }
@@ -869,14 +865,14 @@ func (a PointsAPI) levelOp(ctx context.Context, system, user string, f func([]po
 	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
 		sys, ok := t.w.cat.points.systems[system]
 		if !ok || sys.Status == StatusArchived {
-			return nil, fmt.Errorf("points system %s: %w", system, ErrNotFound)
+			return nil, fmt.Errorf("points system %s: %w", gamifytype.Quote(system), ErrNotFound)
 		}
 		if sys.Status != StatusActive {
-			return nil, fmt.Errorf("points system %s is %s: %w", system, sys.Status, ErrConflict)
+			return nil, fmt.Errorf("points system %s is %s: %w", gamifytype.Quote(system), sys.Status, ErrConflict)
 		}
 		u, err := t.user(user, false)
 		if err != nil || u == nil {
-			return nil, cmpErr(err, fmt.Errorf("user %q: %w", user, ErrNotFound))
+			return nil, cmpErr(err, fmt.Errorf("user %q: %w", gamifytype.Quote(user), ErrNotFound))
 		}
 		i, had := u.s.pointsOf(sys.ref)
 		var st points.State
@@ -899,7 +895,7 @@ func (a PointsAPI) levelOp(ctx context.Context, system, user string, f func([]po
 		return pointsOf(t.w.cat, sys, u), nil
 	})
 	if err != nil {
-		return UserPoints{}, fmt.Errorf("level of %q in %s: %w", user, system, err)
+		return UserPoints{}, fmt.Errorf("level of %q in %s: %w", gamifytype.Quote(user), gamifytype.Quote(system), err)
 	}
 	return v.(UserPoints), nil
 }
@@ -943,7 +939,7 @@ func (a PointsAPI) eachState(system string, attrs map[string]string, fn func(poi
 	}
 	sys, ok := a.e.cat.Load().points.systems[system]
 	if !ok {
-		return fmt.Errorf("points system %s: %w", system, ErrNotFound)
+		return fmt.Errorf("points system %s: %w", gamifytype.Quote(system), ErrNotFound)
 	}
 	return a.e.db.View(func(tx *store.Tx) error {
 		return scanUsers(tx, func(p *profile, s *userState) error {
@@ -1006,7 +1002,9 @@ func (s *PointsSystem) validate() error {
 	if err := gamifytype.ValidateKey("PointsSystem.Key", s.Key); err != nil {
 		errs = append(errs, err)
 	}
-	errs = append(errs, validateName("PointsSystem", s.Name))
+	errs = append(errs, validateName("PointsSystem", s.Name),
+		gamifytype.CheckText("PointsSystem.Description", s.Description, gamifytype.MaxTextLen),
+		gamifytype.CheckText("PointsSystem.ImageURL", s.ImageURL, gamifytype.MaxURLLen))
 	if s.MaxPoints.Sign() < 0 {
 		errs = append(errs, gamifytype.Invalid("PointsSystem.MaxPoints", s.MaxPoints, "must not be negative (0 means no cap)"))
 	}

@@ -72,11 +72,11 @@ func (k defKind[T]) createOne(ctx context.Context, e *Engine, d T, key string) (
 	var zero T
 	v, err := e.admin(ctx, e.now(), func(t *txn) (any, error) { return k.create(t, d) })
 	if err != nil {
-		return zero, fmt.Errorf("create %s %s: %w", k.what, key, err)
+		return zero, fmt.Errorf("create %s %s: %w", k.what, gamifytype.Quote(key), err)
 	}
 	c := v.(T)
 	if err := k.after(e, c); err != nil {
-		return zero, fmt.Errorf("create %s %s: %w", k.what, key, err)
+		return zero, fmt.Errorf("create %s %s: %w", k.what, gamifytype.Quote(key), err)
 	}
 	return k.shown(c), nil
 }
@@ -118,7 +118,7 @@ func (k defKind[T]) patchOne(ctx context.Context, e *Engine, key string, edit fu
 		return k.shown(d), err
 	}
 	if err := k.after(e, d); err != nil {
-		return d, fmt.Errorf("patch %s %s: %w", k.what, key, err)
+		return d, fmt.Errorf("patch %s %s: %w", k.what, gamifytype.Quote(key), err)
 	}
 	return k.shown(d), nil
 }
@@ -161,12 +161,12 @@ func (k defKind[T]) setStatus(ctx context.Context, e *Engine, key string, to Sta
 		return d, nil
 	})
 	if err != nil {
-		return zero, fmt.Errorf("set %s %s %s: %w", k.what, key, to, err)
+		return zero, fmt.Errorf("set %s %s %s: %w", k.what, gamifytype.Quote(key), to, err)
 	}
 	d := v.(T)
 	if to == StatusActive {
 		if err := k.after(e, d); err != nil {
-			return zero, fmt.Errorf("set %s %s %s: %w", k.what, key, to, err)
+			return zero, fmt.Errorf("set %s %s %s: %w", k.what, gamifytype.Quote(key), to, err)
 		}
 	}
 	return k.shown(d), nil
@@ -186,7 +186,7 @@ func (k defKind[T]) archive(t *txn, key string) error {
 func (k defKind[T]) delete(ctx context.Context, e *Engine, key string) error {
 	_, err := e.admin(ctx, e.now(), func(t *txn) (any, error) { return nil, k.archive(t, key) })
 	if err != nil {
-		return fmt.Errorf("delete %s %s: %w", k.what, key, err)
+		return fmt.Errorf("delete %s %s: %w", k.what, gamifytype.Quote(key), err)
 	}
 	return nil
 }

@@ -92,6 +92,11 @@ func (r *Reward) Validate() error {
 		add(gamifytype.ValidateKey("Reward.Key", r.Key))
 	}
 	add(validateName("Reward", r.Name))
+	add(gamifytype.CheckText("Reward.Description", r.Description, gamifytype.MaxTextLen))
+	if r.System != "" {
+		add(gamifytype.ValidateKey("Reward.System", r.System))
+	}
+	add(gamifytype.CheckTime("Reward.Expires", r.Expires))
 	switch r.Type {
 	case RewardCoupon, RewardVoucher, RewardPhysical, RewardDigital:
 	case RewardPointsMultiplier:
@@ -131,8 +136,7 @@ func (e *Engine) Rewards() RewardsAPI { return RewardsAPI{e} }
 func (t *txn) putReward(r *Reward) {
 	cat := t.catalogForWrite()
 	cat.rewards[r.Key] = r
-	v, _ := json.Marshal(storedReward{Reward: *r, Ref: r.ref})
-	t.writes = append(t.writes, write{store.Definitions, []byte(defReward + r.Key), v})
+	t.putJSON(store.Definitions, []byte(defReward+r.Key), storedReward{Reward: *r, Ref: r.ref})
 }
 
 // errKeyTaken is a generated reward key already in use: the create is
@@ -300,7 +304,7 @@ func (a RewardsAPI) setStatus(ctx context.Context, key string, to Status) (Rewar
 		return r, nil
 	})
 	if err != nil {
-		return Reward{}, fmt.Errorf("set reward %s %s: %w", key, to, err)
+		return Reward{}, fmt.Errorf("set reward %s %s: %w", gamifytype.Quote(key), to, err)
 	}
 	return v.(Reward), nil
 }
@@ -310,7 +314,7 @@ func (a RewardsAPI) setStatus(ctx context.Context, key string, to Status) (Rewar
 func (a RewardsAPI) Delete(ctx context.Context, key string) error {
 	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return nil, t.archiveReward(key) })
 	if err != nil {
-		return fmt.Errorf("delete reward %s: %w", key, err)
+		return fmt.Errorf("delete reward %s: %w", gamifytype.Quote(key), err)
 	}
 	return nil
 }
@@ -411,8 +415,11 @@ func (a RewardsAPI) AddCodes(ctx context.Context, key string, codes []string) (a
 		return 0, gamifytype.Invalid("Codes", len(codes), "must hold 1 to 1000 codes")
 	}
 	for i, c := range codes {
-		if c == "" || len(c) > 255 {
-			return 0, gamifytype.Invalid(fmt.Sprintf("Codes[%d]", i), len(c), "must be 1 to 255 bytes")
+		if c == "" || len(c) > gamifytype.MaxIDLen {
+			return 0, gamifytype.Invalid(fmt.Sprintf("Codes[%d]", i), c, "must be 1 to 255 bytes")
+		}
+		if err := gamifytype.CheckText(fmt.Sprintf("Codes[%d]", i), c, gamifytype.MaxIDLen); err != nil {
+			return 0, err
 		}
 	}
 	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
@@ -440,7 +447,7 @@ func (a RewardsAPI) AddCodes(ctx context.Context, key string, codes []string) (a
 		return n, err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("add codes to %s: %w", key, err)
+		return 0, fmt.Errorf("add codes to %s: %w", gamifytype.Quote(key), err)
 	}
 	return v.(int), nil
 }
@@ -493,14 +500,14 @@ func (a RewardsAPI) scanCodes(key string, fn func(code []byte) error) error {
 	}
 	r, ok := a.e.cat.Load().rewards[key]
 	if !ok {
-		return fmt.Errorf("reward %s: %w", key, ErrNotFound)
+		return fmt.Errorf("reward %s: %w", gamifytype.Quote(key), ErrNotFound)
 	}
 	prefix := binary.BigEndian.AppendUint32(nil, r.ref)
 	err := a.e.db.View(func(tx *store.Tx) error {
 		return tx.Scan(store.Codes, prefix, func(k, _ []byte) error { return fn(k[len(prefix):]) })
 	})
 	if err != nil {
-		return fmt.Errorf("codes of %s: %w", key, err)
+		return fmt.Errorf("codes of %s: %w", gamifytype.Quote(key), err)
 	}
 	return nil
 }
@@ -521,7 +528,7 @@ func (a RewardsAPI) Code(ctx context.Context, key, code string) (RewardCode, err
 	}
 	r, ok := a.e.cat.Load().rewards[key]
 	if !ok {
-		return RewardCode{}, fmt.Errorf("reward %s: %w", key, ErrNotFound)
+		return RewardCode{}, fmt.Errorf("reward %s: %w", gamifytype.Quote(key), ErrNotFound)
 	}
 	rc := RewardCode{Code: code}
 	found := false
@@ -539,7 +546,7 @@ func (a RewardsAPI) Code(ctx context.Context, key, code string) (RewardCode, err
 		err = ErrNotFound
 	}
 	if err != nil {
-		return RewardCode{}, fmt.Errorf("code %q of %s: %w", code, key, err)
+		return RewardCode{}, fmt.Errorf("code %q of %s: %w", gamifytype.Quote(code), gamifytype.Quote(key), err)
 	}
 	return rc, nil
 }
@@ -591,12 +598,13 @@ type ClaimRequest struct {
 // reward is inactive, archived or expired.
 func (a RewardsAPI) Claim(ctx context.Context, c ClaimRequest) (Claim, error) {
 	rewardKey, user, key := c.Reward, c.User, c.IdempotencyKey
-	if err := validateUserID("Claim.User", user); err != nil {
+	if err := errors.Join(validateUserID("Claim.User", user), checkIdemKey("Claim", key),
+		gamifytype.ValidateKey("Claim.Reward", rewardKey)); err != nil {
 		return Claim{}, err
 	}
 	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return t.claim(rewardKey, user, key) })
 	if err != nil {
-		return Claim{}, fmt.Errorf("claim %s for %q: %w", rewardKey, user, err)
+		return Claim{}, fmt.Errorf("claim %s for %q: %w", gamifytype.Quote(rewardKey), gamifytype.Quote(user), err)
 	}
 	return v.(Claim), nil
 }
@@ -637,7 +645,7 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 		return Claim{}, ErrNotFound
 	}
 	if r.Status != StatusActive {
-		return Claim{}, fmt.Errorf("%w: reward %s is %s", ErrConflict, rewardKey, r.Status)
+		return Claim{}, fmt.Errorf("%w: reward %s is %s", ErrConflict, gamifytype.Quote(rewardKey), r.Status)
 	}
 	if !r.Expires.IsZero() && !t.now.Before(r.Expires) {
 		return Claim{}, fmt.Errorf("%w: reward %s expired at %s", ErrConflict, rewardKey, r.Expires.Format(time.RFC3339))
@@ -671,12 +679,12 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 		}
 	}
 	if mine >= r.PerUserLimit {
-		return Claim{}, fmt.Errorf("%w: %q reached the limit of %d claims of %s", ErrConflict, user, r.PerUserLimit, rewardKey)
+		return Claim{}, fmt.Errorf("%w: %q reached the limit of %d claims of %s", ErrConflict, gamifytype.Quote(user), r.PerUserLimit, gamifytype.Quote(rewardKey))
 	}
 	claimed := int(t.counter(rewardClaimedKey(rewardKey)))
 	hasCodes := t.counter(rewardCodesKey(rewardKey)) > 0 || codeK != nil
 	if (r.Inventory > 0 && claimed >= r.Inventory) || (hasCodes && codeK == nil) {
-		return Claim{}, fmt.Errorf("%w: reward %s", ErrOutOfStock, rewardKey)
+		return Claim{}, fmt.Errorf("%w: reward %s", ErrOutOfStock, gamifytype.Quote(rewardKey))
 	}
 	c := Claim{Reward: rewardKey, RewardName: r.Name, RewardType: r.Type, User: user, Cost: r.Cost, At: stamp(t.now), IdemKey: key}
 	if r.System != "" {
@@ -722,8 +730,7 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 			User: user, Start: t.now, End: t.now.Add(r.Duration), Multiplier: r.Multiplier})
 	}
 	c.Seq = t.nextSeq()
-	rec, _ := json.Marshal(c)
-	t.writes = append(t.writes, write{store.Claims, binary.BigEndian.AppendUint64(prefix, c.Seq), rec})
+	t.putJSON(store.Claims, binary.BigEndian.AppendUint64(prefix, c.Seq), c)
 	t.claimsAdded = append(t.claimsAdded, addedClaim{prefix: string(prefix), seq: c.Seq})
 	t.achCount[rewardCounter+rewardKey]++ // counted like achievement completions, in the Meta keyspace
 	if key != "" {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gamifykit/gamify/achievement"
+	"github.com/gamifykit/gamify/gamifytype"
 	"github.com/gamifykit/gamify/ledger"
 	"github.com/gamifykit/gamify/points"
 	"github.com/gamifykit/gamify/schedule"
@@ -556,7 +557,7 @@ func (w *writer) loadUser(id string) (*userRec, error) {
 		}
 		if sv := tx.Get(store.State, uidKey(u.p.UID)); sv != nil {
 			if err := u.s.unmarshal(sv); err != nil {
-				return fmt.Errorf("user %q: %w", id, err)
+				return fmt.Errorf("user %q: %w", gamifytype.Quote(id), err)
 			}
 		}
 		return nil
@@ -754,6 +755,7 @@ type txn struct {
 	raiseFrom   []noteFrom               // netStreaks: the length before each raise note
 	seq         uint64
 	lastUID     uint64
+	encodeErr   error // a record that could not be encoded: the command fails
 }
 
 // attributedAt is the time the changes being applied belong to on
@@ -901,8 +903,59 @@ func (t *txn) addCounter(k []byte, delta int64) {
 	t.writes = append(t.writes, write{store.Meta, k, binary.BigEndian.AppendUint64(nil, v)})
 }
 
-// commit merges the txn into the writer's working state and open batch.
-func (t *txn) commit() {
+// putJSON adds the JSON encoding of v under key to the command's writes. A
+// value that does not encode fails the command at commit, not the batch.
+func (t *txn) putJSON(ks store.Keyspace, key []byte, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.encodeErr = errors.Join(t.encodeErr, fmt.Errorf("gamify: encode %s/%s: %w", ks, gamifytype.Quote(string(key)), err))
+		return
+	}
+	t.writes = append(t.writes, write{ks, key, b})
+}
+
+// storable reports what of the command the store would refuse. Inputs are
+// bounded at the boundary (limits.go); this is the last line of defence, so
+// that a path the boundary missed fails one command instead of a batch.
+func (t *txn) storable() error {
+	if t.encodeErr != nil {
+		return t.encodeErr
+	}
+	for _, u := range t.users {
+		if u.profileDirty && (!gamifytype.EncodableTime(u.p.Created) || !gamifytype.EncodableTime(u.p.Updated)) {
+			return fmt.Errorf("gamify: profile of user %s: %w", gamifytype.Quote(u.p.ID), errUnencodableTime)
+		}
+	}
+	for k := range t.idem {
+		if len(k) > store.MaxKeySize {
+			return fmt.Errorf("gamify: idempotency record of %d bytes: %w", len(k), errTooLarge)
+		}
+	}
+	for _, wr := range t.writes {
+		if len(wr.key) == 0 || len(wr.key) > store.MaxKeySize || len(wr.val) > store.MaxValueSize {
+			return fmt.Errorf("gamify: %s record (key %d bytes, value %d bytes): %w", wr.ks, len(wr.key), len(wr.val), errTooLarge)
+		}
+	}
+	return nil
+}
+
+var (
+	errUnencodableTime = errors.New("a time outside the years 1 to 9999 cannot be stored")
+	errTooLarge        = errors.New("beyond the store's key or value size")
+)
+
+// commit merges the txn into the writer's working state and open batch, or
+// rolls the command back if one of its records cannot be stored (a
+// definition or profile that does not encode, a key bbolt refuses): the
+// failure is the command's alone, never its batch's.
+func (t *txn) commit() error {
+	if t.w.opts.beforeTxnCommit != nil {
+		t.w.opts.beforeTxnCommit()
+	}
+	if err := t.storable(); err != nil {
+		t.rollback()
+		return err
+	}
 	w, b := t.w, &t.w.open
 	for id, u := range t.users {
 		u.gen = w.gen
@@ -958,6 +1011,7 @@ func (t *txn) commit() {
 		b.publish = append(b.publish, func() { e.sched.addBackdates(keys) })
 	}
 	w.seq, w.lastUID = t.seq, t.lastUID
+	return nil
 }
 
 // rebuildStreakQueue fills the streak due-queue from the due times stored

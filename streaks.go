@@ -3,7 +3,6 @@ package gamify
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -248,7 +247,8 @@ func (s *Streak) Validate() error {
 			}
 		}
 	}
-	return errors.Join(append(errs, validateName("Streak", s.Name))...)
+	return errors.Join(append(errs, validateName("Streak", s.Name),
+		gamifytype.CheckText("Streak.Description", s.Description, gamifytype.MaxTextLen))...)
 }
 
 // normalize fills the defaults a stored streak spells out.
@@ -364,15 +364,13 @@ func (t *txn) putStreak(s *Streak) {
 				c := *o
 				c.Default = false
 				cat.streaks[c.Key], cat.streakByRef[c.ref] = &c, &c
-				v, _ := json.Marshal(storedStreak{Streak: c, Ref: c.ref, Off: c.off})
-				t.writes = append(t.writes, write{store.Definitions, []byte(defStreak + c.Key), v})
+				t.putJSON(store.Definitions, []byte(defStreak+c.Key), storedStreak{Streak: c, Ref: c.ref, Off: c.off})
 			}
 		}
 	}
 	cat.streaks[s.Key], cat.streakByRef[s.ref] = s, s
 	cat.indexStreaks()
-	v, _ := json.Marshal(storedStreak{Streak: *s, Ref: s.ref, Off: s.off})
-	t.writes = append(t.writes, write{store.Definitions, []byte(defStreak + s.Key), v})
+	t.putJSON(store.Definitions, []byte(defStreak+s.Key), storedStreak{Streak: *s, Ref: s.ref, Off: s.off})
 }
 
 // indexStreaks recomputes which active streaks count each metric, and the
@@ -525,7 +523,7 @@ func (a StreaksAPI) setStatus(ctx context.Context, key string, to Status) (Strea
 		return s, nil
 	})
 	if err != nil {
-		return Streak{}, fmt.Errorf("set streak %s %s: %w", key, to, err)
+		return Streak{}, fmt.Errorf("set streak %s %s: %w", gamifytype.Quote(key), to, err)
 	}
 	return v.(Streak), nil
 }
@@ -535,7 +533,7 @@ func (a StreaksAPI) setStatus(ctx context.Context, key string, to Status) (Strea
 func (a StreaksAPI) Delete(ctx context.Context, key string) error {
 	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return nil, t.archiveStreak(key) })
 	if err != nil {
-		return fmt.Errorf("delete streak %s: %w", key, err)
+		return fmt.Errorf("delete streak %s: %w", gamifytype.Quote(key), err)
 	}
 	return nil
 }
@@ -874,7 +872,7 @@ type UserStreak struct {
 func (e *Engine) readStreak(id, key string) (*Streak, *profile, userStreak, error) {
 	s, ok := e.cat.Load().streaks[key]
 	if !ok || s.Status == StatusArchived {
-		return nil, nil, userStreak{}, fmt.Errorf("streak %s: %w", key, ErrNotFound)
+		return nil, nil, userStreak{}, fmt.Errorf("streak %s: %w", gamifytype.Quote(key), ErrNotFound)
 	}
 	p, st, err := e.readUser(id, true)
 	if err != nil {
@@ -969,7 +967,7 @@ func (a StreaksAPI) bulkUsers(ctx context.Context, key string, users []string,
 		for i, id := range users {
 			u, err := t.user(id, false)
 			if err == nil && u == nil {
-				err = fmt.Errorf("user %q: %w", id, ErrNotFound)
+				err = fmt.Errorf("user %q: %w", gamifytype.Quote(id), ErrNotFound)
 			}
 			var st streak.State
 			var fx streak.Effects
@@ -1045,7 +1043,7 @@ func (a StreaksAPI) userOp(ctx context.Context, key, user string,
 		}
 		u, err := t.user(user, false)
 		if err != nil || u == nil {
-			return nil, cmpErr(err, fmt.Errorf("user %q: %w", user, ErrNotFound))
+			return nil, cmpErr(err, fmt.Errorf("user %q: %w", gamifytype.Quote(user), ErrNotFound))
 		}
 		var st streak.State
 		if j, ok := u.s.streak(s.ref); ok {
@@ -1059,7 +1057,7 @@ func (a StreaksAPI) userOp(ctx context.Context, key, user string,
 		return v, t.setStreak(u, s, st, &streak.Effects{}, loc, 0) // pauses start today or later
 	})
 	if err != nil {
-		return nil, fmt.Errorf("streak %s of %q: %w", key, user, err)
+		return nil, fmt.Errorf("streak %s of %q: %w", gamifytype.Quote(key), gamifytype.Quote(user), err)
 	}
 	return v, nil
 }
@@ -1071,9 +1069,9 @@ func (c *catalog) usableStreak(key string) (*Streak, error) {
 	s, ok := c.streaks[key]
 	switch {
 	case !ok || s.Status == StatusArchived:
-		return nil, fmt.Errorf("streak %s: %w", key, ErrNotFound)
+		return nil, fmt.Errorf("streak %s: %w", gamifytype.Quote(key), ErrNotFound)
 	case s.Status != StatusActive:
-		return nil, fmt.Errorf("%w: streak %s is inactive", ErrConflict, key)
+		return nil, fmt.Errorf("%w: streak %s is inactive", ErrConflict, gamifytype.Quote(key))
 	}
 	return s, nil
 }

@@ -3,7 +3,6 @@ package gamify
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -88,7 +87,7 @@ func (t *txn) createTenant(tn Tenant) (Tenant, error) {
 	// file systems ignore case: "Acme" and "acme" would share one file.
 	for k := range cat.tenants {
 		if strings.EqualFold(k, tn.Key) {
-			return Tenant{}, fmt.Errorf("%w: tenant %s differs from tenant %s only in case", ErrConflict, tn.Key, k)
+			return Tenant{}, fmt.Errorf("%w: tenant %s differs from tenant %s only in case", ErrConflict, tn.Key, gamifytype.Quote(k))
 		}
 	}
 	switch tn.Status {
@@ -107,8 +106,7 @@ func (t *txn) createTenant(tn Tenant) (Tenant, error) {
 
 func (t *txn) putTenant(tn *Tenant) {
 	t.catalogForWrite().tenants[tn.Key] = tn
-	v, _ := json.Marshal(storedTenant{Tenant: *tn, Ref: tn.ref})
-	t.writes = append(t.writes, write{store.Definitions, []byte(defTenant + tn.Key), v})
+	t.putJSON(store.Definitions, []byte(defTenant+tn.Key), storedTenant{Tenant: *tn, Ref: tn.ref})
 }
 
 // Get returns a tenant, archived or not, or ErrNotFound.
@@ -180,7 +178,7 @@ func (a TenantsAPI) setStatus(ctx context.Context, key string, to Status) (Tenan
 		return tn, nil
 	})
 	if err != nil {
-		return Tenant{}, fmt.Errorf("set tenant %s %s: %w", key, to, err)
+		return Tenant{}, fmt.Errorf("set tenant %s %s: %w", gamifytype.Quote(key), to, err)
 	}
 	return v.(Tenant), nil
 }
@@ -191,7 +189,7 @@ func (a TenantsAPI) setStatus(ctx context.Context, key string, to Status) (Tenan
 func (a TenantsAPI) Delete(ctx context.Context, key string) error {
 	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return nil, t.archiveTenant(key) })
 	if err != nil {
-		return fmt.Errorf("delete tenant %s: %w", key, err)
+		return fmt.Errorf("delete tenant %s: %w", gamifytype.Quote(key), err)
 	}
 	return a.e.closeTenant(key)
 }
@@ -266,21 +264,21 @@ func (e *Engine) Tenant(key string) (*Engine, error) {
 	tn, ok := e.cat.Load().tenants[key]
 	switch {
 	case !ok || tn.Status == StatusArchived:
-		return nil, fmt.Errorf("tenant %s: %w", key, ErrNotFound)
+		return nil, fmt.Errorf("tenant %s: %w", gamifytype.Quote(key), ErrNotFound)
 	case tn.Status != StatusActive:
-		return nil, fmt.Errorf("tenant %s: %w: the tenant is %s", key, ErrConflict, tn.Status)
+		return nil, fmt.Errorf("tenant %s: %w: the tenant is %s", gamifytype.Quote(key), ErrConflict, tn.Status)
 	}
 	if te, ok := e.tenants.open[key]; ok {
 		return te, nil
 	}
 	dir := e.path + ".tenants"
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("tenant %s: %w", key, err)
+		return nil, fmt.Errorf("tenant %s: %w", gamifytype.Quote(key), err)
 	}
 	opts := e.opts
 	te, err := Open(filepath.Join(dir, key+".db"), &opts)
 	if err != nil {
-		return nil, fmt.Errorf("tenant %s: %w", key, err)
+		return nil, fmt.Errorf("tenant %s: %w", gamifytype.Quote(key), err)
 	}
 	if e.tenants.open == nil {
 		e.tenants.open = map[string]*Engine{}

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gamifykit/gamify/gamifytype"
 	"github.com/gamifykit/gamify/points"
@@ -131,14 +130,19 @@ func loadLocation(name string) (*time.Location, error) {
 	return l, nil
 }
 
-func validateUserID(field, id string) error {
-	switch {
-	case id == "":
-		return gamifytype.Invalid(field, id, "must not be empty")
-	case !utf8.ValidString(id):
-		return gamifytype.Invalid(field, id, "must be valid UTF-8")
-	case utf8.RuneCountInString(id) > 255:
-		return gamifytype.Invalid(field, len(id), "must be at most 255 characters")
+func validateUserID(field, id string) error { return gamifytype.CheckID(field, id) }
+
+// maxEmailLen is the longest e-mail address (RFC 5321's path limit).
+const maxEmailLen = 320
+
+// checkZone refuses a name that is not an IANA zone, bounding its length
+// before the zone database is consulted.
+func checkZone(field, tz string) error {
+	if err := gamifytype.CheckText(field, tz, gamifytype.MaxNameLen); err != nil {
+		return err
+	}
+	if _, err := loadLocation(tz); err != nil || tz == "Local" {
+		return gamifytype.Invalid(field, tz, "is not an IANA time zone")
 	}
 	return nil
 }
@@ -149,24 +153,25 @@ func (in *UserInput) validate(prefix string, cat *catalog, idRequired bool) erro
 	if idRequired || in.ID != "" {
 		errs = append(errs, validateUserID(prefix+".ID", in.ID))
 	}
-	if len(in.Name) > 255 {
-		errs = append(errs, gamifytype.Invalid(prefix+".Name", len(in.Name), "must be at most 255 bytes"))
-	}
-	if in.Email != "" && (len(in.Email) > 320 || !strings.Contains(in.Email, "@") || strings.ContainsAny(in.Email, " \t\r\n")) {
+	errs = append(errs, gamifytype.CheckText(prefix+".Name", in.Name, gamifytype.MaxNameLen))
+	if err := gamifytype.CheckText(prefix+".Email", in.Email, maxEmailLen); err != nil {
+		errs = append(errs, err)
+	} else if in.Email != "" && (!strings.Contains(in.Email, "@") || strings.ContainsAny(in.Email, " \t\r\n")) {
 		errs = append(errs, gamifytype.Invalid(prefix+".Email", in.Email, "is not an email address"))
 	}
 	if in.TZ != "" {
-		if _, err := loadLocation(in.TZ); err != nil || in.TZ == "Local" {
-			errs = append(errs, gamifytype.Invalid(prefix+".TZ", in.TZ, "is not an IANA time zone"))
-		}
+		errs = append(errs, checkZone(prefix+".TZ", in.TZ))
 	}
 	errs = append(errs, cat.checkAttributes(prefix+".Attributes", UserAttribute, in.Attributes))
-	if len(in.DeviceTokens) > 100 {
-		errs = append(errs, gamifytype.Invalid(prefix+".DeviceTokens", len(in.DeviceTokens), "must hold at most 100 tokens"))
-	}
-	for i, tok := range in.DeviceTokens {
-		if tok == "" || len(tok) > 4096 {
-			errs = append(errs, gamifytype.Invalid(fmt.Sprintf("%s.DeviceTokens[%d]", prefix, i), len(tok), "must be 1 to 4096 bytes"))
+	if len(in.DeviceTokens) > gamifytype.MaxListLen {
+		errs = append(errs, gamifytype.CheckLen(prefix+".DeviceTokens", len(in.DeviceTokens), gamifytype.MaxListLen))
+	} else {
+		for i, tok := range in.DeviceTokens {
+			field := fmt.Sprintf("%s.DeviceTokens[%d]", prefix, i)
+			if tok == "" {
+				errs = append(errs, gamifytype.Invalid(field, tok, "must not be empty"))
+			}
+			errs = append(errs, gamifytype.CheckText(field, tok, gamifytype.MaxTextLen))
 		}
 	}
 	return errors.Join(errs...)
@@ -360,7 +365,7 @@ func readUserTx(tx *store.Tx, id string, withState bool) (*profile, *userState, 
 	var s userState
 	pv := tx.Get(store.Users, []byte(id))
 	if pv == nil {
-		return nil, nil, fmt.Errorf("user %q: %w", id, ErrNotFound)
+		return nil, nil, fmt.Errorf("user %q: %w", gamifytype.Quote(id), ErrNotFound)
 	}
 	if err := json.Unmarshal(pv, &p); err != nil {
 		return nil, nil, fmt.Errorf("gamify: corrupt profile of %q: %w", id, err)
@@ -405,7 +410,7 @@ func (a UsersAPI) PatchPreferences(ctx context.Context, id string, edit func(*Pr
 	for range maxPatchAttempts {
 		p, _, err := a.e.readUser(id, false)
 		if err != nil {
-			return Preferences{}, fmt.Errorf("patch preferences of %q: %w", id, err)
+			return Preferences{}, fmt.Errorf("patch preferences of %q: %w", gamifytype.Quote(id), err)
 		}
 		base := p.Preferences.clone()
 		prefs := base.clone()
@@ -431,11 +436,11 @@ func (a UsersAPI) PatchPreferences(ctx context.Context, id string, edit func(*Pr
 			continue
 		}
 		if err != nil {
-			return Preferences{}, fmt.Errorf("patch preferences of %q: %w", id, err)
+			return Preferences{}, fmt.Errorf("patch preferences of %q: %w", gamifytype.Quote(id), err)
 		}
 		return v.(Preferences), nil
 	}
-	return Preferences{}, fmt.Errorf("patch preferences of %q: %w: they kept changing under concurrent writes", id, ErrConflict)
+	return Preferences{}, fmt.Errorf("patch preferences of %q: %w: they kept changing under concurrent writes", gamifytype.Quote(id), ErrConflict)
 }
 
 // clone copies p deeply: no map or slice is shared.
@@ -539,7 +544,7 @@ func (a UsersAPI) Erase(ctx context.Context, id string) error {
 	}
 	_, err := a.e.do(ctx, deleteCmd(id), a.e.now(), true)
 	if err != nil {
-		return fmt.Errorf("erase user %q: %w", id, err)
+		return fmt.Errorf("erase user %q: %w", gamifytype.Quote(id), err)
 	}
 	return nil
 }
@@ -572,7 +577,7 @@ func (a UsersAPI) setActive(ctx context.Context, id string, active bool) (User, 
 		return u.p.user(), nil
 	})
 	if err != nil {
-		return User{}, fmt.Errorf("set user %q active=%t: %w", id, active, err)
+		return User{}, fmt.Errorf("set user %q active=%t: %w", gamifytype.Quote(id), active, err)
 	}
 	return v.(User), nil
 }
@@ -593,7 +598,7 @@ func (a UsersAPI) Anonymize(ctx context.Context, id string) (User, error) {
 		return p.user(), nil
 	})
 	if err != nil {
-		return User{}, fmt.Errorf("anonymize user %q: %w", id, err)
+		return User{}, fmt.Errorf("anonymize user %q: %w", gamifytype.Quote(id), err)
 	}
 	return v.(User), nil
 }
@@ -603,7 +608,7 @@ func (a UsersAPI) Points(ctx context.Context, id, system string) (UserPoints, er
 	cat := a.e.cat.Load()
 	sys, ok := cat.points.systems[system]
 	if !ok {
-		return UserPoints{}, fmt.Errorf("points system %s: %w", system, ErrNotFound)
+		return UserPoints{}, fmt.Errorf("points system %s: %w", gamifytype.Quote(system), ErrNotFound)
 	}
 	_, s, err := a.e.readUser(id, true)
 	if err != nil {
@@ -634,7 +639,7 @@ func (a UsersAPI) Awards(ctx context.Context, id, system string, opts ListOption
 	want := offset + limit
 	sys, ok := a.e.cat.Load().points.systems[system]
 	if !ok {
-		return nil, fmt.Errorf("points system %s: %w", system, ErrNotFound)
+		return nil, fmt.Errorf("points system %s: %w", gamifytype.Quote(system), ErrNotFound)
 	}
 	p, s, err := a.e.readUser(id, true)
 	if err != nil {
@@ -804,7 +809,7 @@ func (a UsersAPI) PointsSummary(ctx context.Context, id, system string, q Summar
 	}
 	sys, ok := a.e.cat.Load().points.systems[system]
 	if !ok {
-		return nil, fmt.Errorf("points system %s: %w", system, ErrNotFound)
+		return nil, fmt.Errorf("points system %s: %w", gamifytype.Quote(system), ErrNotFound)
 	}
 	p, s, err := a.e.readUser(id, true)
 	if err != nil {

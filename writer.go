@@ -3,8 +3,10 @@ package gamify
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"time"
 
+	"github.com/gamifykit/gamify/gamifytype"
 	"github.com/gamifykit/gamify/store"
 )
 
@@ -31,6 +33,13 @@ import (
 // idle, which makes the commit a group commit (everything applied during the
 // previous fsync goes into the next one) without a timer. In Buffered mode a
 // batch of answered-only commands waits up to MaxFlushDelay to grow.
+//
+// A command fails alone, leaving no trace: by returning an error, by a record
+// the store would refuse (txn.storable: a key beyond bbolt's limit, a value
+// that does not encode — checked before its changes join the batch, since a
+// refused write fails the whole transaction, everyone's commands with it), or
+// by a panic, which apply recovers. The locks are released by defer, so no
+// failure can leave the writer held.
 //
 // If a commit fails, its callers get the error, and so do the Durable callers
 // of the open batch, which was applied on top of it; the working state is then
@@ -106,23 +115,7 @@ func (e *Engine) do(ctx context.Context, cmd command, now time.Time, durable boo
 }
 
 func (e *Engine) submit(ctx context.Context, r *request) (any, error) {
-	e.closeMu.RLock()
-	if e.closed {
-		e.closeMu.RUnlock()
-		return nil, ErrClosed
-	}
-	if r.durable {
-		r.done = make(chan response, 1)
-	}
-	w := e.w
-	w.mu.Lock()
-	for w.open.size >= w.opts.MaxBatch && w.inFlight {
-		w.sealable.Wait() // backpressure: the committer is behind
-	}
-	val, err := w.handle(r)
-	w.maybeSeal()
-	w.mu.Unlock()
-	e.closeMu.RUnlock()
+	val, err := e.enqueue(r)
 	if err != nil || !r.durable {
 		return val, err
 	}
@@ -136,9 +129,43 @@ func (e *Engine) submit(ctx context.Context, r *request) (any, error) {
 	}
 }
 
+// enqueue applies r under the writer's lock. The locks are released by
+// defer: whatever happens in a command, the writer stays usable.
+func (e *Engine) enqueue(r *request) (any, error) {
+	e.closeMu.RLock()
+	defer e.closeMu.RUnlock()
+	if e.closed {
+		return nil, ErrClosed
+	}
+	if err := checkClock(r.now); err != nil {
+		return nil, err
+	}
+	if r.durable {
+		r.done = make(chan response, 1)
+	}
+	w := e.w
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for w.open.size >= w.opts.MaxBatch && w.inFlight {
+		w.sealable.Wait() // backpressure: the committer is behind
+	}
+	val, err := w.handle(r)
+	w.maybeSeal()
+	return val, err
+}
+
+// checkClock refuses a call whose clock reading cannot be stored (a
+// command's time stamps its records). A zero time is a command without one.
+func checkClock(now time.Time) error {
+	if gamifytype.EncodableTime(now) {
+		return nil
+	}
+	return gamifytype.Invalid("Options.Clock", now, "reads a time outside the years 1678 to 2261")
+}
+
 // handle applies r to the working state. w.mu is held.
 func (w *writer) handle(r *request) (any, error) {
-	val, err := r.cmd.apply(w, r.now)
+	val, err := w.apply(r)
 	if err != nil {
 		w.stats.rejected++
 		return nil, err
@@ -162,6 +189,28 @@ func (w *writer) handle(r *request) (any, error) {
 		b.buffered++
 	}
 	return val, nil
+}
+
+// apply runs r's command. A panic in it (a bug, never user data) fails that
+// command alone: the command's changes live in the writer's txn until
+// txn.commit, so they are undone as for a command that returned an error,
+// and the writer goes on with the next command.
+func (w *writer) apply(r *request) (val any, err error) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		w.scratch.rollback()
+		if pe, ok := p.(error); ok {
+			err = fmt.Errorf("gamify: command panicked: %w", pe)
+		} else {
+			err = fmt.Errorf("gamify: command panicked: %v", p)
+		}
+		w.log.Error("gamify: command panicked; it was not applied", "err", err, "stack", string(debug.Stack()))
+		val = nil
+	}()
+	return r.cmd.apply(w, r.now)
 }
 
 // lockLanded takes the writer's lock once no batch is in flight: the store
@@ -191,9 +240,9 @@ func (w *writer) maybeSeal() {
 		w.timerArmed = true
 		time.AfterFunc(wait, func() {
 			w.mu.Lock()
+			defer w.mu.Unlock()
 			w.timerArmed = false
 			w.maybeSeal()
-			w.mu.Unlock()
 		})
 	}
 }

@@ -74,11 +74,11 @@ func (r Rarity) String() string {
 
 // Limits checked by Validate.
 const (
-	MaxPrerequisites = 32   // prerequisites of a composite
-	MaxFilters       = 16   // entries in EventFilters or UserFilters
-	MaxTextLen       = 255  // Name, Category and filter values, in bytes
-	MaxDescLen       = 4096 // Description, in bytes
-	MaxURLLen        = 2048 // BadgeURL, in bytes
+	MaxPrerequisites = 32                    // prerequisites of a composite
+	MaxFilters       = 16                    // entries in EventFilters or UserFilters
+	MaxTextLen       = gamifytype.MaxNameLen // Name, Category and filter values, in bytes
+	MaxDescLen       = gamifytype.MaxTextLen // Description, in bytes
+	MaxURLLen        = gamifytype.MaxURLLen  // BadgeURL, in bytes
 	MaxStreakLength  = 1 << 20
 )
 
@@ -120,11 +120,7 @@ func (d *Definition) Validate() error {
 		}
 	}
 	add(gamifytype.ValidateKey("Achievement.Key", d.Key))
-	text := func(field, v string, limit int) {
-		if len(v) > limit {
-			add(gamifytype.Invalid(field, len(v), fmt.Sprintf("must be at most %d bytes", limit)))
-		}
-	}
+	text := func(field, v string, limit int) { add(gamifytype.CheckText(field, v, limit)) }
 	text("Achievement.Name", d.Name, MaxTextLen)
 	text("Achievement.Description", d.Description, MaxDescLen)
 	text("Achievement.BadgeURL", d.BadgeURL, MaxURLLen)
@@ -176,7 +172,7 @@ func (d *Definition) Validate() error {
 		if len(d.Prerequisites) == 0 || len(d.Prerequisites) > MaxPrerequisites {
 			add(gamifytype.Invalid("Achievement.Prerequisites", len(d.Prerequisites), fmt.Sprintf("must list 1 to %d achievements", MaxPrerequisites)))
 		}
-		for i, p := range d.Prerequisites {
+		for i, p := range d.Prerequisites[:min(len(d.Prerequisites), MaxPrerequisites)] {
 			f := fmt.Sprintf("Achievement.Prerequisites[%d]", i)
 			switch err := gamifytype.ValidateKey(f, p); {
 			case err != nil:
@@ -203,8 +199,8 @@ func validateFilters(field string, m map[string]string) error {
 		if err := gamifytype.ValidateKey(f, k); err != nil {
 			errs = append(errs, err)
 		}
-		if len(m[k]) > MaxTextLen {
-			errs = append(errs, gamifytype.Invalid(f, len(m[k]), fmt.Sprintf("value must be at most %d bytes", MaxTextLen)))
+		if err := gamifytype.CheckText(f, m[k], MaxTextLen); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)

@@ -34,13 +34,22 @@ func (e *ValidationError) Error() string {
 	if e.Value == nil {
 		return fmt.Sprintf("gamify: invalid %s: %s", e.Field, e.Reason)
 	}
-	return fmt.Sprintf("gamify: invalid %s (%v): %s", e.Field, e.Value, e.Reason)
+	v, ok := e.Value.(string)
+	if !ok {
+		v = fmt.Sprint(e.Value)
+	}
+	return fmt.Sprintf("gamify: invalid %s (%s): %s", e.Field, Quote(v), e.Reason)
 }
 
 // Unwrap returns ErrInvalid so that errors.Is(err, ErrInvalid) holds.
 func (e *ValidationError) Unwrap() error { return ErrInvalid }
 
-// Invalid is shorthand for &ValidationError{field, value, reason}.
+// Invalid is shorthand for &ValidationError{field, value, reason}, except
+// that a string value is kept as its bounded Quote: an error never carries
+// a whole oversized input.
 func Invalid(field string, value any, reason string) *ValidationError {
-	return &ValidationError{Field: field, Value: value, Reason: reason}
+	if s, ok := value.(string); ok {
+		value = Quote(s)
+	}
+	return &ValidationError{Field: Quote(field), Value: value, Reason: reason}
 }

@@ -175,18 +175,13 @@ func (t Trigger) Validate() error {
 		add(gamifytype.Invalid("Trigger.EventFilters", t.EventFilters, "apply to metric triggers only"))
 	}
 	add(validateFilters("Trigger.EventFilters", t.EventFilters))
+	add(gamifytype.CheckTime("Trigger.Since", t.Since))
 	add(validateFilters("Trigger.UserFilters", t.UserFilters))
 	return errors.Join(errs...)
 }
 
 func validateFilters(field string, f map[string]string) error {
-	var errs []error
-	for k := range f {
-		if err := gamifytype.ValidateKey(field, k); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	return gamifytype.CheckFilters(field, f, gamifytype.MaxMapEntries)
 }
 
 // Scope says which users a Boost applies to.
@@ -334,9 +329,7 @@ func (b Boost) Validate() error {
 			add(gamifytype.Invalid("Boost.Start", b.Start, "instants apply to per-user boosts only; use From/To"))
 		}
 	case PerUser:
-		if b.User == "" || len(b.User) > 255 {
-			add(gamifytype.Invalid("Boost.User", b.User, "must be 1 to 255 characters"))
-		}
+		add(gamifytype.CheckID("Boost.User", b.User))
 		if len(b.UserFilters) > 0 {
 			add(gamifytype.Invalid("Boost.UserFilters", b.UserFilters, "apply to cohort boosts only"))
 		}
@@ -353,6 +346,9 @@ func (b Boost) Validate() error {
 		add(gamifytype.Invalid("Boost.Scope", b.Scope, "must be global, cohort or user"))
 	}
 	add(validateFilters("Boost.UserFilters", b.UserFilters))
+	add(gamifytype.CheckText("Boost.Name", b.Name, gamifytype.MaxNameLen))
+	add(gamifytype.CheckTime("Boost.Start", b.Start))
+	add(gamifytype.CheckTime("Boost.End", b.End))
 	return errors.Join(errs...)
 }
 
@@ -428,6 +424,17 @@ func (l Level) Validate() error {
 	}
 	if l.Multiplier.Sign() < 0 || !l.Multiplier.Less(maxMultiplier) {
 		errs = append(errs, gamifytype.Invalid("Level.Multiplier", l.Multiplier, "must be 0 (none) or in (0, 100)"))
+	}
+	errs = append(errs,
+		gamifytype.CheckText("Level.Name", l.Name, gamifytype.MaxNameLen),
+		gamifytype.CheckText("Level.Description", l.Description, gamifytype.MaxTextLen),
+		gamifytype.CheckText("Level.ImageURL", l.ImageURL, gamifytype.MaxURLLen),
+		gamifytype.CheckText("Level.Colour", l.Colour, gamifytype.MaxNameLen),
+		gamifytype.CheckLen("Level.Benefits", len(l.Benefits), gamifytype.MaxListLen))
+	if len(l.Benefits) <= gamifytype.MaxListLen {
+		for i, b := range l.Benefits {
+			errs = append(errs, gamifytype.CheckText(fmt.Sprintf("Level.Benefits[%d]", i), b, gamifytype.MaxNameLen))
+		}
 	}
 	return errors.Join(errs...)
 }

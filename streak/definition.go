@@ -187,9 +187,7 @@ func (d *Definition) Validate() error {
 		}
 	}
 	add(gamifytype.ValidateKey("Streak.Key", d.Key))
-	if len(d.Name) > 255 {
-		add(gamifytype.Invalid("Streak.Name", len(d.Name), "must be at most 255 bytes"))
-	}
+	add(gamifytype.CheckText("Streak.Name", d.Name, gamifytype.MaxNameLen))
 	if d.Frequency < Daily || d.Frequency > Monthly {
 		add(gamifytype.Invalid("Streak.Frequency", d.Frequency, "must be daily, weekly or monthly"))
 	}
@@ -206,7 +204,7 @@ func (d *Definition) Validate() error {
 		add(gamifytype.Invalid("Streak.Metrics", len(d.Metrics), fmt.Sprintf("must have at most %d rules", MaxMetrics)))
 	}
 	seen := make(map[string]bool, len(d.Metrics))
-	for i, r := range d.Metrics {
+	for i, r := range d.Metrics[:min(len(d.Metrics), MaxMetrics)] {
 		f := fmt.Sprintf("Streak.Metrics[%d]", i)
 		if err := gamifytype.ValidateKey(f+".Metric", r.Metric); err != nil {
 			add(err)
