@@ -134,11 +134,13 @@ func TestOpenCatchUpAfterClockJumpIsBounded(t *testing.T) {
 		require.Less(t, info.Size(), before+1<<20, "the file grows by a bounded amount")
 	}
 
-	// Past what Unix nanoseconds hold: Open still returns, the file bounded.
+	// Past what Unix nanoseconds hold, Open refuses the clock at once and
+	// leaves the file as it was.
 	clock.Set(time.Date(9999, 6, 1, 12, 0, 0, 0, time.UTC))
-	eng, err = gamify.Open(path, &opts)
-	require.NoError(t, err)
-	require.NoError(t, eng.Close())
+	_, err = gamify.Open(path, &opts)
+	var verr *gamify.ValidationError
+	require.ErrorAs(t, err, &verr)
+	require.Equal(t, "Options.Clock", verr.Field)
 	info, err = os.Stat(path)
 	require.NoError(t, err)
 	require.Less(t, info.Size(), before+1<<20)
