@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -18,12 +19,14 @@ import (
 // Versions: 1, the first development layout; 2 (2026-11-23), user state
 // records with yearly numbers and binary award-log records; 3 (2026-12-01),
 // amounts inside stored definitions are decimal strings ("12.5"), not counts
-// of millionths. Versions 1 and 2 were only ever written by unreleased
-// builds, so there is no migration.
-const SchemaVersion = 3
+// of millionths; 4 (2026-12-01), every value sealed with a CRC-32C of its
+// keyspace, key and payload (checksum.go), and the schema version record
+// with it. Versions 1 and 2 were only ever written by unreleased builds, so
+// there is no migration; addChecksums converts 3 to 4.
+const SchemaVersion = 4
 
 // oldestSchema is the oldest layout Open reads (or migrates).
-const oldestSchema = 3
+const oldestSchema = 4
 
 var (
 	// ErrNewerSchema is returned by Open for a file written by a newer gamify.
@@ -131,27 +134,66 @@ func Open(path string, opts Options) (*DB, error) {
 
 func (db *DB) init() error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
-		for _, ks := range allKeyspaces {
-			if _, err := tx.CreateBucketIfNotExists([]byte(ks)); err != nil {
-				return fmt.Errorf("store: create keyspace %s: %w", ks, err)
+		fresh := true
+		_ = tx.ForEach(func([]byte, *bolt.Bucket) error { fresh = false; return ErrStop })
+		if fresh {
+			for _, ks := range allKeyspaces {
+				if _, err := tx.CreateBucket([]byte(ks)); err != nil {
+					return fmt.Errorf("store: create keyspace %s: %w", ks, err)
+				}
 			}
+			return putSchema(tx, SchemaVersion)
 		}
+		// An existing store: a keyspace or record that is not there is damage
+		// (a flipped byte in a keyspace's name on the root page), not a default.
 		meta := tx.Bucket([]byte(Meta))
-		v := meta.Get(schemaKey)
-		if v == nil {
-			return meta.Put(schemaKey, binary.BigEndian.AppendUint32(nil, SchemaVersion))
+		if meta == nil {
+			return fmt.Errorf("%w: keyspace %s is missing", ErrCorrupt, Meta)
 		}
-		if len(v) != 4 {
-			return fmt.Errorf("store: corrupt schema version record (%d bytes)", len(v))
+		got, err := schemaVersion(meta.Get(schemaKey))
+		if err != nil {
+			return err
 		}
-		switch got := binary.BigEndian.Uint32(v); {
+		switch {
 		case got > SchemaVersion:
 			return fmt.Errorf("%w: file has version %d, this build %d", ErrNewerSchema, got, SchemaVersion)
 		case got < oldestSchema:
-			return fmt.Errorf("%w: file has version %d (a development layout), this build reads %d–%d", ErrOldSchema, got, oldestSchema, SchemaVersion)
+			return fmt.Errorf("%w: file has version %d, this build reads %d–%d", ErrOldSchema, got, oldestSchema, SchemaVersion)
 		}
-		return nil
+		for _, ks := range allKeyspaces {
+			if tx.Bucket([]byte(ks)) == nil {
+				return fmt.Errorf("%w: keyspace %s is missing", ErrCorrupt, ks)
+			}
+		}
+		// The small keyspaces every Open reads in full are checked whole here.
+		t := &Tx{tx: tx}
+		for _, ks := range []Keyspace{Meta, Definitions} {
+			t.verify(ks, func(err error) bool { t.fail(err); return false })
+		}
+		return t.err
 	})
+}
+
+// schemaVersion reads the schema version record v: 4 bytes bare up to
+// schema 3, sealed from schema 4 on.
+func schemaVersion(v []byte) (uint32, error) {
+	switch len(v) {
+	case 0:
+		return 0, fmt.Errorf("%w: no schema version record", ErrCorrupt)
+	case 4:
+		if got := binary.BigEndian.Uint32(v); got < 4 {
+			return got, nil
+		}
+	case 4 + sumSize:
+		p, err := unseal(Meta, schemaKey, v)
+		if err != nil {
+			return 0, err
+		}
+		if got := binary.BigEndian.Uint32(p); got >= 4 {
+			return got, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: schema version record %x", ErrCorrupt, v)
 }
 
 // Close closes the file. It waits for open transactions to finish.
@@ -160,15 +202,17 @@ func (db *DB) Close() error { return db.bolt.Close() }
 // Path returns the file path.
 func (db *DB) Path() string { return db.bolt.Path() }
 
-// Update runs fn in a write transaction and commits it if fn returns nil.
+// Update runs fn in a write transaction and commits it if fn returns nil
+// and read no damaged record (see Tx).
 func (db *DB) Update(fn func(*Tx) error) error {
 	t, err := db.bolt.Begin(true)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	if err := fn(&Tx{tx: t}); err != nil {
+	tx := &Tx{tx: t}
+	if err := fn(tx); err != nil || tx.err != nil {
 		_ = t.Rollback()
-		return err
+		return cmp.Or(tx.err, err)
 	}
 	var late *lateFault
 	if db.beforeCommit != nil {
@@ -186,14 +230,51 @@ func (db *DB) Update(fn func(*Tx) error) error {
 	return nil
 }
 
-// View runs fn in a read-only snapshot transaction.
+// View runs fn in a read-only snapshot transaction. If fn read a damaged
+// record, View returns that error whatever fn returned.
 func (db *DB) View(fn func(*Tx) error) error {
-	return db.bolt.View(func(t *bolt.Tx) error { return fn(&Tx{tx: t}) })
+	return db.bolt.View(func(t *bolt.Tx) error {
+		tx := &Tx{tx: t}
+		err := fn(tx)
+		return cmp.Or(tx.err, err)
+	})
 }
 
 // Tx is a transaction over the keyspaces.
+//
+// It seals every value it puts and checks every value it reads (checksum.go):
+// Get returns nil for a damaged record and Scan stops at one with its error;
+// either way the first such error is kept and becomes the result of the
+// Update or View, so no caller can act on a damaged record unawares. An
+// Update that read one does not commit.
 type Tx struct {
-	tx *bolt.Tx
+	tx    *bolt.Tx
+	err   error  // the first damaged record read
+	arena []byte // backing for sealed values, which bbolt holds until commit
+}
+
+// Err returns the error of the first damaged record the transaction read, or
+// nil.
+func (t *Tx) Err() error { return t.err }
+
+func (t *Tx) fail(err error) {
+	if t.err == nil {
+		t.err = err
+	}
+}
+
+// alloc returns an empty slice with capacity n, carved from the arena.
+func (t *Tx) alloc(n int) []byte {
+	const chunk = 64 << 10
+	if n > chunk/8 {
+		return make([]byte, 0, n)
+	}
+	if cap(t.arena)-len(t.arena) < n {
+		t.arena = make([]byte, 0, min(chunk, max(1<<10, 2*cap(t.arena))))
+	}
+	l := len(t.arena)
+	t.arena = t.arena[:l+n]
+	return t.arena[l:l:(l + n)]
 }
 
 func (t *Tx) bucket(ks Keyspace) *bolt.Bucket {
@@ -204,12 +285,23 @@ func (t *Tx) bucket(ks Keyspace) *bolt.Bucket {
 	return b
 }
 
-// Get returns the value of key, or nil if absent.
-func (t *Tx) Get(ks Keyspace, key []byte) []byte { return t.bucket(ks).Get(key) }
+// Get returns the value of key, or nil if absent or damaged (see Tx).
+func (t *Tx) Get(ks Keyspace, key []byte) []byte {
+	v := t.bucket(ks).Get(key)
+	if v == nil {
+		return nil
+	}
+	p, err := unseal(ks, key, v)
+	if err != nil {
+		t.fail(err)
+		return nil
+	}
+	return p
+}
 
 // Put sets key to val.
 func (t *Tx) Put(ks Keyspace, key, val []byte) error {
-	if err := t.bucket(ks).Put(key, val); err != nil {
+	if err := t.bucket(ks).Put(key, seal(t.alloc(len(val)+sumSize), ks, key, val)); err != nil {
 		return fmt.Errorf("store: put %s: %w", ks, err)
 	}
 	return nil
@@ -225,10 +317,16 @@ func (t *Tx) Delete(ks Keyspace, key []byte) error {
 
 // Scan calls fn for every key with the given prefix, in key order, until fn
 // returns an error (returned as is) or ErrStop (which ends the scan quietly).
+// A damaged record ends it with its error (see Tx).
 func (t *Tx) Scan(ks Keyspace, prefix []byte, fn func(k, v []byte) error) error {
 	c := t.bucket(ks).Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		if err := fn(k, v); err != nil {
+		p, err := unseal(ks, k, v)
+		if err != nil {
+			t.fail(err)
+			return err
+		}
+		if err := fn(k, p); err != nil {
 			if errors.Is(err, ErrStop) {
 				return nil
 			}
@@ -251,7 +349,12 @@ func (t *Tx) ScanReverse(ks Keyspace, prefix []byte, fn func(k, v []byte) error)
 		k, v = c.Prev()
 	}
 	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
-		if err := fn(k, v); err != nil {
+		p, err := unseal(ks, k, v)
+		if err != nil {
+			t.fail(err)
+			return err
+		}
+		if err := fn(k, p); err != nil {
 			if errors.Is(err, ErrStop) {
 				return nil
 			}
@@ -289,8 +392,29 @@ func (db *DB) Size() (int64, error) {
 	return fi.Size(), nil
 }
 
-// Dump calls fn for every key and value of every keyspace (for tests that
-// compare stores byte for byte).
+// Verify checks every record of every keyspace and calls fn with the error
+// of each damaged one until fn returns false. It does not make the
+// transaction fail: it is for audits that report what they find.
+func (t *Tx) Verify(fn func(err error) bool) {
+	for _, ks := range allKeyspaces {
+		if !t.verify(ks, fn) {
+			return
+		}
+	}
+}
+
+func (t *Tx) verify(ks Keyspace, fn func(err error) bool) bool {
+	c := t.bucket(ks).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if _, err := unseal(ks, k, v); err != nil && !fn(err) {
+			return false
+		}
+	}
+	return true
+}
+
+// Dump calls fn for every key and value of every keyspace, values as stored
+// with their checksums (for tests that compare stores byte for byte).
 func (t *Tx) Dump(fn func(ks Keyspace, k, v []byte)) {
 	for _, ks := range allKeyspaces {
 		_ = t.bucket(ks).ForEach(func(k, v []byte) error { fn(ks, k, v); return nil })
