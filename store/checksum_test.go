@@ -214,3 +214,25 @@ func TestAddChecksumsConvertsSchema3(t *testing.T) {
 
 // crc32c is the checksum of the documented layout, computed independently.
 func crc32c(b []byte) uint32 { return crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)) }
+
+// Values of every size up to past the arena's chunks, many to a transaction,
+// read back whole (bbolt holds the sealed copies until the commit).
+func TestPutManySizes(t *testing.T) {
+	db := open(t, filepath.Join(t.TempDir(), "s.db"))
+	defer db.Close()
+	val := func(i int) []byte { return bytes.Repeat([]byte{byte(i)}, (i*i*37)%20000) }
+	require.NoError(t, db.Update(func(tx *Tx) error {
+		for i := range 300 {
+			if err := tx.Put(State, binary.BigEndian.AppendUint32(nil, uint32(i)), val(i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	require.NoError(t, db.View(func(tx *Tx) error {
+		for i := range 300 {
+			require.Equal(t, val(i), tx.Get(State, binary.BigEndian.AppendUint32(nil, uint32(i))), "value %d", i)
+		}
+		return nil
+	}))
+}

@@ -270,7 +270,7 @@ func (t *Tx) alloc(n int) []byte {
 		return make([]byte, 0, n)
 	}
 	if cap(t.arena)-len(t.arena) < n {
-		t.arena = make([]byte, 0, min(chunk, max(1<<10, 2*cap(t.arena))))
+		t.arena = make([]byte, 0, max(n, min(chunk, 2*cap(t.arena))))
 	}
 	l := len(t.arena)
 	t.arena = t.arena[:l+n]
