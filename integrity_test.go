@@ -79,7 +79,9 @@ func openIntegrity(path string) (*Engine, error) {
 // rebuildBoards), a default, or a definition silently skipped.
 func TestOpenRefusesBadStoredDefinitions(t *testing.T) {
 	copyTo := func(from, to string) func(tx *store.Tx) error {
-		return func(tx *store.Tx) error { return tx.Put(store.Definitions, []byte(to), bytes.Clone(tx.Get(store.Definitions, []byte(from)))) }
+		return func(tx *store.Tx) error {
+			return tx.Put(store.Definitions, []byte(to), bytes.Clone(tx.Get(store.Definitions, []byte(from))))
+		}
 	}
 	cases := []struct {
 		name, key string
