@@ -321,6 +321,12 @@ func (w *walker) tree(id uint64, lo, hi []byte, depth, level int) (last []byte, 
 	if pages := (used + uint64(w.pageSize) - 1) / uint64(w.pageSize); pages != uint64(len(p)/w.pageSize) {
 		return nil, corruptf("page %d spans %d pages for %d bytes", id, len(p)/w.pageSize, used)
 	}
+	// bbolt writes each page from a zeroed buffer, so the bytes after the
+	// layout are zero. Non-zero ones are a damaged header or element (a count
+	// cut to 0 would otherwise empty a page of its records without a trace).
+	if !zero(p[used:]) {
+		return nil, corruptf("page %d: bytes after its %d elements are not zero", id, binary.NativeEndian.Uint16(p[10:]))
+	}
 	n := int(binary.NativeEndian.Uint16(p[10:]))
 	if leaf {
 		for i := 0; buckets && i < n; i++ {
@@ -381,4 +387,18 @@ func (w *walker) bucket(id uint64, e elem, depth int) error {
 		return corruptf("page %d: inline bucket %q: %v", id, e.key, err)
 	}
 	return nil
+}
+
+var zeros [4096]byte
+
+// zero reports whether b holds only zero bytes.
+func zero(b []byte) bool {
+	for len(b) > 0 {
+		n := min(len(b), len(zeros))
+		if !bytes.Equal(b[:n], zeros[:n]) {
+			return false
+		}
+		b = b[n:]
+	}
+	return true
 }
