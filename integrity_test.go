@@ -178,3 +178,38 @@ func TestCheckFindsDamagedRecord(t *testing.T) {
 	require.ErrorContains(t, err, "checksum mismatch")
 	require.Regexp(t, `(idem|ledger) key`, err.Error())
 }
+
+// A read that meets a damaged record fails with ErrCorrupt instead of
+// acting on it: a retry whose idempotency record is damaged is neither
+// applied again nor replayed, and other users' events go on.
+func TestReadOfDamagedRecordIsCorrupt(t *testing.T) {
+	path := integrityStore(t)
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	key := []byte("idem-key-of-cy")
+	n := 0
+	for off := 0; ; {
+		i := bytes.Index(b[off:], key)
+		if i < 0 {
+			break
+		}
+		at := off + i + len(key)
+		b[at] ^= 0x01 // the first byte after the key: the idempotency record's value, or the ledger entry's next field
+		n++
+		off = at + 1
+	}
+	require.Positive(t, n)
+	require.NoError(t, os.WriteFile(path, b, 0o600))
+	eng, err := openIntegrity(path)
+	require.NoError(t, err)
+	defer eng.Close()
+	ctx := context.Background()
+	_, err = eng.Track(ctx, Event{Metric: "xp", User: "cy", Value: 3, IdempotencyKey: "idem-key-of-cy"})
+	require.ErrorIs(t, err, ErrCorrupt)
+	require.ErrorContains(t, err, "idem key")
+	m, err := eng.Users().Metric(ctx, "cy", "xp")
+	require.NoError(t, err)
+	require.Equal(t, AmountFromInt(3), m.Total, "the retry was not applied")
+	_, err = eng.Track(ctx, Event{Metric: "xp", User: "ann", Value: 1})
+	require.NoError(t, err)
+}
