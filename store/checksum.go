@@ -49,7 +49,7 @@ func unseal(ks Keyspace, key, v []byte) ([]byte, error) {
 	if len(v) < sumSize {
 		return nil, corruptRecord(ks, key, fmt.Sprintf("a %d-byte value has no checksum", len(v)))
 	}
-	p := v[:len(v)-sumSize]
+	p := v[:len(v)-sumSize : len(v)-sumSize] // an append must not write over the checksum
 	if binary.BigEndian.Uint32(v[len(p):]) != checksum(ks, key, p) {
 		return nil, corruptRecord(ks, key, "checksum mismatch")
 	}
