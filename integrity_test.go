@@ -160,15 +160,30 @@ func TestCheckFindsDanglingRefs(t *testing.T) {
 	}
 }
 
-// A damaged record that Open does not read (an idempotency record's key) is
-// found by Check, which names its keyspace and key.
+// flipAll XORs mask into the byte at offset from the start of every
+// occurrence of pattern in b (live records and freed copies alike: where the
+// live one lies varies from run to run) and returns how many it changed.
+func flipAll(b, pattern []byte, offset int, mask byte) int {
+	n := 0
+	for off := 0; ; {
+		i := bytes.Index(b[off:], pattern)
+		if i < 0 {
+			return n
+		}
+		b[off+i+offset] ^= mask
+		n++
+		off += i + len(pattern)
+	}
+}
+
+// A damaged record that Open does not read (an idempotency record's key, and
+// the ledger entry holding the same key) is found by Check, which names its
+// keyspace and key.
 func TestCheckFindsDamagedRecord(t *testing.T) {
 	path := integrityStore(t)
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
-	at := bytes.LastIndex(b, []byte("idem-key-of-bob"))
-	require.Positive(t, at)
-	b[at+len("idem-key-of-")] ^= 0x20 // "bob" → "Bob"
+	require.Positive(t, flipAll(b, []byte("idem-key-of-bob"), len("idem-key-of-"), 0x20)) // "bob" → "Bob"
 	require.NoError(t, os.WriteFile(path, b, 0o600))
 	eng, err := openIntegrity(path)
 	require.NoError(t, err)
@@ -186,19 +201,9 @@ func TestReadOfDamagedRecordIsCorrupt(t *testing.T) {
 	path := integrityStore(t)
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
-	key := []byte("idem-key-of-cy")
-	n := 0
-	for off := 0; ; {
-		i := bytes.Index(b[off:], key)
-		if i < 0 {
-			break
-		}
-		at := off + i + len(key)
-		b[at] ^= 0x01 // the first byte after the key: the idempotency record's value, or the ledger entry's next field
-		n++
-		off = at + 1
-	}
-	require.Positive(t, n)
+	// The idempotency record: uid, scope ref 1, the key, then its value.
+	key := []byte("\x00\x00\x00\x01idem-key-of-cy")
+	require.Positive(t, flipAll(b, key, len(key), 0x01))
 	require.NoError(t, os.WriteFile(path, b, 0o600))
 	eng, err := openIntegrity(path)
 	require.NoError(t, err)

@@ -49,7 +49,7 @@ func unseal(ks Keyspace, key, v []byte) ([]byte, error) {
 	if len(v) < sumSize {
 		return nil, corruptRecord(ks, key, fmt.Sprintf("a %d-byte value has no checksum", len(v)))
 	}
-	p := v[:len(v)-sumSize : len(v)-sumSize] // an append must not write over the checksum
+	p := v[: len(v)-sumSize : len(v)-sumSize] // an append must not write over the checksum
 	if binary.BigEndian.Uint32(v[len(p):]) != checksum(ks, key, p) {
 		return nil, corruptRecord(ks, key, "checksum mismatch")
 	}
@@ -69,8 +69,8 @@ func corruptRecord(ks Keyspace, key []byte, what string) error {
 }
 
 // addChecksums converts a schema 3 file to schema 4: it seals every value of
-// every keyspace (values were stored bare) and writes the version record of
-// schema 4. It runs inside the caller's write transaction, so a failure
+// every keyspace (values were stored bare), writes the version record of
+// schema 4 and the digests record (digest.go). It runs inside the caller's write transaction, so a failure
 // changes nothing. Every keyspace must exist.
 func addChecksums(tx *bolt.Tx) error {
 	const batch = 1024 // bbolt forbids writes while a cursor iterates: copy a batch, then write it
@@ -106,7 +106,11 @@ func addChecksums(tx *bolt.Tx) error {
 			after = keys[len(keys)-1]
 		}
 	}
-	return putSchema(tx, 4)
+	if err := putSchema(tx, 4); err != nil {
+		return err
+	}
+	ds := scanDigests(tx)
+	return writeDigests(tx, &ds)
 }
 
 // putSchema writes the schema version record (sealed, as from schema 4 on).

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"path/filepath"
 	"testing"
@@ -20,11 +21,18 @@ func rawUpdate(t *testing.T, path string, fn func(tx *bolt.Tx) error) {
 	require.NoError(t, b.Close())
 }
 
-func TestValuesAreSealed(t *testing.T) {
+// stateStore returns the path of a closed store holding state/k1 = val.
+func stateStore(t *testing.T, val string) string {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "s.db")
 	db := open(t, path)
-	require.NoError(t, db.Update(func(tx *Tx) error { return tx.Put(State, []byte("k1"), []byte("payload")) }))
+	require.NoError(t, db.Update(func(tx *Tx) error { return tx.Put(State, []byte("k1"), []byte(val)) }))
 	require.NoError(t, db.Close())
+	return path
+}
+
+func TestValuesAreSealed(t *testing.T) {
+	path := stateStore(t, "payload")
 	rawUpdate(t, path, func(tx *bolt.Tx) error {
 		v := tx.Bucket([]byte(State)).Get([]byte("k1"))
 		require.Equal(t, "payload", string(v[:len(v)-sumSize]), "the payload, then the checksum")
@@ -39,12 +47,6 @@ func TestValuesAreSealed(t *testing.T) {
 // does not commit.
 func TestDamagedRecordsAreCorrupt(t *testing.T) {
 	damage := map[string]func(tx *bolt.Tx){
-		"flipped value byte": func(tx *bolt.Tx) {
-			b := tx.Bucket([]byte(State))
-			v := bytes.Clone(b.Get([]byte("k1")))
-			v[2] ^= 0x10
-			require.NoError(t, b.Put([]byte("k1"), v))
-		},
 		"flipped checksum byte": func(tx *bolt.Tx) {
 			b := tx.Bucket([]byte(State))
 			v := bytes.Clone(b.Get([]byte("k1")))
@@ -77,10 +79,15 @@ func TestDamagedRecordsAreCorrupt(t *testing.T) {
 			}))
 			require.NoError(t, db.Close())
 			rawUpdate(t, path, func(tx *bolt.Tx) error { f(tx); return nil })
+			_, err := Open(path, Options{LockTimeout: 100e6})
+			require.ErrorIs(t, err, ErrCorrupt, "the stored checksums no longer add up to the digests record")
+			require.ErrorContains(t, err, "keyspace state holds")
+			// With the digests made to agree, the damage is met on reading.
+			rawUpdate(t, path, func(tx *bolt.Tx) error { ds := scanDigests(tx); return writeDigests(tx, &ds) })
 			db = open(t, path)
 			defer db.Close()
 
-			err := db.View(func(tx *Tx) error {
+			err = db.View(func(tx *Tx) error {
 				require.Nil(t, tx.Get(State, []byte("k1")))
 				require.Equal(t, "value of k2", string(tx.Get(State, []byte("k2"))), "other records read")
 				require.ErrorIs(t, tx.Err(), ErrCorrupt)
@@ -206,6 +213,9 @@ func TestAddChecksumsConvertsSchema3(t *testing.T) {
 		for _, ks := range allKeyspaces {
 			got := map[string]string{}
 			require.NoError(t, tx.Scan(ks, nil, func(k, v []byte) error { got[string(k)] = string(v); return nil }))
+			if ks == Meta {
+				delete(got, string(digestKey))
+			}
 			require.Equal(t, want[ks], got, string(ks))
 		}
 		return nil
@@ -235,4 +245,78 @@ func TestPutManySizes(t *testing.T) {
 		}
 		return nil
 	}))
+}
+
+// A flipped payload byte keeps the stored checksums, so Open passes (the
+// records are not read); the read meets it.
+func TestFlippedPayloadIsMetOnRead(t *testing.T) {
+	path := stateStore(t, "value of k1")
+	rawUpdate(t, path, func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(State))
+		v := bytes.Clone(b.Get([]byte("k1")))
+		v[2] ^= 0x10
+		return b.Put([]byte("k1"), v)
+	})
+	db := open(t, path)
+	defer db.Close()
+	err := db.View(func(tx *Tx) error { return tx.Scan(State, nil, func(k, v []byte) error { return nil }) })
+	require.ErrorIs(t, err, ErrCorrupt)
+	require.ErrorContains(t, err, `state key "k1": checksum mismatch`)
+}
+
+// The digests record follows every change (puts, overwrites, deletes,
+// prefix deletes) and Open refuses a store whose records do not add up to
+// it: a record dropped, added, or a keyspace rolled back to an older state
+// with every checksum intact.
+func TestDigestsFollowChangesAndCatchRollback(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	db := open(t, path)
+	require.NoError(t, db.Update(func(tx *Tx) error {
+		for i := range 50 {
+			if err := tx.Put(Idempotency, []byte(fmt.Sprint("a", i)), []byte("v")); err != nil {
+				return err
+			}
+		}
+		return tx.Put(Meta, []byte("seq"), []byte{1})
+	}))
+	require.NoError(t, db.Update(func(tx *Tx) error {
+		require.NoError(t, tx.Put(Idempotency, []byte("a1"), []byte("overwritten")))
+		require.NoError(t, tx.Delete(Idempotency, []byte("a2")))
+		require.NoError(t, tx.Delete(Idempotency, []byte("absent")))
+		return tx.DeletePrefix(Idempotency, []byte("a3"))
+	}))
+	require.ErrorContains(t, db.Update(func(tx *Tx) error { return tx.Put(Meta, digestKey, nil) }), "the store's")
+	require.NoError(t, db.Close())
+	rawUpdate(t, path, func(tx *bolt.Tx) error {
+		want, _, err := readDigests(tx)
+		require.NoError(t, err)
+		require.Equal(t, want, scanDigests(tx))
+		require.Equal(t, uint64(50-1-11), want[ksIndex[Idempotency]].count)
+		return nil
+	})
+	db = open(t, path)
+	require.NoError(t, db.Close())
+
+	var saved [][2][]byte // the keyspace as it was: a rollback keeps every checksum
+	rawUpdate(t, path, func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(Idempotency)).ForEach(func(k, v []byte) error {
+			saved = append(saved, [2][]byte{bytes.Clone(k), bytes.Clone(v)})
+			return nil
+		})
+	})
+	db = open(t, path)
+	require.NoError(t, db.Update(func(tx *Tx) error { return tx.Put(Idempotency, []byte("b"), []byte("new")) }))
+	require.NoError(t, db.Close())
+	rawUpdate(t, path, func(tx *bolt.Tx) error {
+		require.NoError(t, tx.DeleteBucket([]byte(Idempotency)))
+		b, err := tx.CreateBucket([]byte(Idempotency))
+		require.NoError(t, err)
+		for _, kv := range saved {
+			require.NoError(t, b.Put(kv[0], kv[1]))
+		}
+		return nil
+	})
+	_, err := Open(path, Options{LockTimeout: 100e6})
+	require.ErrorIs(t, err, ErrCorrupt)
+	require.ErrorContains(t, err, "keyspace idem holds 38 records")
 }

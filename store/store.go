@@ -59,7 +59,9 @@ const (
 	Claims      Keyspace = "claims"      // uid|reward|seq → a claim of a reward
 )
 
-var allKeyspaces = []Keyspace{Meta, Definitions, Users, UserIDs, State, Ledger, Daily, Idempotency, Jobs, Runs, Awards, Codes, Claims}
+var allKeyspaces = [numKeyspaces]Keyspace{Meta, Definitions, Users, UserIDs, State, Ledger, Daily, Idempotency, Jobs, Runs, Awards, Codes, Claims}
+
+const numKeyspaces = 13
 
 var schemaKey = []byte("schema")
 
@@ -112,7 +114,8 @@ func Open(path string, opts Options) (*DB, error) {
 	if err := checkFile(path); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	if err := verifyPages(path, opts.LockTimeout); err != nil {
+	walked, err := verifyPages(path, opts.LockTimeout)
+	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, lockErr(err))
 	}
 	b, err := bolt.Open(path, 0o600, &bolt.Options{
@@ -125,14 +128,17 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, lockErr(err))
 	}
 	db := &DB{bolt: b, beforeCommit: opts.BeforeCommit}
-	if err := db.init(); err != nil {
+	if err := db.init(walked); err != nil {
 		b.Close()
 		return nil, err
 	}
 	return db, nil
 }
 
-func (db *DB) init() error {
+// init creates the keyspaces of a new store, or checks those of an existing
+// one: schema version, keyspaces, digests (against walked, from the page
+// walk) and the records of meta and definitions.
+func (db *DB) init(walked map[string]digest) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
 		fresh := true
 		_ = tx.ForEach(func([]byte, *bolt.Bucket) error { fresh = false; return ErrStop })
@@ -142,7 +148,11 @@ func (db *DB) init() error {
 					return fmt.Errorf("store: create keyspace %s: %w", ks, err)
 				}
 			}
-			return putSchema(tx, SchemaVersion)
+			if err := putSchema(tx, SchemaVersion); err != nil {
+				return err
+			}
+			ds := scanDigests(tx)
+			return writeDigests(tx, &ds)
 		}
 		// An existing store: a keyspace or record that is not there is damage
 		// (a flipped byte in a keyspace's name on the root page), not a default.
@@ -164,6 +174,9 @@ func (db *DB) init() error {
 			if tx.Bucket([]byte(ks)) == nil {
 				return fmt.Errorf("%w: keyspace %s is missing", ErrCorrupt, ks)
 			}
+		}
+		if err := checkDigests(tx, walked); err != nil {
+			return err
 		}
 		// The small keyspaces every Open reads in full are checked whole here.
 		t := &Tx{tx: tx}
@@ -214,6 +227,12 @@ func (db *DB) Update(fn func(*Tx) error) error {
 		_ = t.Rollback()
 		return cmp.Or(tx.err, err)
 	}
+	if tx.dirty {
+		if err := tx.flushDigests(); err != nil {
+			_ = t.Rollback()
+			return err
+		}
+	}
 	var late *lateFault
 	if db.beforeCommit != nil {
 		if err := db.beforeCommit(); err != nil && !errors.As(err, &late) {
@@ -251,6 +270,8 @@ type Tx struct {
 	tx    *bolt.Tx
 	err   error  // the first damaged record read
 	arena []byte // backing for sealed values, which bbolt holds until commit
+	delta digests
+	dirty bool // the transaction changed records: delta goes to the digests record
 }
 
 // Err returns the error of the first damaged record the transaction read, or
@@ -301,15 +322,33 @@ func (t *Tx) Get(ks Keyspace, key []byte) []byte {
 
 // Put sets key to val.
 func (t *Tx) Put(ks Keyspace, key, val []byte) error {
-	if err := t.bucket(ks).Put(key, seal(t.alloc(len(val)+sumSize), ks, key, val)); err != nil {
+	b, d := t.bucket(ks), &t.delta[ksIndex[ks]]
+	if ks == Meta && string(key) == string(digestKey) {
+		return errors.New("store: the meta key digest is the store's")
+	}
+	old := b.Get(key)
+	sealed := seal(t.alloc(len(val)+sumSize), ks, key, val)
+	if err := b.Put(key, sealed); err != nil {
 		return fmt.Errorf("store: put %s: %w", ks, err)
 	}
+	if old != nil {
+		d.remove(old)
+	}
+	d.add(sealed)
+	t.dirty = true
 	return nil
 }
 
 // Delete removes key; absent keys are not an error.
 func (t *Tx) Delete(ks Keyspace, key []byte) error {
-	if err := t.bucket(ks).Delete(key); err != nil {
+	b := t.bucket(ks)
+	old := b.Get(key)
+	if old == nil {
+		return nil
+	}
+	t.delta[ksIndex[ks]].remove(old)
+	t.dirty = true
+	if err := b.Delete(key); err != nil {
 		return fmt.Errorf("store: delete %s: %w", ks, err)
 	}
 	return nil
@@ -455,7 +494,9 @@ func Compact(path string, lockTimeout time.Duration) error {
 // DeletePrefix removes every key of ks that starts with prefix.
 func (t *Tx) DeletePrefix(ks Keyspace, prefix []byte) error {
 	c := t.bucket(ks).Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Seek(prefix) {
+		t.delta[ksIndex[ks]].remove(v)
+		t.dirty = true
 		if err := c.Delete(); err != nil {
 			return fmt.Errorf("store: delete %s: %w", ks, err)
 		}

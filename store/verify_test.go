@@ -243,7 +243,7 @@ func BenchmarkVerify(b *testing.B) {
 	b.SetBytes(fi.Size())
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := verifyPages(path, time.Second); err != nil {
+		if _, err := verifyPages(path, time.Second); err != nil {
 			b.Fatal(err)
 		}
 	}
