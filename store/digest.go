@@ -117,6 +117,11 @@ func checkDigests(tx *bolt.Tx, walked map[string]digest) error {
 	if err != nil {
 		return err
 	}
+	return compareDigests(ds, rec, walked)
+}
+
+// compareDigests compares the digests record ds (rec as stored) with walked.
+func compareDigests(ds digests, rec []byte, walked map[string]digest) error {
 	for i, ks := range allKeyspaces {
 		got := walked[string(ks)]
 		if ks == Meta {

@@ -431,14 +431,31 @@ func (db *DB) Size() (int64, error) {
 	return fi.Size(), nil
 }
 
-// Verify checks every record of every keyspace and calls fn with the error
-// of each damaged one until fn returns false. It does not make the
-// transaction fail: it is for audits that report what they find.
+// Verify checks every record of every keyspace, and the digests record
+// against them, and calls fn with the error of each damaged one until fn
+// returns false. It does not make the transaction fail: it is for audits
+// that report what they find. In a write transaction it sees the digests
+// as of its start.
 func (t *Tx) Verify(fn func(err error) bool) {
 	for _, ks := range allKeyspaces {
 		if !t.verify(ks, fn) {
 			return
 		}
+	}
+	ds, rec, err := readDigests(t.tx)
+	if err != nil {
+		fn(err)
+		return
+	}
+	walked := map[string]digest{}
+	for i, d := range scanDigests(t.tx) {
+		if allKeyspaces[i] == Meta {
+			d.add(rec)
+		}
+		walked[string(allKeyspaces[i])] = d
+	}
+	if err := compareDigests(ds, rec, walked); err != nil {
+		fn(err)
 	}
 }
 
