@@ -60,8 +60,8 @@ func (d *digest) addPage(p []byte, n int) {
 	}
 }
 
-func (ds *digests) encode() []byte {
-	b := make([]byte, 0, 16*len(ds))
+// encode appends the record of ds to b.
+func (ds *digests) encode(b []byte) []byte {
 	for _, d := range ds {
 		b = binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(b, d.count), d.sum)
 	}
@@ -89,7 +89,14 @@ func readDigests(tx *bolt.Tx) (digests, []byte, error) {
 }
 
 func writeDigests(tx *bolt.Tx, ds *digests) error {
-	if err := tx.Bucket([]byte(Meta)).Put(digestKey, seal(nil, Meta, digestKey, ds.encode())); err != nil {
+	return putDigests(tx, ds, nil)
+}
+
+// putDigests writes the record of ds, built in buf if it has the room.
+func putDigests(tx *bolt.Tx, ds *digests, buf []byte) error {
+	p := ds.encode(buf[:0])
+	p = binary.BigEndian.AppendUint32(p, checksum(Meta, digestKey, p)) // sealed in place
+	if err := tx.Bucket([]byte(Meta)).Put(digestKey, p); err != nil {
 		return fmt.Errorf("store: put digests: %w", err)
 	}
 	return nil
@@ -145,5 +152,5 @@ func (t *Tx) flushDigests() error {
 		ds[i].count += t.delta[i].count
 		ds[i].sum += t.delta[i].sum
 	}
-	return writeDigests(t.tx, &ds)
+	return putDigests(t.tx, &ds, t.alloc(16*numKeyspaces+sumSize))
 }

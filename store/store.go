@@ -103,6 +103,7 @@ func (f *lateFault) Unwrap() error { return f.err }
 type DB struct {
 	bolt         *bolt.DB
 	beforeCommit func() error
+	wtx          Tx // reused by Update: bbolt runs one write transaction at a time
 }
 
 // Open opens or creates the store at path, creating the keyspaces and checking
@@ -222,7 +223,11 @@ func (db *DB) Update(fn func(*Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	tx := &Tx{tx: t}
+	// The arena is kept for the next transaction: once this one ends, bbolt
+	// holds no reference to the sealed values.
+	tx := &db.wtx
+	*tx = Tx{tx: t, arena: tx.arena[:0]}
+	defer func() { tx.tx = nil }()
 	if err := fn(tx); err != nil || tx.err != nil {
 		_ = t.Rollback()
 		return cmp.Or(tx.err, err)
@@ -291,6 +296,7 @@ func (t *Tx) alloc(n int) []byte {
 		return make([]byte, 0, n)
 	}
 	if cap(t.arena)-len(t.arena) < n {
+		// The full chunk stays alive as long as bbolt holds its values.
 		t.arena = make([]byte, 0, max(n, min(chunk, 2*cap(t.arena))))
 	}
 	l := len(t.arena)
