@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -103,7 +104,7 @@ func (f *lateFault) Unwrap() error { return f.err }
 type DB struct {
 	bolt         *bolt.DB
 	beforeCommit func() error
-	wtx          Tx // reused by Update: bbolt runs one write transaction at a time
+	arenas       sync.Pool // of *[]byte: Tx arenas, reused once their transaction has ended
 }
 
 // Open opens or creates the store at path, creating the keyspaces and checking
@@ -223,11 +224,13 @@ func (db *DB) Update(fn func(*Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	// The arena is kept for the next transaction: once this one ends, bbolt
-	// holds no reference to the sealed values.
-	tx := &db.wtx
-	*tx = Tx{tx: t, arena: tx.arena[:0]}
-	defer func() { tx.tx = nil }()
+	tx := &Tx{tx: t}
+	if a, ok := db.arenas.Get().(*[]byte); ok {
+		tx.arena = (*a)[:0]
+	}
+	// Once the transaction has ended, bbolt holds no reference to the sealed
+	// values: the arena can serve the next one.
+	defer func() { db.arenas.Put(&tx.arena) }()
 	if err := fn(tx); err != nil || tx.err != nil {
 		_ = t.Rollback()
 		return cmp.Or(tx.err, err)
