@@ -31,11 +31,18 @@ var ksSeed = func() map[Keyspace]uint32 {
 }()
 
 func checksum(ks Keyspace, key, payload []byte) uint32 {
-	var n [4]byte
-	binary.BigEndian.PutUint32(n[:], uint32(len(key)))
-	c := crc32.Update(ksSeed[ks], castagnoli, n[:])
-	c = crc32.Update(c, castagnoli, key)
+	c := crc32.Update(updateUint32(ksSeed[ks], uint32(len(key))), castagnoli, key)
 	return crc32.Update(c, castagnoli, payload)
+}
+
+// updateUint32 is crc32.Update of v's 4 big-endian bytes, byte by byte: a
+// slice handed to crc32.Update escapes, and would cost an allocation.
+func updateUint32(crc, v uint32) uint32 {
+	crc = ^crc
+	for s := 24; s >= 0; s -= 8 {
+		crc = castagnoli[byte(crc)^byte(v>>s)] ^ (crc >> 8)
+	}
+	return ^crc
 }
 
 // seal appends the checksum of payload stored under ks/key to dst.

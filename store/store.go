@@ -279,7 +279,20 @@ type Tx struct {
 	err   error  // the first damaged record read
 	arena []byte // backing for sealed values, which bbolt holds until commit
 	delta digests
-	dirty bool // the transaction changed records: delta goes to the digests record
+	dirty bool                       // the transaction changed records: delta goes to the digests record
+	cur   [numKeyspaces]*bolt.Cursor // for old values; a Cursor reuses its stack, bbolt's Get does not
+}
+
+// old returns the stored (sealed) value of key, or nil.
+func (t *Tx) old(ks Keyspace, key []byte) []byte {
+	i := ksIndex[ks]
+	if t.cur[i] == nil {
+		t.cur[i] = t.bucket(ks).Cursor()
+	}
+	if k, v := t.cur[i].Seek(key); bytes.Equal(k, key) {
+		return v
+	}
+	return nil
 }
 
 // Err returns the error of the first damaged record the transaction read, or
@@ -335,29 +348,27 @@ func (t *Tx) Put(ks Keyspace, key, val []byte) error {
 	if ks == Meta && string(key) == string(digestKey) {
 		return errors.New("store: the meta key digest is the store's")
 	}
-	old := b.Get(key)
+	if old := t.old(ks, key); old != nil { // before the Put replaces it
+		d.remove(old)
+	}
 	sealed := seal(t.alloc(len(val)+sumSize), ks, key, val)
+	d.add(sealed)
+	t.dirty = true
 	if err := b.Put(key, sealed); err != nil {
 		return fmt.Errorf("store: put %s: %w", ks, err)
 	}
-	if old != nil {
-		d.remove(old)
-	}
-	d.add(sealed)
-	t.dirty = true
 	return nil
 }
 
 // Delete removes key; absent keys are not an error.
 func (t *Tx) Delete(ks Keyspace, key []byte) error {
-	b := t.bucket(ks)
-	old := b.Get(key)
+	old := t.old(ks, key)
 	if old == nil {
 		return nil
 	}
 	t.delta[ksIndex[ks]].remove(old)
 	t.dirty = true
-	if err := b.Delete(key); err != nil {
+	if err := t.bucket(ks).Delete(key); err != nil {
 		return fmt.Errorf("store: delete %s: %w", ks, err)
 	}
 	return nil
