@@ -454,8 +454,8 @@ func (db *DB) Size() (int64, error) {
 // Verify checks every record of every keyspace, and the digests record
 // against them, and calls fn with the error of each damaged one until fn
 // returns false. It does not make the transaction fail: it is for audits
-// that report what they find. In a write transaction it sees the digests
-// as of its start.
+// that report what they find. Use it in View: in an Update, changes made
+// before it show as a digests mismatch (the record is written at commit).
 func (t *Tx) Verify(fn func(err error) bool) {
 	for _, ks := range allKeyspaces {
 		if !t.verify(ks, fn) {
