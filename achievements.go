@@ -216,9 +216,16 @@ func cloneAchievement(a Achievement) Achievement {
 func loadAchievement(c *catalog, key string, v []byte) error {
 	var sa storedAchievement
 	if err := json.Unmarshal(v, &sa); err != nil {
-		return fmt.Errorf("gamify: corrupt definition %s: %w", key, err)
+		return err
 	}
 	a := sa.Achievement
+	st := a.Status
+	if st == StatusLocked { // the one kind with a fourth stored status
+		st = StatusActive
+	}
+	if err := storedDef[Achievement](key, defAchievement+a.Key, st, 0, nil, a.Validate()); err != nil {
+		return err
+	}
 	a.seq = sa.Seq
 	c.achievements[a.Key] = &a
 	return nil

@@ -2,6 +2,7 @@ package gamify
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -91,79 +92,32 @@ const (
 	defAttribute = "attribute/"
 )
 
+// loadCatalog reads every stored definition. A definition that does not
+// decode, fails the validation of Create, is filed under another key, or is
+// of no kind this build knows, is damage: an error wrapping ErrCorrupt that
+// names it, never a default or a skipped record.
 func loadCatalog(tx *store.Tx, defaultTZ *time.Location) (*catalog, error) {
 	return loadDefinitions(func(fn func(k, v []byte) error) error { return tx.Scan(store.Definitions, nil, fn) }, defaultTZ)
 }
 
-// loadDefinitions builds the catalog from the definitions scan calls fn with.
+// loadDefinitions builds the catalog from the definitions scan calls fn
+// with (a migration step passes the raw values it wrote).
 func loadDefinitions(scan func(fn func(k, v []byte) error) error, defaultTZ *time.Location) (*catalog, error) {
 	c := newCatalog()
 	err := scan(func(k, v []byte) error {
-		switch key := string(k); {
-		case strings.HasPrefix(key, defMetric):
-			var m storedMetric
-			if err := json.Unmarshal(v, &m); err != nil {
-				return fmt.Errorf("gamify: corrupt definition %s: %w", key, err)
-			}
-			mm := m.Metric
-			mm.ref = m.Ref
-			c.metrics[mm.Key] = &mm
-			c.metricByRef[mm.ref] = &mm
-			c.lastMetricRef = max(c.lastMetricRef, mm.ref)
-		case strings.HasPrefix(key, defAttribute):
-			var sa storedAttribute
-			if err := json.Unmarshal(v, &sa); err != nil {
-				return fmt.Errorf("gamify: corrupt definition %s: %w", key, err)
-			}
-			a := sa.Attribute
-			a.ref = sa.Ref
-			c.attrs[a.Key] = &a
-		case strings.HasPrefix(key, defStreak):
-			var st storedStreak
-			if err := json.Unmarshal(v, &st); err != nil {
-				return fmt.Errorf("gamify: corrupt definition %s: %w", key, err)
-			}
-			s := st.Streak
-			s.ref, s.off = st.Ref, st.Off
-			d, err := s.definition()
-			if err != nil {
-				return fmt.Errorf("gamify: invalid stored definition %s: %w", key, err)
-			}
-			s.def = d
-			c.streaks[s.Key], c.streakByRef[s.ref] = &s, &s
-			c.lastStreakRef = max(c.lastStreakRef, s.ref)
-		case strings.HasPrefix(key, defBoard):
-			return loadBoard(c, key, v, defaultTZ)
-		case strings.HasPrefix(key, defAchievement):
-			return loadAchievement(c, key, v)
-		case strings.HasPrefix(key, "points-"):
-			return c.points.load(key, v)
-		case strings.HasPrefix(key, defReward):
-			var sr storedReward
-			if err := json.Unmarshal(v, &sr); err != nil {
-				return fmt.Errorf("gamify: corrupt definition %s: %w", key, err)
-			}
-			r := sr.Reward
-			r.ref = sr.Ref
-			c.rewards[r.Key] = &r
-			c.lastRewardRef = max(c.lastRewardRef, r.ref)
-		case strings.HasPrefix(key, defTenant):
-			var st storedTenant
-			if err := json.Unmarshal(v, &st); err != nil {
-				return fmt.Errorf("gamify: corrupt definition %s: %w", key, err)
-			}
-			tn := st.Tenant
-			tn.ref = st.Ref
-			c.tenants[tn.Key] = &tn
-			c.lastTenantRef = max(c.lastTenantRef, tn.ref)
+		if err := c.load(string(k), v, defaultTZ); err != nil {
+			return corruptDef(string(k), err)
 		}
 		return nil
 	})
+	if err == nil {
+		err = c.checkRefs()
+	}
 	// Refs are dense counters; a huge one is damage, and the loops over
 	// 1..last below (and in the writer) would run for ever.
 	for _, last := range []uint32{c.lastMetricRef, c.lastStreakRef, c.lastBoardRef, c.lastRewardRef, c.points.lastSystemRef} {
 		if err == nil && last > maxDefinitionRef {
-			err = fmt.Errorf("gamify: corrupt definitions: a ref of %d is beyond %d", last, maxDefinitionRef)
+			err = fmt.Errorf("%w: definitions: a ref of %d is beyond %d", ErrCorrupt, last, maxDefinitionRef)
 		}
 	}
 	if err != nil {
@@ -171,11 +125,189 @@ func loadDefinitions(scan func(fn func(k, v []byte) error) error, defaultTZ *tim
 	}
 	c.indexStreaks()
 	c.indexBoards()
-	if err == nil {
-		err = c.rebuildAchievements()
+	if err := c.rebuildAchievements(); err != nil {
+		return nil, fmt.Errorf("%w: definitions: achievements: %w", ErrCorrupt, err)
 	}
 	c.points.index()
-	return c, err
+	return c, nil
+}
+
+// maxQuotedKey bounds how much of a stored key an error quotes.
+const maxQuotedKey = 64
+
+// corruptDef is the error of the stored definition under key.
+func corruptDef(key string, err error) error {
+	if len(key) > maxQuotedKey {
+		key = fmt.Sprintf("%s… (%d bytes)", key[:maxQuotedKey], len(key))
+	}
+	return fmt.Errorf("%w: definition %q: %w", ErrCorrupt, key, err)
+}
+
+// storedStatus checks the status of a stored definition: the engine stores
+// these three (others are derived when shown).
+func storedStatus(s Status) error {
+	switch s {
+	case StatusActive, StatusInactive, StatusArchived:
+		return nil
+	}
+	return fmt.Errorf("status %q", s)
+}
+
+// storedDef checks what every stored definition shares: it is filed under
+// its own key, has a stored status, a ref that is new (refs is the kind's
+// index, nil for kinds without refs) and passes validation.
+func storedDef[T any](key, want string, st Status, ref uint32, refs map[uint32]*T, valid error) error {
+	switch {
+	case key != want:
+		return fmt.Errorf("holds the definition of %q", want)
+	case refs != nil && ref == 0:
+		return fmt.Errorf("ref 0")
+	case refs != nil && refs[ref] != nil:
+		return fmt.Errorf("ref %d is taken", ref)
+	}
+	if err := storedStatus(st); err != nil {
+		return err
+	}
+	return valid
+}
+
+// load decodes and checks one stored definition and adds it to c.
+func (c *catalog) load(key string, v []byte, defaultTZ *time.Location) error {
+	switch {
+	case strings.HasPrefix(key, defMetric):
+		var m storedMetric
+		if err := json.Unmarshal(v, &m); err != nil {
+			return err
+		}
+		mm := m.Metric
+		if err := storedDef(key, defMetric+mm.Key, mm.Status, m.Ref, c.metricByRef, mm.Validate()); err != nil {
+			return err
+		}
+		mm.ref = m.Ref
+		c.metrics[mm.Key] = &mm
+		c.metricByRef[mm.ref] = &mm
+		c.lastMetricRef = max(c.lastMetricRef, mm.ref)
+	case strings.HasPrefix(key, defAttribute):
+		var sa storedAttribute
+		if err := json.Unmarshal(v, &sa); err != nil {
+			return err
+		}
+		a := sa.Attribute
+		if err := storedDef[Attribute](key, defAttribute+a.Key, a.Status, 0, nil, a.Validate()); err != nil {
+			return err
+		}
+		a.ref = sa.Ref
+		c.attrs[a.Key] = &a
+	case strings.HasPrefix(key, defStreak):
+		var st storedStreak
+		if err := json.Unmarshal(v, &st); err != nil {
+			return err
+		}
+		s := st.Streak
+		if err := storedDef(key, defStreak+s.Key, s.Status, st.Ref, c.streakByRef, s.Validate()); err != nil {
+			return err
+		}
+		s.ref, s.off = st.Ref, st.Off
+		d, err := s.definition()
+		if err != nil {
+			return err
+		}
+		s.def = d
+		c.streaks[s.Key], c.streakByRef[s.ref] = &s, &s
+		c.lastStreakRef = max(c.lastStreakRef, s.ref)
+	case strings.HasPrefix(key, defBoard):
+		return loadBoard(c, key, v, defaultTZ)
+	case strings.HasPrefix(key, defAchievement):
+		return loadAchievement(c, key, v)
+	case strings.HasPrefix(key, "points-"):
+		return c.points.load(key, v)
+	case strings.HasPrefix(key, defReward):
+		var sr storedReward
+		if err := json.Unmarshal(v, &sr); err != nil {
+			return err
+		}
+		r := sr.Reward
+		if err := storedDef[Reward](key, defReward+r.Key, r.Status, 0, nil, r.Validate()); err != nil {
+			return err
+		}
+		r.ref = sr.Ref
+		c.rewards[r.Key] = &r
+		c.lastRewardRef = max(c.lastRewardRef, r.ref)
+	case strings.HasPrefix(key, defTenant):
+		var st storedTenant
+		if err := json.Unmarshal(v, &st); err != nil {
+			return err
+		}
+		tn := st.Tenant
+		if err := storedDef[Tenant](key, defTenant+tn.Key, tn.Status, 0, nil, tn.Validate()); err != nil {
+			return err
+		}
+		tn.ref = st.Ref
+		c.tenants[tn.Key] = &tn
+		c.lastTenantRef = max(c.lastTenantRef, tn.ref)
+	default:
+		return errors.New("no such kind of definition")
+	}
+	return nil
+}
+
+// checkRefs checks that the definitions others name exist (archived or not).
+func (c *catalog) checkRefs() error {
+	var errs []error
+	missing := func(key, field, what, name string) {
+		errs = append(errs, corruptDef(key, fmt.Errorf("%s names %s %q, which does not exist", field, what, name)))
+	}
+	for _, b := range c.boards {
+		switch b.RankBy {
+		case RankByMetric:
+			if c.metrics[b.Metric] == nil {
+				missing(defBoard+b.Key, "Metric", "metric", b.Metric)
+			}
+		case RankByStreak:
+			if c.streaks[b.Streak] == nil {
+				missing(defBoard+b.Key, "Streak", "streak", b.Streak)
+			}
+		case RankByPoints:
+			if c.points.systems[b.System] == nil {
+				missing(defBoard+b.Key, "System", "points system", b.System)
+			}
+		}
+	}
+	for _, s := range c.streaks {
+		for _, m := range s.Metrics {
+			if c.metrics[m.Metric] == nil {
+				missing(defStreak+s.Key, "Metrics", "metric", m.Metric)
+			}
+		}
+	}
+	for _, tr := range c.points.triggers {
+		if c.points.systems[tr.System] == nil {
+			missing(defTrigger+tr.Key, "System", "points system", tr.System)
+		}
+	}
+	for _, b := range c.points.boosts {
+		if c.points.systems[b.System] == nil {
+			missing(defBoost+b.Key, "System", "points system", b.System)
+		}
+	}
+	for _, l := range c.points.levels {
+		if c.points.systems[l.System] == nil {
+			missing(defLevel+l.System+"/"+l.Key, "System", "points system", l.System)
+		}
+	}
+	for _, a := range c.achievements {
+		if a.Metric != "" && c.metrics[a.Metric] == nil {
+			missing(defAchievement+a.Key, "Metric", "metric", a.Metric)
+		}
+		if a.Streak != "" && c.streaks[a.Streak] == nil {
+			missing(defAchievement+a.Key, "Streak", "streak", a.Streak)
+		}
+	}
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	if len(errs) > 0 {
+		return errs[0]
+	}
+	return nil
 }
 
 // maxDefinitionRef bounds the refs of a kind of definition (they count up

@@ -20,7 +20,10 @@ import (
 // equal the ledger and the award log; metric completions are at or past
 // their thresholds; claims stay within inventory and each code is given
 // once; every leaderboard index equals the stored scores; profiles and the
-// uid index agree.
+// uid index agree; every record's checksum holds; and every internal
+// reference in state, ledger, day aggregate and award records (users,
+// metrics, streaks, boards, points systems, achievements) resolves. A
+// damaged record is reported as an error wrapping ErrCorrupt.
 // It flushes first, so in Buffered mode it checks everything acknowledged.
 // It reads the whole store: use it in tests and offline audits.
 func (e *Engine) Check(ctx context.Context) error {
@@ -39,6 +42,18 @@ func (e *Engine) Check(ctx context.Context) error {
 	}
 	cat := e.cat.Load()
 	err := e.db.View(func(tx *store.Tx) error {
+		// Checksums first: the scans below would stop at the first damaged
+		// record, with nothing else reported.
+		damaged := false
+		tx.Verify(func(err error) bool {
+			damaged = true
+			report("%w", err)
+			return len(problems) < 20
+		})
+		if damaged {
+			return nil
+		}
+		ref := refChecker{cat: cat, report: report}
 		ids := map[uint64]string{}
 		err := tx.Scan(store.Users, nil, func(k, v []byte) error {
 			var p profile
@@ -73,6 +88,16 @@ func (e *Engine) Check(ctx context.Context) error {
 				return nil
 			}
 			maxSeq = max(maxSeq, en.Seq)
+			what := fmt.Sprintf("ledger entry %d", en.Seq)
+			ref.user(ids, what, en.User)
+			switch en.Kind {
+			case ledger.MetricDelta:
+				ref.metric(what, en.Ref)
+			case ledgerAward, ledgerSpend:
+				ref.system(what, en.Ref)
+			default:
+				report("%s: %w: kind %d", what, ErrCorrupt, en.Kind)
+			}
 			if en.Kind == ledger.MetricDelta {
 				k := key{en.User, en.Ref}
 				ledgerSum[k] = ledgerSum[k].Add(en.Delta)
@@ -106,6 +131,7 @@ func (e *Engine) Check(ctx context.Context) error {
 			if _, ok := ids[r.User]; !ok {
 				report("award record %d of unknown uid %d", binary.BigEndian.Uint64(k), r.User)
 			}
+			ref.system(fmt.Sprintf("award record %d", binary.BigEndian.Uint64(k)), r.Ref)
 			logged[key{r.User, r.Ref}] = logged[key{r.User, r.Ref}].Add(r.Award.Points)
 			return nil
 		})
@@ -124,13 +150,16 @@ func (e *Engine) Check(ctx context.Context) error {
 		}
 		dailySum := map[key]Amount{}
 		err = tx.Scan(store.Daily, nil, func(k, v []byte) error {
-			uid, ref, _, ok := parseDailyKey(k)
+			uid, dref, _, ok := parseDailyKey(k)
 			x, n := binary.Varint(v)
 			if !ok || n <= 0 {
 				report("corrupt day aggregate %x", k)
 				return nil
 			}
-			dailySum[key{uid, ref}] = dailySum[key{uid, ref}].Add(AmountFromMicros(x))
+			what := fmt.Sprintf("day aggregate %x", k)
+			ref.user(ids, what, uid)
+			ref.dayRef(what, dref)
+			dailySum[key{uid, dref}] = dailySum[key{uid, dref}].Add(AmountFromMicros(x))
 			return nil
 		})
 		if err != nil {
@@ -154,6 +183,7 @@ func (e *Engine) Check(ctx context.Context) error {
 				report("user %q: %v", id, err)
 				return nil
 			}
+			ref.state(fmt.Sprintf("state of user %q", id), &s)
 			for _, d := range s.Days {
 				dailySum[key{uid, d.Ref}] = dailySum[key{uid, d.Ref}].Add(d.Change)
 			}
@@ -321,4 +351,94 @@ func (e *Engine) Check(ctx context.Context) error {
 		return fmt.Errorf("gamify: check failed: %w", errors.Join(problems...))
 	}
 	return nil
+}
+
+// refChecker reports internal references that resolve to nothing: a damaged
+// record, or one the engine forgot to remove.
+type refChecker struct {
+	cat    *catalog
+	report func(format string, args ...any)
+}
+
+func (r refChecker) missing(what, kind string, ref uint32) {
+	r.report("%s: %w: %s %d does not exist", what, ErrCorrupt, kind, ref)
+}
+
+func (r refChecker) user(ids map[uint64]string, what string, uid uint64) {
+	if _, ok := ids[uid]; !ok {
+		r.report("%s: %w: uid %d does not exist", what, ErrCorrupt, uid)
+	}
+}
+
+func (r refChecker) metric(what string, ref uint32) {
+	if r.cat.metricByRef[ref] == nil {
+		r.missing(what, "metric", ref)
+	}
+}
+
+func (r refChecker) system(what string, ref uint32) {
+	if r.cat.points.systemByRef[ref] == nil {
+		r.missing(what, "points system", ref)
+	}
+}
+
+// dayRef checks the ref of a day aggregate or yearly change: a metric, a
+// points system (pointsDayRef) or the event count.
+func (r refChecker) dayRef(what string, ref uint32) {
+	switch {
+	case ref == eventsDayRef:
+	case ref&(1<<31) != 0:
+		r.system(what, ref&^(1<<31))
+	default:
+		r.metric(what, ref)
+	}
+}
+
+// state checks every reference of a user's state record.
+func (r refChecker) state(what string, s *userState) {
+	for _, m := range s.Metrics {
+		r.metric(what, m.Ref)
+	}
+	for _, st := range s.Streaks {
+		if r.cat.streakByRef[st.Ref] == nil {
+			r.missing(what, "streak", st.Ref)
+		}
+	}
+	for _, b := range s.Boards {
+		if r.cat.boardByRef[b.Ref] == nil {
+			r.missing(what, "leaderboard", b.Ref)
+		}
+	}
+	for _, rk := range s.Ranks {
+		if r.cat.boardByRef[rk.Ref] == nil {
+			r.missing(what, "leaderboard", rk.Ref)
+		}
+	}
+	for _, d := range s.Days {
+		r.dayRef(what, d.Ref)
+	}
+	for _, p := range s.Points {
+		r.system(what, p.Ref)
+	}
+	for _, y := range s.Years {
+		switch y.Kind {
+		case yearChange:
+			r.dayRef(what, y.Ref)
+		case yearStreak:
+			if r.cat.streakByRef[y.Ref] == nil {
+				r.missing(what, "streak", y.Ref)
+			}
+		case yearRank:
+			if r.cat.boardByRef[y.Ref] == nil {
+				r.missing(what, "leaderboard", y.Ref)
+			}
+		default:
+			r.report("%s: %w: yearly number of kind %d", what, ErrCorrupt, y.Kind)
+		}
+	}
+	for _, c := range s.Ach.Completions() {
+		if r.cat.achievements[c.Key] == nil {
+			r.report("%s: %w: achievement %q does not exist", what, ErrCorrupt, c.Key)
+		}
+	}
 }

@@ -1,15 +1,17 @@
 package gamify_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -64,71 +66,210 @@ func TestOpenCorruptFileFailsCleanly(t *testing.T) {
 	}
 }
 
-// damageVariants is how many randomly damaged copies of a store
-// TestOpenRandomlyDamagedFile opens (DAMAGE_VARIANTS overrides it).
-var damageVariants = 200
+// damageFixture is a store filled by fillForDamage under a manual clock at
+// t0, committed so that every run damages the same bytes: a store made at
+// test time differs from run to run (bbolt lays out keyspaces in map order
+// and its freelist hands out pages in map order). Rewrite it with
+// GAMIFY_WRITE_FIXTURES=1 after a layout change.
+const damageFixture = "testdata/damage.db.gz"
+
+func damageOptions() *gamify.Options { return &gamify.Options{Clock: gamify.NewManualClock(t0)} }
+
+// loadDamageFixture returns the fixture's bytes and what it holds: its dump
+// and balances as an engine opening it reads them.
+func loadDamageFixture(t *testing.T) ([]byte, damageView) {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "fixture.db")
+	if os.Getenv("GAMIFY_WRITE_FIXTURES") != "" {
+		eng, err := gamify.Open(path, damageOptions())
+		require.NoError(t, err)
+		fillForDamage(t, eng)
+		require.NoError(t, eng.Close())
+		raw, err := os.ReadFile(path)
+		require.NoError(t, err)
+		var gz bytes.Buffer
+		w, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+		_, err = w.Write(raw)
+		require.NoError(t, err)
+		require.NoError(t, w.Close())
+		require.NoError(t, os.WriteFile(damageFixture, gz.Bytes(), 0o644))
+	}
+	f, err := os.Open(damageFixture)
+	require.NoError(t, err)
+	defer f.Close()
+	r, err := gzip.NewReader(f)
+	require.NoError(t, err)
+	orig, err := io.ReadAll(r)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, orig, 0o600))
+	eng, err := gamify.Open(path, damageOptions())
+	require.NoError(t, err)
+	require.NoError(t, eng.Check(context.Background()))
+	want := damageView{dump: gamify.DumpStore(eng), totals: balances(t, eng)}
+	require.NoError(t, eng.Close())
+	return orig, want
+}
+
+// The fixture's page layout (bbolt's, host byte order, 4096-byte pages).
+const damagePageSize = 4096
+
+// fixtureMeta returns the root page and high-water mark of the newest meta
+// page of the undamaged fixture.
+func fixtureMeta(orig []byte) (root, hwm uint64) {
+	newest := 0
+	if binary.NativeEndian.Uint64(orig[damagePageSize+64:]) > binary.NativeEndian.Uint64(orig[64:]) {
+		newest = damagePageSize
+	}
+	return binary.NativeEndian.Uint64(orig[newest+32:]), binary.NativeEndian.Uint64(orig[newest+56:])
+}
+
+// keyspacePages returns the pages of keyspace name's B+tree in the undamaged
+// fixture (none if it is stored inline in the root page).
+func keyspacePages(orig []byte, root uint64, name string) []uint64 {
+	p := orig[root*damagePageSize:]
+	for i := range int(binary.NativeEndian.Uint16(p[10:])) {
+		e := p[16+16*i:]
+		pos, ksize := 16+16*i+int(binary.NativeEndian.Uint32(e[4:])), int(binary.NativeEndian.Uint32(e[8:]))
+		if string(p[pos:pos+ksize]) == name {
+			return treePages(orig, binary.NativeEndian.Uint64(p[pos+ksize:]))
+		}
+	}
+	panic("no keyspace " + name)
+}
+
+func treePages(orig []byte, id uint64) []uint64 {
+	if id == 0 {
+		return nil
+	}
+	p := orig[id*damagePageSize:]
+	pages := []uint64{}
+	for o := range uint64(binary.NativeEndian.Uint32(p[12:])) + 1 {
+		pages = append(pages, id+o)
+	}
+	if binary.NativeEndian.Uint16(p[8:]) == 0x01 { // a branch: elements pos, ksize, child
+		for i := range int(binary.NativeEndian.Uint16(p[10:])) {
+			pages = append(pages, treePages(orig, binary.NativeEndian.Uint64(p[16+16*i+8:]))...)
+		}
+	}
+	return pages
+}
+
+// damageTally counts outcomes and fails the test on a silent one (a damaged
+// store that opens, passes Check and reads differently) or an unchecked one
+// (a panic or a hang: openDamaged fails the test itself).
+type damageTally struct {
+	t        *testing.T
+	outcomes map[string]int
+}
+
+func (d *damageTally) add(what string, outcome string) {
+	if outcome == "silent" {
+		d.t.Errorf("%s: opened, Check passed, and the store reads differently", what)
+	}
+	d.outcomes[outcome]++
+}
+
+// envInt returns the integer in environment variable name, or def.
+func envInt(t *testing.T, name string, def int) int {
+	if v := os.Getenv(name); v != "" {
+		_, err := fmt.Sscan(v, &def)
+		require.NoError(t, err, name)
+	}
+	return def
+}
 
 // TestOpenRandomlyDamagedFile flips bytes in random pages of a store in use
 // (metrics, a leaderboard, a streak, points, profiles, idempotency keys; a
-// tree a few levels deep). Open must return an error, or open a store on
-// which Check passes or fails — never panic or hang. A store it opens whose
-// Check passes must hold every user with the same metric total and points.
-//
-// Damage to data without redundancy (timestamps, names and other text,
-// idempotency records, the award log, a ledger entry's cause) can pass Check:
-// bbolt keeps no checksums, so nothing tells such a change apart. Those
-// variants are counted as "unchecked" and logged by keyspace.
+// tree a few levels deep; the committed fixture, so variant n always damages
+// the same bytes). Open must return an error, or Check must fail, or the
+// store must read exactly as before (a flip in bytes nothing reads): never a
+// silent change, a panic or a hang. 200 variants; DAMAGE_VARIANTS=3000 for a
+// longer run.
 func TestOpenRandomlyDamagedFile(t *testing.T) {
+	orig, want := loadDamageFixture(t)
 	dir := t.TempDir()
-	good := filepath.Join(dir, "good.db")
-	opts := func() *gamify.Options { return &gamify.Options{Clock: gamify.NewManualClock(t0)} }
-	eng, err := gamify.Open(good, opts())
-	require.NoError(t, err)
-	fillForDamage(t, eng)
-	want := damageView{dump: gamify.DumpStore(eng), totals: balances(t, eng)}
-	require.NoError(t, eng.Close())
-	orig, err := os.ReadFile(good)
-	require.NoError(t, err)
-	// The newest meta page's high-water mark (bbolt's layout, host byte
-	// order): damage goes to data pages in use. Damage to a meta page is a
-	// torn commit: bbolt falls back to the other (the "zeroed metas" case).
-	const pageSize = 4096
-	hwm := max(binary.NativeEndian.Uint64(orig[56:]), binary.NativeEndian.Uint64(orig[pageSize+56:]))
+	// Damage goes to data pages in use. Damage to a meta page is a torn
+	// commit: bbolt falls back to the other (the "zeroed metas" case).
+	_, hwm := fixtureMeta(orig)
 	require.Greater(t, hwm, uint64(20))
-
-	if n := os.Getenv("DAMAGE_VARIANTS"); n != "" {
-		_, err := fmt.Sscan(n, &damageVariants)
-		require.NoError(t, err)
-	}
+	variants := envInt(t, "DAMAGE_VARIANTS", 200)
 	rng := rand.New(rand.NewPCG(10, 4))
-	outcomes, unchecked := map[string]int{}, map[string]int{}
-	for v := range damageVariants {
+	tally := &damageTally{t: t, outcomes: map[string]int{}}
+	for v := range variants {
 		b := slices.Clone(orig)
 		var what []string
 		for range 1 + rng.IntN(3) {
 			pg := 2 + rng.Uint64N(hwm-2)
 			for range 1 + rng.IntN(4) {
-				at := pg*pageSize + rng.Uint64N(pageSize)
+				at := pg*damagePageSize + rng.Uint64N(damagePageSize)
 				if rng.IntN(2) == 0 { // the header and first elements are where structure lives
-					at = pg*pageSize + rng.Uint64N(64)
+					at = pg*damagePageSize + rng.Uint64N(64)
 				}
 				b[at] ^= byte(1 + rng.IntN(255))
-				what = append(what, fmt.Sprintf("page %d byte %d", pg, at%pageSize))
+				what = append(what, fmt.Sprintf("page %d byte %d", pg, at%damagePageSize))
 			}
 		}
-		path := filepath.Join(dir, fmt.Sprintf("damaged-%03d.db", v))
-		require.NoError(t, os.WriteFile(path, b, 0o600))
-		outcome, changed := openDamaged(t, path, opts(), want)
-		if outcome == "silent" {
-			t.Errorf("variant %d (%v): opened, Check passed, and balances or users changed", v, what)
-		}
-		for _, ks := range changed {
-			unchecked[ks]++
-		}
-		outcomes[outcome]++
-		require.NoError(t, os.Remove(path))
+		tally.add(fmt.Sprintf("variant %d (%v)", v, what), openDamaged(t, dir, b, want, true))
 	}
-	t.Logf("%d damaged stores: %v; unchecked changes by keyspace: %v", damageVariants, outcomes, unchecked)
+	t.Logf("%d damaged stores: %v", variants, tally.outcomes)
+}
+
+// TestOpenSingleByteFlips flips, one at a time, bytes of the root page (the
+// keyspaces' names and roots, and the keyspaces small enough to be stored
+// inline) and of the definitions keyspace's pages, with the expectations of
+// TestOpenRandomlyDamagedFile. Byte i is XORed with 1<<(i%8), so that each
+// bit position is flipped across the page, and on the root page also with 1
+// (a page id one off: often an older copy of the same keyspace): every byte
+// the page's layout uses (header, elements, keys, values), and every 32nd
+// byte of the free space after them, which nothing reads. DAMAGE_FLIPS=all
+// flips every byte of those pages with each of the 8 bits and with 0xff (9
+// variants a byte).
+func TestOpenSingleByteFlips(t *testing.T) {
+	orig, want := loadDamageFixture(t)
+	dir := t.TempDir()
+	root, _ := fixtureMeta(orig)
+	pages := append([]uint64{root}, keyspacePages(orig, root, "definitions")...)
+	all := os.Getenv("DAMAGE_FLIPS") == "all"
+	tally := &damageTally{t: t, outcomes: map[string]int{}}
+	for _, pg := range pages {
+		used := pageUsed(orig, pg)
+		for i := range damagePageSize {
+			masks := []byte{1 << (i % 8)}
+			if pg == root && i%8 != 0 {
+				masks = append(masks, 1)
+			}
+			switch {
+			case all:
+				masks = []byte{1, 2, 4, 8, 16, 32, 64, 128, 0xff}
+			case i >= used && i%32 != 0:
+				continue
+			}
+			for _, m := range masks {
+				b := slices.Clone(orig)
+				b[pg*damagePageSize+uint64(i)] ^= m
+				tally.add(fmt.Sprintf("page %d byte %d ^ %#x", pg, i, m), openDamaged(t, dir, b, want, false))
+			}
+		}
+	}
+	t.Logf("pages %v (root %d): %v", pages, root, tally.outcomes)
+}
+
+// pageUsed returns how many bytes of a leaf or branch page the layout uses:
+// the header, the elements, and the keys and values they point to.
+func pageUsed(orig []byte, id uint64) int {
+	p := orig[id*damagePageSize : (id+1)*damagePageSize]
+	n := int(binary.NativeEndian.Uint16(p[10:]))
+	used := 16 + 16*n
+	for i := range n {
+		e := p[16+16*i:]
+		if binary.NativeEndian.Uint16(p[8:]) == 0x01 { // branch: pos, ksize, child
+			used = max(used, 16+16*i+int(binary.NativeEndian.Uint32(e))+int(binary.NativeEndian.Uint32(e[4:])))
+		} else { // leaf: flags, pos, ksize, vsize
+			used = max(used, 16+16*i+int(binary.NativeEndian.Uint32(e[4:]))+int(binary.NativeEndian.Uint32(e[8:]))+int(binary.NativeEndian.Uint32(e[12:])))
+		}
+	}
+	return min(used, damagePageSize)
 }
 
 // damageView is what a damaged store is compared with.
@@ -158,62 +299,55 @@ func balances(t *testing.T, eng *gamify.Engine) map[string]string {
 	return out
 }
 
-// openDamaged opens the damaged store at path and says what happened:
-// "refused" (Open failed), "caught" (Check failed), "harmless" (Check passed
-// and the data is intact), "unchecked" (Check passed, and data without
-// redundancy changed: the keyspaces are returned) or "silent" (Check passed,
-// and users or balances changed). A hang fails the test.
-func openDamaged(t *testing.T, path string, opts *gamify.Options, want damageView) (outcome string, changed []string) {
+// openDamaged writes the damaged store b into dir, opens it and says what
+// happened: "refused" (Open failed), "harmless" (it reads exactly as before:
+// the damage hit bytes nothing reads), "caught" (it reads differently and
+// Check fails) or "silent" (it reads differently and Check passes). With
+// write, a harmless store must also take a write. A panic or a hang fails
+// the test.
+func openDamaged(t *testing.T, dir string, b []byte, want damageView, write bool) (outcome string) {
 	t.Helper()
+	path := filepath.Join(dir, "damaged.db")
+	require.NoError(t, os.WriteFile(path, b, 0o600))
+	defer os.Remove(path)
 	ctx := context.Background()
 	type result struct {
 		outcome string
-		changed []string
 		err     error
 	}
 	done := make(chan result, 1)
 	go func() {
-		eng, err := gamify.Open(path, opts)
+		defer func() {
+			if p := recover(); p != nil {
+				done <- result{err: fmt.Errorf("panic: %v", p)}
+			}
+		}()
+		eng, err := gamify.Open(path, damageOptions())
 		if err != nil {
 			done <- result{outcome: "refused"}
 			return
 		}
 		defer eng.Close()
-		if err := eng.Check(ctx); err != nil {
-			done <- result{outcome: "caught"}
-			return
-		}
-		if !maps.Equal(want.totals, balances(t, eng)) {
-			done <- result{outcome: "silent"}
-			return
-		}
-		got := gamify.DumpStore(eng)
-		if !maps.Equal(want.dump, got) {
-			ks := map[string]bool{}
-			for k, v := range want.dump {
-				if g, ok := got[k]; !ok || g != v {
-					ks[strings.Split(k, "/")[0]] = true
-				}
+		if !maps.Equal(want.dump, gamify.DumpStore(eng)) || write && !maps.Equal(want.totals, balances(t, eng)) {
+			if err := eng.Check(ctx); err != nil {
+				done <- result{outcome: "caught"}
+			} else {
+				done <- result{outcome: "silent"}
 			}
-			for k := range got {
-				if _, ok := want.dump[k]; !ok {
-					ks[strings.Split(k, "/")[0]] = true
-				}
-			}
-			done <- result{outcome: "unchecked", changed: slices.Sorted(maps.Keys(ks))}
 			return
 		}
-		// An intact store is writable.
-		_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "u-1", Value: 1})
+		if write {
+			_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "u-1", Value: 1})
+		}
 		done <- result{outcome: "harmless", err: err}
 	}()
 	select {
 	case r := <-done:
 		require.NoError(t, r.err)
-		return r.outcome, r.changed
+		return r.outcome
 	case <-time.After(20 * time.Second):
 		t.Fatalf("%s: Open or Check hangs", path)
-		return "", nil
+		return ""
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gamifykit/gamify/gamifytype"
+	"github.com/gamifykit/gamify/leaderboard"
 	"github.com/gamifykit/gamify/points"
 	"github.com/gamifykit/gamify/store"
 	"github.com/gamifykit/gamify/streak"
@@ -579,9 +580,11 @@ func FuzzSmallRecords(f *testing.F) {
 // FuzzStoredDefinition: Open loads every stored definition (JSON) into the
 // catalog; a damaged one must make that fail, never panic. The target puts
 // one fuzzed definition record among the valid ones of an engine that used
-// every kind, loads the catalog, and asks each board for its current run.
-// (A damaged huge "Ref" once made the catalog's loops over refs run for
-// ever; loadCatalog now refuses refs above maxDefinitionRef.)
+// every kind, loads the catalog, and asks each board for its current run and
+// builds its index. A failure must wrap ErrCorrupt. (A damaged huge "Ref"
+// once made the catalog's loops over refs run for ever; loadCatalog now
+// refuses refs above maxDefinitionRef. A board's bad order once made
+// leaderboard.New panic when Open built the indexes.)
 func FuzzStoredDefinition(f *testing.F) {
 	fe := newFuzzEngine(f, fuzzSetup)
 	_, err := fe.Rewards().Create(fe.ctx, Reward{Key: "mug", Name: "Mug", Type: RewardPhysical, Cost: AmountFromInt(5), System: "coins"})
@@ -622,6 +625,8 @@ func FuzzStoredDefinition(f *testing.F) {
 	f.Add("leaderboard/x", []byte(`{"Key":"x","RunEvery":-3,"Unit":200,"TZ":"Nowhere","Activated":true,"Ref":9}`))
 	f.Add("metric/y", []byte(`{"Key":"y","Ref":0}`))
 	f.Add("leaderboard/x", []byte(`{"Key":"x","Ref":4294967295}`)) // refused: loops over refs would not end
+	f.Add("leaderboard/cron", bytes.Replace(base["leaderboard/cron"], []byte(`"Order":"desc"`), []byte(`"Order":"dosc"`), 1))
+	f.Add("mystery/x", []byte(`{}`))
 	f.Fuzz(func(t *testing.T, key string, v []byte) {
 		if key == "" || len(key) > 1000 {
 			return
@@ -642,10 +647,14 @@ func FuzzStoredDefinition(f *testing.F) {
 		_ = db.View(func(tx *store.Tx) error {
 			c, err := loadCatalog(tx, time.UTC)
 			if err != nil {
+				if !errors.Is(err, ErrCorrupt) {
+					t.Fatalf("%q: %v does not wrap ErrCorrupt", key, err)
+				}
 				return nil
 			}
 			for _, b := range c.boards {
 				b.runAt(fuzzNow)
+				leaderboard.New(b.order)
 			}
 			return nil
 		})

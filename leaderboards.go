@@ -662,56 +662,32 @@ func (c *catalog) indexBoards() {
 	}
 }
 
+// loadBoard loads a stored board, checked as Create checks a new one except
+// for the status of what it ranks and its breakdown attributes, which may
+// have been deactivated or archived since (the board keeps its own).
 func loadBoard(c *catalog, key string, v []byte, defaultTZ *time.Location) error {
 	var sb storedBoard
 	if err := json.Unmarshal(v, &sb); err != nil {
-		return fmt.Errorf("gamify: corrupt definition %s: %w", key, err)
+		return err
 	}
 	b := sb.Leaderboard
-	b.ref, b.activated, b.finishedAt = sb.Ref, sb.Activated, sb.FinishedAt
-	corrupt := func(what string, v any) error {
-		return fmt.Errorf("gamify: invalid stored definition %s: %s %v", key, what, v)
-	}
 	switch b.Status {
 	case StatusInactive, StatusActive, StatusFinished, StatusArchived:
 	default:
-		return corrupt("status", b.Status)
+		return fmt.Errorf("status %q", b.Status)
 	}
-	var ok bool
-	b.Order, b.Ties = cmp.Or(b.Order, Desc), cmp.Or(b.Ties, TiesCompetition)
-	if b.order, ok = b.Order.order(); !ok {
-		return corrupt("order", b.Order)
+	if err := storedDef(key, defBoard+b.Key, StatusActive, sb.Ref, c.boardByRef, nil); err != nil {
+		return err
 	}
-	if b.ties, ok = b.Ties.ties(); !ok {
-		return corrupt("ties", b.Ties)
+	if b.Start == (Date{}) {
+		return errors.New("no Start") // prepare would take today's
 	}
-	// References may have been archived since; the board keeps its own.
-	b.loc = defaultTZ
-	if b.TZ != "" {
-		if l, err := loadLocation(b.TZ); err == nil {
-			b.loc = l
-		}
+	b.Breakdown = slices.Clone(b.Breakdown)
+	old := b
+	if err := b.prepare(c, defaultTZ, time.Time{}, &old); err != nil {
+		return err
 	}
-	switch {
-	case b.RunEvery != 0:
-		u, ok := b.RunUnit.unit()
-		e := schedule.Every{N: b.RunEvery, Unit: u, Anchor: b.startTime(), Loc: b.loc}
-		if !ok || e.Validate() != nil {
-			return corrupt("run interval", b.RunEvery)
-		}
-		b.runs = e
-	case b.RunCron != "":
-		r, err := schedule.ParseCron(b.RunCron, b.loc)
-		if err != nil {
-			return fmt.Errorf("gamify: invalid stored definition %s: %w", key, err)
-		}
-		b.runs = r
-	}
-	b.winFrom, b.winTo = -1, -1
-	if b.Window != (DailyWindow{}) {
-		b.winFrom, _ = parseHHMM(b.Window.From)
-		b.winTo, _ = parseHHMM(b.Window.To)
-	}
+	b.ref, b.activated, b.finishedAt = sb.Ref, sb.Activated, sb.FinishedAt
 	c.boards[b.Key], c.boardByRef[b.ref] = &b, &b
 	c.lastBoardRef = max(c.lastBoardRef, b.ref)
 	return nil

@@ -6,4 +6,5 @@ import "github.com/gamifykit/gamify/store"
 // store.Open runs the ones a file needs in one transaction after a backup.
 var migrations = []store.Migration{
 	{From: 2, Name: "v2 to v3: decimal amounts, statuses and creation order in definitions, claim, rank and award details", Run: migrateV2},
+	store.MigrateChecksums,
 }

@@ -145,43 +145,57 @@ const (
 
 func (p *pointsDefs) load(key string, v []byte) error {
 	p.init()
-	var err error
 	switch {
 	case strings.HasPrefix(key, defSystem):
 		var s storedSystem
-		if err = json.Unmarshal(v, &s); err == nil {
-			ps := s.PointsSystem
-			ps.ref = s.Ref
-			p.systems[ps.Key], p.systemByRef[ps.ref] = &ps, &ps
-			p.lastSystemRef = max(p.lastSystemRef, ps.ref)
+		if err := json.Unmarshal(v, &s); err != nil {
+			return err
 		}
+		ps := s.PointsSystem
+		if err := storedDef(key, defSystem+ps.Key, ps.Status, s.Ref, p.systemByRef, ps.validate()); err != nil {
+			return err
+		}
+		ps.ref = s.Ref
+		p.systems[ps.Key], p.systemByRef[ps.ref] = &ps, &ps
+		p.lastSystemRef = max(p.lastSystemRef, ps.ref)
 	case strings.HasPrefix(key, defTrigger):
 		var s storedTrigger
-		if err = json.Unmarshal(v, &s); err == nil {
-			t := s.Trigger
-			t.seq = s.Seq
-			p.triggers[t.Key] = &t
-			p.lastSeq = max(p.lastSeq, t.seq)
+		if err := json.Unmarshal(v, &s); err != nil {
+			return err
 		}
+		t := s.Trigger
+		if err := storedDef[Trigger](key, defTrigger+t.Key, t.Status, 0, nil, t.validate()); err != nil {
+			return err
+		}
+		t.seq = s.Seq
+		p.triggers[t.Key] = &t
+		p.lastSeq = max(p.lastSeq, t.seq)
 	case strings.HasPrefix(key, defBoost):
 		var s storedBoost
-		if err = json.Unmarshal(v, &s); err == nil {
-			b := s.Boost
-			b.seq = s.Seq
-			p.boosts[b.Key] = &b
-			p.lastSeq = max(p.lastSeq, b.seq)
+		if err := json.Unmarshal(v, &s); err != nil {
+			return err
 		}
+		b := s.Boost
+		if err := storedDef[Boost](key, defBoost+b.Key, b.Status, 0, nil, b.validate()); err != nil {
+			return err
+		}
+		b.seq = s.Seq
+		p.boosts[b.Key] = &b
+		p.lastSeq = max(p.lastSeq, b.seq)
 	case strings.HasPrefix(key, defLevel):
 		var s storedLevel
-		if err = json.Unmarshal(v, &s); err == nil {
-			l := s.Level
-			l.seq = s.Seq
-			p.levels[levelID(l.System, l.Key)] = &l
-			p.lastSeq = max(p.lastSeq, l.seq)
+		if err := json.Unmarshal(v, &s); err != nil {
+			return err
 		}
-	}
-	if err != nil {
-		return fmt.Errorf("gamify: corrupt definition %s: %w", key, err)
+		l := s.Level
+		if err := storedDef[Level](key, defLevel+l.System+"/"+l.Key, l.Status, 0, nil, l.validate()); err != nil {
+			return err
+		}
+		l.seq = s.Seq
+		p.levels[levelID(l.System, l.Key)] = &l
+		p.lastSeq = max(p.lastSeq, l.seq)
+	default:
+		return errors.New("no such kind of definition")
 	}
 	return nil
 }

@@ -6,4 +6,8 @@
 // Transactions are bbolt's: one writer at a time, any number of concurrent
 // readers on MVCC snapshots. Byte slices returned by Get and passed to Scan
 // callbacks are valid only until the transaction ends; copy what you keep.
+//
+// Every value is stored with a checksum of its keyspace, key and payload
+// (checksum.go), checked on every read: a damaged record is an error
+// wrapping ErrCorrupt, which the transaction returns.
 package store

@@ -6,6 +6,6 @@ import bolt "go.etcd.io/bbolt"
 // transaction, so the engine checks each command's writes against them
 // before the command joins a batch.
 const (
-	MaxKeySize   = bolt.MaxKeySize   // bytes of a key
-	MaxValueSize = bolt.MaxValueSize // bytes of a value
+	MaxKeySize   = bolt.MaxKeySize             // bytes of a key
+	MaxValueSize = bolt.MaxValueSize - sumSize // bytes of a value (its checksum takes the rest)
 )

@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -140,13 +139,22 @@ func (db *DB) migrate(from uint32, plan []Migration) error {
 				return fmt.Errorf("store: migrate %s from version %d (%s): %w", path, m.From, m.Name, err)
 			}
 		}
-		meta := tx.Bucket([]byte(Meta))
-		if meta == nil {
+		if tx.Bucket([]byte(Meta)) == nil {
 			return fmt.Errorf("store: migrate %s: keyspace meta is missing", path)
 		}
-		return meta.Put(schemaKey, binary.BigEndian.AppendUint32(nil, SchemaVersion))
+		if err := putSchema(tx, SchemaVersion); err != nil {
+			return err
+		}
+		// The steps wrote raw values: the digests are made from what they left.
+		ds := scanDigests(tx)
+		return writeDigests(tx, &ds)
 	})
 }
+
+// MigrateChecksums is the step from schema 3 to 4: it seals every value
+// with its checksum and writes the keyspace digests. A step after it sees
+// sealed values through MigrationTx and must seal what it writes.
+var MigrateChecksums = Migration{From: 3, Name: "v3 to v4: a checksum on every value, keyspace digests", Run: func(m *MigrationTx) error { return addChecksums(m.tx) }}
 
 // writeBackup copies the file at path byte for byte to dst, synced, before
 // a migration. This process holds bbolt's lock and no transaction is open,

@@ -12,19 +12,40 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// oldFile writes a store of schema version v holding key k=v1 in Users.
+// oldFile writes a store of schema version v (< 4: values bare, no digests)
+// holding key k=v1 in Users.
 func oldFile(t *testing.T, path string, v uint32) {
 	t.Helper()
-	require.NoError(t, open(t, path).Close())
 	b, err := bolt.Open(path, 0o600, nil)
 	require.NoError(t, err)
 	require.NoError(t, b.Update(func(tx *bolt.Tx) error {
+		for _, ks := range allKeyspaces {
+			if _, err := tx.CreateBucket([]byte(ks)); err != nil {
+				return err
+			}
+		}
 		if err := tx.Bucket([]byte(Users)).Put([]byte("k"), []byte("v1")); err != nil {
 			return err
 		}
 		return tx.Bucket([]byte(Meta)).Put(schemaKey, binary.BigEndian.AppendUint32(nil, v))
 	}))
 	require.NoError(t, b.Close())
+}
+
+// sealing makes a test step from version 3 also do what the real step from
+// 3 does (seal every value), so the file it leaves is one this build reads.
+func sealing(m Migration) Migration {
+	if m.From != 3 {
+		return m
+	}
+	run := m.Run
+	m.Run = func(mt *MigrationTx) error {
+		if err := run(mt); err != nil {
+			return err
+		}
+		return MigrateChecksums.Run(mt)
+	}
+	return m
 }
 
 func schemaOf(t *testing.T, db *DB) uint32 {
@@ -36,14 +57,14 @@ func schemaOf(t *testing.T, db *DB) uint32 {
 
 // appendStep appends suffix to the value of Users/k.
 func appendStep(from uint32, suffix string, runs *int) Migration {
-	return Migration{From: from, Name: "append " + suffix, Run: func(m *MigrationTx) error {
+	return sealing(Migration{From: from, Name: "append " + suffix, Run: func(m *MigrationTx) error {
 		*runs++
 		v, err := m.Get(Users, []byte("k"))
 		if err != nil {
 			return err
 		}
 		return m.Put(Users, []byte("k"), append(append([]byte(nil), v...), suffix...))
-	}}
+	}})
 }
 
 func TestMigrationRunsStepsInOrderAfterABackup(t *testing.T) {
@@ -225,7 +246,7 @@ func TestMigrationEachVisitsEveryRecordOnceWhileWriting(t *testing.T) {
 	}))
 	require.NoError(t, b.Close())
 	seen := map[uint64]int{}
-	step := Migration{From: from, Name: "rewrite", Run: func(m *MigrationTx) error {
+	step := sealing(Migration{From: from, Name: "rewrite", Run: func(m *MigrationTx) error {
 		return m.Each(Ledger, func(k, v []byte) error {
 			i := binary.BigEndian.Uint64(k)
 			seen[i]++
@@ -237,7 +258,7 @@ func TestMigrationEachVisitsEveryRecordOnceWhileWriting(t *testing.T) {
 			}
 			return m.Put(Ledger, k, []byte("new"))
 		})
-	}}
+	}})
 	db, err := Open(path, Options{LockTimeout: time.Second, Migrations: []Migration{step}})
 	require.NoError(t, err)
 	defer db.Close()

@@ -2,12 +2,14 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"slices"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -23,8 +25,11 @@ import (
 // inside stored definitions are decimal strings ("12.5"), not counts of
 // millionths, definitions carry a status and creation order, claims their
 // reward's name and the balance after them, rank history its scores, award
-// records their time. Options.Migrations upgrade older files.
-const SchemaVersion = 3
+// records their time; 4 (2026-12-01), every value sealed with a CRC-32C of
+// its keyspace, key and payload (checksum.go), the schema version record
+// with it, and a digest per keyspace (digest.go). Options.Migrations
+// upgrade older files; MigrateChecksums is the step from 3 to 4.
+const SchemaVersion = 4
 
 var (
 	// ErrNewerSchema is returned by Open for a file written by a newer gamify.
@@ -63,7 +68,9 @@ const (
 	Claims      Keyspace = "claims"      // uid|reward|seq → a claim of a reward
 )
 
-var allKeyspaces = []Keyspace{Meta, Definitions, Users, UserIDs, State, Ledger, Daily, Idempotency, Jobs, Runs, Awards, Codes, Claims}
+var allKeyspaces = [numKeyspaces]Keyspace{Meta, Definitions, Users, UserIDs, State, Ledger, Daily, Idempotency, Jobs, Runs, Awards, Codes, Claims}
+
+const numKeyspaces = 13
 
 var schemaKey = []byte("schema")
 
@@ -107,6 +114,7 @@ func (f *lateFault) Unwrap() error { return f.err }
 type DB struct {
 	bolt         *bolt.DB
 	beforeCommit func() error
+	arenas       sync.Pool // of *[]byte: Tx arenas, reused once their transaction has ended
 }
 
 // Open opens or creates the store at path, creating the keyspaces and checking
@@ -134,7 +142,8 @@ func Open(path string, opts Options) (*DB, error) {
 	if err := checkFile(path); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	if err := verifyPages(path, opts.LockTimeout); err != nil {
+	walked, err := verifyPages(path, opts.LockTimeout)
+	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, lockErr(err))
 	}
 	b, err := bolt.Open(path, 0o600, &bolt.Options{
@@ -147,7 +156,7 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, lockErr(err))
 	}
 	db := &DB{bolt: b, beforeCommit: opts.BeforeCommit}
-	if err := db.init(opts.Migrations); err != nil {
+	if err := db.init(opts.Migrations, walked); err != nil {
 		b.Close()
 		return nil, err
 	}
@@ -177,16 +186,18 @@ func regularFile(path string) error {
 	}
 }
 
-// init reads the schema version of the file, migrating it if it is older,
-// and creates the keyspaces of a new file.
-func (db *DB) init(migrations []Migration) error {
+// init creates the keyspaces of a new store, or migrates an older one, then
+// checks the store: keyspaces, digests (against walked, from the page walk;
+// not after a migration, which rewrote them) and the records of meta and
+// definitions.
+func (db *DB) init(migrations []Migration, walked map[string]digest) error {
 	version, fresh, err := db.inspect()
 	if err != nil {
 		return err
 	}
+	migrated := false
 	switch {
 	case fresh:
-		version = SchemaVersion
 	case version > SchemaVersion:
 		return fmt.Errorf("%w: file has version %d, this build %d", ErrNewerSchema, version, SchemaVersion)
 	case version < SchemaVersion:
@@ -197,32 +208,59 @@ func (db *DB) init(migrations []Migration) error {
 		if err := db.migrate(version, plan); err != nil {
 			return err
 		}
+		migrated = true
 	}
 	return db.bolt.Update(func(tx *bolt.Tx) error {
+		fresh := true
+		_ = tx.ForEach(func([]byte, *bolt.Bucket) error { fresh = false; return ErrStop })
+		if fresh {
+			for _, ks := range allKeyspaces {
+				if _, err := tx.CreateBucket([]byte(ks)); err != nil {
+					return fmt.Errorf("store: create keyspace %s: %w", ks, err)
+				}
+			}
+			if err := putSchema(tx, SchemaVersion); err != nil {
+				return err
+			}
+			ds := scanDigests(tx)
+			return writeDigests(tx, &ds)
+		}
+		// An existing store: a keyspace or record that is not there is damage
+		// (a flipped byte in a keyspace's name on the root page), not a default.
 		for _, ks := range allKeyspaces {
-			if _, err := tx.CreateBucketIfNotExists([]byte(ks)); err != nil {
-				return fmt.Errorf("store: create keyspace %s: %w", ks, err)
+			if tx.Bucket([]byte(ks)) == nil {
+				return fmt.Errorf("%w: keyspace %s is missing", ErrCorrupt, ks)
 			}
 		}
-		if fresh {
-			return tx.Bucket([]byte(Meta)).Put(schemaKey, binary.BigEndian.AppendUint32(nil, SchemaVersion))
+		if !migrated {
+			if err := checkDigests(tx, walked); err != nil {
+				return err
+			}
 		}
-		return nil
+		// The small keyspaces every Open reads in full are checked whole here.
+		t := &Tx{tx: tx}
+		for _, ks := range []Keyspace{Meta, Definitions} {
+			t.verify(ks, func(err error) bool { t.fail(err); return false })
+		}
+		return t.err
 	})
 }
 
 // inspect reads the schema version of an existing file; fresh is true for
 // a file with no keyspace at all (just created by bbolt). A bbolt file
-// without a schema record is ErrForeign; one with it and a keyspace gamify
-// does not use (another program's, or one whose name was damaged) is
-// ErrCorrupt.
+// without a schema record is ErrForeign, unless it holds every other
+// keyspace of gamify's (then meta or its record was damaged: ErrCorrupt);
+// one with the record and a keyspace gamify does not use (one whose name
+// was damaged) is ErrCorrupt.
 func (db *DB) inspect() (version uint32, fresh bool, err error) {
 	err = db.bolt.View(func(tx *bolt.Tx) error {
-		n := 0
+		n, ours := 0, 0
 		var unknown []byte
 		_ = tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
 			n++
-			if unknown == nil && !slices.Contains(allKeyspaces, Keyspace(name)) {
+			if slices.Contains(allKeyspaces[:], Keyspace(name)) {
+				ours++
+			} else if unknown == nil {
 				unknown = bytes.Clone(name)
 			}
 			return nil
@@ -237,20 +275,45 @@ func (db *DB) inspect() (version uint32, fresh bool, err error) {
 			v = meta.Get(schemaKey)
 		}
 		switch {
+		case v == nil && meta == nil && ours == len(allKeyspaces)-1:
+			// Every keyspace of gamify's but meta: its name was damaged.
+			return fmt.Errorf("%w: keyspace %s is missing", ErrCorrupt, Meta)
+		case v == nil && ours == len(allKeyspaces):
+			return fmt.Errorf("%w: no schema version record", ErrCorrupt)
 		case v == nil && unknown != nil:
 			return fmt.Errorf("%w: it has no gamify schema record and a keyspace %q gamify does not use", ErrForeign, unknown)
 		case v == nil:
 			return fmt.Errorf("%w: it has no gamify schema record", ErrForeign)
-		case len(v) != 4:
-			return fmt.Errorf("%w: schema version record of %d bytes", ErrCorrupt, len(v))
 		case unknown != nil:
 			// gamify's own file: a keyspace of another name is a damaged one.
 			return fmt.Errorf("%w: keyspace %q is not one gamify uses", ErrCorrupt, unknown)
 		}
-		version = binary.BigEndian.Uint32(v)
-		return nil
+		version, err = schemaVersion(v)
+		return err
 	})
 	return version, fresh, err
+}
+
+// schemaVersion reads the schema version record v: 4 bytes bare up to
+// schema 3, sealed from schema 4 on.
+func schemaVersion(v []byte) (uint32, error) {
+	switch len(v) {
+	case 0:
+		return 0, fmt.Errorf("%w: no schema version record", ErrCorrupt)
+	case 4:
+		if got := binary.BigEndian.Uint32(v); got < 4 {
+			return got, nil
+		}
+	case 4 + sumSize:
+		p, err := unseal(Meta, schemaKey, v)
+		if err != nil {
+			return 0, err
+		}
+		if got := binary.BigEndian.Uint32(p); got >= 4 {
+			return got, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: schema version record %x", ErrCorrupt, v)
 }
 
 // Close closes the file. It waits for open transactions to finish.
@@ -259,15 +322,29 @@ func (db *DB) Close() error { return db.bolt.Close() }
 // Path returns the file path.
 func (db *DB) Path() string { return db.bolt.Path() }
 
-// Update runs fn in a write transaction and commits it if fn returns nil.
+// Update runs fn in a write transaction and commits it if fn returns nil
+// and read no damaged record (see Tx).
 func (db *DB) Update(fn func(*Tx) error) error {
 	t, err := db.bolt.Begin(true)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	if err := fn(&Tx{tx: t}); err != nil {
+	tx := &Tx{tx: t}
+	if a, ok := db.arenas.Get().(*[]byte); ok {
+		tx.arena = (*a)[:0]
+	}
+	// Once the transaction has ended, bbolt holds no reference to the sealed
+	// values: the arena can serve the next one.
+	defer func() { db.arenas.Put(&tx.arena) }()
+	if err := fn(tx); err != nil || tx.err != nil {
 		_ = t.Rollback()
-		return err
+		return cmp.Or(tx.err, err)
+	}
+	if tx.dirty {
+		if err := tx.flushDigests(); err != nil {
+			_ = t.Rollback()
+			return err
+		}
 	}
 	var late *lateFault
 	if db.beforeCommit != nil {
@@ -285,14 +362,67 @@ func (db *DB) Update(fn func(*Tx) error) error {
 	return nil
 }
 
-// View runs fn in a read-only snapshot transaction.
+// View runs fn in a read-only snapshot transaction. If fn read a damaged
+// record, View returns that error whatever fn returned.
 func (db *DB) View(fn func(*Tx) error) error {
-	return db.bolt.View(func(t *bolt.Tx) error { return fn(&Tx{tx: t}) })
+	return db.bolt.View(func(t *bolt.Tx) error {
+		tx := &Tx{tx: t}
+		err := fn(tx)
+		return cmp.Or(tx.err, err)
+	})
 }
 
 // Tx is a transaction over the keyspaces.
+//
+// It seals every value it puts and checks every value it reads (checksum.go):
+// Get returns nil for a damaged record and Scan stops at one with its error;
+// either way the first such error is kept and becomes the result of the
+// Update or View, so no caller can act on a damaged record unawares. An
+// Update that read one does not commit.
 type Tx struct {
-	tx *bolt.Tx
+	tx    *bolt.Tx
+	err   error  // the first damaged record read
+	arena []byte // backing for sealed values, which bbolt holds until commit
+	delta digests
+	dirty bool                       // the transaction changed records: delta goes to the digests record
+	cur   [numKeyspaces]*bolt.Cursor // for old values; a Cursor reuses its stack, bbolt's Get does not
+}
+
+// old returns the stored (sealed) value of key, or nil.
+func (t *Tx) old(ks Keyspace, key []byte) []byte {
+	i := ksIndex[ks]
+	if t.cur[i] == nil {
+		t.cur[i] = t.bucket(ks).Cursor()
+	}
+	if k, v := t.cur[i].Seek(key); bytes.Equal(k, key) {
+		return v
+	}
+	return nil
+}
+
+// Err returns the error of the first damaged record the transaction read, or
+// nil.
+func (t *Tx) Err() error { return t.err }
+
+func (t *Tx) fail(err error) {
+	if t.err == nil {
+		t.err = err
+	}
+}
+
+// alloc returns an empty slice with capacity n, carved from the arena.
+func (t *Tx) alloc(n int) []byte {
+	const chunk = 64 << 10
+	if n > chunk/8 {
+		return make([]byte, 0, n)
+	}
+	if cap(t.arena)-len(t.arena) < n {
+		// The full chunk stays alive as long as bbolt holds its values.
+		t.arena = make([]byte, 0, max(n, min(chunk, 2*cap(t.arena))))
+	}
+	l := len(t.arena)
+	t.arena = t.arena[:l+n]
+	return t.arena[l:l:(l + n)]
 }
 
 func (t *Tx) bucket(ks Keyspace) *bolt.Bucket {
@@ -303,12 +433,33 @@ func (t *Tx) bucket(ks Keyspace) *bolt.Bucket {
 	return b
 }
 
-// Get returns the value of key, or nil if absent.
-func (t *Tx) Get(ks Keyspace, key []byte) []byte { return t.bucket(ks).Get(key) }
+// Get returns the value of key, or nil if absent or damaged (see Tx).
+func (t *Tx) Get(ks Keyspace, key []byte) []byte {
+	v := t.bucket(ks).Get(key)
+	if v == nil {
+		return nil
+	}
+	p, err := unseal(ks, key, v)
+	if err != nil {
+		t.fail(err)
+		return nil
+	}
+	return p
+}
 
 // Put sets key to val.
 func (t *Tx) Put(ks Keyspace, key, val []byte) error {
-	if err := t.bucket(ks).Put(key, val); err != nil {
+	b, d := t.bucket(ks), &t.delta[ksIndex[ks]]
+	if ks == Meta && string(key) == string(digestKey) {
+		return errors.New("store: the meta key digest is the store's")
+	}
+	if old := t.old(ks, key); old != nil { // before the Put replaces it
+		d.remove(old)
+	}
+	sealed := seal(t.alloc(len(val)+sumSize), ks, key, val)
+	d.add(sealed)
+	t.dirty = true
+	if err := b.Put(key, sealed); err != nil {
 		return fmt.Errorf("store: put %s: %w", ks, err)
 	}
 	return nil
@@ -316,6 +467,12 @@ func (t *Tx) Put(ks Keyspace, key, val []byte) error {
 
 // Delete removes key; absent keys are not an error.
 func (t *Tx) Delete(ks Keyspace, key []byte) error {
+	old := t.old(ks, key)
+	if old == nil {
+		return nil
+	}
+	t.delta[ksIndex[ks]].remove(old)
+	t.dirty = true
 	if err := t.bucket(ks).Delete(key); err != nil {
 		return fmt.Errorf("store: delete %s: %w", ks, err)
 	}
@@ -324,10 +481,16 @@ func (t *Tx) Delete(ks Keyspace, key []byte) error {
 
 // Scan calls fn for every key with the given prefix, in key order, until fn
 // returns an error (returned as is) or ErrStop (which ends the scan quietly).
+// A damaged record ends it with its error (see Tx).
 func (t *Tx) Scan(ks Keyspace, prefix []byte, fn func(k, v []byte) error) error {
 	c := t.bucket(ks).Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		if err := fn(k, v); err != nil {
+		p, err := unseal(ks, k, v)
+		if err != nil {
+			t.fail(err)
+			return err
+		}
+		if err := fn(k, p); err != nil {
 			if errors.Is(err, ErrStop) {
 				return nil
 			}
@@ -342,7 +505,12 @@ func (t *Tx) Scan(ks Keyspace, prefix []byte, fn func(k, v []byte) error) error 
 func (t *Tx) ScanFrom(ks Keyspace, from []byte, fn func(k, v []byte) error) error {
 	c := t.bucket(ks).Cursor()
 	for k, v := c.Seek(from); k != nil; k, v = c.Next() {
-		if err := fn(k, v); err != nil {
+		p, err := unseal(ks, k, v)
+		if err != nil {
+			t.fail(err)
+			return err
+		}
+		if err := fn(k, p); err != nil {
 			if errors.Is(err, ErrStop) {
 				return nil
 			}
@@ -365,7 +533,12 @@ func (t *Tx) ScanReverse(ks Keyspace, prefix []byte, fn func(k, v []byte) error)
 		k, v = c.Prev()
 	}
 	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
-		if err := fn(k, v); err != nil {
+		p, err := unseal(ks, k, v)
+		if err != nil {
+			t.fail(err)
+			return err
+		}
+		if err := fn(k, p); err != nil {
 			if errors.Is(err, ErrStop) {
 				return nil
 			}
@@ -420,8 +593,46 @@ func (db *DB) Backup(w io.Writer) (int64, error) {
 	return n, nil
 }
 
-// Dump calls fn for every key and value of every keyspace (for tests that
-// compare stores byte for byte).
+// Verify checks every record of every keyspace, and the digests record
+// against them, and calls fn with the error of each damaged one until fn
+// returns false. It does not make the transaction fail: it is for audits
+// that report what they find. Use it in View: in an Update, changes made
+// before it show as a digests mismatch (the record is written at commit).
+func (t *Tx) Verify(fn func(err error) bool) {
+	for _, ks := range allKeyspaces {
+		if !t.verify(ks, fn) {
+			return
+		}
+	}
+	ds, rec, err := readDigests(t.tx)
+	if err != nil {
+		fn(err)
+		return
+	}
+	walked := map[string]digest{}
+	for i, d := range scanDigests(t.tx) {
+		if allKeyspaces[i] == Meta {
+			d.add(rec)
+		}
+		walked[string(allKeyspaces[i])] = d
+	}
+	if err := compareDigests(ds, rec, walked); err != nil {
+		fn(err)
+	}
+}
+
+func (t *Tx) verify(ks Keyspace, fn func(err error) bool) bool {
+	c := t.bucket(ks).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if _, err := unseal(ks, k, v); err != nil && !fn(err) {
+			return false
+		}
+	}
+	return true
+}
+
+// Dump calls fn for every key and value of every keyspace, values as stored
+// with their checksums (for tests that compare stores byte for byte).
 func (t *Tx) Dump(fn func(ks Keyspace, k, v []byte)) {
 	for _, ks := range allKeyspaces {
 		_ = t.bucket(ks).ForEach(func(k, v []byte) error { fn(ks, k, v); return nil })
@@ -462,7 +673,9 @@ func Compact(path string, lockTimeout time.Duration) error {
 // DeletePrefix removes every key of ks that starts with prefix.
 func (t *Tx) DeletePrefix(ks Keyspace, prefix []byte) error {
 	c := t.bucket(ks).Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Seek(prefix) {
+		t.delta[ksIndex[ks]].remove(v)
+		t.dirty = true
 		if err := c.Delete(); err != nil {
 			return fmt.Errorf("store: delete %s: %w", ks, err)
 		}

@@ -26,21 +26,23 @@ func TestSchemaVersion(t *testing.T) {
 	b, err := bolt.Open(path, 0o600, nil)
 	require.NoError(t, err)
 	require.NoError(t, b.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket([]byte(Meta)).Put(schemaKey, binary.BigEndian.AppendUint32(nil, SchemaVersion+1))
+		return putSchema(tx, SchemaVersion+1)
 	}))
 	require.NoError(t, b.Close())
 	_, err = Open(path, Options{LockTimeout: 100e6})
 	require.ErrorIs(t, err, ErrNewerSchema)
 
-	// A file of a development layout without a migration is refused too.
-	b, err = bolt.Open(path, 0o600, nil)
-	require.NoError(t, err)
-	require.NoError(t, b.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket([]byte(Meta)).Put(schemaKey, binary.BigEndian.AppendUint32(nil, 1))
-	}))
-	require.NoError(t, b.Close())
-	_, err = Open(path, Options{LockTimeout: 100e6})
-	require.ErrorIs(t, err, ErrOldSchema)
+	// Files of older layouts (a bare version record) are refused too.
+	for _, v := range []uint32{1, 3} {
+		b, err = bolt.Open(path, 0o600, nil)
+		require.NoError(t, err)
+		require.NoError(t, b.Update(func(tx *bolt.Tx) error {
+			return tx.Bucket([]byte(Meta)).Put(schemaKey, binary.BigEndian.AppendUint32(nil, v))
+		}))
+		require.NoError(t, b.Close())
+		_, err = Open(path, Options{LockTimeout: 100e6})
+		require.ErrorIs(t, err, ErrOldSchema, "version %d", v)
+	}
 }
 
 func TestLockTimeoutIsRequired(t *testing.T) {

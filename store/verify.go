@@ -38,58 +38,77 @@ import (
 //
 // It costs one pass over the pages bbolt is about to walk anyway; the file is
 // memory-mapped, so those pages are then in the page cache for bbolt.
-func verifyPages(path string, lockTimeout time.Duration) error {
+//
+// It returns the digest of each keyspace's records (digest.go), which the
+// walk computes on the way.
+func verifyPages(path string, lockTimeout time.Duration) (map[string]digest, error) {
 	data, release, err := mapFile(path, lockTimeout)
 	if err != nil || data == nil {
-		return err
+		return nil, err
 	}
 	defer release()
-	return verifyData(data)
+	return walk(data)
 }
 
 // verifyData verifies the file contents data.
 func verifyData(data []byte) error {
+	_, err := walk(data)
+	return err
+}
+
+// walk verifies the file contents data and returns the digests of the
+// top-level buckets.
+func walk(data []byte) (map[string]digest, error) {
 	m, err := newestMeta(data)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	w := &walker{data: data, pageSize: m.pageSize, hwm: m.hwm, seen: make([]uint64, (m.hwm+63)/64), roots: []uint64{}}
+	w := &walker{data: data, pageSize: m.pageSize, hwm: m.hwm, seen: make([]uint64, (m.hwm+63)/64), roots: []namedRoot{}, top: map[string]digest{}}
 	w.seen[0] |= 3 // the meta pages
 	if m.freelist != noFreelist {
 		if err := w.freelist(m.freelist); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if m.root < 2 {
-		return corruptf("root bucket at page %d", m.root)
+		return nil, corruptf("root bucket at page %d", m.root)
 	}
-	if _, err := w.tree(m.root, nil, nil, 0, 0); err != nil {
-		return err
+	if _, err := w.tree(m.root, nil, nil, 0, 0, nil); err != nil {
+		return nil, err
 	}
 	// The keyspaces' trees are walked in parallel: most of the cost is the
 	// first touch of each page and cache misses on keys, which parallelize.
 	roots := w.roots
 	w.roots = nil
 	errs := make([]error, len(roots))
+	digests := make([]digest, len(roots))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
 	for i, root := range roots {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			_, errs[i] = w.tree(root, nil, nil, 1, 0)
+			_, errs[i] = w.tree(root.page, nil, nil, 1, 0, &digests[i])
 		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return err
+		return nil, err
 	}
 	for _, id := range w.free {
 		if w.isSeen(id) {
-			return corruptf("page %d is both free and in use", id)
+			return nil, corruptf("page %d is both free and in use", id)
 		}
 	}
-	return nil
+	for i, root := range roots {
+		w.top[root.name] = digests[i]
+	}
+	return w.top, nil
+}
+
+type namedRoot struct {
+	name string
+	page uint64
 }
 
 func corruptf(format string, args ...any) error {
@@ -170,9 +189,10 @@ type walker struct {
 	data     []byte
 	pageSize int
 	hwm      uint64
-	seen     []uint64 // bit per page id: reached by the walk (atomic)
-	roots    []uint64 // if not nil, where the root bucket's walk puts the keyspaces' root pages
-	free     []uint64 // ids on the freelist page
+	seen     []uint64          // bit per page id: reached by the walk (atomic)
+	roots    []namedRoot       // if not nil, where the root bucket's walk puts the keyspaces' root pages
+	top      map[string]digest // digests of the inline top-level buckets, then of all
+	free     []uint64          // ids on the freelist page
 }
 
 func (w *walker) isSeen(id uint64) bool { return atomic.LoadUint64(&w.seen[id/64])&(1<<(id%64)) != 0 }
@@ -305,7 +325,8 @@ func layout(p []byte, leaf bool, lo, hi []byte) (used uint64, buckets bool, err 
 
 // tree walks the B+tree under page id, whose keys must lie in [lo, hi), and
 // returns its greatest key (bbolt's recursivelyCheckPageKeyOrder).
-func (w *walker) tree(id uint64, lo, hi []byte, depth, level int) (last []byte, err error) {
+// Its records are added to d, if not nil.
+func (w *walker) tree(id uint64, lo, hi []byte, depth, level int, d *digest) (last []byte, err error) {
 	if depth > maxDepth || level > maxDepth {
 		return nil, corruptf("page %d: the tree is more than %d levels deep", id, maxDepth)
 	}
@@ -321,8 +342,17 @@ func (w *walker) tree(id uint64, lo, hi []byte, depth, level int) (last []byte, 
 	if pages := (used + uint64(w.pageSize) - 1) / uint64(w.pageSize); pages != uint64(len(p)/w.pageSize) {
 		return nil, corruptf("page %d spans %d pages for %d bytes", id, len(p)/w.pageSize, used)
 	}
+	// bbolt writes each page from a zeroed buffer, so the bytes after the
+	// layout are zero. Non-zero ones are a damaged header or element (a count
+	// cut to 0 would otherwise empty a page of its records without a trace).
+	if !zero(p[used:]) {
+		return nil, corruptf("page %d: bytes after its %d elements are not zero", id, binary.NativeEndian.Uint16(p[10:]))
+	}
 	n := int(binary.NativeEndian.Uint16(p[10:]))
 	if leaf {
+		if d != nil {
+			d.addPage(p, n)
+		}
 		for i := 0; buckets && i < n; i++ {
 			if e := elemAt(p, true, i); e.flags&bucketLeafFlag != 0 {
 				if err := w.bucket(id, e, depth); err != nil {
@@ -344,7 +374,7 @@ func (w *walker) tree(id uint64, lo, hi []byte, depth, level int) (last []byte, 
 		if last != nil && bytes.Compare(last, e.key) >= 0 {
 			return nil, corruptf("page %d: key %d is not above the keys of the previous child", id, i)
 		}
-		if last, err = w.tree(e.child, e.key, next, depth, level+1); err != nil {
+		if last, err = w.tree(e.child, e.key, next, depth, level+1, d); err != nil {
 			return nil, err
 		}
 	}
@@ -358,10 +388,10 @@ func (w *walker) bucket(id uint64, e elem, depth int) error {
 	}
 	if root := binary.NativeEndian.Uint64(e.val); root != 0 {
 		if w.roots != nil && depth == 0 {
-			w.roots = append(w.roots, root)
+			w.roots = append(w.roots, namedRoot{string(e.key), root})
 			return nil
 		}
-		_, err := w.tree(root, nil, nil, depth+1, 0)
+		_, err := w.tree(root, nil, nil, depth+1, 0, nil)
 		return err
 	}
 	// An inline bucket: a leaf page without nested buckets inside the value.
@@ -380,5 +410,24 @@ func (w *walker) bucket(id uint64, e elem, depth int) error {
 	if err != nil {
 		return corruptf("page %d: inline bucket %q: %v", id, e.key, err)
 	}
+	if depth == 0 && w.top != nil {
+		var d digest
+		d.addPage(p, int(binary.NativeEndian.Uint16(p[10:])))
+		w.top[string(e.key)] = d
+	}
 	return nil
+}
+
+var zeros [4096]byte
+
+// zero reports whether b holds only zero bytes.
+func zero(b []byte) bool {
+	for len(b) > 0 {
+		n := min(len(b), len(zeros))
+		if !bytes.Equal(b[:n], zeros[:n]) {
+			return false
+		}
+		b = b[n:]
+	}
+	return true
 }

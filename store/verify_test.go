@@ -157,6 +157,8 @@ func TestVerifyRefusesDamagedStructure(t *testing.T) {
 		"count up":               func(b []byte) { p := pg(b, root); put16(p[10:], get16(p[10:])+1) },
 		"count down":             func(b []byte) { p := pg(b, leaf); put16(p[10:], get16(p[10:])-1) },
 		"empty branch":           func(b []byte) { put16(pg(b, root)[10:], 0) },
+		"emptied leaf":           func(b []byte) { put16(pg(b, leaf)[10:], 0) },
+		"byte after the layout":  func(b []byte) { pg(b, leaf)[ps-1] = 1 },
 		"count past page":        func(b []byte) { put16(pg(b, leaf)[10:], 0xfff0) },
 		"overflow":               func(b []byte) { put32(pg(b, leaf)[12:], 1) },
 		"overflow past hwm":      func(b []byte) { put32(pg(b, leaf)[12:], 1<<31) },
@@ -241,7 +243,7 @@ func BenchmarkVerify(b *testing.B) {
 	b.SetBytes(fi.Size())
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := verifyPages(path, time.Second); err != nil {
+		if _, err := verifyPages(path, time.Second); err != nil {
 			b.Fatal(err)
 		}
 	}
