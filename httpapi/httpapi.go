@@ -97,6 +97,7 @@ func New(eng *gamify.Engine, opts Options) http.Handler {
 	h.routeTrophy()
 	h.routeTrophyAdmin()
 	h.routeBricqs()
+	h.routeOps()
 	h.mux.HandleFunc("GET /healthz", h.health)
 	return h
 }
@@ -174,6 +175,10 @@ func (h *handler) handle(pattern string, need scope, fn endpoint) {
 		status, body, err := fn(&call{r: r, eng: eng, key: key, log: h.log})
 		if err != nil {
 			h.fail(w, r, err)
+			return
+		}
+		if s, ok := body.(interface{ stream(http.ResponseWriter) }); ok {
+			s.stream(w)
 			return
 		}
 		writeJSON(w, status, body)

@@ -36,6 +36,9 @@ Usage:
   gamify board KEY --db FILE [--tenant KEY] [--run DATE] [--offset N] [--limit N] [--json]
   gamify check --db FILE [--tenant KEY] [--json]
   gamify compact --db FILE
+  gamify stats --db FILE [--tenant KEY] [--json]
+  gamify backup --db FILE --out FILE [--tenant KEY]
+  gamify migrate --db FILE
   gamify help
 
 Commands:
@@ -45,6 +48,10 @@ Commands:
   board   print a page of a leaderboard's standings
   check   verify every invariant of the stored data (totals = ledger, indexes, claims)
   compact rewrite the file with live data only (erased users' bytes are gone); offline
+  stats   print the engine's sizes after Open (a server's counters: GET /admin/v1/stats)
+  backup  write a consistent copy, synced and checked before it is named --out
+          (while serve holds the file: GET /admin/v1/backup)
+  migrate upgrade a file of an older schema in place, after a backup beside it
 
 API keys for serve come from --keys FILE (or $GAMIFY_KEYS_FILE), a JSON file
   {"keys": [{"key": "SECRET", "name": "ops", "scopes": ["admin"]},
@@ -58,6 +65,8 @@ Examples:
   gamify user ana --db game.db --json | jq .points
   gamify board weekly-xp --db game.db --run 2026-03-02 --limit 20
   gamify check --db game.db || echo "damaged: restore a backup"
+  gamify backup --db game.db --out backups/game-2026-12-01.db
+  curl -fsS -H "X-API-Key: $ADMIN" http://127.0.0.1:8080/admin/v1/backup -o game-copy.db
 
 Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 database in use,
 5 check found problems.
@@ -86,6 +95,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return checkDB(ctx, args[1:], stdout, stderr)
 	case "compact":
 		return compactDB(args[1:], stdout, stderr)
+	case "stats":
+		return statsDB(args[1:], stdout, stderr)
+	case "backup":
+		return backupDB(ctx, args[1:], stdout, stderr)
+	case "migrate":
+		return migrateDB(args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "gamify: unknown command %q\n\n%s", args[0], usage)
 	return exitUsage
