@@ -772,9 +772,7 @@ func (t *txn) attributedAt() time.Time {
 // that its maps and slices are not reallocated for every event.
 func (w *writer) begin(now time.Time) *txn {
 	t := &w.scratch
-	clear(t.users)
-	clear(t.daily)
-	clear(t.idem)
+	t.users, t.daily, t.idem = reuse(t.users), reuse(t.daily), reuse(t.idem)
 	achCount := t.achCount
 	*t = txn{
 		w: w, now: now, seq: w.seq, lastUID: w.lastUID,
@@ -788,6 +786,17 @@ func (w *writer) begin(now time.Time) *txn {
 		t.achCount = map[string]int64{}
 	}
 	return t
+}
+
+// reuse empties a scratch map for the next command, or drops it once a
+// command (a batch, a job chunk) has grown it: ranging over a map costs its
+// capacity, not its length, and commit ranges over these for every command.
+func reuse[K comparable, V any](m map[K]V) map[K]V {
+	if len(m) > 32 {
+		return nil // made again, small, by the first command that needs it
+	}
+	clear(m)
+	return m
 }
 
 // user returns a private copy of user id for modification; create makes a
