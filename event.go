@@ -67,6 +67,8 @@ type EventResult struct {
 	Points []PointsChange
 	// Leaderboards lists the boards where the user's entry changed.
 	Leaderboards []LeaderboardChange
+	// Milestones lists the streak milestones this event's runs reached.
+	Milestones []MilestoneReached `json:",omitempty"`
 }
 
 // AchievementCompletion reports an achievement completed by an event.
@@ -283,8 +285,8 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 
 	// The result collects from here on: creating the user may already award
 	// points (user_creation triggers) and move points boards.
-	t.achResults, t.pointsRes, t.boardsRes = &res.Achievements, &res.Points, &res.Leaderboards
-	defer func() { t.achResults, t.pointsRes, t.boardsRes = nil, nil, nil }()
+	t.achResults, t.pointsRes, t.boardsRes, t.milestoneRes = &res.Achievements, &res.Points, &res.Leaderboards, &res.Milestones
+	defer func() { t.achResults, t.pointsRes, t.boardsRes, t.milestoneRes = nil, nil, nil, nil }()
 	u, err := t.user(ev.User, true)
 	if err != nil {
 		return err

@@ -636,33 +636,78 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 	if r.Status == StatusArchived {
 		return Claim{}, ErrNotFound
 	}
+	if err := t.rewardGrantable(u, r, false); err != nil {
+		return Claim{}, err
+	}
+	c, err := t.grantReward(u, r, key, false)
+	if err != nil {
+		return Claim{}, err
+	}
+	if key != "" {
+		t.recordIdem(idk, c.Seq, claimFingerprint)
+	}
+	return c, nil
+}
+
+// rewardGrantable checks, changing nothing, that u may get r now: r is
+// active and not expired (ErrConflict), within the user's limit
+// (ErrConflict; not checked when free), in stock (ErrOutOfStock) and, when
+// not free, affordable (ErrInsufficientPoints).
+func (t *txn) rewardGrantable(u *userRec, r *Reward, free bool) error {
+	w := t.w
 	if r.Status != StatusActive {
-		return Claim{}, fmt.Errorf("%w: reward %s is %s", ErrConflict, rewardKey, r.Status)
+		return fmt.Errorf("%w: reward %s is %s", ErrConflict, r.Key, r.Status)
 	}
 	if !r.Expires.IsZero() && !t.now.Before(r.Expires) {
-		return Claim{}, fmt.Errorf("%w: reward %s expired at %s", ErrConflict, rewardKey, r.Expires.Format(time.RFC3339))
+		return fmt.Errorf("%w: reward %s expired at %s", ErrConflict, r.Key, r.Expires.Format(time.RFC3339))
 	}
-	// The user's limit and the stock, from the store plus the batches not
-	// yet known committed. A batch can be in the store before the writer
-	// hears so, so pending claims already stored are not counted twice.
+	if !free {
+		if mine, err := t.userClaims(u, r); err != nil {
+			return err
+		} else if mine >= r.PerUserLimit {
+			return fmt.Errorf("%w: %q reached the limit of %d claims of %s", ErrConflict, u.p.ID, r.PerUserLimit, r.Key)
+		}
+	}
+	codeK, err := t.freeCode(r)
+	if err != nil {
+		return err
+	}
+	claimed := int(t.counter(rewardClaimedKey(r.Key))) + int(t.achCount[rewardCounter+r.Key])
+	hasCodes := t.counter(rewardCodesKey(r.Key)) > 0 || codeK != nil
+	if (r.Inventory > 0 && claimed >= r.Inventory) || (hasCodes && codeK == nil) {
+		return fmt.Errorf("%w: reward %s", ErrOutOfStock, r.Key)
+	}
+	if !free && r.Cost.Sign() > 0 {
+		sys := w.cat.points.systems[r.System]
+		if sys == nil {
+			return fmt.Errorf("points system %s: %w", r.System, ErrNotFound)
+		}
+		var st points.State
+		if i, ok := u.s.pointsOf(sys.ref); ok {
+			st = u.s.Points[i].St
+		}
+		if _, _, err := points.Spend(st, r.Cost); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// userClaims counts u's claims of r, from the store plus the batches not
+// yet known committed. A batch can be in the store before the writer hears
+// so, so pending claims already stored are not counted twice.
+func (t *txn) userClaims(u *userRec, r *Reward) (int, error) {
+	w := t.w
 	prefix := claimPrefix(u.p.UID, r.ref)
 	stored := map[uint64]bool{}
-	var codeK []byte
-	err = w.db.View(func(tx *store.Tx) error {
-		_ = tx.Scan(store.Claims, prefix, func(k, _ []byte) error {
+	err := w.db.View(func(tx *store.Tx) error {
+		return tx.Scan(store.Claims, prefix, func(k, _ []byte) error {
 			stored[binary.BigEndian.Uint64(k[len(prefix):])] = true
 			return nil
 		})
-		return tx.Scan(store.Codes, binary.BigEndian.AppendUint32(nil, r.ref), func(k, _ []byte) error {
-			if _, taken := w.claimedCodes[string(k)]; taken {
-				return nil
-			}
-			codeK = bytes.Clone(k)
-			return store.ErrStop
-		})
 	})
 	if err != nil {
-		return Claim{}, err
+		return 0, err
 	}
 	mine := len(stored)
 	for _, p := range w.pendingClaims[string(prefix)] {
@@ -670,15 +715,40 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 			mine++
 		}
 	}
-	if mine >= r.PerUserLimit {
-		return Claim{}, fmt.Errorf("%w: %q reached the limit of %d claims of %s", ErrConflict, user, r.PerUserLimit, rewardKey)
+	for _, c := range t.claimsAdded { // earlier in this command (milestones of one event)
+		if c.prefix == string(prefix) {
+			mine++
+		}
 	}
-	claimed := int(t.counter(rewardClaimedKey(rewardKey)))
-	hasCodes := t.counter(rewardCodesKey(rewardKey)) > 0 || codeK != nil
-	if (r.Inventory > 0 && claimed >= r.Inventory) || (hasCodes && codeK == nil) {
-		return Claim{}, fmt.Errorf("%w: reward %s", ErrOutOfStock, rewardKey)
+	return mine, nil
+}
+
+// freeCode returns the key of the first loaded code of r not yet given
+// out, or nil.
+func (t *txn) freeCode(r *Reward) ([]byte, error) {
+	w := t.w
+	var codeK []byte
+	err := w.db.View(func(tx *store.Tx) error {
+		return tx.Scan(store.Codes, binary.BigEndian.AppendUint32(nil, r.ref), func(k, _ []byte) error {
+			if _, taken := w.claimedCodes[string(k)]; taken || slices.Contains(t.claimedCode, string(k)) {
+				return nil
+			}
+			codeK = bytes.Clone(k)
+			return store.ErrStop
+		})
+	})
+	return codeK, err
+}
+
+// grantReward gives r to u once rewardGrantable passed: it debits the cost
+// (unless free), allocates a loaded code or generates one, grants the
+// bundle and records the claim.
+func (t *txn) grantReward(u *userRec, r *Reward, key string, free bool) (Claim, error) {
+	w := t.w
+	c := Claim{Reward: r.Key, RewardName: r.Name, RewardType: r.Type, User: u.p.ID, Cost: r.Cost, At: stamp(t.now), IdemKey: key}
+	if free {
+		c.Cost = Amount{}
 	}
-	c := Claim{Reward: rewardKey, RewardName: r.Name, RewardType: r.Type, User: user, Cost: r.Cost, At: stamp(t.now), IdemKey: key}
 	if r.System != "" {
 		sys := w.cat.points.systems[r.System]
 		if sys == nil {
@@ -690,7 +760,7 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 			st = u.s.Points[i].St
 		}
 		c.Balance = st.Available()
-		if r.Cost.Sign() > 0 {
+		if c.Cost.Sign() > 0 {
 			ns, fx, err := points.Spend(st, r.Cost)
 			if err != nil {
 				return Claim{}, err
@@ -705,6 +775,10 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 			c.Balance = ns.Available()
 		}
 	}
+	codeK, err := t.freeCode(r)
+	if err != nil {
+		return Claim{}, err
+	}
 	switch {
 	case codeK != nil:
 		c.Code = string(codeK[4:])
@@ -718,17 +792,15 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 		t.writes = append(t.writes, write{store.Meta, append([]byte("code/"), ck...), uidKey(u.p.UID)})
 	}
 	if r.Type == RewardPointsMultiplier {
-		t.addClaimBoost(Boost{Key: fmt.Sprintf("claim-%s-%d", rewardKey, t.seq+1), System: r.System, Name: r.Name,
-			User: user, Start: t.now, End: t.now.Add(r.Duration), Multiplier: r.Multiplier})
+		t.addClaimBoost(Boost{Key: fmt.Sprintf("claim-%s-%d", r.Key, t.seq+1), System: r.System, Name: r.Name,
+			User: u.p.ID, Start: t.now, End: t.now.Add(r.Duration), Multiplier: r.Multiplier})
 	}
 	c.Seq = t.nextSeq()
 	rec, _ := json.Marshal(c)
+	prefix := claimPrefix(u.p.UID, r.ref)
 	t.writes = append(t.writes, write{store.Claims, binary.BigEndian.AppendUint64(prefix, c.Seq), rec})
 	t.claimsAdded = append(t.claimsAdded, addedClaim{prefix: string(prefix), seq: c.Seq})
-	t.achCount[rewardCounter+rewardKey]++ // counted like achievement completions, in the Meta keyspace
-	if key != "" {
-		t.recordIdem(idk, c.Seq, claimFingerprint)
-	}
+	t.achCount[rewardCounter+r.Key]++ // counted like achievement completions, in the Meta keyspace
 	t.notes = append(t.notes, RewardClaimed{Claim: c})
 	return c, nil
 }

@@ -165,9 +165,12 @@ type Streak struct {
 	Mode      StreakMode      // all (the default) or any
 	// GraceHours after a period's end still count toward it (at most 22 for
 	// daily, 166 for weekly, 670 for monthly streaks).
-	GraceHours     int
-	Freezes        StreakFreezes
-	Personalizable bool // users may set their own minimums (Preferences.Streak)
+	GraceHours int
+	Freezes    StreakFreezes
+	// Milestones are run lengths that pay an achievement, a reward or
+	// points, once per run (see StreakMilestone); at most 32.
+	Milestones     []StreakMilestone `json:",omitempty"`
+	Personalizable bool              // users may set their own minimums (Preferences.Streak)
 	// Default marks the streak that event results report; only an active
 	// streak can be it. Setting it clears it on the others; Deactivate and
 	// Delete clear it. Without one, results report the first created active
@@ -248,7 +251,7 @@ func (s *Streak) Validate() error {
 			}
 		}
 	}
-	return errors.Join(append(errs, validateName("Streak", s.Name))...)
+	return errors.Join(append(errs, validateName("Streak", s.Name), validateMilestones(s.Milestones))...)
 }
 
 // normalize fills the defaults a stored streak spells out.
@@ -324,7 +327,7 @@ func (t *txn) createStreak(s Streak) (Streak, error) {
 	if s.Default && s.Status != StatusActive {
 		return Streak{}, gamifytype.Invalid("Streak.Default", true, "an inactive streak cannot be the default")
 	}
-	if err := cat.checkStreakMetrics(nil, &s); err != nil {
+	if err := errors.Join(cat.checkStreakMetrics(nil, &s), cat.checkMilestoneRefs(nil, &s)); err != nil {
 		return Streak{}, err
 	}
 	s.normalize()
@@ -413,6 +416,7 @@ var streaks = resource[Streak]{
 	defs: func(c *catalog) map[string]*Streak { return c.streaks },
 	clone: func(s Streak) Streak {
 		s.Metrics = slices.Clone(s.Metrics)
+		s.Milestones = slices.Clone(s.Milestones)
 		return s
 	},
 	owned: func(s *Streak) owned { return owned{s.Key, s.Status, s.Created, s.Updated} },
@@ -428,7 +432,7 @@ var streaks = resource[Streak]{
 		} else if s.Default && old.Status != StatusActive {
 			return Streak{}, gamifytype.Invalid("Streak.Default", true, "an inactive streak cannot be the default")
 		}
-		if err := cat.checkStreakMetrics(old, &s); err != nil {
+		if err := errors.Join(cat.checkStreakMetrics(old, &s), cat.checkMilestoneRefs(old, &s)); err != nil {
 			return Streak{}, err
 		}
 		s.normalize()
@@ -666,6 +670,11 @@ func (t *txn) setStreak(u *userRec, s *Streak, st streak.State, fx *streak.Effec
 	}
 	if longest > 0 {
 		t.streakAchievements(u, s, longest)
+	}
+	if len(s.Milestones) > 0 && len(fx.Reached) > 0 {
+		if err := t.payMilestones(u, s, fx.Reached); err != nil {
+			return err
+		}
 	}
 	if n := len(fx.Transitions); n > 0 && len(t.w.cat.streakBoards[s.Key]) > 0 {
 		return t.streakBoardsChanged(u, s, fx.Transitions[n-1].To)
