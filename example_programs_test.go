@@ -2,6 +2,7 @@ package gamify_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -43,4 +44,44 @@ func ExampleStreakMilestone() {
 	// Output:
 	// 3 days (run from 2026-10-30): 10 gems, ""
 	// 7 days (run from 2026-10-27): 0 gems, "week"
+}
+
+// A shop sells a streak freeze with an hour of double XP for 50 gems, as
+// often as the user likes, in one claim: all of it or nothing.
+func ExampleRewardGrants() {
+	ctx := context.Background()
+	eng, done := exampleEngine()
+	defer done()
+
+	eng.Metrics().Create(ctx, gamify.Metric{Key: "lessons", Name: "Lessons"})
+	eng.Streaks().Create(ctx, gamify.Streak{Key: "practice", Name: "Daily practice", Frequency: gamify.StreakDaily,
+		Metrics: []gamify.StreakMetric{{Metric: "lessons", Min: gamify.AmountFromInt(1)}}, Freezes: gamify.StreakFreezes{Max: 1}})
+	eng.Points().Create(ctx, gamify.PointsSystem{Key: "gems", Name: "Gems"})
+	eng.Points().Create(ctx, gamify.PointsSystem{Key: "xp", Name: "XP"})
+	_, err := eng.Rewards().Create(ctx, gamify.Reward{Key: "freeze", Name: "Streak freeze", Type: gamify.RewardBundle,
+		System: "gems", Cost: gamify.AmountFromInt(50), PerUserLimit: gamify.RewardUnlimited,
+		Grants: gamify.RewardGrants{
+			Freezes: []gamify.FreezeGrant{{Streak: "practice", Count: 1}},
+			Boosts:  []gamify.BoostGrant{{System: "xp", Multiplier: gamify.AmountFromInt(2), Duration: time.Hour}},
+		}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	eng.Points().Award(ctx, gamify.PointsEntry{System: "gems", User: "ana", Amount: gamify.AmountFromInt(120)})
+	for range 2 {
+		c, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "freeze", User: "ana"})
+		if errors.Is(err, gamify.ErrConflict) {
+			fmt.Println("refused: one freeze is the most the streak holds")
+			continue
+		}
+		s, _ := eng.Users().Streak(ctx, "ana", "practice")
+		fmt.Printf("claimed: %v gems left, %d freeze, %d boost\n", c.Balance, s.Freezes, len(c.Grants.Boosts))
+	}
+	p, _ := eng.Users().Points(ctx, "ana", "gems")
+	fmt.Println("gems:", p.Available)
+	// Output:
+	// claimed: 70 gems left, 1 freeze, 1 boost
+	// refused: one freeze is the most the streak holds
+	// gems: 70
 }

@@ -53,7 +53,11 @@ var (
 	jStreakState = gamify.StreakStatus{Length: 4, Longest: 9, Started: jT1, PeriodStart: jT1, PeriodEnd: jT2, Met: true,
 		Paused: true, AtRisk: true, Expires: jT3, GraceEnds: jT3, LastExtended: jT2, Freezes: 2}
 	jClaim = gamify.Claim{Reward: "mug", RewardName: "Mug", RewardType: gamify.RewardPhysical, User: "u1", Code: "MUG-1",
-		Cost: amt("200"), Balance: amt("15.75"), At: jT2, Seq: 77, Replay: true, IdemKey: "k-1"}
+		Cost: amt("200"), Balance: amt("15.75"), At: jT2, Seq: 77, Replay: true, IdemKey: "k-1", Grants: jGrants}
+	jGrants = gamify.RewardGrants{Freezes: []gamify.FreezeGrant{{Streak: "daily-run", Count: 2}},
+		Boosts:       []gamify.BoostGrant{{System: "xp", Multiplier: amt("2"), Duration: time.Hour}},
+		Points:       []gamify.PointsGrant{{System: "xp", Amount: amt("50")}},
+		Achievements: []string{"shopper"}}
 	jUserPoints = gamify.UserPoints{System: "xp", Total: amt("300"), Spent: amt("200"), Available: amt("100"), Level: "silver",
 		Pinned: true, NextLevel: "gold", Required: amt("500"), Remaining: amt("200")}
 	jYearTotal = gamify.YearTotal{Key: "km", Total: amt("1234.5"), Change: amt("-12.25"), PercentChange: ptr(12.5),
@@ -107,7 +111,11 @@ func jsonCases() []jsonCase {
 			Rounding: gamify.RoundUp, Status: gamify.StatusScheduled, Created: jT1, Updated: jT2}},
 		{name: "Reward", v: gamify.Reward{Key: "double-xp", Name: "Double XP", Description: "Twice the points", Type: gamify.RewardPointsMultiplier,
 			Cost: amt("200"), System: "xp", PerUserLimit: 2, Inventory: 100, Expires: jT3, Status: gamify.StatusActive,
-			Multiplier: amt("2"), Duration: 90 * time.Minute, Created: jT1, Updated: jT2}},
+			Multiplier: amt("2"), Duration: 90 * time.Minute, Created: jT1, Updated: jT2, Grants: jGrants}},
+		{name: "RewardGrants", v: jGrants},
+		{name: "FreezeGrant", v: jGrants.Freezes[0]},
+		{name: "BoostGrant", v: jGrants.Boosts[0]},
+		{name: "PointsGrant", v: jGrants.Points[0]},
 		{name: "Tenant", v: gamify.Tenant{Key: "acme", Name: "Acme", Status: gamify.StatusActive, Created: jT1, Updated: jT2}},
 		{name: "Game", v: gamify.Game{
 			Attributes:   []gamify.Attribute{{Key: "plan", Name: "Plan", Type: gamify.UserAttribute}},

@@ -50,7 +50,8 @@ type Reward struct {
 	// System is the points system Cost is paid in (immutable); required
 	// when Cost is positive and for points_multiplier rewards.
 	System string
-	// PerUserLimit is how many times a user may claim it. Default 1.
+	// PerUserLimit is how many times a user may claim it: default 1,
+	// RewardUnlimited (-1) for no limit.
 	PerUserLimit int
 	// Inventory caps the claims of all users; 0 means unlimited (or, with
 	// loaded codes, as many as there are codes). It cannot go below the
@@ -68,8 +69,11 @@ type Reward struct {
 	// time.Duration (90 minutes is 5400000000000).
 	Multiplier Amount
 	Duration   time.Duration
-	Created    time.Time
-	Updated    time.Time
+	// Grants are given with each claim, in its command (see RewardGrants);
+	// required for bundle rewards.
+	Grants  RewardGrants `json:",omitzero"`
+	Created time.Time
+	Updated time.Time
 
 	ref uint32
 }
@@ -94,6 +98,10 @@ func (r *Reward) Validate() error {
 	add(validateName("Reward", r.Name))
 	switch r.Type {
 	case RewardCoupon, RewardVoucher, RewardPhysical, RewardDigital:
+	case RewardBundle:
+		if r.Grants.empty() {
+			add(gamifytype.Invalid("Reward.Grants", "none", "a bundle must grant something"))
+		}
 	case RewardPointsMultiplier:
 		if r.Multiplier.Sign() <= 0 || !r.Multiplier.Less(AmountFromInt(100)) || r.Multiplier == AmountFromInt(1) {
 			add(gamifytype.Invalid("Reward.Multiplier", r.Multiplier, "must be in (0, 100) and not 1"))
@@ -102,7 +110,7 @@ func (r *Reward) Validate() error {
 			add(gamifytype.Invalid("Reward.Duration", r.Duration, "must be positive"))
 		}
 	default:
-		add(gamifytype.Invalid("Reward.Type", r.Type, "must be coupon, voucher, physical, digital or points_multiplier"))
+		add(gamifytype.Invalid("Reward.Type", r.Type, "must be coupon, voucher, physical, digital, points_multiplier or bundle"))
 	}
 	if r.Cost.Sign() < 0 {
 		add(gamifytype.Invalid("Reward.Cost", r.Cost, "must not be negative"))
@@ -110,9 +118,10 @@ func (r *Reward) Validate() error {
 	if (r.Cost.Sign() > 0 || r.Type == RewardPointsMultiplier) && r.System == "" {
 		add(gamifytype.Invalid("Reward.System", r.System, "must name the points system"))
 	}
-	if r.PerUserLimit < 0 {
-		add(gamifytype.Invalid("Reward.PerUserLimit", r.PerUserLimit, "must not be negative"))
+	if r.PerUserLimit < RewardUnlimited {
+		add(gamifytype.Invalid("Reward.PerUserLimit", r.PerUserLimit, "must be positive, 0 (the default, 1) or RewardUnlimited (-1)"))
 	}
+	add(r.Grants.validate())
 	if r.Inventory < 0 {
 		add(gamifytype.Invalid("Reward.Inventory", r.Inventory, "must not be negative"))
 	}
@@ -198,6 +207,9 @@ func (t *txn) createReward(r Reward, generated bool) (Reward, error) {
 			return Reward{}, gamifytype.Invalid("Reward.System", r.System, "is not an active points system")
 		}
 	}
+	if err := cat.checkGrantRefs(nil, &r); err != nil {
+		return Reward{}, err
+	}
 	r.PerUserLimit = cmp.Or(r.PerUserLimit, 1)
 	cat.lastRewardRef++
 	r.ref = cat.lastRewardRef
@@ -222,9 +234,9 @@ type RewardListOptions struct {
 // ones only with IncludeArchived), optionally of one type.
 func (a RewardsAPI) List(ctx context.Context, opts RewardListOptions) ([]Reward, error) {
 	switch opts.Type {
-	case "", RewardCoupon, RewardVoucher, RewardPhysical, RewardDigital, RewardPointsMultiplier:
+	case "", RewardCoupon, RewardVoucher, RewardPhysical, RewardDigital, RewardPointsMultiplier, RewardBundle:
 	default:
-		return nil, gamifytype.Invalid("RewardListOptions.Type", opts.Type, "must be empty, coupon, voucher, physical, digital or points_multiplier")
+		return nil, gamifytype.Invalid("RewardListOptions.Type", opts.Type, "must be empty, coupon, voucher, physical, digital, points_multiplier or bundle")
 	}
 	return listDefs(a.e, opts.ListOptions, func(c *catalog) map[string]*Reward { return c.rewards },
 		func(r *Reward) bool {
@@ -236,8 +248,11 @@ func (a RewardsAPI) List(ctx context.Context, opts RewardListOptions) ([]Reward,
 // rewardDefs describes rewards for the shared admin verbs.
 var rewardDefs = resource[Reward]{
 	what: "reward", field: "Reward",
-	defs:  func(c *catalog) map[string]*Reward { return c.rewards },
-	clone: func(r Reward) Reward { return r },
+	defs: func(c *catalog) map[string]*Reward { return c.rewards },
+	clone: func(r Reward) Reward {
+		r.Grants = r.Grants.clone()
+		return r
+	},
 	owned: func(r *Reward) owned { return owned{r.Key, r.Status, r.Created, r.Updated} },
 	replace: func(t *txn, old *Reward, r Reward) (Reward, error) {
 		errs := []error{r.Validate()}
@@ -247,6 +262,7 @@ var rewardDefs = resource[Reward]{
 		if r.System != old.System {
 			errs = append(errs, gamifytype.Invalid("Reward.System", r.System, "is immutable"))
 		}
+		errs = append(errs, t.w.cat.checkGrantRefs(old, &r))
 		if r.Inventory != old.Inventory && r.Inventory > 0 {
 			if n := t.counter(rewardClaimedKey(r.Key)); uint64(r.Inventory) < n {
 				errs = append(errs, gamifytype.Invalid("Reward.Inventory", r.Inventory, fmt.Sprintf("must not be below the %d claims made", n)))
@@ -557,8 +573,11 @@ type Claim struct {
 	Balance Amount
 	At      time.Time
 	Seq     uint64 // the claim's ledger sequence (its id)
-	Replay  bool   `json:",omitempty"` // the idempotency key had been used: this is the original claim
-	IdemKey string `json:",omitempty"`
+	// Grants are what the claim granted besides its code (the reward's
+	// Grants when it was claimed).
+	Grants  RewardGrants `json:",omitzero"`
+	Replay  bool         `json:",omitempty"` // the idempotency key had been used: this is the original claim
+	IdemKey string       `json:",omitempty"`
 }
 
 // RewardClaimed is sent when a user claims a reward.
@@ -661,7 +680,7 @@ func (t *txn) rewardGrantable(u *userRec, r *Reward, free bool) error {
 	if !r.Expires.IsZero() && !t.now.Before(r.Expires) {
 		return fmt.Errorf("%w: reward %s expired at %s", ErrConflict, r.Key, r.Expires.Format(time.RFC3339))
 	}
-	if !free {
+	if !free && r.PerUserLimit != RewardUnlimited {
 		if mine, err := t.userClaims(u, r); err != nil {
 			return err
 		} else if mine >= r.PerUserLimit {
@@ -690,7 +709,7 @@ func (t *txn) rewardGrantable(u *userRec, r *Reward, free bool) error {
 			return err
 		}
 	}
-	return nil
+	return t.bundleGrantable(u, r)
 }
 
 // userClaims counts u's claims of r, from the store plus the batches not
@@ -783,7 +802,7 @@ func (t *txn) grantReward(u *userRec, r *Reward, key string, free bool) (Claim, 
 	case codeK != nil:
 		c.Code = string(codeK[4:])
 		t.writes = append(t.writes, write{store.Codes, codeK, nil})
-	case r.Type != RewardPhysical && r.Type != RewardPointsMultiplier:
+	case r.Type != RewardPhysical && r.Type != RewardPointsMultiplier && r.Type != RewardBundle:
 		c.Code = newCode()
 	}
 	if c.Code != "" {
@@ -794,6 +813,9 @@ func (t *txn) grantReward(u *userRec, r *Reward, key string, free bool) (Claim, 
 	if r.Type == RewardPointsMultiplier {
 		t.addClaimBoost(Boost{Key: fmt.Sprintf("claim-%s-%d", r.Key, t.seq+1), System: r.System, Name: r.Name,
 			User: u.p.ID, Start: t.now, End: t.now.Add(r.Duration), Multiplier: r.Multiplier})
+	}
+	if err := t.grantBundle(u, r, &c); err != nil {
+		return Claim{}, err
 	}
 	c.Seq = t.nextSeq()
 	rec, _ := json.Marshal(c)
