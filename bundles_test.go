@@ -219,3 +219,31 @@ func TestStreakMilestoneRewardBundle(t *testing.T) {
 	require.Equal(t, 1, st.Freezes)
 	require.Equal(t, gamify.AmountFromInt(100), readShop(t, eng).Gems, "free")
 }
+
+// Hard delete removes what milestones and bundles gave: claims, the
+// claim's per-user boosts, completions and balances.
+func TestEraseRemovesMilestoneAndBundleRecords(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	eng.clock.Set(day1)
+	shopEngine(t, eng)
+	_, err := eng.Streaks().Patch(ctx, "daily", func(s *gamify.Streak) {
+		s.Milestones = []gamify.StreakMilestone{{Length: 2, Reward: "pack"}}
+	})
+	require.NoError(t, err)
+	liveDays(t, eng, "ana", 1, 2)
+	_, err = claimPack(eng, "buy")
+	require.NoError(t, err)
+	require.Equal(t, 2, claimCount(t, eng, "ana"), "one from the milestone, one bought")
+	require.Equal(t, 2, readShop(t, eng).Boosts)
+
+	require.NoError(t, eng.Users().Erase(ctx, "ana"))
+	_, err = eng.Users().Claims(ctx, "ana")
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+	bs, err := eng.Points().Boosts().ListFor(ctx, gamify.BoostFilter{System: "score", Scope: gamify.BoostUser}, gamify.ListOptions{})
+	require.NoError(t, err)
+	require.Empty(t, bs, "the claims' boosts name the user")
+	eng.reopen(t)
+	_, err = eng.Users().Get(ctx, "ana")
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+}
