@@ -149,8 +149,8 @@ func (t *txn) payMilestones(u *userRec, s *Streak, reached []streak.Reach) error
 			if err := t.payMilestone(u, m, &mr); err != nil {
 				return fmt.Errorf("milestone %d of streak %s: %w", m.Length, s.Key, err)
 			}
-			if t.milestoneRes != nil {
-				*t.milestoneRes = append(*t.milestoneRes, mr)
+			if t.milestones != nil {
+				*t.milestones = append(*t.milestones, mr)
 			}
 			t.notes = append(t.notes, StreakMilestoneReached{User: u.p.ID, MilestoneReached: mr, At: t.now})
 		}
