@@ -285,12 +285,14 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 
 	// The result collects from here on: creating the user may already award
 	// points (user_creation triggers) and move points boards.
-	t.achResults, t.pointsRes, t.boardsRes, t.milestones = &res.Achievements, &res.Points, &res.Leaderboards, &res.Milestones
-	defer func() { t.achResults, t.pointsRes, t.boardsRes, t.milestones = nil, nil, nil, nil }()
+	t.achResults, t.pointsRes, t.boardsRes = &res.Achievements, &res.Points, &res.Leaderboards
+	defer func() { t.achResults, t.pointsRes, t.boardsRes = nil, nil, nil }()
 	u, err := t.user(ev.User, true)
 	if err != nil {
 		return err
 	}
+	t.milestones = &res.Milestones // (creating a user reaches none)
+	defer func() { t.milestones = nil }()
 	if ev.Profile != nil {
 		if err := cat.checkAttributes(field+".Profile.Attributes", UserAttribute, ev.Profile.Attributes); err != nil {
 			return err

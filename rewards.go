@@ -63,17 +63,17 @@ type Reward struct {
 	// reward cannot be claimed (ErrConflict) but keeps its codes and claims
 	// and can be patched. Activate, Deactivate and Delete (archived) change it.
 	Status Status
+	// Grants are given with each claim, in its command (see RewardGrants);
+	// required for bundle rewards.
+	Grants RewardGrants `json:",omitzero"`
 	// Multiplier and Duration (points_multiplier rewards): a boost of
 	// System for the claiming user, from the claim for Duration. In JSON
 	// Duration is an integer of nanoseconds, as encoding/json writes any
 	// time.Duration (90 minutes is 5400000000000).
 	Multiplier Amount
 	Duration   time.Duration
-	// Grants are given with each claim, in its command (see RewardGrants);
-	// required for bundle rewards.
-	Grants  RewardGrants `json:",omitzero"`
-	Created time.Time
-	Updated time.Time
+	Created    time.Time
+	Updated    time.Time
 
 	ref uint32
 }
@@ -573,11 +573,11 @@ type Claim struct {
 	Balance Amount
 	At      time.Time
 	Seq     uint64 // the claim's ledger sequence (its id)
+	Replay  bool   `json:",omitempty"` // the idempotency key had been used: this is the original claim
+	IdemKey string `json:",omitempty"`
 	// Grants are what the claim granted besides its code (the reward's
 	// Grants when it was claimed).
-	Grants  RewardGrants `json:",omitzero"`
-	Replay  bool         `json:",omitempty"` // the idempotency key had been used: this is the original claim
-	IdemKey string       `json:",omitempty"`
+	Grants RewardGrants `json:",omitzero"`
 }
 
 // RewardClaimed is sent when a user claims a reward.

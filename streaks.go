@@ -165,17 +165,17 @@ type Streak struct {
 	Mode      StreakMode      // all (the default) or any
 	// GraceHours after a period's end still count toward it (at most 22 for
 	// daily, 166 for weekly, 670 for monthly streaks).
-	GraceHours int
-	Freezes    StreakFreezes
-	// Milestones are run lengths that pay an achievement, a reward or
-	// points, once per run (see StreakMilestone); at most 32.
-	Milestones     []StreakMilestone `json:",omitempty"`
-	Personalizable bool              // users may set their own minimums (Preferences.Streak)
+	GraceHours     int
+	Freezes        StreakFreezes
+	Personalizable bool // users may set their own minimums (Preferences.Streak)
 	// Default marks the streak that event results report; only an active
 	// streak can be it. Setting it clears it on the others; Deactivate and
 	// Delete clear it. Without one, results report the first created active
 	// streak.
 	Default bool
+	// Milestones are run lengths that pay an achievement, a reward or
+	// points, once per run (see StreakMilestone); at most 32.
+	Milestones []StreakMilestone `json:",omitempty"`
 	// Status is active (the default), inactive or archived; see Activate,
 	// Deactivate, Delete.
 	Status  Status
@@ -243,7 +243,7 @@ func flatten(err error) []error {
 // Validate reports every bad field of a streak to create.
 func (s *Streak) Validate() error {
 	_, err := s.definition()
-	var errs []error
+	errs := []error{validateMilestones(s.Milestones)}
 	if err != nil {
 		for _, e := range flatten(err) {
 			if ve, ok := e.(*gamifytype.ValidationError); !ok || ve.Field != "Streak.Name" {
@@ -251,7 +251,7 @@ func (s *Streak) Validate() error {
 			}
 		}
 	}
-	return errors.Join(append(errs, validateName("Streak", s.Name), validateMilestones(s.Milestones))...)
+	return errors.Join(append(errs, validateName("Streak", s.Name))...)
 }
 
 // normalize fills the defaults a stored streak spells out.
