@@ -20,7 +20,7 @@ import (
 // delivered in different orders and batchings while the clock advances,
 // ends in the same totals, balances, streak histories, longest lengths,
 // achievement completions and per-trigger award sums, and pays each streak
-// multiple exactly once per run of the final history.
+// multiple and milestone exactly once per run of the final history.
 //
 // Seeds: a fixed list; GAMIFY_ARRIVAL_SEEDS=n adds n seeds drawn from the
 // time (printed), GAMIFY_ARRIVAL_SEED=s runs seed s alone. A failure names
@@ -77,6 +77,9 @@ var (
 	}
 	arrivalTriggers = map[string]int{"d3": 3, "d7": 7, "w2": 2} // trigger → EveryN
 	arrivalStreakOf = map[string]string{"d3": "daily", "d7": "daily", "w2": "weekly"}
+	// arrivalMilestone is the length of the daily streak's milestone, which
+	// pays 1 gem per run reaching it.
+	arrivalMilestone = 4
 )
 
 func setupArrival(t *testing.T, eng *testEngine) {
@@ -85,8 +88,11 @@ func setupArrival(t *testing.T, eng *testEngine) {
 	for _, m := range []string{"lessons", "steps"} {
 		mustMetric(t, eng.Engine, m)
 	}
+	_, err := eng.Points().Create(ctx, gamify.PointsSystem{Key: "gems", Name: "Gems"})
+	require.NoError(t, err)
 	for _, s := range []gamify.Streak{
-		{Key: "daily", Name: "Daily", Frequency: gamify.StreakDaily, Metrics: []gamify.StreakMetric{{Metric: "lessons", Min: gamify.AmountFromInt(1)}}},
+		{Key: "daily", Name: "Daily", Frequency: gamify.StreakDaily, Metrics: []gamify.StreakMetric{{Metric: "lessons", Min: gamify.AmountFromInt(1)}},
+			Milestones: []gamify.StreakMilestone{{Length: arrivalMilestone, System: "gems", Points: gamify.AmountFromInt(1)}}},
 		{Key: "weekly", Name: "Weekly", Frequency: gamify.StreakWeekly, Metrics: []gamify.StreakMetric{{Metric: "steps", Min: gamify.AmountFromInt(300)}}},
 		{Key: "safe", Name: "Safe", Frequency: gamify.StreakDaily, Metrics: []gamify.StreakMetric{{Metric: "lessons", Min: gamify.AmountFromInt(2)}},
 			Freezes: gamify.StreakFreezes{Initial: 2, Max: 2}},
@@ -94,7 +100,7 @@ func setupArrival(t *testing.T, eng *testEngine) {
 		_, err := eng.Streaks().Create(ctx, s)
 		require.NoError(t, err)
 	}
-	_, err := eng.Points().Create(ctx, gamify.PointsSystem{Key: "xp", Name: "XP"})
+	_, err = eng.Points().Create(ctx, gamify.PointsSystem{Key: "xp", Name: "XP"})
 	require.NoError(t, err)
 	for key, n := range arrivalTriggers {
 		_, err := eng.Points().Triggers().Create(ctx, gamify.Trigger{Key: key, System: "xp", Kind: gamify.TriggerStreak,
@@ -261,6 +267,9 @@ var arrivalDeliveries = []struct {
 // arrivalOutcome is what must not depend on the arrival order, per user.
 type arrivalOutcome struct {
 	users map[string]userOutcome
+	// gems are paid by the daily streak's milestone, once per run as runs
+	// arrive: not compared across deliveries (see checkStreakPayments).
+	gems map[string]gamify.Amount
 }
 
 type userOutcome struct {
@@ -338,7 +347,7 @@ func deliver(t *testing.T, evs []arrivalEvent, plan func([]arrivalEvent) []arriv
 	require.NoError(t, err)
 	require.NoError(t, eng.Flush(ctx))
 
-	out := &arrivalOutcome{users: map[string]userOutcome{}}
+	out := &arrivalOutcome{users: map[string]userOutcome{}, gems: map[string]gamify.Amount{}}
 	for _, u := range arrivalUsers {
 		uo := userOutcome{Metrics: map[string]gamify.Amount{}, Streaks: map[string]streakOutcome{}, Awards: map[string][2]int64{}}
 		ms, err := eng.Users().Metrics(ctx, u.id)
@@ -349,6 +358,9 @@ func deliver(t *testing.T, evs []arrivalEvent, plan func([]arrivalEvent) []arriv
 		p, err := eng.Users().Points(ctx, u.id, "xp")
 		require.NoError(t, err)
 		uo.Total, uo.Available = p.Total, p.Available
+		g, err := eng.Users().Points(ctx, u.id, "gems")
+		require.NoError(t, err)
+		out.gems[u.id] = g.Total
 		for _, key := range arrivalStreaks {
 			s, err := eng.Users().Streak(ctx, u.id, key)
 			require.NoError(t, err)
@@ -390,6 +402,12 @@ func deliver(t *testing.T, evs []arrivalEvent, plan func([]arrivalEvent) []arriv
 // now covers comes first) and so end a run that was paid for at its full
 // length; awards are never taken back, so rewards on a streak with freezes
 // can differ by arrival in that case (docs/behaviour.md).
+//
+// A milestone pays once per run as the runs arrive: two runs that each
+// reached it and that a late event then joins were both paid (nothing is
+// taken back, and the join pays nothing more), so only deliveries that
+// never join two runs (in time order or reverse time order) pay exactly
+// once per run of the final history; the others pay at least that.
 func checkStreakPayments(t *testing.T, o *arrivalOutcome, delivery string) {
 	t.Helper()
 	for user, u := range o.users {
@@ -402,8 +420,24 @@ func checkStreakPayments(t *testing.T, o *arrivalOutcome, delivery string) {
 			got := u.Awards[trig][1]
 			require.Equal(t, int64(want), got, "%s: %s paid %d multiples of %d, the runs of the history hold %d (%v)", delivery, user, got, n, want, runs)
 		}
+		runs := u.runs[slices.Index(arrivalStreaks, "daily")]
+		want := 0
+		for _, l := range runs {
+			if l >= arrivalMilestone {
+				want++
+			}
+		}
+		got := o.gems[user]
+		if inOrder[delivery] {
+			require.Equal(t, gamify.AmountFromInt(int64(want)), got, "%s: %s: the milestone of %d pays once per run reaching it (%v)", delivery, user, arrivalMilestone, runs)
+		} else {
+			require.False(t, got.Less(gamify.AmountFromInt(int64(want))), "%s: %s: the milestone of %d paid %v, fewer than the %d runs reaching it (%v)", delivery, user, arrivalMilestone, got, want, runs)
+		}
 	}
 }
+
+// inOrder names the deliveries that never join two runs.
+var inOrder = map[string]bool{"one batch at the end": true, "live, in time order": true, "oldest first at the end": true, "newest first at the end": true}
 
 // runLengths returns the lengths of the runs of a history: a run ends where
 // the next period's length is 0 (frozen or paused periods keep it).

@@ -67,6 +67,8 @@ type EventResult struct {
 	Points []PointsChange
 	// Leaderboards lists the boards where the user's entry changed.
 	Leaderboards []LeaderboardChange
+	// Milestones lists the streak milestones this event's runs reached.
+	Milestones []MilestoneReached `json:",omitempty"`
 }
 
 // AchievementCompletion reports an achievement completed by an event.
@@ -291,6 +293,8 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 	if err != nil {
 		return err
 	}
+	t.milestones = &res.Milestones // (creating a user reaches none)
+	defer func() { t.milestones = nil }()
 	if ev.Profile != nil {
 		if err := cat.checkAttributes(field+".Profile.Attributes", UserAttribute, ev.Profile.Attributes); err != nil {
 			return err

@@ -53,12 +53,19 @@ var (
 	jStreakState = gamify.StreakStatus{Length: 4, Longest: 9, Started: jT1, PeriodStart: jT1, PeriodEnd: jT2, Met: true,
 		Paused: true, AtRisk: true, Expires: jT3, GraceEnds: jT3, LastExtended: jT2, Freezes: 2}
 	jClaim = gamify.Claim{Reward: "mug", RewardName: "Mug", RewardType: gamify.RewardPhysical, User: "u1", Code: "MUG-1",
-		Cost: amt("200"), Balance: amt("15.75"), At: jT2, Seq: 77, Replay: true, IdemKey: "k-1"}
+		Cost: amt("200"), Balance: amt("15.75"), At: jT2, Seq: 77, Replay: true, IdemKey: "k-1", Grants: jGrants}
+	jGrants = gamify.RewardGrants{Freezes: []gamify.FreezeGrant{{Streak: "daily-run", Count: 2}},
+		Boosts:       []gamify.BoostGrant{{System: "xp", Multiplier: amt("2"), Duration: time.Hour}},
+		Points:       []gamify.PointsGrant{{System: "xp", Amount: amt("50")}},
+		Achievements: []string{"shopper"}}
 	jUserPoints = gamify.UserPoints{System: "xp", Total: amt("300"), Spent: amt("200"), Available: amt("100"), Level: "silver",
 		Pinned: true, NextLevel: "gold", Required: amt("500"), Remaining: amt("200")}
 	jYearTotal = gamify.YearTotal{Key: "km", Total: amt("1234.5"), Change: amt("-12.25"), PercentChange: ptr(12.5),
 		Percentile: 87.5, ActiveUsers: 120}
-	jActive = gamify.ActivePeriod{Start: jD1, Events: 12}
+	jActive    = gamify.ActivePeriod{Start: jD1, Events: 12}
+	jMilestone = gamify.StreakMilestone{Length: 7, Achievement: "week", Reward: "mug", System: "xp", Points: amt("50")}
+	jReached   = gamify.MilestoneReached{Streak: "daily-run", Length: 7, RunStart: jD1, Achievement: "week", Reward: "mug", Claim: 12,
+		Code: "MUG-1", System: "xp", Points: amt("50"), Skipped: []string{"reward mug: gamify: out of stock"}}
 )
 
 // jsonCase is a fully populated value of one public type.
@@ -78,7 +85,9 @@ func jsonCases() []jsonCase {
 		{name: "Streak", v: gamify.Streak{Key: "daily-run", Name: "Daily run", Description: "Run every day", Order: 2,
 			Frequency: gamify.StreakWeekly, WeekStart: gamify.Monday, Metrics: []gamify.StreakMetric{{Metric: "km", Min: amt("2.5")}},
 			Mode: gamify.StreakModeAny, GraceHours: 6, Freezes: gamify.StreakFreezes{Initial: 1, Max: 3, EarnAmount: 1, EarnEveryDays: 7},
-			Personalizable: true, Default: true, Status: gamify.StatusInactive, Created: jT1, Updated: jT2}},
+			Personalizable: true, Default: true, Status: gamify.StatusInactive, Created: jT1, Updated: jT2,
+			Milestones: []gamify.StreakMilestone{jMilestone}}},
+		{name: "StreakMilestone", v: jMilestone},
 		{name: "StreakMetric", v: gamify.StreakMetric{Metric: "km", Min: amt("0.000001")}},
 		{name: "StreakFreezes", v: gamify.StreakFreezes{Initial: 1, Max: 3, EarnAmount: 1, EarnEveryDays: 7}},
 		{name: "Achievement", v: gamify.Achievement{Key: "marathon", Name: "Marathon", Description: "Run 42.195 km", ImageURL: "https://example.com/m.png",
@@ -102,7 +111,11 @@ func jsonCases() []jsonCase {
 			Rounding: gamify.RoundUp, Status: gamify.StatusScheduled, Created: jT1, Updated: jT2}},
 		{name: "Reward", v: gamify.Reward{Key: "double-xp", Name: "Double XP", Description: "Twice the points", Type: gamify.RewardPointsMultiplier,
 			Cost: amt("200"), System: "xp", PerUserLimit: 2, Inventory: 100, Expires: jT3, Status: gamify.StatusActive,
-			Multiplier: amt("2"), Duration: 90 * time.Minute, Created: jT1, Updated: jT2}},
+			Multiplier: amt("2"), Duration: 90 * time.Minute, Created: jT1, Updated: jT2, Grants: jGrants}},
+		{name: "RewardGrants", v: jGrants},
+		{name: "FreezeGrant", v: jGrants.Freezes[0]},
+		{name: "BoostGrant", v: jGrants.Boosts[0]},
+		{name: "PointsGrant", v: jGrants.Points[0]},
 		{name: "Tenant", v: gamify.Tenant{Key: "acme", Name: "Acme", Status: gamify.StatusActive, Created: jT1, Updated: jT2}},
 		{name: "Game", v: gamify.Game{
 			Attributes:   []gamify.Attribute{{Key: "plan", Name: "Plan", Type: gamify.UserAttribute}},
@@ -143,7 +156,8 @@ func jsonCases() []jsonCase {
 			IdempotencyKey: "evt-1", Achievements: []gamify.AchievementCompletion{jCompletion},
 			Streak:       &gamify.StreakResult{Key: "daily-run", Length: 5, Extended: true, Expires: jT3, AtRisk: true, Freezes: 1},
 			Points:       []gamify.PointsChange{jPointsChange},
-			Leaderboards: []gamify.LeaderboardChange{jBoardChange}}},
+			Leaderboards: []gamify.LeaderboardChange{jBoardChange}, Milestones: []gamify.MilestoneReached{jReached}}},
+		{name: "MilestoneReached", v: jReached},
 		{name: "AchievementCompletion", v: jCompletion},
 		{name: "CompleteResult", v: gamify.CompleteResult{CompletedAt: jT1, AlreadyCompleted: true,
 			Completions: []gamify.AchievementCompletion{jCompletion}, Points: []gamify.PointsChange{jPointsChange}}},
@@ -197,6 +211,7 @@ func jsonCases() []jsonCase {
 		{name: "StreakChanged", v: gamify.StreakChanged{User: "u1", Streak: "daily-run", Kind: gamify.StreakFreezeEarned, Period: jD1, Length: 5, Freezes: 2, Amount: 1, At: jT2}},
 		{name: "StreakLengthChanged", v: gamify.StreakLengthChanged{User: "u1", Streak: "daily-run", From: 3, To: 5, At: jT2}},
 		{name: "UserCreated", v: gamify.UserCreated{User: "u1", At: jT1}},
+		{name: "StreakMilestoneReached", v: gamify.StreakMilestoneReached{User: "u1", MilestoneReached: jReached, At: jT2}},
 
 		// Leaderboards.
 		{name: "Leaderboard", v: gamify.Leaderboard{Key: "weekly", Name: "Weekly", Description: "Most km this week", RankBy: gamify.RankByScore,

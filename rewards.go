@@ -50,7 +50,8 @@ type Reward struct {
 	// System is the points system Cost is paid in (immutable); required
 	// when Cost is positive and for points_multiplier rewards.
 	System string
-	// PerUserLimit is how many times a user may claim it. Default 1.
+	// PerUserLimit is how many times a user may claim it: default 1,
+	// RewardUnlimited (-1) for no limit.
 	PerUserLimit int
 	// Inventory caps the claims of all users; 0 means unlimited (or, with
 	// loaded codes, as many as there are codes). It cannot go below the
@@ -62,6 +63,9 @@ type Reward struct {
 	// reward cannot be claimed (ErrConflict) but keeps its codes and claims
 	// and can be patched. Activate, Deactivate and Delete (archived) change it.
 	Status Status
+	// Grants are given with each claim, in its command (see RewardGrants);
+	// required for bundle rewards.
+	Grants RewardGrants `json:",omitzero"`
 	// Multiplier and Duration (points_multiplier rewards): a boost of
 	// System for the claiming user, from the claim for Duration. In JSON
 	// Duration is an integer of nanoseconds, as encoding/json writes any
@@ -99,6 +103,10 @@ func (r *Reward) Validate() error {
 	add(gamifytype.CheckTime("Reward.Expires", r.Expires))
 	switch r.Type {
 	case RewardCoupon, RewardVoucher, RewardPhysical, RewardDigital:
+	case RewardBundle:
+		if r.Grants.empty() {
+			add(gamifytype.Invalid("Reward.Grants", "none", "a bundle must grant something"))
+		}
 	case RewardPointsMultiplier:
 		if r.Multiplier.Sign() <= 0 || !r.Multiplier.Less(AmountFromInt(100)) || r.Multiplier == AmountFromInt(1) {
 			add(gamifytype.Invalid("Reward.Multiplier", r.Multiplier, "must be in (0, 100) and not 1"))
@@ -107,7 +115,7 @@ func (r *Reward) Validate() error {
 			add(gamifytype.Invalid("Reward.Duration", r.Duration, "must be positive"))
 		}
 	default:
-		add(gamifytype.Invalid("Reward.Type", r.Type, "must be coupon, voucher, physical, digital or points_multiplier"))
+		add(gamifytype.Invalid("Reward.Type", r.Type, "must be coupon, voucher, physical, digital, points_multiplier or bundle"))
 	}
 	if r.Cost.Sign() < 0 {
 		add(gamifytype.Invalid("Reward.Cost", r.Cost, "must not be negative"))
@@ -115,9 +123,10 @@ func (r *Reward) Validate() error {
 	if (r.Cost.Sign() > 0 || r.Type == RewardPointsMultiplier) && r.System == "" {
 		add(gamifytype.Invalid("Reward.System", r.System, "must name the points system"))
 	}
-	if r.PerUserLimit < 0 {
-		add(gamifytype.Invalid("Reward.PerUserLimit", r.PerUserLimit, "must not be negative"))
+	if r.PerUserLimit < RewardUnlimited {
+		add(gamifytype.Invalid("Reward.PerUserLimit", r.PerUserLimit, "must be positive, 0 (the default, 1) or RewardUnlimited (-1)"))
 	}
+	add(r.Grants.validate())
 	if r.Inventory < 0 {
 		add(gamifytype.Invalid("Reward.Inventory", r.Inventory, "must not be negative"))
 	}
@@ -202,6 +211,9 @@ func (t *txn) createReward(r Reward, generated bool) (Reward, error) {
 			return Reward{}, gamifytype.Invalid("Reward.System", r.System, "is not an active points system")
 		}
 	}
+	if err := cat.checkGrantRefs(nil, &r); err != nil {
+		return Reward{}, err
+	}
 	r.PerUserLimit = cmp.Or(r.PerUserLimit, 1)
 	cat.lastRewardRef++
 	r.ref = cat.lastRewardRef
@@ -226,9 +238,9 @@ type RewardListOptions struct {
 // ones only with IncludeArchived), optionally of one type.
 func (a RewardsAPI) List(ctx context.Context, opts RewardListOptions) ([]Reward, error) {
 	switch opts.Type {
-	case "", RewardCoupon, RewardVoucher, RewardPhysical, RewardDigital, RewardPointsMultiplier:
+	case "", RewardCoupon, RewardVoucher, RewardPhysical, RewardDigital, RewardPointsMultiplier, RewardBundle:
 	default:
-		return nil, gamifytype.Invalid("RewardListOptions.Type", opts.Type, "must be empty, coupon, voucher, physical, digital or points_multiplier")
+		return nil, gamifytype.Invalid("RewardListOptions.Type", opts.Type, "must be empty, coupon, voucher, physical, digital, points_multiplier or bundle")
 	}
 	return listDefs(a.e, opts.ListOptions, func(c *catalog) map[string]*Reward { return c.rewards },
 		func(r *Reward) bool {
@@ -240,8 +252,11 @@ func (a RewardsAPI) List(ctx context.Context, opts RewardListOptions) ([]Reward,
 // rewardDefs describes rewards for the shared admin verbs.
 var rewardDefs = resource[Reward]{
 	what: "reward", field: "Reward",
-	defs:  func(c *catalog) map[string]*Reward { return c.rewards },
-	clone: func(r Reward) Reward { return r },
+	defs: func(c *catalog) map[string]*Reward { return c.rewards },
+	clone: func(r Reward) Reward {
+		r.Grants = r.Grants.clone()
+		return r
+	},
 	owned: func(r *Reward) owned { return owned{r.Key, r.Status, r.Created, r.Updated} },
 	replace: func(t *txn, old *Reward, r Reward) (Reward, error) {
 		errs := []error{r.Validate()}
@@ -251,6 +266,7 @@ var rewardDefs = resource[Reward]{
 		if r.System != old.System {
 			errs = append(errs, gamifytype.Invalid("Reward.System", r.System, "is immutable"))
 		}
+		errs = append(errs, t.w.cat.checkGrantRefs(old, &r))
 		if r.Inventory != old.Inventory && r.Inventory > 0 {
 			if n := t.counter(rewardClaimedKey(r.Key)); uint64(r.Inventory) < n {
 				errs = append(errs, gamifytype.Invalid("Reward.Inventory", r.Inventory, fmt.Sprintf("must not be below the %d claims made", n)))
@@ -566,6 +582,9 @@ type Claim struct {
 	Seq     uint64 // the claim's ledger sequence (its id)
 	Replay  bool   `json:",omitempty"` // the idempotency key had been used: this is the original claim
 	IdemKey string `json:",omitempty"`
+	// Grants are what the claim granted besides its code (the reward's
+	// Grants when it was claimed).
+	Grants RewardGrants `json:",omitzero"`
 }
 
 // RewardClaimed is sent when a user claims a reward.
@@ -644,33 +663,78 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 	if r.Status == StatusArchived {
 		return Claim{}, ErrNotFound
 	}
+	if err := t.rewardGrantable(u, r, false); err != nil {
+		return Claim{}, err
+	}
+	c, err := t.grantReward(u, r, key, false)
+	if err != nil {
+		return Claim{}, err
+	}
+	if key != "" {
+		t.recordIdem(idk, c.Seq, claimFingerprint)
+	}
+	return c, nil
+}
+
+// rewardGrantable checks, changing nothing, that u may get r now: r is
+// active and not expired (ErrConflict), within the user's limit
+// (ErrConflict; not checked when free), in stock (ErrOutOfStock) and, when
+// not free, affordable (ErrInsufficientPoints).
+func (t *txn) rewardGrantable(u *userRec, r *Reward, free bool) error {
+	w := t.w
 	if r.Status != StatusActive {
-		return Claim{}, fmt.Errorf("%w: reward %s is %s", ErrConflict, gamifytype.Quote(rewardKey), r.Status)
+		return fmt.Errorf("%w: reward %s is %s", ErrConflict, gamifytype.Quote(r.Key), r.Status)
 	}
 	if !r.Expires.IsZero() && !t.now.Before(r.Expires) {
-		return Claim{}, fmt.Errorf("%w: reward %s expired at %s", ErrConflict, rewardKey, r.Expires.Format(time.RFC3339))
+		return fmt.Errorf("%w: reward %s expired at %s", ErrConflict, gamifytype.Quote(r.Key), r.Expires.Format(time.RFC3339))
 	}
-	// The user's limit and the stock, from the store plus the batches not
-	// yet known committed. A batch can be in the store before the writer
-	// hears so, so pending claims already stored are not counted twice.
+	if !free && r.PerUserLimit != RewardUnlimited {
+		if mine, err := t.userClaims(u, r); err != nil {
+			return err
+		} else if mine >= r.PerUserLimit {
+			return fmt.Errorf("%w: %q reached the limit of %d claims of %s", ErrConflict, gamifytype.Quote(u.p.ID), r.PerUserLimit, gamifytype.Quote(r.Key))
+		}
+	}
+	codeK, err := t.freeCode(r)
+	if err != nil {
+		return err
+	}
+	claimed := int(t.counter(rewardClaimedKey(r.Key))) + int(t.achCount[rewardCounter+r.Key])
+	hasCodes := t.counter(rewardCodesKey(r.Key)) > 0 || codeK != nil
+	if (r.Inventory > 0 && claimed >= r.Inventory) || (hasCodes && codeK == nil) {
+		return fmt.Errorf("%w: reward %s", ErrOutOfStock, gamifytype.Quote(r.Key))
+	}
+	if !free && r.Cost.Sign() > 0 {
+		sys := w.cat.points.systems[r.System]
+		if sys == nil {
+			return fmt.Errorf("points system %s: %w", r.System, ErrNotFound)
+		}
+		var st points.State
+		if i, ok := u.s.pointsOf(sys.ref); ok {
+			st = u.s.Points[i].St
+		}
+		if _, _, err := points.Spend(st, r.Cost); err != nil {
+			return err
+		}
+	}
+	return t.bundleGrantable(u, r)
+}
+
+// userClaims counts u's claims of r, from the store plus the batches not
+// yet known committed. A batch can be in the store before the writer hears
+// so, so pending claims already stored are not counted twice.
+func (t *txn) userClaims(u *userRec, r *Reward) (int, error) {
+	w := t.w
 	prefix := claimPrefix(u.p.UID, r.ref)
 	stored := map[uint64]bool{}
-	var codeK []byte
-	err = w.db.View(func(tx *store.Tx) error {
-		_ = tx.Scan(store.Claims, prefix, func(k, _ []byte) error {
+	err := w.db.View(func(tx *store.Tx) error {
+		return tx.Scan(store.Claims, prefix, func(k, _ []byte) error {
 			stored[binary.BigEndian.Uint64(k[len(prefix):])] = true
 			return nil
 		})
-		return tx.Scan(store.Codes, binary.BigEndian.AppendUint32(nil, r.ref), func(k, _ []byte) error {
-			if _, taken := w.claimedCodes[string(k)]; taken {
-				return nil
-			}
-			codeK = bytes.Clone(k)
-			return store.ErrStop
-		})
 	})
 	if err != nil {
-		return Claim{}, err
+		return 0, err
 	}
 	mine := len(stored)
 	for _, p := range w.pendingClaims[string(prefix)] {
@@ -678,15 +742,40 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 			mine++
 		}
 	}
-	if mine >= r.PerUserLimit {
-		return Claim{}, fmt.Errorf("%w: %q reached the limit of %d claims of %s", ErrConflict, gamifytype.Quote(user), r.PerUserLimit, gamifytype.Quote(rewardKey))
+	for _, c := range t.claimsAdded { // earlier in this command (milestones of one event)
+		if c.prefix == string(prefix) {
+			mine++
+		}
 	}
-	claimed := int(t.counter(rewardClaimedKey(rewardKey)))
-	hasCodes := t.counter(rewardCodesKey(rewardKey)) > 0 || codeK != nil
-	if (r.Inventory > 0 && claimed >= r.Inventory) || (hasCodes && codeK == nil) {
-		return Claim{}, fmt.Errorf("%w: reward %s", ErrOutOfStock, gamifytype.Quote(rewardKey))
+	return mine, nil
+}
+
+// freeCode returns the key of the first loaded code of r not yet given
+// out, or nil.
+func (t *txn) freeCode(r *Reward) ([]byte, error) {
+	w := t.w
+	var codeK []byte
+	err := w.db.View(func(tx *store.Tx) error {
+		return tx.Scan(store.Codes, binary.BigEndian.AppendUint32(nil, r.ref), func(k, _ []byte) error {
+			if _, taken := w.claimedCodes[string(k)]; taken || slices.Contains(t.claimedCode, string(k)) {
+				return nil
+			}
+			codeK = bytes.Clone(k)
+			return store.ErrStop
+		})
+	})
+	return codeK, err
+}
+
+// grantReward gives r to u once rewardGrantable passed: it debits the cost
+// (unless free), allocates a loaded code or generates one, grants the
+// bundle and records the claim.
+func (t *txn) grantReward(u *userRec, r *Reward, key string, free bool) (Claim, error) {
+	w := t.w
+	c := Claim{Reward: r.Key, RewardName: r.Name, RewardType: r.Type, User: u.p.ID, Cost: r.Cost, At: stamp(t.now), IdemKey: key}
+	if free {
+		c.Cost = Amount{}
 	}
-	c := Claim{Reward: rewardKey, RewardName: r.Name, RewardType: r.Type, User: user, Cost: r.Cost, At: stamp(t.now), IdemKey: key}
 	if r.System != "" {
 		sys := w.cat.points.systems[r.System]
 		if sys == nil {
@@ -698,7 +787,7 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 			st = u.s.Points[i].St
 		}
 		c.Balance = st.Available()
-		if r.Cost.Sign() > 0 {
+		if c.Cost.Sign() > 0 {
 			ns, fx, err := points.Spend(st, r.Cost)
 			if err != nil {
 				return Claim{}, err
@@ -713,11 +802,15 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 			c.Balance = ns.Available()
 		}
 	}
+	codeK, err := t.freeCode(r)
+	if err != nil {
+		return Claim{}, err
+	}
 	switch {
 	case codeK != nil:
 		c.Code = string(codeK[4:])
 		t.writes = append(t.writes, write{store.Codes, codeK, nil})
-	case r.Type != RewardPhysical && r.Type != RewardPointsMultiplier:
+	case r.Type != RewardPhysical && r.Type != RewardPointsMultiplier && r.Type != RewardBundle:
 		c.Code = newCode()
 	}
 	if c.Code != "" {
@@ -726,16 +819,17 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 		t.writes = append(t.writes, write{store.Meta, append([]byte("code/"), ck...), uidKey(u.p.UID)})
 	}
 	if r.Type == RewardPointsMultiplier {
-		t.addClaimBoost(Boost{Key: fmt.Sprintf("claim-%s-%d", rewardKey, t.seq+1), System: r.System, Name: r.Name,
-			User: user, Start: t.now, End: t.now.Add(r.Duration), Multiplier: r.Multiplier})
+		t.addClaimBoost(Boost{Key: fmt.Sprintf("claim-%s-%d", r.Key, t.seq+1), System: r.System, Name: r.Name,
+			User: u.p.ID, Start: t.now, End: t.now.Add(r.Duration), Multiplier: r.Multiplier})
+	}
+	if err := t.grantBundle(u, r, &c); err != nil {
+		return Claim{}, err
 	}
 	c.Seq = t.nextSeq()
+	prefix := claimPrefix(u.p.UID, r.ref)
 	t.putJSON(store.Claims, binary.BigEndian.AppendUint64(prefix, c.Seq), c)
 	t.claimsAdded = append(t.claimsAdded, addedClaim{prefix: string(prefix), seq: c.Seq})
-	t.achCount[rewardCounter+rewardKey]++ // counted like achievement completions, in the Meta keyspace
-	if key != "" {
-		t.recordIdem(idk, c.Seq, claimFingerprint)
-	}
+	t.achCount[rewardCounter+r.Key]++ // counted like achievement completions, in the Meta keyspace
 	t.notes = append(t.notes, RewardClaimed{Claim: c})
 	return c, nil
 }

@@ -743,6 +743,7 @@ type txn struct {
 	achCount    map[string]int64         // completions per achievement, for the counters
 	achResults  *[]AchievementCompletion // where streak-made completions are reported
 	pointsRes   *[]PointsChange          // where points changes of the current event are reported
+	milestones  *[]MilestoneReached      // where streak milestones of the current event are reported
 	boardsRes   *[]LeaderboardChange     // where board changes of the current event are reported
 	eventAt     time.Time                // the time of the event being applied (zero outside one): what boards attribute its changes to
 	newUsers    int64                    // users created (+) and deleted (-)

@@ -172,6 +172,9 @@ type Streak struct {
 	// Delete clear it. Without one, results report the first created active
 	// streak.
 	Default bool
+	// Milestones are run lengths that pay an achievement, a reward or
+	// points, once per run (see StreakMilestone); at most 32.
+	Milestones []StreakMilestone `json:",omitempty"`
 	// Status is active (the default), inactive or archived; see Activate,
 	// Deactivate, Delete.
 	Status  Status
@@ -239,7 +242,7 @@ func flatten(err error) []error {
 // Validate reports every bad field of a streak to create.
 func (s *Streak) Validate() error {
 	_, err := s.definition()
-	var errs []error
+	errs := []error{validateMilestones(s.Milestones)}
 	if err != nil {
 		for _, e := range flatten(err) {
 			if ve, ok := e.(*gamifytype.ValidationError); !ok || ve.Field != "Streak.Name" {
@@ -324,7 +327,7 @@ func (t *txn) createStreak(s Streak) (Streak, error) {
 	if s.Default && s.Status != StatusActive {
 		return Streak{}, gamifytype.Invalid("Streak.Default", true, "an inactive streak cannot be the default")
 	}
-	if err := cat.checkStreakMetrics(nil, &s); err != nil {
+	if err := errors.Join(cat.checkStreakMetrics(nil, &s), cat.checkMilestoneRefs(nil, &s)); err != nil {
 		return Streak{}, err
 	}
 	s.normalize()
@@ -411,6 +414,7 @@ var streaks = resource[Streak]{
 	defs: func(c *catalog) map[string]*Streak { return c.streaks },
 	clone: func(s Streak) Streak {
 		s.Metrics = slices.Clone(s.Metrics)
+		s.Milestones = slices.Clone(s.Milestones)
 		return s
 	},
 	owned: func(s *Streak) owned { return owned{s.Key, s.Status, s.Created, s.Updated} },
@@ -426,7 +430,7 @@ var streaks = resource[Streak]{
 		} else if s.Default && old.Status != StatusActive {
 			return Streak{}, gamifytype.Invalid("Streak.Default", true, "an inactive streak cannot be the default")
 		}
-		if err := cat.checkStreakMetrics(old, &s); err != nil {
+		if err := errors.Join(cat.checkStreakMetrics(old, &s), cat.checkMilestoneRefs(old, &s)); err != nil {
 			return Streak{}, err
 		}
 		s.normalize()
@@ -664,6 +668,11 @@ func (t *txn) setStreak(u *userRec, s *Streak, st streak.State, fx *streak.Effec
 	}
 	if longest > 0 {
 		t.streakAchievements(u, s, longest)
+	}
+	if len(s.Milestones) > 0 && len(fx.Reached) > 0 {
+		if err := t.payMilestones(u, s, fx.Reached); err != nil {
+			return err
+		}
 	}
 	if n := len(fx.Transitions); n > 0 && len(t.w.cat.streakBoards[s.Key]) > 0 {
 		return t.streakBoardsChanged(u, s, fx.Transitions[n-1].To)

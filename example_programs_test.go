@@ -1,0 +1,87 @@
+package gamify_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gamifykit/gamify"
+)
+
+// A 3-day streak milestone pays 10 gems, a 7-day one a badge; a late lesson
+// that repairs a missed day pays what the repaired run reaches, once.
+func ExampleStreakMilestone() {
+	ctx := context.Background()
+	eng, done := exampleEngine()
+	defer done()
+
+	eng.Metrics().Create(ctx, gamify.Metric{Key: "lessons", Name: "Lessons"})
+	eng.Points().Create(ctx, gamify.PointsSystem{Key: "gems", Name: "Gems"})
+	eng.Achievements().Create(ctx, gamify.Achievement{Key: "week", Name: "Week warrior", Kind: gamify.AchievementManual})
+	_, err := eng.Streaks().Create(ctx, gamify.Streak{Key: "practice", Name: "Daily practice", Frequency: gamify.StreakDaily,
+		Metrics: []gamify.StreakMetric{{Metric: "lessons", Min: gamify.AmountFromInt(1)}},
+		Milestones: []gamify.StreakMilestone{
+			{Length: 3, System: "gems", Points: gamify.AmountFromInt(10)},
+			{Length: 7, Achievement: "week"},
+		}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// The example clock is Monday 2 November 2026; the lessons sync late.
+	monday := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	for _, back := range []int{6, 5, 3, 2, 1, 0, 4} { // day 4 back is synced last
+		res, err := eng.Track(ctx, gamify.Event{Metric: "lessons", User: "ana", Value: 1, Time: monday.AddDate(0, 0, -back)})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		for _, m := range res.Milestones {
+			fmt.Printf("%d days (run from %s): %v gems, %q\n", m.Length, m.RunStart, m.Points, m.Achievement)
+		}
+	}
+	// Output:
+	// 3 days (run from 2026-10-30): 10 gems, ""
+	// 7 days (run from 2026-10-27): 0 gems, "week"
+}
+
+// A shop sells a streak freeze with an hour of double XP for 50 gems, as
+// often as the user likes, in one claim: all of it or nothing.
+func ExampleRewardGrants() {
+	ctx := context.Background()
+	eng, done := exampleEngine()
+	defer done()
+
+	eng.Metrics().Create(ctx, gamify.Metric{Key: "lessons", Name: "Lessons"})
+	eng.Streaks().Create(ctx, gamify.Streak{Key: "practice", Name: "Daily practice", Frequency: gamify.StreakDaily,
+		Metrics: []gamify.StreakMetric{{Metric: "lessons", Min: gamify.AmountFromInt(1)}}, Freezes: gamify.StreakFreezes{Max: 1}})
+	eng.Points().Create(ctx, gamify.PointsSystem{Key: "gems", Name: "Gems"})
+	eng.Points().Create(ctx, gamify.PointsSystem{Key: "xp", Name: "XP"})
+	_, err := eng.Rewards().Create(ctx, gamify.Reward{Key: "freeze", Name: "Streak freeze", Type: gamify.RewardBundle,
+		System: "gems", Cost: gamify.AmountFromInt(50), PerUserLimit: gamify.RewardUnlimited,
+		Grants: gamify.RewardGrants{
+			Freezes: []gamify.FreezeGrant{{Streak: "practice", Count: 1}},
+			Boosts:  []gamify.BoostGrant{{System: "xp", Multiplier: gamify.AmountFromInt(2), Duration: time.Hour}},
+		}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	eng.Points().Award(ctx, gamify.PointsEntry{System: "gems", User: "ana", Amount: gamify.AmountFromInt(120)})
+	for range 2 {
+		c, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "freeze", User: "ana"})
+		if errors.Is(err, gamify.ErrConflict) {
+			fmt.Println("refused: one freeze is the most the streak holds")
+			continue
+		}
+		s, _ := eng.Users().Streak(ctx, "ana", "practice")
+		fmt.Printf("claimed: %v gems left, %d freeze, %d boost\n", c.Balance, s.Freezes, len(c.Grants.Boosts))
+	}
+	p, _ := eng.Users().Points(ctx, "ana", "gems")
+	fmt.Println("gems:", p.Available)
+	// Output:
+	// claimed: 70 gems left, 1 freeze, 1 boost
+	// refused: one freeze is the most the streak holds
+	// gems: 70
+}

@@ -1,0 +1,303 @@
+package gamify_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gamifykit/gamify"
+)
+
+// milestoneEngine has a daily "lessons" streak with two milestones: 3 days
+// pay 5 gems; 7 days complete the manual achievement "week" and claim the
+// reward "badge" (a digital reward costing 100 gems, free at the milestone).
+func milestoneEngine(t *testing.T, opts *gamify.Options) *testEngine {
+	t.Helper()
+	ctx := context.Background()
+	eng := openTest(t, opts)
+	eng.clock.Set(day1)
+	mustMetric(t, eng.Engine, "lessons")
+	_, err := eng.Points().Create(ctx, gamify.PointsSystem{Key: "gems", Name: "Gems"})
+	require.NoError(t, err)
+	_, err = eng.Achievements().Create(ctx, gamify.Achievement{Key: "week", Name: "A week", Kind: gamify.AchievementManual})
+	require.NoError(t, err)
+	_, err = eng.Rewards().Create(ctx, gamify.Reward{Key: "badge", Name: "Badge", Type: gamify.RewardDigital, System: "gems", Cost: gamify.AmountFromInt(100)})
+	require.NoError(t, err)
+	_, err = eng.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily", Frequency: gamify.StreakDaily,
+		Metrics: []gamify.StreakMetric{{Metric: "lessons", Min: gamify.AmountFromInt(1)}},
+		Milestones: []gamify.StreakMilestone{
+			{Length: 3, System: "gems", Points: gamify.AmountFromInt(5)},
+			{Length: 7, Achievement: "week", Reward: "badge"},
+		}})
+	require.NoError(t, err)
+	return eng
+}
+
+func gems(t *testing.T, eng *testEngine, user string) gamify.Amount {
+	t.Helper()
+	p, err := eng.Users().Points(context.Background(), user, "gems")
+	require.NoError(t, err)
+	return p.Total
+}
+
+func milestoneLengths(ms []gamify.MilestoneReached) []int {
+	var out []int
+	for _, m := range ms {
+		out = append(out, m.Length)
+	}
+	return out
+}
+
+func claimCount(t *testing.T, eng *testEngine, user string) int {
+	t.Helper()
+	cs, err := eng.Users().Claims(context.Background(), user)
+	require.NoError(t, err)
+	return len(cs)
+}
+
+func TestStreakMilestonesPayLiveOncePerRun(t *testing.T) {
+	ctx := context.Background()
+	eng := milestoneEngine(t, nil)
+	var notes []gamify.StreakMilestoneReached
+	var sub *gamify.Subscription
+	var paid []int
+	for d := 1; d <= 7; d++ {
+		setClock(t, eng, onDay(d))
+		r := lesson(t, eng, "ana", onDay(d))
+		paid = append(paid, milestoneLengths(r.Milestones)...)
+		switch d {
+		case 3:
+			require.Equal(t, []gamify.MilestoneReached{{Streak: "daily", Length: 3, RunStart: gamify.Date{Year: 2026, Month: time.March, Day: 2},
+				System: "gems", Points: gamify.AmountFromInt(5)}}, r.Milestones)
+			require.Equal(t, []gamify.PointsChange{{System: "gems", Added: gamify.AmountFromInt(5), Total: gamify.AmountFromInt(5)}}, pointsSummary(r.Points))
+		case 7:
+			require.Len(t, r.Milestones, 1)
+			m := r.Milestones[0]
+			require.Equal(t, "week", m.Achievement)
+			require.Equal(t, "badge", m.Reward)
+			require.NotZero(t, m.Claim)
+			require.NotEmpty(t, m.Code, "a digital reward generates a code")
+			require.Empty(t, m.Skipped)
+			require.Equal(t, []string{"week"}, achievementKeys(r.Achievements), "the completion is in the event's result")
+		}
+		if d == 4 {
+			eng.reopen(t) // milestones are part of the stored definition
+			sub = eng.Subscribe(func(n gamify.Notification) {
+				if m, ok := n.(gamify.StreakMilestoneReached); ok {
+					notes = append(notes, m)
+				}
+			})
+		}
+	}
+	require.Equal(t, []int{3, 7}, paid)
+	require.Equal(t, gamify.AmountFromInt(5), gems(t, eng, "ana"), "the badge was free")
+	cs, err := eng.Users().Claims(ctx, "ana")
+	require.NoError(t, err)
+	require.Len(t, cs, 1)
+	require.True(t, cs[0].Cost.IsZero())
+	require.True(t, completed(t, eng, "ana", "week"))
+
+	// The run goes on: nothing more. Lost at day 9, a new run pays 3 again.
+	liveDays(t, eng, "ana", 8, 8)
+	setClock(t, eng, onDay(10))
+	for d := 10; d <= 12; d++ {
+		setClock(t, eng, onDay(d))
+		r := lesson(t, eng, "ana", onDay(d))
+		paid = append(paid, milestoneLengths(r.Milestones)...)
+	}
+	require.Equal(t, []int{3, 7, 3}, paid)
+	require.Equal(t, gamify.AmountFromInt(10), gems(t, eng, "ana"))
+	sub.Close()
+	require.Equal(t, []int{7, 3}, milestoneLengths(notesOf(notes)), "notified after the reopen")
+}
+
+func notesOf(ns []gamify.StreakMilestoneReached) []gamify.MilestoneReached {
+	var out []gamify.MilestoneReached
+	for _, n := range ns {
+		if n.User == "ana" {
+			out = append(out, n.MilestoneReached)
+		}
+	}
+	return out
+}
+
+func pointsSummary(ps []gamify.PointsChange) []gamify.PointsChange {
+	var out []gamify.PointsChange
+	for _, p := range ps {
+		out = append(out, gamify.PointsChange{System: p.System, Added: p.Added, Total: p.Total})
+	}
+	return out
+}
+
+func achievementKeys(as []gamify.AchievementCompletion) []string {
+	var out []string
+	for _, a := range as {
+		out = append(out, a.Key)
+	}
+	return out
+}
+
+// A late event that repairs a gap pays what the repaired run newly reaches:
+// runs 1..2 and 4..7 (3 paid by the second) become one run of 7.
+func TestStreakMilestoneLateRepairPaysWhatTheRunReaches(t *testing.T) {
+	eng := milestoneEngine(t, nil)
+	liveDays(t, eng, "ana", 1, 2)
+	liveDays(t, eng, "ana", 4, 7)
+	require.Equal(t, gamify.AmountFromInt(5), gems(t, eng, "ana"), "run 4..7 reached 3")
+	require.Zero(t, claimCount(t, eng, "ana"))
+	setClock(t, eng, onDay(8))
+	r := lesson(t, eng, "ana", onDay(3))
+	require.Equal(t, []int{7}, milestoneLengths(r.Milestones), "3 was paid to a part of the run")
+	require.Equal(t, gamify.Date{Year: 2026, Month: time.March, Day: 2}, r.Milestones[0].RunStart)
+	require.Equal(t, gamify.AmountFromInt(5), gems(t, eng, "ana"))
+	require.Equal(t, 1, claimCount(t, eng, "ana"))
+	require.True(t, completed(t, eng, "ana", "week"))
+}
+
+// A late event joining two runs that each reached 3 pays 3 no second time.
+func TestStreakMilestoneJoinNeverPaysTwice(t *testing.T) {
+	eng := milestoneEngine(t, nil)
+	liveDays(t, eng, "ana", 1, 3)
+	liveDays(t, eng, "ana", 5, 7)
+	require.Equal(t, gamify.AmountFromInt(10), gems(t, eng, "ana"), "each run reached 3")
+	setClock(t, eng, onDay(7).Add(time.Hour))
+	r := lesson(t, eng, "ana", onDay(4))
+	require.Equal(t, []int{7}, milestoneLengths(r.Milestones))
+	require.Equal(t, gamify.AmountFromInt(10), gems(t, eng, "ana"))
+	r = lesson(t, eng, "ana", onDay(4).Add(time.Hour))
+	require.Empty(t, r.Milestones, "a second event of a met day changes no run")
+	require.Equal(t, 1, claimCount(t, eng, "ana"))
+}
+
+// Eight days of lessons delivered live, oldest first and newest first (all
+// late, at day 9), one by one or in one batch, pay the same milestones.
+func TestStreakMilestonesSameInAnyOrder(t *testing.T) {
+	ctx := context.Background()
+	days := []int{1, 2, 3, 4, 5, 6, 7, 8}
+	type outcome struct {
+		paid   []int
+		gems   gamify.Amount
+		claims int
+	}
+	run := func(t *testing.T, deliver func(eng *testEngine) []gamify.MilestoneReached) outcome {
+		eng := milestoneEngine(t, nil)
+		ms := deliver(eng)
+		o := outcome{paid: milestoneLengths(ms), gems: gems(t, eng, "ana"), claims: claimCount(t, eng, "ana")}
+		slices.Sort(o.paid)
+		require.True(t, completed(t, eng, "ana", "week"))
+		return o
+	}
+	late := func(order []int) func(eng *testEngine) []gamify.MilestoneReached {
+		return func(eng *testEngine) []gamify.MilestoneReached {
+			setClock(t, eng, onDay(9))
+			var ms []gamify.MilestoneReached
+			for _, d := range order {
+				ms = append(ms, lesson(t, eng, "ana", onDay(d)).Milestones...)
+			}
+			return ms
+		}
+	}
+	reversed := slices.Clone(days)
+	slices.Reverse(reversed)
+	want := outcome{paid: []int{3, 7}, gems: gamify.AmountFromInt(5), claims: 1}
+	for name, deliver := range map[string]func(eng *testEngine) []gamify.MilestoneReached{
+		"live": func(eng *testEngine) []gamify.MilestoneReached {
+			var ms []gamify.MilestoneReached
+			for _, d := range days {
+				setClock(t, eng, onDay(d))
+				ms = append(ms, lesson(t, eng, "ana", onDay(d)).Milestones...)
+			}
+			return ms
+		},
+		"oldest first": late(days),
+		"newest first": late(reversed),
+		"middle out":   late([]int{4, 5, 3, 6, 2, 7, 1, 8}),
+		"one batch, newest first": func(eng *testEngine) []gamify.MilestoneReached {
+			setClock(t, eng, onDay(9))
+			var evs []gamify.Event
+			for _, d := range reversed {
+				evs = append(evs, gamify.Event{Metric: "lessons", User: "ana", Value: 1, Time: onDay(d)})
+			}
+			rs, err := eng.TrackBatch(ctx, evs)
+			require.NoError(t, err)
+			var ms []gamify.MilestoneReached
+			for _, r := range rs {
+				ms = append(ms, r.Milestones...)
+			}
+			return ms
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			require.Equal(t, want, run(t, deliver))
+		})
+	}
+}
+
+// A part of a milestone that cannot be paid (the reward out of stock) is
+// skipped and reported; the rest is paid and the event is accepted.
+func TestStreakMilestoneSkipsWhatCannotBePaid(t *testing.T) {
+	ctx := context.Background()
+	eng := milestoneEngine(t, nil)
+	_, err := eng.Rewards().Patch(ctx, "badge", func(r *gamify.Reward) { r.Inventory = 1 })
+	require.NoError(t, err)
+	var last gamify.EventResult
+	for d := 1; d <= 7; d++ {
+		setClock(t, eng, onDay(d))
+		for _, u := range []string{"ana", "bo"} {
+			last = lesson(t, eng, u, onDay(d))
+		}
+	}
+	require.Len(t, last.Milestones, 1)
+	m := last.Milestones[0]
+	require.Equal(t, "week", m.Achievement, "the achievement is paid")
+	require.Empty(t, m.Reward)
+	require.Zero(t, m.Claim)
+	require.Len(t, m.Skipped, 1)
+	require.Contains(t, m.Skipped[0], "reward badge")
+	require.Contains(t, m.Skipped[0], gamify.ErrOutOfStock.Error())
+	require.Equal(t, 1, claimCount(t, eng, "ana"))
+	require.Equal(t, 0, claimCount(t, eng, "bo"))
+	require.True(t, completed(t, eng, "bo", "week"))
+}
+
+func TestStreakMilestoneValidation(t *testing.T) {
+	ctx := context.Background()
+	eng := milestoneEngine(t, nil)
+	_, err := eng.Achievements().Create(ctx, gamify.Achievement{Key: "auto", Name: "Auto", Kind: gamify.AchievementStreak, Streak: "daily", Length: 2})
+	require.NoError(t, err)
+	base := gamify.Streak{Key: "s2", Name: "S2", Frequency: gamify.StreakDaily, Metrics: []gamify.StreakMetric{{Metric: "lessons", Min: gamify.AmountFromInt(1)}}}
+	for _, c := range []struct {
+		ms    []gamify.StreakMilestone
+		field string
+	}{
+		{[]gamify.StreakMilestone{{Length: 0, System: "gems", Points: gamify.AmountFromInt(1)}}, "Streak.Milestones[0].Length"},
+		{[]gamify.StreakMilestone{{Length: 3, Achievement: "week"}, {Length: 3, Reward: "badge"}}, "Streak.Milestones[1].Length"},
+		{[]gamify.StreakMilestone{{Length: 3}}, "Streak.Milestones[0]"},
+		{[]gamify.StreakMilestone{{Length: 3, System: "gems"}}, "Streak.Milestones[0].Points"},
+		{[]gamify.StreakMilestone{{Length: 3, Points: gamify.AmountFromInt(1)}}, "Streak.Milestones[0].Points"},
+		{[]gamify.StreakMilestone{{Length: 3, Achievement: "auto"}}, "Streak.Milestones[0].Achievement"},
+		{[]gamify.StreakMilestone{{Length: 3, Achievement: "nope"}}, "Streak.Milestones[0].Achievement"},
+		{[]gamify.StreakMilestone{{Length: 3, Reward: "nope"}}, "Streak.Milestones[0].Reward"},
+		{[]gamify.StreakMilestone{{Length: 3, System: "nope", Points: gamify.AmountFromInt(1)}}, "Streak.Milestones[0].System"},
+	} {
+		s := base
+		s.Milestones = c.ms
+		_, err := eng.Streaks().Create(ctx, s)
+		requireField(t, err, c.field)
+		_, err = eng.Streaks().Patch(ctx, "daily", func(s *gamify.Streak) { s.Milestones = c.ms })
+		requireField(t, err, c.field)
+	}
+	_, err = eng.Streaks().Get(ctx, "s2")
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+	s, err := eng.Streaks().Patch(ctx, "daily", func(s *gamify.Streak) {
+		s.Milestones = append(s.Milestones, gamify.StreakMilestone{Length: 30, System: "gems", Points: gamify.AmountFromInt(50)})
+	})
+	require.NoError(t, err)
+	require.Len(t, s.Milestones, 3)
+	got, err := eng.Streaks().Get(ctx, "daily")
+	require.NoError(t, err)
+	require.Equal(t, s.Milestones, got.Milestones)
+}
