@@ -3,6 +3,8 @@ package gamifytype
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"unicode/utf8"
 )
 
 var (
@@ -51,5 +53,26 @@ func Invalid(field string, value any, reason string) *ValidationError {
 	if s, ok := value.(string); ok {
 		value = Quote(s)
 	}
-	return &ValidationError{Field: Quote(field), Value: value, Reason: reason}
+	return &ValidationError{Field: fieldName(field), Value: value, Reason: reason}
+}
+
+// fieldName bounds a field name that embeds an input (a map key, as in
+// "Achievement.EventFilters[k]") like Quote does, escaping invalid UTF-8
+// without surrounding quotes, so the name still starts with its type.
+func fieldName(field string) string {
+	if utf8.ValidString(field) && len(field) <= 2*MaxQuoteLen {
+		return field
+	}
+	if len(field) > 2*MaxQuoteLen {
+		n := 2 * MaxQuoteLen
+		for n > 0 && !utf8.RuneStart(field[n]) {
+			n--
+		}
+		field = field[:n] + "…"
+	}
+	if !utf8.ValidString(field) {
+		q := strconv.Quote(field)
+		field = q[1 : len(q)-1]
+	}
+	return field
 }
