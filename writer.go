@@ -247,6 +247,8 @@ func (e *Engine) commitLoop() {
 	defer close(e.committerExited)
 	w := e.w
 	for b := range w.commits {
+		var last uint64
+		var trimmed int
 		err := e.db.Update(func(tx *store.Tx) error {
 			for _, wr := range b.writes {
 				var err error
@@ -259,13 +261,21 @@ func (e *Engine) commitLoop() {
 					return err
 				}
 			}
-			return nil
+			// The notifications go into the outbox in the same commit as
+			// their cause; the live subscribers get the same slice below.
+			var err error
+			last, trimmed, err = appendOutbox(tx, b.notes, e.now(), e.opts.outboxRetention())
+			return err
 		})
 		if err == nil {
 			for _, f := range b.publish {
 				f()
 			}
 			e.years.apply(b.yearMoves)
+			e.box.committed(last)
+			if trimmed > 0 {
+				w.log.Warn("gamify: outbox over OutboxHardLimit; entries not acknowledged by every consumer were removed", "entries", trimmed)
+			}
 			e.notify.publish(b.notes)
 			for i, r := range b.waiters {
 				r.done <- b.replies[i]

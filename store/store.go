@@ -61,9 +61,11 @@ const (
 	Awards      Keyspace = "awards"      // seq → a points award (user, system, details), the award log
 	Codes       Keyspace = "codes"       // reward|code → available code of a reward's inventory
 	Claims      Keyspace = "claims"      // uid|reward|seq → a claim of a reward
+	Outbox      Keyspace = "outbox"      // seq → a committed notification (time, user, type, JSON)
+	Consumers   Keyspace = "consumers"   // outbox consumer name → acknowledged seq, creation time
 )
 
-var allKeyspaces = []Keyspace{Meta, Definitions, Users, UserIDs, State, Ledger, Daily, Idempotency, Jobs, Runs, Awards, Codes, Claims}
+var allKeyspaces = []Keyspace{Meta, Definitions, Users, UserIDs, State, Ledger, Daily, Idempotency, Jobs, Runs, Awards, Codes, Claims, Outbox, Consumers}
 
 var schemaKey = []byte("schema")
 
@@ -327,6 +329,20 @@ func (t *Tx) Delete(ks Keyspace, key []byte) error {
 func (t *Tx) Scan(ks Keyspace, prefix []byte, fn func(k, v []byte) error) error {
 	c := t.bucket(ks).Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if err := fn(k, v); err != nil {
+			if errors.Is(err, ErrStop) {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// ScanFrom calls fn for every key from start on, in key order, like Scan.
+func (t *Tx) ScanFrom(ks Keyspace, start []byte, fn func(k, v []byte) error) error {
+	c := t.bucket(ks).Cursor()
+	for k, v := c.Seek(start); k != nil; k, v = c.Next() {
 		if err := fn(k, v); err != nil {
 			if errors.Is(err, ErrStop) {
 				return nil
