@@ -220,6 +220,9 @@ type worker struct {
 
 // run fetches, delivers and acknowledges until ctx ends or the engine closes.
 func (w *worker) run(ctx context.Context) error {
+	// Acks outlive Close's cancellation: what was delivered is recorded,
+	// so that fewer entries are sent twice after a restart.
+	ackCtx := context.WithoutCancel(ctx)
 	for {
 		es, err := w.c.Fetch(ctx, w.cfg.BatchSize)
 		if err != nil {
@@ -234,7 +237,7 @@ func (w *worker) run(ctx context.Context) error {
 				if i == 0 {
 					return nil
 				}
-				return w.c.Ack(ctx, es[i-1].Seq)
+				return w.c.Ack(ackCtx, es[i-1].Seq)
 			}); err != nil {
 				if ctx.Err() != nil {
 					return nil
@@ -242,8 +245,8 @@ func (w *worker) run(ctx context.Context) error {
 				return fmt.Errorf("webhook: endpoint %s: %w", w.ep.Name, err)
 			}
 		}
-		if err := w.c.Ack(ctx, es[len(es)-1].Seq); err != nil {
-			if ctx.Err() != nil || errors.Is(err, gamify.ErrClosed) {
+		if err := w.c.Ack(ackCtx, es[len(es)-1].Seq); err != nil {
+			if errors.Is(err, gamify.ErrClosed) {
 				return nil
 			}
 			return fmt.Errorf("webhook: endpoint %s: %w", w.ep.Name, err)

@@ -84,6 +84,16 @@ func openEngine(t *testing.T, path string) *gamify.Engine {
 	return eng
 }
 
+// xpEngine opens an engine with metric xp, closed at the end of the test.
+func xpEngine(t *testing.T, path string) *gamify.Engine {
+	t.Helper()
+	eng := openEngine(t, path)
+	t.Cleanup(func() { eng.Close() })
+	_, err := eng.Metrics().Create(context.Background(), gamify.Metric{Key: "xp", Name: "XP"})
+	require.NoError(t, err)
+	return eng
+}
+
 func track(t *testing.T, eng *gamify.Engine, users ...string) {
 	t.Helper()
 	for _, u := range users {
@@ -112,10 +122,7 @@ func waitFor(t *testing.T, cond func() bool) {
 func TestDeliversSignedInOrderThroughFailuresAndTimeouts(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	eng := openEngine(t, filepath.Join(dir, "g.db"))
-	defer eng.Close()
-	_, err := eng.Metrics().Create(ctx, gamify.Metric{Key: "xp", Name: "XP"})
-	require.NoError(t, err)
+	eng := xpEngine(t, filepath.Join(dir, "g.db"))
 	flaky := &receiver{t: t, seen: map[string]int{}, fail: func(id string, n int) string {
 		switch {
 		case id == "gamify-2" && n == 1:
@@ -134,6 +141,11 @@ func TestDeliversSignedInOrderThroughFailuresAndTimeouts(t *testing.T) {
 	require.NoError(t, err)
 	want := []uint64{1, 2, 3, 4, 5}
 	waitFor(t, func() bool { return len(flaky.delivered()) == 5 && len(steady.delivered()) == 5 })
+	waitFor(t, func() bool {
+		infos, err := eng.Outbox().Consumers(ctx)
+		require.NoError(t, err)
+		return infos[0].Acked == 5 && infos[1].Acked == 5
+	})
 	require.NoError(t, s.Close())
 	require.Equal(t, want, flaky.delivered(), "in commit order, each once")
 	require.Equal(t, want, steady.delivered(), "a failing endpoint does not hold back the other")
@@ -156,10 +168,7 @@ func TestDeliversSignedInOrderThroughFailuresAndTimeouts(t *testing.T) {
 func TestDeadLetterAfterMaxRetryTime(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	eng := openEngine(t, filepath.Join(dir, "g.db"))
-	defer eng.Close()
-	_, err := eng.Metrics().Create(ctx, gamify.Metric{Key: "xp", Name: "XP"})
-	require.NoError(t, err)
+	eng := xpEngine(t, filepath.Join(dir, "g.db"))
 	rc := &receiver{t: t, seen: map[string]int{}, fail: func(id string, _ int) string {
 		if id == "gamify-2" {
 			return "fail"
@@ -230,10 +239,7 @@ func TestNothingAcknowledgedLostAcrossRestarts(t *testing.T) {
 func TestWriterNeverWaitsForAnEndpoint(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	eng := openEngine(t, filepath.Join(dir, "g.db"))
-	defer eng.Close()
-	_, err := eng.Metrics().Create(ctx, gamify.Metric{Key: "xp", Name: "XP"})
-	require.NoError(t, err)
+	eng := xpEngine(t, filepath.Join(dir, "g.db"))
 	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
