@@ -215,6 +215,9 @@ func jsonCases() []jsonCase {
 		{name: "DailyRank", v: gamify.DailyRank{Date: jD1, Rank: 4, Best: 2, Score: gamify.MustParseAmount("12.5"), PreviousRank: 7, PreviousScore: gamify.AmountFromInt(9)}},
 		{name: "LeaderboardStarted", v: gamify.LeaderboardStarted{Board: "weekly", RunStart: jT1, RunEnd: jT3}},
 		{name: "LeaderboardFinished", v: gamify.LeaderboardFinished{Board: "weekly", RunStart: jT1, RunEnd: jT3, Participants: 30}},
+		{name: "OutboxEntry", v: gamify.OutboxEntry{Seq: 7, At: jT1, Type: "UserCreated", Notification: gamify.UserCreated{User: "u1", At: jT1}}},
+		{name: "OutboxInfo", v: gamify.OutboxInfo{First: 3, Last: 9}},
+		{name: "ConsumerInfo", v: gamify.ConsumerInfo{Name: "mailer", Acked: 5, Pending: 4, Created: jT1}},
 	}
 }
 
@@ -223,7 +226,7 @@ func jsonCases() []jsonCase {
 var jsonSkipped = []string{
 	"Engine", "Options", "Clock", "ManualClock", "Subscription", "Notification",
 	"AchievementsAPI", "AttributesAPI", "BoostsAPI", "LeaderboardsAPI", "LevelsAPI", "MetricsAPI", "PointsAPI",
-	"RewardsAPI", "StreaksAPI", "TenantsAPI", "TriggersAPI", "UsersAPI",
+	"RewardsAPI", "StreaksAPI", "TenantsAPI", "TriggersAPI", "UsersAPI", "OutboxAPI", "Consumer",
 }
 
 // TestJSONRoundTrip marshals a fully populated value of every public value

@@ -36,9 +36,50 @@ type OutboxEntry struct {
 	Seq uint64
 	// At is the engine clock's time when the entry's batch was committed.
 	At time.Time
+	// Type is the notification's type name ("UserCreated", "PointsChanged"…).
+	Type string
 	// Notification is the notification, of the same concrete type that
 	// Subscribe delivers.
 	Notification Notification
+}
+
+type outboxEntryJSON struct {
+	Seq          uint64
+	At           time.Time
+	Type         string
+	Notification json.RawMessage
+}
+
+// MarshalJSON encodes e with its notification's type name in Type (taken
+// from Notification):
+// {"Seq":1,"At":"…","Type":"UserCreated","Notification":{…}}.
+func (e OutboxEntry) MarshalJSON() ([]byte, error) {
+	if e.Notification == nil {
+		return nil, gamifytype.Invalid("OutboxEntry.Notification", nil, "must be set")
+	}
+	n, err := json.Marshal(e.Notification)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(outboxEntryJSON{e.Seq, e.At, reflect.TypeOf(e.Notification).Name(), n})
+}
+
+// UnmarshalJSON decodes the form MarshalJSON writes.
+func (e *OutboxEntry) UnmarshalJSON(b []byte) error {
+	var j outboxEntryJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	t, ok := noteTypes[j.Type]
+	if !ok {
+		return gamifytype.Invalid("OutboxEntry.Type", j.Type, "is not a notification type")
+	}
+	p := reflect.New(t)
+	if err := json.Unmarshal(j.Notification, p.Interface()); err != nil {
+		return err
+	}
+	*e = OutboxEntry{Seq: j.Seq, At: j.At, Type: j.Type, Notification: p.Elem().Interface().(Notification)}
+	return nil
 }
 
 // OutboxInfo describes the outbox.
@@ -532,7 +573,7 @@ func decodeOutbox(k, v []byte) (OutboxEntry, error) {
 	if err := json.Unmarshal(rest, p.Interface()); err != nil {
 		return OutboxEntry{}, fmt.Errorf("outbox entry %d (%s): %w", seq, name, err)
 	}
-	return OutboxEntry{Seq: seq, At: outboxTime(v), Notification: p.Elem().Interface().(Notification)}, nil
+	return OutboxEntry{Seq: seq, At: outboxTime(v), Type: name, Notification: p.Elem().Interface().(Notification)}, nil
 }
 
 // noteTypes are the notification types the outbox stores, by type name

@@ -85,6 +85,7 @@ func TestOutboxRecordsWhatSubscribersGetInCommitOrder(t *testing.T) {
 		require.Equal(t, live[i], en.Notification, "entry %d", en.Seq)
 		require.True(t, en.At.Equal(t0))
 		kinds[fmt.Sprintf("%T", en.Notification)] = true
+		require.Equal(t, fmt.Sprintf("gamify.%s", en.Type), fmt.Sprintf("%T", en.Notification))
 	}
 	for _, k := range []string{"gamify.UserCreated", "gamify.PointsChanged", "gamify.AchievementCompleted", "gamify.StreakChanged"} {
 		require.True(t, kinds[k], k)

@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strconv"
 	"sync"
 	"time"
@@ -298,7 +297,7 @@ func (c *Config) payload(e gamify.OutboxEntry) (body []byte, id string, err erro
 		return nil, "", fmt.Errorf("webhook: encode entry %d: %w", e.Seq, err)
 	}
 	id = c.Source + "-" + strconv.FormatUint(e.Seq, 10)
-	body, err = json.Marshal(Payload{ID: id, Seq: e.Seq, At: e.At, Type: reflect.TypeOf(e.Notification).Name(),
+	body, err = json.Marshal(Payload{ID: id, Seq: e.Seq, At: e.At, Type: e.Type,
 		User: e.Notification.UserID(), Notification: n})
 	return body, id, err
 }
