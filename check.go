@@ -20,7 +20,8 @@ import (
 // equal the ledger and the award log; metric completions are at or past
 // their thresholds; claims stay within inventory and each code is given
 // once; every leaderboard index equals the stored scores; profiles and the
-// uid index agree; every record's checksum holds; and every internal
+// uid index agree; outbox entries decode and concern existing users;
+// every record's checksum holds; and every internal
 // reference in state, ledger, day aggregate and award records (users,
 // metrics, streaks, boards, points systems, achievements) resolves. A
 // damaged record is reported as an error wrapping ErrCorrupt.
@@ -305,6 +306,33 @@ func (e *Engine) Check(ctx context.Context) error {
 			if r, ok := cat.rewards[key]; ok && r.Inventory > 0 && n > r.Inventory {
 				report("reward %s: %d claims for an inventory of %d", key, n, r.Inventory)
 			}
+		}
+		// Outbox: entries decode, below the last sequence, about known users;
+		// no consumer acknowledged past it.
+		last := outboxLast(tx)
+		err = tx.Scan(store.Outbox, nil, func(k, v []byte) error {
+			en, err := decodeOutbox(k, v)
+			switch {
+			case err != nil:
+				report("%v", err)
+			case en.Seq > last:
+				report("outbox entry %d is past the last sequence %d", en.Seq, last)
+			case en.Notification.UserID() != "" && tx.Get(store.Users, []byte(en.Notification.UserID())) == nil:
+				report("outbox entry %d is about unknown user %q", en.Seq, en.Notification.UserID())
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		err = tx.Scan(store.Consumers, nil, func(k, v []byte) error {
+			if rec, err := unmarshalConsumer(v); err != nil || rec.acked > last {
+				report("outbox consumer %q: acknowledged %d of %d (%v)", k, rec.acked, last, err)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		// Leaderboard indexes hold exactly the stored scores of unfinished runs.
 		e.boardsMu.RLock()

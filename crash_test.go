@@ -30,6 +30,10 @@ func TestMain(m *testing.M) {
 		crashKillChild(spec) // TestCrashKill's child, in crashkill_test.go
 		return
 	}
+	if spec := os.Getenv(outboxKillChildEnv); spec != "" {
+		outboxKillChild(spec) // in outbox_crash_test.go
+		return
+	}
 	os.Exit(m.Run())
 }
 

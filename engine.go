@@ -22,6 +22,7 @@ type Engine struct {
 	w      *writer
 	cat    atomic.Pointer[catalog] // last committed definitions
 	notify *notifier
+	box    outbox
 	sched  *scheduler
 
 	boardsMu sync.RWMutex // guards the boards map (each runtime has its own lock)
@@ -68,6 +69,7 @@ func Open(path string, opts *Options) (*Engine, error) {
 	}
 	e := &Engine{path: db.Path(), opts: o, db: db, committerExited: make(chan struct{}), notify: newNotifier(o.NotifyBuffer, o.Logger),
 		sched: newScheduler(), runnerExited: make(chan struct{}), boards: map[uint32]*boardRuntime{}}
+	e.box.consumers = map[string]*Consumer{}
 	e.w = &writer{opts: o, log: o.Logger, db: db, eng: e, commits: make(chan *batch, 1)}
 	e.w.sealable.L = &e.w.mu
 	if err := e.w.reload(); err != nil {

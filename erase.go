@@ -69,6 +69,14 @@ func (t *txn) deleteUser(id string) error {
 		}); err != nil {
 			return err
 		}
+		if err := tx.Scan(store.Outbox, nil, func(k, v []byte) error {
+			if u, _, ok := outboxUser(v); ok && u == id {
+				del(store.Outbox, k)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
 		// Claimed codes stay claimed (a code is never handed out twice),
 		// but no longer say by whom.
 		if err := tx.Scan(store.Meta, []byte("code/"), func(k, v []byte) error {
@@ -114,6 +122,7 @@ func (t *txn) deleteUser(id string) error {
 		}
 		return false
 	})
+	b.notes = slices.DeleteFunc(b.notes, func(n Notification) bool { return n.UserID() == id })
 	for i, wr := range b.writes {
 		if wr.ks == store.Meta && bytes.HasPrefix(wr.key, []byte("code/")) && bytes.Equal(wr.val, up) {
 			b.writes[i].val = uidKey(0)

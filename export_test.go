@@ -91,3 +91,12 @@ func DailyChanges(e *Engine, user, metric string) map[string]string {
 func RegisterJob(e *Engine, id string, s schedule.Schedule, fn func(due time.Time) error) error {
 	return e.register(context.Background(), &job{id: id, sched: s, run: func(_ *txn, due time.Time) error { return fn(due) }})
 }
+
+// OutboxTypes lists the notification type names the outbox can store.
+func OutboxTypes() []string {
+	var out []string
+	for name := range noteTypes {
+		out = append(out, name)
+	}
+	return out
+}

@@ -235,6 +235,9 @@ func jsonCases() []jsonCase {
 			CommitLatency: jLatency, Pending: 2, UserCacheHits: 7, UserCacheMisses: 3, UsersCached: 3, BoardEntries: 3,
 			UsersIndexed: 3, JobsRun: 2, JobsFailed: 1, JobsCollapsed: 1, Subscribers: 1, NotificationsQueued: 2, NotificationsDelivered: 5,
 			NotificationsDropped: 2, CallbackPanics: 1, Tenants: 1}},
+		{name: "OutboxEntry", v: gamify.OutboxEntry{Seq: 7, At: jT1, Type: "UserCreated", Notification: gamify.UserCreated{User: "u1", At: jT1}}},
+		{name: "OutboxInfo", v: gamify.OutboxInfo{First: 3, Last: 9}},
+		{name: "ConsumerInfo", v: gamify.ConsumerInfo{Name: "mailer", Acked: 5, Pending: 4, Created: jT1}},
 	}
 }
 
@@ -250,7 +253,7 @@ var jLatency = gamify.LatencyHistogram{
 var jsonSkipped = []string{
 	"Engine", "Options", "Clock", "ManualClock", "Subscription", "Notification",
 	"AchievementsAPI", "AttributesAPI", "BoostsAPI", "LeaderboardsAPI", "LevelsAPI", "MetricsAPI", "PointsAPI",
-	"RewardsAPI", "StreaksAPI", "TenantsAPI", "TriggersAPI", "UsersAPI",
+	"RewardsAPI", "StreaksAPI", "TenantsAPI", "TriggersAPI", "UsersAPI", "OutboxAPI", "Consumer",
 }
 
 // TestJSONRoundTrip marshals a fully populated value of every public value

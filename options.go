@@ -111,6 +111,18 @@ type Options struct {
 	// (about 1–2 KB each with every feature on). An event of a user not in
 	// it costs a read and a decode. Default: 262,144.
 	UserCache int
+	// OutboxRetain is how many of the newest outbox sequence numbers are
+	// kept; older entries are removed once every consumer acknowledged them
+	// (see OutboxAPI). Default: 100,000.
+	OutboxRetain int
+	// OutboxMaxAge is how long an outbox entry is kept; older entries are
+	// removed once every consumer acknowledged them. Default: 7 days.
+	OutboxMaxAge time.Duration
+	// OutboxHardLimit caps the outbox whatever the consumers: entries not
+	// among the newest OutboxHardLimit sequence numbers are removed even if
+	// a consumer has not acknowledged them (logged as a warning). It must be
+	// at least OutboxRetain. Default: 1,000,000.
+	OutboxHardLimit int
 
 	// noSync disables fsync; set only by internal benchmarks of CPU cost.
 	noSync bool
@@ -149,7 +161,14 @@ func (o *Options) withDefaults() Options {
 	c.MaxBatch = cmp.Or(c.MaxBatch, MaxBatchDefault)
 	c.NotifyBuffer = cmp.Or(c.NotifyBuffer, NotifyBufferDefault)
 	c.UserCache = cmp.Or(c.UserCache, UserCacheDefault)
+	c.OutboxRetain = cmp.Or(c.OutboxRetain, OutboxRetainDefault)
+	c.OutboxMaxAge = cmp.Or(c.OutboxMaxAge, OutboxMaxAgeDefault)
+	c.OutboxHardLimit = cmp.Or(c.OutboxHardLimit, max(OutboxHardLimitDefault, c.OutboxRetain))
 	return c
+}
+
+func (o *Options) outboxRetention() retention {
+	return retention{retain: uint64(o.OutboxRetain), hardLimit: uint64(o.OutboxHardLimit), maxAge: o.OutboxMaxAge}
 }
 
 // validate reports every bad field at once.
@@ -184,6 +203,15 @@ func (o *Options) validate() error {
 	}
 	if o.UserCache < 0 {
 		bad("UserCache", o.UserCache, "must not be negative")
+	}
+	if o.OutboxRetain < 0 {
+		bad("OutboxRetain", o.OutboxRetain, "must not be negative")
+	}
+	if o.OutboxMaxAge < 0 {
+		bad("OutboxMaxAge", o.OutboxMaxAge, "must not be negative")
+	}
+	if o.OutboxHardLimit < o.OutboxRetain {
+		bad("OutboxHardLimit", o.OutboxHardLimit, "must be at least OutboxRetain")
 	}
 	return errors.Join(errs...)
 }

@@ -59,6 +59,7 @@ type writer struct {
 	seq           uint64                    // last ledger sequence used
 	lastUID       uint64                    // last internal user id assigned
 	countersAt    [2]uint64
+	consumers     map[string]consumerRec // outbox consumers as of the working state
 
 	// parkedStreaks are the due ids of inactive streaks popped from
 	// streakQueue, by streak ref, for Activate to queue again.
@@ -711,6 +712,11 @@ func (w *writer) reload() error {
 			w.lastUID = binary.BigEndian.Uint64(b)
 		}
 		w.countersAt = [2]uint64{w.seq, w.lastUID}
+		w.eng.box.committed(outboxLast(tx))
+		var err error
+		if w.consumers, err = loadConsumers(tx); err != nil {
+			return err
+		}
 		cat, err := loadCatalog(tx, w.opts.DefaultTimezone)
 		if err != nil {
 			return err

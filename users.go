@@ -528,7 +528,8 @@ func userMetric(m *Metric, s *userState) UserMetric {
 // records, claims, per-user boosts (a claim's or an admin's, removed from
 // the catalogue: a key may name the user, and a new user with the same id
 // must not inherit them), leaderboard entries of current runs (in memory
-// and stored) and of frozen past runs. (Codes the user claimed stay marked
+// and stored) and of frozen past runs, and the user's outbox entries
+// (committed or still in the open batch). (Codes the user claimed stay marked
 // as given out, by no one.) Other users keep their
 // standings; a frozen run keeps its ranks with a gap.
 //

@@ -305,6 +305,8 @@ func (e *Engine) commitLoop() {
 	w := e.w
 	for b := range w.commits {
 		start := time.Now()
+		var last uint64
+		var trimmed int
 		err := e.db.Update(func(tx *store.Tx) error {
 			for _, wr := range b.writes {
 				var err error
@@ -317,7 +319,11 @@ func (e *Engine) commitLoop() {
 					return err
 				}
 			}
-			return nil
+			// The notifications go into the outbox in the same commit as
+			// their cause; the live subscribers get the same slice below.
+			var err error
+			last, trimmed, err = appendOutbox(tx, b.notes, e.now(), e.opts.outboxRetention())
+			return err
 		})
 		e.commits.observe(time.Since(start), err)
 		if err == nil {
@@ -325,6 +331,10 @@ func (e *Engine) commitLoop() {
 				f()
 			}
 			e.years.apply(b.yearMoves)
+			e.box.committed(last)
+			if trimmed > 0 {
+				w.log.Warn("gamify: outbox over OutboxHardLimit; entries not acknowledged by every consumer were removed", "entries", trimmed)
+			}
 			e.notify.publish(b.notes)
 			for i, r := range b.waiters {
 				r.done <- b.replies[i]

@@ -106,7 +106,11 @@ func putDigests(tx *bolt.Tx, ds *digests, buf []byte) error {
 func scanDigests(tx *bolt.Tx) digests {
 	var ds digests
 	for i, ks := range allKeyspaces {
-		c := tx.Bucket([]byte(ks)).Cursor()
+		b := tx.Bucket([]byte(ks))
+		if b == nil {
+			continue // inside a migration, before the step that creates it
+		}
+		c := b.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			if ks == Meta && string(k) == string(digestKey) {
 				continue

@@ -131,6 +131,8 @@ func deepSeeds(tb testing.TB, dir string) [][]byte {
 						{Awards, key(3 * i), 60},
 						{Claims, append(key(i), 0, 0, 0, 1), 90},
 						{Codes, []byte(fmt.Sprintf("\x00\x00\x00\x01code-%06d", i)), 8},
+						{Outbox, key(i), 70},
+						{Consumers, []byte(fmt.Sprintf("consumer-%03d", i%5)), 16},
 					} {
 						if err := tx.Put(w.ks, w.key, val(i, w.n)); err != nil {
 							return err

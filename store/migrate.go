@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -17,16 +16,30 @@ import (
 // Open runs the migrations a file needs one after another in a single bbolt
 // write transaction, which also writes the new version: either the file
 // ends at SchemaVersion or (on any error, or a crash) it is left as it was.
-// Run sees the values exactly as the From layout stored them.
+// Run sees the values as the From layout stored them: bare up to version
+// 3; from version 4 on MigrationTx checks and strips each value's checksum
+// on the way out and seals what is put. Steps of the same From run in the
+// order given, the caller's before store's own.
 type Migration struct {
 	From uint32
 	Name string // what the step changes, for errors
 	Run  func(*MigrationTx) error
 }
 
-// MigrationTx is the write transaction a Migration runs in, over raw stored
-// values (no encoding is added or checked on the way).
-type MigrationTx struct{ tx *bolt.Tx }
+// MigrationTx is the write transaction a Migration runs in, over the stored
+// values of the step's layout (sealed is set from version 4 on).
+type MigrationTx struct {
+	tx     *bolt.Tx
+	sealed bool
+}
+
+// open returns v as the step sees it.
+func (m *MigrationTx) open(ks Keyspace, k, v []byte) ([]byte, error) {
+	if !m.sealed || v == nil {
+		return v, nil
+	}
+	return unseal(ks, k, v)
+}
 
 func (m *MigrationTx) bucket(ks Keyspace) (*bolt.Bucket, error) {
 	b := m.tx.Bucket([]byte(ks))
@@ -42,7 +55,7 @@ func (m *MigrationTx) Get(ks Keyspace, key []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return b.Get(key), nil
+	return m.open(ks, key, b.Get(key))
 }
 
 // Put sets key to val.
@@ -50,6 +63,9 @@ func (m *MigrationTx) Put(ks Keyspace, key, val []byte) error {
 	b, err := m.bucket(ks)
 	if err != nil {
 		return err
+	}
+	if m.sealed {
+		val = seal(nil, ks, key, val)
 	}
 	if err := b.Put(key, val); err != nil {
 		return fmt.Errorf("store: migration: put %s: %w", ks, err)
@@ -89,7 +105,11 @@ func (m *MigrationTx) Each(ks Keyspace, fn func(k, v []byte) error) error {
 			keys, vals = append(keys, bytes.Clone(k)), append(vals, bytes.Clone(v))
 		}
 		for i := range keys {
-			if err := fn(keys[i], vals[i]); err != nil {
+			v, err := m.open(ks, keys[i], vals[i])
+			if err != nil {
+				return err
+			}
+			if err := fn(keys[i], v); err != nil {
 				return err
 			}
 		}
@@ -116,11 +136,15 @@ var ErrBackupExists = errors.New("store: a different backup file is in the way o
 func planMigrations(all []Migration, from uint32) ([]Migration, error) {
 	var plan []Migration
 	for v := from; v < SchemaVersion; v++ {
-		i := slices.IndexFunc(all, func(m Migration) bool { return m.From == v })
-		if i < 0 || all[i].Run == nil {
+		n := len(plan)
+		for _, m := range all {
+			if m.From == v && m.Run != nil {
+				plan = append(plan, m)
+			}
+		}
+		if len(plan) == n {
 			return nil, fmt.Errorf("%w: file has version %d, this build has no migration from version %d (it reads %d)", ErrOldSchema, from, v, SchemaVersion)
 		}
-		plan = append(plan, all[i])
 	}
 	return plan, nil
 }
@@ -133,8 +157,8 @@ func (db *DB) migrate(from uint32, plan []Migration) error {
 		return err
 	}
 	return db.bolt.Update(func(tx *bolt.Tx) error {
-		mt := &MigrationTx{tx: tx}
 		for _, m := range plan {
+			mt := &MigrationTx{tx: tx, sealed: m.From >= 4}
 			if err := m.Run(mt); err != nil {
 				return fmt.Errorf("store: migrate %s from version %d (%s): %w", path, m.From, m.Name, err)
 			}
@@ -145,16 +169,39 @@ func (db *DB) migrate(from uint32, plan []Migration) error {
 		if err := putSchema(tx, SchemaVersion); err != nil {
 			return err
 		}
-		// The steps wrote raw values: the digests are made from what they left.
+		// The steps wrote past the digests: they are made from what is left.
 		ds := scanDigests(tx)
 		return writeDigests(tx, &ds)
 	})
 }
 
-// MigrateChecksums is the step from schema 3 to 4: it seals every value
-// with its checksum and writes the keyspace digests. A step after it sees
-// sealed values through MigrationTx and must seal what it writes.
-var MigrateChecksums = Migration{From: 3, Name: "v3 to v4: a checksum on every value, keyspace digests", Run: func(m *MigrationTx) error { return addChecksums(m.tx) }}
+// storeMigrations are the steps of store's own layout, run by Open after
+// the caller's (Options.Migrations) of the same file: from 3 to 4 every
+// value is sealed with its checksum and the keyspace digests written; from
+// 4 to 5 the keyspaces of the outbox are created. A step after 3 sees sealed
+// values through MigrationTx and must seal what it writes.
+var storeMigrations = []Migration{
+	{From: 3, Name: "v3 to v4: a checksum on every value, keyspace digests", Run: func(m *MigrationTx) error { return addChecksums(m.tx) }},
+	{From: 4, Name: "v4 to v5: the outbox keyspaces", Run: func(m *MigrationTx) error { return addKeyspaces(m.tx, Outbox, Consumers) }},
+}
+
+// since is the schema version that added ks.
+func (ks Keyspace) since() uint32 {
+	if ks == Outbox || ks == Consumers {
+		return 5
+	}
+	return 1
+}
+
+// addKeyspaces creates the keyspaces a layout added.
+func addKeyspaces(tx *bolt.Tx, kss ...Keyspace) error {
+	for _, ks := range kss {
+		if _, err := tx.CreateBucketIfNotExists([]byte(ks)); err != nil {
+			return fmt.Errorf("store: create keyspace %s: %w", ks, err)
+		}
+	}
+	return nil
+}
 
 // writeBackup copies the file at path byte for byte to dst, synced, before
 // a migration. This process holds bbolt's lock and no transaction is open,

@@ -12,8 +12,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// oldFile writes a store of schema version v (< 4: values bare, no digests)
-// holding key k=v1 in Users.
+// oldFile writes a store of schema version v holding key k=v1 in Users:
+// values bare and no digests before 4, sealed from 4 on.
 func oldFile(t *testing.T, path string, v uint32) {
 	t.Helper()
 	b, err := bolt.Open(path, 0o600, nil)
@@ -24,28 +24,27 @@ func oldFile(t *testing.T, path string, v uint32) {
 				return err
 			}
 		}
+		if v >= 4 { // sealed values, without the keyspaces of later layouts
+			for _, ks := range []Keyspace{Outbox, Consumers} {
+				if err := tx.DeleteBucket([]byte(ks)); err != nil {
+					return err
+				}
+			}
+			if err := tx.Bucket([]byte(Users)).Put([]byte("k"), seal(nil, Users, []byte("k"), []byte("v1"))); err != nil {
+				return err
+			}
+			if err := putSchema(tx, v); err != nil {
+				return err
+			}
+			ds := scanDigests(tx)
+			return writeDigests(tx, &ds)
+		}
 		if err := tx.Bucket([]byte(Users)).Put([]byte("k"), []byte("v1")); err != nil {
 			return err
 		}
 		return tx.Bucket([]byte(Meta)).Put(schemaKey, binary.BigEndian.AppendUint32(nil, v))
 	}))
 	require.NoError(t, b.Close())
-}
-
-// sealing makes a test step from version 3 also do what the real step from
-// 3 does (seal every value), so the file it leaves is one this build reads.
-func sealing(m Migration) Migration {
-	if m.From != 3 {
-		return m
-	}
-	run := m.Run
-	m.Run = func(mt *MigrationTx) error {
-		if err := run(mt); err != nil {
-			return err
-		}
-		return MigrateChecksums.Run(mt)
-	}
-	return m
 }
 
 func schemaOf(t *testing.T, db *DB) uint32 {
@@ -57,14 +56,14 @@ func schemaOf(t *testing.T, db *DB) uint32 {
 
 // appendStep appends suffix to the value of Users/k.
 func appendStep(from uint32, suffix string, runs *int) Migration {
-	return sealing(Migration{From: from, Name: "append " + suffix, Run: func(m *MigrationTx) error {
+	return Migration{From: from, Name: "append " + suffix, Run: func(m *MigrationTx) error {
 		*runs++
 		v, err := m.Get(Users, []byte("k"))
 		if err != nil {
 			return err
 		}
 		return m.Put(Users, []byte("k"), append(append([]byte(nil), v...), suffix...))
-	}})
+	}}
 }
 
 func TestMigrationRunsStepsInOrderAfterABackup(t *testing.T) {
@@ -148,7 +147,7 @@ func TestMigrationNeverOverwritesABackup(t *testing.T) {
 
 func TestMigrationMissingStepIsOldSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s.db")
-	from := uint32(SchemaVersion - 2)
+	from := uint32(1) // a step from 1, none from 2 (store's own start at 3)
 	oldFile(t, path, from)
 	runs := 0
 	// A step from the oldest version but none after it.
@@ -238,7 +237,8 @@ func TestMigrationEachVisitsEveryRecordOnceWhileWriting(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, b.Update(func(tx *bolt.Tx) error {
 		for i := range n {
-			if err := tx.Bucket([]byte(Ledger)).Put(binary.BigEndian.AppendUint64(nil, uint64(i)), []byte("old")); err != nil {
+			k := binary.BigEndian.AppendUint64(nil, uint64(i))
+			if err := tx.Bucket([]byte(Ledger)).Put(k, seal(nil, Ledger, k, []byte("old"))); err != nil {
 				return err
 			}
 		}
@@ -246,7 +246,7 @@ func TestMigrationEachVisitsEveryRecordOnceWhileWriting(t *testing.T) {
 	}))
 	require.NoError(t, b.Close())
 	seen := map[uint64]int{}
-	step := sealing(Migration{From: from, Name: "rewrite", Run: func(m *MigrationTx) error {
+	step := Migration{From: from, Name: "rewrite", Run: func(m *MigrationTx) error {
 		return m.Each(Ledger, func(k, v []byte) error {
 			i := binary.BigEndian.Uint64(k)
 			seen[i]++
@@ -258,7 +258,7 @@ func TestMigrationEachVisitsEveryRecordOnceWhileWriting(t *testing.T) {
 			}
 			return m.Put(Ledger, k, []byte("new"))
 		})
-	}})
+	}}
 	db, err := Open(path, Options{LockTimeout: time.Second, Migrations: []Migration{step}})
 	require.NoError(t, err)
 	defer db.Close()

@@ -27,9 +27,10 @@ import (
 // reward's name and the balance after them, rank history its scores, award
 // records their time; 4 (2026-12-01), every value sealed with a CRC-32C of
 // its keyspace, key and payload (checksum.go), the schema version record
-// with it, and a digest per keyspace (digest.go). Options.Migrations
-// upgrade older files; MigrateChecksums is the step from 3 to 4.
-const SchemaVersion = 4
+// with it, and a digest per keyspace (digest.go); 5 (2026-12-01), the
+// outbox and consumers keyspaces. Older files are upgraded by the caller's
+// steps (Options.Migrations) and store's own (storeMigrations).
+const SchemaVersion = 5
 
 var (
 	// ErrNewerSchema is returned by Open for a file written by a newer gamify.
@@ -66,11 +67,14 @@ const (
 	Awards      Keyspace = "awards"      // seq → a points award (user, system, details), the award log
 	Codes       Keyspace = "codes"       // reward|code → available code of a reward's inventory
 	Claims      Keyspace = "claims"      // uid|reward|seq → a claim of a reward
+	Outbox      Keyspace = "outbox"      // seq → a committed notification (time, user, type, JSON)
+	Consumers   Keyspace = "consumers"   // outbox consumer name → acknowledged seq, creation time
 )
 
-var allKeyspaces = [numKeyspaces]Keyspace{Meta, Definitions, Users, UserIDs, State, Ledger, Daily, Idempotency, Jobs, Runs, Awards, Codes, Claims}
+// allKeyspaces is every keyspace, in the order of the digests record.
+var allKeyspaces = [numKeyspaces]Keyspace{Meta, Definitions, Users, UserIDs, State, Ledger, Daily, Idempotency, Jobs, Runs, Awards, Codes, Claims, Outbox, Consumers}
 
-const numKeyspaces = 13
+const numKeyspaces = 15
 
 var schemaKey = []byte("schema")
 
@@ -156,7 +160,7 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, lockErr(err))
 	}
 	db := &DB{bolt: b, beforeCommit: opts.BeforeCommit}
-	if err := db.init(opts.Migrations, walked); err != nil {
+	if err := db.init(append(slices.Clone(opts.Migrations), storeMigrations...), walked); err != nil {
 		b.Close()
 		return nil, err
 	}

@@ -1,0 +1,407 @@
+package webhook
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gamifykit/gamify"
+	"github.com/gamifykit/gamify/gamifytype"
+)
+
+// Defaults for Config.
+const (
+	TimeoutDefault        = 10 * time.Second
+	InitialBackoffDefault = time.Second
+	MaxBackoffDefault     = time.Minute
+	MaxRetryTimeDefault   = time.Hour
+	BatchSizeDefault      = 100
+	SourceDefault         = "gamify"
+)
+
+// Header names.
+const (
+	HeaderDelivery  = "Gamify-Delivery"
+	HeaderTimestamp = "Gamify-Timestamp"
+	HeaderAttempt   = "Gamify-Attempt"
+	HeaderSignature = "Gamify-Signature"
+)
+
+// ErrSignature is returned by Verify for a missing, malformed or wrong
+// signature or timestamp.
+var ErrSignature = errors.New("webhook: bad signature")
+
+// Endpoint is one receiver.
+type Endpoint struct {
+	// Name names the endpoint's outbox consumer ("webhook/" + Name) and its
+	// dead-letter file; keep it when the URL changes, or deliveries start
+	// again from the oldest retained entry.
+	Name string
+	// URL receives the POSTs.
+	URL string
+	// Secret is the HMAC-SHA256 key of the signature.
+	Secret []byte
+}
+
+// Config configures Start. Zero fields take their defaults.
+type Config struct {
+	Endpoints []Endpoint
+	// Client sends the requests. Default: an http.Client with a Timeout of
+	// TimeoutDefault (10 s); a timed-out attempt is retried.
+	Client *http.Client
+	// InitialBackoff is the wait before the first retry; each further
+	// retry doubles it, up to MaxBackoff. Each wait is drawn uniformly from
+	// its upper half (jitter). Defaults: 1 s and 1 min.
+	InitialBackoff time.Duration
+	MaxBackoff     time.Duration
+	// MaxRetryTime bounds how long one entry is retried, from its first
+	// attempt; after it the entry is dead-lettered. Default: 1 h.
+	MaxRetryTime time.Duration
+	// DeadLetterDir holds one file per endpoint, Name + ".deadletter.jsonl".
+	// Required.
+	DeadLetterDir string
+	// BatchSize is how many entries are fetched, and then acknowledged, at
+	// a time. Default: 100.
+	BatchSize int
+	// Source prefixes delivery ids; give each engine (tenants included) its
+	// own, as their sequences overlap. Default: "gamify".
+	Source string
+	// Logger receives failed attempts and dead letters. Default: discard.
+	Logger *slog.Logger
+}
+
+// Payload is the JSON body of a delivery.
+type Payload struct {
+	ID           string          `json:"id"`
+	Seq          uint64          `json:"seq"`
+	At           time.Time       `json:"at"`
+	Type         string          `json:"type"`
+	User         string          `json:"user,omitempty"`
+	Notification json.RawMessage `json:"notification"`
+}
+
+// DeadLetter is an entry given up on.
+type DeadLetter struct {
+	Endpoint  string    `json:"endpoint"`
+	ID        string    `json:"id"`
+	Seq       uint64    `json:"seq"`
+	Attempts  int       `json:"attempts"`
+	LastError string    `json:"last_error"`
+	At        time.Time `json:"at"`   // when it was given up
+	Body      []byte    `json:"body"` // the Payload as sent (base64 in the file)
+}
+
+// Sender delivers the outbox until Close.
+type Sender struct {
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex // guards err
+	err    error
+}
+
+// Start validates cfg, registers each endpoint's consumer and starts one
+// delivery goroutine per endpoint. Close the Sender before the engine.
+func Start(ctx context.Context, eng *gamify.Engine, cfg Config) (*Sender, error) {
+	cfg.Client = cmp.Or(cfg.Client, &http.Client{Timeout: TimeoutDefault})
+	cfg.InitialBackoff = cmp.Or(cfg.InitialBackoff, InitialBackoffDefault)
+	cfg.MaxBackoff = cmp.Or(cfg.MaxBackoff, MaxBackoffDefault)
+	cfg.MaxRetryTime = cmp.Or(cfg.MaxRetryTime, MaxRetryTimeDefault)
+	cfg.BatchSize = cmp.Or(cfg.BatchSize, BatchSizeDefault)
+	cfg.Source = cmp.Or(cfg.Source, SourceDefault)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DeadLetterDir, 0o700); err != nil {
+		return nil, fmt.Errorf("webhook: %w", err)
+	}
+	var ws []*worker
+	for _, ep := range cfg.Endpoints {
+		c, err := eng.Outbox().Consumer(ctx, "webhook/"+ep.Name)
+		if err != nil {
+			return nil, fmt.Errorf("webhook: endpoint %s: %w", ep.Name, err)
+		}
+		ws = append(ws, &worker{cfg: &cfg, ep: ep, c: c})
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	s := &Sender{cancel: cancel}
+	for _, w := range ws {
+		s.wg.Go(func() {
+			if err := w.run(runCtx); err != nil {
+				s.mu.Lock()
+				s.err = errors.Join(s.err, err)
+				s.mu.Unlock()
+			}
+		})
+	}
+	return s, nil
+}
+
+// Close stops delivering and waits for the goroutines; an attempt in
+// progress is cancelled and its entry stays unacknowledged, so it is sent
+// again by the next Start. It returns the errors that stopped a goroutine
+// (other than the engine closing).
+func (s *Sender) Close() error {
+	s.cancel()
+	s.wg.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	bad := func(field string, v any, reason string) {
+		errs = append(errs, gamifytype.Invalid("webhook.Config."+field, v, reason))
+	}
+	if len(c.Endpoints) == 0 {
+		bad("Endpoints", 0, "must list at least one endpoint")
+	}
+	seen := map[string]bool{}
+	for i, ep := range c.Endpoints {
+		f := fmt.Sprintf("Endpoints[%d].", i)
+		switch {
+		case ep.Name == "":
+			bad(f+"Name", ep.Name, "must not be empty")
+		case seen[ep.Name]:
+			bad(f+"Name", ep.Name, "is used twice")
+		case filepath.Base(ep.Name) != ep.Name:
+			bad(f+"Name", ep.Name, "must not contain a path separator")
+		}
+		seen[ep.Name] = true
+		if req, err := http.NewRequest(http.MethodPost, ep.URL, nil); err != nil || (req.URL.Scheme != "http" && req.URL.Scheme != "https") {
+			bad(f+"URL", ep.URL, "must be an http or https URL")
+		}
+		if len(ep.Secret) == 0 {
+			bad(f+"Secret", "", "must not be empty")
+		}
+	}
+	if c.DeadLetterDir == "" {
+		bad("DeadLetterDir", "", "must be set")
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"InitialBackoff", c.InitialBackoff}, {"MaxBackoff", c.MaxBackoff}, {"MaxRetryTime", c.MaxRetryTime}} {
+		if d.v < 0 {
+			bad(d.name, d.v, "must not be negative")
+		}
+	}
+	if c.BatchSize < 0 {
+		bad("BatchSize", c.BatchSize, "must not be negative")
+	}
+	return errors.Join(errs...)
+}
+
+type worker struct {
+	cfg *Config
+	ep  Endpoint
+	c   *gamify.Consumer
+}
+
+// run fetches, delivers and acknowledges until ctx ends or the engine closes.
+func (w *worker) run(ctx context.Context) error {
+	// Acks outlive Close's cancellation: what was delivered is recorded,
+	// so that fewer entries are sent twice after a restart.
+	ackCtx := context.WithoutCancel(ctx)
+	for {
+		es, err := w.c.Fetch(ctx, w.cfg.BatchSize)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, gamify.ErrClosed) {
+				return nil
+			}
+			return fmt.Errorf("webhook: endpoint %s: %w", w.ep.Name, err)
+		}
+		for i, e := range es {
+			if err := w.deliver(ctx, e, func() error {
+				// Acknowledge what is done before waiting out a retry.
+				if i == 0 {
+					return nil
+				}
+				return w.c.Ack(ackCtx, es[i-1].Seq)
+			}); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("webhook: endpoint %s: %w", w.ep.Name, err)
+			}
+		}
+		if err := w.c.Ack(ackCtx, es[len(es)-1].Seq); err != nil {
+			if errors.Is(err, gamify.ErrClosed) {
+				return nil
+			}
+			return fmt.Errorf("webhook: endpoint %s: %w", w.ep.Name, err)
+		}
+	}
+}
+
+// deliver sends e until it succeeds or is dead-lettered; beforeRetry runs
+// once, before the first wait.
+func (w *worker) deliver(ctx context.Context, e gamify.OutboxEntry, beforeRetry func() error) error {
+	body, id, err := w.cfg.payload(e)
+	if err != nil {
+		return err
+	}
+	first := time.Now()
+	backoff := w.cfg.InitialBackoff
+	for attempt := 1; ; attempt++ {
+		err := w.attempt(ctx, id, attempt, body)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		wait := backoff/2 + rand.N(backoff/2+1)
+		backoff = min(backoff*2, w.cfg.MaxBackoff)
+		w.cfg.Logger.Warn("webhook: delivery failed", "endpoint", w.ep.Name, "id", id, "attempt", attempt, "err", err)
+		if time.Since(first)+wait > w.cfg.MaxRetryTime {
+			return w.deadLetter(DeadLetter{Endpoint: w.ep.Name, ID: id, Seq: e.Seq, Attempts: attempt, LastError: err.Error(), At: time.Now().UTC(), Body: body})
+		}
+		if attempt == 1 {
+			if err := beforeRetry(); err != nil {
+				return err
+			}
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+	}
+}
+
+func (c *Config) payload(e gamify.OutboxEntry) (body []byte, id string, err error) {
+	n, err := json.Marshal(e.Notification)
+	if err != nil {
+		return nil, "", fmt.Errorf("webhook: encode entry %d: %w", e.Seq, err)
+	}
+	id = c.Source + "-" + strconv.FormatUint(e.Seq, 10)
+	body, err = json.Marshal(Payload{ID: id, Seq: e.Seq, At: e.At, Type: e.Type,
+		User: e.Notification.UserID(), Notification: n})
+	return body, id, err
+}
+
+func (w *worker) attempt(ctx context.Context, id string, attempt int, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.ep.URL, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(HeaderDelivery, id)
+	req.Header.Set(HeaderTimestamp, ts)
+	req.Header.Set(HeaderAttempt, strconv.Itoa(attempt))
+	req.Header.Set(HeaderSignature, Sign(w.ep.Secret, ts, body))
+	resp, err := w.cfg.Client.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
+	resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("status %s", resp.Status)
+	}
+	return nil
+}
+
+// deadLetter appends d to the endpoint's file and syncs it, before the
+// entry is acknowledged.
+func (w *worker) deadLetter(d DeadLetter) error {
+	w.cfg.Logger.Error("webhook: delivery given up; dead-lettered", "endpoint", d.Endpoint, "id", d.ID, "attempts", d.Attempts, "err", d.LastError)
+	line, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(DeadLetterPath(w.cfg.DeadLetterDir, w.ep.Name), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("webhook: dead letter: %w", err)
+	}
+	_, err = f.Write(append(line, '\n'))
+	err = errors.Join(err, f.Sync(), f.Close())
+	if err != nil {
+		return fmt.Errorf("webhook: dead letter: %w", err)
+	}
+	return nil
+}
+
+// DeadLetterPath is the dead-letter file of endpoint name in dir: one JSON
+// DeadLetter per line, appended and synced before the entry is
+// acknowledged.
+func DeadLetterPath(dir, name string) string { return filepath.Join(dir, name+".deadletter.jsonl") }
+
+// ReadDeadLetters reads the dead letters of endpoint name in dir, oldest
+// first; none if the file does not exist. A torn last line (a crash while
+// appending; its entry was not acknowledged and is sent again) is skipped.
+func ReadDeadLetters(dir, name string) ([]DeadLetter, error) {
+	f, err := os.Open(DeadLetterPath(dir, name))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []DeadLetter
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 16<<20)
+	for sc.Scan() {
+		var d DeadLetter
+		if err := json.Unmarshal(sc.Bytes(), &d); err != nil {
+			continue
+		}
+		out = append(out, d)
+	}
+	return out, sc.Err()
+}
+
+// Sign returns the Gamify-Signature value of body signed at timestamp ts
+// (the Gamify-Timestamp value): "sha256=" and the hex HMAC-SHA256 of
+// ts + "." + body.
+func Sign(secret []byte, ts string, body []byte) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(ts))
+	m.Write([]byte{'.'})
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// Verify checks a received request's signature headers against body:
+// ErrSignature unless Gamify-Signature is Sign(secret, Gamify-Timestamp,
+// body) and the timestamp is within tolerance of now (0: not checked).
+func Verify(secret []byte, h http.Header, body []byte, now time.Time, tolerance time.Duration) error {
+	ts := h.Get(HeaderTimestamp)
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%w: timestamp %q", ErrSignature, ts)
+	}
+	if tolerance > 0 {
+		if d := now.Sub(time.Unix(sec, 0)); d > tolerance || d < -tolerance {
+			return fmt.Errorf("%w: timestamp %s is %v away", ErrSignature, ts, d)
+		}
+	}
+	if !hmac.Equal([]byte(h.Get(HeaderSignature)), []byte(Sign(secret, ts, body))) {
+		return ErrSignature
+	}
+	return nil
+}

@@ -1,0 +1,288 @@
+package webhook_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gamifykit/gamify"
+	"github.com/gamifykit/gamify/webhook"
+)
+
+var secret = []byte("s3cret")
+
+// receiver is a loopback endpoint that verifies signatures and records
+// each delivery id once; fail decides, per request, to answer 500 ("fail"),
+// to hang past the client's timeout ("hang") or to accept ("").
+type receiver struct {
+	t    *testing.T
+	mu   sync.Mutex
+	seen map[string]int // attempts per id
+	got  []webhook.Payload
+	fail func(id string, attempt int) string
+}
+
+func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	require.NoError(rc.t, err)
+	if err := webhook.Verify(secret, r.Header, body, time.Now(), time.Minute); err != nil {
+		rc.t.Errorf("Verify: %v", err)
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	var p webhook.Payload
+	require.NoError(rc.t, json.Unmarshal(body, &p))
+	id := r.Header.Get(webhook.HeaderDelivery)
+	require.Equal(rc.t, p.ID, id)
+	rc.mu.Lock()
+	rc.seen[id]++
+	n := rc.seen[id]
+	mode := ""
+	if rc.fail != nil {
+		mode = rc.fail(id, n)
+	}
+	if mode == "" && rc.seen[id+"/ok"] == 0 {
+		rc.seen[id+"/ok"] = 1
+		rc.got = append(rc.got, p)
+	}
+	rc.mu.Unlock()
+	switch mode {
+	case "fail":
+		w.WriteHeader(http.StatusInternalServerError)
+	case "hang":
+		select {
+		case <-r.Context().Done():
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+func (rc *receiver) delivered() []uint64 {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	var out []uint64
+	for _, p := range rc.got {
+		out = append(out, p.Seq)
+	}
+	return out
+}
+
+func openEngine(t *testing.T, path string) *gamify.Engine {
+	t.Helper()
+	eng, err := gamify.Open(path, &gamify.Options{Clock: gamify.NewManualClock(time.Date(2026, 3, 8, 12, 0, 0, 0, time.UTC))})
+	require.NoError(t, err)
+	return eng
+}
+
+// xpEngine opens an engine with metric xp, closed at the end of the test.
+func xpEngine(t *testing.T, path string) *gamify.Engine {
+	t.Helper()
+	eng := openEngine(t, path)
+	t.Cleanup(func() { eng.Close() })
+	_, err := eng.Metrics().Create(context.Background(), gamify.Metric{Key: "xp", Name: "XP"})
+	require.NoError(t, err)
+	return eng
+}
+
+func track(t *testing.T, eng *gamify.Engine, users ...string) {
+	t.Helper()
+	for _, u := range users {
+		_, err := eng.Track(context.Background(), gamify.Event{Metric: "xp", User: u, Value: 1})
+		require.NoError(t, err)
+	}
+}
+
+func config(dir string, urls ...string) webhook.Config {
+	cfg := webhook.Config{
+		Client:         &http.Client{Timeout: 200 * time.Millisecond},
+		InitialBackoff: 5 * time.Millisecond, MaxBackoff: 40 * time.Millisecond, MaxRetryTime: 2 * time.Second,
+		DeadLetterDir: filepath.Join(dir, "dead"), BatchSize: 3,
+	}
+	for i, u := range urls {
+		cfg.Endpoints = append(cfg.Endpoints, webhook.Endpoint{Name: fmt.Sprint("ep", i), URL: u, Secret: secret})
+	}
+	return cfg
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	require.Eventually(t, cond, 10*time.Second, 2*time.Millisecond)
+}
+
+func TestDeliversSignedInOrderThroughFailuresAndTimeouts(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	eng := xpEngine(t, filepath.Join(dir, "g.db"))
+	flaky := &receiver{t: t, seen: map[string]int{}, fail: func(id string, n int) string {
+		switch {
+		case id == "gamify-2" && n == 1:
+			return "hang"
+		case n <= 2:
+			return "fail"
+		}
+		return ""
+	}}
+	steady := &receiver{t: t, seen: map[string]int{}}
+	s1, s2 := httptest.NewServer(flaky), httptest.NewServer(steady)
+	defer s1.Close()
+	defer s2.Close()
+	track(t, eng, "a", "b", "c", "d", "e")
+	s, err := webhook.Start(ctx, eng, config(dir, s1.URL, s2.URL))
+	require.NoError(t, err)
+	want := []uint64{1, 2, 3, 4, 5}
+	waitFor(t, func() bool { return len(flaky.delivered()) == 5 && len(steady.delivered()) == 5 })
+	waitFor(t, func() bool {
+		infos, err := eng.Outbox().Consumers(ctx)
+		require.NoError(t, err)
+		return infos[0].Acked == 5 && infos[1].Acked == 5
+	})
+	require.NoError(t, s.Close())
+	require.Equal(t, want, flaky.delivered(), "in commit order, each once")
+	require.Equal(t, want, steady.delivered(), "a failing endpoint does not hold back the other")
+	require.Equal(t, 3, flaky.seen["gamify-1"], "two failures, then success")
+	require.Equal(t, "UserCreated", flaky.got[0].Type)
+	require.Equal(t, "a", flaky.got[0].User)
+	var n gamify.UserCreated
+	require.NoError(t, json.Unmarshal(flaky.got[0].Notification, &n))
+	require.Equal(t, "a", n.User)
+	infos, err := eng.Outbox().Consumers(ctx)
+	require.NoError(t, err)
+	for _, i := range infos {
+		require.Equal(t, uint64(5), i.Acked, i.Name)
+	}
+	dead, err := webhook.ReadDeadLetters(filepath.Join(dir, "dead"), "ep0")
+	require.NoError(t, err)
+	require.Empty(t, dead)
+}
+
+func TestDeadLetterAfterMaxRetryTime(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	eng := xpEngine(t, filepath.Join(dir, "g.db"))
+	rc := &receiver{t: t, seen: map[string]int{}, fail: func(id string, _ int) string {
+		if id == "gamify-2" {
+			return "fail"
+		}
+		return ""
+	}}
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	track(t, eng, "a", "poison", "c")
+	cfg := config(dir, srv.URL)
+	cfg.MaxRetryTime = 100 * time.Millisecond
+	s, err := webhook.Start(ctx, eng, cfg)
+	require.NoError(t, err)
+	waitFor(t, func() bool { return len(rc.delivered()) == 2 })
+	require.NoError(t, s.Close())
+	require.Equal(t, []uint64{1, 3}, rc.delivered())
+	dead, err := webhook.ReadDeadLetters(cfg.DeadLetterDir, "ep0")
+	require.NoError(t, err)
+	require.Len(t, dead, 1)
+	require.Equal(t, "gamify-2", dead[0].ID)
+	require.Equal(t, uint64(2), dead[0].Seq)
+	require.GreaterOrEqual(t, dead[0].Attempts, 2)
+	require.Contains(t, dead[0].LastError, "500")
+	var p webhook.Payload
+	require.NoError(t, json.Unmarshal(dead[0].Body, &p))
+	require.Equal(t, "poison", p.User)
+}
+
+// TestNothingAcknowledgedLostAcrossRestarts stops the receiver (its port
+// refuses connections) while entries are pending, restarts the sender and
+// the engine, then brings the receiver back on the same address: every
+// entry arrives, and the writer never waited for the endpoint.
+func TestNothingAcknowledgedLostAcrossRestarts(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "g.db")
+	eng := openEngine(t, path)
+	_, err := eng.Metrics().Create(ctx, gamify.Metric{Key: "xp", Name: "XP"})
+	require.NoError(t, err)
+	rc := &receiver{t: t, seen: map[string]int{}}
+	srv := httptest.NewServer(rc)
+	addr := srv.Listener.Addr().String()
+	cfg := config(dir, srv.URL)
+	s, err := webhook.Start(ctx, eng, cfg)
+	require.NoError(t, err)
+	track(t, eng, "a", "b")
+	waitFor(t, func() bool { return len(rc.delivered()) == 2 })
+	srv.Close() // the receiver goes down
+	track(t, eng, "c", "d", "e", "f")
+	require.NoError(t, s.Close())
+	require.NoError(t, eng.Close())
+
+	eng = openEngine(t, path)
+	defer eng.Close()
+	track(t, eng, "g")
+	s, err = webhook.Start(ctx, eng, cfg)
+	require.NoError(t, err)
+	defer s.Close()
+	ln, err := net.Listen("tcp", addr)
+	require.NoError(t, err)
+	srv = &httptest.Server{Listener: ln, Config: &http.Server{Handler: rc}}
+	srv.Start()
+	defer srv.Close()
+	waitFor(t, func() bool { return len(rc.delivered()) == 7 })
+	require.Equal(t, []uint64{1, 2, 3, 4, 5, 6, 7}, rc.delivered())
+}
+
+func TestWriterNeverWaitsForAnEndpoint(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	eng := xpEngine(t, filepath.Join(dir, "g.db"))
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	cfg := config(dir, srv.URL)
+	cfg.Client = &http.Client{} // no timeout: the request hangs until the test ends
+	s, err := webhook.Start(ctx, eng, cfg)
+	require.NoError(t, err)
+	for i := range 200 {
+		track(t, eng, fmt.Sprint("u", i))
+	}
+	info, err := eng.Outbox().Info(ctx)
+	require.NoError(t, err)
+	require.Equal(t, uint64(200), info.Last)
+	require.NoError(t, s.Close(), "Close cancels the hanging attempt")
+}
+
+func TestConfigErrorsNameTheField(t *testing.T) {
+	dir := t.TempDir()
+	eng := openEngine(t, filepath.Join(dir, "g.db"))
+	defer eng.Close()
+	_, err := webhook.Start(context.Background(), eng, webhook.Config{Endpoints: []webhook.Endpoint{{Name: "a/b", URL: "ftp://x"}}, BatchSize: -1})
+	var ve *gamify.ValidationError
+	require.ErrorAs(t, err, &ve)
+	for _, f := range []string{"Endpoints[0].Name", "Endpoints[0].URL", "Endpoints[0].Secret", "DeadLetterDir", "BatchSize"} {
+		require.ErrorContains(t, err, "webhook.Config."+f)
+	}
+}
+
+func TestVerify(t *testing.T) {
+	body := []byte(`{"id":"gamify-1"}`)
+	now := time.Unix(1_700_000_000, 0)
+	h := http.Header{}
+	h.Set(webhook.HeaderTimestamp, "1700000000")
+	h.Set(webhook.HeaderSignature, webhook.Sign(secret, "1700000000", body))
+	require.NoError(t, webhook.Verify(secret, h, body, now, time.Minute))
+	require.ErrorIs(t, webhook.Verify([]byte("other"), h, body, now, time.Minute), webhook.ErrSignature)
+	require.ErrorIs(t, webhook.Verify(secret, h, []byte(`{"id":"gamify-2"}`), now, time.Minute), webhook.ErrSignature)
+	require.ErrorIs(t, webhook.Verify(secret, h, body, now.Add(time.Hour), time.Minute), webhook.ErrSignature, "a replay")
+	require.Equal(t, "sha256=", webhook.Sign(secret, "1", nil)[:7])
+}
