@@ -282,6 +282,13 @@ func (w *writer) committed(res commitResult) {
 	open := w.open
 	w.open = batch{}
 	failed := res.batch
+	// Logged before the callers hear, so a caller sees its failure logged.
+	if (failed.buffered > 0 && !failed.hasFlush) || open.buffered > 0 {
+		w.log.Error("gamify: commit failed; buffered events since the last commit are lost", "err", res.err)
+		w.lostErr = res.err
+	} else {
+		w.log.Warn("gamify: commit failed; its callers were told", "err", res.err, "callers", len(failed.waiters)+len(open.waiters))
+	}
 	err := fmt.Errorf("gamify: commit: %w", res.err)
 	for _, r := range failed.waiters {
 		r.done <- response{err: err}
@@ -290,12 +297,6 @@ func (w *writer) committed(res commitResult) {
 	openErr := fmt.Errorf("an earlier batch failed to commit: %w", res.err)
 	for _, r := range open.waiters {
 		r.done <- response{err: openErr}
-	}
-	if (failed.buffered > 0 && !failed.hasFlush) || open.buffered > 0 {
-		w.log.Error("gamify: commit failed; buffered events since the last commit are lost", "err", res.err)
-		w.lostErr = res.err
-	} else {
-		w.log.Warn("gamify: commit failed; its callers were told", "err", res.err, "callers", len(failed.waiters)+len(open.waiters))
 	}
 }
 
