@@ -34,8 +34,19 @@ func TestMain(m *testing.M) {
 		outboxKillChild(spec) // in outbox_crash_test.go
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if failures, unlogged := gamify.CodecFailures(); len(failures) > 0 || (requireLogged && len(unlogged) > 0) {
+		fmt.Fprintln(os.Stderr, "commands that the command log cannot hold:")
+		for _, f := range append(failures, unlogged...) {
+			fmt.Fprintln(os.Stderr, "  ", f)
+		}
+		code = max(code, 1)
+	}
+	os.Exit(code)
 }
+
+// requireLogged makes a command type that cannot be logged fail the run.
+const requireLogged = false
 
 // crashChild tracks events in Buffered mode, logging each acknowledged
 // event number, and exits abruptly (no Close, no Flush) part-way.

@@ -66,6 +66,10 @@ func weight(c command) int {
 	return 1
 }
 
+// commandCheck, set by tests, sees every command applied: it checks that
+// the command log could hold it.
+var commandCheck func(c command, now time.Time)
+
 type request struct {
 	cmd     command
 	now     time.Time
@@ -169,6 +173,9 @@ func (w *writer) handle(r *request) (any, error) {
 	if err != nil {
 		w.stats.rejected++
 		return nil, err
+	}
+	if commandCheck != nil {
+		commandCheck(r.cmd, r.now)
 	}
 	w.stats.commands++
 	if tc, ok := r.cmd.(*trackCmd); ok {
