@@ -71,7 +71,7 @@ func (a AttributesAPI) Create(ctx context.Context, at Attribute) (Attribute, err
 	if err := at.Validate(); err != nil {
 		return Attribute{}, err
 	}
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return t.createAttribute(at) })
+	v, err := a.e.exec(ctx, a.e.now(), createAttributeOp.cmd(at))
 	if err != nil {
 		return Attribute{}, fmt.Errorf("create attribute %s: %w", at.Key, err)
 	}
@@ -175,12 +175,17 @@ func setAttributeStatus(a *Attribute, s Status, now time.Time) { a.Status, a.Upd
 // and disappears from lists; values already stored on users are kept and
 // the key is never reused.
 func (a AttributesAPI) Delete(ctx context.Context, key string) error {
-	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return nil, t.archiveAttribute(key) })
+	_, err := a.e.exec(ctx, a.e.now(), archiveAttributeOp.cmd(key))
 	if err != nil {
 		return fmt.Errorf("delete attribute %s: %w", gamifytype.Quote(key), err)
 	}
 	return nil
 }
+
+var (
+	createAttributeOp  = newOp("attribute.create", (*txn).createAttribute)
+	archiveAttributeOp = newOp("attribute.archive", func(t *txn, key string) (any, error) { return nil, t.archiveAttribute(key) })
+)
 
 func (t *txn) archiveAttribute(key string) error {
 	_, err := attributes.restatus(t, key, StatusArchived, setAttributeStatus, (*txn).putAttribute)

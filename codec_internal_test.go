@@ -16,7 +16,8 @@ import (
 var codecCheck struct {
 	sync.Mutex
 	failures []string
-	unlogged map[string]int // command types that cannot be logged yet
+	unlogged map[string]int  // command types that cannot be logged yet
+	seen     map[string]bool // ops applied at least once
 }
 
 func init() { commandCheck = checkCommandCodec }
@@ -41,6 +42,12 @@ func checkCommandCodec(c command, now time.Time) {
 		codecCheck.Unlock()
 		return
 	}
+	codecCheck.Lock()
+	if codecCheck.seen == nil {
+		codecCheck.seen = map[string]bool{}
+	}
+	codecCheck.seen[c.(loggable).opName()] = true
+	codecCheck.Unlock()
 	b1, err := encodeCommand(nil, c, now)
 	if err != nil {
 		fail("%T: encode: %v", c, err)
@@ -91,13 +98,20 @@ func sameCommand(a, b command) bool {
 }
 
 // CodecFailures reports the commands that did not survive the round trip,
-// and the command types that cannot be logged.
-func CodecFailures() (failures []string, unlogged []string) {
+// the command types that cannot be logged, and the ops no test applied
+// (when any test applied one: a run of a few tests leaves most unapplied).
+func CodecFailures() (failures, unlogged, unapplied []string) {
 	codecCheck.Lock()
 	defer codecCheck.Unlock()
 	for k, n := range codecCheck.unlogged {
 		unlogged = append(unlogged, fmt.Sprintf("%s (%d)", k, n))
 	}
+	for name := range opsByName {
+		if !codecCheck.seen[name] {
+			unapplied = append(unapplied, "op never applied by a test: "+name)
+		}
+	}
+	slices.Sort(unapplied)
 	slices.Sort(unlogged)
-	return slices.Clone(codecCheck.failures), unlogged
+	return slices.Clone(codecCheck.failures), unlogged, unapplied
 }

@@ -58,8 +58,8 @@ type op[A any] struct {
 }
 
 // newOp defines an op named name.
-func newOp[A any](name string, run func(t *txn, a A) (any, error)) *op[A] {
-	o := &op[A]{run: run}
+func newOp[A, R any](name string, run func(t *txn, a A) (R, error)) *op[A] {
+	o := &op[A]{run: func(t *txn, a A) (any, error) { return run(t, a) }}
 	o.def = registerOp(&opDef{name: name, decode: func(b []byte) (command, error) {
 		var a A
 		if err := json.Unmarshal(b, &a); err != nil {

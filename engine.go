@@ -156,8 +156,17 @@ func (f funcCmd) apply(w *writer, now time.Time) (any, error) {
 
 // admin runs an administrative change; it always waits for the commit,
 // whatever the durability mode.
+//
+// Deprecated: a closure cannot be logged; use exec with an op (commands.go).
 func (e *Engine) admin(ctx context.Context, now time.Time, fn func(t *txn) (any, error)) (any, error) {
 	return e.do(ctx, funcCmd(fn), now, true)
+}
+
+// exec runs a logged command (an op with its arguments, commands.go) as an
+// administrative change: it always waits for the commit, whatever the
+// durability mode.
+func (e *Engine) exec(ctx context.Context, now time.Time, c command) (any, error) {
+	return e.do(ctx, c, now, true)
 }
 
 // Flush returns once everything applied before it is committed. In Buffered
