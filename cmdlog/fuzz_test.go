@@ -86,3 +86,59 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCutAndFlip frames records taken from the input (split at 0xff) into a
+// segment, then cuts it at any byte or flips the bits of any byte. A cut
+// last segment is a torn tail: the whole frames before the cut are kept,
+// never ErrCorrupt. A flip is ErrCorrupt at the damaged frame, except in the
+// final frame of the last segment, which is cut.
+func FuzzCutAndFlip(f *testing.F) {
+	f.Add([]byte("one\xfftwo\xff\xffthree"), uint32(20), uint32(5), byte(1))
+	f.Add([]byte("x"), uint32(3), uint32(17), byte(0x80))
+	f.Fuzz(func(t *testing.T, data []byte, cut, flip uint32, mask byte) {
+		var seg []byte
+		var offs []int64 // offset of each frame, then the end
+		for i, rec := range bytes.Split(data, []byte{0xff}) {
+			offs = append(offs, int64(len(seg)))
+			seg = appendFrame(seg, uint64(i+1), rec)
+		}
+		offs = append(offs, int64(len(seg)))
+		frames := len(offs) - 1
+
+		c := int64(cut) % int64(len(seg)+1)
+		kept := 0 // whole frames before the cut
+		for kept < frames && offs[kept+1] <= c {
+			kept++
+		}
+		res, err := checkSegment(bytes.NewReader(seg[:c]), c, "fuzz", 1, true)
+		if err != nil || res.end != offs[kept] || res.next != uint64(kept+1) {
+			t.Fatalf("cut at %d: %+v, %v; want end %d, next %d", c, res, err, offs[kept], kept+1)
+		}
+		_, err = checkSegment(bytes.NewReader(seg[:c]), c, "fuzz", 1, false)
+		if (err == nil) != (c == offs[kept]) {
+			t.Fatalf("cut at %d as a middle segment: %v", c, err)
+		}
+
+		at := int64(flip) % int64(len(seg))
+		damaged := bytes.Clone(seg)
+		damaged[at] ^= mask | 1
+		i := 0 // the damaged frame
+		for offs[i+1] <= at {
+			i++
+		}
+		size := int64(len(damaged))
+		res, err = checkSegment(bytes.NewReader(damaged), size, "fuzz", 1, true)
+		var ce *CorruptError
+		if i == frames-1 {
+			if err != nil || res.end != offs[i] {
+				t.Fatalf("flip at %d in the final frame: %+v, %v; want it cut at %d", at, res, err, offs[i])
+			}
+		} else if !errors.As(err, &ce) || ce.Offset != offs[i] {
+			t.Fatalf("flip at %d in frame %d of %d: %v; want a *CorruptError at %d", at, i, frames, err, offs[i])
+		}
+		_, err = checkSegment(bytes.NewReader(damaged), size, "fuzz", 1, false)
+		if !errors.As(err, &ce) || ce.Offset != offs[i] {
+			t.Fatalf("flip at %d in frame %d of a middle segment: %v; want a *CorruptError at %d", at, i, err, offs[i])
+		}
+	})
+}
