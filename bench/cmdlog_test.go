@@ -1,0 +1,120 @@
+package bench
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/gamifykit/gamify/cmdlog"
+)
+
+// cmdlogFrame is the bytes the log writes per 100-byte record: the record
+// and its 16-byte frame header.
+const cmdlogFrame = 100 + 16
+
+// cmdlogRecords returns n records of 100 pseudo-random bytes (a disk or a
+// hypervisor may write zeros faster).
+func cmdlogRecords(n int) [][]byte {
+	r := rand.New(rand.NewPCG(1, 2))
+	recs := make([][]byte, n)
+	for i := range recs {
+		recs[i] = make([]byte, 100)
+		for j := range recs[i] {
+			recs[i][j] = byte(r.Uint32())
+		}
+	}
+	return recs
+}
+
+// cmdlogBytes returns the bytes the log writes for a batch of n records of
+// cmdlogRecords: the raw baseline writes the same bytes.
+func cmdlogBytes(b *testing.B, n int) []byte {
+	dir := b.TempDir()
+	l, err := cmdlog.Open(dir, cmdlog.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := l.Append(cmdlogRecords(n)...); err != nil {
+		b.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		b.Fatal(err)
+	}
+	buf, err := os.ReadFile(filepath.Join(dir, "00000000000000000001.log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(buf) != n*cmdlogFrame {
+		b.Fatalf("a batch of %d is %d bytes, want %d", n, len(buf), n*cmdlogFrame)
+	}
+	return buf
+}
+
+// BenchmarkCmdlogSync appends 100-byte records to the command log and
+// Syncs once per batch of 1, 64 or 1024 (one Append call of the batch), next
+// to the raw baseline: one os.File.Write of the same bytes and f.Sync().
+// One op is one record.
+func BenchmarkCmdlogSync(b *testing.B) {
+	for _, batch := range []int{1, 64, 1024} {
+		b.Run(fmt.Sprintf("batch=%d/log", batch), func(b *testing.B) {
+			l, err := cmdlog.Open(b.TempDir(), cmdlog.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer l.Close()
+			recs := cmdlogRecords(batch)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for done := 0; done < b.N; done += batch {
+				n := min(batch, b.N-done)
+				if _, err := l.Append(recs[:n]...); err != nil {
+					b.Fatal(err)
+				}
+				if err := l.Sync(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+		b.Run(fmt.Sprintf("batch=%d/raw", batch), func(b *testing.B) {
+			f, err := os.OpenFile(filepath.Join(b.TempDir(), "raw"), os.O_RDWR|os.O_CREATE, 0o600)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			buf := cmdlogBytes(b, batch)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for done := 0; done < b.N; done += batch {
+				n := min(batch, b.N-done)
+				if _, err := f.Write(buf[:n*cmdlogFrame]); err != nil {
+					b.Fatal(err)
+				}
+				if err := f.Sync(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}
+
+// BenchmarkCmdlogAppend is the CPU cost of Append alone (NoSync), per
+// 100-byte record in batches of 64.
+func BenchmarkCmdlogAppend(b *testing.B) {
+	l, err := cmdlog.Open(b.TempDir(), cmdlog.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	recs := cmdlogRecords(64)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done := 0; done < b.N; done += len(recs) {
+		if _, err := l.Append(recs[:min(len(recs), b.N-done)]...); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
