@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/gamifykit/gamify/cmdlog"
 )
@@ -116,5 +117,53 @@ func BenchmarkCmdlogAppend(b *testing.B) {
 		if _, err := l.Append(recs[:min(len(recs), b.N-done)]...); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkCmdlogSyncPaired alternates the two sides of BenchmarkCmdlogSync
+// batch by batch, so that a change in the machine's load (other processes,
+// the disk) falls on both alike; it reports the time per record of each and
+// their ratio, the log's throughput as a fraction of the raw one (1 = as
+// fast). One op is one record of each.
+func BenchmarkCmdlogSyncPaired(b *testing.B) {
+	for _, batch := range []int{1, 64, 1024} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			dir := b.TempDir()
+			l, err := cmdlog.Open(filepath.Join(dir, "log"), cmdlog.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer l.Close()
+			f, err := os.OpenFile(filepath.Join(dir, "raw"), os.O_RDWR|os.O_CREATE, 0o600)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			recs, buf := cmdlogRecords(batch), cmdlogBytes(b, batch)
+			var logTime, rawTime time.Duration
+			b.ResetTimer()
+			for done := 0; done < b.N; done += batch {
+				n := min(batch, b.N-done)
+				start := time.Now()
+				if _, err := l.Append(recs[:n]...); err != nil {
+					b.Fatal(err)
+				}
+				if err := l.Sync(); err != nil {
+					b.Fatal(err)
+				}
+				mid := time.Now()
+				if _, err := f.Write(buf[:n*cmdlogFrame]); err != nil {
+					b.Fatal(err)
+				}
+				if err := f.Sync(); err != nil {
+					b.Fatal(err)
+				}
+				logTime += mid.Sub(start)
+				rawTime += time.Since(mid)
+			}
+			b.ReportMetric(float64(logTime.Nanoseconds())/float64(b.N), "log-ns/record")
+			b.ReportMetric(float64(rawTime.Nanoseconds())/float64(b.N), "raw-ns/record")
+			b.ReportMetric(float64(rawTime)/float64(logTime), "log/raw")
+		})
 	}
 }
