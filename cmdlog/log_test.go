@@ -362,6 +362,32 @@ func TestTornTailOfSeveralRecords(t *testing.T) {
 	requireRecords(t, l, 1, 6)
 }
 
+// TestTornOnlyRecordOfLastSegment: a last segment whose only record is torn
+// is left empty, and the next Append fills it at the same position.
+func TestTornOnlyRecordOfLastSegment(t *testing.T) {
+	dir := t.TempDir()
+	l := openLog(t, dir, Options{SegmentSize: 1})
+	appendRange(t, l, 1, 1)
+	_, err := l.Append(payload(2))
+	require.NoError(t, err)
+	require.NoError(t, l.Close())
+	require.Equal(t, []uint64{1, 2}, segmentFiles(t, dir))
+	path := filepath.Join(dir, segmentName(2))
+	require.NoError(t, os.Truncate(path, 10))
+
+	l = openLog(t, dir, Options{SegmentSize: 1})
+	require.Equal(t, int64(10), l.TruncatedTail())
+	requireRecords(t, l, 1, 1)
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	require.Zero(t, fi.Size())
+	appendRange(t, l, 2, 2)
+	require.Equal(t, []uint64{1, 2}, segmentFiles(t, dir), "the empty segment is reused")
+	require.NoError(t, l.Close())
+	l = openLog(t, dir, Options{SegmentSize: 1})
+	requireRecords(t, l, 1, 2)
+}
+
 func requireCorrupt(t *testing.T, err error, segment string, offset int64, msg string) {
 	t.Helper()
 	require.ErrorIs(t, err, ErrCorrupt, msg)
