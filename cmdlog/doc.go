@@ -1,9 +1,9 @@
 // Package cmdlog is gamify's local command log: an append-only, checksummed
 // log of opaque records, numbered by consecutive positions from 1, kept as
-// segment files in a directory of its own. The engine appends every command
-// before it is visible and folds the log into its store lazily; the store's
-// checkpoint records the position it folded, and Trim drops what is folded.
-// The package uses the standard library only.
+// segment files in a directory of its own. It is built for the engine to
+// append every command before it is visible and fold the log into its store
+// lazily: the store's checkpoint records the position it folded, and Trim
+// drops what is folded. The package uses the standard library only.
 //
 // # Format
 //
@@ -43,18 +43,23 @@
 //     not the next one, and a segment that does not start at the position
 //     after the previous segment's last (a gap or an overlap).
 //
-// Damage to the final frame of the log cannot be told from a torn tail: that
-// record is cut. Damage found later, by Read, is reported the same way.
+// Two limits follow. Damage to the final frame of the log cannot be told from
+// a torn tail: that record is cut. And a crash that kept a later page of an
+// unsynced write but not an earlier one (file systems do not promise the
+// order) shows as a bad frame with a good one after it: Open refuses the log
+// rather than guess, though nothing acknowledged was lost. Damage found
+// later, by Read, is a *CorruptError too.
 //
 // # Failures
 //
 // A failed write is truncated back to the end of the previous Append and
 // reported; the log stays usable (if the truncation fails too, the log is
-// poisoned). A failed fsync poisons the log: every later Append and Sync
-// returns that error until the log is reopened, because the kernel may have
-// dropped the pages it failed to write, and a retried fsync would succeed
-// without them. Whether records appended since the last successful Sync are
-// on disk is then unknown: reopening keeps those that are, whole.
+// poisoned). A failed fsync poisons the log: every later Append, Sync and
+// SetNext returns that error until the log is reopened (Read and Trim still
+// work), because the kernel may have dropped the pages it failed to write,
+// and a retried fsync would succeed without them. Whether records appended
+// since the last successful Sync are on disk is then unknown: reopening keeps
+// those that are, whole.
 //
 // Options.BeforeWrite and Options.BeforeSync are the fault-injection seams.
 //

@@ -24,7 +24,7 @@ var (
 	// ErrCorrupt is wrapped by every *CorruptError: damage to the log that is
 	// not a torn tail.
 	ErrCorrupt = errors.New("cmdlog: corrupt log")
-	// ErrClosed is returned by every call made after Close.
+	// ErrClosed is returned by Append, Sync, SetNext, Trim and Read after Close.
 	ErrClosed = errors.New("cmdlog: log closed")
 	// ErrTooLarge is returned (wrapped) by Append for a record over MaxRecord.
 	ErrTooLarge = errors.New("cmdlog: record too large")
