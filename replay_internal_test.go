@@ -2,6 +2,7 @@ package gamify
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -124,5 +125,67 @@ func TestJobCommandsOfUnknownJobsFail(t *testing.T) {
 	}
 	if after := DumpStore(e); !reflect.DeepEqual(before, after) {
 		t.Fatal("a failed job command changed the store")
+	}
+}
+
+// The runtime ops, applied as records to two engines set up alike (a daily
+// score board with runs, so that job and submit records apply too), leave
+// byte-identical stores.
+func TestRuntimeRecordsReplayToTheSameStore(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 3, 8, 12, 0, 0, 0, time.UTC)
+	yes := true
+	engs := twins(t, now, func(e *Engine) {
+		must(e.Metrics().Create(ctx, Metric{Key: "xp", Name: "XP"}))
+		must(e.Points().Create(ctx, PointsSystem{Key: "coins", Name: "Coins"}))
+		must(e.Points().Levels("coins").Create(ctx, Level{Key: "bronze", Level: 1, Name: "Bronze"}))
+		must(e.Streaks().Create(ctx, Streak{Key: "daily", Name: "Daily", Frequency: StreakDaily,
+			Metrics: []StreakMetric{{Metric: "xp", Min: AmountFromInt(1)}}}))
+		must(e.Achievements().Create(ctx, Achievement{Key: "hello", Name: "Hello", Kind: AchievementManual}))
+		must(e.Rewards().Create(ctx, Reward{Key: "gift", Name: "Gift", Type: RewardDigital, PerUserLimit: RewardUnlimited}))
+		must(e.Rewards().Create(ctx, Reward{Key: "tee", Name: "Tee", Type: RewardCoupon, PerUserLimit: RewardUnlimited}))
+		must(e.Leaderboards().Create(ctx, Leaderboard{Key: "cup", Name: "Cup", RankBy: RankByScore, RunEvery: 1, RunUnit: RunDay}))
+	})
+	day := func(d int) Date { return Date{Year: 2026, Month: time.March, Day: d} }
+	records := []command{
+		upsertOp.cmd(upsertArgs{Verb: "create", User: UserInput{ID: "ann", Name: "Ann", TZ: "Europe/Paris", SubscribeToEmails: &yes, Email: "ann@example.com"}}),
+		upsertOp.cmd(upsertArgs{Verb: "identify", User: UserInput{ID: "bob", DeviceTokens: []string{"t1"}}}),
+		setPreferencesOp.cmd(preferencesArgs{User: "bob", Base: string(must(json.Marshal(defaultPreferences()))),
+			Preferences: Preferences{Notifications: map[NotificationType][]Channel{NotifyRecap: {ChannelPush}}}}),
+		awardOp.cmd(PointsEntry{System: "coins", User: "ann", Amount: AmountFromInt(50), Reason: "welcome", IdempotencyKey: "w1"}),
+		spendOp.cmd(PointsEntry{System: "coins", User: "ann", Amount: AmountFromInt(20)}),
+		pinLevelOp.cmd(levelArgs{System: "coins", User: "ann", Level: "bronze"}),
+		unpinLevelOp.cmd(levelArgs{System: "coins", User: "ann"}),
+		addCodesOp.cmd(addCodesArgs{Reward: "tee", Codes: []string{"T1", "T2"}}),
+		claimOp.cmd(claimArgs{Reward: "tee", User: "ann", Seed: newCodeSeed()}),
+		claimOp.cmd(claimArgs{Reward: "gift", User: "bob", IdempotencyKey: "g1", Seed: newCodeSeed()}),
+		completeOp.cmd(ManualCompletion{Achievement: "hello", User: "cid", Profile: &UserInput{Name: "Cid"}}),
+		streakUsersOp.cmd(streakUsersArgs{Streak: "daily", Verb: "grant_freezes", Users: []string{"ann", "nobody"}, Seed: newCodeSeed()}),
+		streakUsersOp.cmd(streakUsersArgs{Streak: "daily", Verb: "restore", Users: []string{"bob"}, Seed: newCodeSeed()}),
+		addPauseOp.cmd(pauseArgs{Streak: "daily", User: "ann", From: day(10), To: day(12)}),
+		removePauseOp.cmd(pauseArgs{Streak: "daily", User: "ann", ID: 1}),
+		submitOp.cmd(ScoreSubmission{Board: "cup", User: "ann", Score: AmountFromInt(7)}),
+		addConsumerOp.cmd("mail"),
+		ackOp.cmd(ackArgs{Consumer: "mail", Seq: 1}),
+		addConsumerOp.cmd("push"),
+		deleteConsumerOp.cmd("push"),
+		setActiveOp.cmd(activeArgs{User: "bob", Active: false}),
+		anonymizeOp.cmd("cid"),
+	}
+	for _, e := range engs {
+		for i, c := range records {
+			applyRecord(t, e, c, now.Add(time.Duration(i)*time.Second))
+		}
+		// The board's day ends: its rollover is a job record.
+		applyRecord(t, e, runJobOp.cmd(runJobArgs{Job: "leaderboard/cup", Due: time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC)}), now.Add(12*time.Hour))
+	}
+	a, b := DumpStore(engs[0]), DumpStore(engs[1])
+	for k, v := range a {
+		if b[k] != v {
+			t.Errorf("key %q differs:\n%q\n%q", k, v, b[k])
+		}
+	}
+	if len(a) != len(b) {
+		t.Errorf("%d keys against %d", len(a), len(b))
 	}
 }
