@@ -671,43 +671,45 @@ func (a AchievementsAPI) Complete(ctx context.Context, c ManualCompletion) (Comp
 	if err := errors.Join(errs...); err != nil {
 		return CompleteResult{}, err
 	}
-	key := c.Achievement
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		cat := t.w.cat
-		if d, ok := cat.achievements[key]; !ok || d.Status == StatusArchived {
-			return nil, ErrNotFound
-		}
-		// The result collects before the user is created: a new user's
-		// user_creation awards are part of what the call changed.
-		var out CompleteResult
-		t.pointsRes = &out.Points
-		defer func() { t.pointsRes = nil }()
-		u, err := t.user(c.User, true)
-		if err != nil {
-			return nil, err
-		}
-		if c.Profile != nil {
-			if err := cat.checkAttributes("ManualCompletion.Profile.Attributes", UserAttribute, c.Profile.Attributes); err != nil {
-				return nil, err
-			}
-			if u.p.merge(c.Profile, t.now) {
-				u.profileDirty = true
-			}
-		}
-		st, r, err := achievement.Complete(cat.achCat, u.s.Ach, key, u.p.Attributes, t.now)
-		if err != nil {
-			return nil, err
-		}
-		out.CompletedAt, out.AlreadyCompleted = r.Completion.At, r.AlreadyCompleted
-		u.s.Ach = st
-		t.completed(u, r.Completions, &out.Completions)
-		return out, nil
-	})
+	v, err := a.e.exec(ctx, a.e.now(), completeOp.cmd(c))
 	if err != nil {
-		return CompleteResult{}, fmt.Errorf("complete %s for %q: %w", gamifytype.Quote(key), gamifytype.Quote(c.User), err)
+		return CompleteResult{}, fmt.Errorf("complete %s for %q: %w", gamifytype.Quote(c.Achievement), gamifytype.Quote(c.User), err)
 	}
 	return v.(CompleteResult), nil
 }
+
+var completeOp = newOp("achievement.complete", func(t *txn, c ManualCompletion) (CompleteResult, error) {
+	key := c.Achievement
+	cat := t.w.cat
+	if d, ok := cat.achievements[key]; !ok || d.Status == StatusArchived {
+		return CompleteResult{}, ErrNotFound
+	}
+	// The result collects before the user is created: a new user's
+	// user_creation awards are part of what the call changed.
+	var out CompleteResult
+	t.pointsRes = &out.Points
+	defer func() { t.pointsRes = nil }()
+	u, err := t.user(c.User, true)
+	if err != nil {
+		return CompleteResult{}, err
+	}
+	if c.Profile != nil {
+		if err := cat.checkAttributes("ManualCompletion.Profile.Attributes", UserAttribute, c.Profile.Attributes); err != nil {
+			return CompleteResult{}, err
+		}
+		if u.p.merge(c.Profile, t.now) {
+			u.profileDirty = true
+		}
+	}
+	st, r, err := achievement.Complete(cat.achCat, u.s.Ach, key, u.p.Attributes, t.now)
+	if err != nil {
+		return CompleteResult{}, err
+	}
+	out.CompletedAt, out.AlreadyCompleted = r.Completion.At, r.AlreadyCompleted
+	u.s.Ach = st
+	t.completed(u, r.Completions, &out.Completions)
+	return out, nil
+})
 
 // AchievementStats is an achievement with how many users hold it.
 type AchievementStats struct {
@@ -915,23 +917,18 @@ func (e *Engine) runBackdates(ctx context.Context, now time.Time) (int, error) {
 	total := 0
 	for _, key := range keys {
 		job := backdateKey(key)
-		chunk := func(t *txn) (any, error) { n, err := t.backdateChunk(key); return chunkDone{n, n < backdateChunk}, err }
+		chunk := backdateOp.cmd(key)
 		if system, ok := strings.CutPrefix(key, relevelPrefix); ok {
-			job = []byte(key)
-			chunk = func(t *txn) (any, error) {
-				n, err := t.relevelChunk(system)
-				return chunkDone{n, n < backdateChunk}, err
-			}
+			job, chunk = []byte(key), relevelOp.cmd(system)
 		}
 		if board, ok := strings.CutPrefix(key, fillPrefix); ok {
-			job = []byte(key)
-			chunk = func(t *txn) (any, error) { n, done, err := t.fillChunk(board); return chunkDone{n, done}, err }
+			job, chunk = []byte(key), fillOp.cmd(board)
 		}
 		for {
 			if err := ctx.Err(); err != nil {
 				return total, err
 			}
-			v, err := e.admin(ctx, now, chunk)
+			v, err := e.exec(ctx, now, chunk)
 			if err != nil {
 				return total, err
 			}
@@ -964,6 +961,24 @@ type chunkDone struct {
 	n    int
 	done bool
 }
+
+// The chunks of pending work: backdating an achievement, relevelling a
+// points system's users (levels.go), filling a board from history
+// (board_fill.go).
+var (
+	backdateOp = newOp("achievement.backdate", func(t *txn, key string) (chunkDone, error) {
+		n, err := t.backdateChunk(key)
+		return chunkDone{n, n < backdateChunk}, err
+	})
+	relevelOp = newOp("points.relevel", func(t *txn, system string) (chunkDone, error) {
+		n, err := t.relevelChunk(system)
+		return chunkDone{n, n < backdateChunk}, err
+	})
+	fillOp = newOp("leaderboard.fill", func(t *txn, board string) (chunkDone, error) {
+		n, done, err := t.fillChunk(board)
+		return chunkDone{n, done}, err
+	})
+)
 
 // backdateChunk backdates the next users after the key's cursor; when fewer
 // than a chunk remain it removes the pending record.

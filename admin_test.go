@@ -118,6 +118,32 @@ func TestPreferences(t *testing.T) {
 	require.ErrorIs(t, err, gamify.ErrNotFound)
 }
 
+func TestPreferencesPatchRetriesOnConcurrentChange(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	mustMetric(t, eng.Engine, "steps")
+	_, err := eng.Users().Identify(ctx, gamify.UserInput{ID: "ana"})
+	require.NoError(t, err)
+	calls := 0
+	p, err := eng.Users().PatchPreferences(ctx, "ana", func(p *gamify.Preferences) {
+		calls++
+		if calls == 1 { // another writer lands between this edit and its command
+			_, err := eng.Users().PatchPreferences(ctx, "ana", func(p *gamify.Preferences) { p.Streak.Enabled = true })
+			require.NoError(t, err)
+		}
+		p.Notifications[gamify.NotifyRecap] = nil
+		p.Streak.Thresholds = map[string]gamify.Amount{} // none: stored as none
+	})
+	require.NoError(t, err)
+	require.Equal(t, 2, calls, "the edit ran again on the new version")
+	require.True(t, p.Streak.Enabled, "the concurrent patch is kept")
+	require.Empty(t, p.Notifications[gamify.NotifyRecap])
+	eng.reopen(t)
+	got, err := eng.Users().Preferences(ctx, "ana")
+	require.NoError(t, err)
+	require.Equal(t, p, got, "the result is what is stored")
+}
+
 func TestMetricsAdmin(t *testing.T) {
 	ctx := context.Background()
 	eng := openTest(t, nil)

@@ -32,20 +32,12 @@ func TestUnstorableRecordFailsOnlyItsCommand(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	bad := map[string]func(t *txn){
-		"long key": func(t *txn) {
-			t.writes = append(t.writes, write{store.Meta, bytes.Repeat([]byte{'k'}, store.MaxKeySize+1), []byte{1}})
-		},
-		"long idempotency record": func(t *txn) {
-			t.recordIdem(string(bytes.Repeat([]byte{'k'}, store.MaxKeySize+1)), 1, 1)
-		},
-		"unencodable": func(t *txn) {
-			t.putJSON(store.Meta, []byte("x"), struct{ At time.Time }{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)})
-		},
+	if _, err := e.exec(ctx, e.now(), badRecordOp.cmd("")); err != nil {
+		t.Fatalf("a command that writes nothing unusual failed: %v", err)
 	}
-	for name, f := range bad {
+	for name := range badRecords {
 		track("before-" + name) // buffered: in the open batch with the bad command
-		_, err := e.admin(ctx, e.now(), func(t *txn) (any, error) { f(t); return nil, nil })
+		_, err := e.exec(ctx, e.now(), badRecordOp.cmd(name))
 		if err == nil {
 			t.Fatalf("%s: command accepted", name)
 		}
@@ -57,7 +49,7 @@ func TestUnstorableRecordFailsOnlyItsCommand(t *testing.T) {
 	if err := e.Flush(ctx); err != nil {
 		t.Fatalf("Flush = %v: the batch failed with the bad command", err)
 	}
-	for name := range bad {
+	for name := range badRecords {
 		for _, u := range []string{"before-" + name, "after-" + name} {
 			m, err := e.Users().Metric(ctx, u, "xp")
 			if err != nil || m.Total.String() != "1" {
@@ -69,3 +61,24 @@ func TestUnstorableRecordFailsOnlyItsCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// badRecords are the unstorable records badRecordOp writes, by name.
+var badRecords = map[string]func(t *txn){
+	"long key": func(t *txn) {
+		t.writes = append(t.writes, write{store.Meta, bytes.Repeat([]byte{'k'}, store.MaxKeySize+1), []byte{1}})
+	},
+	"long idempotency record": func(t *txn) {
+		t.recordIdem(string(bytes.Repeat([]byte{'k'}, store.MaxKeySize+1)), 1, 1)
+	},
+	"unencodable": func(t *txn) {
+		t.putJSON(store.Meta, []byte("x"), struct{ At time.Time }{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)})
+	},
+}
+
+// badRecordOp writes the bad record named by its argument ("": none).
+var badRecordOp = newOp("test.bad_record", func(t *txn, name string) (any, error) {
+	if f := badRecords[name]; f != nil {
+		f(t)
+	}
+	return nil, nil
+})

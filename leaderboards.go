@@ -1129,70 +1129,72 @@ func (a LeaderboardsAPI) Submit(ctx context.Context, s ScoreSubmission) (Leaderb
 	if err := errors.Join(errs...); err != nil {
 		return LeaderboardChange{}, err
 	}
-	now := a.e.now()
-	v, err := a.e.do(ctx, funcCmd(func(t *txn) (any, error) {
-		b, ok := t.w.cat.boards[key]
-		if !ok || b.Status == StatusArchived {
-			return nil, fmt.Errorf("leaderboard %s is archived: %w", gamifytype.Quote(key), ErrConflict)
-		}
-		if b.status(t.now) != StatusActive {
-			return nil, fmt.Errorf("leaderboard %s is %s: %w", key, b.status(t.now), ErrConflict)
-		}
-		u, err := t.user(user, true)
-		if err != nil {
-			return nil, err
-		}
-		s, ss := sc.Micros(), sub.Micros()
-		var overflow bool
-		var changes []LeaderboardChange
-		err = t.scoreBoard(u, b, t.now, t.nextSeq(), func(old userBoard) (int64, int64) {
-			switch {
-			case b.Operator == OpSet || !old.Scored:
-				if b.Operator == OpDecr {
-					return -s, ss
-				}
-				return s, ss
-			case b.Operator == OpIncr:
-				n, ok := AmountFromMicros(old.Score).AddChecked(AmountFromMicros(s))
-				overflow = !ok
-				return n.Micros(), ss
-			case b.Operator == OpDecr:
-				n, ok := AmountFromMicros(old.Score).AddChecked(AmountFromMicros(-s))
-				overflow = !ok
-				return n.Micros(), ss
-			case better(b.order, s, ss, old.Score, old.Sub):
-				return s, ss
-			}
-			return old.Score, old.Sub
-		}, &changes)
-		if overflow {
-			return nil, gamifytype.Invalid("Submit.Score", score, "would overflow the stored score")
-		}
-		if err != nil {
-			return nil, err
-		}
-		if len(changes) == 0 { // unchanged (a worse best): report the standing
-			rt := t.w.eng.boardRT(b.ref)
-			start, _, _ := b.runAt(t.now)
-			group := b.group(&u.p)
-			c := LeaderboardChange{Key: key, Group: publicGroup(group)}
-			rt.mu.RLock()
-			if run, ok := rt.runs[start.UnixNano()]; ok {
-				if x, ok := run.groups[group]; ok {
-					c.Rank, _ = x.Rank(uint32(u.p.UID), b.ties)
-				}
-			}
-			rt.mu.RUnlock()
-			c.PreviousRank = c.Rank
-			return c, nil
-		}
-		return changes[0], nil
-	}), now, a.e.opts.Durability == Durable)
+	v, err := a.e.do(ctx, submitOp.cmd(s), a.e.now(), a.e.opts.Durability == Durable)
 	if err != nil {
 		return LeaderboardChange{}, fmt.Errorf("submit to %s for %q: %w", gamifytype.Quote(key), gamifytype.Quote(user), err)
 	}
 	return v.(LeaderboardChange), nil
 }
+
+var submitOp = newOp("leaderboard.submit", func(t *txn, sub ScoreSubmission) (LeaderboardChange, error) {
+	key, user, score := sub.Board, sub.User, sub.Score
+	b, ok := t.w.cat.boards[key]
+	if !ok || b.Status == StatusArchived {
+		return LeaderboardChange{}, fmt.Errorf("leaderboard %s is archived: %w", gamifytype.Quote(key), ErrConflict)
+	}
+	if b.status(t.now) != StatusActive {
+		return LeaderboardChange{}, fmt.Errorf("leaderboard %s is %s: %w", key, b.status(t.now), ErrConflict)
+	}
+	u, err := t.user(user, true)
+	if err != nil {
+		return LeaderboardChange{}, err
+	}
+	s, ss := sub.Score.Micros(), sub.Subscore.Micros()
+	var overflow bool
+	var changes []LeaderboardChange
+	err = t.scoreBoard(u, b, t.now, t.nextSeq(), func(old userBoard) (int64, int64) {
+		switch {
+		case b.Operator == OpSet || !old.Scored:
+			if b.Operator == OpDecr {
+				return -s, ss
+			}
+			return s, ss
+		case b.Operator == OpIncr:
+			n, ok := AmountFromMicros(old.Score).AddChecked(AmountFromMicros(s))
+			overflow = !ok
+			return n.Micros(), ss
+		case b.Operator == OpDecr:
+			n, ok := AmountFromMicros(old.Score).AddChecked(AmountFromMicros(-s))
+			overflow = !ok
+			return n.Micros(), ss
+		case better(b.order, s, ss, old.Score, old.Sub):
+			return s, ss
+		}
+		return old.Score, old.Sub
+	}, &changes)
+	if overflow {
+		return LeaderboardChange{}, gamifytype.Invalid("Submit.Score", score, "would overflow the stored score")
+	}
+	if err != nil {
+		return LeaderboardChange{}, err
+	}
+	if len(changes) == 0 { // unchanged (a worse best): report the standing
+		rt := t.w.eng.boardRT(b.ref)
+		start, _, _ := b.runAt(t.now)
+		group := b.group(&u.p)
+		c := LeaderboardChange{Key: key, Group: publicGroup(group)}
+		rt.mu.RLock()
+		if run, ok := rt.runs[start.UnixNano()]; ok {
+			if x, ok := run.groups[group]; ok {
+				c.Rank, _ = x.Rank(uint32(u.p.UID), b.ties)
+			}
+		}
+		rt.mu.RUnlock()
+		c.PreviousRank = c.Rank
+		return c, nil
+	}
+	return changes[0], nil
+})
 
 // RankHistory returns a user's daily ranks on a board over the last days
 // (1–100) that had a change of the user's entry, oldest first.

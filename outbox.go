@@ -183,15 +183,7 @@ func (o OutboxAPI) Consumer(ctx context.Context, name string) (*Consumer, error)
 	if ok {
 		return c, nil
 	}
-	v, err := e.admin(ctx, e.now(), func(t *txn) (any, error) {
-		if rec, ok := t.w.consumers[name]; ok {
-			return rec, nil
-		}
-		rec := consumerRec{acked: 0, created: t.now.UTC()}
-		t.writes = append(t.writes, write{store.Consumers, []byte(name), rec.marshal()})
-		t.w.consumers[name] = rec
-		return rec, nil
-	})
+	v, err := e.exec(ctx, e.now(), addConsumerOp.cmd(name))
 	if err != nil {
 		return nil, fmt.Errorf("gamify: outbox consumer %s: %w", name, err)
 	}
@@ -214,14 +206,7 @@ func (o OutboxAPI) DeleteConsumer(ctx context.Context, name string) error {
 		return err
 	}
 	e := o.e
-	_, err := e.admin(ctx, e.now(), func(t *txn) (any, error) {
-		if _, ok := t.w.consumers[name]; !ok {
-			return nil, ErrNotFound
-		}
-		t.writes = append(t.writes, write{store.Consumers, []byte(name), nil})
-		delete(t.w.consumers, name)
-		return nil, nil
-	})
+	_, err := e.exec(ctx, e.now(), deleteConsumerOp.cmd(name))
 	if err != nil {
 		return fmt.Errorf("gamify: delete outbox consumer %s: %w", name, err)
 	}
@@ -331,25 +316,7 @@ func (c *Consumer) Ack(ctx context.Context, seq uint64) error {
 		return nil
 	}
 	e := c.e
-	_, err := e.admin(ctx, e.now(), func(t *txn) (any, error) {
-		rec, ok := t.w.consumers[c.name]
-		if !ok {
-			return nil, ErrNotFound
-		}
-		// The store, not box.last: a Fetch may read a commit before the
-		// committer has published it.
-		var last uint64
-		if err := t.w.db.View(func(tx *store.Tx) error { last = outboxLast(tx); return nil }); err != nil {
-			return nil, err
-		}
-		if seq > last {
-			return nil, gamifytype.Invalid("seq", seq, fmt.Sprintf("is past the last outbox entry (%d)", last))
-		}
-		rec.acked = max(rec.acked, seq)
-		t.writes = append(t.writes, write{store.Consumers, []byte(c.name), rec.marshal()})
-		t.w.consumers[c.name] = rec
-		return nil, nil
-	})
+	_, err := e.exec(ctx, e.now(), ackOp.cmd(ackArgs{Consumer: c.name, Seq: seq}))
 	if err != nil {
 		return fmt.Errorf("gamify: ack outbox consumer %s: %w", c.name, err)
 	}
@@ -620,4 +587,49 @@ func loadConsumers(tx *store.Tx) (map[string]consumerRec, error) {
 		return nil
 	})
 	return out, err
+}
+
+// The consumer ops change the writer's consumer records.
+var (
+	addConsumerOp = newOp("outbox.add_consumer", func(t *txn, name string) (consumerRec, error) {
+		if rec, ok := t.w.consumers[name]; ok {
+			return rec, nil
+		}
+		rec := consumerRec{acked: 0, created: t.now.UTC()}
+		t.writes = append(t.writes, write{store.Consumers, []byte(name), rec.marshal()})
+		t.w.consumers[name] = rec
+		return rec, nil
+	})
+	deleteConsumerOp = newOp("outbox.delete_consumer", func(t *txn, name string) (any, error) {
+		if _, ok := t.w.consumers[name]; !ok {
+			return nil, ErrNotFound
+		}
+		t.writes = append(t.writes, write{store.Consumers, []byte(name), nil})
+		delete(t.w.consumers, name)
+		return nil, nil
+	})
+	ackOp = newOp("outbox.ack", func(t *txn, a ackArgs) (any, error) {
+		rec, ok := t.w.consumers[a.Consumer]
+		if !ok {
+			return nil, ErrNotFound
+		}
+		// The store, not box.last: a Fetch may read a commit before the
+		// committer has published it.
+		var last uint64
+		if err := t.w.db.View(func(tx *store.Tx) error { last = outboxLast(tx); return nil }); err != nil {
+			return nil, err
+		}
+		if a.Seq > last {
+			return nil, gamifytype.Invalid("seq", a.Seq, fmt.Sprintf("is past the last outbox entry (%d)", last))
+		}
+		rec.acked = max(rec.acked, a.Seq)
+		t.writes = append(t.writes, write{store.Consumers, []byte(a.Consumer), rec.marshal()})
+		t.w.consumers[a.Consumer] = rec
+		return nil, nil
+	})
+)
+
+type ackArgs struct {
+	Consumer string
+	Seq      uint64
 }

@@ -724,27 +724,21 @@ type PointsEntry struct {
 // boosts do not apply to manual awards. See PointsEntry.IdempotencyKey for
 // retries.
 func (a PointsAPI) Award(ctx context.Context, p PointsEntry) (PointsResult, error) {
-	return a.manual(ctx, p, "Award", func(r points.Rules, s points.State, v Amount) (points.State, points.Effects, error) {
-		return points.Award(r, s, v, p.Reason)
-	})
+	return a.manual(ctx, p, "Award", awardOp)
 }
 
 // Spend takes points from a user's available balance; ErrInsufficientPoints
 // (nothing changed) when it is too low. See PointsEntry.IdempotencyKey for
 // retries: a Spend never replays an Award with the same key.
 func (a PointsAPI) Spend(ctx context.Context, p PointsEntry) (PointsResult, error) {
-	return a.manual(ctx, p, "Spend", func(_ points.Rules, s points.State, v Amount) (points.State, points.Effects, error) {
-		return points.Spend(s, v)
-	})
+	return a.manual(ctx, p, "Spend", spendOp)
 }
 
-func (a PointsAPI) manual(ctx context.Context, p PointsEntry, op string,
-	f func(points.Rules, points.State, Amount) (points.State, points.Effects, error)) (PointsResult, error) {
+func (a PointsAPI) manual(ctx context.Context, p PointsEntry, op string, o *op[PointsEntry]) (PointsResult, error) {
 	system, user, amount, key := p.System, p.User, p.Amount, p.IdempotencyKey
 	var errs []error
 	errs = append(errs, validateUserID(op+".User", user))
-	v := amount
-	if v.Sign() <= 0 {
+	if amount.Sign() <= 0 {
 		errs = append(errs, gamifytype.Invalid(op+".Amount", amount, "must be positive"))
 	}
 	if op == "Spend" && p.Reason != "" {
@@ -756,62 +750,79 @@ func (a PointsAPI) manual(ctx context.Context, p PointsEntry, op string,
 	if err := errors.Join(errs...); err != nil {
 		return PointsResult{}, err
 	}
-	res, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		sys, ok := t.w.cat.points.systems[system]
-		r := t.w.cat.points.rules[system]
-		if !ok || sys.Status == StatusArchived {
-			return nil, fmt.Errorf("points system %s: %w", gamifytype.Quote(system), ErrNotFound)
-		}
-		if r == nil {
-			return nil, fmt.Errorf("points system %s is %s: %w", gamifytype.Quote(system), sys.Status, ErrConflict)
-		}
-		// The result collects before the user is created: a new user's
-		// user_creation awards are part of what the call changed.
-		var out PointsResult
-		t.pointsRes = &out.Points
-		defer func() { t.pointsRes = nil }()
-		u, err := t.user(user, true)
-		if err != nil {
-			return nil, err
-		}
-		idk, fp := "", uint64(0)
-		if key != "" {
-			idk, fp = idemKey(u.p.UID, sys.ref|1<<31, key), pointsFingerprint(op, amount, p.Reason)
-			if rec, found, err := t.idemRecord(idk); err != nil {
-				return nil, err
-			} else if found && !rec.matches(fp) {
-				return nil, idemConflict(op+".IdempotencyKey", key, "award or spend in "+system+" (operation, amount or reason)")
-			} else if found {
-				// A replay's user existed, so nothing was awarded.
-				return PointsResult{IdempotentReplayed: true, UserPoints: pointsOf(t.w.cat, sys, u)}, nil
-			}
-		}
-		i, had := u.s.pointsOf(sys.ref)
-		var st points.State
-		if had {
-			st = u.s.Points[i].St
-		}
-		ns, fx, err := f(*r, st, v)
-		if err != nil {
-			return nil, err
-		}
-		if !had {
-			u.s.Points = slices.Insert(u.s.Points, i, userPoints{Ref: sys.ref})
-		}
-		u.s.Points[i].St = ns
-		if err := t.recordPoints(u, sys, fx, key); err != nil {
-			return nil, err
-		}
-		if key != "" {
-			t.recordIdem(idk, t.seq, fp)
-		}
-		out.UserPoints = pointsOf(t.w.cat, sys, u)
-		return out, nil
-	})
+	res, err := a.e.exec(ctx, a.e.now(), o.cmd(p))
 	if err != nil {
 		return PointsResult{}, fmt.Errorf("%s %s for %q: %w", op, gamifytype.Quote(system), gamifytype.Quote(user), err)
 	}
 	return res.(PointsResult), nil
+}
+
+var (
+	awardOp = newOp("points.award", func(t *txn, p PointsEntry) (PointsResult, error) {
+		return t.manualPoints(p, "Award", func(r points.Rules, s points.State, v Amount) (points.State, points.Effects, error) {
+			return points.Award(r, s, v, p.Reason)
+		})
+	})
+	spendOp = newOp("points.spend", func(t *txn, p PointsEntry) (PointsResult, error) {
+		return t.manualPoints(p, "Spend", func(_ points.Rules, s points.State, v Amount) (points.State, points.Effects, error) {
+			return points.Spend(s, v)
+		})
+	})
+)
+
+// manualPoints applies a validated Award or Spend (op) with f.
+func (t *txn) manualPoints(p PointsEntry, op string, f func(points.Rules, points.State, Amount) (points.State, points.Effects, error)) (PointsResult, error) {
+	system, user, amount, key := p.System, p.User, p.Amount, p.IdempotencyKey
+	sys, ok := t.w.cat.points.systems[system]
+	r := t.w.cat.points.rules[system]
+	if !ok || sys.Status == StatusArchived {
+		return PointsResult{}, fmt.Errorf("points system %s: %w", gamifytype.Quote(system), ErrNotFound)
+	}
+	if r == nil {
+		return PointsResult{}, fmt.Errorf("points system %s is %s: %w", gamifytype.Quote(system), sys.Status, ErrConflict)
+	}
+	// The result collects before the user is created: a new user's
+	// user_creation awards are part of what the call changed.
+	var out PointsResult
+	t.pointsRes = &out.Points
+	defer func() { t.pointsRes = nil }()
+	u, err := t.user(user, true)
+	if err != nil {
+		return PointsResult{}, err
+	}
+	idk, fp := "", uint64(0)
+	if key != "" {
+		idk, fp = idemKey(u.p.UID, sys.ref|1<<31, key), pointsFingerprint(op, amount, p.Reason)
+		if rec, found, err := t.idemRecord(idk); err != nil {
+			return PointsResult{}, err
+		} else if found && !rec.matches(fp) {
+			return PointsResult{}, idemConflict(op+".IdempotencyKey", key, "award or spend in "+system+" (operation, amount or reason)")
+		} else if found {
+			// A replay's user existed, so nothing was awarded.
+			return PointsResult{IdempotentReplayed: true, UserPoints: pointsOf(t.w.cat, sys, u)}, nil
+		}
+	}
+	i, had := u.s.pointsOf(sys.ref)
+	var st points.State
+	if had {
+		st = u.s.Points[i].St
+	}
+	ns, fx, err := f(*r, st, amount)
+	if err != nil {
+		return PointsResult{}, err
+	}
+	if !had {
+		u.s.Points = slices.Insert(u.s.Points, i, userPoints{Ref: sys.ref})
+	}
+	u.s.Points[i].St = ns
+	if err := t.recordPoints(u, sys, fx, key); err != nil {
+		return PointsResult{}, err
+	}
+	if key != "" {
+		t.recordIdem(idk, t.seq, fp)
+	}
+	out.UserPoints = pointsOf(t.w.cat, sys, u)
+	return out, nil
 }
 
 func pointsOf(cat *catalog, sys *PointsSystem, u *userRec) UserPoints {
@@ -862,56 +873,74 @@ func (a PointsAPI) UserBoosts(ctx context.Context, system, user string) ([]Boost
 
 // PinLevel fixes a user's level in a system until UnpinLevel.
 func (a PointsAPI) PinLevel(ctx context.Context, system, user, level string) (UserPoints, error) {
-	return a.levelOp(ctx, system, user, func(levels []points.Level, s points.State) (points.State, points.Effects, error) {
-		return points.PinLevel(levels, s, level)
-	})
+	return a.levelOp(ctx, levelArgs{System: system, User: user, Level: level}, pinLevelOp)
 }
 
 // UnpinLevel lets a user's level follow their total again.
 func (a PointsAPI) UnpinLevel(ctx context.Context, system, user string) (UserPoints, error) {
-	return a.levelOp(ctx, system, user, func(levels []points.Level, s points.State) (points.State, points.Effects, error) {
-		st, fx := points.UnpinLevel(levels, s)
-		return st, fx, nil
-	})
+	return a.levelOp(ctx, levelArgs{System: system, User: user}, unpinLevelOp)
 }
 
-func (a PointsAPI) levelOp(ctx context.Context, system, user string, f func([]points.Level, points.State) (points.State, points.Effects, error)) (UserPoints, error) {
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		sys, ok := t.w.cat.points.systems[system]
-		if !ok || sys.Status == StatusArchived {
-			return nil, fmt.Errorf("points system %s: %w", gamifytype.Quote(system), ErrNotFound)
-		}
-		if sys.Status != StatusActive {
-			return nil, fmt.Errorf("points system %s is %s: %w", gamifytype.Quote(system), sys.Status, ErrConflict)
-		}
-		u, err := t.user(user, false)
-		if err != nil || u == nil {
-			return nil, cmpErr(err, fmt.Errorf("user %q: %w", gamifytype.Quote(user), ErrNotFound))
-		}
-		i, had := u.s.pointsOf(sys.ref)
-		var st points.State
-		if had {
-			st = u.s.Points[i].St
-		}
-		ns, fx, err := f(t.w.cat.points.ladders[system], st)
-		if err != nil {
-			return nil, err
-		}
-		if !had {
-			u.s.Points = slices.Insert(u.s.Points, i, userPoints{Ref: sys.ref})
-		}
-		u.s.Points[i].St = ns
-		if fx.Changed() {
-			if err := t.recordPoints(u, sys, fx, ""); err != nil {
-				return nil, err
-			}
-		}
-		return pointsOf(t.w.cat, sys, u), nil
-	})
+func (a PointsAPI) levelOp(ctx context.Context, args levelArgs, o *op[levelArgs]) (UserPoints, error) {
+	v, err := a.e.exec(ctx, a.e.now(), o.cmd(args))
 	if err != nil {
-		return UserPoints{}, fmt.Errorf("level of %q in %s: %w", gamifytype.Quote(user), gamifytype.Quote(system), err)
+		return UserPoints{}, fmt.Errorf("level of %q in %s: %w", gamifytype.Quote(args.User), gamifytype.Quote(args.System), err)
 	}
 	return v.(UserPoints), nil
+}
+
+type levelArgs struct {
+	System, User string
+	Level        string `json:",omitempty"` // PinLevel's
+}
+
+var (
+	pinLevelOp = newOp("points.pin_level", func(t *txn, a levelArgs) (UserPoints, error) {
+		return t.setLevel(a, func(levels []points.Level, s points.State) (points.State, points.Effects, error) {
+			return points.PinLevel(levels, s, a.Level)
+		})
+	})
+	unpinLevelOp = newOp("points.unpin_level", func(t *txn, a levelArgs) (UserPoints, error) {
+		return t.setLevel(a, func(levels []points.Level, s points.State) (points.State, points.Effects, error) {
+			st, fx := points.UnpinLevel(levels, s)
+			return st, fx, nil
+		})
+	})
+)
+
+// setLevel changes a user's level state in a system with f.
+func (t *txn) setLevel(a levelArgs, f func([]points.Level, points.State) (points.State, points.Effects, error)) (UserPoints, error) {
+	system, user := a.System, a.User
+	sys, ok := t.w.cat.points.systems[system]
+	if !ok || sys.Status == StatusArchived {
+		return UserPoints{}, fmt.Errorf("points system %s: %w", gamifytype.Quote(system), ErrNotFound)
+	}
+	if sys.Status != StatusActive {
+		return UserPoints{}, fmt.Errorf("points system %s is %s: %w", gamifytype.Quote(system), sys.Status, ErrConflict)
+	}
+	u, err := t.user(user, false)
+	if err != nil || u == nil {
+		return UserPoints{}, cmpErr(err, fmt.Errorf("user %q: %w", gamifytype.Quote(user), ErrNotFound))
+	}
+	i, had := u.s.pointsOf(sys.ref)
+	var st points.State
+	if had {
+		st = u.s.Points[i].St
+	}
+	ns, fx, err := f(t.w.cat.points.ladders[system], st)
+	if err != nil {
+		return UserPoints{}, err
+	}
+	if !had {
+		u.s.Points = slices.Insert(u.s.Points, i, userPoints{Ref: sys.ref})
+	}
+	u.s.Points[i].St = ns
+	if fx.Changed() {
+		if err := t.recordPoints(u, sys, fx, ""); err != nil {
+			return UserPoints{}, err
+		}
+	}
+	return pointsOf(t.w.cat, sys, u), nil
 }
 
 // Histogram counts the users of a system in 11 ranges of total: [0,0], then

@@ -94,8 +94,13 @@ func (e *Engine) rebuildTimeQueue() error {
 
 // payDueTime pays the time triggers that fell due, in chunks.
 func (e *Engine) payDueTime(ctx context.Context, now time.Time) (int, error) {
-	return e.drainQueue(ctx, now, &e.w.timeQueue, (*txn).payTime)
+	return e.drainQueue(ctx, now, &e.w.timeQueue, payTimeOp)
 }
+
+var payTimeOp = newOp("points.pay_time", func(t *txn, a dueArgs) (any, error) {
+	t.codeSeed = a.Seed // drawn for every due-queue chunk; time triggers generate no codes today
+	return nil, t.payTime(a.IDs)
+})
 
 func (t *txn) payTime(ids []string) error {
 	for _, id := range ids {

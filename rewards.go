@@ -5,13 +5,14 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/gamifykit/gamify/gamifytype"
@@ -438,35 +439,42 @@ func (a RewardsAPI) AddCodes(ctx context.Context, key string, codes []string) (a
 			return 0, err
 		}
 	}
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		r, ok := t.w.cat.rewards[key]
-		if !ok || r.Status == StatusArchived {
-			return nil, ErrNotFound
-		}
-		n := 0
-		err := t.w.db.View(func(tx *store.Tx) error {
-			seen := map[string]bool{}
-			for _, c := range codes {
-				k := codeKey(r.ref, c)
-				if seen[c] || tx.Get(store.Codes, k) != nil || t.w.codeUsed(tx, r.ref, c) {
-					continue
-				}
-				seen[c] = true
-				t.writes = append(t.writes, write{store.Codes, k, []byte{0}})
-				n++
-			}
-			return nil
-		})
-		if err == nil && n > 0 {
-			t.addCounter(rewardCodesKey(key), int64(n))
-		}
-		return n, err
-	})
+	v, err := a.e.exec(ctx, a.e.now(), addCodesOp.cmd(addCodesArgs{Reward: key, Codes: codes}))
 	if err != nil {
 		return 0, fmt.Errorf("add codes to %s: %w", gamifytype.Quote(key), err)
 	}
 	return v.(int), nil
 }
+
+type addCodesArgs struct {
+	Reward string
+	Codes  []string
+}
+
+var addCodesOp = newOp("reward.add_codes", func(t *txn, a addCodesArgs) (int, error) {
+	r, ok := t.w.cat.rewards[a.Reward]
+	if !ok || r.Status == StatusArchived {
+		return 0, ErrNotFound
+	}
+	n := 0
+	err := t.w.db.View(func(tx *store.Tx) error {
+		seen := map[string]bool{}
+		for _, c := range a.Codes {
+			k := codeKey(r.ref, c)
+			if seen[c] || tx.Get(store.Codes, k) != nil || t.w.codeUsed(tx, r.ref, c) {
+				continue
+			}
+			seen[c] = true
+			t.writes = append(t.writes, write{store.Codes, k, []byte{0}})
+			n++
+		}
+		return nil
+	})
+	if err == nil && n > 0 {
+		t.addCounter(rewardCodesKey(a.Reward), int64(n))
+	}
+	return n, err
+})
 
 // codeUsed reports whether a code was given out (the claimed-codes index).
 func (w *writer) codeUsed(tx *store.Tx, ref uint32, code string) bool {
@@ -621,12 +629,22 @@ func (a RewardsAPI) Claim(ctx context.Context, c ClaimRequest) (Claim, error) {
 		gamifytype.ValidateKey("Claim.Reward", rewardKey)); err != nil {
 		return Claim{}, err
 	}
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return t.claim(rewardKey, user, key) })
+	v, err := a.e.exec(ctx, a.e.now(), claimOp.cmd(claimArgs{Reward: rewardKey, User: user, IdempotencyKey: key, Seed: newCodeSeed()}))
 	if err != nil {
 		return Claim{}, fmt.Errorf("claim %s for %q: %w", gamifytype.Quote(rewardKey), gamifytype.Quote(user), err)
 	}
 	return v.(Claim), nil
 }
+
+type claimArgs struct {
+	Reward, User, IdempotencyKey string
+	Seed                         string // the codes the claim generates derive from it (txn.newCode)
+}
+
+var claimOp = newOp("reward.claim", func(t *txn, a claimArgs) (Claim, error) {
+	t.codeSeed = a.Seed
+	return t.claim(a.Reward, a.User, a.IdempotencyKey)
+})
 
 func claimPrefix(uid uint64, ref uint32) []byte {
 	return binary.BigEndian.AppendUint32(uidKey(uid), ref)
@@ -811,7 +829,7 @@ func (t *txn) grantReward(u *userRec, r *Reward, key string, free bool) (Claim, 
 		c.Code = string(codeK[4:])
 		t.writes = append(t.writes, write{store.Codes, codeK, nil})
 	case r.Type != RewardPhysical && r.Type != RewardPointsMultiplier && r.Type != RewardBundle:
-		c.Code = newCode()
+		c.Code = t.newCode()
 	}
 	if c.Code != "" {
 		ck := codeKey(r.ref, c.Code)
@@ -873,10 +891,23 @@ func (w *writer) readClaim(uid uint64, ref uint32, seq uint64) (Claim, error) {
 	return c, err
 }
 
-// newCode returns an unguessable code: 16 random bytes, base32 without
-// padding, in groups.
-func newCode() string {
-	return strings.ToUpper(rand.Text())
+// Generated codes are unguessable yet deterministic: a command that may
+// generate some carries a random seed drawn before it, and its codes derive
+// from the seed, so that applying the command again gives the same codes.
+
+// newCodeSeed draws the seed of a command's generated codes.
+func newCodeSeed() string { return rand.Text() }
+
+// newCode returns the next code the command generates: 128 bits of
+// SHA-256 over its seed and a counter, base32 without padding. A command
+// without a seed (one not logged yet) draws a random code.
+func (t *txn) newCode() string {
+	if t.codeSeed == "" {
+		return rand.Text()
+	}
+	h := sha256.Sum256(fmt.Appendf(nil, "%s/%d", t.codeSeed, t.codesMade))
+	t.codesMade++
+	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(h[:16])
 }
 
 // bulkSet applies set to each item, one commit each, reporting failures per

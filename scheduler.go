@@ -51,6 +51,7 @@ const catchUpMaxDefault = 100
 type scheduler struct {
 	mu        sync.Mutex // guards the fields below
 	jobs      map[string]*job
+	defs      map[string]*job      // the jobs given to register, by id, for its command to find
 	next      map[string]time.Time // job id → the occurrence to run next
 	failures  map[string]int       // consecutive failures, for backoff
 	queue     schedule.Queue       // job id → when to attempt next
@@ -61,7 +62,7 @@ type scheduler struct {
 }
 
 func newScheduler() *scheduler {
-	return &scheduler{jobs: map[string]*job{}, next: map[string]time.Time{}, failures: map[string]int{},
+	return &scheduler{jobs: map[string]*job{}, defs: map[string]*job{}, next: map[string]time.Time{}, failures: map[string]int{},
 		wake: make(chan struct{}, 1)}
 }
 
@@ -76,13 +77,31 @@ func jobKey(id string) []byte { return []byte(id) }
 // register adds (or replaces) a job. Its first occurrence is the one after
 // its last completed one; a job never run before starts after now, and that
 // start is recorded so that downtime before its first run is caught up.
+//
+// A job holds functions, which a command cannot carry: the command names
+// the job, and finds it among the jobs given to register.
 func (e *Engine) register(ctx context.Context, j *job) error {
-	_, err := e.admin(ctx, e.now(), func(t *txn) (any, error) { return nil, t.registerJob(j) })
+	s := e.sched
+	s.mu.Lock()
+	s.defs[j.id] = j
+	s.mu.Unlock()
+	_, err := e.exec(ctx, e.now(), registerJobOp.cmd(j.id))
 	if err != nil {
 		return fmt.Errorf("register job %s: %w", j.id, err)
 	}
 	return nil
 }
+
+var registerJobOp = newOp("job.register", func(t *txn, id string) (any, error) {
+	s := t.w.eng.sched
+	s.mu.Lock()
+	j, ok := s.defs[id]
+	s.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("gamify: job %s is unknown", id)
+	}
+	return nil, t.registerJob(j)
+})
 
 // registerJob registers j as part of a command; the scheduler learns of it
 // when the command commits.
@@ -256,32 +275,53 @@ func (e *Engine) runDue(ctx context.Context, now time.Time) (int, error) {
 // one chosen by the job's skipTo. An occurrence at or before the recorded one
 // is skipped, which makes a retry after an ambiguous failure safe.
 func (e *Engine) runOccurrence(ctx context.Context, j *job, due, now time.Time, skip bool) (time.Time, error) {
-	_, err := e.admin(ctx, now, func(t *txn) (v any, err error) {
-		defer func() {
-			if p := recover(); p != nil {
-				err = fmt.Errorf("job %s panicked: %v", j.id, p)
-			}
-		}()
-		last, ok, err := t.w.jobLast(j.id)
-		if err != nil {
-			return nil, err
-		}
-		if ok && !due.After(last) {
-			return nil, nil
-		}
-		if skip && j.skipTo != nil {
-			if d := j.skipTo(t, due, now); d.After(due) && !d.After(now) {
-				due = d
-			}
-		}
-		if err := j.run(t, due); err != nil {
-			return nil, err
-		}
-		t.writes = append(t.writes, write{store.Jobs, jobKey(j.id), encodeJobTime(due)})
-		return nil, nil
-	})
-	return due, err
+	// In UTC: a schedule's times carry its zone, which a logged time does not.
+	v, err := e.exec(ctx, now, runJobOp.cmd(runJobArgs{Job: j.id, Due: due.UTC(), Skip: skip}))
+	if err != nil {
+		return due, err
+	}
+	return v.(time.Time), nil
 }
+
+type runJobArgs struct {
+	Job  string
+	Due  time.Time
+	Skip bool `json:",omitempty"` // past the catch-up bound: the job's skipTo may move Due
+}
+
+// runJobOp runs an occurrence of a registered job, found by its id.
+var runJobOp = newOp("job.run", func(t *txn, a runJobArgs) (done time.Time, err error) {
+	s := t.w.eng.sched
+	s.mu.Lock()
+	j, ok := s.jobs[a.Job]
+	s.mu.Unlock()
+	if !ok {
+		return time.Time{}, fmt.Errorf("gamify: job %s is not registered", a.Job)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("job %s panicked: %v", j.id, p)
+		}
+	}()
+	due := a.Due
+	last, ok, err := t.w.jobLast(j.id)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if ok && !due.After(last) {
+		return due, nil
+	}
+	if a.Skip && j.skipTo != nil {
+		if d := j.skipTo(t, due, t.now); d.After(due) && !d.After(t.now) {
+			due = d
+		}
+	}
+	if err := j.run(t, due); err != nil {
+		return time.Time{}, err
+	}
+	t.writes = append(t.writes, write{store.Jobs, jobKey(j.id), encodeJobTime(due)})
+	return due, nil
+})
 
 // runner runs due jobs on time under the system clock until ctx ends.
 func (e *Engine) runner(ctx context.Context) {
@@ -339,10 +379,7 @@ func (e *Engine) registerBuiltinJobs() error {
 	cat := e.cat.Load()
 	for ref := uint32(1); ref <= cat.lastBoardRef; ref++ {
 		if b, ok := cat.boardByRef[ref]; ok && b.hasRuns() {
-			if _, err := e.admin(context.Background(), e.now(), func(t *txn) (any, error) {
-				t.registerBoard(b)
-				return nil, nil
-			}); err != nil {
+			if _, err := e.exec(context.Background(), e.now(), scheduleBoardOp.cmd(b.Key)); err != nil {
 				return err
 			}
 		}
@@ -359,6 +396,18 @@ func (e *Engine) registerBuiltinJobs() error {
 	}
 	return nil
 }
+
+// scheduleBoardOp registers the rollover job of a board with runs, at Open.
+var scheduleBoardOp = newOp("leaderboard.schedule", func(t *txn, key string) (any, error) {
+	b, ok := t.w.cat.boards[key]
+	if !ok {
+		return nil, fmt.Errorf("leaderboard %s: %w", key, ErrNotFound)
+	}
+	if b.hasRuns() {
+		t.registerBoard(b)
+	}
+	return nil, nil
+})
 
 // pruneIdempotency deletes idempotency records older than the window (up to
 // pruneBatch per occurrence; the rest go at the next one).
@@ -394,14 +443,25 @@ const streakChunk = 1000
 // work due at now (a period end past its grace, a freeze to earn): the cost
 // is O(users due), not O(users). It returns how many were processed.
 func (e *Engine) advanceDueStreaks(ctx context.Context, now time.Time) (int, error) {
-	return e.drainQueue(ctx, now, &e.w.streakQueue, (*txn).advanceStreaks)
+	return e.drainQueue(ctx, now, &e.w.streakQueue, advanceStreaksOp)
 }
 
-// drainQueue runs apply, as one command per chunk of streakChunk ids, on
+// dueArgs are the ids of a chunk of a per-user due-queue.
+type dueArgs struct {
+	IDs  []string
+	Seed string `json:",omitempty"` // for the codes of milestone rewards (txn.newCode)
+}
+
+var advanceStreaksOp = newOp("streak.advance", func(t *txn, a dueArgs) (any, error) {
+	t.codeSeed = a.Seed
+	return nil, t.advanceStreaks(a.IDs)
+})
+
+// drainQueue runs o, as one command per chunk of streakChunk ids, on
 // every id of a per-user due-queue (guarded by the writer's lock) that is due
 // at now. Ids of a failed chunk are queued again for a retry: the work is
 // idempotent.
-func (e *Engine) drainQueue(ctx context.Context, now time.Time, q *schedule.Queue, apply func(*txn, []string) error) (int, error) {
+func (e *Engine) drainQueue(ctx context.Context, now time.Time, q *schedule.Queue, o *op[dueArgs]) (int, error) {
 	done := 0
 	w := e.w
 	for {
@@ -422,7 +482,7 @@ func (e *Engine) drainQueue(ctx context.Context, now time.Time, q *schedule.Queu
 		if len(ids) == 0 {
 			return done, nil
 		}
-		if _, err := e.admin(ctx, now, func(t *txn) (any, error) { return nil, apply(t, ids) }); err != nil {
+		if _, err := e.exec(ctx, now, o.cmd(dueArgs{IDs: ids, Seed: newCodeSeed()})); err != nil {
 			w.mu.Lock()
 			for _, id := range ids {
 				if _, queued := q.Due(id); !queued {

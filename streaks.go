@@ -945,9 +945,7 @@ type StreakUserResult struct {
 // streak's maximum is made and flagged with a warning. Unknown users are
 // reported as issues.
 func (a StreaksAPI) GrantFreezes(ctx context.Context, key string, users []string) ([]StreakUserResult, []Issue, error) {
-	return a.bulkUsers(ctx, key, users, func(d streak.Definition, st streak.State, now time.Time, loc *time.Location) (streak.State, streak.Effects, error) {
-		return streak.GrantFreeze(d, st, now, loc)
-	})
+	return a.bulkUsers(ctx, key, users, "grant_freezes")
 }
 
 // Restore raises each of up to 100 users' streaks back to the longest length
@@ -955,58 +953,82 @@ func (a StreaksAPI) GrantFreezes(ctx context.Context, key string, users []string
 // of 1 January; monthly: since 1 January of the previous year). A user with
 // nothing to restore gets a warning, not an error.
 func (a StreaksAPI) Restore(ctx context.Context, key string, users []string) ([]StreakUserResult, []Issue, error) {
-	return a.bulkUsers(ctx, key, users, streak.Restore)
+	return a.bulkUsers(ctx, key, users, "restore")
 }
 
-func (a StreaksAPI) bulkUsers(ctx context.Context, key string, users []string,
-	op func(streak.Definition, streak.State, time.Time, *time.Location) (streak.State, streak.Effects, error)) ([]StreakUserResult, []Issue, error) {
+// bulkVerbs are the changes of bulkUsers, by the name its command logs.
+var bulkVerbs = map[string]func(streak.Definition, streak.State, time.Time, *time.Location) (streak.State, streak.Effects, error){
+	"grant_freezes": streak.GrantFreeze,
+	"restore":       streak.Restore,
+}
+
+func (a StreaksAPI) bulkUsers(ctx context.Context, key string, users []string, verb string) ([]StreakUserResult, []Issue, error) {
 	if err := checkBulk("Users", len(users)); err != nil {
 		return nil, nil, err
 	}
 	if err := a.e.live(); err != nil {
 		return nil, nil, err
 	}
-	var issues []Issue
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		s, err := t.w.cat.usableStreak(key)
-		if err != nil {
-			return nil, err
-		}
-		var out []StreakUserResult
-		for i, id := range users {
-			u, err := t.user(id, false)
-			if err == nil && u == nil {
-				err = fmt.Errorf("user %q: %w", gamifytype.Quote(id), ErrNotFound)
-			}
-			var st streak.State
-			var fx streak.Effects
-			if err == nil {
-				loc := t.w.userLocation(&u.p)
-				if j, ok := u.s.streak(s.ref); ok {
-					st = u.s.Streaks[j].St
-				}
-				d := s.personalized(&u.p)
-				if st, fx, err = op(d, st, t.now, loc); err == nil {
-					err = t.setStreak(u, s, st, &fx, loc, streak.RetainedPeriods(s.def.Frequency)+1) // a restore fills past periods
-				}
-				if err == nil {
-					v := streak.View(d, st, t.now, loc)
-					out = append(out, StreakUserResult{User: id, Length: v.Length, Freezes: v.Freezes, Warning: warningText(fx.Warning)})
-				}
-			}
-			if err != nil {
-				issues = append(issues, Issue{Index: i, Key: id, Severity: SeverityError, Message: err.Error(), Err: err})
-			} else if fx.Warning != streak.NoWarning {
-				issues = append(issues, Issue{Index: i, Key: id, Severity: SeverityWarning, Message: warningText(fx.Warning)})
-			}
-		}
-		return out, nil
-	})
+	v, err := a.e.exec(ctx, a.e.now(), streakUsersOp.cmd(streakUsersArgs{Streak: key, Verb: verb, Users: users, Seed: newCodeSeed()}))
 	if err != nil {
 		return nil, nil, err
 	}
-	return v.([]StreakUserResult), issues, nil
+	r := v.(streakUsersResult)
+	return r.out, r.issues, nil
 }
+
+type streakUsersArgs struct {
+	Streak string
+	Verb   string // a key of bulkVerbs
+	Users  []string
+	Seed   string // for the codes of milestone rewards (txn.newCode)
+}
+
+type streakUsersResult struct {
+	out    []StreakUserResult
+	issues []Issue
+}
+
+var streakUsersOp = newOp("streak.bulk_users", func(t *txn, a streakUsersArgs) (streakUsersResult, error) {
+	op, ok := bulkVerbs[a.Verb]
+	if !ok {
+		return streakUsersResult{}, fmt.Errorf("gamify: unknown streak change %s", gamifytype.Quote(a.Verb))
+	}
+	t.codeSeed = a.Seed
+	s, err := t.w.cat.usableStreak(a.Streak)
+	if err != nil {
+		return streakUsersResult{}, err
+	}
+	var r streakUsersResult
+	for i, id := range a.Users {
+		u, err := t.user(id, false)
+		if err == nil && u == nil {
+			err = fmt.Errorf("user %q: %w", gamifytype.Quote(id), ErrNotFound)
+		}
+		var st streak.State
+		var fx streak.Effects
+		if err == nil {
+			loc := t.w.userLocation(&u.p)
+			if j, ok := u.s.streak(s.ref); ok {
+				st = u.s.Streaks[j].St
+			}
+			d := s.personalized(&u.p)
+			if st, fx, err = op(d, st, t.now, loc); err == nil {
+				err = t.setStreak(u, s, st, &fx, loc, streak.RetainedPeriods(s.def.Frequency)+1) // a restore fills past periods
+			}
+			if err == nil {
+				v := streak.View(d, st, t.now, loc)
+				r.out = append(r.out, StreakUserResult{User: id, Length: v.Length, Freezes: v.Freezes, Warning: warningText(fx.Warning)})
+			}
+		}
+		if err != nil {
+			r.issues = append(r.issues, Issue{Index: i, Key: id, Severity: SeverityError, Message: err.Error(), Err: err})
+		} else if fx.Warning != streak.NoWarning {
+			r.issues = append(r.issues, Issue{Index: i, Key: id, Severity: SeverityWarning, Message: warningText(fx.Warning)})
+		}
+	}
+	return r, nil
+})
 
 func warningText(w streak.Warning) string {
 	switch w {
@@ -1021,10 +1043,7 @@ func warningText(w streak.Warning) string {
 // AddPause pauses a user's streak over the local dates from..to (inclusive).
 // from must not be before today in the user's time zone.
 func (a StreaksAPI) AddPause(ctx context.Context, key, user string, from, to Date) (StreakPause, error) {
-	v, err := a.userOp(ctx, key, user, func(d streak.Definition, st streak.State, now time.Time, loc *time.Location) (streak.State, any, error) {
-		st, p, err := streak.AddPause(d, st, now, loc, streak.Date(from), streak.Date(to))
-		return st, pauseOf(p), err
-	})
+	v, err := a.userOp(ctx, addPauseOp.cmd(pauseArgs{Streak: key, User: user, From: from, To: to}), key, user)
 	if err != nil {
 		return StreakPause{}, err
 	}
@@ -1033,42 +1052,64 @@ func (a StreaksAPI) AddPause(ctx context.Context, key, user string, from, to Dat
 
 // RemovePause deletes a pause; one in progress is cut to end yesterday.
 func (a StreaksAPI) RemovePause(ctx context.Context, key, user string, id uint32) error {
-	_, err := a.userOp(ctx, key, user, func(d streak.Definition, st streak.State, now time.Time, loc *time.Location) (streak.State, any, error) {
-		st, err := streak.RemovePause(d, st, now, loc, id)
-		return st, nil, err
-	})
+	_, err := a.userOp(ctx, removePauseOp.cmd(pauseArgs{Streak: key, User: user, ID: id}), key, user)
 	return err
 }
 
-func (a StreaksAPI) userOp(ctx context.Context, key, user string,
-	op func(streak.Definition, streak.State, time.Time, *time.Location) (streak.State, any, error)) (any, error) {
+func (a StreaksAPI) userOp(ctx context.Context, c command, key, user string) (any, error) {
 	if err := a.e.live(); err != nil {
 		return nil, err
 	}
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		s, err := t.w.cat.usableStreak(key)
-		if err != nil {
-			return nil, err
-		}
-		u, err := t.user(user, false)
-		if err != nil || u == nil {
-			return nil, cmpErr(err, fmt.Errorf("user %q: %w", gamifytype.Quote(user), ErrNotFound))
-		}
-		var st streak.State
-		if j, ok := u.s.streak(s.ref); ok {
-			st = u.s.Streaks[j].St
-		}
-		loc := t.w.userLocation(&u.p)
-		st, v, err := op(s.personalized(&u.p), st, t.now, loc)
-		if err != nil {
-			return nil, err
-		}
-		return v, t.setStreak(u, s, st, &streak.Effects{}, loc, 0) // pauses start today or later
-	})
+	v, err := a.e.exec(ctx, a.e.now(), c)
 	if err != nil {
 		return nil, fmt.Errorf("streak %s of %q: %w", gamifytype.Quote(key), gamifytype.Quote(user), err)
 	}
 	return v, nil
+}
+
+type pauseArgs struct {
+	Streak, User string
+	From, To     Date   `json:",omitzero"`  // AddPause's
+	ID           uint32 `json:",omitempty"` // RemovePause's
+}
+
+var (
+	addPauseOp = newOp("streak.add_pause", func(t *txn, a pauseArgs) (StreakPause, error) {
+		var p StreakPause
+		err := t.changeStreak(a.Streak, a.User, func(d streak.Definition, st streak.State, now time.Time, loc *time.Location) (streak.State, error) {
+			st, sp, err := streak.AddPause(d, st, now, loc, streak.Date(a.From), streak.Date(a.To))
+			p = pauseOf(sp)
+			return st, err
+		})
+		return p, err
+	})
+	removePauseOp = newOp("streak.remove_pause", func(t *txn, a pauseArgs) (any, error) {
+		return nil, t.changeStreak(a.Streak, a.User, func(d streak.Definition, st streak.State, now time.Time, loc *time.Location) (streak.State, error) {
+			return streak.RemovePause(d, st, now, loc, a.ID)
+		})
+	})
+)
+
+// changeStreak applies f to a user's state in an active streak.
+func (t *txn) changeStreak(key, user string, f func(streak.Definition, streak.State, time.Time, *time.Location) (streak.State, error)) error {
+	s, err := t.w.cat.usableStreak(key)
+	if err != nil {
+		return err
+	}
+	u, err := t.user(user, false)
+	if err != nil || u == nil {
+		return cmpErr(err, fmt.Errorf("user %q: %w", gamifytype.Quote(user), ErrNotFound))
+	}
+	var st streak.State
+	if j, ok := u.s.streak(s.ref); ok {
+		st = u.s.Streaks[j].St
+	}
+	loc := t.w.userLocation(&u.p)
+	st, err = f(s.personalized(&u.p), st, t.now, loc)
+	if err != nil {
+		return err
+	}
+	return t.setStreak(u, s, st, &streak.Effects{}, loc, 0) // pauses start today or later
 }
 
 // usableStreak returns the active streak with key for a change of users'

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -237,62 +236,81 @@ func (e *Engine) Users() UsersAPI { return UsersAPI{e} }
 
 // Create creates a user; an existing id is ErrConflict.
 func (a UsersAPI) Create(ctx context.Context, in UserInput) (User, error) {
-	return a.upsert(ctx, in, "create", func(exists bool) error {
-		if exists {
-			return ErrConflict
-		}
-		return nil
-	})
+	return a.upsert(ctx, in, "create")
 }
 
 // Identify creates the user or updates the given fields (upsert).
 func (a UsersAPI) Identify(ctx context.Context, in UserInput) (User, error) {
-	return a.upsert(ctx, in, "identify", func(bool) error { return nil })
+	return a.upsert(ctx, in, "identify")
 }
 
 // Update changes the given fields of an existing user; unknown is ErrNotFound.
 func (a UsersAPI) Update(ctx context.Context, in UserInput) (User, error) {
-	return a.upsert(ctx, in, "update", func(exists bool) error {
+	return a.upsert(ctx, in, "update")
+}
+
+// upsertChecks says, per verb of upsert, whether the user may exist.
+var upsertChecks = map[string]func(exists bool) error{
+	"create": func(exists bool) error {
+		if exists {
+			return ErrConflict
+		}
+		return nil
+	},
+	"identify": func(bool) error { return nil },
+	"update": func(exists bool) error {
 		if !exists {
 			return ErrNotFound
 		}
 		return nil
-	})
+	},
 }
 
-func (a UsersAPI) upsert(ctx context.Context, in UserInput, op string, check func(exists bool) error) (User, error) {
+func (a UsersAPI) upsert(ctx context.Context, in UserInput, op string) (User, error) {
 	if err := a.e.live(); err != nil {
 		return User{}, err
 	}
 	if err := in.validate("User", a.e.cat.Load(), true); err != nil {
 		return User{}, err
 	}
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		existing, err := t.user(in.ID, false)
-		if err != nil {
-			return nil, err
-		}
-		if err := check(existing != nil); err != nil {
-			return nil, err
-		}
-		// Attributes may have been archived since the boundary check.
-		if err := t.w.cat.checkAttributes("User.Attributes", UserAttribute, in.Attributes); err != nil {
-			return nil, err
-		}
-		u, err := t.user(in.ID, true)
-		if err != nil {
-			return nil, err
-		}
-		if u.p.merge(&in, t.now) {
-			u.profileDirty = true
-		}
-		return u.p.user(), nil
-	})
+	v, err := a.e.exec(ctx, a.e.now(), upsertOp.cmd(upsertArgs{Verb: op, User: in}))
 	if err != nil {
 		return User{}, fmt.Errorf("%s user %q: %w", op, in.ID, err)
 	}
 	return v.(User), nil
 }
+
+type upsertArgs struct {
+	Verb string // create, identify or update: a key of upsertChecks
+	User UserInput
+}
+
+var upsertOp = newOp("user.upsert", func(t *txn, a upsertArgs) (User, error) {
+	check, ok := upsertChecks[a.Verb]
+	if !ok {
+		return User{}, fmt.Errorf("gamify: unknown user upsert %s", gamifytype.Quote(a.Verb))
+	}
+	in := a.User
+	existing, err := t.user(in.ID, false)
+	if err != nil {
+		return User{}, err
+	}
+	if err := check(existing != nil); err != nil {
+		return User{}, err
+	}
+	// Attributes may have been archived since the boundary check.
+	if err := t.w.cat.checkAttributes("User.Attributes", UserAttribute, in.Attributes); err != nil {
+		return User{}, err
+	}
+	u, err := t.user(in.ID, true)
+	if err != nil {
+		return User{}, err
+	}
+	if u.p.merge(&in, t.now) {
+		u.profileDirty = true
+	}
+	return u.p.user(), nil
+})
 
 // Get returns a user, or ErrNotFound. It reads your writes in both modes:
 // a user created or changed by an acknowledged call (a Buffered Track
@@ -419,19 +437,14 @@ func (a UsersAPI) PatchPreferences(ctx context.Context, id string, edit func(*Pr
 			return Preferences{}, err
 		}
 		prefs = prefs.clone() // the edit's maps are the caller's
-		v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-			u, err := t.user(id, false)
-			if err != nil || u == nil {
-				return nil, cmpErr(err, ErrNotFound)
-			}
-			if !reflect.DeepEqual(u.p.Preferences, base) {
-				return nil, errStale
-			}
-			u.p.Preferences = prefs
-			u.p.Updated = stamp(t.now)
-			u.profileDirty = true
-			return prefs.clone(), nil
-		})
+		if len(prefs.Streak.Thresholds) == 0 {
+			prefs.Streak.Thresholds = nil // as stored (omitempty), and as the command decodes
+		}
+		baseJSON, err := json.Marshal(base)
+		if err != nil {
+			return Preferences{}, err
+		}
+		v, err := a.e.exec(ctx, a.e.now(), setPreferencesOp.cmd(preferencesArgs{User: id, Base: string(baseJSON), Preferences: prefs}))
 		if errors.Is(err, errStale) {
 			continue
 		}
@@ -442,6 +455,32 @@ func (a UsersAPI) PatchPreferences(ctx context.Context, id string, edit func(*Pr
 	}
 	return Preferences{}, fmt.Errorf("patch preferences of %q: %w: they kept changing under concurrent writes", gamifytype.Quote(id), ErrConflict)
 }
+
+type preferencesArgs struct {
+	User        string
+	Base        string // the JSON of the preferences the edit ran on
+	Preferences Preferences
+}
+
+// setPreferencesOp sets a user's preferences, unless they changed since the
+// edit read them (errStale): content is compared, as a log holds no pointer.
+var setPreferencesOp = newOp("user.set_preferences", func(t *txn, a preferencesArgs) (Preferences, error) {
+	u, err := t.user(a.User, false)
+	if err != nil || u == nil {
+		return Preferences{}, cmpErr(err, ErrNotFound)
+	}
+	cur, err := json.Marshal(u.p.Preferences)
+	if err != nil {
+		return Preferences{}, err
+	}
+	if string(cur) != a.Base {
+		return Preferences{}, errStale
+	}
+	u.p.Preferences = a.Preferences.clone()
+	u.p.Updated = stamp(t.now)
+	u.profileDirty = true
+	return a.Preferences.clone(), nil
+})
 
 // clone copies p deeply: no map or slice is shared.
 func (p Preferences) clone() Preferences {
@@ -566,43 +605,52 @@ func (a UsersAPI) Activate(ctx context.Context, id string) (User, error) {
 }
 
 func (a UsersAPI) setActive(ctx context.Context, id string, active bool) (User, error) {
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		u, err := t.user(id, false)
-		if err != nil || u == nil {
-			return nil, cmpErr(err, ErrNotFound)
-		}
-		if u.p.Active != active {
-			u.p.Active, u.p.Updated = active, stamp(t.now)
-			u.profileDirty = true
-		}
-		return u.p.user(), nil
-	})
+	v, err := a.e.exec(ctx, a.e.now(), setActiveOp.cmd(activeArgs{User: id, Active: active}))
 	if err != nil {
 		return User{}, fmt.Errorf("set user %q active=%t: %w", gamifytype.Quote(id), active, err)
 	}
 	return v.(User), nil
 }
 
+type activeArgs struct {
+	User   string
+	Active bool
+}
+
+var setActiveOp = newOp("user.set_active", func(t *txn, a activeArgs) (User, error) {
+	u, err := t.user(a.User, false)
+	if err != nil || u == nil {
+		return User{}, cmpErr(err, ErrNotFound)
+	}
+	if u.p.Active != a.Active {
+		u.p.Active, u.p.Updated = a.Active, stamp(t.now)
+		u.profileDirty = true
+	}
+	return u.p.user(), nil
+})
+
 // Anonymize clears a user's personal data (name, email, device tokens,
 // attributes, time zone) and marks them inactive, keeping their numbers,
 // history and standings under the same id.
 func (a UsersAPI) Anonymize(ctx context.Context, id string) (User, error) {
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		u, err := t.user(id, false)
-		if err != nil || u == nil {
-			return nil, cmpErr(err, ErrNotFound)
-		}
-		p := &u.p
-		p.Name, p.Email, p.TZ, p.Attributes, p.DeviceTokens = "", "", "", nil, nil
-		p.Active, p.SubscribeToEmails, p.Updated = false, false, stamp(t.now)
-		u.profileDirty = true
-		return p.user(), nil
-	})
+	v, err := a.e.exec(ctx, a.e.now(), anonymizeOp.cmd(id))
 	if err != nil {
 		return User{}, fmt.Errorf("anonymize user %q: %w", gamifytype.Quote(id), err)
 	}
 	return v.(User), nil
 }
+
+var anonymizeOp = newOp("user.anonymize", func(t *txn, id string) (User, error) {
+	u, err := t.user(id, false)
+	if err != nil || u == nil {
+		return User{}, cmpErr(err, ErrNotFound)
+	}
+	p := &u.p
+	p.Name, p.Email, p.TZ, p.Attributes, p.DeviceTokens = "", "", "", nil, nil
+	p.Active, p.SubscribeToEmails, p.Updated = false, false, stamp(t.now)
+	u.profileDirty = true
+	return p.user(), nil
+})
 
 // Points returns a user's balance in a system.
 func (a UsersAPI) Points(ctx context.Context, id, system string) (UserPoints, error) {
