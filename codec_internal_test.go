@@ -76,7 +76,7 @@ func checkCommandCodec(c command, now time.Time) {
 func sameCommand(a, b command) bool {
 	if ta, ok := a.(*trackCmd); ok {
 		tb, ok := b.(*trackCmd)
-		if !ok || len(ta.events) != len(tb.events) {
+		if !ok || len(ta.events) != len(tb.events) || ta.seed != tb.seed {
 			return false
 		}
 		for i := range ta.events {

@@ -415,13 +415,13 @@ type retention struct {
 // from the oldest, entries older than maxAge or not among the newest retain
 // sequence numbers that every consumer has acknowledged, and entries not
 // among the newest hardLimit whatever the consumers.
-func appendOutbox(tx *store.Tx, notes []Notification, now time.Time, r retention) (last uint64, trimmedUnacked int, err error) {
+func appendOutbox(tx *store.Tx, notes []Notification, at []time.Time, now time.Time, r retention) (last uint64, trimmedUnacked int, err error) {
 	last = outboxLast(tx)
 	if len(notes) > 0 {
 		var buf []byte
-		for _, n := range notes {
+		for i, n := range notes {
 			last++
-			buf, err = encodeOutbox(buf[:0], n, now)
+			buf, err = encodeOutbox(buf[:0], n, at[i])
 			if err != nil {
 				return 0, 0, err
 			}

@@ -385,13 +385,47 @@ func (e *Engine) registerBuiltinJobs() error {
 		}
 	}
 	if e.opts.IdempotencyWindow > 0 {
-		hourly, err := schedule.ParseCron("@hourly", time.UTC)
+		if err := e.register(context.Background(), pruneJob()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func pruneJob() *job {
+	hourly, err := schedule.ParseCron("@hourly", time.UTC)
+	if err != nil {
+		panic(err) // a constant
+	}
+	return &job{id: "builtin/prune-idempotency", sched: hourly, run: pruneIdempotency,
+		skipTo: func(_ *txn, _, now time.Time) time.Time { return now.Truncate(time.Hour) }}
+}
+
+// knownJobs tells the scheduler, before the command log is replayed, of the
+// jobs the file's checkpoint has registered: a replayed occurrence of one
+// finds it. (registerBuiltinJobs registers them again, logged, after.)
+func (e *Engine) knownJobs() error {
+	var jobs []*job
+	cat := e.cat.Load()
+	for ref := uint32(1); ref <= cat.lastBoardRef; ref++ {
+		if b, ok := cat.boardByRef[ref]; ok && b.hasRuns() {
+			jobs = append(jobs, boardJob(b))
+		}
+	}
+	if e.opts.IdempotencyWindow > 0 {
+		j := pruneJob()
+		e.sched.mu.Lock()
+		e.sched.defs[j.id] = j
+		e.sched.mu.Unlock()
+		jobs = append(jobs, j)
+	}
+	for _, j := range jobs {
+		last, ok, err := e.w.jobLast(j.id)
 		if err != nil {
 			return err
 		}
-		if err := e.register(context.Background(), &job{id: "builtin/prune-idempotency", sched: hourly, run: pruneIdempotency,
-			skipTo: func(_ *txn, _, now time.Time) time.Time { return now.Truncate(time.Hour) }}); err != nil {
-			return err
+		if ok {
+			e.sched.add(j, last)
 		}
 	}
 	return nil
