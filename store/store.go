@@ -664,7 +664,9 @@ func (t *Tx) ScanReverse(ks Keyspace, prefix []byte, fn func(k, v []byte) error)
 	return nil
 }
 
-// Count returns the number of keys in ks.
+// Count returns the number of keys in ks. Without Staged, in an Update it
+// counts them as the transaction began (bbolt's Stats reads committed
+// pages); on a Staged DB it counts the update's own writes too.
 func (t *Tx) Count(ks Keyspace) int {
 	n := t.bucket(ks).Stats().KeyN
 	if t.ov != nil && t.ov.layers {
@@ -702,8 +704,15 @@ func (db *DB) Size() (int64, error) {
 // Backup writes a consistent copy of the database file to w, as of the start
 // of one read transaction: commits go on meanwhile (those that must grow
 // the file's memory map wait for it to end). The copy is a database file of
-// its own, openable with Open. It returns the bytes written.
+// its own, openable with Open. It returns the bytes written. On a Staged
+// DB it runs a Checkpoint first, so the copy holds every update staged
+// before the call (and fails if the Checkpoint does).
 func (db *DB) Backup(w io.Writer) (int64, error) {
+	if db.staging {
+		if _, err := db.Checkpoint(); err != nil {
+			return 0, fmt.Errorf("store: backup: %w", err)
+		}
+	}
 	var n int64
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		var err error
