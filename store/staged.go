@@ -307,6 +307,12 @@ func (o *overlay) get(i int, key []byte) ([]byte, bool) {
 			return e.val, true
 		}
 	}
+	return o.below(i, key)
+}
+
+// below is get in the frozen layers alone.
+func (o *overlay) below(i int, key []byte) ([]byte, bool) {
+	o.pivot.key = key
 	for _, l := range o.frozen {
 		if t := l.trees[i]; t != nil {
 			if e, ok := t.Get(&o.pivot); ok {
@@ -377,22 +383,20 @@ func (t *Tx) stage(ks Keyspace, key, val []byte, del bool) error {
 		return fmt.Errorf("store: put %s: %w", ks, berrors.ErrValueTooLarge)
 	}
 	i := ksIndex[ks]
-	old, ok := o.get(i, key)
-	if !ok {
-		old = t.old(ks, key)
-	}
-	if del && old == nil {
-		return nil
+	var old []byte
+	if del {
+		var ok bool
+		if old, ok = o.get(i, key); !ok {
+			old = t.old(ks, key)
+		}
+		if old == nil {
+			return nil
+		}
 	}
 	e := o.db.stages.newEntry()
 	e.key = append(t.alloc(len(key)), key...)
-	d := &t.delta[i]
-	if old != nil {
-		d.remove(old)
-	}
 	if !del {
 		e.val = seal(t.alloc(len(val)+sumSize), ks, key, val)
-		d.add(e.val)
 	}
 	if !o.cloned[i] {
 		if o.top.trees[i] == nil {
@@ -402,6 +406,8 @@ func (t *Tx) stage(ks Keyspace, key, val []byte, del bool) error {
 		}
 		o.cloned[i] = true
 	}
+	// A put learns the value it replaces from the insert when the active
+	// layer has it: one walk of the tree, not two.
 	prev, replaced := o.top.trees[i].ReplaceOrInsert(e)
 	if replaced {
 		o.top.bytes -= int64(len(prev.key) + len(prev.val))
@@ -409,6 +415,24 @@ func (t *Tx) stage(ks Keyspace, key, val []byte, del bool) error {
 		o.top.records++
 	}
 	o.top.bytes += int64(len(e.key) + len(e.val))
+	if !del {
+		var ok bool
+		switch {
+		case replaced:
+			old = prev.val
+		default:
+			if old, ok = o.below(i, key); !ok {
+				old = t.old(ks, key)
+			}
+		}
+	}
+	d := &t.delta[i]
+	if old != nil {
+		d.remove(old)
+	}
+	if !del {
+		d.add(e.val)
+	}
 	t.dirty, o.layers = true, true
 	return nil
 }
