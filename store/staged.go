@@ -62,7 +62,9 @@ const treeDegree = 16
 
 // stagedMmapSize is the memory map a Staged DB opens with, so that a
 // Checkpoint rarely grows it: growing waits for every read transaction to
-// end, and updates read through the file. It is address space, not memory.
+// end (a long View), and updates read through the file. It is address
+// space, not memory; bbolt then extends the file in 16 MB steps from the
+// start (a sparse tail, but Size reports it).
 var stagedMmapSize = func() int {
 	if runtime.GOOS == "windows" || math.MaxInt == math.MaxInt32 {
 		return 0 // bbolt grows the file itself to the map's size on Windows
@@ -163,7 +165,8 @@ func (t *Tx) recordPosition(pos uint64) error {
 // caller's and must not go back: a pos below Position is an error. On a DB
 // without Staged it is Update, recording pos in the same bbolt transaction.
 // fn's error (or a damaged read) discards all of fn's writes and the
-// position.
+// position. fn must not start another transaction or a Checkpoint of the
+// same DB.
 func (db *DB) UpdateAt(pos uint64, fn func(*Tx) error) error {
 	if db.staging {
 		return db.stagedUpdate(pos, true, fn)
