@@ -385,7 +385,7 @@ func (t *Tx) stage(ks Keyspace, key, val []byte, del bool) error {
 	case len(val) > MaxValueSize:
 		return fmt.Errorf("store: put %s: %w", ks, berrors.ErrValueTooLarge)
 	}
-	i := ksIndex[ks]
+	i := index(ks)
 	var old []byte
 	if del {
 		var ok bool
@@ -438,6 +438,15 @@ func (t *Tx) stage(ks Keyspace, key, val []byte, del bool) error {
 	}
 	t.dirty, o.layers = true, true
 	return nil
+}
+
+// index is the index of ks in allKeyspaces.
+func index(ks Keyspace) int {
+	i, ok := ksIndex[ks]
+	if !ok {
+		panic("store: unknown keyspace " + string(ks)) // as Tx.bucket: keyspaces are constants
+	}
+	return i
 }
 
 // newEntry returns an entry carved from a slab (writeMu).
@@ -587,7 +596,7 @@ func (t *Tx) merged(ks Keyspace, from []byte, reverse, withFile bool) *merger {
 	if withFile {
 		bc = t.bucket(ks).Cursor()
 	}
-	return newMerger(t.ov.trees(ksIndex[ks]), bc, from, reverse)
+	return newMerger(t.ov.trees(index(ks)), bc, from, reverse)
 }
 
 // sealedValue returns the value of k as the file would store it.

@@ -517,7 +517,7 @@ func (t *Tx) bucket(ks Keyspace) *bolt.Bucket {
 // Get returns the value of key, or nil if absent or damaged (see Tx).
 func (t *Tx) Get(ks Keyspace, key []byte) []byte {
 	if t.ov != nil && t.ov.layers {
-		if v, ok := t.ov.get(ksIndex[ks], key); ok {
+		if v, ok := t.ov.get(index(ks), key); ok {
 			return payload(v)
 		}
 		if ks == Meta && string(key) == string(digestKey) {
