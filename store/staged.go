@@ -734,7 +734,17 @@ func (db *DB) fold(layers []*layer) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	tx := &Tx{tx: bt}
+	// Each layer's delta is its change to the digests of what was below it
+	// when it was staged: the file, or the file and the older layers. So
+	// the fold changes them by the deltas of the layers not in the file
+	// yet, and needs no old values (a put looking up the value it replaces
+	// would search bbolt twice per record).
+	tx := &Tx{tx: bt, dirty: true}
+	for _, l := range layers {
+		if l.fold.Load() == 0 { // else an earlier commit that reported failure landed it
+			tx.delta.plus(&l.delta)
+		}
+	}
 	// The values stay in the layers until the commit has ended.
 	trees := make([]*tree, 0, len(layers))
 	for i, ks := range allKeyspaces {
@@ -744,16 +754,17 @@ func (db *DB) fold(layers []*layer) error {
 				trees = append(trees, t)
 			}
 		}
+		b := tx.bucket(ks)
 		m := newMerger(trees, nil, nil, false)
 		for k, v, _, ok := m.next(); ok; k, v, _, ok = m.next() {
 			if v == nil {
-				err = tx.del(ks, k)
+				err = b.Delete(k)
 			} else {
-				err = tx.putSealed(ks, k, v)
+				err = b.Put(k, v)
 			}
 			if err != nil {
 				_ = bt.Rollback()
-				return err
+				return fmt.Errorf("write %s: %w", ks, err)
 			}
 		}
 	}
