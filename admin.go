@@ -505,7 +505,8 @@ type kindOps[T any] struct {
 	// of is the kind's resource in scope.
 	of func(scope string) resource[T]
 	// create validates a new definition against the command's catalogue
-	// and stores it; it writes nothing when it fails.
+	// and stores it; it writes nothing when it fails. Nil for a kind
+	// created by ops of its own (rewards).
 	create func(t *txn, scope string, d T) (T, error)
 	// status moves a definition to a status (Activate, Deactivate, ...);
 	// a definition already there is returned unchanged.
@@ -555,7 +556,12 @@ func kindNamed(name string) (kindCmds, error) {
 	return k, nil
 }
 
+var errOwnCreate = errors.New("gamify: this kind is created by ops of its own")
+
 func (k kindOps[T]) runCreate(t *txn, scope string, def json.RawMessage) (any, error) {
+	if k.create == nil {
+		return nil, errOwnCreate
+	}
 	var d T
 	if err := json.Unmarshal(def, &d); err != nil {
 		return nil, err
@@ -564,6 +570,9 @@ func (k kindOps[T]) runCreate(t *txn, scope string, def json.RawMessage) (any, e
 }
 
 func (k kindOps[T]) runBulkCreate(t *txn, scope string, defs []json.RawMessage) (any, error) {
+	if k.create == nil {
+		return nil, errOwnCreate
+	}
 	res := bulkResult[T]{out: make([]T, len(defs)), errs: make([]error, len(defs))}
 	for i, raw := range defs {
 		var d T
