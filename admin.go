@@ -418,17 +418,37 @@ func createDef[T any](ctx context.Context, e *Engine, r resource[T], d T) (T, er
 }
 
 // archiveDefs runs def.bulk_archive over keys (checked by the caller),
-// returning each key's error.
+// returning each key's error. A string that cannot be a key names no
+// definition: it is ErrNotFound without reaching the command.
 func archiveDefs[T any](ctx context.Context, e *Engine, r resource[T], keys []string) ([]error, error) {
-	v, err := e.exec(ctx, e.now(), defBulkArchiveOp.cmd(defKeysArgs{Kind: r.kind, Scope: r.scope, Keys: keys}))
+	errs := make([]error, len(keys))
+	args := defKeysArgs{Kind: r.kind, Scope: r.scope, Keys: []string{}}
+	var sent []int
+	for i, k := range keys {
+		if gamifytype.ValidateKey("", k) != nil {
+			errs[i] = ErrNotFound
+			continue
+		}
+		args.Keys, sent = append(args.Keys, k), append(sent, i)
+	}
+	if len(sent) == 0 {
+		return errs, nil
+	}
+	v, err := e.exec(ctx, e.now(), defBulkArchiveOp.cmd(args))
 	if err != nil {
 		return nil, err
 	}
-	return v.([]error), nil
+	for j, i := range sent {
+		errs[i] = v.([]error)[j]
+	}
+	return errs, nil
 }
 
 // archiveDef runs def.archive on the definition with key.
 func archiveDef[T any](ctx context.Context, e *Engine, r resource[T], key string) error {
+	if gamifytype.ValidateKey("", key) != nil {
+		return ErrNotFound
+	}
 	_, err := e.exec(ctx, e.now(), defArchiveOp.cmd(defKeysArgs{Kind: r.kind, Scope: r.scope, Keys: []string{key}}))
 	return err
 }
@@ -484,12 +504,21 @@ func (r resource[T]) restatus(t *txn, key string, to Status, set func(*T, Status
 // setStatus runs def.status: the kind's status change of the definition
 // with key to to.
 func (r resource[T]) setStatus(ctx context.Context, e *Engine, key string, to Status) (T, error) {
-	v, err := e.exec(ctx, e.now(), defStatusOp.cmd(defStatusArgs{Kind: r.kind, Scope: r.scope, Key: key, To: to}))
+	v, err := execStatus(ctx, e, r.kind, r.scope, key, to)
 	if err != nil {
 		var zero T
 		return zero, fmt.Errorf("set %s %s %s: %w", r.what, gamifytype.Quote(key), to, err)
 	}
 	return v.(T), nil
+}
+
+// execStatus runs def.status; a string that cannot be a key is ErrNotFound
+// without reaching the command.
+func execStatus(ctx context.Context, e *Engine, kind, scope, key string, to Status) (any, error) {
+	if gamifytype.ValidateKey("", key) != nil {
+		return nil, ErrNotFound
+	}
+	return e.exec(ctx, e.now(), defStatusOp.cmd(defStatusArgs{Kind: kind, Scope: scope, Key: key, To: to}))
 }
 
 // ---- The logged ops ----

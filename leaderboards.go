@@ -865,7 +865,7 @@ func (a LeaderboardsAPI) showStatus(edit func(*Leaderboard)) func(*Leaderboard) 
 // setBoard applies a lifecycle change (verb names it in errors) to the
 // board with key in one command.
 func (a LeaderboardsAPI) setBoard(ctx context.Context, verb, key string, to Status) (Leaderboard, error) {
-	v, err := a.e.exec(ctx, a.e.now(), defStatusOp.cmd(defStatusArgs{Kind: boardDefs.kind, Key: key, To: to}))
+	v, err := execStatus(ctx, a.e, boardDefs.kind, "", key, to)
 	if err != nil {
 		return Leaderboard{}, fmt.Errorf("%s leaderboard %s: %w", verb, gamifytype.Quote(key), err)
 	}

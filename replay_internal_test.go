@@ -134,7 +134,8 @@ func defineEverything(t *testing.T, e *Engine, clock *ManualClock) {
 	must(ms.Activate(ctx, "steps"))
 	must(ms.Create(ctx, Metric{Key: "old", Name: "Old"}))
 	done(ms.Delete(ctx, "old"))
-	deleted(1)(ms.BulkDelete(ctx, []string{"steps", "nope"}))
+	deleted(2)(ms.BulkDelete(ctx, []string{"steps", "nope", "caf\xe9"})) // not a key: refused before the command
+	require.ErrorIs(t, ms.Delete(ctx, "caf\xe9"), ErrNotFound)
 
 	as := e.Attributes()
 	must(as.Create(ctx, Attribute{Key: "tier", Name: "Tier", Type: UserAttribute}))
