@@ -36,6 +36,7 @@ func TestReplayIsDeterministic(t *testing.T) {
 				runReplayWorkload(t, live, seed)
 				ctx := context.Background()
 				require.NoError(t, live.Flush(ctx))
+				require.NoError(t, gamify.Checkpoint(live.Engine))
 				want := gamify.DumpStore(live.Engine)
 
 				for i := range 2 {
@@ -48,6 +49,7 @@ func TestReplayIsDeterministic(t *testing.T) {
 					st := eng.Stats()
 					require.Zero(t, st.ReplayFailed, "replica %d: commands failed at replay", i)
 					require.NotZero(t, st.Replayed)
+					require.NoError(t, gamify.Checkpoint(eng))
 					got := gamify.DumpStore(eng)
 					requireSameStore(t, want, got, fmt.Sprintf("replica %d", i))
 					require.NoError(t, eng.Check(ctx))

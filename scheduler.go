@@ -376,16 +376,27 @@ func (e *Engine) registerBuiltinJobs() error {
 	if err := e.rebuildTimeQueue(); err != nil {
 		return err
 	}
+	// The jobs the file or the log registered are known (knownJobs): only
+	// the others take a command.
+	if err := e.knownJobs(); err != nil {
+		return err
+	}
+	known := func(id string) bool {
+		e.sched.mu.Lock()
+		defer e.sched.mu.Unlock()
+		_, ok := e.sched.jobs[id]
+		return ok
+	}
 	cat := e.cat.Load()
 	for ref := uint32(1); ref <= cat.lastBoardRef; ref++ {
-		if b, ok := cat.boardByRef[ref]; ok && b.hasRuns() {
+		if b, ok := cat.boardByRef[ref]; ok && b.hasRuns() && !known(boardJob(b).id) {
 			if _, err := e.exec(context.Background(), e.now(), scheduleBoardOp.cmd(b.Key)); err != nil {
 				return err
 			}
 		}
 	}
-	if e.opts.IdempotencyWindow > 0 {
-		if err := e.register(context.Background(), pruneJob()); err != nil {
+	if j := pruneJob(); e.opts.IdempotencyWindow > 0 && !known(j.id) {
+		if err := e.register(context.Background(), j); err != nil {
 			return err
 		}
 	}
@@ -401,9 +412,10 @@ func pruneJob() *job {
 		skipTo: func(_ *txn, _, now time.Time) time.Time { return now.Truncate(time.Hour) }}
 }
 
-// knownJobs tells the scheduler, before the command log is replayed, of the
-// jobs the file's checkpoint has registered: a replayed occurrence of one
-// finds it. (registerBuiltinJobs registers them again, logged, after.)
+// knownJobs tells the scheduler of the jobs the store has registered, with
+// their last completed occurrences: before the command log is replayed, so
+// that a replayed occurrence finds its job, and after, when the replay moved
+// them on.
 func (e *Engine) knownJobs() error {
 	var jobs []*job
 	cat := e.cat.Load()

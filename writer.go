@@ -1,6 +1,7 @@
 package gamify
 
 import (
+	"os"
 	"context"
 	"errors"
 	"fmt"
@@ -166,6 +167,9 @@ func (e *Engine) enqueue(r *request) (any, error) {
 	if err := checkClock(r.now); err != nil {
 		return nil, err
 	}
+	// In UTC, as the command log records it: a command applies the same
+	// live and at replay, whatever the clock's location.
+	r.now = r.now.UTC()
 	if r.durable {
 		r.done = make(chan response, 1)
 	}
@@ -224,6 +228,11 @@ func (w *writer) handle(r *request) (any, error) {
 	}
 	if commandCheck != nil {
 		commandCheck(r.cmd, r.now)
+	}
+	if os.Getenv("DEBUGOPS") != "" && r.replay == 0 {
+		if l, ok := r.cmd.(loggable); ok {
+			println("OP", l.opName())
+		}
 	}
 	w.stats.commands++
 	if tc, ok := r.cmd.(*trackCmd); ok {
