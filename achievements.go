@@ -286,11 +286,11 @@ func (a AchievementsAPI) Create(ctx context.Context, d Achievement) (Achievement
 	if err := d.Validate(); err != nil {
 		return Achievement{}, err
 	}
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return t.createAchievement(d) })
+	c, err := createDef(ctx, a.e, achievements, d)
 	if err != nil {
 		return Achievement{}, fmt.Errorf("create achievement %s: %w", d.Key, err)
 	}
-	return v.(Achievement), nil
+	return c, nil
 }
 
 func (t *txn) createAchievement(d Achievement) (Achievement, error) {
@@ -396,7 +396,7 @@ func (a AchievementsAPI) List(ctx context.Context, opts ListOptions) ([]Achievem
 
 // achievements describes achievements for the shared admin verbs.
 var achievements = resource[Achievement]{
-	what: "achievement", field: "Achievement",
+	what: "achievement", field: "Achievement", kind: "achievement", check: (*Achievement).Validate,
 	defs:  func(c *catalog) map[string]*Achievement { return c.achievements },
 	clone: cloneAchievement,
 	owned: func(a *Achievement) owned { return owned{a.Key, a.Status, a.Created, a.Updated} },
@@ -463,28 +463,26 @@ func (a AchievementsAPI) Lock(ctx context.Context, key string) (Achievement, err
 }
 
 func (a AchievementsAPI) setStatus(ctx context.Context, key string, to Status) (Achievement, error) {
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		old, ok := t.catalogForWrite().achievements[key]
-		if !ok || old.Status == StatusArchived {
-			return nil, ErrNotFound
-		}
-		if old.Status == to {
-			return cloneAchievement(*old), nil
-		}
-		d := *old
-		d.Status, d.Updated = to, stamp(t.now)
-		if err := t.putAchievement(&d); err != nil {
-			return nil, err
-		}
-		if achievement.NeedsBackdate(old.definition(), d.definition()) {
-			t.queueBackdate(key)
-		}
-		return cloneAchievement(d), nil
-	})
-	if err != nil {
-		return Achievement{}, fmt.Errorf("set achievement %s %s: %w", gamifytype.Quote(key), to, err)
+	return achievements.setStatus(ctx, a.e, key, to)
+}
+
+func (t *txn) setAchievementStatus(key string, to Status) (Achievement, error) {
+	old, ok := t.catalogForWrite().achievements[key]
+	if !ok || old.Status == StatusArchived {
+		return Achievement{}, ErrNotFound
 	}
-	return v.(Achievement), nil
+	if old.Status == to {
+		return cloneAchievement(*old), nil
+	}
+	d := *old
+	d.Status, d.Updated = to, stamp(t.now)
+	if err := t.putAchievement(&d); err != nil {
+		return Achievement{}, err
+	}
+	if achievement.NeedsBackdate(old.definition(), d.definition()) {
+		t.queueBackdate(key)
+	}
+	return cloneAchievement(d), nil
 }
 
 // Delete archives an achievement: it is hidden from lists (but for
@@ -494,8 +492,7 @@ func (a AchievementsAPI) setStatus(ctx context.Context, key string, to Status) (
 // be deleted (ErrConflict). Deleting a missing or archived one is
 // ErrNotFound.
 func (a AchievementsAPI) Delete(ctx context.Context, key string) error {
-	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return nil, t.archiveAchievement(key) })
-	if err != nil {
+	if err := archiveDef(ctx, a.e, achievements, key); err != nil {
 		return fmt.Errorf("delete achievement %s: %w", gamifytype.Quote(key), err)
 	}
 	return nil
@@ -507,7 +504,7 @@ func (t *txn) archiveAchievement(key string) error {
 	if !ok || old.Status == StatusArchived {
 		return ErrNotFound
 	}
-	for _, o := range cat.achievements {
+	for _, o := range sortedValues(cat.achievements) { // the error names the same composite every time
 		if o.Status != StatusArchived && slices.Contains(o.Prerequisites, key) {
 			return fmt.Errorf("%w: achievement %s is a prerequisite of %s", ErrConflict, gamifytype.Quote(key), o.Key)
 		}
@@ -517,34 +514,18 @@ func (t *txn) archiveAchievement(key string) error {
 	return t.putAchievement(&c)
 }
 
+var _ = registerKind("achievement", kindOps[Achievement]{
+	of:      func(string) resource[Achievement] { return achievements },
+	create:  func(t *txn, _ string, d Achievement) (Achievement, error) { return t.createAchievement(d) },
+	status:  func(t *txn, _, key string, to Status) (Achievement, error) { return t.setAchievementStatus(key, to) },
+	archive: func(t *txn, _, key string) error { return t.archiveAchievement(key) },
+})
+
 // BulkCreate creates up to 100 achievements in one commit, in order (so a
 // composite may follow its prerequisites); items that fail are reported as
 // issues and skipped, the others are created (see Create).
 func (a AchievementsAPI) BulkCreate(ctx context.Context, defs []Achievement) ([]Achievement, []Issue, error) {
-	if err := checkBulk("Achievements", len(defs)); err != nil {
-		return nil, nil, err
-	}
-	if err := a.e.live(); err != nil {
-		return nil, nil, err
-	}
-	var issues []Issue
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		issues = nil // the command may be retried
-		out := []Achievement{}
-		for i, d := range defs {
-			c, err := t.createAchievement(d)
-			if err != nil {
-				issues = append(issues, Issue{Index: i, Key: d.Key, Severity: SeverityError, Message: err.Error(), Err: err})
-				continue
-			}
-			out = append(out, c)
-		}
-		return out, nil
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("bulk create achievements: %w", err)
-	}
-	return v.([]Achievement), issues, nil
+	return bulkCreate(ctx, a.e, achievements, "Achievements", defs, func(d *Achievement) string { return d.Key })
 }
 
 // BulkDelete archives up to 100 achievements in one commit (see Delete),
@@ -554,17 +535,11 @@ func (a AchievementsAPI) BulkDelete(ctx context.Context, keys []string) ([]Issue
 	if err := checkBulk("Keys", len(keys)); err != nil {
 		return nil, err
 	}
-	var issues []Issue
-	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		issues = nil
-		for i, k := range keys {
-			if err := t.archiveAchievement(k); err != nil {
-				issues = append(issues, Issue{Index: i, Key: k, Severity: SeverityError, Message: err.Error(), Err: err})
-			}
-		}
-		return nil, nil
-	})
-	return issues, err
+	errs, err := archiveDefs(ctx, a.e, achievements, keys)
+	if err != nil {
+		return nil, err
+	}
+	return keyIssues(keys, errs), nil
 }
 
 // AchievementCompleted is sent when a user completes an achievement (not

@@ -521,3 +521,30 @@ func TestSlowSubscriberDropsInsteadOfStalling(t *testing.T) {
 	close(block)
 	sub.Close()
 }
+
+// The answer to the same refused admin change is the same every time: the
+// fields a points-system edit may not set are named in one order, and the
+// composite that keeps an achievement from being deleted is the first by key.
+func TestRefusedAdminChangesAnswerTheSameEveryTime(t *testing.T) {
+	ctx := context.Background()
+	eng := pointsEngine(t)
+	for _, d := range []gamify.Achievement{
+		{Key: "ten", Name: "Ten", Kind: gamify.AchievementMetric, Metric: "xp", Threshold: gamify.AmountFromInt(10)},
+		{Key: "b-combo", Name: "B", Kind: gamify.AchievementComposite, Prerequisites: []string{"ten"}},
+		{Key: "a-combo", Name: "A", Kind: gamify.AchievementComposite, Prerequisites: []string{"ten"}},
+	} {
+		_, err := eng.Achievements().Create(ctx, d)
+		require.NoError(t, err)
+	}
+	for range 20 {
+		_, err := eng.Points().Patch(ctx, "coins", func(s *gamify.PointsSystem) {
+			s.Levels = []gamify.Level{{Key: "l"}}
+			s.Triggers = []gamify.Trigger{{Key: "t"}}
+			s.Boosts = []gamify.Boost{{Key: "b"}}
+		})
+		require.Regexp(t, `PointsSystem\.Levels.*\n.*PointsSystem\.Triggers.*\n.*PointsSystem\.Boosts`, err.Error())
+		err = eng.Achievements().Delete(ctx, "ten")
+		require.ErrorIs(t, err, gamify.ErrConflict)
+		require.ErrorContains(t, err, "prerequisite of a-combo")
+	}
+}

@@ -120,7 +120,7 @@ func (a AttributesAPI) List(ctx context.Context, opts ListOptions) ([]Attribute,
 
 // attributes describes attributes for the shared admin verbs.
 var attributes = resource[Attribute]{
-	what: "attribute", field: "Attribute",
+	what: "attribute", field: "Attribute", kind: "attribute", check: (*Attribute).Validate,
 	defs:  func(c *catalog) map[string]*Attribute { return c.attrs },
 	clone: func(a Attribute) Attribute { return a },
 	owned: func(a *Attribute) owned { return owned{a.Key, a.Status, a.Created, a.Updated} },
@@ -166,7 +166,7 @@ func (a AttributesAPI) Deactivate(ctx context.Context, key string) (Attribute, e
 }
 
 func (a AttributesAPI) setStatus(ctx context.Context, key string, to Status) (Attribute, error) {
-	return attributes.setStatus(ctx, a.e, key, to, setAttributeStatus, (*txn).putAttribute)
+	return attributes.setStatus(ctx, a.e, key, to)
 }
 
 func setAttributeStatus(a *Attribute, s Status, now time.Time) { a.Status, a.Updated = s, now }
@@ -192,16 +192,25 @@ func (t *txn) archiveAttribute(key string) error {
 	return err
 }
 
+var _ = registerKind("attribute", kindOps[Attribute]{
+	of:     func(string) resource[Attribute] { return attributes },
+	create: checkedCreate((*Attribute).Validate, (*txn).createAttribute),
+	status: func(t *txn, _, key string, to Status) (Attribute, error) {
+		return attributes.restatus(t, key, to, setAttributeStatus, (*txn).putAttribute)
+	},
+	archive: func(t *txn, _, key string) error { return t.archiveAttribute(key) },
+})
+
 // BulkCreate declares up to 100 attributes in one commit. Items that fail
 // are reported as issues and skipped; the others are created.
 func (a AttributesAPI) BulkCreate(ctx context.Context, ats []Attribute) ([]Attribute, []Issue, error) {
-	return bulkCreate(ctx, a.e, "attribute", "Attributes", ats, func(at *Attribute) string { return at.Key }, (*Attribute).Validate, (*txn).createAttribute)
+	return bulkCreate(ctx, a.e, attributes, "Attributes", ats, func(at *Attribute) string { return at.Key })
 }
 
 // BulkDelete archives up to 100 attributes in one commit, reporting
 // failures per item.
 func (a AttributesAPI) BulkDelete(ctx context.Context, keys []string) ([]Issue, error) {
-	return bulkDelete(ctx, a.e, "attribute", keys, (*txn).archiveAttribute)
+	return bulkDelete(ctx, a.e, attributes, keys)
 }
 
 // checkAttributes verifies that every key of attrs is an active attribute of

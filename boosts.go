@@ -28,10 +28,16 @@ type BoostFilter struct {
 }
 
 func (a BoostsAPI) kind() defKind[Boost] {
+	k := boostKind()
 	now, loc := a.e.now(), a.e.opts.DefaultTimezone
+	k.show = func(b Boost) Boost { return b.shown(now, loc) }
+	return k
+}
+
+func boostKind() defKind[Boost] {
 	return defKind[Boost]{
 		resource: resource[Boost]{
-			what: "boost", field: "Boost",
+			what: "boost", field: "Boost", kind: "boost", check: (*Boost).validate,
 			defs: func(c *catalog) map[string]*Boost { return c.points.boosts },
 			// The edit sees the stored Status (active, not the window's
 			// scheduled or finished), so that a change to it is seen.
@@ -56,7 +62,6 @@ func (a BoostsAPI) kind() defKind[Boost] {
 		create: (*txn).createBoost,
 		store:  (*txn).putBoost,
 		mark:   func(b *Boost, s Status, at time.Time) { b.Status, b.Updated = s, at },
-		show:   func(b Boost) Boost { return b.shown(now, loc) },
 	}
 }
 

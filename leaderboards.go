@@ -733,11 +733,11 @@ func (a LeaderboardsAPI) Create(ctx context.Context, b Leaderboard) (Leaderboard
 	if err := checkNewBoard(a.e.cat.Load(), a.e.opts.DefaultTimezone, a.e.now(), &b); err != nil {
 		return Leaderboard{}, err
 	}
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return t.createBoard(b) })
+	c, err := createDef(ctx, a.e, boardDefs, b)
 	if err != nil {
 		return Leaderboard{}, fmt.Errorf("create leaderboard %s: %w", b.Key, err)
 	}
-	return v.(Leaderboard), nil
+	return c, nil
 }
 
 // checkNewBoard validates a board to create, its Status included.
@@ -791,7 +791,7 @@ func (t *txn) startBoard(b *Leaderboard) {
 
 // boardDefs describes leaderboards for the shared admin verbs.
 var boardDefs = resource[Leaderboard]{
-	what: "leaderboard", field: "Leaderboard",
+	what: "leaderboard", field: "Leaderboard", kind: "leaderboard",
 	defs:  func(c *catalog) map[string]*Leaderboard { return c.boards },
 	clone: func(b Leaderboard) Leaderboard { b.Breakdown = slices.Clone(b.Breakdown); return b },
 	owned: func(b *Leaderboard) owned { return owned{b.Key, b.Status, b.Created, b.Updated} },
@@ -862,15 +862,10 @@ func (a LeaderboardsAPI) showStatus(edit func(*Leaderboard)) func(*Leaderboard) 
 	}
 }
 
-// setBoard applies a lifecycle change to the board with key in one command.
-func (a LeaderboardsAPI) setBoard(ctx context.Context, verb, key string, f func(t *txn, old *Leaderboard) (Leaderboard, error)) (Leaderboard, error) {
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		old, ok := t.catalogForWrite().boards[key]
-		if !ok || old.Status == StatusArchived {
-			return nil, ErrNotFound
-		}
-		return f(t, old)
-	})
+// setBoard applies a lifecycle change (verb names it in errors) to the
+// board with key in one command.
+func (a LeaderboardsAPI) setBoard(ctx context.Context, verb, key string, to Status) (Leaderboard, error) {
+	v, err := execStatus(ctx, a.e, boardDefs.kind, "", key, to)
 	if err != nil {
 		return Leaderboard{}, fmt.Errorf("%s leaderboard %s: %w", verb, gamifytype.Quote(key), err)
 	}
@@ -885,22 +880,7 @@ func (a LeaderboardsAPI) setBoard(ctx context.Context, verb, key string, f func(
 // standings. Activating a scheduled or active board changes nothing; a
 // finished one is ErrConflict.
 func (a LeaderboardsAPI) Activate(ctx context.Context, key string) (Leaderboard, error) {
-	return a.setBoard(ctx, "activate", key, func(t *txn, old *Leaderboard) (Leaderboard, error) {
-		switch old.status(t.now) {
-		case StatusFinished:
-			return Leaderboard{}, fmt.Errorf("%w: the board is finished", ErrConflict)
-		case StatusScheduled, StatusActive:
-			return old.shown(t.now), nil
-		}
-		b := *old
-		first := !b.activated
-		b.Status, b.activated, b.Updated = StatusActive, true, stamp(t.now)
-		t.putBoard(&b)
-		if first {
-			t.startBoard(&b)
-		}
-		return b.shown(t.now), nil
-	})
+	return a.setBoard(ctx, "activate", key, StatusActive)
 }
 
 // Deactivate pauses a board: events and submissions stop counting toward it
@@ -912,18 +892,7 @@ func (a LeaderboardsAPI) Activate(ctx context.Context, key string) (Leaderboard,
 // activated is already inactive. Deactivating an inactive board changes
 // nothing; a finished one is ErrConflict.
 func (a LeaderboardsAPI) Deactivate(ctx context.Context, key string) (Leaderboard, error) {
-	return a.setBoard(ctx, "deactivate", key, func(t *txn, old *Leaderboard) (Leaderboard, error) {
-		switch old.status(t.now) {
-		case StatusFinished:
-			return Leaderboard{}, fmt.Errorf("%w: the board is finished", ErrConflict)
-		case StatusInactive:
-			return old.shown(t.now), nil
-		}
-		b := *old
-		b.Status, b.Updated = StatusInactive, stamp(t.now)
-		t.putBoard(&b)
-		return b.shown(t.now), nil
-	})
+	return a.setBoard(ctx, "deactivate", key, StatusInactive)
 }
 
 // Finish ends a board now, as if its End were now: its current run is
@@ -934,28 +903,54 @@ func (a LeaderboardsAPI) Deactivate(ctx context.Context, key string) (Leaderboar
 // finished board changes nothing; finishing a board never activated just
 // marks it finished.
 func (a LeaderboardsAPI) Finish(ctx context.Context, key string) (Leaderboard, error) {
-	return a.setBoard(ctx, "finish", key, func(t *txn, old *Leaderboard) (Leaderboard, error) {
-		if old.status(t.now) == StatusFinished {
-			return old.shown(t.now), nil
+	return a.setBoard(ctx, "finish", key, StatusFinished)
+}
+
+// setBoardStatus activates (to active), deactivates (inactive) or
+// finishes (finished) the board with key.
+func (t *txn) setBoardStatus(key string, to Status) (Leaderboard, error) {
+	old, ok := t.catalogForWrite().boards[key]
+	if !ok || old.Status == StatusArchived {
+		return Leaderboard{}, ErrNotFound
+	}
+	cur := old.status(t.now)
+	switch {
+	case to != StatusActive && to != StatusInactive && to != StatusFinished:
+		return Leaderboard{}, gamifytype.Invalid("Leaderboard.Status", to, "must be active, inactive or finished")
+	case cur == StatusFinished && to != StatusFinished:
+		return Leaderboard{}, fmt.Errorf("%w: the board is finished", ErrConflict)
+	case cur == to, to == StatusActive && cur == StatusScheduled:
+		return old.shown(t.now), nil
+	}
+	b := *old
+	b.Status, b.Updated = to, stamp(t.now)
+	switch to {
+	case StatusActive:
+		first := !b.activated
+		b.activated = true
+		t.putBoard(&b)
+		if first {
+			t.startBoard(&b)
 		}
-		b := *old
-		b.Status, b.finishedAt, b.Updated = StatusFinished, stamp(t.now), stamp(t.now)
+	case StatusInactive:
+		t.putBoard(&b)
+	case StatusFinished:
+		b.finishedAt = stamp(t.now)
 		t.putBoard(&b)
 		if b.activated {
 			if err := t.finishRuns(&b); err != nil {
 				return Leaderboard{}, err
 			}
 		}
-		return b.shown(t.now), nil
-	})
+	}
+	return b.shown(t.now), nil
 }
 
 // Delete archives a board: hidden from lists unless asked, no more tracking
 // nor rollovers (an unfinished run is not frozen), frozen runs kept and the
 // key never reused. A missing or archived key is ErrNotFound.
 func (a LeaderboardsAPI) Delete(ctx context.Context, key string) error {
-	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return nil, t.archiveBoard(key) })
-	if err != nil {
+	if err := archiveDef(ctx, a.e, boardDefs, key); err != nil {
 		return fmt.Errorf("delete leaderboard %s: %w", gamifytype.Quote(key), err)
 	}
 	return nil
@@ -972,34 +967,17 @@ func (t *txn) archiveBoard(key string) error {
 	return nil
 }
 
+var _ = registerKind("leaderboard", kindOps[Leaderboard]{
+	of:      func(string) resource[Leaderboard] { return boardDefs },
+	create:  func(t *txn, _ string, b Leaderboard) (Leaderboard, error) { return t.createBoard(b) },
+	status:  func(t *txn, _, key string, to Status) (Leaderboard, error) { return t.setBoardStatus(key, to) },
+	archive: func(t *txn, _, key string) error { return t.archiveBoard(key) },
+})
+
 // BulkCreate creates up to 100 boards in one commit (each as Create does).
 // Items that fail are reported as issues and skipped; the others are created.
 func (a LeaderboardsAPI) BulkCreate(ctx context.Context, bs []Leaderboard) ([]Leaderboard, []Issue, error) {
-	if err := checkBulk("Leaderboards", len(bs)); err != nil {
-		return nil, nil, err
-	}
-	if err := a.e.live(); err != nil {
-		return nil, nil, err
-	}
-	var issues []Issue
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		issues = issues[:0]
-		out := []Leaderboard{}
-		for i, b := range bs {
-			b.Breakdown = slices.Clone(b.Breakdown)
-			c, err := t.createBoard(b)
-			if err != nil {
-				issues = append(issues, Issue{Index: i, Key: b.Key, Severity: SeverityError, Message: err.Error(), Err: err})
-				continue
-			}
-			out = append(out, c)
-		}
-		return out, nil
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("bulk create leaderboards: %w", err)
-	}
-	return v.([]Leaderboard), issues, nil
+	return bulkCreate(ctx, a.e, boardDefs, "Leaderboards", bs, func(b *Leaderboard) string { return b.Key })
 }
 
 // BulkDelete archives up to 100 boards in one commit, reporting failures per item.
@@ -1007,20 +985,11 @@ func (a LeaderboardsAPI) BulkDelete(ctx context.Context, keys []string) ([]Issue
 	if err := checkBulk("Keys", len(keys)); err != nil {
 		return nil, err
 	}
-	var issues []Issue
-	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		issues = issues[:0]
-		for i, k := range keys {
-			if err := t.archiveBoard(k); err != nil {
-				issues = append(issues, Issue{Index: i, Key: k, Severity: SeverityError, Message: err.Error(), Err: err})
-			}
-		}
-		return nil, nil
-	})
+	errs, err := archiveDefs(ctx, a.e, boardDefs, keys)
 	if err != nil {
 		return nil, fmt.Errorf("bulk delete leaderboards: %w", err)
 	}
-	return issues, nil
+	return keyIssues(keys, errs), nil
 }
 
 // Get returns a board, archived or not, with its status at the clock's

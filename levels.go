@@ -31,11 +31,13 @@ type LevelsAPI struct {
 	system string
 }
 
-func (a LevelsAPI) kind() defKind[Level] {
-	system := a.system
+func (a LevelsAPI) kind() defKind[Level] { return levelKind(a.system) }
+
+// levelKind is the kind of the levels of system.
+func levelKind(system string) defKind[Level] {
 	return defKind[Level]{
 		resource: resource[Level]{
-			what: "level of " + system, field: "Level",
+			what: "level of " + system, field: "Level", kind: "level", scope: system, check: (*Level).validate,
 			defs: func(c *catalog) map[string]*Level {
 				out := map[string]*Level{}
 				for _, l := range c.points.levels {

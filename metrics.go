@@ -78,12 +78,11 @@ func (a MetricsAPI) Create(ctx context.Context, m Metric) (Metric, error) {
 	if err := m.Validate(); err != nil {
 		return Metric{}, err
 	}
-	now := a.e.now()
-	v, err := a.e.admin(ctx, now, func(t *txn) (any, error) { return t.createMetric(m) })
+	c, err := createDef(ctx, a.e, metrics, m)
 	if err != nil {
 		return Metric{}, fmt.Errorf("create metric %s: %w", m.Key, err)
 	}
-	return v.(Metric), nil
+	return c, nil
 }
 
 func (t *txn) catalogForWrite() *catalog {
@@ -134,7 +133,7 @@ func (a MetricsAPI) List(ctx context.Context, opts ListOptions) ([]Metric, error
 
 // metrics describes metrics for the shared admin verbs.
 var metrics = resource[Metric]{
-	what: "metric", field: "Metric",
+	what: "metric", field: "Metric", kind: "metric", check: (*Metric).Validate,
 	defs:  func(c *catalog) map[string]*Metric { return c.metrics },
 	clone: func(m Metric) Metric { return m },
 	owned: func(m *Metric) owned { return owned{m.Key, m.Status, m.Created, m.Updated} },
@@ -171,7 +170,7 @@ func (a MetricsAPI) Deactivate(ctx context.Context, key string) (Metric, error) 
 }
 
 func (a MetricsAPI) setStatus(ctx context.Context, key string, to Status) (Metric, error) {
-	return metrics.setStatus(ctx, a.e, key, to, setMetricStatus, (*txn).putMetric)
+	return metrics.setStatus(ctx, a.e, key, to)
 }
 
 func setMetricStatus(m *Metric, s Status, now time.Time) { m.Status, m.Updated = s, now }
@@ -179,8 +178,7 @@ func setMetricStatus(m *Metric, s Status, now time.Time) { m.Status, m.Updated =
 // Delete archives a metric: it disappears from lists and can no longer be
 // tracked; users' totals and history are kept and the key is never reused.
 func (a MetricsAPI) Delete(ctx context.Context, key string) error {
-	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return nil, t.archiveMetric(key) })
-	if err != nil {
+	if err := archiveDef(ctx, a.e, metrics, key); err != nil {
 		return fmt.Errorf("delete metric %s: %w", gamifytype.Quote(key), err)
 	}
 	return nil
@@ -191,10 +189,19 @@ func (t *txn) archiveMetric(key string) error {
 	return err
 }
 
+var _ = registerKind("metric", kindOps[Metric]{
+	of:     func(string) resource[Metric] { return metrics },
+	create: checkedCreate((*Metric).Validate, (*txn).createMetric),
+	status: func(t *txn, _, key string, to Status) (Metric, error) {
+		return metrics.restatus(t, key, to, setMetricStatus, (*txn).putMetric)
+	},
+	archive: func(t *txn, _, key string) error { return t.archiveMetric(key) },
+})
+
 // BulkCreate creates up to 100 metrics in one commit. Items that fail are
 // reported as issues and skipped; the others are created.
 func (a MetricsAPI) BulkCreate(ctx context.Context, ms []Metric) ([]Metric, []Issue, error) {
-	return bulkCreate(ctx, a.e, "metric", "Metrics", ms, func(m *Metric) string { return m.Key }, (*Metric).Validate, (*txn).createMetric)
+	return bulkCreate(ctx, a.e, metrics, "Metrics", ms, func(m *Metric) string { return m.Key })
 }
 
 // BulkPatch runs edit on up to 100 metrics in one commit (as Patch does for
@@ -205,5 +212,5 @@ func (a MetricsAPI) BulkPatch(ctx context.Context, keys []string, edit func(*Met
 
 // BulkDelete archives up to 100 metrics in one commit, reporting failures per item.
 func (a MetricsAPI) BulkDelete(ctx context.Context, keys []string) ([]Issue, error) {
-	return bulkDelete(ctx, a.e, "metric", keys, (*txn).archiveMetric)
+	return bulkDelete(ctx, a.e, metrics, keys)
 }

@@ -336,18 +336,23 @@ type PointsAPI struct{ e *Engine }
 func (e *Engine) Points() PointsAPI { return PointsAPI{e} }
 
 // systemsKind describes points systems for the shared admin verbs.
-func (a PointsAPI) systemsKind() defKind[PointsSystem] {
+func (a PointsAPI) systemsKind() defKind[PointsSystem] { return systemKind() }
+
+func systemKind() defKind[PointsSystem] {
 	return defKind[PointsSystem]{
 		resource: resource[PointsSystem]{
-			what: "points system", field: "PointsSystem",
+			what: "points system", field: "PointsSystem", kind: "points_system", check: (*PointsSystem).validate,
 			defs:  func(c *catalog) map[string]*PointsSystem { return c.points.systems },
 			clone: func(s PointsSystem) PointsSystem { return s },
 			owned: func(s *PointsSystem) owned { return owned{s.Key, s.Status, s.Created, s.Updated} },
 			replace: func(t *txn, old *PointsSystem, s PointsSystem) (PointsSystem, error) {
 				var errs []error
-				for f, n := range map[string]int{"Levels": len(s.Levels), "Triggers": len(s.Triggers), "Boosts": len(s.Boosts)} {
-					if n > 0 {
-						errs = append(errs, gamifytype.Invalid("PointsSystem."+f, n, "are created with the system only; use Points()."+f))
+				for _, f := range []struct {
+					name string
+					n    int
+				}{{"Levels", len(s.Levels)}, {"Triggers", len(s.Triggers)}, {"Boosts", len(s.Boosts)}} { // in this order, every time
+					if f.n > 0 {
+						errs = append(errs, gamifytype.Invalid("PointsSystem."+f.name, f.n, "are created with the system only; use Points()."+f.name))
 					}
 				}
 				errs = append(errs, s.validate())

@@ -70,11 +70,10 @@ func (k defKind[T]) list(e *Engine, opts ListOptions, filter func(*T) bool) ([]T
 
 func (k defKind[T]) createOne(ctx context.Context, e *Engine, d T, key string) (T, error) {
 	var zero T
-	v, err := e.admin(ctx, e.now(), func(t *txn) (any, error) { return k.create(t, d) })
+	c, err := createDef(ctx, e, k.resource, d)
 	if err != nil {
 		return zero, fmt.Errorf("create %s %s: %w", k.what, gamifytype.Quote(key), err)
 	}
-	c := v.(T)
 	if err := k.after(e, c); err != nil {
 		return zero, fmt.Errorf("create %s %s: %w", k.what, gamifytype.Quote(key), err)
 	}
@@ -85,24 +84,15 @@ func (k defKind[T]) bulkCreate(ctx context.Context, e *Engine, field string, ds 
 	if err := checkBulk(field, len(ds)); err != nil {
 		return nil, nil, err
 	}
-	var issues []Issue
-	v, err := e.admin(ctx, e.now(), func(t *txn) (any, error) {
-		issues = nil // the command may run again after a failed commit
-		out := []T{}
-		for i, d := range ds {
-			c, err := k.create(t, d)
-			if err != nil {
-				issues = append(issues, Issue{Index: i, Key: key(d), Severity: SeverityError, Message: err.Error(), Err: err})
-				continue
-			}
-			out = append(out, c)
-		}
-		return out, nil
-	})
+	res, errs, err := createDefs(ctx, e, k.resource, ds)
 	if err != nil {
 		return nil, nil, fmt.Errorf("bulk create %ss: %w", k.what, err)
 	}
-	out := v.([]T)
+	keys := make([]string, len(ds))
+	for i := range ds {
+		keys[i] = key(ds[i])
+	}
+	out, issues, _ := collect(keys, res, errs)
 	if err := k.after(e, out...); err != nil {
 		return nil, nil, fmt.Errorf("bulk create %ss: %w", k.what, err)
 	}
@@ -143,33 +133,36 @@ func (k defKind[T]) bulkPatch(ctx context.Context, e *Engine, keys []string, edi
 // again) or deactivates a definition; a definition already there is
 // returned unchanged.
 func (k defKind[T]) setStatus(ctx context.Context, e *Engine, key string, to Status) (T, error) {
-	var zero T
-	v, err := e.admin(ctx, e.now(), func(t *txn) (any, error) {
-		old, ok := k.defs(t.catalogForWrite())[key]
-		if !ok || k.owned(old).status == StatusArchived {
-			return nil, ErrNotFound
-		}
-		if k.owned(old).status == to {
-			return *old, nil
-		}
-		d := *old
-		k.mark(&d, to, stamp(t.now))
-		if to == StatusActive {
-			return k.replace(t, old, d)
-		}
-		k.store(t, &d)
-		return d, nil
-	})
+	d, err := k.resource.setStatus(ctx, e, key, to)
 	if err != nil {
-		return zero, fmt.Errorf("set %s %s %s: %w", k.what, gamifytype.Quote(key), to, err)
+		return d, err
 	}
-	d := v.(T)
 	if to == StatusActive {
 		if err := k.after(e, d); err != nil {
+			var zero T
 			return zero, fmt.Errorf("set %s %s %s: %w", k.what, gamifytype.Quote(key), to, err)
 		}
 	}
 	return k.shown(d), nil
+}
+
+// restatus is setStatus in the command.
+func (k defKind[T]) restatus(t *txn, key string, to Status) (T, error) {
+	var zero T
+	old, ok := k.defs(t.catalogForWrite())[key]
+	if !ok || k.owned(old).status == StatusArchived {
+		return zero, ErrNotFound
+	}
+	if k.owned(old).status == to {
+		return *old, nil
+	}
+	d := *old
+	k.mark(&d, to, stamp(t.now))
+	if to == StatusActive {
+		return k.replace(t, old, d)
+	}
+	k.store(t, &d)
+	return d, nil
 }
 
 func (k defKind[T]) archive(t *txn, key string) error {
@@ -184,8 +177,7 @@ func (k defKind[T]) archive(t *txn, key string) error {
 }
 
 func (k defKind[T]) delete(ctx context.Context, e *Engine, key string) error {
-	_, err := e.admin(ctx, e.now(), func(t *txn) (any, error) { return nil, k.archive(t, key) })
-	if err != nil {
+	if err := archiveDef(ctx, e, k.resource, key); err != nil {
 		return fmt.Errorf("delete %s %s: %w", k.what, gamifytype.Quote(key), err)
 	}
 	return nil
@@ -195,18 +187,30 @@ func (k defKind[T]) bulkDelete(ctx context.Context, e *Engine, keys []string) ([
 	if err := checkBulk("Keys", len(keys)); err != nil {
 		return nil, err
 	}
-	var issues []Issue
-	_, err := e.admin(ctx, e.now(), func(t *txn) (any, error) {
-		issues = nil
-		for i, key := range keys {
-			if err := k.archive(t, key); err != nil {
-				issues = append(issues, Issue{Index: i, Key: key, Severity: SeverityError, Message: err.Error(), Err: err})
-			}
-		}
-		return nil, nil
-	})
-	return issues, err
+	errs, err := archiveDefs(ctx, e, k.resource, keys)
+	if err != nil {
+		return nil, err
+	}
+	return keyIssues(keys, errs), nil
 }
+
+// registerPointsKind registers the kind that of makes (in a scope, for
+// levels) for the def.* ops.
+func registerPointsKind[T any](name string, of func(scope string) defKind[T]) kindOps[T] {
+	return registerKind(name, kindOps[T]{
+		of:      func(scope string) resource[T] { return of(scope).resource },
+		create:  func(t *txn, scope string, d T) (T, error) { return of(scope).create(t, d) },
+		status:  func(t *txn, scope, key string, to Status) (T, error) { return of(scope).restatus(t, key, to) },
+		archive: func(t *txn, scope, key string) error { return of(scope).archive(t, key) },
+	})
+}
+
+var (
+	_ = registerPointsKind("points_system", func(string) defKind[PointsSystem] { return systemKind() })
+	_ = registerPointsKind("trigger", func(string) defKind[Trigger] { return triggerKind() })
+	_ = registerPointsKind("boost", func(string) defKind[Boost] { return boostKind() })
+	_ = registerPointsKind("level", levelKind)
+)
 
 // ---- Triggers ----
 

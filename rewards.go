@@ -179,7 +179,11 @@ func (a RewardsAPI) Create(ctx context.Context, r Reward) (Reward, error) {
 		if generated {
 			d.Key = a.e.newRewardKey()
 		}
-		v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return t.createReward(d, generated) })
+		raw, err := encodeDef(rewardDefs, &d)
+		if err != nil {
+			return Reward{}, fmt.Errorf("create reward %s: %w", d.Key, err)
+		}
+		v, err := a.e.exec(ctx, a.e.now(), createRewardOp.cmd(rewardCreateArgs{Def: raw, Generated: generated}))
 		if errors.Is(err, errKeyTaken) {
 			continue
 		}
@@ -190,6 +194,55 @@ func (a RewardsAPI) Create(ctx context.Context, r Reward) (Reward, error) {
 	}
 	return Reward{}, fmt.Errorf("create reward: %w: no free generated key in %d draws", ErrConflict, maxKeyAttempts)
 }
+
+type rewardCreateArgs struct {
+	Def json.RawMessage
+	// Generated says the engine drew the key: if it is taken, the command
+	// fails with errKeyTaken and the caller draws again.
+	Generated bool `json:",omitempty"`
+}
+
+// rewardBulkCreateArgs are the rewards of a BulkCreate; Generated[i] is
+// rewardCreateArgs.Generated of Defs[i].
+type rewardBulkCreateArgs struct {
+	Defs      []json.RawMessage
+	Generated []bool
+}
+
+var (
+	createRewardOp = newOp("reward.create", func(t *txn, a rewardCreateArgs) (Reward, error) {
+		var r Reward
+		if err := json.Unmarshal(a.Def, &r); err != nil {
+			return Reward{}, err
+		}
+		return t.createReward(r, a.Generated)
+	})
+	bulkCreateRewardsOp = newOp("reward.bulk_create", func(t *txn, a rewardBulkCreateArgs) (bulkResult[Reward], error) {
+		if len(a.Generated) != len(a.Defs) {
+			return bulkResult[Reward]{}, fmt.Errorf("gamify: %d rewards with %d generated flags", len(a.Defs), len(a.Generated))
+		}
+		res := bulkResult[Reward]{out: make([]Reward, len(a.Defs)), errs: make([]error, len(a.Defs))}
+		for i, raw := range a.Defs {
+			var r Reward
+			if err := json.Unmarshal(raw, &r); err != nil {
+				return bulkResult[Reward]{}, err
+			}
+			given := r
+			if a.Generated[i] {
+				given.Key = "" // validated as the caller gave it
+			}
+			err := given.Validate()
+			if err == nil {
+				r, err = t.createReward(r, a.Generated[i])
+			}
+			if errors.Is(err, errKeyTaken) {
+				return bulkResult[Reward]{}, err // redrawn and retried
+			}
+			res.out[i], res.errs[i] = r, err
+		}
+		return res, nil
+	})
+)
 
 // createReward creates a validated reward in the command.
 func (t *txn) createReward(r Reward, generated bool) (Reward, error) {
@@ -252,7 +305,7 @@ func (a RewardsAPI) List(ctx context.Context, opts RewardListOptions) ([]Reward,
 
 // rewardDefs describes rewards for the shared admin verbs.
 var rewardDefs = resource[Reward]{
-	what: "reward", field: "Reward",
+	what: "reward", field: "Reward", kind: "reward", check: (*Reward).Validate,
 	defs: func(c *catalog) map[string]*Reward { return c.rewards },
 	clone: func(r Reward) Reward {
 		r.Grants = r.Grants.clone()
@@ -307,30 +360,15 @@ func (a RewardsAPI) Deactivate(ctx context.Context, key string) (Reward, error) 
 }
 
 func (a RewardsAPI) setStatus(ctx context.Context, key string, to Status) (Reward, error) {
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		old, ok := t.catalogForWrite().rewards[key]
-		if !ok || old.Status == StatusArchived {
-			return nil, ErrNotFound
-		}
-		if old.Status == to {
-			return *old, nil
-		}
-		r := *old
-		r.Status, r.Updated = to, stamp(t.now)
-		t.putReward(&r)
-		return r, nil
-	})
-	if err != nil {
-		return Reward{}, fmt.Errorf("set reward %s %s: %w", gamifytype.Quote(key), to, err)
-	}
-	return v.(Reward), nil
+	return rewardDefs.setStatus(ctx, a.e, key, to)
 }
+
+func setRewardStatus(r *Reward, s Status, now time.Time) { r.Status, r.Updated = s, now }
 
 // Delete archives a reward: it leaves lists, cannot be claimed (ErrNotFound)
 // or given codes; users' claims are kept and the key is never reused.
 func (a RewardsAPI) Delete(ctx context.Context, key string) error {
-	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return nil, t.archiveReward(key) })
-	if err != nil {
+	if err := archiveDef(ctx, a.e, rewardDefs, key); err != nil {
 		return fmt.Errorf("delete reward %s: %w", gamifytype.Quote(key), err)
 	}
 	return nil
@@ -347,6 +385,17 @@ func (t *txn) archiveReward(key string) error {
 	return nil
 }
 
+// Rewards are created by their own ops (generated keys); create here is
+// for a reward with its key given.
+var _ = registerKind("reward", kindOps[Reward]{
+	of:     func(string) resource[Reward] { return rewardDefs },
+	create: checkedCreate((*Reward).Validate, func(t *txn, r Reward) (Reward, error) { return t.createReward(r, false) }),
+	status: func(t *txn, _, key string, to Status) (Reward, error) {
+		return rewardDefs.restatus(t, key, to, setRewardStatus, (*txn).putReward)
+	},
+	archive: func(t *txn, _, key string) error { return t.archiveReward(key) },
+})
+
 // BulkCreate creates up to 100 rewards in one commit (as Create does for
 // one). Items that fail are reported as issues and skipped; the others are
 // created.
@@ -354,9 +403,9 @@ func (a RewardsAPI) BulkCreate(ctx context.Context, rs []Reward) ([]Reward, []Is
 	if err := checkBulk("Rewards", len(rs)); err != nil {
 		return nil, nil, err
 	}
-	type result struct {
-		out    []Reward
-		issues []Issue
+	keys := make([]string, len(rs))
+	for i := range rs {
+		keys[i] = rs[i].Key
 	}
 	for range maxKeyAttempts {
 		ds := slices.Clone(rs)
@@ -365,33 +414,23 @@ func (a RewardsAPI) BulkCreate(ctx context.Context, rs []Reward) ([]Reward, []Is
 				ds[i].Key = a.e.newRewardKey()
 			}
 		}
-		v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-			var res result
-			for i, r := range ds {
-				generated := rs[i].Key == ""
-				err := rs[i].Validate()
-				if err == nil {
-					r, err = t.createReward(r, generated)
-				}
-				if errors.Is(err, errKeyTaken) {
-					return nil, err // redrawn and retried
-				}
-				if err != nil {
-					res.issues = append(res.issues, Issue{Index: i, Key: rs[i].Key, Severity: SeverityError, Message: err.Error(), Err: err})
-					continue
-				}
-				res.out = append(res.out, r)
+		raws, sent, errs := encodeDefs(rewardDefs, ds)
+		out := make([]Reward, len(rs))
+		if len(sent) > 0 {
+			args := rewardBulkCreateArgs{Defs: raws, Generated: make([]bool, len(sent))}
+			for j, i := range sent {
+				args.Generated[j] = rs[i].Key == ""
 			}
-			return res, nil
-		})
-		if errors.Is(err, errKeyTaken) {
-			continue
+			v, err := a.e.exec(ctx, a.e.now(), bulkCreateRewardsOp.cmd(args))
+			if errors.Is(err, errKeyTaken) {
+				continue
+			}
+			if err != nil {
+				return nil, nil, fmt.Errorf("bulk create rewards: %w", err)
+			}
+			spread(v.(bulkResult[Reward]), sent, out, errs)
 		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("bulk create rewards: %w", err)
-		}
-		res := v.(result)
-		return res.out, res.issues, nil
+		return collect(keys, out, errs)
 	}
 	return nil, nil, fmt.Errorf("bulk create rewards: %w: no free generated keys in %d draws", ErrConflict, maxKeyAttempts)
 }
@@ -408,16 +447,11 @@ func (a RewardsAPI) BulkDelete(ctx context.Context, keys []string) ([]Issue, err
 	if err := checkBulk("Keys", len(keys)); err != nil {
 		return nil, err
 	}
-	var issues []Issue
-	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		for i, k := range keys {
-			if err := t.archiveReward(k); err != nil {
-				issues = append(issues, Issue{Index: i, Key: k, Severity: SeverityError, Message: err.Error(), Err: err})
-			}
-		}
-		return nil, nil
-	})
-	return issues, err
+	errs, err := archiveDefs(ctx, a.e, rewardDefs, keys)
+	if err != nil {
+		return nil, err
+	}
+	return keyIssues(keys, errs), nil
 }
 
 func codeKey(ref uint32, code string) []byte {

@@ -304,11 +304,11 @@ func (a StreaksAPI) Create(ctx context.Context, s Streak) (Streak, error) {
 	if err := s.Validate(); err != nil {
 		return Streak{}, err
 	}
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return t.createStreak(s) })
+	c, err := createDef(ctx, a.e, streaks, s)
 	if err != nil {
 		return Streak{}, fmt.Errorf("create streak %s: %w", s.Key, err)
 	}
-	return v.(Streak), nil
+	return c, nil
 }
 
 // createStreak stores a new, validated streak.
@@ -410,7 +410,7 @@ func (a StreaksAPI) List(ctx context.Context, opts ListOptions) ([]Streak, error
 
 // streaks describes streaks for the shared admin verbs.
 var streaks = resource[Streak]{
-	what: "streak", field: "Streak",
+	what: "streak", field: "Streak", kind: "streak", check: (*Streak).Validate,
 	defs: func(c *catalog) map[string]*Streak { return c.streaks },
 	clone: func(s Streak) Streak {
 		s.Metrics = slices.Clone(s.Metrics)
@@ -484,59 +484,58 @@ func (a StreaksAPI) setStatus(ctx context.Context, key string, to Status) (Strea
 	if err := a.e.live(); err != nil {
 		return Streak{}, err
 	}
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		old, ok := t.catalogForWrite().streaks[key]
-		if !ok || old.Status == StatusArchived {
-			return nil, ErrNotFound
-		}
-		if old.Status == to {
-			return *old, nil
-		}
-		s := *old
-		now := stamp(t.now)
-		s.Status, s.Updated = to, now
-		off := slices.DeleteFunc(slices.Clone(old.off), func(iv streak.Interval) bool {
-			return !iv.To.IsZero() && iv.To.Before(now.Add(-offRetention))
-		})
-		if to == StatusInactive {
-			s.Default = false
-			if len(off) >= maxOffIntervals {
-				off[1].From = off[0].From
-				off = off[1:]
-			}
-			off = append(off, streak.Interval{From: now})
-		} else {
-			if n := len(off); n > 0 && off[n-1].To.IsZero() {
-				off[n-1].To = now
-				if !off[n-1].From.Before(now) {
-					off = off[:n-1] // inactive for no time at all
-				}
-			}
-			// Users whose period ends came due while inactive are queued again.
-			for _, id := range t.w.parkedStreaks[s.ref] {
-				t.streakDue = append(t.streakDue, streakDueItem{id: id, due: t.now})
-			}
-			delete(t.w.parkedStreaks, s.ref)
-		}
-		s.off = slices.Clip(off)
-		if len(s.off) == 0 {
-			s.off = nil
-		}
-		s.def, _ = s.definition()
-		t.putStreak(&s)
-		return s, nil
-	})
-	if err != nil {
-		return Streak{}, fmt.Errorf("set streak %s %s: %w", gamifytype.Quote(key), to, err)
+	return streaks.setStatus(ctx, a.e, key, to)
+}
+
+// setStreakStatus activates or deactivates a streak, keeping the intervals
+// it was inactive (see StreaksAPI).
+func (t *txn) setStreakStatus(key string, to Status) (Streak, error) {
+	old, ok := t.catalogForWrite().streaks[key]
+	if !ok || old.Status == StatusArchived {
+		return Streak{}, ErrNotFound
 	}
-	return v.(Streak), nil
+	if old.Status == to {
+		return *old, nil
+	}
+	s := *old
+	now := stamp(t.now)
+	s.Status, s.Updated = to, now
+	off := slices.DeleteFunc(slices.Clone(old.off), func(iv streak.Interval) bool {
+		return !iv.To.IsZero() && iv.To.Before(now.Add(-offRetention))
+	})
+	if to == StatusInactive {
+		s.Default = false
+		if len(off) >= maxOffIntervals {
+			off[1].From = off[0].From
+			off = off[1:]
+		}
+		off = append(off, streak.Interval{From: now})
+	} else {
+		if n := len(off); n > 0 && off[n-1].To.IsZero() {
+			off[n-1].To = now
+			if !off[n-1].From.Before(now) {
+				off = off[:n-1] // inactive for no time at all
+			}
+		}
+		// Users whose period ends came due while inactive are queued again.
+		for _, id := range t.w.parkedStreaks[s.ref] {
+			t.streakDue = append(t.streakDue, streakDueItem{id: id, due: t.now})
+		}
+		delete(t.w.parkedStreaks, s.ref)
+	}
+	s.off = slices.Clip(off)
+	if len(s.off) == 0 {
+		s.off = nil
+	}
+	s.def, _ = s.definition()
+	t.putStreak(&s)
+	return s, nil
 }
 
 // Delete archives a streak: it stops counting, disappears from lists and
 // users' reads, and its key is never reused; users' states are kept.
 func (a StreaksAPI) Delete(ctx context.Context, key string) error {
-	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return nil, t.archiveStreak(key) })
-	if err != nil {
+	if err := archiveDef(ctx, a.e, streaks, key); err != nil {
 		return fmt.Errorf("delete streak %s: %w", gamifytype.Quote(key), err)
 	}
 	return nil
@@ -553,16 +552,23 @@ func (t *txn) archiveStreak(key string) error {
 	return nil
 }
 
+var _ = registerKind("streak", kindOps[Streak]{
+	of:      func(string) resource[Streak] { return streaks },
+	create:  checkedCreate((*Streak).Validate, (*txn).createStreak),
+	status:  func(t *txn, _, key string, to Status) (Streak, error) { return t.setStreakStatus(key, to) },
+	archive: func(t *txn, _, key string) error { return t.archiveStreak(key) },
+})
+
 // BulkCreate creates up to 100 streaks in one commit. Items that fail are
 // reported as issues and skipped; the others are created.
 func (a StreaksAPI) BulkCreate(ctx context.Context, ss []Streak) ([]Streak, []Issue, error) {
-	return bulkCreate(ctx, a.e, "streak", "Streaks", ss, func(s *Streak) string { return s.Key }, (*Streak).Validate, (*txn).createStreak)
+	return bulkCreate(ctx, a.e, streaks, "Streaks", ss, func(s *Streak) string { return s.Key })
 }
 
 // BulkDelete archives up to 100 streaks in one commit, reporting failures
 // per item.
 func (a StreaksAPI) BulkDelete(ctx context.Context, keys []string) ([]Issue, error) {
-	return bulkDelete(ctx, a.e, "streak", keys, (*txn).archiveStreak)
+	return bulkDelete(ctx, a.e, streaks, keys)
 }
 
 // personalized returns the definition to apply for a user: the user's own

@@ -71,11 +71,11 @@ func (a TenantsAPI) Create(ctx context.Context, tn Tenant) (Tenant, error) {
 	if err := tn.Validate(); err != nil {
 		return Tenant{}, err
 	}
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return t.createTenant(tn) })
+	c, err := createDef(ctx, a.e, tenantDefs, tn)
 	if err != nil {
 		return Tenant{}, fmt.Errorf("create tenant %s: %w", tn.Key, err)
 	}
-	return v.(Tenant), nil
+	return c, nil
 }
 
 func (t *txn) createTenant(tn Tenant) (Tenant, error) {
@@ -124,7 +124,7 @@ func (a TenantsAPI) List(ctx context.Context, opts ListOptions) ([]Tenant, error
 
 // tenantDefs describes tenants for the shared admin verbs.
 var tenantDefs = resource[Tenant]{
-	what: "tenant", field: "Tenant",
+	what: "tenant", field: "Tenant", kind: "tenant", check: (*Tenant).Validate,
 	defs:  func(c *catalog) map[string]*Tenant { return c.tenants },
 	clone: func(tn Tenant) Tenant { return tn },
 	owned: func(tn *Tenant) owned { return owned{tn.Key, tn.Status, tn.Created, tn.Updated} },
@@ -164,31 +164,16 @@ func (a TenantsAPI) Deactivate(ctx context.Context, key string) (Tenant, error) 
 }
 
 func (a TenantsAPI) setStatus(ctx context.Context, key string, to Status) (Tenant, error) {
-	v, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) {
-		old, ok := t.catalogForWrite().tenants[key]
-		if !ok || old.Status == StatusArchived {
-			return nil, ErrNotFound
-		}
-		if old.Status == to {
-			return *old, nil
-		}
-		tn := *old
-		tn.Status, tn.Updated = to, stamp(t.now)
-		t.putTenant(&tn)
-		return tn, nil
-	})
-	if err != nil {
-		return Tenant{}, fmt.Errorf("set tenant %s %s: %w", gamifytype.Quote(key), to, err)
-	}
-	return v.(Tenant), nil
+	return tenantDefs.setStatus(ctx, a.e, key, to)
 }
+
+func setTenantStatus(tn *Tenant, s Status, now time.Time) { tn.Status, tn.Updated = s, now }
 
 // Delete archives a tenant: Engine.Tenant refuses it (ErrNotFound) from
 // then on and its open engine is closed; its data file is kept and the key
 // is never reused.
 func (a TenantsAPI) Delete(ctx context.Context, key string) error {
-	_, err := a.e.admin(ctx, a.e.now(), func(t *txn) (any, error) { return nil, t.archiveTenant(key) })
-	if err != nil {
+	if err := archiveDef(ctx, a.e, tenantDefs, key); err != nil {
 		return fmt.Errorf("delete tenant %s: %w", gamifytype.Quote(key), err)
 	}
 	return a.e.closeTenant(key)
@@ -205,10 +190,19 @@ func (t *txn) archiveTenant(key string) error {
 	return nil
 }
 
+var _ = registerKind("tenant", kindOps[Tenant]{
+	of:     func(string) resource[Tenant] { return tenantDefs },
+	create: checkedCreate((*Tenant).Validate, (*txn).createTenant),
+	status: func(t *txn, _, key string, to Status) (Tenant, error) {
+		return tenantDefs.restatus(t, key, to, setTenantStatus, (*txn).putTenant)
+	},
+	archive: func(t *txn, _, key string) error { return t.archiveTenant(key) },
+})
+
 // BulkCreate creates up to 100 tenants in one commit. Items that fail are
 // reported as issues and skipped; the others are created.
 func (a TenantsAPI) BulkCreate(ctx context.Context, ts []Tenant) ([]Tenant, []Issue, error) {
-	return bulkCreate(ctx, a.e, "tenant", "Tenants", ts, func(tn *Tenant) string { return tn.Key }, (*Tenant).Validate, (*txn).createTenant)
+	return bulkCreate(ctx, a.e, tenantDefs, "Tenants", ts, func(tn *Tenant) string { return tn.Key })
 }
 
 // BulkPatch runs edit on up to 100 tenants in one commit (as Patch does for
@@ -220,7 +214,7 @@ func (a TenantsAPI) BulkPatch(ctx context.Context, keys []string, edit func(*Ten
 // BulkDelete archives up to 100 tenants in one commit (as Delete does for
 // one), reporting failures per item.
 func (a TenantsAPI) BulkDelete(ctx context.Context, keys []string) ([]Issue, error) {
-	issues, err := bulkDelete(ctx, a.e, "tenant", keys, (*txn).archiveTenant)
+	issues, err := bulkDelete(ctx, a.e, tenantDefs, keys)
 	if err != nil {
 		return nil, err
 	}

@@ -26,10 +26,12 @@ type TriggerFilter struct {
 	Kind   TriggerKind
 }
 
-func (a TriggersAPI) kind() defKind[Trigger] {
+func (a TriggersAPI) kind() defKind[Trigger] { return triggerKind() }
+
+func triggerKind() defKind[Trigger] {
 	return defKind[Trigger]{
 		resource: resource[Trigger]{
-			what: "trigger", field: "Trigger",
+			what: "trigger", field: "Trigger", kind: "trigger", check: (*Trigger).validate,
 			defs:  func(c *catalog) map[string]*Trigger { return c.points.triggers },
 			clone: cloneTrigger,
 			owned: func(t *Trigger) owned { return owned{t.Key, t.Status, t.Created, t.Updated} },
