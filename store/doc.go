@@ -10,4 +10,15 @@
 // Every value is stored with a checksum of its keyspace, key and payload
 // (checksum.go), checked on every read: a damaged record is an error
 // wrapping ErrCorrupt, which the transaction returns.
+//
+// With Options.Staged the file is a checkpoint of a log the caller keeps
+// (staged.go): UpdateAt stages its writes in memory, sealed, under the
+// log position it brings the state to, and every later transaction reads
+// them as if committed; Checkpoint folds them into the file in one bbolt
+// transaction that also records that position (Meta's "position" record;
+// a file without it holds position 0). What no Checkpoint folded is gone
+// after Close or a crash: the caller replays its log from
+// CheckpointPosition. Backup checkpoints first; Verify and Size see the
+// file alone. A staged record costs about 70 bytes of memory besides its
+// key and value.
 package store

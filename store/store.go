@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -85,12 +86,17 @@ type Options struct {
 	LockTimeout time.Duration
 	// NoSync skips fsync at commit. Only benchmarks of CPU cost use it.
 	NoSync bool
-	// BeforeCommit, when set, runs just before each write transaction commits;
-	// a non-nil error aborts the commit, unless it was made by FailAfterCommit.
-	// It is the seam for fault injection.
+	// BeforeCommit, when set, runs just before each bbolt write transaction
+	// commits (on a Staged DB, a Checkpoint's); a non-nil error aborts the
+	// commit, unless it was made by FailAfterCommit. It is the seam for fault
+	// injection.
 	BeforeCommit func() error
 	// Migrations are the steps that upgrade an older file; see Open.
 	Migrations []Migration
+	// Staged makes Update and UpdateAt stage their writes in memory, where
+	// every later transaction sees them at once; Checkpoint folds them into
+	// the file (staged.go). Without it every Update is a bbolt commit.
+	Staged bool
 }
 
 // FailAfterCommit wraps err so that, returned by Options.BeforeCommit, it lets
@@ -119,6 +125,12 @@ type DB struct {
 	bolt         *bolt.DB
 	beforeCommit func() error
 	arenas       sync.Pool // of *[]byte: Tx arenas, reused once their transaction has ended
+
+	pos     atomic.Uint64 // log position of the last update (staged or committed)
+	filePos atomic.Uint64 // log position the file holds
+
+	staging bool // Options.Staged; the fields below serve it (staged.go)
+	stages  stages
 }
 
 // Open opens or creates the store at path, creating the keyspaces and checking
@@ -150,19 +162,27 @@ func Open(path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, lockErr(err))
 	}
-	b, err := bolt.Open(path, 0o600, &bolt.Options{
+	bo := &bolt.Options{
 		Timeout:        opts.LockTimeout,
 		NoSync:         opts.NoSync,
 		NoFreelistSync: true, // the freelist is rebuilt at open; commits write less
 		FreelistType:   bolt.FreelistMapType,
-	})
+	}
+	if opts.Staged {
+		bo.InitialMmapSize = stagedMmapSize
+	}
+	b, err := bolt.Open(path, 0o600, bo)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, lockErr(err))
 	}
-	db := &DB{bolt: b, beforeCommit: opts.BeforeCommit}
+	db := &DB{bolt: b, beforeCommit: opts.BeforeCommit, staging: opts.Staged}
 	if err := db.init(append(slices.Clone(opts.Migrations), storeMigrations...), walked); err != nil {
 		b.Close()
 		return nil, err
+	}
+	if err := db.readPosition(); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	return db, nil
 }
@@ -320,15 +340,27 @@ func schemaVersion(v []byte) (uint32, error) {
 	return 0, fmt.Errorf("%w: schema version record %x", ErrCorrupt, v)
 }
 
-// Close closes the file. It waits for open transactions to finish.
+// Close closes the file. It waits for open transactions to finish. On a
+// Staged DB, what no Checkpoint has folded is dropped: the log that staged
+// it replays it at the next Open.
 func (db *DB) Close() error { return db.bolt.Close() }
 
 // Path returns the file path.
 func (db *DB) Path() string { return db.bolt.Path() }
 
 // Update runs fn in a write transaction and commits it if fn returns nil
-// and read no damaged record (see Tx).
+// and read no damaged record (see Tx). On a Staged DB it is UpdateAt at the
+// current Position.
 func (db *DB) Update(fn func(*Tx) error) error {
+	if db.staging {
+		return db.stagedUpdate(0, false, fn)
+	}
+	return db.update(fn, nil)
+}
+
+// update is Update of a DB without Staged; pos, if not nil, is the position
+// UpdateAt records with fn's writes.
+func (db *DB) update(fn func(*Tx) error, pos *uint64) error {
 	t, err := db.bolt.Begin(true)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -340,35 +372,73 @@ func (db *DB) Update(fn func(*Tx) error) error {
 	// Once the transaction has ended, bbolt holds no reference to the sealed
 	// values: the arena can serve the next one.
 	defer func() { db.arenas.Put(&tx.arena) }()
-	if err := fn(tx); err != nil || tx.err != nil {
+	err = fn(tx)
+	if err == nil && tx.err == nil && pos != nil {
+		err = tx.recordPosition(*pos)
+	}
+	if err != nil || tx.err != nil {
 		_ = t.Rollback()
 		return cmp.Or(tx.err, err)
 	}
+	landed, err := db.commit(t, tx)
+	if landed && pos != nil {
+		db.pos.Store(*pos)
+		db.filePos.Store(*pos)
+	}
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+// commit commits the write transaction t of tx, writing its digests and
+// running Options.BeforeCommit first (its errors are the caller's to
+// prefix). landed reports whether the commit
+// reached the file (as far as this process can tell: a failed fsync after
+// the meta page was written is visible to every later transaction).
+func (db *DB) commit(t *bolt.Tx, tx *Tx) (landed bool, err error) {
 	if tx.dirty {
 		if err := tx.flushDigests(); err != nil {
 			_ = t.Rollback()
-			return err
+			return false, err
 		}
 	}
 	var late *lateFault
 	if db.beforeCommit != nil {
 		if err := db.beforeCommit(); err != nil && !errors.As(err, &late) {
 			_ = t.Rollback()
-			return fmt.Errorf("store: commit: %w", err)
+			return false, fmt.Errorf("commit: %w", err)
 		}
 	}
+	id := t.ID()
 	if err := t.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
+		if r, rerr := db.bolt.Begin(false); rerr == nil {
+			landed = r.ID() >= id
+			_ = r.Rollback()
+		}
+		return landed, fmt.Errorf("commit: %w", err)
 	}
 	if late != nil {
-		return fmt.Errorf("store: commit (outcome unknown): %w", late.err)
+		return true, fmt.Errorf("commit (outcome unknown): %w", late.err)
 	}
-	return nil
+	return true, nil
 }
 
 // View runs fn in a read-only snapshot transaction. If fn read a damaged
-// record, View returns that error whatever fn returned.
+// record, View returns that error whatever fn returned. On a Staged DB the
+// snapshot holds every update staged before it. fn must not start another
+// transaction or a Checkpoint of the same DB (as with bbolt, that can
+// deadlock with a commit that grows the file's memory map).
 func (db *DB) View(fn func(*Tx) error) error {
+	if db.staging {
+		tx, err := db.snapshot(false)
+		if err != nil {
+			return err
+		}
+		defer tx.tx.Rollback()
+		err = fn(tx)
+		return cmp.Or(tx.err, err)
+	}
 	return db.bolt.View(func(t *bolt.Tx) error {
 		tx := &Tx{tx: t}
 		err := fn(tx)
@@ -383,10 +453,17 @@ func (db *DB) View(fn func(*Tx) error) error {
 // either way the first such error is kept and becomes the result of the
 // Update or View, so no caller can act on a damaged record unawares. An
 // Update that read one does not commit.
+//
+// Values returned by Get and passed to Scan callbacks belong to the store
+// and must not be modified. On a Staged DB a Tx reads through, newest
+// first: its own writes, the staged ones, those a Checkpoint is folding,
+// then the file; every read gives what the file would hold had every
+// staged update been committed.
 type Tx struct {
-	tx    *bolt.Tx
-	err   error  // the first damaged record read
-	arena []byte // backing for sealed values, which bbolt holds until commit
+	tx    *bolt.Tx // on a Staged DB, a read transaction under the layers
+	ov    *overlay // the staged layers (nil without Staged)
+	err   error    // the first damaged record read
+	arena []byte   // backing for sealed values, which bbolt holds until commit
 	delta digests
 	dirty bool                       // the transaction changed records: delta goes to the digests record
 	cur   [numKeyspaces]*bolt.Cursor // for old values; a Cursor reuses its stack, bbolt's Get does not
@@ -439,6 +516,14 @@ func (t *Tx) bucket(ks Keyspace) *bolt.Bucket {
 
 // Get returns the value of key, or nil if absent or damaged (see Tx).
 func (t *Tx) Get(ks Keyspace, key []byte) []byte {
+	if t.ov != nil && t.ov.layers {
+		if v, ok := t.ov.get(index(ks), key); ok {
+			return payload(v)
+		}
+		if ks == Meta && string(key) == string(digestKey) {
+			return payload(t.digestRecord())
+		}
+	}
 	v := t.bucket(ks).Get(key)
 	if v == nil {
 		return nil
@@ -453,17 +538,24 @@ func (t *Tx) Get(ks Keyspace, key []byte) []byte {
 
 // Put sets key to val.
 func (t *Tx) Put(ks Keyspace, key, val []byte) error {
-	b, d := t.bucket(ks), &t.delta[ksIndex[ks]]
-	if ks == Meta && string(key) == string(digestKey) {
-		return errors.New("store: the meta key digest is the store's")
+	if ks == Meta && storeOwned(key) {
+		return fmt.Errorf("store: the meta key %s is the store's", key)
 	}
+	if t.ov != nil {
+		return t.stage(ks, key, val, false)
+	}
+	return t.putSealed(ks, key, seal(t.alloc(len(val)+sumSize), ks, key, val))
+}
+
+// putSealed writes the sealed value of key into bbolt, keeping the digests.
+func (t *Tx) putSealed(ks Keyspace, key, sealed []byte) error {
+	d := &t.delta[ksIndex[ks]]
 	if old := t.old(ks, key); old != nil { // before the Put replaces it
 		d.remove(old)
 	}
-	sealed := seal(t.alloc(len(val)+sumSize), ks, key, val)
 	d.add(sealed)
 	t.dirty = true
-	if err := b.Put(key, sealed); err != nil {
+	if err := t.bucket(ks).Put(key, sealed); err != nil {
 		return fmt.Errorf("store: put %s: %w", ks, err)
 	}
 	return nil
@@ -471,6 +563,17 @@ func (t *Tx) Put(ks Keyspace, key, val []byte) error {
 
 // Delete removes key; absent keys are not an error.
 func (t *Tx) Delete(ks Keyspace, key []byte) error {
+	if ks == Meta && storeOwned(key) {
+		return fmt.Errorf("store: the meta key %s is the store's", key)
+	}
+	if t.ov != nil {
+		return t.stage(ks, key, nil, true)
+	}
+	return t.del(ks, key)
+}
+
+// del deletes key from bbolt, keeping the digests.
+func (t *Tx) del(ks Keyspace, key []byte) error {
 	old := t.old(ks, key)
 	if old == nil {
 		return nil
@@ -487,6 +590,9 @@ func (t *Tx) Delete(ks Keyspace, key []byte) error {
 // returns an error (returned as is) or ErrStop (which ends the scan quietly).
 // A damaged record ends it with its error (see Tx).
 func (t *Tx) Scan(ks Keyspace, prefix []byte, fn func(k, v []byte) error) error {
+	if t.ov != nil && t.ov.layers {
+		return t.scanMerged(ks, prefix, false, prefix, fn)
+	}
 	c := t.bucket(ks).Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		p, err := unseal(ks, k, v)
@@ -507,6 +613,9 @@ func (t *Tx) Scan(ks Keyspace, prefix []byte, fn func(k, v []byte) error) error 
 // ScanFrom calls fn for every key at or after from, in key order, until fn
 // returns an error (returned as is) or ErrStop (which ends the scan quietly).
 func (t *Tx) ScanFrom(ks Keyspace, from []byte, fn func(k, v []byte) error) error {
+	if t.ov != nil && t.ov.layers {
+		return t.scanMerged(ks, from, false, nil, fn)
+	}
 	c := t.bucket(ks).Cursor()
 	for k, v := c.Seek(from); k != nil; k, v = c.Next() {
 		p, err := unseal(ks, k, v)
@@ -526,8 +635,11 @@ func (t *Tx) ScanFrom(ks Keyspace, from []byte, fn func(k, v []byte) error) erro
 
 // ScanReverse is Scan from the last key with the prefix backwards.
 func (t *Tx) ScanReverse(ks Keyspace, prefix []byte, fn func(k, v []byte) error) error {
-	c := t.bucket(ks).Cursor()
 	end := prefixEnd(prefix)
+	if t.ov != nil && t.ov.layers {
+		return t.scanMerged(ks, end, true, prefix, fn)
+	}
+	c := t.bucket(ks).Cursor()
 	var k, v []byte
 	if end == nil {
 		k, v = c.Last()
@@ -552,8 +664,16 @@ func (t *Tx) ScanReverse(ks Keyspace, prefix []byte, fn func(k, v []byte) error)
 	return nil
 }
 
-// Count returns the number of keys in ks.
-func (t *Tx) Count(ks Keyspace) int { return t.bucket(ks).Stats().KeyN }
+// Count returns the number of keys in ks. Without Staged, in an Update it
+// counts them as the transaction began (bbolt's Stats reads committed
+// pages); on a Staged DB it counts the update's own writes too.
+func (t *Tx) Count(ks Keyspace) int {
+	n := t.bucket(ks).Stats().KeyN
+	if t.ov != nil && t.ov.layers {
+		n += t.countStaged(ks)
+	}
+	return n
+}
 
 // ErrStop ends a Scan early without error.
 var ErrStop = errors.New("store: stop scan")
@@ -571,7 +691,8 @@ func prefixEnd(prefix []byte) []byte {
 	return nil
 }
 
-// Size returns the file size in bytes.
+// Size returns the file size in bytes. On a Staged DB that is the file
+// alone: what is staged is not in it until a Checkpoint (see Staged).
 func (db *DB) Size() (int64, error) {
 	fi, err := os.Stat(db.bolt.Path())
 	if err != nil {
@@ -583,8 +704,15 @@ func (db *DB) Size() (int64, error) {
 // Backup writes a consistent copy of the database file to w, as of the start
 // of one read transaction: commits go on meanwhile (those that must grow
 // the file's memory map wait for it to end). The copy is a database file of
-// its own, openable with Open. It returns the bytes written.
+// its own, openable with Open. It returns the bytes written. On a Staged
+// DB it runs a Checkpoint first, so the copy holds every update staged
+// before the call (and fails if the Checkpoint does).
 func (db *DB) Backup(w io.Writer) (int64, error) {
+	if db.staging {
+		if _, err := db.Checkpoint(); err != nil {
+			return 0, fmt.Errorf("store: backup: %w", err)
+		}
+	}
 	var n int64
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		var err error
@@ -602,6 +730,8 @@ func (db *DB) Backup(w io.Writer) (int64, error) {
 // returns false. It does not make the transaction fail: it is for audits
 // that report what they find. Use it in View: in an Update, changes made
 // before it show as a digests mismatch (the record is written at commit).
+// On a Staged DB it checks the file alone, as of the transaction's start:
+// staged writes are in memory, sealed when they were staged.
 func (t *Tx) Verify(fn func(err error) bool) {
 	for _, ks := range allKeyspaces {
 		if !t.verify(ks, fn) {
@@ -636,8 +766,14 @@ func (t *Tx) verify(ks Keyspace, fn func(err error) bool) bool {
 }
 
 // Dump calls fn for every key and value of every keyspace, values as stored
-// with their checksums (for tests that compare stores byte for byte).
+// with their checksums (for tests that compare stores byte for byte). On a
+// Staged DB it dumps what the file would hold had every staged update been
+// committed, digests record included.
 func (t *Tx) Dump(fn func(ks Keyspace, k, v []byte)) {
+	if t.ov != nil && t.ov.layers {
+		t.dumpMerged(fn)
+		return
+	}
 	for _, ks := range allKeyspaces {
 		_ = t.bucket(ks).ForEach(func(k, v []byte) error { fn(ks, k, v); return nil })
 	}
@@ -674,10 +810,19 @@ func Compact(path string, lockTimeout time.Duration) error {
 	return nil
 }
 
-// DeletePrefix removes every key of ks that starts with prefix.
+// DeletePrefix removes every key of ks that starts with prefix (the
+// store's own records of meta excepted).
 func (t *Tx) DeletePrefix(ks Keyspace, prefix []byte) error {
+	if t.ov != nil {
+		return t.deletePrefixStaged(ks, prefix)
+	}
 	c := t.bucket(ks).Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Seek(prefix) {
+	seek := prefix
+	for k, v := c.Seek(seek); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Seek(seek) {
+		if ks == Meta && storeOwned(k) {
+			seek = append(bytes.Clone(k), 0) // the key after it
+			continue
+		}
 		t.delta[ksIndex[ks]].remove(v)
 		t.dirty = true
 		if err := c.Delete(); err != nil {

@@ -1,0 +1,782 @@
+package store
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/google/btree"
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// A Staged DB keeps the writes of its updates in memory, in layers over the
+// file, and folds them into the file at a Checkpoint: the command log that
+// the caller appends each batch to is the source of truth, the file its
+// checkpoint, so an update costs no bbolt commit and no fsync.
+//
+// A layer holds, per keyspace, an ordered tree (google/btree) of entries: a
+// key and its sealed value, or a tombstone for a delete. There is one active
+// layer, which updates write to, and the frozen layers that a Checkpoint is
+// folding (more than one only after a failed Checkpoint, whose layers stay
+// until the next one folds them with the newer ones). Readers see the
+// active layer over the frozen ones (newest first) over the file.
+//
+// Trees are never changed once a transaction can see them: an update clones
+// (copy-on-write, O(1)) the active trees it writes to and installs its
+// clones when it ends, so a reader's snapshot is a copy of the pointers,
+// taken with the bbolt read transaction under mu. A long View then holds
+// the old trees and the old file pages without blocking anyone.
+//
+// A Checkpoint freezes the active layer (a new, empty one takes its place),
+// writes the frozen layers into one bbolt transaction and then drops them.
+// Between its commit and the drop a new snapshot would see both; to see
+// each write once (the digests record adds a layer's changes to the file's)
+// a snapshot leaves out a frozen layer whose fold is in its bbolt snapshot:
+// fold holds the id of the bbolt transaction folding the layer, set before
+// it commits, and a bbolt read transaction of that id or later holds it.
+//
+// Memory: a staged record costs its key, its value plus the 4-byte
+// checksum, a 48-byte entry and its slot in the tree, about 70 bytes more
+// than key and value (measured by BenchmarkCheckpoint); a key written again
+// in the same layer replaces its entry. Staged reports records and bytes.
+
+// entry is a staged write: the sealed value of key, or nil for a delete.
+// Entries are never changed once in a tree.
+type entry struct{ key, val []byte }
+
+func entryLess(a, b *entry) bool { return bytes.Compare(a.key, b.key) < 0 }
+
+type tree = btree.BTreeG[*entry]
+
+// treeDegree keeps nodes small (at most 31 entries): an update copies
+// each node it writes to that a snapshot may share.
+const treeDegree = 16
+
+// stagedMmapSize is the memory map a Staged DB opens with, so that a
+// Checkpoint rarely grows it: growing waits for every read transaction to
+// end (a long View), and updates read through the file. It is address
+// space, not memory; bbolt then extends the file in 16 MB steps from the
+// start (a sparse tail, but Size reports it).
+var stagedMmapSize = func() int {
+	if runtime.GOOS == "windows" || math.MaxInt == math.MaxInt32 {
+		return 0 // bbolt grows the file itself to the map's size on Windows
+	}
+	return 1 << 30
+}()
+
+// layerData is the content of a layer.
+type layerData struct {
+	trees   [numKeyspaces]*tree // nil: nothing staged in the keyspace
+	delta   digests             // the change to the digests record of the layers below
+	records int                 // entries, tombstones included
+	bytes   int64               // of their keys and sealed values
+	pos     uint64              // position of the last update staged into it
+}
+
+// layer is a frozen layer.
+type layer struct {
+	layerData
+	fold atomic.Uint64 // id of the bbolt transaction that holds it; 0 while none
+}
+
+// stages is the staged state of a DB.
+type stages struct {
+	// writeMu makes updates one at a time, and is taken by Checkpoint to
+	// freeze the active layer between two of them. Taken before mu.
+	writeMu sync.Mutex
+	arena   []byte  // carving space for keys and sealed values (writeMu)
+	slab    []entry // for entries (writeMu)
+
+	ckptMu sync.Mutex // one Checkpoint at a time
+
+	// mu guards active and frozen; a snapshot takes them together with
+	// its bbolt read transaction under it.
+	mu     sync.Mutex
+	active layerData
+	frozen []*layer // oldest first
+
+	records atomic.Int64 // staged in active and frozen
+	bytes   atomic.Int64
+}
+
+// positionKey is the key of the position record in Meta: the log position
+// the file holds (8 bytes big-endian, sealed). A file without it holds
+// none of any log (position 0), so it needed no new schema version.
+var positionKey = []byte("position")
+
+// storeOwned reports whether key of Meta is a record the store writes.
+func storeOwned(key []byte) bool {
+	return string(key) == string(digestKey) || string(key) == string(positionKey)
+}
+
+// readPosition reads the position record at Open.
+func (db *DB) readPosition() error {
+	return db.bolt.View(func(t *bolt.Tx) error {
+		pos, err := filePosition(t)
+		db.pos.Store(pos)
+		db.filePos.Store(pos)
+		return err
+	})
+}
+
+func filePosition(t *bolt.Tx) (uint64, error) {
+	v := t.Bucket([]byte(Meta)).Get(positionKey)
+	if v == nil {
+		return 0, nil
+	}
+	p, err := unseal(Meta, positionKey, v)
+	if err == nil && len(p) != 8 {
+		err = corruptRecord(Meta, positionKey, fmt.Sprintf("%d bytes", len(p)))
+	}
+	if err != nil {
+		return 0, err
+	}
+	return binary.BigEndian.Uint64(p), nil
+}
+
+// recordPosition writes the position record of an update at pos, if it
+// changes it (an absent record reads as 0).
+func (t *Tx) recordPosition(pos uint64) error {
+	var cur uint64
+	if v := t.Get(Meta, positionKey); v != nil {
+		cur = binary.BigEndian.Uint64(v)
+	}
+	if cur == pos {
+		return nil
+	}
+	p := binary.BigEndian.AppendUint64(nil, pos)
+	if t.ov != nil {
+		return t.stage(Meta, positionKey, p, false)
+	}
+	return t.putSealed(Meta, positionKey, seal(t.alloc(len(p)+sumSize), Meta, positionKey, p))
+}
+
+// UpdateAt is Update for a Staged DB: fn's writes become visible to every
+// later View and Update at once (nothing reaches the file), and pos is the
+// log position this update brings the staged state to. Positions are the
+// caller's and must not go back: a pos below Position is an error. On a DB
+// without Staged it is Update, recording pos in the same bbolt transaction.
+// fn's error (or a damaged read) discards all of fn's writes and the
+// position. fn must not start another transaction or a Checkpoint of the
+// same DB.
+func (db *DB) UpdateAt(pos uint64, fn func(*Tx) error) error {
+	if db.staging {
+		return db.stagedUpdate(pos, true, fn)
+	}
+	return db.update(func(tx *Tx) error {
+		cur, err := filePosition(tx.tx)
+		if err != nil {
+			tx.fail(err)
+			return err
+		}
+		if pos < cur {
+			return fmt.Errorf("store: update at position %d, before the current %d", pos, cur)
+		}
+		return fn(tx)
+	}, &pos)
+}
+
+// Position returns the log position of the last update: staged (on a
+// Staged DB) or committed. After Open it is CheckpointPosition.
+func (db *DB) Position() uint64 { return db.pos.Load() }
+
+// CheckpointPosition returns the log position the file holds: read at Open
+// (0 for a new file or one no UpdateAt wrote), then that of each
+// successful Checkpoint (or, without Staged, of each UpdateAt).
+func (db *DB) CheckpointPosition() uint64 { return db.filePos.Load() }
+
+// Staged returns what a Checkpoint would write now: the staged records
+// (tombstones of deletes included; a key staged again after a failed
+// Checkpoint counts twice) and the bytes of their keys and sealed values.
+// It is 0, 0 without Staged.
+func (db *DB) Staged() (records int, bytes int64) {
+	return int(db.stages.records.Load()), db.stages.bytes.Load()
+}
+
+// stagedUpdate runs fn on a Staged DB and installs its writes; at says
+// whether pos is the caller's (UpdateAt) or the current one (Update).
+func (db *DB) stagedUpdate(pos uint64, at bool, fn func(*Tx) error) error {
+	s := &db.stages
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	cur := db.pos.Load()
+	if !at {
+		pos = cur
+	}
+	if pos < cur {
+		return fmt.Errorf("store: update at position %d, before the staged position %d", pos, cur)
+	}
+	tx, err := db.snapshot(true)
+	if err != nil {
+		return err
+	}
+	tx.arena = s.arena
+	err = fn(tx)
+	if err == nil && tx.err == nil {
+		err = tx.recordPosition(pos)
+	}
+	s.arena = tx.arena // what fn's writes took stays theirs even if they are dropped
+	// Before mu: a snapshot waiting under mu for bbolt (a commit growing the
+	// memory map waits for every read transaction) must not wait for this one.
+	_ = tx.tx.Rollback()
+	if err != nil || tx.err != nil {
+		return cmp.Or(tx.err, err)
+	}
+	if !tx.dirty {
+		return nil
+	}
+	o := tx.ov
+	o.top.delta.plus(&tx.delta)
+	o.top.pos = pos
+	s.mu.Lock()
+	s.active = o.top
+	s.mu.Unlock()
+	db.pos.Store(pos)
+	db.restat()
+	return nil
+}
+
+// restat recounts what is staged.
+func (db *DB) restat() {
+	s := &db.stages
+	s.mu.Lock()
+	n, b := s.active.records, s.active.bytes
+	for _, l := range s.frozen {
+		n, b = n+l.records, b+l.bytes
+	}
+	s.mu.Unlock()
+	s.records.Store(int64(n))
+	s.bytes.Store(b)
+}
+
+func (ds *digests) plus(o *digests) {
+	for i := range ds {
+		ds[i].count += o[i].count
+		ds[i].sum += o[i].sum
+	}
+}
+
+// overlay is a transaction's snapshot of the staged layers.
+type overlay struct {
+	db     *DB
+	write  bool
+	top    layerData          // the active layer; an update writes into clones of its trees
+	cloned [numKeyspaces]bool // top.trees[i] is this update's clone
+	frozen []*layerData       // frozen layers the bbolt snapshot does not hold, newest first
+	layers bool               // anything is staged in the snapshot (else reads go to bbolt alone)
+	pivot  entry              // search key of get
+	digest []byte             // the merged digests record, sealed, once read
+}
+
+// snapshot begins a transaction over the staged layers and the file.
+func (db *DB) snapshot(write bool) (*Tx, error) {
+	s := &db.stages
+	s.mu.Lock()
+	bt, err := db.bolt.Begin(false)
+	if err != nil {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("store: begin: %w", err)
+	}
+	o := &overlay{db: db, write: write, top: s.active}
+	id := uint64(bt.ID())
+	for i := len(s.frozen) - 1; i >= 0; i-- {
+		l := s.frozen[i]
+		// fold is stored before the commit that makes id reach it, which
+		// happened before this Begin: loading it after Begin sees it.
+		if f := l.fold.Load(); f != 0 && id >= f {
+			continue
+		}
+		o.frozen = append(o.frozen, &l.layerData)
+	}
+	s.mu.Unlock()
+	o.layers = o.top.records > 0 || len(o.frozen) > 0
+	return &Tx{tx: bt, ov: o}, nil
+}
+
+// get looks key up in the layers: its sealed value (nil for a delete) and
+// whether a layer has it.
+func (o *overlay) get(i int, key []byte) ([]byte, bool) {
+	o.pivot.key = key
+	if t := o.top.trees[i]; t != nil {
+		if e, ok := t.Get(&o.pivot); ok {
+			return e.val, true
+		}
+	}
+	return o.below(i, key)
+}
+
+// below is get in the frozen layers alone.
+func (o *overlay) below(i int, key []byte) ([]byte, bool) {
+	o.pivot.key = key
+	for _, l := range o.frozen {
+		if t := l.trees[i]; t != nil {
+			if e, ok := t.Get(&o.pivot); ok {
+				return e.val, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// trees returns the non-empty trees of keyspace i, newest first.
+func (o *overlay) trees(i int) []*tree {
+	var ts []*tree
+	if t := o.top.trees[i]; t != nil && t.Len() > 0 {
+		ts = append(ts, t)
+	}
+	for _, l := range o.frozen {
+		if t := l.trees[i]; t != nil && t.Len() > 0 {
+			ts = append(ts, t)
+		}
+	}
+	return ts
+}
+
+// payload is the payload of a sealed value the store made (nil stays nil).
+func payload(v []byte) []byte {
+	if v == nil {
+		return nil
+	}
+	return v[: len(v)-sumSize : len(v)-sumSize]
+}
+
+// digestRecord returns the digests record of the snapshot, sealed: the
+// file's plus the changes of the layers (not this update's own, which, as
+// without Staged, reach it when the update ends). Nil if the file's is
+// damaged (then t fails).
+func (t *Tx) digestRecord() []byte {
+	o := t.ov
+	if o.digest == nil {
+		ds, _, err := readDigests(t.tx)
+		if err != nil {
+			t.fail(err)
+			return nil
+		}
+		ds.plus(&o.top.delta)
+		for _, l := range o.frozen {
+			ds.plus(&l.delta)
+		}
+		p := ds.encode(nil)
+		o.digest = binary.BigEndian.AppendUint32(p, checksum(Meta, digestKey, p))
+	}
+	return o.digest
+}
+
+// stage writes key (del: deletes it) into the update's layer.
+func (t *Tx) stage(ks Keyspace, key, val []byte, del bool) error {
+	o := t.ov
+	if !o.write {
+		return fmt.Errorf("store: write to %s in a read-only transaction", ks)
+	}
+	// bbolt's checks, now: at a Checkpoint they would fail it for good.
+	switch {
+	case len(key) == 0:
+		return fmt.Errorf("store: put %s: %w", ks, berrors.ErrKeyRequired)
+	case len(key) > MaxKeySize:
+		return fmt.Errorf("store: put %s: %w", ks, berrors.ErrKeyTooLarge)
+	case len(val) > MaxValueSize:
+		return fmt.Errorf("store: put %s: %w", ks, berrors.ErrValueTooLarge)
+	}
+	i := index(ks)
+	var old []byte
+	if del {
+		var ok bool
+		if old, ok = o.get(i, key); !ok {
+			old = t.old(ks, key)
+		}
+		if old == nil {
+			return nil
+		}
+	}
+	e := o.db.stages.newEntry()
+	e.key = append(t.alloc(len(key)), key...)
+	if !del {
+		e.val = seal(t.alloc(len(val)+sumSize), ks, key, val)
+	}
+	if !o.cloned[i] {
+		if o.top.trees[i] == nil {
+			o.top.trees[i] = btree.NewG(treeDegree, entryLess)
+		} else {
+			o.top.trees[i] = o.top.trees[i].Clone()
+		}
+		o.cloned[i] = true
+	}
+	// A put learns the value it replaces from the insert when the active
+	// layer has it: one walk of the tree, not two.
+	prev, replaced := o.top.trees[i].ReplaceOrInsert(e)
+	if replaced {
+		o.top.bytes -= int64(len(prev.key) + len(prev.val))
+	} else {
+		o.top.records++
+	}
+	o.top.bytes += int64(len(e.key) + len(e.val))
+	if !del {
+		var ok bool
+		switch {
+		case replaced:
+			old = prev.val
+		default:
+			if old, ok = o.below(i, key); !ok {
+				old = t.old(ks, key)
+			}
+		}
+	}
+	d := &t.delta[i]
+	if old != nil {
+		d.remove(old)
+	}
+	if !del {
+		d.add(e.val)
+	}
+	t.dirty, o.layers = true, true
+	return nil
+}
+
+// index is the index of ks in allKeyspaces.
+func index(ks Keyspace) int {
+	i, ok := ksIndex[ks]
+	if !ok {
+		panic("store: unknown keyspace " + string(ks)) // as Tx.bucket: keyspaces are constants
+	}
+	return i
+}
+
+// newEntry returns an entry carved from a slab (writeMu).
+func (s *stages) newEntry() *entry {
+	if len(s.slab) == cap(s.slab) {
+		s.slab = make([]entry, 0, 256)
+	}
+	s.slab = s.slab[:len(s.slab)+1]
+	return &s.slab[len(s.slab)-1]
+}
+
+// cursorBatch is how many entries a cursor takes from a tree at a time:
+// google/btree iterates by callback, a merge needs to pull.
+const cursorBatch = 64
+
+// treeCursor walks one tree in batches.
+type treeCursor struct {
+	tree    *tree
+	reverse bool
+	buf     []*entry
+	i       int
+	more    bool // the tree may hold entries past buf
+	pivot   entry
+}
+
+// fill loads the entries from key from on (backwards if reverse; from itself
+// only if incl; nil from: from the first or the last).
+func (c *treeCursor) fill(from []byte, incl bool) {
+	c.buf, c.i = c.buf[:0], 0
+	visit := func(e *entry) bool {
+		if !incl && bytes.Equal(e.key, from) {
+			return true
+		}
+		c.buf = append(c.buf, e)
+		return len(c.buf) < cursorBatch
+	}
+	c.pivot.key = from
+	switch {
+	case from == nil && !c.reverse:
+		c.tree.Ascend(visit)
+	case from == nil:
+		c.tree.Descend(visit)
+	case !c.reverse:
+		c.tree.AscendGreaterOrEqual(&c.pivot, visit)
+	default:
+		c.tree.DescendLessOrEqual(&c.pivot, visit)
+	}
+	c.more = len(c.buf) == cursorBatch
+}
+
+func (c *treeCursor) head() *entry {
+	if c.i == len(c.buf) {
+		if !c.more {
+			return nil
+		}
+		c.fill(c.buf[len(c.buf)-1].key, false)
+		if len(c.buf) == 0 {
+			return nil
+		}
+	}
+	return c.buf[c.i]
+}
+
+// merger walks trees (newest first) and a bbolt cursor as one ordered map,
+// the newest value of each key winning.
+type merger struct {
+	curs    []treeCursor
+	bc      *bolt.Cursor // nil: the trees alone
+	bk, bv  []byte
+	reverse bool
+}
+
+// newMerger starts at from: forward, the keys at or after it; reverse, those
+// before it (nil: every key, from the first or the last).
+func newMerger(trees []*tree, bc *bolt.Cursor, from []byte, reverse bool) *merger {
+	m := &merger{curs: make([]treeCursor, len(trees)), bc: bc, reverse: reverse}
+	for i, t := range trees {
+		m.curs[i] = treeCursor{tree: t, reverse: reverse, buf: make([]*entry, 0, cursorBatch)}
+		m.curs[i].fill(from, !reverse)
+	}
+	switch {
+	case bc == nil:
+	case !reverse && from == nil:
+		m.bk, m.bv = bc.First()
+	case !reverse:
+		m.bk, m.bv = bc.Seek(from)
+	case from == nil:
+		m.bk, m.bv = bc.Last()
+	default:
+		if m.bk, m.bv = bc.Seek(from); m.bk == nil {
+			m.bk, m.bv = bc.Last()
+		} else {
+			m.bk, m.bv = bc.Prev()
+		}
+	}
+	return m
+}
+
+func (m *merger) before(a, b []byte) bool {
+	if m.reverse {
+		return bytes.Compare(a, b) > 0
+	}
+	return bytes.Compare(a, b) < 0
+}
+
+// next returns the next key with its value (nil: deleted in a layer), and
+// whether the value is bbolt's; ok is false at the end.
+func (m *merger) next() (k, v []byte, fromBolt, ok bool) {
+	for i := range m.curs {
+		if e := m.curs[i].head(); e != nil && (!ok || m.before(e.key, k)) {
+			k, ok = e.key, true
+		}
+	}
+	if m.bk != nil && (!ok || m.before(m.bk, k)) {
+		k, ok = m.bk, true
+	}
+	if !ok {
+		return nil, nil, false, false
+	}
+	won := false
+	for i := range m.curs {
+		c := &m.curs[i]
+		if e := c.head(); e != nil && bytes.Equal(e.key, k) {
+			if !won {
+				v, won = e.val, true
+			}
+			c.i++
+		}
+	}
+	if m.bk != nil && bytes.Equal(m.bk, k) {
+		if !won {
+			v, fromBolt = m.bv, true
+		}
+		if m.reverse {
+			m.bk, m.bv = m.bc.Prev()
+		} else {
+			m.bk, m.bv = m.bc.Next()
+		}
+	}
+	return k, v, fromBolt, true
+}
+
+// merged returns a merger over the snapshot's keyspace ks, with the file's
+// records if withFile.
+func (t *Tx) merged(ks Keyspace, from []byte, reverse, withFile bool) *merger {
+	var bc *bolt.Cursor
+	if withFile {
+		bc = t.bucket(ks).Cursor()
+	}
+	return newMerger(t.ov.trees(index(ks)), bc, from, reverse)
+}
+
+// sealedValue returns the value of k as the file would store it.
+func (t *Tx) sealedValue(ks Keyspace, k, v []byte, fromBolt bool) []byte {
+	if fromBolt && ks == Meta && string(k) == string(digestKey) {
+		return t.digestRecord()
+	}
+	return v
+}
+
+// scanMerged is Scan, ScanFrom and ScanReverse over the layers and the file.
+func (t *Tx) scanMerged(ks Keyspace, from []byte, reverse bool, prefix []byte, fn func(k, v []byte) error) error {
+	m := t.merged(ks, from, reverse, true)
+	for {
+		k, v, fromBolt, ok := m.next()
+		if !ok || !bytes.HasPrefix(k, prefix) {
+			return nil
+		}
+		if v == nil {
+			continue
+		}
+		var p []byte
+		if v = t.sealedValue(ks, k, v, fromBolt); v == nil {
+			return t.err
+		}
+		if fromBolt {
+			var err error
+			if p, err = unseal(ks, k, v); err != nil {
+				t.fail(err)
+				return err
+			}
+		} else {
+			p = payload(v)
+		}
+		if err := fn(k, p); err != nil {
+			if errors.Is(err, ErrStop) {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+// countStaged is what the layers add to the file's count of ks.
+func (t *Tx) countStaged(ks Keyspace) int {
+	n := 0
+	c := t.bucket(ks).Cursor()
+	m := t.merged(ks, nil, false, false)
+	for k, v, _, ok := m.next(); ok; k, v, _, ok = m.next() {
+		bk, _ := c.Seek(k)
+		switch inFile := bytes.Equal(bk, k); {
+		case v != nil && !inFile:
+			n++
+		case v == nil && inFile:
+			n--
+		}
+	}
+	return n
+}
+
+// deletePrefixStaged is DeletePrefix on a Staged DB.
+func (t *Tx) deletePrefixStaged(ks Keyspace, prefix []byte) error {
+	var keys [][]byte
+	m := t.merged(ks, prefix, false, true)
+	for k, v, _, ok := m.next(); ok && bytes.HasPrefix(k, prefix); k, v, _, ok = m.next() {
+		if v != nil && !(ks == Meta && storeOwned(k)) {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range keys {
+		if err := t.stage(ks, k, nil, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dumpMerged is Dump over the layers and the file.
+func (t *Tx) dumpMerged(fn func(ks Keyspace, k, v []byte)) {
+	for _, ks := range allKeyspaces {
+		m := t.merged(ks, nil, false, true)
+		for k, v, fromBolt, ok := m.next(); ok; k, v, fromBolt, ok = m.next() {
+			if v = t.sealedValue(ks, k, v, fromBolt); v != nil {
+				fn(ks, k, v)
+			}
+		}
+	}
+}
+
+// Checkpoint folds everything staged so far into the file, in one bbolt
+// transaction (synced unless NoSync) that also records the position of the
+// last staged update, and then drops it from memory. It returns that
+// position. Updates and Views go on meanwhile: it freezes the active layer
+// and starts a new one. One runs at a time; a second caller waits.
+//
+// The values were sealed when they were staged; the transaction keeps the
+// digests as Update does. If it fails (Options.BeforeCommit included), the
+// frozen writes stay in memory, visible as before, and the next Checkpoint
+// writes them again with what was staged after them, in order. Without
+// Staged, Checkpoint does nothing and returns CheckpointPosition.
+func (db *DB) Checkpoint() (uint64, error) {
+	if !db.staging {
+		return db.filePos.Load(), nil
+	}
+	s := &db.stages
+	s.ckptMu.Lock()
+	defer s.ckptMu.Unlock()
+	s.writeMu.Lock()
+	s.mu.Lock()
+	if s.active.records > 0 {
+		s.frozen = append(s.frozen, &layer{layerData: s.active})
+		s.active = layerData{pos: s.active.pos}
+	}
+	frozen := slices.Clone(s.frozen)
+	s.mu.Unlock()
+	s.writeMu.Unlock()
+	if len(frozen) == 0 {
+		return db.filePos.Load(), nil
+	}
+	pos := frozen[len(frozen)-1].pos
+	if err := db.fold(frozen); err != nil {
+		return db.filePos.Load(), fmt.Errorf("store: checkpoint at position %d: %w", pos, err)
+	}
+	s.mu.Lock()
+	s.frozen = nil // only Checkpoint adds to it
+	s.mu.Unlock()
+	db.filePos.Store(pos)
+	db.restat()
+	return pos, nil
+}
+
+// fold writes layers (oldest first) into one bbolt transaction and commits it.
+func (db *DB) fold(layers []*layer) error {
+	bt, err := db.bolt.Begin(true)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	// Each layer's delta is its change to the digests of what was below it
+	// when it was staged: the file, or the file and the older layers. So
+	// the fold changes them by the deltas of the layers not in the file
+	// yet, and needs no old values (a put looking up the value it replaces
+	// would search bbolt twice per record).
+	tx := &Tx{tx: bt, dirty: true}
+	for _, l := range layers {
+		if l.fold.Load() == 0 { // else an earlier commit that reported failure landed it
+			tx.delta.plus(&l.delta)
+		}
+	}
+	// The values stay in the layers until the commit has ended.
+	trees := make([]*tree, 0, len(layers))
+	for i, ks := range allKeyspaces {
+		trees = trees[:0]
+		for j := len(layers) - 1; j >= 0; j-- {
+			if t := layers[j].trees[i]; t != nil && t.Len() > 0 {
+				trees = append(trees, t)
+			}
+		}
+		b := tx.bucket(ks)
+		m := newMerger(trees, nil, nil, false)
+		for k, v, _, ok := m.next(); ok; k, v, _, ok = m.next() {
+			if v == nil {
+				err = b.Delete(k)
+			} else {
+				err = b.Put(k, v)
+			}
+			if err != nil {
+				_ = bt.Rollback()
+				return fmt.Errorf("write %s: %w", ks, err)
+			}
+		}
+	}
+	id := uint64(bt.ID())
+	for _, l := range layers {
+		l.fold.CompareAndSwap(0, id) // a layer an earlier failed commit landed keeps its id
+	}
+	landed, err := db.commit(bt, tx)
+	if err != nil && !landed {
+		for _, l := range layers {
+			l.fold.CompareAndSwap(id, 0)
+		}
+	}
+	return err
+}

@@ -1,0 +1,669 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// modelKeys are the keys the model test writes: short, sharing prefixes,
+// with 0xff bytes for the ends of prefix ranges.
+var modelKeys = func() []string {
+	alpha := []string{"a", "b", "c", "\xff"}
+	var ks []string
+	var add func(p string, n int)
+	add = func(p string, n int) {
+		for _, c := range alpha {
+			ks = append(ks, p+c)
+			if n > 1 {
+				add(p+c, n-1)
+			}
+		}
+	}
+	add("", 3)
+	slices.Sort(ks)
+	return ks
+}()
+
+var (
+	modelKeyspaces = []Keyspace{State, Ledger, Meta, Users, Outbox}
+	modelPrefixes  = []string{"", "a", "b", "c", "\xff", "ab", "a\xff", "\xff\xff"}
+)
+
+// modelUpdate runs update seed on db at pos: random puts, deletes, prefix
+// deletes, reads of its own writes (into the trace) and, for some seeds,
+// a failure at the end. The same seed makes the same calls on any DB.
+// (Not Count: without Staged it does not see the update's own writes.)
+func modelUpdate(db *DB, pos uint64, seed int64) (trace []string, err error) {
+	err = db.UpdateAt(pos, func(tx *Tx) error {
+		r := rand.New(rand.NewSource(seed))
+		for range 1 + r.Intn(10) {
+			ks := modelKeyspaces[r.Intn(len(modelKeyspaces))]
+			k := []byte(modelKeys[r.Intn(len(modelKeys))])
+			switch op := r.Intn(100); {
+			case op < 45:
+				v := make([]byte, r.Intn(12))
+				r.Read(v)
+				if err := tx.Put(ks, k, v); err != nil {
+					return err
+				}
+			case op < 63:
+				if err := tx.Delete(ks, k); err != nil {
+					return err
+				}
+			case op < 67:
+				if err := tx.DeletePrefix(ks, []byte(modelPrefixes[1+r.Intn(len(modelPrefixes)-1)])); err != nil {
+					return err
+				}
+			case op < 85:
+				trace = append(trace, fmt.Sprintf("get %s %q = %q", ks, k, tx.Get(ks, k)))
+			case op < 92:
+				p := []byte(modelPrefixes[r.Intn(len(modelPrefixes))])
+				trace = append(trace, fmt.Sprintf("scan %s %q: %s", ks, p, scanAll(tx, ks, p, false)))
+			default:
+				p := []byte(modelPrefixes[r.Intn(len(modelPrefixes))])
+				trace = append(trace, fmt.Sprintf("reverse %s %q: %s", ks, p, scanAll(tx, ks, p, true)))
+			}
+		}
+		if r.Intn(100) < 15 {
+			return errors.New("the update fails")
+		}
+		return nil
+	})
+	return trace, err
+}
+
+func scanAll(tx *Tx, ks Keyspace, prefix []byte, reverse bool) string {
+	var b strings.Builder
+	f := tx.Scan
+	if reverse {
+		f = tx.ScanReverse
+	}
+	_ = f(ks, prefix, func(k, v []byte) error { fmt.Fprintf(&b, "%q=%q ", k, v); return nil })
+	return b.String()
+}
+
+// view is everything a reader can ask of db, as text.
+func view(t *testing.T, db *DB) []string {
+	t.Helper()
+	var out []string
+	require.NoError(t, db.View(func(tx *Tx) error {
+		for _, ks := range allKeyspaces {
+			out = append(out, fmt.Sprintf("%s count %d", ks, tx.Count(ks)))
+			if !slices.Contains(modelKeyspaces, ks) { // empty but for Meta's records
+				out = append(out, fmt.Sprintf("%s scan: %s", ks, scanAll(tx, ks, nil, false)))
+				continue
+			}
+			for _, p := range modelPrefixes {
+				out = append(out, fmt.Sprintf("%s scan %q: %s", ks, p, scanAll(tx, ks, []byte(p), false)))
+				out = append(out, fmt.Sprintf("%s reverse %q: %s", ks, p, scanAll(tx, ks, []byte(p), true)))
+			}
+			for _, from := range []string{"", "b", "bc", "c\xff\xff", "\xff"} {
+				var b strings.Builder
+				n := 0
+				_ = tx.ScanFrom(ks, []byte(from), func(k, v []byte) error {
+					fmt.Fprintf(&b, "%q=%q ", k, v)
+					if n++; n == 7 {
+						return ErrStop
+					}
+					return nil
+				})
+				out = append(out, fmt.Sprintf("%s from %q: %s", ks, from, b.String()))
+			}
+		}
+		for _, ks := range modelKeyspaces {
+			for _, k := range modelKeys {
+				out = append(out, fmt.Sprintf("%s get %q = %q", ks, k, tx.Get(ks, []byte(k))))
+			}
+		}
+		for _, k := range []string{"digest", "position", "schema"} {
+			out = append(out, fmt.Sprintf("meta get %q = %x", k, tx.Get(Meta, []byte(k))))
+		}
+		return nil
+	}))
+	return out
+}
+
+// dump is db's Dump, in order.
+func dump(t *testing.T, db *DB) []string {
+	t.Helper()
+	var out []string
+	require.NoError(t, db.View(func(tx *Tx) error {
+		tx.Dump(func(ks Keyspace, k, v []byte) { out = append(out, fmt.Sprintf("%s %x %x", ks, k, v)) })
+		return nil
+	}))
+	return out
+}
+
+// requireSame fails unless the staged DB s reads as the plain DB p.
+func requireSame(t *testing.T, s, p *DB, step string) {
+	t.Helper()
+	require.Equal(t, p.Position(), s.Position(), "%s: position", step)
+	require.Equal(t, view(t, p), view(t, s), "%s: reads", step)
+	require.Equal(t, dump(t, p), dump(t, s), "%s: dump", step)
+	require.NoError(t, s.View(func(tx *Tx) error {
+		tx.Verify(func(err error) bool { t.Errorf("%s: the file does not verify: %v", step, err); return false })
+		return nil
+	}))
+}
+
+// injector is the error BeforeCommit returns.
+type injector struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (f *injector) Store(err error) { f.mu.Lock(); f.err = err; f.mu.Unlock() }
+func (f *injector) get() error      { f.mu.Lock(); defer f.mu.Unlock(); return f.err }
+
+// The model test: random updates on a staged DB and on a plain one, with
+// checkpoints (some failing before or after their commit) and reopens;
+// after every step every read of every keyspace, and the dump byte for
+// byte, are the same on both.
+func TestStagedModel(t *testing.T) {
+	for seed := int64(1); seed <= 4; seed++ {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) { runStagedModel(t, seed, 250) })
+	}
+}
+
+func runStagedModel(t *testing.T, seed int64, steps int) {
+	dir := t.TempDir()
+	sp, pp, bak := filepath.Join(dir, "staged.db"), filepath.Join(dir, "plain.db"), filepath.Join(dir, "plain.bak")
+	var fault injector
+	sopts := Options{LockTimeout: 1e9, NoSync: true, Staged: true, BeforeCommit: fault.get}
+	popts := Options{LockTimeout: 1e9, NoSync: true}
+	openDB := func(path string, o Options) *DB {
+		db, err := Open(path, o)
+		require.NoError(t, err)
+		return db
+	}
+	s, p := openDB(sp, sopts), openDB(pp, popts)
+	defer func() { s.Close(); p.Close() }()
+	// landed keeps the plain DB's state as of the last fold that reached the
+	// staged file: what a reopen without a checkpoint must read.
+	landed := func() {
+		f, err := os.Create(bak)
+		require.NoError(t, err)
+		_, err = p.Backup(f)
+		require.NoError(t, errors.Join(err, f.Close()))
+	}
+	landed()
+	r := rand.New(rand.NewSource(seed))
+	for i := range steps {
+		step := fmt.Sprintf("step %d", i)
+		switch op := r.Intn(100); {
+		case op < 72:
+			pos := s.Position() + uint64(r.Intn(3))
+			if r.Intn(50) == 0 && pos > 0 {
+				pos = s.Position() - 1
+			}
+			us := r.Int63()
+			st, serr := modelUpdate(s, pos, us)
+			pt, perr := modelUpdate(p, pos, us)
+			require.Equal(t, perr != nil, serr != nil, "%s: errors %v and %v", step, perr, serr)
+			require.Equal(t, pt, st, "%s: reads inside the update", step)
+			step += fmt.Sprintf(" (update at %d: %v)", pos, serr)
+		case op < 84:
+			want := s.Position()
+			got, err := s.Checkpoint()
+			require.NoError(t, err, step)
+			require.Equal(t, want, got, step)
+			require.Equal(t, want, s.CheckpointPosition(), step)
+			n, b := s.Staged()
+			require.Equal(t, 0, n, step)
+			require.Zero(t, b, step)
+			landed()
+			step += " (checkpoint)"
+		case op < 92:
+			n, b := s.Staged()
+			before := s.CheckpointPosition()
+			fault.Store(errors.New("injected"))
+			_, err := s.Checkpoint()
+			fault.Store(nil)
+			if n > 0 {
+				require.ErrorContains(t, err, "injected", step)
+			}
+			gotN, gotB := s.Staged()
+			require.Equal(t, n, gotN, "%s: a failed checkpoint keeps what it froze", step)
+			require.Equal(t, b, gotB, step)
+			require.Equal(t, before, s.CheckpointPosition(), step)
+			step += " (failed checkpoint)"
+		case op < 95:
+			n, _ := s.Staged()
+			fault.Store(FailAfterCommit(errors.New("fsync failed")))
+			_, err := s.Checkpoint()
+			fault.Store(nil)
+			if n > 0 {
+				require.ErrorContains(t, err, "outcome unknown", step)
+				landed() // it did reach the file
+			}
+			step += " (checkpoint failing after its commit)"
+		case op < 97:
+			pos, err := s.Checkpoint()
+			require.NoError(t, err, step)
+			landed()
+			require.NoError(t, s.Close())
+			s = openDB(sp, sopts)
+			require.Equal(t, pos, s.Position(), step)
+			require.Equal(t, pos, s.CheckpointPosition(), step)
+			step += " (reopen after a checkpoint)"
+		default:
+			// A crash: what was staged since the last fold that reached
+			// the file is gone (the log replays it); the plain DB goes back
+			// to its state of then.
+			require.NoError(t, s.Close())
+			require.NoError(t, p.Close())
+			b, err := os.ReadFile(bak)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(pp, b, 0o600))
+			s, p = openDB(sp, sopts), openDB(pp, popts)
+			require.Equal(t, s.CheckpointPosition(), s.Position(), step)
+			step += " (reopen without a checkpoint)"
+		}
+		requireSame(t, s, p, step)
+	}
+}
+
+// A View sees one instant of the staged state: while updates move amounts
+// between keys (keeping their sum) and checkpoints fold them, some of
+// which fail, every View sums the same total, by Scan, ScanReverse and Get.
+func TestStagedViewsAreSnapshots(t *testing.T) {
+	const keys, each = 40, 100
+	var failNext atomic.Bool
+	db, err := Open(filepath.Join(t.TempDir(), "s.db"), Options{LockTimeout: 1e9, NoSync: true, Staged: true,
+		BeforeCommit: func() error {
+			if failNext.Swap(false) {
+				return errors.New("injected")
+			}
+			return nil
+		}})
+	require.NoError(t, err)
+	defer db.Close()
+	num := func(v []byte) int { n := 0; fmt.Sscan(string(v), &n); return n }
+	require.NoError(t, db.UpdateAt(1, func(tx *Tx) error {
+		for i := range keys {
+			if err := tx.Put(State, fmt.Appendf(nil, "k%03d", i), fmt.Append(nil, each)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	var done atomic.Bool
+	var wg sync.WaitGroup
+	wg.Go(func() { // the writer
+		defer done.Store(true)
+		r := rand.New(rand.NewSource(1))
+		for i := range 3000 {
+			err := db.UpdateAt(uint64(2+i), func(tx *Tx) error {
+				var ks [][]byte
+				_ = tx.Scan(State, nil, func(k, _ []byte) error { ks = append(ks, bytes.Clone(k)); return nil })
+				a, b := ks[r.Intn(len(ks))], ks[r.Intn(len(ks))]
+				if bytes.Equal(a, b) {
+					return nil
+				}
+				va, vb := num(tx.Get(State, a)), num(tx.Get(State, b))
+				if r.Intn(10) == 0 && len(ks) > 2 { // a's amount moves to a new key
+					if err := tx.Delete(State, a); err != nil {
+						return err
+					}
+					return tx.Put(State, fmt.Appendf(nil, "m%05d", i), fmt.Append(nil, va))
+				}
+				x := r.Intn(va + 1)
+				if err := tx.Put(State, a, fmt.Append(nil, va-x)); err != nil {
+					return err
+				}
+				return tx.Put(State, b, fmt.Append(nil, vb+x))
+			})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	var folds atomic.Int64
+	wg.Go(func() { // the checkpointer
+		for i := 0; !done.Load(); i++ {
+			failNext.Store(i%3 == 2)
+			_, err := db.Checkpoint()
+			switch {
+			case err == nil:
+				folds.Add(1)
+			case !strings.Contains(err.Error(), "injected"):
+				t.Error(err)
+				return
+			}
+		}
+	})
+	var views atomic.Int64
+	for range 2 {
+		wg.Go(func() {
+			for !done.Load() {
+				err := db.View(func(tx *Tx) error {
+					sum, n := 0, 0
+					var fwd, rev []string
+					_ = tx.Scan(State, nil, func(k, v []byte) error {
+						sum, n = sum+num(v), n+1
+						fwd = append(fwd, string(k))
+						return nil
+					})
+					_ = tx.ScanReverse(State, nil, func(k, _ []byte) error { rev = append(rev, string(k)); return nil })
+					slices.Reverse(rev)
+					got := 0
+					for _, k := range fwd {
+						got += num(tx.Get(State, []byte(k)))
+					}
+					switch {
+					case sum != keys*each || got != sum:
+						return fmt.Errorf("a view sums %d by Scan and %d by Get, want %d", sum, got, keys*each)
+					case !slices.Equal(fwd, rev):
+						return fmt.Errorf("Scan and ScanReverse disagree: %d and %d keys", len(fwd), len(rev))
+					case tx.Count(State) != n:
+						return fmt.Errorf("Count %d, Scan %d keys", tx.Count(State), n)
+					}
+					return nil
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				views.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	require.Positive(t, views.Load())
+	require.Positive(t, folds.Load())
+	failNext.Store(false)
+	pos, err := db.Checkpoint()
+	require.NoError(t, err)
+	require.EqualValues(t, 3001, pos)
+}
+
+func TestStagedReopenAfterCheckpoint(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	opts := Options{LockTimeout: 1e9, Staged: true}
+	db, err := Open(path, opts)
+	require.NoError(t, err)
+	require.Zero(t, db.CheckpointPosition(), "a new file holds no position")
+	require.NoError(t, db.UpdateAt(4, func(tx *Tx) error { return tx.Put(State, []byte("a"), []byte("1")) }))
+	require.NoError(t, db.UpdateAt(9, func(tx *Tx) error { return tx.Put(Ledger, []byte("b"), []byte("2")) }))
+	require.EqualValues(t, 9, db.Position())
+	require.Zero(t, db.CheckpointPosition())
+	n, b := db.Staged()
+	require.Equal(t, 3, n, "two records and the position record") // position rewritten in place
+	require.Positive(t, b)
+	pos, err := db.Checkpoint()
+	require.NoError(t, err)
+	require.EqualValues(t, 9, pos)
+	before := dump(t, db)
+	require.NoError(t, db.Close())
+
+	db, err = Open(path, opts)
+	require.NoError(t, err)
+	defer db.Close()
+	require.EqualValues(t, 9, db.Position())
+	require.EqualValues(t, 9, db.CheckpointPosition())
+	require.Equal(t, before, dump(t, db))
+	n, _ = db.Staged()
+	require.Zero(t, n)
+}
+
+func TestStagedReopenWithoutCheckpoint(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	opts := Options{LockTimeout: 1e9, Staged: true}
+	db, err := Open(path, opts)
+	require.NoError(t, err)
+	require.NoError(t, db.UpdateAt(3, func(tx *Tx) error { return tx.Put(State, []byte("a"), []byte("1")) }))
+	_, err = db.Checkpoint()
+	require.NoError(t, err)
+	require.NoError(t, db.UpdateAt(7, func(tx *Tx) error {
+		return errors.Join(tx.Delete(State, []byte("a")), tx.Put(State, []byte("b"), []byte("2")))
+	}))
+	require.NoError(t, db.View(func(tx *Tx) error {
+		require.Nil(t, tx.Get(State, []byte("a")))
+		require.Equal(t, "2", string(tx.Get(State, []byte("b"))))
+		return nil
+	}))
+	require.NoError(t, db.Close())
+
+	db, err = Open(path, opts)
+	require.NoError(t, err)
+	defer db.Close()
+	require.EqualValues(t, 3, db.Position(), "the last folded position")
+	require.EqualValues(t, 3, db.CheckpointPosition())
+	require.NoError(t, db.View(func(tx *Tx) error {
+		require.Equal(t, "1", string(tx.Get(State, []byte("a"))), "the staged delete is gone")
+		require.Nil(t, tx.Get(State, []byte("b")), "the staged put is gone")
+		return nil
+	}))
+}
+
+// A failed checkpoint keeps its writes visible, the next one folds them
+// with the newer ones (a later write of a key wins), and a reopen between
+// the two has neither.
+func TestCheckpointFailsThenSucceeds(t *testing.T) {
+	for _, late := range []bool{false, true} {
+		t.Run(fmt.Sprintf("after commit %v", late), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "s.db")
+			var fault injector
+			opts := Options{LockTimeout: 1e9, Staged: true, BeforeCommit: fault.get}
+			db, err := Open(path, opts)
+			require.NoError(t, err)
+			defer func() { db.Close() }()
+			require.NoError(t, db.UpdateAt(1, func(tx *Tx) error {
+				return errors.Join(tx.Put(State, []byte("a"), []byte("1")), tx.Put(State, []byte("c"), []byte("3")))
+			}))
+			injected := errors.New("injected")
+			if late {
+				fault.Store(FailAfterCommit(injected))
+			} else {
+				fault.Store(injected)
+			}
+			_, err = db.Checkpoint()
+			require.ErrorIs(t, err, injected)
+			fault.Store(nil)
+			require.Zero(t, db.CheckpointPosition())
+			n, _ := db.Staged()
+			require.Equal(t, 3, n, "the failed checkpoint's records stay staged")
+			require.NoError(t, db.UpdateAt(2, func(tx *Tx) error {
+				require.Equal(t, "1", string(tx.Get(State, []byte("a"))), "still visible")
+				return errors.Join(tx.Put(State, []byte("a"), []byte("2")), tx.Delete(State, []byte("c")), tx.Put(State, []byte("b"), []byte("x")))
+			}))
+			pos, err := db.Checkpoint()
+			require.NoError(t, err)
+			require.EqualValues(t, 2, pos)
+			n, _ = db.Staged()
+			require.Zero(t, n)
+			want := map[string]string{"a": "2", "b": "x"}
+			read := func() map[string]string {
+				got := map[string]string{}
+				require.NoError(t, db.View(func(tx *Tx) error {
+					return tx.Scan(State, nil, func(k, v []byte) error { got[string(k)] = string(v); return nil })
+				}))
+				return got
+			}
+			require.Equal(t, want, read())
+			require.NoError(t, db.Close())
+			db, err = Open(path, opts)
+			require.NoError(t, err)
+			require.Equal(t, want, read(), "the file holds both folds, the later write winning")
+			require.EqualValues(t, 2, db.Position())
+		})
+	}
+	t.Run("reopen after the failure", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "s.db")
+		opts := Options{LockTimeout: 1e9, Staged: true, BeforeCommit: func() error { return errors.New("injected") }}
+		db, err := Open(path, opts)
+		require.NoError(t, err)
+		require.NoError(t, db.UpdateAt(1, func(tx *Tx) error { return tx.Put(State, []byte("a"), []byte("1")) }))
+		_, err = db.Checkpoint()
+		require.Error(t, err)
+		require.NoError(t, db.Close())
+		db, err = Open(path, Options{LockTimeout: 1e9, Staged: true})
+		require.NoError(t, err)
+		defer db.Close()
+		require.Zero(t, db.Position())
+		require.NoError(t, db.View(func(tx *Tx) error {
+			require.Nil(t, tx.Get(State, []byte("a")))
+			return nil
+		}))
+	})
+}
+
+func TestUpdateAtPositions(t *testing.T) {
+	for _, staged := range []bool{false, true} {
+		t.Run(fmt.Sprintf("staged %v", staged), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "s.db")
+			opts := Options{LockTimeout: 1e9, Staged: staged}
+			db, err := Open(path, opts)
+			require.NoError(t, err)
+			defer func() { db.Close() }()
+			put := func(tx *Tx) error { return tx.Put(State, []byte("a"), []byte("1")) }
+			require.NoError(t, db.UpdateAt(5, put))
+			require.EqualValues(t, 5, db.Position())
+			require.ErrorContains(t, db.UpdateAt(4, put), "before", "positions do not go back")
+			require.NoError(t, db.Update(put), "Update keeps the position")
+			require.EqualValues(t, 5, db.Position())
+			require.Error(t, db.UpdateAt(6, func(*Tx) error { return errors.New("no") }))
+			require.EqualValues(t, 5, db.Position(), "a failed update moves no position")
+			for _, k := range []string{"position", "digest"} {
+				require.NoError(t, db.UpdateAt(6, func(tx *Tx) error {
+					require.ErrorContains(t, tx.Put(Meta, []byte(k), []byte("x")), "the store's")
+					require.ErrorContains(t, tx.Delete(Meta, []byte(k)), "the store's")
+					require.NoError(t, tx.DeletePrefix(Meta, []byte(k[:1])))
+					return nil
+				}))
+				require.NoError(t, db.View(func(tx *Tx) error {
+					require.NotNil(t, tx.Get(Meta, []byte(k)), "DeletePrefix leaves the store's records")
+					return nil
+				}))
+			}
+			_, err = db.Checkpoint()
+			require.NoError(t, err)
+			require.NoError(t, db.Close())
+			db, err = Open(path, opts)
+			require.NoError(t, err)
+			require.EqualValues(t, 6, db.Position())
+			require.EqualValues(t, 6, db.CheckpointPosition())
+		})
+	}
+}
+
+// A staged write bbolt would refuse fails at once: at a Checkpoint it
+// would fail every fold for good.
+func TestStagedWritesAreCheckedAtOnce(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "s.db"), Options{LockTimeout: 1e9, Staged: true})
+	require.NoError(t, err)
+	defer db.Close()
+	for name, c := range map[string]struct {
+		key, val []byte
+		want     error
+	}{
+		"empty key":       {nil, []byte("v"), berrors.ErrKeyRequired},
+		"key too large":   {make([]byte, MaxKeySize+1), []byte("v"), berrors.ErrKeyTooLarge},
+		"value too large": {[]byte("k"), make([]byte, MaxValueSize+1), berrors.ErrValueTooLarge},
+	} {
+		err := db.Update(func(tx *Tx) error { return tx.Put(State, c.key, c.val) })
+		require.ErrorIs(t, err, c.want, name)
+	}
+	n, _ := db.Staged()
+	require.Zero(t, n)
+	require.Error(t, db.View(func(tx *Tx) error { return tx.Put(State, []byte("k"), nil) }), "a View does not write")
+	_, err = db.Checkpoint()
+	require.NoError(t, err)
+}
+
+// Backup of a staged DB holds what was staged before it.
+func TestStagedBackup(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(filepath.Join(dir, "s.db"), Options{LockTimeout: 1e9, Staged: true})
+	require.NoError(t, err)
+	defer db.Close()
+	require.NoError(t, db.UpdateAt(2, func(tx *Tx) error { return tx.Put(Users, []byte("u"), []byte("v")) }))
+	f, err := os.Create(filepath.Join(dir, "b.db"))
+	require.NoError(t, err)
+	_, err = db.Backup(f)
+	require.NoError(t, errors.Join(err, f.Close()))
+	require.EqualValues(t, 2, db.CheckpointPosition())
+	b, err := Open(filepath.Join(dir, "b.db"), Options{LockTimeout: 1e9})
+	require.NoError(t, err)
+	defer b.Close()
+	require.EqualValues(t, 2, b.Position())
+	require.NoError(t, b.View(func(tx *Tx) error {
+		require.Equal(t, "v", string(tx.Get(Users, []byte("u"))))
+		return nil
+	}))
+}
+
+// A View held open blocks no update and no Checkpoint, even one that grows
+// the file well past its first memory map, and keeps its snapshot.
+func TestLongViewBlocksNoWriter(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "s.db"), Options{LockTimeout: 1e9, NoSync: true, Staged: true})
+	require.NoError(t, err)
+	defer db.Close()
+	require.NoError(t, db.UpdateAt(1, func(tx *Tx) error { return tx.Put(State, []byte("k"), []byte("old")) }))
+	_, err = db.Checkpoint()
+	require.NoError(t, err)
+	inView, release := make(chan struct{}), make(chan struct{})
+	viewed := make(chan error, 1)
+	go func() {
+		viewed <- db.View(func(tx *Tx) error {
+			close(inView)
+			<-release
+			if v := string(tx.Get(State, []byte("k"))); v != "old" {
+				return fmt.Errorf("the view reads %q after the writes, want its snapshot's %q", v, "old")
+			}
+			if n := tx.Count(State); n != 1 {
+				return fmt.Errorf("the view counts %d records, want 1", n)
+			}
+			return nil
+		})
+	}()
+	<-inView
+	wrote := make(chan error, 1)
+	go func() {
+		val := make([]byte, 200)
+		var err error
+		for i := 0; i < 200 && err == nil; i++ { // 20k records, 4 MB: the file grows
+			err = db.UpdateAt(uint64(2+i), func(tx *Tx) error {
+				for j := range 100 {
+					if err := tx.Put(State, fmt.Appendf(nil, "u%03d%03d", i, j), val); err != nil {
+						return err
+					}
+				}
+				return tx.Put(State, []byte("k"), []byte("new"))
+			})
+			if err == nil && i%50 == 49 {
+				_, err = db.Checkpoint()
+			}
+		}
+		wrote <- err
+	}()
+	timeout := make(chan struct{})
+	timer := time.AfterFunc(time.Minute, func() { close(timeout) }) // a failure, not an ordering
+	defer timer.Stop()
+	select {
+	case err := <-wrote:
+		require.NoError(t, err)
+	case <-timeout:
+		close(release) // else Close would wait for the View
+		t.Fatal("updates and checkpoints waited for the open View")
+	}
+	size, err := db.Size()
+	require.NoError(t, err)
+	require.Greater(t, size, int64(4<<20))
+	close(release)
+	require.NoError(t, <-viewed)
+}
