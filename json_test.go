@@ -169,6 +169,8 @@ func jsonCases() []jsonCase {
 		{name: "PointsResult", v: gamify.PointsResult{UserPoints: jUserPoints, IdempotentReplayed: true, Points: []gamify.PointsChange{jPointsChange}}},
 		{name: "UserPoints", v: jUserPoints},
 		{name: "Claim", v: jClaim},
+		{name: "LedgerEntry", v: gamify.LedgerEntry{Seq: 42, At: jT1, User: "ana", Kind: "award", Key: "xp", Amount: amt("2.5"),
+			Trigger: "xp-km", Reason: "bug report", IdempotencyKey: "k-1"}},
 		{name: "RewardCode", v: gamify.RewardCode{Code: "MUG-1", Claimed: true}},
 		{name: "ApplyChange", v: gamify.ApplyChange{Resource: "metric", Key: "km", Action: gamify.ApplyPatched, Fields: []string{"Name", "Units"}}},
 		{name: "ApplyReport", v: gamify.ApplyReport{Changes: []gamify.ApplyChange{{Resource: "streak", Key: "daily-run", Action: gamify.ApplyCreated, Fields: []string{"Name"}}}}},

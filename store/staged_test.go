@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	berrors "go.etcd.io/bbolt/errors"
@@ -604,4 +605,65 @@ func TestStagedBackup(t *testing.T) {
 		require.Equal(t, "v", string(tx.Get(Users, []byte("u"))))
 		return nil
 	}))
+}
+
+// A View held open blocks no update and no Checkpoint, even one that grows
+// the file well past its first memory map, and keeps its snapshot.
+func TestLongViewBlocksNoWriter(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "s.db"), Options{LockTimeout: 1e9, NoSync: true, Staged: true})
+	require.NoError(t, err)
+	defer db.Close()
+	require.NoError(t, db.UpdateAt(1, func(tx *Tx) error { return tx.Put(State, []byte("k"), []byte("old")) }))
+	_, err = db.Checkpoint()
+	require.NoError(t, err)
+	inView, release := make(chan struct{}), make(chan struct{})
+	viewed := make(chan error, 1)
+	go func() {
+		viewed <- db.View(func(tx *Tx) error {
+			close(inView)
+			<-release
+			if v := string(tx.Get(State, []byte("k"))); v != "old" {
+				return fmt.Errorf("the view reads %q after the writes, want its snapshot's %q", v, "old")
+			}
+			if n := tx.Count(State); n != 1 {
+				return fmt.Errorf("the view counts %d records, want 1", n)
+			}
+			return nil
+		})
+	}()
+	<-inView
+	wrote := make(chan error, 1)
+	go func() {
+		val := make([]byte, 200)
+		var err error
+		for i := 0; i < 200 && err == nil; i++ { // 20k records, 4 MB: the file grows
+			err = db.UpdateAt(uint64(2+i), func(tx *Tx) error {
+				for j := range 100 {
+					if err := tx.Put(State, fmt.Appendf(nil, "u%03d%03d", i, j), val); err != nil {
+						return err
+					}
+				}
+				return tx.Put(State, []byte("k"), []byte("new"))
+			})
+			if err == nil && i%50 == 49 {
+				_, err = db.Checkpoint()
+			}
+		}
+		wrote <- err
+	}()
+	timeout := make(chan struct{})
+	timer := time.AfterFunc(time.Minute, func() { close(timeout) }) // a failure, not an ordering
+	defer timer.Stop()
+	select {
+	case err := <-wrote:
+		require.NoError(t, err)
+	case <-timeout:
+		close(release) // else Close would wait for the View
+		t.Fatal("updates and checkpoints waited for the open View")
+	}
+	size, err := db.Size()
+	require.NoError(t, err)
+	require.Greater(t, size, int64(4<<20))
+	close(release)
+	require.NoError(t, <-viewed)
 }

@@ -23,6 +23,7 @@ func checkDB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	db := fs.String("db", "", "the database `FILE`")
 	tenant := fs.String("tenant", "", "check this tenant's file (`KEY`)")
 	asJSON := fs.Bool("json", false, `print {"ok", "problems"}`)
+	forced := fs.Bool("progress", false, "show progress on stderr even when it is not a terminal")
 	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
 		return exitUsage
 	}
@@ -31,7 +32,10 @@ func checkDB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	defer root.Close()
+	// Check reports no progress: a spinner and the elapsed time.
+	prog := newProgress(stderr, progressOn(stderr, *forced, *asJSON), "check", "", 0).tick()
 	err := eng.Check(ctx)
+	prog.finish(err == nil || (!errors.Is(err, gamify.ErrClosed) && ctx.Err() == nil))
 	if err != nil && (errors.Is(err, gamify.ErrClosed) || ctx.Err() != nil) {
 		return failed(stderr, err)
 	}
@@ -64,6 +68,7 @@ func checkDB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func compactDB(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("compact", stderr)
 	db := fs.String("db", "", "the database `FILE` (no other process may hold it)")
+	forced := fs.Bool("progress", false, "show progress on stderr even when it is not a terminal")
 	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
 		return exitUsage
 	}
@@ -85,7 +90,10 @@ func compactDB(args []string, stdout, stderr io.Writer) int {
 	if err := probe.Close(); err != nil {
 		return failed(stderr, err)
 	}
-	if err := gamify.Compact(*db); err != nil {
+	prog := newProgress(stderr, progressOn(stderr, *forced, false), "compact", "", 0).tick()
+	err = gamify.Compact(*db)
+	prog.finish(err == nil)
+	if err != nil {
 		fmt.Fprintf(stderr, "gamify: compact %s: %v\n", *db, err)
 		return exitFailure
 	}

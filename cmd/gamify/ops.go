@@ -62,6 +62,7 @@ func backupDB(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	db := fs.String("db", "", "the database `FILE`")
 	tenant := fs.String("tenant", "", "back up this tenant's file (`KEY`)")
 	out := fs.String("out", "", "where to write the copy (`FILE`; must not exist)")
+	forced := fs.Bool("progress", false, "show progress on stderr even when it is not a terminal")
 	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
 		return exitUsage
 	}
@@ -84,7 +85,15 @@ func backupDB(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return failed(stderr, err)
 	}
 	defer os.Remove(tmp.Name())
-	err = eng.Backup(ctx, tmp)
+	// The copy is about the size of the file (a tenant's file is not ours
+	// to find: then bytes and rate only).
+	var size int64
+	if fi, err := os.Stat(*db); err == nil && *tenant == "" {
+		size = fi.Size()
+	}
+	prog := newProgress(stderr, progressOn(stderr, *forced, false), "backup", "", size).tick()
+	err = eng.Backup(ctx, countingWriter{tmp, prog})
+	prog.finish(err == nil)
 	if err == nil {
 		err = tmp.Sync()
 	}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,12 +35,14 @@ Usage:
   gamify serve --db FILE [--addr ADDR] [--keys FILE] [flags]
   gamify user ID --db FILE [--tenant KEY] [--json]
   gamify board KEY --db FILE [--tenant KEY] [--run DATE] [--offset N] [--limit N] [--json]
-  gamify check --db FILE [--tenant KEY] [--json]
-  gamify compact --db FILE
+  gamify check --db FILE [--tenant KEY] [--json] [--progress]
+  gamify compact --db FILE [--progress]
   gamify stats --db FILE [--tenant KEY] [--json]
-  gamify backup --db FILE --out FILE [--tenant KEY]
+  gamify backup --db FILE --out FILE [--tenant KEY] [--progress]
   gamify migrate --db FILE
-  gamify help
+  gamify export --db FILE [--tenant KEY] [--out FILE|-] [--json] [--progress]
+  gamify import --db FILE [--tenant KEY] [--in FILE|-] [--json] [--progress]
+  gamify help [COMMAND]
 
 Commands:
   serve   serve the database over HTTP: Trophy's API under /v1 and /admin/v1,
@@ -52,6 +55,8 @@ Commands:
   backup  write a consistent copy, synced and checked before it is named --out
           (while serve holds the file: GET /admin/v1/backup)
   migrate upgrade a file of an older schema in place, after a backup beside it
+  export  write definitions, users and the ledger's events as JSON Lines
+  import  apply an export through the engine; running it again changes nothing
 
 API keys for serve come from --keys FILE (or $GAMIFY_KEYS_FILE), a JSON file
   {"keys": [{"key": "SECRET", "name": "ops", "scopes": ["admin"]},
@@ -67,10 +72,65 @@ Examples:
   gamify check --db game.db || echo "damaged: restore a backup"
   gamify backup --db game.db --out backups/game-2026-12-01.db
   curl -fsS -H "X-API-Key: $ADMIN" http://127.0.0.1:8080/admin/v1/backup -o game-copy.db
+  gamify export --db game.db --out game.jsonl && gamify import --db new.db --in game.jsonl
+
+Long work (import, check, compact, backup) shows a progress line on stderr
+when it is a terminal, or with --progress; never with --json.
 
 Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 database in use,
 5 check found problems.
 `
+
+// commandHelp is "gamify help COMMAND" for the commands with more to say
+// than their flags.
+var commandHelp = map[string]string{
+	"export": `gamify export --db FILE [--tenant KEY] [--out FILE|-] [--json] [--progress]
+
+Writes the database (or a tenant's) as JSON Lines, one object a line with a
+"kind": a header {"kind":"header","format":"gamify-export","version":1,...};
+every definition, what it needs first (attribute, metric, points, level,
+streak, achievement, trigger, boost, leaderboard, reward, the streaks'
+milestones, tenant); every user and their preferences; the ledger in
+sequence order (event, award, spend, claim lines, each with an idempotency
+key: the caller's, or gamify-export:SEQ); manual achievement completions and
+pinned levels; and {"kind":"end","counts":{...}}. Trigger awards, milestone
+and bundle grants and claim debits are left out: import pays them again. Not
+carried: event attributes (the ledger does not keep them), reward codes,
+score submissions, streak freezes and pauses, the outbox. docs/cli.md lists
+it all.
+
+--out defaults to stdout (the summary then goes to stderr); an existing
+--out is never replaced.
+
+Examples:
+  gamify export --db game.db --out game.jsonl
+  gamify export --db game.db --tenant acme | gzip > acme.jsonl.gz
+  gamify export --db game.db --out - | jq -c 'select(.kind=="event")' | wc -l
+`,
+	"import": `gamify import --db FILE [--tenant KEY] [--in FILE|-] [--json] [--progress]
+
+Applies an export through the engine, in order: definitions with Create (a
+stored one holding what the line sets is fine; a different one is an error
+naming the line and the fields), users, then events with TrackBatch in chunks of up to 1000
+and the other ledger lines one by one, all with their idempotency keys; the
+end line then gives definitions and users their inactive, archived, locked
+or finished status. Running an import again changes nothing.
+
+A bad line stops the import with its line number (exit 1): what was applied
+before the line's chunk stays (re-running after a fix is safe), nothing from
+its chunk on is applied. A file without its end line is an error too, once
+everything in it is applied. --db is created if missing; --tenant must exist.
+The import runs in Buffered mode and flushes before it reports.
+
+Examples:
+  gamify import --db new.db --in game.jsonl
+  gunzip -c acme.jsonl.gz | gamify import --db game.db --tenant acme
+  gamify import --db new.db --in game.jsonl --json | jq .events_per_second
+`,
+}
+
+// commands are the commands run knows.
+var commands = []string{"serve", "user", "board", "check", "compact", "stats", "backup", "migrate", "export", "import"}
 
 // listening, when set (by tests), is told the address serve listens on.
 var listening func(addr string)
@@ -83,6 +143,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	switch args[0] {
 	case "help", "-h", "-help", "--help":
+		if len(args) > 1 {
+			if h, ok := commandHelp[args[1]]; ok {
+				fmt.Fprint(stdout, h)
+				return exitOK
+			}
+			if !slices.Contains(commands, args[1]) {
+				fmt.Fprintf(stderr, "gamify: unknown command %q\n", args[1])
+				return exitUsage
+			}
+			run(ctx, []string{args[1], "-h"}, stdout, stdout, getenv) // its flags
+			return exitOK
+		}
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	case "serve":
@@ -101,6 +173,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return backupDB(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		return migrateDB(args[1:], stdout, stderr)
+	case "export":
+		return exportDB(ctx, args[1:], stdout, stderr)
+	case "import":
+		return importDB(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "gamify: unknown command %q\n\n%s", args[0], usage)
 	return exitUsage
