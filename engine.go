@@ -67,6 +67,9 @@ func Open(path string, opts *Options) (*Engine, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
+	if err := checkClock(o.Clock.Now()); err != nil {
+		return nil, err // before the file is touched
+	}
 	db, err := store.Open(path, store.Options{LockTimeout: o.LockTimeout, NoSync: o.noSync, BeforeCommit: o.beforeCheckpoint,
 		Migrations: migrations, Staged: true})
 	if err != nil {

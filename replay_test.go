@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -31,7 +32,7 @@ func TestReplayIsDeterministic(t *testing.T) {
 	for _, seed := range seeds {
 		for _, mode := range []gamify.Durability{gamify.Durable, gamify.Buffered} {
 			t.Run(fmt.Sprintf("seed=%d/%s", seed, mode), func(t *testing.T) {
-				opts := gamify.Options{Durability: mode, CheckpointInterval: time.Hour}
+				opts := gamify.Options{Durability: mode, CheckpointInterval: time.Hour, OutboxMaxAge: 1000 * 24 * time.Hour}
 				live := openTest(t, &opts)
 				runReplayWorkload(t, live, seed)
 				ctx := context.Background()
@@ -129,6 +130,16 @@ func runReplayWorkload(t *testing.T, eng *testEngine, seed uint64) {
 
 func requireSameStore(t *testing.T, want, got map[string]string, what string) {
 	t.Helper()
+	if d := os.Getenv("GAMIFY_DEBUG_DUMP"); d != "" {
+		for name, m := range map[string]map[string]string{"want": want, "got": got} {
+			f, _ := os.Create(filepath.Join(d, name+".txt"))
+			keys := slices.Sorted(maps.Keys(m))
+			for _, k := range keys {
+				fmt.Fprintf(f, "%q %q\n", k, m[k])
+			}
+			f.Close()
+		}
+	}
 	if len(want) == len(got) {
 		same := true
 		for k, v := range want {
@@ -155,7 +166,7 @@ func requireSameStore(t *testing.T, want, got map[string]string, what string) {
 		}
 	}
 	slices.Sort(diffs)
-	t.Fatalf("%s: the replayed store differs from the live one in %d records:\n%s", what, len(diffs), diffs[:min(len(diffs), 20)])
+	t.Fatalf("%s: the replayed store differs from the live one in %d records:\n%s", what, len(diffs), diffs[:min(len(diffs), 400)])
 }
 
 func copyDir(t *testing.T, from, to string) {

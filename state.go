@@ -66,8 +66,9 @@ type writer struct {
 	// streakQueue, by streak ref, for Activate to queue again.
 	parkedStreaks map[uint32][]string
 
-	rec   []byte        // the log record of the command being applied
-	seeds *rand.ChaCha8 // draws the seeds of track commands (trackCmd.seed)
+	rec       []byte        // the log record of the command being applied
+	seeds     *rand.ChaCha8 // draws the seeds of track commands (trackCmd.seed)
+	outboxSeq uint64        // the last outbox number given to a note
 
 	stats writerStats
 }
@@ -716,7 +717,8 @@ func (w *writer) reload() error {
 			w.lastUID = binary.BigEndian.Uint64(b)
 		}
 		w.countersAt = [2]uint64{w.seq, w.lastUID}
-		w.eng.box.committed(outboxLast(tx))
+		w.outboxSeq = outboxLast(tx)
+		w.eng.box.committed(w.outboxSeq)
 		var err error
 		if w.consumers, err = loadConsumers(tx); err != nil {
 			return err
@@ -1011,7 +1013,8 @@ func (t *txn) commit() error {
 	b.publish = append(b.publish, t.publish...)
 	b.notes = append(b.notes, t.notes...)
 	for range t.notes {
-		b.noteAt = append(b.noteAt, t.now)
+		w.outboxSeq++
+		b.noteMeta = append(b.noteMeta, noteMeta{seq: w.outboxSeq, at: t.now})
 	}
 	if t.cat != nil {
 		w.cat = t.cat

@@ -1,7 +1,6 @@
 package gamify
 
 import (
-	"os"
 	"context"
 	"errors"
 	"fmt"
@@ -103,8 +102,9 @@ type batch struct {
 	publish   []func()   // in-memory changes to make visible after commit
 	yearMoves []yearMove // changes for the year-in-review distributions, after commit
 	notes     []Notification
-	noteAt    []time.Time // the time of each note's command, for the outbox
-	lastNow   time.Time   // the time of the last command: the outbox's retention is counted from it
+	noteMeta  []noteMeta // each note's outbox number and command time
+	outboxSeq uint64     // the last outbox number given out when the batch was sealed
+	lastNow   time.Time  // the time of the last command: the outbox's retention is counted from it
 	hasFlush  bool
 	// The batch's commands as command log records (commands.go), in the
 	// order they were applied: records[ends[i-1]:ends[i]] is the i-th.
@@ -113,6 +113,25 @@ type batch struct {
 	// replayTo is the log position of the last command of a batch replayed
 	// at Open: its records are in the log already.
 	replayTo uint64
+}
+
+// noteMeta is what the outbox records of a note besides the note.
+type noteMeta struct {
+	seq uint64    // its outbox number, given as its command applied
+	at  time.Time // its command's time
+}
+
+// dropNotes removes the notes drop selects (their numbers stay used).
+func (b *batch) dropNotes(drop func(Notification) bool) {
+	j := 0
+	for i, n := range b.notes {
+		if !drop(n) {
+			b.notes[j], b.noteMeta[j] = n, b.noteMeta[i]
+			j++
+		}
+	}
+	clear(b.notes[j:])
+	b.notes, b.noteMeta = b.notes[:j], b.noteMeta[:j]
 }
 
 // recs returns the batch's log records.
@@ -229,11 +248,6 @@ func (w *writer) handle(r *request) (any, error) {
 	if commandCheck != nil {
 		commandCheck(r.cmd, r.now)
 	}
-	if os.Getenv("DEBUGOPS") != "" && r.replay == 0 {
-		if l, ok := r.cmd.(loggable); ok {
-			println("OP", l.opName())
-		}
-	}
 	w.stats.commands++
 	if tc, ok := r.cmd.(*trackCmd); ok {
 		w.stats.events += uint64(len(tc.events))
@@ -325,6 +339,7 @@ func (w *writer) seal() {
 		}
 	}
 	b.writes = w.flushWrites(b.writes)
+	b.outboxSeq = w.outboxSeq
 	w.gen++
 	w.open = batch{}
 	w.inFlight = true
@@ -404,7 +419,7 @@ func (e *Engine) commitLoop() {
 				// The notifications go into the outbox with their cause; the
 				// live subscribers get the same slice below.
 				var err error
-				last, trimmed, err = appendOutbox(tx, b.notes, b.noteAt, b.lastNow, e.opts.outboxRetention())
+				last, trimmed, err = appendOutbox(tx, b.notes, b.noteMeta, b.outboxSeq, b.lastNow, e.opts.outboxRetention())
 				return err
 			})
 		}
