@@ -45,8 +45,11 @@ type checkpointer struct {
 // checkpoint.
 func (e *Engine) openLog() error {
 	l, err := cmdlog.Open(logDir(e.path), cmdlog.Options{NoSync: e.opts.noSync})
+	if errors.Is(err, cmdlog.ErrCorrupt) {
+		return fmt.Errorf("%w: command log: %w", ErrCorrupt, err)
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("command log: %w", err)
 	}
 	cp := e.db.CheckpointPosition()
 	switch first, last := l.First(), l.Last(); {
