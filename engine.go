@@ -163,30 +163,6 @@ func (e *Engine) live() error {
 
 func (e *Engine) now() time.Time { return e.opts.Clock.Now() }
 
-// funcCmd adapts a function over a txn into a command.
-type funcCmd func(t *txn) (any, error)
-
-func (f funcCmd) apply(w *writer, now time.Time) (any, error) {
-	t := w.begin(now)
-	v, err := f(t)
-	if err != nil {
-		t.rollback()
-		return nil, err
-	}
-	if err := t.commit(); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
-
-// admin runs an administrative change; it always waits for the commit,
-// whatever the durability mode.
-//
-// Deprecated: a closure cannot be logged; use exec with an op (commands.go).
-func (e *Engine) admin(ctx context.Context, now time.Time, fn func(t *txn) (any, error)) (any, error) {
-	return e.do(ctx, funcCmd(fn), now, true)
-}
-
 // exec runs a logged command (an op with its arguments, commands.go) as an
 // administrative change: it always waits for the commit, whatever the
 // durability mode.
