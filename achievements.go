@@ -873,10 +873,18 @@ func (e *Engine) loadBackdates() error {
 		}
 		return nil
 	})
-	if err == nil && len(keys) > 0 {
+	if err != nil {
+		return err
+	}
+	// What the store holds is what is pending: a replay of the command log
+	// may have queued work that its replayed chunks then completed.
+	e.sched.mu.Lock()
+	e.sched.backdates = nil
+	e.sched.mu.Unlock()
+	if len(keys) > 0 {
 		e.sched.addBackdates(keys)
 	}
-	return err
+	return nil
 }
 
 // runBackdates works through pending backdating and returns how many users

@@ -157,6 +157,7 @@ const (
 )
 
 func (c *trackCmd) appendArgs(b []byte) ([]byte, error) {
+	b = binary.AppendUvarint(b, c.seed)
 	b = binary.AppendUvarint(b, uint64(len(c.events)))
 	for i := range c.events {
 		ev := &c.events[i]
@@ -195,11 +196,12 @@ func (c *trackCmd) appendArgs(b []byte) ([]byte, error) {
 
 func decodeTrack(b []byte) (command, error) {
 	d := decoder{b: b}
+	seed := d.uvarint()
 	n := d.uvarint()
 	if d.err || n > uint64(len(b)) {
 		return nil, errCommandRecord
 	}
-	c := &trackCmd{events: make([]validEvent, 0, n)}
+	c := &trackCmd{events: make([]validEvent, 0, n), seed: seed}
 	for range n {
 		var ev validEvent
 		flags := d.byte()

@@ -293,6 +293,14 @@ func crashKillChild(spec string) {
 	if c.Buffered {
 		opts.Durability = gamify.Buffered
 	}
+	// Kills land before any checkpoint (the whole log replays), between
+	// frequent ones and during them (the log trimmed under the workload).
+	switch c.Round % 3 {
+	case 1:
+		opts.CheckpointInterval = 20 * time.Millisecond
+	case 2:
+		opts.CheckpointSize = 32 << 10
+	}
 	f, err := os.OpenFile(c.Log, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		die(err)

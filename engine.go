@@ -2,12 +2,15 @@ package gamify
 
 import (
 	"context"
+	crand "crypto/rand"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/gamifykit/gamify/cmdlog"
 	"github.com/gamifykit/gamify/store"
 )
 
@@ -19,6 +22,8 @@ type Engine struct {
 	opts   Options
 	years  yearDists // year-in-review distributions, built on demand
 	db     *store.DB
+	log    *cmdlog.Log // the source of truth; db is its checkpoint (checkpoint.go)
+	ckpt   checkpointer
 	w      *writer
 	cat    atomic.Pointer[catalog] // last committed definitions
 	notify *notifier
@@ -62,8 +67,11 @@ func Open(path string, opts *Options) (*Engine, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	db, err := store.Open(path, store.Options{LockTimeout: o.LockTimeout, NoSync: o.noSync, BeforeCommit: o.beforeCommit,
-		Migrations: migrations})
+	if err := checkClock(o.Clock.Now()); err != nil {
+		return nil, err // before the file is touched
+	}
+	db, err := store.Open(path, store.Options{LockTimeout: o.LockTimeout, NoSync: o.noSync, BeforeCommit: o.beforeCheckpoint,
+		Migrations: migrations, Staged: true})
 	if err != nil {
 		return nil, fmt.Errorf("gamify: %w", err)
 	}
@@ -72,11 +80,28 @@ func Open(path string, opts *Options) (*Engine, error) {
 	e.box.consumers = map[string]*Consumer{}
 	e.w = &writer{opts: o, log: o.Logger, db: db, eng: e, commits: make(chan *batch, 1)}
 	e.w.sealable.L = &e.w.mu
+	var seed [32]byte
+	_, _ = crand.Read(seed[:]) // never fails (crypto/rand)
+	e.w.seeds = rand.NewChaCha8(seed)
+	if err := e.openLog(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("gamify: open %s: %w", path, err)
+	}
 	if err := e.w.reload(); err != nil {
+		e.log.Close()
 		db.Close()
 		return nil, fmt.Errorf("gamify: open %s: %w", path, err)
 	}
 	go e.commitLoop()
+	if err := e.knownJobs(); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("gamify: open %s: %w", path, err)
+	}
+	if err := e.replay(); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("gamify: open %s: replay the command log: %w", path, err)
+	}
+	e.startCheckpointer()
 	if err := e.registerBuiltinJobs(); err != nil {
 		e.Close()
 		return nil, fmt.Errorf("gamify: open %s: %w", path, err)
@@ -119,7 +144,7 @@ func (e *Engine) Close() error {
 		close(w.commits)
 		<-e.committerExited
 		e.notify.close()
-		e.closeErr = e.db.Close()
+		e.closeErr = errors.Join(e.closeLog(), e.db.Close())
 		if e.w.lostErr != nil {
 			e.closeErr = errors.Join(e.closeErr, fmt.Errorf("gamify: buffered events were lost: %w", e.w.lostErr))
 		}
@@ -137,30 +162,6 @@ func (e *Engine) live() error {
 }
 
 func (e *Engine) now() time.Time { return e.opts.Clock.Now() }
-
-// funcCmd adapts a function over a txn into a command.
-type funcCmd func(t *txn) (any, error)
-
-func (f funcCmd) apply(w *writer, now time.Time) (any, error) {
-	t := w.begin(now)
-	v, err := f(t)
-	if err != nil {
-		t.rollback()
-		return nil, err
-	}
-	if err := t.commit(); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
-
-// admin runs an administrative change; it always waits for the commit,
-// whatever the durability mode.
-//
-// Deprecated: a closure cannot be logged; use exec with an op (commands.go).
-func (e *Engine) admin(ctx context.Context, now time.Time, fn func(t *txn) (any, error)) (any, error) {
-	return e.do(ctx, funcCmd(fn), now, true)
-}
 
 // exec runs a logged command (an op with its arguments, commands.go) as an
 // administrative change: it always waits for the commit, whatever the

@@ -122,7 +122,7 @@ func (t *txn) deleteUser(id string) error {
 		}
 		return false
 	})
-	b.notes = slices.DeleteFunc(b.notes, func(n Notification) bool { return n.UserID() == id })
+	b.dropNotes(func(n Notification) bool { return n.UserID() == id })
 	for i, wr := range b.writes {
 		if wr.ks == store.Meta && bytes.HasPrefix(wr.key, []byte("code/")) && bytes.Equal(wr.val, up) {
 			b.writes[i].val = uidKey(0)

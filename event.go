@@ -221,12 +221,16 @@ func (e *Engine) TrackBatch(ctx context.Context, evs []Event) ([]EventResult, er
 
 type trackCmd struct {
 	events []validEvent
+	// seed makes the codes the command may generate (a streak milestone's
+	// reward): drawn by the writer before the command is logged.
+	seed uint64
 }
 
 func (c *trackCmd) weight() int { return len(c.events) }
 
 func (c *trackCmd) apply(w *writer, now time.Time) (any, error) {
 	t := w.begin(now)
+	t.seedNum = c.seed
 	t.netStreaks = len(c.events) > 1
 	out := make([]EventResult, len(c.events))
 	for i := range c.events {

@@ -1,10 +1,16 @@
 package gamify
 
-import "github.com/gamifykit/gamify/store"
-
 // Test seams for fault injection (faults_test.go, fuzz_test.go).
 
 // FailAfterCommit wraps err so that, returned by the function installed with
-// SetBeforeCommit, it lets the commit happen and then reports err as its
-// failure: an fsync error of unknown outcome. See store.FailAfterCommit.
-func FailAfterCommit(err error) error { return store.FailAfterCommit(err) }
+// SetBeforeCommit, it lets the batch reach the command log and then reports
+// err as its failure: an fsync error of unknown outcome (landedFault).
+func FailAfterCommit(err error) error { return &landedFault{err} }
+
+// SetBeforeCheckpoint installs a function that runs before each
+// checkpoint's commit to the database file; an error from it fails the
+// checkpoint (store.FailAfterCommit lets it land and fails it anyway).
+func SetBeforeCheckpoint(o *Options, f func() error) { o.beforeCheckpoint = f }
+
+// Checkpoint runs a checkpoint now.
+func Checkpoint(e *Engine) error { return e.checkpoint() }

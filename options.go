@@ -63,6 +63,9 @@ const (
 	MaxBatchDefault      = 4096
 	NotifyBufferDefault  = 1024
 	UserCacheDefault     = 1 << 18
+
+	CheckpointIntervalDefault = 30 * time.Second
+	CheckpointSizeDefault     = 64 << 20
 )
 
 // Options configure an Engine. The zero value of every field means its default.
@@ -123,14 +126,26 @@ type Options struct {
 	// a consumer has not acknowledged them (logged as a warning). It must be
 	// at least OutboxRetain. Default: 1,000,000.
 	OutboxHardLimit int
+	// CheckpointInterval bounds how long applied changes live only in the
+	// command log and in memory before a checkpoint writes them to the
+	// database file (the log beside it, path + ".log", is trimmed then). A
+	// crash costs Open the replay of the log since the last checkpoint.
+	// Default: 30 s.
+	CheckpointInterval time.Duration
+	// CheckpointSize starts a checkpoint early once this many bytes of
+	// changed records are staged in memory. Default: 64 MiB.
+	CheckpointSize int64
 
 	// noSync disables fsync; set only by internal benchmarks of CPU cost.
 	noSync bool
 	// beforeTxnCommit runs as a command's changes are about to enter the
 	// working state; a fault-injection seam for tests (it may panic).
 	beforeTxnCommit func()
-	// beforeCommit is the fault-injection seam for tests.
+	// beforeCommit is the fault-injection seam of the commit point, the
+	// command log's append and fsync (checkpoint.go's appendLog).
 	beforeCommit func() error
+	// beforeCheckpoint is the seam of a checkpoint's commit to the file.
+	beforeCheckpoint func() error
 	// afterCommit runs between a batch's commit and the writer hearing of
 	// it: the window in which the store is ahead of the working state.
 	afterCommit func()
@@ -163,6 +178,8 @@ func (o *Options) withDefaults() Options {
 	c.UserCache = cmp.Or(c.UserCache, UserCacheDefault)
 	c.OutboxRetain = cmp.Or(c.OutboxRetain, OutboxRetainDefault)
 	c.OutboxMaxAge = cmp.Or(c.OutboxMaxAge, OutboxMaxAgeDefault)
+	c.CheckpointInterval = cmp.Or(c.CheckpointInterval, CheckpointIntervalDefault)
+	c.CheckpointSize = cmp.Or(c.CheckpointSize, CheckpointSizeDefault)
 	c.OutboxHardLimit = cmp.Or(c.OutboxHardLimit, max(OutboxHardLimitDefault, c.OutboxRetain))
 	return c
 }
@@ -194,6 +211,12 @@ func (o *Options) validate() error {
 	}
 	if o.IdempotencyWindow < 0 {
 		bad("IdempotencyWindow", o.IdempotencyWindow, "must not be negative")
+	}
+	if o.CheckpointInterval < 0 {
+		bad("CheckpointInterval", o.CheckpointInterval, "must not be negative")
+	}
+	if o.CheckpointSize < 0 {
+		bad("CheckpointSize", o.CheckpointSize, "must not be negative")
 	}
 	if o.MaxBatch < 0 {
 		bad("MaxBatch", o.MaxBatch, "must not be negative")

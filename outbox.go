@@ -415,20 +415,22 @@ type retention struct {
 // from the oldest, entries older than maxAge or not among the newest retain
 // sequence numbers that every consumer has acknowledged, and entries not
 // among the newest hardLimit whatever the consumers.
-func appendOutbox(tx *store.Tx, notes []Notification, now time.Time, r retention) (last uint64, trimmedUnacked int, err error) {
+func appendOutbox(tx *store.Tx, notes []Notification, meta []noteMeta, seq uint64, now time.Time, r retention) (last uint64, trimmedUnacked int, err error) {
 	last = outboxLast(tx)
-	if len(notes) > 0 {
-		var buf []byte
-		for _, n := range notes {
-			last++
-			buf, err = encodeOutbox(buf[:0], n, now)
-			if err != nil {
-				return 0, 0, err
-			}
-			if err := tx.Put(store.Outbox, outboxKey(last), bytes.Clone(buf)); err != nil {
-				return 0, 0, err
-			}
+	var buf []byte
+	for i, n := range notes {
+		buf, err = encodeOutbox(buf[:0], n, meta[i].at)
+		if err != nil {
+			return 0, 0, err
 		}
+		if err := tx.Put(store.Outbox, outboxKey(meta[i].seq), bytes.Clone(buf)); err != nil {
+			return 0, 0, err
+		}
+	}
+	// Numbers are given as commands apply (txn.commit): one of a note that
+	// a hard delete dropped before its commit stays used.
+	if seq > last {
+		last = seq
 		if err := tx.Put(store.Meta, outboxSeqKey, outboxKey(last)); err != nil {
 			return 0, 0, err
 		}

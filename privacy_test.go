@@ -34,6 +34,7 @@ func TestHardDeleteLeavesNoTraceAfterCompact(t *testing.T) {
 	_, err = eng.Users().Anonymize(ctx, "keeper")
 	require.NoError(t, err)
 	require.NoError(t, eng.Flush(ctx))
+	require.NoError(t, gamify.Checkpoint(eng.Engine)) // into the file, for the scan
 	raw := func() []byte {
 		b, err := os.ReadFile(eng.path)
 		require.NoError(t, err)
@@ -55,6 +56,7 @@ func TestHardDeleteLeavesNoTraceAfterCompact(t *testing.T) {
 	}
 
 	require.NoError(t, eng.Close())
+	require.NoDirExists(t, eng.path+".log", "a clean Close folds the command log into the file and removes it")
 	require.NoError(t, gamify.Compact(eng.path))
 	require.False(t, bytes.Contains(raw(), []byte(secretID)), "no byte of the id is left after Compact")
 	require.False(t, bytes.Contains(raw(), []byte(secretEmail)))
@@ -163,6 +165,7 @@ func TestEraseEveryFeatureLeavesNoTraceAfterCompact(t *testing.T) {
 	_, err = eng.Users().Anonymize(ctx, "keeper")
 	require.NoError(t, err)
 	require.NoError(t, eng.Flush(ctx))
+	require.NoError(t, gamify.Checkpoint(eng.Engine)) // into the file, for the scan
 	raw := func() []byte {
 		b, err := os.ReadFile(eng.path)
 		require.NoError(t, err)
@@ -184,6 +187,7 @@ func TestEraseEveryFeatureLeavesNoTraceAfterCompact(t *testing.T) {
 	}
 
 	require.NoError(t, eng.Close())
+	require.NoDirExists(t, eng.path+".log", "a clean Close folds the command log into the file and removes it")
 	require.NoError(t, gamify.Compact(eng.path))
 	require.False(t, bytes.Contains(raw(), []byte(secretID)), "no byte of the id is left after Compact")
 	require.False(t, bytes.Contains(raw(), []byte(secretEmail)))

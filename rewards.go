@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/gamifykit/gamify/gamifytype"
@@ -936,6 +937,9 @@ func newCodeSeed() string { return rand.Text() }
 // SHA-256 over its seed and a counter, base32 without padding. A command
 // without a seed (one not logged yet) draws a random code.
 func (t *txn) newCode() string {
+	if t.codeSeed == "" && t.seedNum != 0 {
+		t.codeSeed = strconv.FormatUint(t.seedNum, 36)
+	}
 	if t.codeSeed == "" {
 		return rand.Text()
 	}

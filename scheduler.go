@@ -376,22 +376,68 @@ func (e *Engine) registerBuiltinJobs() error {
 	if err := e.rebuildTimeQueue(); err != nil {
 		return err
 	}
+	// The jobs the file or the log registered are known (knownJobs): only
+	// the others take a command.
+	if err := e.knownJobs(); err != nil {
+		return err
+	}
+	known := func(id string) bool {
+		e.sched.mu.Lock()
+		defer e.sched.mu.Unlock()
+		_, ok := e.sched.jobs[id]
+		return ok
+	}
 	cat := e.cat.Load()
 	for ref := uint32(1); ref <= cat.lastBoardRef; ref++ {
-		if b, ok := cat.boardByRef[ref]; ok && b.hasRuns() {
+		if b, ok := cat.boardByRef[ref]; ok && b.hasRuns() && !known(boardJob(b).id) {
 			if _, err := e.exec(context.Background(), e.now(), scheduleBoardOp.cmd(b.Key)); err != nil {
 				return err
 			}
 		}
 	}
+	if j := pruneJob(); e.opts.IdempotencyWindow > 0 && !known(j.id) {
+		if err := e.register(context.Background(), j); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func pruneJob() *job {
+	hourly, err := schedule.ParseCron("@hourly", time.UTC)
+	if err != nil {
+		panic(err) // a constant
+	}
+	return &job{id: "builtin/prune-idempotency", sched: hourly, run: pruneIdempotency,
+		skipTo: func(_ *txn, _, now time.Time) time.Time { return now.Truncate(time.Hour) }}
+}
+
+// knownJobs tells the scheduler of the jobs the store has registered, with
+// their last completed occurrences: before the command log is replayed, so
+// that a replayed occurrence finds its job, and after, when the replay moved
+// them on.
+func (e *Engine) knownJobs() error {
+	var jobs []*job
+	cat := e.cat.Load()
+	for ref := uint32(1); ref <= cat.lastBoardRef; ref++ {
+		if b, ok := cat.boardByRef[ref]; ok && b.hasRuns() {
+			jobs = append(jobs, boardJob(b))
+		}
+	}
 	if e.opts.IdempotencyWindow > 0 {
-		hourly, err := schedule.ParseCron("@hourly", time.UTC)
+		j := pruneJob()
+		e.sched.mu.Lock()
+		e.sched.defs[j.id] = j
+		e.sched.mu.Unlock()
+		jobs = append(jobs, j)
+	}
+	for _, j := range jobs {
+		last, ok, err := e.w.jobLast(j.id)
 		if err != nil {
 			return err
 		}
-		if err := e.register(context.Background(), &job{id: "builtin/prune-idempotency", sched: hourly, run: pruneIdempotency,
-			skipTo: func(_ *txn, _, now time.Time) time.Time { return now.Truncate(time.Hour) }}); err != nil {
-			return err
+		if ok {
+			e.sched.add(j, last)
 		}
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
@@ -64,6 +65,10 @@ type writer struct {
 	// parkedStreaks are the due ids of inactive streaks popped from
 	// streakQueue, by streak ref, for Activate to queue again.
 	parkedStreaks map[uint32][]string
+
+	rec       []byte        // the log record of the command being applied
+	seeds     *rand.ChaCha8 // draws the seeds of track commands (trackCmd.seed)
+	outboxSeq uint64        // the last outbox number given to a note
 
 	stats writerStats
 }
@@ -712,7 +717,8 @@ func (w *writer) reload() error {
 			w.lastUID = binary.BigEndian.Uint64(b)
 		}
 		w.countersAt = [2]uint64{w.seq, w.lastUID}
-		w.eng.box.committed(outboxLast(tx))
+		w.outboxSeq = outboxLast(tx)
+		w.eng.box.committed(w.outboxSeq)
 		var err error
 		if w.consumers, err = loadConsumers(tx); err != nil {
 			return err
@@ -759,6 +765,7 @@ type txn struct {
 	claimsAdded []addedClaim             // claims made by this command
 	codeSeed    string                   // the seed of the codes the command generates (rewards.go)
 	codesMade   int                      // codes generated from codeSeed so far
+	seedNum     uint64                   // a track command's seed, for codeSeed when a code is needed
 	yearMoves   []yearMove               // changes of yearly numbers, for the year distributions
 	netStreaks  bool                     // a call of several events: streak notes are netted at its end
 	raiseFrom   []noteFrom               // netStreaks: the length before each raise note
@@ -1005,6 +1012,10 @@ func (t *txn) commit() error {
 	b.writes = append(b.writes, t.writes...)
 	b.publish = append(b.publish, t.publish...)
 	b.notes = append(b.notes, t.notes...)
+	for range t.notes {
+		w.outboxSeq++
+		b.noteMeta = append(b.noteMeta, noteMeta{seq: w.outboxSeq, at: t.now})
+	}
 	if t.cat != nil {
 		w.cat = t.cat
 		cat := t.cat

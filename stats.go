@@ -67,6 +67,26 @@ type Stats struct {
 	CallbackPanics         uint64
 	// Tenants is the tenant engines open now.
 	Tenants int
+	// LogPosition is the position of the last command in the command log;
+	// CheckpointPosition the last one folded into the database file by a
+	// checkpoint. Between them, commands live in the log and in memory:
+	// StagedRecords records of StagedBytes bytes, which a crash costs Open
+	// a replay of. LogBytes is the log's size on disk.
+	LogPosition        uint64
+	CheckpointPosition uint64
+	StagedRecords      int
+	StagedBytes        int64
+	LogBytes           int64
+	// Checkpoints and CheckpointFailures count checkpoints (each failure is
+	// logged and retried); LastCheckpoint is how long the last one took.
+	Checkpoints        uint64
+	CheckpointFailures uint64
+	LastCheckpoint     time.Duration
+	// Replayed is the commands Open replayed from the log; ReplayFailed
+	// those that failed at replay (each logged: a bug, since they applied
+	// once).
+	Replayed     uint64
+	ReplayFailed uint64
 }
 
 // commitLatencyBounds are the fixed bucket bounds of Stats.CommitLatency.
@@ -128,6 +148,7 @@ func (l *commitStats) latency() LatencyHistogram {
 type writerStats struct {
 	commands, rejected, events uint64
 	userHits, userMisses       uint64
+	replayed, replayFailed     uint64
 }
 
 // Stats returns the engine's counters. It is cheap (it takes the writer's
@@ -143,6 +164,14 @@ func (e *Engine) Stats() Stats {
 	w.mu.Unlock()
 	st.Commands, st.Rejected, st.Events = ws.commands, ws.rejected, ws.events
 	st.UserCacheHits, st.UserCacheMisses = ws.userHits, ws.userMisses
+	st.Replayed, st.ReplayFailed = ws.replayed, ws.replayFailed
+	st.LogPosition, st.CheckpointPosition = e.db.Position(), e.db.CheckpointPosition()
+	st.StagedRecords, st.StagedBytes = e.db.Staged()
+	if e.log != nil {
+		st.LogBytes = e.log.Size()
+	}
+	st.Checkpoints, st.CheckpointFailures = e.ckpt.count.Load(), e.ckpt.failed.Load()
+	st.LastCheckpoint = time.Duration(e.ckpt.last.Load())
 	st.Batches, st.CommitFailures = e.commits.ok.Load(), e.commits.failed.Load()
 	st.CommitLatency = e.commits.latency()
 

@@ -2,6 +2,7 @@ package gamify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"time"
@@ -73,8 +74,9 @@ var commandCheck func(c command, now time.Time)
 type request struct {
 	cmd     command
 	now     time.Time
-	durable bool // answer after commit (else after apply)
-	flush   bool // seal the open batch at once
+	durable bool   // answer after commit (else after apply)
+	flush   bool   // seal the open batch at once
+	replay  uint64 // the log position of a command replayed at Open (not logged again)
 	done    chan response
 }
 
@@ -100,7 +102,47 @@ type batch struct {
 	publish   []func()   // in-memory changes to make visible after commit
 	yearMoves []yearMove // changes for the year-in-review distributions, after commit
 	notes     []Notification
+	noteMeta  []noteMeta // each note's outbox number and command time
+	outboxSeq uint64     // the last outbox number given out when the batch was sealed
+	lastNow   time.Time  // the time of the last command: the outbox's retention is counted from it
 	hasFlush  bool
+	// The batch's commands as command log records (commands.go), in the
+	// order they were applied: records[ends[i-1]:ends[i]] is the i-th.
+	records []byte
+	ends    []int
+	// replayTo is the log position of the last command of a batch replayed
+	// at Open: its records are in the log already.
+	replayTo uint64
+}
+
+// noteMeta is what the outbox records of a note besides the note.
+type noteMeta struct {
+	seq uint64    // its outbox number, given as its command applied
+	at  time.Time // its command's time
+}
+
+// dropNotes removes the notes drop selects (their numbers stay used).
+func (b *batch) dropNotes(drop func(Notification) bool) {
+	j := 0
+	for i, n := range b.notes {
+		if !drop(n) {
+			b.notes[j], b.noteMeta[j] = n, b.noteMeta[i]
+			j++
+		}
+	}
+	clear(b.notes[j:])
+	b.notes, b.noteMeta = b.notes[:j], b.noteMeta[:j]
+}
+
+// recs returns the batch's log records.
+func (b *batch) recs() [][]byte {
+	out := make([][]byte, len(b.ends))
+	from := 0
+	for i, end := range b.ends {
+		out[i] = b.records[from:end:end]
+		from = end
+	}
+	return out
 }
 
 func (b *batch) empty() bool { return b.size == 0 && len(b.waiters) == 0 }
@@ -144,6 +186,9 @@ func (e *Engine) enqueue(r *request) (any, error) {
 	if err := checkClock(r.now); err != nil {
 		return nil, err
 	}
+	// In UTC, as the command log records it: a command applies the same
+	// live and at replay, whatever the clock's location.
+	r.now = r.now.UTC()
 	if r.durable {
 		r.done = make(chan response, 1)
 	}
@@ -168,11 +213,37 @@ func checkClock(now time.Time) error {
 }
 
 // handle applies r to the working state. w.mu is held.
+//
+// The command's log record is encoded before it is applied (a command that
+// cannot be logged is refused, having changed nothing) and joins the batch
+// once it applied, so the log holds the commands in the order they were
+// applied.
 func (w *writer) handle(r *request) (any, error) {
+	rec := w.rec[:0]
+	if tc, ok := r.cmd.(*trackCmd); ok && r.replay == 0 {
+		tc.seed = w.seeds.Uint64() | 1 // never 0, which means none
+	}
+	if _, unlogged := r.cmd.(flushCmd); !unlogged && r.replay == 0 {
+		var err error
+		if rec, err = encodeCommand(rec, r.cmd, r.now); err != nil {
+			w.stats.rejected++
+			return nil, err
+		}
+		w.rec = rec
+	}
 	val, err := w.apply(r)
 	if err != nil {
 		w.stats.rejected++
 		return nil, err
+	}
+	if !r.now.IsZero() {
+		w.open.lastNow = r.now
+	}
+	if b := &w.open; len(rec) > 0 {
+		b.records = append(b.records, rec...)
+		b.ends = append(b.ends, len(b.records))
+	} else if r.replay != 0 {
+		b.replayTo = r.replay
 	}
 	if commandCheck != nil {
 		commandCheck(r.cmd, r.now)
@@ -268,6 +339,7 @@ func (w *writer) seal() {
 		}
 	}
 	b.writes = w.flushWrites(b.writes)
+	b.outboxSeq = w.outboxSeq
 	w.gen++
 	w.open = batch{}
 	w.inFlight = true
@@ -307,32 +379,53 @@ func (w *writer) committed(res commitResult) {
 	}
 }
 
-// commitLoop is the committer goroutine.
+// commitLoop is the committer goroutine. A batch is durable once its
+// records are in the command log (one append and one fsync); its writes are
+// then staged in the store, visible to every reader at once, and reach the
+// database file with the next checkpoint (checkpoint.go).
 func (e *Engine) commitLoop() {
 	defer close(e.committerExited)
 	w := e.w
 	for b := range w.commits {
 		start := time.Now()
-		var last uint64
+		var last, pos uint64
 		var trimmed int
-		err := e.db.Update(func(tx *store.Tx) error {
-			for _, wr := range b.writes {
+		var err error
+		switch {
+		case b.replayTo != 0:
+			pos = b.replayTo
+		case len(b.ends) > 0:
+			pos, err = e.appendLog(b)
+		default:
+			pos = e.db.Position()
+		}
+		var late *landedFault
+		if errors.As(err, &late) {
+			err = nil // in the log: staged as landed, reported failed below
+		}
+		if err == nil {
+			err = e.db.UpdateAt(pos, func(tx *store.Tx) error {
+				for _, wr := range b.writes {
+					var err error
+					if wr.val == nil {
+						err = tx.Delete(wr.ks, wr.key)
+					} else {
+						err = tx.Put(wr.ks, wr.key, wr.val)
+					}
+					if err != nil {
+						return err
+					}
+				}
+				// The notifications go into the outbox with their cause; the
+				// live subscribers get the same slice below.
 				var err error
-				if wr.val == nil {
-					err = tx.Delete(wr.ks, wr.key)
-				} else {
-					err = tx.Put(wr.ks, wr.key, wr.val)
-				}
-				if err != nil {
-					return err
-				}
-			}
-			// The notifications go into the outbox in the same commit as
-			// their cause; the live subscribers get the same slice below.
-			var err error
-			last, trimmed, err = appendOutbox(tx, b.notes, e.now(), e.opts.outboxRetention())
-			return err
-		})
+				last, trimmed, err = appendOutbox(tx, b.notes, b.noteMeta, b.outboxSeq, b.lastNow, e.opts.outboxRetention())
+				return err
+			})
+		}
+		if err == nil && late != nil {
+			err = late
+		}
 		e.commits.observe(time.Since(start), err)
 		if err == nil {
 			for _, f := range b.publish {
@@ -347,6 +440,9 @@ func (e *Engine) commitLoop() {
 			for i, r := range b.waiters {
 				r.done <- b.replies[i]
 			}
+		}
+		if err == nil {
+			e.afterBatch()
 		}
 		if e.opts.afterCommit != nil {
 			e.opts.afterCommit()

@@ -1,0 +1,235 @@
+package gamify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/gamifykit/gamify/cmdlog"
+)
+
+// The command log is the source of truth; the database file is its
+// checkpoint. A batch is durable once its commands are in the log
+// (writer.go); its writes are staged in memory, where every reader sees
+// them, and a checkpoint folds everything staged into the file in one
+// transaction that records the log position it folds, after which the log
+// is trimmed up to there. Open replays the log after the checkpoint's
+// position, so a crash costs the replay of what the last checkpoint had not
+// folded: bounded by Options.CheckpointInterval and CheckpointSize.
+//
+// The log lives beside the file, in the directory path + ".log"; a clean
+// Close folds it into the file and removes it. It belongs to that file: a
+// file restored from a backup next to the log of a crashed engine is rolled
+// forward by the log's newer commands if the log continues the backup's
+// position, and refused if it does not.
+
+// logDir is where the command log of the database at path lives.
+func logDir(path string) string { return path + ".log" }
+
+// checkpointer runs checkpoints on its own goroutine, so a long one never
+// stalls the committer.
+type checkpointer struct {
+	kick   chan struct{}
+	stop   chan struct{}
+	exited chan struct{}
+	folded atomic.Uint64 // a position folded by a checkpoint, for the committer to trim the log to
+	count  atomic.Uint64 // checkpoints done
+	failed atomic.Uint64 // checkpoints failed
+	last   atomic.Int64  // duration of the last checkpoint, ns
+}
+
+// openLog opens the command log and checks that it continues the file's
+// checkpoint.
+func (e *Engine) openLog() error {
+	l, err := cmdlog.Open(logDir(e.path), cmdlog.Options{NoSync: e.opts.noSync})
+	if errors.Is(err, cmdlog.ErrCorrupt) {
+		return fmt.Errorf("%w: command log: %w", ErrCorrupt, err)
+	}
+	if err != nil {
+		return fmt.Errorf("command log: %w", err)
+	}
+	cp := e.db.CheckpointPosition()
+	switch first, last := l.First(), l.Last(); {
+	case last == 0 || (first == 0 && last <= cp):
+		// A new log, or one that holds nothing the file lacks.
+		if last < cp {
+			if err := l.SetNext(cp + 1); err != nil {
+				l.Close()
+				return err
+			}
+		}
+	case last < cp:
+		l.Close()
+		return fmt.Errorf("%w: the command log ends at position %d, before the file's checkpoint at %d: it belongs to another file", ErrCorrupt, last, cp)
+	case first > cp+1:
+		l.Close()
+		return fmt.Errorf("%w: the command log starts at position %d, but the file's checkpoint folds only up to %d: commands are missing", ErrCorrupt, first, cp)
+	}
+	e.log = l
+	return nil
+}
+
+// replay applies the commands of the log that the file's checkpoint does
+// not hold, in order, before anything else runs.
+func (e *Engine) replay() error {
+	from := e.db.CheckpointPosition() + 1
+	if e.log.Last() < from {
+		return nil
+	}
+	var n, failed int
+	start := time.Now()
+	err := e.log.Read(from, func(pos uint64, rec []byte) error {
+		c, now, err := decodeCommand(rec)
+		if err != nil {
+			return fmt.Errorf("%w: command log record %d: %w", ErrCorrupt, pos, err)
+		}
+		n++
+		r := &request{cmd: c, now: now, replay: pos}
+		// Events ride in group commits. Any other command applies once all
+		// before it has landed and lands before the next one applies, as
+		// when it ran: an admin change waits for its commit, and a job or
+		// an acknowledgement reads what is committed.
+		if _, track := c.(*trackCmd); track {
+			r.flush = true
+			_, err = e.enqueue(r)
+		} else {
+			if err := e.Flush(context.Background()); err != nil {
+				return err
+			}
+			r.durable = true
+			_, err = e.submit(context.Background(), r)
+		}
+		if err != nil {
+			// A command that applied once and not now means apply is not
+			// deterministic: a bug, reported, and the replay goes on.
+			failed++
+			e.w.log.Error("gamify: a logged command failed at replay", "position", pos, "op", c.(loggable).opName(), "err", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := e.Flush(context.Background()); err != nil {
+		return err
+	}
+	e.w.mu.Lock()
+	e.w.stats.replayed, e.w.stats.replayFailed = uint64(n), uint64(failed)
+	e.w.mu.Unlock()
+	e.w.log.Info("gamify: replayed the command log", "commands", n, "failed", failed, "took", time.Since(start))
+	return nil
+}
+
+// startCheckpointer starts the checkpoint goroutine.
+func (e *Engine) startCheckpointer() {
+	c := &e.ckpt
+	c.kick, c.stop, c.exited = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(c.exited)
+		t := time.NewTimer(e.opts.CheckpointInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-c.stop:
+				return
+			case <-c.kick:
+			case <-t.C:
+			}
+			e.checkpoint()
+			t.Reset(e.opts.CheckpointInterval)
+		}
+	}()
+}
+
+// checkpoint folds what is staged into the file. A failure keeps it staged
+// for the next one.
+func (e *Engine) checkpoint() error {
+	start := time.Now()
+	pos, err := e.db.Checkpoint()
+	if err != nil {
+		e.ckpt.failed.Add(1)
+		e.w.log.Warn("gamify: checkpoint failed; the command log keeps everything since the last one", "err", err)
+		return err
+	}
+	e.ckpt.last.Store(int64(time.Since(start)))
+	e.ckpt.count.Add(1)
+	e.ckpt.folded.Store(pos)
+	return nil
+}
+
+// afterBatch runs on the committer after each batch: it trims the log once
+// a checkpoint folded it, and starts a checkpoint once enough is staged.
+func (e *Engine) afterBatch() {
+	if pos := e.ckpt.folded.Swap(0); pos != 0 {
+		if err := e.log.Trim(pos); err != nil {
+			e.w.log.Warn("gamify: trim the command log", "err", err)
+		}
+	}
+	if _, size := e.db.Staged(); size >= e.opts.CheckpointSize {
+		select {
+		case e.ckpt.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// appendLog makes the batch's commands durable: one append, one fsync. A
+// *landedFault error comes with the position: the records are in the log.
+func (e *Engine) appendLog(b *batch) (uint64, error) {
+	var late *landedFault
+	if f := e.opts.beforeCommit; f != nil {
+		if err := f(); err != nil && !errors.As(err, &late) {
+			return 0, fmt.Errorf("command log: %w", err)
+		}
+	}
+	last, err := e.log.Append(b.recs()...)
+	if err == nil {
+		err = e.log.Sync()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("command log: %w", err)
+	}
+	if late != nil {
+		return last, late
+	}
+	return last, nil
+}
+
+// landedFault, returned by the beforeCommit test seam, lets the batch reach
+// the log and is then reported as its commit's failure: an fsync of unknown
+// outcome. When an fsync fails, the records are likely in the page cache and
+// reach the disk anyway; a caller told of the failure can rely on nothing
+// about the batch. The engine stages it as landed (it will be replayed from
+// the log) and reloads its working state, so reads agree with the log, and a
+// retry with the same idempotency key replays.
+type landedFault struct{ err error }
+
+func (f *landedFault) Error() string { return "commit (outcome unknown): " + f.err.Error() }
+func (f *landedFault) Unwrap() error { return f.err }
+
+// closeLog stops the checkpointer, folds everything into the file and
+// removes the log, which then holds nothing the file lacks: a clean Close
+// leaves no command of a hard-deleted user in it. The committer has exited.
+func (e *Engine) closeLog() error {
+	if e.log == nil {
+		return nil
+	}
+	if e.ckpt.stop != nil {
+		close(e.ckpt.stop)
+		<-e.ckpt.exited
+	}
+	err := e.checkpoint()
+	if cerr := e.log.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("gamify: close: %w (the command log keeps what the file lacks; Open replays it)", err)
+	}
+	if err := os.RemoveAll(logDir(e.path)); err != nil {
+		return fmt.Errorf("gamify: close: remove the folded command log: %w", err)
+	}
+	return nil
+}
