@@ -39,6 +39,7 @@ type checkpointer struct {
 	count  atomic.Uint64 // checkpoints done
 	failed atomic.Uint64 // checkpoints failed
 	last   atomic.Int64  // duration of the last checkpoint, ns
+	at     atomic.Int64  // when the last one ended (or the checkpointer started), Unix ns
 }
 
 // openLog opens the command log and checks that it continues the file's
@@ -127,6 +128,7 @@ func (e *Engine) replay() error {
 func (e *Engine) startCheckpointer() {
 	c := &e.ckpt
 	c.kick, c.stop, c.exited = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+	c.at.Store(time.Now().UnixNano())
 	go func() {
 		defer close(c.exited)
 		t := time.NewTimer(e.opts.CheckpointInterval)
@@ -155,6 +157,7 @@ func (e *Engine) checkpoint() error {
 		return err
 	}
 	e.ckpt.last.Store(int64(time.Since(start)))
+	e.ckpt.at.Store(time.Now().UnixNano())
 	e.ckpt.count.Add(1)
 	e.ckpt.folded.Store(pos)
 	return nil
@@ -168,7 +171,8 @@ func (e *Engine) afterBatch() {
 			e.w.log.Warn("gamify: trim the command log", "err", err)
 		}
 	}
-	if _, size := e.db.Staged(); size >= e.opts.CheckpointSize {
+	policy := cmdlog.Policy{Interval: e.opts.CheckpointInterval, Size: e.opts.CheckpointSize}
+	if _, size := e.db.Staged(); policy.Due(time.Unix(0, e.ckpt.at.Load()), time.Now(), size) {
 		select {
 		case e.ckpt.kick <- struct{}{}:
 		default:

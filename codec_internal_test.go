@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gamifykit/gamify/cmdlog"
 )
 
 // Every command the test suite applies is checked to survive the command
@@ -137,8 +139,8 @@ func FuzzDecodeCommand(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	f.Add([]byte{commandFormat})
-	f.Add([]byte{commandFormat, 5, 't', 'r', 'a', 'c', 'k', 0, 0, 0xff})
+	f.Add([]byte{cmdlog.CommandFormat})
+	f.Add([]byte{cmdlog.CommandFormat, 5, 't', 'r', 'a', 'c', 'k', 0, 0, 0xff})
 	f.Fuzz(func(t *testing.T, rec []byte) {
 		c, now, err := decodeCommand(rec)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gamifykit/gamify/cmdlog"
 	"github.com/gamifykit/gamify/gamifytype"
 )
 
@@ -101,9 +102,8 @@ func (c *opCmd[A]) apply(w *writer, now time.Time) (any, error) {
 	return v, nil
 }
 
-// A command record: a format byte, the op's name, the command's time (Unix
-// ns) and the op's arguments.
-const commandFormat = 1
+// A command's record is cmdlog's command envelope (the op's name and the
+// command's time) followed by the op's arguments.
 
 var errCommandRecord = errors.New("gamify: malformed command record")
 
@@ -113,35 +113,24 @@ func encodeCommand(b []byte, c command, now time.Time) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("gamify: command %T cannot be logged", c)
 	}
-	name := l.opName()
-	b = append(b, commandFormat)
-	b = binary.AppendUvarint(b, uint64(len(name)))
-	b = append(b, name...)
-	b = binary.AppendVarint(b, now.UnixNano())
-	return l.appendArgs(b)
+	return l.appendArgs(cmdlog.AppendCommand(b, l.opName(), now))
 }
 
 // decodeCommand reads a record written by encodeCommand.
 func decodeCommand(rec []byte) (command, time.Time, error) {
-	d := decoder{b: rec}
-	if len(rec) == 0 || rec[0] != commandFormat {
-		return nil, time.Time{}, fmt.Errorf("%w: unknown format", errCommandRecord)
-	}
-	d.b = d.b[1:]
-	name := d.str()
-	nanos := d.varint()
-	if d.err {
-		return nil, time.Time{}, errCommandRecord
+	name, at, args, err := cmdlog.ParseCommand(rec)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("%w: %w", errCommandRecord, err)
 	}
 	def, ok := opsByName[name]
 	if !ok {
 		return nil, time.Time{}, fmt.Errorf("%w: unknown op %s", errCommandRecord, gamifytype.Quote(name))
 	}
-	c, err := def.decode(d.b)
+	c, err := def.decode(args)
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("%w: op %s: %v", errCommandRecord, name, err)
 	}
-	return c, time.Unix(0, nanos).UTC(), nil
+	return c, at, nil
 }
 
 // The track op is the hot path: its events are encoded in binary.

@@ -71,4 +71,13 @@
 // sees the records appended before it started, each whole, and a Trim that
 // runs meanwhile does not disturb it. A directory holds one open Log at a
 // time; the engine's lock on its store file guarantees it.
+//
+// # Commands
+//
+// The package also holds what every engine command record shares, apart
+// from the log itself: the command envelope (AppendCommand, ParseCommand:
+// a format byte, the op's name, the time the command applies at, then the
+// op's own arguments) and the checkpoint Policy (fold the log into the
+// store after an interval or once a size is staged), which bounds the
+// replay after a crash.
 package cmdlog
