@@ -26,8 +26,8 @@ type Stats struct {
 	// that failed (each also logged).
 	Batches        uint64
 	CommitFailures uint64
-	// CommitLatency is the time of each commit (the bbolt transaction and
-	// its fsync), successful or not.
+	// CommitLatency is the time of each commit (the command log's append
+	// and fsync, and staging the batch's writes), successful or not.
 	CommitLatency LatencyHistogram
 	// Pending is the commands applied and not yet committed: the open batch
 	// plus the one being committed (weighted as for Options.MaxBatch: a
