@@ -2,6 +2,8 @@ package gamify
 
 import (
 	"bytes"
+	"fmt"
+	"os"
 	"slices"
 	"time"
 
@@ -188,7 +190,19 @@ func (t *txn) dropUserBoosts(id string) {
 
 // Compact rewrites the database at path into a fresh file with only live
 // data, so that bytes of deleted records (a hard-deleted user's id and email
-// among them) are gone from the file. The database must be closed.
+// among them) are gone from the file. The database must be closed. A
+// command log left beside it by a crash is first replayed and folded in (an
+// Open and a Close with the default options: due jobs catch up as at any
+// Open), so that no command of a deleted user survives in it either.
 func Compact(path string) error {
+	if _, err := os.Stat(logDir(path)); err == nil {
+		e, err := Open(path, nil)
+		if err != nil {
+			return fmt.Errorf("gamify: compact %s: fold the command log: %w", path, err)
+		}
+		if err := e.Close(); err != nil {
+			return fmt.Errorf("gamify: compact %s: fold the command log: %w", path, err)
+		}
+	}
 	return store.Compact(path, LockTimeoutDefault)
 }
