@@ -519,7 +519,7 @@ func (t *txn) applyPoints(u *userRec, f func(r points.Rules, s points.State) (po
 		}
 		rules := *r
 		if lvl, moved := t.callLevel(sys.Key); moved {
-			rules.CallLevel = &lvl
+			rules.CallLevel = new(lvl) // not &lvl: that would allocate for every call, moved or not
 		}
 		ns, fx, err := f(rules, st)
 		if err != nil {
