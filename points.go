@@ -579,7 +579,8 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 		t.entries = append(t.entries, ledger.Entry{Seq: seq, At: at.UnixNano(), User: u.p.UID, Kind: ledgerAward,
 			Ref: sys.ref, Delta: aw.Points, Cause: cause, IdemKey: idem})
 		rec := awardRecord{User: u.p.UID, Ref: sys.ref, At: t.now.UnixNano(), Award: aw}
-		t.writes = append(t.writes, write{store.Awards, binary.BigEndian.AppendUint64(nil, seq), rec.marshal(make([]byte, 0, 48+len(aw.Trigger)+len(aw.Reason)))})
+		kv := binary.BigEndian.AppendUint64(make([]byte, 0, 56+len(aw.Trigger)+len(aw.Reason)), seq) // key and value in one allocation
+		t.writes = append(t.writes, write{store.Awards, kv[:8:8], rec.marshal(kv[8:])})
 		if t.pointsRes != nil {
 			awards = append(awards, awardOf(seq, stamp(t.now), aw))
 		}

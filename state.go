@@ -978,7 +978,8 @@ func (t *txn) commit() error {
 	}
 	for i := range t.entries {
 		e := &t.entries[i]
-		b.writes = append(b.writes, write{store.Ledger, ledger.Key(e.Seq), e.Marshal(nil)})
+		kv := binary.BigEndian.AppendUint64(make([]byte, 0, 48+len(e.Cause)+len(e.IdemKey)), e.Seq) // key and value in one allocation
+		b.writes = append(b.writes, write{store.Ledger, kv[:8:8], e.Marshal(kv[8:])})
 	}
 	for k, v := range t.daily {
 		w.days[k] = pendingVal{amount: v, gen: w.gen}
