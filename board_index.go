@@ -33,6 +33,47 @@ type boardRuntime struct {
 	runs       map[int64]*runIndex // run start (Unix ns) → standings of a run not yet finished, or being filled (board_fill.go)
 	finishedTo int64               // runs ending at or before this instant (Unix ns) are finished
 	filling    bool                // the board is being filled from history (board_fill.go)
+
+	// groups interns the breakdown groups scored, so that an event builds
+	// neither the group's key nor its public name; groupBuf is the scratch
+	// the key is built in for the lookup. Guarded by mu (held to write).
+	groups   map[string]groupName
+	groupBuf []byte
+}
+
+// groupName is a breakdown group's internal key and its public name.
+type groupName struct{ key, public string }
+
+// maxGroupNames bounds boardRuntime.groups: a board whose breakdown values
+// keep changing starts over rather than growing without bound.
+const maxGroupNames = 4096
+
+// groupOf is b.group(p) with its public name; a group seen before costs no
+// allocation. rt.mu is held for writing.
+func (rt *boardRuntime) groupOf(b *Leaderboard, p *profile) groupName {
+	if len(b.Breakdown) == 0 {
+		return groupName{}
+	}
+	rt.groupBuf = b.appendGroup(rt.groupBuf[:0], p)
+	if g, ok := rt.groups[string(rt.groupBuf)]; ok {
+		return g
+	}
+	if rt.groups == nil || len(rt.groups) >= maxGroupNames {
+		rt.groups = make(map[string]groupName)
+	}
+	g := groupName{key: string(rt.groupBuf)}
+	g.public = publicGroup(g.key)
+	rt.groups[g.key] = g
+	return g
+}
+
+// publicName is publicGroup(key), from the interned groups when it is one.
+// rt.mu is held.
+func (rt *boardRuntime) publicName(key string) string {
+	if g, ok := rt.groups[key]; ok {
+		return g.public
+	}
+	return publicGroup(key)
 }
 
 type runIndex struct {
@@ -185,7 +226,8 @@ func (t *txn) scoreRun(u *userRec, b *Leaderboard, rt *boardRuntime, runKey, end
 		run = &runIndex{start: runKey, end: endKey, groups: map[string]*leaderboard.Index{}}
 		rt.runs[runKey] = run
 	}
-	group := b.group(&u.p)
+	gn := rt.groupOf(b, &u.p)
+	group := gn.key
 	uid := uint32(u.p.UID)
 	oldRank := 0
 	if ub.In && ub.Group != group { // the user's attributes moved them to another group
@@ -197,7 +239,7 @@ func (t *txn) scoreRun(u *userRec, b *Leaderboard, rt *boardRuntime, runKey, end
 	}
 	ub.Score, ub.Sub, ub.Reached, ub.Group, ub.Scored = score, sub, reached, group, true
 	x := run.group(group, b.order)
-	change := LeaderboardChange{Key: b.Key, Group: publicGroup(group)}
+	change := LeaderboardChange{Key: b.Key, Group: gn.public}
 	full := b.MaxParticipants > 0 && x.Len() >= b.MaxParticipants
 	switch {
 	case ub.In || !full:
@@ -257,7 +299,7 @@ func (t *txn) standing(u *userRec, b *Leaderboard, at time.Time) (LeaderboardCha
 		return LeaderboardChange{}, false
 	}
 	ub := u.s.Boards[i]
-	c := LeaderboardChange{Key: b.Key, Group: publicGroup(ub.Group)}
+	c := LeaderboardChange{Key: b.Key, Group: rt.publicName(ub.Group)}
 	x, ok := run.groups[ub.Group]
 	if !ok {
 		return c, true
@@ -329,11 +371,19 @@ func (t *txn) userByUID(uid uint64) (*userRec, error) {
 
 // trackBoards updates the metric boards of an event.
 func (t *txn) trackBoards(u *userRec, m *Metric, ev *validEvent, res *EventResult) error {
-	for _, b := range t.w.cat.metricBoards[m.Key] {
-		v := ev.value.Micros()
+	bs := t.w.cat.metricBoards[m.Key]
+	sized := res.Leaderboards == nil && len(bs) > 1
+	if sized {
+		res.Leaderboards = make([]LeaderboardChange, 0, len(bs)) // one allocation, not one per board
+	}
+	v := ev.value.Micros()
+	for _, b := range bs {
 		if err := t.scoreBoard(u, b, ev.at, uint64(ev.at.UnixNano()), func(old userBoard) (int64, int64) { return old.Score + v, 0 }, &res.Leaderboards); err != nil {
 			return err
 		}
+	}
+	if sized && len(res.Leaderboards) == 0 {
+		res.Leaderboards = nil // as without the sizing: no change is no list
 	}
 	return nil
 }

@@ -222,10 +222,7 @@ func TestBoardGroupSyntax(t *testing.T) {
 	ctx := context.Background()
 	eng := openTest(t, nil)
 	mustMetric(t, eng.Engine, "xp")
-	for _, k := range []string{"country", "plan"} {
-		_, err := eng.Attributes().Create(ctx, gamify.Attribute{Key: k, Name: k, Type: gamify.UserAttribute})
-		require.NoError(t, err)
-	}
+	mustUserAttributes(t, eng.Engine, "country", "plan")
 	_, err := eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "split", Name: "Split", RankBy: gamify.RankByMetric, Metric: "xp",
 		Breakdown: []string{"country", "plan"}})
 	require.NoError(t, err)

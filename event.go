@@ -307,8 +307,10 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 			u.profileDirty = true
 		}
 	}
-	if err := cat.checkAttributes(field+".Attributes", EventAttribute, ev.Attributes); err != nil {
-		return err
+	if len(ev.Attributes) > 0 { // no field name built for an event without attributes
+		if err := cat.checkAttributes(field+".Attributes", EventAttribute, ev.Attributes); err != nil {
+			return err
+		}
 	}
 
 	s := &u.s

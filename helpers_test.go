@@ -62,6 +62,15 @@ func mustMetric(t testing.TB, eng *gamify.Engine, key string) {
 	require.NoError(t, err)
 }
 
+// mustUserAttributes declares user attributes, each named as its key.
+func mustUserAttributes(t testing.TB, eng *gamify.Engine, keys ...string) {
+	t.Helper()
+	for _, k := range keys {
+		_, err := eng.Attributes().Create(context.Background(), gamify.Attribute{Key: k, Name: k, Type: gamify.UserAttribute})
+		require.NoError(t, err)
+	}
+}
+
 // floatAmount converts a test's float to an Amount, failing loudly on a value
 // no Amount holds.
 func floatAmount(v float64) gamify.Amount {

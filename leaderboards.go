@@ -510,16 +510,20 @@ func (b *Leaderboard) group(p *profile) string {
 	if len(b.Breakdown) == 0 {
 		return ""
 	}
-	var sb strings.Builder
+	return string(b.appendGroup(nil, p))
+}
+
+// appendGroup appends b.group(p) to buf.
+func (b *Leaderboard) appendGroup(buf []byte, p *profile) []byte {
 	for i, k := range b.Breakdown {
 		if i > 0 {
-			sb.WriteByte(',')
+			buf = append(buf, ',')
 		}
-		sb.WriteString(k)
-		sb.WriteByte('=')
-		escapeGroupValue(&sb, p.Attributes[k])
+		buf = append(buf, k...)
+		buf = append(buf, '=')
+		buf = appendGroupValue(buf, p.Attributes[k])
 	}
-	return sb.String()
+	return buf
 }
 
 // A breakdown group is named in the API as Trophy names it: "attr:value"
@@ -530,19 +534,18 @@ func (b *Leaderboard) group(p *profile) string {
 // can forge another group ("region:eu%2Ctier=gold,tier:x" is not
 // "region:eu,tier:gold%2Ctier=x") nor end a stored key early.
 
-// escapeGroupValue writes v with '%', ',' and NUL escaped.
-func escapeGroupValue(sb *strings.Builder, v string) {
+// appendGroupValue appends v with '%', ',' and NUL escaped.
+func appendGroupValue(buf []byte, v string) []byte {
 	const hex = "0123456789ABCDEF"
 	for i := 0; i < len(v); i++ {
 		switch c := v[i]; c {
 		case '%', ',', 0:
-			sb.WriteByte('%')
-			sb.WriteByte(hex[c>>4])
-			sb.WriteByte(hex[c&15])
+			buf = append(buf, '%', hex[c>>4], hex[c&15])
 		default:
-			sb.WriteByte(c)
+			buf = append(buf, c)
 		}
 	}
+	return buf
 }
 
 // unescapeGroupValue decodes %XX escapes of a group value given in the API;
@@ -620,16 +623,16 @@ func (b *Leaderboard) internalGroup(field, g string) (string, error) {
 	if len(vals) != len(b.Breakdown) {
 		return "", gamifytype.Invalid(field, g, "must be "+want)
 	}
-	var sb strings.Builder
+	var buf []byte
 	for i, k := range b.Breakdown {
 		if i > 0 {
-			sb.WriteByte(',')
+			buf = append(buf, ',')
 		}
-		sb.WriteString(k)
-		sb.WriteByte('=')
-		escapeGroupValue(&sb, unescapeGroupValue(vals[k]))
+		buf = append(buf, k...)
+		buf = append(buf, '=')
+		buf = appendGroupValue(buf, unescapeGroupValue(vals[k]))
 	}
-	return sb.String(), nil
+	return string(buf), nil
 }
 
 const defBoard = "leaderboard/"

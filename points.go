@@ -524,7 +524,7 @@ func (t *txn) applyPoints(u *userRec, f func(r points.Rules, s points.State) (po
 		}
 		rules := *r
 		if lvl, moved := t.callLevel(sys.Key); moved {
-			rules.CallLevel = &lvl
+			rules.CallLevel = new(lvl) // not &lvl: that would allocate for every call, moved or not
 		}
 		ns, fx, err := f(rules, st)
 		if err != nil {
@@ -584,7 +584,8 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 		t.entries = append(t.entries, ledger.Entry{Seq: seq, At: at.UnixNano(), User: u.p.UID, Kind: ledgerAward,
 			Ref: sys.ref, Delta: aw.Points, Cause: cause, IdemKey: idem})
 		rec := awardRecord{User: u.p.UID, Ref: sys.ref, At: t.now.UnixNano(), Award: aw}
-		t.writes = append(t.writes, write{store.Awards, binary.BigEndian.AppendUint64(nil, seq), rec.marshal(make([]byte, 0, 48+len(aw.Trigger)+len(aw.Reason)))})
+		kv := binary.BigEndian.AppendUint64(make([]byte, 0, 56+len(aw.Trigger)+len(aw.Reason)), seq) // key and value in one allocation
+		t.writes = append(t.writes, write{store.Awards, kv[:8:8], rec.marshal(kv[8:])})
 		if t.pointsRes != nil {
 			awards = append(awards, awardOf(seq, stamp(t.now), aw))
 		}

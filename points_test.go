@@ -1079,3 +1079,23 @@ func TestManualPointsEntryValidation(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "5", r.Total.String())
 }
+
+// A working copy shares the index of recent awards with the committed
+// record and appends to it: an award of a failed command must not show in
+// the index, nor hide the next one.
+func TestFailedCommandLeavesRecentAwardsUnchanged(t *testing.T) {
+	ctx := context.Background()
+	eng := pointsEngine(t, perUnits("per1", "xp", 1, 1))
+	xp(t, eng, "ana", 1)
+	_, err := eng.Track(ctx, gamify.Event{Metric: "energy", User: "big", Value: 9e12})
+	require.NoError(t, err)
+	_, err = eng.TrackBatch(ctx, []gamify.Event{{Metric: "xp", User: "ana", Value: 2}, {Metric: "energy", User: "big", Value: 9e12}})
+	require.ErrorIs(t, err, gamify.ErrInvalid)
+	xp(t, eng, "ana", 4)
+	log, err := eng.Users().Awards(ctx, "ana", "coins", gamify.ListOptions{})
+	require.NoError(t, err)
+	require.Len(t, log, 2)
+	require.Equal(t, "4", log[0].Points.String(), "the award after the failed command")
+	require.Equal(t, "1", log[1].Points.String())
+	require.Equal(t, "5", log[0].Total.String())
+}

@@ -82,7 +82,12 @@ type pendingVal struct {
 
 // userRec is the working copy of one user: the profile and the numbers.
 // Commands never mutate a userRec in place: they clone it (txn.user), so a
-// failing command leaves the working state untouched.
+// failing command leaves the working state untouched. A clone shares with
+// its source what commands never write in place: the profile's attribute
+// map and device tokens (profile.merge replaces them) and each points
+// system's Recent, which is only appended to, so that no version ever sees
+// an element written after it (an append writes past every length that
+// shares the array).
 type userRec struct {
 	gen          uint64 // batch generation of the last change
 	isNew        bool   // not yet in the store
@@ -93,8 +98,6 @@ type userRec struct {
 
 func (u *userRec) clone() *userRec {
 	c := *u
-	c.p.Attributes = cloneMap(u.p.Attributes)
-	c.p.DeviceTokens = slices.Clone(u.p.DeviceTokens)
 	c.s.Metrics = slices.Clone(u.s.Metrics)
 	c.s.Streaks = slices.Clone(u.s.Streaks) // streak.State values are never modified in place
 	c.s.Boards = slices.Clone(u.s.Boards)
@@ -102,9 +105,6 @@ func (u *userRec) clone() *userRec {
 	c.s.Days = slices.Clone(u.s.Days)
 	c.s.Years = slices.Clone(u.s.Years)
 	c.s.Points = slices.Clone(u.s.Points) // points.State values are never modified in place
-	for i := range c.s.Points {
-		c.s.Points[i].Recent = slices.Clone(c.s.Points[i].Recent)
-	}
 	return &c
 }
 
@@ -117,8 +117,6 @@ func (u *userRec) cloneInto(c *userRec) *userRec {
 	}
 	cs := c.s
 	*c = *u
-	c.p.Attributes = cloneMap(u.p.Attributes)
-	c.p.DeviceTokens = slices.Clone(u.p.DeviceTokens)
 	c.s.Metrics = append(cs.Metrics[:0], u.s.Metrics...)
 	c.s.Streaks = append(cs.Streaks[:0], u.s.Streaks...) // streak.State values are never modified in place
 	c.s.Boards = append(cs.Boards[:0], u.s.Boards...)
@@ -126,9 +124,6 @@ func (u *userRec) cloneInto(c *userRec) *userRec {
 	c.s.Days = append(cs.Days[:0], u.s.Days...)
 	c.s.Years = append(cs.Years[:0], u.s.Years...)
 	c.s.Points = append(cs.Points[:0], u.s.Points...) // points.State values are never modified in place
-	for i := range c.s.Points {
-		c.s.Points[i].Recent = slices.Clone(c.s.Points[i].Recent)
-	}
 	return c
 }
 
@@ -992,7 +987,8 @@ func (t *txn) commit() error {
 	}
 	for i := range t.entries {
 		e := &t.entries[i]
-		b.writes = append(b.writes, write{store.Ledger, ledger.Key(e.Seq), e.Marshal(nil)})
+		kv := binary.BigEndian.AppendUint64(make([]byte, 0, 48+len(e.Cause)+len(e.IdemKey)), e.Seq) // key and value in one allocation
+		b.writes = append(b.writes, write{store.Ledger, kv[:8:8], e.Marshal(kv[8:])})
 	}
 	for k, v := range t.daily {
 		w.days[k] = pendingVal{amount: v, gen: w.gen}

@@ -420,3 +420,34 @@ func TestIdempotencyWindow(t *testing.T) {
 	require.False(t, r.IdempotentReplayed, "an expired key is new again")
 	require.Equal(t, "2", r.Total.String())
 }
+
+// A working copy shares its attribute map with the committed record: a
+// failed command that changed attributes must leave the committed ones, and
+// the breakdown group they give, as they were.
+func TestFailedCommandLeavesSharedAttributesUnchanged(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	mustMetric(t, eng.Engine, "xp")
+	mustUserAttributes(t, eng.Engine, "country", "plan")
+	_, err := eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "board", Name: "Board", RankBy: gamify.RankByMetric, Metric: "xp", Breakdown: []string{"country"}})
+	require.NoError(t, err)
+	_, err = eng.Leaderboards().Activate(ctx, "board")
+	require.NoError(t, err)
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1,
+		Profile: &gamify.UserInput{Attributes: map[string]string{"country": "FR", "plan": "pro"}}})
+	require.NoError(t, err)
+	xp(t, eng, "big", 9e12)
+
+	_, err = eng.TrackBatch(ctx, []gamify.Event{
+		{Metric: "xp", User: "ana", Value: 1, Profile: &gamify.UserInput{Attributes: map[string]string{"country": "DE", "plan": ""}}},
+		{Metric: "xp", User: "big", Value: 9e12}, // overflows: the batch fails
+	})
+	require.ErrorIs(t, err, gamify.ErrInvalid)
+	u, err := eng.Users().Get(ctx, "ana")
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"country": "FR", "plan": "pro"}, u.Attributes)
+
+	r := xp(t, eng, "ana", 1)
+	require.Len(t, r.Leaderboards, 1)
+	require.Equal(t, "country:FR", r.Leaderboards[0].Group)
+}

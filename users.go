@@ -194,8 +194,12 @@ func (p *profile) merge(in *UserInput, now time.Time) bool {
 	} else if p.Email != "" {
 		p.Email, changed = "", true // an unsubscribed user's email is not stored
 	}
+	owned := false // the map is shared with the user's committed record (userRec.clone): copy before writing
 	for k, v := range in.Attributes {
 		old, had := p.Attributes[k]
+		if !owned && (had && v == "" || v != "" && old != v) {
+			p.Attributes, owned = cloneMap(p.Attributes), true
+		}
 		switch {
 		case v == "" && had:
 			delete(p.Attributes, k)

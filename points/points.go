@@ -105,10 +105,13 @@ type Effects struct {
 // Changed reports whether the transition changed the balance or the level.
 func (fx Effects) Changed() bool { return len(fx.Awards) > 0 || !fx.Spent.IsZero() || fx.Level != nil }
 
-// run is one transition in progress over a private copy of the State.
+// run is one transition in progress over a private copy of the State. It
+// holds copies of the rules and the user, not pointers: the escape analysis
+// cannot tell a run's fields apart, and its growing effects would move the
+// caller's Rules and User to the heap on every transition.
 type run struct {
-	r        *Rules
-	u        *User
+	r        Rules
+	u        User
 	s        State
 	fx       Effects
 	at       time.Time
@@ -118,7 +121,7 @@ type run struct {
 
 func begin(r *Rules, u *User, s State, at time.Time) run {
 	s.recs = slices.Clone(s.recs)
-	x := run{r: r, u: u, s: s, at: at}
+	x := run{r: *r, u: *u, s: s, at: at}
 	x.start, _ = s.LevelKey()
 	mul := x.start
 	if r.CallLevel != nil {
@@ -195,7 +198,7 @@ func (x *run) award(t *Trigger, multiples int64) error {
 	a := AwardRecord{Trigger: t.Key, Kind: t.Kind, Base: base, Multiple: multiples, Points: base}
 	if base.Sign() > 0 {
 		for i := range x.r.Boosts {
-			if b := &x.r.Boosts[i]; b.eligible(x.r.System.Key, x.u, x.at) {
+			if b := &x.r.Boosts[i]; b.eligible(x.r.System.Key, &x.u, x.at) {
 				if len(a.Boosts) == 0 {
 					a.Rounding = b.Rounding
 				} else if a.Rounding != b.Rounding {

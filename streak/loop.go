@@ -19,11 +19,18 @@ const (
 	oIdle                    // ended unmet with no streak to keep
 )
 
-// observer receives the settling of periods and the auto-earns during a run.
-// c is the cursor right after the change.
-type observer interface {
-	settled(from, to int64, o outcome, c *cursor, lost int64)
-	earned(k, amount int64, c *cursor)
+// The settling of periods and the auto-earns during a run are reported to
+// n, a notifier, and r, a recorder, either of which may be nil; c is the
+// cursor right after the change. Two parameters rather than an interface
+// (or one struct of both) so that calls are static and escape analysis
+// keeps a notifier, its definition and its effects on the caller's stack.
+func settled(n *notifier, r *recorder, from, to int64, o outcome, c *cursor, lost int64) {
+	if n != nil {
+		n.settled(from, to, o, c, lost)
+	}
+	if r != nil {
+		r.settled(from, to, o, c, lost)
+	}
 }
 
 // run settles periods up to min(limit, the period containing now) in order,
@@ -32,7 +39,7 @@ type observer interface {
 // It is the only place where the rules of loss, freezes, pauses and grace are
 // applied, so the incremental path (the stored cursor) and a replay from the
 // base cursor cannot disagree.
-func (s *State) run(d *Definition, c *cursor, now time.Time, loc *time.Location, limit int64, until time.Time, obs observer) {
+func (s *State) run(d *Definition, c *cursor, now time.Time, loc *time.Location, limit int64, until time.Time, n *notifier, r *recorder) {
 	curP := d.periodAt(now, loc)
 	limit = min(limit, curP)
 	grace := time.Duration(d.GraceHours) * time.Hour
@@ -53,16 +60,12 @@ func (s *State) run(d *Definition, c *cursor, now time.Time, loc *time.Location,
 			c.length++
 			c.longest = max(c.longest, c.length)
 			c.p = q
-			if obs != nil {
-				obs.settled(q, q, o, c, 0)
-			}
+			settled(n, r, q, q, o, c, 0)
 			continue
 		}
 		if s.forgiven(q) {
 			c.p = q
-			if obs != nil {
-				obs.settled(q, q, oForgiven, c, 0)
-			}
+			settled(n, r, q, q, oForgiven, c, 0)
 			continue
 		}
 		if c.length == 0 {
@@ -70,9 +73,7 @@ func (s *State) run(d *Definition, c *cursor, now time.Time, loc *time.Location,
 			t := min(s.nextMet(q), s.nextRestore(q), limit+1, curP) - 1
 			if t >= q {
 				c.p = t
-				if obs != nil {
-					obs.settled(q, t, oIdle, c, 0)
-				}
+				settled(n, r, q, t, oIdle, c, 0)
 				continue
 			}
 		}
@@ -81,7 +82,7 @@ func (s *State) run(d *Definition, c *cursor, now time.Time, loc *time.Location,
 		}
 		end := d.end(q, loc)
 		closeAt := end.Add(grace)
-		s.creditTimed(d, c, min(closeAt.UnixNano(), now.UnixNano()), obs)
+		s.creditTimed(d, c, min(closeAt.UnixNano(), now.UnixNano()), n, r)
 		if closeAt.After(now) {
 			break // in its grace window
 		}
@@ -103,16 +104,14 @@ func (s *State) run(d *Definition, c *cursor, now time.Time, loc *time.Location,
 		}
 		c.p = q
 		c.at = max(c.at, closeAt.UnixNano())
-		if obs != nil {
-			obs.settled(q, q, o, c, lost)
-		}
+		settled(n, r, q, q, o, c, lost)
 	}
-	s.creditTimed(d, c, until.UnixNano(), obs)
+	s.creditTimed(d, c, until.UnixNano(), n, r)
 }
 
 // creditTimed credits, in time order, the auto-earns and admin grants at or
 // before until (an earn before a grant at the same instant).
-func (s *State) creditTimed(d *Definition, c *cursor, until int64, obs observer) {
+func (s *State) creditTimed(d *Definition, c *cursor, until int64, n *notifier, r *recorder) {
 	fz := d.Freezes
 	var every int64
 	if fz.EarnAmount > 0 && fz.EarnEveryDays > 0 {
@@ -138,8 +137,11 @@ func (s *State) creditTimed(d *Definition, c *cursor, until int64, obs observer)
 			c.earned++
 			amt := min(int64(fz.EarnAmount), int64(fz.Max)-c.freezes)
 			c.freezes += amt
-			if obs != nil {
-				obs.earned(c.earned, amt, c)
+			if n != nil {
+				n.earned(c.earned, amt, c)
+			}
+			if r != nil {
+				r.earned(c.earned, amt, c)
 			}
 			c.at = max(c.at, nextEarn)
 		case nextGrant <= until:
@@ -203,7 +205,7 @@ func (s *State) project(d *Definition, c cursor, curP int64, loc *time.Location)
 	return pr
 }
 
-// recorder is an observer that keeps the outcome and length of every period
+// recorder keeps the outcome and length of every period
 // (for History, Restore and the effects of a replay) and the earns.
 type recorder struct {
 	base    int64

@@ -160,7 +160,7 @@ func (s State) prepare(d *Definition, now time.Time, loc *time.Location) State {
 // the window when it has run far enough ahead of the base.
 func (s State) advance(d *Definition, now time.Time, loc *time.Location, fx *Effects) State {
 	s = s.prepare(d, now, loc)
-	s.run(d, &s.cur, now, loc, maxPeriod, now, &notifier{d: d, fx: fx})
+	s.run(d, &s.cur, now, loc, maxPeriod, now, &notifier{d: d, fx: fx}, nil)
 	if curP := d.periodAt(now, loc); curP-s.base > d.Frequency.retain()+d.Frequency.slack() {
 		s = s.fold(d, now, loc, curP-d.Frequency.retain())
 	}
@@ -175,7 +175,7 @@ func (s State) fold(d *Definition, now time.Time, loc *time.Location, nb int64) 
 	if until.After(now) {
 		return s
 	}
-	s.run(d, &c, now, loc, nb-1, until, nil)
+	s.run(d, &c, now, loc, nb-1, until, nil, nil)
 	if c.p < nb-1 {
 		return s // cannot happen for periods this old; keep the facts rather than guess
 	}
@@ -327,7 +327,7 @@ func Apply(d Definition, s State, a Activity, now time.Time) (State, Effects, er
 		after = s.project(&d, s.cur, curP, loc)
 	} else {
 		// Only the periods after the cursor changed: the run in progress.
-		s.run(&d, &s.cur, now, loc, maxPeriod, now, &notifier{d: &d, fx: &fx})
+		s.run(&d, &s.cur, now, loc, maxPeriod, now, &notifier{d: &d, fx: &fx}, nil)
 		after = s.project(&d, s.cur, curP, loc)
 		if after.length > 0 && after.length != before.length {
 			r := Reach{Start: d.firstDate(after.started), Length: int(after.length)}
@@ -493,7 +493,7 @@ func (s *State) history(d *Definition, now time.Time, loc *time.Location) (*reco
 	curP := d.periodAt(now, loc)
 	rec := newRecorder(s.base, curP)
 	c := s.baseCur
-	s.run(d, &c, now, loc, maxPeriod, now, rec)
+	s.run(d, &c, now, loc, maxPeriod, now, nil, rec)
 	l, st := c.length, c.started
 	for q := c.p + 1; q <= curP; q++ {
 		if r, ok := s.restoreAt(q); ok && l < r.length {
