@@ -26,6 +26,23 @@ import (
 // forward by the log's newer commands if the log continues the backup's
 // position, and refused if it does not.
 
+// commandLog is what the engine needs of its log: *cmdlog.Log is the local
+// one. It is the seam a replicated log (a stream whose positions are the
+// stream's) plugs into. Append, Sync, Trim and Close are called by the
+// committer alone; Read at Open, before it appends.
+type commandLog interface {
+	Append(recs ...[]byte) (last uint64, err error)
+	Sync() error
+	Read(from uint64, fn func(pos uint64, rec []byte) error) error
+	Trim(upTo uint64) error
+	First() uint64
+	Last() uint64
+	Size() int64
+	Close() error
+}
+
+var _ commandLog = (*cmdlog.Log)(nil)
+
 // logDir is where the command log of the database at path lives.
 func logDir(path string) string { return path + ".log" }
 

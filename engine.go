@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gamifykit/gamify/cmdlog"
 	"github.com/gamifykit/gamify/store"
 )
 
@@ -22,7 +21,7 @@ type Engine struct {
 	opts   Options
 	years  yearDists // year-in-review distributions, built on demand
 	db     *store.DB
-	log    *cmdlog.Log // the source of truth; db is its checkpoint (checkpoint.go)
+	log    commandLog // the source of truth; db is its checkpoint (checkpoint.go)
 	ckpt   checkpointer
 	w      *writer
 	cat    atomic.Pointer[catalog] // last committed definitions
