@@ -395,6 +395,11 @@ func (e *Engine) registerBuiltinJobs() error {
 			}
 		}
 	}
+	if j := e.boostJob(); !known(j.id) {
+		if err := e.register(context.Background(), j); err != nil {
+			return err
+		}
+	}
 	if j := pruneJob(); e.opts.IdempotencyWindow > 0 && !known(j.id) {
 		if err := e.register(context.Background(), j); err != nil {
 			return err
@@ -424,6 +429,7 @@ func (e *Engine) knownJobs() error {
 			jobs = append(jobs, boardJob(b))
 		}
 	}
+	jobs = append(jobs, e.boostJob())
 	if e.opts.IdempotencyWindow > 0 {
 		j := pruneJob()
 		e.sched.mu.Lock()
