@@ -1,6 +1,7 @@
 package gamify
 
 import (
+	"errors"
 	"sync/atomic"
 	"time"
 )
@@ -103,7 +104,8 @@ func runBoostWindows(t *txn, due time.Time) error {
 	loc := t.w.opts.DefaultTimezone
 	for _, b := range sortedValues(t.w.cat.points.boosts) {
 		start, end := boostWindow(b, loc)
-		if b.Status == StatusActive && (start.Equal(due) || end.Equal(due)) {
+		live := b.Status == StatusActive && t.w.cat.points.rules[b.System] != nil // an inactive system's boosts multiply nothing
+		if live && (start.Equal(due) || end.Equal(due)) {
 			wanted, err := t.boostNoteWanted(b)
 			if err != nil {
 				return err
@@ -141,10 +143,21 @@ func (t *txn) boostNoteWanted(b *Boost) (bool, error) {
 	return u != nil && !u.p.Control, nil
 }
 
-// boostsChanged, at a command that changed a boost, queues the job's next
-// occurrence anew from the command's catalogue once it commits.
+// boostsChanged, at a command that changed a boost, registers the job with
+// the first boost (its first occurrence is after now) and queues its next
+// occurrence anew from the command's catalogue once the command commits.
+// A failure to register fails the command.
 func (t *txn) boostsChanged() {
 	e, cat := t.w.eng, t.catalogForWrite()
+	e.sched.mu.Lock()
+	_, known := e.sched.jobs[boostJobID]
+	e.sched.mu.Unlock()
+	if !known {
+		if err := t.registerJob(e.boostJob()); err != nil {
+			t.encodeErr = errors.Join(t.encodeErr, err)
+			return
+		}
+	}
 	t.publish = append(t.publish, func() { e.rescheduleBoosts(cat) })
 }
 

@@ -395,7 +395,8 @@ func (e *Engine) registerBuiltinJobs() error {
 			}
 		}
 	}
-	if j := e.boostJob(); !known(j.id) {
+	// The boost job is registered with the first boost (boostsChanged).
+	if j := e.boostJob(); !known(j.id) && len(cat.points.boosts) > 0 {
 		if err := e.register(context.Background(), j); err != nil {
 			return err
 		}
