@@ -142,6 +142,26 @@ func TestBoostCreatedLaterIsScheduled(t *testing.T) {
 	_, err = eng.RunDue(ctx)
 	require.NoError(t, err)
 	require.Equal(t, map[string]int{"BoostStarted soon": 1, "BoostFinished soon": 1}, boostNotes(t, eng.Engine))
+
+	// A claim's boost starts at the claim: notified at the next RunDue.
+	_, err = eng.Rewards().Create(ctx, gamify.Reward{Key: "double", Name: "Double", Type: gamify.RewardPointsMultiplier,
+		System: "coins", Multiplier: gamify.AmountFromInt(2), Duration: time.Hour})
+	require.NoError(t, err)
+	eng.clock.Advance(time.Minute)
+	_, err = eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "double", User: "ana"})
+	require.NoError(t, err)
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	notes := boostNotes(t, eng.Engine)
+	require.Len(t, notes, 3)
+	eng.clock.Advance(time.Hour)
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	notes = boostNotes(t, eng.Engine)
+	require.Len(t, notes, 4)
+	for k, n := range notes {
+		require.Equal(t, 1, n, k)
+	}
 }
 
 // A per-user boost retired by its end job still multiplies a late event

@@ -153,6 +153,11 @@ func TestStreakOptOut(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, all, 1)
 	require.Zero(t, all[0].Length)
+	hist, err := eng.Users().StreakHistory(ctx, "out", "daily", 5)
+	require.NoError(t, err)
+	for _, p := range hist {
+		require.False(t, p.Met, "history reads empty too")
+	}
 	after := noteTypes(t, eng.Engine, "out")
 	for _, typ := range []string{"StreakChanged", "StreakLengthChanged", "StreakMilestoneReached"} {
 		require.Equal(t, before[typ], after[typ], "%s after opting out", typ)
