@@ -4,6 +4,8 @@ import (
 	"errors"
 	"sync/atomic"
 	"time"
+
+	"github.com/gamifykit/gamify/store"
 )
 
 // BoostStarted is sent when an active boost's window opens: at its Start
@@ -102,6 +104,7 @@ func (e *Engine) boostJob() *job {
 // boosts ended by then leave the hot rules (retired, kept in the catalogue).
 func runBoostWindows(t *txn, due time.Time) error {
 	loc := t.w.opts.DefaultTimezone
+	var retire []*Boost
 	for _, b := range sortedValues(t.w.cat.points.boosts) {
 		start, end := boostWindow(b, loc)
 		live := b.Status == StatusActive && t.w.cat.points.rules[b.System] != nil // an inactive system's boosts multiply nothing
@@ -118,11 +121,22 @@ func runBoostWindows(t *txn, due time.Time) error {
 			}
 		}
 		if b.Scope == BoostUser && !b.retired && b.Status != StatusArchived && !end.IsZero() && !end.After(due) {
-			r := cloneBoost(*b)
-			r.retired = true
-			t.putBoost(&r)
+			retire = append(retire, b)
 		}
 	}
+	if len(retire) == 0 {
+		return nil
+	}
+	// Stored one by one, indexed once: many claim boosts may end together.
+	p := &t.catalogForWrite().points
+	for _, b := range retire {
+		r := cloneBoost(*b)
+		r.retired = true
+		p.boosts[r.Key] = &r
+		t.putJSON(store.Definitions, []byte(defBoost+r.Key), storedBoost{Boost: r, Seq: r.seq, Retired: true})
+	}
+	p.index()
+	t.boostsChanged()
 	return nil
 }
 
