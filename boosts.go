@@ -54,6 +54,9 @@ func boostKind() defKind[Boost] {
 				}
 				d.Rounding = cmp.Or(d.Rounding, RoundDown)
 				d.seq, d.Updated = old.seq, stamp(t.now)
+				// A retired boost whose end moved later is live again (its end
+				// job retires it once more).
+				d.retired = old.retired && !d.End.IsZero() && !d.End.After(t.now)
 				t.putBoost(&d)
 				return d, nil
 			},
@@ -167,7 +170,8 @@ type Boost struct {
 	Created time.Time
 	Updated time.Time
 
-	seq uint64
+	seq     uint64
+	retired bool // per-user: past its end, out of the hot rules (pointsDefs.index)
 }
 
 func (b *Boost) domain() points.Boost {

@@ -40,7 +40,7 @@ var (
 	jD1   = gamify.Date{Year: 2026, Month: time.March, Day: 8}
 	jD2   = gamify.Date{Year: 2026, Month: time.March, Day: 14}
 	jUser = gamify.UserInput{ID: "u1", Name: "Ada", Email: "ada@example.com", TZ: "Europe/Paris",
-		Attributes: map[string]string{"plan": "pro"}, DeviceTokens: []string{"tok-1"}, SubscribeToEmails: ptr(true)}
+		Attributes: map[string]string{"plan": "pro"}, DeviceTokens: []string{"tok-1"}, SubscribeToEmails: ptr(true), Control: ptr(true)}
 	jCompletion = gamify.AchievementCompletion{Key: "first-run", Name: "First run", CompletedAt: jT1, Backdated: true}
 	jLevel      = gamify.LevelChange{From: "bronze", To: "silver", Promotion: true, Pinned: true}
 	jAward      = gamify.Award{ID: 42, At: jT1, Trigger: "per-km", Kind: gamify.TriggerMetric, Reason: "bonus",
@@ -141,8 +141,8 @@ func jsonCases() []jsonCase {
 		{name: "AchievementStatsQuery", v: gamify.AchievementStatsQuery{ForUser: true, UserAttributes: map[string]string{"plan": "pro"}}},
 		{name: "Preferences", v: gamify.Preferences{
 			Notifications: map[gamify.NotificationType][]gamify.Channel{gamify.NotifyRecap: {gamify.ChannelEmail}, gamify.NotifyStreakReminder: {}},
-			Streak:        gamify.StreakPreferences{Enabled: true, Thresholds: map[string]gamify.Amount{"km": amt("3.5")}}}},
-		{name: "StreakPreferences", v: gamify.StreakPreferences{Enabled: true, Thresholds: map[string]gamify.Amount{"km": amt("3.5")}}},
+			Streak:        gamify.StreakPreferences{Enabled: true, Thresholds: map[string]gamify.Amount{"km": amt("3.5")}, OptOut: true}}},
+		{name: "StreakPreferences", v: gamify.StreakPreferences{Enabled: true, Thresholds: map[string]gamify.Amount{"km": amt("3.5")}, OptOut: true}},
 		{name: "ListOptions", v: gamify.ListOptions{Limit: 50, Skip: 100, IncludeArchived: true}},
 		{name: "RewardListOptions", v: gamify.RewardListOptions{ListOptions: gamify.ListOptions{Limit: 10, Skip: 20, IncludeArchived: true}, Type: gamify.RewardCoupon}},
 		{name: "BoostFilter", v: gamify.BoostFilter{System: "xp", Scope: gamify.BoostUser, User: "u1", Status: gamify.StatusActive}},
@@ -177,7 +177,7 @@ func jsonCases() []jsonCase {
 		{name: "Issue", v: gamify.Issue{Index: 3, Key: "km", Severity: gamify.SeverityWarning, Message: "Metric.Name: must not be empty"}, zeroOK: []string{"Err"}},
 		{name: "ValidationError", v: gamify.ValidationError{Field: "Metric.Key", Value: "a b", Reason: "must match [A-Za-z0-9_-]{1,64}"}},
 		{name: "User", v: gamify.User{ID: "u1", Name: "Ada", Email: "ada@example.com", TZ: "Europe/Paris", Attributes: map[string]string{"plan": "pro"},
-			DeviceTokens: []string{"tok-1"}, SubscribeToEmails: true, Created: jT1, Updated: jT2, Active: true}},
+			DeviceTokens: []string{"tok-1"}, SubscribeToEmails: true, Created: jT1, Updated: jT2, Active: true, Control: true}},
 		{name: "UserPage", v: gamify.UserPage{Rows: []gamify.UserRow{{ID: "u1", Name: "Ada", Active: true, Created: jT1, FirstEvent: jT1, LastEvent: jT2,
 			Events: 12, Points: amt("300"), Available: amt("100"), Level: "silver"}}, Total: 1, Page: 1, PageSize: 25}},
 		{name: "UserRow", v: gamify.UserRow{ID: "u1", Name: "Ada", Active: true, Created: jT1, FirstEvent: jT1, LastEvent: jT2,
@@ -214,6 +214,8 @@ func jsonCases() []jsonCase {
 		{name: "StreakLengthChanged", v: gamify.StreakLengthChanged{User: "u1", Streak: "daily-run", From: 3, To: 5, At: jT2}},
 		{name: "UserCreated", v: gamify.UserCreated{User: "u1", At: jT1}},
 		{name: "StreakMilestoneReached", v: gamify.StreakMilestoneReached{User: "u1", MilestoneReached: jReached, At: jT2}},
+		{name: "BoostStarted", v: gamify.BoostStarted{Boost: "double-ada", System: "xp", Scope: gamify.BoostUser, User: "u1", At: jT1}},
+		{name: "BoostFinished", v: gamify.BoostFinished{Boost: "double-ada", System: "xp", Scope: gamify.BoostUser, User: "u1", At: jT2}},
 
 		// Leaderboards.
 		{name: "Leaderboard", v: gamify.Leaderboard{Key: "weekly", Name: "Weekly", Description: "Most km this week", RankBy: gamify.RankByScore,

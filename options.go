@@ -135,6 +135,13 @@ type Options struct {
 	// CheckpointSize starts a checkpoint early once this many bytes of
 	// changed records are staged in memory. Default: 64 MiB.
 	CheckpointSize int64
+	// ControlRatio is the share of new users, in [0, 1], put in the
+	// experiment's control group (User.Control), chosen by a hash of the
+	// user id: the same id always lands in the same group. A user keeps the
+	// group assigned at creation when the ratio changes later. Keep it the
+	// same across restarts: the command log replays creations with it.
+	// Default: 0, nobody.
+	ControlRatio float64
 
 	// noSync disables fsync; set only by internal benchmarks of CPU cost.
 	noSync bool
@@ -232,6 +239,9 @@ func (o *Options) validate() error {
 	}
 	if o.OutboxMaxAge < 0 {
 		bad("OutboxMaxAge", o.OutboxMaxAge, "must not be negative")
+	}
+	if !(o.ControlRatio >= 0 && o.ControlRatio <= 1) {
+		bad("ControlRatio", o.ControlRatio, "must be between 0 and 1")
 	}
 	if o.OutboxHardLimit < o.OutboxRetain {
 		bad("OutboxHardLimit", o.OutboxHardLimit, "must be at least OutboxRetain")

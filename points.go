@@ -45,7 +45,8 @@ type storedTrigger struct {
 
 type storedBoost struct {
 	Boost
-	Seq uint64 `json:"seq"`
+	Seq     uint64 `json:"seq"`
+	Retired bool   `json:"retired,omitempty"` // a per-user boost its end job retired
 }
 
 type storedLevel struct {
@@ -66,6 +67,11 @@ type pointsDefs struct {
 	rules         map[string]*points.Rules  // derived: by active system key
 	ladders       map[string][]points.Level // derived: active levels by system key, in creation order
 	hasTime       bool                      // derived: an active time trigger of an active system exists
+	// Active per-user boosts of active systems are kept out of rules (every
+	// event of every user would scan them) and indexed by user: live ones
+	// by key, retired ones (past their end job) by End, latest first, for
+	// late events only.
+	userBoosts, retiredBoosts map[string][]points.Boost // derived
 }
 
 func levelID(system, key string) string { return system + "/" + key }
@@ -116,11 +122,48 @@ func (p *pointsDefs) index() {
 		p.hasTime = p.hasTime || (t.Kind == TriggerTime && t.Status == StatusActive)
 		r.Triggers = append(r.Triggers, t.domain())
 	}
+	p.userBoosts, p.retiredBoosts = map[string][]points.Boost{}, map[string][]points.Boost{}
 	for _, b := range sortedValues(p.boosts) {
-		if r, ok := p.rules[b.System]; ok && b.Status == StatusActive {
+		r, ok := p.rules[b.System]
+		switch {
+		case !ok || b.Status != StatusActive:
+		case b.Scope == BoostUser && b.retired:
+			p.retiredBoosts[b.User] = append(p.retiredBoosts[b.User], b.domain())
+		case b.Scope == BoostUser:
+			p.userBoosts[b.User] = append(p.userBoosts[b.User], b.domain())
+		default:
 			r.Boosts = append(r.Boosts, b.domain())
 		}
 	}
+	for _, bs := range p.retiredBoosts {
+		slices.SortStableFunc(bs, func(x, y points.Boost) int { return y.End.Compare(x.End) })
+	}
+}
+
+// boostsFor returns r's boosts with the per-user boosts of user u added, in
+// key order: the live ones, and the retired ones that end after at (a late
+// event still gets the boosts of its own time).
+func (p *pointsDefs) boostsFor(r *points.Rules, u string, at time.Time) []points.Boost {
+	var own []points.Boost
+	for _, b := range p.userBoosts[u] {
+		if b.System == r.System.Key {
+			own = append(own, b)
+		}
+	}
+	for _, b := range p.retiredBoosts[u] {
+		if !b.End.After(at) {
+			break
+		}
+		if b.System == r.System.Key {
+			own = append(own, b)
+		}
+	}
+	if len(own) == 0 {
+		return r.Boosts
+	}
+	out := append(slices.Clone(r.Boosts), own...)
+	slices.SortFunc(out, func(x, y points.Boost) int { return cmp.Compare(x.Key, y.Key) })
+	return out
 }
 
 func sortedValues[V any](m map[string]*V) []*V {
@@ -179,7 +222,7 @@ func (p *pointsDefs) load(key string, v []byte) error {
 		if err := storedDef[Boost](key, defBoost+b.Key, b.Status, 0, nil, b.validate()); err != nil {
 			return err
 		}
-		b.seq = s.Seq
+		b.seq, b.retired = s.Seq, s.Retired
 		p.boosts[b.Key] = &b
 		p.lastSeq = max(p.lastSeq, b.seq)
 	case strings.HasPrefix(key, defLevel):
@@ -219,7 +262,8 @@ func (t *txn) putTrigger(tr *Trigger) {
 
 func (t *txn) putBoost(b *Boost) {
 	t.catalogForWrite().points.boosts[b.Key] = b
-	t.putPointsDef(defBoost+b.Key, storedBoost{Boost: *b, Seq: b.seq})
+	t.putPointsDef(defBoost+b.Key, storedBoost{Boost: *b, Seq: b.seq, Retired: b.retired})
+	t.boostsChanged()
 }
 
 func (t *txn) putLevel(l *Level) {
@@ -523,6 +567,9 @@ func (t *txn) applyPoints(u *userRec, f func(r points.Rules, s points.State) (po
 			st = u.s.Points[i].St
 		}
 		rules := *r
+		if len(t.w.cat.points.userBoosts[u.p.ID]) > 0 || len(t.w.cat.points.retiredBoosts[u.p.ID]) > 0 {
+			rules.Boosts = t.w.cat.points.boostsFor(r, u.p.ID, t.attributedAt())
+		}
 		if lvl, moved := t.callLevel(sys.Key); moved {
 			rules.CallLevel = new(lvl) // not &lvl: that would allocate for every call, moved or not
 		}

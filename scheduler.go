@@ -395,6 +395,12 @@ func (e *Engine) registerBuiltinJobs() error {
 			}
 		}
 	}
+	// The boost job is registered with the first boost (boostsChanged).
+	if j := e.boostJob(); !known(j.id) && len(cat.points.boosts) > 0 {
+		if err := e.register(context.Background(), j); err != nil {
+			return err
+		}
+	}
 	if j := pruneJob(); e.opts.IdempotencyWindow > 0 && !known(j.id) {
 		if err := e.register(context.Background(), j); err != nil {
 			return err
@@ -424,6 +430,7 @@ func (e *Engine) knownJobs() error {
 			jobs = append(jobs, boardJob(b))
 		}
 	}
+	jobs = append(jobs, e.boostJob())
 	if e.opts.IdempotencyWindow > 0 {
 		j := pruneJob()
 		e.sched.mu.Lock()

@@ -166,6 +166,7 @@ type profile struct {
 	Updated           time.Time         `json:"updated"`
 	Active            bool              `json:"active"`
 	Preferences       Preferences       `json:"preferences"`
+	Control           bool              `json:"control,omitempty"`
 }
 
 // userState is a user's numbers, binary-encoded on the hot path: one record
@@ -830,6 +831,7 @@ func (t *txn) user(id string, create bool) (*userRec, error) {
 		t.lastUID++
 		u = &userRec{isNew: true, profileDirty: true, p: profile{
 			ID: id, UID: t.lastUID, SubscribeToEmails: true, Created: t.now.UTC(), Updated: t.now.UTC(), Active: true,
+			Control: inControlGroup(id, t.w.opts.ControlRatio),
 		}}
 		u.p.Preferences = defaultPreferences()
 		t.newUsers++
@@ -1007,6 +1009,7 @@ func (t *txn) commit() error {
 	}
 	b.writes = append(b.writes, t.writes...)
 	b.publish = append(b.publish, t.publish...)
+	t.dropUnsent()
 	b.notes = append(b.notes, t.notes...)
 	for range t.notes {
 		w.outboxSeq++

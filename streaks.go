@@ -844,6 +844,9 @@ func parseStreakDueID(id string) (uint32, string, bool) {
 // trackStreaks applies an event to every active streak counting its metric.
 func (t *txn) trackStreaks(u *userRec, m *Metric, ev *validEvent, res *EventResult) error {
 	cat := t.w.cat
+	if u.p.Preferences.Streak.OptOut {
+		return nil // opted out: the event counts toward no streak
+	}
 	loc := t.w.userLocation(&u.p)
 	for _, s := range cat.metricStreaks[m.Key] {
 		if len(s.off) > 0 && s.def.OffAt(ev.at) {
@@ -894,7 +897,7 @@ func (e *Engine) readStreak(id, key string) (*Streak, *profile, userStreak, erro
 		return nil, nil, userStreak{}, err
 	}
 	var us userStreak
-	if i, ok := st.streak(s.ref); ok {
+	if i, ok := st.streak(s.ref); ok && !p.Preferences.Streak.OptOut {
 		us = st.Streaks[i]
 	}
 	return s, p, us, nil
@@ -1156,8 +1159,8 @@ func (t *txn) advanceStreaks(items []string) error {
 		if err != nil {
 			return err
 		}
-		if u == nil {
-			continue
+		if u == nil || u.p.Preferences.Streak.OptOut {
+			continue // an opted-out user's streaks stand still
 		}
 		j, ok := u.s.streak(ref)
 		if !ok {

@@ -30,6 +30,9 @@ type User struct {
 	Created           time.Time
 	Updated           time.Time
 	Active            bool // false after Anonymize or Deactivate
+	// Control puts the user in the experiment's control group: tracked as
+	// usual, sent no outbound notifications (see Options.ControlRatio).
+	Control bool
 }
 
 // UserInput carries the fields to set on a user. Empty fields leave the stored
@@ -44,6 +47,10 @@ type UserInput struct {
 	Attributes        map[string]string
 	DeviceTokens      []string
 	SubscribeToEmails *bool // false also erases the stored email
+	// Control, when set, puts the user in (true) or out of (false) the
+	// control group; nil keeps the stored flag (for a new user, the one
+	// Options.ControlRatio assigns).
+	Control *bool
 }
 
 // NotificationType names a kind of message a user may receive.
@@ -77,9 +84,12 @@ type Preferences struct {
 
 // StreakPreferences personalize a streak: when Enabled, Thresholds (metric
 // key → minimum change per period) replace the definition's minimums.
+// OptOut takes the user out of every streak: lengths read 0, events and
+// period ends leave the streaks alone, and no streak notification is sent.
 type StreakPreferences struct {
 	Enabled    bool
 	Thresholds map[string]Amount `json:",omitempty"`
+	OptOut     bool              `json:",omitempty"`
 }
 
 func defaultPreferences() Preferences {
@@ -186,6 +196,9 @@ func (p *profile) merge(in *UserInput, now time.Time) bool {
 	}
 	set(&p.Name, in.Name)
 	set(&p.TZ, in.TZ)
+	if in.Control != nil && *in.Control != p.Control {
+		p.Control, changed = *in.Control, true
+	}
 	if in.SubscribeToEmails != nil && *in.SubscribeToEmails != p.SubscribeToEmails {
 		p.SubscribeToEmails, changed = *in.SubscribeToEmails, true
 	}
@@ -228,7 +241,7 @@ func (p *profile) user() User {
 	return User{
 		ID: p.ID, Name: p.Name, Email: p.Email, TZ: p.TZ, Attributes: cloneMap(p.Attributes),
 		DeviceTokens: slices.Clone(p.DeviceTokens), SubscribeToEmails: p.SubscribeToEmails,
-		Created: p.Created, Updated: p.Updated, Active: p.Active,
+		Created: p.Created, Updated: p.Updated, Active: p.Active, Control: p.Control,
 	}
 }
 
@@ -488,7 +501,7 @@ var setPreferencesOp = newOp("user.set_preferences", func(t *txn, a preferencesA
 
 // clone copies p deeply: no map or slice is shared.
 func (p Preferences) clone() Preferences {
-	out := Preferences{Streak: StreakPreferences{Enabled: p.Streak.Enabled, Thresholds: cloneMap(p.Streak.Thresholds)}}
+	out := Preferences{Streak: StreakPreferences{Enabled: p.Streak.Enabled, Thresholds: cloneMap(p.Streak.Thresholds), OptOut: p.Streak.OptOut}}
 	if p.Notifications != nil {
 		out.Notifications = make(map[NotificationType][]Channel, len(p.Notifications))
 		for k, v := range p.Notifications {
@@ -787,7 +800,7 @@ func (a UsersAPI) Streaks(ctx context.Context, id string) ([]UserStreak, error) 
 			continue
 		}
 		var us userStreak
-		if i, ok := st.streak(ref); ok {
+		if i, ok := st.streak(ref); ok && !p.Preferences.Streak.OptOut {
 			us = st.Streaks[i]
 		}
 		out = append(out, UserStreak{Key: s.Key, StreakStatus: StreakStatus(streak.View(s.personalized(p), us.St, now, loc))})
