@@ -2,7 +2,9 @@ package gamify_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -83,4 +85,155 @@ func TestLeagueAdmin(t *testing.T) {
 	all, err := eng.Leagues().List(ctx, gamify.ListOptions{IncludeArchived: true})
 	require.NoError(t, err)
 	require.Len(t, all, 2)
+}
+
+// cohort describes a user's league standing as "tier#cohort rank:user:score ...".
+func cohort(t *testing.T, eng *testEngine, user string) string {
+	t.Helper()
+	st, err := eng.Leagues().Standing(context.Background(), "league", user)
+	require.NoError(t, err)
+	if !st.Active {
+		return st.Tier + " inactive"
+	}
+	s := fmt.Sprintf("%s#%d", st.Tier, st.Cohort)
+	for _, m := range st.Members {
+		s += fmt.Sprintf(" %d:%s:%s", m.Rank, m.User, m.Score)
+	}
+	return s
+}
+
+// leagueResults reads the LeagueResult notifications of the outbox after seq.
+func leagueResults(t *testing.T, eng *testEngine, after uint64) []string {
+	t.Helper()
+	var out []string
+	for _, e := range readAll(t, eng.Engine, after) {
+		if r, ok := e.Notification.(gamify.LeagueResult); ok {
+			out = append(out, fmt.Sprintf("%s:%s>%s:%s:#%d:%d/%d", r.User, r.Tier, r.NewTier, r.Move, r.Cohort, r.Rank, r.CohortMembers))
+		}
+	}
+	return out
+}
+
+func TestLeagueCohortsFillInArrivalOrderAndRollOver(t *testing.T) {
+	ctx := context.Background()
+	eng := leagueEngine(t, 3, 1)
+	st, err := eng.Leagues().Standing(ctx, "league", "nobody")
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+	for i, u := range []string{"u1", "u2", "u3", "u4", "u5"} {
+		xp(t, eng, u, float64(10+i))
+	}
+	require.Equal(t, "bronze#1 1:u3:12 2:u2:11 3:u1:10", cohort(t, eng, "u1"))
+	require.Equal(t, "bronze#2 1:u5:14 2:u4:13", cohort(t, eng, "u4"))
+	// A late event within the run: it joins by arrival, not by event time.
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "u6", Value: 1, Time: eng.clock.Now().Add(-time.Hour)})
+	require.NoError(t, err)
+	require.Equal(t, "bronze#2 1:u5:14 2:u4:13 3:u6:1", cohort(t, eng, "u6"))
+	xp(t, eng, "u1", 5) // more xp moves u1 up in its cohort, not to another cohort
+	require.Equal(t, "bronze#1 1:u1:15 2:u3:12 3:u2:11", cohort(t, eng, "u2"))
+
+	// A reopen mid-run keeps the cohorts, and the next user fills a new one.
+	eng.reopen(t)
+	require.Equal(t, "bronze#1 1:u1:15 2:u3:12 3:u2:11", cohort(t, eng, "u2"))
+	xp(t, eng, "u7", 20)
+	require.Equal(t, "bronze#3 1:u7:20", cohort(t, eng, "u7"))
+	st, err = eng.Leagues().Standing(ctx, "league", "u7")
+	require.NoError(t, err)
+	require.Equal(t, 1, st.Rank)
+	require.Equal(t, "20", st.Score.String())
+
+	seq := lastSeq(t, eng)
+	eng.clock.Set(st.RunEnd)
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []string{
+		"u1:bronze>silver:promoted:#1:1/3", "u3:bronze>bronze:stayed:#1:2/3", "u2:bronze>bronze:stayed:#1:3/3",
+		"u5:bronze>silver:promoted:#2:1/3", "u4:bronze>bronze:stayed:#2:2/3", "u6:bronze>bronze:stayed:#2:3/3",
+		"u7:bronze>silver:promoted:#3:1/1",
+	}, leagueResults(t, eng, seq))
+	require.Equal(t, "silver inactive", cohort(t, eng, "u1"))
+	require.Equal(t, "bronze inactive", cohort(t, eng, "u2"))
+
+	// Run 2: the promoted play in silver; the top goes up, the bottom down;
+	// users not active keep their tier.
+	xp(t, eng, "u5", 3)
+	xp(t, eng, "u1", 1)
+	xp(t, eng, "u2", 2)
+	require.Equal(t, "silver#1 1:u5:3 2:u1:1", cohort(t, eng, "u1"))
+	require.Equal(t, "bronze#1 1:u2:2", cohort(t, eng, "u2"))
+	seq = lastSeq(t, eng)
+	eng.clock.Set(st.RunEnd.AddDate(0, 0, 7))
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []string{"u2:bronze>silver:promoted:#1:1/1", "u5:silver>gold:promoted:#1:1/2", "u1:silver>bronze:demoted:#1:2/2"},
+		leagueResults(t, eng, seq))
+	require.Equal(t, "silver inactive", cohort(t, eng, "u7"))
+
+	h, err := eng.Leagues().History(ctx, "league", "u1", 0)
+	require.NoError(t, err)
+	require.Len(t, h, 2)
+	require.Equal(t, gamify.LeagueDemoted, h[0].Move)
+	require.Equal(t, gamify.LeaguePromoted, h[1].Move)
+	require.Equal(t, "15", h[1].Score.String())
+	require.True(t, h[1].RunEnd.Equal(st.RunEnd))
+	eng.reopen(t)
+	require.Equal(t, "bronze inactive", cohort(t, eng, "u1"))
+	require.Equal(t, "gold inactive", cohort(t, eng, "u5"))
+	h2, err := eng.Leagues().History(ctx, "league", "u1", 1)
+	require.NoError(t, err)
+	require.Equal(t, h[:1], h2)
+}
+
+func lastSeq(t *testing.T, eng *testEngine) uint64 {
+	t.Helper()
+	all := readAll(t, eng.Engine, 0)
+	if len(all) == 0 {
+		return 0
+	}
+	return all[len(all)-1].Seq
+}
+
+func TestLeagueRolloverCaughtUpOnceAfterDowntime(t *testing.T) {
+	ctx := context.Background()
+	eng := leagueEngine(t, 2, 1)
+	xp(t, eng, "a", 2)
+	xp(t, eng, "b", 1)
+	st, err := eng.Leagues().Standing(ctx, "league", "a")
+	require.NoError(t, err)
+	require.NoError(t, eng.Engine.Close())
+	eng.clock.Set(st.RunEnd.AddDate(0, 0, 21)) // three weeks down
+	eng.Engine, err = gamify.Open(eng.path, &eng.opts)
+	require.NoError(t, err)
+	for range 3 {
+		_, err = eng.RunDue(ctx)
+		require.NoError(t, err)
+	}
+	require.Equal(t, []string{"a:bronze>silver:promoted:#1:1/2", "b:bronze>bronze:stayed:#1:2/2"}, leagueResults(t, eng, 0))
+	require.Equal(t, "silver inactive", cohort(t, eng, "a"))
+	h, err := eng.Leagues().History(ctx, "league", "a", 0)
+	require.NoError(t, err)
+	require.Len(t, h, 1)
+}
+
+func TestLeagueCohortUndoneWhenCommandFails(t *testing.T) {
+	ctx := context.Background()
+	eng := leagueEngine(t, 3, 1)
+	xp(t, eng, "big", 9e12)
+	_, err := eng.TrackBatch(ctx, []gamify.Event{{Metric: "xp", User: "ana", Value: 5}, {Metric: "xp", User: "big", Value: 9e12}})
+	require.ErrorIs(t, err, gamify.ErrInvalid)
+	xp(t, eng, "bob", 2)
+	xp(t, eng, "carl", 1)
+	require.Equal(t, "bronze#1 1:big:9000000000000 2:bob:2 3:carl:1", cohort(t, eng, "carl"), "the failed batch took no place in a cohort")
+}
+
+func TestLeagueInactiveAssignsNothing(t *testing.T) {
+	ctx := context.Background()
+	eng := leagueEngine(t, 3, 1)
+	_, err := eng.Leagues().Deactivate(ctx, "league")
+	require.NoError(t, err)
+	xp(t, eng, "a", 1)
+	require.Equal(t, "bronze inactive", cohort(t, eng, "a"))
+	_, err = eng.Leagues().Activate(ctx, "league")
+	require.NoError(t, err)
+	xp(t, eng, "a", 1)
+	require.Equal(t, "bronze#1 1:a:2", cohort(t, eng, "a"))
 }

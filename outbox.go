@@ -552,7 +552,7 @@ var noteTypes = map[string]reflect.Type{}
 func init() {
 	for _, n := range []Notification{
 		UserCreated{}, AchievementCompleted{}, LeaderboardStarted{}, LeaderboardFinished{},
-		PointsChanged{}, RewardClaimed{}, StreakChanged{}, StreakLengthChanged{}, StreakMilestoneReached{},
+		PointsChanged{}, RewardClaimed{}, StreakChanged{}, StreakLengthChanged{}, StreakMilestoneReached{}, LeagueResult{},
 	} {
 		t := reflect.TypeOf(n)
 		noteTypes[t.Name()] = t
