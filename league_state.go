@@ -366,7 +366,9 @@ func (w *writer) rebuildLeagues(tx *store.Tx) error {
 				}
 				uid := uint32(binary.BigEndian.Uint64(v))
 				r.tiers[tier] = append(r.tiers[tier], uid)
-				r.member[uid] = leagueSlot{tier, pos}
+				if uid != 0 { // 0: an erased user's place
+					r.member[uid] = leagueSlot{tier, pos}
+				}
 				return nil
 			})
 		}
@@ -382,4 +384,56 @@ func decodeLeagueResult(v []byte) (LeagueResult, error) {
 	var r LeagueResult
 	err := json.NewDecoder(bytes.NewReader(v)).Decode(&r)
 	return r, err
+}
+
+// eraseLeagues removes a user being erased from every league: their tier
+// and history records go; their place in a cohort of a current run is kept
+// (positions fill cohorts) but no longer says whose it was.
+func (t *txn) eraseLeagues(uid uint32) error {
+	var prefixes [][]byte
+	for _, l := range t.w.cat.leagues {
+		prefixes = append(prefixes, leagueTierKey(l.Key, uid), leagueHistoryPrefix(l.Key, uid))
+	}
+	if len(prefixes) == 0 {
+		return nil
+	}
+	mine := func(k []byte) bool {
+		for _, p := range prefixes {
+			if bytes.HasPrefix(k, p) {
+				return true
+			}
+		}
+		return false
+	}
+	b := &t.w.open
+	b.writes = slices.DeleteFunc(b.writes, func(wr write) bool { return wr.ks == store.Jobs && mine(wr.key) })
+	err := t.w.db.View(func(tx *store.Tx) error {
+		for _, p := range prefixes {
+			if err := tx.Scan(store.Jobs, p, func(k, _ []byte) error {
+				t.writes = append(t.writes, write{store.Jobs, bytes.Clone(k), nil})
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	set := &t.w.eng.leagues
+	set.mu.Lock()
+	defer set.mu.Unlock()
+	for _, l := range t.w.cat.leagues {
+		rt := set.rt(l.ref)
+		delete(rt.tiers, uid)
+		for run, r := range rt.runs {
+			if s, ok := r.member[uid]; ok {
+				delete(r.member, uid)
+				r.tiers[s.tier][s.pos] = 0
+				t.writes = append(t.writes, write{store.Jobs, leagueMemberKey(l.Key, run, s.tier, s.pos), binary.BigEndian.AppendUint64(nil, 0)})
+			}
+		}
+	}
+	return nil
 }

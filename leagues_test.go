@@ -237,3 +237,29 @@ func TestLeagueInactiveAssignsNothing(t *testing.T) {
 	xp(t, eng, "a", 1)
 	require.Equal(t, "bronze#1 1:a:2", cohort(t, eng, "a"))
 }
+
+func TestLeagueEraseKeepsThePlaceButNotTheUser(t *testing.T) {
+	ctx := context.Background()
+	eng := leagueEngine(t, 3, 1)
+	for i, u := range []string{"a", "b", "c", "d"} {
+		xp(t, eng, u, float64(4-i))
+	}
+	require.NoError(t, eng.Users().Erase(ctx, "a"))
+	require.Equal(t, "bronze#1 1:b:3 2:c:2", cohort(t, eng, "b"))
+	eng.reopen(t)
+	require.Equal(t, "bronze#1 1:b:3 2:c:2", cohort(t, eng, "c"))
+	xp(t, eng, "e", 9)
+	require.Equal(t, "bronze#2 1:e:9 2:d:1", cohort(t, eng, "e"), "the erased user's place still fills cohort 1")
+	st, err := eng.Leagues().Standing(ctx, "league", "b")
+	require.NoError(t, err)
+	eng.clock.Set(st.RunEnd)
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []string{"b:bronze>silver:promoted:#1:1/2", "c:bronze>bronze:stayed:#1:2/2",
+		"e:bronze>silver:promoted:#2:1/2", "d:bronze>bronze:stayed:#2:2/2"}, leagueResults(t, eng, 0))
+	xp(t, eng, "a", 1) // a new user under the old id starts afresh
+	require.Equal(t, "bronze#1 1:a:1", cohort(t, eng, "a"))
+	h, err := eng.Leagues().History(ctx, "league", "a", 0)
+	require.NoError(t, err)
+	require.Empty(t, h)
+}
