@@ -134,6 +134,25 @@ func checkLeagueBoard(cat *catalog, key string) (*Leaderboard, error) {
 	return b, nil
 }
 
+// leagueBoardKept refuses an edit of a board that a league ranks by which
+// would make it unfit for one (see League.Board).
+func leagueBoardKept(cat *catalog, b *Leaderboard) error {
+	for _, l := range cat.leagues {
+		if l.Board != b.Key || l.Status == StatusArchived {
+			continue
+		}
+		switch {
+		case b.MaxParticipants > 0:
+			return gamifytype.Invalid("Leaderboard.MaxParticipants", b.MaxParticipants, "must stay 0: league "+l.Key+" ranks this board")
+		case len(b.Breakdown) > 0:
+			return gamifytype.Invalid("Leaderboard.Breakdown", b.Breakdown, "must stay empty: league "+l.Key+" ranks this board")
+		case b.runs == nil:
+			return gamifytype.Invalid("Leaderboard.RunUnit", b.RunUnit, "must keep runs: league "+l.Key+" ranks this board")
+		}
+	}
+	return nil
+}
+
 func (t *txn) createLeague(l League) (League, error) {
 	cat := t.catalogForWrite()
 	if _, ok := cat.leagues[l.Key]; ok {

@@ -67,6 +67,9 @@ func TestLeagueAdmin(t *testing.T) {
 	_, err = eng.Leagues().Patch(ctx, "league", func(l *gamify.League) { l.Tiers = l.Tiers[:2] })
 	requireField(t, err, "League.Tiers")
 
+	_, err = eng.Leaderboards().Patch(ctx, "board", func(b *gamify.Leaderboard) { b.MaxParticipants = 10 })
+	requireField(t, err, "Leaderboard.MaxParticipants") // the league ranks it
+
 	d, err := eng.Leagues().Deactivate(ctx, "league")
 	require.NoError(t, err)
 	require.Equal(t, gamify.StatusInactive, d.Status)
