@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -326,11 +327,21 @@ func (t *txn) leagueUserIDs(r *leagueRun) (map[uint32]string, error) {
 // rebuildLeagues reloads every league's runtime from the store: at Open
 // and after a failed commit.
 func (w *writer) rebuildLeagues(tx *store.Tx) error {
+	by, err := loadLeagues(tx, w.cat)
+	if err != nil {
+		return err
+	}
 	set := &w.eng.leagues
 	set.mu.Lock()
-	defer set.mu.Unlock()
-	set.by = nil
-	for _, l := range w.cat.leagues {
+	set.by = by
+	set.mu.Unlock()
+	return nil
+}
+
+// loadLeagues reads the runtimes of cat's leagues from the store.
+func loadLeagues(tx *store.Tx, cat *catalog) (map[uint32]*leagueRT, error) {
+	set := &leagueSet{}
+	for _, l := range cat.leagues {
 		rt := set.rt(l.ref)
 		err := tx.Scan(store.Jobs, leaguePrefix(l.Key, "t"), func(k, v []byte) error {
 			d := decoder{b: v}
@@ -373,10 +384,61 @@ func (w *writer) rebuildLeagues(tx *store.Tx) error {
 			})
 		}
 		if err != nil {
-			return err
+			return nil, err
+		}
+	}
+	return set.by, nil
+}
+
+
+// checkLeagues reports league records of users that do not exist, and a
+// runtime in memory that differs from the one the store holds.
+func (e *Engine) checkLeagues(tx *store.Tx, cat *catalog, ids map[uint64]string, report func(string, ...any)) error {
+	by, err := loadLeagues(tx, cat)
+	if err != nil {
+		return err
+	}
+	for _, l := range cat.leagues {
+		for uid := range by[l.ref].tiers {
+			if _, ok := ids[uint64(uid)]; !ok {
+				report("league %s: tier of uid %d, who does not exist", l.Key, uid)
+			}
+		}
+		for run, r := range by[l.ref].runs {
+			for uid := range r.member {
+				if _, ok := ids[uint64(uid)]; !ok {
+					report("league %s: run %d: member uid %d, who does not exist", l.Key, run, uid)
+				}
+			}
+		}
+	}
+	e.leagues.mu.RLock()
+	defer e.leagues.mu.RUnlock()
+	for _, l := range cat.leagues {
+		mem, ok := e.leagues.by[l.ref]
+		if !ok {
+			mem = &leagueRT{tiers: map[uint32]int{}, runs: map[int64]*leagueRun{}}
+		}
+		if !sameLeagueRT(mem, by[l.ref]) {
+			report("league %s: the cohorts and tiers in memory differ from the store's", l.Key)
 		}
 	}
 	return nil
+}
+
+// sameLeagueRT reports whether two runtimes hold the same tiers and cohorts.
+func sameLeagueRT(a, b *leagueRT) bool {
+	if !maps.Equal(a.tiers, b.tiers) || len(a.runs) != len(b.runs) {
+		return false
+	}
+	for run, ra := range a.runs {
+		rb, ok := b.runs[run]
+		if !ok || ra.size != rb.size || !maps.Equal(ra.member, rb.member) ||
+			!slices.EqualFunc(ra.tiers, rb.tiers, func(x, y []uint32) bool { return slices.Equal(x, y) }) {
+			return false
+		}
+	}
+	return true
 }
 
 // decodeLeagueResult decodes a stored history record.
