@@ -390,7 +390,6 @@ func loadLeagues(tx *store.Tx, cat *catalog) (map[uint32]*leagueRT, error) {
 	return set.by, nil
 }
 
-
 // checkLeagues reports league records of users that do not exist, and a
 // runtime in memory that differs from the one the store holds.
 func (e *Engine) checkLeagues(tx *store.Tx, cat *catalog, ids map[uint64]string, report func(string, ...any)) error {
