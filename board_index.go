@@ -238,6 +238,7 @@ func (t *txn) scoreRun(u *userRec, b *Leaderboard, rt *boardRuntime, runKey, end
 		ub.In = false
 	}
 	ub.Score, ub.Sub, ub.Reached, ub.Group, ub.Scored = score, sub, reached, group, true
+	t.leagueJoin(u, b, runKey)
 	x := run.group(group, b.order)
 	change := LeaderboardChange{Key: b.Key, Group: gn.public}
 	full := b.MaxParticipants > 0 && x.Len() >= b.MaxParticipants
@@ -499,6 +500,9 @@ func (t *txn) rollover(b *Leaderboard, due time.Time) error {
 		if run, ok := rt.runs[pstart.UnixNano()]; ok {
 			n = t.freeze(b, run)
 		}
+		if err := t.leagueRollover(b, pstart, pend, rt.runs[pstart.UnixNano()]); err != nil {
+			return err
+		}
 		delete(rt.runs, pstart.UnixNano()) // its stored end may be later: Finish ended it early
 		t.writes = append(t.writes, write{store.Runs, runSummaryKey(b.ref, pstart.UnixNano()), runSummary(pend, n)})
 		t.notes = append(t.notes, LeaderboardFinished{Board: b.Key, RunStart: pstart, RunEnd: pend, Participants: n})
@@ -733,6 +737,7 @@ func (t *txn) rollback() {
 		u.rt.mu.Unlock()
 	}
 	t.undo = t.undo[:0]
+	t.undoLeagues()
 }
 
 func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

@@ -46,6 +46,10 @@ type catalog struct {
 
 	tenants       map[string]*Tenant
 	lastTenantRef uint32
+
+	leagues       map[string]*League
+	lastLeagueRef uint32
+	boardLeagues  map[uint32][]*League // derived: active leagues by board ref (leagues.go)
 }
 
 func newCatalog() *catalog {
@@ -53,7 +57,8 @@ func newCatalog() *catalog {
 		streaks: map[string]*Streak{}, streakByRef: map[uint32]*Streak{}, metricStreaks: map[string][]*Streak{},
 		boards: map[string]*Leaderboard{}, boardByRef: map[uint32]*Leaderboard{},
 		metricBoards: map[string][]*Leaderboard{}, streakBoards: map[string][]*Leaderboard{}, pointsBoards: map[string][]*Leaderboard{},
-		achievements: map[string]*Achievement{}, rewards: map[string]*Reward{}, tenants: map[string]*Tenant{}}
+		achievements: map[string]*Achievement{}, rewards: map[string]*Reward{}, tenants: map[string]*Tenant{},
+		leagues: map[string]*League{}, boardLeagues: map[uint32][]*League{}}
 	c.points.init()
 	c.points.index()
 	return c
@@ -83,6 +88,9 @@ func (c *catalog) clone() *catalog {
 		lastRewardRef: c.lastRewardRef,
 		tenants:       maps.Clone(c.tenants),
 		lastTenantRef: c.lastTenantRef,
+		leagues:       maps.Clone(c.leagues),
+		lastLeagueRef: c.lastLeagueRef,
+		boardLeagues:  c.boardLeagues,
 	}
 }
 
@@ -115,7 +123,7 @@ func loadDefinitions(scan func(fn func(k, v []byte) error) error, defaultTZ *tim
 	}
 	// Refs are dense counters; a huge one is damage, and the loops over
 	// 1..last below (and in the writer) would run for ever.
-	for _, last := range []uint32{c.lastMetricRef, c.lastStreakRef, c.lastBoardRef, c.lastRewardRef, c.points.lastSystemRef} {
+	for _, last := range []uint32{c.lastMetricRef, c.lastStreakRef, c.lastBoardRef, c.lastRewardRef, c.points.lastSystemRef, c.lastLeagueRef} {
 		if err == nil && last > maxDefinitionRef {
 			err = fmt.Errorf("%w: definitions: a ref of %d is beyond %d", ErrCorrupt, last, maxDefinitionRef)
 		}
@@ -125,6 +133,7 @@ func loadDefinitions(scan func(fn func(k, v []byte) error) error, defaultTZ *tim
 	}
 	c.indexStreaks()
 	c.indexBoards()
+	c.indexLeagues()
 	if err := c.rebuildAchievements(); err != nil {
 		return nil, fmt.Errorf("%w: definitions: achievements: %w", ErrCorrupt, err)
 	}
@@ -233,6 +242,8 @@ func (c *catalog) load(key string, v []byte, defaultTZ *time.Location) error {
 		r.ref = sr.Ref
 		c.rewards[r.Key] = &r
 		c.lastRewardRef = max(c.lastRewardRef, r.ref)
+	case strings.HasPrefix(key, defLeague):
+		return loadLeague(c, key, v)
 	case strings.HasPrefix(key, defTenant):
 		var st storedTenant
 		if err := json.Unmarshal(v, &st); err != nil {
@@ -301,6 +312,11 @@ func (c *catalog) checkRefs() error {
 		}
 		if a.Streak != "" && c.streaks[a.Streak] == nil {
 			missing(defAchievement+a.Key, "Streak", "streak", a.Streak)
+		}
+	}
+	for _, l := range c.leagues {
+		if c.boards[l.Board] == nil {
+			missing(defLeague+l.Key, "Board", "leaderboard", l.Board)
 		}
 	}
 	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })

@@ -77,6 +77,9 @@ func (e *Engine) Check(ctx context.Context) error {
 		if n := tx.Count(store.UserIDs); n != len(ids) {
 			report("uid index holds %d entries for %d users", n, len(ids))
 		}
+		if err := e.checkLeagues(tx, cat, ids, report); err != nil {
+			return err
+		}
 		ledgerSum := map[key]Amount{}
 		ledgerMax := map[key]Amount{} // highest running total, in ledger order
 		ledgerCount := map[key]uint64{}

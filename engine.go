@@ -31,6 +31,7 @@ type Engine struct {
 
 	boardsMu sync.RWMutex // guards the boards map (each runtime has its own lock)
 	boards   map[uint32]*boardRuntime
+	leagues  leagueSet // league cohorts and tiers (league_state.go)
 
 	tenants tenants
 	parts   participants

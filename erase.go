@@ -160,7 +160,7 @@ func (t *txn) deleteUser(id string) error {
 		}
 		rt.mu.Unlock()
 	}
-	return nil
+	return t.eraseLeagues(uint32(uid))
 }
 
 // dropUserBoosts removes the per-user boosts of a user being erased from

@@ -117,6 +117,13 @@ func jsonCases() []jsonCase {
 		{name: "BoostGrant", v: jGrants.Boosts[0]},
 		{name: "PointsGrant", v: jGrants.Points[0]},
 		{name: "Tenant", v: gamify.Tenant{Key: "acme", Name: "Acme", Status: gamify.StatusActive, Created: jT1, Updated: jT2}},
+		{name: "League", v: gamify.League{Key: "weekly", Name: "Weekly", Description: "Weekly leagues", Board: "xp-week", Tiers: []string{"bronze", "silver"},
+			CohortSize: 30, Promote: 5, Demote: 5, Status: gamify.StatusActive, Created: jT1, Updated: jT2}},
+		{name: "LeagueStanding", v: gamify.LeagueStanding{League: "weekly", User: "ana", Tier: "silver", TierIndex: 1, RunStart: jT1, RunEnd: jT2,
+			Active: true, Cohort: 2, Rank: 1, Score: gamify.AmountFromInt(40), Members: []gamify.LeagueMember{{User: "ana", Rank: 1, Score: gamify.AmountFromInt(40)}}}},
+		{name: "LeagueMember", v: gamify.LeagueMember{User: "bob", Rank: 2, Score: gamify.AmountFromInt(3)}},
+		{name: "LeagueResult", v: gamify.LeagueResult{League: "weekly", User: "ana", RunStart: jT1, RunEnd: jT2, Tier: "bronze", NewTier: "silver",
+			Move: gamify.LeaguePromoted, Cohort: 1, Rank: 1, Score: gamify.AmountFromInt(40), CohortMembers: 30}},
 		{name: "Game", v: gamify.Game{
 			Attributes:   []gamify.Attribute{{Key: "plan", Name: "Plan", Type: gamify.UserAttribute}},
 			Metrics:      []gamify.Metric{{Key: "km", Name: "Kilometres", UnitType: gamify.UnitNumber}},
@@ -259,7 +266,7 @@ var jLatency = gamify.LatencyHistogram{
 var jsonSkipped = []string{
 	"Engine", "Options", "Clock", "ManualClock", "Subscription", "Notification",
 	"AchievementsAPI", "AttributesAPI", "BoostsAPI", "LeaderboardsAPI", "LevelsAPI", "MetricsAPI", "PointsAPI",
-	"RewardsAPI", "StreaksAPI", "TenantsAPI", "TriggersAPI", "UsersAPI", "OutboxAPI", "Consumer",
+	"RewardsAPI", "LeaguesAPI", "StreaksAPI", "TenantsAPI", "TriggersAPI", "UsersAPI", "OutboxAPI", "Consumer",
 }
 
 // TestJSONRoundTrip marshals a fully populated value of every public value

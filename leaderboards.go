@@ -820,6 +820,9 @@ func (t *txn) replaceBoard(old *Leaderboard, b Leaderboard) (Leaderboard, error)
 	if err := b.prepare(t.catalogForWrite(), t.w.opts.DefaultTimezone, t.now, old); err != nil {
 		return Leaderboard{}, err
 	}
+	if err := leagueBoardKept(t.catalogForWrite(), &b); err != nil {
+		return Leaderboard{}, err
+	}
 	b.ref, b.activated, b.finishedAt = old.ref, old.activated, old.finishedAt
 	b.Updated = stamp(t.now)
 	t.putBoard(&b)

@@ -553,7 +553,7 @@ func init() {
 	for _, n := range []Notification{
 		UserCreated{}, AchievementCompleted{}, LeaderboardStarted{}, LeaderboardFinished{},
 		PointsChanged{}, RewardClaimed{}, StreakChanged{}, StreakLengthChanged{}, StreakMilestoneReached{},
-		BoostStarted{}, BoostFinished{},
+		BoostStarted{}, BoostFinished{}, LeagueResult{},
 	} {
 		t := reflect.TypeOf(n)
 		noteTypes[t.Name()] = t

@@ -1,0 +1,500 @@
+package gamify
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/gamifykit/gamify/leaderboard"
+	"github.com/gamifykit/gamify/store"
+)
+
+// League state. Each league keeps, in memory and in the Jobs keyspace under
+// "league/<key>/":
+//   - t/<uid>: the user's tier, for users above the first;
+//   - r/<run start>: the cohort size of a run not yet rolled over;
+//   - m/<run start><tier><position>: the users of that run by tier, in the
+//     order they joined (cohort c of a tier holds positions c*size to
+//     (c+1)*size-1);
+//   - h/<uid><run start>: the user's result of a past run (LeagueResult).
+//
+// A user joins with their first counted change on the league's board in a
+// run, at the position after the last of their tier: the log's order makes
+// it the same on every replica. The rollover runs inside the board's
+// rollover (same command, so exactly once and caught up with it), while the
+// run's standings are still in memory. Memory changes are undone if the
+// command fails, and rebuilt from the store after a failed commit.
+
+// leagueSet holds the runtimes of the leagues, by league ref.
+type leagueSet struct {
+	mu sync.RWMutex // guards by and every runtime in it
+	by map[uint32]*leagueRT
+}
+
+type leagueRT struct {
+	tiers map[uint32]int       // uid → tier, for users above the first
+	runs  map[int64]*leagueRun // run start → cohorts of a run not rolled over
+}
+
+type leagueRun struct {
+	size   int
+	member map[uint32]leagueSlot
+	tiers  [][]uint32 // per tier, the users in order of joining
+}
+
+type leagueSlot struct{ tier, pos int }
+
+// rt returns the runtime of a league, creating it; s.mu is held for write.
+func (s *leagueSet) rt(ref uint32) *leagueRT {
+	if s.by == nil {
+		s.by = map[uint32]*leagueRT{}
+	}
+	r, ok := s.by[ref]
+	if !ok {
+		r = &leagueRT{tiers: map[uint32]int{}, runs: map[int64]*leagueRun{}}
+		s.by[ref] = r
+	}
+	return r
+}
+
+func leaguePrefix(key, part string) []byte { return []byte(defLeague + key + "/" + part + "/") }
+
+func leagueTierKey(key string, uid uint32) []byte {
+	return binary.BigEndian.AppendUint64(leaguePrefix(key, "t"), uint64(uid))
+}
+
+func leagueRunKey(key string, run int64) []byte {
+	return binary.BigEndian.AppendUint64(leaguePrefix(key, "r"), uint64(run))
+}
+
+func leagueMemberKey(key string, run int64, tier, pos int) []byte {
+	k := binary.BigEndian.AppendUint64(leaguePrefix(key, "m"), uint64(run))
+	k = append(k, byte(tier))
+	return binary.BigEndian.AppendUint32(k, uint32(pos))
+}
+
+func leagueHistoryPrefix(key string, uid uint32) []byte {
+	return binary.BigEndian.AppendUint64(leaguePrefix(key, "h"), uint64(uid))
+}
+
+// leagueJoin puts u in a cohort of every active league on b for the run
+// starting at run, unless already in one. The board's lock is held.
+func (t *txn) leagueJoin(u *userRec, b *Leaderboard, run int64) {
+	ls := t.w.cat.boardLeagues[b.ref]
+	if len(ls) == 0 {
+		return
+	}
+	set := &t.w.eng.leagues
+	set.mu.Lock()
+	defer set.mu.Unlock()
+	uid := uint32(u.p.UID)
+	for _, l := range ls {
+		rt := set.rt(l.ref)
+		r, ok := rt.runs[run]
+		if !ok {
+			r = &leagueRun{size: l.CohortSize, member: map[uint32]leagueSlot{}, tiers: make([][]uint32, len(l.Tiers))}
+			rt.runs[run] = r
+			t.writes = append(t.writes, write{store.Jobs, leagueRunKey(l.Key, run), binary.AppendUvarint(nil, uint64(r.size))})
+			t.leagueUndo = append(t.leagueUndo, func() { delete(rt.runs, run) })
+		}
+		if _, in := r.member[uid]; in {
+			continue
+		}
+		tier := rt.tiers[uid]
+		pos := len(r.tiers[tier])
+		r.tiers[tier] = append(r.tiers[tier], uid)
+		r.member[uid] = leagueSlot{tier, pos}
+		t.writes = append(t.writes, write{store.Jobs, leagueMemberKey(l.Key, run, tier, pos), binary.BigEndian.AppendUint64(nil, uint64(uid))})
+		t.leagueUndo = append(t.leagueUndo, func() {
+			delete(r.member, uid)
+			r.tiers[tier] = r.tiers[tier][:pos]
+		})
+	}
+}
+
+// undoLeagues reverts the league memory changes of a failed command.
+func (t *txn) undoLeagues() {
+	if len(t.leagueUndo) == 0 {
+		return
+	}
+	set := &t.w.eng.leagues
+	set.mu.Lock()
+	for i := len(t.leagueUndo) - 1; i >= 0; i-- {
+		t.leagueUndo[i]()
+	}
+	set.mu.Unlock()
+	t.leagueUndo = t.leagueUndo[:0]
+}
+
+// LeagueMove is what a run's end did to a user's tier.
+type LeagueMove string
+
+const (
+	// LeaguePromoted users moved up a tier.
+	LeaguePromoted LeagueMove = "promoted"
+	// LeagueDemoted users moved down a tier.
+	LeagueDemoted LeagueMove = "demoted"
+	// LeagueStayed users kept their tier.
+	LeagueStayed LeagueMove = "stayed"
+)
+
+// LeagueResult is a user's result of one league run: sent as a
+// notification at the run's end, and kept as the user's league history.
+type LeagueResult struct {
+	League           string
+	User             string
+	RunStart, RunEnd time.Time
+	Tier             string     // the tier the user played the run in
+	NewTier          string     // the tier after the run
+	Move             LeagueMove // promoted, demoted or stayed
+	Cohort           int        // the cohort's number in its tier for the run, from 1
+	Rank             int        // rank in the cohort, from 1 (ties share a rank)
+	Score            Amount     // the score on the board at the run's end
+	CohortMembers    int        // users in the cohort
+}
+
+// UserID implements Notification.
+func (r LeagueResult) UserID() string { return r.User }
+
+// leagueRollover ends the run [start, end) of every league on b: idx is
+// the board's standings of the run (nil without participants). The board's
+// lock is held.
+func (t *txn) leagueRollover(b *Leaderboard, start, end time.Time, idx *runIndex) error {
+	var ls []*League
+	for _, l := range t.w.cat.leagues {
+		if l.Board == b.Key {
+			ls = append(ls, l)
+		}
+	}
+	if len(ls) == 0 {
+		return nil
+	}
+	slices.SortFunc(ls, func(x, y *League) int { return cmp.Compare(x.ref, y.ref) })
+	var x *leaderboard.Index
+	if idx != nil {
+		x = idx.groups[""]
+	}
+	set := &t.w.eng.leagues
+	set.mu.Lock()
+	defer set.mu.Unlock()
+	run := start.UnixNano()
+	for _, l := range ls {
+		rt := set.rt(l.ref)
+		r, ok := rt.runs[run]
+		if !ok {
+			continue
+		}
+		if l.Status == StatusActive && x != nil {
+			if err := t.leagueResults(l, b, r, rt, x, start, end); err != nil {
+				return err
+			}
+		}
+		delete(rt.runs, run)
+		t.leagueUndo = append(t.leagueUndo, func() { rt.runs[run] = r })
+		t.writes = append(t.writes, write{store.Jobs, leagueRunKey(l.Key, run), nil})
+		for tier, users := range r.tiers {
+			for pos := range users {
+				t.writes = append(t.writes, write{store.Jobs, leagueMemberKey(l.Key, run, tier, pos), nil})
+			}
+		}
+	}
+	return nil
+}
+
+// cohortEntry is a member's place on the board at a run's end.
+type cohortEntry struct {
+	uid   uint32
+	pos   int
+	rank  int
+	score int64
+}
+
+// leagueResults moves the tiers of r's users and records their results.
+func (t *txn) leagueResults(l *League, b *Leaderboard, r *leagueRun, rt *leagueRT, x *leaderboard.Index, start, end time.Time) error {
+	ids, err := t.leagueUserIDs(r)
+	if err != nil {
+		return err
+	}
+	top := len(l.Tiers) - 1
+	for tier, users := range r.tiers {
+		for c := 0; c*r.size < len(users); c++ {
+			cohort := cohortStandings(users[c*r.size:min(len(users), (c+1)*r.size)], x, b.ties)
+			m := len(cohort)
+			up := 0
+			if tier < top {
+				up = min(l.Promote, m)
+			}
+			down := m
+			if tier > 0 {
+				down = max(up, m-l.Demote)
+			}
+			rank := 0
+			for i, ce := range cohort {
+				if i == 0 || ce.rank != cohort[i-1].rank {
+					rank = i + 1
+				}
+				to, move := tier, LeagueStayed
+				switch {
+				case i < up:
+					to, move = tier+1, LeaguePromoted
+				case i >= down:
+					to, move = tier-1, LeagueDemoted
+				}
+				if to != tier {
+					t.setLeagueTier(l, rt, ce.uid, tier, to)
+				}
+				res := LeagueResult{League: l.Key, User: ids[ce.uid], RunStart: start, RunEnd: end,
+					Tier: l.Tiers[tier], NewTier: l.Tiers[to], Move: move, Cohort: c + 1, Rank: rank,
+					Score: AmountFromMicros(ce.score), CohortMembers: m}
+				t.putJSON(store.Jobs, binary.BigEndian.AppendUint64(leagueHistoryPrefix(l.Key, ce.uid), uint64(start.UnixNano())), res)
+				t.notes = append(t.notes, res)
+			}
+		}
+	}
+	return nil
+}
+
+// cohortStandings orders a cohort's users as the board ranks them; users
+// gone from the board (deleted) are left out.
+func cohortStandings(users []uint32, x *leaderboard.Index, ties leaderboard.Ties) []cohortEntry {
+	out := make([]cohortEntry, 0, len(users))
+	for _, uid := range users {
+		pos, ok := x.Position(uid)
+		if !ok {
+			continue
+		}
+		e, _ := x.Get(uid)
+		rank, _ := x.Rank(uid, ties)
+		out = append(out, cohortEntry{uid: uid, pos: pos, rank: rank, score: e.Score})
+	}
+	slices.SortFunc(out, func(a, b cohortEntry) int { return cmp.Compare(a.pos, b.pos) })
+	return out
+}
+
+// setLeagueTier moves a user from tier from to tier to.
+func (t *txn) setLeagueTier(l *League, rt *leagueRT, uid uint32, from, to int) {
+	if to == 0 {
+		delete(rt.tiers, uid)
+		t.writes = append(t.writes, write{store.Jobs, leagueTierKey(l.Key, uid), nil})
+	} else {
+		rt.tiers[uid] = to
+		t.writes = append(t.writes, write{store.Jobs, leagueTierKey(l.Key, uid), binary.AppendUvarint(nil, uint64(to))})
+	}
+	t.leagueUndo = append(t.leagueUndo, func() {
+		if from == 0 {
+			delete(rt.tiers, uid)
+		} else {
+			rt.tiers[uid] = from
+		}
+	})
+}
+
+// leagueUserIDs resolves the users of a run to their ids.
+func (t *txn) leagueUserIDs(r *leagueRun) (map[uint32]string, error) {
+	ids := make(map[uint32]string, len(r.member))
+	var missing []uint32
+	err := t.w.db.View(func(tx *store.Tx) error {
+		for uid := range r.member {
+			if id := tx.Get(store.UserIDs, uidKey(uint64(uid))); id != nil {
+				ids[uid] = string(id)
+			} else {
+				missing = append(missing, uid)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, uid := range missing { // created in this batch
+		u, err := t.userByUID(uint64(uid))
+		if err != nil {
+			return nil, err
+		}
+		if u != nil {
+			ids[uid] = u.p.ID
+		}
+	}
+	return ids, nil
+}
+
+// rebuildLeagues reloads every league's runtime from the store: at Open
+// and after a failed commit.
+func (w *writer) rebuildLeagues(tx *store.Tx) error {
+	by, err := loadLeagues(tx, w.cat)
+	if err != nil {
+		return err
+	}
+	set := &w.eng.leagues
+	set.mu.Lock()
+	set.by = by
+	set.mu.Unlock()
+	return nil
+}
+
+// loadLeagues reads the runtimes of cat's leagues from the store.
+func loadLeagues(tx *store.Tx, cat *catalog) (map[uint32]*leagueRT, error) {
+	set := &leagueSet{}
+	for _, l := range cat.leagues {
+		rt := set.rt(l.ref)
+		err := tx.Scan(store.Jobs, leaguePrefix(l.Key, "t"), func(k, v []byte) error {
+			d := decoder{b: v}
+			tier := d.uvarint()
+			if d.err || len(k) < 8 || tier >= uint64(len(l.Tiers)) {
+				return fmt.Errorf("%w: league %s: tier record %x", ErrCorrupt, l.Key, k)
+			}
+			rt.tiers[uint32(binary.BigEndian.Uint64(k[len(k)-8:]))] = int(tier)
+			return nil
+		})
+		if err == nil {
+			err = tx.Scan(store.Jobs, leaguePrefix(l.Key, "r"), func(k, v []byte) error {
+				d := decoder{b: v}
+				size := d.uvarint()
+				if d.err || len(k) < 8 || size == 0 {
+					return fmt.Errorf("%w: league %s: run record %x", ErrCorrupt, l.Key, k)
+				}
+				rt.runs[int64(binary.BigEndian.Uint64(k[len(k)-8:]))] = &leagueRun{size: int(size), member: map[uint32]leagueSlot{}, tiers: make([][]uint32, len(l.Tiers))}
+				return nil
+			})
+		}
+		if err == nil {
+			p := leaguePrefix(l.Key, "m")
+			err = tx.Scan(store.Jobs, p, func(k, v []byte) error {
+				rest := k[len(p):]
+				if len(rest) != 13 || len(v) != 8 {
+					return fmt.Errorf("%w: league %s: member record %x", ErrCorrupt, l.Key, k)
+				}
+				run, tier, pos := int64(binary.BigEndian.Uint64(rest)), int(rest[8]), int(binary.BigEndian.Uint32(rest[9:]))
+				r, ok := rt.runs[run]
+				if !ok || tier >= len(r.tiers) || pos != len(r.tiers[tier]) {
+					return fmt.Errorf("%w: league %s: member record %x out of order", ErrCorrupt, l.Key, k)
+				}
+				uid := uint32(binary.BigEndian.Uint64(v))
+				r.tiers[tier] = append(r.tiers[tier], uid)
+				if uid != 0 { // 0: an erased user's place
+					r.member[uid] = leagueSlot{tier, pos}
+				}
+				return nil
+			})
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return set.by, nil
+}
+
+// checkLeagues reports league records of users that do not exist, and a
+// runtime in memory that differs from the one the store holds.
+func (e *Engine) checkLeagues(tx *store.Tx, cat *catalog, ids map[uint64]string, report func(string, ...any)) error {
+	by, err := loadLeagues(tx, cat)
+	if err != nil {
+		return err
+	}
+	for _, l := range cat.leagues {
+		for uid := range by[l.ref].tiers {
+			if _, ok := ids[uint64(uid)]; !ok {
+				report("league %s: tier of uid %d, who does not exist", l.Key, uid)
+			}
+		}
+		for run, r := range by[l.ref].runs {
+			for uid := range r.member {
+				if _, ok := ids[uint64(uid)]; !ok {
+					report("league %s: run %d: member uid %d, who does not exist", l.Key, run, uid)
+				}
+			}
+		}
+	}
+	e.leagues.mu.RLock()
+	defer e.leagues.mu.RUnlock()
+	for _, l := range cat.leagues {
+		mem, ok := e.leagues.by[l.ref]
+		if !ok {
+			mem = &leagueRT{tiers: map[uint32]int{}, runs: map[int64]*leagueRun{}}
+		}
+		if !sameLeagueRT(mem, by[l.ref]) {
+			report("league %s: the cohorts and tiers in memory differ from the store's", l.Key)
+		}
+	}
+	return nil
+}
+
+// sameLeagueRT reports whether two runtimes hold the same tiers and cohorts.
+func sameLeagueRT(a, b *leagueRT) bool {
+	if !maps.Equal(a.tiers, b.tiers) || len(a.runs) != len(b.runs) {
+		return false
+	}
+	for run, ra := range a.runs {
+		rb, ok := b.runs[run]
+		if !ok || ra.size != rb.size || !maps.Equal(ra.member, rb.member) ||
+			!slices.EqualFunc(ra.tiers, rb.tiers, func(x, y []uint32) bool { return slices.Equal(x, y) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeLeagueResult decodes a stored history record.
+func decodeLeagueResult(v []byte) (LeagueResult, error) {
+	var r LeagueResult
+	err := json.NewDecoder(bytes.NewReader(v)).Decode(&r)
+	return r, err
+}
+
+// eraseLeagues removes a user being erased from every league: their tier
+// and history records go; their place in a cohort of a current run is kept
+// (positions fill cohorts) but no longer says whose it was.
+func (t *txn) eraseLeagues(uid uint32) error {
+	var prefixes [][]byte
+	for _, l := range t.w.cat.leagues {
+		prefixes = append(prefixes, leagueTierKey(l.Key, uid), leagueHistoryPrefix(l.Key, uid))
+	}
+	if len(prefixes) == 0 {
+		return nil
+	}
+	mine := func(k []byte) bool {
+		for _, p := range prefixes {
+			if bytes.HasPrefix(k, p) {
+				return true
+			}
+		}
+		return false
+	}
+	b := &t.w.open
+	b.writes = slices.DeleteFunc(b.writes, func(wr write) bool { return wr.ks == store.Jobs && mine(wr.key) })
+	err := t.w.db.View(func(tx *store.Tx) error {
+		for _, p := range prefixes {
+			if err := tx.Scan(store.Jobs, p, func(k, _ []byte) error {
+				t.writes = append(t.writes, write{store.Jobs, bytes.Clone(k), nil})
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	set := &t.w.eng.leagues
+	set.mu.Lock()
+	defer set.mu.Unlock()
+	for _, l := range t.w.cat.leagues {
+		rt := set.rt(l.ref)
+		delete(rt.tiers, uid)
+		for run, r := range rt.runs {
+			if s, ok := r.member[uid]; ok {
+				delete(r.member, uid)
+				r.tiers[s.tier][s.pos] = 0
+				t.writes = append(t.writes, write{store.Jobs, leagueMemberKey(l.Key, run, s.tier, s.pos), binary.BigEndian.AppendUint64(nil, 0)})
+			}
+		}
+	}
+	return nil
+}
