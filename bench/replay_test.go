@@ -16,7 +16,11 @@ import (
 	"github.com/gamifykit/gamify"
 )
 
-var replayCommands = flag.Int("replaycmds", 100_000, "commands in the crash image of BenchmarkReplay")
+var (
+	replayCommands = flag.Int("replaycmds", 100_000, "commands in the crash image of BenchmarkReplay")
+	ckptInterval   = flag.Duration("ckptinterval", 0, "CheckpointInterval of BenchmarkCheckpointDefaults (0: the default)")
+	ckptSize       = flag.Int64("ckptsize", 0, "CheckpointSize of BenchmarkCheckpointDefaults (0: the default)")
+)
 
 // noCheckpoint keeps every command in the log: no checkpoint runs before Close.
 const noCheckpoint, noCheckpointSize = 24 * time.Hour, 1 << 50
@@ -147,8 +151,8 @@ func BenchmarkReplay(b *testing.B) {
 }
 
 // BenchmarkCheckpointDefaults runs the full pipeline at the default
-// checkpoint thresholds from a clean Open until the first checkpoint is
-// done, once whatever b.N (run it with -benchtime 1x). It reports when the
+// checkpoint thresholds (or -ckptinterval and -ckptsize, to measure others)
+// from a clean Open until the first checkpoint is done, once whatever b.N (run it with -benchtime 1x). It reports when the
 // first threshold tripped (trip-s, from Open), how long that checkpoint took
 // and how much it folded (ckpt-ms, staged-MiB), the commands in the log just
 // before it committed (outstanding: the worst case a crash leaves to replay),
@@ -173,7 +177,8 @@ func checkpointDefaults(b *testing.B, n int, mode gamify.Durability, producers i
 	path := filepath.Join(b.TempDir(), "full.db")
 	copyStore(b, fullStore(b, n), path)
 	start := time.Now()
-	eng, err := gamify.Open(path, &gamify.Options{Durability: mode, Clock: gamify.NewManualClock(fullEngine0)})
+	eng, err := gamify.Open(path, &gamify.Options{Durability: mode, Clock: gamify.NewManualClock(fullEngine0),
+		CheckpointInterval: *ckptInterval, CheckpointSize: *ckptSize})
 	if err != nil {
 		b.Fatal(err)
 	}
