@@ -15,9 +15,20 @@ import (
 // system with 3 triggers and a boost, and 5 achievements (4 metric, 1
 // composite); n users are known (one event each) before it returns.
 func fullEngine(b *testing.B, mode gamify.Durability, n, cache int) (*gamify.Engine, []string) {
+	return fullEngineAt(b, filepath.Join(b.TempDir(), "full.db"), &gamify.Options{Durability: mode, UserCache: cache}, n)
+}
+
+// fullEngine0 is the clock of every full-pipeline store.
+var fullEngine0 = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+
+// fullEngineAt is fullEngine on a file at path with options opts (a manual
+// clock at fullEngine0 unless opts has one).
+func fullEngineAt(b *testing.B, path string, opts *gamify.Options, n int) (*gamify.Engine, []string) {
 	ctx := context.Background()
-	clock := gamify.NewManualClock(time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC))
-	eng, err := gamify.Open(filepath.Join(b.TempDir(), "full.db"), &gamify.Options{Durability: mode, Clock: clock, UserCache: cache})
+	if opts.Clock == nil {
+		opts.Clock = gamify.NewManualClock(fullEngine0)
+	}
+	eng, err := gamify.Open(path, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
