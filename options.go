@@ -64,8 +64,8 @@ const (
 	NotifyBufferDefault  = 1024
 	UserCacheDefault     = 1 << 18
 
-	CheckpointIntervalDefault = 30 * time.Second
-	CheckpointSizeDefault     = 64 << 20
+	CheckpointIntervalDefault = 3 * time.Second
+	CheckpointSizeDefault     = 4 << 20
 )
 
 // Options configure an Engine. The zero value of every field means its default.
@@ -129,11 +129,13 @@ type Options struct {
 	// CheckpointInterval bounds how long applied changes live only in the
 	// command log and in memory before a checkpoint writes them to the
 	// database file (the log beside it, path + ".log", is trimmed then). A
-	// crash costs Open the replay of the log since the last checkpoint.
-	// Default: 30 s.
+	// crash costs Open the replay of the log since the last checkpoint
+	// (replay runs at about half the live rate: the user cache starts cold;
+	// bench/RESULTS.md has the figures behind the defaults). Default: 3 s.
 	CheckpointInterval time.Duration
 	// CheckpointSize starts a checkpoint early once this many bytes of
-	// changed records are staged in memory. Default: 64 MiB.
+	// changed records are staged in memory (about 800 bytes an event at 1M
+	// users). Default: 4 MiB.
 	CheckpointSize int64
 	// ControlRatio is the share of new users, in [0, 1], put in the
 	// experiment's control group (User.Control), chosen by a hash of the
