@@ -42,6 +42,7 @@ Usage:
   gamify migrate --db FILE
   gamify export --db FILE [--tenant KEY] [--out FILE|-] [--json] [--progress]
   gamify import --db FILE [--tenant KEY] [--in FILE|-] [--json] [--progress]
+  gamify replay --db FILE [--log DIR] [--json]
   gamify help [COMMAND]
 
 Commands:
@@ -57,6 +58,8 @@ Commands:
   migrate upgrade a file of an older schema in place, after a backup beside it
   export  write definitions, users and the ledger's events as JSON Lines
   import  apply an export through the engine; running it again changes nothing
+  replay  roll the file forward with its command log (after a crash) or with a
+          log DIR kept from the engine a backup came from; offline
 
 API keys for serve come from --keys FILE (or $GAMIFY_KEYS_FILE), a JSON file
   {"keys": [{"key": "SECRET", "name": "ops", "scopes": ["admin"]},
@@ -127,10 +130,24 @@ Examples:
   gunzip -c acme.jsonl.gz | gamify import --db game.db --tenant acme
   gamify import --db new.db --in game.jsonl --json | jq .events_per_second
 `,
+	"replay": `gamify replay --db FILE [--log DIR] [--json]
+
+Rolls the file forward with a command log and folds it in. Without --log it
+replays the file's own log (FILE.log, left by an engine that did not Close:
+any Open does the same; replay says how much). With --log DIR it copies the
+log's segments beside the file first: a log copied from the engine the file
+came from, which must continue the file's checkpoint position, or the copy
+is refused (exit 1) and removed, the file left as it was. A file that
+already has a log of its own must replay it first.
+
+Examples:
+  gamify replay --db game.db
+  gamify replay --db restored.db --log saved/game.db.log --json | jq .replayed
+`,
 }
 
 // commands are the commands run knows.
-var commands = []string{"serve", "user", "board", "check", "compact", "stats", "backup", "migrate", "export", "import"}
+var commands = []string{"serve", "user", "board", "check", "compact", "stats", "backup", "migrate", "export", "import", "replay"}
 
 // listening, when set (by tests), is told the address serve listens on.
 var listening func(addr string)
@@ -175,6 +192,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return migrateDB(args[1:], stdout, stderr)
 	case "export":
 		return exportDB(ctx, args[1:], stdout, stderr)
+	case "replay":
+		return replayDB(args[1:], stdout, stderr)
 	case "import":
 		return importDB(ctx, args[1:], stdout, stderr)
 	}
