@@ -1,0 +1,168 @@
+// Command economy runs a language-learning app's economy on gamify, on a
+// manual clock: lessons earn XP and gems, a daily streak pays a gem bonus at
+// 7 days, the shop sells a streak freeze and an hour of double XP for gems
+// (each a reward bundle: the payment and the grant in one commit), and a
+// weekly league of XP promotes the best of each cohort of five and demotes
+// the last. Two weeks of twelve learners, then the results.
+//
+//	go run ./examples/economy               # uses ./economy.db, created fresh
+//	go run ./examples/economy -db my.db
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	"github.com/gamifykit/gamify"
+)
+
+var game = gamify.Game{
+	Metrics: []gamify.Metric{{Key: "lessons", Name: "Lessons"}},
+	Points: []gamify.PointsSystem{
+		// 10 XP a lesson, and an hour of double XP sold in the shop.
+		{Key: "xp", Name: "XP", Triggers: []gamify.Trigger{{Key: "xp-per-lesson", Kind: gamify.TriggerMetric,
+			Metric: "lessons", Threshold: gamify.AmountFromInt(1), Points: gamify.AmountFromInt(10)}}},
+		// A gem every 2 lessons: the shop's currency.
+		{Key: "gems", Name: "Gems", Triggers: []gamify.Trigger{{Key: "gem-per-2", Kind: gamify.TriggerMetric,
+			Metric: "lessons", Threshold: gamify.AmountFromInt(2), Points: gamify.AmountFromInt(1)}}},
+	},
+	// A lesson a day keeps the streak; freezes (none to start, two at most)
+	// cover a missed day. (Its milestone is set below: Apply creates
+	// streaks before the points systems a milestone pays in.)
+	Streaks: []gamify.Streak{{Key: "daily", Name: "Daily lesson", Frequency: gamify.StreakDaily,
+		Metrics: []gamify.StreakMetric{{Metric: "lessons", Min: gamify.AmountFromInt(1)}},
+		Freezes: gamify.StreakFreezes{Max: 2}}},
+	// The weekly XP board the league ranks by: runs start on Monday.
+	Leaderboards: []gamify.Leaderboard{{Key: "weekly-xp", Name: "Weekly XP", RankBy: gamify.RankByPoints,
+		System: "xp", RunEvery: 1, RunUnit: gamify.RunWeek}},
+	Rewards: []gamify.Reward{
+		{Key: "freeze", Name: "Streak freeze", Type: gamify.RewardBundle, Cost: gamify.AmountFromInt(4), System: "gems",
+			PerUserLimit: gamify.RewardUnlimited, Grants: gamify.RewardGrants{Freezes: []gamify.FreezeGrant{{Streak: "daily", Count: 1}}}},
+		{Key: "double-xp", Name: "Double XP for an hour", Type: gamify.RewardBundle, Cost: gamify.AmountFromInt(6), System: "gems",
+			PerUserLimit: gamify.RewardUnlimited, Grants: gamify.RewardGrants{Boosts: []gamify.BoostGrant{
+				{System: "xp", Multiplier: gamify.AmountFromInt(2), Duration: time.Hour}}}},
+	},
+}
+
+var league = gamify.League{Key: "weekly", Name: "Weekly league", Board: "weekly-xp",
+	Tiers: []string{"Bronze", "Silver", "Gold"}, CohortSize: 5, Promote: 1, Demote: 1}
+
+func main() {
+	path := flag.String("db", "economy.db", "database file (recreated on each run)")
+	flag.Parse()
+	if err := run(*path); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(path string) error {
+	ctx := context.Background()
+	for _, p := range []string{path, path + ".log"} {
+		if err := os.RemoveAll(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	clock := gamify.NewManualClock(time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)) // a Monday
+	eng, err := gamify.Open(path, &gamify.Options{Clock: clock})
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	if _, err := eng.Apply(ctx, game); err != nil {
+		return err
+	}
+	// 7 days in a row pay 10 gems, once per run.
+	if _, err := eng.Streaks().Patch(ctx, "daily", func(s *gamify.Streak) {
+		s.Milestones = []gamify.StreakMilestone{{Length: 7, System: "gems", Points: gamify.AmountFromInt(10)}}
+	}); err != nil {
+		return err
+	}
+	if _, err := eng.Leagues().Create(ctx, league); err != nil {
+		return err
+	}
+	sub := eng.Subscribe(func(n gamify.Notification) {
+		switch n := n.(type) {
+		case gamify.StreakMilestoneReached:
+			fmt.Printf("  [notification] %s: %d days in a row, +%s gems\n", n.User, n.Length, n.Points)
+		case gamify.LeagueResult:
+			if n.Move != gamify.LeagueStayed {
+				fmt.Printf("  [notification] %s %s: %s → %s (rank %d of %d)\n", n.User, n.Move, n.Tier, n.NewTier, n.Rank, n.CohortMembers)
+			}
+		}
+	})
+	defer sub.Close()
+
+	learners := []string{"ana", "ben", "chen", "dara", "eli", "fay", "gus", "hana", "ivo", "jun", "kai", "lea"}
+	rng := rand.New(rand.NewPCG(7, 7)) // the same two weeks on every run
+	for day := range 14 {
+		for i, u := range learners {
+			if u == "ben" && day == 5 {
+				// Ben will miss tomorrow: he buys a freeze with his gems.
+				if _, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "freeze", User: u,
+					IdempotencyKey: fmt.Sprintf("%s-freeze-%d", u, day)}); err != nil {
+					return fmt.Errorf("ben buys a freeze: %w", err)
+				}
+				fmt.Printf("%s  ben bought a streak freeze\n", clock.Now().Format("Mon Jan 2"))
+			}
+			if u == "ana" && day == 9 {
+				if _, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "double-xp", User: u,
+					IdempotencyKey: fmt.Sprintf("%s-2x-%d", u, day)}); err != nil {
+					return fmt.Errorf("ana buys double XP: %w", err)
+				}
+				fmt.Printf("%s  ana bought an hour of double XP\n", clock.Now().Format("Mon Jan 2"))
+			}
+			skip := (u == "ben" && day == 6) || rng.IntN(10) < i%4 // some learners skip more
+			if skip {
+				continue
+			}
+			for l := range 1 + rng.IntN(3) {
+				if _, err := eng.Track(ctx, gamify.Event{Metric: "lessons", User: u, Value: 1,
+					IdempotencyKey: fmt.Sprintf("%s-%d-%d", u, day, l)}); err != nil {
+					return err
+				}
+			}
+		}
+		clock.Advance(24 * time.Hour)
+		if _, err := eng.RunDue(ctx); err != nil { // streak days end, the league rolls over on Monday
+			return err
+		}
+	}
+
+	fmt.Println("\nAfter two weeks:")
+	for _, u := range learners {
+		xp, err := eng.Users().Points(ctx, u, "xp")
+		if err != nil {
+			return err
+		}
+		gems, err := eng.Users().Points(ctx, u, "gems")
+		if err != nil {
+			return err
+		}
+		st, err := eng.Users().Streak(ctx, u, "daily")
+		if err != nil {
+			return err
+		}
+		ls, err := eng.Leagues().Standing(ctx, "weekly", u)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("  %-5s %4s XP  %3s gems  streak %2d (longest %2d)  league %s\n",
+			u, xp.Total, gems.Available, st.Length, st.Longest, ls.Tier)
+	}
+	hist, err := eng.Leagues().History(ctx, "weekly", "ana", 5)
+	if err != nil {
+		return err
+	}
+	fmt.Println("\nAna's league history:")
+	for _, r := range hist {
+		fmt.Printf("  week of %s: %s, rank %d of %d in cohort %d, %s XP → %s\n",
+			r.RunStart.Format("Jan 2"), r.Tier, r.Rank, r.CohortMembers, r.Cohort, r.Score, r.NewTier)
+	}
+	return eng.Check(ctx)
+}
