@@ -120,7 +120,15 @@ func (e *Engine) Apply(ctx context.Context, g Game) (ApplyReport, error) {
 			})
 		},
 		func() error {
-			return applyAll(ctx, &rep, g.Streaks, applier[Streak]{
+			// Milestones pay in points systems and rewards and complete
+			// achievements, all applied after streaks: they are set below.
+			bare := make([]Streak, len(g.Streaks))
+			for i, s := range g.Streaks {
+				s.Milestones = nil
+				bare[i] = s
+			}
+			return applyAll(ctx, &rep, bare, applier[Streak]{
+				skip:     []string{"Milestones"},
 				resource: "streak",
 				key:      func(s *Streak) string { return s.Key },
 				status:   func(s *Streak) Status { return s.Status },
@@ -156,6 +164,7 @@ func (e *Engine) Apply(ctx context.Context, g Game) (ApplyReport, error) {
 				verbs: statusVerbs[Reward]{StatusActive: rs.Activate, StatusInactive: rs.Deactivate},
 			})
 		},
+		func() error { return e.applyMilestones(ctx, &rep, ss, g.Streaks) },
 		func() error {
 			return applyAll(ctx, &rep, g.Tenants, applier[Tenant]{
 				resource: "tenant",
@@ -172,6 +181,43 @@ func (e *Engine) Apply(ctx context.Context, g Game) (ApplyReport, error) {
 		}
 	}
 	return rep, nil
+}
+
+// applyMilestones sets the streaks' milestones once what they name exists,
+// reporting the change on the streak's own entry.
+func (e *Engine) applyMilestones(ctx context.Context, rep *ApplyReport, ss StreaksAPI, streaks []Streak) error {
+	for _, want := range streaks {
+		if len(want.Milestones) == 0 {
+			continue
+		}
+		cur, err := ss.Get(ctx, want.Key)
+		if err != nil {
+			return fmt.Errorf("apply streak %s: %w", want.Key, err)
+		}
+		if reflect.DeepEqual(cur.Milestones, want.Milestones) {
+			continue
+		}
+		if _, err := ss.Patch(ctx, want.Key, func(s *Streak) { s.Milestones = slices.Clone(want.Milestones) }); err != nil {
+			return fmt.Errorf("apply streak %s: milestones: %w", want.Key, err)
+		}
+		noted := false
+		for i := range rep.Changes {
+			c := &rep.Changes[i]
+			if c.Resource != "streak" || c.Key != want.Key {
+				continue
+			}
+			switch c.Action {
+			case ApplyCreated:
+				noted = true // created with them, as far as the caller is concerned
+			case ApplyUnchanged, ApplyPatched:
+				c.Action, c.Fields, noted = ApplyPatched, append(c.Fields, "Milestones"), true
+			}
+		}
+		if !noted {
+			rep.Changes = append(rep.Changes, ApplyChange{Resource: "streak", Key: want.Key, Action: ApplyPatched, Fields: []string{"Milestones"}})
+		}
+	}
+	return nil
 }
 
 // applyPoints applies each system, then its levels, triggers and boosts

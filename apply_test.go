@@ -257,3 +257,50 @@ func TestApplyRefusesTwoDefaultStreaks(t *testing.T) {
 	requireField(t, err, "Game.Streaks[1].Default")
 	require.Equal(t, before, gamify.DumpStore(eng.Engine), "checked before anything is applied")
 }
+
+// A streak's milestones may pay in a points system, and claim a reward, of
+// the same Game: Apply sets them once those exist, and reports them on the
+// streak's entry.
+func TestApplyStreakMilestonesOfTheSameGame(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	g := gamify.Game{
+		Metrics: []gamify.Metric{{Key: "lessons", Name: "Lessons"}},
+		Streaks: []gamify.Streak{{Key: "daily", Name: "Daily", Frequency: gamify.StreakDaily,
+			Metrics:    []gamify.StreakMetric{{Metric: "lessons", Min: gamify.AmountFromInt(1)}},
+			Milestones: []gamify.StreakMilestone{{Length: 7, System: "gems", Points: gamify.AmountFromInt(10)}, {Length: 30, Reward: "badge"}}}},
+		Points:  []gamify.PointsSystem{{Key: "gems", Name: "Gems"}},
+		Rewards: []gamify.Reward{{Key: "badge", Name: "Badge", Type: gamify.RewardDigital}},
+	}
+	rep, err := eng.Apply(ctx, g)
+	require.NoError(t, err)
+	s, err := eng.Streaks().Get(ctx, "daily")
+	require.NoError(t, err)
+	require.Equal(t, g.Streaks[0].Milestones, s.Milestones)
+	n := 0
+	for _, c := range rep.Changes {
+		if c.Resource == "streak" {
+			n++
+			require.Equal(t, gamify.ApplyCreated, c.Action)
+		}
+	}
+	require.Equal(t, 1, n, "one entry for the streak")
+
+	rep, err = eng.Apply(ctx, g)
+	require.NoError(t, err)
+	require.False(t, rep.Changed(), "%+v", rep.Changes)
+
+	g.Streaks[0].Milestones[0].Points = gamify.AmountFromInt(12)
+	rep, err = eng.Apply(ctx, g)
+	require.NoError(t, err)
+	require.True(t, rep.Changed())
+	for _, c := range rep.Changes {
+		if c.Resource == "streak" {
+			require.Equal(t, gamify.ApplyPatched, c.Action)
+			require.Equal(t, []string{"Milestones"}, c.Fields)
+		}
+	}
+	s, err = eng.Streaks().Get(ctx, "daily")
+	require.NoError(t, err)
+	require.Equal(t, "12", s.Milestones[0].Points.String())
+}

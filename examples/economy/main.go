@@ -33,11 +33,11 @@ var game = gamify.Game{
 			Metric: "lessons", Threshold: gamify.AmountFromInt(2), Points: gamify.AmountFromInt(1)}}},
 	},
 	// A lesson a day keeps the streak; freezes (none to start, two at most)
-	// cover a missed day. (Its milestone is set below: Apply creates
-	// streaks before the points systems a milestone pays in.)
+	// cover a missed day; 7 days in a row pay 10 gems, once per run.
 	Streaks: []gamify.Streak{{Key: "daily", Name: "Daily lesson", Frequency: gamify.StreakDaily,
-		Metrics: []gamify.StreakMetric{{Metric: "lessons", Min: gamify.AmountFromInt(1)}},
-		Freezes: gamify.StreakFreezes{Max: 2}}},
+		Metrics:    []gamify.StreakMetric{{Metric: "lessons", Min: gamify.AmountFromInt(1)}},
+		Freezes:    gamify.StreakFreezes{Max: 2},
+		Milestones: []gamify.StreakMilestone{{Length: 7, System: "gems", Points: gamify.AmountFromInt(10)}}}},
 	// The weekly XP board the league ranks by: runs start on Monday.
 	Leaderboards: []gamify.Leaderboard{{Key: "weekly-xp", Name: "Weekly XP", RankBy: gamify.RankByPoints,
 		System: "xp", RunEvery: 1, RunUnit: gamify.RunWeek}},
@@ -75,12 +75,6 @@ func run(path string) error {
 	}
 	defer eng.Close()
 	if _, err := eng.Apply(ctx, game); err != nil {
-		return err
-	}
-	// 7 days in a row pay 10 gems, once per run.
-	if _, err := eng.Streaks().Patch(ctx, "daily", func(s *gamify.Streak) {
-		s.Milestones = []gamify.StreakMilestone{{Length: 7, System: "gems", Points: gamify.AmountFromInt(10)}}
-	}); err != nil {
 		return err
 	}
 	if _, err := eng.Leagues().Create(ctx, league); err != nil {
