@@ -155,8 +155,12 @@ func run(path string) error {
 	}
 	fmt.Println("\nAna's league history:")
 	for _, r := range hist {
-		fmt.Printf("  week of %s: %s, rank %d of %d in cohort %d, %s XP → %s\n",
-			r.RunStart.Format("Jan 2"), r.Tier, r.Rank, r.CohortMembers, r.Cohort, r.Score, r.NewTier)
+		tie := ""
+		if r.Rank <= league.Promote && r.Move == gamify.LeagueStayed && r.Tier != league.Tiers[len(league.Tiers)-1] {
+			tie = " (tied: ties share a rank, and the board's order decides who moves)"
+		}
+		fmt.Printf("  week of %s: %s, rank %d of %d in cohort %d, %s XP → %s%s\n",
+			r.RunStart.Format("Jan 2"), r.Tier, r.Rank, r.CohortMembers, r.Cohort, r.Score, r.NewTier, tie)
 	}
 	return eng.Check(ctx)
 }
