@@ -49,14 +49,15 @@ func logDir(path string) string { return path + ".log" }
 // checkpointer runs checkpoints on its own goroutine, so a long one never
 // stalls the committer.
 type checkpointer struct {
-	kick   chan struct{}
-	stop   chan struct{}
-	exited chan struct{}
-	folded atomic.Uint64 // a position folded by a checkpoint, for the committer to trim the log to
-	count  atomic.Uint64 // checkpoints done
-	failed atomic.Uint64 // checkpoints failed
-	last   atomic.Int64  // duration of the last checkpoint, ns
-	at     atomic.Int64  // when the last one ended (or the checkpointer started), Unix ns
+	kick    chan struct{}
+	stop    chan struct{}
+	exited  chan struct{}
+	started bool          // the goroutine runs (set by Open, read by Close)
+	folded  atomic.Uint64 // a position folded by a checkpoint, for the committer to trim the log to
+	count   atomic.Uint64 // checkpoints done
+	failed  atomic.Uint64 // checkpoints failed
+	last    atomic.Int64  // duration of the last checkpoint, ns
+	at      atomic.Int64  // when the last one ended (or the checkpointer started), Unix ns
 }
 
 // openLog opens the command log and checks that it continues the file's
@@ -141,10 +142,17 @@ func (e *Engine) replay() error {
 	return nil
 }
 
-// startCheckpointer starts the checkpoint goroutine.
+// newCheckpointer makes the checkpointer's channels, before the committer
+// starts (it kicks the checkpointer from its first batch on).
+func newCheckpointer() checkpointer {
+	return checkpointer{kick: make(chan struct{}, 1), stop: make(chan struct{}), exited: make(chan struct{})}
+}
+
+// startCheckpointer starts the checkpoint goroutine, once the log is
+// replayed.
 func (e *Engine) startCheckpointer() {
 	c := &e.ckpt
-	c.kick, c.stop, c.exited = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+	c.started = true
 	c.at.Store(time.Now().UnixNano())
 	go func() {
 		defer close(c.exited)
@@ -238,7 +246,7 @@ func (e *Engine) closeLog() error {
 	if e.log == nil {
 		return nil
 	}
-	if e.ckpt.stop != nil {
+	if e.ckpt.started {
 		close(e.ckpt.stop)
 		<-e.ckpt.exited
 	}

@@ -78,6 +78,7 @@ func Open(path string, opts *Options) (*Engine, error) {
 	e := &Engine{path: db.Path(), opts: o, db: db, committerExited: make(chan struct{}), notify: newNotifier(o.NotifyBuffer, o.Logger),
 		sched: newScheduler(), runnerExited: make(chan struct{}), boards: map[uint32]*boardRuntime{}}
 	e.box.consumers = map[string]*Consumer{}
+	e.ckpt = newCheckpointer()
 	e.w = &writer{opts: o, log: o.Logger, db: db, eng: e, commits: make(chan *batch, 1)}
 	e.w.sealable.L = &e.w.mu
 	var seed [32]byte
