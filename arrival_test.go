@@ -320,27 +320,8 @@ func deliver(t *testing.T, evs []arrivalEvent, plan func([]arrivalEvent) []arriv
 	eng := openTest(t, &gamify.Options{Durability: gamify.Buffered})
 	eng.clock.Set(arrivalFrom.Add(-24 * time.Hour))
 	setupArrival(t, eng)
-	now := eng.clock.Now()
 	for _, s := range plan(evs) {
-		if s.at.After(now) {
-			now = s.at
-			eng.clock.Set(now)
-			_, err := eng.RunDue(ctx)
-			require.NoError(t, err)
-		}
-		if s.batch {
-			batch := make([]gamify.Event, len(s.evs))
-			for i, e := range s.evs {
-				batch[i] = e.ev
-			}
-			_, err := eng.TrackBatch(ctx, batch)
-			require.NoError(t, err)
-			continue
-		}
-		for _, e := range s.evs {
-			_, err := eng.Track(ctx, e.ev)
-			require.NoError(t, err)
-		}
+		eng.sync(t, s)
 	}
 	eng.clock.Set(arrivalEnd)
 	_, err := eng.RunDue(ctx)
@@ -449,4 +430,29 @@ func runLengths(h []gamify.StreakPeriod) []int {
 		}
 	}
 	return out
+}
+
+// sync delivers s: the clock moves to its time if that is later (due jobs
+// run), then its events are tracked.
+func (te *testEngine) sync(t *testing.T, s arrivalSync) {
+	t.Helper()
+	ctx := context.Background()
+	if s.at.After(te.clock.Now()) {
+		te.clock.Set(s.at)
+		_, err := te.RunDue(ctx)
+		require.NoError(t, err)
+	}
+	if s.batch {
+		batch := make([]gamify.Event, len(s.evs))
+		for i, e := range s.evs {
+			batch[i] = e.ev
+		}
+		_, err := te.TrackBatch(ctx, batch)
+		require.NoError(t, err)
+		return
+	}
+	for _, e := range s.evs {
+		_, err := te.Track(ctx, e.ev)
+		require.NoError(t, err)
+	}
 }

@@ -82,27 +82,8 @@ func runReplayWorkload(t *testing.T, eng *testEngine, seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, 99))
 	evs := arrivalEvents(seed)
 	plan := arrivalDeliveries[len(arrivalDeliveries)-1].plan(rng, evs) // late syncs, shuffled
-	now := eng.clock.Now()
 	for i, s := range plan {
-		if s.at.After(now) {
-			now = s.at
-			eng.clock.Set(now)
-			_, err := eng.RunDue(ctx)
-			require.NoError(t, err)
-		}
-		if s.batch {
-			batch := make([]gamify.Event, len(s.evs))
-			for j, e := range s.evs {
-				batch[j] = e.ev
-			}
-			_, err := eng.TrackBatch(ctx, batch)
-			require.NoError(t, err)
-		} else {
-			for _, e := range s.evs {
-				_, err := eng.Track(ctx, e.ev)
-				require.NoError(t, err)
-			}
-		}
+		eng.sync(t, s)
 		u := arrivalUsers[rng.IntN(len(arrivalUsers))].id
 		switch i % 17 {
 		case 3:
