@@ -115,12 +115,16 @@ func crashImage(b *testing.B, n, k int) string {
 // un-checkpointed events of the full pipeline: one op is one Open, which
 // replays them all.
 func BenchmarkReplay(b *testing.B) {
+	cmds := *replayCommands
+	if testing.Short() {
+		cmds = min(cmds, 2_000) // the CI's smoke run
+	}
 	for _, n := range []int{10_000, 1_000_000} {
-		b.Run(fmt.Sprintf("users=%d/commands=%d", n, *replayCommands), func(b *testing.B) {
+		b.Run(fmt.Sprintf("users=%d/commands=%d", n, cmds), func(b *testing.B) {
 			if n > 10_000 && testing.Short() {
 				b.Skip("large store: run without -short")
 			}
-			img := crashImage(b, n, *replayCommands)
+			img := crashImage(b, n, cmds)
 			path := filepath.Join(b.TempDir(), "open.db")
 			var replayed uint64
 			b.ResetTimer()
@@ -135,8 +139,8 @@ func BenchmarkReplay(b *testing.B) {
 				}
 				b.StopTimer()
 				st := eng.Stats()
-				if st.Replayed != uint64(*replayCommands) || st.ReplayFailed != 0 {
-					b.Fatalf("replayed %d commands (%d failed), want %d", st.Replayed, st.ReplayFailed, *replayCommands)
+				if st.Replayed != uint64(cmds) || st.ReplayFailed != 0 {
+					b.Fatalf("replayed %d commands (%d failed), want %d", st.Replayed, st.ReplayFailed, cmds)
 				}
 				replayed += st.Replayed
 				if err := eng.Close(); err != nil {
