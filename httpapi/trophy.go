@@ -86,7 +86,7 @@ type userOut struct {
 func userJSON(u gamify.User) userOut {
 	out := userOut{ID: u.ID, Email: strOrNull(u.Email), Name: strOrNull(u.Name), TZ: strOrNull(u.TZ),
 		DeviceTokens: u.DeviceTokens, SubscribeToEmails: u.SubscribeToEmails, Attributes: u.Attributes,
-		Created: instant(u.Created), Updated: instant(u.Updated)}
+		Control: u.Control, Created: instant(u.Created), Updated: instant(u.Updated)}
 	if out.DeviceTokens == nil {
 		out.DeviceTokens = []string{}
 	}
