@@ -154,3 +154,23 @@ func TestFailedCheckpointIsRetried(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "5", um.Total.String())
 }
+
+// Compact of a file a crash left with a command log folds the log in first:
+// nothing acknowledged is lost, and no log (with its commands of erased
+// users) survives beside the compacted file.
+func TestCompactFoldsACrashedLog(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	mustMetric(t, eng.Engine, "xp")
+	trackN(t, eng, 4)
+	path := crashImage(t, eng)
+	require.NoError(t, gamify.Compact(path))
+	require.NoDirExists(t, path+".log")
+	e, err := gamify.Open(path, &gamify.Options{Clock: eng.clock})
+	require.NoError(t, err)
+	require.Zero(t, e.Stats().Replayed, "the compacted file holds everything itself")
+	um, err := e.Users().Metric(ctx, "ana", "xp")
+	require.NoError(t, err)
+	require.Equal(t, "4", um.Total.String())
+	require.NoError(t, e.Close())
+}
