@@ -144,6 +144,11 @@ type Options struct {
 	// same across restarts: the command log replays creations with it.
 	// Default: 0, nobody.
 	ControlRatio float64
+	// Replication makes the engine a replica of a state shared through a
+	// replicated command log (package jetstream); nil keeps the local log
+	// beside the file. The file is then this replica's checkpoint of the
+	// shared log.
+	Replication ReplicatedLog
 
 	// noSync disables fsync; set only by internal benchmarks of CPU cost.
 	noSync bool
