@@ -60,6 +60,12 @@ type ReplicatedLog interface {
 // replica computes at that position. Nothing is applied locally that is not
 // in the shared log.
 
+// errDiverged stops a replica whose batch failed to land: the commands of
+// the failed batch (and of the open one, applied on top of it) are gone
+// from its working state, and applying the log further would skip them.
+// A reopen follows the log again from the file's checkpoint.
+var errDiverged = fmt.Errorf("%w: the replica stopped applying the shared log; reopen it", ErrUnavailable)
+
 // replica is a replicated engine's side of the log.
 type replica struct {
 	log    ReplicatedLog
@@ -169,7 +175,10 @@ func (e *Engine) follow(ctx context.Context, from uint64) {
 		}
 		// A failed command is in the log and fails alike on every replica:
 		// its caller hears why.
-		if errors.Is(res.err, ErrClosed) {
+		if errors.Is(res.err, ErrClosed) || errors.Is(res.err, errDiverged) {
+			if p != nil {
+				p.applied <- res
+			}
 			return res.err
 		}
 		rp.advance(pos)

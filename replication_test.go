@@ -446,3 +446,37 @@ func TestReplicatedTenantsRefused(t *testing.T) {
 	_, err = rs.engs[0].Tenant("acme")
 	require.ErrorIs(t, err, gamify.ErrConflict)
 }
+
+// TestReplicaStopsWhenABatchFailsToLand: a replica whose batch of the
+// shared log fails to land would skip its commands if it applied on; it
+// stops instead (its writes fail with ErrUnavailable), and a reopen follows
+// the log again from its checkpoint and converges.
+func TestReplicaStopsWhenABatchFailsToLand(t *testing.T) {
+	rs := openReplicas(t, 1, gamify.Options{})
+	ctx := context.Background()
+	a := rs.engs[0]
+	mustMetric(t, a.Engine, "lessons")
+	var fail atomic.Bool
+	o := rs.opts
+	gamify.SetBeforeCommit(&o, func() error {
+		if fail.Load() {
+			return errors.New("disk on fire")
+		}
+		return nil
+	})
+	rs.opts = o
+	b := rs.add(t, false)
+	fail.Store(true)
+	for i := range 5 {
+		_, err := a.Track(ctx, gamify.Event{User: "ana", Metric: "lessons", Value: float64(i + 1)})
+		require.NoError(t, err)
+	}
+	_, err := b.Track(ctx, gamify.Event{User: "ana", Metric: "lessons", Value: 1})
+	require.ErrorIs(t, err, gamify.ErrUnavailable)
+	require.Less(t, b.Stats().LogPosition, rs.log.head(), "nothing past the failed batch landed")
+
+	fail.Store(false)
+	b.reopen(t)
+	require.Equal(t, gamify.AmountFromInt(16), lessonsOf(t, b, "ana"), "a's five events and b's refused one, applied after the failure")
+	rs.converge(t)
+}

@@ -41,6 +41,10 @@ type writer struct {
 	open       batch
 	gen        uint64 // generation of the open batch
 	lostErr    error  // a failed commit of buffered events, for the next Flush
+	// diverged is set when a batch of a replicated engine failed to land:
+	// the shared log moved past commands this replica could not stage, so
+	// it applies nothing more until reopened (replication.go).
+	diverged error
 
 	users       map[string]*userRec   // working user state by user id
 	spares      []*userRec            // records replaced by commits, for cloneInto

@@ -222,6 +222,9 @@ func checkClock(now time.Time) error {
 // once it applied, so the log holds the commands in the order they were
 // applied.
 func (w *writer) handle(r *request) (any, error) {
+	if r.replay != 0 && w.diverged != nil {
+		return nil, w.diverged
+	}
 	rec := w.rec[:0]
 	if tc, ok := r.cmd.(*trackCmd); ok && r.replay == 0 {
 		tc.seed = w.seeds.Uint64() | 1 // never 0, which means none
@@ -364,6 +367,9 @@ func (w *writer) committed(res commitResult) {
 	open := w.open
 	w.open = batch{}
 	failed := res.batch
+	if w.eng.repl != nil && w.diverged == nil {
+		w.diverged = fmt.Errorf("%w: a batch of the shared log failed to land: %w", errDiverged, res.err)
+	}
 	// Logged before the callers hear, so a caller sees its failure logged.
 	if (failed.buffered > 0 && !failed.hasFlush) || open.buffered > 0 {
 		w.log.Error("gamify: commit failed; buffered events since the last commit are lost", "err", res.err)
@@ -397,6 +403,9 @@ func (e *Engine) commitLoop() {
 		switch {
 		case b.replayTo != 0:
 			pos = b.replayTo
+			if f := e.opts.beforeCommit; f != nil && e.repl != nil {
+				err = f() // the fault seam of a replica's commit point: staging
+			}
 		case len(b.ends) > 0:
 			pos, err = e.appendLog(b)
 		default:
