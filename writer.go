@@ -367,8 +367,17 @@ func (w *writer) committed(res commitResult) {
 	open := w.open
 	w.open = batch{}
 	failed := res.batch
-	if w.eng.repl != nil && w.diverged == nil {
-		w.diverged = fmt.Errorf("%w: a batch of the shared log failed to land: %w", errDiverged, res.err)
+	if w.eng.repl != nil {
+		// Nothing is lost (the shared log holds it all), but this replica
+		// can no longer apply the log in order: it stops.
+		if w.diverged == nil {
+			w.diverged = fmt.Errorf("%w: a batch of the shared log failed to land: %w", errDiverged, res.err)
+			w.log.Error("gamify: a batch of the shared log failed to land; the replica stops applying until reopened", "err", res.err)
+		}
+		for _, r := range append(failed.waiters, open.waiters...) {
+			r.done <- response{err: w.diverged}
+		}
+		return
 	}
 	// Logged before the callers hear, so a caller sees its failure logged.
 	if (failed.buffered > 0 && !failed.hasFlush) || open.buffered > 0 {
