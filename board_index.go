@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -698,13 +699,33 @@ func (w *writer) rebuildBoards(tx *store.Tx) error {
 	if err != nil {
 		return err
 	}
+	// The indexes are built in parallel (sorting dominates Open at 1M users:
+	// measured 0.7 s of 1.8 s CPU with 3 boards); each build touches its own
+	// index alone.
+	type build struct {
+		board string
+		x     *leaderboard.Index
+		es    []leaderboard.Entry
+	}
+	builds := make([]build, 0, len(entries))
 	for k, es := range entries {
 		b := w.cat.boardByRef[k.ref]
-		if err := e.boards[k.ref].runs[k.run].group(k.group, b.order).Build(*es); err != nil {
-			return fmt.Errorf("gamify: rebuild leaderboard %s: %w", b.Key, err)
-		}
+		builds = append(builds, build{b.Key, e.boards[k.ref].runs[k.run].group(k.group, b.order), *es})
 	}
-	return nil
+	errs := make([]error, len(builds))
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, bd := range builds {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			if err := bd.x.Build(bd.es); err != nil {
+				errs[i] = fmt.Errorf("gamify: rebuild leaderboard %s: %w", bd.board, err)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // indexUndo restores one index entry if the command that changed it fails:
