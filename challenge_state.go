@@ -471,3 +471,69 @@ func (t *txn) eraseChallenges(u *userRec) {
 		}
 	}
 }
+
+// checkChallenges reports a participation without its marker or the other
+// way round, one of a challenge that does not exist, and progress beyond an
+// objective's target or a milestone or completion recorded as paid that
+// the progress does not reach.
+func checkChallenges(tx *store.Tx, cat *catalog, report func(string, ...any)) error {
+	type part struct {
+		ref uint32
+		uid uint64
+	}
+	markers := map[part]bool{}
+	for _, c := range cat.chals.byKey {
+		prefix := challengeMarkerPrefix(c.Key)
+		if err := tx.Scan(store.Jobs, prefix, func(k, _ []byte) error {
+			if len(k) != len(prefix)+8 {
+				report("challenge %s: marker %x", c.Key, k)
+				return nil
+			}
+			markers[part{c.ref, binary.BigEndian.Uint64(k[len(prefix):])}] = true
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	err := tx.Scan(store.State, nil, func(k, v []byte) error {
+		var s userState
+		if len(k) != 8 || s.unmarshal(v) != nil {
+			return nil // reported by the state checks
+		}
+		uid := binary.BigEndian.Uint64(k)
+		for _, uc := range s.Chals {
+			c, ok := cat.chals.byRef[uc.Ref]
+			if !ok {
+				report("uid %d: participation in challenge ref %d, which does not exist", uid, uc.Ref)
+				continue
+			}
+			if !markers[part{uc.Ref, uid}] {
+				report("challenge %s: uid %d takes part without a marker", c.Key, uid)
+			}
+			delete(markers, part{uc.Ref, uid})
+			if len(uc.Progress) != len(c.Objectives) {
+				report("challenge %s: uid %d has progress for %d objectives, not %d", c.Key, uid, len(uc.Progress), len(c.Objectives))
+				continue
+			}
+			for j, o := range c.Objectives {
+				if uc.Progress[j] < 0 || uc.Progress[j] > o.Target.Micros() {
+					report("challenge %s: uid %d: objective %s progress %s is beyond 0 to its target", c.Key, uid, o.Key, AmountFromMicros(uc.Progress[j]))
+				}
+			}
+			done := c.done(uc.Progress)
+			for k, m := range c.Milestones {
+				if uc.Paid&(1<<k) != 0 && !c.reached(m, done) {
+					report("challenge %s: uid %d: milestone %d paid but not reached", c.Key, uid, k)
+				}
+			}
+			if uc.Done != 0 && done != 1<<len(c.Objectives)-1 {
+				report("challenge %s: uid %d: completion paid with objectives incomplete", c.Key, uid)
+			}
+		}
+		return nil
+	})
+	for p := range markers {
+		report("challenge ref %d: marker of uid %d, who does not take part", p.ref, p.uid)
+	}
+	return err
+}

@@ -35,7 +35,8 @@ type Challenge struct {
 	// created (progress refers to them by position).
 	Objectives []ChallengeObjective
 	// Milestones pay on the way, at most 16; each pays once per
-	// participation. Their number is immutable; what they pay may change.
+	// participation. Their number, Share and Objective are immutable; what
+	// they pay may change.
 	Milestones []ChallengeMilestone `json:",omitempty"`
 	// Completion is paid once when every objective is complete (optional).
 	Completion ChallengePayout
@@ -450,8 +451,8 @@ var challenges = resource[Challenge]{
 			return Challenge{}, gamifytype.Invalid("Challenge.Enrolment", c.Enrolment, "is immutable")
 		case !sameObjectives(c.Objectives, old.Objectives):
 			return Challenge{}, gamifytype.Invalid("Challenge.Objectives", len(c.Objectives), "are immutable")
-		case len(c.Milestones) != len(old.Milestones):
-			return Challenge{}, gamifytype.Invalid("Challenge.Milestones", len(c.Milestones), "must keep the number of milestones")
+		case !slices.EqualFunc(c.Milestones, old.Milestones, func(x, y ChallengeMilestone) bool { return x.Share == y.Share && x.Objective == y.Objective }):
+			return Challenge{}, gamifytype.Invalid("Challenge.Milestones", len(c.Milestones), "must keep their number, Share and Objective")
 		}
 		if err := t.catalogForWrite().checkChallengeRefs(old, &c); err != nil {
 			return Challenge{}, err
@@ -511,9 +512,10 @@ func (a ChallengesAPI) List(ctx context.Context, opts ListOptions) ([]Challenge,
 // sets the fields to change; the others are kept. Key, Status, Created and
 // Updated are the engine's; Window, Start, End, Days, Enrolment, the
 // Objectives and the number of Milestones are immutable (a change to one
-// is a ValidationError naming it). Name, Description, what milestones pay
-// and when, and Completion may change; a milestone already paid to a
-// participant is not paid again. edit may run more than once, so it must
+// is a ValidationError naming it), and so are the milestones' number,
+// Share and Objective. Name, Description, what milestones pay and
+// Completion may change: a participant is paid what is defined when they
+// reach it, and a milestone already paid is not paid again. edit may run more than once, so it must
 // only edit its argument.
 func (a ChallengesAPI) Patch(ctx context.Context, key string, edit func(*Challenge)) (Challenge, error) {
 	return challenges.patch(ctx, a.e, key, edit)

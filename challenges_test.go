@@ -2,6 +2,7 @@ package gamify_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -499,5 +500,205 @@ func challengeJSONCases() []jsonCase {
 		{name: "ChallengeProgress", v: jChallengeProgress},
 		{name: "ChallengeStats", v: gamify.ChallengeStats{Challenge: "week", Participants: 9, Completed: 2, Objectives: []int{4, 2}, Milestones: []int{3}}},
 		{name: "ChallengeStanding", v: gamify.ChallengeStanding{Rank: 2, ChallengeProgress: jChallengeProgress, Share: 0.75}},
+	}
+}
+
+func TestChallengeReads(t *testing.T) {
+	ctx := context.Background()
+	eng := challengeEngine(t, nil)
+	mustChallenge(t, eng, weekChallenge())
+	mustChallenge(t, eng, orderedChallenge())
+	eng.clock.Set(t0.Add(24 * time.Hour))
+	// cy completes the week; ana is half-way with more xp than bo; bo and
+	// dee tie.
+	for i := range 5 {
+		track(t, eng, lessonAt("cy", t0.Add(time.Duration(i)*time.Minute)))
+	}
+	track(t, eng, xpAt("cy", 100, t0))
+	track(t, eng, xpAt("ana", 100, t0))
+	track(t, eng, lessonAt("ana", t0))
+	track(t, eng, xpAt("bo", 20, t0))
+	track(t, eng, xpAt("dee", 20, t0))
+	track(t, eng, lessonAt("eve", t0.Add(-time.Hour))) // before the week: not a participant
+	eng.clock.Set(t0.Add(25 * time.Hour))
+	track(t, eng, xpAt("ana", 1, t0)) // ana also joins "path" here (xp counts toward its drill)
+
+	mine, err := eng.Challenges().OfUser(ctx, "ana")
+	require.NoError(t, err)
+	require.Len(t, mine, 2)
+	require.Equal(t, "week", mine[0].Challenge)
+	require.Equal(t, []gamify.Amount{chAmt(1), chAmt(100)}, progressAmounts(mine[0]))
+	require.Equal(t, "path", mine[1].Challenge)
+	none, err := eng.Challenges().OfUser(ctx, "eve")
+	require.NoError(t, err)
+	require.Empty(t, none)
+	_, err = eng.Challenges().OfUser(ctx, "nobody")
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+	_, err = eng.Challenges().Progress(ctx, "week", "eve")
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+
+	users := func(ps []gamify.ChallengeProgress) []string {
+		var out []string
+		for _, p := range ps {
+			out = append(out, p.User)
+		}
+		return out
+	}
+	page1, err := eng.Challenges().Participants(ctx, "week", gamify.ListOptions{Limit: 3})
+	require.NoError(t, err)
+	require.Equal(t, []string{"cy", "ana", "bo"}, users(page1)) // the order users were first seen
+	page2, err := eng.Challenges().Participants(ctx, "week", gamify.ListOptions{Limit: 3, Skip: 3})
+	require.NoError(t, err)
+	require.Equal(t, []string{"dee"}, users(page2))
+	_, err = eng.Challenges().Participants(ctx, "week", gamify.ListOptions{Limit: 101})
+	requireField(t, err, "ListOptions.Limit")
+	_, err = eng.Challenges().Participants(ctx, "nope", gamify.ListOptions{})
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+
+	st, err := eng.Challenges().Stats(ctx, "week")
+	require.NoError(t, err)
+	require.Equal(t, gamify.ChallengeStats{Challenge: "week", Participants: 4, Completed: 1, Objectives: []int{1, 2}, Milestones: []int{2}}, st)
+
+	board, err := eng.Challenges().Leaderboard(ctx, "week", gamify.ListOptions{})
+	require.NoError(t, err)
+	var ranks []string
+	for _, s := range board {
+		ranks = append(ranks, fmt.Sprintf("%d:%s", s.Rank, s.User))
+	}
+	require.Equal(t, []string{"1:cy", "2:ana", "3:bo", "3:dee"}, ranks)
+	require.Equal(t, 1.0, board[0].Share)
+	require.InDelta(t, 0.6, board[1].Share, 1e-9) // (1/5 + 100/100) / 2
+	second, err := eng.Challenges().Leaderboard(ctx, "week", gamify.ListOptions{Limit: 1, Skip: 1})
+	require.NoError(t, err)
+	require.Equal(t, "ana", second[0].User)
+
+	// Archived challenges leave the user's list; their data stays readable.
+	require.NoError(t, eng.Challenges().Delete(ctx, "path"))
+	mine, err = eng.Challenges().OfUser(ctx, "ana")
+	require.NoError(t, err)
+	require.Len(t, mine, 1)
+	_, err = eng.Challenges().Progress(ctx, "path", "ana")
+	require.NoError(t, err)
+}
+
+// TestChallengeExactlyOnce pays a milestone and a completion once through
+// retries with idempotency keys, a batch repeating them, late events and a
+// reopen mid-challenge.
+func TestChallengeExactlyOnce(t *testing.T) {
+	ctx := context.Background()
+	eng := challengeEngine(t, nil)
+	mustChallenge(t, eng, weekChallenge())
+	eng.clock.Set(t0.Add(time.Hour))
+	xp := xpAt("ana", 60, t0.Add(time.Minute))
+	xp.IdempotencyKey = "xp-1"
+	r := track(t, eng, xp)
+	require.Equal(t, chAmt(60), r.Challenges[0].Objectives[1].Progress)
+	again := track(t, eng, xp)
+	require.True(t, again.IdempotentReplayed)
+	require.Empty(t, again.Challenges)
+	xp2 := xpAt("ana", 60, t0.Add(2*time.Minute))
+	xp2.IdempotencyKey = "xp-2"
+	r = track(t, eng, xp2)
+	require.Len(t, r.Challenges[0].Milestones, 1)
+	_, err := eng.TrackBatch(ctx, []gamify.Event{xp, xp2, xp2})
+	require.NoError(t, err)
+	require.Equal(t, chAmt(10), gemsOf(t, eng, "ana"))
+
+	eng.reopen(t)
+	require.Equal(t, []gamify.Amount{chAmt(0), chAmt(100)}, progressAmounts(progressOf(t, eng, "week", "ana")))
+	var notes []gamify.Notification
+	sub := eng.Subscribe(func(n gamify.Notification) { notes = append(notes, n) })
+	defer sub.Close()
+	var evs []gamify.Event
+	for i := range 5 {
+		ev := lessonAt("ana", t0.Add(time.Duration(i)*time.Minute))
+		ev.IdempotencyKey = fmt.Sprintf("l-%d", i)
+		evs = append(evs, ev)
+	}
+	_, err = eng.TrackBatch(ctx, evs)
+	require.NoError(t, err)
+	_, err = eng.TrackBatch(ctx, evs) // a retry of the whole batch
+	require.NoError(t, err)
+	eng.reopen(t)
+	track(t, eng, lessonAt("ana", t0.Add(time.Hour))) // one more after completion
+	require.Equal(t, chAmt(60), gemsOf(t, eng, "ana"))
+	p := progressOf(t, eng, "week", "ana")
+	require.False(t, p.CompletedAt.IsZero())
+	require.NoError(t, eng.Flush(ctx))
+	var completed int
+	for _, n := range notes {
+		if c, ok := n.(gamify.ChallengeCompleted); ok {
+			require.Equal(t, "week", c.Challenge)
+			completed++
+		}
+	}
+	require.Equal(t, 1, completed)
+	entries, err := eng.Outbox().Read(ctx, 0, 1000)
+	require.NoError(t, err)
+	var types []string
+	for _, e := range entries {
+		if e.Type == "ChallengeMilestoneReached" || e.Type == "ChallengeCompleted" {
+			types = append(types, e.Type)
+		}
+	}
+	require.Equal(t, []string{"ChallengeMilestoneReached", "ChallengeCompleted"}, types)
+}
+
+func TestChallengeEraseAndTenants(t *testing.T) {
+	ctx := context.Background()
+	eng := challengeEngine(t, nil)
+	mustChallenge(t, eng, weekChallenge())
+	eng.clock.Set(t0.Add(time.Hour))
+	track(t, eng, xpAt("ana", 100, t0))
+	track(t, eng, xpAt("bo", 10, t0))
+	require.NoError(t, eng.Users().Erase(ctx, "ana"))
+	st, err := eng.Challenges().Stats(ctx, "week")
+	require.NoError(t, err)
+	require.Equal(t, 1, st.Participants)
+	ps, err := eng.Challenges().Participants(ctx, "week", gamify.ListOptions{})
+	require.NoError(t, err)
+	require.Len(t, ps, 1)
+	require.Equal(t, "bo", ps[0].User)
+	// A new "ana" starts from nothing: the milestone pays again, to her.
+	r := track(t, eng, xpAt("ana", 100, t0))
+	require.True(t, r.Challenges[0].Enrolled)
+	require.Len(t, r.Challenges[0].Milestones, 1)
+
+	_, err = eng.Tenants().Create(ctx, gamify.Tenant{Key: "acme", Name: "Acme"})
+	require.NoError(t, err)
+	acme, err := eng.Tenant("acme")
+	require.NoError(t, err)
+	_, err = acme.Challenges().Get(ctx, "week")
+	require.ErrorIs(t, err, gamify.ErrNotFound) // tenants are isolated
+	_, err = acme.Metrics().Create(ctx, gamify.Metric{Key: "xp", Name: "XP"})
+	require.NoError(t, err)
+	_, err = acme.Challenges().Create(ctx, gamify.Challenge{Key: "week", Name: "Acme week", Window: gamify.ChallengePerpetual,
+		Objectives: []gamify.ChallengeObjective{{Key: "xp", Metric: "xp", Target: chAmt(5)}}})
+	require.NoError(t, err)
+	_, err = acme.Challenges().Enroll(ctx, "week", "bo")
+	require.NoError(t, err)
+	_, err = acme.Track(ctx, gamify.Event{Metric: "xp", User: "bo", Value: 5})
+	require.NoError(t, err)
+	ap, err := acme.Challenges().Progress(ctx, "week", "bo")
+	require.NoError(t, err)
+	require.False(t, ap.CompletedAt.IsZero())
+	bp := progressOf(t, eng, "week", "bo")
+	require.Equal(t, []gamify.Amount{chAmt(0), chAmt(10)}, progressAmounts(bp)) // the root's bo is untouched
+	require.NoError(t, acme.Check(ctx))
+}
+
+func TestChallengeEraseInOpenBatch(t *testing.T) {
+	ctx := context.Background()
+	eng := challengeEngine(t, &gamify.Options{Durability: gamify.Buffered})
+	mustChallenge(t, eng, weekChallenge())
+	eng.clock.Set(t0.Add(time.Hour))
+	track(t, eng, xpAt("ana", 100, t0))
+	require.NoError(t, eng.Users().Erase(ctx, "ana"))
+	require.NoError(t, eng.Flush(ctx))
+	st, err := eng.Challenges().Stats(ctx, "week")
+	require.NoError(t, err)
+	require.Zero(t, st.Participants)
+	for k := range gamify.DumpStore(eng.Engine) {
+		require.NotContains(t, k, "challenge/week/p/", "a marker outlived the erase")
 	}
 }
