@@ -89,7 +89,7 @@ type ChallengeObjective struct {
 	Key    string // unique in the challenge, [A-Za-z0-9_-]{1,64}
 	Name   string // optional
 	Metric string // an existing metric
-	// Count is value (the default) or events.
+	// Count is value (the default, also when empty) or events.
 	Count ChallengeCount
 	// Filters are event attributes an event must carry, all of them, to
 	// count (declared event attributes).
@@ -399,11 +399,6 @@ func (t *txn) createChallenge(c Challenge) (Challenge, error) {
 		c.Enrolment = ChallengeExplicit
 	}
 	c = cloneChallenge(c)
-	for i := range c.Objectives {
-		if c.Objectives[i].Count == "" {
-			c.Objectives[i].Count = ChallengeCountValue
-		}
-	}
 	c.Start, c.End = stampZero(c.Start), stampZero(c.End)
 	c.Created, c.Updated = stamp(t.now), stamp(t.now)
 	cat.chals.lastRef++

@@ -88,7 +88,6 @@ func TestChallengeAdmin(t *testing.T) {
 	eng := challengeEngine(t, nil)
 	c := mustChallenge(t, eng, weekChallenge())
 	require.Equal(t, gamify.StatusActive, c.Status)
-	require.Equal(t, gamify.ChallengeCountValue, c.Objectives[1].Count) // the default is filled in
 	got, err := eng.Challenges().Get(ctx, "week")
 	require.NoError(t, err)
 	require.Equal(t, c, got)
@@ -701,4 +700,26 @@ func TestChallengeEraseInOpenBatch(t *testing.T) {
 	for k := range gamify.DumpStore(eng.Engine) {
 		require.NotContains(t, k, "challenge/week/p/", "a marker outlived the erase")
 	}
+}
+
+func TestChallengeApply(t *testing.T) {
+	ctx := context.Background()
+	eng := challengeEngine(t, nil)
+	c := weekChallenge()
+	c.Objectives[1].Count = "" // the default, kept as given: a second Apply finds nothing to patch
+	g := gamify.Game{Challenges: []gamify.Challenge{c}}
+	rep, err := eng.Apply(ctx, g)
+	require.NoError(t, err)
+	require.Equal(t, []gamify.ApplyChange{{Resource: "challenge", Key: "week", Action: gamify.ApplyCreated}}, rep.Changes)
+	rep, err = eng.Apply(ctx, g)
+	require.NoError(t, err)
+	require.False(t, rep.Changed(), "%+v", rep.Changes)
+	g.Challenges[0].Name, g.Challenges[0].Status = "Renamed", gamify.StatusInactive
+	rep, err = eng.Apply(ctx, g)
+	require.NoError(t, err)
+	require.Equal(t, []gamify.ApplyChange{{Resource: "challenge", Key: "week", Action: gamify.ApplyPatched, Fields: []string{"Name"}},
+		{Resource: "challenge", Key: "week", Action: gamify.ApplyDeactivated}}, rep.Changes)
+	g.Challenges[0].Days = 3
+	_, err = eng.Apply(ctx, g)
+	requireField(t, err, "Challenge.Days") // a fixed window has no Days
 }
