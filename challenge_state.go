@@ -477,6 +477,9 @@ func (t *txn) eraseChallenges(u *userRec) {
 // objective's target or a milestone or completion recorded as paid that
 // the progress does not reach.
 func checkChallenges(tx *store.Tx, cat *catalog, report func(string, ...any)) error {
+	if cat.chals.lastRef == 0 {
+		return nil // no challenge was ever defined: no participation to check
+	}
 	type part struct {
 		ref uint32
 		uid uint64

@@ -618,12 +618,13 @@ func TestChallengeExactlyOnce(t *testing.T) {
 	require.NoError(t, err)
 	_, err = eng.TrackBatch(ctx, evs) // a retry of the whole batch
 	require.NoError(t, err)
+	require.NoError(t, eng.Flush(ctx))
+	sub.Close() // delivers what is queued
 	eng.reopen(t)
 	track(t, eng, lessonAt("ana", t0.Add(time.Hour))) // one more after completion
 	require.Equal(t, chAmt(60), gemsOf(t, eng, "ana"))
 	p := progressOf(t, eng, "week", "ana")
 	require.False(t, p.CompletedAt.IsZero())
-	require.NoError(t, eng.Flush(ctx))
 	var completed int
 	for _, n := range notes {
 		if c, ok := n.(gamify.ChallengeCompleted); ok {
@@ -722,4 +723,32 @@ func TestChallengeApply(t *testing.T) {
 	g.Challenges[0].Days = 3
 	_, err = eng.Apply(ctx, g)
 	requireField(t, err, "Challenge.Days") // a fixed window has no Days
+}
+
+// TestChallengeControlGroup: a control user progresses and is paid as
+// usual, but gets no challenge notification.
+func TestChallengeControlGroup(t *testing.T) {
+	ctx := context.Background()
+	eng := challengeEngine(t, nil)
+	mustChallenge(t, eng, weekChallenge())
+	yes := true
+	_, err := eng.Users().Identify(ctx, gamify.UserInput{ID: "ctl", Control: &yes})
+	require.NoError(t, err)
+	var notes []string
+	sub := eng.Subscribe(func(n gamify.Notification) {
+		switch n.(type) {
+		case gamify.ChallengeMilestoneReached, gamify.ChallengeCompleted:
+			notes = append(notes, n.UserID())
+		}
+	})
+	defer sub.Close()
+	eng.clock.Set(t0.Add(time.Hour))
+	for _, u := range []string{"ctl", "ana"} {
+		r := track(t, eng, xpAt(u, 100, t0))
+		require.Len(t, r.Challenges[0].Milestones, 1, u) // reported in the result either way
+	}
+	require.NoError(t, eng.Flush(ctx))
+	sub.Close() // delivers what is queued
+	require.Equal(t, []string{"ana"}, notes)
+	require.Equal(t, chAmt(10), gemsOf(t, eng, "ctl"))
 }
