@@ -752,3 +752,21 @@ func TestChallengeControlGroup(t *testing.T) {
 	require.Equal(t, []string{"ana"}, notes)
 	require.Equal(t, chAmt(10), gemsOf(t, eng, "ctl"))
 }
+
+// TestChallengeRollingAutomatic: the event that enrols opens the window;
+// one dated before it, arriving later, does not move it (docs/behaviour.md).
+func TestChallengeRollingAutomatic(t *testing.T) {
+	eng := challengeEngine(t, nil)
+	mustChallenge(t, eng, gamify.Challenge{Key: "streak3", Name: "Three days", Window: gamify.ChallengeRolling, Days: 3,
+		Enrolment:  gamify.ChallengeAutomatic,
+		Objectives: []gamify.ChallengeObjective{{Key: "l", Metric: "lessons", Count: gamify.ChallengeCountEvents, Target: chAmt(10)}}})
+	eng.clock.Set(t0.Add(48 * time.Hour))
+	r := track(t, eng, lessonAt("ana", t0.Add(24*time.Hour)))
+	require.True(t, r.Challenges[0].Enrolled)
+	p := progressOf(t, eng, "streak3", "ana")
+	require.Equal(t, t0.Add(24*time.Hour), p.WindowStart)
+	require.Equal(t, t0.Add(4*24*time.Hour), p.WindowEnd)
+	require.Empty(t, track(t, eng, lessonAt("ana", t0)).Challenges) // dated before the window
+	track(t, eng, lessonAt("ana", t0.Add(47*time.Hour)))
+	require.Equal(t, []gamify.Amount{chAmt(2)}, progressAmounts(progressOf(t, eng, "streak3", "ana")))
+}
