@@ -770,3 +770,111 @@ func TestChallengeRollingAutomatic(t *testing.T) {
 	track(t, eng, lessonAt("ana", t0.Add(47*time.Hour)))
 	require.Equal(t, []gamify.Amount{chAmt(2)}, progressAmounts(progressOf(t, eng, "streak3", "ana")))
 }
+
+// TestChallengeArrivalProperty: random sets of events, delivered in random
+// orders and groupings (single events and batches), end with the progress
+// and payouts a reference model computes from the set alone.
+func TestChallengeArrivalProperty(t *testing.T) {
+	ctx := context.Background()
+	modes := []string{"intro", "final", "casual"}
+	for seed := range uint64(6) {
+		rng := rand.New(rand.NewPCG(seed, 18))
+		created := t0.Add(-3 * time.Hour)
+		var evs []gamify.Event
+		for range 10 + rng.IntN(20) {
+			at := t0.Add(time.Duration(rng.IntN(9*24)-6) * time.Hour)
+			if rng.IntN(2) == 0 {
+				evs = append(evs, gamify.Event{Metric: "lessons", User: "ana", Value: 1, Time: at, Attributes: map[string]string{"mode": modes[rng.IntN(3)]}})
+			} else {
+				evs = append(evs, gamify.Event{Metric: "xp", User: "ana", Value: float64(rng.IntN(40) - 5), Time: at})
+			}
+		}
+		// The model: week counts lessons and positive xp dated in its week;
+		// path counts from its creation, intro/final lessons by mode.
+		capAt := func(v, target int64) int64 { return min(v, target) }
+		var lessons, xp, intro, drill, final int64
+		for _, ev := range evs {
+			inWeek := !ev.Time.Before(t0) && ev.Time.Before(t0.Add(7*24*time.Hour))
+			v := max(int64(ev.Value), 0)
+			switch {
+			case ev.Metric == "lessons" && inWeek:
+				lessons++
+			case ev.Metric == "xp" && inWeek:
+				xp += v
+			}
+			if ev.Time.Before(created) {
+				continue
+			}
+			switch {
+			case ev.Metric == "xp":
+				drill += v
+			case ev.Attributes["mode"] == "intro":
+				intro++
+			case ev.Attributes["mode"] == "final":
+				final++
+			}
+		}
+		wantWeek := []gamify.Amount{chAmt(capAt(lessons, 5)), chAmt(capAt(xp, 100))}
+		wantPath := []gamify.Amount{chAmt(capAt(intro, 1)), chAmt(capAt(drill, 30)), chAmt(capAt(final, 1))}
+		weekDone := 0
+		for _, ok := range []bool{lessons >= 5, xp >= 100} {
+			if ok {
+				weekDone++
+			}
+		}
+		wantGems := int64(0)
+		if weekDone >= 1 {
+			wantGems += 10
+		}
+		if weekDone == 2 {
+			wantGems += 50
+		}
+		introDone := intro >= 1
+		drillDone := introDone && drill >= 30
+		if drillDone {
+			wantGems += 3
+		}
+		if drillDone && final >= 1 {
+			wantGems += 4 + 5
+		}
+
+		for run := range 3 {
+			eng := challengeEngine(t, nil)
+			eng.clock.Set(created)
+			mustChallenge(t, eng, weekChallenge())
+			mustChallenge(t, eng, orderedChallenge())
+			eng.clock.Set(t0.Add(9 * 24 * time.Hour))
+			order := rng.Perm(len(evs))
+			for len(order) > 0 {
+				n := min(len(order), 1+rng.IntN(3))
+				batch := make([]gamify.Event, n)
+				for i, j := range order[:n] {
+					batch[i] = evs[j]
+				}
+				order = order[n:]
+				_, err := eng.TrackBatch(ctx, batch)
+				require.NoError(t, err)
+			}
+			what := fmt.Sprintf("seed %d run %d", seed, run)
+			w, err := eng.Challenges().Progress(ctx, "week", "ana")
+			if lessons+xp == 0 {
+				require.ErrorIs(t, err, gamify.ErrNotFound, what) // nothing counted: not enrolled
+			} else {
+				require.NoError(t, err)
+				require.Equal(t, wantWeek, progressAmounts(w), what)
+			}
+			p, err := eng.Challenges().Progress(ctx, "path", "ana")
+			if intro+drill+final == 0 {
+				require.ErrorIs(t, err, gamify.ErrNotFound, what)
+			} else {
+				require.NoError(t, err)
+				require.Equal(t, wantPath, progressAmounts(p), what)
+			}
+			got := gamify.Amount{}
+			if pts, err := eng.Users().Points(ctx, "ana", "gems"); err == nil {
+				got = pts.Total
+			}
+			require.Equal(t, chAmt(wantGems), got, what)
+		}
+	}
+}
