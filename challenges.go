@@ -506,11 +506,11 @@ func (a ChallengesAPI) List(ctx context.Context, opts ListOptions) ([]Challenge,
 // Patch changes a challenge: edit gets a copy of the stored challenge and
 // sets the fields to change; the others are kept. Key, Status, Created and
 // Updated are the engine's; Window, Start, End, Days, Enrolment, the
-// Objectives and the number of Milestones are immutable (a change to one
-// is a ValidationError naming it), and so are the milestones' number,
-// Share and Objective. Name, Description, what milestones pay and
-// Completion may change: a participant is paid what is defined when they
-// reach it, and a milestone already paid is not paid again. edit may run more than once, so it must
+// Objectives and the milestones' number, Share and Objective are immutable
+// (a change to one is a ValidationError naming it). Name, Description,
+// what milestones pay and Completion may change: a participant is paid what
+// is defined when they reach it, and a milestone already paid is not paid
+// again. edit may run more than once, so it must
 // only edit its argument.
 func (a ChallengesAPI) Patch(ctx context.Context, key string, edit func(*Challenge)) (Challenge, error) {
 	return challenges.patch(ctx, a.e, key, edit)
