@@ -16,8 +16,8 @@ import (
 // Game is a whole game definition for Engine.Apply: what a game server
 // declares at start-up. Resources are applied in dependency order —
 // attributes, metrics, streaks, achievements, points systems (each with its
-// levels, triggers and boosts), leaderboards, rewards, tenants — and the
-// items of each in the order given.
+// levels, triggers and boosts), leaderboards, rewards, streak milestones,
+// challenges, tenants — and the items of each in the order given.
 type Game struct {
 	Attributes   []Attribute
 	Metrics      []Metric
@@ -28,6 +28,7 @@ type Game struct {
 	Points       []PointsSystem
 	Leaderboards []Leaderboard
 	Rewards      []Reward
+	Challenges   []Challenge
 	Tenants      []Tenant
 }
 
@@ -165,6 +166,16 @@ func (e *Engine) Apply(ctx context.Context, g Game) (ApplyReport, error) {
 			})
 		},
 		func() error { return e.applyMilestones(ctx, &rep, ss, g.Streaks) },
+		func() error {
+			cs := e.Challenges()
+			return applyAll(ctx, &rep, g.Challenges, applier[Challenge]{
+				resource: "challenge",
+				key:      func(c *Challenge) string { return c.Key },
+				status:   func(c *Challenge) Status { return c.Status },
+				get:      cs.Get, create: cs.Create, patch: cs.Patch,
+				verbs: statusVerbs[Challenge]{StatusActive: cs.Activate, StatusInactive: cs.Deactivate},
+			})
+		},
 		func() error {
 			return applyAll(ctx, &rep, g.Tenants, applier[Tenant]{
 				resource: "tenant",

@@ -50,6 +50,8 @@ type catalog struct {
 	leagues       map[string]*League
 	lastLeagueRef uint32
 	boardLeagues  map[uint32][]*League // derived: active leagues by board ref (leagues.go)
+
+	chals challengeDefs // challenges.go
 }
 
 func newCatalog() *catalog {
@@ -61,6 +63,7 @@ func newCatalog() *catalog {
 		leagues: map[string]*League{}, boardLeagues: map[uint32][]*League{}}
 	c.points.init()
 	c.points.index()
+	c.chals.init()
 	return c
 }
 
@@ -91,6 +94,7 @@ func (c *catalog) clone() *catalog {
 		leagues:       maps.Clone(c.leagues),
 		lastLeagueRef: c.lastLeagueRef,
 		boardLeagues:  c.boardLeagues,
+		chals:         c.chals.clone(),
 	}
 }
 
@@ -123,7 +127,7 @@ func loadDefinitions(scan func(fn func(k, v []byte) error) error, defaultTZ *tim
 	}
 	// Refs are dense counters; a huge one is damage, and the loops over
 	// 1..last below (and in the writer) would run for ever.
-	for _, last := range []uint32{c.lastMetricRef, c.lastStreakRef, c.lastBoardRef, c.lastRewardRef, c.points.lastSystemRef, c.lastLeagueRef} {
+	for _, last := range []uint32{c.lastMetricRef, c.lastStreakRef, c.lastBoardRef, c.lastRewardRef, c.points.lastSystemRef, c.lastLeagueRef, c.chals.lastRef} {
 		if err == nil && last > maxDefinitionRef {
 			err = fmt.Errorf("%w: definitions: a ref of %d is beyond %d", ErrCorrupt, last, maxDefinitionRef)
 		}
@@ -134,6 +138,7 @@ func loadDefinitions(scan func(fn func(k, v []byte) error) error, defaultTZ *tim
 	c.indexStreaks()
 	c.indexBoards()
 	c.indexLeagues()
+	c.chals.index()
 	if err := c.rebuildAchievements(); err != nil {
 		return nil, fmt.Errorf("%w: definitions: achievements: %w", ErrCorrupt, err)
 	}
@@ -244,6 +249,8 @@ func (c *catalog) load(key string, v []byte, defaultTZ *time.Location) error {
 		c.lastRewardRef = max(c.lastRewardRef, r.ref)
 	case strings.HasPrefix(key, defLeague):
 		return loadLeague(c, key, v)
+	case strings.HasPrefix(key, defChallenge):
+		return loadChallenge(c, key, v)
 	case strings.HasPrefix(key, defTenant):
 		var st storedTenant
 		if err := json.Unmarshal(v, &st); err != nil {
@@ -319,6 +326,7 @@ func (c *catalog) checkRefs() error {
 			missing(defLeague+l.Key, "Board", "leaderboard", l.Board)
 		}
 	}
+	c.chals.checkRefs(c, missing)
 	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	if len(errs) > 0 {
 		return errs[0]

@@ -80,6 +80,9 @@ func (e *Engine) Check(ctx context.Context) error {
 		if err := e.checkLeagues(tx, cat, ids, report); err != nil {
 			return err
 		}
+		if err := checkChallenges(tx, cat, report); err != nil {
+			return err
+		}
 		ledgerSum := map[key]Amount{}
 		ledgerMax := map[key]Amount{} // highest running total, in ledger order
 		ledgerCount := map[key]uint64{}

@@ -160,6 +160,7 @@ func (t *txn) deleteUser(id string) error {
 		}
 		rt.mu.Unlock()
 	}
+	t.eraseChallenges(u)
 	return t.eraseLeagues(uint32(uid))
 }
 

@@ -69,6 +69,9 @@ type EventResult struct {
 	Leaderboards []LeaderboardChange
 	// Milestones lists the streak milestones this event's runs reached.
 	Milestones []MilestoneReached `json:",omitempty"`
+	// Challenges lists the user's challenges whose progress this event
+	// changed (or that it enrolled the user in).
+	Challenges []ChallengeChange `json:",omitempty"`
 }
 
 // AchievementCompletion reports an achievement completed by an event.
@@ -364,6 +367,11 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 		return points.OnMetric(r, s, t.pointsUser(u), points.MetricChange{Metric: m.Key, Delta: ev.value, Attrs: ev.Attributes, At: ev.at})
 	}); err != nil {
 		return err
+	}
+	if len(cat.chals.byMetric[m.Key]) > 0 {
+		if err := t.trackChallenges(u, m, ev, res); err != nil {
+			return err
+		}
 	}
 	if len(cat.metricStreaks[m.Key]) > 0 {
 		if err := t.trackStreaks(u, m, ev, res); err != nil {

@@ -85,3 +85,70 @@ func ExampleRewardGrants() {
 	// refused: one freeze is the most the streak holds
 	// gems: 70
 }
+
+// A 7-day challenge from the enrolment: 5 lessons and 100 XP of ranked
+// games. Half of it pays 10 gems, all of it an achievement; an event dated
+// before the enrolment does not count, and enrolling again changes nothing.
+func ExampleChallengesAPI_Enroll() {
+	ctx := context.Background()
+	eng, done := exampleEngine()
+	defer done()
+
+	eng.Metrics().Create(ctx, gamify.Metric{Key: "lessons", Name: "Lessons"})
+	eng.Metrics().Create(ctx, gamify.Metric{Key: "xp", Name: "XP"})
+	eng.Attributes().Create(ctx, gamify.Attribute{Key: "mode", Name: "Mode", Type: gamify.EventAttribute})
+	eng.Points().Create(ctx, gamify.PointsSystem{Key: "gems", Name: "Gems"})
+	eng.Achievements().Create(ctx, gamify.Achievement{Key: "sprinter", Name: "Sprinter", Kind: gamify.AchievementManual})
+	_, err := eng.Challenges().Create(ctx, gamify.Challenge{Key: "sprint", Name: "7-day sprint",
+		Window: gamify.ChallengeRolling, Days: 7,
+		Objectives: []gamify.ChallengeObjective{
+			{Key: "lessons", Metric: "lessons", Count: gamify.ChallengeCountEvents, Target: gamify.AmountFromInt(5)},
+			{Key: "ranked", Metric: "xp", Filters: map[string]string{"mode": "ranked"}, Target: gamify.AmountFromInt(100)},
+		},
+		Milestones: []gamify.ChallengeMilestone{{Share: 50, Pay: gamify.ChallengePayout{System: "gems", Points: gamify.AmountFromInt(10)}}},
+		Completion: gamify.ChallengePayout{Achievement: "sprinter"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	p, _ := eng.Challenges().Enroll(ctx, "sprint", "ana")
+	fmt.Println("window:", p.WindowStart.Format("Jan 2 15:04"), "to", p.WindowEnd.Format("Jan 2 15:04"))
+
+	// The example clock is Monday 2 November 2026, 09:00.
+	now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	report := func(ev gamify.Event) {
+		res, err := eng.Track(ctx, ev)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		for _, ch := range res.Challenges {
+			fmt.Printf("%s: %s/%s lessons, %s/%s ranked XP", ch.Challenge, ch.Objectives[0].Progress, ch.Objectives[0].Target,
+				ch.Objectives[1].Progress, ch.Objectives[1].Target)
+			for _, m := range ch.Milestones {
+				fmt.Printf("; milestone %d: +%s gems", m.Milestone, m.Paid.Points)
+			}
+			if ch.Completion != nil {
+				fmt.Printf("; completed: %s", ch.Completion.Paid.Achievement)
+			}
+			fmt.Println()
+		}
+	}
+	report(gamify.Event{Metric: "xp", User: "ana", Value: 120, Attributes: map[string]string{"mode": "ranked"}})
+	report(gamify.Event{Metric: "xp", User: "ana", Value: 500, Attributes: map[string]string{"mode": "casual"}}) // filtered out
+	for range 4 {
+		report(gamify.Event{Metric: "lessons", User: "ana", Value: 1})
+	}
+	report(gamify.Event{Metric: "lessons", User: "ana", Value: 1, Time: now.Add(-time.Hour)}) // before the enrolment: not counted
+	eng.Challenges().Enroll(ctx, "sprint", "ana")                                             // again: nothing changes
+	report(gamify.Event{Metric: "lessons", User: "ana", Value: 1, Time: now})
+	// Output:
+	// window: Nov 2 09:00 to Nov 9 09:00
+	// sprint: 0/5 lessons, 100/100 ranked XP; milestone 0: +10 gems
+	// sprint: 1/5 lessons, 100/100 ranked XP
+	// sprint: 2/5 lessons, 100/100 ranked XP
+	// sprint: 3/5 lessons, 100/100 ranked XP
+	// sprint: 4/5 lessons, 100/100 ranked XP
+	// sprint: 5/5 lessons, 100/100 ranked XP; completed: sprinter
+}

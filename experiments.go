@@ -20,7 +20,7 @@ func inControlGroup(id string, ratio float64) bool {
 // or e-mails) rather than a record of a change the game may act on.
 func outbound(n Notification) bool {
 	switch n := n.(type) {
-	case AchievementCompleted, StreakMilestoneReached:
+	case AchievementCompleted, StreakMilestoneReached, ChallengeMilestoneReached, ChallengeCompleted:
 		return true
 	case BoostStarted:
 		return n.User != ""

@@ -77,7 +77,7 @@ type jsonCase struct {
 }
 
 func jsonCases() []jsonCase {
-	return []jsonCase{
+	return append(challengeJSONCases(), []jsonCase{
 		// Definitions.
 		{name: "Attribute", v: gamify.Attribute{Key: "plan", Name: "Plan", Type: gamify.UserAttribute, Status: gamify.StatusActive, Created: jT1, Updated: jT2}},
 		{name: "Metric", v: gamify.Metric{Key: "km", Name: "Kilometres", Description: "Distance run", ImageURL: "https://example.com/km.png",
@@ -132,7 +132,9 @@ func jsonCases() []jsonCase {
 			Points:       []gamify.PointsSystem{{Key: "xp", Name: "XP"}},
 			Leaderboards: []gamify.Leaderboard{{Key: "weekly", Name: "Weekly", RankBy: gamify.RankByMetric, Metric: "km", RunEvery: 1, RunUnit: gamify.RunWeek}},
 			Rewards:      []gamify.Reward{{Key: "mug", Name: "Mug", Type: gamify.RewardPhysical, Cost: amt("200"), System: "xp"}},
-			Tenants:      []gamify.Tenant{{Key: "acme", Name: "Acme"}},
+			Challenges: []gamify.Challenge{{Key: "5k", Name: "5 km", Window: gamify.ChallengePerpetual,
+				Objectives: []gamify.ChallengeObjective{{Key: "km", Metric: "km", Target: amt("5")}}}},
+			Tenants: []gamify.Tenant{{Key: "acme", Name: "Acme"}},
 		}},
 		{name: "DailyWindow", v: gamify.DailyWindow{From: "09:00", To: "17:30"}},
 		{name: "Date", v: jD2},
@@ -163,7 +165,8 @@ func jsonCases() []jsonCase {
 			IdempotencyKey: "evt-1", Achievements: []gamify.AchievementCompletion{jCompletion},
 			Streak:       &gamify.StreakResult{Key: "daily-run", Length: 5, Extended: true, Expires: jT3, AtRisk: true, Freezes: 1},
 			Points:       []gamify.PointsChange{jPointsChange},
-			Leaderboards: []gamify.LeaderboardChange{jBoardChange}, Milestones: []gamify.MilestoneReached{jReached}}},
+			Leaderboards: []gamify.LeaderboardChange{jBoardChange}, Milestones: []gamify.MilestoneReached{jReached},
+			Challenges: []gamify.ChallengeChange{jChallengeChange}}},
 		{name: "MilestoneReached", v: jReached},
 		{name: "AchievementCompletion", v: jCompletion},
 		{name: "CompleteResult", v: gamify.CompleteResult{CompletedAt: jT1, AlreadyCompleted: true,
@@ -251,7 +254,7 @@ func jsonCases() []jsonCase {
 		{name: "OutboxEntry", v: gamify.OutboxEntry{Seq: 7, At: jT1, Type: "UserCreated", Notification: gamify.UserCreated{User: "u1", At: jT1}}},
 		{name: "OutboxInfo", v: gamify.OutboxInfo{First: 3, Last: 9}},
 		{name: "ConsumerInfo", v: gamify.ConsumerInfo{Name: "mailer", Acked: 5, Pending: 4, Created: jT1}},
-	}
+	}...)
 }
 
 var jLatency = gamify.LatencyHistogram{
@@ -266,7 +269,7 @@ var jLatency = gamify.LatencyHistogram{
 var jsonSkipped = []string{
 	"Engine", "Options", "Clock", "ManualClock", "Subscription", "Notification",
 	"AchievementsAPI", "AttributesAPI", "BoostsAPI", "LeaderboardsAPI", "LevelsAPI", "MetricsAPI", "PointsAPI",
-	"RewardsAPI", "LeaguesAPI", "StreaksAPI", "TenantsAPI", "TriggersAPI", "UsersAPI", "OutboxAPI", "Consumer",
+	"RewardsAPI", "LeaguesAPI", "ChallengesAPI", "StreaksAPI", "TenantsAPI", "TriggersAPI", "UsersAPI", "OutboxAPI", "Consumer",
 	"ReplicatedLog",
 }
 

@@ -57,15 +57,7 @@ func validateMilestones(ms []StreakMilestone) error {
 			errs = append(errs, gamifytype.Invalid(f+".Length", m.Length, "is another milestone's length"))
 		}
 		seen[m.Length] = true
-		if m.Achievement != "" {
-			errs = append(errs, gamifytype.ValidateKey(f+".Achievement", m.Achievement))
-		}
-		if m.Reward != "" {
-			errs = append(errs, gamifytype.ValidateKey(f+".Reward", m.Reward))
-		}
-		if m.Points.Sign() < 0 || (m.Points.Sign() > 0) != (m.System != "") {
-			errs = append(errs, gamifytype.Invalid(f+".Points", m.Points, "must be positive with System, zero without"))
-		}
+		errs = append(errs, validatePayout(f, ChallengePayout{Achievement: m.Achievement, Reward: m.Reward, System: m.System, Points: m.Points}))
 		if m.Achievement == "" && m.Reward == "" && m.System == "" {
 			errs = append(errs, gamifytype.Invalid(f, m.Length, "must pay an achievement, a reward or points"))
 		}
@@ -159,42 +151,10 @@ func (t *txn) payMilestones(u *userRec, s *Streak, reached []streak.Reach) error
 }
 
 func (t *txn) payMilestone(u *userRec, m StreakMilestone, mr *MilestoneReached) error {
-	cat := t.w.cat
-	skip := func(what string, err error) { mr.Skipped = append(mr.Skipped, what+": "+err.Error()) }
-	if m.Achievement != "" {
-		st, res, err := completeAchievement(cat, u, m.Achievement, t.now)
-		if err != nil {
-			skip("achievement "+m.Achievement, err)
-		} else {
-			mr.Achievement = m.Achievement
-			u.s.Ach = st
-			t.completed(u, res.Completions, t.achResults)
-		}
-	}
-	if m.Reward != "" {
-		r, ok := cat.rewards[m.Reward]
-		if !ok || r.Status == StatusArchived {
-			skip("reward "+m.Reward, ErrNotFound)
-		} else if err := t.rewardGrantable(u, r, true); err != nil {
-			skip("reward "+m.Reward, err)
-		} else {
-			c, err := t.grantReward(u, r, "", true)
-			if err != nil {
-				return err
-			}
-			mr.Reward, mr.Claim, mr.Code = m.Reward, c.Seq, c.Code
-		}
-	}
-	if m.System != "" {
-		if err := t.awardPoints(u, m.System, m.Points, fmt.Sprintf("milestone %s %d", mr.Streak, m.Length)); errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) {
-			skip("points "+m.System, err)
-		} else if err != nil {
-			return err
-		} else {
-			mr.System, mr.Points = m.System, m.Points
-		}
-	}
-	return nil
+	p, err := t.pay(u, ChallengePayout{Achievement: m.Achievement, Reward: m.Reward, System: m.System, Points: m.Points},
+		fmt.Sprintf("milestone %s %d", mr.Streak, m.Length))
+	mr.Achievement, mr.Reward, mr.Claim, mr.Code, mr.System, mr.Points, mr.Skipped = p.Achievement, p.Reward, p.Claim, p.Code, p.System, p.Points, p.Skipped
+	return err
 }
 
 // completeAchievement completes the manual achievement key for u as

@@ -62,7 +62,7 @@ func TestReplayIsDeterministic(t *testing.T) {
 }
 
 // runReplayWorkload drives eng through the arrival game plus boards,
-// rewards, manual points and a hard delete, the clock moving as devices
+// rewards, a challenge, manual points and a hard delete, the clock moving as devices
 // sync late.
 func runReplayWorkload(t *testing.T, eng *testEngine, seed uint64) {
 	t.Helper()
@@ -78,6 +78,13 @@ func runReplayWorkload(t *testing.T, eng *testEngine, seed uint64) {
 	_, err = eng.Rewards().Create(ctx, gamify.Reward{Key: "badge", Name: "Badge", Type: gamify.RewardDigital,
 		Cost: gamify.AmountFromInt(20), System: "xp", PerUserLimit: gamify.RewardUnlimited})
 	require.NoError(t, err)
+	_, err = eng.Challenges().Create(ctx, gamify.Challenge{Key: "steady", Name: "Steady", Window: gamify.ChallengeRolling, Days: 7,
+		Enrolment: gamify.ChallengeAutomatic, Objectives: []gamify.ChallengeObjective{
+			{Key: "lessons", Metric: "lessons", Count: gamify.ChallengeCountEvents, Target: gamify.AmountFromInt(4)},
+			{Key: "steps", Metric: "steps", Target: gamify.AmountFromInt(300), After: []string{"lessons"}}},
+		Milestones: []gamify.ChallengeMilestone{{Share: 50, Pay: gamify.ChallengePayout{System: "gems", Points: gamify.AmountFromInt(2)}}},
+		Completion: gamify.ChallengePayout{Reward: "badge"}})
+	require.NoError(t, err)
 
 	rng := rand.New(rand.NewPCG(seed, 99))
 	evs := arrivalEvents(seed)
@@ -89,6 +96,9 @@ func runReplayWorkload(t *testing.T, eng *testEngine, seed uint64) {
 		case 3:
 			_, err := eng.Points().Award(ctx, gamify.PointsEntry{System: "xp", User: u, Amount: gamify.AmountFromInt(int64(1 + rng.IntN(30))),
 				IdempotencyKey: fmt.Sprint("award-", i)})
+			require.NoError(t, err)
+		case 5:
+			_, err := eng.Challenges().Enroll(ctx, "steady", u)
 			require.NoError(t, err)
 		case 7:
 			// May fail for want of points: a refused command is not logged.
@@ -107,6 +117,9 @@ func runReplayWorkload(t *testing.T, eng *testEngine, seed uint64) {
 	eng.clock.Set(arrivalEnd)
 	_, err = eng.RunDue(ctx)
 	require.NoError(t, err)
+	st, err := eng.Challenges().Stats(ctx, "steady")
+	require.NoError(t, err)
+	require.NotZero(t, st.Completed, "the workload completes the challenge: %+v", st)
 }
 
 func requireSameStore(t *testing.T, want, got map[string]string, what string) {

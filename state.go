@@ -109,6 +109,7 @@ func (u *userRec) clone() *userRec {
 	c.s.Days = slices.Clone(u.s.Days)
 	c.s.Years = slices.Clone(u.s.Years)
 	c.s.Points = slices.Clone(u.s.Points) // points.State values are never modified in place
+	c.s.Chals = slices.Clone(u.s.Chals)   // progress slices are never modified in place
 	return &c
 }
 
@@ -128,6 +129,7 @@ func (u *userRec) cloneInto(c *userRec) *userRec {
 	c.s.Days = append(cs.Days[:0], u.s.Days...)
 	c.s.Years = append(cs.Years[:0], u.s.Years...)
 	c.s.Points = append(cs.Points[:0], u.s.Points...) // points.State values are never modified in place
+	c.s.Chals = append(cs.Chals[:0], u.s.Chals...)
 	return c
 }
 
@@ -188,8 +190,9 @@ type userState struct {
 	// only this record, and the day is spilled once when a later one starts.
 	Days   []dayAgg // sorted by Ref
 	Ach    achievement.State
-	Points []userPoints // sorted by Ref
-	Years  []yearAgg    // sorted by (Kind, Ref, Year); see yearreview.go
+	Points []userPoints    // sorted by Ref
+	Years  []yearAgg       // sorted by (Kind, Ref, Year); see yearreview.go
+	Chals  []userChallenge // sorted by Ref; see challenge_state.go
 }
 
 // dayAgg is the unspilled change of one metric on one local day.
@@ -293,7 +296,7 @@ func (s *userState) marshal(b []byte) []byte {
 		b = binary.AppendVarint(b, int64(y.Year))
 		b = binary.AppendVarint(b, y.Value)
 	}
-	return b
+	return appendChallenges(b, s.Chals)
 }
 
 func (s *userState) unmarshal(b []byte) error { return s.decode(b, false) }
@@ -425,6 +428,13 @@ func (s *userState) decode(b []byte, v2 bool) error {
 			return errCorruptState // out of order or repeated
 		}
 		s.Years = append(s.Years, y)
+	}
+	if !r.err && len(r.b) > 0 { // a section written only when there are participations
+		cs, err := decodeChallenges(&r)
+		if err != nil {
+			return err
+		}
+		s.Chals = cs
 	}
 	if r.err || len(r.b) != 0 {
 		return errCorruptState

@@ -3,7 +3,9 @@
 // 7 days, the shop sells a streak freeze and an hour of double XP for gems
 // (each a reward bundle: the payment and the grant in one commit), and a
 // weekly league of XP promotes the best of each cohort of five and demotes
-// the last. Two weeks of twelve learners, then the results.
+// the last, and a 7-day challenge (from a learner's first lesson) pays gems
+// at its warm-up milestone and on completion. Two weeks of twelve learners,
+// then the results.
 //
 //	go run ./examples/economy               # uses ./economy.db, created fresh
 //	go run ./examples/economy -db my.db
@@ -53,6 +55,19 @@ var game = gamify.Game{
 var league = gamify.League{Key: "weekly", Name: "Weekly league", Board: "weekly-xp",
 	Tiers: []string{"Bronze", "Silver", "Gold"}, CohortSize: 5, Promote: 1, Demote: 1}
 
+// sprint is a 7-day challenge each learner joins with their first lesson:
+// 3 lessons warm up (5 gems); 12 lessons in the 7 days, once warmed up,
+// complete it (20 gems).
+var sprint = gamify.Challenge{Key: "sprint", Name: "7-day sprint", Window: gamify.ChallengeRolling, Days: 7,
+	Enrolment: gamify.ChallengeAutomatic,
+	Objectives: []gamify.ChallengeObjective{
+		{Key: "warm-up", Metric: "lessons", Count: gamify.ChallengeCountEvents, Target: gamify.AmountFromInt(3)},
+		{Key: "sprint", Metric: "lessons", Count: gamify.ChallengeCountEvents, Target: gamify.AmountFromInt(12), After: []string{"warm-up"}},
+	},
+	Milestones: []gamify.ChallengeMilestone{{Objective: "warm-up", Pay: gamify.ChallengePayout{System: "gems", Points: gamify.AmountFromInt(5)}}},
+	Completion: gamify.ChallengePayout{System: "gems", Points: gamify.AmountFromInt(20)},
+}
+
 func main() {
 	path := flag.String("db", "economy.db", "database file (recreated on each run)")
 	flag.Parse()
@@ -80,10 +95,17 @@ func run(path string) error {
 	if _, err := eng.Leagues().Create(ctx, league); err != nil {
 		return err
 	}
+	if _, err := eng.Challenges().Create(ctx, sprint); err != nil {
+		return err
+	}
 	sub := eng.Subscribe(func(n gamify.Notification) {
 		switch n := n.(type) {
 		case gamify.StreakMilestoneReached:
 			fmt.Printf("  [notification] %s: %d days in a row, +%s gems\n", n.User, n.Length, n.Points)
+		case gamify.ChallengeMilestoneReached:
+			fmt.Printf("  [notification] %s: %s warm-up done, +%s gems\n", n.User, n.Challenge, n.Paid.Points)
+		case gamify.ChallengeCompleted:
+			fmt.Printf("  [notification] %s: %s completed, +%s gems\n", n.User, n.Challenge, n.Paid.Points)
 		case gamify.LeagueResult:
 			if n.Move != gamify.LeagueStayed {
 				fmt.Printf("  [notification] %s %s: %s → %s (rank %d of %d)\n", n.User, n.Move, n.Tier, n.NewTier, n.Rank, n.CohortMembers)
@@ -149,6 +171,11 @@ func run(path string) error {
 		fmt.Printf("  %-5s %4s XP  %3s gems  streak %2d (longest %2d)  league %s\n",
 			u, xp.Total, gems.Available, st.Length, st.Longest, ls.Tier)
 	}
+	st, err := eng.Challenges().Stats(ctx, "sprint")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\n7-day sprint: %d joined, %d warmed up, %d completed\n", st.Participants, st.Milestones[0], st.Completed)
 	hist, err := eng.Leagues().History(ctx, "weekly", "ana", 5)
 	if err != nil {
 		return err
