@@ -57,7 +57,7 @@ func (a LeaguesAPI) Standing(ctx context.Context, key, user string) (LeagueStand
 	set.mu.RLock()
 	var cohort []cohortEntry
 	if rt, ok := set.by[l.ref]; ok {
-		st.TierIndex = rt.tiers[uid]
+		st.TierIndex = rt.tierOf(uid, len(l.Tiers)-1) // the next tier already while a rollover is under way
 		if r, ok := rt.runs[start.UnixNano()]; ok {
 			if slot, in := r.member[uid]; in {
 				c := slot.pos / r.size
