@@ -304,10 +304,19 @@ func (t *txn) cohortResults(l *League, rt *leagueRT, run int64, r *leagueRun, ti
 		res := LeagueResult{League: l.Key, User: ids[mv.uid], RunStart: start, RunEnd: end,
 			Tier: l.Tiers[tier], NewTier: l.Tiers[mv.to], Move: mv.move, Cohort: c + 1, Rank: mv.rank,
 			Score: AmountFromMicros(mv.place.score), CohortMembers: mv.members}
-		t.putJSON(store.Jobs, binary.BigEndian.AppendUint64(leagueHistoryPrefix(l.Key, mv.uid), uint64(run)), res)
+		t.putJSON(store.Jobs, binary.BigEndian.AppendUint64(leagueHistoryPrefix(l.Key, mv.uid), uint64(run)),
+			leagueHistory{LeagueResult: res, TierIx: tier, NewTierIx: mv.to})
 		t.notes = append(t.notes, res)
 	}
 	return nil
+}
+
+// leagueHistory is a stored LeagueResult with the tiers by position, which
+// Check compares with the stored tier (names may be patched).
+type leagueHistory struct {
+	LeagueResult
+	TierIx    int `json:"tierIx"`
+	NewTierIx int `json:"newTierIx"`
 }
 
 // tierOf returns the tier uid plays their next run in: the one the newest

@@ -321,6 +321,9 @@ func (e *Engine) checkLeagues(tx *store.Tx, cat *catalog, ids map[uint64]string,
 	if err != nil {
 		return err
 	}
+	if err := checkLeagueRecords(tx, cat, by, ids, report); err != nil {
+		return err
+	}
 	for _, l := range cat.leagues {
 		for uid := range by[l.ref].tiers {
 			if _, ok := ids[uint64(uid)]; !ok {
