@@ -262,6 +262,12 @@ func (x *exporter) run(tenant string) error {
 	if err := defs(x, "leaderboard", boards, err); err != nil {
 		return err
 	}
+	// A league's definition only: its tiers and history are not carried
+	// (docs/cli.md, Export).
+	leagues, err := pages(func(s int) ([]gamify.League, error) { return eng.Leagues().List(ctx, at(s)) })
+	if err := defs(x, "league", leagues, err); err != nil {
+		return err
+	}
 	if err := defs(x, "reward", rewards, nil); err != nil {
 		return err
 	}

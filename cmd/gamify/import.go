@@ -705,6 +705,11 @@ var defKinds = map[string]defKind{
 		return func(v gamify.Leaderboard) (gamify.Leaderboard, error) { return a.Create(ctx, v) },
 			lifecycle[gamify.Leaderboard]{get: get(a.Get, ctx), deactivate: drop(a.Deactivate, ctx), del: del(a.Delete, ctx), finish: drop(a.Finish, ctx)}
 	}),
+	"league": admin(func(l *gamify.League) string { return l.Key }, func(ctx context.Context, e *gamify.Engine) (func(gamify.League) (gamify.League, error), lifecycle[gamify.League]) {
+		a := e.Leagues()
+		return func(v gamify.League) (gamify.League, error) { return a.Create(ctx, v) },
+			lifecycle[gamify.League]{get: get(a.Get, ctx), deactivate: drop(a.Deactivate, ctx), del: del(a.Delete, ctx)}
+	}),
 	"reward": admin(func(r *gamify.Reward) string { return r.Key }, func(ctx context.Context, e *gamify.Engine) (func(gamify.Reward) (gamify.Reward, error), lifecycle[gamify.Reward]) {
 		a := e.Rewards()
 		return func(v gamify.Reward) (gamify.Reward, error) { return a.Create(ctx, v) },
