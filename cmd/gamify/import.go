@@ -227,6 +227,8 @@ func (im *importer) line(b []byte) error {
 		return im.entry(l)
 	case "preferences":
 		return im.preferences(l)
+	case "league-results":
+		return im.leagueResults(l)
 	case "user":
 		return im.user(l)
 	case "milestones":
@@ -502,6 +504,21 @@ func (im *importer) preferences(l line) error {
 		return err
 	}
 	im.count("preferences", true)
+	return nil
+}
+
+// leagueResults restores a user's league results (those held already are
+// skipped).
+func (im *importer) leagueResults(l line) error {
+	var rs []gamify.LeagueResult
+	if err := decodeStrict(l.Data, &rs); err != nil {
+		return fmt.Errorf("league-results: %w", err)
+	}
+	n, err := im.eng.Leagues().Restore(im.ctx, l.League, l.User, rs)
+	if err != nil {
+		return err
+	}
+	im.count("league-results", n > 0)
 	return nil
 }
 
