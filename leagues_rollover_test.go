@@ -214,3 +214,28 @@ func TestLeagueRolloverCaughtUpAcrossTwoMissedRuns(t *testing.T) {
 	require.Equal(t, "bronze inactive", cohort(t, eng, "a"))
 	require.Equal(t, "gold inactive", cohort(t, eng, "c"))
 }
+
+// TestLeagueEraseDuringRollover erases a user whose cohort is not rolled
+// over yet: the rollover finishes without them, and the store checks.
+func TestLeagueEraseDuringRollover(t *testing.T) {
+	ctx := context.Background()
+	opts := &gamify.Options{}
+	gamify.SetLeagueChunk(opts, 2)
+	arm := failingCommit(opts)
+	eng := leagueEngineWith(t, opts, 2, 1)
+	for i, u := range []string{"a", "b", "c", "d"} {
+		xp(t, eng, u, float64(4-i))
+	}
+	st, err := eng.Leagues().Standing(ctx, "league", "a")
+	require.NoError(t, err)
+	eng.clock.Set(st.RunEnd)
+	arm(3) // cohort 1 rolls over, cohort 2's chunk fails
+	_, err = eng.RunDue(ctx)
+	require.Error(t, err)
+	require.NoError(t, eng.Users().Erase(ctx, "c"))
+	require.NoError(t, eng.Check(ctx))
+	eng.reopen(t)
+	require.Equal(t, []string{"a:bronze>silver:promoted:#1:1/2", "b:bronze>bronze:stayed:#1:2/2", "d:bronze>silver:promoted:#2:1/1"},
+		leagueResults(t, eng, 0))
+	require.Equal(t, "silver inactive", cohort(t, eng, "d"))
+}
