@@ -34,6 +34,7 @@ func checkLeagueRecords(tx *store.Tx, cat *catalog, by map[uint32]*leagueRT, ids
 		for _, run := range slices.Sorted(maps.Keys(rt.runs)) {
 			checkLeagueRun(l, run, rt.runs[run], report)
 		}
+		checkLeagueWaits(l, rt, report)
 		newest := map[uint32]int{} // uid → the tier their newest result gave them
 		p := []byte(defLeague + l.Key + "/h/")
 		err := tx.Scan(store.Jobs, p, func(k, v []byte) error {

@@ -175,6 +175,11 @@ func TestCheckFindsLeagueDrift(t *testing.T) {
 		{"result of another user", false, func(f *programsFixture) func(tx *store.Tx) error {
 			return editHistory(f, "b", func(h map[string]any) { h["User"] = "d" })
 		}, "filed as d's"},
+		{"waiting for nothing", false, func(f *programsFixture) func(tx *store.Tx) error {
+			return func(tx *store.Tx) error {
+				return tx.Put(store.Jobs, leagueWaitKey("league", f.run2, 0), binary.BigEndian.AppendUint64(nil, uint64(f.uid["c"])))
+			}
+		}, "waits for the end of a run they are not in"},
 		{"rollover past a member", true, func(f *programsFixture) func(tx *store.Tx) error {
 			return func(tx *store.Tx) error {
 				e, ok := decodeLeagueEnd(tx.Get(store.Jobs, leagueEndKey("league", f.run2)))

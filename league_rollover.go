@@ -101,7 +101,8 @@ func (t *txn) leagueRollover(b *Leaderboard, start, end time.Time, idx *runIndex
 	defer set.mu.Unlock()
 	run := start.UnixNano()
 	for _, l := range ls {
-		r, ok := set.rt(l.ref).runs[run]
+		rt := set.rt(l.ref)
+		r, ok := rt.runs[run]
 		if !ok || r.end != nil {
 			continue
 		}
@@ -127,6 +128,7 @@ func (t *txn) leagueRollover(b *Leaderboard, start, end time.Time, idx *runIndex
 		if name := leagueRollPrefix + l.Key; !slices.Contains(t.backdates, name) {
 			t.backdates = append(t.backdates, name)
 		}
+		t.placeWaiting(l, rt)
 	}
 	return nil
 }

@@ -21,6 +21,8 @@ import (
 //   - r/<run start>: the cohort size of a run not yet rolled over;
 //   - e/<run start>: the rollover of an ended run, while it is under way
 //     (league_rollover.go);
+//   - w/<run start><n>: the users waiting for a place in the run
+//     (league_wait.go);
 //   - m/<run start><tier><position>: the users of that run by tier, in the
 //     order they joined (cohort c of a tier holds positions c*size to
 //     (c+1)*size-1);
@@ -49,6 +51,11 @@ type leagueRun struct {
 	member map[uint32]leagueSlot
 	tiers  [][]uint32 // per tier, the users in order of joining
 	end    *leagueEnd // set once the run has ended: its rollover is under way
+	// waiting are the users active in the run before the end of their
+	// previous run of the league (league_wait.go), in order; 0 for one
+	// erased. waits indexes them.
+	waiting []uint32
+	waits   map[uint32]bool
 }
 
 type leagueSlot struct{ tier, pos int }
@@ -106,19 +113,28 @@ func (t *txn) leagueJoin(u *userRec, b *Leaderboard, run int64) {
 			t.writes = append(t.writes, write{store.Jobs, leagueRunKey(l.Key, run), binary.AppendUvarint(nil, uint64(r.size))})
 			t.leagueUndo = append(t.leagueUndo, func() { delete(rt.runs, run) })
 		}
-		if _, in := r.member[uid]; in || r.end != nil {
+		if _, in := r.member[uid]; in || r.end != nil || r.waits[uid] {
 			continue
 		}
-		tier := rt.tierOf(uid, len(l.Tiers)-1)
-		pos := len(r.tiers[tier])
-		r.tiers[tier] = append(r.tiers[tier], uid)
-		r.member[uid] = leagueSlot{tier, pos}
-		t.writes = append(t.writes, write{store.Jobs, leagueMemberKey(l.Key, run, tier, pos), binary.BigEndian.AppendUint64(nil, uint64(uid))})
-		t.leagueUndo = append(t.leagueUndo, func() {
-			delete(r.member, uid)
-			r.tiers[tier] = r.tiers[tier][:pos]
-		})
+		if rt.openBefore(uid, run) {
+			t.leagueWait(l, run, r, uid)
+			continue
+		}
+		t.leaguePlace(l, rt, run, r, uid)
 	}
+}
+
+// leaguePlace puts uid at the next place of their tier in run r.
+func (t *txn) leaguePlace(l *League, rt *leagueRT, run int64, r *leagueRun, uid uint32) {
+	tier := rt.tierOf(uid, len(l.Tiers)-1)
+	pos := len(r.tiers[tier])
+	r.tiers[tier] = append(r.tiers[tier], uid)
+	r.member[uid] = leagueSlot{tier, pos}
+	t.writes = append(t.writes, write{store.Jobs, leagueMemberKey(l.Key, run, tier, pos), binary.BigEndian.AppendUint64(nil, uint64(uid))})
+	t.leagueUndo = append(t.leagueUndo, func() {
+		delete(r.member, uid)
+		r.tiers[tier] = r.tiers[tier][:pos]
+	})
 }
 
 // undoLeagues reverts the league memory changes of a failed command.
@@ -280,6 +296,9 @@ func loadLeagues(tx *store.Tx, cat *catalog) (map[uint32]*leagueRT, error) {
 			err = loadLeagueEnds(tx, l, rt)
 		}
 		if err == nil {
+			err = loadLeagueWaits(tx, l, rt)
+		}
+		if err == nil {
 			p := leaguePrefix(l.Key, "m")
 			err = tx.Scan(store.Jobs, p, func(k, v []byte) error {
 				rest := k[len(p):]
@@ -371,7 +390,7 @@ func sameLeagueRT(a, b *leagueRT) bool {
 	for run, ra := range a.runs {
 		rb, ok := b.runs[run]
 		if !ok || ra.size != rb.size || !maps.Equal(ra.member, rb.member) ||
-			!slices.EqualFunc(ra.tiers, rb.tiers, trimmed) || !sameLeagueEnd(ra, rb) {
+			!slices.EqualFunc(ra.tiers, rb.tiers, trimmed) || !sameLeagueEnd(ra, rb) || !slices.Equal(ra.waiting, rb.waiting) {
 			return false
 		}
 	}
@@ -431,6 +450,11 @@ func (t *txn) eraseLeagues(uid uint32) error {
 				delete(r.member, uid)
 				r.tiers[s.tier][s.pos] = 0
 				t.writes = append(t.writes, write{store.Jobs, leagueMemberKey(l.Key, run, s.tier, s.pos), binary.BigEndian.AppendUint64(nil, 0)})
+			}
+			if i := slices.Index(r.waiting, uid); i >= 0 {
+				delete(r.waits, uid)
+				r.waiting[i] = 0
+				t.writes = append(t.writes, write{store.Jobs, leagueWaitKey(l.Key, run, i), binary.BigEndian.AppendUint64(nil, 0)})
 			}
 		}
 	}

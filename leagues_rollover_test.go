@@ -239,3 +239,33 @@ func TestLeagueEraseDuringRollover(t *testing.T) {
 		leagueResults(t, eng, 0))
 	require.Equal(t, "silver inactive", cohort(t, eng, "d"))
 }
+
+// TestLeagueUserActiveBeforeThePreviousRunEnds: an event of the next run
+// that arrives before the board's rollover makes its user wait; the
+// rollover places them in the tier it gives, after the users who joined
+// meanwhile. A user not in the ended run joins at once.
+func TestLeagueUserActiveBeforeThePreviousRunEnds(t *testing.T) {
+	ctx := context.Background()
+	eng := leagueEngine(t, 2, 1)
+	xp(t, eng, "a", 2)
+	xp(t, eng, "b", 1)
+	xp(t, eng, "e", 1)
+	st, err := eng.Leagues().Standing(ctx, "league", "a")
+	require.NoError(t, err)
+	eng.clock.Set(st.RunEnd) // no RunDue yet: run 1 has not ended
+	xp(t, eng, "a", 5)
+	xp(t, eng, "c", 1)
+	xp(t, eng, "b", 3)
+	xp(t, eng, "e", 4)
+	require.Equal(t, "bronze inactive", cohort(t, eng, "a"), "waits for run 1's end")
+	require.Equal(t, "bronze#1 1:c:1", cohort(t, eng, "c"))
+	require.NoError(t, eng.Users().Erase(ctx, "e"))
+	require.NoError(t, eng.Check(ctx))
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []string{"a:bronze>silver:promoted:#1:1/2", "b:bronze>bronze:stayed:#1:2/2"}, leagueResults(t, eng, 0))
+	require.Equal(t, "silver#1 1:a:5", cohort(t, eng, "a"), "placed in the tier run 1 gave")
+	require.Equal(t, "bronze#1 1:b:3 2:c:1", cohort(t, eng, "b"))
+	eng.reopen(t)
+	require.Equal(t, "bronze#1 1:b:3 2:c:1", cohort(t, eng, "c"))
+}
