@@ -58,17 +58,34 @@ const (
 	modelWeek   = 7 * 24 * time.Hour
 )
 
-// modelLeague is the league's reference: the tiers, the current run's
-// cohorts and scores, and every result.
+// modelLeague is the league's reference: the tiers, the cohorts and
+// scores of the run not rolled over yet (cur) and, while the rollover of
+// its end waits for a RunDue, of the run after it (next), and every result.
 type modelLeague struct {
-	run     time.Time // the current run's start (runs are modelWeek long; the board starts with the first)
-	tier    map[string]int
+	tier      map[string]int
+	cur, next *modelRun
+	history   map[string][]gamify.LeagueResult
+}
+
+// modelRun is one run of the league (runs are modelWeek long; the board
+// starts with the first).
+type modelRun struct {
+	start   time.Time
 	members [][]string // per tier, the users active in the run in the order they joined
 	joined  map[string]int
 	score   map[string]int64
 	reached map[string]int64 // the latest event time of the user's changes in the run (ties: earlier first)
-	history map[string][]gamify.LeagueResult
+	// waiting are the users active in the run while still in cur, which
+	// has not ended: placed, in order, when it does.
+	waiting []string
 }
+
+func newModelRun(start time.Time) *modelRun {
+	return &modelRun{start: start, members: make([][]string, len(modelTiers)), joined: map[string]int{}, score: map[string]int64{}, reached: map[string]int64{}}
+}
+
+// shown is the run containing the clock's time: the one the engine reads.
+func (l *modelLeague) shown() *modelRun { return cmp.Or(l.next, l.cur) }
 
 // modelMember is a cohort member's place in the run.
 type modelMember struct {
@@ -77,13 +94,13 @@ type modelMember struct {
 	score, when int64
 }
 
-// cohort returns cohort c of a tier, ordered as the board ranks it, with
-// each member's rank in the cohort (ties share a rank).
-func (l *modelLeague) cohort(m *model, tier, c int) ([]modelMember, []int) {
-	users := l.members[tier][c*modelCohort : min(len(l.members[tier]), (c+1)*modelCohort)]
+// cohort returns cohort c of a tier of r, ordered as the board ranks it,
+// with each member's rank in the cohort (ties share a rank).
+func (r *modelRun) cohort(m *model, tier, c int) ([]modelMember, []int) {
+	users := r.members[tier][c*modelCohort : min(len(r.members[tier]), (c+1)*modelCohort)]
 	out := make([]modelMember, 0, len(users))
 	for _, u := range users {
-		out = append(out, modelMember{u, m.uid[u], l.score[u], l.reached[u]})
+		out = append(out, modelMember{u, m.uid[u], r.score[u], r.reached[u]})
 	}
 	slices.SortFunc(out, func(a, b modelMember) int {
 		return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(a.when, b.when), cmp.Compare(a.uid, b.uid))
@@ -99,29 +116,43 @@ func (l *modelLeague) cohort(m *model, tier, c int) ([]modelMember, []int) {
 }
 
 // count adds an xp change at at to the league: the user joins a cohort with
-// their first change in the run. A change in a run already over counts
-// nowhere.
+// their first change in the run, or waits while cur, which holds them, has
+// not ended. A change in a run already over counts nowhere.
 func (l *modelLeague) count(user string, v int64, at time.Time) {
-	if at.Before(l.run) {
+	r := l.cur
+	switch {
+	case at.Before(l.cur.start):
 		return
+	case !at.Before(l.cur.start.Add(modelWeek)):
+		r = l.next // only while the rollover waits: the clock is in next
 	}
-	if _, in := l.joined[user]; !in {
-		t := l.tier[user]
-		l.joined[user] = t
-		l.members[t] = append(l.members[t], user)
+	_, in := r.joined[user]
+	_, inCur := l.cur.joined[user]
+	switch {
+	case in || slices.Contains(r.waiting, user):
+	case r == l.next && inCur:
+		r.waiting = append(r.waiting, user)
+	default:
+		r.join(user, l.tier[user])
 	}
-	l.score[user] += v
-	l.reached[user] = max(l.reached[user], at.UnixNano())
+	r.score[user] += v
+	r.reached[user] = max(r.reached[user], at.UnixNano())
 }
 
-// rollover ends the current run.
+func (r *modelRun) join(user string, tier int) {
+	r.joined[user] = tier
+	r.members[tier] = append(r.members[tier], user)
+}
+
+// rollover ends cur, and places the users waiting in the next run.
 func (l *modelLeague) rollover(m *model) {
-	end := l.run.Add(modelWeek)
+	r := l.cur
+	end := r.start.Add(modelWeek)
 	top := len(modelTiers) - 1
 	moved := map[string]int{}
-	for tier := range l.members {
-		for c := 0; c*modelCohort < len(l.members[tier]); c++ {
-			members, ranks := l.cohort(m, tier, c)
+	for tier := range r.members {
+		for c := 0; c*modelCohort < len(r.members[tier]); c++ {
+			members, ranks := r.cohort(m, tier, c)
 			n := len(members)
 			up, down := 0, n
 			if tier < top {
@@ -139,16 +170,18 @@ func (l *modelLeague) rollover(m *model) {
 					to, move = tier-1, gamify.LeagueDemoted
 				}
 				moved[mm.user] = to
-				l.history[mm.user] = append(l.history[mm.user], gamify.LeagueResult{League: "league", User: mm.user, RunStart: l.run, RunEnd: end,
+				l.history[mm.user] = append(l.history[mm.user], gamify.LeagueResult{League: "league", User: mm.user, RunStart: r.start, RunEnd: end,
 					Tier: modelTiers[tier], NewTier: modelTiers[to], Move: move, Cohort: c + 1, Rank: ranks[i],
 					Score: gamify.AmountFromMicros(mm.score), CohortMembers: n})
 			}
 		}
 	}
 	maps.Copy(l.tier, moved)
-	l.run = end
-	l.members = make([][]string, len(modelTiers))
-	l.joined, l.score, l.reached = map[string]int{}, map[string]int64{}, map[string]int64{}
+	l.cur, l.next = cmp.Or(l.next, newModelRun(end)), nil
+	for _, u := range l.cur.waiting {
+		l.cur.join(u, l.tier[u])
+	}
+	l.cur.waiting = nil
 }
 
 // modelZones are the users with a time zone; the others use the default, UTC.
@@ -338,9 +371,8 @@ func runModel(t *testing.T, seed uint64, steps int) {
 	require.Equal(t, modelWeek, week.RunEnd.Sub(week.RunStart))
 
 	m := model{users: map[string]*modelUser{}, keys: map[string]string{}, sent: map[string]gamify.Event{}, board: map[string]int64{},
-		uid: map[string]int{}, claim: map[string]uint64{}, lg: modelLeague{run: week.RunStart,
-			tier: map[string]int{}, members: make([][]string, len(modelTiers)), joined: map[string]int{}, score: map[string]int64{},
-			reached: map[string]int64{}, history: map[string][]gamify.LeagueResult{}}}
+		uid: map[string]int{}, claim: map[string]uint64{}, lg: modelLeague{cur: newModelRun(week.RunStart),
+			tier: map[string]int{}, history: map[string][]gamify.LeagueResult{}}}
 	users := []string{"ann", "bo", "cy", "di", "ed", "flo", "gus"}
 	pick := func() string { // gus joins 60 h in: on 1 January when the run starts on 30 December
 		if eng.clock.Now().Sub(start) < 60*time.Hour {
@@ -639,15 +671,33 @@ func runModel(t *testing.T, seed uint64, steps int) {
 		require.Equal(t, u.points-u.spent, c.Balance.Micros(), what)
 		require.Equal(t, []gamify.PointsGrant{{System: "gems", Amount: gamify.AmountFromMicros(modelPackGems)}}, c.Grants.Points, what)
 	}
-	// advance moves the clock and runs what fell due, as the runner would at
-	// once: each run end of the weekly board rolls the league over.
-	advance := func(d time.Duration) {
-		eng.clock.Advance(d)
+	// runDue runs what fell due: a run end of the weekly board rolls the
+	// league over.
+	runDue := func() {
 		_, err := eng.RunDue(ctx)
 		require.NoError(t, err)
-		for !eng.clock.Now().Before(m.lg.run.Add(modelWeek)) {
+		for !eng.clock.Now().Before(m.lg.cur.start.Add(modelWeek)) {
 			m.lg.rollover(&m)
 		}
+	}
+	// advance moves the clock and mostly runs what fell due at once, as the
+	// runner would; past a run's end, half the time it leaves that to a
+	// later advance (one that would cross the next run's end too, or a coin
+	// toss) or reopen, as a runner behind events would: events of the new
+	// run then arrive before the old one has ended.
+	advance := func(d time.Duration) {
+		if n := m.lg.next; n != nil && (!eng.clock.Now().Add(d).Before(n.start.Add(modelWeek)) || rng.IntN(3) == 0) {
+			runDue()
+		}
+		eng.clock.Advance(d)
+		if m.lg.next != nil {
+			return
+		}
+		if end := m.lg.cur.start.Add(modelWeek); !eng.clock.Now().Before(end) && rng.IntN(2) == 0 {
+			m.lg.next = newModelRun(end)
+			return
+		}
+		runDue()
 	}
 
 	for step := range steps {
@@ -683,6 +733,9 @@ func runModel(t *testing.T, seed uint64, steps int) {
 		case op < 13:
 			logf("%d %s: reopen", step, now)
 			eng.reopen(t)
+			for !eng.clock.Now().Before(m.lg.cur.start.Add(modelWeek)) { // Open caught up
+				m.lg.rollover(&m)
+			}
 		case op < 15:
 			d := time.Duration(rng.IntN(180)) * time.Minute
 			if rng.IntN(4) == 0 { // skip most of a day or more: streaks break
@@ -797,18 +850,19 @@ func checkModelLeague(t *testing.T, eng *testEngine, m *model, id, at string) {
 	t.Helper()
 	ctx := context.Background()
 	l := &m.lg
+	r := l.shown()
 	st, err := eng.Leagues().Standing(ctx, "league", id)
 	require.NoError(t, err, at)
-	tier, active := l.joined[id]
+	tier, active := r.joined[id]
 	if !active {
 		tier = l.tier[id]
 	}
 	require.Equal(t, modelTiers[tier], st.Tier, "league tier of %s", at)
 	require.Equal(t, active, st.Active, "league activity of %s", at)
-	require.True(t, st.RunStart.Equal(l.run), "league run of %s: %v, want %v", at, st.RunStart, l.run)
+	require.True(t, st.RunStart.Equal(r.start), "league run of %s: %v, want %v", at, st.RunStart, r.start)
 	if active {
-		pos := slices.Index(l.members[tier], id)
-		members, ranks := l.cohort(m, tier, pos/modelCohort)
+		pos := slices.Index(r.members[tier], id)
+		members, ranks := r.cohort(m, tier, pos/modelCohort)
 		var want []gamify.LeagueMember
 		for i, mm := range members {
 			want = append(want, gamify.LeagueMember{User: mm.user, Rank: ranks[i], Score: gamify.AmountFromMicros(mm.score)})
@@ -818,7 +872,7 @@ func checkModelLeague(t *testing.T, eng *testEngine, m *model, id, at string) {
 		}
 		require.Equal(t, pos/modelCohort+1, st.Cohort, "cohort of %s", at)
 		require.Equal(t, want, st.Members, "cohort of %s", at)
-		require.Equal(t, l.score[id], st.Score.Micros(), "league score of %s", at)
+		require.Equal(t, r.score[id], st.Score.Micros(), "league score of %s", at)
 	}
 	h, err := eng.Leagues().History(ctx, "league", id, 100)
 	require.NoError(t, err, at)
