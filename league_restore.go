@@ -25,13 +25,14 @@ const maxLeagueRestore = 1000
 // names of the league's tiers with Move the step between them, RunStart
 // before RunEnd, Cohort from 1, Rank from 1 to CohortMembers (at most
 // 1000), at most 1000 results a call — and stored as given, without
-// notifications. A user in a cohort of the league is ErrConflict (restore
-// before their events); an unknown league or user is ErrNotFound. It
-// returns how many results it stored.
+// notifications. A result to store for a user already in a cohort of the
+// league is ErrConflict (restore before their events); an unknown league
+// or user is ErrNotFound. It returns how many results it stored.
 func (a LeaguesAPI) Restore(ctx context.Context, key, user string, results []LeagueResult) (int, error) {
 	if len(results) > maxLeagueRestore {
 		return 0, gamifytype.Invalid("results", len(results), fmt.Sprintf("must hold at most %d results", maxLeagueRestore))
 	}
+	results = slices.Clone(results) // in UTC, as a logged time is
 	for i := range results {
 		results[i].RunStart, results[i].RunEnd = results[i].RunStart.UTC(), results[i].RunEnd.UTC()
 	}
