@@ -860,10 +860,11 @@ func (e *Engine) loadBackdates() error {
 		}); err != nil {
 			return err
 		}
-		// Pending relevelling (levels.go) and board fills (board_fill.go)
-		// ride the same queue under their own job keys, which no
-		// achievement key can equal (keys have no '/').
-		for _, prefix := range []string{relevelPrefix, fillPrefix} {
+		// Pending relevelling (levels.go), board fills (board_fill.go) and
+		// league rollovers (league_rollover.go) ride the same queue under
+		// their own job keys, which no achievement key can equal (keys
+		// have no '/').
+		for _, prefix := range []string{relevelPrefix, fillPrefix, leagueRollPrefix} {
 			if err := tx.Scan(store.Jobs, []byte(prefix), func(k, _ []byte) error {
 				keys = append(keys, string(k))
 				return nil
@@ -906,6 +907,9 @@ func (e *Engine) runBackdates(ctx context.Context, now time.Time) (int, error) {
 		}
 		if board, ok := strings.CutPrefix(key, fillPrefix); ok {
 			job, chunk = []byte(key), fillOp.cmd(board)
+		}
+		if league, ok := strings.CutPrefix(key, leagueRollPrefix); ok {
+			job, chunk = []byte(key), leagueRollOp.cmd(leagueRollArgs{League: league, Users: cmp.Or(e.opts.leagueChunk, leagueChunk)})
 		}
 		for {
 			if err := ctx.Err(); err != nil {

@@ -16,8 +16,8 @@ import (
 // Game is a whole game definition for Engine.Apply: what a game server
 // declares at start-up. Resources are applied in dependency order —
 // attributes, metrics, streaks, achievements, points systems (each with its
-// levels, triggers and boosts), leaderboards, rewards, streak milestones,
-// challenges, tenants — and the items of each in the order given.
+// levels, triggers and boosts), leaderboards, leagues, rewards, streak
+// milestones, challenges, tenants — and the items of each in the order given.
 type Game struct {
 	Attributes   []Attribute
 	Metrics      []Metric
@@ -27,6 +27,7 @@ type Game struct {
 	// boosts (their System may be left empty).
 	Points       []PointsSystem
 	Leaderboards []Leaderboard
+	Leagues      []League
 	Rewards      []Reward
 	Challenges   []Challenge
 	Tenants      []Tenant
@@ -100,7 +101,7 @@ func (e *Engine) Apply(ctx context.Context, g Game) (ApplyReport, error) {
 		return ApplyReport{}, err
 	}
 	ats, ms, ss, as, rs := e.Attributes(), e.Metrics(), e.Streaks(), e.Achievements(), e.Rewards()
-	ps, bs, ts := e.Points(), e.Leaderboards(), e.Tenants()
+	ps, bs, ls, ts := e.Points(), e.Leaderboards(), e.Leagues(), e.Tenants()
 	steps := []func() error{
 		func() error {
 			return applyAll(ctx, &rep, g.Attributes, applier[Attribute]{
@@ -154,6 +155,15 @@ func (e *Engine) Apply(ctx context.Context, g Game) (ApplyReport, error) {
 				status:   boardLifecycle,
 				get:      bs.Get, create: bs.Create, patch: bs.Patch,
 				verbs: statusVerbs[Leaderboard]{StatusActive: bs.Activate, StatusInactive: bs.Deactivate, StatusFinished: bs.Finish},
+			})
+		},
+		func() error {
+			return applyAll(ctx, &rep, g.Leagues, applier[League]{
+				resource: "league",
+				key:      func(l *League) string { return l.Key },
+				status:   func(l *League) Status { return l.Status },
+				get:      ls.Get, create: ls.Create, patch: ls.Patch,
+				verbs: statusVerbs[League]{StatusActive: ls.Activate, StatusInactive: ls.Deactivate},
 			})
 		},
 		func() error {

@@ -245,6 +245,37 @@ func TestApplyLeaderboardsAndTenants(t *testing.T) {
 	require.False(t, rep.Changed(), "%v", rep.Changes)
 }
 
+func TestApplyLeagues(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	game := gamify.Game{
+		Metrics:      []gamify.Metric{{Key: "xp", Name: "XP"}},
+		Leaderboards: []gamify.Leaderboard{{Key: "weekly", Name: "Weekly XP", RankBy: gamify.RankByMetric, Metric: "xp", RunEvery: 1, RunUnit: gamify.RunWeek}},
+		Leagues: []gamify.League{{Key: "league", Name: "League", Board: "weekly", Tiers: []string{"bronze", "silver", "gold"},
+			CohortSize: 30, Promote: 5, Demote: 5}},
+	}
+	rep, err := eng.Apply(ctx, game)
+	require.NoError(t, err)
+	require.Equal(t, []string{"metric/xp:created", "leaderboard/weekly:created", "league/league:created"}, actions(rep))
+	rep, err = eng.Apply(ctx, game)
+	require.NoError(t, err)
+	require.False(t, rep.Changed(), "%v", rep.Changes)
+
+	game.Leagues[0].Tiers = []string{"bronze", "silver", "diamond"}
+	game.Leagues[0].Status = gamify.StatusInactive
+	rep, err = eng.Apply(ctx, game)
+	require.NoError(t, err)
+	require.Equal(t, []string{"metric/xp:unchanged", "leaderboard/weekly:unchanged", "league/league:patched", "league/league:deactivated"}, actions(rep))
+	l, err := eng.Leagues().Get(ctx, "league")
+	require.NoError(t, err)
+	require.Equal(t, "diamond", l.Tiers[2])
+	require.Equal(t, gamify.StatusInactive, l.Status)
+
+	game.Leagues[0].Board = "other" // immutable
+	_, err = eng.Apply(ctx, game)
+	requireField(t, err, "League.Board")
+}
+
 func TestApplyRefusesTwoDefaultStreaks(t *testing.T) {
 	ctx := context.Background()
 	eng := openTest(t, nil)

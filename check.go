@@ -21,7 +21,10 @@ import (
 // their thresholds; claims stay within inventory and each code is given
 // once; every leaderboard index equals the stored scores; profiles and the
 // uid index agree; outbox entries decode and concern existing users;
-// every record's checksum holds; and every internal
+// every record's checksum holds; league cohorts, rollovers under way,
+// results and tiers agree (each tier is the one the user's newest result
+// gave); each points, boost and achievement grant of a reward bundle is
+// recorded with its claim and given; and every internal
 // reference in state, ledger, day aggregate and award records (users,
 // metrics, streaks, boards, points systems, achievements) resolves. A
 // damaged record is reported as an error wrapping ErrCorrupt.
@@ -81,6 +84,9 @@ func (e *Engine) Check(ctx context.Context) error {
 			return err
 		}
 		if err := checkChallenges(tx, cat, report); err != nil {
+			return err
+		}
+		if err := checkBundles(tx, cat, ids, report); err != nil {
 			return err
 		}
 		ledgerSum := map[key]Amount{}

@@ -27,6 +27,10 @@ func SetAfterCommit(o *Options, f func()) { o.afterCommit = f }
 // runs one by one.
 func SetCatchUpMax(o *Options, n int) { o.catchUpMax = n }
 
+// SetLeagueChunk sets the users one league rollover command gives results
+// to (whole cohorts, at least one).
+func SetLeagueChunk(o *Options, users int) { o.leagueChunk = users }
+
 // SetRewardKeySource installs the source of generated reward keys.
 func SetRewardKeySource(o *Options, f func() string) { o.rewardKey = f }
 

@@ -131,6 +131,7 @@ func jsonCases() []jsonCase {
 			Achievements: []gamify.Achievement{{Key: "first-run", Name: "First run", Kind: gamify.AchievementMetric, Metric: "km", Threshold: amt("1")}},
 			Points:       []gamify.PointsSystem{{Key: "xp", Name: "XP"}},
 			Leaderboards: []gamify.Leaderboard{{Key: "weekly", Name: "Weekly", RankBy: gamify.RankByMetric, Metric: "km", RunEvery: 1, RunUnit: gamify.RunWeek}},
+			Leagues:      []gamify.League{{Key: "weekly", Name: "Weekly", Board: "weekly", Tiers: []string{"bronze", "silver"}, CohortSize: 30, Promote: 5, Demote: 5}},
 			Rewards:      []gamify.Reward{{Key: "mug", Name: "Mug", Type: gamify.RewardPhysical, Cost: amt("200"), System: "xp"}},
 			Challenges: []gamify.Challenge{{Key: "5k", Name: "5 km", Window: gamify.ChallengePerpetual,
 				Objectives: []gamify.ChallengeObjective{{Key: "km", Metric: "km", Target: amt("5")}}}},

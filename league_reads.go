@@ -2,6 +2,7 @@ package gamify
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"time"
@@ -57,7 +58,7 @@ func (a LeaguesAPI) Standing(ctx context.Context, key, user string) (LeagueStand
 	set.mu.RLock()
 	var cohort []cohortEntry
 	if rt, ok := set.by[l.ref]; ok {
-		st.TierIndex = rt.tiers[uid]
+		st.TierIndex = rt.tierOf(uid, len(l.Tiers)-1) // the next tier already while a rollover is under way
 		if r, ok := rt.runs[start.UnixNano()]; ok {
 			if slot, in := r.member[uid]; in {
 				c := slot.pos / r.size
@@ -99,6 +100,19 @@ const maxLeagueHistory = 100
 // first, at most limit (1 to 100; 0 means 10). An unknown league or user is
 // ErrNotFound.
 func (a LeaguesAPI) History(ctx context.Context, key, user string, limit int) ([]LeagueResult, error) {
+	return a.history(key, user, time.Time{}, limit)
+}
+
+// HistoryBefore is History of the runs that started before before: the
+// next page of a History (or HistoryBefore) page is the one before its
+// last result's RunStart.
+func (a LeaguesAPI) HistoryBefore(ctx context.Context, key, user string, before time.Time, limit int) ([]LeagueResult, error) {
+	return a.history(key, user, before, limit)
+}
+
+// history reads a page of a user's results, newest first, of runs that
+// started before before (zero: all).
+func (a LeaguesAPI) history(key, user string, before time.Time, limit int) ([]LeagueResult, error) {
 	if limit == 0 {
 		limit = 10
 	}
@@ -116,6 +130,9 @@ func (a LeaguesAPI) History(ctx context.Context, key, user string, limit int) ([
 	out := []LeagueResult{}
 	err = a.e.db.View(func(tx *store.Tx) error {
 		return tx.ScanReverse(store.Jobs, leagueHistoryPrefix(l.Key, uint32(p.UID)), func(k, v []byte) error {
+			if len(k) >= 8 && !before.IsZero() && int64(binary.BigEndian.Uint64(k[len(k)-8:])) >= before.UnixNano() {
+				return nil
+			}
 			r, err := decodeLeagueResult(v)
 			if err != nil {
 				return fmt.Errorf("%w: league %s: history record %x: %w", ErrCorrupt, l.Key, k, err)

@@ -19,6 +19,10 @@ import (
 // "league/<key>/":
 //   - t/<uid>: the user's tier, for users above the first;
 //   - r/<run start>: the cohort size of a run not yet rolled over;
+//   - e/<run start>: the rollover of an ended run, while it is under way
+//     (league_rollover.go);
+//   - w/<run start><n>: the users waiting for a place in the run
+//     (league_wait.go);
 //   - m/<run start><tier><position>: the users of that run by tier, in the
 //     order they joined (cohort c of a tier holds positions c*size to
 //     (c+1)*size-1);
@@ -26,10 +30,10 @@ import (
 //
 // A user joins with their first counted change on the league's board in a
 // run, at the position after the last of their tier: the log's order makes
-// it the same on every replica. The rollover runs inside the board's
-// rollover (same command, so exactly once and caught up with it), while the
-// run's standings are still in memory. Memory changes are undone if the
-// command fails, and rebuilt from the store after a failed commit.
+// it the same on every replica. The board's rollover command ends the run
+// and the league's rollover commands then give its results in chunks
+// (league_rollover.go). Memory changes are undone if the command fails, and
+// rebuilt from the store after a failed commit.
 
 // leagueSet holds the runtimes of the leagues, by league ref.
 type leagueSet struct {
@@ -46,6 +50,12 @@ type leagueRun struct {
 	size   int
 	member map[uint32]leagueSlot
 	tiers  [][]uint32 // per tier, the users in order of joining
+	end    *leagueEnd // set once the run has ended: its rollover is under way
+	// waiting are the users active in the run before the end of their
+	// previous run of the league (league_wait.go), in order; 0 for one
+	// erased. waits indexes them.
+	waiting []uint32
+	waits   map[uint32]bool
 }
 
 type leagueSlot struct{ tier, pos int }
@@ -103,19 +113,28 @@ func (t *txn) leagueJoin(u *userRec, b *Leaderboard, run int64) {
 			t.writes = append(t.writes, write{store.Jobs, leagueRunKey(l.Key, run), binary.AppendUvarint(nil, uint64(r.size))})
 			t.leagueUndo = append(t.leagueUndo, func() { delete(rt.runs, run) })
 		}
-		if _, in := r.member[uid]; in {
+		if _, in := r.member[uid]; in || r.end != nil || r.waits[uid] {
 			continue
 		}
-		tier := rt.tiers[uid]
-		pos := len(r.tiers[tier])
-		r.tiers[tier] = append(r.tiers[tier], uid)
-		r.member[uid] = leagueSlot{tier, pos}
-		t.writes = append(t.writes, write{store.Jobs, leagueMemberKey(l.Key, run, tier, pos), binary.BigEndian.AppendUint64(nil, uint64(uid))})
-		t.leagueUndo = append(t.leagueUndo, func() {
-			delete(r.member, uid)
-			r.tiers[tier] = r.tiers[tier][:pos]
-		})
+		if rt.openBefore(uid, run) {
+			t.leagueWait(l, run, r, uid)
+			continue
+		}
+		t.leaguePlace(l, rt, run, r, uid)
 	}
+}
+
+// leaguePlace puts uid at the next place of their tier in run r.
+func (t *txn) leaguePlace(l *League, rt *leagueRT, run int64, r *leagueRun, uid uint32) {
+	tier := rt.tierOf(uid, len(l.Tiers)-1)
+	pos := len(r.tiers[tier])
+	r.tiers[tier] = append(r.tiers[tier], uid)
+	r.member[uid] = leagueSlot{tier, pos}
+	t.writes = append(t.writes, write{store.Jobs, leagueMemberKey(l.Key, run, tier, pos), binary.BigEndian.AppendUint64(nil, uint64(uid))})
+	t.leagueUndo = append(t.leagueUndo, func() {
+		delete(r.member, uid)
+		r.tiers[tier] = r.tiers[tier][:pos]
+	})
 }
 
 // undoLeagues reverts the league memory changes of a failed command.
@@ -162,102 +181,12 @@ type LeagueResult struct {
 // UserID implements Notification.
 func (r LeagueResult) UserID() string { return r.User }
 
-// leagueRollover ends the run [start, end) of every league on b: idx is
-// the board's standings of the run (nil without participants). The board's
-// lock is held.
-func (t *txn) leagueRollover(b *Leaderboard, start, end time.Time, idx *runIndex) error {
-	var ls []*League
-	for _, l := range t.w.cat.leagues {
-		if l.Board == b.Key {
-			ls = append(ls, l)
-		}
-	}
-	if len(ls) == 0 {
-		return nil
-	}
-	slices.SortFunc(ls, func(x, y *League) int { return cmp.Compare(x.ref, y.ref) })
-	var x *leaderboard.Index
-	if idx != nil {
-		x = idx.groups[""]
-	}
-	set := &t.w.eng.leagues
-	set.mu.Lock()
-	defer set.mu.Unlock()
-	run := start.UnixNano()
-	for _, l := range ls {
-		rt := set.rt(l.ref)
-		r, ok := rt.runs[run]
-		if !ok {
-			continue
-		}
-		if l.Status == StatusActive && x != nil {
-			if err := t.leagueResults(l, b, r, rt, x, start, end); err != nil {
-				return err
-			}
-		}
-		delete(rt.runs, run)
-		t.leagueUndo = append(t.leagueUndo, func() { rt.runs[run] = r })
-		t.writes = append(t.writes, write{store.Jobs, leagueRunKey(l.Key, run), nil})
-		for tier, users := range r.tiers {
-			for pos := range users {
-				t.writes = append(t.writes, write{store.Jobs, leagueMemberKey(l.Key, run, tier, pos), nil})
-			}
-		}
-	}
-	return nil
-}
-
 // cohortEntry is a member's place on the board at a run's end.
 type cohortEntry struct {
 	uid   uint32
 	pos   int
 	rank  int
 	score int64
-}
-
-// leagueResults moves the tiers of r's users and records their results.
-func (t *txn) leagueResults(l *League, b *Leaderboard, r *leagueRun, rt *leagueRT, x *leaderboard.Index, start, end time.Time) error {
-	ids, err := t.leagueUserIDs(r)
-	if err != nil {
-		return err
-	}
-	top := len(l.Tiers) - 1
-	for tier, users := range r.tiers {
-		for c := 0; c*r.size < len(users); c++ {
-			cohort := cohortStandings(users[c*r.size:min(len(users), (c+1)*r.size)], x, b.ties)
-			m := len(cohort)
-			up := 0
-			if tier < top {
-				up = min(l.Promote, m)
-			}
-			down := m
-			if tier > 0 {
-				down = max(up, m-l.Demote)
-			}
-			rank := 0
-			for i, ce := range cohort {
-				if i == 0 || ce.rank != cohort[i-1].rank {
-					rank = i + 1
-				}
-				to, move := tier, LeagueStayed
-				switch {
-				case i < up:
-					to, move = tier+1, LeaguePromoted
-				case i >= down:
-					to, move = tier-1, LeagueDemoted
-				}
-				if to != tier {
-					t.setLeagueTier(l, rt, ce.uid, tier, to)
-				}
-				res := LeagueResult{League: l.Key, User: ids[ce.uid], RunStart: start, RunEnd: end,
-					Tier: l.Tiers[tier], NewTier: l.Tiers[to], Move: move, Cohort: c + 1, Rank: rank,
-					Score: AmountFromMicros(ce.score), CohortMembers: m}
-				t.putJSON(store.Jobs, binary.BigEndian.AppendUint64(leagueHistoryPrefix(l.Key, ce.uid), uint64(start.UnixNano())), res)
-				t.notes = append(t.notes, res)
-			}
-		}
-	}
-	return nil
 }
 
 // cohortStandings orders a cohort's users as the board ranks them; users
@@ -295,12 +224,12 @@ func (t *txn) setLeagueTier(l *League, rt *leagueRT, uid uint32, from, to int) {
 	})
 }
 
-// leagueUserIDs resolves the users of a run to their ids.
-func (t *txn) leagueUserIDs(r *leagueRun) (map[uint32]string, error) {
-	ids := make(map[uint32]string, len(r.member))
+// leagueUserIDs resolves users to their ids.
+func (t *txn) leagueUserIDs(uids []uint32) (map[uint32]string, error) {
+	ids := make(map[uint32]string, len(uids))
 	var missing []uint32
 	err := t.w.db.View(func(tx *store.Tx) error {
-		for uid := range r.member {
+		for _, uid := range uids {
 			if id := tx.Get(store.UserIDs, uidKey(uint64(uid))); id != nil {
 				ids[uid] = string(id)
 			} else {
@@ -364,6 +293,12 @@ func loadLeagues(tx *store.Tx, cat *catalog) (map[uint32]*leagueRT, error) {
 			})
 		}
 		if err == nil {
+			err = loadLeagueEnds(tx, l, rt)
+		}
+		if err == nil {
+			err = loadLeagueWaits(tx, l, rt)
+		}
+		if err == nil {
 			p := leaguePrefix(l.Key, "m")
 			err = tx.Scan(store.Jobs, p, func(k, v []byte) error {
 				rest := k[len(p):]
@@ -372,8 +307,13 @@ func loadLeagues(tx *store.Tx, cat *catalog) (map[uint32]*leagueRT, error) {
 				}
 				run, tier, pos := int64(binary.BigEndian.Uint64(rest)), int(rest[8]), int(binary.BigEndian.Uint32(rest[9:]))
 				r, ok := rt.runs[run]
-				if !ok || tier >= len(r.tiers) || pos != len(r.tiers[tier]) {
+				// The cohorts an ended run has rolled over are gone: their
+				// places are kept as erased ones.
+				if !ok || tier >= len(r.tiers) || pos < len(r.tiers[tier]) || pos > len(r.tiers[tier]) && r.end == nil {
 					return fmt.Errorf("%w: league %s: member record %x out of order", ErrCorrupt, l.Key, k)
+				}
+				for len(r.tiers[tier]) < pos {
+					r.tiers[tier] = append(r.tiers[tier], 0)
 				}
 				uid := uint32(binary.BigEndian.Uint64(v))
 				r.tiers[tier] = append(r.tiers[tier], uid)
@@ -382,6 +322,9 @@ func loadLeagues(tx *store.Tx, cat *catalog) (map[uint32]*leagueRT, error) {
 				}
 				return nil
 			})
+		}
+		if err == nil {
+			err = loadLeagueFinals(tx, cat, l, rt)
 		}
 		if err != nil {
 			return nil, err
@@ -395,6 +338,9 @@ func loadLeagues(tx *store.Tx, cat *catalog) (map[uint32]*leagueRT, error) {
 func (e *Engine) checkLeagues(tx *store.Tx, cat *catalog, ids map[uint64]string, report func(string, ...any)) error {
 	by, err := loadLeagues(tx, cat)
 	if err != nil {
+		return err
+	}
+	if err := checkLeagueRecords(tx, cat, by, ids, report); err != nil {
 		return err
 	}
 	for _, l := range cat.leagues {
@@ -425,15 +371,26 @@ func (e *Engine) checkLeagues(tx *store.Tx, cat *catalog, ids map[uint64]string,
 	return nil
 }
 
-// sameLeagueRT reports whether two runtimes hold the same tiers and cohorts.
+// sameLeagueRT reports whether two runtimes hold the same tiers, cohorts
+// and rollovers under way. Places kept empty at the end of a tier (erased
+// users, cohorts rolled over) are not told apart from no place.
 func sameLeagueRT(a, b *leagueRT) bool {
 	if !maps.Equal(a.tiers, b.tiers) || len(a.runs) != len(b.runs) {
 		return false
 	}
+	trimmed := func(x, y []uint32) bool {
+		for len(x) > 0 && x[len(x)-1] == 0 {
+			x = x[:len(x)-1]
+		}
+		for len(y) > 0 && y[len(y)-1] == 0 {
+			y = y[:len(y)-1]
+		}
+		return slices.Equal(x, y)
+	}
 	for run, ra := range a.runs {
 		rb, ok := b.runs[run]
 		if !ok || ra.size != rb.size || !maps.Equal(ra.member, rb.member) ||
-			!slices.EqualFunc(ra.tiers, rb.tiers, func(x, y []uint32) bool { return slices.Equal(x, y) }) {
+			!slices.EqualFunc(ra.tiers, rb.tiers, trimmed) || !sameLeagueEnd(ra, rb) || !slices.Equal(ra.waiting, rb.waiting) {
 			return false
 		}
 	}
@@ -493,6 +450,11 @@ func (t *txn) eraseLeagues(uid uint32) error {
 				delete(r.member, uid)
 				r.tiers[s.tier][s.pos] = 0
 				t.writes = append(t.writes, write{store.Jobs, leagueMemberKey(l.Key, run, s.tier, s.pos), binary.BigEndian.AppendUint64(nil, 0)})
+			}
+			if i := slices.Index(r.waiting, uid); i >= 0 {
+				delete(r.waits, uid)
+				r.waiting[i] = 0
+				t.writes = append(t.writes, write{store.Jobs, leagueWaitKey(l.Key, run, i), binary.BigEndian.AppendUint64(nil, 0)})
 			}
 		}
 	}

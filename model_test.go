@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -37,6 +38,152 @@ type modelAchievement struct {
 
 var modelAchievements = []modelAchievement{{"xp10", "xp", 10 * modelUnit}, {"xp60", "xp", 60 * modelUnit}, {"coins25", "coins", 25 * modelUnit}}
 
+// The manual achievements: "streak3", the daily streak's milestone at 3
+// days, and "shopper", granted by the bundle "pack".
+var modelManual = []string{"shopper", "streak3"}
+
+// The bundle "pack" costs modelPackCost points and grants modelPackGems
+// gems and the achievement "shopper"; claims are unlimited.
+const (
+	modelPackCost = 10 * modelUnit
+	modelPackGems = 3 * modelUnit
+)
+
+// The weekly league over xp (a weekly board in UTC): cohorts of 3, the
+// first of each promoted and the last demoted.
+var modelTiers = []string{"bronze", "silver", "gold"}
+
+const (
+	modelCohort = 3
+	modelWeek   = 7 * 24 * time.Hour
+)
+
+// modelLeague is the league's reference: the tiers, the cohorts and
+// scores of the run not rolled over yet (cur) and, while the rollover of
+// its end waits for a RunDue, of the run after it (next), and every result.
+type modelLeague struct {
+	tier      map[string]int
+	cur, next *modelRun
+	history   map[string][]gamify.LeagueResult
+}
+
+// modelRun is one run of the league (runs are modelWeek long; the board
+// starts with the first).
+type modelRun struct {
+	start   time.Time
+	members [][]string // per tier, the users active in the run in the order they joined
+	joined  map[string]int
+	score   map[string]int64
+	reached map[string]int64 // the latest event time of the user's changes in the run (ties: earlier first)
+	// waiting are the users active in the run while still in cur, which
+	// has not ended: placed, in order, when it does.
+	waiting []string
+}
+
+func newModelRun(start time.Time) *modelRun {
+	return &modelRun{start: start, members: make([][]string, len(modelTiers)), joined: map[string]int{}, score: map[string]int64{}, reached: map[string]int64{}}
+}
+
+// shown is the run containing the clock's time: the one the engine reads.
+func (l *modelLeague) shown() *modelRun { return cmp.Or(l.next, l.cur) }
+
+// modelMember is a cohort member's place in the run.
+type modelMember struct {
+	user        string
+	uid         int
+	score, when int64
+}
+
+// cohort returns cohort c of a tier of r, ordered as the board ranks it,
+// with each member's rank in the cohort (ties share a rank).
+func (r *modelRun) cohort(m *model, tier, c int) ([]modelMember, []int) {
+	users := r.members[tier][c*modelCohort : min(len(r.members[tier]), (c+1)*modelCohort)]
+	out := make([]modelMember, 0, len(users))
+	for _, u := range users {
+		out = append(out, modelMember{u, m.uid[u], r.score[u], r.reached[u]})
+	}
+	slices.SortFunc(out, func(a, b modelMember) int {
+		return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(a.when, b.when), cmp.Compare(a.uid, b.uid))
+	})
+	ranks := make([]int, len(out))
+	for i := range out {
+		ranks[i] = i + 1
+		if i > 0 && out[i].score == out[i-1].score {
+			ranks[i] = ranks[i-1]
+		}
+	}
+	return out, ranks
+}
+
+// count adds an xp change at at to the league: the user joins a cohort with
+// their first change in the run, or waits while cur, which holds them, has
+// not ended. A change in a run already over counts nowhere.
+func (l *modelLeague) count(user string, v int64, at time.Time) {
+	r := l.cur
+	switch {
+	case at.Before(l.cur.start):
+		return
+	case !at.Before(l.cur.start.Add(modelWeek)):
+		r = l.next // only while the rollover waits: the clock is in next
+	}
+	_, in := r.joined[user]
+	_, inCur := l.cur.joined[user]
+	switch {
+	case in || slices.Contains(r.waiting, user):
+	case r == l.next && inCur:
+		r.waiting = append(r.waiting, user)
+	default:
+		r.join(user, l.tier[user])
+	}
+	r.score[user] += v
+	r.reached[user] = max(r.reached[user], at.UnixNano())
+}
+
+func (r *modelRun) join(user string, tier int) {
+	r.joined[user] = tier
+	r.members[tier] = append(r.members[tier], user)
+}
+
+// rollover ends cur, and places the users waiting in the next run.
+func (l *modelLeague) rollover(m *model) {
+	r := l.cur
+	end := r.start.Add(modelWeek)
+	top := len(modelTiers) - 1
+	moved := map[string]int{}
+	for tier := range r.members {
+		for c := 0; c*modelCohort < len(r.members[tier]); c++ {
+			members, ranks := r.cohort(m, tier, c)
+			n := len(members)
+			up, down := 0, n
+			if tier < top {
+				up = min(1, n)
+			}
+			if tier > 0 {
+				down = max(up, n-1)
+			}
+			for i, mm := range members {
+				to, move := tier, gamify.LeagueStayed
+				switch {
+				case i < up:
+					to, move = tier+1, gamify.LeaguePromoted
+				case i >= down:
+					to, move = tier-1, gamify.LeagueDemoted
+				}
+				moved[mm.user] = to
+				l.history[mm.user] = append(l.history[mm.user], gamify.LeagueResult{League: "league", User: mm.user, RunStart: r.start, RunEnd: end,
+					Tier: modelTiers[tier], NewTier: modelTiers[to], Move: move, Cohort: c + 1, Rank: ranks[i],
+					Score: gamify.AmountFromMicros(mm.score), CohortMembers: n})
+			}
+		}
+	}
+	maps.Copy(l.tier, moved)
+	l.cur, l.next = cmp.Or(l.next, newModelRun(end)), nil
+	for _, u := range l.cur.waiting {
+		l.cur.join(u, l.tier[u])
+	}
+	l.cur.waiting = nil
+}
+
 // modelZones are the users with a time zone; the others use the default, UTC.
 var modelZones = map[string]string{"ann": "America/New_York", "bo": "Asia/Tokyo", "cy": "Asia/Kolkata"}
 
@@ -46,6 +193,9 @@ type model struct {
 	keys  map[string]string       // user|pts|key of manual points calls → their payload
 	sent  map[string]gamify.Event // user|metric|key → the event first sent with it, its Time set to when it was recorded
 	board map[string]int64        // user → xp sum (an all-time board over xp)
+	uid   map[string]int          // user → the order of creation (the engine's tie-breaker)
+	claim map[string]uint64       // user|key of claims of the pack → the claim's Seq
+	lg    modelLeague
 }
 
 // modelUser is one user. Days are local dates as days since 1970-01-01.
@@ -56,12 +206,14 @@ type modelUser struct {
 
 	points, spent int64 // in the points system "pts"
 	paid          int64 // multiples of modelEvery the trigger has paid (its high-water mark)
+	gems          int64 // in the points system "gems", granted by the pack only
 
 	done    map[string]time.Time     // achievement → completion
 	streak  map[int]int64            // local day → positive xp of that day
 	events  map[int]int              // local day → events
 	change  map[string]map[int]int64 // metric → local year of the event → change (present once one happened)
 	awarded map[int]int64            // local year of the award → points awarded
+	gemsIn  map[int]int64            // local year of the grant → gems granted
 }
 
 func (m *model) user(id string, now time.Time) *modelUser {
@@ -73,8 +225,9 @@ func (m *model) user(id string, now time.Time) *modelUser {
 		loc, _ = time.LoadLocation(z)
 	}
 	u := &modelUser{loc: loc, first: now, totals: map[string]int64{}, done: map[string]time.Time{}, streak: map[int]int64{},
-		events: map[int]int{}, change: map[string]map[int]int64{}, awarded: map[int]int64{}}
+		events: map[int]int{}, change: map[string]map[int]int64{}, awarded: map[int]int64{}, gemsIn: map[int]int64{}}
 	m.users[id] = u
+	m.uid[id] = len(m.uid) + 1
 	return u
 }
 
@@ -134,11 +287,14 @@ func modelDayTime(day int) time.Time { return time.Unix(int64(day)*86400, 0).UTC
 func modelYear(day int) int { return modelDayTime(day).Year() }
 
 // TestModel runs random operations (events with and without idempotency
-// keys, back-dated ones, batches, manual points awards and spends, clock
-// advances over days and a year boundary, reopens, Buffered and Durable)
-// against the engine and the reference model, and compares every read:
-// metric totals, an all-time board, points (metric trigger and manual),
-// metric achievements, a daily streak and the year in review.
+// keys, back-dated ones, batches, manual points awards and spends, claims
+// of a reward bundle, clock advances over days, weeks and a year boundary
+// with RunDue after each, reopens, Buffered and Durable) against the
+// engine and the reference model, and compares every read: metric totals,
+// an all-time board, points (metric trigger, manual and the bundle's grant),
+// metric and manual achievements (the bundle's, a streak milestone's), a
+// daily streak, the year in review, and a weekly league's tiers, cohorts
+// and results.
 func TestModel(t *testing.T) {
 	seeds := []uint64{1, 2, 3, 4, 5, 6, 7, 8}
 	if *modelSeed != 0 {
@@ -188,11 +344,35 @@ func runModel(t *testing.T, seed uint64, steps int) {
 			Metric: a.metric, Threshold: gamify.AmountFromMicros(a.threshold)})
 		require.NoError(t, err)
 	}
+	for _, k := range modelManual {
+		_, err = eng.Achievements().Create(ctx, gamify.Achievement{Key: k, Name: k, Kind: gamify.AchievementManual})
+		require.NoError(t, err)
+	}
 	_, err = eng.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily", Frequency: gamify.StreakDaily,
-		Metrics: []gamify.StreakMetric{{Metric: "xp", Min: gamify.AmountFromMicros(modelStreakMin)}}, Default: true})
+		Metrics: []gamify.StreakMetric{{Metric: "xp", Min: gamify.AmountFromMicros(modelStreakMin)}}, Default: true,
+		Milestones: []gamify.StreakMilestone{{Length: 3, Achievement: "streak3"}}})
 	require.NoError(t, err)
+	_, err = eng.Points().Create(ctx, gamify.PointsSystem{Key: "gems", Name: "Gems"})
+	require.NoError(t, err)
+	_, err = eng.Rewards().Create(ctx, gamify.Reward{Key: "pack", Name: "Pack", Type: gamify.RewardBundle, System: "pts",
+		Cost: gamify.AmountFromMicros(modelPackCost), PerUserLimit: gamify.RewardUnlimited, Grants: gamify.RewardGrants{
+			Points: []gamify.PointsGrant{{System: "gems", Amount: gamify.AmountFromMicros(modelPackGems)}}, Achievements: []string{"shopper"}}})
+	require.NoError(t, err)
+	_, err = eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "weekly", Name: "Weekly", RankBy: gamify.RankByMetric, Metric: "xp",
+		TZ: "UTC", RunEvery: 1, RunUnit: gamify.RunWeek})
+	require.NoError(t, err)
+	_, err = eng.Leaderboards().Activate(ctx, "weekly")
+	require.NoError(t, err)
+	_, err = eng.Leagues().Create(ctx, gamify.League{Key: "league", Name: "League", Board: "weekly", Tiers: modelTiers,
+		CohortSize: modelCohort, Promote: 1, Demote: 1})
+	require.NoError(t, err)
+	week, err := eng.Leaderboards().Rankings(ctx, "weekly", gamify.BoardQuery{})
+	require.NoError(t, err)
+	require.Equal(t, modelWeek, week.RunEnd.Sub(week.RunStart))
 
-	m := model{users: map[string]*modelUser{}, keys: map[string]string{}, sent: map[string]gamify.Event{}, board: map[string]int64{}}
+	m := model{users: map[string]*modelUser{}, keys: map[string]string{}, sent: map[string]gamify.Event{}, board: map[string]int64{},
+		uid: map[string]int{}, claim: map[string]uint64{}, lg: modelLeague{cur: newModelRun(week.RunStart),
+			tier: map[string]int{}, history: map[string][]gamify.LeagueResult{}}}
 	users := []string{"ann", "bo", "cy", "di", "ed", "flo", "gus"}
 	pick := func() string { // gus joins 60 h in: on 1 January when the run starts on 30 December
 		if eng.clock.Now().Sub(start) < 60*time.Hour {
@@ -275,6 +455,8 @@ func runModel(t *testing.T, seed uint64, steps int) {
 				require.Empty(t, res.Leaderboards, "replay of %s", k)
 				return
 			}
+			// The all-time board; the weekly one is the league's, compared there.
+			res.Leaderboards = slices.DeleteFunc(res.Leaderboards, func(c gamify.LeaderboardChange) bool { return c.Key == "weekly" })
 			// The current state: the streak as it is now, the rank as it is now.
 			require.NotNil(t, res.Streak, "replay of %s", k)
 			require.Equal(t, u.streakLength(modelDay(now, u.loc)), res.Streak.Length, "streak on replay of %s", k)
@@ -326,6 +508,9 @@ func runModel(t *testing.T, seed uint64, steps int) {
 		if ev.Metric == "xp" && !at.Before(start.Truncate(24*time.Hour)) {
 			m.board[ev.User] += v
 		}
+		if ev.Metric == "xp" {
+			m.lg.count(ev.User, v, at)
+		}
 
 		// Achievements: level-triggered on the total, each at most once.
 		var want, got []string
@@ -338,6 +523,16 @@ func runModel(t *testing.T, seed uint64, steps int) {
 		for _, c := range res.Achievements {
 			got = append(got, c.Key)
 			require.True(t, c.CompletedAt.Equal(now), "completion time of %s", c.Key)
+		}
+		// The streak's milestone: the first run of 3 met days, whenever its
+		// days arrive, completes "streak3" (once: it is then held).
+		if _, done := u.done["streak3"]; !done && ev.Metric == "xp" && v > 0 {
+			u.streak[day] += v
+			if u.longestRun(func(int) bool { return true }) >= 3 {
+				u.done["streak3"] = now
+				want = append(want, "streak3")
+			}
+			u.streak[day] -= v // added below with the streak
 		}
 		slices.Sort(got)
 		slices.Sort(want)
@@ -438,9 +633,76 @@ func runModel(t *testing.T, seed uint64, steps int) {
 		require.Equal(t, u.points-u.spent, res.Available.Micros(), what)
 	}
 
+	// claim claims the pack: the cost is spent and the grants given in the
+	// claim's command, or nothing changes.
+	claim := func(step int) {
+		now := eng.clock.Now()
+		id := pick()
+		var key string
+		if rng.IntN(2) == 0 {
+			key = fmt.Sprint("c", rng.IntN(3))
+		}
+		c, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "pack", User: id, IdempotencyKey: key})
+		what := fmt.Sprintf("claim of %s key %q", id, key)
+		logf("%d %s: %s", step, now, what)
+		u := m.users[id]
+		seq, replay := m.claim[id+"|"+key]
+		switch {
+		case key != "" && replay:
+			require.NoError(t, err, what)
+			require.True(t, c.Replay, what)
+			require.Equal(t, seq, c.Seq, what)
+			return
+		case u == nil || u.points-u.spent < modelPackCost:
+			require.ErrorIs(t, err, gamify.ErrInsufficientPoints, what)
+			return
+		}
+		require.NoError(t, err, what)
+		require.False(t, c.Replay, what)
+		if key != "" {
+			m.claim[id+"|"+key] = c.Seq
+		}
+		u.spent += modelPackCost
+		u.gems += modelPackGems
+		u.gemsIn[modelYear(modelDay(now, u.loc))] += modelPackGems
+		if _, done := u.done["shopper"]; !done {
+			u.done["shopper"] = now
+		}
+		require.Equal(t, u.points-u.spent, c.Balance.Micros(), what)
+		require.Equal(t, []gamify.PointsGrant{{System: "gems", Amount: gamify.AmountFromMicros(modelPackGems)}}, c.Grants.Points, what)
+	}
+	// runDue runs what fell due: a run end of the weekly board rolls the
+	// league over.
+	runDue := func() {
+		_, err := eng.RunDue(ctx)
+		require.NoError(t, err)
+		for !eng.clock.Now().Before(m.lg.cur.start.Add(modelWeek)) {
+			m.lg.rollover(&m)
+		}
+	}
+	// advance moves the clock and mostly runs what fell due at once, as the
+	// runner would; past a run's end, half the time it leaves that to a
+	// later advance (one that would cross the next run's end too, or a coin
+	// toss) or reopen, as a runner behind events would: events of the new
+	// run then arrive before the old one has ended.
+	advance := func(d time.Duration) {
+		if n := m.lg.next; n != nil && (!eng.clock.Now().Add(d).Before(n.start.Add(modelWeek)) || rng.IntN(3) == 0) {
+			runDue()
+		}
+		eng.clock.Advance(d)
+		if m.lg.next != nil {
+			return
+		}
+		if end := m.lg.cur.start.Add(modelWeek); !eng.clock.Now().Before(end) && rng.IntN(2) == 0 {
+			m.lg.next = newModelRun(end)
+			return
+		}
+		runDue()
+	}
+
 	for step := range steps {
 		now := eng.clock.Now()
-		switch op := rng.IntN(20); {
+		switch op := rng.IntN(21); {
 		case op < 10:
 			ev := randomEvent()
 			res, err := eng.Track(ctx, ev)
@@ -471,15 +733,20 @@ func runModel(t *testing.T, seed uint64, steps int) {
 		case op < 13:
 			logf("%d %s: reopen", step, now)
 			eng.reopen(t)
+			for !eng.clock.Now().Before(m.lg.cur.start.Add(modelWeek)) { // Open caught up
+				m.lg.rollover(&m)
+			}
 		case op < 15:
 			d := time.Duration(rng.IntN(180)) * time.Minute
 			if rng.IntN(4) == 0 { // skip most of a day or more: streaks break
 				d = time.Duration(12+rng.IntN(25)) * time.Hour
 			}
 			logf("%d %s: advance %s", step, now, d)
-			eng.clock.Advance(d)
+			advance(d)
 		case op < 17:
 			manualPoints(step, op == 16)
+		case op < 18:
+			claim(step)
 		default:
 			require.NoError(t, eng.Flush(ctx))
 			for _, id := range users {
@@ -493,6 +760,11 @@ func runModel(t *testing.T, seed uint64, steps int) {
 		checkModelUser(t, eng, &m, id, start, steps)
 	}
 	checkModelBoard(t, eng, m)
+	rolled := 0
+	for _, h := range m.lg.history {
+		rolled += len(h)
+	}
+	require.NotZero(t, rolled, "the run rolled the league over")
 }
 
 func modelEvent(ev gamify.Event) string {
@@ -517,6 +789,8 @@ func checkModelUser(t *testing.T, eng *testEngine, m *model, id string, start ti
 		require.ErrorIs(t, err, gamify.ErrNotFound, at)
 		_, err = eng.Users().Points(ctx, id, "pts")
 		require.ErrorIs(t, err, gamify.ErrNotFound, at)
+		_, err = eng.Leagues().Standing(ctx, "league", id)
+		require.ErrorIs(t, err, gamify.ErrNotFound, at)
 		return
 	}
 	for _, mk := range []string{"xp", "coins"} {
@@ -530,10 +804,20 @@ func checkModelUser(t *testing.T, eng *testEngine, m *model, id string, start ti
 	require.Equal(t, []int64{u.points, u.spent, u.points - u.spent}, []int64{up.Total.Micros(), up.Spent.Micros(), up.Available.Micros()},
 		"points total, spent, available of %s", at)
 
+	gems, err := eng.Users().Points(ctx, id, "gems")
+	require.NoError(t, err, at)
+	require.Equal(t, u.gems, gems.Total.Micros(), "gems of %s", at)
+
 	as, err := eng.Achievements().User(ctx, id, true)
 	require.NoError(t, err, at)
-	require.Len(t, as, len(modelAchievements), at)
+	require.Len(t, as, len(modelAchievements)+len(modelManual), at)
 	for _, a := range as {
+		if slices.Contains(modelManual, a.Key) {
+			done, ok := u.done[a.Key]
+			require.Equal(t, ok, a.Completed, "%s of %s", a.Key, at)
+			require.True(t, done.Equal(a.CompletedAt), "completion time of %s of %s", a.Key, at)
+			continue
+		}
 		i := slices.IndexFunc(modelAchievements, func(x modelAchievement) bool { return x.key == a.Key })
 		require.GreaterOrEqual(t, i, 0, a.Key)
 		def := modelAchievements[i]
@@ -557,6 +841,49 @@ func checkModelUser(t *testing.T, eng *testEngine, m *model, id string, start ti
 	for year := start.Year(); year <= now.In(u.loc).Year(); year++ {
 		checkModelYear(t, eng, m, id, year, at)
 	}
+	checkModelLeague(t, eng, m, id, at)
+}
+
+// checkModelLeague compares a user's league standing and history with the
+// model.
+func checkModelLeague(t *testing.T, eng *testEngine, m *model, id, at string) {
+	t.Helper()
+	ctx := context.Background()
+	l := &m.lg
+	r := l.shown()
+	st, err := eng.Leagues().Standing(ctx, "league", id)
+	require.NoError(t, err, at)
+	tier, active := r.joined[id]
+	if !active {
+		tier = l.tier[id]
+	}
+	require.Equal(t, modelTiers[tier], st.Tier, "league tier of %s", at)
+	require.Equal(t, active, st.Active, "league activity of %s", at)
+	require.True(t, st.RunStart.Equal(r.start), "league run of %s: %v, want %v", at, st.RunStart, r.start)
+	if active {
+		pos := slices.Index(r.members[tier], id)
+		members, ranks := r.cohort(m, tier, pos/modelCohort)
+		var want []gamify.LeagueMember
+		for i, mm := range members {
+			want = append(want, gamify.LeagueMember{User: mm.user, Rank: ranks[i], Score: gamify.AmountFromMicros(mm.score)})
+			if mm.user == id {
+				require.Equal(t, ranks[i], st.Rank, "cohort rank of %s", at)
+			}
+		}
+		require.Equal(t, pos/modelCohort+1, st.Cohort, "cohort of %s", at)
+		require.Equal(t, want, st.Members, "cohort of %s", at)
+		require.Equal(t, r.score[id], st.Score.Micros(), "league score of %s", at)
+	}
+	h, err := eng.Leagues().History(ctx, "league", id, 100)
+	require.NoError(t, err, at)
+	want := append([]gamify.LeagueResult{}, l.history[id]...)
+	slices.Reverse(want)
+	require.Len(t, h, len(want), "league history of %s", at)
+	for i := range want {
+		require.True(t, want[i].RunStart.Equal(h[i].RunStart) && want[i].RunEnd.Equal(h[i].RunEnd), "run of result %d of %s", i, at)
+		h[i].RunStart, h[i].RunEnd = want[i].RunStart, want[i].RunEnd
+	}
+	require.Equal(t, want, h, "league history of %s", at)
 }
 
 // checkModelYear compares a user's year in review with the model.
@@ -636,7 +963,8 @@ func checkModelYear(t *testing.T, eng *testEngine, m *model, id string, year int
 	want := append(yearTotals("coins", func(o *modelUser) map[int]int64 { return o.change["coins"] }),
 		yearTotals("xp", func(o *modelUser) map[int]int64 { return o.change["xp"] })...) // by key
 	require.Equal(t, want, r.Metrics, "metrics of %s", at)
-	want = yearTotals("pts", func(o *modelUser) map[int]int64 { return o.awarded })
+	want = append(yearTotals("gems", func(o *modelUser) map[int]int64 { return o.gemsIn }),
+		yearTotals("pts", func(o *modelUser) map[int]int64 { return o.awarded })...) // by key
 	require.Equal(t, want, r.Points, "points of %s", at)
 
 	var wantAch, gotAch []string

@@ -165,6 +165,9 @@ type Options struct {
 	afterCommit func()
 	// catchUpMax, when set, replaces catchUpMaxDefault (tests of the bound).
 	catchUpMax int
+	// leagueChunk, when set, replaces leagueChunk (tests of a chunked
+	// league rollover).
+	leagueChunk int
 	// rewardKey, when set, replaces the random source of generated reward
 	// keys (tests of collisions).
 	rewardKey func() string

@@ -16,8 +16,9 @@ import (
 // cohorts of 100 (n/100 cohorts), a cohort standing read (ns/op: a user's
 // tier, cohort rank and the cohort's 100 members) and, once after the
 // loop, the weekly rollover that promotes the top 10 and demotes the bottom
-// 10 of every cohort (rollover-ms: RunDue at the run's end, one command
-// with its n results, tier changes and notifications, then Flush) and
+// 10 of every cohort (rollover-ms: RunDue at the run's end, the board's
+// rollover command then the league's chunks of about 1,000 results, tier
+// changes and notifications each, then Flush) and
 // rollover-cpu-ms (the process CPU time of the same, which stays meaningful
 // when other work shares the machine). read-cpu-ns is the CPU time per read.
 func BenchmarkLeague(b *testing.B) {

@@ -95,6 +95,7 @@ func New(eng *gamify.Engine, opts Options) http.Handler {
 		h.keys = append(h.keys, k)
 	}
 	h.routeTrophy()
+	h.routeLeagues()
 	h.routeTrophyAdmin()
 	h.routeBricqs()
 	h.routeOps()

@@ -41,6 +41,7 @@ type line struct {
 	Metric      string         `json:"metric,omitempty"`
 	System      string         `json:"system,omitempty"`
 	Reward      string         `json:"reward,omitempty"`
+	League      string         `json:"league,omitempty"` // league-results: the league
 	Achievement string         `json:"achievement,omitempty"`
 	Streak      string         `json:"streak,omitempty"` // milestones: the streak they belong to
 	Level       string         `json:"level,omitempty"`  // pin: the level pinned
@@ -262,6 +263,11 @@ func (x *exporter) run(tenant string) error {
 	if err := defs(x, "leaderboard", boards, err); err != nil {
 		return err
 	}
+	// Definitions; each user's results follow their user line.
+	leagues, err := pages(func(s int) ([]gamify.League, error) { return eng.Leagues().List(ctx, at(s)) })
+	if err := defs(x, "league", leagues, err); err != nil {
+		return err
+	}
 	if err := defs(x, "reward", rewards, nil); err != nil {
 		return err
 	}
@@ -286,7 +292,7 @@ func (x *exporter) run(tenant string) error {
 	for _, a := range achs {
 		manual[a.Key] = a.Kind == gamify.AchievementManual
 	}
-	claims, after, err := x.users(manual, systems)
+	claims, after, err := x.users(manual, systems, leagues)
 	if err != nil {
 		return err
 	}
@@ -333,7 +339,7 @@ func defs[T any](x *exporter, kind string, items []T, err error) error {
 
 // users writes every user's profile and returns the claims to export and
 // the manual achievements each holds.
-func (x *exporter) users(manual map[string]bool, systems []gamify.PointsSystem) (claims []gamify.Claim, after []line, err error) {
+func (x *exporter) users(manual map[string]bool, systems []gamify.PointsSystem, leagues []gamify.League) (claims []gamify.Claim, after []line, err error) {
 	ctx, users := x.ctx, x.eng.Users()
 	var pins []line
 	for page := 1; ; page++ {
@@ -361,6 +367,13 @@ func (x *exporter) users(manual map[string]bool, systems []gamify.PointsSystem) 
 					return nil, nil, err
 				}
 				if err := x.put(line{Kind: "preferences", User: u.ID, Data: raw}); err != nil {
+					return nil, nil, err
+				}
+			}
+			// League results before the events too: the tier they give
+			// decides the cohort an event of a run not over joins.
+			for _, l := range leagues {
+				if err := x.leagueResults(l, u.ID); err != nil {
 					return nil, nil, err
 				}
 			}
@@ -402,6 +415,40 @@ func (x *exporter) users(manual map[string]bool, systems []gamify.PointsSystem) 
 	slices.SortFunc(claims, func(a, b gamify.Claim) int { return cmp.Compare(a.Seq, b.Seq) })
 	// Pins last: a pinned level stays whatever the ledger lines before it pay.
 	return claims, append(after, pins...), nil
+}
+
+// leagueResults writes a user's results of a league, oldest first, in
+// lines of up to 100.
+func (x *exporter) leagueResults(l gamify.League, user string) error {
+	if l.Status == gamify.StatusArchived {
+		return nil // its results are not readable; the league only keeps them
+	}
+	var all []gamify.LeagueResult
+	var before time.Time
+	for {
+		page, err := x.eng.Leagues().HistoryBefore(x.ctx, l.Key, user, before, 100)
+		if err != nil {
+			return err
+		}
+		all = append(all, page...)
+		if len(page) < 100 {
+			break
+		}
+		before = page[len(page)-1].RunStart
+	}
+	slices.Reverse(all)
+	for len(all) > 0 {
+		n := min(len(all), 100)
+		raw, err := json.Marshal(all[:n])
+		if err != nil {
+			return err
+		}
+		if err := x.put(line{Kind: "league-results", User: user, League: l.Key, Data: raw}); err != nil {
+			return err
+		}
+		all = all[n:]
+	}
+	return nil
 }
 
 // defaultPrefs are a new user's preferences as documented (every type on

@@ -227,6 +227,8 @@ func (im *importer) line(b []byte) error {
 		return im.entry(l)
 	case "preferences":
 		return im.preferences(l)
+	case "league-results":
+		return im.leagueResults(l)
 	case "user":
 		return im.user(l)
 	case "milestones":
@@ -505,6 +507,21 @@ func (im *importer) preferences(l line) error {
 	return nil
 }
 
+// leagueResults restores a user's league results (those held already are
+// skipped).
+func (im *importer) leagueResults(l line) error {
+	var rs []gamify.LeagueResult
+	if err := decodeStrict(l.Data, &rs); err != nil {
+		return fmt.Errorf("league-results: %w", err)
+	}
+	n, err := im.eng.Leagues().Restore(im.ctx, l.League, l.User, rs)
+	if err != nil {
+		return err
+	}
+	im.count("league-results", n > 0)
+	return nil
+}
+
 // applyStatuses gives definitions and users the status the file gives
 // them, once every line that needs them live is in.
 func (im *importer) applyStatuses() error {
@@ -704,6 +721,11 @@ var defKinds = map[string]defKind{
 		a := e.Leaderboards()
 		return func(v gamify.Leaderboard) (gamify.Leaderboard, error) { return a.Create(ctx, v) },
 			lifecycle[gamify.Leaderboard]{get: get(a.Get, ctx), deactivate: drop(a.Deactivate, ctx), del: del(a.Delete, ctx), finish: drop(a.Finish, ctx)}
+	}),
+	"league": admin(func(l *gamify.League) string { return l.Key }, func(ctx context.Context, e *gamify.Engine) (func(gamify.League) (gamify.League, error), lifecycle[gamify.League]) {
+		a := e.Leagues()
+		return func(v gamify.League) (gamify.League, error) { return a.Create(ctx, v) },
+			lifecycle[gamify.League]{get: get(a.Get, ctx), deactivate: drop(a.Deactivate, ctx), del: del(a.Delete, ctx)}
 	}),
 	"reward": admin(func(r *gamify.Reward) string { return r.Key }, func(ctx context.Context, e *gamify.Engine) (func(gamify.Reward) (gamify.Reward, error), lifecycle[gamify.Reward]) {
 		a := e.Rewards()

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gamifykit/gamify"
+)
+
+// leagueView reads every user's league tier and history with a fixed clock.
+func leagueView(t *testing.T, path string, at time.Time) map[string]any {
+	t.Helper()
+	ctx := context.Background()
+	eng, err := gamify.Open(path, &gamify.Options{LockTimeout: time.Second, Clock: gamify.NewManualClock(at)})
+	require.NoError(t, err)
+	defer eng.Close()
+	require.NoError(t, eng.Check(ctx))
+	out := map[string]any{}
+	for _, u := range []string{"ana", "bo", "cy"} {
+		st, err := eng.Leagues().Standing(ctx, "league", u)
+		require.NoError(t, err)
+		h, err := eng.Leagues().History(ctx, "league", u, 100)
+		require.NoError(t, err)
+		out[u] = []any{st.Tier, h}
+	}
+	return out
+}
+
+// TestExportImportLeagueResults carries two rolled-over runs of a league:
+// every user's results, and so their tier, read the same after an import,
+// which a second run leaves unchanged.
+func TestExportImportLeagueResults(t *testing.T) {
+	ctx := context.Background()
+	src := filepath.Join(t.TempDir(), "league.db")
+	clock := gamify.NewManualClock(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC))
+	eng, err := gamify.Open(src, &gamify.Options{Clock: clock})
+	require.NoError(t, err)
+	_, err = eng.Apply(ctx, gamify.Game{
+		Metrics:      []gamify.Metric{{Key: "words", Name: "Words"}},
+		Leaderboards: []gamify.Leaderboard{{Key: "week", Name: "Week", RankBy: gamify.RankByMetric, Metric: "words", TZ: "UTC", RunEvery: 1, RunUnit: gamify.RunWeek}},
+		Leagues: []gamify.League{{Key: "league", Name: "League", Board: "week", Tiers: []string{"bronze", "silver", "gold"},
+			CohortSize: 2, Promote: 1, Demote: 1}},
+	})
+	require.NoError(t, err)
+	_, err = eng.Leaderboards().Activate(ctx, "week")
+	require.NoError(t, err)
+	track := func(user string, v float64) {
+		_, err := eng.Track(ctx, gamify.Event{Metric: "words", User: user, Value: v})
+		require.NoError(t, err)
+	}
+	track("ana", 5)
+	track("bo", 7)
+	track("cy", 3)
+	for _, next := range [][]any{{"bo", 1.0, "ana", 2.0}, {"ana", 1.0}} {
+		clock.Advance(7 * 24 * time.Hour)
+		_, err = eng.RunDue(ctx)
+		require.NoError(t, err)
+		for i := 0; i < len(next); i += 2 {
+			track(next[i].(string), next[i+1].(float64))
+		}
+	}
+	at := clock.Now()
+	require.NoError(t, eng.Close())
+
+	dir := t.TempDir()
+	exp := filepath.Join(dir, "league.jsonl")
+	code, _, errs := runCmd("export", "--db", src, "--out", exp)
+	require.Equal(t, exitOK, code, errs)
+	n := 0
+	for _, l := range readLines(t, exp) {
+		if l.Kind == "league-results" {
+			n++
+		}
+	}
+	require.Equal(t, 3, n, "one line per user with results")
+
+	dst := filepath.Join(dir, "copy.db")
+	code, out, errs := runCmd("import", "--db", dst, "--in", exp, "--json")
+	require.Equal(t, exitOK, code, errs)
+	var sum importSummary
+	require.NoError(t, json.Unmarshal([]byte(out), &sum))
+	require.Equal(t, 3, sum.Applied["league-results"])
+	want := leagueView(t, src, at)
+	require.Equal(t, []any{"gold", 2}, []any{want["bo"].([]any)[0], len(want["bo"].([]any)[1].([]gamify.LeagueResult))})
+	require.Equal(t, want, leagueView(t, dst, at))
+
+	code, out, errs = runCmd("import", "--db", dst, "--in", exp, "--json")
+	require.Equal(t, exitOK, code, errs)
+	sum = importSummary{}
+	require.NoError(t, json.Unmarshal([]byte(out), &sum))
+	require.Empty(t, sum.Applied)
+	require.Equal(t, want, leagueView(t, dst, at))
+}
