@@ -227,7 +227,11 @@ func (e *Engine) runDue(ctx context.Context, now time.Time) (int, error) {
 				return ran + n + m, err
 			}
 			p, err := e.payDueTime(ctx, now)
-			return ran + n + m + p, err
+			if err != nil {
+				return ran + n + m + p, err
+			}
+			r, err := e.sendDueReminders(ctx, now)
+			return ran + n + m + p + r, err
 		}
 		j, due := s.jobs[id], s.next[id]
 		s.mu.Unlock()
@@ -348,7 +352,11 @@ func (e *Engine) runner(ctx context.Context) {
 		e.w.mu.Lock()
 		_, due, ok := e.w.streakQueue.Peek()
 		_, tdue, tok := e.w.timeQueue.Peek()
+		_, rdue, rok := e.w.remindQueue.Peek()
 		e.w.mu.Unlock()
+		if rok {
+			wait = min(wait, max(rdue.Sub(e.now()), 0))
+		}
 		if ok {
 			wait = min(wait, max(due.Sub(e.now()), 0))
 		}
@@ -374,6 +382,9 @@ func (e *Engine) registerBuiltinJobs() error {
 		return err
 	}
 	if err := e.rebuildTimeQueue(); err != nil {
+		return err
+	}
+	if err := e.rebuildRemindQueue(); err != nil {
 		return err
 	}
 	// The jobs the file or the log registered are known (knownJobs): only
