@@ -146,4 +146,271 @@ func normalize(ns []gamify.Notification) []gamify.Notification {
 	return out
 }
 
-var _ = filepath.Join
+// A reminder hour that a spring-forward gap skips goes out when the gap
+// ends; one that a fall-back repeats goes out once, at its first instant.
+func TestStreakReminderAcrossDST(t *testing.T) {
+	ny := mustZone(t, "America/New_York")
+	for _, tc := range []struct {
+		name     string
+		hour     int
+		dayOne   time.Time // a lesson, the day before the change
+		before   time.Time // nothing yet
+		at       time.Time // the reminder
+		repeated time.Time // the hour again, after the change
+	}{
+		{"spring forward, 02:00 does not exist", 2, time.Date(2026, 3, 7, 12, 0, 0, 0, ny),
+			time.Date(2026, 3, 8, 6, 59, 0, 0, time.UTC), time.Date(2026, 3, 8, 7, 0, 0, 0, time.UTC), time.Time{}},
+		{"fall back, 01:00 twice", 1, time.Date(2026, 10, 31, 12, 0, 0, 0, ny),
+			time.Date(2026, 11, 1, 4, 59, 0, 0, time.UTC), time.Date(2026, 11, 1, 5, 0, 0, 0, time.UTC), time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			eng := remindEngine(t, &gamify.ReminderOptions{Hour: tc.hour}, nil)
+			var seen uint64
+			runAt(t, eng, tc.dayOne)
+			identify(t, eng, gamify.UserInput{ID: "ana", TZ: "America/New_York"})
+			remLesson(t, eng, "ana")
+			runAt(t, eng, tc.before)
+			require.Empty(t, newReminders(t, eng.Engine, &seen))
+			runAt(t, eng, tc.at)
+			got := newReminders(t, eng.Engine, &seen)
+			require.Len(t, got, 1)
+			r := got[0].(gamify.StreakReminder)
+			require.True(t, r.At.Equal(tc.at), "At = %v, want %v", r.At, tc.at)
+			require.True(t, r.Deadline.Equal(time.Date(tc.dayOne.Year(), tc.dayOne.Month(), tc.dayOne.Day()+2, 0, 0, 0, 0, ny)), "Deadline = %v", r.Deadline)
+			if !tc.repeated.IsZero() {
+				runAt(t, eng, tc.repeated)
+				require.Empty(t, newReminders(t, eng.Engine, &seen), "the repeated hour sends nothing more")
+			}
+		})
+	}
+}
+
+// A reminder is sent once however often and however late the due work
+// runs: again the same evening, after a reopen, and on a replica that
+// replays the command log (a crash that lost the file but kept the log).
+func TestRemindersExactlyOnceAcrossReopenAndReplay(t *testing.T) {
+	ny := mustZone(t, "America/New_York")
+	eng := remindEngine(t, nil, nil)
+	var seen uint64
+	runAt(t, eng, time.Date(2026, 3, 10, 9, 0, 0, 0, ny))
+	identify(t, eng, gamify.UserInput{ID: "ana", TZ: "America/New_York"})
+	remLesson(t, eng, "ana")
+	runAt(t, eng, time.Date(2026, 3, 11, 20, 0, 0, 0, ny))
+	require.Len(t, newReminders(t, eng.Engine, &seen), 1)
+	runAt(t, eng, time.Date(2026, 3, 11, 21, 0, 0, 0, ny))
+	require.Empty(t, newReminders(t, eng.Engine, &seen), "run again")
+	info, err := eng.Outbox().Info(context.Background())
+	require.NoError(t, err)
+
+	path := filepath.Join(t.TempDir(), "replica.db")
+	copyDir(t, eng.path+".log", path+".log")
+	o := eng.opts
+	o.Clock = gamify.NewManualClock(eng.clock.Now())
+	rep, err := gamify.Open(path, &o)
+	require.NoError(t, err)
+	defer rep.Close()
+	require.NotZero(t, rep.Stats().Replayed)
+	require.Zero(t, rep.Stats().ReplayFailed)
+	_, err = rep.RunDue(context.Background())
+	require.NoError(t, err)
+	repInfo, err := rep.Outbox().Info(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, info.Last, repInfo.Last, "the replica sent nothing the log had not")
+	var repSeen uint64
+	got := newReminders(t, rep, &repSeen)
+	require.Len(t, got, 1)
+	require.Equal(t, "ana", got[0].UserID())
+
+	eng.reopen(t)
+	runAt(t, eng, time.Date(2026, 3, 11, 22, 0, 0, 0, ny))
+	require.Empty(t, newReminders(t, eng.Engine, &seen), "after reopen")
+
+	// Extended after the reminder, the streak is at risk again the next
+	// day: one reminder, for the new deadline.
+	remLesson(t, eng, "ana")
+	runAt(t, eng, time.Date(2026, 3, 12, 20, 0, 0, 0, ny))
+	got = newReminders(t, eng.Engine, &seen)
+	require.Len(t, got, 1)
+	require.Equal(t, 2, got[0].(gamify.StreakReminder).Length)
+	runAt(t, eng, time.Date(2026, 3, 12, 23, 0, 0, 0, ny))
+	require.Empty(t, newReminders(t, eng.Engine, &seen))
+}
+
+// Control users and users who opted out of streaks get no streak reminder;
+// channel preferences choose the channels, and a muted type is not sent.
+func TestRemindersFollowExperimentsAndChannels(t *testing.T) {
+	ny := mustZone(t, "America/New_York")
+	eng := remindEngine(t, nil, nil)
+	ctx := context.Background()
+	yes, no := true, false
+	runAt(t, eng, time.Date(2026, 3, 10, 9, 0, 0, 0, ny))
+	for _, id := range []string{"all", "control", "optout", "push", "muted", "noemail"} {
+		in := gamify.UserInput{ID: id, TZ: "America/New_York"}
+		switch id {
+		case "control":
+			in.Control = &yes
+		case "noemail":
+			in.SubscribeToEmails = &no
+		}
+		identify(t, eng, in)
+		remLesson(t, eng, id)
+	}
+	edit := func(id string, fn func(*gamify.Preferences)) {
+		_, err := eng.Users().PatchPreferences(ctx, id, fn)
+		require.NoError(t, err)
+	}
+	edit("optout", func(p *gamify.Preferences) { p.Streak.OptOut = true })
+	edit("push", func(p *gamify.Preferences) {
+		p.Notifications[gamify.NotifyStreakReminder] = []gamify.Channel{gamify.ChannelPush}
+	})
+	edit("muted", func(p *gamify.Preferences) { p.Notifications[gamify.NotifyStreakReminder] = nil })
+	var seen uint64
+	runAt(t, eng, time.Date(2026, 3, 11, 20, 0, 0, 0, ny))
+	got := map[string][]gamify.Channel{}
+	for _, n := range newReminders(t, eng.Engine, &seen) {
+		got[n.UserID()] = n.(gamify.StreakReminder).Channels
+	}
+	require.Equal(t, map[string][]gamify.Channel{
+		"all":     {gamify.ChannelEmail, gamify.ChannelPush},
+		"push":    {gamify.ChannelPush},
+		"noemail": {gamify.ChannelPush},
+	}, got)
+
+	// Unmuted later, the user is not reminded again for the same deadline.
+	edit("muted", func(p *gamify.Preferences) { p.Notifications[gamify.NotifyStreakReminder] = []gamify.Channel{gamify.ChannelPush} })
+	runAt(t, eng, time.Date(2026, 3, 11, 21, 0, 0, 0, ny))
+	require.Empty(t, newReminders(t, eng.Engine, &seen))
+}
+
+// Reactivation messages go out at the reminder hour after 3, 5, 7… idle
+// days; after downtime only the latest one due is sent, and activity starts
+// the count again.
+func TestReactivationAfterIdleDays(t *testing.T) {
+	ny := mustZone(t, "America/New_York")
+	eng := remindEngine(t, &gamify.ReminderOptions{ReactivationDays: []int{3, 5, 7, 14}}, nil)
+	var seen uint64
+	reactivations := func() []gamify.Reactivation {
+		var out []gamify.Reactivation
+		for _, n := range newReminders(t, eng.Engine, &seen) {
+			if r, ok := n.(gamify.Reactivation); ok {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	last := time.Date(2026, 3, 10, 21, 0, 0, 0, ny) // Tuesday
+	runAt(t, eng, last)
+	identify(t, eng, gamify.UserInput{ID: "ana", TZ: "America/New_York"})
+	remLesson(t, eng, "ana")
+	// 3 days idle is Friday 21:00; the first 20:00 after it is Saturday's.
+	runAt(t, eng, time.Date(2026, 3, 13, 22, 0, 0, 0, ny))
+	require.Empty(t, reactivations())
+	sat := time.Date(2026, 3, 14, 20, 0, 0, 0, ny)
+	runAt(t, eng, sat)
+	got := reactivations()
+	require.Len(t, got, 1)
+	require.Equal(t, 1, got[0].Message)
+	require.Equal(t, 3, got[0].DaysInactive)
+	require.True(t, got[0].At.Equal(sat))
+	require.True(t, got[0].LastActive.Equal(last))
+
+	// Down from then until day 10: the 5-day message is skipped, the 7-day
+	// one sent once (the latest due), late.
+	runAt(t, eng, time.Date(2026, 3, 20, 9, 0, 0, 0, ny))
+	got = reactivations()
+	require.Len(t, got, 1)
+	require.Equal(t, 3, got[0].Message)
+	require.Equal(t, 7, got[0].DaysInactive)
+	require.True(t, got[0].At.Equal(time.Date(2026, 3, 18, 20, 0, 0, 0, ny)), "At = %v", got[0].At)
+	runAt(t, eng, time.Date(2026, 3, 20, 21, 0, 0, 0, ny))
+	require.Empty(t, reactivations())
+
+	// Back: the count starts again from the new latest event.
+	remLesson(t, eng, "ana")
+	runAt(t, eng, time.Date(2026, 3, 23, 20, 0, 0, 0, ny))
+	require.Empty(t, reactivations(), "3 days after Friday 21:00 is Monday 21:00")
+	runAt(t, eng, time.Date(2026, 3, 24, 20, 0, 0, 0, ny))
+	got = reactivations()
+	require.Len(t, got, 1)
+	require.Equal(t, 1, got[0].Message)
+}
+
+// The recap of a week goes out at the first reminder hour of the next week
+// to users with events in it: points, streak and achievements of the week.
+func TestRecapSummarizesTheWeek(t *testing.T) {
+	ny := mustZone(t, "America/New_York")
+	eng := remindEngine(t, nil, nil)
+	ctx := context.Background()
+	_, err := eng.Points().Create(ctx, gamify.PointsSystem{Key: "xp", Name: "XP"})
+	require.NoError(t, err)
+	_, err = eng.Points().Triggers().Create(ctx, gamify.Trigger{Key: "per-lesson", System: "xp", Kind: gamify.TriggerMetric,
+		Metric: "lessons", Threshold: gamify.AmountFromInt(1), Points: gamify.AmountFromInt(10)})
+	require.NoError(t, err)
+	_, err = eng.Achievements().Create(ctx, gamify.Achievement{Key: "first", Name: "First", Kind: gamify.AchievementMetric, Metric: "lessons", Threshold: gamify.AmountFromInt(1)})
+	require.NoError(t, err)
+	var seen uint64
+	recaps := func() []gamify.Recap {
+		var out []gamify.Recap
+		for _, n := range newReminders(t, eng.Engine, &seen) {
+			if r, ok := n.(gamify.Recap); ok {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	// The week of Monday 2026-03-09: lessons on Wednesday and Thursday; one
+	// user without events that week.
+	runAt(t, eng, time.Date(2026, 3, 11, 9, 0, 0, 0, ny))
+	identify(t, eng, gamify.UserInput{ID: "ana", TZ: "America/New_York"})
+	identify(t, eng, gamify.UserInput{ID: "idle", TZ: "America/New_York"})
+	remLesson(t, eng, "ana")
+	runAt(t, eng, time.Date(2026, 3, 12, 9, 0, 0, 0, ny))
+	remLesson(t, eng, "ana")
+	remLesson(t, eng, "ana")
+	runAt(t, eng, time.Date(2026, 3, 16, 19, 0, 0, 0, ny))
+	require.Empty(t, recaps(), "before Monday's hour")
+	mon := time.Date(2026, 3, 16, 20, 0, 0, 0, ny)
+	runAt(t, eng, mon)
+	got := recaps()
+	require.Len(t, got, 1)
+	r := got[0]
+	require.Equal(t, "ana", r.User)
+	require.Equal(t, gamify.Date{Year: 2026, Month: 3, Day: 9}, r.WeekStart)
+	require.Equal(t, uint64(3), r.Events)
+	require.Equal(t, map[string]gamify.Amount{"xp": gamify.AmountFromInt(30)}, r.Points)
+	require.Equal(t, 0, r.Streak, "lost on Sunday")
+	require.Equal(t, []string{"first"}, r.Achievements)
+	require.True(t, r.At.Equal(mon))
+	runAt(t, eng, time.Date(2026, 3, 17, 20, 0, 0, 0, ny))
+	require.Empty(t, recaps(), "once a week")
+	// A week without events sends none.
+	runAt(t, eng, time.Date(2026, 3, 23, 20, 0, 0, 0, ny))
+	require.Empty(t, recaps())
+}
+
+// A reminder hour missed by downtime is made up once while the streak can
+// still be saved; one whose deadline passed is not sent.
+func TestStreakReminderCatchUp(t *testing.T) {
+	ny := mustZone(t, "America/New_York")
+	eng := remindEngine(t, nil, nil)
+	var seen uint64
+	runAt(t, eng, time.Date(2026, 3, 10, 9, 0, 0, 0, ny))
+	identify(t, eng, gamify.UserInput{ID: "ana", TZ: "America/New_York"})
+	identify(t, eng, gamify.UserInput{ID: "bob", TZ: "America/Chicago"})
+	remLesson(t, eng, "ana")
+	remLesson(t, eng, "bob")
+	// Down from 19:00 to 23:30 New York (22:30 Chicago): both hours missed.
+	runAt(t, eng, time.Date(2026, 3, 11, 19, 0, 0, 0, ny))
+	require.Empty(t, newReminders(t, eng.Engine, &seen))
+	runAt(t, eng, time.Date(2026, 3, 11, 23, 30, 0, 0, ny))
+	got := newReminders(t, eng.Engine, &seen)
+	require.Len(t, got, 2)
+	for _, n := range got {
+		r := n.(gamify.StreakReminder)
+		require.Equal(t, 20, r.At.In(mustZone(t, map[string]string{"ana": "America/New_York", "bob": "America/Chicago"}[r.User])).Hour())
+	}
+	// Down over a whole evening and past midnight: the streak is lost, nothing is sent.
+	remLesson(t, eng, "ana")
+	runAt(t, eng, time.Date(2026, 3, 13, 1, 0, 0, 0, ny))
+	require.Empty(t, newReminders(t, eng.Engine, &seen))
+}
