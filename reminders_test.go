@@ -277,7 +277,9 @@ func TestRemindersFollowExperimentsAndChannels(t *testing.T) {
 	}, got)
 
 	// Unmuted later, the user is not reminded again for the same deadline.
-	edit("muted", func(p *gamify.Preferences) { p.Notifications[gamify.NotifyStreakReminder] = []gamify.Channel{gamify.ChannelPush} })
+	edit("muted", func(p *gamify.Preferences) {
+		p.Notifications[gamify.NotifyStreakReminder] = []gamify.Channel{gamify.ChannelPush}
+	})
 	runAt(t, eng, time.Date(2026, 3, 11, 21, 0, 0, 0, ny))
 	require.Empty(t, newReminders(t, eng.Engine, &seen))
 }
