@@ -1,11 +1,13 @@
 package gamify
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -513,4 +515,139 @@ func (t *txn) remindRecap(v *reminderView, uid uint64, r *remindRec) error {
 		t.notes = append(t.notes, rc)
 	}
 	return nil
+}
+
+// AtRiskQuery selects the users of StreaksAPI.AtRisk.
+type AtRiskQuery struct {
+	// Streak is the streak's key; empty means the default streak.
+	Streak string
+	// Within is how far ahead a deadline may be: positive, at most 31 days.
+	Within time.Duration
+	// Limit is the page size, 1–100. Default: 100.
+	Limit int
+	// After is the Next of the previous page; empty for the first page.
+	After string
+}
+
+// AtRiskUser is one row of StreaksAPI.AtRisk.
+type AtRiskUser struct {
+	User   string
+	Length int
+	// Deadline is when the streak is lost without activity: the end of the
+	// current period, or of a previous unmet one's grace window (as in
+	// StreakReminder).
+	Deadline time.Time
+	Freezes  int // a held freeze would keep the streak past the deadline
+}
+
+// AtRiskPage is a page of StreaksAPI.AtRisk.
+type AtRiskPage struct {
+	Users []AtRiskUser
+	// Next continues the walk in AtRiskQuery.After; empty when it is done.
+	// A page may hold fewer than Limit users while Next is set.
+	Next string
+}
+
+// atRiskScan bounds the queued users one AtRisk call looks at, so that a
+// walk through many streaks that turn out safe holds nothing for long.
+const atRiskScan = 2000
+
+// AtRisk lists the users whose streak is at risk (alive, its period not yet
+// met) with a deadline within q.Within from now, read from the streak's
+// per-user due-queue: the cost is the users due in that window, not all
+// users. Users come in the order the engine settles their periods (the
+// deadline, plus the grace hours for a current period), then by id; a user
+// whose streak changes between pages may be missed or listed twice. Users
+// who opted out of streaks are never listed; control users are (they are
+// tracked as usual), though reminders skip them. An inactive streak lists
+// nobody.
+func (a StreaksAPI) AtRisk(ctx context.Context, q AtRiskQuery) (AtRiskPage, error) {
+	e := a.e
+	if err := e.live(); err != nil {
+		return AtRiskPage{}, err
+	}
+	var errs []error
+	if q.Within <= 0 || q.Within > 31*24*time.Hour {
+		errs = append(errs, gamifytype.Invalid("AtRiskQuery.Within", q.Within, "must be positive and at most 31 days"))
+	}
+	if q.Limit < 0 || q.Limit > 100 {
+		errs = append(errs, gamifytype.Invalid("AtRiskQuery.Limit", q.Limit, "must be between 1 and 100"))
+	}
+	var after schedule.Item
+	if q.After != "" {
+		ns, id, ok := strings.Cut(q.After, ":")
+		n, err := strconv.ParseInt(ns, 10, 64)
+		if !ok || err != nil || id == "" {
+			errs = append(errs, gamifytype.Invalid("AtRiskQuery.After", q.After, "is not a Next of AtRisk"))
+		}
+		after = schedule.Item{ID: id, Due: time.Unix(0, n)}
+	}
+	cat := e.cat.Load()
+	s := cat.defaultStreak
+	if q.Streak != "" {
+		s = cat.streaks[q.Streak]
+		if s == nil || s.Status == StatusArchived {
+			errs = append(errs, fmt.Errorf("streak %s: %w", gamifytype.Quote(q.Streak), ErrNotFound))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return AtRiskPage{}, err
+	}
+	if s == nil || s.Status != StatusActive {
+		return AtRiskPage{}, nil
+	}
+	limit := cmp.Or(q.Limit, 100)
+	now := e.now()
+	until := now.Add(q.Within)
+	horizon := until.Add(time.Duration(s.GraceHours) * time.Hour)
+	prefix := streakDueID(s.ref, "")
+	var page AtRiskPage
+	var ids []schedule.Item
+	more := false
+	e.w.mu.Lock()
+	e.w.streakQueue.AscendAfter(after.Due, after.ID, func(it schedule.Item) bool {
+		if it.Due.After(horizon) {
+			return false
+		}
+		if len(ids) == atRiskScan {
+			more = true
+			return false
+		}
+		if strings.HasPrefix(it.ID, prefix) {
+			ids = append(ids, it)
+		}
+		return true
+	})
+	e.w.mu.Unlock()
+	next := func(it schedule.Item) string { return strconv.FormatInt(it.Due.UnixNano(), 10) + ":" + it.ID }
+	for _, it := range ids {
+		if err := ctx.Err(); err != nil {
+			return AtRiskPage{}, err
+		}
+		p, st, err := e.readUser(it.ID[len(prefix):], true)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return AtRiskPage{}, err
+		}
+		i, ok := st.streak(s.ref)
+		if !ok || p.Preferences.Streak.OptOut {
+			continue
+		}
+		v := streak.View(s.personalized(p), st.Streaks[i].St, now, e.location(p))
+		d := riskDeadline(v)
+		if v.Length == 0 || !v.AtRisk || !d.After(now) || d.After(until) {
+			continue
+		}
+		page.Users = append(page.Users, AtRiskUser{User: p.ID, Length: v.Length, Deadline: d, Freezes: v.Freezes})
+		if len(page.Users) == limit {
+			page.Next = next(it)
+			return page, nil
+		}
+	}
+	if more {
+		page.Next = next(ids[len(ids)-1])
+	}
+	return page, nil
 }

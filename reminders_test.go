@@ -416,3 +416,115 @@ func TestStreakReminderCatchUp(t *testing.T) {
 	runAt(t, eng, time.Date(2026, 3, 13, 1, 0, 0, 0, ny))
 	require.Empty(t, newReminders(t, eng.Engine, &seen))
 }
+
+// AtRisk lists the users whose streak would be lost within the window,
+// page by page; users who extended, opted out or have no streak are not
+// listed, nor those whose deadline is further.
+func TestStreaksAtRisk(t *testing.T) {
+	ny := mustZone(t, "America/New_York")
+	eng := remindEngine(t, nil, nil)
+	ctx := context.Background()
+	runAt(t, eng, time.Date(2026, 3, 10, 9, 0, 0, 0, ny))
+	zones := map[string]string{"ny1": "America/New_York", "ny2": "America/New_York", "ny3": "America/New_York",
+		"la": "America/Los_Angeles", "tokyo": "Asia/Tokyo", "optout": "America/New_York", "met": "America/New_York", "none": "America/New_York"}
+	for id, z := range zones {
+		identify(t, eng, gamify.UserInput{ID: id, TZ: z})
+		if id != "none" {
+			remLesson(t, eng, id)
+		}
+	}
+	_, err := eng.Users().PatchPreferences(ctx, "optout", func(p *gamify.Preferences) { p.Streak.OptOut = true })
+	require.NoError(t, err)
+	// 2026-03-11 20:00 New York: New York deadlines are in 4 h, Los
+	// Angeles' in 7 h; Tokyo's day 2 (3-11) ended at 11:00 New York: lost.
+	runAt(t, eng, time.Date(2026, 3, 11, 8, 0, 0, 0, ny))
+	remLesson(t, eng, "met")
+	runAt(t, eng, time.Date(2026, 3, 11, 20, 0, 0, 0, ny))
+
+	all := func(within time.Duration, limit int) ([]string, int) {
+		var ids []string
+		pages := 0
+		q := gamify.AtRiskQuery{Within: within, Limit: limit}
+		for {
+			p, err := eng.Streaks().AtRisk(ctx, q)
+			require.NoError(t, err)
+			pages++
+			for _, u := range p.Users {
+				ids = append(ids, u.User)
+				require.Equal(t, 1, u.Length)
+				require.True(t, u.Deadline.Equal(time.Date(2026, 3, 12, 0, 0, 0, 0, mustZone(t, zones[u.User]))), "%s: Deadline %v", u.User, u.Deadline)
+			}
+			if p.Next == "" {
+				return ids, pages
+			}
+			q.After = p.Next
+		}
+	}
+	ids, _ := all(5*time.Hour, 100)
+	require.Equal(t, []string{"ny1", "ny2", "ny3"}, ids)
+	ids, pages := all(8*time.Hour, 2)
+	require.Equal(t, []string{"ny1", "ny2", "ny3", "la"}, ids)
+	require.GreaterOrEqual(t, pages, 2)
+	ids, _ = all(3*time.Hour, 0)
+	require.Empty(t, ids)
+
+	_, err = eng.Streaks().AtRisk(ctx, gamify.AtRiskQuery{Within: 0, Limit: 101, After: "x"})
+	for _, f := range []string{"AtRiskQuery.Within", "AtRiskQuery.Limit", "AtRiskQuery.After"} {
+		require.ErrorContains(t, err, f)
+	}
+	require.ErrorIs(t, err, gamify.ErrInvalid)
+	_, err = eng.Streaks().AtRisk(ctx, gamify.AtRiskQuery{Streak: "nope", Within: time.Hour})
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+}
+
+func TestReminderOptionsAndPreferencesAreValidated(t *testing.T) {
+	_, err := gamify.Open(filepath.Join(t.TempDir(), "x.db"), &gamify.Options{Reminders: &gamify.ReminderOptions{Hour: 25, ReactivationDays: []int{3, 3, 400}}})
+	for _, f := range []string{"Options.Reminders.Hour", "Options.Reminders.ReactivationDays[1]", "Options.Reminders.ReactivationDays[2]"} {
+		require.ErrorContains(t, err, f)
+	}
+	require.ErrorIs(t, err, gamify.ErrInvalid)
+	eng := remindEngine(t, nil, nil)
+	identify(t, eng, gamify.UserInput{ID: "ana"})
+	_, err = eng.Users().PatchPreferences(context.Background(), "ana", func(p *gamify.Preferences) { p.ReminderHour = 25 })
+	requireField(t, err, "Preferences.ReminderHour")
+}
+
+// A user's own reminder hour replaces the engine's.
+func TestReminderHourPreference(t *testing.T) {
+	ny := mustZone(t, "America/New_York")
+	eng := remindEngine(t, nil, nil)
+	var seen uint64
+	runAt(t, eng, time.Date(2026, 3, 10, 9, 0, 0, 0, ny))
+	identify(t, eng, gamify.UserInput{ID: "ana", TZ: "America/New_York"})
+	remLesson(t, eng, "ana")
+	_, err := eng.Users().PatchPreferences(context.Background(), "ana", func(p *gamify.Preferences) { p.ReminderHour = 7 })
+	require.NoError(t, err)
+	runAt(t, eng, time.Date(2026, 3, 11, 6, 59, 0, 0, ny))
+	require.Empty(t, newReminders(t, eng.Engine, &seen))
+	runAt(t, eng, time.Date(2026, 3, 11, 7, 0, 0, 0, ny))
+	require.Len(t, newReminders(t, eng.Engine, &seen), 1)
+	runAt(t, eng, time.Date(2026, 3, 11, 20, 0, 0, 0, ny))
+	require.Empty(t, newReminders(t, eng.Engine, &seen))
+}
+
+// A reminder hour costs the users due at it: with 30 users in Tokyo and one
+// in New York, New York's hour processes one user.
+func TestRemindersCostTheUsersDue(t *testing.T) {
+	ny, tokyo := mustZone(t, "America/New_York"), mustZone(t, "Asia/Tokyo")
+	eng := remindEngine(t, nil, nil)
+	ctx := context.Background()
+	runAt(t, eng, time.Date(2026, 3, 10, 9, 0, 0, 0, tokyo))
+	for i := range 30 {
+		id := "tokyo" + string(rune('a'+i%26)) + string(rune('a'+i/26))
+		identify(t, eng, gamify.UserInput{ID: id, TZ: "Asia/Tokyo"})
+		remLesson(t, eng, id)
+	}
+	runAt(t, eng, time.Date(2026, 3, 10, 9, 0, 0, 0, ny))
+	identify(t, eng, gamify.UserInput{ID: "ana", TZ: "America/New_York"})
+	remLesson(t, eng, "ana")
+	runAt(t, eng, time.Date(2026, 3, 11, 19, 0, 0, 0, ny))
+	eng.clock.Set(time.Date(2026, 3, 11, 20, 0, 0, 0, ny))
+	n, err := eng.RunDue(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+}
