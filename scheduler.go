@@ -170,8 +170,9 @@ func (w *writer) jobLastTx(tx *store.Tx, id string) (time.Time, bool, error) {
 
 // RunDue runs the job occurrences due at the clock's current time, in
 // order of due time (then job id), each at most once, then the streak period
-// ends that fell due, and returns how many occurrences and streak updates
-// ran. A failing occurrence is logged and retried later with backoff; it
+// ends, time triggers and reminders (Options.Reminders) that fell due, and
+// returns how many occurrences, streak updates, time-trigger users and
+// reminder users ran. A failing occurrence is logged and retried later with backoff; it
 // does not stop the others. Catch-up is bounded: past 100 occurrences of
 // one job, leaderboard runs without participants are skipped, and past 200
 // the rest wait for the next call (call again until it returns 0). Use it
