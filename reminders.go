@@ -386,8 +386,8 @@ var sendRemindersOp = newOp("reminder.send", func(t *txn, a dueArgs) (any, error
 // sendReminders emits what is due at the command's time for each user and
 // queues the user's next reminder. After downtime each kind sends at most
 // one message, the latest that is still relevant: a streak reminder while
-// its deadline is ahead, the latest reactivation message due, the recap of
-// the latest week due.
+// its deadline is ahead, the latest reactivation message due (if at most 7
+// days late), the recap of the latest week due.
 func (t *txn) sendReminders(ids []string) error {
 	ro := t.w.opts.Reminders
 	if ro == nil {
@@ -436,6 +436,10 @@ func (t *txn) remindStreak(v *reminderView, r *remindRec) {
 	}
 }
 
+// reactivationStale is how late a reactivation message may still go out
+// after downtime (or after reminders were turned on).
+const reactivationStale = 7 * 24 * time.Hour
+
 func (t *txn) remindIdle(v *reminderView, r *remindRec) {
 	if v.s.LastEvent == 0 {
 		return
@@ -448,9 +452,13 @@ func (t *txn) remindIdle(v *reminderView, r *remindRec) {
 		return
 	}
 	r.IdleFrom, r.IdleSent = v.s.LastEvent, last+1
+	at := v.reactivationAt(last)
+	if t.now.Sub(at) >= reactivationStale {
+		return // reminders turned on (or the engine back) long after: not news any more
+	}
 	if ch := reminderChannels(v.p, NotifyReactivation); len(ch) > 0 {
 		t.notes = append(t.notes, Reactivation{User: v.p.ID, Message: last + 1, DaysInactive: v.ro.ReactivationDays[last],
-			LastActive: time.Unix(0, v.s.LastEvent).UTC(), Channels: ch, At: v.reactivationAt(last)})
+			LastActive: time.Unix(0, v.s.LastEvent).UTC(), Channels: ch, At: at})
 	}
 }
 

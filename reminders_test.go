@@ -335,6 +335,13 @@ func TestReactivationAfterIdleDays(t *testing.T) {
 	got = reactivations()
 	require.Len(t, got, 1)
 	require.Equal(t, 1, got[0].Message)
+
+	// Down for weeks: the latest message due (14 days, on 2026-04-04) is
+	// more than 7 days old, so none is sent, and none later either.
+	runAt(t, eng, time.Date(2026, 4, 12, 9, 0, 0, 0, ny))
+	require.Empty(t, reactivations())
+	runAt(t, eng, time.Date(2026, 6, 1, 20, 0, 0, 0, ny))
+	require.Empty(t, reactivations())
 }
 
 // The recap of a week goes out at the first reminder hour of the next week
