@@ -147,29 +147,58 @@ type remindRec struct {
 	RecapWeek int32 `json:"recapWeek,omitempty"` // local day of the last week considered (0: none; never a Monday)
 }
 
-var dailySchedules sync.Map // dailyKey → schedule.Schedule
+var dailySchedules sync.Map // dailySchedKey → *dailySched
 
 type dailySchedKey struct {
 	hour int
 	loc  *time.Location
 }
 
+// dailySched is the schedule of a reminder hour in a zone, shared by its
+// users. It remembers its latest answers: the users of one hour and zone
+// ask the same questions (their deadlines are the same period ends), and
+// a cron step costs microseconds.
+type dailySched struct {
+	s    schedule.Schedule
+	mu   sync.Mutex // guards memo
+	memo map[int64]time.Time
+}
+
+// Next returns the first occurrence after t.
+func (d *dailySched) Next(t time.Time) time.Time {
+	k := t.UnixNano()
+	d.mu.Lock()
+	n, ok := d.memo[k]
+	d.mu.Unlock()
+	if ok {
+		return n
+	}
+	n = d.s.Next(t)
+	d.mu.Lock()
+	if len(d.memo) >= 256 {
+		clear(d.memo)
+	}
+	d.memo[k] = n
+	d.mu.Unlock()
+	return n
+}
+
 // daily is the schedule of a user's reminder hour.
-func daily(hour int, loc *time.Location) schedule.Schedule {
+func daily(hour int, loc *time.Location) *dailySched {
 	k := dailySchedKey{hour % 24, loc}
 	if s, ok := dailySchedules.Load(k); ok {
-		return s.(schedule.Schedule)
+		return s.(*dailySched)
 	}
 	s, err := schedule.ParseCron(fmt.Sprintf("0 %d * * *", k.hour), loc)
 	if err != nil {
 		panic(err) // a constant form
 	}
-	dailySchedules.Store(k, s)
-	return s
+	d, _ := dailySchedules.LoadOrStore(k, &dailySched{s: s, memo: map[int64]time.Time{}})
+	return d.(*dailySched)
 }
 
 // before returns the last occurrence of a daily schedule strictly before t.
-func before(s schedule.Schedule, t time.Time) time.Time {
+func before(s *dailySched, t time.Time) time.Time {
 	var last time.Time
 	for o := s.Next(t.Add(-50 * time.Hour)); !o.IsZero() && o.Before(t); o = s.Next(o) {
 		last = o
@@ -178,7 +207,7 @@ func before(s schedule.Schedule, t time.Time) time.Time {
 }
 
 // atOrAfter returns the first occurrence at or after t.
-func atOrAfter(s schedule.Schedule, t time.Time) time.Time { return s.Next(t.Add(-time.Nanosecond)) }
+func atOrAfter(s *dailySched, t time.Time) time.Time { return s.Next(t.Add(-time.Nanosecond)) }
 
 // reminderChannels returns the channels typ may use for p: the
 // preference's list (all channels when the type is not set), without email
@@ -205,7 +234,7 @@ type reminderView struct {
 	p     *profile
 	s     *userState
 	loc   *time.Location
-	sched schedule.Schedule
+	sched *dailySched
 }
 
 func newReminderView(ro *ReminderOptions, cat *catalog, p *profile, s *userState, loc *time.Location) reminderView {
@@ -321,27 +350,41 @@ func (t *txn) noteActivity(u *userRec, day int32) {
 }
 
 // queueReminders, part of commit, queues the users whose next reminder may
-// have moved earlier: those named by the command and those whose profile
-// changed. An entry only moves earlier.
+// have moved earlier: those named by the command (remindUsers) and those
+// whose profile changed, at their next reminder hour, a lower bound of
+// reminderView.next (every reminder falls on a reminder hour) that costs
+// the write path one schedule step; the processing there computes the
+// exact next one. The users a reminder command processed are queued at
+// that exact one (remindDue). An entry only moves earlier.
 func (t *txn) queueReminders() {
 	w := t.w
-	push := func(u *userRec) {
-		v := newReminderView(w.opts.Reminders, w.cat, &u.p, &u.s, w.userLocation(&u.p))
-		due := v.next(u.p.Remind, t.now)
-		if cur, ok := w.remindQueue.Due(u.p.ID); due.IsZero() || ok && !due.Before(cur) {
+	push := func(id string, due time.Time) {
+		if cur, ok := w.remindQueue.Due(id); due.IsZero() || ok && !due.Before(cur) {
 			return
 		}
-		w.remindQueue.Push(u.p.ID, due)
+		w.remindQueue.Push(id, due)
+	}
+	soon := func(u *userRec) {
+		if !u.p.Active || u.p.Control {
+			return
+		}
+		h := cmp.Or(u.p.Preferences.ReminderHour, w.opts.Reminders.Hour)
+		push(u.p.ID, daily(h, w.userLocation(&u.p)).Next(t.now))
 	}
 	for _, id := range t.remindUsers {
 		if u := t.users[id]; u != nil {
-			push(u)
+			soon(u)
 		}
 	}
-	for _, u := range t.users {
-		if u.profileDirty {
-			push(u)
+	if len(t.remindDue) == 0 { // a reminder command's own marker changes need no look sooner
+		for _, u := range t.users {
+			if u.profileDirty {
+				soon(u)
+			}
 		}
+	}
+	for _, d := range t.remindDue {
+		push(d.id, d.due)
 	}
 }
 
@@ -401,7 +444,6 @@ func (t *txn) sendReminders(ids []string) error {
 		if u == nil {
 			continue
 		}
-		t.remindUsers = append(t.remindUsers, id)
 		v := newReminderView(ro, t.w.cat, &u.p, &u.s, t.w.userLocation(&u.p))
 		if !v.eligible() {
 			continue
@@ -416,6 +458,7 @@ func (t *txn) sendReminders(ids []string) error {
 			u.p.Remind = r
 			u.profileDirty = true
 		}
+		t.remindDue = append(t.remindDue, streakDueItem{id, v.next(r, t.now)})
 	}
 	return nil
 }

@@ -754,6 +754,7 @@ type txn struct {
 	streakDue   []streakDueItem          // users whose streak due time changed
 	timeDue     []streakDueItem          // users whose next time-trigger fire changed
 	remindUsers []string                 // users whose next reminder may have moved earlier
+	remindDue   []streakDueItem          // users a reminder command processed, with their next reminder
 	achCount    map[string]int64         // completions per achievement, for the counters
 	achResults  *[]AchievementCompletion // where streak-made completions are reported
 	pointsRes   *[]PointsChange          // where points changes of the current event are reported
@@ -797,7 +798,7 @@ func (w *writer) begin(now time.Time) *txn {
 		w: w, now: now, seq: w.seq, lastUID: w.lastUID,
 		users: t.users, daily: t.daily, idem: t.idem,
 		entries: t.entries[:0], writes: t.writes[:0], publish: t.publish[:0], notes: t.notes[:0],
-		streakDue: t.streakDue[:0], timeDue: t.timeDue[:0], remindUsers: t.remindUsers[:0], undo: t.undo[:0], achCount: achCount, claimedCode: t.claimedCode[:0], claimsAdded: t.claimsAdded[:0], yearMoves: t.yearMoves[:0], backdates: t.backdates[:0],
+		streakDue: t.streakDue[:0], timeDue: t.timeDue[:0], remindUsers: t.remindUsers[:0], remindDue: t.remindDue[:0], undo: t.undo[:0], achCount: achCount, claimedCode: t.claimedCode[:0], claimsAdded: t.claimsAdded[:0], yearMoves: t.yearMoves[:0], backdates: t.backdates[:0],
 		raiseFrom: t.raiseFrom[:0],
 	}
 	clear(t.achCount)
