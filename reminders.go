@@ -238,11 +238,12 @@ type reminderView struct {
 }
 
 func newReminderView(ro *ReminderOptions, cat *catalog, p *profile, s *userState, loc *time.Location) reminderView {
-	h := p.Preferences.ReminderHour
-	if h == 0 {
-		h = ro.Hour
-	}
-	return reminderView{ro: ro, cat: cat, p: p, s: s, loc: loc, sched: daily(h, loc)}
+	return reminderView{ro: ro, cat: cat, p: p, s: s, loc: loc, sched: reminderSchedule(ro, p, loc)}
+}
+
+// reminderSchedule is the schedule of p's reminder hour.
+func reminderSchedule(ro *ReminderOptions, p *profile, loc *time.Location) *dailySched {
+	return daily(cmp.Or(p.Preferences.ReminderHour, ro.Hour), loc)
 }
 
 // eligible reports whether the user gets reminders at all: active users
@@ -368,8 +369,7 @@ func (t *txn) queueReminders() {
 		if !u.p.Active || u.p.Control {
 			return
 		}
-		h := cmp.Or(u.p.Preferences.ReminderHour, w.opts.Reminders.Hour)
-		push(u.p.ID, daily(h, w.userLocation(&u.p)).Next(t.now))
+		push(u.p.ID, reminderSchedule(w.opts.Reminders, &u.p, w.userLocation(&u.p)).Next(t.now))
 	}
 	for _, id := range t.remindUsers {
 		if u := t.users[id]; u != nil {

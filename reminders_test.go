@@ -2,6 +2,8 @@ package gamify_test
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -534,4 +536,42 @@ func TestRemindersCostTheUsersDue(t *testing.T) {
 	n, err := eng.RunDue(ctx)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
+}
+
+// Reminders go out at 20:00 in each user's zone: Ana (New York) did her
+// lesson yesterday, not yet today, so her streak is at risk tonight.
+func ExampleReminderOptions() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "gamify-example")
+	defer os.RemoveAll(dir)
+	ny, _ := time.LoadLocation("America/New_York")
+	clock := gamify.NewManualClock(time.Date(2026, 11, 2, 9, 0, 0, 0, ny))
+	eng, err := gamify.Open(filepath.Join(dir, "game.db"), &gamify.Options{Clock: clock, Reminders: &gamify.ReminderOptions{Hour: 20}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer eng.Close()
+	eng.Metrics().Create(ctx, gamify.Metric{Key: "lessons", Name: "Lessons"})
+	eng.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily lesson", Frequency: gamify.StreakDaily, Default: true,
+		Metrics: []gamify.StreakMetric{{Metric: "lessons", Min: gamify.AmountFromInt(1)}}})
+	eng.Users().Identify(ctx, gamify.UserInput{ID: "ana", TZ: "America/New_York"})
+	eng.Track(ctx, gamify.Event{Metric: "lessons", User: "ana", Value: 1})
+
+	clock.Set(time.Date(2026, 11, 3, 18, 0, 0, 0, ny))
+	page, _ := eng.Streaks().AtRisk(ctx, gamify.AtRiskQuery{Within: 6 * time.Hour})
+	for _, u := range page.Users {
+		fmt.Printf("at risk: %s, %d day, until %s\n", u.User, u.Length, u.Deadline.In(ny).Format("Jan 2 15:04"))
+	}
+	clock.Set(time.Date(2026, 11, 3, 20, 0, 0, 0, ny))
+	eng.RunDue(ctx)
+	es, _ := eng.Outbox().Read(ctx, 0, 100)
+	for _, e := range es {
+		if r, ok := e.Notification.(gamify.StreakReminder); ok {
+			fmt.Printf("%s reminder to %s on %v at %s\n", e.Type, r.User, r.Channels, r.At.In(ny).Format("Jan 2 15:04"))
+		}
+	}
+	// Output:
+	// at risk: ana, 1 day, until Nov 4 00:00
+	// StreakReminder reminder to ana on [email push] at Nov 3 20:00
 }
