@@ -575,3 +575,38 @@ func ExampleReminderOptions() {
 	// at risk: ana, 1 day, until Nov 4 00:00
 	// StreakReminder reminder to ana on [email push] at Nov 3 20:00
 }
+
+// A weekly streak is reminded on the last evening of its week only.
+func TestStreakReminderWeekly(t *testing.T) {
+	ny := mustZone(t, "America/New_York")
+	o := gamify.Options{Reminders: &gamify.ReminderOptions{}}
+	eng := openTest(t, &o)
+	mustMetric(t, eng.Engine, "lessons")
+	_, err := eng.Streaks().Create(context.Background(), gamify.Streak{Key: "weekly", Name: "Weekly", Frequency: gamify.StreakWeekly, Default: true,
+		Metrics: []gamify.StreakMetric{{Metric: "lessons", Min: gamify.AmountFromInt(1)}}})
+	require.NoError(t, err)
+	var seen uint64
+	streakReminders := func() []gamify.StreakReminder {
+		var out []gamify.StreakReminder
+		for _, n := range newReminders(t, eng.Engine, &seen) {
+			if r, ok := n.(gamify.StreakReminder); ok {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	runAt(t, eng, time.Date(2026, 3, 4, 9, 0, 0, 0, ny)) // Wednesday of the week of Monday 3-2
+	identify(t, eng, gamify.UserInput{ID: "ana", TZ: "America/New_York"})
+	remLesson(t, eng, "ana")
+	for d := 10; d <= 14; d++ { // Tuesday to Saturday of the next week
+		runAt(t, eng, time.Date(2026, 3, d, 20, 0, 0, 0, ny))
+		require.Empty(t, streakReminders(), "day %d", d)
+	}
+	sun := time.Date(2026, 3, 15, 20, 0, 0, 0, ny)
+	runAt(t, eng, sun)
+	got := streakReminders()
+	require.Len(t, got, 1)
+	r := got[0]
+	require.True(t, r.At.Equal(sun))
+	require.True(t, r.Deadline.Equal(time.Date(2026, 3, 16, 0, 0, 0, 0, ny)), "Deadline = %v", r.Deadline)
+}
