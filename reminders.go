@@ -3,6 +3,8 @@ package gamify
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -388,20 +390,102 @@ func (t *txn) queueReminders() {
 	}
 }
 
-// rebuildRemindQueue scans every user and queues the next reminder of each.
-// It reads committed state outside the writer; entries only move earlier,
-// so what the writer queued meanwhile is kept.
+// remindProfile is the part of a stored profile the rebuild reads;
+// encoding/json skips the rest without building it.
+type remindProfile struct {
+	ID          string `json:"id"`
+	TZ          string `json:"tz"`
+	Active      bool   `json:"active"`
+	Control     bool   `json:"control"`
+	Preferences struct {
+		ReminderHour int
+		Streak       StreakPreferences
+	} `json:"preferences"`
+	Remind remindRec `json:"remind"`
+}
+
+// remindState decodes, from an encoded userState, what reminders read: the
+// latest event and the state of the streak ref (ref 0: none), without
+// decoding the rest (a user's boards and yearly numbers are most of it).
+func remindState(b []byte, ref uint32) (userState, error) {
+	var s userState
+	if len(b) < 1 || b[0] != stateVersion {
+		return s, errCorruptState
+	}
+	r := decoder{b: b[1:]}
+	r.uvarint()
+	r.varint()
+	s.LastEvent = r.varint()
+	for n := r.uvarint(); n > 0 && !r.err; n-- {
+		r.uvarint()
+		r.varint()
+		r.uvarint()
+	}
+	for n := r.uvarint(); n > 0 && !r.err; n-- {
+		x := userStreak{Ref: uint32(r.uvarint()), Due: r.varint()}
+		if r.err || len(r.b) < 4 {
+			return s, errCorruptState
+		}
+		l := binary.BigEndian.Uint32(r.b)
+		if uint64(l) > uint64(len(r.b)-4) {
+			return s, errCorruptState
+		}
+		if ref != 0 && x.Ref == ref {
+			if err := x.St.UnmarshalBinary(r.b[4 : 4+l]); err != nil {
+				return s, err
+			}
+			s.Streaks = []userStreak{x}
+			return s, nil
+		}
+		r.b = r.b[4+l:]
+	}
+	if r.err {
+		return s, errCorruptState
+	}
+	return s, nil
+}
+
+// rebuildRemindQueue queues the next reminder of every user who may have
+// one: a user with an event in the reactivation window (the last
+// ReactivationDays entry, plus the 7 days a late message may still go and
+// two weeks for the recap), or whose default streak has work due. It reads
+// each user's state, and the profile only of those users. It reads
+// committed state outside the writer; entries only move earlier, so what
+// the writer queued meanwhile is kept.
 func (e *Engine) rebuildRemindQueue() error {
 	ro := e.opts.Reminders
 	if ro == nil {
 		return nil
 	}
 	cat, now := e.cat.Load(), e.now()
+	recent := now.Add(-time.Duration(ro.ReactivationDays[len(ro.ReactivationDays)-1])*24*time.Hour - reactivationStale - 14*24*time.Hour).UnixNano()
 	var items []streakDueItem
 	err := e.db.View(func(tx *store.Tx) error {
-		return scanUsers(tx, func(p *profile, s *userState) error {
-			v := newReminderView(ro, cat, p, s, e.location(p))
-			if due := v.next(p.Remind, now); !due.IsZero() {
+		var ref uint32
+		if cat.defaultStreak != nil {
+			ref = cat.defaultStreak.ref
+		}
+		return tx.Scan(store.State, nil, func(k, v []byte) error {
+			s, err := remindState(v, ref)
+			if err != nil {
+				return fmt.Errorf("uid %x: %w", k, err)
+			}
+			if s.LastEvent < recent && (len(s.Streaks) == 0 || s.Streaks[0].Due == 0) {
+				return nil
+			}
+			id := tx.Get(store.UserIDs, k)
+			pv := tx.Get(store.Users, id)
+			if pv == nil {
+				return nil
+			}
+			var rp remindProfile
+			if err := json.Unmarshal(pv, &rp); err != nil {
+				return fmt.Errorf("gamify: corrupt profile of %q: %w", id, err)
+			}
+			p := &profile{ID: rp.ID, TZ: rp.TZ, Active: rp.Active, Control: rp.Control, Remind: rp.Remind,
+				Preferences: Preferences{ReminderHour: rp.Preferences.ReminderHour, Streak: rp.Preferences.Streak}}
+			rv := newReminderView(ro, cat, p, &s, e.location(p))
+			if due := rv.next(p.Remind, now); !due.IsZero() {
 				items = append(items, streakDueItem{p.ID, due})
 			}
 			return nil

@@ -610,3 +610,30 @@ func TestStreakReminderWeekly(t *testing.T) {
 	require.True(t, r.At.Equal(sun))
 	require.True(t, r.Deadline.Equal(time.Date(2026, 3, 16, 0, 0, 0, 0, ny)), "Deadline = %v", r.Deadline)
 }
+
+// After a clean Close nothing is replayed at Open: the scan that rebuilds
+// the reminder queue alone finds the users due, the idle as well as the
+// recently active, and skips those with nothing ahead.
+func TestRemindersAfterCleanReopen(t *testing.T) {
+	ny := mustZone(t, "America/New_York")
+	eng := remindEngine(t, &gamify.ReminderOptions{ReactivationDays: []int{3}}, nil)
+	var seen uint64
+	runAt(t, eng, time.Date(2026, 3, 10, 9, 0, 0, 0, ny))
+	identify(t, eng, gamify.UserInput{ID: "ana", TZ: "America/New_York"})
+	identify(t, eng, gamify.UserInput{ID: "bob", TZ: "America/New_York"})
+	remLesson(t, eng, "ana")
+	remLesson(t, eng, "bob")
+	runAt(t, eng, time.Date(2026, 3, 11, 9, 0, 0, 0, ny))
+	remLesson(t, eng, "ana")
+	eng.reopen(t)
+	require.Zero(t, eng.Stats().Replayed)
+	runAt(t, eng, time.Date(2026, 3, 12, 20, 0, 0, 0, ny))
+	got := newReminders(t, eng.Engine, &seen)
+	require.Len(t, got, 1)
+	require.Equal(t, "ana", got[0].(gamify.StreakReminder).User)
+	eng.reopen(t)
+	runAt(t, eng, time.Date(2026, 3, 13, 20, 0, 0, 0, ny))
+	got = newReminders(t, eng.Engine, &seen)
+	require.Len(t, got, 1, "bob's reactivation, 3 days after his lesson")
+	require.Equal(t, "bob", got[0].(gamify.Reactivation).User)
+}
