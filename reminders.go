@@ -521,9 +521,14 @@ func (t *txn) sendReminders(ids []string) error {
 		return nil
 	}
 	for _, id := range ids {
-		u, err := t.user(id, false)
-		if err != nil {
-			return err
+		// Read without a copy: most users looked at have nothing to send,
+		// and a copy would rewrite their records.
+		u, ok := t.users[id]
+		if !ok {
+			var err error
+			if u, err = t.w.loadUser(id); err != nil {
+				return err
+			}
 		}
 		if u == nil {
 			continue
@@ -539,8 +544,12 @@ func (t *txn) sendReminders(ids []string) error {
 			return err
 		}
 		if r != u.p.Remind {
-			u.p.Remind = r
-			u.profileDirty = true
+			w, err := t.user(id, false)
+			if err != nil {
+				return err
+			}
+			w.p.Remind = r
+			w.profileDirty = true
 		}
 		t.remindDue = append(t.remindDue, streakDueItem{id, v.next(r, t.now)})
 	}
