@@ -36,6 +36,10 @@ func TestMain(m *testing.M) {
 		outboxKillChild(spec) // in outbox_crash_test.go
 		return
 	}
+	if spec := os.Getenv(remindKillChildEnv); spec != "" {
+		remindKillChild(spec) // in reminders_crash_test.go
+		return
+	}
 	code := m.Run()
 	failures, unlogged, unapplied := gamify.CodecFailures()
 	if !fullRun() {

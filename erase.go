@@ -149,6 +149,7 @@ func (t *txn) deleteUser(id string) error {
 	for ref := range w.cat.points.systemByRef {
 		w.timeQueue.Remove(timeDueID(ref, id))
 	}
+	w.remindQueue.Remove(id)
 	// Leaderboard indexes of unfinished runs.
 	for _, ub := range u.s.Boards {
 		rt := w.eng.boardRT(ub.Ref)

@@ -344,6 +344,9 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 		Seq: seq, At: at, User: u.p.UID, Kind: ledger.MetricDelta, Ref: m.ref, Delta: ev.value, IdemKey: ev.IdempotencyKey,
 	})
 	day := localDay(ev.at, t.w.userLocation(&u.p))
+	if t.w.remindOn() {
+		t.noteActivity(u, day)
+	}
 	if err := t.addDay(u, m.ref, day, ev.value); errors.Is(err, errChangeOverflow) {
 		if !ev.Amount.IsZero() {
 			return gamifytype.Invalid(field+".Amount", ev.Amount, err.Error())

@@ -20,7 +20,8 @@ func inControlGroup(id string, ratio float64) bool {
 // or e-mails) rather than a record of a change the game may act on.
 func outbound(n Notification) bool {
 	switch n := n.(type) {
-	case AchievementCompleted, StreakMilestoneReached, ChallengeMilestoneReached, ChallengeCompleted:
+	case AchievementCompleted, StreakMilestoneReached, ChallengeMilestoneReached, ChallengeCompleted,
+		StreakReminder, Reactivation, Recap:
 		return true
 	case BoostStarted:
 		return n.User != ""
@@ -33,7 +34,7 @@ func outbound(n Notification) bool {
 // streakNote reports whether n is about a user's streak.
 func streakNote(n Notification) bool {
 	switch n.(type) {
-	case StreakChanged, StreakLengthChanged, StreakMilestoneReached:
+	case StreakChanged, StreakLengthChanged, StreakMilestoneReached, StreakReminder:
 		return true
 	}
 	return false

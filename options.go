@@ -149,6 +149,9 @@ type Options struct {
 	// beside the file. The file is then this replica's checkpoint of the
 	// shared log.
 	Replication ReplicatedLog
+	// Reminders turns on streak reminders, reactivation messages and weekly
+	// recaps (see ReminderOptions); nil sends none.
+	Reminders *ReminderOptions
 
 	// noSync disables fsync; set only by internal benchmarks of CPU cost.
 	noSync bool
@@ -198,6 +201,9 @@ func (o *Options) withDefaults() Options {
 	c.CheckpointInterval = cmp.Or(c.CheckpointInterval, CheckpointIntervalDefault)
 	c.CheckpointSize = cmp.Or(c.CheckpointSize, CheckpointSizeDefault)
 	c.OutboxHardLimit = cmp.Or(c.OutboxHardLimit, max(OutboxHardLimitDefault, c.OutboxRetain))
+	if c.Reminders != nil {
+		c.Reminders = c.Reminders.withDefaults()
+	}
 	return c
 }
 
@@ -252,6 +258,9 @@ func (o *Options) validate() error {
 	}
 	if !(o.ControlRatio >= 0 && o.ControlRatio <= 1) {
 		bad("ControlRatio", o.ControlRatio, "must be between 0 and 1")
+	}
+	if o.Reminders != nil {
+		errs = append(errs, o.Reminders.validate())
 	}
 	if o.OutboxHardLimit < o.OutboxRetain {
 		bad("OutboxHardLimit", o.OutboxHardLimit, "must be at least OutboxRetain")

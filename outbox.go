@@ -553,7 +553,7 @@ func init() {
 	for _, n := range []Notification{
 		UserCreated{}, AchievementCompleted{}, LeaderboardStarted{}, LeaderboardFinished{},
 		PointsChanged{}, RewardClaimed{}, StreakChanged{}, StreakLengthChanged{}, StreakMilestoneReached{},
-		BoostStarted{}, BoostFinished{}, LeagueResult{},
+		BoostStarted{}, BoostFinished{}, LeagueResult{}, StreakReminder{}, Reactivation{}, Recap{},
 	} {
 		t := reflect.TypeOf(n)
 		noteTypes[t.Name()] = t

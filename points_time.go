@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gamifykit/gamify/points"
+	"github.com/gamifykit/gamify/schedule"
 	"github.com/gamifykit/gamify/store"
 )
 
@@ -58,11 +59,7 @@ func (e *Engine) rebuildTimeQueue() error {
 	if !cat.hasTimeTriggers() {
 		return nil
 	}
-	type item struct {
-		id  string
-		due time.Time
-	}
-	var items []item
+	var items []streakDueItem
 	err := e.db.View(func(tx *store.Tx) error {
 		return scanUsers(tx, func(p *profile, s *userState) error {
 			for key, sys := range cat.points.systems {
@@ -71,7 +68,7 @@ func (e *Engine) rebuildTimeQueue() error {
 					st = s.Points[i].St
 				}
 				if due := cat.timeDue(key, st, p.Created, e.location(p)); !due.IsZero() {
-					items = append(items, item{timeDueID(sys.ref, p.ID), due})
+					items = append(items, streakDueItem{timeDueID(sys.ref, p.ID), due})
 				}
 			}
 			return nil
@@ -80,16 +77,22 @@ func (e *Engine) rebuildTimeQueue() error {
 	if err != nil {
 		return err
 	}
+	e.queueEarlier(&e.w.timeQueue, items)
+	return nil
+}
+
+// queueEarlier queues the items a rebuild found in a per-user due-queue,
+// keeping an entry the writer queued meanwhile when it is earlier.
+func (e *Engine) queueEarlier(q *schedule.Queue, items []streakDueItem) {
 	w := e.w
 	w.mu.Lock()
 	for _, it := range items {
-		if cur, ok := w.timeQueue.Due(it.id); !ok || it.due.Before(cur) {
-			w.timeQueue.Push(it.id, it.due)
+		if cur, ok := q.Due(it.id); !ok || it.due.Before(cur) {
+			q.Push(it.id, it.due)
 		}
 	}
 	w.mu.Unlock()
 	e.sched.poke()
-	return nil
 }
 
 // payDueTime pays the time triggers that fell due, in chunks.

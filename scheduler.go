@@ -170,8 +170,9 @@ func (w *writer) jobLastTx(tx *store.Tx, id string) (time.Time, bool, error) {
 
 // RunDue runs the job occurrences due at the clock's current time, in
 // order of due time (then job id), each at most once, then the streak period
-// ends that fell due, and returns how many occurrences and streak updates
-// ran. A failing occurrence is logged and retried later with backoff; it
+// ends, time triggers and reminders (Options.Reminders) that fell due, and
+// returns how many occurrences, streak updates, time-trigger users and
+// reminder users ran. A failing occurrence is logged and retried later with backoff; it
 // does not stop the others. Catch-up is bounded: past 100 occurrences of
 // one job, leaderboard runs without participants are skipped, and past 200
 // the rest wait for the next call (call again until it returns 0). Use it
@@ -231,7 +232,11 @@ func (e *Engine) runDue(ctx context.Context, now time.Time) (int, error) {
 				return ran + n + m, err
 			}
 			p, err := e.payDueTime(ctx, now)
-			return ran + n + m + p, err
+			if err != nil {
+				return ran + n + m + p, err
+			}
+			r, err := e.sendDueReminders(ctx, now)
+			return ran + n + m + p + r, err
 		}
 		j, due := s.jobs[id], s.next[id]
 		s.mu.Unlock()
@@ -352,7 +357,11 @@ func (e *Engine) runner(ctx context.Context) {
 		e.w.mu.Lock()
 		_, due, ok := e.w.streakQueue.Peek()
 		_, tdue, tok := e.w.timeQueue.Peek()
+		_, rdue, rok := e.w.remindQueue.Peek()
 		e.w.mu.Unlock()
+		if rok {
+			wait = min(wait, max(rdue.Sub(e.now()), 0))
+		}
 		if ok {
 			wait = min(wait, max(due.Sub(e.now()), 0))
 		}
@@ -378,6 +387,9 @@ func (e *Engine) registerBuiltinJobs() error {
 		return err
 	}
 	if err := e.rebuildTimeQueue(); err != nil {
+		return err
+	}
+	if err := e.rebuildRemindQueue(); err != nil {
 		return err
 	}
 	// The jobs the file or the log registered are known (knownJobs): only

@@ -56,6 +56,7 @@ type writer struct {
 	scratch     txn               // reused by begin
 	streakQueue schedule.Queue    // streak/user → when streak.Advance has work
 	timeQueue   schedule.Queue    // system/user → next time-trigger fire
+	remindQueue schedule.Queue    // user → when a reminder may next be due (reminders.go)
 	counters    map[string]uint64 // Meta counters as of the working state
 	// claimedCodes and pendingClaims hold claims of batches not yet known
 	// to be committed (value: the batch generation; the claim count).
@@ -173,6 +174,7 @@ type profile struct {
 	Active            bool              `json:"active"`
 	Preferences       Preferences       `json:"preferences"`
 	Control           bool              `json:"control,omitempty"`
+	Remind            remindRec         `json:"remind,omitzero"` // reminders.go
 }
 
 // userState is a user's numbers, binary-encoded on the hot path: one record
@@ -765,6 +767,8 @@ type txn struct {
 
 	streakDue   []streakDueItem          // users whose streak due time changed
 	timeDue     []streakDueItem          // users whose next time-trigger fire changed
+	remindUsers []string                 // users whose next reminder may have moved earlier
+	remindDue   []streakDueItem          // users a reminder command processed, with their next reminder
 	achCount    map[string]int64         // completions per achievement, for the counters
 	achResults  *[]AchievementCompletion // where streak-made completions are reported
 	pointsRes   *[]PointsChange          // where points changes of the current event are reported
@@ -808,7 +812,7 @@ func (w *writer) begin(now time.Time) *txn {
 		w: w, now: now, seq: w.seq, lastUID: w.lastUID,
 		users: t.users, daily: t.daily, idem: t.idem,
 		entries: t.entries[:0], writes: t.writes[:0], publish: t.publish[:0], notes: t.notes[:0],
-		streakDue: t.streakDue[:0], timeDue: t.timeDue[:0], undo: t.undo[:0], achCount: achCount, claimedCode: t.claimedCode[:0], claimsAdded: t.claimsAdded[:0], yearMoves: t.yearMoves[:0], backdates: t.backdates[:0],
+		streakDue: t.streakDue[:0], timeDue: t.timeDue[:0], remindUsers: t.remindUsers[:0], remindDue: t.remindDue[:0], undo: t.undo[:0], achCount: achCount, claimedCode: t.claimedCode[:0], claimsAdded: t.claimsAdded[:0], yearMoves: t.yearMoves[:0], backdates: t.backdates[:0],
 		raiseFrom: t.raiseFrom[:0],
 	}
 	clear(t.achCount)
@@ -1043,6 +1047,9 @@ func (t *txn) commit() error {
 	}
 	for _, d := range t.timeDue {
 		w.timeQueue.Push(d.id, d.due)
+	}
+	if w.remindOn() {
+		t.queueReminders()
 	}
 	for _, k := range t.claimedCode {
 		w.claimedCodes[k] = w.gen

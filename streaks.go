@@ -647,6 +647,9 @@ func (t *txn) setStreak(u *userRec, s *Streak, st streak.State, fx *streak.Effec
 	if x.Due != dueNs || !ok { // most events of a period leave it unchanged
 		x.Due = dueNs
 		t.streakDue = append(t.streakDue, streakDueItem{id: streakDueID(s.ref, u.p.ID), due: due})
+		if t.w.remindOn() {
+			t.remindUsers = append(t.remindUsers, u.p.ID) // the reminder deadline moved
+		}
 	}
 	for _, n := range fx.Notifications {
 		if t.netStreaks && (n.Kind == streak.Started || n.Kind == streak.Extended || n.Kind == streak.Repaired) {

@@ -80,6 +80,9 @@ type Preferences struct {
 	Notifications map[NotificationType][]Channel
 	// Streak personalizes streaks whose definition allows it.
 	Streak StreakPreferences
+	// ReminderHour is the local hour, 1–24 (24 is midnight), of the user's
+	// reminders (Options.Reminders); 0 keeps ReminderOptions.Hour.
+	ReminderHour int `json:",omitempty"`
 }
 
 // StreakPreferences personalize a streak: when Enabled, Thresholds (metric
@@ -112,6 +115,9 @@ func (p *Preferences) validate(cat *catalog) error {
 				errs = append(errs, gamifytype.Invalid("Preferences.Notifications["+string(typ)+"]", c, "must be email or push"))
 			}
 		}
+	}
+	if p.ReminderHour < 0 || p.ReminderHour > 24 {
+		errs = append(errs, gamifytype.Invalid("Preferences.ReminderHour", p.ReminderHour, "must be between 1 and 24, or 0 for the engine's"))
 	}
 	for k, v := range p.Streak.Thresholds {
 		field := "Preferences.Streak.Thresholds[" + k + "]"
@@ -501,7 +507,8 @@ var setPreferencesOp = newOp("user.set_preferences", func(t *txn, a preferencesA
 
 // clone copies p deeply: no map or slice is shared.
 func (p Preferences) clone() Preferences {
-	out := Preferences{Streak: StreakPreferences{Enabled: p.Streak.Enabled, Thresholds: cloneMap(p.Streak.Thresholds), OptOut: p.Streak.OptOut}}
+	out := Preferences{Streak: StreakPreferences{Enabled: p.Streak.Enabled, Thresholds: cloneMap(p.Streak.Thresholds), OptOut: p.Streak.OptOut},
+		ReminderHour: p.ReminderHour}
 	if p.Notifications != nil {
 		out.Notifications = make(map[NotificationType][]Channel, len(p.Notifications))
 		for k, v := range p.Notifications {

@@ -101,3 +101,34 @@ func BenchmarkOpen(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkOpenReminders measures what reminders add to Open: the scan of
+// every user that rebuilds the reminder due-queue (off: the same Open
+// without Options.Reminders).
+func BenchmarkOpenReminders(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		for _, on := range []bool{false, true} {
+			b.Run(fmt.Sprintf("users=%d/reminders=%s", n, map[bool]string{false: "off", true: "on"}[on]), func(b *testing.B) {
+				if n > 10_000 && testing.Short() {
+					b.Skip("large store: run without -short")
+				}
+				path := boardStore(b, n)
+				o := gamify.Options{Clock: gamify.NewManualClock(time.Date(2026, 3, 2, 13, 0, 0, 0, time.UTC))}
+				if on {
+					o.Reminders = &gamify.ReminderOptions{}
+				}
+				b.ReportAllocs()
+				b.ResetTimer()
+				for b.Loop() {
+					eng, err := gamify.Open(path, &o)
+					if err != nil {
+						b.Fatal(err)
+					}
+					b.StopTimer()
+					eng.Close()
+					b.StartTimer()
+				}
+			})
+		}
+	}
+}

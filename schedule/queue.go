@@ -98,3 +98,19 @@ func (q *Queue) PopDue(now time.Time) []Item {
 
 // Len returns the number of queued jobs.
 func (q *Queue) Len() int { return len(q.due) }
+
+// AscendAfter calls fn for each job queued after the position (due, id), in
+// (due, id) order, until fn returns false. A zero due with an empty id
+// starts at the earliest job.
+func (q *Queue) AscendAfter(due time.Time, id string, fn func(Item) bool) {
+	if q.tree == nil {
+		return
+	}
+	pivot := Item{ID: id, Due: due.Round(0)}
+	q.tree.AscendGreaterOrEqual(pivot, func(it Item) bool {
+		if !itemLess(pivot, it) {
+			return true // the position itself
+		}
+		return fn(it)
+	})
+}

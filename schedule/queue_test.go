@@ -125,3 +125,26 @@ func TestQueueModel(t *testing.T) {
 		}
 	}
 }
+
+func TestQueueAscendAfter(t *testing.T) {
+	t0 := utc(2026, 3, 8, 0, 0)
+	var q Queue
+	q.AscendAfter(time.Time{}, "", func(Item) bool { t.Fatal("empty queue"); return false })
+	q.Push("b", t0.Add(time.Hour))
+	q.Push("a", t0.Add(time.Hour))
+	q.Push("c", t0.Add(30*time.Minute))
+	q.Push("d", t0.Add(2*time.Hour))
+	walk := func(due time.Time, id string, n int) []string {
+		var ids []string
+		q.AscendAfter(due, id, func(it Item) bool {
+			ids = append(ids, it.ID)
+			return len(ids) < n
+		})
+		return ids
+	}
+	require.Equal(t, []string{"c", "a", "b", "d"}, walk(time.Time{}, "", 10))
+	require.Equal(t, []string{"b", "d"}, walk(t0.Add(time.Hour), "a", 10), "after the position (due, id), not at it")
+	require.Equal(t, []string{"a"}, walk(t0.Add(30*time.Minute), "c", 1), "until fn returns false")
+	require.Equal(t, []string{"a", "b", "d"}, walk(t0.Add(45*time.Minute), "zz", 10), "a position between jobs")
+	require.Empty(t, walk(t0.Add(2*time.Hour), "d", 10))
+}

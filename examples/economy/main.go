@@ -4,8 +4,10 @@
 // (each a reward bundle: the payment and the grant in one commit), and a
 // weekly league of XP promotes the best of each cohort of five and demotes
 // the last, and a 7-day challenge (from a learner's first lesson) pays gems
-// at its warm-up milestone and on completion. Two weeks of twelve learners,
-// then the results.
+// at its warm-up milestone and on completion. At 20:00 each evening the
+// engine reminds the learners whose streak is at risk, and on Monday it
+// sends each active learner a recap of the week. Two weeks of twelve
+// learners, then the results.
 //
 //	go run ./examples/economy               # uses ./economy.db, created fresh
 //	go run ./examples/economy -db my.db
@@ -19,6 +21,7 @@ import (
 	"log"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/gamifykit/gamify"
@@ -84,7 +87,8 @@ func run(path string) error {
 		}
 	}
 	clock := gamify.NewManualClock(time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)) // a Monday
-	eng, err := gamify.Open(path, &gamify.Options{Clock: clock})
+	// Reminders at 20:00 in each learner's zone (UTC here, the default).
+	eng, err := gamify.Open(path, &gamify.Options{Clock: clock, Reminders: &gamify.ReminderOptions{Hour: 20}})
 	if err != nil {
 		return err
 	}
@@ -114,6 +118,7 @@ func run(path string) error {
 	})
 	defer sub.Close()
 
+	var seen uint64 // the outbox position printReminders has read up to
 	learners := []string{"ana", "ben", "chen", "dara", "eli", "fay", "gus", "hana", "ivo", "jun", "kai", "lea"}
 	rng := rand.New(rand.NewPCG(7, 7)) // the same two weeks on every run
 	for day := range 14 {
@@ -144,7 +149,14 @@ func run(path string) error {
 				}
 			}
 		}
-		clock.Advance(24 * time.Hour)
+		clock.Advance(12 * time.Hour) // 20:00: the evening's reminders
+		if _, err := eng.RunDue(ctx); err != nil {
+			return err
+		}
+		if err := printReminders(ctx, eng, clock.Now(), &seen); err != nil {
+			return err
+		}
+		clock.Advance(12 * time.Hour)
 		if _, err := eng.RunDue(ctx); err != nil { // streak days end, the league rolls over on Monday
 			return err
 		}
@@ -190,4 +202,32 @@ func run(path string) error {
 			r.RunStart.Format("Jan 2"), r.Tier, r.Rank, r.CohortMembers, r.Cohort, r.Score, r.NewTier, tie)
 	}
 	return eng.Check(ctx)
+}
+
+// printReminders prints, in one line per kind, the reminders the engine
+// recorded in the outbox since *seen; a game would push or e-mail them on
+// each entry's channels (or let the webhook package deliver them).
+func printReminders(ctx context.Context, eng *gamify.Engine, now time.Time, seen *uint64) error {
+	es, err := eng.Outbox().Read(ctx, *seen, 1000)
+	if err != nil {
+		return err
+	}
+	var atRisk, recaps []string
+	for _, e := range es {
+		*seen = e.Seq
+		switch n := e.Notification.(type) {
+		case gamify.StreakReminder:
+			atRisk = append(atRisk, fmt.Sprintf("%s (%d)", n.User, n.Length))
+		case gamify.Recap:
+			recaps = append(recaps, fmt.Sprintf("%s %d lessons %s XP", n.User, n.Events, n.Points["xp"]))
+		}
+	}
+	day := now.Format("Mon Jan 2 15:04")
+	if len(atRisk) > 0 {
+		fmt.Printf("%s  [reminder] streak at risk: %s\n", day, strings.Join(atRisk, ", "))
+	}
+	if len(recaps) > 0 {
+		fmt.Printf("%s  [recap] week of %s: %s\n", day, now.AddDate(0, 0, -7).Format("Jan 2"), strings.Join(recaps[:min(3, len(recaps))], "; ")+fmt.Sprintf(" … (%d recaps)", len(recaps)))
+	}
+	return nil
 }
