@@ -257,6 +257,9 @@ func (e *Engine) closeLog() error {
 	if err != nil {
 		return fmt.Errorf("gamify: close: %w (the command log keeps what the file lacks; Open replays it)", err)
 	}
+	if e.repl != nil {
+		return nil // the shared log is not this file's to remove
+	}
 	if err := os.RemoveAll(logDir(e.path)); err != nil {
 		return fmt.Errorf("gamify: close: remove the folded command log: %w", err)
 	}

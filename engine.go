@@ -22,6 +22,7 @@ type Engine struct {
 	years  yearDists // year-in-review distributions, built on demand
 	db     *store.DB
 	log    commandLog // the source of truth; db is its checkpoint (checkpoint.go)
+	repl   *replica   // set when the log is shared (replication.go)
 	ckpt   checkpointer
 	w      *writer
 	cat    atomic.Pointer[catalog] // last committed definitions
@@ -84,7 +85,10 @@ func Open(path string, opts *Options) (*Engine, error) {
 	var seed [32]byte
 	_, _ = crand.Read(seed[:]) // never fails (crypto/rand)
 	e.w.seeds = rand.NewChaCha8(seed)
-	if err := e.openLog(); err != nil {
+	if o.Replication != nil {
+		e.repl = newReplica(o.Replication)
+		e.log = nopLog{}
+	} else if err := e.openLog(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("gamify: open %s: %w", path, err)
 	}
@@ -98,7 +102,12 @@ func Open(path string, opts *Options) (*Engine, error) {
 		e.Close()
 		return nil, fmt.Errorf("gamify: open %s: %w", path, err)
 	}
-	if err := e.replay(); err != nil {
+	if e.repl != nil {
+		if err := e.startFollowing(); err != nil {
+			e.Close()
+			return nil, fmt.Errorf("gamify: open %s: catch up with the replicated log: %w", path, err)
+		}
+	} else if err := e.replay(); err != nil {
 		e.Close()
 		return nil, fmt.Errorf("gamify: open %s: replay the command log: %w", path, err)
 	}
@@ -131,6 +140,7 @@ func (e *Engine) Close() error {
 			e.stopRunner()
 			<-e.runnerExited // a running job finishes first
 		}
+		e.stopFollowing()
 		e.closeMu.Lock()
 		e.closed = true
 		e.closeMu.Unlock()

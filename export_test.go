@@ -107,3 +107,12 @@ func OutboxTypes() []string {
 	}
 	return out
 }
+
+// WaitApplied returns once a replicated engine applied the shared log up to
+// position pos and the batch holding it landed.
+func WaitApplied(ctx context.Context, e *Engine, pos uint64) error {
+	if err := e.repl.waitApplied(ctx, pos); err != nil {
+		return err
+	}
+	return e.Flush(ctx)
+}

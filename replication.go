@@ -2,7 +2,14 @@ package gamify
 
 import (
 	"context"
+	crand "crypto/rand"
 	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // ErrUnavailable is returned by a write of a replicated engine
@@ -40,4 +47,251 @@ type ReplicatedLog interface {
 	// now. Job runs are idempotent, so two replicas proposing one for a
 	// moment (a lease changing hands) is safe; none for a while only delays.
 	Leader() bool
+}
+
+// A replicated engine (Options.Replication) applies the shared log the way
+// a local engine replays its own at Open (checkpoint.go): a follower
+// goroutine applies every record in the log's order — events in group
+// commits, any other command once all before it has landed — and stages
+// each batch at its log position, so the file's checkpoint records how far
+// this replica folded the shared log. A write of this replica is encoded
+// (with its time and random seed drawn first), proposed under an id of this
+// process, and answered when the follower applies it: with the result every
+// replica computes at that position. Nothing is applied locally that is not
+// in the shared log.
+
+// replica is a replicated engine's side of the log.
+type replica struct {
+	log    ReplicatedLog
+	prefix string // this process's proposal ids: prefix + sequence
+
+	mu       sync.Mutex
+	seq      uint64
+	seeds    *rand.ChaCha8        // seeds of proposed track commands
+	waiting  map[string]*proposal // proposals of this process not yet applied
+	advanced chan struct{}        // closed when applied moves, if someone waits
+
+	applied atomic.Uint64 // the last position applied
+	cancel  context.CancelFunc
+	exited  chan struct{} // closed when the follower stops
+	err     error         // why it stopped; read after exited
+}
+
+// proposal is a write of this process waiting to be applied.
+type proposal struct {
+	durable bool
+	applied chan appliedResult // capacity 1
+}
+
+// appliedResult is what applying a proposal gave: done, if set, answers
+// once its batch landed.
+type appliedResult struct {
+	val  any
+	err  error
+	done chan response
+}
+
+func newReplica(l ReplicatedLog) *replica {
+	var seed [32]byte
+	_, _ = crand.Read(seed[:]) // never fails (crypto/rand)
+	return &replica{log: l, prefix: fmt.Sprintf("%x-", seed[:8]), seeds: rand.NewChaCha8(seed),
+		waiting: map[string]*proposal{}, exited: make(chan struct{})}
+}
+
+// nopLog stands in for the local log in a replicated engine: the shared
+// log holds the commands, and every batch is staged at its position there.
+type nopLog struct{}
+
+func (nopLog) Append(...[]byte) (uint64, error) {
+	return 0, errors.New("gamify: a replicated engine logs to its shared log")
+}
+func (nopLog) Sync() error                                           { return nil }
+func (nopLog) Read(uint64, func(pos uint64, rec []byte) error) error { return nil }
+func (nopLog) Trim(uint64) error                                     { return nil }
+func (nopLog) First() uint64                                         { return 0 }
+func (nopLog) Last() uint64                                          { return 0 }
+func (nopLog) Size() int64                                           { return 0 }
+func (nopLog) Close() error                                          { return nil }
+
+// startFollowing starts the follower from the file's checkpoint and
+// returns once it applied everything the log held when it started.
+func (e *Engine) startFollowing() error {
+	rp := e.repl
+	from := e.db.CheckpointPosition()
+	rp.applied.Store(from)
+	head := rp.log.Head()
+	ctx, cancel := context.WithCancel(context.Background())
+	rp.cancel = cancel
+	go e.follow(ctx, from+1)
+	if err := rp.waitApplied(context.Background(), head); err != nil {
+		return err
+	}
+	return e.Flush(context.Background())
+}
+
+// stopFollowing stops the follower once the record it is applying landed.
+func (e *Engine) stopFollowing() {
+	if rp := e.repl; rp != nil && rp.cancel != nil {
+		rp.cancel()
+		<-rp.exited
+	}
+}
+
+// follow applies the shared log from position from on until ctx ends or a
+// record cannot be applied as the log requires (then the replica stops
+// applying: its writes fail and its reads stay as they are until reopened).
+func (e *Engine) follow(ctx context.Context, from uint64) {
+	rp := e.repl
+	err := rp.log.Follow(ctx, from, func(pos uint64, id string, rec []byte) error {
+		if want := rp.applied.Load() + 1; pos != want {
+			return fmt.Errorf("%w: replicated log: position %d where %d was next", ErrCorrupt, pos, want)
+		}
+		c, now, err := decodeCommand(rec)
+		if err != nil {
+			return fmt.Errorf("%w: replicated log record %d: %w", ErrCorrupt, pos, err)
+		}
+		p := rp.take(id)
+		r := &request{cmd: c, now: now, replay: pos}
+		var res appliedResult
+		if _, track := c.(*trackCmd); track {
+			r.flush = true
+			r.durable = p != nil && p.durable
+			res.val, res.err = e.enqueue(r)
+			if res.err == nil {
+				res.done = r.done
+			}
+		} else {
+			if err := e.Flush(context.Background()); err != nil {
+				return err
+			}
+			r.durable = true
+			res.val, res.err = e.submit(context.Background(), r)
+		}
+		// A failed command is in the log and fails alike on every replica:
+		// its caller hears why.
+		if errors.Is(res.err, ErrClosed) {
+			return res.err
+		}
+		rp.advance(pos)
+		if p != nil {
+			p.applied <- res
+		}
+		return nil
+	})
+	if ctx.Err() != nil {
+		err = ErrClosed
+	} else {
+		e.w.log.Error("gamify: the replica stopped applying the shared log; reopen it", "err", err)
+	}
+	rp.err = err
+	close(rp.exited)
+}
+
+// propose sends a write of this process to the shared log and answers with
+// its result once the follower applied it.
+func (e *Engine) propose(ctx context.Context, r *request) (any, error) {
+	if err := e.live(); err != nil {
+		return nil, err
+	}
+	if err := checkClock(r.now); err != nil {
+		return nil, err
+	}
+	r.now = r.now.UTC()
+	rp := e.repl
+	id, rec, p, err := rp.prepare(r)
+	if err != nil {
+		return nil, err
+	}
+	defer rp.forget(id)
+	if _, err := rp.log.Propose(ctx, id, rec); err != nil {
+		if ctx.Err() == nil && !errors.Is(err, ErrUnavailable) {
+			err = fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		return nil, fmt.Errorf("gamify: propose: %w", err)
+	}
+	select {
+	case res := <-p.applied:
+		if res.err != nil || res.done == nil {
+			return res.val, res.err
+		}
+		select {
+		case out := <-res.done:
+			return out.val, out.err
+		case <-ctx.Done():
+			return nil, ctx.Err() // applied; it lands with its batch
+		}
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-rp.exited:
+		return nil, rp.err
+	}
+}
+
+// prepare draws r's random values, encodes it and registers it under a new
+// id.
+func (rp *replica) prepare(r *request) (string, []byte, *proposal, error) {
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	if tc, ok := r.cmd.(*trackCmd); ok {
+		tc.seed = rp.seeds.Uint64() | 1
+	}
+	rec, err := encodeCommand(nil, r.cmd, r.now)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	rp.seq++
+	id := rp.prefix + strconv.FormatUint(rp.seq, 10)
+	p := &proposal{durable: r.durable, applied: make(chan appliedResult, 1)}
+	rp.waiting[id] = p
+	return id, rec, p, nil
+}
+
+func (rp *replica) take(id string) *proposal {
+	if !strings.HasPrefix(id, rp.prefix) {
+		return nil
+	}
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	p := rp.waiting[id]
+	delete(rp.waiting, id)
+	return p
+}
+
+func (rp *replica) forget(id string) {
+	rp.mu.Lock()
+	delete(rp.waiting, id)
+	rp.mu.Unlock()
+}
+
+func (rp *replica) advance(pos uint64) {
+	rp.applied.Store(pos)
+	rp.mu.Lock()
+	if rp.advanced != nil {
+		close(rp.advanced)
+		rp.advanced = nil
+	}
+	rp.mu.Unlock()
+}
+
+// waitApplied returns once position pos is applied.
+func (rp *replica) waitApplied(ctx context.Context, pos uint64) error {
+	for {
+		rp.mu.Lock()
+		if rp.applied.Load() >= pos {
+			rp.mu.Unlock()
+			return nil
+		}
+		if rp.advanced == nil {
+			rp.advanced = make(chan struct{})
+		}
+		ch := rp.advanced
+		rp.mu.Unlock()
+		select {
+		case <-ch:
+		case <-rp.exited:
+			return rp.err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }

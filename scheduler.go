@@ -176,7 +176,8 @@ func (w *writer) jobLastTx(tx *store.Tx, id string) (time.Time, bool, error) {
 // one job, leaderboard runs without participants are skipped, and past 200
 // the rest wait for the next call (call again until it returns 0). Use it
 // with a ManualClock; with the system clock the engine runs due jobs by
-// itself.
+// itself. A replicated engine runs them only while it is the log's leader
+// (ReplicatedLog.Leader): elsewhere RunDue returns 0.
 func (e *Engine) RunDue(ctx context.Context) (int, error) {
 	if err := e.live(); err != nil {
 		return 0, err
@@ -185,6 +186,9 @@ func (e *Engine) RunDue(ctx context.Context) (int, error) {
 }
 
 func (e *Engine) runDue(ctx context.Context, now time.Time) (int, error) {
+	if e.repl != nil && !e.repl.log.Leader() {
+		return 0, nil // the leader proposes job runs for every replica
+	}
 	s := e.sched
 	ran := 0
 	limit := cmp.Or(e.opts.catchUpMax, catchUpMaxDefault)

@@ -82,6 +82,11 @@ type Stats struct {
 	Checkpoints        uint64
 	CheckpointFailures uint64
 	LastCheckpoint     time.Duration
+	// LogHead is the last position of the command log this engine knows
+	// of: for a replicated engine (Options.Replication) the shared log's,
+	// as last heard, so LogHead minus LogPosition is how far this replica
+	// is behind; for a local engine it is LogPosition.
+	LogHead uint64
 	// Replayed is the commands Open replayed from the log; ReplayFailed
 	// those that failed at replay (each logged: a bug, since they applied
 	// once).
@@ -167,6 +172,10 @@ func (e *Engine) Stats() Stats {
 	st.Replayed, st.ReplayFailed = ws.replayed, ws.replayFailed
 	st.LogPosition, st.CheckpointPosition = e.db.Position(), e.db.CheckpointPosition()
 	st.StagedRecords, st.StagedBytes = e.db.Staged()
+	st.LogHead = st.LogPosition
+	if e.repl != nil {
+		st.LogHead = max(e.repl.log.Head(), st.LogPosition)
+	}
 	if e.log != nil {
 		st.LogBytes = e.log.Size()
 	}

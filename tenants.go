@@ -244,7 +244,9 @@ func (e *Engine) closeTenant(key string) error {
 // engine's options, beside this engine's file, and closed by this engine's
 // Close; once Close has begun, Tenant returns ErrClosed. It has Stats of its
 // own. An inactive tenant is ErrConflict; a missing or archived one
-// ErrNotFound.
+// ErrNotFound. A replicated engine (Options.Replication) has no tenant
+// engines yet: Tenant returns ErrConflict (a tenant would need a shared log
+// of its own).
 func (e *Engine) Tenant(key string) (*Engine, error) {
 	e.tenants.mu.Lock()
 	defer e.tenants.mu.Unlock()
@@ -264,6 +266,9 @@ func (e *Engine) Tenant(key string) (*Engine, error) {
 	}
 	if te, ok := e.tenants.open[key]; ok {
 		return te, nil
+	}
+	if e.repl != nil {
+		return nil, fmt.Errorf("tenant %s: %w: tenant engines are not replicated", gamifytype.Quote(key), ErrConflict)
 	}
 	dir := e.path + ".tenants"
 	if err := os.MkdirAll(dir, 0o700); err != nil {

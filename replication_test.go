@@ -1,0 +1,429 @@
+package gamify_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gamifykit/gamify"
+)
+
+// memLog is an in-memory shared log: the engine's side of replication
+// tested without a network. Each replica gets a memReplica of its own
+// (its leader flag, its connection).
+type memLog struct {
+	mu      sync.Mutex
+	recs    []memRecord
+	ids     map[string]uint64
+	changed chan struct{} // closed and replaced on every append
+}
+
+type memRecord struct {
+	id  string
+	rec []byte
+}
+
+func newMemLog() *memLog { return &memLog{ids: map[string]uint64{}, changed: make(chan struct{})} }
+
+func (m *memLog) head() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return uint64(len(m.recs))
+}
+
+func (m *memLog) wake() {
+	close(m.changed)
+	m.changed = make(chan struct{})
+}
+
+type memReplica struct {
+	log      *memLog
+	leader   atomic.Bool
+	down     atomic.Bool   // cut off: proposals fail, nothing new is delivered
+	known    atomic.Uint64 // Head as last heard
+	proposed atomic.Int64
+}
+
+func (r *memReplica) Propose(ctx context.Context, id string, rec []byte) (uint64, error) {
+	if r.down.Load() {
+		return 0, fmt.Errorf("%w: memLog: cut off", gamify.ErrUnavailable)
+	}
+	m := r.log
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if pos, ok := m.ids[id]; ok {
+		return pos, nil
+	}
+	m.recs = append(m.recs, memRecord{id: id, rec: append([]byte(nil), rec...)})
+	pos := uint64(len(m.recs))
+	m.ids[id] = pos
+	r.known.Store(pos)
+	r.proposed.Add(1)
+	m.wake()
+	return pos, nil
+}
+
+func (r *memReplica) Follow(ctx context.Context, from uint64, fn func(pos uint64, id string, rec []byte) error) error {
+	m := r.log
+	next := from
+	for {
+		m.mu.Lock()
+		ch := m.changed
+		var batch []memRecord
+		if !r.down.Load() && next <= uint64(len(m.recs)) {
+			batch = m.recs[next-1:]
+			r.known.Store(uint64(len(m.recs)))
+		}
+		m.mu.Unlock()
+		for _, rec := range batch {
+			if err := fn(next, rec.id, rec.rec); err != nil {
+				return err
+			}
+			next++
+		}
+		if len(batch) > 0 {
+			continue
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (r *memReplica) Head() uint64 {
+	if r.down.Load() {
+		return r.known.Load()
+	}
+	return r.log.head()
+}
+
+func (r *memReplica) Leader() bool { return r.leader.Load() }
+
+// setDown cuts the replica off or reconnects it.
+func (r *memReplica) setDown(down bool) {
+	r.down.Store(down)
+	r.log.mu.Lock()
+	r.log.wake()
+	r.log.mu.Unlock()
+}
+
+type replicaSet struct {
+	log   *memLog
+	reps  []*memReplica
+	engs  []*testEngine
+	opts  gamify.Options
+	start time.Time
+}
+
+// openReplicas opens n engines on their own files, sharing one memLog;
+// the first is the leader.
+func openReplicas(t *testing.T, n int, opts gamify.Options) *replicaSet {
+	t.Helper()
+	rs := &replicaSet{log: newMemLog(), opts: opts, start: t0}
+	for i := range n {
+		rs.add(t, i == 0)
+	}
+	return rs
+}
+
+func (rs *replicaSet) add(t *testing.T, leader bool) *testEngine {
+	t.Helper()
+	rep := &memReplica{log: rs.log}
+	rep.leader.Store(leader)
+	o := rs.opts
+	o.Replication = rep
+	clock := gamify.NewManualClock(rs.start)
+	if len(rs.engs) > 0 {
+		clock = gamify.NewManualClock(rs.engs[0].clock.Now())
+	}
+	o.Clock = clock
+	path := filepath.Join(t.TempDir(), fmt.Sprintf("replica%d.db", len(rs.engs)))
+	eng, err := gamify.Open(path, &o)
+	require.NoError(t, err)
+	te := &testEngine{Engine: eng, path: path, clock: clock, opts: o}
+	t.Cleanup(func() { te.closeChecked(t) })
+	rs.reps = append(rs.reps, rep)
+	rs.engs = append(rs.engs, te)
+	return te
+}
+
+// converge waits until every replica applied the whole log, then requires
+// their stores equal record for record and Check green on each.
+func (rs *replicaSet) converge(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	head := rs.log.head()
+	var want map[string]string
+	for i, e := range rs.engs {
+		require.NoError(t, gamify.WaitApplied(ctx, e.Engine, head), "replica %d", i)
+		require.NoError(t, gamify.Checkpoint(e.Engine))
+		st := e.Stats()
+		require.Equal(t, head, st.LogPosition, "replica %d", i)
+		require.Equal(t, head, st.CheckpointPosition, "replica %d", i)
+		got := gamify.DumpStore(e.Engine)
+		if i == 0 {
+			want = got
+		} else {
+			requireSameStore(t, want, got, fmt.Sprintf("replica %d", i))
+		}
+		require.NoError(t, e.Check(ctx), "replica %d", i)
+	}
+}
+
+// TestReplicasConverge: three replicas take a random workload — the
+// arrival game's late, shuffled events, awards, spends that may fail,
+// claims of generated codes, an admin change — from all three at once, and
+// end with equal stores; every caller's answer is its command's result.
+func TestReplicasConverge(t *testing.T) {
+	for _, mode := range []gamify.Durability{gamify.Durable, gamify.Buffered} {
+		t.Run(mode.String(), func(t *testing.T) {
+			rs := openReplicas(t, 3, gamify.Options{Durability: mode, CheckpointInterval: time.Hour, OutboxMaxAge: 1000 * 24 * time.Hour})
+			ctx := context.Background()
+			for _, e := range rs.engs {
+				e.clock.Set(arrivalFrom.Add(-24 * time.Hour))
+			}
+			setupArrival(t, rs.engs[0])
+			_, err := rs.engs[1].Rewards().Create(ctx, gamify.Reward{Key: "badge", Name: "Badge", Type: gamify.RewardDigital,
+				Cost: gamify.AmountFromInt(20), System: "xp", PerUserLimit: gamify.RewardUnlimited})
+			require.NoError(t, err)
+			_, err = rs.engs[2].Leaderboards().Create(ctx, gamify.Leaderboard{Key: "daily-lessons", Name: "Daily lessons",
+				RankBy: gamify.RankByMetric, Metric: "lessons", RunUnit: gamify.RunDay})
+			require.NoError(t, err)
+			for _, e := range rs.engs {
+				e.clock.Set(arrivalEnd)
+			}
+
+			evs := arrivalEvents(7)
+			var wg sync.WaitGroup
+			errs := make(chan error, len(rs.engs))
+			for r, e := range rs.engs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					rng := rand.New(rand.NewPCG(uint64(r), 5))
+					for i := r; i < len(evs); i += len(rs.engs) {
+						if _, err := e.Track(ctx, evs[i].ev); err != nil {
+							errs <- fmt.Errorf("replica %d track: %w", r, err)
+							return
+						}
+						u := arrivalUsers[rng.IntN(len(arrivalUsers))].id
+						switch i % 11 {
+						case 3:
+							if _, err := e.Points().Award(ctx, gamify.PointsEntry{System: "xp", User: u, Amount: gamify.AmountFromInt(int64(1 + rng.IntN(30))),
+								IdempotencyKey: fmt.Sprint("award-", i)}); err != nil {
+								errs <- err
+								return
+							}
+						case 5:
+							if _, err := e.Points().Spend(ctx, gamify.PointsEntry{System: "xp", User: u, Amount: gamify.AmountFromInt(7)}); err != nil &&
+								!errors.Is(err, gamify.ErrInsufficientPoints) {
+								errs <- err
+								return
+							}
+						case 8:
+							if _, err := e.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "badge", User: u, IdempotencyKey: fmt.Sprint("claim-", i)}); err != nil &&
+								!errors.Is(err, gamify.ErrInsufficientPoints) {
+								errs <- err
+								return
+							}
+						}
+					}
+					errs <- nil
+				}()
+			}
+			wg.Wait()
+			for range rs.engs {
+				require.NoError(t, <-errs)
+			}
+			_, err = rs.engs[0].Metrics().Patch(ctx, "steps", func(m *gamify.Metric) { m.Name = "All the steps" })
+			require.NoError(t, err)
+			rs.converge(t)
+			for i, e := range rs.engs {
+				m, err := e.Metrics().Get(ctx, "steps")
+				require.NoError(t, err)
+				require.Equal(t, "All the steps", m.Name, "replica %d", i)
+			}
+		})
+	}
+}
+
+// TestReplicaAnswersWithItsResult: a caller is answered once its command
+// applied at its position, with what every replica computes there: its
+// own replica reads the change at once; a command that fails there (a
+// spend beyond the balance) fails its caller and changes nothing anywhere.
+func TestReplicaAnswersWithItsResult(t *testing.T) {
+	rs := openReplicas(t, 2, gamify.Options{})
+	ctx := context.Background()
+	a, b := rs.engs[0], rs.engs[1]
+	mustMetric(t, a.Engine, "lessons")
+	_, err := b.Points().Create(ctx, gamify.PointsSystem{Key: "xp", Name: "XP"})
+	require.NoError(t, err)
+	_, err = a.Points().Triggers().Create(ctx, gamify.Trigger{Key: "per-lesson", System: "xp", Kind: gamify.TriggerMetric,
+		Metric: "lessons", Threshold: gamify.AmountFromInt(1), Points: gamify.AmountFromInt(10)})
+	require.NoError(t, err)
+
+	res, err := b.Track(ctx, gamify.Event{User: "ana", Metric: "lessons", Value: 3})
+	require.NoError(t, err)
+	require.Len(t, res.Points, 1)
+	require.Equal(t, gamify.AmountFromInt(30), res.Points[0].Added)
+	got, err := b.Users().Points(ctx, "ana", "xp")
+	require.NoError(t, err)
+	require.Equal(t, gamify.AmountFromInt(30), got.Available, "the proposer reads its own write")
+
+	_, err = a.Points().Spend(ctx, gamify.PointsEntry{System: "xp", User: "ana", Amount: gamify.AmountFromInt(31)})
+	require.ErrorIs(t, err, gamify.ErrInsufficientPoints)
+	spent, err := a.Points().Spend(ctx, gamify.PointsEntry{System: "xp", User: "ana", Amount: gamify.AmountFromInt(30)})
+	require.NoError(t, err)
+	require.True(t, spent.Available.IsZero(), "the spend's result: %v", spent.Available)
+	rs.converge(t)
+	got, err = b.Users().Points(ctx, "ana", "xp")
+	require.NoError(t, err)
+	require.True(t, got.Available.IsZero())
+}
+
+// TestReplicaCatchesUp: a replica closed while the others write, and a
+// brand-new one, apply what they missed at Open, and every one converges.
+func TestReplicaCatchesUp(t *testing.T) {
+	rs := openReplicas(t, 3, gamify.Options{})
+	ctx := context.Background()
+	mustMetric(t, rs.engs[0].Engine, "lessons")
+	track := func(e *testEngine, n int) {
+		for i := range n {
+			_, err := e.Track(ctx, gamify.Event{User: fmt.Sprint("u", i%7), Metric: "lessons", Value: 1})
+			require.NoError(t, err)
+		}
+	}
+	track(rs.engs[2], 20)
+	require.NoError(t, rs.engs[2].Close())
+	track(rs.engs[0], 30)
+	track(rs.engs[1], 30)
+	eng, err := gamify.Open(rs.engs[2].path, &rs.engs[2].opts)
+	require.NoError(t, err)
+	rs.engs[2].Engine = eng
+	st := eng.Stats()
+	require.Equal(t, rs.log.head(), st.LogPosition, "Open returns caught up")
+	require.Equal(t, st.LogHead, st.LogPosition)
+	_, err = eng.Users().Get(ctx, "u3")
+	require.NoError(t, err)
+	rs.add(t, false) // new, on an empty file
+	track(rs.engs[3], 5)
+	rs.converge(t)
+}
+
+// TestReplicaCutOff: a replica cut off from the log keeps serving reads,
+// reports how far behind it is, fails writes with ErrUnavailable having
+// changed nothing, and catches up once back.
+func TestReplicaCutOff(t *testing.T) {
+	rs := openReplicas(t, 2, gamify.Options{})
+	ctx := context.Background()
+	a, b := rs.engs[0], rs.engs[1]
+	mustMetric(t, a.Engine, "lessons")
+	_, err := a.Track(ctx, gamify.Event{User: "ana", Metric: "lessons", Value: 1})
+	require.NoError(t, err)
+	rs.converge(t)
+
+	rs.reps[1].setDown(true)
+	_, err = b.Track(ctx, gamify.Event{User: "ana", Metric: "lessons", Value: 1})
+	require.ErrorIs(t, err, gamify.ErrUnavailable)
+	for range 3 {
+		_, err := a.Track(ctx, gamify.Event{User: "ana", Metric: "lessons", Value: 1})
+		require.NoError(t, err)
+	}
+	require.Equal(t, gamify.AmountFromInt(1), lessonsOf(t, b, "ana"), "reads go on, from the state as it was")
+	// It learns of the log's head when it hears from it; here it heard
+	// nothing since, so it reports the head it knew.
+	st := b.Stats()
+	require.Equal(t, st.LogPosition, st.LogHead)
+
+	rs.reps[1].setDown(false)
+	rs.converge(t)
+	require.Equal(t, gamify.AmountFromInt(4), lessonsOf(t, b, "ana"))
+	_, err = b.Track(ctx, gamify.Event{User: "ana", Metric: "lessons", Value: 1})
+	require.NoError(t, err)
+}
+
+func lessonsOf(t *testing.T, e *testEngine, user string) gamify.Amount {
+	t.Helper()
+	ms, err := e.Users().Metrics(context.Background(), user)
+	require.NoError(t, err)
+	for _, m := range ms {
+		if m.Key == "lessons" {
+			return m.Total
+		}
+	}
+	t.Fatalf("%s has no lessons", user)
+	return gamify.Amount{}
+}
+
+// TestReplicatedJobsRunOnce: only the leader proposes due job runs; with
+// two replicas proposing the same occurrence (a lease changing hands), it
+// still runs once, and every replica holds the frozen run.
+func TestReplicatedJobsRunOnce(t *testing.T) {
+	rs := openReplicas(t, 3, gamify.Options{})
+	ctx := context.Background()
+	a := rs.engs[0]
+	mustMetric(t, a.Engine, "lessons")
+	_, err := a.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "daily", Name: "Daily",
+		RankBy: gamify.RankByMetric, Metric: "lessons", RunUnit: gamify.RunDay})
+	require.NoError(t, err)
+	for i := range 4 {
+		_, err := rs.engs[i%3].Track(ctx, gamify.Event{User: fmt.Sprint("u", i), Metric: "lessons", Value: float64(i + 1)})
+		require.NoError(t, err)
+	}
+	for _, e := range rs.engs {
+		e.clock.Set(t0.Add(36 * time.Hour))
+	}
+	n, err := rs.engs[1].RunDue(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n, "a follower proposes no job run")
+	before := rs.log.head()
+	rs.reps[1].leader.Store(true) // two leaders for a moment
+	var wg sync.WaitGroup
+	for _, e := range rs.engs[:2] {
+		wg.Go(func() {
+			_, err := e.RunDue(ctx)
+			require.NoError(t, err)
+		})
+	}
+	wg.Wait()
+	require.Greater(t, rs.log.head(), before)
+	rs.converge(t)
+	var want []gamify.BoardRun
+	for i, e := range rs.engs {
+		runs, err := e.Leaderboards().Runs(ctx, "daily", gamify.ListOptions{})
+		require.NoError(t, err, "replica %d", i)
+		if i == 0 {
+			want = runs
+			n := 0
+			for _, r := range runs {
+				if r.Participants == 4 {
+					n++
+				}
+			}
+			require.Equal(t, 1, n, "the day's run was frozen once: %v", runs)
+		}
+		require.Equal(t, want, runs, "replica %d", i)
+	}
+}
+
+// TestReplicatedTenantsRefused: a tenant would need a shared log of its
+// own; a replicated engine says so.
+func TestReplicatedTenantsRefused(t *testing.T) {
+	rs := openReplicas(t, 1, gamify.Options{})
+	ctx := context.Background()
+	_, err := rs.engs[0].Tenants().Create(ctx, gamify.Tenant{Key: "acme", Name: "Acme"})
+	require.NoError(t, err)
+	_, err = rs.engs[0].Tenant("acme")
+	require.ErrorIs(t, err, gamify.ErrConflict)
+}
