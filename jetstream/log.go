@@ -340,7 +340,10 @@ func (l *Log) follow(ctx context.Context, next *uint64, fn func(pos uint64, id s
 	if err != nil {
 		return err
 	}
-	it, err := cons.Messages()
+	// A consumer on a server that went away shows as missing heartbeats:
+	// 1 s ones notice it in about 2 s (the default, 5 s, stalled a
+	// follower, and its replica's writes, for 10 s).
+	it, err := cons.Messages(natsjs.PullExpiry(5*time.Second), natsjs.PullHeartbeat(time.Second))
 	if err != nil {
 		return err
 	}
