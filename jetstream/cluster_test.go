@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gamifykit/gamify/internal/natscluster"
@@ -82,6 +83,16 @@ func newProxy(t *testing.T, target string) *proxy {
 }
 
 func (p *proxy) URL() string { return "nats://" + p.addr }
+
+// conn connects through the proxy alone: servers the cluster announces
+// are ignored, so a cut leaves it nowhere to reconnect to.
+func (p *proxy) conn() *nats.Conn {
+	nc, err := nats.Connect(p.URL(), nats.IgnoreDiscoveredServers(), nats.MaxReconnects(-1),
+		nats.ReconnectWait(100*time.Millisecond), nats.ReconnectBufSize(-1))
+	require.NoError(p.t, err)
+	p.t.Cleanup(nc.Close)
+	return nc
+}
 
 func (p *proxy) serve(ln net.Listener) {
 	p.mu.Lock()

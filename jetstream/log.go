@@ -25,8 +25,11 @@ var ErrTrimmed = errors.New("jetstream: the stream was trimmed past the position
 // take the defaults named.
 type Config struct {
 	// Conn is the connection to use; the Log does not close it. When nil,
-	// the Log connects to URLs (reconnecting forever) and closes that
-	// connection on Close.
+	// the Log connects to URLs (reconnecting forever, buffering nothing
+	// while it reconnects) and closes that connection on Close. A Conn of
+	// the caller's should set nats.ReconnectBufSize(-1) too: otherwise a
+	// Propose that failed while reconnecting may still be published once
+	// the connection is back (safe with an idempotency key, but late).
 	Conn *nats.Conn
 	URLs []string
 	// Name identifies this replica as the lease holder. Default: a random
@@ -137,7 +140,10 @@ func New(ctx context.Context, cfg Config) (*Log, error) {
 	l := &Log{cfg: cfg, nc: cfg.Conn}
 	if l.nc == nil {
 		nc, err := nats.Connect(strings.Join(cfg.URLs, ","), nats.Name("gamify "+cfg.Name),
-			nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond))
+			nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond),
+			// Unbuffered while reconnecting: a Propose that failed must not
+			// be published later by a flushed buffer.
+			nats.ReconnectBufSize(-1))
 		if err != nil {
 			return nil, fmt.Errorf("jetstream: connect: %w", err)
 		}
@@ -220,7 +226,8 @@ func transient(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
 		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, natsjs.ErrNoStreamResponse) ||
 		errors.Is(err, nats.ErrConnectionReconnecting) || errors.Is(err, nats.ErrConnectionClosed) ||
-		errors.Is(err, nats.ErrDisconnected) || errors.Is(err, natsjs.ErrJetStreamNotEnabled)
+		errors.Is(err, nats.ErrDisconnected) || errors.Is(err, nats.ErrReconnectBufExceeded) ||
+		errors.Is(err, natsjs.ErrJetStreamNotEnabled)
 }
 
 // Config is the configuration in use, defaults filled in.
@@ -314,6 +321,9 @@ func (l *Log) Follow(ctx context.Context, from uint64, fn func(pos uint64, id st
 	}
 }
 
+// followBatch is how many messages a follower pulls ahead of applying.
+const followBatch = 64
+
 // fatalError ends Follow; any other error of follow is retried.
 type fatalError struct{ err error }
 
@@ -335,15 +345,27 @@ func (l *Log) follow(ctx context.Context, next *uint64, fn func(pos uint64, id s
 	cons, err := st.OrderedConsumer(cctx, natsjs.OrderedConsumerConfig{
 		DeliverPolicy: natsjs.DeliverByStartSequencePolicy,
 		OptStartSeq:   *next,
+		// A consumer holds back the snapshots' purge (snapshot.go): one
+		// left by a replica that died goes after this long unpulled.
+		InactiveThreshold: 30 * time.Second,
 	})
 	cancel()
 	if err != nil {
 		return err
 	}
+	defer func() {
+		// Stopping does not delete the consumer; a clean exit does.
+		if l.nc.IsConnected() {
+			dctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			_ = l.js.DeleteConsumer(dctx, l.cfg.Stream, cons.CachedInfo().Name)
+			cancel()
+		}
+	}()
 	// A consumer on a server that went away shows as missing heartbeats:
 	// 1 s ones notice it in about 2 s (the default, 5 s, stalled a
 	// follower, and its replica's writes, for 10 s).
-	it, err := cons.Messages(natsjs.PullExpiry(5*time.Second), natsjs.PullHeartbeat(time.Second))
+	it, err := cons.Messages(natsjs.PullExpiry(5*time.Second), natsjs.PullHeartbeat(time.Second),
+		natsjs.PullMaxMessages(followBatch))
 	if err != nil {
 		return err
 	}

@@ -255,7 +255,7 @@ func TestLogProposeUnavailable(t *testing.T) {
 	c := startCluster(t)
 	p := newProxy(t, c.URLs()[0][len("nats://"):])
 	cfg := testConfig(c, "cut")
-	cfg.URLs = []string{p.URL()}
+	cfg.URLs, cfg.Conn = nil, p.conn()
 	cfg.ProposeTimeout = time.Second
 	l := newLog(t, cfg)
 	ctx := context.Background()

@@ -131,7 +131,8 @@ func (r *Replica) logError(msg string, err error) {
 // for the snapshot: the file's checkpoint position read before the
 // backup, which checkpoints first, so the snapshot folds at least that.
 func (r *Replica) Snapshot(ctx context.Context) (uint64, error) {
-	p := r.Stats().CheckpointPosition
+	// Every update staged by now is in the backup (it checkpoints first).
+	p := r.Stats().LogPosition
 	if err := r.snaps.put(ctx, p, r.Engine); err != nil {
 		return 0, err
 	}

@@ -199,7 +199,7 @@ func run(t *testing.T, rs []*replicaT, n int, seed uint64, disrupt func()) *work
 					half.Done()
 				}
 				u := users[rng.IntN(len(users))]
-				key := fmt.Sprintf("r%d-%d", r, i)
+				key := fmt.Sprintf("s%d-r%d-%d", seed, r, i)
 				var err error
 				switch k := rng.IntN(10); {
 				case k < 7:

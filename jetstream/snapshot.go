@@ -103,10 +103,33 @@ func (s *snapshots) prune(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("jetstream: purge: %w", err)
 	}
-	if err := st.Purge(ctx, natsjs.WithPurgeSequence(oldest+1)); err != nil {
-		return fmt.Errorf("jetstream: purge the stream below %d: %w", oldest+1, err)
+	upTo, err := followed(ctx, st, oldest+1)
+	if err != nil {
+		return fmt.Errorf("jetstream: purge: %w", err)
+	}
+	if upTo <= st.CachedInfo().State.FirstSeq {
+		return nil
+	}
+	if err := st.Purge(ctx, natsjs.WithPurgeSequence(upTo)); err != nil {
+		return fmt.Errorf("jetstream: purge the stream below %d: %w", upTo, err)
 	}
 	return nil
+}
+
+// followed lowers upTo, the first sequence a purge keeps, to what every
+// consumer of the stream may still ask for: a live replica is never
+// trimmed under its follower. A consumer of a replica gone for good lasts
+// until the server drops it as inactive (30 s).
+func followed(ctx context.Context, st natsjs.Stream, upTo uint64) (uint64, error) {
+	lister := st.ListConsumers(ctx)
+	for info := range lister.Info() {
+		// The follower may have up to a pull batch delivered but not
+		// applied: a reset asks for those again.
+		next := info.Delivered.Stream + 1
+		next -= min(next-1, followBatch)
+		upTo = min(upTo, next)
+	}
+	return upTo, lister.Err()
 }
 
 // restore writes the newest snapshot that downloads whole to path (via a
