@@ -295,3 +295,25 @@ func (rp *replica) waitApplied(ctx context.Context, pos uint64) error {
 		}
 	}
 }
+
+// Sync returns once this engine has applied and committed every write
+// acknowledged anywhere before the call, so that what follows — reads, and
+// the checks a write makes before it is proposed — sees them. A replicated
+// engine validates a write against what it has applied: after a definition
+// made on another replica, Sync before writing what depends on it. On a
+// replicated engine Sync is a barrier through the shared log (one record
+// of it); on a local engine it is Flush.
+func (e *Engine) Sync(ctx context.Context) error {
+	if e.repl == nil {
+		return e.Flush(ctx)
+	}
+	if err := e.live(); err != nil {
+		return err
+	}
+	_, err := e.exec(ctx, e.now(), syncOp.cmd(struct{}{}))
+	return err
+}
+
+// syncOp is Sync's barrier: it changes nothing, and is applied, like every
+// command but events, once everything before it has landed.
+var syncOp = newOp("engine.sync", func(*txn, struct{}) (any, error) { return nil, nil })

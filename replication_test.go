@@ -157,6 +157,14 @@ func (rs *replicaSet) add(t *testing.T, leader bool) *testEngine {
 	return te
 }
 
+// sync makes every replica catch up with the log (Engine.Sync).
+func (rs *replicaSet) sync(t *testing.T) {
+	t.Helper()
+	for i, e := range rs.engs {
+		require.NoError(t, e.Sync(context.Background()), "replica %d", i)
+	}
+}
+
 // converge waits until every replica applied the whole log, then requires
 // their stores equal record for record and Check green on each.
 func (rs *replicaSet) converge(t *testing.T) {
@@ -194,12 +202,14 @@ func TestReplicasConverge(t *testing.T) {
 				e.clock.Set(arrivalFrom.Add(-24 * time.Hour))
 			}
 			setupArrival(t, rs.engs[0])
+			rs.sync(t)
 			_, err := rs.engs[1].Rewards().Create(ctx, gamify.Reward{Key: "badge", Name: "Badge", Type: gamify.RewardDigital,
 				Cost: gamify.AmountFromInt(20), System: "xp", PerUserLimit: gamify.RewardUnlimited})
 			require.NoError(t, err)
 			_, err = rs.engs[2].Leaderboards().Create(ctx, gamify.Leaderboard{Key: "daily-lessons", Name: "Daily lessons",
 				RankBy: gamify.RankByMetric, Metric: "lessons", RunUnit: gamify.RunDay})
 			require.NoError(t, err)
+			rs.sync(t)
 			for _, e := range rs.engs {
 				e.clock.Set(arrivalEnd)
 			}
@@ -260,19 +270,22 @@ func TestReplicasConverge(t *testing.T) {
 
 // TestReplicaAnswersWithItsResult: a caller is answered once its command
 // applied at its position, with what every replica computes there: its
-// own replica reads the change at once; a command that fails there (a
+// own replica reads the change at once, another after Sync; a command that fails there (a
 // spend beyond the balance) fails its caller and changes nothing anywhere.
 func TestReplicaAnswersWithItsResult(t *testing.T) {
 	rs := openReplicas(t, 2, gamify.Options{})
 	ctx := context.Background()
 	a, b := rs.engs[0], rs.engs[1]
 	mustMetric(t, a.Engine, "lessons")
+	require.NoError(t, b.Sync(ctx))
 	_, err := b.Points().Create(ctx, gamify.PointsSystem{Key: "xp", Name: "XP"})
 	require.NoError(t, err)
+	require.NoError(t, a.Sync(ctx))
 	_, err = a.Points().Triggers().Create(ctx, gamify.Trigger{Key: "per-lesson", System: "xp", Kind: gamify.TriggerMetric,
 		Metric: "lessons", Threshold: gamify.AmountFromInt(1), Points: gamify.AmountFromInt(10)})
 	require.NoError(t, err)
 
+	require.NoError(t, b.Sync(ctx))
 	res, err := b.Track(ctx, gamify.Event{User: "ana", Metric: "lessons", Value: 3})
 	require.NoError(t, err)
 	require.Len(t, res.Points, 1)
@@ -281,6 +294,10 @@ func TestReplicaAnswersWithItsResult(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, gamify.AmountFromInt(30), got.Available, "the proposer reads its own write")
 
+	require.NoError(t, a.Sync(ctx))
+	got, err = a.Users().Points(ctx, "ana", "xp")
+	require.NoError(t, err)
+	require.Equal(t, gamify.AmountFromInt(30), got.Available, "after Sync, another replica reads the write")
 	_, err = a.Points().Spend(ctx, gamify.PointsEntry{System: "xp", User: "ana", Amount: gamify.AmountFromInt(31)})
 	require.ErrorIs(t, err, gamify.ErrInsufficientPoints)
 	spent, err := a.Points().Spend(ctx, gamify.PointsEntry{System: "xp", User: "ana", Amount: gamify.AmountFromInt(30)})
@@ -298,6 +315,7 @@ func TestReplicaCatchesUp(t *testing.T) {
 	rs := openReplicas(t, 3, gamify.Options{})
 	ctx := context.Background()
 	mustMetric(t, rs.engs[0].Engine, "lessons")
+	rs.sync(t)
 	track := func(e *testEngine, n int) {
 		for i := range n {
 			_, err := e.Track(ctx, gamify.Event{User: fmt.Sprint("u", i%7), Metric: "lessons", Value: 1})
@@ -316,7 +334,7 @@ func TestReplicaCatchesUp(t *testing.T) {
 	require.Equal(t, st.LogHead, st.LogPosition)
 	_, err = eng.Users().Get(ctx, "u3")
 	require.NoError(t, err)
-	rs.add(t, false) // new, on an empty file
+	rs.add(t, false) // new, on an empty file: Open catches up
 	track(rs.engs[3], 5)
 	rs.converge(t)
 }
@@ -377,6 +395,7 @@ func TestReplicatedJobsRunOnce(t *testing.T) {
 	_, err := a.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "daily", Name: "Daily",
 		RankBy: gamify.RankByMetric, Metric: "lessons", RunUnit: gamify.RunDay})
 	require.NoError(t, err)
+	rs.sync(t)
 	for i := range 4 {
 		_, err := rs.engs[i%3].Track(ctx, gamify.Event{User: fmt.Sprint("u", i), Metric: "lessons", Value: float64(i + 1)})
 		require.NoError(t, err)
