@@ -139,14 +139,13 @@ func TestReplicaCutOffOnCluster(t *testing.T) {
 	cfg.ProposeTimeout = time.Second
 	cut := openReplica(t, filepath.Join(t.TempDir(), "cut.db"), cfg)
 	define(t, rs)
-	_, head := streamState(t, rs[0].Log())
-	// Writes are checked against the replica's own catalog: it must have
-	// applied the definitions first.
-	waitFor(t, 10*time.Second, "cut applied the definitions", func() bool { return cut.Stats().LogPosition == head })
 	ctx := context.Background()
+	// Writes are checked against the replica's own catalog: it applies the
+	// definitions first.
+	require.NoError(t, cut.Sync(ctx))
 	_, err := cut.Track(ctx, gamify.Event{User: "ana", Metric: "lessons", Value: 1, IdempotencyKey: "a1"})
 	require.NoError(t, err)
-	_, head = streamState(t, rs[0].Log())
+	_, head := streamState(t, rs[0].Log())
 	waitFor(t, 10*time.Second, "cut applied all", func() bool { return cut.Stats().LogPosition == head })
 
 	p.cut()
