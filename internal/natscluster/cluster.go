@@ -25,6 +25,19 @@ type Cluster struct {
 // until they accept connections and JetStream has a meta leader that every
 // server follows.
 func Start(dir string, n int, timeout time.Duration) (*Cluster, error) {
+	var err error
+	// A reserved port may be taken by another process before the server
+	// binds it: start again on new ones.
+	for attempt := range 3 {
+		var c *Cluster
+		if c, err = start(filepath.Join(dir, fmt.Sprint("try", attempt)), n, timeout); err == nil {
+			return c, nil
+		}
+	}
+	return nil, err
+}
+
+func start(dir string, n int, timeout time.Duration) (*Cluster, error) {
 	ports, err := freePorts(2 * n)
 	if err != nil {
 		return nil, err
