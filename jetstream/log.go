@@ -220,8 +220,10 @@ func retrySetup[T any](ctx context.Context, f func(context.Context) (T, error)) 
 func transient(err error) bool {
 	var apiErr *natsjs.APIError
 	if errors.As(err, &apiErr) {
-		// 503-style answers: no quorum or no leader for now.
-		return apiErr.Code == 503 || apiErr.Code == 408 || apiErr.Code == 500
+		// 503-style answers: no quorum or no leader for now; no peers to
+		// place a stream on while servers (re)join.
+		return apiErr.Code == 503 || apiErr.Code == 408 || apiErr.Code == 500 ||
+			apiErr.ErrorCode == jsClusterNoPeers
 	}
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
 		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, natsjs.ErrNoStreamResponse) ||
@@ -229,6 +231,10 @@ func transient(err error) bool {
 		errors.Is(err, nats.ErrDisconnected) || errors.Is(err, nats.ErrReconnectBufExceeded) ||
 		errors.Is(err, natsjs.ErrJetStreamNotEnabled)
 }
+
+// jsClusterNoPeers is the server's error code for "no suitable peers for
+// placement".
+const jsClusterNoPeers = 10005
 
 // Config is the configuration in use, defaults filled in.
 func (l *Log) Config() Config { return l.cfg }

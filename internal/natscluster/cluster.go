@@ -112,17 +112,25 @@ func (c *Cluster) start(i int) error {
 	return nil
 }
 
-// WaitReady waits until every running server sees a JetStream meta leader
-// and is current with it.
+// WaitReady waits until every running server is current with a JetStream
+// meta leader that sees all of them.
 func (c *Cluster) WaitReady(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		leader, current := false, true
+		leader, current, running := false, true, 0
 		for _, s := range c.servers {
 			if s == nil {
 				continue
 			}
-			if s.JetStreamIsLeader() {
+			running++
+		}
+		for _, s := range c.servers {
+			if s == nil {
+				continue
+			}
+			// The leader must also see every running server with its
+			// JetStream stats, or an R3 stream finds no peers to go on.
+			if s.JetStreamIsLeader() && len(s.JetStreamClusterPeers()) == running {
 				leader = true
 			}
 			if !s.JetStreamIsCurrent() {
