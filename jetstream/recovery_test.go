@@ -281,3 +281,47 @@ func TestReplicaSIGKILL(t *testing.T) {
 		t.Logf("round %d: killed after %d acknowledgements", round, killAfter)
 	}
 }
+
+// TestSnapshotPurgeSparesLiveFollower: a snapshot's purge keeps what a
+// live follower may still ask for (its consumer's delivered position less
+// a pull batch), so a slow replica is not trimmed under its feet; it goes
+// on in order once it moves again.
+func TestSnapshotPurgeSparesLiveFollower(t *testing.T) {
+	c := startCluster(t)
+	rs := openReplicas(t, c, 1, func(cfg *jetstream.Config) { cfg.SnapshotsKept = 1 })
+	define(t, rs)
+	run(t, rs, 200, 13, nil)
+	slow := newLog(t, testConfig(c, "slow"))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	at10, release := make(chan struct{}), make(chan struct{})
+	_, head := streamState(t, slow)
+	done := make(chan error, 1)
+	go func() {
+		next := uint64(1)
+		done <- slow.Follow(ctx, 1, func(pos uint64, id string, rec []byte) error {
+			if pos != next {
+				return fmt.Errorf("position %d where %d was due", pos, next)
+			}
+			next++
+			if pos == 10 {
+				close(at10)
+				<-release
+			}
+			if pos == head {
+				return errStop
+			}
+			return nil
+		})
+	}()
+	<-at10
+	p, err := rs[0].Snapshot(ctx)
+	require.NoError(t, err)
+	require.Greater(t, p, uint64(150))
+	first, _ := streamState(t, rs[0].Log())
+	require.LessOrEqual(t, first, uint64(11), "the purge spared the slow follower")
+	close(release)
+	require.ErrorIs(t, <-done, errStop, "it went on in order")
+}
+
+var errStop = errors.New("stop")

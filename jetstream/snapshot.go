@@ -63,7 +63,12 @@ type snapshotInfo struct {
 
 // list is the snapshots in the bucket, newest first.
 func (s *snapshots) list(ctx context.Context) ([]snapshotInfo, error) {
-	objs, err := s.obs.List(ctx)
+	// List watches the bucket until it has seen every object; an attempt
+	// that hears nothing in 5 s (a bucket whose stream is still electing
+	// its leader) is tried again.
+	objs, err := retrySetup(ctx, func(ctx context.Context) ([]*natsjs.ObjectInfo, error) {
+		return s.obs.List(ctx)
+	})
 	if errors.Is(err, natsjs.ErrNoObjectsFound) {
 		return nil, nil
 	}
