@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nuid"
 
 	"github.com/gamifykit/gamify"
+	"github.com/gamifykit/gamify/gamifytype"
 )
 
 // ErrTrimmed is returned by Follow when the stream no longer holds the
@@ -99,15 +100,15 @@ func (c *Config) setDefaults() {
 func (c *Config) validate() error {
 	switch {
 	case c.Conn == nil && len(c.URLs) == 0:
-		return fmt.Errorf("jetstream: Config.Conn or Config.URLs is required")
+		return gamifytype.Invalid("Config.URLs", "", "is required without Config.Conn")
 	case c.Replicas < 1 || c.Replicas > 5:
-		return fmt.Errorf("jetstream: Config.Replicas must be 1 to 5, got %d", c.Replicas)
+		return gamifytype.Invalid("Config.Replicas", c.Replicas, "must be between 1 and 5")
 	case c.ProposeTimeout < 0:
-		return fmt.Errorf("jetstream: Config.ProposeTimeout must not be negative")
+		return gamifytype.Invalid("Config.ProposeTimeout", c.ProposeTimeout, "must not be negative")
 	case c.LeaseTTL < 100*time.Millisecond:
-		return fmt.Errorf("jetstream: Config.LeaseTTL must be at least 100ms, got %v", c.LeaseTTL)
+		return gamifytype.Invalid("Config.LeaseTTL", c.LeaseTTL, "must be at least 100ms")
 	case c.SnapshotsKept < 1:
-		return fmt.Errorf("jetstream: Config.SnapshotsKept must be at least 1, got %d", c.SnapshotsKept)
+		return gamifytype.Invalid("Config.SnapshotsKept", c.SnapshotsKept, "must be at least 1")
 	}
 	return nil
 }
@@ -131,7 +132,8 @@ var _ gamify.ReplicatedLog = (*Log)(nil)
 
 // New connects (unless cfg.Conn is set), creates the stream and the lease
 // bucket if they do not exist, and starts competing for the lease. Close
-// releases both.
+// releases both. A Config field out of range is a *gamify.ValidationError
+// naming it.
 func New(ctx context.Context, cfg Config) (*Log, error) {
 	cfg.setDefaults()
 	if err := cfg.validate(); err != nil {

@@ -281,3 +281,21 @@ func TestLogProposeUnavailable(t *testing.T) {
 	_, err = l.Propose(cctx, "c", nil)
 	require.True(t, errors.Is(err, context.Canceled) || errors.Is(err, gamify.ErrUnavailable), err)
 }
+
+// A Config that cannot work is refused before any connection with a
+// ValidationError naming its field.
+func TestConfigRefused(t *testing.T) {
+	ctx := context.Background()
+	for field, cfg := range map[string]jetstream.Config{
+		"Config.URLs":           {},
+		"Config.Replicas":       {URLs: []string{"nats://127.0.0.1:1"}, Replicas: 7},
+		"Config.LeaseTTL":       {URLs: []string{"nats://127.0.0.1:1"}, LeaseTTL: time.Millisecond},
+		"Config.SnapshotsKept":  {URLs: []string{"nats://127.0.0.1:1"}, SnapshotsKept: -1},
+		"Config.ProposeTimeout": {URLs: []string{"nats://127.0.0.1:1"}, ProposeTimeout: -time.Second},
+	} {
+		_, err := jetstream.New(ctx, cfg)
+		var ve *gamify.ValidationError
+		require.ErrorAs(t, err, &ve, field)
+		require.Equal(t, field, ve.Field)
+	}
+}
