@@ -28,15 +28,17 @@ var t0 = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 
 type replicaT struct {
 	*jetstream.Replica
-	path string
-	cfg  jetstream.Config
+	path  string
+	cfg   jetstream.Config
+	clock *gamify.ManualClock
 }
 
 func openReplica(t *testing.T, path string, cfg jetstream.Config) *replicaT {
 	t.Helper()
-	r, err := jetstream.Open(path, cfg, &gamify.Options{Clock: gamify.NewManualClock(t0)})
+	clock := gamify.NewManualClock(t0)
+	r, err := jetstream.Open(path, cfg, &gamify.Options{Clock: clock})
 	require.NoError(t, err)
-	rt := &replicaT{Replica: r, path: path, cfg: cfg}
+	rt := &replicaT{Replica: r, path: path, cfg: cfg, clock: clock}
 	t.Cleanup(func() { rt.Close() })
 	return rt
 }
@@ -321,4 +323,75 @@ func TestReplicasStreamLeaderKilled(t *testing.T) {
 	})
 	converge(t, rs)
 	checkLessons(t, rs, w)
+}
+
+// TestReplicatedJobsRunOnceOnCluster: with the real lease, only its holder
+// proposes a due job run; RunDue on all three replicas at once freezes the
+// day's board run once, the same on every replica.
+func TestReplicatedJobsRunOnceOnCluster(t *testing.T) {
+	c := startCluster(t)
+	// A longer lease than the other tests': it must not change hands
+	// under a loaded machine while the test runs.
+	rs := openReplicas(t, c, 3, func(cfg *jetstream.Config) { cfg.LeaseTTL = 3 * time.Second })
+	ctx := context.Background()
+	_, err := rs[0].Metrics().Create(ctx, gamify.Metric{Key: "lessons", Name: "Lessons"})
+	require.NoError(t, err)
+	_, err = rs[0].Leaderboards().Create(ctx, gamify.Leaderboard{Key: "daily", Name: "Daily",
+		RankBy: gamify.RankByMetric, Metric: "lessons", RunUnit: gamify.RunDay})
+	require.NoError(t, err)
+	for i, r := range rs {
+		require.NoError(t, r.Sync(ctx))
+		_, err := r.Track(ctx, gamify.Event{User: users[i], Metric: "lessons", Value: float64(i + 1)})
+		require.NoError(t, err)
+	}
+	waitFor(t, 10*time.Second, "a lease holder", func() bool {
+		n := 0
+		for _, r := range rs {
+			if r.Log().Leader() {
+				n++
+			}
+		}
+		return n == 1
+	})
+	for _, r := range rs {
+		r.clock.Set(t0.Add(36 * time.Hour))
+	}
+	ran := make([]int, len(rs))
+	var wg sync.WaitGroup
+	for i, r := range rs {
+		wg.Go(func() {
+			n, err := r.RunDue(ctx)
+			assertNoError(t, err)
+			ran[i] = n
+		})
+	}
+	wg.Wait()
+	proposers := 0
+	for i, r := range rs {
+		if ran[i] > 0 {
+			proposers++
+			require.True(t, r.Log().Leader(), "replica %d ran jobs without the lease", i)
+		}
+	}
+	require.Equal(t, 1, proposers, "one replica proposed the runs: %v", ran)
+	for _, r := range rs {
+		require.NoError(t, r.Sync(ctx))
+	}
+	var want []gamify.BoardRun
+	for i, r := range rs {
+		runs, err := r.Leaderboards().Runs(ctx, "daily", gamify.ListOptions{})
+		require.NoError(t, err)
+		if i == 0 {
+			want = runs
+			frozen := 0
+			for _, run := range runs {
+				if run.Participants == 3 {
+					frozen++
+				}
+			}
+			require.Equal(t, 1, frozen, "the day's run frozen once: %v", runs)
+		}
+		require.Equal(t, want, runs, "replica %d", i)
+	}
+	converge(t, rs)
 }
