@@ -49,6 +49,8 @@ func run(urls, dir, stream string, replicas, rounds int) error {
 		}
 		defer os.RemoveAll(d)
 		dir = d
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
 	}
 	var servers []string
 	if urls == "" {
