@@ -10,7 +10,8 @@ import (
 )
 
 // TestImportDirection keeps docs/design.md#packages-and-imports true: only store
-// imports bbolt, the pure domain packages import neither store nor the root
+// imports bbolt, only jetstream nats.go and only internal/natscluster
+// nats-server, the pure domain packages import neither store nor the root
 // package (nor ledger, which works on stored entries), and gamifytype and
 // cmdlog import the standard library only.
 func TestImportDirection(t *testing.T) {
@@ -32,6 +33,12 @@ func TestImportDirection(t *testing.T) {
 		for _, imp := range p.Imports {
 			if strings.HasPrefix(imp, "go.etcd.io/bbolt") && top != "store" {
 				t.Errorf("%s imports %s: only store may import bbolt", p.ImportPath, imp)
+			}
+			if strings.HasPrefix(imp, "github.com/nats-io/nats.go") && top != "jetstream" {
+				t.Errorf("%s imports %s: only jetstream may import nats.go", p.ImportPath, imp)
+			}
+			if strings.HasPrefix(imp, "github.com/nats-io/nats-server") && rel != "internal/natscluster" {
+				t.Errorf("%s imports %s: only internal/natscluster (tests, the example, bench) may import nats-server", p.ImportPath, imp)
 			}
 			if pure[top] && (imp == mod || strings.HasPrefix(imp, mod+"/store") || strings.HasPrefix(imp, mod+"/ledger")) {
 				t.Errorf("%s imports %s: domain packages are pure", p.ImportPath, imp)
