@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"strings"
 
@@ -208,6 +209,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r2.Header.Set("Tenant-ID", tenant)
 		r = r2
 	}
+	// ServeMux answers an unclean path (/v1/users//a) with an HTML redirect;
+	// the API answers JSON.
+	if p := r.URL.Path; p != cleanPath(p) {
+		writeError(w, &apiError{http.StatusNotFound, "not_found", "no such endpoint", ""})
+		return
+	}
 	if _, pattern := h.mux.Handler(r); pattern == "" {
 		// ServeMux's own 404 and 405 bodies are plain text.
 		rec := &probe{header: http.Header{}}
@@ -225,6 +232,16 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.mux.ServeHTTP(w, r)
+}
+
+// cleanPath is the path ServeMux routes p as: path.Clean, keeping a
+// trailing slash.
+func cleanPath(p string) string {
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c
 }
 
 // probe records the status ServeMux answers an unrouted request with.
