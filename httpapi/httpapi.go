@@ -96,6 +96,7 @@ func New(eng *gamify.Engine, opts Options) http.Handler {
 	}
 	h.routeTrophy()
 	h.routeLeagues()
+	h.routeChallenges()
 	h.routeTrophyAdmin()
 	h.routeBricqs()
 	h.routeOps()
