@@ -12,14 +12,22 @@ import (
 	"github.com/gamifykit/gamify"
 )
 
+// openChecked opens path with a fixed clock and checks it; the caller
+// closes it.
+func openChecked(t *testing.T, path string, at time.Time) *gamify.Engine {
+	t.Helper()
+	eng, err := gamify.Open(path, &gamify.Options{LockTimeout: time.Second, Clock: gamify.NewManualClock(at)})
+	require.NoError(t, err)
+	require.NoError(t, eng.Check(context.Background()))
+	return eng
+}
+
 // leagueView reads every user's league tier and history with a fixed clock.
 func leagueView(t *testing.T, path string, at time.Time) map[string]any {
 	t.Helper()
 	ctx := context.Background()
-	eng, err := gamify.Open(path, &gamify.Options{LockTimeout: time.Second, Clock: gamify.NewManualClock(at)})
-	require.NoError(t, err)
+	eng := openChecked(t, path, at)
 	defer eng.Close()
-	require.NoError(t, eng.Check(ctx))
 	out := map[string]any{}
 	for _, u := range []string{"ana", "bo", "cy"} {
 		st, err := eng.Leagues().Standing(ctx, "league", u)
