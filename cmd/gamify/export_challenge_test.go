@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"path/filepath"
 	"testing"
 	"time"
@@ -88,21 +87,11 @@ func TestExportImportChallenges(t *testing.T) {
 	require.NoError(t, eng.Close())
 
 	dir := t.TempDir()
-	exp := filepath.Join(dir, "chal.jsonl")
-	code, _, errs := runCmd("export", "--db", src, "--out", exp)
-	require.Equal(t, exitOK, code, errs)
-	kinds := map[string]int{}
-	for _, l := range readLines(t, exp) {
-		kinds[l.Kind]++
-	}
+	exp, kinds := exportKinds(t, src, dir)
 	require.Equal(t, []int{2, 2}, []int{kinds["challenge"], kinds["challenges"]}, "two definitions, a line per participating user")
 
 	dst := filepath.Join(dir, "copy.db")
-	code, out, errs := runCmd("import", "--db", dst, "--in", exp, "--json")
-	require.Equal(t, exitOK, code, errs)
-	var sum importSummary
-	require.NoError(t, json.Unmarshal([]byte(out), &sum))
-	require.Equal(t, 2, sum.Applied["challenges"])
+	require.Equal(t, 2, importJSON(t, exp, dst).Applied["challenges"])
 	want := challengeView(t, src, at)
 	ana := want["ana"].([]any)
 	require.Len(t, ana[0], 2, "ana takes part in both")
@@ -110,10 +99,6 @@ func TestExportImportChallenges(t *testing.T) {
 	require.Equal(t, "12", ana[1], "the milestone's 5 and the completion's 7 points")
 	require.Equal(t, want, challengeView(t, dst, at))
 
-	code, out, errs = runCmd("import", "--db", dst, "--in", exp, "--json")
-	require.Equal(t, exitOK, code, errs)
-	sum = importSummary{}
-	require.NoError(t, json.Unmarshal([]byte(out), &sum))
-	require.Empty(t, sum.Applied)
+	require.Empty(t, importJSON(t, exp, dst).Applied)
 	require.Equal(t, want, challengeView(t, dst, at))
 }
