@@ -44,8 +44,8 @@ type Key struct {
 	Tenant string `json:"tenant,omitempty"`
 	// User, when set, confines an application key to one user (Trophy's
 	// user-scoped keys, safe to ship in a client): calls about another user
-	// are 403. Shared reads (leaderboards, achievements, points systems)
-	// stay open. An admin key cannot have a User.
+	// are 403. Shared reads (leaderboards, achievements, points systems, a
+	// challenge's participants, leaderboard and stats) stay open. An admin key cannot have a User.
 	User string `json:"user,omitempty"`
 }
 
