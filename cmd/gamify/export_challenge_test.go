@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,4 +103,19 @@ func TestExportImportChallenges(t *testing.T) {
 
 	require.Empty(t, importJSON(t, exp, dst).Applied)
 	require.Equal(t, want, challengeView(t, dst, at))
+
+	// A run cut short (no end line) leaves the challenges inactive; the
+	// full run after it gives them their status.
+	raw, err := os.ReadFile(exp)
+	require.NoError(t, err)
+	lines := strings.SplitAfter(strings.TrimSuffix(string(raw), "\n"), "\n")
+	cut := filepath.Join(dir, "cut.jsonl")
+	require.NoError(t, os.WriteFile(cut, []byte(strings.Join(lines[:len(lines)-1], "")), 0o600))
+	again := filepath.Join(dir, "again.db")
+	code, _, _ := runCmd("import", "--db", again, "--in", cut)
+	require.NotEqual(t, exitOK, code, "a truncated file")
+	inactive := challengeView(t, again, at)["sprint"].([]any)[0].(gamify.Challenge)
+	require.Equal(t, gamify.StatusInactive, inactive.Status)
+	importJSON(t, exp, again)
+	require.Equal(t, want, challengeView(t, again, at))
 }

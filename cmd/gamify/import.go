@@ -256,8 +256,9 @@ func (im *importer) line(b []byte) error {
 	im.final[l.Kind+"/"+key] = status
 	// A challenge is created inactive (the import's events must not drive
 	// it: its participations and payouts have lines of their own) and
-	// given its status at the end, active too.
-	held := l.Kind == "challenge" && created
+	// given its status at the end, active too; also when a run cut short
+	// left it inactive.
+	held := l.Kind == "challenge"
 	if held || (status != "" && status != gamify.StatusActive && status != gamify.StatusScheduled) {
 		im.statuses = append(im.statuses, pendingStatus{line: im.n, kind: l.Kind, key: key, status: cmp.Or(status, gamify.StatusActive)})
 	}
