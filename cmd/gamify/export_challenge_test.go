@@ -118,4 +118,12 @@ func TestExportImportChallenges(t *testing.T) {
 	require.Equal(t, gamify.StatusInactive, inactive.Status)
 	importJSON(t, exp, again)
 	require.Equal(t, want, challengeView(t, again, at))
+
+	// A challenge archived in the database since stays archived.
+	eng = openChecked(t, again, at)
+	require.NoError(t, eng.Challenges().Delete(ctx, "auto"))
+	require.NoError(t, eng.Close())
+	importJSON(t, exp, again)
+	archived := challengeView(t, again, at)["auto"].([]any)[0].(gamify.Challenge)
+	require.Equal(t, gamify.StatusArchived, archived.Status)
 }

@@ -45,7 +45,8 @@ type importSummary struct {
 	Unchanged int            `json:"unchanged"`
 	// Skipped counts ledger lines of a definition that the file and the
 	// database both have inactive or archived: applied by the run that
-	// gave it that status.
+	// gave it that status; and participations of a challenge the database
+	// has archived.
 	Skipped      int     `json:"skipped"`
 	Seconds      float64 `json:"seconds"`
 	Rate         float64 `json:"lines_per_second"`
@@ -538,6 +539,10 @@ func (im *importer) challenges(l line) error {
 	}
 	applied := false
 	for _, p := range ps {
+		if c, err := im.eng.Challenges().Get(im.ctx, p.Challenge); err == nil && c.Status == gamify.StatusArchived {
+			im.sum.Skipped++ // archived in the database since: its participations stay as they are
+			continue
+		}
 		ok, err := im.eng.Challenges().Restore(im.ctx, p.Challenge, l.User, p)
 		if err != nil {
 			return err
@@ -615,8 +620,11 @@ func admin[T any](keyOf func(*T) string, api func(ctx context.Context, e *gamify
 			if err != nil {
 				return err
 			}
-			if gamify.Status(reflect.ValueOf(&got).Elem().FieldByName("Status").String()) == st {
+			switch cur := gamify.Status(reflect.ValueOf(&got).Elem().FieldByName("Status").String()); {
+			case cur == st:
 				return nil
+			case cur == gamify.StatusArchived && st == gamify.StatusActive:
+				return nil // archived for good in the database: nothing to activate
 			}
 			op := map[gamify.Status]func(string) error{gamify.StatusActive: lc.activate, gamify.StatusInactive: lc.deactivate, gamify.StatusArchived: lc.del,
 				gamify.StatusLocked: lc.lock, gamify.StatusFinished: lc.finish}[st]
