@@ -88,3 +88,52 @@ func FuzzChallengeRecord(f *testing.F) {
 		}
 	})
 }
+
+// FuzzChallengeRestore: Restore of any participation (times, progress,
+// milestones, completion) stores one that reads back as given and passes
+// Check, or is a typed error that changes nothing.
+func FuzzChallengeRestore(f *testing.F) {
+	fe := newFuzzEngine(f, func(fe *fuzzEngine) error {
+		if err := fuzzSetup(fe); err != nil {
+			return err
+		}
+		_, err := fe.Challenges().Create(fe.ctx, Challenge{Key: "fz", Name: "Fz", Window: ChallengeRolling, Days: 3,
+			Objectives: []ChallengeObjective{{Key: "a", Metric: "xp", Target: AmountFromInt(5)},
+				{Key: "b", Metric: "xp", Count: ChallengeCountEvents, Target: AmountFromInt(2), After: []string{"a"}}},
+			Milestones: []ChallengeMilestone{{Share: 50, Pay: ChallengePayout{System: "coins", Points: AmountFromInt(1)}}}})
+		return err
+	})
+	f.Add(int64(0), int64(72), int64(5_000_000), int64(1_000_000), 0, true, int64(-1), false)
+	f.Add(int64(-5), int64(72), int64(5_000_000), int64(2_000_000), 0, true, int64(3), true)
+	f.Add(int64(1), int64(71), int64(6_000_000), int64(-1), 3, false, int64(0), false)
+	f.Fuzz(func(t *testing.T, startH, lenH, a, b int64, milestone int, paid bool, doneH int64, waiting bool) {
+		start := fuzzNow.Add(time.Duration(startH%1e6) * time.Hour)
+		pa, pb := AmountFromMicros(a), AmountFromMicros(b)
+		p := ChallengeProgress{Challenge: "fz", User: "ana", EnrolledAt: start, WindowStart: start,
+			WindowEnd: start.Add(time.Duration(lenH%1e6) * time.Hour), Milestones: []int{},
+			Objectives: []ObjectiveProgress{{Key: "a", Progress: pa, Target: AmountFromInt(5), Complete: a >= 5_000_000},
+				{Key: "b", Progress: pb, Target: AmountFromInt(2), Complete: a >= 5_000_000 && b >= 2_000_000, Waiting: waiting}}}
+		for _, o := range p.Objectives {
+			if o.Complete {
+				p.Complete++
+			}
+		}
+		if paid {
+			p.Milestones = []int{milestone}
+		}
+		if doneH >= 0 {
+			p.CompletedAt = start.Add(time.Duration(doneH%1e6) * time.Hour)
+		}
+		_, err := fe.Users().Identify(fe.ctx, UserInput{ID: "ana"})
+		mustCall(t, "Identify", err)
+		if fe.call(t, "Challenges().Restore", func() error { _, err := fe.Challenges().Restore(fe.ctx, "fz", "ana", p); return err }) {
+			got, err := fe.Challenges().Progress(fe.ctx, "fz", "ana")
+			mustCall(t, "Progress of a restored participation", err)
+			if !reflect.DeepEqual(got, p) {
+				t.Fatalf("restored %+v, read %+v", p, got)
+			}
+			mustCall(t, "Check", fe.Check(fe.ctx))
+		}
+		mustCall(t, "Erase", fe.Users().Erase(fe.ctx, "ana"))
+	})
+}

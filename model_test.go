@@ -184,6 +184,43 @@ func (l *modelLeague) rollover(m *model) {
 	l.cur.waiting = nil
 }
 
+// The challenge "trip": rolling (modelTripDays from the enrolling event),
+// automatic; "earn" modelTripXP of positive xp, then "trade" modelTripCoins
+// coins events (counted all along, complete only after "earn"). Its
+// milestone at half the objectives pays modelTripPts points; its completion
+// pays the bundle "pack" (free).
+const (
+	modelTripDays  = 3
+	modelTripXP    = 20 * modelUnit
+	modelTripCoins = 3 * modelUnit
+	modelTripPts   = 3 * modelUnit
+)
+
+// modelChal is a user's participation in "trip".
+type modelChal struct {
+	enrolled, end time.Time // the window: [enrolled, end)
+	prog          [2]int64  // earn, trade: capped at their targets
+	paid          bool      // the milestone
+	done          time.Time // the completion
+}
+
+// complete returns which objectives are complete ("trade" waits for "earn").
+func (c *modelChal) complete() [2]bool {
+	earn := c.prog[0] >= modelTripXP
+	return [2]bool{earn, earn && c.prog[1] >= modelTripCoins}
+}
+
+func (c *modelChal) objectives() []gamify.ObjectiveProgress {
+	done := c.complete()
+	targets := [2]int64{modelTripXP, modelTripCoins}
+	out := make([]gamify.ObjectiveProgress, 2)
+	for j, k := range []string{"earn", "trade"} {
+		out[j] = gamify.ObjectiveProgress{Key: k, Progress: gamify.AmountFromMicros(c.prog[j]), Target: gamify.AmountFromMicros(targets[j]),
+			Complete: done[j], Waiting: !done[j] && c.prog[j] >= targets[j]}
+	}
+	return out
+}
+
 // modelZones are the users with a time zone; the others use the default, UTC.
 var modelZones = map[string]string{"ann": "America/New_York", "bo": "Asia/Tokyo", "cy": "Asia/Kolkata"}
 
@@ -214,6 +251,7 @@ type modelUser struct {
 	change  map[string]map[int]int64 // metric → local year of the event → change (present once one happened)
 	awarded map[int]int64            // local year of the award → points awarded
 	gemsIn  map[int]int64            // local year of the grant → gems granted
+	chal    *modelChal               // the participation in "trip", nil before
 }
 
 func (m *model) user(id string, now time.Time) *modelUser {
@@ -293,8 +331,9 @@ func modelYear(day int) int { return modelDayTime(day).Year() }
 // engine and the reference model, and compares every read: metric totals,
 // an all-time board, points (metric trigger, manual and the bundle's grant),
 // metric and manual achievements (the bundle's, a streak milestone's), a
-// daily streak, the year in review, and a weekly league's tiers, cohorts
-// and results.
+// daily streak, the year in review, a weekly league's tiers, cohorts
+// and results, and a rolling challenge's progress, milestone, completion
+// and stats.
 func TestModel(t *testing.T) {
 	seeds := []uint64{1, 2, 3, 4, 5, 6, 7, 8}
 	if *modelSeed != 0 {
@@ -357,6 +396,13 @@ func runModel(t *testing.T, seed uint64, steps int) {
 	_, err = eng.Rewards().Create(ctx, gamify.Reward{Key: "pack", Name: "Pack", Type: gamify.RewardBundle, System: "pts",
 		Cost: gamify.AmountFromMicros(modelPackCost), PerUserLimit: gamify.RewardUnlimited, Grants: gamify.RewardGrants{
 			Points: []gamify.PointsGrant{{System: "gems", Amount: gamify.AmountFromMicros(modelPackGems)}}, Achievements: []string{"shopper"}}})
+	require.NoError(t, err)
+	_, err = eng.Challenges().Create(ctx, gamify.Challenge{Key: "trip", Name: "Trip", Window: gamify.ChallengeRolling, Days: modelTripDays,
+		Enrolment: gamify.ChallengeAutomatic, Objectives: []gamify.ChallengeObjective{
+			{Key: "earn", Metric: "xp", Target: gamify.AmountFromMicros(modelTripXP)},
+			{Key: "trade", Metric: "coins", Count: gamify.ChallengeCountEvents, Target: gamify.AmountFromMicros(modelTripCoins), After: []string{"earn"}}},
+		Milestones: []gamify.ChallengeMilestone{{Share: 50, Pay: gamify.ChallengePayout{System: "pts", Points: gamify.AmountFromMicros(modelTripPts)}}},
+		Completion: gamify.ChallengePayout{Reward: "pack"}})
 	require.NoError(t, err)
 	_, err = eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "weekly", Name: "Weekly", RankBy: gamify.RankByMetric, Metric: "xp",
 		TZ: "UTC", RunEvery: 1, RunUnit: gamify.RunWeek})
@@ -450,6 +496,7 @@ func runModel(t *testing.T, seed uint64, steps int) {
 			require.Equal(t, u.totals[ev.Metric], res.Total.Micros(), "total of %s %s on replay", ev.User, ev.Metric)
 			require.Empty(t, res.Achievements, "a replay completes nothing")
 			require.Empty(t, res.Points, "a replay awards nothing")
+			require.Empty(t, res.Challenges, "a replay counts toward no challenge")
 			if ev.Metric != "xp" {
 				require.Nil(t, res.Streak, "replay of %s", k)
 				require.Empty(t, res.Leaderboards, "replay of %s", k)
@@ -546,14 +593,30 @@ func runModel(t *testing.T, seed uint64, steps int) {
 			u.paid = k
 			u.award(added, now)
 		}
-		if added == 0 {
-			require.Empty(t, res.Points, "points of %+v", ev)
-		} else {
-			require.Len(t, res.Points, 1, "points of %+v", ev)
-			require.Equal(t, "pts", res.Points[0].System)
-			require.Equal(t, added, res.Points[0].Added.Micros(), "points added by %+v", ev)
-			require.Equal(t, u.points, res.Points[0].Total.Micros(), "points total after %+v", ev)
+		// The challenge, after the trigger: its milestone adds to the same
+		// row of pts, its completion's bundle a row of gems.
+		milestone, completed := trackModelTrip(t, u, ev.User, ev.Metric, v, at, now, res.Challenges)
+		if milestone {
+			added += modelTripPts
+			u.award(modelTripPts, now)
 		}
+		var wantPts []gamify.PointsChange
+		if added != 0 {
+			wantPts = append(wantPts, gamify.PointsChange{System: "pts", Added: gamify.AmountFromMicros(added), Total: gamify.AmountFromMicros(u.points)})
+		}
+		if completed {
+			u.gems += modelPackGems
+			u.gemsIn[modelYear(modelDay(now, u.loc))] += modelPackGems
+			if _, done := u.done["shopper"]; !done {
+				u.done["shopper"] = now
+			}
+			wantPts = append(wantPts, gamify.PointsChange{System: "gems", Added: gamify.AmountFromMicros(modelPackGems), Total: gamify.AmountFromMicros(u.gems)})
+		}
+		var gotPts []gamify.PointsChange
+		for _, c := range res.Points {
+			gotPts = append(gotPts, gamify.PointsChange{System: c.System, Added: c.Added, Total: c.Total})
+		}
+		require.Equal(t, wantPts, gotPts, "points of %+v", ev)
 
 		// The daily streak counts the positive xp of the event's local day
 		// (no freezes, grace or pauses); back-dated events fill their own day.
@@ -753,6 +816,7 @@ func runModel(t *testing.T, seed uint64, steps int) {
 				checkModelUser(t, eng, &m, id, start, step)
 			}
 			checkModelBoard(t, eng, m)
+			checkModelTripStats(t, eng, m)
 		}
 	}
 	require.NoError(t, eng.Flush(ctx))
@@ -760,11 +824,146 @@ func runModel(t *testing.T, seed uint64, steps int) {
 		checkModelUser(t, eng, &m, id, start, steps)
 	}
 	checkModelBoard(t, eng, m)
+	checkModelTripStats(t, eng, m)
 	rolled := 0
 	for _, h := range m.lg.history {
 		rolled += len(h)
 	}
 	require.NotZero(t, rolled, "the run rolled the league over")
+	done := 0
+	for _, u := range m.users {
+		if u.chal != nil && !u.chal.done.IsZero() {
+			done++
+		}
+	}
+	require.NotZero(t, done, "a participation completed the challenge")
+}
+
+// trackModelTrip counts an event of the user's (v micros of metric at at,
+// recorded at now) toward "trip" and compares what the engine reported
+// (got); it returns whether the event reached the milestone and completed
+// the challenge.
+func trackModelTrip(t *testing.T, u *modelUser, id, metric string, v int64, at, now time.Time, got []gamify.ChallengeChange) (milestone, completed bool) {
+	t.Helper()
+	var add [2]int64
+	switch metric {
+	case "xp":
+		add[0] = max(v, 0)
+	case "coins":
+		add[1] = modelUnit // an event, whatever its value
+	}
+	c, enrolled := u.chal, false
+	if c == nil {
+		if add == [2]int64{} {
+			require.Empty(t, got, "%s %s: no participation", id, metric)
+			return false, false
+		}
+		c, enrolled = &modelChal{enrolled: at, end: at.Add(modelTripDays * 24 * time.Hour)}, true
+		u.chal = c
+	}
+	before := c.complete()
+	changed := false
+	if !at.Before(c.enrolled) && at.Before(c.end) {
+		targets := [2]int64{modelTripXP, modelTripCoins}
+		for j := range add {
+			if n := min(c.prog[j]+add[j], targets[j]); n > c.prog[j] {
+				c.prog[j], changed = n, true
+			}
+		}
+	}
+	if !changed && !enrolled {
+		require.Empty(t, got, "%s %s at %s: outside the window or capped", id, metric, at)
+		return false, false
+	}
+	after := c.complete()
+	want := gamify.ChallengeChange{Challenge: "trip", Enrolled: enrolled, Objectives: c.objectives()}
+	for j, k := range []string{"earn", "trade"} {
+		if after[j] && !before[j] {
+			want.Completed = append(want.Completed, k)
+		}
+	}
+	if !c.paid && after[0] { // half of two objectives: the first ("trade" waits for it)
+		c.paid, milestone = true, true
+		want.Milestones = []gamify.ChallengeMilestoneReached{{User: id, Challenge: "trip", Milestone: 0,
+			Paid: gamify.ChallengePaid{System: "pts", Points: gamify.AmountFromMicros(modelTripPts)}, At: now}}
+	}
+	if c.done.IsZero() && after[1] {
+		c.done, completed = now, true
+		want.Completion = &gamify.ChallengeCompleted{User: id, Challenge: "trip", Paid: gamify.ChallengePaid{Reward: "pack"}, At: now}
+	}
+	what := fmt.Sprintf("trip of %s after %s %d at %s", id, metric, v, at)
+	require.Len(t, got, 1, what)
+	g := got[0]
+	for i := range g.Milestones {
+		require.True(t, g.Milestones[i].At.Equal(now), what)
+		g.Milestones[i].At = now
+	}
+	if g.Completion != nil {
+		require.True(t, g.Completion.At.Equal(now), what)
+		require.NotZero(t, g.Completion.Paid.Claim, what)
+		cp := *g.Completion
+		cp.At, cp.Paid.Claim = now, 0
+		g.Completion = &cp
+	}
+	require.Equal(t, want, g, what)
+	return milestone, completed
+}
+
+// checkModelTrip compares a user's challenges with the model.
+func checkModelTrip(t *testing.T, eng *testEngine, u *modelUser, id, at string) {
+	t.Helper()
+	ps, err := eng.Challenges().OfUser(context.Background(), id)
+	require.NoError(t, err, at)
+	c := u.chal
+	if c == nil {
+		require.Empty(t, ps, "challenges of %s", at)
+		return
+	}
+	require.Len(t, ps, 1, "challenges of %s", at)
+	p := ps[0]
+	require.True(t, p.EnrolledAt.Equal(c.enrolled) && p.WindowStart.Equal(c.enrolled) && p.WindowEnd.Equal(c.end),
+		"window of %s: %v %v–%v, want %v–%v", at, p.EnrolledAt, p.WindowStart, p.WindowEnd, c.enrolled, c.end)
+	require.True(t, p.CompletedAt.Equal(c.done), "completion of %s: %v, want %v", at, p.CompletedAt, c.done)
+	require.Equal(t, c.objectives(), p.Objectives, "objectives of %s", at)
+	done := c.complete()
+	n := 0
+	for _, d := range done {
+		if d {
+			n++
+		}
+	}
+	require.Equal(t, n, p.Complete, "objectives complete of %s", at)
+	want := []int{}
+	if c.paid {
+		want = []int{0}
+	}
+	require.Equal(t, want, p.Milestones, "milestones of %s", at)
+}
+
+// checkModelTripStats compares the challenge's figures with the model.
+func checkModelTripStats(t *testing.T, eng *testEngine, m model) {
+	t.Helper()
+	want := gamify.ChallengeStats{Challenge: "trip", Objectives: []int{0, 0}, Milestones: []int{0}}
+	for _, u := range m.users {
+		if c := u.chal; c != nil {
+			want.Participants++
+			done := c.complete()
+			for j, d := range done {
+				if d {
+					want.Objectives[j]++
+				}
+			}
+			if c.paid {
+				want.Milestones[0]++
+			}
+			if !c.done.IsZero() {
+				want.Completed++
+			}
+		}
+	}
+	st, err := eng.Challenges().Stats(context.Background(), "trip")
+	require.NoError(t, err)
+	require.Equal(t, want, st, "stats of the challenge")
 }
 
 func modelEvent(ev gamify.Event) string {
@@ -790,6 +989,8 @@ func checkModelUser(t *testing.T, eng *testEngine, m *model, id string, start ti
 		_, err = eng.Users().Points(ctx, id, "pts")
 		require.ErrorIs(t, err, gamify.ErrNotFound, at)
 		_, err = eng.Leagues().Standing(ctx, "league", id)
+		require.ErrorIs(t, err, gamify.ErrNotFound, at)
+		_, err = eng.Challenges().OfUser(ctx, id)
 		require.ErrorIs(t, err, gamify.ErrNotFound, at)
 		return
 	}
@@ -842,6 +1043,7 @@ func checkModelUser(t *testing.T, eng *testEngine, m *model, id string, start ti
 		checkModelYear(t, eng, m, id, year, at)
 	}
 	checkModelLeague(t, eng, m, id, at)
+	checkModelTrip(t, eng, u, id, at)
 }
 
 // checkModelLeague compares a user's league standing and history with the

@@ -282,6 +282,12 @@ func (x *exporter) run(tenant string) error {
 			}
 		}
 	}
+	// After the rewards and achievements their payouts name; each user's
+	// participations follow their user line.
+	chals, err := pages(func(s int) ([]gamify.Challenge, error) { return eng.Challenges().List(ctx, at(s)) })
+	if err := defs(x, "challenge", chals, err); err != nil {
+		return err
+	}
 	if tenant == "" {
 		tenants, err := pages(func(s int) ([]gamify.Tenant, error) { return eng.Tenants().List(ctx, at(s)) })
 		if err := defs(x, "tenant", tenants, err); err != nil {
@@ -377,6 +383,9 @@ func (x *exporter) users(manual map[string]bool, systems []gamify.PointsSystem, 
 					return nil, nil, err
 				}
 			}
+			if err := x.challenges(u.ID); err != nil {
+				return nil, nil, err
+			}
 			for _, s := range systems {
 				up, err := users.Points(ctx, u.ID, s.Key)
 				if err != nil {
@@ -449,6 +458,20 @@ func (x *exporter) leagueResults(l gamify.League, user string) error {
 		all = all[n:]
 	}
 	return nil
+}
+
+// challenges writes a user's participations in challenges not archived,
+// when they have any.
+func (x *exporter) challenges(user string) error {
+	ps, err := x.eng.Challenges().OfUser(x.ctx, user)
+	if err != nil || len(ps) == 0 {
+		return err
+	}
+	raw, err := json.Marshal(ps)
+	if err != nil {
+		return err
+	}
+	return x.put(line{Kind: "challenges", User: user, Data: raw})
 }
 
 // defaultPrefs are a new user's preferences as documented (every type on

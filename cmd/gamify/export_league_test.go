@@ -12,14 +12,45 @@ import (
 	"github.com/gamifykit/gamify"
 )
 
+// openChecked opens path with a fixed clock and checks it; the caller
+// closes it.
+func openChecked(t *testing.T, path string, at time.Time) *gamify.Engine {
+	t.Helper()
+	eng, err := gamify.Open(path, &gamify.Options{LockTimeout: time.Second, Clock: gamify.NewManualClock(at)})
+	require.NoError(t, err)
+	require.NoError(t, eng.Check(context.Background()))
+	return eng
+}
+
+// importJSON imports exp into dst and returns the summary.
+func importJSON(t *testing.T, exp, dst string) importSummary {
+	t.Helper()
+	code, out, errs := runCmd("import", "--db", dst, "--in", exp, "--json")
+	require.Equal(t, exitOK, code, errs)
+	var sum importSummary
+	require.NoError(t, json.Unmarshal([]byte(out), &sum))
+	return sum
+}
+
+// exportKinds exports src to a file of dir and counts its lines by kind.
+func exportKinds(t *testing.T, src, dir string) (string, map[string]int) {
+	t.Helper()
+	exp := filepath.Join(dir, "export.jsonl")
+	code, _, errs := runCmd("export", "--db", src, "--out", exp)
+	require.Equal(t, exitOK, code, errs)
+	kinds := map[string]int{}
+	for _, l := range readLines(t, exp) {
+		kinds[l.Kind]++
+	}
+	return exp, kinds
+}
+
 // leagueView reads every user's league tier and history with a fixed clock.
 func leagueView(t *testing.T, path string, at time.Time) map[string]any {
 	t.Helper()
 	ctx := context.Background()
-	eng, err := gamify.Open(path, &gamify.Options{LockTimeout: time.Second, Clock: gamify.NewManualClock(at)})
-	require.NoError(t, err)
+	eng := openChecked(t, path, at)
 	defer eng.Close()
-	require.NoError(t, eng.Check(ctx))
 	out := map[string]any{}
 	for _, u := range []string{"ana", "bo", "cy"} {
 		st, err := eng.Leagues().Standing(ctx, "league", u)
@@ -68,31 +99,15 @@ func TestExportImportLeagueResults(t *testing.T) {
 	require.NoError(t, eng.Close())
 
 	dir := t.TempDir()
-	exp := filepath.Join(dir, "league.jsonl")
-	code, _, errs := runCmd("export", "--db", src, "--out", exp)
-	require.Equal(t, exitOK, code, errs)
-	n := 0
-	for _, l := range readLines(t, exp) {
-		if l.Kind == "league-results" {
-			n++
-		}
-	}
-	require.Equal(t, 3, n, "one line per user with results")
+	exp, kinds := exportKinds(t, src, dir)
+	require.Equal(t, 3, kinds["league-results"], "one line per user with results")
 
 	dst := filepath.Join(dir, "copy.db")
-	code, out, errs := runCmd("import", "--db", dst, "--in", exp, "--json")
-	require.Equal(t, exitOK, code, errs)
-	var sum importSummary
-	require.NoError(t, json.Unmarshal([]byte(out), &sum))
-	require.Equal(t, 3, sum.Applied["league-results"])
+	require.Equal(t, 3, importJSON(t, exp, dst).Applied["league-results"])
 	want := leagueView(t, src, at)
 	require.Equal(t, []any{"gold", 2}, []any{want["bo"].([]any)[0], len(want["bo"].([]any)[1].([]gamify.LeagueResult))})
 	require.Equal(t, want, leagueView(t, dst, at))
 
-	code, out, errs = runCmd("import", "--db", dst, "--in", exp, "--json")
-	require.Equal(t, exitOK, code, errs)
-	sum = importSummary{}
-	require.NoError(t, json.Unmarshal([]byte(out), &sum))
-	require.Empty(t, sum.Applied)
+	require.Empty(t, importJSON(t, exp, dst).Applied)
 	require.Equal(t, want, leagueView(t, dst, at))
 }

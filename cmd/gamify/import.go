@@ -45,7 +45,8 @@ type importSummary struct {
 	Unchanged int            `json:"unchanged"`
 	// Skipped counts ledger lines of a definition that the file and the
 	// database both have inactive or archived: applied by the run that
-	// gave it that status.
+	// gave it that status; and participations of a challenge the database
+	// has archived.
 	Skipped      int     `json:"skipped"`
 	Seconds      float64 `json:"seconds"`
 	Rate         float64 `json:"lines_per_second"`
@@ -229,6 +230,8 @@ func (im *importer) line(b []byte) error {
 		return im.preferences(l)
 	case "league-results":
 		return im.leagueResults(l)
+	case "challenges":
+		return im.challenges(l)
 	case "user":
 		return im.user(l)
 	case "milestones":
@@ -252,8 +255,13 @@ func (im *importer) line(b []byte) error {
 	}
 	im.count(l.Kind, created)
 	im.final[l.Kind+"/"+key] = status
-	if status != "" && status != gamify.StatusActive && status != gamify.StatusScheduled {
-		im.statuses = append(im.statuses, pendingStatus{line: im.n, kind: l.Kind, key: key, status: status})
+	// A challenge is created inactive (the import's events must not drive
+	// it: its participations and payouts have lines of their own) and
+	// given its status at the end, active too; also when a run cut short
+	// left it inactive.
+	held := l.Kind == "challenge"
+	if held || (status != "" && status != gamify.StatusActive && status != gamify.StatusScheduled) {
+		im.statuses = append(im.statuses, pendingStatus{line: im.n, kind: l.Kind, key: key, status: cmp.Or(status, gamify.StatusActive)})
 	}
 	return nil
 }
@@ -522,6 +530,29 @@ func (im *importer) leagueResults(l line) error {
 	return nil
 }
 
+// challenges restores a user's participations (one held already, the
+// same, is unchanged).
+func (im *importer) challenges(l line) error {
+	var ps []gamify.ChallengeProgress
+	if err := decodeStrict(l.Data, &ps); err != nil {
+		return fmt.Errorf("challenges: %w", err)
+	}
+	applied := false
+	for _, p := range ps {
+		if c, err := im.eng.Challenges().Get(im.ctx, p.Challenge); err == nil && c.Status == gamify.StatusArchived {
+			im.sum.Skipped++ // archived in the database since: its participations stay as they are
+			continue
+		}
+		ok, err := im.eng.Challenges().Restore(im.ctx, p.Challenge, l.User, p)
+		if err != nil {
+			return err
+		}
+		applied = applied || ok
+	}
+	im.count("challenges", applied)
+	return nil
+}
+
 // applyStatuses gives definitions and users the status the file gives
 // them, once every line that needs them live is in.
 func (im *importer) applyStatuses() error {
@@ -553,8 +584,8 @@ type defKind struct {
 
 // lifecycle is the status operations of a resource (nil where it has none).
 type lifecycle[T any] struct {
-	get                           func(key string) (T, error)
-	deactivate, del, lock, finish func(key string) error
+	get                                     func(key string) (T, error)
+	activate, deactivate, del, lock, finish func(key string) error
 }
 
 // admin builds the defKind of a resource from its API.
@@ -589,10 +620,13 @@ func admin[T any](keyOf func(*T) string, api func(ctx context.Context, e *gamify
 			if err != nil {
 				return err
 			}
-			if gamify.Status(reflect.ValueOf(&got).Elem().FieldByName("Status").String()) == st {
+			switch cur := gamify.Status(reflect.ValueOf(&got).Elem().FieldByName("Status").String()); {
+			case cur == st:
 				return nil
+			case cur == gamify.StatusArchived && st == gamify.StatusActive:
+				return nil // archived for good in the database: nothing to activate
 			}
-			op := map[gamify.Status]func(string) error{gamify.StatusInactive: lc.deactivate, gamify.StatusArchived: lc.del,
+			op := map[gamify.Status]func(string) error{gamify.StatusActive: lc.activate, gamify.StatusInactive: lc.deactivate, gamify.StatusArchived: lc.del,
 				gamify.StatusLocked: lc.lock, gamify.StatusFinished: lc.finish}[st]
 			switch {
 			case op == nil && st == gamify.StatusFinished:
@@ -610,6 +644,9 @@ func admin[T any](keyOf func(*T) string, api func(ctx context.Context, e *gamify
 func clearLive(v any) {
 	rv := reflect.ValueOf(v).Elem()
 	for _, f := range []string{"Created", "Updated", "Status", "Levels", "Triggers", "Boosts", "Milestones"} {
+		if f == "Milestones" && rv.Type() == reflect.TypeFor[gamify.Challenge]() {
+			continue // a challenge's milestones are part of its line
+		}
 		if fv := rv.FieldByName(f); fv.IsValid() {
 			fv.SetZero()
 		}
@@ -726,6 +763,14 @@ var defKinds = map[string]defKind{
 		a := e.Leagues()
 		return func(v gamify.League) (gamify.League, error) { return a.Create(ctx, v) },
 			lifecycle[gamify.League]{get: get(a.Get, ctx), deactivate: drop(a.Deactivate, ctx), del: del(a.Delete, ctx)}
+	}),
+	"challenge": admin(func(c *gamify.Challenge) string { return c.Key }, func(ctx context.Context, e *gamify.Engine) (func(gamify.Challenge) (gamify.Challenge, error), lifecycle[gamify.Challenge]) {
+		a := e.Challenges()
+		return func(v gamify.Challenge) (gamify.Challenge, error) {
+				v.Status = gamify.StatusInactive
+				return a.Create(ctx, v)
+			},
+			lifecycle[gamify.Challenge]{get: get(a.Get, ctx), activate: drop(a.Activate, ctx), deactivate: drop(a.Deactivate, ctx), del: del(a.Delete, ctx)}
 	}),
 	"reward": admin(func(r *gamify.Reward) string { return r.Key }, func(ctx context.Context, e *gamify.Engine) (func(gamify.Reward) (gamify.Reward, error), lifecycle[gamify.Reward]) {
 		a := e.Rewards()

@@ -1,0 +1,129 @@
+package gamify
+
+import (
+	"context"
+	"fmt"
+	"math/bits"
+	"reflect"
+	"slices"
+	"time"
+
+	"github.com/gamifykit/gamify/gamifytype"
+)
+
+// Restore gives a user a participation of an export (gamify import): p as
+// a read returned it, stored as given without paying anything or sending
+// notifications (what it paid is carried by its own ledger lines). p is
+// checked against the challenge: Challenge and User as called, the
+// objectives' keys and targets in order with progress from 0 to the
+// target, the window the challenge's kind gives (End for a fixed one, Days
+// after WindowStart for a rolling one, none for a perpetual one), paid
+// milestones and CompletedAt reached by the objectives complete. It returns
+// false when the user holds the same participation already (an import run
+// again); another one is ErrConflict. An unknown or archived challenge or
+// an unknown user is ErrNotFound.
+func (a ChallengesAPI) Restore(ctx context.Context, key, user string, p ChallengeProgress) (bool, error) {
+	p.EnrolledAt, p.WindowStart, p.WindowEnd, p.CompletedAt = p.EnrolledAt.UTC(), p.WindowStart.UTC(), p.WindowEnd.UTC(), p.CompletedAt.UTC()
+	p.AlreadyEnrolled = false
+	v, err := a.e.exec(ctx, a.e.now(), restoreChallengeOp.cmd(restoreChallengeArgs{Challenge: key, User: user, Progress: p}))
+	if err != nil {
+		return false, fmt.Errorf("restore challenge %s for %s: %w", gamifytype.Quote(key), gamifytype.Quote(user), err)
+	}
+	return v.(bool), nil
+}
+
+type restoreChallengeArgs struct {
+	Challenge, User string
+	Progress        ChallengeProgress
+}
+
+var restoreChallengeOp = newOp("challenge.restore", func(t *txn, a restoreChallengeArgs) (bool, error) {
+	c, ok := t.w.cat.chals.byKey[a.Challenge]
+	if !ok || c.Status == StatusArchived {
+		return false, fmt.Errorf("challenge %s: %w", gamifytype.Quote(a.Challenge), ErrNotFound)
+	}
+	u, err := t.user(a.User, false)
+	if err != nil {
+		return false, err
+	}
+	if u == nil {
+		return false, fmt.Errorf("user %s: %w", gamifytype.Quote(a.User), ErrNotFound)
+	}
+	uc, err := c.restored(u.p.ID, a.Progress)
+	if err != nil {
+		return false, err
+	}
+	i, in := u.s.challenge(c.ref)
+	if in {
+		if !reflect.DeepEqual(c.progressView(u.p.ID, u.s.Chals[i]), c.progressView(u.p.ID, uc)) {
+			return false, fmt.Errorf("%w: %q holds another participation in challenge %s", ErrConflict, u.p.ID, gamifytype.Quote(c.Key))
+		}
+		return false, nil
+	}
+	t.putParticipation(u, c, uc, false, i)
+	return true, nil
+})
+
+// restored checks p, a participation of user, and returns it as stored.
+func (c *Challenge) restored(user string, p ChallengeProgress) (userChallenge, error) {
+	const f = "ChallengeProgress"
+	bad := func(field string, v any, why string) (userChallenge, error) {
+		return userChallenge{}, gamifytype.Invalid(f+"."+field, v, why)
+	}
+	switch {
+	case p.Challenge != c.Key:
+		return bad("Challenge", p.Challenge, "must be the challenge restored")
+	case p.User != user:
+		return bad("User", p.User, "must be the user restored")
+	case p.EnrolledAt.IsZero() || p.WindowStart.IsZero():
+		return bad("EnrolledAt", p.EnrolledAt, "and WindowStart are required")
+	case len(p.Objectives) != len(c.Objectives):
+		return bad("Objectives", len(p.Objectives), fmt.Sprintf("must hold the challenge's %d objectives", len(c.Objectives)))
+	}
+	end := time.Time{}
+	switch c.Window {
+	case ChallengeFixed:
+		end = c.End
+	case ChallengeRolling:
+		end = p.WindowStart.Add(time.Duration(c.Days) * 24 * time.Hour)
+	}
+	if !p.WindowEnd.Equal(end) {
+		return bad("WindowEnd", p.WindowEnd, "is not the end the challenge's window gives")
+	}
+	uc := userChallenge{Ref: c.ref, Enrolled: p.EnrolledAt.UnixNano(), From: p.WindowStart.UnixNano(), Progress: make([]int64, len(c.Objectives))}
+	if !end.IsZero() {
+		uc.To = end.UnixNano()
+	}
+	for j, o := range p.Objectives {
+		want := c.Objectives[j]
+		field := fmt.Sprintf("Objectives[%d]", j)
+		switch {
+		case o.Key != want.Key || o.Target != want.Target:
+			return bad(field+".Key", o.Key, fmt.Sprintf("must be objective %s with its target", gamifytype.Quote(want.Key)))
+		case o.Progress.Sign() < 0 || want.Target.Less(o.Progress):
+			return bad(field+".Progress", o.Progress, "must be from 0 to the target")
+		}
+		uc.Progress[j] = o.Progress.Micros()
+	}
+	done := c.done(uc.Progress)
+	for k, m := range p.Milestones {
+		field := fmt.Sprintf("Milestones[%d]", k)
+		switch {
+		case m < 0 || m >= len(c.Milestones) || (k > 0 && m <= p.Milestones[k-1]):
+			return bad(field, m, "must be milestone indexes, ascending")
+		case !c.reached(c.Milestones[m], done):
+			return bad(field, m, "is a milestone the progress has not reached")
+		}
+		uc.Paid |= 1 << m
+	}
+	if !p.CompletedAt.IsZero() {
+		if done != 1<<len(c.Objectives)-1 {
+			return bad("CompletedAt", p.CompletedAt, "is set but an objective is not complete")
+		}
+		uc.Done = p.CompletedAt.UnixNano()
+	}
+	if p.Complete != bits.OnesCount32(done) || !slices.Equal(c.progressOf(uc.Progress, done), p.Objectives) {
+		return bad("Complete", p.Complete, "and the objectives' Complete and Waiting must be what the progress gives")
+	}
+	return uc, nil
+}

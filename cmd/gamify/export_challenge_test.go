@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gamifykit/gamify"
+)
+
+// challengeView reads every user's challenges, points and achievements,
+// and each challenge's definition and stats, with a fixed clock.
+func challengeView(t *testing.T, path string, at time.Time) map[string]any {
+	t.Helper()
+	ctx := context.Background()
+	eng := openChecked(t, path, at)
+	defer eng.Close()
+	out := map[string]any{}
+	for _, u := range []string{"ana", "bo"} {
+		ps, err := eng.Challenges().OfUser(ctx, u)
+		require.NoError(t, err)
+		up, err := eng.Users().Points(ctx, u, "xp")
+		require.NoError(t, err)
+		as, err := eng.Achievements().User(ctx, u, false)
+		require.NoError(t, err)
+		var held []string
+		for _, a := range as {
+			held = append(held, a.Key)
+		}
+		out[u] = []any{ps, up.Total.String(), held}
+	}
+	for _, k := range []string{"sprint", "auto"} {
+		c, err := eng.Challenges().Get(ctx, k)
+		require.NoError(t, err)
+		c.Created, c.Updated = time.Time{}, time.Time{}
+		st, err := eng.Challenges().Stats(ctx, k)
+		require.NoError(t, err)
+		out[k] = []any{c, st}
+	}
+	return out
+}
+
+// TestExportImportChallenges carries challenge definitions and every
+// participation (an explicit enrolment, an automatic one counting filtered
+// events, paid milestones, a completion): the reads are the same after an
+// import, the payouts paid once, and a second import changes nothing.
+func TestExportImportChallenges(t *testing.T) {
+	ctx := context.Background()
+	src := filepath.Join(t.TempDir(), "chal.db")
+	clock := gamify.NewManualClock(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC))
+	eng, err := gamify.Open(src, &gamify.Options{Clock: clock})
+	require.NoError(t, err)
+	amt := gamify.AmountFromInt
+	_, err = eng.Apply(ctx, gamify.Game{
+		Attributes:   []gamify.Attribute{{Key: "source", Name: "Source", Type: gamify.EventAttribute}},
+		Metrics:      []gamify.Metric{{Key: "words", Name: "Words"}},
+		Points:       []gamify.PointsSystem{{Key: "xp", Name: "XP"}},
+		Achievements: []gamify.Achievement{{Key: "sprinter", Name: "Sprinter", Kind: gamify.AchievementManual}},
+		Challenges: []gamify.Challenge{
+			{Key: "sprint", Name: "Sprint", Window: gamify.ChallengePerpetual,
+				Objectives: []gamify.ChallengeObjective{{Key: "write", Metric: "words", Target: amt(10)},
+					{Key: "twice", Metric: "words", Count: gamify.ChallengeCountEvents, Target: amt(2), After: []string{"write"}}},
+				Milestones: []gamify.ChallengeMilestone{{Share: 50, Pay: gamify.ChallengePayout{System: "xp", Points: amt(5)}}},
+				Completion: gamify.ChallengePayout{Achievement: "sprinter", System: "xp", Points: amt(7)}},
+			{Key: "auto", Name: "Auto", Window: gamify.ChallengeRolling, Days: 7, Enrolment: gamify.ChallengeAutomatic,
+				Objectives: []gamify.ChallengeObjective{{Key: "app", Metric: "words", Filters: map[string]string{"source": "app"}, Target: amt(100)}}},
+		},
+	})
+	require.NoError(t, err)
+	for _, u := range []string{"ana", "bo"} {
+		_, err = eng.Challenges().Enroll(ctx, "sprint", u)
+		require.NoError(t, err)
+	}
+	track := func(user string, v float64, attrs map[string]string) {
+		_, err := eng.Track(ctx, gamify.Event{Metric: "words", User: user, Value: v, Attributes: attrs})
+		require.NoError(t, err)
+	}
+	clock.Advance(time.Hour)
+	track("ana", 6, nil)
+	track("bo", 4, map[string]string{"source": "app"})
+	clock.Advance(time.Hour)
+	track("ana", 5, map[string]string{"source": "app"})
+	at := clock.Now()
+	require.NoError(t, eng.Close())
+
+	dir := t.TempDir()
+	exp, kinds := exportKinds(t, src, dir)
+	require.Equal(t, []int{2, 2}, []int{kinds["challenge"], kinds["challenges"]}, "two definitions, a line per participating user")
+
+	dst := filepath.Join(dir, "copy.db")
+	require.Equal(t, 2, importJSON(t, exp, dst).Applied["challenges"])
+	want := challengeView(t, src, at)
+	ana := want["ana"].([]any)
+	require.Len(t, ana[0], 2, "ana takes part in both")
+	require.Equal(t, "4", want["bo"].([]any)[0].([]gamify.ChallengeProgress)[0].Objectives[0].Progress.String(), "bo is half way")
+	require.Equal(t, "12", ana[1], "the milestone's 5 and the completion's 7 points")
+	require.Equal(t, want, challengeView(t, dst, at))
+
+	require.Empty(t, importJSON(t, exp, dst).Applied)
+	require.Equal(t, want, challengeView(t, dst, at))
+
+	// A run cut short (no end line) leaves the challenges inactive; the
+	// full run after it gives them their status.
+	raw, err := os.ReadFile(exp)
+	require.NoError(t, err)
+	lines := strings.SplitAfter(strings.TrimSuffix(string(raw), "\n"), "\n")
+	cut := filepath.Join(dir, "cut.jsonl")
+	require.NoError(t, os.WriteFile(cut, []byte(strings.Join(lines[:len(lines)-1], "")), 0o600))
+	again := filepath.Join(dir, "again.db")
+	code, _, _ := runCmd("import", "--db", again, "--in", cut)
+	require.NotEqual(t, exitOK, code, "a truncated file")
+	inactive := challengeView(t, again, at)["sprint"].([]any)[0].(gamify.Challenge)
+	require.Equal(t, gamify.StatusInactive, inactive.Status)
+	importJSON(t, exp, again)
+	require.Equal(t, want, challengeView(t, again, at))
+
+	// A challenge archived in the database since stays archived.
+	eng = openChecked(t, again, at)
+	require.NoError(t, eng.Challenges().Delete(ctx, "auto"))
+	require.NoError(t, eng.Close())
+	importJSON(t, exp, again)
+	archived := challengeView(t, again, at)["auto"].([]any)[0].(gamify.Challenge)
+	require.Equal(t, gamify.StatusArchived, archived.Status)
+}

@@ -1,0 +1,187 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/gamifykit/gamify"
+)
+
+// Challenges are a gamify extension (Trophy has none, and Bricqs documents
+// no challenge routes): under Trophy's /v1, in its JSON style.
+func (h *handler) routeChallenges() {
+	h.handle("GET /v1/users/{id}/challenges", anyKey, h.userChallenges)
+	h.handle("GET /v1/users/{id}/challenges/{key}", anyKey, h.userChallenge)
+	h.handle("POST /v1/users/{id}/challenges/{key}/enroll", anyKey, h.enrollChallenge)
+	// Shared reads, like a leaderboard's rankings.
+	h.handle("GET /v1/challenges/{key}/participants", anyKey, h.challengeParticipants)
+	h.handle("GET /v1/challenges/{key}/leaderboard", anyKey, h.challengeLeaderboard)
+	h.handle("GET /v1/challenges/{key}/stats", anyKey, h.challengeStats)
+}
+
+// challengeProgressOut is a user's participation in a challenge.
+type challengeProgressOut struct {
+	ChallengeKey string    `json:"challengeKey"`
+	UserID       string    `json:"userId"`
+	EnrolledAt   time.Time `json:"enrolledAt"`
+	WindowStart  time.Time `json:"windowStart"`
+	// WindowEnd is null for a window without end (perpetual).
+	WindowEnd          *time.Time     `json:"windowEnd"`
+	Objectives         []objectiveOut `json:"objectives"`
+	ObjectivesComplete int            `json:"objectivesComplete"`
+	Milestones         []int          `json:"milestones"`
+	Completed          bool           `json:"completed"`
+	CompletedAt        *time.Time     `json:"completedAt"`
+}
+
+type objectiveOut struct {
+	Key      string      `json:"key"`
+	Progress json.Number `json:"progress"`
+	Target   json.Number `json:"target"`
+	Complete bool        `json:"complete"`
+	Waiting  bool        `json:"waiting"`
+}
+
+// challengeStandingOut is a participant's place on the challenge's cohort
+// leaderboard.
+type challengeStandingOut struct {
+	Rank  int         `json:"rank"`
+	Share json.Number `json:"share"`
+	challengeProgressOut
+}
+
+type challengeStatsOut struct {
+	ChallengeKey string             `json:"challengeKey"`
+	Participants int                `json:"participants"`
+	Completed    int                `json:"completed"`
+	Objectives   []objectiveStatOut `json:"objectives"`
+	Milestones   []milestoneStatOut `json:"milestones"`
+}
+
+type objectiveStatOut struct {
+	Key       string `json:"key"`
+	Completed int    `json:"completed"`
+}
+
+type milestoneStatOut struct {
+	Index int `json:"index"`
+	Paid  int `json:"paid"`
+}
+
+func challengeProgressJSON(p gamify.ChallengeProgress) challengeProgressOut {
+	out := challengeProgressOut{ChallengeKey: p.Challenge, UserID: p.User, EnrolledAt: p.EnrolledAt.UTC(), WindowStart: p.WindowStart.UTC(),
+		WindowEnd: instant(p.WindowEnd), Objectives: make([]objectiveOut, 0, len(p.Objectives)), ObjectivesComplete: p.Complete,
+		Milestones: append([]int{}, p.Milestones...), Completed: !p.CompletedAt.IsZero(), CompletedAt: instant(p.CompletedAt)}
+	for _, o := range p.Objectives {
+		out.Objectives = append(out.Objectives, objectiveOut{Key: o.Key, Progress: num(o.Progress), Target: num(o.Target),
+			Complete: o.Complete, Waiting: o.Waiting})
+	}
+	return out
+}
+
+func progressListJSON(ps []gamify.ChallengeProgress) []challengeProgressOut {
+	out := make([]challengeProgressOut, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, challengeProgressJSON(p))
+	}
+	return out
+}
+
+func (h *handler) userChallenges(c *call) (int, any, error) {
+	ps, err := c.eng.Challenges().OfUser(c.ctx(), c.r.PathValue("id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, progressListJSON(ps), nil
+}
+
+func (h *handler) userChallenge(c *call) (int, any, error) {
+	p, err := c.eng.Challenges().Progress(c.ctx(), c.r.PathValue("key"), c.r.PathValue("id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, challengeProgressJSON(p), nil
+}
+
+// enrollChallenge answers 201 for a new participation, 200 with the
+// existing one when the user was already enrolled.
+func (h *handler) enrollChallenge(c *call) (int, any, error) {
+	p, err := c.eng.Challenges().Enroll(c.ctx(), c.r.PathValue("key"), c.r.PathValue("id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	if p.AlreadyEnrolled {
+		return http.StatusOK, challengeProgressJSON(p), nil
+	}
+	return http.StatusCreated, challengeProgressJSON(p), nil
+}
+
+// listOptions reads offset (0 up) and limit (1–100, default 10).
+func (c *call) listOptions() (gamify.ListOptions, error) {
+	var o gamify.ListOptions
+	var err error
+	if o.Skip, err = c.queryInt("offset", 0, 0, 1<<30); err != nil {
+		return o, err
+	}
+	o.Limit, err = c.queryInt("limit", 10, 1, 100)
+	return o, err
+}
+
+func (h *handler) challengeParticipants(c *call) (int, any, error) {
+	o, err := c.listOptions()
+	if err != nil {
+		return 0, nil, err
+	}
+	ps, err := c.eng.Challenges().Participants(c.ctx(), c.r.PathValue("key"), o)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, progressListJSON(ps), nil
+}
+
+func (h *handler) challengeLeaderboard(c *call) (int, any, error) {
+	o, err := c.listOptions()
+	if err != nil {
+		return 0, nil, err
+	}
+	ss, err := c.eng.Challenges().Leaderboard(c.ctx(), c.r.PathValue("key"), o)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := make([]challengeStandingOut, 0, len(ss))
+	for _, s := range ss {
+		out = append(out, challengeStandingOut{Rank: s.Rank, Share: shareNum(s.Share), challengeProgressOut: challengeProgressJSON(s.ChallengeProgress)})
+	}
+	return http.StatusOK, out, nil
+}
+
+// shareNum writes a share (0 to 1) with at most 6 decimals, like amounts.
+func shareNum(f float64) json.Number {
+	return num(gamify.AmountFromMicros(int64(f*float64(gamify.AmountScale) + 0.5)))
+}
+
+func (h *handler) challengeStats(c *call) (int, any, error) {
+	key := c.r.PathValue("key")
+	ch, err := c.eng.Challenges().Get(c.ctx(), key)
+	if err != nil {
+		return 0, nil, err
+	}
+	st, err := c.eng.Challenges().Stats(c.ctx(), key)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := challengeStatsOut{ChallengeKey: st.Challenge, Participants: st.Participants, Completed: st.Completed,
+		Objectives: make([]objectiveStatOut, 0, len(st.Objectives)), Milestones: make([]milestoneStatOut, 0, len(st.Milestones))}
+	for j, n := range st.Objectives {
+		var k string
+		if j < len(ch.Objectives) { // objectives are immutable: only a re-created challenge differs
+			k = ch.Objectives[j].Key
+		}
+		out.Objectives = append(out.Objectives, objectiveStatOut{Key: k, Completed: n})
+	}
+	for k, n := range st.Milestones {
+		out.Milestones = append(out.Milestones, milestoneStatOut{Index: k, Paid: n})
+	}
+	return http.StatusOK, out, nil
+}
