@@ -187,10 +187,15 @@ func (e *Engine) follow(ctx context.Context, from uint64) {
 		}
 		return nil
 	})
-	if ctx.Err() != nil {
+	switch {
+	case ctx.Err() != nil:
 		err = ErrClosed
-	} else {
+	case errors.Is(err, errDiverged):
+	default:
+		// Writes wait for this replica's follower: they fail from now on
+		// with ErrUnavailable and the reason.
 		e.w.log.Error("gamify: the replica stopped applying the shared log; reopen it", "err", err)
+		err = fmt.Errorf("%w: %w", errDiverged, err)
 	}
 	rp.err = err
 	close(rp.exited)

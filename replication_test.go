@@ -480,3 +480,22 @@ func TestReplicaStopsWhenABatchFailsToLand(t *testing.T) {
 	require.Equal(t, gamify.AmountFromInt(16), lessonsOf(t, b, "ana"), "a's five events and b's refused one, applied after the failure")
 	rs.converge(t)
 }
+
+// TestReplicaFollowFailureFailsWrites: when the shared log can no longer be
+// followed (here a record that does not decode), the replica stops
+// applying, and its writes fail with ErrUnavailable naming the reason,
+// not with a bare follower error.
+func TestReplicaFollowFailureFailsWrites(t *testing.T) {
+	rs := openReplicas(t, 1, gamify.Options{})
+	ctx := context.Background()
+	a := rs.engs[0]
+	mustMetric(t, a.Engine, "lessons")
+	rs.log.mu.Lock()
+	rs.log.recs = append(rs.log.recs, memRecord{id: "elsewhere-1", rec: []byte("not a command")})
+	rs.log.wake()
+	rs.log.mu.Unlock()
+	_, err := a.Track(ctx, gamify.Event{User: "ana", Metric: "lessons", Value: 1})
+	require.ErrorIs(t, err, gamify.ErrUnavailable)
+	require.ErrorIs(t, err, gamify.ErrCorrupt, "the reason: %v", err)
+	require.NoError(t, a.Close())
+}
