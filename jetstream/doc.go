@@ -40,8 +40,9 @@
 // (default 2) and purges the stream below the oldest kept one's position.
 // The purge never passes what a live follower may still ask for (its
 // consumer's delivered position less one pull batch of 64), so a running
-// replica is not trimmed under its feet; a consumer left by a replica that
-// died is dropped by the servers after 30 s unpulled.
+// replica is not trimmed under its feet; a consumer left by a replica cut
+// off or dead is dropped by the servers after Config.FollowerGrace (10 min)
+// unpulled.
 //
 // Retention is therefore: the stream holds every record after the oldest
 // kept snapshot, and older ones only while a live replica still needs
@@ -52,5 +53,6 @@
 // (a negative interval) nothing is ever purged.
 //
 // A running replica whose follower does meet a trimmed stream (cut off
-// past the consumer's 30 s) stops applying and logs it; reopen it.
+// for longer than Config.FollowerGrace) stops applying and logs it; its
+// writes fail with gamify.ErrUnavailable; reopen it.
 package jetstream

@@ -62,6 +62,13 @@ type Config struct {
 	// SnapshotsKept is the newest snapshots kept; the stream is purged
 	// below the oldest one's position. Default: 2.
 	SnapshotsKept int
+	// FollowerGrace is how long the stream keeps what a follower that
+	// stopped pulling may still ask for: a replica cut off for less than
+	// this catches up from the stream when it is back; past it a purge may
+	// pass it, and it stops applying until reopened (Open then bootstraps
+	// it from a snapshot). A replica gone for good holds back the purge as
+	// long. Default: 10 min; at least 1 s.
+	FollowerGrace time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -92,6 +99,9 @@ func (c *Config) setDefaults() {
 	if c.SnapshotsKept == 0 {
 		c.SnapshotsKept = 2
 	}
+	if c.FollowerGrace == 0 {
+		c.FollowerGrace = 10 * time.Minute
+	}
 	if c.Name == "" {
 		c.Name = nuid.Next()
 	}
@@ -109,6 +119,8 @@ func (c *Config) validate() error {
 		return gamifytype.Invalid("Config.LeaseTTL", c.LeaseTTL, "must be at least 100ms")
 	case c.SnapshotsKept < 1:
 		return gamifytype.Invalid("Config.SnapshotsKept", c.SnapshotsKept, "must be at least 1")
+	case c.FollowerGrace < time.Second:
+		return gamifytype.Invalid("Config.FollowerGrace", c.FollowerGrace, "must be at least 1s")
 	}
 	return nil
 }
@@ -354,8 +366,8 @@ func (l *Log) follow(ctx context.Context, next *uint64, fn func(pos uint64, id s
 		DeliverPolicy: natsjs.DeliverByStartSequencePolicy,
 		OptStartSeq:   *next,
 		// A consumer holds back the snapshots' purge (snapshot.go): one
-		// left by a replica that died goes after this long unpulled.
-		InactiveThreshold: 30 * time.Second,
+		// left by a replica cut off or dead goes after this long unpulled.
+		InactiveThreshold: l.cfg.FollowerGrace,
 	})
 	cancel()
 	if err != nil {

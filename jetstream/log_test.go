@@ -292,6 +292,7 @@ func TestConfigRefused(t *testing.T) {
 		"Config.LeaseTTL":       {URLs: []string{"nats://127.0.0.1:1"}, LeaseTTL: time.Millisecond},
 		"Config.SnapshotsKept":  {URLs: []string{"nats://127.0.0.1:1"}, SnapshotsKept: -1},
 		"Config.ProposeTimeout": {URLs: []string{"nats://127.0.0.1:1"}, ProposeTimeout: -time.Second},
+		"Config.FollowerGrace":  {URLs: []string{"nats://127.0.0.1:1"}, FollowerGrace: time.Millisecond},
 	} {
 		_, err := jetstream.New(ctx, cfg)
 		var ve *gamify.ValidationError

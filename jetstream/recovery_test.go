@@ -325,3 +325,48 @@ func TestSnapshotPurgeSparesLiveFollower(t *testing.T) {
 }
 
 var errStop = errors.New("stop")
+
+// TestReplicaCutOffPastGrace: a replica cut off for longer than
+// Config.FollowerGrace while snapshots purge the stream cannot catch up
+// from it when it is back: it stops applying and its writes fail with
+// ErrUnavailable (and ErrTrimmed); reopened, it moves its file aside,
+// bootstraps from the newest snapshot and converges.
+func TestReplicaCutOffPastGrace(t *testing.T) {
+	c := startCluster(t)
+	rs := openReplicas(t, c, 2, func(cfg *jetstream.Config) {
+		cfg.FollowerGrace = time.Second
+		cfg.SnapshotInterval = 200 * time.Millisecond
+	})
+	p := newProxy(t, strings.TrimPrefix(c.URL(2), "nats://"))
+	cfg := testConfig(c, "cut")
+	cfg.URLs, cfg.Conn = nil, p.conn()
+	cfg.ProposeTimeout, cfg.FollowerGrace = time.Second, time.Second
+	path := filepath.Join(t.TempDir(), "cut.db")
+	cut := openReplica(t, path, cfg)
+	define(t, rs)
+	ctx := context.Background()
+	require.NoError(t, cut.Sync(ctx))
+	applied := cut.Stats().LogPosition
+
+	p.cut()
+	i := 0
+	waitFor(t, 30*time.Second, "a purge passes the cut-off replica", func() bool {
+		_, err := rs[i%2].Track(ctx, gamify.Event{User: "ana", Metric: "lessons", Value: 1, IdempotencyKey: fmt.Sprint("b", i)})
+		require.NoError(t, err)
+		i++
+		first, _ := streamState(t, rs[0].Log())
+		return first > applied+1
+	})
+	p.restore()
+	waitFor(t, 30*time.Second, "the replica stops applying", func() bool {
+		_, err := cut.Track(ctx, gamify.Event{User: "bo", Metric: "lessons", Value: 1, IdempotencyKey: "c1"})
+		return errors.Is(err, gamify.ErrUnavailable) && errors.Is(err, jetstream.ErrTrimmed)
+	})
+	require.NoError(t, cut.Close())
+
+	back := openReplica(t, path, cfg)
+	_, err := os.Stat(path + ".stale")
+	require.NoError(t, err, "the stale file is moved aside")
+	converge(t, []*replicaT{rs[0], rs[1], back})
+	require.Equal(t, gamify.AmountFromInt(int64(i)), lessons(t, back, "ana"))
+}

@@ -124,7 +124,7 @@ func (s *snapshots) prune(ctx context.Context) error {
 // followed lowers upTo, the first sequence a purge keeps, to what every
 // consumer of the stream may still ask for: a live replica is never
 // trimmed under its follower. A consumer of a replica gone for good lasts
-// until the server drops it as inactive (30 s).
+// until the server drops it as inactive (Config.FollowerGrace).
 func followed(ctx context.Context, st natsjs.Stream, upTo uint64) (uint64, error) {
 	lister := st.ListConsumers(ctx)
 	for info := range lister.Info() {
