@@ -181,6 +181,9 @@ func (e *Engine) Track(ctx context.Context, ev Event) (EventResult, error) {
 	}
 	now := e.now()
 	v, err := e.validateEvent("Event", &ev, now, e.cat.Load())
+	if err != nil && e.resynced(ctx, err) {
+		v, err = e.validateEvent("Event", &ev, now, e.cat.Load())
+	}
 	if err != nil {
 		return EventResult{}, err
 	}
@@ -204,15 +207,22 @@ func (e *Engine) TrackBatch(ctx context.Context, evs []Event) ([]EventResult, er
 		return nil, gamifytype.Invalid("Events", len(evs), "must hold 1 to 1000 events")
 	}
 	now := e.now()
-	cat := e.cat.Load()
 	vs := make([]validEvent, len(evs))
-	var errs []error
-	for i := range evs {
-		var err error
-		vs[i], err = e.validateEvent(fmt.Sprintf("Events[%d]", i), &evs[i], now, cat)
-		errs = append(errs, err)
+	validate := func() error {
+		cat := e.cat.Load()
+		var errs []error
+		for i := range evs {
+			var err error
+			vs[i], err = e.validateEvent(fmt.Sprintf("Events[%d]", i), &evs[i], now, cat)
+			errs = append(errs, err)
+		}
+		return errors.Join(errs...)
 	}
-	if err := errors.Join(errs...); err != nil {
+	err := validate()
+	if err != nil && e.resynced(ctx, err) {
+		err = validate()
+	}
+	if err != nil {
 		return nil, err
 	}
 	res, err := e.do(ctx, &trackCmd{events: vs}, now, e.opts.Durability == Durable)

@@ -310,13 +310,24 @@ func (rp *replica) waitApplied(ctx context.Context, pos uint64) error {
 	}
 }
 
+// resynced is for a replicated engine whose check of an event failed
+// against its definitions: one made on another replica may not be applied
+// here yet. It syncs, and reports whether the definitions changed, so the
+// check is worth running again.
+func (e *Engine) resynced(ctx context.Context, err error) bool {
+	if e.repl == nil || !errors.Is(err, ErrInvalid) {
+		return false
+	}
+	before := e.cat.Load()
+	return e.Sync(ctx) == nil && e.cat.Load() != before
+}
+
 // Sync returns once this engine has applied and committed every write
 // acknowledged anywhere before the call, so that what follows — reads, and
-// the checks a write makes before it is proposed — sees them. A replicated
-// engine validates a write against what it has applied: after a definition
-// made on another replica, Sync before writing what depends on it. On a
-// replicated engine Sync is a barrier through the shared log (one record
-// of it); on a local engine it is Flush.
+// the checks a write makes before it is proposed — sees them. (An event
+// that fails its check on a replicated engine syncs and is checked once
+// more by itself.) On a replicated engine Sync is a barrier through the
+// shared log (one record of it); on a local engine it is Flush.
 func (e *Engine) Sync(ctx context.Context) error {
 	if e.repl == nil {
 		return e.Flush(ctx)

@@ -48,6 +48,7 @@ type memReplica struct {
 	log      *memLog
 	leader   atomic.Bool
 	down     atomic.Bool   // cut off: proposals fail, nothing new is delivered
+	held     atomic.Bool   // nothing is delivered until this replica proposes
 	known    atomic.Uint64 // Head as last heard
 	proposed atomic.Int64
 }
@@ -65,6 +66,7 @@ func (r *memReplica) Propose(ctx context.Context, id string, rec []byte) (uint64
 	m.recs = append(m.recs, memRecord{id: id, rec: append([]byte(nil), rec...)})
 	pos := uint64(len(m.recs))
 	m.ids[id] = pos
+	r.held.Store(false)
 	r.known.Store(pos)
 	r.proposed.Add(1)
 	m.wake()
@@ -78,7 +80,7 @@ func (r *memReplica) Follow(ctx context.Context, from uint64, fn func(pos uint64
 		m.mu.Lock()
 		ch := m.changed
 		var batch []memRecord
-		if !r.down.Load() && next <= uint64(len(m.recs)) {
+		if !r.down.Load() && !r.held.Load() && next <= uint64(len(m.recs)) {
 			batch = m.recs[next-1:]
 			r.known.Store(uint64(len(m.recs)))
 		}
@@ -498,4 +500,29 @@ func TestReplicaFollowFailureFailsWrites(t *testing.T) {
 	require.ErrorIs(t, err, gamify.ErrUnavailable)
 	require.ErrorIs(t, err, gamify.ErrCorrupt, "the reason: %v", err)
 	require.NoError(t, a.Close())
+}
+
+// TestReplicaEventAfterAnotherReplicasDefinition: an event naming a metric
+// created on another replica and not yet applied here is not refused: the
+// failed check syncs with the log and runs again.
+func TestReplicaEventAfterAnotherReplicasDefinition(t *testing.T) {
+	rs := openReplicas(t, 2, gamify.Options{})
+	ctx := context.Background()
+	a, b := rs.engs[0], rs.engs[1]
+	rs.reps[1].held.Store(true) // b hears nothing until it proposes
+	mustMetric(t, a.Engine, "lessons")
+	_, err := b.Metrics().Get(ctx, "lessons")
+	require.ErrorIs(t, err, gamify.ErrNotFound, "b has not applied the metric")
+	res, err := b.Track(ctx, gamify.Event{User: "ana", Metric: "lessons", Value: 2})
+	require.NoError(t, err)
+	require.Equal(t, gamify.AmountFromInt(2), res.Total)
+
+	mustMetric(t, a.Engine, "steps")
+	rs.reps[1].held.Store(true)
+	mustMetric(t, a.Engine, "words")
+	_, err = b.TrackBatch(ctx, []gamify.Event{{User: "ana", Metric: "words", Value: 1}, {User: "bo", Metric: "lessons", Value: 1}})
+	require.NoError(t, err, "a batch too")
+	_, err = b.Track(ctx, gamify.Event{User: "ana", Metric: "nope", Value: 1})
+	require.ErrorIs(t, err, gamify.ErrInvalid, "a metric that exists nowhere is still refused")
+	rs.converge(t)
 }
