@@ -311,7 +311,8 @@ func (rp *replica) waitApplied(ctx context.Context, pos uint64) error {
 // engine validates a write against what it has applied: after a definition
 // made on another replica, Sync before writing what depends on it. On a
 // replicated engine Sync is a barrier through the shared log (one record
-// of it); on a local engine it is Flush.
+// of it), so a replica cut off from the log gets ErrUnavailable; on a local
+// engine it is Flush.
 func (e *Engine) Sync(ctx context.Context) error {
 	if e.repl == nil {
 		return e.Flush(ctx)
