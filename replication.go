@@ -16,8 +16,9 @@ import (
 // (Options.Replication) when the shared log cannot take it: the replica is
 // cut off from the log, or the log lost its quorum. Nothing was applied by
 // this replica; reads go on from its local state. The write may still reach
-// the log if the failure hid its acknowledgement: retry with the same
-// idempotency key.
+// the log if the failure hid its acknowledgement (every replica then
+// applies it): retry with the same idempotency key, and expect ErrConflict
+// from a retried Create that had landed.
 var ErrUnavailable = errors.New("gamify: replicated log unavailable")
 
 // ReplicatedLog is a command log shared by several engines, each a full
