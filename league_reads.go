@@ -103,9 +103,9 @@ func (a LeaguesAPI) History(ctx context.Context, key, user string, limit int) ([
 	return a.history(key, user, time.Time{}, limit)
 }
 
-// HistoryBefore is History of the runs that started before before: the
-// next page of a History (or HistoryBefore) page is the one before its
-// last result's RunStart.
+// HistoryBefore is History of the runs that started before before (zero:
+// History): the next page of a History (or HistoryBefore) page is the one
+// before its last result's RunStart.
 func (a LeaguesAPI) HistoryBefore(ctx context.Context, key, user string, before time.Time, limit int) ([]LeagueResult, error) {
 	return a.history(key, user, before, limit)
 }
