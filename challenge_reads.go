@@ -207,8 +207,8 @@ func (a ChallengesAPI) Stats(ctx context.Context, key string) (ChallengeStats, e
 type ChallengeStanding struct {
 	Rank int // from 1; participants equal in Complete, Share and CompletedAt share a rank
 	ChallengeProgress
-	// Share is the participant's progress over all objectives, each capped
-	// at its target, as a fraction of their targets (0 to 1).
+	// Share is the mean over the objectives of progress divided by target
+	// (progress is capped at the target): 0 to 1.
 	Share float64
 }
 

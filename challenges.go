@@ -51,12 +51,15 @@ type Challenge struct {
 type ChallengeWindow string
 
 const (
-	// ChallengeFixed counts events in [Start, End), for every participant.
+	// ChallengeFixed counts events in [Start, End): with explicit
+	// enrolment only those from the enrolment on, with automatic enrolment
+	// the whole window.
 	ChallengeFixed ChallengeWindow = "fixed"
 	// ChallengeRolling counts events in the Days after each participant's
-	// enrolment.
+	// enrolment (automatic: the time of the enrolling event).
 	ChallengeRolling ChallengeWindow = "rolling"
-	// ChallengePerpetual counts events from the enrolment on, for ever.
+	// ChallengePerpetual counts events from the enrolment on (automatic:
+	// from the challenge's creation), for ever.
 	ChallengePerpetual ChallengeWindow = "perpetual"
 )
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/gamifykit/gamify"
@@ -151,4 +153,61 @@ func ExampleChallengesAPI_Enroll() {
 	// sprint: 3/5 lessons, 100/100 ranked XP
 	// sprint: 4/5 lessons, 100/100 ranked XP
 	// sprint: 5/5 lessons, 100/100 ranked XP; completed: sprinter
+}
+
+// A weekly league of cohorts of 3: users join a cohort of their tier (new
+// users start in the first) with their first XP of the week, in that order.
+// At the week's end the best of each cohort moves up a tier and the last
+// moves down (no one leaves the first tier downwards); the result stays in
+// the user's history. dara, alone in the second cohort, is its best.
+func ExampleLeaguesAPI_Standing() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "gamify-example")
+	defer os.RemoveAll(dir)
+	// Monday 2 November 2026, 09:00 UTC: the first day of a weekly run.
+	clock := gamify.NewManualClock(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
+	eng, err := gamify.Open(filepath.Join(dir, "game.db"), &gamify.Options{Clock: clock, DefaultTimezone: time.UTC})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer eng.Close()
+
+	eng.Metrics().Create(ctx, gamify.Metric{Key: "xp", Name: "XP"})
+	eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "weekly", Name: "Weekly XP",
+		RankBy: gamify.RankByMetric, Metric: "xp", RunUnit: gamify.RunWeek})
+	eng.Leaderboards().Activate(ctx, "weekly")
+	_, err = eng.Leagues().Create(ctx, gamify.League{Key: "league", Name: "League", Board: "weekly",
+		Tiers: []string{"Bronze", "Silver", "Gold"}, CohortSize: 3, Promote: 1, Demote: 1})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, ev := range []struct {
+		user string
+		xp   float64
+	}{{"ana", 120}, {"ben", 80}, {"chen", 40}, {"dara", 10}} {
+		eng.Track(ctx, gamify.Event{Metric: "xp", User: ev.user, Value: ev.xp})
+	}
+	st, _ := eng.Leagues().Standing(ctx, "league", "ben")
+	fmt.Printf("ben: %s, cohort %d, rank %d of %d\n", st.Tier, st.Cohort, st.Rank, len(st.Members))
+
+	clock.Advance(7 * 24 * time.Hour) // the next Monday: the week's run ends
+	for n, _ := eng.RunDue(ctx); n > 0; n, _ = eng.RunDue(ctx) {
+	}
+	for _, u := range []string{"ana", "ben", "chen", "dara"} {
+		h, _ := eng.Leagues().History(ctx, "league", u, 1)
+		if len(h) == 0 {
+			fmt.Println(u, "no result")
+			continue
+		}
+		r := h[0]
+		fmt.Printf("%s: %s in %s cohort %d (rank %d of %d) -> %s\n", u, r.Move, r.Tier, r.Cohort, r.Rank, r.CohortMembers, r.NewTier)
+	}
+	// Output:
+	// ben: Bronze, cohort 1, rank 2 of 3
+	// ana: promoted in Bronze cohort 1 (rank 1 of 3) -> Silver
+	// ben: stayed in Bronze cohort 1 (rank 2 of 3) -> Bronze
+	// chen: stayed in Bronze cohort 1 (rank 3 of 3) -> Bronze
+	// dara: promoted in Bronze cohort 2 (rank 1 of 1) -> Silver
 }

@@ -35,8 +35,8 @@ type LeagueMember struct {
 }
 
 // Standing returns the user's tier and, when they are active in the run at
-// the clock's time, their cohort's standings. An unknown league or user is
-// ErrNotFound.
+// the clock's time, their cohort's standings. An unknown or archived
+// league, or an unknown user, is ErrNotFound.
 func (a LeaguesAPI) Standing(ctx context.Context, key, user string) (LeagueStanding, error) {
 	l, b, err := a.e.league(key)
 	if err != nil {
@@ -97,15 +97,15 @@ func (a LeaguesAPI) Standing(ctx context.Context, key, user string) (LeagueStand
 const maxLeagueHistory = 100
 
 // History returns the user's results of past runs of a league, newest
-// first, at most limit (1 to 100; 0 means 10). An unknown league or user is
-// ErrNotFound.
+// first, at most limit (1 to 100; 0 means 10). An unknown or archived
+// league, or an unknown user, is ErrNotFound.
 func (a LeaguesAPI) History(ctx context.Context, key, user string, limit int) ([]LeagueResult, error) {
 	return a.history(key, user, time.Time{}, limit)
 }
 
-// HistoryBefore is History of the runs that started before before: the
-// next page of a History (or HistoryBefore) page is the one before its
-// last result's RunStart.
+// HistoryBefore is History of the runs that started before before (zero:
+// History): the next page of a History (or HistoryBefore) page is the one
+// before its last result's RunStart.
 func (a LeaguesAPI) HistoryBefore(ctx context.Context, key, user string, before time.Time, limit int) ([]LeagueResult, error) {
 	return a.history(key, user, before, limit)
 }

@@ -106,7 +106,8 @@ type LeaguesAPI struct{ e *Engine }
 func (e *Engine) Leagues() LeaguesAPI { return LeaguesAPI{e} }
 
 // Create defines a new league over an existing board (see League.Board).
-// A key in use, even by an archived league, is ErrConflict.
+// A key in use, even by an archived league, is ErrConflict; a bad field is
+// a ValidationError naming it.
 func (a LeaguesAPI) Create(ctx context.Context, l League) (League, error) {
 	if err := l.Validate(); err != nil {
 		return League{}, err

@@ -322,3 +322,19 @@ func TestLeagueReplayIsDeterministic(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, h)
 }
+
+// TestLeagueArchivedReads: the reads of an archived league are ErrNotFound,
+// as its godoc says (Delete keeps tiers and history, unread).
+func TestLeagueArchivedReads(t *testing.T) {
+	ctx := context.Background()
+	eng := leagueEngine(t, 3, 1)
+	_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 5})
+	require.NoError(t, err)
+	_, err = eng.Leagues().Standing(ctx, "league", "ana")
+	require.NoError(t, err)
+	require.NoError(t, eng.Leagues().Delete(ctx, "league"))
+	_, err = eng.Leagues().Standing(ctx, "league", "ana")
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+	_, err = eng.Leagues().History(ctx, "league", "ana", 0)
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+}

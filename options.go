@@ -147,7 +147,9 @@ type Options struct {
 	// Replication makes the engine a replica of a state shared through a
 	// replicated command log (package jetstream); nil keeps the local log
 	// beside the file. The file is then this replica's checkpoint of the
-	// shared log.
+	// shared log. Every replica must be opened with the same options that
+	// shape what a command does (ControlRatio, Reminders, DefaultTimezone,
+	// IdempotencyWindow, outbox retention): they are not in the log.
 	Replication ReplicatedLog
 	// Reminders turns on streak reminders, reactivation messages and weekly
 	// recaps (see ReminderOptions); nil sends none.

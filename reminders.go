@@ -663,9 +663,11 @@ func (t *txn) remindRecap(v *reminderView, uid uint64, r *remindRec) error {
 
 // AtRiskQuery selects the users of StreaksAPI.AtRisk.
 type AtRiskQuery struct {
-	// Streak is the streak's key; empty means the default streak.
+	// Streak is the streak's key; empty means the default streak (none:
+	// an empty page).
 	Streak string
-	// Within is how far ahead a deadline may be: positive, at most 31 days.
+	// Within is how far ahead a deadline may be: positive, at most 31 days
+	// (JSON in nanoseconds).
 	Within time.Duration
 	// Limit is the page size, 1–100. Default: 100.
 	Limit int

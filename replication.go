@@ -16,8 +16,9 @@ import (
 // (Options.Replication) when the shared log cannot take it: the replica is
 // cut off from the log, or the log lost its quorum. Nothing was applied by
 // this replica; reads go on from its local state. The write may still reach
-// the log if the failure hid its acknowledgement: retry with the same
-// idempotency key.
+// the log if the failure hid its acknowledgement (every replica then
+// applies it): retry with the same idempotency key, and expect ErrConflict
+// from a retried Create that had landed.
 var ErrUnavailable = errors.New("gamify: replicated log unavailable")
 
 // ReplicatedLog is a command log shared by several engines, each a full
@@ -327,7 +328,8 @@ func (e *Engine) resynced(ctx context.Context, err error) bool {
 // the checks a write makes before it is proposed — sees them. (An event
 // that fails its check on a replicated engine syncs and is checked once
 // more by itself.) On a replicated engine Sync is a barrier through the
-// shared log (one record of it); on a local engine it is Flush.
+// shared log (one record of it), so a replica cut off from the log gets
+// ErrUnavailable; on a local engine it is Flush.
 func (e *Engine) Sync(ctx context.Context) error {
 	if e.repl == nil {
 		return e.Flush(ctx)

@@ -342,8 +342,8 @@ func TestReplicaCatchesUp(t *testing.T) {
 }
 
 // TestReplicaCutOff: a replica cut off from the log keeps serving reads,
-// reports how far behind it is, fails writes with ErrUnavailable having
-// changed nothing, and catches up once back.
+// reports how far behind it is, fails writes (and Sync) with
+// ErrUnavailable having changed nothing, and catches up once back.
 func TestReplicaCutOff(t *testing.T) {
 	rs := openReplicas(t, 2, gamify.Options{})
 	ctx := context.Background()
@@ -356,6 +356,7 @@ func TestReplicaCutOff(t *testing.T) {
 	rs.reps[1].setDown(true)
 	_, err = b.Track(ctx, gamify.Event{User: "ana", Metric: "lessons", Value: 1})
 	require.ErrorIs(t, err, gamify.ErrUnavailable)
+	require.ErrorIs(t, b.Sync(ctx), gamify.ErrUnavailable, "Sync's barrier is a write")
 	for range 3 {
 		_, err := a.Track(ctx, gamify.Event{User: "ana", Metric: "lessons", Value: 1})
 		require.NoError(t, err)

@@ -37,7 +37,8 @@ type Replica struct {
 // replica applies the stream from its start). If the stream was trimmed
 // past the file's position (the replica was away longer than the
 // snapshots reach back), the file is moved aside to path + ".stale" and
-// the replica bootstraps anew.
+// the replica bootstraps anew. Connecting, creating what is missing and
+// restoring a snapshot must be done within one minute, else Open fails.
 func Open(path string, cfg Config, opts *gamify.Options) (*Replica, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
