@@ -63,6 +63,10 @@ func classify(err error) (*apiError, bool) {
 		return &apiError{http.StatusConflict, "conflict", err.Error(), ""}, true
 	case errors.Is(err, gamify.ErrClosed):
 		return &apiError{http.StatusServiceUnavailable, "unavailable", "the engine is closed", ""}, true
+	case errors.Is(err, gamify.ErrUnavailable):
+		// A replica cut off from its shared log: reads go on, a write can
+		// be retried (with its idempotency key).
+		return &apiError{http.StatusServiceUnavailable, "unavailable", err.Error(), ""}, true
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return &apiError{http.StatusServiceUnavailable, "unavailable", "the request was cancelled", ""}, true
 	}

@@ -30,6 +30,7 @@ func TestClassify(t *testing.T) {
 		{wrap(gamify.ErrInsufficientPoints), http.StatusUnprocessableEntity, "insufficient_points", ""},
 		{wrap(gamify.ErrOutOfStock), http.StatusConflict, "out_of_stock", ""},
 		{wrap(gamify.ErrClosed), http.StatusServiceUnavailable, "unavailable", ""},
+		{wrap(gamify.ErrUnavailable), http.StatusServiceUnavailable, "unavailable", ""},
 		{wrap(context.Canceled), http.StatusServiceUnavailable, "unavailable", ""},
 		{errors.New("disk on fire"), http.StatusInternalServerError, "internal", ""},
 	}
