@@ -323,8 +323,9 @@ func (l *Log) Propose(ctx context.Context, id string, rec []byte) (uint64, error
 func (l *Log) Follow(ctx context.Context, from uint64, fn func(pos uint64, id string, rec []byte) error) error {
 	next := max(from, 1)
 	wait := 100 * time.Millisecond
+	var prev string // the consumer of the last attempt, kept until the next exists
 	for {
-		err := l.follow(ctx, &next, fn)
+		err := l.follow(ctx, &next, &prev, fn)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -341,6 +342,17 @@ func (l *Log) Follow(ctx context.Context, from uint64, fn func(pos uint64, id st
 	}
 }
 
+// deleteConsumer deletes the named consumer if the connection is up;
+// one left behind goes after Config.FollowerGrace unpulled.
+func (l *Log) deleteConsumer(name string) {
+	if name == "" || !l.nc.IsConnected() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	_ = l.js.DeleteConsumer(ctx, l.cfg.Stream, name)
+	cancel()
+}
+
 // followBatch is how many messages a follower pulls ahead of applying.
 const followBatch = 64
 
@@ -351,7 +363,7 @@ func (e *fatalError) Error() string { return e.err.Error() }
 
 // follow delivers from *next until an error; *next advances past every
 // record fn took.
-func (l *Log) follow(ctx context.Context, next *uint64, fn func(pos uint64, id string, rec []byte) error) error {
+func (l *Log) follow(ctx context.Context, next *uint64, prev *string, fn func(pos uint64, id string, rec []byte) error) error {
 	ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	st, err := l.js.Stream(ictx, l.cfg.Stream)
 	cancel()
@@ -373,12 +385,16 @@ func (l *Log) follow(ctx context.Context, next *uint64, fn func(pos uint64, id s
 	if err != nil {
 		return err
 	}
+	// A consumer holds back the purge at what it delivered: the one of a
+	// failed attempt goes only once this one exists, so the purge never
+	// sees this follower without one; a clean exit (ctx ended) deletes
+	// its own.
+	l.deleteConsumer(*prev)
+	*prev = cons.CachedInfo().Name
 	defer func() {
-		// Stopping does not delete the consumer; a clean exit does.
-		if l.nc.IsConnected() {
-			dctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			_ = l.js.DeleteConsumer(dctx, l.cfg.Stream, cons.CachedInfo().Name)
-			cancel()
+		if ctx.Err() != nil {
+			l.deleteConsumer(*prev)
+			*prev = ""
 		}
 	}()
 	// A consumer on a server that went away shows as missing heartbeats:

@@ -106,7 +106,14 @@ func TestReplicaSnapshotsOnSchedule(t *testing.T) {
 	})
 	define(t, rs)
 	run(t, rs, 40, 7, nil)
+	// Snapshots at one position share a name: writes go on until two
+	// positions were snapshotted, however fast the run above was.
+	ctx := context.Background()
+	i := 0
 	waitFor(t, 20*time.Second, "two snapshots and the stream trimmed", func() bool {
+		_, err := rs[i%3].Track(ctx, gamify.Event{User: "ana", Metric: "lessons", Value: 1, IdempotencyKey: fmt.Sprint("more", i)})
+		require.NoError(t, err)
+		i++
 		first, _ := streamState(t, rs[0].Log())
 		return len(snapshotNames(t, rs[0].Log())) == 2 && first > 1
 	})
