@@ -740,14 +740,14 @@ func (a StreaksAPI) AtRisk(ctx context.Context, q AtRiskQuery) (AtRiskPage, erro
 		return AtRiskPage{}, err
 	}
 	if s == nil || s.Status != StatusActive {
-		return AtRiskPage{}, nil
+		return AtRiskPage{Users: []AtRiskUser{}}, nil // [] in JSON, as every list read
 	}
 	limit := cmp.Or(q.Limit, 100)
 	now := e.now()
 	until := now.Add(q.Within)
 	horizon := until.Add(time.Duration(s.GraceHours) * time.Hour)
 	prefix := streakDueID(s.ref, "")
-	var page AtRiskPage
+	page := AtRiskPage{Users: []AtRiskUser{}}
 	var ids []schedule.Item
 	more := false
 	e.w.mu.Lock()

@@ -2,6 +2,7 @@ package gamify_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -476,6 +477,11 @@ func TestStreaksAtRisk(t *testing.T) {
 	require.GreaterOrEqual(t, pages, 2)
 	ids, _ = all(3*time.Hour, 0)
 	require.Empty(t, ids)
+	empty, err := eng.Streaks().AtRisk(ctx, gamify.AtRiskQuery{Within: 3 * time.Hour})
+	require.NoError(t, err)
+	b, err := json.Marshal(empty)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"Users":[]`, "an empty page is [] in JSON, as every list read")
 
 	_, err = eng.Streaks().AtRisk(ctx, gamify.AtRiskQuery{Within: 0, Limit: 101, After: "x"})
 	for _, f := range []string{"AtRiskQuery.Within", "AtRiskQuery.Limit", "AtRiskQuery.After"} {
