@@ -38,10 +38,19 @@ type Replica struct {
 // past the file's position (the replica was away longer than the
 // snapshots reach back), the file is moved aside to path + ".stale" and
 // the replica bootstraps anew. Connecting, creating what is missing and
-// restoring a snapshot must be done within one minute, else Open fails.
+// restoring a snapshot must be done within one minute, else Open fails;
+// OpenContext takes the bound from a context instead.
 func Open(path string, cfg Config, opts *gamify.Options) (*Replica, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	return OpenContext(ctx, path, cfg, opts)
+}
+
+// OpenContext is Open with ctx bounding the connection, the creation of
+// the stream and buckets, and the restore of a snapshot (a large one may
+// need longer than Open's minute). The engine's catch-up with the stream
+// after that is not bounded by ctx.
+func OpenContext(ctx context.Context, path string, cfg Config, opts *gamify.Options) (*Replica, error) {
 	l, err := New(ctx, cfg)
 	if err != nil {
 		return nil, err

@@ -395,3 +395,18 @@ func TestReplicatedJobsRunOnceOnCluster(t *testing.T) {
 	}
 	converge(t, rs)
 }
+
+// TestOpenContextIsBounded: OpenContext gives up when its context ends,
+// having opened nothing.
+func TestOpenContextIsBounded(t *testing.T) {
+	c := startCluster(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	path := filepath.Join(t.TempDir(), "r.db")
+	_, err := jetstream.OpenContext(ctx, path, testConfig(c, "bounded"), nil)
+	require.ErrorIs(t, err, context.Canceled)
+	_, err = os.Stat(path)
+	require.ErrorIs(t, err, os.ErrNotExist, "no file was made")
+	r := openReplica(t, path, testConfig(c, "bounded"))
+	require.NoError(t, r.Close())
+}
