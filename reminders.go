@@ -55,6 +55,15 @@ type ReminderOptions struct {
 	// latest event) after which the reactivation messages go out, in
 	// increasing order, each 1–365, at most 10. Default: 3, 5, 7, 14, 30.
 	ReactivationDays []int
+	// Types are the reminders sent, among NotifyStreakReminder,
+	// NotifyReactivation and NotifyRecap (each a user may still turn off
+	// with the channel preferences of its type). Empty: all three.
+	Types []NotificationType
+}
+
+// sends reports whether reminders of type typ go out.
+func (o *ReminderOptions) sends(typ NotificationType) bool {
+	return len(o.Types) == 0 || slices.Contains(o.Types, typ)
 }
 
 func (o *ReminderOptions) withDefaults() *ReminderOptions {
@@ -66,6 +75,7 @@ func (o *ReminderOptions) withDefaults() *ReminderOptions {
 		c.ReactivationDays = ReactivationDaysDefault()
 	}
 	c.ReactivationDays = slices.Clone(c.ReactivationDays)
+	c.Types = slices.Clone(c.Types)
 	return &c
 }
 
@@ -73,6 +83,15 @@ func (o *ReminderOptions) validate() error {
 	var errs []error
 	if o.Hour < 0 || o.Hour > 24 {
 		errs = append(errs, gamifytype.Invalid("Options.Reminders.Hour", o.Hour, "must be between 1 and 24"))
+	}
+	for i, typ := range o.Types {
+		field := "Options.Reminders.Types[" + strconv.Itoa(i) + "]"
+		switch {
+		case typ != NotifyStreakReminder && typ != NotifyReactivation && typ != NotifyRecap:
+			errs = append(errs, gamifytype.Invalid(field, typ, "must be streak_reminder, reactivation or recap"))
+		case slices.Contains(o.Types[:i], typ):
+			errs = append(errs, gamifytype.Invalid(field, typ, "is listed twice"))
+		}
 	}
 	if len(o.ReactivationDays) > 10 {
 		errs = append(errs, gamifytype.Invalid("Options.Reminders.ReactivationDays", len(o.ReactivationDays), "must hold at most 10 days"))
@@ -556,6 +575,15 @@ func (t *txn) sendReminders(ids []string) error {
 	return nil
 }
 
+// channels are the channels a reminder of type typ goes out on: none if
+// the engine does not send that type.
+func (v *reminderView) channels(typ NotificationType) []Channel {
+	if !v.ro.sends(typ) {
+		return nil
+	}
+	return reminderChannels(v.p, typ)
+}
+
 func (t *txn) remindStreak(v *reminderView, r *remindRec) {
 	s, st, ok := v.defaultStreak(t.now)
 	if !ok || st.Length == 0 || !st.AtRisk {
@@ -567,7 +595,7 @@ func (t *txn) remindStreak(v *reminderView, r *remindRec) {
 		return
 	}
 	r.StreakFor = d.UnixNano()
-	if ch := reminderChannels(v.p, NotifyStreakReminder); len(ch) > 0 {
+	if ch := v.channels(NotifyStreakReminder); len(ch) > 0 {
 		t.notes = append(t.notes, StreakReminder{User: v.p.ID, Streak: s.Key, Length: st.Length, Deadline: d, Channels: ch, At: at})
 	}
 }
@@ -592,7 +620,7 @@ func (t *txn) remindIdle(v *reminderView, r *remindRec) {
 	if t.now.Sub(at) >= reactivationStale {
 		return // reminders turned on (or the engine back) long after: not news any more
 	}
-	if ch := reminderChannels(v.p, NotifyReactivation); len(ch) > 0 {
+	if ch := v.channels(NotifyReactivation); len(ch) > 0 {
 		t.notes = append(t.notes, Reactivation{User: v.p.ID, Message: last + 1, DaysInactive: v.ro.ReactivationDays[last],
 			LastActive: time.Unix(0, v.s.LastEvent).UTC(), Channels: ch, At: at})
 	}
@@ -655,7 +683,7 @@ func (t *txn) remindRecap(v *reminderView, uid uint64, r *remindRec) error {
 			rc.Achievements = append(rc.Achievements, c.Key)
 		}
 	}
-	if rc.Channels = reminderChannels(v.p, NotifyRecap); len(rc.Channels) > 0 {
+	if rc.Channels = v.channels(NotifyRecap); len(rc.Channels) > 0 {
 		t.notes = append(t.notes, rc)
 	}
 	return nil

@@ -643,3 +643,37 @@ func TestRemindersAfterCleanReopen(t *testing.T) {
 	require.Len(t, got, 1, "bob's reactivation, 3 days after his lesson")
 	require.Equal(t, "bob", got[0].(gamify.Reactivation).User)
 }
+
+// TestReminderTypesTurnKindsOff: ReminderOptions.Types sends only the
+// reminders listed: with streak reminders alone, an idle user gets no
+// reactivation message and an active one no recap; a bad type is refused.
+func TestReminderTypesTurnKindsOff(t *testing.T) {
+	ny := mustZone(t, "America/New_York")
+	eng := remindEngine(t, &gamify.ReminderOptions{Types: []gamify.NotificationType{gamify.NotifyStreakReminder}}, nil)
+	var seen uint64
+	runAt(t, eng, time.Date(2026, 3, 11, 9, 0, 0, 0, ny))
+	identify(t, eng, gamify.UserInput{ID: "ana", TZ: "America/New_York"})
+	identify(t, eng, gamify.UserInput{ID: "idle", TZ: "America/New_York"})
+	remLesson(t, eng, "ana")
+	remLesson(t, eng, "idle")
+	kinds := map[string]int{}
+	for day := 11; day <= 24; day++ {
+		if day == 12 {
+			remLesson(t, eng, "ana")
+		}
+		runAt(t, eng, time.Date(2026, 3, day, 20, 0, 0, 0, ny))
+		for _, n := range newReminders(t, eng.Engine, &seen) {
+			kinds[fmt.Sprintf("%T", n)]++
+		}
+	}
+	require.NotZero(t, kinds["gamify.StreakReminder"], "streak reminders go out: %v", kinds)
+	require.Zero(t, kinds["gamify.Reactivation"], "%v", kinds)
+	require.Zero(t, kinds["gamify.Recap"], "%v", kinds)
+
+	_, err := gamify.Open(filepath.Join(t.TempDir(), "x.db"), &gamify.Options{Reminders: &gamify.ReminderOptions{
+		Types: []gamify.NotificationType{gamify.NotifyRecap, gamify.NotifyRecap, gamify.NotifyAchievementCompleted}}})
+	for _, f := range []string{"Options.Reminders.Types[1]", "Options.Reminders.Types[2]"} {
+		require.ErrorContains(t, err, f)
+	}
+	require.ErrorIs(t, err, gamify.ErrInvalid)
+}
