@@ -106,22 +106,11 @@ func (e *Engine) replay() error {
 			return fmt.Errorf("%w: command log record %d: %w", ErrCorrupt, pos, err)
 		}
 		n++
-		r := &request{cmd: c, now: now, replay: pos}
-		// Events ride in group commits. Any other command applies once all
-		// before it has landed and lands before the next one applies, as
-		// when it ran: an admin change waits for its commit, and a job or
-		// an acknowledgement reads what is committed.
-		if _, track := c.(*trackCmd); track {
-			r.flush = true
-			_, err = e.enqueue(r)
-		} else {
-			if err := e.Flush(context.Background()); err != nil {
-				return err
-			}
-			r.durable = true
-			_, err = e.submit(context.Background(), r)
-		}
+		res, err := e.applyLogged(pos, c, now, false)
 		if err != nil {
+			return err
+		}
+		if err := res.err; err != nil {
 			// A command that applied once and not now means apply is not
 			// deterministic: a bug, reported, and the replay goes on.
 			failed++
@@ -140,6 +129,31 @@ func (e *Engine) replay() error {
 	e.w.mu.Unlock()
 	e.w.log.Info("gamify: replayed the command log", "commands", n, "failed", failed, "took", time.Since(start))
 	return nil
+}
+
+// applyLogged applies c, read from a log at position pos, as it ran live.
+// Events ride in group commits (landed, if it was a Durable caller's
+// event: res.done answers then). Any other command applies once all
+// before it has landed and lands before the next one applies: an admin
+// change waits for its commit, and a job or an acknowledgement reads what
+// is committed. err is a failure to land what came before; res.err the
+// command's own.
+func (e *Engine) applyLogged(pos uint64, c command, now time.Time, landed bool) (res appliedResult, err error) {
+	r := &request{cmd: c, now: now, replay: pos}
+	if _, track := c.(*trackCmd); track {
+		r.flush, r.durable = true, landed
+		res.val, res.err = e.enqueue(r)
+		if res.err == nil {
+			res.done = r.done
+		}
+		return res, nil
+	}
+	if err := e.Flush(context.Background()); err != nil {
+		return res, err
+	}
+	r.durable = true
+	res.val, res.err = e.submit(context.Background(), r)
+	return res, nil
 }
 
 // newCheckpointer makes the checkpointer's channels, before the committer

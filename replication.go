@@ -158,21 +158,9 @@ func (e *Engine) follow(ctx context.Context, from uint64) {
 			return fmt.Errorf("%w: replicated log record %d: %w", ErrCorrupt, pos, err)
 		}
 		p := rp.take(id)
-		r := &request{cmd: c, now: now, replay: pos}
-		var res appliedResult
-		if _, track := c.(*trackCmd); track {
-			r.flush = true
-			r.durable = p != nil && p.durable
-			res.val, res.err = e.enqueue(r)
-			if res.err == nil {
-				res.done = r.done
-			}
-		} else {
-			if err := e.Flush(context.Background()); err != nil {
-				return err
-			}
-			r.durable = true
-			res.val, res.err = e.submit(context.Background(), r)
+		res, err := e.applyLogged(pos, c, now, p != nil && p.durable)
+		if err != nil {
+			return err
 		}
 		// A failed command is in the log and fails alike on every replica:
 		// its caller hears why.

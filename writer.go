@@ -161,8 +161,10 @@ func (e *Engine) do(ctx context.Context, cmd command, now time.Time, durable boo
 }
 
 func (e *Engine) submit(ctx context.Context, r *request) (any, error) {
-	if _, local := r.cmd.(flushCmd); e.repl != nil && r.replay == 0 && !local {
-		return e.propose(ctx, r)
+	if e.repl != nil && r.replay == 0 {
+		if _, local := r.cmd.(flushCmd); !local {
+			return e.propose(ctx, r)
+		}
 	}
 	val, err := e.enqueue(r)
 	if err != nil || !r.durable {
