@@ -248,7 +248,7 @@ func (t *txn) grantBundle(u *userRec, r *Reward, c *Claim) error {
 			User: u.p.ID, Start: t.now, End: t.now.Add(b.Duration), Multiplier: b.Multiplier})
 	}
 	for _, p := range g.Points {
-		if err := t.awardPoints(u, p.System, p.Amount, "reward "+r.Key); err != nil {
+		if _, err := t.awardPoints(u, p.System, p.Amount, "reward "+r.Key); err != nil {
 			return err
 		}
 	}

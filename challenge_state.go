@@ -395,12 +395,12 @@ func (t *txn) pay(u *userRec, p ChallengePayout, reason string) (ChallengePaid, 
 		}
 	}
 	if p.System != "" {
-		if err := t.awardPoints(u, p.System, p.Points, reason); errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) {
+		if added, err := t.awardPoints(u, p.System, p.Points, reason); errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) {
 			skip("points "+p.System, err)
 		} else if err != nil {
 			return out, err
 		} else {
-			out.System, out.Points = p.System, p.Points
+			out.System, out.Points = p.System, added
 		}
 	}
 	return out, nil

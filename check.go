@@ -460,6 +460,15 @@ func (r refChecker) state(what string, s *userState) {
 	for _, p := range s.Points {
 		r.system(what, p.Ref)
 	}
+	for _, p := range s.Paid {
+		if r.cat.streakByRef[p.Streak] == nil {
+			r.missing(what, "streak", p.Streak)
+		}
+		r.system(what, p.System)
+		if p.Points.Sign() <= 0 {
+			r.report("%s: %w: milestone %d of streak %d paid %s", what, ErrCorrupt, p.Length, p.Streak, p.Points)
+		}
+	}
 	for _, y := range s.Years {
 		switch y.Kind {
 		case yearChange:

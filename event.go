@@ -67,7 +67,9 @@ type EventResult struct {
 	Points []PointsChange
 	// Leaderboards lists the boards where the user's entry changed.
 	Leaderboards []LeaderboardChange
-	// Milestones lists the streak milestones this event's runs reached.
+	// Milestones lists the streak milestones this event's runs reached,
+	// and those it took back (Reversed: the event joined two runs that had
+	// each been paid one).
 	Milestones []MilestoneReached `json:",omitempty"`
 	// Challenges lists the user's challenges whose progress this event
 	// changed (or that it enrolled the user in).

@@ -65,7 +65,7 @@ var (
 	jActive    = gamify.ActivePeriod{Start: jD1, Events: 12}
 	jMilestone = gamify.StreakMilestone{Length: 7, Achievement: "week", Reward: "mug", System: "xp", Points: amt("50")}
 	jReached   = gamify.MilestoneReached{Streak: "daily-run", Length: 7, RunStart: jD1, Achievement: "week", Reward: "mug", Claim: 12,
-		Code: "MUG-1", System: "xp", Points: amt("50"), Skipped: []string{"reward mug: gamify: out of stock"}}
+		Code: "MUG-1", System: "xp", Points: amt("50"), Reversed: true, Skipped: []string{"reward mug: gamify: out of stock"}}
 )
 
 // jsonCase is a fully populated value of one public type.

@@ -1,6 +1,8 @@
 package gamify
 
 import (
+	"cmp"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -22,7 +24,8 @@ import (
 // length: a run pays the milestones it newly reaches, whatever the order
 // its activities arrive in. A late event that repairs a gap pays what the
 // repaired run now reaches; a late event that joins two runs pays only the
-// lengths neither run had reached (docs/behaviour.md, "Streak milestones").
+// lengths neither run had reached, and takes back the points of a milestone
+// both had been paid (docs/behaviour.md, "Streak milestones").
 type StreakMilestone struct {
 	Length int // the run length that pays, 1 to 2^20; each length once per streak
 	// Achievement is a manual achievement completed at the milestone
@@ -108,7 +111,13 @@ type MilestoneReached struct {
 	Claim       uint64 // the reward claim's sequence (its id)
 	Code        string // the claim's code, if any
 	System      string
-	Points      Amount
+	Points      Amount // negative when Reversed
+	// Reversed reports a milestone taken back: a late event joined the run
+	// to an older one that had been paid the same milestone, so the points
+	// this run was paid (Points, negative) are taken back from System. The
+	// achievement and the reward claim stay (a claim's code or goods cannot
+	// be recalled); the older run's payment is the one the run keeps.
+	Reversed bool `json:",omitempty"`
 	// Skipped says what could not be paid, one line each (e.g. the reward
 	// out of stock, the achievement locked); the rest was paid. A skipped
 	// part is not paid later.
@@ -127,12 +136,18 @@ type StreakMilestoneReached struct {
 func (n StreakMilestoneReached) UserID() string { return n.User }
 
 // payMilestones pays the milestones of s that the changed runs newly reach
-// (Reach.Crossed: once per run, a joined run never twice). A part that
-// cannot be paid (a reward out of stock, a locked achievement) is skipped
-// and reported, so that an event is never refused for it; an error is a
-// failure of the command (an overflow).
+// (Reach.Crossed: once per run, a joined run never twice) and takes back
+// the points of a milestone two joined runs were both paid (Reach.Repaid).
+// A part that cannot be paid (a reward out of stock, a locked achievement)
+// is skipped and reported, so that an event is never refused for it; an
+// error is a failure of the command (an overflow).
 func (t *txn) payMilestones(u *userRec, s *Streak, reached []streak.Reach) error {
 	for _, r := range reached {
+		if len(r.Starts) > 1 || len(r.Starts) == 1 && r.Starts[0] != r.Start { // a join, or a run extended backwards
+			if err := t.joinPaid(u, s, r); err != nil {
+				return err
+			}
+		}
 		for _, m := range s.Milestones {
 			if !r.Crossed(m.Length) {
 				continue
@@ -141,12 +156,84 @@ func (t *txn) payMilestones(u *userRec, s *Streak, reached []streak.Reach) error
 			if err := t.payMilestone(u, m, &mr); err != nil {
 				return fmt.Errorf("milestone %d of streak %s: %w", m.Length, s.Key, err)
 			}
-			if t.milestones != nil {
-				*t.milestones = append(*t.milestones, mr)
+			if mr.Points.Sign() > 0 {
+				u.s.Paid = putPaid(u.s.Paid, milestonePaid{Streak: s.ref, Start: dateKey(r.Start), Length: uint32(m.Length),
+					System: t.w.cat.points.systems[mr.System].ref, Points: mr.Points})
 			}
-			t.notes = append(t.notes, StreakMilestoneReached{User: u.p.ID, MilestoneReached: mr, At: t.now})
+			t.reachedMilestone(u, mr)
 		}
 	}
+	u.s.Paid = prunePaid(u.s.Paid, t.now)
+	return nil
+}
+
+func (t *txn) reachedMilestone(u *userRec, mr MilestoneReached) {
+	if t.milestones != nil {
+		*t.milestones = append(*t.milestones, mr)
+	}
+	if !mr.Reversed {
+		t.notes = append(t.notes, StreakMilestoneReached{User: u.p.ID, MilestoneReached: mr, At: t.now})
+	}
+}
+
+// joinPaid moves what the runs r joins were paid to the run they form (its
+// start), and takes back the points of each milestone paid to a joined run
+// other than the oldest that reached it: the run is owed each once.
+func (t *txn) joinPaid(u *userRec, s *Streak, r streak.Reach) error {
+	start := dateKey(r.Start)
+	var moved []milestonePaid
+	for i, ps := range r.Starts {
+		k := dateKey(ps)
+		lo, hi := paidRange(u.s.Paid, s.ref, k)
+		if lo == hi {
+			continue
+		}
+		for _, p := range u.s.Paid[lo:hi] {
+			if slices.Contains(r.Repaid(int(p.Length)), i) {
+				if err := t.takeBack(u, s, r, p); err != nil {
+					return err
+				}
+				continue
+			}
+			p.Start = start
+			moved = append(moved, p)
+		}
+		u.s.Paid = slices.Delete(slices.Clone(u.s.Paid), lo, hi)
+	}
+	for _, p := range moved {
+		if _, held := findPaid(u.s.Paid, p); held {
+			// Two records for one length (a part shorter than what it was
+			// paid, after a freeze moved): the run keeps one.
+			if err := t.takeBack(u, s, r, p); err != nil {
+				return err
+			}
+			continue
+		}
+		u.s.Paid = putPaid(u.s.Paid, p)
+	}
+	return nil
+}
+
+// takeBack takes the points p records back from the user, reported as a
+// Reversed milestone; a system archived or inactive since is skipped and
+// reported (nothing is taken back later).
+func (t *txn) takeBack(u *userRec, s *Streak, r streak.Reach, p milestonePaid) error {
+	mr := MilestoneReached{Streak: s.Key, Length: int(p.Length), RunStart: Date(r.Start), Reversed: true}
+	sys := t.w.cat.points.systemByRef[p.System]
+	switch {
+	case sys == nil:
+		mr.Skipped = []string{fmt.Sprintf("points: system %d: %v", p.System, ErrNotFound)}
+	default:
+		_, err := t.awardPoints(u, sys.Key, p.Points.Neg(), fmt.Sprintf("milestone %s %d taken back", s.Key, p.Length))
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) {
+			mr.Skipped = []string{"points " + sys.Key + ": " + err.Error()}
+		} else if err != nil {
+			return fmt.Errorf("milestone %d of streak %s: %w", p.Length, s.Key, err)
+		} else {
+			mr.System, mr.Points = sys.Key, p.Points.Neg()
+		}
+	}
+	t.reachedMilestone(u, mr)
 	return nil
 }
 
@@ -155,6 +242,112 @@ func (t *txn) payMilestone(u *userRec, m StreakMilestone, mr *MilestoneReached) 
 		fmt.Sprintf("milestone %s %d", mr.Streak, m.Length))
 	mr.Achievement, mr.Reward, mr.Claim, mr.Code, mr.System, mr.Points, mr.Skipped = p.Achievement, p.Reward, p.Claim, p.Code, p.System, p.Points, p.Skipped
 	return err
+}
+
+// milestonePaid records the points a milestone paid a run of a user's
+// streak, for as long as a late event could still join the run to an
+// older one paid the same milestone (which then takes these back).
+type milestonePaid struct {
+	Streak uint32 // the streak's ref
+	Start  int32  // the run's first day (dateKey)
+	Length uint32
+	System uint32 // the points system's ref
+	Points Amount
+}
+
+// dateKey orders dates as integers.
+func dateKey(d streak.Date) int32 { return int32(d.Year*512 + int(d.Month)*32 + d.Day) }
+
+func comparePaid(a milestonePaid, b milestonePaid) int {
+	if c := cmp.Compare(a.Streak, b.Streak); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Start, b.Start); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Length, b.Length)
+}
+
+func findPaid(ps []milestonePaid, p milestonePaid) (int, bool) {
+	return slices.BinarySearchFunc(ps, p, comparePaid)
+}
+
+// paidRange returns the span of ps recording the run of streak ref that
+// starts on day start.
+func paidRange(ps []milestonePaid, ref uint32, start int32) (lo, hi int) {
+	lo, _ = findPaid(ps, milestonePaid{Streak: ref, Start: start})
+	hi, _ = findPaid(ps, milestonePaid{Streak: ref, Start: start + 1})
+	return lo, hi
+}
+
+// putPaid returns ps with p in place (a copy: records are shared with the
+// committed version of the user).
+func putPaid(ps []milestonePaid, p milestonePaid) []milestonePaid {
+	i, ok := findPaid(ps, p)
+	ps = slices.Clone(ps)
+	if ok {
+		ps[i] = p
+		return ps
+	}
+	return slices.Insert(ps, i, p)
+}
+
+// paidHorizon is how long a run's record is kept after its first day: a
+// late event joins a run to an older one by filling a gap before the run,
+// at most streak.MaxLateDays back (plus a month's period and its grace).
+const paidHorizon = streak.MaxLateDays + 40
+
+// prunePaid drops the records of runs that began too long ago to be
+// joined to an older run.
+func prunePaid(ps []milestonePaid, now time.Time) []milestonePaid {
+	if len(ps) == 0 {
+		return ps
+	}
+	oldest := dateKey(streak.DateOf(now.AddDate(0, 0, -paidHorizon)))
+	if !slices.ContainsFunc(ps, func(p milestonePaid) bool { return p.Start < oldest }) {
+		return ps
+	}
+	ps = slices.DeleteFunc(slices.Clone(ps), func(p milestonePaid) bool { return p.Start < oldest })
+	if len(ps) == 0 {
+		return nil
+	}
+	return ps
+}
+
+// appendPaid writes the records after the challenge section; a record
+// without participations writes an empty challenge section first.
+func appendPaid(b []byte, ps []milestonePaid, chals bool) []byte {
+	if len(ps) == 0 {
+		return b
+	}
+	if !chals {
+		b = binary.AppendUvarint(b, 0)
+	}
+	b = binary.AppendUvarint(b, uint64(len(ps)))
+	for _, p := range ps {
+		b = binary.AppendUvarint(b, uint64(p.Streak))
+		b = binary.AppendVarint(b, int64(p.Start))
+		b = binary.AppendUvarint(b, uint64(p.Length))
+		b = binary.AppendUvarint(b, uint64(p.System))
+		b = binary.AppendVarint(b, p.Points.Micros())
+	}
+	return b
+}
+
+func decodePaid(r *decoder) ([]milestonePaid, error) {
+	n := r.uvarint()
+	if n == 0 || n > uint64(len(r.b)) {
+		return nil, errCorruptState
+	}
+	ps := make([]milestonePaid, n)
+	for i := range ps {
+		ps[i] = milestonePaid{Streak: uint32(r.uvarint()), Start: int32(r.varint()), Length: uint32(r.uvarint()),
+			System: uint32(r.uvarint()), Points: AmountFromMicros(r.varint())}
+		if i > 0 && comparePaid(ps[i-1], ps[i]) >= 0 {
+			return nil, errCorruptState // out of order or repeated
+		}
+	}
+	return ps, nil
 }
 
 // completeAchievement completes the manual achievement key for u as
@@ -169,27 +362,34 @@ func completeAchievement(cat *catalog, u *userRec, key string, now time.Time) (a
 // awardPoints awards amount in system to u with a reason, as
 // PointsAPI.Award does: an unknown or archived system is ErrNotFound, an
 // inactive one ErrConflict, both with nothing changed.
-func (t *txn) awardPoints(u *userRec, system string, amount Amount, reason string) error {
+//
+// A negative amount takes points back (points.TakeBack). It returns what
+// was added (the cap may cut an award).
+func (t *txn) awardPoints(u *userRec, system string, amount Amount, reason string) (Amount, error) {
 	sys, ok := t.w.cat.points.systems[system]
 	if !ok || sys.Status == StatusArchived {
-		return fmt.Errorf("points system %s: %w", system, ErrNotFound)
+		return Amount{}, fmt.Errorf("points system %s: %w", system, ErrNotFound)
 	}
 	r := t.w.cat.points.rules[system]
 	if r == nil {
-		return fmt.Errorf("points system %s is %s: %w", system, sys.Status, ErrConflict)
+		return Amount{}, fmt.Errorf("points system %s is %s: %w", system, sys.Status, ErrConflict)
 	}
 	i, had := u.s.pointsOf(sys.ref)
 	var st points.State
 	if had {
 		st = u.s.Points[i].St
 	}
-	ns, fx, err := points.Award(*r, st, amount, reason)
+	award := points.Award
+	if amount.Sign() < 0 {
+		award, amount = points.TakeBack, amount.Neg()
+	}
+	ns, fx, err := award(*r, st, amount, reason)
 	if err != nil {
-		return err
+		return Amount{}, err
 	}
 	if !had {
 		u.s.Points = slices.Insert(u.s.Points, i, userPoints{Ref: sys.ref})
 	}
 	u.s.Points[i].St = ns
-	return t.recordPoints(u, sys, fx, "")
+	return fx.Added, t.recordPoints(u, sys, fx, "")
 }

@@ -26,6 +26,8 @@ func milestoneEngine(t *testing.T, opts *gamify.Options) *testEngine {
 	require.NoError(t, err)
 	_, err = eng.Rewards().Create(ctx, gamify.Reward{Key: "badge", Name: "Badge", Type: gamify.RewardDigital, System: "gems", Cost: gamify.AmountFromInt(100)})
 	require.NoError(t, err)
+	_, err = eng.Rewards().Create(ctx, gamify.Reward{Key: "shop", Name: "Shop item", Type: gamify.RewardPhysical, System: "gems", Cost: gamify.AmountFromInt(8)})
+	require.NoError(t, err)
 	_, err = eng.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily", Frequency: gamify.StreakDaily,
 		Metrics: []gamify.StreakMetric{{Metric: "lessons", Min: gamify.AmountFromInt(1)}},
 		Milestones: []gamify.StreakMilestone{
@@ -157,19 +159,53 @@ func TestStreakMilestoneLateRepairPaysWhatTheRunReaches(t *testing.T) {
 	require.True(t, completed(t, eng, "ana", "week"))
 }
 
-// A late event joining two runs that each reached 3 pays 3 no second time.
+// A late event joining two runs that each reached 3 takes the later run's
+// 5 gems back: the joined run is paid 3 once, as if the days had arrived in
+// order.
 func TestStreakMilestoneJoinNeverPaysTwice(t *testing.T) {
+	ctx := context.Background()
 	eng := milestoneEngine(t, nil)
 	liveDays(t, eng, "ana", 1, 3)
 	liveDays(t, eng, "ana", 5, 7)
 	require.Equal(t, gamify.AmountFromInt(10), gems(t, eng, "ana"), "each run reached 3")
+	_, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "shop", User: "ana"}) // spends 8 of the 10
+	require.NoError(t, err)
+	var notes []gamify.Notification
+	sub := eng.Subscribe(func(n gamify.Notification) {
+		if n.UserID() == "ana" {
+			notes = append(notes, n)
+		}
+	})
 	setClock(t, eng, onDay(7).Add(time.Hour))
 	r := lesson(t, eng, "ana", onDay(4))
-	require.Equal(t, []int{7}, milestoneLengths(r.Milestones))
-	require.Equal(t, gamify.AmountFromInt(10), gems(t, eng, "ana"))
+	march2 := gamify.Date{Year: 2026, Month: time.March, Day: 2}
+	require.Equal(t, []gamify.MilestoneReached{{Streak: "daily", Length: 3, RunStart: march2, System: "gems", Points: gamify.AmountFromInt(-5), Reversed: true}},
+		r.Milestones[:1], "the run of the 6th to the 8th is the later part: its 5 gems are taken back")
+	require.Equal(t, []int{3, 7}, milestoneLengths(r.Milestones))
+	require.Equal(t, []gamify.PointsChange{{System: "gems", Added: gamify.AmountFromInt(-5), Total: gamify.AmountFromInt(5)}}, pointsSummary(r.Points))
+	require.Equal(t, gamify.AmountFromInt(5), gems(t, eng, "ana"), "one payment of 3 for the one run")
+	p, err := eng.Users().Points(ctx, "ana", "gems")
+	require.NoError(t, err)
+	require.Equal(t, gamify.AmountFromInt(-3), p.Available, "the 8 spent stay spent")
 	r = lesson(t, eng, "ana", onDay(4).Add(time.Hour))
 	require.Empty(t, r.Milestones, "a second event of a met day changes no run")
-	require.Equal(t, 1, claimCount(t, eng, "ana"))
+	require.Equal(t, 2, claimCount(t, eng, "ana"), "the shop claim and the week's badge")
+	sub.Close()
+	var reached []int
+	for _, n := range notes {
+		if m, ok := n.(gamify.StreakMilestoneReached); ok {
+			reached = append(reached, m.Length)
+		}
+	}
+	require.Equal(t, []int{7}, reached, "a reversal is notified as its points change, not as a milestone reached")
+
+	// The record of what the later run was paid is gone with it: a reopen
+	// and an event of another met day take nothing more back.
+	eng.reopen(t)
+	r = lesson(t, eng, "ana", onDay(5).Add(2*time.Hour))
+	require.Empty(t, r.Milestones)
+	require.Equal(t, gamify.AmountFromInt(5), gems(t, eng, "ana"))
+	require.NoError(t, eng.Check(ctx))
 }
 
 // Eight days of lessons delivered live, oldest first and newest first (all

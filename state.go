@@ -195,6 +195,7 @@ type userState struct {
 	Points []userPoints    // sorted by Ref
 	Years  []yearAgg       // sorted by (Kind, Ref, Year); see yearreview.go
 	Chals  []userChallenge // sorted by Ref; see challenge_state.go
+	Paid   []milestonePaid // sorted by (Streak, Start, Length); see milestones.go
 }
 
 // dayAgg is the unspilled change of one metric on one local day.
@@ -298,7 +299,8 @@ func (s *userState) marshal(b []byte) []byte {
 		b = binary.AppendVarint(b, int64(y.Year))
 		b = binary.AppendVarint(b, y.Value)
 	}
-	return appendChallenges(b, s.Chals)
+	b = appendChallenges(b, s.Chals)
+	return appendPaid(b, s.Paid, len(s.Chals) > 0)
 }
 
 func (s *userState) unmarshal(b []byte) error { return s.decode(b, false) }
@@ -431,12 +433,26 @@ func (s *userState) decode(b []byte, v2 bool) error {
 		}
 		s.Years = append(s.Years, y)
 	}
-	if !r.err && len(r.b) > 0 { // a section written only when there are participations
-		cs, err := decodeChallenges(&r)
+	if !r.err && len(r.b) > 0 { // a section written only when there are participations (or paid milestones)
+		if r.b[0] == 0 {
+			r.b = r.b[1:] // none: paid milestones follow
+			if len(r.b) == 0 {
+				return errCorruptState
+			}
+		} else {
+			cs, err := decodeChallenges(&r)
+			if err != nil {
+				return err
+			}
+			s.Chals = cs
+		}
+	}
+	if !r.err && len(r.b) > 0 {
+		ps, err := decodePaid(&r)
 		if err != nil {
 			return err
 		}
-		s.Chals = cs
+		s.Paid = ps
 	}
 	if r.err || len(r.b) != 0 {
 		return errCorruptState

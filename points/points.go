@@ -468,6 +468,23 @@ func Award(r Rules, s State, amount Amount, reason string) (State, Effects, erro
 	return x.finish()
 }
 
+// TakeBack subtracts amount (> 0) from the total as a manual award of
+// −amount with reason: a payment made twice (a streak milestone of two runs
+// a late activity joined) given back. No cap or multiplier applies, and the
+// total may fall below what was spent (Available is then negative until
+// later awards cover it): the total is what it would have been had the
+// payment never been made.
+func TakeBack(r Rules, s State, amount Amount, reason string) (State, Effects, error) {
+	if amount.Sign() <= 0 {
+		return s, Effects{}, gamifytype.Invalid("TakeBack.Amount", amount, "must be positive")
+	}
+	x := begin(&r, &User{}, s, time.Time{})
+	if err := x.add(AwardRecord{Reason: reason, Base: amount.Neg(), Multiple: 1, Points: amount.Neg()}); err != nil {
+		return s, Effects{}, err
+	}
+	return x.finish()
+}
+
 // Spend adds amount (> 0) to spent. It fails with an error wrapping
 // ErrInsufficientPoints, s unchanged, when available is below amount.
 func Spend(s State, amount Amount) (State, Effects, error) {

@@ -425,6 +425,28 @@ func TestAwardAndSpend(t *testing.T) {
 	}
 }
 
+func TestTakeBack(t *testing.T) {
+	r := Rules{System: xp(), Levels: levels(), Boosts: []Boost{globalBoost("b", "2", RoundDown)}}
+	s, _, err := Award(r, State{}, pts("150"), "milestone")
+	require.NoError(t, err)
+	s, _, err = Spend(s, pts("120"))
+	require.NoError(t, err)
+	s, fx, err := TakeBack(r, s, pts("100"), "milestone taken back")
+	require.NoError(t, err)
+	require.Equal(t, pts("-100"), fx.Added, "no boost applies")
+	require.Equal(t, pts("-100"), fx.Awards[0].Points)
+	require.Equal(t, "milestone taken back", fx.Awards[0].Reason)
+	require.Equal(t, pts("50"), s.Total())
+	require.Equal(t, pts("-70"), s.Available(), "the spent points stay spent")
+	require.NotNil(t, fx.Level, "the level follows the total down")
+	require.False(t, fx.Level.Promotion)
+	for _, bad := range []Amount{{}, micros(-1)} {
+		s2, _, err := TakeBack(r, s, bad, "")
+		require.ErrorIs(t, err, gamifytype.ErrInvalid)
+		require.Equal(t, s, s2)
+	}
+}
+
 func TestAchievementAndUserCreatedOnce(t *testing.T) {
 	ach := Trigger{Key: "first", System: "xp", Kind: KindAchievement, Achievement: "first-run", Points: pts("50"), Active: true}
 	welcome := Trigger{Key: "welcome", System: "xp", Kind: KindUserCreated, Achievement: "ignored", Points: pts("10"), Active: true}

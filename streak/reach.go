@@ -11,7 +11,10 @@ package streak
 type Reach struct {
 	Start  Date  // first day of the run's first period
 	Before []int // lengths of the runs it joins, before the call
-	Length int   // its length after the call
+	// Starts are the first days of the runs in Before, in the same order
+	// (oldest first): what they were paid is known by them.
+	Starts []Date
+	Length int // its length after the call
 }
 
 // Multiples returns how many multiples of n the run newly reaches: the
@@ -40,6 +43,26 @@ func (r Reach) Crossed(l int) bool {
 		}
 	}
 	return true
+}
+
+// Repaid returns the indexes in Before of the joined runs that were each
+// paid threshold l although the run they form is owed it once: every run
+// that had reached l but the oldest. A late activity that joins two runs
+// which both reached l is the only way to pay l twice in one run.
+func (r Reach) Repaid(l int) []int {
+	var out []int
+	first := true
+	for i, b := range r.Before {
+		if b < l {
+			continue
+		}
+		if first {
+			first = false
+			continue
+		}
+		out = append(out, i)
+	}
+	return out
 }
 
 // runLen is one run of a replayed window: its first period, its latest
@@ -77,6 +100,7 @@ func (r *recorder) runs() []runLen {
 func (d *Definition) reached(before, after []runLen) []Reach {
 	var out []Reach
 	parts := make([][]int, len(after))
+	starts := make([][]Date, len(after))
 	for _, o := range before {
 		k := -1
 		for j, n := range after {
@@ -90,13 +114,14 @@ func (d *Definition) reached(before, after []runLen) []Reach {
 		}
 		if k >= 0 {
 			parts[k] = append(parts[k], int(o.length))
+			starts[k] = append(starts[k], d.firstDate(o.start))
 		}
 	}
 	for j, n := range after {
 		if len(parts[j]) == 1 && parts[j][0] == int(n.length) {
 			continue // unchanged
 		}
-		out = append(out, Reach{Start: d.firstDate(n.start), Before: parts[j], Length: int(n.length)})
+		out = append(out, Reach{Start: d.firstDate(n.start), Before: parts[j], Starts: starts[j], Length: int(n.length)})
 	}
 	return out
 }

@@ -29,6 +29,24 @@ func TestReachMultiplesAndCrossed(t *testing.T) {
 	}
 }
 
+func TestReachRepaid(t *testing.T) {
+	for _, c := range []struct {
+		r    Reach
+		l    int
+		want []int
+	}{
+		{Reach{Length: 7}, 7, nil},
+		{Reach{Before: []int{7}, Length: 8}, 7, nil},
+		{Reach{Before: []int{7, 1}, Length: 9}, 7, nil},
+		{Reach{Before: []int{7, 7}, Length: 15}, 7, []int{1}},
+		{Reach{Before: []int{3, 7, 8}, Length: 19}, 7, []int{2}}, // the oldest run that reached 7 keeps its pay
+		{Reach{Before: []int{7, 7, 7}, Length: 23}, 7, []int{1, 2}},
+		{Reach{Before: []int{7, 7}, Length: 15}, 14, nil}, // 14 is newly reached (Crossed)
+	} {
+		require.Equal(t, c.want, c.r.Repaid(c.l), "%+v.Repaid(%d)", c.r, c.l)
+	}
+}
+
 // paid sums the multiples of n that the calls of m newly reached.
 func (m *sim) paid(n int) int {
 	k := 0
@@ -53,7 +71,7 @@ func TestReachedOnRepairAndJoin(t *testing.T) {
 	require.Equal(t, 1, m.paid(7))
 	m.advance(day(9))
 	fx := m.act(day(8), day(9))
-	require.Equal(t, []Reach{{Start: Date{2026, 3, 1}, Before: []int{7}, Length: 8}}, fx.Reached)
+	require.Equal(t, []Reach{{Start: Date{2026, 3, 1}, Before: []int{7}, Starts: []Date{{2026, 3, 1}}, Length: 8}}, fx.Reached)
 	require.Equal(t, 1, m.paid(7), "the repair reaches 8: no new multiple of 7")
 	require.Equal(t, 8, m.paid(1), "each length once")
 
@@ -62,7 +80,7 @@ func TestReachedOnRepairAndJoin(t *testing.T) {
 	}
 	m.advance(day(16))
 	fx = m.act(day(9), day(16)) // joins 1..8 and 10..15: 15 long
-	require.Equal(t, []Reach{{Start: Date{2026, 3, 1}, Before: []int{8, 6}, Length: 15}}, fx.Reached)
+	require.Equal(t, []Reach{{Start: Date{2026, 3, 1}, Before: []int{8, 6}, Starts: []Date{{2026, 3, 1}, {2026, 3, 10}}, Length: 15}}, fx.Reached)
 	require.Equal(t, 2, m.paid(7))
 	require.Equal(t, 15, m.paid(1))
 	for _, n := range fx.Notifications {

@@ -222,7 +222,7 @@ func (s *State) reportTime(d *Definition, now time.Time, loc *time.Location, fx 
 	if pr.length > 0 && pr.length != s.shown {
 		r := Reach{Start: d.firstDate(pr.started), Length: int(pr.length)}
 		if pr.length > s.shown && s.shown > 0 {
-			r.Before = []int{int(s.shown)}
+			r.Before, r.Starts = []int{int(s.shown)}, []Date{r.Start}
 		}
 		fx.Reached = append(fx.Reached, r)
 	}
@@ -332,7 +332,7 @@ func Apply(d Definition, s State, a Activity, now time.Time) (State, Effects, er
 		if after.length > 0 && after.length != before.length {
 			r := Reach{Start: d.firstDate(after.started), Length: int(after.length)}
 			if before.length > 0 && before.started == after.started {
-				r.Before = []int{int(before.length)}
+				r.Before, r.Starts = []int{int(before.length)}, []Date{r.Start}
 			}
 			fx.Reached = append(fx.Reached, r)
 		}

@@ -1,0 +1,51 @@
+package gamify
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gamifykit/gamify/streak"
+)
+
+// The paid-milestone records round-trip through the state record, with and
+// without participations before them, and a damaged section is refused.
+func TestPaidMilestonesRoundTrip(t *testing.T) {
+	paid := []milestonePaid{
+		{Streak: 1, Start: 100, Length: 3, System: 2, Points: AmountFromInt(5)},
+		{Streak: 1, Start: 100, Length: 7, System: 2, Points: AmountFromMicros(1)},
+		{Streak: 2, Start: 90, Length: 3, System: 1, Points: AmountFromInt(1 << 40)},
+	}
+	chals := []userChallenge{{Ref: 1, Enrolled: 5, From: 5, To: 10, Progress: []int64{1}}}
+	for _, s := range []userState{
+		{Events: 1, Paid: paid},
+		{Events: 1, Chals: chals, Paid: paid},
+		{Events: 1, Chals: chals},
+	} {
+		b := s.marshal(nil)
+		var back userState
+		require.NoError(t, back.unmarshal(b))
+		require.Equal(t, s.Paid, back.Paid)
+		require.Equal(t, len(s.Chals), len(back.Chals))
+		require.Equal(t, b, back.marshal(nil), "the encoding is canonical")
+		if len(s.Paid) > 0 {
+			require.Error(t, new(userState).unmarshal(b[:len(b)-1]), "a cut record")
+		}
+	}
+	// Out of order records are refused.
+	bad := userState{Paid: []milestonePaid{paid[1], paid[0]}}
+	require.ErrorIs(t, new(userState).unmarshal(bad.marshal(nil)), errCorruptState)
+	// An empty challenge section with nothing after it is not canonical.
+	b := (&userState{}).marshal(nil)
+	require.ErrorIs(t, new(userState).unmarshal(append(b, 0)), errCorruptState)
+}
+
+func TestPrunePaidKeepsJoinableRuns(t *testing.T) {
+	now := t0Internal
+	recent := dateKey(streak.DateOf(now.AddDate(0, 0, -paidHorizon)))
+	ps := []milestonePaid{{Streak: 1, Start: recent - 1, Length: 3}, {Streak: 1, Start: recent, Length: 3}, {Streak: 2, Start: recent - 40, Length: 7}}
+	got := prunePaid(ps, now)
+	require.Equal(t, []milestonePaid{{Streak: 1, Start: recent, Length: 3}}, got)
+	require.Len(t, ps, 3, "the committed slice is not modified")
+	require.Nil(t, prunePaid([]milestonePaid{ps[0]}, now))
+}
