@@ -87,6 +87,12 @@ func Open(path string, opts *Options) (*Engine, error) {
 	e.w.seeds = rand.NewChaCha8(seed)
 	if o.Replication != nil {
 		e.repl = newReplica(o.Replication)
+	}
+	if err := e.checkReplicaFile(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("gamify: open %s: %w", path, err)
+	}
+	if e.repl != nil {
 		e.log = nopLog{}
 	} else if err := e.openLog(); err != nil {
 		db.Close()
@@ -97,6 +103,7 @@ func Open(path string, opts *Options) (*Engine, error) {
 		db.Close()
 		return nil, fmt.Errorf("gamify: open %s: %w", path, err)
 	}
+
 	go e.commitLoop()
 	if err := e.knownJobs(); err != nil {
 		e.Close()

@@ -149,7 +149,10 @@ type Options struct {
 	// beside the file. The file is then this replica's checkpoint of the
 	// shared log. Every replica must be opened with the same options that
 	// shape what a command does (ControlRatio, Reminders, DefaultTimezone,
-	// IdempotencyWindow, outbox retention): they are not in the log.
+	// IdempotencyWindow, outbox retention): they are not in the log. A
+	// replica's file is marked as one: Open without Replication refuses it,
+	// and Open with Replication refuses a file a local engine wrote, both
+	// with ErrConflict.
 	Replication ReplicatedLog
 	// Reminders turns on streak reminders, reactivation messages and weekly
 	// recaps (see ReminderOptions); nil sends none.

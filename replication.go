@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/gamifykit/gamify/store"
 )
 
 // ErrUnavailable is returned by a write of a replicated engine
@@ -332,3 +335,34 @@ func (e *Engine) Sync(ctx context.Context) error {
 // syncOp is Sync's barrier: it changes nothing, and is applied, like every
 // command but events, once everything before it has landed.
 var syncOp = newOp("engine.sync", func(*txn, struct{}) (any, error) { return nil, nil })
+
+// replicaKey marks, in Meta, a file that follows a replicated log. Its
+// positions are the shared log's: a local engine writing to it would part
+// from the log for good, and a replica following the log from a file a
+// local engine wrote would apply the log over changes no other replica has.
+var replicaKey = []byte("replica")
+
+// checkReplicaFile refuses, before anything is written, a replica's file
+// opened without Options.Replication and a locally written file (it has a
+// command log, or a checkpoint of one) opened with it; a new file opened as
+// a replica is marked by its first commit.
+func (e *Engine) checkReplicaFile() error {
+	var marked bool
+	if err := e.db.View(func(tx *store.Tx) error {
+		marked = tx.Get(store.Meta, replicaKey) != nil
+		return nil
+	}); err != nil {
+		return err
+	}
+	_, err := os.Stat(logDir(e.path))
+	logged := err == nil
+	switch {
+	case e.repl == nil && marked:
+		return fmt.Errorf("%w: the file is a replica's (it follows a replicated log): open it with Options.Replication; a local engine writing to it would part from the log", ErrConflict)
+	case e.repl != nil && !marked && (logged || e.db.CheckpointPosition() > 0):
+		return fmt.Errorf("%w: the file was written by a local engine, and its changes are not in the replicated log: start the replica from a new file (and import an export into it)", ErrConflict)
+	case e.repl != nil && !marked:
+		e.w.markReplica = true
+	}
+	return nil
+}

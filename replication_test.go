@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -526,4 +527,48 @@ func TestReplicaEventAfterAnotherReplicasDefinition(t *testing.T) {
 	_, err = b.Track(ctx, gamify.Event{User: "ana", Metric: "nope", Value: 1})
 	require.ErrorIs(t, err, gamify.ErrInvalid, "a metric that exists nowhere is still refused")
 	rs.converge(t)
+}
+
+// TestReplicaFileStaysAReplicas: a replica's file opened by a local engine
+// would part from the shared log, and a file a local engine wrote would
+// bring changes no other replica has; both are refused before anything is
+// written, and the replica's file still follows the log afterwards.
+func TestReplicaFileStaysAReplicas(t *testing.T) {
+	ctx := context.Background()
+	rs := openReplicas(t, 1, gamify.Options{})
+	rep := rs.engs[0]
+	mustMetric(t, rep.Engine, "lessons")
+	require.NoError(t, rep.Close())
+
+	local := rep.opts
+	local.Replication = nil
+	_, err := gamify.Open(rep.path, &local)
+	require.ErrorIs(t, err, gamify.ErrConflict)
+	require.ErrorContains(t, err, "replica")
+	_, statErr := os.Stat(rep.path + ".log")
+	require.True(t, os.IsNotExist(statErr), "the refused Open wrote no command log")
+
+	eng, err := gamify.Open(rep.path, &rep.opts)
+	require.NoError(t, err, "the replica's file opens as a replica")
+	rep.Engine = eng
+	_, err = eng.Metrics().Get(ctx, "lessons")
+	require.NoError(t, err)
+
+	// A file a local engine wrote, checkpointed or not, is no replica's.
+	for _, checkpointed := range []bool{false, true} {
+		le := openTest(t, nil)
+		mustMetric(t, le.Engine, "lessons")
+		if checkpointed {
+			require.NoError(t, gamify.Checkpoint(le.Engine))
+		}
+		require.NoError(t, le.Engine.Close())
+		o := le.opts
+		o.Replication = &memReplica{log: newMemLog()}
+		_, err := gamify.Open(le.path, &o)
+		require.ErrorIs(t, err, gamify.ErrConflict, "checkpointed: %v", checkpointed)
+		require.ErrorContains(t, err, "local engine")
+		eng, err := gamify.Open(le.path, &le.opts)
+		require.NoError(t, err, "it still opens locally")
+		le.Engine = eng
+	}
 }

@@ -65,6 +65,7 @@ type writer struct {
 	seq           uint64                    // last ledger sequence used
 	lastUID       uint64                    // last internal user id assigned
 	countersAt    [2]uint64
+	markReplica bool // the next flush marks the file as a replica's (replicaKey)
 	consumers     map[string]consumerRec // outbox consumers as of the working state
 
 	// parkedStreaks are the due ids of inactive streaks popped from
@@ -671,6 +672,10 @@ func (w *writer) flushWrites(ws []write) []write {
 			write{store.Meta, seqKey, binary.BigEndian.AppendUint64(nil, w.seq)},
 			write{store.Meta, uidCounterKey, binary.BigEndian.AppendUint64(nil, w.lastUID)})
 		w.countersAt = [2]uint64{w.seq, w.lastUID}
+	}
+	if w.markReplica {
+		ws = append(ws, write{store.Meta, replicaKey, []byte{1}})
+		w.markReplica = false
 	}
 	return ws
 }
