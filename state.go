@@ -65,7 +65,7 @@ type writer struct {
 	seq           uint64                    // last ledger sequence used
 	lastUID       uint64                    // last internal user id assigned
 	countersAt    [2]uint64
-	markReplica bool // the next flush marks the file as a replica's (replicaKey)
+	markReplica   bool                   // the next flush marks the file as a replica's (replicaKey)
 	consumers     map[string]consumerRec // outbox consumers as of the working state
 
 	// parkedStreaks are the due ids of inactive streaks popped from
