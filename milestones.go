@@ -158,7 +158,7 @@ func (t *txn) payMilestones(u *userRec, s *Streak, reached []streak.Reach) error
 			}
 			if mr.Points.Sign() > 0 {
 				u.s.Paid = putPaid(u.s.Paid, milestonePaid{Streak: s.ref, Start: dateKey(r.Start), Length: uint32(m.Length),
-					System: t.w.cat.points.systems[mr.System].ref, Points: mr.Points})
+					System: t.w.cat.points.systems[mr.System].ref, Points: mr.Points, At: t.attributedAt().UnixNano()})
 			}
 			t.reachedMilestone(u, mr)
 		}
@@ -224,7 +224,11 @@ func (t *txn) takeBack(u *userRec, s *Streak, r streak.Reach, p milestonePaid) e
 	case sys == nil:
 		mr.Skipped = []string{fmt.Sprintf("points: system %d: %v", p.System, ErrNotFound)}
 	default:
+		// Taken back where it was paid: the boards' run of the event that paid it.
+		at := t.eventAt
+		t.eventAt = time.Unix(0, p.At).UTC()
 		_, err := t.awardPoints(u, sys.Key, p.Points.Neg(), fmt.Sprintf("milestone %s %d taken back", s.Key, p.Length))
+		t.eventAt = at
 		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) {
 			mr.Skipped = []string{"points " + sys.Key + ": " + err.Error()}
 		} else if err != nil {
@@ -253,6 +257,7 @@ type milestonePaid struct {
 	Length uint32
 	System uint32 // the points system's ref
 	Points Amount
+	At     int64 // Unix ns the award was attributed to (the paying event's time)
 }
 
 // dateKey orders dates as integers.
@@ -330,6 +335,7 @@ func appendPaid(b []byte, ps []milestonePaid, chals bool) []byte {
 		b = binary.AppendUvarint(b, uint64(p.Length))
 		b = binary.AppendUvarint(b, uint64(p.System))
 		b = binary.AppendVarint(b, p.Points.Micros())
+		b = binary.AppendVarint(b, p.At)
 	}
 	return b
 }
@@ -342,7 +348,7 @@ func decodePaid(r *decoder) ([]milestonePaid, error) {
 	ps := make([]milestonePaid, n)
 	for i := range ps {
 		ps[i] = milestonePaid{Streak: uint32(r.uvarint()), Start: int32(r.varint()), Length: uint32(r.uvarint()),
-			System: uint32(r.uvarint()), Points: AmountFromMicros(r.varint())}
+			System: uint32(r.uvarint()), Points: AmountFromMicros(r.varint()), At: r.varint()}
 		if i > 0 && comparePaid(ps[i-1], ps[i]) >= 0 {
 			return nil, errCorruptState // out of order or repeated
 		}

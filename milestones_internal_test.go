@@ -12,7 +12,7 @@ import (
 // without participations before them, and a damaged section is refused.
 func TestPaidMilestonesRoundTrip(t *testing.T) {
 	paid := []milestonePaid{
-		{Streak: 1, Start: 100, Length: 3, System: 2, Points: AmountFromInt(5)},
+		{Streak: 1, Start: 100, Length: 3, System: 2, Points: AmountFromInt(5), At: t0Internal.UnixNano()},
 		{Streak: 1, Start: 100, Length: 7, System: 2, Points: AmountFromMicros(1)},
 		{Streak: 2, Start: 90, Length: 3, System: 1, Points: AmountFromInt(1 << 40)},
 	}

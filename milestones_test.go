@@ -165,10 +165,14 @@ func TestStreakMilestoneLateRepairPaysWhatTheRunReaches(t *testing.T) {
 func TestStreakMilestoneJoinNeverPaysTwice(t *testing.T) {
 	ctx := context.Background()
 	eng := milestoneEngine(t, nil)
+	_, err := eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "gems-today", Name: "Gems today", RankBy: gamify.RankByPoints, System: "gems",
+		RunUnit: gamify.RunDay})
+	require.NoError(t, err)
+	runDue(t, eng)
 	liveDays(t, eng, "ana", 1, 3)
 	liveDays(t, eng, "ana", 5, 7)
 	require.Equal(t, gamify.AmountFromInt(10), gems(t, eng, "ana"), "each run reached 3")
-	_, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "shop", User: "ana"}) // spends 8 of the 10
+	_, err = eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "shop", User: "ana"}) // spends 8 of the 10
 	require.NoError(t, err)
 	var notes []gamify.Notification
 	sub := eng.Subscribe(func(n gamify.Notification) {
@@ -187,6 +191,17 @@ func TestStreakMilestoneJoinNeverPaysTwice(t *testing.T) {
 	p, err := eng.Users().Points(ctx, "ana", "gems")
 	require.NoError(t, err)
 	require.Equal(t, gamify.AmountFromInt(-3), p.Available, "the 8 spent stay spent")
+	// The points come back out of the board's run they were paid in (the
+	// 7th's), not the late event's.
+	for d, want := range map[int]int64{3: 5, 4: 0, 7: 0} {
+		ur, err := eng.Leaderboards().UserRankAt(ctx, "gems-today", "ana", onDay(d))
+		if want == 0 && err != nil {
+			require.ErrorIs(t, err, gamify.ErrNotFound, "day %d", d)
+			continue
+		}
+		require.NoError(t, err, "day %d", d)
+		require.Equal(t, gamify.AmountFromInt(want), ur.Score, "day %d", d)
+	}
 	r = lesson(t, eng, "ana", onDay(4).Add(time.Hour))
 	require.Empty(t, r.Milestones, "a second event of a met day changes no run")
 	require.Equal(t, 2, claimCount(t, eng, "ana"), "the shop claim and the week's badge")
