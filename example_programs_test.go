@@ -11,8 +11,10 @@ import (
 	"github.com/gamifykit/gamify"
 )
 
-// A 3-day streak milestone pays 10 gems, a 7-day one a badge; a late lesson
-// that repairs a missed day pays what the repaired run reaches, once.
+// A 3-day streak milestone pays 10 gems, a 7-day one a badge. Lessons sync
+// late: two runs of three days each reach 3, then the missing day joins
+// them into one run of seven, which is owed 3 once: the later run's gems
+// are taken back, and 7 is paid.
 func ExampleStreakMilestone() {
 	ctx := context.Background()
 	eng, done := exampleEngine()
@@ -31,21 +33,30 @@ func ExampleStreakMilestone() {
 		fmt.Println(err)
 		return
 	}
-	// The example clock is Monday 2 November 2026; the lessons sync late.
+	// The example clock is Monday 2 November 2026.
 	monday := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
-	for _, back := range []int{6, 5, 3, 2, 1, 0, 4} { // day 4 back is synced last
+	for _, back := range []int{6, 5, 4, 2, 1, 0, 3} { // 3 days back is synced last
 		res, err := eng.Track(ctx, gamify.Event{Metric: "lessons", User: "ana", Value: 1, Time: monday.AddDate(0, 0, -back)})
 		if err != nil {
 			fmt.Println(err)
 			return
 		}
 		for _, m := range res.Milestones {
-			fmt.Printf("%d days (run from %s): %v gems, %q\n", m.Length, m.RunStart, m.Points, m.Achievement)
+			taken := ""
+			if m.Reversed {
+				taken = " (taken back)"
+			}
+			fmt.Printf("%d days (run from %s): %v gems%s, %q\n", m.Length, m.RunStart, m.Points, taken, m.Achievement)
 		}
 	}
+	p, _ := eng.Users().Points(ctx, "ana", "gems")
+	fmt.Println("gems:", p.Total)
 	// Output:
-	// 3 days (run from 2026-10-30): 10 gems, ""
+	// 3 days (run from 2026-10-27): 10 gems, ""
+	// 3 days (run from 2026-10-31): 10 gems, ""
+	// 3 days (run from 2026-10-27): -10 gems (taken back), ""
 	// 7 days (run from 2026-10-27): 0 gems, "week"
+	// gems: 10
 }
 
 // A shop sells a streak freeze with an hour of double XP for 50 gems, as
