@@ -3,7 +3,6 @@ package gamify
 import (
 	"cmp"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -428,40 +427,18 @@ type remindProfile struct {
 // decoding the rest (a user's boards and yearly numbers are most of it).
 func remindState(b []byte, ref uint32) (userState, error) {
 	var s userState
-	if len(b) < 1 || b[0] != stateVersion {
-		return s, errCorruptState
-	}
-	r := decoder{b: b[1:]}
-	r.uvarint()
-	r.varint()
-	s.LastEvent = r.varint()
-	for n := r.uvarint(); n > 0 && !r.err; n-- {
-		r.uvarint()
-		r.varint()
-		r.uvarint()
-	}
-	for n := r.uvarint(); n > 0 && !r.err; n-- {
-		x := userStreak{Ref: uint32(r.uvarint()), Due: r.varint()}
-		if r.err || len(r.b) < 4 {
-			return s, errCorruptState
+	last, err := scanStreaks(b, func(x userStreak, st []byte) (bool, error) {
+		if ref == 0 || x.Ref != ref {
+			return false, nil
 		}
-		l := binary.BigEndian.Uint32(r.b)
-		if uint64(l) > uint64(len(r.b)-4) {
-			return s, errCorruptState
+		if err := x.St.UnmarshalBinary(st); err != nil {
+			return true, err
 		}
-		if ref != 0 && x.Ref == ref {
-			if err := x.St.UnmarshalBinary(r.b[4 : 4+l]); err != nil {
-				return s, err
-			}
-			s.Streaks = []userStreak{x}
-			return s, nil
-		}
-		r.b = r.b[4+l:]
-	}
-	if r.err {
-		return s, errCorruptState
-	}
-	return s, nil
+		s.Streaks = []userStreak{x}
+		return true, nil
+	})
+	s.LastEvent = last
+	return s, err
 }
 
 // rebuildRemindQueue queues the next reminder of every user who may have

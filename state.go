@@ -1096,18 +1096,18 @@ func (w *writer) rebuildStreakQueue(tx *store.Tx) error {
 		return nil
 	}
 	return tx.Scan(store.State, nil, func(k, v []byte) error {
-		var s userState
-		if err := s.unmarshal(v); err != nil {
-			return fmt.Errorf("uid %x: %w", k, err)
-		}
-		if len(s.Streaks) == 0 {
-			return nil
-		}
-		id := tx.Get(store.UserIDs, k)
-		for _, x := range s.Streaks {
+		var id []byte
+		_, err := scanStreaks(v, func(x userStreak, _ []byte) (bool, error) {
 			if x.Due != 0 {
+				if id == nil {
+					id = tx.Get(store.UserIDs, k)
+				}
 				w.streakQueue.Push(streakDueID(x.Ref, string(id)), time.Unix(0, x.Due))
 			}
+			return false, nil
+		})
+		if err != nil {
+			return fmt.Errorf("uid %x: %w", k, err)
 		}
 		return nil
 	})

@@ -3,6 +3,7 @@ package gamify
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -268,6 +269,43 @@ type userStreak struct {
 	Ref uint32
 	Due int64 // Unix ns, 0 for nothing due
 	St  streak.State
+}
+
+// scanStreaks calls fn with the ref and due time of each streak of an
+// encoded userState, and its encoded streak.State, without decoding the
+// rest (Open reads these of every user), until fn stops it. It returns the
+// user's LastEvent.
+func scanStreaks(b []byte, fn func(x userStreak, st []byte) (stop bool, err error)) (lastEvent int64, err error) {
+	if len(b) < 1 || b[0] != stateVersion {
+		return 0, errCorruptState
+	}
+	r := decoder{b: b[1:]}
+	r.uvarint()
+	r.varint()
+	lastEvent = r.varint()
+	for n := r.uvarint(); n > 0 && !r.err; n-- {
+		r.uvarint()
+		r.varint()
+		r.uvarint()
+	}
+	for n := r.uvarint(); n > 0 && !r.err; n-- {
+		x := userStreak{Ref: uint32(r.uvarint()), Due: r.varint()}
+		if r.err || len(r.b) < 4 {
+			return lastEvent, errCorruptState
+		}
+		l := binary.BigEndian.Uint32(r.b)
+		if uint64(l) > uint64(len(r.b)-4) {
+			return lastEvent, errCorruptState
+		}
+		if stop, err := fn(x, r.b[4:4+l]); stop || err != nil {
+			return lastEvent, err
+		}
+		r.b = r.b[4+l:]
+	}
+	if r.err {
+		return lastEvent, errCorruptState
+	}
+	return lastEvent, nil
 }
 
 func (s *userState) streak(ref uint32) (int, bool) {
