@@ -144,35 +144,42 @@ func (r *modelRun) join(user string, tier int) {
 	r.members[tier] = append(r.members[tier], user)
 }
 
+// modelMove is the tier after the run, and the move, of the member at
+// index i of a cohort of n: Promote and Demote are 1, and a cohort with no
+// more members than its tier's moves that is not full keeps them all.
+func modelMove(tier, i, n int) (int, gamify.LeagueMove) {
+	moves := 0
+	if tier < len(modelTiers)-1 {
+		moves++
+	}
+	if tier > 0 {
+		moves++
+	}
+	switch {
+	case n <= moves && n < modelCohort:
+	case i == 0 && tier < len(modelTiers)-1:
+		return tier + 1, gamify.LeaguePromoted
+	case i == n-1 && tier > 0:
+		return tier - 1, gamify.LeagueDemoted
+	}
+	return tier, gamify.LeagueStayed
+}
+
 // rollover ends cur, and places the users waiting in the next run.
 func (l *modelLeague) rollover(m *model) {
 	r := l.cur
 	end := r.start.Add(modelWeek)
-	top := len(modelTiers) - 1
 	moved := map[string]int{}
 	for tier := range r.members {
 		for c := 0; c*modelCohort < len(r.members[tier]); c++ {
 			members, ranks := r.cohort(m, tier, c)
 			n := len(members)
-			up, down := 0, n
-			if tier < top {
-				up = min(1, n)
-			}
-			if tier > 0 {
-				down = max(up, n-1)
-			}
 			for i, mm := range members {
-				to, move := tier, gamify.LeagueStayed
-				switch {
-				case i < up:
-					to, move = tier+1, gamify.LeaguePromoted
-				case i >= down:
-					to, move = tier-1, gamify.LeagueDemoted
-				}
+				to, move := modelMove(tier, i, n)
 				moved[mm.user] = to
 				l.history[mm.user] = append(l.history[mm.user], gamify.LeagueResult{League: "league", User: mm.user, RunStart: r.start, RunEnd: end,
 					Tier: modelTiers[tier], NewTier: modelTiers[to], Move: move, Cohort: c + 1, Rank: ranks[i],
-					Score: gamify.AmountFromMicros(mm.score), CohortMembers: n})
+					Position: i + 1, Score: gamify.AmountFromMicros(mm.score), CohortMembers: n})
 			}
 		}
 	}
@@ -1069,9 +1076,12 @@ func checkModelLeague(t *testing.T, eng *testEngine, m *model, id, at string) {
 		members, ranks := r.cohort(m, tier, pos/modelCohort)
 		var want []gamify.LeagueMember
 		for i, mm := range members {
-			want = append(want, gamify.LeagueMember{User: mm.user, Rank: ranks[i], Score: gamify.AmountFromMicros(mm.score)})
+			_, move := modelMove(tier, i, len(members))
+			want = append(want, gamify.LeagueMember{User: mm.user, Rank: ranks[i], Position: i + 1, Move: move, Score: gamify.AmountFromMicros(mm.score)})
 			if mm.user == id {
 				require.Equal(t, ranks[i], st.Rank, "cohort rank of %s", at)
+				require.Equal(t, i+1, st.Position, "cohort position of %s", at)
+				require.Equal(t, move, st.Move, "predicted move of %s", at)
 			}
 		}
 		require.Equal(t, pos/modelCohort+1, st.Cohort, "cohort of %s", at)

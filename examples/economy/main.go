@@ -112,7 +112,7 @@ func run(path string) error {
 			fmt.Printf("  [notification] %s: %s completed, +%s gems\n", n.User, n.Challenge, n.Paid.Points)
 		case gamify.LeagueResult:
 			if n.Move != gamify.LeagueStayed {
-				fmt.Printf("  [notification] %s %s: %s → %s (rank %d of %d)\n", n.User, n.Move, n.Tier, n.NewTier, n.Rank, n.CohortMembers)
+				fmt.Printf("  [notification] %s %s: %s → %s (place %d of %d)\n", n.User, n.Move, n.Tier, n.NewTier, n.Position, n.CohortMembers)
 			}
 		}
 	})
@@ -194,12 +194,9 @@ func run(path string) error {
 	}
 	fmt.Println("\nAna's league history:")
 	for _, r := range hist {
-		tie := ""
-		if r.Rank <= league.Promote && r.Move == gamify.LeagueStayed && r.Tier != league.Tiers[len(league.Tiers)-1] {
-			tie = " (tied: ties share a rank, and the board's order decides who moves)"
-		}
-		fmt.Printf("  week of %s: %s, rank %d of %d in cohort %d, %s XP → %s%s\n",
-			r.RunStart.Format("Jan 2"), r.Tier, r.Rank, r.CohortMembers, r.Cohort, r.Score, r.NewTier, tie)
+		// Position is unique (the board's tie-break): it is what decided the move.
+		fmt.Printf("  week of %s: %s, place %d of %d in cohort %d (rank %d), %s XP → %s (%s)\n",
+			r.RunStart.Format("Jan 2"), r.Tier, r.Position, r.CohortMembers, r.Cohort, r.Rank, r.Score, r.NewTier, r.Move)
 	}
 	return eng.Check(ctx)
 }
