@@ -14,7 +14,9 @@ func (h *handler) routeChallenges() {
 	h.handle("GET /v1/users/{id}/challenges", anyKey, h.userChallenges)
 	h.handle("GET /v1/users/{id}/challenges/{key}", anyKey, h.userChallenge)
 	h.handle("POST /v1/users/{id}/challenges/{key}/enroll", anyKey, h.enrollChallenge)
-	// Shared reads, like a leaderboard's rankings.
+	// Shared reads, like a leaderboard's rankings: ranking rows and
+	// counts. The participants' progress lists other users: not for a
+	// user-scoped key.
 	h.handle("GET /v1/challenges/{key}/participants", anyKey, h.challengeParticipants)
 	h.handle("GET /v1/challenges/{key}/leaderboard", anyKey, h.challengeLeaderboard)
 	h.handle("GET /v1/challenges/{key}/stats", anyKey, h.challengeStats)
@@ -43,12 +45,15 @@ type objectiveOut struct {
 	Waiting  bool        `json:"waiting"`
 }
 
-// challengeStandingOut is a participant's place on the challenge's cohort
-// leaderboard.
-type challengeStandingOut struct {
-	Rank  int         `json:"rank"`
-	Share json.Number `json:"share"`
-	challengeProgressOut
+// challengeRankingOut is a participant's row on the challenge's cohort
+// leaderboard: what a leaderboard's ranking row shows, open to every key.
+type challengeRankingOut struct {
+	UserID             string      `json:"userId"`
+	UserName           *string     `json:"userName"`
+	Rank               int         `json:"rank"`
+	Share              json.Number `json:"share"`
+	ObjectivesComplete int         `json:"objectivesComplete"`
+	Completed          bool        `json:"completed"`
 }
 
 type challengeStatsOut struct {
@@ -129,6 +134,9 @@ func (c *call) listOptions() (gamify.ListOptions, error) {
 }
 
 func (h *handler) challengeParticipants(c *call) (int, any, error) {
+	if c.key.User != "" {
+		return 0, nil, otherUser()
+	}
 	o, err := c.listOptions()
 	if err != nil {
 		return 0, nil, err
@@ -149,9 +157,13 @@ func (h *handler) challengeLeaderboard(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := make([]challengeStandingOut, 0, len(ss))
+	out := make([]challengeRankingOut, 0, len(ss))
 	for _, s := range ss {
-		out = append(out, challengeStandingOut{Rank: s.Rank, Share: shareNum(s.Share), challengeProgressOut: challengeProgressJSON(s.ChallengeProgress)})
+		r := challengeRankingOut{UserID: s.User, Rank: s.Rank, Share: shareNum(s.Share), ObjectivesComplete: s.Complete, Completed: !s.CompletedAt.IsZero()}
+		if u, err := c.eng.Users().Get(c.ctx(), s.User); err == nil {
+			r.UserName = strOrNull(u.Name)
+		}
+		out = append(out, r)
 	}
 	return http.StatusOK, out, nil
 }

@@ -34,10 +34,13 @@ type challengeProgressGolden struct {
 	CompletedAt        *time.Time        `json:"completedAt"`
 }
 
-type challengeStandingGolden struct {
-	Rank  int         `json:"rank"`
-	Share json.Number `json:"share"`
-	challengeProgressGolden
+type challengeRankingGolden struct {
+	UserID             string      `json:"userId"`
+	UserName           *string     `json:"userName"`
+	Rank               int         `json:"rank"`
+	Share              json.Number `json:"share"`
+	ObjectivesComplete int         `json:"objectivesComplete"`
+	Completed          bool        `json:"completed"`
 }
 
 type objectiveStatGolden struct {
@@ -107,13 +110,21 @@ func TestChallengeRoutes(t *testing.T) {
 	bo := fresh
 	bo.UserID, bo.EnrolledAt, bo.WindowStart = "bo", at, at
 	bo.Objectives = []objectiveGolden{{Key: "write", Progress: "3", Target: "10"}, {Key: "twice", Progress: "1", Target: "2"}}
-	e.do("GET", "/v1/challenges/sprint/participants", "ana-secret", nil).decode(t, &ps)
+	e.do("GET", "/v1/challenges/sprint/participants", appKey, nil).decode(t, &ps)
 	require.Equal(t, []challengeProgressGolden{done, bo}, ps, "in the order the users were first seen")
 	e.do("GET", "/v1/challenges/sprint/participants?offset=1&limit=1", appKey, nil).decode(t, &ps)
 	require.Equal(t, []challengeProgressGolden{bo}, ps)
-	var board []challengeStandingGolden
-	e.do("GET", "/v1/challenges/sprint/leaderboard", appKey, nil).decode(t, &board)
-	require.Equal(t, []challengeStandingGolden{{Rank: 1, Share: "1", challengeProgressGolden: done}, {Rank: 2, Share: "0.4", challengeProgressGolden: bo}}, board)
+	e.do("GET", "/v1/challenges/sprint/participants", "ana-secret", nil).requireError(t, http.StatusForbidden, "forbidden", "")
+	_, err = e.eng.Users().Identify(ctx, gamify.UserInput{ID: "bo", Name: "Bo"})
+	require.NoError(t, err)
+	bob := "Bo"
+	wantBoard := []challengeRankingGolden{{UserID: "ana", Rank: 1, Share: "1", ObjectivesComplete: 2, Completed: true},
+		{UserID: "bo", UserName: &bob, Rank: 2, Share: "0.4"}}
+	for _, key := range []string{appKey, "ana-secret"} {
+		var board []challengeRankingGolden
+		e.do("GET", "/v1/challenges/sprint/leaderboard", key, nil).decode(t, &board) // refuses unknown fields: no progress beyond the row
+		require.Equal(t, wantBoard, board, "rows as a leaderboard's, for every key")
+	}
 
 	var st challengeStatsGolden
 	e.do("GET", "/v1/challenges/sprint/stats", appKey, nil).decode(t, &st)
