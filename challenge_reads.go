@@ -21,14 +21,15 @@ type ChallengeProgress struct {
 	// time of the event that enrolled them.
 	EnrolledAt time.Time
 	// WindowStart and WindowEnd bound the events that count: from
-	// WindowStart to before WindowEnd (zero: no end).
-	WindowStart, WindowEnd time.Time
-	Objectives             []ObjectiveProgress
-	Complete               int   // objectives complete
-	Milestones             []int // indexes of the milestones paid, ascending
+	// WindowStart to before WindowEnd (zero, left out of JSON: no end).
+	WindowStart time.Time
+	WindowEnd   time.Time `json:",omitzero"`
+	Objectives  []ObjectiveProgress
+	Complete    int   // objectives complete
+	Milestones  []int // indexes of the milestones paid, ascending
 	// CompletedAt is when every objective was complete (the time of the
-	// call that completed the last one); zero before.
-	CompletedAt time.Time
+	// call that completed the last one); zero (left out of JSON) before.
+	CompletedAt time.Time `json:",omitzero"`
 	// AlreadyEnrolled is set by Enroll when the user was a participant.
 	AlreadyEnrolled bool `json:",omitempty"`
 }

@@ -24,9 +24,12 @@ type Challenge struct {
 	Description string // optional
 	// Window is when events count: fixed (Start to End), rolling (Days
 	// from the enrolment) or perpetual. Immutable, with Start, End and Days.
-	Window     ChallengeWindow
-	Start, End time.Time // a fixed window [Start, End); zero otherwise
-	Days       int       // a rolling window's length in days of 24 hours, 1 to 366
+	Window ChallengeWindow
+	// Start and End bound a fixed window [Start, End); zero otherwise
+	// (left out of JSON, as every optional time).
+	Start time.Time `json:",omitzero"`
+	End   time.Time `json:",omitzero"`
+	Days  int       `json:",omitempty"` // a rolling window's length in days of 24 hours, 1 to 366
 	// Enrolment is explicit (ChallengesAPI.Enroll, the default) or
 	// automatic (the first event that would count enrols the user; Enroll
 	// works too). Immutable.
