@@ -56,21 +56,23 @@ func (c *Challenge) progressView(user string, uc userChallenge) ChallengeProgres
 	return p
 }
 
-// challenge returns the committed challenge with key, archived or not.
+// challenge returns the committed challenge with key. An archived one is
+// ErrNotFound, as an archived board's or league's reads are: only Get and
+// List (IncludeArchived) show it.
 func (e *Engine) challenge(key string) (*Challenge, error) {
 	if err := e.live(); err != nil {
 		return nil, err
 	}
 	c, ok := e.cat.Load().chals.byKey[key]
-	if !ok {
+	if !ok || c.Status == StatusArchived {
 		return nil, fmt.Errorf("challenge %s: %w", gamifytype.Quote(key), ErrNotFound)
 	}
 	return c, nil
 }
 
 // Progress returns user's participation in the challenge with key:
-// ErrNotFound for an unknown challenge or user, or a user who is not a
-// participant.
+// ErrNotFound for an unknown or archived challenge, an unknown user, or a
+// user who is not a participant.
 func (a ChallengesAPI) Progress(ctx context.Context, key, user string) (ChallengeProgress, error) {
 	c, err := a.e.challenge(key)
 	if err != nil {

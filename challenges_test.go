@@ -571,13 +571,23 @@ func TestChallengeReads(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "ana", second[0].User)
 
-	// Archived challenges leave the user's list; their data stays readable.
+	// An archived challenge leaves the user's list, and its reads are
+	// ErrNotFound, as an archived board's or league's; Get still shows it.
 	require.NoError(t, eng.Challenges().Delete(ctx, "path"))
 	mine, err = eng.Challenges().OfUser(ctx, "ana")
 	require.NoError(t, err)
 	require.Len(t, mine, 1)
 	_, err = eng.Challenges().Progress(ctx, "path", "ana")
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+	_, err = eng.Challenges().Participants(ctx, "path", gamify.ListOptions{})
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+	_, err = eng.Challenges().Stats(ctx, "path")
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+	_, err = eng.Challenges().Leaderboard(ctx, "path", gamify.ListOptions{})
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+	c, err := eng.Challenges().Get(ctx, "path")
 	require.NoError(t, err)
+	require.Equal(t, gamify.StatusArchived, c.Status)
 }
 
 // TestChallengeExactlyOnce pays a milestone and a completion once through

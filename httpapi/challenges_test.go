@@ -145,4 +145,8 @@ func TestChallengeRoutes(t *testing.T) {
 	_, err = e.eng.Challenges().Deactivate(ctx, "sprint")
 	require.NoError(t, err)
 	e.do("POST", "/v1/users/cy/challenges/sprint/enroll", appKey, nil).requireError(t, http.StatusConflict, "conflict", "")
+	require.NoError(t, e.eng.Challenges().Delete(ctx, "sprint"))
+	for _, path := range []string{"/v1/challenges/sprint/stats", "/v1/challenges/sprint/leaderboard", "/v1/challenges/sprint/participants", "/v1/users/ana/challenges/sprint"} {
+		e.do("GET", path, appKey, nil).requireError(t, http.StatusNotFound, "not_found", "") // archived
+	}
 }
