@@ -89,10 +89,10 @@ func (a ChallengesAPI) Progress(ctx context.Context, key, user string) (Challeng
 	return c.progressView(p.ID, s.Chals[i]), nil
 }
 
-// OfUser returns the challenges user takes part in (archived challenges
+// User returns the challenges user takes part in (archived challenges
 // left out), in the order the challenges were created, with progress. An
 // unknown user is ErrNotFound.
-func (a ChallengesAPI) OfUser(ctx context.Context, user string) ([]ChallengeProgress, error) {
+func (a ChallengesAPI) User(ctx context.Context, user string) ([]ChallengeProgress, error) {
 	p, s, err := a.e.readUser(user, true)
 	if err != nil {
 		return nil, err
@@ -174,9 +174,21 @@ func (a ChallengesAPI) Participants(ctx context.Context, key string, opts ListOp
 type ChallengeStats struct {
 	Challenge    string
 	Participants int
-	Completed    int   // participants who completed every objective
-	Objectives   []int // per objective, participants who completed it
-	Milestones   []int // per milestone, participants it was paid to
+	Completed    int                       // participants who completed every objective
+	Objectives   []ChallengeObjectiveCount // per objective, in the challenge's order
+	Milestones   []ChallengeMilestoneCount // per milestone, in the challenge's order
+}
+
+// ChallengeObjectiveCount is how many participants completed an objective.
+type ChallengeObjectiveCount struct {
+	Key       string // the objective's
+	Completed int
+}
+
+// ChallengeMilestoneCount is how many participants a milestone was paid to.
+type ChallengeMilestoneCount struct {
+	Index int // the milestone's position in Challenge.Milestones
+	Paid  int
 }
 
 // Stats counts the participants of the challenge with key, its
@@ -186,7 +198,14 @@ func (a ChallengesAPI) Stats(ctx context.Context, key string) (ChallengeStats, e
 	if err != nil {
 		return ChallengeStats{}, err
 	}
-	st := ChallengeStats{Challenge: c.Key, Objectives: make([]int, len(c.Objectives)), Milestones: make([]int, len(c.Milestones))}
+	st := ChallengeStats{Challenge: c.Key, Objectives: make([]ChallengeObjectiveCount, len(c.Objectives)),
+		Milestones: make([]ChallengeMilestoneCount, len(c.Milestones))}
+	for j, o := range c.Objectives {
+		st.Objectives[j].Key = o.Key
+	}
+	for k := range c.Milestones {
+		st.Milestones[k].Index = k
+	}
 	err = a.e.participants(c, func(p ChallengeProgress) bool {
 		st.Participants++
 		if !p.CompletedAt.IsZero() {
@@ -194,20 +213,20 @@ func (a ChallengesAPI) Stats(ctx context.Context, key string) (ChallengeStats, e
 		}
 		for j, o := range p.Objectives {
 			if o.Complete {
-				st.Objectives[j]++
+				st.Objectives[j].Completed++
 			}
 		}
 		for _, k := range p.Milestones {
-			st.Milestones[k]++
+			st.Milestones[k].Paid++
 		}
 		return true
 	})
 	return st, err
 }
 
-// ChallengeStanding is a participant's place on a challenge's cohort
-// leaderboard.
-type ChallengeStanding struct {
+// ChallengeRow is a participant's row on a challenge's cohort leaderboard,
+// as a BoardRow is a board's.
+type ChallengeRow struct {
 	Rank int // from 1; participants equal in Complete, Share and CompletedAt share a rank
 	ChallengeProgress
 	// Share is the mean over the objectives of progress divided by target
@@ -219,35 +238,35 @@ type ChallengeStanding struct {
 // objectives complete, then Share, then the earlier completion; ties by
 // user id. It is ranked at each read over every participant (a challenge's
 // participants are read in one snapshot), then paged by opts.
-func (a ChallengesAPI) Leaderboard(ctx context.Context, key string, opts ListOptions) ([]ChallengeStanding, error) {
+func (a ChallengesAPI) Leaderboard(ctx context.Context, key string, opts ListOptions) ([]ChallengeRow, error) {
 	c, limit, err := a.paged(key, opts)
 	if err != nil {
 		return nil, err
 	}
-	var all []ChallengeStanding
+	var all []ChallengeRow
 	err = a.e.participants(c, func(p ChallengeProgress) bool {
-		all = append(all, ChallengeStanding{ChallengeProgress: p, Share: share(p.Objectives)})
+		all = append(all, ChallengeRow{ChallengeProgress: p, Share: share(p.Objectives)})
 		return true
 	})
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(all, func(x, y ChallengeStanding) int {
-		if d := compareStanding(x, y); d != 0 {
+	slices.SortFunc(all, func(x, y ChallengeRow) int {
+		if d := compareRows(x, y); d != 0 {
 			return d
 		}
 		return cmp.Compare(x.User, y.User)
 	})
 	for i := range all {
 		all[i].Rank = i + 1
-		if i > 0 && compareStanding(all[i-1], all[i]) == 0 {
+		if i > 0 && compareRows(all[i-1], all[i]) == 0 {
 			all[i].Rank = all[i-1].Rank
 		}
 	}
-	return append([]ChallengeStanding{}, page(all, opts.Skip, limit)...), nil
+	return append([]ChallengeRow{}, page(all, opts.Skip, limit)...), nil
 }
 
-func compareStanding(x, y ChallengeStanding) int {
+func compareRows(x, y ChallengeRow) int {
 	if d := cmp.Compare(y.Complete, x.Complete); d != 0 {
 		return d
 	}

@@ -103,10 +103,10 @@ type ChallengeObjective struct {
 	// Target is the progress that completes the objective: positive; a
 	// whole number of events for ChallengeCountEvents.
 	Target Amount
-	// After lists objectives (keys of earlier ones) that must be complete
-	// before this one completes: its events are counted all along, and it
-	// completes once they are all complete and its Target is reached.
-	After []string `json:",omitempty"`
+	// Prerequisites lists objectives (keys of earlier ones) that must be
+	// complete before this one completes: its events are counted all along,
+	// and it completes once they are all complete and its Target is reached.
+	Prerequisites []string `json:",omitempty"`
 }
 
 // ChallengePayout is what a milestone or a completion pays: a manual
@@ -241,9 +241,9 @@ func (c *Challenge) validateObjectives() []error {
 		for _, k := range slices.Sorted(maps.Keys(o.Filters)) {
 			errs = append(errs, gamifytype.CheckText(f+".Filters["+k+"]", o.Filters[k], gamifytype.MaxTextLen))
 		}
-		for j, p := range o.After {
+		for j, p := range o.Prerequisites {
 			if !seen[p] {
-				errs = append(errs, gamifytype.Invalid(fmt.Sprintf("%s.After[%d]", f, j), p, "must name an earlier objective"))
+				errs = append(errs, gamifytype.Invalid(fmt.Sprintf("%s.Prerequisites[%d]", f, j), p, "must name an earlier objective"))
 			}
 		}
 		seen[o.Key] = true
@@ -425,7 +425,7 @@ func cloneChallenge(c Challenge) Challenge {
 	c.Objectives = slices.Clone(c.Objectives)
 	for i := range c.Objectives {
 		c.Objectives[i].Filters = maps.Clone(c.Objectives[i].Filters)
-		c.Objectives[i].After = slices.Clone(c.Objectives[i].After)
+		c.Objectives[i].Prerequisites = slices.Clone(c.Objectives[i].Prerequisites)
 	}
 	c.Milestones = slices.Clone(c.Milestones)
 	return c
@@ -468,7 +468,7 @@ var challenges = resource[Challenge]{
 func sameObjectives(a, b []ChallengeObjective) bool {
 	return slices.EqualFunc(a, b, func(x, y ChallengeObjective) bool {
 		return x.Key == y.Key && x.Name == y.Name && x.Metric == y.Metric && x.Count == y.Count &&
-			maps.Equal(x.Filters, y.Filters) && x.Target == y.Target && slices.Equal(x.After, y.After)
+			maps.Equal(x.Filters, y.Filters) && x.Target == y.Target && slices.Equal(x.Prerequisites, y.Prerequisites)
 	})
 }
 

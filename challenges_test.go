@@ -114,7 +114,7 @@ func TestChallengeAdmin(t *testing.T) {
 		"Challenge.Objectives[1].Key":                 bad(func(c *gamify.Challenge) { c.Objectives[1].Key = "lessons" }),
 		"Challenge.Objectives[0].Target":              bad(func(c *gamify.Challenge) { c.Objectives[0].Target = gamify.MustParseAmount("1.5") }),
 		"Challenge.Objectives[1].Count":               bad(func(c *gamify.Challenge) { c.Objectives[1].Count = "sum" }),
-		"Challenge.Objectives[0].After[0]":            bad(func(c *gamify.Challenge) { c.Objectives[0].After = []string{"xp"} }),
+		"Challenge.Objectives[0].Prerequisites[0]":    bad(func(c *gamify.Challenge) { c.Objectives[0].Prerequisites = []string{"xp"} }),
 		"Challenge.Objectives[0].Metric":              bad(func(c *gamify.Challenge) { c.Objectives[0].Metric = "nope" }),
 		"Challenge.Objectives[0].Filters[undeclared]": bad(func(c *gamify.Challenge) { c.Objectives[0].Filters = map[string]string{"undeclared": "x"} }),
 		"Challenge.Milestones[0].Share":               bad(func(c *gamify.Challenge) { c.Milestones[0].Share = 101 }),
@@ -371,8 +371,8 @@ func orderedChallenge() gamify.Challenge {
 	return gamify.Challenge{Key: "path", Name: "Path", Window: gamify.ChallengePerpetual, Enrolment: gamify.ChallengeAutomatic,
 		Objectives: []gamify.ChallengeObjective{
 			{Key: "intro", Metric: "lessons", Count: gamify.ChallengeCountEvents, Filters: map[string]string{"mode": "intro"}, Target: chAmt(1)},
-			{Key: "drill", Metric: "xp", Target: chAmt(30), After: []string{"intro"}},
-			{Key: "final", Metric: "lessons", Count: gamify.ChallengeCountEvents, Filters: map[string]string{"mode": "final"}, Target: chAmt(1), After: []string{"intro", "drill"}},
+			{Key: "drill", Metric: "xp", Target: chAmt(30), Prerequisites: []string{"intro"}},
+			{Key: "final", Metric: "lessons", Count: gamify.ChallengeCountEvents, Filters: map[string]string{"mode": "final"}, Target: chAmt(1), Prerequisites: []string{"intro", "drill"}},
 		},
 		Milestones: []gamify.ChallengeMilestone{
 			{Objective: "drill", Pay: gamify.ChallengePayout{System: "gems", Points: chAmt(3)}},
@@ -484,11 +484,11 @@ func challengeJSONCases() []jsonCase {
 		{name: "Challenge", v: gamify.Challenge{Key: "week", Name: "Week", Description: "A week", Window: gamify.ChallengeRolling,
 			Start: jT1, End: jT3, Days: 7, Enrolment: gamify.ChallengeAutomatic,
 			Objectives: []gamify.ChallengeObjective{{Key: "xp", Name: "XP", Metric: "xp", Count: gamify.ChallengeCountEvents,
-				Filters: map[string]string{"mode": "ranked"}, Target: chAmt(3), After: []string{"intro"}}},
+				Filters: map[string]string{"mode": "ranked"}, Target: chAmt(3), Prerequisites: []string{"intro"}}},
 			Milestones: []gamify.ChallengeMilestone{{Share: 50, Objective: "xp", Pay: jPayout}},
 			Completion: jPayout, Status: gamify.StatusActive, Created: jT1, Updated: jT2}},
 		{name: "ChallengeObjective", v: gamify.ChallengeObjective{Key: "xp", Name: "XP", Metric: "xp", Count: gamify.ChallengeCountValue,
-			Filters: map[string]string{"mode": "ranked"}, Target: chAmt(3), After: []string{"intro"}}},
+			Filters: map[string]string{"mode": "ranked"}, Target: chAmt(3), Prerequisites: []string{"intro"}}},
 		{name: "ChallengePayout", v: jPayout},
 		{name: "ChallengeMilestone", v: gamify.ChallengeMilestone{Share: 50, Objective: "xp", Pay: jPayout}},
 		{name: "ObjectiveProgress", v: jObjective},
@@ -497,8 +497,11 @@ func challengeJSONCases() []jsonCase {
 		{name: "ChallengeCompleted", v: jChallengeDone},
 		{name: "ChallengeChange", v: jChallengeChange},
 		{name: "ChallengeProgress", v: jChallengeProgress},
-		{name: "ChallengeStats", v: gamify.ChallengeStats{Challenge: "week", Participants: 9, Completed: 2, Objectives: []int{4, 2}, Milestones: []int{3}}},
-		{name: "ChallengeStanding", v: gamify.ChallengeStanding{Rank: 2, ChallengeProgress: jChallengeProgress, Share: 0.75}},
+		{name: "ChallengeStats", v: gamify.ChallengeStats{Challenge: "week", Participants: 9, Completed: 2, Objectives: []gamify.ChallengeObjectiveCount{{Key: "lessons", Completed: 4}, {Key: "xp", Completed: 2}},
+			Milestones: []gamify.ChallengeMilestoneCount{{Index: 1, Paid: 3}}}},
+		{name: "ChallengeRow", v: gamify.ChallengeRow{Rank: 2, ChallengeProgress: jChallengeProgress, Share: 0.75}},
+		{name: "ChallengeObjectiveCount", v: gamify.ChallengeObjectiveCount{Key: "xp", Completed: 2}},
+		{name: "ChallengeMilestoneCount", v: gamify.ChallengeMilestoneCount{Index: 1, Paid: 3}},
 	}
 }
 
@@ -522,16 +525,16 @@ func TestChallengeReads(t *testing.T) {
 	eng.clock.Set(t0.Add(25 * time.Hour))
 	track(t, eng, xpAt("ana", 1, t0)) // ana also joins "path" here (xp counts toward its drill)
 
-	mine, err := eng.Challenges().OfUser(ctx, "ana")
+	mine, err := eng.Challenges().User(ctx, "ana")
 	require.NoError(t, err)
 	require.Len(t, mine, 2)
 	require.Equal(t, "week", mine[0].Challenge)
 	require.Equal(t, []gamify.Amount{chAmt(1), chAmt(100)}, progressAmounts(mine[0]))
 	require.Equal(t, "path", mine[1].Challenge)
-	none, err := eng.Challenges().OfUser(ctx, "eve")
+	none, err := eng.Challenges().User(ctx, "eve")
 	require.NoError(t, err)
 	require.Empty(t, none)
-	_, err = eng.Challenges().OfUser(ctx, "nobody")
+	_, err = eng.Challenges().User(ctx, "nobody")
 	require.ErrorIs(t, err, gamify.ErrNotFound)
 	_, err = eng.Challenges().Progress(ctx, "week", "eve")
 	require.ErrorIs(t, err, gamify.ErrNotFound)
@@ -556,7 +559,8 @@ func TestChallengeReads(t *testing.T) {
 
 	st, err := eng.Challenges().Stats(ctx, "week")
 	require.NoError(t, err)
-	require.Equal(t, gamify.ChallengeStats{Challenge: "week", Participants: 4, Completed: 1, Objectives: []int{1, 2}, Milestones: []int{2}}, st)
+	require.Equal(t, gamify.ChallengeStats{Challenge: "week", Participants: 4, Completed: 1, Objectives: []gamify.ChallengeObjectiveCount{{Key: "lessons", Completed: 1}, {Key: "xp", Completed: 2}},
+		Milestones: []gamify.ChallengeMilestoneCount{{Index: 0, Paid: 2}}}, st)
 
 	board, err := eng.Challenges().Leaderboard(ctx, "week", gamify.ListOptions{})
 	require.NoError(t, err)
@@ -574,7 +578,7 @@ func TestChallengeReads(t *testing.T) {
 	// An archived challenge leaves the user's list, and its reads are
 	// ErrNotFound, as an archived board's or league's; Get still shows it.
 	require.NoError(t, eng.Challenges().Delete(ctx, "path"))
-	mine, err = eng.Challenges().OfUser(ctx, "ana")
+	mine, err = eng.Challenges().User(ctx, "ana")
 	require.NoError(t, err)
 	require.Len(t, mine, 1)
 	_, err = eng.Challenges().Progress(ctx, "path", "ana")

@@ -409,7 +409,7 @@ func runModel(t *testing.T, seed uint64, steps int) {
 	_, err = eng.Challenges().Create(ctx, gamify.Challenge{Key: "trip", Name: "Trip", Window: gamify.ChallengeRolling, Days: modelTripDays,
 		Enrolment: gamify.ChallengeAutomatic, Objectives: []gamify.ChallengeObjective{
 			{Key: "earn", Metric: "xp", Target: gamify.AmountFromMicros(modelTripXP)},
-			{Key: "trade", Metric: "coins", Count: gamify.ChallengeCountEvents, Target: gamify.AmountFromMicros(modelTripCoins), After: []string{"earn"}}},
+			{Key: "trade", Metric: "coins", Count: gamify.ChallengeCountEvents, Target: gamify.AmountFromMicros(modelTripCoins), Prerequisites: []string{"earn"}}},
 		Milestones: []gamify.ChallengeMilestone{{Share: 50, Pay: gamify.ChallengePayout{System: "pts", Points: gamify.AmountFromMicros(modelTripPts)}}},
 		Completion: gamify.ChallengePayout{Reward: "pack"}})
 	require.NoError(t, err)
@@ -921,7 +921,7 @@ func trackModelTrip(t *testing.T, u *modelUser, id, metric string, v int64, at, 
 // checkModelTrip compares a user's challenges with the model.
 func checkModelTrip(t *testing.T, eng *testEngine, u *modelUser, id, at string) {
 	t.Helper()
-	ps, err := eng.Challenges().OfUser(context.Background(), id)
+	ps, err := eng.Challenges().User(context.Background(), id)
 	require.NoError(t, err, at)
 	c := u.chal
 	if c == nil {
@@ -952,18 +952,19 @@ func checkModelTrip(t *testing.T, eng *testEngine, u *modelUser, id, at string) 
 // checkModelTripStats compares the challenge's figures with the model.
 func checkModelTripStats(t *testing.T, eng *testEngine, m model) {
 	t.Helper()
-	want := gamify.ChallengeStats{Challenge: "trip", Objectives: []int{0, 0}, Milestones: []int{0}}
+	want := gamify.ChallengeStats{Challenge: "trip", Objectives: []gamify.ChallengeObjectiveCount{{Key: "earn"}, {Key: "trade"}},
+		Milestones: []gamify.ChallengeMilestoneCount{{Index: 0}}}
 	for _, u := range m.users {
 		if c := u.chal; c != nil {
 			want.Participants++
 			done := c.complete()
 			for j, d := range done {
 				if d {
-					want.Objectives[j]++
+					want.Objectives[j].Completed++
 				}
 			}
 			if c.paid {
-				want.Milestones[0]++
+				want.Milestones[0].Paid++
 			}
 			if !c.done.IsZero() {
 				want.Completed++
@@ -999,7 +1000,7 @@ func checkModelUser(t *testing.T, eng *testEngine, m *model, id string, start ti
 		require.ErrorIs(t, err, gamify.ErrNotFound, at)
 		_, err = eng.Leagues().Standing(ctx, "league", id)
 		require.ErrorIs(t, err, gamify.ErrNotFound, at)
-		_, err = eng.Challenges().OfUser(ctx, id)
+		_, err = eng.Challenges().User(ctx, id)
 		require.ErrorIs(t, err, gamify.ErrNotFound, at)
 		return
 	}

@@ -94,7 +94,7 @@ func progressListJSON(ps []gamify.ChallengeProgress) []challengeProgressOut {
 }
 
 func (h *handler) userChallenges(c *call) (int, any, error) {
-	ps, err := c.eng.Challenges().OfUser(c.ctx(), c.r.PathValue("id"))
+	ps, err := c.eng.Challenges().User(c.ctx(), c.r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -174,26 +174,17 @@ func shareNum(f float64) json.Number {
 }
 
 func (h *handler) challengeStats(c *call) (int, any, error) {
-	key := c.r.PathValue("key")
-	ch, err := c.eng.Challenges().Get(c.ctx(), key)
-	if err != nil {
-		return 0, nil, err
-	}
-	st, err := c.eng.Challenges().Stats(c.ctx(), key)
+	st, err := c.eng.Challenges().Stats(c.ctx(), c.r.PathValue("key"))
 	if err != nil {
 		return 0, nil, err
 	}
 	out := challengeStatsOut{ChallengeKey: st.Challenge, Participants: st.Participants, Completed: st.Completed,
 		Objectives: make([]objectiveStatOut, 0, len(st.Objectives)), Milestones: make([]milestoneStatOut, 0, len(st.Milestones))}
-	for j, n := range st.Objectives {
-		var k string
-		if j < len(ch.Objectives) { // objectives are immutable: only a re-created challenge differs
-			k = ch.Objectives[j].Key
-		}
-		out.Objectives = append(out.Objectives, objectiveStatOut{Key: k, Completed: n})
+	for _, o := range st.Objectives {
+		out.Objectives = append(out.Objectives, objectiveStatOut{Key: o.Key, Completed: o.Completed})
 	}
-	for k, n := range st.Milestones {
-		out.Milestones = append(out.Milestones, milestoneStatOut{Index: k, Paid: n})
+	for _, m := range st.Milestones {
+		out.Milestones = append(out.Milestones, milestoneStatOut{Index: m.Index, Paid: m.Paid})
 	}
 	return http.StatusOK, out, nil
 }

@@ -71,7 +71,7 @@ func TestChallengeRoutes(t *testing.T) {
 	_, err := e.eng.Apply(ctx, gamify.Game{Challenges: []gamify.Challenge{{Key: "sprint", Name: "Sprint", Window: gamify.ChallengePerpetual,
 		Objectives: []gamify.ChallengeObjective{
 			{Key: "write", Metric: "words", Target: amt(10)},
-			{Key: "twice", Metric: "words", Count: gamify.ChallengeCountEvents, Target: amt(2), After: []string{"write"}}},
+			{Key: "twice", Metric: "words", Count: gamify.ChallengeCountEvents, Target: amt(2), Prerequisites: []string{"write"}}},
 		Milestones: []gamify.ChallengeMilestone{{Share: 50, Pay: gamify.ChallengePayout{System: "xp", Points: amt(5)}}},
 		Completion: gamify.ChallengePayout{Achievement: "onboarded"}}}})
 	require.NoError(t, err)

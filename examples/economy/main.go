@@ -65,7 +65,7 @@ var sprint = gamify.Challenge{Key: "sprint", Name: "7-day sprint", Window: gamif
 	Enrolment: gamify.ChallengeAutomatic,
 	Objectives: []gamify.ChallengeObjective{
 		{Key: "warm-up", Metric: "lessons", Count: gamify.ChallengeCountEvents, Target: gamify.AmountFromInt(3)},
-		{Key: "sprint", Metric: "lessons", Count: gamify.ChallengeCountEvents, Target: gamify.AmountFromInt(12), After: []string{"warm-up"}},
+		{Key: "sprint", Metric: "lessons", Count: gamify.ChallengeCountEvents, Target: gamify.AmountFromInt(12), Prerequisites: []string{"warm-up"}},
 	},
 	Milestones: []gamify.ChallengeMilestone{{Objective: "warm-up", Pay: gamify.ChallengePayout{System: "gems", Points: gamify.AmountFromInt(5)}}},
 	Completion: gamify.ChallengePayout{System: "gems", Points: gamify.AmountFromInt(20)},
@@ -187,7 +187,7 @@ func run(path string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("\n7-day sprint: %d joined, %d warmed up, %d completed\n", st.Participants, st.Milestones[0], st.Completed)
+	fmt.Printf("\n7-day sprint: %d joined, %d warmed up, %d completed\n", st.Participants, st.Milestones[0].Paid, st.Completed)
 	hist, err := eng.Leagues().History(ctx, "weekly", "ana", 5)
 	if err != nil {
 		return err
