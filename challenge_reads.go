@@ -1,12 +1,16 @@
 package gamify
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/gamifykit/gamify/gamifytype"
@@ -107,13 +111,17 @@ func (a ChallengesAPI) User(ctx context.Context, user string) ([]ChallengeProgre
 	return out, nil
 }
 
-// participants reads every participation of c in one snapshot, in the
-// order users were first seen.
-func (e *Engine) participants(c *Challenge, fn func(ChallengeProgress) bool) error {
+// participants reads the participations of c in one snapshot, in the
+// order users were first seen (by uid), from the user after uid after on
+// (0: all).
+func (e *Engine) participants(c *Challenge, after uint64, fn func(uid uint64, p ChallengeProgress) bool) error {
 	prefix := challengeMarkerPrefix(c.Key)
-	stop := fmt.Errorf("stop")
-	err := e.db.View(func(tx *store.Tx) error {
-		return tx.Scan(store.Jobs, prefix, func(k, _ []byte) error {
+	from := binary.BigEndian.AppendUint64(slices.Clip(prefix), after+1)
+	return e.db.View(func(tx *store.Tx) error {
+		return tx.ScanFrom(store.Jobs, from, func(k, _ []byte) error {
+			if !bytes.HasPrefix(k, prefix) {
+				return store.ErrStop
+			}
 			if len(k) != len(prefix)+8 {
 				return fmt.Errorf("%w: challenge %s: marker %x", ErrCorrupt, c.Key, k)
 			}
@@ -128,46 +136,70 @@ func (e *Engine) participants(c *Challenge, fn func(ChallengeProgress) bool) err
 			if !ok {
 				return fmt.Errorf("%w: challenge %s: participant uid %d has no participation", ErrCorrupt, c.Key, uid)
 			}
-			if !fn(c.progressView(string(id), s.Chals[i])) {
-				return stop
+			if !fn(uid, c.progressView(string(id), s.Chals[i])) {
+				return store.ErrStop
 			}
 			return nil
 		})
 	})
-	if err == stop {
-		return nil
-	}
-	return err
 }
 
-// paged checks opts and returns the challenge with key and the page size.
-func (a ChallengesAPI) paged(key string, opts ListOptions) (*Challenge, int, error) {
-	limit, err := opts.validate("ListOptions")
-	if err != nil {
-		return nil, 0, err
-	}
-	c, err := a.e.challenge(key)
-	return c, limit, err
+// ChallengeParticipantsQuery pages ChallengesAPI.Participants.
+type ChallengeParticipantsQuery struct {
+	// Limit is the page size, 1–100. Default: 100.
+	Limit int
+	// After is the Next of the previous page; empty for the first page.
+	After string
+}
+
+// ChallengeParticipantsPage is a page of ChallengesAPI.Participants.
+type ChallengeParticipantsPage struct {
+	Participants []ChallengeProgress
+	// Next continues the walk in ChallengeParticipantsQuery.After (an
+	// opaque cursor); empty when the page is the last.
+	Next string
 }
 
 // Participants pages the participants of the challenge with key, in the
-// order the users were first seen by the engine.
-func (a ChallengesAPI) Participants(ctx context.Context, key string, opts ListOptions) ([]ChallengeProgress, error) {
-	c, limit, err := a.paged(key, opts)
-	if err != nil {
-		return nil, err
+// order the users were first seen by the engine. The cursor is a place in
+// that order, so a walk lists every participant enrolled throughout it
+// once, whatever enrols meanwhile: a user seen before the cursor who
+// enrols later is not in the rest of the walk (a new walk lists them).
+func (a ChallengesAPI) Participants(ctx context.Context, key string, q ChallengeParticipantsQuery) (ChallengeParticipantsPage, error) {
+	var errs []error
+	if q.Limit < 0 || q.Limit > 100 {
+		errs = append(errs, gamifytype.Invalid("ChallengeParticipantsQuery.Limit", q.Limit, "must be between 1 and 100"))
 	}
-	out := []ChallengeProgress{}
-	skip := opts.Skip
-	err = a.e.participants(c, func(p ChallengeProgress) bool {
-		if skip > 0 {
-			skip--
-			return true
+	var after uint64
+	if q.After != "" {
+		n, err := strconv.ParseUint(q.After, 10, 64)
+		if err != nil || n == 0 || n == math.MaxUint64 {
+			errs = append(errs, gamifytype.Invalid("ChallengeParticipantsQuery.After", q.After, "is not a Next of Participants"))
 		}
-		out = append(out, p)
-		return len(out) < limit
+		after = n
+	}
+	if err := errors.Join(errs...); err != nil {
+		return ChallengeParticipantsPage{}, err
+	}
+	c, err := a.e.challenge(key)
+	if err != nil {
+		return ChallengeParticipantsPage{}, err
+	}
+	limit := cmp.Or(q.Limit, 100)
+	page := ChallengeParticipantsPage{Participants: []ChallengeProgress{}}
+	var last uint64
+	err = a.e.participants(c, after, func(uid uint64, p ChallengeProgress) bool {
+		if len(page.Participants) == limit {
+			page.Next = strconv.FormatUint(last, 10) // one more: the page is not the last
+			return false
+		}
+		page.Participants, last = append(page.Participants, p), uid
+		return true
 	})
-	return out, err
+	if err != nil {
+		return ChallengeParticipantsPage{}, err
+	}
+	return page, nil
 }
 
 // ChallengeStats are a challenge's participation figures.
@@ -206,7 +238,7 @@ func (a ChallengesAPI) Stats(ctx context.Context, key string) (ChallengeStats, e
 	for k := range c.Milestones {
 		st.Milestones[k].Index = k
 	}
-	err = a.e.participants(c, func(p ChallengeProgress) bool {
+	err = a.e.participants(c, 0, func(_ uint64, p ChallengeProgress) bool {
 		st.Participants++
 		if !p.CompletedAt.IsZero() {
 			st.Completed++
@@ -237,14 +269,22 @@ type ChallengeRow struct {
 // Leaderboard ranks the participants of the challenge with key: by
 // objectives complete, then Share, then the earlier completion; ties by
 // user id. It is ranked at each read over every participant (a challenge's
-// participants are read in one snapshot), then paged by opts.
+// participants are read in one snapshot), then paged by opts' Limit and
+// Skip; IncludeArchived is a ValidationError (a row is never archived).
 func (a ChallengesAPI) Leaderboard(ctx context.Context, key string, opts ListOptions) ([]ChallengeRow, error) {
-	c, limit, err := a.paged(key, opts)
+	limit, err := opts.validate("ListOptions")
+	if err == nil && opts.IncludeArchived {
+		err = gamifytype.Invalid("ListOptions.IncludeArchived", true, "lists no archived rows")
+	}
+	if err != nil {
+		return nil, err
+	}
+	c, err := a.e.challenge(key)
 	if err != nil {
 		return nil, err
 	}
 	var all []ChallengeRow
-	err = a.e.participants(c, func(p ChallengeProgress) bool {
+	err = a.e.participants(c, 0, func(_ uint64, p ChallengeProgress) bool {
 		all = append(all, ChallengeRow{ChallengeProgress: p, Share: share(p.Objectives)})
 		return true
 	})

@@ -501,6 +501,8 @@ func challengeJSONCases() []jsonCase {
 			Milestones: []gamify.ChallengeMilestoneCount{{Index: 1, Paid: 3}}}},
 		{name: "ChallengeRow", v: gamify.ChallengeRow{Rank: 2, ChallengeProgress: jChallengeProgress, Share: 0.75}},
 		{name: "ChallengeObjectiveCount", v: gamify.ChallengeObjectiveCount{Key: "xp", Completed: 2}},
+		{name: "ChallengeParticipantsQuery", v: gamify.ChallengeParticipantsQuery{Limit: 10, After: "42"}},
+		{name: "ChallengeParticipantsPage", v: gamify.ChallengeParticipantsPage{Participants: []gamify.ChallengeProgress{jChallengeProgress}, Next: "42"}},
 		{name: "ChallengeMilestoneCount", v: gamify.ChallengeMilestoneCount{Index: 1, Paid: 3}},
 	}
 }
@@ -546,16 +548,22 @@ func TestChallengeReads(t *testing.T) {
 		}
 		return out
 	}
-	page1, err := eng.Challenges().Participants(ctx, "week", gamify.ListOptions{Limit: 3})
+	page1, err := eng.Challenges().Participants(ctx, "week", gamify.ChallengeParticipantsQuery{Limit: 3})
 	require.NoError(t, err)
-	require.Equal(t, []string{"cy", "ana", "bo"}, users(page1)) // the order users were first seen
-	page2, err := eng.Challenges().Participants(ctx, "week", gamify.ListOptions{Limit: 3, Skip: 3})
+	require.Equal(t, []string{"cy", "ana", "bo"}, users(page1.Participants)) // the order users were first seen
+	require.NotEmpty(t, page1.Next)
+	page2, err := eng.Challenges().Participants(ctx, "week", gamify.ChallengeParticipantsQuery{Limit: 3, After: page1.Next})
 	require.NoError(t, err)
-	require.Equal(t, []string{"dee"}, users(page2))
-	_, err = eng.Challenges().Participants(ctx, "week", gamify.ListOptions{Limit: 101})
-	requireField(t, err, "ListOptions.Limit")
-	_, err = eng.Challenges().Participants(ctx, "nope", gamify.ListOptions{})
+	require.Equal(t, []string{"dee"}, users(page2.Participants))
+	require.Empty(t, page2.Next, "the last page")
+	_, err = eng.Challenges().Participants(ctx, "week", gamify.ChallengeParticipantsQuery{Limit: 101})
+	requireField(t, err, "ChallengeParticipantsQuery.Limit")
+	_, err = eng.Challenges().Participants(ctx, "week", gamify.ChallengeParticipantsQuery{After: "x"})
+	requireField(t, err, "ChallengeParticipantsQuery.After")
+	_, err = eng.Challenges().Participants(ctx, "nope", gamify.ChallengeParticipantsQuery{})
 	require.ErrorIs(t, err, gamify.ErrNotFound)
+	_, err = eng.Challenges().Leaderboard(ctx, "week", gamify.ListOptions{IncludeArchived: true})
+	requireField(t, err, "ListOptions.IncludeArchived")
 
 	st, err := eng.Challenges().Stats(ctx, "week")
 	require.NoError(t, err)
@@ -583,7 +591,7 @@ func TestChallengeReads(t *testing.T) {
 	require.Len(t, mine, 1)
 	_, err = eng.Challenges().Progress(ctx, "path", "ana")
 	require.ErrorIs(t, err, gamify.ErrNotFound)
-	_, err = eng.Challenges().Participants(ctx, "path", gamify.ListOptions{})
+	_, err = eng.Challenges().Participants(ctx, "path", gamify.ChallengeParticipantsQuery{})
 	require.ErrorIs(t, err, gamify.ErrNotFound)
 	_, err = eng.Challenges().Stats(ctx, "path")
 	require.ErrorIs(t, err, gamify.ErrNotFound)
@@ -669,10 +677,10 @@ func TestChallengeEraseAndTenants(t *testing.T) {
 	st, err := eng.Challenges().Stats(ctx, "week")
 	require.NoError(t, err)
 	require.Equal(t, 1, st.Participants)
-	ps, err := eng.Challenges().Participants(ctx, "week", gamify.ListOptions{})
+	page, err := eng.Challenges().Participants(ctx, "week", gamify.ChallengeParticipantsQuery{})
 	require.NoError(t, err)
-	require.Len(t, ps, 1)
-	require.Equal(t, "bo", ps[0].User)
+	require.Len(t, page.Participants, 1)
+	require.Equal(t, "bo", page.Participants[0].User)
 	// A new "ana" starts from nothing: the milestone pays again, to her.
 	r := track(t, eng, xpAt("ana", 100, t0))
 	require.True(t, r.Challenges[0].Enrolled)
@@ -891,4 +899,46 @@ func TestChallengeArrivalProperty(t *testing.T) {
 			require.Equal(t, chAmt(wantGems), got, what)
 		}
 	}
+}
+
+// TestChallengeParticipantsCursorIsStable: users known long before they
+// enrol join a walk's order behind its cursor, so the rest of the walk
+// neither repeats nor skips anyone (an offset would have listed u4 twice).
+func TestChallengeParticipantsCursorIsStable(t *testing.T) {
+	ctx := context.Background()
+	eng := challengeEngine(t, nil)
+	mustChallenge(t, eng, gamify.Challenge{Key: "p", Name: "P", Window: gamify.ChallengePerpetual,
+		Objectives: []gamify.ChallengeObjective{{Key: "xp", Metric: "xp", Target: chAmt(10)}}})
+	for _, u := range []string{"u1", "u2", "u3", "u4", "u5"} {
+		_, err := eng.Users().Create(ctx, gamify.UserInput{ID: u})
+		require.NoError(t, err)
+	}
+	enrol := func(us ...string) {
+		for _, u := range us {
+			_, err := eng.Challenges().Enroll(ctx, "p", u)
+			require.NoError(t, err)
+		}
+	}
+	ids := func(p gamify.ChallengeParticipantsPage) []string {
+		out := []string{}
+		for _, pr := range p.Participants {
+			out = append(out, pr.User)
+		}
+		return out
+	}
+	enrol("u2", "u4", "u5")
+	first, err := eng.Challenges().Participants(ctx, "p", gamify.ChallengeParticipantsQuery{Limit: 2})
+	require.NoError(t, err)
+	require.Equal(t, []string{"u2", "u4"}, ids(first))
+	enrol("u1", "u3") // seen before the cursor: not in the rest of this walk
+	rest, err := eng.Challenges().Participants(ctx, "p", gamify.ChallengeParticipantsQuery{Limit: 2, After: first.Next})
+	require.NoError(t, err)
+	require.Equal(t, []string{"u5"}, ids(rest))
+	require.Empty(t, rest.Next)
+	all, err := eng.Challenges().Participants(ctx, "p", gamify.ChallengeParticipantsQuery{})
+	require.NoError(t, err)
+	require.Equal(t, []string{"u1", "u2", "u3", "u4", "u5"}, ids(all), "a new walk lists them")
+	full, err := eng.Challenges().Participants(ctx, "p", gamify.ChallengeParticipantsQuery{Limit: 5})
+	require.NoError(t, err)
+	require.Empty(t, full.Next, "a page that ends the walk exactly has no Next")
 }

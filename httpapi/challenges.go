@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
@@ -133,19 +134,30 @@ func (c *call) listOptions() (gamify.ListOptions, error) {
 	return o, err
 }
 
+// challengeParticipantsOut is a page of a challenge's participants; next, null on
+// the last page, is the after of the next one.
+type challengeParticipantsOut struct {
+	Participants []challengeProgressOut `json:"participants"`
+	Next         *string                `json:"next"`
+}
+
 func (h *handler) challengeParticipants(c *call) (int, any, error) {
 	if c.key.User != "" {
 		return 0, nil, otherUser()
 	}
-	o, err := c.listOptions()
+	q := gamify.ChallengeParticipantsQuery{After: c.r.URL.Query().Get("after")}
+	var err error
+	if q.Limit, err = c.queryInt("limit", 10, 1, 100); err != nil {
+		return 0, nil, err
+	}
+	page, err := c.eng.Challenges().Participants(c.ctx(), c.r.PathValue("key"), q)
+	if ve := (*gamify.ValidationError)(nil); errors.As(err, &ve) && ve.Field == "ChallengeParticipantsQuery.After" {
+		return 0, nil, invalid("after", "after must be the next of a page of this list")
+	}
 	if err != nil {
 		return 0, nil, err
 	}
-	ps, err := c.eng.Challenges().Participants(c.ctx(), c.r.PathValue("key"), o)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, progressListJSON(ps), nil
+	return http.StatusOK, challengeParticipantsOut{Participants: progressListJSON(page.Participants), Next: strOrNull(page.Next)}, nil
 }
 
 func (h *handler) challengeLeaderboard(c *call) (int, any, error) {

@@ -43,6 +43,11 @@ type challengeRankingGolden struct {
 	Completed          bool        `json:"completed"`
 }
 
+type challengeParticipantsGolden struct {
+	Participants []challengeProgressGolden `json:"participants"`
+	Next         *string                   `json:"next"`
+}
+
 type objectiveStatGolden struct {
 	Key       string `json:"key"`
 	Completed int    `json:"completed"`
@@ -110,10 +115,15 @@ func TestChallengeRoutes(t *testing.T) {
 	bo := fresh
 	bo.UserID, bo.EnrolledAt, bo.WindowStart = "bo", at, at
 	bo.Objectives = []objectiveGolden{{Key: "write", Progress: "3", Target: "10"}, {Key: "twice", Progress: "1", Target: "2"}}
-	e.do("GET", "/v1/challenges/sprint/participants", appKey, nil).decode(t, &ps)
-	require.Equal(t, []challengeProgressGolden{done, bo}, ps, "in the order the users were first seen")
-	e.do("GET", "/v1/challenges/sprint/participants?offset=1&limit=1", appKey, nil).decode(t, &ps)
-	require.Equal(t, []challengeProgressGolden{bo}, ps)
+	var page challengeParticipantsGolden
+	e.do("GET", "/v1/challenges/sprint/participants", appKey, nil).decode(t, &page)
+	require.Equal(t, challengeParticipantsGolden{Participants: []challengeProgressGolden{done, bo}}, page, "in the order the users were first seen")
+	e.do("GET", "/v1/challenges/sprint/participants?limit=1", appKey, nil).decode(t, &page)
+	require.Equal(t, []challengeProgressGolden{done}, page.Participants)
+	require.NotNil(t, page.Next)
+	e.do("GET", "/v1/challenges/sprint/participants?limit=1&after="+*page.Next, appKey, nil).decode(t, &page)
+	require.Equal(t, challengeParticipantsGolden{Participants: []challengeProgressGolden{bo}}, page, "the last page: next is null")
+	e.do("GET", "/v1/challenges/sprint/participants?after=nope", appKey, nil).requireError(t, http.StatusUnprocessableEntity, "invalid", "after")
 	e.do("GET", "/v1/challenges/sprint/participants", "ana-secret", nil).requireError(t, http.StatusForbidden, "forbidden", "")
 	_, err = e.eng.Users().Identify(ctx, gamify.UserInput{ID: "bo", Name: "Bo"})
 	require.NoError(t, err)
