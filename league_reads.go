@@ -41,7 +41,8 @@ type LeagueMember struct {
 	// order, whose tie-break among equal scores the rollover follows.
 	Position int
 	// Move is what the run's end would do at the current scores, as the
-	// league is defined now: the rollover's rule applied to Position.
+	// league is defined now: the rollover's rule applied to Position
+	// (stayed for everyone while the league is inactive).
 	Move  LeagueMove
 	Score Amount
 }
@@ -90,6 +91,9 @@ func (a LeaguesAPI) Standing(ctx context.Context, key, user string) (LeagueStand
 		return st, nil
 	}
 	up, down := cohortCut(len(cohort), size, st.TierIndex, len(l.Tiers)-1, l.Promote, l.Demote)
+	if l.Status != StatusActive {
+		up, down = 0, len(cohort) // an inactive league's run ends without results
+	}
 	err = a.e.db.View(func(tx *store.Tx) error {
 		rank := 0
 		for i, ce := range cohort {

@@ -362,6 +362,13 @@ func TestLeagueTiesHavePositionsThatPredictTheRollover(t *testing.T) {
 	require.Equal(t, 1, st.Rank)
 	require.Equal(t, 2, st.Position)
 	require.Equal(t, gamify.LeagueStayed, st.Move)
+	_, err = eng.Leagues().Deactivate(ctx, "league")
+	require.NoError(t, err)
+	paused, err := eng.Leagues().Standing(ctx, "league", "a")
+	require.NoError(t, err)
+	require.Equal(t, gamify.LeagueStayed, paused.Move, "an inactive league's run ends without results")
+	_, err = eng.Leagues().Activate(ctx, "league")
+	require.NoError(t, err)
 
 	eng.clock.Set(st.RunEnd)
 	_, err = eng.RunDue(ctx)
