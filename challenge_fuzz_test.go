@@ -42,7 +42,7 @@ func FuzzChallengeDefinition(f *testing.F) {
 			c.Objectives[0].Filters = map[string]string{fk: fv}
 		}
 		if after != "" {
-			c.Objectives = append(c.Objectives, ChallengeObjective{Key: "p", Metric: metric, Target: AmountFromMicros(target), After: []string{after}})
+			c.Objectives = append(c.Objectives, ChallengeObjective{Key: "p", Metric: metric, Target: AmountFromMicros(target), Prerequisites: []string{after}})
 		}
 		if !fe.call(t, "Challenges().Create", func() error { _, err := fe.Challenges().Create(fe.ctx, c); return err }) {
 			return
@@ -63,7 +63,7 @@ func FuzzChallengeDefinition(f *testing.F) {
 func FuzzChallengeRecord(f *testing.F) {
 	fe := newFuzzEngine(f, fuzzSetup)
 	_, err := fe.Challenges().Create(fe.ctx, Challenge{Key: "c", Name: "C", Window: ChallengePerpetual, Enrolment: ChallengeAutomatic,
-		Objectives: []ChallengeObjective{{Key: "a", Metric: "xp", Target: AmountFromInt(5)}, {Key: "b", Metric: "xp", Target: AmountFromInt(9), After: []string{"a"}}},
+		Objectives: []ChallengeObjective{{Key: "a", Metric: "xp", Target: AmountFromInt(5)}, {Key: "b", Metric: "xp", Target: AmountFromInt(9), Prerequisites: []string{"a"}}},
 		Milestones: []ChallengeMilestone{{Share: 50, Pay: ChallengePayout{System: "coins", Points: AmountFromInt(1)}}}})
 	if err != nil {
 		f.Fatal(err)
@@ -99,7 +99,7 @@ func FuzzChallengeRestore(f *testing.F) {
 		}
 		_, err := fe.Challenges().Create(fe.ctx, Challenge{Key: "fz", Name: "Fz", Window: ChallengeRolling, Days: 3,
 			Objectives: []ChallengeObjective{{Key: "a", Metric: "xp", Target: AmountFromInt(5)},
-				{Key: "b", Metric: "xp", Count: ChallengeCountEvents, Target: AmountFromInt(2), After: []string{"a"}}},
+				{Key: "b", Metric: "xp", Count: ChallengeCountEvents, Target: AmountFromInt(2), Prerequisites: []string{"a"}}},
 			Milestones: []ChallengeMilestone{{Share: 50, Pay: ChallengePayout{System: "coins", Points: AmountFromInt(1)}}}})
 		return err
 	})

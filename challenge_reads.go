@@ -1,12 +1,16 @@
 package gamify
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/gamifykit/gamify/gamifytype"
@@ -21,14 +25,15 @@ type ChallengeProgress struct {
 	// time of the event that enrolled them.
 	EnrolledAt time.Time
 	// WindowStart and WindowEnd bound the events that count: from
-	// WindowStart to before WindowEnd (zero: no end).
-	WindowStart, WindowEnd time.Time
-	Objectives             []ObjectiveProgress
-	Complete               int   // objectives complete
-	Milestones             []int // indexes of the milestones paid, ascending
+	// WindowStart to before WindowEnd (zero, left out of JSON: no end).
+	WindowStart time.Time
+	WindowEnd   time.Time `json:",omitzero"`
+	Objectives  []ObjectiveProgress
+	Complete    int   // objectives complete
+	Milestones  []int // indexes of the milestones paid, ascending
 	// CompletedAt is when every objective was complete (the time of the
-	// call that completed the last one); zero before.
-	CompletedAt time.Time
+	// call that completed the last one); zero (left out of JSON) before.
+	CompletedAt time.Time `json:",omitzero"`
 	// AlreadyEnrolled is set by Enroll when the user was a participant.
 	AlreadyEnrolled bool `json:",omitempty"`
 }
@@ -55,21 +60,23 @@ func (c *Challenge) progressView(user string, uc userChallenge) ChallengeProgres
 	return p
 }
 
-// challenge returns the committed challenge with key, archived or not.
+// challenge returns the committed challenge with key. An archived one is
+// ErrNotFound, as an archived board's or league's reads are: only Get and
+// List (IncludeArchived) show it.
 func (e *Engine) challenge(key string) (*Challenge, error) {
 	if err := e.live(); err != nil {
 		return nil, err
 	}
 	c, ok := e.cat.Load().chals.byKey[key]
-	if !ok {
+	if !ok || c.Status == StatusArchived {
 		return nil, fmt.Errorf("challenge %s: %w", gamifytype.Quote(key), ErrNotFound)
 	}
 	return c, nil
 }
 
 // Progress returns user's participation in the challenge with key:
-// ErrNotFound for an unknown challenge or user, or a user who is not a
-// participant.
+// ErrNotFound for an unknown or archived challenge, an unknown user, or a
+// user who is not a participant.
 func (a ChallengesAPI) Progress(ctx context.Context, key, user string) (ChallengeProgress, error) {
 	c, err := a.e.challenge(key)
 	if err != nil {
@@ -86,10 +93,10 @@ func (a ChallengesAPI) Progress(ctx context.Context, key, user string) (Challeng
 	return c.progressView(p.ID, s.Chals[i]), nil
 }
 
-// OfUser returns the challenges user takes part in (archived challenges
+// User returns the challenges user takes part in (archived challenges
 // left out), in the order the challenges were created, with progress. An
 // unknown user is ErrNotFound.
-func (a ChallengesAPI) OfUser(ctx context.Context, user string) ([]ChallengeProgress, error) {
+func (a ChallengesAPI) User(ctx context.Context, user string) ([]ChallengeProgress, error) {
 	p, s, err := a.e.readUser(user, true)
 	if err != nil {
 		return nil, err
@@ -104,13 +111,17 @@ func (a ChallengesAPI) OfUser(ctx context.Context, user string) ([]ChallengeProg
 	return out, nil
 }
 
-// participants reads every participation of c in one snapshot, in the
-// order users were first seen.
-func (e *Engine) participants(c *Challenge, fn func(ChallengeProgress) bool) error {
+// participants reads the participations of c in one snapshot, in the
+// order users were first seen (by uid), from the user after uid after on
+// (0: all).
+func (e *Engine) participants(c *Challenge, after uint64, fn func(uid uint64, p ChallengeProgress) bool) error {
 	prefix := challengeMarkerPrefix(c.Key)
-	stop := fmt.Errorf("stop")
-	err := e.db.View(func(tx *store.Tx) error {
-		return tx.Scan(store.Jobs, prefix, func(k, _ []byte) error {
+	from := binary.BigEndian.AppendUint64(slices.Clip(prefix), after+1)
+	return e.db.View(func(tx *store.Tx) error {
+		return tx.ScanFrom(store.Jobs, from, func(k, _ []byte) error {
+			if !bytes.HasPrefix(k, prefix) {
+				return store.ErrStop
+			}
 			if len(k) != len(prefix)+8 {
 				return fmt.Errorf("%w: challenge %s: marker %x", ErrCorrupt, c.Key, k)
 			}
@@ -125,55 +136,91 @@ func (e *Engine) participants(c *Challenge, fn func(ChallengeProgress) bool) err
 			if !ok {
 				return fmt.Errorf("%w: challenge %s: participant uid %d has no participation", ErrCorrupt, c.Key, uid)
 			}
-			if !fn(c.progressView(string(id), s.Chals[i])) {
-				return stop
+			if !fn(uid, c.progressView(string(id), s.Chals[i])) {
+				return store.ErrStop
 			}
 			return nil
 		})
 	})
-	if err == stop {
-		return nil
-	}
-	return err
 }
 
-// paged checks opts and returns the challenge with key and the page size.
-func (a ChallengesAPI) paged(key string, opts ListOptions) (*Challenge, int, error) {
-	limit, err := opts.validate("ListOptions")
-	if err != nil {
-		return nil, 0, err
-	}
-	c, err := a.e.challenge(key)
-	return c, limit, err
+// ChallengeParticipantsQuery pages ChallengesAPI.Participants.
+type ChallengeParticipantsQuery struct {
+	// Limit is the page size, 1–100. Default: 100.
+	Limit int
+	// After is the Next of the previous page; empty for the first page.
+	After string
+}
+
+// ChallengeParticipantsPage is a page of ChallengesAPI.Participants.
+type ChallengeParticipantsPage struct {
+	Participants []ChallengeProgress
+	// Next continues the walk in ChallengeParticipantsQuery.After (an
+	// opaque cursor); empty when the page is the last.
+	Next string
 }
 
 // Participants pages the participants of the challenge with key, in the
-// order the users were first seen by the engine.
-func (a ChallengesAPI) Participants(ctx context.Context, key string, opts ListOptions) ([]ChallengeProgress, error) {
-	c, limit, err := a.paged(key, opts)
-	if err != nil {
-		return nil, err
+// order the users were first seen by the engine. The cursor is a place in
+// that order, so a walk lists every participant enrolled throughout it
+// once, whatever enrols meanwhile: a user seen before the cursor who
+// enrols later is not in the rest of the walk (a new walk lists them).
+func (a ChallengesAPI) Participants(ctx context.Context, key string, q ChallengeParticipantsQuery) (ChallengeParticipantsPage, error) {
+	var errs []error
+	if q.Limit < 0 || q.Limit > 100 {
+		errs = append(errs, gamifytype.Invalid("ChallengeParticipantsQuery.Limit", q.Limit, "must be between 1 and 100"))
 	}
-	out := []ChallengeProgress{}
-	skip := opts.Skip
-	err = a.e.participants(c, func(p ChallengeProgress) bool {
-		if skip > 0 {
-			skip--
-			return true
+	var after uint64
+	if q.After != "" {
+		n, err := strconv.ParseUint(q.After, 10, 64)
+		if err != nil || n == 0 || n == math.MaxUint64 {
+			errs = append(errs, gamifytype.Invalid("ChallengeParticipantsQuery.After", q.After, "is not a Next of Participants"))
 		}
-		out = append(out, p)
-		return len(out) < limit
+		after = n
+	}
+	if err := errors.Join(errs...); err != nil {
+		return ChallengeParticipantsPage{}, err
+	}
+	c, err := a.e.challenge(key)
+	if err != nil {
+		return ChallengeParticipantsPage{}, err
+	}
+	limit := cmp.Or(q.Limit, 100)
+	page := ChallengeParticipantsPage{Participants: []ChallengeProgress{}}
+	var last uint64
+	err = a.e.participants(c, after, func(uid uint64, p ChallengeProgress) bool {
+		if len(page.Participants) == limit {
+			page.Next = strconv.FormatUint(last, 10) // one more: the page is not the last
+			return false
+		}
+		page.Participants, last = append(page.Participants, p), uid
+		return true
 	})
-	return out, err
+	if err != nil {
+		return ChallengeParticipantsPage{}, err
+	}
+	return page, nil
 }
 
 // ChallengeStats are a challenge's participation figures.
 type ChallengeStats struct {
 	Challenge    string
 	Participants int
-	Completed    int   // participants who completed every objective
-	Objectives   []int // per objective, participants who completed it
-	Milestones   []int // per milestone, participants it was paid to
+	Completed    int                       // participants who completed every objective
+	Objectives   []ChallengeObjectiveCount // per objective, in the challenge's order
+	Milestones   []ChallengeMilestoneCount // per milestone, in the challenge's order
+}
+
+// ChallengeObjectiveCount is how many participants completed an objective.
+type ChallengeObjectiveCount struct {
+	Key       string // the objective's
+	Completed int
+}
+
+// ChallengeMilestoneCount is how many participants a milestone was paid to.
+type ChallengeMilestoneCount struct {
+	Index int // the milestone's position in Challenge.Milestones
+	Paid  int
 }
 
 // Stats counts the participants of the challenge with key, its
@@ -183,28 +230,35 @@ func (a ChallengesAPI) Stats(ctx context.Context, key string) (ChallengeStats, e
 	if err != nil {
 		return ChallengeStats{}, err
 	}
-	st := ChallengeStats{Challenge: c.Key, Objectives: make([]int, len(c.Objectives)), Milestones: make([]int, len(c.Milestones))}
-	err = a.e.participants(c, func(p ChallengeProgress) bool {
+	st := ChallengeStats{Challenge: c.Key, Objectives: make([]ChallengeObjectiveCount, len(c.Objectives)),
+		Milestones: make([]ChallengeMilestoneCount, len(c.Milestones))}
+	for j, o := range c.Objectives {
+		st.Objectives[j].Key = o.Key
+	}
+	for k := range c.Milestones {
+		st.Milestones[k].Index = k
+	}
+	err = a.e.participants(c, 0, func(_ uint64, p ChallengeProgress) bool {
 		st.Participants++
 		if !p.CompletedAt.IsZero() {
 			st.Completed++
 		}
 		for j, o := range p.Objectives {
 			if o.Complete {
-				st.Objectives[j]++
+				st.Objectives[j].Completed++
 			}
 		}
 		for _, k := range p.Milestones {
-			st.Milestones[k]++
+			st.Milestones[k].Paid++
 		}
 		return true
 	})
 	return st, err
 }
 
-// ChallengeStanding is a participant's place on a challenge's cohort
-// leaderboard.
-type ChallengeStanding struct {
+// ChallengeRow is a participant's row on a challenge's cohort leaderboard,
+// as a BoardRow is a board's.
+type ChallengeRow struct {
 	Rank int // from 1; participants equal in Complete, Share and CompletedAt share a rank
 	ChallengeProgress
 	// Share is the mean over the objectives of progress divided by target
@@ -215,36 +269,44 @@ type ChallengeStanding struct {
 // Leaderboard ranks the participants of the challenge with key: by
 // objectives complete, then Share, then the earlier completion; ties by
 // user id. It is ranked at each read over every participant (a challenge's
-// participants are read in one snapshot), then paged by opts.
-func (a ChallengesAPI) Leaderboard(ctx context.Context, key string, opts ListOptions) ([]ChallengeStanding, error) {
-	c, limit, err := a.paged(key, opts)
+// participants are read in one snapshot), then paged by opts' Limit and
+// Skip; IncludeArchived is a ValidationError (a row is never archived).
+func (a ChallengesAPI) Leaderboard(ctx context.Context, key string, opts ListOptions) ([]ChallengeRow, error) {
+	limit, err := opts.validate("ListOptions")
+	if err == nil && opts.IncludeArchived {
+		err = gamifytype.Invalid("ListOptions.IncludeArchived", true, "lists no archived rows")
+	}
 	if err != nil {
 		return nil, err
 	}
-	var all []ChallengeStanding
-	err = a.e.participants(c, func(p ChallengeProgress) bool {
-		all = append(all, ChallengeStanding{ChallengeProgress: p, Share: share(p.Objectives)})
+	c, err := a.e.challenge(key)
+	if err != nil {
+		return nil, err
+	}
+	var all []ChallengeRow
+	err = a.e.participants(c, 0, func(_ uint64, p ChallengeProgress) bool {
+		all = append(all, ChallengeRow{ChallengeProgress: p, Share: share(p.Objectives)})
 		return true
 	})
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(all, func(x, y ChallengeStanding) int {
-		if d := compareStanding(x, y); d != 0 {
+	slices.SortFunc(all, func(x, y ChallengeRow) int {
+		if d := compareRows(x, y); d != 0 {
 			return d
 		}
 		return cmp.Compare(x.User, y.User)
 	})
 	for i := range all {
 		all[i].Rank = i + 1
-		if i > 0 && compareStanding(all[i-1], all[i]) == 0 {
+		if i > 0 && compareRows(all[i-1], all[i]) == 0 {
 			all[i].Rank = all[i-1].Rank
 		}
 	}
-	return append([]ChallengeStanding{}, page(all, opts.Skip, limit)...), nil
+	return append([]ChallengeRow{}, page(all, opts.Skip, limit)...), nil
 }
 
-func compareStanding(x, y ChallengeStanding) int {
+func compareRows(x, y ChallengeRow) int {
 	if d := cmp.Compare(y.Complete, x.Complete); d != 0 {
 		return d
 	}

@@ -23,9 +23,9 @@ import (
 // the writer only writes markers, never reads them.
 //
 // Progress is capped at each objective's target and only ever grows, and an
-// objective is complete once its target is reached and the objectives in
-// its After are complete: a set of events gives the same completions in any
-// arrival order, and what a milestone or the completion pays is recorded in
+// objective is complete once its target is reached and its Prerequisites
+// are complete: a set of events gives the same completions in any arrival
+// order, and what a milestone or the completion pays is recorded in
 // the participation (Paid, Done) so that it is paid once.
 
 // userChallenge is one participation.
@@ -123,7 +123,7 @@ func (c *Challenge) done(progress []int64) uint32 {
 			continue
 		}
 		ok := true
-		for _, p := range o.After {
+		for _, p := range o.Prerequisites {
 			if j := c.objective(p); j < 0 || set&(1<<j) == 0 {
 				ok = false
 				break
@@ -192,8 +192,8 @@ type ObjectiveProgress struct {
 	Progress Amount // counted so far, at most Target
 	Target   Amount
 	Complete bool
-	// Waiting is true when Target is reached but an objective of After
-	// is not complete yet.
+	// Waiting is true when Target is reached but one of the objective's
+	// Prerequisites is not complete yet.
 	Waiting bool `json:",omitempty"`
 }
 

@@ -24,9 +24,12 @@ type Challenge struct {
 	Description string // optional
 	// Window is when events count: fixed (Start to End), rolling (Days
 	// from the enrolment) or perpetual. Immutable, with Start, End and Days.
-	Window     ChallengeWindow
-	Start, End time.Time // a fixed window [Start, End); zero otherwise
-	Days       int       // a rolling window's length in days of 24 hours, 1 to 366
+	Window ChallengeWindow
+	// Start and End bound a fixed window [Start, End); zero otherwise
+	// (left out of JSON, as every optional time).
+	Start time.Time `json:",omitzero"`
+	End   time.Time `json:",omitzero"`
+	Days  int       `json:",omitempty"` // a rolling window's length in days of 24 hours, 1 to 366
 	// Enrolment is explicit (ChallengesAPI.Enroll, the default) or
 	// automatic (the first event that would count enrols the user; Enroll
 	// works too). Immutable.
@@ -100,10 +103,10 @@ type ChallengeObjective struct {
 	// Target is the progress that completes the objective: positive; a
 	// whole number of events for ChallengeCountEvents.
 	Target Amount
-	// After lists objectives (keys of earlier ones) that must be complete
-	// before this one completes: its events are counted all along, and it
-	// completes once they are all complete and its Target is reached.
-	After []string `json:",omitempty"`
+	// Prerequisites lists objectives (keys of earlier ones) that must be
+	// complete before this one completes: its events are counted all along,
+	// and it completes once they are all complete and its Target is reached.
+	Prerequisites []string `json:",omitempty"`
 }
 
 // ChallengePayout is what a milestone or a completion pays: a manual
@@ -238,9 +241,9 @@ func (c *Challenge) validateObjectives() []error {
 		for _, k := range slices.Sorted(maps.Keys(o.Filters)) {
 			errs = append(errs, gamifytype.CheckText(f+".Filters["+k+"]", o.Filters[k], gamifytype.MaxTextLen))
 		}
-		for j, p := range o.After {
+		for j, p := range o.Prerequisites {
 			if !seen[p] {
-				errs = append(errs, gamifytype.Invalid(fmt.Sprintf("%s.After[%d]", f, j), p, "must name an earlier objective"))
+				errs = append(errs, gamifytype.Invalid(fmt.Sprintf("%s.Prerequisites[%d]", f, j), p, "must name an earlier objective"))
 			}
 		}
 		seen[o.Key] = true
@@ -422,7 +425,7 @@ func cloneChallenge(c Challenge) Challenge {
 	c.Objectives = slices.Clone(c.Objectives)
 	for i := range c.Objectives {
 		c.Objectives[i].Filters = maps.Clone(c.Objectives[i].Filters)
-		c.Objectives[i].After = slices.Clone(c.Objectives[i].After)
+		c.Objectives[i].Prerequisites = slices.Clone(c.Objectives[i].Prerequisites)
 	}
 	c.Milestones = slices.Clone(c.Milestones)
 	return c
@@ -465,7 +468,7 @@ var challenges = resource[Challenge]{
 func sameObjectives(a, b []ChallengeObjective) bool {
 	return slices.EqualFunc(a, b, func(x, y ChallengeObjective) bool {
 		return x.Key == y.Key && x.Name == y.Name && x.Metric == y.Metric && x.Count == y.Count &&
-			maps.Equal(x.Filters, y.Filters) && x.Target == y.Target && slices.Equal(x.After, y.After)
+			maps.Equal(x.Filters, y.Filters) && x.Target == y.Target && slices.Equal(x.Prerequisites, y.Prerequisites)
 	})
 }
 

@@ -18,7 +18,7 @@ func TestChallengeRestore(t *testing.T) {
 	amt := gamify.AmountFromInt
 	ch := gamify.Challenge{Key: "trip", Name: "Trip", Window: gamify.ChallengeRolling, Days: 3, Enrolment: gamify.ChallengeAutomatic,
 		Objectives: []gamify.ChallengeObjective{{Key: "earn", Metric: "xp", Target: amt(10)},
-			{Key: "again", Metric: "xp", Count: gamify.ChallengeCountEvents, Target: amt(3), After: []string{"earn"}}},
+			{Key: "again", Metric: "xp", Count: gamify.ChallengeCountEvents, Target: amt(3), Prerequisites: []string{"earn"}}},
 		Milestones: []gamify.ChallengeMilestone{{Objective: "earn", Pay: gamify.ChallengePayout{System: "pts", Points: amt(5)}}}}
 	open := func() *testEngine {
 		eng := openTest(t, nil)
@@ -56,7 +56,7 @@ func TestChallengeRestore(t *testing.T) {
 		_, err := dst.Challenges().Restore(ctx, "trip", "ana", bad)
 		requireField(t, err, field)
 	}
-	ps, err := dst.Challenges().OfUser(ctx, "ana")
+	ps, err := dst.Challenges().User(ctx, "ana")
 	require.NoError(t, err)
 	require.Empty(t, ps, "a refused restore stores nothing")
 
@@ -68,7 +68,8 @@ func TestChallengeRestore(t *testing.T) {
 	require.Equal(t, p, got)
 	st, err := dst.Challenges().Stats(ctx, "trip")
 	require.NoError(t, err)
-	require.Equal(t, gamify.ChallengeStats{Challenge: "trip", Participants: 1, Objectives: []int{1, 0}, Milestones: []int{1}}, st)
+	require.Equal(t, gamify.ChallengeStats{Challenge: "trip", Participants: 1, Objectives: []gamify.ChallengeObjectiveCount{{Key: "earn", Completed: 1}, {Key: "again"}},
+		Milestones: []gamify.ChallengeMilestoneCount{{Index: 0, Paid: 1}}}, st)
 	up, err := dst.Users().Points(ctx, "ana", "pts")
 	require.NoError(t, err)
 	require.True(t, up.Total.IsZero(), "a restore pays nothing")

@@ -114,7 +114,7 @@ func TestChallengeAdmin(t *testing.T) {
 		"Challenge.Objectives[1].Key":                 bad(func(c *gamify.Challenge) { c.Objectives[1].Key = "lessons" }),
 		"Challenge.Objectives[0].Target":              bad(func(c *gamify.Challenge) { c.Objectives[0].Target = gamify.MustParseAmount("1.5") }),
 		"Challenge.Objectives[1].Count":               bad(func(c *gamify.Challenge) { c.Objectives[1].Count = "sum" }),
-		"Challenge.Objectives[0].After[0]":            bad(func(c *gamify.Challenge) { c.Objectives[0].After = []string{"xp"} }),
+		"Challenge.Objectives[0].Prerequisites[0]":    bad(func(c *gamify.Challenge) { c.Objectives[0].Prerequisites = []string{"xp"} }),
 		"Challenge.Objectives[0].Metric":              bad(func(c *gamify.Challenge) { c.Objectives[0].Metric = "nope" }),
 		"Challenge.Objectives[0].Filters[undeclared]": bad(func(c *gamify.Challenge) { c.Objectives[0].Filters = map[string]string{"undeclared": "x"} }),
 		"Challenge.Milestones[0].Share":               bad(func(c *gamify.Challenge) { c.Milestones[0].Share = 101 }),
@@ -371,8 +371,8 @@ func orderedChallenge() gamify.Challenge {
 	return gamify.Challenge{Key: "path", Name: "Path", Window: gamify.ChallengePerpetual, Enrolment: gamify.ChallengeAutomatic,
 		Objectives: []gamify.ChallengeObjective{
 			{Key: "intro", Metric: "lessons", Count: gamify.ChallengeCountEvents, Filters: map[string]string{"mode": "intro"}, Target: chAmt(1)},
-			{Key: "drill", Metric: "xp", Target: chAmt(30), After: []string{"intro"}},
-			{Key: "final", Metric: "lessons", Count: gamify.ChallengeCountEvents, Filters: map[string]string{"mode": "final"}, Target: chAmt(1), After: []string{"intro", "drill"}},
+			{Key: "drill", Metric: "xp", Target: chAmt(30), Prerequisites: []string{"intro"}},
+			{Key: "final", Metric: "lessons", Count: gamify.ChallengeCountEvents, Filters: map[string]string{"mode": "final"}, Target: chAmt(1), Prerequisites: []string{"intro", "drill"}},
 		},
 		Milestones: []gamify.ChallengeMilestone{
 			{Objective: "drill", Pay: gamify.ChallengePayout{System: "gems", Points: chAmt(3)}},
@@ -484,11 +484,11 @@ func challengeJSONCases() []jsonCase {
 		{name: "Challenge", v: gamify.Challenge{Key: "week", Name: "Week", Description: "A week", Window: gamify.ChallengeRolling,
 			Start: jT1, End: jT3, Days: 7, Enrolment: gamify.ChallengeAutomatic,
 			Objectives: []gamify.ChallengeObjective{{Key: "xp", Name: "XP", Metric: "xp", Count: gamify.ChallengeCountEvents,
-				Filters: map[string]string{"mode": "ranked"}, Target: chAmt(3), After: []string{"intro"}}},
+				Filters: map[string]string{"mode": "ranked"}, Target: chAmt(3), Prerequisites: []string{"intro"}}},
 			Milestones: []gamify.ChallengeMilestone{{Share: 50, Objective: "xp", Pay: jPayout}},
 			Completion: jPayout, Status: gamify.StatusActive, Created: jT1, Updated: jT2}},
 		{name: "ChallengeObjective", v: gamify.ChallengeObjective{Key: "xp", Name: "XP", Metric: "xp", Count: gamify.ChallengeCountValue,
-			Filters: map[string]string{"mode": "ranked"}, Target: chAmt(3), After: []string{"intro"}}},
+			Filters: map[string]string{"mode": "ranked"}, Target: chAmt(3), Prerequisites: []string{"intro"}}},
 		{name: "ChallengePayout", v: jPayout},
 		{name: "ChallengeMilestone", v: gamify.ChallengeMilestone{Share: 50, Objective: "xp", Pay: jPayout}},
 		{name: "ObjectiveProgress", v: jObjective},
@@ -497,8 +497,13 @@ func challengeJSONCases() []jsonCase {
 		{name: "ChallengeCompleted", v: jChallengeDone},
 		{name: "ChallengeChange", v: jChallengeChange},
 		{name: "ChallengeProgress", v: jChallengeProgress},
-		{name: "ChallengeStats", v: gamify.ChallengeStats{Challenge: "week", Participants: 9, Completed: 2, Objectives: []int{4, 2}, Milestones: []int{3}}},
-		{name: "ChallengeStanding", v: gamify.ChallengeStanding{Rank: 2, ChallengeProgress: jChallengeProgress, Share: 0.75}},
+		{name: "ChallengeStats", v: gamify.ChallengeStats{Challenge: "week", Participants: 9, Completed: 2, Objectives: []gamify.ChallengeObjectiveCount{{Key: "lessons", Completed: 4}, {Key: "xp", Completed: 2}},
+			Milestones: []gamify.ChallengeMilestoneCount{{Index: 1, Paid: 3}}}},
+		{name: "ChallengeRow", v: gamify.ChallengeRow{Rank: 2, ChallengeProgress: jChallengeProgress, Share: 0.75}},
+		{name: "ChallengeObjectiveCount", v: gamify.ChallengeObjectiveCount{Key: "xp", Completed: 2}},
+		{name: "ChallengeParticipantsQuery", v: gamify.ChallengeParticipantsQuery{Limit: 10, After: "42"}},
+		{name: "ChallengeParticipantsPage", v: gamify.ChallengeParticipantsPage{Participants: []gamify.ChallengeProgress{jChallengeProgress}, Next: "42"}},
+		{name: "ChallengeMilestoneCount", v: gamify.ChallengeMilestoneCount{Index: 1, Paid: 3}},
 	}
 }
 
@@ -522,16 +527,16 @@ func TestChallengeReads(t *testing.T) {
 	eng.clock.Set(t0.Add(25 * time.Hour))
 	track(t, eng, xpAt("ana", 1, t0)) // ana also joins "path" here (xp counts toward its drill)
 
-	mine, err := eng.Challenges().OfUser(ctx, "ana")
+	mine, err := eng.Challenges().User(ctx, "ana")
 	require.NoError(t, err)
 	require.Len(t, mine, 2)
 	require.Equal(t, "week", mine[0].Challenge)
 	require.Equal(t, []gamify.Amount{chAmt(1), chAmt(100)}, progressAmounts(mine[0]))
 	require.Equal(t, "path", mine[1].Challenge)
-	none, err := eng.Challenges().OfUser(ctx, "eve")
+	none, err := eng.Challenges().User(ctx, "eve")
 	require.NoError(t, err)
 	require.Empty(t, none)
-	_, err = eng.Challenges().OfUser(ctx, "nobody")
+	_, err = eng.Challenges().User(ctx, "nobody")
 	require.ErrorIs(t, err, gamify.ErrNotFound)
 	_, err = eng.Challenges().Progress(ctx, "week", "eve")
 	require.ErrorIs(t, err, gamify.ErrNotFound)
@@ -543,20 +548,27 @@ func TestChallengeReads(t *testing.T) {
 		}
 		return out
 	}
-	page1, err := eng.Challenges().Participants(ctx, "week", gamify.ListOptions{Limit: 3})
+	page1, err := eng.Challenges().Participants(ctx, "week", gamify.ChallengeParticipantsQuery{Limit: 3})
 	require.NoError(t, err)
-	require.Equal(t, []string{"cy", "ana", "bo"}, users(page1)) // the order users were first seen
-	page2, err := eng.Challenges().Participants(ctx, "week", gamify.ListOptions{Limit: 3, Skip: 3})
+	require.Equal(t, []string{"cy", "ana", "bo"}, users(page1.Participants)) // the order users were first seen
+	require.NotEmpty(t, page1.Next)
+	page2, err := eng.Challenges().Participants(ctx, "week", gamify.ChallengeParticipantsQuery{Limit: 3, After: page1.Next})
 	require.NoError(t, err)
-	require.Equal(t, []string{"dee"}, users(page2))
-	_, err = eng.Challenges().Participants(ctx, "week", gamify.ListOptions{Limit: 101})
-	requireField(t, err, "ListOptions.Limit")
-	_, err = eng.Challenges().Participants(ctx, "nope", gamify.ListOptions{})
+	require.Equal(t, []string{"dee"}, users(page2.Participants))
+	require.Empty(t, page2.Next, "the last page")
+	_, err = eng.Challenges().Participants(ctx, "week", gamify.ChallengeParticipantsQuery{Limit: 101})
+	requireField(t, err, "ChallengeParticipantsQuery.Limit")
+	_, err = eng.Challenges().Participants(ctx, "week", gamify.ChallengeParticipantsQuery{After: "x"})
+	requireField(t, err, "ChallengeParticipantsQuery.After")
+	_, err = eng.Challenges().Participants(ctx, "nope", gamify.ChallengeParticipantsQuery{})
 	require.ErrorIs(t, err, gamify.ErrNotFound)
+	_, err = eng.Challenges().Leaderboard(ctx, "week", gamify.ListOptions{IncludeArchived: true})
+	requireField(t, err, "ListOptions.IncludeArchived")
 
 	st, err := eng.Challenges().Stats(ctx, "week")
 	require.NoError(t, err)
-	require.Equal(t, gamify.ChallengeStats{Challenge: "week", Participants: 4, Completed: 1, Objectives: []int{1, 2}, Milestones: []int{2}}, st)
+	require.Equal(t, gamify.ChallengeStats{Challenge: "week", Participants: 4, Completed: 1, Objectives: []gamify.ChallengeObjectiveCount{{Key: "lessons", Completed: 1}, {Key: "xp", Completed: 2}},
+		Milestones: []gamify.ChallengeMilestoneCount{{Index: 0, Paid: 2}}}, st)
 
 	board, err := eng.Challenges().Leaderboard(ctx, "week", gamify.ListOptions{})
 	require.NoError(t, err)
@@ -571,13 +583,23 @@ func TestChallengeReads(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "ana", second[0].User)
 
-	// Archived challenges leave the user's list; their data stays readable.
+	// An archived challenge leaves the user's list, and its reads are
+	// ErrNotFound, as an archived board's or league's; Get still shows it.
 	require.NoError(t, eng.Challenges().Delete(ctx, "path"))
-	mine, err = eng.Challenges().OfUser(ctx, "ana")
+	mine, err = eng.Challenges().User(ctx, "ana")
 	require.NoError(t, err)
 	require.Len(t, mine, 1)
 	_, err = eng.Challenges().Progress(ctx, "path", "ana")
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+	_, err = eng.Challenges().Participants(ctx, "path", gamify.ChallengeParticipantsQuery{})
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+	_, err = eng.Challenges().Stats(ctx, "path")
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+	_, err = eng.Challenges().Leaderboard(ctx, "path", gamify.ListOptions{})
+	require.ErrorIs(t, err, gamify.ErrNotFound)
+	c, err := eng.Challenges().Get(ctx, "path")
 	require.NoError(t, err)
+	require.Equal(t, gamify.StatusArchived, c.Status)
 }
 
 // TestChallengeExactlyOnce pays a milestone and a completion once through
@@ -655,10 +677,10 @@ func TestChallengeEraseAndTenants(t *testing.T) {
 	st, err := eng.Challenges().Stats(ctx, "week")
 	require.NoError(t, err)
 	require.Equal(t, 1, st.Participants)
-	ps, err := eng.Challenges().Participants(ctx, "week", gamify.ListOptions{})
+	page, err := eng.Challenges().Participants(ctx, "week", gamify.ChallengeParticipantsQuery{})
 	require.NoError(t, err)
-	require.Len(t, ps, 1)
-	require.Equal(t, "bo", ps[0].User)
+	require.Len(t, page.Participants, 1)
+	require.Equal(t, "bo", page.Participants[0].User)
 	// A new "ana" starts from nothing: the milestone pays again, to her.
 	r := track(t, eng, xpAt("ana", 100, t0))
 	require.True(t, r.Challenges[0].Enrolled)
@@ -877,4 +899,46 @@ func TestChallengeArrivalProperty(t *testing.T) {
 			require.Equal(t, chAmt(wantGems), got, what)
 		}
 	}
+}
+
+// TestChallengeParticipantsCursorIsStable: users known long before they
+// enrol join a walk's order behind its cursor, so the rest of the walk
+// neither repeats nor skips anyone (an offset would have listed u4 twice).
+func TestChallengeParticipantsCursorIsStable(t *testing.T) {
+	ctx := context.Background()
+	eng := challengeEngine(t, nil)
+	mustChallenge(t, eng, gamify.Challenge{Key: "p", Name: "P", Window: gamify.ChallengePerpetual,
+		Objectives: []gamify.ChallengeObjective{{Key: "xp", Metric: "xp", Target: chAmt(10)}}})
+	for _, u := range []string{"u1", "u2", "u3", "u4", "u5"} {
+		_, err := eng.Users().Create(ctx, gamify.UserInput{ID: u})
+		require.NoError(t, err)
+	}
+	enrol := func(us ...string) {
+		for _, u := range us {
+			_, err := eng.Challenges().Enroll(ctx, "p", u)
+			require.NoError(t, err)
+		}
+	}
+	ids := func(p gamify.ChallengeParticipantsPage) []string {
+		out := []string{}
+		for _, pr := range p.Participants {
+			out = append(out, pr.User)
+		}
+		return out
+	}
+	enrol("u2", "u4", "u5")
+	first, err := eng.Challenges().Participants(ctx, "p", gamify.ChallengeParticipantsQuery{Limit: 2})
+	require.NoError(t, err)
+	require.Equal(t, []string{"u2", "u4"}, ids(first))
+	enrol("u1", "u3") // seen before the cursor: not in the rest of this walk
+	rest, err := eng.Challenges().Participants(ctx, "p", gamify.ChallengeParticipantsQuery{Limit: 2, After: first.Next})
+	require.NoError(t, err)
+	require.Equal(t, []string{"u5"}, ids(rest))
+	require.Empty(t, rest.Next)
+	all, err := eng.Challenges().Participants(ctx, "p", gamify.ChallengeParticipantsQuery{})
+	require.NoError(t, err)
+	require.Equal(t, []string{"u1", "u2", "u3", "u4", "u5"}, ids(all), "a new walk lists them")
+	full, err := eng.Challenges().Participants(ctx, "p", gamify.ChallengeParticipantsQuery{Limit: 5})
+	require.NoError(t, err)
+	require.Empty(t, full.Next, "a page that ends the walk exactly has no Next")
 }

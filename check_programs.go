@@ -64,7 +64,7 @@ func checkLeagueRecords(tx *store.Tx, cat *catalog, by map[uint32]*leagueRT, ids
 			if h.RunStart.UnixNano() != run || !h.RunEnd.After(h.RunStart) {
 				report("%s: runs from %v to %v", what, h.RunStart, h.RunEnd)
 			}
-			if h.Cohort < 1 || h.Rank < 1 || h.Rank > h.CohortMembers || h.CohortMembers > maxCohortSize {
+			if h.Cohort < 1 || h.Rank < 1 || h.Rank > h.CohortMembers || h.CohortMembers > maxCohortSize || h.Position < 0 || h.Position > h.CohortMembers {
 				report("%s: rank %d of %d in cohort %d", what, h.Rank, h.CohortMembers, h.Cohort)
 			}
 			if h.TierIx == nil || h.NewTierIx == nil {

@@ -170,7 +170,8 @@ func ExampleChallengesAPI_Enroll() {
 // users start in the first) with their first XP of the week, in that order.
 // At the week's end the best of each cohort moves up a tier and the last
 // moves down (no one leaves the first tier downwards); the result stays in
-// the user's history. dara, alone in the second cohort, is its best.
+// the user's history. dara, alone in the second cohort, stays: a cohort
+// moves anyone only when it holds more users than its moves, or is full.
 func ExampleLeaguesAPI_Standing() {
 	ctx := context.Background()
 	dir, _ := os.MkdirTemp("", "gamify-example")
@@ -220,5 +221,5 @@ func ExampleLeaguesAPI_Standing() {
 	// ana: promoted in Bronze cohort 1 (rank 1 of 3) -> Silver
 	// ben: stayed in Bronze cohort 1 (rank 2 of 3) -> Bronze
 	// chen: stayed in Bronze cohort 1 (rank 3 of 3) -> Bronze
-	// dara: promoted in Bronze cohort 2 (rank 1 of 1) -> Silver
+	// dara: stayed in Bronze cohort 2 (rank 1 of 1) -> Bronze
 }

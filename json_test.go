@@ -120,10 +120,11 @@ func jsonCases() []jsonCase {
 		{name: "League", v: gamify.League{Key: "weekly", Name: "Weekly", Description: "Weekly leagues", Board: "xp-week", Tiers: []string{"bronze", "silver"},
 			CohortSize: 30, Promote: 5, Demote: 5, Status: gamify.StatusActive, Created: jT1, Updated: jT2}},
 		{name: "LeagueStanding", v: gamify.LeagueStanding{League: "weekly", User: "ana", Tier: "silver", TierIndex: 1, RunStart: jT1, RunEnd: jT2,
-			Active: true, Cohort: 2, Rank: 1, Score: gamify.AmountFromInt(40), Members: []gamify.LeagueMember{{User: "ana", Rank: 1, Score: gamify.AmountFromInt(40)}}}},
-		{name: "LeagueMember", v: gamify.LeagueMember{User: "bob", Rank: 2, Score: gamify.AmountFromInt(3)}},
+			Active: true, Cohort: 2, Rank: 1, Position: 1, Move: gamify.LeaguePromoted, Score: gamify.AmountFromInt(40),
+			Members: []gamify.LeagueMember{{User: "ana", Rank: 1, Position: 1, Move: gamify.LeaguePromoted, Score: gamify.AmountFromInt(40)}}}},
+		{name: "LeagueMember", v: gamify.LeagueMember{User: "bob", Rank: 2, Position: 3, Move: gamify.LeagueStayed, Score: gamify.AmountFromInt(3)}},
 		{name: "LeagueResult", v: gamify.LeagueResult{League: "weekly", User: "ana", RunStart: jT1, RunEnd: jT2, Tier: "bronze", NewTier: "silver",
-			Move: gamify.LeaguePromoted, Cohort: 1, Rank: 1, Score: gamify.AmountFromInt(40), CohortMembers: 30}},
+			Move: gamify.LeaguePromoted, Cohort: 1, Rank: 1, Position: 1, Score: gamify.AmountFromInt(40), CohortMembers: 30}},
 		{name: "Game", v: gamify.Game{
 			Attributes:   []gamify.Attribute{{Key: "plan", Name: "Plan", Type: gamify.UserAttribute}},
 			Metrics:      []gamify.Metric{{Key: "km", Name: "Kilometres", UnitType: gamify.UnitNumber}},
@@ -475,6 +476,13 @@ func TestJSONGolden(t *testing.T) {
 		{gamify.StreakPreferences{Enabled: true, Thresholds: map[string]gamify.Amount{"km": amt("3.5")}}, `{"Enabled":true,"Thresholds":{"km":"3.5"}}`},
 		{gamify.Preferences{Notifications: map[gamify.NotificationType][]gamify.Channel{gamify.NotifyRecap: {gamify.ChannelEmail}}},
 			`{"Notifications":{"recap":["email"]},"Streak":{"Enabled":false}}`},
+		// Optional times are left out when zero: a perpetual challenge has no
+		// Start or End, a participation without end or completion neither.
+		{gamify.Challenge{Key: "c", Name: "C", Window: gamify.ChallengePerpetual, Completion: gamify.ChallengePayout{Points: amt("0")}, Created: jT1, Updated: jT1},
+			`{"Key":"c","Name":"C","Description":"","Window":"perpetual","Enrolment":"","Objectives":null,"Completion":{"Points":"0"},` +
+				`"Status":"","Created":"2026-03-08T12:00:00Z","Updated":"2026-03-08T12:00:00Z"}`},
+		{gamify.ChallengeProgress{Challenge: "c", User: "ana", EnrolledAt: jT1, WindowStart: jT1, Milestones: []int{}},
+			`{"Challenge":"c","User":"ana","EnrolledAt":"2026-03-08T12:00:00Z","WindowStart":"2026-03-08T12:00:00Z","Objectives":null,"Complete":0,"Milestones":[]}`},
 		{gamify.Claim{Reward: "mug", Cost: amt("200"), At: jT2, Seq: 7, Replay: true},
 			`{"Reward":"mug","RewardName":"","RewardType":"","User":"","Code":"","Cost":"200","Balance":"0","At":"2026-03-09T08:30:15.5Z","Seq":7,"Replay":true}`},
 		{gamify.Claim{Reward: "mug", Cost: amt("200"), At: jT2, Seq: 7},

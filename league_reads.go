@@ -20,17 +20,30 @@ type LeagueStanding struct {
 	RunStart, RunEnd time.Time
 	// Active says the user is in a cohort of the run: they have a counted
 	// change on the board in it. The fields below are zero otherwise.
-	Active  bool
-	Cohort  int            // the cohort's number in its tier, from 1
-	Rank    int            // the user's rank in the cohort, from 1 (ties share a rank)
+	Active bool
+	Cohort int // the cohort's number in its tier, from 1
+	Rank   int // the user's rank in the cohort, from 1 (ties share a rank)
+	// Position is the user's place in the cohort, from 1, unique (see
+	// LeagueMember.Position).
+	Position int
+	// Move is what the run's end would do to the user's tier at the
+	// current scores (see LeagueMember.Move).
+	Move    LeagueMove
 	Score   Amount         // the user's score on the board
-	Members []LeagueMember // the cohort, best first
+	Members []LeagueMember // the cohort, by Position
 }
 
 // LeagueMember is one user of a cohort.
 type LeagueMember struct {
-	User  string
-	Rank  int
+	User string
+	Rank int // from 1; ties share a rank
+	// Position is the place in the cohort, from 1, unique: the board's
+	// order, whose tie-break among equal scores the rollover follows.
+	Position int
+	// Move is what the run's end would do at the current scores, as the
+	// league is defined now: the rollover's rule applied to Position
+	// (stayed for everyone while the league is inactive).
+	Move  LeagueMove
 	Score Amount
 }
 
@@ -57,6 +70,7 @@ func (a LeaguesAPI) Standing(ctx context.Context, key, user string) (LeagueStand
 	set := &a.e.leagues
 	set.mu.RLock()
 	var cohort []cohortEntry
+	size := 0
 	if rt, ok := set.by[l.ref]; ok {
 		st.TierIndex = rt.tierOf(uid, len(l.Tiers)-1) // the next tier already while a rollover is under way
 		if r, ok := rt.runs[start.UnixNano()]; ok {
@@ -66,7 +80,7 @@ func (a LeaguesAPI) Standing(ctx context.Context, key, user string) (LeagueStand
 				if run, ok := brt.runs[start.UnixNano()]; ok && run.groups[""] != nil {
 					cohort = cohortStandings(users[c*r.size:min(len(users), (c+1)*r.size)], run.groups[""], b.ties)
 				}
-				st.Active, st.Cohort, st.TierIndex = true, c+1, slot.tier
+				st.Active, st.Cohort, st.TierIndex, size = true, c+1, slot.tier, r.size
 			}
 		}
 	}
@@ -76,15 +90,20 @@ func (a LeaguesAPI) Standing(ctx context.Context, key, user string) (LeagueStand
 	if !st.Active {
 		return st, nil
 	}
+	up, down := cohortCut(len(cohort), size, st.TierIndex, len(l.Tiers)-1, l.Promote, l.Demote)
+	if l.Status != StatusActive {
+		up, down = 0, len(cohort) // an inactive league's run ends without results
+	}
 	err = a.e.db.View(func(tx *store.Tx) error {
 		rank := 0
 		for i, ce := range cohort {
 			if i == 0 || ce.rank != cohort[i-1].rank {
 				rank = i + 1
 			}
-			m := LeagueMember{User: string(tx.Get(store.UserIDs, uidKey(uint64(ce.uid)))), Rank: rank, Score: AmountFromMicros(ce.score)}
+			m := LeagueMember{User: string(tx.Get(store.UserIDs, uidKey(uint64(ce.uid)))), Rank: rank, Position: i + 1, Score: AmountFromMicros(ce.score)}
+			_, m.Move = cohortMoveAt(i, up, down, st.TierIndex)
 			if ce.uid == uid {
-				st.Rank, st.Score = rank, m.Score
+				st.Rank, st.Position, st.Move, st.Score = rank, m.Position, m.Move, m.Score
 			}
 			st.Members = append(st.Members, m)
 		}

@@ -24,10 +24,10 @@ const maxLeagueRestore = 1000
 // The results are checked — League and User as called, Tier and NewTier
 // names of the league's tiers with Move the step between them, RunStart
 // before RunEnd, Cohort from 1, Rank from 1 to CohortMembers (at most
-// 1000), at most 1000 results a call — and stored as given, without
-// notifications. A result to store for a user already in a cohort of the
-// league is ErrConflict (restore before their events); an unknown league
-// or user is ErrNotFound. It returns how many results it stored.
+// 1000), Position 0 (not known) or from 1 to CohortMembers, at most 1000
+// results a call — and stored as given, without notifications. A result
+// to store for a user already in a cohort of the league is ErrConflict
+// (restore before their events); an unknown league or user is ErrNotFound. It returns how many results it stored.
 func (a LeaguesAPI) Restore(ctx context.Context, key, user string, results []LeagueResult) (int, error) {
 	if len(results) > maxLeagueRestore {
 		return 0, gamifytype.Invalid("results", len(results), fmt.Sprintf("must hold at most %d results", maxLeagueRestore))
@@ -86,6 +86,8 @@ func (t *txn) restoreLeague(a restoreLeagueArgs) (int, error) {
 			errs = append(errs, gamifytype.Invalid(f+".RunStart", r.RunStart, "must be after the previous result's"))
 		case r.Cohort < 1 || r.Rank < 1 || r.Rank > r.CohortMembers || r.CohortMembers > maxCohortSize:
 			errs = append(errs, gamifytype.Invalid(f+".Rank", r.Rank, "must be from 1 to CohortMembers (at most 1000), in a Cohort from 1"))
+		case r.Position < 0 || r.Position > r.CohortMembers:
+			errs = append(errs, gamifytype.Invalid(f+".Position", r.Position, "must be from 1 to CohortMembers (0: not known)"))
 		}
 		tiers[i] = [2]int{from, to}
 	}

@@ -261,29 +261,50 @@ func (r *leagueRun) cohortMoves(tier, c, top int) []cohortMove {
 	}
 	slices.SortFunc(out, func(a, b cohortMove) int { return cmp.Compare(a.place.pos, b.place.pos) })
 	m := len(out)
-	up := 0
-	if tier < top {
-		up = min(e.promote, m)
-	}
-	down := m
-	if tier > 0 {
-		down = max(up, m-e.demote)
-	}
+	up, down := cohortCut(m, r.size, tier, top, e.promote, e.demote)
 	rank := 0
 	for i := range out {
 		if i == 0 || out[i].place.rank != out[i-1].place.rank {
 			rank = i + 1
 		}
 		mv := &out[i]
-		mv.rank, mv.members, mv.to, mv.move = rank, m, tier, LeagueStayed
-		switch {
-		case i < up:
-			mv.to, mv.move = tier+1, LeaguePromoted
-		case i >= down:
-			mv.to, mv.move = tier-1, LeagueDemoted
-		}
+		mv.rank, mv.members = rank, m
+		mv.to, mv.move = cohortMoveAt(i, up, down, tier)
 	}
 	return out
+}
+
+// cohortCut says who of a cohort of m members (the run's cohorts hold
+// size) moves at a run's end, the members ordered by position: the first
+// up move up a tier, those from down on move down. Decision (small
+// cohorts, docs/behaviour.md): a cohort moves anyone only when it holds
+// more members than its tier's moves (Promote, not from the top tier, plus
+// Demote, not from the first) or is full, so that a cohort of one never
+// promotes its only member; promotion wins an overlap.
+func cohortCut(m, size, tier, top, promote, demote int) (up, down int) {
+	if tier < top {
+		up = promote
+	}
+	if tier == 0 {
+		demote = 0
+	}
+	if m <= up+demote && m < size {
+		return 0, m
+	}
+	up = min(up, m)
+	return up, max(up, m-demote)
+}
+
+// cohortMoveAt is the tier and move of the member at index i of a cohort
+// cut by cohortCut.
+func cohortMoveAt(i, up, down, tier int) (int, LeagueMove) {
+	switch {
+	case i < up:
+		return tier + 1, LeaguePromoted
+	case i >= down:
+		return tier - 1, LeagueDemoted
+	}
+	return tier, LeagueStayed
 }
 
 // cohortResults moves the tiers of a cohort's members and records and
@@ -299,13 +320,13 @@ func (t *txn) cohortResults(l *League, rt *leagueRT, run int64, r *leagueRun, ti
 		return err
 	}
 	start, end := time.Unix(0, run).UTC(), time.Unix(0, r.end.end).UTC()
-	for _, mv := range moves {
+	for i, mv := range moves {
 		if mv.to != tier {
 			t.setLeagueTier(l, rt, mv.uid, tier, mv.to)
 		}
 		res := LeagueResult{League: l.Key, User: ids[mv.uid], RunStart: start, RunEnd: end,
 			Tier: l.Tiers[tier], NewTier: l.Tiers[mv.to], Move: mv.move, Cohort: c + 1, Rank: mv.rank,
-			Score: AmountFromMicros(mv.place.score), CohortMembers: mv.members}
+			Position: i + 1, Score: AmountFromMicros(mv.place.score), CohortMembers: mv.members}
 		t.putJSON(store.Jobs, binary.BigEndian.AppendUint64(leagueHistoryPrefix(l.Key, mv.uid), uint64(run)),
 			leagueHistory{LeagueResult: res, TierIx: tier, NewTierIx: mv.to})
 		t.notes = append(t.notes, res)

@@ -173,9 +173,12 @@ type LeagueResult struct {
 	NewTier          string     // the tier after the run
 	Move             LeagueMove // promoted, demoted or stayed
 	Cohort           int        // the cohort's number in its tier for the run, from 1
-	Rank             int        // rank in the cohort, from 1 (ties share a rank; who moves among tied users follows the board's order)
-	Score            Amount     // the score on the board at the run's end
-	CohortMembers    int        // users in the cohort
+	Rank             int        // rank in the cohort, from 1 (ties share a rank)
+	// Position is the place in the cohort, from 1, unique: the board's
+	// order (its tie-break among equal scores), which decided Move.
+	Position      int
+	Score         Amount // the score on the board at the run's end
+	CohortMembers int    // users in the cohort
 }
 
 // UserID implements Notification.

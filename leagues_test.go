@@ -146,6 +146,8 @@ func TestLeagueCohortsFillInArrivalOrderAndRollOver(t *testing.T) {
 	require.Equal(t, "bronze#1 1:u1:15 2:u3:12 3:u2:11", cohort(t, eng, "u2"))
 	xp(t, eng, "u7", 20)
 	require.Equal(t, "bronze#3 1:u7:20", cohort(t, eng, "u7"))
+	xp(t, eng, "u8", 5)
+	xp(t, eng, "u9", 4)
 	st, err = eng.Leagues().Standing(ctx, "league", "u7")
 	require.NoError(t, err)
 	require.Equal(t, 1, st.Rank)
@@ -158,23 +160,25 @@ func TestLeagueCohortsFillInArrivalOrderAndRollOver(t *testing.T) {
 	require.Equal(t, []string{
 		"u1:bronze>silver:promoted:#1:1/3", "u3:bronze>bronze:stayed:#1:2/3", "u2:bronze>bronze:stayed:#1:3/3",
 		"u5:bronze>silver:promoted:#2:1/3", "u4:bronze>bronze:stayed:#2:2/3", "u6:bronze>bronze:stayed:#2:3/3",
-		"u7:bronze>silver:promoted:#3:1/1",
+		"u7:bronze>silver:promoted:#3:1/3", "u8:bronze>bronze:stayed:#3:2/3", "u9:bronze>bronze:stayed:#3:3/3",
 	}, leagueResults(t, eng, seq))
 	require.Equal(t, "silver inactive", cohort(t, eng, "u1"))
 	require.Equal(t, "bronze inactive", cohort(t, eng, "u2"))
 
 	// Run 2: the promoted play in silver; the top goes up, the bottom down;
-	// users not active keep their tier.
+	// users not active keep their tier. u2, alone in its cohort, stays.
 	xp(t, eng, "u5", 3)
 	xp(t, eng, "u1", 1)
+	xp(t, eng, "u7", 2)
 	xp(t, eng, "u2", 2)
-	require.Equal(t, "silver#1 1:u5:3 2:u1:1", cohort(t, eng, "u1"))
+	require.Equal(t, "silver#1 1:u5:3 2:u7:2 3:u1:1", cohort(t, eng, "u1"))
 	require.Equal(t, "bronze#1 1:u2:2", cohort(t, eng, "u2"))
 	seq = lastSeq(t, eng)
 	eng.clock.Set(st.RunEnd.AddDate(0, 0, 7))
 	_, err = eng.RunDue(ctx)
 	require.NoError(t, err)
-	require.Equal(t, []string{"u2:bronze>silver:promoted:#1:1/1", "u5:silver>gold:promoted:#1:1/2", "u1:silver>bronze:demoted:#1:2/2"},
+	require.Equal(t, []string{"u2:bronze>bronze:stayed:#1:1/1",
+		"u5:silver>gold:promoted:#1:1/3", "u7:silver>silver:stayed:#1:2/3", "u1:silver>bronze:demoted:#1:3/3"},
 		leagueResults(t, eng, seq))
 	require.Equal(t, "silver inactive", cohort(t, eng, "u7"))
 
@@ -337,4 +341,65 @@ func TestLeagueArchivedReads(t *testing.T) {
 	require.ErrorIs(t, err, gamify.ErrNotFound)
 	_, err = eng.Leagues().History(ctx, "league", "ana", 0)
 	require.ErrorIs(t, err, gamify.ErrNotFound)
+}
+
+// TestLeagueTiesHavePositionsThatPredictTheRollover: tied users share a
+// rank but not a position; the standing's Move says who the run's end
+// moves, and the results agree.
+func TestLeagueTiesHavePositionsThatPredictTheRollover(t *testing.T) {
+	ctx := context.Background()
+	eng := leagueEngine(t, 3, 1)
+	for _, u := range []string{"a", "b", "c"} {
+		xp(t, eng, u, 5) // all tied: the board's tie-break (first to reach it) orders them
+	}
+	st, err := eng.Leagues().Standing(ctx, "league", "b")
+	require.NoError(t, err)
+	var got []string
+	for _, m := range st.Members {
+		got = append(got, fmt.Sprintf("%s:%d:%d:%s", m.User, m.Rank, m.Position, m.Move))
+	}
+	require.Equal(t, []string{"a:1:1:promoted", "b:1:2:stayed", "c:1:3:stayed"}, got)
+	require.Equal(t, 1, st.Rank)
+	require.Equal(t, 2, st.Position)
+	require.Equal(t, gamify.LeagueStayed, st.Move)
+	_, err = eng.Leagues().Deactivate(ctx, "league")
+	require.NoError(t, err)
+	paused, err := eng.Leagues().Standing(ctx, "league", "a")
+	require.NoError(t, err)
+	require.Equal(t, gamify.LeagueStayed, paused.Move, "an inactive league's run ends without results")
+	_, err = eng.Leagues().Activate(ctx, "league")
+	require.NoError(t, err)
+
+	eng.clock.Set(st.RunEnd)
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	for i, m := range st.Members {
+		h, err := eng.Leagues().History(ctx, "league", m.User, 1)
+		require.NoError(t, err)
+		require.Len(t, h, 1)
+		require.Equal(t, m.Move, h[0].Move, "%s: the standing predicted the result", m.User)
+		require.Equal(t, i+1, h[0].Position, m.User)
+		require.Equal(t, 1, h[0].Rank, m.User)
+	}
+}
+
+// TestLeagueSmallCohortsMoveNobody: a cohort moves users only when it
+// holds more members than its tier's moves, or is full.
+func TestLeagueSmallCohortsMoveNobody(t *testing.T) {
+	ctx := context.Background()
+	eng := leagueEngine(t, 4, 1)
+	for i, u := range []string{"a", "b", "c", "d", "e"} {
+		xp(t, eng, u, float64(10-i)) // cohort 1: a-d (full); cohort 2: e alone
+	}
+	st, err := eng.Leagues().Standing(ctx, "league", "e")
+	require.NoError(t, err)
+	require.Equal(t, 1, st.Position)
+	require.Equal(t, gamify.LeagueStayed, st.Move, "a cohort of one promotes nobody")
+	seq := lastSeq(t, eng)
+	eng.clock.Set(st.RunEnd)
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []string{"a:bronze>silver:promoted:#1:1/4", "b:bronze>bronze:stayed:#1:2/4", "c:bronze>bronze:stayed:#1:3/4",
+		"d:bronze>bronze:stayed:#1:4/4", "e:bronze>bronze:stayed:#2:1/1"}, leagueResults(t, eng, seq))
+
 }

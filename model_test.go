@@ -144,35 +144,42 @@ func (r *modelRun) join(user string, tier int) {
 	r.members[tier] = append(r.members[tier], user)
 }
 
+// modelMove is the tier after the run, and the move, of the member at
+// index i of a cohort of n: Promote and Demote are 1, and a cohort with no
+// more members than its tier's moves that is not full keeps them all.
+func modelMove(tier, i, n int) (int, gamify.LeagueMove) {
+	moves := 0
+	if tier < len(modelTiers)-1 {
+		moves++
+	}
+	if tier > 0 {
+		moves++
+	}
+	switch {
+	case n <= moves && n < modelCohort:
+	case i == 0 && tier < len(modelTiers)-1:
+		return tier + 1, gamify.LeaguePromoted
+	case i == n-1 && tier > 0:
+		return tier - 1, gamify.LeagueDemoted
+	}
+	return tier, gamify.LeagueStayed
+}
+
 // rollover ends cur, and places the users waiting in the next run.
 func (l *modelLeague) rollover(m *model) {
 	r := l.cur
 	end := r.start.Add(modelWeek)
-	top := len(modelTiers) - 1
 	moved := map[string]int{}
 	for tier := range r.members {
 		for c := 0; c*modelCohort < len(r.members[tier]); c++ {
 			members, ranks := r.cohort(m, tier, c)
 			n := len(members)
-			up, down := 0, n
-			if tier < top {
-				up = min(1, n)
-			}
-			if tier > 0 {
-				down = max(up, n-1)
-			}
 			for i, mm := range members {
-				to, move := tier, gamify.LeagueStayed
-				switch {
-				case i < up:
-					to, move = tier+1, gamify.LeaguePromoted
-				case i >= down:
-					to, move = tier-1, gamify.LeagueDemoted
-				}
+				to, move := modelMove(tier, i, n)
 				moved[mm.user] = to
 				l.history[mm.user] = append(l.history[mm.user], gamify.LeagueResult{League: "league", User: mm.user, RunStart: r.start, RunEnd: end,
 					Tier: modelTiers[tier], NewTier: modelTiers[to], Move: move, Cohort: c + 1, Rank: ranks[i],
-					Score: gamify.AmountFromMicros(mm.score), CohortMembers: n})
+					Position: i + 1, Score: gamify.AmountFromMicros(mm.score), CohortMembers: n})
 			}
 		}
 	}
@@ -402,7 +409,7 @@ func runModel(t *testing.T, seed uint64, steps int) {
 	_, err = eng.Challenges().Create(ctx, gamify.Challenge{Key: "trip", Name: "Trip", Window: gamify.ChallengeRolling, Days: modelTripDays,
 		Enrolment: gamify.ChallengeAutomatic, Objectives: []gamify.ChallengeObjective{
 			{Key: "earn", Metric: "xp", Target: gamify.AmountFromMicros(modelTripXP)},
-			{Key: "trade", Metric: "coins", Count: gamify.ChallengeCountEvents, Target: gamify.AmountFromMicros(modelTripCoins), After: []string{"earn"}}},
+			{Key: "trade", Metric: "coins", Count: gamify.ChallengeCountEvents, Target: gamify.AmountFromMicros(modelTripCoins), Prerequisites: []string{"earn"}}},
 		Milestones: []gamify.ChallengeMilestone{{Share: 50, Pay: gamify.ChallengePayout{System: "pts", Points: gamify.AmountFromMicros(modelTripPts)}}},
 		Completion: gamify.ChallengePayout{Reward: "pack"}})
 	require.NoError(t, err)
@@ -914,7 +921,7 @@ func trackModelTrip(t *testing.T, u *modelUser, id, metric string, v int64, at, 
 // checkModelTrip compares a user's challenges with the model.
 func checkModelTrip(t *testing.T, eng *testEngine, u *modelUser, id, at string) {
 	t.Helper()
-	ps, err := eng.Challenges().OfUser(context.Background(), id)
+	ps, err := eng.Challenges().User(context.Background(), id)
 	require.NoError(t, err, at)
 	c := u.chal
 	if c == nil {
@@ -945,18 +952,19 @@ func checkModelTrip(t *testing.T, eng *testEngine, u *modelUser, id, at string) 
 // checkModelTripStats compares the challenge's figures with the model.
 func checkModelTripStats(t *testing.T, eng *testEngine, m model) {
 	t.Helper()
-	want := gamify.ChallengeStats{Challenge: "trip", Objectives: []int{0, 0}, Milestones: []int{0}}
+	want := gamify.ChallengeStats{Challenge: "trip", Objectives: []gamify.ChallengeObjectiveCount{{Key: "earn"}, {Key: "trade"}},
+		Milestones: []gamify.ChallengeMilestoneCount{{Index: 0}}}
 	for _, u := range m.users {
 		if c := u.chal; c != nil {
 			want.Participants++
 			done := c.complete()
 			for j, d := range done {
 				if d {
-					want.Objectives[j]++
+					want.Objectives[j].Completed++
 				}
 			}
 			if c.paid {
-				want.Milestones[0]++
+				want.Milestones[0].Paid++
 			}
 			if !c.done.IsZero() {
 				want.Completed++
@@ -992,7 +1000,7 @@ func checkModelUser(t *testing.T, eng *testEngine, m *model, id string, start ti
 		require.ErrorIs(t, err, gamify.ErrNotFound, at)
 		_, err = eng.Leagues().Standing(ctx, "league", id)
 		require.ErrorIs(t, err, gamify.ErrNotFound, at)
-		_, err = eng.Challenges().OfUser(ctx, id)
+		_, err = eng.Challenges().User(ctx, id)
 		require.ErrorIs(t, err, gamify.ErrNotFound, at)
 		return
 	}
@@ -1069,9 +1077,12 @@ func checkModelLeague(t *testing.T, eng *testEngine, m *model, id, at string) {
 		members, ranks := r.cohort(m, tier, pos/modelCohort)
 		var want []gamify.LeagueMember
 		for i, mm := range members {
-			want = append(want, gamify.LeagueMember{User: mm.user, Rank: ranks[i], Score: gamify.AmountFromMicros(mm.score)})
+			_, move := modelMove(tier, i, len(members))
+			want = append(want, gamify.LeagueMember{User: mm.user, Rank: ranks[i], Position: i + 1, Move: move, Score: gamify.AmountFromMicros(mm.score)})
 			if mm.user == id {
 				require.Equal(t, ranks[i], st.Rank, "cohort rank of %s", at)
+				require.Equal(t, i+1, st.Position, "cohort position of %s", at)
+				require.Equal(t, move, st.Move, "predicted move of %s", at)
 			}
 		}
 		require.Equal(t, pos/modelCohort+1, st.Cohort, "cohort of %s", at)

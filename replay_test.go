@@ -81,7 +81,7 @@ func runReplayWorkload(t *testing.T, eng *testEngine, seed uint64) {
 	_, err = eng.Challenges().Create(ctx, gamify.Challenge{Key: "steady", Name: "Steady", Window: gamify.ChallengeRolling, Days: 7,
 		Enrolment: gamify.ChallengeAutomatic, Objectives: []gamify.ChallengeObjective{
 			{Key: "lessons", Metric: "lessons", Count: gamify.ChallengeCountEvents, Target: gamify.AmountFromInt(4)},
-			{Key: "steps", Metric: "steps", Target: gamify.AmountFromInt(300), After: []string{"lessons"}}},
+			{Key: "steps", Metric: "steps", Target: gamify.AmountFromInt(300), Prerequisites: []string{"lessons"}}},
 		Milestones: []gamify.ChallengeMilestone{{Share: 50, Pay: gamify.ChallengePayout{System: "gems", Points: gamify.AmountFromInt(2)}}},
 		Completion: gamify.ChallengePayout{Reward: "badge"}})
 	require.NoError(t, err)

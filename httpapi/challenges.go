@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
@@ -14,7 +15,9 @@ func (h *handler) routeChallenges() {
 	h.handle("GET /v1/users/{id}/challenges", anyKey, h.userChallenges)
 	h.handle("GET /v1/users/{id}/challenges/{key}", anyKey, h.userChallenge)
 	h.handle("POST /v1/users/{id}/challenges/{key}/enroll", anyKey, h.enrollChallenge)
-	// Shared reads, like a leaderboard's rankings.
+	// Shared reads, like a leaderboard's rankings: ranking rows and
+	// counts. The participants' progress lists other users: not for a
+	// user-scoped key.
 	h.handle("GET /v1/challenges/{key}/participants", anyKey, h.challengeParticipants)
 	h.handle("GET /v1/challenges/{key}/leaderboard", anyKey, h.challengeLeaderboard)
 	h.handle("GET /v1/challenges/{key}/stats", anyKey, h.challengeStats)
@@ -43,12 +46,15 @@ type objectiveOut struct {
 	Waiting  bool        `json:"waiting"`
 }
 
-// challengeStandingOut is a participant's place on the challenge's cohort
-// leaderboard.
-type challengeStandingOut struct {
-	Rank  int         `json:"rank"`
-	Share json.Number `json:"share"`
-	challengeProgressOut
+// challengeRankingOut is a participant's row on the challenge's cohort
+// leaderboard: what a leaderboard's ranking row shows, open to every key.
+type challengeRankingOut struct {
+	UserID             string      `json:"userId"`
+	UserName           *string     `json:"userName"`
+	Rank               int         `json:"rank"`
+	Share              json.Number `json:"share"`
+	ObjectivesComplete int         `json:"objectivesComplete"`
+	Completed          bool        `json:"completed"`
 }
 
 type challengeStatsOut struct {
@@ -89,7 +95,7 @@ func progressListJSON(ps []gamify.ChallengeProgress) []challengeProgressOut {
 }
 
 func (h *handler) userChallenges(c *call) (int, any, error) {
-	ps, err := c.eng.Challenges().OfUser(c.ctx(), c.r.PathValue("id"))
+	ps, err := c.eng.Challenges().User(c.ctx(), c.r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -128,16 +134,30 @@ func (c *call) listOptions() (gamify.ListOptions, error) {
 	return o, err
 }
 
+// challengeParticipantsOut is a page of a challenge's participants; next, null on
+// the last page, is the after of the next one.
+type challengeParticipantsOut struct {
+	Participants []challengeProgressOut `json:"participants"`
+	Next         *string                `json:"next"`
+}
+
 func (h *handler) challengeParticipants(c *call) (int, any, error) {
-	o, err := c.listOptions()
+	if c.key.User != "" {
+		return 0, nil, otherUser()
+	}
+	q := gamify.ChallengeParticipantsQuery{After: c.r.URL.Query().Get("after")}
+	var err error
+	if q.Limit, err = c.queryInt("limit", 10, 1, 100); err != nil {
+		return 0, nil, err
+	}
+	page, err := c.eng.Challenges().Participants(c.ctx(), c.r.PathValue("key"), q)
+	if ve := (*gamify.ValidationError)(nil); errors.As(err, &ve) && ve.Field == "ChallengeParticipantsQuery.After" {
+		return 0, nil, invalid("after", "after must be the next of a page of this list")
+	}
 	if err != nil {
 		return 0, nil, err
 	}
-	ps, err := c.eng.Challenges().Participants(c.ctx(), c.r.PathValue("key"), o)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, progressListJSON(ps), nil
+	return http.StatusOK, challengeParticipantsOut{Participants: progressListJSON(page.Participants), Next: strOrNull(page.Next)}, nil
 }
 
 func (h *handler) challengeLeaderboard(c *call) (int, any, error) {
@@ -149,9 +169,13 @@ func (h *handler) challengeLeaderboard(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := make([]challengeStandingOut, 0, len(ss))
+	out := make([]challengeRankingOut, 0, len(ss))
 	for _, s := range ss {
-		out = append(out, challengeStandingOut{Rank: s.Rank, Share: shareNum(s.Share), challengeProgressOut: challengeProgressJSON(s.ChallengeProgress)})
+		r := challengeRankingOut{UserID: s.User, Rank: s.Rank, Share: shareNum(s.Share), ObjectivesComplete: s.Complete, Completed: !s.CompletedAt.IsZero()}
+		if u, err := c.eng.Users().Get(c.ctx(), s.User); err == nil {
+			r.UserName = strOrNull(u.Name)
+		}
+		out = append(out, r)
 	}
 	return http.StatusOK, out, nil
 }
@@ -162,26 +186,17 @@ func shareNum(f float64) json.Number {
 }
 
 func (h *handler) challengeStats(c *call) (int, any, error) {
-	key := c.r.PathValue("key")
-	ch, err := c.eng.Challenges().Get(c.ctx(), key)
-	if err != nil {
-		return 0, nil, err
-	}
-	st, err := c.eng.Challenges().Stats(c.ctx(), key)
+	st, err := c.eng.Challenges().Stats(c.ctx(), c.r.PathValue("key"))
 	if err != nil {
 		return 0, nil, err
 	}
 	out := challengeStatsOut{ChallengeKey: st.Challenge, Participants: st.Participants, Completed: st.Completed,
 		Objectives: make([]objectiveStatOut, 0, len(st.Objectives)), Milestones: make([]milestoneStatOut, 0, len(st.Milestones))}
-	for j, n := range st.Objectives {
-		var k string
-		if j < len(ch.Objectives) { // objectives are immutable: only a re-created challenge differs
-			k = ch.Objectives[j].Key
-		}
-		out.Objectives = append(out.Objectives, objectiveStatOut{Key: k, Completed: n})
+	for _, o := range st.Objectives {
+		out.Objectives = append(out.Objectives, objectiveStatOut{Key: o.Key, Completed: o.Completed})
 	}
-	for k, n := range st.Milestones {
-		out.Milestones = append(out.Milestones, milestoneStatOut{Index: k, Paid: n})
+	for _, m := range st.Milestones {
+		out.Milestones = append(out.Milestones, milestoneStatOut{Index: m.Index, Paid: m.Paid})
 	}
 	return http.StatusOK, out, nil
 }

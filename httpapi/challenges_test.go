@@ -34,10 +34,18 @@ type challengeProgressGolden struct {
 	CompletedAt        *time.Time        `json:"completedAt"`
 }
 
-type challengeStandingGolden struct {
-	Rank  int         `json:"rank"`
-	Share json.Number `json:"share"`
-	challengeProgressGolden
+type challengeRankingGolden struct {
+	UserID             string      `json:"userId"`
+	UserName           *string     `json:"userName"`
+	Rank               int         `json:"rank"`
+	Share              json.Number `json:"share"`
+	ObjectivesComplete int         `json:"objectivesComplete"`
+	Completed          bool        `json:"completed"`
+}
+
+type challengeParticipantsGolden struct {
+	Participants []challengeProgressGolden `json:"participants"`
+	Next         *string                   `json:"next"`
 }
 
 type objectiveStatGolden struct {
@@ -68,7 +76,7 @@ func TestChallengeRoutes(t *testing.T) {
 	_, err := e.eng.Apply(ctx, gamify.Game{Challenges: []gamify.Challenge{{Key: "sprint", Name: "Sprint", Window: gamify.ChallengePerpetual,
 		Objectives: []gamify.ChallengeObjective{
 			{Key: "write", Metric: "words", Target: amt(10)},
-			{Key: "twice", Metric: "words", Count: gamify.ChallengeCountEvents, Target: amt(2), After: []string{"write"}}},
+			{Key: "twice", Metric: "words", Count: gamify.ChallengeCountEvents, Target: amt(2), Prerequisites: []string{"write"}}},
 		Milestones: []gamify.ChallengeMilestone{{Share: 50, Pay: gamify.ChallengePayout{System: "xp", Points: amt(5)}}},
 		Completion: gamify.ChallengePayout{Achievement: "onboarded"}}}})
 	require.NoError(t, err)
@@ -107,13 +115,26 @@ func TestChallengeRoutes(t *testing.T) {
 	bo := fresh
 	bo.UserID, bo.EnrolledAt, bo.WindowStart = "bo", at, at
 	bo.Objectives = []objectiveGolden{{Key: "write", Progress: "3", Target: "10"}, {Key: "twice", Progress: "1", Target: "2"}}
-	e.do("GET", "/v1/challenges/sprint/participants", "ana-secret", nil).decode(t, &ps)
-	require.Equal(t, []challengeProgressGolden{done, bo}, ps, "in the order the users were first seen")
-	e.do("GET", "/v1/challenges/sprint/participants?offset=1&limit=1", appKey, nil).decode(t, &ps)
-	require.Equal(t, []challengeProgressGolden{bo}, ps)
-	var board []challengeStandingGolden
-	e.do("GET", "/v1/challenges/sprint/leaderboard", appKey, nil).decode(t, &board)
-	require.Equal(t, []challengeStandingGolden{{Rank: 1, Share: "1", challengeProgressGolden: done}, {Rank: 2, Share: "0.4", challengeProgressGolden: bo}}, board)
+	var page challengeParticipantsGolden
+	e.do("GET", "/v1/challenges/sprint/participants", appKey, nil).decode(t, &page)
+	require.Equal(t, challengeParticipantsGolden{Participants: []challengeProgressGolden{done, bo}}, page, "in the order the users were first seen")
+	e.do("GET", "/v1/challenges/sprint/participants?limit=1", appKey, nil).decode(t, &page)
+	require.Equal(t, []challengeProgressGolden{done}, page.Participants)
+	require.NotNil(t, page.Next)
+	e.do("GET", "/v1/challenges/sprint/participants?limit=1&after="+*page.Next, appKey, nil).decode(t, &page)
+	require.Equal(t, challengeParticipantsGolden{Participants: []challengeProgressGolden{bo}}, page, "the last page: next is null")
+	e.do("GET", "/v1/challenges/sprint/participants?after=nope", appKey, nil).requireError(t, http.StatusUnprocessableEntity, "invalid", "after")
+	e.do("GET", "/v1/challenges/sprint/participants", "ana-secret", nil).requireError(t, http.StatusForbidden, "forbidden", "")
+	_, err = e.eng.Users().Identify(ctx, gamify.UserInput{ID: "bo", Name: "Bo"})
+	require.NoError(t, err)
+	bob := "Bo"
+	wantBoard := []challengeRankingGolden{{UserID: "ana", Rank: 1, Share: "1", ObjectivesComplete: 2, Completed: true},
+		{UserID: "bo", UserName: &bob, Rank: 2, Share: "0.4"}}
+	for _, key := range []string{appKey, "ana-secret"} {
+		var board []challengeRankingGolden
+		e.do("GET", "/v1/challenges/sprint/leaderboard", key, nil).decode(t, &board) // refuses unknown fields: no progress beyond the row
+		require.Equal(t, wantBoard, board, "rows as a leaderboard's, for every key")
+	}
 
 	var st challengeStatsGolden
 	e.do("GET", "/v1/challenges/sprint/stats", appKey, nil).decode(t, &st)
@@ -134,4 +155,8 @@ func TestChallengeRoutes(t *testing.T) {
 	_, err = e.eng.Challenges().Deactivate(ctx, "sprint")
 	require.NoError(t, err)
 	e.do("POST", "/v1/users/cy/challenges/sprint/enroll", appKey, nil).requireError(t, http.StatusConflict, "conflict", "")
+	require.NoError(t, e.eng.Challenges().Delete(ctx, "sprint"))
+	for _, path := range []string{"/v1/challenges/sprint/stats", "/v1/challenges/sprint/leaderboard", "/v1/challenges/sprint/participants", "/v1/users/ana/challenges/sprint"} {
+		e.do("GET", path, appKey, nil).requireError(t, http.StatusNotFound, "not_found", "") // archived
+	}
 }

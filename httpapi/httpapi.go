@@ -45,8 +45,9 @@ type Key struct {
 	Tenant string `json:"tenant,omitempty"`
 	// User, when set, confines an application key to one user (Trophy's
 	// user-scoped keys, safe to ship in a client): calls about another user
-	// are 403. Shared reads (leaderboards, achievements, points systems, a
-	// challenge's participants, leaderboard and stats) stay open. An admin key cannot have a User.
+	// are 403, and so is a challenge's participant list. Shared reads
+	// (leaderboards, achievements, points systems, a challenge's
+	// leaderboard and stats) stay open. An admin key cannot have a User.
 	User string `json:"user,omitempty"`
 }
 

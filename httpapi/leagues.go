@@ -23,17 +23,22 @@ type leagueStandingOut struct {
 	RunStart  time.Time `json:"runStart"`
 	RunEnd    time.Time `json:"runEnd"`
 	Active    bool      `json:"active"`
-	// Cohort, rank and value are null and members empty when not active.
-	Cohort  *int              `json:"cohort"`
-	Rank    *int              `json:"rank"`
-	Value   *json.Number      `json:"value"`
-	Members []leagueMemberOut `json:"members"`
+	// Cohort, rank, position, move and value are null and members empty
+	// when not active.
+	Cohort   *int              `json:"cohort"`
+	Rank     *int              `json:"rank"`
+	Position *int              `json:"position"`
+	Move     *string           `json:"move"`
+	Value    *json.Number      `json:"value"`
+	Members  []leagueMemberOut `json:"members"`
 }
 
 type leagueMemberOut struct {
-	UserID string      `json:"userId"`
-	Rank   int         `json:"rank"`
-	Value  json.Number `json:"value"`
+	UserID   string      `json:"userId"`
+	Rank     int         `json:"rank"`
+	Position int         `json:"position"`
+	Move     string      `json:"move"`
+	Value    json.Number `json:"value"`
 }
 
 // leagueResultOut is one result of the user's league history.
@@ -47,6 +52,7 @@ type leagueResultOut struct {
 	Move          string      `json:"move"`
 	Cohort        int         `json:"cohort"`
 	Rank          int         `json:"rank"`
+	Position      *int        `json:"position"` // null for a result imported without one
 	Value         json.Number `json:"value"`
 	CohortMembers int         `json:"cohortMembers"`
 }
@@ -59,11 +65,11 @@ func (h *handler) userLeague(c *call) (int, any, error) {
 	out := leagueStandingOut{LeagueKey: st.League, UserID: st.User, Tier: st.Tier, TierIndex: st.TierIndex,
 		RunStart: st.RunStart, RunEnd: st.RunEnd, Active: st.Active, Members: []leagueMemberOut{}}
 	if st.Active {
-		v := num(st.Score)
-		out.Cohort, out.Rank, out.Value = &st.Cohort, &st.Rank, &v
+		v, mv := num(st.Score), string(st.Move)
+		out.Cohort, out.Rank, out.Position, out.Move, out.Value = &st.Cohort, &st.Rank, &st.Position, &mv, &v
 	}
 	for _, m := range st.Members {
-		out.Members = append(out.Members, leagueMemberOut{UserID: m.User, Rank: m.Rank, Value: num(m.Score)})
+		out.Members = append(out.Members, leagueMemberOut{UserID: m.User, Rank: m.Rank, Position: m.Position, Move: string(m.Move), Value: num(m.Score)})
 	}
 	return http.StatusOK, out, nil
 }
@@ -80,7 +86,7 @@ func (h *handler) userLeagueHistory(c *call) (int, any, error) {
 	out := make([]leagueResultOut, 0, len(hist))
 	for _, r := range hist {
 		out = append(out, leagueResultOut{LeagueKey: r.League, UserID: r.User, RunStart: r.RunStart, RunEnd: r.RunEnd,
-			Tier: r.Tier, NewTier: r.NewTier, Move: string(r.Move), Cohort: r.Cohort, Rank: r.Rank, Value: num(r.Score), CohortMembers: r.CohortMembers})
+			Tier: r.Tier, NewTier: r.NewTier, Move: string(r.Move), Cohort: r.Cohort, Rank: r.Rank, Position: rankOrNull(r.Position), Value: num(r.Score), CohortMembers: r.CohortMembers})
 	}
 	return http.StatusOK, out, nil
 }

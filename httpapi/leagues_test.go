@@ -14,9 +14,11 @@ import (
 )
 
 type leagueMemberGolden struct {
-	UserID string      `json:"userId"`
-	Rank   int         `json:"rank"`
-	Value  json.Number `json:"value"`
+	UserID   string      `json:"userId"`
+	Rank     int         `json:"rank"`
+	Position int         `json:"position"`
+	Move     string      `json:"move"`
+	Value    json.Number `json:"value"`
 }
 
 type leagueStandingGolden struct {
@@ -29,6 +31,8 @@ type leagueStandingGolden struct {
 	Active    bool                 `json:"active"`
 	Cohort    *int                 `json:"cohort"`
 	Rank      *int                 `json:"rank"`
+	Position  *int                 `json:"position"`
+	Move      *string              `json:"move"`
 	Value     *json.Number         `json:"value"`
 	Members   []leagueMemberGolden `json:"members"`
 }
@@ -43,6 +47,7 @@ type leagueResultGolden struct {
 	Move          string      `json:"move"`
 	Cohort        int         `json:"cohort"`
 	Rank          int         `json:"rank"`
+	Position      *int        `json:"position"`
 	Value         json.Number `json:"value"`
 	CohortMembers int         `json:"cohortMembers"`
 }
@@ -67,12 +72,13 @@ func TestUserLeagueStandingAndHistory(t *testing.T) {
 
 	// The week of t0 (a Tuesday), Monday to Monday in UTC.
 	start, end := time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC)
-	one, two, five := 1, 2, json.Number("5")
+	one, two, five, stayed := 1, 2, json.Number("5"), "stayed"
 	var st leagueStandingGolden
 	e.do("GET", "/v1/users/ana/leagues/league", "ana-secret", nil).decode(t, &st)
 	require.Equal(t, leagueStandingGolden{LeagueKey: "league", UserID: "ana", Tier: "bronze", RunStart: start, RunEnd: end, Active: true,
-		Cohort: &one, Rank: &two, Value: &five,
-		Members: []leagueMemberGolden{{UserID: "bo", Rank: 1, Value: "7"}, {UserID: "ana", Rank: 2, Value: "5"}}}, st)
+		Cohort: &one, Rank: &two, Position: &two, Move: &stayed, Value: &five,
+		Members: []leagueMemberGolden{{UserID: "bo", Rank: 1, Position: 1, Move: "promoted", Value: "7"},
+			{UserID: "ana", Rank: 2, Position: 2, Move: "stayed", Value: "5"}}}, st)
 	e.do("GET", "/v1/users/cy/leagues/league", appKey, nil).decode(t, &st)
 	require.Equal(t, leagueStandingGolden{LeagueKey: "league", UserID: "cy", Tier: "bronze", RunStart: start, RunEnd: end,
 		Members: []leagueMemberGolden{}}, st, "not active: no cohort")
@@ -87,7 +93,7 @@ func TestUserLeagueStandingAndHistory(t *testing.T) {
 	var hist []leagueResultGolden
 	e.do("GET", "/v1/users/bo/leagues/league/history?limit=1", appKey, nil).decode(t, &hist)
 	require.Equal(t, []leagueResultGolden{{LeagueKey: "league", UserID: "bo", RunStart: start, RunEnd: end, Tier: "bronze", NewTier: "silver",
-		Move: "promoted", Cohort: 1, Rank: 1, Value: "7", CohortMembers: 2}}, hist)
+		Move: "promoted", Cohort: 1, Rank: 1, Position: &one, Value: "7", CohortMembers: 2}}, hist)
 	e.do("GET", "/v1/users/cy/leagues/league/history", appKey, nil).decode(t, &hist)
 	require.Equal(t, []leagueResultGolden{}, hist)
 

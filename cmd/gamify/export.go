@@ -463,7 +463,7 @@ func (x *exporter) leagueResults(l gamify.League, user string) error {
 // challenges writes a user's participations in challenges not archived,
 // when they have any.
 func (x *exporter) challenges(user string) error {
-	ps, err := x.eng.Challenges().OfUser(x.ctx, user)
+	ps, err := x.eng.Challenges().User(x.ctx, user)
 	if err != nil || len(ps) == 0 {
 		return err
 	}

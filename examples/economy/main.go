@@ -65,7 +65,7 @@ var sprint = gamify.Challenge{Key: "sprint", Name: "7-day sprint", Window: gamif
 	Enrolment: gamify.ChallengeAutomatic,
 	Objectives: []gamify.ChallengeObjective{
 		{Key: "warm-up", Metric: "lessons", Count: gamify.ChallengeCountEvents, Target: gamify.AmountFromInt(3)},
-		{Key: "sprint", Metric: "lessons", Count: gamify.ChallengeCountEvents, Target: gamify.AmountFromInt(12), After: []string{"warm-up"}},
+		{Key: "sprint", Metric: "lessons", Count: gamify.ChallengeCountEvents, Target: gamify.AmountFromInt(12), Prerequisites: []string{"warm-up"}},
 	},
 	Milestones: []gamify.ChallengeMilestone{{Objective: "warm-up", Pay: gamify.ChallengePayout{System: "gems", Points: gamify.AmountFromInt(5)}}},
 	Completion: gamify.ChallengePayout{System: "gems", Points: gamify.AmountFromInt(20)},
@@ -112,7 +112,7 @@ func run(path string) error {
 			fmt.Printf("  [notification] %s: %s completed, +%s gems\n", n.User, n.Challenge, n.Paid.Points)
 		case gamify.LeagueResult:
 			if n.Move != gamify.LeagueStayed {
-				fmt.Printf("  [notification] %s %s: %s → %s (rank %d of %d)\n", n.User, n.Move, n.Tier, n.NewTier, n.Rank, n.CohortMembers)
+				fmt.Printf("  [notification] %s %s: %s → %s (place %d of %d)\n", n.User, n.Move, n.Tier, n.NewTier, n.Position, n.CohortMembers)
 			}
 		}
 	})
@@ -187,19 +187,16 @@ func run(path string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("\n7-day sprint: %d joined, %d warmed up, %d completed\n", st.Participants, st.Milestones[0], st.Completed)
+	fmt.Printf("\n7-day sprint: %d joined, %d warmed up, %d completed\n", st.Participants, st.Milestones[0].Paid, st.Completed)
 	hist, err := eng.Leagues().History(ctx, "weekly", "ana", 5)
 	if err != nil {
 		return err
 	}
 	fmt.Println("\nAna's league history:")
 	for _, r := range hist {
-		tie := ""
-		if r.Rank <= league.Promote && r.Move == gamify.LeagueStayed && r.Tier != league.Tiers[len(league.Tiers)-1] {
-			tie = " (tied: ties share a rank, and the board's order decides who moves)"
-		}
-		fmt.Printf("  week of %s: %s, rank %d of %d in cohort %d, %s XP → %s%s\n",
-			r.RunStart.Format("Jan 2"), r.Tier, r.Rank, r.CohortMembers, r.Cohort, r.Score, r.NewTier, tie)
+		// Position is unique (the board's tie-break): it is what decided the move.
+		fmt.Printf("  week of %s: %s, place %d of %d in cohort %d (rank %d), %s XP → %s (%s)\n",
+			r.RunStart.Format("Jan 2"), r.Tier, r.Position, r.CohortMembers, r.Cohort, r.Rank, r.Score, r.NewTier, r.Move)
 	}
 	return eng.Check(ctx)
 }
