@@ -11,7 +11,7 @@ import (
 	"github.com/gamifykit/gamify/gamifytype"
 )
 
-// Restore gives a user a participation of an export (gamify import): p as
+// Import gives a user a participation of an export (gamify import): p as
 // a read returned it, stored as given without paying anything or sending
 // notifications (what it paid is carried by its own ledger lines). p is
 // checked against the challenge: Challenge and User as called, the
@@ -19,62 +19,63 @@ import (
 // target, the window the challenge's kind gives (End for a fixed one, Days
 // after WindowStart for a rolling one, none for a perpetual one), paid
 // milestones and CompletedAt reached by the objectives complete. It returns
-// false when the user holds the same participation already (an import run
-// again); another one is ErrConflict. An unknown or archived challenge or
-// an unknown user is ErrNotFound.
-func (a ChallengesAPI) Restore(ctx context.Context, key, user string, p ChallengeProgress) (bool, error) {
+// how many participations it stored: 1, or 0 when the user holds the same
+// one already (an import run again); another one is ErrConflict. An
+// unknown or archived challenge or an unknown user is ErrNotFound.
+func (a ChallengesAPI) Import(ctx context.Context, key, user string, p ChallengeProgress) (int, error) {
 	p.EnrolledAt, p.WindowStart, p.WindowEnd, p.CompletedAt = p.EnrolledAt.UTC(), p.WindowStart.UTC(), p.WindowEnd.UTC(), p.CompletedAt.UTC()
 	p.AlreadyEnrolled = false
-	v, err := a.e.exec(ctx, a.e.now(), restoreChallengeOp.cmd(restoreChallengeArgs{Challenge: key, User: user, Progress: p}))
+	v, err := a.e.exec(ctx, a.e.now(), importChallengeOp.cmd(importChallengeArgs{Challenge: key, User: user, Progress: p}))
 	if err != nil {
-		return false, fmt.Errorf("restore challenge %s for %s: %w", gamifytype.Quote(key), gamifytype.Quote(user), err)
+		return 0, fmt.Errorf("import challenge %s for %s: %w", gamifytype.Quote(key), gamifytype.Quote(user), err)
 	}
-	return v.(bool), nil
+	return v.(int), nil
 }
 
-type restoreChallengeArgs struct {
+type importChallengeArgs struct {
 	Challenge, User string
 	Progress        ChallengeProgress
 }
 
-var restoreChallengeOp = newOp("challenge.restore", func(t *txn, a restoreChallengeArgs) (bool, error) {
+// The op keeps its logged name from before Import was so called.
+var importChallengeOp = newOp("challenge.restore", func(t *txn, a importChallengeArgs) (int, error) {
 	c, ok := t.w.cat.chals.byKey[a.Challenge]
 	if !ok || c.Status == StatusArchived {
-		return false, fmt.Errorf("challenge %s: %w", gamifytype.Quote(a.Challenge), ErrNotFound)
+		return 0, fmt.Errorf("challenge %s: %w", gamifytype.Quote(a.Challenge), ErrNotFound)
 	}
 	u, err := t.user(a.User, false)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	if u == nil {
-		return false, fmt.Errorf("user %s: %w", gamifytype.Quote(a.User), ErrNotFound)
+		return 0, fmt.Errorf("user %s: %w", gamifytype.Quote(a.User), ErrNotFound)
 	}
-	uc, err := c.restored(u.p.ID, a.Progress)
+	uc, err := c.imported(u.p.ID, a.Progress)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	i, in := u.s.challenge(c.ref)
 	if in {
 		if !reflect.DeepEqual(c.progressView(u.p.ID, u.s.Chals[i]), c.progressView(u.p.ID, uc)) {
-			return false, fmt.Errorf("%w: %q holds another participation in challenge %s", ErrConflict, u.p.ID, gamifytype.Quote(c.Key))
+			return 0, fmt.Errorf("%w: %q holds another participation in challenge %s", ErrConflict, u.p.ID, gamifytype.Quote(c.Key))
 		}
-		return false, nil
+		return 0, nil
 	}
 	t.putParticipation(u, c, uc, false, i)
-	return true, nil
+	return 1, nil
 })
 
-// restored checks p, a participation of user, and returns it as stored.
-func (c *Challenge) restored(user string, p ChallengeProgress) (userChallenge, error) {
+// imported checks p, a participation of user, and returns it as stored.
+func (c *Challenge) imported(user string, p ChallengeProgress) (userChallenge, error) {
 	const f = "ChallengeProgress"
 	bad := func(field string, v any, why string) (userChallenge, error) {
 		return userChallenge{}, gamifytype.Invalid(f+"."+field, v, why)
 	}
 	switch {
 	case p.Challenge != c.Key:
-		return bad("Challenge", p.Challenge, "must be the challenge restored")
+		return bad("Challenge", p.Challenge, "must be the challenge imported")
 	case p.User != user:
-		return bad("User", p.User, "must be the user restored")
+		return bad("User", p.User, "must be the user imported")
 	case p.EnrolledAt.IsZero() || p.WindowStart.IsZero():
 		return bad("EnrolledAt", p.EnrolledAt, "and WindowStart are required")
 	case len(p.Objectives) != len(c.Objectives):

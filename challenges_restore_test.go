@@ -10,10 +10,10 @@ import (
 	"github.com/gamifykit/gamify"
 )
 
-// TestChallengeRestore restores a participation read from one engine into
-// another: the reads agree, nothing is paid, a second restore changes
+// TestChallengeImport imports a participation read from one engine into
+// another: the reads agree, nothing is paid, a second import changes
 // nothing, and a participation the challenge could not give is refused.
-func TestChallengeRestore(t *testing.T) {
+func TestChallengeImport(t *testing.T) {
 	ctx := context.Background()
 	amt := gamify.AmountFromInt
 	ch := gamify.Challenge{Key: "trip", Name: "Trip", Window: gamify.ChallengeRolling, Days: 3, Enrolment: gamify.ChallengeAutomatic,
@@ -36,7 +36,7 @@ func TestChallengeRestore(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []int{0}, p.Milestones)
 
-	_, err = dst.Challenges().Restore(ctx, "trip", "ana", p)
+	_, err = dst.Challenges().Import(ctx, "trip", "ana", p)
 	require.ErrorIs(t, err, gamify.ErrNotFound, "an unknown user")
 	_, err = dst.Users().Create(ctx, gamify.UserInput{ID: "ana"})
 	require.NoError(t, err)
@@ -53,16 +53,16 @@ func TestChallengeRestore(t *testing.T) {
 		bad := p
 		bad.Objectives = append([]gamify.ObjectiveProgress{}, p.Objectives...)
 		edit(&bad)
-		_, err := dst.Challenges().Restore(ctx, "trip", "ana", bad)
+		_, err := dst.Challenges().Import(ctx, "trip", "ana", bad)
 		requireField(t, err, field)
 	}
 	ps, err := dst.Challenges().OfUser(ctx, "ana")
 	require.NoError(t, err)
-	require.Empty(t, ps, "a refused restore stores nothing")
+	require.Empty(t, ps, "a refused import stores nothing")
 
-	ok, err := dst.Challenges().Restore(ctx, "trip", "ana", p)
+	n, err := dst.Challenges().Import(ctx, "trip", "ana", p)
 	require.NoError(t, err)
-	require.True(t, ok)
+	require.Equal(t, 1, n)
 	got, err := dst.Challenges().Progress(ctx, "trip", "ana")
 	require.NoError(t, err)
 	require.Equal(t, p, got)
@@ -71,18 +71,18 @@ func TestChallengeRestore(t *testing.T) {
 	require.Equal(t, gamify.ChallengeStats{Challenge: "trip", Participants: 1, Objectives: []int{1, 0}, Milestones: []int{1}}, st)
 	up, err := dst.Users().Points(ctx, "ana", "pts")
 	require.NoError(t, err)
-	require.True(t, up.Total.IsZero(), "a restore pays nothing")
+	require.True(t, up.Total.IsZero(), "an import pays nothing")
 
-	ok, err = dst.Challenges().Restore(ctx, "trip", "ana", p)
+	n, err = dst.Challenges().Import(ctx, "trip", "ana", p)
 	require.NoError(t, err)
-	require.False(t, ok, "the same participation again changes nothing")
+	require.Zero(t, n, "the same participation again changes nothing")
 	other := p
 	other.Objectives = append([]gamify.ObjectiveProgress{}, p.Objectives...)
 	other.Objectives[1].Progress = amt(1)
-	_, err = dst.Challenges().Restore(ctx, "trip", "ana", other)
+	_, err = dst.Challenges().Import(ctx, "trip", "ana", other)
 	require.ErrorIs(t, err, gamify.ErrConflict)
 
-	// The restored participation goes on counting: the milestone is not paid again.
+	// The imported participation goes on counting: the milestone is not paid again.
 	for range 2 {
 		_, err = dst.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1})
 		require.NoError(t, err)
@@ -96,6 +96,6 @@ func TestChallengeRestore(t *testing.T) {
 	dst.reopen(t)
 	got2, err := dst.Challenges().Progress(ctx, "trip", "ana")
 	require.NoError(t, err)
-	require.Equal(t, got, got2, "the restore replays from the log")
+	require.Equal(t, got, got2, "the import replays from the log")
 	require.NoError(t, dst.Check(ctx))
 }

@@ -14,10 +14,10 @@ import (
 	"github.com/gamifykit/gamify/store"
 )
 
-// maxLeagueRestore bounds the results of one Restore.
-const maxLeagueRestore = 1000
+// maxLeagueImport bounds the results of one Import.
+const maxLeagueImport = 1000
 
-// Restore gives a user league results of an export (gamify import), oldest
+// Import gives a user league results of an export (gamify import), oldest
 // first, and the tier the newest of them gives. Results the user holds
 // already (the same run, the same result) are skipped, so that an import
 // can run again; any other must be of a run after every result they hold.
@@ -26,33 +26,34 @@ const maxLeagueRestore = 1000
 // before RunEnd, Cohort from 1, Rank from 1 to CohortMembers (at most
 // 1000), at most 1000 results a call — and stored as given, without
 // notifications. A result to store for a user already in a cohort of the
-// league is ErrConflict (restore before their events); an unknown league
+// league is ErrConflict (import before their events); an unknown league
 // or user is ErrNotFound. It returns how many results it stored.
-func (a LeaguesAPI) Restore(ctx context.Context, key, user string, results []LeagueResult) (int, error) {
-	if len(results) > maxLeagueRestore {
-		return 0, gamifytype.Invalid("results", len(results), fmt.Sprintf("must hold at most %d results", maxLeagueRestore))
+func (a LeaguesAPI) Import(ctx context.Context, key, user string, results []LeagueResult) (int, error) {
+	if len(results) > maxLeagueImport {
+		return 0, gamifytype.Invalid("results", len(results), fmt.Sprintf("must hold at most %d results", maxLeagueImport))
 	}
 	results = slices.Clone(results) // in UTC, as a logged time is
 	for i := range results {
 		results[i].RunStart, results[i].RunEnd = results[i].RunStart.UTC(), results[i].RunEnd.UTC()
 	}
-	v, err := a.e.exec(ctx, a.e.now(), restoreLeagueOp.cmd(restoreLeagueArgs{League: key, User: user, Results: results}))
+	v, err := a.e.exec(ctx, a.e.now(), importLeagueOp.cmd(importLeagueArgs{League: key, User: user, Results: results}))
 	if err != nil {
-		return 0, fmt.Errorf("restore league %s for %s: %w", gamifytype.Quote(key), gamifytype.Quote(user), err)
+		return 0, fmt.Errorf("import league %s for %s: %w", gamifytype.Quote(key), gamifytype.Quote(user), err)
 	}
 	return v.(int), nil
 }
 
-type restoreLeagueArgs struct {
+type importLeagueArgs struct {
 	League, User string
 	Results      []LeagueResult
 }
 
-var restoreLeagueOp = newOp("league.restore", func(t *txn, a restoreLeagueArgs) (int, error) {
-	return t.restoreLeague(a)
+// The op keeps its logged name from before Import was so called.
+var importLeagueOp = newOp("league.restore", func(t *txn, a importLeagueArgs) (int, error) {
+	return t.importLeague(a)
 })
 
-func (t *txn) restoreLeague(a restoreLeagueArgs) (int, error) {
+func (t *txn) importLeague(a importLeagueArgs) (int, error) {
 	l, ok := t.w.cat.leagues[a.League]
 	if !ok || l.Status == StatusArchived {
 		return 0, fmt.Errorf("league %s: %w", gamifytype.Quote(a.League), ErrNotFound)
@@ -73,7 +74,7 @@ func (t *txn) restoreLeague(a restoreLeagueArgs) (int, error) {
 		d, known := step[r.Move]
 		switch {
 		case r.League != a.League || r.User != a.User:
-			errs = append(errs, gamifytype.Invalid(f+".User", r.User, "must be the league and user restored"))
+			errs = append(errs, gamifytype.Invalid(f+".User", r.User, "must be the league and user imported"))
 		case from < 0:
 			errs = append(errs, gamifytype.Invalid(f+".Tier", r.Tier, "is not a tier of league "+l.Key))
 		case to < 0:
@@ -123,7 +124,7 @@ func (t *txn) restoreLeague(a restoreLeagueArgs) (int, error) {
 		}
 		for start, r := range rt.runs {
 			if _, in := r.member[uid]; in && n == 0 {
-				return 0, fmt.Errorf("%w: %s is in a cohort of league %s (run from %v): restore before their events", ErrConflict, a.User, l.Key, time.Unix(0, start).UTC())
+				return 0, fmt.Errorf("%w: %s is in a cohort of league %s (run from %v): import before their events", ErrConflict, a.User, l.Key, time.Unix(0, start).UTC())
 			}
 		}
 		t.putJSON(store.Jobs, binary.BigEndian.AppendUint64(leagueHistoryPrefix(l.Key, uid), uint64(run)),

@@ -10,7 +10,7 @@ import (
 	"github.com/gamifykit/gamify"
 )
 
-func TestLeagueRestore(t *testing.T) {
+func TestLeagueImport(t *testing.T) {
 	ctx := context.Background()
 	eng := leagueEngine(t, 3, 1)
 	_, err := eng.Users().Create(ctx, gamify.UserInput{ID: "ana"})
@@ -36,13 +36,13 @@ func TestLeagueRestore(t *testing.T) {
 			return r
 		}(),
 	} {
-		_, err := eng.Leagues().Restore(ctx, "league", "ana", []gamify.LeagueResult{bad})
+		_, err := eng.Leagues().Import(ctx, "league", "ana", []gamify.LeagueResult{bad})
 		requireField(t, err, field)
 	}
-	_, err = eng.Leagues().Restore(ctx, "league", "nobody", results)
+	_, err = eng.Leagues().Import(ctx, "league", "nobody", results)
 	require.ErrorIs(t, err, gamify.ErrNotFound)
 
-	n, err := eng.Leagues().Restore(ctx, "league", "ana", results)
+	n, err := eng.Leagues().Import(ctx, "league", "ana", results)
 	require.NoError(t, err)
 	require.Equal(t, 2, n)
 	require.Equal(t, "gold inactive", cohort(t, eng, "ana"))
@@ -53,20 +53,20 @@ func TestLeagueRestore(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, results[:1], older)
 
-	n, err = eng.Leagues().Restore(ctx, "league", "ana", results)
+	n, err = eng.Leagues().Import(ctx, "league", "ana", results)
 	require.NoError(t, err)
 	require.Zero(t, n, "results held already are skipped")
 	other := results[1]
 	other.Rank = 2
-	_, err = eng.Leagues().Restore(ctx, "league", "ana", []gamify.LeagueResult{other})
+	_, err = eng.Leagues().Import(ctx, "league", "ana", []gamify.LeagueResult{other})
 	require.ErrorIs(t, err, gamify.ErrConflict, "another result of a run held")
-	_, err = eng.Leagues().Restore(ctx, "league", "ana", []gamify.LeagueResult{res(w1.AddDate(0, 0, -7), "bronze", "bronze", gamify.LeagueStayed)})
+	_, err = eng.Leagues().Import(ctx, "league", "ana", []gamify.LeagueResult{res(w1.AddDate(0, 0, -7), "bronze", "bronze", gamify.LeagueStayed)})
 	require.ErrorIs(t, err, gamify.ErrConflict, "older than a result held")
 
 	xp(t, eng, "ana", 3) // in a cohort of gold now
 	require.Equal(t, "gold#1 1:ana:3", cohort(t, eng, "ana"))
-	_, err = eng.Leagues().Restore(ctx, "league", "ana", []gamify.LeagueResult{res(w1.AddDate(0, 0, 14), "gold", "gold", gamify.LeagueStayed)})
-	require.ErrorIs(t, err, gamify.ErrConflict, "restore before the events")
+	_, err = eng.Leagues().Import(ctx, "league", "ana", []gamify.LeagueResult{res(w1.AddDate(0, 0, 14), "gold", "gold", gamify.LeagueStayed)})
+	require.ErrorIs(t, err, gamify.ErrConflict, "import before the events")
 	eng.reopen(t)
 	require.Equal(t, "gold#1 1:ana:3", cohort(t, eng, "ana"))
 }

@@ -515,14 +515,14 @@ func (im *importer) preferences(l line) error {
 	return nil
 }
 
-// leagueResults restores a user's league results (those held already are
+// leagueResults imports a user's league results (those held already are
 // skipped).
 func (im *importer) leagueResults(l line) error {
 	var rs []gamify.LeagueResult
 	if err := decodeStrict(l.Data, &rs); err != nil {
 		return fmt.Errorf("league-results: %w", err)
 	}
-	n, err := im.eng.Leagues().Restore(im.ctx, l.League, l.User, rs)
+	n, err := im.eng.Leagues().Import(im.ctx, l.League, l.User, rs)
 	if err != nil {
 		return err
 	}
@@ -530,7 +530,7 @@ func (im *importer) leagueResults(l line) error {
 	return nil
 }
 
-// challenges restores a user's participations (one held already, the
+// challenges imports a user's participations (one held already, the
 // same, is unchanged).
 func (im *importer) challenges(l line) error {
 	var ps []gamify.ChallengeProgress
@@ -543,11 +543,11 @@ func (im *importer) challenges(l line) error {
 			im.sum.Skipped++ // archived in the database since: its participations stay as they are
 			continue
 		}
-		ok, err := im.eng.Challenges().Restore(im.ctx, p.Challenge, l.User, p)
+		n, err := im.eng.Challenges().Import(im.ctx, p.Challenge, l.User, p)
 		if err != nil {
 			return err
 		}
-		applied = applied || ok
+		applied = applied || n > 0
 	}
 	im.count("challenges", applied)
 	return nil
