@@ -2,6 +2,7 @@ package gamify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/bits"
 	"reflect"
@@ -43,12 +44,9 @@ var importChallengeOp = newOp("challenge.restore", func(t *txn, a importChalleng
 	if !ok || c.Status == StatusArchived {
 		return 0, fmt.Errorf("challenge %s: %w", gamifytype.Quote(a.Challenge), ErrNotFound)
 	}
-	u, err := t.user(a.User, false)
+	u, err := t.importUser(a.User)
 	if err != nil {
 		return 0, err
-	}
-	if u == nil {
-		return 0, fmt.Errorf("user %s: %w", gamifytype.Quote(a.User), ErrNotFound)
 	}
 	uc, err := c.imported(u.p.ID, a.Progress)
 	if err != nil {
@@ -64,6 +62,16 @@ var importChallengeOp = newOp("challenge.restore", func(t *txn, a importChalleng
 	t.putParticipation(u, c, uc, false, i)
 	return 1, nil
 })
+
+// importUser returns the user an import names: one not found is
+// ErrNotFound (an import creates no user).
+func (t *txn) importUser(id string) (*userRec, error) {
+	u, err := t.user(id, false)
+	if err == nil && u == nil {
+		err = fmt.Errorf("user %s: %w", gamifytype.Quote(id), ErrNotFound)
+	}
+	return u, err
+}
 
 // imported checks p, a participation of user, and returns it as stored.
 func (c *Challenge) imported(user string, p ChallengeProgress) (userChallenge, error) {
@@ -127,4 +135,112 @@ func (c *Challenge) imported(user string, p ChallengeProgress) (userChallenge, e
 		return bad("Complete", p.Complete, "and the objectives' Complete and Waiting must be what the progress gives")
 	}
 	return uc, nil
+}
+
+// ImportClaim gives a user a reward claim that a payout of the challenge
+// with key made, from an export (gamify import): c as Users().Claims read
+// it, of which Reward, Payout and IdemKey are used. Payout must be one of
+// the challenge's ("challenge KEY milestone N", "challenge KEY completed")
+// that the user's participation has paid, so Import the participation
+// first; IdemKey is required, the key of the import (gamify import uses
+// the line's). The claim is made again as the payout made it: free, past
+// PerUserLimit but counted toward it and the Inventory, with a new code and
+// the reward's grants, at the call's time, without notifications; the
+// payout's points and achievement are not paid again (an export carries
+// them on lines of their own). A reward that cannot be claimed now fails as
+// Claim does. It returns 1, or 0 when IdemKey was used for it already (an
+// import run again). An unknown or archived challenge or reward or an
+// unknown user is ErrNotFound.
+func (a ChallengesAPI) ImportClaim(ctx context.Context, key, user string, c Claim) (int, error) {
+	var errs []error
+	switch {
+	case c.IdemKey == "":
+		errs = append(errs, gamifytype.Invalid("Claim.IdemKey", c.IdemKey, "is required: the import's idempotency key"))
+	default:
+		errs = append(errs, gamifytype.CheckText("Claim.IdemKey", c.IdemKey, gamifytype.MaxIDLen))
+	}
+	if c.Cost.Sign() != 0 {
+		errs = append(errs, gamifytype.Invalid("Claim.Cost", c.Cost, "must be zero: a payout's claim is free"))
+	}
+	if err := errors.Join(append(errs, gamifytype.ValidateKey("Claim.Reward", c.Reward))...); err != nil {
+		return 0, err
+	}
+	v, err := a.e.exec(ctx, a.e.now(), importClaimOp.cmd(importClaimArgs{Challenge: key, User: user, Reward: c.Reward,
+		Payout: c.Payout, IdempotencyKey: c.IdemKey, Seed: newCodeSeed()}))
+	if err != nil {
+		return 0, fmt.Errorf("import a claim of challenge %s for %s: %w", gamifytype.Quote(key), gamifytype.Quote(user), err)
+	}
+	return v.(int), nil
+}
+
+type importClaimArgs struct {
+	Challenge, User, Reward, Payout, IdempotencyKey string
+	Seed                                            string // the claim's generated code derives from it
+}
+
+// importClaimFingerprint sets an imported claim apart from Claim's in the
+// claims' idempotency scope.
+var importClaimFingerprint = fpSum(fpStr(nil, "challenge claim"))
+
+var importClaimOp = newOp("challenge.import-claim", func(t *txn, a importClaimArgs) (int, error) {
+	t.codeSeed = a.Seed
+	c, ok := t.w.cat.chals.byKey[a.Challenge]
+	r, rok := t.w.cat.rewards[a.Reward]
+	switch {
+	case !ok:
+		return 0, fmt.Errorf("challenge %s: %w", gamifytype.Quote(a.Challenge), ErrNotFound)
+	case !rok:
+		return 0, fmt.Errorf("reward %s: %w", gamifytype.Quote(a.Reward), ErrNotFound)
+	}
+	u, err := t.importUser(a.User)
+	if err != nil {
+		return 0, err
+	}
+	idk := idemKey(u.p.UID, r.ref|1<<30, a.IdempotencyKey)
+	rec, found, err := t.idemRecord(idk)
+	switch {
+	case err != nil:
+		return 0, err
+	case found && !rec.matches(importClaimFingerprint):
+		return 0, idemConflict("Claim.IdemKey", a.IdempotencyKey, "operation")
+	case found:
+		return 0, nil // imported already, even if archived since
+	case c.Status == StatusArchived:
+		return 0, fmt.Errorf("challenge %s: %w", gamifytype.Quote(a.Challenge), ErrNotFound)
+	case r.Status == StatusArchived:
+		return 0, fmt.Errorf("reward %s: %w", gamifytype.Quote(a.Reward), ErrNotFound)
+	}
+	i, in := u.s.challenge(c.ref)
+	if !c.paid(a.Payout, u.s.Chals, i, in) {
+		return 0, gamifytype.Invalid("Claim.Payout", a.Payout, "must be a payout of challenge "+c.Key+" that the user's participation has paid")
+	}
+	if err := t.rewardGrantable(u, r, true); err != nil {
+		return 0, err
+	}
+	notes := len(t.notes)
+	cl, err := t.grantReward(u, r, "", a.Payout)
+	if err != nil {
+		return 0, err
+	}
+	t.notes = t.notes[:notes]
+	t.recordIdem(idk, cl.Seq, importClaimFingerprint)
+	return 1, nil
+})
+
+// paid reports whether payout names a payout of c that the participation
+// chals[i] (when in) has paid.
+func (c *Challenge) paid(payout string, chals []userChallenge, i int, in bool) bool {
+	if !in {
+		return false
+	}
+	uc := chals[i]
+	if payout == "challenge "+c.Key+" completed" {
+		return uc.Done != 0
+	}
+	for k := range c.Milestones {
+		if payout == fmt.Sprintf("challenge %s milestone %d", c.Key, k) {
+			return uc.Paid&(1<<k) != 0
+		}
+	}
+	return false
 }

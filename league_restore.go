@@ -58,12 +58,9 @@ func (t *txn) importLeague(a importLeagueArgs) (int, error) {
 	if !ok || l.Status == StatusArchived {
 		return 0, fmt.Errorf("league %s: %w", gamifytype.Quote(a.League), ErrNotFound)
 	}
-	u, err := t.user(a.User, false)
+	u, err := t.importUser(a.User)
 	if err != nil {
 		return 0, err
-	}
-	if u == nil {
-		return 0, fmt.Errorf("user %s: %w", gamifytype.Quote(a.User), ErrNotFound)
 	}
 	tiers := make([][2]int, len(a.Results))
 	var errs []error

@@ -452,6 +452,9 @@ func (im *importer) entry(l line) error {
 			im.sum.Skipped++
 			return nil
 		}
+		if l.Payout != "" || l.Challenge != "" {
+			return im.payoutClaim(l)
+		}
 		c, err := im.eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: l.Reward, User: l.User, IdempotencyKey: l.Key})
 		if err != nil {
 			return err
@@ -491,6 +494,25 @@ func (im *importer) entry(l line) error {
 		}
 		im.count("pin", true)
 	}
+	return nil
+}
+
+// payoutClaim gives back a claim a challenge's payout made, after the
+// participation that paid it (skipped, as the participation is, when the
+// database has the challenge archived).
+func (im *importer) payoutClaim(l line) error {
+	if l.Challenge == "" || l.Payout == "" {
+		return errors.New("a challenge payout's claim line needs challenge and payout")
+	}
+	if c, err := im.eng.Challenges().Get(im.ctx, l.Challenge); err == nil && c.Status == gamify.StatusArchived {
+		im.sum.Skipped++
+		return nil
+	}
+	n, err := im.eng.Challenges().ImportClaim(im.ctx, l.Challenge, l.User, gamify.Claim{Reward: l.Reward, Payout: l.Payout, IdemKey: l.Key})
+	if err != nil {
+		return err
+	}
+	im.count("claim", n > 0)
 	return nil
 }
 
