@@ -187,8 +187,8 @@ func countsText(counts map[string]int) string {
 // lineKinds are the kinds of lines, in the order an export writes them
 // (header and end aside): what a line needs comes before it.
 var lineKinds = []string{"attribute", "metric", "points", "level", "streak", "achievement", "trigger", "boost",
-	"leaderboard", "reward", "milestones", "tenant", "user", "preferences", "event", "award", "spend", "claim",
-	"completion", "pin"}
+	"leaderboard", "league", "reward", "milestones", "challenge", "tenant", "user", "preferences", "league-results",
+	"challenges", "league-run", "event", "award", "spend", "claim", "completion", "pin"}
 
 func (x *exporter) run(tenant string) error {
 	ctx, eng := x.ctx, x.eng
@@ -310,6 +310,13 @@ func (x *exporter) run(tenant string) error {
 	claims, after, err := x.users(manual, systems, leagues, archived)
 	if err != nil {
 		return err
+	}
+	// After every user and their results, before the events that count in
+	// the cohorts.
+	for _, l := range leagues {
+		if err := x.leagueRuns(l); err != nil {
+			return err
+		}
 	}
 	if err := x.ledger(claims, rewards); err != nil {
 		return err
@@ -486,6 +493,41 @@ func (x *exporter) leagueResults(l gamify.League, user string) error {
 			return err
 		}
 		all = all[n:]
+	}
+	return nil
+}
+
+// leagueRunChunk is the most places a league-run line holds.
+const leagueRunChunk = 1000
+
+// leagueRuns writes the cohorts of a league's runs not ended, each tier's
+// places in lines of up to leagueRunChunk.
+func (x *exporter) leagueRuns(l gamify.League) error {
+	if l.Status == gamify.StatusArchived {
+		return nil
+	}
+	runs, err := x.eng.Leagues().Runs(x.ctx, l.Key)
+	if err != nil {
+		return err
+	}
+	for _, r := range runs {
+		for i, places := range r.Tiers {
+			for from := 0; from < len(places) || (i == 0 && from == 0); from += leagueRunChunk {
+				part := gamify.LeagueRun{League: r.League, RunStart: r.RunStart, Size: r.Size,
+					Tiers: make([][]string, len(r.Tiers)), First: make([]int, len(r.Tiers))}
+				for j := range part.Tiers {
+					part.Tiers[j] = []string{}
+				}
+				part.Tiers[i], part.First[i] = places[from:min(len(places), from+leagueRunChunk)], from
+				raw, err := json.Marshal(part)
+				if err != nil {
+					return err
+				}
+				if err := x.put(line{Kind: "league-run", League: l.Key, Data: raw}); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	return nil
 }

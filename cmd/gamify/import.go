@@ -114,7 +114,7 @@ func importDB(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		r = f
 	}
-	root, code := openDB(*db, &gamify.Options{Durability: gamify.Buffered, MaxEventAge: importMaxEventAge, LockTimeout: 2 * time.Second}, stderr)
+	root, code := openDB(*db, &gamify.Options{Durability: gamify.Buffered, MaxEventAge: importMaxEventAge, LockTimeout: 2 * time.Second, Clock: cmdClock}, stderr)
 	if root == nil {
 		return code
 	}
@@ -230,6 +230,8 @@ func (im *importer) line(b []byte) error {
 		return im.preferences(l)
 	case "league-results":
 		return im.leagueResults(l)
+	case "league-run":
+		return im.leagueRun(l)
 	case "challenges":
 		return im.challenges(l)
 	case "user":
@@ -549,6 +551,21 @@ func (im *importer) leagueResults(l line) error {
 		return err
 	}
 	im.count("league-results", n > 0)
+	return nil
+}
+
+// leagueRun imports the cohorts of a league's run (places held already are
+// skipped).
+func (im *importer) leagueRun(l line) error {
+	var r gamify.LeagueRun
+	if err := decodeStrict(l.Data, &r); err != nil {
+		return fmt.Errorf("league-run: %w", err)
+	}
+	n, err := im.eng.Leagues().ImportRun(im.ctx, l.League, r)
+	if err != nil {
+		return err
+	}
+	im.count("league-run", n > 0)
 	return nil
 }
 
