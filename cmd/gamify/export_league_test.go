@@ -62,14 +62,12 @@ func leagueView(t *testing.T, path string, at time.Time) map[string]any {
 	return out
 }
 
-// TestExportImportLeagueResults carries two rolled-over runs of a league:
-// every user's results, and so their tier, read the same after an import,
-// which a second run leaves unchanged.
-func TestExportImportLeagueResults(t *testing.T) {
+// leagueSource opens path with a weekly board ranking words and a league of
+// three tiers on it, in cohorts of 2 moving 1 up and 1 down.
+func leagueSource(t *testing.T, path string, clock gamify.Clock) *gamify.Engine {
+	t.Helper()
 	ctx := context.Background()
-	src := filepath.Join(t.TempDir(), "league.db")
-	clock := gamify.NewManualClock(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC))
-	eng, err := gamify.Open(src, &gamify.Options{Clock: clock})
+	eng, err := gamify.Open(path, &gamify.Options{Clock: clock})
 	require.NoError(t, err)
 	_, err = eng.Apply(ctx, gamify.Game{
 		Metrics:      []gamify.Metric{{Key: "words", Name: "Words"}},
@@ -80,6 +78,17 @@ func TestExportImportLeagueResults(t *testing.T) {
 	require.NoError(t, err)
 	_, err = eng.Leaderboards().Activate(ctx, "week")
 	require.NoError(t, err)
+	return eng
+}
+
+// TestExportImportLeagueResults carries two rolled-over runs of a league:
+// every user's results, and so their tier, read the same after an import,
+// which a second run leaves unchanged.
+func TestExportImportLeagueResults(t *testing.T) {
+	ctx := context.Background()
+	src := filepath.Join(t.TempDir(), "league.db")
+	clock := gamify.NewManualClock(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC))
+	eng := leagueSource(t, src, clock)
 	track := func(user string, v float64) {
 		_, err := eng.Track(ctx, gamify.Event{Metric: "words", User: user, Value: v})
 		require.NoError(t, err)
@@ -89,7 +98,7 @@ func TestExportImportLeagueResults(t *testing.T) {
 	track("cy", 3)
 	for _, next := range [][]any{{"bo", 1.0, "ana", 2.0}, {"ana", 1.0}} {
 		clock.Advance(7 * 24 * time.Hour)
-		_, err = eng.RunDue(ctx)
+		_, err := eng.RunDue(ctx)
 		require.NoError(t, err)
 		for i := 0; i < len(next); i += 2 {
 			track(next[i].(string), next[i+1].(float64))
@@ -120,23 +129,13 @@ func TestExportImportLeagueRun(t *testing.T) {
 	ctx := context.Background()
 	src := filepath.Join(t.TempDir(), "league.db")
 	at := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC) // a Tuesday: the week's run runs to the 16th
-	eng, err := gamify.Open(src, &gamify.Options{Clock: gamify.NewManualClock(at)})
-	require.NoError(t, err)
-	_, err = eng.Apply(ctx, gamify.Game{
-		Metrics:      []gamify.Metric{{Key: "words", Name: "Words"}},
-		Leaderboards: []gamify.Leaderboard{{Key: "week", Name: "Week", RankBy: gamify.RankByMetric, Metric: "words", TZ: "UTC", RunEvery: 1, RunUnit: gamify.RunWeek}},
-		Leagues: []gamify.League{{Key: "league", Name: "League", Board: "week", Tiers: []string{"bronze", "silver", "gold"},
-			CohortSize: 2, Promote: 1, Demote: 1}},
-	})
-	require.NoError(t, err)
-	_, err = eng.Leaderboards().Activate(ctx, "week")
-	require.NoError(t, err)
+	eng := leagueSource(t, src, gamify.NewManualClock(at))
 	users := []string{"ana", "bo", "cy", "di", "ed"}
 	for i, u := range users {
 		_, err := eng.Track(ctx, gamify.Event{Metric: "words", User: u, Value: float64(10 + i)})
 		require.NoError(t, err)
 	}
-	_, err = eng.Leagues().Patch(ctx, "league", func(l *gamify.League) { l.CohortSize = 3 }) // from the next run
+	_, err := eng.Leagues().Patch(ctx, "league", func(l *gamify.League) { l.CohortSize = 3 }) // from the next run
 	require.NoError(t, err)
 	require.NoError(t, eng.Close())
 
