@@ -116,7 +116,7 @@ func TestChallengeImportClaim(t *testing.T) {
 				{Objective: "more", Pay: gamify.ChallengePayout{Reward: "mug"}}}}},
 	}
 	open := func() *testEngine {
-		eng := openTest(t, nil)
+		eng := openTest(t, &gamify.Options{CheckpointInterval: time.Hour})
 		mustMetric(t, eng.Engine, "xp")
 		_, err := eng.Apply(ctx, game)
 		require.NoError(t, err)
@@ -174,9 +174,13 @@ func TestChallengeImportClaim(t *testing.T) {
 	_, err = dst.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "mug", User: "ana"})
 	require.ErrorIs(t, err, gamify.ErrConflict, "the imported claim fills the limit of 1")
 
+	replica := replayed(t, dst)
+	again, err := replica.Users().Claims(ctx, "ana")
+	require.NoError(t, err)
 	dst.reopen(t)
 	held, err = dst.Users().Claims(ctx, "ana")
 	require.NoError(t, err)
+	require.Equal(t, held, again, "the import replays from the log")
 	require.Len(t, held, 1)
 	require.Equal(t, []any{"mug", "challenge trip milestone 0", true}, []any{held[0].Reward, held[0].Payout, held[0].Cost.IsZero()})
 	// A late event reaching the second milestone pays it, and only it.

@@ -2,6 +2,7 @@ package gamify_test
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -71,6 +72,21 @@ func TestLeagueImport(t *testing.T) {
 	require.Equal(t, "gold#1 1:ana:3", cohort(t, eng, "ana"))
 }
 
+// replayed opens a copy of te's command log on an empty file, so that every
+// command te applied is applied again, and checks it.
+func replayed(t *testing.T, te *testEngine) *gamify.Engine {
+	t.Helper()
+	require.NoError(t, te.Flush(context.Background()))
+	path := filepath.Join(t.TempDir(), "replica.db")
+	copyDir(t, te.path+".log", path+".log")
+	eng, err := gamify.Open(path, &gamify.Options{Clock: gamify.NewManualClock(te.clock.Now())})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = eng.Close() })
+	require.Zero(t, eng.Stats().ReplayFailed)
+	require.NoError(t, eng.Check(context.Background()))
+	return eng
+}
+
 // TestLeagueImportRun exports the cohorts of a run half way (formed with
 // a cohort size patched since) into a fresh engine that then gets the same
 // events, a late one too: both end the run with the same results. Bad runs
@@ -78,7 +94,7 @@ func TestLeagueImport(t *testing.T) {
 // a reopen change nothing.
 func TestLeagueImportRun(t *testing.T) {
 	ctx := context.Background()
-	src, dst := leagueEngine(t, 2, 1), leagueEngine(t, 3, 1)
+	src, dst := leagueEngine(t, 2, 1), leagueEngineWith(t, &gamify.Options{CheckpointInterval: time.Hour}, 3, 1)
 	users := []string{"ana", "bo", "cy", "di", "ed"}
 	for _, e := range []*testEngine{src, dst} {
 		for _, u := range users {
@@ -140,6 +156,10 @@ func TestLeagueImportRun(t *testing.T) {
 	gap.Tiers, gap.First = [][]string{{"ana"}, {}, {}}, []int{0, 1, 0}
 	_, err = dst.Leagues().ImportRun(ctx, "league", gap)
 	require.Error(t, err, "a place after the next free one")
+	replica := replayed(t, dst)
+	held, err = replica.Leagues().Runs(ctx, "league")
+	require.NoError(t, err)
+	require.Equal(t, runs, held, "the import replays from the log")
 	dst.reopen(t)
 	held, err = dst.Leagues().Runs(ctx, "league")
 	require.NoError(t, err)
