@@ -176,8 +176,8 @@ func (t *txn) leagueHistoryOf(key string, uid uint32) (map[int64][]byte, error) 
 // Runs reads them and ImportRun gives them back (gamify export carries
 // them), so that the run ends with the same promotions and demotions.
 type LeagueRun struct {
-	League   string
-	RunStart time.Time
+	League           string
+	RunStart, RunEnd time.Time
 	// Size is the run's cohort size: the league's CohortSize when the
 	// run's first user joined.
 	Size int
@@ -194,7 +194,7 @@ type LeagueRun struct {
 // the users waiting for a place. An unknown or archived league is
 // ErrNotFound.
 func (a LeaguesAPI) Runs(ctx context.Context, key string) ([]LeagueRun, error) {
-	l, _, err := a.e.league(key)
+	l, b, err := a.e.league(key)
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +212,9 @@ func (a LeaguesAPI) Runs(ctx context.Context, key string) ([]LeagueRun, error) {
 			for i, us := range r.tiers {
 				tiers[i] = slices.Clone(us)
 			}
-			runs = append(runs, LeagueRun{League: l.Key, RunStart: time.Unix(0, start).UTC(), Size: r.size})
+			from := time.Unix(0, start).UTC()
+			_, to, _ := b.runAt(from)
+			runs = append(runs, LeagueRun{League: l.Key, RunStart: from, RunEnd: to.UTC(), Size: r.size})
 			uids = append(uids, tiers)
 		}
 	}
@@ -244,13 +246,14 @@ func (a LeaguesAPI) Runs(ctx context.Context, key string) ([]LeagueRun, error) {
 // ImportRun gives a league the cohorts of a run of an export (gamify
 // import), before the run's events: run as Runs read it, or a part of it
 // (First set, a tier's places in chunks, in order). Each place is checked —
-// League as called, RunStart the start of a run of the league's board, Size
+// League as called, RunStart and RunEnd a run of the league's board, Size
 // from 2 to 1000 and the run's if it has users, a slice of Tiers per tier,
 // each user known, once in the run — and stored as given: the users'
 // events then count in their cohorts, and the run's end ranks them. Places
 // the run holds already with the same user are skipped, so that an import
 // can run again; another user at one, a user with another place in the run,
-// a place after the next free one of its tier or a run that has ended is
+// a place after the next free one of its tier or a run that has ended (by
+// the clock, or its rollover under way: nothing would end it) is
 // ErrConflict. An unknown or archived league or an unknown user is
 // ErrNotFound. It returns how many places it stored.
 func (a LeaguesAPI) ImportRun(ctx context.Context, key string, run LeagueRun) (int, error) {
@@ -276,8 +279,15 @@ func (t *txn) importLeagueRun(a LeagueRun) (int, error) {
 	if b == nil {
 		return 0, fmt.Errorf("league %s: board %s: %w", gamifytype.Quote(l.Key), gamifytype.Quote(l.Board), ErrNotFound)
 	}
-	if start, _, ok := b.runAt(a.RunStart); !ok || !start.Equal(a.RunStart) {
+	start, end, ok := b.runAt(a.RunStart)
+	switch {
+	case !ok || !start.Equal(a.RunStart):
 		return 0, gamifytype.Invalid(f+".RunStart", a.RunStart, "must be the start of a run of board "+l.Board)
+	case !end.Equal(a.RunEnd):
+		return 0, gamifytype.Invalid(f+".RunEnd", a.RunEnd, "must be the end of the run from RunStart")
+	case !end.After(t.now):
+		// The board ends no run before it was made: nothing would end it.
+		return 0, fmt.Errorf("%w: the run of league %s from %v ended at %v", ErrConflict, l.Key, a.RunStart, a.RunEnd)
 	}
 	switch {
 	case a.Size < 2 || a.Size > maxCohortSize:
@@ -319,8 +329,8 @@ func (t *txn) importLeagueRun(a LeagueRun) (int, error) {
 	set.mu.Lock()
 	defer set.mu.Unlock()
 	rt := set.rt(l.ref)
-	start := a.RunStart.UnixNano()
-	r, ok := rt.runs[start]
+	run := a.RunStart.UnixNano()
+	r, ok := rt.runs[run]
 	switch {
 	case ok && r.end != nil:
 		return 0, fmt.Errorf("%w: the run of league %s from %v has ended", ErrConflict, l.Key, a.RunStart)
@@ -361,9 +371,9 @@ func (t *txn) importLeagueRun(a LeagueRun) (int, error) {
 	}
 	if !ok {
 		r = &leagueRun{size: a.Size, member: map[uint32]leagueSlot{}, tiers: make([][]uint32, len(l.Tiers))}
-		rt.runs[start] = r
-		t.writes = append(t.writes, write{store.Jobs, leagueRunKey(l.Key, start), binary.AppendUvarint(nil, uint64(r.size))})
-		t.leagueUndo = append(t.leagueUndo, func() { delete(rt.runs, start) })
+		rt.runs[run] = r
+		t.writes = append(t.writes, write{store.Jobs, leagueRunKey(l.Key, run), binary.AppendUvarint(nil, uint64(r.size))})
+		t.leagueUndo = append(t.leagueUndo, func() { delete(rt.runs, run) })
 	}
 	stored := 0
 	for i, us := range uids {
@@ -375,7 +385,7 @@ func (t *txn) importLeagueRun(a LeagueRun) (int, error) {
 			if from+j < len(r.tiers[i]) {
 				continue
 			}
-			t.leagueSet(l, start, r, i, uid)
+			t.leagueSet(l, run, r, i, uid)
 			stored++
 		}
 	}

@@ -112,11 +112,13 @@ func TestLeagueImportRun(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, runs, 1)
 	run := runs[0]
-	require.Equal(t, gamify.LeagueRun{League: "league", RunStart: run.RunStart, Size: 2,
+	runEnd := time.Date(2026, 3, 9, 0, 0, 0, 0, ny)
+	require.Equal(t, gamify.LeagueRun{League: "league", RunStart: runEnd.AddDate(0, 0, -7).UTC(), RunEnd: runEnd.UTC(), Size: 2,
 		Tiers: [][]string{users, {}, {}}}, run)
 
 	for field, edit := range map[string]func(*gamify.LeagueRun){
 		"LeagueRun.RunStart":    func(r *gamify.LeagueRun) { r.RunStart = r.RunStart.Add(time.Hour) },
+		"LeagueRun.RunEnd":      func(r *gamify.LeagueRun) { r.RunEnd = r.RunEnd.Add(time.Hour) },
 		"LeagueRun.Size":        func(r *gamify.LeagueRun) { r.Size = 1 },
 		"LeagueRun.Tiers":       func(r *gamify.LeagueRun) { r.Tiers = r.Tiers[:2] },
 		"LeagueRun.First":       func(r *gamify.LeagueRun) { r.First = []int{0} },
@@ -127,9 +129,13 @@ func TestLeagueImportRun(t *testing.T) {
 		_, err := dst.Leagues().ImportRun(ctx, "league", bad)
 		requireField(t, err, field)
 	}
-	_, err = dst.Leagues().ImportRun(ctx, "league", gamify.LeagueRun{League: "league", RunStart: run.RunStart, Size: 2,
+	_, err = dst.Leagues().ImportRun(ctx, "league", gamify.LeagueRun{League: "league", RunStart: run.RunStart, RunEnd: run.RunEnd, Size: 2,
 		Tiers: [][]string{{"ana", "nobody"}, {}, {}}})
 	require.ErrorIs(t, err, gamify.ErrNotFound, "an unknown user")
+	dst.clock.Set(runEnd)
+	_, err = dst.Leagues().ImportRun(ctx, "league", run)
+	require.ErrorIs(t, err, gamify.ErrConflict, "a run that has ended: nothing would end it")
+	dst.clock.Set(before)
 	held, err := dst.Leagues().Runs(ctx, "league")
 	require.NoError(t, err)
 	require.Empty(t, held, "a refused import stores nothing")

@@ -513,7 +513,7 @@ func (x *exporter) leagueRuns(l gamify.League) error {
 	for _, r := range runs {
 		for i, places := range r.Tiers {
 			for from := 0; from < len(places) || (i == 0 && from == 0); from += leagueRunChunk {
-				part := gamify.LeagueRun{League: r.League, RunStart: r.RunStart, Size: r.Size,
+				part := gamify.LeagueRun{League: r.League, RunStart: r.RunStart, RunEnd: r.RunEnd, Size: r.Size,
 					Tiers: make([][]string, len(r.Tiers)), First: make([]int, len(r.Tiers))}
 				for j := range part.Tiers {
 					part.Tiers[j] = []string{}

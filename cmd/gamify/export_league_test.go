@@ -171,4 +171,11 @@ func TestExportImportLeagueRun(t *testing.T) {
 	require.Equal(t, []any{3, 1}, []any{want["ed"][0].Cohort, want["ed"][0].CohortMembers}, "ed alone in a cohort of 2")
 	require.Equal(t, gamify.LeaguePromoted, want["ana"][0].Move, "ana's late 20 puts her first of her cohort")
 	require.Equal(t, want, results(dst))
+
+	// Imported once the run is over, its cohorts are skipped (nothing would
+	// end the run) and the import goes through.
+	cmdClock = gamify.NewManualClock(end)
+	late := importJSON(t, exp, filepath.Join(dir, "late.db"))
+	require.Zero(t, late.Applied["league-run"])
+	require.Equal(t, 1, late.Skipped)
 }

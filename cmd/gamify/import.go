@@ -555,11 +555,19 @@ func (im *importer) leagueResults(l line) error {
 }
 
 // leagueRun imports the cohorts of a league's run (places held already are
-// skipped).
+// skipped), unless the run has ended since the export.
 func (im *importer) leagueRun(l line) error {
 	var r gamify.LeagueRun
 	if err := decodeStrict(l.Data, &r); err != nil {
 		return fmt.Errorf("league-run: %w", err)
+	}
+	now := time.Now()
+	if cmdClock != nil {
+		now = cmdClock.Now()
+	}
+	if !r.RunEnd.IsZero() && !r.RunEnd.After(now) {
+		im.sum.Skipped++ // over since the export: the events of its time make no cohort either
+		return nil
 	}
 	n, err := im.eng.Leagues().ImportRun(im.ctx, l.League, r)
 	if err != nil {
