@@ -177,7 +177,7 @@ func (t *txn) leagueHistoryOf(key string, uid uint32) (map[int64][]byte, error) 
 // them), so that the run ends with the same promotions and demotions.
 type LeagueRun struct {
 	League           string
-	RunStart, RunEnd time.Time
+	RunStart, RunEnd time.Time // the board's run
 	// Size is the run's cohort size: the league's CohortSize when the
 	// run's first user joined.
 	Size int

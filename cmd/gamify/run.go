@@ -375,7 +375,6 @@ var cmdClock gamify.Clock
 
 // readOpen opens path for a read command, which must not create it, and
 // returns the root engine (to close) and the tenant's (the root for "").
-
 func readOpen(path, tenant string, stderr io.Writer) (root, eng *gamify.Engine, code int) {
 	if path != "" {
 		if _, err := os.Stat(path); err != nil {
