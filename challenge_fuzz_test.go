@@ -89,10 +89,10 @@ func FuzzChallengeRecord(f *testing.F) {
 	})
 }
 
-// FuzzChallengeRestore: Restore of any participation (times, progress,
+// FuzzChallengeImport: Import of any participation (times, progress,
 // milestones, completion) stores one that reads back as given and passes
 // Check, or is a typed error that changes nothing.
-func FuzzChallengeRestore(f *testing.F) {
+func FuzzChallengeImport(f *testing.F) {
 	fe := newFuzzEngine(f, func(fe *fuzzEngine) error {
 		if err := fuzzSetup(fe); err != nil {
 			return err
@@ -126,7 +126,7 @@ func FuzzChallengeRestore(f *testing.F) {
 		}
 		_, err := fe.Users().Identify(fe.ctx, UserInput{ID: "ana"})
 		mustCall(t, "Identify", err)
-		if fe.call(t, "Challenges().Restore", func() error { _, err := fe.Challenges().Restore(fe.ctx, "fz", "ana", p); return err }) {
+		if fe.call(t, "Challenges().Import", func() error { _, err := fe.Challenges().Import(fe.ctx, "fz", "ana", p); return err }) {
 			got, err := fe.Challenges().Progress(fe.ctx, "fz", "ana")
 			mustCall(t, "Progress of a restored participation", err)
 			if !reflect.DeepEqual(got, p) {

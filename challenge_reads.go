@@ -74,13 +74,17 @@ func (e *Engine) challenge(key string) (*Challenge, error) {
 	return c, nil
 }
 
-// Progress returns user's participation in the challenge with key:
-// ErrNotFound for an unknown or archived challenge, an unknown user, or a
-// user who is not a participant.
+// Progress returns user's participation in the challenge with key, an
+// archived one's too (the user's own record, which the claims its payouts
+// made name, and which export carries): ErrNotFound for an unknown
+// challenge, an unknown user, or a user who is not a participant.
 func (a ChallengesAPI) Progress(ctx context.Context, key, user string) (ChallengeProgress, error) {
-	c, err := a.e.challenge(key)
-	if err != nil {
+	if err := a.e.live(); err != nil {
 		return ChallengeProgress{}, err
+	}
+	c, ok := a.e.cat.Load().chals.byKey[key]
+	if !ok {
+		return ChallengeProgress{}, fmt.Errorf("challenge %s: %w", gamifytype.Quote(key), ErrNotFound)
 	}
 	p, s, err := a.e.readUser(user, true)
 	if err != nil {

@@ -2,6 +2,7 @@ package gamify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/bits"
 	"reflect"
@@ -11,7 +12,7 @@ import (
 	"github.com/gamifykit/gamify/gamifytype"
 )
 
-// Restore gives a user a participation of an export (gamify import): p as
+// Import gives a user a participation of an export (gamify import): p as
 // a read returned it, stored as given without paying anything or sending
 // notifications (what it paid is carried by its own ledger lines). p is
 // checked against the challenge: Challenge and User as called, the
@@ -19,62 +20,70 @@ import (
 // target, the window the challenge's kind gives (End for a fixed one, Days
 // after WindowStart for a rolling one, none for a perpetual one), paid
 // milestones and CompletedAt reached by the objectives complete. It returns
-// false when the user holds the same participation already (an import run
-// again); another one is ErrConflict. An unknown or archived challenge or
-// an unknown user is ErrNotFound.
-func (a ChallengesAPI) Restore(ctx context.Context, key, user string, p ChallengeProgress) (bool, error) {
+// how many participations it stored: 1, or 0 when the user holds the same
+// one already (an import run again); another one is ErrConflict. An
+// unknown or archived challenge or an unknown user is ErrNotFound.
+func (a ChallengesAPI) Import(ctx context.Context, key, user string, p ChallengeProgress) (int, error) {
 	p.EnrolledAt, p.WindowStart, p.WindowEnd, p.CompletedAt = p.EnrolledAt.UTC(), p.WindowStart.UTC(), p.WindowEnd.UTC(), p.CompletedAt.UTC()
 	p.AlreadyEnrolled = false
-	v, err := a.e.exec(ctx, a.e.now(), restoreChallengeOp.cmd(restoreChallengeArgs{Challenge: key, User: user, Progress: p}))
+	v, err := a.e.exec(ctx, a.e.now(), importChallengeOp.cmd(importChallengeArgs{Challenge: key, User: user, Progress: p}))
 	if err != nil {
-		return false, fmt.Errorf("restore challenge %s for %s: %w", gamifytype.Quote(key), gamifytype.Quote(user), err)
+		return 0, fmt.Errorf("import challenge %s for %s: %w", gamifytype.Quote(key), gamifytype.Quote(user), err)
 	}
-	return v.(bool), nil
+	return v.(int), nil
 }
 
-type restoreChallengeArgs struct {
+type importChallengeArgs struct {
 	Challenge, User string
 	Progress        ChallengeProgress
 }
 
-var restoreChallengeOp = newOp("challenge.restore", func(t *txn, a restoreChallengeArgs) (bool, error) {
+// The op keeps its logged name from before Import was so called.
+var importChallengeOp = newOp("challenge.restore", func(t *txn, a importChallengeArgs) (int, error) {
 	c, ok := t.w.cat.chals.byKey[a.Challenge]
 	if !ok || c.Status == StatusArchived {
-		return false, fmt.Errorf("challenge %s: %w", gamifytype.Quote(a.Challenge), ErrNotFound)
+		return 0, fmt.Errorf("challenge %s: %w", gamifytype.Quote(a.Challenge), ErrNotFound)
 	}
-	u, err := t.user(a.User, false)
+	u, err := t.importUser(a.User)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
-	if u == nil {
-		return false, fmt.Errorf("user %s: %w", gamifytype.Quote(a.User), ErrNotFound)
-	}
-	uc, err := c.restored(u.p.ID, a.Progress)
+	uc, err := c.imported(u.p.ID, a.Progress)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	i, in := u.s.challenge(c.ref)
 	if in {
 		if !reflect.DeepEqual(c.progressView(u.p.ID, u.s.Chals[i]), c.progressView(u.p.ID, uc)) {
-			return false, fmt.Errorf("%w: %q holds another participation in challenge %s", ErrConflict, u.p.ID, gamifytype.Quote(c.Key))
+			return 0, fmt.Errorf("%w: %q holds another participation in challenge %s", ErrConflict, u.p.ID, gamifytype.Quote(c.Key))
 		}
-		return false, nil
+		return 0, nil
 	}
 	t.putParticipation(u, c, uc, false, i)
-	return true, nil
+	return 1, nil
 })
 
-// restored checks p, a participation of user, and returns it as stored.
-func (c *Challenge) restored(user string, p ChallengeProgress) (userChallenge, error) {
+// importUser returns the user an import names: one not found is
+// ErrNotFound (an import creates no user).
+func (t *txn) importUser(id string) (*userRec, error) {
+	u, err := t.user(id, false)
+	if err == nil && u == nil {
+		err = fmt.Errorf("user %s: %w", gamifytype.Quote(id), ErrNotFound)
+	}
+	return u, err
+}
+
+// imported checks p, a participation of user, and returns it as stored.
+func (c *Challenge) imported(user string, p ChallengeProgress) (userChallenge, error) {
 	const f = "ChallengeProgress"
 	bad := func(field string, v any, why string) (userChallenge, error) {
 		return userChallenge{}, gamifytype.Invalid(f+"."+field, v, why)
 	}
 	switch {
 	case p.Challenge != c.Key:
-		return bad("Challenge", p.Challenge, "must be the challenge restored")
+		return bad("Challenge", p.Challenge, "must be the challenge imported")
 	case p.User != user:
-		return bad("User", p.User, "must be the user restored")
+		return bad("User", p.User, "must be the user imported")
 	case p.EnrolledAt.IsZero() || p.WindowStart.IsZero():
 		return bad("EnrolledAt", p.EnrolledAt, "and WindowStart are required")
 	case len(p.Objectives) != len(c.Objectives):
@@ -126,4 +135,112 @@ func (c *Challenge) restored(user string, p ChallengeProgress) (userChallenge, e
 		return bad("Complete", p.Complete, "and the objectives' Complete and Waiting must be what the progress gives")
 	}
 	return uc, nil
+}
+
+// ImportClaim gives a user a reward claim that a payout of the challenge
+// with key made, from an export (gamify import): c as Users().Claims read
+// it, of which Reward, Payout and IdemKey are used. Payout must be one of
+// the challenge's ("challenge KEY milestone N", "challenge KEY completed")
+// that the user's participation has paid, so Import the participation
+// first; IdemKey is required, the key of the import (gamify import uses
+// the line's). The claim is made again as the payout made it: free, past
+// PerUserLimit but counted toward it and the Inventory, with a new code and
+// the reward's grants, at the call's time, without notifications; the
+// payout's points and achievement are not paid again (an export carries
+// them on lines of their own). A reward that cannot be claimed now fails as
+// Claim does. It returns 1, or 0 when IdemKey was used for it already (an
+// import run again). An unknown or archived challenge or reward or an
+// unknown user is ErrNotFound.
+func (a ChallengesAPI) ImportClaim(ctx context.Context, key, user string, c Claim) (int, error) {
+	var errs []error
+	switch {
+	case c.IdemKey == "":
+		errs = append(errs, gamifytype.Invalid("Claim.IdemKey", c.IdemKey, "is required: the import's idempotency key"))
+	default:
+		errs = append(errs, gamifytype.CheckText("Claim.IdemKey", c.IdemKey, gamifytype.MaxIDLen))
+	}
+	if c.Cost.Sign() != 0 {
+		errs = append(errs, gamifytype.Invalid("Claim.Cost", c.Cost, "must be zero: a payout's claim is free"))
+	}
+	if err := errors.Join(append(errs, gamifytype.ValidateKey("Claim.Reward", c.Reward))...); err != nil {
+		return 0, err
+	}
+	v, err := a.e.exec(ctx, a.e.now(), importClaimOp.cmd(importClaimArgs{Challenge: key, User: user, Reward: c.Reward,
+		Payout: c.Payout, IdempotencyKey: c.IdemKey, Seed: newCodeSeed()}))
+	if err != nil {
+		return 0, fmt.Errorf("import a claim of challenge %s for %s: %w", gamifytype.Quote(key), gamifytype.Quote(user), err)
+	}
+	return v.(int), nil
+}
+
+type importClaimArgs struct {
+	Challenge, User, Reward, Payout, IdempotencyKey string
+	Seed                                            string // the claim's generated code derives from it
+}
+
+// importClaimFingerprint sets an imported claim apart from Claim's in the
+// claims' idempotency scope.
+var importClaimFingerprint = fpSum(fpStr(nil, "challenge claim"))
+
+var importClaimOp = newOp("challenge.import-claim", func(t *txn, a importClaimArgs) (int, error) {
+	t.codeSeed = a.Seed
+	c, ok := t.w.cat.chals.byKey[a.Challenge]
+	r, rok := t.w.cat.rewards[a.Reward]
+	switch {
+	case !ok:
+		return 0, fmt.Errorf("challenge %s: %w", gamifytype.Quote(a.Challenge), ErrNotFound)
+	case !rok:
+		return 0, fmt.Errorf("reward %s: %w", gamifytype.Quote(a.Reward), ErrNotFound)
+	}
+	u, err := t.importUser(a.User)
+	if err != nil {
+		return 0, err
+	}
+	idk := idemKey(u.p.UID, r.ref|1<<30, a.IdempotencyKey)
+	rec, found, err := t.idemRecord(idk)
+	switch {
+	case err != nil:
+		return 0, err
+	case found && !rec.matches(importClaimFingerprint):
+		return 0, idemConflict("Claim.IdemKey", a.IdempotencyKey, "operation")
+	case found:
+		return 0, nil // imported already, even if archived since
+	case c.Status == StatusArchived:
+		return 0, fmt.Errorf("challenge %s: %w", gamifytype.Quote(a.Challenge), ErrNotFound)
+	case r.Status == StatusArchived:
+		return 0, fmt.Errorf("reward %s: %w", gamifytype.Quote(a.Reward), ErrNotFound)
+	}
+	i, in := u.s.challenge(c.ref)
+	if !c.paid(a.Payout, u.s.Chals, i, in) {
+		return 0, gamifytype.Invalid("Claim.Payout", a.Payout, "must be a payout of challenge "+c.Key+" that the user's participation has paid")
+	}
+	if err := t.rewardGrantable(u, r, true); err != nil {
+		return 0, err
+	}
+	notes := len(t.notes)
+	cl, err := t.grantReward(u, r, "", a.Payout)
+	if err != nil {
+		return 0, err
+	}
+	t.notes = t.notes[:notes]
+	t.recordIdem(idk, cl.Seq, importClaimFingerprint)
+	return 1, nil
+})
+
+// paid reports whether payout names a payout of c that the participation
+// chals[i] (when in) has paid.
+func (c *Challenge) paid(payout string, chals []userChallenge, i int, in bool) bool {
+	if !in {
+		return false
+	}
+	uc := chals[i]
+	if payout == "challenge "+c.Key+" completed" {
+		return uc.Done != 0
+	}
+	for k := range c.Milestones {
+		if payout == fmt.Sprintf("challenge %s milestone %d", c.Key, k) {
+			return uc.Paid&(1<<k) != 0
+		}
+	}
+	return false
 }

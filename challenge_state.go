@@ -387,7 +387,7 @@ func (t *txn) pay(u *userRec, p ChallengePayout, reason string) (ChallengePaid, 
 		} else if err := t.rewardGrantable(u, r, true); err != nil {
 			skip("reward "+p.Reward, err)
 		} else {
-			c, err := t.grantReward(u, r, "", true)
+			c, err := t.grantReward(u, r, "", reason)
 			if err != nil {
 				return out, err
 			}

@@ -584,13 +584,17 @@ func TestChallengeReads(t *testing.T) {
 	require.Equal(t, "ana", second[0].User)
 
 	// An archived challenge leaves the user's list, and its reads are
-	// ErrNotFound, as an archived board's or league's; Get still shows it.
+	// ErrNotFound, as an archived board's or league's, but for the user's
+	// own record (Progress); Get still shows it.
+	before, err := eng.Challenges().Progress(ctx, "path", "ana")
+	require.NoError(t, err)
 	require.NoError(t, eng.Challenges().Delete(ctx, "path"))
 	mine, err = eng.Challenges().User(ctx, "ana")
 	require.NoError(t, err)
 	require.Len(t, mine, 1)
-	_, err = eng.Challenges().Progress(ctx, "path", "ana")
-	require.ErrorIs(t, err, gamify.ErrNotFound)
+	kept, err := eng.Challenges().Progress(ctx, "path", "ana")
+	require.NoError(t, err)
+	require.Equal(t, before, kept)
 	_, err = eng.Challenges().Participants(ctx, "path", gamify.ChallengeParticipantsQuery{})
 	require.ErrorIs(t, err, gamify.ErrNotFound)
 	_, err = eng.Challenges().Stats(ctx, "path")

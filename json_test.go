@@ -53,7 +53,7 @@ var (
 	jStreakState = gamify.StreakStatus{Length: 4, Longest: 9, Started: jT1, PeriodStart: jT1, PeriodEnd: jT2, Met: true,
 		Paused: true, AtRisk: true, Expires: jT3, GraceEnds: jT3, LastExtended: jT2, Freezes: 2}
 	jClaim = gamify.Claim{Reward: "mug", RewardName: "Mug", RewardType: gamify.RewardPhysical, User: "u1", Code: "MUG-1",
-		Cost: amt("200"), Balance: amt("15.75"), At: jT2, Seq: 77, Replay: true, IdemKey: "k-1", Grants: jGrants}
+		Cost: amt("200"), Balance: amt("15.75"), At: jT2, Seq: 77, Replay: true, IdemKey: "k-1", Payout: "challenge trip completed", Grants: jGrants}
 	jGrants = gamify.RewardGrants{Freezes: []gamify.FreezeGrant{{Streak: "daily-run", Count: 2}},
 		Boosts:       []gamify.BoostGrant{{System: "xp", Multiplier: amt("2"), Duration: time.Hour}},
 		Points:       []gamify.PointsGrant{{System: "xp", Amount: amt("50")}},
@@ -125,6 +125,8 @@ func jsonCases() []jsonCase {
 		{name: "LeagueMember", v: gamify.LeagueMember{User: "bob", Rank: 2, Position: 3, Move: gamify.LeagueStayed, Score: gamify.AmountFromInt(3)}},
 		{name: "LeagueResult", v: gamify.LeagueResult{League: "weekly", User: "ana", RunStart: jT1, RunEnd: jT2, Tier: "bronze", NewTier: "silver",
 			Move: gamify.LeaguePromoted, Cohort: 1, Rank: 1, Position: 1, Score: gamify.AmountFromInt(40), CohortMembers: 30}},
+		{name: "LeagueRun", v: gamify.LeagueRun{League: "weekly", RunStart: jT1, RunEnd: jT2, Size: 30,
+			Tiers: [][]string{{"ana", ""}, {"bob"}}, First: []int{0, 30}}},
 		{name: "Game", v: gamify.Game{
 			Attributes:   []gamify.Attribute{{Key: "plan", Name: "Plan", Type: gamify.UserAttribute}},
 			Metrics:      []gamify.Metric{{Key: "km", Name: "Kilometres", UnitType: gamify.UnitNumber}},

@@ -126,10 +126,17 @@ func (t *txn) leagueJoin(u *userRec, b *Leaderboard, run int64) {
 
 // leaguePlace puts uid at the next place of their tier in run r.
 func (t *txn) leaguePlace(l *League, rt *leagueRT, run int64, r *leagueRun, uid uint32) {
-	tier := rt.tierOf(uid, len(l.Tiers)-1)
+	t.leagueSet(l, run, r, rt.tierOf(uid, len(l.Tiers)-1), uid)
+}
+
+// leagueSet puts uid (0: an erased user's place) at the next place of tier
+// in run r.
+func (t *txn) leagueSet(l *League, run int64, r *leagueRun, tier int, uid uint32) {
 	pos := len(r.tiers[tier])
 	r.tiers[tier] = append(r.tiers[tier], uid)
-	r.member[uid] = leagueSlot{tier, pos}
+	if uid != 0 {
+		r.member[uid] = leagueSlot{tier, pos}
+	}
 	t.writes = append(t.writes, write{store.Jobs, leagueMemberKey(l.Key, run, tier, pos), binary.BigEndian.AppendUint64(nil, uint64(uid))})
 	t.leagueUndo = append(t.leagueUndo, func() {
 		delete(r.member, uid)

@@ -625,6 +625,10 @@ type Claim struct {
 	Seq     uint64 // the claim's ledger sequence (its id)
 	Replay  bool   `json:",omitempty"` // the idempotency key had been used: this is the original claim
 	IdemKey string `json:",omitempty"`
+	// Payout names the payout that made a free claim: "challenge KEY
+	// milestone N", "challenge KEY completed" or "milestone STREAK LENGTH";
+	// empty for Claim's.
+	Payout string `json:",omitempty"`
 	// Grants are what the claim granted besides its code (the reward's
 	// Grants when it was claimed).
 	Grants RewardGrants `json:",omitzero"`
@@ -719,7 +723,7 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 	if err := t.rewardGrantable(u, r, false); err != nil {
 		return Claim{}, err
 	}
-	c, err := t.grantReward(u, r, key, false)
+	c, err := t.grantReward(u, r, key, "")
 	if err != nil {
 		return Claim{}, err
 	}
@@ -821,12 +825,12 @@ func (t *txn) freeCode(r *Reward) ([]byte, error) {
 }
 
 // grantReward gives r to u once rewardGrantable passed: it debits the cost
-// (unless free), allocates a loaded code or generates one, grants the
-// bundle and records the claim.
-func (t *txn) grantReward(u *userRec, r *Reward, key string, free bool) (Claim, error) {
+// (unless a payout, named by payout, gives it free), allocates a loaded code
+// or generates one, grants the bundle and records the claim.
+func (t *txn) grantReward(u *userRec, r *Reward, key, payout string) (Claim, error) {
 	w := t.w
-	c := Claim{Reward: r.Key, RewardName: r.Name, RewardType: r.Type, User: u.p.ID, Cost: r.Cost, At: stamp(t.now), IdemKey: key}
-	if free {
+	c := Claim{Reward: r.Key, RewardName: r.Name, RewardType: r.Type, User: u.p.ID, Cost: r.Cost, At: stamp(t.now), IdemKey: key, Payout: payout}
+	if payout != "" {
 		c.Cost = Amount{}
 	}
 	if r.System != "" {

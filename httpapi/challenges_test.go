@@ -156,7 +156,8 @@ func TestChallengeRoutes(t *testing.T) {
 	require.NoError(t, err)
 	e.do("POST", "/v1/users/cy/challenges/sprint/enroll", appKey, nil).requireError(t, http.StatusConflict, "conflict", "")
 	require.NoError(t, e.eng.Challenges().Delete(ctx, "sprint"))
-	for _, path := range []string{"/v1/challenges/sprint/stats", "/v1/challenges/sprint/leaderboard", "/v1/challenges/sprint/participants", "/v1/users/ana/challenges/sprint"} {
+	for _, path := range []string{"/v1/challenges/sprint/stats", "/v1/challenges/sprint/leaderboard", "/v1/challenges/sprint/participants"} {
 		e.do("GET", path, appKey, nil).requireError(t, http.StatusNotFound, "not_found", "") // archived
 	}
+	e.do("GET", "/v1/users/ana/challenges/sprint", appKey, nil).requireStatus(t, http.StatusOK) // the user's own record stays
 }

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -43,8 +44,10 @@ type line struct {
 	Reward      string         `json:"reward,omitempty"`
 	League      string         `json:"league,omitempty"` // league-results: the league
 	Achievement string         `json:"achievement,omitempty"`
-	Streak      string         `json:"streak,omitempty"` // milestones: the streak they belong to
-	Level       string         `json:"level,omitempty"`  // pin: the level pinned
+	Streak      string         `json:"streak,omitempty"`    // milestones: the streak they belong to
+	Level       string         `json:"level,omitempty"`     // pin: the level pinned
+	Challenge   string         `json:"challenge,omitempty"` // claim: the challenge whose payout made it
+	Payout      string         `json:"payout,omitempty"`    // claim: that payout (Claim.Payout)
 	Amount      *gamify.Amount `json:"amount,omitempty"`
 	Time        time.Time      `json:"time,omitzero"`
 	Reason      string         `json:"reason,omitempty"`
@@ -184,8 +187,8 @@ func countsText(counts map[string]int) string {
 // lineKinds are the kinds of lines, in the order an export writes them
 // (header and end aside): what a line needs comes before it.
 var lineKinds = []string{"attribute", "metric", "points", "level", "streak", "achievement", "trigger", "boost",
-	"leaderboard", "reward", "milestones", "tenant", "user", "preferences", "event", "award", "spend", "claim",
-	"completion", "pin"}
+	"leaderboard", "league", "reward", "milestones", "challenge", "tenant", "user", "preferences", "league-results",
+	"challenges", "league-run", "event", "award", "spend", "claim", "completion", "pin"}
 
 func (x *exporter) run(tenant string) error {
 	ctx, eng := x.ctx, x.eng
@@ -298,9 +301,22 @@ func (x *exporter) run(tenant string) error {
 	for _, a := range achs {
 		manual[a.Key] = a.Kind == gamify.AchievementManual
 	}
-	claims, after, err := x.users(manual, systems, leagues)
+	var archived []string // challenges whose participations User leaves out
+	for _, c := range chals {
+		if c.Status == gamify.StatusArchived {
+			archived = append(archived, c.Key)
+		}
+	}
+	claims, after, err := x.users(manual, systems, leagues, archived)
 	if err != nil {
 		return err
+	}
+	// After every user and their results, before the events that count in
+	// the cohorts.
+	for _, l := range leagues {
+		if err := x.leagueRuns(l); err != nil {
+			return err
+		}
 	}
 	if err := x.ledger(claims, rewards); err != nil {
 		return err
@@ -345,7 +361,7 @@ func defs[T any](x *exporter, kind string, items []T, err error) error {
 
 // users writes every user's profile and returns the claims to export and
 // the manual achievements each holds.
-func (x *exporter) users(manual map[string]bool, systems []gamify.PointsSystem, leagues []gamify.League) (claims []gamify.Claim, after []line, err error) {
+func (x *exporter) users(manual map[string]bool, systems []gamify.PointsSystem, leagues []gamify.League, archived []string) (claims []gamify.Claim, after []line, err error) {
 	ctx, users := x.ctx, x.eng.Users()
 	var pins []line
 	for page := 1; ; page++ {
@@ -383,7 +399,7 @@ func (x *exporter) users(manual map[string]bool, systems []gamify.PointsSystem, 
 					return nil, nil, err
 				}
 			}
-			if err := x.challenges(u.ID); err != nil {
+			if err := x.challenges(u.ID, archived); err != nil {
 				return nil, nil, err
 			}
 			for _, s := range systems {
@@ -400,12 +416,9 @@ func (x *exporter) users(manual map[string]bool, systems []gamify.PointsSystem, 
 				return nil, nil, err
 			}
 			for _, c := range cs {
-				// A free claim without a key is a streak milestone's grant,
-				// which the events pay again on import.
-				if c.Cost.IsZero() && c.IdemKey == "" {
-					continue
+				if exportedClaim(c) {
+					claims = append(claims, c)
 				}
-				claims = append(claims, c)
 			}
 			held, err := x.eng.Achievements().User(ctx, u.ID, false)
 			if err != nil {
@@ -424,6 +437,30 @@ func (x *exporter) users(manual map[string]bool, systems []gamify.PointsSystem, 
 	slices.SortFunc(claims, func(a, b gamify.Claim) int { return cmp.Compare(a.Seq, b.Seq) })
 	// Pins last: a pinned level stays whatever the ledger lines before it pay.
 	return claims, append(after, pins...), nil
+}
+
+// exportedClaim reports a claim export writes: Claim's and a challenge
+// payout's (import gives it back with the participation's payout already
+// paid), not a streak milestone's, which the events pay again on import.
+func exportedClaim(c gamify.Claim) bool {
+	switch {
+	case strings.HasPrefix(c.Payout, "challenge "):
+		return true
+	case c.Payout != "":
+		return false
+	}
+	// A free claim without a key and without Payout, made before claims
+	// named their payout, is taken for a streak milestone's.
+	return !c.Cost.IsZero() || c.IdemKey != ""
+}
+
+// challengeOf is the challenge a payout names ("challenge KEY ...").
+func challengeOf(payout string) string {
+	f := strings.Fields(payout)
+	if len(f) < 2 {
+		return ""
+	}
+	return f[1]
 }
 
 // leagueResults writes a user's results of a league, oldest first, in
@@ -460,12 +497,60 @@ func (x *exporter) leagueResults(l gamify.League, user string) error {
 	return nil
 }
 
-// challenges writes a user's participations in challenges not archived,
-// when they have any.
-func (x *exporter) challenges(user string) error {
-	ps, err := x.eng.Challenges().User(x.ctx, user)
-	if err != nil || len(ps) == 0 {
+// leagueRunChunk is the most places a league-run line holds.
+const leagueRunChunk = 1000
+
+// leagueRuns writes the cohorts of a league's runs not ended, each tier's
+// places in lines of up to leagueRunChunk.
+func (x *exporter) leagueRuns(l gamify.League) error {
+	if l.Status == gamify.StatusArchived {
+		return nil
+	}
+	runs, err := x.eng.Leagues().Runs(x.ctx, l.Key)
+	if err != nil {
 		return err
+	}
+	for _, r := range runs {
+		for i, places := range r.Tiers {
+			for from := 0; from < len(places) || (i == 0 && from == 0); from += leagueRunChunk {
+				part := gamify.LeagueRun{League: r.League, RunStart: r.RunStart, RunEnd: r.RunEnd, Size: r.Size,
+					Tiers: make([][]string, len(r.Tiers)), First: make([]int, len(r.Tiers))}
+				for j := range part.Tiers {
+					part.Tiers[j] = []string{}
+				}
+				part.Tiers[i], part.First[i] = places[from:min(len(places), from+leagueRunChunk)], from
+				raw, err := json.Marshal(part)
+				if err != nil {
+					return err
+				}
+				if err := x.put(line{Kind: "league-run", League: l.Key, Data: raw}); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// challenges writes a user's participations, when they have any: those
+// User reads, then those in the archived challenges.
+func (x *exporter) challenges(user string, archived []string) error {
+	ps, err := x.eng.Challenges().User(x.ctx, user)
+	if err != nil {
+		return err
+	}
+	for _, key := range archived {
+		p, err := x.eng.Challenges().Progress(x.ctx, key, user)
+		switch {
+		case errors.Is(err, gamify.ErrNotFound):
+		case err != nil:
+			return err
+		default:
+			ps = append(ps, p)
+		}
+	}
+	if len(ps) == 0 {
+		return nil
 	}
 	raw, err := json.Marshal(ps)
 	if err != nil {
@@ -501,7 +586,11 @@ func (x *exporter) ledger(claims []gamify.Claim, rewards []gamify.Reward) error 
 		for ; ci < len(claims) && claims[ci].Seq < before; ci++ {
 			c := claims[ci]
 			key := cmp.Or(c.IdemKey, derivedKey(c.Seq))
-			if err := x.put(line{Kind: "claim", Seq: c.Seq, User: c.User, Reward: c.Reward, Time: c.At, Key: key}); err != nil {
+			l := line{Kind: "claim", Seq: c.Seq, User: c.User, Reward: c.Reward, Time: c.At, Key: key}
+			if c.Payout != "" {
+				l.Challenge, l.Payout = challengeOf(c.Payout), c.Payout
+			}
+			if err := x.put(l); err != nil {
 				return err
 			}
 		}

@@ -131,3 +131,114 @@ func TestExportImportChallenges(t *testing.T) {
 	archived := challengeView(t, again, at)["auto"].([]any)[0].(gamify.Challenge)
 	require.Equal(t, gamify.StatusArchived, archived.Status)
 }
+
+// payoutView reads ana's claims (reward, cost, payout), her
+// participations in every challenge, archived ones too, and whether she
+// may claim the shirt again, with a fixed clock.
+func payoutView(t *testing.T, path string, at time.Time) map[string]any {
+	t.Helper()
+	ctx := context.Background()
+	eng := openChecked(t, path, at)
+	defer eng.Close()
+	cs, err := eng.Users().Claims(ctx, "ana")
+	require.NoError(t, err)
+	var claims []string
+	for _, c := range cs {
+		claims = append(claims, c.Reward+" "+c.Cost.String()+" "+c.Payout)
+	}
+	out := map[string]any{"claims": claims}
+	for _, k := range []string{"trip", "old"} {
+		p, err := eng.Challenges().Progress(ctx, k, "ana")
+		require.NoError(t, err)
+		st, err := eng.Challenges().Stats(ctx, k)
+		if k == "old" {
+			require.ErrorIs(t, err, gamify.ErrNotFound, "an archived challenge has no stats")
+		} else {
+			require.NoError(t, err)
+		}
+		out[k] = []any{p, st}
+	}
+	up, err := eng.Users().Points(ctx, "ana", "xp")
+	require.NoError(t, err)
+	out["xp"] = up.Available.String()
+	return out
+}
+
+// TestExportImportChallengePayoutClaims carries the reward claims that
+// challenge payouts made (a milestone's and a completion's, counted toward
+// the reward's PerUserLimit) and the participations in an archived
+// challenge: after an import, a reopen and events that would pay again,
+// claims, the limit they fill and the participations are as in the source.
+func TestExportImportChallengePayoutClaims(t *testing.T) {
+	ctx := context.Background()
+	src := filepath.Join(t.TempDir(), "payout.db")
+	clock := gamify.NewManualClock(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC))
+	eng, err := gamify.Open(src, &gamify.Options{Clock: clock})
+	require.NoError(t, err)
+	amt := gamify.AmountFromInt
+	shirt := gamify.ChallengePayout{Reward: "shirt"}
+	_, err = eng.Apply(ctx, gamify.Game{
+		Metrics: []gamify.Metric{{Key: "words", Name: "Words"}},
+		Points: []gamify.PointsSystem{{Key: "xp", Name: "XP", Triggers: []gamify.Trigger{{Key: "per-word", Kind: gamify.TriggerMetric,
+			Metric: "words", Threshold: amt(1), Points: amt(1)}}}},
+		Rewards: []gamify.Reward{
+			{Key: "shirt", Name: "Shirt", Type: gamify.RewardPhysical, Cost: amt(5), System: "xp", PerUserLimit: 3},
+			{Key: "badge", Name: "Badge", Type: gamify.RewardDigital}},
+		Challenges: []gamify.Challenge{
+			{Key: "trip", Name: "Trip", Window: gamify.ChallengePerpetual,
+				Objectives: []gamify.ChallengeObjective{{Key: "write", Metric: "words", Target: amt(10)},
+					{Key: "more", Metric: "words", Target: amt(20)}},
+				Milestones: []gamify.ChallengeMilestone{{Objective: "write", Pay: shirt}}, Completion: shirt},
+			{Key: "old", Name: "Old", Window: gamify.ChallengePerpetual,
+				Objectives: []gamify.ChallengeObjective{{Key: "write", Metric: "words", Target: amt(5)}},
+				Completion: gamify.ChallengePayout{Reward: "badge"}},
+		},
+	})
+	require.NoError(t, err)
+	for _, k := range []string{"trip", "old"} {
+		_, err = eng.Challenges().Enroll(ctx, k, "ana")
+		require.NoError(t, err)
+	}
+	track := func(eng *gamify.Engine, v float64) {
+		t.Helper()
+		_, err := eng.Track(ctx, gamify.Event{Metric: "words", User: "ana", Value: v})
+		require.NoError(t, err)
+	}
+	clock.Advance(time.Hour)
+	track(eng, 12) // trip's milestone (a shirt), old completed (a badge)
+	_, err = eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "shirt", User: "ana"})
+	require.NoError(t, err) // a paid claim between the two payouts
+	clock.Advance(time.Hour)
+	track(eng, 9) // trip completed: the third shirt, the limit
+	require.NoError(t, eng.Challenges().Delete(ctx, "old"))
+	at := clock.Now()
+	require.NoError(t, eng.Close())
+
+	dir := t.TempDir()
+	exp, kinds := exportKinds(t, src, dir)
+	require.Equal(t, 4, kinds["claim"], "two payouts' shirts, the paid shirt, the badge")
+	want := payoutView(t, src, at)
+	require.Equal(t, []string{"shirt 0 challenge trip completed", "shirt 5 ", "badge 0 challenge old completed",
+		"shirt 0 challenge trip milestone 0"}, want["claims"])
+	dst := filepath.Join(dir, "copy.db")
+	sum := importJSON(t, exp, dst)
+	require.Equal(t, 4, sum.Applied["claim"])
+	require.Equal(t, want, payoutView(t, dst, at), "after the import and a reopen")
+
+	// The limit the payouts filled holds in the copy, and later events pay
+	// nothing again.
+	for _, path := range []string{src, dst} {
+		eng := openChecked(t, path, at)
+		_, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "shirt", User: "ana"})
+		require.ErrorIs(t, err, gamify.ErrConflict, "three shirts, the limit")
+		track(eng, 30)
+		require.NoError(t, eng.Close())
+	}
+	after := payoutView(t, src, at)
+	require.Equal(t, want["claims"], after["claims"])
+	require.Equal(t, after, payoutView(t, dst, at))
+
+	sum = importJSON(t, exp, dst)
+	require.Empty(t, sum.Applied, "a second import changes nothing")
+	require.Equal(t, after, payoutView(t, dst, at))
+}

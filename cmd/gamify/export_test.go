@@ -300,6 +300,11 @@ func TestImportBadLines(t *testing.T) {
 			"line 4: gamify: invalid Events[1].Metric", "none"},
 		{"missing amount", []string{header, metric, `{"kind":"event","user":"bo","metric":"words","key":"x"}`}, "line 3: an event line needs metric, user, amount and key", ""},
 		{"truncated", []string{header, metric, event("ana", "2", 1)}, "line 3: the export ends without its end line", "2"},
+		{"payout claim without its challenge", []string{header, `{"kind":"claim","user":"ana","reward":"mug","payout":"challenge trip completed","key":"c"}`},
+			"line 2: a challenge payout's claim line needs challenge and payout", ""},
+		{"league run of an unknown league", []string{header, `{"kind":"league-run","league":"nope","data":{"League":"nope","RunStart":"2026-03-09T00:00:00Z","Size":2,"Tiers":[["ana"]]}}`},
+			"line 2: import a run of league nope: league nope: gamify: not found", ""},
+		{"league run field", []string{header, `{"kind":"league-run","league":"x","data":{"Colour":1}}`}, `line 2: league-run: json: unknown field "Colour"`, ""},
 		{"a chunk before a bad line stays", []string{header, metric, event("ana", "2", 1), `{"kind":"award","user":"ana","system":"nope","amount":"1","key":"a"}`},
 			"line 4: ", "2"},
 	} {

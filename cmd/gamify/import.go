@@ -114,7 +114,7 @@ func importDB(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		r = f
 	}
-	root, code := openDB(*db, &gamify.Options{Durability: gamify.Buffered, MaxEventAge: importMaxEventAge, LockTimeout: 2 * time.Second}, stderr)
+	root, code := openDB(*db, &gamify.Options{Durability: gamify.Buffered, MaxEventAge: importMaxEventAge, LockTimeout: 2 * time.Second, Clock: cmdClock}, stderr)
 	if root == nil {
 		return code
 	}
@@ -230,6 +230,8 @@ func (im *importer) line(b []byte) error {
 		return im.preferences(l)
 	case "league-results":
 		return im.leagueResults(l)
+	case "league-run":
+		return im.leagueRun(l)
 	case "challenges":
 		return im.challenges(l)
 	case "user":
@@ -452,6 +454,9 @@ func (im *importer) entry(l line) error {
 			im.sum.Skipped++
 			return nil
 		}
+		if l.Payout != "" || l.Challenge != "" {
+			return im.payoutClaim(l)
+		}
 		c, err := im.eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: l.Reward, User: l.User, IdempotencyKey: l.Key})
 		if err != nil {
 			return err
@@ -494,6 +499,25 @@ func (im *importer) entry(l line) error {
 	return nil
 }
 
+// payoutClaim gives back a claim a challenge's payout made, after the
+// participation that paid it (skipped, as the participation is, when the
+// database has the challenge archived).
+func (im *importer) payoutClaim(l line) error {
+	if l.Challenge == "" || l.Payout == "" {
+		return errors.New("a challenge payout's claim line needs challenge and payout")
+	}
+	if c, err := im.eng.Challenges().Get(im.ctx, l.Challenge); err == nil && c.Status == gamify.StatusArchived {
+		im.sum.Skipped++
+		return nil
+	}
+	n, err := im.eng.Challenges().ImportClaim(im.ctx, l.Challenge, l.User, gamify.Claim{Reward: l.Reward, Payout: l.Payout, IdemKey: l.Key})
+	if err != nil {
+		return err
+	}
+	im.count("claim", n > 0)
+	return nil
+}
+
 // preferences sets a user's preferences to the line's.
 func (im *importer) preferences(l line) error {
 	var want gamify.Preferences
@@ -515,14 +539,14 @@ func (im *importer) preferences(l line) error {
 	return nil
 }
 
-// leagueResults restores a user's league results (those held already are
+// leagueResults imports a user's league results (those held already are
 // skipped).
 func (im *importer) leagueResults(l line) error {
 	var rs []gamify.LeagueResult
 	if err := decodeStrict(l.Data, &rs); err != nil {
 		return fmt.Errorf("league-results: %w", err)
 	}
-	n, err := im.eng.Leagues().Restore(im.ctx, l.League, l.User, rs)
+	n, err := im.eng.Leagues().Import(im.ctx, l.League, l.User, rs)
 	if err != nil {
 		return err
 	}
@@ -530,7 +554,30 @@ func (im *importer) leagueResults(l line) error {
 	return nil
 }
 
-// challenges restores a user's participations (one held already, the
+// leagueRun imports the cohorts of a league's run (places held already are
+// skipped), unless the run has ended since the export.
+func (im *importer) leagueRun(l line) error {
+	var r gamify.LeagueRun
+	if err := decodeStrict(l.Data, &r); err != nil {
+		return fmt.Errorf("league-run: %w", err)
+	}
+	now := time.Now()
+	if cmdClock != nil {
+		now = cmdClock.Now()
+	}
+	if !r.RunEnd.IsZero() && !r.RunEnd.After(now) {
+		im.sum.Skipped++ // over since the export: the events of its time make no cohort either
+		return nil
+	}
+	n, err := im.eng.Leagues().ImportRun(im.ctx, l.League, r)
+	if err != nil {
+		return err
+	}
+	im.count("league-run", n > 0)
+	return nil
+}
+
+// challenges imports a user's participations (one held already, the
 // same, is unchanged).
 func (im *importer) challenges(l line) error {
 	var ps []gamify.ChallengeProgress
@@ -543,11 +590,11 @@ func (im *importer) challenges(l line) error {
 			im.sum.Skipped++ // archived in the database since: its participations stay as they are
 			continue
 		}
-		ok, err := im.eng.Challenges().Restore(im.ctx, p.Challenge, l.User, p)
+		n, err := im.eng.Challenges().Import(im.ctx, p.Challenge, l.User, p)
 		if err != nil {
 			return err
 		}
-		applied = applied || ok
+		applied = applied || n > 0
 	}
 	im.count("challenges", applied)
 	return nil

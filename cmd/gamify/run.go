@@ -368,6 +368,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	return exitOK
 }
 
+// cmdClock is the clock of the engines export, import and the read
+// commands open: nil, the system's (a test sets a manual one, to export
+// and import at a source's time).
+var cmdClock gamify.Clock
+
 // readOpen opens path for a read command, which must not create it, and
 // returns the root engine (to close) and the tenant's (the root for "").
 func readOpen(path, tenant string, stderr io.Writer) (root, eng *gamify.Engine, code int) {
@@ -377,7 +382,7 @@ func readOpen(path, tenant string, stderr io.Writer) (root, eng *gamify.Engine, 
 			return nil, nil, exitFailure
 		}
 	}
-	root, code = openDB(path, &gamify.Options{LockTimeout: 2 * time.Second}, stderr)
+	root, code = openDB(path, &gamify.Options{LockTimeout: 2 * time.Second, Clock: cmdClock}, stderr)
 	if root == nil || tenant == "" {
 		return root, root, code
 	}
