@@ -464,9 +464,11 @@ func (r refChecker) state(what string, s *userState) {
 		if r.cat.streakByRef[p.Streak] == nil {
 			r.missing(what, "streak", p.Streak)
 		}
-		r.system(what, p.System)
-		if p.Points.Sign() <= 0 {
-			r.report("%s: %w: milestone %d of streak %d paid %s", what, ErrCorrupt, p.Length, p.Streak, p.Points)
+		if p.System != 0 {
+			r.system(what, p.System)
+		}
+		if p.Points.Sign() < 0 || (p.System == 0) != p.Points.IsZero() || (p.Reward == 0) != (p.Claim == 0) || (p.Claim == 0 && p.Points.IsZero()) {
+			r.report("%s: %w: milestone %d of streak %d paid %s in system %d, claim %d of reward %d", what, ErrCorrupt, p.Length, p.Streak, p.Points, p.System, p.Claim, p.Reward)
 		}
 	}
 	for _, y := range s.Years {

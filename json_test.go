@@ -239,6 +239,7 @@ func jsonCases() []jsonCase {
 		{name: "AtRiskPage", v: gamify.AtRiskPage{Users: []gamify.AtRiskUser{{User: "u1", Length: 4, Deadline: jT3, Freezes: 1}}, Next: "1:1/u1"}},
 		{name: "ReminderOptions", v: gamify.ReminderOptions{Hour: 7, ReactivationDays: []int{3, 7}, Types: []gamify.NotificationType{gamify.NotifyRecap}}},
 		{name: "StreakMilestoneReached", v: gamify.StreakMilestoneReached{User: "u1", MilestoneReached: jReached, At: jT2}},
+		{name: "StreakMilestoneReversed", v: gamify.StreakMilestoneReversed{User: "u1", MilestoneReached: jReached, At: jT2}},
 		{name: "BoostStarted", v: gamify.BoostStarted{Boost: "double-ada", System: "xp", Scope: gamify.BoostUser, User: "u1", At: jT1}},
 		{name: "BoostFinished", v: gamify.BoostFinished{Boost: "double-ada", System: "xp", Scope: gamify.BoostUser, User: "u1", At: jT2}},
 

@@ -114,9 +114,10 @@ type MilestoneReached struct {
 	Points      Amount // negative when Reversed
 	// Reversed reports a milestone taken back: a late event joined the run
 	// to an older one that had been paid the same milestone, so the points
-	// this run was paid (Points, negative) are taken back from System. The
-	// achievement and the reward claim stay (a claim's code or goods cannot
-	// be recalled); the older run's payment is the one the run keeps.
+	// this run was paid (Points, negative) are taken back from System, and
+	// its reward claim (Claim, Reward; Code left out) is named as the extra
+	// one. The achievement and the claim stay (a claim's code or goods
+	// cannot be recalled); the older run's payment is the one the run keeps.
 	Reversed bool `json:",omitempty"`
 	// Skipped says what could not be paid, one line each (e.g. the reward
 	// out of stock, the achievement locked); the rest was paid. A skipped
@@ -134,6 +135,22 @@ type StreakMilestoneReached struct {
 
 // UserID implements Notification.
 func (n StreakMilestoneReached) UserID() string { return n.User }
+
+// StreakMilestoneReversed is sent when a late event joins a run to an older
+// one that had been paid the same milestone: the points this run was paid
+// are taken back (Points, negative) and its reward claim (Claim, Reward)
+// is the extra one, which stays made; a game that can revoke what it
+// handed out (a coupon, goods not yet sent) acts on it. It is a record for
+// the game, not a message for the user: it goes to control-group and
+// opted-out users too.
+type StreakMilestoneReversed struct {
+	User string
+	MilestoneReached
+	At time.Time
+}
+
+// UserID implements Notification.
+func (n StreakMilestoneReversed) UserID() string { return n.User }
 
 // payMilestones pays the milestones of s that the changed runs newly reach
 // (Reach.Crossed: once per run, a joined run never twice) and takes back
@@ -156,9 +173,15 @@ func (t *txn) payMilestones(u *userRec, s *Streak, reached []streak.Reach) error
 			if err := t.payMilestone(u, m, &mr); err != nil {
 				return fmt.Errorf("milestone %d of streak %s: %w", m.Length, s.Key, err)
 			}
-			if mr.Points.Sign() > 0 {
-				u.s.Paid = putPaid(u.s.Paid, milestonePaid{Streak: s.ref, Start: dateKey(r.Start), Length: uint32(m.Length),
-					System: t.w.cat.points.systems[mr.System].ref, Points: mr.Points, At: t.attributedAt().UnixNano()})
+			if mr.Points.Sign() > 0 || mr.Claim != 0 {
+				p := milestonePaid{Streak: s.ref, Start: dateKey(r.Start), Length: uint32(m.Length), Claim: mr.Claim, At: t.attributedAt().UnixNano()}
+				if mr.Points.Sign() > 0 {
+					p.System, p.Points = t.w.cat.points.systems[mr.System].ref, mr.Points
+				}
+				if mr.Claim != 0 {
+					p.Reward = t.w.cat.rewards[mr.Reward].ref
+				}
+				u.s.Paid = putPaid(u.s.Paid, p)
 			}
 			t.reachedMilestone(u, mr)
 		}
@@ -171,7 +194,9 @@ func (t *txn) reachedMilestone(u *userRec, mr MilestoneReached) {
 	if t.milestones != nil {
 		*t.milestones = append(*t.milestones, mr)
 	}
-	if !mr.Reversed {
+	if mr.Reversed {
+		t.notes = append(t.notes, StreakMilestoneReversed{User: u.p.ID, MilestoneReached: mr, At: t.now})
+	} else {
 		t.notes = append(t.notes, StreakMilestoneReached{User: u.p.ID, MilestoneReached: mr, At: t.now})
 	}
 }
@@ -214,27 +239,39 @@ func (t *txn) joinPaid(u *userRec, s *Streak, r streak.Reach) error {
 	return nil
 }
 
-// takeBack takes the points p records back from the user, reported as a
-// Reversed milestone; a system archived or inactive since is skipped and
-// reported (nothing is taken back later).
+// takeBack takes the points p records back from the user and names the
+// reward claim it records (a claim stays: what it handed out cannot be
+// recalled, but the game can act on it), reported as a Reversed milestone
+// and a StreakMilestoneReversed note. A system archived or inactive since
+// is skipped and reported (nothing is taken back later).
 func (t *txn) takeBack(u *userRec, s *Streak, r streak.Reach, p milestonePaid) error {
-	mr := MilestoneReached{Streak: s.Key, Length: int(p.Length), RunStart: Date(r.Start), Reversed: true}
-	sys := t.w.cat.points.systemByRef[p.System]
-	switch {
-	case sys == nil:
-		mr.Skipped = []string{fmt.Sprintf("points: system %d: %v", p.System, ErrNotFound)}
-	default:
-		// Taken back where it was paid: the boards' run of the event that paid it.
-		at := t.eventAt
-		t.eventAt = time.Unix(0, p.At).UTC()
-		_, err := t.awardPoints(u, sys.Key, p.Points.Neg(), fmt.Sprintf("milestone %s %d taken back", s.Key, p.Length))
-		t.eventAt = at
-		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) {
-			mr.Skipped = []string{"points " + sys.Key + ": " + err.Error()}
-		} else if err != nil {
-			return fmt.Errorf("milestone %d of streak %s: %w", p.Length, s.Key, err)
-		} else {
-			mr.System, mr.Points = sys.Key, p.Points.Neg()
+	mr := MilestoneReached{Streak: s.Key, Length: int(p.Length), RunStart: Date(r.Start), Reversed: true, Claim: p.Claim}
+	if p.Claim != 0 {
+		for k, rw := range t.w.cat.rewards {
+			if rw.ref == p.Reward {
+				mr.Reward = k
+				break
+			}
+		}
+	}
+	if p.Points.Sign() > 0 {
+		sys := t.w.cat.points.systemByRef[p.System]
+		switch {
+		case sys == nil:
+			mr.Skipped = []string{fmt.Sprintf("points: system %d: %v", p.System, ErrNotFound)}
+		default:
+			// Taken back where it was paid: the boards' run of the event that paid it.
+			at := t.eventAt
+			t.eventAt = time.Unix(0, p.At).UTC()
+			_, err := t.awardPoints(u, sys.Key, p.Points.Neg(), fmt.Sprintf("milestone %s %d taken back", s.Key, p.Length))
+			t.eventAt = at
+			if errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) {
+				mr.Skipped = []string{"points " + sys.Key + ": " + err.Error()}
+			} else if err != nil {
+				return fmt.Errorf("milestone %d of streak %s: %w", p.Length, s.Key, err)
+			} else {
+				mr.System, mr.Points = sys.Key, p.Points.Neg()
+			}
 		}
 	}
 	t.reachedMilestone(u, mr)
@@ -248,16 +285,18 @@ func (t *txn) payMilestone(u *userRec, m StreakMilestone, mr *MilestoneReached) 
 	return err
 }
 
-// milestonePaid records the points a milestone paid a run of a user's
-// streak, for as long as a late event could still join the run to an
+// milestonePaid records the points and the claim a milestone paid a run of
+// a user's streak, for as long as a late event could still join the run to an
 // older one paid the same milestone (which then takes these back).
 type milestonePaid struct {
 	Streak uint32 // the streak's ref
 	Start  int32  // the run's first day (dateKey)
 	Length uint32
-	System uint32 // the points system's ref
+	System uint32 // the points system's ref; 0 with Points for none
 	Points Amount
-	At     int64 // Unix ns the award was attributed to (the paying event's time)
+	Reward uint32 // the reward's ref; 0 with Claim for none
+	Claim  uint64 // the claim's sequence
+	At     int64  // Unix ns the award was attributed to (the paying event's time)
 }
 
 // dateKey orders dates as integers.
@@ -335,6 +374,8 @@ func appendPaid(b []byte, ps []milestonePaid, chals bool) []byte {
 		b = binary.AppendUvarint(b, uint64(p.Length))
 		b = binary.AppendUvarint(b, uint64(p.System))
 		b = binary.AppendVarint(b, p.Points.Micros())
+		b = binary.AppendUvarint(b, uint64(p.Reward))
+		b = binary.AppendUvarint(b, p.Claim)
 		b = binary.AppendVarint(b, p.At)
 	}
 	return b
@@ -348,7 +389,7 @@ func decodePaid(r *decoder) ([]milestonePaid, error) {
 	ps := make([]milestonePaid, n)
 	for i := range ps {
 		ps[i] = milestonePaid{Streak: uint32(r.uvarint()), Start: int32(r.varint()), Length: uint32(r.uvarint()),
-			System: uint32(r.uvarint()), Points: AmountFromMicros(r.varint()), At: r.varint()}
+			System: uint32(r.uvarint()), Points: AmountFromMicros(r.varint()), Reward: uint32(r.uvarint()), Claim: r.uvarint(), At: r.varint()}
 		if i > 0 && comparePaid(ps[i-1], ps[i]) >= 0 {
 			return nil, errCorruptState // out of order or repeated
 		}

@@ -13,7 +13,8 @@ import (
 func TestPaidMilestonesRoundTrip(t *testing.T) {
 	paid := []milestonePaid{
 		{Streak: 1, Start: 100, Length: 3, System: 2, Points: AmountFromInt(5), At: t0Internal.UnixNano()},
-		{Streak: 1, Start: 100, Length: 7, System: 2, Points: AmountFromMicros(1)},
+		{Streak: 1, Start: 100, Length: 7, System: 2, Points: AmountFromMicros(1), Reward: 3, Claim: 1 << 40},
+		{Streak: 1, Start: 100, Length: 9, Reward: 1, Claim: 7},
 		{Streak: 2, Start: 90, Length: 3, System: 1, Points: AmountFromInt(1 << 40)},
 	}
 	chals := []userChallenge{{Ref: 1, Enrolled: 5, From: 5, To: 10, Progress: []int64{1}}}

@@ -182,6 +182,7 @@ func TestStreakMilestoneJoinNeverPaysTwice(t *testing.T) {
 	})
 	setClock(t, eng, onDay(7).Add(time.Hour))
 	r := lesson(t, eng, "ana", onDay(4))
+	r0 := r
 	march2 := gamify.Date{Year: 2026, Month: time.March, Day: 2}
 	require.Equal(t, []gamify.MilestoneReached{{Streak: "daily", Length: 3, RunStart: march2, System: "gems", Points: gamify.AmountFromInt(-5), Reversed: true}},
 		r.Milestones[:1], "the run of the 6th to the 8th is the later part: its 5 gems are taken back")
@@ -212,7 +213,14 @@ func TestStreakMilestoneJoinNeverPaysTwice(t *testing.T) {
 			reached = append(reached, m.Length)
 		}
 	}
-	require.Equal(t, []int{7}, reached, "a reversal is notified as its points change, not as a milestone reached")
+	require.Equal(t, []int{7}, reached)
+	var reversed []gamify.MilestoneReached
+	for _, n := range notes {
+		if m, ok := n.(gamify.StreakMilestoneReversed); ok {
+			reversed = append(reversed, m.MilestoneReached)
+		}
+	}
+	require.Equal(t, r0.Milestones[:1], reversed, "a reversal is its own notification")
 
 	// The record of what the later run was paid is gone with it: a reopen
 	// and an event of another met day take nothing more back.
@@ -221,6 +229,44 @@ func TestStreakMilestoneJoinNeverPaysTwice(t *testing.T) {
 	require.Empty(t, r.Milestones)
 	require.Equal(t, gamify.AmountFromInt(5), gems(t, eng, "ana"))
 	require.NoError(t, eng.Check(ctx))
+}
+
+// Two runs that each reached 7 were each paid the badge: joined by a late
+// event, the later run's claim is named as the extra one (it stays made).
+func TestStreakMilestoneJoinNamesTheExtraClaim(t *testing.T) {
+	ctx := context.Background()
+	eng := milestoneEngine(t, nil)
+	var notes []gamify.StreakMilestoneReversed
+	sub := eng.Subscribe(func(n gamify.Notification) {
+		if m, ok := n.(gamify.StreakMilestoneReversed); ok {
+			notes = append(notes, m)
+		}
+	})
+	liveDays(t, eng, "ana", 1, 7)
+	liveDays(t, eng, "ana", 9, 15)
+	cs, err := eng.Users().Claims(ctx, "ana")
+	require.NoError(t, err)
+	require.Len(t, cs, 2, "a badge for each run")
+	require.Equal(t, gamify.AmountFromInt(10), gems(t, eng, "ana"))
+	later := cs[0] // newest first
+	setClock(t, eng, onDay(15).Add(time.Hour))
+	r := lesson(t, eng, "ana", onDay(8))
+	var rev []gamify.MilestoneReached
+	for _, m := range r.Milestones {
+		if m.Reversed {
+			rev = append(rev, m)
+		}
+	}
+	march2 := gamify.Date{Year: 2026, Month: time.March, Day: 2}
+	require.Equal(t, []gamify.MilestoneReached{
+		{Streak: "daily", Length: 3, RunStart: march2, System: "gems", Points: gamify.AmountFromInt(-5), Reversed: true},
+		{Streak: "daily", Length: 7, RunStart: march2, Reward: "badge", Claim: later.Seq, Reversed: true},
+	}, rev)
+	require.Equal(t, gamify.AmountFromInt(5), gems(t, eng, "ana"))
+	require.Equal(t, 2, claimCount(t, eng, "ana"), "the claim stays")
+	sub.Close()
+	require.Len(t, notes, 2)
+	require.Equal(t, later.Seq, notes[1].Claim)
 }
 
 // Eight days of lessons delivered live, oldest first and newest first (all

@@ -552,7 +552,7 @@ var noteTypes = map[string]reflect.Type{}
 func init() {
 	for _, n := range []Notification{
 		UserCreated{}, AchievementCompleted{}, LeaderboardStarted{}, LeaderboardFinished{},
-		PointsChanged{}, RewardClaimed{}, StreakChanged{}, StreakLengthChanged{}, StreakMilestoneReached{},
+		PointsChanged{}, RewardClaimed{}, StreakChanged{}, StreakLengthChanged{}, StreakMilestoneReached{}, StreakMilestoneReversed{},
 		BoostStarted{}, BoostFinished{}, LeagueResult{}, StreakReminder{}, Reactivation{}, Recap{},
 	} {
 		t := reflect.TypeOf(n)
