@@ -16,9 +16,10 @@ import (
 // verifyPages walks the page tree of a database file before bbolt opens it,
 // and refuses a file whose structure bbolt cannot read safely.
 //
-// bbolt has no page checksums and trusts the file. Because the store opens it
-// with NoFreelistSync, bbolt.Open rebuilds the freelist by walking every
-// reachable page in a goroutine of its own: a damaged page header or element
+// bbolt has no page checksums and trusts the file. It reads the freelist
+// page if the file has one (checked below); on a file without one (Compact
+// writes none, nor did earlier versions of the store), bbolt.Open rebuilds
+// the freelist by walking every reachable page in a goroutine of its own: a damaged page header or element
 // there makes it index past a page, or fail an assertion, and the panic kills
 // the process (it cannot be recovered from another goroutine). The same walk
 // reports what it finds wrong (a page referenced twice, keys out of order) by
