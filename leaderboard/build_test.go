@@ -1,6 +1,7 @@
 package leaderboard
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -34,7 +35,7 @@ func TestSortAndMergeEqualOneSort(t *testing.T) {
 			if k == 0 {
 				want = nil
 			}
-			Sort(order, want)
+			slices.SortFunc(want, order.compare())
 			require.Equal(t, want, got, "%v, %d parts", order, k)
 			require.Equal(t, kept, parts, "the parts are left as they are")
 			x := New(order)
@@ -44,6 +45,44 @@ func TestSortAndMergeEqualOneSort(t *testing.T) {
 				at, ok := x.At(i)
 				require.True(t, ok)
 				require.Equal(t, e, at, "%v, %d parts: position %d", order, k, i)
+			}
+		}
+	}
+}
+
+// Sort orders entries exactly as the comparison sort does, on either side
+// of the length where it sorts by radix, whatever the spread of scores,
+// subscores and reach times, and the order the entries come in.
+func TestSortEqualsTheComparisonSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 1))
+	type spread struct {
+		name  string
+		entry func(i int) Entry
+	}
+	spreads := []spread{
+		{"few scores, in user order", func(i int) Entry { return Entry{Score: rng.Int64N(7) * 1e6, User: uint32(i)} }},
+		{"ties broken by sub and reach", func(i int) Entry {
+			return Entry{Score: rng.Int64N(5), Sub: rng.Int64N(3) - 1, Reached: rng.Uint64N(4), User: uint32(i)}
+		}},
+		{"any int64, users shuffled", func(i int) Entry {
+			return Entry{Score: int64(rng.Uint64()), Sub: int64(rng.Uint64()), Reached: rng.Uint64(), User: uint32(rng.Uint32())}
+		}},
+		{"extremes", func(i int) Entry {
+			return Entry{Score: []int64{math.MinInt64, -1, 0, 1, math.MaxInt64}[rng.IntN(5)], User: uint32(rng.Uint32())}
+		}},
+		{"one score", func(i int) Entry { return Entry{Score: 42, Reached: rng.Uint64N(1 << 40), User: uint32(i)} }},
+	}
+	for _, order := range []Order{Desc, Asc} {
+		for _, sp := range spreads {
+			for _, n := range []int{0, 1, radixMin - 1, radixMin, 5000} {
+				es := make([]Entry, n)
+				for i := range es {
+					es[i] = sp.entry(i)
+				}
+				want := slices.Clone(es)
+				slices.SortFunc(want, order.compare())
+				Sort(order, es)
+				require.Equal(t, want, es, "%v, %s, %d entries", order, sp.name, n)
 			}
 		}
 	}
