@@ -142,7 +142,7 @@ type boardPart struct {
 type boardCollector struct {
 	w     *writer
 	parts map[boardRun]map[string]*boardPart // by run, then group (looked up without building the string)
-	last  []*boardPart                     // by board ref, the last part an entry went to: consecutive users mostly share it
+	last  []*boardPart                       // by board ref, the last part an entry went to: consecutive users mostly share it
 }
 
 func (c *boardCollector) collect(k, v []byte) error {

@@ -163,8 +163,8 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, lockErr(err))
 	}
 	bo := &bolt.Options{
-		Timeout:        opts.LockTimeout,
-		NoSync:         opts.NoSync,
+		Timeout: opts.LockTimeout,
+		NoSync:  opts.NoSync,
 		// The freelist is written at each commit (on a Staged DB, each
 		// Checkpoint: rare) so that bbolt.Open reads it instead of rebuilding
 		// it by walking every page, a second walk after verifyPages' (at 1M
