@@ -86,6 +86,9 @@ func (w *writer) rebuildBoardsOn(tx *store.Tx, workers int) error {
 		for rk, groups := range c.parts {
 			b, rt := w.cat.boardByRef[rk.ref], e.boards[rk.ref]
 			for g, p := range groups {
+				if p.skip {
+					continue
+				}
 				k := boardKey{rk, g}
 				bd, ok := byKey[k]
 				if !ok {
@@ -108,10 +111,13 @@ func (w *writer) rebuildBoardsOn(tx *store.Tx, workers int) error {
 	if err := parallel(len(sorts), func(i int) error { leaderboard.Sort(sorts[i].order, sorts[i].es); return nil }); err != nil {
 		return err
 	}
+	sorts, cols = nil, nil // the lists are the builds' alone now, each dropped once merged
 	slices.SortStableFunc(builds, func(a, b *build) int { return cmp.Compare(b.n, a.n) })
 	return parallel(len(builds), func(i int) error {
 		bd := builds[i]
-		if err := bd.x.Build(leaderboard.Merge(bd.order, bd.parts...)); err != nil {
+		es := leaderboard.Merge(bd.order, bd.parts...)
+		bd.parts = nil
+		if err := bd.x.Build(es); err != nil {
 			return fmt.Errorf("gamify: rebuild leaderboard %s: %w", bd.board, err)
 		}
 		return nil
@@ -133,6 +139,7 @@ type boardKey struct {
 type boardPart struct {
 	run, end int64 // the run's start and end (Unix ns; end 0 when open-ended)
 	group    string
+	skip     bool // the run is not indexed: its entries are dropped
 	es       []leaderboard.Entry
 }
 
@@ -157,6 +164,9 @@ func (c *boardCollector) collect(k, v []byte) error {
 				return
 			}
 		}
+		if p.skip {
+			return
+		}
 		if len(p.es) == cap(p.es) {
 			// Doubling: append grows a large slice by a quarter, copying
 			// the entries of an index four times over on the way to 1M.
@@ -170,10 +180,11 @@ func (c *boardCollector) collect(k, v []byte) error {
 	return nil
 }
 
-// part returns the part of the index an entry goes to, or nil when the
-// entry is not indexed: its board is gone, or its run is finished (frozen
-// in the store, except while a fill from history fills the runs that ended
-// before the activation: board_fill.go).
+// part returns the part of the index an entry goes to, one marked skip
+// when its run is finished (frozen in the store, except while a fill from
+// history fills the runs that ended before the activation: board_fill.go),
+// or nil when its board is gone. Skipped runs are remembered: the entries of
+// a daily board's past runs linger in the records of the users idle since.
 func (c *boardCollector) part(ub userBoard, group []byte) *boardPart {
 	rk := boardRun{ub.Ref, ub.Run}
 	groups := c.parts[rk]
@@ -183,11 +194,9 @@ func (c *boardCollector) part(ub userBoard, group []byte) *boardPart {
 		if !ok {
 			return nil
 		}
-		_, end, ok := c.w.cat.boardByRef[ub.Ref].runAt(time.Unix(0, ub.Run))
-		if !ok || (!end.IsZero() && end.UnixNano() <= rt.finishedTo && !rt.filling) {
-			return nil
-		}
 		p = &boardPart{run: ub.Run, group: string(group)}
+		_, end, ok := c.w.cat.boardByRef[ub.Ref].runAt(time.Unix(0, ub.Run))
+		p.skip = !ok || (!end.IsZero() && end.UnixNano() <= rt.finishedTo && !rt.filling)
 		if !end.IsZero() {
 			p.end = end.UnixNano()
 		}

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,17 +82,42 @@ func TestRebuildBoardsOnAnyNumberOfWorkersMatchesTheLiveIndexes(t *testing.T) {
 			evs = append(evs, ev)
 		}
 	}
-	for i := 0; i < len(evs); i += 500 {
-		if _, err := e.TrackBatch(ctx, evs[i:min(i+500, len(evs))]); err != nil {
+	track := func(evs []Event) {
+		t.Helper()
+		for i := 0; i < len(evs); i += 500 {
+			if _, err := e.TrackBatch(ctx, evs[i:min(i+500, len(evs))]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := e.Flush(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := e.Flush(ctx); err != nil {
+	track(evs)
+	// The next day a third of the users come back: the others keep an
+	// entry of the finished daily run in their records, which the rebuild
+	// leaves out.
+	clock.Advance(24 * time.Hour)
+	if _, err := e.RunDue(ctx); err != nil {
 		t.Fatal(err)
 	}
+	var back []Event
+	for i, ev := range evs {
+		if i%3 == 0 {
+			ev.Profile = nil
+			back = append(back, ev)
+		}
+	}
+	track(back)
 	live := boardIndexes(e)
-	if len(live) != 3+5+5 {
-		t.Fatalf("%d indexes, want the 3 plain ones and 5 groups of each broken-down board", len(live))
+	daily := 0
+	for k := range live {
+		if strings.HasPrefix(k, fmt.Sprintf("board %d ", e.cat.Load().boards["daily"].ref)) {
+			daily++
+		}
+	}
+	if len(live) != 3+5+5 || daily != 1 {
+		t.Fatalf("%d indexes (%d of the daily board), want the 3 plain ones and 5 groups of each broken-down board", len(live), daily)
 	}
 	for _, workers := range []int{1, 2, 3, 8} {
 		e.w.lockLanded()

@@ -48,17 +48,8 @@ func recordEngine(b *testing.B, path string, cache int) *gamify.Engine {
 			Metric: "xp", Threshold: gamify.AmountFromInt(int64(i + 1))}))
 	}
 	ids := userIDs(recordUsers)
-	evs := make([]gamify.Event, 0, 1000)
 	for range 10 {
-		for i, id := range ids {
-			evs = append(evs, gamify.Event{Metric: "xp", User: id, Value: 1})
-			if len(evs) == cap(evs) || i == len(ids)-1 {
-				if _, err := eng.TrackBatch(ctx, evs); err != nil {
-					b.Fatal(err)
-				}
-				evs = evs[:0]
-			}
-		}
+		warmUsers(b, eng, ids) // one xp event of 1 per user
 		clock.Advance(24 * time.Hour)
 	}
 	if err := eng.Flush(ctx); err != nil {
