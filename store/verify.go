@@ -37,8 +37,8 @@ import (
 // instead of moving a key or a value. Damage inside keys and values that
 // keeps the structure is the engine's to find (Engine.Check).
 //
-// It costs one pass over the pages bbolt is about to walk anyway; the file is
-// memory-mapped, so those pages are then in the page cache for bbolt.
+// It costs one pass over the pages, on every core; the file is memory-mapped,
+// so those pages are then in the page cache for bbolt and the engine's scans.
 //
 // It returns the digest of each keyspace's records (digest.go), which the
 // walk computes on the way.
