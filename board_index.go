@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -611,121 +610,6 @@ func runSummaryKey(ref uint32, run int64) []byte { return append(runPrefix(ref, 
 func runSummary(end time.Time, n int) []byte {
 	v := binary.AppendVarint(nil, end.UnixNano())
 	return binary.AppendUvarint(v, uint64(n))
-}
-
-// rebuildBoards rebuilds every board's indexes from stored scores: at Open
-// and after a failed commit.
-func (w *writer) rebuildBoards(tx *store.Tx) error {
-	e := w.eng
-	e.boardsMu.Lock()
-	e.boards = map[uint32]*boardRuntime{}
-	e.boardsMu.Unlock()
-	type key struct {
-		ref   uint32
-		run   int64
-		group string
-	}
-	entries := map[key]*[]leaderboard.Entry{}
-	for ref := uint32(1); ref <= w.cat.lastBoardRef; ref++ {
-		b, ok := w.cat.boardByRef[ref]
-		if !ok || !b.hasRuns() {
-			continue
-		}
-		last, _, err := w.jobLastTx(tx, "leaderboard/"+b.Key)
-		if err != nil {
-			return err
-		}
-		rt := e.boardRT(ref)
-		rt.finishedTo = last.UnixNano()
-		rt.filling = tx.Get(store.Jobs, fillKey(b.Key)) != nil
-	}
-	if len(e.boards) == 0 {
-		return nil
-	}
-	// Entries are collected per (board, run, group); each board's last
-	// lookup is cached because consecutive users mostly share it.
-	type cached struct {
-		key key
-		es  *[]leaderboard.Entry
-	}
-	last := make([]cached, w.cat.lastBoardRef+1)
-	err := tx.Scan(store.State, nil, func(k, v []byte) error {
-		uid := uint32(binary.BigEndian.Uint64(k))
-		var ferr error
-		err := scanBoards(v, func(ub userBoard, group []byte) {
-			if !ub.In || ferr != nil {
-				return
-			}
-			if int(ub.Ref) >= len(last) {
-				return
-			}
-			if c := last[ub.Ref]; c.es != nil && c.key.run == ub.Run && c.key.group == string(group) {
-				*c.es = append(*c.es, leaderboard.Entry{Score: ub.Score, Sub: ub.Sub, Reached: ub.Reached, User: uid})
-				return
-			}
-			rt, ok := e.boards[ub.Ref]
-			if !ok {
-				return
-			}
-			b := w.cat.boardByRef[ub.Ref]
-			kk := key{ub.Ref, ub.Run, string(group)}
-			es, ok := entries[kk]
-			if !ok {
-				// Finished runs are frozen in the store, except while a
-				// fill from history fills those that ended before the
-				// activation (board_fill.go).
-				_, end, ok := b.runAt(time.Unix(0, ub.Run))
-				if !ok || (!end.IsZero() && end.UnixNano() <= rt.finishedTo && !rt.filling) {
-					return
-				}
-				if _, ok := rt.runs[ub.Run]; !ok {
-					var endNs int64
-					if !end.IsZero() {
-						endNs = end.UnixNano()
-					}
-					rt.runs[ub.Run] = &runIndex{start: ub.Run, end: endNs, groups: map[string]*leaderboard.Index{}}
-				}
-				es = new([]leaderboard.Entry)
-				entries[kk] = es
-			}
-			*es = append(*es, leaderboard.Entry{Score: ub.Score, Sub: ub.Sub, Reached: ub.Reached, User: uid})
-			last[ub.Ref] = cached{kk, es}
-		})
-		if err != nil {
-			return fmt.Errorf("uid %x: %w", k, err)
-		}
-		return ferr
-	})
-	if err != nil {
-		return err
-	}
-	// The indexes are built in parallel (sorting dominates Open at 1M users:
-	// measured 0.7 s of 1.8 s CPU with 3 boards); each build touches its own
-	// index alone.
-	type build struct {
-		board string
-		x     *leaderboard.Index
-		es    []leaderboard.Entry
-	}
-	builds := make([]build, 0, len(entries))
-	for k, es := range entries {
-		b := w.cat.boardByRef[k.ref]
-		builds = append(builds, build{b.Key, e.boards[k.ref].runs[k.run].group(k.group, b.order), *es})
-	}
-	errs := make([]error, len(builds))
-	var wg sync.WaitGroup
-	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for i, bd := range builds {
-		slots <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-slots }()
-			if err := bd.x.Build(bd.es); err != nil {
-				errs[i] = fmt.Errorf("gamify: rebuild leaderboard %s: %w", bd.board, err)
-			}
-		})
-	}
-	wg.Wait()
-	return errors.Join(errs...)
 }
 
 // indexUndo restores one index entry if the command that changed it fails:

@@ -110,9 +110,12 @@ type Options struct {
 	// never loses any; one arriving later is dropped whole. The committer
 	// never waits for a subscriber. Default: 1024.
 	NotifyBuffer int
-	// UserCache bounds the users whose decoded records the writer keeps
-	// (about 1–2 KB each with every feature on). An event of a user not in
-	// it costs a read and a decode. Default: 262,144.
+	// UserCache bounds the users whose decoded records the writer keeps.
+	// A user with 8 badges, 2 points systems (12 triggers) and a streak
+	// costs about 2.5 KB of live heap there (1 KB in the file), and the Go
+	// heap holds up to about twice its live bytes: the default's 262,144
+	// such users take about 650 MB live, 1.3 GB of heap. An event of a user
+	// not in it costs a read and a decode. Default: 262,144.
 	UserCache int
 	// OutboxRetain is how many of the newest outbox sequence numbers are
 	// kept; older entries are removed once every consumer acknowledged them

@@ -222,3 +222,33 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkSortEntries measures the sort of a rebuild's entries (500k, in
+// user order as the scan at Open yields them) before Build: Build's own
+// comparison sort against leaderboard.Sort (a radix sort by score, then the
+// runs of equal scores), with ties broken by user alone or by reach times.
+func BenchmarkSortEntries(b *testing.B) {
+	for _, reach := range []string{"same", "distinct"} {
+		es := make([]leaderboard.Entry, 500_000)
+		for i := range es {
+			es[i] = leaderboard.Entry{Score: int64(i%5000) * 1_000_000, User: uint32(i)}
+			if reach == "distinct" {
+				es[i].Reached = uint64(1_772_625_600_000_000_000 + (i*7919)%1_000_003)
+			}
+		}
+		for _, sorter := range []string{"build", "radix"} {
+			b.Run(fmt.Sprintf("reach=%s/sort=%s", reach, sorter), func(b *testing.B) {
+				work := make([]leaderboard.Entry, len(es))
+				for b.Loop() {
+					copy(work, es)
+					if sorter == "radix" {
+						leaderboard.Sort(leaderboard.Desc, work)
+					}
+					if err := leaderboard.New(leaderboard.Desc).Build(work); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}

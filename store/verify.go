@@ -16,9 +16,10 @@ import (
 // verifyPages walks the page tree of a database file before bbolt opens it,
 // and refuses a file whose structure bbolt cannot read safely.
 //
-// bbolt has no page checksums and trusts the file. Because the store opens it
-// with NoFreelistSync, bbolt.Open rebuilds the freelist by walking every
-// reachable page in a goroutine of its own: a damaged page header or element
+// bbolt has no page checksums and trusts the file. It reads the freelist
+// page if the file has one (checked below); on a file without one (Compact
+// writes none, nor did earlier versions of the store), bbolt.Open rebuilds
+// the freelist by walking every reachable page in a goroutine of its own: a damaged page header or element
 // there makes it index past a page, or fail an assertion, and the panic kills
 // the process (it cannot be recovered from another goroutine). The same walk
 // reports what it finds wrong (a page referenced twice, keys out of order) by
@@ -36,8 +37,8 @@ import (
 // instead of moving a key or a value. Damage inside keys and values that
 // keeps the structure is the engine's to find (Engine.Check).
 //
-// It costs one pass over the pages bbolt is about to walk anyway; the file is
-// memory-mapped, so those pages are then in the page cache for bbolt.
+// It costs one pass over the pages, on every core; the file is memory-mapped,
+// so those pages are then in the page cache for bbolt and the engine's scans.
 //
 // It returns the digest of each keyspace's records (digest.go), which the
 // walk computes on the way.
@@ -78,22 +79,59 @@ func walk(data []byte) (map[string]digest, error) {
 	}
 	// The keyspaces' trees are walked in parallel: most of the cost is the
 	// first touch of each page and cache misses on keys, which parallelize.
+	// A keyspace whose root is a branch page is walked child by child, so
+	// that the largest (the users' state, at a million users) is not one
+	// goroutine's alone.
 	roots := w.roots
 	w.roots = nil
-	errs := make([]error, len(roots))
-	digests := make([]digest, len(roots))
+	type subtree struct {
+		root         int    // index in roots
+		parent, page uint64 // parent 0: the keyspace's root
+		index        int    // in the parent
+		lo, hi       []byte // bounds of its keys (nil: none)
+		level        int
+		last         []byte // its greatest key, once walked
+		d            digest
+	}
+	var subs []*subtree
+	for i, root := range roots {
+		kids, err := w.children(root.page)
+		if err != nil {
+			return nil, err
+		}
+		if kids == nil {
+			subs = append(subs, &subtree{root: i, page: root.page})
+			continue
+		}
+		for j, e := range kids {
+			var hi []byte
+			if j+1 < len(kids) {
+				hi = kids[j+1].key
+			}
+			subs = append(subs, &subtree{root: i, parent: root.page, page: e.child, index: j, lo: e.key, hi: hi, level: 1})
+		}
+	}
+	errs := make([]error, len(subs))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
-	for i, root := range roots {
+	for i, st := range subs {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			_, errs[i] = w.tree(root.page, nil, nil, 1, 0, &digests[i])
+			st.last, errs[i] = w.tree(st.page, st.lo, st.hi, 1, st.level, &st.d)
 		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
+	}
+	digests := make([]digest, len(roots))
+	for i, st := range subs {
+		if prev := subs[max(i-1, 0)]; i > 0 && prev.root == st.root && prev.last != nil && bytes.Compare(prev.last, st.lo) >= 0 {
+			return nil, corruptf("page %d: key %d is not above the keys of the previous child", st.parent, st.index)
+		}
+		digests[st.root].count += st.d.count
+		digests[st.root].sum += st.d.sum
 	}
 	for _, id := range w.free {
 		if w.isSeen(id) {
@@ -327,26 +365,9 @@ func layout(p []byte, leaf bool, lo, hi []byte) (used uint64, buckets bool, err 
 // returns its greatest key (bbolt's recursivelyCheckPageKeyOrder).
 // Its records are added to d, if not nil.
 func (w *walker) tree(id uint64, lo, hi []byte, depth, level int, d *digest) (last []byte, err error) {
-	if depth > maxDepth || level > maxDepth {
-		return nil, corruptf("page %d: the tree is more than %d levels deep", id, maxDepth)
-	}
-	p, err := w.page(id, branchFlag, leafFlag)
+	p, leaf, buckets, err := w.node(id, lo, hi, depth, level)
 	if err != nil {
 		return nil, err
-	}
-	leaf := binary.NativeEndian.Uint16(p[8:]) == leafFlag
-	used, buckets, err := layout(p, leaf, lo, hi)
-	if err != nil {
-		return nil, corruptf("page %d: %v", id, err)
-	}
-	if pages := (used + uint64(w.pageSize) - 1) / uint64(w.pageSize); pages != uint64(len(p)/w.pageSize) {
-		return nil, corruptf("page %d spans %d pages for %d bytes", id, len(p)/w.pageSize, used)
-	}
-	// bbolt writes each page from a zeroed buffer, so the bytes after the
-	// layout are zero. Non-zero ones are a damaged header or element (a count
-	// cut to 0 would otherwise empty a page of its records without a trace).
-	if !zero(p[used:]) {
-		return nil, corruptf("page %d: bytes after its %d elements are not zero", id, binary.NativeEndian.Uint16(p[10:]))
 	}
 	n := int(binary.NativeEndian.Uint16(p[10:]))
 	if leaf {
@@ -379,6 +400,51 @@ func (w *walker) tree(id uint64, lo, hi []byte, depth, level int, d *digest) (la
 		}
 	}
 	return last, nil
+}
+
+// node checks page id of a B+tree, whose keys must lie in [lo, hi), and
+// marks it reached: it returns the page, whether it is a leaf and whether
+// it holds nested buckets.
+func (w *walker) node(id uint64, lo, hi []byte, depth, level int) (p []byte, leaf, buckets bool, err error) {
+	if depth > maxDepth || level > maxDepth {
+		return nil, false, false, corruptf("page %d: the tree is more than %d levels deep", id, maxDepth)
+	}
+	if p, err = w.page(id, branchFlag, leafFlag); err != nil {
+		return nil, false, false, err
+	}
+	leaf = binary.NativeEndian.Uint16(p[8:]) == leafFlag
+	used, buckets, err := layout(p, leaf, lo, hi)
+	if err != nil {
+		return nil, false, false, corruptf("page %d: %v", id, err)
+	}
+	if pages := (used + uint64(w.pageSize) - 1) / uint64(w.pageSize); pages != uint64(len(p)/w.pageSize) {
+		return nil, false, false, corruptf("page %d spans %d pages for %d bytes", id, len(p)/w.pageSize, used)
+	}
+	// bbolt writes each page from a zeroed buffer, so the bytes after the
+	// layout are zero. Non-zero ones are a damaged header or element (a count
+	// cut to 0 would otherwise empty a page of its records without a trace).
+	if !zero(p[used:]) {
+		return nil, false, false, corruptf("page %d: bytes after its %d elements are not zero", id, binary.NativeEndian.Uint16(p[10:]))
+	}
+	return p, leaf, buckets, nil
+}
+
+// children checks the root page id of a keyspace's tree when it is a branch
+// page and returns its elements, to be walked as subtrees; nil when it is
+// not one (tree then walks it whole and checks it).
+func (w *walker) children(id uint64) ([]elem, error) {
+	if id < 2 || id >= w.hwm || binary.NativeEndian.Uint16(w.data[id*uint64(w.pageSize)+8:]) != branchFlag {
+		return nil, nil
+	}
+	p, _, _, err := w.node(id, nil, nil, 1, 0)
+	if err != nil {
+		return nil, err
+	}
+	kids := make([]elem, binary.NativeEndian.Uint16(p[10:]))
+	for i := range kids {
+		kids[i] = elemAt(p, false, i)
+	}
+	return kids, nil
 }
 
 // bucket walks the nested bucket stored as element e of leaf page id.

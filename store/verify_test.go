@@ -248,3 +248,30 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
+
+// A commit writes bbolt's freelist, so that the next Open reads it instead
+// of walking every page; a file without one (Compact's output) gets one
+// from the transaction in which Open checks the store.
+func TestCommitsKeepTheFreelist(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f.db")
+	freelist := func() uint64 {
+		t.Helper()
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		m, err := newestMeta(data)
+		require.NoError(t, err)
+		return m.freelist
+	}
+	db, err := Open(path, Options{LockTimeout: time.Second})
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *Tx) error { return tx.Put(State, []byte("k"), []byte("v")) }))
+	require.NoError(t, db.Close())
+	require.NotEqual(t, noFreelist, freelist(), "after a commit")
+
+	require.NoError(t, Compact(path, time.Second))
+	require.Equal(t, noFreelist, freelist(), "Compact writes none")
+	db, err = Open(path, Options{LockTimeout: time.Second, Staged: true})
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	require.NotEqual(t, noFreelist, freelist(), "after an Open")
+}
