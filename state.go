@@ -74,6 +74,7 @@ type writer struct {
 	rec       []byte        // the log record of the command being applied
 	seeds     *rand.ChaCha8 // draws the seeds of track commands (trackCmd.seed)
 	outboxSeq uint64        // the last outbox number given to a note
+	encBuf    []byte        // scratch of flushWrites' record encoding
 
 	stats writerStats
 }
@@ -643,7 +644,11 @@ func (w *writer) flushWrites(ws []write) []write {
 			}
 			u.profileDirty, u.isNew = false, false
 		}
-		ws = append(ws, write{store.State, uidKey(u.p.UID), u.s.marshal(nil)})
+		// Encoded into a reused buffer, then key and value copied into one
+		// exact allocation: growing a fresh buffer per record cost several.
+		w.encBuf = u.s.marshal(w.encBuf[:0])
+		kv := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(w.encBuf)), u.p.UID)
+		ws = append(ws, write{store.State, kv[:8:8], append(kv[8:], w.encBuf...)})
 	}
 	clear(w.dirtyUsers)
 	for k := range w.dirtyDaily {
