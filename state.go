@@ -75,6 +75,7 @@ type writer struct {
 	seeds     *rand.ChaCha8 // draws the seeds of track commands (trackCmd.seed)
 	outboxSeq uint64        // the last outbox number given to a note
 	encBuf    []byte        // scratch of flushWrites' record encoding
+	profiles  profileDecoder
 
 	stats writerStats
 }
@@ -90,7 +91,8 @@ type pendingVal struct {
 // Commands never mutate a userRec in place: they clone it (txn.user), so a
 // failing command leaves the working state untouched. A clone shares with
 // its source what commands never write in place: the profile's attribute
-// map and device tokens (profile.merge replaces them) and each points
+// map and device tokens (profile.merge replaces them; records loaded from
+// the store share attribute maps and preferences too, profileDecoder) and each points
 // system's Recent, which is only appended to, so that no version ever sees
 // an element written after it (an append writes past every length that
 // shares the array).
@@ -571,7 +573,7 @@ func (w *writer) loadUser(id string) (*userRec, error) {
 			return nil
 		}
 		u = &userRec{}
-		if err := json.Unmarshal(pv, &u.p); err != nil {
+		if err := w.profiles.decode(pv, &u.p); err != nil {
 			return fmt.Errorf("gamify: corrupt profile of %q: %w", id, err)
 		}
 		if sv := tx.Get(store.State, uidKey(u.p.UID)); sv != nil {
