@@ -351,6 +351,7 @@ func (s *userState) decode(b []byte, v2 bool) error {
 	if n > uint64(len(r.b)) {
 		return errCorruptState
 	}
+	s.Boards = makeCap(s.Boards, n)
 	for range n {
 		x := userBoard{Ref: uint32(r.uvarint()), Run: r.varint(), Score: r.varint(), Sub: r.varint(), Reached: r.uvarint()}
 		l := r.uvarint()
@@ -367,6 +368,7 @@ func (s *userState) decode(b []byte, v2 bool) error {
 	if n > uint64(len(r.b)) {
 		return errCorruptState
 	}
+	s.Ranks = makeCap(s.Ranks, n)
 	for range n {
 		d := rankDay{Ref: uint32(r.uvarint()), Day: int32(r.varint()), Last: int32(r.uvarint()), Best: int32(r.uvarint())}
 		if !v2 {
@@ -378,6 +380,7 @@ func (s *userState) decode(b []byte, v2 bool) error {
 	if n > uint64(len(r.b)) {
 		return errCorruptState
 	}
+	s.Days = makeCap(s.Days, n)
 	for range n {
 		s.Days = append(s.Days, dayAgg{Ref: uint32(r.uvarint()), Day: int32(r.varint()), Change: AmountFromMicros(r.varint())})
 	}
@@ -396,6 +399,7 @@ func (s *userState) decode(b []byte, v2 bool) error {
 	if n > uint64(len(r.b)) {
 		return errCorruptState
 	}
+	s.Points = makeCap(s.Points, n)
 	for range n {
 		p := userPoints{Ref: uint32(r.uvarint())}
 		if r.err || len(r.b) < 4 {
@@ -413,6 +417,7 @@ func (s *userState) decode(b []byte, v2 bool) error {
 		if m > recentAwards {
 			return errCorruptState
 		}
+		p.Recent = makeCap(p.Recent, m)
 		for range m {
 			p.Recent = append(p.Recent, r.uvarint())
 		}
@@ -422,6 +427,7 @@ func (s *userState) decode(b []byte, v2 bool) error {
 	if n > uint64(len(r.b)) {
 		return errCorruptState
 	}
+	s.Years = makeCap(s.Years, n)
 	for range n {
 		if r.err || len(r.b) == 0 || r.b[0] > byte(yearRank) {
 			return errCorruptState
@@ -445,6 +451,16 @@ func (s *userState) decode(b []byte, v2 bool) error {
 		return errCorruptState
 	}
 	return nil
+}
+
+// makeCap returns s (nil when n is 0, as appending nothing leaves it) with
+// room for n elements: a decoded section is sized once, not grown. The
+// callers bound n by the bytes left in the record.
+func makeCap[S ~[]E, E any](s S, n uint64) S {
+	if n == 0 {
+		return s
+	}
+	return slices.Grow(s, int(n))
 }
 
 type decoder struct {
