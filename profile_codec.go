@@ -125,10 +125,12 @@ func (d *profileDecoder) preferences(s *jscan, out *Preferences) bool {
 
 func (d *profileDecoder) attributes(s *jscan, out *map[string]string) bool {
 	start := s.i
-	if m, ok := d.attrs[string(s.peekObject())]; ok {
-		s.i += len(s.peekObject())
-		*out = m
-		return true
+	if raw := s.peekObject(); raw != nil {
+		if m, ok := d.attrs[string(raw)]; ok {
+			s.i += len(raw)
+			*out = m
+			return true
+		}
 	}
 	m := map[string]string{}
 	if !s.object(func(key []byte) bool {
