@@ -417,13 +417,15 @@ type retention struct {
 // among the newest hardLimit whatever the consumers.
 func appendOutbox(tx *store.Tx, notes []Notification, meta []noteMeta, seq uint64, now time.Time, r retention) (last uint64, trimmedUnacked int, err error) {
 	last = outboxLast(tx)
-	var buf []byte
+	var enc noteEncoder
 	for i, n := range notes {
-		buf, err = encodeOutbox(buf[:0], n, meta[i].at)
+		buf, err := enc.encode(n, meta[i].at)
 		if err != nil {
 			return 0, 0, err
 		}
-		if err := tx.Put(store.Outbox, outboxKey(meta[i].seq), bytes.Clone(buf)); err != nil {
+		// Key and value in one exact allocation: the store keeps both.
+		kv := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(buf)), meta[i].seq)
+		if err := tx.Put(store.Outbox, kv[:8:8], append(kv[8:], buf...)); err != nil {
 			return 0, 0, err
 		}
 	}
@@ -480,23 +482,39 @@ func appendOutbox(tx *store.Tx, notes []Notification, meta []noteMeta, seq uint6
 // the type name (uvarint length, bytes), the notification as JSON.
 const outboxFormat = 1
 
-func encodeOutbox(buf []byte, n Notification, at time.Time) ([]byte, error) {
+// noteEncoder encodes outbox entries into one reused buffer: the JSON goes
+// straight after the header, where json.Marshal would return a copy of its
+// own for every note.
+type noteEncoder struct {
+	buf []byte
+	enc *json.Encoder // writes to the noteEncoder (Write); made on first use
+}
+
+func (e *noteEncoder) Write(p []byte) (int, error) {
+	e.buf = append(e.buf, p...)
+	return len(p), nil
+}
+
+// encode returns the entry of n committed at at, valid until the next call.
+func (e *noteEncoder) encode(n Notification, at time.Time) ([]byte, error) {
 	name := reflect.TypeOf(n).Name()
 	if _, ok := noteTypes[name]; !ok {
 		return nil, fmt.Errorf("gamify: outbox: notification type %T is not registered", n)
 	}
-	body, err := json.Marshal(n)
-	if err != nil {
-		return nil, fmt.Errorf("gamify: outbox: encode %s: %w", name, err)
-	}
-	buf = append(buf, outboxFormat)
+	buf := append(e.buf[:0], outboxFormat)
 	buf = binary.BigEndian.AppendUint64(buf, uint64(at.UnixNano()))
 	user := n.UserID()
 	buf = binary.AppendUvarint(buf, uint64(len(user)))
 	buf = append(buf, user...)
 	buf = binary.AppendUvarint(buf, uint64(len(name)))
-	buf = append(buf, name...)
-	return append(buf, body...), nil
+	e.buf = append(buf, name...)
+	if e.enc == nil {
+		e.enc = json.NewEncoder(e) // escapes HTML as json.Marshal does
+	}
+	if err := e.enc.Encode(n); err != nil {
+		return nil, fmt.Errorf("gamify: outbox: encode %s: %w", name, err)
+	}
+	return e.buf[:len(e.buf)-1], nil // Encode ends the value with a newline
 }
 
 var errOutboxRecord = errors.New("malformed outbox record")

@@ -622,6 +622,9 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 		t.mergeBoards(changes)
 	}
 	var awards []Award
+	if t.pointsRes != nil && len(fx.Awards) > 0 {
+		awards = make([]Award, 0, len(fx.Awards))
+	}
 	for _, aw := range fx.Awards {
 		cause := aw.Trigger
 		if cause == "" {
@@ -664,7 +667,11 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 		c := &(*rows)[j]
 		c.Added = c.Added.Add(fx.Added)
 		c.Total = fx.Total
-		c.Awards = append(c.Awards, awards...)
+		if c.Awards == nil {
+			c.Awards = awards // made by this call for the row: no copy
+		} else {
+			c.Awards = append(c.Awards, awards...)
+		}
 		if fx.Level != nil {
 			c.Level = t.mergeLevel(sys.Key, c.Level, fx.Level)
 		}

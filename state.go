@@ -75,6 +75,8 @@ type writer struct {
 	rec       []byte        // the log record of the command being applied
 	seeds     *rand.ChaCha8 // draws the seeds of track commands (trackCmd.seed)
 	outboxSeq uint64        // the last outbox number given to a note
+	encBuf    []byte        // scratch of flushWrites' record encoding
+	profiles  profileDecoder
 
 	stats writerStats
 }
@@ -90,7 +92,8 @@ type pendingVal struct {
 // Commands never mutate a userRec in place: they clone it (txn.user), so a
 // failing command leaves the working state untouched. A clone shares with
 // its source what commands never write in place: the profile's attribute
-// map and device tokens (profile.merge replaces them) and each points
+// map and device tokens (profile.merge replaces them; records loaded from
+// the store share attribute maps and preferences too, profileDecoder) and each points
 // system's Recent, which is only appended to, so that no version ever sees
 // an element written after it (an append writes past every length that
 // shares the array).
@@ -351,6 +354,7 @@ func (s *userState) decode(b []byte, v2 bool) error {
 	if n > uint64(len(r.b)) {
 		return errCorruptState
 	}
+	s.Boards = makeCap(s.Boards, n)
 	for range n {
 		x := userBoard{Ref: uint32(r.uvarint()), Run: r.varint(), Score: r.varint(), Sub: r.varint(), Reached: r.uvarint()}
 		l := r.uvarint()
@@ -367,6 +371,7 @@ func (s *userState) decode(b []byte, v2 bool) error {
 	if n > uint64(len(r.b)) {
 		return errCorruptState
 	}
+	s.Ranks = makeCap(s.Ranks, n)
 	for range n {
 		d := rankDay{Ref: uint32(r.uvarint()), Day: int32(r.varint()), Last: int32(r.uvarint()), Best: int32(r.uvarint())}
 		if !v2 {
@@ -378,6 +383,7 @@ func (s *userState) decode(b []byte, v2 bool) error {
 	if n > uint64(len(r.b)) {
 		return errCorruptState
 	}
+	s.Days = makeCap(s.Days, n)
 	for range n {
 		s.Days = append(s.Days, dayAgg{Ref: uint32(r.uvarint()), Day: int32(r.varint()), Change: AmountFromMicros(r.varint())})
 	}
@@ -396,6 +402,7 @@ func (s *userState) decode(b []byte, v2 bool) error {
 	if n > uint64(len(r.b)) {
 		return errCorruptState
 	}
+	s.Points = makeCap(s.Points, n)
 	for range n {
 		p := userPoints{Ref: uint32(r.uvarint())}
 		if r.err || len(r.b) < 4 {
@@ -413,6 +420,7 @@ func (s *userState) decode(b []byte, v2 bool) error {
 		if m > recentAwards {
 			return errCorruptState
 		}
+		p.Recent = makeCap(p.Recent, m)
 		for range m {
 			p.Recent = append(p.Recent, r.uvarint())
 		}
@@ -422,6 +430,7 @@ func (s *userState) decode(b []byte, v2 bool) error {
 	if n > uint64(len(r.b)) {
 		return errCorruptState
 	}
+	s.Years = makeCap(s.Years, n)
 	for range n {
 		if r.err || len(r.b) == 0 || r.b[0] > byte(yearRank) {
 			return errCorruptState
@@ -459,6 +468,16 @@ func (s *userState) decode(b []byte, v2 bool) error {
 		return errCorruptState
 	}
 	return nil
+}
+
+// makeCap returns s (nil when n is 0, as appending nothing leaves it) with
+// room for n elements: a decoded section is sized once, not grown. The
+// callers bound n by the bytes left in the record.
+func makeCap[S ~[]E, E any](s S, n uint64) S {
+	if n == 0 {
+		return s
+	}
+	return slices.Grow(s, int(n))
 }
 
 type decoder struct {
@@ -587,7 +606,7 @@ func (w *writer) loadUser(id string) (*userRec, error) {
 			return nil
 		}
 		u = &userRec{}
-		if err := json.Unmarshal(pv, &u.p); err != nil {
+		if err := w.profiles.decode(pv, &u.p); err != nil {
 			return fmt.Errorf("gamify: corrupt profile of %q: %w", id, err)
 		}
 		if sv := tx.Get(store.State, uidKey(u.p.UID)); sv != nil {
@@ -660,7 +679,11 @@ func (w *writer) flushWrites(ws []write) []write {
 			}
 			u.profileDirty, u.isNew = false, false
 		}
-		ws = append(ws, write{store.State, uidKey(u.p.UID), u.s.marshal(nil)})
+		// Encoded into a reused buffer, then key and value copied into one
+		// exact allocation: growing a fresh buffer per record cost several.
+		w.encBuf = u.s.marshal(w.encBuf[:0])
+		kv := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(w.encBuf)), u.p.UID)
+		ws = append(ws, write{store.State, kv[:8:8], append(kv[8:], w.encBuf...)})
 	}
 	clear(w.dirtyUsers)
 	for k := range w.dirtyDaily {

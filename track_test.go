@@ -451,3 +451,47 @@ func TestFailedCommandLeavesSharedAttributesUnchanged(t *testing.T) {
 	require.Len(t, r.Leaderboards, 1)
 	require.Equal(t, "country:FR", r.Leaderboards[0].Group)
 }
+
+// Users read back from the store with equal attributes and preferences
+// share the decoded values (UserCache misses); a change to one user's must
+// not reach another's.
+func TestLoadedUsersShareNothingWritable(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, &gamify.Options{UserCache: 1})
+	mustMetric(t, eng.Engine, "xp")
+	mustUserAttributes(t, eng.Engine, "country", "plan")
+	ids := []string{"a", "b", "c"}
+	for _, id := range ids {
+		_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: id, Value: 1,
+			Profile: &gamify.UserInput{Attributes: map[string]string{"country": "FR", "plan": "pro"}}})
+		require.NoError(t, err)
+	}
+	eng.reopen(t) // nothing cached: every user below is decoded from the store
+	for _, id := range ids {
+		_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: id, Value: 1})
+		require.NoError(t, err)
+	}
+	_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "a", Value: 1,
+		Profile: &gamify.UserInput{Attributes: map[string]string{"country": "DE", "plan": ""}}})
+	require.NoError(t, err)
+	_, err = eng.Users().PatchPreferences(ctx, "b", func(p *gamify.Preferences) {
+		p.Notifications[gamify.NotifyRecap] = nil
+		p.Streak.OptOut = true
+	})
+	require.NoError(t, err)
+	require.NoError(t, eng.Flush(ctx))
+	for _, id := range ids {
+		u, err := eng.Users().Get(ctx, id)
+		require.NoError(t, err)
+		p, err := eng.Users().Preferences(ctx, id)
+		require.NoError(t, err)
+		switch id {
+		case "a":
+			require.Equal(t, map[string]string{"country": "DE"}, u.Attributes, id)
+		default:
+			require.Equal(t, map[string]string{"country": "FR", "plan": "pro"}, u.Attributes, id)
+		}
+		require.Equal(t, id == "b", p.Streak.OptOut, id)
+		require.Equal(t, id == "b", len(p.Notifications[gamify.NotifyRecap]) == 0, id)
+	}
+}

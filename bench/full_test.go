@@ -122,7 +122,22 @@ func benchScaling(b *testing.B, n, cache int) {
 	if n > 10_000 && testing.Short() {
 		b.Skip("large store: run without -short")
 	}
-	eng, ids := fullEngine(b, gamify.Buffered, n, cache)
+	var eng *gamify.Engine
+	var ids []string
+	if *storeDir != "" && n >= 1_000_000 {
+		// A copy of the store built once: its user cache starts empty,
+		// where a fresh store's holds the last users it created.
+		path := filepath.Join(b.TempDir(), "full.db")
+		copyStore(b, fullStore(b, n), path)
+		var err error
+		if eng, err = gamify.Open(path, &gamify.Options{Durability: gamify.Buffered, UserCache: cache,
+			Clock: gamify.NewManualClock(fullEngine0)}); err != nil {
+			b.Fatal(err)
+		}
+		ids = userIDs(n)
+	} else {
+		eng, ids = fullEngine(b, gamify.Buffered, n, cache)
+	}
 	defer eng.Close()
 	ctx := context.Background()
 	b.ReportAllocs()

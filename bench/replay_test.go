@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -20,6 +21,8 @@ var (
 	replayCommands = flag.Int("replaycmds", 100_000, "commands in the crash image of BenchmarkReplay")
 	ckptInterval   = flag.Duration("ckptinterval", 0, "CheckpointInterval of BenchmarkCheckpointDefaults (0: the default)")
 	ckptSize       = flag.Int64("ckptsize", 0, "CheckpointSize of BenchmarkCheckpointDefaults (0: the default)")
+	storeDir       = flag.String("storedir", "", "directory keeping the full-pipeline stores (fullStore) between runs; "+
+		"BenchmarkTrackFullScaling then opens a copy of one at 1M users instead of building it")
 )
 
 // noCheckpoint keeps every command in the log: no checkpoint runs before Close.
@@ -28,15 +31,26 @@ const noCheckpoint, noCheckpointSize = 24 * time.Hour, 1 << 50
 var fullBuilt = map[int]string{}
 
 // fullStore returns a full-pipeline store of n users (fullEngine), closed
-// cleanly so the file holds everything and there is no log; built once.
+// cleanly so the file holds everything and there is no log; built once per
+// process, or once for all runs with -storedir (a 1M-user store takes
+// minutes to build).
 func fullStore(b *testing.B, n int) string {
 	if p, ok := fullBuilt[n]; ok {
 		return p
 	}
-	path := filepath.Join(scratch, fmt.Sprintf("full-%d.db", n))
-	eng, _ := fullEngineAt(b, path, &gamify.Options{Durability: gamify.Buffered}, n)
-	if err := eng.Close(); err != nil {
-		b.Fatal(err)
+	dir := cmp.Or(*storeDir, scratch)
+	path := filepath.Join(dir, fmt.Sprintf("full-%d.db", n))
+	done := path + ".done" // written last: a store without it is incomplete
+	if _, err := os.Stat(done); err != nil || *storeDir == "" {
+		os.Remove(path)
+		os.RemoveAll(path + ".log")
+		eng, _ := fullEngineAt(b, path, &gamify.Options{Durability: gamify.Buffered}, n)
+		if err := eng.Close(); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(done, nil, 0o600); err != nil {
+			b.Fatal(err)
+		}
 	}
 	fullBuilt[n] = path
 	return path
