@@ -29,15 +29,14 @@ var built = map[int]string{}
 
 // boardStore returns a store with n users, each with an xp total and an
 // entry on 3 leaderboards (daily, weekly and all-time), built once. With
-// GAMIFY_BENCH_STORES set to a directory, the store is kept there and reused
-// by later runs (building 1M users takes about a minute), so a CPU profile
+// -storedir, the store is kept in that directory and reused by later runs (building 1M users takes about a minute), so a CPU profile
 // of a run holds the Opens alone.
 func boardStore(b *testing.B, n int) string {
 	if p, ok := built[n]; ok {
 		return p
 	}
 	ctx := context.Background()
-	dir := cmp.Or(os.Getenv("GAMIFY_BENCH_STORES"), scratch)
+	dir := cmp.Or(*storeDir, scratch)
 	path := filepath.Join(dir, fmt.Sprintf("open-%d.db", n))
 	done := path + ".built" // written last: a store whose build was cut short is built again
 	if _, err := os.Stat(done); err == nil {

@@ -21,8 +21,8 @@ var (
 	replayCommands = flag.Int("replaycmds", 100_000, "commands in the crash image of BenchmarkReplay")
 	ckptInterval   = flag.Duration("ckptinterval", 0, "CheckpointInterval of BenchmarkCheckpointDefaults (0: the default)")
 	ckptSize       = flag.Int64("ckptsize", 0, "CheckpointSize of BenchmarkCheckpointDefaults (0: the default)")
-	storeDir       = flag.String("storedir", "", "directory keeping the full-pipeline stores (fullStore) between runs; "+
-		"BenchmarkTrackFullScaling then opens a copy of one at 1M users instead of building it")
+	storeDir       = flag.String("storedir", "", "directory keeping the built stores (fullStore, boardStore) between runs; "+
+		"BenchmarkTrackFullScaling then opens a copy of one at 1M users instead of building it, BenchmarkOpen the stored one")
 )
 
 // noCheckpoint keeps every command in the log: no checkpoint runs before Close.
