@@ -146,7 +146,7 @@ func (r *Replica) Snapshot(ctx context.Context) (uint64, error) {
 	if err := r.snaps.put(ctx, p, r.Engine); err != nil {
 		return 0, err
 	}
-	return p, r.snaps.prune(ctx)
+	return p, r.snaps.prune(ctx, snapshotInfo{snapshotName(p), p})
 }
 
 var _ io.Closer = (*Replica)(nil)

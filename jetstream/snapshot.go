@@ -89,10 +89,16 @@ func (s *snapshots) list(ctx context.Context) ([]snapshotInfo, error) {
 
 // prune deletes all but the newest SnapshotsKept snapshots and purges the
 // stream below the oldest kept one's position: every record it folds.
-func (s *snapshots) prune(ctx context.Context) error {
+// added is the snapshot just uploaded, counted whether or not the bucket's
+// listing shows it yet (a listing is a watch, which may lag the upload).
+func (s *snapshots) prune(ctx context.Context, added snapshotInfo) error {
 	all, err := s.list(ctx)
-	if err != nil || len(all) == 0 {
+	if err != nil {
 		return err
+	}
+	if !slices.ContainsFunc(all, func(o snapshotInfo) bool { return o.name == added.name }) {
+		all = append(all, added)
+		slices.SortFunc(all, func(a, b snapshotInfo) int { return cmp.Compare(b.pos, a.pos) })
 	}
 	keep := min(len(all), s.l.cfg.SnapshotsKept)
 	for _, o := range all[keep:] {
