@@ -112,9 +112,9 @@ type Options struct {
 	NotifyBuffer int
 	// UserCache bounds the users whose decoded records the writer keeps.
 	// A user with 8 badges, 2 points systems (12 triggers) and a streak
-	// costs about 2.5 KB of live heap there (1 KB in the file), and the Go
+	// costs about 2 KB of live heap there (1 KB in the file), and the Go
 	// heap holds up to about twice its live bytes: the default's 262,144
-	// such users take about 650 MB live, 1.3 GB of heap. An event of a user
+	// such users take about 550 MB live, 1.1 GB of heap. An event of a user
 	// not in it costs a read and a decode. Default: 262,144.
 	UserCache int
 	// OutboxRetain is how many of the newest outbox sequence numbers are

@@ -899,7 +899,7 @@ func (t *txn) user(id string, create bool) (*userRec, error) {
 			ID: id, UID: t.lastUID, SubscribeToEmails: true, Created: t.now.UTC(), Updated: t.now.UTC(), Active: true,
 			Control: inControlGroup(id, t.w.opts.ControlRatio),
 		}}
-		u.p.Preferences = defaultPreferences()
+		u.p.Preferences = newUserPreferences
 		t.newUsers++
 		t.notes = append(t.notes, UserCreated{User: id, At: t.now})
 		if t.users == nil {

@@ -495,3 +495,34 @@ func TestLoadedUsersShareNothingWritable(t *testing.T) {
 		require.Equal(t, id == "b", len(p.Notifications[gamify.NotifyRecap]) == 0, id)
 	}
 }
+
+// New users share the default preferences until one changes them: a
+// change, or a caller writing to what it read, reaches no other user.
+func TestNewUsersShareNothingWritable(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	mustMetric(t, eng.Engine, "xp")
+	for _, id := range []string{"a", "b", "c"} {
+		_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: id, Value: 1})
+		require.NoError(t, err)
+	}
+	_, err := eng.Users().PatchPreferences(ctx, "b", func(p *gamify.Preferences) {
+		p.Notifications[gamify.NotifyRecap] = nil
+	})
+	require.NoError(t, err)
+	read, err := eng.Users().Preferences(ctx, "c")
+	require.NoError(t, err)
+	read.Notifications[gamify.NotifyReactivation] = nil // the caller's copy
+	for _, id := range []string{"a", "b", "c"} {
+		p, err := eng.Users().Preferences(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, id == "b", len(p.Notifications[gamify.NotifyRecap]) == 0, id)
+		require.NotEmpty(t, p.Notifications[gamify.NotifyReactivation], id)
+	}
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "d", Value: 1})
+	require.NoError(t, err)
+	p, err := eng.Users().Preferences(ctx, "d")
+	require.NoError(t, err)
+	require.NotEmpty(t, p.Notifications[gamify.NotifyRecap], "a new user starts from the defaults")
+	require.NotEmpty(t, p.Notifications[gamify.NotifyReactivation])
+}

@@ -95,6 +95,12 @@ type StreakPreferences struct {
 	OptOut     bool              `json:",omitempty"`
 }
 
+// newUserPreferences are the preferences a new user starts with, one value
+// shared by every user who has not changed them: preferences are only ever
+// replaced, never written in place (see profileDecoder), and a cached user
+// would otherwise hold a map of its own (about 0.4 KB).
+var newUserPreferences = defaultPreferences()
+
 func defaultPreferences() Preferences {
 	all := []Channel{ChannelEmail, ChannelPush}
 	return Preferences{Notifications: map[NotificationType][]Channel{
