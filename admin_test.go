@@ -2,6 +2,7 @@ package gamify_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -520,6 +521,31 @@ func TestSlowSubscriberDropsInsteadOfStalling(t *testing.T) {
 	require.Eventually(t, func() bool { return sub.Dropped() == 7 }, 5*time.Second, time.Millisecond)
 	close(block)
 	sub.Close()
+}
+
+// A subscriber that is behind keeps the notes of every commit it queued:
+// later batches, which reuse a committed batch's slices, never write over
+// them.
+func TestQueuedNotesOutliveTheirBatch(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, &gamify.Options{NotifyBuffer: 1000})
+	mustMetric(t, eng.Engine, "xp")
+	block := make(chan struct{})
+	var got []string
+	sub := eng.Subscribe(func(n gamify.Notification) {
+		<-block
+		got = append(got, n.UserID())
+	})
+	var want []string
+	for i := range 200 {
+		u := fmt.Sprint("u", i)
+		want = append(want, u)
+		_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: u, Value: 1}) // Durable: a commit each
+		require.NoError(t, err)
+	}
+	close(block)
+	sub.Close() // delivers what it queued, then returns
+	require.Equal(t, want, got)
 }
 
 // The answer to the same refused admin change is the same every time: the

@@ -153,11 +153,11 @@ func (s *Subscription) deliver(fn func(Notification), n Notification) {
 
 // offer queues one commit's notifications, or drops them all if the
 // subscriber is NotifyBuffer or more behind. It never blocks on fn.
-func (s *Subscription) offer(notes []Notification, buf int) {
+func (s *Subscription) offer(notes []Notification, buf int) (queued bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return
+		return false
 	}
 	if s.pending.Load() >= int64(buf) {
 		s.dropped.Add(uint64(len(notes)))
@@ -167,12 +167,13 @@ func (s *Subscription) offer(notes []Notification, buf int) {
 			s.n.log.Warn("gamify: subscriber is behind; dropping notifications until it catches up",
 				"buffer", buf, "dropped_now", len(notes), "dropped_total", s.dropped.Load())
 		}
-		return
+		return false
 	}
 	s.dropping = false
 	s.pending.Add(int64(len(notes)))
 	s.queue = append(s.queue, notes)
 	s.cond.Signal()
+	return true
 }
 
 func (n *notifier) remove(s *Subscription) {
@@ -188,15 +189,18 @@ func (n *notifier) remove(s *Subscription) {
 
 // publish queues one commit's notifications for every subscriber. notes
 // belongs to the committed batch and is never written again.
-func (n *notifier) publish(notes []Notification) {
+// publish offers one commit's notes to every subscriber; it reports
+// whether one queued them (then they are its to read).
+func (n *notifier) publish(notes []Notification) (held bool) {
 	if len(notes) == 0 {
-		return
+		return false
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, s := range n.subs {
-		s.offer(notes, n.buf)
+		held = s.offer(notes, n.buf) || held
 	}
+	return held
 }
 
 func (n *notifier) close() {

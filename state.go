@@ -39,6 +39,7 @@ type writer struct {
 	closing    bool
 	inFlight   bool
 	open       batch
+	spare      batch  // the batch committed last, for seal to reuse (batch.recycled)
 	gen        uint64 // generation of the open batch
 	lostErr    error  // a failed commit of buffered events, for the next Flush
 	// diverged is set when a batch of a replicated engine failed to land:
@@ -665,7 +666,7 @@ func (w *writer) idemRecord(key string) (rec idemVal, found bool, err error) {
 }
 
 // flushWrites encodes everything dirty since the last seal.
-func (w *writer) flushWrites(ws []write) []write {
+func (w *writer) flushWrites(ws []write, a *arena) []write {
 	for id := range w.dirtyUsers {
 		u := w.users[id]
 		if u.profileDirty {
@@ -679,10 +680,10 @@ func (w *writer) flushWrites(ws []write) []write {
 			}
 			u.profileDirty, u.isNew = false, false
 		}
-		// Encoded into a reused buffer, then key and value copied into one
-		// exact allocation: growing a fresh buffer per record cost several.
+		// Encoded into a reused buffer, then key and value copied into the
+		// batch's arena: growing a fresh buffer per record cost several.
 		w.encBuf = u.s.marshal(w.encBuf[:0])
-		kv := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(w.encBuf)), u.p.UID)
+		kv := binary.BigEndian.AppendUint64(a.alloc(8+len(w.encBuf)), u.p.UID)
 		ws = append(ws, write{store.State, kv[:8:8], append(kv[8:], w.encBuf...)})
 	}
 	clear(w.dirtyUsers)
@@ -1055,7 +1056,7 @@ func (t *txn) commit() error {
 	}
 	for i := range t.entries {
 		e := &t.entries[i]
-		kv := binary.BigEndian.AppendUint64(make([]byte, 0, 48+len(e.Cause)+len(e.IdemKey)), e.Seq) // key and value in one allocation
+		kv := binary.BigEndian.AppendUint64(b.arena.alloc(48+len(e.Cause)+len(e.IdemKey)), e.Seq) // key and value in one slice
 		b.writes = append(b.writes, write{store.Ledger, kv[:8:8], e.Marshal(kv[8:])})
 	}
 	for k, v := range t.daily {

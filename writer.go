@@ -113,7 +113,61 @@ type batch struct {
 	// replayTo is the log position of the last command of a batch replayed
 	// at Open: its records are in the log already.
 	replayTo uint64
+	// arena holds the bytes of the writes the writer encodes (state
+	// records, ledger entries).
+	arena arena
 }
+
+// recycled returns an empty batch that reuses b's slices and arena, once b
+// has committed or failed: the store copies what it stages and the log
+// what it appends, so nothing refers to them any more. notesHeld says a
+// subscriber queued b.notes, which then stay its.
+func (b *batch) recycled(notesHeld bool) batch {
+	clear(b.writes)
+	clear(b.waiters)
+	clear(b.replies)
+	clear(b.publish)
+	n := batch{writes: b.writes[:0], waiters: b.waiters[:0], replies: b.replies[:0], publish: b.publish[:0],
+		yearMoves: b.yearMoves[:0], noteMeta: b.noteMeta[:0], records: b.records[:0], ends: b.ends[:0], arena: b.arena}
+	if !notesHeld {
+		clear(b.notes)
+		n.notes = b.notes[:0]
+	}
+	n.arena.reset()
+	return n
+}
+
+// arena carves byte slices out of chunks that outlive a batch (see
+// batch.recycled): growing each batch's records afresh was a third of the
+// bytes an event allocated.
+type arena struct {
+	chunks [][]byte
+	n      int // chunks in use; the last of them is carved from
+}
+
+const arenaChunk = 64 << 10
+
+// alloc returns an empty slice of capacity size. A slice never overlaps
+// another: appending beyond its capacity copies it.
+func (a *arena) alloc(size int) []byte {
+	if size > arenaChunk/8 {
+		return make([]byte, 0, size)
+	}
+	if a.n == 0 || cap(a.chunks[a.n-1])-len(a.chunks[a.n-1]) < size {
+		if a.n == len(a.chunks) {
+			a.chunks = append(a.chunks, make([]byte, 0, arenaChunk))
+		}
+		a.chunks[a.n] = a.chunks[a.n][:0]
+		a.n++
+	}
+	c := a.chunks[a.n-1]
+	l := len(c)
+	a.chunks[a.n-1] = c[:l+size]
+	return c[l : l : l+size]
+}
+
+// reset makes every chunk free again.
+func (a *arena) reset() { a.n = 0 }
 
 // noteMeta is what the outbox records of a note besides the note.
 type noteMeta struct {
@@ -346,10 +400,10 @@ func (w *writer) seal() {
 			b.publish = append(b.publish, f)
 		}
 	}
-	b.writes = w.flushWrites(b.writes)
+	b.writes = w.flushWrites(b.writes, &b.arena)
 	b.outboxSeq = w.outboxSeq
 	w.gen++
-	w.open = batch{}
+	w.open, w.spare = w.spare, batch{}
 	w.inFlight = true
 	w.eng.commits.inFlight.Store(int64(b.size))
 	w.commits <- &b // never blocks: capacity 1 and nothing in flight
@@ -423,6 +477,7 @@ func (e *Engine) commitLoop() {
 			pos = e.db.Position()
 		}
 		var late *landedFault
+		notesHeld := false
 		if errors.As(err, &late) {
 			err = nil // in the log: staged as landed, reported failed below
 		}
@@ -459,7 +514,7 @@ func (e *Engine) commitLoop() {
 			if trimmed > 0 {
 				w.log.Warn("gamify: outbox over OutboxHardLimit; entries not acknowledged by every consumer were removed", "entries", trimmed)
 			}
-			e.notify.publish(b.notes)
+			notesHeld = e.notify.publish(b.notes)
 			for i, r := range b.waiters {
 				r.done <- b.replies[i]
 			}
@@ -475,6 +530,7 @@ func (e *Engine) commitLoop() {
 		w.mu.Lock()
 		w.inFlight = false
 		w.committed(commitResult{gen: b.gen, err: err, batch: b})
+		w.spare = b.recycled(notesHeld)
 		w.maybeSeal()
 		w.sealable.Broadcast()
 		w.mu.Unlock()

@@ -1,6 +1,7 @@
 package streak
 
 import (
+	"sync"
 	"time"
 )
 
@@ -215,15 +216,42 @@ type recorder struct {
 	lost    []int64
 	freezes []int64
 	earns   []earnRec
+	buf     []int64 // backs length, started, lost and freezes
 }
 
 type earnRec struct {
 	k, amount, freezes int64
 }
 
+// recorders keeps released recorders: a history is recomputed by many
+// calls (a late event, the year-in-review of a transition), and its arrays
+// were the largest allocation of an event.
+var recorders = sync.Pool{New: func() any { return new(recorder) }}
+
+// newRecorder returns a zeroed recorder of the periods base..last; release
+// hands it back once nothing refers to it.
 func newRecorder(base, last int64) *recorder {
-	n := max(last-base+1, 0)
-	return &recorder{base: base, out: make([]outcome, n), length: make([]int64, n), started: make([]int64, n), lost: make([]int64, n), freezes: make([]int64, n)}
+	n := int(max(last-base+1, 0))
+	r := recorders.Get().(*recorder)
+	r.base = base
+	if cap(r.out) < n {
+		r.out, r.buf = make([]outcome, n), make([]int64, 4*n)
+	}
+	r.out = r.out[:n]
+	b := r.buf[:4*n]
+	clear(r.out)
+	clear(b)
+	r.length, r.started, r.lost, r.freezes = b[:n:n], b[n:2*n:2*n], b[2*n:3*n:3*n], b[3*n:4*n:4*n]
+	r.earns = r.earns[:0]
+	return r
+}
+
+// release returns r to the pool; r must not be used after it.
+func (r *recorder) release() {
+	if r == nil {
+		return
+	}
+	recorders.Put(r)
 }
 
 func (r *recorder) settled(from, to int64, o outcome, c *cursor, lost int64) {

@@ -115,3 +115,22 @@ func TestLostOnlyForRealLosses(t *testing.T) {
 	require.Equal(t, 5, fx.Notifications[0].From, "the length the user saw before the call")
 	require.Equal(t, []Transition{{From: 5, To: 6}}, fx.Transitions, "one net transition per call")
 }
+
+// A recorder handed back to the pool comes out again zeroed, whatever the
+// released one held and however its size differs.
+func TestRecorderFromThePoolIsZeroed(t *testing.T) {
+	for _, n := range []int64{40, 3, 40, 0, 7} {
+		r := newRecorder(100, 100+n-1)
+		if len(r.out) != int(n) || len(r.length) != int(n) || len(r.started) != int(n) || len(r.lost) != int(n) || len(r.freezes) != int(n) || len(r.earns) != 0 {
+			t.Fatalf("n=%d: sizes %d %d %d %d %d %d", n, len(r.out), len(r.length), len(r.started), len(r.lost), len(r.freezes), len(r.earns))
+		}
+		for i := range r.out {
+			if r.out[i] != oPending || r.length[i] != 0 || r.started[i] != 0 || r.lost[i] != 0 || r.freezes[i] != 0 {
+				t.Fatalf("n=%d: period %d not zeroed", n, i)
+			}
+			r.out[i], r.length[i], r.started[i], r.lost[i], r.freezes[i] = oMet, 1, 2, 3, 4
+		}
+		r.earns = append(r.earns, earnRec{1, 2, 3})
+		r.release()
+	}
+}

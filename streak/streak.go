@@ -324,6 +324,7 @@ func Apply(d Definition, s State, a Activity, now time.Time) (State, Effects, er
 			}
 			return false
 		})
+		rb.release()
 		after = s.project(&d, s.cur, curP, loc)
 	} else {
 		// Only the periods after the cursor changed: the run in progress.
@@ -357,7 +358,7 @@ func Apply(d Definition, s State, a Activity, now time.Time) (State, Effects, er
 // consumed or refunded, earns not credited before, and the runs changed
 // (Reached). A loss found in the rewritten past is not notified: only time
 // passing loses a streak the user had (see Lost). It returns the new
-// history.
+// history, for the caller to release.
 func (s *State) replay(d *Definition, old *State, now time.Time, loc *time.Location, fx *Effects) *recorder {
 	ra, _, _ := old.history(d, now, loc)
 	rb, cb, _ := s.history(d, now, loc)
@@ -380,6 +381,7 @@ func (s *State) replay(d *Definition, old *State, now time.Time, loc *time.Locat
 		}
 	}
 	fx.Reached = append(fx.Reached, d.reached(ra.runs(), rb.runs())...)
+	ra.release()
 	s.cur = cb
 	return rb
 }
@@ -398,6 +400,7 @@ func Missed(d Definition, s State, now time.Time, loc *time.Location, first Date
 	loc = orUTC(loc)
 	s = s.advance(&d, now, loc, &Effects{})
 	rec, _, _ := s.history(&d, now, loc)
+	defer rec.release()
 	return rec.missed(&d, first)
 }
 
@@ -535,6 +538,7 @@ func History(d Definition, s State, now time.Time, loc *time.Location, n int) []
 			Missed:     o == oLost,
 		})
 	}
+	rec.release()
 	return out
 }
 
@@ -599,6 +603,7 @@ func Restore(d Definition, s State, now time.Time, loc *time.Location) (State, E
 			best, started = rec.length[i], rec.started[i]
 		}
 	}
+	rec.release()
 	if best <= s.shown {
 		fx.Warning = NothingToRestore
 		return s, fx, nil
@@ -609,7 +614,7 @@ func Restore(d Definition, s State, now time.Time, loc *time.Location) (State, E
 	old := s
 	s.restores = append(slices.Clip(s.restores), restoreRec{at: now.UnixNano(), period: curP, from: min(s.cur.p+1, curP), length: best, started: started})
 	from := s.project(&d, s.cur, curP, loc).length
-	s.replay(&d, &old, now, loc, &fx)
+	s.replay(&d, &old, now, loc, &fx).release()
 	l := s.project(&d, s.cur, curP, loc).length
 	fx.Notifications = append(fx.Notifications, Notification{Kind: Restored, Period: d.firstDate(curP), Length: int(l), From: int(from), Freezes: int(s.cur.freezes)})
 	s.report(&d, now, loc, &fx)
