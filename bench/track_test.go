@@ -159,53 +159,131 @@ func BenchmarkBoltUpdateTwoKeys(b *testing.B) {
 // everyone) of one-key events.
 func BenchmarkBoltGroupCommit(b *testing.B) {
 	for _, p := range producerCounts {
-		b.Run(fmt.Sprintf("producers=%d", p), func(b *testing.B) {
-			db := openBolt(b)
-			defer db.Close()
-			type req struct {
-				i    int64
-				done chan error
+		b.Run(fmt.Sprintf("producers=%d", p), func(b *testing.B) { groupCommit(b, p, true, nil, oneKeyEvent) })
+	}
+}
+
+// BenchmarkBoltGroupCommitRecords is BenchmarkBoltGroupCommit writing what a
+// full-pipeline event (BenchmarkTrackFull) stores, at the sizes it stores
+// them: two ledger entries, an award and an outbox note appended, and the
+// user's state record rewritten. It is bbolt's own cost of those records,
+// with no engine: the floor under the full pipeline's storage. In mode
+// buffered a producer does not wait for the commit (the last event does),
+// so batches grow to 4096 events, as the engine's Buffered ones do.
+func BenchmarkBoltGroupCommitRecords(b *testing.B) {
+	for _, mode := range []string{"durable", "buffered"} {
+		for _, p := range []int{1, 64} {
+			if mode == "buffered" && p > 1 {
+				continue
 			}
-			queue := make(chan req, 4096)
-			stop := make(chan struct{})
-			go func() {
-				var batch []req
-				for {
-					select {
-					case r := <-queue:
-						batch = append(batch[:0], r)
-					case <-stop:
-						return
-					}
-				drain:
-					for len(batch) < 4096 {
-						select {
-						case r := <-queue:
-							batch = append(batch, r)
-						default:
-							break drain
-						}
-					}
-					err := db.Update(func(tx *bolt.Tx) error {
-						for _, r := range batch {
-							if err := oneKeyEvent(tx, r.i); err != nil {
-								return err
-							}
-						}
-						return nil
-					})
-					for _, r := range batch {
-						r.done <- err
+			b.Run(fmt.Sprintf("mode=%s/producers=%d", mode, p), func(b *testing.B) {
+				groupCommit(b, p, mode == "durable", []string{"ledger", "awards", "outbox", "state"}, fullRecordsEvent)
+			})
+		}
+	}
+}
+
+// The sizes of a full-pipeline event's values (keys are 8 bytes), as its
+// batches stage them.
+var (
+	ledgerValue = make([]byte, 21)
+	awardValue  = make([]byte, 47)
+	noteValue   = make([]byte, 154)
+	stateValue  = make([]byte, 364)
+)
+
+func fullRecordsEvent(tx *bolt.Tx, i int64) error {
+	seq := func(n int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(n)) }
+	for _, r := range []struct {
+		bucket string
+		key    []byte
+		val    []byte
+	}{
+		{"ledger", seq(2 * i), ledgerValue},
+		{"ledger", seq(2*i + 1), ledgerValue},
+		{"awards", seq(i), awardValue},
+		{"outbox", seq(i), noteValue},
+		{"state", seq(i % users), stateValue},
+	} {
+		if err := tx.Bucket([]byte(r.bucket)).Put(r.key, r.val); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// groupCommit runs p producers of events written by event through a
+// minimal one-writer group commit, in a bbolt file with the buckets
+// "events" and buckets. Unless wait, a producer waits only for its last
+// event's commit (one producer: every event's).
+func groupCommit(b *testing.B, p int, wait bool, buckets []string, event func(*bolt.Tx, int64) error) {
+	db := openBolt(b)
+	defer db.Close()
+	if err := db.Update(func(tx *bolt.Tx) error {
+		for _, name := range buckets {
+			if _, err := tx.CreateBucket([]byte(name)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	type req struct {
+		i    int64
+		done chan error
+	}
+	queue := make(chan req, 4096)
+	stop := make(chan struct{})
+	var failed atomic.Pointer[error] // the first failed commit, for producers that do not wait
+	go func() {
+		var batch []req
+		for {
+			select {
+			case r := <-queue:
+				batch = append(batch[:0], r)
+			case <-stop:
+				return
+			}
+		drain:
+			for len(batch) < 4096 {
+				select {
+				case r := <-queue:
+					batch = append(batch, r)
+				default:
+					break drain
+				}
+			}
+			err := db.Update(func(tx *bolt.Tx) error {
+				for _, r := range batch {
+					if err := event(tx, r.i); err != nil {
+						return err
 					}
 				}
-			}()
-			defer close(stop)
-			b.ReportAllocs()
-			runProducers(b, p, func(i int64) error {
-				r := req{i: i, done: make(chan error, 1)}
-				queue <- r
-				return <-r.done
+				return nil
 			})
-		})
-	}
+			if err != nil {
+				failed.CompareAndSwap(nil, &err)
+			}
+			for _, r := range batch {
+				r.done <- err
+			}
+		}
+	}()
+	defer close(stop)
+	b.ReportAllocs()
+	runProducers(b, p, func(i int64) error {
+		r := req{i: i, done: make(chan error, 1)}
+		queue <- r
+		if !wait && i < int64(b.N)-1 {
+			return nil
+		}
+		if err := <-r.done; err != nil {
+			return err
+		}
+		if err := failed.Load(); err != nil {
+			return *err
+		}
+		return nil
+	})
 }
