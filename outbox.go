@@ -418,14 +418,15 @@ type retention struct {
 func appendOutbox(tx *store.Tx, notes []Notification, meta []noteMeta, seq uint64, now time.Time, r retention) (last uint64, trimmedUnacked int, err error) {
 	last = outboxLast(tx)
 	var enc noteEncoder
+	var key [8]byte
 	for i, n := range notes {
 		buf, err := enc.encode(n, meta[i].at)
 		if err != nil {
 			return 0, 0, err
 		}
-		// Key and value in one exact allocation: the store keeps both.
-		kv := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(buf)), meta[i].seq)
-		if err := tx.Put(store.Outbox, kv[:8:8], append(kv[8:], buf...)); err != nil {
+		// The store copies what it stages: key and value can be reused.
+		binary.BigEndian.PutUint64(key[:], meta[i].seq)
+		if err := tx.Put(store.Outbox, key[:], buf); err != nil {
 			return 0, 0, err
 		}
 	}

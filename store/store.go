@@ -544,7 +544,9 @@ func (t *Tx) Get(ks Keyspace, key []byte) []byte {
 	return p
 }
 
-// Put sets key to val.
+// Put sets key to val. A Staged DB copies both, so the caller may reuse
+// them at once; otherwise they must stay unchanged until the transaction
+// ends, as bbolt requires.
 func (t *Tx) Put(ks Keyspace, key, val []byte) error {
 	if ks == Meta && storeOwned(key) {
 		return fmt.Errorf("store: the meta key %s is the store's", key)
