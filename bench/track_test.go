@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -159,7 +160,7 @@ func BenchmarkBoltUpdateTwoKeys(b *testing.B) {
 // everyone) of one-key events.
 func BenchmarkBoltGroupCommit(b *testing.B) {
 	for _, p := range producerCounts {
-		b.Run(fmt.Sprintf("producers=%d", p), func(b *testing.B) { groupCommit(b, p, true, nil, oneKeyEvent) })
+		b.Run(fmt.Sprintf("producers=%d", p), func(b *testing.B) { groupCommit(b, p, true, nil, perEvent(oneKeyEvent)) })
 	}
 }
 
@@ -169,16 +170,25 @@ func BenchmarkBoltGroupCommit(b *testing.B) {
 // user's state record rewritten. It is bbolt's own cost of those records,
 // with no engine: the floor under the full pipeline's storage. In mode
 // buffered a producer does not wait for the commit (the last event does),
-// so batches grow to 4096 events, as the engine's Buffered ones do.
+// so batches grow to 4096 events, as the engine's Buffered ones do. Layout
+// packed stores each batch's appended entries as one record per bucket
+// (the state records stay one per user): what a layout of one record per
+// batch and keyspace would cost.
 func BenchmarkBoltGroupCommitRecords(b *testing.B) {
 	for _, mode := range []string{"durable", "buffered"} {
 		for _, p := range []int{1, 64} {
-			if mode == "buffered" && p > 1 {
-				continue
+			for _, layout := range []string{"perevent", "packed"} {
+				if mode == "buffered" && p > 1 {
+					continue
+				}
+				write := perEvent(fullRecordsEvent)
+				if layout == "packed" {
+					write = packedRecords
+				}
+				b.Run(fmt.Sprintf("mode=%s/producers=%d/layout=%s", mode, p, layout), func(b *testing.B) {
+					groupCommit(b, p, mode == "durable", []string{"ledger", "awards", "outbox", "state"}, write)
+				})
 			}
-			b.Run(fmt.Sprintf("mode=%s/producers=%d", mode, p), func(b *testing.B) {
-				groupCommit(b, p, mode == "durable", []string{"ledger", "awards", "outbox", "state"}, fullRecordsEvent)
-			})
 		}
 	}
 }
@@ -212,11 +222,46 @@ func fullRecordsEvent(tx *bolt.Tx, i int64) error {
 	return nil
 }
 
+// packedRecords writes a batch of full-pipeline events with their appended
+// entries packed: one ledger, one awards and one outbox record per batch.
+func packedRecords(tx *bolt.Tx, batch []int64) error {
+	pack := func(bucket string, key int64, val []byte, per int) error {
+		v := make([]byte, 0, len(batch)*per*len(val))
+		for range len(batch) * per {
+			v = append(v, val...)
+		}
+		return tx.Bucket([]byte(bucket)).Put(binary.BigEndian.AppendUint64(nil, uint64(key)), v)
+	}
+	first := batch[0]
+	if err := errors.Join(pack("ledger", 2*first, ledgerValue, 2), pack("awards", first, awardValue, 1), pack("outbox", first, noteValue, 1)); err != nil {
+		return err
+	}
+	st := tx.Bucket([]byte("state"))
+	for _, i := range batch {
+		if err := st.Put(binary.BigEndian.AppendUint64(nil, uint64(i%users)), stateValue); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// perEvent writes a batch one event at a time.
+func perEvent(event func(*bolt.Tx, int64) error) func(*bolt.Tx, []int64) error {
+	return func(tx *bolt.Tx, batch []int64) error {
+		for _, i := range batch {
+			if err := event(tx, i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
 // groupCommit runs p producers of events written by event through a
 // minimal one-writer group commit, in a bbolt file with the buckets
-// "events" and buckets. Unless wait, a producer waits only for its last
-// event's commit (one producer: every event's).
-func groupCommit(b *testing.B, p int, wait bool, buckets []string, event func(*bolt.Tx, int64) error) {
+// "events" and buckets; write writes a batch of events (by number). Unless
+// wait, a producer waits only for its last event's commit.
+func groupCommit(b *testing.B, p int, wait bool, buckets []string, write func(*bolt.Tx, []int64) error) {
 	db := openBolt(b)
 	defer db.Close()
 	if err := db.Update(func(tx *bolt.Tx) error {
@@ -238,6 +283,7 @@ func groupCommit(b *testing.B, p int, wait bool, buckets []string, event func(*b
 	var failed atomic.Pointer[error] // the first failed commit, for producers that do not wait
 	go func() {
 		var batch []req
+		var nums []int64
 		for {
 			select {
 			case r := <-queue:
@@ -254,14 +300,11 @@ func groupCommit(b *testing.B, p int, wait bool, buckets []string, event func(*b
 					break drain
 				}
 			}
-			err := db.Update(func(tx *bolt.Tx) error {
-				for _, r := range batch {
-					if err := event(tx, r.i); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
+			nums = nums[:0]
+			for _, r := range batch {
+				nums = append(nums, r.i)
+			}
+			err := db.Update(func(tx *bolt.Tx) error { return write(tx, nums) })
 			if err != nil {
 				failed.CompareAndSwap(nil, &err)
 			}
