@@ -63,7 +63,7 @@ type checkpointer struct {
 // openLog opens the command log and checks that it continues the file's
 // checkpoint.
 func (e *Engine) openLog() error {
-	l, err := cmdlog.Open(logDir(e.path), cmdlog.Options{NoSync: e.opts.noSync})
+	l, err := cmdlog.Open(logDir(e.path), cmdlog.Options{NoSync: e.opts.noSync, BeforeSync: e.opts.beforeLogSync})
 	if errors.Is(err, cmdlog.ErrCorrupt) {
 		return fmt.Errorf("%w: command log: %w", ErrCorrupt, err)
 	}
@@ -219,26 +219,33 @@ func (e *Engine) afterBatch() {
 	}
 }
 
-// appendLog makes the batch's commands durable: one append, one fsync. A
-// *landedFault error comes with the position: the records are in the log.
-func (e *Engine) appendLog(b *batch) (uint64, error) {
+// appendLog makes the batch's commands durable: one append, then one fsync,
+// which runs while the caller stages the batch; synced reports its outcome.
+// A *landedFault from synced comes with the position: the records are in
+// the log.
+func (e *Engine) appendLog(b *batch) (pos uint64, synced <-chan error, err error) {
 	var late *landedFault
 	if f := e.opts.beforeCommit; f != nil {
 		if err := f(); err != nil && !errors.As(err, &late) {
-			return 0, fmt.Errorf("command log: %w", err)
+			return 0, nil, fmt.Errorf("command log: %w", err)
 		}
 	}
 	last, err := e.log.Append(b.recs()...)
-	if err == nil {
-		err = e.log.Sync()
-	}
 	if err != nil {
-		return 0, fmt.Errorf("command log: %w", err)
+		return 0, nil, fmt.Errorf("command log: %w", err)
 	}
-	if late != nil {
-		return last, late
-	}
-	return last, nil
+	done := make(chan error, 1)
+	go func() {
+		switch err := e.log.Sync(); {
+		case err != nil:
+			done <- fmt.Errorf("command log: %w", err)
+		case late != nil:
+			done <- late
+		default:
+			done <- nil
+		}
+	}()
+	return last, done, nil
 }
 
 // landedFault, returned by the beforeCommit test seam, lets the batch reach

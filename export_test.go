@@ -13,7 +13,8 @@ import (
 
 // SetBeforeCommit installs a function that runs before each commit; an error
 // from it makes the commit fail.
-func SetBeforeCommit(o *Options, f func() error) { o.beforeCommit = f }
+func SetBeforeCommit(o *Options, f func() error)  { o.beforeCommit = f }
+func SetBeforeLogSync(o *Options, f func() error) { o.beforeLogSync = f }
 
 // SetBeforeTxnCommit installs a function that runs in every command once its
 // changes are made, before they enter the working state (it may panic).

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -222,6 +223,53 @@ func TestCommitOfUnknownOutcome(t *testing.T) {
 	r, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "bo", Value: 7, IdempotencyKey: "b1"})
 	require.NoError(t, err)
 	require.True(t, r.IdempotentReplayed, "the key of the batch reported failed is remembered across a restart")
+}
+
+// The log's fsync fails after the batch's records were written: the batch
+// was staged while the fsync ran, and is never seen. A read made during the
+// fsync and one made after the failure find none of it, the writes after it
+// fail (the log refuses appends until reopened), and a reopen replays it or
+// not, with Check green either way.
+func TestFailedLogSyncLeavesTheBatchUnseen(t *testing.T) {
+	ctx := context.Background()
+	var armed atomic.Bool
+	inSync, release := make(chan struct{}), make(chan struct{})
+	fsync := errors.New("fsync: input/output error")
+	opts := &gamify.Options{}
+	gamify.SetBeforeLogSync(opts, func() error {
+		if !armed.CompareAndSwap(true, false) {
+			return nil
+		}
+		close(inSync)
+		<-release
+		return fsync
+	})
+	eng := openTest(t, opts)
+	mustMetric(t, eng.Engine, "xp")
+	_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1})
+	require.NoError(t, err)
+
+	armed.Store(true)
+	failed := make(chan error, 1)
+	go func() {
+		_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 5})
+		failed <- err
+	}()
+	<-inSync
+	require.Equal(t, "1", total(t, eng, "ana", "xp"), "read during the fsync")
+	close(release)
+	require.ErrorIs(t, <-failed, fsync)
+	require.Equal(t, "1", total(t, eng, "ana", "xp"), "read after the failure")
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 2})
+	require.Error(t, err, "the log refuses appends after a failed fsync")
+	require.NoError(t, eng.Check(ctx))
+
+	require.ErrorIs(t, eng.Engine.Close(), fsync, "Close reports the log it could not sync")
+	reopened, err := gamify.Open(eng.path, &eng.opts)
+	require.NoError(t, err)
+	eng.Engine = reopened
+	require.NoError(t, eng.Check(ctx))
+	require.Contains(t, []string{"1", "6"}, total(t, eng, "ana", "xp"), "the failed batch's outcome is unknown")
 }
 
 // In Buffered mode the failure of unknown outcome is reported by Flush; the

@@ -169,6 +169,9 @@ type Options struct {
 	// beforeCommit is the fault-injection seam of the commit point, the
 	// command log's append and fsync (checkpoint.go's appendLog).
 	beforeCommit func() error
+	// beforeLogSync runs before each fsync of the command log (its failure
+	// is the fsync's): the seam of a failed fsync after the append.
+	beforeLogSync func() error
 	// beforeCheckpoint is the seam of a checkpoint's commit to the file.
 	beforeCheckpoint func() error
 	// afterCommit runs between a batch's commit and the writer hearing of

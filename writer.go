@@ -465,6 +465,7 @@ func (e *Engine) commitLoop() {
 		var last, pos uint64
 		var trimmed int
 		var err error
+		var synced <-chan error // the fsync of the batch's records, if it has any
 		switch {
 		case b.replayTo != 0:
 			pos = b.replayTo
@@ -472,7 +473,7 @@ func (e *Engine) commitLoop() {
 				err = f() // the fault seam of a replica's commit point: staging
 			}
 		case len(b.ends) > 0:
-			pos, err = e.appendLog(b)
+			pos, synced, err = e.appendLog(b)
 		default:
 			pos = e.db.Position()
 		}
@@ -481,25 +482,45 @@ func (e *Engine) commitLoop() {
 		if errors.As(err, &late) {
 			err = nil // in the log: staged as landed, reported failed below
 		}
-		if err == nil {
-			err = e.db.UpdateAt(pos, func(tx *store.Tx) error {
-				for _, wr := range b.writes {
-					var err error
-					if wr.val == nil {
-						err = tx.Delete(wr.ks, wr.key)
-					} else {
-						err = tx.Put(wr.ks, wr.key, wr.val)
-					}
-					if err != nil {
-						return err
-					}
-				}
-				// The notifications go into the outbox with their cause; the
-				// live subscribers get the same slice below.
+		stage := func(tx *store.Tx) error {
+			for _, wr := range b.writes {
 				var err error
-				last, trimmed, err = appendOutbox(tx, b.notes, b.noteMeta, b.outboxSeq, b.lastNow, e.opts.outboxRetention())
-				return err
-			})
+				if wr.val == nil {
+					err = tx.Delete(wr.ks, wr.key)
+				} else {
+					err = tx.Put(wr.ks, wr.key, wr.val)
+				}
+				if err != nil {
+					return err
+				}
+			}
+			// The notifications go into the outbox with their cause; the
+			// live subscribers get the same slice below.
+			var err error
+			last, trimmed, err = appendOutbox(tx, b.notes, b.noteMeta, b.outboxSeq, b.lastNow, e.opts.outboxRetention())
+			return err
+		}
+		if err == nil && synced == nil {
+			err = e.db.UpdateAt(pos, stage)
+		} else if err == nil {
+			// Staged while the fsync runs, and made visible only once it
+			// succeeded: readers never see a batch the log may not hold.
+			p, perr := e.db.PrepareAt(pos, stage)
+			serr := <-synced
+			if errors.As(serr, &late) {
+				serr = nil // in the log: staged as landed, reported failed below
+			}
+			switch {
+			case serr != nil:
+				if p != nil {
+					p.Discard()
+				}
+				err = serr
+			case perr != nil:
+				err = perr
+			default:
+				p.Install()
+			}
 		}
 		if err == nil && late != nil {
 			err = late

@@ -204,19 +204,51 @@ func (db *DB) Staged() (records int, bytes int64) {
 // stagedUpdate runs fn on a Staged DB and installs its writes; at says
 // whether pos is the caller's (UpdateAt) or the current one (Update).
 func (db *DB) stagedUpdate(pos uint64, at bool, fn func(*Tx) error) error {
+	p, err := db.prepare(pos, at, fn)
+	if err != nil {
+		return err
+	}
+	p.Install()
+	return nil
+}
+
+// Prepared is a staged update that is built but not visible yet (PrepareAt).
+type Prepared struct {
+	db  *DB
+	tx  *Tx // nil: the update wrote nothing
+	pos uint64
+}
+
+// PrepareAt is UpdateAt in two steps, so that a caller can build an update
+// while it waits for what makes it final (the fsync of its log records): it
+// runs fn and keeps its writes out of every transaction's sight until
+// Install; Discard drops them. Until one of the two, every other update and
+// Checkpoint waits. fn's error is PrepareAt's, with nothing to install. A
+// Staged DB only.
+func (db *DB) PrepareAt(pos uint64, fn func(*Tx) error) (*Prepared, error) {
+	if !db.staging {
+		return nil, errors.New("store: PrepareAt needs a Staged DB")
+	}
+	return db.prepare(pos, true, fn)
+}
+
+// prepare is stagedUpdate up to the install; on success it returns with
+// writeMu held, released by Install or Discard.
+func (db *DB) prepare(pos uint64, at bool, fn func(*Tx) error) (*Prepared, error) {
 	s := &db.stages
 	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
 	cur := db.pos.Load()
 	if !at {
 		pos = cur
 	}
 	if pos < cur {
-		return fmt.Errorf("store: update at position %d, before the staged position %d", pos, cur)
+		s.writeMu.Unlock()
+		return nil, fmt.Errorf("store: update at position %d, before the staged position %d", pos, cur)
 	}
 	tx, err := db.snapshot(true)
 	if err != nil {
-		return err
+		s.writeMu.Unlock()
+		return nil, err
 	}
 	tx.arena = s.arena
 	err = fn(tx)
@@ -228,21 +260,35 @@ func (db *DB) stagedUpdate(pos uint64, at bool, fn func(*Tx) error) error {
 	// memory map waits for every read transaction) must not wait for this one.
 	_ = tx.tx.Rollback()
 	if err != nil || tx.err != nil {
-		return cmp.Or(tx.err, err)
+		s.writeMu.Unlock()
+		return nil, cmp.Or(tx.err, err)
 	}
-	if !tx.dirty {
-		return nil
+	p := &Prepared{db: db, pos: pos}
+	if tx.dirty {
+		p.tx = tx
 	}
-	o := tx.ov
-	o.top.delta.plus(&tx.delta)
-	o.top.pos = pos
+	return p, nil
+}
+
+// Install makes the prepared writes visible to every later transaction.
+func (p *Prepared) Install() {
+	db, s := p.db, &p.db.stages
+	defer s.writeMu.Unlock()
+	if p.tx == nil {
+		return
+	}
+	o := p.tx.ov
+	o.top.delta.plus(&p.tx.delta)
+	o.top.pos = p.pos
 	s.mu.Lock()
 	s.active = o.top
 	s.mu.Unlock()
-	db.pos.Store(pos)
+	db.pos.Store(p.pos)
 	db.restat()
-	return nil
 }
+
+// Discard drops the prepared writes: nothing of them was ever visible.
+func (p *Prepared) Discard() { p.db.stages.writeMu.Unlock() }
 
 // restat recounts what is staged.
 func (db *DB) restat() {
