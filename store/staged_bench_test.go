@@ -2,12 +2,15 @@ package store
 
 import (
 	"encoding/binary"
+	"errors"
 	"math/rand"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
 	"testing"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 const benchUsers = 100_000
@@ -150,4 +153,139 @@ func BenchmarkCheckpoint(b *testing.B) {
 		}
 	}
 	b.ReportMetric(perRecord, "heapB/record")
+}
+
+// eventUsers is the users of BenchmarkStagedEvents' store.
+const eventUsers = 10_000
+
+var (
+	eventFileOnce sync.Once
+	eventFile     []byte
+)
+
+// eventStore returns the path of a copy of a store holding eventUsers
+// state records of 370 bytes and, as the engine's history, 100k records
+// in each keyspace keyed by sequence (ledger, awards, outbox).
+func eventStore(b *testing.B) string {
+	b.Helper()
+	eventFileOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "staged-bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		path := filepath.Join(dir, "s.db")
+		db, err := Open(path, Options{LockTimeout: 1e9, NoSync: true, Staged: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var ev eventWriter
+		for u := range eventUsers {
+			err := db.Update(func(tx *Tx) error { return tx.Put(State, seqKey(uint64(u)), ev.state) })
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		for range 50 {
+			if err := db.Update(ev.events(nil, 1000)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		_, err = db.Checkpoint()
+		if err = errors.Join(err, db.Close()); err != nil {
+			b.Fatal(err)
+		}
+		if eventFile, err = os.ReadFile(path); err != nil {
+			b.Fatal(err)
+		}
+	})
+	path := filepath.Join(b.TempDir(), "s.db")
+	if err := os.WriteFile(path, eventFile, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+func seqKey(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+
+// eventWriter writes the records of an engine's event: two ledger entries,
+// a points award and a notification, each at the next sequence of its
+// keyspace, and the user's state record.
+type eventWriter struct {
+	ledger, awards, outbox uint64
+	state                  []byte
+}
+
+func (w *eventWriter) events(r *rand.Rand, n int) func(*Tx) error {
+	if w.state == nil {
+		w.state = make([]byte, 370)
+	}
+	ledger, awards, outbox := make([]byte, 40), make([]byte, 60), make([]byte, 200)
+	return func(tx *Tx) error {
+		for range n {
+			u := w.ledger / 2 % eventUsers
+			if r != nil {
+				u = uint64(r.Intn(eventUsers))
+			}
+			w.ledger += 2
+			w.awards++
+			w.outbox++
+			err := errors.Join(
+				tx.Put(Ledger, seqKey(w.ledger-1), ledger),
+				tx.Put(Ledger, seqKey(w.ledger), ledger),
+				tx.Put(Awards, seqKey(w.awards), awards),
+				tx.Put(Outbox, seqKey(w.outbox), outbox),
+				tx.Put(State, seqKey(u), w.state))
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// BenchmarkStagedEvents is the store's side of the engine's write path,
+// per event (one op): the five records of eventWriter, staged 500 events
+// to an update, with a Checkpoint (NoSync) whenever 4 MB are staged, as
+// the engine's default CheckpointSize. fileB/op is the growth of the
+// file's pages in use per event.
+func BenchmarkStagedEvents(b *testing.B) {
+	db, err := Open(eventStore(b), Options{LockTimeout: 1e9, NoSync: true, Staged: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	ev := eventWriter{ledger: 100_000, awards: 50_000, outbox: 50_000}
+	r := rand.New(rand.NewSource(1))
+	used0 := pagesInUse(b, db)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done := 0; done < b.N; {
+		n := min(500, b.N-done)
+		if err := db.UpdateAt(db.Position()+1, ev.events(r, n)); err != nil {
+			b.Fatal(err)
+		}
+		done += n
+		if _, size := db.Staged(); size >= 4<<20 || done == b.N {
+			if _, err := db.Checkpoint(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(pagesInUse(b, db)-used0)/float64(b.N), "fileB/op")
+}
+
+// pagesInUse is the bytes of the file's pages that are not free.
+func pagesInUse(b *testing.B, db *DB) int64 {
+	var used int64
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		st := db.bolt.Stats()
+		used = tx.Size() - int64(st.FreePageN+st.PendingPageN)*int64(db.bolt.Info().PageSize)
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return used
 }
