@@ -15,26 +15,48 @@ import (
 
 const benchUsers = 100_000
 
-var (
-	benchFileOnce sync.Once
-	benchFile     []byte
-)
+// cachedStore is a store file built once per process; each benchmark
+// opens a copy of it.
+type cachedStore struct {
+	once sync.Once
+	file []byte
+}
 
-// benchStore returns the path of a copy of a store holding benchUsers
-// state records (16-byte keys, 64-byte values), built once per process.
-func benchStore(b *testing.B) string {
+// copy returns the path of a new copy of the file that build fills
+// (through a DB opened with opts, closed after it).
+func (c *cachedStore) copy(b *testing.B, opts Options, build func(db *DB) error) string {
 	b.Helper()
-	benchFileOnce.Do(func() {
+	c.once.Do(func() {
 		dir, err := os.MkdirTemp("", "staged-bench")
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer os.RemoveAll(dir)
 		path := filepath.Join(dir, "s.db")
-		db, err := Open(path, Options{LockTimeout: 1e9, NoSync: true})
+		db, err := Open(path, opts)
 		if err != nil {
 			b.Fatal(err)
 		}
+		if err := errors.Join(build(db), db.Close()); err != nil {
+			b.Fatal(err)
+		}
+		if c.file, err = os.ReadFile(path); err != nil {
+			b.Fatal(err)
+		}
+	})
+	path := filepath.Join(b.TempDir(), "s.db")
+	if err := os.WriteFile(path, c.file, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+var usersStore cachedStore
+
+// benchStore returns the path of a copy of a store holding benchUsers
+// state records (16-byte keys, 64-byte values).
+func benchStore(b *testing.B) string {
+	return usersStore.copy(b, Options{LockTimeout: 1e9, NoSync: true}, func(db *DB) error {
 		val := make([]byte, 64)
 		for lo := 0; lo < benchUsers; lo += 10_000 {
 			err := db.Update(func(tx *Tx) error {
@@ -46,21 +68,11 @@ func benchStore(b *testing.B) string {
 				return nil
 			})
 			if err != nil {
-				b.Fatal(err)
+				return err
 			}
 		}
-		if err := db.Close(); err != nil {
-			b.Fatal(err)
-		}
-		if benchFile, err = os.ReadFile(path); err != nil {
-			b.Fatal(err)
-		}
+		return nil
 	})
-	path := filepath.Join(b.TempDir(), "s.db")
-	if err := os.WriteFile(path, benchFile, 0o600); err != nil {
-		b.Fatal(err)
-	}
-	return path
 }
 
 func benchKey(i int) []byte {
@@ -158,52 +170,27 @@ func BenchmarkCheckpoint(b *testing.B) {
 // eventUsers is the users of BenchmarkStagedEvents' store.
 const eventUsers = 10_000
 
-var (
-	eventFileOnce sync.Once
-	eventFile     []byte
-)
+var eventsStore cachedStore
 
 // eventStore returns the path of a copy of a store holding eventUsers
-// state records of 370 bytes and, as the engine's history, 100k records
-// in each keyspace keyed by sequence (ledger, awards, outbox).
+// state records of 370 bytes and, as the engine's history, the records of
+// 50k events (100k ledger entries, 50k awards, 50k notifications).
 func eventStore(b *testing.B) string {
-	b.Helper()
-	eventFileOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "staged-bench")
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer os.RemoveAll(dir)
-		path := filepath.Join(dir, "s.db")
-		db, err := Open(path, Options{LockTimeout: 1e9, NoSync: true, Staged: true})
-		if err != nil {
-			b.Fatal(err)
-		}
+	return eventsStore.copy(b, Options{LockTimeout: 1e9, NoSync: true, Staged: true}, func(db *DB) error {
 		var ev eventWriter
 		for u := range eventUsers {
-			err := db.Update(func(tx *Tx) error { return tx.Put(State, seqKey(uint64(u)), ev.state) })
-			if err != nil {
-				b.Fatal(err)
+			if err := db.Update(func(tx *Tx) error { return tx.Put(State, seqKey(uint64(u)), eventState) }); err != nil {
+				return err
 			}
 		}
 		for range 50 {
 			if err := db.Update(ev.events(nil, 1000)); err != nil {
-				b.Fatal(err)
+				return err
 			}
 		}
-		_, err = db.Checkpoint()
-		if err = errors.Join(err, db.Close()); err != nil {
-			b.Fatal(err)
-		}
-		if eventFile, err = os.ReadFile(path); err != nil {
-			b.Fatal(err)
-		}
+		_, err := db.Checkpoint()
+		return err
 	})
-	path := filepath.Join(b.TempDir(), "s.db")
-	if err := os.WriteFile(path, eventFile, 0o600); err != nil {
-		b.Fatal(err)
-	}
-	return path
 }
 
 func seqKey(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
@@ -213,13 +200,12 @@ func seqKey(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
 // keyspace, and the user's state record.
 type eventWriter struct {
 	ledger, awards, outbox uint64
-	state                  []byte
 }
 
+// eventState is a user's state record.
+var eventState = make([]byte, 370)
+
 func (w *eventWriter) events(r *rand.Rand, n int) func(*Tx) error {
-	if w.state == nil {
-		w.state = make([]byte, 370)
-	}
 	ledger, awards, outbox := make([]byte, 40), make([]byte, 60), make([]byte, 200)
 	return func(tx *Tx) error {
 		for range n {
@@ -235,7 +221,7 @@ func (w *eventWriter) events(r *rand.Rand, n int) func(*Tx) error {
 				tx.Put(Ledger, seqKey(w.ledger), ledger),
 				tx.Put(Awards, seqKey(w.awards), awards),
 				tx.Put(Outbox, seqKey(w.outbox), outbox),
-				tx.Put(State, seqKey(u), w.state))
+				tx.Put(State, seqKey(u), eventState))
 			if err != nil {
 				return err
 			}
