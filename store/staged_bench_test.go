@@ -234,7 +234,7 @@ func (w *eventWriter) events(r *rand.Rand, n int) func(*Tx) error {
 // per event (one op): the five records of eventWriter, staged 500 events
 // to an update, with a Checkpoint (NoSync) whenever 4 MB are staged, as
 // the engine's default CheckpointSize. fileB/op is the growth of the
-// file's pages in use per event.
+// file's pages in use per event; cpu-ns/op the process's CPU time.
 func BenchmarkStagedEvents(b *testing.B) {
 	db, err := Open(eventStore(b), Options{LockTimeout: 1e9, NoSync: true, Staged: true})
 	if err != nil {
@@ -246,6 +246,7 @@ func BenchmarkStagedEvents(b *testing.B) {
 	used0 := pagesInUse(b, db)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := cpuTime()
 	for done := 0; done < b.N; {
 		n := min(500, b.N-done)
 		if err := db.UpdateAt(db.Position()+1, ev.events(r, n)); err != nil {
@@ -259,6 +260,7 @@ func BenchmarkStagedEvents(b *testing.B) {
 		}
 	}
 	b.StopTimer()
+	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(pagesInUse(b, db)-used0)/float64(b.N), "fileB/op")
 }
 
