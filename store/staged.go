@@ -94,6 +94,12 @@ type stages struct {
 	writeMu sync.Mutex
 	arena   []byte  // carving space for keys and sealed values (writeMu)
 	slab    []entry // for entries (writeMu)
+	// top is, per keyspace, a key at or above every key of the file and
+	// of the layers (nil: there is none), so that a put above it (an
+	// append: ledger, awards and outbox keys are sequences) knows it
+	// replaces nothing without looking below. It only grows: a delete or
+	// a failed update leaves it above, which is safe. (writeMu)
+	top [numKeyspaces][]byte
 
 	ckptMu sync.Mutex // one Checkpoint at a time
 
@@ -124,6 +130,17 @@ func (db *DB) readPosition() error {
 		db.pos.Store(pos)
 		db.filePos.Store(pos)
 		return err
+	})
+}
+
+// readTop sets stages.top from the file's last keys at Open.
+func (db *DB) readTop() error {
+	return db.bolt.View(func(t *bolt.Tx) error {
+		for i, ks := range allKeyspaces {
+			k, _ := t.Bucket([]byte(ks)).Cursor().Last()
+			db.stages.top[i] = bytes.Clone(k)
+		}
+		return nil
 	})
 }
 
@@ -386,8 +403,13 @@ func (t *Tx) stage(ks Keyspace, key, val []byte, del bool) error {
 		return fmt.Errorf("store: put %s: %w", ks, berrors.ErrValueTooLarge)
 	}
 	i := index(ks)
+	s := &o.db.stages
+	above := bytes.Compare(key, s.top[i]) > 0 // in no layer, nor in the file
 	var old []byte
 	if del {
+		if above {
+			return nil
+		}
 		var ok bool
 		if old, ok = o.get(i, key); !ok {
 			old = t.old(ks, key)
@@ -396,10 +418,13 @@ func (t *Tx) stage(ks Keyspace, key, val []byte, del bool) error {
 			return nil
 		}
 	}
-	e := o.db.stages.newEntry()
+	e := s.newEntry()
 	e.key = append(t.alloc(len(key)), key...)
 	if !del {
 		e.val = seal(t.alloc(len(val)+sumSize), ks, key, val)
+	}
+	if above {
+		s.top[i] = e.key // entries are never changed
 	}
 	if !o.cloned[i] {
 		if o.top.trees[i] == nil {
@@ -423,6 +448,7 @@ func (t *Tx) stage(ks Keyspace, key, val []byte, del bool) error {
 		switch {
 		case replaced:
 			old = prev.val
+		case above:
 		default:
 			if old, ok = o.below(i, key); !ok {
 				old = t.old(ks, key)
