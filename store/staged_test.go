@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 )
 
@@ -772,6 +773,63 @@ func TestAppendsKeepDigestsExact(t *testing.T) {
 	}
 	update("an append after the reopen, a put of a key below the bound", put(22, "g"), put(3, "g"))
 	require.NoError(t, db.View(func(tx *Tx) error {
+		tx.Verify(func(err error) bool { t.Errorf("the file does not verify: %v", err); return false })
+		return nil
+	}))
+}
+
+// A Checkpoint that appends to a keyspace (its keys above the file's) fills
+// the keyspace's new pages (bbolt's default split leaves them half empty);
+// one that inserts among the file's keys keeps bbolt's even split, so that
+// the next inserts into the same page do not split it again.
+func TestCheckpointFillsAppendedPages(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	opts := Options{LockTimeout: 1e9, NoSync: true, Staged: true}
+	db, err := Open(path, opts)
+	require.NoError(t, err)
+	defer func() { db.Close() }()
+	key := func(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+	val := make([]byte, 40)
+	leaves := func(ks Keyspace) (fill float64, pages int) {
+		require.NoError(t, db.bolt.View(func(tx *bolt.Tx) error {
+			st := tx.Bucket([]byte(ks)).Stats()
+			fill, pages = float64(st.LeafInuse)/float64(st.LeafAlloc), st.LeafPageN
+			return nil
+		}))
+		return fill, pages
+	}
+	checkpoint := func(ks Keyspace, keys ...uint64) {
+		t.Helper()
+		require.NoError(t, db.Update(func(tx *Tx) error {
+			for _, n := range keys {
+				if err := tx.Put(ks, key(n), val); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+		_, err := db.Checkpoint()
+		require.NoError(t, err)
+	}
+	for round := range 3 {
+		var keys []uint64
+		for i := range 5000 {
+			keys = append(keys, uint64(round*5000+i)*16)
+		}
+		checkpoint(Ledger, keys...)
+		fill, _ := leaves(Ledger)
+		require.Greater(t, fill, 0.95, "round %d: the appended pages", round)
+	}
+	checkpoint(Ledger, 1000*16+1) // into a full page of the file
+	_, split := leaves(Ledger)
+	checkpoint(Ledger, 1000*16+2, 1000*16+3, 1000*16+4) // into the same page
+	_, pages := leaves(Ledger)
+	require.Equal(t, split, pages, "the next inserts split a page again")
+	require.NoError(t, db.Close())
+	db, err = Open(path, opts) // compares the digests with the page walk
+	require.NoError(t, err)
+	require.NoError(t, db.View(func(tx *Tx) error {
+		require.Equal(t, 15004, tx.Count(Ledger))
 		tx.Verify(func(err error) bool { t.Errorf("the file does not verify: %v", err); return false })
 		return nil
 	}))
