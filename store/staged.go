@@ -94,6 +94,12 @@ type stages struct {
 	writeMu sync.Mutex
 	arena   []byte  // carving space for keys and sealed values (writeMu)
 	slab    []entry // for entries (writeMu)
+	// top is, per keyspace, a key at or above every key of the file and
+	// of the layers (nil: there is none), so that a put above it (an
+	// append: ledger, awards and outbox keys are sequences) knows it
+	// replaces nothing without looking below. It only grows: a delete or
+	// a failed update leaves it above, which is safe. (writeMu)
+	top [numKeyspaces][]byte
 
 	ckptMu sync.Mutex // one Checkpoint at a time
 
@@ -124,6 +130,17 @@ func (db *DB) readPosition() error {
 		db.pos.Store(pos)
 		db.filePos.Store(pos)
 		return err
+	})
+}
+
+// readTop sets stages.top from the file's last keys at Open.
+func (db *DB) readTop() error {
+	return db.bolt.View(func(t *bolt.Tx) error {
+		for i, ks := range allKeyspaces {
+			k, _ := t.Bucket([]byte(ks)).Cursor().Last()
+			db.stages.top[i] = bytes.Clone(k)
+		}
+		return nil
 	})
 }
 
@@ -432,8 +449,13 @@ func (t *Tx) stage(ks Keyspace, key, val []byte, del bool) error {
 		return fmt.Errorf("store: put %s: %w", ks, berrors.ErrValueTooLarge)
 	}
 	i := index(ks)
+	s := &o.db.stages
+	above := bytes.Compare(key, s.top[i]) > 0 // in no layer, nor in the file
 	var old []byte
 	if del {
+		if above {
+			return nil
+		}
 		var ok bool
 		if old, ok = o.get(i, key); !ok {
 			old = t.old(ks, key)
@@ -442,10 +464,13 @@ func (t *Tx) stage(ks Keyspace, key, val []byte, del bool) error {
 			return nil
 		}
 	}
-	e := o.db.stages.newEntry()
+	e := s.newEntry()
 	e.key = append(t.alloc(len(key)), key...)
 	if !del {
 		e.val = seal(t.alloc(len(val)+sumSize), ks, key, val)
+	}
+	if above {
+		s.top[i] = e.key // entries are never changed
 	}
 	if !o.cloned[i] {
 		if o.top.trees[i] == nil {
@@ -469,6 +494,7 @@ func (t *Tx) stage(ks Keyspace, key, val []byte, del bool) error {
 		switch {
 		case replaced:
 			old = prev.val
+		case above:
 		default:
 			if old, ok = o.below(i, key); !ok {
 				old = t.old(ks, key)
@@ -801,17 +827,31 @@ func (db *DB) fold(layers []*layer) error {
 			}
 		}
 		b := tx.bucket(ks)
+		last, _ := b.Cursor().Last()
+		last = bytes.Clone(last)
+		appends, inserts := 0, 0 // puts above the file's last key, and the others
 		m := newMerger(trees, nil, nil, false)
 		for k, v, _, ok := m.next(); ok; k, v, _, ok = m.next() {
-			if v == nil {
+			switch {
+			case v == nil:
 				err = b.Delete(k)
-			} else {
+			case appends > 0 || bytes.Compare(k, last) > 0: // keys come in order
+				appends++
+				err = b.Put(k, v)
+			default:
+				inserts++
 				err = b.Put(k, v)
 			}
 			if err != nil {
 				_ = bt.Rollback()
 				return fmt.Errorf("write %s: %w", ks, err)
 			}
+		}
+		// Pages that only ever grow at the end can be split full (bbolt's
+		// default leaves them half empty for inserts that never come): about
+		// half the pages to write, and to keep. Read at the commit.
+		if inserts <= appends/8 && appends > 0 {
+			b.FillPercent = 1
 		}
 	}
 	id := uint64(bt.ID())

@@ -2,36 +2,61 @@ package store
 
 import (
 	"encoding/binary"
+	"errors"
 	"math/rand"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
 	"testing"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 const benchUsers = 100_000
 
-var (
-	benchFileOnce sync.Once
-	benchFile     []byte
-)
+// cachedStore is a store file built once per process; each benchmark
+// opens a copy of it.
+type cachedStore struct {
+	once sync.Once
+	file []byte
+}
 
-// benchStore returns the path of a copy of a store holding benchUsers
-// state records (16-byte keys, 64-byte values), built once per process.
-func benchStore(b *testing.B) string {
+// copy returns the path of a new copy of the file that build fills
+// (through a DB opened with opts, closed after it).
+func (c *cachedStore) copy(b *testing.B, opts Options, build func(db *DB) error) string {
 	b.Helper()
-	benchFileOnce.Do(func() {
+	c.once.Do(func() {
 		dir, err := os.MkdirTemp("", "staged-bench")
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer os.RemoveAll(dir)
 		path := filepath.Join(dir, "s.db")
-		db, err := Open(path, Options{LockTimeout: 1e9, NoSync: true})
+		db, err := Open(path, opts)
 		if err != nil {
 			b.Fatal(err)
 		}
+		if err := errors.Join(build(db), db.Close()); err != nil {
+			b.Fatal(err)
+		}
+		if c.file, err = os.ReadFile(path); err != nil {
+			b.Fatal(err)
+		}
+	})
+	path := filepath.Join(b.TempDir(), "s.db")
+	if err := os.WriteFile(path, c.file, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+var usersStore cachedStore
+
+// benchStore returns the path of a copy of a store holding benchUsers
+// state records (16-byte keys, 64-byte values).
+func benchStore(b *testing.B) string {
+	return usersStore.copy(b, Options{LockTimeout: 1e9, NoSync: true}, func(db *DB) error {
 		val := make([]byte, 64)
 		for lo := 0; lo < benchUsers; lo += 10_000 {
 			err := db.Update(func(tx *Tx) error {
@@ -43,21 +68,11 @@ func benchStore(b *testing.B) string {
 				return nil
 			})
 			if err != nil {
-				b.Fatal(err)
+				return err
 			}
 		}
-		if err := db.Close(); err != nil {
-			b.Fatal(err)
-		}
-		if benchFile, err = os.ReadFile(path); err != nil {
-			b.Fatal(err)
-		}
+		return nil
 	})
-	path := filepath.Join(b.TempDir(), "s.db")
-	if err := os.WriteFile(path, benchFile, 0o600); err != nil {
-		b.Fatal(err)
-	}
-	return path
 }
 
 func benchKey(i int) []byte {
@@ -150,4 +165,115 @@ func BenchmarkCheckpoint(b *testing.B) {
 		}
 	}
 	b.ReportMetric(perRecord, "heapB/record")
+}
+
+// eventUsers is the users of BenchmarkStagedEvents' store.
+const eventUsers = 10_000
+
+var eventsStore cachedStore
+
+// eventStore returns the path of a copy of a store holding eventUsers
+// state records of 370 bytes and, as the engine's history, the records of
+// 50k events (100k ledger entries, 50k awards, 50k notifications).
+func eventStore(b *testing.B) string {
+	return eventsStore.copy(b, Options{LockTimeout: 1e9, NoSync: true, Staged: true}, func(db *DB) error {
+		var ev eventWriter
+		for u := range eventUsers {
+			if err := db.Update(func(tx *Tx) error { return tx.Put(State, seqKey(uint64(u)), eventState) }); err != nil {
+				return err
+			}
+		}
+		for range 50 {
+			if err := db.Update(ev.events(nil, 1000)); err != nil {
+				return err
+			}
+		}
+		_, err := db.Checkpoint()
+		return err
+	})
+}
+
+func seqKey(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+
+// eventWriter writes the records of an engine's event: two ledger entries,
+// a points award and a notification, each at the next sequence of its
+// keyspace, and the user's state record.
+type eventWriter struct {
+	ledger, awards, outbox uint64
+}
+
+// eventState is a user's state record.
+var eventState = make([]byte, 370)
+
+func (w *eventWriter) events(r *rand.Rand, n int) func(*Tx) error {
+	ledger, awards, outbox := make([]byte, 40), make([]byte, 60), make([]byte, 200)
+	return func(tx *Tx) error {
+		for range n {
+			u := w.ledger / 2 % eventUsers
+			if r != nil {
+				u = uint64(r.Intn(eventUsers))
+			}
+			w.ledger += 2
+			w.awards++
+			w.outbox++
+			err := errors.Join(
+				tx.Put(Ledger, seqKey(w.ledger-1), ledger),
+				tx.Put(Ledger, seqKey(w.ledger), ledger),
+				tx.Put(Awards, seqKey(w.awards), awards),
+				tx.Put(Outbox, seqKey(w.outbox), outbox),
+				tx.Put(State, seqKey(u), eventState))
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// BenchmarkStagedEvents is the store's side of the engine's write path,
+// per event (one op): the five records of eventWriter, staged 500 events
+// to an update, with a Checkpoint (NoSync) whenever 4 MB are staged, as
+// the engine's default CheckpointSize. fileB/op is the growth of the
+// file's pages in use per event; cpu-ns/op the process's CPU time.
+func BenchmarkStagedEvents(b *testing.B) {
+	db, err := Open(eventStore(b), Options{LockTimeout: 1e9, NoSync: true, Staged: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	ev := eventWriter{ledger: 100_000, awards: 50_000, outbox: 50_000}
+	r := rand.New(rand.NewSource(1))
+	used0 := pagesInUse(b, db)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := cpuTime()
+	for done := 0; done < b.N; {
+		n := min(500, b.N-done)
+		if err := db.UpdateAt(db.Position()+1, ev.events(r, n)); err != nil {
+			b.Fatal(err)
+		}
+		done += n
+		if _, size := db.Staged(); size >= 4<<20 || done == b.N {
+			if _, err := db.Checkpoint(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(pagesInUse(b, db)-used0)/float64(b.N), "fileB/op")
+}
+
+// pagesInUse is the bytes of the file's pages that are not free.
+func pagesInUse(b *testing.B, db *DB) int64 {
+	var used int64
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		st := db.bolt.Stats()
+		used = tx.Size() - int64(st.FreePageN+st.PendingPageN)*int64(db.bolt.Info().PageSize)
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return used
 }

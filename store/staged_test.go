@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 )
 
@@ -666,4 +668,169 @@ func TestLongViewBlocksNoWriter(t *testing.T) {
 	require.Greater(t, size, int64(4<<20))
 	close(release)
 	require.NoError(t, <-viewed)
+}
+
+// requireDigestsExact fails unless the digests record db's transactions
+// read is the digests of the records they read, keyspace by keyspace.
+func requireDigestsExact(t *testing.T, db *DB, step string) {
+	t.Helper()
+	require.NoError(t, db.View(func(tx *Tx) error {
+		var want digests
+		tx.Dump(func(ks Keyspace, k, v []byte) {
+			if ks != Meta || string(k) != string(digestKey) {
+				want[ksIndex[ks]].add(v)
+			}
+		})
+		p := tx.Get(Meta, digestKey)
+		require.Len(t, p, 16*numKeyspaces, step)
+		for i, ks := range allKeyspaces {
+			got := digest{binary.BigEndian.Uint64(p[16*i:]), binary.BigEndian.Uint64(p[16*i+8:])}
+			require.Equal(t, want[i], got, "%s: the digest of %s", step, ks)
+		}
+		return nil
+	}))
+}
+
+// A put above every key (an append) skips the lookup of the value it
+// replaces; the digests stay exact for appends and for puts and deletes of
+// keys in the file, in a frozen layer (after a failed Checkpoint) and in
+// the active one, and for a key a failed update appended.
+func TestAppendsKeepDigestsExact(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	var fault injector
+	opts := Options{LockTimeout: 1e9, NoSync: true, Staged: true, BeforeCommit: fault.get}
+	db, err := Open(path, opts)
+	require.NoError(t, err)
+	defer func() { db.Close() }()
+	key := func(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+	pos := uint64(0)
+	update := func(step string, ops ...func(tx *Tx) error) {
+		t.Helper()
+		pos++
+		require.NoError(t, db.UpdateAt(pos, func(tx *Tx) error {
+			for _, op := range ops {
+				if err := op(tx); err != nil {
+					return err
+				}
+			}
+			return nil
+		}), step)
+		requireDigestsExact(t, db, step)
+	}
+	put := func(n uint64, v string) func(*Tx) error {
+		return func(tx *Tx) error { return tx.Put(Ledger, key(n), []byte(v)) }
+	}
+	del := func(n uint64) func(*Tx) error { return func(tx *Tx) error { return tx.Delete(Ledger, key(n)) } }
+	get := func(n uint64) (v string) {
+		require.NoError(t, db.View(func(tx *Tx) error { v = string(tx.Get(Ledger, key(n))); return nil }))
+		return v
+	}
+
+	var ops []func(*Tx) error
+	for n := uint64(1); n <= 10; n++ {
+		ops = append(ops, put(n, "file"))
+	}
+	update("appends to an empty keyspace", ops...)
+	_, err = db.Checkpoint()
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	db, err = Open(path, opts) // the bound comes from the file
+	require.NoError(t, err)
+
+	update("an append, a put and a delete of keys in the file", put(11, "a"), put(5, "a"), del(3), put(10, "a"))
+	require.Empty(t, get(3))
+	require.Equal(t, "a", get(5))
+	fault.Store(errors.New("injected"))
+	_, err = db.Checkpoint()
+	require.ErrorContains(t, err, "injected")
+	fault.Store(nil)
+	requireDigestsExact(t, db, "after a failed checkpoint")
+
+	update("puts and deletes of keys in the frozen layer", put(11, "b"), put(5, "b"), del(10), put(12, "b"))
+	update("a put of a key staged in the update itself", put(13, "c"), put(13, "d"), put(12, "c"), del(12))
+	pos++
+	require.Error(t, db.UpdateAt(pos, func(tx *Tx) error {
+		return errors.Join(put(20, "gone")(tx), put(19, "gone")(tx), errors.New("the update fails"))
+	}))
+	require.Empty(t, get(20))
+	update("puts of keys a failed update appended", put(20, "e"), put(19, "e"), put(21, "e"))
+	update("a delete and a put back of a key above the file", del(11), put(11, "f"), del(21))
+	want := map[uint64]string{1: "file", 2: "file", 4: "file", 5: "b", 6: "file", 7: "file", 8: "file", 9: "file",
+		11: "f", 13: "d", 19: "e", 20: "e"}
+	for n := uint64(1); n <= 21; n++ {
+		require.Equal(t, want[n], get(n), "key %d", n)
+	}
+
+	_, err = db.Checkpoint()
+	require.NoError(t, err)
+	requireDigestsExact(t, db, "after the checkpoint")
+	require.NoError(t, db.Close())
+	db, err = Open(path, opts) // compares the digests with the page walk
+	require.NoError(t, err)
+	requireDigestsExact(t, db, "reopened")
+	for n := uint64(1); n <= 21; n++ {
+		require.Equal(t, want[n], get(n), "key %d after the reopen", n)
+	}
+	update("an append after the reopen, a put of a key below the bound", put(22, "g"), put(3, "g"))
+	require.NoError(t, db.View(func(tx *Tx) error {
+		tx.Verify(func(err error) bool { t.Errorf("the file does not verify: %v", err); return false })
+		return nil
+	}))
+}
+
+// A Checkpoint that appends to a keyspace (its keys above the file's) fills
+// the keyspace's new pages (bbolt's default split leaves them half empty);
+// one that inserts among the file's keys keeps bbolt's even split, so that
+// the next inserts into the same page do not split it again.
+func TestCheckpointFillsAppendedPages(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	opts := Options{LockTimeout: 1e9, NoSync: true, Staged: true}
+	db, err := Open(path, opts)
+	require.NoError(t, err)
+	defer func() { db.Close() }()
+	key := func(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+	val := make([]byte, 40)
+	leaves := func(ks Keyspace) (fill float64, pages int) {
+		require.NoError(t, db.bolt.View(func(tx *bolt.Tx) error {
+			st := tx.Bucket([]byte(ks)).Stats()
+			fill, pages = float64(st.LeafInuse)/float64(st.LeafAlloc), st.LeafPageN
+			return nil
+		}))
+		return fill, pages
+	}
+	checkpoint := func(ks Keyspace, keys ...uint64) {
+		t.Helper()
+		require.NoError(t, db.Update(func(tx *Tx) error {
+			for _, n := range keys {
+				if err := tx.Put(ks, key(n), val); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+		_, err := db.Checkpoint()
+		require.NoError(t, err)
+	}
+	for round := range 3 {
+		var keys []uint64
+		for i := range 5000 {
+			keys = append(keys, uint64(round*5000+i)*16)
+		}
+		checkpoint(Ledger, keys...)
+		fill, _ := leaves(Ledger)
+		require.Greater(t, fill, 0.95, "round %d: the appended pages", round)
+	}
+	checkpoint(Ledger, 1000*16+1) // into a full page of the file
+	_, split := leaves(Ledger)
+	checkpoint(Ledger, 1000*16+2, 1000*16+3, 1000*16+4) // into the same page
+	_, pages := leaves(Ledger)
+	require.Equal(t, split, pages, "the next inserts split a page again")
+	require.NoError(t, db.Close())
+	db, err = Open(path, opts) // compares the digests with the page walk
+	require.NoError(t, err)
+	require.NoError(t, db.View(func(tx *Tx) error {
+		require.Equal(t, 15004, tx.Count(Ledger))
+		tx.Verify(func(err error) bool { t.Errorf("the file does not verify: %v", err); return false })
+		return nil
+	}))
 }

@@ -192,6 +192,12 @@ func Open(path string, opts Options) (*DB, error) {
 		b.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	if db.staging {
+		if err := db.readTop(); err != nil {
+			b.Close()
+			return nil, fmt.Errorf("store: open %s: %w", path, err)
+		}
+	}
 	return db, nil
 }
 
