@@ -29,9 +29,10 @@ import (
 // memory.
 
 type boardRuntime struct {
-	mu         sync.RWMutex        // guards runs, finishedTo and filling
+	mu         sync.RWMutex        // guards runs, finishedTo, lastRun and filling
 	runs       map[int64]*runIndex // run start (Unix ns) → standings of a run not yet finished, or being filled (board_fill.go)
 	finishedTo int64               // runs ending at or before this instant (Unix ns) are finished
+	lastRun    int64               // the run runAt found last, tried first: most events fall in the run of the one before
 	filling    bool                // the board is being filled from history (board_fill.go)
 
 	// groups interns the breakdown groups scored, so that an event builds
@@ -95,8 +96,12 @@ func (r *runIndex) group(g string, order leaderboard.Order) *leaderboard.Index {
 // times from the start). rt.mu is held.
 func (rt *boardRuntime) runAt(b *Leaderboard, at time.Time) (start, end int64, ok bool) {
 	ns := at.UnixNano()
-	for s, r := range rt.runs {
+	if r, ok := rt.runs[rt.lastRun]; ok && rt.lastRun <= ns && (r.end == 0 || ns < r.end) {
+		return rt.lastRun, r.end, true
+	}
+	for s, r := range rt.runs { // the runs in memory do not overlap: at most one holds at
 		if s <= ns && (r.end == 0 || ns < r.end) {
+			rt.lastRun = s
 			return s, r.end, true
 		}
 	}

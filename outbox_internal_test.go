@@ -126,3 +126,30 @@ func FuzzNoteEncoder(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkNoteEncoder encodes a track's PointsChanged (with a fractional
+// total) as the outbox does, and with encoding/json as it did before.
+func BenchmarkNoteEncoder(b *testing.B) {
+	at := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	var n Notification = PointsChanged{User: "user-000123", System: "coins", Added: AmountFromInt(6), Total: AmountFromMicros(1_234_500_000), At: at}
+	b.Run("outbox", func(b *testing.B) {
+		b.ReportAllocs()
+		var enc noteEncoder
+		for b.Loop() {
+			if _, err := enc.encode(n, at); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding/json", func(b *testing.B) {
+		b.ReportAllocs()
+		var e noteEncoder
+		e.enc = json.NewEncoder(&e)
+		for b.Loop() {
+			e.buf = e.buf[:0]
+			if err := e.enc.Encode(n); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
