@@ -628,6 +628,14 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 	if t.pointsRes != nil && len(fx.Awards) > 0 {
 		awards = make([]Award, 0, len(fx.Awards))
 	}
+	var need int
+	for _, aw := range fx.Awards {
+		need += 56 + len(aw.Trigger) + len(aw.Reason)
+		for _, b := range aw.Boosts {
+			need += 12 + len(b.Key) + len(b.Level)
+		}
+	}
+	kv := make([]byte, 0, need) // the keys and values of the award records in one allocation: they are written and dropped together
 	for _, aw := range fx.Awards {
 		cause := aw.Trigger
 		if cause == "" {
@@ -637,8 +645,9 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 		t.entries = append(t.entries, ledger.Entry{Seq: seq, At: at.UnixNano(), User: u.p.UID, Kind: ledgerAward,
 			Ref: sys.ref, Delta: aw.Points, Cause: cause, IdemKey: idem})
 		rec := awardRecord{User: u.p.UID, Ref: sys.ref, At: t.now.UnixNano(), Award: aw}
-		kv := binary.BigEndian.AppendUint64(make([]byte, 0, 56+len(aw.Trigger)+len(aw.Reason)), seq) // key and value in one allocation
-		t.writes = append(t.writes, write{store.Awards, kv[:8:8], rec.marshal(kv[8:])})
+		n := len(kv)
+		kv = rec.marshal(binary.BigEndian.AppendUint64(kv, seq))
+		t.writes = append(t.writes, write{store.Awards, kv[n : n+8 : n+8], kv[n+8 : len(kv) : len(kv)]})
 		if t.pointsRes != nil {
 			awards = append(awards, awardOf(seq, stamp(t.now), aw))
 		}
