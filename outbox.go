@@ -418,15 +418,17 @@ type retention struct {
 // among the newest hardLimit whatever the consumers.
 func appendOutbox(tx *store.Tx, notes []Notification, meta []noteMeta, seq uint64, now time.Time, r retention) (last uint64, trimmedUnacked int, err error) {
 	last = outboxLast(tx)
-	enc := notePool.Get().(*noteEncoder)
-	defer enc.release()
+	var enc noteEncoder
 	for i, n := range notes {
-		if err := enc.add(meta[i].seq, n, meta[i].at); err != nil {
+		buf, err := enc.encode(n, meta[i].at)
+		if err != nil {
 			return 0, 0, err
 		}
-	}
-	if err := enc.flush(func(k, v []byte) error { return tx.Put(store.Outbox, k, v) }); err != nil {
-		return 0, 0, err
+		// Key and value in one exact allocation: the store keeps both.
+		kv := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(buf)), meta[i].seq)
+		if err := tx.Put(store.Outbox, kv[:8:8], append(kv[8:], buf...)); err != nil {
+			return 0, 0, err
+		}
 	}
 	// Numbers are given as commands apply (txn.commit): one of a note that
 	// a hard delete dropped before its commit stays used.
@@ -481,25 +483,12 @@ func appendOutbox(tx *store.Tx, notes []Notification, meta []noteMeta, seq uint6
 // the type name (uvarint length, bytes), the notification as JSON.
 const outboxFormat = 1
 
-// noteEncoder encodes a batch's outbox entries, key then value, one after
-// another into one buffer, reused by the next batch (notePool): the JSON
-// goes straight after the header, and the store gets the batch's keys and
-// values in one exact allocation, where json.Marshal would return a copy
-// of its own for every note.
+// noteEncoder encodes outbox entries into one reused buffer: the JSON goes
+// straight after the header, where json.Marshal would return a copy of its
+// own for every note.
 type noteEncoder struct {
-	buf  []byte
-	ends []int         // where each entry ends in buf
-	enc  *json.Encoder // writes to the noteEncoder (Write); made on first use
-}
-
-var notePool = sync.Pool{New: func() any { return new(noteEncoder) }}
-
-// release empties e and returns it to notePool, unless a huge batch grew it.
-func (e *noteEncoder) release() {
-	e.buf, e.ends = e.buf[:0], e.ends[:0]
-	if cap(e.buf) <= 1<<20 {
-		notePool.Put(e)
-	}
+	buf []byte
+	enc *json.Encoder // writes to the noteEncoder (Write); made on first use
 }
 
 func (e *noteEncoder) Write(p []byte) (int, error) {
@@ -507,19 +496,16 @@ func (e *noteEncoder) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// add appends the entry of n, numbered seq, committed at at; on an error
-// it appends nothing.
-func (e *noteEncoder) add(seq uint64, n Notification, at time.Time) error {
+// encode returns the entry of n committed at at, valid until the next call.
+func (e *noteEncoder) encode(n Notification, at time.Time) ([]byte, error) {
 	name := noteName(n)
 	if name == "" {
 		name = reflect.TypeOf(n).Name()
 		if _, ok := noteTypes[name]; !ok {
-			return fmt.Errorf("gamify: outbox: notification type %T is not registered", n)
+			return nil, fmt.Errorf("gamify: outbox: notification type %T is not registered", n)
 		}
 	}
-	start := len(e.buf)
-	buf := binary.BigEndian.AppendUint64(e.buf, seq)
-	buf = append(buf, outboxFormat)
+	buf := append(e.buf[:0], outboxFormat)
 	buf = binary.BigEndian.AppendUint64(buf, uint64(at.UnixNano()))
 	user := n.UserID()
 	buf = binary.AppendUvarint(buf, uint64(len(user)))
@@ -528,34 +514,16 @@ func (e *noteEncoder) add(seq uint64, n Notification, at time.Time) error {
 	buf = append(buf, name...)
 	if b, ok := appendNote(buf, n); ok {
 		e.buf = b
-	} else {
-		e.buf = buf
-		if e.enc == nil {
-			e.enc = json.NewEncoder(e) // escapes HTML as json.Marshal does
-		}
-		if err := e.enc.Encode(n); err != nil {
-			e.buf = e.buf[:start]
-			return fmt.Errorf("gamify: outbox: encode %s: %w", name, err)
-		}
-		e.buf = e.buf[:len(e.buf)-1] // Encode ends the value with a newline
+		return b, nil
 	}
-	e.ends = append(e.ends, len(e.buf))
-	return nil
-}
-
-// flush calls put with the key and value of every entry added, in order,
-// copied into one allocation (the store keeps them), and empties e.
-func (e *noteEncoder) flush(put func(k, v []byte) error) error {
-	all := bytes.Clone(e.buf)
-	start := 0
-	for _, end := range e.ends {
-		if err := put(all[start:start+8:start+8], all[start+8:end:end]); err != nil {
-			return err
-		}
-		start = end
+	e.buf = buf
+	if e.enc == nil {
+		e.enc = json.NewEncoder(e) // escapes HTML as json.Marshal does
 	}
-	e.buf, e.ends = e.buf[:0], e.ends[:0]
-	return nil
+	if err := e.enc.Encode(n); err != nil {
+		return nil, fmt.Errorf("gamify: outbox: encode %s: %w", name, err)
+	}
+	return e.buf[:len(e.buf)-1], nil // Encode ends the value with a newline
 }
 
 // The notes of a track (and of a new user) are encoded by hand, without

@@ -13,9 +13,8 @@ import (
 )
 
 // The outbox encoder writes entries byte for byte as the header followed by
-// json.Marshal of the note (the stored format), HTML characters escaped,
-// one after another, and hands the store each key and value as a slice of
-// its own (full: an append to one cannot write into the next). The notes it encodes by hand are
+// json.Marshal of the note (the stored format), one after another in one
+// reused buffer, HTML characters escaped. The notes it encodes by hand are
 // here with edge values: negative and fractional amounts, zero and non-UTC
 // times, strings needing escapes; and a time json.Marshal refuses fails
 // the same way.
@@ -45,24 +44,9 @@ func TestNoteEncoderMatchesMarshal(t *testing.T) {
 	}
 	var enc noteEncoder
 	for i, n := range notes {
-		if err := enc.add(uint64(i+1), n, at.Add(time.Duration(i))); err != nil {
+		got, err := enc.encode(n, at.Add(time.Duration(i)))
+		if err != nil {
 			t.Fatal(err)
-		}
-	}
-	var keys, vals [][]byte
-	if err := enc.flush(func(k, v []byte) error {
-		keys, vals = append(keys, k), append(vals, v)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if len(vals) != len(notes) || len(enc.buf) != 0 || len(enc.ends) != 0 {
-		t.Fatalf("flush gave %d entries of %d notes, left %d bytes and %d ends", len(vals), len(notes), len(enc.buf), len(enc.ends))
-	}
-	for i, n := range notes {
-		got := vals[i]
-		if want := binary.BigEndian.AppendUint64(nil, uint64(i+1)); !bytes.Equal(keys[i], want) || cap(keys[i]) != 8 || cap(got) != len(got) {
-			t.Errorf("entry %d: key %x (cap %d), value cap %d of %d; want key %x, both full", i, keys[i], cap(keys[i]), cap(got), len(got), want)
 		}
 		body, err := json.Marshal(n)
 		if err != nil {
@@ -76,15 +60,15 @@ func TestNoteEncoderMatchesMarshal(t *testing.T) {
 		want = append(want, name...)
 		want = append(want, body...)
 		if !bytes.Equal(got, want) {
-			t.Errorf("entry of %#v = %q, want %q", n, got, want)
+			t.Errorf("encode(%#v) = %q, want %q", n, got, want)
 		}
-		e, err := decodeOutbox(keys[i], got)
+		e, err := decodeOutbox(binary.BigEndian.AppendUint64(nil, uint64(i+1)), got)
 		if err != nil {
-			t.Fatalf("decodeOutbox(entry of %#v): %v", n, err)
+			t.Fatalf("decodeOutbox(encode(%#v)): %v", n, err)
 		}
 		// (JSON carries invalid UTF-8 as U+FFFD: such a user reads back changed.)
 		if e.Type != name || (utf8.ValidString(user) && e.Notification.UserID() != user) || !e.At.Equal(at.Add(time.Duration(i))) {
-			t.Errorf("decodeOutbox(entry of %#v) = %+v", n, e)
+			t.Errorf("decodeOutbox(encode(%#v)) = %+v", n, e)
 		}
 	}
 	for _, bad := range []time.Time{
@@ -94,11 +78,8 @@ func TestNoteEncoderMatchesMarshal(t *testing.T) {
 	} {
 		for _, n := range []Notification{UserCreated{User: "u", At: bad}, PointsChanged{User: "u", At: bad}} {
 			_, jerr := json.Marshal(n)
-			if err := enc.add(1, n, at); err == nil || jerr == nil || !strings.Contains(err.Error(), jerr.Error()) {
-				t.Errorf("add(%#v) error = %v, want json.Marshal's (%v)", n, err, jerr)
-			}
-			if len(enc.buf) != 0 || len(enc.ends) != 0 {
-				t.Errorf("add(%#v) failed and left %q", n, enc.buf)
+			if _, err := enc.encode(n, at); err == nil || jerr == nil || !strings.Contains(err.Error(), jerr.Error()) {
+				t.Errorf("encode(%#v) error = %v, want json.Marshal's (%v)", n, err, jerr)
 			}
 		}
 	}
@@ -139,7 +120,7 @@ func FuzzNoteEncoder(f *testing.F) {
 			if !ok || string(got) != "prefix"+string(want) {
 				t.Fatalf("appendNote(%#v) = %q, %v; want %q", n, got, ok, want)
 			}
-			if err := enc.add(1, n, at); err != nil {
+			if _, err := enc.encode(n, at); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -147,20 +128,16 @@ func FuzzNoteEncoder(f *testing.F) {
 }
 
 // BenchmarkNoteEncoder encodes a track's PointsChanged (with a fractional
-// total) as the outbox does, in batches of 100, and with encoding/json and
-// an allocation per entry as it did before.
+// total) as the outbox does, and with encoding/json as it did before.
 func BenchmarkNoteEncoder(b *testing.B) {
 	at := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 	var n Notification = PointsChanged{User: "user-000123", System: "coins", Added: AmountFromInt(6), Total: AmountFromMicros(1_234_500_000), At: at}
 	b.Run("outbox", func(b *testing.B) {
 		b.ReportAllocs()
 		var enc noteEncoder
-		for i := 0; b.Loop(); i++ {
-			if err := enc.add(uint64(i), n, at); err != nil {
+		for b.Loop() {
+			if _, err := enc.encode(n, at); err != nil {
 				b.Fatal(err)
-			}
-			if i%100 == 99 {
-				enc.flush(func(k, v []byte) error { return nil })
 			}
 		}
 	})
@@ -168,13 +145,11 @@ func BenchmarkNoteEncoder(b *testing.B) {
 		b.ReportAllocs()
 		var e noteEncoder
 		e.enc = json.NewEncoder(&e)
-		for i := 0; b.Loop(); i++ {
+		for b.Loop() {
 			e.buf = e.buf[:0]
 			if err := e.enc.Encode(n); err != nil {
 				b.Fatal(err)
 			}
-			kv := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(e.buf)), uint64(i))
-			_ = append(kv, e.buf...)
 		}
 	})
 }
