@@ -1053,15 +1053,10 @@ func (t *txn) commit() error {
 		w.users[id] = u
 		w.dirtyUsers[id] = struct{}{}
 	}
-	var need int
 	for i := range t.entries {
-		need += 48 + len(t.entries[i].Cause) + len(t.entries[i].IdemKey)
-	}
-	kv := make([]byte, 0, need) // the keys and values of the command's entries in one allocation: they are written and dropped together
-	for i := range t.entries {
-		e, n := &t.entries[i], len(kv)
-		kv = e.Marshal(binary.BigEndian.AppendUint64(kv, e.Seq))
-		b.writes = append(b.writes, write{store.Ledger, kv[n : n+8 : n+8], kv[n+8 : len(kv) : len(kv)]})
+		e := &t.entries[i]
+		kv := binary.BigEndian.AppendUint64(make([]byte, 0, 48+len(e.Cause)+len(e.IdemKey)), e.Seq) // key and value in one allocation
+		b.writes = append(b.writes, write{store.Ledger, kv[:8:8], e.Marshal(kv[8:])})
 	}
 	for k, v := range t.daily {
 		w.days[k] = pendingVal{amount: v, gen: w.gen}
