@@ -85,6 +85,36 @@ func TestNoteEncoderMatchesMarshal(t *testing.T) {
 	}
 }
 
+// The hand-written encodings know each type's fields: a field added to one
+// (a tag with omitempty could hide it from the comparisons with
+// json.Marshal) must be added to appendNote too.
+func TestNoteEncoderKnowsEveryField(t *testing.T) {
+	for n, want := range map[Notification]string{
+		PointsChanged{}:        "User System Added Spent Total Level At",
+		UserCreated{}:          "User At",
+		AchievementCompleted{}: "User Achievement Name At",
+		StreakChanged{}:        "User Streak Kind Period Length Freezes Amount At",
+		StreakLengthChanged{}:  "User Streak From To At",
+	} {
+		var got []string
+		for f := range reflect.TypeOf(n).Fields() {
+			if f.Tag != "" {
+				t.Errorf("%T.%s has a tag: appendNote ignores tags", n, f.Name)
+			}
+			got = append(got, f.Name)
+		}
+		if strings.Join(got, " ") != want {
+			t.Errorf("%T has fields %v, appendNote writes %s", n, got, want)
+		}
+		if noteName(n) != reflect.TypeOf(n).Name() {
+			t.Errorf("noteName(%T) = %q", n, noteName(n))
+		}
+	}
+	if f, _ := reflect.TypeOf(LevelChange{}).FieldByName("Pinned"); reflect.TypeOf(LevelChange{}).NumField() != 4 || f.Index[0] != 3 {
+		t.Errorf("LevelChange's fields changed: appendNote writes From To Promotion Pinned")
+	}
+}
+
 // FuzzNoteEncoder compares the hand-written encodings with json.Marshal
 // over arbitrary strings, amounts, times and zones.
 func FuzzNoteEncoder(f *testing.F) {
