@@ -29,9 +29,10 @@ import (
 // memory.
 
 type boardRuntime struct {
-	mu         sync.RWMutex        // guards runs, finishedTo and filling
+	mu         sync.RWMutex        // guards runs, finishedTo, lastRun and filling
 	runs       map[int64]*runIndex // run start (Unix ns) → standings of a run not yet finished, or being filled (board_fill.go)
 	finishedTo int64               // runs ending at or before this instant (Unix ns) are finished
+	lastRun    int64               // the run runAt found last, tried first: most events fall in the run of the one before
 	filling    bool                // the board is being filled from history (board_fill.go)
 
 	// groups interns the breakdown groups scored, so that an event builds
@@ -95,8 +96,12 @@ func (r *runIndex) group(g string, order leaderboard.Order) *leaderboard.Index {
 // times from the start). rt.mu is held.
 func (rt *boardRuntime) runAt(b *Leaderboard, at time.Time) (start, end int64, ok bool) {
 	ns := at.UnixNano()
-	for s, r := range rt.runs {
+	if r, ok := rt.runs[rt.lastRun]; ok && rt.lastRun <= ns && (r.end == 0 || ns < r.end) {
+		return rt.lastRun, r.end, true
+	}
+	for s, r := range rt.runs { // the runs in memory do not overlap: at most one holds at
 		if s <= ns && (r.end == 0 || ns < r.end) {
+			rt.lastRun = s
 			return s, r.end, true
 		}
 	}
@@ -232,7 +237,7 @@ func (t *txn) scoreRun(u *userRec, b *Leaderboard, rt *boardRuntime, runKey, end
 	oldRank := 0
 	if ub.In && ub.Group != group { // the user's attributes moved them to another group
 		if x, ok := run.groups[ub.Group]; ok {
-			t.saveIndex(rt, runKey, ub.Group, x, uid)
+			t.saveIndex(rt, x, uid)
 			x.Remove(uid)
 		}
 		ub.In = false
@@ -244,8 +249,8 @@ func (t *txn) scoreRun(u *userRec, b *Leaderboard, rt *boardRuntime, runKey, end
 	full := b.MaxParticipants > 0 && x.Len() >= b.MaxParticipants
 	switch {
 	case ub.In || !full:
-		t.saveIndex(rt, runKey, group, x, uid)
 		c := x.Update(uid, score, sub, reached, b.ties)
+		t.undo = append(t.undo, indexUndo{x: x, rt: rt, user: uid, old: c.Old, had: c.Existed}) // Update reports the entry it replaced
 		oldRank, change.Rank = c.OldRank, c.Rank
 		ub.In = true
 	default:
@@ -255,12 +260,12 @@ func (t *txn) scoreRun(u *userRec, b *Leaderboard, rt *boardRuntime, runKey, end
 			*res = append(*res, change) // the score counts but does not enter the board
 			return nil
 		}
-		t.saveIndex(rt, runKey, group, x, worst.User)
+		t.saveIndex(rt, x, worst.User)
 		x.Remove(worst.User)
 		if err := t.evicted(uint64(worst.User), b.ref, runKey); err != nil {
 			return err
 		}
-		t.saveIndex(rt, runKey, group, x, uid)
+		t.saveIndex(rt, x, uid)
 		change.Rank = x.Update(uid, score, sub, reached, b.ties).Rank
 		ub.In = true
 	}
@@ -624,7 +629,7 @@ type indexUndo struct {
 }
 
 // saveIndex records the entry of user in x before it changes. rt.mu is held.
-func (t *txn) saveIndex(rt *boardRuntime, run int64, group string, x *leaderboard.Index, user uint32) {
+func (t *txn) saveIndex(rt *boardRuntime, x *leaderboard.Index, user uint32) {
 	old, had := x.Get(user)
 	t.undo = append(t.undo, indexUndo{x: x, rt: rt, user: user, old: old, had: had})
 }

@@ -189,11 +189,13 @@ func (e *Engine) Track(ctx context.Context, ev Event) (EventResult, error) {
 	if err != nil {
 		return EventResult{}, err
 	}
-	res, err := e.do(ctx, &trackCmd{events: []validEvent{v}}, now, e.opts.Durability == Durable)
+	c := &trackCmd{one: [1]validEvent{v}}
+	c.events = c.one[:]
+	res, err := e.do(ctx, c, now, e.opts.Durability == Durable)
 	if err != nil {
 		return EventResult{}, fmt.Errorf("track %s for %q: %w", ev.Metric, ev.User, err)
 	}
-	return res.([]EventResult)[0], nil
+	return res.(*trackResults).all[0], nil
 }
 
 // TrackBatch applies up to 1000 events atomically, in order: if any event is
@@ -231,7 +233,7 @@ func (e *Engine) TrackBatch(ctx context.Context, evs []Event) ([]EventResult, er
 	if err != nil {
 		return nil, fmt.Errorf("track batch of %d: %w", len(evs), err)
 	}
-	return res.([]EventResult), nil
+	return res.(*trackResults).all, nil
 }
 
 type trackCmd struct {
@@ -239,6 +241,14 @@ type trackCmd struct {
 	// seed makes the codes the command may generate (a streak milestone's
 	// reward): drawn by the writer before the command is logged.
 	seed uint64
+	one  [1]validEvent // the event of a Track: one allocation for the command
+}
+
+// trackResults is what a track command returns: with one, a single event's
+// result costs one allocation (a []EventResult in an any would cost two).
+type trackResults struct {
+	all []EventResult
+	one [1]EventResult
 }
 
 func (c *trackCmd) weight() int { return len(c.events) }
@@ -247,13 +257,17 @@ func (c *trackCmd) apply(w *writer, now time.Time) (any, error) {
 	t := w.begin(now)
 	t.seedNum = c.seed
 	t.netStreaks = len(c.events) > 1
-	out := make([]EventResult, len(c.events))
+	out := &trackResults{}
+	out.all = out.one[:min(len(c.events), 1)]
+	if len(c.events) > 1 {
+		out.all = make([]EventResult, len(c.events))
+	}
 	for i := range c.events {
 		field := "Event"
 		if len(c.events) > 1 {
 			field = fmt.Sprintf("Events[%d]", i)
 		}
-		if err := t.track(field, &c.events[i], &out[i]); err != nil {
+		if err := t.track(field, &c.events[i], &out.all[i]); err != nil {
 			t.rollback()
 			return nil, err
 		}

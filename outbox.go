@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"strconv"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -498,9 +499,12 @@ func (e *noteEncoder) Write(p []byte) (int, error) {
 
 // encode returns the entry of n committed at at, valid until the next call.
 func (e *noteEncoder) encode(n Notification, at time.Time) ([]byte, error) {
-	name := reflect.TypeOf(n).Name()
-	if _, ok := noteTypes[name]; !ok {
-		return nil, fmt.Errorf("gamify: outbox: notification type %T is not registered", n)
+	name := noteName(n)
+	if name == "" {
+		name = reflect.TypeOf(n).Name()
+		if _, ok := noteTypes[name]; !ok {
+			return nil, fmt.Errorf("gamify: outbox: notification type %T is not registered", n)
+		}
 	}
 	buf := append(e.buf[:0], outboxFormat)
 	buf = binary.BigEndian.AppendUint64(buf, uint64(at.UnixNano()))
@@ -508,7 +512,12 @@ func (e *noteEncoder) encode(n Notification, at time.Time) ([]byte, error) {
 	buf = binary.AppendUvarint(buf, uint64(len(user)))
 	buf = append(buf, user...)
 	buf = binary.AppendUvarint(buf, uint64(len(name)))
-	e.buf = append(buf, name...)
+	buf = append(buf, name...)
+	if b, ok := appendNote(buf, n); ok {
+		e.buf = b
+		return b, nil
+	}
+	e.buf = buf
 	if e.enc == nil {
 		e.enc = json.NewEncoder(e) // escapes HTML as json.Marshal does
 	}
@@ -516,6 +525,152 @@ func (e *noteEncoder) encode(n Notification, at time.Time) ([]byte, error) {
 		return nil, fmt.Errorf("gamify: outbox: encode %s: %w", name, err)
 	}
 	return e.buf[:len(e.buf)-1], nil // Encode ends the value with a newline
+}
+
+// The notes of a track (and of a new user) are encoded by hand, without
+// reflection or a marshaler's allocations: they are most of the outbox. The
+// bytes are json.Marshal's (TestNoteEncoderMatchesMarshal, FuzzNoteEncoder);
+// every other type, and a time json.Marshal refuses, takes encoding/json.
+
+// noteName is the type name of a note appendNote encodes, "" for the others.
+func noteName(n Notification) string {
+	switch n.(type) {
+	case PointsChanged:
+		return "PointsChanged"
+	case UserCreated:
+		return "UserCreated"
+	case AchievementCompleted:
+		return "AchievementCompleted"
+	case StreakChanged:
+		return "StreakChanged"
+	case StreakLengthChanged:
+		return "StreakLengthChanged"
+	}
+	return ""
+}
+
+// appendNote appends json.Marshal(n) to b; false (b's contents past its
+// length undefined) for a type it does not encode or a value that
+// encoding/json must judge.
+func appendNote(b []byte, n Notification) ([]byte, bool) {
+	ok := true
+	switch n := n.(type) {
+	case PointsChanged:
+		b = appendJSONString(append(b, `{"User":`...), n.User)
+		b = appendJSONString(append(b, `,"System":`...), n.System)
+		b = appendJSONAmount(append(b, `,"Added":`...), n.Added)
+		b = appendJSONAmount(append(b, `,"Spent":`...), n.Spent)
+		b = appendJSONAmount(append(b, `,"Total":`...), n.Total)
+		b = append(b, `,"Level":`...)
+		if l := n.Level; l == nil {
+			b = append(b, "null"...)
+		} else {
+			b = appendJSONString(append(b, `{"From":`...), l.From)
+			b = appendJSONString(append(b, `,"To":`...), l.To)
+			b = strconv.AppendBool(append(b, `,"Promotion":`...), l.Promotion)
+			b = append(strconv.AppendBool(append(b, `,"Pinned":`...), l.Pinned), '}')
+		}
+		b, ok = appendJSONTime(append(b, `,"At":`...), n.At)
+	case UserCreated:
+		b = appendJSONString(append(b, `{"User":`...), n.User)
+		b, ok = appendJSONTime(append(b, `,"At":`...), n.At)
+	case AchievementCompleted:
+		b = appendJSONString(append(b, `{"User":`...), n.User)
+		b = appendJSONString(append(b, `,"Achievement":`...), n.Achievement)
+		b = appendJSONString(append(b, `,"Name":`...), n.Name)
+		b, ok = appendJSONTime(append(b, `,"At":`...), n.At)
+	case StreakChanged:
+		b = appendJSONString(append(b, `{"User":`...), n.User)
+		b = appendJSONString(append(b, `,"Streak":`...), n.Streak)
+		b = appendJSONString(append(b, `,"Kind":`...), string(n.Kind))
+		period, _ := n.Period.MarshalText()
+		b = appendJSONString(append(b, `,"Period":`...), string(period))
+		b = strconv.AppendInt(append(b, `,"Length":`...), int64(n.Length), 10)
+		b = strconv.AppendInt(append(b, `,"Freezes":`...), int64(n.Freezes), 10)
+		b = strconv.AppendInt(append(b, `,"Amount":`...), int64(n.Amount), 10)
+		b, ok = appendJSONTime(append(b, `,"At":`...), n.At)
+	case StreakLengthChanged:
+		b = appendJSONString(append(b, `{"User":`...), n.User)
+		b = appendJSONString(append(b, `,"Streak":`...), n.Streak)
+		b = strconv.AppendInt(append(b, `,"From":`...), int64(n.From), 10)
+		b = strconv.AppendInt(append(b, `,"To":`...), int64(n.To), 10)
+		b, ok = appendJSONTime(append(b, `,"At":`...), n.At)
+	default:
+		return b, false
+	}
+	return append(b, '}'), ok
+}
+
+// appendJSONAmount appends a as Amount.MarshalJSON writes it.
+func appendJSONAmount(b []byte, a Amount) []byte {
+	b, _ = a.AppendText(append(b, '"'))
+	return append(b, '"')
+}
+
+// appendJSONTime appends t as time.Time.MarshalJSON writes it; false where
+// MarshalJSON fails (a year outside 0–9999, a zone offset of 24 h or more).
+func appendJSONTime(b []byte, t time.Time) ([]byte, bool) {
+	n0 := len(b) + 1
+	b = t.AppendFormat(append(b, '"'), time.RFC3339Nano)
+	if b[n0+len("9999")] != '-' {
+		return b, false
+	}
+	if b[len(b)-1] != 'Z' {
+		c, h := b[len(b)-len("Z07:00")], b[len(b)-len("07:00"):]
+		if '0' <= c && c <= '9' || (h[0]-'0')*10+h[1]-'0' >= 24 {
+			return b, false
+		}
+	}
+	return append(b, '"'), true
+}
+
+// appendJSONString appends s quoted as encoding/json writes strings: HTML
+// characters, U+2028 and U+2029 escaped, invalid UTF-8 as U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(append(b, s[start:i]...), `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hex[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	return append(append(b, s[start:]...), '"')
 }
 
 var errOutboxRecord = errors.New("malformed outbox record")

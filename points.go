@@ -65,6 +65,7 @@ type pointsDefs struct {
 	levels        map[string]*Level         // by levelID(system, key)
 	lastSeq       uint64                    // creation order of triggers, boosts and levels
 	rules         map[string]*points.Rules  // derived: by active system key
+	order         []string                  // derived: the keys of rules in creation order, the order an event visits them in
 	ladders       map[string][]points.Level // derived: active levels by system key, in creation order
 	hasTime       bool                      // derived: an active time trigger of an active system exists
 	// Active per-user boosts of active systems are kept out of rules (every
@@ -94,12 +95,14 @@ func (p *pointsDefs) init() {
 // not archived (an inactive one is kept, inactive, so that the pure rules
 // pass its fires unpaid), its active boosts and its active levels.
 func (p *pointsDefs) index() {
-	p.rules, p.ladders = map[string]*points.Rules{}, map[string][]points.Level{}
+	p.rules, p.ladders, p.order = map[string]*points.Rules{}, map[string][]points.Level{}, nil // order is new: a clone shares the old one
 	for key, s := range p.systems {
 		if s.Status == StatusActive {
 			p.rules[key] = &points.Rules{System: s.domain()}
+			p.order = append(p.order, key)
 		}
 	}
+	slices.SortFunc(p.order, func(x, y string) int { return cmp.Compare(p.systems[x].ref, p.systems[y].ref) })
 	levels := make([]*Level, 0, len(p.levels))
 	for _, l := range p.levels {
 		if l.Status == StatusActive {
@@ -559,8 +562,8 @@ func (t *txn) pointsUser(u *userRec) points.User {
 // promotes a user is not what multiplies the rest of the event, whatever
 // order the transitions run in.
 func (t *txn) applyPoints(u *userRec, f func(r points.Rules, s points.State) (points.State, points.Effects, error)) error {
-	for key, r := range t.w.cat.points.rules {
-		sys := t.w.cat.points.systems[key]
+	for _, key := range t.w.cat.points.order {
+		r, sys := t.w.cat.points.rules[key], t.w.cat.points.systems[key]
 		i, ok := u.s.pointsOf(sys.ref)
 		var st points.State
 		if ok {
@@ -625,6 +628,14 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 	if t.pointsRes != nil && len(fx.Awards) > 0 {
 		awards = make([]Award, 0, len(fx.Awards))
 	}
+	var need int
+	for _, aw := range fx.Awards {
+		need += 56 + len(aw.Trigger) + len(aw.Reason)
+		for _, b := range aw.Boosts {
+			need += 12 + len(b.Key) + len(b.Level)
+		}
+	}
+	kv := make([]byte, 0, need) // the keys and values of the award records in one allocation: they are written and dropped together
 	for _, aw := range fx.Awards {
 		cause := aw.Trigger
 		if cause == "" {
@@ -634,8 +645,9 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 		t.entries = append(t.entries, ledger.Entry{Seq: seq, At: at.UnixNano(), User: u.p.UID, Kind: ledgerAward,
 			Ref: sys.ref, Delta: aw.Points, Cause: cause, IdemKey: idem})
 		rec := awardRecord{User: u.p.UID, Ref: sys.ref, At: t.now.UnixNano(), Award: aw}
-		kv := binary.BigEndian.AppendUint64(make([]byte, 0, 56+len(aw.Trigger)+len(aw.Reason)), seq) // key and value in one allocation
-		t.writes = append(t.writes, write{store.Awards, kv[:8:8], rec.marshal(kv[8:])})
+		n := len(kv)
+		kv = rec.marshal(binary.BigEndian.AppendUint64(kv, seq))
+		t.writes = append(t.writes, write{store.Awards, kv[n : n+8 : n+8], kv[n+8 : len(kv) : len(kv)]})
 		if t.pointsRes != nil {
 			awards = append(awards, awardOf(seq, stamp(t.now), aw))
 		}

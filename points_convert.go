@@ -19,14 +19,19 @@ import (
 var triggerKinds = map[TriggerKind]points.Kind{TriggerMetric: points.KindMetric, TriggerAchievement: points.KindAchievement,
 	TriggerStreak: points.KindStreak, TriggerTime: points.KindTime, TriggerUserCreation: points.KindUserCreated}
 
-func kindName(k points.Kind) TriggerKind {
-	for name, v := range triggerKinds {
-		if v == k {
-			return name
-		}
+// kindNames and roundingNames invert triggerKinds and roundings: an award
+// names both, and ranging over a map costs more than the award itself.
+var kindNames, roundingNames = inverted(triggerKinds), inverted(roundings)
+
+func inverted[K, V comparable](m map[K]V) map[V]K {
+	out := make(map[V]K, len(m))
+	for k, v := range m {
+		out[v] = k
 	}
-	return ""
+	return out
 }
+
+func kindName(k points.Kind) TriggerKind { return kindNames[k] }
 
 var triggerUnits = map[TriggerUnit]points.Unit{TriggerHours: points.Hours, TriggerDays: points.Days}
 
@@ -39,14 +44,7 @@ var boostScopes = map[BoostScope]points.Scope{BoostGlobal: points.Global, BoostC
 
 var roundings = map[Rounding]points.Rounding{RoundDown: points.RoundDown, RoundUp: points.RoundUp, RoundNearest: points.RoundNearest}
 
-func roundingName(r points.Rounding) Rounding {
-	for name, v := range roundings {
-		if v == r {
-			return name
-		}
-	}
-	return ""
-}
+func roundingName(r points.Rounding) Rounding { return roundingNames[r] }
 
 func cloneBoost(b Boost) Boost {
 	b.UserFilters = maps.Clone(b.UserFilters)

@@ -1099,3 +1099,32 @@ func TestFailedCommandLeavesRecentAwardsUnchanged(t *testing.T) {
 	require.Equal(t, "1", log[1].Points.String())
 	require.Equal(t, "5", log[0].Total.String())
 }
+
+// An event that awards points in several systems visits them in creation
+// order, whatever the map order of the moment: the award IDs (ledger
+// sequences), the result's rows and the notes are the same on every replay.
+func TestEventVisitsPointsSystemsInCreationOrder(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	mustMetric(t, eng.Engine, "xp")
+	systems := []string{"zinc", "coins", "gems", "alpha", "moon", "bolts"} // creation order, not sorted
+	for _, key := range systems {
+		_, err := eng.Points().Create(ctx, gamify.PointsSystem{Key: key, Name: key})
+		require.NoError(t, err)
+		_, err = eng.Points().Triggers().Create(ctx, gamify.Trigger{Key: key + "-per1", System: key, Kind: gamify.TriggerMetric, Metric: "xp",
+			Threshold: gamify.AmountFromInt(1), Points: gamify.AmountFromInt(1)})
+		require.NoError(t, err)
+	}
+	for i := range 20 {
+		res, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1})
+		require.NoError(t, err)
+		require.Len(t, res.Points, len(systems))
+		var last uint64
+		for j, row := range res.Points {
+			require.Equal(t, systems[j], row.System, "event %d: row %d", i, j)
+			require.Len(t, row.Awards, 1)
+			require.Greater(t, row.Awards[0].ID, last, "event %d: %s's award", i, row.System)
+			last = row.Awards[0].ID
+		}
+	}
+}

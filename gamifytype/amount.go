@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/bits"
 	"strconv"
-	"strings"
 )
 
 // Amount is an exact decimal with 6 fractional digits: metric values, totals,
@@ -280,12 +279,21 @@ func (a Amount) appendText(b []byte) []byte {
 	if frac == 0 {
 		return b
 	}
-	fs := strconv.AppendUint(nil, frac+AmountScale, 10)[1:]
-	return append(append(b, '.'), strings.TrimRight(string(fs), "0")...)
+	// The six digits in place (after a leading 1, dropped), trailing zeros cut.
+	n := len(b) + 1
+	b = strconv.AppendUint(append(b, '.'), frac+AmountScale, 10)
+	b = append(b[:n], b[n+1:]...)
+	for b[len(b)-1] == '0' {
+		b = b[:len(b)-1]
+	}
+	return b
 }
 
 // MarshalText formats a as String does.
 func (a Amount) MarshalText() ([]byte, error) { return a.appendText(nil), nil }
+
+// AppendText appends a to b as String formats it (encoding.TextAppender).
+func (a Amount) AppendText(b []byte) ([]byte, error) { return a.appendText(b), nil }
 
 // UnmarshalText parses a decimal as ParseAmount does.
 func (a *Amount) UnmarshalText(b []byte) error {

@@ -3,8 +3,10 @@ package gamifytype
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -105,6 +107,33 @@ func TestAmountString(t *testing.T) {
 		{AmountFromMicros(12_340_000), "12.34"}, {MinAmount, "-9223372036854.775808"}} {
 		require.Equal(t, c.want, c.in.String())
 	}
+}
+
+// AppendText appends what String returns after what b holds, without
+// allocating, for every number of fractional digits and both signs.
+func TestAmountAppendText(t *testing.T) {
+	ref := func(m int64) string { // the decimal by fmt, trailing zeros cut
+		s := fmt.Sprintf("%d.%06d", m/AmountScale, max(m%AmountScale, -(m%AmountScale)))
+		if m < 0 && m > -AmountScale {
+			s = "-" + s
+		}
+		return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
+	}
+	ms := []int64{0, 1, -1, 10, 100_000, 1_000_001, -12_340_000, 999_999, -500_000, 3_000_000, math.MaxInt64, math.MinInt64 + 1}
+	for d := int64(1); d < AmountScale; d *= 10 {
+		ms = append(ms, d, -d, 7*d+AmountScale, -(7*d + 2*AmountScale))
+	}
+	buf := make([]byte, 0, 64)
+	for _, m := range ms {
+		a := AmountFromMicros(m)
+		got, err := a.AppendText(append(buf[:0], "x="...))
+		require.NoError(t, err)
+		require.Equal(t, "x="+ref(m), string(got), "AppendText(%d micros)", m)
+		require.Equal(t, ref(m), a.String())
+	}
+	got, _ := MinAmount.AppendText(nil)
+	require.Equal(t, "-9223372036854.775808", string(got))
+	require.Zero(t, testing.AllocsPerRun(100, func() { buf, _ = AmountFromMicros(-12_345_600).AppendText(buf[:0]) }))
 }
 
 func TestAmountJSON(t *testing.T) {

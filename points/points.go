@@ -73,16 +73,16 @@ type AppliedBoost struct {
 
 // AwardRecord is one award made by a transition.
 type AwardRecord struct {
-	Trigger  string // "" for a manual award
-	Kind     Kind   // 0 for a manual award
-	Reason   string // manual awards only
-	Base     Amount // Points × Multiples (the amount before multipliers)
-	Multiple int64  // how many thresholds, multiples or fires the award pays
-	Boosts   []AppliedBoost
-	Rounding Rounding // the mode used when Boosts is not empty
-	Points   Amount   // the final amount added to the total
-	Capped   bool     // Points was cut to reach MaxPoints
-	Total    Amount   // the total after the award
+	Trigger  string         // "" for a manual award
+	Kind     Kind           // 0 for a manual award
+	Reason   string         // manual awards only
+	Base     Amount         // Points × Multiples (the amount before multipliers)
+	Multiple int64          // how many thresholds, multiples or fires the award pays
+	Boosts   []AppliedBoost // shared by the awards of one transition: read it, do not write it
+	Rounding Rounding       // the mode used when Boosts is not empty
+	Points   Amount         // the final amount added to the total
+	Capped   bool           // Points was cut to reach MaxPoints
+	Total    Amount         // the total after the award
 }
 
 // LevelChange reports a move between levels ("" is below every level).
@@ -117,6 +117,12 @@ type run struct {
 	at       time.Time
 	levelMul AppliedBoost // the multiplier of the level at the start (0: none)
 	start    string       // level key at the start
+
+	// The multipliers of a positive award and their rounding, the same for
+	// every award of the run: computed once, shared by the awards' records.
+	boosts   []AppliedBoost
+	rounding Rounding
+	boosted  bool
 }
 
 func begin(r *Rules, u *User, s State, at time.Time) run {
@@ -197,22 +203,11 @@ func (x *run) award(t *Trigger, multiples int64) error {
 	}
 	a := AwardRecord{Trigger: t.Key, Kind: t.Kind, Base: base, Multiple: multiples, Points: base}
 	if base.Sign() > 0 {
-		for i := range x.r.Boosts {
-			if b := &x.r.Boosts[i]; b.eligible(x.r.System.Key, &x.u, x.at) {
-				if len(a.Boosts) == 0 {
-					a.Rounding = b.Rounding
-				} else if a.Rounding != b.Rounding {
-					a.Rounding = RoundDown
-				}
-				a.Boosts = append(a.Boosts, AppliedBoost{Key: b.Key, Multiplier: b.Multiplier})
-			}
+		if !x.boosted {
+			x.boosts, x.rounding = x.multipliers()
+			x.boosted = true
 		}
-		if !x.levelMul.Multiplier.IsZero() {
-			if len(a.Boosts) == 0 {
-				a.Rounding = RoundDown
-			}
-			a.Boosts = append(a.Boosts, x.levelMul)
-		}
+		a.Boosts, a.Rounding = x.boosts, x.rounding
 		if len(a.Boosts) > 0 {
 			if a.Points, ok = multiply(base, a.Boosts, a.Rounding); !ok {
 				return fmt.Errorf("points: trigger %s: %w", t.Key, overflow)
@@ -224,6 +219,32 @@ func (x *run) award(t *Trigger, multiples int64) error {
 		}
 	}
 	return x.add(a)
+}
+
+// multipliers returns the multipliers of a positive award and their
+// rounding: the eligible boosts (their common rounding, else RoundDown),
+// then the level's (RoundDown when alone). The slice is full, so an append
+// to one award's Boosts never writes into another's.
+func (x *run) multipliers() ([]AppliedBoost, Rounding) {
+	var bs []AppliedBoost
+	var rounding Rounding
+	for i := range x.r.Boosts {
+		if b := &x.r.Boosts[i]; b.eligible(x.r.System.Key, &x.u, x.at) {
+			if len(bs) == 0 {
+				rounding = b.Rounding
+			} else if rounding != b.Rounding {
+				rounding = RoundDown
+			}
+			bs = append(bs, AppliedBoost{Key: b.Key, Multiplier: b.Multiplier})
+		}
+	}
+	if !x.levelMul.Multiplier.IsZero() {
+		if len(bs) == 0 {
+			rounding = RoundDown
+		}
+		bs = append(bs, x.levelMul)
+	}
+	return bs[:len(bs):len(bs)], rounding
 }
 
 // add applies the cap, adds a to the total and records it.

@@ -659,3 +659,22 @@ func TestCallLevelDecidesTheMultiplier(t *testing.T) {
 	require.Nil(t, fx.Level, "still silver: no change from the State's level")
 	require.Equal(t, pts("11"), ns.Total())
 }
+
+// The awards of one transition carry the same boosts (computed once): each
+// its own full list, so that appending to one award's never shows in another's.
+func TestAwardsOfATransitionShareTheirBoosts(t *testing.T) {
+	r := Rules{System: xp(), Triggers: []Trigger{metricTrigger("a", "m", "1", "1"), metricTrigger("b", "m", "2", "10")},
+		Boosts: []Boost{globalBoost("double", "2", RoundDown), globalBoost("near", "1.5", RoundNearest), globalBoost("more", "1.25", RoundDown),
+			{Key: "mine", System: "xp", Scope: PerUser, User: "bob", Start: t0, Multiplier: pts("3")}}}
+	_, fx, err := OnMetric(r, State{}, User{ID: "ana"}, MetricChange{Metric: "m", Delta: pts("3"), At: t0})
+	require.NoError(t, err)
+	require.Len(t, fx.Awards, 2)
+	want := []AppliedBoost{{Key: "double", Multiplier: pts("2")}, {Key: "near", Multiplier: pts("1.5")}, {Key: "more", Multiplier: pts("1.25")}}
+	for _, a := range fx.Awards {
+		require.Equal(t, want, a.Boosts, "award %s", a.Trigger)
+		require.Equal(t, RoundDown, a.Rounding, "award %s: the boosts' roundings differ", a.Trigger)
+	}
+	require.Equal(t, []Amount{pts("11"), pts("37")}, []Amount{fx.Awards[0].Points, fx.Awards[1].Points})
+	_ = append(fx.Awards[0].Boosts, AppliedBoost{Key: "extra"})
+	require.Equal(t, want, fx.Awards[1].Boosts[:cap(fx.Awards[1].Boosts)])
+}
