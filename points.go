@@ -635,7 +635,7 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 			need += 12 + len(b.Key) + len(b.Level)
 		}
 	}
-	kv := make([]byte, 0, need) // the keys and values of the award records in one allocation: they are written and dropped together
+	kv := t.w.open.arena.alloc(need) // the award records' keys and values, in the batch the command joins
 	for _, aw := range fx.Awards {
 		cause := aw.Trigger
 		if cause == "" {
