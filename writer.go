@@ -17,9 +17,10 @@ import (
 //
 //	caller ── lock ──▶ apply the command to the working state, add its writes
 //	                   to the open batch; seal it if the committer is idle
-//	committer ──▶ one bbolt transaction and one fsync for the sealed batch, then
-//	              publish in-memory changes, notify, wake Durable callers, and
-//	              seal the batch that filled up meanwhile
+//	committer ──▶ append the sealed batch to the command log and stage its writes
+//	              in the store while the fsync runs; once synced, make them
+//	              visible, publish in-memory changes, notify, wake Durable
+//	              callers, and seal the batch that filled up meanwhile
 //
 // The first design fed a writer goroutine through a queue. Applying under a
 // mutex keeps its guarantee — one command at a time, in a serial order, on
@@ -114,7 +115,7 @@ type batch struct {
 	// at Open: its records are in the log already.
 	replayTo uint64
 	// arena holds the bytes of the writes the writer encodes (state
-	// records, ledger entries).
+	// records, ledger entries, award records).
 	arena arena
 }
 
