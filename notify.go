@@ -187,10 +187,9 @@ func (n *notifier) remove(s *Subscription) {
 	}
 }
 
-// publish queues one commit's notifications for every subscriber. notes
-// belongs to the committed batch and is never written again.
-// publish offers one commit's notes to every subscriber; it reports
-// whether one queued them (then they are its to read).
+// publish queues one commit's notifications for every subscriber. It
+// reports whether one queued them: the committed batch then leaves notes
+// alone, where it would otherwise reuse them (batch.recycled).
 func (n *notifier) publish(notes []Notification) (held bool) {
 	if len(notes) == 0 {
 		return false
