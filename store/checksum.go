@@ -119,7 +119,7 @@ func addChecksums(tx *bolt.Tx) error {
 	if err := putSchema(tx, 4); err != nil {
 		return err
 	}
-	ds := scanDigests(tx)
+	ds := scanDigests(tx, false)
 	return writeDigests(tx, &ds)
 }
 

@@ -48,17 +48,25 @@ func (d *digest) add(sealed []byte)    { d.count++; d.sum += sumOf(sealed) }
 func (d *digest) remove(sealed []byte) { d.count--; d.sum -= sumOf(sealed) }
 
 // addPage adds the records of the first n elements of leaf page p (whose
-// layout has been checked), nested buckets left out.
-func (d *digest) addPage(p []byte, n int) {
+// layout has been checked), nested buckets left out; runs adds the entries
+// of a packed keyspace's runs (packed.go).
+func (d *digest) addPage(p []byte, n int, runs bool) {
 	for i := range n {
 		e := p[pageHeaderSize+i*elemSize:]
 		if binary.NativeEndian.Uint32(e)&bucketLeafFlag != 0 {
 			continue
 		}
 		end := pageHeaderSize + i*elemSize + int(binary.NativeEndian.Uint32(e[4:])) + int(binary.NativeEndian.Uint32(e[8:])) + int(binary.NativeEndian.Uint32(e[12:]))
-		d.add(p[pageHeaderSize+i*elemSize+int(binary.NativeEndian.Uint32(e[4:]))+int(binary.NativeEndian.Uint32(e[8:])) : end])
+		v := p[pageHeaderSize+i*elemSize+int(binary.NativeEndian.Uint32(e[4:]))+int(binary.NativeEndian.Uint32(e[8:])) : end]
+		if runs {
+			d.plus(runDigest(v))
+		} else {
+			d.add(v)
+		}
 	}
 }
+
+func (d *digest) plus(o digest) { d.count += o.count; d.sum += o.sum }
 
 // encode appends the record of ds to b.
 func (ds *digests) encode(b []byte) []byte {
@@ -102,8 +110,9 @@ func putDigests(tx *bolt.Tx, ds *digests, buf []byte) error {
 	return nil
 }
 
-// scanDigests computes the digests of every keyspace from its records.
-func scanDigests(tx *bolt.Tx) digests {
+// scanDigests computes the digests of every keyspace from its records;
+// runs tells whether the packed keyspaces hold runs (from schema 6 on).
+func scanDigests(tx *bolt.Tx, runs bool) digests {
 	var ds digests
 	for i, ks := range allKeyspaces {
 		b := tx.Bucket([]byte(ks))
@@ -112,10 +121,13 @@ func scanDigests(tx *bolt.Tx) digests {
 		}
 		c := b.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if ks == Meta && string(k) == string(digestKey) {
-				continue
+			switch {
+			case ks == Meta && string(k) == string(digestKey):
+			case runs && packed(ks):
+				ds[i].plus(runDigest(v))
+			default:
+				ds[i].add(v)
 			}
-			ds[i].add(v)
 		}
 	}
 	return ds

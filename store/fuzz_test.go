@@ -1,8 +1,11 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -219,4 +222,31 @@ func TestDeepSeedsReachEveryPageKind(t *testing.T) {
 			t.Fatalf("deep seed: %d branch pages, %d overflow pages, %d pages; want a tree of several levels with overflow", branches, overflow, pages)
 		}
 	}
+}
+
+// FuzzDecodeRun: decodeRun never panics, and what it accepts is what
+// encode writes, byte for byte, with keys inside the run.
+func FuzzDecodeRun(f *testing.F) {
+	r := run{slots: []uint8{0, 7, runLen - 1}, vals: [][]byte{[]byte("a\x00\x00\x00\x00"), {}, bytes.Repeat([]byte{9}, 200)}}
+	f.Add(r.encode(nil), uint64(64))
+	f.Add((&run{slots: []uint8{3}, vals: [][]byte{nil}}).encode(nil), uint64(0))
+	f.Add([]byte{}, uint64(math.MaxUint64-runLen+1))
+	f.Fuzz(func(t *testing.T, v []byte, start uint64) {
+		key := binary.BigEndian.AppendUint64(nil, start)
+		got, err := decodeRun(Ledger, key, v)
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("error %v is not ErrCorrupt", err)
+			}
+			return
+		}
+		if again := got.encode(nil); !bytes.Equal(again, v) {
+			t.Fatalf("decoded %x, encoded again %x", v, again)
+		}
+		for i := range got.vals {
+			if k := binary.BigEndian.Uint64(got.key(i)); runStart(k) != start {
+				t.Fatalf("key %d outside the run at %d", k, start)
+			}
+		}
+	})
 }

@@ -19,7 +19,8 @@ import (
 // Run sees the values as the From layout stored them: bare up to version
 // 3; from version 4 on MigrationTx checks and strips each value's checksum
 // on the way out and seals what is put. Steps of the same From run in the
-// order given, the caller's before store's own.
+// order given, the caller's before store's own. From version 6 on, the
+// packed keyspaces (ledger, awards, outbox) read and write as entries too.
 type Migration struct {
 	From uint32
 	Name string // what the step changes, for errors
@@ -31,7 +32,11 @@ type Migration struct {
 type MigrationTx struct {
 	tx     *bolt.Tx
 	sealed bool
+	runs   bool // the packed keyspaces hold runs (packed.go)
 }
+
+// entries reports whether ks is read and written through its runs.
+func (m *MigrationTx) entries(ks Keyspace) bool { return m.runs && packed(ks) }
 
 // open returns v as the step sees it.
 func (m *MigrationTx) open(ks Keyspace, k, v []byte) ([]byte, error) {
@@ -55,6 +60,11 @@ func (m *MigrationTx) Get(ks Keyspace, key []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if m.entries(ks) {
+		t := &Tx{tx: m.tx}
+		v := t.Get(ks, key)
+		return v, t.err
+	}
 	return m.open(ks, key, b.Get(key))
 }
 
@@ -63,6 +73,9 @@ func (m *MigrationTx) Put(ks Keyspace, key, val []byte) error {
 	b, err := m.bucket(ks)
 	if err != nil {
 		return err
+	}
+	if m.entries(ks) {
+		return (&Tx{tx: m.tx}).putSealed(ks, key, seal(nil, ks, key, val)) // the digests are rescanned after the steps
 	}
 	if m.sealed {
 		val = seal(nil, ks, key, val)
@@ -79,6 +92,9 @@ func (m *MigrationTx) Delete(ks Keyspace, key []byte) error {
 	if err != nil {
 		return err
 	}
+	if m.entries(ks) {
+		return (&Tx{tx: m.tx}).del(ks, key)
+	}
 	return b.Delete(key)
 }
 
@@ -94,7 +110,8 @@ func (m *MigrationTx) Each(ks Keyspace, fn func(k, v []byte) error) error {
 	var after []byte // the last key visited
 	for {
 		var keys, vals [][]byte
-		c := b.Cursor()
+		t := &Tx{tx: m.tx}
+		c := &fileCursor{t: t, ks: ks, bc: b.Cursor(), packed: m.entries(ks)}
 		k, v := c.First()
 		if after != nil {
 			if k, v = c.Seek(after); k != nil && bytes.Equal(k, after) {
@@ -103,6 +120,9 @@ func (m *MigrationTx) Each(ks Keyspace, fn func(k, v []byte) error) error {
 		}
 		for ; k != nil && len(keys) < chunk; k, v = c.Next() {
 			keys, vals = append(keys, bytes.Clone(k)), append(vals, bytes.Clone(v))
+		}
+		if c.err != nil {
+			return c.err
 		}
 		for i := range keys {
 			v, err := m.open(ks, keys[i], vals[i])
@@ -158,7 +178,7 @@ func (db *DB) migrate(from uint32, plan []Migration) error {
 	}
 	return db.bolt.Update(func(tx *bolt.Tx) error {
 		for _, m := range plan {
-			mt := &MigrationTx{tx: tx, sealed: m.From >= 4}
+			mt := &MigrationTx{tx: tx, sealed: m.From >= 4, runs: m.From >= 6}
 			if err := m.Run(mt); err != nil {
 				return fmt.Errorf("store: migrate %s from version %d (%s): %w", path, m.From, m.Name, err)
 			}
@@ -170,7 +190,7 @@ func (db *DB) migrate(from uint32, plan []Migration) error {
 			return err
 		}
 		// The steps wrote past the digests: they are made from what is left.
-		ds := scanDigests(tx)
+		ds := scanDigests(tx, true)
 		return writeDigests(tx, &ds)
 	})
 }
@@ -178,11 +198,13 @@ func (db *DB) migrate(from uint32, plan []Migration) error {
 // storeMigrations are the steps of store's own layout, run by Open after
 // the caller's (Options.Migrations) of the same file: from 3 to 4 every
 // value is sealed with its checksum and the keyspace digests written; from
-// 4 to 5 the keyspaces of the outbox are created. A step after 3 sees sealed
-// values through MigrationTx and must seal what it writes.
+// 4 to 5 the keyspaces of the outbox are created; from 5 to 6 the entries of
+// the ledger, awards and outbox are packed into runs (packed.go). A step
+// after 3 sees sealed values through MigrationTx, which seals what it writes.
 var storeMigrations = []Migration{
 	{From: 3, Name: "v3 to v4: a checksum on every value, keyspace digests", Run: func(m *MigrationTx) error { return addChecksums(m.tx) }},
 	{From: 4, Name: "v4 to v5: the outbox keyspaces", Run: func(m *MigrationTx) error { return addKeyspaces(m.tx, Outbox, Consumers) }},
+	{From: 5, Name: "v5 to v6: ledger, awards and outbox entries in runs", Run: func(m *MigrationTx) error { return packKeyspaces(m.tx) }},
 }
 
 // since is the schema version that added ks.

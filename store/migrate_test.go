@@ -26,6 +26,9 @@ func oldFile(t *testing.T, path string, v uint32) {
 		}
 		if v >= 4 { // sealed values, without the keyspaces of later layouts
 			for _, ks := range []Keyspace{Outbox, Consumers} {
+				if ks.since() <= v {
+					continue
+				}
 				if err := tx.DeleteBucket([]byte(ks)); err != nil {
 					return err
 				}
@@ -36,7 +39,7 @@ func oldFile(t *testing.T, path string, v uint32) {
 			if err := putSchema(tx, v); err != nil {
 				return err
 			}
-			ds := scanDigests(tx)
+			ds := scanDigests(tx, false) // a layout before runs
 			return writeDigests(tx, &ds)
 		}
 		if err := tx.Bucket([]byte(Users)).Put([]byte("k"), []byte("v1")); err != nil {
@@ -113,7 +116,13 @@ func TestMigrationFailureLeavesTheFileAsItWas(t *testing.T) {
 	b, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
 	require.NoError(t, err)
 	require.NoError(t, b.View(func(tx *bolt.Tx) error {
-		require.Equal(t, "v1", string(tx.Bucket([]byte(Users)).Get([]byte("k"))))
+		v := tx.Bucket([]byte(Users)).Get([]byte("k"))
+		if from >= 4 {
+			var err error
+			v, err = unseal(Users, []byte("k"), v)
+			require.NoError(t, err)
+		}
+		require.Equal(t, "v1", string(v))
 		require.Equal(t, from, binary.BigEndian.Uint32(tx.Bucket([]byte(Meta)).Get(schemaKey)))
 		return nil
 	}))

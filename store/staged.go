@@ -138,6 +138,10 @@ func (db *DB) readTop() error {
 	return db.bolt.View(func(t *bolt.Tx) error {
 		for i, ks := range allKeyspaces {
 			k, _ := t.Bucket([]byte(ks)).Cursor().Last()
+			if k != nil && packed(ks) && len(k) == 8 {
+				// The last run's last slot: a bound, read without decoding it.
+				k = binary.BigEndian.AppendUint64(nil, binary.BigEndian.Uint64(k)|runMask)
+			}
 			db.stages.top[i] = bytes.Clone(k)
 		}
 		return nil
@@ -449,6 +453,12 @@ func (t *Tx) stage(ks Keyspace, key, val []byte, del bool) error {
 		return fmt.Errorf("store: put %s: %w", ks, berrors.ErrValueTooLarge)
 	}
 	i := index(ks)
+	if packedIndex[i] && len(key) != 8 {
+		if del {
+			return nil // no such key
+		}
+		return checkSeqKey(ks, key)
+	}
 	s := &o.db.stages
 	above := bytes.Compare(key, s.top[i]) > 0 // in no layer, nor in the file
 	var old []byte
@@ -586,14 +596,14 @@ func (c *treeCursor) head() *entry {
 // the newest value of each key winning.
 type merger struct {
 	curs    []treeCursor
-	bc      *bolt.Cursor // nil: the trees alone
+	bc      *fileCursor // nil: the trees alone
 	bk, bv  []byte
 	reverse bool
 }
 
 // newMerger starts at from: forward, the keys at or after it; reverse, those
 // before it (nil: every key, from the first or the last).
-func newMerger(trees []*tree, bc *bolt.Cursor, from []byte, reverse bool) *merger {
+func newMerger(trees []*tree, bc *fileCursor, from []byte, reverse bool) *merger {
 	m := &merger{curs: make([]treeCursor, len(trees)), bc: bc, reverse: reverse}
 	for i, t := range trees {
 		m.curs[i] = treeCursor{tree: t, reverse: reverse, buf: make([]*entry, 0, cursorBatch)}
@@ -664,9 +674,9 @@ func (m *merger) next() (k, v []byte, fromBolt, ok bool) {
 // merged returns a merger over the snapshot's keyspace ks, with the file's
 // records if withFile.
 func (t *Tx) merged(ks Keyspace, from []byte, reverse, withFile bool) *merger {
-	var bc *bolt.Cursor
+	var bc *fileCursor
 	if withFile {
-		bc = t.bucket(ks).Cursor()
+		bc = t.fileCursor(ks)
 	}
 	return newMerger(t.ov.trees(index(ks)), bc, from, reverse)
 }
@@ -685,7 +695,7 @@ func (t *Tx) scanMerged(ks Keyspace, from []byte, reverse bool, prefix []byte, f
 	for {
 		k, v, fromBolt, ok := m.next()
 		if !ok || !bytes.HasPrefix(k, prefix) {
-			return nil
+			return m.bc.err
 		}
 		if v == nil {
 			continue
@@ -715,7 +725,7 @@ func (t *Tx) scanMerged(ks Keyspace, from []byte, reverse bool, prefix []byte, f
 // countStaged is what the layers add to the file's count of ks.
 func (t *Tx) countStaged(ks Keyspace) int {
 	n := 0
-	c := t.bucket(ks).Cursor()
+	c := t.fileCursor(ks)
 	m := t.merged(ks, nil, false, false)
 	for k, v, _, ok := m.next(); ok; k, v, _, ok = m.next() {
 		bk, _ := c.Seek(k)
@@ -800,6 +810,30 @@ func (db *DB) Checkpoint() (uint64, error) {
 	return pos, nil
 }
 
+// foldRecords writes the records m yields (in key order; nil values are
+// deletes) into bucket b. It returns how many it put after the file's last
+// key and how many elsewhere, for the fill of the pages.
+func foldRecords(ks Keyspace, b *bolt.Bucket, m *merger) (appends, inserts int, err error) {
+	last, _ := b.Cursor().Last()
+	last = bytes.Clone(last)
+	for k, v, _, ok := m.next(); ok; k, v, _, ok = m.next() {
+		switch {
+		case v == nil:
+			err = b.Delete(k)
+		case appends > 0 || bytes.Compare(k, last) > 0: // keys come in order
+			appends++
+			err = b.Put(k, v)
+		default:
+			inserts++
+			err = b.Put(k, v)
+		}
+		if err != nil {
+			return 0, 0, err
+		}
+	}
+	return appends, inserts, nil
+}
+
 // fold writes layers (oldest first) into one bbolt transaction and commits it.
 func (db *DB) fold(layers []*layer) error {
 	bt, err := db.bolt.Begin(true)
@@ -827,25 +861,15 @@ func (db *DB) fold(layers []*layer) error {
 			}
 		}
 		b := tx.bucket(ks)
-		last, _ := b.Cursor().Last()
-		last = bytes.Clone(last)
-		appends, inserts := 0, 0 // puts above the file's last key, and the others
 		m := newMerger(trees, nil, nil, false)
-		for k, v, _, ok := m.next(); ok; k, v, _, ok = m.next() {
-			switch {
-			case v == nil:
-				err = b.Delete(k)
-			case appends > 0 || bytes.Compare(k, last) > 0: // keys come in order
-				appends++
-				err = b.Put(k, v)
-			default:
-				inserts++
-				err = b.Put(k, v)
-			}
-			if err != nil {
-				_ = bt.Rollback()
-				return fmt.Errorf("write %s: %w", ks, err)
-			}
+		fold := foldRecords
+		if packed(ks) {
+			fold = tx.foldPacked
+		}
+		appends, inserts, err := fold(ks, b, m)
+		if err != nil {
+			_ = bt.Rollback()
+			return fmt.Errorf("write %s: %w", ks, err)
 		}
 		// Pages that only ever grow at the end can be split full (bbolt's
 		// default leaves them half empty for inserts that never come): about

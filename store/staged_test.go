@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -42,7 +43,34 @@ var modelKeys = func() []string {
 var (
 	modelKeyspaces = []Keyspace{State, Ledger, Meta, Users, Outbox}
 	modelPrefixes  = []string{"", "a", "b", "c", "\xff", "ab", "a\xff", "\xff\xff"}
+	modelFroms     = []string{"", "b", "bc", "c\xff\xff", "\xff"}
 )
+
+// modelSeqs are the keys of the packed keyspaces (8-byte sequences): a few
+// slots of runs at both ends of the range and between, so that runs fill,
+// empty and sit next to each other.
+var modelSeqs = func() []string {
+	var ks []string
+	for _, start := range []uint64{0, runLen, 2 * runLen, 1 << 32, math.MaxUint64 - 2*runLen + 1, math.MaxUint64 - runLen + 1} {
+		for _, slot := range []uint64{0, 1, 5, runLen - 1} {
+			ks = append(ks, string(binary.BigEndian.AppendUint64(nil, start+slot)))
+		}
+	}
+	return ks
+}()
+
+var (
+	seqPrefixes = []string{"", "\x00", "\x00\x00\x00\x00\x00\x00\x00", "\x00\x00\x00\x00\x00\x00\x00\x20", "\x00\x00\x00\x01", "\xff", "\xff\xff\xff\xff\xff\xff\xff"}
+	seqFroms    = []string{"", "\x00\x00\x00\x00\x00\x00\x00\x05", "\x00\x00\x00\x00\x00\x00\x00\x21\x00", "\x01", "\xff\xff\xff\xff\xff\xff\xff\xe5"}
+)
+
+// modelKeysOf returns the keys, prefixes and scan starts the model uses in ks.
+func modelKeysOf(ks Keyspace) (keys, prefixes, froms []string) {
+	if packed(ks) {
+		return modelSeqs, seqPrefixes, seqFroms
+	}
+	return modelKeys, modelPrefixes, modelFroms
+}
 
 // modelUpdate runs update seed on db at pos: random puts, deletes, prefix
 // deletes, reads of its own writes (into the trace) and, for some seeds,
@@ -53,7 +81,8 @@ func modelUpdate(db *DB, pos uint64, seed int64) (trace []string, err error) {
 		r := rand.New(rand.NewSource(seed))
 		for range 1 + r.Intn(10) {
 			ks := modelKeyspaces[r.Intn(len(modelKeyspaces))]
-			k := []byte(modelKeys[r.Intn(len(modelKeys))])
+			keys, prefixes, _ := modelKeysOf(ks)
+			k := []byte(keys[r.Intn(len(keys))])
 			switch op := r.Intn(100); {
 			case op < 45:
 				v := make([]byte, r.Intn(12))
@@ -66,16 +95,16 @@ func modelUpdate(db *DB, pos uint64, seed int64) (trace []string, err error) {
 					return err
 				}
 			case op < 67:
-				if err := tx.DeletePrefix(ks, []byte(modelPrefixes[1+r.Intn(len(modelPrefixes)-1)])); err != nil {
+				if err := tx.DeletePrefix(ks, []byte(prefixes[1+r.Intn(len(prefixes)-1)])); err != nil {
 					return err
 				}
 			case op < 85:
 				trace = append(trace, fmt.Sprintf("get %s %q = %q", ks, k, tx.Get(ks, k)))
 			case op < 92:
-				p := []byte(modelPrefixes[r.Intn(len(modelPrefixes))])
+				p := []byte(prefixes[r.Intn(len(prefixes))])
 				trace = append(trace, fmt.Sprintf("scan %s %q: %s", ks, p, scanAll(tx, ks, p, false)))
 			default:
-				p := []byte(modelPrefixes[r.Intn(len(modelPrefixes))])
+				p := []byte(prefixes[r.Intn(len(prefixes))])
 				trace = append(trace, fmt.Sprintf("reverse %s %q: %s", ks, p, scanAll(tx, ks, p, true)))
 			}
 		}
@@ -108,11 +137,15 @@ func view(t *testing.T, db *DB) []string {
 				out = append(out, fmt.Sprintf("%s scan: %s", ks, scanAll(tx, ks, nil, false)))
 				continue
 			}
-			for _, p := range modelPrefixes {
+			keys, prefixes, froms := modelKeysOf(ks)
+			for _, p := range prefixes {
 				out = append(out, fmt.Sprintf("%s scan %q: %s", ks, p, scanAll(tx, ks, []byte(p), false)))
 				out = append(out, fmt.Sprintf("%s reverse %q: %s", ks, p, scanAll(tx, ks, []byte(p), true)))
 			}
-			for _, from := range []string{"", "b", "bc", "c\xff\xff", "\xff"} {
+			for _, k := range keys {
+				out = append(out, fmt.Sprintf("%s get %q = %q", ks, k, tx.Get(ks, []byte(k))))
+			}
+			for _, from := range froms {
 				var b strings.Builder
 				n := 0
 				_ = tx.ScanFrom(ks, []byte(from), func(k, v []byte) error {
@@ -123,11 +156,6 @@ func view(t *testing.T, db *DB) []string {
 					return nil
 				})
 				out = append(out, fmt.Sprintf("%s from %q: %s", ks, from, b.String()))
-			}
-		}
-		for _, ks := range modelKeyspaces {
-			for _, k := range modelKeys {
-				out = append(out, fmt.Sprintf("%s get %q = %q", ks, k, tx.Get(ks, []byte(k))))
 			}
 		}
 		for _, k := range []string{"digest", "position", "schema"} {
@@ -400,7 +428,7 @@ func TestStagedReopenAfterCheckpoint(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, db.CheckpointPosition(), "a new file holds no position")
 	require.NoError(t, db.UpdateAt(4, func(tx *Tx) error { return tx.Put(State, []byte("a"), []byte("1")) }))
-	require.NoError(t, db.UpdateAt(9, func(tx *Tx) error { return tx.Put(Ledger, []byte("b"), []byte("2")) }))
+	require.NoError(t, db.UpdateAt(9, func(tx *Tx) error { return tx.Put(Runs, []byte("b"), []byte("2")) }))
 	require.EqualValues(t, 9, db.Position())
 	require.Zero(t, db.CheckpointPosition())
 	n, b := db.Staged()
@@ -816,20 +844,23 @@ func TestCheckpointFillsAppendedPages(t *testing.T) {
 		for i := range 5000 {
 			keys = append(keys, uint64(round*5000+i)*16)
 		}
-		checkpoint(Ledger, keys...)
-		fill, _ := leaves(Ledger)
-		require.Greater(t, fill, 0.95, "round %d: the appended pages", round)
+		for _, ks := range []Keyspace{Runs, Ledger} { // records, and a packed keyspace's runs
+			checkpoint(ks, keys...)
+			fill, _ := leaves(ks)
+			require.Greater(t, fill, 0.95, "round %d: the appended pages of %s", round, ks)
+		}
 	}
-	checkpoint(Ledger, 1000*16+1) // into a full page of the file
-	_, split := leaves(Ledger)
-	checkpoint(Ledger, 1000*16+2, 1000*16+3, 1000*16+4) // into the same page
-	_, pages := leaves(Ledger)
+	checkpoint(Runs, 1000*16+1) // into a full page of the file
+	_, split := leaves(Runs)
+	checkpoint(Runs, 1000*16+2, 1000*16+3, 1000*16+4) // into the same page
+	_, pages := leaves(Runs)
 	require.Equal(t, split, pages, "the next inserts split a page again")
 	require.NoError(t, db.Close())
 	db, err = Open(path, opts) // compares the digests with the page walk
 	require.NoError(t, err)
 	require.NoError(t, db.View(func(tx *Tx) error {
-		require.Equal(t, 15004, tx.Count(Ledger))
+		require.Equal(t, 15004, tx.Count(Runs))
+		require.Equal(t, 15000, tx.Count(Ledger))
 		tx.Verify(func(err error) bool { t.Errorf("the file does not verify: %v", err); return false })
 		return nil
 	}))

@@ -29,9 +29,11 @@ import (
 // records their time; 4 (2026-12-01), every value sealed with a CRC-32C of
 // its keyspace, key and payload (checksum.go), the schema version record
 // with it, and a digest per keyspace (digest.go); 5 (2026-12-01), the
-// outbox and consumers keyspaces. Older files are upgraded by the caller's
-// steps (Options.Migrations) and store's own (storeMigrations).
-const SchemaVersion = 5
+// outbox and consumers keyspaces; 6 (2026-12-02), the entries of the
+// ledger, awards and outbox packed in runs (packed.go). Older files are
+// upgraded by the caller's steps (Options.Migrations) and store's own
+// (storeMigrations).
+const SchemaVersion = 6
 
 var (
 	// ErrNewerSchema is returned by Open for a file written by a newer gamify.
@@ -260,7 +262,7 @@ func (db *DB) init(migrations []Migration, walked map[string]digest) error {
 			if err := putSchema(tx, SchemaVersion); err != nil {
 				return err
 			}
-			ds := scanDigests(tx)
+			ds := scanDigests(tx, true)
 			return writeDigests(tx, &ds)
 		}
 		// An existing store: a keyspace or record that is not there is damage
@@ -479,15 +481,15 @@ type Tx struct {
 	err   error    // the first damaged record read
 	arena []byte   // backing for sealed values, which bbolt holds until commit
 	delta digests
-	dirty bool                       // the transaction changed records: delta goes to the digests record
-	cur   [numKeyspaces]*bolt.Cursor // for old values; a Cursor reuses its stack, bbolt's Get does not
+	dirty bool                      // the transaction changed records: delta goes to the digests record
+	cur   [numKeyspaces]*fileCursor // for old values; a Cursor reuses its stack, bbolt's Get does not
 }
 
 // old returns the stored (sealed) value of key, or nil.
 func (t *Tx) old(ks Keyspace, key []byte) []byte {
 	i := ksIndex[ks]
 	if t.cur[i] == nil {
-		t.cur[i] = t.bucket(ks).Cursor()
+		t.cur[i] = t.fileCursor(ks)
 	}
 	if k, v := t.cur[i].Seek(key); bytes.Equal(k, key) {
 		return v
@@ -538,7 +540,12 @@ func (t *Tx) Get(ks Keyspace, key []byte) []byte {
 			return payload(t.digestRecord())
 		}
 	}
-	v := t.bucket(ks).Get(key)
+	var v []byte
+	if packed(ks) {
+		v = t.old(ks, key)
+	} else {
+		v = t.bucket(ks).Get(key)
+	}
 	if v == nil {
 		return nil
 	}
@@ -565,6 +572,9 @@ func (t *Tx) Put(ks Keyspace, key, val []byte) error {
 
 // putSealed writes the sealed value of key into bbolt, keeping the digests.
 func (t *Tx) putSealed(ks Keyspace, key, sealed []byte) error {
+	if packed(ks) {
+		return t.putEntry(ks, key, sealed)
+	}
 	d := &t.delta[ksIndex[ks]]
 	if old := t.old(ks, key); old != nil { // before the Put replaces it
 		d.remove(old)
@@ -590,6 +600,12 @@ func (t *Tx) Delete(ks Keyspace, key []byte) error {
 
 // del deletes key from bbolt, keeping the digests.
 func (t *Tx) del(ks Keyspace, key []byte) error {
+	if packed(ks) {
+		if len(key) != 8 {
+			return nil // no such key
+		}
+		return t.putEntry(ks, key, nil)
+	}
 	old := t.old(ks, key)
 	if old == nil {
 		return nil
@@ -609,7 +625,7 @@ func (t *Tx) Scan(ks Keyspace, prefix []byte, fn func(k, v []byte) error) error 
 	if t.ov != nil && t.ov.layers {
 		return t.scanMerged(ks, prefix, false, prefix, fn)
 	}
-	c := t.bucket(ks).Cursor()
+	c := t.fileCursor(ks)
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		p, err := unseal(ks, k, v)
 		if err != nil {
@@ -623,7 +639,7 @@ func (t *Tx) Scan(ks Keyspace, prefix []byte, fn func(k, v []byte) error) error 
 			return err
 		}
 	}
-	return nil
+	return c.err
 }
 
 // ScanFrom calls fn for every key at or after from, in key order, until fn
@@ -632,7 +648,7 @@ func (t *Tx) ScanFrom(ks Keyspace, from []byte, fn func(k, v []byte) error) erro
 	if t.ov != nil && t.ov.layers {
 		return t.scanMerged(ks, from, false, nil, fn)
 	}
-	c := t.bucket(ks).Cursor()
+	c := t.fileCursor(ks)
 	for k, v := c.Seek(from); k != nil; k, v = c.Next() {
 		p, err := unseal(ks, k, v)
 		if err != nil {
@@ -646,7 +662,7 @@ func (t *Tx) ScanFrom(ks Keyspace, from []byte, fn func(k, v []byte) error) erro
 			return err
 		}
 	}
-	return nil
+	return c.err
 }
 
 // ScanReverse is Scan from the last key with the prefix backwards.
@@ -655,7 +671,7 @@ func (t *Tx) ScanReverse(ks Keyspace, prefix []byte, fn func(k, v []byte) error)
 	if t.ov != nil && t.ov.layers {
 		return t.scanMerged(ks, end, true, prefix, fn)
 	}
-	c := t.bucket(ks).Cursor()
+	c := t.fileCursor(ks)
 	var k, v []byte
 	if end == nil {
 		k, v = c.Last()
@@ -677,14 +693,25 @@ func (t *Tx) ScanReverse(ks Keyspace, prefix []byte, fn func(k, v []byte) error)
 			return err
 		}
 	}
-	return nil
+	return c.err
 }
 
 // Count returns the number of keys in ks. Without Staged, in an Update it
 // counts them as the transaction began (bbolt's Stats reads committed
 // pages); on a Staged DB it counts the update's own writes too.
 func (t *Tx) Count(ks Keyspace) int {
-	n := t.bucket(ks).Stats().KeyN
+	var n int
+	if packed(ks) {
+		// The file's runs are not its keys; the digests record counts them.
+		ds, _, err := readDigests(t.tx)
+		if err != nil {
+			t.fail(err)
+			return 0
+		}
+		n = int(ds[index(ks)].count)
+	} else {
+		n = t.bucket(ks).Stats().KeyN
+	}
 	if t.ov != nil && t.ov.layers {
 		n += t.countStaged(ks)
 	}
@@ -760,7 +787,7 @@ func (t *Tx) Verify(fn func(err error) bool) {
 		return
 	}
 	walked := map[string]digest{}
-	for i, d := range scanDigests(t.tx) {
+	for i, d := range scanDigests(t.tx, true) {
 		if allKeyspaces[i] == Meta {
 			d.add(rec)
 		}
@@ -774,8 +801,20 @@ func (t *Tx) Verify(fn func(err error) bool) {
 func (t *Tx) verify(ks Keyspace, fn func(err error) bool) bool {
 	c := t.bucket(ks).Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
-		if _, err := unseal(ks, k, v); err != nil && !fn(err) {
+		if !packed(ks) {
+			if _, err := unseal(ks, k, v); err != nil && !fn(err) {
+				return false
+			}
+			continue
+		}
+		r, err := decodeRun(ks, k, v)
+		if err != nil && !fn(err) {
 			return false
+		}
+		for i := range r.vals {
+			if _, err := unseal(ks, r.key(i), r.vals[i]); err != nil && !fn(err) {
+				return false
+			}
 		}
 	}
 	return true
@@ -791,7 +830,10 @@ func (t *Tx) Dump(fn func(ks Keyspace, k, v []byte)) {
 		return
 	}
 	for _, ks := range allKeyspaces {
-		_ = t.bucket(ks).ForEach(func(k, v []byte) error { fn(ks, k, v); return nil })
+		c := t.fileCursor(ks)
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			fn(ks, k, v)
+		}
 	}
 }
 
@@ -831,6 +873,19 @@ func Compact(path string, lockTimeout time.Duration) error {
 func (t *Tx) DeletePrefix(ks Keyspace, prefix []byte) error {
 	if t.ov != nil {
 		return t.deletePrefixStaged(ks, prefix)
+	}
+	if packed(ks) {
+		var keys [][]byte
+		c := t.fileCursor(ks)
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			keys = append(keys, k)
+		}
+		for _, k := range keys {
+			if err := t.del(ks, k); err != nil {
+				return err
+			}
+		}
+		return c.err
 	}
 	c := t.bucket(ks).Cursor()
 	seek := prefix

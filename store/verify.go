@@ -74,7 +74,7 @@ func walk(data []byte) (map[string]digest, error) {
 	if m.root < 2 {
 		return nil, corruptf("root bucket at page %d", m.root)
 	}
-	if _, err := w.tree(m.root, nil, nil, 0, 0, nil); err != nil {
+	if _, err := w.tree(m.root, nil, nil, 0, 0, nil, false); err != nil {
 		return nil, err
 	}
 	// The keyspaces' trees are walked in parallel: most of the cost is the
@@ -118,7 +118,7 @@ func walk(data []byte) (map[string]digest, error) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			st.last, errs[i] = w.tree(st.page, st.lo, st.hi, 1, st.level, &st.d)
+			st.last, errs[i] = w.tree(st.page, st.lo, st.hi, 1, st.level, &st.d, packed(Keyspace(roots[st.root].name)))
 		})
 	}
 	wg.Wait()
@@ -363,8 +363,8 @@ func layout(p []byte, leaf bool, lo, hi []byte) (used uint64, buckets bool, err 
 
 // tree walks the B+tree under page id, whose keys must lie in [lo, hi), and
 // returns its greatest key (bbolt's recursivelyCheckPageKeyOrder).
-// Its records are added to d, if not nil.
-func (w *walker) tree(id uint64, lo, hi []byte, depth, level int, d *digest) (last []byte, err error) {
+// Its records are added to d, if not nil (runs: a packed keyspace's).
+func (w *walker) tree(id uint64, lo, hi []byte, depth, level int, d *digest, runs bool) (last []byte, err error) {
 	p, leaf, buckets, err := w.node(id, lo, hi, depth, level)
 	if err != nil {
 		return nil, err
@@ -372,7 +372,7 @@ func (w *walker) tree(id uint64, lo, hi []byte, depth, level int, d *digest) (la
 	n := int(binary.NativeEndian.Uint16(p[10:]))
 	if leaf {
 		if d != nil {
-			d.addPage(p, n)
+			d.addPage(p, n, runs)
 		}
 		for i := 0; buckets && i < n; i++ {
 			if e := elemAt(p, true, i); e.flags&bucketLeafFlag != 0 {
@@ -395,7 +395,7 @@ func (w *walker) tree(id uint64, lo, hi []byte, depth, level int, d *digest) (la
 		if last != nil && bytes.Compare(last, e.key) >= 0 {
 			return nil, corruptf("page %d: key %d is not above the keys of the previous child", id, i)
 		}
-		if last, err = w.tree(e.child, e.key, next, depth, level+1, d); err != nil {
+		if last, err = w.tree(e.child, e.key, next, depth, level+1, d, runs); err != nil {
 			return nil, err
 		}
 	}
@@ -457,7 +457,7 @@ func (w *walker) bucket(id uint64, e elem, depth int) error {
 			w.roots = append(w.roots, namedRoot{string(e.key), root})
 			return nil
 		}
-		_, err := w.tree(root, nil, nil, depth+1, 0, nil)
+		_, err := w.tree(root, nil, nil, depth+1, 0, nil, false)
 		return err
 	}
 	// An inline bucket: a leaf page without nested buckets inside the value.
@@ -478,7 +478,7 @@ func (w *walker) bucket(id uint64, e elem, depth int) error {
 	}
 	if depth == 0 && w.top != nil {
 		var d digest
-		d.addPage(p, int(binary.NativeEndian.Uint16(p[10:])))
+		d.addPage(p, int(binary.NativeEndian.Uint16(p[10:])), packed(Keyspace(e.key)))
 		w.top[string(e.key)] = d
 	}
 	return nil

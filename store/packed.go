@@ -1,0 +1,426 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"slices"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// The append-only keyspaces (ledger, awards, outbox: their keys are 8-byte
+// sequences) are packed: the file holds, under the first sequence of each
+// fixed range of runLen sequences, one record with the entries of that
+// range. bbolt's cost is per record (each Put searches the tree from the
+// root), so a run costs about what one entry did; the ranges are fixed, so
+// the file's records do not depend on how updates were batched or when
+// checkpoints ran.
+//
+// Above the file nothing changes: keys and values read, scan, dump and
+// digest as the entries they are (Tx unpacks), and a staged layer holds
+// entries as in any keyspace; Checkpoint packs them as it folds, rewriting
+// the runs they land in. A run's value is
+//
+//	entries: slot (1 byte, sequence − run start), uvarint length, sealed value
+//	trailer: entry count (1 byte), sum of the entries' checksums (8 bytes big-endian)
+//
+// Each entry keeps the seal it would have alone (over keyspace, its own
+// key and payload), so an entry read from a run checks as a record does,
+// and damage to one leaves the others of its run readable. The run has no
+// seal of its own: damage to its structure (a slot, a length, the trailer)
+// fails the decode, which checks the trailer against the entries, and the
+// keyspace digests count entries, which the trailer lets the page walk at
+// Open add without decoding a run. Schema 6 introduced the layout (its
+// migration packs older files).
+
+// runLen is how many sequences a run spans. At 32, a full run of ledger
+// entries (about 80 bytes each) fits in a page; awards and outbox notes
+// are larger, and their runs span a few.
+const runLen = 32
+
+const (
+	runMask    = runLen - 1
+	trailerLen = 1 + 8
+)
+
+// packed reports whether ks is a packed keyspace.
+func packed(ks Keyspace) bool { return ks == Ledger || ks == Awards || ks == Outbox }
+
+// packedIndex is packed by index in allKeyspaces.
+var packedIndex = func() (p [numKeyspaces]bool) {
+	for i, ks := range allKeyspaces {
+		p[i] = packed(ks)
+	}
+	return p
+}()
+
+// checkSeqKey refuses a key a packed keyspace cannot hold.
+func checkSeqKey(ks Keyspace, key []byte) error {
+	if len(key) != 8 {
+		return fmt.Errorf("store: put %s: keys are 8-byte sequences, got %d bytes", ks, len(key))
+	}
+	return nil
+}
+
+func runStart(seq uint64) uint64 { return seq &^ runMask }
+
+// run is the decoded value of one run: its entries in slot order, with
+// their keys and sealed values (which point into the value read).
+type run struct {
+	start uint64
+	keys  []byte // 8 bytes per entry
+	vals  [][]byte
+	slots []uint8
+}
+
+func (r *run) key(i int) []byte { return r.keys[8*i : 8*i+8 : 8*i+8] }
+
+// decodeRun decodes the run value v stored under key (its entries are
+// checked when they are read).
+func decodeRun(ks Keyspace, key, v []byte) (run, error) {
+	var r run
+	if len(key) != 8 {
+		return r, corruptRecord(ks, key, "a run under a key that is not a sequence")
+	}
+	r.start = binary.BigEndian.Uint64(key)
+	p := v
+	if r.start&runMask != 0 || len(p) < trailerLen {
+		return r, corruptRecord(ks, key, "not a run")
+	}
+	n := int(p[len(p)-trailerLen])
+	body := p[:len(p)-trailerLen]
+	r.keys, r.vals, r.slots = make([]byte, 0, 8*n), make([][]byte, 0, n), make([]uint8, 0, n)
+	var sum uint64
+	for len(body) > 0 {
+		slot := body[0]
+		l, w := binary.Uvarint(body[1:])
+		switch {
+		case w <= 0 || l > uint64(len(body)-1-w) || w != uvarintSize(l):
+			return r, corruptRecord(ks, key, "a run entry overruns the run")
+		case slot >= runLen || len(r.slots) > 0 && slot <= r.slots[len(r.slots)-1]:
+			return r, corruptRecord(ks, key, "run entries out of order")
+		}
+		val := body[1+w : 1+w+int(l) : 1+w+int(l)]
+		body = body[1+w+int(l):]
+		r.keys = binary.BigEndian.AppendUint64(r.keys, r.start+uint64(slot))
+		r.vals, r.slots = append(r.vals, val), append(r.slots, slot)
+		sum += sumOf(val)
+	}
+	if len(r.slots) != n || n == 0 || sum != binary.BigEndian.Uint64(p[len(p)-8:]) {
+		return r, corruptRecord(ks, key, "a run's trailer does not match its entries")
+	}
+	return r, nil
+}
+
+// uvarintSize is the length of the shortest uvarint of l (what encode
+// writes: decode refuses any other, so one run has one encoding).
+func uvarintSize(l uint64) int {
+	n := 1
+	for ; l >= 0x80; l >>= 7 {
+		n++
+	}
+	return n
+}
+
+// runDigest is what the run value v adds to its keyspace's digest, read
+// from the trailer alone (the page walk's view: damage shows as digests
+// that disagree).
+func runDigest(v []byte) digest {
+	if len(v) < trailerLen {
+		return digest{}
+	}
+	t := v[len(v)-trailerLen:]
+	return digest{uint64(t[0]), binary.BigEndian.Uint64(t[1:])}
+}
+
+// set puts the sealed value of slot (nil: deletes it).
+func (r *run) set(slot uint8, val []byte) {
+	i, found := slices.BinarySearch(r.slots, slot)
+	switch {
+	case found && val == nil:
+		r.slots = slices.Delete(r.slots, i, i+1)
+		r.vals = slices.Delete(r.vals, i, i+1)
+	case found:
+		r.vals[i] = val
+	case val != nil:
+		r.slots = slices.Insert(r.slots, i, slot)
+		r.vals = slices.Insert(r.vals, i, val)
+	}
+}
+
+// encode appends the value of r to dst.
+func (r *run) encode(dst []byte) []byte {
+	var sum uint64
+	for i, v := range r.vals {
+		dst = append(dst, r.slots[i])
+		dst = binary.AppendUvarint(dst, uint64(len(v)))
+		dst = append(dst, v...)
+		sum += sumOf(v)
+	}
+	dst = append(dst, uint8(len(r.vals)))
+	return binary.BigEndian.AppendUint64(dst, sum)
+}
+
+// encodedLen bounds the length of r's value.
+func (r *run) encodedLen() int {
+	n := trailerLen
+	for _, v := range r.vals {
+		n += 1 + binary.MaxVarintLen32 + len(v)
+	}
+	return n
+}
+
+// fileCursor walks the records of one keyspace of the file, with bbolt's
+// cursor's methods: bbolt's records, or a packed keyspace's entries. Keys
+// and values are valid until the transaction ends. A damaged run fails
+// the transaction and ends the walk.
+type fileCursor struct {
+	t      *Tx
+	ks     Keyspace
+	bc     *bolt.Cursor
+	packed bool
+	run    run
+	i      int
+	err    error // the damaged run that ended the walk
+}
+
+func (t *Tx) fileCursor(ks Keyspace) *fileCursor {
+	return &fileCursor{t: t, ks: ks, bc: t.bucket(ks).Cursor(), packed: packed(ks)}
+}
+
+// load makes the run record k, v the cursor's, positioned at its first
+// entry (last if back); it reports whether there is one.
+func (c *fileCursor) load(k, v []byte, back bool) bool {
+	if k == nil {
+		return false
+	}
+	r, err := decodeRun(c.ks, k, v)
+	if err != nil {
+		c.err = err
+		c.t.fail(err)
+		return false
+	}
+	c.run, c.i = r, 0
+	if back {
+		c.i = len(r.vals) - 1
+	}
+	return true
+}
+
+func (c *fileCursor) at(ok bool) ([]byte, []byte) {
+	if !ok {
+		return nil, nil
+	}
+	return c.run.key(c.i), c.run.vals[c.i]
+}
+
+func (c *fileCursor) First() ([]byte, []byte) {
+	if !c.packed {
+		return c.bc.First()
+	}
+	k, v := c.bc.First()
+	return c.at(c.load(k, v, false))
+}
+
+func (c *fileCursor) Last() ([]byte, []byte) {
+	if !c.packed {
+		return c.bc.Last()
+	}
+	k, v := c.bc.Last()
+	return c.at(c.load(k, v, true))
+}
+
+func (c *fileCursor) Next() ([]byte, []byte) {
+	if !c.packed {
+		return c.bc.Next()
+	}
+	if c.i++; c.i < len(c.run.vals) {
+		return c.at(true)
+	}
+	k, v := c.bc.Next()
+	return c.at(c.load(k, v, false))
+}
+
+func (c *fileCursor) Prev() ([]byte, []byte) {
+	if !c.packed {
+		return c.bc.Prev()
+	}
+	if c.i--; c.i >= 0 {
+		return c.at(true)
+	}
+	k, v := c.bc.Prev()
+	return c.at(c.load(k, v, true))
+}
+
+// Seek moves to the first key at or after key.
+func (c *fileCursor) Seek(key []byte) ([]byte, []byte) {
+	if !c.packed {
+		return c.bc.Seek(key)
+	}
+	// The smallest 8-byte key at or after key.
+	var target uint64
+	switch {
+	case len(key) <= 8:
+		var b [8]byte
+		copy(b[:], key)
+		target = binary.BigEndian.Uint64(b[:])
+	default:
+		if target = binary.BigEndian.Uint64(key) + 1; target == 0 {
+			return nil, nil
+		}
+	}
+	k, v := c.bc.Seek(binary.BigEndian.AppendUint64(nil, runStart(target)))
+	if !c.load(k, v, false) {
+		return nil, nil
+	}
+	for c.run.start+uint64(c.run.slots[c.i]) < target {
+		if c.i++; c.i == len(c.run.vals) {
+			k, v := c.bc.Next()
+			return c.at(c.load(k, v, false))
+		}
+	}
+	return c.at(true)
+}
+
+// loadRun returns the run of bucket b that holds seq, empty if none; a
+// damaged one is an error.
+func loadRun(b *bolt.Bucket, ks Keyspace, seq uint64) (run, []byte, error) {
+	key := binary.BigEndian.AppendUint64(nil, runStart(seq))
+	v := b.Get(key)
+	if v == nil {
+		return run{start: runStart(seq)}, key, nil
+	}
+	r, err := decodeRun(ks, key, v)
+	return r, key, err
+}
+
+// storeRun writes r under key into b: its value built in dst, or a delete
+// when it is empty.
+func storeRun(b *bolt.Bucket, key []byte, r *run, dst []byte) error {
+	if len(r.vals) == 0 {
+		return b.Delete(key)
+	}
+	return b.Put(key, r.encode(dst))
+}
+
+// putEntry writes the sealed value of key (nil: deletes it) into its run,
+// bypassing any staged layer, and keeps the digests: a write of a DB
+// without Staged.
+func (t *Tx) putEntry(ks Keyspace, key, sealed []byte) error {
+	if err := checkSeqKey(ks, key); err != nil {
+		return err
+	}
+	seq := binary.BigEndian.Uint64(key)
+	b := t.bucket(ks)
+	r, rk, err := loadRun(b, ks, seq)
+	if err != nil {
+		t.fail(err)
+		return err
+	}
+	slot := uint8(seq & runMask)
+	d := &t.delta[ksIndex[ks]]
+	if i, ok := slices.BinarySearch(r.slots, slot); ok {
+		d.remove(r.vals[i])
+	} else if sealed == nil {
+		return nil
+	}
+	if sealed != nil {
+		d.add(sealed)
+	}
+	t.dirty = true
+	r.set(slot, sealed)
+	if err := storeRun(b, rk, &r, t.alloc(r.encodedLen())); err != nil {
+		return fmt.Errorf("store: put %s: %w", ks, err)
+	}
+	return nil
+}
+
+// foldPacked is foldRecords for a packed keyspace: it writes the entries
+// into the runs they land in, rewriting those the file has, and counts runs.
+func (tx *Tx) foldPacked(ks Keyspace, b *bolt.Bucket, m *merger) (appends, inserts int, err error) {
+	lastRun, _ := b.Cursor().Last()
+	// after reports whether the run of start is past the file's runs (a
+	// run to write, not one to read and rewrite).
+	after := func(start uint64) bool { return lastRun == nil || start > binary.BigEndian.Uint64(lastRun) }
+	var r run
+	var rk []byte
+	open := false
+	flush := func() error {
+		if !open {
+			return nil
+		}
+		if after(r.start) {
+			appends++
+		} else {
+			inserts++
+		}
+		return storeRun(b, rk, &r, tx.alloc(r.encodedLen()))
+	}
+	for k, v, _, ok := m.next(); ok; k, v, _, ok = m.next() {
+		seq := binary.BigEndian.Uint64(k)
+		if start := runStart(seq); !open || start != r.start {
+			if err := flush(); err != nil {
+				return 0, 0, err
+			}
+			if after(start) {
+				r, rk = run{start: start}, binary.BigEndian.AppendUint64(nil, start)
+			} else if r, rk, err = loadRun(b, ks, seq); err != nil {
+				return 0, 0, err
+			}
+			open = true
+		}
+		r.set(uint8(seq&runMask), v)
+	}
+	return appends, inserts, flush()
+}
+
+// packKeyspaces converts the packed keyspaces of a schema 5 file, one
+// record per entry, to runs. Entries move as they are stored, seal and all
+// (a damaged one stays damaged, for Check to find).
+func packKeyspaces(tx *bolt.Tx) error {
+	for _, ks := range allKeyspaces {
+		if !packed(ks) {
+			continue
+		}
+		b := tx.Bucket([]byte(ks))
+		if b == nil {
+			return fmt.Errorf("%w: keyspace %s is missing", ErrCorrupt, ks)
+		}
+		var from []byte // the next run's start; nil: the first
+		for {
+			c := b.Cursor()
+			k, v := c.First()
+			if from != nil {
+				k, v = c.Seek(from)
+			}
+			if k == nil {
+				break
+			}
+			if len(k) != 8 {
+				return corruptRecord(ks, k, "not a sequence key")
+			}
+			r := run{start: runStart(binary.BigEndian.Uint64(k))}
+			var keys [][]byte
+			for ; k != nil && len(k) == 8 && runStart(binary.BigEndian.Uint64(k)) == r.start; k, v = c.Next() {
+				keys = append(keys, bytes.Clone(k))
+				r.slots = append(r.slots, uint8(binary.BigEndian.Uint64(k)&runMask))
+				r.vals = append(r.vals, bytes.Clone(v))
+			}
+			for _, k := range keys {
+				if err := b.Delete(k); err != nil {
+					return fmt.Errorf("store: pack %s: %w", ks, err)
+				}
+			}
+			rk := binary.BigEndian.AppendUint64(nil, r.start)
+			if err := storeRun(b, rk, &r, nil); err != nil {
+				return fmt.Errorf("store: pack %s: %w", ks, err)
+			}
+			if r.start+runLen < r.start {
+				break // the last range of sequences
+			}
+			from = binary.BigEndian.AppendUint64(nil, r.start+runLen)
+		}
+	}
+	return nil
+}
