@@ -80,26 +80,33 @@ func (r *run) key(i int) []byte { return r.keys[8*i : 8*i+8 : 8*i+8] }
 // checked when they are read).
 func decodeRun(ks Keyspace, key, v []byte) (run, error) {
 	var r run
+	err := r.decode(ks, key, v)
+	return r, err
+}
+
+// decode is decodeRun into r, reusing its lists of values and slots (not
+// its keys, which readers may keep until the transaction ends).
+func (r *run) decode(ks Keyspace, key, v []byte) error {
 	if len(key) != 8 {
-		return r, corruptRecord(ks, key, "a run under a key that is not a sequence")
+		return corruptRecord(ks, key, "a run under a key that is not a sequence")
 	}
 	r.start = binary.BigEndian.Uint64(key)
 	p := v
 	if r.start&runMask != 0 || len(p) < trailerLen {
-		return r, corruptRecord(ks, key, "not a run")
+		return corruptRecord(ks, key, "not a run")
 	}
 	n := int(p[len(p)-trailerLen])
 	body := p[:len(p)-trailerLen]
-	r.keys, r.vals, r.slots = make([]byte, 0, 8*n), make([][]byte, 0, n), make([]uint8, 0, n)
+	r.keys, r.vals, r.slots = make([]byte, 0, 8*n), r.vals[:0], r.slots[:0]
 	var sum uint64
 	for len(body) > 0 {
 		slot := body[0]
 		l, w := binary.Uvarint(body[1:])
 		switch {
 		case w <= 0 || l > uint64(len(body)-1-w) || w != uvarintSize(l):
-			return r, corruptRecord(ks, key, "a run entry overruns the run")
+			return corruptRecord(ks, key, "a run entry overruns the run")
 		case slot >= runLen || len(r.slots) > 0 && slot <= r.slots[len(r.slots)-1]:
-			return r, corruptRecord(ks, key, "run entries out of order")
+			return corruptRecord(ks, key, "run entries out of order")
 		}
 		val := body[1+w : 1+w+int(l) : 1+w+int(l)]
 		body = body[1+w+int(l):]
@@ -108,9 +115,9 @@ func decodeRun(ks Keyspace, key, v []byte) (run, error) {
 		sum += sumOf(val)
 	}
 	if len(r.slots) != n || n == 0 || sum != binary.BigEndian.Uint64(p[len(p)-8:]) {
-		return r, corruptRecord(ks, key, "a run's trailer does not match its entries")
+		return corruptRecord(ks, key, "a run's trailer does not match its entries")
 	}
-	return r, nil
+	return nil
 }
 
 // uvarintSize is the length of the shortest uvarint of l (what encode
@@ -180,7 +187,8 @@ type fileCursor struct {
 	ks     Keyspace
 	bc     *bolt.Cursor
 	packed bool
-	run    run
+	run    run  // the run bc is at, if loaded
+	loaded bool // (a Seek into it needs no search: deletes of a batch's old entries land in one run)
 	i      int
 	err    error // the damaged run that ended the walk
 }
@@ -192,18 +200,18 @@ func (t *Tx) fileCursor(ks Keyspace) *fileCursor {
 // load makes the run record k, v the cursor's, positioned at its first
 // entry (last if back); it reports whether there is one.
 func (c *fileCursor) load(k, v []byte, back bool) bool {
+	c.loaded = false
 	if k == nil {
 		return false
 	}
-	r, err := decodeRun(c.ks, k, v)
-	if err != nil {
+	if err := c.run.decode(c.ks, k, v); err != nil {
 		c.err = err
 		c.t.fail(err)
 		return false
 	}
-	c.run, c.i = r, 0
+	c.loaded, c.i = true, 0
 	if back {
-		c.i = len(r.vals) - 1
+		c.i = len(c.run.vals) - 1
 	}
 	return true
 }
@@ -270,8 +278,9 @@ func (c *fileCursor) Seek(key []byte) ([]byte, []byte) {
 			return nil, nil
 		}
 	}
-	k, v := c.bc.Seek(binary.BigEndian.AppendUint64(nil, runStart(target)))
-	if !c.load(k, v, false) {
+	if c.loaded && c.run.start == runStart(target) {
+		c.i = 0
+	} else if k, v := c.bc.Seek(binary.BigEndian.AppendUint64(nil, runStart(target))); !c.load(k, v, false) {
 		return nil, nil
 	}
 	for c.run.start+uint64(c.run.slots[c.i]) < target {
@@ -329,6 +338,7 @@ func (t *Tx) putEntry(ks Keyspace, key, sealed []byte) error {
 		d.add(sealed)
 	}
 	t.dirty = true
+	t.cur[ksIndex[ks]] = nil // it may hold the run as it was
 	r.set(slot, sealed)
 	if err := storeRun(b, rk, &r, t.alloc(r.encodedLen())); err != nil {
 		return fmt.Errorf("store: put %s: %w", ks, err)
