@@ -76,8 +76,11 @@ type writer struct {
 	rec       []byte        // the log record of the command being applied
 	seeds     *rand.ChaCha8 // draws the seeds of track commands (trackCmd.seed)
 	outboxSeq uint64        // the last outbox number given to a note
-	encBuf    []byte        // scratch of flushWrites' record encoding
-	profiles  profileDecoder
+	// outboxFrom is the committer's alone: no outbox entry lies below it
+	// once the batches before have committed (appendOutbox trims from it).
+	outboxFrom uint64
+	encBuf     []byte // scratch of flushWrites' record encoding
+	profiles   profileDecoder
 
 	stats writerStats
 }

@@ -463,7 +463,7 @@ func (e *Engine) commitLoop() {
 	w := e.w
 	for b := range w.commits {
 		start := time.Now()
-		var last, pos uint64
+		var last, pos, outboxFrom uint64
 		var trimmed int
 		var err error
 		var synced <-chan error // the fsync of the batch's records, if it has any
@@ -498,7 +498,7 @@ func (e *Engine) commitLoop() {
 			// The notifications go into the outbox with their cause; the
 			// live subscribers get the same slice below.
 			var err error
-			last, trimmed, err = appendOutbox(tx, b.notes, b.noteMeta, b.outboxSeq, b.lastNow, e.opts.outboxRetention())
+			last, outboxFrom, trimmed, err = appendOutbox(tx, b.notes, b.noteMeta, b.outboxSeq, b.lastNow, e.opts.outboxRetention(), w.outboxFrom)
 			return err
 		}
 		if err == nil && synced == nil {
@@ -533,6 +533,7 @@ func (e *Engine) commitLoop() {
 			}
 			e.years.apply(b.yearMoves)
 			e.box.committed(last)
+			w.outboxFrom = outboxFrom
 			if trimmed > 0 {
 				w.log.Warn("gamify: outbox over OutboxHardLimit; entries not acknowledged by every consumer were removed", "entries", trimmed)
 			}
