@@ -143,6 +143,10 @@ func runDigest(v []byte) digest {
 
 // set puts the sealed value of slot (nil: deletes it).
 func (r *run) set(slot uint8, val []byte) {
+	if n := len(r.slots); val != nil && (n == 0 || slot > r.slots[n-1]) { // an append
+		r.slots, r.vals = append(r.slots, slot), append(r.vals, val)
+		return
+	}
 	i, found := slices.BinarySearch(r.slots, slot)
 	switch {
 	case found && val == nil:
