@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/btree"
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
 )
@@ -357,4 +358,41 @@ func TestDecodeRunRefusesLongLengths(t *testing.T) {
 	require.ErrorIs(t, err, ErrCorrupt)
 	_, err = decodeRun(Ledger, seqKey(0), v)
 	require.NoError(t, err)
+}
+
+// A write into a run damaged in its structure fails with the damage (it
+// cannot tell what it replaces), as a Checkpoint that would rewrite the
+// run does: neither drops the run's entries.
+func TestWritesIntoADamagedRunFail(t *testing.T) {
+	path := writeRuns(t, 40) // runs at 0 and 32, the second partly filled
+	rawUpdate(t, path, func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(Ledger))
+		v := bytes.Clone(b.Get(seqKey(runLen)))
+		v[0] = runLen // a slot past the run
+		return b.Put(seqKey(runLen), v)
+	})
+	db, err := Open(path, Options{LockTimeout: time.Second, Staged: true})
+	require.NoError(t, err)
+	defer db.Close()
+	err = db.Update(func(tx *Tx) error { return tx.Put(Ledger, seqKey(41), []byte("entry 41")) })
+	require.ErrorIs(t, err, ErrCorrupt)
+	require.ErrorContains(t, err, `ledger key "\x00\x00\x00\x00\x00\x00\x00 ": run entries out of order`)
+	require.NoError(t, db.Update(func(tx *Tx) error { return tx.Put(Ledger, seqKey(64), []byte("entry 64")) }), "a new run")
+	require.NoError(t, db.View(func(tx *Tx) error {
+		require.Equal(t, "entry 1", string(tx.Get(Ledger, seqKey(1))))
+		require.Equal(t, "entry 64", string(tx.Get(Ledger, seqKey(64))))
+		return nil
+	}))
+	n, _ := db.Staged()
+	require.Equal(t, 1, n, "entry 64: nothing of the failed update")
+
+	// The fold itself, handed an entry for the damaged run.
+	require.NoError(t, db.bolt.Update(func(bt *bolt.Tx) error {
+		tr := btree.NewG(treeDegree, entryLess)
+		tr.ReplaceOrInsert(&entry{key: seqKey(41), val: seal(nil, Ledger, seqKey(41), []byte("entry 41"))})
+		_, _, err := (&Tx{tx: bt}).foldPacked(Ledger, bt.Bucket([]byte(Ledger)), newMerger([]*tree{tr}, nil, nil, false))
+		require.ErrorIs(t, err, ErrCorrupt)
+		require.ErrorContains(t, err, "run entries out of order")
+		return nil
+	}))
 }

@@ -137,10 +137,16 @@ func (db *DB) readPosition() error {
 func (db *DB) readTop() error {
 	return db.bolt.View(func(t *bolt.Tx) error {
 		for i, ks := range allKeyspaces {
-			k, _ := t.Bucket([]byte(ks)).Cursor().Last()
-			if k != nil && packed(ks) && len(k) == 8 {
-				// The last run's last slot: a bound, read without decoding it.
-				k = binary.BigEndian.AppendUint64(nil, binary.BigEndian.Uint64(k)|runMask)
+			k, v := t.Bucket([]byte(ks)).Cursor().Last()
+			if k != nil && packed(ks) {
+				// The last run's last entry, so that appends right after it
+				// look nothing up; if the run does not decode, the bound of
+				// its range (writes into it then meet the damage).
+				if r, err := decodeRun(ks, k, v); err == nil {
+					k = r.key(len(r.vals) - 1)
+				} else if len(k) == 8 {
+					k = binary.BigEndian.AppendUint64(nil, binary.BigEndian.Uint64(k)|runMask)
+				}
 			}
 			db.stages.top[i] = bytes.Clone(k)
 		}
