@@ -80,13 +80,14 @@ func (r *run) key(i int) []byte { return r.keys[8*i : 8*i+8 : 8*i+8] }
 // checked when they are read).
 func decodeRun(ks Keyspace, key, v []byte) (run, error) {
 	var r run
-	err := r.decode(ks, key, v)
+	err := r.decode(ks, key, v, true)
 	return r, err
 }
 
 // decode is decodeRun into r, reusing its lists of values and slots (not
-// its keys, which readers may keep until the transaction ends).
-func (r *run) decode(ks Keyspace, key, v []byte) error {
+// its keys, which readers may keep until the transaction ends); without
+// keys it leaves them out (a write needs only the slots).
+func (r *run) decode(ks Keyspace, key, v []byte, keys bool) error {
 	if len(key) != 8 {
 		return corruptRecord(ks, key, "a run under a key that is not a sequence")
 	}
@@ -97,7 +98,10 @@ func (r *run) decode(ks Keyspace, key, v []byte) error {
 	}
 	n := int(p[len(p)-trailerLen])
 	body := p[:len(p)-trailerLen]
-	r.keys, r.vals, r.slots = make([]byte, 0, 8*n), r.vals[:0], r.slots[:0]
+	r.keys, r.vals, r.slots = nil, r.vals[:0], r.slots[:0]
+	if keys {
+		r.keys = make([]byte, 0, 8*n)
+	}
 	var sum uint64
 	for len(body) > 0 {
 		slot := body[0]
@@ -110,7 +114,9 @@ func (r *run) decode(ks Keyspace, key, v []byte) error {
 		}
 		val := body[1+w : 1+w+int(l) : 1+w+int(l)]
 		body = body[1+w+int(l):]
-		r.keys = binary.BigEndian.AppendUint64(r.keys, r.start+uint64(slot))
+		if keys {
+			r.keys = binary.BigEndian.AppendUint64(r.keys, r.start+uint64(slot))
+		}
 		r.vals, r.slots = append(r.vals, val), append(r.slots, slot)
 		sum += sumOf(val)
 	}
@@ -208,7 +214,7 @@ func (c *fileCursor) load(k, v []byte, back bool) bool {
 	if k == nil {
 		return false
 	}
-	if err := c.run.decode(c.ks, k, v); err != nil {
+	if err := c.run.decode(c.ks, k, v, true); err != nil {
 		c.err = err
 		c.t.fail(err)
 		return false
@@ -296,16 +302,19 @@ func (c *fileCursor) Seek(key []byte) ([]byte, []byte) {
 	return c.at(true)
 }
 
-// loadRun returns the run of bucket b that holds seq, empty if none; a
-// damaged one is an error.
-func loadRun(b *bolt.Bucket, ks Keyspace, seq uint64) (run, []byte, error) {
-	key := binary.BigEndian.AppendUint64(nil, runStart(seq))
-	v := b.Get(key)
-	if v == nil {
-		return run{start: runStart(seq)}, key, nil
+// load makes r the run of bucket b that holds seq (empty if b has none;
+// without keys, reusing r's lists), stored under key; a damaged one is an
+// error. file tells whether b may hold it.
+func (r *run) load(b *bolt.Bucket, ks Keyspace, seq uint64, key []byte, file bool) error {
+	binary.BigEndian.PutUint64(key, runStart(seq))
+	r.start, r.keys, r.vals, r.slots = runStart(seq), nil, r.vals[:0], r.slots[:0]
+	if !file {
+		return nil
 	}
-	r, err := decodeRun(ks, key, v)
-	return r, key, err
+	if v := b.Get(key); v != nil {
+		return r.decode(ks, key, v, false)
+	}
+	return nil
 }
 
 // storeRun writes r under key into b: its value built in dst, or a delete
@@ -326,8 +335,9 @@ func (t *Tx) putEntry(ks Keyspace, key, sealed []byte) error {
 	}
 	seq := binary.BigEndian.Uint64(key)
 	b := t.bucket(ks)
-	r, rk, err := loadRun(b, ks, seq)
-	if err != nil {
+	var r run
+	rk := t.alloc(8)[:8]
+	if err := r.load(b, ks, seq, rk, true); err != nil {
 		t.fail(err)
 		return err
 	}
@@ -357,7 +367,7 @@ func (tx *Tx) foldPacked(ks Keyspace, b *bolt.Bucket, m *merger) (appends, inser
 	// after reports whether the run of start is past the file's runs (a
 	// run to write, not one to read and rewrite).
 	after := func(start uint64) bool { return lastRun == nil || start > binary.BigEndian.Uint64(lastRun) }
-	var r run
+	var r run // reused: storeRun copies what it writes
 	var rk []byte
 	open := false
 	flush := func() error {
@@ -377,9 +387,8 @@ func (tx *Tx) foldPacked(ks Keyspace, b *bolt.Bucket, m *merger) (appends, inser
 			if err := flush(); err != nil {
 				return 0, 0, err
 			}
-			if after(start) {
-				r, rk = run{start: start}, binary.BigEndian.AppendUint64(nil, start)
-			} else if r, rk, err = loadRun(b, ks, seq); err != nil {
+			rk = tx.alloc(8)[:8] // bbolt holds it until the commit
+			if err := r.load(b, ks, seq, rk, !after(start)); err != nil {
 				return 0, 0, err
 			}
 			open = true
