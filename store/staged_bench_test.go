@@ -277,3 +277,74 @@ func pagesInUse(b *testing.B, db *DB) int64 {
 	}
 	return used
 }
+
+// BenchmarkPackMigration measures Open upgrading a schema 5 file whose
+// ledger, awards and outbox hold one record per entry (2 ledger entries, an
+// award and a note per event, about the sizes of the engine's) to runs:
+// events/s of the upgrade, backup included.
+func BenchmarkPackMigration(b *testing.B) {
+	const events = 250_000
+	var file []byte
+	{
+		path := filepath.Join(b.TempDir(), "v5.db")
+		bt, err := bolt.Open(path, 0o600, &bolt.Options{NoSync: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := rand.New(rand.NewSource(1))
+		err = bt.Update(func(tx *bolt.Tx) error {
+			for _, ks := range allKeyspaces {
+				if _, err := tx.CreateBucket([]byte(ks)); err != nil {
+					return err
+				}
+			}
+			sizes := map[Keyspace]int{Ledger: 60, Awards: 90, Outbox: 200}
+			for _, ks := range []Keyspace{Ledger, Awards, Outbox} {
+				bk := tx.Bucket([]byte(ks))
+				bk.FillPercent = 1
+				n := events
+				if ks == Ledger {
+					n *= 2
+				}
+				for i := range n {
+					k := seqKey(uint64(i + 1))
+					v := make([]byte, sizes[ks])
+					r.Read(v)
+					if err := bk.Put(k, seal(nil, ks, k, v)); err != nil {
+						return err
+					}
+				}
+			}
+			if err := putSchema(tx, 5); err != nil {
+				return err
+			}
+			ds := scanDigests(tx, false)
+			return writeDigests(tx, &ds)
+		})
+		if err = errors.Join(err, bt.Close()); err != nil {
+			b.Fatal(err)
+		}
+		if file, err = os.ReadFile(path); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		b.StopTimer()
+		dir := b.TempDir()
+		path := filepath.Join(dir, "s.db")
+		if err := os.WriteFile(path, file, 0o600); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		db, err := Open(path, Options{LockTimeout: 1e9})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		db.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(events*b.N)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(len(file))/(1<<20), "file-MiB")
+}
