@@ -11,6 +11,11 @@
 // (checksum.go), checked on every read: a damaged record is an error
 // wrapping ErrCorrupt, which the transaction returns.
 //
+// The keyspaces keyed by 8-byte sequences (ledger, awards, outbox) are
+// packed (packed.go): the file holds one bbolt record per fixed range of
+// sequences, with the range's entries, each sealed as a record of its own.
+// Transactions read and write entries; only the file sees runs.
+//
 // With Options.Staged the file is a checkpoint of a log the caller keeps
 // (staged.go): UpdateAt stages its writes in memory, sealed, under the
 // log position it brings the state to, and every later transaction reads
