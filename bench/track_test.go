@@ -173,18 +173,17 @@ func BenchmarkBoltGroupCommit(b *testing.B) {
 // so batches grow to 4096 events, as the engine's Buffered ones do. Layout
 // packed stores each batch's appended entries as one record per bucket
 // (the state records stay one per user): what a layout of one record per
-// batch and keyspace would cost.
+// batch and keyspace would cost. Layout runs stores them as the engine's
+// store does since schema 6: one record per range of 32 sequences, a
+// partly filled one read and rewritten by the next batch.
 func BenchmarkBoltGroupCommitRecords(b *testing.B) {
 	for _, mode := range []string{"durable", "buffered"} {
 		for _, p := range []int{1, 64} {
-			for _, layout := range []string{"perevent", "packed"} {
+			for _, layout := range []string{"perevent", "packed", "runs"} {
 				if mode == "buffered" && p > 1 {
 					continue
 				}
-				write := perEvent(fullRecordsEvent)
-				if layout == "packed" {
-					write = packedRecords
-				}
+				write := map[string]func(*bolt.Tx, []int64) error{"perevent": perEvent(fullRecordsEvent), "packed": packedRecords, "runs": runRecords}[layout]
 				b.Run(fmt.Sprintf("mode=%s/producers=%d/layout=%s", mode, p, layout), func(b *testing.B) {
 					groupCommit(b, p, mode == "durable", []string{"ledger", "awards", "outbox", "state"}, write)
 				})
@@ -234,6 +233,40 @@ func packedRecords(tx *bolt.Tx, batch []int64) error {
 	}
 	first := batch[0]
 	if err := errors.Join(pack("ledger", 2*first, ledgerValue, 2), pack("awards", first, awardValue, 1), pack("outbox", first, noteValue, 1)); err != nil {
+		return err
+	}
+	st := tx.Bucket([]byte("state"))
+	for _, i := range batch {
+		if err := st.Put(binary.BigEndian.AppendUint64(nil, uint64(i%users)), stateValue); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runRecords writes a batch of full-pipeline events with their appended
+// entries in runs of 32 sequences (each entry a 1-byte slot, a length and
+// its value), reading and rewriting a run an earlier batch began.
+func runRecords(tx *bolt.Tx, batch []int64) error {
+	const runLen = 32
+	appendRuns := func(bucket string, first, n int64, val []byte) error {
+		bk := tx.Bucket([]byte(bucket))
+		for seq := first; seq < first+n; {
+			start := seq &^ (runLen - 1)
+			key := binary.BigEndian.AppendUint64(nil, uint64(start))
+			v := append([]byte(nil), bk.Get(key)...)
+			for ; seq < first+n && seq < start+runLen; seq++ {
+				v = append(v, byte(seq-start), byte(len(val)))
+				v = append(v, val...)
+			}
+			if err := bk.Put(key, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	first, n := batch[0], int64(len(batch))
+	if err := errors.Join(appendRuns("ledger", 2*first, 2*n, ledgerValue), appendRuns("awards", first, n, awardValue), appendRuns("outbox", first, n, noteValue)); err != nil {
 		return err
 	}
 	st := tx.Bucket([]byte("state"))
