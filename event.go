@@ -189,13 +189,21 @@ func (e *Engine) Track(ctx context.Context, ev Event) (EventResult, error) {
 	if err != nil {
 		return EventResult{}, err
 	}
-	c := &trackCmd{one: [1]validEvent{v}}
-	c.events = c.one[:]
-	res, err := e.do(ctx, c, now, e.opts.Durability == Durable)
+	c := &trackCall{cmd: trackCmd{one: [1]validEvent{v}}}
+	c.cmd.events = c.cmd.one[:]
+	c.req = request{cmd: &c.cmd, now: now, durable: e.opts.Durability == Durable}
+	res, err := e.submit(ctx, &c.req)
 	if err != nil {
 		return EventResult{}, fmt.Errorf("track %s for %q: %w", ev.Metric, ev.User, err)
 	}
 	return res.(*trackResults).all[0], nil
+}
+
+// trackCall is what a Track allocates: its request, its command and the
+// command's result in one object.
+type trackCall struct {
+	req request
+	cmd trackCmd
 }
 
 // TrackBatch applies up to 1000 events atomically, in order: if any event is
@@ -242,6 +250,7 @@ type trackCmd struct {
 	// reward): drawn by the writer before the command is logged.
 	seed uint64
 	one  [1]validEvent // the event of a Track: one allocation for the command
+	res  trackResults  // the result of a one-event command, allocated with it
 }
 
 // trackResults is what a track command returns: with one, a single event's
@@ -257,7 +266,7 @@ func (c *trackCmd) apply(w *writer, now time.Time) (any, error) {
 	t := w.begin(now)
 	t.seedNum = c.seed
 	t.netStreaks = len(c.events) > 1
-	out := &trackResults{}
+	out := &c.res
 	out.all = out.one[:min(len(c.events), 1)]
 	if len(c.events) > 1 {
 		out.all = make([]EventResult, len(c.events))
