@@ -265,11 +265,6 @@ func (x *run) add(a AwardRecord) error {
 	}
 	x.s.total, a.Total = total, total
 	x.fx.Added = wrapAdd(x.fx.Added, a.Points)
-	if x.fx.Awards == nil {
-		// Room for a few triggers' awards: a transition usually pays
-		// several, and growing from one costs an allocation per award.
-		x.fx.Awards = make([]AwardRecord, 0, min(len(x.r.Triggers), 4))
-	}
 	x.fx.Awards = append(x.fx.Awards, a)
 	return nil
 }
