@@ -251,6 +251,48 @@ type trackCmd struct {
 	seed uint64
 	one  [1]validEvent // the event of a Track: one allocation for the command
 	res  trackResults  // the result of a one-event command, allocated with it
+	room resultRoom    // and the lists of that result
+}
+
+// resultRoom is storage for the lists of one event's result, allocated with
+// its command: each list taken from it is an allocation fewer per event.
+// Each is taken at most once; a list that outgrows it moves to the heap.
+type resultRoom struct {
+	streak     StreakResult
+	boards     [4]LeaderboardChange
+	points     [1]PointsChange
+	usedStreak bool
+	usedBoards bool
+	usedPoints bool
+}
+
+// streakResult returns a StreakResult for the event's result.
+func (t *txn) streakResult() *StreakResult {
+	if r := t.room; r != nil && !r.usedStreak {
+		r.usedStreak = true
+		return &r.streak
+	}
+	return new(StreakResult)
+}
+
+// boardChanges returns an empty list of capacity n for the event's board
+// changes.
+func (t *txn) boardChanges(n int) []LeaderboardChange {
+	if r := t.room; r != nil && !r.usedBoards && n <= len(r.boards) {
+		r.usedBoards = true
+		return r.boards[:0:n]
+	}
+	return make([]LeaderboardChange, 0, n)
+}
+
+// pointsChanges returns an empty list for the event's points rows (nil when
+// there is no room: append allocates it).
+func (t *txn) pointsChanges() []PointsChange {
+	if r := t.room; r != nil && !r.usedPoints {
+		r.usedPoints = true
+		return r.points[:0:len(r.points)]
+	}
+	return nil
 }
 
 // trackResults is what a track command returns: with one, a single event's
@@ -270,6 +312,8 @@ func (c *trackCmd) apply(w *writer, now time.Time) (any, error) {
 	out.all = out.one[:min(len(c.events), 1)]
 	if len(c.events) > 1 {
 		out.all = make([]EventResult, len(c.events))
+	} else {
+		t.room = &c.room
 	}
 	for i := range c.events {
 		field := "Event"

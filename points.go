@@ -673,6 +673,9 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 		rows := t.pointsRes
 		j := slices.IndexFunc(*rows, func(c PointsChange) bool { return c.System == sys.Key })
 		if j < 0 {
+			if *rows == nil {
+				*rows = t.pointsChanges()
+			}
 			*rows = append(*rows, PointsChange{System: sys.Key})
 			j = len(*rows) - 1
 		}

@@ -834,7 +834,8 @@ type txn struct {
 	raiseFrom   []noteFrom               // netStreaks: the length before each raise note
 	seq         uint64
 	lastUID     uint64
-	encodeErr   error // a record that could not be encoded: the command fails
+	encodeErr   error       // a record that could not be encoded: the command fails
+	room        *resultRoom // storage for the result lists of a one-event command (event.go)
 }
 
 // attributedAt is the time the changes being applied belong to on
