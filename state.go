@@ -73,10 +73,11 @@ type writer struct {
 	// streakQueue, by streak ref, for Activate to queue again.
 	parkedStreaks map[uint32][]string
 
-	rec       []byte        // the log record of the command being applied
-	seeds     *rand.ChaCha8 // draws the seeds of track commands (trackCmd.seed)
-	outboxSeq uint64        // the last outbox number given to a note
-	encBuf    []byte        // scratch of flushWrites' record encoding
+	rec       []byte         // the log record of the command being applied
+	seeds     *rand.ChaCha8  // draws the seeds of track commands (trackCmd.seed)
+	outboxSeq uint64         // the last outbox number given to a note
+	encBuf    []byte         // scratch of flushWrites' record encoding
+	pointsBuf points.Buffers // the effects of points transitions (applyPoints)
 	profiles  profileDecoder
 
 	stats writerStats
@@ -836,6 +837,7 @@ type txn struct {
 	lastUID     uint64
 	encodeErr   error       // a record that could not be encoded: the command fails
 	room        *resultRoom // storage for the result lists of a one-event command (event.go)
+	pointsLent  bool        // w.pointsBuf is lent to a points transition (applyPoints)
 }
 
 // attributedAt is the time the changes being applied belong to on
