@@ -581,6 +581,13 @@ func decodeIdem(b []byte) (idemVal, error) {
 
 // localDay returns the days since 1970-01-01 of t's calendar date in loc.
 func localDay(t time.Time, loc *time.Location) int32 {
+	if loc == time.UTC { // the default zone, without the calendar: days of 86400 s
+		days := t.Unix() / 86400
+		if t.Unix()%86400 < 0 {
+			days-- // floored: a time before 1970 is in the day before the quotient's
+		}
+		return int32(days)
+	}
 	y, m, d := t.In(loc).Date()
 	return int32(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
 }
