@@ -1,7 +1,6 @@
 package gamify
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -453,7 +452,7 @@ func appendOutbox(tx *store.Tx, notes []Notification, meta []noteMeta, seq uint6
 	hardFloor := last - min(last, r.hardLimit)
 	countFloor := last - min(last, r.retain)
 	oldest := now.Add(-r.maxAge)
-	var drop [][]byte
+	var drop []uint64 // sequences, not keys: a key the scan yields is valid only during the call
 	err = tx.Scan(store.Outbox, nil, func(k, v []byte) error {
 		seq := binary.BigEndian.Uint64(k)
 		switch {
@@ -465,14 +464,15 @@ func appendOutbox(tx *store.Tx, notes []Notification, meta []noteMeta, seq uint6
 		default:
 			return store.ErrStop
 		}
-		drop = append(drop, bytes.Clone(k))
+		drop = append(drop, seq)
 		return nil
 	})
 	if err != nil {
 		return 0, 0, err
 	}
-	for _, k := range drop {
-		if err := tx.Delete(store.Outbox, k); err != nil {
+	for _, seq := range drop {
+		binary.BigEndian.PutUint64(key[:], seq) // reused, as for the Puts above
+		if err := tx.Delete(store.Outbox, key[:]); err != nil {
 			return 0, 0, err
 		}
 	}
