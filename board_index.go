@@ -380,7 +380,7 @@ func (t *txn) trackBoards(u *userRec, m *Metric, ev *validEvent, res *EventResul
 	bs := t.w.cat.metricBoards[m.Key]
 	sized := res.Leaderboards == nil && len(bs) > 1
 	if sized {
-		res.Leaderboards = make([]LeaderboardChange, 0, len(bs)) // one allocation, not one per board
+		res.Leaderboards = t.boardChanges(len(bs)) // one allocation at most, not one per board
 	}
 	v := ev.value.Micros()
 	for _, b := range bs {

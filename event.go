@@ -189,13 +189,21 @@ func (e *Engine) Track(ctx context.Context, ev Event) (EventResult, error) {
 	if err != nil {
 		return EventResult{}, err
 	}
-	c := &trackCmd{one: [1]validEvent{v}}
-	c.events = c.one[:]
-	res, err := e.do(ctx, c, now, e.opts.Durability == Durable)
+	c := &trackCall{cmd: trackCmd{one: [1]validEvent{v}}}
+	c.cmd.events = c.cmd.one[:]
+	c.req = request{cmd: &c.cmd, now: now, durable: e.opts.Durability == Durable}
+	res, err := e.submit(ctx, &c.req)
 	if err != nil {
 		return EventResult{}, fmt.Errorf("track %s for %q: %w", ev.Metric, ev.User, err)
 	}
 	return res.(*trackResults).all[0], nil
+}
+
+// trackCall is what a Track allocates: its request, its command and the
+// command's result in one object.
+type trackCall struct {
+	req request
+	cmd trackCmd
 }
 
 // TrackBatch applies up to 1000 events atomically, in order: if any event is
@@ -242,6 +250,49 @@ type trackCmd struct {
 	// reward): drawn by the writer before the command is logged.
 	seed uint64
 	one  [1]validEvent // the event of a Track: one allocation for the command
+	res  trackResults  // the result of a one-event command, allocated with it
+	room resultRoom    // and the lists of that result
+}
+
+// resultRoom is storage for the lists of one event's result, allocated with
+// its command: each list taken from it is an allocation fewer per event.
+// Each is taken at most once; a list that outgrows it moves to the heap.
+type resultRoom struct {
+	streak     StreakResult
+	boards     [4]LeaderboardChange
+	points     [1]PointsChange
+	usedStreak bool
+	usedBoards bool
+	usedPoints bool
+}
+
+// streakResult returns a StreakResult for the event's result.
+func (t *txn) streakResult() *StreakResult {
+	if r := t.room; r != nil && !r.usedStreak {
+		r.usedStreak = true
+		return &r.streak
+	}
+	return new(StreakResult)
+}
+
+// boardChanges returns an empty list of capacity n for the event's board
+// changes.
+func (t *txn) boardChanges(n int) []LeaderboardChange {
+	if r := t.room; r != nil && !r.usedBoards && n <= len(r.boards) {
+		r.usedBoards = true
+		return r.boards[:0:n]
+	}
+	return make([]LeaderboardChange, 0, n)
+}
+
+// pointsChanges returns an empty list for the event's points rows (nil when
+// there is no room: append allocates it).
+func (t *txn) pointsChanges() []PointsChange {
+	if r := t.room; r != nil && !r.usedPoints {
+		r.usedPoints = true
+		return r.points[:0:len(r.points)]
+	}
+	return nil
 }
 
 // trackResults is what a track command returns: with one, a single event's
@@ -257,10 +308,12 @@ func (c *trackCmd) apply(w *writer, now time.Time) (any, error) {
 	t := w.begin(now)
 	t.seedNum = c.seed
 	t.netStreaks = len(c.events) > 1
-	out := &trackResults{}
+	out := &c.res
 	out.all = out.one[:min(len(c.events), 1)]
 	if len(c.events) > 1 {
 		out.all = make([]EventResult, len(c.events))
+	} else {
+		t.room = &c.room
 	}
 	for i := range c.events {
 		field := "Event"

@@ -1,7 +1,6 @@
 package gamify
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -456,7 +455,7 @@ func appendOutbox(tx *store.Tx, notes []Notification, meta []noteMeta, seq uint6
 	hardFloor := last - min(last, r.hardLimit)
 	countFloor := last - min(last, r.retain)
 	oldest := now.Add(-r.maxAge)
-	var drop [][]byte
+	var drop []uint64 // sequences, not keys: a key the scan yields is valid only during the call
 	next = from
 	err = tx.ScanFrom(store.Outbox, outboxKey(from), func(k, v []byte) error {
 		seq := binary.BigEndian.Uint64(k)
@@ -470,15 +469,16 @@ func appendOutbox(tx *store.Tx, notes []Notification, meta []noteMeta, seq uint6
 		default:
 			return store.ErrStop
 		}
-		drop = append(drop, bytes.Clone(k))
+		drop = append(drop, seq)
 		next = seq + 1
 		return nil
 	})
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	for _, k := range drop {
-		if err := tx.Delete(store.Outbox, k); err != nil {
+	for _, seq := range drop {
+		binary.BigEndian.PutUint64(key[:], seq) // reused, as for the Puts above
+		if err := tx.Delete(store.Outbox, key[:]); err != nil {
 			return 0, 0, 0, err
 		}
 	}

@@ -576,27 +576,48 @@ func (t *txn) applyPoints(u *userRec, f func(r points.Rules, s points.State) (po
 		if lvl, moved := t.callLevel(sys.Key); moved {
 			rules.CallLevel = new(lvl) // not &lvl: that would allocate for every call, moved or not
 		}
-		ns, fx, err := f(rules, st)
+		// A transition's effects are consumed (recorded, copied into the
+		// result) before the next one, so they are built in the writer's
+		// buffers, lent to one transition at a time: a transition nested in
+		// this one, if any, allocates its own.
+		lend := !t.pointsLent
+		if lend {
+			rules.Buffers, t.pointsLent = &t.w.pointsBuf, true
+		}
+		err := t.transition(u, sys, i, ok, rules, st, f)
+		if lend {
+			t.pointsLent = false
+		}
 		if err != nil {
 			return err
 		}
-		// The state changes without an award too (a trigger's running sum,
-		// a high-water mark): keep it, unless it is still the zero state.
-		if !ok {
-			if !fx.Changed() && isZeroPoints(ns) {
-				continue
-			}
-			u.s.Points = slices.Insert(u.s.Points, i, userPoints{Ref: sys.ref})
-		}
-		u.s.Points[i].St = ns
-		if !fx.Changed() {
-			continue
-		}
-		if err := t.recordPoints(u, sys, fx, ""); err != nil {
-			return err
-		}
-		t.queueTime(u, sys, ns)
 	}
+	return nil
+}
+
+// transition applies f to the user's state in system sys (at i in their
+// points, ok if they have one) and records its effects.
+func (t *txn) transition(u *userRec, sys *PointsSystem, i int, ok bool, rules points.Rules, st points.State, f func(r points.Rules, s points.State) (points.State, points.Effects, error)) error {
+	ns, fx, err := f(rules, st)
+	if err != nil {
+		return err
+	}
+	// The state changes without an award too (a trigger's running sum,
+	// a high-water mark): keep it, unless it is still the zero state.
+	if !ok {
+		if !fx.Changed() && isZeroPoints(ns) {
+			return nil
+		}
+		u.s.Points = slices.Insert(u.s.Points, i, userPoints{Ref: sys.ref})
+	}
+	u.s.Points[i].St = ns
+	if !fx.Changed() {
+		return nil
+	}
+	if err := t.recordPoints(u, sys, fx, ""); err != nil {
+		return err
+	}
+	t.queueTime(u, sys, ns)
 	return nil
 }
 
@@ -673,6 +694,9 @@ func (t *txn) recordPoints(u *userRec, sys *PointsSystem, fx points.Effects, ide
 		rows := t.pointsRes
 		j := slices.IndexFunc(*rows, func(c PointsChange) bool { return c.System == sys.Key })
 		if j < 0 {
+			if *rows == nil {
+				*rows = t.pointsChanges()
+			}
 			*rows = append(*rows, PointsChange{System: sys.Key})
 			j = len(*rows) - 1
 		}

@@ -73,14 +73,15 @@ type writer struct {
 	// streakQueue, by streak ref, for Activate to queue again.
 	parkedStreaks map[uint32][]string
 
-	rec       []byte        // the log record of the command being applied
-	seeds     *rand.ChaCha8 // draws the seeds of track commands (trackCmd.seed)
-	outboxSeq uint64        // the last outbox number given to a note
+	rec       []byte         // the log record of the command being applied
+	seeds     *rand.ChaCha8  // draws the seeds of track commands (trackCmd.seed)
+	outboxSeq uint64         // the last outbox number given to a note
+	encBuf    []byte         // scratch of flushWrites' record encoding
+	pointsBuf points.Buffers // the effects of points transitions (applyPoints)
+	profiles  profileDecoder
 	// outboxFrom is the committer's alone: no outbox entry lies below it
 	// once the batches before have committed (appendOutbox trims from it).
 	outboxFrom uint64
-	encBuf     []byte // scratch of flushWrites' record encoding
-	profiles   profileDecoder
 
 	stats writerStats
 }
@@ -583,6 +584,13 @@ func decodeIdem(b []byte) (idemVal, error) {
 
 // localDay returns the days since 1970-01-01 of t's calendar date in loc.
 func localDay(t time.Time, loc *time.Location) int32 {
+	if loc == time.UTC { // the default zone, without the calendar: days of 86400 s
+		days := t.Unix() / 86400
+		if t.Unix()%86400 < 0 {
+			days-- // floored: a time before 1970 is in the day before the quotient's
+		}
+		return int32(days)
+	}
 	y, m, d := t.In(loc).Date()
 	return int32(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
 }
@@ -837,7 +845,9 @@ type txn struct {
 	raiseFrom   []noteFrom               // netStreaks: the length before each raise note
 	seq         uint64
 	lastUID     uint64
-	encodeErr   error // a record that could not be encoded: the command fails
+	encodeErr   error       // a record that could not be encoded: the command fails
+	room        *resultRoom // storage for the result lists of a one-event command (event.go)
+	pointsLent  bool        // w.pointsBuf is lent to a points transition (applyPoints)
 }
 
 // attributedAt is the time the changes being applied belong to on

@@ -916,7 +916,8 @@ func (t *txn) trackStreaks(u *userRec, m *Metric, ev *validEvent, res *EventResu
 		}
 		if s == cat.defaultStreak {
 			v := streak.View(d, st, t.now, loc)
-			res.Streak = &StreakResult{Key: s.Key, Length: v.Length, Extended: fx.Extended, Expires: v.Expires, AtRisk: v.AtRisk, Freezes: v.Freezes}
+			res.Streak = t.streakResult()
+			*res.Streak = StreakResult{Key: s.Key, Length: v.Length, Extended: fx.Extended, Expires: v.Expires, AtRisk: v.AtRisk, Freezes: v.Freezes}
 		}
 	}
 	return nil

@@ -26,6 +26,20 @@ type Rules struct {
 	// promotes the user does not multiply the later ones. The level change
 	// a transition reports is still from the State's level.
 	CallLevel *string
+	// Buffers, when not nil, lends the transition storage for its
+	// Effects.Awards and their Boosts: they are valid until the next
+	// transition given the same Buffers, which reuses the storage. A caller
+	// that consumes each transition's effects before the next one (the
+	// engine) saves their allocations. Nil allocates them.
+	Buffers *Buffers
+}
+
+// Buffers is storage for the effects of transitions, reused from one to the
+// next (Rules.Buffers). The zero value is ready to use; it is not safe for
+// concurrent transitions.
+type Buffers struct {
+	awards []AwardRecord
+	boosts []AppliedBoost
 }
 
 // Validate reports every bad definition of r and a trigger key used twice in
@@ -227,6 +241,9 @@ func (x *run) award(t *Trigger, multiples int64) error {
 // to one award's Boosts never writes into another's.
 func (x *run) multipliers() ([]AppliedBoost, Rounding) {
 	var bs []AppliedBoost
+	if x.r.Buffers != nil {
+		bs = x.r.Buffers.boosts[:0]
+	}
 	var rounding Rounding
 	for i := range x.r.Boosts {
 		if b := &x.r.Boosts[i]; b.eligible(x.r.System.Key, &x.u, x.at) {
@@ -243,6 +260,12 @@ func (x *run) multipliers() ([]AppliedBoost, Rounding) {
 			rounding = RoundDown
 		}
 		bs = append(bs, x.levelMul)
+	}
+	if x.r.Buffers != nil {
+		x.r.Buffers.boosts = bs[:0] // the capacity, for the next transition
+	}
+	if len(bs) == 0 {
+		return nil, rounding
 	}
 	return bs[:len(bs):len(bs)], rounding
 }
@@ -265,7 +288,13 @@ func (x *run) add(a AwardRecord) error {
 	}
 	x.s.total, a.Total = total, total
 	x.fx.Added = wrapAdd(x.fx.Added, a.Points)
+	if x.fx.Awards == nil && x.r.Buffers != nil {
+		x.fx.Awards = x.r.Buffers.awards[:0]
+	}
 	x.fx.Awards = append(x.fx.Awards, a)
+	if x.r.Buffers != nil {
+		x.r.Buffers.awards = x.fx.Awards[:0] // the capacity, for the next transition
+	}
 	return nil
 }
 

@@ -8,8 +8,12 @@ import (
 // BenchmarkApply measures the streak update per event on the hot path: a
 // user with a long streak doing several activities a day, each applied at
 // its time (so each call also advances over the previous period end).
-func BenchmarkApply(b *testing.B) {
-	ny := mustLoc(b, "America/New_York")
+func BenchmarkApply(b *testing.B) { benchApply(b, mustLoc(b, "America/New_York")) }
+
+// BenchmarkApplyUTC is BenchmarkApply in UTC, the engine's default zone.
+func BenchmarkApplyUTC(b *testing.B) { benchApply(b, time.UTC) }
+
+func benchApply(b *testing.B, ny *time.Location) {
 	d := def(Daily)
 	d.GraceHours = 2
 	d.Freezes = Freezes{Initial: 1, Max: 3, EarnAmount: 1, EarnEveryDays: 7}

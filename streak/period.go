@@ -102,6 +102,9 @@ func floorDiv(a, b int64) int64 {
 
 // localDay is the day number of t's calendar date in loc.
 func localDay(t time.Time, loc *time.Location) int64 {
+	if loc == time.UTC { // the common zone, without the calendar: days of 86400 s
+		return floorDiv(t.Unix(), 86400)
+	}
 	return DateOf(t.In(loc)).dayNumber()
 }
 
@@ -109,6 +112,9 @@ func localDay(t time.Time, loc *time.Location) int64 {
 // later. On a day that does not exist (Pacific/Apia 2011-12-30) it is the
 // start of the following day, so that day is a zero-length period.
 func dayStart(z int64, loc *time.Location) time.Time {
+	if loc == time.UTC { // no gaps nor repeats: midnight is z days of 86400 s
+		return time.Unix(z*86400, 0).UTC()
+	}
 	d := dateOfDay(z)
 	t := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)
 	if localDay(t, loc) < z {
