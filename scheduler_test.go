@@ -12,6 +12,7 @@ import (
 
 	"github.com/gamifykit/gamify"
 	"github.com/gamifykit/gamify/schedule"
+	"github.com/gamifykit/gamify/store"
 )
 
 // recorder collects the occurrences jobs ran, across engine instances.
@@ -178,4 +179,32 @@ func TestOpenCatchesUpBuiltinPruning(t *testing.T) {
 	eng.clock.Advance(3 * time.Hour)
 	eng.reopen(t) // Open runs the pruning that fell due while closed
 	require.Zero(t, countIdem())
+}
+
+// A board with runs whose job record the file lacks (a file from before
+// boards registered their rollover by command) gets its job at Open: the
+// run still ends on time.
+func TestOpenSchedulesABoardWithoutItsJobRecord(t *testing.T) {
+	ctx := context.Background()
+	eng := boardEngine(t, nil, gamify.Leaderboard{RunEvery: 1, RunUnit: gamify.RunDay})
+	xp(t, eng, "ana", 5)
+	require.NoError(t, eng.Close())
+	db, err := store.Open(eng.path, store.Options{LockTimeout: time.Second})
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *store.Tx) error {
+		require.NotNil(t, tx.Get(store.Jobs, []byte("leaderboard/board")), "the job record this test removes")
+		return tx.Delete(store.Jobs, []byte("leaderboard/board"))
+	}))
+	require.NoError(t, db.Close())
+
+	eng.Engine, err = gamify.Open(eng.path, &eng.opts)
+	require.NoError(t, err)
+	eng.clock.Set(time.Date(2026, 3, 7, 0, 0, 0, 0, ny)) // Friday's run has ended
+	n, err := eng.RunDue(ctx)
+	require.NoError(t, err)
+	require.Positive(t, n)
+	runs, err := eng.Leaderboards().Runs(ctx, "board", gamify.ListOptions{Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, runs, 1, "Friday's run, frozen by the job Open registered")
+	require.Equal(t, 1, runs[0].Participants)
 }
