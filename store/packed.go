@@ -34,9 +34,10 @@ import (
 // Open add without decoding a run. Schema 6 introduced the layout (its
 // migration packs older files).
 
-// runLen is how many sequences a run spans. At 32, a full run of ledger
-// entries (about 80 bytes each) fits in a page; awards and outbox notes
-// are larger, and their runs span a few.
+// runLen is how many sequences a run spans. At 32, a run of the engine's
+// ledger entries (about 30 bytes each) or awards (about 55) takes part of
+// a page and one of outbox notes (about 125) about a page; a write into a
+// run rewrites it whole, so longer runs would cost more per rewrite.
 const runLen = 32
 
 const (
@@ -92,12 +93,11 @@ func (r *run) decode(ks Keyspace, key, v []byte, keys bool) error {
 		return corruptRecord(ks, key, "a run under a key that is not a sequence")
 	}
 	r.start = binary.BigEndian.Uint64(key)
-	p := v
-	if r.start&runMask != 0 || len(p) < trailerLen {
+	if r.start&runMask != 0 || len(v) < trailerLen {
 		return corruptRecord(ks, key, "not a run")
 	}
-	n := int(p[len(p)-trailerLen])
-	body := p[:len(p)-trailerLen]
+	n := int(v[len(v)-trailerLen])
+	body := v[:len(v)-trailerLen]
 	r.keys, r.vals, r.slots = nil, r.vals[:0], r.slots[:0]
 	if keys {
 		r.keys = make([]byte, 0, 8*n)
@@ -108,7 +108,7 @@ func (r *run) decode(ks Keyspace, key, v []byte, keys bool) error {
 		l, w := binary.Uvarint(body[1:])
 		switch {
 		case w <= 0 || l > uint64(len(body)-1-w) || w != uvarintSize(l):
-			return corruptRecord(ks, key, "a run entry overruns the run")
+			return corruptRecord(ks, key, "a run entry's length is damaged")
 		case slot >= runLen || len(r.slots) > 0 && slot <= r.slots[len(r.slots)-1]:
 			return corruptRecord(ks, key, "run entries out of order")
 		}
@@ -120,7 +120,7 @@ func (r *run) decode(ks Keyspace, key, v []byte, keys bool) error {
 		r.vals, r.slots = append(r.vals, val), append(r.slots, slot)
 		sum += sumOf(val)
 	}
-	if len(r.slots) != n || n == 0 || sum != binary.BigEndian.Uint64(p[len(p)-8:]) {
+	if len(r.slots) != n || n == 0 || sum != binary.BigEndian.Uint64(v[len(v)-8:]) {
 		return corruptRecord(ks, key, "a run's trailer does not match its entries")
 	}
 	return nil
