@@ -235,13 +235,7 @@ func packedRecords(tx *bolt.Tx, batch []int64) error {
 	if err := errors.Join(pack("ledger", 2*first, ledgerValue, 2), pack("awards", first, awardValue, 1), pack("outbox", first, noteValue, 1)); err != nil {
 		return err
 	}
-	st := tx.Bucket([]byte("state"))
-	for _, i := range batch {
-		if err := st.Put(binary.BigEndian.AppendUint64(nil, uint64(i%users)), stateValue); err != nil {
-			return err
-		}
-	}
-	return nil
+	return putStates(tx, batch)
 }
 
 // runRecords writes a batch of full-pipeline events with their appended
@@ -269,6 +263,12 @@ func runRecords(tx *bolt.Tx, batch []int64) error {
 	if err := errors.Join(appendRuns("ledger", 2*first, 2*n, ledgerValue), appendRuns("awards", first, n, awardValue), appendRuns("outbox", first, n, noteValue)); err != nil {
 		return err
 	}
+	return putStates(tx, batch)
+}
+
+// putStates rewrites the state record of each event's user, one record per
+// user as the engine's layout has it.
+func putStates(tx *bolt.Tx, batch []int64) error {
 	st := tx.Bucket([]byte("state"))
 	for _, i := range batch {
 		if err := st.Put(binary.BigEndian.AppendUint64(nil, uint64(i%users)), stateValue); err != nil {
