@@ -91,6 +91,7 @@ func BenchmarkTrackFull(b *testing.B) {
 				defer eng.Close()
 				ctx := context.Background()
 				b.ReportAllocs()
+				s0 := eng.Stats()
 				runProducers(b, p, func(i int64) error {
 					_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: ids[i%int64(len(ids))], Value: 3})
 					return err
@@ -98,9 +99,23 @@ func BenchmarkTrackFull(b *testing.B) {
 				if err := eng.Flush(ctx); err != nil {
 					b.Fatal(err)
 				}
+				reportCommits(b, eng, s0)
 			})
 		}
 	}
+}
+
+// reportCommits reports the group commits of the timed part (since s0):
+// events per commit and the mean commit time (the command log's append and
+// fsync, with the staging beside it).
+func reportCommits(b *testing.B, eng *gamify.Engine, s0 gamify.Stats) {
+	s := eng.Stats()
+	n := s.CommitLatency.Count - s0.CommitLatency.Count
+	if n == 0 {
+		return
+	}
+	b.ReportMetric(float64(s.Events-s0.Events)/float64(s.Batches-s0.Batches), "events/commit")
+	b.ReportMetric(float64(s.CommitLatency.Sum-s0.CommitLatency.Sum)/float64(n)/1e3, "commit-us")
 }
 
 // BenchmarkTrackFullScaling is BenchmarkTrackFull (buffered, one producer)
