@@ -475,8 +475,9 @@ func diskFullChild(t *testing.T, dir string) {
 	}
 
 	// The cap is the size of the command log's segment, where every commit
-	// writes (the database file is written by checkpoints only, into room
-	// it has grown already).
+	// writes: its padding is used up, then a write past it fails (the
+	// database file is written by checkpoints only, into room it has grown
+	// already).
 	segs, err := filepath.Glob(filepath.Join(dir, "full.db.log", "*.log"))
 	require.NoError(t, err)
 	require.Len(t, segs, 1)

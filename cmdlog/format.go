@@ -91,7 +91,8 @@ func parseSegmentName(name string) (uint64, bool) {
 type scanResult struct {
 	end  int64  // offset just past the last good frame
 	next uint64 // position the frame at end should hold
-	bad  string // why the frame at end is bad; "" when the scan reached size
+	bad  string // why the frame at end is bad; "" when the scan reached size or zeros
+	torn int64  // checkSegment: the bytes of a torn tail at end, the zeros after it not counted
 }
 
 // scan reads the frames of a segment of size bytes whose first record is at
@@ -113,6 +114,10 @@ func scan(r io.ReaderAt, size int64, seg string, first uint64, fn func(pos uint6
 		frame = grow(frame, headerSize)
 		if _, err := io.ReadFull(br, frame); err != nil {
 			return res, readError(seg, res.end, err)
+		}
+		if zeroHeader(frame) {
+			res.bad = "zeros" // never a frame: positions start at 1
+			return res, nil
 		}
 		length := int64(binary.BigEndian.Uint32(frame))
 		if length > MaxRecord {
@@ -156,6 +161,14 @@ func checkSegment(r io.ReaderAt, size int64, seg string, first uint64, last bool
 	if !last {
 		return res, &CorruptError{seg, res.end, res.bad}
 	}
+	dataEnd, err := nonZeroEnd(r, res.end, size)
+	if err != nil {
+		return res, readError(seg, res.end, err)
+	}
+	if dataEnd == res.end {
+		res.bad = "" // only zeros follow: Append's padding, or writes that never landed
+		return res, nil
+	}
 	off, pos, found, err := findFrame(r, res.end+1, size, res.next-1)
 	if err != nil {
 		return res, readError(seg, res.end, err)
@@ -163,7 +176,34 @@ func checkSegment(r io.ReaderAt, size int64, seg string, first uint64, last bool
 	if found {
 		return res, &CorruptError{seg, res.end, fmt.Sprintf("%s, with a good record (position %d) after it at offset %d", res.bad, pos, off)}
 	}
+	res.torn = dataEnd - res.end
 	return res, nil
+}
+
+// zeroHeader reports whether a frame header is all zeros: padding, or a
+// write that never reached the disk.
+func zeroHeader(h []byte) bool {
+	return binary.BigEndian.Uint64(h) == 0 && binary.BigEndian.Uint64(h[8:]) == 0
+}
+
+// nonZeroEnd returns the offset just past the last byte in [from, size)
+// that is not zero, or from if they all are.
+func nonZeroEnd(r io.ReaderAt, from, size int64) (int64, error) {
+	end := from
+	buf := make([]byte, 64<<10)
+	for off := from; off < size; off += int64(len(buf)) {
+		n := min(int64(len(buf)), size-off)
+		if _, err := r.ReadAt(buf[:n], off); err != nil && !errors.Is(err, io.EOF) {
+			return 0, err
+		}
+		for i := n - 1; i >= 0; i-- {
+			if buf[i] != 0 {
+				end = off + i + 1
+				break
+			}
+		}
+	}
+	return end, nil
 }
 
 // readError wraps an I/O error met while scanning. The scan checks the

@@ -126,18 +126,22 @@ func TestRoundTripAcrossSegments(t *testing.T) {
 
 	var onDisk int64
 	for i, first := range firsts {
-		fi, err := os.Stat(filepath.Join(dir, segmentName(first)))
-		require.NoError(t, err)
-		onDisk += fi.Size()
-		// Each segment starts with the record its name says.
+		// Each segment starts with the record its name says; full ones end
+		// at their last frame, and the active one's file goes on in zeros
+		// (padSize of them, its room made ahead).
 		b, err := os.ReadFile(filepath.Join(dir, segmentName(first)))
 		require.NoError(t, err)
 		res, err := scan(bytes.NewReader(b), int64(len(b)), segmentName(first), first, nil)
 		require.NoError(t, err)
-		require.Empty(t, res.bad)
+		onDisk += res.end
 		if i+1 < len(firsts) {
+			require.Empty(t, res.bad, "a full segment has no padding")
 			require.Equal(t, firsts[i+1], res.next, "segment %d ends where the next begins", first)
-			require.GreaterOrEqual(t, fi.Size(), int64(512), "a segment is closed once full")
+			require.GreaterOrEqual(t, len(b), 512, "a segment is closed once full")
+		} else {
+			require.Equal(t, "zeros", res.bad, "the active segment is padded")
+			require.GreaterOrEqual(t, len(b), padSize)
+			require.Empty(t, bytes.TrimLeft(b[res.end:], "\x00"))
 		}
 	}
 	require.Equal(t, onDisk, l.Size())
@@ -147,10 +151,51 @@ func TestRoundTripAcrossSegments(t *testing.T) {
 	require.Len(t, got, 300-122)
 
 	require.NoError(t, l.Close())
+	fi, err := os.Stat(filepath.Join(dir, segmentName(firsts[len(firsts)-1])))
+	require.NoError(t, err)
+	require.Less(t, fi.Size(), int64(padSize), "Close cuts the padding")
 	l = openLog(t, dir, Options{SegmentSize: 512})
 	requireRecords(t, l, 1, 300)
 	require.Equal(t, onDisk, l.Size())
 	require.Zero(t, l.TruncatedTail())
+}
+
+// TestPaddingIsNotATornTail: a crash leaves the active segment padded with
+// zeros, some of them over an Append that never reached the disk. Open keeps
+// every whole frame, reports nothing torn, cuts the zeros, and the next
+// Append pads again.
+func TestPaddingIsNotATornTail(t *testing.T) {
+	dir := t.TempDir()
+	l := openLog(t, dir, Options{})
+	appendRange(t, l, 1, 10)
+	require.NoError(t, l.Sync())
+	size := l.Size()
+	_, err := l.Append(payload(11))
+	require.NoError(t, err)
+	path := filepath.Join(dir, segmentName(1))
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Greater(t, len(b), int(l.Size()), "padded")
+	require.Empty(t, bytes.TrimLeft(b[l.Size():], "\x00"), "with zeros")
+	clear(b[size:]) // record 11 never landed: zeros where it was
+	crashed := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(crashed, segmentName(1)), b, 0o600))
+	require.NoError(t, l.Close())
+
+	l = openLog(t, crashed, Options{})
+	require.Zero(t, l.TruncatedTail())
+	requireRecords(t, l, 1, 10)
+	fi, err := os.Stat(filepath.Join(crashed, segmentName(1)))
+	require.NoError(t, err)
+	require.Equal(t, size, fi.Size(), "Open cuts the zeros")
+	appendRange(t, l, 11, 12)
+	fi, err = os.Stat(filepath.Join(crashed, segmentName(1)))
+	require.NoError(t, err)
+	require.Equal(t, l.Size()+padSize, fi.Size(), "padded again")
+	require.NoError(t, l.Close())
+	l = openLog(t, crashed, Options{})
+	requireRecords(t, l, 1, 12)
+	require.NoError(t, l.Close())
 }
 
 func TestReopenContinuesPositions(t *testing.T) {
@@ -213,11 +258,13 @@ func TestTrim(t *testing.T) {
 	require.Equal(t, firsts[3], l.First())
 	require.Equal(t, firsts[3:], segmentFiles(t, dir))
 
-	var onDisk int64
+	var onDisk int64 // the frames: the active segment's padding is not counted
 	for _, first := range firsts[3:] {
-		fi, err := os.Stat(filepath.Join(dir, segmentName(first)))
+		b, err := os.ReadFile(filepath.Join(dir, segmentName(first)))
 		require.NoError(t, err)
-		onDisk += fi.Size()
+		res, err := scan(bytes.NewReader(b), int64(len(b)), segmentName(first), first, nil)
+		require.NoError(t, err)
+		onDisk += res.end
 	}
 	require.Equal(t, onDisk, l.Size())
 
@@ -298,6 +345,7 @@ func copyDir(t *testing.T, src string) string {
 // byte, and also leaves the file its full length with the record's bytes
 // from the cut on zeroed (a crash after the size grew, before the data was
 // written): Open cuts the record, and the log goes on at its position.
+// TruncatedTail counts the bytes cut up to the last one that is not zero.
 func TestTornTailEveryCut(t *testing.T) {
 	const n = 40
 	base := buildLog(t, n, 1024)
@@ -310,15 +358,14 @@ func TestTornTailEveryCut(t *testing.T) {
 		for cut := start; cut < size; cut++ {
 			dir := copyDir(t, base)
 			path := filepath.Join(dir, lastSeg)
-			want := cut - start // bytes cut
+			b, err := os.ReadFile(path)
+			require.NoError(t, err)
+			want := int64(len(bytes.TrimRight(b[start:cut], "\x00"))) // bytes cut
 			if zeroed {
-				b, err := os.ReadFile(path)
-				require.NoError(t, err)
 				if !slices.ContainsFunc(b[cut:], func(c byte) bool { return c != 0 }) {
 					continue // already zero: the record is whole
 				}
 				clear(b[cut:])
-				want = size - start
 				require.NoError(t, os.WriteFile(path, b, 0o600))
 			} else {
 				require.NoError(t, os.Truncate(path, cut))
@@ -373,10 +420,12 @@ func TestTornOnlyRecordOfLastSegment(t *testing.T) {
 	require.NoError(t, l.Close())
 	require.Equal(t, []uint64{1, 2}, segmentFiles(t, dir))
 	path := filepath.Join(dir, segmentName(2))
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
 	require.NoError(t, os.Truncate(path, 10))
 
 	l = openLog(t, dir, Options{SegmentSize: 1})
-	require.Equal(t, int64(10), l.TruncatedTail())
+	require.Equal(t, int64(len(bytes.TrimRight(b[:10], "\x00"))), l.TruncatedTail(), "the bytes cut, its trailing zeros not counted")
 	requireRecords(t, l, 1, 1)
 	fi, err := os.Stat(path)
 	require.NoError(t, err)
