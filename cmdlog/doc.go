@@ -27,8 +27,8 @@
 // The active segment's file goes on past its last frame in zeros: when its
 // frames pass the zeros written before, Append writes 1 MiB more. Most
 // appends then land in room the file already has, and their fsync writes no
-// metadata (the file's size stays), which on ext4 takes a quarter to a third
-// less time than an fsync of a file that grew. A full segment is cut to its last
+// metadata (the file's size stays), which on ext4 takes about a quarter less time
+// than an fsync of a file that grew. A full segment is cut to its last
 // frame before its successor is created, and so is the active one by Close
 // and by Open.
 //

@@ -20,8 +20,8 @@ const flushSize = 1 << 20
 // padSize is the zeros Append writes past the last frame of the active
 // segment once its frames reach the end of the zeros written before. An
 // append into zeros already on disk leaves the file's size alone, so its
-// fsync writes no metadata: measured on ext4, a quarter to a third less time
-// per fsync (bench/RESULTS.md, BenchmarkCmdlogSyncPaired).
+// fsync writes no metadata: measured on ext4, about a quarter less time per
+// fsync (bench/RESULTS.md, BenchmarkCmdlogSyncPaired).
 const padSize = 1 << 20
 
 // Options configure Open. The zero value is the default.
