@@ -27,10 +27,10 @@
 // The active segment's file goes on past its last frame in zeros: when its
 // frames pass the zeros written before, Append writes 1 MiB more. Most
 // appends then land in room the file already has, and their fsync writes no
-// metadata (the file's size stays), which on ext4 takes about a quarter less time
-// than an fsync of a file that grew. A full segment is cut to its last
-// frame before its successor is created, and so is the active one by Close
-// and by Open.
+// metadata (the file's size stays): on ext4, about a quarter less time than
+// an fsync of a file that grew. A full segment is cut to its last frame
+// before its successor is created, and so is the active one by Close and by
+// Open.
 //
 // # Torn tails and damage
 //
