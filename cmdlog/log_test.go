@@ -160,6 +160,30 @@ func TestRoundTripAcrossSegments(t *testing.T) {
 	require.Zero(t, l.TruncatedTail())
 }
 
+// TestZeroedRecordBeforeGoodOnesIsDamage: zeros are padding only when
+// nothing but zeros follows them. A record zeroed in the middle of the last
+// segment, good records after it, is damage at its offset, and Open changes
+// nothing.
+func TestZeroedRecordBeforeGoodOnesIsDamage(t *testing.T) {
+	dir := t.TempDir()
+	l := openLog(t, dir, Options{})
+	appendRange(t, l, 1, 3)
+	at := l.Size()
+	appendRange(t, l, 4, 6)
+	require.NoError(t, l.Close())
+	path := filepath.Join(dir, segmentName(1))
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	clear(b[at : at+headerSize+int64(len(payload(4)))])
+	require.NoError(t, os.WriteFile(path, b, 0o600))
+
+	_, err = Open(dir, Options{})
+	requireCorrupt(t, err, segmentName(1), at, "a zeroed record with good ones after it")
+	got, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, b, got, "a refused log is left as it was")
+}
+
 // TestPaddingIsNotATornTail: a crash leaves the active segment padded with
 // zeros, some of them over an Append that never reached the disk. Open keeps
 // every whole frame, reports nothing torn, cuts the zeros, and the next
