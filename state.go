@@ -76,7 +76,6 @@ type writer struct {
 	rec       []byte         // the log record of the command being applied
 	seeds     *rand.ChaCha8  // draws the seeds of track commands (trackCmd.seed)
 	outboxSeq uint64         // the last outbox number given to a note
-	encBuf    []byte         // scratch of flushWrites' record encoding
 	pointsBuf points.Buffers // the effects of points transitions (applyPoints)
 	profiles  profileDecoder
 	// outboxFrom is the committer's alone: no outbox entry lies below it
@@ -145,6 +144,11 @@ func (u *userRec) cloneInto(c *userRec) *userRec {
 
 // Spare records for cloneInto, bounded.
 const maxSpareUsers = 64
+
+// pinned says the committer may still be encoding u: it is a version of the
+// batch in flight (batch.states), so it cannot be reused as a spare. w.mu is
+// held.
+func (w *writer) pinned(u *userRec) bool { return w.inFlight && u.gen == w.gen-1 }
 
 func (w *writer) takeSpare() *userRec {
 	n := len(w.spares)
@@ -676,8 +680,10 @@ func (w *writer) idemRecord(key string) (rec idemVal, found bool, err error) {
 	return rec, found, err
 }
 
-// flushWrites encodes everything dirty since the last seal.
-func (w *writer) flushWrites(ws []write, a *arena) []write {
+// flushWrites encodes everything dirty since the last seal but the users'
+// state records: it returns the versions to encode, which the committer
+// encodes out of the writer's lock (batch.states, writer.pinned).
+func (w *writer) flushWrites(ws []write, states []*userRec) ([]write, []*userRec) {
 	for id := range w.dirtyUsers {
 		u := w.users[id]
 		if u.profileDirty {
@@ -691,11 +697,7 @@ func (w *writer) flushWrites(ws []write, a *arena) []write {
 			}
 			u.profileDirty, u.isNew = false, false
 		}
-		// Encoded into a reused buffer, then key and value copied into the
-		// batch's arena: growing a fresh buffer per record cost several.
-		w.encBuf = u.s.marshal(w.encBuf[:0])
-		kv := binary.BigEndian.AppendUint64(a.alloc(8+len(w.encBuf)), u.p.UID)
-		ws = append(ws, write{store.State, kv[:8:8], append(kv[8:], w.encBuf...)})
+		states = append(states, u)
 	}
 	clear(w.dirtyUsers)
 	for k := range w.dirtyDaily {
@@ -712,7 +714,7 @@ func (w *writer) flushWrites(ws []write, a *arena) []write {
 		ws = append(ws, write{store.Meta, replicaKey, []byte{1}})
 		w.markReplica = false
 	}
-	return ws
+	return ws, states
 }
 
 // Bounds of the writer's caches of clean (committed) records.
@@ -1061,7 +1063,7 @@ func (t *txn) commit() error {
 	w, b := t.w, &t.w.open
 	for id, u := range t.users {
 		u.gen = w.gen
-		if old := w.users[id]; old != nil && old != u && len(w.spares) < maxSpareUsers {
+		if old := w.users[id]; old != nil && old != u && len(w.spares) < maxSpareUsers && !w.pinned(old) {
 			w.spares = append(w.spares, old) // replaced: nothing else refers to it
 		}
 		w.users[id] = u

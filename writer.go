@@ -2,6 +2,7 @@ package gamify
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -114,8 +115,12 @@ type batch struct {
 	// replayTo is the log position of the last command of a batch replayed
 	// at Open: its records are in the log already.
 	replayTo uint64
-	// arena holds the bytes of the writes the writer encodes (state
-	// records, ledger entries, award records).
+	// states are the versions of the users the batch changed, whose state
+	// records the committer encodes: out of the writer's lock, since
+	// commands replace a version rather than change it.
+	states []*userRec
+	// arena holds the bytes of the writes the writer encodes (ledger
+	// entries, award records).
 	arena arena
 }
 
@@ -128,7 +133,8 @@ func (b *batch) recycled(notesHeld bool) batch {
 	clear(b.waiters)
 	clear(b.replies)
 	clear(b.publish)
-	n := batch{writes: b.writes[:0], waiters: b.waiters[:0], replies: b.replies[:0], publish: b.publish[:0],
+	clear(b.states)
+	n := batch{writes: b.writes[:0], waiters: b.waiters[:0], replies: b.replies[:0], publish: b.publish[:0], states: b.states[:0],
 		yearMoves: b.yearMoves[:0], noteMeta: b.noteMeta[:0], records: b.records[:0], ends: b.ends[:0], arena: b.arena}
 	if !notesHeld {
 		clear(b.notes)
@@ -401,7 +407,7 @@ func (w *writer) seal() {
 			b.publish = append(b.publish, f)
 		}
 	}
-	b.writes = w.flushWrites(b.writes, &b.arena)
+	b.writes, b.states = w.flushWrites(b.writes, b.states)
 	b.outboxSeq = w.outboxSeq
 	w.gen++
 	w.open, w.spare = w.spare, batch{}
@@ -461,6 +467,8 @@ func (w *writer) committed(res commitResult) {
 func (e *Engine) commitLoop() {
 	defer close(e.committerExited)
 	w := e.w
+	var enc []byte // the state records' encoding, reused: the store copies what it stages
+	var encKey [8]byte
 	for b := range w.commits {
 		start := time.Now()
 		var last, pos, outboxFrom uint64
@@ -492,6 +500,13 @@ func (e *Engine) commitLoop() {
 					err = tx.Put(wr.ks, wr.key, wr.val)
 				}
 				if err != nil {
+					return err
+				}
+			}
+			for _, u := range b.states {
+				enc = u.s.marshal(enc[:0])
+				binary.BigEndian.PutUint64(encKey[:], u.p.UID)
+				if err := tx.Put(store.State, encKey[:], enc); err != nil {
 					return err
 				}
 			}
