@@ -156,7 +156,7 @@ func (e *Engine) Close() error {
 		w.closing = true
 		w.maybeSeal()
 		for w.inFlight || !w.open.empty() {
-			w.sealable.Wait()
+			w.waitSealable()
 		}
 		w.mu.Unlock()
 		close(w.commits)

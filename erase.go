@@ -19,7 +19,7 @@ func (c deleteCmd) apply(w *writer, now time.Time) (any, error) {
 	// but the open batch. Waiting releases the writer's lock, so it happens
 	// before the txn begins: commands applied meanwhile are then no concern.
 	for w.inFlight {
-		w.sealable.Wait()
+		w.waitSealable()
 	}
 	t := w.begin(now)
 	if err := t.deleteUser(string(c)); err != nil {

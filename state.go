@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gamifykit/gamify/achievement"
@@ -38,10 +39,13 @@ type writer struct {
 	timerArmed bool      // a MaxFlushDelay timer will seal the open batch
 	closing    bool
 	inFlight   bool
-	open       batch
-	spare      batch  // the batch committed last, for seal to reuse (batch.recycled)
-	gen        uint64 // generation of the open batch
-	lostErr    error  // a failed commit of buffered events, for the next Flush
+	// landing is the batch in flight once committed, until a holder of mu
+	// records it (land): the committer does not wait for mu.
+	landing atomic.Pointer[batch]
+	open    batch
+	spare   batch  // the batch committed last, for seal to reuse (batch.recycled)
+	gen     uint64 // generation of the open batch
+	lostErr error  // a failed commit of buffered events, for the next Flush
 	// diverged is set when a batch of a replicated engine failed to land:
 	// the shared log moved past commands this replica could not stage, so
 	// it applies nothing more until reopened (replication.go).

@@ -122,6 +122,9 @@ type batch struct {
 	// arena holds the bytes of the writes the writer encodes (ledger
 	// entries, award records).
 	arena arena
+	// notesHeld says a subscriber queued notes once the batch committed
+	// (the committer's, handed to writer.land).
+	notesHeld bool
 }
 
 // recycled returns an empty batch that reuses b's slices and arena, once b
@@ -262,10 +265,12 @@ func (e *Engine) enqueue(r *request) (any, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for w.open.size >= w.opts.MaxBatch && w.inFlight {
-		w.sealable.Wait() // backpressure: the committer is behind
+		w.waitSealable() // backpressure: the committer is behind
 	}
 	val, err := w.handle(r)
-	w.maybeSeal()
+	if !w.land() {
+		w.maybeSeal()
+	}
 	return val, err
 }
 
@@ -367,7 +372,7 @@ func (w *writer) apply(r *request) (val any, err error) {
 func (w *writer) lockLanded() {
 	w.mu.Lock()
 	for w.inFlight {
-		w.sealable.Wait()
+		w.waitSealable()
 	}
 }
 
@@ -389,7 +394,9 @@ func (w *writer) maybeSeal() {
 			w.mu.Lock()
 			defer w.mu.Unlock()
 			w.timerArmed = false
-			w.maybeSeal()
+			if !w.land() {
+				w.maybeSeal()
+			}
 		})
 	}
 }
@@ -467,9 +474,15 @@ func (w *writer) committed(res commitResult) {
 func (e *Engine) commitLoop() {
 	defer close(e.committerExited)
 	w := e.w
+	wait := time.NewTimer(landWait)
+	wait.Stop()
 	var enc []byte // the state records' encoding, reused: the store copies what it stages
 	var encKey [8]byte
-	for b := range w.commits {
+	for {
+		b, ok := w.nextBatch(wait)
+		if !ok {
+			return
+		}
 		start := time.Now()
 		var last, pos, outboxFrom uint64
 		var trimmed int
@@ -563,14 +576,89 @@ func (e *Engine) commitLoop() {
 		if e.opts.afterCommit != nil {
 			e.opts.afterCommit()
 		}
-		// On failure the callers are answered under the lock, once the
-		// working state is reset, so that a retry finds it clean.
-		w.mu.Lock()
-		w.inFlight = false
-		w.committed(commitResult{gen: b.gen, err: err, batch: b})
-		w.spare = b.recycled(notesHeld)
-		w.maybeSeal()
-		w.sealable.Broadcast()
-		w.mu.Unlock()
+		if err != nil {
+			// The callers are answered under the lock, once the working
+			// state is reset, so that a retry finds it clean.
+			w.mu.Lock()
+			w.inFlight = false
+			w.committed(commitResult{gen: b.gen, err: err, batch: b})
+			w.spare = b.recycled(notesHeld)
+			w.maybeSeal()
+			w.sealable.Broadcast()
+			w.mu.Unlock()
+			continue
+		}
+		// Handed back without waiting for the lock: the caller holding it
+		// lands the batch as it leaves (writer.land), sealing the next with
+		// its own command in it. A committer blocked on a lock that callers
+		// retake at once put the mutex in starvation mode, which hands it
+		// over and sends the unlocking caller to the back of the run queue.
+		b.notesHeld = notesHeld
+		w.landing.Store(b)
+		if w.mu.TryLock() {
+			w.land()
+			w.mu.Unlock()
+		}
+	}
+}
+
+// landWait is how long the committer leaves a landed batch to the lock's
+// holder before it takes the lock itself: a holder that leaves without
+// landing it (one waiting on w.sealable, a reader) must not stall commits.
+const landWait = 100 * time.Microsecond
+
+// landSpin is how long the committer waits awake for the next batch once it
+// handed the last one back.
+const landSpin = 20 * time.Microsecond
+
+// nextBatch returns the next sealed batch, landing the last one itself if no
+// holder of the writer's lock did within landWait.
+func (w *writer) nextBatch(t *time.Timer) (*batch, bool) {
+	// A holder landing the last batch seals the next one within a command
+	// or so: waiting for it awake saves a wakeup per batch.
+	for end := time.Now().Add(landSpin); w.landing.Load() != nil && time.Now().Before(end); {
+		select {
+		case b, ok := <-w.commits:
+			return b, ok
+		default:
+		}
+	}
+	for w.landing.Load() != nil {
+		t.Reset(landWait)
+		select {
+		case b, ok := <-w.commits: // the holder landed the last one and sealed b
+			t.Stop()
+			return b, ok
+		case <-t.C:
+			w.mu.Lock()
+			w.land()
+			w.mu.Unlock()
+		}
+	}
+	b, ok := <-w.commits
+	return b, ok
+}
+
+// land records the batch the committer handed back (w.landing): the
+// committer is then idle and the open batch may be sealed. It reports
+// whether there was one. w.mu is held.
+func (w *writer) land() bool {
+	b := w.landing.Swap(nil)
+	if b == nil {
+		return false
+	}
+	w.inFlight = false
+	w.committed(commitResult{gen: b.gen, batch: b})
+	w.spare = b.recycled(b.notesHeld)
+	w.maybeSeal()
+	w.sealable.Broadcast()
+	return true
+}
+
+// waitSealable waits for the committer to land or fail a batch. w.mu is
+// held.
+func (w *writer) waitSealable() {
+	if !w.land() {
+		w.sealable.Wait()
 	}
 }
