@@ -17,11 +17,13 @@ import (
 // goroutine, so the next batch is applied while the previous one is fsynced:
 //
 //	caller ── lock ──▶ apply the command to the working state, add its writes
-//	                   to the open batch; seal it if the committer is idle
+//	                   to the open batch; land the committed batch, if any; seal
+//	                   the open batch if the committer is idle
 //	committer ──▶ append the sealed batch to the command log and stage its writes
-//	              in the store while the fsync runs; once synced, make them
-//	              visible, publish in-memory changes, notify, wake Durable
-//	              callers, and seal the batch that filled up meanwhile
+//	              (encoding its users' state records) in the store while the
+//	              fsync runs; once synced, make them visible, publish in-memory
+//	              changes, notify, wake Durable callers, and hand the batch back
+//	              for the lock's holder to land
 //
 // The first design fed a writer goroutine through a queue. Applying under a
 // mutex keeps its guarantee — one command at a time, in a serial order, on
