@@ -609,22 +609,9 @@ func (e *Engine) commitLoop() {
 // landing it (one waiting on w.sealable, a reader) must not stall commits.
 const landWait = 100 * time.Microsecond
 
-// landSpin is how long the committer waits awake for the next batch once it
-// handed the last one back.
-const landSpin = 20 * time.Microsecond
-
 // nextBatch returns the next sealed batch, landing the last one itself if no
 // holder of the writer's lock did within landWait.
 func (w *writer) nextBatch(t *time.Timer) (*batch, bool) {
-	// A holder landing the last batch seals the next one within a command
-	// or so: waiting for it awake saves a wakeup per batch.
-	for end := time.Now().Add(landSpin); w.landing.Load() != nil && time.Now().Before(end); {
-		select {
-		case b, ok := <-w.commits:
-			return b, ok
-		default:
-		}
-	}
 	for w.landing.Load() != nil {
 		t.Reset(landWait)
 		select {
