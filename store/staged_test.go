@@ -865,3 +865,142 @@ func TestCheckpointFillsAppendedPages(t *testing.T) {
 		return nil
 	}))
 }
+
+// An append goes to its layer's tail, a later write of the key in the same
+// layer to the tree: reads, scans both ways, counts, Staged and the file a
+// Checkpoint folds show the tree's value, once, and a snapshot taken before
+// shows neither the later write nor later appends.
+func TestAppendsShadowedInTheirLayer(t *testing.T) {
+	for _, ks := range []Keyspace{Awards, UserIDs} { // packed, and not
+		t.Run(string(ks), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "s.db")
+			var fault injector
+			opts := Options{LockTimeout: 1e9, NoSync: true, Staged: true, BeforeCommit: fault.get}
+			db, err := Open(path, opts)
+			require.NoError(t, err)
+			defer func() { db.Close() }()
+			key := func(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+			// state is what tx reads of ks, as text.
+			state := func(tx *Tx) string {
+				var b strings.Builder
+				fmt.Fprintf(&b, "count %d; scan %s; reverse %s; gets", tx.Count(ks), scanAll(tx, ks, nil, false), scanAll(tx, ks, nil, true))
+				for n := uint64(1); n <= 9; n++ {
+					fmt.Fprintf(&b, " %q", tx.Get(ks, key(n)))
+				}
+				return b.String()
+			}
+			read := func() (s string) {
+				require.NoError(t, db.View(func(tx *Tx) error { s = state(tx); return nil }))
+				return s
+			}
+			// want is what a reader must see of vals (key n+1: vals[n], "" for none).
+			want := func(vals ...string) string {
+				var b strings.Builder
+				var keys []int
+				for n, v := range vals {
+					if v != "" {
+						keys = append(keys, n)
+					}
+				}
+				fmt.Fprintf(&b, "count %d; scan ", len(keys))
+				for _, n := range keys {
+					fmt.Fprintf(&b, "%q=%q ", key(uint64(n+1)), vals[n])
+				}
+				b.WriteString("; reverse ")
+				for _, n := range slices.Backward(keys) {
+					fmt.Fprintf(&b, "%q=%q ", key(uint64(n+1)), vals[n])
+				}
+				b.WriteString("; gets")
+				for n := range 9 {
+					v := ""
+					if n < len(vals) {
+						v = vals[n]
+					}
+					if v == "" {
+						fmt.Fprintf(&b, " %q", []byte(nil))
+					} else {
+						fmt.Fprintf(&b, " %q", v)
+					}
+				}
+				return b.String()
+			}
+			pos := uint64(0)
+			update := func(fn func(tx *Tx) error) error {
+				pos++
+				return db.UpdateAt(pos, fn)
+			}
+			// (No require inside an update: it would end the test holding
+			// the writer's lock.)
+			put := func(tx *Tx, n uint64, v string) error { return tx.Put(ks, key(n), []byte(v)) }
+
+			var inside string
+			require.NoError(t, update(func(tx *Tx) error {
+				for n := uint64(1); n <= 5; n++ {
+					if err := put(tx, n, "old"); err != nil {
+						return err
+					}
+				}
+				err := errors.Join(put(tx, 3, "new"), tx.Delete(ks, key(4))) // in the same update
+				inside = state(tx)
+				return err
+			}))
+			require.Equal(t, want("old", "old", "new", "", "old"), inside, "the update's own reads")
+			require.Equal(t, want("old", "old", "new", "", "old"), read())
+			snap, err := db.snapshot(false)
+			require.NoError(t, err)
+			defer func() { _ = snap.tx.Rollback() }()
+			require.NoError(t, update(func(tx *Tx) error {
+				return errors.Join(put(tx, 2, "new"), put(tx, 6, "old")) // a later update, the same layer
+			}))
+			require.ErrorContains(t, update(func(tx *Tx) error {
+				return errors.Join(put(tx, 7, "gone"), put(tx, 1, "gone"), errors.New("the update fails"))
+			}), "the update fails")
+			now := want("old", "new", "new", "", "old", "old")
+			require.Equal(t, now, read())
+			require.Equal(t, want("old", "old", "new", "", "old"), state(snap), "the snapshot")
+			requireDigestsExact(t, db, "in one layer")
+
+			// Each key once: six in ks (the delete a tombstone), and the
+			// position record.
+			n, b := db.Staged()
+			require.Equal(t, 6+1, n)
+			require.Equal(t, int64(6*8+5*(3+sumSize)+len(positionKey)+8+sumSize), b)
+
+			// Frozen by a failed Checkpoint, shadowed by the next layer.
+			fault.Store(errors.New("injected"))
+			_, err = db.Checkpoint()
+			require.ErrorContains(t, err, "injected")
+			fault.Store(nil)
+			require.Equal(t, now, read())
+			require.NoError(t, update(func(tx *Tx) error {
+				return errors.Join(put(tx, 8, "old"), put(tx, 8, "new"), put(tx, 6, "new"), tx.Delete(ks, key(5)))
+			}))
+			now = want("old", "new", "new", "", "", "new", "", "new")
+			require.Equal(t, now, read())
+			requireDigestsExact(t, db, "over a frozen layer")
+			require.Equal(t, want("old", "old", "new", "", "old"), state(snap), "the snapshot")
+			require.NoError(t, snap.tx.Rollback())
+
+			_, err = db.Checkpoint()
+			require.NoError(t, err)
+			n, b = db.Staged()
+			require.Zero(t, n)
+			require.Zero(t, b)
+			require.Equal(t, now, read(), "the file")
+			require.NoError(t, db.Close())
+			db, err = Open(path, opts) // compares the digests with the page walk
+			require.NoError(t, err)
+			require.Equal(t, now, read(), "the file, reopened")
+			requireDigestsExact(t, db, "reopened")
+			var recs int
+			require.NoError(t, db.View(func(tx *Tx) error {
+				tx.Verify(func(err error) bool { t.Errorf("the file does not verify: %v", err); return false })
+				recs = tx.bucket(ks).Stats().KeyN
+				return nil
+			}))
+			if !packed(ks) {
+				require.Equal(t, 5, recs, "the file's records")
+			}
+		})
+	}
+}
