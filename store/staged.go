@@ -27,11 +27,12 @@ import (
 // tail, a sorted slice of the appends: puts above every key of the
 // keyspace (ledger, awards and outbox keys are sequences), which replace
 // nothing and so need no tree insert. A later write of an appended key in
-// the same layer goes to the tree, which shadows the tail. There is one active
-// layer, which updates write to, and the frozen layers that a Checkpoint is
-// folding (more than one only after a failed Checkpoint, whose layers stay
-// until the next one folds them with the newer ones). Readers see the
-// active layer over the frozen ones (newest first) over the file.
+// the same layer goes to the tree, which shadows the tail. There is one
+// active layer, which updates write to, and the frozen layers that a
+// Checkpoint is folding (more than one only after a failed Checkpoint,
+// whose layers stay until the next one folds them with the newer ones).
+// Readers see the active layer over the frozen ones (newest first) over
+// the file.
 //
 // Trees are never changed once a transaction can see them: an update clones
 // (copy-on-write, O(1)) the active trees it writes to and installs its
