@@ -23,16 +23,24 @@ import (
 // checkpoint, so an update costs no bbolt commit and no fsync.
 //
 // A layer holds, per keyspace, an ordered tree (google/btree) of entries: a
-// key and its sealed value, or a tombstone for a delete. There is one active
-// layer, which updates write to, and the frozen layers that a Checkpoint is
-// folding (more than one only after a failed Checkpoint, whose layers stay
-// until the next one folds them with the newer ones). Readers see the
-// active layer over the frozen ones (newest first) over the file.
+// key and its sealed value, or a tombstone for a delete. Beside it is the
+// tail, a sorted slice of the appends: puts above every key of the
+// keyspace (ledger, awards and outbox keys are sequences), which replace
+// nothing and so need no tree insert. A later write of an appended key in
+// the same layer goes to the tree, which shadows the tail. There is one
+// active layer, which updates write to, and the frozen layers that a
+// Checkpoint is folding (more than one only after a failed Checkpoint,
+// whose layers stay until the next one folds them with the newer ones).
+// Readers see the active layer over the frozen ones (newest first) over
+// the file.
 //
 // Trees are never changed once a transaction can see them: an update clones
 // (copy-on-write, O(1)) the active trees it writes to and installs its
 // clones when it ends, so a reader's snapshot is a copy of the pointers,
-// taken with the bbolt read transaction under mu. A long View then holds
+// taken with the bbolt read transaction under mu. An update appends to its
+// copy of the active tails' slice headers: past the length any snapshot
+// holds, so no reader sees it before the install, and an update that
+// fails leaves the installed headers as they were. A long View then holds
 // the old trees and the old file pages without blocking anyone.
 //
 // A Checkpoint freezes the active layer (a new, empty one takes its place),
@@ -44,15 +52,31 @@ import (
 // it commits, and a bbolt read transaction of that id or later holds it.
 //
 // Memory: a staged record costs its key, its value plus the 4-byte
-// checksum, a 48-byte entry and its slot in the tree, about 70 bytes more
-// than key and value (measured by BenchmarkCheckpoint); a key written again
-// in the same layer replaces its entry. Staged reports records and bytes.
+// checksum, a 48-byte entry and its slot in the tree or the tail, about 70
+// bytes more than key and value (measured by BenchmarkCheckpoint; about 65
+// for an append, BenchmarkCheckpointAppends); a key written again in the
+// same layer replaces its entry (in the tree: an appended one stays in the
+// tail, shadowed, counted once). Staged reports records and bytes.
 
 // entry is a staged write: the sealed value of key, or nil for a delete.
-// Entries are never changed once in a tree.
+// Entries are never changed once in a tree or a tail.
 type entry struct{ key, val []byte }
 
 func entryLess(a, b *entry) bool { return bytes.Compare(a.key, b.key) < 0 }
+
+func entryCmp(e *entry, key []byte) int { return bytes.Compare(e.key, key) }
+
+// tailGet looks key up in a tail.
+func tailGet(tail []*entry, key []byte) (*entry, bool) {
+	n := len(tail)
+	if n == 0 || bytes.Compare(key, tail[n-1].key) > 0 || bytes.Compare(key, tail[0].key) < 0 {
+		return nil, false
+	}
+	if j, ok := slices.BinarySearchFunc(tail, key, entryCmp); ok {
+		return tail[j], true
+	}
+	return nil, false
+}
 
 type tree = btree.BTreeG[*entry]
 
@@ -74,11 +98,40 @@ var stagedMmapSize = func() int {
 
 // layerData is the content of a layer.
 type layerData struct {
-	trees   [numKeyspaces]*tree // nil: nothing staged in the keyspace
-	delta   digests             // the change to the digests record of the layers below
-	records int                 // entries, tombstones included
-	bytes   int64               // of their keys and sealed values
-	pos     uint64              // position of the last update staged into it
+	trees   [numKeyspaces]*tree    // nil: nothing staged in the keyspace
+	tails   [numKeyspaces][]*entry // the appends, in key order, shadowed by the tree
+	delta   digests                // the change to the digests record of the layers below
+	records int                    // keys, tombstones included (an appended key written again counts once)
+	bytes   int64                  // of their keys and sealed values
+	pos     uint64                 // position of the last update staged into it
+}
+
+// get looks key (pivot's) up in keyspace i of l.
+func (l *layerData) get(i int, pivot *entry) (*entry, bool) {
+	if t := l.trees[i]; t != nil {
+		if e, ok := t.Get(pivot); ok {
+			return e, true
+		}
+	}
+	return tailGet(l.tails[i], pivot.key)
+}
+
+// source is one ordered source of entries of a layer: a tree or a tail.
+type source struct {
+	tree *tree
+	tail []*entry
+}
+
+// sources appends the non-empty sources of keyspace i of l, newest first:
+// the tree shadows the tail.
+func (l *layerData) sources(dst []source, i int) []source {
+	if t := l.trees[i]; t != nil && t.Len() > 0 {
+		dst = append(dst, source{tree: t})
+	}
+	if len(l.tails[i]) > 0 {
+		dst = append(dst, source{tail: l.tails[i]})
+	}
+	return dst
 }
 
 // layer is a frozen layer.
@@ -341,7 +394,7 @@ func (ds *digests) plus(o *digests) {
 type overlay struct {
 	db     *DB
 	write  bool
-	top    layerData          // the active layer; an update writes into clones of its trees
+	top    layerData          // the active layer; an update writes into clones of its trees and its copy of the tails
 	cloned [numKeyspaces]bool // top.trees[i] is this update's clone
 	frozen []*layerData       // frozen layers the bbolt snapshot does not hold, newest first
 	layers bool               // anything is staged in the snapshot (else reads go to bbolt alone)
@@ -378,10 +431,8 @@ func (db *DB) snapshot(write bool) (*Tx, error) {
 // whether a layer has it.
 func (o *overlay) get(i int, key []byte) ([]byte, bool) {
 	o.pivot.key = key
-	if t := o.top.trees[i]; t != nil {
-		if e, ok := t.Get(&o.pivot); ok {
-			return e.val, true
-		}
+	if e, ok := o.top.get(i, &o.pivot); ok {
+		return e.val, true
 	}
 	return o.below(i, key)
 }
@@ -390,27 +441,20 @@ func (o *overlay) get(i int, key []byte) ([]byte, bool) {
 func (o *overlay) below(i int, key []byte) ([]byte, bool) {
 	o.pivot.key = key
 	for _, l := range o.frozen {
-		if t := l.trees[i]; t != nil {
-			if e, ok := t.Get(&o.pivot); ok {
-				return e.val, true
-			}
+		if e, ok := l.get(i, &o.pivot); ok {
+			return e.val, true
 		}
 	}
 	return nil, false
 }
 
-// trees returns the non-empty trees of keyspace i, newest first.
-func (o *overlay) trees(i int) []*tree {
-	var ts []*tree
-	if t := o.top.trees[i]; t != nil && t.Len() > 0 {
-		ts = append(ts, t)
-	}
+// sources returns the non-empty sources of keyspace i, newest first.
+func (o *overlay) sources(i int) []source {
+	ss := o.top.sources(nil, i)
 	for _, l := range o.frozen {
-		if t := l.trees[i]; t != nil && t.Len() > 0 {
-			ts = append(ts, t)
-		}
+		ss = l.sources(ss, i)
 	}
-	return ts
+	return ss
 }
 
 // payload is the payload of a sealed value the store made (nil stays nil).
@@ -485,8 +529,17 @@ func (t *Tx) stage(ks Keyspace, key, val []byte, del bool) error {
 	if !del {
 		e.val = seal(t.alloc(len(val)+sumSize), ks, key, val)
 	}
+	d := &t.delta[i]
+	t.dirty, o.layers = true, true
 	if above {
+		// An append replaces nothing: it joins the tail, which it keeps
+		// sorted, with no tree insert and no old value.
 		s.top[i] = e.key // entries are never changed
+		o.top.tails[i] = append(o.top.tails[i], e)
+		o.top.records++
+		o.top.bytes += int64(len(e.key) + len(e.val))
+		d.add(e.val)
+		return nil
 	}
 	if !o.cloned[i] {
 		if o.top.trees[i] == nil {
@@ -499,6 +552,10 @@ func (t *Tx) stage(ks Keyspace, key, val []byte, del bool) error {
 	// A put learns the value it replaces from the insert when the active
 	// layer has it: one walk of the tree, not two.
 	prev, replaced := o.top.trees[i].ReplaceOrInsert(e)
+	if !replaced {
+		// An appended key of this layer: the tree now shadows it.
+		prev, replaced = tailGet(o.top.tails[i], key)
+	}
 	if replaced {
 		o.top.bytes -= int64(len(prev.key) + len(prev.val))
 	} else {
@@ -510,21 +567,18 @@ func (t *Tx) stage(ks Keyspace, key, val []byte, del bool) error {
 		switch {
 		case replaced:
 			old = prev.val
-		case above:
 		default:
 			if old, ok = o.below(i, key); !ok {
 				old = t.old(ks, key)
 			}
 		}
 	}
-	d := &t.delta[i]
 	if old != nil {
 		d.remove(old)
 	}
 	if !del {
 		d.add(e.val)
 	}
-	t.dirty, o.layers = true, true
 	return nil
 }
 
@@ -550,9 +604,10 @@ func (s *stages) newEntry() *entry {
 // google/btree iterates by callback, a merge needs to pull.
 const cursorBatch = 64
 
-// treeCursor walks one tree in batches.
+// treeCursor walks one tree in batches, or a tail in place.
 type treeCursor struct {
 	tree    *tree
+	tail    []*entry // if tree is nil; i is the index of the head
 	reverse bool
 	buf     []*entry
 	i       int
@@ -563,6 +618,19 @@ type treeCursor struct {
 // fill loads the entries from key from on (backwards if reverse; from itself
 // only if incl; nil from: from the first or the last).
 func (c *treeCursor) fill(from []byte, incl bool) {
+	if c.tree == nil {
+		j, found := slices.BinarySearchFunc(c.tail, from, entryCmp)
+		switch {
+		case from == nil && c.reverse:
+			j = len(c.tail) - 1
+		case !c.reverse && found && !incl:
+			j++
+		case c.reverse && !(found && incl):
+			j--
+		}
+		c.i = j
+		return
+	}
 	c.buf, c.i = c.buf[:0], 0
 	visit := func(e *entry) bool {
 		if !incl && bytes.Equal(e.key, from) {
@@ -586,6 +654,12 @@ func (c *treeCursor) fill(from []byte, incl bool) {
 }
 
 func (c *treeCursor) head() *entry {
+	if c.tree == nil {
+		if c.i < 0 || c.i >= len(c.tail) {
+			return nil
+		}
+		return c.tail[c.i]
+	}
 	if c.i == len(c.buf) {
 		if !c.more {
 			return nil
@@ -598,7 +672,16 @@ func (c *treeCursor) head() *entry {
 	return c.buf[c.i]
 }
 
-// merger walks trees (newest first) and a bbolt cursor as one ordered map,
+// advance moves past the head.
+func (c *treeCursor) advance() {
+	if c.tree == nil && c.reverse {
+		c.i--
+	} else {
+		c.i++
+	}
+}
+
+// merger walks sources (newest first) and a bbolt cursor as one ordered map,
 // the newest value of each key winning.
 type merger struct {
 	curs    []treeCursor
@@ -609,10 +692,13 @@ type merger struct {
 
 // newMerger starts at from: forward, the keys at or after it; reverse, those
 // before it (nil: every key, from the first or the last).
-func newMerger(trees []*tree, bc *fileCursor, from []byte, reverse bool) *merger {
-	m := &merger{curs: make([]treeCursor, len(trees)), bc: bc, reverse: reverse}
-	for i, t := range trees {
-		m.curs[i] = treeCursor{tree: t, reverse: reverse, buf: make([]*entry, 0, cursorBatch)}
+func newMerger(srcs []source, bc *fileCursor, from []byte, reverse bool) *merger {
+	m := &merger{curs: make([]treeCursor, len(srcs)), bc: bc, reverse: reverse}
+	for i, s := range srcs {
+		m.curs[i] = treeCursor{tree: s.tree, tail: s.tail, reverse: reverse}
+		if s.tree != nil {
+			m.curs[i].buf = make([]*entry, 0, cursorBatch)
+		}
 		m.curs[i].fill(from, !reverse)
 	}
 	switch {
@@ -661,7 +747,7 @@ func (m *merger) next() (k, v []byte, fromBolt, ok bool) {
 			if !won {
 				v, won = e.val, true
 			}
-			c.i++
+			c.advance()
 		}
 	}
 	if m.bk != nil && bytes.Equal(m.bk, k) {
@@ -684,7 +770,7 @@ func (t *Tx) merged(ks Keyspace, from []byte, reverse, withFile bool) *merger {
 	if withFile {
 		bc = t.fileCursor(ks)
 	}
-	return newMerger(t.ov.trees(index(ks)), bc, from, reverse)
+	return newMerger(t.ov.sources(index(ks)), bc, from, reverse)
 }
 
 // sealedValue returns the value of k as the file would store it.
@@ -858,16 +944,14 @@ func (db *DB) fold(layers []*layer) error {
 		}
 	}
 	// The values stay in the layers until the commit has ended.
-	trees := make([]*tree, 0, len(layers))
+	srcs := make([]source, 0, 2*len(layers))
 	for i, ks := range allKeyspaces {
-		trees = trees[:0]
+		srcs = srcs[:0]
 		for j := len(layers) - 1; j >= 0; j-- {
-			if t := layers[j].trees[i]; t != nil && t.Len() > 0 {
-				trees = append(trees, t)
-			}
+			srcs = layers[j].sources(srcs, i)
 		}
 		b := tx.bucket(ks)
-		m := newMerger(trees, nil, nil, false)
+		m := newMerger(srcs, nil, nil, false)
 		fold := foldRecords
 		if packed(ks) {
 			fold = tx.foldPacked

@@ -167,6 +167,52 @@ func BenchmarkCheckpoint(b *testing.B) {
 	b.ReportMetric(perRecord, "heapB/record")
 }
 
+// BenchmarkCheckpointAppends is BenchmarkCheckpoint with 100k appends to
+// the ledger (8-byte keys, values of 64 bytes), in updates of 100.
+func BenchmarkCheckpointAppends(b *testing.B) {
+	db, err := Open(benchStore(b), Options{LockTimeout: 1e9, Staged: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	val := make([]byte, 64)
+	var perRecord float64
+	seq := uint64(0)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		for lo := 0; lo < benchUsers; lo += 100 {
+			err := db.UpdateAt(db.Position()+1, func(tx *Tx) error {
+				for range 100 {
+					seq++
+					if err := tx.Put(Ledger, seqKey(seq), val); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		runtime.GC()
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		n, _ := db.Staged()
+		perRecord = (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(n)
+		b.StartTimer()
+		if _, err := db.Checkpoint(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(perRecord, "heapB/record")
+}
+
 // eventUsers is the users of BenchmarkStagedEvents' store.
 const eventUsers = 10_000
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -64,6 +65,11 @@ var (
 	seqFroms    = []string{"", "\x00\x00\x00\x00\x00\x00\x00\x05", "\x00\x00\x00\x00\x00\x00\x00\x21\x00", "\x01", "\xff\xff\xff\xff\xff\xff\xff\xe5"}
 )
 
+// appendKeyspaces are the keyspaces where the model appends: its keys
+// there are 8-byte sequences, written mostly after the last one (a packed
+// keyspace, and one that is not), and rewritten and deleted near the end.
+var appendKeyspaces = []Keyspace{Awards, UserIDs}
+
 // modelKeysOf returns the keys, prefixes and scan starts the model uses in ks.
 func modelKeysOf(ks Keyspace) (keys, prefixes, froms []string) {
 	if packed(ks) {
@@ -72,14 +78,27 @@ func modelKeysOf(ks Keyspace) (keys, prefixes, froms []string) {
 	return modelKeys, modelPrefixes, modelFroms
 }
 
+// errDiscarded is the error of a model update that PrepareAt built and
+// Discard dropped (on the plain DB, that failed at the end).
+var errDiscarded = errors.New("the update is discarded")
+
 // modelUpdate runs update seed on db at pos: random puts, deletes, prefix
-// deletes, reads of its own writes (into the trace) and, for some seeds,
-// a failure at the end. The same seed makes the same calls on any DB.
+// deletes, appends, reads of its own writes (into the trace) and, for some
+// seeds, a failure at the end or, on a Staged DB, PrepareAt then Install
+// or Discard. The same seed makes the same calls on any DB.
 // (Not Count: without Staged it does not see the update's own writes.)
 func modelUpdate(db *DB, pos uint64, seed int64) (trace []string, err error) {
-	err = db.UpdateAt(pos, func(tx *Tx) error {
+	mode := rand.New(rand.NewSource(seed)).Intn(10) // 0: discarded, 1: installed
+	fn := func(tx *Tx) error {
 		r := rand.New(rand.NewSource(seed))
+		r.Intn(10) // mode
 		for range 1 + r.Intn(10) {
+			if r.Intn(3) == 0 {
+				if err := modelAppend(tx, r, &trace); err != nil {
+					return err
+				}
+				continue
+			}
 			ks := modelKeyspaces[r.Intn(len(modelKeyspaces))]
 			keys, prefixes, _ := modelKeysOf(ks)
 			k := []byte(keys[r.Intn(len(keys))])
@@ -112,8 +131,78 @@ func modelUpdate(db *DB, pos uint64, seed int64) (trace []string, err error) {
 			return errors.New("the update fails")
 		}
 		return nil
-	})
+	}
+	switch {
+	case mode > 1:
+		err = db.UpdateAt(pos, fn)
+	case !db.staging:
+		err = db.UpdateAt(pos, func(tx *Tx) error {
+			if err := fn(tx); err != nil || mode == 1 {
+				return err
+			}
+			return errDiscarded
+		})
+	default:
+		var p *Prepared
+		if p, err = db.PrepareAt(pos, fn); err == nil && mode == 0 {
+			p.Discard()
+			err = errDiscarded
+		} else if err == nil {
+			p.Install()
+		}
+	}
 	return trace, err
+}
+
+// modelAppend is one operation of modelUpdate in an append keyspace: puts
+// after its last key (most of them appends on a Staged DB), a put or a
+// delete of one of its last keys, or reads.
+func modelAppend(tx *Tx, r *rand.Rand, trace *[]string) error {
+	ks := appendKeyspaces[r.Intn(len(appendKeyspaces))]
+	var last []uint64 // the last keys, newest first
+	_ = tx.ScanReverse(ks, nil, func(k, _ []byte) error {
+		if last = append(last, binary.BigEndian.Uint64(k)); len(last) == 4 {
+			return ErrStop
+		}
+		return nil
+	})
+	end := uint64(0)
+	if len(last) > 0 {
+		end = last[0]
+	}
+	near := func() []byte { // one of the last keys, or the next
+		if n := r.Intn(len(last) + 1); n < len(last) {
+			return seqKey(last[n])
+		}
+		return seqKey(end + 1)
+	}
+	val := func() []byte {
+		v := make([]byte, r.Intn(12))
+		r.Read(v)
+		return v
+	}
+	switch op := r.Intn(100); {
+	case op < 45:
+		for range 1 + r.Intn(4) {
+			end += 1 + uint64(r.Intn(3))
+			if r.Intn(10) == 0 {
+				end += runLen // into a later run
+			}
+			if err := tx.Put(ks, seqKey(end), val()); err != nil {
+				return err
+			}
+		}
+	case op < 65:
+		return tx.Put(ks, near(), val())
+	case op < 80:
+		return tx.Delete(ks, near())
+	case op < 90:
+		k := near()
+		*trace = append(*trace, fmt.Sprintf("get %s %q = %q", ks, k, tx.Get(ks, k)))
+	default:
+		*trace = append(*trace, fmt.Sprintf("scan %s: %s", ks, scanAll(tx, ks, nil, r.Intn(2) == 0)))
+	}
+	return nil
 }
 
 func scanAll(tx *Tx, ks Keyspace, prefix []byte, reverse bool) string {
@@ -130,39 +219,64 @@ func scanAll(tx *Tx, ks Keyspace, prefix []byte, reverse bool) string {
 func view(t *testing.T, db *DB) []string {
 	t.Helper()
 	var out []string
-	require.NoError(t, db.View(func(tx *Tx) error {
-		for _, ks := range allKeyspaces {
-			out = append(out, fmt.Sprintf("%s count %d", ks, tx.Count(ks)))
-			if !slices.Contains(modelKeyspaces, ks) { // empty but for Meta's records
-				out = append(out, fmt.Sprintf("%s scan: %s", ks, scanAll(tx, ks, nil, false)))
-				continue
+	require.NoError(t, db.View(func(tx *Tx) error { out = viewTx(tx); return nil }))
+	return out
+}
+
+// viewTx is view in tx.
+func viewTx(tx *Tx) []string {
+	var out []string
+	for _, ks := range allKeyspaces {
+		out = append(out, fmt.Sprintf("%s count %d", ks, tx.Count(ks)))
+		if slices.Contains(appendKeyspaces, ks) {
+			out = append(out, fmt.Sprintf("%s scan: %s", ks, scanAll(tx, ks, nil, false)))
+			out = append(out, fmt.Sprintf("%s reverse: %s", ks, scanAll(tx, ks, nil, true)))
+			var keys []uint64
+			_ = tx.Scan(ks, nil, func(k, _ []byte) error { keys = append(keys, binary.BigEndian.Uint64(k)); return nil })
+			end := uint64(0)
+			if len(keys) > 0 {
+				end = keys[len(keys)-1]
 			}
-			keys, prefixes, froms := modelKeysOf(ks)
-			for _, p := range prefixes {
-				out = append(out, fmt.Sprintf("%s scan %q: %s", ks, p, scanAll(tx, ks, []byte(p), false)))
-				out = append(out, fmt.Sprintf("%s reverse %q: %s", ks, p, scanAll(tx, ks, []byte(p), true)))
+			for _, n := range keys { // and the key after each, most of them absent
+				out = append(out, fmt.Sprintf("%s get %d = %q, %q", ks, n, tx.Get(ks, seqKey(n)), tx.Get(ks, seqKey(n+1))))
 			}
-			for _, k := range keys {
-				out = append(out, fmt.Sprintf("%s get %q = %q", ks, k, tx.Get(ks, []byte(k))))
-			}
-			for _, from := range froms {
+			for _, from := range []uint64{end / 3, end / 2, end - min(end, 3)} {
 				var b strings.Builder
-				n := 0
-				_ = tx.ScanFrom(ks, []byte(from), func(k, v []byte) error {
-					fmt.Fprintf(&b, "%q=%q ", k, v)
-					if n++; n == 7 {
-						return ErrStop
-					}
-					return nil
-				})
-				out = append(out, fmt.Sprintf("%s from %q: %s", ks, from, b.String()))
+				_ = tx.ScanFrom(ks, seqKey(from), func(k, v []byte) error { fmt.Fprintf(&b, "%q=%q ", k, v); return nil })
+				out = append(out, fmt.Sprintf("%s from %d: %s", ks, from, b.String()))
+				p := seqKey(from)[:7]
+				out = append(out, fmt.Sprintf("%s reverse %q: %s", ks, p, scanAll(tx, ks, p, true)))
 			}
+			continue
 		}
-		for _, k := range []string{"digest", "position", "schema"} {
-			out = append(out, fmt.Sprintf("meta get %q = %x", k, tx.Get(Meta, []byte(k))))
+		if !slices.Contains(modelKeyspaces, ks) { // empty but for Meta's records
+			out = append(out, fmt.Sprintf("%s scan: %s", ks, scanAll(tx, ks, nil, false)))
+			continue
 		}
-		return nil
-	}))
+		keys, prefixes, froms := modelKeysOf(ks)
+		for _, p := range prefixes {
+			out = append(out, fmt.Sprintf("%s scan %q: %s", ks, p, scanAll(tx, ks, []byte(p), false)))
+			out = append(out, fmt.Sprintf("%s reverse %q: %s", ks, p, scanAll(tx, ks, []byte(p), true)))
+		}
+		for _, k := range keys {
+			out = append(out, fmt.Sprintf("%s get %q = %q", ks, k, tx.Get(ks, []byte(k))))
+		}
+		for _, from := range froms {
+			var b strings.Builder
+			n := 0
+			_ = tx.ScanFrom(ks, []byte(from), func(k, v []byte) error {
+				fmt.Fprintf(&b, "%q=%q ", k, v)
+				if n++; n == 7 {
+					return ErrStop
+				}
+				return nil
+			})
+			out = append(out, fmt.Sprintf("%s from %q: %s", ks, from, b.String()))
+		}
+	}
+	for _, k := range []string{"digest", "position", "schema"} {
+		out = append(out, fmt.Sprintf("meta get %q = %x", k, tx.Get(Meta, []byte(k))))
+	}
 	return out
 }
 
@@ -201,9 +315,14 @@ func (f *injector) get() error      { f.mu.Lock(); defer f.mu.Unlock(); return f
 // The model test: random updates on a staged DB and on a plain one, with
 // checkpoints (some failing before or after their commit) and reopens;
 // after every step every read of every keyspace, and the dump byte for
-// byte, are the same on both.
+// byte, are the same on both; a snapshot held across steps reads as it did
+// when it was taken. GAMIFY_MODEL_SEEDS=n runs seeds 1 to n (4 by default).
 func TestStagedModel(t *testing.T) {
-	for seed := int64(1); seed <= 4; seed++ {
+	seeds := int64(4)
+	if n, err := strconv.ParseInt(os.Getenv("GAMIFY_MODEL_SEEDS"), 10, 64); err == nil {
+		seeds = n
+	}
+	for seed := int64(1); seed <= seeds; seed++ {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) { runStagedModel(t, seed, 250) })
 	}
 }
@@ -220,7 +339,16 @@ func runStagedModel(t *testing.T, seed int64, steps int) {
 		return db
 	}
 	s, p := openDB(sp, sopts), openDB(pp, popts)
-	defer func() { s.Close(); p.Close() }()
+	// snap is a snapshot of s held across steps, reading as snapView.
+	var snap *Tx
+	var snapView []string
+	release := func() {
+		if snap != nil {
+			require.NoError(t, snap.tx.Rollback())
+			snap = nil
+		}
+	}
+	defer func() { release(); s.Close(); p.Close() }()
 	// landed keeps the plain DB's state as of the last fold that reached the
 	// staged file: what a reopen without a checkpoint must read.
 	landed := func() {
@@ -236,7 +364,7 @@ func runStagedModel(t *testing.T, seed int64, steps int) {
 		switch op := r.Intn(100); {
 		case op < 72:
 			pos := s.Position() + uint64(r.Intn(3))
-			if r.Intn(50) == 0 && pos > 0 {
+			if r.Intn(50) == 0 && s.Position() > 0 {
 				pos = s.Position() - 1
 			}
 			us := r.Int63()
@@ -284,6 +412,7 @@ func runStagedModel(t *testing.T, seed int64, steps int) {
 			pos, err := s.Checkpoint()
 			require.NoError(t, err, step)
 			landed()
+			release()
 			require.NoError(t, s.Close())
 			s = openDB(sp, sopts)
 			require.Equal(t, pos, s.Position(), step)
@@ -293,6 +422,7 @@ func runStagedModel(t *testing.T, seed int64, steps int) {
 			// A crash: what was staged since the last fold that reached
 			// the file is gone (the log replays it); the plain DB goes back
 			// to its state of then.
+			release()
 			require.NoError(t, s.Close())
 			require.NoError(t, p.Close())
 			b, err := os.ReadFile(bak)
@@ -303,6 +433,19 @@ func runStagedModel(t *testing.T, seed int64, steps int) {
 			step += " (reopen without a checkpoint)"
 		}
 		requireSame(t, s, p, step)
+		if snap != nil {
+			require.Equal(t, snapView, viewTx(snap), "%s: the snapshot", step)
+		}
+		switch n := r.Intn(10); {
+		case snap == nil && n == 0:
+			var err error
+			snap, err = s.snapshot(false)
+			require.NoError(t, err)
+			snapView = viewTx(snap)
+			require.Equal(t, view(t, p), snapView, "%s: a new snapshot", step)
+		case snap != nil && n < 2:
+			release()
+		}
 	}
 }
 
@@ -864,4 +1007,143 @@ func TestCheckpointFillsAppendedPages(t *testing.T) {
 		tx.Verify(func(err error) bool { t.Errorf("the file does not verify: %v", err); return false })
 		return nil
 	}))
+}
+
+// An append goes to its layer's tail, a later write of the key in the same
+// layer to the tree: reads, scans both ways, counts, Staged and the file a
+// Checkpoint folds show the tree's value, once, and a snapshot taken before
+// shows neither the later write nor later appends.
+func TestAppendsShadowedInTheirLayer(t *testing.T) {
+	for _, ks := range []Keyspace{Awards, UserIDs} { // packed, and not
+		t.Run(string(ks), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "s.db")
+			var fault injector
+			opts := Options{LockTimeout: 1e9, NoSync: true, Staged: true, BeforeCommit: fault.get}
+			db, err := Open(path, opts)
+			require.NoError(t, err)
+			defer func() { db.Close() }()
+			key := func(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+			// state is what tx reads of ks, as text.
+			state := func(tx *Tx) string {
+				var b strings.Builder
+				fmt.Fprintf(&b, "count %d; scan %s; reverse %s; gets", tx.Count(ks), scanAll(tx, ks, nil, false), scanAll(tx, ks, nil, true))
+				for n := uint64(1); n <= 9; n++ {
+					fmt.Fprintf(&b, " %q", tx.Get(ks, key(n)))
+				}
+				return b.String()
+			}
+			read := func() (s string) {
+				require.NoError(t, db.View(func(tx *Tx) error { s = state(tx); return nil }))
+				return s
+			}
+			// want is what a reader must see of vals (key n+1: vals[n], "" for none).
+			want := func(vals ...string) string {
+				var b strings.Builder
+				var keys []int
+				for n, v := range vals {
+					if v != "" {
+						keys = append(keys, n)
+					}
+				}
+				fmt.Fprintf(&b, "count %d; scan ", len(keys))
+				for _, n := range keys {
+					fmt.Fprintf(&b, "%q=%q ", key(uint64(n+1)), vals[n])
+				}
+				b.WriteString("; reverse ")
+				for _, n := range slices.Backward(keys) {
+					fmt.Fprintf(&b, "%q=%q ", key(uint64(n+1)), vals[n])
+				}
+				b.WriteString("; gets")
+				for n := range 9 {
+					v := ""
+					if n < len(vals) {
+						v = vals[n]
+					}
+					if v == "" {
+						fmt.Fprintf(&b, " %q", []byte(nil))
+					} else {
+						fmt.Fprintf(&b, " %q", v)
+					}
+				}
+				return b.String()
+			}
+			pos := uint64(0)
+			update := func(fn func(tx *Tx) error) error {
+				pos++
+				return db.UpdateAt(pos, fn)
+			}
+			// (No require inside an update: it would end the test holding
+			// the writer's lock.)
+			put := func(tx *Tx, n uint64, v string) error { return tx.Put(ks, key(n), []byte(v)) }
+
+			var inside string
+			require.NoError(t, update(func(tx *Tx) error {
+				for n := uint64(1); n <= 5; n++ {
+					if err := put(tx, n, "old"); err != nil {
+						return err
+					}
+				}
+				err := errors.Join(put(tx, 3, "new"), tx.Delete(ks, key(4))) // in the same update
+				inside = state(tx)
+				return err
+			}))
+			require.Equal(t, want("old", "old", "new", "", "old"), inside, "the update's own reads")
+			require.Equal(t, want("old", "old", "new", "", "old"), read())
+			snap, err := db.snapshot(false)
+			require.NoError(t, err)
+			defer func() { _ = snap.tx.Rollback() }()
+			require.NoError(t, update(func(tx *Tx) error {
+				return errors.Join(put(tx, 2, "new"), put(tx, 6, "old")) // a later update, the same layer
+			}))
+			require.ErrorContains(t, update(func(tx *Tx) error {
+				return errors.Join(put(tx, 7, "gone"), put(tx, 1, "gone"), errors.New("the update fails"))
+			}), "the update fails")
+			now := want("old", "new", "new", "", "old", "old")
+			require.Equal(t, now, read())
+			require.Equal(t, want("old", "old", "new", "", "old"), state(snap), "the snapshot")
+			requireDigestsExact(t, db, "in one layer")
+
+			// Each key once: six in ks (the delete a tombstone), and the
+			// position record.
+			n, b := db.Staged()
+			require.Equal(t, 6+1, n)
+			require.Equal(t, int64(6*8+5*(3+sumSize)+len(positionKey)+8+sumSize), b)
+
+			// Frozen by a failed Checkpoint, shadowed by the next layer.
+			fault.Store(errors.New("injected"))
+			_, err = db.Checkpoint()
+			require.ErrorContains(t, err, "injected")
+			fault.Store(nil)
+			require.Equal(t, now, read())
+			require.NoError(t, update(func(tx *Tx) error {
+				return errors.Join(put(tx, 8, "old"), put(tx, 8, "new"), put(tx, 6, "new"), tx.Delete(ks, key(5)))
+			}))
+			now = want("old", "new", "new", "", "", "new", "", "new")
+			require.Equal(t, now, read())
+			requireDigestsExact(t, db, "over a frozen layer")
+			require.Equal(t, want("old", "old", "new", "", "old"), state(snap), "the snapshot")
+			require.NoError(t, snap.tx.Rollback())
+
+			_, err = db.Checkpoint()
+			require.NoError(t, err)
+			n, b = db.Staged()
+			require.Zero(t, n)
+			require.Zero(t, b)
+			require.Equal(t, now, read(), "the file")
+			require.NoError(t, db.Close())
+			db, err = Open(path, opts) // compares the digests with the page walk
+			require.NoError(t, err)
+			require.Equal(t, now, read(), "the file, reopened")
+			requireDigestsExact(t, db, "reopened")
+			var recs int
+			require.NoError(t, db.View(func(tx *Tx) error {
+				tx.Verify(func(err error) bool { t.Errorf("the file does not verify: %v", err); return false })
+				recs = tx.bucket(ks).Stats().KeyN
+				return nil
+			}))
+			if !packed(ks) {
+				require.Equal(t, 5, recs, "the file's records")
+			}
+		})
+	}
 }
