@@ -53,7 +53,7 @@ import (
 //
 // Memory: a staged record costs its key, its value plus the 4-byte
 // checksum, a 48-byte entry and its slot in the tree or the tail, about 70
-// bytes more than key and value (measured by BenchmarkCheckpoint; about 65
+// bytes more than key and value (measured by BenchmarkCheckpoint; about 64
 // for an append, BenchmarkCheckpointAppends); a key written again in the
 // same layer replaces its entry (in the tree: an appended one stays in the
 // tail, shadowed, counted once). Staged reports records and bytes.

@@ -125,72 +125,47 @@ func BenchmarkUpdate100(b *testing.B) {
 // of the store written once, in random order), synced. It reports the heap
 // a staged record takes (key 16 bytes, value 64).
 func BenchmarkCheckpoint(b *testing.B) {
-	db, err := Open(benchStore(b), Options{LockTimeout: 1e9, Staged: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
 	val := make([]byte, 64)
-	var perRecord float64
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.GC() // and what sync.Pools kept through the first
-		runtime.ReadMemStats(&before)
-		perm := rand.New(rand.NewSource(int64(i))).Perm(benchUsers)
-		for lo := 0; lo < benchUsers; lo += 100 {
-			err := db.UpdateAt(db.Position()+1, func(tx *Tx) error {
-				for _, u := range perm[lo : lo+100] {
-					if err := tx.Put(State, benchKey(u), val); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-		runtime.GC()
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		n, _ := db.Staged()
-		perRecord = (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(n)
-		b.StartTimer()
-		if _, err := db.Checkpoint(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(perRecord, "heapB/record")
+	var perm []int
+	benchCheckpoint(b,
+		func(round int) { perm = rand.New(rand.NewSource(int64(round))).Perm(benchUsers) },
+		func(tx *Tx, i int) error { return tx.Put(State, benchKey(perm[i]), val) })
 }
 
 // BenchmarkCheckpointAppends is BenchmarkCheckpoint with 100k appends to
 // the ledger (8-byte keys, values of 64 bytes), in updates of 100.
 func BenchmarkCheckpointAppends(b *testing.B) {
+	val := make([]byte, 64)
+	seq := uint64(0)
+	benchCheckpoint(b, func(int) {}, func(tx *Tx, _ int) error {
+		seq++
+		return tx.Put(Ledger, seqKey(seq), val)
+	})
+}
+
+// benchCheckpoint stages benchUsers puts (put of i, after start of the
+// round) in updates of 100, reports the heap a staged record takes, and
+// times the Checkpoint of them.
+func benchCheckpoint(b *testing.B, start func(round int), put func(tx *Tx, i int) error) {
 	db, err := Open(benchStore(b), Options{LockTimeout: 1e9, Staged: true})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	val := make([]byte, 64)
 	var perRecord float64
-	seq := uint64(0)
 	b.ReportAllocs()
 	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	for r := 0; r < b.N; r++ {
 		b.StopTimer()
 		var before, after runtime.MemStats
 		runtime.GC()
-		runtime.GC()
+		runtime.GC() // and what sync.Pools kept through the first
 		runtime.ReadMemStats(&before)
+		start(r)
 		for lo := 0; lo < benchUsers; lo += 100 {
 			err := db.UpdateAt(db.Position()+1, func(tx *Tx) error {
-				for range 100 {
-					seq++
-					if err := tx.Put(Ledger, seqKey(seq), val); err != nil {
+				for i := lo; i < lo+100; i++ {
+					if err := put(tx, i); err != nil {
 						return err
 					}
 				}
