@@ -58,6 +58,10 @@ type checkpointer struct {
 	failed  atomic.Uint64 // checkpoints failed
 	last    atomic.Int64  // duration of the last checkpoint, ns
 	at      atomic.Int64  // when the last one ended (or the checkpointer started), Unix ns
+	// retryAt is when a failed checkpoint may be retried (Unix ns; 0 after
+	// a success): a failure changes nothing staged, so the size that made
+	// it due would otherwise start one after every batch.
+	retryAt atomic.Int64
 }
 
 // openLog opens the command log and checks that it continues the file's
@@ -177,6 +181,9 @@ func (e *Engine) startCheckpointer() {
 			case <-c.stop:
 				return
 			case <-c.kick:
+				if time.Now().UnixNano() < c.retryAt.Load() {
+					continue // kicked before the failure that set it
+				}
 			case <-t.C:
 			}
 			e.checkpoint()
@@ -192,18 +199,21 @@ func (e *Engine) checkpoint() error {
 	pos, err := e.db.Checkpoint()
 	if err != nil {
 		e.ckpt.failed.Add(1)
+		e.ckpt.retryAt.Store(time.Now().Add(e.opts.CheckpointInterval).UnixNano())
 		e.w.log.Warn("gamify: checkpoint failed; the command log keeps everything since the last one", "err", err)
 		return err
 	}
 	e.ckpt.last.Store(int64(time.Since(start)))
 	e.ckpt.at.Store(time.Now().UnixNano())
+	e.ckpt.retryAt.Store(0)
 	e.ckpt.count.Add(1)
 	e.ckpt.folded.Store(pos)
 	return nil
 }
 
 // afterBatch runs on the committer after each batch: it trims the log once
-// a checkpoint folded it, and starts a checkpoint once enough is staged.
+// a checkpoint folded it, and starts a checkpoint once enough is staged
+// (after a failed one, not before CheckpointInterval has passed).
 func (e *Engine) afterBatch() {
 	if pos := e.ckpt.folded.Swap(0); pos != 0 {
 		if err := e.log.Trim(pos); err != nil {
@@ -211,7 +221,8 @@ func (e *Engine) afterBatch() {
 		}
 	}
 	policy := cmdlog.Policy{Interval: e.opts.CheckpointInterval, Size: e.opts.CheckpointSize}
-	if _, size := e.db.Staged(); policy.Due(time.Unix(0, e.ckpt.at.Load()), time.Now(), size) {
+	now := time.Now()
+	if _, size := e.db.Staged(); policy.Due(time.Unix(0, e.ckpt.at.Load()), now, size) && now.UnixNano() >= e.ckpt.retryAt.Load() {
 		select {
 		case e.ckpt.kick <- struct{}{}:
 		default:

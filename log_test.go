@@ -5,7 +5,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -153,6 +155,37 @@ func TestFailedCheckpointIsRetried(t *testing.T) {
 	um, err = eng.Users().Metric(ctx, "ana", "xp")
 	require.NoError(t, err)
 	require.Equal(t, "5", um.Total.String())
+}
+
+// A checkpoint that fails is not retried after every batch, though what is
+// staged still makes one due: the next try waits CheckpointInterval (or an
+// explicit checkpoint), and a success ends the wait.
+func TestFailedCheckpointWaitsTheInterval(t *testing.T) {
+	fail := errors.New("disk full")
+	var failing atomic.Bool
+	var tries atomic.Int64
+	opts := &gamify.Options{CheckpointInterval: time.Hour, CheckpointSize: 1}
+	gamify.SetBeforeCheckpoint(opts, func() error {
+		if failing.Load() {
+			tries.Add(1)
+			return fail
+		}
+		return nil
+	})
+	eng := openTest(t, opts)
+	failing.Store(true)
+	mustMetric(t, eng.Engine, "xp") // its batch makes a checkpoint due: it fails
+	require.Eventually(t, func() bool { return tries.Load() == 1 }, 5*time.Second, time.Millisecond)
+	trackN(t, eng, 30) // 30 batches, each leaving more staged
+	require.Equal(t, int64(1), tries.Load(), "no retry before CheckpointInterval")
+	require.Equal(t, uint64(1), eng.Stats().CheckpointFailures)
+
+	failing.Store(false)
+	require.NoError(t, gamify.Checkpoint(eng.Engine))
+	done := eng.Stats().Checkpoints
+	trackN(t, eng, 1)
+	require.Eventually(t, func() bool { return eng.Stats().Checkpoints > done }, 5*time.Second, time.Millisecond,
+		"after a success, staged records make a checkpoint due again")
 }
 
 // Compact of a file a crash left with a command log folds the log in first:

@@ -17,8 +17,9 @@ const (
 	// Durable makes Track return after the batch holding its event is fsynced.
 	Durable Durability = iota
 	// Buffered makes Track return once its event is applied in memory; the
-	// batch is committed within Options.MaxFlushDelay. A crash loses at most
-	// that window, never corrupts and never applies an event twice.
+	// batch is sealed for commit after at most Options.MaxFlushDelay, once
+	// the commit in progress ends. A crash loses at most that window plus
+	// one commit, never corrupts and never applies an event twice.
 	Buffered
 )
 
@@ -82,7 +83,8 @@ type Options struct {
 	DefaultTimezone *time.Location
 	// Durability is Durable (the default) or Buffered.
 	Durability Durability
-	// MaxFlushDelay bounds how long a Buffered event waits to be committed.
+	// MaxFlushDelay bounds how long a Buffered event's batch waits before
+	// it is sealed for commit (it then waits for the commit in progress).
 	// Default: 10 ms.
 	MaxFlushDelay time.Duration
 	// LockTimeout bounds the wait for the database file lock when another
@@ -97,10 +99,10 @@ type Options struct {
 	// as new. Default: 0, forever. Expired keys stay stored until an hourly
 	// job prunes them (up to 50,000 per run).
 	IdempotencyWindow time.Duration
-	// MaxBatch caps the events (and other commands) applied in one commit;
-	// past it producers wait for the commit in progress. Large commits cost
-	// more than proportionally in bbolt (its nodes split only at commit).
-	// Default: 4096.
+	// MaxBatch caps the events (and other commands) applied in one commit:
+	// a command is applied only while the open batch holds fewer, so a
+	// TrackBatch, which counts its events, may take it past the cap; past
+	// it producers wait for the commit in progress. Default: 4096.
 	MaxBatch int
 	// NotifyBuffer is how many undelivered notifications a subscriber may
 	// fall behind before it loses notifications (dropped and counted). It
@@ -127,7 +129,7 @@ type Options struct {
 	// OutboxHardLimit caps the outbox whatever the consumers: entries not
 	// among the newest OutboxHardLimit sequence numbers are removed even if
 	// a consumer has not acknowledged them (logged as a warning). It must be
-	// at least OutboxRetain. Default: 1,000,000.
+	// at least OutboxRetain. Default: 1,000,000, or OutboxRetain if larger.
 	OutboxHardLimit int
 	// CheckpointInterval bounds how long applied changes live only in the
 	// command log and in memory before a checkpoint writes them to the

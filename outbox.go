@@ -17,15 +17,15 @@ import (
 	"github.com/gamifykit/gamify/store"
 )
 
-// The outbox. The committer writes every notification of a batch into the
-// store.Outbox keyspace inside the batch's own bbolt transaction, numbered
-// by a global sequence kept in Meta, so a notification exists exactly when
-// its cause does: a crash before the commit loses both, one after keeps
-// both. The live Subscribe callback is handed the same slice once the
+// The outbox. The committer stages every notification of a batch in the
+// store.Outbox keyspace with the batch's other writes, numbered by a global
+// sequence kept in Meta, so a notification exists exactly when its cause
+// does: both reach the file in the same checkpoint, and a replay of the
+// command log restores both. The live Subscribe callback is handed the same slice once the
 // commit succeeds. Consumers are named positions (store.Consumers) moved by
 // Ack; reading is a snapshot scan from a position, so a consumer that
 // restarts resumes after its last acknowledgement and sees everything after
-// it at least once, in commit order. Trimming runs in the same transaction
+// it at least once, in commit order. Trimming runs in the same staged update
 // as each commit, from the oldest entry, so it costs one seek when there
 // is nothing to trim.
 
@@ -34,7 +34,7 @@ type OutboxEntry struct {
 	// Seq is the entry's position: consecutive from 1 in commit order
 	// across the whole database (a gap is an entry trimmed or erased).
 	Seq uint64
-	// At is the engine clock's time when the entry's batch was committed.
+	// At is the time of the command that caused the notification (UTC).
 	At time.Time
 	// Type is the notification's type name ("UserCreated", "PointsChanged"…).
 	Type string
@@ -485,7 +485,7 @@ func appendOutbox(tx *store.Tx, notes []Notification, meta []noteMeta, seq uint6
 	return last, next, trimmedUnacked, nil
 }
 
-// An entry's value: format byte 1, the commit time (Unix ns, 8 bytes), the
+// An entry's value: format byte 1, the command's time (Unix ns, 8 bytes), the
 // user (uvarint length, bytes; read by erase without decoding the rest),
 // the type name (uvarint length, bytes), the notification as JSON.
 const outboxFormat = 1
