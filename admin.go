@@ -316,6 +316,26 @@ func encodeDefs[T any](r resource[T], ds []T) (raws []json.RawMessage, sent []in
 	return raws, sent, errs
 }
 
+// namedTime is a time of an input and its field's name.
+type namedTime struct {
+	field string
+	t     time.Time
+}
+
+// checkTimes checks that each set time of an import can be stored (a zero
+// time is left to the caller's own checks), naming the first bad field
+// (prefix+field).
+func checkTimes(prefix string, times ...namedTime) error {
+	for _, nt := range times {
+		if !nt.t.IsZero() {
+			if err := gamifytype.CheckTime(prefix+nt.field, nt.t); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // checkEncodable finds the first value of v, in exported fields, slices
 // and maps, that JSON cannot hold as it is (text that is not valid UTF-8, a
 // time outside the years 0 to 9999) or that no field allows (a text over

@@ -24,6 +24,10 @@ import (
 // one already (an import run again); another one is ErrConflict. An
 // unknown or archived challenge or an unknown user is ErrNotFound.
 func (a ChallengesAPI) Import(ctx context.Context, key, user string, p ChallengeProgress) (int, error) {
+	if err := checkTimes("ChallengeProgress.", namedTime{"EnrolledAt", p.EnrolledAt}, namedTime{"WindowStart", p.WindowStart},
+		namedTime{"WindowEnd", p.WindowEnd}, namedTime{"CompletedAt", p.CompletedAt}); err != nil {
+		return 0, err
+	}
 	p.EnrolledAt, p.WindowStart, p.WindowEnd, p.CompletedAt = p.EnrolledAt.UTC(), p.WindowStart.UTC(), p.WindowEnd.UTC(), p.CompletedAt.UTC()
 	p.AlreadyEnrolled = false
 	v, err := a.e.exec(ctx, a.e.now(), importChallengeOp.cmd(importChallengeArgs{Challenge: key, User: user, Progress: p}))

@@ -49,6 +49,7 @@ func TestChallengeImport(t *testing.T) {
 		"ChallengeProgress.Complete":               func(p *gamify.ChallengeProgress) { p.Complete = 2 },
 		"ChallengeProgress.Objectives[0].Key":      func(p *gamify.ChallengeProgress) { p.Objectives[0].Target = amt(20) },
 		"ChallengeProgress.Objectives":             func(p *gamify.ChallengeProgress) { p.Objectives = p.Objectives[:1] },
+		"ChallengeProgress.EnrolledAt":             func(p *gamify.ChallengeProgress) { p.EnrolledAt = p.EnrolledAt.AddDate(400, 0, 0) },
 	} {
 		bad := p
 		bad.Objectives = append([]gamify.ObjectiveProgress{}, p.Objectives...)

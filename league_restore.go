@@ -33,6 +33,11 @@ func (a LeaguesAPI) Import(ctx context.Context, key, user string, results []Leag
 	if len(results) > maxLeagueImport {
 		return 0, gamifytype.Invalid("results", len(results), fmt.Sprintf("must hold at most %d results", maxLeagueImport))
 	}
+	for i, r := range results {
+		if err := checkTimes(fmt.Sprintf("results[%d].", i), namedTime{"RunStart", r.RunStart}, namedTime{"RunEnd", r.RunEnd}); err != nil {
+			return 0, err
+		}
+	}
 	results = slices.Clone(results) // in UTC, as a logged time is
 	for i := range results {
 		results[i].RunStart, results[i].RunEnd = results[i].RunStart.UTC(), results[i].RunEnd.UTC()
@@ -259,7 +264,13 @@ func (a LeaguesAPI) Runs(ctx context.Context, key string) ([]LeagueRun, error) {
 // ErrConflict. An unknown or archived league or an unknown user is
 // ErrNotFound. It returns how many places it stored.
 func (a LeaguesAPI) ImportRun(ctx context.Context, key string, run LeagueRun) (int, error) {
-	run.RunStart = run.RunStart.UTC()
+	if run.League != key {
+		return 0, gamifytype.Invalid("LeagueRun.League", run.League, "must be the league called, "+gamifytype.Quote(key))
+	}
+	if err := checkTimes("LeagueRun.", namedTime{"RunStart", run.RunStart}, namedTime{"RunEnd", run.RunEnd}); err != nil {
+		return 0, err
+	}
+	run.RunStart, run.RunEnd = run.RunStart.UTC(), run.RunEnd.UTC() // in UTC, as a logged time is
 	v, err := a.e.exec(ctx, a.e.now(), importLeagueRunOp.cmd(run))
 	if err != nil {
 		return 0, fmt.Errorf("import a run of league %s: %w", gamifytype.Quote(key), err)

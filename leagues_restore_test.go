@@ -36,6 +36,11 @@ func TestLeagueImport(t *testing.T) {
 			r.Rank = 4
 			return r
 		}(),
+		"results[0].RunStart": func() gamify.LeagueResult {
+			r := res(w1, "bronze", "silver", gamify.LeaguePromoted)
+			r.RunStart, r.RunEnd = r.RunStart.AddDate(400, 0, 0), r.RunEnd.AddDate(400, 0, 0)
+			return r
+		}(),
 	} {
 		_, err := eng.Leagues().Import(ctx, "league", "ana", []gamify.LeagueResult{bad})
 		requireField(t, err, field)
@@ -117,6 +122,7 @@ func TestLeagueImportRun(t *testing.T) {
 		Tiers: [][]string{users, {}, {}}}, run)
 
 	for field, edit := range map[string]func(*gamify.LeagueRun){
+		"LeagueRun.League":      func(r *gamify.LeagueRun) { r.League = "other" },
 		"LeagueRun.RunStart":    func(r *gamify.LeagueRun) { r.RunStart = r.RunStart.Add(time.Hour) },
 		"LeagueRun.RunEnd":      func(r *gamify.LeagueRun) { r.RunEnd = r.RunEnd.Add(time.Hour) },
 		"LeagueRun.Size":        func(r *gamify.LeagueRun) { r.Size = 1 },
@@ -129,6 +135,10 @@ func TestLeagueImportRun(t *testing.T) {
 		_, err := dst.Leagues().ImportRun(ctx, "league", bad)
 		requireField(t, err, field)
 	}
+	far := run
+	far.RunStart = run.RunStart.AddDate(400, 0, 0)
+	_, err = dst.Leagues().ImportRun(ctx, "league", far)
+	requireField(t, err, "LeagueRun.RunStart")
 	_, err = dst.Leagues().ImportRun(ctx, "league", gamify.LeagueRun{League: "league", RunStart: run.RunStart, RunEnd: run.RunEnd, Size: 2,
 		Tiers: [][]string{{"ana", "nobody"}, {}, {}}})
 	require.ErrorIs(t, err, gamify.ErrNotFound, "an unknown user")
