@@ -196,11 +196,17 @@ func (r resource[T]) applyPatch(t *txn, items []patchItem) ([]T, []error, error)
 	return out, errs, nil
 }
 
+// errNilEdit refuses a Patch without its edit function.
+var errNilEdit = gamifytype.Invalid("edit", nil, "must be a function, not nil")
+
 // patch edits the definition with key: edit gets a copy of it and changes
 // the fields it means to change; the rest are kept. edit may run more than
 // once (when another write lands meanwhile) and must not write to the engine.
 func (r resource[T]) patch(ctx context.Context, e *Engine, key string, edit func(*T)) (T, error) {
 	var zero T
+	if edit == nil {
+		return zero, errNilEdit
+	}
 	if err := e.live(); err != nil {
 		return zero, err
 	}
@@ -225,6 +231,9 @@ func (r resource[T]) patch(ctx context.Context, e *Engine, key string, edit func
 // bulkPatch runs edit on up to BulkLimit definitions in one commit, reporting
 // failures per item; it returns the definitions it changed.
 func (r resource[T]) bulkPatch(ctx context.Context, e *Engine, keys []string, edit func(*T)) ([]T, []Issue, error) {
+	if edit == nil {
+		return nil, nil, errNilEdit
+	}
 	if err := checkBulk("Keys", len(keys)); err != nil {
 		return nil, nil, err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+
+	"github.com/gamifykit/gamify/gamifytype"
 )
 
 // Backup writes a consistent snapshot of the engine's database file to w
@@ -25,6 +27,9 @@ import (
 // is then not a usable database. A tenant's data is in its own file:
 // back it up with the tenant's engine (Engine.Tenant(key).Backup).
 func (e *Engine) Backup(ctx context.Context, w io.Writer) error {
+	if w == nil {
+		return gamifytype.Invalid("w", nil, "must be a writer, not nil")
+	}
 	if err := e.live(); err != nil {
 		return err
 	}

@@ -33,6 +33,12 @@ func (e *Engine) boardRun(key string, at time.Time) (*Leaderboard, time.Time, ti
 	return b, start, end, nil
 }
 
+// hasBoard says a board with key exists and is not archived.
+func (e *Engine) hasBoard(key string) bool {
+	b, ok := e.cat.Load().boards[key]
+	return ok && b.Status != StatusArchived
+}
+
 // position returns a user's 0-based position in x (read lock held).
 func (e *Engine) position(x *leaderboard.Index, user string) (int, error) {
 	p, _, err := e.readUser(user, false)

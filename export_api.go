@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/gamifykit/gamify/gamifytype"
@@ -39,6 +40,9 @@ func (e *Engine) LedgerEntries(ctx context.Context, after uint64, limit int) ([]
 	}
 	if err := e.live(); err != nil {
 		return nil, err
+	}
+	if after == math.MaxUint64 {
+		return []LedgerEntry{}, nil // nothing is after it (after+1 would wrap to the first entry)
 	}
 	cat := e.cat.Load()
 	out := make([]LedgerEntry, 0, min(limit, 1024))

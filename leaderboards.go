@@ -844,12 +844,18 @@ func (t *txn) replaceBoard(old *Leaderboard, b Leaderboard) (Leaderboard, error)
 // outside the writer and may run more than once if another write lands
 // meanwhile, so it must only edit its argument.
 func (a LeaderboardsAPI) Patch(ctx context.Context, key string, edit func(*Leaderboard)) (Leaderboard, error) {
+	if edit == nil {
+		return Leaderboard{}, errNilEdit
+	}
 	return boardDefs.patch(ctx, a.e, key, a.showStatus(edit))
 }
 
 // BulkPatch runs edit on up to 100 boards in one commit (as Patch does for
 // one), reporting failures per item; it returns the boards it changed.
 func (a LeaderboardsAPI) BulkPatch(ctx context.Context, keys []string, edit func(*Leaderboard)) ([]Leaderboard, []Issue, error) {
+	if edit == nil {
+		return nil, nil, errNilEdit
+	}
 	return boardDefs.bulkPatch(ctx, a.e, keys, a.showStatus(edit))
 }
 
@@ -1258,7 +1264,7 @@ func (a LeaderboardsAPI) Rankings(ctx context.Context, key string, q BoardQuery)
 // Around returns the user's standing with up to above entries before it and
 // below after it, in the user's breakdown group of the current run.
 func (a LeaderboardsAPI) Around(ctx context.Context, key, user string, above, below int) (BoardPage, error) {
-	if above < 0 || below < 0 || above+below+1 > maxBoardLimit {
+	if above < 0 || below < 0 || above >= maxBoardLimit || below >= maxBoardLimit || above+below+1 > maxBoardLimit {
 		return BoardPage{}, gamifytype.Invalid("Around", [2]int{above, below}, "above and below must be non-negative and list at most 100 entries")
 	}
 	ur, err := a.UserRank(ctx, key, user)
@@ -1320,10 +1326,17 @@ func (a LeaderboardsAPI) UserRankAt(ctx context.Context, key, user string, at ti
 }
 
 // Ranks returns the standings of up to 100 users (friends), best first;
-// users not on the board are left out.
+// users not on the board are left out. An unknown or archived board is
+// ErrNotFound.
 func (a LeaderboardsAPI) Ranks(ctx context.Context, key string, users []string) ([]BoardRow, error) {
-	if err := checkBulk("Users", len(users)); err != nil {
+	if err := checkUserList("Users", users); err != nil {
 		return nil, err
+	}
+	if err := a.e.live(); err != nil {
+		return nil, err
+	}
+	if !a.e.hasBoard(key) {
+		return nil, fmt.Errorf("leaderboard %s: %w", gamifytype.Quote(key), ErrNotFound)
 	}
 	var out []BoardRow
 	for _, u := range users {

@@ -963,7 +963,7 @@ type StreakLeader struct {
 // Users returns the status of up to 100 users in a streak, sorted by length
 // (longest first, then user id). Unknown users are reported as length 0.
 func (a StreaksAPI) Users(ctx context.Context, key string, users []string) ([]StreakLeader, error) {
-	if err := checkBulk("Users", len(users)); err != nil {
+	if err := checkUserList("Users", users); err != nil {
 		return nil, err
 	}
 	out := make([]StreakLeader, 0, len(users))
@@ -992,9 +992,10 @@ type StreakUserResult struct {
 	Warning string // e.g. "exceeds max freezes", "no streak to restore"
 }
 
-// GrantFreezes gives one freeze to each of up to 100 users. A grant past the
-// streak's maximum is made and flagged with a warning. Unknown users are
-// reported as issues.
+// GrantFreezes gives one freeze per entry of users (up to 100): a user
+// listed n times gets n, each reported in turn. A grant past the streak's
+// maximum is made and flagged with a warning. Unknown users are reported as
+// issues; an empty id is a ValidationError naming it.
 func (a StreaksAPI) GrantFreezes(ctx context.Context, key string, users []string) ([]StreakUserResult, []Issue, error) {
 	return a.bulkUsers(ctx, key, users, "grant_freezes")
 }
@@ -1014,7 +1015,7 @@ var bulkVerbs = map[string]func(streak.Definition, streak.State, time.Time, *tim
 }
 
 func (a StreaksAPI) bulkUsers(ctx context.Context, key string, users []string, verb string) ([]StreakUserResult, []Issue, error) {
-	if err := checkBulk("Users", len(users)); err != nil {
+	if err := checkUserIDs("Users", users); err != nil {
 		return nil, nil, err
 	}
 	if err := a.e.live(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -152,6 +153,36 @@ func loadLocation(name string) (*time.Location, error) {
 }
 
 func validateUserID(field, id string) error { return gamifytype.CheckID(field, id) }
+
+// checkUserIDs checks the users of a bulk change: 1 to BulkLimit valid
+// ids.
+func checkUserIDs(field string, users []string) error {
+	if err := checkBulk(field, len(users)); err != nil {
+		return err
+	}
+	for i, id := range users {
+		if err := validateUserID(fmt.Sprintf("%s[%d]", field, i), id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkUserList is checkUserIDs for a bulk read, whose answer has one row
+// per user: none may be listed twice.
+func checkUserList(field string, users []string) error {
+	if err := checkUserIDs(field, users); err != nil {
+		return err
+	}
+	seen := make(map[string]int, len(users))
+	for i, id := range users {
+		if j, dup := seen[id]; dup {
+			return gamifytype.Invalid(fmt.Sprintf("%s[%d]", field, i), id, fmt.Sprintf("is listed twice (also at %d)", j))
+		}
+		seen[id] = i
+	}
+	return nil
+}
 
 // maxEmailLen is the longest e-mail address (RFC 5321's path limit).
 const maxEmailLen = 320
@@ -451,6 +482,9 @@ func (a UsersAPI) Preferences(ctx context.Context, id string) (Preferences, erro
 // field, changing nothing. edit runs outside the writer and may run again
 // if the user's preferences change meanwhile.
 func (a UsersAPI) PatchPreferences(ctx context.Context, id string, edit func(*Preferences)) (Preferences, error) {
+	if edit == nil {
+		return Preferences{}, errNilEdit
+	}
 	if err := a.e.live(); err != nil {
 		return Preferences{}, err
 	}
@@ -957,6 +991,9 @@ func (a UsersAPI) List(ctx context.Context, q UserQuery) (UserPage, error) {
 	}
 	if q.PageSize < 1 || q.PageSize > 100 {
 		return UserPage{}, gamifytype.Invalid("UserQuery.PageSize", q.PageSize, "must be between 1 and 100")
+	}
+	if q.Page > math.MaxInt/q.PageSize {
+		return UserPage{}, gamifytype.Invalid("UserQuery.Page", q.Page, "is past every page")
 	}
 	cat := a.e.cat.Load()
 	var sysRef uint32

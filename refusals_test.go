@@ -1,0 +1,91 @@
+package gamify_test
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gamifykit/gamify"
+)
+
+// Calls that panicked, overflowed into another answer or took a bad list
+// as given: each is now a ValidationError naming what is wrong, or
+// ErrNotFound, and changes nothing.
+func TestBadArgumentsRefused(t *testing.T) {
+	ctx := context.Background()
+	eng := boardEngine(t, nil, gamify.Leaderboard{})
+	xp(t, eng, "ana", 5)
+	xp(t, eng, "bo", 3)
+
+	t.Run("nil edit", func(t *testing.T) {
+		_, err := eng.Metrics().Patch(ctx, "xp", nil)
+		requireField(t, err, "edit")
+		_, _, err = eng.Metrics().BulkPatch(ctx, []string{"xp"}, nil)
+		requireField(t, err, "edit")
+		_, err = eng.Leaderboards().Patch(ctx, "board", nil)
+		requireField(t, err, "edit")
+		_, _, err = eng.Leaderboards().BulkPatch(ctx, []string{"board"}, nil)
+		requireField(t, err, "edit")
+		_, err = eng.Users().PatchPreferences(ctx, "ana", nil)
+		requireField(t, err, "edit")
+	})
+	t.Run("nil writer", func(t *testing.T) {
+		requireField(t, eng.Backup(ctx, nil), "w")
+		var buf bytes.Buffer
+		require.NoError(t, eng.Backup(ctx, &buf))
+	})
+	t.Run("a page past every page", func(t *testing.T) {
+		// (Page-1)*PageSize wrapped around and answered with the first page.
+		_, err := eng.Users().List(ctx, gamify.UserQuery{Page: math.MaxInt/50 + 2})
+		requireField(t, err, "UserQuery.Page")
+	})
+	t.Run("around, wrapping", func(t *testing.T) {
+		// above+below+1 wrapped below the cap.
+		_, err := eng.Leaderboards().Around(ctx, "board", "ana", math.MaxInt, 1)
+		requireField(t, err, "Around")
+		p, err := eng.Leaderboards().Around(ctx, "board", "bo", 1, 0)
+		require.NoError(t, err)
+		require.Len(t, p.Rows, 2)
+	})
+	t.Run("ledger after the last sequence", func(t *testing.T) {
+		// after+1 wrapped to 0: the ledger from its start.
+		got, err := eng.LedgerEntries(ctx, math.MaxUint64, 10)
+		require.NoError(t, err)
+		require.Empty(t, got)
+		all, err := eng.LedgerEntries(ctx, 0, 10)
+		require.NoError(t, err)
+		require.NotEmpty(t, all)
+	})
+	t.Run("ranks", func(t *testing.T) {
+		_, err := eng.Leaderboards().Ranks(ctx, "nosuch", []string{"ana"})
+		require.ErrorIs(t, err, gamify.ErrNotFound, "an unknown board is not a board without those users")
+		_, err = eng.Leaderboards().Ranks(ctx, "board", []string{"ana", "bo", "ana"})
+		requireField(t, err, "Users[2]")
+		rows, err := eng.Leaderboards().Ranks(ctx, "board", []string{"bo", "nobody", "ana"})
+		require.NoError(t, err)
+		require.Len(t, rows, 2)
+	})
+}
+
+// A streak's user lists with an empty id are refused whole (the id was
+// looked up and reported not found), and so is a bulk read listing a user
+// twice, whose answer has one row per user.
+func TestStreakUserListsRefused(t *testing.T) {
+	ctx := context.Background()
+	eng, _ := streakEngine(t, nil, nil)
+	_, _, err := eng.Streaks().GrantFreezes(ctx, "walk", []string{"ana", ""})
+	requireField(t, err, "Users[1]")
+	_, _, err = eng.Streaks().Restore(ctx, "walk", []string{""})
+	requireField(t, err, "Users[0]")
+	_, err = eng.Streaks().Users(ctx, "walk", []string{"ana", "ana"})
+	requireField(t, err, "Users[1]")
+	st, err := eng.Users().Streak(ctx, "ana", "walk")
+	require.NoError(t, err)
+	require.Zero(t, st.Freezes, "a refused list grants nothing")
+	res, _, err := eng.Streaks().GrantFreezes(ctx, "walk", []string{"ana"})
+	require.NoError(t, err)
+	require.Equal(t, 1, res[0].Freezes)
+}
