@@ -102,9 +102,7 @@ func (g *RewardGrants) validate() error {
 		if b.Multiplier.Sign() <= 0 || !b.Multiplier.Less(AmountFromInt(100)) || b.Multiplier == AmountFromInt(1) {
 			add(gamifytype.Invalid(field+".Multiplier", b.Multiplier, "must be in (0, 100) and not 1"))
 		}
-		if b.Duration <= 0 {
-			add(gamifytype.Invalid(field+".Duration", b.Duration, "must be positive"))
-		}
+		add(checkBoostDuration(field+".Duration", b.Duration))
 	}
 	systems := map[string]bool{}
 	for i, p := range g.Points {

@@ -391,6 +391,20 @@ type Issue struct {
 // BulkLimit is the largest number of items a bulk operation accepts.
 const BulkLimit = 100
 
+// checkSet refuses a list of a definition or call with more than max
+// entries or an entry listed twice, naming the field.
+func checkSet[T comparable](field string, list []T, max int) error {
+	if len(list) > max {
+		return gamifytype.Invalid(field, len(list), fmt.Sprintf("must list at most %d entries", max))
+	}
+	for i, v := range list {
+		if j := slices.Index(list[:i], v); j >= 0 {
+			return gamifytype.Invalid(fmt.Sprintf("%s[%d]", field, i), v, fmt.Sprintf("is listed twice (also at %d)", j))
+		}
+	}
+	return nil
+}
+
 func checkBulk(field string, n int) error {
 	if n == 0 || n > BulkLimit {
 		return gamifytype.Invalid(field, n, "must hold 1 to 100 items")

@@ -241,7 +241,10 @@ func (c *Challenge) validateObjectives() []error {
 		for _, k := range slices.Sorted(maps.Keys(o.Filters)) {
 			errs = append(errs, gamifytype.CheckText(f+".Filters["+k+"]", o.Filters[k], gamifytype.MaxTextLen))
 		}
-		for j, p := range o.Prerequisites {
+		if err := checkSet(f+".Prerequisites", o.Prerequisites, gamifytype.MaxListLen); err != nil {
+			errs = append(errs, err)
+		}
+		for j, p := range o.Prerequisites[:min(len(o.Prerequisites), gamifytype.MaxListLen)] {
 			if !seen[p] {
 				errs = append(errs, gamifytype.Invalid(fmt.Sprintf("%s.Prerequisites[%d]", f, j), p, "must name an earlier objective"))
 			}

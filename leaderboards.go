@@ -327,9 +327,7 @@ func (b *Leaderboard) prepare(cat *catalog, defaultTZ *time.Location, now time.T
 	if b.MaxParticipants < 0 {
 		add(gamifytype.Invalid("Leaderboard.MaxParticipants", b.MaxParticipants, "must not be negative"))
 	}
-	if len(b.Breakdown) > maxBreakdown {
-		add(gamifytype.Invalid("Leaderboard.Breakdown", len(b.Breakdown), "must list at most 5 attributes"))
-	}
+	add(checkSet("Leaderboard.Breakdown", b.Breakdown, maxBreakdown))
 	for i, k := range b.Breakdown[:min(len(b.Breakdown), maxBreakdown)] {
 		if old != nil && i < len(old.Breakdown) && old.Breakdown[i] == k {
 			continue

@@ -5,6 +5,7 @@ import (
 	"context"
 	"math"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -88,4 +89,40 @@ func TestStreakUserListsRefused(t *testing.T) {
 	res, _, err := eng.Streaks().GrantFreezes(ctx, "walk", []string{"ana"})
 	require.NoError(t, err)
 	require.Equal(t, 1, res[0].Freezes)
+}
+
+// Lists inside a definition or a call with an entry twice (or too many),
+// and fields of another kind of reward, are refused naming the field: a
+// breakdown by one attribute twice made groups its own reads refused, and
+// a coupon kept a multiplier and a negative duration.
+func TestDefinitionListsRefused(t *testing.T) {
+	ctx := context.Background()
+	eng := rewardEngine(t)
+	mustUserAttributes(t, eng.Engine, "country")
+	_, err := eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "b", Name: "B", RankBy: gamify.RankByMetric, Metric: "xp",
+		Breakdown: []string{"country", "country"}})
+	requireField(t, err, "Leaderboard.Breakdown[1]")
+
+	_, err = eng.Challenges().Create(ctx, gamify.Challenge{Key: "c", Name: "C", Window: gamify.ChallengePerpetual,
+		Enrolment: gamify.ChallengeAutomatic, Objectives: []gamify.ChallengeObjective{
+			{Key: "one", Metric: "xp", Target: gamify.AmountFromInt(1)},
+			{Key: "two", Metric: "xp", Target: gamify.AmountFromInt(2), Prerequisites: []string{"one", "one"}},
+		}})
+	requireField(t, err, "Challenge.Objectives[1].Prerequisites[1]")
+
+	_, err = eng.Users().Identify(ctx, gamify.UserInput{ID: "ana"})
+	require.NoError(t, err)
+	_, err = eng.Users().PatchPreferences(ctx, "ana", func(p *gamify.Preferences) {
+		p.Notifications[gamify.NotifyRecap] = []gamify.Channel{gamify.ChannelEmail, gamify.ChannelEmail}
+	})
+	requireField(t, err, "Preferences.Notifications[recap][1]")
+
+	_, err = eng.Rewards().Create(ctx, gamify.Reward{Key: "tee", Name: "T-shirt", Type: gamify.RewardCoupon, Cost: gamify.AmountFromInt(10),
+		System: "coins", Multiplier: gamify.AmountFromInt(3)})
+	requireField(t, err, "Reward.Multiplier")
+	_, err = eng.Rewards().Create(ctx, gamify.Reward{Key: "double", Name: "Double", Type: gamify.RewardPointsMultiplier, Cost: gamify.AmountFromInt(10),
+		System: "coins", Multiplier: gamify.AmountFromInt(2), Duration: 250 * 365 * 24 * time.Hour})
+	requireField(t, err, "Reward.Duration")
+	_, err = eng.Rewards().Get(ctx, "tee")
+	require.ErrorIs(t, err, gamify.ErrNotFound, "a refused definition is not stored")
 }

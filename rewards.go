@@ -85,6 +85,17 @@ type storedReward struct {
 	Ref uint32 `json:"ref"`
 }
 
+// maxBoostDuration bounds the boost a claim grants: past it the boost's
+// end would leave the years a time is stored in.
+const maxBoostDuration = 100 * 365 * 24 * time.Hour
+
+func checkBoostDuration(field string, d time.Duration) error {
+	if d <= 0 || d > maxBoostDuration {
+		return gamifytype.Invalid(field, d, "must be positive and at most 100 years")
+	}
+	return nil
+}
+
 // Validate reports every bad field of a reward. An empty Key is accepted:
 // Create generates one.
 func (r *Reward) Validate() error {
@@ -103,6 +114,14 @@ func (r *Reward) Validate() error {
 		add(gamifytype.ValidateKey("Reward.System", r.System))
 	}
 	add(gamifytype.CheckTime("Reward.Expires", r.Expires))
+	if r.Type != RewardPointsMultiplier {
+		if !r.Multiplier.IsZero() {
+			add(gamifytype.Invalid("Reward.Multiplier", r.Multiplier, "is for points_multiplier rewards only"))
+		}
+		if r.Duration != 0 {
+			add(gamifytype.Invalid("Reward.Duration", r.Duration, "is for points_multiplier rewards only"))
+		}
+	}
 	switch r.Type {
 	case RewardCoupon, RewardVoucher, RewardPhysical, RewardDigital:
 	case RewardBundle:
@@ -113,9 +132,7 @@ func (r *Reward) Validate() error {
 		if r.Multiplier.Sign() <= 0 || !r.Multiplier.Less(AmountFromInt(100)) || r.Multiplier == AmountFromInt(1) {
 			add(gamifytype.Invalid("Reward.Multiplier", r.Multiplier, "must be in (0, 100) and not 1"))
 		}
-		if r.Duration <= 0 {
-			add(gamifytype.Invalid("Reward.Duration", r.Duration, "must be positive"))
-		}
+		add(checkBoostDuration("Reward.Duration", r.Duration))
 	default:
 		add(gamifytype.Invalid("Reward.Type", r.Type, "must be coupon, voucher, physical, digital, points_multiplier or bundle"))
 	}

@@ -117,6 +117,10 @@ func (p *Preferences) validate(cat *catalog) error {
 		default:
 			errs = append(errs, gamifytype.Invalid("Preferences.Notifications", typ, "is not a notification type"))
 		}
+		if err := checkSet("Preferences.Notifications["+string(typ)+"]", chans, 2); err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		for _, c := range chans {
 			if c != ChannelEmail && c != ChannelPush {
 				errs = append(errs, gamifytype.Invalid("Preferences.Notifications["+string(typ)+"]", c, "must be email or push"))
