@@ -677,6 +677,9 @@ var completeOp = newOp("achievement.complete", func(t *txn, c ManualCompletion) 
 		}
 	}
 	st, r, err := achievement.Complete(cat.achCat, u.s.Ach, key, u.p.Attributes, t.now)
+	if errors.Is(err, achievement.ErrNotManual) {
+		return CompleteResult{}, gamifytype.Invalid("ManualCompletion.Achievement", key, "is not a manual achievement: it completes by its own rule")
+	}
 	if err != nil {
 		return CompleteResult{}, err
 	}

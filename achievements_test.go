@@ -150,7 +150,7 @@ func TestManualAchievement(t *testing.T) {
 	require.Equal(t, first, r.CompletedAt, "a repeat returns the original time")
 	require.Empty(t, r.Completions)
 	_, err = eng.Achievements().Complete(ctx, gamify.ManualCompletion{Achievement: "xp1", User: "ana"})
-	require.ErrorIs(t, err, gamify.ErrInvalid, "not a manual achievement")
+	requireField(t, err, "ManualCompletion.Achievement") // not a manual achievement
 	_, err = eng.Achievements().Complete(ctx, gamify.ManualCompletion{Achievement: "nope", User: "ana"})
 	require.ErrorIs(t, err, gamify.ErrNotFound)
 }

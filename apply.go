@@ -297,9 +297,39 @@ func (e *Engine) applyPoints(ctx context.Context, rep *ApplyReport, ps PointsAPI
 	return nil
 }
 
-// checkGame refuses a game Apply could never converge on: one that would
-// make two streaks the default (each run would move the flag back and forth).
+// checkGame refuses a game Apply could never converge on: one that lists a
+// key twice in a list (each run would patch one into the other) or makes
+// two streaks the default (each run would move the flag back and forth).
 func checkGame(g Game) error {
+	var errs []error
+	keys := func(list string, n int, key func(int) string) {
+		seen := make(map[string]int, n)
+		for i := range n {
+			k := key(i)
+			if j, dup := seen[k]; dup {
+				errs = append(errs, gamifytype.Invalid(fmt.Sprintf("Game.%s[%d].Key", list, i), k, fmt.Sprintf("is listed twice (also at %d)", j)))
+			}
+			seen[k] = i
+		}
+	}
+	keys("Attributes", len(g.Attributes), func(i int) string { return g.Attributes[i].Key })
+	keys("Metrics", len(g.Metrics), func(i int) string { return g.Metrics[i].Key })
+	keys("Streaks", len(g.Streaks), func(i int) string { return g.Streaks[i].Key })
+	keys("Achievements", len(g.Achievements), func(i int) string { return g.Achievements[i].Key })
+	keys("Points", len(g.Points), func(i int) string { return g.Points[i].Key })
+	for i, p := range g.Points {
+		keys(fmt.Sprintf("Points[%d].Levels", i), len(p.Levels), func(j int) string { return p.Levels[j].Key })
+		keys(fmt.Sprintf("Points[%d].Triggers", i), len(p.Triggers), func(j int) string { return p.Triggers[j].Key })
+		keys(fmt.Sprintf("Points[%d].Boosts", i), len(p.Boosts), func(j int) string { return p.Boosts[j].Key })
+	}
+	keys("Leaderboards", len(g.Leaderboards), func(i int) string { return g.Leaderboards[i].Key })
+	keys("Leagues", len(g.Leagues), func(i int) string { return g.Leagues[i].Key })
+	keys("Rewards", len(g.Rewards), func(i int) string { return g.Rewards[i].Key })
+	keys("Challenges", len(g.Challenges), func(i int) string { return g.Challenges[i].Key })
+	keys("Tenants", len(g.Tenants), func(i int) string { return g.Tenants[i].Key })
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
 	first := -1
 	for i, s := range g.Streaks {
 		if s.Default {

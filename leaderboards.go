@@ -1216,6 +1216,9 @@ func (a LeaderboardsAPI) Rankings(ctx context.Context, key string, q BoardQuery)
 	if q.User == "" && q.Offset < 0 {
 		return BoardPage{}, gamifytype.Invalid("BoardQuery.Offset", q.Offset, "must not be negative without User")
 	}
+	if err := checkTimes("BoardQuery.", namedTime{"At", q.At}); err != nil {
+		return BoardPage{}, err
+	}
 	b, start, end, err := a.e.boardRun(key, q.At)
 	if err != nil {
 		return BoardPage{}, err
@@ -1284,6 +1287,9 @@ func (a LeaderboardsAPI) UserRank(ctx context.Context, key, user string) (UserRa
 // is finished. ErrNotFound when the board has no run at that time or the
 // user is not on it.
 func (a LeaderboardsAPI) UserRankAt(ctx context.Context, key, user string, at time.Time) (UserRank, error) {
+	if err := checkTimes("", namedTime{"at", at}); err != nil {
+		return UserRank{}, err
+	}
 	b, start, end, err := a.e.boardRun(key, at)
 	if err != nil {
 		return UserRank{}, err

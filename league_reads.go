@@ -138,6 +138,9 @@ func (a LeaguesAPI) history(key, user string, before time.Time, limit int) ([]Le
 	if limit < 1 || limit > maxLeagueHistory {
 		return nil, gamifytype.Invalid("limit", limit, "must be between 1 and 100")
 	}
+	if err := checkTimes("", namedTime{"before", before}); err != nil {
+		return nil, err
+	}
 	l, _, err := a.e.league(key)
 	if err != nil {
 		return nil, err

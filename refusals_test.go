@@ -126,3 +126,35 @@ func TestDefinitionListsRefused(t *testing.T) {
 	_, err = eng.Rewards().Get(ctx, "tee")
 	require.ErrorIs(t, err, gamify.ErrNotFound, "a refused definition is not stored")
 }
+
+// A game listing a key twice never converged: each Apply patched one
+// definition into the other and reported it patched. It is refused whole.
+func TestApplyRefusesAKeyListedTwice(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	_, err := eng.Apply(ctx, gamify.Game{
+		Attributes: []gamify.Attribute{{Key: "country", Name: "Country", Type: gamify.UserAttribute}},
+		Metrics:    []gamify.Metric{{Key: "xp", Name: "A"}, {Key: "xp", Name: "B"}},
+	})
+	requireField(t, err, "Game.Metrics[1].Key")
+	_, err = eng.Attributes().Get(ctx, "country")
+	require.ErrorIs(t, err, gamify.ErrNotFound, "nothing of a refused game is applied")
+}
+
+// A read at a time no run can hold answered as if it were a real one (an
+// empty page, ErrNotFound): it is a ValidationError naming the time.
+func TestReadsAtUnstorableTimesRefused(t *testing.T) {
+	ctx := context.Background()
+	eng := boardEngine(t, nil, gamify.Leaderboard{})
+	xp(t, eng, "ana", 5)
+	far := time.Date(2400, 1, 1, 0, 0, 0, 0, time.UTC)
+	_, err := eng.Leaderboards().Rankings(ctx, "board", gamify.BoardQuery{At: far})
+	requireField(t, err, "BoardQuery.At")
+	_, err = eng.Leaderboards().UserRankAt(ctx, "board", "ana", far)
+	requireField(t, err, "at")
+	_, err = eng.Leagues().HistoryBefore(ctx, "league", "ana", far, 10)
+	requireField(t, err, "before")
+	r, err := eng.Leaderboards().UserRankAt(ctx, "board", "ana", eng.clock.Now())
+	require.NoError(t, err)
+	require.Equal(t, 1, r.Rank)
+}
