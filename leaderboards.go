@@ -1084,8 +1084,9 @@ type LeaderboardFinished struct {
 func (LeaderboardFinished) UserID() string { return "" }
 
 // Submit records a score on a score board with the board's operator and
-// returns the user's standing. A board that is not active (inactive,
-// scheduled, finished, archived) is ErrConflict. Submissions carry no
+// returns the user's standing. An unknown or archived board, or one not
+// ranked by score, is a ValidationError on Submit.Board; one inactive,
+// scheduled or finished is ErrConflict. Submissions carry no
 // idempotency key: with the incr and decr operators a retry counts again.
 func (a LeaderboardsAPI) Submit(ctx context.Context, s ScoreSubmission) (LeaderboardChange, error) {
 	key, user, score, subscore := s.Board, s.User, s.Score, s.Subscore

@@ -944,15 +944,25 @@ func (a PointsAPI) Boosts() BoostsAPI { return BoostsAPI{a.e} }
 func (a PointsAPI) Levels(system string) LevelsAPI { return LevelsAPI{a.e, system} }
 
 // UserBoosts returns the boosts of a system that apply to a user now (active,
-// in their window, in the user's scope), as Boosts().Get shows them.
+// in their window, in the user's scope), as Boosts().Get shows them: none
+// while the system is inactive, which multiplies nothing. An unknown or
+// archived system or an unknown user is ErrNotFound.
 func (a PointsAPI) UserBoosts(ctx context.Context, system, user string) ([]Boost, error) {
+	cat := a.e.cat.Load()
+	sys, ok := cat.points.systems[system]
+	if !ok || sys.Status == StatusArchived {
+		return nil, fmt.Errorf("points system %s: %w", gamifytype.Quote(system), ErrNotFound)
+	}
 	p, _, err := a.e.readUser(user, false)
 	if err != nil {
 		return nil, err
 	}
+	if sys.Status != StatusActive {
+		return []Boost{}, nil
+	}
 	var all []points.Boost
 	byKey := map[string]*Boost{}
-	for _, b := range sortedValues(a.e.cat.Load().points.boosts) {
+	for _, b := range sortedValues(cat.points.boosts) {
 		if b.Status == StatusActive {
 			all = append(all, b.domain())
 			byKey[b.Key] = b
