@@ -132,14 +132,28 @@ func (o OutboxAPI) Info(ctx context.Context) (OutboxInfo, error) {
 	return info, err
 }
 
+// outboxLimit is a read's limit: 0 means 100, and at most 10000 are read at
+// once (a page of an outbox that may hold a million entries).
+func outboxLimit(limit int) (int, error) {
+	switch {
+	case limit == 0:
+		return 100, nil
+	case limit < 0 || limit > 10000:
+		return 0, gamifytype.Invalid("limit", limit, "must be from 1 to 10000 (0: 100)")
+	}
+	return limit, nil
+}
+
 // Read returns up to limit entries with Seq greater than after, oldest
-// first, as committed; it does not wait. A limit of 0 or less means 100.
+// first, as committed; it does not wait. A limit of 0 means 100; one below
+// 0 or above 10000 is a ValidationError.
 func (o OutboxAPI) Read(ctx context.Context, after uint64, limit int) ([]OutboxEntry, error) {
-	if limit <= 0 {
-		limit = 100
+	limit, err := outboxLimit(limit)
+	if err != nil {
+		return nil, err
 	}
 	var out []OutboxEntry
-	err := o.e.view(ctx, func(tx *store.Tx) error {
+	err = o.e.view(ctx, func(tx *store.Tx) error {
 		var err error
 		out, err = readOutbox(tx, after, limit)
 		return err
@@ -266,11 +280,13 @@ func (c *Consumer) Acked() uint64 {
 }
 
 // Fetch waits until there is an entry after the last one it delivered and
-// returns up to limit of them (100 when limit is 0 or less), oldest first.
-// It returns ctx's error if ctx ends first, ErrClosed if the engine closes.
+// returns up to limit of them (100 when limit is 0; below 0 or above 10000
+// is a ValidationError), oldest first. It returns ctx's error if ctx ends
+// first, ErrClosed if the engine closes.
 func (c *Consumer) Fetch(ctx context.Context, limit int) ([]OutboxEntry, error) {
-	if limit <= 0 {
-		limit = 100
+	limit, err := outboxLimit(limit)
+	if err != nil {
+		return nil, err
 	}
 	box := &c.e.box
 	for {

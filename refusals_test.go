@@ -158,3 +158,25 @@ func TestReadsAtUnstorableTimesRefused(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, r.Rank)
 }
+
+// An outbox read took a negative limit as 100 and any large one as given
+// (a page of a million entries in memory): both are refused, 0 is 100.
+func TestOutboxReadLimits(t *testing.T) {
+	ctx := context.Background()
+	eng := boardEngine(t, nil, gamify.Leaderboard{})
+	xp(t, eng, "ana", 5)
+	for _, limit := range []int{-1, 10001} {
+		_, err := eng.Outbox().Read(ctx, 0, limit)
+		requireField(t, err, "limit")
+	}
+	c, err := eng.Outbox().Consumer(ctx, "c")
+	require.NoError(t, err)
+	_, err = c.Fetch(ctx, -5)
+	requireField(t, err, "limit")
+	all, err := eng.Outbox().Read(ctx, 0, 0)
+	require.NoError(t, err)
+	require.NotEmpty(t, all)
+	got, err := c.Fetch(ctx, 1)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+}

@@ -77,7 +77,7 @@ type Config struct {
 	// Required.
 	DeadLetterDir string
 	// BatchSize is how many entries are fetched, and then acknowledged, at
-	// a time. Default: 100.
+	// a time, at most 10000. Default: 100.
 	BatchSize int
 	// Source prefixes delivery ids; give each engine (tenants included) its
 	// own, as their sequences overlap. Default: "gamify".
@@ -205,8 +205,8 @@ func (c *Config) validate() error {
 			bad(d.name, d.v, "must not be negative")
 		}
 	}
-	if c.BatchSize < 0 {
-		bad("BatchSize", c.BatchSize, "must not be negative")
+	if c.BatchSize < 0 || c.BatchSize > 10000 {
+		bad("BatchSize", c.BatchSize, "must be from 0 (the default) to 10000, the most an outbox read takes")
 	}
 	return errors.Join(errs...)
 }
