@@ -152,6 +152,9 @@ const (
 
 // handle registers an endpoint behind authentication and tenant selection.
 func (h *handler) handle(pattern string, need scope, fn endpoint) {
+	// Only users' and participants' {id} is a user; elsewhere (a reward's
+	// claim) it is a resource key and the handler checks the body's user.
+	userID := strings.Contains(pattern, "/users/{id}") || strings.Contains(pattern, "/participants/{id}")
 	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		key := h.authenticate(r)
 		if key == nil {
@@ -162,7 +165,7 @@ func (h *handler) handle(pattern string, need scope, fn endpoint) {
 			writeError(w, &apiError{http.StatusForbidden, "forbidden", "API key requires 'admin' or 'gamify:admin' scope", ""})
 			return
 		}
-		if id := r.PathValue("id"); id != "" && key.User != "" && id != key.User {
+		if id := r.PathValue("id"); userID && key.User != "" && id != key.User {
 			writeError(w, otherUser())
 			return
 		}
