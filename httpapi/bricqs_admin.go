@@ -725,7 +725,7 @@ type codesAddedOut struct {
 
 func (h *handler) addRewardCodes(c *call) (int, any, error) {
 	var in codesIn
-	if err := c.decode(&in); err != nil {
+	if err := c.decodeStrict(&in); err != nil {
 		return 0, nil, err
 	}
 	if len(in.Codes) == 0 || len(in.Codes) > 1000 {

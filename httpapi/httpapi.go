@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gamifykit/gamify"
@@ -302,8 +303,17 @@ func (h *handler) tenantEngine(r *http.Request, key *Key) (*gamify.Engine, error
 
 // decode reads a JSON body into v. A body over the limit is 413, malformed
 // JSON 400.
-func (c *call) decode(v any) error {
+func (c *call) decode(v any) error { return c.decodeBody(v, false) }
+
+// decodeStrict is decode refusing unknown fields (422 naming the field), for
+// admin bodies: a misspelt field must not silently change nothing.
+func (c *call) decodeStrict(v any) error { return c.decodeBody(v, true) }
+
+func (c *call) decodeBody(v any, strict bool) error {
 	dec := json.NewDecoder(c.r.Body)
+	if strict {
+		dec.DisallowUnknownFields()
+	}
 	err := dec.Decode(v)
 	if err == nil {
 		if dec.More() {
@@ -321,7 +331,21 @@ func (c *call) decode(v any) error {
 	case errors.As(err, &ute):
 		return &apiError{http.StatusUnprocessableEntity, "invalid", fmt.Sprintf("%s must be a JSON %s, not %s", ute.Field, ute.Type, ute.Value), ute.Field}
 	}
+	if f, ok := unknownField(err); ok {
+		return invalid(f, fmt.Sprintf("unknown field %q", f))
+	}
 	return &apiError{http.StatusBadRequest, "bad_request", "malformed JSON: " + err.Error(), ""}
+}
+
+// unknownField is the name in encoding/json's unknown-field error, which
+// has no typed form.
+func unknownField(err error) (string, bool) {
+	q, ok := strings.CutPrefix(err.Error(), "json: unknown field ")
+	if !ok {
+		return "", false
+	}
+	f, uerr := strconv.Unquote(q)
+	return f, uerr == nil
 }
 
 func tooLarge(limit int64) *apiError {

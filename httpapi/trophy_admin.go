@@ -76,7 +76,7 @@ func itemIssue(i int, err error) issueOut {
 // sink the others, and the failures come back as per-item issues.
 func (h *handler) batchEvents(c *call) (int, any, error) {
 	var in []batchEventIn
-	if err := c.decode(&in); err != nil {
+	if err := c.decodeStrict(&in); err != nil {
 		return 0, nil, err
 	}
 	if len(in) == 0 || len(in) > 1000 {
@@ -156,7 +156,7 @@ func streakIssues(res []gamify.StreakUserResult, issues []gamify.Issue, users []
 
 func (h *handler) grantFreezes(c *call) (int, any, error) {
 	var in freezesIn
-	if err := c.decode(&in); err != nil {
+	if err := c.decodeStrict(&in); err != nil {
 		return 0, nil, err
 	}
 	users := []string{}
@@ -190,7 +190,7 @@ type restoreOut struct {
 
 func (h *handler) restoreStreaks(c *call) (int, any, error) {
 	var in restoreIn
-	if err := c.decode(&in); err != nil {
+	if err := c.decodeStrict(&in); err != nil {
 		return 0, nil, err
 	}
 	users := []string{}
@@ -403,6 +403,9 @@ func strictItem(raw json.RawMessage, v any) error {
 		var ute *json.UnmarshalTypeError
 		if errors.As(err, &ute) {
 			return invalid(ute.Field, fmt.Sprintf("%s must be a JSON %s", ute.Field, ute.Type))
+		}
+		if f, ok := unknownField(err); ok {
+			return invalid(f, fmt.Sprintf("unknown field %q", f))
 		}
 		return invalid("", "bad item: "+err.Error())
 	}

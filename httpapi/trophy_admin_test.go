@@ -601,3 +601,29 @@ func TestTrophyAdminPatchStatus(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "Old", b.Description)
 }
+
+// TestAdminBodiesRefuseUnknownFields checks the admin bodies that are not
+// item lists refuse a misspelt field, naming it, and change nothing: a
+// batch retried with idempotency_key must not apply twice.
+func TestAdminBodiesRefuseUnknownFields(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	_, err := e.eng.Rewards().Create(context.Background(), gamify.Reward{Key: "coffee", Name: "Coffee", Type: gamify.RewardCoupon,
+		Cost: gamify.AmountFromInt(5), System: "xp"})
+	require.NoError(t, err)
+	e.track("ana", 1).requireStatus(t, http.StatusCreated)
+	batch := `[{"key":"words","user":{"id":"ana"},"value":3,"idempotency_key":"b-1"}]`
+	for range 2 {
+		e.do("POST", "/admin/v1/metrics/events", adminKey, batch).requireError(t, http.StatusUnprocessableEntity, "invalid", "idempotency_key")
+	}
+	require.Equal(t, "1", e.total("ana"))
+	e.do("POST", "/admin/v1/streaks/freezes", adminKey, `{"freezes":[{"userId":"ana","count":2}]}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "count")
+	e.do("POST", "/admin/v1/streaks/restore", adminKey, `{"users":[{"userId":"ana"}]}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "userId")
+	e.do("POST", "/admin/v1/streaks/pauses", adminKey, `{"pauses":[{"userId":"ana","start":"2026-03-12","ends":"2026-03-14"}]}`).
+		requireError(t, http.StatusUnprocessableEntity, "invalid", "ends")
+	e.do("POST", "/api/v1/gamify/admin/rewards/coffee/codes", adminKey, `{"code":["C-1"]}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "code")
+	n, err := e.eng.Rewards().CodeCount(context.Background(), "coffee")
+	require.NoError(t, err)
+	require.Zero(t, n)
+	// A single admin item names its unknown field too.
+	e.do("POST", "/api/v1/gamify/admin/badges", adminKey, `{"code":"x","title":"X"}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "title")
+}
