@@ -316,10 +316,16 @@ func (c *call) decodeBody(v any, strict bool) error {
 	}
 	err := dec.Decode(v)
 	if err == nil {
-		if dec.More() {
-			return &apiError{http.StatusBadRequest, "bad_request", "the body holds more than one JSON value", ""}
+		// dec.More is false before a stray ']' or '}': only EOF ends the body.
+		_, err = dec.Token()
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil
+		case errors.As(err, &mbe):
+			return tooLarge(mbe.Limit)
 		}
-		return nil
+		return &apiError{http.StatusBadRequest, "bad_request", "the body holds more after its JSON value", ""}
 	}
 	var mbe *http.MaxBytesError
 	var ute *json.UnmarshalTypeError
