@@ -632,6 +632,11 @@ func (in *rewardIn) apply(r *gamify.Reward) error {
 		r.Expires = *in.ExpiresAt
 	}
 	if in.DurationHours != nil {
+		// Bounded before multiplying, which would overflow (5124096 hours
+		// wrapped to 25 minutes); 100 years is the engine's own bound.
+		if *in.DurationHours < 0 || *in.DurationHours > 876000 {
+			return invalid("duration_hours", fmt.Sprintf("duration_hours must be from 0 to 876000 (100 years), not %d", *in.DurationHours))
+		}
 		r.Duration = time.Duration(*in.DurationHours) * time.Hour
 	}
 	for _, f := range []struct {
