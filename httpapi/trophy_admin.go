@@ -1002,8 +1002,12 @@ var boostsResource = resource[gamify.Boost]{boostsOps, codec[gamify.Boost]{
 				b.UserFilters[ua.AttributeID] = ua.AttributeValue
 			}
 		}
-		if in.Status == string(gamify.StatusInactive) {
+		switch gamify.Status(in.Status) {
+		case "", gamify.StatusActive:
+		case gamify.StatusInactive:
 			b.Status = gamify.StatusInactive
+		default:
+			return b, invalid("status", fmt.Sprintf("a boost is created active or inactive, not %q", in.Status))
 		}
 		return b, in.apply(&b)
 	},

@@ -627,3 +627,26 @@ func TestAdminBodiesRefuseUnknownFields(t *testing.T) {
 	// A single admin item names its unknown field too.
 	e.do("POST", "/api/v1/gamify/admin/badges", adminKey, `{"code":"x","title":"X"}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "title")
 }
+
+// TestBoostCreateStatus checks a boost is created active or inactive only:
+// another status is an issue, not an active boost.
+func TestBoostCreateStatus(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	var cb struct {
+		Created []struct {
+			Status string `json:"status"`
+		} `json:"created"`
+		Issues []issueGolden `json:"issues"`
+	}
+	r := e.do("POST", "/admin/v1/points/systems/xp/boosts", adminKey, `[
+		{"key":"a","name":"A","start":"2026-03-01","multiplier":2,"status":"bogus"},
+		{"key":"b","name":"B","start":"2026-03-01","multiplier":2,"status":"finished"},
+		{"key":"c","name":"C","start":"2026-03-01","multiplier":2,"status":"inactive"},
+		{"key":"d","name":"D","start":"2026-03-01","multiplier":2,"status":"active"}]`)
+	r.requireStatus(t, http.StatusCreated)
+	require.NoError(t, json.Unmarshal(r.body, &cb))
+	require.Len(t, cb.Issues, 2)
+	require.Equal(t, []int{0, 1}, []int{*cb.Issues[0].Index, *cb.Issues[1].Index})
+	require.Len(t, cb.Created, 2)
+	require.Equal(t, []string{"inactive", "active"}, []string{cb.Created[0].Status, cb.Created[1].Status})
+}
