@@ -377,7 +377,10 @@ func (h *handler) listAchievements(c *call) (int, any, error) {
 }
 
 func (h *handler) userAchievements(c *call) (int, any, error) {
-	incomplete := c.r.URL.Query().Get("includeIncomplete") == "true"
+	incomplete, err := c.queryBool("includeIncomplete")
+	if err != nil {
+		return 0, nil, err
+	}
 	id := c.r.PathValue("id")
 	if _, err := c.eng.Users().Get(c.ctx(), id); err != nil {
 		return 0, nil, err

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
@@ -513,4 +514,16 @@ func TestTrophyLeaderboardPastRun(t *testing.T) {
 	require.Empty(t, ub.History)
 	e.do("GET", "/v1/users/ana/leaderboards/daily-words", appKey, nil).decode(t, &ub)
 	require.Nil(t, ub.Rank) // nothing in today's run
+}
+
+// TestIncludeIncompleteBool checks includeIncomplete reads like the other
+// booleans: 1 is true and a bad value is 422, not silently false.
+func TestIncludeIncompleteBool(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	e.track("ana", 1).requireStatus(t, http.StatusCreated)
+	var all, done []json.RawMessage
+	require.NoError(t, json.Unmarshal(e.do("GET", "/v1/users/ana/achievements?includeIncomplete=1", appKey, nil).body, &all))
+	require.NoError(t, json.Unmarshal(e.do("GET", "/v1/users/ana/achievements", appKey, nil).body, &done))
+	require.Greater(t, len(all), len(done))
+	e.do("GET", "/v1/users/ana/achievements?includeIncomplete=yes", appKey, nil).requireError(t, http.StatusUnprocessableEntity, "invalid", "includeIncomplete")
 }
