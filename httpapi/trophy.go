@@ -873,7 +873,14 @@ func (h *handler) pointsBoosts(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	bs, err := c.eng.Points().Boosts().ListFor(c.ctx(), gamify.BoostFilter{System: c.r.PathValue("key"), Scope: gamify.BoostGlobal}, gamify.ListOptions{Limit: 100})
+	key := c.r.PathValue("key")
+	// ListFor answers [] for an unknown system; /levels and /{key} 404.
+	if sys, err := c.eng.Points().Get(c.ctx(), key); err != nil {
+		return 0, nil, err
+	} else if sys.Status == gamify.StatusArchived {
+		return 0, nil, notFound("points system " + key + " not found")
+	}
+	bs, err := c.eng.Points().Boosts().ListFor(c.ctx(), gamify.BoostFilter{System: key, Scope: gamify.BoostGlobal}, gamify.ListOptions{Limit: 100})
 	if err != nil {
 		return 0, nil, err
 	}
@@ -1339,6 +1346,13 @@ func (h *handler) userLeaderboard(c *call) (int, any, error) {
 	}
 	b, err := c.eng.Leaderboards().Get(c.ctx(), key)
 	if err != nil {
+		return 0, nil, err
+	}
+	// As /v1/leaderboards/{key}: an archived board is gone.
+	if b.Status == gamify.StatusArchived {
+		return 0, nil, notFound("leaderboard " + key + " not found")
+	}
+	if _, err := c.eng.Users().Get(c.ctx(), id); err != nil {
 		return 0, nil, err
 	}
 	at, err := c.runAt(b)

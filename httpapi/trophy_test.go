@@ -207,6 +207,7 @@ func TestTrophyUserReads(t *testing.T) {
 		{Date: "2026-03-10", Rank: ptr(1), Value: 4},
 		{Date: "2026-03-11", PreviousRank: ptr(1), Rank: ptr(1), PreviousValue: ptr(4.0), Value: 12},
 	}, ub.History)
+	e.do("POST", "/v1/users", appKey, `{"id":"bo"}`).requireStatus(t, http.StatusCreated) // known, not ranked
 	e.do("GET", "/v1/users/bo/leaderboards/top-words", appKey, nil).decode(t, &ub)
 	require.Nil(t, ub.Rank)
 	require.Nil(t, ub.Value)
@@ -526,4 +527,19 @@ func TestIncludeIncompleteBool(t *testing.T) {
 	require.NoError(t, json.Unmarshal(e.do("GET", "/v1/users/ana/achievements", appKey, nil).body, &done))
 	require.Greater(t, len(all), len(done))
 	e.do("GET", "/v1/users/ana/achievements?includeIncomplete=yes", appKey, nil).requireError(t, http.StatusUnprocessableEntity, "invalid", "includeIncomplete")
+}
+
+// TestUserLeaderboardAndBoostsNotFound checks a user's rank on a board is
+// 404 for an unknown user or an archived board, and a system's boosts 404
+// for an unknown system, as the sibling reads are.
+func TestUserLeaderboardAndBoostsNotFound(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	e.track("ana", 1).requireStatus(t, http.StatusCreated)
+	e.do("GET", "/v1/users/ana/leaderboards/top-words", appKey, nil).requireStatus(t, http.StatusOK)
+	e.do("GET", "/v1/users/nobody/leaderboards/top-words", appKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
+	e.do("GET", "/v1/points/nope/boosts", appKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
+	e.do("GET", "/v1/points/xp/boosts", appKey, nil).requireStatus(t, http.StatusOK)
+	require.NoError(t, e.eng.Leaderboards().Delete(context.Background(), "top-words")) // archives it
+	e.do("GET", "/v1/leaderboards/top-words", appKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
+	e.do("GET", "/v1/users/ana/leaderboards/top-words", appKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
 }
