@@ -833,7 +833,9 @@ func (h *handler) pointsSystem(c *call) (int, any, error) {
 	if s.Status == gamify.StatusArchived {
 		return 0, nil, notFound("points system " + key + " not found")
 	}
-	trs, err := c.eng.Points().Triggers().ListFor(c.ctx(), gamify.TriggerFilter{System: key}, gamify.ListOptions{Limit: 100})
+	trs, err := listAll(func(o gamify.ListOptions) ([]gamify.Trigger, error) {
+		return c.eng.Points().Triggers().ListFor(c.ctx(), gamify.TriggerFilter{System: key}, o)
+	})
 	if err != nil {
 		return 0, nil, err
 	}
@@ -880,7 +882,9 @@ func (h *handler) pointsBoosts(c *call) (int, any, error) {
 	} else if sys.Status == gamify.StatusArchived {
 		return 0, nil, notFound("points system " + key + " not found")
 	}
-	bs, err := c.eng.Points().Boosts().ListFor(c.ctx(), gamify.BoostFilter{System: key, Scope: gamify.BoostGlobal}, gamify.ListOptions{Limit: 100})
+	bs, err := listAll(func(o gamify.ListOptions) ([]gamify.Boost, error) {
+		return c.eng.Points().Boosts().ListFor(c.ctx(), gamify.BoostFilter{System: key, Scope: gamify.BoostGlobal}, o)
+	})
 	if err != nil {
 		return 0, nil, err
 	}
@@ -894,9 +898,27 @@ func (h *handler) pointsBoosts(c *call) (int, any, error) {
 	return http.StatusOK, out, nil
 }
 
+// listAll pages through a list 100 at a time: one page would silently stop
+// at the 100th item.
+func listAll[T any](list func(gamify.ListOptions) ([]T, error)) ([]T, error) {
+	var all []T
+	for skip := 0; ; skip += 100 {
+		page, err := list(gamify.ListOptions{Limit: 100, Skip: skip})
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+		if len(page) < 100 {
+			return all, nil
+		}
+	}
+}
+
 // activeLevels lists a system's levels in the ladder, lowest first.
 func (c *call) activeLevels(system string) ([]gamify.Level, error) {
-	ls, err := c.eng.Points().Levels(system).List(c.ctx(), gamify.ListOptions{Limit: 100})
+	ls, err := listAll(func(o gamify.ListOptions) ([]gamify.Level, error) {
+		return c.eng.Points().Levels(system).List(c.ctx(), o)
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -249,7 +249,7 @@ func levelOps(levels func(*call) (gamify.LevelsAPI, error)) ops[gamify.Level] {
 				return nil, nil, err
 			}
 			// Trophy's levels have no number: number them after the highest.
-			cur, err := l.List(c.ctx(), gamify.ListOptions{Limit: 100})
+			cur, err := listAll(func(o gamify.ListOptions) ([]gamify.Level, error) { return l.List(c.ctx(), o) })
 			if err != nil {
 				return nil, nil, err
 			}

@@ -3,7 +3,9 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -542,4 +544,45 @@ func TestUserLeaderboardAndBoostsNotFound(t *testing.T) {
 	require.NoError(t, e.eng.Leaderboards().Delete(context.Background(), "top-words")) // archives it
 	e.do("GET", "/v1/leaderboards/top-words", appKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
 	e.do("GET", "/v1/users/ana/leaderboards/top-words", appKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
+}
+
+// TestPointsReadsPastHundred checks a system's triggers, boosts and levels
+// are all read, not the first 100, and a new level is numbered after the
+// highest.
+func TestPointsReadsPastHundred(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	const sys = "/admin/v1/points/systems/xp"
+	for page := range 2 {
+		var trs, bs, ls []string
+		for i := range 60 {
+			n := page*60 + i
+			trs = append(trs, fmt.Sprintf(`{"key":"t%d","type":"metric","metricId":"words","metricThreshold":%d,"points":1,"status":"active"}`, n, n+2))
+			bs = append(bs, fmt.Sprintf(`{"key":"b%d","name":"B","start":"2026-03-01","multiplier":1.5}`, n))
+			ls = append(ls, fmt.Sprintf(`{"key":"l%d","name":"L","points":%d,"level":%d}`, n, n+100, n+3))
+		}
+		for path, items := range map[string][]string{sys + "/triggers": trs, sys + "/boosts": bs, sys + "/levels": ls} {
+			var out struct {
+				Issues []issueGolden `json:"issues"`
+			}
+			r := e.do("POST", path, adminKey, "["+strings.Join(items, ",")+"]")
+			r.requireStatus(t, http.StatusCreated)
+			require.NoError(t, json.Unmarshal(r.body, &out))
+			require.Empty(t, out.Issues, path)
+		}
+	}
+	var got struct {
+		Triggers []json.RawMessage `json:"triggers"`
+	}
+	require.NoError(t, json.Unmarshal(e.do("GET", "/v1/points/xp", appKey, nil).body, &got))
+	require.Equal(t, 121, len(got.Triggers))
+	var list []json.RawMessage
+	require.NoError(t, json.Unmarshal(e.do("GET", "/v1/points/xp/boosts", appKey, nil).body, &list))
+	require.Equal(t, 120, len(list))
+	require.NoError(t, json.Unmarshal(e.do("GET", "/v1/points/xp/levels", appKey, nil).body, &list))
+	require.Equal(t, 122, len(list))
+	require.NoError(t, json.Unmarshal(e.do("GET", "/v1/points/xp/level-summary", appKey, nil).body, &list))
+	require.Equal(t, 122, len(list))
+	r := e.do("POST", sys+"/levels", adminKey, `[{"key":"top","name":"Top","points":100000}]`)
+	r.requireStatus(t, http.StatusCreated)
+	require.Contains(t, string(r.body), `"level":123`)
 }
