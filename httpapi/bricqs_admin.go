@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gamifykit/gamify"
@@ -85,6 +86,15 @@ func routeBricqs[D any](h *handler, path, noun string, r resource[D]) {
 		var raw json.RawMessage
 		if err := c.decode(&raw); err != nil {
 			return 0, nil, err
+		}
+		// The path names the item; a body code naming another would be ignored.
+		var id struct {
+			Code string `json:"code"`
+		}
+		if json.Unmarshal(raw, &id) == nil {
+			if err := fixed(strings.ToLower(noun), "code", id.Code, c.r.PathValue("id")); err != nil {
+				return 0, nil, err
+			}
 		}
 		_, d, err := patchItem(c, r, raw)
 		if err != nil {

@@ -382,6 +382,17 @@ func patchItem[D any](c *call, r resource[D], raw json.RawMessage) (string, D, e
 	return key, d, nil
 }
 
+// fixed refuses a PATCH giving a create-only field a new value: the edit
+// would ignore it and answer updated. Each pair is field name, given, current.
+func fixed(noun string, pairs ...string) error {
+	for i := 0; i+2 < len(pairs); i += 3 {
+		if pairs[i+1] != "" && pairs[i+1] != pairs[i+2] {
+			return invalid(pairs[i], fmt.Sprintf("a %s's %s cannot change", noun, pairs[i]))
+		}
+	}
+	return nil
+}
+
 // items reads a JSON array of 1 to 100 items.
 func (c *call) items() ([]json.RawMessage, error) {
 	var items []json.RawMessage
@@ -486,6 +497,15 @@ var attributesResource = resource[gamify.Attribute]{attributesOps, codec[gamify.
 		var in attributeIO
 		if err := strictItem(raw, &in); err != nil {
 			return in.ID, nil, "", err
+		}
+		if in.Type != "" {
+			cur, err := c.eng.Attributes().Get(c.ctx(), in.ID)
+			if err != nil {
+				return in.ID, nil, "", err
+			}
+			if err := fixed("attribute", "type", in.Type, string(cur.Type)); err != nil {
+				return in.ID, nil, "", err
+			}
 		}
 		return in.ID, func(a *gamify.Attribute) {
 			if in.Name != nil {
@@ -719,6 +739,16 @@ var leaderboardsResource = resource[gamify.Leaderboard]{leaderboardsOps, codec[g
 		var in boardIn
 		if err := strictItem(raw, &in); err != nil {
 			return in.ID, nil, "", err
+		}
+		if in.RankBy+in.MetricID+in.PointsSystemID+in.StreakID != "" {
+			cur, err := c.eng.Leaderboards().Get(c.ctx(), in.ID)
+			if err != nil {
+				return in.ID, nil, "", err
+			}
+			if err := fixed("leaderboard", "rankBy", in.RankBy, string(cur.RankBy), "metricId", in.MetricID, cur.Metric,
+				"pointsSystemId", in.PointsSystemID, cur.System, "streakId", in.StreakID, cur.Streak); err != nil {
+				return in.ID, nil, "", err
+			}
 		}
 		// Check the dates before the edit runs: an edit cannot fail.
 		edit, err := checked(in.apply)
@@ -1018,6 +1048,9 @@ var boostsResource = resource[gamify.Boost]{boostsOps, codec[gamify.Boost]{
 		}
 		cur, err := systemBoost(c, in.ID)
 		if err != nil {
+			return in.ID, nil, "", err
+		}
+		if err := fixed("boost", "userId", in.UserID, cur.User); err != nil {
 			return in.ID, nil, "", err
 		}
 		if err := in.apply(&cur); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -649,4 +650,35 @@ func TestBoostCreateStatus(t *testing.T) {
 	require.Equal(t, []int{0, 1}, []int{*cb.Issues[0].Index, *cb.Issues[1].Index})
 	require.Len(t, cb.Created, 2)
 	require.Equal(t, []string{"inactive", "active"}, []string{cb.Created[0].Status, cb.Created[1].Status})
+}
+
+// TestPatchCreateOnlyFields checks a PATCH giving a create-only field a new
+// value is an issue naming it, not an ignored field and "updated"; the same
+// value is accepted.
+func TestPatchCreateOnlyFields(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	_, err := e.eng.Points().Boosts().Create(context.Background(), gamify.Boost{Key: "ana-2x", System: "xp", Scope: gamify.BoostUser, User: "ana",
+		Start: t0, Multiplier: gamify.AmountFromInt(2)})
+	require.NoError(t, err)
+	var u struct {
+		Updated []json.RawMessage `json:"updated"`
+		Issues  []issueGolden     `json:"issues"`
+	}
+	for path, items := range map[string][]string{
+		"/admin/v1/leaderboards":               {`{"id":"top-words","rankBy":"points"}`, `{"id":"top-words","metricId":"other"}`, `{"id":"top-words","pointsSystemId":"xp"}`, `{"id":"top-words","rankBy":"metric","metricId":"words","name":"Top"}`},
+		"/admin/v1/points/systems/xp/triggers": {`{"id":"xp-words","type":"streak"}`, `{"id":"xp-words","metricId":"other"}`, `{"id":"xp-words","type":"metric","metricId":"words","points":3}`},
+		"/admin/v1/attributes":                 {`{"id":"plan","type":"event"}`, `{"id":"plan","type":"user","name":"Plan"}`},
+		"/admin/v1/points/systems/xp/boosts":   {`{"id":"ana-2x","userId":"bo"}`, `{"id":"ana-2x","userId":"ana","name":"Ana"}`},
+	} {
+		r := e.do("PATCH", path, adminKey, "["+strings.Join(items, ",")+"]")
+		r.requireStatus(t, http.StatusOK)
+		require.NoError(t, json.Unmarshal(r.body, &u))
+		require.Len(t, u.Updated, 1, path)
+		require.Len(t, u.Issues, len(items)-1, path)
+		for _, is := range u.Issues {
+			require.Contains(t, is.Message, "cannot change", path)
+		}
+	}
+	e.do("PATCH", "/api/v1/gamify/admin/badges/onboarded", adminKey, `{"code":"other","name":"X"}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "code")
+	e.do("PATCH", "/api/v1/gamify/admin/badges/onboarded", adminKey, `{"code":"onboarded","name":"X"}`).requireStatus(t, http.StatusOK)
 }

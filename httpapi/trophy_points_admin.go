@@ -208,6 +208,16 @@ var triggersResource = resource[gamify.Trigger]{triggersOps, codec[gamify.Trigge
 		if err := strictItem(raw, &in); err != nil {
 			return in.ID, nil, "", err
 		}
+		if in.Type+in.MetricID+in.StreakID+in.AchievementID != "" {
+			cur, err := systemTrigger(c, in.ID)
+			if err != nil {
+				return in.ID, nil, "", err
+			}
+			if err := fixed("trigger", "type", in.Type, string(cur.Kind), "metricId", in.MetricID, cur.Metric,
+				"streakId", in.StreakID, cur.Streak, "achievementId", in.AchievementID, cur.Achievement); err != nil {
+				return in.ID, nil, "", err
+			}
+		}
 		edit, err := checked(in.apply)
 		return in.ID, edit, in.Status, err
 	},
