@@ -159,6 +159,7 @@ var achievementsOps = ops[gamify.Achievement]{
 		return c.eng.Achievements().Patch(c.ctx(), k, e)
 	},
 	status: achievementStatus,
+	more:   []gamify.Status{gamify.StatusLocked},
 }
 
 type badgeIn struct {

@@ -227,6 +227,9 @@ type ops[D any] struct {
 	delete func(c *call, keys []string) ([]gamify.Issue, error)
 	patch  func(c *call, key string, edit func(*D)) (D, error)
 	status func(c *call, key, status string) (D, error)
+	// more are the statuses status takes beyond active, scheduled and
+	// inactive (finished for boards, locked for achievements).
+	more []gamify.Status
 }
 
 // codec is one API's JSON for D: decode reads a create item; edit reads an
@@ -368,10 +371,14 @@ func patchItem[D any](c *call, r resource[D], raw json.RawMessage) (string, D, e
 	if err != nil {
 		return key, d, err
 	}
-	switch gamify.Status(status) {
-	case "", gamify.StatusActive, gamify.StatusScheduled, gamify.StatusInactive, gamify.StatusFinished, gamify.StatusLocked:
+	// Checked before the patch: a status this resource lacks must change
+	// nothing, not update the other fields and then fail.
+	switch st := gamify.Status(status); st {
+	case "", gamify.StatusActive, gamify.StatusScheduled, gamify.StatusInactive:
 	default:
-		return key, d, invalid("status", fmt.Sprintf("status %q cannot be set", status))
+		if !slices.Contains(r.more, st) {
+			return key, d, invalid("status", fmt.Sprintf("status %q cannot be set here", status))
+		}
 	}
 	if d, err = r.patch(c, key, edit); err != nil || status == "" {
 		return key, d, err
@@ -717,6 +724,7 @@ var leaderboardsOps = ops[gamify.Leaderboard]{
 		l := c.eng.Leaderboards()
 		return editStatus(l.Activate, l.Deactivate, l.Finish)(c, k, s)
 	},
+	more: []gamify.Status{gamify.StatusFinished},
 }
 
 var leaderboardsResource = resource[gamify.Leaderboard]{leaderboardsOps, codec[gamify.Leaderboard]{

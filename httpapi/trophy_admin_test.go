@@ -682,3 +682,38 @@ func TestPatchCreateOnlyFields(t *testing.T) {
 	e.do("PATCH", "/api/v1/gamify/admin/badges/onboarded", adminKey, `{"code":"other","name":"X"}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "code")
 	e.do("PATCH", "/api/v1/gamify/admin/badges/onboarded", adminKey, `{"code":"onboarded","name":"X"}`).requireStatus(t, http.StatusOK)
 }
+
+// TestPatchStatusResourceLacks checks a PATCH status the resource has no
+// such state for (locked on a metric, finished on an attribute) changes
+// nothing, while a board may finish and an achievement lock.
+func TestPatchStatusResourceLacks(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	var u struct {
+		Updated []json.RawMessage `json:"updated"`
+		Issues  []issueGolden     `json:"issues"`
+	}
+	for path, item := range map[string]string{
+		"/admin/v1/metrics":    `{"id":"words","name":"Renamed","status":"locked"}`,
+		"/admin/v1/attributes": `{"id":"plan","name":"Renamed","status":"finished"}`,
+	} {
+		r := e.do("PATCH", path, adminKey, "["+item+"]")
+		r.requireStatus(t, http.StatusOK)
+		require.NoError(t, json.Unmarshal(r.body, &u))
+		require.Empty(t, u.Updated, path)
+		require.Len(t, u.Issues, 1, path)
+	}
+	m, err := e.eng.Metrics().Get(context.Background(), "words")
+	require.NoError(t, err)
+	require.Equal(t, "Words written", m.Name)
+	a, err := e.eng.Attributes().Get(context.Background(), "plan")
+	require.NoError(t, err)
+	require.Equal(t, "Plan", a.Name)
+	for path, item := range map[string]string{
+		"/admin/v1/leaderboards": `{"id":"top-words","status":"finished"}`,
+		"/admin/v1/achievements": `{"id":"onboarded","status":"locked"}`,
+	} {
+		r := e.do("PATCH", path, adminKey, "["+item+"]")
+		require.NoError(t, json.Unmarshal(r.body, &u))
+		require.Len(t, u.Updated, 1, path)
+	}
+}
