@@ -1057,13 +1057,23 @@ func (c *call) summaryQuery() (gamify.SummaryQuery, error) {
 	if err != nil {
 		return q, err
 	}
-	if q.Start == (gamify.Date{}) || end == (gamify.Date{}) {
+	if q.Start == (gamify.Date{}) {
 		return q, invalid("startDate", "startDate and endDate are required")
+	}
+	if end == (gamify.Date{}) {
+		return q, invalid("endDate", "startDate and endDate are required")
 	}
 	next := time.Date(end.Year, end.Month, end.Day+1, 0, 0, 0, 0, time.UTC)
 	q.End = gamify.Date{Year: next.Year(), Month: next.Month(), Day: next.Day()}
 	return q, nil
 }
+
+// summaryParams and boardParams name the engine's query fields by their
+// query parameters, so that a 422 names what the caller sent.
+var (
+	summaryParams = map[string]string{"SummaryQuery.Aggregation": "aggregation", "SummaryQuery.Start": "startDate", "SummaryQuery.End": "endDate"}
+	boardParams   = map[string]string{"BoardQuery.Offset": "offset", "BoardQuery.Limit": "limit", "BoardQuery.At": "run", "BoardQuery.Group": "userAttributes"}
+)
 
 func summaryJSON(rows []gamify.SummaryRow) []summaryOut {
 	out := []summaryOut{}
@@ -1080,7 +1090,7 @@ func (h *handler) userMetricSummary(c *call) (int, any, error) {
 	}
 	rows, err := c.eng.Users().MetricSummary(c.ctx(), c.r.PathValue("id"), c.r.PathValue("key"), q)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, renameField(err, summaryParams)
 	}
 	return http.StatusOK, summaryJSON(rows), nil
 }
@@ -1092,7 +1102,7 @@ func (h *handler) userPointsSummary(c *call) (int, any, error) {
 	}
 	rows, err := c.eng.Users().PointsSummary(c.ctx(), c.r.PathValue("id"), c.r.PathValue("key"), q)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, renameField(err, summaryParams)
 	}
 	return http.StatusOK, summaryJSON(rows), nil
 }
@@ -1333,7 +1343,7 @@ func (h *handler) getLeaderboard(c *call) (int, any, error) {
 		return http.StatusOK, out, nil // Trophy: a user not on the board gives no rankings
 	}
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, renameField(err, boardParams)
 	}
 	for _, row := range page.Rows {
 		r := rankingOut{UserID: row.User, Rank: row.Rank, Value: num(row.Score)}

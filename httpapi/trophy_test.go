@@ -586,3 +586,17 @@ func TestPointsReadsPastHundred(t *testing.T) {
 	r.requireStatus(t, http.StatusCreated)
 	require.Contains(t, string(r.body), `"level":123`)
 }
+
+// TestQueryErrorsNameParameters checks query errors name the parameter the
+// caller sent, not the engine's field, and the missing one of two dates.
+func TestQueryErrorsNameParameters(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	e.track("ana", 1).requireStatus(t, http.StatusCreated)
+	e.do("GET", "/v1/leaderboards/top-words?offset=-5", appKey, nil).requireError(t, http.StatusUnprocessableEntity, "invalid", "offset")
+	const sum = "/v1/users/ana/metrics/words/event-summary?aggregation=daily"
+	e.do("GET", sum+"&startDate=2026-03-10", appKey, nil).requireError(t, http.StatusUnprocessableEntity, "invalid", "endDate")
+	e.do("GET", sum+"&endDate=2026-03-10", appKey, nil).requireError(t, http.StatusUnprocessableEntity, "invalid", "startDate")
+	e.do("GET", sum+"&startDate=2026-03-10&endDate=2025-03-10", appKey, nil).requireError(t, http.StatusUnprocessableEntity, "invalid", "endDate")
+	e.do("GET", "/v1/users/ana/points/xp/event-summary?aggregation=daily&startDate=2024-03-10&endDate=2026-03-10", appKey, nil).
+		requireError(t, http.StatusUnprocessableEntity, "invalid", "endDate")
+}
