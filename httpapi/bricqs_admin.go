@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gamifykit/gamify"
@@ -86,6 +87,15 @@ func routeBricqs[D any](h *handler, path, noun string, r resource[D]) {
 		if err := c.decode(&raw); err != nil {
 			return 0, nil, err
 		}
+		// The path names the item; a body code naming another would be ignored.
+		var id struct {
+			Code string `json:"code"`
+		}
+		if json.Unmarshal(raw, &id) == nil {
+			if err := fixed(strings.ToLower(noun), "code", id.Code, c.r.PathValue("id")); err != nil {
+				return 0, nil, err
+			}
+		}
 		_, d, err := patchItem(c, r, raw)
 		if err != nil {
 			return 0, nil, err
@@ -149,6 +159,7 @@ var achievementsOps = ops[gamify.Achievement]{
 		return c.eng.Achievements().Patch(c.ctx(), k, e)
 	},
 	status: achievementStatus,
+	more:   []gamify.Status{gamify.StatusLocked},
 }
 
 type badgeIn struct {
@@ -632,6 +643,11 @@ func (in *rewardIn) apply(r *gamify.Reward) error {
 		r.Expires = *in.ExpiresAt
 	}
 	if in.DurationHours != nil {
+		// Bounded before multiplying, which would overflow (5124096 hours
+		// wrapped to 25 minutes); 100 years is the engine's own bound.
+		if *in.DurationHours < 0 || *in.DurationHours > 876000 {
+			return invalid("duration_hours", fmt.Sprintf("duration_hours must be from 0 to 876000 (100 years), not %d", *in.DurationHours))
+		}
 		r.Duration = time.Duration(*in.DurationHours) * time.Hour
 	}
 	for _, f := range []struct {
@@ -725,7 +741,7 @@ type codesAddedOut struct {
 
 func (h *handler) addRewardCodes(c *call) (int, any, error) {
 	var in codesIn
-	if err := c.decode(&in); err != nil {
+	if err := c.decodeStrict(&in); err != nil {
 		return 0, nil, err
 	}
 	if len(in.Codes) == 0 || len(in.Codes) > 1000 {

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -277,4 +278,17 @@ func TestBricqsRewardCodes(t *testing.T) {
 	e.do("POST", admin+"/rewards/nope/codes", adminKey, `{"codes":["x"]}`).requireError(t, http.StatusNotFound, "not_found", "")
 	e.do("POST", admin+"/rewards/coffee/codes", adminKey, `{"codes":[]}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "codes")
 	e.do("GET", admin+"/rewards/coffee/codes", appKey, nil).requireError(t, http.StatusForbidden, "forbidden", "")
+}
+
+// TestBricqsRewardDurationBound checks duration_hours beyond 100 years is
+// refused, not wrapped by the multiplication into a short boost.
+func TestBricqsRewardDurationBound(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	const body = `{"code":"double","name":"2x","reward_type":"points_multiplier","points_system":"xp","multiplier":2,"duration_hours":%d}`
+	for _, h := range []int{5124096, 876001, -1} {
+		e.do("POST", admin+"/rewards", adminKey, fmt.Sprintf(body, h)).requireError(t, http.StatusUnprocessableEntity, "invalid", "duration_hours")
+	}
+	e.do("GET", admin+"/rewards/double", adminKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
+	e.do("POST", admin+"/rewards", adminKey, fmt.Sprintf(body, 876000)).requireStatus(t, http.StatusCreated)
+	e.do("PATCH", admin+"/rewards/double", adminKey, `{"duration_hours":5124096}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "duration_hours")
 }

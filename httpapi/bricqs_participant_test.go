@@ -168,3 +168,20 @@ func TestBricqsBadgeAward(t *testing.T) {
 	require.Equal(t, ptr(t0), b.Items[0].EarnedAt)
 	e.do("GET", "/api/v1/gamify/participants/zed/badges", appKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
 }
+
+// TestUserScopedKeyClaims checks a user-confined key may claim a reward for
+// its own user (the path's {id} is the reward) but not for another.
+func TestUserScopedKeyClaims(t *testing.T) {
+	e := newEnv(t, httpapi.Options{Keys: []httpapi.Key{{Secret: appKey}, {Secret: "ana-key", User: "ana"}}})
+	_, err := e.eng.Rewards().Create(context.Background(), gamify.Reward{Key: "coffee", Name: "Coffee", Type: gamify.RewardCoupon,
+		Cost: gamify.AmountFromInt(5), System: "xp"})
+	require.NoError(t, err)
+	for _, u := range []string{"ana", "bo"} {
+		e.do("POST", "/api/v1/gamify/points/award", appKey, `{"participant_id":"`+u+`","amount":60}`).requireStatus(t, http.StatusOK)
+	}
+	const claim = "/api/v1/gamify/rewards/coffee/claim"
+	e.do("POST", claim, "ana-key", `{"participant_id":"ana"}`).requireStatus(t, http.StatusCreated)
+	e.do("POST", claim, "ana-key", `{"participant_id":"bo"}`).requireError(t, http.StatusForbidden, "forbidden", "")
+	e.do("GET", "/api/v1/gamify/participants/ana/rewards", "ana-key", nil).requireStatus(t, http.StatusOK)
+	e.do("GET", "/api/v1/gamify/participants/bo/rewards", "ana-key", nil).requireError(t, http.StatusForbidden, "forbidden", "")
+}

@@ -48,6 +48,10 @@ func classify(err error) (*apiError, bool) {
 	var ve *gamify.ValidationError
 	switch {
 	case errors.As(err, &ae):
+		if err != error(ae) {
+			// Keep the wrapping text ("the other fields were updated, ...").
+			return &apiError{ae.status, ae.code, err.Error(), ae.field}, true
+		}
 		return ae, true
 	case errors.As(err, &ve):
 		return &apiError{http.StatusUnprocessableEntity, "invalid", err.Error(), ve.Field}, true

@@ -45,3 +45,12 @@ func TestClassify(t *testing.T) {
 	ae, _ := classify(errors.New("secret path /var/x"))
 	require.Equal(t, "internal error", ae.message)
 }
+
+// TestClassifyKeepsWrapping checks a wrapped apiError keeps its wrapping
+// text ("the other fields were updated, ...") in the message.
+func TestClassifyKeepsWrapping(t *testing.T) {
+	ae, known := classify(fmt.Errorf("the other fields were updated, the status was not: %w", invalid("status", "refused")))
+	if !known || ae.message != "the other fields were updated, the status was not: refused" || ae.field != "status" || ae.status != 422 {
+		t.Fatalf("classify = %+v, %v", ae, known)
+	}
+}

@@ -100,3 +100,22 @@ func FuzzRequests(f *testing.F) {
 		}
 	})
 }
+
+// TestAmountOfExponent checks exponent forms are read exactly: no float64
+// rounding, and more than 6 fractional digits refused.
+func TestAmountOfExponent(t *testing.T) {
+	for s, want := range map[string]string{
+		"9000000000.000001e0": "9000000000.000001", "1.25e2": "125", "-125E-2": "-1.25", "+5e0": "5",
+		"1e3": "1000", "10e-7": "0.000001", "0.0000015e1": "0.000015", "1.000000000e0": "1",
+	} {
+		a, err := amountOf("value", numberIn(s))
+		if err != nil || a.String() != want {
+			t.Errorf("amountOf(%q) = %s, %v; want %s", s, a, err, want)
+		}
+	}
+	for _, s := range []string{"1000000000.00000001e0", "1.5e-7", "1e-400", "1e400", "e5", "1.2.3e0", "1e", "1e+-2", "0x1p3"} {
+		if a, err := amountOf("value", numberIn(s)); err == nil {
+			t.Errorf("amountOf(%q) = %s; want an error", s, a)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gamifykit/gamify"
@@ -152,6 +153,9 @@ const (
 
 // handle registers an endpoint behind authentication and tenant selection.
 func (h *handler) handle(pattern string, need scope, fn endpoint) {
+	// Only users' and participants' {id} is a user; elsewhere (a reward's
+	// claim) it is a resource key and the handler checks the body's user.
+	userID := strings.Contains(pattern, "/users/{id}") || strings.Contains(pattern, "/participants/{id}")
 	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		key := h.authenticate(r)
 		if key == nil {
@@ -162,7 +166,7 @@ func (h *handler) handle(pattern string, need scope, fn endpoint) {
 			writeError(w, &apiError{http.StatusForbidden, "forbidden", "API key requires 'admin' or 'gamify:admin' scope", ""})
 			return
 		}
-		if id := r.PathValue("id"); id != "" && key.User != "" && id != key.User {
+		if id := r.PathValue("id"); userID && key.User != "" && id != key.User {
 			writeError(w, otherUser())
 			return
 		}
@@ -299,14 +303,29 @@ func (h *handler) tenantEngine(r *http.Request, key *Key) (*gamify.Engine, error
 
 // decode reads a JSON body into v. A body over the limit is 413, malformed
 // JSON 400.
-func (c *call) decode(v any) error {
+func (c *call) decode(v any) error { return c.decodeBody(v, false) }
+
+// decodeStrict is decode refusing unknown fields (422 naming the field), for
+// admin bodies: a misspelt field must not silently change nothing.
+func (c *call) decodeStrict(v any) error { return c.decodeBody(v, true) }
+
+func (c *call) decodeBody(v any, strict bool) error {
 	dec := json.NewDecoder(c.r.Body)
+	if strict {
+		dec.DisallowUnknownFields()
+	}
 	err := dec.Decode(v)
 	if err == nil {
-		if dec.More() {
-			return &apiError{http.StatusBadRequest, "bad_request", "the body holds more than one JSON value", ""}
+		// dec.More is false before a stray ']' or '}': only EOF ends the body.
+		_, err = dec.Token()
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil
+		case errors.As(err, &mbe):
+			return tooLarge(mbe.Limit)
 		}
-		return nil
+		return &apiError{http.StatusBadRequest, "bad_request", "the body holds more after its JSON value", ""}
 	}
 	var mbe *http.MaxBytesError
 	var ute *json.UnmarshalTypeError
@@ -318,7 +337,21 @@ func (c *call) decode(v any) error {
 	case errors.As(err, &ute):
 		return &apiError{http.StatusUnprocessableEntity, "invalid", fmt.Sprintf("%s must be a JSON %s, not %s", ute.Field, ute.Type, ute.Value), ute.Field}
 	}
+	if f, ok := unknownField(err); ok {
+		return invalid(f, fmt.Sprintf("unknown field %q", f))
+	}
 	return &apiError{http.StatusBadRequest, "bad_request", "malformed JSON: " + err.Error(), ""}
+}
+
+// unknownField is the name in encoding/json's unknown-field error, which
+// has no typed form.
+func unknownField(err error) (string, bool) {
+	q, ok := strings.CutPrefix(err.Error(), "json: unknown field ")
+	if !ok {
+		return "", false
+	}
+	f, uerr := strconv.Unquote(q)
+	return f, uerr == nil
 }
 
 func tooLarge(limit int64) *apiError {

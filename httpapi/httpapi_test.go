@@ -278,3 +278,14 @@ func TestConcurrentRetriesApplyOnce(t *testing.T) {
 		require.Equal(t, "240", e.total(u), u)
 	}
 }
+
+// TestTrailingDataRefused checks a body is exactly one JSON value: a stray
+// bracket or a second value after it is a 400 and creates nothing.
+func TestTrailingDataRefused(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	for _, body := range []string{`{"id":"bob"}]`, `{"id":"bob"}}`, `{"id":"bob"} {"id":"bo"}`, `{"id":"bob"} x`} {
+		e.do("POST", "/v1/users", appKey, body).requireError(t, http.StatusBadRequest, "bad_request", "")
+	}
+	e.do("GET", "/v1/users/bob", appKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
+	e.do("POST", "/v1/users", appKey, "{\"id\":\"bob\"}\n  ").requireStatus(t, http.StatusCreated)
+}

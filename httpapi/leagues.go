@@ -63,7 +63,7 @@ func (h *handler) userLeague(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	out := leagueStandingOut{LeagueKey: st.League, UserID: st.User, Tier: st.Tier, TierIndex: st.TierIndex,
-		RunStart: st.RunStart, RunEnd: st.RunEnd, Active: st.Active, Members: []leagueMemberOut{}}
+		RunStart: st.RunStart.UTC(), RunEnd: st.RunEnd.UTC(), Active: st.Active, Members: []leagueMemberOut{}}
 	if st.Active {
 		v, mv := num(st.Score), string(st.Move)
 		out.Cohort, out.Rank, out.Position, out.Move, out.Value = &st.Cohort, &st.Rank, &st.Position, &mv, &v
@@ -85,7 +85,7 @@ func (h *handler) userLeagueHistory(c *call) (int, any, error) {
 	}
 	out := make([]leagueResultOut, 0, len(hist))
 	for _, r := range hist {
-		out = append(out, leagueResultOut{LeagueKey: r.League, UserID: r.User, RunStart: r.RunStart, RunEnd: r.RunEnd,
+		out = append(out, leagueResultOut{LeagueKey: r.League, UserID: r.User, RunStart: r.RunStart.UTC(), RunEnd: r.RunEnd.UTC(),
 			Tier: r.Tier, NewTier: r.NewTier, Move: string(r.Move), Cohort: r.Cohort, Rank: r.Rank, Position: rankOrNull(r.Position), Value: num(r.Score), CohortMembers: r.CohortMembers})
 	}
 	return http.StatusOK, out, nil

@@ -102,3 +102,29 @@ func TestUserLeagueStandingAndHistory(t *testing.T) {
 	e.do("GET", "/v1/users/nobody/leagues/league", appKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
 	e.do("GET", "/v1/users/bo/leagues/league", "ana-secret", nil).requireError(t, http.StatusForbidden, "forbidden", "")
 }
+
+// TestUserLeagueTimesInUTC checks a league on a board in another zone
+// writes its run's bounds in UTC, as every time is.
+func TestUserLeagueTimesInUTC(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, httpapi.Options{})
+	_, err := e.eng.Apply(ctx, gamify.Game{
+		Leaderboards: []gamify.Leaderboard{{Key: "weekly", Name: "Weekly", RankBy: gamify.RankByMetric, Metric: "words", TZ: "Europe/Paris", RunEvery: 1, RunUnit: gamify.RunWeek}},
+		Leagues:      []gamify.League{{Key: "league", Name: "League", Board: "weekly", Tiers: []string{"bronze", "silver"}, CohortSize: 2, Promote: 1, Demote: 1}},
+	})
+	require.NoError(t, err)
+	_, err = e.eng.Leaderboards().Activate(ctx, "weekly")
+	require.NoError(t, err)
+	e.track("ana", 5).requireStatus(t, http.StatusCreated)
+	r := e.do("GET", "/v1/users/ana/leagues/league", appKey, nil)
+	r.requireStatus(t, http.StatusOK)
+	// Monday 00:00 in Paris (UTC+1 in March before the change) is Sunday 23:00 UTC.
+	require.Contains(t, string(r.body), `"runStart":"2026-03-08T23:00:00Z"`)
+	require.Contains(t, string(r.body), `"runEnd":"2026-03-15T23:00:00Z"`)
+	e.clock.Set(time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC))
+	_, err = e.eng.RunDue(ctx)
+	require.NoError(t, err)
+	r = e.do("GET", "/v1/users/ana/leagues/league/history", appKey, nil)
+	r.requireStatus(t, http.StatusOK)
+	require.Contains(t, string(r.body), `"runStart":"2026-03-08T23:00:00Z"`)
+}

@@ -113,15 +113,46 @@ func (o *optNumber) UnmarshalJSON(b []byte) error {
 func amountOf(field string, n numberIn) (gamify.Amount, error) {
 	s := string(n)
 	if strings.ContainsAny(s, "eE") {
-		if f, err := strconv.ParseFloat(s, 64); err == nil {
-			s = strconv.FormatFloat(f, 'f', -1, 64)
-		}
+		s = expandExponent(s)
 	}
 	a, err := gamify.ParseAmount(s)
 	if err != nil {
 		return gamify.Amount{}, invalid(field, fmt.Sprintf("%s must be a finite number with at most 6 fractional digits, not %q", field, string(n)))
 	}
 	return a, nil
+}
+
+// expandExponent rewrites "1.25e2" as "125" by moving the decimal point in
+// the string (a float64 would round), dropping the fraction's trailing zeros;
+// a malformed form or an exponent beyond ±40 (far outside Amount's range)
+// comes back unchanged, for ParseAmount to refuse.
+func expandExponent(s string) string {
+	i := strings.IndexAny(s, "eE")
+	exp, err := strconv.Atoi(s[i+1:])
+	if err != nil || exp < -40 || exp > 40 {
+		return s
+	}
+	mant, sign := s[:i], ""
+	if mant != "" && (mant[0] == '-' || mant[0] == '+') {
+		mant, sign = mant[1:], mant[:1]
+	}
+	whole, frac, _ := strings.Cut(mant, ".")
+	digits, point := whole+frac, len(whole)+exp
+	if digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return s
+	}
+	switch {
+	case point <= 0:
+		whole, frac = "0", strings.Repeat("0", -point)+digits
+	case point >= len(digits):
+		whole, frac = digits+strings.Repeat("0", point-len(digits)), ""
+	default:
+		whole, frac = digits[:point], digits[point:]
+	}
+	if frac = strings.TrimRight(frac, "0"); frac != "" {
+		return sign + whole + "." + frac
+	}
+	return sign + whole
 }
 
 // num writes an Amount as an exact JSON number ("12.5" → 12.5).

@@ -377,7 +377,10 @@ func (h *handler) listAchievements(c *call) (int, any, error) {
 }
 
 func (h *handler) userAchievements(c *call) (int, any, error) {
-	incomplete := c.r.URL.Query().Get("includeIncomplete") == "true"
+	incomplete, err := c.queryBool("includeIncomplete")
+	if err != nil {
+		return 0, nil, err
+	}
 	id := c.r.PathValue("id")
 	if _, err := c.eng.Users().Get(c.ctx(), id); err != nil {
 		return 0, nil, err
@@ -830,7 +833,9 @@ func (h *handler) pointsSystem(c *call) (int, any, error) {
 	if s.Status == gamify.StatusArchived {
 		return 0, nil, notFound("points system " + key + " not found")
 	}
-	trs, err := c.eng.Points().Triggers().ListFor(c.ctx(), gamify.TriggerFilter{System: key}, gamify.ListOptions{Limit: 100})
+	trs, err := listAll(func(o gamify.ListOptions) ([]gamify.Trigger, error) {
+		return c.eng.Points().Triggers().ListFor(c.ctx(), gamify.TriggerFilter{System: key}, o)
+	})
 	if err != nil {
 		return 0, nil, err
 	}
@@ -870,7 +875,16 @@ func (h *handler) pointsBoosts(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	bs, err := c.eng.Points().Boosts().ListFor(c.ctx(), gamify.BoostFilter{System: c.r.PathValue("key"), Scope: gamify.BoostGlobal}, gamify.ListOptions{Limit: 100})
+	key := c.r.PathValue("key")
+	// ListFor answers [] for an unknown system; /levels and /{key} 404.
+	if sys, err := c.eng.Points().Get(c.ctx(), key); err != nil {
+		return 0, nil, err
+	} else if sys.Status == gamify.StatusArchived {
+		return 0, nil, notFound("points system " + key + " not found")
+	}
+	bs, err := listAll(func(o gamify.ListOptions) ([]gamify.Boost, error) {
+		return c.eng.Points().Boosts().ListFor(c.ctx(), gamify.BoostFilter{System: key, Scope: gamify.BoostGlobal}, o)
+	})
 	if err != nil {
 		return 0, nil, err
 	}
@@ -884,9 +898,27 @@ func (h *handler) pointsBoosts(c *call) (int, any, error) {
 	return http.StatusOK, out, nil
 }
 
+// listAll pages through a list 100 at a time: one page would silently stop
+// at the 100th item.
+func listAll[T any](list func(gamify.ListOptions) ([]T, error)) ([]T, error) {
+	var all []T
+	for skip := 0; ; skip += 100 {
+		page, err := list(gamify.ListOptions{Limit: 100, Skip: skip})
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+		if len(page) < 100 {
+			return all, nil
+		}
+	}
+}
+
 // activeLevels lists a system's levels in the ladder, lowest first.
 func (c *call) activeLevels(system string) ([]gamify.Level, error) {
-	ls, err := c.eng.Points().Levels(system).List(c.ctx(), gamify.ListOptions{Limit: 100})
+	ls, err := listAll(func(o gamify.ListOptions) ([]gamify.Level, error) {
+		return c.eng.Points().Levels(system).List(c.ctx(), o)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -1025,13 +1057,23 @@ func (c *call) summaryQuery() (gamify.SummaryQuery, error) {
 	if err != nil {
 		return q, err
 	}
-	if q.Start == (gamify.Date{}) || end == (gamify.Date{}) {
+	if q.Start == (gamify.Date{}) {
 		return q, invalid("startDate", "startDate and endDate are required")
+	}
+	if end == (gamify.Date{}) {
+		return q, invalid("endDate", "startDate and endDate are required")
 	}
 	next := time.Date(end.Year, end.Month, end.Day+1, 0, 0, 0, 0, time.UTC)
 	q.End = gamify.Date{Year: next.Year(), Month: next.Month(), Day: next.Day()}
 	return q, nil
 }
+
+// summaryParams and boardParams name the engine's query fields by their
+// query parameters, so that a 422 names what the caller sent.
+var (
+	summaryParams = map[string]string{"SummaryQuery.Aggregation": "aggregation", "SummaryQuery.Start": "startDate", "SummaryQuery.End": "endDate"}
+	boardParams   = map[string]string{"BoardQuery.Offset": "offset", "BoardQuery.Limit": "limit", "BoardQuery.At": "run", "BoardQuery.Group": "userAttributes"}
+)
 
 func summaryJSON(rows []gamify.SummaryRow) []summaryOut {
 	out := []summaryOut{}
@@ -1048,7 +1090,7 @@ func (h *handler) userMetricSummary(c *call) (int, any, error) {
 	}
 	rows, err := c.eng.Users().MetricSummary(c.ctx(), c.r.PathValue("id"), c.r.PathValue("key"), q)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, renameField(err, summaryParams)
 	}
 	return http.StatusOK, summaryJSON(rows), nil
 }
@@ -1060,7 +1102,7 @@ func (h *handler) userPointsSummary(c *call) (int, any, error) {
 	}
 	rows, err := c.eng.Users().PointsSummary(c.ctx(), c.r.PathValue("id"), c.r.PathValue("key"), q)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, renameField(err, summaryParams)
 	}
 	return http.StatusOK, summaryJSON(rows), nil
 }
@@ -1301,7 +1343,7 @@ func (h *handler) getLeaderboard(c *call) (int, any, error) {
 		return http.StatusOK, out, nil // Trophy: a user not on the board gives no rankings
 	}
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, renameField(err, boardParams)
 	}
 	for _, row := range page.Rows {
 		r := rankingOut{UserID: row.User, Rank: row.Rank, Value: num(row.Score)}
@@ -1336,6 +1378,13 @@ func (h *handler) userLeaderboard(c *call) (int, any, error) {
 	}
 	b, err := c.eng.Leaderboards().Get(c.ctx(), key)
 	if err != nil {
+		return 0, nil, err
+	}
+	// As /v1/leaderboards/{key}: an archived board is gone.
+	if b.Status == gamify.StatusArchived {
+		return 0, nil, notFound("leaderboard " + key + " not found")
+	}
+	if _, err := c.eng.Users().Get(c.ctx(), id); err != nil {
 		return 0, nil, err
 	}
 	at, err := c.runAt(b)

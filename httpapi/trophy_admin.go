@@ -76,7 +76,7 @@ func itemIssue(i int, err error) issueOut {
 // sink the others, and the failures come back as per-item issues.
 func (h *handler) batchEvents(c *call) (int, any, error) {
 	var in []batchEventIn
-	if err := c.decode(&in); err != nil {
+	if err := c.decodeStrict(&in); err != nil {
 		return 0, nil, err
 	}
 	if len(in) == 0 || len(in) > 1000 {
@@ -156,7 +156,7 @@ func streakIssues(res []gamify.StreakUserResult, issues []gamify.Issue, users []
 
 func (h *handler) grantFreezes(c *call) (int, any, error) {
 	var in freezesIn
-	if err := c.decode(&in); err != nil {
+	if err := c.decodeStrict(&in); err != nil {
 		return 0, nil, err
 	}
 	users := []string{}
@@ -190,7 +190,7 @@ type restoreOut struct {
 
 func (h *handler) restoreStreaks(c *call) (int, any, error) {
 	var in restoreIn
-	if err := c.decode(&in); err != nil {
+	if err := c.decodeStrict(&in); err != nil {
 		return 0, nil, err
 	}
 	users := []string{}
@@ -227,6 +227,9 @@ type ops[D any] struct {
 	delete func(c *call, keys []string) ([]gamify.Issue, error)
 	patch  func(c *call, key string, edit func(*D)) (D, error)
 	status func(c *call, key, status string) (D, error)
+	// more are the statuses status takes beyond active, scheduled and
+	// inactive (finished for boards, locked for achievements).
+	more []gamify.Status
 }
 
 // codec is one API's JSON for D: decode reads a create item; edit reads an
@@ -368,10 +371,14 @@ func patchItem[D any](c *call, r resource[D], raw json.RawMessage) (string, D, e
 	if err != nil {
 		return key, d, err
 	}
-	switch gamify.Status(status) {
-	case "", gamify.StatusActive, gamify.StatusScheduled, gamify.StatusInactive, gamify.StatusFinished, gamify.StatusLocked:
+	// Checked before the patch: a status this resource lacks must change
+	// nothing, not update the other fields and then fail.
+	switch st := gamify.Status(status); st {
+	case "", gamify.StatusActive, gamify.StatusScheduled, gamify.StatusInactive:
 	default:
-		return key, d, invalid("status", fmt.Sprintf("status %q cannot be set", status))
+		if !slices.Contains(r.more, st) {
+			return key, d, invalid("status", fmt.Sprintf("status %q cannot be set here", status))
+		}
 	}
 	if d, err = r.patch(c, key, edit); err != nil || status == "" {
 		return key, d, err
@@ -380,6 +387,17 @@ func patchItem[D any](c *call, r resource[D], raw json.RawMessage) (string, D, e
 		return key, d, fmt.Errorf("the other fields were updated, the status was not: %w", err)
 	}
 	return key, d, nil
+}
+
+// fixed refuses a PATCH giving a create-only field a new value: the edit
+// would ignore it and answer updated. Each pair is field name, given, current.
+func fixed(noun string, pairs ...string) error {
+	for i := 0; i+2 < len(pairs); i += 3 {
+		if pairs[i+1] != "" && pairs[i+1] != pairs[i+2] {
+			return invalid(pairs[i], fmt.Sprintf("a %s's %s cannot change", noun, pairs[i]))
+		}
+	}
+	return nil
 }
 
 // items reads a JSON array of 1 to 100 items.
@@ -403,6 +421,9 @@ func strictItem(raw json.RawMessage, v any) error {
 		var ute *json.UnmarshalTypeError
 		if errors.As(err, &ute) {
 			return invalid(ute.Field, fmt.Sprintf("%s must be a JSON %s", ute.Field, ute.Type))
+		}
+		if f, ok := unknownField(err); ok {
+			return invalid(f, fmt.Sprintf("unknown field %q", f))
 		}
 		return invalid("", "bad item: "+err.Error())
 	}
@@ -483,6 +504,15 @@ var attributesResource = resource[gamify.Attribute]{attributesOps, codec[gamify.
 		var in attributeIO
 		if err := strictItem(raw, &in); err != nil {
 			return in.ID, nil, "", err
+		}
+		if in.Type != "" {
+			cur, err := c.eng.Attributes().Get(c.ctx(), in.ID)
+			if err != nil {
+				return in.ID, nil, "", err
+			}
+			if err := fixed("attribute", "type", in.Type, string(cur.Type)); err != nil {
+				return in.ID, nil, "", err
+			}
 		}
 		return in.ID, func(a *gamify.Attribute) {
 			if in.Name != nil {
@@ -694,6 +724,7 @@ var leaderboardsOps = ops[gamify.Leaderboard]{
 		l := c.eng.Leaderboards()
 		return editStatus(l.Activate, l.Deactivate, l.Finish)(c, k, s)
 	},
+	more: []gamify.Status{gamify.StatusFinished},
 }
 
 var leaderboardsResource = resource[gamify.Leaderboard]{leaderboardsOps, codec[gamify.Leaderboard]{
@@ -716,6 +747,16 @@ var leaderboardsResource = resource[gamify.Leaderboard]{leaderboardsOps, codec[g
 		var in boardIn
 		if err := strictItem(raw, &in); err != nil {
 			return in.ID, nil, "", err
+		}
+		if in.RankBy+in.MetricID+in.PointsSystemID+in.StreakID != "" {
+			cur, err := c.eng.Leaderboards().Get(c.ctx(), in.ID)
+			if err != nil {
+				return in.ID, nil, "", err
+			}
+			if err := fixed("leaderboard", "rankBy", in.RankBy, string(cur.RankBy), "metricId", in.MetricID, cur.Metric,
+				"pointsSystemId", in.PointsSystemID, cur.System, "streakId", in.StreakID, cur.Streak); err != nil {
+				return in.ID, nil, "", err
+			}
 		}
 		// Check the dates before the edit runs: an edit cannot fail.
 		edit, err := checked(in.apply)
@@ -999,8 +1040,12 @@ var boostsResource = resource[gamify.Boost]{boostsOps, codec[gamify.Boost]{
 				b.UserFilters[ua.AttributeID] = ua.AttributeValue
 			}
 		}
-		if in.Status == string(gamify.StatusInactive) {
+		switch gamify.Status(in.Status) {
+		case "", gamify.StatusActive:
+		case gamify.StatusInactive:
 			b.Status = gamify.StatusInactive
+		default:
+			return b, invalid("status", fmt.Sprintf("a boost is created active or inactive, not %q", in.Status))
 		}
 		return b, in.apply(&b)
 	},
@@ -1011,6 +1056,9 @@ var boostsResource = resource[gamify.Boost]{boostsOps, codec[gamify.Boost]{
 		}
 		cur, err := systemBoost(c, in.ID)
 		if err != nil {
+			return in.ID, nil, "", err
+		}
+		if err := fixed("boost", "userId", in.UserID, cur.User); err != nil {
 			return in.ID, nil, "", err
 		}
 		if err := in.apply(&cur); err != nil {

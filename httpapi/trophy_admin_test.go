@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -600,4 +601,119 @@ func TestTrophyAdminPatchStatus(t *testing.T) {
 	b, err = e.eng.Leaderboards().Get(context.Background(), "top-words")
 	require.NoError(t, err)
 	require.Equal(t, "Old", b.Description)
+}
+
+// TestAdminBodiesRefuseUnknownFields checks the admin bodies that are not
+// item lists refuse a misspelt field, naming it, and change nothing: a
+// batch retried with idempotency_key must not apply twice.
+func TestAdminBodiesRefuseUnknownFields(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	_, err := e.eng.Rewards().Create(context.Background(), gamify.Reward{Key: "coffee", Name: "Coffee", Type: gamify.RewardCoupon,
+		Cost: gamify.AmountFromInt(5), System: "xp"})
+	require.NoError(t, err)
+	e.track("ana", 1).requireStatus(t, http.StatusCreated)
+	batch := `[{"key":"words","user":{"id":"ana"},"value":3,"idempotency_key":"b-1"}]`
+	for range 2 {
+		e.do("POST", "/admin/v1/metrics/events", adminKey, batch).requireError(t, http.StatusUnprocessableEntity, "invalid", "idempotency_key")
+	}
+	require.Equal(t, "1", e.total("ana"))
+	e.do("POST", "/admin/v1/streaks/freezes", adminKey, `{"freezes":[{"userId":"ana","count":2}]}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "count")
+	e.do("POST", "/admin/v1/streaks/restore", adminKey, `{"users":[{"userId":"ana"}]}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "userId")
+	e.do("POST", "/admin/v1/streaks/pauses", adminKey, `{"pauses":[{"userId":"ana","start":"2026-03-12","ends":"2026-03-14"}]}`).
+		requireError(t, http.StatusUnprocessableEntity, "invalid", "ends")
+	e.do("POST", "/api/v1/gamify/admin/rewards/coffee/codes", adminKey, `{"code":["C-1"]}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "code")
+	n, err := e.eng.Rewards().CodeCount(context.Background(), "coffee")
+	require.NoError(t, err)
+	require.Zero(t, n)
+	// A single admin item names its unknown field too.
+	e.do("POST", "/api/v1/gamify/admin/badges", adminKey, `{"code":"x","title":"X"}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "title")
+}
+
+// TestBoostCreateStatus checks a boost is created active or inactive only:
+// another status is an issue, not an active boost.
+func TestBoostCreateStatus(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	var cb struct {
+		Created []struct {
+			Status string `json:"status"`
+		} `json:"created"`
+		Issues []issueGolden `json:"issues"`
+	}
+	r := e.do("POST", "/admin/v1/points/systems/xp/boosts", adminKey, `[
+		{"key":"a","name":"A","start":"2026-03-01","multiplier":2,"status":"bogus"},
+		{"key":"b","name":"B","start":"2026-03-01","multiplier":2,"status":"finished"},
+		{"key":"c","name":"C","start":"2026-03-01","multiplier":2,"status":"inactive"},
+		{"key":"d","name":"D","start":"2026-03-01","multiplier":2,"status":"active"}]`)
+	r.requireStatus(t, http.StatusCreated)
+	require.NoError(t, json.Unmarshal(r.body, &cb))
+	require.Len(t, cb.Issues, 2)
+	require.Equal(t, []int{0, 1}, []int{*cb.Issues[0].Index, *cb.Issues[1].Index})
+	require.Len(t, cb.Created, 2)
+	require.Equal(t, []string{"inactive", "active"}, []string{cb.Created[0].Status, cb.Created[1].Status})
+}
+
+// TestPatchCreateOnlyFields checks a PATCH giving a create-only field a new
+// value is an issue naming it, not an ignored field and "updated"; the same
+// value is accepted.
+func TestPatchCreateOnlyFields(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	_, err := e.eng.Points().Boosts().Create(context.Background(), gamify.Boost{Key: "ana-2x", System: "xp", Scope: gamify.BoostUser, User: "ana",
+		Start: t0, Multiplier: gamify.AmountFromInt(2)})
+	require.NoError(t, err)
+	var u struct {
+		Updated []json.RawMessage `json:"updated"`
+		Issues  []issueGolden     `json:"issues"`
+	}
+	for path, items := range map[string][]string{
+		"/admin/v1/leaderboards":               {`{"id":"top-words","rankBy":"points"}`, `{"id":"top-words","metricId":"other"}`, `{"id":"top-words","pointsSystemId":"xp"}`, `{"id":"top-words","rankBy":"metric","metricId":"words","name":"Top"}`},
+		"/admin/v1/points/systems/xp/triggers": {`{"id":"xp-words","type":"streak"}`, `{"id":"xp-words","metricId":"other"}`, `{"id":"xp-words","type":"metric","metricId":"words","points":3}`},
+		"/admin/v1/attributes":                 {`{"id":"plan","type":"event"}`, `{"id":"plan","type":"user","name":"Plan"}`},
+		"/admin/v1/points/systems/xp/boosts":   {`{"id":"ana-2x","userId":"bo"}`, `{"id":"ana-2x","userId":"ana","name":"Ana"}`},
+	} {
+		r := e.do("PATCH", path, adminKey, "["+strings.Join(items, ",")+"]")
+		r.requireStatus(t, http.StatusOK)
+		require.NoError(t, json.Unmarshal(r.body, &u))
+		require.Len(t, u.Updated, 1, path)
+		require.Len(t, u.Issues, len(items)-1, path)
+		for _, is := range u.Issues {
+			require.Contains(t, is.Message, "cannot change", path)
+		}
+	}
+	e.do("PATCH", "/api/v1/gamify/admin/badges/onboarded", adminKey, `{"code":"other","name":"X"}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "code")
+	e.do("PATCH", "/api/v1/gamify/admin/badges/onboarded", adminKey, `{"code":"onboarded","name":"X"}`).requireStatus(t, http.StatusOK)
+}
+
+// TestPatchStatusResourceLacks checks a PATCH status the resource has no
+// such state for (locked on a metric, finished on an attribute) changes
+// nothing, while a board may finish and an achievement lock.
+func TestPatchStatusResourceLacks(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	var u struct {
+		Updated []json.RawMessage `json:"updated"`
+		Issues  []issueGolden     `json:"issues"`
+	}
+	for path, item := range map[string]string{
+		"/admin/v1/metrics":    `{"id":"words","name":"Renamed","status":"locked"}`,
+		"/admin/v1/attributes": `{"id":"plan","name":"Renamed","status":"finished"}`,
+	} {
+		r := e.do("PATCH", path, adminKey, "["+item+"]")
+		r.requireStatus(t, http.StatusOK)
+		require.NoError(t, json.Unmarshal(r.body, &u))
+		require.Empty(t, u.Updated, path)
+		require.Len(t, u.Issues, 1, path)
+	}
+	m, err := e.eng.Metrics().Get(context.Background(), "words")
+	require.NoError(t, err)
+	require.Equal(t, "Words written", m.Name)
+	a, err := e.eng.Attributes().Get(context.Background(), "plan")
+	require.NoError(t, err)
+	require.Equal(t, "Plan", a.Name)
+	for path, item := range map[string]string{
+		"/admin/v1/leaderboards": `{"id":"top-words","status":"finished"}`,
+		"/admin/v1/achievements": `{"id":"onboarded","status":"locked"}`,
+	} {
+		r := e.do("PATCH", path, adminKey, "["+item+"]")
+		require.NoError(t, json.Unmarshal(r.body, &u))
+		require.Len(t, u.Updated, 1, path)
+	}
 }

@@ -46,7 +46,7 @@ func (h *handler) createPauses(c *call) (int, any, error) {
 	var in struct {
 		Pauses []pauseIn `json:"pauses"`
 	}
-	if err := c.decode(&in); err != nil {
+	if err := c.decodeStrict(&in); err != nil {
 		return 0, nil, err
 	}
 	if len(in.Pauses) == 0 || len(in.Pauses) > gamify.BulkLimit {

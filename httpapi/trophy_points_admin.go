@@ -208,6 +208,16 @@ var triggersResource = resource[gamify.Trigger]{triggersOps, codec[gamify.Trigge
 		if err := strictItem(raw, &in); err != nil {
 			return in.ID, nil, "", err
 		}
+		if in.Type+in.MetricID+in.StreakID+in.AchievementID != "" {
+			cur, err := systemTrigger(c, in.ID)
+			if err != nil {
+				return in.ID, nil, "", err
+			}
+			if err := fixed("trigger", "type", in.Type, string(cur.Kind), "metricId", in.MetricID, cur.Metric,
+				"streakId", in.StreakID, cur.Streak, "achievementId", in.AchievementID, cur.Achievement); err != nil {
+				return in.ID, nil, "", err
+			}
+		}
 		edit, err := checked(in.apply)
 		return in.ID, edit, in.Status, err
 	},
@@ -249,7 +259,7 @@ func levelOps(levels func(*call) (gamify.LevelsAPI, error)) ops[gamify.Level] {
 				return nil, nil, err
 			}
 			// Trophy's levels have no number: number them after the highest.
-			cur, err := l.List(c.ctx(), gamify.ListOptions{Limit: 100})
+			cur, err := listAll(func(o gamify.ListOptions) ([]gamify.Level, error) { return l.List(c.ctx(), o) })
 			if err != nil {
 				return nil, nil, err
 			}

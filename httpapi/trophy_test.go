@@ -2,7 +2,10 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -206,6 +209,7 @@ func TestTrophyUserReads(t *testing.T) {
 		{Date: "2026-03-10", Rank: ptr(1), Value: 4},
 		{Date: "2026-03-11", PreviousRank: ptr(1), Rank: ptr(1), PreviousValue: ptr(4.0), Value: 12},
 	}, ub.History)
+	e.do("POST", "/v1/users", appKey, `{"id":"bo"}`).requireStatus(t, http.StatusCreated) // known, not ranked
 	e.do("GET", "/v1/users/bo/leaderboards/top-words", appKey, nil).decode(t, &ub)
 	require.Nil(t, ub.Rank)
 	require.Nil(t, ub.Value)
@@ -513,4 +517,86 @@ func TestTrophyLeaderboardPastRun(t *testing.T) {
 	require.Empty(t, ub.History)
 	e.do("GET", "/v1/users/ana/leaderboards/daily-words", appKey, nil).decode(t, &ub)
 	require.Nil(t, ub.Rank) // nothing in today's run
+}
+
+// TestIncludeIncompleteBool checks includeIncomplete reads like the other
+// booleans: 1 is true and a bad value is 422, not silently false.
+func TestIncludeIncompleteBool(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	e.track("ana", 1).requireStatus(t, http.StatusCreated)
+	var all, done []json.RawMessage
+	require.NoError(t, json.Unmarshal(e.do("GET", "/v1/users/ana/achievements?includeIncomplete=1", appKey, nil).body, &all))
+	require.NoError(t, json.Unmarshal(e.do("GET", "/v1/users/ana/achievements", appKey, nil).body, &done))
+	require.Greater(t, len(all), len(done))
+	e.do("GET", "/v1/users/ana/achievements?includeIncomplete=yes", appKey, nil).requireError(t, http.StatusUnprocessableEntity, "invalid", "includeIncomplete")
+}
+
+// TestUserLeaderboardAndBoostsNotFound checks a user's rank on a board is
+// 404 for an unknown user or an archived board, and a system's boosts 404
+// for an unknown system, as the sibling reads are.
+func TestUserLeaderboardAndBoostsNotFound(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	e.track("ana", 1).requireStatus(t, http.StatusCreated)
+	e.do("GET", "/v1/users/ana/leaderboards/top-words", appKey, nil).requireStatus(t, http.StatusOK)
+	e.do("GET", "/v1/users/nobody/leaderboards/top-words", appKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
+	e.do("GET", "/v1/points/nope/boosts", appKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
+	e.do("GET", "/v1/points/xp/boosts", appKey, nil).requireStatus(t, http.StatusOK)
+	require.NoError(t, e.eng.Leaderboards().Delete(context.Background(), "top-words")) // archives it
+	e.do("GET", "/v1/leaderboards/top-words", appKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
+	e.do("GET", "/v1/users/ana/leaderboards/top-words", appKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
+}
+
+// TestPointsReadsPastHundred checks a system's triggers, boosts and levels
+// are all read, not the first 100, and a new level is numbered after the
+// highest.
+func TestPointsReadsPastHundred(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	const sys = "/admin/v1/points/systems/xp"
+	for page := range 2 {
+		var trs, bs, ls []string
+		for i := range 60 {
+			n := page*60 + i
+			trs = append(trs, fmt.Sprintf(`{"key":"t%d","type":"metric","metricId":"words","metricThreshold":%d,"points":1,"status":"active"}`, n, n+2))
+			bs = append(bs, fmt.Sprintf(`{"key":"b%d","name":"B","start":"2026-03-01","multiplier":1.5}`, n))
+			ls = append(ls, fmt.Sprintf(`{"key":"l%d","name":"L","points":%d,"level":%d}`, n, n+100, n+3))
+		}
+		for path, items := range map[string][]string{sys + "/triggers": trs, sys + "/boosts": bs, sys + "/levels": ls} {
+			var out struct {
+				Issues []issueGolden `json:"issues"`
+			}
+			r := e.do("POST", path, adminKey, "["+strings.Join(items, ",")+"]")
+			r.requireStatus(t, http.StatusCreated)
+			require.NoError(t, json.Unmarshal(r.body, &out))
+			require.Empty(t, out.Issues, path)
+		}
+	}
+	var got struct {
+		Triggers []json.RawMessage `json:"triggers"`
+	}
+	require.NoError(t, json.Unmarshal(e.do("GET", "/v1/points/xp", appKey, nil).body, &got))
+	require.Equal(t, 121, len(got.Triggers))
+	var list []json.RawMessage
+	require.NoError(t, json.Unmarshal(e.do("GET", "/v1/points/xp/boosts", appKey, nil).body, &list))
+	require.Equal(t, 120, len(list))
+	require.NoError(t, json.Unmarshal(e.do("GET", "/v1/points/xp/levels", appKey, nil).body, &list))
+	require.Equal(t, 122, len(list))
+	require.NoError(t, json.Unmarshal(e.do("GET", "/v1/points/xp/level-summary", appKey, nil).body, &list))
+	require.Equal(t, 122, len(list))
+	r := e.do("POST", sys+"/levels", adminKey, `[{"key":"top","name":"Top","points":100000}]`)
+	r.requireStatus(t, http.StatusCreated)
+	require.Contains(t, string(r.body), `"level":123`)
+}
+
+// TestQueryErrorsNameParameters checks query errors name the parameter the
+// caller sent, not the engine's field, and the missing one of two dates.
+func TestQueryErrorsNameParameters(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	e.track("ana", 1).requireStatus(t, http.StatusCreated)
+	e.do("GET", "/v1/leaderboards/top-words?offset=-5", appKey, nil).requireError(t, http.StatusUnprocessableEntity, "invalid", "offset")
+	const sum = "/v1/users/ana/metrics/words/event-summary?aggregation=daily"
+	e.do("GET", sum+"&startDate=2026-03-10", appKey, nil).requireError(t, http.StatusUnprocessableEntity, "invalid", "endDate")
+	e.do("GET", sum+"&endDate=2026-03-10", appKey, nil).requireError(t, http.StatusUnprocessableEntity, "invalid", "startDate")
+	e.do("GET", sum+"&startDate=2026-03-10&endDate=2025-03-10", appKey, nil).requireError(t, http.StatusUnprocessableEntity, "invalid", "endDate")
+	e.do("GET", "/v1/users/ana/points/xp/event-summary?aggregation=daily&startDate=2024-03-10&endDate=2026-03-10", appKey, nil).
+		requireError(t, http.StatusUnprocessableEntity, "invalid", "endDate")
 }
