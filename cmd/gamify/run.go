@@ -239,6 +239,7 @@ type keyFile struct {
 // $GAMIFY_ADMIN_KEYS and $GAMIFY_APP_KEYS.
 func loadKeys(path string, getenv func(string) string) ([]httpapi.Key, error) {
 	var keys []httpapi.Key
+	var where []string // where keys[i] comes from, for errors
 	if path == "" {
 		path = getenv("GAMIFY_KEYS_FILE")
 	}
@@ -257,6 +258,11 @@ func loadKeys(path string, getenv func(string) string) ([]httpapi.Key, error) {
 			if k.Secret == "" {
 				return nil, fmt.Errorf("keys file %s: keys[%d].key is empty", path, i)
 			}
+			// httpapi.New panics on it; refuse it here, before the db is opened.
+			if k.User != "" && (slices.Contains(k.Scopes, httpapi.ScopeAdmin) || slices.Contains(k.Scopes, httpapi.ScopeGamifyAdmin)) {
+				return nil, fmt.Errorf("keys file %s: keys[%d]: an admin key cannot be confined to a user (user %q)", path, i, k.User)
+			}
+			where = append(where, fmt.Sprintf("keys[%d] of keys file %s", i, path))
 		}
 		keys = kf.Keys
 	}
@@ -266,16 +272,19 @@ func loadKeys(path string, getenv func(string) string) ([]httpapi.Key, error) {
 	}{{"GAMIFY_ADMIN_KEYS", []string{httpapi.ScopeAdmin}}, {"GAMIFY_APP_KEYS", nil}} {
 		for i, s := range strings.Split(getenv(env.name), ",") {
 			if s = strings.TrimSpace(s); s != "" {
-				keys = append(keys, httpapi.Key{Secret: s, Name: fmt.Sprintf("%s[%d]", env.name, i), Scopes: env.scopes})
+				label := fmt.Sprintf("$%s[%d]", env.name, i)
+				keys = append(keys, httpapi.Key{Secret: s, Name: label[1:], Scopes: env.scopes})
+				where = append(where, label)
 			}
 		}
 	}
-	seen := map[string]bool{}
-	for _, k := range keys {
-		if seen[k.Secret] {
-			return nil, fmt.Errorf("key %q is given twice", k.Name)
+	// Name keys by where they come from: a file's may have no name.
+	seen := map[string]int{}
+	for i, k := range keys {
+		if j, ok := seen[k.Secret]; ok {
+			return nil, fmt.Errorf("the key of %s is given twice (%s has it too)", where[i], where[j])
 		}
-		seen[k.Secret] = true
+		seen[k.Secret] = i
 	}
 	if len(keys) == 0 {
 		return nil, errors.New("no API keys: give --keys FILE, $GAMIFY_KEYS_FILE, $GAMIFY_ADMIN_KEYS or $GAMIFY_APP_KEYS")
@@ -315,6 +324,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 		}
 		return exitUsage
 	}
+	// Bad flags are refused before the db is opened (and maybe created).
+	if _, _, err := net.SplitHostPort(*addr); err != nil {
+		fmt.Fprintf(stderr, "gamify serve: --addr %q: %v\n", *addr, err)
+		return exitUsage
+	}
+	if *maxBody < 1 {
+		fmt.Fprintf(stderr, "gamify serve: --max-body %d: must be at least 1\n", *maxBody)
+		return exitUsage
+	}
 	keys, err := loadKeys(*keysPath, getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "gamify serve: %v\n", err)
@@ -325,8 +343,19 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	if *buffered {
 		opts.Durability = gamify.Buffered
 	}
+	if *db == "" {
+		fmt.Fprintln(stderr, "gamify: --db FILE is required")
+		return exitUsage
+	}
+	// Listen first: an address that cannot be had must not leave a new db.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "gamify serve: %v\n", err)
+		return exitFailure
+	}
 	eng, code := openDB(*db, opts, stderr)
 	if eng == nil {
+		ln.Close()
 		return code
 	}
 	// Close runs last, after the server stopped taking requests.
@@ -335,11 +364,6 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 			log.Error("close", "err", err)
 		}
 	}()
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		fmt.Fprintf(stderr, "gamify serve: %v\n", err)
-		return exitFailure
-	}
 	srv := &http.Server{
 		Handler:           httpapi.New(eng, httpapi.Options{Keys: keys, MaxBodyBytes: *maxBody, Logger: log}),
 		ReadHeaderTimeout: 10 * time.Second,
