@@ -114,6 +114,16 @@ func importDB(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		r = f
 	}
+	// A run that fails before applying anything leaves no db it created.
+	_, statErr := os.Stat(*db)
+	created := errors.Is(statErr, os.ErrNotExist)
+	removeCreated := func() {
+		if created {
+			for _, p := range []string{*db, *db + ".log", *db + ".tenants"} {
+				os.RemoveAll(p)
+			}
+		}
+	}
 	root, code := openDB(*db, &gamify.Options{Durability: gamify.Buffered, MaxEventAge: importMaxEventAge, LockTimeout: 2 * time.Second, Clock: cmdClock}, stderr)
 	if root == nil {
 		return code
@@ -123,6 +133,8 @@ func importDB(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if *tenant != "" {
 		var err error
 		if eng, err = root.Tenant(*tenant); err != nil {
+			root.Close()
+			removeCreated()
 			return failed(stderr, err)
 		}
 	}
@@ -140,6 +152,9 @@ func importDB(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	prog.finish(err == nil)
 	if err != nil {
+		if len(im.sum.Applied) == 0 {
+			removeCreated()
+		}
 		fmt.Fprintf(stderr, "gamify: import %s: %v\n", *in, err)
 		return exitFailure // a bad line, or the file failed
 	}
