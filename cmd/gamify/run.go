@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -409,6 +410,17 @@ func readOpen(path, tenant string, stderr io.Writer) (root, eng *gamify.Engine, 
 	root, code = openDB(path, &gamify.Options{LockTimeout: 2 * time.Second, Clock: cmdClock}, stderr)
 	if root == nil || tenant == "" {
 		return root, root, code
+	}
+	// Engine.Tenant creates a tenant's file (PATH.tenants/KEY.db, as
+	// tenants.go names it) on first use; a read must not.
+	tfile := filepath.Join(path+".tenants", tenant+".db")
+	if _, err := os.Stat(tfile); err != nil {
+		root.Close()
+		if errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintf(stderr, "gamify: tenant %q: not found (no file %s)\n", tenant, tfile)
+			return nil, nil, exitNotFound
+		}
+		return nil, nil, failed(stderr, err)
 	}
 	eng, err := root.Tenant(tenant)
 	if err != nil {
