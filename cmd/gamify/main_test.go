@@ -131,6 +131,10 @@ func TestBoardCommand(t *testing.T) {
 	require.Equal(t, exitNotFound, code)
 	code, _, _ = runCmd("board", "top", "--db", path, "--limit", "0")
 	require.Equal(t, exitUsage, code)
+	// Checked before the file is opened: no file needed.
+	code, _, errs = runCmd("board", "top", "--db", filepath.Join(t.TempDir(), "none.db"), "--offset", "-3")
+	require.Equal(t, exitUsage, code, errs)
+	require.Contains(t, errs, "--offset must be 0 or more, not -3")
 	code, _, _ = runCmd("board", "top", "--db", path, "--group", "country:DE")
 	require.Equal(t, exitFailure, code) // a ValidationError: the board has no breakdown
 }
