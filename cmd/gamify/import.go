@@ -95,7 +95,7 @@ func importDB(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	in := fs.String("in", "-", "the export to read (`FILE`; - for stdin)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	forced := fs.Bool("progress", false, "show progress on stderr even when it is not a terminal")
-	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
+	if !parseNoArgs(fs, args, stderr) {
 		return exitUsage
 	}
 	if *db == "" {

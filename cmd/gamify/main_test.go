@@ -391,3 +391,15 @@ func TestServeBadFlagsCreateNothing(t *testing.T) {
 	require.Equal(t, exitFailure, code, errs)
 	require.NoFileExists(t, db)
 }
+
+// TestUnexpectedArgument: a command without positional arguments names a
+// stray one (exit 2), before opening anything.
+func TestUnexpectedArgument(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "q.db")
+	for _, cmd := range []string{"serve", "check", "compact", "stats", "backup", "migrate", "export", "import", "replay"} {
+		code, _, errs := runCmd(cmd, "--db", db, "extra")
+		require.Equal(t, exitUsage, code, cmd)
+		require.Contains(t, errs, `gamify `+cmd+`: unexpected argument "extra"`, cmd)
+		require.NoFileExists(t, db, cmd)
+	}
+}

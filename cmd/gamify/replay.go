@@ -22,7 +22,7 @@ func replayDB(args []string, stdout, stderr io.Writer) int {
 	db := fs.String("db", "", "the database `FILE`")
 	logDir := fs.String("log", "", "a command log `DIR` to apply (default: the file's own FILE.log, after a crash)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
-	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
+	if !parseNoArgs(fs, args, stderr) {
 		return exitUsage
 	}
 	if *db == "" {

@@ -231,6 +231,16 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parseNoArgs parses the flags of a command without positional arguments
+// and reports a stray one: false means exit 2, with stderr told why.
+func parseNoArgs(fs *flag.FlagSet, args []string, stderr io.Writer) bool {
+	pos, err := parse(fs, args)
+	if err == nil && len(pos) > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", fs.Name(), pos[0])
+	}
+	return err == nil && len(pos) == 0
+}
+
 // keyFile is the format of --keys.
 type keyFile struct {
 	Keys []httpapi.Key `json:"keys"`
@@ -319,10 +329,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	maxBody := fs.Int64("max-body", httpapi.MaxBodyBytesDefault, "the largest request body, in `bytes`")
 	buffered := fs.Bool("buffered", false, "answer writes once applied, committing within 10 ms (default: once on disk)")
 	grace := fs.Duration("shutdown-timeout", 10*time.Second, "how long requests in flight may finish on SIGINT or SIGTERM")
-	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
-		if err == nil {
-			fmt.Fprintf(stderr, "gamify serve: unexpected argument %q\n", pos[0])
-		}
+	if !parseNoArgs(fs, args, stderr) {
 		return exitUsage
 	}
 	// Bad flags are refused before the db is opened (and maybe created).
