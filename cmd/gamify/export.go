@@ -326,9 +326,11 @@ func (x *exporter) run(tenant string) error {
 			return err
 		}
 	}
+	// Not through put (its counts are the line's), but counted as put counts.
 	x.counts["end"]++
 	err = x.enc.Encode(line{Kind: "end", Counts: x.counts})
 	x.lines++
+	x.prog.add(1)
 	return err
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -356,6 +357,26 @@ func TestHelpExportImport(t *testing.T) {
 	code, out, _ = runCmd("help")
 	require.Equal(t, exitOK, code)
 	require.Contains(t, out, "gamify import --db FILE")
+	require.Contains(t, out, "[--run DATE] [--group G] [--offset N]")
+	require.Contains(t, out, "--json | jq .Points") // userReport's field names
+	require.Contains(t, out, "Long work (import, export, check")
+	code, out, _ = runCmd("help", "export")
+	require.Equal(t, exitOK, code)
+	for _, k := range lineKinds {
+		require.Contains(t, out, k, "help export names every kind")
+	}
+}
+
+// TestExportProgressCountsEveryLine: the progress summary counts the end
+// line too, as the export's summary does.
+func TestExportProgressCountsEveryLine(t *testing.T) {
+	path := seedGame(t)
+	out := filepath.Join(t.TempDir(), "e.jsonl")
+	code, stdout, errs := runCmd("export", "--db", path, "--out", out, "--progress")
+	require.Equal(t, exitOK, code, errs)
+	n := len(readLines(t, out))
+	require.Contains(t, stdout, fmt.Sprintf(": %d lines (", n))
+	require.Regexp(t, fmt.Sprintf(`export done: %d lines `, n), errs)
 }
 
 // TestExportToStdout: "--out -" writes the lines to stdout and the summary

@@ -35,7 +35,7 @@ const usage = `gamify - an embedded gamification engine, from the shell
 Usage:
   gamify serve --db FILE [--addr ADDR] [--keys FILE] [flags]
   gamify user ID --db FILE [--tenant KEY] [--json]
-  gamify board KEY --db FILE [--tenant KEY] [--run DATE] [--offset N] [--limit N] [--json]
+  gamify board KEY --db FILE [--tenant KEY] [--run DATE] [--group G] [--offset N] [--limit N] [--json]
   gamify check --db FILE [--tenant KEY] [--json] [--progress]
   gamify compact --db FILE [--progress]
   gamify stats --db FILE [--tenant KEY] [--json]
@@ -71,14 +71,14 @@ with the admin scope or none). serve refuses to start without a key.
 Examples:
   GAMIFY_ADMIN_KEYS=s3cret gamify serve --db game.db --addr 127.0.0.1:8080
   gamify serve --db game.db --addr :8080 --keys keys.json --buffered
-  gamify user ana --db game.db --json | jq .points
+  gamify user ana --db game.db --json | jq .Points
   gamify board weekly-xp --db game.db --run 2026-03-02 --limit 20
   gamify check --db game.db || echo "damaged: restore a backup"
   gamify backup --db game.db --out backups/game-2026-12-01.db
   curl -fsS -H "X-API-Key: $ADMIN" http://127.0.0.1:8080/admin/v1/backup -o game-copy.db
   gamify export --db game.db --out game.jsonl && gamify import --db new.db --in game.jsonl
 
-Long work (import, check, compact, backup) shows a progress line on stderr
+Long work (import, export, check, compact, backup) shows a progress line on stderr
 when it is a terminal, or with --progress; never with --json.
 
 Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 database in use,
@@ -93,8 +93,9 @@ var commandHelp = map[string]string{
 Writes the database (or a tenant's) as JSON Lines, one object a line with a
 "kind": a header {"kind":"header","format":"gamify-export","version":1,...};
 every definition, what it needs first (attribute, metric, points, level,
-streak, achievement, trigger, boost, leaderboard, reward, the streaks'
-milestones, tenant); every user and their preferences; the ledger in
+streak, achievement, trigger, boost, leaderboard, league, reward, the
+streaks' milestones, challenge, tenant); every user with their preferences,
+league-results and challenges; the league-run lines; the ledger in
 sequence order (event, award, spend, claim lines, each with an idempotency
 key: the caller's, or gamify-export:SEQ); manual achievement completions and
 pinned levels; and {"kind":"end","counts":{...}}. Trigger awards, milestone
