@@ -114,7 +114,7 @@ func exportDB(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	out := fs.String("out", "-", "where to write the JSON Lines (`FILE`, must not exist; - for stdout)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	forced := fs.Bool("progress", false, "show progress on stderr even when it is not a terminal")
-	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
+	if !parseNoArgs(fs, args, stderr) {
 		return exitUsage
 	}
 	root, eng, code := readOpen(*db, *tenant, stderr)
@@ -326,9 +326,11 @@ func (x *exporter) run(tenant string) error {
 			return err
 		}
 	}
+	// Not through put (its counts are the line's), but counted as put counts.
 	x.counts["end"]++
 	err = x.enc.Encode(line{Kind: "end", Counts: x.counts})
 	x.lines++
+	x.prog.add(1)
 	return err
 }
 

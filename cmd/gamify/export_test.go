@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -272,7 +273,7 @@ func TestImportBadLines(t *testing.T) {
 	header := `{"kind":"header","format":"gamify-export","version":1}`
 	metric := `{"kind":"metric","data":{"Key":"words","Name":"Words"}}`
 	event := func(user, amount string, seq int) string {
-		return `{"kind":"event","seq":` + strings.Repeat("1", seq) + `,"user":"` + user + `","metric":"words","amount":"` + amount + `","key":"k` + strings.Repeat("1", seq) + `"}`
+		return `{"kind":"event","seq":` + strings.Repeat("1", seq) + `,"user":"` + user + `","metric":"words","amount":"` + amount + `","time":"2026-11-30T10:00:00Z","key":"k` + strings.Repeat("1", seq) + `"}`
 	}
 	total := func(path, user string) string {
 		eng, err := gamify.Open(path, &gamify.Options{LockTimeout: time.Second})
@@ -291,17 +292,17 @@ func TestImportBadLines(t *testing.T) {
 		want  string // in the error
 		ana   string // ana's total after
 	}{
-		{"not JSON", []string{header, metric, event("ana", "2", 1), `{"kind":"event",`, event("ana", "3", 2)}, "line 4: not an export line", "none"},
+		{"not JSON", []string{header, metric, event("ana", "2", 1), `{"kind":"event",`, event("ana", "3", 2)}, "line 4: not an export line", "2"}, // a chunk of its own
 		{"unknown field", []string{header, metric, `{"kind":"metric","data":{"Key":"x","Name":"X","Colour":"red"}}`}, `line 3: json: unknown field "Colour"`, ""},
 		{"unknown kind", []string{header, `{"kind":"badge"}`}, `line 2: unknown kind "badge"`, ""},
 		{"no header", []string{metric}, "line 1: the first line must be", ""},
 		{"newer version", []string{`{"kind":"header","format":"gamify-export","version":2}`}, "line 1: format version 2", ""},
-		{"refused event", []string{header, metric, event("ana", "2", 1), `{"kind":"event","user":"bo","metric":"nope","amount":"1","key":"x"}`, event("ana", "3", 2), `{"kind":"end"}`},
+		{"refused event", []string{header, metric, event("ana", "2", 1), `{"kind":"event","user":"bo","metric":"nope","amount":"1","time":"2026-11-30T10:00:00Z","key":"x"}`, event("ana", "3", 2), `{"kind":"end"}`},
 			"line 4: gamify: invalid Events[1].Metric", "none"},
-		{"missing amount", []string{header, metric, `{"kind":"event","user":"bo","metric":"words","key":"x"}`}, "line 3: an event line needs metric, user, amount and key", ""},
+		{"missing amount", []string{header, metric, `{"kind":"event","user":"bo","metric":"words","time":"2026-11-30T10:00:00Z","key":"x"}`}, "line 3: the event line needs metric, user, amount, time, key; it has no amount", ""},
 		{"truncated", []string{header, metric, event("ana", "2", 1)}, "line 3: the export ends without its end line", "2"},
 		{"payout claim without its challenge", []string{header, `{"kind":"claim","user":"ana","reward":"mug","payout":"challenge trip completed","key":"c"}`},
-			"line 2: a challenge payout's claim line needs challenge and payout", ""},
+			"line 2: a challenge payout's claim line needs challenge and payout; it has no challenge", ""},
 		{"league run of an unknown league", []string{header, `{"kind":"league-run","league":"nope","data":{"League":"nope","RunStart":"2026-03-09T00:00:00Z","Size":2,"Tiers":[["ana"]]}}`},
 			"line 2: import a run of league nope: league nope: gamify: not found", ""},
 		{"league run field", []string{header, `{"kind":"league-run","league":"x","data":{"Colour":1}}`}, `line 2: league-run: json: unknown field "Colour"`, ""},
@@ -356,6 +357,26 @@ func TestHelpExportImport(t *testing.T) {
 	code, out, _ = runCmd("help")
 	require.Equal(t, exitOK, code)
 	require.Contains(t, out, "gamify import --db FILE")
+	require.Contains(t, out, "[--run DATE] [--group G] [--offset N]")
+	require.Contains(t, out, "--json | jq .Points") // userReport's field names
+	require.Contains(t, out, "Long work (import, export, check")
+	code, out, _ = runCmd("help", "export")
+	require.Equal(t, exitOK, code)
+	for _, k := range lineKinds {
+		require.Contains(t, out, k, "help export names every kind")
+	}
+}
+
+// TestExportProgressCountsEveryLine: the progress summary counts the end
+// line too, as the export's summary does.
+func TestExportProgressCountsEveryLine(t *testing.T) {
+	path := seedGame(t)
+	out := filepath.Join(t.TempDir(), "e.jsonl")
+	code, stdout, errs := runCmd("export", "--db", path, "--out", out, "--progress")
+	require.Equal(t, exitOK, code, errs)
+	n := len(readLines(t, out))
+	require.Contains(t, stdout, fmt.Sprintf(": %d lines (", n))
+	require.Regexp(t, fmt.Sprintf(`export done: %d lines `, n), errs)
 }
 
 // TestExportToStdout: "--out -" writes the lines to stdout and the summary

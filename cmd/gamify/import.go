@@ -85,6 +85,7 @@ type importer struct {
 	events   int
 	header   bool
 	end      bool
+	seen     map[string]int // lines read, by kind, for the end line's counts
 }
 
 func importDB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -94,7 +95,7 @@ func importDB(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	in := fs.String("in", "-", "the export to read (`FILE`; - for stdin)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	forced := fs.Bool("progress", false, "show progress on stderr even when it is not a terminal")
-	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
+	if !parseNoArgs(fs, args, stderr) {
 		return exitUsage
 	}
 	if *db == "" {
@@ -114,6 +115,16 @@ func importDB(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		r = f
 	}
+	// A run that fails before applying anything leaves no db it created.
+	_, statErr := os.Stat(*db)
+	created := errors.Is(statErr, os.ErrNotExist)
+	removeCreated := func() {
+		if created {
+			for _, p := range []string{*db, *db + ".log", *db + ".tenants"} {
+				os.RemoveAll(p)
+			}
+		}
+	}
 	root, code := openDB(*db, &gamify.Options{Durability: gamify.Buffered, MaxEventAge: importMaxEventAge, LockTimeout: 2 * time.Second, Clock: cmdClock}, stderr)
 	if root == nil {
 		return code
@@ -123,6 +134,8 @@ func importDB(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if *tenant != "" {
 		var err error
 		if eng, err = root.Tenant(*tenant); err != nil {
+			root.Close()
+			removeCreated()
 			return failed(stderr, err)
 		}
 	}
@@ -140,6 +153,9 @@ func importDB(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	prog.finish(err == nil)
 	if err != nil {
+		if len(im.sum.Applied) == 0 {
+			removeCreated()
+		}
 		fmt.Fprintf(stderr, "gamify: import %s: %v\n", *in, err)
 		return exitFailure // a bad line, or the file failed
 	}
@@ -201,8 +217,17 @@ func decodeStrict(b []byte, v any) error {
 func (im *importer) line(b []byte) error {
 	var l line
 	if err := decodeStrict(b, &l); err != nil {
+		// Not an event line, so a chunk of its own: what came before it is
+		// applied, as before a line of an unknown kind.
+		if ferr := im.flush(); ferr != nil {
+			return ferr
+		}
 		return fmt.Errorf("not an export line: %w", err)
 	}
+	if im.seen == nil {
+		im.seen = map[string]int{}
+	}
+	im.seen[l.Kind]++
 	if !im.header {
 		if l.Kind != "header" || l.Format != exportFormat {
 			return fmt.Errorf(`the first line must be {"kind":"header","format":%q,...}`, exportFormat)
@@ -240,6 +265,9 @@ func (im *importer) line(b []byte) error {
 		return im.milestones(l)
 	case "end":
 		im.end = true
+		if err := im.checkCounts(l.Counts); err != nil {
+			return err
+		}
 		return im.applyStatuses()
 	case "header":
 		return errors.New("a second header line")
@@ -250,6 +278,9 @@ func (im *importer) line(b []byte) error {
 	}
 	if im.target != nil {
 		return fmt.Errorf("a %s definition after ledger lines", l.Kind)
+	}
+	if err := need(l, "data"); err != nil {
+		return err
 	}
 	key, status, created, err := d.ensure(im.ctx, im.eng, l.Data)
 	if err != nil {
@@ -277,6 +308,9 @@ func (im *importer) count(kind string, applied bool) {
 }
 
 func (im *importer) user(l line) error {
+	if err := need(l, "data"); err != nil {
+		return err
+	}
 	var u gamify.User
 	if err := decodeStrict(l.Data, &u); err != nil {
 		return fmt.Errorf("user: %w", err)
@@ -312,6 +346,9 @@ func (im *importer) user(l line) error {
 // milestones gives a streak its milestones, once the rewards and manual
 // achievements they name exist.
 func (im *importer) milestones(l line) error {
+	if err := need(l, "streak", "data"); err != nil {
+		return err
+	}
 	var ms []gamify.StreakMilestone
 	if err := decodeStrict(l.Data, &ms); err != nil {
 		return fmt.Errorf("milestones: %w", err)
@@ -381,8 +418,12 @@ func (im *importer) event(l line) error {
 	if err := im.ledgerStart(); err != nil {
 		return err
 	}
-	if l.Metric == "" || l.User == "" || l.Amount == nil || l.Key == "" {
-		return errors.New("an event line needs metric, user, amount and key")
+	// An event without its time would be dated at the import.
+	if err := need(l, "metric", "user", "amount", "time", "key"); err != nil {
+		if len(im.chunk) > 0 {
+			return fmt.Errorf("%w (lines %d to %d, a batch, are not applied)", err, im.chunkLines[0], im.n)
+		}
+		return err
 	}
 	im.events++
 	if im.settled("metric", l.Metric) {
@@ -429,8 +470,8 @@ func (im *importer) entry(l line) error {
 	ctx := im.ctx
 	switch l.Kind {
 	case "award", "spend":
-		if l.System == "" || l.User == "" || l.Amount == nil || l.Key == "" {
-			return fmt.Errorf("the %s line needs system, user, amount and key", l.Kind)
+		if err := need(l, "system", "user", "amount", "key"); err != nil {
+			return err
 		}
 		if im.settled("points", l.System) {
 			im.sum.Skipped++
@@ -447,8 +488,8 @@ func (im *importer) entry(l line) error {
 		}
 		im.count(l.Kind, !r.IdempotentReplayed)
 	case "claim":
-		if l.Reward == "" || l.User == "" || l.Key == "" {
-			return errors.New("a claim line needs reward, user and key")
+		if err := need(l, "reward", "user", "key"); err != nil {
+			return err
 		}
 		if im.settled("reward", l.Reward) {
 			im.sum.Skipped++
@@ -463,8 +504,8 @@ func (im *importer) entry(l line) error {
 		}
 		im.count("claim", !c.Replay)
 	case "completion":
-		if l.Achievement == "" || l.User == "" {
-			return errors.New("a completion line needs achievement and user")
+		if err := need(l, "achievement", "user"); err != nil {
+			return err
 		}
 		// A held achievement is done, even if it is locked or inactive now.
 		held, err := im.eng.Achievements().User(ctx, l.User, false)
@@ -480,8 +521,8 @@ func (im *importer) entry(l line) error {
 		}
 		im.count("completion", true)
 	case "pin":
-		if l.System == "" || l.User == "" || l.Level == "" {
-			return errors.New("a pin line needs system, user and level")
+		if err := need(l, "system", "user", "level"); err != nil {
+			return err
 		}
 		up, err := im.eng.Users().Points(ctx, l.User, l.System)
 		if err != nil {
@@ -504,7 +545,7 @@ func (im *importer) entry(l line) error {
 // database has the challenge archived).
 func (im *importer) payoutClaim(l line) error {
 	if l.Challenge == "" || l.Payout == "" {
-		return errors.New("a challenge payout's claim line needs challenge and payout")
+		return fmt.Errorf("a challenge payout's claim line needs challenge and payout; it has no %s", missing(l, "challenge", "payout"))
 	}
 	if c, err := im.eng.Challenges().Get(im.ctx, l.Challenge); err == nil && c.Status == gamify.StatusArchived {
 		im.sum.Skipped++
@@ -520,6 +561,9 @@ func (im *importer) payoutClaim(l line) error {
 
 // preferences sets a user's preferences to the line's.
 func (im *importer) preferences(l line) error {
+	if err := need(l, "user", "data"); err != nil {
+		return err
+	}
 	var want gamify.Preferences
 	if err := decodeStrict(l.Data, &want); err != nil {
 		return fmt.Errorf("preferences: %w", err)
@@ -542,6 +586,9 @@ func (im *importer) preferences(l line) error {
 // leagueResults imports a user's league results (those held already are
 // skipped).
 func (im *importer) leagueResults(l line) error {
+	if err := need(l, "league", "user", "data"); err != nil {
+		return err
+	}
 	var rs []gamify.LeagueResult
 	if err := decodeStrict(l.Data, &rs); err != nil {
 		return fmt.Errorf("league-results: %w", err)
@@ -557,6 +604,9 @@ func (im *importer) leagueResults(l line) error {
 // leagueRun imports the cohorts of a league's run (places held already are
 // skipped), unless the run has ended since the export.
 func (im *importer) leagueRun(l line) error {
+	if err := need(l, "league", "data"); err != nil {
+		return err
+	}
 	var r gamify.LeagueRun
 	if err := decodeStrict(l.Data, &r); err != nil {
 		return fmt.Errorf("league-run: %w", err)
@@ -580,6 +630,9 @@ func (im *importer) leagueRun(l line) error {
 // challenges imports a user's participations (one held already, the
 // same, is unchanged).
 func (im *importer) challenges(l line) error {
+	if err := need(l, "user", "data"); err != nil {
+		return err
+	}
 	var ps []gamify.ChallengeProgress
 	if err := decodeStrict(l.Data, &ps); err != nil {
 		return fmt.Errorf("challenges: %w", err)
@@ -597,6 +650,87 @@ func (im *importer) challenges(l line) error {
 		applied = applied || n > 0
 	}
 	im.count("challenges", applied)
+	return nil
+}
+
+// need refuses a line without one of fields, naming what it lacks.
+func need(l line, fields ...string) error {
+	if m := missing(l, fields...); m != "" {
+		return fmt.Errorf("the %s line needs %s; it has no %s", l.Kind, strings.Join(fields, ", "), m)
+	}
+	return nil
+}
+
+// missing names the fields l leaves empty, of those given.
+func missing(l line, fields ...string) string {
+	var out []string
+	for _, f := range fields {
+		var empty bool
+		switch f {
+		case "user":
+			empty = l.User == ""
+		case "metric":
+			empty = l.Metric == ""
+		case "system":
+			empty = l.System == ""
+		case "reward":
+			empty = l.Reward == ""
+		case "league":
+			empty = l.League == ""
+		case "achievement":
+			empty = l.Achievement == ""
+		case "streak":
+			empty = l.Streak == ""
+		case "level":
+			empty = l.Level == ""
+		case "challenge":
+			empty = l.Challenge == ""
+		case "payout":
+			empty = l.Payout == ""
+		case "amount":
+			empty = l.Amount == nil
+		case "time":
+			empty = l.Time.IsZero()
+		case "key":
+			empty = l.Key == ""
+		case "data":
+			empty = len(l.Data) == 0 || string(l.Data) == "null"
+		default:
+			panic("missing: unknown field " + f)
+		}
+		if empty {
+			out = append(out, f)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// checkCounts compares the end line's counts with the lines read: a
+// mismatch means lines were lost or added (a hand-written end line may
+// leave counts out).
+func (im *importer) checkCounts(counts map[string]int) error {
+	if counts == nil {
+		return nil
+	}
+	var diff []string
+	kinds := append([]string{"header"}, lineKinds...)
+	kinds = append(kinds, "end")
+	var other []string
+	for k := range counts {
+		if !slices.Contains(kinds, k) {
+			other = append(other, k)
+		}
+	}
+	slices.Sort(other)
+	kinds = append(kinds, other...)
+	for _, k := range kinds {
+		if counts[k] != im.seen[k] {
+			diff = append(diff, fmt.Sprintf("%s: %d in the end line, %d read", k, counts[k], im.seen[k]))
+		}
+	}
+	if len(diff) > 0 {
+		return fmt.Errorf("the end line's counts differ from the lines read (%s): lines were lost or added; what came before is applied, statuses are not", strings.Join(diff, "; "))
+	}
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -130,6 +131,10 @@ func TestBoardCommand(t *testing.T) {
 	require.Equal(t, exitNotFound, code)
 	code, _, _ = runCmd("board", "top", "--db", path, "--limit", "0")
 	require.Equal(t, exitUsage, code)
+	// Checked before the file is opened: no file needed.
+	code, _, errs = runCmd("board", "top", "--db", filepath.Join(t.TempDir(), "none.db"), "--offset", "-3")
+	require.Equal(t, exitUsage, code, errs)
+	require.Contains(t, errs, "--offset must be 0 or more, not -3")
 	code, _, _ = runCmd("board", "top", "--db", path, "--group", "country:DE")
 	require.Equal(t, exitFailure, code) // a ValidationError: the board has no breakdown
 }
@@ -329,4 +334,72 @@ func TestCheckAndCompactCommands(t *testing.T) {
 	require.Equal(t, exitFailure, code)
 	code, _, _ = runCmd("check", "--db", path, "--tenant", "nope")
 	require.Equal(t, exitNotFound, code)
+}
+
+// TestServeBadKeysCreateNothing: keys serve refuses are exit 2, named by
+// where they come from, and leave no new db behind.
+func TestServeBadKeysCreateNothing(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "new.db")
+	keys := filepath.Join(dir, "k.json")
+	serveWith := func(env map[string]string, args ...string) (int, string) {
+		var errb bytes.Buffer
+		code := run(context.Background(), append([]string{"serve", "--db", db}, args...), io.Discard, &errb, envOf(env))
+		return code, errb.String()
+	}
+	require.NoError(t, os.WriteFile(keys, []byte(`{"keys":[{"key":"a0","scopes":["application"]},{"key":"a1","scopes":["admin"],"user":"ana"}]}`), 0o600))
+	code, errs := serveWith(nil, "--keys", keys, "--addr", "127.0.0.1:0")
+	require.Equal(t, exitUsage, code, errs)
+	require.Contains(t, errs, "keys[1]")
+	require.Contains(t, errs, "admin key cannot be confined to a user")
+	require.NoFileExists(t, db)
+
+	require.NoError(t, os.WriteFile(keys, []byte(`{"keys":[{"key":"a1"},{"key":"a1"}]}`), 0o600))
+	code, errs = serveWith(nil, "--keys", keys)
+	require.Equal(t, exitUsage, code, errs)
+	require.Contains(t, errs, "keys[1] of keys file")
+	require.Contains(t, errs, "given twice (keys[0] of keys file")
+	code, errs = serveWith(map[string]string{"GAMIFY_ADMIN_KEYS": "x", "GAMIFY_APP_KEYS": "y,x"})
+	require.Equal(t, exitUsage, code, errs)
+	require.Contains(t, errs, "$GAMIFY_APP_KEYS[1] is given twice ($GAMIFY_ADMIN_KEYS[0]")
+
+}
+
+func TestServeBadFlagsCreateNothing(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "new.db")
+	serveWith := func(env map[string]string, args ...string) (int, string) {
+		var errb bytes.Buffer
+		code := run(context.Background(), append([]string{"serve", "--db", db}, args...), io.Discard, &errb, envOf(env))
+		return code, errb.String()
+	}
+	env := map[string]string{"GAMIFY_ADMIN_KEYS": "adm"}
+	code, errs := serveWith(env, "--addr", "bogus")
+	require.Equal(t, exitUsage, code, errs)
+	require.Contains(t, errs, `--addr "bogus"`)
+	require.NoFileExists(t, db)
+	code, errs = serveWith(env, "--addr", "127.0.0.1:0", "--max-body", "-5")
+	require.Equal(t, exitUsage, code, errs)
+	require.Contains(t, errs, "--max-body -5")
+	require.NoFileExists(t, db)
+	code, errs = serveWith(env, "--addr", "127.0.0.1:0", "--max-body", "0")
+	require.Equal(t, exitUsage, code, errs)
+	// An address taken already fails before the db is created.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	code, errs = serveWith(env, "--addr", ln.Addr().String())
+	require.Equal(t, exitFailure, code, errs)
+	require.NoFileExists(t, db)
+}
+
+// TestUnexpectedArgument: a command without positional arguments names a
+// stray one (exit 2), before opening anything.
+func TestUnexpectedArgument(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "q.db")
+	for _, cmd := range []string{"serve", "check", "compact", "stats", "backup", "migrate", "export", "import", "replay"} {
+		code, _, errs := runCmd(cmd, "--db", db, "extra")
+		require.Equal(t, exitUsage, code, cmd)
+		require.Contains(t, errs, `gamify `+cmd+`: unexpected argument "extra"`, cmd)
+		require.NoFileExists(t, db, cmd)
+	}
 }

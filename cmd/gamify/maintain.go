@@ -24,7 +24,7 @@ func checkDB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	tenant := fs.String("tenant", "", "check this tenant's file (`KEY`)")
 	asJSON := fs.Bool("json", false, `print {"ok", "problems"}`)
 	forced := fs.Bool("progress", false, "show progress on stderr even when it is not a terminal")
-	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
+	if !parseNoArgs(fs, args, stderr) {
 		return exitUsage
 	}
 	root, eng, code := readOpen(*db, *tenant, stderr)
@@ -69,7 +69,7 @@ func compactDB(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("compact", stderr)
 	db := fs.String("db", "", "the database `FILE` (no other process may hold it)")
 	forced := fs.Bool("progress", false, "show progress on stderr even when it is not a terminal")
-	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
+	if !parseNoArgs(fs, args, stderr) {
 		return exitUsage
 	}
 	if *db == "" {

@@ -19,7 +19,7 @@ func statsDB(args []string, stdout, stderr io.Writer) int {
 	db := fs.String("db", "", "the database `FILE`")
 	tenant := fs.String("tenant", "", "this tenant's file (`KEY`)")
 	asJSON := fs.Bool("json", false, "print Engine.Stats as JSON")
-	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
+	if !parseNoArgs(fs, args, stderr) {
 		return exitUsage
 	}
 	root, eng, code := readOpen(*db, *tenant, stderr)
@@ -63,7 +63,7 @@ func backupDB(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	tenant := fs.String("tenant", "", "back up this tenant's file (`KEY`)")
 	out := fs.String("out", "", "where to write the copy (`FILE`; must not exist)")
 	forced := fs.Bool("progress", false, "show progress on stderr even when it is not a terminal")
-	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
+	if !parseNoArgs(fs, args, stderr) {
 		return exitUsage
 	}
 	if *out == "" {
@@ -137,7 +137,7 @@ func verifyCopy(ctx context.Context, path string) error {
 func migrateDB(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("migrate", stderr)
 	db := fs.String("db", "", "the database `FILE`")
-	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
+	if !parseNoArgs(fs, args, stderr) {
 		return exitUsage
 	}
 	if *db == "" {

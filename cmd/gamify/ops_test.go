@@ -86,3 +86,23 @@ func TestMigrateCommand(t *testing.T) {
 	code, _, _ = runCmd("migrate", "--db", filepath.Join(t.TempDir(), "none.db"))
 	require.Equal(t, exitFailure, code, "migrate never creates a file")
 }
+
+// TestReadTenantWithoutFile: a read command does not create the file of a
+// tenant that has none yet (Engine.Tenant would): exit 3.
+func TestReadTenantWithoutFile(t *testing.T) {
+	path := seedDB(t)
+	eng, err := gamify.Open(path, nil)
+	require.NoError(t, err)
+	_, err = eng.Tenants().Create(context.Background(), gamify.Tenant{Key: "acme", Name: "Acme"})
+	require.NoError(t, err)
+	require.NoError(t, eng.Close())
+	for _, args := range [][]string{
+		{"user", "ana"}, {"board", "top"}, {"check"}, {"stats"}, {"export", "--out", filepath.Join(t.TempDir(), "x.jsonl")},
+		{"backup", "--out", filepath.Join(t.TempDir(), "b.db")},
+	} {
+		code, _, errs := runCmd(append(args, "--db", path, "--tenant", "acme")...)
+		require.Equal(t, exitNotFound, code, "%v: %s", args, errs)
+		require.Contains(t, errs, `tenant "acme": not found`)
+		require.NoDirExists(t, path+".tenants", args)
+	}
+}

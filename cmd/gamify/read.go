@@ -141,6 +141,10 @@ func readBoard(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "gamify board: give one board KEY")
 		return exitUsage
 	}
+	if *offset < 0 {
+		fmt.Fprintf(stderr, "gamify board: --offset must be 0 or more, not %d\n", *offset)
+		return exitUsage
+	}
 	if *limit < 1 || *limit > 100 {
 		fmt.Fprintf(stderr, "gamify board: --limit must be from 1 to 100, not %d\n", *limit)
 		return exitUsage

@@ -22,7 +22,7 @@ func replayDB(args []string, stdout, stderr io.Writer) int {
 	db := fs.String("db", "", "the database `FILE`")
 	logDir := fs.String("log", "", "a command log `DIR` to apply (default: the file's own FILE.log, after a crash)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
-	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
+	if !parseNoArgs(fs, args, stderr) {
 		return exitUsage
 	}
 	if *db == "" {
@@ -42,6 +42,15 @@ func replayDB(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if *logDir != "" {
+		// A directory without a segment is not a log: opening would only
+		// rewrite the file and say "replayed 0".
+		if segs, err := filepath.Glob(filepath.Join(*logDir, "*.log")); err == nil && len(segs) == 0 {
+			if _, err := os.Stat(*logDir); err != nil {
+				return failed(stderr, err)
+			}
+			fmt.Fprintf(stderr, "gamify: --log %s: no log to replay (no *.log segment in it)\n", *logDir)
+			return exitFailure
+		}
 		if err := copyLog(*logDir, own); err != nil {
 			os.RemoveAll(own)
 			return failed(stderr, err)

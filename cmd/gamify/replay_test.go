@@ -93,3 +93,22 @@ func TestReplayRefusesALogOfAnotherFile(t *testing.T) {
 	require.Equal(t, len(before), len(after))
 	require.Equal(t, "43", wordsOf(t, other, "bo"))
 }
+
+// TestReplayRefusesALogWithoutSegments: a --log directory holding no
+// segment is no log to replay (exit 1), and the file is left as it was.
+func TestReplayRefusesALogWithoutSegments(t *testing.T) {
+	path := seedDB(t)
+	before, err := os.ReadFile(path)
+	require.NoError(t, err)
+	empty := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(empty, "notes.txt"), []byte("x"), 0o600))
+	code, out, errs := runCmd("replay", "--db", path, "--log", empty)
+	require.Equal(t, exitFailure, code, out)
+	require.Contains(t, errs, "no log to replay")
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, before, after)
+	require.NoDirExists(t, path+".log")
+	code, _, _ = runCmd("replay", "--db", path, "--log", filepath.Join(empty, "none"))
+	require.Equal(t, exitFailure, code)
+}

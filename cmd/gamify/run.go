@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -34,7 +35,7 @@ const usage = `gamify - an embedded gamification engine, from the shell
 Usage:
   gamify serve --db FILE [--addr ADDR] [--keys FILE] [flags]
   gamify user ID --db FILE [--tenant KEY] [--json]
-  gamify board KEY --db FILE [--tenant KEY] [--run DATE] [--offset N] [--limit N] [--json]
+  gamify board KEY --db FILE [--tenant KEY] [--run DATE] [--group G] [--offset N] [--limit N] [--json]
   gamify check --db FILE [--tenant KEY] [--json] [--progress]
   gamify compact --db FILE [--progress]
   gamify stats --db FILE [--tenant KEY] [--json]
@@ -70,14 +71,14 @@ with the admin scope or none). serve refuses to start without a key.
 Examples:
   GAMIFY_ADMIN_KEYS=s3cret gamify serve --db game.db --addr 127.0.0.1:8080
   gamify serve --db game.db --addr :8080 --keys keys.json --buffered
-  gamify user ana --db game.db --json | jq .points
+  gamify user ana --db game.db --json | jq .Points
   gamify board weekly-xp --db game.db --run 2026-03-02 --limit 20
   gamify check --db game.db || echo "damaged: restore a backup"
   gamify backup --db game.db --out backups/game-2026-12-01.db
   curl -fsS -H "X-API-Key: $ADMIN" http://127.0.0.1:8080/admin/v1/backup -o game-copy.db
   gamify export --db game.db --out game.jsonl && gamify import --db new.db --in game.jsonl
 
-Long work (import, check, compact, backup) shows a progress line on stderr
+Long work (import, export, check, compact, backup) shows a progress line on stderr
 when it is a terminal, or with --progress; never with --json.
 
 Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 database in use,
@@ -92,8 +93,9 @@ var commandHelp = map[string]string{
 Writes the database (or a tenant's) as JSON Lines, one object a line with a
 "kind": a header {"kind":"header","format":"gamify-export","version":1,...};
 every definition, what it needs first (attribute, metric, points, level,
-streak, achievement, trigger, boost, leaderboard, reward, the streaks'
-milestones, tenant); every user and their preferences; the ledger in
+streak, achievement, trigger, boost, leaderboard, league, reward, the
+streaks' milestones, challenge, tenant); every user with their preferences,
+league-results and challenges; the league-run lines; the ledger in
 sequence order (event, award, spend, claim lines, each with an idempotency
 key: the caller's, or gamify-export:SEQ); manual achievement completions and
 pinned levels; and {"kind":"end","counts":{...}}. Trigger awards, milestone
@@ -230,6 +232,16 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parseNoArgs parses the flags of a command without positional arguments
+// and reports a stray one: false means exit 2, with stderr told why.
+func parseNoArgs(fs *flag.FlagSet, args []string, stderr io.Writer) bool {
+	pos, err := parse(fs, args)
+	if err == nil && len(pos) > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", fs.Name(), pos[0])
+	}
+	return err == nil && len(pos) == 0
+}
+
 // keyFile is the format of --keys.
 type keyFile struct {
 	Keys []httpapi.Key `json:"keys"`
@@ -239,6 +251,7 @@ type keyFile struct {
 // $GAMIFY_ADMIN_KEYS and $GAMIFY_APP_KEYS.
 func loadKeys(path string, getenv func(string) string) ([]httpapi.Key, error) {
 	var keys []httpapi.Key
+	var where []string // where keys[i] comes from, for errors
 	if path == "" {
 		path = getenv("GAMIFY_KEYS_FILE")
 	}
@@ -257,6 +270,11 @@ func loadKeys(path string, getenv func(string) string) ([]httpapi.Key, error) {
 			if k.Secret == "" {
 				return nil, fmt.Errorf("keys file %s: keys[%d].key is empty", path, i)
 			}
+			// httpapi.New panics on it; refuse it here, before the db is opened.
+			if k.User != "" && (slices.Contains(k.Scopes, httpapi.ScopeAdmin) || slices.Contains(k.Scopes, httpapi.ScopeGamifyAdmin)) {
+				return nil, fmt.Errorf("keys file %s: keys[%d]: an admin key cannot be confined to a user (user %q)", path, i, k.User)
+			}
+			where = append(where, fmt.Sprintf("keys[%d] of keys file %s", i, path))
 		}
 		keys = kf.Keys
 	}
@@ -266,16 +284,19 @@ func loadKeys(path string, getenv func(string) string) ([]httpapi.Key, error) {
 	}{{"GAMIFY_ADMIN_KEYS", []string{httpapi.ScopeAdmin}}, {"GAMIFY_APP_KEYS", nil}} {
 		for i, s := range strings.Split(getenv(env.name), ",") {
 			if s = strings.TrimSpace(s); s != "" {
-				keys = append(keys, httpapi.Key{Secret: s, Name: fmt.Sprintf("%s[%d]", env.name, i), Scopes: env.scopes})
+				label := fmt.Sprintf("$%s[%d]", env.name, i)
+				keys = append(keys, httpapi.Key{Secret: s, Name: label[1:], Scopes: env.scopes})
+				where = append(where, label)
 			}
 		}
 	}
-	seen := map[string]bool{}
-	for _, k := range keys {
-		if seen[k.Secret] {
-			return nil, fmt.Errorf("key %q is given twice", k.Name)
+	// Name keys by where they come from: a file's may have no name.
+	seen := map[string]int{}
+	for i, k := range keys {
+		if j, ok := seen[k.Secret]; ok {
+			return nil, fmt.Errorf("the key of %s is given twice (%s has it too)", where[i], where[j])
 		}
-		seen[k.Secret] = true
+		seen[k.Secret] = i
 	}
 	if len(keys) == 0 {
 		return nil, errors.New("no API keys: give --keys FILE, $GAMIFY_KEYS_FILE, $GAMIFY_ADMIN_KEYS or $GAMIFY_APP_KEYS")
@@ -309,10 +330,16 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	maxBody := fs.Int64("max-body", httpapi.MaxBodyBytesDefault, "the largest request body, in `bytes`")
 	buffered := fs.Bool("buffered", false, "answer writes once applied, committing within 10 ms (default: once on disk)")
 	grace := fs.Duration("shutdown-timeout", 10*time.Second, "how long requests in flight may finish on SIGINT or SIGTERM")
-	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
-		if err == nil {
-			fmt.Fprintf(stderr, "gamify serve: unexpected argument %q\n", pos[0])
-		}
+	if !parseNoArgs(fs, args, stderr) {
+		return exitUsage
+	}
+	// Bad flags are refused before the db is opened (and maybe created).
+	if _, _, err := net.SplitHostPort(*addr); err != nil {
+		fmt.Fprintf(stderr, "gamify serve: --addr %q: %v\n", *addr, err)
+		return exitUsage
+	}
+	if *maxBody < 1 {
+		fmt.Fprintf(stderr, "gamify serve: --max-body %d: must be at least 1\n", *maxBody)
 		return exitUsage
 	}
 	keys, err := loadKeys(*keysPath, getenv)
@@ -325,8 +352,19 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	if *buffered {
 		opts.Durability = gamify.Buffered
 	}
+	if *db == "" {
+		fmt.Fprintln(stderr, "gamify: --db FILE is required")
+		return exitUsage
+	}
+	// Listen first: an address that cannot be had must not leave a new db.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "gamify serve: %v\n", err)
+		return exitFailure
+	}
 	eng, code := openDB(*db, opts, stderr)
 	if eng == nil {
+		ln.Close()
 		return code
 	}
 	// Close runs last, after the server stopped taking requests.
@@ -335,11 +373,6 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 			log.Error("close", "err", err)
 		}
 	}()
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		fmt.Fprintf(stderr, "gamify serve: %v\n", err)
-		return exitFailure
-	}
 	srv := &http.Server{
 		Handler:           httpapi.New(eng, httpapi.Options{Keys: keys, MaxBodyBytes: *maxBody, Logger: log}),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -385,6 +418,17 @@ func readOpen(path, tenant string, stderr io.Writer) (root, eng *gamify.Engine, 
 	root, code = openDB(path, &gamify.Options{LockTimeout: 2 * time.Second, Clock: cmdClock}, stderr)
 	if root == nil || tenant == "" {
 		return root, root, code
+	}
+	// Engine.Tenant creates a tenant's file (PATH.tenants/KEY.db, as
+	// tenants.go names it) on first use; a read must not.
+	tfile := filepath.Join(path+".tenants", tenant+".db")
+	if _, err := os.Stat(tfile); err != nil {
+		root.Close()
+		if errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintf(stderr, "gamify: tenant %q: not found (no file %s)\n", tenant, tfile)
+			return nil, nil, exitNotFound
+		}
+		return nil, nil, failed(stderr, err)
 	}
 	eng, err := root.Tenant(tenant)
 	if err != nil {
