@@ -567,6 +567,16 @@ var bricqsBoardCodec = codec[gamify.Leaderboard]{
 		if err := strictItem(raw, &in); err != nil {
 			return "", nil, "", err
 		}
+		if in.RankBy+in.Metric+in.PointsSystem+in.Streak != "" {
+			cur, err := c.eng.Leaderboards().Get(c.ctx(), c.r.PathValue("id"))
+			if err != nil {
+				return "", nil, "", err
+			}
+			if err := fixed("leaderboard", "rank_by", in.RankBy, string(cur.RankBy), "metric", in.Metric, cur.Metric,
+				"points_system", in.PointsSystem, cur.System, "streak", in.Streak, cur.Streak); err != nil {
+				return "", nil, "", err
+			}
+		}
 		edit, err := checked(in.apply)
 		return c.r.PathValue("id"), edit, activeStatus(in.IsActive), err
 	},
@@ -707,6 +717,15 @@ var rewardCodec = codec[gamify.Reward]{
 		var in rewardIn
 		if err := strictItem(raw, &in); err != nil {
 			return "", nil, "", err
+		}
+		if in.RewardType+in.PointsSystem != "" {
+			cur, err := c.eng.Rewards().Get(c.ctx(), c.r.PathValue("id"))
+			if err != nil {
+				return "", nil, "", err
+			}
+			if err := fixed("reward", "reward_type", in.RewardType, string(cur.Type), "points_system", in.PointsSystem, cur.System); err != nil {
+				return "", nil, "", err
+			}
 		}
 		edit, err := checked(in.apply)
 		return c.r.PathValue("id"), edit, activeStatus(in.IsActive), err

@@ -681,6 +681,21 @@ func TestPatchCreateOnlyFields(t *testing.T) {
 	}
 	e.do("PATCH", "/api/v1/gamify/admin/badges/onboarded", adminKey, `{"code":"other","name":"X"}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "code")
 	e.do("PATCH", "/api/v1/gamify/admin/badges/onboarded", adminKey, `{"code":"onboarded","name":"X"}`).requireStatus(t, http.StatusOK)
+	// The Bricqs boards and rewards ignored them too.
+	_, err = e.eng.Rewards().Create(context.Background(), gamify.Reward{Key: "mug", Name: "Mug", Type: gamify.RewardPhysical,
+		Cost: gamify.AmountFromInt(5), System: "xp"})
+	require.NoError(t, err)
+	for path, body := range map[string]string{
+		"/api/v1/gamify/admin/leaderboards/top-words": `{"rank_by":"points","name":"X"}`,
+		"/api/v1/gamify/admin/rewards/mug":            `{"points_system":"other","name":"X"}`,
+	} {
+		field := map[bool]string{true: "rank_by", false: "points_system"}[strings.Contains(path, "leaderboards")]
+		e.do("PATCH", path, adminKey, body).requireError(t, http.StatusUnprocessableEntity, "invalid", field)
+	}
+	e.do("PATCH", "/api/v1/gamify/admin/rewards/mug", adminKey, `{"reward_type":"physical","name":"Big mug"}`).requireStatus(t, http.StatusOK)
+	m, err := e.eng.Rewards().Get(context.Background(), "mug")
+	require.NoError(t, err)
+	require.Equal(t, "Big mug", m.Name)
 }
 
 // TestPatchStatusResourceLacks checks a PATCH status the resource has no
