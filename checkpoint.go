@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"sync/atomic"
 	"time"
@@ -64,6 +65,45 @@ type checkpointer struct {
 	retryAt atomic.Int64
 }
 
+// logTag is the tag of the store's position record at a command's log
+// position (store.Tx.TagPosition): the CRC-32C of its record. With it Open
+// tells the file's own log from that of a copy of the file that went
+// another way after the same position, whose commands would otherwise
+// replay onto it.
+func logTag(rec []byte) *uint32 {
+	t := crc32.Checksum(rec, castagnoli)
+	return &t
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// checkLogTag refuses a log whose record at the file's checkpoint position
+// is not the command the file folded there. A file whose position record
+// has no tag (older, a replica's) or a log that no longer holds that
+// position is not checked.
+func (e *Engine) checkLogTag(l *cmdlog.Log, cp uint64) error {
+	want, ok := e.db.FileTag()
+	if !ok || cp == 0 || l.First() == 0 || l.First() > cp || l.Last() < cp {
+		return nil
+	}
+	var got *uint32
+	err := l.Read(cp, func(pos uint64, rec []byte) error {
+		if pos == cp {
+			got = logTag(rec)
+		}
+		return errStopRead
+	})
+	if err != nil && !errors.Is(err, errStopRead) {
+		return err
+	}
+	if got != nil && *got != want {
+		return fmt.Errorf("%w: the command log's record at position %d is not the command the file's checkpoint folded there: the log belongs to another copy of the file", ErrCorrupt, cp)
+	}
+	return nil
+}
+
+var errStopRead = errors.New("stop")
+
 // openLog opens the command log and checks that it continues the file's
 // checkpoint.
 func (e *Engine) openLog() error {
@@ -91,6 +131,10 @@ func (e *Engine) openLog() error {
 		l.Close()
 		return fmt.Errorf("%w: the command log starts at position %d, but the file's checkpoint folds only up to %d: commands are missing", ErrCorrupt, first, cp)
 	}
+	if err := e.checkLogTag(l, cp); err != nil {
+		l.Close()
+		return err
+	}
 	e.log = l
 	return nil
 }
@@ -110,7 +154,7 @@ func (e *Engine) replay() error {
 			return fmt.Errorf("%w: command log record %d: %w", ErrCorrupt, pos, err)
 		}
 		n++
-		res, err := e.applyLogged(pos, c, now, false)
+		res, err := e.applyLogged(pos, c, now, false, logTag(rec))
 		if err != nil {
 			return err
 		}
@@ -142,8 +186,8 @@ func (e *Engine) replay() error {
 // change waits for its commit, and a job or an acknowledgement reads what
 // is committed. err is a failure to land what came before; res.err the
 // command's own.
-func (e *Engine) applyLogged(pos uint64, c command, now time.Time, landed bool) (res appliedResult, err error) {
-	r := &request{cmd: c, now: now, replay: pos}
+func (e *Engine) applyLogged(pos uint64, c command, now time.Time, landed bool, tag *uint32) (res appliedResult, err error) {
+	r := &request{cmd: c, now: now, replay: pos, replayTag: tag}
 	if _, track := c.(*trackCmd); track {
 		r.flush, r.durable = true, landed
 		res.val, res.err = e.enqueue(r)

@@ -50,7 +50,7 @@ var (
 	ErrLocked = store.ErrLocked
 	// ErrCorrupt is returned by Open for a truncated or damaged file, a
 	// damaged command log or one that does not continue the file's
-	// checkpoint, or a stored definition that does not load; by any call
+	// checkpoint (the log of another copy of the file included), or a stored definition that does not load; by any call
 	// that reads a record whose checksum fails; and reported by Check for
 	// damaged records and references that resolve to nothing.
 	ErrCorrupt = store.ErrCorrupt

@@ -207,3 +207,40 @@ func TestCompactFoldsACrashedLog(t *testing.T) {
 	require.Equal(t, "4", um.Total.String())
 	require.NoError(t, e.Close())
 }
+
+// Two copies of a file that went different ways after the same position
+// hold logs whose positions match: Open took the other copy's log and
+// replayed its commands onto this file. The record at the file's
+// checkpoint position, which the checkpoint tags, now tells them apart.
+func TestLogOfAnotherCopyRefused(t *testing.T) {
+	ctx := context.Background()
+	opts := &gamify.Options{CheckpointInterval: time.Hour}
+	history := func(last float64) *testEngine {
+		eng := openTest(t, opts)
+		mustMetric(t, eng.Engine, "xp")
+		trackN(t, eng, 2)
+		_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: last})
+		require.NoError(t, err)
+		require.NoError(t, gamify.Checkpoint(eng.Engine))
+		return eng
+	}
+	mine, other := history(1), history(5)
+	require.Equal(t, mine.Stats().CheckpointPosition, other.Stats().CheckpointPosition)
+	_, err := other.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 100})
+	require.NoError(t, err)
+
+	path := crashImage(t, mine)
+	require.NoError(t, os.RemoveAll(path+".log"))
+	copyDir(t, crashImage(t, other)+".log", path+".log")
+	_, err = gamify.Open(path, &gamify.Options{Clock: mine.clock})
+	require.ErrorIs(t, err, gamify.ErrCorrupt, "the other copy's log would add its 100 to this file's 3")
+	require.ErrorContains(t, err, "another copy")
+
+	own := crashImage(t, mine)
+	e, err := gamify.Open(own, &gamify.Options{Clock: mine.clock})
+	require.NoError(t, err, "the file's own log")
+	um, err := e.Users().Metric(ctx, "ana", "xp")
+	require.NoError(t, err)
+	require.Equal(t, "3", um.Total.String())
+	require.NoError(t, e.Close())
+}

@@ -81,7 +81,10 @@ type request struct {
 	durable bool   // answer after commit (else after apply)
 	flush   bool   // seal the open batch at once
 	replay  uint64 // the log position of a command replayed at Open (not logged again)
-	done    chan response
+	// replayTag is the tag of a replayed command's position (logTag), nil
+	// for a replica's, which keeps no local log.
+	replayTag *uint32
+	done      chan response
 }
 
 type response struct {
@@ -115,8 +118,9 @@ type batch struct {
 	records []byte
 	ends    []int
 	// replayTo is the log position of the last command of a batch replayed
-	// at Open: its records are in the log already.
-	replayTo uint64
+	// at Open: its records are in the log already. replayTag is its tag.
+	replayTo  uint64
+	replayTag *uint32
 	// states are the versions of the users the batch changed, whose state
 	// records the committer encodes: out of the writer's lock, since
 	// commands replace a version rather than change it.
@@ -209,6 +213,16 @@ func (b *batch) recs() [][]byte {
 		from = end
 	}
 	return out
+}
+
+// lastRecord returns the command log record of the batch's last command.
+func (b *batch) lastRecord() []byte {
+	n := len(b.ends)
+	start := 0
+	if n > 1 {
+		start = b.ends[n-2]
+	}
+	return b.records[start:b.ends[n-1]]
 }
 
 func (b *batch) empty() bool { return b.size == 0 && len(b.waiters) == 0 }
@@ -319,7 +333,7 @@ func (w *writer) handle(r *request) (any, error) {
 		b.records = append(b.records, rec...)
 		b.ends = append(b.ends, len(b.records))
 	} else if r.replay != 0 {
-		b.replayTo = r.replay
+		b.replayTo, b.replayTag = r.replay, r.replayTag
 	}
 	if commandCheck != nil {
 		commandCheck(r.cmd, r.now)
@@ -507,6 +521,12 @@ func (e *Engine) commitLoop() {
 			err = nil // in the log: staged as landed, reported failed below
 		}
 		stage := func(tx *store.Tx) error {
+			switch {
+			case len(b.ends) > 0:
+				tx.TagPosition(*logTag(b.lastRecord()))
+			case b.replayTag != nil:
+				tx.TagPosition(*b.replayTag)
+			}
 			for _, wr := range b.writes {
 				var err error
 				if wr.val == nil {

@@ -167,8 +167,9 @@ type stages struct {
 }
 
 // positionKey is the key of the position record in Meta: the log position
-// the file holds (8 bytes big-endian, sealed). A file without it holds
-// none of any log (position 0), so it needed no new schema version.
+// the file holds (8 bytes big-endian, sealed), then the update's tag if it
+// set one (4 more bytes, Tx.TagPosition). A file without it holds none of
+// any log (position 0), so it needed no new schema version.
 var positionKey = []byte("position")
 
 // storeOwned reports whether key of Meta is a record the store writes.
@@ -179,9 +180,10 @@ func storeOwned(key []byte) bool {
 // readPosition reads the position record at Open.
 func (db *DB) readPosition() error {
 	return db.bolt.View(func(t *bolt.Tx) error {
-		pos, err := filePosition(t)
+		pos, tag, tagged, err := filePosition(t)
 		db.pos.Store(pos)
 		db.filePos.Store(pos)
+		db.fileTag, db.fileTagged = tag, tagged
 		return err
 	})
 }
@@ -207,32 +209,48 @@ func (db *DB) readTop() error {
 	})
 }
 
-func filePosition(t *bolt.Tx) (uint64, error) {
+func filePosition(t *bolt.Tx) (pos uint64, tag uint32, tagged bool, err error) {
 	v := t.Bucket([]byte(Meta)).Get(positionKey)
 	if v == nil {
-		return 0, nil
+		return 0, 0, false, nil
 	}
 	p, err := unseal(Meta, positionKey, v)
-	if err == nil && len(p) != 8 {
+	if err == nil && len(p) != 8 && len(p) != 12 {
 		err = corruptRecord(Meta, positionKey, fmt.Sprintf("%d bytes", len(p)))
 	}
 	if err != nil {
-		return 0, err
+		return 0, 0, false, err
 	}
-	return binary.BigEndian.Uint64(p), nil
+	if len(p) == 12 {
+		tag, tagged = binary.BigEndian.Uint32(p[8:]), true
+	}
+	return binary.BigEndian.Uint64(p), tag, tagged, nil
 }
 
+// TagPosition records tag in the position record that the update (UpdateAt
+// or PrepareAt) writes, beside its position: a caller's mark of what the
+// position is (the engine: the checksum of its log record there). FileTag
+// reads it back after Open.
+func (t *Tx) TagPosition(tag uint32) { t.tag, t.tagged = tag, true }
+
+// FileTag returns the tag of the position record the file held when it
+// was opened, if its last update set one.
+func (db *DB) FileTag() (tag uint32, ok bool) { return db.fileTag, db.fileTagged }
+
 // recordPosition writes the position record of an update at pos, if it
-// changes it (an absent record reads as 0).
+// changes it (an absent record reads as 0) or the update tagged it.
 func (t *Tx) recordPosition(pos uint64) error {
 	var cur uint64
-	if v := t.Get(Meta, positionKey); v != nil {
+	if v := t.Get(Meta, positionKey); len(v) >= 8 {
 		cur = binary.BigEndian.Uint64(v)
 	}
-	if cur == pos {
+	if cur == pos && !t.tagged {
 		return nil
 	}
 	p := binary.BigEndian.AppendUint64(nil, pos)
+	if t.tagged {
+		p = binary.BigEndian.AppendUint32(p, t.tag)
+	}
 	if t.ov != nil {
 		return t.stage(Meta, positionKey, p, false)
 	}
@@ -252,7 +270,7 @@ func (db *DB) UpdateAt(pos uint64, fn func(*Tx) error) error {
 		return db.stagedUpdate(pos, true, fn)
 	}
 	return db.update(func(tx *Tx) error {
-		cur, err := filePosition(tx.tx)
+		cur, _, _, err := filePosition(tx.tx)
 		if err != nil {
 			tx.fail(err)
 			return err

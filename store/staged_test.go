@@ -593,6 +593,39 @@ func TestStagedReopenAfterCheckpoint(t *testing.T) {
 	require.Zero(t, n)
 }
 
+// The tag an update sets goes into the position record with its position:
+// the file holds the last folded update's, read back at Open; an update
+// without a tag writes a record without one.
+func TestPositionTag(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	opts := Options{LockTimeout: 1e9, Staged: true}
+	db, err := Open(path, opts)
+	require.NoError(t, err)
+	_, tagged := db.FileTag()
+	require.False(t, tagged, "a new file")
+	require.NoError(t, db.UpdateAt(4, func(tx *Tx) error { tx.TagPosition(40); return tx.Put(State, []byte("a"), []byte("1")) }))
+	require.NoError(t, db.UpdateAt(9, func(tx *Tx) error { tx.TagPosition(90); return tx.Put(State, []byte("b"), []byte("2")) }))
+	_, err = db.Checkpoint()
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	db, err = Open(path, opts)
+	require.NoError(t, err)
+	tag, tagged := db.FileTag()
+	require.True(t, tagged)
+	require.EqualValues(t, 90, tag, "the last update's")
+	require.EqualValues(t, 9, db.CheckpointPosition())
+	require.NoError(t, db.UpdateAt(12, func(tx *Tx) error { return tx.Put(State, []byte("c"), []byte("3")) }))
+	_, err = db.Checkpoint()
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	db, err = Open(path, opts)
+	require.NoError(t, err)
+	defer db.Close()
+	_, tagged = db.FileTag()
+	require.False(t, tagged, "an untagged update leaves no stale tag")
+	require.EqualValues(t, 12, db.CheckpointPosition())
+}
+
 func TestStagedReopenWithoutCheckpoint(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s.db")
 	opts := Options{LockTimeout: 1e9, Staged: true}

@@ -130,6 +130,9 @@ type DB struct {
 
 	pos     atomic.Uint64 // log position of the last update (staged or committed)
 	filePos atomic.Uint64 // log position the file holds
+	// fileTag is the tag of the file's position record at Open (FileTag).
+	fileTag    uint32
+	fileTagged bool
 
 	staging bool // Options.Staged; the fields below serve it (staged.go)
 	stages  stages
@@ -476,13 +479,15 @@ func (db *DB) View(fn func(*Tx) error) error {
 // then the file; every read gives what the file would hold had every
 // staged update been committed.
 type Tx struct {
-	tx    *bolt.Tx // on a Staged DB, a read transaction under the layers
-	ov    *overlay // the staged layers (nil without Staged)
-	err   error    // the first damaged record read
-	arena []byte   // backing for sealed values, which bbolt holds until commit
-	delta digests
-	dirty bool                      // the transaction changed records: delta goes to the digests record
-	cur   [numKeyspaces]*fileCursor // for old values; a Cursor reuses its stack, bbolt's Get does not
+	tx     *bolt.Tx // on a Staged DB, a read transaction under the layers
+	ov     *overlay // the staged layers (nil without Staged)
+	err    error    // the first damaged record read
+	arena  []byte   // backing for sealed values, which bbolt holds until commit
+	delta  digests
+	dirty  bool   // the transaction changed records: delta goes to the digests record
+	tag    uint32 // for the position record (TagPosition)
+	tagged bool
+	cur    [numKeyspaces]*fileCursor // for old values; a Cursor reuses its stack, bbolt's Get does not
 }
 
 // old returns the stored (sealed) value of key, or nil.
