@@ -23,7 +23,9 @@ import (
 var ErrTrimmed = errors.New("jetstream: the stream was trimmed past the position asked for")
 
 // Config is where a Log finds its stream and how it uses it. Zero fields
-// take the defaults named.
+// take the defaults named; a field out of range (or a name the servers
+// would refuse) fails New and Open with a *gamify.ValidationError naming
+// it, before anything connects.
 type Config struct {
 	// Conn is the connection to use; the Log does not close it. When nil,
 	// the Log connects to URLs (reconnecting forever, buffering nothing
@@ -38,29 +40,33 @@ type Config struct {
 	Name string
 	// Stream is the stream holding the command log; Subject the subject its
 	// records are published on. Defaults: "GAMIFY" and Stream + ".log".
+	// A stream name has no '.', '*', '>', '/', '\\' or white space; the
+	// subject is dot-separated non-empty tokens without wildcards.
 	Stream  string
 	Subject string
 	// Replicas is the copies of the stream, the lease bucket and the
-	// snapshot bucket the servers keep. Default: 3.
+	// snapshot bucket the servers keep. Default: 3; from 1 to 5.
 	Replicas int
 	// ProposeTimeout bounds a Propose's retries; past it the write fails
-	// with an error wrapping gamify.ErrUnavailable. Default: 5 s.
+	// with an error wrapping gamify.ErrUnavailable. Default: 5 s; not
+	// negative.
 	ProposeTimeout time.Duration
 	// LeaseBucket is the KV bucket of the scheduler's lease; LeaseTTL how
 	// long a lease lasts unrenewed (it is renewed every third of it), so
 	// how long jobs wait when its holder dies. Defaults: Stream + "_LEASE"
-	// and 6 s.
+	// and 6 s; a bucket name is letters, digits, '-' and '_', and LeaseTTL
+	// at least 100 ms.
 	LeaseBucket string
 	LeaseTTL    time.Duration
 	// SnapshotBucket is the Object Store bucket of snapshots. Default:
-	// Stream + "_SNAPSHOTS".
+	// Stream + "_SNAPSHOTS" (a bucket name, as LeaseBucket).
 	SnapshotBucket string
 	// SnapshotInterval is how often the lease holder uploads a snapshot
 	// (Replica only); negative disables snapshots, and so trimming.
 	// Default: 5 min.
 	SnapshotInterval time.Duration
 	// SnapshotsKept is the newest snapshots kept; the stream is purged
-	// below the oldest one's position. Default: 2.
+	// below the oldest one's position. Default: 2; at least 1.
 	SnapshotsKept int
 	// FollowerGrace is how long the stream keeps what a follower that
 	// stopped pulling may still ask for: a replica cut off for less than
@@ -111,6 +117,14 @@ func (c *Config) validate() error {
 	switch {
 	case c.Conn == nil && len(c.URLs) == 0:
 		return gamifytype.Invalid("Config.URLs", "", "is required without Config.Conn")
+	case !validStreamName(c.Stream):
+		return gamifytype.Invalid("Config.Stream", c.Stream, "must be a stream name: no '.', '*', '>', '/', '\\' or white space")
+	case !validSubject(c.Subject):
+		return gamifytype.Invalid("Config.Subject", c.Subject, "must be a subject without wildcards: dot-separated non-empty tokens, no '*', '>' or white space")
+	case !validBucketName(c.LeaseBucket):
+		return gamifytype.Invalid("Config.LeaseBucket", c.LeaseBucket, "must be a bucket name: letters, digits, '-' and '_' only")
+	case !validBucketName(c.SnapshotBucket):
+		return gamifytype.Invalid("Config.SnapshotBucket", c.SnapshotBucket, "must be a bucket name: letters, digits, '-' and '_' only")
 	case c.Replicas < 1 || c.Replicas > 5:
 		return gamifytype.Invalid("Config.Replicas", c.Replicas, "must be between 1 and 5")
 	case c.ProposeTimeout < 0:
@@ -123,6 +137,38 @@ func (c *Config) validate() error {
 		return gamifytype.Invalid("Config.FollowerGrace", c.FollowerGrace, "must be at least 1s")
 	}
 	return nil
+}
+
+// validStreamName is the servers' rule for a stream's name.
+func validStreamName(s string) bool {
+	return s != "" && !strings.ContainsAny(s, ">*. /\\\t\r\n")
+}
+
+// validSubject reports whether s is a subject a record can be published
+// on: non-empty tokens, no wildcard, no white space.
+func validSubject(s string) bool {
+	if strings.ContainsAny(s, "*> \t\r\n") {
+		return false
+	}
+	for tok := range strings.SplitSeq(s, ".") {
+		if tok == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// validBucketName is the rule for a KV or Object Store bucket's name.
+func validBucketName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // Log is a gamify.ReplicatedLog over one JetStream stream: a position is a
