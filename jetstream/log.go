@@ -62,11 +62,12 @@ type Config struct {
 	// Stream + "_SNAPSHOTS" (a bucket name, as LeaseBucket).
 	SnapshotBucket string
 	// SnapshotInterval is how often the lease holder uploads a snapshot
-	// (Replica only); negative disables snapshots, and so trimming.
+	// (Replica only); negative disables them, and so trimming (but for
+	// Replica.Snapshot called explicitly).
 	// Default: 5 min.
 	SnapshotInterval time.Duration
-	// SnapshotsKept is the newest snapshots kept; the stream is purged
-	// below the oldest one's position. Default: 2; at least 1.
+	// SnapshotsKept is the newest snapshots kept; the stream is purged up
+	// to the oldest one's position. Default: 2; at least 1.
 	SnapshotsKept int
 	// FollowerGrace is how long the stream keeps what a follower that
 	// stopped pulling may still ask for: a replica cut off for less than
@@ -323,7 +324,9 @@ func (l *Log) Head() uint64 { return l.head.Load() }
 // retried with the same id (the stream's de-duplication window outlasts the
 // retries, so the record lands once; a duplicate answers the first
 // sequence) until ProposeTimeout, then the error wraps
-// gamify.ErrUnavailable. A closed connection fails at once, likewise.
+// gamify.ErrUnavailable. A closed connection fails at once, likewise, and
+// so does a ctx that ends first (the error wraps ctx's too). Any other
+// error (not wrapping ErrUnavailable) is returned at once.
 func (l *Log) Propose(ctx context.Context, id string, rec []byte) (uint64, error) {
 	if id == "" {
 		return 0, fmt.Errorf("jetstream: Propose: empty id")
