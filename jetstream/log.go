@@ -367,8 +367,10 @@ func (l *Log) Propose(ctx context.Context, id string, rec []byte) (uint64, error
 // Follow calls fn with every message from sequence from on, in order, on
 // an ordered consumer that resumes after the last message delivered when
 // the connection or a server comes back. It returns ErrTrimmed at once if
-// the stream's first sequence is past from, and an error if a sequence is
-// ever skipped.
+// the stream's first sequence is past from, an error if from is past the
+// stream's end (a file of another stream), an error if a sequence is ever
+// skipped, and fn's error; any other error (a server or the stream itself
+// missing for a while) is retried, backing off to 2 s, until ctx ends.
 func (l *Log) Follow(ctx context.Context, from uint64, fn func(pos uint64, id string, rec []byte) error) error {
 	next := max(from, 1)
 	wait := 100 * time.Millisecond
@@ -503,8 +505,9 @@ func (l *Log) checkHolds(s natsjs.StreamState, next uint64) error {
 	return nil
 }
 
-// Close gives up the lease (deleting it, so another replica takes over at
-// once) and closes the connection if the Log opened it.
+// Close gives up the lease (deleting it, so another replica takes it at
+// its next attempt, within a third of LeaseTTL, without waiting for the
+// TTL) and closes the connection if the Log opened it.
 func (l *Log) Close() error {
 	l.closeOnce.Do(func() {
 		l.lease.stop()
