@@ -190,7 +190,9 @@ type Log struct {
 var _ gamify.ReplicatedLog = (*Log)(nil)
 
 // New connects (unless cfg.Conn is set), creates the stream and the lease
-// bucket if they do not exist, and starts competing for the lease. Close
+// bucket if they do not exist (else sets their configuration to cfg's, as
+// Open does: every replica should use the same Config), and starts
+// competing for the lease. Close
 // releases both. A Config field out of range is a *gamify.ValidationError
 // naming it.
 func New(ctx context.Context, cfg Config) (*Log, error) {

@@ -31,7 +31,9 @@ type Replica struct {
 
 // Open opens the replica whose checkpoint is the file at path: it connects
 // to the stream (creating it, the lease bucket and the snapshot bucket if
-// they do not exist) and opens the engine with the Log as
+// they do not exist, else updating their settings to cfg's: replicas,
+// de-duplication window, lease TTL, and no other limits) and opens the
+// engine with the Log as
 // opts.Replication, which catches up with the stream before Open returns.
 // A missing file is first bootstrapped from the newest snapshot (an older
 // one if it fails to download; none: the replica applies the stream from
