@@ -34,6 +34,8 @@ type Config struct {
 	// Propose that failed while reconnecting may still be published once
 	// the connection is back (safe with an idempotency key, but late).
 	Conn *nats.Conn
+	// URLs are the servers to connect to, required without Conn; an empty
+	// one is refused (the client would take it for its default URL).
 	URLs []string
 	// Name identifies this replica as the lease holder. Default: a random
 	// unique name.
@@ -115,6 +117,14 @@ func (c *Config) setDefaults() {
 }
 
 func (c *Config) validate() error {
+	if c.Conn == nil {
+		for i, u := range c.URLs {
+			if strings.TrimSpace(u) == "" {
+				// nats.Connect would take "" for its default URL.
+				return gamifytype.Invalid(fmt.Sprintf("Config.URLs[%d]", i), u, "is empty")
+			}
+		}
+	}
 	switch {
 	case c.Conn == nil && len(c.URLs) == 0:
 		return gamifytype.Invalid("Config.URLs", "", "is required without Config.Conn")

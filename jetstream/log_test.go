@@ -292,6 +292,8 @@ func TestConfigRefused(t *testing.T) {
 		cfg   jetstream.Config
 	}{
 		{"Config.URLs", jetstream.Config{}},
+		{"Config.URLs[0]", jetstream.Config{URLs: []string{""}}},
+		{"Config.URLs[1]", jetstream.Config{URLs: []string{"nats://127.0.0.1:1", " "}}},
 		{"Config.Replicas", jetstream.Config{URLs: urls, Replicas: 7}},
 		{"Config.Replicas", jetstream.Config{URLs: urls, Replicas: -1}},
 		{"Config.LeaseTTL", jetstream.Config{URLs: urls, LeaseTTL: time.Millisecond}},
