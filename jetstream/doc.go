@@ -19,7 +19,8 @@
 // follows the stream from its file's checkpoint position with an ordered
 // consumer, applying every record in order; a replica answers a write once
 // it applied the write at its position. Reads are local: Stats().LogHead
-// minus Stats().LogPosition is how far behind the replica is.
+// minus Stats().LogPosition is how far behind the replica is, as far as it
+// last heard (a replica cut off does not see the head move).
 //
 // # The scheduler's lease
 //
@@ -37,7 +38,8 @@
 // a backup of its file to an Object Store bucket (Config.SnapshotBucket)
 // under the position it had applied before the backup began (the backup
 // folds at least that much), keeps the newest Config.SnapshotsKept
-// (default 2) and purges the stream below the oldest kept one's position.
+// (default 2) and purges the stream up to the oldest kept one's position
+// (the records it folds).
 // The purge never passes what a live follower may still ask for (its
 // consumer's delivered position less one pull batch of 64), so a running
 // replica is not trimmed under its feet; a consumer left by a replica cut
@@ -48,11 +50,13 @@
 // kept snapshot, and older ones only while a live replica still needs
 // them. A replica whose file is older (away for longer than about
 // (SnapshotsKept-1) × SnapshotInterval) cannot catch up from the stream:
-// Open moves its file aside to path + ".stale" and bootstraps from the
-// newest snapshot, as it does for a missing file. With snapshots disabled
-// (a negative interval) nothing is ever purged.
+// Open moves its file aside to path + ".stale" (replacing an earlier one)
+// and bootstraps from the newest snapshot, as it does for a missing file.
+// With snapshots disabled (a negative interval) nothing is purged but by
+// an explicit Replica.Snapshot.
 //
 // A running replica whose follower does meet a trimmed stream (cut off
 // for longer than Config.FollowerGrace) stops applying and logs it; its
-// writes fail with gamify.ErrUnavailable; reopen it.
+// writes fail with gamify.ErrUnavailable, though one it proposes may still
+// reach the stream and apply on the other replicas; reopen it.
 package jetstream

@@ -23,7 +23,9 @@ import (
 var ErrTrimmed = errors.New("jetstream: the stream was trimmed past the position asked for")
 
 // Config is where a Log finds its stream and how it uses it. Zero fields
-// take the defaults named.
+// take the defaults named; a field out of range (or a name the servers
+// would refuse) fails New and Open with a *gamify.ValidationError naming
+// it, before anything connects.
 type Config struct {
 	// Conn is the connection to use; the Log does not close it. When nil,
 	// the Log connects to URLs (reconnecting forever, buffering nothing
@@ -32,35 +34,42 @@ type Config struct {
 	// Propose that failed while reconnecting may still be published once
 	// the connection is back (safe with an idempotency key, but late).
 	Conn *nats.Conn
+	// URLs are the servers to connect to, required without Conn; an empty
+	// one is refused (the client would take it for its default URL).
 	URLs []string
 	// Name identifies this replica as the lease holder. Default: a random
 	// unique name.
 	Name string
 	// Stream is the stream holding the command log; Subject the subject its
 	// records are published on. Defaults: "GAMIFY" and Stream + ".log".
+	// A stream name has no '.', '*', '>', '/', '\\' or white space; the
+	// subject is dot-separated non-empty tokens without wildcards.
 	Stream  string
 	Subject string
 	// Replicas is the copies of the stream, the lease bucket and the
-	// snapshot bucket the servers keep. Default: 3.
+	// snapshot bucket the servers keep. Default: 3; from 1 to 5.
 	Replicas int
 	// ProposeTimeout bounds a Propose's retries; past it the write fails
-	// with an error wrapping gamify.ErrUnavailable. Default: 5 s.
+	// with an error wrapping gamify.ErrUnavailable. Default: 5 s; not
+	// negative.
 	ProposeTimeout time.Duration
 	// LeaseBucket is the KV bucket of the scheduler's lease; LeaseTTL how
 	// long a lease lasts unrenewed (it is renewed every third of it), so
 	// how long jobs wait when its holder dies. Defaults: Stream + "_LEASE"
-	// and 6 s.
+	// and 6 s; a bucket name is letters, digits, '-' and '_', and LeaseTTL
+	// at least 100 ms.
 	LeaseBucket string
 	LeaseTTL    time.Duration
 	// SnapshotBucket is the Object Store bucket of snapshots. Default:
-	// Stream + "_SNAPSHOTS".
+	// Stream + "_SNAPSHOTS" (a bucket name, as LeaseBucket).
 	SnapshotBucket string
 	// SnapshotInterval is how often the lease holder uploads a snapshot
-	// (Replica only); negative disables snapshots, and so trimming.
+	// (Replica only); negative disables them, and so trimming (but for
+	// Replica.Snapshot called explicitly).
 	// Default: 5 min.
 	SnapshotInterval time.Duration
-	// SnapshotsKept is the newest snapshots kept; the stream is purged
-	// below the oldest one's position. Default: 2.
+	// SnapshotsKept is the newest snapshots kept; the stream is purged up
+	// to the oldest one's position. Default: 2; at least 1.
 	SnapshotsKept int
 	// FollowerGrace is how long the stream keeps what a follower that
 	// stopped pulling may still ask for: a replica cut off for less than
@@ -108,9 +117,25 @@ func (c *Config) setDefaults() {
 }
 
 func (c *Config) validate() error {
+	if c.Conn == nil {
+		for i, u := range c.URLs {
+			if strings.TrimSpace(u) == "" {
+				// nats.Connect would take "" for its default URL.
+				return gamifytype.Invalid(fmt.Sprintf("Config.URLs[%d]", i), u, "is empty")
+			}
+		}
+	}
 	switch {
 	case c.Conn == nil && len(c.URLs) == 0:
 		return gamifytype.Invalid("Config.URLs", "", "is required without Config.Conn")
+	case !validStreamName(c.Stream):
+		return gamifytype.Invalid("Config.Stream", c.Stream, "must be a stream name: no '.', '*', '>', '/', '\\' or white space")
+	case !validSubject(c.Subject):
+		return gamifytype.Invalid("Config.Subject", c.Subject, "must be a subject without wildcards: dot-separated non-empty tokens, no '*', '>' or white space")
+	case !validBucketName(c.LeaseBucket):
+		return gamifytype.Invalid("Config.LeaseBucket", c.LeaseBucket, "must be a bucket name: letters, digits, '-' and '_' only")
+	case !validBucketName(c.SnapshotBucket):
+		return gamifytype.Invalid("Config.SnapshotBucket", c.SnapshotBucket, "must be a bucket name: letters, digits, '-' and '_' only")
 	case c.Replicas < 1 || c.Replicas > 5:
 		return gamifytype.Invalid("Config.Replicas", c.Replicas, "must be between 1 and 5")
 	case c.ProposeTimeout < 0:
@@ -123,6 +148,38 @@ func (c *Config) validate() error {
 		return gamifytype.Invalid("Config.FollowerGrace", c.FollowerGrace, "must be at least 1s")
 	}
 	return nil
+}
+
+// validStreamName is the servers' rule for a stream's name.
+func validStreamName(s string) bool {
+	return s != "" && !strings.ContainsAny(s, ">*. /\\\t\r\n")
+}
+
+// validSubject reports whether s is a subject a record can be published
+// on: non-empty tokens, no wildcard, no white space.
+func validSubject(s string) bool {
+	if strings.ContainsAny(s, "*> \t\r\n") {
+		return false
+	}
+	for tok := range strings.SplitSeq(s, ".") {
+		if tok == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// validBucketName is the rule for a KV or Object Store bucket's name.
+func validBucketName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // Log is a gamify.ReplicatedLog over one JetStream stream: a position is a
@@ -143,7 +200,9 @@ type Log struct {
 var _ gamify.ReplicatedLog = (*Log)(nil)
 
 // New connects (unless cfg.Conn is set), creates the stream and the lease
-// bucket if they do not exist, and starts competing for the lease. Close
+// bucket if they do not exist (else sets their configuration to cfg's, as
+// Open does: every replica should use the same Config), and starts
+// competing for the lease. Close
 // releases both. A Config field out of range is a *gamify.ValidationError
 // naming it.
 func New(ctx context.Context, cfg Config) (*Log, error) {
@@ -277,7 +336,9 @@ func (l *Log) Head() uint64 { return l.head.Load() }
 // retried with the same id (the stream's de-duplication window outlasts the
 // retries, so the record lands once; a duplicate answers the first
 // sequence) until ProposeTimeout, then the error wraps
-// gamify.ErrUnavailable. A closed connection fails at once, likewise.
+// gamify.ErrUnavailable. A closed connection fails at once, likewise, and
+// so does a ctx that ends first (the error wraps ctx's too). Any other
+// error (not wrapping ErrUnavailable) is returned at once.
 func (l *Log) Propose(ctx context.Context, id string, rec []byte) (uint64, error) {
 	if id == "" {
 		return 0, fmt.Errorf("jetstream: Propose: empty id")
@@ -318,8 +379,10 @@ func (l *Log) Propose(ctx context.Context, id string, rec []byte) (uint64, error
 // Follow calls fn with every message from sequence from on, in order, on
 // an ordered consumer that resumes after the last message delivered when
 // the connection or a server comes back. It returns ErrTrimmed at once if
-// the stream's first sequence is past from, and an error if a sequence is
-// ever skipped.
+// the stream's first sequence is past from, an error if from is past the
+// stream's end (a file of another stream), an error if a sequence is ever
+// skipped, and fn's error; any other error (a server or the stream itself
+// missing for a while) is retried, backing off to 2 s, until ctx ends.
 func (l *Log) Follow(ctx context.Context, from uint64, fn func(pos uint64, id string, rec []byte) error) error {
 	next := max(from, 1)
 	wait := 100 * time.Millisecond
@@ -454,8 +517,9 @@ func (l *Log) checkHolds(s natsjs.StreamState, next uint64) error {
 	return nil
 }
 
-// Close gives up the lease (deleting it, so another replica takes over at
-// once) and closes the connection if the Log opened it.
+// Close gives up the lease (deleting it, so another replica takes it at
+// its next attempt, within a third of LeaseTTL, without waiting for the
+// TTL) and closes the connection if the Log opened it.
 func (l *Log) Close() error {
 	l.closeOnce.Do(func() {
 		l.lease.stop()

@@ -286,17 +286,39 @@ func TestLogProposeUnavailable(t *testing.T) {
 // ValidationError naming its field.
 func TestConfigRefused(t *testing.T) {
 	ctx := context.Background()
-	for field, cfg := range map[string]jetstream.Config{
-		"Config.URLs":           {},
-		"Config.Replicas":       {URLs: []string{"nats://127.0.0.1:1"}, Replicas: 7},
-		"Config.LeaseTTL":       {URLs: []string{"nats://127.0.0.1:1"}, LeaseTTL: time.Millisecond},
-		"Config.SnapshotsKept":  {URLs: []string{"nats://127.0.0.1:1"}, SnapshotsKept: -1},
-		"Config.ProposeTimeout": {URLs: []string{"nats://127.0.0.1:1"}, ProposeTimeout: -time.Second},
-		"Config.FollowerGrace":  {URLs: []string{"nats://127.0.0.1:1"}, FollowerGrace: time.Millisecond},
+	urls := []string{"nats://127.0.0.1:1"}
+	for _, c := range []struct {
+		field string
+		cfg   jetstream.Config
+	}{
+		{"Config.URLs", jetstream.Config{}},
+		{"Config.URLs[0]", jetstream.Config{URLs: []string{""}}},
+		{"Config.URLs[1]", jetstream.Config{URLs: []string{"nats://127.0.0.1:1", " "}}},
+		{"Config.Replicas", jetstream.Config{URLs: urls, Replicas: 7}},
+		{"Config.Replicas", jetstream.Config{URLs: urls, Replicas: -1}},
+		{"Config.LeaseTTL", jetstream.Config{URLs: urls, LeaseTTL: time.Millisecond}},
+		{"Config.LeaseTTL", jetstream.Config{URLs: urls, LeaseTTL: -time.Second}},
+		{"Config.SnapshotsKept", jetstream.Config{URLs: urls, SnapshotsKept: -1}},
+		{"Config.ProposeTimeout", jetstream.Config{URLs: urls, ProposeTimeout: -time.Second}},
+		{"Config.FollowerGrace", jetstream.Config{URLs: urls, FollowerGrace: time.Millisecond}},
+		{"Config.FollowerGrace", jetstream.Config{URLs: urls, FollowerGrace: -time.Minute}},
+		// Names the servers would refuse only after connecting.
+		{"Config.Stream", jetstream.Config{URLs: urls, Stream: "game.log"}},
+		{"Config.Stream", jetstream.Config{URLs: urls, Stream: "my game"}},
+		{"Config.Subject", jetstream.Config{URLs: urls, Subject: "GAMIFY.*"}},
+		{"Config.Subject", jetstream.Config{URLs: urls, Subject: "GAMIFY.>"}},
+		{"Config.Subject", jetstream.Config{URLs: urls, Subject: "GAMIFY..log"}},
+		{"Config.Subject", jetstream.Config{URLs: urls, Subject: "GAMIFY log"}},
+		{"Config.LeaseBucket", jetstream.Config{URLs: urls, LeaseBucket: "lease.bucket"}},
+		{"Config.SnapshotBucket", jetstream.Config{URLs: urls, SnapshotBucket: "snap/shots"}},
 	} {
-		_, err := jetstream.New(ctx, cfg)
+		_, err := jetstream.New(ctx, c.cfg)
 		var ve *gamify.ValidationError
-		require.ErrorAs(t, err, &ve, field)
-		require.Equal(t, field, ve.Field)
+		require.ErrorAs(t, err, &ve, "%s: %+v", c.field, c.cfg)
+		require.Equal(t, c.field, ve.Field, "%+v", c.cfg)
 	}
+	// Valid names pass validation (and then fail to connect, naming that).
+	_, err := jetstream.New(ctx, jetstream.Config{URLs: urls, Stream: "my-game_1", Subject: "games.my-game.log"})
+	var ve *gamify.ValidationError
+	require.False(t, errors.As(err, &ve), "%v", err)
 }

@@ -31,13 +31,16 @@ type Replica struct {
 
 // Open opens the replica whose checkpoint is the file at path: it connects
 // to the stream (creating it, the lease bucket and the snapshot bucket if
-// they do not exist) and opens the engine with the Log as
+// they do not exist, else updating their settings to cfg's: replicas,
+// de-duplication window, lease TTL, and no other limits) and opens the
+// engine with the Log as
 // opts.Replication, which catches up with the stream before Open returns.
-// A missing file is first bootstrapped from the newest snapshot (none: the
-// replica applies the stream from its start). If the stream was trimmed
-// past the file's position (the replica was away longer than the
-// snapshots reach back), the file is moved aside to path + ".stale" and
-// the replica bootstraps anew. Connecting, creating what is missing and
+// A missing file is first bootstrapped from the newest snapshot (an older
+// one if it fails to download; none: the replica applies the stream from
+// its start). If the stream was trimmed past the file's position (the
+// replica was away longer than the snapshots reach back), the file is
+// moved aside to path + ".stale", replacing an earlier one, and the
+// replica bootstraps anew. Connecting, creating what is missing and
 // restoring a snapshot must be done within one minute, else Open fails;
 // OpenContext takes the bound from a context instead.
 func Open(path string, cfg Config, opts *gamify.Options) (*Replica, error) {
@@ -136,10 +139,12 @@ func (r *Replica) logError(msg string, err error) {
 }
 
 // Snapshot uploads a snapshot of the replica now (whether or not it holds
-// the lease), keeps the newest Config.SnapshotsKept and purges the stream
-// below the oldest kept one's position. It returns the position recorded
-// for the snapshot: the file's checkpoint position read before the
-// backup, which checkpoints first, so the snapshot folds at least that.
+// the lease, and also with Config.SnapshotInterval negative), keeps the
+// newest Config.SnapshotsKept and purges the stream up to the oldest kept
+// one's position (never past a live follower, as the package doc says).
+// It returns the position recorded for the snapshot: Stats().LogPosition
+// (the last position staged) read before the backup, which checkpoints
+// first, so the snapshot folds at least that.
 func (r *Replica) Snapshot(ctx context.Context) (uint64, error) {
 	// Every update staged by now is in the backup (it checkpoints first).
 	p := r.Stats().LogPosition
