@@ -333,14 +333,46 @@ func (w *worker) deadLetter(d DeadLetter) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(DeadLetterPath(w.cfg.DeadLetterDir, w.ep.Name), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(DeadLetterPath(w.cfg.DeadLetterDir, w.ep.Name), os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("webhook: dead letter: %w", err)
 	}
-	_, err = f.Write(append(line, '\n'))
+	// A torn line left by a crash (its entry was never acknowledged) is cut
+	// off first: appended to, it would swallow this line too.
+	err = cutTornTail(f)
+	if err == nil {
+		_, err = f.Write(append(line, '\n'))
+	}
 	err = errors.Join(err, f.Sync(), f.Close())
 	if err != nil {
 		return fmt.Errorf("webhook: dead letter: %w", err)
+	}
+	return nil
+}
+
+// cutTornTail truncates f after its last newline.
+func cutTornTail(f *os.File) error {
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	end := st.Size()
+	buf := make([]byte, 64<<10)
+	for off := end; off > 0; {
+		n := min(int64(len(buf)), off)
+		off -= n
+		if _, err := f.ReadAt(buf[:n], off); err != nil {
+			return err
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			if keep := off + int64(i) + 1; keep < end {
+				return f.Truncate(keep)
+			}
+			return nil
+		}
+	}
+	if end > 0 {
+		return f.Truncate(0)
 	}
 	return nil
 }

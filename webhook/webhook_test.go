@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -285,4 +286,35 @@ func TestVerify(t *testing.T) {
 	require.ErrorIs(t, webhook.Verify(secret, h, []byte(`{"id":"gamify-2"}`), now, time.Minute), webhook.ErrSignature)
 	require.ErrorIs(t, webhook.Verify(secret, h, body, now.Add(time.Hour), time.Minute), webhook.ErrSignature, "a replay")
 	require.Equal(t, "sha256=", webhook.Sign(secret, "1", nil)[:7])
+}
+
+// TestDeadLetterAfterATornLine: a crash mid-append leaves a torn last line;
+// the next dead letter must not be glued onto it (and so lost, though acked).
+func TestDeadLetterAfterATornLine(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	eng := xpEngine(t, filepath.Join(dir, "g.db"))
+	rc := &receiver{t: t, seen: map[string]int{}, fail: func(id string, _ int) string {
+		if id == "gamify-1" {
+			return "fail"
+		}
+		return ""
+	}}
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	cfg := config(dir, srv.URL)
+	cfg.MaxRetryTime = 50 * time.Millisecond
+	require.NoError(t, os.MkdirAll(cfg.DeadLetterDir, 0o700))
+	old := `{"endpoint":"ep0","id":"old-1","seq":1}` + "\n"
+	require.NoError(t, os.WriteFile(webhook.DeadLetterPath(cfg.DeadLetterDir, "ep0"), []byte(old+`{"endpoint":"ep0","id":"tor`), 0o600))
+	track(t, eng, "poison", "b")
+	s, err := webhook.Start(ctx, eng, cfg)
+	require.NoError(t, err)
+	waitFor(t, func() bool { return len(rc.delivered()) == 1 })
+	require.NoError(t, s.Close())
+	dead, err := webhook.ReadDeadLetters(cfg.DeadLetterDir, "ep0")
+	require.NoError(t, err)
+	require.Len(t, dead, 2)
+	require.Equal(t, "old-1", dead[0].ID)
+	require.Equal(t, "gamify-1", dead[1].ID)
 }
