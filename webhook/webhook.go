@@ -157,7 +157,7 @@ func Start(ctx context.Context, eng *gamify.Engine, cfg Config) (*Sender, error)
 
 // Close stops delivering and waits for the goroutines; an attempt in
 // progress is cancelled and its entry stays unacknowledged, so it is sent
-// again by the next Start. It returns the errors that stopped a goroutine
+// again by the next Start; the entries delivered before it are acknowledged. It returns the errors that stopped a goroutine
 // (other than the engine closing).
 func (s *Sender) Close() error {
 	s.cancel()
@@ -239,6 +239,12 @@ func (w *worker) run(ctx context.Context) error {
 				return w.c.Ack(ackCtx, es[i-1].Seq)
 			}); err != nil {
 				if ctx.Err() != nil {
+					// Closed mid-batch: record what was delivered before e.
+					if i > 0 {
+						if err := w.c.Ack(ackCtx, es[i-1].Seq); err != nil && !errors.Is(err, gamify.ErrClosed) {
+							return fmt.Errorf("webhook: endpoint %s: %w", w.ep.Name, err)
+						}
+					}
 					return nil
 				}
 				return fmt.Errorf("webhook: endpoint %s: %w", w.ep.Name, err)

@@ -318,3 +318,34 @@ func TestDeadLetterAfterATornLine(t *testing.T) {
 	require.Equal(t, "old-1", dead[0].ID)
 	require.Equal(t, "gamify-1", dead[1].ID)
 }
+
+// TestCloseAcksWhatWasDelivered: Close cancels the attempt in progress; the
+// entries of the batch delivered before it are acknowledged, not sent again.
+func TestCloseAcksWhatWasDelivered(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	eng := xpEngine(t, filepath.Join(dir, "g.db"))
+	hanging := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body) // then the server notices the client going
+		if r.Header.Get(webhook.HeaderDelivery) == "gamify-2" {
+			hanging <- struct{}{}
+			<-r.Context().Done()
+		}
+	}))
+	defer srv.Close()
+	track(t, eng, "a", "b", "c")
+	cfg := config(dir, srv.URL)
+	cfg.Client = &http.Client{} // no timeout: only Close ends the attempt
+	s, err := webhook.Start(ctx, eng, cfg)
+	require.NoError(t, err)
+	select {
+	case <-hanging:
+	case <-time.After(10 * time.Second):
+		t.Fatal("entry 2 never sent")
+	}
+	require.NoError(t, s.Close())
+	infos, err := eng.Outbox().Consumers(ctx)
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), infos[0].Acked, "entry 1 was delivered")
+}
