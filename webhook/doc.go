@@ -5,7 +5,8 @@
 // back neither the others nor the engine's writer: it only reads the outbox
 // and acknowledges. Entries are POSTed one at a time, in commit order, as
 // JSON (see Payload). A delivery is retried with exponential backoff and
-// jitter until the endpoint answers 2xx or Config.MaxRetryTime has passed
+// jitter (any other answer, a 3xx too, fails: the default Client follows
+// no redirect) until the endpoint answers 2xx or Config.MaxRetryTime has passed
 // since its first attempt; it is then written to the endpoint's dead-letter
 // file (see ReadDeadLetters). Only then is the entry acknowledged, so after
 // a restart of either side nothing acknowledged is lost: an entry is

@@ -63,7 +63,8 @@ type Endpoint struct {
 type Config struct {
 	Endpoints []Endpoint
 	// Client sends the requests. Default: an http.Client with a Timeout of
-	// TimeoutDefault (10 s); a timed-out attempt is retried.
+	// TimeoutDefault (10 s) that follows no redirects; a timed-out attempt,
+	// like any answer but 2xx (3xx included), is retried.
 	Client *http.Client
 	// InitialBackoff is the wait before the first retry; each further
 	// retry doubles it, up to MaxBackoff. Each wait is drawn uniformly from
@@ -118,7 +119,13 @@ type Sender struct {
 // Start validates cfg, registers each endpoint's consumer and starts one
 // delivery goroutine per endpoint. Close the Sender before the engine.
 func Start(ctx context.Context, eng *gamify.Engine, cfg Config) (*Sender, error) {
-	cfg.Client = cmp.Or(cfg.Client, &http.Client{Timeout: TimeoutDefault})
+	if cfg.Client == nil {
+		// A followed 301-303 turns the POST into a bodiless GET, whose 2xx
+		// would ack an entry never delivered: a 3xx is a failed attempt.
+		cfg.Client = &http.Client{Timeout: TimeoutDefault, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}}
+	}
 	cfg.InitialBackoff = cmp.Or(cfg.InitialBackoff, InitialBackoffDefault)
 	cfg.MaxBackoff = cmp.Or(cfg.MaxBackoff, MaxBackoffDefault)
 	cfg.MaxRetryTime = cmp.Or(cfg.MaxRetryTime, MaxRetryTimeDefault)

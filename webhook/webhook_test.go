@@ -349,3 +349,34 @@ func TestCloseAcksWhatWasDelivered(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, uint64(1), infos[0].Acked, "entry 1 was delivered")
 }
+
+// TestRedirectIsAFailure: a followed 302 would turn the POST into a bodiless
+// GET whose 200 acknowledged an entry never delivered.
+func TestRedirectIsAFailure(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	eng := xpEngine(t, filepath.Join(dir, "g.db"))
+	mux := http.NewServeMux()
+	mux.HandleFunc("/hook", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/elsewhere", http.StatusFound)
+	})
+	mux.HandleFunc("/elsewhere", func(http.ResponseWriter, *http.Request) {})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	track(t, eng, "a")
+	cfg := config(dir, srv.URL+"/hook")
+	cfg.Client = nil // the default client
+	cfg.MaxRetryTime = 50 * time.Millisecond
+	s, err := webhook.Start(ctx, eng, cfg)
+	require.NoError(t, err)
+	waitFor(t, func() bool {
+		infos, err := eng.Outbox().Consumers(ctx)
+		require.NoError(t, err)
+		return infos[0].Acked == 1
+	})
+	require.NoError(t, s.Close())
+	dead, err := webhook.ReadDeadLetters(cfg.DeadLetterDir, "ep0")
+	require.NoError(t, err)
+	require.Len(t, dead, 1)
+	require.Contains(t, dead[0].LastError, "302")
+}
