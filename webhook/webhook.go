@@ -352,15 +352,31 @@ func (w *worker) deadLetter(d DeadLetter) error {
 	}
 	// A torn line left by a crash (its entry was never acknowledged) is cut
 	// off first: appended to, it would swallow this line too.
-	err = cutTornTail(f)
+	st, err := f.Stat()
+	if err == nil {
+		err = cutTornTail(f)
+	}
 	if err == nil {
 		_, err = f.Write(append(line, '\n'))
 	}
 	err = errors.Join(err, f.Sync(), f.Close())
+	if err == nil && st.Size() == 0 {
+		// A new file is durable only once its directory entry is.
+		err = syncDir(w.cfg.DeadLetterDir)
+	}
 	if err != nil {
 		return fmt.Errorf("webhook: dead letter: %w", err)
 	}
 	return nil
+}
+
+// syncDir syncs directory dir; a variable for the tests.
+var syncDir = func(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	return errors.Join(d.Sync(), d.Close())
 }
 
 // cutTornTail truncates f after its last newline.
@@ -391,7 +407,8 @@ func cutTornTail(f *os.File) error {
 }
 
 // DeadLetterPath is the dead-letter file of endpoint name in dir: one JSON
-// DeadLetter per line, appended and synced before the entry is
+// DeadLetter per line, appended and synced (a new file's directory too)
+// before the entry is
 // acknowledged.
 func DeadLetterPath(dir, name string) string { return filepath.Join(dir, name+".deadletter.jsonl") }
 

@@ -380,3 +380,37 @@ func TestRedirectIsAFailure(t *testing.T) {
 	require.Len(t, dead, 1)
 	require.Contains(t, dead[0].LastError, "302")
 }
+
+// TestNewDeadLetterFileSyncsItsDirectory: the entry is acked after the dead
+// letter, so a new file's directory entry must be durable first.
+func TestNewDeadLetterFileSyncsItsDirectory(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	eng := xpEngine(t, filepath.Join(dir, "g.db"))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	cfg := config(dir, srv.URL)
+	cfg.MaxRetryTime = 20 * time.Millisecond
+	var mu sync.Mutex
+	var synced []string
+	defer webhook.SetSyncDir(func(d string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		synced = append(synced, d)
+		return nil
+	})()
+	track(t, eng, "a", "b")
+	s, err := webhook.Start(ctx, eng, cfg)
+	require.NoError(t, err)
+	waitFor(t, func() bool {
+		infos, err := eng.Outbox().Consumers(ctx)
+		require.NoError(t, err)
+		return infos[0].Acked == 2
+	})
+	require.NoError(t, s.Close())
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, []string{cfg.DeadLetterDir}, synced, "once, when the file is created")
+}
