@@ -68,7 +68,8 @@ type Config struct {
 	Client *http.Client
 	// InitialBackoff is the wait before the first retry; each further
 	// retry doubles it, up to MaxBackoff. Each wait is drawn uniformly from
-	// its upper half (jitter). Defaults: 1 s and 1 min.
+	// its upper half (jitter). InitialBackoff must not exceed MaxBackoff.
+	// Defaults: 1 s and 1 min.
 	InitialBackoff time.Duration
 	MaxBackoff     time.Duration
 	// MaxRetryTime bounds how long one entry is retried, from its first
@@ -194,8 +195,8 @@ func (c *Config) validate() error {
 			bad(f+"Name", ep.Name, "must not contain a path separator")
 		}
 		seen[ep.Name] = true
-		if req, err := http.NewRequest(http.MethodPost, ep.URL, nil); err != nil || (req.URL.Scheme != "http" && req.URL.Scheme != "https") {
-			bad(f+"URL", ep.URL, "must be an http or https URL")
+		if req, err := http.NewRequest(http.MethodPost, ep.URL, nil); err != nil || (req.URL.Scheme != "http" && req.URL.Scheme != "https") || req.URL.Host == "" {
+			bad(f+"URL", ep.URL, "must be an http or https URL with a host")
 		}
 		if len(ep.Secret) == 0 {
 			bad(f+"Secret", "", "must not be empty")
@@ -211,6 +212,10 @@ func (c *Config) validate() error {
 		if d.v < 0 {
 			bad(d.name, d.v, "must not be negative")
 		}
+	}
+	// Else the first waits would exceed the cap the doc promises.
+	if c.InitialBackoff > c.MaxBackoff {
+		bad("InitialBackoff", c.InitialBackoff, fmt.Sprintf("must not exceed MaxBackoff (%v)", c.MaxBackoff))
 	}
 	if c.BatchSize < 0 || c.BatchSize > 10000 {
 		bad("BatchSize", c.BatchSize, "must be from 0 (the default) to 10000, the most an outbox read takes")
@@ -408,8 +413,7 @@ func cutTornTail(f *os.File) error {
 
 // DeadLetterPath is the dead-letter file of endpoint name in dir: one JSON
 // DeadLetter per line, appended and synced (a new file's directory too)
-// before the entry is
-// acknowledged.
+// before the entry is acknowledged.
 func DeadLetterPath(dir, name string) string { return filepath.Join(dir, name+".deadletter.jsonl") }
 
 // ReadDeadLetters reads the dead letters of endpoint name in dir, oldest

@@ -414,3 +414,17 @@ func TestNewDeadLetterFileSyncsItsDirectory(t *testing.T) {
 	defer mu.Unlock()
 	require.Equal(t, []string{cfg.DeadLetterDir}, synced, "once, when the file is created")
 }
+
+func TestConfigErrorsBackoffAndHost(t *testing.T) {
+	dir := t.TempDir()
+	eng := openEngine(t, filepath.Join(dir, "g.db"))
+	defer eng.Close()
+	cfg := config(dir, "http:///nohost")
+	cfg.InitialBackoff = 2 * time.Minute // MaxBackoff is 40 ms
+	_, err := webhook.Start(context.Background(), eng, cfg)
+	require.ErrorContains(t, err, "webhook.Config.InitialBackoff")
+	require.ErrorContains(t, err, "webhook.Config.Endpoints[0].URL")
+	infos, err := eng.Outbox().Consumers(context.Background())
+	require.NoError(t, err)
+	require.Empty(t, infos, "nothing registered")
+}
