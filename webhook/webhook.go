@@ -250,6 +250,9 @@ func (w *worker) run(ctx context.Context) error {
 				}
 				return w.c.Ack(ackCtx, es[i-1].Seq)
 			}); err != nil {
+				if errors.Is(err, gamify.ErrClosed) {
+					return nil
+				}
 				if ctx.Err() != nil {
 					// Closed mid-batch: record what was delivered before e.
 					if i > 0 {

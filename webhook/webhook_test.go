@@ -10,6 +10,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -427,4 +429,45 @@ func TestConfigErrorsBackoffAndHost(t *testing.T) {
 	infos, err := eng.Outbox().Consumers(context.Background())
 	require.NoError(t, err)
 	require.Empty(t, infos, "nothing registered")
+}
+
+// TestEngineClosedMidRetryIsNoError: Close reports no error for the engine
+// closing, even when it closes while an entry awaits its first retry.
+func TestEngineClosedMidRetryIsNoError(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	eng := openEngine(t, filepath.Join(dir, "g.db"))
+	_, err := eng.Metrics().Create(ctx, gamify.Metric{Key: "xp", Name: "XP"})
+	require.NoError(t, err)
+	sent, release := make(chan struct{}, 1), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if r.Header.Get(webhook.HeaderDelivery) == "gamify-2" {
+			select {
+			case sent <- struct{}{}:
+				<-release
+			default:
+			}
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+	}))
+	defer srv.Close()
+	track(t, eng, "a", "b")
+	s, err := webhook.Start(ctx, eng, config(dir, srv.URL))
+	require.NoError(t, err)
+	select {
+	case <-sent:
+	case <-time.After(10 * time.Second):
+		t.Fatal("entry 2 never sent")
+	}
+	require.NoError(t, eng.Close())
+	close(release)                                      // the failure makes the worker ack entry 1 before its retry
+	waitFor(t, func() bool { return !workerRunning() }) // it stops by itself
+	require.NoError(t, s.Close())
+}
+
+// workerRunning reports whether a delivery goroutine exists.
+func workerRunning() bool {
+	buf := make([]byte, 1<<20)
+	return strings.Contains(string(buf[:runtime.Stack(buf, true)]), "webhook.(*worker).run")
 }
