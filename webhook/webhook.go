@@ -420,8 +420,9 @@ func cutTornTail(f *os.File) error {
 func DeadLetterPath(dir, name string) string { return filepath.Join(dir, name+".deadletter.jsonl") }
 
 // ReadDeadLetters reads the dead letters of endpoint name in dir, oldest
-// first; none if the file does not exist. A torn last line (a crash while
-// appending; its entry was not acknowledged and is sent again) is skipped.
+// first; none if the file does not exist. A torn last line (unterminated:
+// a crash while appending; its entry was not acknowledged and is sent
+// again) is skipped; any other unreadable line is an error.
 func ReadDeadLetters(dir, name string) ([]DeadLetter, error) {
 	f, err := os.Open(DeadLetterPath(dir, name))
 	if errors.Is(err, os.ErrNotExist) {
@@ -432,16 +433,23 @@ func ReadDeadLetters(dir, name string) ([]DeadLetter, error) {
 	}
 	defer f.Close()
 	var out []DeadLetter
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 16<<20)
-	for sc.Scan() {
+	r := bufio.NewReader(f)
+	for n := 1; ; n++ {
+		line, err := r.ReadBytes('\n')
+		if errors.Is(err, io.EOF) {
+			// Only an unterminated last line can be torn; any other bad
+			// line is damage, not to be read as fewer dead letters.
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
 		var d DeadLetter
-		if err := json.Unmarshal(sc.Bytes(), &d); err != nil {
-			continue
+		if err := json.Unmarshal(line, &d); err != nil {
+			return out, fmt.Errorf("webhook: dead letters %s line %d: %w", name, n, err)
 		}
 		out = append(out, d)
 	}
-	return out, sc.Err()
 }
 
 // Sign returns the Gamify-Signature value of body signed at timestamp ts

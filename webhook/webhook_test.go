@@ -471,3 +471,18 @@ func workerRunning() bool {
 	buf := make([]byte, 1<<20)
 	return strings.Contains(string(buf[:runtime.Stack(buf, true)]), "webhook.(*worker).run")
 }
+
+// TestReadDeadLettersRefusesADamagedLine: only a torn (unterminated) last
+// line is skipped; a bad complete line is an error, not a lost dead letter.
+func TestReadDeadLettersRefusesADamagedLine(t *testing.T) {
+	dir := t.TempDir()
+	p := webhook.DeadLetterPath(dir, "ep0")
+	good := `{"endpoint":"ep0","id":"gamify-1","seq":1}` + "\n"
+	require.NoError(t, os.WriteFile(p, []byte(good+`{"endpoint":"ep0","id":"gam`), 0o600))
+	dead, err := webhook.ReadDeadLetters(dir, "ep0")
+	require.NoError(t, err)
+	require.Len(t, dead, 1, "the torn last line is skipped")
+	require.NoError(t, os.WriteFile(p, []byte(good+"garbage\n"+good), 0o600))
+	_, err = webhook.ReadDeadLetters(dir, "ep0")
+	require.ErrorContains(t, err, "line 2")
+}
