@@ -63,7 +63,8 @@ type Endpoint struct {
 type Config struct {
 	Endpoints []Endpoint
 	// Client sends the requests. Default: an http.Client with a Timeout of
-	// TimeoutDefault (10 s) that follows no redirects; a timed-out attempt,
+	// TimeoutDefault (10 s), its own transport (whose idle connections Close
+	// closes) and no redirects followed; a timed-out attempt,
 	// like any answer but 2xx (3xx included), is retried.
 	Client *http.Client
 	// InitialBackoff is the wait before the first retry; each further
@@ -111,19 +112,25 @@ type DeadLetter struct {
 
 // Sender delivers the outbox until Close.
 type Sender struct {
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	mu     sync.Mutex // guards err
-	err    error
+	cancel    context.CancelFunc
+	closeIdle func()
+	wg        sync.WaitGroup
+	mu        sync.Mutex // guards err
+	err       error
 }
 
 // Start validates cfg, registers each endpoint's consumer and starts one
 // delivery goroutine per endpoint. Close the Sender before the engine.
 func Start(ctx context.Context, eng *gamify.Engine, cfg Config) (*Sender, error) {
+	closeIdle := func() {}
 	if cfg.Client == nil {
+		// Its own transport, whose idle connections (and their goroutines)
+		// Close ends.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		closeIdle = tr.CloseIdleConnections
 		// A followed 301-303 turns the POST into a bodiless GET, whose 2xx
 		// would ack an entry never delivered: a 3xx is a failed attempt.
-		cfg.Client = &http.Client{Timeout: TimeoutDefault, CheckRedirect: func(*http.Request, []*http.Request) error {
+		cfg.Client = &http.Client{Transport: tr, Timeout: TimeoutDefault, CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		}}
 	}
@@ -150,7 +157,7 @@ func Start(ctx context.Context, eng *gamify.Engine, cfg Config) (*Sender, error)
 		ws = append(ws, &worker{cfg: &cfg, ep: ep, c: c})
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
-	s := &Sender{cancel: cancel}
+	s := &Sender{cancel: cancel, closeIdle: closeIdle}
 	for _, w := range ws {
 		s.wg.Go(func() {
 			if err := w.run(runCtx); err != nil {
@@ -170,6 +177,7 @@ func Start(ctx context.Context, eng *gamify.Engine, cfg Config) (*Sender, error)
 func (s *Sender) Close() error {
 	s.cancel()
 	s.wg.Wait()
+	s.closeIdle()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.err

@@ -486,3 +486,25 @@ func TestReadDeadLettersRefusesADamagedLine(t *testing.T) {
 	_, err = webhook.ReadDeadLetters(dir, "ep0")
 	require.ErrorContains(t, err, "line 2")
 }
+
+// TestCloseLeavesNoConnectionGoroutines: the default client's idle
+// keep-alive connections end with Close, not 90 s later.
+func TestCloseLeavesNoConnectionGoroutines(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	eng := xpEngine(t, filepath.Join(dir, "g.db"))
+	rc := &receiver{t: t, seen: map[string]int{}}
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	track(t, eng, "a")
+	cfg := config(dir, srv.URL)
+	cfg.Client = nil // the default client
+	s, err := webhook.Start(ctx, eng, cfg)
+	require.NoError(t, err)
+	waitFor(t, func() bool { return len(rc.delivered()) == 1 })
+	require.NoError(t, s.Close())
+	waitFor(t, func() bool {
+		buf := make([]byte, 1<<20)
+		return !strings.Contains(string(buf[:runtime.Stack(buf, true)]), "net/http.(*persistConn)")
+	})
+}
