@@ -74,7 +74,8 @@ type Config struct {
 	InitialBackoff time.Duration
 	MaxBackoff     time.Duration
 	// MaxRetryTime bounds how long one entry is retried, from its first
-	// attempt; after it the entry is dead-lettered. Default: 1 h.
+	// attempt: once the next attempt would start later than that, the entry
+	// is dead-lettered instead. Default: 1 h.
 	MaxRetryTime time.Duration
 	// DeadLetterDir holds one file per endpoint, Name + ".deadletter.jsonl".
 	// Required.
@@ -120,7 +121,9 @@ type Sender struct {
 }
 
 // Start validates cfg, registers each endpoint's consumer and starts one
-// delivery goroutine per endpoint. Close the Sender before the engine.
+// delivery goroutine per endpoint. ctx bounds only the registration:
+// delivery goes on until Close (or the engine closing). Close the Sender
+// before the engine.
 func Start(ctx context.Context, eng *gamify.Engine, cfg Config) (*Sender, error) {
 	closeIdle := func() {}
 	if cfg.Client == nil {

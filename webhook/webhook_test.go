@@ -508,3 +508,20 @@ func TestCloseLeavesNoConnectionGoroutines(t *testing.T) {
 		return !strings.Contains(string(buf[:runtime.Stack(buf, true)]), "net/http.(*persistConn)")
 	})
 }
+
+// TestStartCtxBoundsOnlyRegistration: cancelling Start's ctx does not stop
+// delivery; Close does.
+func TestStartCtxBoundsOnlyRegistration(t *testing.T) {
+	dir := t.TempDir()
+	eng := xpEngine(t, filepath.Join(dir, "g.db"))
+	rc := &receiver{t: t, seen: map[string]int{}}
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := webhook.Start(ctx, eng, config(dir, srv.URL))
+	require.NoError(t, err)
+	cancel()
+	track(t, eng, "a")
+	waitFor(t, func() bool { return len(rc.delivered()) == 1 })
+	require.NoError(t, s.Close())
+}
