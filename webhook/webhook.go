@@ -86,7 +86,8 @@ type Config struct {
 	// Source prefixes delivery ids; give each engine (tenants included) its
 	// own, as their sequences overlap. Default: "gamify".
 	Source string
-	// Logger receives failed attempts and dead letters. Default: discard.
+	// Logger receives failed attempts, dead letters and the error that
+	// stops an endpoint's goroutine. Default: discard.
 	Logger *slog.Logger
 }
 
@@ -164,6 +165,8 @@ func Start(ctx context.Context, eng *gamify.Engine, cfg Config) (*Sender, error)
 	for _, w := range ws {
 		s.wg.Go(func() {
 			if err := w.run(runCtx); err != nil {
+				// Else the endpoint stalls unnoticed until Close.
+				cfg.Logger.Error("webhook: endpoint stopped", "endpoint", w.ep.Name, "err", err)
 				s.mu.Lock()
 				s.err = errors.Join(s.err, err)
 				s.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -524,4 +525,45 @@ func TestStartCtxBoundsOnlyRegistration(t *testing.T) {
 	track(t, eng, "a")
 	waitFor(t, func() bool { return len(rc.delivered()) == 1 })
 	require.NoError(t, s.Close())
+}
+
+// TestStoppedEndpointIsLogged: a dead letter that cannot be written stops
+// the endpoint (its entry stays unacked); the Logger hears of it at once.
+func TestStoppedEndpointIsLogged(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	eng := xpEngine(t, filepath.Join(dir, "g.db"))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	cfg := config(dir, srv.URL)
+	cfg.MaxRetryTime = 20 * time.Millisecond
+	require.NoError(t, os.MkdirAll(webhook.DeadLetterPath(cfg.DeadLetterDir, "ep0"), 0o700)) // unopenable as a file
+	var mu sync.Mutex
+	var logs strings.Builder
+	cfg.Logger = slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))
+	track(t, eng, "a")
+	s, err := webhook.Start(ctx, eng, cfg)
+	require.NoError(t, err)
+	waitFor(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Contains(logs.String(), "endpoint stopped")
+	})
+	require.ErrorContains(t, s.Close(), "dead letter")
+	infos, err := eng.Outbox().Consumers(ctx)
+	require.NoError(t, err)
+	require.Zero(t, infos[0].Acked)
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
