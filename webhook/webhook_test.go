@@ -66,7 +66,7 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "hang":
 		select {
 		case <-r.Context().Done():
-		case <-time.After(2 * time.Second):
+		case <-time.After(5 * time.Second): // past the client's timeout
 		}
 	}
 }
@@ -108,8 +108,10 @@ func track(t *testing.T, eng *gamify.Engine, users ...string) {
 
 func config(dir string, urls ...string) webhook.Config {
 	cfg := webhook.Config{
-		Client:         &http.Client{Timeout: 200 * time.Millisecond},
-		InitialBackoff: 5 * time.Millisecond, MaxBackoff: 40 * time.Millisecond, MaxRetryTime: 2 * time.Second,
+		// Generous timeout and retry time: on a loaded machine a slow answer
+		// must not become an extra attempt or a dead letter.
+		Client:         &http.Client{Timeout: time.Second},
+		InitialBackoff: 5 * time.Millisecond, MaxBackoff: 40 * time.Millisecond, MaxRetryTime: 30 * time.Second,
 		DeadLetterDir: filepath.Join(dir, "dead"), BatchSize: 3,
 	}
 	for i, u := range urls {
