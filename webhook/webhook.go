@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gamifykit/gamify"
 	"github.com/gamifykit/gamify/gamifytype"
@@ -34,6 +35,9 @@ const (
 	BatchSizeDefault      = 100
 	SourceDefault         = "gamify"
 )
+
+// consumerPrefix starts the name of each endpoint's outbox consumer.
+const consumerPrefix = "webhook/"
 
 // Header names.
 const (
@@ -51,7 +55,7 @@ var ErrSignature = errors.New("webhook: bad signature")
 type Endpoint struct {
 	// Name names the endpoint's outbox consumer ("webhook/" + Name) and its
 	// dead-letter file; keep it when the URL changes, or deliveries start
-	// again from the oldest retained entry.
+	// again from the oldest retained entry. At most 192 bytes of UTF-8.
 	Name string
 	// URL receives the POSTs.
 	URL string
@@ -154,7 +158,7 @@ func Start(ctx context.Context, eng *gamify.Engine, cfg Config) (*Sender, error)
 	}
 	var ws []*worker
 	for _, ep := range cfg.Endpoints {
-		c, err := eng.Outbox().Consumer(ctx, "webhook/"+ep.Name)
+		c, err := eng.Outbox().Consumer(ctx, consumerPrefix+ep.Name)
 		if err != nil {
 			return nil, fmt.Errorf("webhook: endpoint %s: %w", ep.Name, err)
 		}
@@ -207,6 +211,12 @@ func (c *Config) validate() error {
 			bad(f+"Name", ep.Name, "is used twice")
 		case filepath.Base(ep.Name) != ep.Name:
 			bad(f+"Name", ep.Name, "must not contain a path separator")
+		// Checked here, not by Consumer, so that no earlier endpoint's
+		// consumer is registered (and holds entries back) before the error.
+		case len(consumerPrefix+ep.Name) > gamify.MaxConsumerName:
+			bad(f+"Name", ep.Name, fmt.Sprintf("must be at most %d bytes", gamify.MaxConsumerName-len(consumerPrefix)))
+		case !utf8.ValidString(ep.Name):
+			bad(f+"Name", ep.Name, "must be valid UTF-8")
 		}
 		seen[ep.Name] = true
 		if req, err := http.NewRequest(http.MethodPost, ep.URL, nil); err != nil || (req.URL.Scheme != "http" && req.URL.Scheme != "https") || req.URL.Host == "" {

@@ -569,3 +569,22 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// TestTooLongNameRegistersNothing: a name the outbox would refuse is a
+// config error before any endpoint's consumer is registered.
+func TestTooLongNameRegistersNothing(t *testing.T) {
+	dir := t.TempDir()
+	eng := openEngine(t, filepath.Join(dir, "g.db"))
+	defer eng.Close()
+	cfg := config(dir, "http://127.0.0.1:1", "http://127.0.0.1:1")
+	cfg.Endpoints[1].Name = strings.Repeat("n", 193)
+	_, err := webhook.Start(context.Background(), eng, cfg)
+	require.ErrorContains(t, err, "webhook.Config.Endpoints[1].Name")
+	infos, err := eng.Outbox().Consumers(context.Background())
+	require.NoError(t, err)
+	require.Empty(t, infos)
+	cfg.Endpoints[1].Name = strings.Repeat("n", 192)
+	s, err := webhook.Start(context.Background(), eng, cfg)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+}
