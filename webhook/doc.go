@@ -5,11 +5,13 @@
 // back neither the others nor the engine's writer: it only reads the outbox
 // and acknowledges. Entries are POSTed one at a time, in commit order, as
 // JSON (see Payload). A delivery is retried with exponential backoff and
-// jitter until the endpoint answers 2xx or Config.MaxRetryTime has passed
-// since its first attempt; it is then written to the endpoint's dead-letter
-// file (see ReadDeadLetters). Only then is the entry acknowledged, so after
-// a restart of either side nothing acknowledged is lost: an entry is
-// delivered or dead-lettered at least once. Receivers de-duplicate by the
+// jitter until the endpoint answers 2xx (any other answer fails, a 3xx too:
+// the default Client follows no redirect) or the next attempt would start
+// more than Config.MaxRetryTime after the first; it is then written to the
+// endpoint's dead-letter file (see ReadDeadLetters). Only then is the entry
+// acknowledged, so after a restart of either side nothing acknowledged is
+// lost: an entry is delivered or dead-lettered at least once. Close stops
+// delivery, acknowledging what was delivered. Receivers de-duplicate by the
 // Gamify-Delivery header, which stays the same across retries and restarts.
 //
 // Headers of every request:

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gamifykit/gamify"
 	"github.com/gamifykit/gamify/gamifytype"
@@ -34,6 +35,9 @@ const (
 	BatchSizeDefault      = 100
 	SourceDefault         = "gamify"
 )
+
+// consumerPrefix starts the name of each endpoint's outbox consumer.
+const consumerPrefix = "webhook/"
 
 // Header names.
 const (
@@ -51,7 +55,7 @@ var ErrSignature = errors.New("webhook: bad signature")
 type Endpoint struct {
 	// Name names the endpoint's outbox consumer ("webhook/" + Name) and its
 	// dead-letter file; keep it when the URL changes, or deliveries start
-	// again from the oldest retained entry.
+	// again from the oldest retained entry. At most 192 bytes of UTF-8.
 	Name string
 	// URL receives the POSTs.
 	URL string
@@ -63,15 +67,19 @@ type Endpoint struct {
 type Config struct {
 	Endpoints []Endpoint
 	// Client sends the requests. Default: an http.Client with a Timeout of
-	// TimeoutDefault (10 s); a timed-out attempt is retried.
+	// TimeoutDefault (10 s), its own transport (whose idle connections Close
+	// closes) and no redirects followed; a timed-out attempt,
+	// like any answer but 2xx (3xx included), is retried.
 	Client *http.Client
 	// InitialBackoff is the wait before the first retry; each further
 	// retry doubles it, up to MaxBackoff. Each wait is drawn uniformly from
-	// its upper half (jitter). Defaults: 1 s and 1 min.
+	// its upper half (jitter). InitialBackoff must not exceed MaxBackoff.
+	// Defaults: 1 s and 1 min.
 	InitialBackoff time.Duration
 	MaxBackoff     time.Duration
 	// MaxRetryTime bounds how long one entry is retried, from its first
-	// attempt; after it the entry is dead-lettered. Default: 1 h.
+	// attempt: once the next attempt would start later than that, the entry
+	// is dead-lettered instead. Default: 1 h.
 	MaxRetryTime time.Duration
 	// DeadLetterDir holds one file per endpoint, Name + ".deadletter.jsonl".
 	// Required.
@@ -82,7 +90,8 @@ type Config struct {
 	// Source prefixes delivery ids; give each engine (tenants included) its
 	// own, as their sequences overlap. Default: "gamify".
 	Source string
-	// Logger receives failed attempts and dead letters. Default: discard.
+	// Logger receives failed attempts, dead letters and the error that
+	// stops an endpoint's goroutine. Default: discard.
 	Logger *slog.Logger
 }
 
@@ -109,16 +118,30 @@ type DeadLetter struct {
 
 // Sender delivers the outbox until Close.
 type Sender struct {
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	mu     sync.Mutex // guards err
-	err    error
+	cancel    context.CancelFunc
+	closeIdle func()
+	wg        sync.WaitGroup
+	mu        sync.Mutex // guards err
+	err       error
 }
 
 // Start validates cfg, registers each endpoint's consumer and starts one
-// delivery goroutine per endpoint. Close the Sender before the engine.
+// delivery goroutine per endpoint. ctx bounds only the registration:
+// delivery goes on until Close (or the engine closing). Close the Sender
+// before the engine.
 func Start(ctx context.Context, eng *gamify.Engine, cfg Config) (*Sender, error) {
-	cfg.Client = cmp.Or(cfg.Client, &http.Client{Timeout: TimeoutDefault})
+	closeIdle := func() {}
+	if cfg.Client == nil {
+		// Its own transport, whose idle connections (and their goroutines)
+		// Close ends.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		closeIdle = tr.CloseIdleConnections
+		// A followed 301-303 turns the POST into a bodiless GET, whose 2xx
+		// would ack an entry never delivered: a 3xx is a failed attempt.
+		cfg.Client = &http.Client{Transport: tr, Timeout: TimeoutDefault, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}}
+	}
 	cfg.InitialBackoff = cmp.Or(cfg.InitialBackoff, InitialBackoffDefault)
 	cfg.MaxBackoff = cmp.Or(cfg.MaxBackoff, MaxBackoffDefault)
 	cfg.MaxRetryTime = cmp.Or(cfg.MaxRetryTime, MaxRetryTimeDefault)
@@ -135,17 +158,19 @@ func Start(ctx context.Context, eng *gamify.Engine, cfg Config) (*Sender, error)
 	}
 	var ws []*worker
 	for _, ep := range cfg.Endpoints {
-		c, err := eng.Outbox().Consumer(ctx, "webhook/"+ep.Name)
+		c, err := eng.Outbox().Consumer(ctx, consumerPrefix+ep.Name)
 		if err != nil {
 			return nil, fmt.Errorf("webhook: endpoint %s: %w", ep.Name, err)
 		}
 		ws = append(ws, &worker{cfg: &cfg, ep: ep, c: c})
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
-	s := &Sender{cancel: cancel}
+	s := &Sender{cancel: cancel, closeIdle: closeIdle}
 	for _, w := range ws {
 		s.wg.Go(func() {
 			if err := w.run(runCtx); err != nil {
+				// Else the endpoint stalls unnoticed until Close.
+				cfg.Logger.Error("webhook: endpoint stopped", "endpoint", w.ep.Name, "err", err)
 				s.mu.Lock()
 				s.err = errors.Join(s.err, err)
 				s.mu.Unlock()
@@ -157,11 +182,12 @@ func Start(ctx context.Context, eng *gamify.Engine, cfg Config) (*Sender, error)
 
 // Close stops delivering and waits for the goroutines; an attempt in
 // progress is cancelled and its entry stays unacknowledged, so it is sent
-// again by the next Start. It returns the errors that stopped a goroutine
+// again by the next Start; the entries delivered before it are acknowledged. It returns the errors that stopped a goroutine
 // (other than the engine closing).
 func (s *Sender) Close() error {
 	s.cancel()
 	s.wg.Wait()
+	s.closeIdle()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.err
@@ -185,10 +211,16 @@ func (c *Config) validate() error {
 			bad(f+"Name", ep.Name, "is used twice")
 		case filepath.Base(ep.Name) != ep.Name:
 			bad(f+"Name", ep.Name, "must not contain a path separator")
+		// Checked here, not by Consumer, so that no earlier endpoint's
+		// consumer is registered (and holds entries back) before the error.
+		case len(consumerPrefix+ep.Name) > gamify.MaxConsumerName:
+			bad(f+"Name", ep.Name, fmt.Sprintf("must be at most %d bytes", gamify.MaxConsumerName-len(consumerPrefix)))
+		case !utf8.ValidString(ep.Name):
+			bad(f+"Name", ep.Name, "must be valid UTF-8")
 		}
 		seen[ep.Name] = true
-		if req, err := http.NewRequest(http.MethodPost, ep.URL, nil); err != nil || (req.URL.Scheme != "http" && req.URL.Scheme != "https") {
-			bad(f+"URL", ep.URL, "must be an http or https URL")
+		if req, err := http.NewRequest(http.MethodPost, ep.URL, nil); err != nil || (req.URL.Scheme != "http" && req.URL.Scheme != "https") || req.URL.Host == "" {
+			bad(f+"URL", ep.URL, "must be an http or https URL with a host")
 		}
 		if len(ep.Secret) == 0 {
 			bad(f+"Secret", "", "must not be empty")
@@ -204,6 +236,10 @@ func (c *Config) validate() error {
 		if d.v < 0 {
 			bad(d.name, d.v, "must not be negative")
 		}
+	}
+	// Else the first waits would exceed the cap the doc promises.
+	if c.InitialBackoff > c.MaxBackoff {
+		bad("InitialBackoff", c.InitialBackoff, fmt.Sprintf("must not exceed MaxBackoff (%v)", c.MaxBackoff))
 	}
 	if c.BatchSize < 0 || c.BatchSize > 10000 {
 		bad("BatchSize", c.BatchSize, "must be from 0 (the default) to 10000, the most an outbox read takes")
@@ -238,7 +274,16 @@ func (w *worker) run(ctx context.Context) error {
 				}
 				return w.c.Ack(ackCtx, es[i-1].Seq)
 			}); err != nil {
+				if errors.Is(err, gamify.ErrClosed) {
+					return nil
+				}
 				if ctx.Err() != nil {
+					// Closed mid-batch: record what was delivered before e.
+					if i > 0 {
+						if err := w.c.Ack(ackCtx, es[i-1].Seq); err != nil && !errors.Is(err, gamify.ErrClosed) {
+							return fmt.Errorf("webhook: endpoint %s: %w", w.ep.Name, err)
+						}
+					}
 					return nil
 				}
 				return fmt.Errorf("webhook: endpoint %s: %w", w.ep.Name, err)
@@ -333,26 +378,75 @@ func (w *worker) deadLetter(d DeadLetter) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(DeadLetterPath(w.cfg.DeadLetterDir, w.ep.Name), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(DeadLetterPath(w.cfg.DeadLetterDir, w.ep.Name), os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("webhook: dead letter: %w", err)
 	}
-	_, err = f.Write(append(line, '\n'))
+	// A torn line left by a crash (its entry was never acknowledged) is cut
+	// off first: appended to, it would swallow this line too.
+	st, err := f.Stat()
+	if err == nil {
+		err = cutTornTail(f)
+	}
+	if err == nil {
+		_, err = f.Write(append(line, '\n'))
+	}
 	err = errors.Join(err, f.Sync(), f.Close())
+	if err == nil && st.Size() == 0 {
+		// A new file is durable only once its directory entry is.
+		err = syncDir(w.cfg.DeadLetterDir)
+	}
 	if err != nil {
 		return fmt.Errorf("webhook: dead letter: %w", err)
 	}
 	return nil
 }
 
+// syncDir syncs directory dir; a variable for the tests.
+var syncDir = func(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	return errors.Join(d.Sync(), d.Close())
+}
+
+// cutTornTail truncates f after its last newline.
+func cutTornTail(f *os.File) error {
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	end := st.Size()
+	buf := make([]byte, 64<<10)
+	for off := end; off > 0; {
+		n := min(int64(len(buf)), off)
+		off -= n
+		if _, err := f.ReadAt(buf[:n], off); err != nil {
+			return err
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			if keep := off + int64(i) + 1; keep < end {
+				return f.Truncate(keep)
+			}
+			return nil
+		}
+	}
+	if end > 0 {
+		return f.Truncate(0)
+	}
+	return nil
+}
+
 // DeadLetterPath is the dead-letter file of endpoint name in dir: one JSON
-// DeadLetter per line, appended and synced before the entry is
-// acknowledged.
+// DeadLetter per line, appended and synced (a new file's directory too)
+// before the entry is acknowledged.
 func DeadLetterPath(dir, name string) string { return filepath.Join(dir, name+".deadletter.jsonl") }
 
 // ReadDeadLetters reads the dead letters of endpoint name in dir, oldest
-// first; none if the file does not exist. A torn last line (a crash while
-// appending; its entry was not acknowledged and is sent again) is skipped.
+// first; none if the file does not exist. A torn last line (unterminated:
+// a crash while appending; its entry was not acknowledged and is sent
+// again) is skipped; any other unreadable line is an error.
 func ReadDeadLetters(dir, name string) ([]DeadLetter, error) {
 	f, err := os.Open(DeadLetterPath(dir, name))
 	if errors.Is(err, os.ErrNotExist) {
@@ -363,16 +457,23 @@ func ReadDeadLetters(dir, name string) ([]DeadLetter, error) {
 	}
 	defer f.Close()
 	var out []DeadLetter
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 16<<20)
-	for sc.Scan() {
+	r := bufio.NewReader(f)
+	for n := 1; ; n++ {
+		line, err := r.ReadBytes('\n')
+		if errors.Is(err, io.EOF) {
+			// Only an unterminated last line can be torn; any other bad
+			// line is damage, not to be read as fewer dead letters.
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
 		var d DeadLetter
-		if err := json.Unmarshal(sc.Bytes(), &d); err != nil {
-			continue
+		if err := json.Unmarshal(line, &d); err != nil {
+			return out, fmt.Errorf("webhook: dead letters %s line %d: %w", name, n, err)
 		}
 		out = append(out, d)
 	}
-	return out, sc.Err()
 }
 
 // Sign returns the Gamify-Signature value of body signed at timestamp ts

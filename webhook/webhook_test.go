@@ -5,10 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -62,7 +66,7 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "hang":
 		select {
 		case <-r.Context().Done():
-		case <-time.After(2 * time.Second):
+		case <-time.After(5 * time.Second): // past the client's timeout
 		}
 	}
 }
@@ -104,8 +108,10 @@ func track(t *testing.T, eng *gamify.Engine, users ...string) {
 
 func config(dir string, urls ...string) webhook.Config {
 	cfg := webhook.Config{
-		Client:         &http.Client{Timeout: 200 * time.Millisecond},
-		InitialBackoff: 5 * time.Millisecond, MaxBackoff: 40 * time.Millisecond, MaxRetryTime: 2 * time.Second,
+		// Generous timeout and retry time: on a loaded machine a slow answer
+		// must not become an extra attempt or a dead letter.
+		Client:         &http.Client{Timeout: time.Second},
+		InitialBackoff: 5 * time.Millisecond, MaxBackoff: 40 * time.Millisecond, MaxRetryTime: 30 * time.Second,
 		DeadLetterDir: filepath.Join(dir, "dead"), BatchSize: 3,
 	}
 	for i, u := range urls {
@@ -285,4 +291,300 @@ func TestVerify(t *testing.T) {
 	require.ErrorIs(t, webhook.Verify(secret, h, []byte(`{"id":"gamify-2"}`), now, time.Minute), webhook.ErrSignature)
 	require.ErrorIs(t, webhook.Verify(secret, h, body, now.Add(time.Hour), time.Minute), webhook.ErrSignature, "a replay")
 	require.Equal(t, "sha256=", webhook.Sign(secret, "1", nil)[:7])
+}
+
+// TestDeadLetterAfterATornLine: a crash mid-append leaves a torn last line;
+// the next dead letter must not be glued onto it (and so lost, though acked).
+func TestDeadLetterAfterATornLine(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	eng := xpEngine(t, filepath.Join(dir, "g.db"))
+	rc := &receiver{t: t, seen: map[string]int{}, fail: func(id string, _ int) string {
+		if id == "gamify-1" {
+			return "fail"
+		}
+		return ""
+	}}
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	cfg := config(dir, srv.URL)
+	cfg.MaxRetryTime = 50 * time.Millisecond
+	require.NoError(t, os.MkdirAll(cfg.DeadLetterDir, 0o700))
+	old := `{"endpoint":"ep0","id":"old-1","seq":1}` + "\n"
+	require.NoError(t, os.WriteFile(webhook.DeadLetterPath(cfg.DeadLetterDir, "ep0"), []byte(old+`{"endpoint":"ep0","id":"tor`), 0o600))
+	track(t, eng, "poison", "b")
+	s, err := webhook.Start(ctx, eng, cfg)
+	require.NoError(t, err)
+	waitFor(t, func() bool { return len(rc.delivered()) == 1 })
+	require.NoError(t, s.Close())
+	dead, err := webhook.ReadDeadLetters(cfg.DeadLetterDir, "ep0")
+	require.NoError(t, err)
+	require.Len(t, dead, 2)
+	require.Equal(t, "old-1", dead[0].ID)
+	require.Equal(t, "gamify-1", dead[1].ID)
+}
+
+// TestCloseAcksWhatWasDelivered: Close cancels the attempt in progress; the
+// entries of the batch delivered before it are acknowledged, not sent again.
+func TestCloseAcksWhatWasDelivered(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	eng := xpEngine(t, filepath.Join(dir, "g.db"))
+	hanging := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body) // then the server notices the client going
+		if r.Header.Get(webhook.HeaderDelivery) == "gamify-2" {
+			hanging <- struct{}{}
+			<-r.Context().Done()
+		}
+	}))
+	defer srv.Close()
+	track(t, eng, "a", "b", "c")
+	cfg := config(dir, srv.URL)
+	cfg.Client = &http.Client{} // no timeout: only Close ends the attempt
+	s, err := webhook.Start(ctx, eng, cfg)
+	require.NoError(t, err)
+	select {
+	case <-hanging:
+	case <-time.After(10 * time.Second):
+		t.Fatal("entry 2 never sent")
+	}
+	require.NoError(t, s.Close())
+	infos, err := eng.Outbox().Consumers(ctx)
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), infos[0].Acked, "entry 1 was delivered")
+}
+
+// TestRedirectIsAFailure: a followed 302 would turn the POST into a bodiless
+// GET whose 200 acknowledged an entry never delivered.
+func TestRedirectIsAFailure(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	eng := xpEngine(t, filepath.Join(dir, "g.db"))
+	mux := http.NewServeMux()
+	mux.HandleFunc("/hook", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/elsewhere", http.StatusFound)
+	})
+	mux.HandleFunc("/elsewhere", func(http.ResponseWriter, *http.Request) {})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	track(t, eng, "a")
+	cfg := config(dir, srv.URL+"/hook")
+	cfg.Client = nil // the default client
+	cfg.MaxRetryTime = 50 * time.Millisecond
+	s, err := webhook.Start(ctx, eng, cfg)
+	require.NoError(t, err)
+	waitFor(t, func() bool {
+		infos, err := eng.Outbox().Consumers(ctx)
+		require.NoError(t, err)
+		return infos[0].Acked == 1
+	})
+	require.NoError(t, s.Close())
+	dead, err := webhook.ReadDeadLetters(cfg.DeadLetterDir, "ep0")
+	require.NoError(t, err)
+	require.Len(t, dead, 1)
+	require.Contains(t, dead[0].LastError, "302")
+}
+
+// TestNewDeadLetterFileSyncsItsDirectory: the entry is acked after the dead
+// letter, so a new file's directory entry must be durable first.
+func TestNewDeadLetterFileSyncsItsDirectory(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	eng := xpEngine(t, filepath.Join(dir, "g.db"))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	cfg := config(dir, srv.URL)
+	cfg.MaxRetryTime = 20 * time.Millisecond
+	var mu sync.Mutex
+	var synced []string
+	defer webhook.SetSyncDir(func(d string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		synced = append(synced, d)
+		return nil
+	})()
+	track(t, eng, "a", "b")
+	s, err := webhook.Start(ctx, eng, cfg)
+	require.NoError(t, err)
+	waitFor(t, func() bool {
+		infos, err := eng.Outbox().Consumers(ctx)
+		require.NoError(t, err)
+		return infos[0].Acked == 2
+	})
+	require.NoError(t, s.Close())
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, []string{cfg.DeadLetterDir}, synced, "once, when the file is created")
+}
+
+func TestConfigErrorsBackoffAndHost(t *testing.T) {
+	dir := t.TempDir()
+	eng := openEngine(t, filepath.Join(dir, "g.db"))
+	defer eng.Close()
+	cfg := config(dir, "http:///nohost")
+	cfg.InitialBackoff = 2 * time.Minute // MaxBackoff is 40 ms
+	_, err := webhook.Start(context.Background(), eng, cfg)
+	require.ErrorContains(t, err, "webhook.Config.InitialBackoff")
+	require.ErrorContains(t, err, "webhook.Config.Endpoints[0].URL")
+	infos, err := eng.Outbox().Consumers(context.Background())
+	require.NoError(t, err)
+	require.Empty(t, infos, "nothing registered")
+}
+
+// TestEngineClosedMidRetryIsNoError: Close reports no error for the engine
+// closing, even when it closes while an entry awaits its first retry.
+func TestEngineClosedMidRetryIsNoError(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	eng := openEngine(t, filepath.Join(dir, "g.db"))
+	_, err := eng.Metrics().Create(ctx, gamify.Metric{Key: "xp", Name: "XP"})
+	require.NoError(t, err)
+	sent, release := make(chan struct{}, 1), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if r.Header.Get(webhook.HeaderDelivery) == "gamify-2" {
+			select {
+			case sent <- struct{}{}:
+				<-release
+			default:
+			}
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+	}))
+	defer srv.Close()
+	track(t, eng, "a", "b")
+	s, err := webhook.Start(ctx, eng, config(dir, srv.URL))
+	require.NoError(t, err)
+	select {
+	case <-sent:
+	case <-time.After(10 * time.Second):
+		t.Fatal("entry 2 never sent")
+	}
+	require.NoError(t, eng.Close())
+	close(release)                                      // the failure makes the worker ack entry 1 before its retry
+	waitFor(t, func() bool { return !workerRunning() }) // it stops by itself
+	require.NoError(t, s.Close())
+}
+
+// workerRunning reports whether a delivery goroutine exists.
+func workerRunning() bool {
+	buf := make([]byte, 1<<20)
+	return strings.Contains(string(buf[:runtime.Stack(buf, true)]), "webhook.(*worker).run")
+}
+
+// TestReadDeadLettersRefusesADamagedLine: only a torn (unterminated) last
+// line is skipped; a bad complete line is an error, not a lost dead letter.
+func TestReadDeadLettersRefusesADamagedLine(t *testing.T) {
+	dir := t.TempDir()
+	p := webhook.DeadLetterPath(dir, "ep0")
+	good := `{"endpoint":"ep0","id":"gamify-1","seq":1}` + "\n"
+	require.NoError(t, os.WriteFile(p, []byte(good+`{"endpoint":"ep0","id":"gam`), 0o600))
+	dead, err := webhook.ReadDeadLetters(dir, "ep0")
+	require.NoError(t, err)
+	require.Len(t, dead, 1, "the torn last line is skipped")
+	require.NoError(t, os.WriteFile(p, []byte(good+"garbage\n"+good), 0o600))
+	_, err = webhook.ReadDeadLetters(dir, "ep0")
+	require.ErrorContains(t, err, "line 2")
+}
+
+// TestCloseLeavesNoConnectionGoroutines: the default client's idle
+// keep-alive connections end with Close, not 90 s later.
+func TestCloseLeavesNoConnectionGoroutines(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	eng := xpEngine(t, filepath.Join(dir, "g.db"))
+	rc := &receiver{t: t, seen: map[string]int{}}
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	track(t, eng, "a")
+	cfg := config(dir, srv.URL)
+	cfg.Client = nil // the default client
+	s, err := webhook.Start(ctx, eng, cfg)
+	require.NoError(t, err)
+	waitFor(t, func() bool { return len(rc.delivered()) == 1 })
+	require.NoError(t, s.Close())
+	waitFor(t, func() bool {
+		buf := make([]byte, 1<<20)
+		return !strings.Contains(string(buf[:runtime.Stack(buf, true)]), "net/http.(*persistConn)")
+	})
+}
+
+// TestStartCtxBoundsOnlyRegistration: cancelling Start's ctx does not stop
+// delivery; Close does.
+func TestStartCtxBoundsOnlyRegistration(t *testing.T) {
+	dir := t.TempDir()
+	eng := xpEngine(t, filepath.Join(dir, "g.db"))
+	rc := &receiver{t: t, seen: map[string]int{}}
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := webhook.Start(ctx, eng, config(dir, srv.URL))
+	require.NoError(t, err)
+	cancel()
+	track(t, eng, "a")
+	waitFor(t, func() bool { return len(rc.delivered()) == 1 })
+	require.NoError(t, s.Close())
+}
+
+// TestStoppedEndpointIsLogged: a dead letter that cannot be written stops
+// the endpoint (its entry stays unacked); the Logger hears of it at once.
+func TestStoppedEndpointIsLogged(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	eng := xpEngine(t, filepath.Join(dir, "g.db"))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	cfg := config(dir, srv.URL)
+	cfg.MaxRetryTime = 20 * time.Millisecond
+	require.NoError(t, os.MkdirAll(webhook.DeadLetterPath(cfg.DeadLetterDir, "ep0"), 0o700)) // unopenable as a file
+	var mu sync.Mutex
+	var logs strings.Builder
+	cfg.Logger = slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))
+	track(t, eng, "a")
+	s, err := webhook.Start(ctx, eng, cfg)
+	require.NoError(t, err)
+	waitFor(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Contains(logs.String(), "endpoint stopped")
+	})
+	require.ErrorContains(t, s.Close(), "dead letter")
+	infos, err := eng.Outbox().Consumers(ctx)
+	require.NoError(t, err)
+	require.Zero(t, infos[0].Acked)
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// TestTooLongNameRegistersNothing: a name the outbox would refuse is a
+// config error before any endpoint's consumer is registered.
+func TestTooLongNameRegistersNothing(t *testing.T) {
+	dir := t.TempDir()
+	eng := openEngine(t, filepath.Join(dir, "g.db"))
+	defer eng.Close()
+	cfg := config(dir, "http://127.0.0.1:1", "http://127.0.0.1:1")
+	cfg.Endpoints[1].Name = strings.Repeat("n", 193)
+	_, err := webhook.Start(context.Background(), eng, cfg)
+	require.ErrorContains(t, err, "webhook.Config.Endpoints[1].Name")
+	infos, err := eng.Outbox().Consumers(context.Background())
+	require.NoError(t, err)
+	require.Empty(t, infos)
+	cfg.Endpoints[1].Name = strings.Repeat("n", 192)
+	s, err := webhook.Start(context.Background(), eng, cfg)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
 }
