@@ -382,10 +382,11 @@ func FuzzRewardDefinition(f *testing.F) {
 		if expires != 0 {
 			r.Expires = time.Unix(0, expires)
 		}
-		if !fe.call(t, "Rewards().Create", func() error { _, err := fe.Rewards().Create(fe.ctx, r); return err }) {
+		var made Reward
+		if !fe.call(t, "Rewards().Create", func() (err error) { made, err = fe.Rewards().Create(fe.ctx, r); return err }) {
 			return
 		}
-		_, err := fe.Rewards().Get(fe.ctx, key)
+		_, err := fe.Rewards().Get(fe.ctx, made.Key) // Create generates a key when r has none
 		mustCall(t, "Get of a created reward", err)
 	})
 }
