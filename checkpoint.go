@@ -70,9 +70,14 @@ type checkpointer struct {
 // tells the file's own log from that of a copy of the file that went
 // another way after the same position, whose commands would otherwise
 // replay onto it.
-func logTag(rec []byte) *uint32 {
-	t := crc32.Checksum(rec, castagnoli)
-	return &t
+func logTag(rec []byte) positionTag {
+	return positionTag{crc32.Checksum(rec, castagnoli), true}
+}
+
+// positionTag is a tag for the store's position record, if ok.
+type positionTag struct {
+	v  uint32
+	ok bool
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -86,7 +91,7 @@ func (e *Engine) checkLogTag(l *cmdlog.Log, cp uint64) error {
 	if !ok || cp == 0 || l.First() == 0 || l.First() > cp || l.Last() < cp {
 		return nil
 	}
-	var got *uint32
+	var got positionTag
 	err := l.Read(cp, func(pos uint64, rec []byte) error {
 		if pos == cp {
 			got = logTag(rec)
@@ -96,7 +101,7 @@ func (e *Engine) checkLogTag(l *cmdlog.Log, cp uint64) error {
 	if err != nil && !errors.Is(err, errStopRead) {
 		return err
 	}
-	if got != nil && *got != want {
+	if got.ok && got.v != want {
 		return fmt.Errorf("%w: the command log's record at position %d is not the command the file's checkpoint folded there: the log belongs to another copy of the file", ErrCorrupt, cp)
 	}
 	return nil
@@ -186,7 +191,7 @@ func (e *Engine) replay() error {
 // change waits for its commit, and a job or an acknowledgement reads what
 // is committed. err is a failure to land what came before; res.err the
 // command's own.
-func (e *Engine) applyLogged(pos uint64, c command, now time.Time, landed bool, tag *uint32) (res appliedResult, err error) {
+func (e *Engine) applyLogged(pos uint64, c command, now time.Time, landed bool, tag positionTag) (res appliedResult, err error) {
 	r := &request{cmd: c, now: now, replay: pos, replayTag: tag}
 	if _, track := c.(*trackCmd); track {
 		r.flush, r.durable = true, landed

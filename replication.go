@@ -161,7 +161,7 @@ func (e *Engine) follow(ctx context.Context, from uint64) {
 			return fmt.Errorf("%w: replicated log record %d: %w", ErrCorrupt, pos, err)
 		}
 		p := rp.take(id)
-		res, err := e.applyLogged(pos, c, now, p != nil && p.durable, nil) // a replica has no local log to check
+		res, err := e.applyLogged(pos, c, now, p != nil && p.durable, positionTag{}) // a replica has no local log to check
 		if err != nil {
 			return err
 		}

@@ -178,14 +178,7 @@ func checkUserList(field string, users []string) error {
 	if err := checkUserIDs(field, users); err != nil {
 		return err
 	}
-	seen := make(map[string]int, len(users))
-	for i, id := range users {
-		if j, dup := seen[id]; dup {
-			return gamifytype.Invalid(fmt.Sprintf("%s[%d]", field, i), id, fmt.Sprintf("is listed twice (also at %d)", j))
-		}
-		seen[id] = i
-	}
-	return nil
+	return checkSet(field, users, BulkLimit)
 }
 
 // maxEmailLen is the longest e-mail address (RFC 5321's path limit).

@@ -81,9 +81,9 @@ type request struct {
 	durable bool   // answer after commit (else after apply)
 	flush   bool   // seal the open batch at once
 	replay  uint64 // the log position of a command replayed at Open (not logged again)
-	// replayTag is the tag of a replayed command's position (logTag), nil
+	// replayTag is the tag of a replayed command's position (logTag), none
 	// for a replica's, which keeps no local log.
-	replayTag *uint32
+	replayTag positionTag
 	done      chan response
 }
 
@@ -120,7 +120,7 @@ type batch struct {
 	// replayTo is the log position of the last command of a batch replayed
 	// at Open: its records are in the log already. replayTag is its tag.
 	replayTo  uint64
-	replayTag *uint32
+	replayTag positionTag
 	// states are the versions of the users the batch changed, whose state
 	// records the committer encodes: out of the writer's lock, since
 	// commands replace a version rather than change it.
@@ -523,9 +523,9 @@ func (e *Engine) commitLoop() {
 		stage := func(tx *store.Tx) error {
 			switch {
 			case len(b.ends) > 0:
-				tx.TagPosition(*logTag(b.lastRecord()))
-			case b.replayTag != nil:
-				tx.TagPosition(*b.replayTag)
+				tx.TagPosition(logTag(b.lastRecord()).v)
+			case b.replayTag.ok:
+				tx.TagPosition(b.replayTag.v)
 			}
 			for _, wr := range b.writes {
 				var err error
