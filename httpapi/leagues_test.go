@@ -52,22 +52,30 @@ type leagueResultGolden struct {
 	CohortMembers int         `json:"cohortMembers"`
 }
 
+// weeklyLeague gives e a weekly board over "words" in zone tz, active,
+// and a two-tier league "league" on it, cohorts of 2.
+func weeklyLeague(t *testing.T, e *env, tz string) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := e.eng.Apply(ctx, gamify.Game{
+		Leaderboards: []gamify.Leaderboard{{Key: "weekly", Name: "Weekly", RankBy: gamify.RankByMetric, Metric: "words", TZ: tz, RunEvery: 1, RunUnit: gamify.RunWeek}},
+		Leagues:      []gamify.League{{Key: "league", Name: "League", Board: "weekly", Tiers: []string{"bronze", "silver"}, CohortSize: 2, Promote: 1, Demote: 1}},
+	})
+	require.NoError(t, err)
+	_, err = e.eng.Leaderboards().Activate(ctx, "weekly")
+	require.NoError(t, err)
+}
+
 func TestUserLeagueStandingAndHistory(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, httpapi.Options{Keys: []httpapi.Key{
 		{Secret: appKey, Name: "app"},
 		{Secret: "ana-secret", Name: "ana", User: "ana"},
 	}})
-	_, err := e.eng.Apply(ctx, gamify.Game{
-		Leaderboards: []gamify.Leaderboard{{Key: "weekly", Name: "Weekly", RankBy: gamify.RankByMetric, Metric: "words", TZ: "UTC", RunEvery: 1, RunUnit: gamify.RunWeek}},
-		Leagues:      []gamify.League{{Key: "league", Name: "League", Board: "weekly", Tiers: []string{"bronze", "silver"}, CohortSize: 2, Promote: 1, Demote: 1}},
-	})
-	require.NoError(t, err)
-	_, err = e.eng.Leaderboards().Activate(ctx, "weekly")
-	require.NoError(t, err)
+	weeklyLeague(t, e, "UTC")
 	e.track("ana", 5).requireStatus(t, http.StatusCreated)
 	e.track("bo", 7).requireStatus(t, http.StatusCreated)
-	_, err = e.eng.Users().Create(ctx, gamify.UserInput{ID: "cy"})
+	_, err := e.eng.Users().Create(ctx, gamify.UserInput{ID: "cy"})
 	require.NoError(t, err)
 
 	// The week of t0 (a Tuesday), Monday to Monday in UTC.
@@ -108,13 +116,7 @@ func TestUserLeagueStandingAndHistory(t *testing.T) {
 func TestUserLeagueTimesInUTC(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, httpapi.Options{})
-	_, err := e.eng.Apply(ctx, gamify.Game{
-		Leaderboards: []gamify.Leaderboard{{Key: "weekly", Name: "Weekly", RankBy: gamify.RankByMetric, Metric: "words", TZ: "Europe/Paris", RunEvery: 1, RunUnit: gamify.RunWeek}},
-		Leagues:      []gamify.League{{Key: "league", Name: "League", Board: "weekly", Tiers: []string{"bronze", "silver"}, CohortSize: 2, Promote: 1, Demote: 1}},
-	})
-	require.NoError(t, err)
-	_, err = e.eng.Leaderboards().Activate(ctx, "weekly")
-	require.NoError(t, err)
+	weeklyLeague(t, e, "Europe/Paris")
 	e.track("ana", 5).requireStatus(t, http.StatusCreated)
 	r := e.do("GET", "/v1/users/ana/leagues/league", appKey, nil)
 	r.requireStatus(t, http.StatusOK)
@@ -122,7 +124,7 @@ func TestUserLeagueTimesInUTC(t *testing.T) {
 	require.Contains(t, string(r.body), `"runStart":"2026-03-08T23:00:00Z"`)
 	require.Contains(t, string(r.body), `"runEnd":"2026-03-15T23:00:00Z"`)
 	e.clock.Set(time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC))
-	_, err = e.eng.RunDue(ctx)
+	_, err := e.eng.RunDue(ctx)
 	require.NoError(t, err)
 	r = e.do("GET", "/v1/users/ana/leagues/league/history", appKey, nil)
 	r.requireStatus(t, http.StatusOK)

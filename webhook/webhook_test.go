@@ -171,16 +171,21 @@ func TestDeliversSignedInOrderThroughFailuresAndTimeouts(t *testing.T) {
 	require.Empty(t, dead)
 }
 
-func TestDeadLetterAfterMaxRetryTime(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	eng := xpEngine(t, filepath.Join(dir, "g.db"))
-	rc := &receiver{t: t, seen: map[string]int{}, fail: func(id string, _ int) string {
-		if id == "gamify-2" {
+// failing is a receiver that refuses every attempt of the entry with id.
+func failing(t *testing.T, id string) *receiver {
+	return &receiver{t: t, seen: map[string]int{}, fail: func(got string, _ int) string {
+		if got == id {
 			return "fail"
 		}
 		return ""
 	}}
+}
+
+func TestDeadLetterAfterMaxRetryTime(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	eng := xpEngine(t, filepath.Join(dir, "g.db"))
+	rc := failing(t, "gamify-2")
 	srv := httptest.NewServer(rc)
 	defer srv.Close()
 	track(t, eng, "a", "poison", "c")
@@ -278,6 +283,9 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 	for _, f := range []string{"Endpoints[0].Name", "Endpoints[0].URL", "Endpoints[0].Secret", "DeadLetterDir", "BatchSize"} {
 		require.ErrorContains(t, err, "webhook.Config."+f)
 	}
+	_, err = webhook.Start(context.Background(), eng, webhook.Config{Endpoints: []webhook.Endpoint{{Name: "a", URL: "http://x", Secret: []byte("s")}},
+		DeadLetterDir: dir, BatchSize: 10001})
+	require.ErrorContains(t, err, "webhook.Config.BatchSize", "past the most an outbox read takes")
 }
 
 func TestVerify(t *testing.T) {
@@ -299,12 +307,7 @@ func TestDeadLetterAfterATornLine(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	eng := xpEngine(t, filepath.Join(dir, "g.db"))
-	rc := &receiver{t: t, seen: map[string]int{}, fail: func(id string, _ int) string {
-		if id == "gamify-1" {
-			return "fail"
-		}
-		return ""
-	}}
+	rc := failing(t, "gamify-1")
 	srv := httptest.NewServer(rc)
 	defer srv.Close()
 	cfg := config(dir, srv.URL)
