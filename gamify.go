@@ -50,9 +50,10 @@ var (
 	ErrLocked = store.ErrLocked
 	// ErrCorrupt is returned by Open for a truncated or damaged file, a
 	// damaged command log or one that does not continue the file's
-	// checkpoint (the log of another copy of the file included), or a stored definition that does not load; by any call
-	// that reads a record whose checksum fails; and reported by Check for
-	// damaged records and references that resolve to nothing.
+	// checkpoint (the log of another copy of the file included), or a
+	// stored definition that does not load; by any call that reads a record
+	// whose checksum fails; and reported by Check for damaged records and
+	// references that resolve to nothing.
 	ErrCorrupt = store.ErrCorrupt
 	// ErrCorrupt is also returned by Open for an empty (0-byte) file, which
 	// is never taken for a new database.

@@ -182,8 +182,9 @@ func Start(ctx context.Context, eng *gamify.Engine, cfg Config) (*Sender, error)
 
 // Close stops delivering and waits for the goroutines; an attempt in
 // progress is cancelled and its entry stays unacknowledged, so it is sent
-// again by the next Start; the entries delivered before it are acknowledged. It returns the errors that stopped a goroutine
-// (other than the engine closing).
+// again by the next Start; the entries delivered before it are
+// acknowledged. It returns the errors that stopped a goroutine (other than
+// the engine closing).
 func (s *Sender) Close() error {
 	s.cancel()
 	s.wg.Wait()
