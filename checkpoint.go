@@ -82,33 +82,6 @@ type positionTag struct {
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// checkLogTag refuses a log whose record at the file's checkpoint position
-// is not the command the file folded there. A file whose position record
-// has no tag (older, a replica's) or a log that no longer holds that
-// position is not checked.
-func (e *Engine) checkLogTag(l *cmdlog.Log, cp uint64) error {
-	want, ok := e.db.FileTag()
-	if !ok || cp == 0 || l.First() == 0 || l.First() > cp || l.Last() < cp {
-		return nil
-	}
-	var got positionTag
-	err := l.Read(cp, func(pos uint64, rec []byte) error {
-		if pos == cp {
-			got = logTag(rec)
-		}
-		return errStopRead
-	})
-	if err != nil && !errors.Is(err, errStopRead) {
-		return err
-	}
-	if got.ok && got.v != want {
-		return fmt.Errorf("%w: the command log's record at position %d is not the command the file's checkpoint folded there: the log belongs to another copy of the file", ErrCorrupt, cp)
-	}
-	return nil
-}
-
-var errStopRead = errors.New("stop")
-
 // openLog opens the command log and checks that it continues the file's
 // checkpoint.
 func (e *Engine) openLog() error {
@@ -136,10 +109,6 @@ func (e *Engine) openLog() error {
 		l.Close()
 		return fmt.Errorf("%w: the command log starts at position %d, but the file's checkpoint folds only up to %d: commands are missing", ErrCorrupt, first, cp)
 	}
-	if err := e.checkLogTag(l, cp); err != nil {
-		l.Close()
-		return err
-	}
 	e.log = l
 	return nil
 }
@@ -147,13 +116,28 @@ func (e *Engine) openLog() error {
 // replay applies the commands of the log that the file's checkpoint does
 // not hold, in order, before anything else runs.
 func (e *Engine) replay() error {
-	from := e.db.CheckpointPosition() + 1
-	if e.log.Last() < from {
+	cp := e.db.CheckpointPosition()
+	if e.log.Last() <= cp {
 		return nil
+	}
+	// The record at the checkpoint's position, if the log still holds it,
+	// must be the one the file folded (its tag), else the log is another
+	// copy's: read in the same pass as the replay.
+	want, check := e.db.FileTag()
+	check = check && cp > 0 && e.log.First() != 0 && e.log.First() <= cp
+	from := cp + 1
+	if check {
+		from = cp
 	}
 	var n, failed int
 	start := time.Now()
 	err := e.log.Read(from, func(pos uint64, rec []byte) error {
+		if pos == cp {
+			if logTag(rec).v != want {
+				return fmt.Errorf("%w: the command log's record at position %d is not the command the file's checkpoint folded there: the log belongs to another copy of the file", ErrCorrupt, cp)
+			}
+			return nil
+		}
 		c, now, err := decodeCommand(rec)
 		if err != nil {
 			return fmt.Errorf("%w: command log record %d: %w", ErrCorrupt, pos, err)
