@@ -16,6 +16,10 @@ import (
 func SetBeforeCommit(o *Options, f func() error)  { o.beforeCommit = f }
 func SetBeforeLogSync(o *Options, f func() error) { o.beforeLogSync = f }
 
+// ReplicaStopped reports why replicated e stopped applying the shared log
+// (a batch failed to land), or nil.
+func ReplicaStopped(e *Engine) error { return e.w.stopped() }
+
 // SetBeforeTxnCommit installs a function that runs in every command once its
 // changes are made, before they enter the working state (it may panic).
 func SetBeforeTxnCommit(o *Options, f func()) { o.beforeTxnCommit = f }

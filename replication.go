@@ -209,6 +209,18 @@ func (e *Engine) propose(ctx context.Context, r *request) (any, error) {
 		return nil, err
 	}
 	defer rp.forget(id)
+	// A replica that stopped applying would never answer: the write would
+	// reach the log, apply on the other replicas and still fail here.
+	// Refused first (one stopping during the proposal is the case
+	// ErrUnavailable documents).
+	if err := e.w.stopped(); err != nil {
+		return nil, err
+	}
+	select {
+	case <-rp.exited:
+		return nil, rp.err
+	default:
+	}
 	if _, err := rp.log.Propose(ctx, id, rec); err != nil {
 		if ctx.Err() == nil && !errors.Is(err, ErrUnavailable) {
 			err = fmt.Errorf("%w: %w", ErrUnavailable, err)

@@ -439,6 +439,14 @@ func (w *writer) seal() {
 	w.commits <- &b // never blocks: capacity 1 and nothing in flight
 }
 
+// stopped returns why a replicated engine stopped applying the shared log
+// (a batch of it failed to land), or nil.
+func (w *writer) stopped() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.diverged
+}
+
 // committed records the outcome of the batch in flight. w.mu is held.
 func (w *writer) committed(res commitResult) {
 	if res.err == nil {

@@ -57,6 +57,7 @@
 //
 // A running replica whose follower does meet a trimmed stream (cut off
 // for longer than Config.FollowerGrace) stops applying and logs it; its
-// writes fail with gamify.ErrUnavailable, though one it proposes may still
-// reach the stream and apply on the other replicas; reopen it.
+// writes fail with gamify.ErrUnavailable, before they are proposed (one
+// in flight as it stops may still reach the stream and apply on the other
+// replicas); reopen it.
 package jetstream
