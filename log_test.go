@@ -1,6 +1,7 @@
 package gamify_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -232,9 +233,14 @@ func TestLogOfAnotherCopyRefused(t *testing.T) {
 	path := crashImage(t, mine)
 	require.NoError(t, os.RemoveAll(path+".log"))
 	copyDir(t, crashImage(t, other)+".log", path+".log")
+	before, err := os.ReadFile(path)
+	require.NoError(t, err)
 	_, err = gamify.Open(path, &gamify.Options{Clock: mine.clock})
 	require.ErrorIs(t, err, gamify.ErrCorrupt, "the other copy's log would add its 100 to this file's 3")
 	require.ErrorContains(t, err, "another copy")
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(before, after), "a refused Open leaves the file's bytes as they were")
 
 	own := crashImage(t, mine)
 	e, err := gamify.Open(own, &gamify.Options{Clock: mine.clock})

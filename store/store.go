@@ -253,10 +253,8 @@ func (db *DB) init(migrations []Migration, walked map[string]digest) error {
 		}
 		migrated = true
 	}
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		fresh := true
-		_ = tx.ForEach(func([]byte, *bolt.Bucket) error { fresh = false; return ErrStop })
-		if fresh {
+	if fresh {
+		return db.bolt.Update(func(tx *bolt.Tx) error {
 			for _, ks := range allKeyspaces {
 				if _, err := tx.CreateBucket([]byte(ks)); err != nil {
 					return fmt.Errorf("store: create keyspace %s: %w", ks, err)
@@ -267,9 +265,13 @@ func (db *DB) init(migrations []Migration, walked map[string]digest) error {
 			}
 			ds := scanDigests(tx, true)
 			return writeDigests(tx, &ds)
-		}
-		// An existing store: a keyspace or record that is not there is damage
-		// (a flipped byte in a keyspace's name on the root page), not a default.
+		})
+	}
+	// An existing store is only read: an Open that refuses it later (its
+	// log, its kind) leaves its bytes as they were.
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		// A keyspace or record that is not there is damage (a flipped byte
+		// in a keyspace's name on the root page), not a default.
 		for _, ks := range allKeyspaces {
 			if tx.Bucket([]byte(ks)) == nil {
 				return fmt.Errorf("%w: keyspace %s is missing", ErrCorrupt, ks)
@@ -862,6 +864,12 @@ func Compact(path string, lockTimeout time.Duration) error {
 		return fmt.Errorf("store: compact %s: %w", path, err)
 	}
 	err = bolt.Compact(dst, src, 64<<20)
+	if err == nil {
+		// One commit with the freelist, so that the next Open reads it
+		// instead of walking every page (Open itself writes nothing).
+		dst.NoFreelistSync = false
+		err = dst.Update(func(*bolt.Tx) error { return nil })
+	}
 	err = errors.Join(err, dst.Close(), src.Close())
 	if err != nil {
 		os.Remove(tmp)
