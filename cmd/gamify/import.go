@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -132,6 +133,17 @@ func importDB(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	defer root.Close()
 	eng := root
 	if *tenant != "" {
+		// The tenant's file is the engine's to create (beside the db, in
+		// DB.tenants/); one this run created goes the way of a new db.
+		tdb := filepath.Join(*db+".tenants", *tenant+".db")
+		if _, err := os.Stat(tdb); errors.Is(err, os.ErrNotExist) && !created {
+			prev := removeCreated
+			removeCreated = func() {
+				prev()
+				os.RemoveAll(tdb)
+				os.RemoveAll(tdb + ".log")
+			}
+		}
 		var err error
 		if eng, err = root.Tenant(*tenant); err != nil {
 			root.Close()

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/gamifykit/gamify"
 	"github.com/stretchr/testify/require"
 )
 
@@ -110,4 +112,36 @@ func TestImportEndCounts(t *testing.T) {
 	// The whole export imports.
 	code, _, errs = runCmd("import", "--db", filepath.Join(t.TempDir(), "new.db"), "--in", out)
 	require.Equal(t, exitOK, code, errs)
+}
+
+// TestImportFailingEarlyLeavesNoTenantFile: an import into a tenant whose
+// file it had to create, failing before applying anything, removes that
+// file and keeps the db; a tenant file that was there stays.
+func TestImportFailingEarlyLeavesNoTenantFile(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "g.db")
+	eng, err := gamify.Open(db, nil)
+	require.NoError(t, err)
+	_, err = eng.Tenants().Create(ctx, gamify.Tenant{Key: "acme", Name: "Acme"})
+	require.NoError(t, err)
+	require.NoError(t, eng.Close())
+	empty := filepath.Join(dir, "empty.jsonl")
+	require.NoError(t, os.WriteFile(empty, nil, 0o600))
+	tdb := filepath.Join(db+".tenants", "acme.db")
+
+	code, _, errs := runCmd("import", "--db", db, "--tenant", "acme", "--in", empty)
+	require.Equal(t, exitFailure, code, errs)
+	require.FileExists(t, db)
+	require.NoFileExists(t, tdb)
+	require.NoDirExists(t, tdb+".log")
+
+	good := filepath.Join(dir, "good.jsonl")
+	writeLines(t, good, []string{`{"kind":"header","format":"gamify-export","version":1}`, `{"kind":"end"}`})
+	code, _, errs = runCmd("import", "--db", db, "--tenant", "acme", "--in", good)
+	require.Equal(t, exitOK, code, errs)
+	require.FileExists(t, tdb)
+	code, _, _ = runCmd("import", "--db", db, "--tenant", "acme", "--in", empty)
+	require.Equal(t, exitFailure, code)
+	require.FileExists(t, tdb, "a tenant file that was there stays")
 }
