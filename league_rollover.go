@@ -321,8 +321,11 @@ func (t *txn) cohortResults(l *League, rt *leagueRT, run int64, r *leagueRun, ti
 	}
 	start, end := time.Unix(0, run).UTC(), time.Unix(0, r.end.end).UTC()
 	for i, mv := range moves {
-		if mv.to != tier {
-			t.setLeagueTier(l, rt, mv.uid, tier, mv.to)
+		// Against the stored tier, not the run's: a late event can put a
+		// user into an ended run after they joined the next one, whose
+		// rollover then moved their stored tier on.
+		if from := rt.tiers[mv.uid]; from != mv.to {
+			t.setLeagueTier(l, rt, mv.uid, from, mv.to)
 		}
 		res := LeagueResult{League: l.Key, User: ids[mv.uid], RunStart: start, RunEnd: end,
 			Tier: l.Tiers[tier], NewTier: l.Tiers[mv.to], Move: mv.move, Cohort: c + 1, Rank: mv.rank,

@@ -269,3 +269,40 @@ func TestLeagueUserActiveBeforeThePreviousRunEnds(t *testing.T) {
 	eng.reopen(t)
 	require.Equal(t, "bronze#1 1:b:3 2:c:1", cohort(t, eng, "c"))
 }
+
+// TestLeagueLateEventIntoTheEndedRunAfterJoiningTheNext: a user who joined
+// the next run, then has a late event of the ended run counted before its
+// rollover, plays the next run in the tier they joined it in; that run's
+// result, not the ended run's promotion, gives their tier after it
+// (found by the model test, seed 2241: the stored tier kept the promotion).
+func TestLeagueLateEventIntoTheEndedRunAfterJoiningTheNext(t *testing.T) {
+	ctx := context.Background()
+	eng := leagueEngine(t, 2, 1)
+	xp(t, eng, "b", 1)
+	st, err := eng.Leagues().Standing(ctx, "league", "b")
+	require.NoError(t, err)
+	eng.clock.Set(st.RunEnd) // no RunDue yet: run 1 has not ended
+	xp(t, eng, "c", 1)
+	require.Equal(t, "bronze#1 1:c:1", cohort(t, eng, "c"), "not in run 1: joins run 2 at once")
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "c", Value: 5, Time: st.RunEnd.Add(-time.Hour)})
+	require.NoError(t, err)
+
+	seq := lastSeq(t, eng)
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []string{"c:bronze>silver:promoted:#1:1/2", "b:bronze>bronze:stayed:#1:2/2"}, leagueResults(t, eng, seq))
+	require.Equal(t, "bronze#1 1:c:1", cohort(t, eng, "c"), "run 2 is played in the tier c joined it in")
+	require.NoError(t, eng.Check(ctx))
+
+	st, err = eng.Leagues().Standing(ctx, "league", "c")
+	require.NoError(t, err)
+	eng.clock.Set(st.RunEnd)
+	seq = lastSeq(t, eng)
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []string{"c:bronze>bronze:stayed:#1:1/1"}, leagueResults(t, eng, seq))
+	require.Equal(t, "bronze inactive", cohort(t, eng, "c"), "the tier run 2 gave")
+	require.NoError(t, eng.Check(ctx))
+	eng.reopen(t)
+	require.Equal(t, "bronze inactive", cohort(t, eng, "c"))
+}
