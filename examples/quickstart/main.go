@@ -84,7 +84,7 @@ func run(path string) error {
 		case gamify.AchievementCompleted:
 			fmt.Printf("  [notification] %s earned the badge %q\n", n.User, n.Name)
 		case gamify.StreakChanged:
-			if n.Kind.String() == "freeze_consumed" || n.Kind.String() == "lost" {
+			if n.Kind == gamify.StreakFreezeConsumed || n.Kind == gamify.StreakLost {
 				fmt.Printf("  [notification] %s: streak %s (%d)\n", n.User, n.Kind, n.Length)
 			}
 		}
