@@ -49,13 +49,13 @@ func ExampleEngine_Track() {
 	defer done()
 
 	eng.Metrics().Create(ctx, gamify.Metric{Key: "km", Name: "Distance", Units: "km"})
-	for _, km := range []float64{5.2, 0.1, 0.2} {
+	for _, km := range []float64{0.1, 0.2, 0.3} {
 		res, err := eng.Track(ctx, gamify.Event{Metric: "km", User: "ana", Value: km})
 		if err != nil {
 			fmt.Println(err)
 			return
 		}
-		fmt.Println(res.Total) // exact decimals: 5.5, not 5.500000000000001
+		fmt.Println(res.Total) // exact decimals: float64 sums give 0.30000000000000004 and 0.6000000000000001
 	}
 
 	_, err := eng.Track(ctx, gamify.Event{Metric: "km", User: "ana", Value: 1.0000001})
@@ -64,9 +64,9 @@ func ExampleEngine_Track() {
 		fmt.Println(ve.Field, "-", ve.Reason)
 	}
 	// Output:
-	// 5.2
-	// 5.3
-	// 5.5
+	// 0.1
+	// 0.3
+	// 0.6
 	// Event.Value - must have at most 6 fractional digits
 }
 

@@ -125,6 +125,10 @@ func run(urls, dir, stream string, replicas, rounds int) error {
 				return err
 			}
 		}
+		// Every Sync appends a barrier record to the log, so a replica read
+		// just after another's Sync may stand one or two positions behind
+		// the others, with the same standings (no event is among those
+		// records) and a lag of 0 (it has not heard of them yet).
 		fmt.Printf("\nround %d: the top 3 as each replica reads it (locally)\n", round)
 		for i, r := range reps {
 			page, err := r.Leaderboards().Rankings(ctx, "all-time", gamify.BoardQuery{Limit: 3})

@@ -59,8 +59,9 @@ var league = gamify.League{Key: "weekly", Name: "Weekly league", Board: "weekly-
 	Tiers: []string{"Bronze", "Silver", "Gold"}, CohortSize: 5, Promote: 1, Demote: 1}
 
 // sprint is a 7-day challenge each learner joins with their first lesson:
-// 3 lessons warm up (5 gems); 12 lessons in the 7 days, once warmed up,
-// complete it (20 gems).
+// 3 lessons warm up (5 gems); 12 lessons in the 7 days, the warm-up's
+// included, complete it (20 gems): the sprint objective counts from the
+// first lesson and completes once the warm-up is done.
 var sprint = gamify.Challenge{Key: "sprint", Name: "7-day sprint", Window: gamify.ChallengeRolling, Days: 7,
 	Enrolment: gamify.ChallengeAutomatic,
 	Objectives: []gamify.ChallengeObjective{

@@ -51,8 +51,12 @@ func main() {
 
 func run(path string) error {
 	ctx := context.Background()
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
+	// The file and its command log: a log left by a crashed run would be
+	// replayed into the new file.
+	for _, p := range []string{path, path + ".log"} {
+		if err := os.RemoveAll(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
 	}
 	clock := gamify.NewManualClock(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
 	eng, err := gamify.Open(path, &gamify.Options{Clock: clock})
@@ -80,7 +84,7 @@ func run(path string) error {
 		case gamify.AchievementCompleted:
 			fmt.Printf("  [notification] %s earned the badge %q\n", n.User, n.Name)
 		case gamify.StreakChanged:
-			if n.Kind.String() == "freeze_consumed" || n.Kind.String() == "lost" {
+			if n.Kind == gamify.StreakFreezeConsumed || n.Kind == gamify.StreakLost {
 				fmt.Printf("  [notification] %s: streak %s (%d)\n", n.User, n.Kind, n.Length)
 			}
 		}

@@ -49,8 +49,12 @@ const (
 
 func run(path string, n int, seed uint64) error {
 	ctx := context.Background()
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
+	// The file and its command log: a log left by a crashed run would be
+	// replayed into the new file.
+	for _, p := range []string{path, path + ".log"} {
+		if err := os.RemoveAll(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
 	}
 	first := time.Date(year-1, time.October, 1, 0, 0, 0, 0, time.UTC)
 	clock := gamify.NewManualClock(first)
