@@ -24,10 +24,21 @@ import (
 // its command log by two engines on empty files. All three stores are equal
 // byte for byte: any clock read, randomness or map-order effect inside apply
 // would show as a difference.
+//
+// GAMIFY_REPLAY_SEEDS=a-b runs seeds a to b instead of the fixed ones.
 func TestReplayIsDeterministic(t *testing.T) {
 	seeds := []uint64{1, 2, 3}
 	if os.Getenv("CI") == "true" {
 		seeds = seeds[:2]
+	}
+	if v := os.Getenv("GAMIFY_REPLAY_SEEDS"); v != "" {
+		var a, b uint64
+		_, err := fmt.Sscanf(v, "%d-%d", &a, &b)
+		require.NoError(t, err, "GAMIFY_REPLAY_SEEDS: want a-b")
+		seeds = nil
+		for s := a; s <= b; s++ {
+			seeds = append(seeds, s)
+		}
 	}
 	for _, seed := range seeds {
 		for _, mode := range []gamify.Durability{gamify.Durable, gamify.Buffered} {
