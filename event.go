@@ -22,8 +22,9 @@ type Event struct {
 	// Its ID must be empty or equal User.
 	Profile *UserInput
 	// Value is added to the user's total: signed, finite, at most 6
-	// fractional digits. A float64 computed by arithmetic may carry binary
-	// noise (0.1 + 0.2) and be rejected: round it, or use Amount.
+	// fractional digits. A float64 computed at run time may carry binary
+	// noise (a+b with a, b := 0.1, 0.2) and be rejected: round it, or use
+	// Amount.
 	Value float64
 	// Amount, when not zero, is the exact value to add instead of Value
 	// (which must then be 0), e.g. MustParseAmount("4.4") or ParseAmount(s).

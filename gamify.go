@@ -53,11 +53,9 @@ var (
 	// checkpoint (the log of another copy of the file included), or a
 	// stored definition that does not load; by any call that reads a record
 	// whose checksum fails; and reported by Check for damaged records and
-	// references that resolve to nothing.
+	// references that resolve to nothing. Open also returns it for an empty
+	// (0-byte) file, which is never taken for a new database.
 	ErrCorrupt = store.ErrCorrupt
-	// ErrCorrupt is also returned by Open for an empty (0-byte) file, which
-	// is never taken for a new database.
-	//
 	// ErrNewerSchema is returned by Open for a file written by a newer
 	// gamify; ErrOldSchema for a file of a layout this build cannot read.
 	ErrNewerSchema = store.ErrNewerSchema
