@@ -21,6 +21,7 @@ import (
 var (
 	modelSeed    = flag.Uint64("model.seed", 0, "seed of TestModel (0: a fixed set of seeds, which must also reach a league rollover and a completed challenge)")
 	modelVerbose = flag.Bool("model.v", false, "log every operation of TestModel")
+	modelSteps   = flag.Int("model.steps", 500, "operations per seed of TestModel")
 )
 
 // The definitions the model knows. Amounts are in millionths.
@@ -348,7 +349,7 @@ func TestModel(t *testing.T) {
 	}
 	// Fewer seeds under -short, never fewer steps: a shorter run would not
 	// reach a league rollover or a completed challenge, which it asserts.
-	steps := 500
+	steps := *modelSteps
 	if testing.Short() && *modelSeed == 0 {
 		seeds = seeds[:2]
 	}
