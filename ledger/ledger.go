@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/gamifykit/gamify/gamifytype"
 )
@@ -68,11 +69,12 @@ func Unmarshal(key, val []byte) (Entry, error) {
 	r := reader{b: val[2:]}
 	e.User = r.uvarint()
 	e.At = r.varint()
-	e.Ref = uint32(r.uvarint())
+	ref := r.uvarint()
+	e.Ref = uint32(ref)
 	e.Delta = gamifytype.AmountFromMicros(r.varint())
 	e.Cause = r.str()
 	e.IdemKey = r.str()
-	if r.err || len(r.b) != 0 {
+	if r.err || len(r.b) != 0 || ref > math.MaxUint32 {
 		return e, fmt.Errorf("%w: seq %d", ErrCorrupt, e.Seq)
 	}
 	return e, nil
