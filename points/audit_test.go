@@ -1,0 +1,57 @@
+package points
+
+import (
+	"testing"
+	"time"
+
+	"github.com/gamifykit/gamify/gamifytype"
+	"github.com/stretchr/testify/require"
+)
+
+// A metric trigger with no Threshold (one that skipped Validate) is refused
+// with a ValidationError, s unchanged, instead of dividing by zero.
+func TestOnMetricUnvalidatedThreshold(t *testing.T) {
+	tr := metricTrigger("a", "m", "1", "1")
+	tr.Threshold = Amount{}
+	r := Rules{System: xp(), Triggers: []Trigger{tr}}
+	s := State{total: pts("3")}
+	got, fx, err := OnMetric(r, s, User{}, MetricChange{Metric: "m", Delta: pts("1"), At: t0})
+	var ve *gamifytype.ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.Equal(t, "Trigger.Threshold", ve.Field)
+	require.Equal(t, s, got)
+	require.Empty(t, fx.Awards)
+}
+
+// A time trigger with no Every is refused by OnTime instead of dividing by
+// zero, and has no next fire.
+func TestOnTimeUnvalidatedEvery(t *testing.T) {
+	for _, tr := range []Trigger{
+		{Key: "t", System: "xp", Kind: KindTime, Points: pts("1"), Unit: Hours, Active: true},
+		{Key: "t", System: "xp", Kind: KindTime, Points: pts("1"), Unit: Days, Every: 1 << 40, Active: true},
+	} {
+		r := Rules{System: xp(), Triggers: []Trigger{tr}}
+		_, _, err := OnTime(r, State{}, User{}, t0, t0.Add(time.Hour))
+		var ve *gamifytype.ValidationError
+		require.ErrorAs(t, err, &ve)
+		require.Equal(t, "Trigger.Every", ve.Field)
+		require.True(t, NextTimeDue(tr, State{}, t0, nil).IsZero())
+	}
+}
+
+// NextTimeDue never returns a fire before the user's creation: an hour count
+// past a time.Duration, or a recorded fire count near MaxInt64, does not wrap.
+func TestNextTimeDueNoWrap(t *testing.T) {
+	tr := Trigger{Key: "t", System: "xp", Kind: KindTime, Points: pts("1"), Unit: Hours, Every: maxEveryHours, Active: true}
+	s := State{recs: []rec{{key: "t", n: 2}}} // the third fire: 300 years, past one Duration
+	due := NextTimeDue(tr, s, t0, nil)
+	require.Equal(t, t0.Add(time.Duration(maxEveryHours)*time.Hour).Add(time.Duration(2*maxEveryHours)*time.Hour), due)
+	for _, n := range []int64{1 << 40, 1<<63 - 1} {
+		s := State{recs: []rec{{key: "t", n: n}}}
+		require.True(t, NextTimeDue(tr, s, t0, nil).IsZero(), "n=%d", n)
+	}
+	d := tr
+	d.Unit, d.Every = Days, maxEveryHours/24
+	s = State{recs: []rec{{key: "t", n: 1 << 40}}}
+	require.True(t, NextTimeDue(d, s, t0, nil).IsZero())
+}
