@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gamifykit/gamify/gamifytype"
+	gstreak "github.com/gamifykit/gamify/streak"
 	"github.com/stretchr/testify/require"
 )
 
@@ -54,4 +55,15 @@ func TestNextTimeDueNoWrap(t *testing.T) {
 	d.Unit, d.Every = Days, maxEveryHours/24
 	s = State{recs: []rec{{key: "t", n: 1 << 40}}}
 	require.True(t, NextTimeDue(d, s, t0, nil).IsZero())
+}
+
+// What doc.go says of streak triggers: a restored run (Before holds the run
+// it restores) pays no multiple again, and a trigger keeps no progress.
+func TestOnStreakRestoredRunPaysNothingAgain(t *testing.T) {
+	tr := Trigger{Key: "s5", System: "xp", Kind: KindStreak, Streak: "daily", EveryN: 5, Points: pts("10"), Active: true}
+	r := Rules{System: xp(), Triggers: []Trigger{tr}}
+	s, fx, err := OnStreak(r, State{}, User{}, "daily", gstreak.Reach{Before: []int{5, 1}, Length: 6}, t0)
+	require.NoError(t, err)
+	require.Empty(t, fx.Awards)
+	require.Empty(t, s.recs)
 }

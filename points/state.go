@@ -27,9 +27,9 @@ type State struct {
 }
 
 // rec is a trigger's progress. Metric: sum is the running sum of matching
-// deltas and n the high-water count of Threshold multiples awarded. Streak:
-// n is the high-water multiple count of the current run. Achievement and
-// user_creation: n is 1 once fired. Time: n is the count of fires passed.
+// deltas and n the high-water count of Threshold multiples awarded.
+// Achievement and user_creation: n is 1 once fired. Time: n is the count of
+// fires passed. Streak triggers keep no rec (OnStreak).
 type rec struct {
 	key string
 	sum Amount
