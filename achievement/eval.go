@@ -240,8 +240,8 @@ func ProgressOf(d Definition, s State, f Facts) Progress {
 			cur = f.Totals[d.Metric]
 		}
 	case KindStreak:
-		target = gamifytype.AmountFromInt(int64(d.Length))
-		cur = gamifytype.AmountFromInt(int64(max(f.Streaks[d.Streak], 0)))
+		target = periods(d.Length)
+		cur = periods(max(f.Streaks[d.Streak], 0))
 	case KindManual:
 		target = gamifytype.AmountFromInt(1)
 	case KindComposite:
@@ -299,6 +299,18 @@ func NeedsBackdate(old, new Definition) bool {
 		old.Metric != new.Metric || old.Streak != new.Streak ||
 		!maps.Equal(old.EventFilters, new.EventFilters) || !maps.Equal(old.UserFilters, new.UserFilters) ||
 		!slices.Equal(old.Prerequisites, new.Prerequisites)
+}
+
+// periods returns a streak length as an Amount, saturating at MaxAmount
+// (a Length Validate refuses, or a huge fact, must not panic).
+func periods(n int) gamifytype.Amount {
+	if a, ok := gamifytype.AmountFromIntChecked(int64(n)); ok {
+		return a
+	}
+	if n < 0 {
+		return gamifytype.MinAmount
+	}
+	return gamifytype.MaxAmount
 }
 
 // clampAmount returns cur clamped to 0..target.
