@@ -2,6 +2,7 @@ package streak
 
 import (
 	"testing"
+	"time"
 
 	"github.com/gamifykit/gamify/gamifytype"
 	"github.com/stretchr/testify/require"
@@ -22,5 +23,45 @@ func TestPersonalizeErrorsInStableOrder(t *testing.T) {
 	for range 50 {
 		_, err := d.Personalize(Personalization{Enabled: true, Min: min})
 		require.Equal(t, first.Error(), err.Error())
+	}
+}
+
+// A now past 2200 (or before 1900) is refused, naming Now, and changes
+// nothing: a State advanced to it would not decode again.
+func TestNowOutOfRange(t *testing.T) {
+	d := def(Daily)
+	d.Freezes = Freezes{Initial: 1, Max: 3, EarnAmount: 1, EarnEveryDays: 1}
+	ny := mustLoc(t, "America/New_York")
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, ny)
+	s, _, err := Apply(d, State{}, Activity{Metric: "lessons", Delta: amt(1), At: now, Loc: ny}, now)
+	require.NoError(t, err)
+	for _, bad := range []time.Time{{}, time.Date(1899, 12, 31, 0, 0, 0, 0, time.UTC), time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		isNow := func(err error) {
+			t.Helper()
+			var ve *gamifytype.ValidationError
+			require.ErrorAs(t, err, &ve, "now %v", bad)
+			require.Equal(t, "Now", ve.Field)
+		}
+		got, _, err := Apply(d, s, Activity{Metric: "lessons", Delta: amt(1), At: now, Loc: ny}, bad)
+		isNow(err)
+		require.Equal(t, s, got)
+		got, _, err = GrantFreeze(d, s, bad, ny)
+		isNow(err)
+		require.Equal(t, s, got)
+		got, _, err = Restore(d, s, bad, ny)
+		isNow(err)
+		require.Equal(t, s, got)
+		got, _, err = AddPause(d, s, bad, ny, Date{2026, 7, 1}, Date{2026, 7, 2})
+		isNow(err)
+		require.Equal(t, s, got)
+		got, err = RemovePause(d, s, bad, ny, 1)
+		isNow(err)
+		require.Equal(t, s, got)
+		got, fx := Advance(d, s, bad, ny)
+		require.Equal(t, s, got)
+		require.Empty(t, fx.Notifications)
+		b, err := got.MarshalBinary()
+		require.NoError(t, err)
+		require.NoError(t, new(State).UnmarshalBinary(b))
 	}
 }
