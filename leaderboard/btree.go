@@ -111,7 +111,7 @@ type path[E any] struct {
 // NewTree returns an empty tree. It panics if cfg.Compare is nil, or if
 // cfg.Same is set without cfg.Floor.
 func NewTree[E any](cfg Config[E]) *Tree[E] {
-	if cfg.Compare == nil || (cfg.Same == nil) != (cfg.Floor == nil) {
+	if cfg.Compare == nil || (cfg.Same != nil && cfg.Floor == nil) {
 		panic("leaderboard: NewTree needs Config.Compare, and Floor with Same")
 	}
 	t := &Tree[E]{cmp: cfg.Compare, same: cfg.Same, floor: cfg.Floor, moved: cfg.Moved}
