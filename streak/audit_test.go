@@ -65,3 +65,18 @@ func TestNowOutOfRange(t *testing.T) {
 		require.NoError(t, new(State).UnmarshalBinary(b))
 	}
 }
+
+// What MaxLateDays says: an activity that late still counts; Apply ignores
+// only activities before the retained window, which reaches a bit further.
+func TestMaxLateDaysCounts(t *testing.T) {
+	d := def(Daily)
+	now := time.Date(2027, 6, 1, 12, 0, 0, 0, time.UTC)
+	first := now.AddDate(0, 0, -600)
+	s, _, err := Apply(d, State{}, Activity{Metric: "lessons", Delta: amt(1), At: first}, first)
+	require.NoError(t, err)
+	for days, counts := range map[int]bool{MaxLateDays: true, MaxLateDays + 5: true, RetainedPeriods(Daily) + 30: false} {
+		_, fx, err := Apply(d, s, Activity{Metric: "lessons", Delta: amt(1), At: now.AddDate(0, 0, -days)}, now)
+		require.NoError(t, err)
+		require.Equal(t, counts, len(fx.Reached) == 1, "%d days late: %+v", days, fx.Reached)
+	}
+}
