@@ -67,3 +67,18 @@ func TestOnStreakRestoredRunPaysNothingAgain(t *testing.T) {
 	require.Empty(t, fx.Awards)
 	require.Empty(t, s.recs)
 }
+
+// What doc.go says of time triggers: caught-up fires get the boosts active
+// at the now OnTime is given, not at their due instants.
+func TestOnTimeBoostsAtNow(t *testing.T) {
+	tr := Trigger{Key: "t", System: "xp", Kind: KindTime, Points: pts("10"), Every: 24, Unit: Hours, Active: true}
+	now := t0.AddDate(0, 0, 3)
+	b := globalBoost("b", "2", RoundDown)
+	b.From = DateOf(now, nil) // not active at any of the three due instants before now
+	r := Rules{System: xp(), Triggers: []Trigger{tr}, Boosts: []Boost{b}}
+	_, fx, err := OnTime(r, State{}, User{}, t0, now)
+	require.NoError(t, err)
+	require.Len(t, fx.Awards, 1)
+	require.Equal(t, int64(3), fx.Awards[0].Multiple)
+	require.Equal(t, pts("60"), fx.Awards[0].Points)
+}

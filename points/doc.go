@@ -17,7 +17,8 @@
 //     common rounding mode of the stacked boosts, or down where they differ
 //     (a level multiplier alone rounds down).
 //   - Boost windows are evaluated at the instant of the event (a late event
-//     gets the boosts of its time); a time trigger uses the due instant.
+//     gets the boosts of its time); a time trigger uses the now OnTime is
+//     given, so fires caught up after downtime get the boosts of then.
 //   - The level multiplier is that of the user's level at the start of the
 //     call (Rules.CallLevel, when a call runs several transitions, else at
 //     the start of the transition); the level is recomputed once, at the end
