@@ -53,3 +53,22 @@ func fieldOf(err error) string {
 	}
 	return ""
 }
+
+// A nil *Catalog is an empty one: nothing completes, nothing panics.
+func TestNilCatalog(t *testing.T) {
+	var c *Catalog
+	require.Zero(t, c.Len())
+	_, ok := c.Get("x")
+	require.False(t, ok)
+	require.Empty(t, c.Definitions())
+	s, out, err := OnMetric(c, State{}, MetricChange{Metric: "m", Delta: amt(1), Total: amt(1)}, t0)
+	require.NoError(t, err)
+	require.Empty(t, out)
+	s, out = OnStreak(c, s, StreakChange{Streak: "s", Length: 3}, t0)
+	require.Empty(t, out)
+	_, _, err = Complete(c, s, "x", nil, t0)
+	require.ErrorIs(t, err, gamifytype.ErrNotFound)
+	s, out = Backdate(c, s, Facts{}, nil, t0)
+	require.Empty(t, out)
+	require.Equal(t, State{}, s)
+}

@@ -51,6 +51,7 @@ type StreakChange struct {
 // overflow, or a now outside the years 1678 to 2261, returns an error
 // wrapping gamifytype.ErrInvalid and s unchanged.
 func OnMetric(c *Catalog, s State, ch MetricChange, now time.Time) (State, []Completion, error) {
+	c = c.or()
 	if err := checkNow(now); err != nil {
 		return s, nil, err
 	}
@@ -90,6 +91,7 @@ func OnMetric(c *Catalog, s State, ch MetricChange, now time.Time) (State, []Com
 // completes nothing new and takes nothing away. A now outside the years
 // 1678 to 2261 (which a State cannot store) changes nothing.
 func OnStreak(c *Catalog, s State, ch StreakChange, now time.Time) (State, []Completion) {
+	c = c.or()
 	if checkNow(now) != nil {
 		return s, nil
 	}
@@ -150,6 +152,7 @@ type Result struct {
 // user holds it), ErrInactive, ErrLocked or ErrGated. A now outside the
 // years 1678 to 2261 fails first, with a *gamifytype.ValidationError.
 func Complete(c *Catalog, s State, key string, userAttrs map[string]string, now time.Time) (State, Result, error) {
+	c = c.or()
 	if err := checkNow(now); err != nil {
 		return s, Result{}, err
 	}
@@ -219,6 +222,7 @@ func Qualifies(d Definition, s State, f Facts, userAttrs map[string]string) bool
 // since their last relevant event. The engine sends no notifications for
 // its completions. A now outside the years 1678 to 2261 changes nothing.
 func Backdate(c *Catalog, s State, f Facts, userAttrs map[string]string, now time.Time) (State, []Completion) {
+	c = c.or()
 	if checkNow(now) != nil {
 		return s, nil
 	}
