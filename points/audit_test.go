@@ -82,3 +82,45 @@ func TestOnTimeBoostsAtNow(t *testing.T) {
 	require.Equal(t, int64(3), fx.Awards[0].Multiple)
 	require.Equal(t, pts("60"), fx.Awards[0].Points)
 }
+
+// A cap near MaxAmount and a negative total do not wrap the room left under
+// the cap: the award is paid in full, not capped to nothing.
+func TestCapRoomDoesNotWrap(t *testing.T) {
+	sys := xp()
+	sys.MaxPoints = gamifytype.MaxAmount
+	r := Rules{System: sys}
+	s, _, err := TakeBack(r, State{}, pts("1"), "repay")
+	require.NoError(t, err)
+	s, fx, err := Award(r, s, pts("5"), "x")
+	require.NoError(t, err)
+	require.Len(t, fx.Awards, 1)
+	require.False(t, fx.Awards[0].Capped)
+	require.Equal(t, pts("4"), s.Total())
+}
+
+// NextLevel's remaining points saturate instead of wrapping negative.
+func TestNextLevelRemainingDoesNotWrap(t *testing.T) {
+	top := Level{Key: "top", Name: "Top", Threshold: gamifytype.MaxAmount}
+	_, req, rem, ok := NextLevel([]Level{top}, maxTotal.Neg())
+	require.True(t, ok)
+	require.Equal(t, gamifytype.MaxAmount, req)
+	require.Equal(t, gamifytype.MaxAmount, rem)
+}
+
+// A decoded State keeps the bounds transitions keep (|total| ≤ MaxAmount/2,
+// spent ≤ MaxAmount/2), so Available cannot wrap.
+func TestDecodeRefusesTotalsPastBounds(t *testing.T) {
+	for _, s := range []State{{total: gamifytype.MinAmount, spent: pts("1")}, {total: maxTotal.Add(micros(1))}, {spent: maxTotal.Add(micros(1))}} {
+		b, err := s.MarshalBinary()
+		require.NoError(t, err)
+		var got State
+		require.ErrorIs(t, got.UnmarshalBinary(b), ErrCorrupt, "total %v spent %v", s.total, s.spent)
+	}
+	ok := State{total: maxTotal.Neg(), spent: maxTotal}
+	b, _ := ok.MarshalBinary()
+	var got State
+	require.NoError(t, got.UnmarshalBinary(b))
+	require.Equal(t, ok.Total(), got.Total())
+	require.Equal(t, ok.Spent(), got.Spent())
+	require.Equal(t, maxTotal.Neg().Sub(maxTotal), got.Available())
+}

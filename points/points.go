@@ -273,7 +273,7 @@ func (x *run) multipliers() ([]AppliedBoost, Rounding) {
 // add applies the cap, adds a to the total and records it.
 func (x *run) add(a AwardRecord) error {
 	if c := x.r.System.MaxPoints; c.Sign() > 0 && a.Points.Sign() > 0 {
-		if room := wrapSub(c, x.s.total); room.Less(a.Points) {
+		if room := c.Sub(x.s.total); room.Less(a.Points) { // saturating: a cap near MaxAmount over a negative total
 			a.Points, a.Capped = maxAmount(room, Amount{}), true
 		}
 	}
@@ -661,7 +661,7 @@ func NextLevel(levels []Level, total Amount) (next Level, required, remaining Am
 	if best < 0 {
 		return Level{}, Amount{}, Amount{}, false
 	}
-	return levels[best], levels[best].Threshold, wrapSub(levels[best].Threshold, total), true
+	return levels[best], levels[best].Threshold, levels[best].Threshold.Sub(total), true // saturating
 }
 
 // GlobalBoosts returns the global boosts of system, without the finished
