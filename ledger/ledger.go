@@ -9,7 +9,8 @@ import (
 	"github.com/gamifykit/gamify/gamifytype"
 )
 
-// Kind says what an entry changes.
+// Kind says what an entry changes. Unmarshal accepts any Kind: the engine
+// defines the kinds of point awards (2) and spends (3) itself.
 type Kind uint8
 
 const (
