@@ -38,3 +38,20 @@ func TestInvalidCursor(t *testing.T) {
 		require.Zero(t, c.Item())
 	}
 }
+
+// An unknown Ties ranks as Competition, as the Ties comment says.
+func TestUnknownTiesRanksAsCompetition(t *testing.T) {
+	x := New(Desc)
+	x.Set(1, 10, 0, 1)
+	x.Set(2, 10, 0, 2)
+	x.Set(3, 5, 0, 3)
+	for u := uint32(1); u <= 3; u++ {
+		want, _ := x.Rank(u, Competition)
+		got, ok := x.Rank(u, Ties(9))
+		require.True(t, ok)
+		require.Equal(t, want, got)
+	}
+	require.Equal(t, x.Top(3, Competition, nil), x.Top(3, Ties(9), nil))
+	c := x.Update(3, 10, 0, 4, Ties(9))
+	require.Equal(t, Change{Old: Entry{Score: 5, Reached: 3, User: 3}, Existed: true, OldRank: 3, Rank: 1}, c)
+}
