@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/gamifykit/gamify/gamifytype"
-
 	"github.com/stretchr/testify/require"
 )
 
