@@ -124,3 +124,16 @@ func TestDecodeRefusesTotalsPastBounds(t *testing.T) {
 	require.Equal(t, ok.Spent(), got.Spent())
 	require.Equal(t, maxTotal.Neg().Sub(maxTotal), got.Available())
 }
+
+// A nil StreakReach is refused, naming Reach, instead of a nil method call.
+func TestOnStreakNilReach(t *testing.T) {
+	tr := Trigger{Key: "s5", System: "xp", Kind: KindStreak, Streak: "daily", EveryN: 5, Points: pts("10"), Active: true}
+	r := Rules{System: xp(), Triggers: []Trigger{tr}}
+	s := State{total: pts("2")}
+	got, fx, err := OnStreak(r, s, User{}, "daily", nil, t0)
+	var ve *gamifytype.ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.Equal(t, "Reach", ve.Field)
+	require.Equal(t, s, got)
+	require.Empty(t, fx.Awards)
+}

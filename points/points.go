@@ -395,10 +395,14 @@ type StreakReach interface {
 // whatever the order activities arrive in, a late activity that joins two
 // runs pays only what the joined run newly reaches, and a new run pays from
 // its first period. Multiples reached while a trigger is inactive or gated
-// out pass unpaid. The triggers keep no state of their own here.
+// out pass unpaid. The triggers keep no state of their own here. A nil
+// reach is refused with a *ValidationError.
 func OnStreak(r Rules, s State, u User, key string, reach StreakReach, at time.Time) (State, Effects, error) {
 	if err := checkAt("At", at); err != nil {
 		return s, Effects{}, err
+	}
+	if reach == nil {
+		return s, Effects{}, gamifytype.Invalid("Reach", nil, "must be set")
 	}
 	x := begin(&r, &u, s, at)
 	for i := range r.Triggers {
