@@ -13,7 +13,8 @@ import (
 // needs. It is immutable and safe for concurrent use; the engine builds a new
 // one whenever a definition changes. Soft-deleted definitions are left out
 // (so a composite must not list a deleted achievement), inactive ones are
-// kept: their filtered sums accrue, for backdating on activation.
+// kept: their filtered sums accrue, for backdating on activation. A nil
+// *Catalog is an empty one.
 type Catalog struct {
 	defs  []Definition
 	index map[string]int
@@ -202,10 +203,19 @@ func (c *Catalog) closure(from []int, dependents [][]int) []int {
 }
 
 // Len returns the number of definitions.
-func (c *Catalog) Len() int { return len(c.defs) }
+func (c *Catalog) Len() int { return len(c.or().defs) }
+
+// or returns c, or an empty Catalog for nil.
+func (c *Catalog) or() *Catalog {
+	if c == nil {
+		return &Catalog{}
+	}
+	return c
+}
 
 // Get returns the definition with key.
 func (c *Catalog) Get(key string) (Definition, bool) {
+	c = c.or()
 	i, ok := c.index[key]
 	if !ok {
 		return Definition{}, false
@@ -216,6 +226,7 @@ func (c *Catalog) Get(key string) (Definition, bool) {
 // Definitions returns copies of all definitions, in the order given to
 // NewCatalog.
 func (c *Catalog) Definitions() []Definition {
+	c = c.or()
 	out := make([]Definition, len(c.defs))
 	for i := range c.defs {
 		out[i] = c.defs[i].clone()

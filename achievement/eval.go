@@ -48,8 +48,13 @@ type StreakChange struct {
 // composites that depend on them, and returns the new state with the
 // completions, in dependency order. Every event of the metric updates the
 // sums of the filtered achievements it matches. A filtered sum that would
-// overflow returns an error wrapping gamifytype.ErrInvalid and s unchanged.
+// overflow, or a now outside the years 1678 to 2261, returns an error
+// wrapping gamifytype.ErrInvalid and s unchanged.
 func OnMetric(c *Catalog, s State, ch MetricChange, now time.Time) (State, []Completion, error) {
+	c = c.or()
+	if err := checkNow(now); err != nil {
+		return s, nil, err
+	}
 	p, ok := c.byMetric[ch.Metric]
 	if !ok {
 		return s, nil, nil
@@ -83,8 +88,13 @@ func OnMetric(c *Catalog, s State, ch MetricChange, now time.Time) (State, []Com
 
 // OnStreak evaluates the streak achievements of ch.Streak against the new
 // length, and the composites that depend on them. A length that went down
-// completes nothing new and takes nothing away.
+// completes nothing new and takes nothing away. A now outside the years
+// 1678 to 2261 (which a State cannot store) changes nothing.
 func OnStreak(c *Catalog, s State, ch StreakChange, now time.Time) (State, []Completion) {
+	c = c.or()
+	if checkNow(now) != nil {
+		return s, nil
+	}
 	p, ok := c.byStreak[ch.Streak]
 	if !ok {
 		return s, nil
@@ -139,8 +149,13 @@ type Result struct {
 // achievement has since been locked or the user lost a gating attribute).
 // Otherwise it fails with s unchanged and an error wrapping, checked in this
 // order, gamifytype.ErrNotFound (unknown key), ErrNotManual (even if the
-// user holds it), ErrInactive, ErrLocked or ErrGated.
+// user holds it), ErrInactive, ErrLocked or ErrGated. A now outside the
+// years 1678 to 2261 fails first, with a *gamifytype.ValidationError.
 func Complete(c *Catalog, s State, key string, userAttrs map[string]string, now time.Time) (State, Result, error) {
+	c = c.or()
+	if err := checkNow(now); err != nil {
+		return s, Result{}, err
+	}
 	i, ok := c.index[key]
 	if !ok {
 		return s, Result{}, fmt.Errorf("achievement %s: %w", key, gamifytype.ErrNotFound)
@@ -205,8 +220,12 @@ func Qualifies(d Definition, s State, f Facts, userAttrs map[string]string) bool
 // user, in bounded chunks, after an achievement is activated or its
 // threshold lowered; it also picks up users who gained a gating attribute
 // since their last relevant event. The engine sends no notifications for
-// its completions.
+// its completions. A now outside the years 1678 to 2261 changes nothing.
 func Backdate(c *Catalog, s State, f Facts, userAttrs map[string]string, now time.Time) (State, []Completion) {
+	c = c.or()
+	if checkNow(now) != nil {
+		return s, nil
+	}
 	var out []Completion
 	for _, i := range c.all {
 		d := &c.defs[i]
@@ -216,6 +235,15 @@ func Backdate(c *Catalog, s State, f Facts, userAttrs map[string]string, now tim
 		}
 	}
 	return s, out
+}
+
+// checkNow refuses a now that a State cannot store as Unix nanoseconds
+// (the zero Time included).
+func checkNow(now time.Time) error {
+	if now.IsZero() || !gamifytype.EncodableTime(now) {
+		return gamifytype.Invalid("Now", now, "must be set, in the years 1678 to 2261")
+	}
+	return nil
 }
 
 // Progress is how far a user is towards an achievement.
@@ -240,8 +268,8 @@ func ProgressOf(d Definition, s State, f Facts) Progress {
 			cur = f.Totals[d.Metric]
 		}
 	case KindStreak:
-		target = gamifytype.AmountFromInt(int64(d.Length))
-		cur = gamifytype.AmountFromInt(int64(max(f.Streaks[d.Streak], 0)))
+		target = periods(d.Length)
+		cur = periods(max(f.Streaks[d.Streak], 0))
 	case KindManual:
 		target = gamifytype.AmountFromInt(1)
 	case KindComposite:
@@ -299,6 +327,18 @@ func NeedsBackdate(old, new Definition) bool {
 		old.Metric != new.Metric || old.Streak != new.Streak ||
 		!maps.Equal(old.EventFilters, new.EventFilters) || !maps.Equal(old.UserFilters, new.UserFilters) ||
 		!slices.Equal(old.Prerequisites, new.Prerequisites)
+}
+
+// periods returns a streak length as an Amount, saturating at MaxAmount
+// (a Length Validate refuses, or a huge fact, must not panic).
+func periods(n int) gamifytype.Amount {
+	if a, ok := gamifytype.AmountFromIntChecked(int64(n)); ok {
+		return a
+	}
+	if n < 0 {
+		return gamifytype.MinAmount
+	}
+	return gamifytype.MaxAmount
 }
 
 // clampAmount returns cur clamped to 0..target.

@@ -160,10 +160,11 @@ func (a Amount) AddChecked(b Amount) (Amount, bool) {
 
 // SubChecked returns a−b and false if the difference overflows.
 func (a Amount) SubChecked(b Amount) (Amount, bool) {
-	if b.m == math.MinInt64 {
+	d := a.m - b.m
+	if (b.m > 0 && d > a.m) || (b.m < 0 && d < a.m) {
 		return Amount{}, false
 	}
-	return a.AddChecked(Amount{-b.m})
+	return Amount{d}, true
 }
 
 // Add returns a+b, saturating at MaxAmount and MinAmount.
@@ -191,12 +192,12 @@ func (a Amount) Sub(b Amount) Amount {
 // MulInt returns a×n and false if the product overflows.
 func (a Amount) MulInt(n int64) (Amount, bool) {
 	hi, lo := bits.Mul64(uint64(absInt(a.m)), uint64(absInt(n)))
-	neg := (a.m < 0) != (n < 0)
-	if hi != 0 || lo > math.MaxInt64 {
+	neg := (a.m < 0) != (n < 0) && a.m != 0 && n != 0
+	if hi != 0 || lo > math.MaxInt64+uint64(boolInt(neg)) {
 		return Amount{}, false
 	}
 	if neg {
-		return Amount{-int64(lo)}, true
+		return Amount{-int64(lo)}, true // lo = 2^63 negates to MinInt64
 	}
 	return Amount{int64(lo)}, true
 }

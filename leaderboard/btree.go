@@ -111,7 +111,7 @@ type path[E any] struct {
 // NewTree returns an empty tree. It panics if cfg.Compare is nil, or if
 // cfg.Same is set without cfg.Floor.
 func NewTree[E any](cfg Config[E]) *Tree[E] {
-	if cfg.Compare == nil || (cfg.Same == nil) != (cfg.Floor == nil) {
+	if cfg.Compare == nil || (cfg.Same != nil && cfg.Floor == nil) {
 		panic("leaderboard: NewTree needs Config.Compare, and Floor with Same")
 	}
 	t := &Tree[E]{cmp: cfg.Compare, same: cfg.Same, floor: cfg.Floor, moved: cfg.Moved}
@@ -1091,14 +1091,25 @@ func (t *Tree[E]) At(k int) Cursor[E] {
 // Valid reports whether the cursor is on an entry.
 func (c *Cursor[E]) Valid() bool { return c.l != nil }
 
-// Item returns the entry under a valid cursor.
-func (c *Cursor[E]) Item() E { return c.l.items[c.i] }
+// Item returns the entry under a valid cursor, and the zero E under an
+// invalid one.
+func (c *Cursor[E]) Item() E {
+	if c.l == nil {
+		var zero E
+		return zero
+	}
+	return c.l.items[c.i]
+}
 
 // Pos returns the position of the entry under a valid cursor.
 func (c *Cursor[E]) Pos() int { return c.pos }
 
-// Next moves to the following entry; past the last the cursor becomes invalid.
+// Next moves to the following entry; past the last the cursor becomes
+// invalid. On an invalid cursor it does nothing.
 func (c *Cursor[E]) Next() {
+	if c.l == nil {
+		return
+	}
 	c.pos++
 	if c.i++; c.i < c.l.n {
 		return
@@ -1110,8 +1121,12 @@ func (c *Cursor[E]) Next() {
 	c.l, c.i = c.t.leaves[c.l.next], 0
 }
 
-// Prev moves to the preceding entry; before the first the cursor becomes invalid.
+// Prev moves to the preceding entry; before the first the cursor becomes
+// invalid. On an invalid cursor it does nothing.
 func (c *Cursor[E]) Prev() {
+	if c.l == nil {
+		return
+	}
 	c.pos--
 	if c.i > 0 {
 		c.i--

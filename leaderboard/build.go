@@ -18,7 +18,8 @@ func (o Order) compare() func(a, b Entry) int {
 }
 
 // Sort sorts entries in place into the listing order of o: the order an
-// Index of o lists them in and Build takes them in.
+// Index of o lists them in and Build takes them in. It panics on an unknown
+// Order, like New.
 //
 // A large slice is sorted with a radix sort on (score, subscore, reach
 // time), then each run of entries equal in those by user, unless already in
@@ -109,7 +110,8 @@ func radixSort(o Order, entries []Entry) {
 
 // Merge returns the entries of parts, each already in the listing order of
 // o (see Sort), as one slice in that order. With one part it returns that
-// part itself; otherwise a new slice, leaving parts as they are.
+// part itself; otherwise a new slice, leaving parts as they are. It panics
+// on an unknown Order, like New.
 func Merge(o Order, parts ...[]Entry) []Entry {
 	c := o.compare()
 	for len(parts) > 1 {

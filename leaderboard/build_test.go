@@ -87,3 +87,9 @@ func TestSortEqualsTheComparisonSort(t *testing.T) {
 		}
 	}
 }
+
+// Sort and Merge panic on an unknown Order, as their comments say.
+func TestSortMergeUnknownOrderPanics(t *testing.T) {
+	require.Panics(t, func() { Sort(Order(7), []Entry{{User: 1}, {User: 2}}) })
+	require.Panics(t, func() { Merge(Order(7), []Entry{{User: 1}}, []Entry{{User: 2}}) })
+}

@@ -41,7 +41,8 @@ func ParseOrder(field, s string) (Order, error) {
 	return 0, gamifytype.Invalid(field, s, "must be desc or asc")
 }
 
-// Ties is a tie policy: how equal (score, subscore) values share ranks.
+// Ties is a tie policy: how equal (score, subscore) values share ranks. The
+// methods that take one rank an unknown Ties as Competition.
 type Ties uint8
 
 const (

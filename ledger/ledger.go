@@ -4,11 +4,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/gamifykit/gamify/gamifytype"
 )
 
-// Kind says what an entry changes.
+// Kind says what an entry changes. Unmarshal accepts any Kind: the engine
+// defines the kinds of point awards (2) and spends (3) itself.
 type Kind uint8
 
 const (
@@ -68,11 +70,12 @@ func Unmarshal(key, val []byte) (Entry, error) {
 	r := reader{b: val[2:]}
 	e.User = r.uvarint()
 	e.At = r.varint()
-	e.Ref = uint32(r.uvarint())
+	ref := r.uvarint()
+	e.Ref = uint32(ref)
 	e.Delta = gamifytype.AmountFromMicros(r.varint())
 	e.Cause = r.str()
 	e.IdemKey = r.str()
-	if r.err || len(r.b) != 0 {
+	if r.err || len(r.b) != 0 || ref > math.MaxUint32 {
 		return e, fmt.Errorf("%w: seq %d", ErrCorrupt, e.Seq)
 	}
 	return e, nil

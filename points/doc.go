@@ -1,8 +1,8 @@
 // Package points is the pure logic of points systems: the definitions
 // (System, Trigger, Boost, Level) with Validate, a user's opaque per-system
 // State with its binary encoding, the transitions that award and spend points
-// (OnMetric, OnAchievement, OnStreak, OnUserCreated, OnTime, Award, Spend,
-// PinLevel, UnpinLevel) and the reads (LevelFor, NextLevel, NextTimeDue,
+// (OnMetric, OnAchievement, OnStreak, OnUserCreated, OnTime, Award, TakeBack,
+// Spend, PinLevel, UnpinLevel, Relevel) and the reads (LevelFor, NextLevel, NextTimeDue,
 // GlobalBoosts, EligibleBoosts, Histogram, UsersPerLevel). It does no I/O and
 // never reads the clock: instants and the user's time zone come in as
 // arguments, and every transition returns a new State plus Effects (the
@@ -17,7 +17,8 @@
 //     common rounding mode of the stacked boosts, or down where they differ
 //     (a level multiplier alone rounds down).
 //   - Boost windows are evaluated at the instant of the event (a late event
-//     gets the boosts of its time); a time trigger uses the due instant.
+//     gets the boosts of its time); a time trigger uses the now OnTime is
+//     given, so fires caught up after downtime get the boosts of then.
 //   - The level multiplier is that of the user's level at the start of the
 //     call (Rules.CallLevel, when a call runs several transitions, else at
 //     the start of the transition); the level is recomputed once, at the end
@@ -32,12 +33,12 @@
 //     BlockIfOutOfPoints is checked against the available points after the
 //     earlier awards of the same call.
 //   - Inactive or gated-out (UserFilters) metric triggers ignore the event:
-//     their running sum does not move. Streak and time triggers keep their
-//     high-water marks moving while inactive or gated out, so activating a
-//     trigger never pays out a lump for the past.
-//   - Streak triggers award each new multiple of EveryN within a run; the
-//     high-water mark resets only when the length goes to 0 (a loss), so a
-//     restore after a loss pays the restored multiples again.
+//     their running sum does not move. Streak and time triggers let the
+//     multiples and fires reached while inactive or gated out pass unpaid,
+//     so activating a trigger never pays out a lump for the past.
+//   - Streak triggers award each new multiple of EveryN within a run, from
+//     the streak package's Reach: a restore after a loss carries on the run
+//     it restores, so the restored multiples are not paid again.
 //   - Time triggers fire at created + k×Every (hours, or calendar days in the
 //     user's zone), k ≥ 1, for fires after Trigger.Since. Missed fires are
 //     caught up collapsed into one award of n×Points, like a metric event that

@@ -273,7 +273,7 @@ func (x *run) multipliers() ([]AppliedBoost, Rounding) {
 // add applies the cap, adds a to the total and records it.
 func (x *run) add(a AwardRecord) error {
 	if c := x.r.System.MaxPoints; c.Sign() > 0 && a.Points.Sign() > 0 {
-		if room := wrapSub(c, x.s.total); room.Less(a.Points) {
+		if room := c.Sub(x.s.total); room.Less(a.Points) { // saturating: a cap near MaxAmount over a negative total
 			a.Points, a.Capped = maxAmount(room, Amount{}), true
 		}
 	}
@@ -329,6 +329,9 @@ func OnMetric(r Rules, s State, u User, c MetricChange) (State, Effects, error) 
 		t := &r.Triggers[i]
 		if !t.applies(&r, KindMetric) || t.Metric != c.Metric || !t.Active || !matches(t.UserFilters, u.Attrs) || !matches(t.EventFilters, c.Attrs) {
 			continue
+		}
+		if t.Threshold.Sign() <= 0 { // an unvalidated trigger: floorDiv would divide by zero
+			return s, Effects{}, gamifytype.Invalid("Trigger.Threshold", t.Threshold, "must be positive (trigger "+t.Key+")")
 		}
 		p := x.s.get(t.Key)
 		sum, ok := p.sum.AddChecked(c.Delta)
@@ -392,10 +395,14 @@ type StreakReach interface {
 // whatever the order activities arrive in, a late activity that joins two
 // runs pays only what the joined run newly reaches, and a new run pays from
 // its first period. Multiples reached while a trigger is inactive or gated
-// out pass unpaid. The triggers keep no state of their own here.
+// out pass unpaid. The triggers keep no state of their own here. A nil
+// reach is refused with a *ValidationError.
 func OnStreak(r Rules, s State, u User, key string, reach StreakReach, at time.Time) (State, Effects, error) {
 	if err := checkAt("At", at); err != nil {
 		return s, Effects{}, err
+	}
+	if reach == nil {
+		return s, Effects{}, gamifytype.Invalid("Reach", nil, "must be set")
 	}
 	x := begin(&r, &u, s, at)
 	for i := range r.Triggers {
@@ -412,13 +419,38 @@ func OnStreak(r Rules, s State, u User, key string, reach StreakReach, at time.T
 	return x.finish()
 }
 
+// maxFireHours bounds how far after a user's creation a time trigger's fire
+// is computed: 600 years reach past every instant gamify accepts (a created
+// at 1900 or later, a Since before 2262), and k×Every cannot overflow.
+const maxFireHours = 600 * 366 * 24
+
+// everyOK reports whether t's Every and Unit are those Validate accepts, so
+// that counting its fires neither divides by zero nor overflows.
+func (t *Trigger) everyOK() bool {
+	return (t.Unit == Hours || t.Unit == Days) && t.Every >= 1 && t.Every <= maxEveryHours &&
+		(t.Unit == Hours || t.Every*24 <= maxEveryHours)
+}
+
 // fireAt returns the instant of time trigger t's k-th fire for a user
-// created at created.
+// created at created, or the zero Time past maxFireHours. t.everyOK().
 func (t *Trigger) fireAt(created time.Time, loc *time.Location, k int64) time.Time {
+	per := int64(t.Every)
 	if t.Unit == Days {
-		return created.In(orUTC(loc)).AddDate(0, 0, int(k)*t.Every)
+		per *= 24
 	}
-	return created.Add(time.Duration(k*int64(t.Every)) * time.Hour)
+	if k < 0 || k > maxFireHours/per {
+		return time.Time{}
+	}
+	n := k * int64(t.Every) // days or hours
+	if t.Unit == Days {
+		return created.In(orUTC(loc)).AddDate(0, 0, int(n))
+	}
+	// In steps: 600 years of hours do not fit in one time.Duration.
+	const step = 1 << 20 // hours, about 120 years
+	for ; n > step; n -= step {
+		created = created.Add(step * time.Hour)
+	}
+	return created.Add(time.Duration(n) * time.Hour)
 }
 
 // fires returns how many fires of t are at or before until.
@@ -433,7 +465,7 @@ func (t *Trigger) fires(created time.Time, loc *time.Location, until time.Time) 
 		for k > 0 && t.fireAt(created, loc, k).After(until) {
 			k--
 		}
-		for !t.fireAt(created, loc, k+1).After(until) {
+		for f := t.fireAt(created, loc, k+1); !f.IsZero() && !f.After(until); f = t.fireAt(created, loc, k+1) {
 			k++
 		}
 	}
@@ -467,6 +499,9 @@ func OnTime(r Rules, s State, u User, created, now time.Time) (State, Effects, e
 		if !t.applies(&r, KindTime) {
 			continue
 		}
+		if !t.everyOK() { // an unvalidated trigger: fires would divide by zero
+			return s, Effects{}, gamifytype.Invalid("Trigger.Every", t.Every, "must be between 1 hour and 100 years, in hours or days (trigger "+t.Key+")")
+		}
 		done := t.passed(&x.s, created, u.Loc)
 		k := t.fires(created, u.Loc, now)
 		if k <= done {
@@ -485,10 +520,12 @@ func OnTime(r Rules, s State, u User, created, now time.Time) (State, Effects, e
 }
 
 // NextTimeDue returns when time trigger t next fires for a user created at
-// created with state s (zero for an inactive or non-time trigger). The
-// engine schedules OnTime then; exactly-once comes from the State.
+// created with state s: zero for an inactive, non-time or invalid trigger,
+// a created outside the years 1900 to 2200, or a fire more than 600 years
+// after created. The engine schedules OnTime then; exactly-once comes from
+// the State.
 func NextTimeDue(t Trigger, s State, created time.Time, loc *time.Location) time.Time {
-	if t.Kind != KindTime || !t.Active || t.Every < 1 || !inRange(created) {
+	if t.Kind != KindTime || !t.Active || !t.everyOK() || !inRange(created) {
 		return time.Time{}
 	}
 	return t.fireAt(created, loc, t.passed(&s, created, loc)+1)
@@ -628,7 +665,7 @@ func NextLevel(levels []Level, total Amount) (next Level, required, remaining Am
 	if best < 0 {
 		return Level{}, Amount{}, Amount{}, false
 	}
-	return levels[best], levels[best].Threshold, wrapSub(levels[best].Threshold, total), true
+	return levels[best], levels[best].Threshold, levels[best].Threshold.Sub(total), true // saturating
 }
 
 // GlobalBoosts returns the global boosts of system, without the finished

@@ -27,9 +27,9 @@ type State struct {
 }
 
 // rec is a trigger's progress. Metric: sum is the running sum of matching
-// deltas and n the high-water count of Threshold multiples awarded. Streak:
-// n is the high-water multiple count of the current run. Achievement and
-// user_creation: n is 1 once fired. Time: n is the count of fires passed.
+// deltas and n the high-water count of Threshold multiples awarded.
+// Achievement and user_creation: n is 1 once fired. Time: n is the count of
+// fires passed. Streak triggers keep no rec (OnStreak).
 type rec struct {
 	key string
 	sum Amount
@@ -47,9 +47,10 @@ func (s State) Available() Amount { return wrapSub(s.total, s.spent) }
 
 // wrapAdd and wrapSub return a+b and a−b computed on the millionths in
 // two's complement: unlike Amount.Add and Amount.Sub they wrap around on
-// overflow instead of saturating. Totals kept within ±MaxAmount/2 never get
-// there; the wrapping only shows for decoded States or definitions (MaxPoints,
-// Level.Threshold) near the ends of the range.
+// overflow instead of saturating. They are used only where the operands
+// cannot overflow: totals and spent stay within ±MaxAmount/2 (transitions
+// keep them there and UnmarshalBinary refuses a State past them); a
+// definition's MaxPoints or Threshold goes through the saturating Sub.
 func wrapAdd(a, b Amount) Amount { return gamifytype.AmountFromMicros(a.Micros() + b.Micros()) }
 
 func wrapSub(a, b Amount) Amount { return gamifytype.AmountFromMicros(a.Micros() - b.Micros()) }
@@ -111,7 +112,8 @@ func appendString(b []byte, s string) []byte {
 }
 
 // UnmarshalBinary decodes data written by AppendBinary. Input that is not a
-// valid State fails with an error wrapping ErrCorrupt; it never panics.
+// valid State (a total or spent past ±MaxAmount/2, which no transition
+// writes, included) fails with an error wrapping ErrCorrupt; it never panics.
 func (s *State) UnmarshalBinary(data []byte) error {
 	d := decoder{b: data}
 	if d.byte() != stateVersion {
@@ -134,7 +136,7 @@ func (s *State) UnmarshalBinary(data []byte) error {
 		}
 		n.recs = append(n.recs, r)
 	}
-	if d.bad || len(d.b) != 0 || n.spent.Sign() < 0 {
+	if d.bad || len(d.b) != 0 || n.spent.Sign() < 0 || maxTotal.Less(n.spent) || maxTotal.Less(n.total.Abs()) {
 		return ErrCorrupt
 	}
 	*s = n

@@ -59,9 +59,10 @@ type LevelCount struct {
 }
 
 // UsersPerLevel counts users per level, in ascending threshold order after
-// the "" entry for users below every level. A pinned user counts at the
-// pinned level; others at the level of their total (so the counts follow
-// level definitions edited since the states were written).
+// the "" entry for users below every level. A user pinned to a level of
+// levels counts at the pinned level; others (a pin to a level no longer in
+// levels included) at the level of their total, so the counts follow level
+// definitions edited since the states were written.
 func UsersPerLevel(levels []Level, states iter.Seq[State]) []LevelCount {
 	sorted := slices.Clone(levels)
 	slices.SortFunc(sorted, func(a, b Level) int { return a.Threshold.Cmp(b.Threshold) })

@@ -126,10 +126,18 @@ func (e Every) loc() *time.Location {
 	return e.Loc
 }
 
+// maxSpan bounds the occurrences of a rule to a million years after its
+// anchor, in each unit: k×N cannot overflow, and time.Date stays exact.
+var maxSpan = [...]int{Day: 366_000_000, Week: 52_200_000, Month: 12_000_000, Year: 1_000_000}
+
+// maxK returns the last k whose occurrence lies within maxSpan. e.ok().
+func (e Every) maxK() int { return maxSpan[e.Unit] / e.N }
+
 // Occurrence returns the k-th occurrence in Loc; Occurrence(0) is the anchor.
-// It returns the zero Time for k < 0 or an invalid rule.
+// It returns the zero Time for k < 0, for k whose occurrence would lie more
+// than a million years after the anchor, or for an invalid rule.
 func (e Every) Occurrence(k int) time.Time {
-	if k < 0 || !e.ok() {
+	if k < 0 || !e.ok() || k > e.maxK() {
 		return time.Time{}
 	}
 	loc := e.loc()
@@ -163,8 +171,10 @@ func daysIn(y int, mo time.Month) int {
 }
 
 // Index returns the k of the period containing t: the largest k with
-// Occurrence(k) ≤ t. ok is false if t is before the anchor (or e is invalid).
-// It costs O(1) occurrences however far t is from the anchor.
+// Occurrence(k) ≤ t (at most the last occurrence Occurrence returns, for a
+// t more than a million years after the anchor). ok is false if t is before
+// the anchor (or e is invalid). It costs O(1) occurrences however far t is
+// from the anchor.
 func (e Every) Index(t time.Time) (k int, ok bool) {
 	if !e.ok() || t.Before(e.Anchor) {
 		return 0, false
@@ -186,11 +196,11 @@ func (e Every) Index(t time.Time) (k int, ok bool) {
 	case Year:
 		k = (l.Year() - a.Year()) / e.N
 	}
-	k = max(k, 0)
+	k = min(max(k, 0), e.maxK())
 	for k > 0 && e.Occurrence(k).After(t) {
 		k--
 	}
-	for !e.Occurrence(k + 1).After(t) {
+	for o := e.Occurrence(k + 1); !o.IsZero() && !o.After(t); o = e.Occurrence(k + 1) {
 		k++
 	}
 	return k, true
@@ -203,7 +213,8 @@ func civilDay(t time.Time) int64 {
 }
 
 // PeriodAt returns the period [start, end) containing t: start is the
-// occurrence at or before t and end the next one. If t is before the anchor
+// occurrence at or before t and end the next one (zero past the last
+// occurrence, a million years after the anchor). If t is before the anchor
 // (the rule has not started), ok is false, start is zero and end is the
 // anchor; an invalid rule gives ok false and zero times.
 func (e Every) PeriodAt(t time.Time) (start, end time.Time, ok bool) {
@@ -228,7 +239,8 @@ func (e Every) Prev(at time.Time) time.Time {
 }
 
 // Next returns the first occurrence strictly after after; before the anchor
-// that is the anchor itself. It returns the zero Time for an invalid rule.
+// that is the anchor itself. It returns the zero Time for an invalid rule
+// and past the last occurrence, a million years after the anchor.
 func (e Every) Next(after time.Time) time.Time {
 	if !e.ok() {
 		return time.Time{}

@@ -3,6 +3,8 @@ package streak
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/gamifykit/gamify/gamifytype"
@@ -257,7 +259,8 @@ func (d Definition) Personalize(p Personalization) (Definition, error) {
 	}
 	rules := make([]MetricRule, len(d.Metrics))
 	copy(rules, d.Metrics)
-	for m, v := range p.Min {
+	for _, m := range slices.Sorted(maps.Keys(p.Min)) { // errors in a stable order
+		v := p.Min[m]
 		f := "Personalization.Min[" + m + "]"
 		i := d.metricIndex(m)
 		if i < 0 {

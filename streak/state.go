@@ -9,9 +9,11 @@ import (
 	"github.com/gamifykit/gamify/gamifytype"
 )
 
-// MaxLateDays is how far back (in days before now) an activity still counts
-// toward its period. It matches the engine's default MaxEventAge; older
-// activities are ignored by Apply.
+// MaxLateDays is how far back (in days before now) an activity is sure to
+// still count toward its period: the retained window (RetainedPeriods) is at
+// least that long, so Apply may count somewhat older ones too and ignores
+// only activities before the window. It matches the engine's default
+// MaxEventAge, which refuses older events before they reach Apply.
 const MaxLateDays = 400
 
 // Limits on the retained lists, so that a State stays small and a corrupt or

@@ -254,8 +254,12 @@ func (d *Definition) firstDate(p int64) Date { return dateOfDay(d.firstDay(p)) }
 // loc, the user's current zone: freezes consumed, pauses applied, losses
 // reported once. It is idempotent, and calling it once after a long gap gives
 // the same state as calling it at every period end. d must have passed
-// Validate.
+// Validate. A now outside the years 1900 to 2200 changes nothing: the State
+// it would give could not be decoded again.
 func Advance(d Definition, s State, now time.Time, loc *time.Location) (State, Effects) {
+	if checkNow(now) != nil {
+		return s, Effects{}
+	}
 	loc = orUTC(loc)
 	var fx Effects
 	s = s.advance(&d, now, loc, &fx)
@@ -263,7 +267,19 @@ func Advance(d Definition, s State, now time.Time, loc *time.Location) (State, E
 	return s, fx
 }
 
+// checkNow refuses a now outside the years activities may have (1900 to
+// 2200): a State advanced to it holds periods UnmarshalBinary refuses.
+func checkNow(now time.Time) error {
+	if y := now.Year(); y < 1900 || y > 2200 {
+		return gamifytype.Invalid("Now", now, "must be between the years 1900 and 2200")
+	}
+	return nil
+}
+
 func (a *Activity) validate(now time.Time) error {
+	if err := checkNow(now); err != nil {
+		return err
+	}
 	if a.At.IsZero() {
 		return gamifytype.Invalid("Activity.At", nil, "must be set")
 	}
@@ -283,7 +299,8 @@ func (a *Activity) validate(now time.Time) error {
 // non-positive deltas and activities older than the retained window change
 // nothing. A late activity that changes a period already settled makes the
 // streak be recomputed from the retained facts, as if it had arrived on time.
-// d must have passed Validate (and be personalized with Personalize).
+// d must have passed Validate (and be personalized with Personalize). A now
+// outside the years 1900 to 2200 fails with a *ValidationError for Now.
 func Apply(d Definition, s State, a Activity, now time.Time) (State, Effects, error) {
 	if err := a.validate(now); err != nil {
 		return s, Effects{}, err
@@ -544,8 +561,12 @@ func History(d Definition, s State, now time.Time, loc *time.Location, n int) []
 
 // GrantFreeze gives the user one freeze (an admin grant). It is not capped:
 // when the user then holds more than Freezes.Max, Effects.Warning is
-// ExceedsMax. It fails with ErrConflict when too many grants are retained.
+// ExceedsMax. It fails with ErrConflict when too many grants are retained,
+// and with a *ValidationError for Now outside the years 1900 to 2200.
 func GrantFreeze(d Definition, s State, now time.Time, loc *time.Location) (State, Effects, error) {
+	if err := checkNow(now); err != nil {
+		return s, Effects{}, err
+	}
 	loc = orUTC(loc)
 	var fx Effects
 	s = s.advance(&d, now, loc, &fx)
@@ -589,9 +610,13 @@ func (d *Definition) restoreWindow(now time.Time, loc *time.Location, curP int64
 // Restore raises the streak back to the longest length reached within the
 // restore window (see restoreWindow); unmet periods still in their grace
 // window are forgiven. When no longer length was reached, nothing changes and
-// Effects.Warning is NothingToRestore. It fails with ErrConflict only when
-// too many restores are retained.
+// Effects.Warning is NothingToRestore. It fails with ErrConflict when too
+// many restores are retained, and with a *ValidationError for Now outside
+// the years 1900 to 2200.
 func Restore(d Definition, s State, now time.Time, loc *time.Location) (State, Effects, error) {
+	if err := checkNow(now); err != nil {
+		return s, Effects{}, err
+	}
 	loc = orUTC(loc)
 	var fx Effects
 	s = s.advance(&d, now, loc, &fx)
@@ -623,8 +648,12 @@ func Restore(d Definition, s State, now time.Time, loc *time.Location) (State, E
 
 // AddPause pauses the streak over the local dates from..to (inclusive, at
 // most 366 days). from must not be before today in loc. A pause overlapping
-// another fails with ErrConflict.
+// another fails with ErrConflict; a now outside the years 1900 to 2200 with
+// a *ValidationError.
 func AddPause(d Definition, s State, now time.Time, loc *time.Location, from, to Date) (State, Pause, error) {
+	if err := checkNow(now); err != nil {
+		return s, Pause{}, err
+	}
 	loc = orUTC(loc)
 	var errs []error
 	today := localDay(now, loc)
@@ -675,8 +704,11 @@ func (p pauseRec) public() Pause {
 // RemovePause deletes pause id. A pause that has not started is removed; one
 // in progress is cut to end yesterday (the days already paused stay paused);
 // one that has ended cannot be removed (ErrConflict). An unknown id is
-// ErrNotFound.
+// ErrNotFound; a now outside the years 1900 to 2200 a *ValidationError.
 func RemovePause(d Definition, s State, now time.Time, loc *time.Location, id uint32) (State, error) {
+	if err := checkNow(now); err != nil {
+		return s, err
+	}
 	loc = orUTC(loc)
 	s = s.prepare(&d, now, loc) // see AddPause: periods before today keep their pauses
 	today := localDay(now, loc)
