@@ -19,10 +19,10 @@ const (
 	// reward codes (in bytes).
 	MaxIDLen = 255
 	// MaxNameLen bounds short texts, in bytes: names, units, categories,
-	// award reasons, attribute values, e-mail addresses.
+	// award reasons, attribute values, each of a level's benefits.
 	MaxNameLen = 255
-	// MaxTextLen bounds long texts, in bytes: descriptions, benefits,
-	// boost and level texts, device tokens.
+	// MaxTextLen bounds long texts, in bytes: descriptions (of every
+	// definition, levels and boosts included), device tokens.
 	MaxTextLen = 4096
 	// MaxURLLen bounds URLs, in bytes: image URLs.
 	MaxURLLen = 2048
