@@ -528,8 +528,8 @@ func (s *userState) pointsOf(ref uint32) (int, bool) {
 
 // Ledger kinds of points entries.
 const (
-	ledgerAward = ledger.Kind(2) // Ref is the system, Delta the points added
-	ledgerSpend = ledger.Kind(3) // Ref is the system, Delta the points spent
+	ledgerAward = ledger.PointsAward
+	ledgerSpend = ledger.PointsSpend
 )
 
 // PointsChanged is sent when a user's balance in a system changes.

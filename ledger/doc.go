@@ -1,10 +1,9 @@
 // Package ledger is the append-only record of every change to a user's
-// numbers: metric deltas (MetricDelta, defined here), and point awards and
-// spends, whose kinds the engine defines (2 and 3). Each entry carries a
-// global sequence number, the time, the user, a kind, the key it changes,
-// the delta, a cause and an optional idempotency key. Balances kept
-// elsewhere are derivable from the ledger; Engine.Check proves it by
-// summing.
+// numbers: metric deltas (MetricDelta), point awards (PointsAward) and
+// spends (PointsSpend). Each entry carries a global sequence number, the
+// time, the user, a kind, the key it changes, the delta, a cause and an
+// optional idempotency key. Balances kept elsewhere are derivable from the
+// ledger; Engine.Check proves it by summing.
 //
 // Entries are keyed by their global sequence alone, so writing the ledger is
 // an append to the last pages of one key range. Keying by (user, sequence)

@@ -9,13 +9,19 @@ import (
 	"github.com/gamifykit/gamify/gamifytype"
 )
 
-// Kind says what an entry changes. Unmarshal accepts any Kind: the engine
-// defines the kinds of point awards (2) and spends (3) itself.
+// Kind says what an entry changes. Unmarshal accepts any Kind, so that a
+// kind added later still decodes.
 type Kind uint8
 
 const (
 	// MetricDelta changes a metric total; Ref is the metric's internal id.
 	MetricDelta Kind = 1
+	// PointsAward adds points; Ref is the points system's internal id and
+	// Delta the points added.
+	PointsAward Kind = 2
+	// PointsSpend spends points; Ref is the points system's internal id and
+	// Delta the points spent.
+	PointsSpend Kind = 3
 )
 
 // Entry is one change to one of a user's numbers.
