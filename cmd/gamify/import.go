@@ -136,19 +136,22 @@ func importDB(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		// The tenant's file is the engine's to create (beside the db, in
 		// DB.tenants/); one this run created goes the way of a new db.
 		tdb := filepath.Join(*db+".tenants", *tenant+".db")
-		if _, err := os.Stat(tdb); errors.Is(err, os.ErrNotExist) && !created {
+		_, statErr := os.Stat(tdb)
+		var err error
+		if eng, err = root.Tenant(*tenant); err != nil {
+			root.Close()
+			removeCreated()
+			return failed(stderr, err)
+		}
+		// Only now, with the key known to be a tenant's, is tdb a path the
+		// run may remove.
+		if errors.Is(statErr, os.ErrNotExist) && !created {
 			prev := removeCreated
 			removeCreated = func() {
 				prev()
 				os.RemoveAll(tdb)
 				os.RemoveAll(tdb + ".log")
 			}
-		}
-		var err error
-		if eng, err = root.Tenant(*tenant); err != nil {
-			root.Close()
-			removeCreated()
-			return failed(stderr, err)
 		}
 	}
 	start := time.Now()
