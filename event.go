@@ -178,9 +178,10 @@ func (e *Engine) validateEvent(field string, ev *Event, now time.Time, cat *cata
 
 // Track applies one event and returns what it changed. In Durable mode it
 // returns once the event is on disk; in Buffered mode once it is applied.
-// If ctx ends first in Durable mode, Track returns ctx's error and the
-// event may still be applied and committed: retry it with the same
-// IdempotencyKey.
+// A ctx that has already ended is refused with its error and nothing is
+// applied, in either mode. If ctx ends while a Durable Track waits for its
+// commit, Track returns ctx's error and the event may still be applied and
+// committed: retry it with the same IdempotencyKey.
 func (e *Engine) Track(ctx context.Context, ev Event) (EventResult, error) {
 	if err := e.live(); err != nil {
 		return EventResult{}, err

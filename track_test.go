@@ -526,3 +526,34 @@ func TestNewUsersShareNothingWritable(t *testing.T) {
 	require.NotEmpty(t, p.Notifications[gamify.NotifyRecap], "a new user starts from the defaults")
 	require.NotEmpty(t, p.Notifications[gamify.NotifyReactivation])
 }
+
+// A write called with a context that has already ended is refused with its
+// error and changes nothing, in both modes: only a context that ends while
+// the write waits for its commit leaves the outcome open.
+func TestWriteWithEndedContextChangesNothing(t *testing.T) {
+	for _, mode := range []gamify.Durability{gamify.Durable, gamify.Buffered} {
+		t.Run(mode.String(), func(t *testing.T) {
+			eng := openTest(t, &gamify.Options{Durability: mode})
+			mustMetric(t, eng.Engine, "xp")
+			ended, cancel := context.WithCancel(context.Background())
+			cancel()
+			_, err := eng.Track(ended, gamify.Event{Metric: "xp", User: "ana", Value: 10})
+			require.ErrorIs(t, err, context.Canceled)
+			_, err = eng.TrackBatch(ended, []gamify.Event{{Metric: "xp", User: "ana", Value: 1}})
+			require.ErrorIs(t, err, context.Canceled)
+			_, err = eng.Metrics().Create(ended, gamify.Metric{Key: "coins", Name: "Coins"})
+			require.ErrorIs(t, err, context.Canceled)
+			require.ErrorIs(t, eng.Flush(ended), context.Canceled)
+
+			ctx := context.Background()
+			require.NoError(t, eng.Flush(ctx))
+			_, err = eng.Users().Get(ctx, "ana")
+			require.ErrorIs(t, err, gamify.ErrNotFound, "no event applied, so no user was created")
+			_, err = eng.Metrics().Get(ctx, "coins")
+			require.ErrorIs(t, err, gamify.ErrNotFound)
+			eng.reopen(t) // nor is anything in the command log to replay
+			_, err = eng.Users().Get(ctx, "ana")
+			require.ErrorIs(t, err, gamify.ErrNotFound)
+		})
+	}
+}

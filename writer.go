@@ -241,6 +241,11 @@ func (e *Engine) do(ctx context.Context, cmd command, now time.Time, durable boo
 }
 
 func (e *Engine) submit(ctx context.Context, r *request) (any, error) {
+	// Refused before it applies, so that the caller knows it changed
+	// nothing: once applied, a command commits whatever ctx does.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if e.repl != nil && r.replay == 0 {
 		if _, local := r.cmd.(flushCmd); !local {
 			return e.propose(ctx, r)
