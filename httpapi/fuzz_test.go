@@ -72,7 +72,10 @@ func FuzzRequests(f *testing.F) {
 	}); err != nil {
 		f.Fatal(err)
 	}
-	h := New(eng, Options{Keys: []Key{{Secret: "k", Scopes: []string{ScopeAdmin}}}, MaxBodyBytes: 4096})
+	h, err := New(eng, Options{Keys: []Key{{Secret: "k", Scopes: []string{ScopeAdmin}}}, MaxBodyBytes: 4096})
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, method, path, body string) {
 		switch method {
 		case "GET", "POST", "PUT", "PATCH", "DELETE":

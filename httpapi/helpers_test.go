@@ -54,7 +54,9 @@ func newEnv(t *testing.T, opts httpapi.Options) *env {
 			{Secret: acmeKey, Name: "acme", Tenant: "acme"},
 		}
 	}
-	srv := httptest.NewServer(httpapi.New(eng, opts))
+	h, err := httpapi.New(eng, opts)
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
 	t.Cleanup(func() {
 		srv.Close()
 		require.NoError(t, eng.Check(ctx))
@@ -176,7 +178,9 @@ func (e *env) track(user string, value any, hdr ...string) response {
 }
 
 func newBenchServer(b *testing.B, eng *gamify.Engine) *httptest.Server {
-	srv := httptest.NewServer(httpapi.New(eng, httpapi.Options{Keys: []httpapi.Key{{Secret: appKey}}}))
+	h, err := httpapi.New(eng, httpapi.Options{Keys: []httpapi.Key{{Secret: appKey}}})
+	require.NoError(b, err)
+	srv := httptest.NewServer(h)
 	b.Cleanup(srv.Close)
 	return srv
 }

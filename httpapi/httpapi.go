@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/gamifykit/gamify"
+	"github.com/gamifykit/gamify/gamifytype"
 )
 
 // MaxBodyBytesDefault is the default of Options.MaxBodyBytes: 1 MiB, room
@@ -77,25 +78,20 @@ type handler struct {
 }
 
 // New returns an http.Handler serving eng's Trophy- and Bricqs-shaped APIs
-// (see the package doc and docs/http.md). It panics when a key is empty or
-// given twice: a programmer error in the configuration.
-func New(eng *gamify.Engine, opts Options) http.Handler {
+// (see the package doc and docs/http.md). It refuses Options it cannot
+// serve with a *gamify.ValidationError naming the field: a key whose Secret
+// is empty (an unset environment variable) or given twice, an admin key
+// confined to a User, a negative MaxBodyBytes.
+func New(eng *gamify.Engine, opts Options) (http.Handler, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
 	h := &handler{
 		eng:     eng,
+		keys:    slices.Clone(opts.Keys),
 		maxBody: cmp.Or(opts.MaxBodyBytes, MaxBodyBytesDefault),
 		log:     cmp.Or(opts.Logger, slog.New(slog.DiscardHandler)),
 		mux:     http.NewServeMux(),
-	}
-	seen := map[string]bool{}
-	for _, k := range opts.Keys {
-		if k.Secret == "" || seen[k.Secret] {
-			panic(fmt.Sprintf("httpapi: key %q is empty or given twice", k.Name))
-		}
-		if k.User != "" && k.admin() {
-			panic(fmt.Sprintf("httpapi: admin key %q cannot be confined to a user", k.Name))
-		}
-		seen[k.Secret] = true
-		h.keys = append(h.keys, k)
 	}
 	h.routeTrophy()
 	h.routeLeagues()
@@ -104,7 +100,32 @@ func New(eng *gamify.Engine, opts Options) http.Handler {
 	h.routeBricqs()
 	h.routeOps()
 	h.mux.HandleFunc("GET /healthz", h.health)
-	return h
+	return h, nil
+}
+
+// validate names every field of o that New refuses. A secret is never
+// quoted: the errors name keys by index and Name.
+func (o *Options) validate() error {
+	var errs []error
+	seen := map[string]int{}
+	for i, k := range o.Keys {
+		f := fmt.Sprintf("httpapi.Options.Keys[%d]", i)
+		switch j, dup := seen[k.Secret]; {
+		case k.Secret == "":
+			errs = append(errs, gamifytype.Invalid(f+".Secret", nil, fmt.Sprintf("is empty (key %q)", k.Name)))
+		case dup:
+			errs = append(errs, gamifytype.Invalid(f+".Secret", nil, fmt.Sprintf("is the secret of Keys[%d] too (key %q)", j, k.Name)))
+		default:
+			seen[k.Secret] = i
+		}
+		if k.User != "" && k.admin() {
+			errs = append(errs, gamifytype.Invalid(f+".User", k.User, "must be empty for an admin key: an admin key cannot be confined to a user"))
+		}
+	}
+	if o.MaxBodyBytes < 0 {
+		errs = append(errs, gamifytype.Invalid("httpapi.Options.MaxBodyBytes", o.MaxBodyBytes, "must not be negative (0 means MaxBodyBytesDefault)"))
+	}
+	return errors.Join(errs...)
 }
 
 // health answers load balancers without a key: 200 while the engine

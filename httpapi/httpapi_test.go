@@ -43,12 +43,38 @@ func TestNoKeysConfiguredRefusesAll(t *testing.T) {
 	e.do("GET", "/v1/leaderboards", appKey, nil).requireError(t, http.StatusUnauthorized, "unauthorized", "")
 }
 
-func TestNewPanicsOnDuplicateKey(t *testing.T) {
+// New refuses options it cannot serve with a ValidationError per field,
+// naming the key by index and Name and never quoting a secret.
+func TestNewRefusesBadOptions(t *testing.T) {
 	e := newEnv(t, httpapi.Options{})
-	require.Panics(t, func() {
-		httpapi.New(e.eng, httpapi.Options{Keys: []httpapi.Key{{Secret: "a"}, {Secret: "a"}}})
-	})
-	require.Panics(t, func() { httpapi.New(e.eng, httpapi.Options{Keys: []httpapi.Key{{Secret: ""}}}) })
+	for _, c := range []struct {
+		name   string
+		opts   httpapi.Options
+		fields []string
+	}{
+		{"duplicate secret", httpapi.Options{Keys: []httpapi.Key{{Secret: "s3cr3t", Name: "a"}, {Secret: "s3cr3t", Name: "b"}}}, []string{"httpapi.Options.Keys[1].Secret"}},
+		{"empty secret", httpapi.Options{Keys: []httpapi.Key{{Secret: "ok"}, {Secret: "", Name: "unset"}}}, []string{"httpapi.Options.Keys[1].Secret"}},
+		{"admin confined to a user", httpapi.Options{Keys: []httpapi.Key{{Secret: "x", Scopes: []string{httpapi.ScopeGamifyAdmin}, User: "ana"}}}, []string{"httpapi.Options.Keys[0].User"}},
+		{"negative body limit", httpapi.Options{MaxBodyBytes: -1}, []string{"httpapi.Options.MaxBodyBytes"}},
+		{"all at once", httpapi.Options{Keys: []httpapi.Key{{Secret: ""}, {Secret: "y", Scopes: []string{httpapi.ScopeAdmin}, User: "bo"}}, MaxBodyBytes: -5},
+			[]string{"httpapi.Options.Keys[0].Secret", "httpapi.Options.Keys[1].User", "httpapi.Options.MaxBodyBytes"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h, err := httpapi.New(e.eng, c.opts)
+			require.Nil(t, h)
+			require.ErrorIs(t, err, gamify.ErrInvalid)
+			var got []string
+			for _, x := range err.(interface{ Unwrap() []error }).Unwrap() {
+				var ve *gamify.ValidationError
+				require.ErrorAs(t, x, &ve)
+				got = append(got, ve.Field)
+			}
+			require.Equal(t, c.fields, got)
+			require.NotContains(t, err.Error(), "s3cr3t")
+		})
+	}
+	_, err := httpapi.New(e.eng, httpapi.Options{Keys: []httpapi.Key{{Secret: "a"}, {Secret: "b", Scopes: []string{httpapi.ScopeAdmin}}}})
+	require.NoError(t, err)
 }
 
 func TestBodySizeLimit(t *testing.T) {
@@ -108,7 +134,9 @@ func TestClosedEngineIs503(t *testing.T) {
 	eng, err := gamify.Open(filepath.Join(t.TempDir(), "closed.db"), nil)
 	require.NoError(t, err)
 	require.NoError(t, eng.Close())
-	srv := httptest.NewServer(httpapi.New(eng, httpapi.Options{Keys: []httpapi.Key{{Secret: appKey}}}))
+	h, err := httpapi.New(eng, httpapi.Options{Keys: []httpapi.Key{{Secret: appKey}}})
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
 	defer srv.Close()
 	e := &env{t: t, eng: eng, srv: srv}
 	e.do("GET", "/v1/users/ana", appKey, nil).requireError(t, http.StatusServiceUnavailable, "unavailable", "")
@@ -230,10 +258,6 @@ func TestUserScopedKey(t *testing.T) {
 	// Shared reads stay open.
 	e.do("GET", "/v1/leaderboards/top-words", k, nil).requireStatus(t, http.StatusOK)
 	e.do("GET", "/v1/achievements", k, nil).requireStatus(t, http.StatusOK)
-
-	require.Panics(t, func() {
-		httpapi.New(e.eng, httpapi.Options{Keys: []httpapi.Key{{Secret: "x", Scopes: []string{httpapi.ScopeAdmin}, User: "ana"}}})
-	})
 }
 
 // TestConcurrentRetriesApplyOnce sends events from several clients at once,

@@ -270,7 +270,7 @@ func loadKeys(path string, getenv func(string) string) ([]httpapi.Key, error) {
 			if k.Secret == "" {
 				return nil, fmt.Errorf("keys file %s: keys[%d].key is empty", path, i)
 			}
-			// httpapi.New panics on it; refuse it here, before the db is opened.
+			// httpapi.New refuses it too; here, before the db is opened, naming the file.
 			if k.User != "" && (slices.Contains(k.Scopes, httpapi.ScopeAdmin) || slices.Contains(k.Scopes, httpapi.ScopeGamifyAdmin)) {
 				return nil, fmt.Errorf("keys file %s: keys[%d]: an admin key cannot be confined to a user (user %q)", path, i, k.User)
 			}
@@ -373,8 +373,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 			log.Error("close", "err", err)
 		}
 	}()
+	h, err := httpapi.New(eng, httpapi.Options{Keys: keys, MaxBodyBytes: *maxBody, Logger: log})
+	if err != nil {
+		ln.Close()
+		fmt.Fprintf(stderr, "gamify serve: %v\n", err)
+		return exitUsage
+	}
 	srv := &http.Server{
-		Handler:           httpapi.New(eng, httpapi.Options{Keys: keys, MaxBodyBytes: *maxBody, Logger: log}),
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
