@@ -121,7 +121,8 @@ const (
 )
 
 // DailyWindow restricts counting to a local time-of-day range "HH:mm"–"HH:mm"
-// (in the user's time zone, else the board's). To before From wraps midnight.
+// (in the user's time zone, else Options.DefaultTimezone; not the board's
+// TZ, which places its runs). To before From wraps midnight.
 type DailyWindow struct {
 	From, To string
 }

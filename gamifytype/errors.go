@@ -29,6 +29,8 @@ type ValidationError struct {
 	Field  string // e.g. "Event.Value"
 	Value  any    // the offending value, for the message
 	Reason string // what is wrong, e.g. "must be a finite number"
+
+	quoted bool // Value is a string Invalid already bounded with Quote
 }
 
 // Error formats as `gamify: invalid Event.Value (NaN): must be a finite number`.
@@ -40,7 +42,10 @@ func (e *ValidationError) Error() string {
 	if !ok {
 		v = fmt.Sprint(e.Value)
 	}
-	return fmt.Sprintf("gamify: invalid %s (%s): %s", e.Field, Quote(v), e.Reason)
+	if !ok || !e.quoted { // quoting twice would bound the quote, not the input
+		v = Quote(v)
+	}
+	return fmt.Sprintf("gamify: invalid %s (%s): %s", e.Field, v, e.Reason)
 }
 
 // Unwrap returns ErrInvalid so that errors.Is(err, ErrInvalid) holds.
@@ -50,10 +55,11 @@ func (e *ValidationError) Unwrap() error { return ErrInvalid }
 // that a string value is kept as its bounded Quote: an error never carries
 // a whole oversized input.
 func Invalid(field string, value any, reason string) *ValidationError {
-	if s, ok := value.(string); ok {
+	s, quoted := value.(string)
+	if quoted {
 		value = Quote(s)
 	}
-	return &ValidationError{Field: fieldName(field), Value: value, Reason: reason}
+	return &ValidationError{Field: fieldName(field), Value: value, Reason: reason, quoted: quoted}
 }
 
 // fieldName bounds a field name that embeds an input (a map key, as in

@@ -32,6 +32,18 @@ func TestInvalidBoundsItsValue(t *testing.T) {
 	if n := len(Invalid("F", make([]int, 10_000), "r").Error()); n > 200 {
 		t.Errorf("Error() of a large non-string value is %d bytes", n)
 	}
+	// The message quotes the input once: its first bytes and its own length.
+	want := "gamify: invalid Metric.Description (" + strings.Repeat("x", MaxQuoteLen) + "… (1048576 bytes)): must be at most 4096 bytes"
+	if got := err.Error(); got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	if got, want := Invalid("F", "caf\xe9", "r").Error(), `gamify: invalid F ("caf\xe9"): r`; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	direct := &ValidationError{Field: "F", Value: huge, Reason: "r"} // not made by Invalid: bounded by Error
+	if n := len(direct.Error()); n > 200 {
+		t.Errorf("Error() of a ValidationError literal is %d bytes", n)
+	}
 	if got := Invalid("F", "v", "r").Value; got != "v" {
 		t.Errorf("a short value is kept as is: %v", got)
 	}
