@@ -247,3 +247,66 @@ func TestEraseRemovesMilestoneAndBundleRecords(t *testing.T) {
 	_, err = eng.Users().Get(ctx, "ana")
 	require.ErrorIs(t, err, gamify.ErrNotFound)
 }
+
+// The freezes of one claim (or of one GrantFreezes call naming a user twice)
+// share an instant; each counts, also when a late event replays the days
+// after them.
+func TestFreezesGrantedTogetherAllCount(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	shopEngine(t, eng)
+	_, err := eng.Streaks().Patch(ctx, "daily", func(s *gamify.Streak) { s.Freezes.Max = 5 })
+	require.NoError(t, err)
+	_, err = eng.Rewards().Create(ctx, gamify.Reward{Key: "two", Name: "Two freezes", Type: gamify.RewardBundle, System: "gems",
+		Cost: gamify.AmountFromInt(10), PerUserLimit: gamify.RewardUnlimited,
+		Grants: gamify.RewardGrants{Freezes: []gamify.FreezeGrant{{Streak: "daily", Count: 2}}}})
+	require.NoError(t, err)
+	freezes := func(user string) int {
+		t.Helper()
+		st, err := eng.Users().Streak(ctx, user, "daily")
+		require.NoError(t, err)
+		return st.Freezes
+	}
+	day := func(d int) time.Time { return t0.Add(time.Duration(d) * 24 * time.Hour) }
+	track := func(user string, at time.Time) {
+		t.Helper()
+		_, err := eng.Track(ctx, gamify.Event{Metric: "lessons", User: user, Value: 1, Time: at})
+		require.NoError(t, err)
+	}
+	_, err = eng.Points().Award(ctx, gamify.PointsEntry{System: "gems", User: "bo", Amount: gamify.AmountFromInt(100)})
+	require.NoError(t, err)
+	track("ana", day(0))
+	track("bo", day(0))
+	_, err = eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "two", User: "ana"})
+	require.NoError(t, err)
+	_, _, err = eng.Streaks().GrantFreezes(ctx, "daily", []string{"bo", "bo"})
+	require.NoError(t, err)
+	require.Equal(t, 2, freezes("ana"))
+	require.Equal(t, 2, freezes("bo"))
+
+	// Day 1 missed: a freeze keeps each streak. A late lesson of day 1 then
+	// gives it back.
+	eng.clock.Set(day(2).Add(time.Hour))
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, freezes("ana"))
+	track("ana", day(1))
+	require.Equal(t, 2, freezes("ana"), "the late lesson replays the grants: both count")
+
+	// Then each missed day takes one freeze, and the streak is lost once
+	// they are used up: bo missed days 1 and 2 (two freezes) and 3; ana
+	// days 2 and 3 (two freezes) and 4.
+	length := func(user string, at time.Time) int {
+		t.Helper()
+		eng.clock.Set(at)
+		st, err := eng.Users().Streak(ctx, user, "daily")
+		require.NoError(t, err)
+		return st.Length
+	}
+	require.Equal(t, 1, length("bo", day(3).Add(time.Hour)))
+	require.Zero(t, freezes("bo"))
+	require.Zero(t, length("bo", day(4).Add(time.Hour)))
+	require.Equal(t, 2, length("ana", day(4).Add(time.Hour)))
+	require.Zero(t, freezes("ana"))
+	require.Zero(t, length("ana", day(5).Add(time.Hour)))
+}

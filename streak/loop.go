@@ -111,7 +111,7 @@ func (s *State) run(d *Definition, c *cursor, now time.Time, loc *time.Location,
 }
 
 // creditTimed credits, in time order, the auto-earns and admin grants at or
-// before until (an earn before a grant at the same instant).
+// before until (an earn before the grants at the same instant).
 func (s *State) creditTimed(d *Definition, c *cursor, until int64, n *notifier, r *recorder) {
 	fz := d.Freezes
 	var every int64
@@ -146,7 +146,13 @@ func (s *State) creditTimed(d *Definition, c *cursor, until int64, n *notifier, 
 			}
 			c.at = max(c.at, nextEarn)
 		case nextGrant <= until:
-			c.freezes++
+			// Every grant at that instant: grants given at one instant (a
+			// bundle of several freezes, two calls at one clock reading)
+			// share it, and c.at past it marks them all credited.
+			for gi < len(s.grants) && s.grants[gi] == nextGrant {
+				c.freezes++
+				gi++
+			}
 			c.at = nextGrant
 		default:
 			c.at = max(c.at, until)

@@ -104,6 +104,47 @@ func TestFreezeEarnAndGrant(t *testing.T) {
 	require.Equal(t, 2, View(d, State{}, t0, ny).Freezes)
 }
 
+// Grants given at one instant (a bundle of two freezes, two calls at one
+// clock reading), also the instant the user was first seen, are each
+// credited, live and when a late event replays the periods after them.
+func TestGrantsAtOneInstant(t *testing.T) {
+	ny := mustLoc(t, "America/New_York")
+	d := def(Daily)
+	d.Freezes = Freezes{Max: 5}
+	for _, c := range []struct {
+		late    bool
+		grantAt time.Time
+	}{
+		{false, nyDay(t, 1, 13, 0, 0)}, {true, nyDay(t, 1, 13, 0, 0)},
+		{true, nyDay(t, 1)}, // at the instant of first sight
+	} {
+		late, grantAt := c.late, c.grantAt
+		m := newSim(t, d, ny)
+		m.on(nyDay(t, 1))
+		for range 2 {
+			s, _, err := GrantFreeze(d, m.s, grantAt, ny)
+			require.NoError(t, err)
+			m.s = s
+		}
+		require.Equal(t, 2, m.view(grantAt).Freezes)
+		// 2 June unmet: a freeze keeps the streak.
+		require.Equal(t, 1, m.view(nyDay(t, 3, 9, 0, 0)).Freezes)
+		if late {
+			// A late lesson on 2 June replays the periods from 1 June: no
+			// freeze is used, and both grants are credited again.
+			m.act(nyDay(t, 2), nyDay(t, 3, 9, 0, 0))
+			require.Equal(t, 2, m.view(nyDay(t, 3, 9, 0, 0)).Freezes, "after the late lesson")
+			require.Equal(t, 2, m.view(nyDay(t, 3, 9, 0, 0)).Length)
+		}
+		// Then unmet days use up what is left, one each.
+		left := m.view(nyDay(t, 3, 9, 0, 0)).Freezes
+		st := m.view(nyDay(t, 3+left, 12, 0, 0))
+		require.Positive(t, st.Length, "late=%v: the streak lives while freezes last", late)
+		require.Zero(t, st.Freezes)
+		require.Zero(t, m.view(nyDay(t, 4+left, 12, 0, 0)).Length, "late=%v: lost once they are used up", late)
+	}
+}
+
 func TestPauseBoundaries(t *testing.T) {
 	ny := mustLoc(t, "America/New_York")
 	d := def(Daily)

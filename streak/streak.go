@@ -167,10 +167,23 @@ func (s State) advance(d *Definition, now time.Time, loc *time.Location, fx *Eff
 	return s
 }
 
+// baseCursor is the cursor a replay of the retained window starts from.
+// Every retained grant is one the base cursor has not credited (fold drops
+// those it credits), but a grant given at the instant of first sight shares
+// the base cursor's instant, which would mark it credited: the replay
+// starts just before the first grant.
+func (s *State) baseCursor() cursor {
+	c := s.baseCur
+	if len(s.grants) > 0 {
+		c.at = min(c.at, s.grants[0]-1)
+	}
+	return c
+}
+
 // fold moves the base to nb, replaying the facts before nb into the base
 // cursor and dropping them.
 func (s State) fold(d *Definition, now time.Time, loc *time.Location, nb int64) State {
-	c := s.baseCur
+	c := s.baseCursor()
 	until := d.end(nb-1, loc).Add(time.Duration(d.GraceHours) * time.Hour)
 	if until.After(now) {
 		return s
@@ -512,7 +525,7 @@ func NextDue(d Definition, s State, loc *time.Location) time.Time {
 func (s *State) history(d *Definition, now time.Time, loc *time.Location) (*recorder, cursor, int64) {
 	curP := d.periodAt(now, loc)
 	rec := newRecorder(s.base, curP)
-	c := s.baseCur
+	c := s.baseCursor()
 	s.run(d, &c, now, loc, maxPeriod, now, nil, rec)
 	l, st := c.length, c.started
 	for q := c.p + 1; q <= curP; q++ {
