@@ -17,15 +17,16 @@ import (
 // unique within it. Get it from PointsAPI.Levels.
 //
 // An inactive or archived level is not part of the ladder: nobody reaches
-// it. Deactivate and Delete move its users, eventually: the command queues
-// the move and returns; the engine's runner (or RunDue, under a
-// ManualClock) then works through every user in chunks, as achievement
-// backdating does, moving each user at the level to the level of their
-// total (a pin to it is cleared) with a PointsChanged carrying the
+// it. Every change of the ladder moves the users it concerns, eventually:
+// Create of an active level, Activate, a Patch of an active level's
+// Threshold, Deactivate and Delete queue the move and return; the engine's
+// runner (or RunDue, under a ManualClock) then works through every user in
+// chunks, as achievement backdating does, moving each user whose level is
+// not the one of their total to it (a pin holds unless its level left the
+// ladder, and is then cleared) with a PointsChanged carrying the
 // LevelChange, and the users list follows. Until a user's chunk has run,
 // reads still show the old level, unless a change of points moved them
-// first. Users' levels follow other changes of the ladder (a new level, a
-// new threshold) at their next change of points.
+// first.
 type LevelsAPI struct {
 	e      *Engine
 	system string
@@ -63,6 +64,9 @@ func levelKind(system string) defKind[Level] {
 				}
 				d.seq, d.Updated = old.seq, stamp(t.now)
 				t.putLevel(&d)
+				if d.Status == StatusActive && (old.Status != StatusActive || d.Threshold != old.Threshold) {
+					t.queueRelevel(d.System) // the ladder changed: its users move
+				}
 				return d, nil
 			},
 		},
@@ -75,7 +79,8 @@ func levelKind(system string) defKind[Level] {
 			return t.createLevel(l)
 		},
 		// store writes a status change (Deactivate, Delete): the level
-		// left the ladder, so its users move (see relevelChunk).
+		// left the ladder, so its users move (relevelChunk), as they do
+		// when replace activates a level or moves its threshold.
 		store: func(t *txn, l *Level) {
 			t.putLevel(l)
 			t.queueRelevel(l.System)
@@ -225,8 +230,8 @@ func (t *txn) queueRelevel(system string) {
 }
 
 // relevelChunk moves the next users after the system's cursor whose level
-// left the ladder; when fewer than a chunk remain it removes the pending
-// record.
+// is not the one the ladder gives them (points.Relevel); when fewer than a
+// chunk remain it removes the pending record.
 func (t *txn) relevelChunk(system string) (int, error) {
 	w := t.w
 	job := []byte(relevelPrefix + system)

@@ -127,6 +127,70 @@ func TestDeleteLevelMovesItsUsers(t *testing.T) {
 	require.Equal(t, golds, listLevel(t, eng, "silver"))
 }
 
+// A moved threshold and a new level move the users they concern, as a
+// deleted level does: every read agrees once the job ran, and the next event
+// reports no level change of its own.
+func TestLadderChangesMoveUsers(t *testing.T) {
+	ctx := context.Background()
+	eng, notes := levelEngine(t)
+	for u, v := range map[string]float64{"ana": 80, "bo": 30, "cy": 120} {
+		_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: u, Value: v})
+		require.NoError(t, err)
+	}
+	_, err := eng.Points().PinLevel(ctx, "coins", "bo", "bronze")
+	require.NoError(t, err)
+	require.NoError(t, eng.Flush(ctx))
+	require.Eventually(t, func() bool { return notes.count() == 5 }, 5*time.Second, time.Millisecond)
+	notes.reset()
+	level := func(u string) gamify.UserPoints {
+		t.Helper()
+		up, err := eng.Users().Points(ctx, u, "coins")
+		require.NoError(t, err)
+		return up
+	}
+	require.Equal(t, "silver", level("ana").Level)
+
+	// Gold from 100 down to 60: ana (80) is promoted, cy (120) stays gold.
+	_, err = eng.Points().Levels("coins").Patch(ctx, "gold", func(l *gamify.Level) { l.Threshold = gamify.AmountFromInt(60) })
+	require.NoError(t, err)
+	// A new level above them all, which nobody reaches, and one at 25 that
+	// takes bo's total but not their pin.
+	mustLevels(t, eng, "coins", gamify.Level{Key: "diamond", Level: 5, Name: "Diamond", Threshold: gamify.AmountFromInt(1000)},
+		gamify.Level{Key: "copper", Level: 6, Name: "Copper", Threshold: gamify.AmountFromInt(25)})
+	require.Equal(t, "silver", level("ana").Level, "until the job runs, reads show the old level")
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+
+	ana := level("ana")
+	require.Equal(t, "gold", ana.Level)
+	require.Equal(t, "platinum", ana.NextLevel)
+	require.Equal(t, "80", ana.Total.String())
+	require.Equal(t, "gold", level("cy").Level)
+	bo := level("bo")
+	require.Equal(t, "bronze", bo.Level)
+	require.True(t, bo.Pinned, "a pin to a level of the ladder holds")
+	require.Equal(t, 2, listLevel(t, eng, "gold"))
+	require.Equal(t, 0, listLevel(t, eng, "silver"))
+	require.Eventually(t, func() bool { return notes.count() == 1 }, 5*time.Second, time.Millisecond)
+	require.Never(t, func() bool { return notes.count() > 1 }, 50*time.Millisecond, time.Millisecond)
+	notes.mu.Lock()
+	require.Equal(t, gamify.LevelChange{From: "silver", To: "gold", Promotion: true}, notes.moves["ana"])
+	notes.mu.Unlock()
+	per, err := eng.Points().UsersPerLevel(ctx, "coins")
+	require.NoError(t, err)
+	counts := map[string]int{}
+	for _, c := range per {
+		counts[c.Level] = c.Users
+	}
+	require.Equal(t, map[string]int{"": 0, "bronze": 1, "copper": 0, "silver": 0, "gold": 2, "platinum": 0, "diamond": 0}, counts)
+
+	// The next event awards points and reports no level change of its own.
+	res, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1})
+	require.NoError(t, err)
+	require.Len(t, res.Points, 1)
+	require.Nil(t, res.Points[0].Level)
+}
+
 // Deactivating a level moves its users too; the pending move survives a
 // restart, and the users move to the ladder of the moment the job runs.
 func TestDeactivateLevelMovesItsUsersAfterARestart(t *testing.T) {

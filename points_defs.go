@@ -339,5 +339,8 @@ func (t *txn) createLevel(l Level) (Level, error) {
 	p.lastSeq++
 	l.Created, l.Updated, l.seq = stamp(t.now), stamp(t.now), p.lastSeq
 	t.putLevel(&l)
+	if l.Status == StatusActive {
+		t.queueRelevel(l.System) // a new level of the ladder: users move to it
+	}
 	return l, nil
 }

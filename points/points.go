@@ -614,25 +614,30 @@ func UnpinLevel(levels []Level, s State) (State, Effects) {
 	return s, fx
 }
 
-// Relevel moves a user whose level is no longer in levels (an archived or
-// deactivated level) to the level of their total, clearing a pin to it; a
-// user at a level of levels, or pinned to one, is left as they are (their
-// next transition recomputes the level anyway). gone are the levels that
-// left the ladder, for the direction of the move (a threshold above the
-// new level's is a demotion). The total and trigger progress never change.
+// Relevel brings a user's level in line with the ladder levels after it
+// changed (a level added, activated, deactivated or archived, a threshold
+// moved): a user pinned to a level of levels keeps the pin; any other user,
+// a pin to a level no longer in levels included (the pin is cleared), moves
+// to the level of their total. gone are levels that left the ladder, for
+// the direction of a move from one of them (a threshold above the new
+// level's is a demotion). The total and trigger progress never change.
 func Relevel(levels, gone []Level, s State) (State, Effects) {
 	in := func(k string) bool { return slices.ContainsFunc(levels, func(l Level) bool { return l.Key == k }) }
-	from, _ := s.LevelKey()
+	from, pinned := s.LevelKey()
 	fx := Effects{Total: s.total}
-	if from == "" || in(from) {
+	if pinned && in(from) {
 		return s, fx
 	}
-	s.pin, s.level = "", ""
+	to := ""
 	if l, ok := LevelFor(levels, s.total); ok {
-		s.level = l.Key
+		to = l.Key
 	}
-	if s.level != from {
-		fx.Level = (&Rules{Levels: append(slices.Clone(levels), gone...)}).change(from, s.level, false)
+	if !pinned && to == from {
+		return s, fx
+	}
+	s.pin, s.level = "", to
+	if to != from {
+		fx.Level = (&Rules{Levels: append(slices.Clone(levels), gone...)}).change(from, to, false)
 	}
 	return s, fx
 }

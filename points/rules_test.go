@@ -600,7 +600,7 @@ func TestLevelMultiplierOfOneIsIgnored(t *testing.T) {
 	require.Empty(t, fx.Awards[0].Boosts)
 }
 
-func TestRelevelMovesOnlyUsersOfLevelsThatLeft(t *testing.T) {
+func TestRelevelMovesUsersOfLevelsThatLeft(t *testing.T) {
 	r := Rules{System: xp(), Levels: levels(), Triggers: []Trigger{metricTrigger("t", "m", "1", "1")}}
 	at200, _ := track(t, r, State{}, User{}, "m", "200") // silver
 	pinned, _, err := PinLevel(r.Levels, at200, "gold")
@@ -635,6 +635,37 @@ func TestRelevelMovesOnlyUsersOfLevelsThatLeft(t *testing.T) {
 	require.Equal(t, &LevelChange{From: "bronze", To: "silver", Promotion: true}, fx.Level)
 	key, _ = s.LevelKey()
 	require.Equal(t, "silver", key)
+}
+
+// Any change of the ladder moves the users it concerns: a lowered
+// threshold promotes, a raised one demotes, a new lowest level takes in
+// the users below every level; a pin to a level of the ladder holds.
+func TestRelevelFollowsEveryLadderChange(t *testing.T) {
+	r := Rules{System: xp(), Levels: levels(), Triggers: []Trigger{metricTrigger("t", "m", "1", "1")}}
+	at200, _ := track(t, r, State{}, User{}, "m", "200") // silver
+	lowered := levels()
+	lowered[2].Threshold = pts("150") // gold
+	s, fx := Relevel(lowered, nil, at200)
+	require.Equal(t, &LevelChange{From: "silver", To: "gold", Promotion: true}, fx.Level)
+	key, _ := s.LevelKey()
+	require.Equal(t, "gold", key)
+	s, fx = Relevel(levels(), nil, s)
+	require.Equal(t, &LevelChange{From: "gold", To: "silver"}, fx.Level, "raised back: a demotion")
+	require.Equal(t, at200, s)
+
+	pinned, _, err := PinLevel(r.Levels, at200, "bronze")
+	require.NoError(t, err)
+	s, fx = Relevel(lowered, nil, pinned)
+	require.Nil(t, fx.Level)
+	require.Equal(t, pinned, s, "a pin to a level of the ladder holds")
+
+	noLevels := Rules{System: xp(), Triggers: r.Triggers}
+	plain, _ := track(t, noLevels, State{}, User{}, "m", "20")
+	s, fx = Relevel(levels(), nil, plain)
+	require.Equal(t, &LevelChange{From: "", To: "bronze", Promotion: true}, fx.Level)
+	require.Equal(t, pts("20"), s.Total())
+	_, fx = Relevel(levels(), nil, s)
+	require.Nil(t, fx.Level, "at the level of the total: nothing to do")
 }
 
 // Rules.CallLevel decides the level multiplier; the level change is still
