@@ -187,7 +187,7 @@ type Level struct {
 	Multiplier Amount `json:",omitzero"`
 	// Status is active (the default), inactive or archived. An inactive
 	// level is not part of the ladder: nobody reaches it, and users at it
-	// move to the level of their total at their next change of points.
+	// move to the level of their total (LevelsAPI says when).
 	Status  Status
 	Created time.Time
 	Updated time.Time
