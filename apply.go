@@ -92,9 +92,12 @@ func (r ApplyReport) Changed() bool {
 // does not delete: a stored definition absent from g is left as it is. A
 // definition whose key is archived is an error (keys are never reused).
 //
-// Apply is not one transaction: each change commits on its own. If it fails
-// part-way, it returns the report so far with the error, and running it
-// again completes the rest.
+// A malformed key, a key listed twice in one list and two default streaks
+// are refused before anything is written, each error naming its place in g
+// ("Game.Metrics[1].Key"). Apply is not one transaction otherwise: each
+// change commits on its own. If one fails (a definition's own rules), Apply
+// returns the report so far with the error, and running it again completes
+// the rest.
 func (e *Engine) Apply(ctx context.Context, g Game) (ApplyReport, error) {
 	var rep ApplyReport
 	if err := checkGame(g); err != nil {
@@ -297,15 +300,21 @@ func (e *Engine) applyPoints(ctx context.Context, rep *ApplyReport, ps PointsAPI
 	return nil
 }
 
-// checkGame refuses a game Apply could never converge on: one that lists a
-// key twice in a list (each run would patch one into the other) or makes
-// two streaks the default (each run would move the flag back and forth).
+// checkGame refuses, before anything is written, a malformed key and a game
+// Apply could never converge on: one that lists a key twice in a list (each
+// run would patch one into the other) or makes two streaks the default
+// (each run would move the flag back and forth).
 func checkGame(g Game) error {
 	var errs []error
 	keys := func(list string, n int, key func(int) string) {
 		seen := make(map[string]int, n)
 		for i := range n {
 			k := key(i)
+			// A malformed key is refused before anything is written.
+			if err := gamifytype.ValidateKey(fmt.Sprintf("Game.%s[%d].Key", list, i), k); err != nil {
+				errs = append(errs, err)
+				continue
+			}
 			if j, dup := seen[k]; dup {
 				errs = append(errs, gamifytype.Invalid(fmt.Sprintf("Game.%s[%d].Key", list, i), k, fmt.Sprintf("is listed twice (also at %d)", j)))
 			}

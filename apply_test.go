@@ -128,7 +128,7 @@ func TestApplyRewards(t *testing.T) {
 	require.False(t, rep.Changed(), "a time in another zone is the same instant: %v", rep.Changes)
 
 	_, err = eng.Apply(ctx, gamify.Game{Rewards: []gamify.Reward{{Name: "No key", Type: gamify.RewardDigital}}})
-	require.ErrorContains(t, err, "Reward.Key")
+	requireField(t, err, "Game.Rewards[0].Key")
 	list, err := eng.Rewards().List(ctx, gamify.RewardListOptions{})
 	require.NoError(t, err)
 	require.Len(t, list, 1, "Apply never generates a key")
@@ -286,6 +286,19 @@ func TestApplyRefusesTwoDefaultStreaks(t *testing.T) {
 	before := gamify.DumpStore(eng.Engine)
 	_, err := eng.Apply(ctx, gamify.Game{Metrics: []gamify.Metric{{Key: "xp", Name: "XP"}}, Streaks: []gamify.Streak{streak("a"), streak("b")}})
 	requireField(t, err, "Game.Streaks[1].Default")
+	require.Equal(t, before, gamify.DumpStore(eng.Engine), "checked before anything is applied")
+}
+
+// A malformed key anywhere in the game is refused before anything is
+// written, naming its place in the Game.
+func TestApplyRefusesABadKeyFirst(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	before := gamify.DumpStore(eng.Engine)
+	_, err := eng.Apply(ctx, gamify.Game{Metrics: []gamify.Metric{{Key: "xp", Name: "XP"}, {Key: "bad key", Name: "Bad"}},
+		Points: []gamify.PointsSystem{{Key: "coins", Name: "Coins", Levels: []gamify.Level{{Key: "", Name: "Nameless"}}}}})
+	requireFieldIn(t, err, "Game.Metrics[1].Key")
+	requireFieldIn(t, err, "Game.Points[0].Levels[0].Key")
 	require.Equal(t, before, gamify.DumpStore(eng.Engine), "checked before anything is applied")
 }
 
