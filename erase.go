@@ -89,12 +89,25 @@ func (t *txn) deleteUser(id string) error {
 		}); err != nil {
 			return err
 		}
+		// A frozen run loses the user's row and counts one participant
+		// fewer: its summary (key ending 1) sorts after its rows (0).
+		var rowOf []byte // the run (board ref and start) whose row was removed
 		return tx.Scan(store.Runs, nil, func(k, v []byte) error {
-			if len(k) > 13 && k[12] == 0 { // a row, not a run summary
+			switch {
+			case len(k) > 13 && k[12] == 0: // a row
 				d := decoder{b: v}
 				if d.uvarint() == uid {
 					del(store.Runs, k)
+					rowOf = bytes.Clone(k[:12])
 				}
+			case len(k) == 13 && k[12] == 1 && bytes.Equal(k[:12], rowOf): // its summary
+				d := decoder{b: v}
+				end, n := d.varint(), d.uvarint()
+				if d.err {
+					return fmt.Errorf("gamify: corrupt run summary %x", k)
+				}
+				t.writes = append(t.writes, write{store.Runs, bytes.Clone(k), runSummary(time.Unix(0, end), int(max(n, 1)-1))})
+				rowOf = nil
 			}
 			return nil
 		})

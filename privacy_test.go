@@ -50,6 +50,16 @@ func TestHardDeleteLeavesNoTraceAfterCompact(t *testing.T) {
 	p, err := eng.Leaderboards().Rankings(ctx, "board", gamify.BoardQuery{At: eng.clock.Now().Add(-30 * time.Hour)})
 	require.NoError(t, err)
 	require.Equal(t, []string{"keeper"}, users(p.Rows), "gone from frozen runs too")
+	require.Equal(t, 1, p.Participants, "and not counted there")
+	runs, err := eng.Leaderboards().Runs(ctx, "board", gamify.ListOptions{})
+	require.NoError(t, err)
+	require.Len(t, runs, 3)
+	for _, r := range runs {
+		require.Equal(t, 1, r.Participants, "run of %v", r.Start)
+	}
+	ur, err := eng.Leaderboards().UserRankAt(ctx, "board", "keeper", eng.clock.Now().Add(-30*time.Hour))
+	require.NoError(t, err)
+	require.Equal(t, p.Participants, ur.Participants, "the page and the user's rank agree")
 	require.NoError(t, eng.Check(ctx))
 	for k := range gamify.DumpStore(eng.Engine) {
 		require.NotContains(t, k, secretID)
