@@ -674,6 +674,9 @@ var completeOp = newOp("achievement.complete", func(t *txn, c ManualCompletion) 
 		}
 		if u.p.merge(c.Profile, t.now) {
 			u.profileDirty = true
+			if err := t.regroup(u); err != nil {
+				return CompleteResult{}, err
+			}
 		}
 	}
 	st, r, err := achievement.Complete(cat.achCat, u.s.Ach, key, u.p.Attributes, t.now)

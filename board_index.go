@@ -218,7 +218,8 @@ func (t *txn) scoreRun(u *userRec, b *Leaderboard, rt *boardRuntime, runKey, end
 	ub := &u.s.Boards[i]
 	prevScore := ub.Score // the user's score before this change, if they were ranked
 	score, sub := f(*ub)
-	if ub.Scored && score == ub.Score && sub == ub.Sub {
+	gn := rt.groupOf(b, &u.p)
+	if ub.Scored && score == ub.Score && sub == ub.Sub && (!ub.In || ub.Group == gn.key) {
 		return nil
 	}
 	if ub.Scored {
@@ -231,7 +232,6 @@ func (t *txn) scoreRun(u *userRec, b *Leaderboard, rt *boardRuntime, runKey, end
 		run = &runIndex{start: runKey, end: endKey, groups: map[string]*leaderboard.Index{}}
 		rt.runs[runKey] = run
 	}
-	gn := rt.groupOf(b, &u.p)
 	group := gn.key
 	uid := uint32(u.p.UID)
 	oldRank := 0
@@ -282,6 +282,37 @@ func (t *txn) scoreRun(u *userRec, b *Leaderboard, rt *boardRuntime, runKey, end
 	}
 	*res = append(*res, change)
 	return nil
+}
+
+// regroup moves u's entries in the unfinished runs of boards with a
+// breakdown to the groups their attributes now give, keeping their scores:
+// a profile change that moves a user's group moves them at once, not at
+// their next change of score.
+func (t *txn) regroup(u *userRec) error {
+	for _, ub := range slices.Clone(u.s.Boards) { // scoreRun writes u.s.Boards
+		b := t.w.cat.boardByRef[ub.Ref]
+		if b == nil || len(b.Breakdown) == 0 || !ub.In || b.Status == StatusArchived {
+			continue
+		}
+		if err := t.regroupRun(u, b, ub.Run); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *txn) regroupRun(u *userRec, b *Leaderboard, runKey int64) error {
+	rt := t.w.eng.boardRT(b.ref)
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	run, ok := rt.runs[runKey]
+	if !ok || (run.end != 0 && run.end <= rt.finishedTo) {
+		return nil // a finished run keeps its standings
+	}
+	i, _ := u.s.board(b.ref, runKey)
+	reached := u.s.Boards[i].Reached
+	var res []LeaderboardChange
+	return t.scoreRun(u, b, rt, runKey, run.end, reached, func(old userBoard) (int64, int64) { return old.Score, old.Sub }, &res, true)
 }
 
 // standing is the user's place on b in the run containing at, as a change

@@ -216,6 +216,57 @@ func TestBoardBreakdownGroupsAreIsolated(t *testing.T) {
 	require.Len(t, frozen.Rows, 1, "the frozen run, by group")
 }
 
+// A profile change that moves a user to another breakdown group moves
+// their entry at once, score kept, on every board with a breakdown: through
+// Users().Update, an event's profile on a board of another metric, and
+// Anonymize (no attributes: the group of missing values).
+func TestBoardBreakdownGroupFollowsTheProfile(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	mustMetric(t, eng.Engine, "xp")
+	mustMetric(t, eng.Engine, "steps")
+	_, err := eng.Attributes().Create(ctx, gamify.Attribute{Key: "country", Name: "Country", Type: gamify.UserAttribute})
+	require.NoError(t, err)
+	for key, metric := range map[string]string{"board": "xp", "steps": "steps"} {
+		_, err = eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: key, Name: key, RankBy: gamify.RankByMetric, Metric: metric, Breakdown: []string{"country"}})
+		require.NoError(t, err)
+		_, err = eng.Leaderboards().Activate(ctx, key)
+		require.NoError(t, err)
+	}
+	in := func(c string) *gamify.UserInput { return &gamify.UserInput{Attributes: map[string]string{"country": c}} }
+	for _, ev := range []gamify.Event{
+		{Metric: "xp", User: "ana", Value: 5, Profile: in("FR")}, {Metric: "xp", User: "bo", Value: 3, Profile: in("DE")},
+		{Metric: "steps", User: "ana", Value: 100},
+	} {
+		_, err := eng.Track(ctx, ev)
+		require.NoError(t, err)
+	}
+	require.Equal(t, []string{"1:ana:5"}, standings(t, eng, gamify.BoardQuery{Group: "country:FR"}))
+
+	_, err = eng.Users().Update(ctx, gamify.UserInput{ID: "ana", Attributes: map[string]string{"country": "DE"}})
+	require.NoError(t, err)
+	require.Empty(t, standings(t, eng, gamify.BoardQuery{Group: "country:FR"}), "moved out of FR at once")
+	require.Equal(t, []string{"1:ana:5", "2:bo:3"}, standings(t, eng, gamify.BoardQuery{Group: "country:DE"}))
+	ur, err := eng.Leaderboards().UserRank(ctx, "steps", "ana")
+	require.NoError(t, err)
+	require.Equal(t, "country:DE", ur.Group, "on every board with a breakdown")
+
+	// An event of steps carrying a new country moves ana on xp too.
+	_, err = eng.Track(ctx, gamify.Event{Metric: "steps", User: "ana", Value: 1, Profile: in("IT")})
+	require.NoError(t, err)
+	require.Equal(t, []string{"1:ana:5"}, standings(t, eng, gamify.BoardQuery{Group: "country:IT"}))
+	require.Equal(t, []string{"1:bo:3"}, standings(t, eng, gamify.BoardQuery{Group: "country:DE"}))
+
+	_, err = eng.Users().Anonymize(ctx, "ana")
+	require.NoError(t, err)
+	ur, err = eng.Leaderboards().UserRank(ctx, "board", "ana")
+	require.NoError(t, err)
+	require.Equal(t, "country:", ur.Group, "no country: the group of a missing value")
+	require.Equal(t, gamify.AmountFromInt(5), ur.Score)
+	eng.reopen(t)
+	require.Empty(t, standings(t, eng, gamify.BoardQuery{Group: "country:IT"}), "the indexes rebuilt at Open agree")
+}
+
 // Breakdown groups are named Trophy's way ("attr:value,..."); a group that
 // cannot exist is a ValidationError, not an empty page.
 func TestBoardGroupSyntax(t *testing.T) {

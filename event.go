@@ -392,6 +392,9 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 		}
 		if u.p.merge(ev.Profile, t.now) {
 			u.profileDirty = true
+			if err := t.regroup(u); err != nil {
+				return err
+			}
 		}
 	}
 	if len(ev.Attributes) > 0 { // no field name built for an event without attributes

@@ -365,6 +365,9 @@ var upsertOp = newOp("user.upsert", func(t *txn, a upsertArgs) (User, error) {
 	}
 	if u.p.merge(&in, t.now) {
 		u.profileDirty = true
+		if err := t.regroup(u); err != nil {
+			return User{}, err
+		}
 	}
 	return u.p.user(), nil
 })
@@ -710,6 +713,9 @@ var anonymizeOp = newOp("user.anonymize", func(t *txn, id string) (User, error) 
 	p.Name, p.Email, p.TZ, p.Attributes, p.DeviceTokens = "", "", "", nil, nil
 	p.Active, p.SubscribeToEmails, p.Updated = false, false, stamp(t.now)
 	u.profileDirty = true
+	if err := t.regroup(u); err != nil { // no attributes: the board's ungrouped values
+		return User{}, err
+	}
 	return p.user(), nil
 })
 
