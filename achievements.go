@@ -664,14 +664,18 @@ var completeOp = newOp("achievement.complete", func(t *txn, c ManualCompletion) 
 	var out CompleteResult
 	t.pointsRes = &out.Points
 	defer func() { t.pointsRes = nil }()
-	u, err := t.user(c.User, true)
-	if err != nil {
-		return CompleteResult{}, err
-	}
 	if c.Profile != nil {
 		if err := cat.checkAttributes("ManualCompletion.Profile.Attributes", UserAttribute, c.Profile.Attributes); err != nil {
 			return CompleteResult{}, err
 		}
+	}
+	t.creating = c.Profile
+	u, err := t.user(c.User, true)
+	t.creating = nil
+	if err != nil {
+		return CompleteResult{}, err
+	}
+	if c.Profile != nil {
 		if u.p.merge(c.Profile, t.now) {
 			u.profileDirty = true
 			if err := t.regroup(u); err != nil {

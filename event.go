@@ -380,16 +380,20 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 	// points (user_creation triggers) and move points boards.
 	t.achResults, t.pointsRes, t.boardsRes, t.eventAt = &res.Achievements, &res.Points, &res.Leaderboards, ev.at
 	defer func() { t.achResults, t.pointsRes, t.boardsRes, t.eventAt = nil, nil, nil, time.Time{} }()
+	if ev.Profile != nil {
+		if err := cat.checkAttributes(field+".Profile.Attributes", UserAttribute, ev.Profile.Attributes); err != nil {
+			return err
+		}
+	}
+	t.creating = ev.Profile
 	u, err := t.user(ev.User, true)
+	t.creating = nil
 	if err != nil {
 		return err
 	}
 	t.milestones = &res.Milestones // (creating a user reaches none)
 	defer func() { t.milestones = nil }()
 	if ev.Profile != nil {
-		if err := cat.checkAttributes(field+".Profile.Attributes", UserAttribute, ev.Profile.Attributes); err != nil {
-			return err
-		}
 		if u.p.merge(ev.Profile, t.now) {
 			u.profileDirty = true
 			if err := t.regroup(u); err != nil {

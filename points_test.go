@@ -152,6 +152,43 @@ func TestAchievementAndUserCreationTriggers(t *testing.T) {
 	require.Equal(t, "60", up.Total.String(), "10 on creation + 50 for the achievement")
 }
 
+// A user_creation trigger gated on user attributes sees the profile of the
+// call that creates the user: an event's, Users().Create's, a manual
+// completion's.
+func TestUserCreationTriggerSeesTheCreatingProfile(t *testing.T) {
+	ctx := context.Background()
+	eng := pointsEngine(t)
+	_, err := eng.Attributes().Create(ctx, gamify.Attribute{Key: "plan", Name: "Plan", Type: gamify.UserAttribute})
+	require.NoError(t, err)
+	_, err = eng.Achievements().Create(ctx, gamify.Achievement{Key: "hand", Name: "Hand", Kind: gamify.AchievementManual})
+	require.NoError(t, err)
+	_, err = eng.Points().Triggers().Create(ctx, gamify.Trigger{Key: "pro-welcome", System: "coins", Kind: gamify.TriggerUserCreation,
+		Points: gamify.AmountFromInt(10), UserFilters: map[string]string{"plan": "pro"}})
+	require.NoError(t, err)
+	pro := &gamify.UserInput{Attributes: map[string]string{"plan": "pro"}}
+	r, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1, Profile: pro})
+	require.NoError(t, err)
+	require.Len(t, r.Points, 1)
+	require.Equal(t, "10", r.Points[0].Added.String(), "the event's result reports the welcome")
+	_, err = eng.Track(ctx, gamify.Event{Metric: "xp", User: "bo", Value: 1, Profile: &gamify.UserInput{Attributes: map[string]string{"plan": "free"}}})
+	require.NoError(t, err)
+	_, err = eng.Users().Create(ctx, gamify.UserInput{ID: "cy", Attributes: map[string]string{"plan": "pro"}})
+	require.NoError(t, err)
+	_, err = eng.Achievements().Complete(ctx, gamify.ManualCompletion{Achievement: "hand", User: "dee", Profile: pro})
+	require.NoError(t, err)
+	for u, want := range map[string]string{"ana": "10", "bo": "0", "cy": "10", "dee": "10"} {
+		up, err := eng.Users().Points(ctx, u, "coins")
+		require.NoError(t, err)
+		require.Equal(t, want, up.Total.String(), u)
+	}
+	// Paid once: the user exists now.
+	_, err = eng.Users().Update(ctx, gamify.UserInput{ID: "bo", Attributes: map[string]string{"plan": "pro"}})
+	require.NoError(t, err)
+	up, err := eng.Users().Points(ctx, "bo", "coins")
+	require.NoError(t, err)
+	require.True(t, up.Total.IsZero())
+}
+
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
 
 func TestPointsBoardRanksPointsAwardedInTheRun(t *testing.T) {

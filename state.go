@@ -854,6 +854,10 @@ type txn struct {
 	encodeErr   error       // a record that could not be encoded: the command fails
 	room        *resultRoom // storage for the result lists of a one-event command (event.go)
 	pointsLent  bool        // w.pointsBuf is lent to a points transition (applyPoints)
+	// creating is the profile of the call about to create its user (set
+	// around txn.user by callers that carry one): merged into the new user
+	// before the user_creation triggers, which may gate on its attributes.
+	creating *UserInput
 }
 
 // attributedAt is the time the changes being applied belong to on
@@ -920,6 +924,9 @@ func (t *txn) user(id string, create bool) (*userRec, error) {
 			Control: inControlGroup(id, t.w.opts.ControlRatio),
 		}}
 		u.p.Preferences = newUserPreferences
+		if in := t.creating; in != nil {
+			u.p.merge(in, t.now) // checked by the caller; its merge after this one changes nothing
+		}
 		t.newUsers++
 		t.notes = append(t.notes, UserCreated{User: id, At: t.now})
 		if t.users == nil {
