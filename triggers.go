@@ -237,7 +237,8 @@ const (
 	// TriggerTime awards Points every Every hours or days from the user's
 	// creation.
 	TriggerTime TriggerKind = "time"
-	// TriggerUserCreation awards Points once, when the user is first seen.
+	// TriggerUserCreation awards Points once, when the user is first seen;
+	// UserFilters see the profile of the call that creates the user.
 	TriggerUserCreation TriggerKind = "user_creation"
 )
 
