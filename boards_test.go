@@ -233,7 +233,9 @@ func TestBoardBreakdownGroupFollowsTheProfile(t *testing.T) {
 		_, err = eng.Leaderboards().Activate(ctx, key)
 		require.NoError(t, err)
 	}
-	in := func(c string) *gamify.UserInput { return &gamify.UserInput{Attributes: map[string]string{"country": c}} }
+	in := func(c string) *gamify.UserInput {
+		return &gamify.UserInput{Attributes: map[string]string{"country": c}}
+	}
 	for _, ev := range []gamify.Event{
 		{Metric: "xp", User: "ana", Value: 5, Profile: in("FR")}, {Metric: "xp", User: "bo", Value: 3, Profile: in("DE")},
 		{Metric: "steps", User: "ana", Value: 100},
