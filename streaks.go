@@ -934,7 +934,7 @@ func (e *Engine) readStreak(id, key string) (*Streak, *profile, userStreak, erro
 	if !ok || s.Status == StatusArchived {
 		return nil, nil, userStreak{}, fmt.Errorf("streak %s: %w", gamifytype.Quote(key), ErrNotFound)
 	}
-	p, st, err := e.readUser(id, true)
+	p, st, err := e.readParticipant(id, true)
 	if err != nil {
 		return nil, nil, userStreak{}, err
 	}

@@ -314,11 +314,21 @@ func TestBufferedAnswersBeforeCommitAndFlushCommits(t *testing.T) {
 	}
 	_, err := eng.Users().Get(ctx, "ana")
 	require.NoError(t, err, "Get reads your writes")
-	_, err = eng.Users().Metric(ctx, "ana", "xp")
-	require.ErrorIs(t, err, gamify.ErrNotFound, "the numbers: committed state only")
+	um, err := eng.Users().Metric(ctx, "ana", "xp")
+	require.NoError(t, err, "Get and the reads of numbers agree that ana exists")
+	require.True(t, um.Total.IsZero(), "the numbers: committed state only")
+	ms, err := eng.Users().Metrics(ctx, "ana")
+	require.NoError(t, err)
+	for _, m := range ms {
+		require.True(t, m.Total.IsZero())
+	}
+	_, err = eng.Users().Streaks(ctx, "ana")
+	require.NoError(t, err)
+	_, err = eng.Users().Metric(ctx, "nobody", "xp")
+	require.ErrorIs(t, err, gamify.ErrNotFound)
 	once.Do(func() { close(release) })
 	require.NoError(t, eng.Flush(ctx))
-	um, err := eng.Users().Metric(ctx, "ana", "xp")
+	um, err = eng.Users().Metric(ctx, "ana", "xp")
 	require.NoError(t, err)
 	require.Equal(t, "10", um.Total.String())
 }

@@ -421,6 +421,21 @@ func (w *writer) working(id string, read func(*profile) any) (any, bool) {
 	return read(&u.p), true
 }
 
+// readParticipant is readUser for the top-level reads of a user's numbers:
+// a user an acknowledged Buffered call created, whose batch has not
+// committed yet, exists (Get finds them) with no committed numbers, so
+// their reads give zeros rather than ErrNotFound. Not for a caller holding
+// board or store locks (writer.working).
+func (e *Engine) readParticipant(id string, withState bool) (*profile, *userState, error) {
+	p, s, err := e.readUser(id, withState)
+	if errors.Is(err, ErrNotFound) {
+		if v, ok := e.w.working(id, func(p *profile) any { c := *p; return &c }); ok {
+			return v.(*profile), &userState{}, nil
+		}
+	}
+	return p, s, err
+}
+
 // readUser reads a committed profile (and, if withState, the numbers).
 func (e *Engine) readUser(id string, withState bool) (*profile, *userState, error) {
 	if err := e.live(); err != nil {
@@ -583,7 +598,7 @@ type UserMetric struct {
 // Metrics returns the user's totals of every active metric (zero for those
 // never tracked), in metric creation order.
 func (a UsersAPI) Metrics(ctx context.Context, id string) ([]UserMetric, error) {
-	p, s, err := a.e.readUser(id, true)
+	p, s, err := a.e.readParticipant(id, true)
 	if err != nil {
 		return nil, err
 	}
@@ -609,7 +624,7 @@ func (a UsersAPI) Metric(ctx context.Context, id, metric string) (UserMetric, er
 	if !ok {
 		return UserMetric{}, fmt.Errorf("metric %s: %w", metric, ErrNotFound)
 	}
-	p, s, err := a.e.readUser(id, true)
+	p, s, err := a.e.readParticipant(id, true)
 	if err != nil {
 		return UserMetric{}, err
 	}
@@ -728,7 +743,7 @@ func (a UsersAPI) Points(ctx context.Context, id, system string) (UserPoints, er
 	if !ok {
 		return UserPoints{}, fmt.Errorf("points system %s: %w", gamifytype.Quote(system), ErrNotFound)
 	}
-	_, s, err := a.e.readUser(id, true)
+	_, s, err := a.e.readParticipant(id, true)
 	if err != nil {
 		return UserPoints{}, err
 	}
@@ -759,7 +774,7 @@ func (a UsersAPI) Awards(ctx context.Context, id, system string, opts ListOption
 	if !ok {
 		return nil, fmt.Errorf("points system %s: %w", gamifytype.Quote(system), ErrNotFound)
 	}
-	p, s, err := a.e.readUser(id, true)
+	p, s, err := a.e.readParticipant(id, true)
 	if err != nil {
 		return nil, err
 	}
@@ -809,7 +824,7 @@ func (a UsersAPI) Awards(ctx context.Context, id, system string, opts ListOption
 
 // Claims returns a user's claims, latest first.
 func (a UsersAPI) Claims(ctx context.Context, id string) ([]Claim, error) {
-	p, _, err := a.e.readUser(id, false)
+	p, _, err := a.e.readParticipant(id, false)
 	if err != nil {
 		return nil, err
 	}
@@ -840,7 +855,7 @@ func (a UsersAPI) Streak(ctx context.Context, id, key string) (UserStreak, error
 
 // Streaks returns a user's status in every active streak.
 func (a UsersAPI) Streaks(ctx context.Context, id string) ([]UserStreak, error) {
-	p, st, err := a.e.readUser(id, true)
+	p, st, err := a.e.readParticipant(id, true)
 	if err != nil {
 		return nil, err
 	}
@@ -907,7 +922,7 @@ func (a UsersAPI) MetricSummary(ctx context.Context, id, metric string, q Summar
 	if !ok {
 		return nil, fmt.Errorf("metric %s: %w", metric, ErrNotFound)
 	}
-	p, s, err := a.e.readUser(id, true)
+	p, s, err := a.e.readParticipant(id, true)
 	if err != nil {
 		return nil, err
 	}
@@ -930,7 +945,7 @@ func (a UsersAPI) PointsSummary(ctx context.Context, id, system string, q Summar
 	if !ok {
 		return nil, fmt.Errorf("points system %s: %w", gamifytype.Quote(system), ErrNotFound)
 	}
-	p, s, err := a.e.readUser(id, true)
+	p, s, err := a.e.readParticipant(id, true)
 	if err != nil {
 		return nil, err
 	}
