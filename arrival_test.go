@@ -235,11 +235,14 @@ var arrivalDeliveries = []struct {
 		}
 		var hs []held
 		for _, e := range evs {
-			at := e.at.Add(time.Duration(rng.Int64N(int64(5 * 24 * time.Hour))))
+			// Syncs at the next 6-hour mark, never after arrivalEnd: the
+			// outcome is read there, and a clock set back would read the
+			// streaks before periods their cursors already settled.
+			at := e.at.Add(time.Duration(rng.Int64N(int64(5 * 24 * time.Hour)))).Truncate(6 * time.Hour).Add(6 * time.Hour)
 			if at.After(arrivalEnd) {
 				at = arrivalEnd
 			}
-			hs = append(hs, held{e, at.Truncate(6 * time.Hour).Add(6 * time.Hour)})
+			hs = append(hs, held{e, at})
 		}
 		slices.SortStableFunc(hs, func(a, b held) int { return a.at.Compare(b.at) })
 		var out []arrivalSync
@@ -323,6 +326,7 @@ func deliver(t *testing.T, evs []arrivalEvent, plan func([]arrivalEvent) []arriv
 	for _, s := range plan(evs) {
 		eng.sync(t, s)
 	}
+	require.False(t, eng.clock.Now().After(arrivalEnd), "a plan syncs at arrivalEnd at the latest")
 	eng.clock.Set(arrivalEnd)
 	_, err := eng.RunDue(ctx)
 	require.NoError(t, err)
