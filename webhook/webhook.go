@@ -126,7 +126,8 @@ type Sender struct {
 }
 
 // Start validates cfg, registers each endpoint's consumer and starts one
-// delivery goroutine per endpoint. ctx bounds only the registration:
+// delivery goroutine per endpoint; if a registration fails, the consumers
+// this Start registered are removed again. ctx bounds only the registration:
 // delivery goes on until Close (or the engine closing). Close the Sender
 // before the engine.
 func Start(ctx context.Context, eng *gamify.Engine, cfg Config) (*Sender, error) {
@@ -156,13 +157,9 @@ func Start(ctx context.Context, eng *gamify.Engine, cfg Config) (*Sender, error)
 	if err := os.MkdirAll(cfg.DeadLetterDir, 0o700); err != nil {
 		return nil, fmt.Errorf("webhook: %w", err)
 	}
-	var ws []*worker
-	for _, ep := range cfg.Endpoints {
-		c, err := eng.Outbox().Consumer(ctx, consumerPrefix+ep.Name)
-		if err != nil {
-			return nil, fmt.Errorf("webhook: endpoint %s: %w", ep.Name, err)
-		}
-		ws = append(ws, &worker{cfg: &cfg, ep: ep, c: c})
+	ws, err := register(ctx, eng, &cfg)
+	if err != nil {
+		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s := &Sender{cancel: cancel, closeIdle: closeIdle}
@@ -178,6 +175,47 @@ func Start(ctx context.Context, eng *gamify.Engine, cfg Config) (*Sender, error)
 		})
 	}
 	return s, nil
+}
+
+// beforeRegister runs before each endpoint's consumer is registered: a
+// test's seam for a registration failing part-way.
+var beforeRegister = func(i int) error { return nil }
+
+// register registers each endpoint's consumer. If one fails, it removes
+// the consumers it registered itself (not those of an earlier Start, which
+// hold a delivery position), so that a failed Start holds no entries back.
+func register(ctx context.Context, eng *gamify.Engine, cfg *Config) ([]*worker, error) {
+	infos, err := eng.Outbox().Consumers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("webhook: %w", err)
+	}
+	existed := map[string]bool{}
+	for _, c := range infos {
+		existed[c.Name] = true
+	}
+	var ws []*worker
+	for i, ep := range cfg.Endpoints {
+		err := beforeRegister(i)
+		var c *gamify.Consumer
+		if err == nil {
+			c, err = eng.Outbox().Consumer(ctx, consumerPrefix+ep.Name)
+		}
+		if err != nil {
+			// A registration whose ctx ended while it committed may
+			// still have landed: the failing endpoint's is removed too.
+			undo := context.WithoutCancel(ctx)
+			for _, e := range cfg.Endpoints[:i+1] {
+				if name := consumerPrefix + e.Name; !existed[name] {
+					if derr := eng.Outbox().DeleteConsumer(undo, name); derr != nil && !errors.Is(derr, gamify.ErrNotFound) {
+						err = errors.Join(err, fmt.Errorf("remove consumer %s: %w", name, derr))
+					}
+				}
+			}
+			return nil, fmt.Errorf("webhook: endpoint %s: %w", ep.Name, err)
+		}
+		ws = append(ws, &worker{cfg: cfg, ep: ep, c: c})
+	}
+	return ws, nil
 }
 
 // Close stops delivering and waits for the goroutines; an attempt in

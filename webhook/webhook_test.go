@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -590,4 +591,39 @@ func TestTooLongNameRegistersNothing(t *testing.T) {
 	s, err := webhook.Start(context.Background(), eng, cfg)
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
+}
+
+// TestFailedStartRemovesItsConsumers: a registration failing part-way
+// removes the consumers that Start registered, which would hold entries
+// back, and keeps one an earlier Start left, with its position.
+func TestFailedStartRemovesItsConsumers(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	eng := xpEngine(t, filepath.Join(dir, "g.db"))
+	rc := &receiver{t: t, seen: map[string]int{}}
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	s, err := webhook.Start(ctx, eng, config(dir, srv.URL))
+	require.NoError(t, err)
+	track(t, eng, "a")
+	waitFor(t, func() bool { return len(rc.delivered()) == 1 })
+	require.NoError(t, s.Close())
+	before, err := eng.Outbox().Consumers(ctx)
+	require.NoError(t, err)
+	require.Len(t, before, 1)
+	require.NotZero(t, before[0].Acked)
+
+	boom := errors.New("boom")
+	restore := webhook.SetBeforeRegister(func(i int) error {
+		if i == 2 {
+			return boom
+		}
+		return nil
+	})
+	defer restore()
+	_, err = webhook.Start(ctx, eng, config(dir, srv.URL, srv.URL, srv.URL))
+	require.ErrorIs(t, err, boom)
+	after, err := eng.Outbox().Consumers(ctx)
+	require.NoError(t, err)
+	require.Equal(t, before, after, "ep1 is removed again, ep0 keeps its position")
 }
