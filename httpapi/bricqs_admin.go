@@ -572,12 +572,17 @@ var bricqsBoardCodec = codec[gamify.Leaderboard]{
 			if err != nil {
 				return "", nil, "", err
 			}
-			if err := fixed("leaderboard", "rank_by", in.RankBy, string(cur.RankBy), "metric", in.Metric, cur.Metric,
-				"points_system", in.PointsSystem, cur.System, "streak", in.Streak, cur.Streak); err != nil {
-				return "", nil, "", err
+			if cur.Status != gamify.StatusInactive { // as the Trophy shape: editable while inactive
+				if err := fixed("leaderboard", "rank_by", in.RankBy, string(cur.RankBy), "metric", in.Metric, cur.Metric,
+					"points_system", in.PointsSystem, cur.System, "streak", in.Streak, cur.Streak); err != nil {
+					return "", nil, "", err
+				}
 			}
 		}
-		edit, err := checked(in.apply)
+		edit, err := checked(func(b *gamify.Leaderboard) error {
+			setSource(b, in.RankBy, in.Metric, in.PointsSystem, in.Streak)
+			return in.apply(b)
+		})
 		return c.r.PathValue("id"), edit, activeStatus(in.IsActive), err
 	},
 	out: func(b gamify.Leaderboard) any {

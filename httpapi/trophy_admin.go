@@ -672,6 +672,15 @@ func parseDay(field string, s *string, dst *gamify.Date) error {
 }
 
 // apply sets the fields the item gives; rank-by fields only on create.
+// setSource sets what b ranks from an edit: a new rankBy clears the metric,
+// system and streak of the old one; the given ones replace theirs.
+func setSource(b *gamify.Leaderboard, rankBy, metric, system, streak string) {
+	if rankBy != "" && gamify.RankBy(rankBy) != b.RankBy {
+		b.RankBy, b.Metric, b.System, b.Streak = gamify.RankBy(rankBy), "", "", ""
+	}
+	b.Metric, b.System, b.Streak = cmp.Or(metric, b.Metric), cmp.Or(system, b.System), cmp.Or(streak, b.Streak)
+}
+
 func (in *boardIn) apply(b *gamify.Leaderboard) error {
 	setIf(&b.Name, in.Name)
 	setIf(&b.Description, in.Description)
@@ -753,13 +762,20 @@ var leaderboardsResource = resource[gamify.Leaderboard]{leaderboardsOps, codec[g
 			if err != nil {
 				return in.ID, nil, "", err
 			}
-			if err := fixed("leaderboard", "rankBy", in.RankBy, string(cur.RankBy), "metricId", in.MetricID, cur.Metric,
-				"pointsSystemId", in.PointsSystemID, cur.System, "streakId", in.StreakID, cur.Streak); err != nil {
-				return in.ID, nil, "", err
+			// What a board ranks can change only while it is inactive (as
+			// in Trophy); the engine refuses it once the board was activated.
+			if cur.Status != gamify.StatusInactive {
+				if err := fixed("leaderboard", "rankBy", in.RankBy, string(cur.RankBy), "metricId", in.MetricID, cur.Metric,
+					"pointsSystemId", in.PointsSystemID, cur.System, "streakId", in.StreakID, cur.Streak); err != nil {
+					return in.ID, nil, "", err
+				}
 			}
 		}
 		// Check the dates before the edit runs: an edit cannot fail.
-		edit, err := checked(in.apply)
+		edit, err := checked(func(b *gamify.Leaderboard) error {
+			setSource(b, in.RankBy, in.MetricID, in.PointsSystemID, in.StreakID)
+			return in.apply(b)
+		})
 		return in.ID, edit, in.Status, err
 	},
 	out: func(b gamify.Leaderboard) any {

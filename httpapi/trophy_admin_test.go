@@ -256,10 +256,25 @@ func TestTrophyAdminLeaderboards(t *testing.T) {
 		Updated []adminBoardGolden `json:"updated"`
 		Issues  []issueGolden      `json:"issues"`
 	}
+	// While inactive, what the board ranks can change (as in Trophy): a new
+	// rankBy drops the old source.
+	e.do("PATCH", "/admin/v1/leaderboards", adminKey, `[{"id":"weekly-xp","rankBy":"metric","metricId":"words"}]`).decode(t, &u)
+	require.Empty(t, u.Issues)
+	b, err := e.eng.Leaderboards().Get(context.Background(), "weekly-xp")
+	require.NoError(t, err)
+	require.Equal(t, gamify.RankByMetric, b.RankBy)
+	require.Equal(t, "words", b.Metric)
+	require.Empty(t, b.System)
+	e.do("PATCH", "/admin/v1/leaderboards", adminKey, `[{"id":"weekly-xp","rankBy":"points","pointsSystemId":"xp"}]`).decode(t, &u)
+	require.Empty(t, u.Issues)
 	e.do("PATCH", "/admin/v1/leaderboards", adminKey, `[{"id":"weekly-xp","name":"Weekly","status":"active"}]`).decode(t, &u)
 	require.Empty(t, u.Issues)
 	require.Equal(t, "Weekly", u.Updated[0].Name)
+	require.Equal(t, "points", u.Updated[0].RankBy)
 	require.Equal(t, "active", u.Updated[0].Status)
+	e.do("PATCH", "/admin/v1/leaderboards", adminKey, `[{"id":"weekly-xp","rankBy":"metric","metricId":"words"}]`).decode(t, &u)
+	require.Len(t, u.Issues, 1, "active: no longer")
+	require.Contains(t, u.Issues[0].Message, "cannot change")
 	e.do("PATCH", "/admin/v1/leaderboards", adminKey, `[{"id":"weekly-xp","status":"finished"}]`).decode(t, &u)
 	require.Equal(t, "finished", u.Updated[0].Status)
 	e.do("PATCH", "/admin/v1/leaderboards", adminKey, `[{"id":"weekly-xp","status":"archived"}]`).decode(t, &u)
