@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gamifykit/gamify"
+	"github.com/gamifykit/gamify/gamifytype"
 )
 
 // A slice of Bricqs' participant-scoped API (/api/v1/gamify, any key):
@@ -220,6 +221,12 @@ func (h *handler) deductPoints(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	// Bricqs clients send a reason with a deduct too; the engine records
+	// reasons with awards only (the award log), so it is checked and dropped.
+	if err := gamifytype.CheckText("reason", p.Reason, gamifytype.MaxNameLen); err != nil {
+		return 0, nil, err
+	}
+	p.Reason = ""
 	res, err := c.eng.Points().Spend(c.ctx(), p)
 	if err != nil {
 		return 0, nil, err

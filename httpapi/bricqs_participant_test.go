@@ -67,7 +67,7 @@ func TestBricqsPointsAwardAndDeduct(t *testing.T) {
 
 	// Spend: too much is 422 insufficient_points and changes nothing.
 	e.do("POST", deduct, appKey, `{"participant_id":"ana","amount":500}`).requireError(t, http.StatusUnprocessableEntity, "insufficient_points", "")
-	e.do("POST", deduct, appKey, `{"participant_id":"ana","amount":30}`).decode(t, &got)
+	e.do("POST", deduct, appKey, `{"participant_id":"ana","amount":30,"reason":"shop"}`).decode(t, &got) // a reason is accepted
 	require.Equal(t, 70.0, got.NewBalance)
 	require.Equal(t, 100.0, got.TotalPoints) // lifetime points are not reduced
 	// An existing user's promotion names the level left.
