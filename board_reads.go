@@ -23,12 +23,20 @@ func (e *Engine) boardRun(key string, at time.Time) (*Leaderboard, time.Time, ti
 	if !ok || b.Status == StatusArchived {
 		return nil, time.Time{}, time.Time{}, fmt.Errorf("leaderboard %s: %w", gamifytype.Quote(key), ErrNotFound)
 	}
-	if at.IsZero() {
+	asked := !at.IsZero()
+	if !asked {
 		at = e.now()
 	}
 	start, end, ok := b.runAt(at)
+	if !ok && !asked {
+		// Now is past the board's end (finished, or its End passed): its
+		// last run, whose standings stay queryable.
+		if last := b.endTime(); !last.IsZero() && !at.Before(last) {
+			start, end, ok = b.runAt(last.Add(-time.Nanosecond))
+		}
+	}
 	if !ok {
-		return nil, time.Time{}, time.Time{}, fmt.Errorf("leaderboard %s has no run at %v: %w", gamifytype.Quote(key), at, ErrNotFound)
+		return nil, time.Time{}, time.Time{}, fmt.Errorf("leaderboard %s has no run at %s: %w", gamifytype.Quote(key), at.UTC().Format(time.RFC3339Nano), ErrNotFound)
 	}
 	return b, start, end, nil
 }

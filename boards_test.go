@@ -269,6 +269,33 @@ func TestBoardBreakdownGroupFollowsTheProfile(t *testing.T) {
 	require.Empty(t, standings(t, eng, gamify.BoardQuery{Group: "country:IT"}), "the indexes rebuilt at Open agree")
 }
 
+// A finished board read without a time gives its last run, frozen: its
+// standings stay queryable, as Trophy's finished boards do.
+func TestFinishedBoardReadsItsLastRun(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, nil)
+	mustMetric(t, eng.Engine, "xp")
+	_, err := eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "board", Name: "B", RankBy: gamify.RankByMetric, Metric: "xp", RunEvery: 1, RunUnit: gamify.RunDay})
+	require.NoError(t, err)
+	_, err = eng.Leaderboards().Activate(ctx, "board")
+	require.NoError(t, err)
+	xp(t, eng, "ana", 5)
+	xp(t, eng, "bo", 3)
+	eng.clock.Advance(time.Hour)
+	_, err = eng.Leaderboards().Finish(ctx, "board")
+	require.NoError(t, err)
+	eng.clock.Advance(48 * time.Hour)
+	_, err = eng.RunDue(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []string{"1:ana:5", "2:bo:3"}, standings(t, eng, gamify.BoardQuery{}))
+	ur, err := eng.Leaderboards().UserRank(ctx, "board", "bo")
+	require.NoError(t, err)
+	require.Equal(t, 2, ur.Rank)
+	_, err = eng.Leaderboards().Rankings(ctx, "board", gamify.BoardQuery{At: eng.clock.Now()})
+	require.ErrorIs(t, err, gamify.ErrNotFound, "a time asked for past the end has no run")
+	require.NotContains(t, err.Error(), "m=+", "the time is formatted, not Go's monotonic reading")
+}
+
 // Breakdown groups are named Trophy's way ("attr:value,..."); a group that
 // cannot exist is a ValidationError, not an empty page.
 func TestBoardGroupSyntax(t *testing.T) {
@@ -766,8 +793,10 @@ func TestBoardFinishFreezesTheCurrentRun(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, runs, 2)
 	require.Equal(t, time.Date(2026, 3, 7, 9, 0, 0, 0, ny), runs[0].End.In(ny), "the last run ended at Finish")
-	_, err = eng.Leaderboards().Rankings(ctx, "board", gamify.BoardQuery{})
-	require.ErrorIs(t, err, gamify.ErrNotFound, "no current run")
+	last, err := eng.Leaderboards().Rankings(ctx, "board", gamify.BoardQuery{})
+	require.NoError(t, err, "no current run: the last one")
+	require.True(t, last.Finished)
+	require.Equal(t, runs[0].Start, last.RunStart)
 	list, err := eng.Leaderboards().List(ctx, gamify.BoardListOptions{IncludeFinished: true})
 	require.NoError(t, err)
 	require.Equal(t, []string{"board"}, boardKeys(list))

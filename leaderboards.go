@@ -1285,7 +1285,7 @@ func (a LeaderboardsAPI) UserRank(ctx context.Context, key, user string) (UserRa
 }
 
 // UserRankAt returns a user's standing in the run containing at (zero means
-// now): live while the run is unfinished, from its frozen standings once it
+// now, or the last run of a board that has ended): live while the run is unfinished, from its frozen standings once it
 // is finished. ErrNotFound when the board has no run at that time or the
 // user is not on it.
 func (a LeaderboardsAPI) UserRankAt(ctx context.Context, key, user string, at time.Time) (UserRank, error) {
@@ -1442,7 +1442,8 @@ type BoardPage struct {
 
 // BoardQuery selects standings.
 type BoardQuery struct {
-	// At picks the run containing this instant; zero means now.
+	// At picks the run containing this instant; zero means now, or the
+	// board's last run once it has ended (finished, or past its End).
 	At time.Time
 	// Group is the breakdown group of a board with a breakdown, Trophy's
 	// way: "attr:value" for each breakdown attribute, comma-separated, in
