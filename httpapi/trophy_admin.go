@@ -83,35 +83,51 @@ func (h *handler) batchEvents(c *call) (int, any, error) {
 		return 0, nil, invalid("events", "a batch holds 1 to 1000 events")
 	}
 	out := batchOut{Issues: []issueOut{}}
+	// An item's issue names its metric and user, as Trophy's do.
+	issue := func(i int, err error) issueOut {
+		is := itemIssue(i, err)
+		is.ID = in[i].Key
+		if in[i].User != nil {
+			is.UserID = in[i].User.ID
+		}
+		return is
+	}
 	var evs []gamify.Event
 	var idx []int
 	for i := range in {
 		if in[i].Key == "" {
-			out.Issues = append(out.Issues, itemIssue(i, invalid("key", "key is required")))
+			out.Issues = append(out.Issues, issue(i, invalid("key", "key is required")))
 			continue
 		}
 		ev, err := in[i].event(in[i].Key, in[i].IdempotencyKey)
 		if err != nil {
-			out.Issues = append(out.Issues, itemIssue(i, err))
+			out.Issues = append(out.Issues, issue(i, err))
 			continue
 		}
 		evs, idx = append(evs, ev), append(idx, i)
 	}
 	if len(evs) > 0 {
-		if _, err := c.eng.TrackBatch(c.ctx(), evs); err == nil {
-			out.Accepted = len(evs)
+		if rs, err := c.eng.TrackBatch(c.ctx(), evs); err == nil {
+			for _, r := range rs {
+				if !r.IdempotentReplayed { // a replay applied nothing
+					out.Accepted++
+				}
+			}
 		} else if ae, _ := classify(err); ae.status >= 500 {
 			return 0, nil, err
 		} else {
 			for j, ev := range evs {
-				if _, err := c.eng.Track(c.ctx(), ev); err != nil {
+				r, err := c.eng.Track(c.ctx(), ev)
+				if err != nil {
 					if ae, _ := classify(err); ae.status >= 500 {
 						return 0, nil, err
 					}
-					out.Issues = append(out.Issues, itemIssue(idx[j], err))
+					out.Issues = append(out.Issues, issue(idx[j], err))
 					continue
 				}
-				out.Accepted++
+				if !r.IdempotentReplayed {
+					out.Accepted++
+				}
 			}
 		}
 	}

@@ -47,8 +47,8 @@ func TestTrophyBatchEvents(t *testing.T) {
 	r.requireStatus(t, http.StatusAccepted)
 	var got batchGolden
 	r.decode(t, &got)
-	require.Equal(t, batchGolden{Accepted: 3, Issues: []issueGolden{}}, got)
-	require.Equal(t, "2", e.total("ana")) // the repeated key counted once
+	require.Equal(t, batchGolden{Accepted: 2, Issues: []issueGolden{}}, got, "the repeated key is applied, and counted, once")
+	require.Equal(t, "2", e.total("ana"))
 	require.Equal(t, "3", e.total("bo"))
 
 	// Bad items are reported by index; the others are applied.
@@ -69,6 +69,8 @@ func TestTrophyBatchEvents(t *testing.T) {
 		idx = append(idx, *is.Index)
 	}
 	require.Equal(t, []int{1, 2, 3, 5}, idx)
+	require.Equal(t, "nosuch", got.Issues[2].ID, "an issue names the item's metric")
+	require.Equal(t, "cy", got.Issues[2].UserID, "and its user")
 	require.Equal(t, "3", e.total("ana"))
 	require.Equal(t, "8", e.total("bo"))
 	require.Equal(t, "missing", e.total("cy"))
