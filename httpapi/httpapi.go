@@ -356,7 +356,7 @@ func (c *call) decodeBody(v any, strict bool) error {
 	case errors.Is(err, io.EOF):
 		return &apiError{http.StatusBadRequest, "bad_request", "the request body is empty", ""}
 	case errors.As(err, &ute):
-		return &apiError{http.StatusUnprocessableEntity, "invalid", fmt.Sprintf("%s must be a JSON %s, not %s", ute.Field, ute.Type, ute.Value), ute.Field}
+		return typeError(ute)
 	}
 	if f, ok := unknownField(err); ok {
 		return invalid(f, fmt.Sprintf("unknown field %q", f))

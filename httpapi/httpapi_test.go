@@ -313,3 +313,19 @@ func TestTrailingDataRefused(t *testing.T) {
 	e.do("GET", "/v1/users/bob", appKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
 	e.do("POST", "/v1/users", appKey, "{\"id\":\"bob\"}\n  ").requireStatus(t, http.StatusCreated)
 }
+
+// A body value of the wrong JSON type is 422 naming the field and the JSON
+// it must be, not a Go type; a time that does not parse is one too.
+func TestTypeErrorsNameTheFieldInJSONTerms(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	b := e.do("POST", "/v1/metrics/words/event", appKey, `{"user":{"id":"ana"},"value":1,"time":"yesterday"}`).
+		requireError(t, http.StatusUnprocessableEntity, "invalid", "time")
+	require.Contains(t, b.Error, "RFC 3339")
+	b = e.do("POST", "/v1/metrics/words/event", appKey, `{"user":"ana","value":1}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "user")
+	require.Contains(t, b.Error, "user must be a JSON object, not string")
+	b = e.do("POST", "/admin/v1/metrics", adminKey, `{"key":"x","name":"X"}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "")
+	require.Contains(t, b.Error, "the body must be a JSON array, not object")
+	b = e.do("POST", "/v1/metrics/words/event", appKey, `{"user":{"id":"ana"},"value":1e40}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "value")
+	require.Contains(t, b.Error, "too large")
+	require.Equal(t, "missing", e.total("ana"), "nothing was applied")
+}

@@ -2,13 +2,16 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gamifykit/gamify"
+	"github.com/gamifykit/gamify/gamifytype"
 )
 
 // queryInt reads an integer query parameter within [lo, hi]; absent is def.
@@ -117,7 +120,12 @@ func amountOf(field string, n numberIn) (gamify.Amount, error) {
 	}
 	a, err := gamify.ParseAmount(s)
 	if err != nil {
-		return gamify.Amount{}, invalid(field, fmt.Sprintf("%s must be a finite number with at most 6 fractional digits, not %q", field, string(n)))
+		why := "must be a finite number with at most 6 fractional digits"
+		var ve *gamify.ValidationError
+		if errors.As(err, &ve) && ve.Reason == "is too large" {
+			why = "is too large for an amount" // beyond the range, not a fraction too fine
+		}
+		return gamify.Amount{}, invalid(field, fmt.Sprintf("%s %s, not %q", field, why, string(n)))
 	}
 	return a, nil
 }
@@ -222,4 +230,52 @@ func pairs(m map[string]string) []kv {
 	}
 	slices.SortFunc(out, func(a, b kv) int { return strings.Compare(a.Key, b.Key) })
 	return out
+}
+
+// timeIn is an RFC 3339 time in a body. A bad one is a
+// *json.UnmarshalTypeError, which encoding/json gives the field's path:
+// the answer names it (422), where time.Time's own error names nothing.
+type timeIn struct{ time.Time }
+
+func (t *timeIn) UnmarshalJSON(b []byte) error {
+	if err := t.Time.UnmarshalJSON(b); err != nil {
+		return &json.UnmarshalTypeError{Value: "time " + gamifytype.Quote(string(b)), Type: reflect.TypeFor[time.Time]()}
+	}
+	return nil
+}
+
+// jsonKind names the JSON a Go type decodes from, for a type error.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t == reflect.TypeFor[time.Time]():
+		return "RFC 3339 time string"
+	case t == reflect.TypeFor[numberIn]():
+		return "number"
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "object"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8,
+		reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "number"
+	}
+	return t.String()
+}
+
+// typeError is the answer to a body value of the wrong JSON type.
+func typeError(ute *json.UnmarshalTypeError) error {
+	what := ute.Field
+	if what == "" {
+		what = "the body"
+	}
+	return invalid(ute.Field, fmt.Sprintf("%s must be a JSON %s, not %s", what, jsonKind(ute.Type), ute.Value))
 }

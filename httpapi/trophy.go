@@ -167,7 +167,7 @@ type eventIn struct {
 	Value      numberIn          `json:"value"`
 	Attributes map[string]string `json:"attributes"`
 	// Time is a gamify extension: when the event happened (default now).
-	Time *time.Time `json:"time"`
+	Time *timeIn `json:"time"`
 }
 
 // event converts a Trophy event for metric into an engine Event.
@@ -186,7 +186,7 @@ func (in *eventIn) event(metric, idemKey string) (gamify.Event, error) {
 	ev := gamify.Event{Metric: metric, User: in.User.ID, Profile: &profile, Amount: v,
 		Attributes: in.Attributes, IdempotencyKey: idemKey}
 	if in.Time != nil {
-		ev.Time = *in.Time
+		ev.Time = in.Time.Time
 	}
 	return ev, nil
 }

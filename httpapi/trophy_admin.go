@@ -436,7 +436,7 @@ func strictItem(raw json.RawMessage, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var ute *json.UnmarshalTypeError
 		if errors.As(err, &ute) {
-			return invalid(ute.Field, fmt.Sprintf("%s must be a JSON %s", ute.Field, ute.Type))
+			return typeError(ute)
 		}
 		if f, ok := unknownField(err); ok {
 			return invalid(f, fmt.Sprintf("unknown field %q", f))
