@@ -1130,7 +1130,9 @@ type prefsOut struct {
 }
 
 func prefsJSON(p gamify.Preferences) prefsOut {
-	out := prefsOut{Notifications: map[string][]string{}, Streak: streakPrefOut{Enabled: p.Streak.Enabled, Metrics: []metricPrefOut{}}}
+	// Trophy's enabled (default true; false keeps the streak at 0) is the
+	// engine's OptOut reversed; its metrics are the personal thresholds.
+	out := prefsOut{Notifications: map[string][]string{}, Streak: streakPrefOut{Enabled: !p.Streak.OptOut, Metrics: []metricPrefOut{}}}
 	for t, chs := range p.Notifications {
 		l := []string{}
 		for _, ch := range chs {
@@ -1193,10 +1195,10 @@ func (h *handler) patchPreferences(c *call) (int, any, error) {
 		}
 		if in.Streak != nil {
 			if in.Streak.Enabled != nil {
-				p.Streak.Enabled = *in.Streak.Enabled
+				p.Streak.OptOut = !*in.Streak.Enabled
 			}
 			if in.Streak.Metrics != nil {
-				p.Streak.Thresholds = thresholds
+				p.Streak.Thresholds, p.Streak.Enabled = thresholds, len(thresholds) > 0
 			}
 		}
 	})

@@ -240,6 +240,22 @@ func TestTrophyPreferences(t *testing.T) {
 	e.do("PATCH", "/v1/users/ana/preferences", appKey, `{"notifications":{"streak_reminder":["pigeon"]}}`).
 		requireStatus(t, http.StatusUnprocessableEntity)
 	e.do("GET", "/v1/users/nobody/preferences", appKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
+
+	// Trophy's streak.enabled: true by default; false keeps the user's
+	// streaks at 0 (the engine's OptOut).
+	require.True(t, p.Streak.Enabled, "enabled by default, as in Trophy")
+	e.do("PATCH", "/v1/users/ana/preferences", appKey, `{"streak":{"enabled":false}}`).decode(t, &p)
+	require.False(t, p.Streak.Enabled)
+	prefs, err := e.eng.Users().Preferences(context.Background(), "ana")
+	require.NoError(t, err)
+	require.True(t, prefs.Streak.OptOut)
+	e.do("PATCH", "/v1/users/ana/preferences", appKey, `{"streak":{"enabled":true,"metrics":[{"key":"words","threshold":3}]}}`).decode(t, &p)
+	require.True(t, p.Streak.Enabled)
+	require.Len(t, p.Streak.Metrics, 1)
+	prefs, err = e.eng.Users().Preferences(context.Background(), "ana")
+	require.NoError(t, err)
+	require.False(t, prefs.Streak.OptOut)
+	require.True(t, prefs.Streak.Enabled, "the metrics personalize the streak")
 }
 
 func TestTrophyAchievements(t *testing.T) {
