@@ -959,7 +959,8 @@ func (t *txn) setBoardStatus(key string, to Status) (Leaderboard, error) {
 
 // Delete archives a board: hidden from lists unless asked, no more tracking
 // nor rollovers (an unfinished run is not frozen), frozen runs kept and the
-// key never reused. A missing or archived key is ErrNotFound.
+// key never reused. A missing or archived key is ErrNotFound; a board a
+// league (not archived) ranks is ErrConflict, nothing changed.
 func (a LeaderboardsAPI) Delete(ctx context.Context, key string) error {
 	if err := archiveDef(ctx, a.e, boardDefs, key); err != nil {
 		return fmt.Errorf("delete leaderboard %s: %w", gamifytype.Quote(key), err)
@@ -968,9 +969,16 @@ func (a LeaderboardsAPI) Delete(ctx context.Context, key string) error {
 }
 
 func (t *txn) archiveBoard(key string) error {
-	old, ok := t.catalogForWrite().boards[key]
+	cat := t.catalogForWrite()
+	old, ok := cat.boards[key]
 	if !ok || old.Status == StatusArchived {
 		return ErrNotFound
+	}
+	for _, l := range sortedValues(cat.leagues) {
+		if l.Board == key && l.Status != StatusArchived {
+			// The league would stop rolling over and placing users.
+			return fmt.Errorf("%w: league %s ranks leaderboard %s: delete the league first", ErrConflict, l.Key, key)
+		}
 	}
 	b := *old
 	b.Status, b.Updated = StatusArchived, stamp(t.now)

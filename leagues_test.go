@@ -124,6 +124,23 @@ func leagueResults(t *testing.T, eng *testEngine, after uint64) []string {
 	return out
 }
 
+// The board a league ranks cannot be deleted while the league is not
+// archived: the league would stop rolling over and placing users.
+func TestLeagueBoardCannotBeDeleted(t *testing.T) {
+	ctx := context.Background()
+	eng := leagueEngine(t, 3, 1)
+	before := gamify.DumpStore(eng.Engine)
+	err := eng.Leaderboards().Delete(ctx, "board")
+	require.ErrorIs(t, err, gamify.ErrConflict)
+	require.ErrorContains(t, err, "league league")
+	issues, err := eng.Leaderboards().BulkDelete(ctx, []string{"board"})
+	require.NoError(t, err)
+	require.Len(t, issues, 1)
+	require.Equal(t, before, gamify.DumpStore(eng.Engine), "nothing changed")
+	require.NoError(t, eng.Leagues().Delete(ctx, "league"))
+	require.NoError(t, eng.Leaderboards().Delete(ctx, "board"), "once the league is gone")
+}
+
 func TestLeagueCohortsFillInArrivalOrderAndRollOver(t *testing.T) {
 	ctx := context.Background()
 	eng := leagueEngine(t, 3, 1)
