@@ -104,7 +104,7 @@ func testOversizedKeyAmongWriters(t *testing.T, mode gamify.Durability) {
 	if claimErr == nil {
 		claimErr = <-claimed
 	}
-	requireFieldIn(t, claimErr, "Claim.IdempotencyKey")
+	requireFieldIn(t, claimErr, "ClaimRequest.IdempotencyKey")
 	wg.Wait()
 
 	// Then many writers at once, with bad claims among them.
@@ -302,10 +302,10 @@ func TestInputLimits(t *testing.T) {
 		{"spend system", "Spend.System", func() error {
 			return second(eng.Points().Spend(ctx, gamify.PointsEntry{System: huge, User: "ana", Amount: gamify.AmountFromInt(1)}))
 		}},
-		{"claim reward", "Claim.Reward", func() error {
+		{"claim reward", "ClaimRequest.Reward", func() error {
 			return second(eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: huge, User: "ana"}))
 		}},
-		{"claim idempotency key UTF-8", "Claim.IdempotencyKey", func() error {
+		{"claim idempotency key UTF-8", "ClaimRequest.IdempotencyKey", func() error {
 			return second(eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "badge", User: "ana", IdempotencyKey: badUTF8}))
 		}},
 		{"codes UTF-8", "Codes[0]", func() error {

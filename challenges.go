@@ -194,7 +194,7 @@ func (c *Challenge) Validate() error {
 		f := fmt.Sprintf("Challenge.Milestones[%d]", i)
 		switch {
 		case (m.Share != 0) == (m.Objective != ""):
-			errs = append(errs, gamifytype.Invalid(f+".Share", m.Share, "or Objective must be set, not both"))
+			errs = append(errs, gamifytype.Invalid(f+".Share", m.Share, "must be set, or Objective, exactly one of the two"))
 		case m.Share < 0 || m.Share > 100:
 			errs = append(errs, gamifytype.Invalid(f+".Share", m.Share, "must be 1 to 100"))
 		case m.Objective != "" && !slices.ContainsFunc(c.Objectives, func(o ChallengeObjective) bool { return o.Key == m.Objective }):

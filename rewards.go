@@ -681,8 +681,8 @@ type ClaimRequest struct {
 // reward is inactive, archived or expired.
 func (a RewardsAPI) Claim(ctx context.Context, c ClaimRequest) (Claim, error) {
 	rewardKey, user, key := c.Reward, c.User, c.IdempotencyKey
-	if err := errors.Join(validateUserID("Claim.User", user), checkIdemKey("Claim", key),
-		gamifytype.ValidateKey("Claim.Reward", rewardKey)); err != nil {
+	if err := errors.Join(validateUserID("ClaimRequest.User", user), checkIdemKey("ClaimRequest", key),
+		gamifytype.ValidateKey("ClaimRequest.Reward", rewardKey)); err != nil {
 		return Claim{}, err
 	}
 	v, err := a.e.exec(ctx, a.e.now(), claimOp.cmd(claimArgs{Reward: rewardKey, User: user, IdempotencyKey: key, Seed: newCodeSeed()}))
@@ -724,7 +724,7 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 			return Claim{}, err
 		}
 		if found && !rec.matches(claimFingerprint) {
-			return Claim{}, idemConflict("Claim.IdempotencyKey", key, "operation")
+			return Claim{}, idemConflict("ClaimRequest.IdempotencyKey", key, "operation")
 		}
 		if found {
 			c, err := w.readClaim(u.p.UID, r.ref, rec.seq)
