@@ -349,6 +349,8 @@ func (s *jscan) remind(out *remindRec) bool {
 			bit, bits = 4, strconv.IntSize
 		case "recapWeek":
 			bit, bits = 8, 32
+		case "streakDay":
+			bit, bits = 16, 32
 		default:
 			return false
 		}
@@ -365,6 +367,8 @@ func (s *jscan) remind(out *remindRec) bool {
 			out.IdleSent = int(n)
 		case 8:
 			out.RecapWeek = int32(n)
+		case 16:
+			out.StreakDay = int32(n)
 		}
 		return true
 	})

@@ -162,6 +162,10 @@ func (n Recap) UserID() string { return n.User }
 // remindRec is a user's reminder markers (see the comment at the top).
 type remindRec struct {
 	StreakFor int64 `json:"streakFor,omitempty"` // the Deadline last reminded (Unix ns)
+	// StreakDay is the local day (days since 1970-01-01) of that deadline's
+	// period, its last day: a change of zone moves the deadline's instant,
+	// not the period it ends (0: not recorded, before this field).
+	StreakDay int32 `json:"streakDay,omitempty"`
 	IdleFrom  int64 `json:"idleFrom,omitempty"`  // the LastEvent IdleSent counts from
 	IdleSent  int   `json:"idleSent,omitempty"`  // reactivation messages sent since IdleFrom
 	RecapWeek int32 `json:"recapWeek,omitempty"` // local day of the last week considered (0: none; never a Monday)
@@ -333,7 +337,7 @@ func (v *reminderView) next(r remindRec, now time.Time) time.Time {
 		}
 	}
 	if _, st, ok := v.defaultStreak(now); ok && st.Length > 0 {
-		if d := riskDeadline(st); st.AtRisk && d.UnixNano() != r.StreakFor {
+		if d := riskDeadline(st); st.AtRisk && !v.reminded(r, d) {
 			add(before(v.sched, d))
 		} else {
 			// Met (the next deadline is the end of the next period), or
@@ -561,6 +565,15 @@ func (v *reminderView) channels(typ NotificationType) []Channel {
 	return reminderChannels(v.p, typ)
 }
 
+// periodDay is the last local day of the period deadline d ends.
+func (v *reminderView) periodDay(d time.Time) int32 { return localDay(d.Add(-time.Nanosecond), v.loc) }
+
+// reminded says r holds the reminder of the period deadline d ends: the
+// same instant, or the same period after the user's zone moved it.
+func (v *reminderView) reminded(r remindRec, d time.Time) bool {
+	return d.UnixNano() == r.StreakFor || (r.StreakDay != 0 && r.StreakDay == v.periodDay(d))
+}
+
 func (t *txn) remindStreak(v *reminderView, r *remindRec) {
 	s, st, ok := v.defaultStreak(t.now)
 	if !ok || st.Length == 0 || !st.AtRisk {
@@ -568,10 +581,10 @@ func (t *txn) remindStreak(v *reminderView, r *remindRec) {
 	}
 	d := riskDeadline(st)
 	at := before(v.sched, d)
-	if d.UnixNano() == r.StreakFor || !d.After(t.now) || at.IsZero() || at.After(t.now) {
+	if v.reminded(*r, d) || !d.After(t.now) || at.IsZero() || at.After(t.now) {
 		return
 	}
-	r.StreakFor = d.UnixNano()
+	r.StreakFor, r.StreakDay = d.UnixNano(), v.periodDay(d)
 	if ch := v.channels(NotifyStreakReminder); len(ch) > 0 {
 		t.notes = append(t.notes, StreakReminder{User: v.p.ID, Streak: s.Key, Length: st.Length, Deadline: d, Channels: ch, At: at})
 	}

@@ -677,3 +677,24 @@ func TestReminderTypesTurnKindsOff(t *testing.T) {
 	}
 	require.ErrorIs(t, err, gamify.ErrInvalid)
 }
+
+// One reminder per deadline: a user whose zone changes after the evening's
+// reminder (UTC to Honolulu, the same day lasting ten hours longer) gets
+// no second one for that day at the new zone's hour, in the file too.
+func TestReminderNotRepeatedAfterAZoneChange(t *testing.T) {
+	eng := remindEngine(t, nil, nil)
+	var seen uint64
+	runAt(t, eng, time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC))
+	identify(t, eng, gamify.UserInput{ID: "z", TZ: "UTC"})
+	remLesson(t, eng, "z")
+	runAt(t, eng, time.Date(2026, 11, 3, 20, 0, 0, 0, time.UTC))
+	require.Len(t, newReminders(t, eng.Engine, &seen), 1)
+	runAt(t, eng, time.Date(2026, 11, 3, 20, 30, 0, 0, time.UTC))
+	identify(t, eng, gamify.UserInput{ID: "z", TZ: "Pacific/Honolulu"})
+	eng.reopen(t) // the record of what was sent survives
+	honolulu := mustZone(t, "Pacific/Honolulu")
+	for _, at := range []time.Time{time.Date(2026, 11, 3, 20, 0, 0, 0, honolulu), time.Date(2026, 11, 3, 23, 0, 0, 0, honolulu)} {
+		runAt(t, eng, at)
+		require.Empty(t, newReminders(t, eng.Engine, &seen), "the same day's deadline, moved by the zone: at %v", at)
+	}
+}
