@@ -25,9 +25,12 @@ import (
 // byte for byte: any clock read, randomness or map-order effect inside apply
 // would show as a difference.
 //
-// GAMIFY_REPLAY_SEEDS=a-b runs seeds a to b instead of the fixed ones.
+// GAMIFY_REPLAY_SEEDS=a-b runs seeds a to b instead of the fixed ones,
+// without the check that the workload completes its challenge (which a
+// random seed need not do: the stores are compared all the same).
 func TestReplayIsDeterministic(t *testing.T) {
 	seeds := []uint64{1, 2, 3}
+	fixed := true
 	if os.Getenv("CI") == "true" {
 		seeds = seeds[:2]
 	}
@@ -35,7 +38,7 @@ func TestReplayIsDeterministic(t *testing.T) {
 		var a, b uint64
 		_, err := fmt.Sscanf(v, "%d-%d", &a, &b)
 		require.NoError(t, err, "GAMIFY_REPLAY_SEEDS: want a-b")
-		seeds = nil
+		seeds, fixed = nil, false
 		for s := a; s <= b; s++ {
 			seeds = append(seeds, s)
 		}
@@ -45,7 +48,7 @@ func TestReplayIsDeterministic(t *testing.T) {
 			t.Run(fmt.Sprintf("seed=%d/%s", seed, mode), func(t *testing.T) {
 				opts := gamify.Options{Durability: mode, CheckpointInterval: time.Hour, OutboxMaxAge: 1000 * 24 * time.Hour}
 				live := openTest(t, &opts)
-				runReplayWorkload(t, live, seed)
+				runReplayWorkload(t, live, seed, fixed)
 				ctx := context.Background()
 				require.NoError(t, live.Flush(ctx))
 				require.NoError(t, gamify.Checkpoint(live.Engine))
@@ -75,7 +78,7 @@ func TestReplayIsDeterministic(t *testing.T) {
 // runReplayWorkload drives eng through the arrival game plus boards,
 // rewards, a challenge, manual points and a hard delete, the clock moving as devices
 // sync late.
-func runReplayWorkload(t *testing.T, eng *testEngine, seed uint64) {
+func runReplayWorkload(t *testing.T, eng *testEngine, seed uint64, coverage bool) {
 	t.Helper()
 	ctx := context.Background()
 	eng.clock.Set(arrivalFrom.Add(-24 * time.Hour))
@@ -130,7 +133,9 @@ func runReplayWorkload(t *testing.T, eng *testEngine, seed uint64) {
 	require.NoError(t, err)
 	st, err := eng.Challenges().Stats(ctx, "steady")
 	require.NoError(t, err)
-	require.NotZero(t, st.Completed, "the workload completes the challenge: %+v", st)
+	if coverage {
+		require.NotZero(t, st.Completed, "the workload completes the challenge: %+v", st)
+	}
 }
 
 func requireSameStore(t *testing.T, want, got map[string]string, what string) {
