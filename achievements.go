@@ -669,9 +669,7 @@ var completeOp = newOp("achievement.complete", func(t *txn, c ManualCompletion) 
 			return CompleteResult{}, err
 		}
 	}
-	t.creating = c.Profile
-	u, err := t.user(c.User, true)
-	t.creating = nil
+	u, err := t.createWith(c.User, c.Profile)
 	if err != nil {
 		return CompleteResult{}, err
 	}

@@ -385,9 +385,7 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 			return err
 		}
 	}
-	t.creating = ev.Profile
-	u, err := t.user(ev.User, true)
-	t.creating = nil
+	u, err := t.createWith(ev.User, ev.Profile)
 	if err != nil {
 		return err
 	}

@@ -854,9 +854,9 @@ type txn struct {
 	encodeErr   error       // a record that could not be encoded: the command fails
 	room        *resultRoom // storage for the result lists of a one-event command (event.go)
 	pointsLent  bool        // w.pointsBuf is lent to a points transition (applyPoints)
-	// creating is the profile of the call about to create its user (set
-	// around txn.user by callers that carry one): merged into the new user
-	// before the user_creation triggers, which may gate on its attributes.
+	// creating is the profile of the call about to create its user
+	// (createWith): merged into the new user before the user_creation
+	// triggers, which may gate on its attributes.
 	creating *UserInput
 }
 
@@ -944,6 +944,14 @@ func (t *txn) user(id string, create bool) (*userRec, error) {
 	}
 	t.users[id] = u
 	return u, nil
+}
+
+// createWith is user(id, true) for a call that carries a profile: a new
+// user has in merged before the user_creation triggers run.
+func (t *txn) createWith(id string, in *UserInput) (*userRec, error) {
+	t.creating = in
+	defer func() { t.creating = nil }()
+	return t.user(id, true)
 }
 
 // nextSeq allocates a ledger sequence number.

@@ -359,9 +359,7 @@ var upsertOp = newOp("user.upsert", func(t *txn, a upsertArgs) (User, error) {
 	if err := t.w.cat.checkAttributes("User.Attributes", UserAttribute, in.Attributes); err != nil {
 		return User{}, err
 	}
-	t.creating = &in
-	u, err := t.user(in.ID, true)
-	t.creating = nil
+	u, err := t.createWith(in.ID, &in)
 	if err != nil {
 		return User{}, err
 	}
