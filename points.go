@@ -40,7 +40,8 @@ type storedSystem struct {
 
 type storedTrigger struct {
 	Trigger
-	Seq uint64 `json:"seq"`
+	Seq uint64                `json:"seq"`
+	Off []gamifytype.Interval `json:"off,omitempty"`
 }
 
 type storedBoost struct {
@@ -210,6 +211,7 @@ func (p *pointsDefs) load(key string, v []byte) error {
 			return err
 		}
 		t := s.Trigger
+		t.off = s.Off
 		if err := storedDef[Trigger](key, defTrigger+t.Key, t.Status, 0, nil, t.validate()); err != nil {
 			return err
 		}
@@ -260,7 +262,7 @@ func (t *txn) putSystem(s *PointsSystem) {
 
 func (t *txn) putTrigger(tr *Trigger) {
 	t.catalogForWrite().points.triggers[tr.Key] = tr
-	t.putPointsDef(defTrigger+tr.Key, storedTrigger{Trigger: *tr, Seq: tr.seq})
+	t.putPointsDef(defTrigger+tr.Key, storedTrigger{Trigger: *tr, Seq: tr.seq, Off: tr.off})
 }
 
 func (t *txn) putBoost(b *Boost) {

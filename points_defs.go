@@ -258,6 +258,7 @@ func (t *txn) createTrigger(tr Trigger) (Trigger, error) {
 	}
 	p.lastSeq++
 	tr.Status, tr.Created, tr.Updated, tr.seq = st, stamp(t.now), stamp(t.now), p.lastSeq
+	tr.off = inactiveSince(st)
 	t.putTrigger(&tr)
 	return tr, nil
 }

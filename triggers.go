@@ -17,6 +17,13 @@ import (
 // time fires pass unpaid, and events do not count toward its running sums,
 // which are kept, so that it resumes where users were. Activating a time
 // trigger sets its Since to now: fires while it was inactive are never paid.
+//
+// For metric, achievement and user_creation triggers the status is the one
+// at the time of the event, completion or creation, not at its arrival: a
+// late event dated while the trigger was active pays even if the trigger
+// is inactive now, one dated while it was inactive pays nothing after
+// Activate. A trigger created inactive was never active before its first
+// Activate.
 type TriggersAPI struct{ e *Engine }
 
 // TriggerFilter selects triggers in TriggersAPI.ListFor; empty fields
@@ -63,10 +70,13 @@ func triggerKind() defKind[Trigger] {
 				return d, nil
 			},
 		},
-		seq:        func(t *Trigger) uint64 { return t.seq },
-		create:     (*txn).createTrigger,
-		store:      (*txn).putTrigger,
-		mark:       func(t *Trigger, s Status, at time.Time) { t.Status, t.Updated = s, at },
+		seq:    func(t *Trigger) uint64 { return t.seq },
+		create: (*txn).createTrigger,
+		store:  (*txn).putTrigger,
+		mark: func(t *Trigger, s Status, at time.Time) {
+			t.off = inactiveAfter(t.off, t.Status, s, at)
+			t.Status, t.Updated = s, at
+		},
 		afterPatch: true, // a time trigger's period may have changed
 		committed: func(e *Engine, ts []Trigger) error {
 			for _, t := range ts {
@@ -189,11 +199,16 @@ type Trigger struct {
 	Created time.Time
 	Updated time.Time
 
-	seq uint64 // creation order
+	seq uint64                // creation order
+	off []gamifytype.Interval // when it was inactive (see TriggersAPI); the last is open while inactive
 }
 
 func (tr *Trigger) domain() points.Trigger {
-	return points.Trigger{Key: tr.Key, System: tr.System, Kind: triggerKinds[tr.Kind], Points: tr.Points,
+	var off []gamifytype.Interval
+	if tr.Status != StatusArchived {
+		off = tr.off
+	}
+	return points.Trigger{Off: off, Key: tr.Key, System: tr.System, Kind: triggerKinds[tr.Kind], Points: tr.Points,
 		Metric: tr.Metric, Threshold: tr.Threshold, EventFilters: tr.EventFilters, Achievement: tr.Achievement,
 		Streak: tr.Streak, EveryN: tr.EveryN, Every: tr.Every, Unit: triggerUnits[tr.Unit], Since: tr.Since,
 		UserFilters: tr.UserFilters, BlockIfOutOfPoints: tr.BlockIfOutOfPoints, Active: tr.Status == StatusActive}

@@ -125,6 +125,41 @@ type Trigger struct {
 	BlockIfOutOfPoints bool
 	// Active is the status: an inactive trigger awards nothing.
 	Active bool
+	// Off lists the intervals the trigger was inactive, oldest first; while
+	// it is inactive, the last is open. With Off set, a metric change, a
+	// completion or a user's creation is judged by the trigger's status at
+	// its own time (a late event dated while the trigger was active pays,
+	// one dated while it was inactive does not), not by Active. Time
+	// triggers go by Active and Since.
+	Off []gamifytype.Interval
+}
+
+// activeAt reports whether t applies to a change at time at.
+func (t *Trigger) activeAt(at time.Time) bool {
+	if len(t.Off) == 0 {
+		return t.Active
+	}
+	return !gamifytype.InAny(t.Off, at)
+}
+
+// validateOff checks that off is ordered, that only its last interval is
+// open, and that it is open exactly when the trigger is inactive.
+func validateOff(off []gamifytype.Interval, active bool) error {
+	for i, iv := range off {
+		open := iv.To.IsZero()
+		switch {
+		case !open && !iv.From.Before(iv.To):
+			return gamifytype.Invalid(fmt.Sprintf("Trigger.Off[%d]", i), iv, "must end after it starts")
+		case i > 0 && iv.From.Before(off[i-1].To):
+			return gamifytype.Invalid(fmt.Sprintf("Trigger.Off[%d]", i), iv, "must start after the one before ends")
+		case open && i != len(off)-1:
+			return gamifytype.Invalid(fmt.Sprintf("Trigger.Off[%d]", i), iv, "only the last interval may be open")
+		}
+	}
+	if n := len(off); n > 0 && off[n-1].To.IsZero() == active {
+		return gamifytype.Invalid("Trigger.Off", off, "must end with an open interval exactly while the trigger is inactive")
+	}
+	return nil
 }
 
 // Validate reports every bad field of t.
@@ -177,6 +212,7 @@ func (t Trigger) Validate() error {
 	add(validateFilters("Trigger.EventFilters", t.EventFilters))
 	add(gamifytype.CheckTime("Trigger.Since", t.Since))
 	add(validateFilters("Trigger.UserFilters", t.UserFilters))
+	add(validateOff(t.Off, t.Active))
 	return errors.Join(errs...)
 }
 

@@ -314,7 +314,8 @@ func floorDiv(a, b Amount) int64 {
 func (t *Trigger) applies(r *Rules, k Kind) bool { return t.System == r.System.Key && t.Kind == k }
 
 // OnMetric applies a metric change to every metric trigger of the system on
-// that metric: an active trigger whose user and event filters match adds the
+// that metric: a trigger active at the change's time (Trigger.Off) whose user
+// and event filters match adds the
 // delta to its own running sum and awards Points × k when the sum reaches k
 // new multiples of Threshold above its high-water mark (one award; going
 // down and up again does not re-award). It fails, with s unchanged, when a
@@ -327,7 +328,7 @@ func OnMetric(r Rules, s State, u User, c MetricChange) (State, Effects, error) 
 	x := begin(&r, &u, s, c.At)
 	for i := range r.Triggers {
 		t := &r.Triggers[i]
-		if !t.applies(&r, KindMetric) || t.Metric != c.Metric || !t.Active || !matches(t.UserFilters, u.Attrs) || !matches(t.EventFilters, c.Attrs) {
+		if !t.applies(&r, KindMetric) || t.Metric != c.Metric || !t.activeAt(c.At) || !matches(t.UserFilters, u.Attrs) || !matches(t.EventFilters, c.Attrs) {
 			continue
 		}
 		if t.Threshold.Sign() <= 0 { // an unvalidated trigger: floorDiv would divide by zero
@@ -351,12 +352,14 @@ func OnMetric(r Rules, s State, u User, c MetricChange) (State, Effects, error) 
 }
 
 // OnAchievement awards the achievement triggers of achievement key, each
-// once per user. at is the completion time (for boosts).
+// once per user. at is the completion time: boosts and the triggers' status
+// are judged then.
 func OnAchievement(r Rules, s State, u User, key string, at time.Time) (State, Effects, error) {
 	return once(&r, s, &u, KindAchievement, key, at)
 }
 
-// OnUserCreated awards the user_creation triggers, each once per user.
+// OnUserCreated awards the user_creation triggers active at at, each once
+// per user.
 func OnUserCreated(r Rules, s State, u User, at time.Time) (State, Effects, error) {
 	return once(&r, s, &u, KindUserCreated, "", at)
 }
@@ -368,7 +371,7 @@ func once(r *Rules, s State, u *User, k Kind, achievement string, at time.Time) 
 	x := begin(r, u, s, at)
 	for i := range r.Triggers {
 		t := &r.Triggers[i]
-		if !t.applies(r, k) || (k == KindAchievement && t.Achievement != achievement) || !t.Active || !matches(t.UserFilters, u.Attrs) {
+		if !t.applies(r, k) || (k == KindAchievement && t.Achievement != achievement) || !t.activeAt(at) || !matches(t.UserFilters, u.Attrs) {
 			continue
 		}
 		if p := x.s.get(t.Key); p.n == 0 {
@@ -394,8 +397,8 @@ type StreakReach interface {
 // run newly reaches (reach.Multiples). So each multiple is paid once per run
 // whatever the order activities arrive in, a late activity that joins two
 // runs pays only what the joined run newly reaches, and a new run pays from
-// its first period. Multiples reached while a trigger is inactive or gated
-// out pass unpaid. The triggers keep no state of their own here. A nil
+// its first period. Multiples reached while a trigger is inactive (at at)
+// or gated out pass unpaid. The triggers keep no state of their own here. A nil
 // reach is refused with a *ValidationError.
 func OnStreak(r Rules, s State, u User, key string, reach StreakReach, at time.Time) (State, Effects, error) {
 	if err := checkAt("At", at); err != nil {
@@ -407,7 +410,7 @@ func OnStreak(r Rules, s State, u User, key string, reach StreakReach, at time.T
 	x := begin(&r, &u, s, at)
 	for i := range r.Triggers {
 		t := &r.Triggers[i]
-		if !t.applies(&r, KindStreak) || t.Streak != key || !t.Active || !matches(t.UserFilters, u.Attrs) {
+		if !t.applies(&r, KindStreak) || t.Streak != key || !t.activeAt(at) || !matches(t.UserFilters, u.Attrs) {
 			continue
 		}
 		if k := reach.Multiples(t.EveryN); k > 0 {

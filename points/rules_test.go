@@ -91,6 +91,53 @@ func TestInactiveTriggerAndOtherSystemIgnored(t *testing.T) {
 	require.Equal(t, Amount{}, s.Total())
 }
 
+// TestTriggerOffJudgedAtTheChangesTime: with Off, a trigger's status is
+// the one at the change's time, whatever Active says now.
+func TestTriggerOffJudgedAtTheChangesTime(t *testing.T) {
+	tr := metricTrigger("t", "m", "1", "1")
+	tr.Active = false
+	tr.Off = []gamifytype.Interval{{From: t0.Add(-2 * time.Hour), To: t0.Add(-time.Hour)}, {From: t0}}
+	require.NoError(t, tr.Validate())
+	r := Rules{System: xp(), Triggers: []Trigger{tr}}
+	for _, c := range []struct {
+		at   time.Time
+		pays bool
+	}{
+		{t0.Add(-3 * time.Hour), true}, {t0.Add(-90 * time.Minute), false}, {t0.Add(-time.Hour), true},
+		{t0.Add(-time.Minute), true}, {t0, false}, {t0.Add(time.Hour), false},
+	} {
+		s, fx, err := OnMetric(r, State{}, User{}, MetricChange{Metric: "m", Delta: pts("1"), At: c.at})
+		require.NoError(t, err)
+		require.Equal(t, c.pays, fx.Changed(), "change at %v", c.at)
+		require.Equal(t, c.pays, !s.get("t").sum.IsZero(), "running sum after a change at %v", c.at)
+	}
+	s, fx, err := OnAchievement(Rules{System: xp(), Triggers: []Trigger{{Key: "a", System: "xp", Kind: KindAchievement,
+		Achievement: "first", Points: pts("5"), Off: tr.Off}}}, State{}, User{}, "first", t0.Add(-90*time.Minute))
+	require.NoError(t, err)
+	require.False(t, fx.Changed(), "a completion dated while the trigger was inactive")
+	require.True(t, s.Total().IsZero())
+}
+
+func TestTriggerOffValidated(t *testing.T) {
+	at := func(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
+	for name, c := range map[string]struct {
+		off    []gamifytype.Interval
+		active bool
+	}{
+		"empty closed interval":  {[]gamifytype.Interval{{From: at(1), To: at(1)}}, true},
+		"overlapping intervals":  {[]gamifytype.Interval{{From: at(1), To: at(3)}, {From: at(2), To: at(4)}}, true},
+		"open interval not last": {[]gamifytype.Interval{{From: at(1)}, {From: at(2), To: at(3)}}, true},
+		"active but open":        {[]gamifytype.Interval{{From: at(1)}}, true},
+		"inactive but closed":    {[]gamifytype.Interval{{From: at(1), To: at(2)}}, false},
+	} {
+		tr := metricTrigger("t", "m", "1", "1")
+		tr.Off, tr.Active = c.off, c.active
+		var v *gamifytype.ValidationError
+		require.ErrorAs(t, tr.Validate(), &v, name)
+		require.Contains(t, v.Field, "Trigger.Off", name)
+	}
+}
+
 func TestBoostsStackMultiplicatively(t *testing.T) {
 	r := Rules{
 		System:   xp(),

@@ -1,0 +1,117 @@
+package gamify_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gamifykit/gamify"
+)
+
+// triggerStatusEngine has a metric trigger paying 10 coins per xp.
+func triggerStatusEngine(t *testing.T) *testEngine {
+	t.Helper()
+	ctx := context.Background()
+	te := openTest(t, nil)
+	mustMetric(t, te.Engine, "xp")
+	_, err := te.Points().Create(ctx, gamify.PointsSystem{Key: "coins", Name: "Coins"})
+	require.NoError(t, err)
+	_, err = te.Points().Triggers().Create(ctx, gamify.Trigger{Key: "per-xp", System: "coins", Kind: gamify.TriggerMetric,
+		Metric: "xp", Threshold: gamify.AmountFromInt(1), Points: gamify.AmountFromInt(10)})
+	require.NoError(t, err)
+	return te
+}
+
+func balance(t *testing.T, te *testEngine, user string) gamify.Amount {
+	t.Helper()
+	p, err := te.Users().Points(context.Background(), user, "coins")
+	require.NoError(t, err)
+	return p.Total
+}
+
+// TestTriggerStatusJudgedAtTheEventsTime: whether an inactive trigger pays
+// for an event is judged at the event's time, so a late event gets what it
+// would have got on time: one dated while the trigger was active pays even
+// if it arrives while it is inactive, one dated while it was inactive does
+// not pay after Activate.
+func TestTriggerStatusJudgedAtTheEventsTime(t *testing.T) {
+	ctx := context.Background()
+	ev := func(te *testEngine, user string, at time.Duration) {
+		t.Helper()
+		_, err := te.Track(ctx, gamify.Event{Metric: "xp", User: user, Value: 1, Time: t0.Add(at)})
+		require.NoError(t, err)
+	}
+	setTo := func(te *testEngine, active bool) {
+		t.Helper()
+		var err error
+		if active {
+			_, err = te.Points().Triggers().Activate(ctx, "per-xp")
+		} else {
+			_, err = te.Points().Triggers().Deactivate(ctx, "per-xp")
+		}
+		require.NoError(t, err)
+	}
+	at := func(te *testEngine, d time.Duration) { te.clock.Set(t0.Add(d)) }
+
+	// On time: the event at 0:30 pays, the one at 1:30 (inactive) does not.
+	onTime := triggerStatusEngine(t)
+	at(onTime, 30*time.Minute)
+	ev(onTime, "ana", 30*time.Minute)
+	at(onTime, time.Hour)
+	setTo(onTime, false)
+	at(onTime, 90*time.Minute)
+	ev(onTime, "ana", 90*time.Minute)
+	at(onTime, 2*time.Hour)
+	setTo(onTime, true)
+	require.Equal(t, gamify.AmountFromInt(10), balance(t, onTime, "ana"))
+
+	// Late: the 0:30 event arrives while the trigger is inactive, the 1:30
+	// one after it is active again.
+	late := triggerStatusEngine(t)
+	at(late, time.Hour)
+	setTo(late, false)
+	at(late, 90*time.Minute)
+	ev(late, "ana", 30*time.Minute)
+	require.Equal(t, gamify.AmountFromInt(10), balance(t, late, "ana"), "dated while active, arriving while inactive")
+	at(late, 2*time.Hour)
+	setTo(late, true)
+	at(late, 3*time.Hour)
+	ev(late, "ana", 90*time.Minute)
+	require.Equal(t, gamify.AmountFromInt(10), balance(t, late, "ana"), "dated while inactive, arriving after Activate")
+
+	// The history survives a reopen (and the command log's replay).
+	late.reopen(t)
+	ev(late, "bob", 75*time.Minute)
+	require.True(t, balance(t, late, "bob").IsZero(), "dated while inactive, after a reopen")
+	ev(late, "bob", 150*time.Minute)
+	require.Equal(t, gamify.AmountFromInt(10), balance(t, late, "bob"))
+}
+
+// TestTriggerCreatedInactivePaysNoLateEvent: a trigger created inactive was
+// never active, so an event dated before its Activate (even before its
+// creation) does not pay when it arrives later.
+func TestTriggerCreatedInactivePaysNoLateEvent(t *testing.T) {
+	ctx := context.Background()
+	te := openTest(t, nil)
+	mustMetric(t, te.Engine, "xp")
+	_, err := te.Points().Create(ctx, gamify.PointsSystem{Key: "coins", Name: "Coins"})
+	require.NoError(t, err)
+	te.clock.Set(t0.Add(time.Hour))
+	_, err = te.Points().Triggers().Create(ctx, gamify.Trigger{Key: "per-xp", System: "coins", Kind: gamify.TriggerMetric,
+		Metric: "xp", Threshold: gamify.AmountFromInt(1), Points: gamify.AmountFromInt(10), Status: gamify.StatusInactive})
+	require.NoError(t, err)
+	te.clock.Set(t0.Add(2 * time.Hour))
+	_, err = te.Points().Triggers().Activate(ctx, "per-xp")
+	require.NoError(t, err)
+	te.clock.Set(t0.Add(3 * time.Hour))
+	for _, d := range []time.Duration{30 * time.Minute, 90 * time.Minute} {
+		_, err = te.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1, Time: t0.Add(d)})
+		require.NoError(t, err)
+	}
+	require.True(t, balance(t, te, "ana").IsZero())
+	_, err = te.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1, Time: t0.Add(150 * time.Minute)})
+	require.NoError(t, err)
+	require.Equal(t, gamify.AmountFromInt(10), balance(t, te, "ana"))
+}
