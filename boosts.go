@@ -15,7 +15,10 @@ import (
 // PointsAPI.Boosts.
 //
 // An inactive boost multiplies nothing; its window keeps running, so
-// activating it again only helps if it is not finished.
+// activating it again only helps if it is not finished. Like the window,
+// the status is the one at the award's time: a late event dated while the
+// boost was active is multiplied even if it is inactive now, one dated
+// while it was inactive is not after Activate.
 type BoostsAPI struct{ e *Engine }
 
 // BoostFilter selects boosts in BoostsAPI.ListFor; empty fields match
@@ -64,7 +67,10 @@ func boostKind() defKind[Boost] {
 		seq:    func(b *Boost) uint64 { return b.seq },
 		create: (*txn).createBoost,
 		store:  (*txn).putBoost,
-		mark:   func(b *Boost, s Status, at time.Time) { b.Status, b.Updated = s, at },
+		mark: func(b *Boost, s Status, at time.Time) {
+			b.off = inactiveAfter(b.off, b.Status, s, at)
+			b.Status, b.Updated = s, at
+		},
 	}
 }
 
@@ -171,14 +177,27 @@ type Boost struct {
 	Updated time.Time
 
 	seq     uint64
-	retired bool // per-user: past its end, out of the hot rules (pointsDefs.index)
+	retired bool                  // per-user: past its end, out of the hot rules (pointsDefs.index)
+	off     []gamifytype.Interval // when it was inactive (see BoostsAPI); the last is open while inactive
 }
 
 func (b *Boost) domain() points.Boost {
 	return points.Boost{Key: b.Key, System: b.System, Name: b.Name, Scope: boostScopes[b.Scope], UserFilters: b.UserFilters,
 		User: b.User, From: points.Date{Year: b.From.Year, Month: b.From.Month, Day: b.From.Day},
 		To: points.Date{Year: b.To.Year, Month: b.To.Month, Day: b.To.Day}, Start: b.Start, End: b.End,
-		Multiplier: b.Multiplier, Rounding: roundings[cmp.Or(b.Rounding, RoundDown)]}
+		Multiplier: b.Multiplier, Rounding: roundings[cmp.Or(b.Rounding, RoundDown)], Off: b.off}
+}
+
+// everActive reports whether b multiplies anything at some time: active,
+// or inactive since some time after the start of time.
+func (b *Boost) everActive() bool {
+	switch b.Status {
+	case StatusActive:
+		return true
+	case StatusInactive:
+		return len(b.off) > 0 && !b.off[0].From.IsZero()
+	}
+	return false
 }
 
 func (b *Boost) validate() error {

@@ -46,8 +46,9 @@ type storedTrigger struct {
 
 type storedBoost struct {
 	Boost
-	Seq     uint64 `json:"seq"`
-	Retired bool   `json:"retired,omitempty"` // a per-user boost its end job retired
+	Seq     uint64                `json:"seq"`
+	Retired bool                  `json:"retired,omitempty"` // a per-user boost its end job retired
+	Off     []gamifytype.Interval `json:"off,omitempty"`
 }
 
 type storedLevel struct {
@@ -130,7 +131,7 @@ func (p *pointsDefs) index() {
 	for _, b := range sortedValues(p.boosts) {
 		r, ok := p.rules[b.System]
 		switch {
-		case !ok || b.Status != StatusActive:
+		case !ok || !b.everActive():
 		case b.Scope == BoostUser && b.retired:
 			p.retiredBoosts[b.User] = append(p.retiredBoosts[b.User], b.domain())
 		case b.Scope == BoostUser:
@@ -224,6 +225,7 @@ func (p *pointsDefs) load(key string, v []byte) error {
 			return err
 		}
 		b := s.Boost
+		b.off = s.Off
 		if err := storedDef[Boost](key, defBoost+b.Key, b.Status, 0, nil, b.validate()); err != nil {
 			return err
 		}
@@ -267,7 +269,7 @@ func (t *txn) putTrigger(tr *Trigger) {
 
 func (t *txn) putBoost(b *Boost) {
 	t.catalogForWrite().points.boosts[b.Key] = b
-	t.putPointsDef(defBoost+b.Key, storedBoost{Boost: *b, Seq: b.seq, Retired: b.retired})
+	t.putPointsDef(defBoost+b.Key, storedBoost{Boost: *b, Seq: b.seq, Retired: b.retired, Off: b.off})
 	t.boostsChanged()
 }
 

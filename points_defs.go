@@ -282,6 +282,7 @@ func (t *txn) createBoost(b Boost) (Boost, error) {
 	b.Rounding = cmp.Or(b.Rounding, RoundDown)
 	p.lastSeq++
 	b.Status, b.Created, b.Updated, b.seq = st, stamp(t.now), stamp(t.now), p.lastSeq
+	b.off = inactiveSince(st)
 	t.putBoost(&b)
 	return b, nil
 }

@@ -115,3 +115,37 @@ func TestTriggerCreatedInactivePaysNoLateEvent(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, gamify.AmountFromInt(10), balance(t, te, "ana"))
 }
+
+// TestBoostStatusJudgedAtTheEventsTime: a boost's status, like its window,
+// is judged at the event's time: a late event dated while it was active is
+// multiplied even if it is inactive now, one dated while it was inactive is
+// not after Activate.
+func TestBoostStatusJudgedAtTheEventsTime(t *testing.T) {
+	ctx := context.Background()
+	te := triggerStatusEngine(t)
+	_, err := te.Points().Boosts().Create(ctx, gamify.Boost{Key: "double", System: "coins", Scope: gamify.BoostGlobal,
+		From: gamify.Date{Year: 2026, Month: 1, Day: 1}, Multiplier: gamify.AmountFromInt(2)})
+	require.NoError(t, err)
+	ev := func(user string, at time.Duration) {
+		t.Helper()
+		_, err := te.Track(ctx, gamify.Event{Metric: "xp", User: user, Value: 1, Time: t0.Add(at)})
+		require.NoError(t, err)
+	}
+	te.clock.Set(t0.Add(time.Hour))
+	_, err = te.Points().Boosts().Deactivate(ctx, "double")
+	require.NoError(t, err)
+	te.clock.Set(t0.Add(90 * time.Minute))
+	ev("ana", 30*time.Minute) // dated while active, arriving while inactive
+	require.Equal(t, gamify.AmountFromInt(20), balance(t, te, "ana"))
+	ev("bob", 80*time.Minute) // dated and arriving while inactive
+	require.Equal(t, gamify.AmountFromInt(10), balance(t, te, "bob"))
+	te.clock.Set(t0.Add(2 * time.Hour))
+	_, err = te.Points().Boosts().Activate(ctx, "double")
+	require.NoError(t, err)
+	te.reopen(t)
+	te.clock.Set(t0.Add(3 * time.Hour))
+	ev("cy", 75*time.Minute) // dated while inactive, arriving after Activate and a reopen
+	require.Equal(t, gamify.AmountFromInt(10), balance(t, te, "cy"))
+	ev("dee", 150*time.Minute)
+	require.Equal(t, gamify.AmountFromInt(20), balance(t, te, "dee"))
+}

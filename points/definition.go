@@ -142,22 +142,19 @@ func (t *Trigger) activeAt(at time.Time) bool {
 	return !gamifytype.InAny(t.Off, at)
 }
 
-// validateOff checks that off is ordered, that only its last interval is
-// open, and that it is open exactly when the trigger is inactive.
-func validateOff(off []gamifytype.Interval, active bool) error {
+// validateOff checks that off is ordered and that only its last interval
+// is open; field names it.
+func validateOff(field string, off []gamifytype.Interval) error {
 	for i, iv := range off {
 		open := iv.To.IsZero()
 		switch {
 		case !open && !iv.From.Before(iv.To):
-			return gamifytype.Invalid(fmt.Sprintf("Trigger.Off[%d]", i), iv, "must end after it starts")
+			return gamifytype.Invalid(fmt.Sprintf("%s[%d]", field, i), iv, "must end after it starts")
 		case i > 0 && iv.From.Before(off[i-1].To):
-			return gamifytype.Invalid(fmt.Sprintf("Trigger.Off[%d]", i), iv, "must start after the one before ends")
+			return gamifytype.Invalid(fmt.Sprintf("%s[%d]", field, i), iv, "must start after the one before ends")
 		case open && i != len(off)-1:
-			return gamifytype.Invalid(fmt.Sprintf("Trigger.Off[%d]", i), iv, "only the last interval may be open")
+			return gamifytype.Invalid(fmt.Sprintf("%s[%d]", field, i), iv, "only the last interval may be open")
 		}
-	}
-	if n := len(off); n > 0 && off[n-1].To.IsZero() == active {
-		return gamifytype.Invalid("Trigger.Off", off, "must end with an open interval exactly while the trigger is inactive")
 	}
 	return nil
 }
@@ -212,7 +209,10 @@ func (t Trigger) Validate() error {
 	add(validateFilters("Trigger.EventFilters", t.EventFilters))
 	add(gamifytype.CheckTime("Trigger.Since", t.Since))
 	add(validateFilters("Trigger.UserFilters", t.UserFilters))
-	add(validateOff(t.Off, t.Active))
+	add(validateOff("Trigger.Off", t.Off))
+	if n := len(t.Off); n > 0 && t.Off[n-1].To.IsZero() == t.Active {
+		add(gamifytype.Invalid("Trigger.Off", t.Off, "must end with an open interval exactly while the trigger is inactive"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -324,6 +324,10 @@ type Boost struct {
 	// Multiplier is in (0, 100) and not 1.
 	Multiplier Amount
 	Rounding   Rounding
+	// Off lists the intervals the boost was inactive, oldest first (the
+	// last open while it is inactive): an award whose time falls in one is
+	// not multiplied, whenever it is computed.
+	Off []gamifytype.Interval
 }
 
 // Validate reports every bad field of b.
@@ -336,6 +340,7 @@ func (b Boost) Validate() error {
 	}
 	add(gamifytype.ValidateKey("Boost.Key", b.Key))
 	add(gamifytype.ValidateKey("Boost.System", b.System))
+	add(validateOff("Boost.Off", b.Off))
 	if b.Multiplier.Sign() <= 0 || !b.Multiplier.Less(maxMultiplier) || b.Multiplier == one {
 		add(gamifytype.Invalid("Boost.Multiplier", b.Multiplier, "must be in (0, 100) and not 1"))
 	}

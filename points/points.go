@@ -193,7 +193,7 @@ func matches(filters, attrs map[string]string) bool {
 
 // eligible reports whether b multiplies the awards of u in system at at.
 func (b *Boost) eligible(system string, u *User, at time.Time) bool {
-	if b.System != system || b.StatusAt(at, u.Loc) != Active {
+	if b.System != system || b.StatusAt(at, u.Loc) != Active || gamifytype.InAny(b.Off, at) {
 		return false
 	}
 	switch b.Scope {

@@ -118,6 +118,22 @@ func TestTriggerOffJudgedAtTheChangesTime(t *testing.T) {
 	require.True(t, s.Total().IsZero())
 }
 
+func TestBoostOffJudgedAtTheChangesTime(t *testing.T) {
+	b := globalBoost("two", "2", RoundDown)
+	b.Off = []gamifytype.Interval{{From: t0.Add(-time.Hour), To: t0}}
+	require.NoError(t, b.Validate())
+	r := Rules{System: xp(), Triggers: []Trigger{metricTrigger("t", "m", "1", "10")}, Boosts: []Boost{b}}
+	for at, want := range map[time.Duration]string{-2 * time.Hour: "20", -30 * time.Minute: "10", 0: "20"} {
+		_, fx, err := OnMetric(r, State{}, User{ID: "u"}, MetricChange{Metric: "m", Delta: pts("1"), At: t0.Add(at)})
+		require.NoError(t, err)
+		require.Equal(t, pts(want), fx.Awards[0].Points, "award at t0%+v", at)
+	}
+	b.Off = append(b.Off, gamifytype.Interval{From: t0.Add(-3 * time.Hour)})
+	var v *gamifytype.ValidationError
+	require.ErrorAs(t, b.Validate(), &v)
+	require.Equal(t, "Boost.Off[1]", v.Field)
+}
+
 func TestTriggerOffValidated(t *testing.T) {
 	at := func(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
 	for name, c := range map[string]struct {
