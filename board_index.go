@@ -184,7 +184,7 @@ type combine func(old userBoard) (score, sub int64)
 // finished counts nowhere. reached orders ties (who reached the score
 // first): the change's time, or the ledger sequence on score boards.
 func (t *txn) scoreBoard(u *userRec, b *Leaderboard, at time.Time, reached uint64, f combine, res *[]LeaderboardChange) error {
-	if !b.inWindow(at, t.w.userLocation(&u.p)) {
+	if !b.inWindow(at, t.w.userLocation(&u.p)) || b.pausedAt(at) {
 		return nil
 	}
 	return t.scoreAt(u, b, at, reached, f, res)

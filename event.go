@@ -500,6 +500,9 @@ func (t *txn) replayResult(u *userRec, m *Metric, at time.Time, seq uint64, res 
 		res.Streak = &StreakResult{Key: s.Key, Length: v.Length, Expires: v.Expires, AtRisk: v.AtRisk, Freezes: v.Freezes}
 	}
 	for _, b := range cat.metricBoards[m.Key] {
+		if b.pausedAt(at) {
+			continue // the event counted nowhere on it
+		}
 		if c, ok := t.standing(u, b, at); ok {
 			res.Leaderboards = append(res.Leaderboards, c)
 		}

@@ -183,12 +183,17 @@ type Leaderboard struct {
 	activated bool
 	// finishedAt is when Finish ended the board; zero otherwise.
 	finishedAt time.Time
-	loc        *time.Location
-	runs       schedule.Schedule // nil for a single run
-	winFrom    int               // minutes after local midnight; -1 for no window
-	winTo      int
-	order      leaderboard.Order
-	ties       leaderboard.Ties
+	// paused holds the intervals the activated board was paused, oldest
+	// first (the last open while it is): an event dated in one counts
+	// nowhere, whenever it arrives, and one dated outside counts even if it
+	// arrives while the board is paused.
+	paused  []gamifytype.Interval
+	loc     *time.Location
+	runs    schedule.Schedule // nil for a single run
+	winFrom int               // minutes after local midnight; -1 for no window
+	winTo   int
+	order   leaderboard.Order
+	ties    leaderboard.Ties
 }
 
 // storedBoard is a board's stored JSON. The stored Status is the state
@@ -196,9 +201,10 @@ type Leaderboard struct {
 // archived); scheduled and active, and finished by End, follow from the clock.
 type storedBoard struct {
 	Leaderboard
-	Ref        uint32    `json:"ref"`
-	Activated  bool      `json:"activated"`
-	FinishedAt time.Time `json:"finishedAt,omitzero"`
+	Ref        uint32                `json:"ref"`
+	Activated  bool                  `json:"activated"`
+	FinishedAt time.Time             `json:"finishedAt,omitzero"`
+	Paused     []gamifytype.Interval `json:"paused,omitempty"`
 }
 
 // maxBreakdown bounds the attributes of a breakdown.
@@ -440,6 +446,17 @@ func (b *Leaderboard) hasRuns() bool { return b.activated && b.Status != StatusA
 // counts reports whether events count toward the board (the clock aside).
 func (b *Leaderboard) counts() bool { return b.activated && b.Status == StatusActive }
 
+// ranksEvents reports whether events may count on b: it counts now, or it
+// is paused and events dated before the pause still count (see paused).
+func (b *Leaderboard) ranksEvents() bool {
+	return b.counts() || (b.activated && b.Status == StatusInactive && len(b.paused) > 0)
+}
+
+// pausedAt reports whether b was paused at t.
+func (b *Leaderboard) pausedAt(t time.Time) bool {
+	return len(b.paused) > 0 && gamifytype.InAny(b.paused, t)
+}
+
 // runAt returns the run containing t: [start, end), end zero when open-ended.
 // ok is false before the board's start or from its end on.
 func (b *Leaderboard) runAt(t time.Time) (start, end time.Time, ok bool) {
@@ -640,7 +657,7 @@ func (t *txn) putBoard(b *Leaderboard) {
 	cat := t.catalogForWrite()
 	cat.boards[b.Key], cat.boardByRef[b.ref] = b, b
 	cat.indexBoards()
-	t.putJSON(store.Definitions, []byte(defBoard+b.Key), storedBoard{Leaderboard: *b, Ref: b.ref, Activated: b.activated, FinishedAt: b.finishedAt})
+	t.putJSON(store.Definitions, []byte(defBoard+b.Key), storedBoard{Leaderboard: *b, Ref: b.ref, Activated: b.activated, FinishedAt: b.finishedAt, Paused: b.paused})
 }
 
 // indexBoards recomputes which counting boards rank each metric and streak.
@@ -650,7 +667,7 @@ func (c *catalog) indexBoards() {
 	c.pointsBoards = map[string][]*Leaderboard{}
 	for ref := uint32(1); ref <= c.lastBoardRef; ref++ {
 		b, ok := c.boardByRef[ref]
-		if !ok || !b.counts() {
+		if !ok || !b.ranksEvents() {
 			continue
 		}
 		switch b.RankBy {
@@ -689,7 +706,7 @@ func loadBoard(c *catalog, key string, v []byte, defaultTZ *time.Location) error
 	if err := b.prepare(c, defaultTZ, time.Time{}, &old); err != nil {
 		return err
 	}
-	b.ref, b.activated, b.finishedAt = sb.Ref, sb.Activated, sb.FinishedAt
+	b.ref, b.activated, b.finishedAt, b.paused = sb.Ref, sb.Activated, sb.FinishedAt, sb.Paused
 	c.boards[b.Key], c.boardByRef[b.ref] = &b, &b
 	c.lastBoardRef = max(c.lastBoardRef, b.ref)
 	return nil
@@ -708,7 +725,7 @@ func (b *Leaderboard) shown(now time.Time) Leaderboard {
 	out := *b
 	out.Breakdown = slices.Clone(b.Breakdown)
 	out.Status = b.status(now)
-	out.ref, out.activated, out.finishedAt, out.loc, out.runs = 0, false, time.Time{}, nil, nil
+	out.ref, out.activated, out.finishedAt, out.paused, out.loc, out.runs = 0, false, time.Time{}, nil, nil, nil
 	out.winFrom, out.winTo, out.order, out.ties = 0, 0, 0, 0
 	return out
 }
@@ -822,7 +839,7 @@ func (t *txn) replaceBoard(old *Leaderboard, b Leaderboard) (Leaderboard, error)
 	if err := leagueBoardKept(t.catalogForWrite(), &b); err != nil {
 		return Leaderboard{}, err
 	}
-	b.ref, b.activated, b.finishedAt = old.ref, old.activated, old.finishedAt
+	b.ref, b.activated, b.finishedAt, b.paused = old.ref, old.activated, old.finishedAt, old.paused
 	b.Updated = stamp(t.now)
 	t.putBoard(&b)
 	if b.activated {
@@ -895,12 +912,15 @@ func (a LeaderboardsAPI) Activate(ctx context.Context, key string) (Leaderboard,
 }
 
 // Deactivate pauses a board: events and submissions stop counting toward it
-// until Activate. The current run keeps its standings (queryable, and
-// counted into again on Activate if the run is still current then); the
-// runs keep their calendar, so a run that ends while the board is paused is
-// frozen at its end with the standings it had, and LeaderboardFinished is
-// sent as usual (no LeaderboardStarted while paused). A board never
-// activated is already inactive. Deactivating an inactive board changes
+// until Activate. An event is judged by its own time, not its arrival: one
+// dated while the board was paused never counts, and a late one dated
+// before the pause still counts in its run if that run is not finished,
+// even while the board is paused. The current run keeps its standings
+// (queryable, and counted into again on Activate if the run is still
+// current then); the runs keep their calendar, so a run that ends while the
+// board is paused is frozen at its end with the standings it had, and
+// LeaderboardFinished is sent as usual (no LeaderboardStarted while
+// paused). A board never activated is already inactive. Deactivating an inactive board changes
 // nothing; a finished one is ErrConflict.
 func (a LeaderboardsAPI) Deactivate(ctx context.Context, key string) (Leaderboard, error) {
 	return a.setBoard(ctx, "deactivate", key, StatusInactive)
@@ -935,6 +955,9 @@ func (t *txn) setBoardStatus(key string, to Status) (Leaderboard, error) {
 	}
 	b := *old
 	b.Status, b.Updated = to, stamp(t.now)
+	if old.activated {
+		b.paused = inactiveAfter(old.paused, old.Status, to, stamp(t.now))
+	}
 	switch to {
 	case StatusActive:
 		first := !b.activated

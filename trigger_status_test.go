@@ -149,3 +149,43 @@ func TestBoostStatusJudgedAtTheEventsTime(t *testing.T) {
 	ev("dee", 150*time.Minute)
 	require.Equal(t, gamify.AmountFromInt(20), balance(t, te, "dee"))
 }
+
+// TestBoardPauseJudgedAtTheEventsTime: a paused board ranks no event dated
+// while it was paused, whenever the event arrives, and still ranks a late
+// event dated before the pause that arrives while it is paused.
+func TestBoardPauseJudgedAtTheEventsTime(t *testing.T) {
+	ctx := context.Background()
+	te := openTest(t, nil)
+	mustMetric(t, te.Engine, "xp")
+	_, err := te.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "all", Name: "All", RankBy: gamify.RankByMetric, Metric: "xp"})
+	require.NoError(t, err)
+	ev := func(user string, at time.Duration) {
+		t.Helper()
+		_, err := te.Track(ctx, gamify.Event{Metric: "xp", User: user, Value: 1, Time: t0.Add(at)})
+		require.NoError(t, err)
+	}
+	score := func(user string) gamify.Amount {
+		t.Helper()
+		r, err := te.Leaderboards().UserRank(ctx, "all", user)
+		require.NoError(t, err)
+		return r.Score
+	}
+	te.clock.Set(t0.Add(30 * time.Minute))
+	ev("ana", 30*time.Minute)
+	te.clock.Set(t0.Add(time.Hour))
+	_, err = te.Leaderboards().Deactivate(ctx, "all")
+	require.NoError(t, err)
+	te.clock.Set(t0.Add(90 * time.Minute))
+	ev("ana", 20*time.Minute) // dated before the pause, arriving during it: counts
+	ev("ana", 80*time.Minute) // dated and arriving during the pause: does not
+	require.Equal(t, gamify.AmountFromInt(2), score("ana"))
+	te.clock.Set(t0.Add(2 * time.Hour))
+	_, err = te.Leaderboards().Activate(ctx, "all")
+	require.NoError(t, err)
+	te.reopen(t)
+	te.clock.Set(t0.Add(3 * time.Hour))
+	ev("ana", 75*time.Minute) // dated during the pause, arriving after it: does not count
+	require.Equal(t, gamify.AmountFromInt(2), score("ana"))
+	ev("ana", 150*time.Minute)
+	require.Equal(t, gamify.AmountFromInt(3), score("ana"))
+}
