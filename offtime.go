@@ -7,16 +7,17 @@ import (
 	"github.com/gamifykit/gamify/streak"
 )
 
-// Streaks remember when they were inactive, so that an event is judged by
-// whether the streak was active at the event's time, not at its arrival
-// (docs/behaviour.md, "Streaks").
+// Streaks and challenges remember when they were inactive, so that an event
+// is judged by whether the definition was active at the event's time, not at
+// its arrival (docs/behaviour.md, "Streaks" and "Challenges").
 
 // maxOffIntervals bounds the inactive intervals a definition remembers;
 // older ones are merged (the time between them then counts as inactive too).
 const maxOffIntervals = 64
 
 // offRetention is how long a closed inactive interval matters: longer than
-// the retained window of any streak frequency (27 months) plus grace.
+// the retained window of any streak frequency (27 months) plus grace, and
+// than the default MaxEventAge (400 days).
 const offRetention = 1000 * 24 * time.Hour
 
 // offAfter returns the inactive intervals off (oldest first, the last open
