@@ -243,11 +243,16 @@ func init() {
 	}
 }
 
-// trackChallenges counts ev toward the user's active challenges on its
-// metric, enrolling the user in automatic ones it counts toward.
+// trackChallenges counts ev toward the user's challenges on its metric
+// that were active at the event's time, whether it arrives on time or late,
+// enrolling the user in automatic ones it counts toward.
 func (t *txn) trackChallenges(u *userRec, m *Metric, ev *validEvent, res *EventResult) error {
 	at := ev.at.UnixNano()
-	for _, c := range t.w.cat.chals.byMetric[m.Key] {
+	chals := &t.w.cat.chals
+	for _, c := range chals.byMetric[m.Key] {
+		if chals.offAt(c, ev.at) {
+			continue // dated while the challenge was inactive
+		}
 		i, in := u.s.challenge(c.ref)
 		var uc userChallenge
 		if in {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gamifykit/gamify/gamifytype"
 	"github.com/gamifykit/gamify/store"
+	"github.com/gamifykit/gamify/streak"
 )
 
 // Challenge is a program a user enrols in: objectives to reach inside a
@@ -43,9 +44,12 @@ type Challenge struct {
 	Milestones []ChallengeMilestone `json:",omitempty"`
 	// Completion is paid once when every objective is complete (optional).
 	Completion ChallengePayout
-	Status     Status // active (the default), inactive or archived
-	Created    time.Time
-	Updated    time.Time
+	// Status is active (the default), inactive or archived. A challenge
+	// created inactive is inactive since ever: no event dated before its
+	// first Activate counts toward it.
+	Status  Status
+	Created time.Time
+	Updated time.Time
 
 	ref uint32
 }
@@ -144,7 +148,8 @@ const (
 
 type storedChallenge struct {
 	Challenge
-	Ref uint32 `json:"ref"`
+	Ref uint32            `json:"ref"`
+	Off []streak.Interval `json:"off,omitempty"` // absent: never inactive
 }
 
 // Validate reports every bad field of a challenge to create.
@@ -323,22 +328,43 @@ type challengeDefs struct {
 	byKey    map[string]*Challenge
 	byRef    map[uint32]*Challenge
 	lastRef  uint32
-	byMetric map[string][]*Challenge // derived: active challenges with an objective on a metric, by ref
+	byMetric map[string][]*Challenge // derived: challenges not archived with an objective on a metric, by ref
+	// off holds, by ref, when a challenge was inactive: oldest first, the
+	// last open while it is inactive; no entry for one never inactive. Kept
+	// out of Challenge so that the values the API returns stay as they were.
+	off map[uint32][]streak.Interval
 }
 
 func (d *challengeDefs) init() {
 	d.byKey, d.byRef, d.byMetric = map[string]*Challenge{}, map[uint32]*Challenge{}, map[string][]*Challenge{}
+	d.off = map[uint32][]streak.Interval{}
 }
 
 func (d challengeDefs) clone() challengeDefs {
-	return challengeDefs{byKey: maps.Clone(d.byKey), byRef: maps.Clone(d.byRef), lastRef: d.lastRef, byMetric: d.byMetric}
+	return challengeDefs{byKey: maps.Clone(d.byKey), byRef: maps.Clone(d.byRef), lastRef: d.lastRef, byMetric: d.byMetric,
+		off: maps.Clone(d.off)}
 }
 
-// index derives byMetric.
+// offAt reports whether c was inactive at at.
+func (d *challengeDefs) offAt(c *Challenge, at time.Time) bool {
+	return len(d.off) > 0 && streak.OffAt(d.off[c.ref], at)
+}
+
+// setOff records a status change of c to to at now in d.off.
+func (d *challengeDefs) setOff(c *Challenge, to Status, now time.Time) {
+	if off := offAfter(d.off[c.ref], now, to == StatusInactive); off != nil {
+		d.off[c.ref] = off
+	} else {
+		delete(d.off, c.ref)
+	}
+}
+
+// index derives byMetric. Inactive challenges are in it: a late event
+// dated while one was active counts toward it (trackChallenges).
 func (d *challengeDefs) index() {
 	by := map[string][]*Challenge{}
 	for _, c := range d.byKey {
-		if c.Status != StatusActive {
+		if c.Status == StatusArchived {
 			continue
 		}
 		seen := map[string]bool{}
@@ -377,6 +403,20 @@ func loadChallenge(c *catalog, key string, v []byte) error {
 		return err
 	}
 	ch.ref = sc.Ref
+	off := sc.Off
+	if n := len(off); ch.Status == StatusInactive && (n == 0 || !off[n-1].To.IsZero()) {
+		// Stored before challenges kept when they were inactive: inactive
+		// since ever if unchanged since its creation, else since its last
+		// change (not written back until the next one).
+		from := ch.Updated
+		if from.Equal(ch.Created) {
+			from = time.Time{}
+		}
+		off = append(slices.Clip(off), streak.Interval{From: from})
+	}
+	if len(off) > 0 {
+		c.chals.off[ch.ref] = off
+	}
 	c.chals.byKey[ch.Key], c.chals.byRef[ch.ref] = &ch, &ch
 	c.chals.lastRef = max(c.chals.lastRef, ch.ref)
 	return nil
@@ -386,7 +426,7 @@ func (t *txn) putChallenge(c *Challenge) {
 	cat := t.catalogForWrite()
 	cat.chals.byKey[c.Key], cat.chals.byRef[c.ref] = c, c
 	cat.chals.index()
-	t.putJSON(store.Definitions, []byte(defChallenge+c.Key), storedChallenge{Challenge: *c, Ref: c.ref})
+	t.putJSON(store.Definitions, []byte(defChallenge+c.Key), storedChallenge{Challenge: *c, Ref: c.ref, Off: cat.chals.off[c.ref]})
 }
 
 func (t *txn) createChallenge(c Challenge) (Challenge, error) {
@@ -412,6 +452,11 @@ func (t *txn) createChallenge(c Challenge) (Challenge, error) {
 	c.Created, c.Updated = stamp(t.now), stamp(t.now)
 	cat.chals.lastRef++
 	c.ref = cat.chals.lastRef
+	if c.Status == StatusInactive {
+		// Inactive since ever: no event dated before its first Activate
+		// counts (gamify import relies on it).
+		cat.chals.off[c.ref] = []streak.Interval{{}}
+	}
 	t.putChallenge(&c)
 	return c, nil
 }
@@ -525,15 +570,21 @@ func (a ChallengesAPI) Patch(ctx context.Context, key string, edit func(*Challen
 	return challenges.patch(ctx, a.e, key, edit)
 }
 
-// Activate makes an inactive challenge count events and enrol users again.
-// Activating an active challenge changes nothing.
+// Activate makes an inactive challenge count events and enrol users again:
+// events dated from the activation on count. Events dated while it was
+// inactive never count, whenever they arrive; late ones dated before the
+// Deactivate still do (docs/behaviour.md, "Challenges"). Activating an
+// active challenge changes nothing.
 func (a ChallengesAPI) Activate(ctx context.Context, key string) (Challenge, error) {
 	return challenges.setStatus(ctx, a.e, key, StatusActive)
 }
 
-// Deactivate pauses a challenge: events arriving meanwhile count toward
-// none of its objectives and Enroll is ErrConflict; participations are
-// kept.
+// Deactivate pauses a challenge: events dated while it is inactive count
+// toward none of its objectives, whenever they arrive (a late event dated
+// before the Deactivate still counts, even arriving meanwhile), and Enroll
+// is ErrConflict; participations are kept. The challenge remembers when it
+// was inactive, in its stored definition. Deactivating an inactive
+// challenge changes nothing.
 func (a ChallengesAPI) Deactivate(ctx context.Context, key string) (Challenge, error) {
 	return challenges.setStatus(ctx, a.e, key, StatusInactive)
 }
@@ -572,7 +623,11 @@ var _ = registerKind("challenge", kindOps[Challenge]{
 	of:     func(string) resource[Challenge] { return challenges },
 	create: checkedCreate((*Challenge).Validate, (*txn).createChallenge),
 	status: func(t *txn, _, key string, to Status) (Challenge, error) {
-		return challenges.restatus(t, key, to, setChallengeStatus, (*txn).putChallenge)
+		// Activate and Deactivate keep when the challenge was inactive.
+		return challenges.restatus(t, key, to, setChallengeStatus, func(t *txn, c *Challenge) {
+			t.catalogForWrite().chals.setOff(c, to, c.Updated)
+			t.putChallenge(c)
+		})
 	},
 	archive: func(t *txn, _, key string) error {
 		_, err := challenges.restatus(t, key, StatusArchived, setChallengeStatus, (*txn).putChallenge)

@@ -179,6 +179,24 @@ func requireSameStore(t *testing.T, want, got map[string]string, what string) {
 	t.Fatalf("%s: the replayed store differs from the live one in %d records:\n%s", what, len(diffs), diffs[:min(len(diffs), 400)])
 }
 
+// openReplica opens a new file beside a copy of te's command log, on a
+// manual clock at te's time: te's commands replayed, none failing. It is
+// checked and closed at the end of the test.
+func openReplica(t *testing.T, te *testEngine) *testEngine {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "replica.db")
+	copyDir(t, te.path+".log", path+".log")
+	o := te.opts
+	clock := gamify.NewManualClock(te.clock.Now())
+	o.Clock = clock
+	eng, err := gamify.Open(path, &o)
+	require.NoError(t, err)
+	require.Zero(t, eng.Stats().ReplayFailed, "commands failed at replay")
+	rep := &testEngine{Engine: eng, path: path, clock: clock, opts: o}
+	t.Cleanup(func() { rep.closeChecked(t) })
+	return rep
+}
+
 func copyDir(t *testing.T, from, to string) {
 	t.Helper()
 	require.NoError(t, os.MkdirAll(to, 0o700))

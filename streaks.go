@@ -510,14 +510,6 @@ func (a StreaksAPI) Deactivate(ctx context.Context, key string) (Streak, error) 
 	return a.setStatus(ctx, key, StatusInactive)
 }
 
-// maxOffIntervals bounds the inactive intervals a streak remembers; older
-// ones are merged (the time between them then counts as inactive too).
-const maxOffIntervals = 64
-
-// offRetention is how long a closed inactive interval matters: longer than
-// the retained window of any frequency (27 months) plus grace.
-const offRetention = 1000 * 24 * time.Hour
-
 func (a StreaksAPI) setStatus(ctx context.Context, key string, to Status) (Streak, error) {
 	if err := a.e.live(); err != nil {
 		return Streak{}, err
@@ -538,32 +530,15 @@ func (t *txn) setStreakStatus(key string, to Status) (Streak, error) {
 	s := *old
 	now := stamp(t.now)
 	s.Status, s.Updated = to, now
-	off := slices.DeleteFunc(slices.Clone(old.off), func(iv streak.Interval) bool {
-		return !iv.To.IsZero() && iv.To.Before(now.Add(-offRetention))
-	})
+	s.off = offAfter(old.off, now, to == StatusInactive)
 	if to == StatusInactive {
 		s.Default = false
-		if len(off) >= maxOffIntervals {
-			off[1].From = off[0].From
-			off = off[1:]
-		}
-		off = append(off, streak.Interval{From: now})
 	} else {
-		if n := len(off); n > 0 && off[n-1].To.IsZero() {
-			off[n-1].To = now
-			if !off[n-1].From.Before(now) {
-				off = off[:n-1] // inactive for no time at all
-			}
-		}
 		// Users whose period ends came due while inactive are queued again.
 		for _, id := range t.w.parkedStreaks[s.ref] {
 			t.streakDue = append(t.streakDue, streakDueItem{id: id, due: t.now})
 		}
 		delete(t.w.parkedStreaks, s.ref)
-	}
-	s.off = slices.Clip(off)
-	if len(s.off) == 0 {
-		s.off = nil
 	}
 	s.def, _ = s.definition()
 	t.putStreak(&s)

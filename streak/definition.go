@@ -157,8 +157,11 @@ func (d *Definition) off(p int64, loc *time.Location) bool {
 }
 
 // OffAt reports whether t falls inside an Off interval.
-func (d *Definition) OffAt(t time.Time) bool {
-	for _, iv := range d.Off {
+func (d *Definition) OffAt(t time.Time) bool { return OffAt(d.Off, t) }
+
+// OffAt reports whether t falls inside one of the intervals off.
+func OffAt(off []Interval, t time.Time) bool {
+	for _, iv := range off {
 		if !t.Before(iv.From) && (iv.To.IsZero() || t.Before(iv.To)) {
 			return true
 		}
