@@ -68,7 +68,7 @@ func boostKind() defKind[Boost] {
 		create: (*txn).createBoost,
 		store:  (*txn).putBoost,
 		mark: func(b *Boost, s Status, at time.Time) {
-			b.off = inactiveAfter(b.off, b.Status, s, at)
+			b.off = offAfterStatus(b.off, b.Status, s, at)
 			b.Status, b.Updated = s, at
 		},
 	}

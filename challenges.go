@@ -347,7 +347,7 @@ func (d challengeDefs) clone() challengeDefs {
 
 // offAt reports whether c was inactive at at.
 func (d *challengeDefs) offAt(c *Challenge, at time.Time) bool {
-	return len(d.off) > 0 && streak.OffAt(d.off[c.ref], at)
+	return len(d.off) > 0 && gamifytype.InAny(d.off[c.ref], at)
 }
 
 // setOff records a status change of c to to at now in d.off.

@@ -956,7 +956,7 @@ func (t *txn) setBoardStatus(key string, to Status) (Leaderboard, error) {
 	b := *old
 	b.Status, b.Updated = to, stamp(t.now)
 	if old.activated {
-		b.paused = inactiveAfter(old.paused, old.Status, to, stamp(t.now))
+		b.paused = offAfterStatus(old.paused, old.Status, to, stamp(t.now))
 	}
 	switch to {
 	case StatusActive:

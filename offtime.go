@@ -4,12 +4,13 @@ import (
 	"slices"
 	"time"
 
-	"github.com/gamifykit/gamify/streak"
+	"github.com/gamifykit/gamify/gamifytype"
 )
 
-// Streaks and challenges remember when they were inactive, so that an event
-// is judged by whether the definition was active at the event's time, not at
-// its arrival (docs/behaviour.md, "Streaks" and "Challenges").
+// Streaks, challenges, triggers, boosts and boards remember when they were
+// inactive (paused, for boards), so that an event is judged by whether the
+// definition was active at the event's time, not at its arrival
+// (docs/behaviour.md).
 
 // maxOffIntervals bounds the inactive intervals a definition remembers;
 // older ones are merged (the time between them then counts as inactive too).
@@ -26,8 +27,8 @@ const offRetention = 1000 * 24 * time.Hour
 // at now (and dropped when it lasted no time). Intervals closed more than
 // offRetention before now are dropped, and past maxOffIntervals the oldest
 // two merge. off itself is not modified; no intervals is nil.
-func offAfter(off []streak.Interval, now time.Time, inactive bool) []streak.Interval {
-	out := slices.DeleteFunc(slices.Clone(off), func(iv streak.Interval) bool {
+func offAfter(off []gamifytype.Interval, now time.Time, inactive bool) []gamifytype.Interval {
+	out := slices.DeleteFunc(slices.Clone(off), func(iv gamifytype.Interval) bool {
 		return !iv.To.IsZero() && iv.To.Before(now.Add(-offRetention))
 	})
 	if inactive {
@@ -35,7 +36,7 @@ func offAfter(off []streak.Interval, now time.Time, inactive bool) []streak.Inte
 			out[1].From = out[0].From
 			out = out[1:]
 		}
-		out = append(out, streak.Interval{From: now})
+		out = append(out, gamifytype.Interval{From: now})
 	} else if n := len(out); n > 0 && out[n-1].To.IsZero() {
 		out[n-1].To = now
 		if !out[n-1].From.Before(now) {
@@ -46,4 +47,24 @@ func offAfter(off []streak.Interval, now time.Time, inactive bool) []streak.Inte
 		return nil
 	}
 	return slices.Clip(out)
+}
+
+// offAfterStatus is offAfter for a status change from → to: only a change
+// between active and inactive opens or closes an interval; any other
+// (archiving, finishing) keeps off.
+func offAfterStatus(off []gamifytype.Interval, from, to Status, now time.Time) []gamifytype.Interval {
+	if (from == StatusActive && to == StatusInactive) || (from == StatusInactive && to == StatusActive) {
+		return offAfter(off, now, to == StatusInactive)
+	}
+	return off
+}
+
+// inactiveSince is the history of a definition created inactive: inactive
+// from the start of time, so that a late event dated before its creation
+// counts no more than one dated after.
+func inactiveSince(st Status) []gamifytype.Interval {
+	if st != StatusInactive {
+		return nil
+	}
+	return []gamifytype.Interval{{}}
 }

@@ -74,7 +74,7 @@ func triggerKind() defKind[Trigger] {
 		create: (*txn).createTrigger,
 		store:  (*txn).putTrigger,
 		mark: func(t *Trigger, s Status, at time.Time) {
-			t.off = inactiveAfter(t.off, t.Status, s, at)
+			t.off = offAfterStatus(t.off, t.Status, s, at)
 			t.Status, t.Updated = s, at
 		},
 		afterPatch: true, // a time trigger's period may have changed

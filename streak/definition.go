@@ -140,9 +140,7 @@ type Definition struct {
 }
 
 // Interval is the span of instants [From, To); a zero To means open-ended.
-type Interval struct {
-	From, To time.Time
-}
+type Interval = gamifytype.Interval
 
 // off reports whether period p, or its grace window, overlaps an Off interval.
 func (d *Definition) off(p int64, loc *time.Location) bool {
@@ -157,17 +155,7 @@ func (d *Definition) off(p int64, loc *time.Location) bool {
 }
 
 // OffAt reports whether t falls inside an Off interval.
-func (d *Definition) OffAt(t time.Time) bool { return OffAt(d.Off, t) }
-
-// OffAt reports whether t falls inside one of the intervals off.
-func OffAt(off []Interval, t time.Time) bool {
-	for _, iv := range off {
-		if !t.Before(iv.From) && (iv.To.IsZero() || t.Before(iv.To)) {
-			return true
-		}
-	}
-	return false
-}
+func (d *Definition) OffAt(t time.Time) bool { return gamifytype.InAny(d.Off, t) }
 
 func (d *Definition) weekStart() time.Weekday { return d.WeekStart.Weekday() }
 

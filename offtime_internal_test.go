@@ -7,35 +7,35 @@ import (
 	"github.com/gamifykit/gamify/gamifytype"
 )
 
-func TestInactiveAfter(t *testing.T) {
+func TestOffAfterStatus(t *testing.T) {
 	t0 := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 	h := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Hour) }
-	off := inactiveAfter(nil, StatusActive, StatusInactive, h(1))
-	off = inactiveAfter(off, StatusInactive, StatusActive, h(2))
-	off = inactiveAfter(off, StatusActive, StatusInactive, h(3))
+	off := offAfterStatus(nil, StatusActive, StatusInactive, h(1))
+	off = offAfterStatus(off, StatusInactive, StatusActive, h(2))
+	off = offAfterStatus(off, StatusActive, StatusInactive, h(3))
 	want := []gamifytype.Interval{{From: h(1), To: h(2)}, {From: h(3)}}
 	if len(off) != 2 || off[0] != want[0] || off[1] != want[1] {
 		t.Fatalf("off = %v, want %v", off, want)
 	}
-	if got := inactiveAfter(off, StatusInactive, StatusArchived, h(4)); len(got) != 2 {
+	if got := offAfterStatus(off, StatusInactive, StatusArchived, h(4)); len(got) != 2 {
 		t.Errorf("archiving changed the intervals: %v", got)
 	}
 	// Inactive for no time at all leaves no interval; the input is never modified.
-	again := inactiveAfter(off, StatusInactive, StatusActive, h(3))
+	again := offAfterStatus(off, StatusInactive, StatusActive, h(3))
 	if len(again) != 1 || off[1].To != (time.Time{}) {
 		t.Errorf("reactivated at once: %v (input %v)", again, off)
 	}
 	// Old closed intervals are dropped, and past the bound the oldest merge.
-	late := h(1).Add(inactiveRetention + 2*time.Hour)
-	if got := inactiveAfter(off[:1:1], StatusActive, StatusInactive, late); len(got) != 1 || got[0].From != late {
+	late := h(1).Add(offRetention + 2*time.Hour)
+	if got := offAfterStatus(off[:1:1], StatusActive, StatusInactive, late); len(got) != 1 || got[0].From != late {
 		t.Errorf("retention: %v", got)
 	}
 	var many []gamifytype.Interval
-	for i := range maxInactiveSpans + 1 {
-		many = inactiveAfter(many, StatusActive, StatusInactive, h(2*i))
-		many = inactiveAfter(many, StatusInactive, StatusActive, h(2*i+1))
+	for i := range maxOffIntervals + 1 {
+		many = offAfterStatus(many, StatusActive, StatusInactive, h(2*i))
+		many = offAfterStatus(many, StatusInactive, StatusActive, h(2*i+1))
 	}
-	if len(many) != maxInactiveSpans || many[0].From != h(0) || many[0].To != h(3) {
+	if len(many) != maxOffIntervals || many[0].From != h(0) || many[0].To != h(3) {
 		t.Errorf("bound: %d intervals, first %v", len(many), many[0])
 	}
 }
