@@ -511,14 +511,27 @@ func TestSlowSubscriberDropsInsteadOfStalling(t *testing.T) {
 	ctx := context.Background()
 	eng := openTest(t, &gamify.Options{NotifyBuffer: 2})
 	mustMetric(t, eng.Engine, "xp")
-	block := make(chan struct{})
-	sub := eng.Subscribe(func(gamify.Notification) { <-block })
-	for i := range 10 {
+	block, holding := make(chan struct{}), make(chan struct{}, 1)
+	sub := eng.Subscribe(func(gamify.Notification) {
+		select {
+		case holding <- struct{}{}:
+		default:
+		}
+		<-block
+	})
+	track := func(i int) {
+		t.Helper()
 		_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: string(rune('a' + i)), Value: 1})
 		require.NoError(t, err, "the writer does not wait for a subscriber")
 	}
+	track(0)
+	<-holding // the callback holds the first note (on one core it may not have run yet)
+	for i := 1; i < 10; i++ {
+		track(i)
+	}
 	// One is held by the blocked callback and two are buffered; the rest drop.
 	require.Eventually(t, func() bool { return sub.Dropped() == 7 }, 5*time.Second, time.Millisecond)
+	require.Never(t, func() bool { return sub.Dropped() != 7 }, 20*time.Millisecond, time.Millisecond)
 	close(block)
 	sub.Close()
 }
