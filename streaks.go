@@ -370,10 +370,7 @@ func (t *txn) createStreak(s Streak) (Streak, error) {
 	}
 	s.normalize()
 	s.Created, s.Updated = stamp(t.now), stamp(t.now)
-	s.off = nil
-	if s.Status == StatusInactive {
-		s.off = []streak.Interval{{From: s.Created}}
-	}
+	s.off = inactiveSince(s.Status)
 	s.def, _ = s.definition()
 	cat.lastStreakRef++
 	s.ref = cat.lastStreakRef

@@ -201,6 +201,15 @@ func TestStreakPatchAndLifecycle(t *testing.T) {
 	us, err := eng.Users().Streak(ctx, "ana", "later")
 	require.NoError(t, err)
 	require.Zero(t, us.Length, "created inactive: events do not count")
+	// Inactive since ever, not since its creation: once active, a late
+	// event dated before the creation counts no more than one dated after.
+	_, err = eng.Streaks().Activate(ctx, "later")
+	require.NoError(t, err)
+	_, err = eng.Track(ctx, gamify.Event{Metric: "steps", User: "bo", Value: 1000, Time: eng.clock.Now().Add(-time.Hour)})
+	require.NoError(t, err)
+	us, err = eng.Users().Streak(ctx, "bo", "later")
+	require.NoError(t, err)
+	require.Zero(t, us.Length, "a late event dated before the creation of a streak created inactive")
 	gone := dailyStreak("gone", 0)
 	gone.Status = gamify.StatusArchived
 	_, err = eng.Streaks().Create(ctx, gone)
