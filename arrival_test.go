@@ -20,7 +20,10 @@ import (
 // delivered in different orders and batchings while the clock advances,
 // ends in the same totals, balances, streak histories, longest lengths,
 // achievement completions and per-trigger award sums, and pays each streak
-// multiple and milestone exactly once per run of the final history.
+// multiple and milestone exactly once per run of the final history. A
+// metric trigger, a boost and a board are deactivated and activated again
+// at fixed times (arrivalAdmin) in every delivery: what they pay and rank
+// is judged at the events' times, so it does not depend on arrival either.
 //
 // Seeds: a fixed list; GAMIFY_ARRIVAL_SEEDS=n adds n seeds drawn from the
 // time (printed), GAMIFY_ARRIVAL_SEED=s runs seed s alone. A failure names
@@ -110,6 +113,18 @@ func setupArrival(t *testing.T, eng *testEngine) {
 	_, err = eng.Points().Triggers().Create(ctx, gamify.Trigger{Key: "per-250-steps", System: "xp", Kind: gamify.TriggerMetric,
 		Metric: "steps", Threshold: gamify.AmountFromInt(250), Points: gamify.AmountFromInt(1)})
 	require.NoError(t, err)
+	// What arrivalAdmin switches off and on: coins per lesson, doubled by a
+	// boost, and a board of steps.
+	_, err = eng.Points().Create(ctx, gamify.PointsSystem{Key: "coins", Name: "Coins"})
+	require.NoError(t, err)
+	_, err = eng.Points().Triggers().Create(ctx, gamify.Trigger{Key: "coins-per-lesson", System: "coins", Kind: gamify.TriggerMetric,
+		Metric: "lessons", Threshold: gamify.AmountFromInt(1), Points: gamify.AmountFromInt(5)})
+	require.NoError(t, err)
+	_, err = eng.Points().Boosts().Create(ctx, gamify.Boost{Key: "coins-double", System: "coins", Scope: gamify.BoostGlobal,
+		From: gamify.Date{Year: 2026, Month: 1, Day: 1}, Multiplier: gamify.AmountFromInt(2)})
+	require.NoError(t, err)
+	_, err = eng.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "steps-all", Name: "Steps", RankBy: gamify.RankByMetric, Metric: "steps"})
+	require.NoError(t, err)
 	for _, a := range []gamify.Achievement{
 		{Key: "daily5", Name: "Five days", Kind: gamify.AchievementStreak, Streak: "daily", Length: 5},
 		{Key: "daily9", Name: "Nine days", Kind: gamify.AchievementStreak, Streak: "daily", Length: 9},
@@ -123,6 +138,54 @@ func setupArrival(t *testing.T, eng *testEngine) {
 		_, err := eng.Users().Identify(ctx, gamify.UserInput{ID: u.id, TZ: u.tz})
 		require.NoError(t, err)
 	}
+}
+
+// arrivalAdmin are the status changes every delivery makes at the same
+// clock times, between its syncs.
+var arrivalAdmin = []struct {
+	at     time.Time
+	what   string // "trigger", "boost" or "board"
+	key    string
+	active bool
+}{
+	{arrivalFrom.AddDate(0, 0, 4).Add(10 * time.Hour), "trigger", "coins-per-lesson", false},
+	{arrivalFrom.AddDate(0, 0, 6), "board", "steps-all", false},
+	{arrivalFrom.AddDate(0, 0, 8).Add(15 * time.Hour), "trigger", "coins-per-lesson", true},
+	{arrivalFrom.AddDate(0, 0, 11).Add(8 * time.Hour), "boost", "coins-double", false},
+	{arrivalFrom.AddDate(0, 0, 13).Add(12 * time.Hour), "board", "steps-all", true},
+	{arrivalFrom.AddDate(0, 0, 16).Add(20 * time.Hour), "boost", "coins-double", true},
+	{arrivalFrom.AddDate(0, 0, 19), "trigger", "coins-per-lesson", false},
+	{arrivalFrom.AddDate(0, 0, 22).Add(6 * time.Hour), "trigger", "coins-per-lesson", true},
+}
+
+// admin makes the status changes of arrivalAdmin from i on that are due by
+// until, each at its own time; it returns the index of the next one.
+func (te *testEngine) admin(t *testing.T, i int, until time.Time) int {
+	t.Helper()
+	ctx := context.Background()
+	for ; i < len(arrivalAdmin) && !arrivalAdmin[i].at.After(until); i++ {
+		a := arrivalAdmin[i]
+		require.False(t, te.clock.Now().After(a.at), "a status change is made at its own time")
+		te.clock.Set(a.at)
+		_, err := te.RunDue(ctx)
+		require.NoError(t, err)
+		switch {
+		case a.what == "trigger" && a.active:
+			_, err = te.Points().Triggers().Activate(ctx, a.key)
+		case a.what == "trigger":
+			_, err = te.Points().Triggers().Deactivate(ctx, a.key)
+		case a.what == "boost" && a.active:
+			_, err = te.Points().Boosts().Activate(ctx, a.key)
+		case a.what == "boost":
+			_, err = te.Points().Boosts().Deactivate(ctx, a.key)
+		case a.active:
+			_, err = te.Leaderboards().Activate(ctx, a.key)
+		default:
+			_, err = te.Leaderboards().Deactivate(ctx, a.key)
+		}
+		require.NoError(t, err, "%s %s active=%v", a.what, a.key, a.active)
+	}
+	return i
 }
 
 type arrivalEvent struct {
@@ -279,6 +342,8 @@ type userOutcome struct {
 	Metrics      map[string]gamify.Amount
 	Total        gamify.Amount
 	Available    gamify.Amount
+	Coins        gamify.Amount // paid by the trigger and boost arrivalAdmin switches
+	BoardScore   gamify.Amount // on the board arrivalAdmin pauses
 	Streaks      map[string]streakOutcome
 	Achievements []string
 	// Awards sums the award log per trigger: points and multiples paid.
@@ -323,10 +388,13 @@ func deliver(t *testing.T, evs []arrivalEvent, plan func([]arrivalEvent) []arriv
 	eng := openTest(t, &gamify.Options{Durability: gamify.Buffered})
 	eng.clock.Set(arrivalFrom.Add(-24 * time.Hour))
 	setupArrival(t, eng)
+	next := 0
 	for _, s := range plan(evs) {
+		next = eng.admin(t, next, s.at)
 		eng.sync(t, s)
 	}
 	require.False(t, eng.clock.Now().After(arrivalEnd), "a plan syncs at arrivalEnd at the latest")
+	eng.admin(t, next, arrivalEnd)
 	eng.clock.Set(arrivalEnd)
 	_, err := eng.RunDue(ctx)
 	require.NoError(t, err)
@@ -346,6 +414,14 @@ func deliver(t *testing.T, evs []arrivalEvent, plan func([]arrivalEvent) []arriv
 		g, err := eng.Users().Points(ctx, u.id, "gems")
 		require.NoError(t, err)
 		out.gems[u.id] = g.Total
+		c, err := eng.Users().Points(ctx, u.id, "coins")
+		require.NoError(t, err)
+		uo.Coins = c.Total
+		if r, err := eng.Leaderboards().UserRank(ctx, "steps-all", u.id); err == nil {
+			uo.BoardScore = r.Score
+		} else {
+			require.ErrorIs(t, err, gamify.ErrNotFound)
+		}
 		for _, key := range arrivalStreaks {
 			s, err := eng.Users().Streak(ctx, u.id, key)
 			require.NoError(t, err)
