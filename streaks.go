@@ -679,7 +679,7 @@ func (t *txn) setStreak(u *userRec, s *Streak, st streak.State, fx *streak.Effec
 	longest := 0
 	for _, r := range fx.Reached {
 		if err := t.applyPoints(u, func(rs points.Rules, st points.State) (points.State, points.Effects, error) {
-			return points.OnStreak(rs, st, t.pointsUser(u), s.Key, r, t.now)
+			return points.OnStreak(rs, st, t.pointsUser(u), s.Key, r, t.attributedAt()) // boosts and status of the event's time
 		}); err != nil {
 			return err
 		}

@@ -189,3 +189,30 @@ func TestBoardPauseJudgedAtTheEventsTime(t *testing.T) {
 	ev("ana", 150*time.Minute)
 	require.Equal(t, gamify.AmountFromInt(3), score("ana"))
 }
+
+// TestStreakTriggerGetsTheBoostsOfTheEventsTime: a streak trigger's award is
+// multiplied by the boosts of the time of the event that made the run reach
+// the multiple, as a metric trigger's is, not by those of its arrival.
+func TestStreakTriggerGetsTheBoostsOfTheEventsTime(t *testing.T) {
+	ctx := context.Background()
+	te := openTest(t, nil)
+	mustMetric(t, te.Engine, "steps")
+	_, err := te.Streaks().Create(ctx, dailyStreak("walk", 0))
+	require.NoError(t, err)
+	_, err = te.Points().Create(ctx, gamify.PointsSystem{Key: "coins", Name: "Coins"})
+	require.NoError(t, err)
+	_, err = te.Points().Triggers().Create(ctx, gamify.Trigger{Key: "daily", System: "coins", Kind: gamify.TriggerStreak,
+		Streak: "walk", EveryN: 1, Points: gamify.AmountFromInt(10)})
+	require.NoError(t, err)
+	day := gamify.Date{Year: t0.Year(), Month: t0.Month(), Day: t0.Day()}
+	_, err = te.Points().Boosts().Create(ctx, gamify.Boost{Key: "that-day", System: "coins", Scope: gamify.BoostGlobal,
+		From: day, To: day, Multiplier: gamify.AmountFromInt(2)})
+	require.NoError(t, err)
+	te.clock.Set(t0.Add(26 * time.Hour)) // the boost's day is over
+	_, err = te.Track(ctx, gamify.Event{Metric: "steps", User: "ana", Value: 1000, Time: t0})
+	require.NoError(t, err)
+	require.Equal(t, gamify.AmountFromInt(20), balance(t, te, "ana"), "the day's run, synced the next day")
+	_, err = te.Track(ctx, gamify.Event{Metric: "steps", User: "ana", Value: 1000})
+	require.NoError(t, err)
+	require.Equal(t, gamify.AmountFromInt(30), balance(t, te, "ana"), "today's period, unboosted")
+}

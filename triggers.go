@@ -18,12 +18,12 @@ import (
 // which are kept, so that it resumes where users were. Activating a time
 // trigger sets its Since to now: fires while it was inactive are never paid.
 //
-// For metric, achievement and user_creation triggers the status is the one
-// at the time of the event, completion or creation, not at its arrival: a
-// late event dated while the trigger was active pays even if the trigger
-// is inactive now, one dated while it was inactive pays nothing after
-// Activate. A trigger created inactive was never active before its first
-// Activate.
+// For all but time triggers the status is the one at the time of the
+// event, completion or creation (for a streak trigger, of the event that
+// made the run reach the multiple), not at its arrival: a late event dated
+// while the trigger was active pays even if the trigger is inactive now,
+// one dated while it was inactive pays nothing after Activate. A trigger
+// created inactive was never active before its first Activate.
 type TriggersAPI struct{ e *Engine }
 
 // TriggerFilter selects triggers in TriggersAPI.ListFor; empty fields
