@@ -438,7 +438,7 @@ func (t *txn) streakBoardsChanged(u *userRec, s *Streak, length int) error {
 	score := AmountFromInt(int64(length)).Micros()
 	set := func(userBoard) (int64, int64) { return score, 0 }
 	for _, b := range t.w.cat.streakBoards[s.Key] {
-		if !b.inWindow(at, t.w.userLocation(&u.p)) {
+		if !b.inWindow(at, t.w.userLocation(&u.p)) || b.pausedAt(at) {
 			continue
 		}
 		runAt := at

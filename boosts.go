@@ -56,6 +56,9 @@ func boostKind() defKind[Boost] {
 					return Boost{}, err
 				}
 				d.Rounding = cmp.Or(d.Rounding, RoundDown)
+				if d.Status == old.Status {
+					d.off = old.off
+				}
 				d.seq, d.Updated = old.seq, stamp(t.now)
 				// A retired boost whose end moved later is live again (its end
 				// job retires it once more).
@@ -195,7 +198,7 @@ func (b *Boost) everActive() bool {
 	case StatusActive:
 		return true
 	case StatusInactive:
-		return len(b.off) > 0 && !b.off[0].From.IsZero()
+		return len(b.off) > 1 || (len(b.off) == 1 && !b.off[0].From.IsZero())
 	}
 	return false
 }

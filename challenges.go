@@ -403,18 +403,7 @@ func loadChallenge(c *catalog, key string, v []byte) error {
 		return err
 	}
 	ch.ref = sc.Ref
-	off := sc.Off
-	if n := len(off); ch.Status == StatusInactive && (n == 0 || !off[n-1].To.IsZero()) {
-		// Stored before challenges kept when they were inactive: inactive
-		// since ever if unchanged since its creation, else since its last
-		// change (not written back until the next one).
-		from := ch.Updated
-		if from.Equal(ch.Created) {
-			from = time.Time{}
-		}
-		off = append(slices.Clip(off), streak.Interval{From: from})
-	}
-	if len(off) > 0 {
+	if off := loadedOff(sc.Off, ch.Status == StatusInactive, ch.Created, ch.Updated); len(off) > 0 {
 		c.chals.off[ch.ref] = off
 	}
 	c.chals.byKey[ch.Key], c.chals.byRef[ch.ref] = &ch, &ch

@@ -707,6 +707,9 @@ func loadBoard(c *catalog, key string, v []byte, defaultTZ *time.Location) error
 		return err
 	}
 	b.ref, b.activated, b.finishedAt, b.paused = sb.Ref, sb.Activated, sb.FinishedAt, sb.Paused
+	if b.activated { // a draft (never activated) is not paused
+		b.paused = loadedOff(b.paused, b.Status == StatusInactive, b.Created, b.Updated)
+	}
 	c.boards[b.Key], c.boardByRef[b.ref] = &b, &b
 	c.lastBoardRef = max(c.lastBoardRef, b.ref)
 	return nil

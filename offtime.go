@@ -68,3 +68,19 @@ func inactiveSince(st Status) []gamifytype.Interval {
 	}
 	return []gamifytype.Interval{{}}
 }
+
+// loadedOff is the stored intervals off of a definition, inactive or not,
+// as loaded: one stored inactive by a version that kept no intervals has
+// no open one, and is taken as inactive since its last change (updated),
+// or since ever if it never changed after its creation. It is not written
+// back until the next change.
+func loadedOff(off []gamifytype.Interval, inactive bool, created, updated time.Time) []gamifytype.Interval {
+	if n := len(off); !inactive || (n > 0 && off[n-1].To.IsZero()) {
+		return off
+	}
+	from := updated
+	if from.Equal(created) {
+		from = time.Time{}
+	}
+	return append(slices.Clip(off), gamifytype.Interval{From: from})
+}

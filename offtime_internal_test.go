@@ -39,3 +39,33 @@ func TestOffAfterStatus(t *testing.T) {
 		t.Errorf("bound: %d intervals, first %v", len(many), many[0])
 	}
 }
+
+// TestLoadedOff: a definition stored inactive by a version that kept no
+// intervals is inactive since its last change, or since ever if it never
+// changed after its creation.
+func TestLoadedOff(t *testing.T) {
+	created := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	updated := created.Add(time.Hour)
+	closed := []gamifytype.Interval{{From: created.Add(10 * time.Minute), To: created.Add(20 * time.Minute)}}
+	for name, c := range map[string]struct {
+		off       []gamifytype.Interval
+		inactive  bool
+		upd       time.Time
+		wantLast  gamifytype.Interval
+		wantCount int
+	}{
+		"active, kept":              {closed, false, updated, closed[0], 1},
+		"inactive, since a change":  {nil, true, updated, gamifytype.Interval{From: updated}, 1},
+		"inactive, never changed":   {nil, true, created, gamifytype.Interval{}, 1},
+		"inactive, closed only":     {closed, true, updated, gamifytype.Interval{From: updated}, 2},
+		"inactive, open one stored": {[]gamifytype.Interval{{From: created}}, true, updated, gamifytype.Interval{From: created}, 1},
+	} {
+		got := loadedOff(c.off, c.inactive, created, c.upd)
+		if len(got) != c.wantCount || got[len(got)-1] != c.wantLast {
+			t.Errorf("%s: %v", name, got)
+		}
+	}
+	if len(closed) != 1 {
+		t.Error("the stored intervals were modified")
+	}
+}

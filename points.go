@@ -212,7 +212,7 @@ func (p *pointsDefs) load(key string, v []byte) error {
 			return err
 		}
 		t := s.Trigger
-		t.off = s.Off
+		t.off = loadedOff(s.Off, t.Status == StatusInactive, t.Created, t.Updated)
 		if err := storedDef[Trigger](key, defTrigger+t.Key, t.Status, 0, nil, t.validate()); err != nil {
 			return err
 		}
@@ -225,7 +225,7 @@ func (p *pointsDefs) load(key string, v []byte) error {
 			return err
 		}
 		b := s.Boost
-		b.off = s.Off
+		b.off = loadedOff(s.Off, b.Status == StatusInactive, b.Created, b.Updated)
 		if err := storedDef[Boost](key, defBoost+b.Key, b.Status, 0, nil, b.validate()); err != nil {
 			return err
 		}

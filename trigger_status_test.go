@@ -216,3 +216,158 @@ func TestStreakTriggerGetsTheBoostsOfTheEventsTime(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, gamify.AmountFromInt(30), balance(t, te, "ana"), "today's period, unboosted")
 }
+
+// triggerOff deactivates the trigger per-xp at t0+from and activates it
+// again at t0+to.
+func triggerOff(t *testing.T, te *testEngine, from, to time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	te.clock.Set(t0.Add(from))
+	_, err := te.Points().Triggers().Deactivate(ctx, "per-xp")
+	require.NoError(t, err)
+	te.clock.Set(t0.Add(to))
+	_, err = te.Points().Triggers().Activate(ctx, "per-xp")
+	require.NoError(t, err)
+}
+
+// trackXP tracks one xp for user, dated at t0+at.
+func trackXP(t *testing.T, te *testEngine, user string, at time.Duration) {
+	t.Helper()
+	_, err := te.Track(context.Background(), gamify.Event{Metric: "xp", User: user, Value: 1, Time: t0.Add(at)})
+	require.NoError(t, err)
+}
+
+// A Patch keeps the intervals a trigger was inactive.
+func TestTriggerPatchKeepsItsInactiveTime(t *testing.T) {
+	ctx := context.Background()
+	te := triggerStatusEngine(t)
+	triggerOff(t, te, time.Hour, 2*time.Hour)
+	te.clock.Set(t0.Add(3 * time.Hour))
+	_, err := te.Points().Triggers().Patch(ctx, "per-xp", func(tr *gamify.Trigger) { tr.UserFilters = nil })
+	require.NoError(t, err)
+	trackXP(t, te, "ana", 90*time.Minute) // dated while inactive
+	require.True(t, balance(t, te, "ana").IsZero(), "dated while inactive, after a Patch: paid %s", balance(t, te, "ana"))
+}
+
+// A trigger created inactive, patched, then activated, pays for no event dated before the Activate.
+func TestTriggerCreatedInactiveKeepsItAfterAPatch(t *testing.T) {
+	ctx := context.Background()
+	te := openTest(t, nil)
+	mustMetric(t, te.Engine, "xp")
+	_, err := te.Points().Create(ctx, gamify.PointsSystem{Key: "coins", Name: "Coins"})
+	require.NoError(t, err)
+	te.clock.Set(t0.Add(time.Hour))
+	_, err = te.Points().Triggers().Create(ctx, gamify.Trigger{Key: "per-xp", System: "coins", Kind: gamify.TriggerMetric,
+		Metric: "xp", Threshold: gamify.AmountFromInt(1), Points: gamify.AmountFromInt(10), Status: gamify.StatusInactive})
+	require.NoError(t, err)
+	_, err = te.Points().Triggers().Patch(ctx, "per-xp", func(tr *gamify.Trigger) { tr.Points = gamify.AmountFromInt(5) })
+	require.NoError(t, err)
+	te.clock.Set(t0.Add(2 * time.Hour))
+	_, err = te.Points().Triggers().Activate(ctx, "per-xp")
+	require.NoError(t, err)
+	te.clock.Set(t0.Add(3 * time.Hour))
+	trackXP(t, te, "ana", 30*time.Minute)
+	require.True(t, balance(t, te, "ana").IsZero(), "dated before first Activate: paid %s", balance(t, te, "ana"))
+}
+
+// A Patch keeps the intervals a boost was inactive.
+func TestBoostPatchKeepsItsInactiveTime(t *testing.T) {
+	ctx := context.Background()
+	te := triggerStatusEngine(t)
+	_, err := te.Points().Boosts().Create(ctx, gamify.Boost{Key: "double", System: "coins", Scope: gamify.BoostGlobal,
+		From: gamify.Date{Year: 2026, Month: 1, Day: 1}, Multiplier: gamify.AmountFromInt(2)})
+	require.NoError(t, err)
+	te.clock.Set(t0.Add(time.Hour))
+	_, err = te.Points().Boosts().Deactivate(ctx, "double")
+	require.NoError(t, err)
+	_, err = te.Points().Boosts().Patch(ctx, "double", func(b *gamify.Boost) { b.Name = "Double" })
+	require.NoError(t, err)
+	te.clock.Set(t0.Add(90 * time.Minute))
+	trackXP(t, te, "ana", 30*time.Minute) // dated while active, arriving while inactive
+	require.Equal(t, gamify.AmountFromInt(20), balance(t, te, "ana"), "patched while inactive")
+}
+
+// Apply patching a trigger keeps the intervals it was inactive.
+func TestApplyKeepsATriggersInactiveTime(t *testing.T) {
+	ctx := context.Background()
+	te := triggerStatusEngine(t)
+	triggerOff(t, te, time.Hour, 2*time.Hour)
+	tr, err := te.Points().Triggers().Get(ctx, "per-xp")
+	require.NoError(t, err)
+	tr.Points = gamify.AmountFromInt(11)
+	te.clock.Set(t0.Add(3 * time.Hour))
+	ps, err := te.Points().Get(ctx, "coins")
+	require.NoError(t, err)
+	ps.Triggers = []gamify.Trigger{tr}
+	_, err = te.Apply(ctx, gamify.Game{Points: []gamify.PointsSystem{ps}})
+	require.NoError(t, err)
+	trackXP(t, te, "ana", 90*time.Minute) // dated while inactive
+	require.True(t, balance(t, te, "ana").IsZero(), "after Apply: paid %s", balance(t, te, "ana"))
+}
+
+// A paused streak board takes no streak change dated during the pause.
+func TestPausedStreakBoardTakesNoChange(t *testing.T) {
+	ctx := context.Background()
+	te := openTest(t, nil)
+	mustMetric(t, te.Engine, "xp")
+	_, err := te.Streaks().Create(ctx, gamify.Streak{Key: "walk", Name: "Walk", Frequency: gamify.StreakDaily,
+		Metrics: []gamify.StreakMetric{{Metric: "xp", Min: gamify.AmountFromInt(1)}}})
+	require.NoError(t, err)
+	_, err = te.Leaderboards().Create(ctx, gamify.Leaderboard{Key: "sb", Name: "S", RankBy: gamify.RankByStreak, Streak: "walk"})
+	require.NoError(t, err)
+	_, err = te.RunDue(ctx)
+	require.NoError(t, err)
+	trackXP(t, te, "ana", 0)
+	te.clock.Set(t0.Add(time.Hour))
+	_, err = te.Leaderboards().Deactivate(ctx, "sb")
+	require.NoError(t, err)
+	te.clock.Set(t0.Add(26 * time.Hour))
+	trackXP(t, te, "ana", 26*time.Hour) // dated and arriving while paused
+	trackXP(t, te, "bob", 26*time.Hour)
+	r, err := te.Leaderboards().UserRank(ctx, "sb", "ana")
+	require.NoError(t, err)
+	require.Equal(t, gamify.AmountFromInt(1), r.Score, "paused board moved")
+	_, err = te.Leaderboards().UserRank(ctx, "sb", "bob")
+	require.ErrorIs(t, err, gamify.ErrNotFound, "the paused board ranked bob")
+}
+
+// A per-user boost retired at its end keeps its inactive intervals in the store.
+func TestRetiredBoostKeepsItsInactiveTime(t *testing.T) {
+	ctx := context.Background()
+	te := triggerStatusEngine(t)
+	_, err := te.Points().Boosts().Create(ctx, gamify.Boost{Key: "ana", System: "coins", Scope: gamify.BoostUser, User: "ana",
+		Start: t0, End: t0.Add(3 * time.Hour), Multiplier: gamify.AmountFromInt(2)})
+	require.NoError(t, err)
+	te.clock.Set(t0.Add(time.Hour))
+	_, err = te.Points().Boosts().Deactivate(ctx, "ana")
+	require.NoError(t, err)
+	te.clock.Set(t0.Add(2 * time.Hour))
+	_, err = te.Points().Boosts().Activate(ctx, "ana")
+	require.NoError(t, err)
+	te.clock.Set(t0.Add(4 * time.Hour))
+	_, err = te.RunDue(ctx) // retires it
+	require.NoError(t, err)
+	te.reopen(t)
+	te.clock.Set(t0.Add(5 * time.Hour))
+	trackXP(t, te, "ana", 90*time.Minute) // dated while inactive
+	require.Equal(t, gamify.AmountFromInt(10), balance(t, te, "ana"), "retired, reopened: not multiplied while it was inactive")
+}
+
+// A boost created inactive, activated, then deactivated: a late event dated
+// while it was active is not multiplied.
+func TestBoostCreatedInactiveMultipliesWhileItWasActive(t *testing.T) {
+	ctx := context.Background()
+	te := triggerStatusEngine(t)
+	_, err := te.Points().Boosts().Create(ctx, gamify.Boost{Key: "double", System: "coins", Scope: gamify.BoostGlobal,
+		From: gamify.Date{Year: 2026, Month: 1, Day: 1}, Multiplier: gamify.AmountFromInt(2), Status: gamify.StatusInactive})
+	require.NoError(t, err)
+	te.clock.Set(t0.Add(time.Hour))
+	_, err = te.Points().Boosts().Activate(ctx, "double")
+	require.NoError(t, err)
+	te.clock.Set(t0.Add(2 * time.Hour))
+	_, err = te.Points().Boosts().Deactivate(ctx, "double")
+	require.NoError(t, err)
+	te.clock.Set(t0.Add(3 * time.Hour))
+	trackXP(t, te, "ana", 90*time.Minute) // dated while active
+	require.Equal(t, gamify.AmountFromInt(20), balance(t, te, "ana"))
+}

@@ -65,6 +65,9 @@ func triggerKind() defKind[Trigger] {
 				if activating && d.Kind == TriggerTime {
 					d.Since = stamp(t.now)
 				}
+				if d.Status == old.Status { // a patch: the JSON carries no intervals
+					d.off = old.off
+				}
 				d.seq, d.Updated = old.seq, stamp(t.now)
 				t.putTrigger(&d)
 				return d, nil
