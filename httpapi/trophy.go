@@ -218,7 +218,7 @@ func (h *handler) trackEvent(c *call) (int, any, error) {
 	}
 	res, err := c.eng.Track(c.ctx(), ev)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, keyConflict(err, ev.IdempotencyKey)
 	}
 	out := c.eventJSON(res)
 	if res.IdempotentReplayed {
