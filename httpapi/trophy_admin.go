@@ -438,8 +438,8 @@ func strictItem(raw json.RawMessage, v any) error {
 		if errors.As(err, &ute) {
 			return typeError(ute)
 		}
-		if f, ok := unknownField(err); ok {
-			return invalid(f, fmt.Sprintf("unknown field %q", f))
+		if ue, ok := unknownField(err, raw, v); ok {
+			return ue
 		}
 		return invalid("", "bad item: "+err.Error())
 	}

@@ -621,8 +621,8 @@ func TestTrophyAdminPatchStatus(t *testing.T) {
 }
 
 // TestAdminBodiesRefuseUnknownFields checks the admin bodies that are not
-// item lists refuse a misspelt field, naming it, and change nothing: a
-// batch retried with idempotency_key must not apply twice.
+// item lists refuse a misspelt field, naming it by its JSON path, and
+// change nothing: a batch retried with idempotency_key must not apply twice.
 func TestAdminBodiesRefuseUnknownFields(t *testing.T) {
 	e := newEnv(t, httpapi.Options{})
 	_, err := e.eng.Rewards().Create(context.Background(), gamify.Reward{Key: "coffee", Name: "Coffee", Type: gamify.RewardCoupon,
@@ -631,13 +631,13 @@ func TestAdminBodiesRefuseUnknownFields(t *testing.T) {
 	e.track("ana", 1).requireStatus(t, http.StatusCreated)
 	batch := `[{"key":"words","user":{"id":"ana"},"value":3,"idempotency_key":"b-1"}]`
 	for range 2 {
-		e.do("POST", "/admin/v1/metrics/events", adminKey, batch).requireError(t, http.StatusUnprocessableEntity, "invalid", "idempotency_key")
+		e.do("POST", "/admin/v1/metrics/events", adminKey, batch).requireError(t, http.StatusUnprocessableEntity, "invalid", "[0].idempotency_key")
 	}
 	require.Equal(t, "1", e.total("ana"))
-	e.do("POST", "/admin/v1/streaks/freezes", adminKey, `{"freezes":[{"userId":"ana","count":2}]}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "count")
-	e.do("POST", "/admin/v1/streaks/restore", adminKey, `{"users":[{"userId":"ana"}]}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "userId")
+	e.do("POST", "/admin/v1/streaks/freezes", adminKey, `{"freezes":[{"userId":"ana","count":2}]}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "freezes[0].count")
+	e.do("POST", "/admin/v1/streaks/restore", adminKey, `{"users":[{"userId":"ana"}]}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "users[0].userId")
 	e.do("POST", "/admin/v1/streaks/pauses", adminKey, `{"pauses":[{"userId":"ana","start":"2026-03-12","ends":"2026-03-14"}]}`).
-		requireError(t, http.StatusUnprocessableEntity, "invalid", "ends")
+		requireError(t, http.StatusUnprocessableEntity, "invalid", "pauses[0].ends")
 	e.do("POST", "/api/v1/gamify/admin/rewards/coffee/codes", adminKey, `{"code":["C-1"]}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "code")
 	n, err := e.eng.Rewards().CodeCount(context.Background(), "coffee")
 	require.NoError(t, err)
