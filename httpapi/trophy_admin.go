@@ -697,10 +697,18 @@ func setSource(b *gamify.Leaderboard, rankBy, metric, system, streak string) {
 	b.Metric, b.System, b.Streak = cmp.Or(metric, b.Metric), cmp.Or(system, b.System), cmp.Or(streak, b.Streak)
 }
 
+// maxParticipantsTrophy is the largest maxParticipants Trophy takes.
+const maxParticipantsTrophy = 1000
+
 func (in *boardIn) apply(b *gamify.Leaderboard) error {
 	setIf(&b.Name, in.Name)
 	setIf(&b.Description, in.Description)
 	if in.MaxParticipants != nil {
+		// Trophy's range; the engine's 0 (no cap) is had by leaving it out
+		// on create.
+		if n := *in.MaxParticipants; n < 1 || n > maxParticipantsTrophy {
+			return invalid("maxParticipants", fmt.Sprintf("maxParticipants must be 1 to %d, not %d", maxParticipantsTrophy, n))
+		}
 		b.MaxParticipants = *in.MaxParticipants
 	}
 	if err := parseDay("start", in.Start, &b.Start); err != nil {

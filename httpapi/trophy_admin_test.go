@@ -749,3 +749,48 @@ func TestPatchStatusResourceLacks(t *testing.T) {
 		require.Len(t, u.Updated, 1, path)
 	}
 }
+
+// TestTrophyBoardMaxParticipantsRange checks the Trophy dialect takes
+// maxParticipants in Trophy's range, 1 to 1000, on create and update (an
+// issue naming maxParticipants, nothing changed), and that a board created
+// without it has no cap (the engine's 0).
+func TestTrophyBoardMaxParticipantsRange(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	var c struct {
+		Created []map[string]any `json:"created"`
+		Issues  []issueGolden    `json:"issues"`
+	}
+	e.do("POST", "/admin/v1/leaderboards", adminKey, `[
+		{"key":"b0","name":"B0","rankBy":"metric","metricId":"words","maxParticipants":0},
+		{"key":"b1","name":"B1","rankBy":"metric","metricId":"words","maxParticipants":1001},
+		{"key":"b2","name":"B2","rankBy":"metric","metricId":"words","maxParticipants":1000},
+		{"key":"b3","name":"B3","rankBy":"metric","metricId":"words"}]`).decode(t, &c)
+	require.Len(t, c.Created, 2)
+	require.Len(t, c.Issues, 2)
+	for i, is := range c.Issues {
+		require.Equal(t, i, *is.Index)
+		require.Contains(t, is.Message, "maxParticipants must be 1 to 1000")
+	}
+	ctx := context.Background()
+	b, err := e.eng.Leaderboards().Get(ctx, "b3")
+	require.NoError(t, err)
+	require.Zero(t, b.MaxParticipants, "absent: unlimited")
+
+	var u struct {
+		Updated []map[string]any `json:"updated"`
+		Issues  []issueGolden    `json:"issues"`
+	}
+	e.do("PATCH", "/admin/v1/leaderboards", adminKey, `[{"id":"b2","name":"Renamed","maxParticipants":5000},{"id":"b2","maxParticipants":-1},{"id":"b2","maxParticipants":0}]`).decode(t, &u)
+	require.Empty(t, u.Updated)
+	require.Len(t, u.Issues, 3)
+	for _, is := range u.Issues {
+		require.Contains(t, is.Message, "maxParticipants must be 1 to 1000")
+	}
+	b, err = e.eng.Leaderboards().Get(ctx, "b2")
+	require.NoError(t, err)
+	require.Equal(t, "B2", b.Name)
+	require.Equal(t, 1000, b.MaxParticipants)
+	e.do("PATCH", "/admin/v1/leaderboards", adminKey, `[{"id":"b2","maxParticipants":1}]`).decode(t, &u)
+	require.Empty(t, u.Issues)
+	require.EqualValues(t, 1, u.Updated[0]["maxParticipants"])
+}
