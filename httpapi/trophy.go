@@ -1169,13 +1169,18 @@ func (h *handler) patchPreferences(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	thresholds := map[string]gamify.Amount{}
+	var keys []string // streak.metrics' keys, by index
 	if in.Streak != nil {
 		for i, m := range in.Streak.Metrics {
 			a, err := amountOf(fmt.Sprintf("streak.metrics[%d].threshold", i), m.Threshold)
 			if err != nil {
 				return 0, nil, err
 			}
-			thresholds[m.Key] = a
+			if j := slices.Index(keys, m.Key); j >= 0 {
+				f := fmt.Sprintf("streak.metrics[%d].key", i)
+				return 0, nil, invalid(f, fmt.Sprintf("%s: %q is listed twice (also at %d)", f, m.Key, j))
+			}
+			thresholds[m.Key], keys = a, append(keys, m.Key)
 		}
 	}
 	p, err := c.eng.Users().PatchPreferences(c.ctx(), c.r.PathValue("id"), func(p *gamify.Preferences) {
@@ -1203,9 +1208,29 @@ func (h *handler) patchPreferences(c *call) (int, any, error) {
 		}
 	})
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, thresholdElement(err, keys)
 	}
 	return http.StatusOK, prefsJSON(p), nil
+}
+
+// thresholdElement names the streak.metrics element of the engine's error
+// about Preferences.Streak.Thresholds[k]: the request lists the thresholds,
+// the engine keeps them by metric, so its field has the key, not the index.
+func thresholdElement(err error, keys []string) error {
+	var ve *gamify.ValidationError
+	if !errors.As(err, &ve) {
+		return err
+	}
+	k, ok := strings.CutPrefix(ve.Field, "Preferences.Streak.Thresholds[")
+	if k, ok = strings.CutSuffix(k, "]"); !ok {
+		return err
+	}
+	i := slices.Index(keys, k)
+	if i < 0 {
+		return err
+	}
+	f := fmt.Sprintf("streak.metrics[%d]", i)
+	return invalid(f, f+": "+err.Error())
 }
 
 // ---- leaderboards
