@@ -382,7 +382,9 @@ func unknownField(err error, raw []byte, v any) (error, bool) {
 	if uerr != nil {
 		return nil, false
 	}
-	if p, found := unknownPath(raw, v); found {
+	// The walk's field is the decoder's (a walk that went astray keeps the
+	// bare name).
+	if p, found := unknownPath(raw, v); found && (p == f || strings.HasSuffix(p, "."+f)) {
 		f = p
 	}
 	return invalid(f, fmt.Sprintf("unknown field %q", f)), true
