@@ -50,7 +50,7 @@ func walkUnknown(dec *json.Decoder, t reflect.Type, path string) (string, bool, 
 				return p, found, err
 			}
 		}
-	case d == '{' && t.Kind() == reflect.Struct:
+	case d == '{' && (t.Kind() == reflect.Struct || t.Kind() == reflect.Map):
 		for dec.More() {
 			k, err := dec.Token()
 			if err != nil {
@@ -61,22 +61,13 @@ func walkUnknown(dec *json.Decoder, t reflect.Type, path string) (string, bool, 
 			if path != "" {
 				at = path + "." + name
 			}
-			ft, ok := fieldType(t, name)
-			if !ok {
+			ft := t
+			if t.Kind() == reflect.Map {
+				ft = t.Elem()
+			} else if ft, ok = fieldType(t, name); !ok {
 				return at, true, nil
 			}
 			if p, found, err := walkUnknown(dec, ft, at); found || err != nil {
-				return p, found, err
-			}
-		}
-	case d == '{' && t.Kind() == reflect.Map:
-		for dec.More() {
-			k, err := dec.Token()
-			if err != nil {
-				return "", false, err
-			}
-			name, _ := k.(string)
-			if p, found, err := walkUnknown(dec, t.Elem(), path+"."+name); found || err != nil {
 				return p, found, err
 			}
 		}
