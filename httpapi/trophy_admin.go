@@ -954,19 +954,16 @@ var systemsResource = resource[gamify.PointsSystem]{systemsOps, codec[gamify.Poi
 // ---- points boosts of a system
 
 type boostIn struct {
-	ID             string  `json:"id"`
-	Key            string  `json:"key"` // a gamify extension; generated when empty
-	Name           *string `json:"name"`
-	UserID         string  `json:"userId"`
-	UserAttributes []struct {
-		AttributeID    string `json:"attributeId"`
-		AttributeValue string `json:"attributeValue"`
-	} `json:"userAttributes"`
-	Start      *string   `json:"start"`
-	End        *string   `json:"end"`
-	Multiplier *numberIn `json:"multiplier"`
-	Rounding   *string   `json:"rounding"`
-	Status     string    `json:"status"`
+	ID             string         `json:"id"`
+	Key            string         `json:"key"` // a gamify extension; generated when empty
+	Name           *string        `json:"name"`
+	UserID         string         `json:"userId"`
+	UserAttributes []attrFilterIn `json:"userAttributes"`
+	Start          *string        `json:"start"`
+	End            *string        `json:"end"`
+	Multiplier     *numberIn      `json:"multiplier"`
+	Rounding       *string        `json:"rounding"`
+	Status         string         `json:"status"`
 }
 
 // apply sets the fields the item gives. A per-user boost's dates are UTC
@@ -1075,10 +1072,11 @@ var boostsResource = resource[gamify.Boost]{boostsOps, codec[gamify.Boost]{
 		case in.UserID != "":
 			b.Scope = gamify.BoostUser
 		case len(in.UserAttributes) > 0:
-			b.Scope, b.UserFilters = gamify.BoostCohort, map[string]string{}
-			for _, ua := range in.UserAttributes {
-				b.UserFilters[ua.AttributeID] = ua.AttributeValue
+			f, err := filters("userAttributes", in.UserAttributes)
+			if err != nil {
+				return b, err
 			}
+			b.Scope, b.UserFilters = gamify.BoostCohort, f
 		}
 		switch gamify.Status(in.Status) {
 		case "", gamify.StatusActive:

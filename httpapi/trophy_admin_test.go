@@ -794,3 +794,33 @@ func TestTrophyBoardMaxParticipantsRange(t *testing.T) {
 	require.Empty(t, u.Issues)
 	require.EqualValues(t, 1, u.Updated[0]["maxParticipants"])
 }
+
+// TestTrophyAttributeFiltersRepeated checks an attribute listed twice in
+// userAttributes or eventAttributes is an issue naming the element, on
+// create and update, instead of the later value silently winning.
+func TestTrophyAttributeFiltersRepeated(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	var out struct {
+		Created []map[string]any `json:"created"`
+		Updated []map[string]any `json:"updated"`
+		Issues  []issueGolden    `json:"issues"`
+	}
+	two := `[{"attributeId":"plan","attributeValue":"a"},{"attributeId":"plan","attributeValue":"b"}]`
+	for _, c := range []struct{ method, path, body, field string }{
+		{"PATCH", "/admin/v1/achievements", `[{"id":"ten-words","userAttributes":` + two + `}]`, "userAttributes[1].attributeId"},
+		{"PATCH", "/admin/v1/achievements", `[{"id":"ten-words","eventAttributes":[{"attributeId":"source","attributeValue":"a"},{"attributeId":"source","attributeValue":"b"}]}]`, "eventAttributes[1].attributeId"},
+		{"PATCH", "/admin/v1/points/systems/xp/triggers", `[{"id":"xp-words","userAttributes":` + two + `}]`, "userAttributes[1].attributeId"},
+		{"POST", "/admin/v1/achievements", `[{"key":"pro","name":"Pro","trigger":"api","userAttributes":` + two + `}]`, "userAttributes[1].attributeId"},
+		{"POST", "/admin/v1/points/systems/xp/triggers", `[{"type":"metric","metricId":"words","metricThreshold":1,"points":1,"userAttributes":` + two + `}]`, "userAttributes[1].attributeId"},
+		{"POST", "/admin/v1/points/systems/xp/boosts", `[{"name":"B","start":"2026-03-11","multiplier":2,"userAttributes":` + two + `}]`, "userAttributes[1].attributeId"},
+	} {
+		e.do(c.method, c.path, adminKey, c.body).decode(t, &out)
+		require.Empty(t, out.Created, c.body)
+		require.Empty(t, out.Updated, c.body)
+		require.Len(t, out.Issues, 1, c.body)
+		require.True(t, strings.HasPrefix(out.Issues[0].Message, c.field+": "), out.Issues[0].Message)
+	}
+	a, err := e.eng.Achievements().Get(context.Background(), "ten-words")
+	require.NoError(t, err)
+	require.Empty(t, a.UserFilters)
+}
