@@ -1208,20 +1208,22 @@ func (h *handler) patchPreferences(c *call) (int, any, error) {
 		}
 	})
 	if err != nil {
-		return 0, nil, thresholdElement(err, keys)
+		return 0, nil, elementOf(err, "Preferences.Streak.Thresholds[", "streak.metrics", keys)
 	}
 	return http.StatusOK, prefsJSON(p), nil
 }
 
-// thresholdElement names the streak.metrics element of the engine's error
-// about Preferences.Streak.Thresholds[k]: the request lists the thresholds,
-// the engine keeps them by metric, so its field has the key, not the index.
-func thresholdElement(err error, keys []string) error {
+// elementOf names the element of a request list in the engine's error
+// about a map entry the list became (Preferences.Streak.Thresholds[k],
+// Achievement.UserFilters[k]): the request lists, the engine keeps by key,
+// so its field has the key, not the index. mark is the engine field up to
+// the key's bracket, list the JSON name, keys the list's keys by index.
+func elementOf(err error, mark, list string, keys []string) error {
 	var ve *gamify.ValidationError
 	if !errors.As(err, &ve) {
 		return err
 	}
-	k, ok := strings.CutPrefix(ve.Field, "Preferences.Streak.Thresholds[")
+	_, k, ok := strings.Cut(ve.Field, mark)
 	if k, ok = strings.CutSuffix(k, "]"); !ok {
 		return err
 	}
@@ -1229,7 +1231,7 @@ func thresholdElement(err error, keys []string) error {
 	if i < 0 {
 		return err
 	}
-	f := fmt.Sprintf("streak.metrics[%d]", i)
+	f := fmt.Sprintf("%s[%d]", list, i)
 	return invalid(f, f+": "+err.Error())
 }
 

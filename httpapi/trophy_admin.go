@@ -316,7 +316,13 @@ func routeAdmin[D any](h *handler, path string, r resource[D]) {
 			}
 			for _, is := range issues {
 				i := idx[is.Index]
-				out.Issues = append(out.Issues, issueOut{Index: &i, ID: is.Key, Severity: string(is.Severity), Message: is.Message})
+				msg := is.Message
+				if is.Err != nil {
+					if e := filterElement(items[i], is.Err); e != is.Err {
+						msg = e.Error()
+					}
+				}
+				out.Issues = append(out.Issues, issueOut{Index: &i, ID: is.Key, Severity: string(is.Severity), Message: msg})
 			}
 			for _, d := range created {
 				out.Created = append(out.Created, r.out(d))
@@ -340,7 +346,7 @@ func routeAdmin[D any](h *handler, path string, r resource[D]) {
 		for i, raw := range items {
 			key, d, err := patchItem(c, r, raw)
 			if err != nil {
-				o := itemIssue(i, err)
+				o := itemIssue(i, filterElement(raw, err))
 				o.ID = key
 				out.Issues = append(out.Issues, o)
 				continue

@@ -824,3 +824,27 @@ func TestTrophyAttributeFiltersRepeated(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, a.UserFilters)
 }
+
+// TestTrophyAttributeFilterElement checks the engine's error about an
+// attribute filter (kept by attribute, not by position) names the element
+// of userAttributes or eventAttributes the item gave, on update and create.
+func TestTrophyAttributeFilterElement(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	var out struct {
+		Created []map[string]any `json:"created"`
+		Updated []map[string]any `json:"updated"`
+		Issues  []issueGolden    `json:"issues"`
+	}
+	for _, c := range []struct{ method, body, prefix string }{
+		{"PATCH", `[{"id":"ten-words","userAttributes":[{"attributeId":"plan","attributeValue":"a"},{"attributeId":"nope","attributeValue":"b"}]}]`, "userAttributes[1]: "},
+		{"PATCH", `[{"id":"ten-words","eventAttributes":[{"attributeId":"source","attributeValue":"a"},{"attributeId":"plan","attributeValue":"b"}]}]`, "eventAttributes[1]: "},
+		{"POST", `[{"key":"pro","name":"Pro","trigger":"api","userAttributes":[{"attributeId":"plan","attributeValue":"a"},{"attributeId":"nope","attributeValue":"b"}]}]`, "userAttributes[1]: "},
+	} {
+		e.do(c.method, "/admin/v1/achievements", adminKey, c.body).decode(t, &out)
+		require.Empty(t, out.Created, c.body)
+		require.Empty(t, out.Updated, c.body)
+		require.Len(t, out.Issues, 1, c.body)
+		require.True(t, strings.HasPrefix(out.Issues[0].Message, c.prefix), out.Issues[0].Message)
+		require.Contains(t, out.Issues[0].Message, "Filters[", "the engine's message is kept")
+	}
+}

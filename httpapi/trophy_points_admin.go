@@ -115,6 +115,29 @@ func filters(field string, in []attrFilterIn) (map[string]string, error) {
 	return m, nil
 }
 
+// filterElement names the userAttributes or eventAttributes element of an
+// item (raw) in the engine's error about the filter it became.
+func filterElement(raw json.RawMessage, err error) error {
+	var in struct {
+		UserAttributes  []attrFilterIn `json:"userAttributes"`
+		EventAttributes []attrFilterIn `json:"eventAttributes"`
+	}
+	if json.Unmarshal(raw, &in) != nil {
+		return err
+	}
+	ids := func(l []attrFilterIn) []string {
+		var out []string
+		for _, f := range l {
+			out = append(out, f.AttributeID)
+		}
+		return out
+	}
+	if e := elementOf(err, ".UserFilters[", "userAttributes", ids(in.UserAttributes)); e != err {
+		return e
+	}
+	return elementOf(err, ".EventFilters[", "eventAttributes", ids(in.EventAttributes))
+}
+
 type triggerIn struct {
 	ID                    string         `json:"id"`
 	Key                   string         `json:"key"` // a gamify extension; generated when empty
