@@ -795,16 +795,29 @@ func TestTrophyBoardMaxParticipantsRange(t *testing.T) {
 	require.EqualValues(t, 1, u.Updated[0]["maxParticipants"])
 }
 
-// TestTrophyAttributeFiltersRepeated checks an attribute listed twice in
-// userAttributes or eventAttributes is an issue naming the element, on
-// create and update, instead of the later value silently winning.
-func TestTrophyAttributeFiltersRepeated(t *testing.T) {
-	e := newEnv(t, httpapi.Options{})
+// itemIssue sends a create or update of one Trophy admin item that must
+// fail: nothing created or updated, one issue, its message starting with
+// prefix.
+func (e *env) itemIssue(method, path, body, prefix string) issueGolden {
+	e.t.Helper()
 	var out struct {
 		Created []map[string]any `json:"created"`
 		Updated []map[string]any `json:"updated"`
 		Issues  []issueGolden    `json:"issues"`
 	}
+	e.do(method, path, adminKey, body).decode(e.t, &out)
+	require.Empty(e.t, out.Created, body)
+	require.Empty(e.t, out.Updated, body)
+	require.Len(e.t, out.Issues, 1, body)
+	require.True(e.t, strings.HasPrefix(out.Issues[0].Message, prefix), out.Issues[0].Message)
+	return out.Issues[0]
+}
+
+// TestTrophyAttributeFiltersRepeated checks an attribute listed twice in
+// userAttributes or eventAttributes is an issue naming the element, on
+// create and update, instead of the later value silently winning.
+func TestTrophyAttributeFiltersRepeated(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
 	two := `[{"attributeId":"plan","attributeValue":"a"},{"attributeId":"plan","attributeValue":"b"}]`
 	for _, c := range []struct{ method, path, body, field string }{
 		{"PATCH", "/admin/v1/achievements", `[{"id":"ten-words","userAttributes":` + two + `}]`, "userAttributes[1].attributeId"},
@@ -814,11 +827,7 @@ func TestTrophyAttributeFiltersRepeated(t *testing.T) {
 		{"POST", "/admin/v1/points/systems/xp/triggers", `[{"type":"metric","metricId":"words","metricThreshold":1,"points":1,"userAttributes":` + two + `}]`, "userAttributes[1].attributeId"},
 		{"POST", "/admin/v1/points/systems/xp/boosts", `[{"name":"B","start":"2026-03-11","multiplier":2,"userAttributes":` + two + `}]`, "userAttributes[1].attributeId"},
 	} {
-		e.do(c.method, c.path, adminKey, c.body).decode(t, &out)
-		require.Empty(t, out.Created, c.body)
-		require.Empty(t, out.Updated, c.body)
-		require.Len(t, out.Issues, 1, c.body)
-		require.True(t, strings.HasPrefix(out.Issues[0].Message, c.field+": "), out.Issues[0].Message)
+		e.itemIssue(c.method, c.path, c.body, c.field+": ")
 	}
 	a, err := e.eng.Achievements().Get(context.Background(), "ten-words")
 	require.NoError(t, err)
@@ -830,21 +839,12 @@ func TestTrophyAttributeFiltersRepeated(t *testing.T) {
 // of userAttributes or eventAttributes the item gave, on update and create.
 func TestTrophyAttributeFilterElement(t *testing.T) {
 	e := newEnv(t, httpapi.Options{})
-	var out struct {
-		Created []map[string]any `json:"created"`
-		Updated []map[string]any `json:"updated"`
-		Issues  []issueGolden    `json:"issues"`
-	}
 	for _, c := range []struct{ method, body, prefix string }{
 		{"PATCH", `[{"id":"ten-words","userAttributes":[{"attributeId":"plan","attributeValue":"a"},{"attributeId":"nope","attributeValue":"b"}]}]`, "userAttributes[1]: "},
 		{"PATCH", `[{"id":"ten-words","eventAttributes":[{"attributeId":"source","attributeValue":"a"},{"attributeId":"plan","attributeValue":"b"}]}]`, "eventAttributes[1]: "},
 		{"POST", `[{"key":"pro","name":"Pro","trigger":"api","userAttributes":[{"attributeId":"plan","attributeValue":"a"},{"attributeId":"nope","attributeValue":"b"}]}]`, "userAttributes[1]: "},
 	} {
-		e.do(c.method, "/admin/v1/achievements", adminKey, c.body).decode(t, &out)
-		require.Empty(t, out.Created, c.body)
-		require.Empty(t, out.Updated, c.body)
-		require.Len(t, out.Issues, 1, c.body)
-		require.True(t, strings.HasPrefix(out.Issues[0].Message, c.prefix), out.Issues[0].Message)
-		require.Contains(t, out.Issues[0].Message, "Filters[", "the engine's message is kept")
+		is := e.itemIssue(c.method, "/admin/v1/achievements", c.body, c.prefix)
+		require.Contains(t, is.Message, "Filters[", "the engine's message is kept")
 	}
 }
