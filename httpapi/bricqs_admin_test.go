@@ -292,3 +292,29 @@ func TestBricqsRewardDurationBound(t *testing.T) {
 	e.do("POST", admin+"/rewards", adminKey, fmt.Sprintf(body, 876000)).requireStatus(t, http.StatusCreated)
 	e.do("PATCH", admin+"/rewards/double", adminKey, `{"duration_hours":5124096}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "duration_hours")
 }
+
+// TestBricqsUnknownNestedField checks an unknown field inside an array
+// element of a Bricqs admin body is named by its JSON path, as a top-level
+// one is named by its name, on create and update, and changes nothing.
+func TestBricqsUnknownNestedField(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	e.do("POST", admin+"/streaks", adminKey, `{"code":"weekly","name":"Weekly","metrics":[{"metric":"words","min":1,"foo":2}]}`).
+		requireError(t, http.StatusUnprocessableEntity, "invalid", "metrics[0].foo")
+	e.do("GET", admin+"/streaks/weekly", adminKey, nil).requireStatus(t, http.StatusNotFound)
+	// Field names match as encoding/json matches them: case-insensitively.
+	b := e.do("PATCH", admin+"/streaks/daily", adminKey, `{"name":"D","metrics":[{"metric":"words","min":1},{"Metric":"words","MIN":2,"minimum":3}]}`).
+		requireError(t, http.StatusUnprocessableEntity, "invalid", "metrics[1].minimum")
+	require.Contains(t, b.Error, `"metrics[1].minimum"`)
+	e.do("PATCH", admin+"/streaks/daily", adminKey, `{"nme":"D"}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "nme")
+	s, err := e.eng.Streaks().Get(context.Background(), "daily")
+	require.NoError(t, err)
+	require.Equal(t, "Daily writing", s.Name)
+	// Trophy's items too: the path inside the item.
+	var u struct {
+		Updated []map[string]any `json:"updated"`
+		Issues  []issueGolden    `json:"issues"`
+	}
+	e.do("PATCH", "/admin/v1/points/systems/xp/triggers", adminKey, `[{"id":"xp-words","userAttributes":[{"attributeId":"plan","attributeValue":"a","x":1}]}]`).decode(t, &u)
+	require.Len(t, u.Issues, 1)
+	require.Equal(t, `unknown field "userAttributes[0].x"`, u.Issues[0].Message)
+}

@@ -211,7 +211,7 @@ func (h *handler) awardPoints(c *call) (int, any, error) {
 	}
 	res, err := c.eng.Points().Award(c.ctx(), p)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, keyConflict(err, p.IdempotencyKey)
 	}
 	return http.StatusOK, c.pointsResultJSON(p.User, res), nil
 }
@@ -229,7 +229,7 @@ func (h *handler) deductPoints(c *call) (int, any, error) {
 	p.Reason = ""
 	res, err := c.eng.Points().Spend(c.ctx(), p)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, keyConflict(err, p.IdempotencyKey)
 	}
 	return http.StatusOK, c.pointsResultJSON(p.User, res), nil
 }
@@ -266,10 +266,10 @@ func (h *handler) claimReward(c *call) (int, any, error) {
 	if err := c.ownUser(in.ParticipantID); err != nil {
 		return 0, nil, err
 	}
-	cl, err := c.eng.Rewards().Claim(c.ctx(), gamify.ClaimRequest{Reward: c.r.PathValue("id"), User: in.ParticipantID,
-		IdempotencyKey: c.r.Header.Get("Idempotency-Key")})
+	key := c.r.Header.Get("Idempotency-Key")
+	cl, err := c.eng.Rewards().Claim(c.ctx(), gamify.ClaimRequest{Reward: c.r.PathValue("id"), User: in.ParticipantID, IdempotencyKey: key})
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, keyConflict(err, key)
 	}
 	if cl.Replay {
 		return http.StatusOK, claimJSON(cl), nil

@@ -63,7 +63,10 @@ func TestBricqsPointsAwardAndDeduct(t *testing.T) {
 	require.True(t, got.IdempotentReplayed)
 	require.Equal(t, 100.0, got.NewBalance)
 	require.Nil(t, got.TierUpgrade)
-	e.do("POST", award, appKey, `{"participant_id":"ana","amount":5,"reason":"welcome"}`, "Idempotency-Key", "w-1").requireError(t, http.StatusConflict, "conflict", "")
+	// The key reused for another amount, or for a deduct, is a conflict
+	// naming the header.
+	e.do("POST", award, appKey, `{"participant_id":"ana","amount":5,"reason":"welcome"}`, "Idempotency-Key", "w-1").requireError(t, http.StatusConflict, "conflict", "Idempotency-Key")
+	e.do("POST", deduct, appKey, `{"participant_id":"ana","amount":100,"reason":"welcome"}`, "Idempotency-Key", "w-1").requireError(t, http.StatusConflict, "conflict", "Idempotency-Key")
 
 	// Spend: too much is 422 insufficient_points and changes nothing.
 	e.do("POST", deduct, appKey, `{"participant_id":"ana","amount":500}`).requireError(t, http.StatusUnprocessableEntity, "insufficient_points", "")
@@ -78,6 +81,11 @@ func TestBricqsPointsAwardAndDeduct(t *testing.T) {
 	e.do("POST", deduct, appKey, `{"amount":1}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "participant_id")
 	e.do("POST", award, appKey, `{"participant_id":"ana","amount":"lots"}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "amount")
 	e.do("POST", award, appKey, `{"participant_id":"ana","amount":1,"points_system":"nope"}`).requireStatus(t, http.StatusNotFound)
+
+	// Another conflict names no field, a key given or not.
+	_, err := e.eng.Points().Deactivate(context.Background(), "xp")
+	require.NoError(t, err)
+	e.do("POST", award, appKey, `{"participant_id":"ana","amount":1}`, "Idempotency-Key", "w-2").requireError(t, http.StatusConflict, "conflict", "")
 }
 
 func TestBricqsRewardClaims(t *testing.T) {

@@ -3,9 +3,12 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/gamifykit/gamify"
+	"github.com/gamifykit/gamify/gamifytype"
 )
 
 // errorBody is the one error shape of every endpoint. Error is the field
@@ -75,6 +78,20 @@ func classify(err error) (*apiError, bool) {
 		return &apiError{http.StatusServiceUnavailable, "unavailable", "the request was cancelled", ""}, true
 	}
 	return &apiError{http.StatusInternalServerError, "internal", "internal error", ""}, false
+}
+
+// keyConflict names the Idempotency-Key header in the engine's conflict of
+// key reused with another payload, as a 422 names its field. The engine
+// reports that conflict as ErrConflict naming its own field
+// (Event.IdempotencyKey, Award.IdempotencyKey, ...) and the key, which has
+// no typed form: any other conflict (an inactive system, a claim limit)
+// passes unchanged.
+func keyConflict(err error, key string) error {
+	if key == "" || !errors.Is(err, gamify.ErrConflict) ||
+		!strings.Contains(err.Error(), fmt.Sprintf("IdempotencyKey %q was first used for a different ", gamifytype.Quote(key))) {
+		return err
+	}
+	return &apiError{http.StatusConflict, "conflict", err.Error(), "Idempotency-Key"}
 }
 
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {

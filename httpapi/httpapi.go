@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/subtle"
@@ -331,7 +332,12 @@ func (c *call) decode(v any) error { return c.decodeBody(v, false) }
 func (c *call) decodeStrict(v any) error { return c.decodeBody(v, true) }
 
 func (c *call) decodeBody(v any, strict bool) error {
-	dec := json.NewDecoder(c.r.Body)
+	var body io.Reader = c.r.Body
+	var read bytes.Buffer // what the decoder read, for an unknown field's path
+	if strict {
+		body = io.TeeReader(body, &read)
+	}
+	dec := json.NewDecoder(body)
 	if strict {
 		dec.DisallowUnknownFields()
 	}
@@ -358,21 +364,30 @@ func (c *call) decodeBody(v any, strict bool) error {
 	case errors.As(err, &ute):
 		return typeError(ute)
 	}
-	if f, ok := unknownField(err); ok {
-		return invalid(f, fmt.Sprintf("unknown field %q", f))
+	if ue, ok := unknownField(err, read.Bytes(), v); ok {
+		return ue
 	}
 	return &apiError{http.StatusBadRequest, "bad_request", "malformed JSON: " + err.Error(), ""}
 }
 
-// unknownField is the name in encoding/json's unknown-field error, which
-// has no typed form.
-func unknownField(err error) (string, bool) {
+// unknownField is the 422 of encoding/json's unknown-field error, which has
+// no typed form and names the bare field: the field is reported by its
+// path in raw, the JSON decoded into v (`metrics[0].foo`).
+func unknownField(err error, raw []byte, v any) (error, bool) {
 	q, ok := strings.CutPrefix(err.Error(), "json: unknown field ")
 	if !ok {
-		return "", false
+		return nil, false
 	}
 	f, uerr := strconv.Unquote(q)
-	return f, uerr == nil
+	if uerr != nil {
+		return nil, false
+	}
+	// The walk's field is the decoder's (a walk that went astray keeps the
+	// bare name).
+	if p, found := unknownPath(raw, v); found && (p == f || strings.HasSuffix(p, "."+f)) {
+		f = p
+	}
+	return invalid(f, fmt.Sprintf("unknown field %q", f)), true
 }
 
 func tooLarge(limit int64) *apiError {

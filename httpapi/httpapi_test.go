@@ -224,8 +224,9 @@ func TestIdempotencyKeyReplay(t *testing.T) {
 	require.Empty(t, b.Points)
 	require.Empty(t, b.Achievements)
 
-	// The same key with another value is a conflict, and changes nothing.
-	e.track("ana", 5, "Idempotency-Key", "k-1").requireError(t, http.StatusConflict, "conflict", "")
+	// The same key with another value is a conflict naming the header, and
+	// changes nothing.
+	e.track("ana", 5, "Idempotency-Key", "k-1").requireError(t, http.StatusConflict, "conflict", "Idempotency-Key")
 	m, err := e.eng.Users().Metric(context.Background(), "ana", "words")
 	require.NoError(t, err)
 	require.Equal(t, "4", m.Total.String())

@@ -218,7 +218,7 @@ func (h *handler) trackEvent(c *call) (int, any, error) {
 	}
 	res, err := c.eng.Track(c.ctx(), ev)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, keyConflict(err, ev.IdempotencyKey)
 	}
 	out := c.eventJSON(res)
 	if res.IdempotentReplayed {
@@ -1169,13 +1169,18 @@ func (h *handler) patchPreferences(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	thresholds := map[string]gamify.Amount{}
+	var keys []string // streak.metrics' keys, by index
 	if in.Streak != nil {
 		for i, m := range in.Streak.Metrics {
 			a, err := amountOf(fmt.Sprintf("streak.metrics[%d].threshold", i), m.Threshold)
 			if err != nil {
 				return 0, nil, err
 			}
-			thresholds[m.Key] = a
+			if j := slices.Index(keys, m.Key); j >= 0 {
+				f := fmt.Sprintf("streak.metrics[%d].key", i)
+				return 0, nil, invalid(f, fmt.Sprintf("%s: %q is listed twice (also at %d)", f, m.Key, j))
+			}
+			thresholds[m.Key], keys = a, append(keys, m.Key)
 		}
 	}
 	p, err := c.eng.Users().PatchPreferences(c.ctx(), c.r.PathValue("id"), func(p *gamify.Preferences) {
@@ -1203,9 +1208,31 @@ func (h *handler) patchPreferences(c *call) (int, any, error) {
 		}
 	})
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, elementOf(err, "Preferences.Streak.Thresholds[", "streak.metrics", keys)
 	}
 	return http.StatusOK, prefsJSON(p), nil
+}
+
+// elementOf names the element of a request list in the engine's error
+// about a map entry the list became (Preferences.Streak.Thresholds[k],
+// Achievement.UserFilters[k]): the request lists, the engine keeps by key,
+// so its field has the key, not the index. mark is the engine field up to
+// the key's bracket, list the JSON name, keys the list's keys by index.
+func elementOf(err error, mark, list string, keys []string) error {
+	var ve *gamify.ValidationError
+	if !errors.As(err, &ve) {
+		return err
+	}
+	_, k, ok := strings.Cut(ve.Field, mark)
+	if k, ok = strings.CutSuffix(k, "]"); !ok {
+		return err
+	}
+	i := slices.Index(keys, k)
+	if i < 0 {
+		return err
+	}
+	f := fmt.Sprintf("%s[%d]", list, i)
+	return invalid(f, f+": "+err.Error())
 }
 
 // ---- leaderboards

@@ -52,10 +52,18 @@ func (in *achievementIn) apply(a *gamify.Achievement) error {
 		a.Prerequisites = in.AchievementIDs
 	}
 	if in.UserAttributes != nil {
-		a.UserFilters = filters(in.UserAttributes)
+		f, err := filters("userAttributes", in.UserAttributes)
+		if err != nil {
+			return err
+		}
+		a.UserFilters = f
 	}
 	if in.EventAttributes != nil {
-		a.EventFilters = filters(in.EventAttributes)
+		f, err := filters("eventAttributes", in.EventAttributes)
+		if err != nil {
+			return err
+		}
+		a.EventFilters = f
 	}
 	return nil
 }

@@ -316,7 +316,13 @@ func routeAdmin[D any](h *handler, path string, r resource[D]) {
 			}
 			for _, is := range issues {
 				i := idx[is.Index]
-				out.Issues = append(out.Issues, issueOut{Index: &i, ID: is.Key, Severity: string(is.Severity), Message: is.Message})
+				msg := is.Message
+				if is.Err != nil {
+					if e := filterElement(items[i], is.Err); e != is.Err {
+						msg = e.Error()
+					}
+				}
+				out.Issues = append(out.Issues, issueOut{Index: &i, ID: is.Key, Severity: string(is.Severity), Message: msg})
 			}
 			for _, d := range created {
 				out.Created = append(out.Created, r.out(d))
@@ -340,7 +346,7 @@ func routeAdmin[D any](h *handler, path string, r resource[D]) {
 		for i, raw := range items {
 			key, d, err := patchItem(c, r, raw)
 			if err != nil {
-				o := itemIssue(i, err)
+				o := itemIssue(i, filterElement(raw, err))
 				o.ID = key
 				out.Issues = append(out.Issues, o)
 				continue
@@ -438,8 +444,8 @@ func strictItem(raw json.RawMessage, v any) error {
 		if errors.As(err, &ute) {
 			return typeError(ute)
 		}
-		if f, ok := unknownField(err); ok {
-			return invalid(f, fmt.Sprintf("unknown field %q", f))
+		if ue, ok := unknownField(err, raw, v); ok {
+			return ue
 		}
 		return invalid("", "bad item: "+err.Error())
 	}
@@ -697,10 +703,18 @@ func setSource(b *gamify.Leaderboard, rankBy, metric, system, streak string) {
 	b.Metric, b.System, b.Streak = cmp.Or(metric, b.Metric), cmp.Or(system, b.System), cmp.Or(streak, b.Streak)
 }
 
+// maxParticipantsTrophy is the largest maxParticipants Trophy takes.
+const maxParticipantsTrophy = 1000
+
 func (in *boardIn) apply(b *gamify.Leaderboard) error {
 	setIf(&b.Name, in.Name)
 	setIf(&b.Description, in.Description)
 	if in.MaxParticipants != nil {
+		// Trophy's range; the engine's 0 (no cap) is had by leaving it out
+		// on create.
+		if n := *in.MaxParticipants; n < 1 || n > maxParticipantsTrophy {
+			return invalid("maxParticipants", fmt.Sprintf("maxParticipants must be 1 to %d, not %d", maxParticipantsTrophy, n))
+		}
 		b.MaxParticipants = *in.MaxParticipants
 	}
 	if err := parseDay("start", in.Start, &b.Start); err != nil {
@@ -946,19 +960,16 @@ var systemsResource = resource[gamify.PointsSystem]{systemsOps, codec[gamify.Poi
 // ---- points boosts of a system
 
 type boostIn struct {
-	ID             string  `json:"id"`
-	Key            string  `json:"key"` // a gamify extension; generated when empty
-	Name           *string `json:"name"`
-	UserID         string  `json:"userId"`
-	UserAttributes []struct {
-		AttributeID    string `json:"attributeId"`
-		AttributeValue string `json:"attributeValue"`
-	} `json:"userAttributes"`
-	Start      *string   `json:"start"`
-	End        *string   `json:"end"`
-	Multiplier *numberIn `json:"multiplier"`
-	Rounding   *string   `json:"rounding"`
-	Status     string    `json:"status"`
+	ID             string         `json:"id"`
+	Key            string         `json:"key"` // a gamify extension; generated when empty
+	Name           *string        `json:"name"`
+	UserID         string         `json:"userId"`
+	UserAttributes []attrFilterIn `json:"userAttributes"`
+	Start          *string        `json:"start"`
+	End            *string        `json:"end"`
+	Multiplier     *numberIn      `json:"multiplier"`
+	Rounding       *string        `json:"rounding"`
+	Status         string         `json:"status"`
 }
 
 // apply sets the fields the item gives. A per-user boost's dates are UTC
@@ -1067,10 +1078,11 @@ var boostsResource = resource[gamify.Boost]{boostsOps, codec[gamify.Boost]{
 		case in.UserID != "":
 			b.Scope = gamify.BoostUser
 		case len(in.UserAttributes) > 0:
-			b.Scope, b.UserFilters = gamify.BoostCohort, map[string]string{}
-			for _, ua := range in.UserAttributes {
-				b.UserFilters[ua.AttributeID] = ua.AttributeValue
+			f, err := filters("userAttributes", in.UserAttributes)
+			if err != nil {
+				return b, err
 			}
+			b.Scope, b.UserFilters = gamify.BoostCohort, f
 		}
 		switch gamify.Status(in.Status) {
 		case "", gamify.StatusActive:

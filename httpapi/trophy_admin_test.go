@@ -621,8 +621,8 @@ func TestTrophyAdminPatchStatus(t *testing.T) {
 }
 
 // TestAdminBodiesRefuseUnknownFields checks the admin bodies that are not
-// item lists refuse a misspelt field, naming it, and change nothing: a
-// batch retried with idempotency_key must not apply twice.
+// item lists refuse a misspelt field, naming it by its JSON path, and
+// change nothing: a batch retried with idempotency_key must not apply twice.
 func TestAdminBodiesRefuseUnknownFields(t *testing.T) {
 	e := newEnv(t, httpapi.Options{})
 	_, err := e.eng.Rewards().Create(context.Background(), gamify.Reward{Key: "coffee", Name: "Coffee", Type: gamify.RewardCoupon,
@@ -631,13 +631,13 @@ func TestAdminBodiesRefuseUnknownFields(t *testing.T) {
 	e.track("ana", 1).requireStatus(t, http.StatusCreated)
 	batch := `[{"key":"words","user":{"id":"ana"},"value":3,"idempotency_key":"b-1"}]`
 	for range 2 {
-		e.do("POST", "/admin/v1/metrics/events", adminKey, batch).requireError(t, http.StatusUnprocessableEntity, "invalid", "idempotency_key")
+		e.do("POST", "/admin/v1/metrics/events", adminKey, batch).requireError(t, http.StatusUnprocessableEntity, "invalid", "[0].idempotency_key")
 	}
 	require.Equal(t, "1", e.total("ana"))
-	e.do("POST", "/admin/v1/streaks/freezes", adminKey, `{"freezes":[{"userId":"ana","count":2}]}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "count")
-	e.do("POST", "/admin/v1/streaks/restore", adminKey, `{"users":[{"userId":"ana"}]}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "userId")
+	e.do("POST", "/admin/v1/streaks/freezes", adminKey, `{"freezes":[{"userId":"ana","count":2}]}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "freezes[0].count")
+	e.do("POST", "/admin/v1/streaks/restore", adminKey, `{"users":[{"userId":"ana"}]}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "users[0].userId")
 	e.do("POST", "/admin/v1/streaks/pauses", adminKey, `{"pauses":[{"userId":"ana","start":"2026-03-12","ends":"2026-03-14"}]}`).
-		requireError(t, http.StatusUnprocessableEntity, "invalid", "ends")
+		requireError(t, http.StatusUnprocessableEntity, "invalid", "pauses[0].ends")
 	e.do("POST", "/api/v1/gamify/admin/rewards/coffee/codes", adminKey, `{"code":["C-1"]}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "code")
 	n, err := e.eng.Rewards().CodeCount(context.Background(), "coffee")
 	require.NoError(t, err)
@@ -747,5 +747,104 @@ func TestPatchStatusResourceLacks(t *testing.T) {
 		r := e.do("PATCH", path, adminKey, "["+item+"]")
 		require.NoError(t, json.Unmarshal(r.body, &u))
 		require.Len(t, u.Updated, 1, path)
+	}
+}
+
+// TestTrophyBoardMaxParticipantsRange checks the Trophy dialect takes
+// maxParticipants in Trophy's range, 1 to 1000, on create and update (an
+// issue naming maxParticipants, nothing changed), and that a board created
+// without it has no cap (the engine's 0).
+func TestTrophyBoardMaxParticipantsRange(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	var c struct {
+		Created []map[string]any `json:"created"`
+		Issues  []issueGolden    `json:"issues"`
+	}
+	e.do("POST", "/admin/v1/leaderboards", adminKey, `[
+		{"key":"b0","name":"B0","rankBy":"metric","metricId":"words","maxParticipants":0},
+		{"key":"b1","name":"B1","rankBy":"metric","metricId":"words","maxParticipants":1001},
+		{"key":"b2","name":"B2","rankBy":"metric","metricId":"words","maxParticipants":1000},
+		{"key":"b3","name":"B3","rankBy":"metric","metricId":"words"}]`).decode(t, &c)
+	require.Len(t, c.Created, 2)
+	require.Len(t, c.Issues, 2)
+	for i, is := range c.Issues {
+		require.Equal(t, i, *is.Index)
+		require.Contains(t, is.Message, "maxParticipants must be 1 to 1000")
+	}
+	ctx := context.Background()
+	b, err := e.eng.Leaderboards().Get(ctx, "b3")
+	require.NoError(t, err)
+	require.Zero(t, b.MaxParticipants, "absent: unlimited")
+
+	var u struct {
+		Updated []map[string]any `json:"updated"`
+		Issues  []issueGolden    `json:"issues"`
+	}
+	e.do("PATCH", "/admin/v1/leaderboards", adminKey, `[{"id":"b2","name":"Renamed","maxParticipants":5000},{"id":"b2","maxParticipants":-1},{"id":"b2","maxParticipants":0}]`).decode(t, &u)
+	require.Empty(t, u.Updated)
+	require.Len(t, u.Issues, 3)
+	for _, is := range u.Issues {
+		require.Contains(t, is.Message, "maxParticipants must be 1 to 1000")
+	}
+	b, err = e.eng.Leaderboards().Get(ctx, "b2")
+	require.NoError(t, err)
+	require.Equal(t, "B2", b.Name)
+	require.Equal(t, 1000, b.MaxParticipants)
+	e.do("PATCH", "/admin/v1/leaderboards", adminKey, `[{"id":"b2","maxParticipants":1}]`).decode(t, &u)
+	require.Empty(t, u.Issues)
+	require.EqualValues(t, 1, u.Updated[0]["maxParticipants"])
+}
+
+// itemIssue sends a create or update of one Trophy admin item that must
+// fail: nothing created or updated, one issue, its message starting with
+// prefix.
+func (e *env) itemIssue(method, path, body, prefix string) issueGolden {
+	e.t.Helper()
+	var out struct {
+		Created []map[string]any `json:"created"`
+		Updated []map[string]any `json:"updated"`
+		Issues  []issueGolden    `json:"issues"`
+	}
+	e.do(method, path, adminKey, body).decode(e.t, &out)
+	require.Empty(e.t, out.Created, body)
+	require.Empty(e.t, out.Updated, body)
+	require.Len(e.t, out.Issues, 1, body)
+	require.True(e.t, strings.HasPrefix(out.Issues[0].Message, prefix), out.Issues[0].Message)
+	return out.Issues[0]
+}
+
+// TestTrophyAttributeFiltersRepeated checks an attribute listed twice in
+// userAttributes or eventAttributes is an issue naming the element, on
+// create and update, instead of the later value silently winning.
+func TestTrophyAttributeFiltersRepeated(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	two := `[{"attributeId":"plan","attributeValue":"a"},{"attributeId":"plan","attributeValue":"b"}]`
+	for _, c := range []struct{ method, path, body, field string }{
+		{"PATCH", "/admin/v1/achievements", `[{"id":"ten-words","userAttributes":` + two + `}]`, "userAttributes[1].attributeId"},
+		{"PATCH", "/admin/v1/achievements", `[{"id":"ten-words","eventAttributes":[{"attributeId":"source","attributeValue":"a"},{"attributeId":"source","attributeValue":"b"}]}]`, "eventAttributes[1].attributeId"},
+		{"PATCH", "/admin/v1/points/systems/xp/triggers", `[{"id":"xp-words","userAttributes":` + two + `}]`, "userAttributes[1].attributeId"},
+		{"POST", "/admin/v1/achievements", `[{"key":"pro","name":"Pro","trigger":"api","userAttributes":` + two + `}]`, "userAttributes[1].attributeId"},
+		{"POST", "/admin/v1/points/systems/xp/triggers", `[{"type":"metric","metricId":"words","metricThreshold":1,"points":1,"userAttributes":` + two + `}]`, "userAttributes[1].attributeId"},
+		{"POST", "/admin/v1/points/systems/xp/boosts", `[{"name":"B","start":"2026-03-11","multiplier":2,"userAttributes":` + two + `}]`, "userAttributes[1].attributeId"},
+	} {
+		e.itemIssue(c.method, c.path, c.body, c.field+": ")
+	}
+	a, err := e.eng.Achievements().Get(context.Background(), "ten-words")
+	require.NoError(t, err)
+	require.Empty(t, a.UserFilters)
+}
+
+// TestTrophyAttributeFilterElement checks the engine's error about an
+// attribute filter (kept by attribute, not by position) names the element
+// of userAttributes or eventAttributes the item gave, on update and create.
+func TestTrophyAttributeFilterElement(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	for _, c := range []struct{ method, body, prefix string }{
+		{"PATCH", `[{"id":"ten-words","userAttributes":[{"attributeId":"plan","attributeValue":"a"},{"attributeId":"nope","attributeValue":"b"}]}]`, "userAttributes[1]: "},
+		{"PATCH", `[{"id":"ten-words","eventAttributes":[{"attributeId":"source","attributeValue":"a"},{"attributeId":"plan","attributeValue":"b"}]}]`, "eventAttributes[1]: "},
+		{"POST", `[{"key":"pro","name":"Pro","trigger":"api","userAttributes":[{"attributeId":"plan","attributeValue":"a"},{"attributeId":"nope","attributeValue":"b"}]}]`, "userAttributes[1]: "},
+	} {
+		is := e.itemIssue(c.method, "/admin/v1/achievements", c.body, c.prefix)
+		require.Contains(t, is.Message, "Filters[", "the engine's message is kept")
 	}
 }

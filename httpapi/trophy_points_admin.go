@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gamifykit/gamify"
@@ -95,15 +96,46 @@ type attrFilterIn struct {
 	AttributeValue string `json:"attributeValue"`
 }
 
-func filters(in []attrFilterIn) map[string]string {
+// filters reads a Trophy attribute list (the JSON field field) into the
+// engine's map; an attribute listed twice is refused by its element, not
+// left to the later value.
+func filters(field string, in []attrFilterIn) (map[string]string, error) {
 	if in == nil {
-		return nil
+		return nil, nil
 	}
 	m := map[string]string{}
-	for _, f := range in {
+	for i, f := range in {
+		if _, ok := m[f.AttributeID]; ok {
+			j := slices.IndexFunc(in, func(g attrFilterIn) bool { return g.AttributeID == f.AttributeID })
+			at := fmt.Sprintf("%s[%d].attributeId", field, i)
+			return nil, invalid(at, fmt.Sprintf("%s: %q is listed twice (also at %d)", at, f.AttributeID, j))
+		}
 		m[f.AttributeID] = f.AttributeValue
 	}
-	return m
+	return m, nil
+}
+
+// filterElement names the userAttributes or eventAttributes element of an
+// item (raw) in the engine's error about the filter it became.
+func filterElement(raw json.RawMessage, err error) error {
+	var in struct {
+		UserAttributes  []attrFilterIn `json:"userAttributes"`
+		EventAttributes []attrFilterIn `json:"eventAttributes"`
+	}
+	if json.Unmarshal(raw, &in) != nil {
+		return err
+	}
+	ids := func(l []attrFilterIn) []string {
+		var out []string
+		for _, f := range l {
+			out = append(out, f.AttributeID)
+		}
+		return out
+	}
+	if e := elementOf(err, ".UserFilters[", "userAttributes", ids(in.UserAttributes)); e != err {
+		return e
+	}
+	return elementOf(err, ".EventFilters[", "eventAttributes", ids(in.EventAttributes))
 }
 
 type triggerIn struct {
@@ -156,10 +188,18 @@ func (in *triggerIn) apply(t *gamify.Trigger) error {
 		t.Every = *in.TimeInterval
 	}
 	if in.UserAttributes != nil {
-		t.UserFilters = filters(in.UserAttributes)
+		f, err := filters("userAttributes", in.UserAttributes)
+		if err != nil {
+			return err
+		}
+		t.UserFilters = f
 	}
 	if in.EventAttributes != nil {
-		t.EventFilters = filters(in.EventAttributes)
+		f, err := filters("eventAttributes", in.EventAttributes)
+		if err != nil {
+			return err
+		}
+		t.EventFilters = f
 	}
 	if in.BlockIfOutOfPoints != nil {
 		t.BlockIfOutOfPoints = *in.BlockIfOutOfPoints

@@ -256,6 +256,20 @@ func TestTrophyPreferences(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, prefs.Streak.OptOut)
 	require.True(t, prefs.Streak.Enabled, "the metrics personalize the streak")
+
+	// A bad element of streak.metrics is named by its index, as a bad
+	// threshold is, and changes nothing.
+	for body, field := range map[string]string{
+		`{"streak":{"metrics":[{"key":"words","threshold":1},{"key":"nope","threshold":2}]}}`:    "streak.metrics[1]",
+		`{"streak":{"metrics":[{"key":"words","threshold":1},{"key":"words","threshold":2}]}}`:   "streak.metrics[1].key",
+		`{"streak":{"metrics":[{"key":"words","threshold":1},{"key":"words","threshold":"x"}]}}`: "streak.metrics[1].threshold",
+	} {
+		b := e.do("PATCH", "/v1/users/ana/preferences", appKey, body).requireError(t, http.StatusUnprocessableEntity, "invalid", field)
+		require.True(t, strings.HasPrefix(b.Error, field+": ") || strings.HasPrefix(b.Error, field+" "), b.Error)
+	}
+	prefs, err = e.eng.Users().Preferences(context.Background(), "ana")
+	require.NoError(t, err)
+	require.Equal(t, "3", prefs.Streak.Thresholds["words"].String())
 }
 
 func TestTrophyAchievements(t *testing.T) {
