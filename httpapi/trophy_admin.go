@@ -1105,10 +1105,24 @@ var boostsResource = resource[gamify.Boost]{boostsOps, codec[gamify.Boost]{
 		if err := fixed("boost", "userId", in.UserID, cur.User); err != nil {
 			return in.ID, nil, "", err
 		}
+		var f map[string]string
+		if in.UserAttributes != nil {
+			if cur.Scope != gamify.BoostCohort {
+				return in.ID, nil, "", invalid("userAttributes", "only a boost created with userAttributes has them (a boost's scope is fixed)")
+			}
+			if f, err = filters("userAttributes", in.UserAttributes); err != nil {
+				return in.ID, nil, "", err
+			}
+		}
 		if err := in.apply(&cur); err != nil {
 			return in.ID, nil, "", err
 		}
-		return in.ID, func(b *gamify.Boost) { _ = in.apply(b) }, in.Status, nil
+		return in.ID, func(b *gamify.Boost) {
+			_ = in.apply(b)
+			if f != nil {
+				b.UserFilters = f
+			}
+		}, in.Status, nil
 	},
 	out: func(b gamify.Boost) any {
 		return adminBoostOut{boostOut: boostJSON(b), UserAttributes: pairs(b.UserFilters), Created: instant(b.Created), Updated: instant(b.Updated)}

@@ -360,6 +360,17 @@ func TestTrophyAdminPointsSystemsAndBoosts(t *testing.T) {
 	e.do("PATCH", boosts, adminKey, `[{"id":"pro","multiplier":3},{"id":"pro","multiplier":"big"}]`).decode(t, &ub)
 	require.Equal(t, 3.0, ub.Updated[0].Multiplier)
 	require.Len(t, ub.Issues, 1)
+	// A cohort boost's userAttributes are updated; a boost of another scope has none to update.
+	ub.Updated, ub.Issues = nil, nil
+	e.do("PATCH", boosts, adminKey, `[{"id":"pro","userAttributes":[{"attributeId":"plan","attributeValue":"team"}]},
+		{"id":"ana-2x","userAttributes":[{"attributeId":"plan","attributeValue":"team"}]}]`).decode(t, &ub)
+	require.Len(t, ub.Updated, 1)
+	require.Equal(t, []kvGolden{{"plan", "team"}}, ub.Updated[0].UserAttributes)
+	b, err = e.eng.Points().Boosts().Get(context.Background(), "pro")
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"plan": "team"}, b.UserFilters)
+	require.Len(t, ub.Issues, 1)
+	require.Contains(t, ub.Issues[0].Message, "userAttributes")
 	e.do("DELETE", boosts+"?ids=pro", adminKey, nil).decode(t, &d)
 	require.Equal(t, []string{"pro"}, d.Deleted)
 }
