@@ -337,14 +337,7 @@ func (c *catalog) checkAchievementRefs(old, d *Achievement) error {
 			errs = append(errs, gamifytype.Invalid("Achievement.Metric", d.Metric, "is not an active metric"))
 		}
 	}
-	for _, k := range achSortedKeys(d.EventFilters) {
-		if old != nil && achHasKey(old.EventFilters, k) {
-			continue
-		}
-		if at, ok := c.attrs[k]; !ok || at.Type != EventAttribute || at.Status != StatusActive {
-			errs = append(errs, gamifytype.Invalid("Achievement.EventFilters["+k+"]", k, "is not an event attribute"))
-		}
-	}
+	errs = append(errs, c.checkFilterKeys("Achievement.EventFilters", EventAttribute, d.EventFilters, oldFilters(old, func(a *Achievement) map[string]string { return a.EventFilters }))...)
 	if d.Kind == AchievementStreak && (old == nil || old.Streak != d.Streak) {
 		if s, ok := c.streaks[d.Streak]; !ok || s.Status != StatusActive {
 			errs = append(errs, gamifytype.Invalid("Achievement.Streak", d.Streak, "is not an active streak"))
@@ -358,21 +351,32 @@ func (c *catalog) checkAchievementRefs(old, d *Achievement) error {
 			errs = append(errs, gamifytype.Invalid(fmt.Sprintf("Achievement.Prerequisites[%d]", i), p, "is not an achievement"))
 		}
 	}
-	for _, k := range achSortedKeys(d.UserFilters) {
-		if old != nil && achHasKey(old.UserFilters, k) {
-			continue
-		}
-		if at, ok := c.attrs[k]; !ok || at.Type != UserAttribute || at.Status != StatusActive {
-			errs = append(errs, gamifytype.Invalid("Achievement.UserFilters["+k+"]", k, "is not a user attribute"))
-		}
-	}
+	errs = append(errs, c.checkFilterKeys("Achievement.UserFilters", UserAttribute, d.UserFilters, oldFilters(old, func(a *Achievement) map[string]string { return a.UserFilters }))...)
 	return errors.Join(errs...)
 }
 
-func achHasKey(m map[string]string, k string) bool { _, ok := m[k]; return ok }
+// checkFilterKeys reports each key of filters (field names them) that is
+// not an active attribute of type typ, in key order; a key old had already
+// is not checked again (its attribute may have been deactivated since).
+func (c *catalog) checkFilterKeys(field string, typ AttributeType, filters, old map[string]string) []error {
+	var errs []error
+	for _, k := range slices.Sorted(maps.Keys(filters)) {
+		if _, had := old[k]; had {
+			continue
+		}
+		if at, ok := c.attrs[k]; !ok || at.Type != typ || at.Status != StatusActive {
+			errs = append(errs, gamifytype.Invalid(field+"["+k+"]", k, "is not a "+string(typ)+" attribute"))
+		}
+	}
+	return errs
+}
 
-func achSortedKeys(m map[string]string) []string {
-	return slices.Sorted(maps.Keys(m))
+// oldFilters is get(old), or nil without an old definition.
+func oldFilters[T any](old *T, get func(*T) map[string]string) map[string]string {
+	if old == nil {
+		return nil
+	}
+	return get(old)
 }
 
 // Get returns the achievement with key, archived or not, or ErrNotFound.

@@ -29,6 +29,7 @@ func boostNotes(t *testing.T, eng *gamify.Engine) map[string]int {
 func TestBoostStartAndFinishNotifiedOnceAcrossReopenAndDowntime(t *testing.T) {
 	ctx := context.Background()
 	eng := pointsEngine(t, perUnits("per1", "xp", 1, 1))
+	mustUserAttributes(t, eng.Engine, "plan")
 	day := func(d int) gamify.Date { return gamify.Date{Year: 2026, Month: 3, Day: d} } // t0 is 8 March, 12:00 UTC
 	// An unacknowledging consumer keeps every entry through the downtime.
 	_, err := eng.Outbox().Consumer(ctx, "keep")

@@ -52,6 +52,7 @@ func boostKind() defKind[Boost] {
 					errs = append(errs, gamifytype.Invalid("Boost.System", d.System, "is immutable"))
 				}
 				errs = append(errs, d.validate())
+				errs = append(errs, t.catalogForWrite().checkFilterKeys("Boost.UserFilters", UserAttribute, d.UserFilters, old.UserFilters)...)
 				if err := errors.Join(errs...); err != nil {
 					return Boost{}, err
 				}

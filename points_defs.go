@@ -236,6 +236,8 @@ func (t *txn) checkTriggerRefs(tr, old *Trigger) error {
 			errs = append(errs, gamifytype.Invalid("Trigger.Streak", tr.Streak, "is not a streak"))
 		}
 	}
+	errs = append(errs, cat.checkFilterKeys("Trigger.EventFilters", EventAttribute, tr.EventFilters, oldFilters(old, func(t *Trigger) map[string]string { return t.EventFilters }))...)
+	errs = append(errs, cat.checkFilterKeys("Trigger.UserFilters", UserAttribute, tr.UserFilters, oldFilters(old, func(t *Trigger) map[string]string { return t.UserFilters }))...)
 	return errors.Join(errs...)
 }
 
@@ -274,6 +276,9 @@ func (t *txn) createBoost(b Boost) (Boost, error) {
 	p := &t.catalogForWrite().points
 	if s, ok := p.systems[b.System]; !ok || s.Status == StatusArchived {
 		return Boost{}, gamifytype.Invalid("Boost.System", b.System, "is not a points system")
+	}
+	if err := errors.Join(t.catalogForWrite().checkFilterKeys("Boost.UserFilters", UserAttribute, b.UserFilters, nil)...); err != nil {
+		return Boost{}, err
 	}
 	if _, ok := p.boosts[b.Key]; ok {
 		return Boost{}, fmt.Errorf("%w: boost %s exists", ErrConflict, b.Key)

@@ -863,6 +863,7 @@ func TestTimeTriggerInactiveFiresAreNotPaid(t *testing.T) {
 func TestBoostAdmin(t *testing.T) {
 	ctx := context.Background()
 	eng := pointsEngine(t, perUnits("per1", "xp", 1, 1))
+	mustUserAttributes(t, eng.Engine, "plan")
 	boosts := eng.Points().Boosts()
 	day := func(d int) gamify.Date { return gamify.Date{Year: 2026, Month: 3, Day: d} } // t0 is 8 March
 	_, issues, err := boosts.BulkCreate(ctx, []gamify.Boost{
@@ -1173,4 +1174,31 @@ func TestEventVisitsPointsSystemsInCreationOrder(t *testing.T) {
 			last = row.Awards[0].ID
 		}
 	}
+}
+
+// TestTriggerAndBoostFiltersNameDeclaredAttributes: a trigger's or cohort
+// boost's filters name declared, active attributes of the right type, as an
+// achievement's do; a patch checks only the keys it adds.
+func TestTriggerAndBoostFiltersNameDeclaredAttributes(t *testing.T) {
+	ctx := context.Background()
+	eng := pointsEngine(t, perUnits("per1", "xp", 1, 1))
+	mustUserAttributes(t, eng.Engine, "plan")
+	_, err := eng.Points().Triggers().Create(ctx, gamify.Trigger{Key: "t", System: "coins", Kind: gamify.TriggerMetric, Metric: "xp",
+		Threshold: gamify.AmountFromInt(1), Points: gamify.AmountFromInt(1), UserFilters: map[string]string{"tier": "gold"}, EventFilters: map[string]string{"plan": "x"}})
+	var v *gamify.ValidationError
+	require.ErrorAs(t, err, &v)
+	require.ErrorContains(t, err, "Trigger.EventFilters[plan]", "a user attribute is no event filter")
+	require.ErrorContains(t, err, "Trigger.UserFilters[tier]", "undeclared")
+	_, err = eng.Points().Boosts().Create(ctx, gamify.Boost{Key: "b", System: "coins", Scope: gamify.BoostCohort, UserFilters: map[string]string{"tier": "gold"},
+		From: gamify.Date{Year: 2026, Month: 1, Day: 1}, Multiplier: gamify.AmountFromInt(2)})
+	require.ErrorContains(t, err, "Boost.UserFilters[tier]")
+	b, err := eng.Points().Boosts().Create(ctx, gamify.Boost{Key: "b", System: "coins", Scope: gamify.BoostCohort, UserFilters: map[string]string{"plan": "pro"},
+		From: gamify.Date{Year: 2026, Month: 1, Day: 1}, Multiplier: gamify.AmountFromInt(2)})
+	require.NoError(t, err)
+	_, err = eng.Attributes().Deactivate(ctx, "plan")
+	require.NoError(t, err)
+	_, err = eng.Points().Boosts().Patch(ctx, b.Key, func(b *gamify.Boost) { b.Name = "Pro" })
+	require.NoError(t, err, "a key the boost had is not checked again")
+	_, err = eng.Points().Boosts().Patch(ctx, b.Key, func(b *gamify.Boost) { b.UserFilters["tier"] = "gold" })
+	require.ErrorContains(t, err, "Boost.UserFilters[tier]")
 }
