@@ -3,6 +3,7 @@ package points
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gamifykit/gamify/gamifytype"
@@ -474,7 +475,12 @@ func (l Level) Validate() error {
 		gamifytype.CheckLen("Level.Benefits", len(l.Benefits), gamifytype.MaxListLen))
 	if len(l.Benefits) <= gamifytype.MaxListLen {
 		for i, b := range l.Benefits {
-			errs = append(errs, gamifytype.CheckText(fmt.Sprintf("Level.Benefits[%d]", i), b, gamifytype.MaxNameLen))
+			field := fmt.Sprintf("Level.Benefits[%d]", i)
+			if strings.TrimSpace(b) == "" {
+				errs = append(errs, gamifytype.Invalid(field, b, "must not be empty"))
+				continue
+			}
+			errs = append(errs, gamifytype.CheckText(field, b, gamifytype.MaxNameLen))
 		}
 	}
 	return errors.Join(errs...)

@@ -64,6 +64,7 @@ func TestValidateReportsEveryField(t *testing.T) {
 		{"per-user ok", Boost{Key: "b", System: "xp", Scope: PerUser, User: "u", Start: t0, End: t0.Add(time.Hour), Multiplier: gamifytype.AmountFromInt(2)}.Validate(), nil},
 		{"scope", Boost{Key: "b", System: "xp", Multiplier: gamifytype.AmountFromInt(2)}.Validate(), []string{"Boost.Scope"}},
 		{"level", Level{Key: "", Multiplier: micros(-1)}.Validate(), []string{"Level.Key", "Level.Name", "Level.Multiplier"}},
+		{"level benefits", Level{Key: "l", Name: "L", Benefits: []string{"Free shipping", " ", ""}}.Validate(), []string{"Level.Benefits[1]", "Level.Benefits[2]"}},
 		{"levels ok", ValidateLevels(levels()), nil},
 		{"levels", ValidateLevels([]Level{{Key: "a", Name: "A"}, {Key: "a", Name: "B", Threshold: Amount{}}}), []string{"Level.Key", "Level.Threshold"}},
 	} {
