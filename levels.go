@@ -180,7 +180,7 @@ type Level struct {
 	Description string   `json:",omitempty"`
 	ImageURL    string   `json:",omitempty"`
 	Colour      string   `json:",omitempty"`
-	Benefits    []string `json:",omitempty"`
+	Benefits    []string `json:",omitempty"` // up to 100 labels, none empty
 	Threshold   Amount   // the total that reaches the level; unique among the active levels
 	// Multiplier, when not 0, multiplies the positive awards of users at this
 	// level like a permanent boost; it is in (0, 100).
