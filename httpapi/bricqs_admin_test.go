@@ -306,6 +306,9 @@ func TestBricqsUnknownNestedField(t *testing.T) {
 		requireError(t, http.StatusUnprocessableEntity, "invalid", "metrics[1].minimum")
 	require.Contains(t, b.Error, `"metrics[1].minimum"`)
 	e.do("PATCH", admin+"/streaks/daily", adminKey, `{"nme":"D"}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "nme")
+	// A value of the wrong type is named with its index too.
+	e.do("PATCH", admin+"/streaks/daily", adminKey, `{"metrics":[{"metric":"words","min":1},{"metric":"words","min":"two"}]}`).
+		requireError(t, http.StatusUnprocessableEntity, "invalid", "metrics[1].min")
 	s, err := e.eng.Streaks().Get(context.Background(), "daily")
 	require.NoError(t, err)
 	require.Equal(t, "Daily writing", s.Name)
@@ -317,4 +320,9 @@ func TestBricqsUnknownNestedField(t *testing.T) {
 	e.do("PATCH", "/admin/v1/points/systems/xp/triggers", adminKey, `[{"id":"xp-words","userAttributes":[{"attributeId":"plan","attributeValue":"a","x":1}]}]`).decode(t, &u)
 	require.Len(t, u.Issues, 1)
 	require.Equal(t, `unknown field "userAttributes[0].x"`, u.Issues[0].Message)
+	// A value of the wrong type is named with its index too.
+	u.Issues = nil
+	e.do("PATCH", "/admin/v1/points/systems/xp/triggers", adminKey, `[{"id":"xp-words","userAttributes":[{"attributeId":"plan","attributeValue":"a"},{"attributeId":"tier","attributeValue":5}]}]`).decode(t, &u)
+	require.Len(t, u.Issues, 1)
+	require.Contains(t, u.Issues[0].Message, "userAttributes[1].attributeValue must be a JSON string")
 }

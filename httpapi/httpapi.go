@@ -362,7 +362,7 @@ func (c *call) decodeBody(v any, strict bool) error {
 	case errors.Is(err, io.EOF):
 		return &apiError{http.StatusBadRequest, "bad_request", "the request body is empty", ""}
 	case errors.As(err, &ute):
-		return typeError(ute)
+		return typeError(ute, read.Bytes())
 	}
 	if ue, ok := unknownField(err, read.Bytes(), v); ok {
 		return ue

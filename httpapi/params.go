@@ -271,11 +271,13 @@ func jsonKind(t reflect.Type) string {
 	return t.String()
 }
 
-// typeError is the answer to a body value of the wrong JSON type.
-func typeError(ute *json.UnmarshalTypeError) error {
-	what := ute.Field
+// typeError is the answer to a value of raw of the wrong JSON type, named
+// by its path with array indexes (typePath).
+func typeError(ute *json.UnmarshalTypeError, raw []byte) error {
+	field := typePath(raw, ute)
+	what := field
 	if what == "" {
 		what = "the body"
 	}
-	return invalid(ute.Field, fmt.Sprintf("%s must be a JSON %s, not %s", what, jsonKind(ute.Type), ute.Value))
+	return invalid(field, fmt.Sprintf("%s must be a JSON %s, not %s", what, jsonKind(ute.Type), ute.Value))
 }

@@ -442,7 +442,7 @@ func strictItem(raw json.RawMessage, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var ute *json.UnmarshalTypeError
 		if errors.As(err, &ute) {
-			return typeError(ute)
+			return typeError(ute, raw)
 		}
 		if ue, ok := unknownField(err, raw, v); ok {
 			return ue

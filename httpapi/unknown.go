@@ -5,6 +5,7 @@ import (
 	"encoding"
 	"encoding/json"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -131,4 +132,82 @@ func skipRest(dec *json.Decoder) error {
 		}
 	}
 	return nil
+}
+
+// typePath is the JSON path, with array indexes, of the value a type error
+// in raw is about (`metrics[1].min`): encoding/json names the field's
+// path without them (`metrics.min`). It finds the value ending at the
+// error's offset and keeps the path only if it is that field's.
+func typePath(raw []byte, ute *json.UnmarshalTypeError) string {
+	p, ok := pathAt(raw, ute.Offset)
+	if !ok || !strings.EqualFold(indexless.ReplaceAllString(p, ""), ute.Field) {
+		return ute.Field
+	}
+	return p
+}
+
+var indexless = regexp.MustCompile(`\[\d+\]`)
+
+// pathAt returns the path of the value of raw whose first token ends at
+// offset (a scalar, or the opening of an array or object).
+func pathAt(raw []byte, offset int64) (string, bool) {
+	type frame struct {
+		array   bool
+		i       int
+		key     string
+		wantKey bool
+	}
+	var st []frame
+	path := func() string {
+		var b strings.Builder
+		for _, f := range st {
+			if f.array {
+				b.WriteString("[" + strconv.Itoa(f.i) + "]")
+				continue
+			}
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(f.key)
+		}
+		return b.String()
+	}
+	next := func() { // the value of the top frame is complete
+		if n := len(st); n > 0 {
+			if st[n-1].array {
+				st[n-1].i++
+			} else {
+				st[n-1].wantKey = true
+			}
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		d, delim := tok.(json.Delim)
+		if n := len(st); n > 0 && !st[n-1].array && st[n-1].wantKey && !delim {
+			st[n-1].key, st[n-1].wantKey = tok.(string), false
+			continue
+		}
+		if delim && (d == '}' || d == ']') {
+			st = st[:len(st)-1]
+			next()
+			continue
+		}
+		if dec.InputOffset() == offset {
+			return path(), true
+		}
+		if dec.InputOffset() > offset {
+			return "", false
+		}
+		if delim {
+			st = append(st, frame{array: d == '[', wantKey: d == '{'})
+			continue
+		}
+		next()
+	}
 }
