@@ -317,3 +317,53 @@ func TestStreakRestoreDoesNotPayTheRunAgain(t *testing.T) {
 	liveDays(t, eng, "ana", 15, 15)
 	require.Equal(t, gamify.AmountFromInt(40), xpTotal(t, eng, "ana"), "14: the run's second multiple")
 }
+
+// TestLateEventMeetingWithItsGraceWindowReplays: a late event that meets
+// its period only together with an activity already in the period's grace
+// window repairs the run as if it had come on time: length, longest and
+// the milestone it reaches, not only the history.
+func TestLateEventMeetingWithItsGraceWindowReplays(t *testing.T) {
+	ctx := context.Background()
+	at := func(day, hour int) time.Time { return time.Date(2026, 3, day, hour, 0, 0, 0, time.UTC) }
+	run := func(late bool) (gamify.UserStreak, gamify.Amount, []gamify.StreakPeriod) {
+		te := openTest(t, nil)
+		mustMetric(t, te.Engine, "xp")
+		_, err := te.Points().Create(ctx, gamify.PointsSystem{Key: "coins", Name: "Coins"})
+		require.NoError(t, err)
+		_, err = te.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily", Frequency: gamify.StreakDaily, GraceHours: 6,
+			Metrics:    []gamify.StreakMetric{{Metric: "xp", Min: gamify.AmountFromInt(2)}},
+			Milestones: []gamify.StreakMilestone{{Length: 3, System: "coins", Points: gamify.AmountFromInt(50)}}})
+		require.NoError(t, err)
+		ev := func(now, when time.Time, v float64) {
+			te.clock.Set(now)
+			_, err := te.RunDue(ctx)
+			require.NoError(t, err)
+			_, err = te.Track(ctx, gamify.Event{User: "ana", Metric: "xp", Value: v, Time: when})
+			require.NoError(t, err)
+		}
+		ev(at(8, 10), at(8, 10), 2)
+		if !late {
+			ev(at(9, 20), at(9, 20), 1)
+		}
+		ev(at(10, 3), at(10, 3), 1) // inside 9 March's grace window too
+		ev(at(10, 10), at(10, 10), 1)
+		if late {
+			ev(at(10, 12), at(9, 20), 1) // 16 hours late
+		}
+		st, err := te.Users().Streak(ctx, "ana", "daily")
+		require.NoError(t, err)
+		p, err := te.Users().Points(ctx, "ana", "coins")
+		require.NoError(t, err)
+		h, err := te.Users().StreakHistory(ctx, "ana", "daily", 3)
+		require.NoError(t, err)
+		return st, p.Total, h
+	}
+	s1, p1, h1 := run(false)
+	s2, p2, h2 := run(true)
+	require.Equal(t, h1, h2)
+	require.Equal(t, 3, s1.Length)
+	require.Equal(t, gamify.AmountFromInt(50), p1)
+	require.Equal(t, s1.Length, s2.Length, "length")
+	require.Equal(t, s1.Longest, s2.Longest, "longest")
+	require.Equal(t, p1, p2, "the milestone")
+}

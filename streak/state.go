@@ -166,8 +166,9 @@ func (s *State) progIndex(p int64) (int, bool) {
 }
 
 // credit adds delta to metric m of period p (own or grace sums) and reports
-// whether p became met on its own. It replaces s.prog (copy on write).
-func (s *State) credit(d *Definition, p int64, m int, delta gamifytype.Amount, at int64, grace bool) (becameMet bool) {
+// whether p's own activity, alone or with its grace window's, now meets it
+// (the history must be replayed from p). It replaces s.prog (copy on write).
+func (s *State) credit(d *Definition, p int64, m int, delta gamifytype.Amount, at int64, grace bool) (met bool) {
 	if s.isMet(p) {
 		if !grace {
 			s.lastExt = max(s.lastExt, at)
@@ -202,7 +203,10 @@ func (s *State) credit(d *Definition, p int64, m int, delta gamifytype.Amount, a
 	} else {
 		s.prog = slices.Insert(slices.Clip(s.prog), i, pr)
 	}
-	return false
+	// Its own activity may now meet the period together with its grace
+	// window's (a late event before one already in the grace window): the
+	// history changed as if it had become met.
+	return !grace && s.graceMet(d, p)
 }
 
 // addSum returns a copy of sums (resized to n) with delta added to index m,
