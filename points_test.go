@@ -290,6 +290,32 @@ func TestPointsReadsPinsAndAwardLog(t *testing.T) {
 	require.Equal(t, map[string]int{"": 0, "bronze": 2, "gold": 0}, counts)
 }
 
+// TestTimeTriggerPaysAUserCreatedAfterIt: a user created after the time
+// trigger, with no other award in its system, is paid without a restart
+// (their first fire was queued only by a change of points, or at Open).
+func TestTimeTriggerPaysAUserCreatedAfterIt(t *testing.T) {
+	ctx := context.Background()
+	eng := pointsEngine(t)
+	mustMetric(t, eng.Engine, "steps")
+	_, err := eng.Points().Triggers().Create(ctx, gamify.Trigger{Key: "daily", System: "coins", Kind: gamify.TriggerTime, Every: 1, Unit: gamify.TriggerDays,
+		Points: gamify.AmountFromInt(5)})
+	require.NoError(t, err)
+	_, err = eng.Track(ctx, gamify.Event{Metric: "steps", User: "bo", Value: 1}) // steps pay nothing
+	require.NoError(t, err)
+	_, err = eng.Users().Identify(ctx, gamify.UserInput{ID: "cy"})
+	require.NoError(t, err)
+	for range 5 {
+		eng.clock.Advance(24 * time.Hour)
+		_, err = eng.RunDue(ctx)
+		require.NoError(t, err)
+	}
+	for _, id := range []string{"bo", "cy"} {
+		up, err := eng.Users().Points(ctx, id, "coins")
+		require.NoError(t, err)
+		require.Equal(t, "25", up.Total.String(), "%s: five daily fires", id)
+	}
+}
+
 func TestTimeTriggerPaysEveryDayAndCatchesUpOnce(t *testing.T) {
 	ctx := context.Background()
 	eng := pointsEngine(t)

@@ -51,6 +51,22 @@ func (t *txn) queueTime(u *userRec, sys *PointsSystem, st points.State) {
 	t.timeDue = append(t.timeDue, streakDueItem{id: timeDueID(sys.ref, u.p.ID), due: due})
 }
 
+// queueNewUserTime queues a new user's first time-trigger fire in every
+// active system: a fire is queued when points change, and a new user's
+// may not have (rebuildTimeQueue, at Open, would be the first to see them).
+func (t *txn) queueNewUserTime(u *userRec) {
+	if !t.w.cat.hasTimeTriggers() {
+		return
+	}
+	for _, key := range t.w.cat.points.order {
+		sys := t.w.cat.points.systems[key]
+		if _, ok := u.s.pointsOf(sys.ref); ok {
+			continue // queued by the change that gave them a state there
+		}
+		t.queueTime(u, sys, points.State{})
+	}
+}
+
 // rebuildTimeQueue scans every user and queues their next time-trigger
 // fire. It reads committed state outside the writer; entries only move
 // earlier, so a concurrent change queued by the writer is never overwritten.

@@ -938,6 +938,7 @@ func (t *txn) user(id string, create bool) (*userRec, error) {
 		}); err != nil {
 			return nil, err
 		}
+		t.queueNewUserTime(u)
 	}
 	if t.users == nil {
 		t.users = make(map[string]*userRec)
