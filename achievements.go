@@ -571,8 +571,12 @@ func (t *txn) completed(u *userRec, comps []achievement.Completion, res *[]Achie
 		}
 		t.achCount[c.Key]++
 		key := c.Key
+		at := c.At // a completion is dated when applied; its award has the boosts and trigger status of the event's time
+		if !c.Backdated {
+			at = t.attributedAt()
+		}
 		if err := t.applyPoints(u, func(r points.Rules, s points.State) (points.State, points.Effects, error) {
-			return points.OnAchievement(r, s, t.pointsUser(u), key, c.At)
+			return points.OnAchievement(r, s, t.pointsUser(u), key, at)
 		}); err != nil {
 			t.w.log.Error("gamify: points for an achievement", "user", u.p.ID, "achievement", key, "err", err)
 		}

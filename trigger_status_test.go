@@ -371,3 +371,42 @@ func TestBoostCreatedInactiveMultipliesWhileItWasActive(t *testing.T) {
 	trackXP(t, te, "ana", 90*time.Minute) // dated while active
 	require.Equal(t, gamify.AmountFromInt(20), balance(t, te, "ana"))
 }
+
+// TestAchievementTriggerJudgedAtTheEventsTime: an achievement trigger's
+// award for a completion a late event makes has the trigger's status and
+// the boosts of the event's time, not of its arrival.
+func TestAchievementTriggerJudgedAtTheEventsTime(t *testing.T) {
+	ctx := context.Background()
+	got := map[bool]gamify.Amount{}
+	for _, late := range []bool{false, true} {
+		te := triggerStatusEngine(t)
+		err := te.Points().Triggers().Delete(ctx, "per-xp")
+		require.NoError(t, err)
+		for _, key := range []string{"x1", "x2"} {
+			_, err = te.Achievements().Create(ctx, gamify.Achievement{Key: key, Name: key, Kind: gamify.AchievementMetric, Metric: "xp",
+				Threshold: gamify.AmountFromInt(1)})
+			require.NoError(t, err)
+			_, err = te.Points().Triggers().Create(ctx, gamify.Trigger{Key: "on-" + key, System: "coins", Kind: gamify.TriggerAchievement,
+				Achievement: key, Points: gamify.AmountFromInt(10)})
+			require.NoError(t, err)
+		}
+		day := gamify.Date{Year: t0.Year(), Month: t0.Month(), Day: t0.Day()}
+		_, err = te.Points().Boosts().Create(ctx, gamify.Boost{Key: "that-day", System: "coins", Scope: gamify.BoostGlobal,
+			From: day, To: day, Multiplier: gamify.AmountFromInt(2)})
+		require.NoError(t, err)
+		if !late {
+			te.clock.Set(t0.Add(time.Hour))
+			trackXP(t, te, "ana", time.Hour)
+		}
+		te.clock.Set(t0.Add(2 * time.Hour))
+		_, err = te.Points().Triggers().Deactivate(ctx, "on-x1")
+		require.NoError(t, err)
+		te.clock.Set(t0.Add(26 * time.Hour)) // the boost's day is over
+		if late {
+			trackXP(t, te, "ana", time.Hour)
+		}
+		got[late] = balance(t, te, "ana")
+	}
+	require.Equal(t, gamify.AmountFromInt(40), got[false], "on time: both triggers, boosted")
+	require.Equal(t, got[false], got[true], "late")
+}
