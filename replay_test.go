@@ -76,8 +76,8 @@ func TestReplayIsDeterministic(t *testing.T) {
 }
 
 // runReplayWorkload drives eng through the arrival game plus boards,
-// rewards, a challenge, manual points and a hard delete, the clock moving as devices
-// sync late.
+// rewards, a challenge, manual points, a hard delete and the status changes
+// of arrivalAdmin, the clock moving as devices sync late.
 func runReplayWorkload(t *testing.T, eng *testEngine, seed uint64, coverage bool) {
 	t.Helper()
 	ctx := context.Background()
@@ -103,7 +103,9 @@ func runReplayWorkload(t *testing.T, eng *testEngine, seed uint64, coverage bool
 	rng := rand.New(rand.NewPCG(seed, 99))
 	evs := arrivalEvents(seed)
 	plan := arrivalDeliveries[len(arrivalDeliveries)-1].plan(rng, evs) // late syncs, shuffled
+	next := 0
 	for i, s := range plan {
+		next = eng.admin(t, next, s.at) // the trigger, boost and board switched off and on (arrivalAdmin)
 		eng.sync(t, s)
 		u := arrivalUsers[rng.IntN(len(arrivalUsers))].id
 		switch i % 17 {
@@ -128,6 +130,7 @@ func runReplayWorkload(t *testing.T, eng *testEngine, seed uint64, coverage bool
 			require.NoError(t, eng.Users().Erase(ctx, "di"))
 		}
 	}
+	eng.admin(t, next, arrivalEnd)
 	eng.clock.Set(arrivalEnd)
 	_, err = eng.RunDue(ctx)
 	require.NoError(t, err)
