@@ -116,6 +116,10 @@ func TestDefinitionListsRefused(t *testing.T) {
 		p.Notifications[gamify.NotifyRecap] = []gamify.Channel{gamify.ChannelEmail, gamify.ChannelEmail}
 	})
 	requireField(t, err, "Preferences.Notifications[recap][1]")
+	_, err = eng.Users().PatchPreferences(ctx, "ana", func(p *gamify.Preferences) {
+		p.Notifications[gamify.NotifyRecap] = []gamify.Channel{gamify.ChannelEmail, "sms"}
+	})
+	requireField(t, err, "Preferences.Notifications[recap][1]")
 
 	_, err = eng.Rewards().Create(ctx, gamify.Reward{Key: "tee", Name: "T-shirt", Type: gamify.RewardCoupon, Cost: gamify.AmountFromInt(10),
 		System: "coins", Multiplier: gamify.AmountFromInt(3)})

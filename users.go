@@ -121,9 +121,9 @@ func (p *Preferences) validate(cat *catalog) error {
 			errs = append(errs, err)
 			continue
 		}
-		for _, c := range chans {
+		for i, c := range chans {
 			if c != ChannelEmail && c != ChannelPush {
-				errs = append(errs, gamifytype.Invalid("Preferences.Notifications["+string(typ)+"]", c, "must be email or push"))
+				errs = append(errs, gamifytype.Invalid(fmt.Sprintf("Preferences.Notifications[%s][%d]", typ, i), c, "must be email or push"))
 			}
 		}
 	}
