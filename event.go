@@ -19,7 +19,8 @@ type Event struct {
 	Metric string // key of an active metric
 	User   string // the user's id; the user is created on first sight
 	// Profile, if set, upserts these fields of the user with the event.
-	// Its ID must be empty or equal User.
+	// Its ID must be empty or equal User. Its values belong to the event's
+	// Time: a field that changed at a later time keeps its value.
 	Profile *UserInput
 	// Value is added to the user's total: signed, finite, at most 6
 	// fractional digits. A float64 computed at run time may carry binary
@@ -392,7 +393,7 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 	t.milestones = &res.Milestones // (creating a user reaches none)
 	defer func() { t.milestones = nil }()
 	if ev.Profile != nil {
-		if u.p.merge(ev.Profile, t.now) {
+		if u.p.merge(ev.Profile, ev.at, false, t.now) {
 			u.profileDirty = true
 			if err := t.regroup(u); err != nil {
 				return err

@@ -53,12 +53,14 @@ const (
 	pkPreferences
 	pkControl
 	pkRemind
+	pkSetAt
 )
 
 var profileKeys = map[string]int{
 	"id": pkID, "uid": pkUID, "name": pkName, "email": pkEmail, "tz": pkTZ, "attributes": pkAttributes,
 	"deviceTokens": pkDeviceTokens, "subscribeToEmails": pkSubscribe, "created": pkCreated, "updated": pkUpdated,
 	"active": pkActive, "preferences": pkPreferences, "control": pkControl, "remind": pkRemind,
+	"setAt": pkSetAt,
 }
 
 // fast decodes pv in the form json.Marshal writes; false means it could
@@ -101,6 +103,8 @@ func (d *profileDecoder) fast(pv []byte, p *profile) bool {
 			return s.bool(&p.Control)
 		case pkRemind:
 			return s.remind(&p.Remind)
+		case pkSetAt:
+			return s.times(&p.SetAt)
 		}
 		return false
 	})
@@ -325,6 +329,27 @@ func (s *jscan) int(out *int64, bits int) bool {
 	n, err := strconv.ParseInt(string(v), 10, bits)
 	*out = n
 	return err == nil
+}
+
+// times reads a non-empty {"key":int,...} of plain keys.
+func (s *jscan) times(out *map[string]int64) bool {
+	m := map[string]int64{}
+	if !s.object(func(key []byte) bool {
+		k := string(key)
+		if _, dup := m[k]; dup || !jsonPlain(key) {
+			return false
+		}
+		var v int64
+		if !s.int(&v, 64) {
+			return false
+		}
+		m[k] = v
+		return true
+	}) || len(m) == 0 {
+		return false // json.Marshal omits an empty map
+	}
+	*out = m
+	return true
 }
 
 func (s *jscan) time(out *time.Time) bool {

@@ -38,6 +38,9 @@ func randomProfile(r *rand.Rand) profile {
 		p.Preferences.Streak.OptOut = true
 	}
 	if r.IntN(2) == 0 {
+		p.SetAt = map[string]int64{"name": r.Int64() - r.Int64(), "attributes." + pick() + "k": r.Int64N(1e18)}
+	}
+	if r.IntN(2) == 0 {
 		p.Remind = remindRec{StreakFor: r.Int64() - r.Int64(), IdleFrom: r.Int64N(1e18), IdleSent: r.IntN(5), RecapWeek: r.Int32N(30000)}
 	}
 	return p

@@ -192,6 +192,10 @@ type profile struct {
 	Preferences       Preferences       `json:"preferences"`
 	Control           bool              `json:"control,omitempty"`
 	Remind            remindRec         `json:"remind,omitzero"` // reminders.go
+	// SetAt is when each profile field ("name", "attributes.plan", ...)
+	// last changed, in Unix ns of the time the value belongs to (an event's
+	// time for its Profile): a late event's older value does not undo it.
+	SetAt map[string]int64 `json:"setAt,omitempty"`
 }
 
 // userState is a user's numbers, binary-encoded on the hot path: one record
@@ -925,7 +929,7 @@ func (t *txn) user(id string, create bool) (*userRec, error) {
 		}}
 		u.p.Preferences = newUserPreferences
 		if in := t.creating; in != nil {
-			u.p.merge(in, t.now) // checked by the caller; its merge after this one changes nothing
+			u.p.merge(in, t.attributedAt(), t.eventAt.IsZero(), t.now) // checked by the caller; its merge after this one changes nothing
 		}
 		t.newUsers++
 		t.notes = append(t.notes, UserCreated{User: id, At: t.now})

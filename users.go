@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -227,54 +228,86 @@ func (in *UserInput) validate(prefix string, cat *catalog, idRequired bool) erro
 }
 
 // merge applies in to the profile and reports whether anything changed.
-func (p *profile) merge(in *UserInput, now time.Time) bool {
+// at is the time the values belong to: an event's time for its Profile,
+// else now. A value that changed at a later time than at is kept (a late
+// event's old profile does not undo a newer change), unless force (a call
+// made now, which always applies).
+func (p *profile) merge(in *UserInput, at time.Time, force bool, now time.Time) bool {
 	changed := false
-	set := func(dst *string, v string) {
-		if v != "" && *dst != v {
-			*dst, changed = v, true
+	atNs := at.UnixNano()
+	ownedSetAt := false                // shared with the committed record too: copy before writing
+	newer := func(field string) bool { // a value changed after at is held
+		t, ok := p.SetAt[field]
+		return !force && ok && t > atNs
+	}
+	stampField := func(field string) {
+		changed = true
+		if !ownedSetAt {
+			p.SetAt, ownedSetAt = cloneTimes(p.SetAt), true
+		}
+		if p.SetAt == nil {
+			p.SetAt = make(map[string]int64)
+		}
+		p.SetAt[field] = max(p.SetAt[field], atNs)
+	}
+	set := func(field string, dst *string, v string) {
+		if v != "" && *dst != v && !newer(field) {
+			*dst = v
+			stampField(field)
 		}
 	}
-	set(&p.Name, in.Name)
-	set(&p.TZ, in.TZ)
-	if in.Control != nil && *in.Control != p.Control {
-		p.Control, changed = *in.Control, true
+	set("name", &p.Name, in.Name)
+	set("tz", &p.TZ, in.TZ)
+	if in.Control != nil && *in.Control != p.Control && !newer("control") {
+		p.Control = *in.Control
+		stampField("control")
 	}
-	if in.SubscribeToEmails != nil && *in.SubscribeToEmails != p.SubscribeToEmails {
-		p.SubscribeToEmails, changed = *in.SubscribeToEmails, true
+	if in.SubscribeToEmails != nil && *in.SubscribeToEmails != p.SubscribeToEmails && !newer("subscribeToEmails") {
+		p.SubscribeToEmails = *in.SubscribeToEmails
+		stampField("subscribeToEmails")
 	}
 	if p.SubscribeToEmails {
-		set(&p.Email, in.Email)
+		set("email", &p.Email, in.Email)
 	} else if p.Email != "" {
 		p.Email, changed = "", true // an unsubscribed user's email is not stored
 	}
 	owned := false // the map is shared with the user's committed record (userRec.clone): copy before writing
 	for k, v := range in.Attributes {
 		old, had := p.Attributes[k]
-		if !owned && (had && v == "" || v != "" && old != v) {
+		if !(had && v == "" || v != "" && old != v) || newer("attributes."+k) {
+			continue
+		}
+		if !owned {
 			p.Attributes, owned = cloneMap(p.Attributes), true
 		}
-		switch {
-		case v == "" && had:
+		if v == "" {
 			delete(p.Attributes, k)
-			changed = true
-		case v != "" && old != v:
+		} else {
 			if p.Attributes == nil {
 				p.Attributes = make(map[string]string)
 			}
 			p.Attributes[k] = v
-			changed = true
 		}
+		stampField("attributes." + k)
 	}
 	if len(p.Attributes) == 0 {
 		p.Attributes = nil
 	}
-	if in.DeviceTokens != nil && !slices.Equal(in.DeviceTokens, p.DeviceTokens) {
-		p.DeviceTokens, changed = slices.Clone(in.DeviceTokens), true
+	if in.DeviceTokens != nil && !slices.Equal(in.DeviceTokens, p.DeviceTokens) && !newer("deviceTokens") {
+		p.DeviceTokens = slices.Clone(in.DeviceTokens)
+		stampField("deviceTokens")
 	}
 	if changed {
 		p.Updated = stamp(now)
 	}
 	return changed
+}
+
+func cloneTimes(m map[string]int64) map[string]int64 {
+	if m == nil {
+		return nil
+	}
+	return maps.Clone(m)
 }
 
 func (p *profile) user() User {
@@ -363,7 +396,7 @@ var upsertOp = newOp("user.upsert", func(t *txn, a upsertArgs) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
-	if u.p.merge(&in, t.now) {
+	if u.p.merge(&in, t.now, true, t.now) {
 		u.profileDirty = true
 		if err := t.regroup(u); err != nil {
 			return User{}, err

@@ -1,0 +1,58 @@
+package gamify_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gamifykit/gamify"
+)
+
+// TestLateProfileDoesNotUndoANewerChange: an event's Profile values belong
+// to the event's time, so a late event's older value does not undo a newer
+// change (an offline device syncing "plan: free" after the user upgraded),
+// whatever the order the events arrive in; a call made now always applies.
+func TestLateProfileDoesNotUndoANewerChange(t *testing.T) {
+	ctx := context.Background()
+	plans := map[string]string{}
+	for _, newestFirst := range []bool{false, true} {
+		te := openTest(t, nil)
+		mustMetric(t, te.Engine, "xp")
+		mustUserAttributes(t, te.Engine, "plan")
+		te.clock.Set(t0.Add(24 * time.Hour))
+		evs := []gamify.Event{
+			{Metric: "xp", User: "ana", Value: 1, Time: t0.Add(time.Hour), Profile: &gamify.UserInput{Name: "Ann", Attributes: map[string]string{"plan": "free"}}},
+			{Metric: "xp", User: "ana", Value: 1, Time: t0.Add(5 * time.Hour), Profile: &gamify.UserInput{Name: "Ana", Attributes: map[string]string{"plan": "pro"}}},
+		}
+		if newestFirst {
+			evs[0], evs[1] = evs[1], evs[0]
+		}
+		for _, ev := range evs {
+			_, err := te.Track(ctx, ev)
+			require.NoError(t, err)
+		}
+		u, err := te.Users().Get(ctx, "ana")
+		require.NoError(t, err)
+		plans[map[bool]string{false: "in order", true: "newest first"}[newestFirst]] = u.Attributes["plan"] + "/" + u.Name
+
+		// A call is made now: it applies over any event's value.
+		_, err = te.Users().Identify(ctx, gamify.UserInput{ID: "ana", Attributes: map[string]string{"plan": "team"}})
+		require.NoError(t, err)
+		_, err = te.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1, Time: t0.Add(20 * time.Hour),
+			Profile: &gamify.UserInput{Attributes: map[string]string{"plan": "pro"}}})
+		require.NoError(t, err)
+		u, err = te.Users().Get(ctx, "ana")
+		require.NoError(t, err)
+		require.Equal(t, "team", u.Attributes["plan"], "an event dated before the call's change")
+		te.reopen(t)
+		_, err = te.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1, Time: t0.Add(23 * time.Hour),
+			Profile: &gamify.UserInput{Attributes: map[string]string{"plan": "free"}}})
+		require.NoError(t, err)
+		u, err = te.Users().Get(ctx, "ana")
+		require.NoError(t, err)
+		require.Equal(t, "team", u.Attributes["plan"], "after a reopen too")
+	}
+	require.Equal(t, map[string]string{"in order": "pro/Ana", "newest first": "pro/Ana"}, plans)
+}
