@@ -86,6 +86,47 @@ func ExampleEngine_Track_idempotency() {
 	// 50 true true
 }
 
+// An offline device syncs a day late: the event is judged at its own time.
+// It gets the boost that ran that day, a trigger deactivated since still
+// pays for it, and its old profile does not undo the user's newer plan.
+func ExampleEngine_Track_late() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "gamify-example")
+	defer os.RemoveAll(dir)
+	clock := gamify.NewManualClock(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
+	eng, err := gamify.Open(filepath.Join(dir, "game.db"), &gamify.Options{Clock: clock})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer eng.Close()
+
+	eng.Metrics().Create(ctx, gamify.Metric{Key: "lessons", Name: "Lessons"})
+	eng.Attributes().Create(ctx, gamify.Attribute{Key: "plan", Name: "Plan", Type: gamify.UserAttribute})
+	eng.Points().Create(ctx, gamify.PointsSystem{Key: "coins", Name: "Coins"})
+	eng.Points().Triggers().Create(ctx, gamify.Trigger{Key: "per-lesson", System: "coins", Kind: gamify.TriggerMetric,
+		Metric: "lessons", Threshold: gamify.AmountFromInt(1), Points: gamify.AmountFromInt(10)})
+	today := gamify.Date{Year: 2026, Month: 11, Day: 2}
+	eng.Points().Boosts().Create(ctx, gamify.Boost{Key: "double-monday", System: "coins", Scope: gamify.BoostGlobal,
+		From: today, To: today, Multiplier: gamify.AmountFromInt(2)})
+	eng.Users().Identify(ctx, gamify.UserInput{ID: "ana", Attributes: map[string]string{"plan": "free"}})
+
+	clock.Set(time.Date(2026, 11, 3, 8, 0, 0, 0, time.UTC)) // the next day
+	eng.Users().Update(ctx, gamify.UserInput{ID: "ana", Attributes: map[string]string{"plan": "pro"}})
+	eng.Points().Triggers().Deactivate(ctx, "per-lesson")
+	res, err := eng.Track(ctx, gamify.Event{Metric: "lessons", User: "ana", Value: 1,
+		Time:    time.Date(2026, 11, 2, 18, 0, 0, 0, time.UTC), // recorded offline yesterday
+		Profile: &gamify.UserInput{Attributes: map[string]string{"plan": "free"}}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	u, _ := eng.Users().Get(ctx, "ana")
+	fmt.Println(res.Points[0].Added, u.Attributes["plan"])
+	// Output:
+	// 20 pro
+}
+
 func ExampleEngine_Subscribe() {
 	ctx := context.Background()
 	eng, done := exampleEngine()
