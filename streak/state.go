@@ -166,8 +166,8 @@ func (s *State) progIndex(p int64) (int, bool) {
 }
 
 // credit adds delta to metric m of period p (own or grace sums) and reports
-// whether p's own activity, alone or with its grace window's, now meets it
-// (the history must be replayed from p). It replaces s.prog (copy on write).
+// whether p's own activity, alone or with its grace window's, meets it now
+// and did not before (the history must be replayed from p). It replaces s.prog (copy on write).
 func (s *State) credit(d *Definition, p int64, m int, delta gamifytype.Amount, at int64, grace bool) (met bool) {
 	if s.isMet(p) {
 		if !grace {
@@ -176,6 +176,7 @@ func (s *State) credit(d *Definition, p int64, m int, delta gamifytype.Amount, a
 		return false
 	}
 	i, ok := s.progIndex(p)
+	wasGraceMet := !grace && s.graceMet(d, p)
 	var pr progress
 	if ok {
 		pr = s.prog[i]
@@ -206,7 +207,7 @@ func (s *State) credit(d *Definition, p int64, m int, delta gamifytype.Amount, a
 	// Its own activity may now meet the period together with its grace
 	// window's (a late event before one already in the grace window): the
 	// history changed as if it had become met.
-	return !grace && s.graceMet(d, p)
+	return !grace && !wasGraceMet && s.graceMet(d, p)
 }
 
 // addSum returns a copy of sums (resized to n) with delta added to index m,

@@ -337,8 +337,10 @@ func Apply(d Definition, s State, a Activity, now time.Time) (State, Effects, er
 	replay := s.credit(&d, q, m, a.Delta, at, false) && q <= s.cur.p
 	if d.GraceHours > 0 {
 		if g := d.periodAt(a.At.Add(-time.Duration(d.GraceHours)*time.Hour), loc); g < q && g >= s.base && !s.isMet(g) {
+			was := s.graceMet(&d, g)
 			s.credit(&d, g, m, a.Delta, at, true)
-			replay = replay || g <= s.cur.p
+			// Only a period the grace activity newly meets changes the history.
+			replay = replay || (g <= s.cur.p && !was && s.graceMet(&d, g))
 		}
 	}
 	var after projection
