@@ -56,3 +56,32 @@ func TestLateProfileDoesNotUndoANewerChange(t *testing.T) {
 	}
 	require.Equal(t, map[string]string{"in order": "pro/Ana", "newest first": "pro/Ana"}, plans)
 }
+
+// TestLateProfileAfterAnonymizeIsIgnored: a late event dated before
+// Anonymize does not put personal data back, in any field.
+func TestLateProfileAfterAnonymizeIsIgnored(t *testing.T) {
+	ctx := context.Background()
+	te := openTest(t, nil)
+	mustMetric(t, te.Engine, "xp")
+	mustUserAttributes(t, te.Engine, "plan", "city")
+	_, err := te.Users().Identify(ctx, gamify.UserInput{ID: "ana", Name: "Ana", Attributes: map[string]string{"plan": "pro"}})
+	require.NoError(t, err)
+	te.clock.Set(t0.Add(2 * time.Hour))
+	_, err = te.Users().Anonymize(ctx, "ana")
+	require.NoError(t, err)
+	_, err = te.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1, Time: t0.Add(time.Hour),
+		Profile: &gamify.UserInput{Name: "Ana Late", TZ: "Europe/Paris", Attributes: map[string]string{"plan": "pro", "city": "Lyon"}}})
+	require.NoError(t, err)
+	u, err := te.Users().Get(ctx, "ana")
+	require.NoError(t, err)
+	require.Empty(t, u.Name)
+	require.Empty(t, u.TZ)
+	require.Empty(t, u.Attributes)
+	// An event dated after the Anonymize is a new profile.
+	_, err = te.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1, Time: t0.Add(2*time.Hour + time.Minute),
+		Profile: &gamify.UserInput{Name: "Ana again"}})
+	require.NoError(t, err)
+	u, err = te.Users().Get(ctx, "ana")
+	require.NoError(t, err)
+	require.Equal(t, "Ana again", u.Name)
+}

@@ -238,7 +238,8 @@ func (p *profile) merge(in *UserInput, at time.Time, force bool, now time.Time) 
 	ownedSetAt := false                // shared with the committed record too: copy before writing
 	newer := func(field string) bool { // a value changed after at is held
 		t, ok := p.SetAt[field]
-		return !force && ok && t > atNs
+		all, allOK := p.SetAt[anyProfileField]
+		return !force && (ok && t > atNs || allOK && all > atNs)
 	}
 	stampField := func(field string) {
 		changed = true
@@ -248,7 +249,11 @@ func (p *profile) merge(in *UserInput, at time.Time, force bool, now time.Time) 
 		if p.SetAt == nil {
 			p.SetAt = make(map[string]int64)
 		}
-		p.SetAt[field] = max(p.SetAt[field], atNs)
+		if force {
+			p.SetAt[field] = atNs // a call made now: a stamp an event dated ahead left does not hold
+		} else {
+			p.SetAt[field] = max(p.SetAt[field], atNs)
+		}
 	}
 	set := func(field string, dst *string, v string) {
 		if v != "" && *dst != v && !newer(field) {
@@ -302,6 +307,10 @@ func (p *profile) merge(in *UserInput, at time.Time, force bool, now time.Time) 
 	}
 	return changed
 }
+
+// anyProfileField in profile.SetAt is when every field last changed at once
+// (Anonymize).
+const anyProfileField = "*"
 
 func cloneTimes(m map[string]int64) map[string]int64 {
 	if m == nil {
@@ -760,6 +769,9 @@ var anonymizeOp = newOp("user.anonymize", func(t *txn, id string) (User, error) 
 	p := &u.p
 	p.Name, p.Email, p.TZ, p.Attributes, p.DeviceTokens = "", "", "", nil, nil
 	p.Active, p.SubscribeToEmails, p.Updated = false, false, stamp(t.now)
+	// Every field, those it never had included, changed now: a late event's
+	// older Profile cannot put personal data back.
+	p.SetAt = map[string]int64{anyProfileField: t.now.UnixNano()}
 	u.profileDirty = true
 	if err := t.regroup(u); err != nil { // no attributes: the board's ungrouped values
 		return User{}, err
