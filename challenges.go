@@ -12,7 +12,6 @@ import (
 
 	"github.com/gamifykit/gamify/gamifytype"
 	"github.com/gamifykit/gamify/store"
-	"github.com/gamifykit/gamify/streak"
 )
 
 // Challenge is a program a user enrols in: objectives to reach inside a
@@ -148,8 +147,8 @@ const (
 
 type storedChallenge struct {
 	Challenge
-	Ref uint32            `json:"ref"`
-	Off []streak.Interval `json:"off,omitempty"` // absent: never inactive
+	Ref uint32                `json:"ref"`
+	Off []gamifytype.Interval `json:"off,omitempty"` // absent: never inactive
 }
 
 // Validate reports every bad field of a challenge to create.
@@ -332,12 +331,12 @@ type challengeDefs struct {
 	// off holds, by ref, when a challenge was inactive: oldest first, the
 	// last open while it is inactive; no entry for one never inactive. Kept
 	// out of Challenge so that the values the API returns stay as they were.
-	off map[uint32][]streak.Interval
+	off map[uint32][]gamifytype.Interval
 }
 
 func (d *challengeDefs) init() {
 	d.byKey, d.byRef, d.byMetric = map[string]*Challenge{}, map[uint32]*Challenge{}, map[string][]*Challenge{}
-	d.off = map[uint32][]streak.Interval{}
+	d.off = map[uint32][]gamifytype.Interval{}
 }
 
 func (d challengeDefs) clone() challengeDefs {
@@ -441,10 +440,8 @@ func (t *txn) createChallenge(c Challenge) (Challenge, error) {
 	c.Created, c.Updated = stamp(t.now), stamp(t.now)
 	cat.chals.lastRef++
 	c.ref = cat.chals.lastRef
-	if c.Status == StatusInactive {
-		// Inactive since ever: no event dated before its first Activate
-		// counts (gamify import relies on it).
-		cat.chals.off[c.ref] = []streak.Interval{{}}
+	if off := inactiveSince(c.Status); off != nil {
+		cat.chals.off[c.ref] = off // no event dated before its first Activate counts (gamify import relies on it)
 	}
 	t.putChallenge(&c)
 	return c, nil

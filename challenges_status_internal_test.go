@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/gamifykit/gamify/streak"
+	"github.com/gamifykit/gamify/gamifytype"
 )
 
 // TestLoadChallengeOff: a challenge stored without "off" (before challenges
@@ -16,20 +16,20 @@ import (
 // creation; a stored "off" is kept as it is.
 func TestLoadChallengeOff(t *testing.T) {
 	created, changed := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)
-	closed := []streak.Interval{{From: created.Add(time.Hour), To: created.Add(2 * time.Hour)}}
+	closed := []gamifytype.Interval{{From: created.Add(time.Hour), To: created.Add(2 * time.Hour)}}
 	for _, tc := range []struct {
 		name    string
 		status  Status
 		updated time.Time
-		off     []streak.Interval
-		want    []streak.Interval
+		off     []gamifytype.Interval
+		want    []gamifytype.Interval
 	}{
 		{"active", StatusActive, changed, nil, nil},
 		{"active with off", StatusActive, changed, closed, closed},
-		{"inactive, changed since created", StatusInactive, changed, nil, []streak.Interval{{From: changed}}},
-		{"inactive, never changed", StatusInactive, created, nil, []streak.Interval{{}}},
-		{"inactive, closed off only", StatusInactive, changed, closed, append(closed, streak.Interval{From: changed})},
-		{"inactive with open off", StatusInactive, changed, []streak.Interval{{From: created}}, []streak.Interval{{From: created}}},
+		{"inactive, changed since created", StatusInactive, changed, nil, []gamifytype.Interval{{From: changed}}},
+		{"inactive, never changed", StatusInactive, created, nil, []gamifytype.Interval{{}}},
+		{"inactive, closed off only", StatusInactive, changed, closed, append(closed, gamifytype.Interval{From: changed})},
+		{"inactive with open off", StatusInactive, changed, []gamifytype.Interval{{From: created}}, []gamifytype.Interval{{From: created}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ch := Challenge{Key: "c", Name: "C", Window: ChallengePerpetual, Enrolment: ChallengeExplicit,

@@ -63,9 +63,7 @@ func (t *txn) queueNewUserTime(u *userRec) {
 		if _, ok := u.s.pointsOf(sys.ref); ok {
 			continue // queued by the change that gave them a state there
 		}
-		if due := t.w.cat.timeDue(key, points.State{}, u.p.Created, t.w.userLocation(&u.p)); !due.IsZero() {
-			t.timeDue = append(t.timeDue, streakDueItem{id: timeDueID(sys.ref, u.p.ID), due: due})
-		} // a zero due would only remove an entry the new user cannot have
+		t.queueTime(u, sys, points.State{})
 	}
 }
 

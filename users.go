@@ -244,7 +244,7 @@ func (p *profile) merge(in *UserInput, at time.Time, force bool, now time.Time) 
 	stampField := func(field string) {
 		changed = true
 		if !ownedSetAt {
-			p.SetAt, ownedSetAt = cloneTimes(p.SetAt), true
+			p.SetAt, ownedSetAt = maps.Clone(p.SetAt), true
 		}
 		if p.SetAt == nil {
 			p.SetAt = make(map[string]int64)
@@ -311,13 +311,6 @@ func (p *profile) merge(in *UserInput, at time.Time, force bool, now time.Time) 
 // anyProfileField in profile.SetAt is when every field last changed at once
 // (Anonymize).
 const anyProfileField = "*"
-
-func cloneTimes(m map[string]int64) map[string]int64 {
-	if m == nil {
-		return nil
-	}
-	return maps.Clone(m)
-}
 
 func (p *profile) user() User {
 	return User{
