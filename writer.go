@@ -411,14 +411,26 @@ func (w *writer) maybeSeal() {
 	}
 	if !w.timerArmed {
 		w.timerArmed = true
-		time.AfterFunc(wait, func() {
-			w.mu.Lock()
-			defer w.mu.Unlock()
-			w.timerArmed = false
-			if !w.land() {
-				w.maybeSeal()
-			}
-		})
+		time.AfterFunc(wait, w.sealDue)
+	}
+}
+
+// sealDue is the MaxFlushDelay timer: it seals the open batch if no holder
+// of the lock did. It never blocks on the lock. A caller that holds it
+// seals a due batch as it leaves (enqueue's maybeSeal); a timer waiting
+// behind a producer that retakes the lock at once put the mutex in
+// starvation mode, which hands it over and sends the producer to the back
+// of the run queue (measured: a third of a Buffered producer's wall time).
+// The retry covers a holder that leaves without sealing (a reader).
+func (w *writer) sealDue() {
+	if !w.mu.TryLock() {
+		time.AfterFunc(landWait, w.sealDue)
+		return
+	}
+	defer w.mu.Unlock()
+	w.timerArmed = false
+	if !w.land() {
+		w.maybeSeal()
 	}
 }
 
