@@ -364,8 +364,11 @@ func (c *catalog) checkFilterKeys(field string, typ AttributeType, filters, old 
 		if _, had := old[k]; had {
 			continue
 		}
-		if at, ok := c.attrs[k]; !ok || at.Type != typ || at.Status != StatusActive {
+		switch at, ok := c.attrs[k]; {
+		case !ok || at.Type != typ:
 			errs = append(errs, gamifytype.Invalid(field+"["+k+"]", k, "is not a "+string(typ)+" attribute"))
+		case at.Status != StatusActive:
+			errs = append(errs, gamifytype.Invalid(field+"["+k+"]", k, "is not an active "+string(typ)+" attribute (it is "+string(at.Status)+")"))
 		}
 	}
 	return errs

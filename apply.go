@@ -88,7 +88,8 @@ func (r ApplyReport) Changed() bool {
 // field it sets replaces the stored value (a struct field, such as a streak's
 // Freezes, as a whole). A game making two streaks the default is refused.
 // Status is applied only when the definition sets one (through Activate,
-// Deactivate, Lock or Finish). Apply
+// Deactivate, Lock or Finish); attributes are deactivated last, once the
+// definitions that filter on them exist. Apply
 // does not delete: a stored definition absent from g is left as it is. A
 // definition whose key is archived is an error (keys are never reused).
 //
@@ -105,15 +106,26 @@ func (e *Engine) Apply(ctx context.Context, g Game) (ApplyReport, error) {
 	}
 	ats, ms, ss, as, rs := e.Attributes(), e.Metrics(), e.Streaks(), e.Achievements(), e.Rewards()
 	ps, bs, ls, ts := e.Points(), e.Leaderboards(), e.Leagues(), e.Tenants()
+	attrs := applier[Attribute]{
+		resource: "attribute",
+		key:      func(a *Attribute) string { return a.Key },
+		status:   func(a *Attribute) Status { return a.Status },
+		get:      ats.Get, create: ats.Create, patch: ats.Patch,
+		verbs: statusVerbs[Attribute]{StatusActive: ats.Activate, StatusInactive: ats.Deactivate},
+	}
 	steps := []func() error{
 		func() error {
-			return applyAll(ctx, &rep, g.Attributes, applier[Attribute]{
-				resource: "attribute",
-				key:      func(a *Attribute) string { return a.Key },
-				status:   func(a *Attribute) Status { return a.Status },
-				get:      ats.Get, create: ats.Create, patch: ats.Patch,
-				verbs: statusVerbs[Attribute]{StatusActive: ats.Activate, StatusInactive: ats.Deactivate},
-			})
+			// Deactivated last (below): a filter key must name an active
+			// attribute when it is set, so a definition of this game that
+			// filters on one must be applied first.
+			held := make([]Attribute, len(g.Attributes))
+			for i, a := range g.Attributes {
+				if a.Status == StatusInactive {
+					a.Status = ""
+				}
+				held[i] = a
+			}
+			return applyAll(ctx, &rep, held, attrs)
 		},
 		func() error {
 			return applyAll(ctx, &rep, g.Metrics, applier[Metric]{
@@ -199,12 +211,43 @@ func (e *Engine) Apply(ctx context.Context, g Game) (ApplyReport, error) {
 			})
 		},
 	}
+	steps = append(steps, func() error { return applyDeactivations(ctx, &rep, g.Attributes, attrs) })
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return rep, err
 		}
 	}
 	return rep, nil
+}
+
+// applyDeactivations deactivates the items that ask for it and are not,
+// reporting it on the item's own entry when that says unchanged.
+func applyDeactivations[T any](ctx context.Context, rep *ApplyReport, items []T, a applier[T]) error {
+	for i := range items {
+		key := a.key(&items[i])
+		if a.status(&items[i]) != StatusInactive {
+			continue
+		}
+		cur, err := a.get(ctx, key)
+		if err != nil {
+			return fmt.Errorf("apply %s %s: %w", a.resource, key, err)
+		}
+		if a.status(&cur) == StatusInactive {
+			continue
+		}
+		if _, err := a.verbs[StatusInactive](ctx, key); err != nil {
+			return fmt.Errorf("apply %s %s: %w", a.resource, key, err)
+		}
+		j := slices.IndexFunc(rep.Changes, func(c ApplyChange) bool {
+			return c.Resource == a.resource && c.Key == key && c.Action == ApplyUnchanged
+		})
+		if j >= 0 {
+			rep.Changes[j].Action = ApplyDeactivated
+		} else {
+			rep.Changes = append(rep.Changes, ApplyChange{Resource: a.resource, Key: key, Action: ApplyDeactivated})
+		}
+	}
+	return nil
 }
 
 // applyMilestones sets the streaks' milestones once what they name exists,

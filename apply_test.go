@@ -348,3 +348,49 @@ func TestApplyStreakMilestonesOfTheSameGame(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "12", s.Milestones[0].Points.String())
 }
+
+// TestApplyInactiveAttributeWithFilters: a game declaring an attribute
+// inactive and definitions filtering on it applies on an empty database as
+// on one holding the attribute active: Apply deactivates attributes last,
+// once what filters on them exists.
+func TestApplyInactiveAttributeWithFilters(t *testing.T) {
+	ctx := context.Background()
+	game := func() gamify.Game {
+		return gamify.Game{
+			Attributes: []gamify.Attribute{{Key: "plan", Name: "Plan", Type: gamify.UserAttribute, Status: gamify.StatusInactive}},
+			Metrics:    []gamify.Metric{{Key: "lessons", Name: "Lessons"}},
+			Achievements: []gamify.Achievement{{Key: "pro-10", Name: "Pro 10", Kind: gamify.AchievementMetric, Metric: "lessons",
+				Threshold: gamify.AmountFromInt(10), UserFilters: map[string]string{"plan": "pro"}}},
+			Points: []gamify.PointsSystem{{Key: "xp", Name: "XP",
+				Triggers: []gamify.Trigger{{Key: "pro-lesson", Kind: gamify.TriggerMetric, Metric: "lessons",
+					Threshold: gamify.AmountFromInt(1), Points: gamify.AmountFromInt(10), UserFilters: map[string]string{"plan": "pro"}}},
+				Boosts: []gamify.Boost{{Key: "pro", Scope: gamify.BoostCohort, Multiplier: gamify.AmountFromInt(2), From: gamify.Date{Year: 2026, Month: 1, Day: 1},
+					UserFilters: map[string]string{"plan": "pro"}}}}},
+		}
+	}
+	t.Run("empty database", func(t *testing.T) {
+		eng := openTest(t, nil)
+		rep, err := eng.Apply(ctx, game())
+		require.NoError(t, err)
+		require.Equal(t, []string{"attribute/plan:created", "metric/lessons:created", "achievement/pro-10:created",
+			"points system/xp:created", "attribute/plan:deactivated"}, actions(rep))
+		a, err := eng.Attributes().Get(ctx, "plan")
+		require.NoError(t, err)
+		require.Equal(t, gamify.StatusInactive, a.Status)
+		rep, err = eng.Apply(ctx, game())
+		require.NoError(t, err)
+		require.False(t, rep.Changed(), "%v", rep.Changes)
+	})
+	t.Run("attribute stored active", func(t *testing.T) {
+		eng := openTest(t, nil)
+		_, err := eng.Attributes().Create(ctx, gamify.Attribute{Key: "plan", Name: "Plan", Type: gamify.UserAttribute})
+		require.NoError(t, err)
+		rep, err := eng.Apply(ctx, game())
+		require.NoError(t, err)
+		require.Equal(t, []string{"attribute/plan:deactivated", "metric/lessons:created", "achievement/pro-10:created",
+			"points system/xp:created"}, actions(rep))
+		rep, err = eng.Apply(ctx, game())
+		require.NoError(t, err)
+		require.False(t, rep.Changed(), "%v", rep.Changes)
+	})
+}

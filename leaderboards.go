@@ -339,8 +339,11 @@ func (b *Leaderboard) prepare(cat *catalog, defaultTZ *time.Location, now time.T
 		if old != nil && i < len(old.Breakdown) && old.Breakdown[i] == k {
 			continue
 		}
-		if a, ok := cat.attrs[k]; !ok || a.Status != StatusActive || a.Type != UserAttribute {
+		switch a, ok := cat.attrs[k]; {
+		case !ok || a.Type != UserAttribute:
 			add(gamifytype.Invalid(fmt.Sprintf("Leaderboard.Breakdown[%d]", i), k, "is not a user attribute"))
+		case a.Status != StatusActive:
+			add(gamifytype.Invalid(fmt.Sprintf("Leaderboard.Breakdown[%d]", i), k, "is not an active user attribute (it is "+string(a.Status)+")"))
 		}
 	}
 	return errors.Join(errs...)
