@@ -76,6 +76,13 @@ var (
 // field at once, joined with errors.Join: use errors.As to get the first.
 type ValidationError = gamifytype.ValidationError
 
+// IdempotencyError reports an idempotency key reused with a different
+// payload: an event, award, spend or claim whose key was first used for
+// another one. The key's first use stands and nothing is applied. It
+// unwraps to ErrConflict; Field names the key's field
+// ("Events[2].IdempotencyKey"), Key the key and What the first use.
+type IdempotencyError = gamifytype.IdempotencyError
+
 // Amount is an exact decimal with 6 fractional digits: every metric value,
 // total, score, points balance, cost, threshold and multiplier the engine
 // stores or returns. It is a struct, so an untyped constant never turns into

@@ -3,7 +3,6 @@ package gamify
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"fmt"
 	"slices"
 	"unicode/utf8"
 
@@ -142,5 +141,5 @@ func (t *txn) putIdem(key string, r idemVal) {
 
 // idemConflict is the error of a key reused with a different payload.
 func idemConflict(field, key, what string) error {
-	return fmt.Errorf("%w: %s %q was first used for a different %s", ErrConflict, field, gamifytype.Quote(key), what)
+	return &IdempotencyError{Field: field, Key: gamifytype.Quote(key), What: what}
 }

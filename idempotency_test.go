@@ -66,8 +66,12 @@ func TestIdempotencyKeyReusedForDifferentEventIsConflict(t *testing.T) {
 					{Metric: "xp", User: "bo", Value: 1, IdempotencyKey: "b"},
 					{Metric: "xp", User: "bo", Value: 2, IdempotencyKey: "b"},
 				})
+				var ie *gamify.IdempotencyError
+				require.ErrorAs(t, err, &ie)
+				require.Equal(t, gamify.IdempotencyError{Field: "Events[1].IdempotencyKey", Key: "b",
+					What: "event of xp (value, time or attributes)"}, *ie)
 				require.ErrorIs(t, err, gamify.ErrConflict)
-				require.ErrorContains(t, err, "Events[1].IdempotencyKey")
+				require.ErrorContains(t, err, `gamify: conflict: Events[1].IdempotencyKey "b" was first used for a different event of xp`)
 				require.Equal(t, before, gamify.DumpStore(eng.Engine), "round %d: a conflict or a replay changes nothing", round)
 
 				eng.clock.Advance(time.Minute) // "now" moves on between rounds

@@ -191,6 +191,7 @@ func jsonCases() []jsonCase {
 		{name: "ApplyReport", v: gamify.ApplyReport{Changes: []gamify.ApplyChange{{Resource: "streak", Key: "daily-run", Action: gamify.ApplyCreated, Fields: []string{"Name"}}}}},
 		{name: "Issue", v: gamify.Issue{Index: 3, Key: "km", Severity: gamify.SeverityWarning, Message: "Metric.Name: must not be empty"}, zeroOK: []string{"Err"}},
 		{name: "ValidationError", v: gamify.ValidationError{Field: "Metric.Key", Value: "a b", Reason: "must match [A-Za-z0-9_-]{1,64}"}},
+		{name: "IdempotencyError", v: gamify.IdempotencyError{Field: "Event.IdempotencyKey", Key: "k1", What: "event of xp (value, time or attributes)"}},
 		{name: "User", v: gamify.User{ID: "u1", Name: "Ada", Email: "ada@example.com", TZ: "Europe/Paris", Attributes: map[string]string{"plan": "pro"},
 			DeviceTokens: []string{"tok-1"}, SubscribeToEmails: true, Created: jT1, Updated: jT2, Active: true, Control: true}},
 		{name: "UserPage", v: gamify.UserPage{Rows: []gamify.UserRow{{ID: "u1", Name: "Ada", Active: true, Created: jT1, FirstEvent: jT1, LastEvent: jT2,

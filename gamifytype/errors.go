@@ -82,3 +82,20 @@ func fieldName(field string) string {
 	}
 	return field
 }
+
+// IdempotencyError reports an idempotency key reused with a different
+// payload (the key's first use stands). It unwraps to ErrConflict.
+type IdempotencyError struct {
+	Field string // the key's field, e.g. "Event.IdempotencyKey" or "Events[2].IdempotencyKey"
+	Key   string // the key, bounded like a ValidationError's value
+	What  string // what the key was first used for, e.g. "event of lessons (value, time or attributes)"
+}
+
+// Error formats as `gamify: conflict: Event.IdempotencyKey "k" was first
+// used for a different event of lessons (value, time or attributes)`.
+func (e *IdempotencyError) Error() string {
+	return fmt.Sprintf("%v: %s %q was first used for a different %s", ErrConflict, e.Field, e.Key, e.What)
+}
+
+// Unwrap returns ErrConflict so that errors.Is(err, ErrConflict) holds.
+func (e *IdempotencyError) Unwrap() error { return ErrConflict }

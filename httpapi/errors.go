@@ -3,9 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/gamifykit/gamify"
 	"github.com/gamifykit/gamify/gamifytype"
@@ -81,14 +79,12 @@ func classify(err error) (*apiError, bool) {
 }
 
 // keyConflict names the Idempotency-Key header in the engine's conflict of
-// key reused with another payload, as a 422 names its field. The engine
-// reports that conflict as ErrConflict naming its own field
-// (Event.IdempotencyKey, Award.IdempotencyKey, ...) and the key, which has
-// no typed form: any other conflict (an inactive system, a claim limit)
-// passes unchanged.
+// the key reused with another payload (an IdempotencyError naming the
+// engine's own field), as a 422 names its field. Any other conflict (an
+// inactive system, a claim limit) passes unchanged.
 func keyConflict(err error, key string) error {
-	if key == "" || !errors.Is(err, gamify.ErrConflict) ||
-		!strings.Contains(err.Error(), fmt.Sprintf("IdempotencyKey %q was first used for a different ", gamifytype.Quote(key))) {
+	var ie *gamify.IdempotencyError
+	if key == "" || !errors.As(err, &ie) || ie.Key != gamifytype.Quote(key) {
 		return err
 	}
 	return &apiError{http.StatusConflict, "conflict", err.Error(), "Idempotency-Key"}
