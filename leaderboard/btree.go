@@ -462,6 +462,12 @@ func (t *Tree[E]) pathPos(p *path[E], heads *int) int {
 func (t *Tree[E]) where(p *path[E], l *leaf[E], i int32, d Detail) Where {
 	var heads int
 	pos := t.pathPos(p, &heads)
+	return t.whereAt(pos, heads, l, i, d)
+}
+
+// whereAt is where given the path's pathPos: pos entries and heads group
+// starts before l.
+func (t *Tree[E]) whereAt(pos, heads int, l *leaf[E], i int32, d Detail) Where {
 	w := Where{Pos: pos + int(i), First: -1, Groups: -1}
 	if d == PosOnly {
 		return w
@@ -563,6 +569,53 @@ func (t *Tree[E]) insertAt(p *path[E], l *leaf[E], i int32, x E) {
 	if t.moved != nil {
 		t.moved(x, Handle(l.id))
 	}
+}
+
+// moveWithin replaces l.items[i] with e where both lie strictly inside l:
+// 0 < i < l.n-1 and l.items[0] < e < l.items[l.n-1]. That is the common case
+// of a small score change, and it needs one shift of the entries between
+// the two places, one pass up the path for the group counts, and no change
+// of the entry counts.
+func (t *Tree[E]) moveWithin(l *leaf[E], i int32, e E, want bool, d Detail) (before, after Where) {
+	var p path[E]
+	t.pathTo(l, &p)
+	var heads int // group starts before l: only l's own count changes
+	pos := t.pathPos(&p, &heads)
+	if want {
+		before = t.whereAt(pos, heads, l, i, d)
+	}
+	var dl int32
+	if t.same != nil { // x leaves: its neighbours become adjacent
+		pred, x, succ := l.items[i-1], l.items[i], l.items[i+1]
+		dl = b2i(!t.same(pred, succ)) - b2i(!t.same(pred, x)) - b2i(!t.same(x, succ))
+	}
+	j, _ := l.search(e, t.cmp) // among the items with x still at i
+	if j <= i {
+		copy(l.items[j+1:i+1], l.items[j:i])
+	} else {
+		j--
+		copy(l.items[i:j], l.items[i+1:j+1])
+	}
+	l.items[j] = e
+	if t.same != nil { // e comes between two entries that were adjacent
+		pred, succ := l.items[j-1], l.items[j+1]
+		dl += b2i(!t.same(pred, e)) + b2i(!t.same(e, succ)) - b2i(!t.same(pred, succ))
+	}
+	if dl != 0 {
+		l.heads += dl
+		for k := p.d - 1; k >= 0; k-- {
+			s := p.s[k]
+			s.nd.hd[s.j] += dl
+			s.nd.heads += int(dl)
+		}
+	}
+	if t.moved != nil {
+		t.moved(e, Handle(l.id))
+	}
+	if want {
+		after = t.whereAt(pos, heads, l, j, d)
+	}
+	return before, after
 }
 
 // adjustNext adds ds to the group count of the leaf after the one p leads to.

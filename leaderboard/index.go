@@ -212,6 +212,9 @@ func (x *Index) move(l *leaf[Entry], i int32, e Entry, want bool, d Detail) (bef
 		hi--
 	}
 	if l.n > t.leafMin && lo < hi && t.cmp(l.items[lo], e) < 0 && t.cmp(e, l.items[hi]) < 0 {
+		if lo == 0 && hi == l.n-1 { // x is not at an end either
+			return t.moveWithin(l, i, e, want, d)
+		}
 		var p path[Entry]
 		t.pathTo(l, &p)
 		before = t.deleteAt(&p, l, i, want, d) // l stays above leafMin: no rebalancing
