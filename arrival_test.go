@@ -99,6 +99,9 @@ func setupArrival(t *testing.T, eng *testEngine) {
 		{Key: "weekly", Name: "Weekly", Frequency: gamify.StreakWeekly, Metrics: []gamify.StreakMetric{{Metric: "steps", Min: gamify.AmountFromInt(300)}}},
 		{Key: "safe", Name: "Safe", Frequency: gamify.StreakDaily, Metrics: []gamify.StreakMetric{{Metric: "lessons", Min: gamify.AmountFromInt(2)}},
 			Freezes: gamify.StreakFreezes{Initial: 2, Max: 2}},
+		// Freezes earned from the user's earliest activity, whenever it arrives.
+		{Key: "earned", Name: "Earned", Frequency: gamify.StreakDaily, Metrics: []gamify.StreakMetric{{Metric: "lessons", Min: gamify.AmountFromInt(1)}},
+			Freezes: gamify.StreakFreezes{Max: 2, EarnAmount: 1, EarnEveryDays: 3}},
 	} {
 		_, err := eng.Streaks().Create(ctx, s)
 		require.NoError(t, err)
@@ -352,7 +355,7 @@ type userOutcome struct {
 	runs   [][]int // per streak of arrivalStreaks, the lengths of the runs of the final history
 }
 
-var arrivalStreaks = []string{"daily", "weekly", "safe"}
+var arrivalStreaks = []string{"daily", "weekly", "safe", "earned"}
 
 type streakOutcome struct {
 	Length, Longest, Freezes int

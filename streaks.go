@@ -66,7 +66,7 @@ type StreakFreezes struct {
 	Initial       int // granted when a user is first seen, at most Max
 	Max           int // most freezes auto-earning tops up to, 0–100
 	EarnAmount    int // freezes auto-earned each EarnEveryDays, 0–100
-	EarnEveryDays int // 24-hour days between earns from a user's first sight; 1–3660 when EarnAmount is set
+	EarnEveryDays int // 24-hour days between earns, from a user's earliest activity; 1–3660 when EarnAmount is set
 }
 
 // StreakKind is the kind of a StreakChanged notification. The

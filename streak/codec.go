@@ -37,7 +37,11 @@ func (s State) AppendBinary(b []byte) ([]byte, error) {
 	if !s.seen {
 		return append(b, 0), nil
 	}
-	b = append(b, 1, byte(s.freq), byte(s.ws))
+	flags := byte(1) // seen
+	if s.provisional {
+		flags = 3
+	}
+	b = append(b, flags, byte(s.freq), byte(s.ws))
 	b = binary.AppendVarint(b, s.anchor)
 	b = binary.AppendVarint(b, s.base)
 	b = appendCursor(b, s.baseCur)
@@ -232,6 +236,8 @@ func (s *State) UnmarshalBinary(data []byte) error {
 		return nil
 	case 1:
 		n.seen = true
+	case 3:
+		n.seen, n.provisional = true, true
 	default:
 		d.fail("bad flags")
 	}
@@ -245,7 +251,7 @@ func (s *State) UnmarshalBinary(data []byte) error {
 	}
 	n.ws = time.Weekday(ws)
 	n.anchor = d.instant(d.varint())
-	// The anchor is a first-sight instant: a real time. Far-off values would
+	// The anchor is an activity's or a call's instant: a real time. Far-off values would
 	// make earn arithmetic overflow (found by FuzzUnmarshalBinary).
 	if n.anchor != 0 && (n.anchor < minAnchor || n.anchor > maxAnchor) {
 		d.fail("anchor out of range")

@@ -51,6 +51,15 @@ func TestBinaryRoundTrip(t *testing.T) {
 	require.Equal(t, s, got)
 	requireSameState(t, d, s, got, now, ny)
 
+	// A user seen with no activity yet keeps a provisional anchor.
+	seen, _ := Advance(d, State{}, now, ny)
+	require.True(t, seen.provisional)
+	b, err = seen.MarshalBinary()
+	require.NoError(t, err)
+	got = State{}
+	require.NoError(t, got.UnmarshalBinary(b))
+	require.Equal(t, seen, got)
+
 	var zero State
 	b, err = zero.MarshalBinary()
 	require.NoError(t, err)

@@ -68,8 +68,9 @@ type MetricRule struct {
 }
 
 // Freezes configures streak freezes. Initial are granted on a user's first
-// sight; EarnAmount are earned every EarnEveryDays (24-hour days from first
-// sight) while fewer than Max are held.
+// sight; EarnAmount are earned every EarnEveryDays (24-hour days from the
+// user's earliest activity, whenever it arrives) while fewer than Max are
+// held.
 type Freezes struct {
 	Initial       int
 	Max           int

@@ -28,7 +28,8 @@
 //     only while the streak was alive before it. Both sums are kept apart so
 //     that the result is order independent.
 //   - Freezes: Initial on first sight; EarnAmount every EarnEveryDays (24-hour
-//     days from first sight) up to Max; admin grants are not capped
+//     days from the earliest activity, so that a late first sync earns as it
+//     would have live) up to Max; admin grants are not capped
 //     (ExceedsMax warning). A late activity that meets a frozen period gives
 //     the freeze back (FreezeRefunded), because the result is recomputed as if
 //     the activity had arrived on time, freezes included.

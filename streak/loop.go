@@ -114,10 +114,7 @@ func (s *State) run(d *Definition, c *cursor, now time.Time, loc *time.Location,
 // before until (an earn before the grants at the same instant).
 func (s *State) creditTimed(d *Definition, c *cursor, until int64, n *notifier, r *recorder) {
 	fz := d.Freezes
-	var every int64
-	if fz.EarnAmount > 0 && fz.EarnEveryDays > 0 {
-		every = int64(fz.EarnEveryDays) * int64(24*time.Hour)
-	}
+	every := fz.earnEvery()
 	until = min(until, maxInstant)
 	for {
 		nextEarn := s.earnAt(c.earned+1, every)
@@ -167,7 +164,7 @@ const maxInstant = int64(1) << 62
 // earnAt is the instant of the k-th auto-earn, or maxPeriod when there is
 // none (no earning, or past the representable range).
 func (s *State) earnAt(k, every int64) int64 {
-	if every <= 0 || k >= (int64(1)<<61)/every {
+	if s.provisional || every <= 0 || k >= (int64(1)<<61)/every {
 		return maxPeriod
 	}
 	return s.anchor + k*every
@@ -272,4 +269,12 @@ func (r *recorder) settled(from, to int64, o outcome, c *cursor, lost int64) {
 
 func (r *recorder) earned(k, amount int64, c *cursor) {
 	r.earns = append(r.earns, earnRec{k, amount, c.freezes})
+}
+
+// earnEvery is the auto-earn period in nanoseconds, 0 without auto-earning.
+func (fz Freezes) earnEvery() int64 {
+	if fz.EarnAmount > 0 && fz.EarnEveryDays > 0 {
+		return int64(fz.EarnEveryDays) * int64(24*time.Hour)
+	}
+	return 0
 }

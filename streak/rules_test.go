@@ -79,17 +79,20 @@ func TestFreezeEarnAndGrant(t *testing.T) {
 	d := def(Daily)
 	d.Freezes = Freezes{Initial: 0, Max: 1, EarnAmount: 1, EarnEveryDays: 7}
 	t0 := nyDay(t, 1, 9, 0, 0)
-	s, _ := Advance(d, State{}, t0, ny) // first sight
+	seen, _ := Advance(d, State{}, t0.Add(-time.Hour), ny) // first sight, with no activity: nothing is earned
+	require.Equal(t, 0, View(d, seen, t0.Add(30*24*time.Hour), ny).Freezes)
+	require.True(t, NextDue(d, seen, ny).IsZero(), "no earn is due before the first activity")
+	s, _, err := Apply(d, seen, Activity{Metric: "lessons", Delta: amt(1), At: t0, Loc: ny}, t0) // earned from here
+	require.NoError(t, err)
 	require.Equal(t, 0, View(d, s, t0.Add(7*24*time.Hour-time.Nanosecond), ny).Freezes)
 	require.Equal(t, 1, View(d, s, t0.Add(7*24*time.Hour), ny).Freezes)
-	require.True(t, NextDue(d, s, ny).Equal(t0.Add(7*24*time.Hour)), "NextDue = %v", NextDue(d, s, ny))
 	s, fx := Advance(d, s, t0.Add(30*24*time.Hour), ny)
-	require.Equal(t, []Kind{FreezeEarned}, kindsOf(fx), "earned freezes stop at the max")
+	require.Equal(t, []Kind{Lost, FreezeEarned}, kindsOf(fx), "the one-day run is lost on day 2; earned freezes stop at the max")
 	require.Equal(t, 1, View(d, s, t0.Add(30*24*time.Hour), ny).Freezes)
 	require.True(t, NextDue(d, s, ny).IsZero(), "nothing due at the max with no streak")
 
 	// Admin grant: +1, a warning past the max.
-	s, fx, err := GrantFreeze(d, s, t0.Add(31*24*time.Hour), ny)
+	s, fx, err = GrantFreeze(d, s, t0.Add(31*24*time.Hour), ny)
 	require.NoError(t, err)
 	require.Equal(t, ExceedsMax, fx.Warning)
 	require.Equal(t, 2, View(d, s, t0.Add(31*24*time.Hour), ny).Freezes)

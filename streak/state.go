@@ -106,21 +106,22 @@ type cursor struct {
 // (length, freezes, losses) is a deterministic replay of the facts from
 // baseCur; the current cursor is that replay kept up to date incrementally.
 type State struct {
-	seen      bool
-	freq      Frequency
-	ws        time.Weekday
-	anchor    int64 // unix ns of first sight: origin of the auto-earn schedule
-	base      int64
-	baseCur   cursor
-	met       []span
-	prog      []progress
-	pauses    []pauseRec
-	grants    []int64
-	restores  []restoreRec
-	nextPause uint32
-	lastExt   int64 // unix ns of the latest activity counted in a met period; 0 if none
-	cur       cursor
-	shown     int64 // length last reported in a Transition
+	seen        bool
+	freq        Frequency
+	ws          time.Weekday
+	anchor      int64 // unix ns of the earliest activity: origin of the auto-earn schedule
+	provisional bool  // no activity counted yet: the anchor is the first call's time, and nothing is earned
+	base        int64
+	baseCur     cursor
+	met         []span
+	prog        []progress
+	pauses      []pauseRec
+	grants      []int64
+	restores    []restoreRec
+	nextPause   uint32
+	lastExt     int64 // unix ns of the latest activity counted in a met period; 0 if none
+	cur         cursor
+	shown       int64 // length last reported in a Transition
 }
 
 // isMet reports whether period p is met on its own activities.

@@ -135,8 +135,8 @@ func orUTC(loc *time.Location) *time.Location {
 	return loc
 }
 
-// prepare initialises a never-seen state (first sight: the initial freezes
-// and the auto-earn anchor) and restarts one whose definition changed its
+// prepare initialises a never-seen state (first sight: the initial freezes,
+// and a provisional auto-earn anchor until an activity counts) and restarts one whose definition changed its
 // period shape (period indexes would mean something else).
 func (s State) prepare(d *Definition, now time.Time, loc *time.Location) State {
 	ws := d.weekStart()
@@ -146,11 +146,11 @@ func (s State) prepare(d *Definition, now time.Time, loc *time.Location) State {
 	curP := d.periodAt(now, loc)
 	base := curP - d.Frequency.retain()
 	c := cursor{p: base - 1, freezes: int64(d.Freezes.Initial), at: now.UnixNano()}
-	n := State{seen: true, freq: d.Frequency, ws: ws, anchor: now.UnixNano(), base: base}
+	n := State{seen: true, freq: d.Frequency, ws: ws, anchor: now.UnixNano(), provisional: true, base: base}
 	if s.seen {
 		// Frequency changed: the run cannot be mapped; keep what the user owns.
 		c.freezes, c.longest, c.earned, c.at = s.cur.freezes, s.cur.longest, s.cur.earned, max(s.cur.at, c.at)
-		n.anchor, n.pauses, n.nextPause, n.lastExt, n.shown = s.anchor, s.pauses, s.nextPause, s.lastExt, s.shown
+		n.anchor, n.provisional, n.pauses, n.nextPause, n.lastExt, n.shown = s.anchor, s.provisional, s.pauses, s.nextPause, s.lastExt, s.shown
 	}
 	n.baseCur, n.cur = c, c
 	return n
@@ -335,6 +335,17 @@ func Apply(d Definition, s State, a Activity, now time.Time) (State, Effects, er
 	old := s
 	at := a.At.UnixNano()
 	replay := s.credit(&d, q, m, a.Delta, at, false) && q <= s.cur.p
+	if s.provisional || at < s.anchor {
+		// Freezes are earned from the earliest activity, whenever it
+		// arrives: a late first sync earns on the schedule it would have
+		// earned on live. Earns due by now under the new anchor need the
+		// history replayed.
+		wasProvisional := s.provisional
+		s.anchor, s.provisional = at, false
+		if every := d.Freezes.earnEvery(); every > 0 && (!wasProvisional || at+every <= now.UnixNano()) {
+			replay = true
+		}
+	}
 	if d.GraceHours > 0 {
 		if g := d.periodAt(a.At.Add(-time.Duration(d.GraceHours)*time.Hour), loc); g < q && g >= s.base && !s.isMet(g) {
 			was := s.graceMet(&d, g)
@@ -488,8 +499,8 @@ func NextDue(d Definition, s State, loc *time.Location) time.Time {
 	}
 	var due int64 = maxPeriod
 	fz := d.Freezes
-	if fz.EarnAmount > 0 && fz.EarnEveryDays > 0 && s.cur.freezes < int64(fz.Max) {
-		due = s.earnAt(s.cur.earned+1, int64(fz.EarnEveryDays)*int64(24*time.Hour))
+	if every := fz.earnEvery(); every > 0 && s.cur.freezes < int64(fz.Max) {
+		due = s.earnAt(s.cur.earned+1, every)
 	}
 	l := s.cur.length
 	q := s.cur.p + 1
