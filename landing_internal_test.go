@@ -109,3 +109,36 @@ func TestLandedBatchLandsWhenTheHolderLeaves(t *testing.T) {
 		t.Fatal("the batch landed but is still handed back")
 	}
 }
+
+// A Buffered batch waiting for MaxFlushDelay is sealed by its timer even
+// when the timer fires while the lock is held by a holder that does not
+// seal it (a reader): the timer retries instead of blocking on the lock.
+func TestDueBatchSealsAfterAHolderThatDoesNotSeal(t *testing.T) {
+	eng, err := Open(filepath.Join(t.TempDir(), "due.db"), &Options{Durability: Buffered, MaxFlushDelay: time.Hour,
+		Clock: NewManualClock(time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	if _, err := eng.Metrics().Create(context.Background(), Metric{Key: "xp", Name: "XP"}); err != nil {
+		t.Fatal(err)
+	}
+	track(t, eng, "a") // opens a batch; its timer is an hour away
+	w := eng.w
+	w.mu.Lock() // a reader
+	w.open.started = time.Now().Add(-2 * time.Hour)
+	time.AfterFunc(0, w.sealDue) // the batch's timer, firing under the reader
+	time.Sleep(20 * time.Millisecond)
+	open := w.open.size
+	w.mu.Unlock()
+	if open != 1 {
+		t.Fatalf("%d commands in the open batch while the reader held the lock, want 1", open)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for eng.Stats().Pending > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the due batch is still open 5 s after the lock was free")
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}

@@ -420,11 +420,15 @@ func (w *writer) maybeSeal() {
 // seals a due batch as it leaves (enqueue's maybeSeal); a timer waiting
 // behind a producer that retakes the lock at once put the mutex in
 // starvation mode, which hands it over and sends the producer to the back
-// of the run queue (measured: a third of a Buffered producer's wall time).
-// The retry covers a holder that leaves without sealing (a reader).
-func (w *writer) sealDue() {
+// of the run queue (in a trace of a Buffered producer: 4 % of its time).
+// The retries, backing off to MaxFlushDelay, cover a holder that leaves
+// without sealing (a reader).
+func (w *writer) sealDue() { w.sealDueAfter(landWait) }
+
+func (w *writer) sealDueAfter(retry time.Duration) {
 	if !w.mu.TryLock() {
-		time.AfterFunc(landWait, w.sealDue)
+		next := min(2*retry, max(w.opts.MaxFlushDelay, landWait))
+		time.AfterFunc(retry, func() { w.sealDueAfter(next) })
 		return
 	}
 	defer w.mu.Unlock()
