@@ -305,7 +305,18 @@ func (e *Engine) applyPoints(ctx context.Context, rep *ApplyReport, ps PointsAPI
 			return err
 		}
 		if rep.Changes[n].Action == ApplyCreated {
-			continue // created with its levels, triggers and boosts
+			// Created with its levels, triggers and boosts in one commit:
+			// each is reported as the definition it is.
+			for _, l := range s.Levels {
+				rep.Changes = append(rep.Changes, ApplyChange{Resource: "level", Key: l.Key, Action: ApplyCreated})
+			}
+			for _, tr := range s.Triggers {
+				rep.Changes = append(rep.Changes, ApplyChange{Resource: "trigger", Key: tr.Key, Action: ApplyCreated})
+			}
+			for _, b := range s.Boosts {
+				rep.Changes = append(rep.Changes, ApplyChange{Resource: "boost", Key: b.Key, Action: ApplyCreated})
+			}
+			continue
 		}
 		ls := ps.Levels(s.Key)
 		levels, triggers, boosts := slices.Clone(s.Levels), slices.Clone(s.Triggers), slices.Clone(s.Boosts)

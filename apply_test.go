@@ -180,7 +180,8 @@ func TestApplyPointsSystemsWithLevelsTriggersAndBoosts(t *testing.T) {
 	game := gamify.Game{Metrics: []gamify.Metric{{Key: "lessons", Name: "Lessons"}}, Points: []gamify.PointsSystem{sys}}
 	rep, err := eng.Apply(ctx, game)
 	require.NoError(t, err)
-	require.Equal(t, []string{"metric/lessons:created", "points system/xp:created"}, actions(rep))
+	require.Equal(t, []string{"metric/lessons:created", "points system/xp:created", "level/novice:created", "level/adept:created",
+		"trigger/per-lesson:created", "boost/launch:created"}, actions(rep))
 	r, err := eng.Track(ctx, gamify.Event{Metric: "lessons", User: "ana", Value: 1})
 	require.NoError(t, err)
 	require.Len(t, r.Points, 1)
@@ -373,7 +374,7 @@ func TestApplyInactiveAttributeWithFilters(t *testing.T) {
 		rep, err := eng.Apply(ctx, game())
 		require.NoError(t, err)
 		require.Equal(t, []string{"attribute/plan:created", "metric/lessons:created", "achievement/pro-10:created",
-			"points system/xp:created", "attribute/plan:deactivated"}, actions(rep))
+			"points system/xp:created", "trigger/pro-lesson:created", "boost/pro:created", "attribute/plan:deactivated"}, actions(rep))
 		a, err := eng.Attributes().Get(ctx, "plan")
 		require.NoError(t, err)
 		require.Equal(t, gamify.StatusInactive, a.Status)
@@ -388,7 +389,7 @@ func TestApplyInactiveAttributeWithFilters(t *testing.T) {
 		rep, err := eng.Apply(ctx, game())
 		require.NoError(t, err)
 		require.Equal(t, []string{"attribute/plan:deactivated", "metric/lessons:created", "achievement/pro-10:created",
-			"points system/xp:created"}, actions(rep))
+			"points system/xp:created", "trigger/pro-lesson:created", "boost/pro:created"}, actions(rep))
 		rep, err = eng.Apply(ctx, game())
 		require.NoError(t, err)
 		require.False(t, rep.Changed(), "%v", rep.Changes)

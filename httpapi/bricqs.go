@@ -56,10 +56,14 @@ var participantSorts = map[string]gamify.UserSort{
 
 // participantQuery reads Bricqs' search, is_active, tier, sort_by,
 // sort_order, page and page_size (and system, a gamify extension: the points
-// system of total_points and tier; default the first created).
+// system of total_points and tier; default the one award uses, tierSystem).
 func (c *call) participantQuery() (gamify.UserQuery, error) {
 	v := c.r.URL.Query()
-	q := gamify.UserQuery{Search: v.Get("search"), Level: v.Get("tier"), System: v.Get("system"), Sort: gamify.SortCreated, Descending: true}
+	sys, err := c.defaultSystem()
+	if err != nil {
+		return gamify.UserQuery{}, err
+	}
+	q := gamify.UserQuery{Search: v.Get("search"), Level: v.Get("tier"), System: sys, Sort: gamify.SortCreated, Descending: true}
 	if s := v.Get("is_active"); s != "" {
 		b, err := c.queryBool("is_active")
 		if err != nil {
@@ -81,7 +85,6 @@ func (c *call) participantQuery() (gamify.UserQuery, error) {
 	default:
 		return q, invalid("sort_order", fmt.Sprintf("sort_order must be asc or desc, not %q", s))
 	}
-	var err error
 	if q.Page, err = c.queryInt("page", 1, 1, 1<<30); err != nil {
 		return q, err
 	}
@@ -115,7 +118,11 @@ func (h *handler) getParticipant(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, participantMissing(err, id)
 	}
-	q := gamify.UserQuery{Search: id, System: c.r.URL.Query().Get("system"), Sort: gamify.SortID, PageSize: 100}
+	sys, err := c.defaultSystem()
+	if err != nil {
+		return 0, nil, err
+	}
+	q := gamify.UserQuery{Search: id, System: sys, Sort: gamify.SortID, PageSize: 100}
 	for q.Page = 1; ; q.Page++ {
 		page, err := c.eng.Users().List(c.ctx(), q)
 		if err != nil {

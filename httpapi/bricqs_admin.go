@@ -236,18 +236,26 @@ var badgeCodec = codec[gamify.Achievement]{
 
 // ---- tiers (levels of a points system)
 
-// tierSystem is the points system whose levels /tiers serves: ?system=KEY,
-// else the first created (Bricqs has one points balance).
+// tierSystem is the points system whose levels /tiers serves, and the one
+// award, deduct and the participants list default to (Bricqs has one points
+// balance): ?system=KEY, else defaultSystem.
 func (c *call) tierSystem() (string, error) {
+	s, err := c.defaultSystem()
+	if err == nil && s == "" {
+		err = notFound("no points system is defined")
+	}
+	return s, err
+}
+
+// defaultSystem is ?system=KEY, else the first points system created that
+// is not archived, or "" when there is none.
+func (c *call) defaultSystem() (string, error) {
 	if s := c.r.URL.Query().Get("system"); s != "" {
 		return s, nil
 	}
 	ss, err := c.eng.Points().List(c.ctx(), gamify.ListOptions{Limit: 1})
-	if err != nil {
+	if err != nil || len(ss) == 0 {
 		return "", err
-	}
-	if len(ss) == 0 {
-		return "", notFound("no points system is defined")
 	}
 	return ss[0].Key, nil
 }

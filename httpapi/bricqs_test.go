@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gamifykit/gamify"
 	"github.com/gamifykit/gamify/httpapi"
 )
 
@@ -138,4 +139,27 @@ func TestBricqsParticipantsEngineErrorsNameTheParameter(t *testing.T) {
 	var p participantsGolden
 	e.do("GET", participants+"?tier=platinum", adminKey, nil).decode(t, &p) // a filter that matches nobody
 	require.Empty(t, p.Items)
+}
+
+// The participants list defaults to the points system award and deduct
+// use: the first created that is not archived.
+func TestBricqsParticipantsDefaultToTheAwardSystem(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	ctx := context.Background()
+	_, err := e.eng.Points().Create(ctx, gamify.PointsSystem{Key: "gems", Name: "Gems"})
+	require.NoError(t, err)
+	const award = "/api/v1/gamify/points/award"
+	e.do("POST", award, appKey, `{"participant_id":"ana","amount":10}`).requireStatus(t, http.StatusOK) // xp
+	err = e.eng.Points().Delete(ctx, "xp")
+	require.NoError(t, err)
+	var got pointsResultGolden
+	e.do("POST", award, appKey, `{"participant_id":"ana","amount":5}`).decode(t, &got)
+	require.Equal(t, "gems", got.PointsSystem)
+	var p participantsGolden
+	e.do("GET", participants, adminKey, nil).decode(t, &p)
+	require.Equal(t, []string{"ana"}, ids(p))
+	require.Equal(t, 5.0, p.Items[0].TotalPoints, "the balance award just paid into")
+	var one participantGolden
+	e.do("GET", participants+"/ana", adminKey, nil).decode(t, &one)
+	require.Equal(t, 5.0, one.TotalPoints)
 }
