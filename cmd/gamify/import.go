@@ -839,7 +839,7 @@ func admin[T any](keyOf func(*T) string, api func(ctx context.Context, e *gamify
 // points system's or streak's line leaves to lines of their own.
 func clearLive(v any) {
 	rv := reflect.ValueOf(v).Elem()
-	for _, f := range []string{"Created", "Updated", "Status", "Levels", "Triggers", "Boosts", "Milestones"} {
+	for _, f := range []string{"Created", "Updated", "Status", "Inactive", "Levels", "Triggers", "Boosts", "Milestones"} {
 		if f == "Milestones" && rv.Type() == reflect.TypeFor[gamify.Challenge]() {
 			continue // a challenge's milestones are part of its line
 		}
