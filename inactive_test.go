@@ -225,6 +225,8 @@ func TestLateEventsJudgedByGivenInactive(t *testing.T) {
 	require.NoError(t, err)
 	_, err = te.Challenges().Create(ctx, xpChallenge("march", "", closedOff))
 	require.NoError(t, err)
+	_, err = te.Streaks().Create(ctx, daily("days", "", closedOff))
+	require.NoError(t, err)
 	track := func(user string, h int) {
 		t.Helper()
 		_, err := te.Track(ctx, gamify.Event{Metric: "xp", User: user, Value: 1, Time: hours(h)})
@@ -247,6 +249,16 @@ func TestLateEventsJudgedByGivenInactive(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, ps, 1)
 	require.Equal(t, "2", ps[0].Objectives[0].Progress.String())
+	// The streak's 9 March (30h) overlaps the interval: the event does not
+	// meet it, and the day counts as paused; 11 March (80h) is met.
+	hist, err := te.Users().StreakHistory(ctx, "ana", "days", 10)
+	require.NoError(t, err)
+	days := map[gamify.Date][2]bool{}
+	for _, p := range hist {
+		days[p.First] = [2]bool{p.Met, p.UsedPause}
+	}
+	require.Equal(t, [2]bool{false, true}, days[gamify.Date{Year: 2026, Month: 3, Day: 9}])
+	require.Equal(t, [2]bool{true, false}, days[gamify.Date{Year: 2026, Month: 3, Day: 11}])
 
 	// A board created later with the interval fills from history without
 	// the events dated in it.
