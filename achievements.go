@@ -406,7 +406,7 @@ var achievements = resource[Achievement]{
 	what: "achievement", field: "Achievement", kind: "achievement", check: (*Achievement).Validate,
 	defs:  func(c *catalog) map[string]*Achievement { return c.achievements },
 	clone: cloneAchievement,
-	owned: func(a *Achievement) owned { return owned{a.Key, a.Status, a.Created, a.Updated} },
+	owned: func(a *Achievement) owned { return owned{a.Key, a.Status, a.Created, a.Updated, nil} },
 	replace: func(t *txn, old *Achievement, d Achievement) (Achievement, error) {
 		if d.Kind != old.Kind { // before Validate, which would blame the kind's fields
 			return Achievement{}, gamifytype.Invalid("Achievement.Kind", d.Kind, "is immutable")

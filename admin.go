@@ -56,6 +56,7 @@ type owned struct {
 	key              string
 	status           Status
 	created, updated time.Time
+	inactive         []gamifytype.Interval // nil for kinds that keep none
 }
 
 // resource describes one kind of definition for the shared admin verbs.
@@ -96,8 +97,14 @@ func (r resource[T]) checkOwned(old, d *T) error {
 	if !n.updated.Equal(o.updated) {
 		errs = append(errs, gamifytype.Invalid(r.field+".Updated", n.updated, "is set by the engine"))
 	}
+	if !slices.EqualFunc(n.inactive, o.inactive, sameInterval) {
+		errs = append(errs, gamifytype.Invalid(r.field+".Inactive", len(n.inactive), "is set by the engine (Activate and Deactivate)"))
+	}
 	return errors.Join(errs...)
 }
+
+// sameInterval compares intervals as instants.
+func sameInterval(a, b gamifytype.Interval) bool { return a.From.Equal(b.From) && a.To.Equal(b.To) }
 
 // edited is one definition after the caller's edit, with the stored
 // definition it was made from.
@@ -155,7 +162,14 @@ func (r resource[T]) patchArgs(items []edited[T]) (a defPatchArgs, sent []int) {
 // digest of the definition its edit ran on, and is stale if the current one
 // differs.
 func digest[T any](d *T) ([]byte, error) {
-	b, err := json.Marshal(d)
+	// Without the engine's intervals (Inactive), which only a status change
+	// moves, and that changes Updated too: so a patch logged by a version
+	// that kept them private has the digest it had.
+	c := *d
+	if f := reflect.ValueOf(&c).Elem().FieldByName("Inactive"); f.IsValid() {
+		f.SetZero()
+	}
+	b, err := json.Marshal(&c)
 	if err != nil {
 		return nil, err
 	}

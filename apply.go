@@ -89,7 +89,9 @@ func (r ApplyReport) Changed() bool {
 // Freezes, as a whole). A game making two streaks the default is refused.
 // Status is applied only when the definition sets one (through Activate,
 // Deactivate, Lock or Finish); attributes are deactivated last, once the
-// definitions that filter on them exist. Apply
+// definitions that filter on them exist. Inactive, the intervals a
+// definition was inactive, is the engine's: Apply neither compares nor sets
+// it, not even on a definition it creates. Apply
 // does not delete: a stored definition absent from g is left as it is. A
 // definition whose key is archived is an error (keys are never reused).
 //
@@ -300,6 +302,14 @@ func (e *Engine) applyPoints(ctx context.Context, rep *ApplyReport, ps PointsAPI
 	}
 	ts, bs := ps.Triggers(), ps.Boosts()
 	for _, s := range systems {
+		// The intervals are the engine's, also in a system Apply creates.
+		s.Triggers, s.Boosts = slices.Clone(s.Triggers), slices.Clone(s.Boosts)
+		for i := range s.Triggers {
+			s.Triggers[i].Inactive = nil
+		}
+		for i := range s.Boosts {
+			s.Boosts[i].Inactive = nil
+		}
 		n := len(rep.Changes)
 		if err := applyAll(ctx, rep, []PointsSystem{s}, sysApplier); err != nil {
 			return err
@@ -468,6 +478,9 @@ func (a applier[T]) apply(ctx context.Context, rep *ApplyReport, want T) error {
 	}
 	cur, err := a.get(ctx, key)
 	if errors.Is(err, ErrNotFound) {
+		if f := reflect.ValueOf(&want).Elem().FieldByName("Inactive"); f.IsValid() {
+			f.SetZero()
+		}
 		if _, err := a.create(ctx, want); err != nil {
 			return err
 		}
@@ -506,7 +519,9 @@ func (a applier[T]) apply(ctx context.Context, rep *ApplyReport, want T) error {
 }
 
 // engineOwned are the fields Apply never copies: the engine sets them.
-var engineOwned = map[string]bool{"Key": true, "Status": true, "Created": true, "Updated": true}
+// Inactive (the intervals a definition was inactive) is left out of a
+// create too: only an export's Create gives it.
+var engineOwned = map[string]bool{"Key": true, "Status": true, "Created": true, "Updated": true, "Inactive": true}
 
 // overlay copies onto dst every exported field that src sets (non-zero; an
 // empty slice or map counts as unset) and that differs, except the

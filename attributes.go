@@ -123,7 +123,7 @@ var attributes = resource[Attribute]{
 	what: "attribute", field: "Attribute", kind: "attribute", check: (*Attribute).Validate,
 	defs:  func(c *catalog) map[string]*Attribute { return c.attrs },
 	clone: func(a Attribute) Attribute { return a },
-	owned: func(a *Attribute) owned { return owned{a.Key, a.Status, a.Created, a.Updated} },
+	owned: func(a *Attribute) owned { return owned{a.Key, a.Status, a.Created, a.Updated, nil} },
 	replace: func(t *txn, old *Attribute, a Attribute) (Attribute, error) {
 		if a.Type != old.Type {
 			return Attribute{}, gamifytype.Invalid("Attribute.Type", a.Type, "is immutable")

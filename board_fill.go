@@ -176,8 +176,8 @@ func (t *txn) fillChunk(key string) (n int, done bool, err error) {
 			continue
 		}
 		at, delta := time.Unix(0, en.At), en.Delta.Micros()
-		if !b.inWindow(at, t.w.userLocation(&u.p)) {
-			continue
+		if !b.inWindow(at, t.w.userLocation(&u.p)) || b.pausedAt(at) {
+			continue // a board created with pauses (an import) counts nothing dated in them
 		}
 		add := func(old userBoard) (int64, int64) { return old.Score + delta, 0 }
 		if err := t.fillRun(u, b, rt, at, add); err != nil {

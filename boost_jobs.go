@@ -133,7 +133,7 @@ func runBoostWindows(t *txn, due time.Time) error {
 		r := cloneBoost(*b)
 		r.retired = true
 		p.boosts[r.Key] = &r
-		t.putJSON(store.Definitions, []byte(defBoost+r.Key), storedBoost{Boost: r, Seq: r.seq, Retired: true, Off: r.off})
+		t.putJSON(store.Definitions, []byte(defBoost+r.Key), r.stored())
 	}
 	p.index()
 	t.boostsChanged()

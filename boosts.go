@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/gamifykit/gamify/gamifytype"
@@ -45,7 +46,7 @@ func boostKind() defKind[Boost] {
 			// The edit sees the stored Status (active, not the window's
 			// scheduled or finished), so that a change to it is seen.
 			clone: cloneBoost,
-			owned: func(b *Boost) owned { return owned{b.Key, b.Status, b.Created, b.Updated} },
+			owned: func(b *Boost) owned { return owned{b.Key, b.Status, b.Created, b.Updated, b.Inactive} },
 			replace: func(t *txn, old *Boost, d Boost) (Boost, error) {
 				var errs []error
 				if d.System != old.System {
@@ -57,8 +58,8 @@ func boostKind() defKind[Boost] {
 					return Boost{}, err
 				}
 				d.Rounding = cmp.Or(d.Rounding, RoundDown)
-				if d.Status == old.Status {
-					d.off = old.off
+				if d.Status == old.Status { // a patch: the intervals are the engine's
+					d.Inactive = old.Inactive
 				}
 				d.seq, d.Updated = old.seq, stamp(t.now)
 				// A retired boost whose end moved later is live again (its end
@@ -72,14 +73,16 @@ func boostKind() defKind[Boost] {
 		create: (*txn).createBoost,
 		store:  (*txn).putBoost,
 		mark: func(b *Boost, s Status, at time.Time) {
-			b.off = offAfterStatus(b.off, b.Status, s, at)
+			b.Inactive = offAfterStatus(b.Inactive, b.Status, s, at)
 			b.Status, b.Updated = s, at
 		},
 	}
 }
 
 // Create defines a boost of a points system that is not archived. A key in
-// use, even by an archived boost, is ErrConflict.
+// use, even by an archived boost, is ErrConflict. Inactive, from an export,
+// gives the intervals it was inactive (see checkInactive for the rules);
+// left empty, a boost created inactive is inactive since ever.
 func (a BoostsAPI) Create(ctx context.Context, b Boost) (Boost, error) {
 	return a.kind().createOne(ctx, a.e, b, b.Key)
 }
@@ -179,17 +182,23 @@ type Boost struct {
 	Status  Status
 	Created time.Time
 	Updated time.Time
+	// Inactive lists when the boost was inactive, oldest first; the last is
+	// open (zero To) while it is inactive. The engine keeps it (Activate
+	// and Deactivate change it; Patch refuses a change): an award is judged
+	// by the status at its own time. Create takes it from an export (see
+	// BoostsAPI.Create); left empty, a boost created inactive was inactive
+	// since ever.
+	Inactive []Interval `json:",omitempty"`
 
 	seq     uint64
-	retired bool                  // per-user: past its end, out of the hot rules (pointsDefs.index)
-	off     []gamifytype.Interval // when it was inactive (see BoostsAPI); the last is open while inactive
+	retired bool // per-user: past its end, out of the hot rules (pointsDefs.index)
 }
 
 func (b *Boost) domain() points.Boost {
 	return points.Boost{Key: b.Key, System: b.System, Name: b.Name, Scope: boostScopes[b.Scope], UserFilters: b.UserFilters,
 		User: b.User, From: points.Date{Year: b.From.Year, Month: b.From.Month, Day: b.From.Day},
 		To: points.Date{Year: b.To.Year, Month: b.To.Month, Day: b.To.Day}, Start: b.Start, End: b.End,
-		Multiplier: b.Multiplier, Rounding: roundings[cmp.Or(b.Rounding, RoundDown)], Off: b.off}
+		Multiplier: b.Multiplier, Rounding: roundings[cmp.Or(b.Rounding, RoundDown)], Off: b.Inactive}
 }
 
 // everActive reports whether b multiplies anything at some time: active,
@@ -199,7 +208,7 @@ func (b *Boost) everActive() bool {
 	case StatusActive:
 		return true
 	case StatusInactive:
-		return len(b.off) > 1 || (len(b.off) == 1 && !b.off[0].From.IsZero())
+		return len(b.Inactive) > 1 || (len(b.Inactive) == 1 && !b.Inactive[0].From.IsZero())
 	}
 	return false
 }
@@ -221,6 +230,9 @@ func (b *Boost) validate() error {
 	err := mapInvalid(d.Validate(), func(v *ValidationError) *ValidationError {
 		if v.Field == "Boost.Scope" && !scopeOK {
 			return nil
+		}
+		if strings.HasPrefix(v.Field, "Boost.Off") {
+			return nil // the engine's own intervals; Create checks given ones (checkInactive)
 		}
 		return v
 	})

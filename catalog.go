@@ -221,7 +221,7 @@ func (c *catalog) load(key string, v []byte, defaultTZ *time.Location) error {
 		if err := storedDef(key, defStreak+s.Key, s.Status, st.Ref, c.streakByRef, s.Validate()); err != nil {
 			return err
 		}
-		s.ref, s.off = st.Ref, st.Off
+		s.ref, s.Inactive = st.Ref, st.Off
 		d, err := s.definition()
 		if err != nil {
 			return err

@@ -250,7 +250,7 @@ func (t *txn) trackChallenges(u *userRec, m *Metric, ev *validEvent, res *EventR
 	at := ev.at.UnixNano()
 	chals := &t.w.cat.chals
 	for _, c := range chals.byMetric[m.Key] {
-		if chals.offAt(c, ev.at) {
+		if c.offAt(ev.at) {
 			continue // dated while the challenge was inactive
 		}
 		i, in := u.s.challenge(c.ref)

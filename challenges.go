@@ -49,6 +49,13 @@ type Challenge struct {
 	Status  Status
 	Created time.Time
 	Updated time.Time
+	// Inactive lists when the challenge was inactive, oldest first; the
+	// last is open (zero To) while it is inactive. The engine keeps it
+	// (Activate and Deactivate change it; Patch refuses a change): an
+	// event is judged by the status at its own time. Create takes it from
+	// an export (see ChallengesAPI.Create); left empty, a challenge created
+	// inactive was inactive since ever.
+	Inactive []Interval `json:",omitempty"`
 
 	ref uint32
 }
@@ -145,6 +152,8 @@ const (
 	challengeField        = "Challenge"
 )
 
+// storedChallenge keeps the challenge's Inactive under "off", its name
+// since the intervals were kept (the embedded Inactive is left empty).
 type storedChallenge struct {
 	Challenge
 	Ref uint32                `json:"ref"`
@@ -328,34 +337,19 @@ type challengeDefs struct {
 	byRef    map[uint32]*Challenge
 	lastRef  uint32
 	byMetric map[string][]*Challenge // derived: challenges not archived with an objective on a metric, by ref
-	// off holds, by ref, when a challenge was inactive: oldest first, the
-	// last open while it is inactive; no entry for one never inactive. Kept
-	// out of Challenge so that the values the API returns stay as they were.
-	off map[uint32][]gamifytype.Interval
 }
 
 func (d *challengeDefs) init() {
 	d.byKey, d.byRef, d.byMetric = map[string]*Challenge{}, map[uint32]*Challenge{}, map[string][]*Challenge{}
-	d.off = map[uint32][]gamifytype.Interval{}
 }
 
 func (d challengeDefs) clone() challengeDefs {
-	return challengeDefs{byKey: maps.Clone(d.byKey), byRef: maps.Clone(d.byRef), lastRef: d.lastRef, byMetric: d.byMetric,
-		off: maps.Clone(d.off)}
+	return challengeDefs{byKey: maps.Clone(d.byKey), byRef: maps.Clone(d.byRef), lastRef: d.lastRef, byMetric: d.byMetric}
 }
 
 // offAt reports whether c was inactive at at.
-func (d *challengeDefs) offAt(c *Challenge, at time.Time) bool {
-	return len(d.off) > 0 && gamifytype.InAny(d.off[c.ref], at)
-}
-
-// setOff records a status change of c to to at now in d.off.
-func (d *challengeDefs) setOff(c *Challenge, to Status, now time.Time) {
-	if off := offAfter(d.off[c.ref], now, to == StatusInactive); off != nil {
-		d.off[c.ref] = off
-	} else {
-		delete(d.off, c.ref)
-	}
+func (c *Challenge) offAt(at time.Time) bool {
+	return len(c.Inactive) > 0 && gamifytype.InAny(c.Inactive, at)
 }
 
 // index derives byMetric. Inactive challenges are in it: a late event
@@ -402,9 +396,7 @@ func loadChallenge(c *catalog, key string, v []byte) error {
 		return err
 	}
 	ch.ref = sc.Ref
-	if off := loadedOff(sc.Off, ch.Status == StatusInactive, ch.Created, ch.Updated); len(off) > 0 {
-		c.chals.off[ch.ref] = off
-	}
+	ch.Inactive = loadedOff(sc.Off, ch.Status == StatusInactive, ch.Created, ch.Updated)
 	c.chals.byKey[ch.Key], c.chals.byRef[ch.ref] = &ch, &ch
 	c.chals.lastRef = max(c.chals.lastRef, ch.ref)
 	return nil
@@ -414,7 +406,9 @@ func (t *txn) putChallenge(c *Challenge) {
 	cat := t.catalogForWrite()
 	cat.chals.byKey[c.Key], cat.chals.byRef[c.ref] = c, c
 	cat.chals.index()
-	t.putJSON(store.Definitions, []byte(defChallenge+c.Key), storedChallenge{Challenge: *c, Ref: c.ref, Off: cat.chals.off[c.ref]})
+	sc := storedChallenge{Challenge: *c, Ref: c.ref, Off: c.Inactive}
+	sc.Challenge.Inactive = nil
+	t.putJSON(store.Definitions, []byte(defChallenge+c.Key), sc)
 }
 
 func (t *txn) createChallenge(c Challenge) (Challenge, error) {
@@ -435,14 +429,18 @@ func (t *txn) createChallenge(c Challenge) (Challenge, error) {
 	if c.Enrolment == "" {
 		c.Enrolment = ChallengeExplicit
 	}
+	// Created inactive with none given, no event dated before its first
+	// Activate counts (gamify import relies on it).
+	off, err := createdOff("Challenge.Inactive", c.Inactive, c.Status, t.now)
+	if err != nil {
+		return Challenge{}, err
+	}
 	c = cloneChallenge(c)
+	c.Inactive = off
 	c.Start, c.End = stampZero(c.Start), stampZero(c.End)
 	c.Created, c.Updated = stamp(t.now), stamp(t.now)
 	cat.chals.lastRef++
 	c.ref = cat.chals.lastRef
-	if off := inactiveSince(c.Status); off != nil {
-		cat.chals.off[c.ref] = off // no event dated before its first Activate counts (gamify import relies on it)
-	}
 	t.putChallenge(&c)
 	return c, nil
 }
@@ -462,6 +460,7 @@ func cloneChallenge(c Challenge) Challenge {
 		c.Objectives[i].Prerequisites = slices.Clone(c.Objectives[i].Prerequisites)
 	}
 	c.Milestones = slices.Clone(c.Milestones)
+	c.Inactive = slices.Clone(c.Inactive)
 	return c
 }
 
@@ -470,7 +469,7 @@ var challenges = resource[Challenge]{
 	what: "challenge", field: challengeField, kind: "challenge", check: (*Challenge).Validate,
 	defs:  func(c *catalog) map[string]*Challenge { return c.chals.byKey },
 	clone: cloneChallenge,
-	owned: func(c *Challenge) owned { return owned{c.Key, c.Status, c.Created, c.Updated} },
+	owned: func(c *Challenge) owned { return owned{c.Key, c.Status, c.Created, c.Updated, c.Inactive} },
 	replace: func(t *txn, old *Challenge, c Challenge) (Challenge, error) {
 		if err := c.Validate(); err != nil {
 			return Challenge{}, err
@@ -493,7 +492,7 @@ var challenges = resource[Challenge]{
 			return Challenge{}, err
 		}
 		c = cloneChallenge(c)
-		c.ref, c.Updated = old.ref, stamp(t.now)
+		c.ref, c.Inactive, c.Updated = old.ref, old.Inactive, stamp(t.now) // the intervals are the engine's
 		t.putChallenge(&c)
 		return c, nil
 	},
@@ -603,17 +602,18 @@ func (a ChallengesAPI) BulkDelete(ctx context.Context, keys []string) ([]Issue, 
 	return bulkDelete(ctx, a.e, challenges, keys)
 }
 
-func setChallengeStatus(c *Challenge, s Status, now time.Time) { c.Status, c.Updated = s, now }
+// setChallengeStatus keeps when the challenge was inactive: only a change
+// between active and inactive opens or closes an interval.
+func setChallengeStatus(c *Challenge, s Status, now time.Time) {
+	c.Inactive = offAfterStatus(c.Inactive, c.Status, s, now)
+	c.Status, c.Updated = s, now
+}
 
 var _ = registerKind("challenge", kindOps[Challenge]{
 	of:     func(string) resource[Challenge] { return challenges },
 	create: checkedCreate((*Challenge).Validate, (*txn).createChallenge),
 	status: func(t *txn, _, key string, to Status) (Challenge, error) {
-		// Activate and Deactivate keep when the challenge was inactive.
-		return challenges.restatus(t, key, to, setChallengeStatus, func(t *txn, c *Challenge) {
-			t.catalogForWrite().chals.setOff(c, to, c.Updated)
-			t.putChallenge(c)
-		})
+		return challenges.restatus(t, key, to, setChallengeStatus, (*txn).putChallenge)
 	},
 	archive: func(t *txn, _, key string) error {
 		_, err := challenges.restatus(t, key, StatusArchived, setChallengeStatus, (*txn).putChallenge)

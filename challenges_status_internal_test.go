@@ -42,7 +42,7 @@ func TestLoadChallengeOff(t *testing.T) {
 			}
 			cat := newCatalog()
 			require.NoError(t, loadChallenge(cat, defChallenge+"c", v))
-			require.Equal(t, tc.want, cat.chals.off[1])
+			require.Equal(t, tc.want, cat.chals.byRef[1].Inactive)
 		})
 	}
 }

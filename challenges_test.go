@@ -486,7 +486,7 @@ func challengeJSONCases() []jsonCase {
 			Objectives: []gamify.ChallengeObjective{{Key: "xp", Name: "XP", Metric: "xp", Count: gamify.ChallengeCountEvents,
 				Filters: map[string]string{"mode": "ranked"}, Target: chAmt(3), Prerequisites: []string{"intro"}}},
 			Milestones: []gamify.ChallengeMilestone{{Share: 50, Objective: "xp", Pay: jPayout}},
-			Completion: jPayout, Status: gamify.StatusActive, Created: jT1, Updated: jT2}},
+			Completion: jPayout, Status: gamify.StatusActive, Created: jT1, Updated: jT2, Inactive: jInactive[:1]}},
 		{name: "ChallengeObjective", v: gamify.ChallengeObjective{Key: "xp", Name: "XP", Metric: "xp", Count: gamify.ChallengeCountValue,
 			Filters: map[string]string{"mode": "ranked"}, Target: chAmt(3), Prerequisites: []string{"intro"}}},
 		{name: "ChallengePayout", v: jPayout},

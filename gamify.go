@@ -83,6 +83,11 @@ type ValidationError = gamifytype.ValidationError
 // ("Events[2].IdempotencyKey"), Key the key and What the first use.
 type IdempotencyError = gamifytype.IdempotencyError
 
+// Interval is the span of instants [From, To): a zero To means it has not
+// ended, a zero From reaches back to the start of time. Definitions report
+// the intervals they were inactive in their Inactive field.
+type Interval = gamifytype.Interval
+
 // Amount is an exact decimal with 6 fractional digits: every metric value,
 // total, score, points balance, cost, threshold and multiplier the engine
 // stores or returns. It is a struct, so an untyped constant never turns into

@@ -34,12 +34,14 @@ func amt(s string) gamify.Amount { return gamify.MustParseAmount(s) }
 func ptr[T any](v T) *T { return &v }
 
 var (
-	jT1   = jsonTime("2026-03-08T12:00:00Z")
-	jT2   = jsonTime("2026-03-09T08:30:15.5Z")
-	jT3   = jsonTime("2026-03-14T23:59:59.999999999Z")
-	jD1   = gamify.Date{Year: 2026, Month: time.March, Day: 8}
-	jD2   = gamify.Date{Year: 2026, Month: time.March, Day: 14}
-	jUser = gamify.UserInput{ID: "u1", Name: "Ada", Email: "ada@example.com", TZ: "Europe/Paris",
+	jT1 = jsonTime("2026-03-08T12:00:00Z")
+	jT2 = jsonTime("2026-03-09T08:30:15.5Z")
+	jT3 = jsonTime("2026-03-14T23:59:59.999999999Z")
+	jD1 = gamify.Date{Year: 2026, Month: time.March, Day: 8}
+	// jInactive: a closed interval, then an open one (inactive now).
+	jInactive = []gamify.Interval{{From: jT1, To: jT2}, {From: jT3}}
+	jD2       = gamify.Date{Year: 2026, Month: time.March, Day: 14}
+	jUser     = gamify.UserInput{ID: "u1", Name: "Ada", Email: "ada@example.com", TZ: "Europe/Paris",
 		Attributes: map[string]string{"plan": "pro"}, DeviceTokens: []string{"tok-1"}, SubscribeToEmails: ptr(true), Control: ptr(true)}
 	jCompletion = gamify.AchievementCompletion{Key: "first-run", Name: "First run", CompletedAt: jT1, Backdated: true}
 	jLevel      = gamify.LevelChange{From: "bronze", To: "silver", Promotion: true, Pinned: true}
@@ -86,7 +88,7 @@ func jsonCases() []jsonCase {
 			Frequency: gamify.StreakWeekly, WeekStart: gamify.Monday, Metrics: []gamify.StreakMetric{{Metric: "km", Min: amt("2.5")}},
 			Mode: gamify.StreakModeAny, GraceHours: 6, Freezes: gamify.StreakFreezes{Initial: 1, Max: 3, EarnAmount: 1, EarnEveryDays: 7},
 			Personalizable: true, Default: true, Status: gamify.StatusInactive, Created: jT1, Updated: jT2,
-			Milestones: []gamify.StreakMilestone{jMilestone}}},
+			Milestones: []gamify.StreakMilestone{jMilestone}, Inactive: jInactive}},
 		{name: "StreakMilestone", v: jMilestone},
 		{name: "StreakMetric", v: gamify.StreakMetric{Metric: "km", Min: amt("0.000001")}},
 		{name: "StreakFreezes", v: gamify.StreakFreezes{Initial: 1, Max: 3, EarnAmount: 1, EarnEveryDays: 7}},
@@ -105,10 +107,11 @@ func jsonCases() []jsonCase {
 		{name: "Trigger", v: gamify.Trigger{Key: "per-km", System: "xp", Kind: gamify.TriggerTime, Points: amt("10.5"), Metric: "km",
 			Threshold: amt("2"), EventFilters: map[string]string{"surface": "trail"}, Achievement: "marathon", Streak: "daily-run", EveryN: 3,
 			Every: 12, Unit: gamify.TriggerHours, Since: jT1, UserFilters: map[string]string{"plan": "pro"}, BlockIfOutOfPoints: true,
-			Status: gamify.StatusInactive, Created: jT1, Updated: jT2}},
+			Status: gamify.StatusInactive, Created: jT1, Updated: jT2, Inactive: jInactive}},
 		{name: "Boost", v: gamify.Boost{Key: "spring", System: "xp", Name: "Spring", Scope: gamify.BoostCohort,
 			UserFilters: map[string]string{"plan": "pro"}, User: "u1", From: jD1, To: jD2, Start: jT1, End: jT3, Multiplier: amt("1.25"),
-			Rounding: gamify.RoundUp, Status: gamify.StatusScheduled, Created: jT1, Updated: jT2}},
+			Rounding: gamify.RoundUp, Status: gamify.StatusScheduled, Created: jT1, Updated: jT2, Inactive: jInactive[:1]}},
+		{name: "Interval", v: gamify.Interval{From: jT1, To: jT2}},
 		{name: "Reward", v: gamify.Reward{Key: "double-xp", Name: "Double XP", Description: "Twice the points", Type: gamify.RewardPointsMultiplier,
 			Cost: amt("200"), System: "xp", PerUserLimit: 2, Inventory: 100, Expires: jT3, Status: gamify.StatusActive,
 			Multiplier: amt("2"), Duration: 90 * time.Minute, Created: jT1, Updated: jT2, Grants: jGrants}},
@@ -248,7 +251,7 @@ func jsonCases() []jsonCase {
 		{name: "Leaderboard", v: gamify.Leaderboard{Key: "weekly", Name: "Weekly", Description: "Most km this week", RankBy: gamify.RankByScore,
 			Metric: "km", Streak: "daily-run", System: "xp", Operator: gamify.OpBest, Order: gamify.Asc, Ties: gamify.TiesDense, TZ: "Europe/Paris",
 			Start: jD1, End: jD2, RunEvery: 1, RunUnit: gamify.RunWeek, RunCron: "0 0 * * 1", Window: gamify.DailyWindow{From: "09:00", To: "17:00"},
-			MaxParticipants: 100, Breakdown: []string{"plan"}, Status: gamify.StatusScheduled, Created: jT1, Updated: jT2}},
+			MaxParticipants: 100, Breakdown: []string{"plan"}, Status: gamify.StatusScheduled, Created: jT1, Updated: jT2, Inactive: jInactive[:1]}},
 		{name: "BoardListOptions", v: gamify.BoardListOptions{ListOptions: gamify.ListOptions{Limit: 10, Skip: 5, IncludeArchived: true}, IncludeFinished: true, IncludeInactive: true}},
 		{name: "BoardQuery", v: gamify.BoardQuery{At: jT2, Group: "plan:pro", Offset: 10, Limit: 20, User: "u1"}},
 		{name: "BoardPage", v: gamify.BoardPage{Board: "weekly", Group: "plan:pro", RunStart: jT1, RunEnd: jT3, Finished: true, Filling: true, Participants: 30,

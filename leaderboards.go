@@ -176,6 +176,14 @@ type Leaderboard struct {
 	Status  Status
 	Created time.Time
 	Updated time.Time
+	// Inactive lists when the activated board was paused (a draft has
+	// none), oldest first; the last is open (zero To) while it is paused.
+	// The engine keeps it (Activate and Deactivate change it; Patch refuses
+	// a change): an event is judged by the status at its own time, so one
+	// dated in an interval counts nowhere, whenever it arrives, and one
+	// dated outside counts even if it arrives while the board is paused.
+	// Create takes it from an export (see LeaderboardsAPI.Create).
+	Inactive []Interval `json:",omitempty"`
 
 	ref uint32
 	// activated is set by the first activation and never cleared: the
@@ -183,22 +191,19 @@ type Leaderboard struct {
 	activated bool
 	// finishedAt is when Finish ended the board; zero otherwise.
 	finishedAt time.Time
-	// paused holds the intervals the activated board was paused, oldest
-	// first (the last open while it is): an event dated in one counts
-	// nowhere, whenever it arrives, and one dated outside counts even if it
-	// arrives while the board is paused.
-	paused  []gamifytype.Interval
-	loc     *time.Location
-	runs    schedule.Schedule // nil for a single run
-	winFrom int               // minutes after local midnight; -1 for no window
-	winTo   int
-	order   leaderboard.Order
-	ties    leaderboard.Ties
+	loc        *time.Location
+	runs       schedule.Schedule // nil for a single run
+	winFrom    int               // minutes after local midnight; -1 for no window
+	winTo      int
+	order      leaderboard.Order
+	ties       leaderboard.Ties
 }
 
 // storedBoard is a board's stored JSON. The stored Status is the state
 // Activate, Deactivate, Finish and Delete set (inactive, active, finished or
 // archived); scheduled and active, and finished by End, follow from the clock.
+// Inactive is kept under "paused", its name since the intervals were kept
+// (the embedded Inactive is left empty).
 type storedBoard struct {
 	Leaderboard
 	Ref        uint32                `json:"ref"`
@@ -450,14 +455,14 @@ func (b *Leaderboard) hasRuns() bool { return b.activated && b.Status != StatusA
 func (b *Leaderboard) counts() bool { return b.activated && b.Status == StatusActive }
 
 // ranksEvents reports whether events may count on b: it counts now, or it
-// is paused and events dated before the pause still count (see paused).
+// is paused and events dated before the pause still count (see Inactive).
 func (b *Leaderboard) ranksEvents() bool {
-	return b.counts() || (b.activated && b.Status == StatusInactive && len(b.paused) > 0)
+	return b.counts() || (b.activated && b.Status == StatusInactive && len(b.Inactive) > 0)
 }
 
 // pausedAt reports whether b was paused at t.
 func (b *Leaderboard) pausedAt(t time.Time) bool {
-	return len(b.paused) > 0 && gamifytype.InAny(b.paused, t)
+	return len(b.Inactive) > 0 && gamifytype.InAny(b.Inactive, t)
 }
 
 // runAt returns the run containing t: [start, end), end zero when open-ended.
@@ -660,7 +665,9 @@ func (t *txn) putBoard(b *Leaderboard) {
 	cat := t.catalogForWrite()
 	cat.boards[b.Key], cat.boardByRef[b.ref] = b, b
 	cat.indexBoards()
-	t.putJSON(store.Definitions, []byte(defBoard+b.Key), storedBoard{Leaderboard: *b, Ref: b.ref, Activated: b.activated, FinishedAt: b.finishedAt, Paused: b.paused})
+	sb := storedBoard{Leaderboard: *b, Ref: b.ref, Activated: b.activated, FinishedAt: b.finishedAt, Paused: b.Inactive}
+	sb.Leaderboard.Inactive = nil
+	t.putJSON(store.Definitions, []byte(defBoard+b.Key), sb)
 }
 
 // indexBoards recomputes which counting boards rank each metric and streak.
@@ -709,9 +716,9 @@ func loadBoard(c *catalog, key string, v []byte, defaultTZ *time.Location) error
 	if err := b.prepare(c, defaultTZ, time.Time{}, &old); err != nil {
 		return err
 	}
-	b.ref, b.activated, b.finishedAt, b.paused = sb.Ref, sb.Activated, sb.FinishedAt, sb.Paused
+	b.ref, b.activated, b.finishedAt, b.Inactive = sb.Ref, sb.Activated, sb.FinishedAt, sb.Paused
 	if b.activated { // a draft (never activated) is not paused
-		b.paused = loadedOff(b.paused, b.Status == StatusInactive, b.Created, b.Updated)
+		b.Inactive = loadedOff(b.Inactive, b.Status == StatusInactive, b.Created, b.Updated)
 	}
 	c.boards[b.Key], c.boardByRef[b.ref] = &b, &b
 	c.lastBoardRef = max(c.lastBoardRef, b.ref)
@@ -729,9 +736,9 @@ func (e *Engine) Leaderboards() LeaderboardsAPI { return LeaderboardsAPI{e} }
 // of the engine's derived fields, so that copies compare equal by value.
 func (b *Leaderboard) shown(now time.Time) Leaderboard {
 	out := *b
-	out.Breakdown = slices.Clone(b.Breakdown)
+	out.Breakdown, out.Inactive = slices.Clone(b.Breakdown), slices.Clone(b.Inactive)
 	out.Status = b.status(now)
-	out.ref, out.activated, out.finishedAt, out.paused, out.loc, out.runs = 0, false, time.Time{}, nil, nil, nil
+	out.ref, out.activated, out.finishedAt, out.loc, out.runs = 0, false, time.Time{}, nil, nil
 	out.winFrom, out.winTo, out.order, out.ties = 0, 0, 0, 0
 	return out
 }
@@ -741,6 +748,11 @@ func (b *Leaderboard) shown(now time.Time) Leaderboard {
 // it starts now). With StatusInactive it is created inactive: fully
 // editable, counting nothing, until Activate. A key in use, even by an
 // archived board, is ErrConflict.
+//
+// Inactive, from an export, gives the intervals the board was paused (see
+// checkInactive for the rules): an active board counts nothing dated in
+// them, and an inactive board with them is not a draft but an activated
+// board that is paused (its last interval open), as Deactivate leaves one.
 //
 // The first activation (here or by Activate) queues a fill from history,
 // run in resumable chunks by the scheduler (RunDue with a ManualClock): a
@@ -785,7 +797,17 @@ func (t *txn) createBoard(b Leaderboard) (Leaderboard, error) {
 		return Leaderboard{}, err
 	}
 	b.Status = cmp.Or(b.Status, StatusActive)
-	b.activated = b.Status == StatusActive
+	// Intervals come from an export: an inactive board with them is an
+	// activated one that is paused, not a draft, so that what was counted
+	// before its pauses counts as in the source.
+	b.activated = b.Status == StatusActive || len(b.Inactive) > 0
+	if len(b.Inactive) > 0 {
+		off, err := createdOff("Leaderboard.Inactive", b.Inactive, b.Status, t.now)
+		if err != nil {
+			return Leaderboard{}, err
+		}
+		b.Inactive = off
+	}
 	b.Created, b.Updated = stamp(t.now), stamp(t.now)
 	cat.lastBoardRef++
 	b.ref = cat.lastBoardRef
@@ -817,9 +839,12 @@ func (t *txn) startBoard(b *Leaderboard) {
 // boardDefs describes leaderboards for the shared admin verbs.
 var boardDefs = resource[Leaderboard]{
 	what: "leaderboard", field: "Leaderboard", kind: "leaderboard",
-	defs:  func(c *catalog) map[string]*Leaderboard { return c.boards },
-	clone: func(b Leaderboard) Leaderboard { b.Breakdown = slices.Clone(b.Breakdown); return b },
-	owned: func(b *Leaderboard) owned { return owned{b.Key, b.Status, b.Created, b.Updated} },
+	defs: func(c *catalog) map[string]*Leaderboard { return c.boards },
+	clone: func(b Leaderboard) Leaderboard {
+		b.Breakdown, b.Inactive = slices.Clone(b.Breakdown), slices.Clone(b.Inactive)
+		return b
+	},
+	owned: func(b *Leaderboard) owned { return owned{b.Key, b.Status, b.Created, b.Updated, b.Inactive} },
 	replace: func(t *txn, old *Leaderboard, b Leaderboard) (Leaderboard, error) {
 		return t.replaceBoard(old, b)
 	},
@@ -845,7 +870,7 @@ func (t *txn) replaceBoard(old *Leaderboard, b Leaderboard) (Leaderboard, error)
 	if err := leagueBoardKept(t.catalogForWrite(), &b); err != nil {
 		return Leaderboard{}, err
 	}
-	b.ref, b.activated, b.finishedAt, b.paused = old.ref, old.activated, old.finishedAt, old.paused
+	b.ref, b.activated, b.finishedAt, b.Inactive = old.ref, old.activated, old.finishedAt, old.Inactive // the intervals are the engine's
 	b.Updated = stamp(t.now)
 	t.putBoard(&b)
 	if b.activated {
@@ -962,7 +987,7 @@ func (t *txn) setBoardStatus(key string, to Status) (Leaderboard, error) {
 	b := *old
 	b.Status, b.Updated = to, stamp(t.now)
 	if old.activated {
-		b.paused = offAfterStatus(old.paused, old.Status, to, stamp(t.now))
+		b.Inactive = offAfterStatus(old.Inactive, old.Status, to, stamp(t.now))
 	}
 	switch to {
 	case StatusActive:

@@ -250,7 +250,7 @@ var leagues = resource[League]{
 		l.Tiers = slices.Clone(l.Tiers)
 		return l
 	},
-	owned: func(l *League) owned { return owned{l.Key, l.Status, l.Created, l.Updated} },
+	owned: func(l *League) owned { return owned{l.Key, l.Status, l.Created, l.Updated, nil} },
 	replace: func(t *txn, old *League, l League) (League, error) {
 		if err := l.Validate(); err != nil {
 			return League{}, err

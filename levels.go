@@ -49,7 +49,7 @@ func levelKind(system string) defKind[Level] {
 				return out
 			},
 			clone: cloneLevel,
-			owned: func(l *Level) owned { return owned{l.Key, l.Status, l.Created, l.Updated} },
+			owned: func(l *Level) owned { return owned{l.Key, l.Status, l.Created, l.Updated, nil} },
 			replace: func(t *txn, old *Level, d Level) (Level, error) {
 				var errs []error
 				if d.System != old.System {

@@ -136,7 +136,7 @@ var metrics = resource[Metric]{
 	what: "metric", field: "Metric", kind: "metric", check: (*Metric).Validate,
 	defs:  func(c *catalog) map[string]*Metric { return c.metrics },
 	clone: func(m Metric) Metric { return m },
-	owned: func(m *Metric) owned { return owned{m.Key, m.Status, m.Created, m.Updated} },
+	owned: func(m *Metric) owned { return owned{m.Key, m.Status, m.Created, m.Updated, nil} },
 	replace: func(t *txn, old *Metric, m Metric) (Metric, error) {
 		if err := m.Validate(); err != nil {
 			return Metric{}, err

@@ -1,6 +1,8 @@
 package gamify
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -83,4 +85,62 @@ func loadedOff(off []gamifytype.Interval, inactive bool, created, updated time.T
 		from = time.Time{}
 	}
 	return append(slices.Clip(off), gamifytype.Interval{From: from})
+}
+
+// createdOff is the Inactive of a definition created with status st
+// (active or inactive) at now: with no intervals given, inactiveSince(st);
+// else the given ones (an export's), checked by checkInactive and in UTC.
+// field names them in errors ("Trigger.Inactive").
+func createdOff(field string, given []gamifytype.Interval, st Status, now time.Time) ([]gamifytype.Interval, error) {
+	if len(given) == 0 {
+		return inactiveSince(st), nil
+	}
+	if err := checkInactive(field, given, st, now); err != nil {
+		return nil, err
+	}
+	out := make([]gamifytype.Interval, len(given))
+	for i, iv := range given {
+		out[i] = gamifytype.Interval{From: stampZero(iv.From), To: stampZero(iv.To)}
+	}
+	return out, nil
+}
+
+// checkInactive reports every bad interval of a definition created with
+// status st at now, naming each field with its index
+// ("Trigger.Inactive[1].To"): at most maxOffIntervals, sorted and not
+// overlapping, each closed one ending after it starts, none reaching past
+// now, and only the last open, exactly when st is inactive. Only the first
+// may have a zero From (inactive since ever, as one created inactive is).
+func checkInactive(field string, ivs []gamifytype.Interval, st Status, now time.Time) error {
+	if len(ivs) > maxOffIntervals {
+		return gamifytype.Invalid(field, len(ivs), fmt.Sprintf("must hold at most %d intervals", maxOffIntervals))
+	}
+	var errs []error
+	bad := func(i int, end string, v time.Time, reason string) {
+		errs = append(errs, gamifytype.Invalid(fmt.Sprintf("%s[%d].%s", field, i, end), v, reason))
+	}
+	last := len(ivs) - 1
+	for i, iv := range ivs {
+		switch {
+		case iv.From.IsZero() && i > 0:
+			bad(i, "From", iv.From, "must be set (only the first interval may reach back to the start of time)")
+		case iv.From.After(now):
+			bad(i, "From", iv.From, "must not be in the future")
+		case i > 0 && !ivs[i-1].To.IsZero() && iv.From.Before(ivs[i-1].To):
+			bad(i, "From", iv.From, "must not start before the interval before it ends (oldest first, not overlapping)")
+		}
+		switch {
+		case iv.To.IsZero() && i < last:
+			bad(i, "To", iv.To, "must be set: only the last interval may be open")
+		case iv.To.IsZero() && st != StatusInactive:
+			bad(i, "To", iv.To, "must be set: the last interval is open only while the status is inactive")
+		case !iv.To.IsZero() && i == last && st == StatusInactive:
+			bad(i, "To", iv.To, "must be zero: the last interval of an inactive definition is open")
+		case !iv.To.IsZero() && !iv.From.Before(iv.To):
+			bad(i, "To", iv.To, "must be after From")
+		case iv.To.After(now):
+			bad(i, "To", iv.To, "must not be in the future")
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -38,17 +38,26 @@ type storedSystem struct {
 	Ref uint32 `json:"ref"`
 }
 
+// storedTrigger keeps the trigger's Inactive under "off", its name since
+// the intervals were kept (the embedded Inactive is left empty).
 type storedTrigger struct {
 	Trigger
 	Seq uint64                `json:"seq"`
 	Off []gamifytype.Interval `json:"off,omitempty"`
 }
 
+// storedBoost keeps the boost's Inactive under "off", as storedTrigger.
 type storedBoost struct {
 	Boost
 	Seq     uint64                `json:"seq"`
 	Retired bool                  `json:"retired,omitempty"` // a per-user boost its end job retired
 	Off     []gamifytype.Interval `json:"off,omitempty"`
+}
+
+func (b *Boost) stored() storedBoost {
+	s := storedBoost{Boost: *b, Seq: b.seq, Retired: b.retired, Off: b.Inactive}
+	s.Boost.Inactive = nil
+	return s
 }
 
 type storedLevel struct {
@@ -212,7 +221,7 @@ func (p *pointsDefs) load(key string, v []byte) error {
 			return err
 		}
 		t := s.Trigger
-		t.off = loadedOff(s.Off, t.Status == StatusInactive, t.Created, t.Updated)
+		t.Inactive = loadedOff(s.Off, t.Status == StatusInactive, t.Created, t.Updated)
 		if err := storedDef[Trigger](key, defTrigger+t.Key, t.Status, 0, nil, t.validate()); err != nil {
 			return err
 		}
@@ -225,7 +234,7 @@ func (p *pointsDefs) load(key string, v []byte) error {
 			return err
 		}
 		b := s.Boost
-		b.off = loadedOff(s.Off, b.Status == StatusInactive, b.Created, b.Updated)
+		b.Inactive = loadedOff(s.Off, b.Status == StatusInactive, b.Created, b.Updated)
 		if err := storedDef[Boost](key, defBoost+b.Key, b.Status, 0, nil, b.validate()); err != nil {
 			return err
 		}
@@ -264,12 +273,14 @@ func (t *txn) putSystem(s *PointsSystem) {
 
 func (t *txn) putTrigger(tr *Trigger) {
 	t.catalogForWrite().points.triggers[tr.Key] = tr
-	t.putPointsDef(defTrigger+tr.Key, storedTrigger{Trigger: *tr, Seq: tr.seq, Off: tr.off})
+	st := storedTrigger{Trigger: *tr, Seq: tr.seq, Off: tr.Inactive}
+	st.Trigger.Inactive = nil
+	t.putPointsDef(defTrigger+tr.Key, st)
 }
 
 func (t *txn) putBoost(b *Boost) {
 	t.catalogForWrite().points.boosts[b.Key] = b
-	t.putPointsDef(defBoost+b.Key, storedBoost{Boost: *b, Seq: b.seq, Retired: b.retired, Off: b.off})
+	t.putPointsDef(defBoost+b.Key, b.stored())
 	t.boostsChanged()
 }
 
@@ -395,7 +406,7 @@ func systemKind() defKind[PointsSystem] {
 			what: "points system", field: "PointsSystem", kind: "points_system", check: (*PointsSystem).validate,
 			defs:  func(c *catalog) map[string]*PointsSystem { return c.points.systems },
 			clone: func(s PointsSystem) PointsSystem { return s },
-			owned: func(s *PointsSystem) owned { return owned{s.Key, s.Status, s.Created, s.Updated} },
+			owned: func(s *PointsSystem) owned { return owned{s.Key, s.Status, s.Created, s.Updated, nil} },
 			replace: func(t *txn, old *PointsSystem, s PointsSystem) (PointsSystem, error) {
 				var errs []error
 				for _, f := range []struct {

@@ -37,6 +37,7 @@ var triggerUnits = map[TriggerUnit]points.Unit{TriggerHours: points.Hours, Trigg
 
 func cloneTrigger(tr Trigger) Trigger {
 	tr.EventFilters, tr.UserFilters = maps.Clone(tr.EventFilters), maps.Clone(tr.UserFilters)
+	tr.Inactive = slices.Clone(tr.Inactive)
 	return tr
 }
 
@@ -48,6 +49,7 @@ func roundingName(r points.Rounding) Rounding { return roundingNames[r] }
 
 func cloneBoost(b Boost) Boost {
 	b.UserFilters = maps.Clone(b.UserFilters)
+	b.Inactive = slices.Clone(b.Inactive)
 	return b
 }
 

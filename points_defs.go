@@ -244,6 +244,10 @@ func (t *txn) checkTriggerRefs(tr, old *Trigger) error {
 func (t *txn) createTrigger(tr Trigger) (Trigger, error) {
 	err := tr.validate()
 	st, serr := createStatus("Trigger.Status", tr.Status)
+	var off []gamifytype.Interval
+	if serr == nil {
+		off, serr = createdOff("Trigger.Inactive", tr.Inactive, st, t.now)
+	}
 	if err = errors.Join(err, serr); err == nil {
 		err = t.checkTriggerRefs(&tr, nil)
 	}
@@ -255,12 +259,12 @@ func (t *txn) createTrigger(tr Trigger) (Trigger, error) {
 		return Trigger{}, fmt.Errorf("%w: trigger %s exists", ErrConflict, tr.Key)
 	}
 	tr = cloneTrigger(tr)
+	tr.Inactive = off
 	if tr.Kind == TriggerTime && tr.Since.IsZero() {
 		tr.Since = stamp(t.now) // fires before the trigger existed are not paid
 	}
 	p.lastSeq++
 	tr.Status, tr.Created, tr.Updated, tr.seq = st, stamp(t.now), stamp(t.now), p.lastSeq
-	tr.off = inactiveSince(st)
 	t.putTrigger(&tr)
 	return tr, nil
 }
@@ -270,6 +274,10 @@ func (t *txn) createTrigger(tr Trigger) (Trigger, error) {
 func (t *txn) createBoost(b Boost) (Boost, error) {
 	err := b.validate()
 	st, serr := createStatus("Boost.Status", b.Status)
+	var off []gamifytype.Interval
+	if serr == nil {
+		off, serr = createdOff("Boost.Inactive", b.Inactive, st, t.now)
+	}
 	if err = errors.Join(err, serr); err != nil {
 		return Boost{}, err
 	}
@@ -284,10 +292,10 @@ func (t *txn) createBoost(b Boost) (Boost, error) {
 		return Boost{}, fmt.Errorf("%w: boost %s exists", ErrConflict, b.Key)
 	}
 	b = cloneBoost(b)
+	b.Inactive = off
 	b.Rounding = cmp.Or(b.Rounding, RoundDown)
 	p.lastSeq++
 	b.Status, b.Created, b.Updated, b.seq = st, stamp(t.now), stamp(t.now), p.lastSeq
-	b.off = inactiveSince(st)
 	t.putBoost(&b)
 	return b, nil
 }

@@ -329,7 +329,7 @@ var rewardDefs = resource[Reward]{
 		r.Grants = r.Grants.clone()
 		return r
 	},
-	owned: func(r *Reward) owned { return owned{r.Key, r.Status, r.Created, r.Updated} },
+	owned: func(r *Reward) owned { return owned{r.Key, r.Status, r.Created, r.Updated, nil} },
 	replace: func(t *txn, old *Reward, r Reward) (Reward, error) {
 		errs := []error{r.Validate()}
 		if r.Type != old.Type {

@@ -181,16 +181,30 @@ type Streak struct {
 	Status  Status
 	Created time.Time
 	Updated time.Time
+	// Inactive lists when the streak was inactive, oldest first; the last
+	// is open (zero To) while it is inactive. The engine keeps it (Activate
+	// and Deactivate change it; Patch refuses a change): an event is judged
+	// by the status at its own time. Create takes it from an export (see
+	// StreaksAPI.Create); left empty, a streak created inactive was
+	// inactive since ever.
+	Inactive []Interval `json:",omitempty"`
 
 	ref uint32
-	off []streak.Interval // when the streak was inactive, oldest first; the last is open while inactive
 	def streak.Definition // the validated pure definition
 }
 
+// storedStreak keeps the streak's Inactive under "off", its name since the
+// intervals were kept (the embedded Inactive is left empty).
 type storedStreak struct {
 	Streak
 	Ref uint32            `json:"ref"`
 	Off []streak.Interval `json:"off,omitempty"`
+}
+
+func (s *Streak) stored() storedStreak {
+	st := storedStreak{Streak: *s, Ref: s.ref, Off: s.Inactive}
+	st.Streak.Inactive = nil
+	return st
 }
 
 // definition converts s to the pure definition; field errors name "Streak.…".
@@ -217,7 +231,7 @@ func (s *Streak) definition() (streak.Definition, error) {
 	d := streak.Definition{
 		Key: s.Key, Name: s.Name, Frequency: freq, WeekStart: ws, Mode: mode, GraceHours: s.GraceHours,
 		Freezes:        streak.Freezes{Initial: fz.Initial, Max: fz.Max, EarnAmount: fz.EarnAmount, EarnEveryDays: fz.EarnEveryDays},
-		Personalizable: s.Personalizable, Off: s.off,
+		Personalizable: s.Personalizable, Off: s.Inactive,
 	}
 	for _, m := range s.Metrics {
 		d.Metrics = append(d.Metrics, streak.MetricRule{Metric: m.Metric, Min: m.Min})
@@ -334,7 +348,9 @@ func (e *Engine) Streaks() StreaksAPI { return StreaksAPI{e} }
 const defStreak = "streak/"
 
 // Create defines a streak. Its metrics must be active metrics. A key in
-// use, even by an archived streak, is ErrConflict.
+// use, even by an archived streak, is ErrConflict. Inactive, from an
+// export, gives the intervals it was inactive (see checkInactive for the
+// rules); left empty, a streak created inactive is inactive since ever.
 func (a StreaksAPI) Create(ctx context.Context, s Streak) (Streak, error) {
 	if err := a.e.live(); err != nil {
 		return Streak{}, err
@@ -365,12 +381,13 @@ func (t *txn) createStreak(s Streak) (Streak, error) {
 	if s.Default && s.Status != StatusActive {
 		return Streak{}, gamifytype.Invalid("Streak.Default", true, "an inactive streak cannot be the default")
 	}
-	if err := errors.Join(cat.checkStreakMetrics(nil, &s), cat.checkMilestoneRefs(nil, &s)); err != nil {
+	off, err := createdOff("Streak.Inactive", s.Inactive, s.Status, t.now)
+	if err = errors.Join(err, cat.checkStreakMetrics(nil, &s), cat.checkMilestoneRefs(nil, &s)); err != nil {
 		return Streak{}, err
 	}
 	s.normalize()
 	s.Created, s.Updated = stamp(t.now), stamp(t.now)
-	s.off = inactiveSince(s.Status)
+	s.Inactive = off
 	s.def, _ = s.definition()
 	cat.lastStreakRef++
 	s.ref = cat.lastStreakRef
@@ -402,13 +419,13 @@ func (t *txn) putStreak(s *Streak) {
 				c := *o
 				c.Default = false
 				cat.streaks[c.Key], cat.streakByRef[c.ref] = &c, &c
-				t.putJSON(store.Definitions, []byte(defStreak+c.Key), storedStreak{Streak: c, Ref: c.ref, Off: c.off})
+				t.putJSON(store.Definitions, []byte(defStreak+c.Key), c.stored())
 			}
 		}
 	}
 	cat.streaks[s.Key], cat.streakByRef[s.ref] = s, s
 	cat.indexStreaks()
-	t.putJSON(store.Definitions, []byte(defStreak+s.Key), storedStreak{Streak: *s, Ref: s.ref, Off: s.off})
+	t.putJSON(store.Definitions, []byte(defStreak+s.Key), s.stored())
 }
 
 // indexStreaks recomputes which active streaks count each metric, and the
@@ -450,9 +467,10 @@ var streaks = resource[Streak]{
 	clone: func(s Streak) Streak {
 		s.Metrics = slices.Clone(s.Metrics)
 		s.Milestones = slices.Clone(s.Milestones)
+		s.Inactive = slices.Clone(s.Inactive)
 		return s
 	},
-	owned: func(s *Streak) owned { return owned{s.Key, s.Status, s.Created, s.Updated} },
+	owned: func(s *Streak) owned { return owned{s.Key, s.Status, s.Created, s.Updated, s.Inactive} },
 	replace: func(t *txn, old *Streak, s Streak) (Streak, error) {
 		if err := s.Validate(); err != nil {
 			return Streak{}, err
@@ -469,7 +487,7 @@ var streaks = resource[Streak]{
 			return Streak{}, err
 		}
 		s.normalize()
-		s.ref, s.off, s.Updated = old.ref, old.off, stamp(t.now)
+		s.ref, s.Inactive, s.Updated = old.ref, old.Inactive, stamp(t.now)
 		s.def, _ = s.definition()
 		t.putStreak(&s)
 		return s, nil
@@ -527,7 +545,7 @@ func (t *txn) setStreakStatus(key string, to Status) (Streak, error) {
 	s := *old
 	now := stamp(t.now)
 	s.Status, s.Updated = to, now
-	s.off = offAfter(old.off, now, to == StatusInactive)
+	s.Inactive = offAfter(old.Inactive, now, to == StatusInactive)
 	if to == StatusInactive {
 		s.Default = false
 	} else {
@@ -862,7 +880,7 @@ func (t *txn) trackStreaks(u *userRec, m *Metric, ev *validEvent, res *EventResu
 	}
 	loc := t.w.userLocation(&u.p)
 	for _, s := range cat.metricStreaks[m.Key] {
-		if len(s.off) > 0 && s.def.OffAt(ev.at) {
+		if len(s.Inactive) > 0 && s.def.OffAt(ev.at) {
 			continue // dated while the streak was inactive
 		}
 		var old streak.State

@@ -127,7 +127,7 @@ var tenantDefs = resource[Tenant]{
 	what: "tenant", field: "Tenant", kind: "tenant", check: (*Tenant).Validate,
 	defs:  func(c *catalog) map[string]*Tenant { return c.tenants },
 	clone: func(tn Tenant) Tenant { return tn },
-	owned: func(tn *Tenant) owned { return owned{tn.Key, tn.Status, tn.Created, tn.Updated} },
+	owned: func(tn *Tenant) owned { return owned{tn.Key, tn.Status, tn.Created, tn.Updated, nil} },
 	replace: func(t *txn, old *Tenant, tn Tenant) (Tenant, error) {
 		if err := tn.Validate(); err != nil {
 			return Tenant{}, err

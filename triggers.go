@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gamifykit/gamify/gamifytype"
@@ -41,7 +42,7 @@ func triggerKind() defKind[Trigger] {
 			what: "trigger", field: "Trigger", kind: "trigger", check: (*Trigger).validate,
 			defs:  func(c *catalog) map[string]*Trigger { return c.points.triggers },
 			clone: cloneTrigger,
-			owned: func(t *Trigger) owned { return owned{t.Key, t.Status, t.Created, t.Updated} },
+			owned: func(t *Trigger) owned { return owned{t.Key, t.Status, t.Created, t.Updated, t.Inactive} },
 			replace: func(t *txn, old *Trigger, d Trigger) (Trigger, error) {
 				var errs []error
 				if d.System != old.System {
@@ -65,8 +66,8 @@ func triggerKind() defKind[Trigger] {
 				if activating && d.Kind == TriggerTime {
 					d.Since = stamp(t.now)
 				}
-				if d.Status == old.Status { // a patch: the JSON carries no intervals
-					d.off = old.off
+				if d.Status == old.Status { // a patch: the intervals are the engine's
+					d.Inactive = old.Inactive
 				}
 				d.seq, d.Updated = old.seq, stamp(t.now)
 				t.putTrigger(&d)
@@ -77,7 +78,7 @@ func triggerKind() defKind[Trigger] {
 		create: (*txn).createTrigger,
 		store:  (*txn).putTrigger,
 		mark: func(t *Trigger, s Status, at time.Time) {
-			t.off = offAfterStatus(t.off, t.Status, s, at)
+			t.Inactive = offAfterStatus(t.Inactive, t.Status, s, at)
 			t.Status, t.Updated = s, at
 		},
 		afterPatch: true, // a time trigger's period may have changed
@@ -98,7 +99,9 @@ func triggerKind() defKind[Trigger] {
 // Create defines a trigger of a points system that is not archived. A time
 // trigger pays from its creation on (Since defaults to now); creating one
 // queues every user, which reads the whole store. A key in use, even by an
-// archived trigger, is ErrConflict.
+// archived trigger, is ErrConflict. Inactive, from an export, gives the
+// intervals it was inactive (see checkInactive for the rules); left empty,
+// a trigger created inactive is inactive since ever.
 func (a TriggersAPI) Create(ctx context.Context, tr Trigger) (Trigger, error) {
 	return a.kind().createOne(ctx, a.e, tr, tr.Key)
 }
@@ -201,15 +204,21 @@ type Trigger struct {
 	Status  Status
 	Created time.Time
 	Updated time.Time
+	// Inactive lists when the trigger was inactive, oldest first; the last
+	// is open (zero To) while it is inactive. The engine keeps it (Activate
+	// and Deactivate change it; Patch refuses a change): an event is judged
+	// by the status at its own time. Create takes it from an export (see
+	// TriggersAPI.Create); left empty, a trigger created inactive was
+	// inactive since ever.
+	Inactive []Interval `json:",omitempty"`
 
-	seq uint64                // creation order
-	off []gamifytype.Interval // when it was inactive (see TriggersAPI); the last is open while inactive
+	seq uint64 // creation order
 }
 
 func (tr *Trigger) domain() points.Trigger {
 	var off []gamifytype.Interval
 	if tr.Status != StatusArchived {
-		off = tr.off
+		off = tr.Inactive
 	}
 	return points.Trigger{Off: off, Key: tr.Key, System: tr.System, Kind: triggerKinds[tr.Kind], Points: tr.Points,
 		Metric: tr.Metric, Threshold: tr.Threshold, EventFilters: tr.EventFilters, Achievement: tr.Achievement,
@@ -235,6 +244,9 @@ func (tr *Trigger) validate() error {
 	err := mapInvalid(tr.domain().Validate(), func(v *ValidationError) *ValidationError {
 		if (v.Field == "Trigger.Kind" && !kindOK) || (v.Field == "Trigger.Unit" && !unitOK) {
 			return nil // reported above, by name
+		}
+		if strings.HasPrefix(v.Field, "Trigger.Off") {
+			return nil // the engine's own intervals; Create checks given ones (checkInactive)
 		}
 		return v
 	})

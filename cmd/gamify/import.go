@@ -306,7 +306,9 @@ func (im *importer) line(b []byte) error {
 	// A challenge is created inactive (the import's events must not drive
 	// it: its participations and payouts have lines of their own) and
 	// given its status at the end, active too; also when a run cut short
-	// left it inactive.
+	// left it inactive. A trigger, boost, streak or board is created with
+	// its status and intervals (withHistory): at the end, an inactive one
+	// is so already, and only one stored before the run changes.
 	held := l.Kind == "challenge"
 	if held || (status != "" && status != gamify.StatusActive && status != gamify.StatusScheduled) {
 		im.statuses = append(im.statuses, pendingStatus{line: im.n, kind: l.Kind, key: key, status: cmp.Or(status, gamify.StatusActive)})
@@ -792,13 +794,14 @@ func admin[T any](keyOf func(*T) string, api func(ctx context.Context, e *gamify
 			if err := decodeStrict(raw, &want); err != nil {
 				return "", "", false, err
 			}
+			line := want
 			status := gamify.Status(reflect.ValueOf(&want).Elem().FieldByName("Status").String())
 			clearLive(&want)
 			key := keyOf(&want)
 			create, lc := api(ctx, e)
 			got, err := lc.get(key)
 			if errors.Is(err, gamify.ErrNotFound) {
-				_, err = create(want)
+				_, err = create(withHistory(want, line))
 				return key, status, err == nil, err
 			}
 			if err != nil {
@@ -835,11 +838,34 @@ func admin[T any](keyOf func(*T) string, api func(ctx context.Context, e *gamify
 	}
 }
 
-// clearLive zeroes what the engine sets itself (times, status) and what a
-// points system's or streak's line leaves to lines of their own.
+// withHistory is v, cleared by clearLive, with the intervals line (its
+// definition as the file has it) was inactive, for the kinds that keep
+// them, and the status to create it with: inactive while it is (its last
+// interval open), else active; a status Create does not take (archived,
+// finished) comes at the end line. So the import's events, and late ones
+// after it, pay and count as in the source.
+func withHistory[T any](v, line T) T {
+	rv, lv := reflect.ValueOf(&v).Elem(), reflect.ValueOf(&line).Elem()
+	f := rv.FieldByName("Inactive")
+	if !f.IsValid() {
+		return v
+	}
+	ivs := lv.FieldByName("Inactive").Interface().([]gamify.Interval)
+	f.Set(reflect.ValueOf(ivs))
+	st := gamify.Status("")
+	if n := len(ivs); gamify.Status(lv.FieldByName("Status").String()) == gamify.StatusInactive || (n > 0 && ivs[n-1].To.IsZero()) {
+		st = gamify.StatusInactive
+	}
+	rv.FieldByName("Status").SetString(string(st))
+	return v
+}
+
+// clearLive zeroes what the engine sets itself (times, status, the
+// intervals it was inactive) and what a points system's or streak's line
+// leaves to lines of their own.
 func clearLive(v any) {
 	rv := reflect.ValueOf(v).Elem()
-	for _, f := range []string{"Created", "Updated", "Status", "Levels", "Triggers", "Boosts", "Milestones"} {
+	for _, f := range []string{"Created", "Updated", "Status", "Inactive", "Levels", "Triggers", "Boosts", "Milestones"} {
 		if f == "Milestones" && rv.Type() == reflect.TypeFor[gamify.Challenge]() {
 			continue // a challenge's milestones are part of its line
 		}
@@ -963,7 +989,8 @@ var defKinds = map[string]defKind{
 	"challenge": admin(func(c *gamify.Challenge) string { return c.Key }, func(ctx context.Context, e *gamify.Engine) (func(gamify.Challenge) (gamify.Challenge, error), lifecycle[gamify.Challenge]) {
 		a := e.Challenges()
 		return func(v gamify.Challenge) (gamify.Challenge, error) {
-				v.Status = gamify.StatusInactive
+				// Held: inactive since ever, whatever the source's intervals.
+				v.Status, v.Inactive = gamify.StatusInactive, nil
 				return a.Create(ctx, v)
 			},
 			lifecycle[gamify.Challenge]{get: get(a.Get, ctx), activate: drop(a.Activate, ctx), deactivate: drop(a.Deactivate, ctx), del: del(a.Delete, ctx)}
