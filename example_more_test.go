@@ -192,6 +192,38 @@ func ExampleTriggersAPI_Patch() {
 	// patch trigger xp-per-lesson: gamify: invalid Trigger.System (gems): is immutable
 }
 
+// A trigger paused for an afternoon: the engine keeps when it was inactive
+// (Inactive, which an export carries), and a late event is judged by the
+// status at its own time.
+func ExampleTriggersAPI_Deactivate() {
+	ctx := context.Background()
+	eng, clock, done := clockEngine()
+	defer done()
+
+	eng.Metrics().Create(ctx, gamify.Metric{Key: "lessons", Name: "Lessons completed"})
+	eng.Points().Create(ctx, gamify.PointsSystem{Key: "xp", Name: "Experience", Triggers: []gamify.Trigger{
+		{Key: "xp-per-lesson", Kind: gamify.TriggerMetric, Metric: "lessons", Threshold: gamify.AmountFromInt(1), Points: gamify.AmountFromInt(10)},
+	}})
+	morning := clock.Now()
+	clock.Advance(4 * time.Hour) // 13:00
+	eng.Points().Triggers().Deactivate(ctx, "xp-per-lesson")
+	clock.Advance(2 * time.Hour) // 15:00
+	tr, _ := eng.Points().Triggers().Activate(ctx, "xp-per-lesson")
+	for _, iv := range tr.Inactive {
+		fmt.Println("inactive", iv.From.Format("15:04"), "to", iv.To.Format("15:04"))
+	}
+
+	// An offline device syncs two lessons: one from the morning, one from 14:00.
+	for _, at := range []time.Time{morning, morning.Add(5 * time.Hour)} {
+		res, _ := eng.Track(ctx, gamify.Event{Metric: "lessons", User: "ana", Value: 1, Time: at})
+		fmt.Println(at.Format("15:04"), "awards", len(res.Points))
+	}
+	// Output:
+	// inactive 13:00 to 15:00
+	// 09:00 awards 1
+	// 14:00 awards 0
+}
+
 // Double XP on the weekend, for everybody.
 func ExampleBoostsAPI_Create() {
 	ctx := context.Background()
