@@ -362,3 +362,21 @@ func TestPatchAndApplyKeepInactive(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, tr.Inactive)
 }
+
+// An export made on a machine whose clock is ahead of the importing one's
+// may hold an interval ending a little after the importer's now: up to 5
+// minutes is accepted.
+func TestCreateTakesInactiveAFewMinutesAhead(t *testing.T) {
+	ctx := context.Background()
+	te := inactiveEngine(t)
+	ahead := []gamify.Interval{{From: inactiveNow.Add(-time.Hour), To: inactiveNow.Add(2 * time.Minute)}}
+	tr, err := te.Points().Triggers().Create(ctx, perXP("ahead", gamify.StatusActive, ahead))
+	require.NoError(t, err)
+	require.Len(t, tr.Inactive, 1)
+	require.True(t, tr.Inactive[0].To.Equal(ahead[0].To))
+	_, err = te.Points().Triggers().Create(ctx, perXP("too-far", gamify.StatusActive,
+		[]gamify.Interval{{From: inactiveNow.Add(-time.Hour), To: inactiveNow.Add(6 * time.Minute)}}))
+	var ve *gamify.ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.Equal(t, "Trigger.Inactive[0].To", ve.Field)
+}

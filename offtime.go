@@ -105,13 +105,21 @@ func createdOff(field string, given []gamifytype.Interval, st Status, now time.T
 	return out, nil
 }
 
+// inactiveSkew is how far past now a given interval may reach: the clock
+// of the machine importing an export may be behind the one that made it.
+// A constant, not Options.MaxClockSkew: a Create must apply the same at
+// replay whatever the options.
+const inactiveSkew = 5 * time.Minute
+
 // checkInactive reports every bad interval of a definition created with
 // status st at now, naming each field with its index
 // ("Trigger.Inactive[1].To"): at most maxOffIntervals, sorted and not
-// overlapping, each closed one ending after it starts, none reaching past
-// now, and only the last open, exactly when st is inactive. Only the first
-// may have a zero From (inactive since ever, as one created inactive is).
+// overlapping, each closed one ending after it starts, none reaching more
+// than inactiveSkew past now, and only the last open, exactly when st is
+// inactive. Only the first may have a zero From (inactive since ever, as
+// one created inactive is).
 func checkInactive(field string, ivs []gamifytype.Interval, st Status, now time.Time) error {
+	now = now.Add(inactiveSkew)
 	if len(ivs) > maxOffIntervals {
 		return gamifytype.Invalid(field, len(ivs), fmt.Sprintf("must hold at most %d intervals", maxOffIntervals))
 	}
@@ -125,7 +133,7 @@ func checkInactive(field string, ivs []gamifytype.Interval, st Status, now time.
 		case iv.From.IsZero() && i > 0:
 			bad(i, "From", iv.From, "must be set (only the first interval may reach back to the start of time)")
 		case iv.From.After(now):
-			bad(i, "From", iv.From, "must not be in the future")
+			bad(i, "From", iv.From, "must not be more than 5 minutes in the future")
 		case i > 0 && !ivs[i-1].To.IsZero() && iv.From.Before(ivs[i-1].To):
 			bad(i, "From", iv.From, "must not start before the interval before it ends (oldest first, not overlapping)")
 		}
@@ -139,7 +147,7 @@ func checkInactive(field string, ivs []gamifytype.Interval, st Status, now time.
 		case !iv.To.IsZero() && !iv.From.Before(iv.To):
 			bad(i, "To", iv.To, "must be after From")
 		case iv.To.After(now):
-			bad(i, "To", iv.To, "must not be in the future")
+			bad(i, "To", iv.To, "must not be more than 5 minutes in the future")
 		}
 	}
 	return errors.Join(errs...)
