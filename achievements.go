@@ -464,7 +464,9 @@ func (a AchievementsAPI) Deactivate(ctx context.Context, key string) (Achievemen
 
 // Lock stops an achievement from awarding new completions while its holders
 // keep it and still see it (a retired badge). Locking a locked achievement
-// changes nothing; Activate unlocks it.
+// changes nothing; Activate unlocks it. Any status but archived can be
+// locked, and a locked one deactivated (Trophy allows inactive to active and
+// active to locked and back only).
 func (a AchievementsAPI) Lock(ctx context.Context, key string) (Achievement, error) {
 	return a.setStatus(ctx, key, StatusLocked)
 }

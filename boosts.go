@@ -81,8 +81,9 @@ func boostKind() defKind[Boost] {
 
 // Create defines a boost of a points system that is not archived. A key in
 // use, even by an archived boost, is ErrConflict. Inactive, from an export,
-// gives the intervals it was inactive (see checkInactive for the rules);
-// left empty, a boost created inactive is inactive since ever.
+// gives the intervals it was inactive (at most 64, oldest first, not
+// overlapping, the last open only when created inactive: docs/behaviour.md,
+// "Status"); left empty, a boost created inactive is inactive since ever.
 func (a BoostsAPI) Create(ctx context.Context, b Boost) (Boost, error) {
 	return a.kind().createOne(ctx, a.e, b, b.Key)
 }

@@ -172,7 +172,8 @@ type Leaderboard struct {
 	Breakdown       []string // user attributes splitting the board into groups (at most 5)
 	// Status is the board's lifecycle state at the time it was read; see
 	// Activate, Deactivate, Finish and Delete. Create accepts "" (active,
-	// or scheduled when Start is in the future) or StatusInactive.
+	// or scheduled when Start is in the future, where Trophy's API creates
+	// boards inactive) or StatusInactive.
 	Status  Status
 	Created time.Time
 	Updated time.Time
@@ -749,8 +750,8 @@ func (b *Leaderboard) shown(now time.Time) Leaderboard {
 // editable, counting nothing, until Activate. A key in use, even by an
 // archived board, is ErrConflict.
 //
-// Inactive, from an export, gives the intervals the board was paused (see
-// checkInactive for the rules): an active board counts nothing dated in
+// Inactive, from an export, gives the intervals the board was paused (the
+// rules: docs/behaviour.md, "Status"): an active board counts nothing dated in
 // them, and an inactive board with them is not a draft but an activated
 // board that is paused (its last interval open), as Deactivate leaves one.
 //

@@ -94,8 +94,11 @@ type Stats struct {
 	ReplayFailed uint64
 }
 
+// LatencyBuckets is the number of bounds of a LatencyHistogram.
+const LatencyBuckets = 11
+
 // commitLatencyBounds are the fixed bucket bounds of Stats.CommitLatency.
-var commitLatencyBounds = [...]time.Duration{
+var commitLatencyBounds = [LatencyBuckets]time.Duration{
 	250 * time.Microsecond, 500 * time.Microsecond,
 	time.Millisecond, 2500 * time.Microsecond, 5 * time.Millisecond,
 	10 * time.Millisecond, 25 * time.Millisecond, 50 * time.Millisecond,
@@ -107,8 +110,8 @@ var commitLatencyBounds = [...]time.Duration{
 // 100ms, 250ms and 1s. Counts[i] is the durations at most Bounds[i] and
 // more than Bounds[i-1]; the last count is those over 1s.
 type LatencyHistogram struct {
-	Bounds [len(commitLatencyBounds)]time.Duration
-	Counts [len(commitLatencyBounds) + 1]uint64
+	Bounds [LatencyBuckets]time.Duration
+	Counts [LatencyBuckets + 1]uint64
 	Count  uint64        // the sum of Counts
 	Sum    time.Duration // the total of the durations counted
 }

@@ -349,8 +349,9 @@ const defStreak = "streak/"
 
 // Create defines a streak. Its metrics must be active metrics. A key in
 // use, even by an archived streak, is ErrConflict. Inactive, from an
-// export, gives the intervals it was inactive (see checkInactive for the
-// rules); left empty, a streak created inactive is inactive since ever.
+// export, gives the intervals it was inactive (the rules:
+// docs/behaviour.md, "Status"); left empty, a streak created inactive is
+// inactive since ever.
 func (a StreaksAPI) Create(ctx context.Context, s Streak) (Streak, error) {
 	if err := a.e.live(); err != nil {
 		return Streak{}, err

@@ -100,8 +100,8 @@ func triggerKind() defKind[Trigger] {
 // trigger pays from its creation on (Since defaults to now); creating one
 // queues every user, which reads the whole store. A key in use, even by an
 // archived trigger, is ErrConflict. Inactive, from an export, gives the
-// intervals it was inactive (see checkInactive for the rules); left empty,
-// a trigger created inactive is inactive since ever.
+// intervals it was inactive (the rules: docs/behaviour.md, "Status"); left
+// empty, a trigger created inactive is inactive since ever.
 func (a TriggersAPI) Create(ctx context.Context, tr Trigger) (Trigger, error) {
 	return a.kind().createOne(ctx, a.e, tr, tr.Key)
 }
@@ -199,8 +199,9 @@ type Trigger struct {
 	// BlockIfOutOfPoints makes a negative award that would take available
 	// below zero fail with ErrInsufficientPoints (the engine rejects the event).
 	BlockIfOutOfPoints bool `json:",omitempty"`
-	// Status is active (the default), inactive or archived. An inactive
-	// trigger awards nothing; its users' progress is kept.
+	// Status is active (the default, where Trophy's API creates triggers
+	// inactive), inactive or archived. An inactive trigger awards nothing;
+	// its users' progress is kept.
 	Status  Status
 	Created time.Time
 	Updated time.Time
