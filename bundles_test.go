@@ -132,7 +132,7 @@ func TestRewardBundleFailedGrantChangesNothing(t *testing.T) {
 	require.NoError(t, err)
 	c, err := claimPack(eng, "k1")
 	require.NoError(t, err)
-	require.False(t, c.Replay)
+	require.False(t, c.IdempotentReplayed)
 	require.Equal(t, 3, readShop(t, eng).Freezes)
 	require.True(t, completed(t, eng, "ana", "vip"))
 }
@@ -159,12 +159,12 @@ func TestRewardBundleRetryNeverGrantsTwice(t *testing.T) {
 
 	c, err := claimPack(eng, "buy-1")
 	require.NoError(t, err)
-	require.True(t, c.Replay)
+	require.True(t, c.IdempotentReplayed)
 	require.Equal(t, shopGrants, c.Grants)
 	eng.reopen(t)
 	c, err = claimPack(eng, "buy-1")
 	require.NoError(t, err)
-	require.True(t, c.Replay, "after a restart too")
+	require.True(t, c.IdempotentReplayed, "after a restart too")
 	require.Equal(t, once, readShop(t, eng))
 }
 

@@ -143,25 +143,25 @@ func (c *Challenge) imported(user string, p ChallengeProgress) (userChallenge, e
 
 // ImportClaim gives a user a reward claim that a payout of the challenge
 // with key made, from an export (gamify import): c as Users().Claims read
-// it, of which Reward, Payout and IdemKey are used. Payout must be one of
+// it, of which Reward, Payout and IdempotencyKey are used. Payout must be one of
 // the challenge's ("challenge KEY milestone N", "challenge KEY completed")
 // that the user's participation has paid, so Import the participation
-// first; IdemKey is required, the key of the import (gamify import uses
+// first; IdempotencyKey is required, the key of the import (gamify import uses
 // the line's). The claim is made again as the payout made it: free, past
 // PerUserLimit but counted toward it and the Inventory, with a new code and
 // the reward's grants, at the call's time, without notifications; the
 // payout's points and achievement are not paid again (an export carries
 // them on lines of their own). A reward that cannot be claimed now fails as
-// Claim does. It returns 1, or 0 when IdemKey was used for it already (an
+// Claim does. It returns 1, or 0 when IdempotencyKey was used for it already (an
 // import run again). An unknown or archived challenge or reward or an
 // unknown user is ErrNotFound.
 func (a ChallengesAPI) ImportClaim(ctx context.Context, key, user string, c Claim) (int, error) {
 	var errs []error
 	switch {
-	case c.IdemKey == "":
-		errs = append(errs, gamifytype.Invalid("Claim.IdemKey", c.IdemKey, "is required: the import's idempotency key"))
+	case c.IdempotencyKey == "":
+		errs = append(errs, gamifytype.Invalid("Claim.IdempotencyKey", c.IdempotencyKey, "is required: the import's idempotency key"))
 	default:
-		errs = append(errs, gamifytype.CheckText("Claim.IdemKey", c.IdemKey, gamifytype.MaxIDLen))
+		errs = append(errs, gamifytype.CheckText("Claim.IdempotencyKey", c.IdempotencyKey, gamifytype.MaxIDLen))
 	}
 	if c.Cost.Sign() != 0 {
 		errs = append(errs, gamifytype.Invalid("Claim.Cost", c.Cost, "must be zero: a payout's claim is free"))
@@ -170,7 +170,7 @@ func (a ChallengesAPI) ImportClaim(ctx context.Context, key, user string, c Clai
 		return 0, err
 	}
 	v, err := a.e.exec(ctx, a.e.now(), importClaimOp.cmd(importClaimArgs{Challenge: key, User: user, Reward: c.Reward,
-		Payout: c.Payout, IdempotencyKey: c.IdemKey, Seed: newCodeSeed()}))
+		Payout: c.Payout, IdempotencyKey: c.IdempotencyKey, Seed: newCodeSeed()}))
 	if err != nil {
 		return 0, fmt.Errorf("import a claim of challenge %s for %s: %w", gamifytype.Quote(key), gamifytype.Quote(user), err)
 	}
@@ -206,7 +206,7 @@ var importClaimOp = newOp("challenge.import-claim", func(t *txn, a importClaimAr
 	case err != nil:
 		return 0, err
 	case found && !rec.matches(importClaimFingerprint):
-		return 0, idemConflict("Claim.IdemKey", a.IdempotencyKey, "operation")
+		return 0, idemConflict("Claim.IdempotencyKey", a.IdempotencyKey, "operation")
 	case found:
 		return 0, nil // imported already, even if archived since
 	case c.Status == StatusArchived:

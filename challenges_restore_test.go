@@ -136,7 +136,7 @@ func TestChallengeImportClaim(t *testing.T) {
 	p, err := src.Challenges().Progress(ctx, "trip", "ana")
 	require.NoError(t, err)
 
-	c.IdemKey = "import-1"
+	c.IdempotencyKey = "import-1"
 	_, err = dst.Challenges().ImportClaim(ctx, "trip", "ana", c)
 	require.ErrorIs(t, err, gamify.ErrNotFound, "an unknown user")
 	_, err = dst.Users().Create(ctx, gamify.UserInput{ID: "ana"})
@@ -147,7 +147,7 @@ func TestChallengeImportClaim(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	for field, edit := range map[string]func(*gamify.Claim){
-		"Claim.IdemKey": func(c *gamify.Claim) { c.IdemKey = "" },
+		"Claim.IdempotencyKey": func(c *gamify.Claim) { c.IdempotencyKey = "" },
 		"Claim.Cost":    func(c *gamify.Claim) { c.Cost = amt(1) },
 		"Claim.Reward":  func(c *gamify.Claim) { c.Reward = "no such" },
 		"Claim.Payout":  func(c *gamify.Claim) { c.Payout = "challenge trip milestone 1" }, // not reached

@@ -201,7 +201,7 @@ func ckDo(ctx context.Context, eng *gamify.Engine, op *ckOp, at time.Time) (ckAc
 		return ckAck{replayed: r.IdempotentReplayed, v: [3]int64{r.Total.Micros(), r.Spent.Micros(), r.Available.Micros()}}, err
 	case "claim":
 		c, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: op.metric, User: op.user, IdempotencyKey: op.key})
-		return ckAck{replayed: c.Replay, v: [3]int64{int64(c.Seq), c.Cost.Micros()}}, err
+		return ckAck{replayed: c.IdempotentReplayed, v: [3]int64{int64(c.Seq), c.Cost.Micros()}}, err
 	case "metric":
 		_, err := eng.Metrics().Create(ctx, gamify.Metric{Key: op.key, Name: op.key})
 		return ckAck{}, err

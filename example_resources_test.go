@@ -172,7 +172,7 @@ func ExampleRewardsAPI_Claim() {
 	fmt.Println(c.RewardName, "for", c.Cost, "gems, balance", c.Balance, "| has a code:", c.Code != "")
 
 	retry, _ := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "premium-week", User: "ana", IdempotencyKey: "order-1"}) // the app retried the request
-	fmt.Println(retry.Replay, retry.Code == c.Code, retry.Balance)
+	fmt.Println(retry.IdempotentReplayed, retry.Code == c.Code, retry.Balance)
 
 	_, err = eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "premium-week", User: "ana", IdempotencyKey: "order-2"})
 	fmt.Println(errors.Is(err, gamify.ErrInsufficientPoints), err)

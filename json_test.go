@@ -55,7 +55,7 @@ var (
 	jStreakState = gamify.StreakStatus{Length: 4, Longest: 9, Started: jT1, PeriodStart: jT1, PeriodEnd: jT2, Met: true,
 		Paused: true, AtRisk: true, Expires: jT3, GraceEnds: jT3, LastExtended: jT2, Freezes: 2}
 	jClaim = gamify.Claim{Reward: "mug", RewardName: "Mug", RewardType: gamify.RewardPhysical, User: "u1", Code: "MUG-1",
-		Cost: amt("200"), Balance: amt("15.75"), At: jT2, Seq: 77, Replay: true, IdemKey: "k-1", Payout: "challenge trip completed", Grants: jGrants}
+		Cost: amt("200"), Balance: amt("15.75"), At: jT2, Seq: 77, IdempotentReplayed: true, IdempotencyKey: "k-1", Payout: "challenge trip completed", Grants: jGrants}
 	jGrants = gamify.RewardGrants{Freezes: []gamify.FreezeGrant{{Streak: "daily-run", Count: 2}},
 		Boosts:       []gamify.BoostGrant{{System: "xp", Multiplier: amt("2"), Duration: time.Hour}},
 		Points:       []gamify.PointsGrant{{System: "xp", Amount: amt("50")}},
@@ -490,8 +490,8 @@ func TestJSONGolden(t *testing.T) {
 				`"Status":"","Created":"2026-03-08T12:00:00Z","Updated":"2026-03-08T12:00:00Z"}`},
 		{gamify.ChallengeProgress{Challenge: "c", User: "ana", EnrolledAt: jT1, WindowStart: jT1, Milestones: []int{}},
 			`{"Challenge":"c","User":"ana","EnrolledAt":"2026-03-08T12:00:00Z","WindowStart":"2026-03-08T12:00:00Z","Objectives":null,"Complete":0,"Milestones":[]}`},
-		{gamify.Claim{Reward: "mug", Cost: amt("200"), At: jT2, Seq: 7, Replay: true},
-			`{"Reward":"mug","RewardName":"","RewardType":"","User":"","Code":"","Cost":"200","Balance":"0","At":"2026-03-09T08:30:15.5Z","Seq":7,"Replay":true}`},
+		{gamify.Claim{Reward: "mug", Cost: amt("200"), At: jT2, Seq: 7, IdempotentReplayed: true},
+			`{"Reward":"mug","RewardName":"","RewardType":"","User":"","Code":"","Cost":"200","Balance":"0","At":"2026-03-09T08:30:15.5Z","Seq":7,"IdempotentReplayed":true}`},
 		{gamify.Claim{Reward: "mug", Cost: amt("200"), At: jT2, Seq: 7},
 			`{"Reward":"mug","RewardName":"","RewardType":"","User":"","Code":"","Cost":"200","Balance":"0","At":"2026-03-09T08:30:15.5Z","Seq":7}`},
 	} {
@@ -548,7 +548,7 @@ func TestJSONDurability(t *testing.T) {
 	require.Error(t, err)
 }
 
-// TestJSONClaimReplay: a retried claim's Replay flag is in its JSON; stored
+// TestJSONClaimReplay: a retried claim's IdempotentReplayed flag is in its JSON; stored
 // claims (Users().Claims) never carry it.
 func TestJSONClaimReplay(t *testing.T) {
 	ctx := context.Background()
@@ -560,14 +560,14 @@ func TestJSONClaimReplay(t *testing.T) {
 	require.NoError(t, err)
 	retry, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "mug", User: "u1", IdempotencyKey: "k"})
 	require.NoError(t, err)
-	require.True(t, retry.Replay)
+	require.True(t, retry.IdempotentReplayed)
 
 	b, err := json.Marshal(first)
 	require.NoError(t, err)
-	require.NotContains(t, string(b), `"Replay"`)
+	require.NotContains(t, string(b), `"IdempotentReplayed"`)
 	b, err = json.Marshal(retry)
 	require.NoError(t, err)
-	require.Contains(t, string(b), `"Replay":true`)
+	require.Contains(t, string(b), `"IdempotentReplayed":true`)
 	var back gamify.Claim
 	require.NoError(t, json.Unmarshal(b, &back))
 	require.Equal(t, retry, back)
@@ -575,7 +575,16 @@ func TestJSONClaimReplay(t *testing.T) {
 	claims, err := eng.Users().Claims(ctx, "u1")
 	require.NoError(t, err)
 	require.Len(t, claims, 1)
-	require.False(t, claims[0].Replay)
-	first.Replay = false
+	require.False(t, claims[0].IdempotentReplayed)
+	first.IdempotentReplayed = false
 	require.Equal(t, first, claims[0])
+}
+
+// A claim stored before IdempotencyKey had its name reads back with it.
+func TestJSONClaimReadsItsOldKeyName(t *testing.T) {
+	var c gamify.Claim
+	require.NoError(t, json.Unmarshal([]byte(`{"Reward":"mug","Cost":"200","Seq":7,"IdemKey":"k-1"}`), &c))
+	require.Equal(t, gamify.Claim{Reward: "mug", Cost: gamify.AmountFromInt(200), Seq: 7, IdempotencyKey: "k-1"}, c)
+	require.NoError(t, json.Unmarshal([]byte(`{"Reward":"mug","IdempotencyKey":"k-2"}`), &c))
+	require.Equal(t, "k-2", c.IdempotencyKey)
 }

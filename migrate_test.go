@@ -178,7 +178,7 @@ func TestMigrateV2Fixture(t *testing.T) {
 		require.Len(t, claims, len(want.Claims), id)
 		for i, c := range claims {
 			w := want.Claims[i]
-			require.Equal(t, []string{w.Reward, w.Code, w.Cost, w.Balance, w.IdemKey}, []string{c.Reward, c.Code, c.Cost.String(), c.Balance.String(), c.IdemKey}, "%s claim %d", id, i)
+			require.Equal(t, []string{w.Reward, w.Code, w.Cost, w.Balance, w.IdemKey}, []string{c.Reward, c.Code, c.Cost.String(), c.Balance.String(), c.IdempotencyKey}, "%s claim %d", id, i)
 			require.True(t, w.At.Equal(c.At), "%s claim %d at", id, i)
 			r, err := eng.Rewards().Get(ctx, c.Reward)
 			require.NoError(t, err)
@@ -299,7 +299,7 @@ func TestMigrateV2Fixture(t *testing.T) {
 	require.Equal(t, "15750", res.Total.String())
 	c, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "coffee", User: "ana", IdempotencyKey: "claim-1"})
 	require.NoError(t, err)
-	require.True(t, c.Replay)
+	require.True(t, c.IdempotentReplayed)
 	require.Equal(t, "CAFE-1", c.Code)
 	_, err = eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "coffee", User: "ana"})
 	require.ErrorIs(t, err, gamify.ErrConflict, "the per-user limit counts the v2 claims")

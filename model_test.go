@@ -723,7 +723,7 @@ func runModel(t *testing.T, seed uint64, steps int) {
 		switch {
 		case key != "" && replay:
 			require.NoError(t, err, what)
-			require.True(t, c.Replay, what)
+			require.True(t, c.IdempotentReplayed, what)
 			require.Equal(t, seq, c.Seq, what)
 			return
 		case u == nil || u.points-u.spent < modelPackCost:
@@ -731,7 +731,7 @@ func runModel(t *testing.T, seed uint64, steps int) {
 			return
 		}
 		require.NoError(t, err, what)
-		require.False(t, c.Replay, what)
+		require.False(t, c.IdempotentReplayed, what)
 		if key != "" {
 			m.claim[id+"|"+key] = c.Seq
 		}

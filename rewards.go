@@ -637,11 +637,11 @@ type Claim struct {
 	Cost       Amount
 	// Balance is the user's available points in the reward's System right
 	// after the debit; zero for a reward without a System.
-	Balance Amount
-	At      time.Time
-	Seq     uint64 // the claim's ledger sequence (its id)
-	Replay  bool   `json:",omitempty"` // the idempotency key had been used: this is the original claim
-	IdemKey string `json:",omitempty"`
+	Balance            Amount
+	At                 time.Time
+	Seq                uint64 // the claim's ledger sequence (its id)
+	IdempotentReplayed bool   `json:",omitempty"` // the idempotency key had been used: this is the original claim
+	IdempotencyKey     string `json:",omitempty"` // the claim's idempotency key, if it had one
 	// Payout names the payout that made a free claim: "challenge KEY
 	// milestone N", "challenge KEY completed" or "milestone STREAK LENGTH";
 	// empty for Claim's.
@@ -649,6 +649,22 @@ type Claim struct {
 	// Grants are what the claim granted besides its code (the reward's
 	// Grants when it was claimed).
 	Grants RewardGrants `json:",omitzero"`
+}
+
+// UnmarshalJSON reads a Claim, also one stored before IdempotencyKey had
+// its name ("IdemKey").
+func (c *Claim) UnmarshalJSON(b []byte) error {
+	type plain Claim // without this method
+	var v struct {
+		plain
+		IdemKey string
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*c = Claim(v.plain)
+	c.IdempotencyKey = cmp.Or(c.IdempotencyKey, v.IdemKey)
+	return nil
 }
 
 // RewardClaimed is sent when a user claims a reward.
@@ -728,7 +744,7 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 		}
 		if found {
 			c, err := w.readClaim(u.p.UID, r.ref, rec.seq)
-			c.Replay = true
+			c.IdempotentReplayed = true
 			return c, err
 		}
 	}
@@ -846,7 +862,7 @@ func (t *txn) freeCode(r *Reward) ([]byte, error) {
 // or generates one, grants the bundle and records the claim.
 func (t *txn) grantReward(u *userRec, r *Reward, key, payout string) (Claim, error) {
 	w := t.w
-	c := Claim{Reward: r.Key, RewardName: r.Name, RewardType: r.Type, User: u.p.ID, Cost: r.Cost, At: stamp(t.now), IdemKey: key, Payout: payout}
+	c := Claim{Reward: r.Key, RewardName: r.Name, RewardType: r.Type, User: u.p.ID, Cost: r.Cost, At: stamp(t.now), IdempotencyKey: key, Payout: payout}
 	if payout != "" {
 		c.Cost = Amount{}
 	}

@@ -84,12 +84,12 @@ func TestClaimFailuresChangeNothingAndReplay(t *testing.T) {
 	require.NoError(t, err)
 	again, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "gift", User: "u1", IdempotencyKey: "k1"})
 	require.NoError(t, err)
-	again.Replay = false
-	c.Replay = false
+	again.IdempotentReplayed = false
+	c.IdempotentReplayed = false
 	require.Equal(t, c, again, "a replay returns the original claim, its balance included")
 	again, err = eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "gift", User: "u1", IdempotencyKey: "k1"})
 	require.NoError(t, err)
-	require.True(t, again.Replay)
+	require.True(t, again.IdempotentReplayed)
 
 	before := gamify.DumpStore(eng.Engine)
 	_, err = eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "gift", User: "u1", IdempotencyKey: "k2"})
@@ -340,7 +340,7 @@ func TestRewardPatchAndLifecycle(t *testing.T) {
 	require.Equal(t, before, gamify.DumpStore(eng.Engine), "nor is its claimer created")
 	replay, err := eng.Rewards().Claim(ctx, gamify.ClaimRequest{Reward: "mug", User: "u1", IdempotencyKey: "k"})
 	require.NoError(t, err, "a replay still answers")
-	require.True(t, replay.Replay)
+	require.True(t, replay.IdempotentReplayed)
 	require.Equal(t, first.Seq, replay.Seq)
 	list, err := eng.Rewards().List(ctx, gamify.RewardListOptions{})
 	require.NoError(t, err)

@@ -250,7 +250,7 @@ type claimOut struct {
 func claimJSON(cl gamify.Claim) claimOut {
 	return claimOut{ClaimID: fmt.Sprint(cl.Seq), RewardID: cl.Reward, RewardName: cl.RewardName, RewardType: string(cl.RewardType),
 		ParticipantID: cl.User, CodeValue: strOrNull(cl.Code), PointsDeducted: num(cl.Cost), NewBalance: num(cl.Balance),
-		ClaimedAt: cl.At.UTC(), IdempotentReplayed: cl.Replay}
+		ClaimedAt: cl.At.UTC(), IdempotentReplayed: cl.IdempotentReplayed}
 }
 
 func (h *handler) claimReward(c *call) (int, any, error) {
@@ -271,7 +271,7 @@ func (h *handler) claimReward(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, keyConflict(err, key)
 	}
-	if cl.Replay {
+	if cl.IdempotentReplayed {
 		return http.StatusOK, claimJSON(cl), nil
 	}
 	return http.StatusCreated, claimJSON(cl), nil

@@ -453,7 +453,7 @@ func exportedClaim(c gamify.Claim) bool {
 	}
 	// A free claim without a key and without Payout, made before claims
 	// named their payout, is taken for a streak milestone's.
-	return !c.Cost.IsZero() || c.IdemKey != ""
+	return !c.Cost.IsZero() || c.IdempotencyKey != ""
 }
 
 // challengeOf is the challenge a payout names ("challenge KEY ...").
@@ -587,7 +587,7 @@ func (x *exporter) ledger(claims []gamify.Claim, rewards []gamify.Reward) error 
 	putClaims := func(before uint64) error {
 		for ; ci < len(claims) && claims[ci].Seq < before; ci++ {
 			c := claims[ci]
-			key := cmp.Or(c.IdemKey, derivedKey(c.Seq))
+			key := cmp.Or(c.IdempotencyKey, derivedKey(c.Seq))
 			l := line{Kind: "claim", Seq: c.Seq, User: c.User, Reward: c.Reward, Time: c.At, Key: key}
 			if c.Payout != "" {
 				l.Challenge, l.Payout = challengeOf(c.Payout), c.Payout

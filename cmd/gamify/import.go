@@ -519,7 +519,7 @@ func (im *importer) entry(l line) error {
 		if err != nil {
 			return err
 		}
-		im.count("claim", !c.Replay)
+		im.count("claim", !c.IdempotentReplayed)
 	case "completion":
 		if err := need(l, "achievement", "user"); err != nil {
 			return err
@@ -568,7 +568,7 @@ func (im *importer) payoutClaim(l line) error {
 		im.sum.Skipped++
 		return nil
 	}
-	n, err := im.eng.Challenges().ImportClaim(im.ctx, l.Challenge, l.User, gamify.Claim{Reward: l.Reward, Payout: l.Payout, IdemKey: l.Key})
+	n, err := im.eng.Challenges().ImportClaim(im.ctx, l.Challenge, l.User, gamify.Claim{Reward: l.Reward, Payout: l.Payout, IdempotencyKey: l.Key})
 	if err != nil {
 		return err
 	}
