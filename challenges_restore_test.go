@@ -148,9 +148,9 @@ func TestChallengeImportClaim(t *testing.T) {
 	require.Equal(t, 1, n)
 	for field, edit := range map[string]func(*gamify.Claim){
 		"Claim.IdempotencyKey": func(c *gamify.Claim) { c.IdempotencyKey = "" },
-		"Claim.Cost":    func(c *gamify.Claim) { c.Cost = amt(1) },
-		"Claim.Reward":  func(c *gamify.Claim) { c.Reward = "no such" },
-		"Claim.Payout":  func(c *gamify.Claim) { c.Payout = "challenge trip milestone 1" }, // not reached
+		"Claim.Cost":           func(c *gamify.Claim) { c.Cost = amt(1) },
+		"Claim.Reward":         func(c *gamify.Claim) { c.Reward = "no such" },
+		"Claim.Payout":         func(c *gamify.Claim) { c.Payout = "challenge trip milestone 1" }, // not reached
 	} {
 		bad := c
 		edit(&bad)
