@@ -486,6 +486,9 @@ func TestBoardDailyRankHistory(t *testing.T) {
 	h, err = eng.Leaderboards().RankHistory(ctx, "board", "ana", 3)
 	require.NoError(t, err)
 	require.Len(t, h, 1, "only the last 3 days")
+	h, err = eng.Leaderboards().RankHistory(ctx, "board", "ana", 0) // 0: the default, 30 days
+	require.NoError(t, err)
+	require.Len(t, h, 2)
 	_, err = eng.Leaderboards().RankHistory(ctx, "board", "ana", 101)
 	require.ErrorIs(t, err, gamify.ErrInvalid)
 }

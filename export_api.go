@@ -1,6 +1,7 @@
 package gamify
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -30,13 +31,15 @@ type LedgerEntry struct {
 	IdempotencyKey string `json:",omitempty"`
 }
 
-// LedgerEntries returns up to limit (1–10000) committed ledger entries with a
-// sequence after after, in sequence order: a full scan is pages of it, each
-// next page after the last Seq returned. Entries of erased users are gone.
-// Event attributes are not in the ledger, so entries carry none.
+// LedgerEntries returns up to limit (1–10000; 0 means 1000) committed
+// ledger entries with a sequence after after, in sequence order: a full scan
+// is pages of it, each next page after the last Seq returned. Entries of
+// erased users are gone. Event attributes are not in the ledger, so entries
+// carry none.
 func (e *Engine) LedgerEntries(ctx context.Context, after uint64, limit int) ([]LedgerEntry, error) {
+	limit = cmp.Or(limit, 1000)
 	if limit < 1 || limit > 10000 {
-		return nil, gamifytype.Invalid("limit", limit, "must be from 1 to 10000")
+		return nil, gamifytype.Invalid("limit", limit, "must be from 1 to 10000 (0 for 1000)")
 	}
 	if err := e.live(); err != nil {
 		return nil, err

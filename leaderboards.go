@@ -1241,10 +1241,11 @@ var submitOp = newOp("leaderboard.submit", func(t *txn, sub ScoreSubmission) (Le
 })
 
 // RankHistory returns a user's daily ranks on a board over the last days
-// (1–100) that had a change of the user's entry, oldest first.
+// (1–100; 0 means 30) that had a change of the user's entry, oldest first.
 func (a LeaderboardsAPI) RankHistory(ctx context.Context, key, user string, days int) ([]DailyRank, error) {
+	days = cmp.Or(days, 30)
 	if days < 1 || days > maxRankDays {
-		return nil, gamifytype.Invalid("Days", days, "must be between 1 and 100")
+		return nil, gamifytype.Invalid("Days", days, "must be between 1 and 100 (0 for 30)")
 	}
 	b, ok := a.e.cat.Load().boards[key]
 	if !ok {

@@ -281,6 +281,9 @@ func TestStreakRewardsOfAnUpgradedFile(t *testing.T) {
 	h, err := eng.Users().StreakHistory(ctx, "ana", "daily", 10)
 	require.NoError(t, err)
 	require.Equal(t, 8, h[7].Length, "ana's run 1..8 as the old engine stored it")
+	last7, err := eng.Users().StreakHistory(ctx, "ana", "daily", 0) // 0: the default, 7 periods
+	require.NoError(t, err)
+	require.Equal(t, h[3:], last7)
 
 	liveDays(t, te, "ana", 10, 17) // a new run of 8
 	require.Equal(t, gamify.AmountFromInt(40), xpTotal(t, te, "ana"), "the new run's 7 is paid once, the old run counts as paid")

@@ -911,12 +911,13 @@ func (a UsersAPI) Streaks(ctx context.Context, id string) ([]UserStreak, error) 
 	return out, nil
 }
 
-// StreakHistory returns the last n periods (n is 1 to 400), oldest first,
-// ending with the current one; fewer when the retained window is shorter
-// (a weekly streak gives at most 63 periods, a monthly one 28).
+// StreakHistory returns the last n periods (n is 1 to 400; 0 means 7),
+// oldest first, ending with the current one; fewer when the retained window
+// is shorter (a weekly streak gives at most 63 periods, a monthly one 28).
 func (a UsersAPI) StreakHistory(ctx context.Context, id, key string, n int) ([]StreakPeriod, error) {
+	n = cmp.Or(n, 7)
 	if n < 1 || n > 400 {
-		return nil, gamifytype.Invalid("N", n, "must be between 1 and 400")
+		return nil, gamifytype.Invalid("N", n, "must be between 1 and 400 (0 for 7)")
 	}
 	s, p, us, err := a.e.readStreak(id, key)
 	if err != nil {

@@ -464,7 +464,10 @@ func TestLedgerEntries(t *testing.T) {
 	}
 	require.Equal(t, []string{"milestone daily 2", "bug report"}, manual)
 
-	_, err = eng.LedgerEntries(ctx, 0, 0)
+	page, err := eng.LedgerEntries(ctx, 0, 0) // 0: the default, 1000
+	require.NoError(t, err)
+	require.Len(t, page, len(all))
+	_, err = eng.LedgerEntries(ctx, 0, 10001)
 	require.ErrorIs(t, err, gamify.ErrInvalid)
 	var ve *gamify.ValidationError
 	require.ErrorAs(t, err, &ve)
