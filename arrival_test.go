@@ -117,7 +117,7 @@ func setupArrival(t *testing.T, eng *testEngine) {
 		Metric: "steps", Threshold: gamify.AmountFromInt(250), Points: gamify.AmountFromInt(1)})
 	require.NoError(t, err)
 	// What arrivalAdmin switches off and on: coins per lesson, doubled by a
-	// boost, and a board of steps.
+	// boost, their points system, and a board of steps.
 	_, err = eng.Points().Create(ctx, gamify.PointsSystem{Key: "coins", Name: "Coins"})
 	require.NoError(t, err)
 	_, err = eng.Points().Triggers().Create(ctx, gamify.Trigger{Key: "coins-per-lesson", System: "coins", Kind: gamify.TriggerMetric,
@@ -147,7 +147,7 @@ func setupArrival(t *testing.T, eng *testEngine) {
 // clock times, between its syncs.
 var arrivalAdmin = []struct {
 	at     time.Time
-	what   string // "trigger", "boost" or "board"
+	what   string // "trigger", "boost", "system" or "board"
 	key    string
 	active bool
 }{
@@ -156,6 +156,8 @@ var arrivalAdmin = []struct {
 	{arrivalFrom.AddDate(0, 0, 8).Add(15 * time.Hour), "trigger", "coins-per-lesson", true},
 	{arrivalFrom.AddDate(0, 0, 11).Add(8 * time.Hour), "boost", "coins-double", false},
 	{arrivalFrom.AddDate(0, 0, 13).Add(12 * time.Hour), "board", "steps-all", true},
+	{arrivalFrom.AddDate(0, 0, 14).Add(14 * time.Hour), "system", "coins", false},
+	{arrivalFrom.AddDate(0, 0, 15).Add(18 * time.Hour), "system", "coins", true},
 	{arrivalFrom.AddDate(0, 0, 16).Add(20 * time.Hour), "boost", "coins-double", true},
 	{arrivalFrom.AddDate(0, 0, 19), "trigger", "coins-per-lesson", false},
 	{arrivalFrom.AddDate(0, 0, 22).Add(6 * time.Hour), "trigger", "coins-per-lesson", true},
@@ -181,6 +183,10 @@ func (te *testEngine) admin(t *testing.T, i int, until time.Time) int {
 			_, err = te.Points().Boosts().Activate(ctx, a.key)
 		case a.what == "boost":
 			_, err = te.Points().Boosts().Deactivate(ctx, a.key)
+		case a.what == "system" && a.active:
+			_, err = te.Points().Activate(ctx, a.key)
+		case a.what == "system":
+			_, err = te.Points().Deactivate(ctx, a.key)
 		case a.active:
 			_, err = te.Leaderboards().Activate(ctx, a.key)
 		default:

@@ -204,15 +204,7 @@ func (b *Boost) domain() points.Boost {
 
 // everActive reports whether b multiplies anything at some time: active,
 // or inactive since some time after the start of time.
-func (b *Boost) everActive() bool {
-	switch b.Status {
-	case StatusActive:
-		return true
-	case StatusInactive:
-		return len(b.Inactive) > 1 || (len(b.Inactive) == 1 && !b.Inactive[0].From.IsZero())
-	}
-	return false
-}
+func (b *Boost) everActive() bool { return everActive(b.Status, b.Inactive) }
 
 func (b *Boost) validate() error {
 	var own []error

@@ -84,9 +84,9 @@ type ValidationError = gamifytype.ValidationError
 type IdempotencyError = gamifytype.IdempotencyError
 
 // Interval is the span of instants [From, To): a zero To means it has not
-// ended, a zero From reaches back to the start of time. Triggers, boosts,
-// streaks, leaderboards and challenges report the intervals they were
-// inactive in their Inactive field.
+// ended, a zero From reaches back to the start of time. Points systems,
+// triggers, boosts, streaks, leaderboards and challenges report the
+// intervals they were inactive in their Inactive field.
 type Interval = gamifytype.Interval
 
 // Amount is an exact decimal with 6 fractional digits: every metric value,

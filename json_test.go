@@ -97,7 +97,7 @@ func jsonCases() []jsonCase {
 			Metric: "km", Threshold: amt("42.195"), EventFilters: map[string]string{"surface": "road"}, Streak: "daily-run", Length: 30,
 			Prerequisites: []string{"first-run"}, UserFilters: map[string]string{"plan": "pro"}, Created: jT1, Updated: jT2}},
 		{name: "PointsSystem", v: gamify.PointsSystem{Key: "xp", Name: "XP", Description: "Experience", ImageURL: "https://example.com/xp.png",
-			MaxPoints: amt("1000000"), Status: gamify.StatusActive, Created: jT1, Updated: jT2,
+			MaxPoints: amt("1000000"), Status: gamify.StatusActive, Created: jT1, Updated: jT2, Inactive: jInactive[:1],
 			Levels:   []gamify.Level{{System: "xp", Key: "bronze", Level: 1, Order: 1, Name: "Bronze", Threshold: amt("0"), Status: gamify.StatusActive}},
 			Triggers: []gamify.Trigger{{System: "xp", Key: "per-km", Kind: gamify.TriggerMetric, Points: amt("10"), Metric: "km", Threshold: amt("1"), Status: gamify.StatusActive}},
 			Boosts:   []gamify.Boost{{System: "xp", Key: "weekend", Name: "Weekend", Scope: gamify.BoostGlobal, Multiplier: amt("2"), Rounding: gamify.RoundDown, Status: gamify.StatusActive}}}},

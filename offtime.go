@@ -105,6 +105,42 @@ func createdOff(field string, given []gamifytype.Interval, st Status, now time.T
 	return out, nil
 }
 
+// everActive reports whether a definition with status st and intervals
+// off is active or was before: one inactive since ever counts for nothing.
+func everActive(st Status, off []gamifytype.Interval) bool {
+	switch st {
+	case StatusActive:
+		return true
+	case StatusInactive:
+		return len(off) > 1 || (len(off) == 1 && !off[0].From.IsZero())
+	}
+	return false
+}
+
+// unionOff returns the intervals in a or b (each oldest first, the last
+// possibly open), merged: an instant is in the result if it is in either.
+func unionOff(a, b []gamifytype.Interval) []gamifytype.Interval {
+	all := append(slices.Clone(a), b...)
+	slices.SortStableFunc(all, func(x, y gamifytype.Interval) int { return x.From.Compare(y.From) })
+	var out []gamifytype.Interval
+	for _, iv := range all {
+		n := len(out)
+		switch {
+		case n == 0:
+			out = append(out, iv)
+		case out[n-1].To.IsZero():
+			// open: covers everything after
+		case !iv.From.After(out[n-1].To):
+			if iv.To.IsZero() || iv.To.After(out[n-1].To) {
+				out[n-1].To = iv.To
+			}
+		default:
+			out = append(out, iv)
+		}
+	}
+	return out
+}
+
 // inactiveSkew is how far past now a given interval may reach: the clock
 // of the machine importing an export may be behind the one that made it.
 // A constant, not Options.MaxClockSkew: a Create must apply the same at

@@ -33,9 +33,11 @@ func levelChangeOf(c *points.LevelChange) *LevelChange {
 	return &LevelChange{From: c.From, To: c.To, Promotion: c.Promotion, Pinned: c.Pinned}
 }
 
+// storedSystem keeps the system's Inactive under "off", as storedTrigger.
 type storedSystem struct {
 	PointsSystem
-	Ref uint32 `json:"ref"`
+	Ref uint32                `json:"ref"`
+	Off []gamifytype.Interval `json:"off,omitempty"`
 }
 
 // storedTrigger keeps the trigger's Inactive under "off", its name since
@@ -73,12 +75,18 @@ type pointsDefs struct {
 	lastSystemRef uint32
 	triggers      map[string]*Trigger
 	boosts        map[string]*Boost
-	levels        map[string]*Level         // by levelID(system, key)
-	lastSeq       uint64                    // creation order of triggers, boosts and levels
-	rules         map[string]*points.Rules  // derived: by active system key
-	order         []string                  // derived: the keys of rules in creation order, the order an event visits them in
-	ladders       map[string][]points.Level // derived: active levels by system key, in creation order
-	hasTime       bool                      // derived: an active time trigger of an active system exists
+	levels        map[string]*Level        // by levelID(system, key)
+	lastSeq       uint64                   // creation order of triggers, boosts and levels
+	rules         map[string]*points.Rules // derived: by active system key
+	order         []string                 // derived: the keys of rules in creation order
+	// held are the rules of the inactive systems that were active before,
+	// their triggers inactive while the system was: a late event dated
+	// while it was active still pays. eventOrder is the keys of rules and
+	// held in creation order, the order an event visits them in.
+	held       map[string]*points.Rules  // derived
+	eventOrder []string                  // derived
+	ladders    map[string][]points.Level // derived: active levels by system key, in creation order
+	hasTime    bool                      // derived: an active time trigger of an active system exists
 	// Active per-user boosts of active systems are kept out of rules (every
 	// event of every user would scan them) and indexed by user: live ones
 	// by key, retired ones (past their end job) by End, latest first, for
@@ -107,13 +115,22 @@ func (p *pointsDefs) init() {
 // pass its fires unpaid), its active boosts and its active levels.
 func (p *pointsDefs) index() {
 	p.rules, p.ladders, p.order = map[string]*points.Rules{}, map[string][]points.Level{}, nil // order is new: a clone shares the old one
+	p.held, p.eventOrder = map[string]*points.Rules{}, nil
 	for key, s := range p.systems {
-		if s.Status == StatusActive {
+		switch {
+		case s.Status == StatusActive:
 			p.rules[key] = &points.Rules{System: s.domain()}
 			p.order = append(p.order, key)
+		case s.everActive():
+			p.held[key] = &points.Rules{System: s.domain()}
+		default:
+			continue
 		}
+		p.eventOrder = append(p.eventOrder, key)
 	}
-	slices.SortFunc(p.order, func(x, y string) int { return cmp.Compare(p.systems[x].ref, p.systems[y].ref) })
+	byRef := func(x, y string) int { return cmp.Compare(p.systems[x].ref, p.systems[y].ref) }
+	slices.SortFunc(p.order, byRef)
+	slices.SortFunc(p.eventOrder, byRef)
 	levels := make([]*Level, 0, len(p.levels))
 	for _, l := range p.levels {
 		if l.Status == StatusActive {
@@ -127,18 +144,37 @@ func (p *pointsDefs) index() {
 	for key, r := range p.rules {
 		r.Levels = p.ladders[key]
 	}
+	for key, r := range p.held {
+		r.Levels = p.ladders[key]
+	}
 	p.hasTime = false
 	for _, t := range sortedValues(p.triggers) {
-		r, ok := p.rules[t.System]
-		if !ok || t.Status == StatusArchived {
+		if t.Status == StatusArchived {
 			continue
 		}
-		p.hasTime = p.hasTime || (t.Kind == TriggerTime && t.Status == StatusActive)
-		r.Triggers = append(r.Triggers, t.domain())
+		r, live := p.rules[t.System]
+		if !live {
+			if r = p.held[t.System]; r == nil || t.Kind == TriggerTime {
+				continue // time triggers go by Since
+			}
+		}
+		p.hasTime = p.hasTime || (live && t.Kind == TriggerTime && t.Status == StatusActive)
+		d := t.domain()
+		if sysOff := p.systems[t.System].Inactive; len(sysOff) > 0 && t.Kind != TriggerTime {
+			// Inactive while its system was too: judged at the change's time.
+			if len(d.Off) == 0 && !d.Active {
+				continue // never active
+			}
+			d.Off = unionOff(d.Off, sysOff)
+		}
+		r.Triggers = append(r.Triggers, d)
 	}
 	p.userBoosts, p.retiredBoosts = map[string][]points.Boost{}, map[string][]points.Boost{}
 	for _, b := range sortedValues(p.boosts) {
 		r, ok := p.rules[b.System]
+		if !ok {
+			r, ok = p.held[b.System]
+		}
 		switch {
 		case !ok || !b.everActive():
 		case b.Scope == BoostUser && b.retired:
@@ -209,6 +245,7 @@ func (p *pointsDefs) load(key string, v []byte) error {
 			return err
 		}
 		ps := s.PointsSystem
+		ps.Inactive = loadedOff(s.Off, ps.Status == StatusInactive, ps.Created, ps.Updated)
 		if err := storedDef(key, defSystem+ps.Key, ps.Status, s.Ref, p.systemByRef, ps.validate()); err != nil {
 			return err
 		}
@@ -268,7 +305,9 @@ func (t *txn) putSystem(s *PointsSystem) {
 	p := &t.catalogForWrite().points
 	s.Levels, s.Triggers, s.Boosts = nil, nil, nil
 	p.systems[s.Key], p.systemByRef[s.ref] = s, s
-	t.putPointsDef(defSystem+s.Key, storedSystem{PointsSystem: *s, Ref: s.ref})
+	st := storedSystem{PointsSystem: *s, Ref: s.ref, Off: s.Inactive}
+	st.PointsSystem.Inactive = nil
+	t.putPointsDef(defSystem+s.Key, st)
 }
 
 func (t *txn) putTrigger(tr *Trigger) {
@@ -336,9 +375,13 @@ func (t *txn) createSystem(s PointsSystem) (PointsSystem, error) {
 	if err := errors.Join(errs...); err != nil {
 		return PointsSystem{}, err
 	}
+	off, err := createdOff("PointsSystem.Inactive", s.Inactive, st, t.now)
+	if err != nil {
+		return PointsSystem{}, err
+	}
 	saved, mark := p.clone(), len(t.writes)
 	out := s
-	out.Status, out.Created, out.Updated = st, stamp(t.now), stamp(t.now)
+	out.Status, out.Created, out.Updated, out.Inactive = st, stamp(t.now), stamp(t.now), off
 	p.lastSystemRef++
 	out.ref = p.lastSystemRef
 	stored := out
@@ -387,8 +430,9 @@ func (t *txn) restartTimeTriggers(system string) {
 // it from Engine.Points.
 //
 // An inactive system awards nothing: events, achievements, streaks and
-// time pass without paying its triggers, and Award, Spend and level pins
-// are refused with ErrConflict; balances, levels, the award log and its
+// time pass without paying its triggers (an event is judged by the
+// system's status at its own time, so a late one dated while it was active
+// pays), and Award, Spend and level pins are refused with ErrConflict; balances, levels, the award log and its
 // definitions are kept (and can be edited), and reward claims still spend
 // it. Activate resumes it (fires of its time triggers while it was inactive
 // are not paid).
@@ -406,7 +450,7 @@ func systemKind() defKind[PointsSystem] {
 			what: "points system", field: "PointsSystem", kind: "points_system", check: (*PointsSystem).validate,
 			defs:  func(c *catalog) map[string]*PointsSystem { return c.points.systems },
 			clone: func(s PointsSystem) PointsSystem { return s },
-			owned: func(s *PointsSystem) owned { return owned{s.Key, s.Status, s.Created, s.Updated, nil} },
+			owned: func(s *PointsSystem) owned { return owned{s.Key, s.Status, s.Created, s.Updated, s.Inactive} },
 			replace: func(t *txn, old *PointsSystem, s PointsSystem) (PointsSystem, error) {
 				var errs []error
 				for _, f := range []struct {
@@ -432,7 +476,10 @@ func systemKind() defKind[PointsSystem] {
 		seq:    func(s *PointsSystem) uint64 { return uint64(s.ref) },
 		create: (*txn).createSystem,
 		store:  (*txn).putSystem,
-		mark:   func(s *PointsSystem, st Status, at time.Time) { s.Status, s.Updated = st, at },
+		mark: func(s *PointsSystem, st Status, at time.Time) {
+			s.Inactive = offAfterStatus(s.Inactive, s.Status, st, at)
+			s.Status, s.Updated = st, at
+		},
 		committed: func(e *Engine, ss []PointsSystem) error {
 			// A system created with or activated over time triggers queues its users.
 			cat := e.cat.Load()
@@ -577,8 +624,11 @@ func (t *txn) pointsUser(u *userRec) points.User {
 // promotes a user is not what multiplies the rest of the event, whatever
 // order the transitions run in.
 func (t *txn) applyPoints(u *userRec, f func(r points.Rules, s points.State) (points.State, points.Effects, error)) error {
-	for _, key := range t.w.cat.points.order {
+	for _, key := range t.w.cat.points.eventOrder {
 		r, sys := t.w.cat.points.rules[key], t.w.cat.points.systems[key]
+		if r == nil {
+			r = t.w.cat.points.held[key]
+		}
 		i, ok := u.s.pointsOf(sys.ref)
 		var st points.State
 		if ok {
@@ -1148,6 +1198,12 @@ type PointsSystem struct {
 	Status  Status
 	Created time.Time
 	Updated time.Time
+	// Inactive lists when the system was inactive, oldest first; the last
+	// is open (zero To) while it is inactive. The engine keeps it (Activate
+	// and Deactivate change it; Patch refuses a change): an event is paid
+	// by the system's status at its own time. Create takes it from an
+	// export; left empty, a system created inactive was inactive since ever.
+	Inactive []Interval `json:",omitempty"`
 
 	// Levels, Triggers and Boosts are read by Create only: they are created
 	// with the system in the same commit (their System may be left empty).
@@ -1174,6 +1230,10 @@ func (s *PointsSystem) validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// everActive reports whether the system is active or was before: an
+// inactive one created inactive and never activated counts for nothing.
+func (s *PointsSystem) everActive() bool { return everActive(s.Status, s.Inactive) }
 
 func (s *PointsSystem) domain() points.System {
 	return points.System{Key: s.Key, Name: s.Name, Description: s.Description, ImageURL: s.ImageURL, MaxPoints: s.MaxPoints}

@@ -410,3 +410,65 @@ func TestAchievementTriggerJudgedAtTheEventsTime(t *testing.T) {
 	require.Equal(t, gamify.AmountFromInt(40), got[false], "on time: both triggers, boosted")
 	require.Equal(t, got[false], got[true], "late")
 }
+
+// TestSystemStatusJudgedAtTheEventsTime: a points system's status is judged
+// at the event's time like a trigger's: a late event dated while the
+// system was active pays even if it arrives while the system is inactive
+// (and after a reopen), one dated while it was inactive pays nothing after
+// Activate. Award and Spend, made now, go by its status now.
+func TestSystemStatusJudgedAtTheEventsTime(t *testing.T) {
+	ctx := context.Background()
+	te := triggerStatusEngine(t)
+	ev := func(user string, at time.Duration) {
+		t.Helper()
+		_, err := te.Track(ctx, gamify.Event{Metric: "xp", User: user, Value: 1, Time: t0.Add(at)})
+		require.NoError(t, err)
+	}
+	te.clock.Set(t0.Add(time.Hour))
+	s, err := te.Points().Deactivate(ctx, "coins")
+	require.NoError(t, err)
+	require.Equal(t, []gamify.Interval{{From: t0.Add(time.Hour)}}, s.Inactive)
+	te.clock.Set(t0.Add(90 * time.Minute))
+	ev("ana", 30*time.Minute) // dated while active
+	require.Equal(t, gamify.AmountFromInt(10), balance(t, te, "ana"), "dated while active, arriving while inactive")
+	_, err = te.Points().Award(ctx, gamify.PointsEntry{System: "coins", User: "ana", Amount: gamify.AmountFromInt(1)})
+	require.ErrorIs(t, err, gamify.ErrConflict, "a manual award goes by the status now")
+	te.reopen(t)
+	ev("bo", 20*time.Minute)
+	require.Equal(t, gamify.AmountFromInt(10), balance(t, te, "bo"), "the interval is stored")
+
+	te.clock.Set(t0.Add(2 * time.Hour))
+	s, err = te.Points().Activate(ctx, "coins")
+	require.NoError(t, err)
+	require.Equal(t, []gamify.Interval{{From: t0.Add(time.Hour), To: t0.Add(2 * time.Hour)}}, s.Inactive)
+	te.clock.Set(t0.Add(3 * time.Hour))
+	ev("ana", 80*time.Minute) // dated while inactive
+	require.Equal(t, gamify.AmountFromInt(10), balance(t, te, "ana"), "dated while inactive, arriving after Activate")
+	ev("ana", 150*time.Minute)
+	require.Equal(t, gamify.AmountFromInt(20), balance(t, te, "ana"))
+
+	_, err = te.Points().Patch(ctx, "coins", func(s *gamify.PointsSystem) { s.Inactive = nil })
+	var ve *gamify.ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.Equal(t, "PointsSystem.Inactive", ve.Field)
+}
+
+// A system created inactive was inactive since ever: no event dated before
+// its first Activate pays, whenever it arrives.
+func TestSystemCreatedInactivePaysNothingBeforeItsActivation(t *testing.T) {
+	ctx := context.Background()
+	te := openTest(t, nil)
+	mustMetric(t, te.Engine, "xp")
+	_, err := te.Points().Create(ctx, gamify.PointsSystem{Key: "coins", Name: "Coins", Status: gamify.StatusInactive,
+		Triggers: []gamify.Trigger{{Key: "per-xp", Kind: gamify.TriggerMetric, Metric: "xp", Threshold: gamify.AmountFromInt(1), Points: gamify.AmountFromInt(10)}}})
+	require.NoError(t, err)
+	te.clock.Set(t0.Add(time.Hour))
+	_, err = te.Points().Activate(ctx, "coins")
+	require.NoError(t, err)
+	te.clock.Set(t0.Add(2 * time.Hour))
+	for _, at := range []time.Duration{30 * time.Minute, 90 * time.Minute} {
+		_, err := te.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1, Time: t0.Add(at)})
+		require.NoError(t, err)
+	}
+	require.Equal(t, gamify.AmountFromInt(10), balance(t, te, "ana"), "only the event after the activation pays")
+}

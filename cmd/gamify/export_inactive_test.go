@@ -40,6 +40,9 @@ func inactiveView(t *testing.T, eng *gamify.Engine) map[string]any {
 	out["trigger"] = []any{tr.Status, tr.Inactive}
 	out["boost"] = []any{bs.Status, bs.Inactive}
 	out["streak"] = []any{s.Status, s.Inactive}
+	ps, err := eng.Points().Get(ctx, "xp")
+	require.NoError(t, err)
+	out["system"] = []any{ps.Status, ps.Inactive}
 	for _, b := range []string{"top", "paused"} {
 		l, err := eng.Leaderboards().Get(ctx, b)
 		require.NoError(t, err)
@@ -89,7 +92,7 @@ func TestExportImportInactiveIntervals(t *testing.T) {
 		return func() error { _, err := f(ctx, key); return err }
 	}
 	// per-word inactive 1h–3h and since 9h, double 3h–5h, top paused 6h–8h,
-	// paused since 10h, the streak inactive 2h–4h.
+	// paused since 10h, the streak inactive 2h–4h, the system xp 4.2h–4.8h.
 	trs, bst, brd, sts := eng.Points().Triggers(), eng.Points().Boosts(), eng.Leaderboards(), eng.Streaks()
 	step(0, func() error { track(eng, "ana", h(0)); return nil })
 	step(1, drop(trs.Deactivate, "per-word"))
@@ -99,6 +102,8 @@ func TestExportImportInactiveIntervals(t *testing.T) {
 	step(3, func() error { _, err := bst.Deactivate(ctx, "double"); return err })
 	step(3.5, func() error { track(eng, "ana", h(3.5)); return nil })
 	step(4, func() error { _, err := sts.Activate(ctx, "daily"); return err })
+	step(4.2, func() error { _, err := eng.Points().Deactivate(ctx, "xp"); return err })
+	step(4.8, func() error { _, err := eng.Points().Activate(ctx, "xp"); return err })
 	step(5, func() error { _, err := bst.Activate(ctx, "double"); return err })
 	step(6, func() error { _, err := brd.Deactivate(ctx, "top"); return err })
 	step(6.5, func() error { track(eng, "bo", h(6.5)); return nil })
@@ -134,10 +139,46 @@ func TestExportImportInactiveIntervals(t *testing.T) {
 	}
 	want := views["source"]
 	// ana: 0h 2×2, 1.5h none, 3.5h 2 (double inactive), late 0.5h 4, 2h
-	// none, 7h 4, 9.2h none; bo: 6.5h 4, late 3.2h 2, 4.5h 2, 8.5h 4.
+	// none, 7h 4, 9.2h none; bo: 6.5h 4, late 3.2h 2, 4.5h none (xp
+	// inactive), 8.5h 4.
 	require.Equal(t, "14", want["points ana"])
-	require.Equal(t, "12", want["points bo"])
+	require.Equal(t, "10", want["points bo"])
 	require.Equal(t, []string{"ana 6", "bo 6"}, want["board top"], "nothing dated 6h–8h")
 	require.Equal(t, []string{"ana 7", "bo 5"}, want["board paused"], "nothing dated after 10h")
 	require.Equal(t, want, views["import"])
+}
+
+// TestImportInactiveSystemKeepsItsAwards: a points system inactive at the
+// export is created active and deactivated at the end line, so that the
+// import's manual awards, made while it was active, apply.
+func TestImportInactiveSystemKeepsItsAwards(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.db")
+	t0 := time.Date(2026, 3, 10, 8, 0, 0, 0, time.UTC)
+	clock := gamify.NewManualClock(t0)
+	eng, err := gamify.Open(src, &gamify.Options{Clock: clock})
+	require.NoError(t, err)
+	_, err = eng.Points().Create(ctx, gamify.PointsSystem{Key: "xp", Name: "XP"})
+	require.NoError(t, err)
+	_, err = eng.Points().Award(ctx, gamify.PointsEntry{System: "xp", User: "ana", Amount: gamify.AmountFromInt(7), Reason: "bug report"})
+	require.NoError(t, err)
+	clock.Set(t0.Add(time.Hour))
+	_, err = eng.Points().Deactivate(ctx, "xp")
+	require.NoError(t, err)
+	require.NoError(t, eng.Close())
+
+	cmdClock = gamify.NewManualClock(t0.Add(2 * time.Hour))
+	t.Cleanup(func() { cmdClock = nil })
+	exp, _ := exportKinds(t, src, dir)
+	dst := filepath.Join(dir, "dst.db")
+	importJSON(t, exp, dst)
+	e := openChecked(t, dst, t0.Add(3*time.Hour))
+	up, err := e.Users().Points(ctx, "ana", "xp")
+	require.NoError(t, err)
+	require.Equal(t, "7", up.Total.String())
+	ps, err := e.Points().Get(ctx, "xp")
+	require.NoError(t, err)
+	require.Equal(t, gamify.StatusInactive, ps.Status)
+	require.NoError(t, e.Close())
 }

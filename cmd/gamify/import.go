@@ -939,7 +939,16 @@ var defKinds = map[string]defKind{
 	}),
 	"points": admin(func(s *gamify.PointsSystem) string { return s.Key }, func(ctx context.Context, e *gamify.Engine) (func(gamify.PointsSystem) (gamify.PointsSystem, error), lifecycle[gamify.PointsSystem]) {
 		a := e.Points()
-		return func(v gamify.PointsSystem) (gamify.PointsSystem, error) { return a.Create(ctx, v) },
+		return func(v gamify.PointsSystem) (gamify.PointsSystem, error) {
+				// Active until the end line, which gives it the file's status:
+				// the import's awards and spends need it active. So a last
+				// inactive stretch still open is not carried.
+				if n := len(v.Inactive); n > 0 && v.Inactive[n-1].To.IsZero() {
+					v.Inactive = v.Inactive[:n-1]
+				}
+				v.Status = ""
+				return a.Create(ctx, v)
+			},
 			lifecycle[gamify.PointsSystem]{get: get(a.Get, ctx), deactivate: drop(a.Deactivate, ctx), del: del(a.Delete, ctx)}
 	}),
 	"level": {
