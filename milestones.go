@@ -408,7 +408,9 @@ func completeAchievement(cat *catalog, u *userRec, key string, now time.Time) (a
 
 // awardPoints awards amount in system to u with a reason, as
 // PointsAPI.Award does: an unknown or archived system is ErrNotFound, an
-// inactive one ErrConflict, both with nothing changed.
+// inactive one ErrConflict, both with nothing changed. Inactive is judged
+// at the time the award is attributed to (a milestone or payout of a late
+// event dated while the system was active pays).
 //
 // A negative amount takes points back (points.TakeBack). It returns what
 // was added (the cap may cut an award).
@@ -418,6 +420,9 @@ func (t *txn) awardPoints(u *userRec, system string, amount Amount, reason strin
 		return Amount{}, fmt.Errorf("points system %s: %w", system, ErrNotFound)
 	}
 	r := t.w.cat.points.rules[system]
+	if h := t.w.cat.points.held[system]; r == nil && h != nil && !gamifytype.InAny(sys.Inactive, t.attributedAt()) {
+		r = h
+	}
 	if r == nil {
 		return Amount{}, fmt.Errorf("points system %s is %s: %w", system, sys.Status, ErrConflict)
 	}

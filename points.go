@@ -166,6 +166,7 @@ func (p *pointsDefs) index() {
 				continue // never active
 			}
 			d.Off = unionOff(d.Off, sysOff)
+			d.Active = !d.Off[len(d.Off)-1].To.IsZero() // as Validate wants: inactive now if the last is open
 		}
 		r.Triggers = append(r.Triggers, d)
 	}
@@ -824,7 +825,11 @@ func (t *txn) mergeLevel(system string, call *LevelChange, fx *points.LevelChang
 		return nil
 	}
 	var from, to *points.Level
-	if r := t.w.cat.points.rules[system]; r != nil {
+	r := t.w.cat.points.rules[system]
+	if r == nil {
+		r = t.w.cat.points.held[system] // an inactive system paying a late event
+	}
+	if r != nil {
 		for i := range r.Levels {
 			switch r.Levels[i].Key {
 			case call.From:

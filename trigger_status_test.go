@@ -472,3 +472,68 @@ func TestSystemCreatedInactivePaysNothingBeforeItsActivation(t *testing.T) {
 	}
 	require.Equal(t, gamify.AmountFromInt(10), balance(t, te, "ana"), "only the event after the activation pays")
 }
+
+// A streak milestone's points, paid by a late event dated while the system
+// was active, are paid as on time, though the system is inactive when the
+// event arrives.
+func TestSystemStatusOfAMilestoneJudgedAtTheEventsTime(t *testing.T) {
+	ctx := context.Background()
+	got := map[bool]gamify.Amount{}
+	for _, late := range []bool{false, true} {
+		te := triggerStatusEngine(t)
+		_, err := te.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily", Frequency: gamify.StreakDaily,
+			Metrics:    []gamify.StreakMetric{{Metric: "xp", Min: gamify.AmountFromInt(1)}},
+			Milestones: []gamify.StreakMilestone{{Length: 1, System: "coins", Points: gamify.AmountFromInt(5)}}})
+		require.NoError(t, err)
+		ev := func() {
+			_, err := te.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1, Time: t0.Add(30 * time.Minute)})
+			require.NoError(t, err)
+		}
+		if !late {
+			te.clock.Set(t0.Add(30 * time.Minute))
+			ev()
+		}
+		te.clock.Set(t0.Add(time.Hour))
+		_, err = te.Points().Deactivate(ctx, "coins")
+		require.NoError(t, err)
+		te.clock.Set(t0.Add(90 * time.Minute))
+		if late {
+			ev()
+		}
+		got[late] = balance(t, te, "ana")
+	}
+	require.Equal(t, gamify.AmountFromInt(15), got[false], "the trigger's 10 and the milestone's 5")
+	require.Equal(t, got[false], got[true])
+}
+
+// Two transitions of one late event in a system inactive when it arrives
+// report the level change as a promotion, as with the system active.
+func TestSystemStatusOfALevelChangeJudgedAtTheEventsTime(t *testing.T) {
+	ctx := context.Background()
+	for _, deactivated := range []bool{false, true} {
+		te := triggerStatusEngine(t)
+		for _, l := range []gamify.Level{{Key: "bronze", Name: "Bronze", Level: 1, Threshold: gamify.AmountFromInt(10)},
+			{Key: "silver", Name: "Silver", Level: 2, Threshold: gamify.AmountFromInt(20)}} {
+			_, err := te.Points().Levels("coins").Create(ctx, l)
+			require.NoError(t, err)
+		}
+		_, err := te.Achievements().Create(ctx, gamify.Achievement{Key: "x1", Name: "X1", Kind: gamify.AchievementMetric,
+			Metric: "xp", Threshold: gamify.AmountFromInt(1)})
+		require.NoError(t, err)
+		_, err = te.Points().Triggers().Create(ctx, gamify.Trigger{Key: "on-x1", System: "coins", Kind: gamify.TriggerAchievement,
+			Achievement: "x1", Points: gamify.AmountFromInt(10)})
+		require.NoError(t, err)
+		te.clock.Set(t0.Add(time.Hour))
+		if deactivated {
+			_, err = te.Points().Deactivate(ctx, "coins")
+			require.NoError(t, err)
+		}
+		te.clock.Set(t0.Add(90 * time.Minute))
+		res, err := te.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1, Time: t0.Add(30 * time.Minute)})
+		require.NoError(t, err)
+		require.Len(t, res.Points, 1, "deactivated=%v", deactivated)
+		require.NotNil(t, res.Points[0].Level, "deactivated=%v", deactivated)
+		require.Equal(t, "silver", res.Points[0].Level.To, "deactivated=%v", deactivated)
+		require.True(t, res.Points[0].Level.Promotion, "deactivated=%v", deactivated)
+	}
+}
