@@ -149,36 +149,58 @@ func TestExportImportInactiveIntervals(t *testing.T) {
 }
 
 // TestImportInactiveSystemKeepsItsAwards: a points system inactive at the
-// export is created active and deactivated at the end line, so that the
-// import's manual awards, made while it was active, apply.
+// export is created with its intervals and opened for the file's manual
+// awards, so that they apply, while the import's events and late ones dated
+// in its inactive stretch stay unpaid, as in the source; the end line
+// deactivates it again.
 func TestImportInactiveSystemKeepsItsAwards(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src.db")
 	t0 := time.Date(2026, 3, 10, 8, 0, 0, 0, time.UTC)
+	h := func(n float64) time.Time { return t0.Add(time.Duration(n * float64(time.Hour))) }
 	clock := gamify.NewManualClock(t0)
 	eng, err := gamify.Open(src, &gamify.Options{Clock: clock})
 	require.NoError(t, err)
-	_, err = eng.Points().Create(ctx, gamify.PointsSystem{Key: "xp", Name: "XP"})
+	n := gamify.AmountFromInt
+	_, err = eng.Apply(ctx, gamify.Game{Metrics: []gamify.Metric{{Key: "words", Name: "Words"}},
+		Points: []gamify.PointsSystem{{Key: "xp", Name: "XP",
+			Triggers: []gamify.Trigger{{Key: "per-word", Kind: gamify.TriggerMetric, Metric: "words", Threshold: n(1), Points: n(2)}}}}})
 	require.NoError(t, err)
-	_, err = eng.Points().Award(ctx, gamify.PointsEntry{System: "xp", User: "ana", Amount: gamify.AmountFromInt(7), Reason: "bug report"})
+	track := func(e *gamify.Engine, at time.Time) {
+		t.Helper()
+		_, err := e.Track(ctx, gamify.Event{Metric: "words", User: "ana", Value: 1, Time: at})
+		require.NoError(t, err)
+	}
+	clock.Set(h(0.5))
+	track(eng, h(0.5))
+	_, err = eng.Points().Award(ctx, gamify.PointsEntry{System: "xp", User: "ana", Amount: n(7), Reason: "bug report"})
 	require.NoError(t, err)
-	clock.Set(t0.Add(time.Hour))
+	clock.Set(h(1))
 	_, err = eng.Points().Deactivate(ctx, "xp")
 	require.NoError(t, err)
+	clock.Set(h(1.5))
+	track(eng, h(1.5)) // inactive: unpaid
 	require.NoError(t, eng.Close())
 
-	cmdClock = gamify.NewManualClock(t0.Add(2 * time.Hour))
+	cmdClock = gamify.NewManualClock(h(2))
 	t.Cleanup(func() { cmdClock = nil })
 	exp, _ := exportKinds(t, src, dir)
 	dst := filepath.Join(dir, "dst.db")
 	importJSON(t, exp, dst)
-	e := openChecked(t, dst, t0.Add(3*time.Hour))
-	up, err := e.Users().Points(ctx, "ana", "xp")
-	require.NoError(t, err)
-	require.Equal(t, "7", up.Total.String())
-	ps, err := e.Points().Get(ctx, "xp")
-	require.NoError(t, err)
-	require.Equal(t, gamify.StatusInactive, ps.Status)
-	require.NoError(t, e.Close())
+	require.Empty(t, importJSON(t, exp, dst).Applied, "a second run applies nothing")
+	got := map[string]string{}
+	for name, path := range map[string]string{"source": src, "import": dst} {
+		e := openChecked(t, path, h(3))
+		track(e, h(0.8)) // late, dated while active: paid
+		track(e, h(1.2)) // late, dated while inactive: unpaid
+		up, err := e.Users().Points(ctx, "ana", "xp")
+		require.NoError(t, err)
+		ps, err := e.Points().Get(ctx, "xp")
+		require.NoError(t, err)
+		got[name] = up.Total.String() + " " + string(ps.Status)
+		require.NoError(t, e.Close())
+	}
+	require.Equal(t, "11 inactive", got["source"], "2 + 7 + 2")
+	require.Equal(t, got["source"], got["import"])
 }

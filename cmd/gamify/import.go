@@ -83,10 +83,13 @@ type importer struct {
 	statuses []pendingStatus
 	final    map[string]gamify.Status // "kind/key" → the status the file gives it
 	target   map[string]gamify.Status // "kind/key" → the database's status as the ledger lines began
-	events   int
-	header   bool
-	end      bool
-	seen     map[string]int // lines read, by kind, for the end line's counts
+	// systems this run created, and whether one created inactive was opened
+	// for its awards, spends and pins (see openSystem)
+	createdSystems map[string]bool
+	events         int
+	header         bool
+	end            bool
+	seen           map[string]int // lines read, by kind, for the end line's counts
 }
 
 func importDB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -303,6 +306,12 @@ func (im *importer) line(b []byte) error {
 	}
 	im.count(l.Kind, created)
 	im.final[l.Kind+"/"+key] = status
+	if l.Kind == "points" && created {
+		if im.createdSystems == nil {
+			im.createdSystems = map[string]bool{}
+		}
+		im.createdSystems[key] = false
+	}
 	// A challenge is created inactive (the import's events must not drive
 	// it: its participations and payouts have lines of their own) and
 	// given its status at the end, active too; also when a run cut short
@@ -425,10 +434,33 @@ func (im *importer) ledgerStart() error {
 // both have inactive or archived: the run that gave it that status applied
 // the line, which the engine would now refuse.
 func (im *importer) settled(kind, key string) bool {
+	if _, here := im.createdSystems[key]; here && kind == "points" {
+		return false // created by this run, with its intervals: openSystem
+	}
 	st, ok := im.target[kind+"/"+key]
 	f := im.final[kind+"/"+key]
 	live := func(s gamify.Status) bool { return s == "" || s == gamify.StatusActive || s == gamify.StatusScheduled }
 	return ok && !live(st) && !live(f)
+}
+
+// openSystem activates a points system this run created inactive before
+// the first award, spend or pin of it: those were made while it was
+// active, and the engine takes them only so. The intervals it was created
+// with keep the import's events dated in them unpaid (the activation
+// closes the open one at the import's time, before every event), and the
+// end line deactivates it again.
+func (im *importer) openSystem(key string) error {
+	opened, here := im.createdSystems[key]
+	if !here || opened {
+		return nil
+	}
+	im.createdSystems[key] = true
+	s, err := im.eng.Points().Get(im.ctx, key)
+	if err != nil || s.Status != gamify.StatusInactive {
+		return err
+	}
+	_, err = im.eng.Points().Activate(im.ctx, key)
+	return err
 }
 
 func (im *importer) event(l line) error {
@@ -494,6 +526,9 @@ func (im *importer) entry(l line) error {
 			im.sum.Skipped++
 			return nil
 		}
+		if err := im.openSystem(l.System); err != nil {
+			return err
+		}
 		p := gamify.PointsEntry{System: l.System, User: l.User, Amount: *l.Amount, IdempotencyKey: l.Key, Reason: l.Reason}
 		op := im.eng.Points().Award
 		if l.Kind == "spend" {
@@ -548,6 +583,9 @@ func (im *importer) entry(l line) error {
 		if up.Pinned && up.Level == l.Level {
 			im.count("pin", false)
 			return nil
+		}
+		if err := im.openSystem(l.System); err != nil {
+			return err
 		}
 		if _, err := im.eng.Points().PinLevel(ctx, l.System, l.User, l.Level); err != nil {
 			return err
@@ -939,16 +977,7 @@ var defKinds = map[string]defKind{
 	}),
 	"points": admin(func(s *gamify.PointsSystem) string { return s.Key }, func(ctx context.Context, e *gamify.Engine) (func(gamify.PointsSystem) (gamify.PointsSystem, error), lifecycle[gamify.PointsSystem]) {
 		a := e.Points()
-		return func(v gamify.PointsSystem) (gamify.PointsSystem, error) {
-				// Active until the end line, which gives it the file's status:
-				// the import's awards and spends need it active. So a last
-				// inactive stretch still open is not carried.
-				if n := len(v.Inactive); n > 0 && v.Inactive[n-1].To.IsZero() {
-					v.Inactive = v.Inactive[:n-1]
-				}
-				v.Status = ""
-				return a.Create(ctx, v)
-			},
+		return func(v gamify.PointsSystem) (gamify.PointsSystem, error) { return a.Create(ctx, v) },
 			lifecycle[gamify.PointsSystem]{get: get(a.Get, ctx), deactivate: drop(a.Deactivate, ctx), del: del(a.Delete, ctx)}
 	}),
 	"level": {
