@@ -206,6 +206,11 @@ func (b *Boost) domain() points.Boost {
 // or inactive since some time after the start of time.
 func (b *Boost) everActive() bool { return everActive(b.Status, b.Inactive) }
 
+// Validate reports every bad field of a boost to create, joined. Whether
+// its system exists and its filter keys are declared attributes is checked
+// by Create.
+func (b *Boost) Validate() error { return b.validate() }
+
 func (b *Boost) validate() error {
 	var own []error
 	_, scopeOK := boostScopes[b.Scope]

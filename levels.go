@@ -200,6 +200,11 @@ func (l *Level) domain() points.Level {
 		Benefits: l.Benefits, Threshold: l.Threshold, Multiplier: l.Multiplier}
 }
 
+// Validate reports every bad field of a level to create, joined. Whether
+// its system exists and its threshold is free on the ladder is checked by
+// Create.
+func (l *Level) Validate() error { return l.validate() }
+
 func (l *Level) validate() error {
 	var errs []error
 	if l.Level < 1 {

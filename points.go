@@ -1236,6 +1236,37 @@ func (s *PointsSystem) validate() error {
 	return errors.Join(errs...)
 }
 
+// Validate reports every bad field of a points system to create, its
+// levels, triggers and boosts included (named by their place, as
+// "PointsSystem.Triggers[1].Points"), joined. Whether what they refer to
+// exists (a metric, an achievement, a streak, a declared attribute) is
+// checked by Create.
+func (s *PointsSystem) Validate() error {
+	errs := []error{s.validate()}
+	// As Create takes them: an item's System may be left empty.
+	system := func(list string, i int, sys *string) {
+		switch {
+		case *sys == "":
+			*sys = s.Key
+		case *sys != s.Key:
+			errs = append(errs, gamifytype.Invalid(fmt.Sprintf("PointsSystem.%s[%d].System", list, i), *sys, "must be empty or the system's key"))
+		}
+	}
+	for i, l := range s.Levels {
+		system("Levels", i, &l.System)
+		errs = append(errs, placed(l.validate(), "Level", fmt.Sprintf("PointsSystem.Levels[%d]", i)))
+	}
+	for i, tr := range s.Triggers {
+		system("Triggers", i, &tr.System)
+		errs = append(errs, placed(tr.validate(), "Trigger", fmt.Sprintf("PointsSystem.Triggers[%d]", i)))
+	}
+	for i, b := range s.Boosts {
+		system("Boosts", i, &b.System)
+		errs = append(errs, placed(b.validate(), "Boost", fmt.Sprintf("PointsSystem.Boosts[%d]", i)))
+	}
+	return errors.Join(errs...)
+}
+
 // everActive reports whether the system is active or was before: an
 // inactive one created inactive and never activated counts for nothing.
 func (s *PointsSystem) everActive() bool { return everActive(s.Status, s.Inactive) }

@@ -1228,3 +1228,59 @@ func TestTriggerAndBoostFiltersNameDeclaredAttributes(t *testing.T) {
 	_, err = eng.Points().Boosts().Patch(ctx, b.Key, func(b *gamify.Boost) { b.UserFilters["tier"] = "gold" })
 	require.ErrorContains(t, err, "Boost.UserFilters[tier]")
 }
+
+// TestPointsDefinitionsValidate: a points system, level, trigger and boost
+// check their own fields before Create, as the other definitions do; a
+// system names its items' fields by their place.
+func TestPointsDefinitionsValidate(t *testing.T) {
+	good := gamify.PointsSystem{Key: "xp", Name: "XP",
+		Levels:   []gamify.Level{{Key: "bronze", Name: "Bronze", Level: 1, Threshold: gamify.AmountFromInt(10)}},
+		Triggers: []gamify.Trigger{{Key: "per-xp", Kind: gamify.TriggerMetric, Metric: "xp", Threshold: gamify.AmountFromInt(1), Points: gamify.AmountFromInt(10)}},
+		Boosts:   []gamify.Boost{{Key: "double", Scope: gamify.BoostGlobal, Multiplier: gamify.AmountFromInt(2), From: gamify.Date{Year: 2026, Month: 3, Day: 1}}}}
+	require.NoError(t, good.Validate())
+	lv, tr, bo := good.Levels[0], good.Triggers[0], good.Boosts[0]
+	lv.System, tr.System, bo.System = "xp", "xp", "xp" // on their own, the system is named
+	require.NoError(t, lv.Validate())
+	require.NoError(t, tr.Validate())
+	require.NoError(t, bo.Validate())
+
+	bad := good
+	bad.Name = ""
+	bad.Levels = []gamify.Level{{Key: "bronze", Name: "Bronze", Level: 0}}
+	bad.Triggers = []gamify.Trigger{{Key: "t1", System: "gems", Kind: gamify.TriggerMetric, Metric: "xp", Threshold: gamify.AmountFromInt(1), Points: gamify.AmountFromInt(1)},
+		{Key: "t2", Kind: "nope", Metric: "xp", Threshold: gamify.AmountFromInt(1), Points: gamify.AmountFromInt(1)}}
+	bad.Boosts = []gamify.Boost{{Key: "double", Scope: gamify.BoostGlobal, Multiplier: gamify.AmountFromInt(0), From: gamify.Date{Year: 2026, Month: 3, Day: 1}}}
+	fields := map[string]bool{}
+	for _, e := range flattenInvalid(bad.Validate()) {
+		fields[e.Field] = true
+	}
+	for _, f := range []string{"PointsSystem.Name", "PointsSystem.Levels[0].Level", "PointsSystem.Triggers[0].System", "PointsSystem.Triggers[1].Kind", "PointsSystem.Boosts[0].Multiplier"} {
+		require.True(t, fields[f], "%s in %v", f, fields)
+	}
+	var ve *gamify.ValidationError
+	bo.Multiplier = gamify.AmountFromInt(0)
+	require.ErrorAs(t, bo.Validate(), &ve)
+	require.Equal(t, "Boost.Multiplier", ve.Field)
+}
+
+// flattenInvalid returns the ValidationErrors err joins.
+func flattenInvalid(err error) []*gamify.ValidationError {
+	var out []*gamify.ValidationError
+	var walk func(error)
+	walk = func(e error) {
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, x := range j.Unwrap() {
+				walk(x)
+			}
+			return
+		}
+		var ve *gamify.ValidationError
+		if errors.As(e, &ve) {
+			out = append(out, ve)
+		}
+	}
+	if err != nil {
+		walk(err)
+	}
+	return out
+}

@@ -227,6 +227,11 @@ func (tr *Trigger) domain() points.Trigger {
 		UserFilters: tr.UserFilters, BlockIfOutOfPoints: tr.BlockIfOutOfPoints, Active: tr.Status == StatusActive}
 }
 
+// Validate reports every bad field of a trigger to create, joined. Whether
+// its system, metric, achievement or streak exist, and its filter keys are
+// declared attributes, is checked by Create.
+func (tr *Trigger) Validate() error { return tr.validate() }
+
 // validate reports every bad field of the trigger's own definition (the
 // catalogue checks, such as the metric existing, come later).
 func (tr *Trigger) validate() error {
