@@ -443,7 +443,41 @@ type PointsAPI struct{ e *Engine }
 func (e *Engine) Points() PointsAPI { return PointsAPI{e} }
 
 // systemsKind describes points systems for the shared admin verbs.
-func (a PointsAPI) systemsKind() defKind[PointsSystem] { return systemKind() }
+func (a PointsAPI) systemsKind() defKind[PointsSystem] {
+	k := systemKind()
+	now, loc := a.e.now(), a.e.opts.DefaultTimezone
+	k.show = func(s PointsSystem) PointsSystem {
+		if s.Key == "" || s.Levels != nil || s.Triggers != nil || s.Boosts != nil {
+			return s // Create's result holds what it created
+		}
+		return a.e.cat.Load().points.withItems(s, now, loc)
+	}
+	return k
+}
+
+// withItems returns s with its levels, triggers and boosts that are not
+// archived, in creation order, as reads report them.
+func (p *pointsDefs) withItems(s PointsSystem, now time.Time, loc *time.Location) PointsSystem {
+	for _, l := range p.levels {
+		if l.System == s.Key && l.Status != StatusArchived {
+			s.Levels = append(s.Levels, cloneLevel(*l))
+		}
+	}
+	for _, t := range p.triggers {
+		if t.System == s.Key && t.Status != StatusArchived {
+			s.Triggers = append(s.Triggers, cloneTrigger(*t))
+		}
+	}
+	for _, b := range p.boosts {
+		if b.System == s.Key && b.Status != StatusArchived {
+			s.Boosts = append(s.Boosts, cloneBoost(*b).shown(now, loc))
+		}
+	}
+	slices.SortFunc(s.Levels, func(x, y Level) int { return cmp.Compare(x.seq, y.seq) })
+	slices.SortFunc(s.Triggers, func(x, y Trigger) int { return cmp.Compare(x.seq, y.seq) })
+	slices.SortFunc(s.Boosts, func(x, y Boost) int { return cmp.Compare(x.seq, y.seq) })
+	return s
+}
 
 func systemKind() defKind[PointsSystem] {
 	return defKind[PointsSystem]{
@@ -1210,10 +1244,11 @@ type PointsSystem struct {
 	// export; left empty, a system created inactive was inactive since ever.
 	Inactive []Interval `json:",omitempty"`
 
-	// Levels, Triggers and Boosts are read by Create only: they are created
-	// with the system in the same commit (their System may be left empty).
-	// Create returns them as created; Get and List leave them empty (see
-	// Points().Levels, Triggers and Boosts), and a Patch may not set them.
+	// Levels, Triggers and Boosts are created with the system by Create, in
+	// the same commit (their System may be left empty). Reads (Create, Get,
+	// List) return the system's items that are not archived, in creation
+	// order; they are changed through Points().Levels, Triggers and Boosts,
+	// and a Patch may not set them.
 	Levels   []Level   `json:",omitempty"`
 	Triggers []Trigger `json:",omitempty"`
 	Boosts   []Boost   `json:",omitempty"`

@@ -658,7 +658,24 @@ func TestPointsSystemCreateWithDefinitions(t *testing.T) {
 	require.Equal(t, gamify.RoundDown, s.Boosts[0].Rounding)
 	got, err := eng.Points().Get(ctx, "coins")
 	require.NoError(t, err)
-	require.Nil(t, got.Triggers, "Get leaves the carried definitions out")
+	require.Equal(t, s, got, "Get returns the system with its items, as Create did")
+	// One added later is read with the system; an archived one is not.
+	for _, key := range []string{"coins-later", "coins-gone"} {
+		_, err = eng.Points().Triggers().Create(ctx, gamify.Trigger{Key: key, System: "coins", Kind: gamify.TriggerMetric,
+			Metric: "xp", Threshold: gamify.AmountFromInt(1000), Points: gamify.AmountFromInt(1)}) // never reached below
+		require.NoError(t, err)
+	}
+	require.NoError(t, eng.Points().Triggers().Delete(ctx, "coins-gone"))
+	list, err := eng.Points().List(ctx, gamify.ListOptions{})
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	var keys []string
+	for _, tr := range list[0].Triggers {
+		keys = append(keys, tr.Key)
+	}
+	require.Equal(t, []string{"coins-per1", "coins-hello", "coins-later"}, keys)
+	_, err = eng.Points().Patch(ctx, "coins", func(s *gamify.PointsSystem) { s.Description = "Coins" })
+	require.NoError(t, err, "a Patch of a system read with its items")
 
 	eng.reopen(t)
 	tr, err := eng.Points().Triggers().Get(ctx, "coins-per1")
