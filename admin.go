@@ -106,6 +106,14 @@ func (r resource[T]) checkOwned(old, d *T) error {
 // sameInterval compares intervals as instants.
 func sameInterval(a, b gamifytype.Interval) bool { return a.From.Equal(b.From) && a.To.Equal(b.To) }
 
+// withoutInactive clears v's Inactive, if its type has one: the intervals
+// a definition was inactive are the engine's (see Apply and digest).
+func withoutInactive[T any](v *T) {
+	if f := reflect.ValueOf(v).Elem().FieldByName("Inactive"); f.IsValid() {
+		f.SetZero()
+	}
+}
+
 // edited is one definition after the caller's edit, with the stored
 // definition it was made from.
 type edited[T any] struct {
@@ -166,9 +174,7 @@ func digest[T any](d *T) ([]byte, error) {
 	// moves, and that changes Updated too: so a patch logged by a version
 	// that kept them private has the digest it had.
 	c := *d
-	if f := reflect.ValueOf(&c).Elem().FieldByName("Inactive"); f.IsValid() {
-		f.SetZero()
-	}
+	withoutInactive(&c)
 	b, err := json.Marshal(&c)
 	if err != nil {
 		return nil, err

@@ -305,10 +305,10 @@ func (e *Engine) applyPoints(ctx context.Context, rep *ApplyReport, ps PointsAPI
 		// The intervals are the engine's, also in a system Apply creates.
 		s.Triggers, s.Boosts = slices.Clone(s.Triggers), slices.Clone(s.Boosts)
 		for i := range s.Triggers {
-			s.Triggers[i].Inactive = nil
+			withoutInactive(&s.Triggers[i])
 		}
 		for i := range s.Boosts {
-			s.Boosts[i].Inactive = nil
+			withoutInactive(&s.Boosts[i])
 		}
 		n := len(rep.Changes)
 		if err := applyAll(ctx, rep, []PointsSystem{s}, sysApplier); err != nil {
@@ -478,9 +478,7 @@ func (a applier[T]) apply(ctx context.Context, rep *ApplyReport, want T) error {
 	}
 	cur, err := a.get(ctx, key)
 	if errors.Is(err, ErrNotFound) {
-		if f := reflect.ValueOf(&want).Elem().FieldByName("Inactive"); f.IsValid() {
-			f.SetZero()
-		}
+		withoutInactive(&want)
 		if _, err := a.create(ctx, want); err != nil {
 			return err
 		}

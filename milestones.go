@@ -420,8 +420,8 @@ func (t *txn) awardPoints(u *userRec, system string, amount Amount, reason strin
 		return Amount{}, fmt.Errorf("points system %s: %w", system, ErrNotFound)
 	}
 	r := t.w.cat.points.rules[system]
-	if h := t.w.cat.points.held[system]; r == nil && h != nil && !gamifytype.InAny(sys.Inactive, t.attributedAt()) {
-		r = h
+	if r == nil && !gamifytype.InAny(sys.Inactive, t.attributedAt()) {
+		r = t.w.cat.points.held[system] // active at the award's time
 	}
 	if r == nil {
 		return Amount{}, fmt.Errorf("points system %s is %s: %w", system, sys.Status, ErrConflict)

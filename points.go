@@ -455,6 +455,16 @@ func (a PointsAPI) systemsKind() defKind[PointsSystem] {
 	return k
 }
 
+// eventRules returns the rules an event visits in system: an active
+// system's, or the held ones of an inactive system that was active before
+// (nil for any other).
+func (p *pointsDefs) eventRules(system string) *points.Rules {
+	if r := p.rules[system]; r != nil {
+		return r
+	}
+	return p.held[system]
+}
+
 // withItems returns s with its levels, triggers and boosts that are not
 // archived, in creation order, as reads report them.
 func (p *pointsDefs) withItems(s PointsSystem, now time.Time, loc *time.Location) PointsSystem {
@@ -660,10 +670,7 @@ func (t *txn) pointsUser(u *userRec) points.User {
 // order the transitions run in.
 func (t *txn) applyPoints(u *userRec, f func(r points.Rules, s points.State) (points.State, points.Effects, error)) error {
 	for _, key := range t.w.cat.points.eventOrder {
-		r, sys := t.w.cat.points.rules[key], t.w.cat.points.systems[key]
-		if r == nil {
-			r = t.w.cat.points.held[key]
-		}
+		r, sys := t.w.cat.points.eventRules(key), t.w.cat.points.systems[key]
 		i, ok := u.s.pointsOf(sys.ref)
 		var st points.State
 		if ok {
@@ -859,11 +866,7 @@ func (t *txn) mergeLevel(system string, call *LevelChange, fx *points.LevelChang
 		return nil
 	}
 	var from, to *points.Level
-	r := t.w.cat.points.rules[system]
-	if r == nil {
-		r = t.w.cat.points.held[system] // an inactive system paying a late event
-	}
-	if r != nil {
+	if r := t.w.cat.points.eventRules(system); r != nil { // held: an inactive system paying a late event
 		for i := range r.Levels {
 			switch r.Levels[i].Key {
 			case call.From:
