@@ -433,9 +433,9 @@ func (t *txn) restartTimeTriggers(system string) {
 // An inactive system awards nothing: events, achievements, streaks and
 // time pass without paying its triggers (an event is judged by the
 // system's status at its own time, so a late one dated while it was active
-// pays), and Award, Spend and level pins are refused with ErrConflict; balances, levels, the award log and its
-// definitions are kept (and can be edited), and reward claims still spend
-// it. Activate resumes it (fires of its time triggers while it was inactive
+// pays), and Award, Spend and level pins are refused with ErrConflict;
+// balances, levels, the award log and its definitions are kept (and can be
+// edited), and reward claims still spend it. Activate resumes it (fires of its time triggers while it was inactive
 // are not paid).
 type PointsAPI struct{ e *Engine }
 

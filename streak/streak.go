@@ -135,9 +135,10 @@ func orUTC(loc *time.Location) *time.Location {
 	return loc
 }
 
-// prepare initialises a never-seen state (first sight: the initial freezes,
-// and a provisional auto-earn anchor until an activity counts) and restarts one whose definition changed its
-// period shape (period indexes would mean something else).
+// prepare initialises a never-seen state (first sight: the initial
+// freezes, and a provisional auto-earn anchor until an activity counts) and
+// restarts one whose definition changed its period shape (period indexes
+// would mean something else).
 func (s State) prepare(d *Definition, now time.Time, loc *time.Location) State {
 	ws := d.weekStart()
 	if s.seen && s.freq == d.Frequency && (d.Frequency != Weekly || s.ws == ws) {
