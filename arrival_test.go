@@ -68,9 +68,9 @@ func TestArrivalOrder(t *testing.T) {
 }
 
 // The game of the property test: two streaks with triggers (EveryN 3 and 7
-// daily, 2 weekly), a daily streak with freezes that nothing pays on (see
-// the doc of checkStreakPayments), a metric trigger, and streak and metric
-// achievements.
+// daily, 2 weekly), a daily streak with freezes that only a milestone pays
+// on (see the doc of checkStreakPayments) and one with earned freezes that
+// nothing pays on, a metric trigger, and streak and metric achievements.
 var (
 	arrivalFrom  = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC) // spans New York's DST start (8 March)
 	arrivalDays  = 26
@@ -83,6 +83,10 @@ var (
 	// arrivalMilestone is the length of the daily streak's milestone, which
 	// pays 1 gem per run reaching it.
 	arrivalMilestone = 4
+	// arrivalSafeMilestone is the length of the safe streak's milestone,
+	// which pays 1 ruby per run reaching it: a late event that moves a
+	// freeze earlier can end a run that had been paid it.
+	arrivalSafeMilestone = 3
 )
 
 func setupArrival(t *testing.T, eng *testEngine) {
@@ -93,12 +97,15 @@ func setupArrival(t *testing.T, eng *testEngine) {
 	}
 	_, err := eng.Points().Create(ctx, gamify.PointsSystem{Key: "gems", Name: "Gems"})
 	require.NoError(t, err)
+	_, err = eng.Points().Create(ctx, gamify.PointsSystem{Key: "rubies", Name: "Rubies"})
+	require.NoError(t, err)
 	for _, s := range []gamify.Streak{
 		{Key: "daily", Name: "Daily", Frequency: gamify.StreakDaily, Metrics: []gamify.StreakMetric{{Metric: "lessons", Min: gamify.AmountFromInt(1)}},
 			Milestones: []gamify.StreakMilestone{{Length: arrivalMilestone, System: "gems", Points: gamify.AmountFromInt(1)}}},
 		{Key: "weekly", Name: "Weekly", Frequency: gamify.StreakWeekly, Metrics: []gamify.StreakMetric{{Metric: "steps", Min: gamify.AmountFromInt(300)}}},
 		{Key: "safe", Name: "Safe", Frequency: gamify.StreakDaily, Metrics: []gamify.StreakMetric{{Metric: "lessons", Min: gamify.AmountFromInt(2)}},
-			Freezes: gamify.StreakFreezes{Initial: 2, Max: 2}},
+			Freezes:    gamify.StreakFreezes{Initial: 2, Max: 2},
+			Milestones: []gamify.StreakMilestone{{Length: arrivalSafeMilestone, System: "rubies", Points: gamify.AmountFromInt(1)}}},
 		// Freezes earned from the user's earliest activity, whenever it arrives.
 		{Key: "earned", Name: "Earned", Frequency: gamify.StreakDaily, Metrics: []gamify.StreakMetric{{Metric: "lessons", Min: gamify.AmountFromInt(1)}},
 			Freezes: gamify.StreakFreezes{Max: 2, EarnAmount: 1, EarnEveryDays: 3}},
@@ -345,6 +352,9 @@ type arrivalOutcome struct {
 	// gems are paid by the daily streak's milestone, once per run of the
 	// final history (see checkStreakPayments).
 	gems map[string]gamify.Amount
+	// rubies are paid by the safe streak's milestone, once per run of the
+	// final history that reaches it.
+	rubies map[string]gamify.Amount
 }
 
 type userOutcome struct {
@@ -409,7 +419,7 @@ func deliver(t *testing.T, evs []arrivalEvent, plan func([]arrivalEvent) []arriv
 	require.NoError(t, err)
 	require.NoError(t, eng.Flush(ctx))
 
-	out := &arrivalOutcome{users: map[string]userOutcome{}, gems: map[string]gamify.Amount{}}
+	out := &arrivalOutcome{users: map[string]userOutcome{}, gems: map[string]gamify.Amount{}, rubies: map[string]gamify.Amount{}}
 	for _, u := range arrivalUsers {
 		uo := userOutcome{Metrics: map[string]gamify.Amount{}, Streaks: map[string]streakOutcome{}, Awards: map[string][2]int64{}}
 		ms, err := eng.Users().Metrics(ctx, u.id)
@@ -423,6 +433,9 @@ func deliver(t *testing.T, evs []arrivalEvent, plan func([]arrivalEvent) []arriv
 		g, err := eng.Users().Points(ctx, u.id, "gems")
 		require.NoError(t, err)
 		out.gems[u.id] = g.Total
+		r, err := eng.Users().Points(ctx, u.id, "rubies")
+		require.NoError(t, err)
+		out.rubies[u.id] = r.Total
 		c, err := eng.Users().Points(ctx, u.id, "coins")
 		require.NoError(t, err)
 		uo.Coins = c.Total
@@ -467,15 +480,16 @@ func deliver(t *testing.T, evs []arrivalEvent, plan func([]arrivalEvent) []arriv
 // exactly the multiples of its EveryN that the runs of the final history
 // hold: each multiple once per run, none missed.
 //
-// The "safe" streak has freezes and no rewards: its history is compared
-// across deliveries, but a late event can move a freeze earlier (the gap it
-// now covers comes first) and so end a run that was paid for at its full
-// length; awards are never taken back, so rewards on a streak with freezes
-// can differ by arrival in that case (docs/behaviour.md).
+// The "safe" streak has freezes and a milestone but no trigger: a late
+// event can move a freeze earlier (the gap it now covers comes first) and
+// so cut short a run that was paid for at its full length. A milestone
+// takes back what the shorter run no longer reaches; a streak trigger
+// never takes points back, so one on a streak with freezes can differ by
+// arrival in that case (docs/behaviour.md).
 //
 // A milestone pays once per run of the final history in every delivery: a
 // late event that joins two runs which each reached it takes the later
-// run's points back.
+// run's points back, as does one that cuts a paid run short.
 func checkStreakPayments(t *testing.T, o *arrivalOutcome, delivery string) {
 	t.Helper()
 	for user, u := range o.users {
@@ -497,6 +511,15 @@ func checkStreakPayments(t *testing.T, o *arrivalOutcome, delivery string) {
 		}
 		got := o.gems[user]
 		require.Equal(t, gamify.AmountFromInt(int64(want)), got, "%s: %s: the milestone of %d pays once per run reaching it (%v)", delivery, user, arrivalMilestone, runs)
+		runs = u.runs[slices.Index(arrivalStreaks, "safe")]
+		want = 0
+		for _, l := range runs {
+			if l >= arrivalSafeMilestone {
+				want++
+			}
+		}
+		got = o.rubies[user]
+		require.Equal(t, gamify.AmountFromInt(int64(want)), got, "%s: %s: the safe streak's milestone of %d pays once per run reaching it, freezes moved or not (%v)", delivery, user, arrivalSafeMilestone, runs)
 	}
 }
 

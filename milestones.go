@@ -25,7 +25,8 @@ import (
 // its activities arrive in. A late event that repairs a gap pays what the
 // repaired run now reaches; a late event that joins two runs pays only the
 // lengths neither run had reached, and takes back the points of a milestone
-// both had been paid (docs/behaviour.md, "Streak milestones").
+// both had been paid, or that a run cut short by a moved freeze no longer
+// reaches (docs/behaviour.md, "Streak milestones").
 type StreakMilestone struct {
 	Length int // the run length that pays, 1 to 2^20; each length once per streak
 	// Achievement is a manual achievement completed at the milestone
@@ -113,8 +114,9 @@ type MilestoneReached struct {
 	System      string
 	Points      Amount // negative when Reversed
 	// Reversed reports a milestone taken back: a late event joined the run
-	// to an older one that had been paid the same milestone, so the points
-	// this run was paid (Points, negative) are taken back from System, and
+	// to an older one that had been paid the same milestone, or cut it
+	// shorter than the milestone (it moved a freeze to an earlier gap), so
+	// the points this run was paid (Points, negative) are taken back from System, and
 	// its reward claim (Claim, Reward; Code left out) is named as the extra
 	// one. The achievement and the claim stay (a claim's code or goods
 	// cannot be recalled); the older run's payment is the one the run keeps.
@@ -137,7 +139,8 @@ type StreakMilestoneReached struct {
 func (n StreakMilestoneReached) UserID() string { return n.User }
 
 // StreakMilestoneReversed is sent when a late event joins a run to an older
-// one that had been paid the same milestone: the points this run was paid
+// one that had been paid the same milestone, or cuts a paid run shorter
+// than the milestone (a freeze moved to an earlier gap): the points this run was paid
 // are taken back (Points, negative) and its reward claim (Claim, Reward)
 // is the extra one, which stays made; a game that can revoke what it
 // handed out (a coupon, goods not yet sent) acts on it. It is a record for
@@ -154,7 +157,8 @@ func (n StreakMilestoneReversed) UserID() string { return n.User }
 
 // payMilestones pays the milestones of s that the changed runs newly reach
 // (Reach.Crossed: once per run, a joined run never twice) and takes back
-// the points of a milestone two joined runs were both paid (Reach.Repaid).
+// the points of a milestone two joined runs were both paid (Reach.Repaid)
+// or that a run cut short no longer reaches (cutPaid).
 // A part that cannot be paid (a reward out of stock, a locked achievement)
 // is skipped and reported, so that an event is never refused for it; an
 // error is a failure of the command (an overflow).
@@ -164,6 +168,9 @@ func (t *txn) payMilestones(u *userRec, s *Streak, reached []streak.Reach) error
 			if err := t.joinPaid(u, s, r); err != nil {
 				return err
 			}
+		}
+		if err := t.cutPaid(u, s, r); err != nil {
+			return err
 		}
 		for _, m := range s.Milestones {
 			if !r.Crossed(m.Length) {
@@ -235,6 +242,33 @@ func (t *txn) joinPaid(u *userRec, s *Streak, r streak.Reach) error {
 			continue
 		}
 		u.s.Paid = putPaid(u.s.Paid, p)
+	}
+	return nil
+}
+
+// cutPaid takes back the points of each milestone paid to the run r now
+// describes that is longer than the run: a late activity moved a freeze to
+// an earlier gap and cut the run short, and what it was paid goes with the
+// length it lost, as if the activity had arrived on time (the part cut off
+// is a run of its own, paid what it reaches).
+func (t *txn) cutPaid(u *userRec, s *Streak, r streak.Reach) error {
+	lo, hi := paidRange(u.s.Paid, s.ref, dateKey(r.Start))
+	var cut []milestonePaid
+	for _, p := range u.s.Paid[lo:hi] {
+		if int(p.Length) > r.Length {
+			cut = append(cut, p)
+		}
+	}
+	if len(cut) == 0 {
+		return nil
+	}
+	u.s.Paid = slices.DeleteFunc(slices.Clone(u.s.Paid), func(p milestonePaid) bool {
+		return p.Streak == s.ref && p.Start == dateKey(r.Start) && int(p.Length) > r.Length
+	})
+	for _, p := range cut {
+		if err := t.takeBack(u, s, r, p); err != nil {
+			return err
+		}
 	}
 	return nil
 }

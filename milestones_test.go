@@ -231,6 +231,58 @@ func TestStreakMilestoneJoinNeverPaysTwice(t *testing.T) {
 	require.NoError(t, eng.Check(ctx))
 }
 
+// A late event that moves a freeze to an earlier gap cuts short a run that
+// was paid: days 5, 6 and 8 live (the freeze covers the 7th, the run
+// reaches 3 and pays 5 gems), then days 1 and 2 late: the freeze now covers
+// the 3rd, so the 7th is lost and the run of the 5th is 2 long. Its 5 gems
+// are taken back, as delivered oldest first they are never paid.
+func TestStreakMilestoneCutShortByAMovedFreezeIsTakenBack(t *testing.T) {
+	ctx := context.Background()
+	run := func(t *testing.T, lateFirst bool) (*testEngine, []gamify.MilestoneReached) {
+		eng := openTest(t, nil)
+		eng.clock.Set(day1)
+		mustMetric(t, eng.Engine, "lessons")
+		_, err := eng.Points().Create(ctx, gamify.PointsSystem{Key: "gems", Name: "Gems"})
+		require.NoError(t, err)
+		_, err = eng.Streaks().Create(ctx, gamify.Streak{Key: "daily", Name: "Daily", Frequency: gamify.StreakDaily,
+			Metrics:    []gamify.StreakMetric{{Metric: "lessons", Min: gamify.AmountFromInt(1)}},
+			Freezes:    gamify.StreakFreezes{Initial: 1, Max: 1},
+			Milestones: []gamify.StreakMilestone{{Length: 3, System: "gems", Points: gamify.AmountFromInt(5)}}})
+		require.NoError(t, err)
+		if lateFirst {
+			setClock(t, eng, onDay(9))
+			for _, d := range []int{1, 2, 5, 6, 8} {
+				require.Empty(t, lesson(t, eng, "ana", onDay(d)).Milestones, "day %d", d)
+			}
+			return eng, nil
+		}
+		for _, d := range []int{5, 6, 8} {
+			setClock(t, eng, onDay(d))
+			lesson(t, eng, "ana", onDay(d))
+		}
+		require.Equal(t, gamify.AmountFromInt(5), gems(t, eng, "ana"), "the freeze covers the 7th: the run reached 3")
+		setClock(t, eng, onDay(9))
+		var ms []gamify.MilestoneReached
+		for _, d := range []int{2, 1} {
+			ms = append(ms, lesson(t, eng, "ana", onDay(d)).Milestones...)
+		}
+		return eng, ms
+	}
+	late, ms := run(t, false)
+	require.Equal(t, []gamify.MilestoneReached{{Streak: "daily", Length: 3, RunStart: gamify.Date{Year: 2026, Month: time.March, Day: 6},
+		System: "gems", Points: gamify.AmountFromInt(-5), Reversed: true}}, ms)
+	inOrder, _ := run(t, true)
+	require.Zero(t, gems(t, inOrder, "ana"))
+	require.Equal(t, gems(t, inOrder, "ana"), gems(t, late, "ana"))
+	require.NoError(t, late.Check(ctx))
+
+	// The record went with the payment: the run growing back to 3 pays again.
+	setClock(t, late, onDay(9))
+	r := lesson(t, late, "ana", onDay(7))
+	require.Equal(t, []int{3}, milestoneLengths(r.Milestones), "the 7th met joins 5..8 into a run of 4")
+	require.Equal(t, gamify.AmountFromInt(5), gems(t, late, "ana"))
+}
+
 // Two runs that each reached 7 were each paid the badge: joined by a late
 // event, the later run's claim is named as the extra one (it stays made).
 func TestStreakMilestoneJoinNamesTheExtraClaim(t *testing.T) {

@@ -91,11 +91,14 @@ func (r *recorder) runs() []runLen {
 	return out
 }
 
-// reached returns the runs of after that differ from before. Each run of
-// before is a part of the run of after with the same start, else of the
-// latest run of after whose periods hold its start; a run of before in no
-// run of after (a late activity moved a freeze earlier and ended it) is
-// owed nothing more. This is the one function computing the thresholds a
+// reached returns the runs of after that differ from before, in length or
+// in start (a record of what a run was paid follows it by its start). Each
+// run of before is a part of the run of after with the same start, else of
+// the latest run of after whose periods hold its start; a run of before in
+// no run of after is owed nothing more. A run that a late activity cut
+// short (it moved a freeze to an earlier gap) is reported with a Length
+// below its part's: the periods cut off form runs of their own, owed from
+// their first period. This is the one function computing the thresholds a
 // change of history newly reaches.
 func (d *Definition) reached(before, after []runLen) []Reach {
 	var out []Reach
@@ -118,7 +121,7 @@ func (d *Definition) reached(before, after []runLen) []Reach {
 		}
 	}
 	for j, n := range after {
-		if len(parts[j]) == 1 && parts[j][0] == int(n.length) {
+		if len(parts[j]) == 1 && parts[j][0] == int(n.length) && starts[j][0] == d.firstDate(n.start) {
 			continue // unchanged
 		}
 		out = append(out, Reach{Start: d.firstDate(n.start), Before: parts[j], Starts: starts[j], Length: int(n.length)})

@@ -134,3 +134,24 @@ func TestRecorderFromThePoolIsZeroed(t *testing.T) {
 		r.release()
 	}
 }
+
+// TestReachedReportsAMovedStart: a run whose start moved is reported even
+// when its length did not change, so that what it was paid, recorded by its
+// start, follows it; a run cut short is reported with its shorter length.
+func TestReachedReportsAMovedStart(t *testing.T) {
+	d := def(Daily)
+	run := func(start, end, length int64) runLen { return runLen{start, end, length} }
+	for _, c := range []struct {
+		name          string
+		before, after []runLen
+		want          []Reach
+	}{
+		{"unchanged", []runLen{run(10, 13, 3)}, []runLen{run(10, 13, 3)}, nil},
+		{"start moved, same length", []runLen{run(10, 13, 3)}, []runLen{run(8, 13, 3)},
+			[]Reach{{Start: d.firstDate(8), Before: []int{3}, Starts: []Date{d.firstDate(10)}, Length: 3}}},
+		{"cut short", []runLen{run(10, 13, 3)}, []runLen{run(10, 11, 2), run(13, 13, 1)},
+			[]Reach{{Start: d.firstDate(10), Before: []int{3}, Starts: []Date{d.firstDate(10)}, Length: 2}, {Start: d.firstDate(13), Length: 1}}},
+	} {
+		require.Equal(t, c.want, d.reached(c.before, c.after), c.name)
+	}
+}
