@@ -3,6 +3,7 @@ package gamify_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -78,8 +79,8 @@ var (
 	arrivalUsers = []struct{ id, tz string }{
 		{"ana", "America/New_York"}, {"bo", "UTC"}, {"cy", "Asia/Tokyo"}, {"di", "Europe/London"},
 	}
-	arrivalTriggers = map[string]int{"d3": 3, "d7": 7, "w2": 2} // trigger → EveryN
-	arrivalStreakOf = map[string]string{"d3": "daily", "d7": "daily", "w2": "weekly"}
+	arrivalTriggers = map[string]int{"d3": 3, "d7": 7, "w2": 2, "s2": 2} // trigger → EveryN
+	arrivalStreakOf = map[string]string{"d3": "daily", "d7": "daily", "w2": "weekly", "s2": "safe"}
 	// arrivalMilestone is the length of the daily streak's milestone, which
 	// pays 1 gem per run reaching it.
 	arrivalMilestone = 4
@@ -471,6 +472,8 @@ func deliver(t *testing.T, evs []arrivalEvent, plan func([]arrivalEvent) []arriv
 				break
 			}
 		}
+		// A payment taken back (a run cut short) sums to nothing, as none.
+		maps.DeleteFunc(uo.Awards, func(_ string, s [2]int64) bool { return s == [2]int64{} })
 		out.users[u.id] = uo
 	}
 	return out

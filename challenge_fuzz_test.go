@@ -58,8 +58,9 @@ func FuzzChallengeDefinition(f *testing.F) {
 	})
 }
 
-// FuzzChallengeRecord: a state record's participations section decodes,
-// re-encodes to what decodes the same, or is an error, never a panic.
+// FuzzChallengeRecord: a state record's participations section (and the
+// paid records after it) decodes, re-encodes to what decodes the same, or
+// is an error, never a panic.
 func FuzzChallengeRecord(f *testing.F) {
 	fe := newFuzzEngine(f, fuzzSetup)
 	_, err := fe.Challenges().Create(fe.ctx, Challenge{Key: "c", Name: "C", Window: ChallengePerpetual, Enrolment: ChallengeAutomatic,
@@ -74,6 +75,9 @@ func FuzzChallengeRecord(f *testing.F) {
 	_ = fe.db.View(func(tx *store.Tx) error {
 		return tx.Scan(store.State, nil, func(_, v []byte) error { f.Add(bytes.Clone(v)); return nil })
 	})
+	// The trailing sections after the participations: milestone and streak trigger records.
+	f.Add((&userState{Events: 1, Paid: []milestonePaid{{Streak: 1, Start: 100, Length: 3, System: 2, Points: AmountFromInt(5)}},
+		TrigPaid: []triggerPaid{{Streak: 1, Start: 100, Trigger: 4, System: 2, EveryN: 3, Multiples: 2, Points: AmountFromInt(60)}}}).marshal(nil))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var s userState
 		if s.unmarshal(b) != nil {
@@ -85,6 +89,9 @@ func FuzzChallengeRecord(f *testing.F) {
 		}
 		if !reflect.DeepEqual(s.Chals, again.Chals) {
 			t.Fatalf("round trip changed the participations:\n%+v\n%+v", s.Chals, again.Chals)
+		}
+		if !reflect.DeepEqual(s.Paid, again.Paid) || !reflect.DeepEqual(s.TrigPaid, again.TrigPaid) {
+			t.Fatalf("round trip changed the paid records:\n%+v %+v\n%+v %+v", s.Paid, s.TrigPaid, again.Paid, again.TrigPaid)
 		}
 	})
 }

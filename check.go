@@ -471,6 +471,12 @@ func (r refChecker) state(what string, s *userState) {
 			r.report("%s: %w: milestone %d of streak %d paid %s in system %d, claim %d of reward %d", what, ErrCorrupt, p.Length, p.Streak, p.Points, p.System, p.Claim, p.Reward)
 		}
 	}
+	for _, p := range s.TrigPaid {
+		if r.cat.streakByRef[p.Streak] == nil {
+			r.missing(what, "streak", p.Streak)
+		}
+		r.system(what, p.System)
+	}
 	for _, y := range s.Years {
 		switch y.Kind {
 		case yearChange:

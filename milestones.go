@@ -392,10 +392,12 @@ func prunePaid(ps []milestonePaid, now time.Time) []milestonePaid {
 	return ps
 }
 
-// appendPaid writes the records after the challenge section; a record
-// without participations writes an empty challenge section first.
-func appendPaid(b []byte, ps []milestonePaid, chals bool) []byte {
-	if len(ps) == 0 {
+// appendPaid writes the milestone records after the challenge section,
+// then the streak trigger records; a record without participations writes
+// an empty challenge section first, one without milestone records but with
+// trigger records an empty milestone section.
+func appendPaid(b []byte, ps []milestonePaid, ts []triggerPaid, chals bool) []byte {
+	if len(ps) == 0 && len(ts) == 0 {
 		return b
 	}
 	if !chals {
@@ -412,11 +414,17 @@ func appendPaid(b []byte, ps []milestonePaid, chals bool) []byte {
 		b = binary.AppendUvarint(b, p.Claim)
 		b = binary.AppendVarint(b, p.At)
 	}
+	if len(ts) > 0 {
+		b = appendTriggerPaid(b, ts)
+	}
 	return b
 }
 
 func decodePaid(r *decoder) ([]milestonePaid, error) {
 	n := r.uvarint()
+	if n == 0 && len(r.b) > 0 {
+		return nil, nil // none: trigger records follow
+	}
 	if n == 0 || n > uint64(len(r.b)) {
 		return nil, errCorruptState
 	}
@@ -449,6 +457,19 @@ func completeAchievement(cat *catalog, u *userRec, key string, now time.Time) (a
 // A negative amount takes points back (points.TakeBack). It returns what
 // was added (the cap may cut an award).
 func (t *txn) awardPoints(u *userRec, system string, amount Amount, reason string) (Amount, error) {
+	award := points.Award
+	if amount.Sign() < 0 {
+		award, amount = points.TakeBack, amount.Neg()
+	}
+	return t.givePoints(u, system, func(r points.Rules, st points.State) (points.State, points.Effects, error) {
+		return award(r, st, amount, reason)
+	})
+}
+
+// givePoints runs the transition f (an award or a take-back, no trigger
+// fired) on u's points in system, judged as awardPoints says, and records
+// it. It returns what was added.
+func (t *txn) givePoints(u *userRec, system string, f func(points.Rules, points.State) (points.State, points.Effects, error)) (Amount, error) {
 	sys, ok := t.w.cat.points.systems[system]
 	if !ok || sys.Status == StatusArchived {
 		return Amount{}, fmt.Errorf("points system %s: %w", system, ErrNotFound)
@@ -465,11 +486,7 @@ func (t *txn) awardPoints(u *userRec, system string, amount Amount, reason strin
 	if had {
 		st = u.s.Points[i].St
 	}
-	award := points.Award
-	if amount.Sign() < 0 {
-		award, amount = points.TakeBack, amount.Neg()
-	}
-	ns, fx, err := award(*r, st, amount, reason)
+	ns, fx, err := f(*r, st)
 	if err != nil {
 		return Amount{}, err
 	}

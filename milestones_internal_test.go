@@ -50,3 +50,40 @@ func TestPrunePaidKeepsJoinableRuns(t *testing.T) {
 	require.Len(t, ps, 3, "the committed slice is not modified")
 	require.Nil(t, prunePaid([]milestonePaid{ps[0]}, now))
 }
+
+// The streak trigger records round-trip after the milestone records, with
+// or without milestone records and participations before them; a damaged or
+// inconsistent one is refused.
+func TestTriggerPaidRoundTrip(t *testing.T) {
+	paid := []milestonePaid{{Streak: 1, Start: 100, Length: 3, System: 2, Points: AmountFromInt(5)}}
+	trig := []triggerPaid{
+		{Streak: 1, Start: 100, Trigger: 4, System: 2, EveryN: 3, Multiples: 2, Points: AmountFromInt(60), At: t0Internal.UnixNano()},
+		{Streak: 1, Start: 100, Trigger: 9, System: 1, EveryN: 1, Multiples: 7, Points: AmountFromMicros(1)},
+		{Streak: 3, Start: 90, Trigger: 4, System: 2, EveryN: 3, Multiples: 1, Points: AmountFromInt(30)},
+	}
+	chals := []userChallenge{{Ref: 1, Enrolled: 5, From: 5, To: 10, Progress: []int64{1}}}
+	for _, s := range []userState{
+		{Events: 1, TrigPaid: trig},
+		{Events: 1, Paid: paid, TrigPaid: trig},
+		{Events: 1, Chals: chals, TrigPaid: trig},
+		{Events: 1, Chals: chals, Paid: paid, TrigPaid: trig},
+	} {
+		b := s.marshal(nil)
+		var back userState
+		require.NoError(t, back.unmarshal(b))
+		require.Equal(t, s.Paid, back.Paid)
+		require.Equal(t, s.TrigPaid, back.TrigPaid)
+		require.Equal(t, b, back.marshal(nil), "the encoding is canonical")
+		require.Error(t, new(userState).unmarshal(b[:len(b)-1]), "a cut record")
+	}
+	for _, p := range []triggerPaid{
+		{Streak: 1, Start: 100, Trigger: 4, System: 2, EveryN: 0, Multiples: 2, Points: AmountFromInt(60)},
+		{Streak: 1, Start: 100, Trigger: 4, System: 2, EveryN: 3, Multiples: 0, Points: AmountFromInt(60)},
+		{Streak: 1, Start: 100, Trigger: 4, System: 2, EveryN: 3, Multiples: 2, Points: AmountFromInt(-1)},
+	} {
+		bad := userState{TrigPaid: []triggerPaid{p}}
+		require.ErrorIs(t, new(userState).unmarshal(bad.marshal(nil)), errCorruptState, "%+v", p)
+	}
+	bad := userState{TrigPaid: []triggerPaid{trig[1], trig[0]}}
+	require.ErrorIs(t, new(userState).unmarshal(bad.marshal(nil)), errCorruptState, "out of order")
+}

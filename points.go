@@ -1328,7 +1328,7 @@ type Award struct {
 	Kind     TriggerKind    `json:",omitempty"` // "" for a manual award
 	Reason   string         `json:",omitempty"` // manual awards only
 	Base     Amount         // the trigger's Points × Multiple, before multipliers
-	Multiple int64          // how many thresholds, multiples or fires the award pays
+	Multiple int64          // how many thresholds, multiples or fires the award pays; negative for multiples of a streak run taken back
 	Boosts   []AppliedBoost `json:",omitempty"`
 	Rounding Rounding       `json:",omitempty"` // the mode used when Boosts is not empty
 	Points   Amount         // the amount added to the total

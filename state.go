@@ -217,6 +217,9 @@ type userState struct {
 	Years  []yearAgg       // sorted by (Kind, Ref, Year); see yearreview.go
 	Chals  []userChallenge // sorted by Ref; see challenge_state.go
 	Paid   []milestonePaid // sorted by (Streak, Start, Length); see milestones.go
+	// TrigPaid is what streak triggers paid runs, sorted by (Streak, Start,
+	// Trigger); see streak_trigger_paid.go.
+	TrigPaid []triggerPaid
 }
 
 // dayAgg is the unspilled change of one metric on one local day.
@@ -321,7 +324,7 @@ func (s *userState) marshal(b []byte) []byte {
 		b = binary.AppendVarint(b, y.Value)
 	}
 	b = appendChallenges(b, s.Chals)
-	return appendPaid(b, s.Paid, len(s.Chals) > 0)
+	return appendPaid(b, s.Paid, s.TrigPaid, len(s.Chals) > 0)
 }
 
 func (s *userState) unmarshal(b []byte) error { return s.decode(b, false) }
@@ -480,6 +483,13 @@ func (s *userState) decode(b []byte, v2 bool) error {
 			return err
 		}
 		s.Paid = ps
+	}
+	if !r.err && len(r.b) > 0 {
+		ps, err := decodeTriggerPaid(&r)
+		if err != nil {
+			return err
+		}
+		s.TrigPaid = ps
 	}
 	if r.err || len(r.b) != 0 {
 		return errCorruptState

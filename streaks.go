@@ -697,12 +697,22 @@ func (t *txn) setStreak(u *userRec, s *Streak, st streak.State, fx *streak.Effec
 	// current length: each is paid once per run, whatever the arrival order.
 	longest := 0
 	for _, r := range fx.Reached {
+		if err := t.settleTriggerRuns(u, s, r); err != nil {
+			return err
+		}
 		if err := t.applyPoints(u, func(rs points.Rules, st points.State) (points.State, points.Effects, error) {
-			return points.OnStreak(rs, st, t.pointsUser(u), s.Key, r, t.attributedAt()) // boosts and status of the event's time
+			ns, pfx, err := points.OnStreak(rs, st, t.pointsUser(u), s.Key, r, t.attributedAt()) // boosts and status of the event's time
+			if err == nil && len(pfx.Awards) > 0 {
+				t.recordTriggerPaid(u, s, r, t.w.cat.points.systems[rs.System.Key], pfx.Awards)
+			}
+			return ns, pfx, err
 		}); err != nil {
 			return err
 		}
 		longest = max(longest, r.Length)
+	}
+	if len(fx.Reached) > 0 {
+		u.s.TrigPaid = pruneTriggerPaid(u.s.TrigPaid, t.now)
 	}
 	if longest > 0 {
 		t.streakAchievements(u, s, longest)

@@ -91,7 +91,7 @@ type AwardRecord struct {
 	Kind     Kind           // 0 for a manual award
 	Reason   string         // manual awards only
 	Base     Amount         // Points × Multiples (the amount before multipliers)
-	Multiple int64          // how many thresholds, multiples or fires the award pays
+	Multiple int64          // how many thresholds, multiples or fires the award pays; negative when taken back (TakeBackStreak)
 	Boosts   []AppliedBoost // shared by the awards of one transition: read it, do not write it
 	Rounding Rounding       // the mode used when Boosts is not empty
 	Points   Amount         // the final amount added to the total
@@ -570,6 +570,26 @@ func TakeBack(r Rules, s State, amount Amount, reason string) (State, Effects, e
 	}
 	x := begin(&r, &User{}, s, time.Time{})
 	if err := x.add(AwardRecord{Reason: reason, Base: amount.Neg(), Multiple: 1, Points: amount.Neg()}); err != nil {
+		return s, Effects{}, err
+	}
+	return x.finish()
+}
+
+// TakeBackStreak subtracts amount (> 0), what streak trigger key paid for
+// multiples (> 0) of a run that a late activity cut short (it moved a freeze
+// to an earlier gap), as an award of −amount and −multiples in the
+// trigger's name: the trigger's awards then sum to what the runs of the
+// history owe, as if the activities had arrived in order. As with TakeBack,
+// no cap or multiplier applies and the total may fall below what was spent.
+func TakeBackStreak(r Rules, s State, key string, multiples int64, amount Amount) (State, Effects, error) {
+	if amount.Sign() <= 0 {
+		return s, Effects{}, gamifytype.Invalid("TakeBackStreak.Amount", amount, "must be positive")
+	}
+	if multiples <= 0 {
+		return s, Effects{}, gamifytype.Invalid("TakeBackStreak.Multiples", multiples, "must be positive")
+	}
+	x := begin(&r, &User{}, s, time.Time{})
+	if err := x.add(AwardRecord{Trigger: key, Kind: KindStreak, Base: amount.Neg(), Multiple: -multiples, Points: amount.Neg()}); err != nil {
 		return s, Effects{}, err
 	}
 	return x.finish()

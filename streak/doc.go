@@ -50,6 +50,10 @@
 //     say what a run newly reaches, so each threshold is paid once per run
 //     whatever the arrival order. The state needs no record of what was
 //     paid: after every call each run has been paid what its length owes.
+//     A run a late activity cut short (a freeze moved to an earlier gap) is
+//     reported with a Length below its part's, and one whose first period
+//     moved with its new Start, so a caller that keeps what it paid per run
+//     (by Start) can give back what the run no longer owes.
 //   - The state remembers the definition's frequency (and week start); when
 //     it changes the run restarts (freezes, longest and pauses are kept).
 //     Progress of unmet periods is kept per metric position, so reordering
