@@ -510,6 +510,25 @@ func TestTakeBack(t *testing.T) {
 	}
 }
 
+func TestTakeBackStreak(t *testing.T) {
+	r := Rules{System: xp(), Boosts: []Boost{globalBoost("b", "2", RoundDown)}}
+	s, _, err := Award(r, State{}, pts("60"), "")
+	require.NoError(t, err)
+	s, fx, err := TakeBackStreak(r, s, "daily", 2, pts("40"))
+	require.NoError(t, err)
+	require.Equal(t, []AwardRecord{{Trigger: "daily", Kind: KindStreak, Base: pts("-40"), Multiple: -2, Points: pts("-40"), Total: pts("20")}}, fx.Awards,
+		"in the trigger's name, no boost")
+	require.Equal(t, pts("20"), s.Total())
+	for _, c := range []struct {
+		n   int64
+		amt Amount
+	}{{0, pts("1")}, {-1, pts("1")}, {1, Amount{}}, {1, micros(-1)}} {
+		s2, _, err := TakeBackStreak(r, s, "daily", c.n, c.amt)
+		require.ErrorIs(t, err, gamifytype.ErrInvalid, "%d %v", c.n, c.amt)
+		require.Equal(t, s, s2)
+	}
+}
+
 func TestAchievementAndUserCreatedOnce(t *testing.T) {
 	ach := Trigger{Key: "first", System: "xp", Kind: KindAchievement, Achievement: "first-run", Points: pts("50"), Active: true}
 	welcome := Trigger{Key: "welcome", System: "xp", Kind: KindUserCreated, Achievement: "ignored", Points: pts("10"), Active: true}
