@@ -360,9 +360,6 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 			if err != nil {
 				return err
 			}
-			if win := t.w.opts.IdempotencyWindow; found && win > 0 && t.now.Add(-win).UnixNano() > rec.at {
-				found = false // the key has expired: the event is new
-			}
 			if found {
 				if !rec.matchesEvent(fp, ev) {
 					return idemConflict(field+".IdempotencyKey", ev.IdempotencyKey, "event of "+m.Key+" (value, time or attributes)")

@@ -114,12 +114,18 @@ func pointsFingerprint(op string, amount Amount, reason string) uint64 {
 var claimFingerprint = fpSum(fpStr(nil, "claim"))
 
 // idemRecord returns the record of key: one this command made (an earlier
-// event of a batch), else the writer's.
+// event of a batch), else the writer's. A record older than
+// Options.IdempotencyWindow is not found: the key counts as new from then
+// on, whether or not the pruning job has removed it yet.
 func (t *txn) idemRecord(key string) (idemVal, bool, error) {
 	if p, ok := t.idem[key]; ok {
 		return p, true, nil
 	}
-	return t.w.idemRecord(key)
+	rec, found, err := t.w.idemRecord(key)
+	if win := t.w.opts.IdempotencyWindow; found && win > 0 && t.now.Add(-win).UnixNano() > rec.at {
+		return idemVal{}, false, err
+	}
+	return rec, found, err
 }
 
 // recordIdem remembers key for the operation at ledger sequence seq.

@@ -431,6 +431,42 @@ func TestIdempotencyWindow(t *testing.T) {
 	require.Equal(t, "2", r.Total.String())
 }
 
+// Awards, spends and claims expire their keys by the window as events do,
+// at lookup, whether or not the pruning job has run.
+func TestIdempotencyWindowOfAwardsSpendsAndClaims(t *testing.T) {
+	ctx := context.Background()
+	eng := openTest(t, &gamify.Options{IdempotencyWindow: time.Hour})
+	_, err := eng.Points().Create(ctx, gamify.PointsSystem{Key: "gems", Name: "Gems"})
+	require.NoError(t, err)
+	_, err = eng.Rewards().Create(ctx, gamify.Reward{Key: "hat", Name: "Hat", Type: gamify.RewardDigital, System: "gems", Cost: gamify.AmountFromInt(1), PerUserLimit: 5})
+	require.NoError(t, err)
+	award := gamify.PointsEntry{System: "gems", User: "ana", Amount: gamify.AmountFromInt(10), IdempotencyKey: "a"}
+	spend := gamify.PointsEntry{System: "gems", User: "ana", Amount: gamify.AmountFromInt(2), IdempotencyKey: "s"}
+	claim := gamify.ClaimRequest{Reward: "hat", User: "ana", IdempotencyKey: "c"}
+	do := func() (awarded, spent, claimed bool) {
+		a, err := eng.Points().Award(ctx, award)
+		require.NoError(t, err)
+		s, err := eng.Points().Spend(ctx, spend)
+		require.NoError(t, err)
+		c, err := eng.Rewards().Claim(ctx, claim)
+		require.NoError(t, err)
+		return a.IdempotentReplayed, s.IdempotentReplayed, c.IdempotentReplayed
+	}
+	a, s, c := do()
+	require.False(t, a || s || c)
+	eng.clock.Advance(time.Hour)
+	a, s, c = do()
+	require.True(t, a && s && c, "still inside the window at its last instant")
+	eng.clock.Advance(time.Nanosecond) // no job has run: the records are still stored
+	a, s, c = do()
+	require.False(t, a || s || c, "an expired key is new again")
+	p, err := eng.Users().Points(ctx, "ana", "gems")
+	require.NoError(t, err)
+	require.Equal(t, gamify.AmountFromInt(20), p.Total)
+	require.Equal(t, gamify.AmountFromInt(14), p.Available, "two spends of 2, two claims of 1")
+	require.Equal(t, 2, claimCount(t, eng, "ana"))
+}
+
 // A working copy shares its attribute map with the committed record: a
 // failed command that changed attributes must leave the committed ones, and
 // the breakdown group they give, as they were.
