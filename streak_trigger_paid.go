@@ -127,8 +127,9 @@ func (t *txn) settleTriggerRuns(u *userRec, s *Streak, r streak.Reach) error {
 // takeBackTrigger takes back amount, what lost multiples of p's trigger
 // paid, in the trigger's name (points.TakeBackStreak), attributed to the
 // time of the last payment (points boards lose it from that run). A system
-// archived or inactive since, or a trigger deleted since, leaves the
-// points paid (nothing is taken back later).
+// archived or inactive since leaves the points paid (nothing is taken back
+// later); an archived trigger's are taken back, as in order they would
+// never have been paid.
 func (t *txn) takeBackTrigger(u *userRec, s *Streak, p triggerPaid, lost int64, amount Amount) error {
 	if amount.Sign() <= 0 {
 		return nil
