@@ -133,8 +133,11 @@ func (p *Preferences) validate(cat *catalog) error {
 	}
 	for k, v := range p.Streak.Thresholds {
 		field := "Preferences.Streak.Thresholds[" + k + "]"
-		if m, ok := cat.metrics[k]; !ok || m.Status != StatusActive {
-			errs = append(errs, gamifytype.Invalid(field, k, "is not a metric"))
+		switch m, ok := cat.metrics[k]; {
+		case !ok || m.Status == StatusArchived: // as an event of it would be
+			errs = append(errs, gamifytype.NotFound(field, k, "metric"))
+		case m.Status != StatusActive:
+			errs = append(errs, gamifytype.Conflict(field, k, "is not an active metric"))
 		}
 		if v.Sign() < 0 {
 			errs = append(errs, gamifytype.Invalid(field, v, "must not be negative"))
@@ -529,7 +532,8 @@ func (a UsersAPI) Preferences(ctx context.Context, id string) (Preferences, erro
 // means to change; the rest is kept (a change of notification channels
 // leaves the streak personalization alone, and the other way round). Unknown
 // users are ErrNotFound; bad preferences are a ValidationError naming the
-// field, changing nothing. edit runs outside the writer and may run again
+// field, changing nothing (a threshold of an unknown or archived metric is
+// also ErrNotFound, of an inactive one ErrConflict). edit runs outside the writer and may run again
 // if the user's preferences change meanwhile.
 func (a UsersAPI) PatchPreferences(ctx context.Context, id string, edit func(*Preferences)) (Preferences, error) {
 	if edit == nil {
