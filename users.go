@@ -1040,7 +1040,9 @@ type UserPage struct {
 // with the total count of matching users. Sorting and paging use the
 // indexes; a search or a filter walks them in order and tests each row.
 // Sorted by total_points, users without a balance in the system count as 0.
-// The first call builds the indexes (a scan of every user).
+// A System or Level that does not exist is ErrNotFound, a ValidationError
+// naming UserQuery.System or UserQuery.Level. The first call builds the
+// indexes (a scan of every user).
 func (a UsersAPI) List(ctx context.Context, q UserQuery) (UserPage, error) {
 	if err := a.e.live(); err != nil {
 		return UserPage{}, err
@@ -1062,7 +1064,7 @@ func (a UsersAPI) List(ctx context.Context, q UserQuery) (UserPage, error) {
 	if q.System != "" {
 		s, ok := cat.points.systems[q.System]
 		if !ok {
-			return UserPage{}, gamifytype.Invalid("UserQuery.System", q.System, "is not a points system")
+			return UserPage{}, gamifytype.NotFound("UserQuery.System", q.System, "points system")
 		}
 		sysRef = s.ref
 	} else {
@@ -1071,6 +1073,11 @@ func (a UsersAPI) List(ctx context.Context, q UserQuery) (UserPage, error) {
 				sysRef = ref
 				break
 			}
+		}
+	}
+	if q.Level != "" { // an unknown level is not a filter that matches nobody
+		if sys := cat.points.systemByRef[sysRef]; sys == nil || cat.points.levels[levelID(sys.Key, q.Level)] == nil {
+			return UserPage{}, gamifytype.NotFound("UserQuery.Level", q.Level, "level of the system")
 		}
 	}
 	treeKey := string(q.Sort)
