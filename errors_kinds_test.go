@@ -171,6 +171,37 @@ func TestUnknownKeysAreNotFound(t *testing.T) {
 		{"Rewards CodeCount", "", func() error { _, err := eng.Rewards().CodeCount(ctx, "nope"); return err }},
 		{"Rewards Code", "", func() error { _, err := eng.Rewards().Code(ctx, "nope", "c"); return err }},
 		{"Rewards AddCodes", "", func() error { _, err := eng.Rewards().AddCodes(ctx, "nope", []string{"c"}); return err }},
+		{"Users List system", "UserQuery.System", func() error { _, err := eng.Users().List(ctx, gamify.UserQuery{System: "nope"}); return err }},
+		{"Users List level", "UserQuery.Level", func() error {
+			_, err := eng.Users().List(ctx, gamify.UserQuery{System: "pts", Level: "nope"})
+			return err
+		}},
+		{"Levels Get system", "", func() error { _, err := eng.Points().Levels("nope").Get(ctx, "l1"); return err }},
+		{"Levels Patch system", "", func() error {
+			_, err := eng.Points().Levels("nope").Patch(ctx, "l1", func(*gamify.Level) {})
+			return err
+		}},
+		{"Points Get", "", func() error { _, err := eng.Points().Get(ctx, "nope"); return err }},
+		{"Metrics Activate", "", func() error { _, err := eng.Metrics().Activate(ctx, "nope"); return err }},
+		{"Rewards Delete", "", func() error { return eng.Rewards().Delete(ctx, "nope") }},
+		{"Leaderboards Finish", "", func() error { _, err := eng.Leaderboards().Finish(ctx, "nope"); return err }},
+		{"Challenges Import challenge", "", func() error {
+			_, err := eng.Challenges().Import(ctx, "nope", "ana", gamify.ChallengeProgress{})
+			return err
+		}},
+		{"Challenges Import user", "", func() error {
+			_, err := eng.Challenges().Import(ctx, "week", "nobody", gamify.ChallengeProgress{})
+			return err
+		}},
+		{"Leagues Import league", "", func() error { _, err := eng.Leagues().Import(ctx, "nope", "ana", nil); return err }},
+		{"Leagues ImportRun league", "", func() error {
+			_, err := eng.Leagues().ImportRun(ctx, "nope", gamify.LeagueRun{League: "nope"})
+			return err
+		}},
+		{"Leagues HistoryBefore user", "", func() error {
+			_, err := eng.Leagues().HistoryBefore(ctx, "league", "nobody", t0, 5)
+			return err
+		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			before := gamify.DumpStore(eng.Engine)
