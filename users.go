@@ -533,8 +533,8 @@ func (a UsersAPI) Preferences(ctx context.Context, id string) (Preferences, erro
 // leaves the streak personalization alone, and the other way round). Unknown
 // users are ErrNotFound; bad preferences are a ValidationError naming the
 // field, changing nothing (a threshold of an unknown or archived metric is
-// also ErrNotFound, of an inactive one ErrConflict). edit runs outside the writer and may run again
-// if the user's preferences change meanwhile.
+// also ErrNotFound, of an inactive one ErrConflict). edit runs outside the
+// writer and may run again if the user's preferences change meanwhile.
 func (a UsersAPI) PatchPreferences(ctx context.Context, id string, edit func(*Preferences)) (Preferences, error) {
 	if edit == nil {
 		return Preferences{}, errNilEdit
