@@ -642,7 +642,8 @@ type CompleteResult struct {
 
 // Complete completes a manual achievement for a user. A repeat returns the
 // original time with AlreadyCompleted and changes nothing but the profile.
-// A missing or archived achievement is ErrNotFound, a non-manual one
+// A missing or archived achievement is ErrNotFound (a ValidationError
+// naming ManualCompletion.Achievement), a non-manual one
 // ErrInvalid, an inactive, locked or gated one ErrConflict; on error nothing
 // changes.
 func (a AchievementsAPI) Complete(ctx context.Context, c ManualCompletion) (CompleteResult, error) {
@@ -670,7 +671,7 @@ var completeOp = newOp("achievement.complete", func(t *txn, c ManualCompletion) 
 	key := c.Achievement
 	cat := t.w.cat
 	if d, ok := cat.achievements[key]; !ok || d.Status == StatusArchived {
-		return CompleteResult{}, ErrNotFound
+		return CompleteResult{}, gamifytype.NotFound("ManualCompletion.Achievement", key, "achievement")
 	}
 	// The result collects before the user is created: a new user's
 	// user_creation awards are part of what the call changed.

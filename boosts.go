@@ -99,8 +99,13 @@ func (a BoostsAPI) List(ctx context.Context, opts ListOptions) ([]Boost, error) 
 	return a.kind().list(a.e, opts, nil)
 }
 
-// ListFor returns the boosts that f selects, as List does.
+// ListFor returns the boosts that f selects, as List does. A System that
+// was never created is ErrNotFound (a ValidationError naming
+// BoostFilter.System), as it is to Levels(system).List.
 func (a BoostsAPI) ListFor(ctx context.Context, f BoostFilter, opts ListOptions) ([]Boost, error) {
+	if err := systemKnown(a.e, "BoostFilter.System", f.System); err != nil {
+		return nil, err
+	}
 	now, loc := a.e.now(), a.e.opts.DefaultTimezone
 	return a.kind().list(a.e, opts, func(b *Boost) bool {
 		return (f.System == "" || b.System == f.System) && (f.Scope == "" || b.Scope == f.Scope) &&

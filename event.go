@@ -124,6 +124,17 @@ type validEvent struct {
 	at    time.Time
 }
 
+// metricRefused names field.Metric for an event of a metric that is not
+// active: one unknown or archived is ErrNotFound (as an unknown reward is
+// to Claim), one inactive ErrConflict (as an inactive reward or points
+// system is); both stay ValidationErrors naming the field.
+func metricRefused(field, key string, m *Metric) error {
+	if m == nil || m.Status == StatusArchived {
+		return gamifytype.NotFound(field+".Metric", key, "metric")
+	}
+	return gamifytype.Conflict(field+".Metric", key, "is not an active metric")
+}
+
 func (e *Engine) validateEvent(field string, ev *Event, now time.Time, cat *catalog) (validEvent, error) {
 	var errs []error // stays nil, unallocated, for a valid event
 	add := func(err error) {
@@ -132,7 +143,7 @@ func (e *Engine) validateEvent(field string, ev *Event, now time.Time, cat *cata
 		}
 	}
 	if m, ok := cat.metrics[ev.Metric]; !ok || m.Status != StatusActive {
-		add(gamifytype.Invalid(field+".Metric", ev.Metric, "is not an active metric"))
+		add(metricRefused(field, ev.Metric, m))
 	}
 	// Field names are built only on failure: this is the hot path.
 	if validateUserID("", ev.User) != nil {
@@ -183,6 +194,10 @@ func (e *Engine) validateEvent(field string, ev *Event, now time.Time, cat *cata
 // applied, in either mode. If ctx ends while a Durable Track waits for its
 // commit, Track returns ctx's error and the event may still be applied and
 // committed: retry it with the same IdempotencyKey.
+//
+// Bad fields are ValidationErrors naming them (Event.Value). An unknown or
+// archived metric is also ErrNotFound, an inactive one ErrConflict (both
+// naming Event.Metric); either way nothing changes, no user is created.
 func (e *Engine) Track(ctx context.Context, ev Event) (EventResult, error) {
 	if err := e.live(); err != nil {
 		return EventResult{}, err
@@ -216,7 +231,8 @@ type trackCall struct {
 // invalid or cannot be applied, none is, and the error names its index.
 // Idempotency applies per event, also between events of the batch: a key
 // reused with a different event, even by an earlier event of the batch, is
-// ErrConflict for the whole batch.
+// ErrConflict for the whole batch. An event's metric is refused as Track
+// refuses it, named by index (Events[3].Metric).
 func (e *Engine) TrackBatch(ctx context.Context, evs []Event) ([]EventResult, error) {
 	if err := e.live(); err != nil {
 		return nil, err
@@ -344,7 +360,7 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 	cat := t.w.cat
 	m, ok := cat.metrics[ev.Metric]
 	if !ok || m.Status != StatusActive { // archived since the boundary check
-		return gamifytype.Invalid(field+".Metric", ev.Metric, "is not an active metric")
+		return metricRefused(field, ev.Metric, m)
 	}
 	res.User, res.Metric, res.IdempotencyKey = ev.User, ev.Metric, ev.IdempotencyKey
 

@@ -73,7 +73,7 @@ func ExampleAchievementsAPI_Complete() {
 	// Output:
 	// Teacher's pick at 2026-11-02 09:00:00 +0000 UTC
 	// again: true true 0
-	// true complete valedictorian for "ana": gamify: not found
+	// true complete valedictorian for "ana": gamify: invalid ManualCompletion.Achievement (valedictorian): names no achievement
 }
 
 // A seasonal badge is retired: its holders keep it, nobody else can earn it.

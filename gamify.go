@@ -74,6 +74,9 @@ var (
 // "PointsSystem.Triggers[1].Points"), Value (the offending value) and Reason
 // ("must be a finite number"). Validate methods and calls report every bad
 // field at once, joined with errors.Join: use errors.As to get the first.
+// A field whose key names a definition or user that does not exist
+// (Event.Metric) is also ErrNotFound for errors.Is; one naming a definition
+// that exists but is inactive (an inactive metric) is also ErrConflict.
 type ValidationError = gamifytype.ValidationError
 
 // IdempotencyError reports an idempotency key reused with a different

@@ -1148,8 +1148,9 @@ type LeaderboardFinished struct {
 func (LeaderboardFinished) UserID() string { return "" }
 
 // Submit records a score on a score board with the board's operator and
-// returns the user's standing. An unknown or archived board, or one not
-// ranked by score, is a ValidationError on Submit.Board; one inactive,
+// returns the user's standing. An unknown or archived board is ErrNotFound
+// and one not ranked by score ErrInvalid, both a ValidationError on
+// Submit.Board; one inactive,
 // scheduled or finished is ErrConflict. Submissions carry no
 // idempotency key: with the incr and decr operators a retry counts again.
 func (a LeaderboardsAPI) Submit(ctx context.Context, s ScoreSubmission) (LeaderboardChange, error) {
@@ -1166,8 +1167,10 @@ func (a LeaderboardsAPI) Submit(ctx context.Context, s ScoreSubmission) (Leaderb
 	if sub == gamifytype.MinAmount {
 		errs = append(errs, gamifytype.Invalid("Submit.Subscore", sub, "is out of range"))
 	}
-	b, ok := a.e.cat.Load().boards[key]
-	if !ok || b.Status == StatusArchived || b.RankBy != RankByScore {
+	switch b, ok := a.e.cat.Load().boards[key]; {
+	case !ok || b.Status == StatusArchived:
+		errs = append(errs, gamifytype.NotFound("Submit.Board", key, "leaderboard"))
+	case b.RankBy != RankByScore:
 		errs = append(errs, gamifytype.Invalid("Submit.Board", key, "is not a score board"))
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -1183,8 +1186,8 @@ func (a LeaderboardsAPI) Submit(ctx context.Context, s ScoreSubmission) (Leaderb
 var submitOp = newOp("leaderboard.submit", func(t *txn, sub ScoreSubmission) (LeaderboardChange, error) {
 	key, user, score := sub.Board, sub.User, sub.Score
 	b, ok := t.w.cat.boards[key]
-	if !ok || b.Status == StatusArchived {
-		return LeaderboardChange{}, fmt.Errorf("leaderboard %s is archived: %w", gamifytype.Quote(key), ErrConflict)
+	if !ok || b.Status == StatusArchived { // archived since the check
+		return LeaderboardChange{}, gamifytype.NotFound("Submit.Board", key, "leaderboard")
 	}
 	if b.status(t.now) != StatusActive {
 		return LeaderboardChange{}, fmt.Errorf("leaderboard %s is %s: %w", key, b.status(t.now), ErrConflict)

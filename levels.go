@@ -97,6 +97,16 @@ func (a LevelsAPI) systemExists() error {
 	return nil
 }
 
+// systemKnown is ErrNotFound, a ValidationError naming field, for a
+// filter's system that was never created; an empty one filters nothing.
+// An archived system still has its definitions to list.
+func systemKnown(e *Engine, field, system string) error {
+	if _, ok := e.cat.Load().points.systems[system]; system != "" && !ok {
+		return gamifytype.NotFound(field, system, "points system")
+	}
+	return nil
+}
+
 // Create defines a level of the system (which must not be archived); its
 // System may be left empty. A key in use in the system, even by an
 // archived level, is ErrConflict.

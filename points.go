@@ -925,14 +925,16 @@ type PointsEntry struct {
 
 // Award adds points to a user (created on first sight) with a reason;
 // boosts do not apply to manual awards. See PointsEntry.IdempotencyKey for
-// retries.
+// retries. An unknown or archived system is ErrNotFound (a ValidationError
+// naming Award.System), an inactive one ErrConflict.
 func (a PointsAPI) Award(ctx context.Context, p PointsEntry) (PointsResult, error) {
 	return a.manual(ctx, p, "Award", awardOp)
 }
 
 // Spend takes points from a user's available balance; ErrInsufficientPoints
 // (nothing changed) when it is too low. See PointsEntry.IdempotencyKey for
-// retries: a Spend never replays an Award with the same key.
+// retries: a Spend never replays an Award with the same key. The system is
+// refused as Award refuses it, naming Spend.System.
 func (a PointsAPI) Spend(ctx context.Context, p PointsEntry) (PointsResult, error) {
 	return a.manual(ctx, p, "Spend", spendOp)
 }
@@ -979,7 +981,7 @@ func (t *txn) manualPoints(p PointsEntry, op string, f func(points.Rules, points
 	sys, ok := t.w.cat.points.systems[system]
 	r := t.w.cat.points.rules[system]
 	if !ok || sys.Status == StatusArchived {
-		return PointsResult{}, fmt.Errorf("points system %s: %w", gamifytype.Quote(system), ErrNotFound)
+		return PointsResult{}, gamifytype.NotFound(op+".System", system, "points system")
 	}
 	if r == nil {
 		return PointsResult{}, fmt.Errorf("points system %s is %s: %w", gamifytype.Quote(system), sys.Status, ErrConflict)

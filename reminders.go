@@ -724,7 +724,8 @@ const atRiskScan = 2000
 // whose streak changes between pages may be missed or listed twice. Users
 // who opted out of streaks are never listed; control users are (they are
 // tracked as usual), though reminders skip them. An inactive streak lists
-// nobody.
+// nobody; an unknown or archived one is ErrNotFound (a ValidationError
+// naming AtRiskQuery.Streak).
 func (a StreaksAPI) AtRisk(ctx context.Context, q AtRiskQuery) (AtRiskPage, error) {
 	e := a.e
 	if err := e.live(); err != nil {
@@ -751,7 +752,7 @@ func (a StreaksAPI) AtRisk(ctx context.Context, q AtRiskQuery) (AtRiskPage, erro
 	if q.Streak != "" {
 		s = cat.streaks[q.Streak]
 		if s == nil || s.Status == StatusArchived {
-			errs = append(errs, fmt.Errorf("streak %s: %w", gamifytype.Quote(q.Streak), ErrNotFound))
+			errs = append(errs, gamifytype.NotFound("AtRiskQuery.Streak", q.Streak, "streak"))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -688,7 +688,8 @@ type ClaimRequest struct {
 }
 
 // Claim claims a reward for a user in one transaction: it checks the
-// reward exists and is not archived (ErrNotFound), is active and not
+// reward exists and is not archived (ErrNotFound, a ValidationError naming
+// ClaimRequest.Reward), is active and not
 // expired (ErrConflict), the user's limit (ErrConflict), the stock
 // (ErrOutOfStock), debits the cost from available points
 // (ErrInsufficientPoints), allocates a loaded code or generates one, and
@@ -726,7 +727,7 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 	w := t.w
 	r, ok := w.cat.rewards[rewardKey]
 	if !ok {
-		return Claim{}, ErrNotFound
+		return Claim{}, gamifytype.NotFound("ClaimRequest.Reward", rewardKey, "reward")
 	}
 	u, err := t.user(user, true)
 	if err != nil {
@@ -751,7 +752,7 @@ func (t *txn) claim(rewardKey, user, key string) (Claim, error) {
 	// A replay answers even once the reward is no longer claimable: the
 	// retry of a claim whose answer was lost gets that claim.
 	if r.Status == StatusArchived {
-		return Claim{}, ErrNotFound
+		return Claim{}, gamifytype.NotFound("ClaimRequest.Reward", rewardKey, "reward")
 	}
 	if err := t.rewardGrantable(u, r, false); err != nil {
 		return Claim{}, err

@@ -117,8 +117,13 @@ func (a TriggersAPI) List(ctx context.Context, opts ListOptions) ([]Trigger, err
 	return a.kind().list(a.e, opts, nil)
 }
 
-// ListFor returns the triggers that f selects, as List does.
+// ListFor returns the triggers that f selects, as List does. A System
+// that was never created is ErrNotFound (a ValidationError naming
+// TriggerFilter.System), as it is to Levels(system).List.
 func (a TriggersAPI) ListFor(ctx context.Context, f TriggerFilter, opts ListOptions) ([]Trigger, error) {
+	if err := systemKnown(a.e, "TriggerFilter.System", f.System); err != nil {
+		return nil, err
+	}
 	return a.kind().list(a.e, opts, func(t *Trigger) bool {
 		return (f.System == "" || t.System == f.System) && (f.Kind == "" || t.Kind == f.Kind)
 	})

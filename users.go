@@ -133,8 +133,11 @@ func (p *Preferences) validate(cat *catalog) error {
 	}
 	for k, v := range p.Streak.Thresholds {
 		field := "Preferences.Streak.Thresholds[" + k + "]"
-		if m, ok := cat.metrics[k]; !ok || m.Status != StatusActive {
-			errs = append(errs, gamifytype.Invalid(field, k, "is not a metric"))
+		switch m, ok := cat.metrics[k]; {
+		case !ok || m.Status == StatusArchived: // as an event of it would be
+			errs = append(errs, gamifytype.NotFound(field, k, "metric"))
+		case m.Status != StatusActive:
+			errs = append(errs, gamifytype.Conflict(field, k, "is not an active metric"))
 		}
 		if v.Sign() < 0 {
 			errs = append(errs, gamifytype.Invalid(field, v, "must not be negative"))
@@ -529,8 +532,9 @@ func (a UsersAPI) Preferences(ctx context.Context, id string) (Preferences, erro
 // means to change; the rest is kept (a change of notification channels
 // leaves the streak personalization alone, and the other way round). Unknown
 // users are ErrNotFound; bad preferences are a ValidationError naming the
-// field, changing nothing. edit runs outside the writer and may run again
-// if the user's preferences change meanwhile.
+// field, changing nothing (a threshold of an unknown or archived metric is
+// also ErrNotFound, of an inactive one ErrConflict). edit runs outside the
+// writer and may run again if the user's preferences change meanwhile.
 func (a UsersAPI) PatchPreferences(ctx context.Context, id string, edit func(*Preferences)) (Preferences, error) {
 	if edit == nil {
 		return Preferences{}, errNilEdit
@@ -1036,7 +1040,9 @@ type UserPage struct {
 // with the total count of matching users. Sorting and paging use the
 // indexes; a search or a filter walks them in order and tests each row.
 // Sorted by total_points, users without a balance in the system count as 0.
-// The first call builds the indexes (a scan of every user).
+// A System or Level that does not exist is ErrNotFound, a ValidationError
+// naming UserQuery.System or UserQuery.Level. The first call builds the
+// indexes (a scan of every user).
 func (a UsersAPI) List(ctx context.Context, q UserQuery) (UserPage, error) {
 	if err := a.e.live(); err != nil {
 		return UserPage{}, err
@@ -1058,7 +1064,7 @@ func (a UsersAPI) List(ctx context.Context, q UserQuery) (UserPage, error) {
 	if q.System != "" {
 		s, ok := cat.points.systems[q.System]
 		if !ok {
-			return UserPage{}, gamifytype.Invalid("UserQuery.System", q.System, "is not a points system")
+			return UserPage{}, gamifytype.NotFound("UserQuery.System", q.System, "points system")
 		}
 		sysRef = s.ref
 	} else {
@@ -1067,6 +1073,11 @@ func (a UsersAPI) List(ctx context.Context, q UserQuery) (UserPage, error) {
 				sysRef = ref
 				break
 			}
+		}
+	}
+	if q.Level != "" { // an unknown level is not a filter that matches nobody
+		if sys := cat.points.systemByRef[sysRef]; sys == nil || cat.points.levels[levelID(sys.Key, q.Level)] == nil {
+			return UserPage{}, gamifytype.NotFound("UserQuery.Level", q.Level, "level of the system")
 		}
 	}
 	treeKey := string(q.Sort)

@@ -25,12 +25,16 @@ var (
 )
 
 // ValidationError reports one bad input field. It unwraps to ErrInvalid.
+// One built by NotFound or Conflict also matches ErrNotFound or ErrConflict
+// (errors.Is): the field names a definition or user that does not exist,
+// or one that exists but refuses the call.
 type ValidationError struct {
 	Field  string // e.g. "Event.Value"
 	Value  any    // the offending value, for the message
 	Reason string // what is wrong, e.g. "must be a finite number"
 
-	quoted bool // Value is a string Invalid already bounded with Quote
+	quoted bool  // Value is a string Invalid already bounded with Quote
+	kind   error // nil, ErrNotFound or ErrConflict: the sentinel Is also matches
 }
 
 // Error formats as `gamify: invalid Event.Value (NaN): must be a finite number`.
@@ -50,6 +54,30 @@ func (e *ValidationError) Error() string {
 
 // Unwrap returns ErrInvalid so that errors.Is(err, ErrInvalid) holds.
 func (e *ValidationError) Unwrap() error { return ErrInvalid }
+
+// Is reports whether target is the sentinel NotFound or Conflict set, so
+// that errors.Is(err, ErrNotFound) holds for a field naming a missing key
+// while callers checking ErrInvalid or the Field keep working.
+func (e *ValidationError) Is(target error) bool { return e.kind != nil && target == e.kind }
+
+// NotFound is a ValidationError on a field whose key names no existing
+// definition or user (what, e.g. "metric"): it is ErrNotFound as well as
+// ErrInvalid, formatted as `gamify: invalid Event.Metric (km): names no
+// metric`.
+func NotFound(field string, value any, what string) *ValidationError {
+	e := Invalid(field, value, "names no "+what)
+	e.kind = ErrNotFound
+	return e
+}
+
+// Conflict is a ValidationError on a field whose key names a definition
+// that exists but refuses the call, e.g. an inactive metric: it is
+// ErrConflict as well as ErrInvalid.
+func Conflict(field string, value any, reason string) *ValidationError {
+	e := Invalid(field, value, reason)
+	e.kind = ErrConflict
+	return e
+}
 
 // Invalid is shorthand for &ValidationError{field, value, reason}, except
 // that a string value is kept as its bounded Quote: an error never carries

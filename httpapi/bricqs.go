@@ -156,12 +156,14 @@ var participantParams = map[string]string{
 }
 
 // renameField reports a ValidationError of a mapped field under its
-// request name; other errors pass unchanged.
+// request name, with the status classify gives it (404 for a key that
+// names nothing); other errors pass unchanged.
 func renameField(err error, names map[string]string) error {
 	var ve *gamify.ValidationError
 	if errors.As(err, &ve) {
 		if name, ok := names[ve.Field]; ok {
-			return invalid(name, fmt.Sprintf("%s: %s", name, ve.Reason))
+			ae, _ := classify(ve)
+			return &apiError{ae.status, ae.code, fmt.Sprintf("%s: %s", name, ve.Reason), name}
 		}
 	}
 	return err

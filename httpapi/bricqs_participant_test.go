@@ -112,7 +112,7 @@ func TestBricqsRewardClaims(t *testing.T) {
 	require.True(t, again.IdempotentReplayed)
 	require.Equal(t, c.ClaimID, again.ClaimID)
 	e.do("POST", claim, appKey, `{"participant_id":"bo"}`).requireError(t, http.StatusConflict, "out_of_stock", "")
-	e.do("POST", "/api/v1/gamify/rewards/nope/claim", appKey, `{"participant_id":"bo"}`).requireError(t, http.StatusNotFound, "not_found", "")
+	e.do("POST", "/api/v1/gamify/rewards/nope/claim", appKey, `{"participant_id":"bo"}`).requireError(t, http.StatusNotFound, "not_found", "ClaimRequest.Reward")
 
 	_, err = e.eng.Rewards().Create(ctx, gamify.Reward{Key: "mug", Name: "Mug", Type: gamify.RewardPhysical, Cost: gamify.AmountFromInt(500), System: "xp"})
 	require.NoError(t, err)

@@ -135,9 +135,14 @@ func TestBricqsParticipantGetAndDelete(t *testing.T) {
 func TestBricqsParticipantsEngineErrorsNameTheParameter(t *testing.T) {
 	e := newEnv(t, httpapi.Options{})
 	seedParticipants(e)
-	e.do("GET", participants+"?system=nope", adminKey, nil).requireError(t, http.StatusUnprocessableEntity, "invalid", "system")
+	// A system or tier that does not exist is 404, as /tiers?system=nope is.
+	e.do("GET", participants+"?system=nope", adminKey, nil).requireError(t, http.StatusNotFound, "not_found", "system")
+	e.do("GET", participants+"?tier=platinum", adminKey, nil).requireError(t, http.StatusNotFound, "not_found", "tier")
+	e.do("GET", participants+"?page_size=0", adminKey, nil).requireError(t, http.StatusUnprocessableEntity, "invalid", "page_size")
+	_, err := e.eng.Points().Levels("xp").Create(context.Background(), gamify.Level{Key: "gold", Level: 3, Name: "Gold", Threshold: gamify.AmountFromInt(1000)})
+	require.NoError(t, err)
 	var p participantsGolden
-	e.do("GET", participants+"?tier=platinum", adminKey, nil).decode(t, &p) // a filter that matches nobody
+	e.do("GET", participants+"?tier=gold", adminKey, nil).decode(t, &p) // a filter that matches nobody
 	require.Empty(t, p.Items)
 }
 

@@ -55,6 +55,15 @@ func classify(err error) (*apiError, bool) {
 		}
 		return ae, true
 	case errors.As(err, &ve):
+		// A field naming a missing key is 404 (Trophy's answer to an unknown
+		// metric), one naming an inactive definition 409, as the same key
+		// in the path would be; the first bad field decides, as it is named.
+		switch {
+		case errors.Is(ve, gamify.ErrNotFound):
+			return &apiError{http.StatusNotFound, "not_found", err.Error(), ve.Field}, true
+		case errors.Is(ve, gamify.ErrConflict):
+			return &apiError{http.StatusConflict, "conflict", err.Error(), ve.Field}, true
+		}
 		return &apiError{http.StatusUnprocessableEntity, "invalid", err.Error(), ve.Field}, true
 	case errors.Is(err, gamify.ErrInvalid):
 		return &apiError{http.StatusUnprocessableEntity, "invalid", err.Error(), ""}, true

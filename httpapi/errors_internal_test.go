@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gamifykit/gamify"
+	"github.com/gamifykit/gamify/gamifytype"
 )
 
 // TestClassify pins the error table of docs/http.md, wrapped errors included.
@@ -23,6 +24,11 @@ func TestClassify(t *testing.T) {
 	}{
 		{wrap(&gamify.ValidationError{Field: "Event.Value", Reason: "bad"}), http.StatusUnprocessableEntity, "invalid", "Event.Value"},
 		{errors.Join(&gamify.ValidationError{Field: "A.B", Reason: "x"}, &gamify.ValidationError{Field: "A.C", Reason: "y"}), http.StatusUnprocessableEntity, "invalid", "A.B"},
+		{wrap(gamifytype.NotFound("Event.Metric", "km", "metric")), http.StatusNotFound, "not_found", "Event.Metric"},
+		{wrap(gamifytype.Conflict("Event.Metric", "km", "is not an active metric")), http.StatusConflict, "conflict", "Event.Metric"},
+		// The first field named decides the status too.
+		{errors.Join(gamifytype.NotFound("Events[0].Metric", "km", "metric"), &gamify.ValidationError{Field: "Events[1].Value", Reason: "x"}), http.StatusNotFound, "not_found", "Events[0].Metric"},
+		{errors.Join(&gamify.ValidationError{Field: "Events[0].Value", Reason: "x"}, gamifytype.NotFound("Events[1].Metric", "km", "metric")), http.StatusUnprocessableEntity, "invalid", "Events[0].Value"},
 		{wrap(gamify.ErrInvalid), http.StatusUnprocessableEntity, "invalid", ""},
 		{wrap(gamify.ErrNotFound), http.StatusNotFound, "not_found", ""},
 		{wrap(gamify.ErrConflict), http.StatusConflict, "conflict", ""},

@@ -119,7 +119,16 @@ func TestErrorBodies(t *testing.T) {
 
 	// Sentinels.
 	e.do("GET", "/v1/users/nobody", appKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
-	e.do("POST", "/v1/metrics/nosuch/event", appKey, `{"user":{"id":"ana"},"value":1}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "Event.Metric")
+	// A missing metric is 404 as Trophy answers, naming the engine's field;
+	// an inactive one 409, and neither creates the user.
+	e.do("POST", "/v1/metrics/nosuch/event", appKey, `{"user":{"id":"cy"},"value":1}`).requireError(t, http.StatusNotFound, "not_found", "Event.Metric")
+	_, err := e.eng.Metrics().Create(context.Background(), gamify.Metric{Key: "idle", Name: "Idle", Status: gamify.StatusInactive})
+	require.NoError(t, err)
+	e.do("POST", "/v1/metrics/idle/event", appKey, `{"user":{"id":"cy"},"value":1}`).requireError(t, http.StatusConflict, "conflict", "Event.Metric")
+	e.do("GET", "/v1/users/cy", appKey, nil).requireError(t, http.StatusNotFound, "not_found", "")
+	// The first bad field decides, and the metric is checked first.
+	e.do("POST", "/v1/metrics/nosuch/event", appKey, `{"user":{"id":"cy"},"value":1,"attributes":{"nope":"x"}}`).requireError(t, http.StatusNotFound, "not_found", "Event.Metric")
+	e.do("POST", "/v1/metrics/words/event", appKey, `{"user":{"id":"cy"},"value":1,"attributes":{"nope":"x"}}`).requireStatus(t, http.StatusUnprocessableEntity)
 	e.do("POST", "/v1/users", appKey, `{"id":"bo"}`).requireStatus(t, http.StatusCreated)
 	e.do("POST", "/v1/users", appKey, `{"id":"bo"}`).requireError(t, http.StatusConflict, "conflict", "")
 

@@ -297,7 +297,7 @@ func TestTrophyAchievements(t *testing.T) {
 	require.Equal(t, ptr(t0), c.Achievement.AchievedAt)
 
 	e.do("POST", "/v1/achievements/ten-words/complete", appKey, `{"user":{"id":"ana"}}`).requireStatus(t, http.StatusUnprocessableEntity)
-	e.do("POST", "/v1/achievements/nope/complete", appKey, `{"user":{"id":"ana"}}`).requireError(t, http.StatusNotFound, "not_found", "")
+	e.do("POST", "/v1/achievements/nope/complete", appKey, `{"user":{"id":"ana"}}`).requireError(t, http.StatusNotFound, "not_found", "ManualCompletion.Achievement")
 	e.do("POST", "/v1/achievements/onboarded/complete", appKey, `{}`).requireError(t, http.StatusUnprocessableEntity, "invalid", "user.id")
 
 	var all []achievementGolden
