@@ -688,7 +688,7 @@ var completeOp = newOp("achievement.complete", func(t *txn, c ManualCompletion) 
 		return CompleteResult{}, err
 	}
 	if c.Profile != nil {
-		if u.p.merge(c.Profile, t.now, true, t.now) {
+		if u.p.merge(c.Profile, t.now, true, t.now, nil) {
 			u.profileDirty = true
 			if err := t.regroup(u); err != nil {
 				return CompleteResult{}, err

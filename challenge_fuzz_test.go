@@ -59,7 +59,7 @@ func FuzzChallengeDefinition(f *testing.F) {
 }
 
 // FuzzChallengeRecord: a state record's participations section (and the
-// paid records after it) decodes, re-encodes to what decodes the same, or
+// sections after it) decodes, re-encodes to what decodes the same, or
 // is an error, never a panic.
 func FuzzChallengeRecord(f *testing.F) {
 	fe := newFuzzEngine(f, fuzzSetup)
@@ -77,7 +77,8 @@ func FuzzChallengeRecord(f *testing.F) {
 	})
 	// The trailing sections after the participations: milestone and streak trigger records.
 	f.Add((&userState{Events: 1, Paid: []milestonePaid{{Streak: 1, Start: 100, Length: 3, System: 2, Points: AmountFromInt(5)}},
-		TrigPaid: []triggerPaid{{Streak: 1, Start: 100, Trigger: 4, System: 2, EveryN: 3, Multiples: 2, Points: AmountFromInt(60)}}}).marshal(nil))
+		TrigPaid: []triggerPaid{{Streak: 1, Start: 100, Trigger: 4, System: 2, EveryN: 3, Multiples: 2, Points: AmountFromInt(60)}},
+		Seen:     []profileSeen{{"attributes.plan", 7}}}).marshal(nil))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var s userState
 		if s.unmarshal(b) != nil {
@@ -90,8 +91,8 @@ func FuzzChallengeRecord(f *testing.F) {
 		if !reflect.DeepEqual(s.Chals, again.Chals) {
 			t.Fatalf("round trip changed the participations:\n%+v\n%+v", s.Chals, again.Chals)
 		}
-		if !reflect.DeepEqual(s.Paid, again.Paid) || !reflect.DeepEqual(s.TrigPaid, again.TrigPaid) {
-			t.Fatalf("round trip changed the paid records:\n%+v %+v\n%+v %+v", s.Paid, s.TrigPaid, again.Paid, again.TrigPaid)
+		if !reflect.DeepEqual(s.Paid, again.Paid) || !reflect.DeepEqual(s.TrigPaid, again.TrigPaid) || !reflect.DeepEqual(s.Seen, again.Seen) {
+			t.Fatalf("round trip changed the trailing sections:\n%+v %+v %+v\n%+v %+v %+v", s.Paid, s.TrigPaid, s.Seen, again.Paid, again.TrigPaid, again.Seen)
 		}
 	})
 }

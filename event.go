@@ -406,7 +406,7 @@ func (t *txn) track(field string, ev *validEvent, res *EventResult) error {
 	t.milestones = &res.Milestones // (creating a user reaches none)
 	defer func() { t.milestones = nil }()
 	if ev.Profile != nil {
-		if u.p.merge(ev.Profile, ev.at, false, t.now) {
+		if u.p.merge(ev.Profile, ev.at, false, t.now, &u.s.Seen) {
 			u.profileDirty = true
 			if err := t.regroup(u); err != nil {
 				return err

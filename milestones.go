@@ -392,17 +392,8 @@ func prunePaid(ps []milestonePaid, now time.Time) []milestonePaid {
 	return ps
 }
 
-// appendPaid writes the milestone records after the challenge section,
-// then the streak trigger records; a record without participations writes
-// an empty challenge section first, one without milestone records but with
-// trigger records an empty milestone section.
-func appendPaid(b []byte, ps []milestonePaid, ts []triggerPaid, chals bool) []byte {
-	if len(ps) == 0 && len(ts) == 0 {
-		return b
-	}
-	if !chals {
-		b = binary.AppendUvarint(b, 0)
-	}
+// appendPaid writes the milestone records section (userState.appendTrailing).
+func appendPaid(b []byte, ps []milestonePaid) []byte {
 	b = binary.AppendUvarint(b, uint64(len(ps)))
 	for _, p := range ps {
 		b = binary.AppendUvarint(b, uint64(p.Streak))
@@ -414,16 +405,13 @@ func appendPaid(b []byte, ps []milestonePaid, ts []triggerPaid, chals bool) []by
 		b = binary.AppendUvarint(b, p.Claim)
 		b = binary.AppendVarint(b, p.At)
 	}
-	if len(ts) > 0 {
-		b = appendTriggerPaid(b, ts)
-	}
 	return b
 }
 
 func decodePaid(r *decoder) ([]milestonePaid, error) {
 	n := r.uvarint()
 	if n == 0 && len(r.b) > 0 {
-		return nil, nil // none: trigger records follow
+		return nil, nil // none: a later section follows
 	}
 	if n == 0 || n > uint64(len(r.b)) {
 		return nil, errCorruptState

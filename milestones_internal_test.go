@@ -51,10 +51,10 @@ func TestPrunePaidKeepsJoinableRuns(t *testing.T) {
 	require.Nil(t, prunePaid([]milestonePaid{ps[0]}, now))
 }
 
-// The streak trigger records round-trip after the milestone records, with
-// or without milestone records and participations before them; a damaged or
-// inconsistent one is refused.
-func TestTriggerPaidRoundTrip(t *testing.T) {
+// The trailing sections of a state record (participations, milestone and
+// streak trigger records, profile fields seen) round-trip in any
+// combination; a damaged or inconsistent one is refused.
+func TestTrailingSectionsRoundTrip(t *testing.T) {
 	paid := []milestonePaid{{Streak: 1, Start: 100, Length: 3, System: 2, Points: AmountFromInt(5)}}
 	trig := []triggerPaid{
 		{Streak: 1, Start: 100, Trigger: 4, System: 2, EveryN: 3, Multiples: 2, Points: AmountFromInt(60), At: t0Internal.UnixNano()},
@@ -62,19 +62,36 @@ func TestTriggerPaidRoundTrip(t *testing.T) {
 		{Streak: 3, Start: 90, Trigger: 4, System: 2, EveryN: 3, Multiples: 1, Points: AmountFromInt(30)},
 	}
 	chals := []userChallenge{{Ref: 1, Enrolled: 5, From: 5, To: 10, Progress: []int64{1}}}
-	for _, s := range []userState{
-		{Events: 1, TrigPaid: trig},
-		{Events: 1, Paid: paid, TrigPaid: trig},
-		{Events: 1, Chals: chals, TrigPaid: trig},
-		{Events: 1, Chals: chals, Paid: paid, TrigPaid: trig},
-	} {
+	seen := []profileSeen{{"attributes.plan", t0Internal.UnixNano()}, {"tz", 1}}
+	// Every combination of the trailing sections, each present or empty.
+	for mask := 1; mask < 16; mask++ {
+		s := userState{Events: 1}
+		if mask&1 != 0 {
+			s.Chals = chals
+		}
+		if mask&2 != 0 {
+			s.Paid = paid
+		}
+		if mask&4 != 0 {
+			s.TrigPaid = trig
+		}
+		if mask&8 != 0 {
+			s.Seen = seen
+		}
 		b := s.marshal(nil)
 		var back userState
-		require.NoError(t, back.unmarshal(b))
+		require.NoError(t, back.unmarshal(b), "sections %04b", mask)
+		require.Equal(t, len(s.Chals), len(back.Chals))
 		require.Equal(t, s.Paid, back.Paid)
 		require.Equal(t, s.TrigPaid, back.TrigPaid)
+		require.Equal(t, s.Seen, back.Seen)
 		require.Equal(t, b, back.marshal(nil), "the encoding is canonical")
 		require.Error(t, new(userState).unmarshal(b[:len(b)-1]), "a cut record")
+		require.Error(t, new(userState).unmarshal(append(b, 0)), "an empty section with nothing after it")
+	}
+	for _, ss := range [][]profileSeen{{{"tz", 1}, {"name", 1}}, {{"tz", 1}, {"tz", 2}}} {
+		bad := userState{Seen: ss}
+		require.ErrorIs(t, new(userState).unmarshal(bad.marshal(nil)), errCorruptState, "%v out of order", ss)
 	}
 	for _, p := range []triggerPaid{
 		{Streak: 1, Start: 100, Trigger: 4, System: 2, EveryN: 0, Multiples: 2, Points: AmountFromInt(60)},

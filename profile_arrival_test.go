@@ -85,3 +85,55 @@ func TestLateProfileAfterAnonymizeIsIgnored(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "Ana again", u.Name)
 }
+
+// TestProfileSentAgainUnchangedHoldsAgainstAnOlderValue: the plan changed
+// to pro at 1h, an online device sent pro again at 5h, and an offline
+// device's event of 3h said free. In order the user ends on pro (free held
+// from 3h to 5h); so does any other order: the value sent again at 5h
+// holds against the late 3h event as a change at 5h would, also after a
+// reopen. Sending a value again does not rewrite the profile (Updated
+// stays).
+func TestProfileSentAgainUnchangedHoldsAgainstAnOlderValue(t *testing.T) {
+	ctx := context.Background()
+	ev := func(h int, plan string, tz string) gamify.Event {
+		return gamify.Event{Metric: "xp", User: "ana", Value: 1, Time: t0.Add(time.Duration(h) * time.Hour),
+			Profile: &gamify.UserInput{TZ: tz, Attributes: map[string]string{"plan": plan}}}
+	}
+	orders := map[string][]int{"in order": {0, 1, 2}, "late last": {0, 2, 1}, "newest first": {2, 1, 0}, "late first": {1, 0, 2}}
+	got := map[string]string{}
+	for name, order := range orders {
+		te := openTest(t, nil)
+		mustMetric(t, te.Engine, "xp")
+		mustUserAttributes(t, te.Engine, "plan")
+		te.clock.Set(t0.Add(24 * time.Hour))
+		evs := []gamify.Event{ev(1, "pro", "Europe/Paris"), ev(3, "free", "America/New_York"), ev(5, "pro", "Europe/Paris")}
+		for i, k := range order {
+			if name == "late last" && i == 2 {
+				te.reopen(t) // the seen values are stored
+			}
+			_, err := te.Track(ctx, evs[k])
+			require.NoError(t, err)
+		}
+		u, err := te.Users().Get(ctx, "ana")
+		require.NoError(t, err)
+		got[name] = u.Attributes["plan"] + " " + u.TZ
+	}
+	for name := range orders {
+		require.Equal(t, "pro Europe/Paris", got[name], name)
+	}
+
+	te := openTest(t, nil)
+	mustMetric(t, te.Engine, "xp")
+	mustUserAttributes(t, te.Engine, "plan")
+	te.clock.Set(t0.Add(24 * time.Hour))
+	_, err := te.Track(ctx, ev(1, "pro", "Europe/Paris"))
+	require.NoError(t, err)
+	before, err := te.Users().Get(ctx, "ana")
+	require.NoError(t, err)
+	te.clock.Advance(time.Minute)
+	_, err = te.Track(ctx, ev(5, "pro", "Europe/Paris"))
+	require.NoError(t, err)
+	after, err := te.Users().Get(ctx, "ana")
+	require.NoError(t, err)
+	require.Equal(t, before.Updated, after.Updated, "nothing of the profile changed")
+}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -220,6 +221,102 @@ type userState struct {
 	// TrigPaid is what streak triggers paid runs, sorted by (Streak, Start,
 	// Trigger); see streak_trigger_paid.go.
 	TrigPaid []triggerPaid
+	// Seen is when events last sent profile fields unchanged, sorted by
+	// Field; see profile.merge.
+	Seen []profileSeen
+}
+
+// profileSeen is the latest time (Unix ns, the event's) an event's Profile
+// sent a field ("name", "attributes.plan") with the value it already had:
+// a late event's older value must not undo it, as if it had changed then.
+type profileSeen struct {
+	Field string
+	At    int64
+}
+
+func compareSeen(a profileSeen, field string) int { return strings.Compare(a.Field, field) }
+
+// seenAt returns when field was last sent unchanged, 0 if never.
+func seenAt(ss []profileSeen, field string) int64 {
+	if i, ok := slices.BinarySearchFunc(ss, field, compareSeen); ok {
+		return ss[i].At
+	}
+	return 0
+}
+
+// putSeen returns ss with field seen at at (a copy: the slice is shared
+// with the committed version of the user).
+func putSeen(ss []profileSeen, field string, at int64) []profileSeen {
+	i, ok := slices.BinarySearchFunc(ss, field, compareSeen)
+	ss = slices.Clone(ss)
+	if ok {
+		ss[i].At = max(ss[i].At, at)
+		return ss
+	}
+	return slices.Insert(ss, i, profileSeen{field, at})
+}
+
+// appendTrailing writes the sections after the year aggregates, which
+// later versions added: participations, milestone records, streak trigger
+// records, profile fields seen. They are written up to the last that is not
+// empty, each empty one before it as a count of 0, so that a record without
+// them keeps the bytes it had before they existed; a 0 with nothing after
+// it is not canonical and does not decode.
+func (s *userState) appendTrailing(b []byte) []byte {
+	last := 0
+	switch {
+	case len(s.Seen) > 0:
+		last = 4
+	case len(s.TrigPaid) > 0:
+		last = 3
+	case len(s.Paid) > 0:
+		last = 2
+	case len(s.Chals) > 0:
+		last = 1
+	}
+	if last >= 1 {
+		if len(s.Chals) > 0 {
+			b = appendChallenges(b, s.Chals)
+		} else {
+			b = append(b, 0)
+		}
+	}
+	if last >= 2 {
+		b = appendPaid(b, s.Paid)
+	}
+	if last >= 3 {
+		b = appendTriggerPaid(b, s.TrigPaid)
+	}
+	if last >= 4 {
+		b = binary.AppendUvarint(b, uint64(len(s.Seen)))
+		for _, x := range s.Seen {
+			b = binary.AppendUvarint(b, uint64(len(x.Field)))
+			b = append(b, x.Field...)
+			b = binary.AppendVarint(b, x.At)
+		}
+	}
+	return b
+}
+
+func decodeSeen(r *decoder) ([]profileSeen, error) {
+	n := r.uvarint()
+	if n == 0 || n > uint64(len(r.b)) {
+		return nil, errCorruptState
+	}
+	ss := make([]profileSeen, n)
+	for i := range ss {
+		l := r.uvarint()
+		if r.err || l > uint64(len(r.b)) {
+			return nil, errCorruptState
+		}
+		ss[i] = profileSeen{Field: string(r.b[:l])}
+		r.b = r.b[l:]
+		ss[i].At = r.varint()
+		if i > 0 && ss[i-1].Field >= ss[i].Field {
+			return nil, errCorruptState // out of order or repeated
+		}
+	}
+	return ss, nil
 }
 
 // dayAgg is the unspilled change of one metric on one local day.
@@ -323,8 +420,7 @@ func (s *userState) marshal(b []byte) []byte {
 		b = binary.AppendVarint(b, int64(y.Year))
 		b = binary.AppendVarint(b, y.Value)
 	}
-	b = appendChallenges(b, s.Chals)
-	return appendPaid(b, s.Paid, s.TrigPaid, len(s.Chals) > 0)
+	return s.appendTrailing(b)
 }
 
 func (s *userState) unmarshal(b []byte) error { return s.decode(b, false) }
@@ -490,6 +586,13 @@ func (s *userState) decode(b []byte, v2 bool) error {
 			return err
 		}
 		s.TrigPaid = ps
+	}
+	if !r.err && len(r.b) > 0 {
+		ss, err := decodeSeen(&r)
+		if err != nil {
+			return err
+		}
+		s.Seen = ss
 	}
 	if r.err || len(r.b) != 0 {
 		return errCorruptState
@@ -939,7 +1042,7 @@ func (t *txn) user(id string, create bool) (*userRec, error) {
 		}}
 		u.p.Preferences = newUserPreferences
 		if in := t.creating; in != nil {
-			u.p.merge(in, t.attributedAt(), t.eventAt.IsZero(), t.now) // checked by the caller; its merge after this one changes nothing
+			u.p.merge(in, t.attributedAt(), t.eventAt.IsZero(), t.now, &u.s.Seen) // checked by the caller; its merge after this one changes nothing
 		}
 		t.newUsers++
 		t.notes = append(t.notes, UserCreated{User: id, At: t.now})

@@ -204,6 +204,9 @@ func appendTriggerPaid(b []byte, ps []triggerPaid) []byte {
 
 func decodeTriggerPaid(r *decoder) ([]triggerPaid, error) {
 	n := r.uvarint()
+	if n == 0 && len(r.b) > 0 {
+		return nil, nil // none: a later section follows
+	}
 	if n == 0 || n > uint64(len(r.b)) {
 		return nil, errCorruptState
 	}

@@ -234,15 +234,23 @@ func (in *UserInput) validate(prefix string, cat *catalog, idRequired bool) erro
 // at is the time the values belong to: an event's time for its Profile,
 // else now. A value that changed at a later time than at is kept (a late
 // event's old profile does not undo a newer change), unless force (a call
-// made now, which always applies).
-func (p *profile) merge(in *UserInput, at time.Time, force bool, now time.Time) bool {
+// made now, which always applies). So is one that a later event sent
+// again unchanged: seen, when not nil, holds when each field was last sent
+// so (the user's state record, which an event rewrites anyway, so that a
+// profile sent with every event does not rewrite the profile record).
+func (p *profile) merge(in *UserInput, at time.Time, force bool, now time.Time, seen *[]profileSeen) bool {
 	changed := false
 	atNs := at.UnixNano()
 	ownedSetAt := false                // shared with the committed record too: copy before writing
-	newer := func(field string) bool { // a value changed after at is held
+	newer := func(field string) bool { // a value changed or sent after at is held
 		t, ok := p.SetAt[field]
 		all, allOK := p.SetAt[anyProfileField]
-		return !force && (ok && t > atNs || allOK && all > atNs)
+		return !force && (ok && t > atNs || allOK && all > atNs || seen != nil && seenAt(*seen, field) > atNs)
+	}
+	same := func(field string) { // the value held was sent again at at
+		if !force && seen != nil && atNs > p.SetAt[field] && atNs > seenAt(*seen, field) {
+			*seen = putSeen(*seen, field, atNs)
+		}
 	}
 	stampField := func(field string) {
 		changed = true
@@ -259,18 +267,26 @@ func (p *profile) merge(in *UserInput, at time.Time, force bool, now time.Time) 
 		}
 	}
 	set := func(field string, dst *string, v string) {
-		if v != "" && *dst != v && !newer(field) {
+		switch {
+		case v == "":
+		case *dst == v:
+			same(field)
+		case !newer(field):
 			*dst = v
 			stampField(field)
 		}
 	}
 	set("name", &p.Name, in.Name)
 	set("tz", &p.TZ, in.TZ)
-	if in.Control != nil && *in.Control != p.Control && !newer("control") {
+	if in.Control != nil && *in.Control == p.Control {
+		same("control")
+	} else if in.Control != nil && !newer("control") {
 		p.Control = *in.Control
 		stampField("control")
 	}
-	if in.SubscribeToEmails != nil && *in.SubscribeToEmails != p.SubscribeToEmails && !newer("subscribeToEmails") {
+	if in.SubscribeToEmails != nil && *in.SubscribeToEmails == p.SubscribeToEmails {
+		same("subscribeToEmails")
+	} else if in.SubscribeToEmails != nil && !newer("subscribeToEmails") {
 		p.SubscribeToEmails = *in.SubscribeToEmails
 		stampField("subscribeToEmails")
 	}
@@ -282,7 +298,11 @@ func (p *profile) merge(in *UserInput, at time.Time, force bool, now time.Time) 
 	owned := false // the map is shared with the user's committed record (userRec.clone): copy before writing
 	for k, v := range in.Attributes {
 		old, had := p.Attributes[k]
-		if !(had && v == "" || v != "" && old != v) || newer("attributes."+k) {
+		if !(had && v == "" || v != "" && old != v) {
+			same("attributes." + k) // the value held, or "" for one it does not have
+			continue
+		}
+		if newer("attributes." + k) {
 			continue
 		}
 		if !owned {
@@ -301,7 +321,9 @@ func (p *profile) merge(in *UserInput, at time.Time, force bool, now time.Time) 
 	if len(p.Attributes) == 0 {
 		p.Attributes = nil
 	}
-	if in.DeviceTokens != nil && !slices.Equal(in.DeviceTokens, p.DeviceTokens) && !newer("deviceTokens") {
+	if in.DeviceTokens != nil && slices.Equal(in.DeviceTokens, p.DeviceTokens) {
+		same("deviceTokens")
+	} else if in.DeviceTokens != nil && !newer("deviceTokens") {
 		p.DeviceTokens = slices.Clone(in.DeviceTokens)
 		stampField("deviceTokens")
 	}
@@ -401,7 +423,7 @@ var upsertOp = newOp("user.upsert", func(t *txn, a upsertArgs) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
-	if u.p.merge(&in, t.now, true, t.now) {
+	if u.p.merge(&in, t.now, true, t.now, nil) {
 		u.profileDirty = true
 		if err := t.regroup(u); err != nil {
 			return User{}, err
