@@ -244,11 +244,10 @@ func seenAt(ss []profileSeen, field string) int64 {
 	return 0
 }
 
-// putSeen returns ss with field seen at at (a copy: the slice is shared
-// with the committed version of the user).
+// putSeen returns ss with field seen at at, written in place: the caller
+// owns ss (the slice of the committed version of the user is copied first).
 func putSeen(ss []profileSeen, field string, at int64) []profileSeen {
 	i, ok := slices.BinarySearchFunc(ss, field, compareSeen)
-	ss = slices.Clone(ss)
 	if ok {
 		ss[i].At = max(ss[i].At, at)
 		return ss

@@ -247,8 +247,12 @@ func (p *profile) merge(in *UserInput, at time.Time, force bool, now time.Time, 
 		all, allOK := p.SetAt[anyProfileField]
 		return !force && (ok && t > atNs || allOK && all > atNs || seen != nil && seenAt(*seen, field) > atNs)
 	}
+	ownedSeen := false           // shared with the committed record too: copy before writing
 	same := func(field string) { // the value held was sent again at at
 		if !force && seen != nil && atNs > p.SetAt[field] && atNs > seenAt(*seen, field) {
+			if !ownedSeen {
+				*seen, ownedSeen = slices.Clone(*seen), true
+			}
 			*seen = putSeen(*seen, field, atNs)
 		}
 	}
