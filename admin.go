@@ -179,6 +179,13 @@ func digest[T any](d *T) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// With the keys of renamed fields under their old names, for the same
+	// reason: the JSON of a rename keeps the old digest (see renamedKeys).
+	if r, ok := any(&c).(renamedKeys); ok {
+		if b, err = withOldKeys(b, r.oldKeys()); err != nil {
+			return nil, err
+		}
+	}
 	h := sha256.Sum256(b)
 	return h[:], nil
 }

@@ -167,8 +167,8 @@ type ChallengeParticipantsPage struct {
 // Participants pages the participants of the challenge with key, in the
 // order the users were first seen by the engine. The cursor is a place in
 // that order, so a walk lists every participant enrolled throughout it
-// once, whatever enrols meanwhile: a user seen before the cursor who
-// enrols later is not in the rest of the walk (a new walk lists them).
+// once, whatever enrolls meanwhile: a user seen before the cursor who
+// enrolls later is not in the rest of the walk (a new walk lists them).
 func (a ChallengesAPI) Participants(ctx context.Context, key string, q ChallengeParticipantsQuery) (ChallengeParticipantsPage, error) {
 	var errs []error
 	if q.Limit < 0 || q.Limit > 100 {

@@ -31,7 +31,7 @@ import (
 // userChallenge is one participation.
 type userChallenge struct {
 	Ref      uint32
-	Enrolled int64   // the enrolment's time (Unix ns): the command's, or the enrolling event's
+	Enrolled int64   // the enrollment's time (Unix ns): the command's, or the enrolling event's
 	From, To int64   // events at From <= at < To count; To 0: no end
 	Progress []int64 // per objective, micros, capped at its target; never written in place
 	Paid     uint32  // bit i: Milestones[i] was paid
@@ -103,7 +103,7 @@ func (o *ChallengeObjective) add(metric string, value Amount, attrs map[string]s
 	if o.Metric != metric {
 		return 0
 	}
-	for k, v := range o.Filters {
+	for k, v := range o.EventFilters {
 		if got, ok := attrs[k]; !ok || got != v {
 			return 0
 		}
@@ -151,7 +151,7 @@ func (c *Challenge) reached(m ChallengeMilestone, done uint32) bool {
 }
 
 // window is the window of a participation enrolled at at (the command's
-// time for Enroll, the event's for an automatic enrolment).
+// time for Enroll, the event's for an automatic enrollment).
 func (c *Challenge) window(at time.Time, automatic bool) (from, to int64) {
 	switch c.Window {
 	case ChallengeFixed:
@@ -175,7 +175,7 @@ func inWindow(at, from, to int64) bool { return at >= from && (to == 0 || at < t
 // challenges.
 type ChallengeChange struct {
 	Challenge string
-	Enrolled  bool // this event enrolled the user (automatic enrolment)
+	Enrolled  bool // this event enrolled the user (automatic enrollment)
 	// Objectives is the progress of every objective after the event.
 	Objectives []ObjectiveProgress
 	// Completed lists the objectives this event completed.
@@ -258,7 +258,7 @@ func (t *txn) trackChallenges(u *userRec, m *Metric, ev *validEvent, res *EventR
 		if in {
 			uc = u.s.Chals[i]
 		} else {
-			if c.Enrolment != ChallengeAutomatic {
+			if c.Enrollment != ChallengeAutomatic {
 				continue
 			}
 			uc = c.participation(ev.at, true)
@@ -411,7 +411,7 @@ func (t *txn) pay(u *userRec, p ChallengePayout, reason string) (ChallengePaid, 
 	return out, nil
 }
 
-// ---- Enrolment ----
+// ---- Enrollment ----
 
 type enrollArgs struct {
 	Challenge string
@@ -446,7 +446,7 @@ var challengeEnrollOp = newOp("challenge.enroll", func(t *txn, a enrollArgs) (Ch
 
 // Enroll makes user a participant of the challenge with key (creating the
 // user on first sight). Enrolling again changes nothing and returns the
-// participation with AlreadyEnrolled. Events count from the enrolment on
+// participation with AlreadyEnrolled. Events count from the enrollment on
 // (from Start for a fixed window enrolled before it). An unknown or
 // archived challenge is ErrNotFound; an inactive one, or a fixed window
 // past its End, is ErrConflict.

@@ -14,7 +14,7 @@ import (
 	"github.com/gamifykit/gamify/store"
 )
 
-// Challenge is a program a user enrols in: objectives to reach inside a
+// Challenge is a program a user enrolls in: objectives to reach inside a
 // window, milestones paid on the way and a payout on completion. Progress
 // is kept per participant and objective and moves inside the event that
 // causes it (docs/behaviour.md, "Challenges").
@@ -23,17 +23,17 @@ type Challenge struct {
 	Name        string // display name, required
 	Description string // optional
 	// Window is when events count: fixed (Start to End), rolling (Days
-	// from the enrolment) or perpetual. Immutable, with Start, End and Days.
+	// from the enrollment) or perpetual. Immutable, with Start, End and Days.
 	Window ChallengeWindow
 	// Start and End bound a fixed window [Start, End); zero otherwise
 	// (left out of JSON, as every optional time).
 	Start time.Time `json:",omitzero"`
 	End   time.Time `json:",omitzero"`
 	Days  int       `json:",omitempty"` // a rolling window's length in days of 24 hours, 1 to 366
-	// Enrolment is explicit (ChallengesAPI.Enroll, the default) or
-	// automatic (the first event that would count enrols the user; Enroll
+	// Enrollment is explicit (ChallengesAPI.Enroll, the default) or
+	// automatic (the first event that would count enrolls the user; Enroll
 	// works too). Immutable.
-	Enrolment ChallengeEnrolment
+	Enrollment ChallengeEnrollment
 	// Objectives are what the challenge asks, 1 to 16, immutable once
 	// created (progress refers to them by position).
 	Objectives []ChallengeObjective
@@ -65,26 +65,26 @@ type ChallengeWindow string
 
 const (
 	// ChallengeFixed counts events in [Start, End): with explicit
-	// enrolment only those from the enrolment on, with automatic enrolment
+	// enrollment only those from the enrollment on, with automatic enrollment
 	// the whole window.
 	ChallengeFixed ChallengeWindow = "fixed"
 	// ChallengeRolling counts events in the Days after each participant's
-	// enrolment (automatic: the time of the enrolling event).
+	// enrollment (automatic: the time of the enrolling event).
 	ChallengeRolling ChallengeWindow = "rolling"
-	// ChallengePerpetual counts events from the enrolment on (automatic:
+	// ChallengePerpetual counts events from the enrollment on (automatic:
 	// from the challenge's creation), for ever.
 	ChallengePerpetual ChallengeWindow = "perpetual"
 )
 
-// ChallengeEnrolment is how users join a challenge.
-type ChallengeEnrolment string
+// ChallengeEnrollment is how users join a challenge.
+type ChallengeEnrollment string
 
 const (
 	// ChallengeExplicit challenges are joined by ChallengesAPI.Enroll.
-	ChallengeExplicit ChallengeEnrolment = "explicit"
+	ChallengeExplicit ChallengeEnrollment = "explicit"
 	// ChallengeAutomatic challenges are joined by the first event that
 	// counts toward one of their objectives (and by Enroll).
-	ChallengeAutomatic ChallengeEnrolment = "automatic"
+	ChallengeAutomatic ChallengeEnrollment = "automatic"
 )
 
 // ChallengeCount is what an objective adds up.
@@ -99,7 +99,7 @@ const (
 )
 
 // ChallengeObjective is one goal of a challenge: the metric's values (or
-// events) that match Filters, counted inside the participant's window,
+// events) that match EventFilters, counted inside the participant's window,
 // reaching Target.
 type ChallengeObjective struct {
 	Key    string // unique in the challenge, [A-Za-z0-9_-]{1,64}
@@ -107,9 +107,9 @@ type ChallengeObjective struct {
 	Metric string // an existing metric
 	// Count is value (the default, also when empty) or events.
 	Count ChallengeCount
-	// Filters are event attributes an event must carry, all of them, to
+	// EventFilters are event attributes an event must carry, all of them, to
 	// count (declared event attributes).
-	Filters map[string]string `json:",omitempty"`
+	EventFilters map[string]string `json:",omitempty"`
 	// Target is the progress that completes the objective: positive; a
 	// whole number of events for ChallengeCountEvents.
 	Target Amount
@@ -160,6 +160,67 @@ type storedChallenge struct {
 	Off []gamifytype.Interval `json:"off,omitempty"` // absent: never inactive
 }
 
+// UnmarshalJSON reads a storedChallenge: the embedded Challenge's
+// UnmarshalJSON (which reads old key names) would otherwise be promoted
+// and drop Ref and Off. Each field storedChallenge adds to Challenge is
+// read here.
+func (s *storedChallenge) UnmarshalJSON(b []byte) error {
+	var w struct {
+		Ref uint32                `json:"ref"`
+		Off []gamifytype.Interval `json:"off,omitempty"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &s.Challenge); err != nil {
+		return err
+	}
+	s.Ref, s.Off = w.Ref, w.Off
+	return nil
+}
+
+// UnmarshalJSON reads a Challenge, also one stored or logged before
+// Enrollment had its name ("Enrolment"); its objectives read their old
+// name of EventFilters ("Filters") too.
+func (c *Challenge) UnmarshalJSON(b []byte) error {
+	type plain Challenge // without this method
+	var v struct {
+		plain
+		Enrolment ChallengeEnrollment
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*c = Challenge(v.plain)
+	c.Enrollment = cmp.Or(c.Enrollment, v.Enrolment)
+	return nil
+}
+
+// oldKeys maps the JSON keys of a Challenge renamed since to the names
+// they had ("Objectives.[].": in each objective): a patch digest is taken
+// over the JSON with them (see digest).
+func (*Challenge) oldKeys() map[string]string {
+	return map[string]string{"Enrollment": "Enrolment", "Objectives.[].EventFilters": "Filters"}
+}
+
+// UnmarshalJSON reads a ChallengeObjective, also one stored or logged
+// before EventFilters had its name ("Filters").
+func (o *ChallengeObjective) UnmarshalJSON(b []byte) error {
+	type plain ChallengeObjective // without this method
+	var v struct {
+		plain
+		Filters map[string]string
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*o = ChallengeObjective(v.plain)
+	if o.EventFilters == nil {
+		o.EventFilters = v.Filters
+	}
+	return nil
+}
+
 // Validate reports every bad field of a challenge to create.
 func (c *Challenge) Validate() error {
 	var errs []error
@@ -194,10 +255,10 @@ func (c *Challenge) Validate() error {
 	} else if c.Days != 0 {
 		errs = append(errs, gamifytype.Invalid("Challenge.Days", c.Days, "is only for a rolling window"))
 	}
-	switch c.Enrolment {
+	switch c.Enrollment {
 	case "", ChallengeExplicit, ChallengeAutomatic:
 	default:
-		errs = append(errs, gamifytype.Invalid("Challenge.Enrolment", c.Enrolment, "must be explicit (the default) or automatic"))
+		errs = append(errs, gamifytype.Invalid("Challenge.Enrollment", c.Enrollment, "must be explicit (the default) or automatic"))
 	}
 	errs = append(errs, c.validateObjectives()...)
 	if len(c.Milestones) > maxChallengeMilestone {
@@ -251,8 +312,8 @@ func (c *Challenge) validateObjectives() []error {
 		if o.Target.Sign() <= 0 {
 			errs = append(errs, gamifytype.Invalid(f+".Target", o.Target, "must be positive"))
 		}
-		for _, k := range slices.Sorted(maps.Keys(o.Filters)) {
-			errs = append(errs, gamifytype.CheckText(f+".Filters["+k+"]", o.Filters[k], gamifytype.MaxTextLen))
+		for _, k := range slices.Sorted(maps.Keys(o.EventFilters)) {
+			errs = append(errs, gamifytype.CheckText(f+".EventFilters["+k+"]", o.EventFilters[k], gamifytype.MaxTextLen))
 		}
 		if err := checkSet(f+".Prerequisites", o.Prerequisites, gamifytype.MaxListLen); err != nil {
 			errs = append(errs, err)
@@ -295,8 +356,8 @@ func (cat *catalog) checkChallengeRefs(old, c *Challenge) error {
 		if m, ok := cat.metrics[o.Metric]; !ok || m.Status == StatusArchived {
 			errs = append(errs, gamifytype.Invalid(f+".Metric", o.Metric, "is not a metric"))
 		}
-		if len(o.Filters) > 0 {
-			errs = append(errs, cat.checkAttributes(f+".Filters", EventAttribute, o.Filters))
+		if len(o.EventFilters) > 0 {
+			errs = append(errs, cat.checkAttributes(f+".EventFilters", EventAttribute, o.EventFilters))
 		}
 	}
 	check := func(f string, p, was ChallengePayout) {
@@ -426,8 +487,8 @@ func (t *txn) createChallenge(c Challenge) (Challenge, error) {
 	default:
 		return Challenge{}, gamifytype.Invalid("Challenge.Status", c.Status, "must be active (the default) or inactive")
 	}
-	if c.Enrolment == "" {
-		c.Enrolment = ChallengeExplicit
+	if c.Enrollment == "" {
+		c.Enrollment = ChallengeExplicit
 	}
 	// Created inactive with none given, no event dated before its first
 	// Activate counts (gamify import relies on it).
@@ -456,7 +517,7 @@ func stampZero(t time.Time) time.Time {
 func cloneChallenge(c Challenge) Challenge {
 	c.Objectives = slices.Clone(c.Objectives)
 	for i := range c.Objectives {
-		c.Objectives[i].Filters = maps.Clone(c.Objectives[i].Filters)
+		c.Objectives[i].EventFilters = maps.Clone(c.Objectives[i].EventFilters)
 		c.Objectives[i].Prerequisites = slices.Clone(c.Objectives[i].Prerequisites)
 	}
 	c.Milestones = slices.Clone(c.Milestones)
@@ -481,8 +542,8 @@ var challenges = resource[Challenge]{
 			return Challenge{}, gamifytype.Invalid("Challenge.Window", c.Window, "is immutable (with Days)")
 		case !c.Start.Equal(old.Start) || !c.End.Equal(old.End):
 			return Challenge{}, gamifytype.Invalid("Challenge.Start", c.Start, "is immutable (with End)")
-		case c.Enrolment != old.Enrolment:
-			return Challenge{}, gamifytype.Invalid("Challenge.Enrolment", c.Enrolment, "is immutable")
+		case c.Enrollment != old.Enrollment:
+			return Challenge{}, gamifytype.Invalid("Challenge.Enrollment", c.Enrollment, "is immutable")
 		case !sameObjectives(c.Objectives, old.Objectives):
 			return Challenge{}, gamifytype.Invalid("Challenge.Objectives", len(c.Objectives), "are immutable")
 		case !slices.EqualFunc(c.Milestones, old.Milestones, func(x, y ChallengeMilestone) bool { return x.Share == y.Share && x.Objective == y.Objective }):
@@ -501,11 +562,11 @@ var challenges = resource[Challenge]{
 func sameObjectives(a, b []ChallengeObjective) bool {
 	return slices.EqualFunc(a, b, func(x, y ChallengeObjective) bool {
 		return x.Key == y.Key && x.Name == y.Name && x.Metric == y.Metric && x.Count == y.Count &&
-			maps.Equal(x.Filters, y.Filters) && x.Target == y.Target && slices.Equal(x.Prerequisites, y.Prerequisites)
+			maps.Equal(x.EventFilters, y.EventFilters) && x.Target == y.Target && slices.Equal(x.Prerequisites, y.Prerequisites)
 	})
 }
 
-// ChallengesAPI administers challenges, enrols users and reads their
+// ChallengesAPI administers challenges, enrolls users and reads their
 // progress. Get it from Engine.Challenges.
 type ChallengesAPI struct{ e *Engine }
 
@@ -544,7 +605,7 @@ func (a ChallengesAPI) List(ctx context.Context, opts ListOptions) ([]Challenge,
 
 // Patch changes a challenge: edit gets a copy of the stored challenge and
 // sets the fields to change; the others are kept. Key, Status, Created and
-// Updated are the engine's; Window, Start, End, Days, Enrolment, the
+// Updated are the engine's; Window, Start, End, Days, Enrollment, the
 // Objectives and the milestones' number, Share and Objective are immutable
 // (a change to one is a ValidationError naming it). Name, Description,
 // what milestones pay and Completion may change: a participant is paid what
@@ -555,7 +616,7 @@ func (a ChallengesAPI) Patch(ctx context.Context, key string, edit func(*Challen
 	return challenges.patch(ctx, a.e, key, edit)
 }
 
-// Activate makes an inactive challenge count events and enrol users again:
+// Activate makes an inactive challenge count events and enroll users again:
 // events dated from the activation on count. Events dated while it was
 // inactive never count, whenever they arrive; late ones dated before the
 // Deactivate still do (docs/behaviour.md, "Challenges"). Activating an

@@ -16,7 +16,7 @@ import (
 func TestChallengeImport(t *testing.T) {
 	ctx := context.Background()
 	amt := gamify.AmountFromInt
-	ch := gamify.Challenge{Key: "trip", Name: "Trip", Window: gamify.ChallengeRolling, Days: 3, Enrolment: gamify.ChallengeAutomatic,
+	ch := gamify.Challenge{Key: "trip", Name: "Trip", Window: gamify.ChallengeRolling, Days: 3, Enrollment: gamify.ChallengeAutomatic,
 		Objectives: []gamify.ChallengeObjective{{Key: "earn", Metric: "xp", Target: amt(10)},
 			{Key: "again", Metric: "xp", Count: gamify.ChallengeCountEvents, Target: amt(3), Prerequisites: []string{"earn"}}},
 		Milestones: []gamify.ChallengeMilestone{{Objective: "earn", Pay: gamify.ChallengePayout{System: "pts", Points: amt(5)}}}}
@@ -112,7 +112,7 @@ func TestChallengeImportClaim(t *testing.T) {
 	game := gamify.Game{
 		Points:  []gamify.PointsSystem{{Key: "pts", Name: "Points"}},
 		Rewards: []gamify.Reward{{Key: "mug", Name: "Mug", Type: gamify.RewardPhysical, Cost: amt(1), System: "pts", PerUserLimit: 1}},
-		Challenges: []gamify.Challenge{{Key: "trip", Name: "Trip", Window: gamify.ChallengePerpetual, Enrolment: gamify.ChallengeAutomatic,
+		Challenges: []gamify.Challenge{{Key: "trip", Name: "Trip", Window: gamify.ChallengePerpetual, Enrollment: gamify.ChallengeAutomatic,
 			Objectives: []gamify.ChallengeObjective{{Key: "earn", Metric: "xp", Target: amt(10)}, {Key: "more", Metric: "xp", Target: amt(20)}},
 			Milestones: []gamify.ChallengeMilestone{{Objective: "earn", Pay: gamify.ChallengePayout{Reward: "mug"}},
 				{Objective: "more", Pay: gamify.ChallengePayout{Reward: "mug"}}}}},

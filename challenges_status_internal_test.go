@@ -32,7 +32,7 @@ func TestLoadChallengeOff(t *testing.T) {
 		{"inactive with open off", StatusInactive, changed, []gamifytype.Interval{{From: created}}, []gamifytype.Interval{{From: created}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ch := Challenge{Key: "c", Name: "C", Window: ChallengePerpetual, Enrolment: ChallengeExplicit,
+			ch := Challenge{Key: "c", Name: "C", Window: ChallengePerpetual, Enrollment: ChallengeExplicit,
 				Objectives: []ChallengeObjective{{Key: "o", Metric: "m", Target: AmountFromInt(1)}},
 				Status:     tc.status, Created: created, Updated: tc.updated}
 			v, err := json.Marshal(storedChallenge{Challenge: ch, Ref: 1, Off: tc.off})

@@ -60,7 +60,7 @@ func TestChallengeInactiveByEventTime(t *testing.T) {
 	setStatus(late, t1, false)
 	r := trackAt(late, inside, before)
 	require.Len(t, r.Challenges, 2, "dated while active, arriving while inactive: counts")
-	require.True(t, r.Challenges[0].Enrolled, "and enrols in the automatic challenge")
+	require.True(t, r.Challenges[0].Enrolled, "and enrolls in the automatic challenge")
 	setStatus(late, t2, true)
 	require.Empty(t, trackAt(late, after.Add(time.Hour), inside).Challenges, "dated while inactive, arriving after: does not count")
 	require.Len(t, trackAt(late, after.Add(time.Hour), after).Challenges, 2)

@@ -33,11 +33,11 @@ func challengeEngine(t *testing.T, opts *gamify.Options) *testEngine {
 func chAmt(n int64) gamify.Amount { return gamify.AmountFromInt(n) }
 
 // weekChallenge is a fixed window over the week after t0 with automatic
-// enrolment: 5 lessons and 100 xp; half of them pays 10 gems, completion
+// enrollment: 5 lessons and 100 xp; half of them pays 10 gems, completion
 // 50 gems and the achievement "champ".
 func weekChallenge() gamify.Challenge {
 	return gamify.Challenge{Key: "week", Name: "Week", Window: gamify.ChallengeFixed, Start: t0, End: t0.Add(7 * 24 * time.Hour),
-		Enrolment: gamify.ChallengeAutomatic,
+		Enrollment: gamify.ChallengeAutomatic,
 		Objectives: []gamify.ChallengeObjective{
 			{Key: "lessons", Metric: "lessons", Count: gamify.ChallengeCountEvents, Target: chAmt(5)},
 			{Key: "xp", Metric: "xp", Target: chAmt(100)},
@@ -109,23 +109,23 @@ func TestChallengeAdmin(t *testing.T) {
 		"Challenge.Days": bad(func(c *gamify.Challenge) {
 			c.Window, c.Start, c.End = gamify.ChallengeRolling, time.Time{}, time.Time{}
 		}),
-		"Challenge.Enrolment":                         bad(func(c *gamify.Challenge) { c.Enrolment = "sometimes" }),
-		"Challenge.Objectives":                        bad(func(c *gamify.Challenge) { c.Objectives = nil }),
-		"Challenge.Objectives[1].Key":                 bad(func(c *gamify.Challenge) { c.Objectives[1].Key = "lessons" }),
-		"Challenge.Objectives[0].Target":              bad(func(c *gamify.Challenge) { c.Objectives[0].Target = gamify.MustParseAmount("1.5") }),
-		"Challenge.Objectives[1].Count":               bad(func(c *gamify.Challenge) { c.Objectives[1].Count = "sum" }),
-		"Challenge.Objectives[0].Prerequisites[0]":    bad(func(c *gamify.Challenge) { c.Objectives[0].Prerequisites = []string{"xp"} }),
-		"Challenge.Objectives[0].Metric":              bad(func(c *gamify.Challenge) { c.Objectives[0].Metric = "nope" }),
-		"Challenge.Objectives[0].Filters[undeclared]": bad(func(c *gamify.Challenge) { c.Objectives[0].Filters = map[string]string{"undeclared": "x"} }),
-		"Challenge.Milestones[0].Share":               bad(func(c *gamify.Challenge) { c.Milestones[0].Share = 101 }),
-		"Challenge.Milestones[0].Objective":           bad(func(c *gamify.Challenge) { c.Milestones[0].Share, c.Milestones[0].Objective = 0, "nope" }),
-		"Challenge.Milestones[0].Pay":                 bad(func(c *gamify.Challenge) { c.Milestones[0].Pay = gamify.ChallengePayout{} }),
-		"Challenge.Milestones[0].Pay.System":          bad(func(c *gamify.Challenge) { c.Milestones[0].Pay.System = "coins" }),
-		"Challenge.Completion.Points":                 bad(func(c *gamify.Challenge) { c.Completion.System = "" }),
-		"Challenge.Completion.Achievement":            bad(func(c *gamify.Challenge) { c.Completion.Achievement = "nope" }),
-		"Challenge.Milestones[0].Pay.Reward":          bad(func(c *gamify.Challenge) { c.Milestones[0].Pay.Reward = "nope" }),
-		"Challenge.Objectives[0].Filters[mode]": bad(func(c *gamify.Challenge) {
-			c.Objectives[0].Filters = map[string]string{"mode": string(make([]byte, 5000))}
+		"Challenge.Enrollment":                             bad(func(c *gamify.Challenge) { c.Enrollment = "sometimes" }),
+		"Challenge.Objectives":                             bad(func(c *gamify.Challenge) { c.Objectives = nil }),
+		"Challenge.Objectives[1].Key":                      bad(func(c *gamify.Challenge) { c.Objectives[1].Key = "lessons" }),
+		"Challenge.Objectives[0].Target":                   bad(func(c *gamify.Challenge) { c.Objectives[0].Target = gamify.MustParseAmount("1.5") }),
+		"Challenge.Objectives[1].Count":                    bad(func(c *gamify.Challenge) { c.Objectives[1].Count = "sum" }),
+		"Challenge.Objectives[0].Prerequisites[0]":         bad(func(c *gamify.Challenge) { c.Objectives[0].Prerequisites = []string{"xp"} }),
+		"Challenge.Objectives[0].Metric":                   bad(func(c *gamify.Challenge) { c.Objectives[0].Metric = "nope" }),
+		"Challenge.Objectives[0].EventFilters[undeclared]": bad(func(c *gamify.Challenge) { c.Objectives[0].EventFilters = map[string]string{"undeclared": "x"} }),
+		"Challenge.Milestones[0].Share":                    bad(func(c *gamify.Challenge) { c.Milestones[0].Share = 101 }),
+		"Challenge.Milestones[0].Objective":                bad(func(c *gamify.Challenge) { c.Milestones[0].Share, c.Milestones[0].Objective = 0, "nope" }),
+		"Challenge.Milestones[0].Pay":                      bad(func(c *gamify.Challenge) { c.Milestones[0].Pay = gamify.ChallengePayout{} }),
+		"Challenge.Milestones[0].Pay.System":               bad(func(c *gamify.Challenge) { c.Milestones[0].Pay.System = "coins" }),
+		"Challenge.Completion.Points":                      bad(func(c *gamify.Challenge) { c.Completion.System = "" }),
+		"Challenge.Completion.Achievement":                 bad(func(c *gamify.Challenge) { c.Completion.Achievement = "nope" }),
+		"Challenge.Milestones[0].Pay.Reward":               bad(func(c *gamify.Challenge) { c.Milestones[0].Pay.Reward = "nope" }),
+		"Challenge.Objectives[0].EventFilters[mode]": bad(func(c *gamify.Challenge) {
+			c.Objectives[0].EventFilters = map[string]string{"mode": string(make([]byte, 5000))}
 		}),
 	} {
 		_, err := eng.Challenges().Create(ctx, c)
@@ -148,7 +148,7 @@ func TestChallengeAdmin(t *testing.T) {
 		"Challenge.Start":      func(c *gamify.Challenge) { c.End = c.End.Add(time.Hour) },
 		"Challenge.Objectives": func(c *gamify.Challenge) { c.Objectives[0].Target = chAmt(6) },
 		"Challenge.Milestones": func(c *gamify.Challenge) { c.Milestones = nil },
-		"Challenge.Enrolment":  func(c *gamify.Challenge) { c.Enrolment = gamify.ChallengeExplicit },
+		"Challenge.Enrollment": func(c *gamify.Challenge) { c.Enrollment = gamify.ChallengeExplicit },
 		"Challenge.Status":     func(c *gamify.Challenge) { c.Status = gamify.StatusInactive },
 	} {
 		_, err := eng.Challenges().Patch(ctx, "week", edit)
@@ -208,12 +208,12 @@ func TestChallengeFixedWindowAutomatic(t *testing.T) {
 	eng := challengeEngine(t, nil)
 	mustChallenge(t, eng, weekChallenge())
 
-	// Before Start: counts nothing and enrols nobody.
+	// Before Start: counts nothing and enrolls nobody.
 	r := track(t, eng, lessonAt("ana", t0.Add(-time.Hour)))
 	require.Empty(t, r.Challenges)
 	_, err := eng.Challenges().Progress(ctx, "week", "ana")
 	require.ErrorIs(t, err, gamify.ErrNotFound)
-	// A negative value adds nothing and does not enrol either.
+	// A negative value adds nothing and does not enroll either.
 	eng.clock.Set(t0.Add(2 * time.Hour))
 	r = track(t, eng, xpAt("ana", -5, t0.Add(time.Hour)))
 	require.Empty(t, r.Challenges)
@@ -284,7 +284,7 @@ func TestChallengeRollingExplicit(t *testing.T) {
 	require.True(t, again.AlreadyEnrolled)
 	require.Equal(t, p.WindowStart, again.WindowStart) // re-enrolling moves nothing
 
-	// Dated before the enrolment: never counts, late or not.
+	// Dated before the enrollment: never counts, late or not.
 	r = track(t, eng, lessonAt("bo", t0.Add(30*time.Minute)))
 	require.Empty(t, r.Challenges)
 	// Inside the window, in any order; after its end, nothing.
@@ -312,7 +312,7 @@ func TestChallengeRollingExplicit(t *testing.T) {
 	_, err = eng.Challenges().Enroll(ctx, "sprint", "cy")
 	require.ErrorIs(t, err, gamify.ErrConflict)
 	_, err = eng.Users().Get(ctx, "cy")
-	require.ErrorIs(t, err, gamify.ErrNotFound) // a refused enrolment leaves no trace
+	require.ErrorIs(t, err, gamify.ErrNotFound) // a refused enrollment leaves no trace
 	// An inactive challenge counts nothing.
 	_, err = eng.Challenges().Enroll(ctx, "sprint", "new-user")
 	require.NoError(t, err) // already enrolled: idempotent even while inactive
@@ -324,7 +324,7 @@ func TestChallengeFixedExplicitEnds(t *testing.T) {
 	ctx := context.Background()
 	eng := challengeEngine(t, nil)
 	c := weekChallenge()
-	c.Enrolment = gamify.ChallengeExplicit
+	c.Enrollment = gamify.ChallengeExplicit
 	mustChallenge(t, eng, c)
 	eng.clock.Set(t0.Add(-24 * time.Hour))
 	p, err := eng.Challenges().Enroll(ctx, "week", "ana")
@@ -341,9 +341,9 @@ func TestChallengeFixedExplicitEnds(t *testing.T) {
 
 func TestChallengePerpetualFiltersAndValues(t *testing.T) {
 	eng := challengeEngine(t, nil)
-	mustChallenge(t, eng, gamify.Challenge{Key: "ranked", Name: "Ranked", Window: gamify.ChallengePerpetual, Enrolment: gamify.ChallengeAutomatic,
+	mustChallenge(t, eng, gamify.Challenge{Key: "ranked", Name: "Ranked", Window: gamify.ChallengePerpetual, Enrollment: gamify.ChallengeAutomatic,
 		Objectives: []gamify.ChallengeObjective{
-			{Key: "ranked-xp", Metric: "xp", Filters: map[string]string{"mode": "ranked"}, Target: gamify.MustParseAmount("10.5")},
+			{Key: "ranked-xp", Metric: "xp", EventFilters: map[string]string{"mode": "ranked"}, Target: gamify.MustParseAmount("10.5")},
 		}})
 	casual := gamify.Event{Metric: "xp", User: "ana", Value: 50, Attributes: map[string]string{"mode": "casual"}}
 	require.Empty(t, track(t, eng, casual).Challenges) // filtered out: not enrolled
@@ -368,11 +368,11 @@ func TestChallengePerpetualFiltersAndValues(t *testing.T) {
 // orderedChallenge asks for 1 "intro" lesson, then 3 ranked xp... in order:
 // "drill" counts only after "intro", "final" after both.
 func orderedChallenge() gamify.Challenge {
-	return gamify.Challenge{Key: "path", Name: "Path", Window: gamify.ChallengePerpetual, Enrolment: gamify.ChallengeAutomatic,
+	return gamify.Challenge{Key: "path", Name: "Path", Window: gamify.ChallengePerpetual, Enrollment: gamify.ChallengeAutomatic,
 		Objectives: []gamify.ChallengeObjective{
-			{Key: "intro", Metric: "lessons", Count: gamify.ChallengeCountEvents, Filters: map[string]string{"mode": "intro"}, Target: chAmt(1)},
+			{Key: "intro", Metric: "lessons", Count: gamify.ChallengeCountEvents, EventFilters: map[string]string{"mode": "intro"}, Target: chAmt(1)},
 			{Key: "drill", Metric: "xp", Target: chAmt(30), Prerequisites: []string{"intro"}},
-			{Key: "final", Metric: "lessons", Count: gamify.ChallengeCountEvents, Filters: map[string]string{"mode": "final"}, Target: chAmt(1), Prerequisites: []string{"intro", "drill"}},
+			{Key: "final", Metric: "lessons", Count: gamify.ChallengeCountEvents, EventFilters: map[string]string{"mode": "final"}, Target: chAmt(1), Prerequisites: []string{"intro", "drill"}},
 		},
 		Milestones: []gamify.ChallengeMilestone{
 			{Objective: "drill", Pay: gamify.ChallengePayout{System: "gems", Points: chAmt(3)}},
@@ -482,13 +482,13 @@ var (
 func challengeJSONCases() []jsonCase {
 	return []jsonCase{
 		{name: "Challenge", v: gamify.Challenge{Key: "week", Name: "Week", Description: "A week", Window: gamify.ChallengeRolling,
-			Start: jT1, End: jT3, Days: 7, Enrolment: gamify.ChallengeAutomatic,
+			Start: jT1, End: jT3, Days: 7, Enrollment: gamify.ChallengeAutomatic,
 			Objectives: []gamify.ChallengeObjective{{Key: "xp", Name: "XP", Metric: "xp", Count: gamify.ChallengeCountEvents,
-				Filters: map[string]string{"mode": "ranked"}, Target: chAmt(3), Prerequisites: []string{"intro"}}},
+				EventFilters: map[string]string{"mode": "ranked"}, Target: chAmt(3), Prerequisites: []string{"intro"}}},
 			Milestones: []gamify.ChallengeMilestone{{Share: 50, Objective: "xp", Pay: jPayout}},
 			Completion: jPayout, Status: gamify.StatusActive, Created: jT1, Updated: jT2, Inactive: jInactive[:1]}},
 		{name: "ChallengeObjective", v: gamify.ChallengeObjective{Key: "xp", Name: "XP", Metric: "xp", Count: gamify.ChallengeCountValue,
-			Filters: map[string]string{"mode": "ranked"}, Target: chAmt(3), Prerequisites: []string{"intro"}}},
+			EventFilters: map[string]string{"mode": "ranked"}, Target: chAmt(3), Prerequisites: []string{"intro"}}},
 		{name: "ChallengePayout", v: jPayout},
 		{name: "ChallengeMilestone", v: gamify.ChallengeMilestone{Share: 50, Objective: "xp", Pay: jPayout}},
 		{name: "ObjectiveProgress", v: jObjective},
@@ -779,12 +779,12 @@ func TestChallengeControlGroup(t *testing.T) {
 	require.Equal(t, chAmt(10), gemsOf(t, eng, "ctl"))
 }
 
-// TestChallengeRollingAutomatic: the event that enrols opens the window;
+// TestChallengeRollingAutomatic: the event that enrolls opens the window;
 // one dated before it, arriving later, does not move it (docs/behaviour.md).
 func TestChallengeRollingAutomatic(t *testing.T) {
 	eng := challengeEngine(t, nil)
 	mustChallenge(t, eng, gamify.Challenge{Key: "streak3", Name: "Three days", Window: gamify.ChallengeRolling, Days: 3,
-		Enrolment:  gamify.ChallengeAutomatic,
+		Enrollment: gamify.ChallengeAutomatic,
 		Objectives: []gamify.ChallengeObjective{{Key: "l", Metric: "lessons", Count: gamify.ChallengeCountEvents, Target: chAmt(10)}}})
 	eng.clock.Set(t0.Add(48 * time.Hour))
 	r := track(t, eng, lessonAt("ana", t0.Add(24*time.Hour)))
@@ -906,7 +906,7 @@ func TestChallengeArrivalProperty(t *testing.T) {
 }
 
 // TestChallengeParticipantsCursorIsStable: users known long before they
-// enrol join a walk's order behind its cursor, so the rest of the walk
+// enroll join a walk's order behind its cursor, so the rest of the walk
 // neither repeats nor skips anyone (an offset would have listed u4 twice).
 func TestChallengeParticipantsCursorIsStable(t *testing.T) {
 	ctx := context.Background()
@@ -917,7 +917,7 @@ func TestChallengeParticipantsCursorIsStable(t *testing.T) {
 		_, err := eng.Users().Create(ctx, gamify.UserInput{ID: u})
 		require.NoError(t, err)
 	}
-	enrol := func(us ...string) {
+	enroll := func(us ...string) {
 		for _, u := range us {
 			_, err := eng.Challenges().Enroll(ctx, "p", u)
 			require.NoError(t, err)
@@ -930,11 +930,11 @@ func TestChallengeParticipantsCursorIsStable(t *testing.T) {
 		}
 		return out
 	}
-	enrol("u2", "u4", "u5")
+	enroll("u2", "u4", "u5")
 	first, err := eng.Challenges().Participants(ctx, "p", gamify.ChallengeParticipantsQuery{Limit: 2})
 	require.NoError(t, err)
 	require.Equal(t, []string{"u2", "u4"}, ids(first))
-	enrol("u1", "u3") // seen before the cursor: not in the rest of this walk
+	enroll("u1", "u3") // seen before the cursor: not in the rest of this walk
 	rest, err := eng.Challenges().Participants(ctx, "p", gamify.ChallengeParticipantsQuery{Limit: 2, After: first.Next})
 	require.NoError(t, err)
 	require.Equal(t, []string{"u5"}, ids(rest))

@@ -99,9 +99,9 @@ func ExampleRewardGrants() {
 	// gems: 70
 }
 
-// A 7-day challenge from the enrolment: 5 lessons and 100 XP of ranked
+// A 7-day challenge from the enrollment: 5 lessons and 100 XP of ranked
 // games. Half of it pays 10 gems, all of it an achievement; an event dated
-// before the enrolment does not count, and enrolling again changes nothing.
+// before the enrollment does not count, and enrolling again changes nothing.
 func ExampleChallengesAPI_Enroll() {
 	ctx := context.Background()
 	eng, done := exampleEngine()
@@ -116,7 +116,7 @@ func ExampleChallengesAPI_Enroll() {
 		Window: gamify.ChallengeRolling, Days: 7,
 		Objectives: []gamify.ChallengeObjective{
 			{Key: "lessons", Metric: "lessons", Count: gamify.ChallengeCountEvents, Target: gamify.AmountFromInt(5)},
-			{Key: "ranked", Metric: "xp", Filters: map[string]string{"mode": "ranked"}, Target: gamify.AmountFromInt(100)},
+			{Key: "ranked", Metric: "xp", EventFilters: map[string]string{"mode": "ranked"}, Target: gamify.AmountFromInt(100)},
 		},
 		Milestones: []gamify.ChallengeMilestone{{Share: 50, Pay: gamify.ChallengePayout{System: "gems", Points: gamify.AmountFromInt(10)}}},
 		Completion: gamify.ChallengePayout{Achievement: "sprinter"},
@@ -153,7 +153,7 @@ func ExampleChallengesAPI_Enroll() {
 	for range 4 {
 		report(gamify.Event{Metric: "lessons", User: "ana", Value: 1})
 	}
-	report(gamify.Event{Metric: "lessons", User: "ana", Value: 1, Time: now.Add(-time.Hour)}) // before the enrolment: not counted
+	report(gamify.Event{Metric: "lessons", User: "ana", Value: 1, Time: now.Add(-time.Hour)}) // before the enrollment: not counted
 	eng.Challenges().Enroll(ctx, "sprint", "ana")                                             // again: nothing changes
 	report(gamify.Event{Metric: "lessons", User: "ana", Value: 1, Time: now})
 	// Output:

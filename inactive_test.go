@@ -59,7 +59,7 @@ func xpBoard(key string, st gamify.Status, off []gamify.Interval) gamify.Leaderb
 // xpChallenge counts xp events in March, every user enrolled by the first.
 func xpChallenge(key string, st gamify.Status, off []gamify.Interval) gamify.Challenge {
 	return gamify.Challenge{Key: key, Name: key, Window: gamify.ChallengeFixed, Start: hours(-24 * 7), End: hours(24 * 20),
-		Enrolment: gamify.ChallengeAutomatic, Status: st, Inactive: off,
+		Enrollment: gamify.ChallengeAutomatic, Status: st, Inactive: off,
 		Objectives: []gamify.ChallengeObjective{{Key: "o", Metric: "xp", Count: gamify.ChallengeCountEvents, Target: gamify.AmountFromInt(10)}}}
 }
 

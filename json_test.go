@@ -102,7 +102,7 @@ func jsonCases() []jsonCase {
 			Triggers: []gamify.Trigger{{System: "xp", Key: "per-km", Kind: gamify.TriggerMetric, Points: amt("10"), Metric: "km", Threshold: amt("1"), Status: gamify.StatusActive}},
 			Boosts:   []gamify.Boost{{System: "xp", Key: "weekend", Name: "Weekend", Scope: gamify.BoostGlobal, Multiplier: amt("2"), Rounding: gamify.RoundDown, Status: gamify.StatusActive}}}},
 		{name: "Level", v: gamify.Level{System: "xp", Key: "silver", Level: 2, Order: 2, Name: "Silver", Description: "The second level",
-			ImageURL: "https://example.com/s.png", Colour: "#c0c0c0", Benefits: []string{"badge"}, Threshold: amt("100"), Multiplier: amt("1.1"),
+			ImageURL: "https://example.com/s.png", Color: "#c0c0c0", Benefits: []string{"badge"}, Threshold: amt("100"), Multiplier: amt("1.1"),
 			Status: gamify.StatusActive, Created: jT1, Updated: jT2}},
 		{name: "Trigger", v: gamify.Trigger{Key: "per-km", System: "xp", Kind: gamify.TriggerTime, Points: amt("10.5"), Metric: "km",
 			Threshold: amt("2"), EventFilters: map[string]string{"surface": "trail"}, Achievement: "marathon", Streak: "daily-run", EveryN: 3,
@@ -486,7 +486,7 @@ func TestJSONGolden(t *testing.T) {
 		// Optional times are left out when zero: a perpetual challenge has no
 		// Start or End, a participation without end or completion neither.
 		{gamify.Challenge{Key: "c", Name: "C", Window: gamify.ChallengePerpetual, Completion: gamify.ChallengePayout{Points: amt("0")}, Created: jT1, Updated: jT1},
-			`{"Key":"c","Name":"C","Description":"","Window":"perpetual","Enrolment":"","Objectives":null,"Completion":{"Points":"0"},` +
+			`{"Key":"c","Name":"C","Description":"","Window":"perpetual","Enrollment":"","Objectives":null,"Completion":{"Points":"0"},` +
 				`"Status":"","Created":"2026-03-08T12:00:00Z","Updated":"2026-03-08T12:00:00Z"}`},
 		{gamify.ChallengeProgress{Challenge: "c", User: "ana", EnrolledAt: jT1, WindowStart: jT1, Milestones: []int{}},
 			`{"Challenge":"c","User":"ana","EnrolledAt":"2026-03-08T12:00:00Z","WindowStart":"2026-03-08T12:00:00Z","Objectives":null,"Complete":0,"Milestones":[]}`},
@@ -587,4 +587,37 @@ func TestJSONClaimReadsItsOldKeyName(t *testing.T) {
 	require.Equal(t, gamify.Claim{Reward: "mug", Cost: gamify.AmountFromInt(200), Seq: 7, IdempotencyKey: "k-1"}, c)
 	require.NoError(t, json.Unmarshal([]byte(`{"Reward":"mug","IdempotencyKey":"k-2"}`), &c))
 	require.Equal(t, "k-2", c.IdempotencyKey)
+}
+
+// A level stored or logged before Color had its name reads back with it.
+func TestJSONLevelReadsItsOldKeyName(t *testing.T) {
+	var l gamify.Level
+	require.NoError(t, json.Unmarshal([]byte(`{"Key":"gold","Level":1,"Name":"Gold","Colour":"#ffd700","Threshold":"100"}`), &l))
+	require.Equal(t, gamify.Level{Key: "gold", Level: 1, Name: "Gold", Color: "#ffd700", Threshold: gamify.AmountFromInt(100)}, l)
+	require.NoError(t, json.Unmarshal([]byte(`{"Key":"gold","Color":"#ffcc00"}`), &l))
+	require.Equal(t, "#ffcc00", l.Color)
+	require.NoError(t, json.Unmarshal([]byte(`{"Key":"gold","Color":"#ffcc00","Colour":"#000"}`), &l))
+	require.Equal(t, "#ffcc00", l.Color, "the new name wins")
+	var s gamify.PointsSystem
+	require.NoError(t, json.Unmarshal([]byte(`{"Key":"xp","Levels":[{"Key":"gold","Colour":"#ffd700"}]}`), &s))
+	require.Equal(t, "#ffd700", s.Levels[0].Color, "inside a points system too")
+}
+
+// A challenge stored or logged before Enrollment and its objectives'
+// EventFilters had their names reads back with them.
+func TestJSONChallengeReadsItsOldKeyNames(t *testing.T) {
+	var c gamify.Challenge
+	require.NoError(t, json.Unmarshal([]byte(`{"Key":"ranked","Name":"Ranked","Window":"perpetual","Enrolment":"automatic",`+
+		`"Objectives":[{"Key":"r","Metric":"xp","Filters":{"mode":"ranked"},"Target":"10"},{"Key":"s","Metric":"xp","Target":"1"}]}`), &c))
+	require.Equal(t, gamify.Challenge{Key: "ranked", Name: "Ranked", Window: gamify.ChallengePerpetual, Enrollment: gamify.ChallengeAutomatic,
+		Objectives: []gamify.ChallengeObjective{
+			{Key: "r", Metric: "xp", EventFilters: map[string]string{"mode": "ranked"}, Target: gamify.AmountFromInt(10)},
+			{Key: "s", Metric: "xp", Target: gamify.AmountFromInt(1)},
+		}}, c)
+	require.NoError(t, json.Unmarshal([]byte(`{"Key":"ranked","Enrollment":"explicit","Objectives":[{"Key":"r","EventFilters":{"mode":"casual"}}]}`), &c))
+	require.Equal(t, gamify.ChallengeExplicit, c.Enrollment)
+	require.Equal(t, map[string]string{"mode": "casual"}, c.Objectives[0].EventFilters)
+	var o gamify.ChallengeObjective
+	require.NoError(t, json.Unmarshal([]byte(`{"Key":"r","Filters":{"mode":"ranked"}}`), &o))
+	require.Equal(t, gamify.ChallengeObjective{Key: "r", EventFilters: map[string]string{"mode": "ranked"}}, o)
 }

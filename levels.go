@@ -1,8 +1,10 @@
 package gamify
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -189,7 +191,7 @@ type Level struct {
 	Name        string   // required
 	Description string   `json:",omitempty"`
 	ImageURL    string   `json:",omitempty"`
-	Colour      string   `json:",omitempty"`
+	Color       string   `json:",omitempty"`
 	Benefits    []string `json:",omitempty"` // up to 100 labels, none empty
 	Threshold   Amount   // the total that reaches the level; unique among the active levels
 	// Multiplier, when not 0, multiplies the positive awards of users at this
@@ -205,8 +207,28 @@ type Level struct {
 	seq uint64
 }
 
+// UnmarshalJSON reads a Level, also one stored or logged before Color had
+// its name ("Colour").
+func (l *Level) UnmarshalJSON(b []byte) error {
+	type plain Level // without this method
+	var v struct {
+		plain
+		Colour string
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*l = Level(v.plain)
+	l.Color = cmp.Or(l.Color, v.Colour)
+	return nil
+}
+
+// oldKeys maps the JSON keys of a Level renamed since to the names they
+// had: a patch digest is taken over the JSON with them (see digest).
+func (*Level) oldKeys() map[string]string { return map[string]string{"Color": "Colour"} }
+
 func (l *Level) domain() points.Level {
-	return points.Level{Key: l.Key, Name: l.Name, Description: l.Description, ImageURL: l.ImageURL, Colour: l.Colour,
+	return points.Level{Key: l.Key, Name: l.Name, Description: l.Description, ImageURL: l.ImageURL, Color: l.Color,
 		Benefits: l.Benefits, Threshold: l.Threshold, Multiplier: l.Multiplier}
 }
 

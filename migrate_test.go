@@ -372,3 +372,21 @@ func TestOpenRefusesWhatIsNotAGamifyFile(t *testing.T) {
 	require.Zero(t, fi.Size())
 
 }
+
+// The fixture's bronze level was given a color when Level.Color was still
+// named Colour: it reads back under the new name.
+func TestMigrateV2FixtureLevelColor(t *testing.T) {
+	raw, err := os.ReadFile("testdata/v2/expected.json")
+	require.NoError(t, err)
+	var exp v2Expected
+	require.NoError(t, json.Unmarshal(raw, &exp))
+	path := filepath.Join(t.TempDir(), "game.db")
+	gunzipTo(t, "testdata/v2/game.db.gz", path)
+	gunzipTo(t, "testdata/v2/acme.db.gz", filepath.Join(path+".tenants", "acme.db"))
+	eng, err := gamify.Open(path, &gamify.Options{Clock: gamify.NewManualClock(exp.Now), IdempotencyWindow: 90 * 24 * time.Hour})
+	require.NoError(t, err)
+	defer eng.Close()
+	l, err := eng.Points().Levels("xp").Get(context.Background(), "bronze")
+	require.NoError(t, err)
+	require.Equal(t, "#cd7f32", l.Color)
+}

@@ -408,7 +408,7 @@ func runModel(t *testing.T, seed uint64, steps int) {
 			Points: []gamify.PointsGrant{{System: "gems", Amount: gamify.AmountFromMicros(modelPackGems)}}, Achievements: []string{"shopper"}}})
 	require.NoError(t, err)
 	_, err = eng.Challenges().Create(ctx, gamify.Challenge{Key: "trip", Name: "Trip", Window: gamify.ChallengeRolling, Days: modelTripDays,
-		Enrolment: gamify.ChallengeAutomatic, Objectives: []gamify.ChallengeObjective{
+		Enrollment: gamify.ChallengeAutomatic, Objectives: []gamify.ChallengeObjective{
 			{Key: "earn", Metric: "xp", Target: gamify.AmountFromMicros(modelTripXP)},
 			{Key: "trade", Metric: "coins", Count: gamify.ChallengeCountEvents, Target: gamify.AmountFromMicros(modelTripCoins), Prerequisites: []string{"earn"}}},
 		Milestones: []gamify.ChallengeMilestone{{Share: 50, Pay: gamify.ChallengePayout{System: "pts", Points: gamify.AmountFromMicros(modelTripPts)}}},

@@ -67,6 +67,23 @@ type storedLevel struct {
 	Seq uint64 `json:"seq"`
 }
 
+// UnmarshalJSON reads a storedLevel: the embedded Level's UnmarshalJSON
+// (which reads old key names) would otherwise be promoted and drop Seq.
+// Each field storedLevel adds to Level is read here.
+func (s *storedLevel) UnmarshalJSON(b []byte) error {
+	var w struct {
+		Seq uint64 `json:"seq"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &s.Level); err != nil {
+		return err
+	}
+	s.Seq = w.Seq
+	return nil
+}
+
 // pointsDefs is the points part of the catalogue. Definitions are never
 // modified in place: a change stores a new copy.
 type pointsDefs struct {

@@ -1040,7 +1040,7 @@ func TestLevelLifecycle(t *testing.T) {
 	levels := eng.Points().Levels("coins")
 	mustLevels(t, eng, "coins", gamify.Level{Key: "bronze", Level: 1, Name: "Bronze"},
 		gamify.Level{Key: "silver", Level: 2, Name: "Silver", Threshold: gamify.AmountFromInt(10)})
-	created, err := levels.Create(ctx, gamify.Level{Key: "gold", Level: 3, Order: 5, Name: "Gold", Description: "Top", Colour: "#fc0",
+	created, err := levels.Create(ctx, gamify.Level{Key: "gold", Level: 3, Order: 5, Name: "Gold", Description: "Top", Color: "#fc0",
 		Benefits: []string{"lounge"}, Threshold: gamify.AmountFromInt(20)})
 	require.NoError(t, err)
 	require.Equal(t, "coins", created.System)
@@ -1110,7 +1110,7 @@ func TestLevelLifecycle(t *testing.T) {
 	_, err = levels.Create(ctx, gamify.Level{Key: "other", Level: 8, Name: "O", System: "gems"})
 	requireField(t, err, "Level.System")
 
-	patched, issues, err := levels.BulkPatch(ctx, []string{"steel", "iron"}, func(l *gamify.Level) { l.Colour = "grey" })
+	patched, issues, err := levels.BulkPatch(ctx, []string{"steel", "iron"}, func(l *gamify.Level) { l.Color = "grey" })
 	require.NoError(t, err)
 	require.Equal(t, []string{"iron"}, levelKeys(patched))
 	require.Len(t, issues, 1)
@@ -1148,14 +1148,14 @@ func TestLevelPatchRetriesOnConcurrentChange(t *testing.T) {
 	l, err := levels.Patch(ctx, "gold", func(l *gamify.Level) {
 		calls++
 		if calls == 1 {
-			_, err := levels.Patch(ctx, "gold", func(l *gamify.Level) { l.Colour = "#fc0" })
+			_, err := levels.Patch(ctx, "gold", func(l *gamify.Level) { l.Color = "#fc0" })
 			require.NoError(t, err)
 		}
 		l.Description = "Top"
 	})
 	require.NoError(t, err)
 	require.Equal(t, 2, calls, "the edit ran again on the new version")
-	require.Equal(t, "#fc0", l.Colour, "the concurrent patch is kept")
+	require.Equal(t, "#fc0", l.Color, "the concurrent patch is kept")
 	require.Equal(t, "Top", l.Description)
 }
 

@@ -104,7 +104,7 @@ func TestDefinitionListsRefused(t *testing.T) {
 	requireField(t, err, "Leaderboard.Breakdown[1]")
 
 	_, err = eng.Challenges().Create(ctx, gamify.Challenge{Key: "c", Name: "C", Window: gamify.ChallengePerpetual,
-		Enrolment: gamify.ChallengeAutomatic, Objectives: []gamify.ChallengeObjective{
+		Enrollment: gamify.ChallengeAutomatic, Objectives: []gamify.ChallengeObjective{
 			{Key: "one", Metric: "xp", Target: gamify.AmountFromInt(1)},
 			{Key: "two", Metric: "xp", Target: gamify.AmountFromInt(2), Prerequisites: []string{"one", "one"}},
 		}})

@@ -93,7 +93,7 @@ func runReplayWorkload(t *testing.T, eng *testEngine, seed uint64, coverage bool
 		Cost: gamify.AmountFromInt(20), System: "xp", PerUserLimit: gamify.RewardUnlimited})
 	require.NoError(t, err)
 	_, err = eng.Challenges().Create(ctx, gamify.Challenge{Key: "steady", Name: "Steady", Window: gamify.ChallengeRolling, Days: 7,
-		Enrolment: gamify.ChallengeAutomatic, Objectives: []gamify.ChallengeObjective{
+		Enrollment: gamify.ChallengeAutomatic, Objectives: []gamify.ChallengeObjective{
 			{Key: "lessons", Metric: "lessons", Count: gamify.ChallengeCountEvents, Target: gamify.AmountFromInt(4)},
 			{Key: "steps", Metric: "steps", Target: gamify.AmountFromInt(300), Prerequisites: []string{"lessons"}}},
 		Milestones: []gamify.ChallengeMilestone{{Share: 50, Pay: gamify.ChallengePayout{System: "gems", Points: gamify.AmountFromInt(2)}}},

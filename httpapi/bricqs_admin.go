@@ -291,7 +291,7 @@ type tierIn struct {
 func (in *tierIn) apply(l *gamify.Level) error {
 	setIf(&l.Name, in.Name)
 	setIf(&l.Description, in.Description)
-	setIf(&l.Colour, in.Color)
+	setIf(&l.Color, in.Color)
 	setIf(&l.ImageURL, in.IconURL)
 	if in.Level != nil {
 		l.Level = *in.Level
@@ -369,7 +369,7 @@ var tierCodec = codec[gamify.Level]{
 	},
 	out: func(l gamify.Level) any {
 		out := tierOut{ID: l.Key, Code: l.Key, Name: l.Name, Description: strOrNull(l.Description), Level: l.Level,
-			Color: strOrNull(l.Colour), IconURL: strOrNull(l.ImageURL), Benefits: l.Benefits, PointMultiplier: numOrNull(l.Multiplier),
+			Color: strOrNull(l.Color), IconURL: strOrNull(l.ImageURL), Benefits: l.Benefits, PointMultiplier: numOrNull(l.Multiplier),
 			AwardType: "automatic", DisplayOrder: l.Order, PointsSystem: l.System, Status: string(l.Status), IsActive: isActive(l.Status),
 			CreatedAt: instant(l.Created), UpdatedAt: instant(l.Updated)}
 		out.CriteriaConfig.MinPoints = num(l.Threshold)

@@ -447,7 +447,7 @@ type Level struct {
 	Name        string
 	Description string
 	ImageURL    string
-	Colour      string
+	Color       string
 	Benefits    []string
 	Threshold   Amount
 	// Multiplier, when not 0, multiplies the positive awards of users at this
@@ -471,7 +471,7 @@ func (l Level) Validate() error {
 		gamifytype.CheckText("Level.Name", l.Name, gamifytype.MaxNameLen),
 		gamifytype.CheckText("Level.Description", l.Description, gamifytype.MaxTextLen),
 		gamifytype.CheckText("Level.ImageURL", l.ImageURL, gamifytype.MaxURLLen),
-		gamifytype.CheckText("Level.Colour", l.Colour, gamifytype.MaxNameLen),
+		gamifytype.CheckText("Level.Color", l.Color, gamifytype.MaxNameLen),
 		gamifytype.CheckLen("Level.Benefits", len(l.Benefits), gamifytype.MaxListLen))
 	if len(l.Benefits) <= gamifytype.MaxListLen {
 		for i, b := range l.Benefits {

@@ -52,7 +52,7 @@ func challengeView(t *testing.T, path string, at time.Time) map[string]any {
 }
 
 // TestExportImportChallenges carries challenge definitions and every
-// participation (an explicit enrolment, an automatic one counting filtered
+// participation (an explicit enrollment, an automatic one counting filtered
 // events, paid milestones, a completion): the reads are the same after an
 // import, the payouts paid once, and a second import changes nothing.
 func TestExportImportChallenges(t *testing.T) {
@@ -73,8 +73,8 @@ func TestExportImportChallenges(t *testing.T) {
 					{Key: "twice", Metric: "words", Count: gamify.ChallengeCountEvents, Target: amt(2), Prerequisites: []string{"write"}}},
 				Milestones: []gamify.ChallengeMilestone{{Share: 50, Pay: gamify.ChallengePayout{System: "xp", Points: amt(5)}}},
 				Completion: gamify.ChallengePayout{Achievement: "sprinter", System: "xp", Points: amt(7)}},
-			{Key: "auto", Name: "Auto", Window: gamify.ChallengeRolling, Days: 7, Enrolment: gamify.ChallengeAutomatic,
-				Objectives: []gamify.ChallengeObjective{{Key: "app", Metric: "words", Filters: map[string]string{"source": "app"}, Target: amt(100)}}},
+			{Key: "auto", Name: "Auto", Window: gamify.ChallengeRolling, Days: 7, Enrollment: gamify.ChallengeAutomatic,
+				Objectives: []gamify.ChallengeObjective{{Key: "app", Metric: "words", EventFilters: map[string]string{"source": "app"}, Target: amt(100)}}},
 		},
 	})
 	require.NoError(t, err)

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gamifykit/gamify"
@@ -220,7 +221,21 @@ func (im *importer) read(r io.Reader, prog *progress) error {
 	return nil
 }
 
+// decodeStrict decodes the one JSON value b into v, refusing a field v's
+// type does not have.
 func decodeStrict(b []byte, v any) error {
+	if st := strictType(reflect.TypeOf(v).Elem()); st != nil {
+		// v's type reads old field names with an UnmarshalJSON of its own,
+		// which a strict decoder does not make strict: the fields are
+		// checked on a copy of the type without it first.
+		if err := decodeStrictly(b, reflect.New(st).Interface()); err != nil {
+			return err
+		}
+	}
+	return decodeStrictly(b, v)
+}
+
+func decodeStrictly(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -230,6 +245,62 @@ func decodeStrict(b []byte, v any) error {
 		return errors.New("more than one JSON value")
 	}
 	return nil
+}
+
+// oldFieldNames are the fields of definitions renamed since, by type, under
+// the names export files of earlier versions have them: the types read
+// them with their UnmarshalJSON.
+var oldFieldNames = map[reflect.Type][]reflect.StructField{
+	reflect.TypeFor[gamify.Level]():              {{Name: "Colour", Type: reflect.TypeFor[string]()}},
+	reflect.TypeFor[gamify.Challenge]():          {{Name: "Enrolment", Type: reflect.TypeFor[gamify.ChallengeEnrollment]()}},
+	reflect.TypeFor[gamify.ChallengeObjective](): {{Name: "Filters", Type: reflect.TypeFor[map[string]string]()}},
+}
+
+var strictTypes sync.Map // reflect.Type → reflect.Type (nil: t itself)
+
+// strictType is t with every type of oldFieldNames in it replaced by a
+// struct of its exported fields and its old field names (so without its
+// UnmarshalJSON), or nil when t holds none of them.
+func strictType(t reflect.Type) reflect.Type {
+	if st, ok := strictTypes.Load(t); ok {
+		st, _ := st.(reflect.Type)
+		return st
+	}
+	strictTypes.Store(t, nil) // while it is worked out: a type holding itself holds it unchanged
+	var st reflect.Type
+	switch t.Kind() {
+	case reflect.Map:
+		if e := strictType(t.Elem()); e != nil {
+			st = reflect.MapOf(t.Key(), e)
+		}
+	case reflect.Slice:
+		if e := strictType(t.Elem()); e != nil {
+			st = reflect.SliceOf(e)
+		}
+	case reflect.Pointer:
+		if e := strictType(t.Elem()); e != nil {
+			st = reflect.PointerTo(e)
+		}
+	case reflect.Struct:
+		old, changed := oldFieldNames[t]
+		var fields []reflect.StructField
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			if ft := strictType(f.Type); ft != nil {
+				f.Type, changed = ft, true
+			}
+			f.Index, f.Offset = nil, 0
+			fields = append(fields, f)
+		}
+		if changed {
+			st = reflect.StructOf(append(fields, old...))
+		}
+	}
+	strictTypes.Store(t, st)
+	return st
 }
 
 func (im *importer) line(b []byte) error {

@@ -63,7 +63,7 @@ var league = gamify.League{Key: "weekly", Name: "Weekly league", Board: "weekly-
 // included, complete it (20 gems): the sprint objective counts from the
 // first lesson and completes once the warm-up is done.
 var sprint = gamify.Challenge{Key: "sprint", Name: "7-day sprint", Window: gamify.ChallengeRolling, Days: 7,
-	Enrolment: gamify.ChallengeAutomatic,
+	Enrollment: gamify.ChallengeAutomatic,
 	Objectives: []gamify.ChallengeObjective{
 		{Key: "warm-up", Metric: "lessons", Count: gamify.ChallengeCountEvents, Target: gamify.AmountFromInt(3)},
 		{Key: "sprint", Metric: "lessons", Count: gamify.ChallengeCountEvents, Target: gamify.AmountFromInt(12), Prerequisites: []string{"warm-up"}},
