@@ -688,7 +688,7 @@ var completeOp = newOp("achievement.complete", func(t *txn, c ManualCompletion) 
 		return CompleteResult{}, err
 	}
 	if c.Profile != nil {
-		if u.p.merge(c.Profile, t.now, true, t.now, nil) {
+		if u.p.merge(c.Profile, t.now, true, t.now, &u.s.Seen) {
 			u.profileDirty = true
 			if err := t.regroup(u); err != nil {
 				return CompleteResult{}, err

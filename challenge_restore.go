@@ -201,7 +201,7 @@ var importClaimOp = newOp("challenge.import-claim", func(t *txn, a importClaimAr
 		return 0, err
 	}
 	idk := idemKey(u.p.UID, r.ref|1<<30, a.IdempotencyKey)
-	rec, found, err := t.idemRecord(idk)
+	rec, found, err := t.importedRecord(idk)
 	switch {
 	case err != nil:
 		return 0, err

@@ -118,14 +118,21 @@ var claimFingerprint = fpSum(fpStr(nil, "claim"))
 // Options.IdempotencyWindow is not found: the key counts as new from then
 // on, whether or not the pruning job has removed it yet.
 func (t *txn) idemRecord(key string) (idemVal, bool, error) {
-	if p, ok := t.idem[key]; ok {
-		return p, true, nil
-	}
-	rec, found, err := t.w.idemRecord(key)
+	rec, found, err := t.importedRecord(key)
 	if win := t.w.opts.IdempotencyWindow; found && win > 0 && t.now.Add(-win).UnixNano() > rec.at {
 		return idemVal{}, false, err
 	}
 	return rec, found, err
+}
+
+// importedRecord is idemRecord without the window, for an import's key: it
+// names the record imported, which importing again must never store twice
+// (until the pruning job removes the key).
+func (t *txn) importedRecord(key string) (idemVal, bool, error) {
+	if p, ok := t.idem[key]; ok {
+		return p, true, nil
+	}
+	return t.w.idemRecord(key)
 }
 
 // recordIdem remembers key for the operation at ledger sequence seq.

@@ -162,14 +162,14 @@ func (n StreakMilestoneReversed) UserID() string { return n.User }
 // A part that cannot be paid (a reward out of stock, a locked achievement)
 // is skipped and reported, so that an event is never refused for it; an
 // error is a failure of the command (an overflow).
-func (t *txn) payMilestones(u *userRec, s *Streak, reached []streak.Reach) error {
+func (t *txn) payMilestones(u *userRec, s *Streak, reached []streak.Reach, forgive bool) error {
 	for _, r := range reached {
 		if len(r.Starts) > 1 || len(r.Starts) == 1 && r.Starts[0] != r.Start { // a join, or a run extended backwards
 			if err := t.joinPaid(u, s, r); err != nil {
 				return err
 			}
 		}
-		if err := t.cutPaid(u, s, r); err != nil {
+		if err := t.cutPaid(u, s, r, forgive); err != nil {
 			return err
 		}
 		for _, m := range s.Milestones {
@@ -250,8 +250,10 @@ func (t *txn) joinPaid(u *userRec, s *Streak, r streak.Reach) error {
 // describes that is longer than the run: a late activity moved a freeze to
 // an earlier gap and cut the run short, and what it was paid goes with the
 // length it lost, as if the activity had arrived on time (the part cut off
-// is a run of its own, paid what it reaches).
-func (t *txn) cutPaid(u *userRec, s *Streak, r streak.Reach) error {
+// is a run of its own, paid what it reaches). If forgive (a restore moved
+// the run's latest periods into the run it gave back) the records are only
+// dropped: a restore takes nothing back.
+func (t *txn) cutPaid(u *userRec, s *Streak, r streak.Reach, forgive bool) error {
 	lo, hi := paidRange(u.s.Paid, s.ref, dateKey(r.Start))
 	var cut []milestonePaid
 	for _, p := range u.s.Paid[lo:hi] {
@@ -266,6 +268,9 @@ func (t *txn) cutPaid(u *userRec, s *Streak, r streak.Reach) error {
 		return p.Streak == s.ref && p.Start == dateKey(r.Start) && int(p.Length) > r.Length
 	})
 	for _, p := range cut {
+		if forgive {
+			continue
+		}
 		if err := t.takeBack(u, s, r, p); err != nil {
 			return err
 		}
@@ -276,8 +281,10 @@ func (t *txn) cutPaid(u *userRec, s *Streak, r streak.Reach) error {
 // takeBack takes the points p records back from the user and names the
 // reward claim it records (a claim stays: what it handed out cannot be
 // recalled, but the game can act on it), reported as a Reversed milestone
-// and a StreakMilestoneReversed note. A system archived or inactive since
-// is skipped and reported (nothing is taken back later).
+// and a StreakMilestoneReversed note. The system's status is judged at the
+// paying event's time, as the payment was: one inactive now gives back what
+// it paid while active; one archived since is skipped and reported
+// (nothing is taken back later).
 func (t *txn) takeBack(u *userRec, s *Streak, r streak.Reach, p milestonePaid) error {
 	mr := MilestoneReached{Streak: s.Key, Length: int(p.Length), RunStart: Date(r.Start), Reversed: true, Claim: p.Claim}
 	if p.Claim != 0 {

@@ -137,3 +137,118 @@ func TestProfileSentAgainUnchangedHoldsAgainstAnOlderValue(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, before.Updated, after.Updated, "nothing of the profile changed")
 }
+
+// An Identify that sends a field's value again unchanged is a call made
+// now: per behaviour.md a field "last sent again unchanged at a later time
+// keeps its value", so a late event's older different value must not undo
+// it. In order (pro at 1h, free at 3h, Identify pro at 5h) the user is on
+// pro; with the 3h event arriving after the Identify it ends on free.
+func TestIdentifySameValueHoldsAgainstALateOlderValue(t *testing.T) {
+	ctx := context.Background()
+	run := func(lateLast bool) string {
+		te := openTest(t, nil)
+		mustMetric(t, te.Engine, "xp")
+		mustUserAttributes(t, te.Engine, "plan")
+		ev := func(h int, plan string) {
+			_, err := te.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1, Time: t0.Add(time.Duration(h) * time.Hour),
+				Profile: &gamify.UserInput{Attributes: map[string]string{"plan": plan}}})
+			require.NoError(t, err)
+		}
+		identify := func() {
+			_, err := te.Users().Identify(ctx, gamify.UserInput{ID: "ana", Attributes: map[string]string{"plan": "pro"}})
+			require.NoError(t, err)
+		}
+		te.clock.Set(t0.Add(time.Hour))
+		ev(1, "pro")
+		if !lateLast {
+			te.clock.Set(t0.Add(3 * time.Hour))
+			ev(3, "free")
+			te.clock.Set(t0.Add(5 * time.Hour))
+			identify()
+		} else {
+			te.clock.Set(t0.Add(5 * time.Hour))
+			identify()
+			te.clock.Set(t0.Add(6 * time.Hour))
+			ev(3, "free") // the offline device syncs late
+		}
+		u, err := te.Users().Get(ctx, "ana")
+		require.NoError(t, err)
+		return u.Attributes["plan"]
+	}
+	require.Equal(t, "pro", run(false))
+	require.Equal(t, "pro", run(true), "the Identify at 5h sent pro again: the 3h event's older value must not undo it")
+}
+
+// A call made now overrides what an event dated ahead (within
+// MaxClockSkew) left, a value it sent again unchanged included: an on-time
+// event after the Identify applies.
+func TestIdentifyOverridesAnAheadDatedRepeat(t *testing.T) {
+	ctx := context.Background()
+	te := openTest(t, nil)
+	mustMetric(t, te.Engine, "xp")
+	mustUserAttributes(t, te.Engine, "plan")
+	now := t0.Add(10 * time.Hour)
+	te.clock.Set(now)
+	track := func(at time.Time, plan string) {
+		_, err := te.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1, Time: at,
+			Profile: &gamify.UserInput{Attributes: map[string]string{"plan": plan}}})
+		require.NoError(t, err)
+	}
+	track(now, "pro")
+	track(now.Add(4*time.Minute), "pro") // dated ahead, sent again unchanged
+	_, err := te.Users().Identify(ctx, gamify.UserInput{ID: "ana", Attributes: map[string]string{"plan": "free"}})
+	require.NoError(t, err)
+	te.clock.Set(now.Add(2 * time.Minute))
+	track(now.Add(2*time.Minute), "pro") // on time, after the Identify
+	u, err := te.Users().Get(ctx, "ana")
+	require.NoError(t, err)
+	require.Equal(t, "pro", u.Attributes["plan"], "the event after the Identify changes the plan, as it would without the ahead-dated repeat")
+}
+
+// The same when the event dated ahead changed the value.
+func TestIdentifyOverridesAnAheadDatedChange(t *testing.T) {
+	ctx := context.Background()
+	te := openTest(t, nil)
+	mustMetric(t, te.Engine, "xp")
+	mustUserAttributes(t, te.Engine, "plan")
+	now := t0.Add(10 * time.Hour)
+	te.clock.Set(now)
+	track := func(at time.Time, plan string) {
+		_, err := te.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1, Time: at,
+			Profile: &gamify.UserInput{Attributes: map[string]string{"plan": plan}}})
+		require.NoError(t, err)
+	}
+	track(now.Add(4*time.Minute), "pro") // dated ahead: a change
+	_, err := te.Users().Identify(ctx, gamify.UserInput{ID: "ana", Attributes: map[string]string{"plan": "free"}})
+	require.NoError(t, err)
+	te.clock.Set(now.Add(2 * time.Minute))
+	track(now.Add(2*time.Minute), "pro")
+	u, err := te.Users().Get(ctx, "ana")
+	require.NoError(t, err)
+	require.Equal(t, "pro", u.Attributes["plan"])
+}
+
+// The same with Anonymize: an event dated after the Anonymize is a new
+// profile, whatever an event dated ahead sent again before it.
+func TestAnonymizeOverridesAnAheadDatedRepeat(t *testing.T) {
+	ctx := context.Background()
+	te := openTest(t, nil)
+	mustMetric(t, te.Engine, "xp")
+	mustUserAttributes(t, te.Engine, "plan")
+	now := t0.Add(10 * time.Hour)
+	te.clock.Set(now)
+	track := func(at time.Time, plan string) {
+		_, err := te.Track(ctx, gamify.Event{Metric: "xp", User: "ana", Value: 1, Time: at,
+			Profile: &gamify.UserInput{Attributes: map[string]string{"plan": plan}}})
+		require.NoError(t, err)
+	}
+	track(now, "pro")
+	track(now.Add(4*time.Minute), "pro") // dated ahead, sent again unchanged
+	_, err := te.Users().Anonymize(ctx, "ana")
+	require.NoError(t, err)
+	te.clock.Set(now.Add(2 * time.Minute))
+	track(now.Add(2*time.Minute), "pro") // on time, after the Anonymize
+	u, err := te.Users().Get(ctx, "ana")
+	require.NoError(t, err)
+	require.Equal(t, "pro", u.Attributes["plan"], "an event dated after the Anonymize is a new profile")
+}

@@ -244,12 +244,17 @@ func seenAt(ss []profileSeen, field string) int64 {
 	return 0
 }
 
-// putSeen returns ss with field seen at at, written in place: the caller
+// putSeen returns ss with field seen at at (the latest of the times given,
+// or at exactly if force: a call made now), written in place: the caller
 // owns ss (the slice of the committed version of the user is copied first).
-func putSeen(ss []profileSeen, field string, at int64) []profileSeen {
+func putSeen(ss []profileSeen, field string, at int64, force bool) []profileSeen {
 	i, ok := slices.BinarySearchFunc(ss, field, compareSeen)
 	if ok {
-		ss[i].At = max(ss[i].At, at)
+		if force {
+			ss[i].At = at
+		} else {
+			ss[i].At = max(ss[i].At, at)
+		}
 		return ss
 	}
 	return slices.Insert(ss, i, profileSeen{field, at})

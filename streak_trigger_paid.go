@@ -50,7 +50,9 @@ func triggerPaidRange(ps []triggerPaid, ref uint32, start int32) (lo, hi int) {
 
 // addTriggerPaid returns ps with p added to the record of its run and
 // trigger (a copy: records are shared with the committed version of the
-// user).
+// user). A record of another EveryN (the trigger was patched since) is
+// replaced: multiples of two sizes cannot be weighed against one length,
+// and forgetting the older ones only means they are never taken back.
 func addTriggerPaid(ps []triggerPaid, p triggerPaid) []triggerPaid {
 	i, ok := slices.BinarySearchFunc(ps, p, compareTriggerPaid)
 	ps = slices.Clone(ps)
@@ -58,9 +60,13 @@ func addTriggerPaid(ps []triggerPaid, p triggerPaid) []triggerPaid {
 		return slices.Insert(ps, i, p)
 	}
 	q := &ps[i]
+	if q.EveryN != p.EveryN {
+		*q = p
+		return ps
+	}
 	q.Multiples += p.Multiples
 	q.Points = q.Points.Add(p.Points)
-	q.EveryN, q.System, q.At = p.EveryN, p.System, max(q.At, p.At)
+	q.System, q.At = p.System, max(q.At, p.At)
 	return ps
 }
 
@@ -68,8 +74,9 @@ func addTriggerPaid(ps []triggerPaid, p triggerPaid) []triggerPaid {
 // runs of s in line with r, one run a call changed, before the triggers
 // pay what it newly reaches: the records of the runs it joins move to its
 // start, and the multiples of a record that the run no longer reaches
-// (cut short) are taken back.
-func (t *txn) settleTriggerRuns(u *userRec, s *Streak, r streak.Reach) error {
+// (cut short) are taken back, or only dropped from the record if forgive
+// (a restore).
+func (t *txn) settleTriggerRuns(u *userRec, s *Streak, r streak.Reach, forgive bool) error {
 	if len(u.s.TrigPaid) == 0 {
 		return nil
 	}
@@ -117,6 +124,9 @@ func (t *txn) settleTriggerRuns(u *userRec, s *Streak, r streak.Reach) error {
 		} else {
 			u.s.TrigPaid[i].Multiples, u.s.TrigPaid[i].Points = owed, p.Points.Sub(back)
 		}
+		if forgive {
+			continue
+		}
 		if err := t.takeBackTrigger(u, s, p, lost, back); err != nil {
 			return err
 		}
@@ -126,10 +136,11 @@ func (t *txn) settleTriggerRuns(u *userRec, s *Streak, r streak.Reach) error {
 
 // takeBackTrigger takes back amount, what lost multiples of p's trigger
 // paid, in the trigger's name (points.TakeBackStreak), attributed to the
-// time of the last payment (points boards lose it from that run). A system
-// archived or inactive since leaves the points paid (nothing is taken back
-// later); an archived trigger's are taken back, as in order they would
-// never have been paid.
+// time of the last payment (points boards lose it from that run). The
+// system's status is judged at that time, as the payment was: one inactive
+// now gives back what it paid while active; one archived since leaves the
+// points paid (nothing is taken back later). An archived trigger's are
+// taken back: the shorter run never reached them.
 func (t *txn) takeBackTrigger(u *userRec, s *Streak, p triggerPaid, lost int64, amount Amount) error {
 	if amount.Sign() <= 0 {
 		return nil

@@ -696,8 +696,11 @@ func (t *txn) setStreak(u *userRec, s *Streak, st streak.State, fx *streak.Effec
 	// Rewards tied to lengths follow the runs of the history, not the
 	// current length: each is paid once per run, whatever the arrival order.
 	longest := 0
+	// A restore gives a run back: a run whose latest periods it moves into
+	// the restored one is shorter, but keeps what it was paid.
+	forgive := slices.ContainsFunc(fx.Notifications, func(n streak.Notification) bool { return n.Kind == streak.Restored })
 	for _, r := range fx.Reached {
-		if err := t.settleTriggerRuns(u, s, r); err != nil {
+		if err := t.settleTriggerRuns(u, s, r, forgive); err != nil {
 			return err
 		}
 		if err := t.applyPoints(u, func(rs points.Rules, st points.State) (points.State, points.Effects, error) {
@@ -718,7 +721,7 @@ func (t *txn) setStreak(u *userRec, s *Streak, st streak.State, fx *streak.Effec
 		t.streakAchievements(u, s, longest)
 	}
 	if len(s.Milestones) > 0 && len(fx.Reached) > 0 {
-		if err := t.payMilestones(u, s, fx.Reached); err != nil {
+		if err := t.payMilestones(u, s, fx.Reached, forgive); err != nil {
 			return err
 		}
 	}

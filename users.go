@@ -247,13 +247,19 @@ func (p *profile) merge(in *UserInput, at time.Time, force bool, now time.Time, 
 		all, allOK := p.SetAt[anyProfileField]
 		return !force && (ok && t > atNs || allOK && all > atNs || seen != nil && seenAt(*seen, field) > atNs)
 	}
-	ownedSeen := false           // shared with the committed record too: copy before writing
+	ownedSeen := false // shared with the committed record too: copy before writing
+	see := func(field string) {
+		if !ownedSeen {
+			*seen, ownedSeen = slices.Clone(*seen), true
+		}
+		*seen = putSeen(*seen, field, atNs, force)
+	}
 	same := func(field string) { // the value held was sent again at at
-		if !force && seen != nil && atNs > p.SetAt[field] && atNs > seenAt(*seen, field) {
-			if !ownedSeen {
-				*seen, ownedSeen = slices.Clone(*seen), true
-			}
-			*seen = putSeen(*seen, field, atNs)
+		if seen == nil {
+			return
+		}
+		if t := seenAt(*seen, field); atNs > max(p.SetAt[field], t) || force && t > atNs {
+			see(field) // a call made now dates it now, over a repeat an event dated ahead left
 		}
 	}
 	stampField := func(field string) {
@@ -266,6 +272,9 @@ func (p *profile) merge(in *UserInput, at time.Time, force bool, now time.Time, 
 		}
 		if force {
 			p.SetAt[field] = atNs // a call made now: a stamp an event dated ahead left does not hold
+			if seen != nil && seenAt(*seen, field) > atNs {
+				see(field) // nor does a repeat an event dated ahead left
+			}
 		} else {
 			p.SetAt[field] = max(p.SetAt[field], atNs)
 		}
@@ -427,7 +436,7 @@ var upsertOp = newOp("user.upsert", func(t *txn, a upsertArgs) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
-	if u.p.merge(&in, t.now, true, t.now, nil) {
+	if u.p.merge(&in, t.now, true, t.now, &u.s.Seen) {
 		u.profileDirty = true
 		if err := t.regroup(u); err != nil {
 			return User{}, err
@@ -795,6 +804,7 @@ var anonymizeOp = newOp("user.anonymize", func(t *txn, id string) (User, error) 
 	// Every field, those it never had included, changed now: a late event's
 	// older Profile cannot put personal data back.
 	p.SetAt = map[string]int64{anyProfileField: t.now.UnixNano()}
+	u.s.Seen = nil // nor do the repeats of events dated ahead
 	u.profileDirty = true
 	if err := t.regroup(u); err != nil { // no attributes: the board's ungrouped values
 		return User{}, err
