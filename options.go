@@ -96,8 +96,10 @@ type Options struct {
 	MaxClockSkew time.Duration
 	// IdempotencyWindow bounds how long an idempotency key is remembered,
 	// counted from when it was first used: a key older than this is treated
-	// as new. Default: 0, forever. Expired keys stay stored until an hourly
-	// job prunes them (up to 50,000 per run).
+	// as new, for events, awards, spends and claims alike (ImportClaim's keys
+	// excepted: an import run again stores nothing twice). Default: 0,
+	// forever. Expired keys stay stored until an hourly job prunes them (up
+	// to 50,000 per run).
 	IdempotencyWindow time.Duration
 	// MaxBatch caps the events (and other commands) applied in one commit:
 	// a command is applied only while the open batch holds fewer, so a
