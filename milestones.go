@@ -385,14 +385,22 @@ const paidHorizon = streak.MaxLateDays + 40
 // prunePaid drops the records of runs that began too long ago to be
 // joined to an older run.
 func prunePaid(ps []milestonePaid, now time.Time) []milestonePaid {
+	return pruneRuns(ps, now, func(p milestonePaid) int32 { return p.Start })
+}
+
+// pruneRuns drops the records (of milestones, of streak triggers) of runs
+// whose first day, start(p), is more than paidHorizon days before now; ps
+// is the committed slice, copied before it changes.
+func pruneRuns[P any](ps []P, now time.Time, start func(P) int32) []P {
 	if len(ps) == 0 {
 		return ps
 	}
 	oldest := dateKey(streak.DateOf(now.AddDate(0, 0, -paidHorizon)))
-	if !slices.ContainsFunc(ps, func(p milestonePaid) bool { return p.Start < oldest }) {
+	old := func(p P) bool { return start(p) < oldest }
+	if !slices.ContainsFunc(ps, old) {
 		return ps
 	}
-	ps = slices.DeleteFunc(slices.Clone(ps), func(p milestonePaid) bool { return p.Start < oldest })
+	ps = slices.DeleteFunc(slices.Clone(ps), old)
 	if len(ps) == 0 {
 		return nil
 	}

@@ -175,3 +175,49 @@ func TestStreakTriggerEveryNPatchedBetweenPayments(t *testing.T) {
 	require.Equal(t, gamify.AmountFromInt(20), xpTotal(t, late, "ana"),
 		"the 8th's multiple of 3 is given back; the 20 paid with EveryN 1 stay, the run still holds them; days 1 and 2 arrive after the patch")
 }
+
+// A late event that moves a freeze to an earlier gap cuts a paid run short:
+// the trigger's multiples the shorter run no longer reaches are taken back
+// in its name, and the part cut off is a run of its own. Days 5, 6 and 8
+// live with one freeze (the 7th frozen: one run of 3, paid 3 × 10), then
+// the 2nd and the 1st late: the freeze covers the 3rd, the 4th and the 7th
+// are lost, and the runs are 1..3 (2), 5..6 (2) and 8 (1): 5 × 10, as
+// delivered in order.
+func TestStreakTriggerRunCutShortByAMovedFreezeIsTakenBack(t *testing.T) {
+	ctx := context.Background()
+	inOrder := takebackEngine(t, nil, 1)
+	setClock(t, inOrder, onDay(9))
+	for _, d := range []int{1, 2, 5, 6, 8} {
+		lesson(t, inOrder, "ana", onDay(d))
+	}
+	require.Equal(t, gamify.AmountFromInt(50), xpTotal(t, inOrder, "ana"))
+
+	late := takebackEngine(t, nil, 1)
+	for _, d := range []int{5, 6, 8} {
+		setClock(t, late, onDay(d))
+		lesson(t, late, "ana", onDay(d))
+	}
+	require.Equal(t, gamify.AmountFromInt(30), xpTotal(t, late, "ana"), "the freeze covers the 7th")
+	setClock(t, late, onDay(9))
+	r := lesson(t, late, "ana", onDay(2))
+	require.Equal(t, []gamify.PointsChange{{System: "xp", Added: gamify.AmountFromInt(10), Total: gamify.AmountFromInt(40)}}, pointsSummary(r.Points),
+		"the 8th's multiple taken back (-10), the runs of the 2nd and of the 8th paid one each (+20)")
+	late.reopen(t) // the records are stored
+	lesson(t, late, "ana", onDay(1))
+	require.Equal(t, xpTotal(t, inOrder, "ana"), xpTotal(t, late, "ana"))
+	aw, err := late.Users().Awards(ctx, "ana", "xp", gamify.ListOptions{})
+	require.NoError(t, err)
+	var multiples int64
+	var back []gamify.Award
+	for _, a := range aw {
+		require.Equal(t, "day", a.Trigger)
+		multiples += a.Multiple
+		if a.Multiple < 0 {
+			back = append(back, a)
+		}
+	}
+	require.Equal(t, int64(5), multiples, "the trigger's awards sum to the runs' multiples")
+	require.Len(t, back, 1)
+	require.Equal(t, gamify.AmountFromInt(-10), back[0].Points)
+	require.NoError(t, late.Check(ctx))
+}

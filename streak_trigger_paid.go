@@ -184,18 +184,7 @@ func (t *txn) recordTriggerPaid(u *userRec, s *Streak, r streak.Reach, sys *Poin
 // pruneTriggerPaid drops the records of runs that began too long ago for a
 // late event to reach (paidHorizon, as milestone records).
 func pruneTriggerPaid(ps []triggerPaid, now time.Time) []triggerPaid {
-	if len(ps) == 0 {
-		return ps
-	}
-	oldest := dateKey(streak.DateOf(now.AddDate(0, 0, -paidHorizon)))
-	if !slices.ContainsFunc(ps, func(p triggerPaid) bool { return p.Start < oldest }) {
-		return ps
-	}
-	ps = slices.DeleteFunc(slices.Clone(ps), func(p triggerPaid) bool { return p.Start < oldest })
-	if len(ps) == 0 {
-		return nil
-	}
-	return ps
+	return pruneRuns(ps, now, func(p triggerPaid) int32 { return p.Start })
 }
 
 func appendTriggerPaid(b []byte, ps []triggerPaid) []byte {

@@ -698,7 +698,7 @@ func (t *txn) setStreak(u *userRec, s *Streak, st streak.State, fx *streak.Effec
 	longest := 0
 	// A restore gives a run back: a run whose latest periods it moves into
 	// the restored one is shorter, but keeps what it was paid.
-	forgive := slices.ContainsFunc(fx.Notifications, func(n streak.Notification) bool { return n.Kind == streak.Restored })
+	forgive := len(fx.Reached) > 0 && slices.ContainsFunc(fx.Notifications, func(n streak.Notification) bool { return n.Kind == streak.Restored })
 	for _, r := range fx.Reached {
 		if err := t.settleTriggerRuns(u, s, r, forgive); err != nil {
 			return err
