@@ -477,9 +477,16 @@ func (t *Tree[E]) whereAt(pos, heads int, l *leaf[E], i int32, d Detail) Where {
 		return w
 	}
 	x := l.items[i]
+	// The first entry of x's group in this leaf: i itself in the common case
+	// of no tie before it, else found by a binary search for the group's
+	// floor, not a walk back through a leaf of ties.
 	k := i
-	for k > 0 && t.same(l.items[k-1], x) {
-		k--
+	if k > 0 && t.same(l.items[k-1], x) {
+		if t.same(l.items[0], x) {
+			k = 0
+		} else {
+			k, _ = l.search(t.floor(x), t.cmp)
+		}
 	}
 	if k == 0 {
 		// The group may have begun in an earlier leaf.
