@@ -430,23 +430,21 @@ type retention struct {
 // the batch's transaction; it returns the new last Seq. Trimming removes,
 // from the oldest, entries older than maxAge or not among the newest retain
 // sequence numbers that every consumer has acknowledged, and entries not
-// among the newest hardLimit whatever the consumers. The outbox holds no
-// entry below from (the trims before removed them); next is that bound
-// after this one. Starting there, the scan does not walk the deletes of
-// earlier batches that a checkpoint has not folded yet.
-func appendOutbox(tx *store.Tx, notes []Notification, meta []noteMeta, seq uint64, now time.Time, r retention, from uint64) (last, next uint64, trimmedUnacked int, err error) {
+// among the newest hardLimit whatever the consumers. The store trims from
+// where the last trim left the outbox, staging nothing per entry.
+func appendOutbox(tx *store.Tx, notes []Notification, meta []noteMeta, seq uint64, now time.Time, r retention) (last uint64, trimmedUnacked int, err error) {
 	last = outboxLast(tx)
 	var enc noteEncoder
 	var key [8]byte
 	for i, n := range notes {
 		buf, err := enc.encode(n, meta[i].at)
 		if err != nil {
-			return 0, 0, 0, err
+			return 0, 0, err
 		}
 		// The store copies what it stages: key and value can be reused.
 		binary.BigEndian.PutUint64(key[:], meta[i].seq)
 		if err := tx.Put(store.Outbox, key[:], buf); err != nil {
-			return 0, 0, 0, err
+			return 0, 0, err
 		}
 	}
 	// Numbers are given as commands apply (txn.commit): one of a note that
@@ -454,7 +452,7 @@ func appendOutbox(tx *store.Tx, notes []Notification, meta []noteMeta, seq uint6
 	if seq > last {
 		last = seq
 		if err := tx.Put(store.Meta, outboxSeqKey, outboxKey(last)); err != nil {
-			return 0, 0, 0, err
+			return 0, 0, err
 		}
 	}
 	acked := uint64(math.MaxUint64)
@@ -466,39 +464,27 @@ func appendOutbox(tx *store.Tx, notes []Notification, meta []noteMeta, seq uint6
 		acked = min(acked, rec.acked)
 		return nil
 	}); err != nil {
-		return 0, 0, 0, err
+		return 0, 0, err
 	}
 	hardFloor := last - min(last, r.hardLimit)
 	countFloor := last - min(last, r.retain)
 	oldest := now.Add(-r.maxAge)
-	var drop []uint64 // sequences, not keys: a key the scan yields is valid only during the call
-	next = from
-	err = tx.ScanFrom(store.Outbox, outboxKey(from), func(k, v []byte) error {
-		seq := binary.BigEndian.Uint64(k)
-		next = seq // the first kept, unless dropped below
-		switch {
+	_, err = tx.Trim(store.Outbox, func(k, v []byte) bool {
+		switch seq := binary.BigEndian.Uint64(k); {
 		case seq <= hardFloor:
 			if seq > acked {
 				trimmedUnacked++
 			}
+			return true
 		case seq <= acked && (seq <= countFloor || outboxTime(v).Before(oldest)):
-		default:
-			return store.ErrStop
+			return true
 		}
-		drop = append(drop, seq)
-		next = seq + 1
-		return nil
+		return false
 	})
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, err
 	}
-	for _, seq := range drop {
-		binary.BigEndian.PutUint64(key[:], seq) // reused, as for the Puts above
-		if err := tx.Delete(store.Outbox, key[:]); err != nil {
-			return 0, 0, 0, err
-		}
-	}
-	return last, next, trimmedUnacked, nil
+	return last, trimmedUnacked, nil
 }
 
 // An entry's value: format byte 1, the command's time (Unix ns, 8 bytes), the

@@ -83,9 +83,6 @@ type writer struct {
 	outboxSeq uint64         // the last outbox number given to a note
 	pointsBuf points.Buffers // the effects of points transitions (applyPoints)
 	profiles  profileDecoder
-	// outboxFrom is the committer's alone: no outbox entry lies below it
-	// once the batches before have committed (appendOutbox trims from it).
-	outboxFrom uint64
 
 	stats writerStats
 }

@@ -529,7 +529,7 @@ func (e *Engine) commitLoop() {
 			return
 		}
 		start := time.Now()
-		var last, pos, outboxFrom uint64
+		var last, pos uint64
 		var trimmed int
 		var err error
 		var synced <-chan error // the fsync of the batch's records, if it has any
@@ -577,7 +577,7 @@ func (e *Engine) commitLoop() {
 			// The notifications go into the outbox with their cause; the
 			// live subscribers get the same slice below.
 			var err error
-			last, outboxFrom, trimmed, err = appendOutbox(tx, b.notes, b.noteMeta, b.outboxSeq, b.lastNow, e.opts.outboxRetention(), w.outboxFrom)
+			last, trimmed, err = appendOutbox(tx, b.notes, b.noteMeta, b.outboxSeq, b.lastNow, e.opts.outboxRetention())
 			return err
 		}
 		if err == nil && synced == nil {
@@ -612,7 +612,6 @@ func (e *Engine) commitLoop() {
 			}
 			e.years.apply(b.yearMoves)
 			e.box.committed(last)
-			w.outboxFrom = outboxFrom
 			if trimmed > 0 {
 				w.log.Warn("gamify: outbox over OutboxHardLimit; entries not acknowledged by every consumer were removed", "entries", trimmed)
 			}

@@ -360,10 +360,19 @@ func (t *Tx) putEntry(ks Keyspace, key, sealed []byte) error {
 	return nil
 }
 
-// foldPacked is foldRecords for a packed keyspace: it writes the entries
-// into the runs they land in, rewriting those the file has, and counts runs.
-func (tx *Tx) foldPacked(ks Keyspace, b *bolt.Bucket, m *merger) (appends, inserts int, err error) {
+// foldPacked is foldRecords for a packed keyspace: it deletes the file's
+// entries below floor (Trim; 0: none), writes the entries into the runs
+// they land in, rewriting those the file has, and counts runs.
+func (tx *Tx) foldPacked(ks Keyspace, b *bolt.Bucket, m *merger, floor uint64) (appends, inserts int, err error) {
+	// Read before the trim: bbolt's Last can loop forever on a bucket that
+	// deletes of the same transaction emptied. A last run the trim removed
+	// only miscounts appends as inserts (its runs read as empty).
 	lastRun, _ := b.Cursor().Last()
+	if floor > 0 {
+		if err := tx.trimRuns(ks, b, floor); err != nil {
+			return 0, 0, fmt.Errorf("trim: %w", err)
+		}
+	}
 	// after reports whether the run of start is past the file's runs (a
 	// run to write, not one to read and rewrite).
 	after := func(start uint64) bool { return lastRun == nil || start > binary.BigEndian.Uint64(lastRun) }
@@ -396,6 +405,44 @@ func (tx *Tx) foldPacked(ks Keyspace, b *bolt.Bucket, m *merger) (appends, inser
 		r.set(uint8(seq&runMask), v)
 	}
 	return appends, inserts, flush()
+}
+
+// trimRuns deletes the entries of bucket b below sequence floor: the runs
+// wholly below it, then the first entries of the one it falls in. The
+// digests already left them out (Trim removed them as it moved the floor).
+func (tx *Tx) trimRuns(ks Keyspace, b *bolt.Bucket, floor uint64) error {
+	var below [][]byte
+	var edge []byte
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		if len(k) != 8 {
+			return corruptRecord(ks, k, "a run under a key that is not a sequence")
+		}
+		start := binary.BigEndian.Uint64(k)
+		if start < runStart(floor) {
+			below = append(below, bytes.Clone(k))
+			continue
+		}
+		if start < floor {
+			edge = bytes.Clone(k)
+		}
+		break
+	}
+	for _, k := range below {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	if edge == nil {
+		return nil
+	}
+	var r run
+	if err := r.decode(ks, edge, b.Get(edge), false); err != nil {
+		return err
+	}
+	cut, _ := slices.BinarySearch(r.slots, uint8(floor-r.start))
+	r.slots, r.vals = r.slots[cut:], r.vals[cut:]
+	return storeRun(b, edge, &r, tx.alloc(r.encodedLen()))
 }
 
 // packKeyspaces converts the packed keyspaces of a schema 5 file, one

@@ -390,7 +390,7 @@ func TestWritesIntoADamagedRunFail(t *testing.T) {
 	require.NoError(t, db.bolt.Update(func(bt *bolt.Tx) error {
 		tr := btree.NewG(treeDegree, entryLess)
 		tr.ReplaceOrInsert(&entry{key: seqKey(41), val: seal(nil, Ledger, seqKey(41), []byte("entry 41"))})
-		_, _, err := (&Tx{tx: bt}).foldPacked(Ledger, bt.Bucket([]byte(Ledger)), newMerger([]source{{tree: tr}}, nil, nil, false))
+		_, _, err := (&Tx{tx: bt}).foldPacked(Ledger, bt.Bucket([]byte(Ledger)), newMerger([]source{{tree: tr}}, nil, nil, false), 0)
 		require.ErrorIs(t, err, ErrCorrupt)
 		require.ErrorContains(t, err, "run entries out of order")
 		return nil

@@ -62,14 +62,24 @@ import (
 // Entries are never changed once in a tree or a tail.
 type entry struct{ key, val []byte }
 
-func entryLess(a, b *entry) bool { return bytes.Compare(a.key, b.key) < 0 }
+func entryLess(a, b *entry) bool { return compareKeys(a.key, b.key) < 0 }
 
-func entryCmp(e *entry, key []byte) int { return bytes.Compare(e.key, key) }
+func entryCmp(e *entry, key []byte) int { return compareKeys(e.key, key) }
+
+// compareKeys is bytes.Compare with a fast path for two 8-byte keys (user
+// ids and sequence numbers, big-endian: most keys staged), which compare as
+// the integers they encode.
+func compareKeys(a, b []byte) int {
+	if len(a) == 8 && len(b) == 8 {
+		return cmp.Compare(binary.BigEndian.Uint64(a), binary.BigEndian.Uint64(b))
+	}
+	return bytes.Compare(a, b)
+}
 
 // tailGet looks key up in a tail.
 func tailGet(tail []*entry, key []byte) (*entry, bool) {
 	n := len(tail)
-	if n == 0 || bytes.Compare(key, tail[n-1].key) > 0 || bytes.Compare(key, tail[0].key) < 0 {
+	if n == 0 || compareKeys(key, tail[n-1].key) > 0 || compareKeys(key, tail[0].key) < 0 {
 		return nil, false
 	}
 	if j, ok := slices.BinarySearchFunc(tail, key, entryCmp); ok {
@@ -104,6 +114,13 @@ type layerData struct {
 	records int                    // keys, tombstones included (an appended key written again counts once)
 	bytes   int64                  // of their keys and sealed values
 	pos     uint64                 // position of the last update staged into it
+	// floor is, per packed keyspace, the sequence Trim left it starting at:
+	// no read sees an entry below it, in this layer, the older ones or the
+	// file, and the Checkpoint that folds the layer deletes them from the
+	// file. It only grows; a new active layer starts with the last one's.
+	// trimmed says this layer raised one.
+	floor   [numKeyspaces]uint64
+	trimmed bool
 }
 
 // get looks key (pivot's) up in keyspace i of l.
@@ -441,7 +458,7 @@ func (db *DB) snapshot(write bool) (*Tx, error) {
 		o.frozen = append(o.frozen, &l.layerData)
 	}
 	s.mu.Unlock()
-	o.layers = o.top.records > 0 || len(o.frozen) > 0
+	o.layers = o.top.records > 0 || len(o.frozen) > 0 || o.top.trimmed
 	return &Tx{tx: bt, ov: o}, nil
 }
 
@@ -453,6 +470,13 @@ func (o *overlay) get(i int, key []byte) ([]byte, bool) {
 		return e.val, true
 	}
 	return o.below(i, key)
+}
+
+// belowFloor reports whether key of keyspace i is below the snapshot's
+// floor (Trim): gone, whatever a layer or the file holds.
+func (o *overlay) belowFloor(i int, key []byte) bool {
+	f := o.top.floor[i]
+	return f > 0 && (len(key) != 8 || binary.BigEndian.Uint64(key) < f)
 }
 
 // below is get in the frozen layers alone.
@@ -527,8 +551,14 @@ func (t *Tx) stage(ks Keyspace, key, val []byte, del bool) error {
 		}
 		return checkSeqKey(ks, key)
 	}
+	if o.belowFloor(i, key) {
+		if del {
+			return nil // trimmed
+		}
+		return fmt.Errorf("store: put %s: sequence %d is below %d, where Trim left the keyspace", ks, binary.BigEndian.Uint64(key), o.top.floor[i])
+	}
 	s := &o.db.stages
-	above := bytes.Compare(key, s.top[i]) > 0 // in no layer, nor in the file
+	above := compareKeys(key, s.top[i]) > 0 // in no layer, nor in the file
 	var old []byte
 	if del {
 		if above {
@@ -706,6 +736,7 @@ type merger struct {
 	bc      *fileCursor // nil: the trees alone
 	bk, bv  []byte
 	reverse bool
+	lo      []byte // reverse: the walk ends before reaching a key below it
 }
 
 // newMerger starts at from: forward, the keys at or after it; reverse, those
@@ -739,9 +770,9 @@ func newMerger(srcs []source, bc *fileCursor, from []byte, reverse bool) *merger
 
 func (m *merger) before(a, b []byte) bool {
 	if m.reverse {
-		return bytes.Compare(a, b) > 0
+		return compareKeys(a, b) > 0
 	}
-	return bytes.Compare(a, b) < 0
+	return compareKeys(a, b) < 0
 }
 
 // next returns the next key with its value (nil: deleted in a layer), and
@@ -755,7 +786,7 @@ func (m *merger) next() (k, v []byte, fromBolt, ok bool) {
 	if m.bk != nil && (!ok || m.before(m.bk, k)) {
 		k, ok = m.bk, true
 	}
-	if !ok {
+	if !ok || m.lo != nil && compareKeys(k, m.lo) < 0 {
 		return nil, nil, false, false
 	}
 	won := false
@@ -788,7 +819,19 @@ func (t *Tx) merged(ks Keyspace, from []byte, reverse, withFile bool) *merger {
 	if withFile {
 		bc = t.fileCursor(ks)
 	}
-	return newMerger(t.ov.sources(index(ks)), bc, from, reverse)
+	i := index(ks)
+	var lo []byte // the floor (Trim): forward, the walk starts there; reverse, it ends there
+	if f := t.ov.top.floor[i]; f > 0 {
+		lo = binary.BigEndian.AppendUint64(nil, f)
+		if !reverse && (from == nil || compareKeys(from, lo) < 0) {
+			from = lo
+		}
+	}
+	m := newMerger(t.ov.sources(i), bc, from, reverse)
+	if reverse {
+		m.lo = lo
+	}
+	return m
 }
 
 // sealedValue returns the value of k as the file would store it.
@@ -866,6 +909,53 @@ func (t *Tx) deletePrefixStaged(ks Keyspace, prefix []byte) error {
 	return nil
 }
 
+// trimStaged is Trim on a Staged DB: one walk from the floor, removing the
+// dropped entries from the digests as it goes; then the floor moves past
+// them. Nothing is staged per entry.
+func (t *Tx) trimStaged(ks Keyspace, drop func(k, v []byte) bool) (int, error) {
+	i, o := index(ks), t.ov
+	m := t.merged(ks, nil, false, true)
+	n, last := 0, uint64(0)
+	for {
+		k, v, fromBolt, ok := m.next()
+		if !ok {
+			break
+		}
+		if v == nil {
+			continue
+		}
+		p := payload(v)
+		if fromBolt {
+			var err error
+			if p, err = unseal(ks, k, v); err != nil {
+				t.fail(err)
+				return 0, err
+			}
+		}
+		if !drop(k, p) {
+			break
+		}
+		if last = binary.BigEndian.Uint64(k); last != math.MaxUint64 {
+			t.delta[i].remove(v) // the last sequence's tombstone below removes it
+		}
+		n++
+	}
+	if err := m.bc.err; err != nil {
+		return 0, err
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	t.dirty, o.layers, o.top.trimmed = true, true, true
+	if last == math.MaxUint64 {
+		// No floor is above the last sequence: it goes as a tombstone.
+		o.top.floor[i] = last
+		return n, t.stage(ks, binary.BigEndian.AppendUint64(nil, last), nil, true)
+	}
+	o.top.floor[i] = last + 1
+	return n, nil
+}
+
 // dumpMerged is Dump over the layers and the file.
 func (t *Tx) dumpMerged(fn func(ks Keyspace, k, v []byte)) {
 	for _, ks := range allKeyspaces {
@@ -898,9 +988,9 @@ func (db *DB) Checkpoint() (uint64, error) {
 	defer s.ckptMu.Unlock()
 	s.writeMu.Lock()
 	s.mu.Lock()
-	if s.active.records > 0 {
+	if s.active.records > 0 || s.active.trimmed {
 		s.frozen = append(s.frozen, &layer{layerData: s.active})
-		s.active = layerData{pos: s.active.pos}
+		s.active = layerData{pos: s.active.pos, floor: s.active.floor}
 	}
 	frozen := slices.Clone(s.frozen)
 	s.mu.Unlock()
@@ -969,10 +1059,15 @@ func (db *DB) fold(layers []*layer) error {
 			srcs = layers[j].sources(srcs, i)
 		}
 		b := tx.bucket(ks)
-		m := newMerger(srcs, nil, nil, false)
+		var from []byte
+		floor := layers[len(layers)-1].floor[i] // the newest: floors only grow
+		if floor > 0 {
+			from = binary.BigEndian.AppendUint64(nil, floor) // the staged entries below are gone
+		}
+		m := newMerger(srcs, nil, from, false)
 		fold := foldRecords
 		if packed(ks) {
-			fold = tx.foldPacked
+			fold = func(ks Keyspace, b *bolt.Bucket, m *merger) (int, int, error) { return tx.foldPacked(ks, b, m, floor) }
 		}
 		appends, inserts, err := fold(ks, b, m)
 		if err != nil {

@@ -170,6 +170,13 @@ func modelAppend(tx *Tx, r *rand.Rand, trace *[]string) error {
 	if len(last) > 0 {
 		end = last[0]
 	}
+	// The highest key ever appended, kept in Meta: after a Trim (and
+	// deletes) emptied the keyspace, appends go on above what it removed.
+	endKey := []byte("model-end-" + string(ks))
+	if v := tx.Get(Meta, endKey); len(v) == 8 {
+		end = max(end, binary.BigEndian.Uint64(v))
+	}
+	defer func() { _ = tx.Put(Meta, endKey, binary.BigEndian.AppendUint64(nil, end+1)) }()
 	near := func() []byte { // one of the last keys, or the next
 		if n := r.Intn(len(last) + 1); n < len(last) {
 			return seqKey(last[n])
@@ -194,8 +201,22 @@ func modelAppend(tx *Tx, r *rand.Rand, trace *[]string) error {
 		}
 	case op < 65:
 		return tx.Put(ks, near(), val())
-	case op < 80:
+	case op < 75:
 		return tx.Delete(ks, near())
+	case op < 82 && packed(ks):
+		// Trim the first few entries, seeing their values.
+		want := r.Intn(6)
+		var b strings.Builder
+		n, err := tx.Trim(ks, func(k, v []byte) bool {
+			if want == 0 {
+				return false
+			}
+			want--
+			fmt.Fprintf(&b, "%q=%q ", k, v)
+			return true
+		})
+		*trace = append(*trace, fmt.Sprintf("trim %s: %d %s", ks, n, b.String()))
+		return err
 	case op < 90:
 		k := near()
 		*trace = append(*trace, fmt.Sprintf("get %s %q = %q", ks, k, tx.Get(ks, k)))

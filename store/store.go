@@ -540,6 +540,9 @@ func (t *Tx) bucket(ks Keyspace) *bolt.Bucket {
 // Get returns the value of key, or nil if absent or damaged (see Tx).
 func (t *Tx) Get(ks Keyspace, key []byte) []byte {
 	if t.ov != nil && t.ov.layers {
+		if t.ov.belowFloor(index(ks), key) {
+			return nil // trimmed
+		}
 		if v, ok := t.ov.get(index(ks), key); ok {
 			return payload(v)
 		}
@@ -709,13 +712,22 @@ func (t *Tx) ScanReverse(ks Keyspace, prefix []byte, fn func(k, v []byte) error)
 func (t *Tx) Count(ks Keyspace) int {
 	var n int
 	if packed(ks) {
-		// The file's runs are not its keys; the digests record counts them.
+		// The file's runs are not its keys; the digests record counts them,
+		// and the layers' changes to it count what they stage and trim.
 		ds, _, err := readDigests(t.tx)
 		if err != nil {
 			t.fail(err)
 			return 0
 		}
-		n = int(ds[index(ks)].count)
+		i := index(ks)
+		c := ds[i].count
+		if o := t.ov; o != nil && o.layers {
+			c += o.top.delta[i].count + t.delta[i].count
+			for _, l := range o.frozen {
+				c += l.delta[i].count
+			}
+		}
+		return int(c)
 	} else {
 		n = t.bucket(ks).Stats().KeyN
 	}
@@ -723,6 +735,47 @@ func (t *Tx) Count(ks Keyspace) int {
 		n += t.countStaged(ks)
 	}
 	return n
+}
+
+// Trim deletes the entries of the packed keyspace ks from its first one on,
+// in key order, for as long as drop returns true (it sees each key and
+// value as Scan does): the oldest entries of an append-only keyspace, such
+// as an outbox past its retention. It returns how many it deleted.
+//
+// On a Staged DB it stages nothing per entry: the layer records the
+// sequence the keyspace now starts at, no read sees an entry below it, and
+// the Checkpoint deletes them from the file, whole runs at a time. Writing
+// a key below that sequence again is an error there, so Trim is for
+// keyspaces whose keys only grow.
+func (t *Tx) Trim(ks Keyspace, drop func(k, v []byte) bool) (int, error) {
+	if !packed(ks) {
+		return 0, fmt.Errorf("store: trim %s: not a packed keyspace", ks)
+	}
+	if t.ov != nil {
+		return t.trimStaged(ks, drop)
+	}
+	var keys [][]byte
+	c := t.fileCursor(ks)
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		p, err := unseal(ks, k, v)
+		if err != nil {
+			t.fail(err)
+			return 0, err
+		}
+		if !drop(k, p) {
+			break
+		}
+		keys = append(keys, bytes.Clone(k))
+	}
+	if c.err != nil {
+		return 0, c.err
+	}
+	for _, k := range keys {
+		if err := t.del(ks, k); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
 }
 
 // ErrStop ends a Scan early without error.
