@@ -309,8 +309,9 @@ func (db *DB) Position() uint64 { return db.pos.Load() }
 func (db *DB) CheckpointPosition() uint64 { return db.filePos.Load() }
 
 // Staged returns what a Checkpoint would write now: the staged records
-// (tombstones of deletes included; a key staged again after a failed
-// Checkpoint counts twice) and the bytes of their keys and sealed values.
+// (tombstones of deletes and the entries Trim removed included; a key
+// staged again after a failed Checkpoint counts twice) and the bytes of
+// their keys and sealed values.
 // It is 0, 0 without Staged.
 func (db *DB) Staged() (records int, bytes int64) {
 	return int(db.stages.records.Load()), db.stages.bytes.Load()
@@ -914,6 +915,9 @@ func (t *Tx) deletePrefixStaged(ks Keyspace, prefix []byte) error {
 // them. Nothing is staged per entry.
 func (t *Tx) trimStaged(ks Keyspace, drop func(k, v []byte) bool) (int, error) {
 	i, o := index(ks), t.ov
+	if !o.write {
+		return 0, fmt.Errorf("store: trim %s in a read-only transaction", ks)
+	}
 	m := t.merged(ks, nil, false, true)
 	n, last := 0, uint64(0)
 	for {
@@ -946,7 +950,9 @@ func (t *Tx) trimStaged(ks Keyspace, drop func(k, v []byte) bool) (int, error) {
 	if n == 0 {
 		return 0, nil
 	}
+	// The entries count as staged deletes: the checkpoint removes them.
 	t.dirty, o.layers, o.top.trimmed = true, true, true
+	o.top.records += n
 	if last == math.MaxUint64 {
 		// No floor is above the last sequence: it goes as a tombstone.
 		o.top.floor[i] = last

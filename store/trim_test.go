@@ -187,3 +187,36 @@ func TestTrimAWholeFile(t *testing.T) {
 		return nil
 	}))
 }
+
+// Trim writes: in a View it fails, as Put and Delete do, on either kind of
+// DB; the entries it removes count as staged (the checkpoint deletes them).
+func TestTrimIsAWrite(t *testing.T) {
+	for _, staged := range []bool{false, true} {
+		db, err := Open(filepath.Join(t.TempDir(), "trim.db"), Options{LockTimeout: 1e9, NoSync: true, Staged: staged})
+		require.NoError(t, err)
+		require.NoError(t, db.Update(func(tx *Tx) error {
+			for n := uint64(1); n <= 10; n++ {
+				if err := tx.Put(Ledger, seqKey(n), []byte("v")); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+		_, err = db.Checkpoint()
+		require.NoError(t, err)
+		err = db.View(func(tx *Tx) error {
+			_, err := tx.Trim(Ledger, func([]byte, []byte) bool { return true })
+			return err
+		})
+		require.Error(t, err, "staged=%v", staged)
+		require.NoError(t, db.Update(func(tx *Tx) error {
+			_, err := tx.Trim(Ledger, func(k, _ []byte) bool { return seqOf(k) <= 5 })
+			return err
+		}))
+		if staged {
+			n, _ := db.Staged()
+			require.Equal(t, 5, n, "the trimmed entries are staged deletes")
+		}
+		require.NoError(t, db.Close())
+	}
+}
