@@ -14,7 +14,9 @@
 // The keyspaces keyed by 8-byte sequences (ledger, awards, outbox) are
 // packed (packed.go): the file holds one bbolt record per fixed range of
 // sequences, with the range's entries, each sealed as a record of its own.
-// Transactions read and write entries; only the file sees runs.
+// Transactions read and write entries; only the file sees runs. Trim
+// removes a packed keyspace's oldest entries; on a Staged DB it moves the
+// keyspace's start instead of staging a delete per entry.
 //
 // With Options.Staged the file is a checkpoint of a log the caller keeps
 // (staged.go): UpdateAt stages its writes in memory, sealed, under the
