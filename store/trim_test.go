@@ -3,8 +3,11 @@ package store
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -219,4 +222,98 @@ func TestTrimIsAWrite(t *testing.T) {
 		}
 		require.NoError(t, db.Close())
 	}
+}
+
+// While one goroutine appends to the outbox and trims its oldest entries,
+// another checkpoints (every third one failing) and readers look: every
+// View sees one contiguous range of sequences, which its Count, Get and
+// reverse scan agree with, and the sequence below its first reads nil.
+func TestTrimUnderConcurrentCheckpointsAndViews(t *testing.T) {
+	var fault injector
+	db, err := Open(filepath.Join(t.TempDir(), "trim.db"), Options{LockTimeout: 1e9, NoSync: true, Staged: true, BeforeCommit: fault.get})
+	require.NoError(t, err)
+	defer db.Close()
+	const updates, keep = 2000, 100
+	var done atomic.Bool
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer done.Store(true)
+		next := uint64(1)
+		for range updates {
+			err := db.Update(func(tx *Tx) error {
+				for range 1 + int(next%5) {
+					if err := tx.Put(Outbox, seqKey(next), []byte{byte(next)}); err != nil {
+						return err
+					}
+					next++
+				}
+				_, err := tx.Trim(Outbox, func(k, _ []byte) bool { return seqOf(k)+keep < next })
+				return err
+			})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	wg.Go(func() {
+		for i := 0; !done.Load(); i++ {
+			if i%3 == 2 {
+				fault.Store(errors.New("injected"))
+			}
+			_, _ = db.Checkpoint()
+			fault.Store(nil)
+		}
+	})
+	for range 2 {
+		wg.Go(func() {
+			for !done.Load() {
+				err := db.View(func(tx *Tx) error {
+					var seqs []uint64
+					if err := tx.Scan(Outbox, nil, func(k, v []byte) error {
+						if v[0] != byte(seqOf(k)) {
+							return fmt.Errorf("sequence %d holds %d", seqOf(k), v[0])
+						}
+						seqs = append(seqs, seqOf(k))
+						return nil
+					}); err != nil {
+						return err
+					}
+					if len(seqs) == 0 {
+						return nil
+					}
+					first, last := seqs[0], seqs[len(seqs)-1]
+					if uint64(len(seqs)) != last-first+1 || len(seqs) > keep+5 {
+						return fmt.Errorf("%d entries from %d to %d", len(seqs), first, last)
+					}
+					if n := tx.Count(Outbox); n != len(seqs) {
+						return fmt.Errorf("count %d, scan %d", n, len(seqs))
+					}
+					if first > 1 && tx.Get(Outbox, seqKey(first-1)) != nil {
+						return fmt.Errorf("%d is below the first, %d, yet reads", first-1, first)
+					}
+					var rev int
+					if err := tx.ScanReverse(Outbox, nil, func([]byte, []byte) error { rev++; return nil }); err != nil {
+						return err
+					}
+					if rev != len(seqs) {
+						return fmt.Errorf("reverse %d, forward %d", rev, len(seqs))
+					}
+					return nil
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	_, err = db.Checkpoint()
+	require.NoError(t, err)
+	require.NoError(t, db.View(func(tx *Tx) error {
+		require.Equal(t, keep, tx.Count(Outbox))
+		tx.Verify(func(err error) bool { t.Error(err); return false })
+		return nil
+	}))
 }
