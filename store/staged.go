@@ -854,18 +854,12 @@ func (t *Tx) scanMerged(ks Keyspace, from []byte, reverse bool, prefix []byte, f
 		if v == nil {
 			continue
 		}
-		var p []byte
 		if v = t.sealedValue(ks, k, v, fromBolt); v == nil {
 			return t.err
 		}
-		if fromBolt {
-			var err error
-			if p, err = unseal(ks, k, v); err != nil {
-				t.fail(err)
-				return err
-			}
-		} else {
-			p = payload(v)
+		p, err := t.mergedPayload(ks, k, v, fromBolt)
+		if err != nil {
+			return err
 		}
 		if err := fn(k, p); err != nil {
 			if errors.Is(err, ErrStop) {
@@ -876,7 +870,21 @@ func (t *Tx) scanMerged(ks Keyspace, from []byte, reverse bool, prefix []byte, f
 	}
 }
 
-// countStaged is what the layers add to the file's count of ks.
+// mergedPayload is the payload of a sealed value a merger yielded: one of
+// the file's is checked (a damaged one fails t), a layer's was when staged.
+func (t *Tx) mergedPayload(ks Keyspace, k, v []byte, fromBolt bool) ([]byte, error) {
+	if !fromBolt {
+		return payload(v), nil
+	}
+	p, err := unseal(ks, k, v)
+	if err != nil {
+		t.fail(err)
+	}
+	return p, err
+}
+
+// countStaged is what the layers add to the file's count of ks (not a
+// packed one: Count reads those from the digests).
 func (t *Tx) countStaged(ks Keyspace) int {
 	n := 0
 	c := t.fileCursor(ks)
@@ -928,13 +936,9 @@ func (t *Tx) trimStaged(ks Keyspace, drop func(k, v []byte) bool) (int, error) {
 		if v == nil {
 			continue
 		}
-		p := payload(v)
-		if fromBolt {
-			var err error
-			if p, err = unseal(ks, k, v); err != nil {
-				t.fail(err)
-				return 0, err
-			}
+		p, err := t.mergedPayload(ks, k, v, fromBolt)
+		if err != nil {
+			return 0, err
 		}
 		if !drop(k, p) {
 			break

@@ -710,7 +710,6 @@ func (t *Tx) ScanReverse(ks Keyspace, prefix []byte, fn func(k, v []byte) error)
 // counts them as the transaction began (bbolt's Stats reads committed
 // pages); on a Staged DB it counts the update's own writes too.
 func (t *Tx) Count(ks Keyspace) int {
-	var n int
 	if packed(ks) {
 		// The file's runs are not its keys; the digests record counts them,
 		// and the layers' changes to it count what they stage and trim.
@@ -728,9 +727,8 @@ func (t *Tx) Count(ks Keyspace) int {
 			}
 		}
 		return int(c)
-	} else {
-		n = t.bucket(ks).Stats().KeyN
 	}
+	n := t.bucket(ks).Stats().KeyN
 	if t.ov != nil && t.ov.layers {
 		n += t.countStaged(ks)
 	}
