@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/gamifykit/gamify"
+	"github.com/gamifykit/gamify/gamifytype"
 )
 
 // Challenge tests run on a manual clock from t0 (Sunday 2026-03-08 12:00
@@ -125,7 +127,16 @@ func TestChallengeAdmin(t *testing.T) {
 		"Challenge.Completion.Achievement":                 bad(func(c *gamify.Challenge) { c.Completion.Achievement = "nope" }),
 		"Challenge.Milestones[0].Pay.Reward":               bad(func(c *gamify.Challenge) { c.Milestones[0].Pay.Reward = "nope" }),
 		"Challenge.Objectives[0].EventFilters[mode]": bad(func(c *gamify.Challenge) {
-			c.Objectives[0].EventFilters = map[string]string{"mode": string(make([]byte, 5000))}
+			c.Objectives[0].EventFilters = map[string]string{"mode": strings.Repeat("x", gamifytype.MaxNameLen+1)}
+		}),
+		"Challenge.Objectives[1].EventFilters[mode]": bad(func(c *gamify.Challenge) {
+			c.Objectives[1].EventFilters = map[string]string{"mode": string(make([]byte, 5000))}
+		}),
+		"Challenge.Objectives[0].EventFilters": bad(func(c *gamify.Challenge) {
+			c.Objectives[0].EventFilters = map[string]string{}
+			for i := range gamifytype.MaxMapEntries + 1 {
+				c.Objectives[0].EventFilters[fmt.Sprint("k", i)] = "x"
+			}
 		}),
 	} {
 		_, err := eng.Challenges().Create(ctx, c)
