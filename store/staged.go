@@ -35,13 +35,15 @@ import (
 // the file.
 //
 // Trees are never changed once a transaction can see them: an update clones
-// (copy-on-write, O(1)) the active trees it writes to and installs its
-// clones when it ends, so a reader's snapshot is a copy of the pointers,
-// taken with the bbolt read transaction under mu. An update appends to its
-// copy of the active tails' slice headers: past the length any snapshot
-// holds, so no reader sees it before the install, and an update that
-// fails leaves the installed headers as they were. A long View then holds
-// the old trees and the old file pages without blocking anyone.
+// (copy-on-write, O(1)) the active trees it writes to, in its own copy of
+// the active layer, and installs that copy when it ends, so a reader's
+// snapshot is one pointer to the layer (and one per frozen layer), taken
+// with the bbolt read transaction under mu. An update appends to its copy
+// of the active tails' slice headers: past the length any snapshot holds,
+// so no reader sees it before the install, and an update that fails leaves
+// the installed headers as they were. A long View then holds the old trees
+// and the old file pages without blocking anyone. (Snapshots copied the
+// layer first: 880 bytes a View, of 2 KB, measured by BenchmarkViewGet.)
 //
 // A Checkpoint freezes the active layer (a new, empty one takes its place),
 // writes the frozen layers into one bbolt transaction and then drops them.
@@ -174,9 +176,11 @@ type stages struct {
 	ckptMu sync.Mutex // one Checkpoint at a time
 
 	// mu guards active and frozen; a snapshot takes them together with
-	// its bbolt read transaction under it.
+	// its bbolt read transaction under it. active is never changed once
+	// installed: an update installs a new one (Install), so that a read
+	// snapshot takes the pointer, not a copy.
 	mu     sync.Mutex
-	active layerData
+	active *layerData
 	frozen []*layer // oldest first
 
 	records atomic.Int64 // staged in active and frozen
@@ -430,7 +434,7 @@ func (ds *digests) plus(o *digests) {
 type overlay struct {
 	db     *DB
 	write  bool
-	top    layerData          // the active layer; an update writes into clones of its trees and its copy of the tails
+	top    *layerData         // the active layer; an update's is its own copy, which it writes into clones of the trees of and installs
 	cloned [numKeyspaces]bool // top.trees[i] is this update's clone
 	frozen []*layerData       // frozen layers the bbolt snapshot does not hold, newest first
 	layers bool               // anything is staged in the snapshot (else reads go to bbolt alone)
@@ -447,7 +451,13 @@ func (db *DB) snapshot(write bool) (*Tx, error) {
 		s.mu.Unlock()
 		return nil, fmt.Errorf("store: begin: %w", err)
 	}
-	o := &overlay{db: db, write: write, top: s.active}
+	st := &stagedTx{}
+	o := &st.ov
+	*o = overlay{db: db, write: write, top: s.active, frozen: st.frozen[:0]}
+	if write {
+		top := *s.active
+		o.top = &top
+	}
 	id := uint64(bt.ID())
 	for i := len(s.frozen) - 1; i >= 0; i-- {
 		l := s.frozen[i]
@@ -460,7 +470,16 @@ func (db *DB) snapshot(write bool) (*Tx, error) {
 	}
 	s.mu.Unlock()
 	o.layers = o.top.records > 0 || len(o.frozen) > 0 || o.top.trimmed
-	return &Tx{tx: bt, ov: o}, nil
+	st.Tx = Tx{tx: bt, ov: o}
+	return &st.Tx, nil
+}
+
+// stagedTx is a transaction of a Staged DB with its overlay, in one
+// allocation.
+type stagedTx struct {
+	Tx
+	ov     overlay
+	frozen [2]*layerData // ov.frozen's, unless a failed Checkpoint left more
 }
 
 // get looks key up in the layers: its sealed value (nil for a delete) and
@@ -999,8 +1018,8 @@ func (db *DB) Checkpoint() (uint64, error) {
 	s.writeMu.Lock()
 	s.mu.Lock()
 	if s.active.records > 0 || s.active.trimmed {
-		s.frozen = append(s.frozen, &layer{layerData: s.active})
-		s.active = layerData{pos: s.active.pos, floor: s.active.floor}
+		s.frozen = append(s.frozen, &layer{layerData: *s.active})
+		s.active = &layerData{pos: s.active.pos, floor: s.active.floor}
 	}
 	frozen := slices.Clone(s.frozen)
 	s.mu.Unlock()

@@ -75,6 +75,16 @@ func benchStore(b *testing.B) string {
 	})
 }
 
+// openBenchStore opens a copy of benchStore, Staged or not, closed with b.
+func openBenchStore(b *testing.B, staged bool) *DB {
+	db, err := Open(benchStore(b), Options{LockTimeout: 1e9, NoSync: true, Staged: staged})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	return db
+}
+
 func benchKey(i int) []byte {
 	return binary.BigEndian.AppendUint64([]byte("user-id-"), uint64(i))
 }
@@ -98,11 +108,7 @@ func put100(r *rand.Rand, val []byte) func(*Tx) error {
 func BenchmarkUpdate100(b *testing.B) {
 	for _, mode := range []string{"bolt", "staged", "staged+checkpoint"} {
 		b.Run(mode, func(b *testing.B) {
-			db, err := Open(benchStore(b), Options{LockTimeout: 1e9, NoSync: true, Staged: mode != "bolt"})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer db.Close()
+			db := openBenchStore(b, mode != "bolt")
 			r := rand.New(rand.NewSource(1))
 			val := make([]byte, 64)
 			b.ReportAllocs()
@@ -115,6 +121,38 @@ func BenchmarkUpdate100(b *testing.B) {
 					if _, err := db.Checkpoint(); err != nil {
 						b.Fatal(err)
 					}
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkViewGet is one View reading one random user of 100k: of the
+// file alone (bolt, staged with nothing staged) and through a staged layer
+// holding a tenth of the users (staged+layer).
+func BenchmarkViewGet(b *testing.B) {
+	for _, mode := range []string{"bolt", "staged", "staged+layer"} {
+		b.Run(mode, func(b *testing.B) {
+			db := openBenchStore(b, mode != "bolt")
+			r := rand.New(rand.NewSource(1))
+			if mode == "staged+layer" {
+				for i := range 100 {
+					if err := db.UpdateAt(uint64(i+1), put100(r, make([]byte, 64))); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				err := db.View(func(tx *Tx) error {
+					if tx.Get(State, benchKey(r.Intn(benchUsers))) == nil {
+						return errors.New("no such user")
+					}
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
 				}
 			}
 		})

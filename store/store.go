@@ -189,6 +189,7 @@ func Open(path string, opts Options) (*DB, error) {
 	// Open and gets one at its first commit.
 	b.NoFreelistSync = false
 	db := &DB{bolt: b, beforeCommit: opts.BeforeCommit, staging: opts.Staged}
+	db.stages.active = &layerData{}
 	if err := db.init(append(slices.Clone(opts.Migrations), storeMigrations...), walked); err != nil {
 		b.Close()
 		return nil, err
