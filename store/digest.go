@@ -164,9 +164,7 @@ func (t *Tx) flushDigests() error {
 	if err != nil {
 		return err
 	}
-	for i := range ds {
-		ds[i].count += t.delta[i].count
-		ds[i].sum += t.delta[i].sum
-	}
+	delta := t.delta()
+	ds.plus(&delta)
 	return putDigests(t.tx, &ds, t.alloc(16*numKeyspaces+sumSize))
 }

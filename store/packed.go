@@ -342,7 +342,7 @@ func (t *Tx) putEntry(ks Keyspace, key, sealed []byte) error {
 		return err
 	}
 	slot := uint8(seq & runMask)
-	d := &t.delta[ksIndex[ks]]
+	d := &t.writes().delta[ksIndex[ks]]
 	if i, ok := slices.BinarySearch(r.slots, slot); ok {
 		d.remove(r.vals[i])
 	} else if sealed == nil {
@@ -352,7 +352,7 @@ func (t *Tx) putEntry(ks Keyspace, key, sealed []byte) error {
 		d.add(sealed)
 	}
 	t.dirty = true
-	t.cur[ksIndex[ks]] = nil // it may hold the run as it was
+	t.writes().cur[ksIndex[ks]] = nil // it may hold the run as it was
 	r.set(slot, sealed)
 	if err := storeRun(b, rk, &r, t.alloc(r.encodedLen())); err != nil {
 		return fmt.Errorf("store: put %s: %w", ks, err)

@@ -482,24 +482,47 @@ func (db *DB) View(fn func(*Tx) error) error {
 // then the file; every read gives what the file would hold had every
 // staged update been committed.
 type Tx struct {
-	tx     *bolt.Tx // on a Staged DB, a read transaction under the layers
-	ov     *overlay // the staged layers (nil without Staged)
-	err    error    // the first damaged record read
-	arena  []byte   // backing for sealed values, which bbolt holds until commit
-	delta  digests
-	dirty  bool   // the transaction changed records: delta goes to the digests record
-	tag    uint32 // for the position record (TagPosition)
+	tx     *bolt.Tx  // on a Staged DB, a read transaction under the layers
+	ov     *overlay  // the staged layers (nil without Staged)
+	err    error     // the first damaged record read
+	arena  []byte    // backing for sealed values, which bbolt holds until commit
+	w      *txWrites // nil until the transaction writes
+	dirty  bool      // the transaction changed records: its delta goes to the digests record
+	tag    uint32    // for the position record (TagPosition)
 	tagged bool
-	cur    [numKeyspaces]*fileCursor // for old values; a Cursor reuses its stack, bbolt's Get does not
+}
+
+// txWrites is what a transaction keeps for its writes, apart so that a
+// View does not carry it (most transactions only read).
+type txWrites struct {
+	delta digests
+	cur   [numKeyspaces]*fileCursor // for old values; a Cursor reuses its stack, bbolt's Get does not
+}
+
+// writes returns t's txWrites, made by the first write.
+func (t *Tx) writes() *txWrites {
+	if t.w == nil {
+		t.w = new(txWrites)
+	}
+	return t.w
+}
+
+// delta returns the change the transaction made to the digests so far.
+func (t *Tx) delta() digests {
+	if t.w == nil {
+		return digests{}
+	}
+	return t.w.delta
 }
 
 // old returns the stored (sealed) value of key, or nil.
 func (t *Tx) old(ks Keyspace, key []byte) []byte {
 	i := ksIndex[ks]
-	if t.cur[i] == nil {
-		t.cur[i] = t.fileCursor(ks)
+	w := t.writes()
+	if w.cur[i] == nil {
+		w.cur[i] = t.fileCursor(ks)
 	}
-	if k, v := t.cur[i].Seek(key); bytes.Equal(k, key) {
+	if k, v := w.cur[i].Seek(key); bytes.Equal(k, key) {
 		return v
 	}
 	return nil
@@ -586,7 +609,7 @@ func (t *Tx) putSealed(ks Keyspace, key, sealed []byte) error {
 	if packed(ks) {
 		return t.putEntry(ks, key, sealed)
 	}
-	d := &t.delta[ksIndex[ks]]
+	d := &t.writes().delta[ksIndex[ks]]
 	if old := t.old(ks, key); old != nil { // before the Put replaces it
 		d.remove(old)
 	}
@@ -621,7 +644,7 @@ func (t *Tx) del(ks Keyspace, key []byte) error {
 	if old == nil {
 		return nil
 	}
-	t.delta[ksIndex[ks]].remove(old)
+	t.writes().delta[ksIndex[ks]].remove(old)
 	t.dirty = true
 	if err := t.bucket(ks).Delete(key); err != nil {
 		return fmt.Errorf("store: delete %s: %w", ks, err)
@@ -722,7 +745,7 @@ func (t *Tx) Count(ks Keyspace) int {
 		i := index(ks)
 		c := ds[i].count
 		if o := t.ov; o != nil && o.layers {
-			c += o.top.delta[i].count + t.delta[i].count
+			c += o.top.delta[i].count + t.delta()[i].count
 			for _, l := range o.frozen {
 				c += l.delta[i].count
 			}
@@ -959,7 +982,7 @@ func (t *Tx) DeletePrefix(ks Keyspace, prefix []byte) error {
 			seek = append(bytes.Clone(k), 0) // the key after it
 			continue
 		}
-		t.delta[ksIndex[ks]].remove(v)
+		t.writes().delta[ksIndex[ks]].remove(v)
 		t.dirty = true
 		if err := c.Delete(); err != nil {
 			return fmt.Errorf("store: delete %s: %w", ks, err)
