@@ -1,6 +1,7 @@
 package gamify
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/binary"
@@ -525,6 +526,7 @@ func (e *Engine) commitLoop() {
 	wait.Stop()
 	var enc []byte // the state records' encoding, reused: the store copies what it stages
 	var encKey [8]byte
+	var unordered []write // the batch's writes staged in key order, reused
 	for {
 		b, ok := w.nextBatch(wait)
 		if !ok {
@@ -558,17 +560,29 @@ func (e *Engine) commitLoop() {
 			case b.replayTag.ok:
 				tx.TagPosition(b.replayTag.v)
 			}
+			// Idempotency records and day aggregates come from maps, in
+			// random order: they are staged after the rest, in key order
+			// (stably: writes of one key keep theirs), as the state records
+			// are below.
+			unordered = unordered[:0]
 			for _, wr := range b.writes {
-				var err error
-				if wr.val == nil {
-					err = tx.Delete(wr.ks, wr.key)
-				} else {
-					err = tx.Put(wr.ks, wr.key, wr.val)
+				if wr.ks == store.Idempotency || wr.ks == store.Daily {
+					unordered = append(unordered, wr)
+					continue
 				}
-				if err != nil {
+				if err := stageWrite(tx, wr); err != nil {
 					return err
 				}
 			}
+			slices.SortStableFunc(unordered, func(x, y write) int {
+				return cmp.Or(cmp.Compare(x.ks, y.ks), bytes.Compare(x.key, y.key))
+			})
+			for _, wr := range unordered {
+				if err := stageWrite(tx, wr); err != nil {
+					return err
+				}
+			}
+			clear(unordered)
 			// In key order: each put then finds the tree's path and the
 			// file's page of the one before it in the cache (the dirty
 			// users come from a map, in random order: sorting them cut the
@@ -657,6 +671,14 @@ func (e *Engine) commitLoop() {
 			w.mu.Unlock()
 		}
 	}
+}
+
+// stageWrite stages one write of a batch.
+func stageWrite(tx *store.Tx, wr write) error {
+	if wr.val == nil {
+		return tx.Delete(wr.ks, wr.key)
+	}
+	return tx.Put(wr.ks, wr.key, wr.val)
 }
 
 // landWait is how long the committer leaves a landed batch to the lock's

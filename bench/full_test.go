@@ -105,6 +105,31 @@ func BenchmarkTrackFull(b *testing.B) {
 	}
 }
 
+// BenchmarkTrackFullIdempotent is BenchmarkTrackFull with an idempotency
+// key on every event, as a client retrying over a network sends: one more
+// record per event, whose keys come in no order.
+func BenchmarkTrackFullIdempotent(b *testing.B) {
+	for _, mode := range []gamify.Durability{gamify.Durable, gamify.Buffered} {
+		p := map[gamify.Durability]int{gamify.Durable: 64, gamify.Buffered: 1}[mode]
+		b.Run(fmt.Sprintf("mode=%s/producers=%d", mode, p), func(b *testing.B) {
+			eng, ids := fullEngine(b, mode, users, 0)
+			defer eng.Close()
+			ctx := context.Background()
+			b.ReportAllocs()
+			s0 := eng.Stats()
+			runProducers(b, p, func(i int64) error {
+				_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: ids[i%int64(len(ids))], Value: 3,
+					IdempotencyKey: fmt.Sprintf("ev-%d", i)})
+				return err
+			})
+			if err := eng.Flush(ctx); err != nil {
+				b.Fatal(err)
+			}
+			reportCommits(b, eng, s0)
+		})
+	}
+}
+
 // reportCommits reports the group commits of the timed part (since s0):
 // events per commit and the mean commit time (the command log's append and
 // fsync, with the staging beside it).
