@@ -161,6 +161,7 @@ func (e *Engine) Close() error {
 		w.mu.Unlock()
 		close(w.commits)
 		<-e.committerExited
+		w.idemSeen.wg.Wait() // a rebuild's scan reads the store
 		e.notify.close()
 		e.closeErr = errors.Join(e.closeLog(), e.db.Close())
 		if e.w.lostErr != nil {

@@ -99,7 +99,8 @@ type Options struct {
 	// as new, for events, awards, spends and claims alike (ImportClaim's keys
 	// excepted: an import run again stores nothing twice). Default: 0,
 	// forever. Expired keys stay stored until an hourly job prunes them (up
-	// to 50,000 per run).
+	// to 50,000 per run). The writer keeps a filter of the keys stored, 10 to
+	// 40 bits a key, so that a new key is known new without a read.
 	IdempotencyWindow time.Duration
 	// MaxBatch caps the events (and other commands) applied in one commit:
 	// a command is applied only while the open batch holds fewer, so a
@@ -192,6 +193,11 @@ type Options struct {
 	// rewardKey, when set, replaces the random source of generated reward
 	// keys (tests of collisions).
 	rewardKey func() string
+	// idemFilterKeys, when set, replaces idemFilterMinKeys (tests of
+	// frequent rebuilds); idemRebuildScan runs in a rebuild's snapshot
+	// before it scans (tests of the keys pending then and recorded meanwhile).
+	idemFilterKeys  int
+	idemRebuildScan func()
 }
 
 // withDefaults returns a copy of o with defaults filled in.

@@ -57,6 +57,7 @@ type writer struct {
 	dirtyUsers  map[string]struct{}   // touched since the last seal
 	days        map[dayKey]pendingVal // day aggregates: uncommitted, or cached clean copies
 	pendingIdem map[string]idemVal    // idempotency records by idemKey
+	idemSeen    idemFilter            // every idempotency key stored or pending, and some more
 	dirtyDaily  map[dayKey]struct{}
 	cat         *catalog          // working definitions
 	scratch     txn               // reused by begin
@@ -790,6 +791,9 @@ func (w *writer) idemRecord(key string) (rec idemVal, found bool, err error) {
 	if p, ok := w.pendingIdem[key]; ok {
 		return p, true, nil
 	}
+	if !w.idemSeen.mayHave(w, key) {
+		return idemVal{}, false, nil
+	}
 	err = w.db.View(func(tx *store.Tx) error {
 		b := tx.Get(store.Idempotency, []byte(key))
 		if b == nil {
@@ -921,6 +925,9 @@ func (w *writer) reload() error {
 		}
 		w.cat = cat
 		w.eng.cat.Store(cat)
+		if err := w.idemSeen.reset(tx, &w.opts); err != nil {
+			return err
+		}
 		if err := w.rebuildStreakQueue(tx); err != nil {
 			return err
 		}
@@ -1219,6 +1226,7 @@ func (t *txn) commit() error {
 	for k, p := range t.idem {
 		p.gen = w.gen
 		w.pendingIdem[k] = p
+		w.idemSeen.add(w, k)
 		b.writes = append(b.writes, write{store.Idempotency, []byte(k), encodeIdem(p)})
 	}
 	if t.newUsers != 0 {

@@ -159,6 +159,31 @@ func BenchmarkViewGet(b *testing.B) {
 	}
 }
 
+// BenchmarkScanKeys is a walk of the 100k keys of a keyspace of the file,
+// keys only (ScanKeys) and with their values checked (Scan), per key: what
+// loading the idempotency filter costs Open.
+func BenchmarkScanKeys(b *testing.B) {
+	for _, mode := range []string{"keys", "scan"} {
+		b.Run(mode, func(b *testing.B) {
+			db := openBenchStore(b, true)
+			b.ResetTimer()
+			n := 0
+			for b.Loop() {
+				err := db.View(func(tx *Tx) error {
+					if mode == "keys" {
+						return tx.ScanKeys(State, func([]byte) error { n++; return nil })
+					}
+					return tx.Scan(State, nil, func(_, _ []byte) error { n++; return nil })
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/key")
+		})
+	}
+}
+
 // BenchmarkCheckpoint is a Checkpoint of 100k staged records (every user
 // of the store written once, in random order), synced. It reports the heap
 // a staged record takes (key 16 bytes, value 64).

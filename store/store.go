@@ -676,6 +676,41 @@ func (t *Tx) Scan(ks Keyspace, prefix []byte, fn func(k, v []byte) error) error 
 	return c.err
 }
 
+// ScanKeys calls fn for every key of ks, in key order, until fn returns an
+// error (returned as is) or ErrStop. It reads no value, so it checks none:
+// a damaged one is found by the read of it, or by Verify.
+func (t *Tx) ScanKeys(ks Keyspace, fn func(k []byte) error) error {
+	var err error
+	if t.ov != nil && t.ov.layers {
+		m := t.merged(ks, nil, false, true)
+		for k, v, _, ok := m.next(); ok; k, v, _, ok = m.next() {
+			if v == nil {
+				continue // deleted
+			}
+			if err = fn(k); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			err = m.bc.err
+		}
+	} else {
+		c := t.fileCursor(ks)
+		for k, _ := c.Seek(nil); k != nil; k, _ = c.Next() {
+			if err = fn(k); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			err = c.err
+		}
+	}
+	if errors.Is(err, ErrStop) {
+		return nil
+	}
+	return err
+}
+
 // ScanFrom calls fn for every key at or after from, in key order, until fn
 // returns an error (returned as is) or ErrStop (which ends the scan quietly).
 func (t *Tx) ScanFrom(ks Keyspace, from []byte, fn func(k, v []byte) error) error {
