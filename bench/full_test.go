@@ -87,19 +87,9 @@ func BenchmarkTrackFull(b *testing.B) {
 	for _, mode := range []gamify.Durability{gamify.Durable, gamify.Buffered} {
 		for _, p := range []int{1, 64} {
 			b.Run(fmt.Sprintf("mode=%s/producers=%d", mode, p), func(b *testing.B) {
-				eng, ids := fullEngine(b, mode, users, 0)
-				defer eng.Close()
-				ctx := context.Background()
-				b.ReportAllocs()
-				s0 := eng.Stats()
-				runProducers(b, p, func(i int64) error {
-					_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: ids[i%int64(len(ids))], Value: 3})
-					return err
+				benchFull(b, mode, p, func(user string, _ int64) gamify.Event {
+					return gamify.Event{Metric: "xp", User: user, Value: 3}
 				})
-				if err := eng.Flush(ctx); err != nil {
-					b.Fatal(err)
-				}
-				reportCommits(b, eng, s0)
 			})
 		}
 	}
@@ -112,22 +102,29 @@ func BenchmarkTrackFullIdempotent(b *testing.B) {
 	for _, mode := range []gamify.Durability{gamify.Durable, gamify.Buffered} {
 		p := map[gamify.Durability]int{gamify.Durable: 64, gamify.Buffered: 1}[mode]
 		b.Run(fmt.Sprintf("mode=%s/producers=%d", mode, p), func(b *testing.B) {
-			eng, ids := fullEngine(b, mode, users, 0)
-			defer eng.Close()
-			ctx := context.Background()
-			b.ReportAllocs()
-			s0 := eng.Stats()
-			runProducers(b, p, func(i int64) error {
-				_, err := eng.Track(ctx, gamify.Event{Metric: "xp", User: ids[i%int64(len(ids))], Value: 3,
-					IdempotencyKey: fmt.Sprintf("ev-%d", i)})
-				return err
+			benchFull(b, mode, p, func(user string, i int64) gamify.Event {
+				return gamify.Event{Metric: "xp", User: user, Value: 3, IdempotencyKey: fmt.Sprintf("ev-%d", i)}
 			})
-			if err := eng.Flush(ctx); err != nil {
-				b.Fatal(err)
-			}
-			reportCommits(b, eng, s0)
 		})
 	}
+}
+
+// benchFull tracks the i-th event of b.N, ev(user, i), from p producers on
+// a fullEngine of users users, round robin, and reports the commits.
+func benchFull(b *testing.B, mode gamify.Durability, p int, ev func(user string, i int64) gamify.Event) {
+	eng, ids := fullEngine(b, mode, users, 0)
+	defer eng.Close()
+	ctx := context.Background()
+	b.ReportAllocs()
+	s0 := eng.Stats()
+	runProducers(b, p, func(i int64) error {
+		_, err := eng.Track(ctx, ev(ids[i%int64(len(ids))], i))
+		return err
+	})
+	if err := eng.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	reportCommits(b, eng, s0)
 }
 
 // reportCommits reports the group commits of the timed part (since s0):
