@@ -56,7 +56,7 @@ type rebuilt struct {
 // false positive reads the store, as without the filter); a filter is
 // sized for twice the keys it starts with.
 const (
-	idemFilterMinKeys = 1 << 16
+	idemFilterMinKeys = 1 << 12 // 8 KiB: a tenant's engine has one each
 	bloomBitsPerKey   = 10
 	bloomProbes       = 7
 )
