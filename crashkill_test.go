@@ -293,6 +293,9 @@ func crashKillChild(spec string) {
 	if c.Buffered {
 		opts.Durability = gamify.Buffered
 	}
+	// The filter of idempotency keys rebuilt all the time: kills land
+	// during rebuilds, and every retry must still find its key.
+	gamify.SetIdemFilterKeys(&opts, 64)
 	// Kills land before any checkpoint (the whole log replays), between
 	// frequent ones and during them (the log trimmed under the workload).
 	switch c.Round % 3 {

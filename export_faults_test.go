@@ -12,5 +12,9 @@ func FailAfterCommit(err error) error { return &landedFault{err} }
 // checkpoint (store.FailAfterCommit lets it land and fails it anyway).
 func SetBeforeCheckpoint(o *Options, f func() error) { o.beforeCheckpoint = f }
 
+// SetIdemFilterKeys sizes every filter of idempotency keys for n keys
+// whatever it holds, so that it is rebuilt all the time.
+func SetIdemFilterKeys(o *Options, n int) { o.idemFilterKeys = n }
+
 // Checkpoint runs a checkpoint now.
 func Checkpoint(e *Engine) error { return e.checkpoint() }

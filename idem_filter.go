@@ -38,9 +38,11 @@ type idemFilter struct {
 	rebuilding bool
 	ready      atomic.Pointer[rebuilt]
 	wg         sync.WaitGroup // the rebuild's goroutine, for Close
-	// minKeys is the fewest keys a filter is sized for (smaller in tests,
-	// which make rebuilds frequent); onScan is Options.idemRebuildScan.
+	// minKeys is the fewest keys a filter is sized for; fixed (tests) sizes
+	// every filter for minKeys alone, so that it is rebuilt all the time.
+	// onScan is Options.idemRebuildScan.
 	minKeys int
+	fixed   bool
 	onScan  func()
 }
 
@@ -105,6 +107,7 @@ func (f *idemFilter) reset(tx *store.Tx, opts *Options) error {
 	if f.cur == nil {
 		f.seed = maphash.MakeSeed()
 		f.minKeys, f.onScan = cmp.Or(opts.idemFilterKeys, idemFilterMinKeys), opts.idemRebuildScan
+		f.fixed = opts.idemFilterKeys > 0
 	}
 	f.gen++
 	f.rebuilding, f.since = false, nil
@@ -126,7 +129,11 @@ func (f *idemFilter) fill(tx *store.Tx) (*bloom, error) {
 	if err := tx.ScanKeys(store.Idempotency, func([]byte) error { n++; return nil }); err != nil {
 		return nil, err
 	}
-	b := newBloom(max(2*n, f.minKeys))
+	size := max(2*n, f.minKeys)
+	if f.fixed {
+		size = f.minKeys
+	}
+	b := newBloom(size)
 	err := tx.ScanKeys(store.Idempotency, func(k []byte) error {
 		b.add(maphash.Bytes(f.seed, k))
 		return nil

@@ -193,9 +193,10 @@ type Options struct {
 	// rewardKey, when set, replaces the random source of generated reward
 	// keys (tests of collisions).
 	rewardKey func() string
-	// idemFilterKeys, when set, replaces idemFilterMinKeys (tests of
-	// frequent rebuilds); idemRebuildScan runs in a rebuild's snapshot
-	// before it scans (tests of the keys pending then and recorded meanwhile).
+	// idemFilterKeys, when set, sizes every filter of idempotency keys for
+	// that many keys whatever it holds, so that it is rebuilt all the time
+	// (tests); idemRebuildScan runs in a rebuild's snapshot before it scans
+	// (tests of the keys pending then and recorded meanwhile).
 	idemFilterKeys  int
 	idemRebuildScan func()
 }
