@@ -123,6 +123,9 @@ func TestIdempotencyFilterKeepsEveryKey(t *testing.T) {
 		case <-time.After(time.Millisecond):
 		}
 	}
+	eng.w.mu.Lock()
+	held := eng.w.idemSeen.gen
+	eng.w.mu.Unlock()
 	for i := range 300 {
 		k := fmt.Sprint("during-", i)
 		track(eng, k)
@@ -134,17 +137,19 @@ func TestIdempotencyFilterKeepsEveryKey(t *testing.T) {
 	holdMu.Unlock()
 	release.Done()
 	keys = append(keys, during...)
-	// Wait for the rebuilt filter to be installed (at the next look-up or
-	// record), then retry everything.
+	// Wait for the held rebuild's filter to be installed (at the next
+	// look-up or record; another rebuild may start at once), then retry
+	// everything.
 	after := 0
 	require.Eventually(t, func() bool {
 		track(eng, fmt.Sprint("after-", after))
 		after++
 		eng.w.mu.Lock()
 		defer eng.w.mu.Unlock()
-		return !eng.w.idemSeen.rebuilding
+		return eng.w.idemSeen.gen > held || !eng.w.idemSeen.rebuilding
 	}, 5*time.Second, time.Millisecond)
 	retryAll(eng, "after the held rebuild")
+	require.NoError(t, eng.Flush(ctx)) // reads see committed events (Buffered)
 	var total int64
 	for u := range 7 {
 		m, err := eng.Users().Metric(ctx, fmt.Sprint("u", u), "xp")
